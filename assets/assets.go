@@ -11,3 +11,13 @@ var iconPNG []byte
 
 // IconPNG returns the application icon as PNG bytes.
 func IconPNG() []byte { return iconPNG }
+
+// activationRootPEM is the production activation root of trust: an Ed25519
+// public key (PKIX PEM). Its private key is held offline by the license
+// authority; see docs/formats.md.
+//
+//go:embed activation-root.pub
+var activationRootPEM []byte
+
+// ActivationRootPEM returns the production activation root public key as PEM.
+func ActivationRootPEM() []byte { return activationRootPEM }

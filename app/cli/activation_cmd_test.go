@@ -1,0 +1,63 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestActivationCommands(t *testing.T) {
+	now := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+	dir := t.TempDir()
+	lab := filepath.Join(dir, "lab")
+	env, out, errb := testEnv(now)
+	if code := Main([]string{"activation", "lab-init", "--out", lab}, env); code != ExitOK {
+		t.Fatalf("lab-init: %d %s", code, errb)
+	}
+	if fi, err := os.Stat(filepath.Join(lab, "demo-signer.key")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("signing key mode: %v %v", fi, err)
+	}
+	file := filepath.Join(dir, "sensor-01.tapact")
+	issue := []string{"activation", "issue", "--signing-key", filepath.Join(lab, "demo-signer.key"),
+		"--signer-cert", filepath.Join(lab, "demo-signer.cert"), "--sensor-id", "S-1", "--sensor-name", "sensor-01",
+		"--site", "Plant A", "--zone", "Z1", "--plan", "OT-500", "--devices", "500", "--mode", "local",
+		"--expires", "2027-11-01", "--out", file}
+	env, _, errb = testEnv(now)
+	if code := Main(issue, env); code != ExitOK {
+		t.Fatalf("issue: %d %s", code, errb)
+	}
+	root := filepath.Join(lab, "demo-root.pub")
+	cases := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"valid", []string{"activation", "verify", file, "--sensor", "sensor-01", "--trust-root", root}, ExitOK, "VALID"},
+		{"production root refuses lab file", []string{"activation", "verify", file, "--sensor", "sensor-01"}, ExitVerdict, "not signed under a trusted root"},
+		{"other sensor", []string{"activation", "verify", file, "--sensor", "sensor-02", "--trust-root", root}, ExitVerdict, `for sensor "sensor-01", not "sensor-02"`},
+		{"too late", []string{"activation", "verify", file, "--sensor", "sensor-01", "--trust-root", root, "--at", "2026-12-10T00:00:00Z"}, ExitVerdict, "uploaded by"},
+		{"expiring soon", []string{"activation", "verify", file, "--sensor", "sensor-01", "--trust-root", root, "--at", "2026-11-30T00:00:00Z"}, ExitOK, "VALID"},
+		{"mode change", []string{"activation", "verify", file, "--sensor", "sensor-01", "--trust-root", root, "--mode", "cloud"}, ExitVerdict, "needs a new activation file"},
+		{"no sensor", []string{"activation", "verify", file}, ExitUsage, ""},
+		{"bad at", []string{"activation", "verify", file, "--sensor", "x", "--at", "tomorrow"}, ExitUsage, ""},
+		{"inspect", []string{"activation", "inspect", file}, ExitOK, "sensor-01 (id S-1)"},
+		{"inspect json", []string{"activation", "inspect", "--json", file}, ExitOK, `"verified": false`},
+		{"verify json", []string{"activation", "verify", "--json", file, "--sensor", "sensor-02", "--trust-root", root}, ExitVerdict, `"TL-ACT-003"`},
+		{"malformed", []string{"activation", "verify", root, "--sensor", "sensor-01", "--trust-root", root}, ExitVerdict, "malformed"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			env, out, errb := testEnv(now)
+			if code := Main(c.args, env); code != c.code {
+				t.Fatalf("exit %d, want %d; stdout %s stderr %s", code, c.code, out, errb)
+			}
+			if !strings.Contains(out.String()+errb.String(), c.want) {
+				t.Errorf("output lacks %q: %s %s", c.want, out, errb)
+			}
+		})
+	}
+	_ = out
+}
