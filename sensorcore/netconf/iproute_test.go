@@ -1,0 +1,80 @@
+package netconf
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestIPRouteInNamespace applies settings to a veth interface inside a
+// network namespace the test creates, running this test binary under
+// "ip netns exec" as the fleet tests run sensorcore.
+func TestIPRouteInNamespace(t *testing.T) {
+	if os.Getenv("NETCONF_IN_NETNS") == "1" {
+		ipRouteChild(t)
+		return
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to create a network namespace")
+	}
+	if _, err := exec.LookPath("ip"); err != nil {
+		t.Skip("needs iproute2's ip")
+	}
+	ns := fmt.Sprintf("tlnetconf%d", os.Getpid())
+	run := func(args ...string) {
+		t.Helper()
+		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
+			t.Fatalf("ip %v: %v %s", args, err, out)
+		}
+	}
+	run("netns", "add", ns)
+	t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
+	run("-n", ns, "link", "add", "mgmt0", "type", "veth", "peer", "name", "mgmt0p")
+	run("-n", ns, "link", "set", "mgmt0p", "up")
+	cmd := exec.Command("ip", "netns", "exec", ns, os.Args[0], "-test.run=^TestIPRouteInNamespace$", "-test.v")
+	cmd.Env = append(os.Environ(), "NETCONF_IN_NETNS=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("child: %v\n%s", err, out)
+	}
+	t.Logf("%s", out)
+}
+
+func ipRouteChild(t *testing.T) {
+	n := Network{Interface: "mgmt0", Address: "198.18.5.10", Mask: "255.255.255.0", Gateway: "198.18.5.1"}
+	ctx := context.Background()
+	if err := (IPRoute{}).Apply(ctx, "/", n); err != nil {
+		t.Fatal(err)
+	}
+	live, err := ReadLive(ctx, "mgmt0", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := live.Mismatches(n); len(m) != 0 {
+		t.Fatalf("after apply: %v", m)
+	}
+	n2 := n
+	n2.Address, n2.Gateway = "198.18.6.10", "198.18.6.1"
+	if m := live.Mismatches(n2); len(m) == 0 {
+		t.Fatal("mismatch not seen")
+	}
+	if err := (IPRoute{}).Apply(ctx, "/", n2); err != nil {
+		t.Fatal(err)
+	}
+	live, _ = ReadLive(ctx, "mgmt0", false)
+	if m := live.Mismatches(n2); len(m) != 0 {
+		t.Fatalf("after second apply: %v (old address must be gone: %v)", m, live.Addresses)
+	}
+	v4 := 0
+	for _, a := range live.Addresses {
+		if !strings.Contains(a, ":") {
+			v4++
+		}
+	}
+	if v4 != 1 {
+		t.Fatalf("addresses %v, want only the new one", live.Addresses)
+	}
+}
