@@ -1,0 +1,148 @@
+package provision
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// The appliance contract (docs/formats.md, "the contract between the
+// appliance and the push engine"): remote commands over SSH exec, each
+// printing one JSON object for --json; exit 0 ok, 1 refused, 2 usage.
+
+// Finding is one apply finding as the appliance reports it.
+type Finding struct {
+	Code     string `json:"code"`
+	Severity string `json:"severity"`
+	Message  string `json:"message"`
+	Hint     string `json:"hint"`
+}
+
+// Status is `sensorcore status --json`.
+type Status struct {
+	SensorName          string          `json:"sensor_name"`
+	SensorID            string          `json:"sensor_id"`
+	Version             string          `json:"version"`
+	Generation          int             `json:"generation"`
+	PendingConfirmation bool            `json:"pending_confirmation"`
+	RollbackDeadline    *time.Time      `json:"rollback_deadline"`
+	LastRollbackReason  string          `json:"last_rollback_reason"`
+	Activation          json.RawMessage `json:"activation,omitempty"`
+	Certificate         struct {
+		FingerprintSHA256 string `json:"fingerprint_sha256"`
+		Subject           string `json:"subject"`
+		NotAfter          string `json:"not_after"`
+	} `json:"certificate"`
+	Network     json.RawMessage `json:"network,omitempty"`
+	FreeBytes   int64           `json:"free_bytes"`
+	IncomingDir string          `json:"incoming_dir"`
+}
+
+// ApplyResult is `sensorcore apply --json PATH`.
+type ApplyResult struct {
+	OK                  bool            `json:"ok"`
+	Generation          int             `json:"generation"`
+	PreviousGeneration  int             `json:"previous_generation"`
+	CertFingerprint     string          `json:"certificate_fingerprint_sha256"`
+	Activation          json.RawMessage `json:"activation,omitempty"`
+	NetworkChanged      bool            `json:"network_changed"`
+	ConfirmationPending bool            `json:"confirmation_pending"`
+	RollbackDeadline    *time.Time      `json:"rollback_deadline"`
+	Findings            []Finding       `json:"findings"`
+	Error               string          `json:"error"`
+}
+
+// ConfirmResult is `sensorcore confirm --json`; the appliance prints at least ok
+// and error, and the generation it confirmed.
+type ConfirmResult struct {
+	OK         bool   `json:"ok"`
+	Generation int    `json:"generation"`
+	Error      string `json:"error"`
+}
+
+// Health is GET /api/v1/health on the console.
+type Health struct {
+	Status          string `json:"status"`
+	SensorName      string `json:"sensor_name"`
+	Activated       bool   `json:"activated"`
+	Generation      int    `json:"generation"`
+	CertFingerprint string `json:"certificate_fingerprint_sha256"`
+}
+
+// RemoteError says a remote sensorcore command refused (exit 1) or failed.
+type RemoteError struct {
+	Command string
+	Exit    int    // -1 when the session broke before an exit status
+	Message string // the JSON "error" field or stderr's last line
+	Err     error  // transport error, if any
+}
+
+func (e *RemoteError) Error() string {
+	if e.Exit < 0 {
+		return fmt.Sprintf("provision: remote %q: connection lost: %v", e.Command, e.Err)
+	}
+	return fmt.Sprintf("provision: remote %q exited %d: %s", e.Command, e.Exit, e.Message)
+}
+
+func (e *RemoteError) Unwrap() error { return e.Err }
+
+var safeArg = regexp.MustCompile(`^[A-Za-z0-9._:/=-]+$`)
+
+// runJSON runs "sensorcore ARGS..." and decodes its stdout into v. Exit 1
+// with a decodable object still fills v and returns a *RemoteError.
+func runJSON(c *ssh.Client, core string, v any, args ...string) error {
+	for _, a := range args {
+		if !safeArg.MatchString(a) {
+			return fmt.Errorf("provision: refusing remote argument %q", a)
+		}
+	}
+	cmd := core + " " + strings.Join(args, " ")
+	sess, err := c.NewSession()
+	if err != nil {
+		return &RemoteError{Command: cmd, Exit: -1, Err: err}
+	}
+	defer sess.Close()
+	var stdout, stderr bytes.Buffer
+	sess.Stdout, sess.Stderr = &stdout, &stderr
+	err = sess.Run(cmd)
+	exit := 0
+	if err != nil {
+		var ee *ssh.ExitError
+		if !errors.As(err, &ee) {
+			return &RemoteError{Command: cmd, Exit: -1, Err: err}
+		}
+		exit = ee.ExitStatus()
+	}
+	decodeErr := json.Unmarshal(bytes.TrimSpace(stdout.Bytes()), v)
+	if exit == 0 && decodeErr == nil {
+		return nil
+	}
+	msg := lastLine(stderr.String())
+	if decodeErr == nil {
+		var e struct {
+			Error string `json:"error"`
+		}
+		_ = json.Unmarshal(stdout.Bytes(), &e)
+		if e.Error != "" {
+			msg = e.Error
+		}
+	} else if exit == 0 {
+		msg = "unreadable JSON on stdout: " + decodeErr.Error()
+		exit = 2
+	}
+	return &RemoteError{Command: cmd, Exit: exit, Message: msg}
+}
+
+func lastLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
+		s = s[i+1:]
+	}
+	return s
+}

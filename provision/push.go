@@ -1,0 +1,556 @@
+package provision
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/tapline/tapline/provision/sshconn"
+)
+
+// Step names one stage of a push, in order.
+type Step string
+
+// The push steps (issue 4, "One sensor: the push").
+const (
+	StepConnect   Step = "connect"
+	StepTrust     Step = "trust"
+	StepPreflight Step = "preflight"
+	StepUpload    Step = "upload"
+	StepApply     Step = "apply"
+	StepConfirm   Step = "confirm"
+	StepVerify    Step = "verify"
+)
+
+// Event is one progress report. Percent is the step's progress, 0 to 100.
+type Event struct {
+	Sensor  string    `json:"sensor"`
+	Step    Step      `json:"step"`
+	Percent float64   `json:"percent"`
+	Bytes   int64     `json:"bytes,omitempty"`
+	Message string    `json:"message,omitempty"`
+	At      time.Time `json:"at"`
+}
+
+// Outcome is how a push ended.
+type Outcome string
+
+// Outcomes.
+const (
+	OutcomeDone       Outcome = "done"        // applied, confirmed, certificate verified over TLS
+	OutcomeRolledBack Outcome = "rolled_back" // the sensor undid the change itself and answers on its old generation
+	OutcomeRefused    Outcome = "refused"     // stopped on purpose: trust, preflight or apply said no
+	OutcomeFailed     Outcome = "failed"      // anything else; Transient says whether a retry may help
+)
+
+// Bundle is the checked bundle archive to push and what the push must see
+// served afterwards.
+type Bundle struct {
+	Path            string // local .tapbundle archive (bundle.Pack)
+	Sensor          string // the sensor it was made for
+	CertFingerprint string // hex SHA-256 of the leaf certificate's DER
+}
+
+// Target is one sensor to push to.
+type Target struct {
+	Sensor string
+	Addr   string // SSH host:port now
+	// NewHost is the sensor's address after apply (the bundle's network
+	// settings); empty when it does not change.
+	NewHost string
+	// ConsolePort is the HTTPS console's port (default 443).
+	ConsolePort int
+	User        string
+	Auth        sshconn.Auth
+	Jump        *sshconn.Endpoint
+	// PinnedKey, when set, is the host key proved by an earlier attempt at
+	// this sensor; a retry trusts it at the new address.
+	PinnedKey ssh.PublicKey
+}
+
+// Options are shared by every push of a run.
+type Options struct {
+	Trust sshconn.Trust // known_hosts trust for the first connection
+	SSH   sshconn.Options
+	// Core is the remote command name (default "sensorcore").
+	Core string
+	// IncomingDir is the SFTP directory uploads go to (default "." : the
+	// embedded listener's SFTP root is the incoming dir; docs/appliance.md
+	// sets the same for OpenSSH with ChrootDirectory).
+	IncomingDir string
+	// ConfirmTimeout is passed to apply as --confirm-timeout (0: the
+	// appliance's default, 120 s).
+	ConfirmTimeout time.Duration
+	// RollbackGrace is how long past the rollback deadline to wait before
+	// looking for the sensor at its old address (default 5 s).
+	RollbackGrace time.Duration
+	// RetryEvery is the pause between reconnect attempts (default 500 ms).
+	RetryEvery time.Duration
+	// VerifyTimeout bounds waiting for the console to serve (default 30 s).
+	VerifyTimeout time.Duration
+	// MinCoreVersion refuses sensors running an older sensorcore ("" : any).
+	MinCoreVersion string
+	// Events receives progress; it must not block for long. May be nil.
+	Events func(Event)
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+// StepTiming records one step's run.
+type StepTiming struct {
+	Step     Step          `json:"step"`
+	Start    time.Time     `json:"start"`
+	Duration time.Duration `json:"duration_ns"`
+	OK       bool          `json:"ok"`
+}
+
+// Result is one push's report.
+type Result struct {
+	Sensor             string        `json:"sensor"`
+	Outcome            Outcome       `json:"outcome"`
+	Step               Step          `json:"step"` // the last step reached
+	Error              string        `json:"error,omitempty"`
+	Transient          bool          `json:"transient,omitempty"`
+	HostKey            string        `json:"host_key_sha256,omitempty"`
+	FinalAddr          string        `json:"final_addr,omitempty"`
+	Generation         int           `json:"generation,omitempty"`
+	PreviousGeneration int           `json:"previous_generation,omitempty"`
+	ServedFingerprint  string        `json:"served_fingerprint_sha256,omitempty"`
+	Activated          bool          `json:"activated"`
+	RollbackReason     string        `json:"rollback_reason,omitempty"`
+	Findings           []Finding     `json:"findings,omitempty"`
+	Steps              []StepTiming  `json:"steps"`
+	Uploaded           *UploadResult `json:"upload,omitempty"`
+	// PinnedKey is the host key proved; a retry passes it in Target.PinnedKey.
+	PinnedKey ssh.PublicKey `json:"-"`
+}
+
+// PreflightError says the sensor is not the one the bundle is for, or cannot
+// take it; nothing was written.
+type PreflightError struct{ Reason string }
+
+func (e *PreflightError) Error() string { return "provision: preflight: " + e.Reason }
+
+// VerifyError says the console did not serve the expected certificate or
+// health.
+type VerifyError struct{ Reason string }
+
+func (e *VerifyError) Error() string { return "provision: verify: " + e.Reason }
+
+type pusher struct {
+	o   Options
+	t   Target
+	b   Bundle
+	res *Result
+	cur *StepTiming
+}
+
+func (p *pusher) now() time.Time { return p.o.Now() }
+
+func (p *pusher) emit(step Step, pct float64, bytes int64, msg string) {
+	if p.o.Events != nil {
+		p.o.Events(Event{Sensor: p.t.Sensor, Step: step, Percent: pct, Bytes: bytes, Message: msg, At: p.now()})
+	}
+}
+
+func (p *pusher) begin(s Step, msg string) {
+	p.end(true)
+	p.res.Step = s
+	p.res.Steps = append(p.res.Steps, StepTiming{Step: s, Start: p.now()})
+	p.cur = &p.res.Steps[len(p.res.Steps)-1]
+	p.emit(s, 0, 0, msg)
+}
+
+func (p *pusher) end(ok bool) {
+	if p.cur != nil {
+		p.cur.Duration = p.now().Sub(p.cur.Start)
+		p.cur.OK = ok
+		if ok {
+			p.emit(p.cur.Step, 100, 0, "")
+		}
+		p.cur = nil
+	}
+}
+
+func (o *Options) defaults() {
+	if o.Core == "" {
+		o.Core = "sensorcore"
+	}
+	if o.IncomingDir == "" {
+		o.IncomingDir = "."
+	}
+	if o.RollbackGrace <= 0 {
+		o.RollbackGrace = 5 * time.Second
+	}
+	if o.RetryEvery <= 0 {
+		o.RetryEvery = 500 * time.Millisecond
+	}
+	if o.VerifyTimeout <= 0 {
+		o.VerifyTimeout = 30 * time.Second
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+}
+
+// Push takes bundle b to sensor t through the steps connect, trust,
+// preflight, upload, apply, reconnect+confirm and verify. It always returns a
+// Result; its Outcome says how it ended. ctx cancels it between and within
+// steps (a cancelled push after apply leaves the sensor to roll back on its
+// own when its address changed and nothing confirmed).
+func Push(ctx context.Context, t Target, b Bundle, o Options) Result {
+	o.defaults()
+	res := Result{Sensor: t.Sensor, Outcome: OutcomeFailed}
+	p := &pusher{o: o, t: t, b: b, res: &res}
+	err := p.run(ctx)
+	p.end(err == nil)
+	if err != nil {
+		res.Error = err.Error()
+		res.Transient = Transient(err) && ctx.Err() == nil && res.Outcome != OutcomeRolledBack
+		var pe *PreflightError
+		var re *RemoteError
+		var ue *sshconn.UnknownHostError
+		var ce *sshconn.HostKeyChangedError
+		var pk *sshconn.PinnedKeyMismatchError
+		switch {
+		case errors.As(err, &pe), errors.As(err, &ue), errors.As(err, &ce), errors.As(err, &pk),
+			errors.As(err, &re) && re.Exit > 0 && res.Step == StepApply:
+			res.Outcome = OutcomeRefused
+		}
+		p.emit(res.Step, 0, 0, "error: "+res.Error)
+	}
+	return res
+}
+
+// Transient reports whether a failed push may succeed when retried: a lost
+// or timed-out connection. Never a refused host key, a failed check or a
+// refusal by the appliance.
+func Transient(err error) bool {
+	var re *RemoteError
+	if errors.As(err, &re) {
+		return re.Exit < 0
+	}
+	var pe *PreflightError
+	var ve *VerifyError
+	if errors.As(err, &pe) || errors.As(err, &ve) {
+		return false
+	}
+	var ue *UploadError
+	if errors.As(err, &ue) {
+		return ue.Op != "name" && ue.Op != "open local file" && ue.Op != "stat local file" && ue.Op != "hash check"
+	}
+	return sshconn.IsTransient(err)
+}
+
+func (p *pusher) endpoint(addr string) sshconn.Endpoint {
+	return sshconn.Endpoint{Addr: addr, User: p.t.User, Auth: p.t.Auth}
+}
+
+func (p *pusher) sshOpts() sshconn.Options {
+	so := p.o.SSH
+	if p.t.Jump != nil {
+		so.Jump = p.t.Jump
+		if so.JumpTrust == nil {
+			so.JumpTrust = p.o.Trust
+		}
+	}
+	return so
+}
+
+func (p *pusher) newAddr() string {
+	if p.t.NewHost == "" {
+		return ""
+	}
+	host, port, err := net.SplitHostPort(p.t.Addr)
+	if err != nil || host == p.t.NewHost {
+		return ""
+	}
+	return net.JoinHostPort(p.t.NewHost, port)
+}
+
+func (p *pusher) run(ctx context.Context) error {
+	if p.b.Sensor != p.t.Sensor {
+		return &PreflightError{Reason: fmt.Sprintf("bundle is for %q, target is %q", p.b.Sensor, p.t.Sensor)}
+	}
+	// 1+2. connect and trust.
+	p.begin(StepConnect, "connecting to "+p.t.Addr)
+	var c *sshconn.Client
+	var err error
+	if p.t.PinnedKey != nil {
+		c, err = sshconn.Dial(ctx, p.endpoint(p.t.Addr), sshconn.Pinned{Key: p.t.PinnedKey}, p.sshOpts())
+		if err != nil && sshconn.IsTransient(err) && p.newAddr() != "" {
+			// A retry after the sensor moved: try it where it went.
+			c, err = sshconn.Dial(ctx, p.endpoint(p.newAddr()), sshconn.Pinned{Key: p.t.PinnedKey}, p.sshOpts())
+		}
+	} else {
+		if p.o.Trust == nil {
+			return errors.New("provision: no host trust configured")
+		}
+		c, err = sshconn.Dial(ctx, p.endpoint(p.t.Addr), p.o.Trust, p.sshOpts())
+	}
+	if err != nil {
+		var ue *sshconn.UnknownHostError
+		var ce *sshconn.HostKeyChangedError
+		var pk *sshconn.PinnedKeyMismatchError
+		if errors.As(err, &ue) || errors.As(err, &ce) || errors.As(err, &pk) {
+			p.begin(StepTrust, "")
+		}
+		return err
+	}
+	defer func() { c.Close() }()
+	p.begin(StepTrust, "host key "+ssh.FingerprintSHA256(c.HostKey))
+	p.res.PinnedKey = c.HostKey
+	p.res.HostKey = ssh.FingerprintSHA256(c.HostKey)
+	p.res.FinalAddr = c.Addr
+	movedAlready := c.Addr != p.t.Addr
+
+	// 3. preflight.
+	p.begin(StepPreflight, "")
+	var st Status
+	if err := runJSON(c.Client, p.o.Core, &st, "status", "--json"); err != nil {
+		return err
+	}
+	size, err := fileSize(p.b.Path)
+	if err != nil {
+		return &PreflightError{Reason: err.Error()}
+	}
+	if err := p.preflight(st, size); err != nil {
+		return err
+	}
+	if st.Certificate.FingerprintSHA256 == p.b.CertFingerprint && st.SensorName == p.t.Sensor && (p.newAddr() == "" || movedAlready) {
+		// An earlier attempt got this far: only confirm (if still pending) and verify.
+		p.emit(StepPreflight, 100, 0, "bundle already applied (generation "+strconv.Itoa(st.Generation)+")")
+		p.res.Generation = st.Generation
+		if st.PendingConfirmation {
+			p.begin(StepConfirm, "")
+			if err := p.confirm(c.Client); err != nil {
+				return err
+			}
+		}
+		return p.verify(ctx, c.Addr)
+	}
+	if movedAlready {
+		return &PreflightError{Reason: "the sensor answers at its new address but does not serve this bundle"}
+	}
+
+	// 4. upload.
+	p.begin(StepUpload, "")
+	sc, err := NewSFTP(c.Client)
+	if err != nil {
+		return err
+	}
+	name := remoteName(p.t.Sensor, p.now())
+	up, err := Upload(ctx, sc, p.b.Path, p.o.IncomingDir, name, func(done, total int64) {
+		pct := 100.0
+		if total > 0 {
+			pct = float64(done) * 100 / float64(total)
+		}
+		p.emit(StepUpload, pct, done, "")
+	})
+	sc.Close()
+	if err != nil {
+		return err
+	}
+	p.res.Uploaded = &up
+
+	// 5. apply.
+	p.begin(StepApply, "")
+	args := []string{"apply", "--json"}
+	if p.o.ConfirmTimeout > 0 {
+		args = append(args, "--confirm-timeout", p.o.ConfirmTimeout.String())
+	}
+	args = append(args, name)
+	var ar ApplyResult
+	err = runJSON(c.Client, p.o.Core, &ar, args...)
+	p.res.Findings = ar.Findings
+	if err != nil {
+		return err
+	}
+	if !ar.OK {
+		return &RemoteError{Command: "apply", Exit: 1, Message: ar.Error}
+	}
+	if ar.CertFingerprint != "" && ar.CertFingerprint != p.b.CertFingerprint {
+		return &VerifyError{Reason: fmt.Sprintf("apply reports certificate %s, the bundle holds %s", ar.CertFingerprint, p.b.CertFingerprint)}
+	}
+	p.res.Generation, p.res.PreviousGeneration = ar.Generation, ar.PreviousGeneration
+	p.emit(StepApply, 100, 0, fmt.Sprintf("generation %d (was %d)", ar.Generation, ar.PreviousGeneration))
+
+	// 6. reconnect and confirm.
+	final := p.t.Addr
+	if ar.ConfirmationPending || p.newAddr() != "" {
+		p.begin(StepConfirm, "")
+		deadline := p.now().Add(p.o.ConfirmTimeout)
+		if ar.RollbackDeadline != nil {
+			deadline = *ar.RollbackDeadline
+		} else if p.o.ConfirmTimeout <= 0 {
+			deadline = p.now().Add(120 * time.Second)
+		}
+		cc := c.Client
+		if na := p.newAddr(); na != "" {
+			c.Close()
+			nc, err := p.reconnect(ctx, na, deadline)
+			if err != nil {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				return p.awaitRollback(ctx, deadline, ar, err)
+			}
+			c = nc
+			cc = nc.Client
+			final = na
+		}
+		if ar.ConfirmationPending {
+			if err := p.confirm(cc); err != nil {
+				return err
+			}
+		}
+	}
+	p.res.FinalAddr = final
+
+	// 7. verify.
+	return p.verify(ctx, final)
+}
+
+func (p *pusher) preflight(st Status, size int64) error {
+	if st.Version == "" {
+		return &PreflightError{Reason: "the sensor did not report its sensorcore version"}
+	}
+	if p.o.MinCoreVersion != "" && compareVersions(st.Version, p.o.MinCoreVersion) < 0 {
+		return &PreflightError{Reason: fmt.Sprintf("sensorcore %s on the sensor is older than %s; update it first", st.Version, p.o.MinCoreVersion)}
+	}
+	if st.SensorName != "" && st.SensorName != p.t.Sensor {
+		return &PreflightError{Reason: fmt.Sprintf("the sensor says it is %q, the bundle is for %q: wrong address?", st.SensorName, p.t.Sensor)}
+	}
+	if need := 2*size + 1<<20; st.FreeBytes < need {
+		return &PreflightError{Reason: fmt.Sprintf("the sensor has %d bytes free, the bundle needs %d", st.FreeBytes, need)}
+	}
+	p.emit(StepPreflight, 100, 0, fmt.Sprintf("sensorcore %s, generation %d, %d bytes free", st.Version, st.Generation, st.FreeBytes))
+	return nil
+}
+
+func (p *pusher) confirm(c *ssh.Client) error {
+	var cr ConfirmResult
+	if err := runJSON(c, p.o.Core, &cr, "confirm", "--json"); err != nil {
+		return err
+	}
+	if !cr.OK {
+		return &RemoteError{Command: "confirm", Exit: 1, Message: cr.Error}
+	}
+	p.emit(StepConfirm, 100, 0, "confirmed")
+	return nil
+}
+
+// reconnect dials addr trusting exactly the pinned key until deadline.
+func (p *pusher) reconnect(ctx context.Context, addr string, deadline time.Time) (*sshconn.Client, error) {
+	so := p.sshOpts()
+	var last error
+	for attempt := 1; ; attempt++ {
+		left := deadline.Sub(p.now())
+		if left <= 0 {
+			return nil, fmt.Errorf("provision: %s unreachable until the rollback deadline: %w", addr, last)
+		}
+		so.Timeout = min(left, 5*time.Second)
+		c, err := sshconn.Dial(ctx, p.endpoint(addr), sshconn.Pinned{Key: p.res.PinnedKey}, so)
+		if err == nil {
+			p.emit(StepConfirm, 50, 0, "reconnected at "+addr)
+			return c, nil
+		}
+		if !sshconn.IsTransient(err) {
+			return nil, err
+		}
+		last = err
+		p.emit(StepConfirm, 10, 0, fmt.Sprintf("waiting for %s (attempt %d)", addr, attempt))
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(p.o.RetryEvery):
+		}
+	}
+}
+
+// awaitRollback waits past the deadline and checks that the sensor is back
+// on its old address and generation.
+func (p *pusher) awaitRollback(ctx context.Context, deadline time.Time, ar ApplyResult, cause error) error {
+	var pk *sshconn.PinnedKeyMismatchError
+	if errors.As(cause, &pk) {
+		return cause
+	}
+	p.emit(StepConfirm, 60, 0, "new address unreachable; waiting for the sensor to roll back")
+	until := deadline.Add(p.o.RollbackGrace)
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(until.Sub(p.now())):
+	}
+	c, err := p.reconnect(ctx, p.t.Addr, p.now().Add(p.o.VerifyTimeout))
+	if err != nil {
+		return fmt.Errorf("provision: the sensor is neither at its new address nor back at %s after the rollback deadline: %w", p.t.Addr, err)
+	}
+	defer c.Close()
+	var st Status
+	if err := runJSON(c.Client, p.o.Core, &st, "status", "--json"); err != nil {
+		return err
+	}
+	if st.Generation == ar.Generation || st.PendingConfirmation {
+		return fmt.Errorf("provision: the sensor answers at %s but still runs generation %d (pending %v): it did not roll back", p.t.Addr, st.Generation, st.PendingConfirmation)
+	}
+	p.res.Outcome = OutcomeRolledBack
+	p.res.Generation = st.Generation
+	p.res.FinalAddr = p.t.Addr
+	p.res.RollbackReason = st.LastRollbackReason
+	if p.res.RollbackReason == "" {
+		p.res.RollbackReason = "not confirmed before the deadline"
+	}
+	return errRolledBack{cause: cause, reason: p.res.RollbackReason, gen: st.Generation}
+}
+
+type errRolledBack struct {
+	cause  error
+	reason string
+	gen    int
+}
+
+func (e errRolledBack) Error() string {
+	return fmt.Sprintf("rolled back to generation %d (%s); new address unreachable: %v", e.gen, e.reason, e.cause)
+}
+
+func (p *pusher) verify(ctx context.Context, sshAddr string) error {
+	p.begin(StepVerify, "")
+	host, _, err := net.SplitHostPort(sshAddr)
+	if err != nil {
+		return err
+	}
+	port := p.t.ConsolePort
+	if port == 0 {
+		port = 443
+	}
+	addr := net.JoinHostPort(host, strconv.Itoa(port))
+	h, served, err := VerifyConsole(ctx, addr, p.b.CertFingerprint, p.o.VerifyTimeout, p.o.RetryEvery)
+	p.res.ServedFingerprint = served
+	if err != nil {
+		return err
+	}
+	if h.SensorName != p.t.Sensor {
+		return &VerifyError{Reason: fmt.Sprintf("console at %s says it is %q, want %q", addr, h.SensorName, p.t.Sensor)}
+	}
+	p.res.Activated = h.Activated
+	if !h.Activated {
+		return &VerifyError{Reason: fmt.Sprintf("console at %s reports the sensor not activated", addr)}
+	}
+	if h.Generation != 0 {
+		p.res.Generation = h.Generation
+	}
+	p.res.Outcome = OutcomeDone
+	p.emit(StepVerify, 100, 0, "certificate "+served+" served at "+addr)
+	return nil
+}
+
+// remoteName is "<sensor>-<UTC yyyymmddThhmmssZ>.tapbundle" (the contract).
+func remoteName(sensor string, now time.Time) string {
+	return sensor + "-" + now.UTC().Format("20060102T150405Z") + ".tapbundle"
+}
