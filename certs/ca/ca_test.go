@@ -1,0 +1,190 @@
+package ca_test
+
+import (
+	"crypto"
+	"crypto/rsa"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tapline/tapline/certs"
+	"github.com/tapline/tapline/certs/ca"
+)
+
+var now = time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+
+// rsaKeys generates three RSA-2048 keys once per test binary.
+var rsaKeys = sync.OnceValue(func() []crypto.Signer {
+	var ks []crypto.Signer
+	for range 3 {
+		k, err := ca.NewKey(nil, ca.RSA2048)
+		if err != nil {
+			panic(err)
+		}
+		ks = append(ks, k)
+	}
+	return ks
+})
+
+func newCA(t *testing.T, intermediate bool, crlURL string) *ca.CA {
+	t.Helper()
+	ks := rsaKeys()
+	c, err := ca.Init(ca.InitOptions{Country: "DE", Organization: "Plant Example GmbH", Intermediate: intermediate,
+		RootKey: ks[0], IntermediateKey: ks[1], CRLURL: crlURL, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestIssuedPassesSensorCheck proves the CA's promise: what it issues passes
+// certs.CheckSensor with no error and no warning, with and without an
+// intermediate, with and without CRL validation (and then a fresh CRL).
+func TestIssuedPassesSensorCheck(t *testing.T) {
+	cases := []struct {
+		name         string
+		intermediate bool
+		crlURL       string
+		validation   bool
+		ip           string
+	}{
+		{"root only", false, "", false, ""},
+		{"intermediate with ip", true, "", false, "192.0.2.10"},
+		{"crl validation", true, "http://crl.plant.example/issuing.crl", true, "192.0.2.11"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newCA(t, tc.intermediate, tc.crlURL)
+			var ip netip.Addr
+			if tc.ip != "" {
+				ip = netip.MustParseAddr(tc.ip)
+			}
+			is, err := c.Issue(ca.IssueRequest{Hostname: "sensor-01.plant.example", IP: ip, Key: rsaKeys()[2], Now: now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			src := certs.Source{Cert: is.CertPEM, Key: is.KeyPEM, Chain: is.ChainPEM}
+			if tc.validation {
+				crl, err := c.CRL(now, 0, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				src.CRLs = [][]byte{crl}
+			}
+			r := certs.CheckSensor(src, certs.Target{Hostname: "sensor-01.plant.example", IP: ip, CRLValidation: tc.validation}, now.Add(time.Hour))
+			for _, f := range r.Findings {
+				if f.Severity != certs.SeverityInfo {
+					t.Errorf("finding %s %s: %s", f.Code, f.Severity, f.Message)
+				}
+			}
+			if want := len(c.Chain()) + 1; len(r.Chain) != want {
+				t.Errorf("chain has %d certificates, want %d", len(r.Chain), want)
+			}
+		})
+	}
+}
+
+func TestRevokeShowsInCRL(t *testing.T) {
+	c := newCA(t, true, "http://crl.plant.example/issuing.crl")
+	is, err := c.Issue(ca.IssueRequest{Hostname: "sensor-02.plant.example", KeyType: ca.P256, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Revoke(is.Cert.SerialNumber, 1, now); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Revoke(is.Cert.SerialNumber, 1, now); err == nil {
+		t.Error("second revoke of the same serial succeeded")
+	}
+	crl, err := c.CRL(now, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := certs.CheckSensor(certs.Source{Cert: is.CertPEM, Key: is.KeyPEM, Chain: is.ChainPEM, CRLs: [][]byte{crl}},
+		certs.Target{Hostname: "sensor-02.plant.example", CRLValidation: true}, now.Add(time.Hour))
+	if !hasCode(r, certs.CodeRevoked) {
+		t.Errorf("revoked certificate not reported: %+v", r.Findings)
+	}
+	rl, err := certs.ParseCRL(crl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rl.Number.Int64() != 1 {
+		t.Errorf("CRL number %v, want 1", rl.Number)
+	}
+}
+
+func TestIssueRefuses(t *testing.T) {
+	c := newCA(t, false, "")
+	for _, h := range []string{"", "*.plant.example", "sensor", "bad_name.plant.example", "-x.plant.example"} {
+		if _, err := c.Issue(ca.IssueRequest{Hostname: h, Key: rsaKeys()[2], Now: now}); err == nil {
+			t.Errorf("Issue(%q) succeeded", h)
+		}
+	}
+	if _, err := ca.Init(ca.InitOptions{CRLURL: "https://x.example/a.crl", RootKey: rsaKeys()[0], Now: now}); err == nil {
+		t.Error("https CRL URL accepted")
+	}
+}
+
+func TestSaveLoadExport(t *testing.T) {
+	dir := t.TempDir()
+	c := newCA(t, true, "")
+	pass := []byte("Plant-CA.2026")
+	if err := c.Save(dir, pass, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{ca.RootKeyFile, ca.IntermediateKeyFile, ca.StateFile} {
+		st, err := os.Stat(filepath.Join(dir, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Mode().Perm() != 0o600 {
+			t.Errorf("%s mode %v, want 0600", f, st.Mode().Perm())
+		}
+	}
+	if _, err := ca.Load(dir, []byte("wrong")); err == nil {
+		t.Fatal("Load with a wrong passphrase succeeded")
+	} else if !errorsIs(err, certs.ErrIncorrectPassphrase) {
+		t.Errorf("Load with a wrong passphrase: %v", err)
+	}
+	c2, err := ca.Load(dir, pass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c2.Intermediate.Equal(c.Intermediate) {
+		t.Error("intermediate changed across Save/Load")
+	}
+	is, err := c2.Issue(ca.IssueRequest{Hostname: "sensor-03.plant.example", KeyType: ca.P256, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, legacy := range []bool{false, true} {
+		out := t.TempDir()
+		files, err := ca.Export(out, "sensor-03", is, ca.ExportOptions{KeyPassphrase: pass, PFXPassphrase: pass, LegacyPFX: legacy})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(files) != 4 {
+			t.Fatalf("exported %v", files)
+		}
+		pfx, _ := os.ReadFile(filepath.Join(out, "sensor-03.pfx"))
+		key, _ := os.ReadFile(filepath.Join(out, "sensor-03.key"))
+		chain, _ := os.ReadFile(filepath.Join(out, "sensor-03-chain.pem"))
+		tgt := certs.Target{Hostname: "sensor-03.plant.example"}
+		for name, src := range map[string]certs.Source{
+			"pfx":     {PFX: pfx, Passphrase: pass},
+			"crt+key": {Cert: is.CertPEM, Key: key, Chain: chain, Passphrase: pass},
+		} {
+			r := certs.CheckSensor(src, tgt, now.Add(time.Hour))
+			for _, f := range r.Findings {
+				t.Errorf("legacy=%v %s: %s %s", legacy, name, f.Code, f.Message)
+			}
+		}
+	}
+	if _, ok := is.Key.Public().(*rsa.PublicKey); ok {
+		t.Error("P-256 request produced an RSA key")
+	}
+}

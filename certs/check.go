@@ -1,0 +1,234 @@
+package certs
+
+import (
+	"crypto"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"errors"
+	"strconv"
+	"time"
+)
+
+// bundle is a parsed Source with its target and time: what every sensor rule
+// reads. Rules never parse; loading has already turned unreadable input into
+// findings.
+type bundle struct {
+	src    Source
+	target Target
+	now    time.Time
+
+	leaf      *x509.Certificate
+	key       crypto.Signer
+	keyErr    error               // why the key did not open, when it did not
+	extra     []*x509.Certificate // CA certificates from the chain file or the PKCS#12 file
+	anchors   []*x509.Certificate
+	crls      []*x509.RevocationList
+	path      []*x509.Certificate // leaf first, up to a root; nil when none was found
+	pathErr   error
+	hasChain  bool // a chain file, anchors or a PKCS#12 chain was given
+	loadFinds []Finding
+}
+
+// rule is one sensor check. Each lives in its own rule_*.go file with its
+// citation and its own test.
+type rule func(b *bundle) []Finding
+
+// sensorRules lists every rule in the order findings are reported.
+func sensorRules() []rule {
+	return []rule{
+		rulePassphrase,
+		ruleKeyMatch,
+		ruleValidity,
+		ruleKeyStrength,
+		ruleSignatureAlgorithm,
+		ruleBasicConstraints,
+		ruleCommonName,
+		ruleSubjectAltName,
+		ruleWildcard,
+		ruleSubjectFields,
+		ruleExtKeyUsage,
+		ruleKeyUsage,
+		ruleChainOfTrust,
+		ruleCRLDistributionPoint,
+		ruleCRL,
+		rulePassphraseChars,
+	}
+}
+
+// name returns the file name for field ("cert", "key", ...) for messages.
+func (b *bundle) name(field string) string {
+	if n := b.src.Names[field]; n != "" {
+		return n
+	}
+	return field
+}
+
+// CheckSensor checks a sensor's certificate bundle the way the sensor would
+// when the engineer imports it (FIELD-FACTS.md "Certificate requirements"),
+// at time now, for target. It parses Source by content, runs every sensor
+// rule and returns every finding with what could be parsed. It never panics
+// and never fails: unreadable input is itself a finding.
+func CheckSensor(src Source, t Target, now time.Time) *Report {
+	b := loadBundle(src, t, now)
+	r := &Report{Leaf: b.leaf, Key: b.key, Chain: b.path}
+	if b.leaf != nil {
+		sum := sha256.Sum256(b.leaf.Raw)
+		r.FingerprintSHA256 = hex.EncodeToString(sum[:])
+	}
+	r.Findings = append(r.Findings, b.loadFinds...)
+	if b.leaf == nil {
+		return r
+	}
+	for _, rl := range sensorRules() {
+		r.Findings = append(r.Findings, rl(b)...)
+	}
+	return r
+}
+
+func loadBundle(src Source, t Target, now time.Time) *bundle {
+	b := &bundle{src: src, target: t, now: now}
+	if len(src.PFX) > 0 {
+		p, err := ParsePKCS12(src.PFX, src.Passphrase)
+		switch {
+		case errors.Is(err, ErrIncorrectPassphrase), errors.Is(err, ErrPassphraseRequired):
+			b.keyErr = err
+			b.loadFinds = append(b.loadFinds, newFinding(CodePassphrase, "%s: %v", b.name("pfx"), err))
+		case err != nil:
+			b.loadFinds = append(b.loadFinds, newFinding(CodePFXUnreadable, "%s: %v", b.name("pfx"), err))
+		default:
+			b.leaf, b.key, b.extra = p.Leaf, p.Key, p.Chain
+			b.hasChain = b.hasChain || len(p.Chain) > 0
+		}
+	}
+	if len(src.PFX) == 0 || len(src.Cert) > 0 {
+		if len(src.Cert) == 0 {
+			b.loadFinds = append(b.loadFinds, newFinding(CodeCertUnreadable, "no certificate given"))
+		} else if cs, err := ParseCertificates(src.Cert); err != nil {
+			b.loadFinds = append(b.loadFinds, newFinding(CodeCertUnreadable, "%s: %v", b.name("cert"), err))
+		} else {
+			b.leaf = cs[0]
+			b.extra = append(b.extra, cs[1:]...)
+		}
+	}
+	if len(src.PFX) == 0 || len(src.Key) > 0 {
+		if len(src.Key) == 0 {
+			b.loadFinds = append(b.loadFinds, newFinding(CodeKeyUnreadable, "no private key given"))
+		} else if k, err := ParsePrivateKey(src.Key, src.Passphrase); err != nil {
+			b.keyErr = err
+			if !errors.Is(err, ErrIncorrectPassphrase) && !errors.Is(err, ErrPassphraseRequired) {
+				b.loadFinds = append(b.loadFinds, newFinding(CodeKeyUnreadable, "%s: %v", b.name("key"), err))
+			}
+		} else {
+			b.key = k
+		}
+	}
+	if len(src.Chain) > 0 {
+		b.hasChain = true
+		if cs, err := ParseCertificates(src.Chain); err != nil {
+			b.loadFinds = append(b.loadFinds, newFinding(CodeChainUnreadable, "%s: %v", b.name("chain"), err))
+		} else {
+			b.extra = append(b.extra, cs...)
+		}
+	}
+	if len(src.Anchors) > 0 {
+		b.hasChain = true
+		if cs, err := ParseCertificates(src.Anchors); err != nil {
+			b.loadFinds = append(b.loadFinds, newFinding(CodeChainUnreadable, "%s: %v", b.name("anchors"), err))
+		} else {
+			b.anchors = cs
+		}
+	}
+	for i, data := range src.CRLs {
+		rl, err := ParseCRL(data)
+		if err != nil {
+			n := b.name("crl")
+			if v := b.src.Names["crl"+strconv.Itoa(i+1)]; v != "" {
+				n = v
+			}
+			b.loadFinds = append(b.loadFinds, newFinding(CodeCRLUnreadable, "%s: %v", n, err))
+			continue
+		}
+		b.crls = append(b.crls, rl)
+	}
+	if b.leaf != nil {
+		b.extra = withoutCert(b.extra, b.leaf)
+		b.path, b.pathErr = b.buildPath()
+	}
+	return b
+}
+
+// withoutCert drops copies of c from list (a chain file often repeats the leaf).
+func withoutCert(list []*x509.Certificate, c *x509.Certificate) []*x509.Certificate {
+	out := list[:0:0]
+	for _, x := range list {
+		if !x.Equal(c) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// buildPath finds a path from the leaf to a root: a self-signed certificate of
+// the chain file or PKCS#12 file, or one of the anchors. Time is clamped into
+// the leaf's validity so an expired leaf is reported once, by the validity
+// rule, and not again as a broken chain.
+func (b *bundle) buildPath() ([]*x509.Certificate, error) {
+	roots := x509.NewCertPool()
+	inter := x509.NewCertPool()
+	for _, a := range b.anchors {
+		roots.AddCert(a)
+	}
+	for _, c := range b.extra {
+		if isSelfSigned(c) {
+			roots.AddCert(c)
+		} else {
+			inter.AddCert(c)
+		}
+	}
+	if isSelfSigned(b.leaf) {
+		roots.AddCert(b.leaf)
+	}
+	at := b.now
+	if at.Before(b.leaf.NotBefore) {
+		at = b.leaf.NotBefore
+	}
+	if at.After(b.leaf.NotAfter) {
+		at = b.leaf.NotAfter
+	}
+	chains, err := b.leaf.Verify(x509.VerifyOptions{
+		Roots: roots, Intermediates: inter, CurrentTime: at,
+		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return chains[0], nil
+}
+
+// isSelfSigned reports whether c's subject is its issuer and its signature
+// verifies with its own key (RFC 5280 §6.1: a self-issued certificate).
+func isSelfSigned(c *x509.Certificate) bool {
+	return string(c.RawSubject) == string(c.RawIssuer) && c.CheckSignatureFrom(c) == nil
+}
+
+// issuerOf returns the certificate that issued the leaf: from the built path,
+// else any given certificate whose subject is the leaf's issuer and whose key
+// verifies the leaf's signature.
+func (b *bundle) issuerOf(c *x509.Certificate) *x509.Certificate {
+	for i, p := range b.path {
+		if p == c && i+1 < len(b.path) {
+			return b.path[i+1]
+		}
+	}
+	cands := append(append([]*x509.Certificate{}, b.extra...), b.anchors...)
+	for _, x := range cands {
+		if string(x.RawSubject) == string(c.RawIssuer) && c.CheckSignatureFrom(x) == nil {
+			return x
+		}
+	}
+	if isSelfSigned(c) {
+		return c
+	}
+	return nil
+}

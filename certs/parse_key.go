@@ -1,0 +1,146 @@
+package certs
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/x509"
+	"encoding/asn1"
+	"encoding/pem"
+	"errors"
+	"fmt"
+)
+
+// ParsePrivateKey reads a private key, PEM or DER, in any of the forms
+// OpenSSL writes: PKCS#1 RSA (RFC 8017 §A.1.2), SEC1 EC (RFC 5915 §3), PKCS#8
+// (RFC 5958 §2), encrypted PKCS#8 with PBES2 (RFC 8018 §6.2; PBKDF2 with AES-CBC
+// or DES-EDE3-CBC), and legacy encrypted PEM (RFC 1421 Proc-Type/DEK-Info).
+//
+// An encrypted key without a passphrase fails with ErrPassphraseRequired; a
+// passphrase that does not open it fails with ErrIncorrectPassphrase (bad
+// padding or a result that is not a key), never with a garbage key. A
+// passphrase given for an unencrypted key is ignored.
+func ParsePrivateKey(data, passphrase []byte) (crypto.Signer, error) {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, ErrEmpty
+	}
+	if !isPEM(data) {
+		return parseDERKey(data, passphrase)
+	}
+	blocks, perr := pemBlocks(data)
+	for _, b := range blocks {
+		switch b.Type {
+		case "ENCRYPTED PRIVATE KEY":
+			plain, err := decryptPKCS8(b.Bytes, passphrase)
+			if err != nil {
+				return nil, err
+			}
+			k, err := x509.ParsePKCS8PrivateKey(plain)
+			if err != nil {
+				return nil, ErrIncorrectPassphrase
+			}
+			return asSigner(k)
+		case "RSA PRIVATE KEY", "EC PRIVATE KEY", "PRIVATE KEY":
+			der := b.Bytes
+			encrypted := x509.IsEncryptedPEMBlock(b) //nolint:staticcheck // legacy PEM is an input format we must read
+			if encrypted {
+				if len(passphrase) == 0 {
+					return nil, ErrPassphraseRequired
+				}
+				var err error
+				der, err = x509.DecryptPEMBlock(b, passphrase) //nolint:staticcheck // RFC 1421 legacy encryption, read only
+				if err != nil {
+					if errors.Is(err, x509.IncorrectPasswordError) {
+						return nil, ErrIncorrectPassphrase
+					}
+					return nil, fmt.Errorf("%w: legacy PEM encryption: %v", ErrUnsupportedKey, err)
+				}
+			}
+			k, err := parseKeyDER(b.Type, der)
+			if err != nil {
+				if encrypted {
+					return nil, ErrIncorrectPassphrase
+				}
+				return nil, fmt.Errorf("certs: %s: %w", b.Type, err)
+			}
+			return k, nil
+		}
+	}
+	if perr != nil {
+		return nil, perr
+	}
+	return nil, &FormatError{Want: ErrNoKey, Looks: looksLike(data)}
+}
+
+// parseKeyDER parses unencrypted DER, trying the form the PEM type names first.
+func parseKeyDER(typ string, der []byte) (crypto.Signer, error) {
+	var first error
+	try := []string{"PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY"}
+	for i, t := range try {
+		if t == typ {
+			try[0], try[i] = try[i], try[0]
+		}
+	}
+	for _, t := range try {
+		var k any
+		var err error
+		switch t {
+		case "PRIVATE KEY":
+			k, err = x509.ParsePKCS8PrivateKey(der)
+		case "RSA PRIVATE KEY":
+			k, err = x509.ParsePKCS1PrivateKey(der)
+		case "EC PRIVATE KEY":
+			k, err = x509.ParseECPrivateKey(der)
+		}
+		if err == nil {
+			return asSigner(k)
+		}
+		if first == nil {
+			first = err
+		}
+	}
+	return nil, first
+}
+
+func parseDERKey(der, passphrase []byte) (crypto.Signer, error) {
+	if k, err := parseKeyDER("PRIVATE KEY", der); err == nil {
+		return k, nil
+	}
+	var info encryptedPrivateKeyInfo
+	if rest, err := asn1.Unmarshal(der, &info); err == nil && len(rest) == 0 && len(info.Algorithm.Algorithm) > 0 {
+		plain, err := decryptPKCS8(der, passphrase)
+		if err != nil {
+			return nil, err
+		}
+		k, err := x509.ParsePKCS8PrivateKey(plain)
+		if err != nil {
+			return nil, ErrIncorrectPassphrase
+		}
+		return asSigner(k)
+	}
+	return nil, &FormatError{Want: ErrNoKey, Looks: looksLike(der)}
+}
+
+func asSigner(k any) (crypto.Signer, error) {
+	s, ok := k.(crypto.Signer)
+	if !ok {
+		return nil, fmt.Errorf("%w: %T cannot sign", ErrUnsupportedKey, k)
+	}
+	return s, nil
+}
+
+// MarshalPrivateKeyPEM writes key as PKCS#8 PEM ("PRIVATE KEY"), or, with a
+// passphrase, as encrypted PKCS#8 ("ENCRYPTED PRIVATE KEY", PBES2 AES-256-CBC).
+func MarshalPrivateKeyPEM(rand interface{ Read([]byte) (int, error) }, key crypto.Signer, passphrase []byte) ([]byte, error) {
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return nil, err
+	}
+	if len(passphrase) == 0 {
+		return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), nil
+	}
+	enc, err := EncryptPKCS8(rand, der, passphrase, 0)
+	if err != nil {
+		return nil, err
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "ENCRYPTED PRIVATE KEY", Bytes: enc}), nil
+}

@@ -1,0 +1,39 @@
+package certs
+
+import "errors"
+
+// ruleCRL: every supplied CRL about the certificate is signed by its issuer,
+// current, and does not list it (RFC 5280 §6.3.3; FIELD-FACTS.md: the sensor
+// says "This certificate has been revoked by the CRL and can't be trusted for
+// a secure connection"). CRLs about other issuers are skipped, with a warning
+// when none is about this certificate.
+func ruleCRL(b *bundle) []Finding {
+	if len(b.crls) == 0 {
+		return nil
+	}
+	var out []Finding
+	covered := false
+	issuer := b.issuerOf(b.leaf)
+	for _, rl := range b.crls {
+		c := IndexCRL(rl)
+		if !c.Covers(b.leaf) {
+			continue
+		}
+		covered = true
+		err := c.Check(b.leaf, issuer, b.now)
+		var re *RevokedError
+		var ce *CRLError
+		switch {
+		case errors.As(err, &re):
+			out = append(out, newFinding(CodeRevoked, "serial %x, revoked %s", b.leaf.SerialNumber, re.Entry.RevocationTime.UTC().Format("2006-01-02")))
+		case errors.As(err, &ce) && ce.Problem == CRLNotCurrent:
+			out = append(out, newFinding(CodeCRLNotCurrent, "%s", ce.Detail))
+		case errors.As(err, &ce):
+			out = append(out, newFinding(CodeCRLSignature, "%s", ce.Detail))
+		}
+	}
+	if !covered {
+		out = append(out, newFinding(CodeCRLNoneForIssuer, "issuer %s", b.leaf.Issuer.String()))
+	}
+	return out
+}
