@@ -26,4 +26,3 @@ func ruleKeyUsage(b *bundle) []Finding {
 	}
 	return []Finding{newFinding(CodeKeyUsage, "missing %s", strings.Join(missing, ", "))}
 }
-

@@ -110,7 +110,9 @@ func readOne(path string) (*x509.Certificate, error) {
 	return cs[0], nil
 }
 
-func pemCert(der []byte) []byte { return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}) }
+func pemCert(der []byte) []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+}
 
 // WriteFile writes data to path with mode 0600 through a temporary file and
 // a rename, so a crash never leaves half a key.
