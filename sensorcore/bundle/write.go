@@ -1,0 +1,118 @@
+package bundle
+
+import (
+	"archive/tar"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+)
+
+// Meta is what Write records about a bundle besides its files.
+type Meta struct {
+	Sensor           Sensor
+	CreatedAt        time.Time
+	Creator          string
+	AcceptedWarnings []string
+}
+
+// Write creates dir (which must not exist, or be empty) holding the files
+// and their manifest. Secret files (key, settings, proxy key) are 0600 and
+// the directory 0700.
+func Write(dir string, meta Meta, files map[Role][]byte) (*Manifest, error) {
+	m := &Manifest{Format: FormatV1, Sensor: meta.Sensor, CreatedAt: meta.CreatedAt.UTC().Truncate(time.Second),
+		Creator: meta.Creator, AcceptedWarnings: meta.AcceptedWarnings}
+	roles := make([]Role, 0, len(files))
+	for r := range files {
+		if _, ok := fileNames[r]; !ok {
+			return nil, fmt.Errorf("bundle: unknown role %q", r)
+		}
+		roles = append(roles, r)
+	}
+	sort.Slice(roles, func(i, j int) bool { return roles[i] < roles[j] })
+	for _, r := range roles {
+		d := files[r]
+		s := sha256.Sum256(d)
+		m.Files = append(m.Files, Entry{Role: r, Name: fileNames[r], Size: int64(len(d)), SHA256: hex.EncodeToString(s[:])})
+	}
+	mb, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	mb = append(mb, '\n')
+	if _, err := ParseManifest(mb); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("bundle: %w", err)
+	}
+	if ents, err := os.ReadDir(dir); err != nil {
+		return nil, fmt.Errorf("bundle: %w", err)
+	} else if len(ents) > 0 {
+		return nil, fmt.Errorf("bundle: %s is not empty; choose a new directory", dir)
+	}
+	for _, r := range roles {
+		mode := os.FileMode(0o644)
+		if secret(r) {
+			mode = 0o600
+		}
+		if err := writeSync(filepath.Join(dir, fileNames[r]), files[r], mode); err != nil {
+			return nil, err
+		}
+	}
+	if err := writeSync(filepath.Join(dir, ManifestName), mb, 0o644); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func writeSync(path string, data []byte, mode os.FileMode) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+	if err != nil {
+		return fmt.Errorf("bundle: %w", err)
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return fmt.Errorf("bundle: %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("bundle: %s: %w", path, err)
+	}
+	return f.Close()
+}
+
+// Pack writes the bundle in dir as one uncompressed tar archive, manifest
+// first, after verifying it with Open.
+func Pack(dir string, w io.Writer) error {
+	b, err := Open(dir)
+	if err != nil {
+		return err
+	}
+	tw := tar.NewWriter(w)
+	add := func(name string, data []byte, mode int64) error {
+		h := &tar.Header{Name: name, Mode: mode, Size: int64(len(data)), ModTime: b.Manifest.CreatedAt, Typeflag: tar.TypeReg, Format: tar.FormatPAX}
+		if err := tw.WriteHeader(h); err != nil {
+			return err
+		}
+		_, err := tw.Write(data)
+		return err
+	}
+	if err := add(ManifestName, b.raw, 0o644); err != nil {
+		return fmt.Errorf("bundle: pack: %w", err)
+	}
+	for _, e := range b.Manifest.Files {
+		if err := add(e.Name, b.Files[e.Role], 0o600); err != nil {
+			return fmt.Errorf("bundle: pack: %w", err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return fmt.Errorf("bundle: pack: %w", err)
+	}
+	return nil
+}
