@@ -203,4 +203,3 @@ func readEntry(tr *tar.Reader, h *tar.Header, max int64) ([]byte, error) {
 	}
 	return buf.Bytes(), nil
 }
-
