@@ -11,13 +11,17 @@ import (
 // AppID is the application identifier, the same as in FyneApp.toml.
 const AppID = "dev.tapline.companion"
 
-// NewMainWindow builds Tapline's main window on a.
+// NewMainWindow builds Tapline's main window on a: one tab per screen.
 func NewMainWindow(a fyne.App) fyne.Window {
 	a.SetIcon(fyne.NewStaticResource("icon.png", assets.IconPNG()))
 	w := a.NewWindow("Tapline")
-	title := widget.NewLabelWithStyle("Tapline", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	body := widget.NewLabel("Offline provisioning for OT network sensors.")
-	w.SetContent(container.NewVBox(title, body))
-	w.Resize(fyne.NewSize(960, 640))
+	settings := newSettingsScreen(a.Preferences())
+	tabs := container.NewAppTabs(
+		container.NewTabItem("Welcome", widget.NewLabel("Offline provisioning for OT network sensors.")),
+		container.NewTabItem("Settings", settings.build()),
+	)
+	tabs.SetTabLocation(container.TabLocationLeading)
+	w.SetContent(tabs)
+	w.Resize(fyne.NewSize(1024, 680))
 	return w
 }
