@@ -1,0 +1,105 @@
+package capture
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+)
+
+// Link types from the tcpdump.org LINKTYPE registry.
+const (
+	LinkEthernet = 1   // LINKTYPE_ETHERNET
+	LinkRaw      = 101 // LINKTYPE_RAW: IPv4 or IPv6, no link header
+	LinkLinuxSLL = 113 // LINKTYPE_LINUX_SLL
+	LinkIPv4     = 228 // LINKTYPE_IPV4
+	LinkIPv6     = 229 // LINKTYPE_IPV6
+)
+
+// MaxSnapLen bounds one record; larger records are refused as corrupt.
+const MaxSnapLen = 262144
+
+// Sentinel errors a caller may branch on.
+var (
+	// ErrUnknownFormat means the first four bytes are neither a pcap nor a
+	// pcapng magic number.
+	ErrUnknownFormat = errors.New("capture: not a pcap or pcapng file (unknown magic bytes)")
+	// ErrCorrupt wraps a structural problem in a capture file.
+	ErrCorrupt = errors.New("capture: corrupt capture file")
+)
+
+// Info describes one captured packet.
+type Info struct {
+	Timestamp  time.Time
+	CaptureLen int // bytes present in the record
+	Length     int // bytes on the wire
+	LinkType   int // LINKTYPE_* of the interface the packet came from
+}
+
+// Reader yields packets one by one. Next returns io.EOF at the end. The data
+// slice aliases the reader's buffer and is valid until the next call.
+type Reader interface {
+	Next() (data []byte, ci Info, err error)
+}
+
+// NewReader chooses the pcap or pcapng reader from the stream's magic bytes.
+func NewReader(r io.Reader) (Reader, error) {
+	br := bufio.NewReaderSize(r, 1<<16)
+	magic, err := br.Peek(4)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnknownFormat, err)
+	}
+	switch {
+	case magic[0] == 0x0a && magic[1] == 0x0d && magic[2] == 0x0d && magic[3] == 0x0a:
+		return newPcapNG(br)
+	default:
+		if _, _, ok := pcapMagic(magic); ok {
+			return newPcap(br)
+		}
+	}
+	return nil, ErrUnknownFormat
+}
+
+// File is an open capture file.
+type File struct {
+	Reader
+	f    *os.File
+	Path string
+}
+
+// Open opens a capture file and picks its reader by magic bytes. Errors name
+// the file.
+func Open(path string) (*File, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("capture: %w", err)
+	}
+	r, err := NewReader(f)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &File{Reader: r, f: f, Path: path}, nil
+}
+
+// Close closes the underlying file.
+func (f *File) Close() error { return f.f.Close() }
+
+// readFull reads exactly len(buf) bytes, turning a short read into ErrCorrupt.
+func readFull(r io.Reader, buf []byte) error {
+	_, err := io.ReadFull(r, buf)
+	if err == io.ErrUnexpectedEOF {
+		return fmt.Errorf("%w: truncated record", ErrCorrupt)
+	}
+	return err
+}
+
+// grow returns buf resized to n, reallocating only when it is too small.
+func grow(buf []byte, n int) []byte {
+	if cap(buf) < n {
+		return make([]byte, n, n+n/2)
+	}
+	return buf[:n]
+}

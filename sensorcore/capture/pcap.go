@@ -1,0 +1,83 @@
+package capture
+
+import (
+	"bufio"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"time"
+)
+
+// pcapMagic reports the byte order and timestamp resolution a classic pcap
+// magic number announces (tcpdump.org pcap file format §3, "Magic Number":
+// 0xA1B2C3D4 microseconds, 0xA1B23C4D nanoseconds).
+func pcapMagic(b []byte) (order binary.ByteOrder, nano bool, ok bool) {
+	switch binary.LittleEndian.Uint32(b) {
+	case 0xa1b2c3d4:
+		return binary.LittleEndian, false, true
+	case 0xa1b23c4d:
+		return binary.LittleEndian, true, true
+	}
+	switch binary.BigEndian.Uint32(b) {
+	case 0xa1b2c3d4:
+		return binary.BigEndian, false, true
+	case 0xa1b23c4d:
+		return binary.BigEndian, true, true
+	}
+	return nil, false, false
+}
+
+// PcapReader reads the classic libpcap format.
+type PcapReader struct {
+	r        *bufio.Reader
+	order    binary.ByteOrder
+	nano     bool
+	linkType int
+	snapLen  int
+	hdr      [16]byte
+	buf      []byte
+}
+
+func newPcap(r *bufio.Reader) (*PcapReader, error) {
+	var h [24]byte
+	if err := readFull(r, h[:]); err != nil {
+		return nil, fmt.Errorf("%w: file header: %v", ErrCorrupt, err)
+	}
+	order, nano, _ := pcapMagic(h[:4])
+	p := &PcapReader{r: r, order: order, nano: nano}
+	p.snapLen = int(order.Uint32(h[16:20]))
+	// The link type is the low 16 bits of the last header word (the upper
+	// bits carry FCS information, pcap format §3 "LinkType and additional
+	// information").
+	p.linkType = int(order.Uint32(h[20:24]) & 0xffff)
+	p.buf = make([]byte, 0, 2048)
+	return p, nil
+}
+
+// LinkType is the file's LINKTYPE_* value.
+func (p *PcapReader) LinkType() int { return p.linkType }
+
+// Next returns the next record (pcap format §4, "Packet Record").
+func (p *PcapReader) Next() ([]byte, Info, error) {
+	if _, err := io.ReadFull(p.r, p.hdr[:]); err != nil {
+		if err == io.ErrUnexpectedEOF {
+			return nil, Info{}, fmt.Errorf("%w: truncated record header", ErrCorrupt)
+		}
+		return nil, Info{}, err
+	}
+	sec := int64(p.order.Uint32(p.hdr[0:4]))
+	frac := int64(p.order.Uint32(p.hdr[4:8]))
+	incl := int(p.order.Uint32(p.hdr[8:12]))
+	orig := int(p.order.Uint32(p.hdr[12:16]))
+	if incl > MaxSnapLen {
+		return nil, Info{}, fmt.Errorf("%w: record of %d bytes exceeds %d", ErrCorrupt, incl, MaxSnapLen)
+	}
+	p.buf = grow(p.buf, incl)
+	if err := readFull(p.r, p.buf); err != nil {
+		return nil, Info{}, err
+	}
+	if !p.nano {
+		frac *= 1000
+	}
+	return p.buf, Info{Timestamp: time.Unix(sec, frac), CaptureLen: incl, Length: orig, LinkType: p.linkType}, nil
+}

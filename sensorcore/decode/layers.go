@@ -1,0 +1,292 @@
+package decode
+
+import "encoding/binary"
+
+// Counters counts what the decoder saw, by layer.
+type Counters struct {
+	Packets, Bytes   uint64
+	Ethernet, VLAN   uint64
+	ARP              uint64
+	IPv4, IPv6       uint64
+	Fragments        uint64
+	TCP, UDP, ICMP   uint64
+	OtherL3, OtherL4 uint64
+	Errors           uint64
+}
+
+// Decoder decodes frames into its reused Packet.
+type Decoder struct {
+	Pkt      Packet
+	Counters Counters
+}
+
+// Decode parses data of the given LINKTYPE into d.Pkt. A returned error
+// means the frame was counted in Counters.Errors; layers decoded before the
+// error stay valid in d.Pkt.
+func (d *Decoder) Decode(data []byte, linkType int) error {
+	d.Pkt.Reset()
+	d.Counters.Packets++
+	d.Counters.Bytes += uint64(len(data))
+	var err error
+	switch linkType {
+	case 1:
+		err = d.ethernet(data)
+	case 101:
+		err = d.rawIP(data)
+	case 228:
+		err = d.ipv4(data)
+	case 229:
+		err = d.ipv6(data)
+	case 113:
+		err = d.linuxSLL(data)
+	default:
+		err = ErrUnsupported
+	}
+	if err != nil {
+		d.Counters.Errors++
+	}
+	return err
+}
+
+func (d *Decoder) rawIP(b []byte) error {
+	if len(b) < 1 {
+		return ErrTruncated
+	}
+	switch b[0] >> 4 {
+	case 4:
+		return d.ipv4(b)
+	case 6:
+		return d.ipv6(b)
+	}
+	return ErrBadHeader
+}
+
+// linuxSLL decodes the Linux "cooked" header (LINKTYPE_LINUX_SLL: 16 bytes,
+// protocol type in the last two).
+func (d *Decoder) linuxSLL(b []byte) error {
+	if len(b) < 16 {
+		return ErrTruncated
+	}
+	return d.etherPayload(binary.BigEndian.Uint16(b[14:16]), b[16:])
+}
+
+// ethernet decodes an Ethernet II header (IEEE 802.3 §3.1.1) and any 802.1Q /
+// 802.1ad tags (IEEE 802.1Q §9.6: TPID, then PCP/DEI/VID).
+func (d *Decoder) ethernet(b []byte) error {
+	if len(b) < 14 {
+		return ErrTruncated
+	}
+	p := &d.Pkt
+	copy(p.DstMAC[:], b[0:6])
+	copy(p.SrcMAC[:], b[6:12])
+	p.HasEth = true
+	d.Counters.Ethernet++
+	et := binary.BigEndian.Uint16(b[12:14])
+	b = b[14:]
+	for et == EtherTypeVLAN || et == EtherTypeQinQ || et == EtherTypeQinQ9 {
+		if len(b) < 4 {
+			return ErrTruncated
+		}
+		if p.NumVLAN < len(p.VLANs) {
+			p.VLANs[p.NumVLAN] = binary.BigEndian.Uint16(b[0:2]) & 0x0fff
+		}
+		p.NumVLAN++
+		d.Counters.VLAN++
+		et = binary.BigEndian.Uint16(b[2:4])
+		b = b[4:]
+	}
+	if et < 0x0600 {
+		// 802.3 length field with LLC: not IP; counted as other.
+		d.Counters.OtherL3++
+		p.EtherType = et
+		return nil
+	}
+	return d.etherPayload(et, b)
+}
+
+func (d *Decoder) etherPayload(et uint16, b []byte) error {
+	d.Pkt.EtherType = et
+	switch et {
+	case EtherTypeIPv4:
+		return d.ipv4(b)
+	case EtherTypeIPv6:
+		return d.ipv6(b)
+	case EtherTypeARP:
+		return d.arp(b)
+	}
+	d.Counters.OtherL3++
+	return nil
+}
+
+// arp decodes an Ethernet/IPv4 ARP packet (RFC 826).
+func (d *Decoder) arp(b []byte) error {
+	d.Counters.ARP++
+	if len(b) < 8 {
+		return ErrTruncated
+	}
+	hlen, plen := int(b[4]), int(b[5])
+	if hlen != 6 || plen != 4 {
+		return nil // not Ethernet/IPv4; counted, otherwise ignored
+	}
+	if len(b) < 8+2*hlen+2*plen {
+		return ErrTruncated
+	}
+	p := &d.Pkt
+	p.IsARP = true
+	p.ARPOp = binary.BigEndian.Uint16(b[6:8])
+	copy(p.ARPSenderMAC[:], b[8:14])
+	copy(p.ARPSenderIP.B[:4], b[14:18])
+	p.ARPSenderIP.Len = 4
+	copy(p.ARPTargetIP.B[:4], b[24:28])
+	p.ARPTargetIP.Len = 4
+	return nil
+}
+
+// ipv4 decodes an IPv4 header (RFC 791 §3.1). Fragments are counted; only
+// the first fragment's transport header is decoded, and its payload is not
+// handed to stream handling.
+func (d *Decoder) ipv4(b []byte) error {
+	if len(b) < 20 {
+		return ErrTruncated
+	}
+	if b[0]>>4 != 4 {
+		return ErrBadHeader
+	}
+	ihl := int(b[0]&0x0f) * 4
+	total := int(binary.BigEndian.Uint16(b[2:4]))
+	if ihl < 20 || total < ihl || len(b) < ihl {
+		return ErrBadHeader
+	}
+	if total < len(b) {
+		b = b[:total] // drop Ethernet padding
+	}
+	p := &d.Pkt
+	d.Counters.IPv4++
+	p.IPVersion = 4
+	p.TTL = b[8]
+	p.Proto = b[9]
+	copy(p.Src.B[:4], b[12:16])
+	copy(p.Dst.B[:4], b[16:20])
+	p.Src.Len, p.Dst.Len = 4, 4
+	frag := binary.BigEndian.Uint16(b[6:8])
+	more := frag&0x2000 != 0
+	off := frag & 0x1fff
+	if more || off != 0 {
+		p.Fragment = true
+		p.FragFirst = off == 0
+		d.Counters.Fragments++
+		if off != 0 {
+			return nil
+		}
+	}
+	return d.transport(p.Proto, b[ihl:])
+}
+
+// ipv6 decodes the IPv6 header (RFC 8200 §3) and walks hop-by-hop, routing,
+// destination-options and fragment extension headers (§4).
+func (d *Decoder) ipv6(b []byte) error {
+	if len(b) < 40 {
+		return ErrTruncated
+	}
+	if b[0]>>4 != 6 {
+		return ErrBadHeader
+	}
+	p := &d.Pkt
+	d.Counters.IPv6++
+	p.IPVersion = 6
+	plen := int(binary.BigEndian.Uint16(b[4:6]))
+	next := b[6]
+	p.TTL = b[7]
+	copy(p.Src.B[:], b[8:24])
+	copy(p.Dst.B[:], b[24:40])
+	p.Src.Len, p.Dst.Len = 16, 16
+	b = b[40:]
+	if plen < len(b) {
+		b = b[:plen]
+	}
+	for i := 0; i < 8; i++ {
+		switch next {
+		case 0, 43, 60: // hop-by-hop, routing, destination options
+			if len(b) < 8 {
+				return ErrTruncated
+			}
+			l := (int(b[1]) + 1) * 8
+			if len(b) < l {
+				return ErrTruncated
+			}
+			next = b[0]
+			b = b[l:]
+		case 44: // fragment (RFC 8200 §4.5)
+			if len(b) < 8 {
+				return ErrTruncated
+			}
+			p.Fragment = true
+			d.Counters.Fragments++
+			off := binary.BigEndian.Uint16(b[2:4]) >> 3
+			next = b[0]
+			b = b[8:]
+			p.FragFirst = off == 0
+			if off != 0 {
+				p.Proto = next
+				return nil
+			}
+		default:
+			p.Proto = next
+			return d.transport(next, b)
+		}
+	}
+	return ErrBadHeader
+}
+
+func (d *Decoder) transport(proto uint8, b []byte) error {
+	switch proto {
+	case ProtoTCP:
+		return d.tcp(b)
+	case ProtoUDP:
+		return d.udp(b)
+	case ProtoICMP, ProtoICMPv6:
+		d.Counters.ICMP++
+		return nil
+	}
+	d.Counters.OtherL4++
+	return nil
+}
+
+// udp decodes a UDP header (RFC 768).
+func (d *Decoder) udp(b []byte) error {
+	if len(b) < 8 {
+		return ErrTruncated
+	}
+	p := &d.Pkt
+	d.Counters.UDP++
+	p.SrcPort = binary.BigEndian.Uint16(b[0:2])
+	p.DstPort = binary.BigEndian.Uint16(b[2:4])
+	l := int(binary.BigEndian.Uint16(b[4:6]))
+	p.HasTransport = true
+	if l >= 8 && l <= len(b) {
+		b = b[:l]
+	}
+	p.Payload = b[8:]
+	return nil
+}
+
+// tcp decodes a TCP header (RFC 9293 §3.1).
+func (d *Decoder) tcp(b []byte) error {
+	if len(b) < 20 {
+		return ErrTruncated
+	}
+	p := &d.Pkt
+	d.Counters.TCP++
+	off := int(b[12]>>4) * 4
+	if off < 20 || off > len(b) {
+		return ErrBadHeader
+	}
+	p.SrcPort = binary.BigEndian.Uint16(b[0:2])
+	p.DstPort = binary.BigEndian.Uint16(b[2:4])
+	p.Seq = binary.BigEndian.Uint32(b[4:8])
+	p.Ack = binary.BigEndian.Uint32(b[8:12])
+	p.TCPFlags = b[13]
+	p.HasTransport = true
+	p.Payload = b[off:]
+	return nil
+}

@@ -1,0 +1,78 @@
+package decode
+
+import "errors"
+
+// EtherTypes (IEEE 802 numbers registry).
+const (
+	EtherTypeIPv4  = 0x0800
+	EtherTypeARP   = 0x0806
+	EtherTypeVLAN  = 0x8100 // IEEE 802.1Q C-tag
+	EtherTypeQinQ  = 0x88a8 // IEEE 802.1ad S-tag
+	EtherTypeQinQ9 = 0x9100 // pre-standard QinQ
+	EtherTypeIPv6  = 0x86dd
+)
+
+// IP protocol numbers (IANA "Assigned Internet Protocol Numbers").
+const (
+	ProtoICMP   = 1
+	ProtoTCP    = 6
+	ProtoUDP    = 17
+	ProtoICMPv6 = 58
+)
+
+// TCP flags (RFC 9293 §3.1).
+const (
+	TCPFin = 0x01
+	TCPSyn = 0x02
+	TCPRst = 0x04
+	TCPPsh = 0x08
+	TCPAck = 0x10
+)
+
+// Sentinel decoding errors; each is counted by the caller, never fatal.
+var (
+	ErrTruncated   = errors.New("decode: truncated header")
+	ErrBadHeader   = errors.New("decode: invalid header field")
+	ErrUnsupported = errors.New("decode: unsupported link type")
+)
+
+// Addr is an IPv4 (in the first four bytes, Len 4) or IPv6 address held in a
+// fixed array so it can be a map key without allocating.
+type Addr struct {
+	B   [16]byte
+	Len uint8
+}
+
+// Packet is the decoded view of one frame. Slices alias the input.
+type Packet struct {
+	SrcMAC, DstMAC [6]byte
+	HasEth         bool
+	VLANs          [2]uint16 // outer first
+	NumVLAN        int
+	EtherType      uint16
+
+	// ARP (RFC 826)
+	IsARP        bool
+	ARPOp        uint16
+	ARPSenderMAC [6]byte
+	ARPSenderIP  Addr
+	ARPTargetIP  Addr
+
+	// IP
+	IPVersion int
+	Src, Dst  Addr
+	Proto     uint8
+	TTL       uint8
+	Fragment  bool // a non-first fragment, or a first one with more to come
+	FragFirst bool // offset 0 fragment (transport header present)
+
+	// Transport
+	SrcPort, DstPort uint16
+	TCPFlags         uint8
+	Seq, Ack         uint32
+	Payload          []byte
+	HasTransport     bool
+}
+
+// Reset clears the packet for reuse without releasing anything.
+func (p *Packet) Reset() { *p = Packet{} }

@@ -1,0 +1,193 @@
+package decode
+
+// MaxPending bounds the bytes kept for one PDU that spans segments: the
+// largest PDU of any dissected protocol (a TPKT or EtherNet/IP message,
+// 65535 bytes plus headers).
+const MaxPending = 65536 + 64
+
+// FlowKey identifies one direction of a TCP or UDP conversation. It is a
+// fixed-size comparable struct so a map keyed by it does not allocate.
+type FlowKey struct {
+	Src, Dst         Addr
+	SrcPort, DstPort uint16
+	Proto            uint8
+}
+
+// Reverse is the key of the opposite direction.
+func (k FlowKey) Reverse() FlowKey {
+	return FlowKey{Src: k.Dst, Dst: k.Src, SrcPort: k.DstPort, DstPort: k.SrcPort, Proto: k.Proto}
+}
+
+// Key returns the flow key of the packet's transport header.
+func (p *Packet) Key() FlowKey {
+	return FlowKey{Src: p.Src, Dst: p.Dst, SrcPort: p.SrcPort, DstPort: p.DstPort, Proto: p.Proto}
+}
+
+// Direction tells who opened the connection.
+type Direction uint8
+
+// Directions of a half stream.
+const (
+	DirUnknown  Direction = iota
+	DirToServer           // sent by the side that sent the SYN
+	DirToClient           // sent by the side that answered SYN+ACK
+)
+
+// Stream is one direction of a TCP connection: sequence tracking and at most
+// one pending partial PDU. App, Tries and Dead belong to the caller, which
+// records there what protocol the stream carries.
+type Stream struct {
+	Key      FlowKey
+	Dir      Direction
+	App      uint8 // caller's protocol id; 0 unclassified
+	Tries    uint8 // caller's classification attempts
+	Dead     bool  // caller gave up on this stream
+	LastSeen int64 // unix nanoseconds of the last segment
+	Gaps     uint32
+	next     uint32
+	synced   bool
+	buf      []byte
+}
+
+// Segment accepts one TCP segment (RFC 9293 §3.4 sequence numbers) and
+// returns the bytes that are new and in order. Retransmitted bytes are
+// trimmed; after a gap (loss or reordering) the stream resynchronises on
+// this segment, drops its pending bytes and reports gap=true.
+func (s *Stream) Segment(seq uint32, flags uint8, payload []byte) (data []byte, gap bool) {
+	if flags&TCPSyn != 0 {
+		s.next = seq + 1
+		s.synced = true
+		s.buf = s.buf[:0]
+		if flags&TCPAck != 0 {
+			s.Dir = DirToClient
+		} else {
+			s.Dir = DirToServer
+		}
+		if len(payload) == 0 {
+			return nil, false
+		}
+	}
+	if len(payload) == 0 {
+		return nil, false
+	}
+	if !s.synced {
+		s.synced = true
+		s.next = seq
+	}
+	diff := int32(seq - s.next)
+	switch {
+	case diff == 0:
+		s.next += uint32(len(payload))
+		return payload, false
+	case diff < 0:
+		over := int(-diff)
+		if over >= len(payload) {
+			return nil, false // pure retransmission
+		}
+		s.next += uint32(len(payload) - over)
+		return payload[over:], false
+	default:
+		s.Gaps++
+		s.buf = s.buf[:0]
+		s.next = seq + uint32(len(payload))
+		return payload, true
+	}
+}
+
+// Take returns the bytes to frame: the pending partial PDU followed by data,
+// or data itself (no copy) when nothing is pending.
+func (s *Stream) Take(data []byte) []byte {
+	if len(s.buf) == 0 {
+		return data
+	}
+	if len(s.buf)+len(data) > MaxPending {
+		s.buf = s.buf[:0]
+		return data
+	}
+	s.buf = append(s.buf, data...)
+	return s.buf
+}
+
+// Keep stores the unframed tail of what Take returned until the next
+// segment. rest may alias the stream's own buffer.
+func (s *Stream) Keep(rest []byte) {
+	if len(rest) == 0 || len(rest) > MaxPending {
+		s.buf = s.buf[:0]
+		return
+	}
+	if s.buf == nil {
+		s.buf = make([]byte, 0, 4096)
+	}
+	s.buf = append(s.buf[:0], rest...)
+}
+
+// Pending is the number of bytes waiting for the rest of a PDU.
+func (s *Stream) Pending() int { return len(s.buf) }
+
+// Drop discards the pending bytes (after a framing error).
+func (s *Stream) Drop() { s.buf = s.buf[:0] }
+
+// StreamTable holds the streams of a capture. Evicted streams are recycled.
+type StreamTable struct {
+	m     map[FlowKey]*Stream
+	free  []*Stream
+	Max   int
+	Evict uint64 // streams evicted because the table was full
+}
+
+// NewStreamTable makes a table for up to max streams.
+func NewStreamTable(max int) *StreamTable {
+	return &StreamTable{m: make(map[FlowKey]*Stream, 1024), Max: max}
+}
+
+// Get returns the stream for k, creating it when new; nowNanos stamps it.
+func (t *StreamTable) Get(k FlowKey, nowNanos int64) *Stream {
+	if s, ok := t.m[k]; ok {
+		s.LastSeen = nowNanos
+		return s
+	}
+	if len(t.m) >= t.Max {
+		t.Sweep(nowNanos, 0)
+		t.Evict++
+	}
+	var s *Stream
+	if n := len(t.free); n > 0 {
+		s = t.free[n-1]
+		t.free = t.free[:n-1]
+		buf := s.buf[:0]
+		*s = Stream{buf: buf}
+	} else {
+		s = &Stream{}
+	}
+	s.Key = k
+	s.LastSeen = nowNanos
+	t.m[k] = s
+	return s
+}
+
+// Peer returns the opposite direction's stream if it exists.
+func (t *StreamTable) Peer(k FlowKey) *Stream { return t.m[k.Reverse()] }
+
+// Len is the number of streams held.
+func (t *StreamTable) Len() int { return len(t.m) }
+
+// Sweep removes streams idle for longer than idleNanos before nowNanos; with
+// idleNanos 0 it removes the oldest half of the table.
+func (t *StreamTable) Sweep(nowNanos, idleNanos int64) {
+	if idleNanos == 0 {
+		var sum int64
+		for _, s := range t.m {
+			sum += s.LastSeen / int64(len(t.m)+1)
+		}
+		idleNanos = nowNanos - sum
+		if idleNanos < 0 {
+			idleNanos = 0
+		}
+	}
+	for k, s := range t.m {
+		if nowNanos-s.LastSeen >= idleNanos {
+			delete(t.m, k)
+			t.free = append(t.free, s)
+		}
+	}
+}

@@ -1,0 +1,181 @@
+package dissect
+
+import (
+	"encoding/binary"
+
+	"github.com/tapline/tapline/sensorcore/decode"
+)
+
+// Modbus/TCP, per "MODBUS Messaging on TCP/IP Implementation Guide V1.0b"
+// (MB-TCP) and "MODBUS Application Protocol Specification V1.1b3" (MB-AP).
+
+// modbusFunction reports whether fc is a public function code (MB-AP §5.1,
+// "Public Function Code Definition").
+func modbusFunction(fc byte) bool {
+	switch fc {
+	case 1, 2, 3, 4, 5, 6, 7, 8, 11, 12, 15, 16, 17, 20, 21, 22, 23, 24, 43:
+		return true
+	}
+	return false
+}
+
+// ModbusLen frames one Modbus/TCP ADU by its header alone (the function
+// code is checked by DecodeModbus, so an invalid one counts as malformed): the MBAP header (MB-TCP §3.1.3) is
+// transaction id (2), protocol id (2, always 0), length (2, bytes that
+// follow: unit id plus PDU) and unit id (1). An ADU is at most 260 bytes.
+func ModbusLen(b []byte) int {
+	if len(b) < 8 {
+		if len(b) >= 4 && (b[2] != 0 || b[3] != 0) {
+			return -1
+		}
+		return 0
+	}
+	if b[2] != 0 || b[3] != 0 {
+		return -1
+	}
+	l := int(binary.BigEndian.Uint16(b[4:6]))
+	if l < 2 || l > 254 {
+		return -1
+	}
+	if len(b) < 6+l {
+		return 0
+	}
+	return 6 + l
+}
+
+// MatchModbus is the content test used to classify a stream: a full MBAP
+// header with protocol id 0, a plausible length and a public function code;
+// an exception response (function | 0x80) must carry exactly one exception
+// code 1-11 (MB-AP §7).
+func MatchModbus(b []byte) bool {
+	if len(b) < 8 || b[2] != 0 || b[3] != 0 {
+		return false
+	}
+	l := int(binary.BigEndian.Uint16(b[4:6]))
+	if l < 2 || l > 254 {
+		return false
+	}
+	fc := b[7]
+	if !modbusFunction(fc & 0x7f) {
+		return false
+	}
+	if fc&0x80 != 0 {
+		return l == 3 && len(b) >= 9 && b[8] >= 1 && b[8] <= 11
+	}
+	// The segment must hold exactly whole ADUs or a prefix of one: a stream
+	// of other bytes rarely has a length field that lands on a boundary.
+	if len(b) >= 6+l && len(b) > 6+l {
+		return ModbusLen(b[6+l:]) >= 0
+	}
+	return true
+}
+
+// Modbus function codes used by rules (MB-AP §6).
+const (
+	mbDiagnostics  = 8
+	mbEncapsulated = 43
+)
+
+// DecodeModbus decodes one ADU. Writes (function codes 5, 6, 15, 16, 22,
+// 23) and Diagnostics sub-function 0x0001 (Restart Communications Option,
+// MB-AP §6.8.1) set Result.Action; a Read Device Identification response
+// (43/14, MB-AP §6.21) fills Result.Ident.
+func DecodeModbus(b []byte, dir decode.Direction, r *Result) error {
+	r.Reset(Modbus)
+	n := ModbusLen(b)
+	if n <= 0 {
+		if n == 0 {
+			return errShort
+		}
+		return errField
+	}
+	if n != len(b) {
+		return errLength
+	}
+	fc := b[7]
+	r.Function = int(fc & 0x7f)
+	if f := fc & 0x7f; !modbusFunction(f) && !(f >= 65 && f <= 72) && !(f >= 100 && f <= 110) {
+		// Neither public nor user-defined (MB-AP §5).
+		return errField
+	}
+	pdu := b[8:]
+	switch dir {
+	case decode.DirToServer:
+		r.Request = true
+	case decode.DirToClient:
+		r.Response = true
+	default:
+		r.Request = true
+	}
+	if fc&0x80 != 0 {
+		// Exception response: one exception code (MB-AP §7).
+		r.Request, r.Response = false, true
+		if len(pdu) != 1 {
+			return errLength
+		}
+	}
+	if r.Request {
+		r.SrcRole, r.DstRole = RoleModbusClient, RoleModbusServer
+	} else {
+		r.SrcRole, r.DstRole = RoleModbusServer, RoleModbusClient
+	}
+	if fc&0x80 != 0 {
+		return nil
+	}
+	switch fc {
+	case 5, 6, 15, 16, 22, 23:
+		if r.Request {
+			r.Action = ActModbusWrite
+		}
+	case mbDiagnostics:
+		// MB-AP §6.8: sub-function (2) then data (2).
+		if len(pdu) < 4 {
+			return errShort
+		}
+		if r.Request && binary.BigEndian.Uint16(pdu[0:2]) == 0x0001 {
+			r.Action = ActModbusRestart
+		}
+	case mbEncapsulated:
+		if len(pdu) < 1 {
+			return errShort
+		}
+		if pdu[0] == 0x0e && r.Response {
+			return modbusDeviceID(pdu, r)
+		}
+	}
+	return nil
+}
+
+// modbusDeviceID parses a Read Device Identification response (MB-AP §6.21):
+// MEI type 0x0E, read device id code, conformity level, more follows, next
+// object id, number of objects, then {object id, length, value}.
+func modbusDeviceID(pdu []byte, r *Result) error {
+	if len(pdu) < 6 {
+		return errShort
+	}
+	n := int(pdu[5])
+	p := pdu[6:]
+	for i := 0; i < n; i++ {
+		if len(p) < 2 || len(p) < 2+int(p[1]) {
+			return errLength
+		}
+		id, v := p[0], p[2:2+int(p[1])]
+		switch id {
+		case 0: // VendorName
+			r.Ident.Vendor = string(v)
+		case 1: // ProductCode
+			if r.Ident.Model == "" {
+				r.Ident.Model = string(v)
+			}
+		case 2: // MajorMinorRevision
+			r.Ident.Firmware = string(v)
+		case 4: // ProductName
+			r.Ident.Name = string(v)
+		case 5: // ModelName
+			r.Ident.Model = string(v)
+		}
+		p = p[2+int(p[1]):]
+	}
+	r.HasIdent = r.Ident.Vendor != "" || r.Ident.Model != "" || r.Ident.Firmware != ""
+	return nil
+}

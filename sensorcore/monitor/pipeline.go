@@ -1,0 +1,302 @@
+package monitor
+
+import (
+	"errors"
+	"time"
+
+	"github.com/tapline/tapline/sensorcore/capture"
+	"github.com/tapline/tapline/sensorcore/decode"
+	"github.com/tapline/tapline/sensorcore/dissect"
+)
+
+// Observer receives each decoded PDU. pkt and r are reused after the call
+// returns; an Observer copies what it keeps.
+type Observer interface {
+	PDU(now time.Time, pkt *decode.Packet, r *dissect.Result, malformed bool)
+	Host(now time.Time, pkt *decode.Packet)
+}
+
+// maxTries is how many data segments of a stream content matching sees
+// before it gives the stream up as "not a dissected protocol".
+const maxTries = 4
+
+// Pipeline decodes packets and dispatches PDUs; it is not safe for
+// concurrent use (Monitor serialises it).
+type Pipeline struct {
+	dec      decode.Decoder
+	streams  *decode.StreamTable
+	tcp      []dissect.TCPProtocol
+	udp      []dissect.UDPProtocol
+	res      dissect.Result
+	Counters [dissect.NumProtocols]dissect.Counter
+	obs      Observer
+	lastTS   int64
+	sweepTS  int64
+	// Unclassified counts TCP streams given up by content matching.
+	Unclassified uint64
+}
+
+// NewPipeline makes a pipeline that reports to obs (which may be nil).
+func NewPipeline(obs Observer) *Pipeline {
+	return &Pipeline{
+		streams: decode.NewStreamTable(65536),
+		tcp:     dissect.TCPProtocols(),
+		udp:     dissect.UDPProtocols(),
+		obs:     obs,
+		res:     dissect.Result{Extra: make([]int, 0, 256)},
+	}
+}
+
+// Decoder exposes the link/network counters.
+func (p *Pipeline) Decoder() *decode.Decoder { return &p.dec }
+
+// streamIdle is how long a silent TCP stream is kept.
+const streamIdle = int64(10 * time.Minute)
+
+// Packet runs one captured frame through the pipeline.
+func (p *Pipeline) Packet(data []byte, ci capture.Info) {
+	now := ci.Timestamp
+	ts := now.UnixNano()
+	if ts > p.lastTS {
+		p.lastTS = ts
+	}
+	if err := p.dec.Decode(data, ci.LinkType); err != nil && !p.dec.Pkt.HasTransport {
+		if p.obs != nil && (p.dec.Pkt.IPVersion != 0 || p.dec.Pkt.IsARP) {
+			p.obs.Host(now, &p.dec.Pkt)
+		}
+		return
+	}
+	pkt := &p.dec.Pkt
+	if p.obs != nil && (pkt.IPVersion != 0 || pkt.IsARP) {
+		p.obs.Host(now, pkt)
+	}
+	if !pkt.HasTransport || (pkt.Fragment && !pkt.FragFirst) {
+		return
+	}
+	switch pkt.Proto {
+	case decode.ProtoTCP:
+		p.tcpSegment(now, ts, pkt)
+	case decode.ProtoUDP:
+		p.udpDatagram(now, pkt)
+	}
+	if p.lastTS-p.sweepTS > int64(time.Minute) {
+		p.streams.Sweep(p.lastTS, streamIdle)
+		p.sweepTS = p.lastTS
+	}
+}
+
+func (p *Pipeline) tcpSegment(now time.Time, ts int64, pkt *decode.Packet) {
+	if pkt.Fragment {
+		return // a first fragment's payload is incomplete; not reassembled
+	}
+	s := p.streams.Get(pkt.Key(), ts)
+	data, gap := s.Segment(pkt.Seq, pkt.TCPFlags, pkt.Payload)
+	if len(data) == 0 || s.Dead {
+		return
+	}
+	if s.Dir == decode.DirUnknown {
+		s.Dir = guessDir(pkt, p.streams.Peer(pkt.Key()))
+	}
+	if s.App == 0 {
+		peer := p.streams.Peer(pkt.Key())
+		if peer != nil && peer.App != 0 {
+			s.App = peer.App
+		} else {
+			s.App = p.classifyTCP(pkt, data)
+		}
+		if s.App == 0 {
+			s.Tries++
+			if s.Tries >= maxTries {
+				s.Dead = true
+				p.Unclassified++
+			}
+			return
+		}
+	}
+	proto := p.tcpProto(s.App)
+	buf := s.Take(data)
+	for len(buf) > 0 {
+		n := proto.Len(buf)
+		if n == 0 {
+			break
+		}
+		if n < 0 {
+			// Lost framing: after a gap this is expected; otherwise the
+			// stream carried bytes that are not this protocol's PDU.
+			if !gap {
+				p.Counters[s.App].Malformed++
+				p.Counters[s.App].PDUs++
+				if p.obs != nil {
+					p.res.Reset(s.App)
+					p.obs.PDU(now, pkt, &p.res, true)
+				}
+			}
+			buf = resync(proto, buf)
+			gap = true
+			continue
+		}
+		p.pdu(now, pkt, proto.Decode, s.App, buf[:n], s.Dir)
+		buf = buf[n:]
+	}
+	s.Keep(buf)
+}
+
+func (p *Pipeline) pdu(now time.Time, pkt *decode.Packet, dec func([]byte, decode.Direction, *dissect.Result) error, id uint8, b []byte, dir decode.Direction) {
+	err := dec(b, dir, &p.res)
+	if errors.Is(err, dissect.ErrNotS7) {
+		return
+	}
+	c := &p.Counters[id]
+	c.PDUs++
+	bad := err != nil
+	if bad {
+		c.Malformed++
+	}
+	if p.res.Function >= 0 && p.res.Function < 256 {
+		c.Functions[p.res.Function]++
+	}
+	for _, f := range p.res.Extra {
+		if f >= 0 && f < 256 {
+			c.Functions[f]++
+		}
+	}
+	if p.obs != nil {
+		p.obs.PDU(now, pkt, &p.res, bad)
+	}
+}
+
+// classifyTCP tries the protocols registered on either port first, then
+// every other protocol, by content.
+func (p *Pipeline) classifyTCP(pkt *decode.Packet, data []byte) uint8 {
+	for i := range p.tcp {
+		if hasPort(p.tcp[i].Ports, pkt) && (p.tcp[i].Match(data) || frames(p.tcp[i].Len, data)) {
+			return p.tcp[i].ID
+		}
+	}
+	for i := range p.tcp {
+		if !hasPort(p.tcp[i].Ports, pkt) && p.tcp[i].Match(data) {
+			return p.tcp[i].ID
+		}
+	}
+	return 0
+}
+
+func (p *Pipeline) tcpProto(id uint8) *dissect.TCPProtocol {
+	for i := range p.tcp {
+		if p.tcp[i].ID == id {
+			return &p.tcp[i]
+		}
+	}
+	return &p.tcp[0]
+}
+
+func (p *Pipeline) udpDatagram(now time.Time, pkt *decode.Packet) {
+	b := pkt.Payload
+	if len(b) == 0 {
+		return
+	}
+	var proto *dissect.UDPProtocol
+	for i := range p.udp {
+		if hasPort(p.udp[i].Ports, pkt) && p.udp[i].Match(b) {
+			proto = &p.udp[i]
+			break
+		}
+	}
+	if proto == nil {
+		for i := range p.udp {
+			if p.udp[i].Match(b) {
+				proto = &p.udp[i]
+				break
+			}
+		}
+	}
+	if proto == nil {
+		p.itDatagram(now, pkt)
+		return
+	}
+	dir := decode.DirToServer
+	if hasSrcPort(proto.Ports, pkt) && !hasDstPort(proto.Ports, pkt) {
+		dir = decode.DirToClient
+	}
+	if proto.Len == nil {
+		p.pdu(now, pkt, proto.Decode, proto.ID, b, dir)
+		return
+	}
+	for len(b) > 0 {
+		n := proto.Len(b)
+		if n <= 0 {
+			p.Counters[proto.ID].Malformed++
+			p.Counters[proto.ID].PDUs++
+			return
+		}
+		p.pdu(now, pkt, proto.Decode, proto.ID, b[:n], dir)
+		b = b[n:]
+	}
+}
+
+// itDatagram is where the IT protocols that name devices are dispatched.
+func (p *Pipeline) itDatagram(now time.Time, pkt *decode.Packet) {}
+
+func hasPort(ports []uint16, pkt *decode.Packet) bool {
+	return hasSrcPort(ports, pkt) || hasDstPort(ports, pkt)
+}
+
+func hasSrcPort(ports []uint16, pkt *decode.Packet) bool {
+	for _, x := range ports {
+		if pkt.SrcPort == x {
+			return true
+		}
+	}
+	return false
+}
+
+func hasDstPort(ports []uint16, pkt *decode.Packet) bool {
+	for _, x := range ports {
+		if pkt.DstPort == x {
+			return true
+		}
+	}
+	return false
+}
+
+// guessDir decides a stream's direction when its SYN was not seen: the
+// opposite of its peer's if known, else toward the lower (service) port.
+func guessDir(pkt *decode.Packet, peer *decode.Stream) decode.Direction {
+	if peer != nil && peer.Dir != decode.DirUnknown {
+		if peer.Dir == decode.DirToServer {
+			return decode.DirToClient
+		}
+		return decode.DirToServer
+	}
+	if pkt.DstPort < pkt.SrcPort {
+		return decode.DirToServer
+	}
+	return decode.DirToClient
+}
+
+// frames reports whether data is a run of whole PDUs, possibly ending with
+// the start of one: the looser test applied on a protocol's own port.
+func frames(length func([]byte) int, data []byte) bool {
+	for len(data) > 0 {
+		n := length(data)
+		if n < 0 {
+			return false
+		}
+		if n == 0 {
+			return true
+		}
+		data = data[n:]
+	}
+	return true
+}
+
+// resync skips to the next offset where a PDU header matches, or drops the
+// bytes when none does.
+func resync(proto *dissect.TCPProtocol, buf []byte) []byte {
+	for i := 1; i < len(buf); i++ {
+		if n := proto.Len(buf[i:]); n > 0 && proto.Match(buf[i:]) {
+			return buf[i:]
+		}
+	}
+	return nil
+}

@@ -1,0 +1,31 @@
+package monitor
+
+import (
+	"strconv"
+
+	"github.com/tapline/tapline/sensorcore/dissect"
+)
+
+// ProtocolReport is one protocol's counts in the analyze output contract.
+type ProtocolReport struct {
+	PDUs uint64 `json:"pdus"`
+	// Functions is keyed by the decimal function, service or type code.
+	Functions map[string]uint64 `json:"functions"`
+	Malformed uint64            `json:"malformed"`
+}
+
+// protocolReports converts counters into the contract's "protocols" map,
+// one key per industrial protocol, present even when zero.
+func protocolReports(c *[dissect.NumProtocols]dissect.Counter) map[string]ProtocolReport {
+	out := make(map[string]ProtocolReport, 6)
+	for _, id := range dissect.Industrial() {
+		pr := ProtocolReport{PDUs: c[id].PDUs, Malformed: c[id].Malformed, Functions: map[string]uint64{}}
+		for fc, n := range c[id].Functions {
+			if n > 0 {
+				pr.Functions[strconv.Itoa(fc)] = n
+			}
+		}
+		out[dissect.Name(id)] = pr
+	}
+	return out
+}
