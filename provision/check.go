@@ -1,0 +1,242 @@
+package provision
+
+import (
+	"crypto/ed25519"
+	"fmt"
+	"net/netip"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tapline/tapline/certs"
+	"github.com/tapline/tapline/sensorcore/activation"
+	"github.com/tapline/tapline/sensorcore/netconf"
+)
+
+// Stable codes of the offline inventory check (docs/inventory.md).
+const (
+	CodeInventoryField   = "TL-INV-001" // a cell is malformed
+	CodeNetwork          = "TL-INV-002" // new network settings invalid (mask, gateway outside subnet...)
+	CodeDuplicateName    = "TL-INV-003" // two rows name the same sensor
+	CodeDuplicateCN      = "TL-INV-004" // two rows' certificates share a subject CN
+	CodeDuplicateIP      = "TL-INV-005" // two rows end on the same address
+	CodeNoActivation     = "TL-INV-006" // no activation file and no prebuilt bundle
+	CodeUnreadable       = "TL-INV-007" // a file the row names cannot be read
+	CodeDuplicateAddress = "TL-INV-008" // two rows start from the same address
+	CodeDuplicateCert    = "TL-INV-009" // two rows carry the very same certificate
+)
+
+// CheckOptions feed the offline check.
+type CheckOptions struct {
+	Now             time.Time
+	ActivationRoots []ed25519.PublicKey
+	CertPassphrase  []byte // key or PKCS#12 passphrase (TAPLINE_CERT_PASSPHRASE)
+}
+
+// RowCheck is what the offline check found for one row.
+type RowCheck struct {
+	Row             Row             `json:"row"`
+	Findings        []certs.Finding `json:"findings"`
+	Diff            []string        `json:"diff"` // "- before" / "+ after" lines
+	CertFingerprint string          `json:"cert_fingerprint_sha256,omitempty"`
+	CN              string          `json:"cn,omitempty"`
+	FinalIP         string          `json:"final_ip"`
+}
+
+// CheckReport is the whole inventory's offline check.
+type CheckReport struct {
+	Rows  []RowCheck      `json:"rows"`
+	Fleet []certs.Finding `json:"fleet"`
+}
+
+// HasErrors reports whether any row or fleet finding is an error.
+func (r *CheckReport) HasErrors() bool {
+	for _, f := range r.Fleet {
+		if f.Severity == certs.SeverityError {
+			return true
+		}
+	}
+	for _, rc := range r.Rows {
+		for _, f := range rc.Findings {
+			if f.Severity == certs.SeverityError {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func errFinding(code, msg, hint string) certs.Finding {
+	return certs.Finding{Code: code, Severity: certs.SeverityError, Message: msg, Hint: hint}
+}
+
+// Settings returns the network and proxy settings the row's bundle carries
+// (every bundle carries them; new_ip empty keeps the current address).
+func (r Row) Settings() (*netconf.Settings, error) {
+	s := &netconf.Settings{Network: netconf.Network{Interface: r.Interface, Address: r.NewIP, Mask: r.NewMask,
+		Gateway: r.NewGateway, DNS: r.NewDNS, Hostname: r.NewHostname}}
+	if s.Network.Address == "" {
+		s.Network.Address = r.Address
+	}
+	if r.Proxy != "" {
+		u, err := url.Parse(r.Proxy)
+		if err != nil || u.Hostname() == "" {
+			return s, &netconf.FieldError{Field: "proxy", Msg: fmt.Sprintf("%q is not a proxy URL (example http://proxy.plant.example:3128)", r.Proxy)}
+		}
+		port, _ := strconv.Atoi(u.Port())
+		if port == 0 {
+			port = 3128
+		}
+		s.Proxy = netconf.Proxy{Enabled: true, Host: u.Hostname(), Port: port, Username: u.User.Username()}
+	}
+	return s, s.Validate()
+}
+
+// FinalIP is where the sensor answers after the push.
+func (r Row) FinalIP() string {
+	if r.NewIP != "" {
+		return r.NewIP
+	}
+	return r.Address
+}
+
+// Check runs every offline check of inv: per row the network settings,
+// activation file and certificate; across the fleet duplicate names, CNs,
+// certificates and final addresses. Nothing connects anywhere.
+func Check(inv *Inventory, o CheckOptions) *CheckReport {
+	rep := &CheckReport{}
+	for _, row := range inv.Rows {
+		rep.Rows = append(rep.Rows, checkRow(row, o))
+	}
+	dup := func(code, what string, key func(RowCheck) string) {
+		first := map[string]int{}
+		for _, rc := range rep.Rows {
+			k := key(rc)
+			if k == "" {
+				continue
+			}
+			if l, ok := first[k]; ok {
+				rep.Fleet = append(rep.Fleet, errFinding(code,
+					fmt.Sprintf("%s: line %d repeats the %s %q of line %d", filepath.Base(inv.Path), rc.Row.Line, what, k, l),
+					"every sensor needs its own "+what))
+				continue
+			}
+			first[k] = rc.Row.Line
+		}
+	}
+	dup(CodeDuplicateName, "sensor name", func(rc RowCheck) string { return strings.ToLower(rc.Row.Sensor) })
+	dup(CodeDuplicateCN, "certificate CN", func(rc RowCheck) string { return strings.ToLower(rc.CN) })
+	dup(CodeDuplicateCert, "certificate", func(rc RowCheck) string { return rc.CertFingerprint })
+	dup(CodeDuplicateIP, "final address", func(rc RowCheck) string { return rc.FinalIP })
+	dup(CodeDuplicateAddress, "current address", func(rc RowCheck) string {
+		if rc.Row.Jump != "" {
+			return rc.Row.Jump + ">" + rc.Row.SSHAddr()
+		}
+		return rc.Row.SSHAddr()
+	})
+	return rep
+}
+
+func checkRow(row Row, o CheckOptions) RowCheck {
+	rc := RowCheck{Row: row, FinalIP: row.FinalIP(), Findings: []certs.Finding{}}
+	add := func(f certs.Finding) { rc.Findings = append(rc.Findings, f) }
+	s, err := row.Settings()
+	if err != nil {
+		for _, e := range flatten(err) {
+			add(errFinding(CodeNetwork, e.Error(), "fix the new_* columns of line "+strconv.Itoa(row.Line)))
+		}
+	}
+	rc.Diff = networkDiff(row, s)
+	if row.Activation != "" {
+		data, err := os.ReadFile(row.Activation)
+		if err != nil {
+			add(errFinding(CodeUnreadable, "activation: "+err.Error(), "check the activation column"))
+		} else {
+			_, fs, _ := activation.Check(data, activation.VerifyOptions{Roots: o.ActivationRoots, SensorName: row.Sensor, Now: o.Now})
+			rc.Findings = append(rc.Findings, fs...)
+		}
+	} else if row.Bundle == "" {
+		add(errFinding(CodeNoActivation, "no activation file for "+row.Sensor, "put the sensor's .tapact file in the activation column"))
+	}
+	switch row.CertSource {
+	case "", CertFiles, CertPKCS12:
+		src := certs.Source{Passphrase: o.CertPassphrase, Names: map[string]string{}}
+		for _, f := range []struct {
+			field, path string
+			dst         *[]byte
+		}{{"cert", row.Cert, &src.Cert}, {"key", row.Key, &src.Key}, {"chain", row.Chain, &src.Chain}, {"pfx", row.PFX, &src.PFX}} {
+			if f.path == "" {
+				continue
+			}
+			data, err := os.ReadFile(f.path)
+			if err != nil {
+				add(errFinding(CodeUnreadable, f.field+": "+err.Error(), "check the "+f.field+" column"))
+				continue
+			}
+			*f.dst = data
+			src.Names[f.field] = filepath.Base(f.path)
+		}
+		if src.Cert == nil && src.PFX == nil {
+			break
+		}
+		t := certs.Target{Hostname: row.NewHostname}
+		if a, err := netip.ParseAddr(rc.FinalIP); err == nil {
+			t.IP = a
+		}
+		rep := certs.CheckSensor(src, t, o.Now)
+		rc.Findings = append(rc.Findings, rep.Findings...)
+		rc.CertFingerprint = rep.FingerprintSHA256
+		if rep.Leaf != nil {
+			rc.CN = rep.Leaf.Subject.CommonName
+		}
+	}
+	return rc
+}
+
+func flatten(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, flatten(e)...)
+		}
+		return out
+	}
+	return []error{err}
+}
+
+// networkDiff renders the change as ansible --check --diff would: what the
+// inventory knows of the sensor now, and what the bundle sets.
+func networkDiff(row Row, s *netconf.Settings) []string {
+	if s == nil {
+		return []string{"  address " + row.Address + " (unchanged)"}
+	}
+	n := s.Network
+	after := n.Address
+	if p, err := n.Prefix(); err == nil {
+		after = p.String()
+	} else if n.Mask != "" {
+		after += "/" + n.Mask
+	}
+	var d []string
+	if n.Address != row.Address {
+		d = append(d, "- address "+row.Address, "+ address "+after+" on "+n.Interface)
+	} else {
+		d = append(d, "  address "+after+" on "+n.Interface+" (unchanged)")
+	}
+	if n.Gateway != "" {
+		d = append(d, "+ gateway "+n.Gateway)
+	}
+	if len(n.DNS) > 0 {
+		d = append(d, "+ dns "+strings.Join(n.DNS, ", "))
+	}
+	if n.Hostname != "" {
+		d = append(d, "+ hostname "+n.Hostname)
+	}
+	if s.Proxy.Enabled {
+		d = append(d, fmt.Sprintf("+ proxy %s:%d", s.Proxy.Host, s.Proxy.Port))
+	}
+	return d
+}

@@ -1,0 +1,279 @@
+package provision
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// Inventory columns (docs/inventory.md). Names are matched case-insensitively;
+// "-" and " " count as "_".
+var inventoryColumns = []string{
+	"sensor", "address", "ssh_port", "ssh_user", "auth", "key_file", "jump",
+	"interface", "new_ip", "new_mask", "new_gateway", "new_dns", "new_hostname", "proxy",
+	"activation", "cert_source", "cert", "key", "chain", "pfx", "bundle", "console_port",
+}
+
+var requiredColumns = []string{"sensor", "address", "ssh_user", "auth"}
+
+// Auth methods an inventory row may name. Secrets never live in the CSV:
+// passwords and passphrases come from the environment or a prompt.
+const (
+	AuthKey      = "key"
+	AuthAgent    = "agent"
+	AuthPassword = "password"
+)
+
+// Certificate sources a row may name.
+const (
+	CertFiles   = "files"    // cert + key (+ chain) files
+	CertPKCS12  = "pkcs12"   // one .p12/.pfx file
+	CertLocalCA = "local-ca" // issued by Tapline's offline CA when the bundle is built
+)
+
+// Row is one sensor of an inventory. Paths are already resolved against
+// the inventory's folder.
+type Row struct {
+	Line        int      `json:"line"`
+	Sensor      string   `json:"sensor"`
+	Address     string   `json:"address"` // current IP or host name
+	SSHPort     int      `json:"ssh_port"`
+	User        string   `json:"ssh_user"`
+	Auth        string   `json:"auth"`
+	KeyFile     string   `json:"key_file,omitempty"`
+	Jump        string   `json:"jump,omitempty"` // [user@]host[:port]
+	Interface   string   `json:"interface,omitempty"`
+	NewIP       string   `json:"new_ip,omitempty"`
+	NewMask     string   `json:"new_mask,omitempty"`
+	NewGateway  string   `json:"new_gateway,omitempty"`
+	NewDNS      []string `json:"new_dns,omitempty"`
+	NewHostname string   `json:"new_hostname,omitempty"`
+	Proxy       string   `json:"proxy,omitempty"`
+	Activation  string   `json:"activation,omitempty"`
+	CertSource  string   `json:"cert_source,omitempty"`
+	Cert        string   `json:"cert,omitempty"`
+	Key         string   `json:"key,omitempty"`
+	Chain       string   `json:"chain,omitempty"`
+	PFX         string   `json:"pfx,omitempty"`
+	Bundle      string   `json:"bundle,omitempty"`
+	ConsolePort int      `json:"console_port"`
+	// Record is the row as read, for the retry inventory.
+	Record []string `json:"-"`
+}
+
+// SSHAddr is host:port of the sensor's SSH server now.
+func (r Row) SSHAddr() string { return net.JoinHostPort(r.Address, strconv.Itoa(r.SSHPort)) }
+
+// Inventory is a parsed inventory CSV.
+type Inventory struct {
+	Path   string // the file, as given
+	Dir    string // relative paths resolve from here
+	Header []string
+	Rows   []Row
+}
+
+// InventoryError names the file, line and column of a bad cell and how to
+// fix it.
+type InventoryError struct {
+	File   string
+	Line   int
+	Column string
+	Msg    string
+}
+
+func (e *InventoryError) Error() string {
+	if e.Column == "" {
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+	}
+	return fmt.Sprintf("%s:%d: column %s: %s", e.File, e.Line, e.Column, e.Msg)
+}
+
+// ReadInventory reads and parses an inventory CSV file.
+func ReadInventory(path string) (*Inventory, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("inventory: %w", err)
+	}
+	defer f.Close()
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
+	inv, err := ParseInventory(f, filepath.Dir(abs), path)
+	if inv != nil {
+		inv.Path = path
+	}
+	return inv, err
+}
+
+func normColumn(s string) string {
+	s = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(s, "\ufeff")))
+	return strings.NewReplacer("-", "_", " ", "_").Replace(s)
+}
+
+// ParseInventory parses CSV from r; dir resolves relative paths and name
+// is used in messages. Every problem is reported, each as *InventoryError
+// (joined).
+func ParseInventory(r io.Reader, dir, name string) (*Inventory, error) {
+	cr := csv.NewReader(r)
+	cr.Comment = '#'
+	cr.FieldsPerRecord = -1
+	cr.TrimLeadingSpace = true
+	header, err := cr.Read()
+	if err != nil {
+		if err == io.EOF {
+			return nil, &InventoryError{File: name, Line: 1, Msg: "empty file: the first line must name the columns (see docs/inventory.md)"}
+		}
+		return nil, &InventoryError{File: name, Line: 1, Msg: err.Error()}
+	}
+	inv := &Inventory{Dir: dir, Header: header}
+	col := map[string]int{}
+	known := map[string]bool{}
+	for _, c := range inventoryColumns {
+		known[c] = true
+	}
+	var errs []error
+	for i, h := range header {
+		n := normColumn(h)
+		if !known[n] {
+			errs = append(errs, &InventoryError{File: name, Line: 1, Column: h, Msg: "unknown column; the columns are " + strings.Join(inventoryColumns, ", ")})
+			continue
+		}
+		if _, dup := col[n]; dup {
+			errs = append(errs, &InventoryError{File: name, Line: 1, Column: h, Msg: "column given twice"})
+		}
+		col[n] = i
+	}
+	for _, c := range requiredColumns {
+		if _, ok := col[c]; !ok {
+			errs = append(errs, &InventoryError{File: name, Line: 1, Column: c, Msg: "required column missing"})
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		line, _ := cr.FieldPos(0)
+		if err != nil {
+			errs = append(errs, &InventoryError{File: name, Line: line, Msg: err.Error()})
+			continue
+		}
+		if blank(rec) {
+			continue
+		}
+		get := func(c string) string {
+			if i, ok := col[c]; ok && i < len(rec) {
+				return strings.TrimSpace(rec[i])
+			}
+			return ""
+		}
+		row, rerrs := parseRow(get, dir, name, line)
+		row.Record = rec
+		errs = append(errs, rerrs...)
+		inv.Rows = append(inv.Rows, row)
+	}
+	if len(inv.Rows) == 0 && len(errs) == 0 {
+		errs = append(errs, &InventoryError{File: name, Line: 2, Msg: "no sensors: add one row per sensor below the header"})
+	}
+	return inv, errors.Join(errs...)
+}
+
+func blank(rec []string) bool {
+	for _, f := range rec {
+		if strings.TrimSpace(f) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+func parseRow(get func(string) string, dir, name string, line int) (Row, []error) {
+	var errs []error
+	bad := func(c, format string, args ...any) {
+		errs = append(errs, &InventoryError{File: name, Line: line, Column: c, Msg: fmt.Sprintf(format, args...)})
+	}
+	path := func(c string) string {
+		p := get(c)
+		if p == "" || filepath.IsAbs(p) {
+			return p
+		}
+		return filepath.Join(dir, p)
+	}
+	port := func(c string, def int) int {
+		s := get(c)
+		if s == "" {
+			return def
+		}
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 65535 {
+			bad(c, "%q is not a port (1-65535)", s)
+			return def
+		}
+		return n
+	}
+	r := Row{
+		Line: line, Sensor: get("sensor"), Address: get("address"), User: get("ssh_user"),
+		Auth: strings.ToLower(get("auth")), KeyFile: path("key_file"), Jump: get("jump"),
+		Interface: get("interface"), NewIP: get("new_ip"), NewMask: get("new_mask"), NewGateway: get("new_gateway"),
+		NewHostname: get("new_hostname"), Proxy: get("proxy"), Activation: path("activation"),
+		CertSource: strings.ToLower(get("cert_source")), Cert: path("cert"), Key: path("key"), Chain: path("chain"),
+		PFX: path("pfx"), Bundle: path("bundle"),
+	}
+	r.SSHPort = port("ssh_port", 22)
+	r.ConsolePort = port("console_port", 443)
+	if r.Interface == "" {
+		r.Interface = "eth0"
+	}
+	for _, d := range strings.FieldsFunc(get("new_dns"), func(c rune) bool { return c == ';' || c == ' ' || c == '|' }) {
+		r.NewDNS = append(r.NewDNS, d)
+	}
+	if r.Sensor == "" {
+		bad("sensor", "empty: give the sensor's name as its activation file names it")
+	}
+	if r.Address == "" {
+		bad("address", "empty: give the sensor's current IP address")
+	} else if h, p, err := net.SplitHostPort(r.Address); err == nil {
+		r.Address = h
+		if n, err := strconv.Atoi(p); err == nil && n > 0 && n < 65536 {
+			r.SSHPort = n
+		} else {
+			bad("address", "%q has a bad port", r.Address)
+		}
+	}
+	if r.User == "" {
+		bad("ssh_user", "empty: give the SSH user (for example admin)")
+	}
+	switch r.Auth {
+	case AuthKey:
+		if r.KeyFile == "" {
+			bad("key_file", "auth is key but no key_file is given")
+		}
+	case AuthAgent, AuthPassword:
+	default:
+		bad("auth", "%q: use key, agent or password (the password itself comes from TAPLINE_SSH_PASSWORD, never the CSV)", r.Auth)
+	}
+	switch r.CertSource {
+	case "", CertFiles:
+		if r.Bundle == "" && (r.Cert == "" || r.Key == "") {
+			bad("cert", "cert_source files needs cert and key (or a prebuilt bundle)")
+		}
+	case CertPKCS12:
+		if r.PFX == "" {
+			bad("pfx", "cert_source pkcs12 needs the pfx column")
+		}
+	case CertLocalCA:
+	default:
+		bad("cert_source", "%q: use files, pkcs12 or local-ca", r.CertSource)
+	}
+	return r, errs
+}

@@ -1,0 +1,285 @@
+package provision
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/tapline/tapline/certs"
+	"github.com/tapline/tapline/provision/sshconn"
+	"github.com/tapline/tapline/sensorcore/activation"
+	"github.com/tapline/tapline/sensorcore/bundle"
+)
+
+// PrepareOptions say how rows become bundles and SSH targets.
+type PrepareOptions struct {
+	WorkDir        string // bundles are written here (0700)
+	Now            func() time.Time
+	Creator        string // recorded in the manifest
+	CertPassphrase []byte // for an encrypted key or a PKCS#12 file
+	// SSH secrets, never from the CSV.
+	Password      string
+	KeyPassphrase func(keyFile string) ([]byte, error)
+	AgentSocket   string
+	// JumpAuth logs in to jump hosts (default: the row's own auth).
+	JumpAuth *sshconn.Auth
+	// IssueLocal issues cert, key and chain for cert_source local-ca; nil
+	// refuses such rows.
+	IssueLocal func(row Row) (cert, key, chain []byte, err error)
+}
+
+// Preparer turns inventory rows into bundles and targets.
+type Preparer struct{ O PrepareOptions }
+
+// Prepare implements BatchOptions.Prepare: it builds (or opens) the row's
+// bundle, packs it as a .tapbundle archive and fills the target.
+func (p *Preparer) Prepare(_ context.Context, row Row) (Prepared, error) {
+	now := time.Now
+	if p.O.Now != nil {
+		now = p.O.Now
+	}
+	var out Prepared
+	t := Target{Sensor: row.Sensor, Addr: row.SSHAddr(), User: row.User, ConsolePort: row.ConsolePort}
+	if row.NewIP != "" && row.NewIP != row.Address {
+		t.NewHost = row.NewIP
+	}
+	switch row.Auth {
+	case AuthKey:
+		t.Auth = sshconn.Auth{KeyFile: row.KeyFile, Passphrase: p.O.KeyPassphrase}
+	case AuthAgent:
+		if p.O.AgentSocket == "" {
+			return out, fmt.Errorf("line %d: auth agent but SSH_AUTH_SOCK is not set", row.Line)
+		}
+		t.Auth = sshconn.Auth{AgentSocket: p.O.AgentSocket}
+	case AuthPassword:
+		if p.O.Password == "" {
+			return out, fmt.Errorf("line %d: auth password but TAPLINE_SSH_PASSWORD is not set", row.Line)
+		}
+		t.Auth = sshconn.Auth{Password: p.O.Password}
+	}
+	if row.Jump != "" {
+		j, err := ParseJump(row.Jump, row.User)
+		if err != nil {
+			return out, fmt.Errorf("line %d: jump: %w", row.Line, err)
+		}
+		j.Auth = t.Auth
+		if p.O.JumpAuth != nil {
+			j.Auth = *p.O.JumpAuth
+		}
+		t.Jump = &j
+	}
+	out.Target = t
+	b, err := p.bundle(row, now())
+	if err != nil {
+		return out, fmt.Errorf("line %d: %s: %w", row.Line, row.Sensor, err)
+	}
+	out.Bundle = b
+	return out, nil
+}
+
+// ParseJump reads [user@]host[:port] (port 22 by default).
+func ParseJump(s, defUser string) (sshconn.Endpoint, error) {
+	ep := sshconn.Endpoint{User: defUser}
+	if i := lastIndexByte(s, '@'); i >= 0 {
+		ep.User, s = s[:i], s[i+1:]
+	}
+	if _, _, err := splitHostPort(s); err != nil {
+		s += ":22"
+	}
+	if _, _, err := splitHostPort(s); err != nil || ep.User == "" {
+		return ep, fmt.Errorf("%q is not [user@]host[:port]", s)
+	}
+	ep.Addr = s
+	return ep, nil
+}
+
+func (p *Preparer) bundle(row Row, now time.Time) (Bundle, error) {
+	if row.Bundle != "" {
+		return p.openPrebuilt(row)
+	}
+	files := map[bundle.Role][]byte{}
+	act, err := os.ReadFile(row.Activation)
+	if err != nil {
+		return Bundle{}, fmt.Errorf("activation: %w", err)
+	}
+	af, err := activation.Parse(act)
+	if err != nil {
+		return Bundle{}, err
+	}
+	if af.Payload.SensorName != row.Sensor {
+		return Bundle{}, fmt.Errorf("activation file is for %q", af.Payload.SensorName)
+	}
+	files[bundle.RoleActivation] = act
+	var leafDER []byte
+	switch row.CertSource {
+	case "", CertFiles:
+		cert, err := os.ReadFile(row.Cert)
+		if err != nil {
+			return Bundle{}, fmt.Errorf("cert: %w", err)
+		}
+		keyRaw, err := os.ReadFile(row.Key)
+		if err != nil {
+			return Bundle{}, fmt.Errorf("key: %w", err)
+		}
+		key, err := certs.ParsePrivateKey(keyRaw, p.O.CertPassphrase)
+		if err != nil {
+			return Bundle{}, fmt.Errorf("key %s: %w", filepath.Base(row.Key), err)
+		}
+		if files[bundle.RoleKey], err = certs.MarshalPrivateKeyPEM(rand.Reader, key, nil); err != nil {
+			return Bundle{}, err
+		}
+		chain := certsOf(row.Chain)
+		cs, err := certs.ParseCertificates(cert)
+		if err != nil || len(cs) == 0 {
+			return Bundle{}, fmt.Errorf("cert %s: %v", filepath.Base(row.Cert), err)
+		}
+		leafDER = cs[0].Raw
+		files[bundle.RoleCert] = pemCert(cs[0].Raw)
+		if chain != nil {
+			files[bundle.RoleChain] = chain
+		}
+	case CertPKCS12:
+		raw, err := os.ReadFile(row.PFX)
+		if err != nil {
+			return Bundle{}, fmt.Errorf("pfx: %w", err)
+		}
+		p12, err := certs.ParsePKCS12(raw, p.O.CertPassphrase)
+		if err != nil {
+			return Bundle{}, fmt.Errorf("pfx %s: %w", filepath.Base(row.PFX), err)
+		}
+		leafDER = p12.Leaf.Raw
+		files[bundle.RoleCert] = pemCert(leafDER)
+		if files[bundle.RoleKey], err = certs.MarshalPrivateKeyPEM(rand.Reader, p12.Key, nil); err != nil {
+			return Bundle{}, err
+		}
+		var chain []byte
+		for _, c := range p12.Chain {
+			chain = append(chain, pemCert(c.Raw)...)
+		}
+		if chain != nil {
+			files[bundle.RoleChain] = chain
+		}
+	case CertLocalCA:
+		if p.O.IssueLocal == nil {
+			return Bundle{}, errors.New("cert_source local-ca: no local CA is configured")
+		}
+		cert, key, chain, err := p.O.IssueLocal(row)
+		if err != nil {
+			return Bundle{}, fmt.Errorf("local CA: %w", err)
+		}
+		cs, err := certs.ParseCertificates(cert)
+		if err != nil || len(cs) == 0 {
+			return Bundle{}, fmt.Errorf("local CA certificate: %v", err)
+		}
+		leafDER = cs[0].Raw
+		files[bundle.RoleCert], files[bundle.RoleKey] = cert, key
+		if chain != nil {
+			files[bundle.RoleChain] = chain
+		}
+	}
+	s, err := row.Settings()
+	if err != nil {
+		return Bundle{}, err
+	}
+	files[bundle.RoleSettings] = s.Marshal()
+	dir := filepath.Join(p.O.WorkDir, row.Sensor+"-"+now.UTC().Format("20060102T150405Z"))
+	if err := os.MkdirAll(p.O.WorkDir, 0o700); err != nil {
+		return Bundle{}, err
+	}
+	os.RemoveAll(dir)
+	m, err := bundle.Write(dir, bundle.Meta{Sensor: bundle.Sensor{Name: row.Sensor, ID: af.Payload.SensorID}, CreatedAt: now, Creator: p.O.Creator}, files)
+	if err != nil {
+		return Bundle{}, err
+	}
+	archive := filepath.Join(p.O.WorkDir, bundle.ArchiveName(row.Sensor, m.CreatedAt))
+	if err := packTo(dir, archive); err != nil {
+		return Bundle{}, err
+	}
+	sum := sha256.Sum256(leafDER)
+	return Bundle{Path: archive, Sensor: row.Sensor, CertFingerprint: hex.EncodeToString(sum[:])}, nil
+}
+
+// openPrebuilt uses a bundle the engineer built earlier (directory or
+// archive), after verifying it.
+func (p *Preparer) openPrebuilt(row Row) (Bundle, error) {
+	b, err := bundle.Open(row.Bundle)
+	if err != nil {
+		return Bundle{}, err
+	}
+	if b.Manifest.Sensor.Name != row.Sensor {
+		return Bundle{}, fmt.Errorf("bundle %s is for %q", filepath.Base(row.Bundle), b.Manifest.Sensor.Name)
+	}
+	cs, err := certs.ParseCertificates(b.File(bundle.RoleCert))
+	if err != nil || len(cs) == 0 {
+		return Bundle{}, fmt.Errorf("bundle certificate: %v", err)
+	}
+	sum := sha256.Sum256(cs[0].Raw)
+	path := row.Bundle
+	if fi, _ := os.Stat(path); fi != nil && fi.IsDir() {
+		if err := os.MkdirAll(p.O.WorkDir, 0o700); err != nil {
+			return Bundle{}, err
+		}
+		path = filepath.Join(p.O.WorkDir, bundle.ArchiveName(row.Sensor, b.Manifest.CreatedAt))
+		if err := packTo(row.Bundle, path); err != nil {
+			return Bundle{}, err
+		}
+	}
+	return Bundle{Path: path, Sensor: row.Sensor, CertFingerprint: hex.EncodeToString(sum[:])}, nil
+}
+
+func packTo(dir, archive string) error {
+	f, err := os.OpenFile(archive, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := bundle.Pack(dir, f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func pemCert(der []byte) []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+}
+
+// certsOf re-encodes a chain file's certificates as clean PEM (dropping
+// "Bag Attributes" lines and DER), nil when the path is empty or unreadable
+// (the offline check reports that).
+func certsOf(path string) []byte {
+	if path == "" {
+		return nil
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	cs, err := certs.ParseCertificates(raw)
+	if err != nil {
+		return nil
+	}
+	var out []byte
+	for _, c := range cs {
+		out = append(out, pemCert(c.Raw)...)
+	}
+	return out
+}
+
+func lastIndexByte(s string, c byte) int {
+	for i := len(s) - 1; i >= 0; i-- {
+		if s[i] == c {
+			return i
+		}
+	}
+	return -1
+}
+
+func splitHostPort(s string) (string, string, error) { return net.SplitHostPort(s) }
