@@ -1,7 +1,365 @@
 package cli
 
-// runBatch is filled in by the issue that builds "tapline batch".
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tapline/tapline/certs"
+	"github.com/tapline/tapline/provision"
+	"github.com/tapline/tapline/provision/sshconn"
+)
+
+// runBatch is "tapline batch check|run INVENTORY".
 func runBatch(env *Env, args []string) int {
-	env.Errorf("batch: not built yet")
-	return ExitUsage
+	return subcommand(env, "batch", args, map[string]func(*Env, []string) int{
+		"check": batchCheck,
+		"run":   batchRun,
+	})
+}
+
+// checkFlags are shared by batch check, batch run and push.
+type checkFlags struct {
+	roots multiFlag
+	at    *string
+	json  *bool
+}
+
+func addCheckFlags(fs *flag.FlagSet) *checkFlags {
+	c := &checkFlags{}
+	fs.Var(&c.roots, "trust-root", "LAB/DEMO ONLY: trust this activation root public key instead of the production root (repeatable)")
+	c.at = fs.String("at", "", "check as of this time (RFC 3339 or a date; default now)")
+	c.json = fs.Bool("json", false, "print JSON")
+	return c
+}
+
+func (c *checkFlags) options(env *Env) (provision.CheckOptions, error) {
+	o := provision.CheckOptions{Now: env.Now()}
+	at, err := parseTimeFlag("at", *c.at)
+	if err != nil {
+		return o, err
+	}
+	if !at.IsZero() {
+		o.Now = at
+	}
+	if o.ActivationRoots, err = trustRoots(c.roots); err != nil {
+		return o, err
+	}
+	if p := env.Getenv("TAPLINE_CERT_PASSPHRASE"); p != "" {
+		o.CertPassphrase = []byte(p)
+	}
+	return o, nil
+}
+
+// loadAndCheck parses the inventory and runs the offline check. A nil
+// report means the input was unusable (exit 2, already printed).
+func loadAndCheck(env *Env, inv *provision.Inventory, perr error, o provision.CheckOptions) *provision.CheckReport {
+	if inv == nil {
+		env.Errorf("%v", perr)
+		return nil
+	}
+	rep := provision.Check(inv, o)
+	for _, e := range flattenErr(perr) {
+		rep.Fleet = append(rep.Fleet, certs.Finding{Code: provision.CodeInventoryField, Severity: certs.SeverityError, Message: e.Error(), Hint: "see docs/inventory.md"})
+	}
+	return rep
+}
+
+func flattenErr(err error) []error {
+	if err == nil {
+		return nil
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, flattenErr(e)...)
+		}
+		return out
+	}
+	return []error{err}
+}
+
+func printCheck(w io.Writer, rep *provision.CheckReport) {
+	for _, rc := range rep.Rows {
+		errs := 0
+		for _, f := range rc.Findings {
+			if f.Severity == certs.SeverityError {
+				errs++
+			}
+		}
+		verdict := "ok"
+		if errs > 0 {
+			verdict = fmt.Sprintf("%d error(s)", errs)
+		}
+		fmt.Fprintf(w, "line %d %s (%s): %s\n", rc.Row.Line, rc.Row.Sensor, rc.Row.SSHAddr(), verdict)
+		for _, f := range rc.Findings {
+			fmt.Fprintf(w, "  %s %s %s\n", f.Severity, f.Code, f.Message)
+			if f.Hint != "" && f.Severity != certs.SeverityInfo {
+				fmt.Fprintf(w, "      fix: %s\n", f.Hint)
+			}
+		}
+		if rc.CertFingerprint != "" {
+			fmt.Fprintf(w, "  certificate %s sha256:%s\n", rc.CN, rc.CertFingerprint)
+		}
+		for _, d := range rc.Diff {
+			fmt.Fprintf(w, "  %s\n", d)
+		}
+	}
+	for _, f := range rep.Fleet {
+		fmt.Fprintf(w, "fleet: %s %s %s\n", f.Severity, f.Code, f.Message)
+	}
+}
+
+func batchCheck(env *Env, args []string) int {
+	fs := newFlags(env, "batch check")
+	cf := addCheckFlags(fs)
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return ExitUsage
+	}
+	if len(pos) != 1 {
+		env.Errorf("batch check: give exactly one inventory CSV (see docs/inventory.md)")
+		return ExitUsage
+	}
+	o, err := cf.options(env)
+	if err != nil {
+		env.Errorf("batch check: %v", err)
+		return ExitUsage
+	}
+	inv, perr := provision.ReadInventory(pos[0])
+	rep := loadAndCheck(env, inv, perr, o)
+	if rep == nil {
+		return ExitUsage
+	}
+	if *cf.json {
+		printJSON(env.Stdout, rep)
+	} else {
+		printCheck(env.Stdout, rep)
+	}
+	if rep.HasErrors() {
+		return ExitVerdict
+	}
+	return ExitOK
+}
+
+// runFlags are shared by batch run and push.
+type runFlags struct {
+	check          *checkFlags
+	parallel       *int
+	canary         *int
+	retries        *int
+	backoff        *time.Duration
+	resume         *bool
+	acceptNew      *bool
+	knownHosts     *string
+	confirmTimeout *time.Duration
+	connectTimeout *time.Duration
+	incoming       *string
+	core           *string
+	reportDir      *string
+	journal        *string
+	minCore        *string
+}
+
+func addRunFlags(fs *flag.FlagSet) *runFlags {
+	return &runFlags{
+		check:          addCheckFlags(fs),
+		parallel:       fs.Int("parallel", 8, "sensors pushed at once"),
+		canary:         fs.Int("canary", 0, "push the first N sensors first and stop if any fails"),
+		retries:        fs.Int("retries", 2, "extra attempts after a transient fault (lost or timed-out connection); never after a refusal"),
+		backoff:        fs.Duration("backoff", 2*time.Second, "pause before the first retry (doubles, at most 30s)"),
+		resume:         fs.Bool("resume", false, "skip sensors the journal shows done"),
+		acceptNew:      fs.Bool("accept-new", false, "trust hosts not yet in known_hosts and add them (their fingerprints are printed); a changed key is always refused"),
+		knownHosts:     fs.String("known-hosts", "", "known_hosts file (default ~/.ssh/known_hosts)"),
+		confirmTimeout: fs.Duration("confirm-timeout", 0, "rollback deadline asked of apply (default: the appliance's, 120s)"),
+		connectTimeout: fs.Duration("connect-timeout", 15*time.Second, "TCP connect plus SSH handshake timeout"),
+		incoming:       fs.String("incoming", ".", "SFTP directory uploads go to (the appliance's incoming dir as its SFTP server shows it)"),
+		core:           fs.String("core", "sensorcore", "remote command name"),
+		reportDir:      fs.String("report-dir", "", "where the reports go (default: beside the inventory)"),
+		journal:        fs.String("journal", "", "journal file (default: INVENTORY.journal.jsonl)"),
+		minCore:        fs.String("min-core-version", "", "refuse sensors running an older sensorcore"),
+	}
+}
+
+// execute checks inv offline, then pushes it and writes the reports.
+func (rf *runFlags) execute(env *Env, inv *provision.Inventory, perr error, base string) int {
+	co, err := rf.check.options(env)
+	if err != nil {
+		env.Errorf("%v", err)
+		return ExitUsage
+	}
+	chk := loadAndCheck(env, inv, perr, co)
+	if chk == nil {
+		return ExitUsage
+	}
+	if chk.HasErrors() {
+		printCheck(env.Stderr, chk)
+		env.Errorf("the offline check found errors: nothing was sent; fix them and run again")
+		return ExitVerdict
+	}
+	kh := *rf.knownHosts
+	if kh == "" {
+		if kh, err = sshconn.DefaultKnownHostsFile(); err != nil {
+			env.Errorf("%v", err)
+			return ExitUsage
+		}
+	}
+	var outMu sync.Mutex
+	say := func(format string, args ...any) {
+		outMu.Lock()
+		defer outMu.Unlock()
+		fmt.Fprintf(env.Stderr, format+"\n", args...)
+	}
+	trust := &sshconn.KnownHosts{File: kh}
+	if *rf.acceptNew {
+		trust.Accept = func(u *sshconn.UnknownHostError) bool {
+			say("accepting new host %s: %s %s (added to %s)", u.Host, u.KeyType, u.Fingerprint, kh)
+			return true
+		}
+	}
+	work, err := os.MkdirTemp("", "tapline-bundles-")
+	if err != nil {
+		env.Errorf("%v", err)
+		return ExitUsage
+	}
+	defer os.RemoveAll(work) // bundles hold private keys
+	prep := &provision.Preparer{O: provision.PrepareOptions{
+		WorkDir: work, Now: env.Now, Creator: "tapline " + Version, CertPassphrase: co.CertPassphrase,
+		Password: env.Getenv("TAPLINE_SSH_PASSWORD"), AgentSocket: env.Getenv("SSH_AUTH_SOCK"),
+		KeyPassphrase: func(string) ([]byte, error) {
+			if p := env.Getenv("TAPLINE_KEY_PASSPHRASE"); p != "" {
+				return []byte(p), nil
+			}
+			return nil, errors.New("the key is encrypted: set TAPLINE_KEY_PASSPHRASE")
+		},
+	}}
+	jpath := *rf.journal
+	if jpath == "" {
+		jpath = base + ".journal.jsonl"
+	}
+	j, err := provision.OpenJournal(jpath, env.Now)
+	if err != nil {
+		env.Errorf("%v", err)
+		return ExitUsage
+	}
+	defer j.Close()
+	last := map[string]provision.Step{}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	rep, err := provision.RunBatch(ctx, inv, provision.BatchOptions{
+		Parallel: *rf.parallel, Canary: *rf.canary, Retries: max(*rf.retries, 0) - boolInt(*rf.retries == 0), Backoff: *rf.backoff,
+		Prepare: prep.Prepare, Journal: j, Resume: *rf.resume,
+		Push: provision.Options{
+			Trust: trust, SSH: sshconn.Options{Timeout: *rf.connectTimeout}, Core: *rf.core, IncomingDir: *rf.incoming,
+			ConfirmTimeout: *rf.confirmTimeout, MinCoreVersion: *rf.minCore, Now: env.Now,
+			Events: func(e provision.Event) {
+				outMu.Lock()
+				changed := last[e.Sensor] != e.Step
+				last[e.Sensor] = e.Step
+				outMu.Unlock()
+				if changed || e.Message != "" {
+					say("%s: %s %s", e.Sensor, e.Step, e.Message)
+				}
+			},
+		},
+	})
+	if err != nil {
+		env.Errorf("%v", err)
+		return ExitUsage
+	}
+	dir := *rf.reportDir
+	if dir == "" {
+		dir = filepath.Dir(base)
+	}
+	stem := filepath.Join(dir, filepath.Base(base))
+	if err := writeReports(rep, inv.Header, stem); err != nil {
+		env.Errorf("writing reports: %v", err)
+		return ExitUsage
+	}
+	if *rf.check.json {
+		rep.WriteJSON(env.Stdout)
+	} else {
+		for _, x := range rep.Results {
+			line := fmt.Sprintf("%-20s %-12s %s", x.Row.Sensor, x.Result.Outcome, x.Result.FinalAddr)
+			if x.Result.ServedFingerprint != "" {
+				line += " sha256:" + x.Result.ServedFingerprint
+			}
+			if x.Result.RollbackReason != "" {
+				line += " (" + x.Result.RollbackReason + ")"
+			}
+			if x.Result.Error != "" && x.Result.Outcome != provision.OutcomeDone {
+				line += ": " + x.Result.Error
+			}
+			fmt.Fprintln(env.Stdout, line)
+		}
+		if rep.Stopped != "" {
+			fmt.Fprintln(env.Stdout, "stopped:", rep.Stopped)
+		}
+		fmt.Fprintf(env.Stdout, "reports: %s.report.{json,csv,html}\n", stem)
+	}
+	if rep.AllDone() {
+		return ExitOK
+	}
+	return ExitVerdict
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func writeReports(rep *provision.BatchReport, header []string, stem string) error {
+	for _, w := range []struct {
+		ext   string
+		write func(io.Writer) error
+	}{
+		{".report.json", rep.WriteJSON}, {".report.csv", rep.WriteCSV}, {".report.html", rep.WriteHTML},
+	} {
+		if err := writeFile(stem+w.ext, w.write); err != nil {
+			return err
+		}
+	}
+	retry := stem + ".retry.csv"
+	if rep.AllDone() {
+		os.Remove(retry)
+		return nil
+	}
+	return writeFile(retry, func(w io.Writer) error { _, err := rep.WriteRetryInventory(w, header); return err })
+}
+
+func writeFile(path string, write func(io.Writer) error) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func batchRun(env *Env, args []string) int {
+	fs := newFlags(env, "batch run")
+	rf := addRunFlags(fs)
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return ExitUsage
+	}
+	if len(pos) != 1 {
+		env.Errorf("batch run: give exactly one inventory CSV (see docs/inventory.md)")
+		return ExitUsage
+	}
+	inv, perr := provision.ReadInventory(pos[0])
+	return rf.execute(env, inv, perr, strings.TrimSuffix(pos[0], filepath.Ext(pos[0])))
 }
