@@ -1,0 +1,339 @@
+package daemon
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/tapline/tapline/certs"
+	"github.com/tapline/tapline/sensorcore/activation"
+	"github.com/tapline/tapline/sensorcore/bundle"
+	"github.com/tapline/tapline/sensorcore/crlfetch"
+	"github.com/tapline/tapline/sensorcore/generation"
+	"github.com/tapline/tapline/sensorcore/netconf"
+)
+
+// Codes for apply refusals that are not the activation's, bundle's or
+// certificate's own.
+const (
+	CodeSettings       = "TL-APP-001" // settings.json is invalid
+	CodeCRLUnreachable = "TL-APP-002" // the CRL could not be fetched
+	CodePath           = "TL-APP-003" // bundle path outside the incoming directory
+	CodeIdentity       = "TL-APP-004" // manifest and activation disagree on the sensor
+	CodeNetwork        = "TL-APP-005" // the network backend failed; rolled back
+	CodeInternal       = "TL-APP-006" // an I/O error on the appliance
+)
+
+// DefaultConfirmTimeout is the rollback deadline when none is given.
+const DefaultConfirmTimeout = 120 * time.Second
+
+// ApplyOptions is one apply request.
+type ApplyOptions struct {
+	Path           string        // bundle directory or .tapbundle archive
+	ConfirmTimeout time.Duration // rollback deadline; default 120 s
+}
+
+// ApplyResult is apply's JSON result (docs/formats.md, "apply result").
+type ApplyResult struct {
+	OK                  bool                `json:"ok"`
+	Generation          int                 `json:"generation"`
+	PreviousGeneration  int                 `json:"previous_generation"`
+	Fingerprint         string              `json:"certificate_fingerprint_sha256"`
+	Activation          *activation.Summary `json:"activation"`
+	NetworkChanged      bool                `json:"network_changed"`
+	ConfirmationPending bool                `json:"confirmation_pending"`
+	RollbackDeadline    *time.Time          `json:"rollback_deadline"`
+	Findings            []certs.Finding     `json:"findings"`
+	Error               string              `json:"error,omitempty"`
+}
+
+// Refusal is a refused apply: nothing changed on disk.
+type Refusal struct {
+	Code string
+	Msg  string
+}
+
+func (r *Refusal) Error() string { return r.Msg }
+
+// resolve turns a path argument into a bundle path, confined to the
+// incoming directory when asked.
+func (e *Engine) resolve(p string) (string, error) {
+	in := e.Layout.Incoming()
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(in, p)
+	}
+	p = filepath.Clean(p)
+	if strings.HasSuffix(p, ".part") {
+		return "", &Refusal{CodePath, fmt.Sprintf("%s is an unfinished upload (.part); wait for the upload to finish", filepath.Base(p))}
+	}
+	if e.ConfineToIncoming {
+		rel, err := filepath.Rel(in, p)
+		if err != nil || rel == "." || strings.HasPrefix(rel, "..") {
+			return "", &Refusal{CodePath, fmt.Sprintf("%s is outside the incoming directory %s", p, in)}
+		}
+		if real, err := filepath.EvalSymlinks(p); err == nil {
+			if rin, err := filepath.EvalSymlinks(in); err == nil {
+				if r, err := filepath.Rel(rin, real); err != nil || strings.HasPrefix(r, "..") {
+					return "", &Refusal{CodePath, fmt.Sprintf("%s leads outside the incoming directory", p)}
+				}
+			}
+		}
+	}
+	return p, nil
+}
+
+// checked is a bundle that passed every check.
+type checked struct {
+	b        *bundle.Bundle
+	act      *activation.File
+	report   *certs.Report
+	crl      []byte // fetched CRL, when the bundle had none
+	findings []certs.Finding
+}
+
+// Check runs every check apply runs, without writing anything.
+func (e *Engine) Check(ctx context.Context, path string) (*checked, error) {
+	now := e.Now()
+	p, err := e.resolve(path)
+	if err != nil {
+		return nil, err
+	}
+	b, err := bundle.Open(p)
+	if err != nil {
+		var be *bundle.Error
+		if errors.As(err, &be) {
+			return nil, &Refusal{be.Code, err.Error()}
+		}
+		return nil, &Refusal{bundle.CodeUnreadable, err.Error()}
+	}
+	c := &checked{b: b}
+	if err := b.Settings.Validate(); err != nil {
+		msgs := strings.ReplaceAll(err.Error(), "\n", "; ")
+		c.findings = append(c.findings, certs.Finding{Code: CodeSettings, Severity: certs.SeverityError, Message: "settings.json: " + msgs, Hint: "Correct the network or proxy settings and rebuild the bundle"})
+		return c, &Refusal{CodeSettings, "settings.json: " + msgs}
+	}
+	name := e.Config.SensorName
+	if name == "" {
+		name = b.Manifest.Sensor.Name
+	} else if b.Manifest.Sensor.Name != name {
+		msg := fmt.Sprintf("the bundle is for sensor %q; this appliance is %q", b.Manifest.Sensor.Name, name)
+		return c, &Refusal{CodeIdentity, msg}
+	}
+	act, fs, err := activation.Check(b.File(bundle.RoleActivation), activation.VerifyOptions{
+		Roots: e.Roots, SensorName: name, Mode: e.Config.ManagementMode, Now: now})
+	c.findings = append(c.findings, fs...)
+	if err != nil {
+		var ae *activation.Error
+		code := activation.CodeMalformed
+		if errors.As(err, &ae) {
+			code = ae.Code
+		}
+		return c, &Refusal{code, err.Error()}
+	}
+	c.act = act
+	if b.Manifest.Sensor.ID != "" && act.Payload.SensorID != b.Manifest.Sensor.ID {
+		msg := fmt.Sprintf("the bundle names sensor id %q but the activation file is for id %q", b.Manifest.Sensor.ID, act.Payload.SensorID)
+		return c, &Refusal{CodeIdentity, msg}
+	}
+	src, tgt := e.certInput(b, nil)
+	rep := certs.CheckSensor(src, tgt, now)
+	if tgt.CRLValidation && len(b.File(bundle.RoleCRL)) == 0 && rep.Leaf != nil && !rep.HasErrors() {
+		crl, err := e.fetchCRL(ctx, rep.Leaf, b.Settings)
+		if err != nil {
+			c.findings = append(c.findings, rep.Findings...)
+			c.findings = append(c.findings, certs.Finding{Code: CodeCRLUnreachable, Severity: certs.SeverityError, Message: err.Error(),
+				Hint: "Check the proxy settings and that the CRL distribution point answers from the appliance's network"})
+			return c, &Refusal{CodeCRLUnreachable, crlfetch.Unreachable}
+		}
+		c.crl = crl
+		src, tgt = e.certInput(b, crl)
+		rep = certs.CheckSensor(src, tgt, now)
+	}
+	c.report = rep
+	c.findings = append(c.findings, rep.Findings...)
+	if rep.HasErrors() {
+		for _, f := range rep.Findings {
+			if f.Severity == certs.SeverityError {
+				return c, &Refusal{f.Code, f.Message}
+			}
+		}
+	}
+	return c, nil
+}
+
+func (e *Engine) certInput(b *bundle.Bundle, fetched []byte) (certs.Source, certs.Target) {
+	src := certs.Source{Cert: b.File(bundle.RoleCert), Key: b.File(bundle.RoleKey), Chain: b.File(bundle.RoleChain),
+		Names: map[string]string{"cert": bundle.FileName(bundle.RoleCert), "key": bundle.FileName(bundle.RoleKey),
+			"chain": bundle.FileName(bundle.RoleChain), "crl": bundle.FileName(bundle.RoleCRL)}}
+	if crl := b.File(bundle.RoleCRL); len(crl) > 0 {
+		src.CRLs = [][]byte{crl}
+	} else if len(fetched) > 0 {
+		src.CRLs = [][]byte{fetched}
+	}
+	n := b.Settings.Network
+	host := n.Hostname
+	if host == "" {
+		host = b.Manifest.Sensor.Name
+	}
+	t := certs.Target{Hostname: host, CRLValidation: b.Settings.Console.CertValidation}
+	if a, err := netip.ParseAddr(n.Address); err == nil {
+		t.IP = a
+	}
+	return src, t
+}
+
+func (e *Engine) fetchCRL(ctx context.Context, leaf *x509.Certificate, s *netconf.Settings) ([]byte, error) {
+	var last error = fmt.Errorf("%s (the certificate has no http:// CRL distribution point)", crlfetch.Unreachable)
+	for _, u := range leaf.CRLDistributionPoints {
+		if !strings.HasPrefix(strings.ToLower(u), "http://") {
+			continue
+		}
+		b, err := crlfetch.Fetch(ctx, u, crlfetch.Options{Proxy: s.Proxy, Timeout: s.Console.FetchTimeout(), Retries: s.Console.FetchRetries()})
+		if err == nil {
+			return b, nil
+		}
+		last = err
+	}
+	return nil, last
+}
+
+// Apply checks a bundle and applies it as a new generation. A refused
+// bundle returns a result with OK false and a *Refusal: nothing changed.
+func (e *Engine) Apply(ctx context.Context, o ApplyOptions) (*ApplyResult, error) {
+	res := &ApplyResult{Findings: []certs.Finding{}}
+	c, err := e.Check(ctx, o.Path)
+	if c != nil {
+		res.Findings = append(res.Findings, c.findings...)
+	}
+	if err != nil {
+		res.Error = err.Error()
+		return res, err
+	}
+	e.step(StepChecked)
+	now := e.Now()
+	sum := c.act.Summarize(now)
+	res.Activation = &sum
+	res.Fingerprint = c.report.FingerprintSHA256
+
+	st := e.Layout.Store()
+	unlock, err := st.Lock()
+	if err != nil {
+		return fail(res, CodeInternal, err)
+	}
+	defer unlock()
+	if err := st.Clean(); err != nil {
+		return fail(res, CodeInternal, err)
+	}
+	prev, err := st.Current()
+	if err != nil && !errors.Is(err, generation.ErrNone) {
+		return fail(res, CodeInternal, err)
+	}
+	n, err := st.Next()
+	if err != nil {
+		return fail(res, CodeInternal, err)
+	}
+	res.Generation, res.PreviousGeneration = n, prev
+	if prev > 0 {
+		if old, err := e.settingsOf(prev); err == nil {
+			res.NetworkChanged = old.Network.AddressChanged(c.b.Settings.Network)
+		} else {
+			res.NetworkChanged = true
+		}
+	}
+	files := map[string][]byte{}
+	for _, en := range c.b.Manifest.Files {
+		files[en.Name] = c.b.Files[en.Role]
+	}
+	if len(c.crl) > 0 {
+		files[bundle.FileName(bundle.RoleCRL)] = c.crl
+	}
+	mb, _ := manifestBytes(c.b)
+	files[bundle.ManifestName] = mb
+	meta := generation.Meta{Generation: n, Previous: prev, AppliedAt: now.UTC(), SensorName: c.act.Payload.SensorName,
+		BundleName: filepath.Base(o.Path), Fingerprint: c.report.FingerprintSHA256}
+	staged, err := st.Stage(meta, files, func(name string) bool {
+		return name == bundle.FileName(bundle.RoleKey) || name == bundle.FileName(bundle.RoleSettings) || name == bundle.FileName(bundle.RoleProxyClientKey)
+	})
+	if err != nil {
+		return fail(res, CodeInternal, err)
+	}
+	e.step(StepStaged)
+	if err := st.Commit(staged, n); err != nil {
+		os.RemoveAll(staged)
+		return fail(res, CodeInternal, err)
+	}
+	e.step(StepCommited)
+	if res.NetworkChanged {
+		to := o.ConfirmTimeout
+		if to <= 0 {
+			to = DefaultConfirmTimeout
+		}
+		d := now.Add(to).UTC().Truncate(time.Millisecond)
+		if err := st.WritePending(generation.Pending{Generation: n, Previous: prev, Deadline: d, ArmedAt: now.UTC()}); err != nil {
+			return fail(res, CodeInternal, err)
+		}
+		res.ConfirmationPending, res.RollbackDeadline = true, &d
+		e.step(StepPending)
+	} else if p, _ := st.ReadPending(); p != nil {
+		// A new generation without an address change supersedes an
+		// unconfirmed one: its deadline would restore a generation that is
+		// no longer the one before current.
+		st.ClearPending()
+	}
+	if err := st.Switch(n); err != nil {
+		st.ClearPending()
+		return fail(res, CodeInternal, err)
+	}
+	e.step(StepSwitched)
+	if err := e.applyNetwork(ctx, n); err != nil {
+		// Restore the previous generation at once, network included.
+		if prev > 0 {
+			e.rollbackLocked(ctx, n, prev, "the network backend failed: "+err.Error())
+		}
+		res.ConfirmationPending, res.RollbackDeadline = false, nil
+		return fail(res, CodeNetwork, fmt.Errorf("network settings could not be applied (%v); generation %d restored", err, prev))
+	}
+	e.step(StepNetwork)
+	st.Prune(e.keep(), n, prev)
+	e.signalReload()
+	res.OK = true
+	e.Log("applied generation %d (previous %d, certificate %s, network changed %v)", n, prev, res.Fingerprint, res.NetworkChanged)
+	return res, nil
+}
+
+func manifestBytes(b *bundle.Bundle) ([]byte, error) {
+	return jsonIndent(b.Manifest)
+}
+
+func fail(res *ApplyResult, code string, err error) (*ApplyResult, error) {
+	res.OK = false
+	res.Error = err.Error()
+	return res, &Refusal{code, err.Error()}
+}
+
+// settingsOf reads generation n's settings.
+func (e *Engine) settingsOf(n int) (*netconf.Settings, error) {
+	b, err := e.Layout.Store().ReadFile(n, bundle.FileName(bundle.RoleSettings))
+	if err != nil {
+		return nil, err
+	}
+	return netconf.Parse(b)
+}
+
+// applyNetwork applies generation n's network settings and records it.
+func (e *Engine) applyNetwork(ctx context.Context, n int) error {
+	s, err := e.settingsOf(n)
+	if err != nil {
+		return err
+	}
+	if err := e.Backend.Apply(ctx, e.Layout.Root, s.Network); err != nil {
+		return err
+	}
+	return e.Layout.Store().MarkNetwork(n, true)
+}

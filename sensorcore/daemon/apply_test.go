@@ -1,0 +1,168 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tapline/tapline/sensorcore/internal/testkit"
+)
+
+type fakeClock struct{ t time.Time }
+
+func (c *fakeClock) now() time.Time { return c.t }
+
+func newEngine(t *testing.T, k *testkit.Kit, clk *fakeClock) *Engine {
+	t.Helper()
+	root := t.TempDir()
+	e, err := NewEngine(Options{Root: root, TrustRoots: []string{k.RootFile}, Backend: "networkd", Now: clk.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(e.Layout.Incoming(), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func TestApplyConfirmRollbackDeadline(t *testing.T) {
+	now := time.Now().UTC().Truncate(time.Second)
+	k := testkit.New(t, now, "")
+	clk := &fakeClock{now}
+	e := newEngine(t, k, clk)
+	ctx := context.Background()
+	b1 := k.Bundle(t, e.Layout.Incoming(), testkit.Spec{Sensor: "sensor-01", Address: "192.0.2.10"})
+	res, err := e.Apply(ctx, ApplyOptions{Path: filepath.Base(b1.Archive)})
+	if err != nil {
+		t.Fatalf("apply 1: %v %+v", err, res.Findings)
+	}
+	if !res.OK || res.Generation != 1 || res.ConfirmationPending || res.Fingerprint != b1.Fingerprint {
+		t.Fatalf("apply 1 result %+v", res)
+	}
+	nd, _ := os.ReadFile(filepath.Join(e.Layout.Root, "etc/systemd/network/10-sensorcore.network"))
+	if !strings.Contains(string(nd), "Address=192.0.2.10/24") {
+		t.Fatalf("networkd file: %s", nd)
+	}
+	// Generation 2 moves the address: the deadline is armed.
+	b2 := k.Bundle(t, t.TempDir(), testkit.Spec{Sensor: "sensor-01", Address: "192.0.2.11"})
+	res, err = e.Apply(ctx, ApplyOptions{Path: b2.Dir, ConfirmTimeout: 30 * time.Second})
+	if err != nil || !res.ConfirmationPending || res.RollbackDeadline == nil || !res.NetworkChanged || res.PreviousGeneration != 1 {
+		t.Fatalf("apply 2: %v %+v", err, res)
+	}
+	st, _ := e.Status("test")
+	if !st.PendingConfirmation || st.Generation != 2 || st.Certificate.FingerprintSHA256 != b2.Fingerprint {
+		t.Fatalf("status after apply 2: %+v", st)
+	}
+	// Before the deadline nothing happens; after it, generation 1 is back.
+	clk.t = now.Add(29 * time.Second)
+	if changed, err := e.Tick(ctx); err != nil || changed {
+		t.Fatalf("tick before deadline: %v %v", changed, err)
+	}
+	clk.t = now.Add(31 * time.Second)
+	if changed, err := e.Tick(ctx); err != nil || !changed {
+		t.Fatalf("tick after deadline: %v %v", changed, err)
+	}
+	st, _ = e.Status("test")
+	if st.Generation != 1 || st.PendingConfirmation || st.Certificate.FingerprintSHA256 != b1.Fingerprint ||
+		!strings.Contains(st.LastRollbackReason, "not confirmed before its rollback deadline") || st.Network.Address != "192.0.2.10" {
+		t.Fatalf("status after deadline: %+v", st)
+	}
+	nd, _ = os.ReadFile(filepath.Join(e.Layout.Root, "etc/systemd/network/10-sensorcore.network"))
+	if !strings.Contains(string(nd), "Address=192.0.2.10/24") {
+		t.Fatalf("network not restored: %s", nd)
+	}
+	// Generation 3 (address change again), confirmed: the deadline no longer applies.
+	res, err = e.Apply(ctx, ApplyOptions{Path: b2.Dir, ConfirmTimeout: 5 * time.Second})
+	if err != nil || res.Generation != 3 || !res.ConfirmationPending {
+		t.Fatalf("apply 3: %v %+v", err, res)
+	}
+	if r, err := e.Confirm(); err != nil || !r.OK || r.Generation != 3 {
+		t.Fatalf("confirm: %v %+v", err, r)
+	}
+	clk.t = clk.t.Add(time.Hour)
+	if changed, _ := e.Tick(ctx); changed {
+		t.Fatal("confirmed generation rolled back")
+	}
+	// Rollback on demand returns to the generation before.
+	r, err := e.Rollback(ctx, "engineer asked")
+	if err != nil || r.Generation != 1 {
+		t.Fatalf("rollback: %v %+v", err, r)
+	}
+	st, _ = e.Status("test")
+	if st.Generation != 1 || st.LastRollbackReason != "engineer asked" {
+		t.Fatalf("after rollback %+v", st)
+	}
+}
+
+func TestRefusedBundlesChangeNothing(t *testing.T) {
+	now := time.Now().UTC().Truncate(time.Second)
+	k := testkit.New(t, now, "")
+	clk := &fakeClock{now}
+	e := newEngine(t, k, clk)
+	ctx := context.Background()
+	good := k.Bundle(t, t.TempDir(), testkit.Spec{Sensor: "sensor-01"})
+	if _, err := e.Apply(ctx, ApplyOptions{Path: good.Dir}); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name string
+		make func(t *testing.T) string
+		code string
+		msg  string
+	}{
+		{"altered file", func(t *testing.T) string {
+			b := k.Bundle(t, t.TempDir(), testkit.Spec{Sensor: "sensor-01"})
+			f, _ := os.OpenFile(filepath.Join(b.Dir, "chain.pem"), os.O_APPEND|os.O_WRONLY, 0)
+			f.WriteString("\n")
+			f.Close()
+			return b.Dir
+		}, "TL-BUN-003", "chain.pem is"},
+		{"missing file", func(t *testing.T) string {
+			b := k.Bundle(t, t.TempDir(), testkit.Spec{Sensor: "sensor-01"})
+			os.Remove(filepath.Join(b.Dir, "sensor.key"))
+			return b.Dir
+		}, "TL-BUN-002", "sensor.key is listed"},
+		{"activation for another sensor", func(t *testing.T) string {
+			return k.Bundle(t, t.TempDir(), testkit.Spec{Sensor: "sensor-01", ActivationFor: "sensor-02"}).Archive
+		}, "TL-ACT-003", `for sensor "sensor-02", not "sensor-01"`},
+		{"expired certificate", func(t *testing.T) string {
+			return k.Bundle(t, t.TempDir(), testkit.Spec{Sensor: "sensor-01", CertNotAfter: now.Add(-24 * time.Hour)}).Archive
+		}, "TL-CERT-007", ""},
+		{"key does not match", func(t *testing.T) string {
+			return k.Bundle(t, t.TempDir(), testkit.Spec{Sensor: "sensor-01", WrongKey: true}).Archive
+		}, "TL-CERT-004", ""},
+		{"upload window passed", func(t *testing.T) string {
+			return k.Bundle(t, t.TempDir(), testkit.Spec{Sensor: "sensor-01", ActivationAt: now.AddDate(0, 0, -15)}).Archive
+		}, "TL-ACT-004", "14 days"},
+		{"unfinished upload", func(t *testing.T) string {
+			p := filepath.Join(e.Layout.Incoming(), "x.tapbundle.part")
+			os.WriteFile(p, []byte("x"), 0o600)
+			return p
+		}, CodePath, ".part"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			path := c.make(t)
+			before, err := testkit.TreeHash(e.Layout.Root)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := e.Apply(ctx, ApplyOptions{Path: path})
+			var r *Refusal
+			if !errors.As(err, &r) || r.Code != c.code || res.OK || res.Error == "" {
+				t.Fatalf("got %v (%+v), want %s", err, res, c.code)
+			}
+			if !strings.Contains(res.Error, c.msg) {
+				t.Errorf("error %q lacks %q", res.Error, c.msg)
+			}
+			after, _ := testkit.TreeHash(e.Layout.Root)
+			if before != after {
+				t.Fatal("the tree changed on a refused bundle")
+			}
+		})
+	}
+}

@@ -1,0 +1,152 @@
+package daemon
+
+import (
+	"crypto/ed25519"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"syscall"
+	"time"
+
+	"github.com/tapline/tapline/sensorcore/netconf"
+)
+
+// Engine runs provisioning operations on one sensor root.
+type Engine struct {
+	Layout  Layout
+	Config  Config
+	Roots   []ed25519.PublicKey
+	Backend netconf.Backend
+	Now     func() time.Time
+	// ConfineToIncoming refuses bundle paths outside the incoming directory
+	// (set for commands that arrive over SSH).
+	ConfineToIncoming bool
+	// Crash is the test hook for crash-safety tests: called with the name
+	// of each apply step; see StepHook.
+	Crash func(step string)
+	// Log receives one line per event; never secrets.
+	Log func(format string, args ...any)
+}
+
+// Options for NewEngine.
+type Options struct {
+	Root       string
+	TrustRoots []string // LAB/DEMO ONLY: root public key files (--trust-root)
+	Backend    string   // overrides config.json network_backend
+	Now        func() time.Time
+}
+
+// NewEngine loads the configuration under root.
+func NewEngine(o Options) (*Engine, error) {
+	l := Layout{Root: o.Root}
+	c, err := LoadConfig(l)
+	if err != nil {
+		return nil, err
+	}
+	roots, err := l.Roots(c, o.TrustRoots)
+	if err != nil {
+		return nil, err
+	}
+	name := c.NetworkBackend
+	if o.Backend != "" {
+		name = o.Backend
+	}
+	be, err := netconf.BackendByName(name)
+	if err != nil {
+		return nil, err
+	}
+	now := o.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &Engine{Layout: l, Config: c, Roots: roots, Backend: be, Now: now,
+		Crash: StepHook(os.Getenv(CrashEnv)), Log: func(string, ...any) {}}, nil
+}
+
+// CrashEnv names the environment variable the crash-safety tests set to
+// "STEP" or "STEP:pause": apply then exits with status 99 (or sleeps until
+// killed) when it reaches STEP. It is for tests; setting it on an appliance
+// only makes apply stop early, which the generation design tolerates.
+const CrashEnv = "SENSORCORE_TEST_CRASH_AT"
+
+// Apply steps, in order, as the crash hook names them.
+const (
+	StepChecked  = "checked"   // every check passed, nothing written
+	StepStaged   = "staged"    // the new generation is in a staging directory
+	StepCommited = "committed" // renamed to generations/N, not current
+	StepPending  = "pending"   // rollback deadline armed (address change only)
+	StepSwitched = "switched"  // current points at N; network not applied
+	StepNetwork  = "network"   // network applied; daemon not yet told
+)
+
+// StepHook returns the crash hook for a CrashEnv value.
+func StepHook(v string) func(string) {
+	if v == "" {
+		return nil
+	}
+	step, mode := v, ""
+	if i := len(v) - len(":pause"); i > 0 && v[i:] == ":pause" {
+		step, mode = v[:i], "pause"
+	}
+	return func(s string) {
+		if s != step {
+			return
+		}
+		fmt.Fprintf(os.Stderr, "sensorcore: test hook: stopping at step %s\n", s)
+		if mode == "pause" {
+			for {
+				time.Sleep(time.Hour)
+			}
+		}
+		os.Exit(99)
+	}
+}
+
+func (e *Engine) step(s string) {
+	if e.Crash != nil {
+		e.Crash(s)
+	}
+}
+
+// RunInfo is run.json, written by the running daemon.
+type RunInfo struct {
+	PID     int       `json:"pid"`
+	Console string    `json:"console"`
+	SSH     string    `json:"ssh,omitempty"`
+	Started time.Time `json:"started"`
+}
+
+// ReadRunInfo reads run.json; ok is false when no daemon recorded itself.
+func (l Layout) ReadRunInfo() (RunInfo, bool) {
+	var r RunInfo
+	b, err := os.ReadFile(l.RunFile())
+	if err != nil || json.Unmarshal(b, &r) != nil || r.PID <= 0 {
+		return r, false
+	}
+	return r, true
+}
+
+// DaemonAlive reports whether the pid in run.json is a live process.
+func (l Layout) DaemonAlive() (RunInfo, bool) {
+	r, ok := l.ReadRunInfo()
+	if !ok {
+		return r, false
+	}
+	err := syscall.Kill(r.PID, 0)
+	return r, err == nil || errors.Is(err, syscall.EPERM)
+}
+
+// signalReload tells a running daemon to reload now (it also polls).
+func (e *Engine) signalReload() {
+	if r, ok := e.Layout.DaemonAlive(); ok && r.PID != os.Getpid() {
+		syscall.Kill(r.PID, syscall.SIGHUP)
+	}
+}
+
+func (e *Engine) keep() int {
+	if e.Config.KeepGenerations > 1 {
+		return e.Config.KeepGenerations
+	}
+	return 5
+}

@@ -1,0 +1,205 @@
+package daemon
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/tapline/tapline/certs"
+	"github.com/tapline/tapline/sensorcore/activation"
+	"github.com/tapline/tapline/sensorcore/bundle"
+	"github.com/tapline/tapline/sensorcore/generation"
+	"github.com/tapline/tapline/sensorcore/netconf"
+)
+
+// CertInfo describes the certificate the console serves.
+type CertInfo struct {
+	FingerprintSHA256 string    `json:"fingerprint_sha256"`
+	Subject           string    `json:"subject"`
+	NotAfter          time.Time `json:"not_after"`
+	SelfSigned        bool      `json:"self_signed"`
+}
+
+// Status is "sensorcore status --json" (docs/formats.md, "status").
+type Status struct {
+	SensorName          string              `json:"sensor_name"`
+	SensorID            string              `json:"sensor_id"`
+	Version             string              `json:"version"`
+	Generation          int                 `json:"generation"`
+	PendingConfirmation bool                `json:"pending_confirmation"`
+	RollbackDeadline    *time.Time          `json:"rollback_deadline"`
+	LastRollbackReason  string              `json:"last_rollback_reason"`
+	Activation          *activation.Summary `json:"activation"`
+	ActivationFindings  []certs.Finding     `json:"activation_findings,omitempty"`
+	Certificate         *CertInfo           `json:"certificate"`
+	Network             *netconf.Network    `json:"network"`
+	NetworkBackend      string              `json:"network_backend"`
+	FreeBytes           uint64              `json:"free_bytes"`
+	IncomingDir         string              `json:"incoming_dir"`
+}
+
+// SelfSignedPaths are the console's first-start certificate and key.
+func (l Layout) SelfSignedPaths() (cert, key string) {
+	return filepath.Join(l.Etc(), "console-selfsigned.crt"), filepath.Join(l.Etc(), "console-selfsigned.key")
+}
+
+// Status reads the sensor's state. It changes nothing.
+func (e *Engine) Status(version string) (*Status, error) {
+	now := e.Now()
+	st := e.Layout.Store()
+	s := &Status{Version: version, IncomingDir: e.Layout.Incoming(), NetworkBackend: e.Backend.Name(), SensorName: e.Config.SensorName}
+	var fs syscall.Statfs_t
+	if err := syscall.Statfs(e.Layout.State(), &fs); err == nil {
+		s.FreeBytes = fs.Bavail * uint64(fs.Bsize)
+	} else if err := syscall.Statfs(e.Layout.Root, &fs); err == nil {
+		s.FreeBytes = fs.Bavail * uint64(fs.Bsize)
+	}
+	if r, err := st.ReadRollback(); err == nil && r != nil {
+		s.LastRollbackReason = r.Reason
+	}
+	cur, err := st.Current()
+	if errors.Is(err, generation.ErrNone) {
+		if c, err := os.ReadFile(func() string { p, _ := e.Layout.SelfSignedPaths(); return p }()); err == nil {
+			s.Certificate = certInfo(c, true)
+		}
+		if s.SensorName == "" {
+			s.SensorName, _ = os.Hostname()
+		}
+		return s, nil
+	}
+	if err != nil {
+		return s, err
+	}
+	s.Generation = cur
+	if p, err := st.ReadPending(); err == nil && p != nil && p.Generation == cur {
+		d := p.Deadline
+		s.PendingConfirmation, s.RollbackDeadline = true, &d
+	}
+	if b, err := st.ReadFile(cur, bundle.FileName(bundle.RoleActivation)); err == nil {
+		if f, err := activation.Parse(b); err == nil {
+			fs, _ := f.Verify(activation.VerifyOptions{Roots: e.Roots, SensorName: f.Payload.SensorName, Now: now, SkipUploadWindow: true})
+			sum := f.Summarize(now)
+			s.Activation, s.ActivationFindings = &sum, fs
+			s.SensorName, s.SensorID = f.Payload.SensorName, f.Payload.SensorID
+		}
+	}
+	if c, err := st.ReadFile(cur, bundle.FileName(bundle.RoleCert)); err == nil {
+		s.Certificate = certInfo(c, false)
+	}
+	if set, err := e.settingsOf(cur); err == nil {
+		s.Network = &set.Network
+	}
+	return s, nil
+}
+
+func certInfo(pemOrDER []byte, self bool) *CertInfo {
+	cs, err := certs.ParseCertificates(pemOrDER)
+	if err != nil || len(cs) == 0 {
+		return nil
+	}
+	sum := sha256.Sum256(cs[0].Raw)
+	return &CertInfo{FingerprintSHA256: hex.EncodeToString(sum[:]), Subject: cs[0].Subject.String(), NotAfter: cs[0].NotAfter.UTC(), SelfSigned: self}
+}
+
+// SanityLine is one component's state.
+type SanityLine struct {
+	Component string `json:"component"`
+	Up        bool   `json:"up"`
+	Detail    string `json:"detail"`
+}
+
+// Sanity checks each component; extra lines (capture, from the monitoring
+// side) are appended by the caller.
+func (e *Engine) Sanity(ctx context.Context, version string) ([]SanityLine, error) {
+	var out []SanityLine
+	add := func(c string, up bool, f string, a ...any) {
+		out = append(out, SanityLine{Component: c, Up: up, Detail: fmt.Sprintf(f, a...)})
+	}
+	s, err := e.Status(version)
+	if err != nil {
+		return nil, err
+	}
+	if ri, ok := e.Layout.DaemonAlive(); !ok {
+		add("console", false, "sensorcore serve is not running")
+	} else if c, err := (&net.Dialer{Timeout: 2 * time.Second}).DialContext(ctx, "tcp", ri.Console); err != nil {
+		add("console", false, "daemon pid %d runs but %s does not answer: %v", ri.PID, ri.Console, err)
+	} else {
+		c.Close()
+		add("console", true, "HTTPS on %s (pid %d)", ri.Console, ri.PID)
+	}
+	switch {
+	case s.FreeBytes < 64<<20:
+		add("storage", false, "%d MiB free under %s; free space", s.FreeBytes>>20, e.Layout.State())
+	default:
+		probe := filepath.Join(e.Layout.State(), ".sanity-probe")
+		if err := os.MkdirAll(e.Layout.State(), 0o700); err != nil {
+			add("storage", false, "%v", err)
+		} else if err := os.WriteFile(probe, []byte("ok"), 0o600); err != nil {
+			add("storage", false, "%s is not writable: %v", e.Layout.State(), err)
+		} else {
+			os.Remove(probe)
+			add("storage", true, "%d MiB free", s.FreeBytes>>20)
+		}
+	}
+	switch {
+	case s.Activation == nil:
+		add("activation", false, "not activated: apply a bundle with this sensor's activation file")
+	case s.Activation.Expired:
+		add("activation", true, "%s, expired %s: monitoring continues; upload a renewed file", s.Activation.Mode, s.Activation.Expires.Format("2006-01-02"))
+	default:
+		add("activation", true, "%s (%s)", s.Activation.SensorName, s.Activation.Mode)
+	}
+	switch c := s.Certificate; {
+	case c == nil:
+		add("certificate", false, "no certificate yet (the daemon makes a self-signed one at first start)")
+	case e.Now().After(c.NotAfter):
+		add("certificate", false, "expired %s: %s", c.NotAfter.Format("2006-01-02"), c.Subject)
+	case c.SelfSigned:
+		add("certificate", true, "self-signed (not provisioned): %s", c.Subject)
+	default:
+		add("certificate", true, "%s, until %s", c.Subject, c.NotAfter.Format("2006-01-02"))
+	}
+	if s.Network == nil {
+		add("network", false, "no network settings applied yet")
+	} else if e.Backend.Name() == "none" {
+		add("network", true, "%s %s/%s recorded (backend none)", s.Network.Interface, s.Network.Address, s.Network.Mask)
+	} else {
+		m, err := e.ValidateNetwork(ctx)
+		if err != nil {
+			add("network", false, "%v", err)
+		} else if len(m) > 0 {
+			add("network", false, "%s", m[0])
+		} else {
+			add("network", true, "%s %s/%s matches the configuration", s.Network.Interface, s.Network.Address, s.Network.Mask)
+		}
+	}
+	return out, nil
+}
+
+// ValidateNetwork compares the live interface with the current generation.
+func (e *Engine) ValidateNetwork(ctx context.Context) ([]string, error) {
+	cur, err := e.Layout.Store().Current()
+	if err != nil {
+		return nil, fmt.Errorf("no network settings applied yet")
+	}
+	s, err := e.settingsOf(cur)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.Network.Prefix()
+	if err != nil {
+		return nil, err
+	}
+	live, err := netconf.ReadLive(ctx, s.Network.Interface, p.Addr().Is6())
+	if err != nil {
+		return nil, err
+	}
+	return live.Mismatches(s.Network), nil
+}
