@@ -1,0 +1,156 @@
+package certs
+
+import (
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net/netip"
+	"time"
+)
+
+// VerifyOptions are the inputs of RFC 5280 §6.1 path validation with CRLs.
+type VerifyOptions struct {
+	Anchors       []*x509.Certificate // trust anchors (§6.1.1 (d)); required
+	Intermediates []*x509.Certificate // candidate intermediates, any order
+	CRLs          []*CRL              // revocation lists to apply (§6.3)
+	Time          time.Time           // validation time (§6.1.1 (c)); required
+	DNSName       string              // optional: the leaf must be valid for this name
+	IP            netip.Addr          // optional: the leaf must be valid for this address
+	// RequireCRL makes a certificate of the path (every one but the anchor)
+	// with no applicable, usable CRL an error instead of "status unknown".
+	RequireCRL bool
+	// MaxDepth, when positive, bounds the number of intermediates, not
+	// counting self-issued ones (RFC 5280 §4.2.1.9). WithMaxDepth sets a
+	// limit of zero.
+	MaxDepth    int
+	maxDepthSet bool
+}
+
+// WithMaxDepth returns o with a limit of n intermediates, zero included.
+func (o VerifyOptions) WithMaxDepth(n int) VerifyOptions {
+	o.MaxDepth, o.maxDepthSet = n, true
+	return o
+}
+
+// VerifyError is why a path did not validate: the certificate at fault (nil
+// when no path was found at all) and the reason in a few words.
+type VerifyError struct {
+	Cert   *x509.Certificate
+	Reason string
+	Err    error // the underlying error, may be nil
+}
+
+func (e *VerifyError) Error() string {
+	if e.Cert == nil {
+		return "certs: " + e.Reason
+	}
+	return fmt.Sprintf("certs: %s: %s", e.Cert.Subject.String(), e.Reason)
+}
+
+// Unwrap returns the underlying error.
+func (e *VerifyError) Unwrap() error { return e.Err }
+
+// Verify validates a path from leaf to one of the anchors at o.Time, per RFC
+// 5280 §6.1 (signatures, validity, names, basic constraints and path length,
+// name constraints, key usage, and serverAuth when the leaf has an Extended
+// Key Usage, through crypto/x509's path building), then applies the
+// additional structure checks of strictChecks and the CRLs of §6.3 to every
+// certificate of the path but the anchor. It returns the first path that
+// passes, leaf first, anchor last.
+func Verify(leaf *x509.Certificate, o VerifyOptions) ([]*x509.Certificate, error) {
+	if leaf == nil {
+		return nil, &VerifyError{Reason: "no leaf certificate"}
+	}
+	if len(o.Anchors) == 0 {
+		return nil, &VerifyError{Reason: "no trust anchors given"}
+	}
+	if o.Time.IsZero() {
+		return nil, &VerifyError{Reason: "no validation time given"}
+	}
+	roots := x509.NewCertPool()
+	for _, a := range o.Anchors {
+		roots.AddCert(a)
+	}
+	inter := x509.NewCertPool()
+	for _, c := range o.Intermediates {
+		inter.AddCert(c)
+	}
+	name := o.DNSName
+	if o.IP.IsValid() {
+		name = o.IP.Unmap().String()
+	}
+	chains, err := leaf.Verify(x509.VerifyOptions{
+		Roots: roots, Intermediates: inter, CurrentTime: o.Time, DNSName: name,
+		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	})
+	if err != nil {
+		return nil, &VerifyError{Reason: describeX509Error(err), Err: err}
+	}
+	var first error
+	for _, chain := range chains {
+		err := strictChecks(chain, o)
+		if err == nil {
+			err = checkRevocation(chain, o)
+		}
+		if err == nil {
+			return chain, nil
+		}
+		if first == nil {
+			first = err
+		}
+	}
+	return nil, first
+}
+
+// checkRevocation applies o.CRLs to every certificate of chain but the
+// anchor (RFC 5280 §6.3.3). A usable CRL listing the certificate fails the
+// path; CRLs that cannot be used are skipped, and with RequireCRL a
+// certificate left without a usable CRL fails the path with their reason.
+func checkRevocation(chain []*x509.Certificate, o VerifyOptions) error {
+	for i := 0; i+1 < len(chain); i++ {
+		cert, issuer := chain[i], chain[i+1]
+		var problem error
+		decided := false
+		for _, c := range o.CRLs {
+			if !c.Covers(cert) {
+				continue
+			}
+			err := c.Check(cert, issuer, o.Time)
+			var re *RevokedError
+			switch {
+			case errors.As(err, &re):
+				return &VerifyError{Cert: cert, Reason: "revoked by the CRL of " + issuer.Subject.String() + " on " + re.Entry.RevocationTime.UTC().Format(time.RFC3339), Err: err}
+			case err == nil:
+				decided = true
+			default:
+				if problem == nil {
+					problem = err
+				}
+			}
+		}
+		if !decided && o.RequireCRL {
+			reason := "no CRL from " + issuer.Subject.String() + " was given"
+			if problem != nil {
+				reason = "no usable CRL: " + problem.Error()
+			}
+			return &VerifyError{Cert: cert, Reason: reason, Err: problem}
+		}
+	}
+	return nil
+}
+
+// describeX509Error turns crypto/x509's errors into a short reason.
+func describeX509Error(err error) string {
+	var ci x509.CertificateInvalidError
+	var ua x509.UnknownAuthorityError
+	var hn x509.HostnameError
+	switch {
+	case errors.As(err, &ci):
+		return ci.Error()
+	case errors.As(err, &ua):
+		return "no path to a trust anchor: " + ua.Error()
+	case errors.As(err, &hn):
+		return hn.Error()
+	}
+	return err.Error()
+}
