@@ -2,6 +2,10 @@
 
 package main
 
-import "github.com/tapline/tapline/app/desktop"
+import (
+	"time"
 
-func runDesktop() int { return desktop.Run(nil) }
+	"github.com/tapline/tapline/app/desktop"
+)
+
+func runDesktop(args []string, started time.Time) int { return desktop.Run(args, started) }

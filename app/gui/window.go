@@ -3,7 +3,7 @@ package gui
 import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/widget"
+	"fyne.io/fyne/v2/theme"
 
 	"github.com/tapline/tapline/assets"
 )
@@ -11,17 +11,72 @@ import (
 // AppID is the application identifier, the same as in FyneApp.toml.
 const AppID = "dev.tapline.companion"
 
+// Main is Tapline's main window and its screens.
+type Main struct {
+	Window    fyne.Window
+	Tabs      *container.AppTabs
+	workbench *workbenchScreen
+	settings  *settingsScreen
+}
+
 // NewMainWindow builds Tapline's main window on a: one tab per screen.
-func NewMainWindow(a fyne.App) fyne.Window {
+// Files dropped on the window open in the certificate workbench.
+func NewMainWindow(a fyne.App, env Env) *Main {
 	a.SetIcon(fyne.NewStaticResource("icon.png", assets.IconPNG()))
 	w := a.NewWindow("Tapline")
-	settings := newSettingsScreen(a.Preferences())
-	tabs := container.NewAppTabs(
-		container.NewTabItem("Welcome", widget.NewLabel("Offline provisioning for OT network sensors.")),
-		container.NewTabItem("Settings", settings.build()),
+	env.Window = w
+	env = env.withDefaults(a)
+	m := &Main{Window: w}
+	m.workbench = newWorkbenchScreen(env)
+	m.settings = newSettingsScreen(a.Preferences())
+	m.Tabs = container.NewAppTabs(
+		container.NewTabItemWithIcon("Certificates", theme.DocumentIcon(), m.workbench.build()),
+		container.NewTabItemWithIcon("Settings", theme.SettingsIcon(), m.settings.build()),
 	)
-	tabs.SetTabLocation(container.TabLocationLeading)
-	w.SetContent(tabs)
-	w.Resize(fyne.NewSize(1024, 680))
-	return w
+	m.Tabs.SetTabLocation(container.TabLocationLeading)
+	w.SetContent(m.Tabs)
+	w.SetOnDropped(func(_ fyne.Position, uris []fyne.URI) { m.onDropped(uris) })
+	w.Resize(fyne.NewSize(1100, 720))
+	return m
+}
+
+func (m *Main) onDropped(uris []fyne.URI) {
+	paths := make([]string, 0, len(uris))
+	for _, u := range uris {
+		if u.Scheme() == "file" {
+			paths = append(paths, u.Path())
+		}
+	}
+	if len(paths) == 0 {
+		return
+	}
+	m.Tabs.SelectIndex(m.tabIndex("Certificates"))
+	m.workbench.addPaths(paths)
+}
+
+func (m *Main) tabIndex(name string) int {
+	for i, it := range m.Tabs.Items {
+		if it.Text == name {
+			return i
+		}
+	}
+	return 0
+}
+
+// ShowScreen selects the tab called name (for screenshots and start-up flags).
+func (m *Main) ShowScreen(name string) { m.Tabs.SelectIndex(m.tabIndex(name)) }
+
+// Screens lists the tabs' names in order.
+func (m *Main) Screens() []string {
+	out := make([]string, len(m.Tabs.Items))
+	for i, it := range m.Tabs.Items {
+		out[i] = it.Text
+	}
+	return out
+}
+
+// Wait blocks until background work of every screen has finished.
+func (m *Main) Wait() {
+	m.workbench.tasks.Wait()
+	m.workbench.ca.tasks.Wait()
 }

@@ -1,0 +1,60 @@
+package gui
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"io"
+	"path/filepath"
+	"time"
+
+	"fyne.io/fyne/v2"
+)
+
+// Env is what the screens may touch of the outside world. The desktop
+// launcher wires the real clock, randomness and folders; tests pin them.
+type Env struct {
+	App    fyne.App
+	Window fyne.Window // parent of dialogs; may be nil in tests of a bare screen
+	Now    func() time.Time
+	Rand   io.Reader
+	// FilesDir is where the local CA, bundles and reports live when the
+	// Settings name no folder.
+	FilesDir string
+	// KnownHosts is the known_hosts file pushes trust (default: Tapline's
+	// own file under FilesDir, so the engineer's ~/.ssh is never touched).
+	KnownHosts string
+	// ActivationRoots verify activation files; nil means the production root.
+	ActivationRoots []ed25519.PublicKey
+	// Inventory, when set, is opened by the Fleet screen at start (the demo
+	// fleet passes its inventory this way).
+	Inventory string
+}
+
+// withDefaults fills the zero fields of e from a.
+func (e Env) withDefaults(a fyne.App) Env {
+	e.App = a
+	if e.Now == nil {
+		e.Now = time.Now
+	}
+	if e.Rand == nil {
+		e.Rand = rand.Reader
+	}
+	if e.FilesDir == "" && a != nil && a.Storage() != nil && a.Storage().RootURI() != nil {
+		e.FilesDir = a.Storage().RootURI().Path()
+	}
+	if e.KnownHosts == "" && e.FilesDir != "" {
+		e.KnownHosts = filepath.Join(e.FilesDir, "known_hosts")
+	}
+	return e
+}
+
+// filesDir is where the engineer's files go: the Settings folder when set,
+// else the Env's.
+func (e Env) filesDir() string {
+	if e.App != nil {
+		if d := LoadSettings(e.App.Preferences()).FilesDir; d != "" {
+			return d
+		}
+	}
+	return e.FilesDir
+}

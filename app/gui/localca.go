@@ -1,0 +1,335 @@
+package gui
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/tapline/tapline/certs"
+	"github.com/tapline/tapline/certs/ca"
+)
+
+// caPanel manages the local (offline) CA of certs/ca: create, unlock,
+// issue, revoke, publish the CRL and export a sensor's files. The CA's
+// passphrase lives only in the entry while the app runs.
+type caPanel struct {
+	env   Env
+	tasks tasks
+	ca    *ca.CA
+	last  *ca.Issued // the certificate issued last in this session
+	sel   int        // selected row of the issued list, -1 none
+
+	status     *widget.Label
+	passphrase *widget.Entry
+	name       *widget.Entry
+	country    *widget.Entry
+	org        *widget.Entry
+	crlURL     *widget.Entry
+	interm     *widget.Check
+	createBtn  *widget.Button
+	unlockBtn  *widget.Button
+
+	issueHost *widget.Entry
+	issueIP   *widget.Entry
+	keyType   *widget.Select
+	issueBtn  *widget.Button
+	pfxPass   *widget.Entry
+	exportBtn *widget.Button
+	issued    *widget.List
+	revokeBtn *widget.Button
+	crlBtn    *widget.Button
+	result    *widget.Label
+	findings  *findingsView
+}
+
+func newCAPanel(env Env) *caPanel {
+	p := &caPanel{
+		env:        env,
+		sel:        -1,
+		status:     widget.NewLabel(""),
+		passphrase: widget.NewPasswordEntry(),
+		name:       widget.NewEntry(),
+		country:    widget.NewEntry(),
+		org:        widget.NewEntry(),
+		crlURL:     widget.NewEntry(),
+		interm:     widget.NewCheck("Intermediate CA signs the sensor certificates", nil),
+		issueHost:  widget.NewEntry(),
+		issueIP:    widget.NewEntry(),
+		keyType:    widget.NewSelect([]string{string(ca.RSA2048), string(ca.RSA3072), string(ca.RSA4096), string(ca.P256)}, nil),
+		pfxPass:    widget.NewPasswordEntry(),
+		result:     widget.NewLabel(""),
+		findings:   newFindingsView(""),
+	}
+	p.status.Wrapping = fyne.TextWrapWord
+	p.result.Wrapping = fyne.TextWrapWord
+	p.name.SetText("Tapline Offline Root CA")
+	p.country.SetPlaceHolder("two letters, e.g. DE")
+	p.org.SetPlaceHolder("the plant operator")
+	p.crlURL.SetPlaceHolder("optional http:// URL the sensors fetch the CRL from")
+	p.issueHost.SetPlaceHolder("sensor-01.plant.example")
+	p.issueIP.SetPlaceHolder("optional SAN IP, e.g. 192.0.2.10")
+	p.keyType.SetSelected(string(ca.RSA2048))
+	p.pfxPass.SetPlaceHolder("optional: also write a PKCS#12 with this passphrase")
+	p.createBtn = widget.NewButton("Create CA", p.onCreate)
+	p.unlockBtn = widget.NewButton("Unlock", p.onUnlock)
+	p.issueBtn = widget.NewButton("Issue", p.onIssue)
+	p.issueBtn.Importance = widget.HighImportance
+	p.exportBtn = widget.NewButton("Export PEM set / PKCS#12", p.onExport)
+	p.revokeBtn = widget.NewButton("Revoke selected", p.onRevoke)
+	p.crlBtn = widget.NewButton("Publish CRL", p.onCRL)
+	p.issued = widget.NewList(p.issuedLen, func() fyne.CanvasObject { return widget.NewLabel("sensor-00.plant.example  serial 00000000  until 2000-01-01") }, p.issuedItem)
+	p.issued.OnSelected = func(id widget.ListItemID) { p.sel = id; p.sync() }
+	p.issued.OnUnselected = func(widget.ListItemID) { p.sel = -1; p.sync() }
+	p.sync()
+	return p
+}
+
+func (p *caPanel) dir() string { return filepath.Join(p.env.filesDir(), "ca") }
+
+func (p *caPanel) exists() bool {
+	_, err := os.Stat(filepath.Join(p.dir(), ca.RootCertFile))
+	return err == nil
+}
+
+func (p *caPanel) build() fyne.CanvasObject {
+	create := widget.NewCard("Create or unlock", "", container.NewVBox(
+		&widget.Form{Items: []*widget.FormItem{
+			{Text: "CA passphrase", Widget: p.passphrase, HintText: "encrypts the CA keys; never saved by the app"},
+			{Text: "Root name", Widget: p.name},
+			{Text: "Country (C)", Widget: p.country},
+			{Text: "Organization (O)", Widget: p.org},
+			{Text: "CRL URL", Widget: p.crlURL},
+			{Text: "", Widget: p.interm},
+		}},
+		container.NewHBox(p.createBtn, p.unlockBtn),
+	))
+	issue := widget.NewCard("Issue a sensor certificate", "", container.NewVBox(
+		&widget.Form{Items: []*widget.FormItem{
+			{Text: "Sensor hostname", Widget: p.issueHost},
+			{Text: "Sensor IP", Widget: p.issueIP},
+			{Text: "Key", Widget: p.keyType},
+			{Text: "PKCS#12 passphrase", Widget: p.pfxPass},
+		}},
+		container.NewHBox(p.issueBtn, p.exportBtn),
+	))
+	list := widget.NewCard("Issued", "", container.NewBorder(nil, container.NewHBox(p.revokeBtn, p.crlBtn), nil, nil, p.issued))
+	left := container.NewVScroll(container.NewVBox(p.status, create, issue, p.result, p.findings.box))
+	split := container.NewHSplit(left, list)
+	split.SetOffset(0.6)
+	return split
+}
+
+func (p *caPanel) issuedLen() int {
+	if p.ca == nil {
+		return 0
+	}
+	return len(p.ca.State.Issued)
+}
+
+func (p *caPanel) issuedItem(id widget.ListItemID, o fyne.CanvasObject) {
+	if p.ca == nil || id >= len(p.ca.State.Issued) {
+		return
+	}
+	r := p.ca.State.Issued[id]
+	line := fmt.Sprintf("%s  serial %s  until %s", r.Hostname, shortSerial(r.Serial), r.NotAfter.UTC().Format("2006-01-02"))
+	for _, v := range p.ca.State.Revoked {
+		if v.Serial == r.Serial {
+			line += "  REVOKED"
+		}
+	}
+	o.(*widget.Label).SetText(line)
+}
+
+func shortSerial(s string) string {
+	if len(s) > 12 {
+		return s[:12] + "…"
+	}
+	return s
+}
+
+// sync sets the status line and which buttons may be pressed.
+func (p *caPanel) sync() {
+	busy := p.tasks.Busy()
+	loaded := p.ca != nil
+	switch {
+	case loaded:
+		issuer, _ := p.ca.Issuer()
+		p.status.SetText(fmt.Sprintf("Local CA %q unlocked (issuer %q, until %s). %d issued, %d revoked. Kept in %s.",
+			p.ca.Root.Subject.CommonName, issuer.Subject.CommonName, p.ca.Root.NotAfter.UTC().Format("2006-01-02"),
+			len(p.ca.State.Issued), len(p.ca.State.Revoked), p.dir()))
+	case p.exists():
+		p.status.SetText("A local CA is kept in " + p.dir() + ". Enter its passphrase and press Unlock.")
+	default:
+		p.status.SetText("No local CA yet. Choose a passphrase and press Create CA; its keys stay on this computer, encrypted.")
+	}
+	setEnabled(p.createBtn, !busy && !loaded && !p.exists())
+	setEnabled(p.unlockBtn, !busy && !loaded && p.exists())
+	setEnabled(p.issueBtn, !busy && loaded)
+	setEnabled(p.crlBtn, !busy && loaded)
+	setEnabled(p.exportBtn, !busy && p.last != nil && p.last.Key != nil)
+	setEnabled(p.revokeBtn, !busy && loaded && p.sel >= 0 && p.sel < p.issuedLen())
+	p.issued.Refresh()
+}
+
+func setEnabled(w fyne.Disableable, on bool) {
+	if on {
+		w.Enable()
+	} else {
+		w.Disable()
+	}
+}
+
+// report shows the outcome of an action: a line, or findings.
+func (p *caPanel) report(line string, fs ...certs.Finding) {
+	p.result.SetText(line)
+	p.findings.set(fs)
+	p.sync()
+}
+
+// start marks the panel busy and runs work; done gets its error.
+// work returns the line to show and, optionally, what to change in the
+// panel on the UI goroutine.
+func (p *caPanel) start(what string, work func(ctx context.Context) (string, func(), error)) {
+	p.result.SetText(what + "…")
+	p.findings.set(nil)
+	type out struct {
+		line  string
+		apply func()
+		err   error
+	}
+	run(&p.tasks, func(ctx context.Context) out {
+		l, apply, err := work(ctx)
+		return out{l, apply, err}
+	}, func(o out) {
+		if o.err != nil {
+			p.report("", problemFor(what, o.err))
+			return
+		}
+		if o.apply != nil {
+			o.apply()
+		}
+		p.report(o.line)
+	})
+	p.sync()
+}
+
+func (p *caPanel) onCreate() {
+	pass := []byte(p.passphrase.Text)
+	if len(pass) < 8 {
+		p.report("", fieldProblem("CA passphrase", "Choose a passphrase of at least 8 characters; the CA keys are encrypted with it."))
+		return
+	}
+	o := ca.InitOptions{
+		Name: strings.TrimSpace(p.name.Text), Country: strings.TrimSpace(p.country.Text),
+		Organization: strings.TrimSpace(p.org.Text), CRLURL: strings.TrimSpace(p.crlURL.Text),
+		Intermediate: p.interm.Checked, KeyType: ca.RSA2048, Now: p.env.Now(), Rand: p.env.Rand,
+	}
+	dir := p.dir()
+	p.start("Creating the local CA", func(context.Context) (string, func(), error) {
+		c, err := ca.Init(o)
+		if err != nil {
+			return "", nil, err
+		}
+		if err := c.Save(dir, pass, o.Rand); err != nil {
+			return "", nil, err
+		}
+		return "Local CA created in " + dir + ".", func() { p.ca = c }, nil
+	})
+}
+
+func (p *caPanel) onUnlock() {
+	pass := []byte(p.passphrase.Text)
+	dir := p.dir()
+	p.start("Unlocking the local CA", func(context.Context) (string, func(), error) {
+		c, err := ca.Load(dir, pass)
+		if err != nil {
+			return "", nil, err
+		}
+		return "Local CA unlocked.", func() { p.ca = c }, nil
+	})
+}
+
+func (p *caPanel) onIssue() {
+	host := strings.TrimSpace(p.issueHost.Text)
+	if host == "" {
+		p.report("", fieldProblem("Sensor hostname", "Enter the sensor's FQDN; it becomes the certificate's CN and SAN."))
+		return
+	}
+	req := ca.IssueRequest{Hostname: host, KeyType: ca.KeyType(p.keyType.Selected), Now: p.env.Now(), Rand: p.env.Rand}
+	if txt := strings.TrimSpace(p.issueIP.Text); txt != "" {
+		ip, err := netip.ParseAddr(txt)
+		if err != nil {
+			p.report("", fieldProblem("Sensor IP", "Enter an address such as 192.0.2.10, or leave it empty."))
+			return
+		}
+		req.IP = ip
+	}
+	c, dir := p.ca, p.dir()
+	p.start("Issuing a certificate for "+host, func(context.Context) (string, func(), error) {
+		is, err := c.Issue(req)
+		if err != nil {
+			return "", nil, err
+		}
+		if err := c.SaveState(dir); err != nil {
+			return "", nil, err
+		}
+		return fmt.Sprintf("Issued %q, serial %x. Export its files to take them to the sensor.", host, is.Cert.SerialNumber), func() { p.last = is }, nil
+	})
+}
+
+func (p *caPanel) onExport() {
+	is := p.last
+	o := ca.ExportOptions{PFXPassphrase: []byte(p.pfxPass.Text), Rand: p.env.Rand}
+	dir := filepath.Join(p.env.filesDir(), "issued", is.Cert.Subject.CommonName)
+	p.start("Exporting "+is.Cert.Subject.CommonName, func(context.Context) (string, func(), error) {
+		paths, err := ca.Export(dir, is.Cert.Subject.CommonName, is, o)
+		if err != nil {
+			return "", nil, err
+		}
+		return "Wrote " + strings.Join(paths, ", "), nil, nil
+	})
+}
+
+func (p *caPanel) onRevoke() {
+	r := p.ca.State.Issued[p.sel]
+	serial, err := ca.ParseSerial(r.Serial)
+	if err != nil {
+		p.report("", problemFor("Revoking "+r.Hostname, err))
+		return
+	}
+	c, dir, now := p.ca, p.dir(), p.env.Now()
+	p.start("Revoking "+r.Hostname, func(context.Context) (string, func(), error) {
+		if err := c.Revoke(serial, 0, now); err != nil {
+			return "", nil, err
+		}
+		if err := c.SaveState(dir); err != nil {
+			return "", nil, err
+		}
+		return "Revoked " + r.Hostname + ". Publish the CRL so sensors learn it.", nil, nil
+	})
+}
+
+func (p *caPanel) onCRL() {
+	c, dir, now, rnd := p.ca, p.dir(), p.env.Now(), p.env.Rand
+	p.start("Publishing the CRL", func(context.Context) (string, func(), error) {
+		pemCRL, err := c.CRL(now, 0, rnd)
+		if err != nil {
+			return "", nil, err
+		}
+		path := filepath.Join(dir, "crl.pem")
+		if err := ca.WriteFile(path, pemCRL); err != nil {
+			return "", nil, err
+		}
+		if err := c.SaveState(dir); err != nil {
+			return "", nil, err
+		}
+		return fmt.Sprintf("CRL number %d written to %s; copy it to the URL the certificates name.", c.State.CRLNumber, path), nil, nil
+	})
+}

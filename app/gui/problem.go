@@ -1,0 +1,108 @@
+package gui
+
+import (
+	"context"
+	"errors"
+	"os"
+
+	"github.com/tapline/tapline/certs"
+	"github.com/tapline/tapline/provision"
+	"github.com/tapline/tapline/provision/sshconn"
+	"github.com/tapline/tapline/sensorcore/activation"
+	"github.com/tapline/tapline/sensorcore/bundle"
+)
+
+// Codes of problems the app itself reports when a package returned an error
+// that carries no finding code of its own. The wording lives here only.
+const (
+	codeFile       = "TL-APP-001" // a file cannot be opened or written
+	codeUnknown    = "TL-APP-002" // the host key is not known yet
+	codeChanged    = "TL-APP-003" // the host key changed
+	codeAuth       = "TL-APP-004" // the sensor refused the credentials
+	codeUnreach    = "TL-APP-005" // the sensor cannot be reached
+	codeRefused    = "TL-APP-006" // the sensor refused the bundle or a step
+	codeCancelled  = "TL-APP-007" // the engineer cancelled
+	codeField      = "TL-APP-008" // a form field is empty or malformed
+	codeCA         = "TL-APP-009" // the local CA refused
+	codeUnexpected = "TL-APP-010" // anything else
+)
+
+// catalogue returns the certs finding for code, from the one catalogue.
+func catalogue(code string) certs.Finding {
+	for _, c := range certs.Codes() {
+		if c.Code == code {
+			return certs.Finding{Code: c.Code, Severity: c.Severity, Message: c.Message, Hint: c.Hint}
+		}
+	}
+	return certs.Finding{Code: code, Severity: certs.SeverityError}
+}
+
+func problem(code, msg, fix string) certs.Finding {
+	return certs.Finding{Code: code, Severity: certs.SeverityError, Message: msg, Hint: fix}
+}
+
+// fieldProblem is a form field that needs the engineer's attention.
+func fieldProblem(field, fix string) certs.Finding {
+	return problem(codeField, field+" needs attention", fix)
+}
+
+// problemFor turns an error a package returned into a finding the engineer
+// can act on: a code, a message and a fix, never the Go error string alone.
+// what names the action ("Reading sensor-01.crt").
+func problemFor(what string, err error) certs.Finding {
+	var (
+		unknown *sshconn.UnknownHostError
+		changed *sshconn.HostKeyChangedError
+		pinned  *sshconn.PinnedKeyMismatchError
+		auth    *sshconn.AuthError
+		pre     *provision.PreflightError
+		remote  *provision.RemoteError
+		actErr  *activation.Error
+		bunErr  *bundle.Error
+		fileErr *certs.FileError
+		pathErr *os.PathError
+		format  *certs.FormatError
+	)
+	switch {
+	case errors.Is(err, context.Canceled):
+		return problem(codeCancelled, what+": cancelled", "Start it again when ready.")
+	case errors.Is(err, certs.ErrIncorrectPassphrase), errors.Is(err, certs.ErrPassphraseRequired):
+		return catalogue(certs.CodePassphrase)
+	case errors.As(err, &format):
+		switch {
+		case errors.Is(err, certs.ErrNoKey):
+			return catalogue(certs.CodeKeyUnreadable)
+		case errors.Is(err, certs.ErrNoCRL):
+			return catalogue(certs.CodeCRLUnreadable)
+		case errors.Is(err, certs.ErrNotPKCS12):
+			return catalogue(certs.CodePFXUnreadable)
+		}
+		return catalogue(certs.CodeCertUnreadable)
+	case errors.As(err, &unknown):
+		return certs.Finding{Code: codeUnknown, Severity: certs.SeverityWarning,
+			Message: "First contact with " + unknown.Host + ": its host key is " + unknown.KeyType + " " + unknown.Fingerprint,
+			Hint:    "Compare the fingerprint with the one the sensor's console or label shows, then confirm it."}
+	case errors.As(err, &changed):
+		return problem(codeChanged, "The host key of "+changed.Host+" changed: it now offers "+changed.Fingerprint,
+			"Find out why (a reinstalled sensor, or someone in between) before removing the old entry in Known hosts.")
+	case errors.As(err, &pinned):
+		return problem(codeChanged, "The sensor at "+pinned.Host+" offered a different host key than before the change",
+			"Another device may hold that address; check the address and the sensor before retrying.")
+	case errors.As(err, &auth), errors.Is(err, sshconn.ErrNoAuth):
+		return problem(codeAuth, what+": the sensor refused the user name, password or key",
+			"Check the user (admin or support), the password or the key file, and that the account is not locked after 5 failed sign-ins.")
+	case errors.As(err, &pre):
+		return problem(codeRefused, "The sensor is not ready for this bundle: "+pre.Reason, "Check that the address is the sensor the bundle was made for.")
+	case errors.As(err, &remote):
+		return problem(codeRefused, "The sensor refused "+remote.Command+": "+remote.Message, "Read the sensor's findings, fix the input and push again.")
+	case errors.As(err, &actErr):
+		return problem(actErr.Code, actErr.Msg, "Ask the license authority for a new activation file for this sensor.")
+	case errors.As(err, &bunErr):
+		return problem(bunErr.Code, bunErr.Msg, "Build the bundle again.")
+	case errors.As(err, &fileErr), errors.As(err, &pathErr):
+		return problem(codeFile, what+": the file cannot be read or written", "Check the file exists, is readable and the folder is writable.")
+	case sshconn.IsTransient(err):
+		return problem(codeUnreach, what+": the sensor did not answer", "Check the address and port, the cable and that the sensor is powered; then retry.")
+	}
+	return problem(codeUnexpected, what+" failed", "Retry; if it fails again, send the app's log to support.")
+}
