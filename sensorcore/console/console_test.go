@@ -1,0 +1,158 @@
+package console
+
+import (
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+func TestCheckPassword(t *testing.T) {
+	for p, ok := range map[string]bool{"Sh0rt!": false, "alllower1!": false, "ALLUPPER1!": false, "NoDigits!!": false,
+		"NoSymbol12": false, "Go0d-Pass": true, "Ünïcode1€x": true} {
+		if err := CheckPassword(p); (err == nil) != ok {
+			t.Errorf("%q: %v", p, err)
+		}
+	}
+}
+
+func startConsole(t *testing.T) (*httptest.Server, *Server, *clock, map[string]string) {
+	t.Helper()
+	dir := t.TempDir()
+	users, err := LoadUsers(filepath.Join(dir, "users.json"), filepath.Join(dir, "initial"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi, _ := os.Stat(filepath.Join(dir, "initial")); fi.Mode().Perm() != 0o600 {
+		t.Fatalf("initial passwords mode %v", fi.Mode())
+	}
+	init := map[string]string{}
+	b, _ := os.ReadFile(filepath.Join(dir, "initial"))
+	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		f := strings.Fields(l)
+		init[f[0]] = f[1]
+	}
+	clk := &clock{t: time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)}
+	cp, kp := filepath.Join(dir, "c.crt"), filepath.Join(dir, "c.key")
+	if err := EnsureSelfSigned(cp, kp, "sensor-01.plant.example", clk.now()); err != nil {
+		t.Fatal(err)
+	}
+	cb, _ := os.ReadFile(cp)
+	kb, _ := os.ReadFile(kp)
+	kpair, err := LoadKeyPair(cb, nil, kb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{Users: users, Now: clk.now, Log: t.Logf,
+		Health: func() Health { return Health{Status: "ok", SensorName: "sensor-01"} },
+		Status: func() (Overview, error) { return map[string]any{"sensor_name": "sensor-01", "generation": 0}, nil }}
+	s.SetCertificate(kpair)
+	ts := httptest.NewUnstartedServer(s.Handler())
+	ts.TLS = s.TLSConfig()
+	ts.StartTLS()
+	t.Cleanup(ts.Close)
+	return ts, s, clk, init
+}
+
+func client(t *testing.T) *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+func TestFirstLoginLockoutCookies(t *testing.T) {
+	ts, s, clk, init := startConsole(t)
+	c := client(t)
+	// Health needs no sign-in; status does.
+	resp, err := c.Get(ts.URL + "/api/v1/health")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var h Health
+	json.NewDecoder(resp.Body).Decode(&h)
+	resp.Body.Close()
+	if h.Status != "ok" || h.SensorName != "sensor-01" {
+		t.Fatalf("health %+v", h)
+	}
+	if resp, _ := c.Get(ts.URL + "/api/v1/status"); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("status without sign-in: %d", resp.StatusCode)
+	}
+	// First sign-in: cookie flags, then a forced password change.
+	resp, err = c.PostForm(ts.URL+"/login", url.Values{"user": {"admin"}, "password": {init["admin"]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/password" {
+		t.Fatalf("first sign-in: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	sc := resp.Header.Get("Set-Cookie")
+	for _, f := range []string{CookieName + "=", "Secure", "HttpOnly", "SameSite=Strict"} {
+		if !strings.Contains(sc, f) {
+			t.Errorf("cookie %q lacks %s", sc, f)
+		}
+	}
+	if resp, _ := c.Get(ts.URL + "/"); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/password" {
+		t.Fatalf("overview before the change: %d", resp.StatusCode)
+	}
+	resp, _ = c.PostForm(ts.URL+"/password", url.Values{"new": {"weakpass"}, "confirm": {"weakpass"}})
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("weak password accepted: %d", resp.StatusCode)
+	}
+	resp, _ = c.PostForm(ts.URL+"/password", url.Values{"new": {"N3w-Secret!"}, "confirm": {"N3w-Secret!"}})
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/" {
+		t.Fatalf("password change: %d", resp.StatusCode)
+	}
+	resp, _ = c.Get(ts.URL + "/")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("overview: %d", resp.StatusCode)
+	}
+	resp, _ = c.Get(ts.URL + "/api/v1/status")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status signed in: %d", resp.StatusCode)
+	}
+	// Basic auth for tools, once the password is changed.
+	req, _ := http.NewRequest("GET", ts.URL+"/api/v1/status", nil)
+	req.SetBasicAuth("admin", "N3w-Secret!")
+	if resp, _ := client(t).Do(req); resp.StatusCode != http.StatusOK {
+		t.Fatalf("basic auth: %d", resp.StatusCode)
+	}
+	// Five failures lock support, even against the right password.
+	c2 := client(t)
+	for i := 0; i < 5; i++ {
+		resp, _ := c2.PostForm(ts.URL+"/login", url.Values{"user": {"support"}, "password": {"wrong"}})
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("failure %d: %d", i, resp.StatusCode)
+		}
+	}
+	if _, err := s.Users.SignIn("support", init["support"], clk.now()); !errors.Is(err, ErrLocked) {
+		t.Fatalf("after 5 failures: %v", err)
+	}
+	clk.add(LockFor + time.Second)
+	if must, err := s.Users.SignIn("support", init["support"], clk.now()); err != nil || !must {
+		t.Fatalf("after the lock: %v %v", must, err)
+	}
+	// Idle sessions end.
+	clk.add(SessionIdle + time.Minute)
+	if resp, _ := c.Get(ts.URL + "/api/v1/status"); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("idle session still valid: %d", resp.StatusCode)
+	}
+}
