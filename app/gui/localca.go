@@ -84,7 +84,9 @@ func newCAPanel(env Env) *caPanel {
 	p.exportBtn = widget.NewButton("Export PEM set / PKCS#12", p.onExport)
 	p.revokeBtn = widget.NewButton("Revoke selected", p.onRevoke)
 	p.crlBtn = widget.NewButton("Publish CRL", p.onCRL)
-	p.issued = widget.NewList(p.issuedLen, func() fyne.CanvasObject { return widget.NewLabel("sensor-00.plant.example  serial 00000000  until 2000-01-01") }, p.issuedItem)
+	p.issued = widget.NewList(p.issuedLen, func() fyne.CanvasObject {
+		return widget.NewLabel("sensor-00.plant.example  serial 00000000  until 2000-01-01")
+	}, p.issuedItem)
 	p.issued.OnSelected = func(id widget.ListItemID) { p.sel = id; p.sync() }
 	p.issued.OnUnselected = func(widget.ListItemID) { p.sel = -1; p.sync() }
 	p.sync()
@@ -199,6 +201,9 @@ func (p *caPanel) report(line string, fs ...certs.Finding) {
 func (p *caPanel) start(what string, work func(ctx context.Context) (string, func(), error)) {
 	p.result.SetText(what + "…")
 	p.findings.set(nil)
+	for _, b := range []*widget.Button{p.createBtn, p.unlockBtn, p.issueBtn, p.crlBtn, p.exportBtn, p.revokeBtn} {
+		b.Disable()
+	}
 	type out struct {
 		line  string
 		apply func()
@@ -217,7 +222,6 @@ func (p *caPanel) start(what string, work func(ctx context.Context) (string, fun
 		}
 		p.report(o.line)
 	})
-	p.sync()
 }
 
 func (p *caPanel) onCreate() {
@@ -289,6 +293,9 @@ func (p *caPanel) onExport() {
 	o := ca.ExportOptions{PFXPassphrase: []byte(p.pfxPass.Text), Rand: p.env.Rand}
 	dir := filepath.Join(p.env.filesDir(), "issued", is.Cert.Subject.CommonName)
 	p.start("Exporting "+is.Cert.Subject.CommonName, func(context.Context) (string, func(), error) {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return "", nil, err
+		}
 		paths, err := ca.Export(dir, is.Cert.Subject.CommonName, is, o)
 		if err != nil {
 			return "", nil, err

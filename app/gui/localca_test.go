@@ -1,0 +1,113 @@
+package gui
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2/test"
+
+	"github.com/tapline/tapline/certs"
+	"github.com/tapline/tapline/certs/ca"
+)
+
+func TestCAPanelLifecycle(t *testing.T) {
+	a := test.NewTempApp(t)
+	dir := t.TempDir()
+	p := newCAPanel(testEnv(a, dir))
+	test.NewTempWindow(t, p.build())
+
+	if p.createBtn.Disabled() || !p.unlockBtn.Disabled() || !p.issueBtn.Disabled() {
+		t.Fatal("a fresh panel must offer Create only")
+	}
+	test.Type(p.passphrase, "short")
+	test.Tap(p.createBtn)
+	if !hasCode(p.findings.shown, codeField) {
+		t.Fatalf("short passphrase: %s", codes(p.findings.shown))
+	}
+
+	p.passphrase.SetText("")
+	test.Type(p.passphrase, "Plant.CA-pass1")
+	test.Type(p.country, "DE")
+	test.Type(p.org, "Plant")
+	test.Tap(p.createBtn)
+	p.tasks.Wait()
+	if p.ca == nil || !strings.Contains(p.status.Text, "unlocked") {
+		t.Fatalf("create: %q %s", p.status.Text, codes(p.findings.shown))
+	}
+	if !p.createBtn.Disabled() || p.issueBtn.Disabled() {
+		t.Fatal("after create, Issue must be enabled and Create not")
+	}
+
+	p.keyType.SetSelected(string(ca.P256))
+	test.Tap(p.issueBtn)
+	if !hasCode(p.findings.shown, codeField) {
+		t.Fatalf("issue without hostname: %s", codes(p.findings.shown))
+	}
+	test.Type(p.issueHost, "sensor-01.plant.example")
+	test.Type(p.issueIP, "192.0.2.10")
+	test.Tap(p.issueBtn)
+	p.tasks.Wait()
+	if p.issuedLen() != 1 || p.last == nil || p.exportBtn.Disabled() {
+		t.Fatalf("issue: %d issued, %q %s", p.issuedLen(), p.result.Text, codes(p.findings.shown))
+	}
+
+	test.Type(p.pfxPass, "Export.Pass-1")
+	test.Tap(p.exportBtn)
+	p.tasks.Wait()
+	out := filepath.Join(dir, "issued", "sensor-01.plant.example")
+	for _, name := range []string{"sensor-01.plant.example.crt", "sensor-01.plant.example.key", "sensor-01.plant.example-chain.pem", "sensor-01.plant.example.pfx"} {
+		st, err := os.Stat(filepath.Join(out, name))
+		if err != nil {
+			t.Fatalf("export: %v (%q %+v)", err, p.result.Text, p.findings.shown)
+		}
+		if st.Mode().Perm() != 0o600 {
+			t.Errorf("%s mode %v", name, st.Mode().Perm())
+		}
+	}
+	// The exported set passes the sensor's check.
+	crt, _ := os.ReadFile(filepath.Join(out, "sensor-01.plant.example.crt"))
+	key, _ := os.ReadFile(filepath.Join(out, "sensor-01.plant.example.key"))
+	chain, _ := os.ReadFile(filepath.Join(out, "sensor-01.plant.example-chain.pem"))
+	rep := certs.CheckSensor(certs.Source{Cert: crt, Key: key, Chain: chain}, certs.Target{Hostname: "sensor-01.plant.example"}, testNow)
+	if rep.HasErrors() {
+		t.Errorf("exported set: %s", codes(rep.Findings))
+	}
+
+	if !p.revokeBtn.Disabled() {
+		t.Fatal("Revoke enabled with nothing selected")
+	}
+	p.issued.Select(0)
+	test.Tap(p.revokeBtn)
+	p.tasks.Wait()
+	if len(p.ca.State.Revoked) != 1 {
+		t.Fatalf("revoke: %q %s", p.result.Text, codes(p.findings.shown))
+	}
+	test.Tap(p.crlBtn)
+	p.tasks.Wait()
+	rl, err := certs.ReadCRL(filepath.Join(dir, "ca", "crl.pem"))
+	if err != nil || len(rl.RevokedCertificateEntries) != 1 {
+		t.Fatalf("crl: %v %q", err, p.result.Text)
+	}
+
+	// A second panel on the same folder unlocks it, and refuses a wrong passphrase
+	// with the sensor's words.
+	q := newCAPanel(testEnv(a, dir))
+	test.NewTempWindow(t, q.build())
+	if q.unlockBtn.Disabled() || !q.createBtn.Disabled() {
+		t.Fatal("an existing CA must offer Unlock only")
+	}
+	test.Type(q.passphrase, "wrong-pass")
+	test.Tap(q.unlockBtn)
+	q.tasks.Wait()
+	if q.ca != nil || !hasCode(q.findings.shown, certs.CodePassphrase) {
+		t.Fatalf("wrong passphrase: %s", codes(q.findings.shown))
+	}
+	q.passphrase.SetText("Plant.CA-pass1")
+	test.Tap(q.unlockBtn)
+	q.tasks.Wait()
+	if q.ca == nil || q.issuedLen() != 1 {
+		t.Fatalf("unlock: %s", codes(q.findings.shown))
+	}
+}
