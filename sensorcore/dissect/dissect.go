@@ -96,18 +96,35 @@ const (
 	RoleHTTPServer
 )
 
-// RoleNames lists the names of the roles set in r.
-func RoleNames(r Role) []string {
-	names := []string{"Modbus client", "Modbus server", "S7 client", "S7 PLC", "DNP3 master", "DNP3 outstation",
+func roleNames() []string {
+	return []string{"Modbus client", "Modbus server", "S7 client", "S7 PLC", "DNP3 master", "DNP3 outstation",
 		"IEC-104 controlling station", "IEC-104 controlled station", "EtherNet/IP scanner", "EtherNet/IP adapter",
 		"BACnet client", "BACnet device", "DHCP server", "DNS server", "NTP server", "TLS server", "HTTP server"}
+}
+
+// RoleNames lists the names of the roles set in r.
+func RoleNames(r Role) []string {
 	var out []string
-	for i, n := range names {
+	for i, n := range roleNames() {
 		if r&(1<<i) != 0 {
 			out = append(out, n)
 		}
 	}
 	return out
+}
+
+// RoleFromNames is the inverse of RoleNames; unknown names are ignored.
+func RoleFromNames(names []string) Role {
+	var r Role
+	all := roleNames()
+	for _, n := range names {
+		for i, m := range all {
+			if m == n {
+				r |= 1 << i
+			}
+		}
+	}
+	return r
 }
 
 // Action is a security-relevant operation a PDU performs; alert rules key

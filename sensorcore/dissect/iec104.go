@@ -85,6 +85,9 @@ func DecodeIEC104(b []byte, dir decode.Direction, r *Result) error {
 		return nil
 	}
 	asdu := b[6:]
+	if len(asdu) >= 1 {
+		r.Function = int(asdu[0]) // counted even when the rest is short
+	}
 	if len(asdu) < 6 {
 		return errShort
 	}
@@ -92,7 +95,6 @@ func DecodeIEC104(b []byte, dir decode.Direction, r *Result) error {
 	if typ == 0 {
 		return errField
 	}
-	r.Function = int(typ)
 	cot := asdu[2] & 0x3f
 	if cot == 0 {
 		return errField

@@ -147,13 +147,22 @@ func DecodeS7(b []byte, dir decode.Direction, r *Result) error {
 			return nil
 		}
 		r.Function = int(param[0])
+		if param[0] == s7DownloadBlock || param[0] == s7DownloadEnded {
+			// During a download the PLC pulls the block: it sends these
+			// jobs and the programming device answers (s7comm.c).
+			if rosctr == s7Job {
+				r.SrcRole, r.DstRole = RoleS7PLC, RoleS7Client
+			} else {
+				r.SrcRole, r.DstRole = RoleS7Client, RoleS7PLC
+			}
+		}
 		if rosctr != s7Job {
 			return nil
 		}
 		switch param[0] {
 		case s7PLCStop:
 			r.Action = ActS7Stop
-		case s7RequestDownload, s7DownloadBlock:
+		case s7RequestDownload:
 			r.Action = ActS7Download
 		case s7StartUpload:
 			r.Action = ActS7Upload

@@ -1,8 +1,193 @@
 package main
 
-// Monitoring commands; built by the monitoring issue.
-var (
-	cmdAnalyze   = notYet("analyze")
-	cmdInventory = notYet("inventory")
-	cmdAlerts    = notYet("alerts")
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/tapline/tapline/sensorcore/alert"
+	"github.com/tapline/tapline/sensorcore/inventory"
+	"github.com/tapline/tapline/sensorcore/monitor"
+	"github.com/tapline/tapline/sensorcore/store"
 )
+
+// Monitoring commands: analyze, inventory, alerts (docs/monitoring.md).
+var (
+	cmdAnalyze   = runAnalyze
+	cmdInventory = runInventory
+	cmdAlerts    = runAlerts
+)
+
+// parseInterleaved parses flags that may come before, between or after the
+// positional arguments ("analyze a.pcap --json b.pcap").
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+func runAnalyze(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("analyze", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	asJSON := fs.Bool("json", false, "print the report as one JSON object")
+	learning := fs.Duration("learning", 0, "end learning this long after the first packet (default: learn over the whole capture, so only always-on rules alert)")
+	manuf := fs.String("manuf", inventory.DefaultManuf, "Wireshark manuf file for MAC vendors")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: sensorcore analyze FILE... [--json] [--learning DURATION] [--manuf PATH]")
+		fs.PrintDefaults()
+	}
+	files, err := parseInterleaved(fs, args)
+	if err != nil {
+		return 2
+	}
+	if len(files) == 0 {
+		fmt.Fprintln(stderr, "sensorcore analyze: no capture file given; usage: sensorcore analyze FILE... --json")
+		return 2
+	}
+	oui, err := inventory.ReadManuf(*manuf)
+	if err != nil {
+		fmt.Fprintf(stderr, "sensorcore analyze: warning: %v; MAC vendors left empty\n", err)
+	}
+	l := *learning
+	if l <= 0 {
+		l = -1
+	}
+	m, err := monitor.New(monitor.Options{Learning: l, OUI: oui})
+	if err != nil {
+		fmt.Fprintln(stderr, "sensorcore analyze:", err)
+		return 2
+	}
+	defer m.Close()
+	if err := m.RunFiles(files...); err != nil {
+		fmt.Fprintln(stderr, "sensorcore analyze:", err)
+		return 2
+	}
+	rep := m.Report()
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		if err := enc.Encode(rep); err != nil {
+			fmt.Fprintln(stderr, "sensorcore analyze:", err)
+			return 2
+		}
+		return 0
+	}
+	fmt.Fprintf(stdout, "%d packets, %d bytes, %d assets, %d alerts\n", rep.Packets, rep.Bytes, len(rep.Assets), len(rep.Alerts))
+	for _, name := range []string{"modbus", "dnp3", "s7comm", "enip", "bacnet", "iec104"} {
+		p := rep.Protocols[name]
+		if p.PDUs == 0 {
+			continue
+		}
+		fmt.Fprintf(stdout, "%-7s %d PDUs, %d malformed, functions %s\n", name, p.PDUs, p.Malformed, functionList(p.Functions))
+	}
+	for _, a := range rep.Alerts {
+		fmt.Fprintf(stdout, "alert %d %s %s: %s\n", a.ID, a.Severity, a.Title, a.Message)
+	}
+	return 0
+}
+
+func functionList(f map[string]uint64) string {
+	parts := make([]string, 0, len(f))
+	for k, v := range f {
+		parts = append(parts, fmt.Sprintf("%s×%d", k, v))
+	}
+	sortStrings(parts)
+	return strings.Join(parts, " ")
+}
+
+func sortStrings(s []string) {
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && s[j] < s[j-1]; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+}
+
+// loadState reads the monitor state under root; a missing database is an
+// empty state.
+func loadState(cmd, root string, stderr io.Writer) (*store.State, int) {
+	dir := filepath.Join(root, monitor.StateSubdir)
+	st, err := store.Load(dir)
+	if errors.Is(err, store.ErrNoState) {
+		fmt.Fprintf(stderr, "sensorcore %s: no monitor state yet in %s (the daemon saves it every 30 s)\n", cmd, dir)
+		return &store.State{}, 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "sensorcore %s: %v\n", cmd, err)
+		return nil, 2
+	}
+	return st, 0
+}
+
+func runInventory(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("inventory", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	asJSON := fs.Bool("json", false, "print the assets as a JSON array")
+	root := fs.String("root", "/", "filesystem root of the appliance")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "sensorcore inventory: unexpected argument %q; usage: sensorcore inventory [--json] [--root DIR]\n", fs.Arg(0))
+		return 2
+	}
+	st, rc := loadState("inventory", *root, stderr)
+	if st == nil {
+		return rc
+	}
+	assets := st.Assets
+	if assets == nil {
+		assets = []inventory.Asset{}
+	}
+	if *asJSON {
+		json.NewEncoder(stdout).Encode(assets)
+		return 0
+	}
+	for _, a := range assets {
+		fmt.Fprintf(stdout, "%-28s %-17s %-24.24s %-20s %s\n", a.ID, a.MAC, a.Vendor, strings.Join(a.Protocols, ","), strings.Join(a.Roles, ", "))
+	}
+	return 0
+}
+
+func runAlerts(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("alerts", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	asJSON := fs.Bool("json", false, "print the alerts as a JSON array")
+	root := fs.String("root", "/", "filesystem root of the appliance")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "sensorcore alerts: unexpected argument %q; usage: sensorcore alerts [--json] [--root DIR]\n", fs.Arg(0))
+		return 2
+	}
+	st, rc := loadState("alerts", *root, stderr)
+	if st == nil {
+		return rc
+	}
+	alerts := st.Alerts
+	if alerts == nil {
+		alerts = []alert.Alert{}
+	}
+	if *asJSON {
+		json.NewEncoder(stdout).Encode(alerts)
+		return 0
+	}
+	for _, a := range alerts {
+		fmt.Fprintf(stdout, "%d %s %-8s %-12s %s: %s\n", a.ID, a.Time.Format(time.RFC3339), a.Severity, a.Status, a.Title, a.Message)
+	}
+	return 0
+}

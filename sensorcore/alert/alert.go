@@ -1,0 +1,312 @@
+package alert
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"sort"
+	"time"
+
+	"github.com/tapline/tapline/sensorcore/decode"
+	"github.com/tapline/tapline/sensorcore/dissect"
+)
+
+// Severities, lowest first.
+const (
+	SevLow      = "low"
+	SevMedium   = "medium"
+	SevHigh     = "high"
+	SevCritical = "critical"
+)
+
+// Statuses.
+const (
+	StatusNew          = "new"
+	StatusAcknowledged = "acknowledged"
+)
+
+// ErrNoSuchAlert is returned by Ack for an unknown id.
+var ErrNoSuchAlert = errors.New("alert: no such alert")
+
+// Alert is one alert as shown by the console, `sensorcore alerts --json`
+// and syslog.
+type Alert struct {
+	ID       uint64    `json:"id"`
+	Time     time.Time `json:"time"`
+	LastSeen time.Time `json:"last_seen"`
+	Count    uint64    `json:"count"`
+	Severity string    `json:"severity"`
+	Rule     string    `json:"rule"`
+	Title    string    `json:"title"`
+	Message  string    `json:"message"`
+	Protocol string    `json:"protocol,omitempty"`
+	Function *int      `json:"function,omitempty"`
+	Src      string    `json:"src,omitempty"`
+	Dst      string    `json:"dst,omitempty"`
+	Status   string    `json:"status"`
+}
+
+// Event is what the pipeline tells the engine about one PDU or host.
+type Event struct {
+	Time      time.Time
+	Src, Dst  decode.Addr
+	DstPort   uint16
+	Proto     uint8 // dissect protocol id; None for a host-only event
+	Function  int   // -1 when none
+	Action    dissect.Action
+	Request   bool
+	Malformed bool
+}
+
+// Options configure an Engine.
+type Options struct {
+	// Learning is the learning period, from the first event. Zero means
+	// learning never ends (only always-on rules fire).
+	Learning time.Duration
+	// ModbusMasters are hosts allowed to write to Modbus servers besides
+	// those learned.
+	ModbusMasters []netip.Addr
+	// MaxAlerts bounds the alerts kept; the oldest are dropped first.
+	MaxAlerts int
+	// Sink receives every new alert (syslog forwarding); may be nil.
+	Sink Sink
+}
+
+// Sink receives new alerts.
+type Sink interface{ Send(a Alert) }
+
+type dedupKey struct {
+	rule     string
+	src, dst decode.Addr
+	proto    uint8
+	fc       int
+}
+
+// Engine evaluates events. It is not safe for concurrent use.
+type Engine struct {
+	opts    Options
+	base    *Baseline
+	masters map[decode.Addr]struct{}
+	alerts  []*Alert
+	index   map[dedupKey]*Alert
+	byID    map[uint64]*Alert
+	nextID  uint64
+	Dropped uint64
+}
+
+// New makes an engine with an empty baseline.
+func New(opts Options) *Engine {
+	if opts.MaxAlerts <= 0 {
+		opts.MaxAlerts = 10000
+	}
+	e := &Engine{opts: opts, base: NewBaseline(), masters: map[decode.Addr]struct{}{},
+		index: map[dedupKey]*Alert{}, byID: map[uint64]*Alert{}, nextID: 1}
+	for _, m := range opts.ModbusMasters {
+		e.masters[addrOf(m)] = struct{}{}
+	}
+	return e
+}
+
+// Baseline exposes the learned baseline (for persistence).
+func (e *Engine) Baseline() *Baseline { return e.base }
+
+// Learning reports whether the engine is still learning at now.
+func (e *Engine) Learning(now time.Time) bool {
+	if e.opts.Learning == 0 {
+		return true
+	}
+	if e.base.Start.IsZero() {
+		return true
+	}
+	return now.Before(e.base.Start.Add(e.opts.Learning))
+}
+
+// LearningEnds is when learning ends (zero when it never does).
+func (e *Engine) LearningEnds() time.Time {
+	if e.opts.Learning == 0 || e.base.Start.IsZero() {
+		return time.Time{}
+	}
+	return e.base.Start.Add(e.opts.Learning)
+}
+
+// Observe evaluates one event against the baseline and every always-on
+// rule.
+func (e *Engine) Observe(ev *Event) {
+	if e.base.Start.IsZero() {
+		e.base.Start = ev.Time
+	}
+	learning := e.Learning(ev.Time)
+	if learning {
+		e.base.learn(ev)
+		if ev.Proto == dissect.Modbus && ev.Request && !ev.Malformed {
+			e.masters[ev.Src] = struct{}{}
+		}
+	} else {
+		for _, d := range e.base.deviations(ev) {
+			e.raise(ev, d)
+		}
+	}
+	for _, rule := range alwaysOn() {
+		if f, ok := rule(e, ev, learning); ok {
+			e.raise(ev, f)
+		}
+	}
+}
+
+// finding is what a rule returns: a stable rule id, severity, title and the
+// message's lead sentence (evidence is appended by raise).
+type finding struct {
+	rule, severity, title, text string
+	withFunction                bool
+}
+
+// rule is an always-on rule.
+type rule func(e *Engine, ev *Event, learning bool) (finding, bool)
+
+func alwaysOn() [6]rule {
+	return [6]rule{ruleModbus, ruleS7, ruleDNP3, ruleIEC104, ruleCIP, ruleMalformed}
+}
+
+func (e *Engine) raise(ev *Event, f finding) {
+	fc := -1
+	if f.withFunction {
+		fc = ev.Function
+	}
+	k := dedupKey{rule: f.rule, src: ev.Src, dst: ev.Dst, proto: ev.Proto, fc: fc}
+	if a, ok := e.index[k]; ok {
+		a.Count++
+		if ev.Time.After(a.LastSeen) {
+			a.LastSeen = ev.Time
+		}
+		return
+	}
+	a := &Alert{
+		ID: e.nextID, Time: ev.Time.UTC(), LastSeen: ev.Time.UTC(), Count: 1,
+		Severity: f.severity, Rule: f.rule, Title: f.title, Status: StatusNew,
+		Src: addrString(ev.Src), Dst: addrString(ev.Dst),
+	}
+	e.nextID++
+	if ev.Proto != dissect.None {
+		a.Protocol = dissect.Name(ev.Proto)
+	}
+	if fc >= 0 {
+		v := fc
+		a.Function = &v
+	}
+	a.Message = f.text + evidence(a)
+	e.add(k, a)
+	if e.opts.Sink != nil {
+		e.opts.Sink.Send(*a)
+	}
+}
+
+func (e *Engine) add(k dedupKey, a *Alert) {
+	if len(e.alerts) >= e.opts.MaxAlerts {
+		old := e.alerts[0]
+		e.alerts = e.alerts[1:]
+		delete(e.byID, old.ID)
+		for kk, v := range e.index {
+			if v == old {
+				delete(e.index, kk)
+				break
+			}
+		}
+		e.Dropped++
+	}
+	e.alerts = append(e.alerts, a)
+	e.index[k] = a
+	e.byID[a.ID] = a
+}
+
+func evidence(a *Alert) string {
+	s := ""
+	if a.Src != "" {
+		s += " src=" + a.Src
+	}
+	if a.Dst != "" {
+		s += " dst=" + a.Dst
+	}
+	if a.Protocol != "" {
+		s += " protocol=" + a.Protocol
+	}
+	if a.Function != nil {
+		s += fmt.Sprintf(" function=%d", *a.Function)
+	}
+	if s == "" {
+		return ""
+	}
+	return " (" + s[1:] + ")"
+}
+
+// Alerts returns copies of every alert, oldest first.
+func (e *Engine) Alerts() []Alert {
+	out := make([]Alert, len(e.alerts))
+	for i, a := range e.alerts {
+		out[i] = *a
+	}
+	return out
+}
+
+// Ack marks an alert acknowledged.
+func (e *Engine) Ack(id uint64) error {
+	a, ok := e.byID[id]
+	if !ok {
+		return fmt.Errorf("%w: %d", ErrNoSuchAlert, id)
+	}
+	a.Status = StatusAcknowledged
+	return nil
+}
+
+// Restore loads alerts saved by a previous run; new ids continue after the
+// highest restored one. Repeats of restored alerts keep counting on them.
+func (e *Engine) Restore(alerts []Alert) {
+	sort.Slice(alerts, func(i, j int) bool { return alerts[i].ID < alerts[j].ID })
+	for i := range alerts {
+		a := alerts[i]
+		fc := -1
+		if a.Function != nil {
+			fc = *a.Function
+		}
+		var proto uint8
+		for id := uint8(1); id < dissect.NumProtocols; id++ {
+			if dissect.Name(id) == a.Protocol {
+				proto = id
+			}
+		}
+		k := dedupKey{rule: a.Rule, src: parseAddr(a.Src), dst: parseAddr(a.Dst), proto: proto, fc: fc}
+		e.add(k, &a)
+		if a.ID >= e.nextID {
+			e.nextID = a.ID + 1
+		}
+	}
+}
+
+func addrOf(ip netip.Addr) decode.Addr {
+	var a decode.Addr
+	if ip.Is4() || ip.Is4In6() {
+		b := ip.Unmap().As4()
+		copy(a.B[:4], b[:])
+		a.Len = 4
+	} else if ip.IsValid() {
+		a.B, a.Len = ip.As16(), 16
+	}
+	return a
+}
+
+func parseAddr(s string) decode.Addr {
+	ip, err := netip.ParseAddr(s)
+	if err != nil {
+		return decode.Addr{}
+	}
+	return addrOf(ip)
+}
+
+func addrString(a decode.Addr) string {
+	switch a.Len {
+	case 4:
+		return netip.AddrFrom4([4]byte(a.B[:4])).String()
+	case 16:
+		return netip.AddrFrom16(a.B).String()
+	}
+	return ""
+}

@@ -1,0 +1,376 @@
+package inventory
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"sort"
+	"time"
+
+	"github.com/tapline/tapline/sensorcore/decode"
+	"github.com/tapline/tapline/sensorcore/dissect"
+)
+
+// Identity is what traffic revealed about a device.
+type Identity struct {
+	Vendor   string `json:"vendor,omitempty"`
+	VendorID int    `json:"vendor_id,omitempty"`
+	Model    string `json:"model,omitempty"`
+	Firmware string `json:"firmware,omitempty"`
+	Serial   string `json:"serial,omitempty"`
+	Name     string `json:"name,omitempty"`
+	Instance int    `json:"bacnet_instance,omitempty"`
+}
+
+// Asset is one device as reported by `sensorcore inventory --json` and the
+// console's Devices page.
+type Asset struct {
+	ID        string    `json:"id"`
+	MAC       string    `json:"mac,omitempty"`
+	IPs       []string  `json:"ips,omitempty"`
+	Vendor    string    `json:"vendor,omitempty"` // from the MAC's OUI
+	Router    bool      `json:"router,omitempty"` // one MAC seen with many IPs
+	Hostname  string    `json:"hostname,omitempty"`
+	Protocols []string  `json:"protocols,omitempty"`
+	Roles     []string  `json:"roles,omitempty"`
+	Identity  Identity  `json:"identity"`
+	FirstSeen time.Time `json:"first_seen"`
+	LastSeen  time.Time `json:"last_seen"`
+	Peers     []string  `json:"peers,omitempty"`
+}
+
+// RouterThreshold is the number of distinct IP addresses one MAC must carry
+// as source before it is taken for a router (or L3 switch) and kept apart
+// from the hosts behind it.
+const RouterThreshold = 4
+
+// MaxPeers bounds the peers kept per host.
+const MaxPeers = 256
+
+type host struct {
+	ip     decode.Addr
+	mac    [6]byte
+	hasMAC bool
+	protos uint32
+	roles  dissect.Role
+	ident  Identity
+	name   string
+	first  int64
+	last   int64
+	peers  map[decode.Addr]struct{}
+}
+
+type macInfo struct {
+	mac    [6]byte
+	ips    [RouterThreshold]decode.Addr
+	n      int
+	router bool
+	first  int64
+	last   int64
+}
+
+// Inventory is the asset table. It is not safe for concurrent use.
+type Inventory struct {
+	hosts map[decode.Addr]*host
+	macs  map[[6]byte]*macInfo
+	oui   *OUI
+}
+
+// New makes an empty inventory; oui may be nil (no vendor names).
+func New(oui *OUI) *Inventory {
+	return &Inventory{hosts: make(map[decode.Addr]*host, 256), macs: make(map[[6]byte]*macInfo, 256), oui: oui}
+}
+
+// Len is the number of IP hosts known.
+func (inv *Inventory) Len() int { return len(inv.hosts) }
+
+func unicastMAC(m [6]byte) bool { return m[0]&0x01 == 0 && m != [6]byte{} }
+
+// unicastIP reports whether a is a usable host address: not unspecified,
+// broadcast, multicast or the IPv4 limited broadcast.
+func unicastIP(a decode.Addr) bool {
+	if a.Len == 4 {
+		b := a.B
+		if b[0] == 0 || b[0] >= 224 || b[3] == 255 && b[0] != 127 {
+			return false
+		}
+		return true
+	}
+	if a.Len == 16 {
+		return a.B[0] != 0xff && a.B != [16]byte{}
+	}
+	return false
+}
+
+func (inv *Inventory) getHost(a decode.Addr, ts int64) *host {
+	h, ok := inv.hosts[a]
+	if !ok {
+		h = &host{ip: a, first: ts}
+		inv.hosts[a] = h
+	}
+	if ts > h.last {
+		h.last = ts
+	}
+	if ts < h.first {
+		h.first = ts
+	}
+	return h
+}
+
+func (inv *Inventory) getMAC(m [6]byte, ts int64) *macInfo {
+	mi, ok := inv.macs[m]
+	if !ok {
+		mi = &macInfo{mac: m, first: ts}
+		inv.macs[m] = mi
+	}
+	if ts > mi.last {
+		mi.last = ts
+	}
+	return mi
+}
+
+// bind records that IP a was sent from MAC m.
+func (inv *Inventory) bind(h *host, m [6]byte, ts int64) {
+	mi := inv.getMAC(m, ts)
+	known := false
+	for i := 0; i < mi.n; i++ {
+		if mi.ips[i] == h.ip {
+			known = true
+			break
+		}
+	}
+	if !known && !mi.router {
+		if mi.n < len(mi.ips) {
+			mi.ips[mi.n] = h.ip
+			mi.n++
+		}
+		if mi.n >= RouterThreshold {
+			mi.router = true
+			for _, o := range inv.hosts {
+				if o.hasMAC && o.mac == m {
+					o.hasMAC = false
+				}
+			}
+		}
+	}
+	if !mi.router {
+		h.mac, h.hasMAC = m, true
+	}
+}
+
+// Observe records the hosts of one decoded packet: its source (and, for
+// ARP, the sender binding) and the source's peer.
+func (inv *Inventory) Observe(now time.Time, p *decode.Packet) {
+	ts := now.UnixNano()
+	if p.IsARP {
+		if unicastIP(p.ARPSenderIP) && unicastMAC(p.ARPSenderMAC) {
+			h := inv.getHost(p.ARPSenderIP, ts)
+			inv.bind(h, p.ARPSenderMAC, ts)
+		}
+		return
+	}
+	if p.IPVersion == 0 {
+		if p.HasEth && unicastMAC(p.SrcMAC) {
+			inv.getMAC(p.SrcMAC, ts)
+		}
+		return
+	}
+	if !unicastIP(p.Src) {
+		return
+	}
+	h := inv.getHost(p.Src, ts)
+	if p.HasEth && unicastMAC(p.SrcMAC) {
+		inv.bind(h, p.SrcMAC, ts)
+	}
+	if unicastIP(p.Dst) {
+		if _, ok := h.peers[p.Dst]; !ok && len(h.peers) < MaxPeers {
+			if h.peers == nil {
+				h.peers = make(map[decode.Addr]struct{}, 4)
+			}
+			h.peers[p.Dst] = struct{}{}
+		}
+	}
+}
+
+// ObservePDU records a PDU's protocol, the roles it shows for source and
+// destination, and any identity it reveals about the source.
+func (inv *Inventory) ObservePDU(now time.Time, p *decode.Packet, r *dissect.Result) {
+	if r.Proto == dissect.None || !unicastIP(p.Src) {
+		return
+	}
+	ts := now.UnixNano()
+	h := inv.getHost(p.Src, ts)
+	h.protos |= 1 << r.Proto
+	h.roles |= r.SrcRole
+	if r.HasIdent {
+		mergeIdent(&h.ident, &r.Ident)
+	}
+	if len(r.Name) > 0 && string(r.Name) != h.name {
+		h.name = string(r.Name)
+	}
+	if d, ok := inv.hosts[p.Dst]; ok && unicastIP(p.Dst) {
+		d.protos |= 1 << r.Proto
+		d.roles |= r.DstRole
+	}
+}
+
+func mergeIdent(dst *Identity, src *dissect.Identity) {
+	set := func(d *string, s string) {
+		if s != "" && *d != s {
+			*d = s
+		}
+	}
+	set(&dst.Vendor, src.Vendor)
+	set(&dst.Model, src.Model)
+	set(&dst.Firmware, src.Firmware)
+	set(&dst.Serial, src.Serial)
+	set(&dst.Name, src.Name)
+	if src.VendorID != 0 {
+		dst.VendorID = src.VendorID
+	}
+	if src.Instance >= 0 {
+		dst.Instance = src.Instance
+	}
+}
+
+func macString(m [6]byte) string { return net.HardwareAddr(m[:]).String() }
+
+func addrString(a decode.Addr) string {
+	if a.Len == 4 {
+		return netip.AddrFrom4([4]byte(a.B[:4])).String()
+	}
+	return netip.AddrFrom16(a.B).String()
+}
+
+func protoNames(mask uint32) []string {
+	var out []string
+	for id := uint8(1); id < dissect.NumProtocols; id++ {
+		if mask&(1<<id) != 0 {
+			out = append(out, dissect.Name(id))
+		}
+	}
+	return out
+}
+
+// Assets returns every asset, sorted by id: IP hosts ("ip:ADDR"), routers
+// and layer-2-only devices ("mac:ADDR").
+func (inv *Inventory) Assets() []Asset {
+	out := make([]Asset, 0, len(inv.hosts)+8)
+	for _, h := range inv.hosts {
+		a := Asset{
+			ID:        "ip:" + addrString(h.ip),
+			IPs:       []string{addrString(h.ip)},
+			Hostname:  h.name,
+			Protocols: protoNames(h.protos),
+			Roles:     dissect.RoleNames(h.roles),
+			Identity:  h.ident,
+			FirstSeen: time.Unix(0, h.first).UTC(),
+			LastSeen:  time.Unix(0, h.last).UTC(),
+		}
+		if h.hasMAC {
+			a.MAC = macString(h.mac)
+			a.Vendor = inv.oui.Lookup(h.mac)
+		}
+		for p := range h.peers {
+			a.Peers = append(a.Peers, addrString(p))
+		}
+		sort.Strings(a.Peers)
+		out = append(out, a)
+	}
+	for _, mi := range inv.macs {
+		if !mi.router && mi.n > 0 {
+			continue // shown through its IP host
+		}
+		a := Asset{
+			ID:        "mac:" + macString(mi.mac),
+			MAC:       macString(mi.mac),
+			Vendor:    inv.oui.Lookup(mi.mac),
+			Router:    mi.router,
+			FirstSeen: time.Unix(0, mi.first).UTC(),
+			LastSeen:  time.Unix(0, mi.last).UTC(),
+		}
+		for i := 0; i < mi.n; i++ {
+			a.IPs = append(a.IPs, addrString(mi.ips[i]))
+		}
+		out = append(out, a)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// Restore loads assets saved by a previous run (see Assets), so the
+// inventory survives restarts. Unknown protocol or role names are ignored.
+func (inv *Inventory) Restore(assets []Asset) error {
+	for _, a := range assets {
+		var mac [6]byte
+		hasMAC := false
+		if a.MAC != "" {
+			hw, err := net.ParseMAC(a.MAC)
+			if err != nil || len(hw) != 6 {
+				return fmt.Errorf("inventory: asset %s: bad mac %q", a.ID, a.MAC)
+			}
+			copy(mac[:], hw)
+			hasMAC = true
+		}
+		first, last := a.FirstSeen.UnixNano(), a.LastSeen.UnixNano()
+		if len(a.ID) > 4 && a.ID[:4] == "mac:" {
+			mi := inv.getMAC(mac, last)
+			mi.first, mi.router = first, a.Router
+			for _, s := range a.IPs {
+				if ip, err := netip.ParseAddr(s); err == nil && mi.n < len(mi.ips) {
+					mi.ips[mi.n] = toAddr(ip)
+					mi.n++
+				}
+			}
+			continue
+		}
+		if len(a.IPs) == 0 {
+			return fmt.Errorf("inventory: asset %s has no IP address", a.ID)
+		}
+		ip, err := netip.ParseAddr(a.IPs[0])
+		if err != nil {
+			return fmt.Errorf("inventory: asset %s: %w", a.ID, err)
+		}
+		h := inv.getHost(toAddr(ip), last)
+		h.first = first
+		h.ident, h.name = a.Identity, a.Hostname
+		if hasMAC {
+			h.mac, h.hasMAC = mac, true
+			mi := inv.getMAC(mac, last)
+			if mi.n < len(mi.ips) {
+				mi.ips[mi.n] = h.ip
+				mi.n++
+			}
+		}
+		for _, n := range a.Protocols {
+			for id := uint8(1); id < dissect.NumProtocols; id++ {
+				if dissect.Name(id) == n {
+					h.protos |= 1 << id
+				}
+			}
+		}
+		h.roles = dissect.RoleFromNames(a.Roles)
+		for _, s := range a.Peers {
+			if p, err := netip.ParseAddr(s); err == nil {
+				if h.peers == nil {
+					h.peers = make(map[decode.Addr]struct{}, len(a.Peers))
+				}
+				h.peers[toAddr(p)] = struct{}{}
+			}
+		}
+	}
+	return nil
+}
+
+func toAddr(ip netip.Addr) decode.Addr {
+	var a decode.Addr
+	if ip.Is4() || ip.Is4In6() {
+		b := ip.Unmap().As4()
+		copy(a.B[:4], b[:])
+		a.Len = 4
+		return a
+	}
+	a.B = ip.As16()
+	a.Len = 16
+	return a
+}

@@ -1,0 +1,376 @@
+package monitor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/tapline/tapline/sensorcore/alert"
+	"github.com/tapline/tapline/sensorcore/capture"
+	"github.com/tapline/tapline/sensorcore/decode"
+	"github.com/tapline/tapline/sensorcore/dissect"
+	"github.com/tapline/tapline/sensorcore/inventory"
+	"github.com/tapline/tapline/sensorcore/store"
+)
+
+// DefaultLearning is the learning period when none is configured: two
+// weeks, the short end of the 2-6 weeks OT sensors use.
+const DefaultLearning = 14 * 24 * time.Hour
+
+// StateSubdir is where the daemon keeps monitor state under its root.
+const StateSubdir = "var/lib/sensorcore/monitor"
+
+// Options configure a Monitor.
+type Options struct {
+	// StateDir holds monitor.db; empty keeps everything in memory.
+	StateDir string
+	// Learning is the learning period from the first packet: 0 picks
+	// DefaultLearning, a negative value learns forever (only always-on
+	// rules fire).
+	Learning time.Duration
+	// OUI resolves MAC vendors; nil leaves vendors empty.
+	OUI *inventory.OUI
+	// Syslog receivers for alert forwarding.
+	Syslog []alert.SyslogOptions
+	// ModbusMasters are hosts allowed to write to Modbus servers.
+	ModbusMasters []netip.Addr
+	// SaveEvery is how often live monitoring saves state (default 30 s).
+	SaveEvery time.Duration
+	// Filter is a classic BPF program for live capture, in `tcpdump -ddd`
+	// text form; empty captures everything.
+	Filter string
+}
+
+// Monitor runs the pipeline and holds its results. It is safe for
+// concurrent use.
+type Monitor struct {
+	mu     sync.Mutex
+	opts   Options
+	pipe   *Pipeline
+	inv    *inventory.Inventory
+	eng    *alert.Engine
+	sinks  []*alert.Syslog
+	ev     alert.Event
+	lives  []*capture.Live
+	ifaces int
+	capErr error
+}
+
+// New makes a Monitor, loading saved state from opts.StateDir when present
+// and starting the syslog forwarders.
+func New(opts Options) (*Monitor, error) {
+	if opts.SaveEvery <= 0 {
+		opts.SaveEvery = 30 * time.Second
+	}
+	learning := opts.Learning
+	switch {
+	case learning == 0:
+		learning = DefaultLearning
+	case learning < 0:
+		learning = 0 // alert.Options: never ends
+	}
+	m := &Monitor{opts: opts, inv: inventory.New(opts.OUI)}
+	var sink alert.Sink
+	for _, so := range opts.Syslog {
+		s, err := alert.NewSyslog(so)
+		if err != nil {
+			m.closeSinks()
+			return nil, err
+		}
+		m.sinks = append(m.sinks, s)
+	}
+	if len(m.sinks) > 0 {
+		sink = multiSink(m.sinks)
+	}
+	m.eng = alert.New(alert.Options{Learning: learning, ModbusMasters: opts.ModbusMasters, Sink: sink})
+	m.pipe = NewPipeline(m)
+	if opts.StateDir != "" {
+		st, err := store.Load(opts.StateDir)
+		switch {
+		case errors.Is(err, store.ErrNoState):
+		case err != nil:
+			m.closeSinks()
+			return nil, err
+		default:
+			if err := m.inv.Restore(st.Assets); err != nil {
+				m.closeSinks()
+				return nil, fmt.Errorf("%s: %w", store.Path(opts.StateDir), err)
+			}
+			m.eng.Restore(st.Alerts)
+			m.eng.Baseline().Load(st.Baseline)
+		}
+	}
+	return m, nil
+}
+
+type multiSink []*alert.Syslog
+
+func (ms multiSink) Send(a alert.Alert) {
+	for _, s := range ms {
+		s.Send(a)
+	}
+}
+
+func (m *Monitor) closeSinks() {
+	for _, s := range m.sinks {
+		s.Close()
+	}
+	m.sinks = nil
+}
+
+// PDU implements Observer.
+func (m *Monitor) PDU(now time.Time, pkt *decode.Packet, r *dissect.Result, malformed bool) {
+	m.inv.ObservePDU(now, pkt, r)
+	ev := &m.ev
+	*ev = alert.Event{Time: now, Src: pkt.Src, Dst: pkt.Dst, DstPort: pkt.DstPort, Proto: r.Proto,
+		Function: r.Function, Action: r.Action, Request: r.Request, Malformed: malformed}
+	m.eng.Observe(ev)
+}
+
+// Host implements Observer.
+func (m *Monitor) Host(now time.Time, pkt *decode.Packet) {
+	m.inv.Observe(now, pkt)
+	if pkt.IPVersion == 0 {
+		return
+	}
+	ev := &m.ev
+	*ev = alert.Event{Time: now, Src: pkt.Src, Dst: pkt.Dst, Function: -1}
+	if pkt.Src.Len == 4 && (pkt.Src.B[0] == 0 || pkt.Src.B[0] >= 224) {
+		return // unspecified or multicast source: not a device
+	}
+	m.eng.Observe(ev)
+}
+
+// Packet runs one frame through the pipeline.
+func (m *Monitor) Packet(data []byte, ci capture.Info) {
+	m.mu.Lock()
+	m.pipe.Packet(data, ci)
+	m.mu.Unlock()
+}
+
+// RunReader feeds every packet of r through the pipeline.
+func (m *Monitor) RunReader(r capture.Reader) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for {
+		data, ci, err := r.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		m.pipe.Packet(data, ci)
+	}
+}
+
+// RunFiles runs the pipeline over capture files in order. Errors name the
+// file.
+func (m *Monitor) RunFiles(paths ...string) error {
+	for _, p := range paths {
+		f, err := capture.Open(p)
+		if err != nil {
+			return err
+		}
+		err = m.RunReader(f)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+	}
+	return nil
+}
+
+// RunLive captures on each interface until ctx is cancelled, saving state
+// every SaveEvery. It returns nil on cancellation.
+func (m *Monitor) RunLive(ctx context.Context, ifaces ...string) error {
+	if len(ifaces) == 0 {
+		return errors.New("monitor: no monitor interface given")
+	}
+	var lives []*capture.Live
+	for _, name := range ifaces {
+		l, err := capture.OpenLive(name, capture.LiveOptions{Filter: m.opts.Filter})
+		if err != nil {
+			for _, o := range lives {
+				o.Close()
+			}
+			m.mu.Lock()
+			m.capErr = err
+			m.mu.Unlock()
+			return err
+		}
+		lives = append(lives, l)
+	}
+	m.mu.Lock()
+	m.lives = append(m.lives, lives...)
+	m.ifaces += len(lives)
+	m.capErr = nil
+	m.mu.Unlock()
+	var wg sync.WaitGroup
+	errs := make(chan error, len(lives))
+	for _, l := range lives {
+		wg.Add(1)
+		go func(l *capture.Live) {
+			defer wg.Done()
+			for {
+				data, ci, err := l.NextContext(ctx)
+				if err != nil {
+					if ctx.Err() == nil {
+						errs <- fmt.Errorf("capture %s: %w", l.Name, err)
+					}
+					return
+				}
+				m.Packet(data, ci)
+			}
+		}(l)
+	}
+	if m.opts.StateDir != "" {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t := time.NewTicker(m.opts.SaveEvery)
+			defer t.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+					if err := m.Save(); err != nil {
+						m.mu.Lock()
+						m.capErr = err
+						m.mu.Unlock()
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	err := <-errs
+	m.mu.Lock()
+	for _, l := range lives {
+		l.Close()
+	}
+	if err != nil {
+		m.capErr = err
+	}
+	m.mu.Unlock()
+	if m.opts.StateDir != "" {
+		if serr := m.Save(); serr != nil && err == nil {
+			err = serr
+		}
+	}
+	return err
+}
+
+// Assets returns the inventory.
+func (m *Monitor) Assets() []inventory.Asset {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.inv.Assets()
+}
+
+// Alerts returns every alert, oldest first.
+func (m *Monitor) Alerts() []alert.Alert {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.eng.Alerts()
+}
+
+// Ack acknowledges an alert.
+func (m *Monitor) Ack(id uint64) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.eng.Ack(id)
+}
+
+// Stats are the monitor's counters.
+type Stats struct {
+	Packets     uint64                    `json:"packets"`
+	Bytes       uint64                    `json:"bytes"`
+	KernelDrops uint64                    `json:"kernel_drops"`
+	Interfaces  int                       `json:"interfaces"`
+	Decode      decode.Counters           `json:"decode"`
+	Protocols   map[string]ProtocolReport `json:"protocols"`
+	Streams     int                       `json:"tcp_streams"`
+	Learning    bool                      `json:"learning"`
+	LearningEnd time.Time                 `json:"learning_ends,omitempty"`
+}
+
+// Stats returns the counters: packets, bytes, kernel drops and the
+// per-protocol PDU, function and malformed counts.
+func (m *Monitor) Stats() Stats {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c := m.pipe.dec.Counters
+	s := Stats{Packets: c.Packets, Bytes: c.Bytes, Interfaces: m.ifaces, Decode: c,
+		Protocols: protocolReports(&m.pipe.Counters), Streams: m.pipe.streams.Len(),
+		LearningEnd: m.eng.LearningEnds()}
+	s.Learning = s.LearningEnd.IsZero() || time.Unix(0, m.pipe.lastTS).Before(s.LearningEnd)
+	for _, l := range m.lives {
+		s.KernelDrops += l.Drops()
+	}
+	return s
+}
+
+// Health is the capture line of `sensorcore sanity`: "capture: N
+// interfaces, N packets, N drops", or an error when capture failed.
+func (m *Monitor) Health() (string, error) {
+	s := m.Stats()
+	m.mu.Lock()
+	err := m.capErr
+	m.mu.Unlock()
+	if err != nil {
+		return "", fmt.Errorf("capture: %w", err)
+	}
+	return fmt.Sprintf("capture: %d interfaces, %d packets, %d drops", s.Interfaces, s.Packets, s.KernelDrops), nil
+}
+
+// Report is the output of `sensorcore analyze --json` (the contract in
+// docs/monitoring.md).
+type Report struct {
+	Packets   uint64                    `json:"packets"`
+	Bytes     uint64                    `json:"bytes"`
+	Protocols map[string]ProtocolReport `json:"protocols"`
+	Assets    []inventory.Asset         `json:"assets"`
+	Alerts    []alert.Alert             `json:"alerts"`
+}
+
+// Report returns the analyze report.
+func (m *Monitor) Report() Report {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r := Report{Packets: m.pipe.dec.Counters.Packets, Bytes: m.pipe.dec.Counters.Bytes,
+		Protocols: protocolReports(&m.pipe.Counters), Assets: m.inv.Assets(), Alerts: m.eng.Alerts()}
+	if r.Assets == nil {
+		r.Assets = []inventory.Asset{}
+	}
+	if r.Alerts == nil {
+		r.Alerts = []alert.Alert{}
+	}
+	return r
+}
+
+// Save writes the state to StateDir (no-op without one).
+func (m *Monitor) Save() error {
+	if m.opts.StateDir == "" {
+		return nil
+	}
+	m.mu.Lock()
+	st := &store.State{Assets: m.inv.Assets(), Alerts: m.eng.Alerts(), Baseline: m.eng.Baseline().Record()}
+	m.mu.Unlock()
+	return store.Save(m.opts.StateDir, st)
+}
+
+// Close saves the state and stops the syslog forwarders.
+func (m *Monitor) Close() error {
+	err := m.Save()
+	m.mu.Lock()
+	m.closeSinks()
+	m.mu.Unlock()
+	return err
+}
