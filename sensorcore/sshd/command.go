@@ -1,0 +1,89 @@
+package sshd
+
+import (
+	"fmt"
+	"path"
+	"strings"
+)
+
+// Provisioning commands accepted over SSH (docs/appliance.md): the same list
+// the OpenSSH ForceCommand wrapper ("sensorcore ssh-command") accepts.
+var allowed = map[string]bool{"apply": true, "confirm": true, "rollback": true, "status": true, "sanity": true, "version": true}
+
+// AllowedCommand splits an SSH command line (simple shell quoting: '...',
+// "...", backslash) and returns sensorcore's arguments without the program
+// name, or an error naming what is refused.
+func AllowedCommand(line string) ([]string, error) {
+	words, err := splitWords(line)
+	if err != nil {
+		return nil, err
+	}
+	if len(words) == 0 {
+		return nil, fmt.Errorf("no command: this account runs only sensorcore apply, confirm, rollback, status, sanity and version")
+	}
+	if words[0] == "sudo" && len(words) > 1 {
+		words = words[1:]
+	}
+	if path.Base(words[0]) != "sensorcore" {
+		return nil, fmt.Errorf("%q is not allowed: this account runs only sensorcore apply, confirm, rollback, status, sanity and version", words[0])
+	}
+	if len(words) < 2 || !allowed[words[1]] {
+		sub := ""
+		if len(words) > 1 {
+			sub = words[1]
+		}
+		return nil, fmt.Errorf("sensorcore %q is not allowed over SSH: use apply, confirm, rollback, status, sanity or version", sub)
+	}
+	for _, w := range words[2:] {
+		if w == "--root" || strings.HasPrefix(w, "--root=") || w == "--trust-root" || strings.HasPrefix(w, "--trust-root=") ||
+			w == "--network-backend" || strings.HasPrefix(w, "--network-backend=") {
+			return nil, fmt.Errorf("%s is not allowed over SSH", strings.SplitN(w, "=", 2)[0])
+		}
+	}
+	return words[1:], nil
+}
+
+func splitWords(s string) ([]string, error) {
+	var out []string
+	var cur strings.Builder
+	in := false
+	var quote byte
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			} else if c == '\\' && quote == '"' && i+1 < len(s) {
+				i++
+				cur.WriteByte(s[i])
+			} else {
+				cur.WriteByte(c)
+			}
+		case c == '\'' || c == '"':
+			quote, in = c, true
+		case c == '\\' && i+1 < len(s):
+			i++
+			cur.WriteByte(s[i])
+			in = true
+		case c == ' ' || c == '\t' || c == '\n':
+			if in {
+				out = append(out, cur.String())
+				cur.Reset()
+				in = false
+			}
+		case strings.IndexByte(";&|<>`$()*?{}[]~", c) >= 0:
+			return nil, fmt.Errorf("shell character %q is not allowed in a provisioning command", c)
+		default:
+			cur.WriteByte(c)
+			in = true
+		}
+	}
+	if quote != 0 {
+		return nil, fmt.Errorf("unterminated quote in command")
+	}
+	if in {
+		out = append(out, cur.String())
+	}
+	return out, nil
+}
