@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -93,31 +94,31 @@ func loadBundle(src Source, t Target, now time.Time) *bundle {
 		switch {
 		case errors.Is(err, ErrIncorrectPassphrase), errors.Is(err, ErrPassphraseRequired):
 			b.keyErr = err
-			b.loadFinds = append(b.loadFinds, newFinding(CodePassphrase, "%s: %v", b.name("pfx"), err))
+			b.loadFinds = append(b.loadFinds, newFinding(CodePassphrase, "%s: %s", b.name("pfx"), errText(err)))
 		case err != nil:
-			b.loadFinds = append(b.loadFinds, newFinding(CodePFXUnreadable, "%s: %v", b.name("pfx"), err))
+			b.loadFinds = append(b.loadFinds, newFinding(CodePFXUnreadable, "%s: %s", b.name("pfx"), errText(err)))
 		default:
 			b.leaf, b.key, b.extra = p.Leaf, p.Key, p.Chain
 			b.hasChain = b.hasChain || len(p.Chain) > 0
 		}
 	}
 	if len(src.PFX) == 0 || len(src.Cert) > 0 {
-		if len(src.Cert) == 0 {
+		if len(src.Cert) == 0 && src.Names["cert"] == "" {
 			b.loadFinds = append(b.loadFinds, newFinding(CodeCertUnreadable, "no certificate given"))
 		} else if cs, err := ParseCertificates(src.Cert); err != nil {
-			b.loadFinds = append(b.loadFinds, newFinding(CodeCertUnreadable, "%s: %v", b.name("cert"), err))
+			b.loadFinds = append(b.loadFinds, newFinding(CodeCertUnreadable, "%s: %s", b.name("cert"), errText(err)))
 		} else {
 			b.leaf = cs[0]
 			b.extra = append(b.extra, cs[1:]...)
 		}
 	}
 	if len(src.PFX) == 0 || len(src.Key) > 0 {
-		if len(src.Key) == 0 {
+		if len(src.Key) == 0 && src.Names["key"] == "" {
 			b.loadFinds = append(b.loadFinds, newFinding(CodeKeyUnreadable, "no private key given"))
 		} else if k, err := ParsePrivateKey(src.Key, src.Passphrase); err != nil {
 			b.keyErr = err
 			if !errors.Is(err, ErrIncorrectPassphrase) && !errors.Is(err, ErrPassphraseRequired) {
-				b.loadFinds = append(b.loadFinds, newFinding(CodeKeyUnreadable, "%s: %v", b.name("key"), err))
+				b.loadFinds = append(b.loadFinds, newFinding(CodeKeyUnreadable, "%s: %s", b.name("key"), errText(err)))
 			}
 		} else {
 			b.key = k
@@ -126,7 +127,7 @@ func loadBundle(src Source, t Target, now time.Time) *bundle {
 	if len(src.Chain) > 0 {
 		b.hasChain = true
 		if cs, err := ParseCertificates(src.Chain); err != nil {
-			b.loadFinds = append(b.loadFinds, newFinding(CodeChainUnreadable, "%s: %v", b.name("chain"), err))
+			b.loadFinds = append(b.loadFinds, newFinding(CodeChainUnreadable, "%s: %s", b.name("chain"), errText(err)))
 		} else {
 			b.extra = append(b.extra, cs...)
 		}
@@ -134,7 +135,7 @@ func loadBundle(src Source, t Target, now time.Time) *bundle {
 	if len(src.Anchors) > 0 {
 		b.hasChain = true
 		if cs, err := ParseCertificates(src.Anchors); err != nil {
-			b.loadFinds = append(b.loadFinds, newFinding(CodeChainUnreadable, "%s: %v", b.name("anchors"), err))
+			b.loadFinds = append(b.loadFinds, newFinding(CodeChainUnreadable, "%s: %s", b.name("anchors"), errText(err)))
 		} else {
 			b.anchors = cs
 		}
@@ -146,7 +147,7 @@ func loadBundle(src Source, t Target, now time.Time) *bundle {
 			if v := b.src.Names["crl"+strconv.Itoa(i+1)]; v != "" {
 				n = v
 			}
-			b.loadFinds = append(b.loadFinds, newFinding(CodeCRLUnreadable, "%s: %v", n, err))
+			b.loadFinds = append(b.loadFinds, newFinding(CodeCRLUnreadable, "%s: %s", n, errText(err)))
 			continue
 		}
 		b.crls = append(b.crls, rl)
@@ -189,21 +190,27 @@ func (b *bundle) buildPath() ([]*x509.Certificate, error) {
 	if isSelfSigned(b.leaf) {
 		roots.AddCert(b.leaf)
 	}
-	at := b.now
-	if at.Before(b.leaf.NotBefore) {
-		at = b.leaf.NotBefore
+	opts := x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: b.now,
+		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}
+	chains, err := b.leaf.Verify(opts)
+	if err == nil {
+		return chains[0], nil
 	}
-	if at.After(b.leaf.NotAfter) {
-		at = b.leaf.NotAfter
-	}
-	chains, err := b.leaf.Verify(x509.VerifyOptions{
-		Roots: roots, Intermediates: inter, CurrentTime: at,
-		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny},
-	})
-	if err != nil {
+	if !b.now.Before(b.leaf.NotBefore) && !b.now.After(b.leaf.NotAfter) {
 		return nil, err
 	}
-	return chains[0], nil
+	// The leaf is outside its validity, which ruleValidity reports. The chain
+	// question is then whether an issuer that verifies the leaf's signature
+	// chains to a root now.
+	for _, c := range append(append([]*x509.Certificate{}, b.extra...), b.anchors...) {
+		if string(c.RawSubject) != string(b.leaf.RawIssuer) || b.leaf.CheckSignatureFrom(c) != nil {
+			continue
+		}
+		if up, uerr := c.Verify(opts); uerr == nil {
+			return append([]*x509.Certificate{b.leaf}, up[0]...), nil
+		}
+	}
+	return nil, err
 }
 
 // isSelfSigned reports whether c's subject is its issuer and its signature
@@ -231,4 +238,10 @@ func (b *bundle) issuerOf(c *x509.Certificate) *x509.Certificate {
 		return c
 	}
 	return nil
+}
+
+// errText is err's message without the package prefixes, for a finding's
+// detail.
+func errText(err error) string {
+	return strings.ReplaceAll(err.Error(), "certs: ", "")
 }

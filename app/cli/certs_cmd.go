@@ -1,7 +1,523 @@
 package cli
 
-// runCerts is filled in by the issue that builds "tapline certs".
+import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/tapline/tapline/certs"
+)
+
+// runCerts dispatches "tapline certs check|verify|inspect".
 func runCerts(env *Env, args []string) int {
-	env.Errorf("certs: not built yet")
-	return ExitUsage
+	return subcommand(env, "certs", args, map[string]func(*Env, []string) int{
+		"check":   runCertsCheck,
+		"verify":  runCertsVerify,
+		"inspect": runCertsInspect,
+	})
+}
+
+// certsMultiFlag collects a repeatable flag (--crl A --crl B).
+type certsMultiFlag []string
+
+func (m *certsMultiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *certsMultiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+// certsFlagSet returns a FlagSet that reports errors on env.Stderr and prints
+// usage with the given synopsis.
+func certsFlagSet(env *Env, name, synopsis string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: tapline %s\n\nFlags:\n", synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// certsParseFlags parses args; it returns an exit code and false when the command
+// should stop (help asked: 0; bad flags: 2).
+func certsParseFlags(env *Env, fs *flag.FlagSet, args []string) (int, bool) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(env.Stdout)
+			fs.Usage()
+			return ExitOK, false
+		}
+		return ExitUsage, false
+	}
+	return 0, true
+}
+
+// certsParseAt reads --at (RFC 3339), defaulting to the environment's clock.
+func certsParseAt(env *Env, at string) (time.Time, error) {
+	if at == "" {
+		return env.Now(), nil
+	}
+	t, err := time.Parse(time.RFC3339, at)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("--at %q is not an RFC 3339 time such as 2026-12-01T00:00:00Z", at)
+	}
+	return t, nil
+}
+
+// certsReadPassphrase reads a passphrase file, dropping one trailing newline.
+func certsReadPassphrase(path string) ([]byte, error) {
+	if path == "" {
+		return nil, nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	b = bytes.TrimSuffix(b, []byte("\n"))
+	return bytes.TrimSuffix(b, []byte("\r")), nil
+}
+
+// certsUnreadable are the codes that mean an input file could not be read: the
+// command exits 2 instead of giving a verdict.
+var certsUnreadable = map[string]bool{
+	certs.CodeCertUnreadable: true, certs.CodeKeyUnreadable: true, certs.CodePFXUnreadable: true,
+	certs.CodeChainUnreadable: true, certs.CodeCRLUnreadable: true,
+}
+
+const certsCheckSynopsis = "certs check [--cert F] [--key F] [--pfx F] [--chain F] [--crl F]... [--anchors F] [--passphrase-file F] [--hostname H] [--ip A] [--crl-validation] [--at RFC3339] [--json]"
+
+// runCertsCheck checks a sensor bundle the way the sensor will. Exit 0 when
+// no finding is an error, 1 when one is, 2 for usage or certsUnreadable input.
+func runCertsCheck(env *Env, args []string) int {
+	fs := certsFlagSet(env, "certs check", certsCheckSynopsis)
+	var crls certsMultiFlag
+	cert := fs.String("cert", "", "the sensor certificate (.crt, PEM or DER)")
+	key := fs.String("key", "", "the sensor's private key (PEM or DER, optionally encrypted)")
+	pfx := fs.String("pfx", "", "a PKCS#12 file instead of --cert and --key")
+	chain := fs.String("chain", "", "the chain file: CA certificates up to the root")
+	anchors := fs.String("anchors", "", "trusted root certificates, when the chain file lacks the root")
+	fs.Var(&crls, "crl", "a CRL (PEM or DER); repeat for several")
+	passFile := fs.String("passphrase-file", "", "file holding the key's or PKCS#12 passphrase")
+	hostname := fs.String("hostname", "", "the sensor's FQDN")
+	ip := fs.String("ip", "", "the sensor's IP address (must be in the SAN)")
+	crlValidation := fs.Bool("crl-validation", false, "the sensor's certificate validation (CRL) is on")
+	at := fs.String("at", "", "check at this time (RFC 3339) instead of now")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if code, ok := certsParseFlags(env, fs, args); !ok {
+		return code
+	}
+	if fs.NArg() > 0 {
+		env.Errorf("certs check: unexpected argument %q (files are given with --cert, --key, ...)", fs.Arg(0))
+		return ExitUsage
+	}
+	if *cert == "" && *pfx == "" {
+		env.Errorf("certs check: give --cert and --key, or --pfx")
+		return ExitUsage
+	}
+	now, err := certsParseAt(env, *at)
+	if err != nil {
+		env.Errorf("certs check: %v", err)
+		return ExitUsage
+	}
+	tgt := certs.Target{Hostname: *hostname, CRLValidation: *crlValidation}
+	if *ip != "" {
+		if tgt.IP, err = netip.ParseAddr(*ip); err != nil {
+			env.Errorf("certs check: --ip %q is not an IP address", *ip)
+			return ExitUsage
+		}
+	}
+	src := certs.Source{Names: map[string]string{}}
+	files := []struct {
+		name, path string
+		dst        *[]byte
+	}{{"cert", *cert, &src.Cert}, {"key", *key, &src.Key}, {"pfx", *pfx, &src.PFX}, {"chain", *chain, &src.Chain}, {"anchors", *anchors, &src.Anchors}}
+	for _, f := range files {
+		if f.path == "" {
+			continue
+		}
+		b, err := os.ReadFile(f.path)
+		if err != nil {
+			env.Errorf("certs check: %v", err)
+			return ExitUsage
+		}
+		*f.dst = b
+		src.Names[f.name] = f.path
+	}
+	for i, p := range crls {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			env.Errorf("certs check: %v", err)
+			return ExitUsage
+		}
+		src.CRLs = append(src.CRLs, b)
+		src.Names[fmt.Sprintf("crl%d", i+1)] = p
+		src.Names["crl"] = p
+	}
+	if src.Passphrase, err = certsReadPassphrase(*passFile); err != nil {
+		env.Errorf("certs check: passphrase file: %v", err)
+		return ExitUsage
+	}
+	r := certs.CheckSensor(src, tgt, now)
+	bad := false
+	for _, f := range r.Findings {
+		if certsUnreadable[f.Code] {
+			env.Errorf("certs check: %s %s", f.Code, f.Message)
+			bad = true
+		}
+	}
+	if bad {
+		return ExitUsage
+	}
+	if *asJSON {
+		certsWriteCheckJSON(env.Stdout, r)
+	} else {
+		certsWriteCheckText(env.Stdout, src.Names, r)
+	}
+	if r.HasErrors() {
+		return ExitVerdict
+	}
+	return ExitOK
+}
+
+type certsCheckJSON struct {
+	Verdict           string          `json:"verdict"`
+	Findings          []certs.Finding `json:"findings"`
+	FingerprintSHA256 string          `json:"fingerprint_sha256"`
+	Chain             []string        `json:"chain"`
+}
+
+func certsWriteCheckJSON(w io.Writer, r *certs.Report) {
+	out := certsCheckJSON{Verdict: "pass", Findings: r.Findings, FingerprintSHA256: r.FingerprintSHA256, Chain: []string{}}
+	if r.HasErrors() {
+		out.Verdict = "fail"
+	}
+	if out.Findings == nil {
+		out.Findings = []certs.Finding{}
+	}
+	for _, c := range r.Chain {
+		out.Chain = append(out.Chain, c.Subject.String())
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(out)
+}
+
+func certsWriteCheckText(w io.Writer, names map[string]string, r *certs.Report) {
+	what := names["cert"]
+	if what == "" {
+		what = names["pfx"]
+	}
+	if c := r.Leaf; c != nil {
+		fmt.Fprintf(w, "%s: %s\n", what, c.Subject.String())
+		fmt.Fprintf(w, "  issuer:      %s\n", c.Issuer.String())
+		fmt.Fprintf(w, "  valid:       %s to %s\n", certsDay(c.NotBefore), certsDay(c.NotAfter))
+		fmt.Fprintf(w, "  names:       %s\n", certsSANText(c))
+		fmt.Fprintf(w, "  key:         %s, signed %s\n", certsKeyText(c.PublicKey), c.SignatureAlgorithm)
+		fmt.Fprintf(w, "  sha256:      %s\n", r.FingerprintSHA256)
+		if len(r.Chain) > 0 {
+			var cns []string
+			for _, x := range r.Chain {
+				cns = append(cns, certsShortName(x))
+			}
+			fmt.Fprintf(w, "  chain:       %s\n", strings.Join(cns, " -> "))
+		}
+	}
+	var nErr, nWarn int
+	for _, f := range r.Findings {
+		fmt.Fprintf(w, "%s %-7s %s\n", f.Code, f.Severity, f.Message)
+		fmt.Fprintf(w, "    fix: %s\n", f.Hint)
+		switch f.Severity {
+		case certs.SeverityError:
+			nErr++
+		case certs.SeverityWarning:
+			nWarn++
+		}
+	}
+	verdict := "pass"
+	if nErr > 0 {
+		verdict = "fail"
+	}
+	fmt.Fprintf(w, "verdict: %s (%s, %s)\n", verdict, certsPlural(nErr, "error"), certsPlural(nWarn, "warning"))
+}
+
+func certsPlural(n int, s string) string {
+	if n == 1 {
+		return "1 " + s
+	}
+	return fmt.Sprintf("%d %ss", n, s)
+}
+
+func certsDay(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05Z") }
+
+// certsShortName is a certificate's CN, or its whole subject when it has none.
+func certsShortName(c *x509.Certificate) string {
+	if c.Subject.CommonName != "" {
+		return c.Subject.CommonName
+	}
+	return c.Subject.String()
+}
+
+func certsSANText(c *x509.Certificate) string {
+	var s []string
+	for _, n := range c.DNSNames {
+		s = append(s, "DNS:"+n)
+	}
+	for _, ip := range c.IPAddresses {
+		s = append(s, "IP:"+ip.String())
+	}
+	for _, e := range c.EmailAddresses {
+		s = append(s, "email:"+e)
+	}
+	for _, u := range c.URIs {
+		s = append(s, "URI:"+u.String())
+	}
+	if len(s) == 0 {
+		return "(no subjectAltName)"
+	}
+	return strings.Join(s, ", ")
+}
+
+func certsKeyText(pub any) string {
+	switch k := pub.(type) {
+	case *rsa.PublicKey:
+		return fmt.Sprintf("RSA %d", k.N.BitLen())
+	case *ecdsa.PublicKey:
+		return "ECDSA " + k.Curve.Params().Name
+	case ed25519.PublicKey:
+		return "Ed25519"
+	}
+	return fmt.Sprintf("%T", pub)
+}
+
+func certsFingerprint(der []byte) string {
+	sum := sha256.Sum256(der)
+	return hex.EncodeToString(sum[:])
+}
+
+const certsVerifySynopsis = "certs verify --anchors F --chain F [--chain F]... [--crl F]... [--require-crl] [--dns NAME | --ip ADDR] [--at RFC3339] [--json]"
+
+type certsVerifyJSON struct {
+	Valid  bool     `json:"valid"`
+	Reason string   `json:"reason,omitempty"`
+	Chain  []string `json:"chain"`
+}
+
+// runCertsVerify validates a path per RFC 5280 with CRLs: the chain files
+// hold the leaf first, then intermediates. Exit 0 valid, 1 invalid, 2 usage.
+func runCertsVerify(env *Env, args []string) int {
+	fs := certsFlagSet(env, "certs verify", certsVerifySynopsis)
+	var chains, crls certsMultiFlag
+	anchors := fs.String("anchors", "", "trusted root certificates (PEM or DER)")
+	fs.Var(&chains, "chain", "the leaf first, then intermediates (PEM or DER); repeat for several files")
+	fs.Var(&crls, "crl", "a CRL (PEM or DER); repeat for several")
+	requireCRL := fs.Bool("require-crl", false, "fail when a certificate of the path has no usable CRL")
+	dns := fs.String("dns", "", "the leaf must be valid for this DNS name")
+	ip := fs.String("ip", "", "the leaf must be valid for this IP address")
+	at := fs.String("at", "", "validate at this time (RFC 3339) instead of now")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if code, ok := certsParseFlags(env, fs, args); !ok {
+		return code
+	}
+	chains = append(chains, fs.Args()...)
+	if *anchors == "" || len(chains) == 0 {
+		env.Errorf("certs verify: give --anchors and --chain (leaf first)")
+		return ExitUsage
+	}
+	if *dns != "" && *ip != "" {
+		env.Errorf("certs verify: give --dns or --ip, not both")
+		return ExitUsage
+	}
+	now, err := certsParseAt(env, *at)
+	if err != nil {
+		env.Errorf("certs verify: %v", err)
+		return ExitUsage
+	}
+	o := certs.VerifyOptions{Time: now, DNSName: *dns, RequireCRL: *requireCRL}
+	if *ip != "" {
+		if o.IP, err = netip.ParseAddr(*ip); err != nil {
+			env.Errorf("certs verify: --ip %q is not an IP address", *ip)
+			return ExitUsage
+		}
+	}
+	if o.Anchors, err = certs.ReadCertificates(*anchors); err != nil {
+		env.Errorf("certs verify: %v", err)
+		return ExitUsage
+	}
+	var path []*x509.Certificate
+	for _, p := range chains {
+		cs, err := certs.ReadCertificates(p)
+		if err != nil {
+			env.Errorf("certs verify: %v", err)
+			return ExitUsage
+		}
+		path = append(path, cs...)
+	}
+	o.Intermediates = path[1:]
+	for _, p := range crls {
+		rl, err := certs.ReadCRL(p)
+		if err != nil {
+			env.Errorf("certs verify: %v", err)
+			return ExitUsage
+		}
+		o.CRLs = append(o.CRLs, certs.IndexCRL(rl))
+	}
+	chain, verr := certs.Verify(path[0], o)
+	out := certsVerifyJSON{Valid: verr == nil, Chain: []string{}}
+	for _, c := range chain {
+		out.Chain = append(out.Chain, c.Subject.String())
+	}
+	if verr != nil {
+		out.Reason = strings.TrimPrefix(verr.Error(), "certs: ")
+	}
+	if *asJSON {
+		enc := json.NewEncoder(env.Stdout)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(out)
+	} else if verr != nil {
+		fmt.Fprintf(env.Stdout, "invalid: %s\n", out.Reason)
+	} else {
+		var cns []string
+		for _, c := range chain {
+			cns = append(cns, certsShortName(c))
+		}
+		fmt.Fprintf(env.Stdout, "valid: %s\n", strings.Join(cns, " -> "))
+		if len(o.CRLs) > 0 {
+			fmt.Fprintf(env.Stdout, "revocation: checked against %s\n", certsPlural(len(o.CRLs), "CRL"))
+		}
+	}
+	if verr != nil {
+		return ExitVerdict
+	}
+	return ExitOK
+}
+
+// runCertsInspect says what each file is and holds, whatever its format.
+// Exit 0 when every file was read, 2 when one could not be.
+func runCertsInspect(env *Env, args []string) int {
+	fs := certsFlagSet(env, "certs inspect", "certs inspect [--passphrase-file F] FILE...")
+	passFile := fs.String("passphrase-file", "", "opens encrypted keys and PKCS#12 files")
+	if code, ok := certsParseFlags(env, fs, args); !ok {
+		return code
+	}
+	if fs.NArg() == 0 {
+		env.Errorf("certs inspect: give one or more files")
+		return ExitUsage
+	}
+	pass, err := certsReadPassphrase(*passFile)
+	if err != nil {
+		env.Errorf("certs inspect: passphrase file: %v", err)
+		return ExitUsage
+	}
+	code := ExitOK
+	for i, path := range fs.Args() {
+		if i > 0 {
+			fmt.Fprintln(env.Stdout)
+		}
+		if err := certsInspectFile(env.Stdout, path, pass); err != nil {
+			env.Errorf("certs inspect: %v", err)
+			code = ExitUsage
+		}
+	}
+	return code
+}
+
+func certsInspectFile(w io.Writer, path string, pass []byte) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	enc := "DER"
+	if bytes.Contains(data, []byte("-----BEGIN ")) {
+		enc = "PEM"
+	}
+	switch kind := certs.Detect(data); kind {
+	case certs.KindCertificate:
+		cs, err := certs.ParseCertificates(data)
+		if err != nil {
+			return &certs.FileError{Path: path, Err: err}
+		}
+		fmt.Fprintf(w, "%s: %s (%s)\n", path, certsPlural(len(cs), "certificate"), enc)
+		for i, c := range cs {
+			if len(cs) > 1 {
+				fmt.Fprintf(w, "  [%d]\n", i+1)
+			}
+			certsWriteCert(w, c)
+		}
+	case certs.KindPrivateKey, certs.KindEncryptedKey:
+		k, err := certs.ParsePrivateKey(data, pass)
+		switch {
+		case errors.Is(err, certs.ErrPassphraseRequired):
+			fmt.Fprintf(w, "%s: encrypted private key (%s); give --passphrase-file to open it\n", path, enc)
+		case err != nil:
+			return &certs.FileError{Path: path, Err: err}
+		default:
+			fmt.Fprintf(w, "%s: %s (%s)\n", path, kind, enc)
+			fmt.Fprintf(w, "  key:         %s\n", certsKeyText(k.Public()))
+			if der, err := x509.MarshalPKIXPublicKey(k.Public()); err == nil {
+				fmt.Fprintf(w, "  spki sha256: %s\n", certsFingerprint(der))
+			}
+		}
+	case certs.KindCRL:
+		rl, err := certs.ParseCRL(data)
+		if err != nil {
+			return &certs.FileError{Path: path, Err: err}
+		}
+		fmt.Fprintf(w, "%s: CRL (%s)\n", path, enc)
+		fmt.Fprintf(w, "  issuer:      %s\n", rl.Issuer.String())
+		if rl.Number != nil {
+			fmt.Fprintf(w, "  number:      %s\n", rl.Number)
+		}
+		fmt.Fprintf(w, "  this update: %s\n", certsDay(rl.ThisUpdate))
+		if !rl.NextUpdate.IsZero() {
+			fmt.Fprintf(w, "  next update: %s\n", certsDay(rl.NextUpdate))
+		}
+		fmt.Fprintf(w, "  revoked:     %d\n", len(rl.RevokedCertificateEntries))
+		fmt.Fprintf(w, "  signature:   %s\n", rl.SignatureAlgorithm)
+	case certs.KindPKCS12:
+		p, err := certs.ParsePKCS12(data, pass)
+		switch {
+		case errors.Is(err, certs.ErrPassphraseRequired), errors.Is(err, certs.ErrIncorrectPassphrase) && len(pass) == 0:
+			fmt.Fprintf(w, "%s: PKCS#12 (encrypted); give --passphrase-file to list its contents\n", path)
+		case err != nil:
+			return &certs.FileError{Path: path, Err: err}
+		default:
+			fmt.Fprintf(w, "%s: PKCS#12 with a key, its certificate and %s\n", path, certsPlural(len(p.Chain), "CA certificate"))
+			fmt.Fprintf(w, "  key:         %s (matches the certificate: %v)\n", certsKeyText(p.Key.Public()), certs.KeyMatches(p.Key, p.Leaf))
+			certsWriteCert(w, p.Leaf)
+			for i, c := range p.Chain {
+				fmt.Fprintf(w, "  [chain %d]\n", i+1)
+				certsWriteCert(w, c)
+			}
+		}
+	case certs.KindCSR:
+		fmt.Fprintf(w, "%s: certificate request (%s)\n", path, enc)
+	default:
+		_, err := certs.ParseCertificates(data)
+		return &certs.FileError{Path: path, Err: fmt.Errorf("not a certificate, key, CRL or PKCS#12 file: %w", err)}
+	}
+	return nil
+}
+
+func certsWriteCert(w io.Writer, c *x509.Certificate) {
+	fmt.Fprintf(w, "  subject:     %s\n", c.Subject.String())
+	fmt.Fprintf(w, "  issuer:      %s\n", c.Issuer.String())
+	fmt.Fprintf(w, "  valid:       %s to %s\n", certsDay(c.NotBefore), certsDay(c.NotAfter))
+	fmt.Fprintf(w, "  names:       %s\n", certsSANText(c))
+	fmt.Fprintf(w, "  key:         %s\n", certsKeyText(c.PublicKey))
+	fmt.Fprintf(w, "  signature:   %s\n", c.SignatureAlgorithm)
+	fmt.Fprintf(w, "  serial:      %x\n", c.SerialNumber)
+	if c.BasicConstraintsValid && c.IsCA {
+		fmt.Fprintf(w, "  ca:          yes\n")
+	}
+	fmt.Fprintf(w, "  sha256:      %s\n", certsFingerprint(c.Raw))
 }
