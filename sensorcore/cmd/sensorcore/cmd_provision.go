@@ -1,8 +1,23 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"log"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/pkg/sftp"
+
+	"github.com/tapline/tapline/sensorcore/daemon"
+	"github.com/tapline/tapline/sensorcore/sshd"
 )
 
 // Provisioning commands; built by the appliance issue.
@@ -14,11 +29,345 @@ func notYet(name string) func([]string, io.Writer, io.Writer) int {
 }
 
 var (
-	cmdServe    = notYet("serve")
-	cmdApply    = notYet("apply")
-	cmdConfirm  = notYet("confirm")
-	cmdRollback = notYet("rollback")
-	cmdStatus   = notYet("status")
-	cmdSanity   = notYet("sanity")
-	cmdNetwork  = notYet("network")
+	cmdServe    = func(a []string, o, e io.Writer) int { return runServe(a, o, e) }
+	cmdApply    = provision("apply")
+	cmdConfirm  = provision("confirm")
+	cmdRollback = provision("rollback")
+	cmdStatus   = provision("status")
+	cmdSanity   = provision("sanity")
+	cmdNetwork  = provision("network")
 )
+
+// common holds the flags every provisioning command takes.
+type common struct {
+	root       string
+	trustRoots multi
+	backend    string
+	asJSON     bool
+}
+
+type multi []string
+
+func (m *multi) String() string     { return strings.Join(*m, ",") }
+func (m *multi) Set(s string) error { *m = append(*m, s); return nil }
+
+func (c *common) register(fs *flag.FlagSet) {
+	fs.StringVar(&c.root, "root", "/", "the sensor's root directory (tests and the demo use a temporary one)")
+	fs.Var(&c.trustRoots, "trust-root", "LAB/DEMO ONLY: trust this activation root public key instead of the shipped production root")
+	fs.StringVar(&c.backend, "network-backend", "", "netplan, networkd, iproute or none (default: config.json, else none)")
+	fs.BoolVar(&c.asJSON, "json", false, "print one JSON object")
+}
+
+// parse parses flags placed before or after positional arguments.
+func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+// invocation is how a provisioning command runs: from the command line, or
+// over SSH (confined to the incoming directory, root and trust fixed by the
+// daemon).
+type invocation struct {
+	fixed   *common
+	confine bool
+}
+
+func provision(name string) func([]string, io.Writer, io.Writer) int {
+	return func(args []string, stdout, stderr io.Writer) int {
+		return invocation{}.run(context.Background(), name, args, stdout, stderr)
+	}
+}
+
+func (inv invocation) run(ctx context.Context, name string, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("sensorcore "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var c common
+	c.register(fs)
+	timeout := fs.Duration("confirm-timeout", daemon.DefaultConfirmTimeout, "apply: the rollback deadline when the address changes")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return 2
+	}
+	if inv.fixed != nil {
+		c.root, c.trustRoots, c.backend = inv.fixed.root, inv.fixed.trustRoots, inv.fixed.backend
+	}
+	e, err := daemon.NewEngine(daemon.Options{Root: c.root, TrustRoots: c.trustRoots, Backend: c.backend})
+	if err != nil {
+		fmt.Fprintf(stderr, "sensorcore %s: %v\n", name, err)
+		return 2
+	}
+	e.ConfineToIncoming = inv.confine
+	e.Log = func(f string, a ...any) { fmt.Fprintf(stderr, "sensorcore: "+f+"\n", a...) }
+	if c.asJSON {
+		e.Log = func(string, ...any) {}
+	}
+	switch name {
+	case "apply":
+		if len(pos) != 1 {
+			fmt.Fprintln(stderr, "sensorcore apply: usage: sensorcore apply [--json] [--confirm-timeout 120s] BUNDLE")
+			return 2
+		}
+		res, err := e.Apply(ctx, daemon.ApplyOptions{Path: pos[0], ConfirmTimeout: *timeout})
+		return report(stdout, stderr, c.asJSON, res, err, func() {
+			fmt.Fprintf(stdout, "applied generation %d (previous %d)\ncertificate SHA-256 %s\n", res.Generation, res.PreviousGeneration, res.Fingerprint)
+			if res.ConfirmationPending {
+				fmt.Fprintf(stdout, "network changed: run 'sensorcore confirm' before %s or generation %d comes back\n", res.RollbackDeadline.Format(time.RFC3339), res.PreviousGeneration)
+			}
+		}, res.Findings)
+	case "confirm", "rollback":
+		var res *daemon.OpResult
+		if name == "confirm" {
+			res, err = e.Confirm()
+		} else {
+			res, err = e.Rollback(ctx, "rolled back on request (sensorcore rollback)")
+		}
+		return report(stdout, stderr, c.asJSON, res, err, func() { fmt.Fprintln(stdout, res.Message) }, nil)
+	case "status":
+		st, err := e.Status(version)
+		if err != nil {
+			fmt.Fprintf(stderr, "sensorcore status: %v\n", err)
+			return 1
+		}
+		if c.asJSON {
+			return printJSON(stdout, st)
+		}
+		printStatus(stdout, st)
+		return 0
+	case "sanity":
+		lines, err := e.Sanity(ctx, version)
+		if err != nil {
+			fmt.Fprintf(stderr, "sensorcore sanity: %v\n", err)
+			return 1
+		}
+		up := true
+		for _, l := range lines {
+			state := "UP"
+			if !l.Up {
+				state, up = "DOWN", false
+			}
+			fmt.Fprintf(stdout, "%-12s %-5s %s\n", l.Component, state, l.Detail)
+		}
+		if up {
+			fmt.Fprintln(stdout, "System is UP!")
+			return 0
+		}
+		fmt.Fprintln(stdout, "System is DOWN: see the lines above")
+		return 1
+	case "network":
+		return networkCmd(ctx, e, pos, c.asJSON, stdout, stderr)
+	}
+	return 2
+}
+
+// report prints an apply/confirm/rollback result as JSON or text.
+func report(stdout, stderr io.Writer, asJSON bool, res any, err error, text func(), findings any) int {
+	code := 0
+	if err != nil {
+		code = 1
+	}
+	if asJSON {
+		printJSON(stdout, res)
+		return code
+	}
+	if b, _ := json.Marshal(findings); len(b) > 2 && string(b) != "null" {
+		var fs []struct{ Code, Severity, Message, Hint string }
+		json.Unmarshal(b, &fs)
+		for _, f := range fs {
+			fmt.Fprintf(stdout, "%s %s: %s\n  fix: %s\n", f.Code, f.Severity, f.Message, f.Hint)
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "sensorcore: refused: %v\n", err)
+		return code
+	}
+	text()
+	return code
+}
+
+func printJSON(w io.Writer, v any) int {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return 2
+	}
+	fmt.Fprintln(w, string(b))
+	return 0
+}
+
+func printStatus(w io.Writer, s *daemon.Status) {
+	fmt.Fprintf(w, "sensor:        %s (id %s)\nversion:       %s\ngeneration:    %d\n", s.SensorName, s.SensorID, s.Version, s.Generation)
+	if s.PendingConfirmation {
+		fmt.Fprintf(w, "pending:       confirm before %s\n", s.RollbackDeadline.Format(time.RFC3339))
+	}
+	if s.LastRollbackReason != "" {
+		fmt.Fprintf(w, "last rollback: %s\n", s.LastRollbackReason)
+	}
+	if a := s.Activation; a != nil {
+		fmt.Fprintf(w, "activation:    %s, %s/%s, plan %s", a.Mode, a.Site, a.Zone, a.PlanID)
+		if a.Expires != nil {
+			fmt.Fprintf(w, ", expires %s", a.Expires.Format("2006-01-02"))
+			if a.Expired {
+				fmt.Fprint(w, " (EXPIRED: monitoring continues)")
+			}
+		}
+		fmt.Fprintln(w)
+	} else {
+		fmt.Fprintln(w, "activation:    none")
+	}
+	if c := s.Certificate; c != nil {
+		fmt.Fprintf(w, "certificate:   %s, until %s\n               SHA-256 %s\n", c.Subject, c.NotAfter.Format("2006-01-02"), c.FingerprintSHA256)
+	}
+	if n := s.Network; n != nil {
+		fmt.Fprintf(w, "network:       %s %s/%s gw %s dns %s host %s (%s)\n", n.Interface, n.Address, n.Mask, n.Gateway, strings.Join(n.DNS, ","), n.Hostname, s.NetworkBackend)
+	}
+	fmt.Fprintf(w, "free:          %d MiB\nincoming:      %s\n", s.FreeBytes>>20, s.IncomingDir)
+}
+
+func networkCmd(ctx context.Context, e *daemon.Engine, pos []string, asJSON bool, stdout, stderr io.Writer) int {
+	if len(pos) != 1 || (pos[0] != "show" && pos[0] != "validate") {
+		fmt.Fprintln(stderr, "sensorcore network: usage: sensorcore network show|validate [--json]")
+		return 2
+	}
+	st, err := e.Status(version)
+	if err != nil || st.Network == nil {
+		fmt.Fprintln(stderr, "sensorcore network: no network settings applied yet")
+		return 1
+	}
+	if pos[0] == "show" {
+		if asJSON {
+			return printJSON(stdout, st.Network)
+		}
+		n := st.Network
+		fmt.Fprintf(stdout, "interface: %s\naddress:   %s\nmask:      %s\ngateway:   %s\ndns:       %s\nhostname:  %s\nbackend:   %s\n",
+			n.Interface, n.Address, n.Mask, n.Gateway, strings.Join(n.DNS, ", "), n.Hostname, st.NetworkBackend)
+		return 0
+	}
+	m, err := e.ValidateNetwork(ctx)
+	if err != nil {
+		fmt.Fprintf(stderr, "sensorcore network validate: %v\n", err)
+		return 1
+	}
+	if asJSON {
+		printJSON(stdout, map[string]any{"ok": len(m) == 0, "mismatches": m, "network": st.Network})
+	} else if len(m) == 0 {
+		n := st.Network
+		fmt.Fprintf(stdout, "Success! (Appliance configuration matches the network settings)\ninterface: %s\nip: %s\nsubnet: %s\ngateway: %s\ndns: %s\n",
+			n.Interface, n.Address, n.Mask, n.Gateway, strings.Join(n.DNS, ", "))
+	} else {
+		for _, x := range m {
+			fmt.Fprintln(stdout, "Mismatch:", x)
+		}
+	}
+	if len(m) > 0 {
+		return 1
+	}
+	return 0
+}
+
+func runServe(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("sensorcore serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var c common
+	c.register(fs)
+	consoleAddr := fs.String("console-listen", ":443", "HTTPS console address")
+	sshAddr := fs.String("ssh-listen", "", "embedded SSH provisioning listener address (off when empty)")
+	hostname := fs.String("hostname", "", "host name for the first-start self-signed certificate")
+	tick := fs.Duration("tick", time.Second, "how often the rollback deadline is checked")
+	sshCommand := fs.Bool("ssh-command", false, "run as the OpenSSH ForceCommand wrapper instead of the daemon (same as 'sensorcore ssh-command')")
+	if _, err := parse(fs, args); err != nil {
+		return 2
+	}
+	if *sshCommand {
+		return sshCommandRun(c, stdout, stderr)
+	}
+	e, err := daemon.NewEngine(daemon.Options{Root: c.root, TrustRoots: c.trustRoots, Backend: c.backend})
+	if err != nil {
+		fmt.Fprintf(stderr, "sensorcore serve: %v\n", err)
+		return 2
+	}
+	lg := log.New(stderr, "sensorcore: ", log.LstdFlags|log.LUTC)
+	e.Log = lg.Printf
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	fixed := c
+	err = e.Serve(ctx, daemon.ServeOptions{ConsoleAddr: *consoleAddr, SSHAddr: *sshAddr, Version: version, Hostname: *hostname, Tick: *tick,
+		Exec: func(ctx context.Context, a []string, o, ew io.Writer) int {
+			if a[0] == "version" {
+				return cmdVersion(nil, o, ew)
+			}
+			return invocation{fixed: &fixed, confine: true}.run(ctx, a[0], a[1:], o, ew)
+		}})
+	if err != nil {
+		fmt.Fprintf(stderr, "sensorcore serve: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// cmdSSHCommand is "sensorcore ssh-command"; main.go's command table needs
+// its entry, until then "sensorcore serve --ssh-command" reaches it.
+var cmdSSHCommand = runSSHCommand
+
+// runSSHCommand is the OpenSSH ForceCommand wrapper (docs/appliance.md): it
+// reads SSH_ORIGINAL_COMMAND, serves SFTP confined to the incoming directory
+// when the client asked for the sftp subsystem, and otherwise runs only the
+// provisioning commands, confined to the incoming directory.
+func runSSHCommand(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("sensorcore ssh-command", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var c common
+	c.register(fs)
+	if _, err := parse(fs, args); err != nil {
+		return 2
+	}
+	return sshCommandRun(c, stdout, stderr)
+}
+
+func sshCommandRun(c common, stdout, stderr io.Writer) int {
+	orig := strings.TrimSpace(os.Getenv("SSH_ORIGINAL_COMMAND"))
+	if orig == "internal-sftp" || orig == "sftp" || strings.HasSuffix(orig, "/sftp-server") || strings.HasPrefix(orig, "/usr/lib/openssh/sftp-server") {
+		return serveSFTPStdio(daemon.Layout{Root: c.root}.Incoming(), stderr)
+	}
+	a, err := sshd.AllowedCommand(orig)
+	if err != nil {
+		fmt.Fprintf(stderr, "sensorcore: %v\n", err)
+		return 2
+	}
+	if a[0] == "version" {
+		return cmdVersion(nil, stdout, stderr)
+	}
+	return invocation{fixed: &c, confine: true}.run(context.Background(), a[0], a[1:], stdout, stderr)
+}
+
+type stdio struct{}
+
+func (stdio) Read(p []byte) (int, error)  { return os.Stdin.Read(p) }
+func (stdio) Write(p []byte) (int, error) { return os.Stdout.Write(p) }
+func (stdio) Close() error                { return os.Stdin.Close() }
+
+func serveSFTPStdio(dir string, stderr io.Writer) int {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		fmt.Fprintf(stderr, "sensorcore: %v\n", err)
+		return 1
+	}
+	h, closer, err := sshd.Handlers(dir)
+	if err != nil {
+		fmt.Fprintf(stderr, "sensorcore: %v\n", err)
+		return 1
+	}
+	defer closer.Close()
+	srv := sftp.NewRequestServer(stdio{}, h)
+	if err := srv.Serve(); err != nil && !errors.Is(err, io.EOF) {
+		fmt.Fprintf(stderr, "sensorcore: sftp: %v\n", err)
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,224 @@
+package daemon
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/tapline/tapline/sensorcore/bundle"
+	"github.com/tapline/tapline/sensorcore/console"
+	"github.com/tapline/tapline/sensorcore/generation"
+	"github.com/tapline/tapline/sensorcore/sshd"
+)
+
+// ServeOptions configure the daemon.
+type ServeOptions struct {
+	ConsoleAddr string // default :443
+	SSHAddr     string // empty: no embedded SSH listener
+	Version     string
+	Hostname    string        // for the first-start self-signed certificate
+	Monitor     http.Handler  // optional monitoring pages, behind sign-in
+	Tick        time.Duration // how often the deadline and generation are checked; default 1 s
+	BcryptCost  int           // console password hashing; 0 is bcrypt's default
+	// Exec runs a provisioning command that arrived over SSH.
+	Exec func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+}
+
+// certState is the certificate the console serves and where it came from.
+type certState struct {
+	generation  int
+	fingerprint string
+}
+
+// Serve runs the daemon until ctx ends: the HTTPS console, the embedded SSH
+// listener when asked, and the tick that enforces the rollback deadline and
+// reloads the certificate when the current generation changes. SIGHUP
+// triggers a tick at once.
+func (e *Engine) Serve(ctx context.Context, o ServeOptions) error {
+	l := e.Layout
+	for _, d := range []string{l.Etc(), l.State(), l.Incoming()} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return err
+		}
+	}
+	if o.ConsoleAddr == "" {
+		o.ConsoleAddr = ":443"
+	}
+	if o.Tick <= 0 {
+		o.Tick = time.Second
+	}
+	if o.Hostname == "" {
+		o.Hostname = e.Config.SensorName
+	}
+	if o.Hostname == "" {
+		o.Hostname, _ = os.Hostname()
+	}
+	scPath, skPath := l.SelfSignedPaths()
+	if err := console.EnsureSelfSigned(scPath, skPath, o.Hostname, e.Now()); err != nil {
+		return fmt.Errorf("self-signed certificate: %w", err)
+	}
+	users, err := console.LoadUsers(filepath.Join(l.Etc(), "console-users.json"), filepath.Join(l.Etc(), "console-initial-passwords"), o.BcryptCost)
+	if err != nil {
+		return err
+	}
+	cs := &console.Server{Users: users, Now: e.Now, Monitor: o.Monitor, Log: e.Log}
+	var cur certState
+	reload := func() error {
+		c, st, err := e.loadCertificate()
+		if err != nil {
+			return err
+		}
+		if st != cur {
+			cs.SetCertificate(c)
+			if cur.fingerprint != "" {
+				e.Log("console: now serving certificate %s (generation %d)", st.fingerprint, st.generation)
+			}
+			cur = st
+		}
+		return nil
+	}
+	// A tick before listening: a deadline that passed while the daemon was
+	// down is enforced before anything is served.
+	if _, err := e.Tick(ctx); err != nil {
+		e.Log("tick: %v", err)
+	}
+	if err := reload(); err != nil {
+		return err
+	}
+	cs.Health = func() console.Health {
+		h := console.Health{Status: "ok", SensorName: o.Hostname}
+		if st, err := e.Status(o.Version); err == nil {
+			h.SensorName, h.Activated, h.Generation = st.SensorName, st.Activation != nil, st.Generation
+		}
+		if c := cs.Certificate(); c != nil {
+			h.Fingerprint = console.Fingerprint(c.Certificate[0])
+		}
+		return h
+	}
+	cs.Status = func() (console.Overview, error) { return e.Status(o.Version) }
+
+	ln, err := net.Listen("tcp", o.ConsoleAddr)
+	if err != nil {
+		return fmt.Errorf("console: %w", err)
+	}
+	hs := &http.Server{Handler: cs.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+		ErrorLog: log.New(io.Discard, "", 0)} // handshake noise from probes (sanity)
+	errc := make(chan error, 2)
+	go func() { errc <- hs.Serve(tls.NewListener(ln, cs.TLSConfig())) }()
+	ri := RunInfo{PID: os.Getpid(), Console: ln.Addr().String(), Started: e.Now().UTC()}
+
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if o.SSHAddr != "" {
+		hk, err := sshd.LoadOrCreateHostKey(filepath.Join(l.Etc(), "ssh_host_ed25519_key"))
+		if err != nil {
+			hs.Close()
+			return err
+		}
+		sl, err := net.Listen("tcp", o.SSHAddr)
+		if err != nil {
+			hs.Close()
+			return fmt.Errorf("ssh: %w", err)
+		}
+		ss := &sshd.Server{HostKey: hk, AuthorizedKeysPath: filepath.Join(l.Etc(), "authorized_keys"),
+			PasswordsPath: filepath.Join(l.Etc(), "ssh_passwords"), IncomingDir: l.Incoming(), Exec: o.Exec, Log: e.Log}
+		go func() {
+			if err := ss.Serve(sctx, sl); err != nil {
+				errc <- fmt.Errorf("ssh: %w", err)
+			}
+		}()
+		ri.SSH = sl.Addr().String()
+	}
+	rb, _ := json.Marshal(ri)
+	if err := writeFileAtomic(l.RunFile(), rb); err != nil {
+		hs.Close()
+		return err
+	}
+	defer os.Remove(l.RunFile())
+	e.Log("serving console on %s%s", ri.Console, map[bool]string{true: ", ssh on " + ri.SSH}[ri.SSH != ""])
+
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	t := time.NewTicker(o.Tick)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			shut, c := context.WithTimeout(context.Background(), 3*time.Second)
+			hs.Shutdown(shut)
+			c()
+			return nil
+		case err := <-errc:
+			hs.Close()
+			return err
+		case <-t.C:
+		case <-hup:
+		}
+		if _, err := e.Tick(ctx); err != nil {
+			e.Log("tick: %v", err)
+		}
+		if err := reload(); err != nil {
+			e.Log("reload: %v", err)
+		}
+	}
+}
+
+// loadCertificate returns the current generation's certificate, or the
+// self-signed one when none is applied.
+func (e *Engine) loadCertificate() (*tls.Certificate, certState, error) {
+	st := e.Layout.Store()
+	n, err := st.Current()
+	if err == nil {
+		c, err := st.ReadFile(n, bundle.FileName(bundle.RoleCert))
+		if err != nil {
+			return nil, certState{}, err
+		}
+		k, err := st.ReadFile(n, bundle.FileName(bundle.RoleKey))
+		if err != nil {
+			return nil, certState{}, err
+		}
+		ch, _ := st.ReadFile(n, bundle.FileName(bundle.RoleChain))
+		kp, err := console.LoadKeyPair(c, ch, k)
+		if err != nil {
+			return nil, certState{}, fmt.Errorf("generation %d: %w", n, err)
+		}
+		return kp, certState{n, console.Fingerprint(kp.Certificate[0])}, nil
+	}
+	if !errors.Is(err, generation.ErrNone) {
+		return nil, certState{}, err
+	}
+	cp, kp := e.Layout.SelfSignedPaths()
+	c, err := os.ReadFile(cp)
+	if err != nil {
+		return nil, certState{}, err
+	}
+	k, err := os.ReadFile(kp)
+	if err != nil {
+		return nil, certState{}, err
+	}
+	pair, err := console.LoadKeyPair(c, nil, k)
+	if err != nil {
+		return nil, certState{}, err
+	}
+	return pair, certState{0, console.Fingerprint(pair.Certificate[0])}, nil
+}
+
+func writeFileAtomic(path string, b []byte) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
