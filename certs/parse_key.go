@@ -8,6 +8,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 )
 
 // ParsePrivateKey reads a private key, PEM or DER, in any of the forms
@@ -130,7 +131,8 @@ func asSigner(k any) (crypto.Signer, error) {
 
 // MarshalPrivateKeyPEM writes key as PKCS#8 PEM ("PRIVATE KEY"), or, with a
 // passphrase, as encrypted PKCS#8 ("ENCRYPTED PRIVATE KEY", PBES2 AES-256-CBC).
-func MarshalPrivateKeyPEM(rand interface{ Read([]byte) (int, error) }, key crypto.Signer, passphrase []byte) ([]byte, error) {
+// rnd supplies salt and IV; nil means crypto/rand.
+func MarshalPrivateKeyPEM(rnd io.Reader, key crypto.Signer, passphrase []byte) ([]byte, error) {
 	der, err := x509.MarshalPKCS8PrivateKey(key)
 	if err != nil {
 		return nil, err
@@ -138,7 +140,7 @@ func MarshalPrivateKeyPEM(rand interface{ Read([]byte) (int, error) }, key crypt
 	if len(passphrase) == 0 {
 		return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), nil
 	}
-	enc, err := EncryptPKCS8(rand, der, passphrase, 0)
+	enc, err := EncryptPKCS8(rnd, der, passphrase, 0)
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/cipher"
 	"crypto/des"
 	"crypto/pbkdf2"
+	"crypto/rand"
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/sha512"
@@ -178,20 +179,23 @@ const PBKDF2Iterations = 600_000
 // EncryptPKCS8 wraps a PKCS#8 PrivateKeyInfo in an EncryptedPrivateKeyInfo
 // with PBES2, PBKDF2-HMAC-SHA256 and AES-256-CBC (RFC 8018 §6.2, RFC 5958 §3),
 // the form 'openssl pkcs8 -topk8 -v2 aes-256-cbc -v2prf hmacWithSHA256'
-// writes. iterations ≤ 0 means PBKDF2Iterations.
-func EncryptPKCS8(rand io.Reader, pkcs8DER, passphrase []byte, iterations int) ([]byte, error) {
+// writes. iterations ≤ 0 means PBKDF2Iterations; a nil rnd means crypto/rand.
+func EncryptPKCS8(rnd io.Reader, pkcs8DER, passphrase []byte, iterations int) ([]byte, error) {
 	if len(passphrase) == 0 {
 		return nil, ErrPassphraseRequired
+	}
+	if rnd == nil {
+		rnd = rand.Reader
 	}
 	if iterations <= 0 {
 		iterations = PBKDF2Iterations
 	}
 	salt := make([]byte, 16)
 	iv := make([]byte, aes.BlockSize)
-	if _, err := io.ReadFull(rand, salt); err != nil {
+	if _, err := io.ReadFull(rnd, salt); err != nil {
 		return nil, err
 	}
-	if _, err := io.ReadFull(rand, iv); err != nil {
+	if _, err := io.ReadFull(rnd, iv); err != nil {
 		return nil, err
 	}
 	key, err := pbkdf2.Key(sha256.New, string(passphrase), salt, iterations, 32)

@@ -29,7 +29,7 @@ func (c *CA) Revoke(serial *big.Int, reason int, now time.Time) error {
 			return fmt.Errorf("ca: serial %s is already revoked", s)
 		}
 	}
-	c.State.Revoked = append(c.State.Revoked, Revocation{Serial: s, Time: now.UTC(), Reason: reason})
+	c.State.Revoked = append(c.State.Revoked, Revocation{Serial: s, Time: now.UTC().Truncate(time.Second), Reason: reason})
 	return nil
 }
 

@@ -1,0 +1,121 @@
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestCAFlow runs the offline CA as an engineer would: init with an
+// intermediate and a CRL URL, issue, export (crt, key, chain, PKCS#12), CRL,
+// then 'certs check' on the exported files must pass with no finding at all;
+// after revoke and a new CRL it must fail with TL-CERT-025.
+func TestCAFlow(t *testing.T) {
+	dir := t.TempDir()
+	caDir, out := filepath.Join(dir, "ca"), filepath.Join(dir, "out")
+	pass := filepath.Join(dir, "pass")
+	if err := os.WriteFile(pass, []byte("CA.pass-1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	run := func(want int, args ...string) string {
+		t.Helper()
+		env, stdout, stderr := testEnv(certsNow)
+		if got := Main(args, env); got != want {
+			t.Fatalf("%v: exit %d, want %d; stderr %s", args, got, want, stderr)
+		}
+		return stdout.String()
+	}
+	at := "--at=2026-11-21T12:00:00Z"
+	run(ExitOK, "ca", "init", "--dir", caDir, "--passphrase-file", pass, "--country", "DE", "--org", "Plant Example GmbH",
+		"--intermediate", "--key-type", "p256", "--crl-url", "http://crl.plant.example/issuing.crl", at)
+	run(ExitUsage, "ca", "init", "--dir", caDir, "--passphrase-file", pass) // refuses to overwrite
+	for _, f := range []string{"root.key", "intermediate.key", "state.json"} {
+		if st, err := os.Stat(filepath.Join(caDir, f)); err != nil || st.Mode().Perm() != 0o600 {
+			t.Errorf("%s: %v %v", f, err, st)
+		}
+	}
+	issued := run(ExitOK, "ca", "issue", "--dir", caDir, "--passphrase-file", pass, "--hostname", "sensor-07.plant.example", "--ip", "192.0.2.17", at)
+	serial := regexp.MustCompile(`serial:\s+([0-9a-f]+)`).FindStringSubmatch(issued)
+	if serial == nil {
+		t.Fatalf("no serial in %q", issued)
+	}
+	run(ExitOK, "ca", "export", "--dir", caDir, "--passphrase-file", pass, "--serial", serial[1], "--out", out, "--pfx-passphrase-file", pass, "--name", "sensor-07")
+	run(ExitOK, "ca", "crl", "--dir", caDir, "--passphrase-file", pass, at)
+	check := func(want int, extra ...string) map[string]any {
+		t.Helper()
+		args := append([]string{"certs", "check", "--hostname", "sensor-07.plant.example", "--ip", "192.0.2.17", "--crl-validation",
+			"--chain", filepath.Join(out, "sensor-07-chain.pem"), "--at=2026-11-22T00:00:00Z", "--json"}, extra...)
+		var r map[string]any
+		if err := json.Unmarshal([]byte(run(want, args...)), &r); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	for name, files := range map[string][]string{
+		"crt+key": {"--cert", filepath.Join(out, "sensor-07.crt"), "--key", filepath.Join(out, "sensor-07.key"), "--crl", filepath.Join(caDir, "crl.pem")},
+		"pfx":     {"--pfx", filepath.Join(out, "sensor-07.pfx"), "--passphrase-file", pass, "--crl", filepath.Join(caDir, "crl.pem")},
+	} {
+		if r := check(ExitOK, files...); len(r["findings"].([]any)) != 0 {
+			t.Errorf("%s: the CA's own output has findings: %v", name, r["findings"])
+		}
+	}
+	run(ExitOK, "ca", "revoke", "--dir", caDir, "--passphrase-file", pass, "--cert", filepath.Join(out, "sensor-07.crt"), "--reason", "keyCompromise", at)
+	run(ExitUsage, "ca", "revoke", "--dir", caDir, "--passphrase-file", pass, "--serial", serial[1], at) // twice
+	run(ExitOK, "ca", "crl", "--dir", caDir, "--passphrase-file", pass, "--out", filepath.Join(dir, "crl2.der"), "--der", at)
+	r := check(ExitVerdict, "--cert", filepath.Join(out, "sensor-07.crt"), "--key", filepath.Join(out, "sensor-07.key"), "--crl", filepath.Join(dir, "crl2.der"))
+	if !strings.Contains(toJSON(r), "TL-CERT-025") {
+		t.Errorf("revoked certificate passed: %v", r)
+	}
+	if _, err := exec.LookPath("openssl"); err == nil {
+		o, err := exec.Command("openssl", "pkcs12", "-in", filepath.Join(out, "sensor-07.pfx"), "-passin", "file:"+pass, "-noout").CombinedOutput()
+		if err != nil {
+			t.Errorf("openssl cannot read the exported PKCS#12: %v %s", err, o)
+		}
+	}
+}
+
+func toJSON(v any) string { b, _ := json.Marshal(v); return string(b) }
+
+func TestCABadInput(t *testing.T) {
+	dir := t.TempDir()
+	wrong := filepath.Join(dir, "wrong")
+	os.WriteFile(wrong, []byte("nope\n"), 0o600)
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no dir", []string{"ca", "init", "--passphrase-file", wrong}, "--dir"},
+		{"no passphrase", []string{"ca", "init", "--dir", dir}, "--passphrase-file"},
+		{"https crl", []string{"ca", "init", "--dir", filepath.Join(dir, "x"), "--passphrase-file", wrong, "--key-type", "p256", "--crl-url", "https://a.example/c.crl"}, "http://"},
+		{"bad key type", []string{"ca", "init", "--dir", dir, "--passphrase-file", wrong, "--key-type", "dsa"}, "dsa"},
+		{"missing ca", []string{"ca", "issue", "--dir", filepath.Join(dir, "none"), "--passphrase-file", wrong, "--hostname", "a.plant.example"}, "root.crt"},
+		{"no hostname", []string{"ca", "issue", "--dir", dir, "--passphrase-file", wrong}, "--hostname"},
+		{"bad reason", []string{"ca", "revoke", "--dir", dir, "--passphrase-file", wrong, "--serial", "01", "--reason", "boredom"}, "boredom"},
+		{"export both", []string{"ca", "export", "--dir", dir, "--passphrase-file", wrong, "--serial", "01", "--hostname", "a", "--out", dir}, "one of"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			env, _, errb := testEnv(certsNow)
+			if got := Main(c.args, env); got != ExitUsage {
+				t.Errorf("exit %d, want 2", got)
+			}
+			if !strings.Contains(errb.String(), c.want) || strings.Count(strings.TrimSpace(errb.String()), "\n") > 0 {
+				t.Errorf("stderr %q, want one line mentioning %q", errb, c.want)
+			}
+		})
+	}
+}
+
+func TestCAHelp(t *testing.T) {
+	for _, sub := range []string{"init", "issue", "revoke", "crl", "export"} {
+		env, out, _ := testEnv(certsNow)
+		if got := Main([]string{"ca", sub, "--help"}, env); got != ExitOK || !strings.Contains(out.String(), "usage: tapline ca "+sub) {
+			t.Errorf("ca %s --help: exit %d, %q", sub, got, out)
+		}
+	}
+}
