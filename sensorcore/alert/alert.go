@@ -63,8 +63,8 @@ type Options struct {
 	// Learning is the learning period, from the first event. Zero means
 	// learning never ends (only always-on rules fire).
 	Learning time.Duration
-	// ModbusMasters are hosts allowed to write to Modbus servers besides
-	// those learned.
+	// ModbusMasters are the hosts allowed to write to Modbus servers. When
+	// empty, the hosts that send Modbus requests during learning are.
 	ModbusMasters []netip.Addr
 	// MaxAlerts bounds the alerts kept; the oldest are dropped first.
 	MaxAlerts int
@@ -138,7 +138,7 @@ func (e *Engine) Observe(ev *Event) {
 	learning := e.Learning(ev.Time)
 	if learning {
 		e.base.learn(ev)
-		if ev.Proto == dissect.Modbus && ev.Request && !ev.Malformed {
+		if ev.Proto == dissect.Modbus && ev.Request && !ev.Malformed && len(e.opts.ModbusMasters) == 0 {
 			e.masters[ev.Src] = struct{}{}
 		}
 	} else {

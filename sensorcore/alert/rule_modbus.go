@@ -5,9 +5,9 @@ import "github.com/tapline/tapline/sensorcore/dissect"
 // ruleModbus: a Modbus write (function codes 5, 6, 15, 16, 22, 23, MB-AP
 // §6) or a Diagnostics restart-communications request (08/0001, MB-AP
 // §6.8.1) from a host that is not a known master. Known masters are the
-// configured ones plus, once learning has ended, every host that sent
-// Modbus requests during learning. While learning with no configured
-// masters, every host is presumed a master.
+// configured ones or, when none are configured, the hosts that sent Modbus
+// requests during learning; while learning with none configured, every
+// host is presumed a master.
 func ruleModbus(e *Engine, ev *Event, learning bool) (finding, bool) {
 	if ev.Proto != dissect.Modbus || (ev.Action != dissect.ActModbusWrite && ev.Action != dissect.ActModbusRestart) {
 		return finding{}, false

@@ -1,0 +1,106 @@
+package inventory
+
+import (
+	"net/netip"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/tapline/tapline/sensorcore/decode"
+	"github.com/tapline/tapline/sensorcore/dissect"
+)
+
+var t0 = time.Date(2026, 11, 21, 8, 0, 0, 0, time.UTC)
+
+func addr(s string) decode.Addr { return toAddr(netip.MustParseAddr(s)) }
+
+func pkt(srcMAC byte, src, dst string) *decode.Packet {
+	return &decode.Packet{HasEth: true, SrcMAC: [6]byte{0, 0x1b, 0x1b, 0, 0, srcMAC}, DstMAC: [6]byte{0, 0, 0x0c, 0, 0, 1},
+		IPVersion: 4, Src: addr(src), Dst: addr(dst)}
+}
+
+func TestInventory(t *testing.T) {
+	inv := New(nil)
+	p := pkt(1, "192.0.2.10", "192.0.2.20")
+	inv.Observe(t0, p)
+	r := dissect.Result{Proto: dissect.S7comm, SrcRole: dissect.RoleS7Client, DstRole: dissect.RoleS7PLC, Function: 4}
+	inv.ObservePDU(t0, p, &r) // destination not yet known: only the source gets a role
+	back := pkt(2, "192.0.2.20", "192.0.2.10")
+	inv.Observe(t0.Add(time.Second), back)
+	r = dissect.Result{Proto: dissect.S7comm, SrcRole: dissect.RoleS7PLC, DstRole: dissect.RoleS7Client, HasIdent: true,
+		Ident: dissect.Identity{Vendor: "Siemens", Model: "CPU 315-2 PN/DP", Firmware: "V3.2.6", Instance: -1}}
+	inv.ObservePDU(t0.Add(time.Second), back, &r)
+	// broadcast and multicast are not devices
+	inv.Observe(t0, pkt(3, "0.0.0.0", "255.255.255.255"))
+	inv.Observe(t0, pkt(3, "224.0.0.5", "192.0.2.10"))
+	as := inv.Assets()
+	if len(as) != 2 {
+		t.Fatalf("assets %+v", as)
+	}
+	plc := as[1]
+	if plc.ID != "ip:192.0.2.20" || plc.MAC != "00:1b:1b:00:00:02" || plc.Identity.Model != "CPU 315-2 PN/DP" ||
+		!reflect.DeepEqual(plc.Roles, []string{"S7 PLC"}) || !reflect.DeepEqual(plc.Protocols, []string{"s7comm"}) ||
+		!reflect.DeepEqual(plc.Peers, []string{"192.0.2.10"}) {
+		t.Fatalf("plc %+v", plc)
+	}
+	if cl := as[0]; !reflect.DeepEqual(cl.Roles, []string{"S7 client"}) || !cl.FirstSeen.Equal(t0) {
+		t.Fatalf("client %+v", cl)
+	}
+}
+
+// TestRouter: one MAC behind many source IPs is a router; the remote hosts
+// keep their IP identity without the router's MAC.
+func TestRouter(t *testing.T) {
+	inv := New(nil)
+	for i, ip := range []string{"198.51.100.1", "198.51.100.2", "198.51.100.3", "198.51.100.4", "198.51.100.5"} {
+		inv.Observe(t0.Add(time.Duration(i)), pkt(0x99, ip, "192.0.2.10"))
+	}
+	inv.Observe(t0, pkt(1, "192.0.2.10", "198.51.100.1"))
+	var router *Asset
+	as := inv.Assets()
+	for i := range as {
+		if as[i].Router {
+			router = &as[i]
+		} else if as[i].ID != "ip:192.0.2.10" && as[i].MAC != "" {
+			t.Fatalf("remote host kept the router's MAC: %+v", as[i])
+		}
+	}
+	if router == nil || router.MAC != "00:1b:1b:00:00:99" || len(router.IPs) != RouterThreshold {
+		t.Fatalf("router %+v in %+v", router, as)
+	}
+	if len(as) != 7 {
+		t.Fatalf("%d assets", len(as))
+	}
+}
+
+func TestRestoreRoundTrip(t *testing.T) {
+	inv := New(nil)
+	p := pkt(1, "192.0.2.10", "192.0.2.20")
+	inv.Observe(t0, p)
+	r := dissect.Result{Proto: dissect.Modbus, SrcRole: dissect.RoleModbusClient, Name: []byte("hmi-1")}
+	inv.ObservePDU(t0, p, &r)
+	inv.Observe(t0, &decode.Packet{HasEth: true, SrcMAC: [6]byte{0, 0x0e, 0x8c, 1, 2, 3}}) // L2-only device
+	before := inv.Assets()
+	inv2 := New(nil)
+	if err := inv2.Restore(before); err != nil {
+		t.Fatal(err)
+	}
+	if after := inv2.Assets(); !reflect.DeepEqual(before, after) {
+		t.Fatalf("round trip\n%+v\n%+v", before, after)
+	}
+	if err := inv2.Restore([]Asset{{ID: "ip:x", MAC: "zz"}}); err == nil {
+		t.Fatal("bad MAC restored")
+	}
+}
+
+func TestObserveNoAlloc(t *testing.T) {
+	inv := New(nil)
+	p := pkt(1, "192.0.2.10", "192.0.2.20")
+	inv.Observe(t0, pkt(2, "192.0.2.20", "192.0.2.10"))
+	r := dissect.Result{Proto: dissect.Modbus, SrcRole: dissect.RoleModbusClient, DstRole: dissect.RoleModbusServer}
+	inv.Observe(t0, p)
+	inv.ObservePDU(t0, p, &r)
+	if n := testing.AllocsPerRun(100, func() { inv.Observe(t0, p); inv.ObservePDU(t0, p, &r) }); n != 0 {
+		t.Fatalf("%v allocations", n)
+	}
+}

@@ -1,0 +1,54 @@
+package inventory
+
+import (
+	"os"
+	"strings"
+	"testing"
+)
+
+func TestParseManuf(t *testing.T) {
+	text := "# comment\n00:00:0C\tCisco\tCisco Systems, Inc\n00:1B:1B\tSiemens\tSiemens AG,\n" +
+		"00:1B:C5:00:00:00/36\tConverging\tConverging Systems Inc.\n70:B3:D5:20:00:00/28\tShort\n" +
+		"garbage line\n00:1B:C5\tIEEERegi\tIEEE Registration Authority\n"
+	o, err := ParseManuf(strings.NewReader(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := map[[6]byte]string{
+		{0x00, 0x00, 0x0c, 1, 2, 3}:          "Cisco Systems, Inc",
+		{0x00, 0x1b, 0x1b, 0x1a, 0xd6, 0xe0}: "Siemens AG",
+		{0x00, 0x1b, 0xc5, 0x00, 0x00, 0x01}: "Converging Systems Inc.",
+		{0x00, 0x1b, 0xc5, 0x00, 0x10, 0x01}: "IEEE Registration Authority",
+		{0x70, 0xb3, 0xd5, 0x20, 0x01, 0x02}: "Short",
+		{0x02, 0x00, 0x0c, 1, 2, 3}:          "", // locally administered
+		{0xde, 0xad, 0xbe, 0, 0, 0}:          "",
+	}
+	for mac, want := range cases {
+		if got := o.Lookup(mac); got != want {
+			t.Errorf("%x: %q, want %q", mac, got, want)
+		}
+	}
+	if _, err := ParseManuf(strings.NewReader("# nothing\n")); err == nil {
+		t.Error("empty manuf accepted")
+	}
+}
+
+// TestDebianManuf reads the real registry copy that tshark pulls in.
+func TestDebianManuf(t *testing.T) {
+	if _, err := os.Stat(DefaultManuf); err != nil {
+		t.Skipf("needs %s (Debian package libwireshark-data, pulled in by tshark)", DefaultManuf)
+	}
+	o, err := ReadManuf(DefaultManuf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Len() < 30000 {
+		t.Fatalf("only %d prefixes", o.Len())
+	}
+	if v := o.Lookup([6]byte{0x00, 0x1b, 0x1b, 1, 2, 3}); !strings.Contains(v, "Siemens") {
+		t.Fatalf("00:1b:1b is %q, want Siemens", v)
+	}
+	if _, err := ReadManuf("/nonexistent/manuf"); err == nil || !strings.Contains(err.Error(), "libwireshark-data") {
+		t.Fatalf("missing file error %v", err)
+	}
+}
