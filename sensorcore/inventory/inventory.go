@@ -193,7 +193,8 @@ func (inv *Inventory) Observe(now time.Time, p *decode.Packet) {
 }
 
 // ObservePDU records a PDU's protocol, the roles it shows for source and
-// destination, and any identity it reveals about the source.
+// destination (a request's destination becomes an asset even before it
+// answers), and any identity it reveals about the source.
 func (inv *Inventory) ObservePDU(now time.Time, p *decode.Packet, r *dissect.Result) {
 	if r.Proto == dissect.None || !unicastIP(p.Src) {
 		return
@@ -208,7 +209,19 @@ func (inv *Inventory) ObservePDU(now time.Time, p *decode.Packet, r *dissect.Res
 	if len(r.Name) > 0 && string(r.Name) != h.name {
 		h.name = string(r.Name)
 	}
-	if d, ok := inv.hosts[p.Dst]; ok && unicastIP(p.Dst) {
+	if !unicastIP(p.Dst) {
+		return
+	}
+	d, ok := inv.hosts[p.Dst]
+	if !ok && r.Request && r.DstRole != 0 {
+		// A request names its server even before the server answers.
+		d = inv.getHost(p.Dst, ts)
+		if p.HasEth && unicastMAC(p.DstMAC) {
+			inv.bind(d, p.DstMAC, ts)
+		}
+		ok = true
+	}
+	if ok {
 		d.protos |= 1 << r.Proto
 		d.roles |= r.DstRole
 	}

@@ -24,7 +24,11 @@ func TestInventory(t *testing.T) {
 	p := pkt(1, "192.0.2.10", "192.0.2.20")
 	inv.Observe(t0, p)
 	r := dissect.Result{Proto: dissect.S7comm, SrcRole: dissect.RoleS7Client, DstRole: dissect.RoleS7PLC, Function: 4}
-	inv.ObservePDU(t0, p, &r) // destination not yet known: only the source gets a role
+	if inv.ObservePDU(t0, p, &r); len(inv.Assets()) != 1 {
+		t.Fatal("a response created its destination")
+	}
+	r.Request = true
+	inv.ObservePDU(t0, p, &r)
 	back := pkt(2, "192.0.2.20", "192.0.2.10")
 	inv.Observe(t0.Add(time.Second), back)
 	r = dissect.Result{Proto: dissect.S7comm, SrcRole: dissect.RoleS7PLC, DstRole: dissect.RoleS7Client, HasIdent: true,

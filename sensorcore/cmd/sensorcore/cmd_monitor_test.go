@@ -1,0 +1,159 @@
+package main
+
+import (
+	"bytes"
+	bo "encoding/binary"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tapline/tapline/sensorcore/capture"
+	"github.com/tapline/tapline/sensorcore/monitor"
+)
+
+// s7StopPcap writes a one-packet pcap with an S7comm PLC stop job, to a
+// file named .pcapng to prove the format is chosen by magic bytes.
+func s7StopPcap(t *testing.T) string {
+	s7 := []byte{0x32, 1, 0, 0, 0, 0, 0, 16, 0, 0, 0x29, 0, 0, 0, 0, 0, 9, 'P', '_', 'P', 'R', 'O', 'G', 'R', 'A', 'M'}
+	tpkt := append([]byte{3, 0, 0, 0, 2, 0xf0, 0x80}, s7...)
+	bo.BigEndian.PutUint16(tpkt[2:], uint16(len(tpkt)))
+	frame := []byte{0, 0x1b, 0x1b, 0, 0, 2, 0, 0x1b, 0x1b, 0, 0, 1, 8, 0}
+	ip := make([]byte, 20)
+	ip[0] = 0x45
+	bo.BigEndian.PutUint16(ip[2:], uint16(40+len(tpkt)))
+	ip[8], ip[9] = 64, 6
+	copy(ip[12:], []byte{192, 0, 2, 1})
+	copy(ip[16:], []byte{192, 0, 2, 2})
+	tcp := make([]byte, 20)
+	bo.BigEndian.PutUint16(tcp[0:], 49152)
+	bo.BigEndian.PutUint16(tcp[2:], 102)
+	tcp[12], tcp[13] = 5<<4, 0x18
+	frame = append(append(append(frame, ip...), tcp...), tpkt...)
+	var b bytes.Buffer
+	h := make([]byte, 24)
+	bo.BigEndian.PutUint32(h[0:], 0xa1b23c4d) // big-endian, nanoseconds
+	bo.BigEndian.PutUint16(h[4:], 2)
+	bo.BigEndian.PutUint16(h[6:], 4)
+	bo.BigEndian.PutUint32(h[16:], 65535)
+	bo.BigEndian.PutUint32(h[20:], capture.LinkEthernet)
+	b.Write(h)
+	r := make([]byte, 16)
+	bo.BigEndian.PutUint32(r[0:], 1795248000)
+	bo.BigEndian.PutUint32(r[8:], uint32(len(frame)))
+	bo.BigEndian.PutUint32(r[12:], uint32(len(frame)))
+	b.Write(r)
+	b.Write(frame)
+	p := filepath.Join(t.TempDir(), "stop.pcapng")
+	if err := os.WriteFile(p, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestAnalyzeContract(t *testing.T) {
+	var out, errb bytes.Buffer
+	if rc := run([]string{"analyze", s7StopPcap(t), "--json"}, &out, &errb); rc != 0 {
+		t.Fatalf("rc %d: %s", rc, errb.String())
+	}
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(out.Bytes(), &top); err != nil {
+		t.Fatalf("not one JSON object: %v\n%s", err, out.String())
+	}
+	keys := make([]string, 0, len(top))
+	for k := range top {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	if !reflect.DeepEqual(keys, []string{"alerts", "assets", "bytes", "packets", "protocols"}) {
+		t.Fatalf("keys %v", keys)
+	}
+	var rep struct {
+		Packets   int
+		Bytes     int
+		Protocols map[string]struct {
+			PDUs      int            `json:"pdus"`
+			Functions map[string]int `json:"functions"`
+			Malformed *int           `json:"malformed"`
+		}
+		Assets []map[string]any
+		Alerts []map[string]any
+	}
+	json.Unmarshal(out.Bytes(), &rep)
+	if rep.Packets != 1 || rep.Bytes < 60 {
+		t.Fatalf("packets %d bytes %d", rep.Packets, rep.Bytes)
+	}
+	for _, name := range []string{"modbus", "dnp3", "s7comm", "enip", "bacnet", "iec104"} {
+		p, ok := rep.Protocols[name]
+		if !ok || p.Functions == nil || p.Malformed == nil {
+			t.Fatalf("protocol %s missing or incomplete: %+v", name, p)
+		}
+	}
+	if s7 := rep.Protocols["s7comm"]; s7.PDUs != 1 || !reflect.DeepEqual(s7.Functions, map[string]int{"41": 1}) {
+		t.Fatalf("s7comm %+v", s7)
+	}
+	if len(rep.Assets) != 2 || len(rep.Alerts) != 1 || rep.Alerts[0]["rule"] != "s7-plc-stop" || rep.Alerts[0]["status"] != "new" {
+		t.Fatalf("assets %v alerts %v", rep.Assets, rep.Alerts)
+	}
+}
+
+func TestAnalyzeBadInput(t *testing.T) {
+	var out, errb bytes.Buffer
+	if rc := run([]string{"analyze", "--json"}, &out, &errb); rc != 2 {
+		t.Fatalf("no file: rc %d", rc)
+	}
+	bad := filepath.Join(t.TempDir(), "notes.pcap")
+	os.WriteFile(bad, []byte("hello world"), 0o644)
+	errb.Reset()
+	if rc := run([]string{"analyze", bad}, &out, &errb); rc != 2 || !strings.Contains(errb.String(), "notes.pcap") {
+		t.Fatalf("bad file: rc %d, %q", rc, errb.String())
+	}
+}
+
+// TestInventoryAlertsFromRoot: the CLI reads the state the daemon saves
+// under <root>/var/lib/sensorcore/monitor.
+func TestInventoryAlertsFromRoot(t *testing.T) {
+	root := t.TempDir()
+	var out, errb bytes.Buffer
+	if rc := run([]string{"inventory", "--json", "--root", root}, &out, &errb); rc != 0 || strings.TrimSpace(out.String()) != "[]" {
+		t.Fatalf("empty state: rc %d out %q", rc, out.String())
+	}
+	m, err := monitor.New(monitor.Options{StateDir: filepath.Join(root, monitor.StateSubdir), Learning: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.RunFiles(s7StopPcap(t)); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if rc := run([]string{"inventory", "--json", "--root", root}, &out, &errb); rc != 0 {
+		t.Fatalf("inventory rc %d: %s", rc, errb.String())
+	}
+	var assets []map[string]any
+	if err := json.Unmarshal(out.Bytes(), &assets); err != nil || len(assets) != 2 {
+		t.Fatalf("inventory %v: %s", err, out.String())
+	}
+	out.Reset()
+	if rc := run([]string{"alerts", "--json", "--root", root}, &out, &errb); rc != 0 {
+		t.Fatalf("alerts rc %d", rc)
+	}
+	var alerts []map[string]any
+	if err := json.Unmarshal(out.Bytes(), &alerts); err != nil || len(alerts) != 1 || alerts[0]["title"] != "S7 PLC stop" {
+		t.Fatalf("alerts %v: %s", err, out.String())
+	}
+	out.Reset()
+	if rc := run([]string{"alerts", "--root", root}, &out, &errb); rc != 0 || !strings.Contains(out.String(), "S7 PLC stop") {
+		t.Fatalf("plain alerts: %q", out.String())
+	}
+	if rc := run([]string{"inventory", "extra"}, &out, &errb); rc != 2 {
+		t.Fatalf("stray argument: rc %d", rc)
+	}
+	_ = time.Second
+}
