@@ -56,6 +56,7 @@ func commands() map[string]command {
 		"activation": {"issue, inspect and verify signed sensor activation files", runActivation},
 		"push":       {"provision one sensor over SSH", runPush},
 		"batch":      {"check or provision a whole site from an inventory CSV", runBatch},
+		"demo":       {"run a demo fleet of sensors on this machine (make run)", runDemo},
 		"version":    {"print Tapline's version", runVersion},
 	}
 }

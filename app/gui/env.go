@@ -28,11 +28,16 @@ type Env struct {
 	// Inventory, when set, is opened by the Fleet screen at start (the demo
 	// fleet passes its inventory this way).
 	Inventory string
+
+	dialogs *dialogs
 }
 
 // withDefaults fills the zero fields of e from a.
 func (e Env) withDefaults(a fyne.App) Env {
 	e.App = a
+	if e.dialogs == nil {
+		e.dialogs = &dialogs{}
+	}
 	if e.Now == nil {
 		e.Now = time.Now
 	}

@@ -15,16 +15,16 @@ import (
 // Codes of problems the app itself reports when a package returned an error
 // that carries no finding code of its own. The wording lives here only.
 const (
-	codeFile       = "TL-APP-001" // a file cannot be opened or written
-	codeUnknown    = "TL-APP-002" // the host key is not known yet
-	codeChanged    = "TL-APP-003" // the host key changed
-	codeAuth       = "TL-APP-004" // the sensor refused the credentials
-	codeUnreach    = "TL-APP-005" // the sensor cannot be reached
-	codeRefused    = "TL-APP-006" // the sensor refused the bundle or a step
-	codeCancelled  = "TL-APP-007" // the engineer cancelled
-	codeField      = "TL-APP-008" // a form field is empty or malformed
-	codeCA         = "TL-APP-009" // the local CA refused
-	codeUnexpected = "TL-APP-010" // anything else
+	codeFile       = "TL-GUI-001" // a file cannot be opened or written
+	codeUnknown    = "TL-GUI-002" // the host key is not known yet
+	codeChanged    = "TL-GUI-003" // the host key changed
+	codeAuth       = "TL-GUI-004" // the sensor refused the credentials
+	codeUnreach    = "TL-GUI-005" // the sensor cannot be reached
+	codeRefused    = "TL-GUI-006" // the sensor refused the bundle or a step
+	codeCancelled  = "TL-GUI-007" // the engineer cancelled
+	codeField      = "TL-GUI-008" // a form field is empty or malformed
+	codeCA         = "TL-GUI-009" // the local CA refused
+	codeUnexpected = "TL-GUI-010" // anything else
 )
 
 // catalogue returns the certs finding for code, from the one catalogue.

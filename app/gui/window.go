@@ -15,6 +15,8 @@ const AppID = "dev.tapline.companion"
 type Main struct {
 	Window    fyne.Window
 	Tabs      *container.AppTabs
+	env       Env
+	wizard    *wizardScreen
 	workbench *workbenchScreen
 	settings  *settingsScreen
 }
@@ -26,16 +28,19 @@ func NewMainWindow(a fyne.App, env Env) *Main {
 	w := a.NewWindow("Tapline")
 	env.Window = w
 	env = env.withDefaults(a)
-	m := &Main{Window: w}
+	m := &Main{Window: w, env: env}
+	m.wizard = newWizardScreen(env)
 	m.workbench = newWorkbenchScreen(env)
 	m.settings = newSettingsScreen(a.Preferences())
 	m.Tabs = container.NewAppTabs(
+		container.NewTabItemWithIcon("Setup", theme.ComputerIcon(), m.wizard.build()),
 		container.NewTabItemWithIcon("Certificates", theme.DocumentIcon(), m.workbench.build()),
 		container.NewTabItemWithIcon("Settings", theme.SettingsIcon(), m.settings.build()),
 	)
 	m.Tabs.SetTabLocation(container.TabLocationLeading)
 	w.SetContent(m.Tabs)
 	w.SetOnDropped(func(_ fyne.Position, uris []fyne.URI) { m.onDropped(uris) })
+	w.Canvas().SetOnTypedKey(m.onKey)
 	w.Resize(fyne.NewSize(1100, 720))
 	return m
 }
@@ -52,6 +57,19 @@ func (m *Main) onDropped(uris []fyne.URI) {
 	}
 	m.Tabs.SelectIndex(m.tabIndex("Certificates"))
 	m.workbench.addPaths(paths)
+}
+
+// onKey handles keys no widget took: Escape closes the dialog on top,
+// Enter advances the setup wizard.
+func (m *Main) onKey(k *fyne.KeyEvent) {
+	switch k.Name {
+	case fyne.KeyEscape:
+		m.env.dialogs.closeTop()
+	case fyne.KeyReturn, fyne.KeyEnter:
+		if m.Tabs.Selected() != nil && m.Tabs.Selected().Text == "Setup" {
+			m.wizard.onNext()
+		}
+	}
 }
 
 func (m *Main) tabIndex(name string) int {
@@ -77,6 +95,7 @@ func (m *Main) Screens() []string {
 
 // Wait blocks until background work of every screen has finished.
 func (m *Main) Wait() {
+	m.wizard.Wait()
 	m.workbench.tasks.Wait()
 	m.workbench.ca.tasks.Wait()
 }

@@ -9,7 +9,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -139,18 +138,7 @@ func (s *workbenchScreen) addPaths(paths []string) {
 }
 
 func (s *workbenchScreen) onOpen() {
-	if s.env.Window == nil {
-		return
-	}
-	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
-		if err != nil || r == nil {
-			return
-		}
-		path := r.URI().Path()
-		r.Close()
-		s.addPaths([]string{path})
-	}, s.env.Window)
-	d.Show()
+	s.env.openFile(func(p string) { s.addPaths([]string{p}) })
 }
 
 func (s *workbenchScreen) onClear() {

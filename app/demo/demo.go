@@ -1,0 +1,344 @@
+package demo
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/tapline/tapline/certs/ca"
+	"github.com/tapline/tapline/sensorcore/activation"
+	"github.com/tapline/tapline/sensorcore/daemon"
+)
+
+// Demo credentials. They protect nothing but throw-away loopback sensors.
+const (
+	User         = "admin"
+	Password     = "Demo.Sensor-1"
+	CAPassphrase = "Demo.CA-pass1"
+	ManifestName = "demo.json"
+)
+
+// Options shape a demo fleet. Zero values take the defaults noted.
+type Options struct {
+	// Dir holds everything the fleet uses; it must be empty or missing.
+	Dir string
+	// Sensorcore is the sensorcore binary to run. Required.
+	Sensorcore string
+	// Sensors is how many to start (default 3, at most 50).
+	Sensors int
+	// Now is the clock for activation files and certificates (default time.Now).
+	Now func() time.Time
+	// Log receives the sensors' own output (default: discarded).
+	Log io.Writer
+	// StartTimeout bounds waiting for each sensor to listen (default 30 s).
+	StartTimeout time.Duration
+}
+
+// Sensor is one running demo sensor and the files made for it.
+type Sensor struct {
+	Name       string `json:"name"`
+	Hostname   string `json:"hostname"`   // the certificate's name
+	Root       string `json:"root"`       // its sensorcore root
+	SSHAddr    string `json:"ssh"`        // 127.0.0.1:port
+	Console    string `json:"console"`    // 127.0.0.1:port
+	NewIP      string `json:"new_ip"`     // the address its bundle sets (192.0.2.0/24, never configured: backend none)
+	Activation string `json:"activation"` // its activation file
+	Cert       string `json:"cert"`       // certificate issued by the demo CA
+	Key        string `json:"key"`        // its key
+	Chain      string `json:"chain"`      // the CA chain
+	PID        int    `json:"pid"`
+}
+
+// Fleet is a running demo fleet. Manifest() describes it; Stop ends it.
+type Fleet struct {
+	Dir        string   `json:"dir"`
+	Inventory  string   `json:"inventory"`
+	TrustRoot  string   `json:"trust_root"`  // demo activation root public key
+	CADir      string   `json:"ca_dir"`      // demo local CA (passphrase CAPassphrase)
+	KnownHosts string   `json:"known_hosts"` // a fresh known_hosts for the demo
+	FilesDir   string   `json:"files_dir"`   // where the app keeps bundles and reports
+	User       string   `json:"user"`
+	Sensors    []Sensor `json:"sensors"`
+
+	procs []*exec.Cmd
+	waits []chan error
+}
+
+// Start makes the demo material in o.Dir and starts the sensors. On any
+// failure it stops what it started. ctx cancels the start; it does not stop
+// the fleet later (call Stop).
+func Start(ctx context.Context, o Options) (f *Fleet, err error) {
+	if o.Sensorcore == "" {
+		return nil, errors.New("demo: no sensorcore binary: build it with 'make build-sensorcore' and pass --sensorcore bin/sensorcore")
+	}
+	if o.Sensors == 0 {
+		o.Sensors = 3
+	}
+	if o.Sensors < 1 || o.Sensors > 50 {
+		return nil, fmt.Errorf("demo: %d sensors: choose 1 to 50", o.Sensors)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Log == nil {
+		o.Log = io.Discard
+	}
+	if o.StartTimeout == 0 {
+		o.StartTimeout = 30 * time.Second
+	}
+	if o.Dir == "" {
+		return nil, errors.New("demo: no folder given")
+	}
+	if ents, err := os.ReadDir(o.Dir); err == nil && len(ents) > 0 {
+		return nil, fmt.Errorf("demo: %s is not empty: give a new folder (the demo never reuses old material)", o.Dir)
+	}
+	dir, err := filepath.Abs(o.Dir)
+	if err != nil {
+		return nil, err
+	}
+	f = &Fleet{Dir: dir, User: User,
+		Inventory: filepath.Join(dir, "inventory.csv"), TrustRoot: filepath.Join(dir, "authority", "demo-root.pub"),
+		CADir: filepath.Join(dir, "ca"), KnownHosts: filepath.Join(dir, "known_hosts"), FilesDir: filepath.Join(dir, "files")}
+	defer func() {
+		if err != nil {
+			f.Stop()
+		}
+	}()
+	for _, d := range []string{dir, filepath.Dir(f.TrustRoot), f.FilesDir, filepath.Join(dir, "activation"), filepath.Join(dir, "certs"), filepath.Join(dir, "sensors")} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return f, fmt.Errorf("demo: %w", err)
+		}
+	}
+	now := o.Now()
+	for i := 1; i <= o.Sensors; i++ {
+		name := fmt.Sprintf("sensor-%02d", i)
+		f.Sensors = append(f.Sensors, Sensor{Name: name, Hostname: name + ".plant.example",
+			Root: filepath.Join(dir, "sensors", name), NewIP: fmt.Sprintf("192.0.2.%d", 10+i)})
+	}
+	if err := f.makeActivation(now); err != nil {
+		return f, err
+	}
+	if err := f.makeCerts(now); err != nil {
+		return f, err
+	}
+	for i := range f.Sensors {
+		if err := ctx.Err(); err != nil {
+			return f, err
+		}
+		if err := f.start(ctx, i, o); err != nil {
+			return f, err
+		}
+	}
+	if err := f.writeInventory(); err != nil {
+		return f, err
+	}
+	m, _ := json.MarshalIndent(f, "", "  ")
+	if err := os.WriteFile(filepath.Join(dir, ManifestName), m, 0o600); err != nil {
+		return f, fmt.Errorf("demo: %w", err)
+	}
+	return f, nil
+}
+
+// makeActivation creates the demo authority (a lab root and a certified
+// signing key, as `tapline activation lab-init` does) and one file per sensor.
+func (f *Fleet) makeActivation(now time.Time) error {
+	rootPub, rootKey, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return err
+	}
+	signPub, signKey, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return err
+	}
+	sc, err := activation.CertifySigner(rootKey, signPub, now.Add(-time.Hour), now.AddDate(1, 0, 0))
+	if err != nil {
+		return fmt.Errorf("demo: activation signer: %w", err)
+	}
+	if err := os.WriteFile(f.TrustRoot, activation.MarshalPublicKey(rootPub), 0o644); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	for i := range f.Sensors {
+		s := &f.Sensors[i]
+		data, err := activation.Issue(activation.Request{SensorID: fmt.Sprintf("DEMO-%04d", i+1), SensorName: s.Name,
+			Site: "Demo plant", Zone: "Line 1", PlanID: "demo", Mode: activation.ModeLocal, DeviceCount: 100,
+			Expires: now.AddDate(1, 0, 0)}, signKey, sc, now)
+		if err != nil {
+			return fmt.Errorf("demo: activation file for %s: %w", s.Name, err)
+		}
+		s.Activation = filepath.Join(f.Dir, "activation", s.Name+".tapact")
+		if err := os.WriteFile(s.Activation, data, 0o600); err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+	}
+	return nil
+}
+
+// makeCerts creates the demo local CA and issues each sensor's certificate
+// for its hostname and the address its bundle sets.
+func (f *Fleet) makeCerts(now time.Time) error {
+	c, err := ca.Init(ca.InitOptions{Name: "Tapline Demo Root CA", Country: "DE", Organization: "Demo Plant", Now: now.Add(-time.Hour)})
+	if err != nil {
+		return fmt.Errorf("demo: local CA: %w", err)
+	}
+	for i := range f.Sensors {
+		s := &f.Sensors[i]
+		is, err := c.Issue(ca.IssueRequest{Hostname: s.Hostname, IP: netip.MustParseAddr(s.NewIP), Now: now.Add(-time.Hour)})
+		if err != nil {
+			return fmt.Errorf("demo: certificate for %s: %w", s.Name, err)
+		}
+		if _, err := ca.Export(filepath.Join(f.Dir, "certs"), s.Hostname, is, ca.ExportOptions{}); err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+		base := filepath.Join(f.Dir, "certs", s.Hostname)
+		s.Cert, s.Key, s.Chain = base+".crt", base+".key", base+"-chain.pem"
+	}
+	if err := c.Save(f.CADir, []byte(CAPassphrase), nil); err != nil {
+		return fmt.Errorf("demo: local CA: %w", err)
+	}
+	return nil
+}
+
+// start prepares sensor i's root and runs `sensorcore serve` on loopback.
+func (f *Fleet) start(ctx context.Context, i int, o Options) error {
+	s := &f.Sensors[i]
+	l := daemon.Layout{Root: s.Root}
+	if err := os.MkdirAll(l.Etc(), 0o700); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(Password), bcrypt.MinCost)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(l.Etc(), "ssh_passwords"), []byte(User+":"+string(hash)+"\n"), 0o600); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	cfg, _ := json.Marshal(daemon.Config{SensorName: s.Name, NetworkBackend: "none", ActivationTrustRoots: []string{f.TrustRoot}})
+	if err := os.WriteFile(filepath.Join(l.Etc(), "config.json"), cfg, 0o600); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	cmd := exec.Command(o.Sensorcore, "serve", "--root", s.Root, "--console-listen", "127.0.0.1:0", "--ssh-listen", "127.0.0.1:0",
+		"--hostname", s.Hostname, "--tick", "20ms")
+	cmd.Stdout, cmd.Stderr = prefixed(o.Log, s.Name), prefixed(o.Log, s.Name)
+	setParentDeath(cmd)
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("demo: starting %s: %w", o.Sensorcore, err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	f.procs = append(f.procs, cmd)
+	f.waits = append(f.waits, done)
+	deadline := time.NewTimer(o.StartTimeout)
+	defer deadline.Stop()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if ri, ok := l.ReadRunInfo(); ok && ri.PID == cmd.Process.Pid && ri.SSH != "" {
+			s.SSHAddr, s.Console, s.PID = ri.SSH, ri.Console, ri.PID
+			return nil
+		}
+		select {
+		case err := <-done:
+			done <- err
+			return fmt.Errorf("demo: %s stopped at start (%v); its log is above", s.Name, err)
+		case <-deadline.C:
+			return fmt.Errorf("demo: %s did not listen within %s", s.Name, o.StartTimeout)
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		}
+	}
+}
+
+// writeInventory writes the fleet's inventory CSV (docs/inventory.md): each
+// sensor gets its demo address in the bundle and is reached again on
+// loopback (new_address).
+func (f *Fleet) writeInventory() error {
+	var b strings.Builder
+	w := csv.NewWriter(&b)
+	w.Write([]string{"sensor", "address", "ssh_port", "ssh_user", "auth", "interface", "new_ip", "new_mask", "new_gateway", "new_dns",
+		"new_hostname", "new_address", "activation", "cert_source", "cert", "key", "chain", "console_port"})
+	for _, s := range f.Sensors {
+		host, port := splitAddr(s.SSHAddr)
+		_, cport := splitAddr(s.Console)
+		w.Write([]string{s.Name, host, port, User, "password", "eth0", s.NewIP, "24", "192.0.2.1", "192.0.2.53",
+			s.Hostname, host, rel(f.Dir, s.Activation), "files", rel(f.Dir, s.Cert), rel(f.Dir, s.Key), rel(f.Dir, s.Chain), cport})
+	}
+	w.Flush()
+	return os.WriteFile(f.Inventory, []byte(b.String()), 0o600)
+}
+
+func splitAddr(a string) (string, string) {
+	i := strings.LastIndexByte(a, ':')
+	if i < 0 {
+		return a, ""
+	}
+	return a[:i], a[i+1:]
+}
+
+func rel(base, p string) string {
+	if r, err := filepath.Rel(base, p); err == nil {
+		return r
+	}
+	return p
+}
+
+// Stop ends every sensor process: SIGTERM, then SIGKILL after 5 s. It is
+// safe to call more than once.
+func (f *Fleet) Stop() error {
+	var errs []error
+	for i, c := range f.procs {
+		if c.Process == nil {
+			continue
+		}
+		c.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-f.waits[i]:
+		case <-time.After(5 * time.Second):
+			c.Process.Kill()
+			<-f.waits[i]
+			errs = append(errs, fmt.Errorf("demo: %s did not stop on SIGTERM; killed", f.Sensors[i].Name))
+		}
+	}
+	f.procs, f.waits = nil, nil
+	return errors.Join(errs...)
+}
+
+// Load reads the manifest a running fleet wrote in dir.
+func Load(dir string) (*Fleet, error) {
+	data, err := os.ReadFile(filepath.Join(dir, ManifestName))
+	if err != nil {
+		return nil, fmt.Errorf("demo: %w (start the fleet with 'tapline demo' first)", err)
+	}
+	var f Fleet
+	if err := json.Unmarshal(data, &f); err != nil {
+		return nil, fmt.Errorf("demo: %s: %w", ManifestName, err)
+	}
+	return &f, nil
+}
+
+// Describe writes what the fleet is, for people.
+func (f *Fleet) Describe(w io.Writer) {
+	fmt.Fprintf(w, "Demo fleet in %s\n", f.Dir)
+	for _, s := range f.Sensors {
+		fmt.Fprintf(w, "  %-10s ssh %-16s console https://%-16s pid %d  -> %s (%s)\n", s.Name, s.SSHAddr, s.Console, s.PID, s.Hostname, s.NewIP)
+	}
+	fmt.Fprintf(w, "Inventory:        %s\n", f.Inventory)
+	fmt.Fprintf(w, "SSH sign-in:      user %s, password %s (TAPLINE_SSH_PASSWORD)\n", User, Password)
+	fmt.Fprintf(w, "Activation root:  %s (demo authority; pass --trust-root)\n", f.TrustRoot)
+	fmt.Fprintf(w, "Local CA:         %s (passphrase %s)\n", f.CADir, CAPassphrase)
+	fmt.Fprintf(w, "known_hosts:      %s\n", f.KnownHosts)
+}

@@ -1,0 +1,137 @@
+package demo
+
+import (
+	"context"
+	"crypto/ed25519"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/tapline/tapline/provision"
+	"github.com/tapline/tapline/sensorcore/activation"
+)
+
+// sensorcoreBin is sensorcore built once for these tests (CGO_ENABLED=0).
+var sensorcoreBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "demo-sensorcore")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	sensorcoreBin = filepath.Join(dir, "sensorcore")
+	cmd := exec.Command("go", "build", "-o", sensorcoreBin, "github.com/tapline/tapline/sensorcore/cmd/sensorcore")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "building sensorcore: %v\n%s", err, out)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func TestFleetStartsChecksAndStops(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "demo")
+	f, err := Start(context.Background(), Options{Dir: dir, Sensorcore: sensorcoreBin, Sensors: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Stop() })
+	if len(f.Sensors) != 2 {
+		t.Fatalf("%d sensors", len(f.Sensors))
+	}
+	for _, s := range f.Sensors {
+		for _, a := range []string{s.SSHAddr, s.Console} {
+			host, _, _ := net.SplitHostPort(a)
+			if host != "127.0.0.1" {
+				t.Fatalf("%s listens on %s, want loopback", s.Name, a)
+			}
+			c, err := net.DialTimeout("tcp", a, 2*time.Second)
+			if err != nil {
+				t.Fatalf("%s: %v", s.Name, err)
+			}
+			c.Close()
+		}
+	}
+
+	// The manifest reads back, and the inventory passes the offline check
+	// with the demo authority's root: the newcomer's first push can succeed.
+	m, err := Load(dir)
+	if err != nil || m.Inventory != f.Inventory || len(m.Sensors) != 2 || m.Sensors[1].SSHAddr != f.Sensors[1].SSHAddr {
+		t.Fatalf("manifest: %+v %v", m, err)
+	}
+	inv, err := provision.ReadInventory(f.Inventory)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, err := activation.ReadPublicKey(f.TrustRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := provision.Check(inv, provision.CheckOptions{Now: time.Now(), ActivationRoots: []ed25519.PublicKey{root}})
+	if rep.HasErrors() {
+		t.Fatalf("demo inventory has errors: %+v", rep)
+	}
+	for _, st := range []string{f.CADir, f.Sensors[0].Key} {
+		if fi, err := os.Stat(st); err != nil || fi.Mode().Perm()&0o077 != 0 {
+			t.Errorf("%s: %v %v, want private", st, fi.Mode(), err)
+		}
+	}
+
+	pids := []int{f.Sensors[0].PID, f.Sensors[1].PID}
+	if err := f.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	for _, pid := range pids {
+		if err := syscall.Kill(pid, 0); err == nil {
+			t.Errorf("sensor pid %d still runs after Stop", pid)
+		}
+	}
+	if c, err := net.DialTimeout("tcp", f.Sensors[0].SSHAddr, time.Second); err == nil {
+		c.Close()
+		t.Error("SSH listener still answers after Stop")
+	}
+	if err := f.Stop(); err != nil {
+		t.Errorf("second Stop: %v", err)
+	}
+}
+
+func TestStartRefuses(t *testing.T) {
+	used := t.TempDir()
+	os.WriteFile(filepath.Join(used, "x"), []byte("x"), 0o600)
+	cases := []struct {
+		name string
+		o    Options
+	}{
+		{"no binary", Options{Dir: t.TempDir()}},
+		{"a used folder", Options{Dir: used, Sensorcore: sensorcoreBin}},
+		{"too many sensors", Options{Dir: t.TempDir(), Sensorcore: sensorcoreBin, Sensors: 51}},
+		{"a binary that is not sensorcore", Options{Dir: filepath.Join(t.TempDir(), "d"), Sensorcore: "/bin/false", Sensors: 1, StartTimeout: 5 * time.Second}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f, err := Start(context.Background(), c.o)
+			if err == nil {
+				f.Stop()
+				t.Fatal("started")
+			}
+		})
+	}
+}
+
+func TestStartCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if f, err := Start(ctx, Options{Dir: filepath.Join(t.TempDir(), "d"), Sensorcore: sensorcoreBin, Sensors: 1}); err == nil {
+		f.Stop()
+		t.Fatal("a cancelled start started")
+	}
+}

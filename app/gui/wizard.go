@@ -1,0 +1,133 @@
+package gui
+
+import (
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/tapline/tapline/certs"
+)
+
+// wizardStep is one page of the sensor setup wizard.
+type wizardStep interface {
+	title() string
+	content() fyne.CanvasObject
+	// enter is called when the page is shown.
+	enter()
+	// ready reports whether Next may be pressed; the findings say why not.
+	ready() (bool, []certs.Finding)
+}
+
+// wizardScreen is the sensor setup wizard in the order the engineer meets
+// the sensor (FIELD-FACTS.md "First setup"): Connect, Network, Activation,
+// Certificate, Review, Push. Enter advances when the page is complete.
+type wizardScreen struct {
+	env   Env
+	steps []wizardStep
+	cur   int
+
+	conn *connectStep
+	net  *networkStep
+	act  *activationStep
+	cert *certStep
+	rev  *reviewStep
+	push *pushStep
+
+	heading  *widget.Label
+	crumbs   *widget.Label
+	body     *fyne.Container
+	findings *findingsView
+	backBtn  *widget.Button
+	nextBtn  *widget.Button
+}
+
+func newWizardScreen(env Env) *wizardScreen {
+	s := &wizardScreen{env: env, heading: widget.NewLabel(""), crumbs: widget.NewLabel(""),
+		body: container.NewStack(), findings: newFindingsView("")}
+	s.heading.TextStyle = fyne.TextStyle{Bold: true}
+	s.heading.SizeName = theme.SizeNameSubHeadingText
+	s.crumbs.Importance = widget.LowImportance
+	s.conn = newConnectStep(env, s)
+	s.net = newNetworkStep(env, s)
+	s.act = newActivationStep(env, s)
+	s.cert = newCertStep(env, s)
+	s.rev = newReviewStep(env, s)
+	s.push = newPushStep(env, s)
+	s.steps = []wizardStep{s.conn, s.net, s.act, s.cert, s.rev, s.push}
+	s.backBtn = widget.NewButtonWithIcon("Back", theme.NavigateBackIcon(), s.onBack)
+	s.nextBtn = widget.NewButtonWithIcon("Next", theme.NavigateNextIcon(), s.onNext)
+	s.nextBtn.IconPlacement = widget.ButtonIconTrailingText
+	s.nextBtn.Importance = widget.HighImportance
+	s.show(0)
+	return s
+}
+
+func (s *wizardScreen) build() fyne.CanvasObject {
+	top := container.NewVBox(s.crumbs, s.heading)
+	bottom := container.NewVBox(s.findings.box, container.NewHBox(s.backBtn, s.nextBtn))
+	return container.NewBorder(top, bottom, nil, nil, container.NewVScroll(s.body))
+}
+
+func (s *wizardScreen) show(i int) {
+	s.cur = i
+	st := s.steps[i]
+	s.heading.SetText(st.title())
+	crumbs := ""
+	for j, o := range s.steps {
+		if j > 0 {
+			crumbs += "  →  "
+		}
+		if j == i {
+			crumbs += "[" + o.title() + "]"
+		} else {
+			crumbs += o.title()
+		}
+	}
+	s.crumbs.SetText(crumbs)
+	s.body.Objects = []fyne.CanvasObject{st.content()}
+	s.body.Refresh()
+	s.findings.set(nil)
+	st.enter()
+	s.update()
+}
+
+// update sets the buttons from the current page's state.
+func (s *wizardScreen) update() {
+	setEnabled(s.backBtn, s.cur > 0 && !s.push.running())
+	if s.cur == len(s.steps)-1 {
+		s.nextBtn.Hide()
+		return
+	}
+	s.nextBtn.Show()
+	ok, _ := s.steps[s.cur].ready()
+	setEnabled(s.nextBtn, ok)
+}
+
+// onNext advances when the page is complete, else shows why not.
+func (s *wizardScreen) onNext() {
+	if s.cur >= len(s.steps)-1 {
+		return
+	}
+	ok, why := s.steps[s.cur].ready()
+	if !ok {
+		s.findings.set(why)
+		return
+	}
+	s.show(s.cur + 1)
+}
+
+func (s *wizardScreen) onBack() {
+	if s.cur > 0 && !s.push.running() {
+		s.show(s.cur - 1)
+	}
+}
+
+// Wait blocks until every step's background work has finished.
+func (s *wizardScreen) Wait() {
+	s.conn.tasks.Wait()
+	s.act.tasks.Wait()
+	s.cert.tasks.Wait()
+	s.rev.tasks.Wait()
+	s.push.tasks.Wait()
+}

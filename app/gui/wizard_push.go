@@ -1,0 +1,274 @@
+package gui
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/tapline/tapline/certs"
+	"github.com/tapline/tapline/provision"
+	"github.com/tapline/tapline/provision/sshconn"
+)
+
+// pushSteps are provision's steps in order, with the words the page shows.
+var pushSteps = []struct {
+	step  provision.Step
+	label string
+}{
+	{provision.StepConnect, "Connect"},
+	{provision.StepTrust, "Trust the host key"},
+	{provision.StepPreflight, "Preflight"},
+	{provision.StepUpload, "Upload the bundle"},
+	{provision.StepApply, "Apply"},
+	{provision.StepConfirm, "Reconnect and confirm"},
+	{provision.StepVerify, "Verify the certificate on the console"},
+}
+
+func stepIndex(st provision.Step) int {
+	for i, p := range pushSteps {
+		if p.step == st {
+			return i
+		}
+	}
+	return -1
+}
+
+// pushStep builds the bundle (provision.Preparer) and pushes it
+// (provision.Push), showing live steps, a progress bar and Cancel; it ends on
+// the certificate fingerprint served by the console, activation and whether
+// the change was confirmed or rolled back.
+type pushStep struct {
+	env   Env
+	wiz   *wizardScreen
+	tasks tasks
+
+	icons    []*widget.Icon
+	labels   []*widget.Label
+	bar      *widget.ProgressBar
+	message  *widget.Label
+	outcome  *widget.Label
+	findings *findingsView
+	pushBtn  *widget.Button
+	stopBtn  *widget.Button
+	log      []string
+
+	mu     sync.Mutex
+	cancel context.CancelFunc
+	result *provision.Result
+	wantFP string
+}
+
+func newPushStep(env Env, wiz *wizardScreen) *pushStep {
+	s := &pushStep{env: env, wiz: wiz, bar: widget.NewProgressBar(), message: widget.NewLabel(""), outcome: widget.NewLabel(""),
+		findings: newFindingsView("")}
+	s.message.Wrapping = fyne.TextWrapWord
+	s.outcome.Wrapping = fyne.TextWrapWord
+	s.outcome.TextStyle = fyne.TextStyle{Bold: true}
+	for _, p := range pushSteps {
+		s.icons = append(s.icons, widget.NewIcon(theme.RadioButtonIcon()))
+		s.labels = append(s.labels, widget.NewLabel(p.label))
+	}
+	s.pushBtn = widget.NewButtonWithIcon("Push to the sensor", theme.UploadIcon(), s.onPush)
+	s.pushBtn.Importance = widget.HighImportance
+	s.stopBtn = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), s.onCancel)
+	s.stopBtn.Disable()
+	return s
+}
+
+func (s *pushStep) title() string { return "Push" }
+
+func (s *pushStep) content() fyne.CanvasObject {
+	rows := container.NewVBox()
+	for i := range pushSteps {
+		rows.Add(container.NewHBox(s.icons[i], s.labels[i]))
+	}
+	return container.NewVBox(rows, s.bar, s.message, container.NewHBox(s.pushBtn, s.stopBtn), s.outcome, s.findings.box)
+}
+
+func (s *pushStep) enter() {}
+
+func (s *pushStep) ready() (bool, []certs.Finding) { return false, nil }
+
+func (s *pushStep) running() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cancel != nil
+}
+
+// Result is the last push's result, nil before one ended.
+func (s *pushStep) Result() *provision.Result {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.result
+}
+
+func (s *pushStep) onCancel() {
+	s.mu.Lock()
+	c := s.cancel
+	s.mu.Unlock()
+	if c != nil {
+		s.message.SetText("Cancelling…")
+		c()
+	}
+}
+
+// onEvent renders one progress event; it runs on the UI goroutine.
+func (s *pushStep) onEvent(e provision.Event) {
+	i := stepIndex(e.Step)
+	if i < 0 {
+		return
+	}
+	for j := range pushSteps {
+		switch {
+		case j < i:
+			s.icons[j].SetResource(theme.NewSuccessThemedResource(theme.ConfirmIcon()))
+		case j == i:
+			s.icons[j].SetResource(theme.NewPrimaryThemedResource(theme.MediaPlayIcon()))
+		}
+	}
+	s.bar.SetValue((float64(i) + e.Percent/100) / float64(len(pushSteps)))
+	if e.Message != "" {
+		s.message.SetText(e.Message)
+		s.log = append(s.log, e.At.Format("15:04:05")+" "+string(e.Step)+": "+e.Message)
+	}
+}
+
+func (s *pushStep) onPush() {
+	c := s.wiz.conn
+	row := s.wiz.row()
+	settings := DefaultSettings()
+	if s.env.App != nil {
+		settings = LoadSettings(s.env.App.Preferences())
+	}
+	prep := &provision.Preparer{O: provision.PrepareOptions{
+		WorkDir: filepath.Join(s.env.filesDir(), "bundles"), Now: s.env.Now, Creator: "tapline desktop",
+		CertPassphrase: []byte(s.wiz.cert.passphrase.Text), Password: c.password.Text,
+	}}
+	if c.auth.Selected == authKey {
+		prep.O.KeyPassphrase = c.sshAuth().Passphrase
+	}
+	opts := provision.Options{
+		Trust:          &sshconn.KnownHosts{File: s.env.KnownHosts},
+		SSH:            sshconn.Options{Timeout: settings.ConnectTimeout},
+		ConfirmTimeout: settings.RollbackDeadline,
+		Events:         func(e provision.Event) { fyne.Do(func() { s.onEvent(e) }) },
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.mu.Lock()
+	s.cancel, s.result = cancel, nil
+	s.mu.Unlock()
+	for i := range pushSteps {
+		s.icons[i].SetResource(theme.RadioButtonIcon())
+	}
+	s.bar.SetValue(0)
+	s.outcome.SetText("")
+	s.findings.set(nil)
+	s.log = nil
+	s.message.SetText("Building the bundle…")
+	s.pushBtn.Disable()
+	s.stopBtn.Enable()
+	s.wiz.update()
+	type out struct {
+		res    provision.Result
+		wantFP string
+		err    error
+	}
+	run(&s.tasks, func(context.Context) out {
+		defer cancel()
+		p, err := prep.Prepare(ctx, row)
+		if err != nil {
+			return out{err: err}
+		}
+		return out{res: provision.Push(ctx, p.Target, p.Bundle, opts), wantFP: p.Bundle.CertFingerprint}
+	}, func(o out) {
+		s.mu.Lock()
+		s.cancel = nil
+		if o.err == nil {
+			s.result = &o.res
+			s.wantFP = o.wantFP
+		}
+		s.mu.Unlock()
+		s.stopBtn.Disable()
+		s.pushBtn.Enable()
+		if o.err != nil {
+			s.message.SetText("")
+			s.outcome.SetText("Nothing was sent: the bundle could not be built.")
+			s.findings.set([]certs.Finding{problemFor("Building the bundle", o.err)})
+		} else {
+			s.showResult(o.res, o.wantFP)
+		}
+		s.wiz.update()
+	})
+}
+
+// showResult renders how the push ended.
+func (s *pushStep) showResult(r provision.Result, wantFP string) {
+	last := stepIndex(r.Step)
+	for i := range pushSteps {
+		ok := false
+		for _, st := range r.Steps {
+			if st.Step == pushSteps[i].step && st.OK {
+				ok = true
+			}
+		}
+		switch {
+		case ok:
+			s.icons[i].SetResource(theme.NewSuccessThemedResource(theme.ConfirmIcon()))
+		case i == last && r.Outcome != provision.OutcomeDone:
+			s.icons[i].SetResource(theme.NewErrorThemedResource(theme.CancelIcon()))
+		}
+	}
+	var b strings.Builder
+	switch r.Outcome {
+	case provision.OutcomeDone:
+		s.bar.SetValue(1)
+		fmt.Fprintf(&b, "Done. The console serves certificate SHA-256 %s, the one in the bundle: verified.", r.ServedFingerprint)
+		if r.Activated {
+			b.WriteString("\nThe sensor is activated.")
+		}
+		fmt.Fprintf(&b, "\nGeneration %d confirmed at %s.", r.Generation, r.FinalAddr)
+	case provision.OutcomeRolledBack:
+		fmt.Fprintf(&b, "Rolled back: the sensor undid the change itself and answers on generation %d. %s", r.Generation, r.RollbackReason)
+	case provision.OutcomeRefused:
+		fmt.Fprintf(&b, "Refused at step %s. Nothing on the sensor changed.", r.Step)
+	default:
+		fmt.Fprintf(&b, "Failed at step %s.", r.Step)
+		if r.Transient {
+			b.WriteString(" The connection was lost: retrying may help.")
+		}
+	}
+	if r.Outcome != provision.OutcomeDone && r.ServedFingerprint != "" && r.ServedFingerprint != wantFP {
+		fmt.Fprintf(&b, "\nThe console serves %s, not the bundle's %s.", r.ServedFingerprint, wantFP)
+	}
+	s.outcome.SetText(b.String())
+	s.message.SetText("")
+	var fs []certs.Finding
+	for _, f := range r.Findings {
+		fs = append(fs, certs.Finding{Code: f.Code, Severity: certs.Severity(f.Severity), Message: f.Message, Hint: f.Hint})
+	}
+	if r.Outcome != provision.OutcomeDone && len(fs) == 0 && r.Error != "" {
+		fs = append(fs, resultProblem(r))
+	}
+	s.findings.set(fs)
+}
+
+// resultProblem words a push that ended without appliance findings.
+func resultProblem(r provision.Result) certs.Finding {
+	switch {
+	case r.Step == provision.StepTrust:
+		return problem(codeChanged, "The sensor's host key is not trusted for this address",
+			"Connect again on the Connect page and compare the fingerprint; if the key changed, find out why before removing it in Known hosts.")
+	case r.Transient:
+		return problem(codeUnreach, "The sensor stopped answering during "+string(r.Step), "Check the cable and address, then push again.")
+	case strings.Contains(r.Error, "context canceled"):
+		return problem(codeCancelled, "The push was cancelled during "+string(r.Step), "Push again when ready; an unconfirmed address change rolls back by itself.")
+	}
+	return problem(codeRefused, "The push stopped during "+string(r.Step), "Read the sensor's log (Fleet screen) and push again after fixing the cause.")
+}

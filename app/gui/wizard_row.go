@@ -1,0 +1,31 @@
+package gui
+
+import (
+	"net"
+	"strconv"
+	"strings"
+
+	"github.com/tapline/tapline/provision"
+)
+
+// row is the wizard's pages as one inventory row, the form provision checks,
+// prepares and pushes. Secrets are not in it: they go to PrepareOptions.
+func (s *wizardScreen) row() provision.Row {
+	c := s.conn
+	r := provision.Row{Line: 1, Address: strings.TrimSpace(c.address.Text), User: strings.TrimSpace(c.user.Text)}
+	r.SSHPort, _ = strconv.Atoi(strings.TrimSpace(c.sshPort.Text))
+	r.ConsolePort, _ = strconv.Atoi(strings.TrimSpace(c.consolePort.Text))
+	if h, _, err := net.SplitHostPort(r.Address); err == nil {
+		r.Address = h
+	}
+	r.Auth = provision.AuthPassword
+	if c.auth.Selected == authKey {
+		r.Auth = provision.AuthKey
+		r.KeyFile = strings.TrimSpace(c.keyFile.Text)
+	}
+	s.net.fill(&r)
+	r.Sensor = s.act.sensorName()
+	r.Activation = strings.TrimSpace(s.act.path.Text)
+	s.cert.fill(&r)
+	return r
+}
