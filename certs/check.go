@@ -24,7 +24,7 @@ type bundle struct {
 	keyErr    error               // why the key did not open, when it did not
 	extra     []*x509.Certificate // CA certificates from the chain file or the PKCS#12 file
 	anchors   []*x509.Certificate
-	crls      []*x509.RevocationList
+	crls      []*CRL
 	path      []*x509.Certificate // leaf first, up to a root; nil when none was found
 	pathErr   error
 	hasChain  bool // a chain file, anchors or a PKCS#12 chain was given
@@ -141,7 +141,7 @@ func loadBundle(src Source, t Target, now time.Time) *bundle {
 		}
 	}
 	for i, data := range src.CRLs {
-		rl, err := ParseCRL(data)
+		rl, err := ParseCRLIndex(data)
 		if err != nil {
 			n := b.name("crl")
 			if v := b.src.Names["crl"+strconv.Itoa(i+1)]; v != "" {

@@ -1,30 +1,53 @@
 package certs
 
 import (
+	"bytes"
 	"crypto/x509"
 	"encoding/asn1"
 	"fmt"
+	"hash/maphash"
 	"math/big"
-	"slices"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 )
 
-// CRL is a parsed revocation list with an index of its revoked serial
-// numbers, so a lookup is a binary search, not a scan (RFC 5280 §5.1.2.6).
-// Build it once with IndexCRL and reuse it for every certificate.
+// CRL is a revocation list ready for lookups: its header fields (through
+// crypto/x509) and an index of its revoked serial numbers, so checking a
+// certificate is a hash lookup, never a scan (RFC 5280 §5.1.2.6). Build it
+// once with IndexCRL or ParseCRLIndex and reuse it; it is safe for concurrent
+// use. The index aliases the CRL's DER bytes.
 type CRL struct {
+	// List holds the header fields. When the CRL came from ParseCRLIndex its
+	// RevokedCertificateEntries are left empty: use Lookup and Len.
 	List *x509.RevocationList
-	// order holds indexes into List.RevokedCertificateEntries sorted by serial.
-	order []int32
+	// list is the revokedCertificates contents; entries locate each entry and
+	// its serial number's INTEGER contents in it, in file order. Offsets, not
+	// slices, so the index holds no pointers for the GC to scan.
+	list    []byte
+	entries []crlEntry
+	// table is an open-addressing hash table of entry index+1 (0 = empty).
+	table []int32
+	seed  maphash.Seed
 	// scope from the issuingDistributionPoint extension (RFC 5280 §5.2.5).
 	onlyUser, onlyCA bool
 	// unusable, when set, says why the CRL must not be used at all
 	// (RFC 5280 §5.2, §5.3: an unrecognised critical extension).
 	unusable string
+	// verifiedBy caches the issuer whose key verified the signature.
+	verifiedBy atomic.Pointer[x509.Certificate]
 }
+
+type crlEntry struct {
+	off, end  uint32 // the whole RevokedCertificate SEQUENCE: list[off:end]
+	serialOff uint32 // INTEGER contents: list[serialOff:serialOff+serialLen]
+	serialLen uint32
+}
+
+func (c *CRL) serial(e crlEntry) []byte { return c.list[e.serialOff : e.serialOff+e.serialLen] }
+func (c *CRL) raw(e crlEntry) []byte    { return c.list[e.off:e.end] }
 
 // Object identifiers of the CRL extensions RFC 5280 §5.2 and §5.3 define.
 var (
@@ -39,11 +62,230 @@ var (
 	oidHoldInstruction = asn1.ObjectIdentifier{2, 5, 29, 23}
 )
 
-// IndexCRL builds the serial index of rl and reads the extensions that decide
-// whether and to what the CRL applies. It is O(n log n) once per CRL.
+// ParseCRLIndex reads a CRL (PEM or DER) straight into a CRL index. It
+// parses the header with crypto/x509 and scans the revoked entries itself
+// without allocating per entry, which makes a 100,000-entry CRL cheap; the
+// signature still covers the original bytes.
+func ParseCRLIndex(data []byte) (*CRL, error) {
+	der, err := crlDER(data)
+	if err != nil {
+		return nil, err
+	}
+	tbs, list, head, err := splitCRL(der)
+	if err != nil {
+		return nil, &FormatError{Want: ErrNoCRL, Looks: looksLike(data)}
+	}
+	rl, err := x509.ParseRevocationList(head)
+	if err != nil {
+		return nil, &FormatError{Want: ErrNoCRL, Looks: looksLike(data)}
+	}
+	rl.Raw, rl.RawTBSRevocationList = der, tbs
+	c := &CRL{List: rl}
+	if err := c.scan(list); err != nil {
+		return nil, err
+	}
+	c.readExtensions()
+	return c, nil
+}
+
+// IndexCRL builds the index of an already parsed list from its raw TBS bytes.
+// A list whose bytes do not scan (not from ParseCRL) yields an unusable CRL.
 func IndexCRL(rl *x509.RevocationList) *CRL {
 	c := &CRL{List: rl}
-	for _, e := range rl.Extensions {
+	if list, ok := revokedList(rl.RawTBSRevocationList); !ok {
+		c.unusable = "its revokedCertificates are malformed"
+	} else if err := c.scan(list); err != nil {
+		c.unusable = err.Error()
+	}
+	c.readExtensions()
+	return c
+}
+
+// crlDER returns the DER of data, decoding the first "X509 CRL" PEM block.
+func crlDER(data []byte) ([]byte, error) {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, ErrEmpty
+	}
+	if !isPEM(data) {
+		return data, nil
+	}
+	blocks, perr := pemBlocks(data)
+	for _, b := range blocks {
+		if b.Type == "X509 CRL" {
+			return b.Bytes, nil
+		}
+	}
+	if perr != nil {
+		return nil, perr
+	}
+	return nil, &FormatError{Want: ErrNoCRL, Looks: looksLike(data)}
+}
+
+// splitCRL finds, in CertificateList (RFC 5280 §5.1), the TBS bytes and the
+// revokedCertificates contents, and builds head: the same CRL with the
+// revokedCertificates left out, for crypto/x509 to parse the header fields.
+// The signature in head is the original one; callers restore the original TBS.
+func splitCRL(der []byte) (tbs, list, head []byte, err error) {
+	s := cryptobyte.String(der)
+	var outer, tbsElem cryptobyte.String
+	if !s.ReadASN1(&outer, cbasn1.SEQUENCE) || !s.Empty() {
+		return nil, nil, nil, ErrNoCRL
+	}
+	rest := outer
+	if !rest.ReadASN1Element(&tbsElem, cbasn1.SEQUENCE) {
+		return nil, nil, nil, ErrNoCRL
+	}
+	before, list, after, ok := tbsParts(tbsElem)
+	if !ok {
+		return nil, nil, nil, ErrNoCRL
+	}
+	if list == nil {
+		return tbsElem, nil, der, nil
+	}
+	var b cryptobyte.Builder
+	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+			b.AddBytes(before)
+			b.AddBytes(after)
+		})
+		b.AddBytes(rest)
+	})
+	head, err = b.Bytes()
+	return tbsElem, list, head, err
+}
+
+// revokedList returns the contents of revokedCertificates in a TBSCertList
+// element (nil when absent).
+func revokedList(tbs []byte) ([]byte, bool) {
+	_, list, _, ok := tbsParts(tbs)
+	return list, ok
+}
+
+// tbsParts splits TBSCertList (RFC 5280 §5.1.2) into the bytes before
+// revokedCertificates (version, signature, issuer, thisUpdate, nextUpdate),
+// the list's contents (nil when absent) and the bytes after (crlExtensions).
+func tbsParts(tbs []byte) (before, list, after []byte, ok bool) {
+	s := cryptobyte.String(tbs)
+	var body cryptobyte.String
+	if !s.ReadASN1(&body, cbasn1.SEQUENCE) {
+		return nil, nil, nil, false
+	}
+	start := body
+	if body.PeekASN1Tag(cbasn1.INTEGER) && !body.SkipASN1(cbasn1.INTEGER) {
+		return nil, nil, nil, false
+	}
+	if !body.SkipASN1(cbasn1.SEQUENCE) || !body.SkipASN1(cbasn1.SEQUENCE) { // signature, issuer
+		return nil, nil, nil, false
+	}
+	for range 2 { // thisUpdate, optional nextUpdate
+		switch {
+		case body.PeekASN1Tag(cbasn1.UTCTime):
+			body.SkipASN1(cbasn1.UTCTime)
+		case body.PeekASN1Tag(cbasn1.GeneralizedTime):
+			body.SkipASN1(cbasn1.GeneralizedTime)
+		}
+	}
+	before = start[:len(start)-len(body)]
+	if body.PeekASN1Tag(cbasn1.SEQUENCE) {
+		var inner cryptobyte.String
+		if !body.ReadASN1(&inner, cbasn1.SEQUENCE) {
+			return nil, nil, nil, false
+		}
+		list = inner
+		if list == nil {
+			list = []byte{}
+		}
+	}
+	return before, list, body, true
+}
+
+// maxCRLEntries bounds the index a hostile file can make us build.
+const maxCRLEntries = 10_000_000
+
+// scan indexes the revokedCertificates contents (RFC 5280 §5.1.2.6) and
+// records an unrecognised critical entry extension (§5.3).
+func (c *CRL) scan(list []byte) error {
+	if len(list) > 1<<31 {
+		return fmt.Errorf("certs: CRL too large")
+	}
+	c.list = list
+	n := 0
+	for s := cryptobyte.String(list); !s.Empty(); n++ {
+		if !s.SkipASN1(cbasn1.SEQUENCE) {
+			return fmt.Errorf("certs: CRL entry %d is malformed", n+1)
+		}
+	}
+	if n > maxCRLEntries {
+		return fmt.Errorf("certs: CRL has more than %d entries", maxCRLEntries)
+	}
+	c.entries = make([]crlEntry, 0, n)
+	s := cryptobyte.String(list)
+	for !s.Empty() {
+		off := len(list) - len(s)
+		var entry, serial cryptobyte.String
+		if !s.ReadASN1(&entry, cbasn1.SEQUENCE) {
+			return fmt.Errorf("certs: CRL entry %d is malformed", len(c.entries)+1)
+		}
+		end := len(list) - len(s)
+		if !entry.ReadASN1(&serial, cbasn1.INTEGER) || len(serial) == 0 {
+			return fmt.Errorf("certs: CRL entry %d has no serial number", len(c.entries)+1)
+		}
+		serialOff := end - len(entry) - len(serial) // serial ends where the rest of the entry starts
+		if !entry.SkipASN1(cbasn1.UTCTime) && !entry.SkipASN1(cbasn1.GeneralizedTime) {
+			return fmt.Errorf("certs: CRL entry %d has no revocation date", len(c.entries)+1)
+		}
+		if !entry.Empty() && c.unusable == "" {
+			if crit := criticalUnknownEntryExt(entry); crit != "" {
+				c.unusable = fmt.Sprintf("entry %d has an unrecognised critical extension %s", len(c.entries)+1, crit)
+			}
+		}
+		c.entries = append(c.entries, crlEntry{off: uint32(off), end: uint32(end), serialOff: uint32(serialOff), serialLen: uint32(len(serial))})
+	}
+	c.buildTable()
+	return nil
+}
+
+func criticalUnknownEntryExt(exts cryptobyte.String) string {
+	var seq cryptobyte.String
+	if !exts.ReadASN1(&seq, cbasn1.SEQUENCE) {
+		return "(malformed extensions)"
+	}
+	for !seq.Empty() {
+		var ext cryptobyte.String
+		var oid asn1.ObjectIdentifier
+		critical := false
+		if !seq.ReadASN1(&ext, cbasn1.SEQUENCE) || !ext.ReadASN1ObjectIdentifier(&oid) ||
+			!ext.ReadOptionalASN1Boolean(&critical, cbasn1.BOOLEAN, false) {
+			return "(malformed extension)"
+		}
+		if critical && !oid.Equal(oidReasonCode) && !oid.Equal(oidInvalidityDate) && !oid.Equal(oidHoldInstruction) {
+			return oid.String()
+		}
+	}
+	return ""
+}
+
+func (c *CRL) buildTable() {
+	n := 16
+	for n < 2*len(c.entries) {
+		n <<= 1
+	}
+	c.seed = maphash.MakeSeed()
+	c.table = make([]int32, n)
+	mask := uint64(n - 1)
+	for i, e := range c.entries {
+		h := maphash.Bytes(c.seed, c.serial(e)) & mask
+		for c.table[h] != 0 {
+			h = (h + 1) & mask
+		}
+		c.table[h] = int32(i + 1)
+	}
+}
+
+// readExtensions reads the CRL extensions that decide whether and to what it
+// applies (RFC 5280 §5.2).
+func (c *CRL) readExtensions() {
+	for _, e := range c.List.Extensions {
 		switch {
 		case e.Id.Equal(oidIssuingDP):
 			if err := c.readIDP(e.Value); err != nil {
@@ -56,20 +298,75 @@ func IndexCRL(rl *x509.RevocationList) *CRL {
 			c.unusable = fmt.Sprintf("it has an unrecognised critical extension %v", e.Id)
 		}
 	}
-	entries := rl.RevokedCertificateEntries
-	c.order = make([]int32, len(entries))
-	for i := range entries {
-		c.order[i] = int32(i)
-		for _, x := range entries[i].Extensions {
-			if x.Critical && !x.Id.Equal(oidReasonCode) && !x.Id.Equal(oidInvalidityDate) && !x.Id.Equal(oidHoldInstruction) {
-				c.unusable = fmt.Sprintf("entry %d has an unrecognised critical extension %v", i+1, x.Id)
+}
+
+// Len is the number of revoked entries.
+func (c *CRL) Len() int { return len(c.entries) }
+
+// Revocation is one entry of a CRL (RFC 5280 §5.1.2.6, §5.3.1).
+type Revocation struct {
+	Serial *big.Int
+	Time   time.Time
+	Reason int // CRLReason; 0 when absent
+}
+
+// Lookup returns the entry revoking serial, if the CRL lists it: one hash
+// probe sequence, no scan.
+func (c *CRL) Lookup(serial *big.Int) (Revocation, bool) {
+	if serial == nil || len(c.table) == 0 {
+		return Revocation{}, false
+	}
+	der, err := asn1.Marshal(serial)
+	if err != nil {
+		return Revocation{}, false
+	}
+	s := cryptobyte.String(der)
+	var content cryptobyte.String
+	if !s.ReadASN1(&content, cbasn1.INTEGER) {
+		return Revocation{}, false
+	}
+	mask := uint64(len(c.table) - 1)
+	for h := maphash.Bytes(c.seed, content) & mask; c.table[h] != 0; h = (h + 1) & mask {
+		e := c.entries[c.table[h]-1]
+		if bytes.Equal(c.serial(e), content) {
+			return parseEntry(c.raw(e), serial), true
+		}
+	}
+	return Revocation{}, false
+}
+
+// parseEntry reads a RevokedCertificate's date and reason code.
+func parseEntry(raw []byte, serial *big.Int) Revocation {
+	r := Revocation{Serial: serial}
+	s := cryptobyte.String(raw)
+	var entry cryptobyte.String
+	s.ReadASN1(&entry, cbasn1.SEQUENCE)
+	entry.SkipASN1(cbasn1.INTEGER)
+	switch {
+	case entry.PeekASN1Tag(cbasn1.UTCTime):
+		entry.ReadASN1UTCTime(&r.Time)
+	case entry.PeekASN1Tag(cbasn1.GeneralizedTime):
+		entry.ReadASN1GeneralizedTime(&r.Time)
+	}
+	var seq cryptobyte.String
+	if entry.ReadASN1(&seq, cbasn1.SEQUENCE) {
+		for !seq.Empty() {
+			var ext, val cryptobyte.String
+			var oid asn1.ObjectIdentifier
+			var crit bool
+			if !seq.ReadASN1(&ext, cbasn1.SEQUENCE) || !ext.ReadASN1ObjectIdentifier(&oid) ||
+				!ext.ReadOptionalASN1Boolean(&crit, cbasn1.BOOLEAN, false) || !ext.ReadASN1(&val, cbasn1.OCTET_STRING) {
+				break
+			}
+			if oid.Equal(oidReasonCode) {
+				var code cryptobyte.String
+				if val.ReadASN1(&code, cbasn1.ENUM) && len(code) == 1 {
+					r.Reason = int(code[0])
+				}
 			}
 		}
 	}
-	slices.SortFunc(c.order, func(a, b int32) int {
-		return entries[a].SerialNumber.Cmp(entries[b].SerialNumber)
-	})
-	return c
+	return r
 }
 
 // readIDP parses issuingDistributionPoint (RFC 5280 §5.2.5). Full CRLs scoped
@@ -110,18 +407,6 @@ func (c *CRL) readIDP(v []byte) error {
 	return nil
 }
 
-// Lookup returns the entry revoking serial, if the CRL lists it.
-func (c *CRL) Lookup(serial *big.Int) (*x509.RevocationListEntry, bool) {
-	entries := c.List.RevokedCertificateEntries
-	i, found := slices.BinarySearchFunc(c.order, serial, func(idx int32, s *big.Int) int {
-		return entries[idx].SerialNumber.Cmp(s)
-	})
-	if !found {
-		return nil, false
-	}
-	return &entries[c.order[i]], true
-}
-
 // Covers reports whether the CRL is about cert: same issuer name (RFC 5280
 // §6.3.3 (b)(1)) and within its scope (§6.3.3 (b)(2)).
 func (c *CRL) Covers(cert *x509.Certificate) bool {
@@ -156,12 +441,12 @@ func (e *CRLError) Error() string { return "certs: CRL " + string(e.Problem) + "
 // RevokedError says a certificate is listed on a CRL (RFC 5280 §6.3.3 (i)).
 type RevokedError struct {
 	Cert  *x509.Certificate
-	Entry *x509.RevocationListEntry
+	Entry Revocation
 }
 
 func (e *RevokedError) Error() string {
 	return fmt.Sprintf("certs: certificate %q (serial %x) was revoked on %s", e.Cert.Subject.String(), e.Cert.SerialNumber,
-		e.Entry.RevocationTime.UTC().Format(time.RFC3339))
+		e.Entry.Time.UTC().Format(time.RFC3339))
 }
 
 // Check validates the CRL for cert, issued by issuer, at now (RFC 5280 §6.3.3
@@ -180,8 +465,11 @@ func (c *CRL) Check(cert, issuer *x509.Certificate, now time.Time) error {
 	if issuer.KeyUsage != 0 && issuer.KeyUsage&x509.KeyUsageCRLSign == 0 {
 		return &CRLError{CRLBadSignature, "the issuer's key usage does not allow cRLSign"}
 	}
-	if err := c.List.CheckSignatureFrom(issuer); err != nil {
-		return &CRLError{CRLBadSignature, "it does not verify with " + issuer.Subject.String() + "'s key"}
+	if v := c.verifiedBy.Load(); v == nil || !v.Equal(issuer) {
+		if err := c.List.CheckSignatureFrom(issuer); err != nil {
+			return &CRLError{CRLBadSignature, "it does not verify with " + issuer.Subject.String() + "'s key"}
+		}
+		c.verifiedBy.Store(issuer)
 	}
 	if now.Before(c.List.ThisUpdate) {
 		return &CRLError{CRLNotCurrent, "thisUpdate " + c.List.ThisUpdate.UTC().Format(time.RFC3339) + " is in the future"}

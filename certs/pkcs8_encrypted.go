@@ -54,7 +54,7 @@ type pbkdf2Params struct {
 }
 
 // maxPBKDF2Iterations bounds the work a hostile file can ask for.
-const maxPBKDF2Iterations = 10_000_000
+const maxPBKDF2Iterations = 2_000_000
 
 // decryptPKCS8 opens an RFC 5958 EncryptedPrivateKeyInfo protected with PBES2
 // (RFC 8018 §6.2): PBKDF2 with HMAC-SHA1/224/256/384/512, AES-128/192/256-CBC

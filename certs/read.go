@@ -62,3 +62,13 @@ func ReadPKCS12(path string, passphrase []byte) (*PKCS12, error) {
 	v, err := ParsePKCS12(b, passphrase)
 	return named(path, v, err)
 }
+
+// ReadCRLIndex is ParseCRLIndex on a file; errors name the file.
+func ReadCRLIndex(path string) (*CRL, error) {
+	b, err := readFile(path)
+	if err != nil {
+		return nil, err
+	}
+	v, err := ParseCRLIndex(b)
+	return named(path, v, err)
+}

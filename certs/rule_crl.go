@@ -14,8 +14,7 @@ func ruleCRL(b *bundle) []Finding {
 	var out []Finding
 	covered := false
 	issuer := b.issuerOf(b.leaf)
-	for _, rl := range b.crls {
-		c := IndexCRL(rl)
+	for _, c := range b.crls {
 		if !c.Covers(b.leaf) {
 			continue
 		}
@@ -25,7 +24,7 @@ func ruleCRL(b *bundle) []Finding {
 		var ce *CRLError
 		switch {
 		case errors.As(err, &re):
-			out = append(out, newFinding(CodeRevoked, "serial %x, revoked %s", b.leaf.SerialNumber, re.Entry.RevocationTime.UTC().Format("2006-01-02")))
+			out = append(out, newFinding(CodeRevoked, "serial %x, revoked %s", b.leaf.SerialNumber, re.Entry.Time.UTC().Format("2006-01-02")))
 		case errors.As(err, &ce) && ce.Problem == CRLNotCurrent:
 			out = append(out, newFinding(CodeCRLNotCurrent, "%s", ce.Detail))
 		case errors.As(err, &ce):

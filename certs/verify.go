@@ -119,7 +119,7 @@ func checkRevocation(chain []*x509.Certificate, o VerifyOptions) error {
 			var re *RevokedError
 			switch {
 			case errors.As(err, &re):
-				return &VerifyError{Cert: cert, Reason: "revoked by the CRL of " + issuer.Subject.String() + " on " + re.Entry.RevocationTime.UTC().Format(time.RFC3339), Err: err}
+				return &VerifyError{Cert: cert, Reason: "revoked by the CRL of " + issuer.Subject.String() + " on " + re.Entry.Time.UTC().Format(time.RFC3339), Err: err}
 			case err == nil:
 				decided = true
 			default:

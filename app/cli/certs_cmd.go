@@ -364,12 +364,12 @@ func runCertsVerify(env *Env, args []string) int {
 	}
 	o.Intermediates = path[1:]
 	for _, p := range crls {
-		rl, err := certs.ReadCRL(p)
+		c, err := certs.ReadCRLIndex(p)
 		if err != nil {
 			env.Errorf("certs verify: %v", err)
 			return ExitUsage
 		}
-		o.CRLs = append(o.CRLs, certs.IndexCRL(rl))
+		o.CRLs = append(o.CRLs, c)
 	}
 	chain, verr := certs.Verify(path[0], o)
 	out := certsVerifyJSON{Valid: verr == nil, Chain: []string{}}
