@@ -1,0 +1,216 @@
+package main
+
+import (
+	"bufio"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tapline/tapline/sensorcore/daemon"
+	"github.com/tapline/tapline/sensorcore/internal/testkit"
+)
+
+// TestEndToEnd: serve on a temp root, upload over SFTP, apply over SSH,
+// check the served certificate, change the address, confirm, restart: the
+// new certificate is still served.
+func TestEndToEnd(t *testing.T) {
+	now := time.Now().UTC().Truncate(time.Second)
+	k := testkit.New(t, now, "")
+	root := t.TempDir()
+	c := newSSHClient(t, root)
+	d := startServe(t, root, k.RootFile)
+	cl := c.dial(t, root, d.run.SSH)
+	defer cl.Close()
+	selfSigned := servedFingerprint(t, d.run.Console)
+	if h := health(t, d.run.Console); h["activated"] != false || h["certificate_fingerprint_sha256"] != selfSigned {
+		t.Fatalf("health before provisioning: %v", h)
+	}
+
+	b1 := k.Bundle(t, t.TempDir(), testkit.Spec{Sensor: "sensor-01", Address: "192.0.2.10"})
+	name := upload(t, cl, b1.Archive)
+	var res daemon.ApplyResult
+	if code := remote(t, cl, "sensorcore apply --json "+name, &res); code != 0 || !res.OK || res.Generation != 1 {
+		t.Fatalf("apply 1: exit %d %+v\n%s", code, res, d.log)
+	}
+	if res.Fingerprint != b1.Fingerprint || res.Activation == nil || res.Activation.SensorName != "sensor-01" {
+		t.Fatalf("apply 1 result %+v", res)
+	}
+	waitFingerprint(t, d.run.Console, b1.Fingerprint)
+
+	// Address change: pending until confirmed.
+	b2 := k.Bundle(t, t.TempDir(), testkit.Spec{Sensor: "sensor-01", Address: "192.0.2.11"})
+	name = upload(t, cl, b2.Archive)
+	res = daemon.ApplyResult{}
+	if code := remote(t, cl, "sensorcore apply --json --confirm-timeout 3s "+name, &res); code != 0 || !res.ConfirmationPending || res.RollbackDeadline == nil {
+		t.Fatalf("apply 2: exit %d %+v", code, res)
+	}
+	waitFingerprint(t, d.run.Console, b2.Fingerprint)
+	var op daemon.OpResult
+	if code := remote(t, cl, "sensorcore confirm --json", &op); code != 0 || !op.OK || op.Generation != 2 {
+		t.Fatalf("confirm: %d %+v", code, op)
+	}
+	var st daemon.Status
+	if code := remote(t, cl, "sensorcore status --json", &st); code != 0 || st.PendingConfirmation || st.Generation != 2 || st.Network.Address != "192.0.2.11" {
+		t.Fatalf("status: %d %+v", code, st)
+	}
+	// A command outside the list is refused with exit 2.
+	if code := remote(t, cl, "sensorcore serve", nil); code != 2 {
+		t.Fatalf("serve over ssh: exit %d", code)
+	}
+	cl.Close()
+
+	d.stop(t)
+	time.Sleep(3500 * time.Millisecond) // past the old deadline: confirmed, so nothing rolls back
+	d2 := startServe(t, root, k.RootFile)
+	waitFingerprint(t, d2.run.Console, b2.Fingerprint)
+	if h := health(t, d2.run.Console); h["activated"] != true || h["generation"] != float64(2) || h["sensor_name"] != "sensor-01" {
+		t.Fatalf("health after restart: %v", h)
+	}
+	cl = c.dial(t, root, d2.run.SSH)
+	defer cl.Close()
+	if remote(t, cl, "sensorcore status --json", &st); st.Generation != 2 || st.LastRollbackReason != "" {
+		t.Fatalf("after restart: %+v", st)
+	}
+}
+
+// TestUnconfirmedRollsBack: the deadline passes unconfirmed, across a
+// daemon killed with -9 while the change was pending.
+func TestUnconfirmedRollsBack(t *testing.T) {
+	now := time.Now().UTC().Truncate(time.Second)
+	k := testkit.New(t, now, "")
+	root := t.TempDir()
+	c := newSSHClient(t, root)
+	d := startServe(t, root, k.RootFile)
+	cl := c.dial(t, root, d.run.SSH)
+	b1 := k.Bundle(t, t.TempDir(), testkit.Spec{Sensor: "sensor-01", Address: "192.0.2.10"})
+	var res daemon.ApplyResult
+	if remote(t, cl, "sensorcore apply --json "+upload(t, cl, b1.Archive), &res); !res.OK {
+		t.Fatalf("apply 1: %+v", res)
+	}
+	b2 := k.Bundle(t, t.TempDir(), testkit.Spec{Sensor: "sensor-01", Address: "192.0.2.11"})
+	if remote(t, cl, "sensorcore apply --json --confirm-timeout 2s "+upload(t, cl, b2.Archive), &res); !res.OK || !res.ConfirmationPending {
+		t.Fatalf("apply 2: %+v", res)
+	}
+	cl.Close()
+	waitFingerprint(t, d.run.Console, b2.Fingerprint)
+	d.kill() // the daemon dies with the change pending
+	time.Sleep(2500 * time.Millisecond)
+	d2 := startServe(t, root, k.RootFile)
+	waitFingerprint(t, d2.run.Console, b1.Fingerprint)
+	out, code := cli(t, nil, "status", "--json", "--root", root, "--trust-root", k.RootFile)
+	if code != 0 || !strings.Contains(out, `"generation":1`) || !strings.Contains(out, "not confirmed before its rollback deadline") ||
+		!strings.Contains(out, `"address":"192.0.2.10"`) || !strings.Contains(out, `"pending_confirmation":false`) {
+		t.Fatalf("status after rollback: %s", out)
+	}
+	// Live: without a restart, the daemon itself rolls back.
+	cl = c.dial(t, root, d2.run.SSH)
+	defer cl.Close()
+	if remote(t, cl, "sensorcore apply --json --confirm-timeout 1s "+upload(t, cl, b2.Archive), &res); !res.OK || res.Generation != 3 {
+		t.Fatalf("apply 3: %+v", res)
+	}
+	waitFingerprint(t, d2.run.Console, b2.Fingerprint)
+	waitFingerprint(t, d2.run.Console, b1.Fingerprint)
+}
+
+// TestCrashAtEachStep kills the apply process with -9 at each step and
+// checks the sensor is on exactly the old or the new generation, and that
+// a later apply works.
+func TestCrashAtEachStep(t *testing.T) {
+	now := time.Now().UTC().Truncate(time.Second)
+	k := testkit.New(t, now, "")
+	b1 := k.Bundle(t, t.TempDir(), testkit.Spec{Sensor: "sensor-01", Address: "192.0.2.10"})
+	b2 := k.Bundle(t, t.TempDir(), testkit.Spec{Sensor: "sensor-01", Address: "192.0.2.11"})
+	steps := []struct {
+		step  string
+		after bool // the new generation is current after a crash here
+	}{
+		{daemon.StepChecked, false}, {daemon.StepStaged, false}, {daemon.StepCommited, false},
+		{daemon.StepPending, false}, {daemon.StepSwitched, true}, {daemon.StepNetwork, true},
+	}
+	for _, s := range steps {
+		t.Run(s.step, func(t *testing.T) {
+			root := t.TempDir()
+			base := []string{"--root", root, "--trust-root", k.RootFile, "--network-backend", "networkd"}
+			if out, code := cli(t, nil, append([]string{"apply", "--json", b1.Archive}, base...)...); code != 0 {
+				t.Fatalf("apply 1: %s", out)
+			}
+			killAt(t, append([]string{"apply", "--json", "--confirm-timeout", "60s", b2.Archive}, base...), s.step)
+			want, wantAddr := b1.Fingerprint, "192.0.2.10"
+			if s.after {
+				want, wantAddr = b2.Fingerprint, "192.0.2.11"
+			}
+			// A daemon start resolves what the crash left: stale pending,
+			// network not applied.
+			d := startServe(t, root, k.RootFile, "--network-backend", "networkd")
+			waitFingerprint(t, d.run.Console, want)
+			out, _ := cli(t, nil, append([]string{"status", "--json"}, base...)...)
+			if !strings.Contains(out, want) || !strings.Contains(out, `"address":"`+wantAddr+`"`) {
+				t.Fatalf("status after crash at %s: %s", s.step, out)
+			}
+			waitFile(t, filepath.Join(root, "etc/systemd/network/10-sensorcore.network"), "Address="+wantAddr+"/24")
+			d.stop(t)
+			// No leftover makes a later apply fail.
+			out, code := cli(t, nil, append([]string{"apply", "--json", "--confirm-timeout", "60s", b2.Archive}, base...)...)
+			if code != 0 || !strings.Contains(out, `"ok":true`) || !strings.Contains(out, b2.Fingerprint) {
+				t.Fatalf("apply after crash at %s: %s", s.step, out)
+			}
+			ents, _ := os.ReadDir(filepath.Join(root, "var/lib/sensorcore/generations"))
+			for _, e := range ents {
+				if strings.HasPrefix(e.Name(), ".") {
+					t.Errorf("leftover %s", e.Name())
+				}
+			}
+		})
+	}
+}
+
+// killAt runs apply with the crash hook in pause mode and kills it with -9
+// once it reports reaching step.
+func killAt(t *testing.T, args []string, step string) {
+	t.Helper()
+	cmd := execCommand(args, daemon.CrashEnv+"="+step+":pause")
+	pr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan bool, 1)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			if strings.Contains(sc.Text(), "stopping at step "+step) {
+				done <- true
+				return
+			}
+		}
+		done <- false
+	}()
+	select {
+	case ok := <-done:
+		if !ok {
+			cmd.Wait()
+			t.Fatalf("apply ended before step %s", step)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("apply did not reach step %s", step)
+	}
+	cmd.Process.Kill() // SIGKILL
+	cmd.Wait()
+}
+
+func waitFile(t *testing.T, path, want string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if b, err := os.ReadFile(path); err == nil && strings.Contains(string(b), want) {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	b, _ := os.ReadFile(path)
+	t.Fatalf("%s lacks %q: %s", path, want, b)
+}
