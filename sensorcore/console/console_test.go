@@ -150,6 +150,12 @@ func TestFirstLoginLockoutCookies(t *testing.T) {
 	if must, err := s.Users.SignIn("support", init["support"], clk.now()); err != nil || !must {
 		t.Fatalf("after the lock: %v %v", must, err)
 	}
+	// A cross-origin POST is refused.
+	req, _ = http.NewRequest("POST", ts.URL+"/logout", nil)
+	req.Header.Set("Origin", "https://evil.example")
+	if resp, _ := c.Do(req); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("cross-origin POST: %d", resp.StatusCode)
+	}
 	// Idle sessions end.
 	clk.add(SessionIdle + time.Minute)
 	if resp, _ := c.Get(ts.URL + "/api/v1/status"); resp.StatusCode != http.StatusUnauthorized {

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"html/template"
 	"net/http"
+	"net/url"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -81,7 +82,29 @@ func (s *Server) Handler() http.Handler {
 	if s.Monitor != nil {
 		mux.Handle("/monitor/", http.StripPrefix("/monitor", s.authHandler(s.Monitor)))
 	}
-	return secureHeaders(mux)
+	return secureHeaders(sameOrigin(mux))
+}
+
+// sameOrigin refuses state-changing requests whose Origin (or, without
+// one, Referer) names another host: with SameSite=Strict cookies this is
+// the console's CSRF protection, covering the monitor's POST routes too.
+func sameOrigin(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			src := r.Header.Get("Origin")
+			if src == "" {
+				src = r.Header.Get("Referer")
+			}
+			if src != "" {
+				u, err := url.Parse(src)
+				if err != nil || u.Host != r.Host {
+					writeJSON(w, http.StatusForbidden, map[string]string{"error": "cross-origin request refused"})
+					return
+				}
+			}
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 func secureHeaders(h http.Handler) http.Handler {

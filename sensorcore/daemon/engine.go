@@ -115,6 +115,10 @@ type RunInfo struct {
 	Console string    `json:"console"`
 	SSH     string    `json:"ssh,omitempty"`
 	Started time.Time `json:"started"`
+	// Capture and CaptureErr are the monitoring side's sanity line, when
+	// the daemon monitors interfaces.
+	Capture    string `json:"capture,omitempty"`
+	CaptureErr string `json:"capture_error,omitempty"`
 }
 
 // ReadRunInfo reads run.json; ok is false when no daemon recorded itself.

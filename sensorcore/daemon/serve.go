@@ -31,6 +31,9 @@ type ServeOptions struct {
 	Monitor     http.Handler  // optional monitoring pages, behind sign-in
 	Tick        time.Duration // how often the deadline and generation are checked; default 1 s
 	BcryptCost  int           // console password hashing; 0 is bcrypt's default
+	// CaptureHealth, when monitoring runs, gives the capture line of
+	// sanity; the daemon records it in run.json at every tick.
+	CaptureHealth func() (string, error)
 	// Exec runs a provisioning command that arrived over SSH.
 	Exec func(ctx context.Context, args []string, stdout, stderr io.Writer) int
 }
@@ -171,6 +174,18 @@ func (e *Engine) Serve(ctx context.Context, o ServeOptions) error {
 		}
 		if err := reload(); err != nil {
 			e.Log("reload: %v", err)
+		}
+		if o.CaptureHealth != nil {
+			line, err := o.CaptureHealth()
+			c, ce := line, ""
+			if err != nil {
+				c, ce = "", err.Error()
+			}
+			if c != ri.Capture || ce != ri.CaptureErr {
+				ri.Capture, ri.CaptureErr = c, ce
+				rb, _ := json.Marshal(ri)
+				writeFileAtomic(l.RunFile(), rb)
+			}
 		}
 	}
 }

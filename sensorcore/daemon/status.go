@@ -115,10 +115,10 @@ type SanityLine struct {
 	Detail    string `json:"detail"`
 }
 
-// Sanity checks each component; extra lines (capture, from the monitoring
-// side) are appended by the caller.
-func (e *Engine) Sanity(ctx context.Context, version string) ([]SanityLine, error) {
-	var out []SanityLine
+// Sanity checks each component: console, storage, activation,
+// certificate, network, and capture when the daemon monitors interfaces
+// (the monitoring side's line, recorded in run.json).
+func (e *Engine) Sanity(ctx context.Context, version string) (out []SanityLine, err error) {
 	add := func(c string, up bool, f string, a ...any) {
 		out = append(out, SanityLine{Component: c, Up: up, Detail: fmt.Sprintf(f, a...)})
 	}
@@ -126,7 +126,15 @@ func (e *Engine) Sanity(ctx context.Context, version string) ([]SanityLine, erro
 	if err != nil {
 		return nil, err
 	}
-	if ri, ok := e.Layout.DaemonAlive(); !ok {
+	ri, alive := e.Layout.DaemonAlive()
+	defer func() {
+		if alive && ri.CaptureErr != "" {
+			out = append(out, SanityLine{Component: "capture", Up: false, Detail: ri.CaptureErr})
+		} else if alive && ri.Capture != "" {
+			out = append(out, SanityLine{Component: "capture", Up: true, Detail: ri.Capture})
+		}
+	}()
+	if !alive {
 		add("console", false, "sensorcore serve is not running")
 	} else if c, err := (&net.Dialer{Timeout: 2 * time.Second}).DialContext(ctx, "tcp", ri.Console); err != nil {
 		add("console", false, "daemon pid %d runs but %s does not answer: %v", ri.PID, ri.Console, err)

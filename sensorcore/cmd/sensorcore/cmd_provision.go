@@ -10,6 +10,7 @@ import (
 	"log"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -17,6 +18,8 @@ import (
 	"github.com/pkg/sftp"
 
 	"github.com/tapline/tapline/sensorcore/daemon"
+	"github.com/tapline/tapline/sensorcore/inventory"
+	"github.com/tapline/tapline/sensorcore/monitor"
 	"github.com/tapline/tapline/sensorcore/sshd"
 )
 
@@ -281,6 +284,9 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	sshAddr := fs.String("ssh-listen", "", "embedded SSH provisioning listener address (off when empty)")
 	hostname := fs.String("hostname", "", "host name for the first-start self-signed certificate")
 	tick := fs.Duration("tick", time.Second, "how often the rollback deadline is checked")
+	var ifaces multi
+	fs.Var(&ifaces, "monitor", "monitor this interface (SPAN/TAP port; repeatable): Devices and Alerts pages in the console")
+	manuf := fs.String("manuf", inventory.DefaultManuf, "Wireshark manuf file for MAC vendors (with --monitor)")
 	sshCommand := fs.Bool("ssh-command", false, "run as the OpenSSH ForceCommand wrapper instead of the daemon (same as 'sensorcore ssh-command')")
 	if _, err := parse(fs, args); err != nil {
 		return 2
@@ -298,14 +304,32 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	fixed := c
-	err = e.Serve(ctx, daemon.ServeOptions{ConsoleAddr: *consoleAddr, SSHAddr: *sshAddr, Version: version, Hostname: *hostname, Tick: *tick,
-		Exec: func(ctx context.Context, a []string, o, ew io.Writer) int {
-			if a[0] == "version" {
-				return cmdVersion(nil, o, ew)
+	so := daemon.ServeOptions{ConsoleAddr: *consoleAddr, SSHAddr: *sshAddr, Version: version, Hostname: *hostname, Tick: *tick}
+	if len(ifaces) > 0 {
+		oui, err := inventory.ReadManuf(*manuf)
+		if err != nil {
+			lg.Printf("warning: %v; MAC vendors left empty", err)
+		}
+		m, err := monitor.New(monitor.Options{StateDir: filepath.Join(c.root, monitor.StateSubdir), OUI: oui})
+		if err != nil {
+			fmt.Fprintf(stderr, "sensorcore serve: monitor: %v\n", err)
+			return 2
+		}
+		defer m.Close()
+		go func() {
+			if err := m.RunLive(ctx, ifaces...); err != nil {
+				lg.Printf("monitor: %v", err)
 			}
-			return invocation{fixed: &fixed, confine: true}.run(ctx, a[0], a[1:], o, ew)
-		}})
-	if err != nil {
+		}()
+		so.Monitor, so.CaptureHealth = m.Handler(), m.Health
+	}
+	so.Exec = func(ctx context.Context, a []string, o, ew io.Writer) int {
+		if a[0] == "version" {
+			return cmdVersion(nil, o, ew)
+		}
+		return invocation{fixed: &fixed, confine: true}.run(ctx, a[0], a[1:], o, ew)
+	}
+	if err := e.Serve(ctx, so); err != nil {
 		fmt.Fprintf(stderr, "sensorcore serve: %v\n", err)
 		return 1
 	}
