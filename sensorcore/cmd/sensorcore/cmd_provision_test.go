@@ -2,11 +2,17 @@ package main
 
 import (
 	"bufio"
+	"crypto/tls"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pkg/sftp"
 
 	"github.com/tapline/tapline/sensorcore/daemon"
 	"github.com/tapline/tapline/sensorcore/internal/testkit"
@@ -213,4 +219,117 @@ func waitFile(t *testing.T, path, want string) {
 	}
 	b, _ := os.ReadFile(path)
 	t.Fatalf("%s lacks %q: %s", path, want, b)
+}
+
+// TestServeMonitor: serve --monitor lo mounts the monitoring pages behind
+// sign-in and adds the capture line to sanity.
+func TestServeMonitor(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to capture on the loopback interface (AF_PACKET)")
+	}
+	k := testkit.New(t, time.Now().UTC(), "")
+	root := t.TempDir()
+	d := startServe(t, root, k.RootFile, "--monitor", "lo", "--manuf", "/nonexistent")
+	base := "https://" + d.run.Console
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	resp, err := c.Get(base + "/monitor/devices")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.Request.URL.Path != "/login" {
+		t.Fatalf("monitor pages reachable without sign-in: %s", resp.Request.URL)
+	}
+	b, err := os.ReadFile(filepath.Join(daemon.Layout{Root: root}.Etc(), "console-initial-passwords"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pw string
+	for _, l := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(l); len(f) == 2 && f[0] == "admin" {
+			pw = f[1]
+		}
+	}
+	if resp, err = c.PostForm(base+"/login", url.Values{"user": {"admin"}, "password": {pw}}); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp, err = c.PostForm(base+"/password", url.Values{"new": {"M0nitor-Pass"}, "confirm": {"M0nitor-Pass"}}); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	resp, err = c.Get(base + "/monitor/devices")
+	if err != nil || resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/monitor/devices" {
+		t.Fatalf("devices page: %v %v", err, resp)
+	}
+	resp.Body.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	out := ""
+	for time.Now().Before(deadline) {
+		out, _ = cli(t, nil, "sanity", "--root", root, "--trust-root", k.RootFile)
+		if strings.Contains(out, "capture ") {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if !strings.Contains(out, "capture      UP    capture: 1 interfaces") {
+		t.Fatalf("sanity lacks the capture line: %s\n%s", out, d.log)
+	}
+}
+
+// TestSSHCommandWrapper runs the OpenSSH ForceCommand wrapper as sshd would:
+// SSH_ORIGINAL_COMMAND in the environment, stdin/stdout as the channel.
+func TestSSHCommandWrapper(t *testing.T) {
+	k := testkit.New(t, time.Now().UTC(), "")
+	root := t.TempDir()
+	wrap := []string{"serve", "--ssh-command", "--root", root, "--trust-root", k.RootFile}
+	out, code := cli(t, []string{"SSH_ORIGINAL_COMMAND=sensorcore status --json"}, wrap...)
+	if code != 0 || !strings.Contains(out, `"generation":0`) {
+		t.Fatalf("status: %d %s", code, out)
+	}
+	for cmd, want := range map[string]string{
+		"sh -c id":                            "not allowed",
+		"sensorcore serve":                    "not allowed",
+		"sensorcore apply --root / x":         "--root is not allowed",
+		"sensorcore apply --json /etc/passwd": "outside the incoming directory",
+		"":                                    "no command",
+	} {
+		out, code := cli(t, []string{"SSH_ORIGINAL_COMMAND=" + cmd}, wrap...)
+		if code == 0 || !strings.Contains(out, want) {
+			t.Errorf("%q: exit %d %s", cmd, code, out)
+		}
+	}
+	// The sftp subsystem: served confined to the incoming directory.
+	cmd := execCommand(wrap, "SSH_ORIGINAL_COMMAND=internal-sftp")
+	in, _ := cmd.StdinPipe()
+	outp, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	sc, err := sftp.NewClientPipe(outp, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := sc.Create("/x.tapbundle")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write([]byte("data"))
+	w.Close()
+	// "/" is the incoming directory: ../.. clamps to it.
+	if w, err := sc.Create("../../escape"); err == nil {
+		w.Close()
+	}
+	sc.Close()
+	cmd.Wait()
+	if b, err := os.ReadFile(filepath.Join(daemon.Layout{Root: root}.Incoming(), "x.tapbundle")); err != nil || string(b) != "data" {
+		t.Fatalf("upload: %q %v", b, err)
+	}
+	for _, p := range []string{"var/lib/escape", "var/lib/sensorcore/escape", "escape"} {
+		if _, err := os.Stat(filepath.Join(root, p)); err == nil {
+			t.Fatalf("wrote %s outside the incoming directory", p)
+		}
+	}
 }
