@@ -136,7 +136,10 @@ func (e *Engine) Observe(ev *Event) {
 		e.base.Start = ev.Time
 	}
 	learning := e.Learning(ev.Time)
-	if learning {
+	if e.base.known(ev) {
+		// Fast path: this exact (source, destination, protocol, function)
+		// is in the baseline, so are its device, protocol and connection.
+	} else if learning {
 		e.base.learn(ev)
 		if ev.Proto == dissect.Modbus && ev.Request && !ev.Malformed && len(e.opts.ModbusMasters) == 0 {
 			e.masters[ev.Src] = struct{}{}

@@ -27,17 +27,48 @@ type protoKey struct {
 // destination, protocol), protocols per host and function codes per
 // connection.
 type Baseline struct {
-	Start   time.Time
-	devices map[decode.Addr]struct{}
-	conns   map[connKey]struct{}
-	protos  map[protoKey]struct{}
-	funcs   map[funcKey]struct{}
+	Start      time.Time
+	devices    map[decode.Addr]struct{}
+	conns      map[connKey]struct{}
+	protos     map[protoKey]struct{}
+	funcs      map[funcKey]struct{}
+	last       funcKey
+	lastOK     bool
+	lastHost   decode.Addr
+	lastHostOK bool
 }
 
 // NewBaseline makes an empty baseline.
 func NewBaseline() *Baseline {
 	return &Baseline{devices: map[decode.Addr]struct{}{}, conns: map[connKey]struct{}{},
 		protos: map[protoKey]struct{}{}, funcs: map[funcKey]struct{}{}}
+}
+
+// known reports whether ev adds nothing to the baseline. A one-entry cache
+// in front of the function map makes runs of identical events cheap.
+func (b *Baseline) known(ev *Event) bool {
+	if ev.Malformed {
+		return false
+	}
+	if ev.Proto == dissect.None {
+		if b.lastHostOK && ev.Src == b.lastHost {
+			return true
+		}
+		_, ok := b.devices[ev.Src]
+		if ok {
+			b.lastHost, b.lastHostOK = ev.Src, true
+		}
+		return ok
+	}
+	k := funcKey{ev.Src, ev.Dst, ev.Proto, ev.Function}
+	if b.lastOK && k == b.last {
+		return true
+	}
+	_, ok := b.funcs[k]
+	if ok {
+		b.last, b.lastOK = k, true
+	}
+	return ok
 }
 
 func (b *Baseline) learn(ev *Event) {
@@ -49,9 +80,9 @@ func (b *Baseline) learn(ev *Event) {
 	}
 	b.conns[connKey{ev.Src, ev.Dst, ev.Proto}] = struct{}{}
 	b.protos[protoKey{ev.Src, ev.Proto}] = struct{}{}
-	if ev.Function >= 0 {
-		b.funcs[funcKey{ev.Src, ev.Dst, ev.Proto, ev.Function}] = struct{}{}
-	}
+	// Every PDU is recorded, with function -1 when it has none, so that
+	// known() can answer from this one map.
+	b.funcs[funcKey{ev.Src, ev.Dst, ev.Proto, ev.Function}] = struct{}{}
 }
 
 // deviations returns the learning-mode findings for ev, at most one per
@@ -82,10 +113,10 @@ func (b *Baseline) deviations(ev *Event) []finding {
 		out = append(out, finding{rule: "new-connection", severity: SevLow, title: "New connection",
 			text: "Two devices talked with a protocol they did not use together during learning."})
 	}
-	if ev.Function >= 0 {
-		fk := funcKey{ev.Src, ev.Dst, ev.Proto, ev.Function}
-		if _, ok := b.funcs[fk]; !ok {
-			b.funcs[fk] = struct{}{}
+	fk := funcKey{ev.Src, ev.Dst, ev.Proto, ev.Function}
+	if _, ok := b.funcs[fk]; !ok {
+		b.funcs[fk] = struct{}{}
+		if ev.Function >= 0 {
 			out = append(out, finding{rule: "new-function", severity: SevMedium, title: "New function code",
 				text: "A function code not seen between these devices during learning was used.", withFunction: true})
 		}

@@ -18,6 +18,7 @@ type Counters struct {
 type Decoder struct {
 	Pkt      Packet
 	Counters Counters
+	frameCap int
 }
 
 // Decode parses data of the given LINKTYPE into d.Pkt. A returned error
@@ -25,6 +26,7 @@ type Decoder struct {
 // error stay valid in d.Pkt.
 func (d *Decoder) Decode(data []byte, linkType int) error {
 	d.Pkt.Reset()
+	d.frameCap = cap(data)
 	d.Counters.Packets++
 	d.Counters.Bytes += uint64(len(data))
 	var err error
@@ -261,6 +263,7 @@ func (d *Decoder) udp(b []byte) error {
 	d.Counters.UDP++
 	p.SrcPort = binary.BigEndian.Uint16(b[0:2])
 	p.DstPort = binary.BigEndian.Uint16(b[2:4])
+	p.L4Offset = d.frameCap - cap(b)
 	l := int(binary.BigEndian.Uint16(b[4:6]))
 	p.HasTransport = true
 	if l >= 8 && l <= len(b) {
@@ -283,6 +286,7 @@ func (d *Decoder) tcp(b []byte) error {
 	}
 	p.SrcPort = binary.BigEndian.Uint16(b[0:2])
 	p.DstPort = binary.BigEndian.Uint16(b[2:4])
+	p.L4Offset = d.frameCap - cap(b) // subslices keep the frame's end capacity
 	p.Seq = binary.BigEndian.Uint32(b[4:8])
 	p.Ack = binary.BigEndian.Uint32(b[8:12])
 	p.TCPFlags = b[13]

@@ -72,6 +72,8 @@ type Packet struct {
 	Seq, Ack         uint32
 	Payload          []byte
 	HasTransport     bool
+	// L4Offset is the offset of the transport header in the frame.
+	L4Offset int
 }
 
 // Reset clears the packet for reuse without releasing anything.

@@ -130,6 +130,7 @@ func (s *Stream) Drop() { s.buf = s.buf[:0] }
 // StreamTable holds the streams of a capture. Evicted streams are recycled.
 type StreamTable struct {
 	m     map[FlowKey]*Stream
+	last  *Stream // one-entry cache: segments come in runs
 	free  []*Stream
 	Max   int
 	Evict uint64 // streams evicted because the table was full
@@ -142,8 +143,13 @@ func NewStreamTable(max int) *StreamTable {
 
 // Get returns the stream for k, creating it when new; nowNanos stamps it.
 func (t *StreamTable) Get(k FlowKey, nowNanos int64) *Stream {
+	if t.last != nil && t.last.Key == k {
+		t.last.LastSeen = nowNanos
+		return t.last
+	}
 	if s, ok := t.m[k]; ok {
 		s.LastSeen = nowNanos
+		t.last = s
 		return s
 	}
 	if len(t.m) >= t.Max {
@@ -162,6 +168,7 @@ func (t *StreamTable) Get(k FlowKey, nowNanos int64) *Stream {
 	s.Key = k
 	s.LastSeen = nowNanos
 	t.m[k] = s
+	t.last = s
 	return s
 }
 
@@ -174,6 +181,7 @@ func (t *StreamTable) Len() int { return len(t.m) }
 // Sweep removes streams idle for longer than idleNanos before nowNanos; with
 // idleNanos 0 it removes the oldest half of the table.
 func (t *StreamTable) Sweep(nowNanos, idleNanos int64) {
+	t.last = nil
 	if idleNanos == 0 {
 		var sum int64
 		for _, s := range t.m {

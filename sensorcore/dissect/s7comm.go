@@ -3,6 +3,7 @@ package dissect
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 
 	"github.com/tapline/tapline/sensorcore/decode"
 )
@@ -80,11 +81,7 @@ const (
 // ErrNotS7 means the TPKT carried no S7comm PDU (connection setup, or
 // another ISO-on-TCP protocol such as MMS or S7comm-plus); it is not
 // malformed and not counted.
-var ErrNotS7 = errorString("dissect: TPKT without an S7comm PDU")
-
-type errorString string
-
-func (e errorString) Error() string { return string(e) }
+var ErrNotS7 = errors.New("dissect: TPKT without an S7comm PDU")
 
 // DecodeS7 decodes one TPKT. A COTP data TPDU whose payload starts with the
 // S7comm protocol id 0x32 is decoded: header (10 bytes, 12 for ack and

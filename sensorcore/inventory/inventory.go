@@ -58,6 +58,8 @@ type host struct {
 	first  int64
 	last   int64
 	peers  map[decode.Addr]struct{}
+	// lastPeer short-cuts the peers map for runs to one destination.
+	lastPeer decode.Addr
 }
 
 type macInfo struct {
@@ -74,6 +76,9 @@ type Inventory struct {
 	hosts map[decode.Addr]*host
 	macs  map[[6]byte]*macInfo
 	oui   *OUI
+	// last is a one-entry cache in front of hosts: packets come in runs
+	// from the same source.
+	last *host
 }
 
 // New makes an empty inventory; oui may be nil (no vendor names).
@@ -103,10 +108,17 @@ func unicastIP(a decode.Addr) bool {
 }
 
 func (inv *Inventory) getHost(a decode.Addr, ts int64) *host {
-	h, ok := inv.hosts[a]
-	if !ok {
-		h = &host{ip: a, first: ts}
-		inv.hosts[a] = h
+	var h *host
+	if inv.last != nil && inv.last.ip == a {
+		h = inv.last
+	} else {
+		var ok bool
+		h, ok = inv.hosts[a]
+		if !ok {
+			h = &host{ip: a, first: ts}
+			inv.hosts[a] = h
+		}
+		inv.last = h
 	}
 	if ts > h.last {
 		h.last = ts
@@ -179,10 +191,14 @@ func (inv *Inventory) Observe(now time.Time, p *decode.Packet) {
 		return
 	}
 	h := inv.getHost(p.Src, ts)
-	if p.HasEth && unicastMAC(p.SrcMAC) {
+	if p.HasEth && unicastMAC(p.SrcMAC) && !(h.hasMAC && h.mac == p.SrcMAC) {
 		inv.bind(h, p.SrcMAC, ts)
 	}
+	if h.lastPeer == p.Dst {
+		return
+	}
 	if unicastIP(p.Dst) {
+		h.lastPeer = p.Dst
 		if _, ok := h.peers[p.Dst]; !ok && len(h.peers) < MaxPeers {
 			if h.peers == nil {
 				h.peers = make(map[decode.Addr]struct{}, 4)
