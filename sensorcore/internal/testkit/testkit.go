@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
+	"math/big"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -62,6 +63,7 @@ type Spec struct {
 	CertNotAfter   time.Time // zero: one year; in the past: expired
 	WrongKey       bool      // ship a key that does not match the certificate
 	ActivationAt   time.Time // issue time; zero: Now
+	Proxy          netconf.Proxy
 }
 
 // Built is a written bundle.
@@ -70,6 +72,7 @@ type Built struct {
 	Archive     string
 	Fingerprint string
 	CertPEM     []byte
+	Serial      *big.Int
 }
 
 // Bundle writes a bundle directory and its archive under dir.
@@ -118,7 +121,7 @@ func (k *Kit) Bundle(t testing.TB, dir string, s Spec) Built {
 		keyPEM = other.KeyPEM
 	}
 	set := netconf.Settings{Network: netconf.Network{Interface: "eth0", Address: s.Address, Mask: "24", Gateway: s.Gateway,
-		DNS: []string{"192.0.2.53"}, Hostname: s.Hostname}, Console: netconf.Console{CertValidation: s.CertValidation}}
+		DNS: []string{"192.0.2.53"}, Hostname: s.Hostname}, Console: netconf.Console{CertValidation: s.CertValidation}, Proxy: s.Proxy}
 	files := map[bundle.Role][]byte{
 		bundle.RoleActivation: act,
 		bundle.RoleCert:       is.CertPEM,
@@ -142,5 +145,5 @@ func (k *Kit) Bundle(t testing.TB, dir string, s Spec) Built {
 	if err := os.WriteFile(arch, buf.Bytes(), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return Built{Dir: bd, Archive: arch, Fingerprint: fingerprint(is.Cert.Raw), CertPEM: is.CertPEM}
+	return Built{Dir: bd, Archive: arch, Fingerprint: fingerprint(is.Cert.Raw), CertPEM: is.CertPEM, Serial: is.Cert.SerialNumber}
 }
