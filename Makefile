@@ -13,7 +13,7 @@ RACE ?= -race
 FUZZTIME ?= 30s
 SHORT_FUZZTIME ?= 3s
 
-.PHONY: all run test vet fmt-check unit fuzz fuzz-short bench lint build build-gui build-cli build-sensorcore deps-gui deps-test deps-bench clean
+.PHONY: all run test vet fmt-check unit fuzz fuzz-short bench bench-analyze lint build build-gui build-cli build-sensorcore deps-gui deps-test deps-bench clean
 
 all: build
 
@@ -55,6 +55,10 @@ fuzz:
 
 bench: deps-bench
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./...
+
+## bench-analyze: sensorcore analyze vs tshark -z io,phs on the shared captures merged 10 times.
+bench-analyze: deps-bench
+	@tools/bench-analyze.sh
 
 lint:
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...

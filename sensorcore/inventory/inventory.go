@@ -86,6 +86,10 @@ func New(oui *OUI) *Inventory {
 	return &Inventory{hosts: make(map[decode.Addr]*host, 256), macs: make(map[[6]byte]*macInfo, 256), oui: oui}
 }
 
+// SetOUI replaces the vendor registry (it is only read by Assets, so it
+// may be loaded while packets are already being observed).
+func (inv *Inventory) SetOUI(o *OUI) { inv.oui = o }
+
 // Len is the number of IP hosts known.
 func (inv *Inventory) Len() int { return len(inv.hosts) }
 

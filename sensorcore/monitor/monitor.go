@@ -267,6 +267,14 @@ func (m *Monitor) RunLive(ctx context.Context, ifaces ...string) error {
 	return err
 }
 
+// SetOUI sets the MAC vendor registry after New, for callers that load it
+// while the first packets are processed.
+func (m *Monitor) SetOUI(o *inventory.OUI) {
+	m.mu.Lock()
+	m.inv.SetOUI(o)
+	m.mu.Unlock()
+}
+
 // Assets returns the inventory.
 func (m *Monitor) Assets() []inventory.Asset {
 	m.mu.Lock()

@@ -58,15 +58,22 @@ func runAnalyze(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "sensorcore analyze: no capture file given; usage: sensorcore analyze FILE... --json")
 		return 2
 	}
-	oui, err := inventory.ReadManuf(*manuf)
-	if err != nil {
-		fmt.Fprintf(stderr, "sensorcore analyze: warning: %v; MAC vendors left empty\n", err)
+	// The OUI registry is parsed while the captures are read: vendors are
+	// only needed for the report.
+	type ouiResult struct {
+		oui *inventory.OUI
+		err error
 	}
+	ouiDone := make(chan ouiResult, 1)
+	go func() {
+		o, err := inventory.ReadManuf(*manuf)
+		ouiDone <- ouiResult{o, err}
+	}()
 	l := *learning
 	if l <= 0 {
 		l = -1
 	}
-	m, err := monitor.New(monitor.Options{Learning: l, OUI: oui})
+	m, err := monitor.New(monitor.Options{Learning: l})
 	if err != nil {
 		fmt.Fprintln(stderr, "sensorcore analyze:", err)
 		return 2
@@ -75,6 +82,11 @@ func runAnalyze(args []string, stdout, stderr io.Writer) int {
 	if err := m.RunFiles(files...); err != nil {
 		fmt.Fprintln(stderr, "sensorcore analyze:", err)
 		return 2
+	}
+	if o := <-ouiDone; o.err != nil {
+		fmt.Fprintf(stderr, "sensorcore analyze: warning: %v; MAC vendors left empty\n", o.err)
+	} else {
+		m.SetOUI(o.oui)
 	}
 	rep := m.Report()
 	if *asJSON {
