@@ -16,7 +16,7 @@ import (
 // "-" and " " count as "_".
 var inventoryColumns = []string{
 	"sensor", "address", "ssh_port", "ssh_user", "auth", "key_file", "jump",
-	"interface", "new_ip", "new_mask", "new_gateway", "new_dns", "new_hostname", "proxy",
+	"interface", "new_ip", "new_mask", "new_gateway", "new_dns", "new_hostname", "new_address", "proxy",
 	"activation", "cert_source", "cert", "key", "chain", "pfx", "bundle", "console_port",
 }
 
@@ -54,6 +54,9 @@ type Row struct {
 	NewGateway  string   `json:"new_gateway,omitempty"`
 	NewDNS      []string `json:"new_dns,omitempty"`
 	NewHostname string   `json:"new_hostname,omitempty"`
+	// NewAddress is where the laptop reaches the sensor after the push when
+	// that is not NewIP (NAT, a port forward): default NewIP.
+	NewAddress string `json:"new_address,omitempty"`
 	Proxy       string   `json:"proxy,omitempty"`
 	Activation  string   `json:"activation,omitempty"`
 	CertSource  string   `json:"cert_source,omitempty"`
@@ -204,6 +207,11 @@ func parseRow(get func(string) string, dir, name string, line int) (Row, []error
 	}
 	path := func(c string) string {
 		p := get(c)
+		if strings.HasPrefix(p, "~/") {
+			if home, err := os.UserHomeDir(); err == nil {
+				return filepath.Join(home, p[2:])
+			}
+		}
 		if p == "" || filepath.IsAbs(p) {
 			return p
 		}
@@ -225,7 +233,7 @@ func parseRow(get func(string) string, dir, name string, line int) (Row, []error
 		Line: line, Sensor: get("sensor"), Address: get("address"), User: get("ssh_user"),
 		Auth: strings.ToLower(get("auth")), KeyFile: path("key_file"), Jump: get("jump"),
 		Interface: get("interface"), NewIP: get("new_ip"), NewMask: get("new_mask"), NewGateway: get("new_gateway"),
-		NewHostname: get("new_hostname"), Proxy: get("proxy"), Activation: path("activation"),
+		NewHostname: get("new_hostname"), NewAddress: get("new_address"), Proxy: get("proxy"), Activation: path("activation"),
 		CertSource: strings.ToLower(get("cert_source")), Cert: path("cert"), Key: path("key"), Chain: path("chain"),
 		PFX: path("pfx"), Bundle: path("bundle"),
 	}

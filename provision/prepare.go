@@ -48,8 +48,12 @@ func (p *Preparer) Prepare(_ context.Context, row Row) (Prepared, error) {
 	}
 	var out Prepared
 	t := Target{Sensor: row.Sensor, Addr: row.SSHAddr(), User: row.User, ConsolePort: row.ConsolePort}
-	if row.NewIP != "" && row.NewIP != row.Address {
-		t.NewHost = row.NewIP
+	reach := row.NewAddress
+	if reach == "" {
+		reach = row.NewIP
+	}
+	if reach != "" && reach != row.Address {
+		t.NewHost = reach
 	}
 	switch row.Auth {
 	case AuthKey:

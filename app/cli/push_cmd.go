@@ -14,7 +14,7 @@ import (
 // same meaning (docs/inventory.md): --new-ip is the column new_ip.
 var pushColumns = []string{
 	"sensor", "address", "ssh_port", "ssh_user", "auth", "key_file", "jump",
-	"interface", "new_ip", "new_mask", "new_gateway", "new_dns", "new_hostname", "proxy",
+	"interface", "new_ip", "new_mask", "new_gateway", "new_dns", "new_hostname", "new_address", "proxy",
 	"activation", "cert_source", "cert", "key", "chain", "pfx", "bundle", "console_port",
 }
 

@@ -1,0 +1,60 @@
+package provision
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestParseInventory(t *testing.T) {
+	const good = "# comment\nSensor,Address,SSH-User,auth,key_file,new_ip,new_mask,new_dns,cert,key\n" +
+		"s1,192.0.2.11,admin,key,keys/id,192.0.2.111,24,192.0.2.53;192.0.2.54,c.crt,/abs/c.key\n" +
+		",,,,,,,,,\n" +
+		"s2,192.0.2.12:2222,admin,agent,,,,,c2.crt,c2.key\n"
+	inv, err := ParseInventory(strings.NewReader(good), "/site", "site.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(inv.Rows) != 2 {
+		t.Fatalf("%d rows", len(inv.Rows))
+	}
+	r := inv.Rows[0]
+	if r.Line != 3 || r.KeyFile != "/site/keys/id" || r.Key != "/abs/c.key" || r.SSHAddr() != "192.0.2.11:22" ||
+		len(r.NewDNS) != 2 || r.Interface != "eth0" || r.ConsolePort != 443 {
+		t.Fatalf("row 1: %+v", r)
+	}
+	if r2 := inv.Rows[1]; r2.SSHAddr() != "192.0.2.12:2222" || r2.Line != 5 || len(r2.Record) != 10 {
+		t.Fatalf("row 2: %+v", r2)
+	}
+
+	for _, c := range []struct{ name, csv, want string }{
+		{"empty", "", "empty file"},
+		{"unknown column", "sensor,address,ssh_user,auth,colour\n", "column colour: unknown column"},
+		{"missing column", "sensor,address,auth\n", "column ssh_user: required column missing"},
+		{"no rows", "sensor,address,ssh_user,auth\n", "no sensors"},
+		{"bad auth", "sensor,address,ssh_user,auth,cert,key\ns1,192.0.2.1,admin,telnet,a,b\n", "site.csv:2: column auth: \"telnet\""},
+		{"key without file", "sensor,address,ssh_user,auth,cert,key\ns1,192.0.2.1,admin,key,a,b\n", "column key_file"},
+		{"bad port", "sensor,address,ssh_user,auth,ssh_port,cert,key\ns1,192.0.2.1,admin,agent,99999,a,b\n", "column ssh_port"},
+		{"no cert", "sensor,address,ssh_user,auth\ns1,192.0.2.1,admin,agent\n", "column cert"},
+		{"bad source", "sensor,address,ssh_user,auth,cert_source\ns1,192.0.2.1,admin,agent,smartcard\n", "column cert_source"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := ParseInventory(strings.NewReader(c.csv), "/site", "site.csv")
+			var ie *InventoryError
+			if err == nil || !errors.As(err, &ie) || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("got %v, want %q", err, c.want)
+			}
+		})
+	}
+}
+
+func FuzzParseInventory(f *testing.F) {
+	f.Add("sensor,address,ssh_user,auth,cert,key\ns1,192.0.2.1,admin,agent,a,b\n")
+	f.Add("sensor,address,ssh_user,auth,new_dns\n\"s1\",[::1]:22,a,key,;;\n")
+	f.Fuzz(func(t *testing.T, s string) {
+		inv, err := ParseInventory(strings.NewReader(s), "/x", "f.csv")
+		if err == nil && (inv == nil || len(inv.Rows) == 0) {
+			t.Fatal("no error and no rows")
+		}
+	})
+}
