@@ -30,7 +30,6 @@ func exampleOptions(t *testing.T) CheckOptions {
 	return CheckOptions{Now: f.Payload.IssuedAt.Add(24 * time.Hour), ActivationRoots: []ed25519.PublicKey{root}}
 }
 
-
 func TestCheckExampleIsClean(t *testing.T) {
 	inv, err := ReadInventory("../examples/site-a.csv")
 	if err != nil {

@@ -56,16 +56,16 @@ type Row struct {
 	NewHostname string   `json:"new_hostname,omitempty"`
 	// NewAddress is where the laptop reaches the sensor after the push when
 	// that is not NewIP (NAT, a port forward): default NewIP.
-	NewAddress string `json:"new_address,omitempty"`
-	Proxy       string   `json:"proxy,omitempty"`
-	Activation  string   `json:"activation,omitempty"`
-	CertSource  string   `json:"cert_source,omitempty"`
-	Cert        string   `json:"cert,omitempty"`
-	Key         string   `json:"key,omitempty"`
-	Chain       string   `json:"chain,omitempty"`
-	PFX         string   `json:"pfx,omitempty"`
-	Bundle      string   `json:"bundle,omitempty"`
-	ConsolePort int      `json:"console_port"`
+	NewAddress  string `json:"new_address,omitempty"`
+	Proxy       string `json:"proxy,omitempty"`
+	Activation  string `json:"activation,omitempty"`
+	CertSource  string `json:"cert_source,omitempty"`
+	Cert        string `json:"cert,omitempty"`
+	Key         string `json:"key,omitempty"`
+	Chain       string `json:"chain,omitempty"`
+	PFX         string `json:"pfx,omitempty"`
+	Bundle      string `json:"bundle,omitempty"`
+	ConsolePort int    `json:"console_port"`
 	// Record is the row as read, for the retry inventory.
 	Record []string `json:"-"`
 }
