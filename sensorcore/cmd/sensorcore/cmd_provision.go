@@ -357,7 +357,7 @@ func runSSHCommand(args []string, stdout, stderr io.Writer) int {
 
 func sshCommandRun(c common, stdout, stderr io.Writer) int {
 	orig := strings.TrimSpace(os.Getenv("SSH_ORIGINAL_COMMAND"))
-	if orig == "internal-sftp" || orig == "sftp" || strings.HasSuffix(orig, "/sftp-server") || strings.HasPrefix(orig, "/usr/lib/openssh/sftp-server") {
+	if orig == "internal-sftp" || orig == "sftp" || orig == "sftp-server" || strings.HasSuffix(orig, "/sftp-server") || strings.HasPrefix(orig, "/usr/lib/openssh/sftp-server") {
 		return serveSFTPStdio(daemon.Layout{Root: c.root}.Incoming(), stderr)
 	}
 	a, err := sshd.AllowedCommand(orig)
