@@ -133,6 +133,12 @@ func asSigner(k any) (crypto.Signer, error) {
 // passphrase, as encrypted PKCS#8 ("ENCRYPTED PRIVATE KEY", PBES2 AES-256-CBC).
 // rnd supplies salt and IV; nil means crypto/rand.
 func MarshalPrivateKeyPEM(rnd io.Reader, key crypto.Signer, passphrase []byte) ([]byte, error) {
+	return MarshalPrivateKeyPEMIterations(rnd, key, passphrase, 0)
+}
+
+// MarshalPrivateKeyPEMIterations is MarshalPrivateKeyPEM with a PBKDF2
+// iteration count (≤ 0: PBKDF2Iterations).
+func MarshalPrivateKeyPEMIterations(rnd io.Reader, key crypto.Signer, passphrase []byte, iterations int) ([]byte, error) {
 	der, err := x509.MarshalPKCS8PrivateKey(key)
 	if err != nil {
 		return nil, err
@@ -140,7 +146,7 @@ func MarshalPrivateKeyPEM(rnd io.Reader, key crypto.Signer, passphrase []byte) (
 	if len(passphrase) == 0 {
 		return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), nil
 	}
-	enc, err := EncryptPKCS8(rnd, der, passphrase, 0)
+	enc, err := EncryptPKCS8(rnd, der, passphrase, iterations)
 	if err != nil {
 		return nil, err
 	}

@@ -177,7 +177,7 @@ func TestOpenSSLReadsOurKeys(t *testing.T) {
 		t.Skip("needs the openssl command (apt-get install openssl)")
 	}
 	k := ecKey(t)
-	p, err := certs.MarshalPrivateKeyPEM(randReader{}, k, []byte(fixturePass))
+	p, err := certs.MarshalPrivateKeyPEMIterations(randReader{}, k, []byte(fixturePass), 10_000)
 	if err != nil {
 		t.Fatal(err)
 	}

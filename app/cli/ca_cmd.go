@@ -75,6 +75,7 @@ func runCAInit(env *Env, args []string) int {
 	keyType := fs.String("key-type", "rsa2048", "CA key: rsa2048, rsa3072, rsa4096 or p256")
 	crlURL := fs.String("crl-url", "", "http:// CRL distribution point put in sensor certificates")
 	at := fs.String("at", "", "the current time (RFC 3339), for reproducible CAs")
+	kdf := fs.Int("kdf-iterations", certs.PBKDF2Iterations, "PBKDF2 iterations protecting the stored keys")
 	if code, ok := certsParseFlags(env, fs, args); !ok {
 		return code
 	}
@@ -101,7 +102,7 @@ func runCAInit(env *Env, args []string) int {
 		return ExitUsage
 	}
 	c, err := ca.Init(ca.InitOptions{Name: *name, Country: *country, Organization: *org, OrgUnit: *ou,
-		Intermediate: *inter, KeyType: kt, CRLURL: *crlURL, Now: now})
+		Intermediate: *inter, KeyType: kt, CRLURL: *crlURL, Now: now, KDFIterations: *kdf})
 	if err != nil {
 		env.Errorf("ca init: %v", err)
 		return ExitUsage
@@ -192,7 +193,7 @@ func runCAIssue(env *Env, args []string) int {
 		return ExitUsage
 	}
 	if is.Key != nil {
-		k, err := certs.MarshalPrivateKeyPEM(nil, is.Key, pass)
+		k, err := certs.MarshalPrivateKeyPEMIterations(nil, is.Key, pass, c.State.KDFIterations)
 		if err == nil {
 			err = ca.WriteFile(base+".key", k)
 		}
@@ -307,6 +308,7 @@ func runCAExport(env *Env, args []string) int {
 		env.Errorf("ca export: %v", err)
 		return ExitUsage
 	}
+	o.KDFIterations = c.State.KDFIterations
 	files, err := ca.Export(*out, *name, is, o)
 	if err != nil {
 		env.Errorf("ca export: %v", err)

@@ -31,7 +31,7 @@ func TestCAFlow(t *testing.T) {
 	}
 	at := "--at=2026-11-21T12:00:00Z"
 	run(ExitOK, "ca", "init", "--dir", caDir, "--passphrase-file", pass, "--country", "DE", "--org", "Plant Example GmbH",
-		"--intermediate", "--key-type", "p256", "--crl-url", "http://crl.plant.example/issuing.crl", at)
+		"--intermediate", "--key-type", "p256", "--crl-url", "http://crl.plant.example/issuing.crl", "--kdf-iterations", "2048", at)
 	run(ExitUsage, "ca", "init", "--dir", caDir, "--passphrase-file", pass) // refuses to overwrite
 	for _, f := range []string{"root.key", "intermediate.key", "state.json"} {
 		if st, err := os.Stat(filepath.Join(caDir, f)); err != nil || st.Mode().Perm() != 0o600 {

@@ -76,8 +76,11 @@ type InitOptions struct {
 	RootValidity             time.Duration // default 10 years
 	IntermediateValidity     time.Duration // default 5 years
 	CRLURL                   string        // http:// URL put in issued certificates; empty for none
-	Now                      time.Time     // required
-	Rand                     io.Reader     // default crypto/rand
+	// KDFIterations is the PBKDF2 count for the stored keys (default
+	// certs.PBKDF2Iterations); tests lower it.
+	KDFIterations int
+	Now           time.Time // required
+	Rand          io.Reader // default crypto/rand
 }
 
 // CA is an offline certificate authority held in memory. Save and Load put it
@@ -92,13 +95,15 @@ type CA struct {
 
 // State is the CA's bookkeeping, saved as state.json beside the keys.
 type State struct {
-	Country      string       `json:"country,omitempty"`
-	Organization string       `json:"organization,omitempty"`
-	OrgUnit      string       `json:"org_unit,omitempty"`
-	CRLURL       string       `json:"crl_url,omitempty"`
-	CRLNumber    int64        `json:"crl_number"`
-	Issued       []Record     `json:"issued"`
-	Revoked      []Revocation `json:"revoked"`
+	Country      string `json:"country,omitempty"`
+	Organization string `json:"organization,omitempty"`
+	OrgUnit      string `json:"org_unit,omitempty"`
+	CRLURL       string `json:"crl_url,omitempty"`
+	// KDFIterations is the PBKDF2 iteration count for keys the CA stores.
+	KDFIterations int          `json:"kdf_iterations,omitempty"`
+	CRLNumber     int64        `json:"crl_number"`
+	Issued        []Record     `json:"issued"`
+	Revoked       []Revocation `json:"revoked"`
 }
 
 // Record is one issued certificate.
@@ -144,7 +149,7 @@ func Init(o InitOptions) (*CA, error) {
 		return nil, fmt.Errorf("ca: CRL URL %q must start with http:// (sensors fetch CRLs over plain HTTP)", o.CRLURL)
 	}
 	var err error
-	c := &CA{State: State{Country: o.Country, Organization: o.Organization, OrgUnit: o.OrgUnit, CRLURL: o.CRLURL}}
+	c := &CA{State: State{Country: o.Country, Organization: o.Organization, OrgUnit: o.OrgUnit, CRLURL: o.CRLURL, KDFIterations: o.KDFIterations}}
 	c.RootKey = o.RootKey
 	if c.RootKey == nil {
 		if c.RootKey, err = NewKey(rnd, o.KeyType); err != nil {

@@ -33,7 +33,7 @@ func newCA(t *testing.T, intermediate bool, crlURL string) *ca.CA {
 	t.Helper()
 	ks := rsaKeys()
 	c, err := ca.Init(ca.InitOptions{Country: "DE", Organization: "Plant Example GmbH", Intermediate: intermediate,
-		RootKey: ks[0], IntermediateKey: ks[1], CRLURL: crlURL, Now: now})
+		RootKey: ks[0], IntermediateKey: ks[1], CRLURL: crlURL, Now: now, KDFIterations: 2048})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +163,7 @@ func TestSaveLoadExport(t *testing.T) {
 	}
 	for _, legacy := range []bool{false, true} {
 		out := t.TempDir()
-		files, err := ca.Export(out, "sensor-03", is, ca.ExportOptions{KeyPassphrase: pass, PFXPassphrase: pass, LegacyPFX: legacy})
+		files, err := ca.Export(out, "sensor-03", is, ca.ExportOptions{KeyPassphrase: pass, PFXPassphrase: pass, LegacyPFX: legacy, KDFIterations: 2048})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -14,7 +14,8 @@ import (
 type ExportOptions struct {
 	KeyPassphrase []byte // encrypts the .key (PKCS#8 PBES2 AES-256); empty for a plain key
 	PFXPassphrase []byte // the PKCS#12 password; empty skips the .pfx
-	LegacyPFX     bool   // RC2/3DES with a SHA-1 MAC for old consumers, instead of AES-256/SHA-256
+	LegacyPFX     bool   // 3DES with a SHA-1 MAC for old consumers, instead of AES-256/SHA-256
+	KDFIterations int    // PBKDF2 count for the encrypted .key (default certs.PBKDF2Iterations)
 	Rand          io.Reader
 }
 
@@ -34,7 +35,7 @@ func Export(dir, name string, is *Issued, o ExportOptions) ([]string, error) {
 		data []byte
 	}{{base + ".crt", is.CertPEM}, {base + "-chain.pem", is.ChainPEM}}
 	if is.Key != nil {
-		k, err := certs.MarshalPrivateKeyPEM(rnd, is.Key, o.KeyPassphrase)
+		k, err := certs.MarshalPrivateKeyPEMIterations(rnd, is.Key, o.KeyPassphrase, o.KDFIterations)
 		if err != nil {
 			return nil, err
 		}

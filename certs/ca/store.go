@@ -38,12 +38,12 @@ func (c *CA) Save(dir string, passphrase []byte, rnd io.Reader) error {
 	}
 	files := map[string][]byte{RootCertFile: pemCert(c.Root.Raw)}
 	var err error
-	if files[RootKeyFile], err = certs.MarshalPrivateKeyPEM(rnd, c.RootKey, passphrase); err != nil {
+	if files[RootKeyFile], err = certs.MarshalPrivateKeyPEMIterations(rnd, c.RootKey, passphrase, c.State.KDFIterations); err != nil {
 		return err
 	}
 	if c.Intermediate != nil {
 		files[IntermediateCertFile] = pemCert(c.Intermediate.Raw)
-		if files[IntermediateKeyFile], err = certs.MarshalPrivateKeyPEM(rnd, c.IntermediateKey, passphrase); err != nil {
+		if files[IntermediateKeyFile], err = certs.MarshalPrivateKeyPEMIterations(rnd, c.IntermediateKey, passphrase, c.State.KDFIterations); err != nil {
 			return err
 		}
 	}
