@@ -30,6 +30,7 @@ type Env struct {
 	Inventory string
 
 	dialogs *dialogs
+	ui      *uiQueue // nil: Fyne's own; tests set a queue they drain
 }
 
 // withDefaults fills the zero fields of e from a.

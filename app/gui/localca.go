@@ -52,6 +52,7 @@ type caPanel struct {
 func newCAPanel(env Env) *caPanel {
 	p := &caPanel{
 		env:        env,
+		tasks:      tasks{ui: env.ui},
 		sel:        -1,
 		status:     widget.NewLabel(""),
 		passphrase: widget.NewPasswordEntry(),

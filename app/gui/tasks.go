@@ -7,10 +7,39 @@ import (
 	"fyne.io/fyne/v2"
 )
 
+// uiQueue hands work to the UI goroutine. The zero (nil) queue is Fyne's:
+// fyne.Do and fyne.DoAndWait. Tests use a channel that Wait drains on the
+// test goroutine, which then plays the part of Fyne's main goroutine (the
+// test driver would otherwise run the hand-off on the worker itself).
+type uiQueue struct{ ch chan func() }
+
+func newUIQueue() *uiQueue { return &uiQueue{ch: make(chan func())} }
+
+// do runs f on the UI goroutine and waits for it.
+func (q *uiQueue) do(f func()) {
+	if q == nil {
+		fyne.DoAndWait(f)
+		return
+	}
+	done := make(chan struct{})
+	q.ch <- func() { defer close(done); f() }
+	<-done
+}
+
+// post runs f on the UI goroutine without waiting (with Fyne's queue).
+func (q *uiQueue) post(f func()) {
+	if q == nil {
+		fyne.Do(f)
+		return
+	}
+	q.do(f)
+}
+
 // tasks runs a screen's long work off the UI goroutine. Each task gets a
-// context that Cancel ends; its result is handed to the UI through fyne.Do.
+// context that Cancel ends; its result is handed to the UI goroutine.
 // Wait lets tests (and shutdown) wait for every task to finish.
 type tasks struct {
+	ui     *uiQueue
 	mu     sync.Mutex
 	wg     sync.WaitGroup
 	cancel context.CancelFunc
@@ -18,7 +47,7 @@ type tasks struct {
 }
 
 // run starts work in a goroutine and, when it returns, calls done with its
-// result on the UI goroutine (fyne.DoAndWait, so Wait covers done too). A new run does not cancel older ones.
+// result on the UI goroutine (waiting for it, so Wait covers done too).
 func run[T any](ts *tasks, work func(ctx context.Context) T, done func(T)) {
 	ctx, cancel := context.WithCancel(context.Background())
 	ts.mu.Lock()
@@ -36,7 +65,7 @@ func run[T any](ts *tasks, work func(ctx context.Context) T, done func(T)) {
 		defer ts.wg.Done()
 		defer cancel()
 		v := work(ctx)
-		fyne.DoAndWait(func() {
+		ts.ui.do(func() {
 			ts.mu.Lock()
 			ts.busy--
 			ts.mu.Unlock()
@@ -57,8 +86,23 @@ func (ts *tasks) Cancel() {
 }
 
 // Wait blocks until every task started so far has finished and handed its
-// result to the UI.
-func (ts *tasks) Wait() { ts.wg.Wait() }
+// result to the UI. With a test queue it runs the hand-offs itself.
+func (ts *tasks) Wait() {
+	if ts.ui == nil {
+		ts.wg.Wait()
+		return
+	}
+	done := make(chan struct{})
+	go func() { ts.wg.Wait(); close(done) }()
+	for {
+		select {
+		case f := <-ts.ui.ch:
+			f()
+		case <-done:
+			return
+		}
+	}
+}
 
 // Busy reports whether a task is running.
 func (ts *tasks) Busy() bool {

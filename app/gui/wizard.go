@@ -100,8 +100,24 @@ func (s *wizardScreen) update() {
 		return
 	}
 	s.nextBtn.Show()
-	ok, _ := s.steps[s.cur].ready()
-	setEnabled(s.nextBtn, ok)
+	// Next stays enabled while the page is incomplete: pressing it says
+	// what is missing, in findings, instead of a silent grey button.
+	setEnabled(s.nextBtn, !s.busy())
+}
+
+// busy reports whether the current page is waiting for background work.
+func (s *wizardScreen) busy() bool {
+	switch st := s.steps[s.cur].(type) {
+	case *connectStep:
+		return st.tasks.Busy()
+	case *activationStep:
+		return st.tasks.Busy()
+	case *certStep:
+		return st.tasks.Busy()
+	case *reviewStep:
+		return st.tasks.Busy()
+	}
+	return false
 }
 
 // onNext advances when the page is complete, else shows why not.

@@ -36,7 +36,7 @@ type activationStep struct {
 }
 
 func newActivationStep(env Env, wiz *wizardScreen) *activationStep {
-	s := &activationStep{env: env, wiz: wiz, path: widget.NewEntry(), details: widget.NewLabel(""), findings: newFindingsView("")}
+	s := &activationStep{env: env, wiz: wiz, tasks: tasks{ui: env.ui}, path: widget.NewEntry(), details: widget.NewLabel(""), findings: newFindingsView("")}
 	s.path.SetPlaceHolder("the sensor's .tapact file")
 	s.path.OnSubmitted = func(string) {
 		if ok, _ := s.ready(); ok {
@@ -103,6 +103,9 @@ func (s *activationStep) load() {
 		}
 		return out{f, fs}
 	}, func(o out) {
+		if strings.TrimSpace(s.path.Text) != path {
+			return // another file was chosen meanwhile
+		}
 		s.file, s.issues = o.f, o.fs
 		s.sync()
 		s.wiz.update()

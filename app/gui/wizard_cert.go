@@ -54,7 +54,7 @@ type certStep struct {
 }
 
 func newCertStep(env Env, wiz *wizardScreen) *certStep {
-	s := &certStep{env: env, wiz: wiz,
+	s := &certStep{env: env, wiz: wiz, tasks: tasks{ui: env.ui},
 		cert: widget.NewEntry(), key: widget.NewEntry(), chain: widget.NewEntry(), pfx: widget.NewEntry(),
 		passphrase: widget.NewPasswordEntry(), caPass: widget.NewPasswordEntry(), crl: widget.NewEntry(),
 		verdict: widget.NewLabel(""), findings: newFindingsView("")}
@@ -67,7 +67,6 @@ func newCertStep(env Env, wiz *wizardScreen) *certStep {
 	s.passphrase.SetPlaceHolder("key or PKCS#12 passphrase, if any; kept in memory only")
 	s.caPass.SetPlaceHolder("the local CA's passphrase")
 	s.mode = widget.NewRadioGroup([]string{certModeFiles, certModePFX, certModeLocal, certModeSelfSig}, func(string) { s.syncMode() })
-	s.mode.SetSelected(certModeFiles)
 	s.validation = widget.NewCheck("Enable certificate validation (expiry, chain, revocation)", func(bool) { s.invalidate() })
 	if env.App != nil {
 		s.validation.SetChecked(LoadSettings(env.App.Preferences()).Validation)
@@ -90,7 +89,7 @@ func newCertStep(env Env, wiz *wizardScreen) *certStep {
 	}})
 	s.pfxBox = container.NewVBox(&widget.Form{Items: []*widget.FormItem{{Text: "PKCS#12", Widget: pick(s.pfx)}}})
 	s.localBox = container.NewVBox(&widget.Form{Items: []*widget.FormItem{{Text: "CA passphrase", Widget: s.caPass}}}, s.issueBtn)
-	s.syncMode()
+	s.mode.SetSelected(certModeFiles)
 	return s
 }
 
@@ -107,7 +106,7 @@ func (s *certStep) content() fyne.CanvasObject {
 }
 
 func (s *certStep) enter() {
-	if s.mode.Selected != certModeSelfSig && s.checked != s.inputs() {
+	if s.mode.Selected != certModeSelfSig && s.checked != s.inputs() && (s.cert.Text != "" || s.pfx.Text != "") {
 		s.onCheck()
 	}
 }
@@ -290,6 +289,9 @@ func (s *certStep) onCheck() {
 		return r
 	}, func(r *certs.Report) {
 		s.checkBtn.Enable()
+		if inputs != s.inputs() {
+			return // the engineer changed something meanwhile; that check is stale
+		}
 		s.checked, s.report = inputs, r
 		s.findings.set(r.Findings)
 		switch {

@@ -49,7 +49,7 @@ type connectStep struct {
 }
 
 func newConnectStep(env Env, wiz *wizardScreen) *connectStep {
-	s := &connectStep{env: env, wiz: wiz,
+	s := &connectStep{env: env, wiz: wiz, tasks: tasks{ui: env.ui},
 		address: widget.NewEntry(), sshPort: widget.NewEntry(), consolePort: widget.NewEntry(),
 		user: widget.NewEntry(), password: widget.NewPasswordEntry(), keyFile: widget.NewEntry(),
 		keyPass: widget.NewPasswordEntry(), state: widget.NewLabel("")}

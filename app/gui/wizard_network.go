@@ -21,6 +21,7 @@ type networkStep struct {
 	wiz *wizardScreen
 
 	ip, mask, gateway, dns, hostname, iface *widget.Entry
+	reach                                   *widget.Entry // where the laptop finds the sensor afterwards
 	proxy                                   *widget.Check
 	proxyHost, proxyPort, proxyUser         *widget.Entry
 	proxyPass                               *widget.Entry
@@ -30,7 +31,7 @@ type networkStep struct {
 func newNetworkStep(env Env, wiz *wizardScreen) *networkStep {
 	s := &networkStep{env: env, wiz: wiz,
 		ip: widget.NewEntry(), mask: widget.NewEntry(), gateway: widget.NewEntry(), dns: widget.NewEntry(),
-		hostname: widget.NewEntry(), iface: widget.NewEntry(),
+		hostname: widget.NewEntry(), iface: widget.NewEntry(), reach: widget.NewEntry(),
 		proxyHost: widget.NewEntry(), proxyPort: widget.NewEntry(), proxyUser: widget.NewEntry(), proxyPass: widget.NewPasswordEntry()}
 	s.ip.SetPlaceHolder("empty: keep the current address")
 	s.mask.SetPlaceHolder("255.255.255.0 or 24")
@@ -38,11 +39,12 @@ func newNetworkStep(env Env, wiz *wizardScreen) *networkStep {
 	s.dns.SetPlaceHolder("192.0.2.53, 192.0.2.54")
 	s.hostname.SetPlaceHolder("sensor-01.plant.example (must match the plant's DNS)")
 	s.iface.SetText("eth0")
+	s.reach.SetPlaceHolder("empty: the new IP address (set it behind NAT or a port forward)")
 	s.proxyPort.SetText("3128")
 	s.proxyPass.SetPlaceHolder("not carried by the push yet")
 	s.proxyPass.Disable()
 	s.proxy = widget.NewCheck("Enable proxy", func(on bool) { s.syncProxy(); s.wiz.update() })
-	for _, e := range []*widget.Entry{s.ip, s.mask, s.gateway, s.dns, s.hostname, s.iface, s.proxyHost, s.proxyPort, s.proxyUser} {
+	for _, e := range []*widget.Entry{s.ip, s.mask, s.gateway, s.dns, s.hostname, s.iface, s.reach, s.proxyHost, s.proxyPort, s.proxyUser} {
 		e.OnChanged = func(string) { s.wiz.update() }
 		e.OnSubmitted = func(string) { s.wiz.onNext() }
 	}
@@ -67,6 +69,7 @@ func (s *networkStep) content() fyne.CanvasObject {
 			{Text: "DNS", Widget: s.dns, HintText: "comma-separated"},
 			{Text: "Hostname", Widget: s.hostname, HintText: "the certificate's name; required"},
 			{Text: "Management interface", Widget: s.iface},
+			{Text: "Reach it afterwards at", Widget: s.reach},
 			{Text: "", Widget: s.proxy},
 			{Text: "Proxy host", Widget: s.proxyHost},
 			{Text: "Proxy port", Widget: s.proxyPort},
@@ -92,6 +95,7 @@ func (s *networkStep) fill(row *provision.Row) {
 		}
 	}
 	row.NewHostname = strings.TrimSpace(s.hostname.Text)
+	row.NewAddress = strings.TrimSpace(s.reach.Text)
 	row.Proxy = ""
 	if s.proxy.Checked {
 		u := "http://"

@@ -66,7 +66,7 @@ type pushStep struct {
 }
 
 func newPushStep(env Env, wiz *wizardScreen) *pushStep {
-	s := &pushStep{env: env, wiz: wiz, bar: widget.NewProgressBar(), message: widget.NewLabel(""), outcome: widget.NewLabel(""),
+	s := &pushStep{env: env, wiz: wiz, tasks: tasks{ui: env.ui}, bar: widget.NewProgressBar(), message: widget.NewLabel(""), outcome: widget.NewLabel(""),
 		findings: newFindingsView("")}
 	s.message.Wrapping = fyne.TextWrapWord
 	s.outcome.Wrapping = fyne.TextWrapWord
@@ -158,7 +158,7 @@ func (s *pushStep) onPush() {
 		Trust:          &sshconn.KnownHosts{File: s.env.KnownHosts},
 		SSH:            sshconn.Options{Timeout: settings.ConnectTimeout},
 		ConfirmTimeout: settings.RollbackDeadline,
-		Events:         func(e provision.Event) { fyne.Do(func() { s.onEvent(e) }) },
+		Events:         func(e provision.Event) { s.env.ui.post(func() { s.onEvent(e) }) },
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.mu.Lock()

@@ -29,7 +29,7 @@ type reviewStep struct {
 }
 
 func newReviewStep(env Env, wiz *wizardScreen) *reviewStep {
-	s := &reviewStep{env: env, wiz: wiz, summary: widget.NewLabel(""), diff: widget.NewTextGrid(),
+	s := &reviewStep{env: env, wiz: wiz, tasks: tasks{ui: env.ui}, summary: widget.NewLabel(""), diff: widget.NewTextGrid(),
 		findings: newFindingsView("No findings: every check passed.")}
 	s.summary.Wrapping = fyne.TextWrapWord
 	s.accept = widget.NewCheck("I have read the warnings and accept them", func(bool) { s.wiz.update() })

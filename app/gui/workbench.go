@@ -39,6 +39,7 @@ type workbenchScreen struct {
 func newWorkbenchScreen(env Env) *workbenchScreen {
 	s := &workbenchScreen{
 		env:        env,
+		tasks:      tasks{ui: env.ui},
 		hostname:   widget.NewEntry(),
 		ip:         widget.NewEntry(),
 		passphrase: widget.NewPasswordEntry(),

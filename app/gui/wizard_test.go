@@ -1,0 +1,189 @@
+package gui
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"crypto/tls"
+	"encoding/hex"
+	"net"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+
+	"github.com/tapline/tapline/app/demo"
+	"github.com/tapline/tapline/certs"
+	"github.com/tapline/tapline/provision"
+	"github.com/tapline/tapline/sensorcore/activation"
+)
+
+func startDemo(t *testing.T, n int) *demo.Fleet {
+	t.Helper()
+	f, err := demo.Start(context.Background(), demo.Options{Dir: filepath.Join(t.TempDir(), "demo"), Sensorcore: sensorcoreBin, Sensors: n})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Stop() })
+	return f
+}
+
+func demoEnv(t *testing.T, a fyne.App, f *demo.Fleet) Env {
+	t.Helper()
+	root, err := activation.ReadPublicKey(f.TrustRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := testEnv(a, t.TempDir())
+	env.Now = time.Now // the sensor checks against its own clock
+	env.ActivationRoots = []ed25519.PublicKey{root}
+	env.KnownHosts = filepath.Join(t.TempDir(), "known_hosts")
+	return env
+}
+
+func pressEnter(e fyne.Focusable) { e.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn}) }
+
+func retype(e interface {
+	fyne.Focusable
+	SetText(string)
+}, s string) {
+	e.SetText("")
+	test.Type(e, s)
+}
+
+// TestWizardProvisionsDemoSensor drives every page of the wizard against a
+// real sensorcore (embedded SSH listener and console on loopback) and ends
+// with the bundle's certificate served by the console.
+func TestWizardProvisionsDemoSensor(t *testing.T) {
+	f := startDemo(t, 1)
+	sn := f.Sensors[0]
+	a := test.NewTempApp(t)
+	w := newWizardScreen(demoEnv(t, a, f))
+	win := test.NewTempWindow(t, w.build())
+	win.Resize(fyne.NewSize(1000, 900))
+	host, sshPort, _ := net.SplitHostPort(sn.SSHAddr)
+	_, consolePort, _ := net.SplitHostPort(sn.Console)
+
+	// Connect: nothing moves before the host key is confirmed.
+	test.Tap(w.nextBtn)
+	if w.heading.Text != "Connect" || !hasCode(w.findings.shown, codeField) {
+		t.Fatal("Next must wait for a connection, and say so")
+	}
+	test.Tap(w.conn.connectBtn)
+	if !hasCode(w.findings.shown, codeField) {
+		t.Fatalf("empty address: %s", codes(w.findings.shown))
+	}
+	test.Type(w.conn.address, host)
+	retype(w.conn.sshPort, sshPort)
+	retype(w.conn.consolePort, consolePort)
+	retype(w.conn.user, demo.User)
+	test.Type(w.conn.password, "wrong")
+	pressEnter(w.conn.password) // Enter connects
+	w.Wait()
+	if w.conn.unknown == nil || w.conn.trustBtn.Hidden || !strings.Contains(w.conn.state.Text, "SHA256:") {
+		t.Fatalf("first contact must show the fingerprint: %q %s", w.conn.state.Text, codes(w.findings.shown))
+	}
+	test.Tap(w.conn.trustBtn)
+	w.Wait()
+	if !hasCode(w.findings.shown, codeAuth) || w.conn.connected != "" {
+		t.Fatalf("wrong password: %s", codes(w.findings.shown))
+	}
+	retype(w.conn.password, demo.Password)
+	test.Tap(w.conn.connectBtn) // the key is known now: no second question
+	w.Wait()
+	if w.conn.connected == "" || w.nextBtn.Disabled() || !w.conn.trustBtn.Hidden {
+		t.Fatalf("connect: %q %s", w.conn.state.Text, codes(w.findings.shown))
+	}
+	pressEnter(w.conn.password) // Enter advances
+	if w.heading.Text != "Network" {
+		t.Fatalf("Enter did not advance: %s", w.heading.Text)
+	}
+
+	// Network: netconf's findings, in the field's words.
+	test.Type(w.net.ip, sn.NewIP)
+	test.Type(w.net.mask, "24")
+	test.Type(w.net.gateway, "198.51.100.1")
+	test.Type(w.net.dns, "192.0.2.53")
+	test.Type(w.net.hostname, sn.Hostname)
+	test.Type(w.net.reach, host)
+	test.Tap(w.nextBtn)
+	if w.heading.Text != "Network" || !hasCode(w.findings.shown, provision.CodeNetwork) {
+		t.Fatalf("a gateway outside the subnet: %s %s", w.heading.Text, codes(w.findings.shown))
+	}
+	retype(w.net.gateway, "192.0.2.1")
+	pressEnter(w.net.gateway)
+	if w.heading.Text != "Activation" {
+		t.Fatalf("network: %s", codes(w.findings.shown))
+	}
+
+	// Activation: the name it was issued for, confirmed by the engineer.
+	test.Type(w.act.path, sn.Activation)
+	pressEnter(w.act.path)
+	w.Wait()
+	if !strings.Contains(w.act.details.Text, `"`+sn.Name+`"`) || hasErrorFinding(w.act.issues) {
+		t.Fatalf("activation: %q %s", w.act.details.Text, codes(w.act.issues))
+	}
+	test.Tap(w.nextBtn)
+	if w.heading.Text != "Activation" || !hasCode(w.findings.shown, codeField) {
+		t.Fatal("Next before the name is confirmed")
+	}
+	test.Tap(w.act.confirm)
+	test.Tap(w.act.terms)
+	test.Tap(w.nextBtn)
+	if w.heading.Text != "Certificate" {
+		t.Fatalf("activation: %s", codes(w.findings.shown))
+	}
+
+	// Certificate: the demo CA's files, checked for the hostname.
+	test.Type(w.cert.cert, sn.Cert)
+	test.Type(w.cert.key, sn.Key)
+	test.Type(w.cert.chain, sn.Chain)
+	test.Tap(w.cert.checkBtn)
+	w.Wait()
+	if w.cert.report == nil || w.cert.report.HasErrors() {
+		t.Fatalf("certificate: %q %s", w.cert.verdict.Text, codes(w.cert.findings.shown))
+	}
+	wantFP := w.cert.report.FingerprintSHA256
+	test.Tap(w.nextBtn)
+	w.Wait()
+
+	// Review: every check once more, and the change as before/after.
+	if w.heading.Text != "Review" || w.rev.rep == nil || hasErrorFinding(w.rev.rep.Findings) {
+		t.Fatalf("review: %s %+v", w.heading.Text, w.rev.rep)
+	}
+	diff := strings.Join(w.rev.rep.Diff, "\n")
+	if !strings.Contains(diff, "- address "+host) || !strings.Contains(diff, "+ address "+sn.NewIP+"/24") {
+		t.Errorf("diff:\n%s", diff)
+	}
+	test.Tap(w.nextBtn)
+	if w.heading.Text != "Push" || !w.nextBtn.Hidden {
+		t.Fatal("push page")
+	}
+
+	test.Tap(w.push.pushBtn)
+	w.Wait()
+	r := w.push.Result()
+	if r == nil || r.Outcome != provision.OutcomeDone {
+		t.Fatalf("push: %+v\n%q %s", r, w.push.outcome.Text, codes(w.push.findings.shown))
+	}
+	if r.ServedFingerprint != wantFP || !strings.Contains(w.push.outcome.Text, "verified") || w.push.bar.Value != 1 {
+		t.Errorf("end state: served %s want %s; %q", r.ServedFingerprint, wantFP, w.push.outcome.Text)
+	}
+	// And independently of provision: the console serves the certificate.
+	c, err := tls.Dial("tcp", sn.Console, &tls.Config{InsecureSkipVerify: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	sum := sha256.Sum256(c.ConnectionState().PeerCertificates[0].Raw)
+	if got := hex.EncodeToString(sum[:]); got != wantFP {
+		t.Errorf("console serves %s, want %s", got, wantFP)
+	}
+	if !w.backBtn.Disabled() == w.push.running() {
+		t.Error("Back must be enabled once the push ended")
+	}
+	_ = certs.SeverityError
+}
