@@ -112,6 +112,14 @@ func loadBundle(src Source, t Target, now time.Time) *bundle {
 			b.extra = append(b.extra, cs[1:]...)
 		}
 	}
+	if len(src.Key) == 0 && src.Names["key"] == "" && len(src.Cert) > 0 && isPEM(src.Cert) && Detect(src.Cert) != KindUnknown {
+		// A combined PEM (certificate and key in one file) needs no --key.
+		if _, err := ParsePrivateKey(src.Cert, src.Passphrase); !errors.Is(err, ErrNoKey) {
+			src.Key = src.Cert
+			b.src.Key = src.Cert
+			b.src.Names = withName(src.Names, "key", b.name("cert"))
+		}
+	}
 	if len(src.PFX) == 0 || len(src.Key) > 0 {
 		if len(src.Key) == 0 && src.Names["key"] == "" {
 			b.loadFinds = append(b.loadFinds, newFinding(CodeKeyUnreadable, "no private key given"))
@@ -244,4 +252,14 @@ func (b *bundle) issuerOf(c *x509.Certificate) *x509.Certificate {
 // detail.
 func errText(err error) string {
 	return strings.ReplaceAll(err.Error(), "certs: ", "")
+}
+
+// withName returns a copy of names with key set to v.
+func withName(names map[string]string, key, v string) map[string]string {
+	out := make(map[string]string, len(names)+1)
+	for k, x := range names {
+		out[k] = x
+	}
+	out[key] = v
+	return out
 }

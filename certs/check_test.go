@@ -17,6 +17,7 @@ func TestCheckSensorOpenSSLBundle(t *testing.T) {
 		"modern pfx":   {PFX: fixture(t, "modern.pfx"), Passphrase: []byte(fixturePass)},
 		"legacy pfx":   {PFX: fixture(t, "legacy.pfx"), Passphrase: []byte(fixturePass)},
 		"with crl":     {Cert: fixture(t, "leaf.crt"), Key: fixture(t, "leaf.key"), Chain: fixture(t, "chain.pem"), CRLs: [][]byte{fixture(t, "crl.der")}},
+		"combined pem": {Cert: append(fixture(t, "leaf.crt"), fixture(t, "leaf-enc-des3.pem")...), Chain: fixture(t, "chain.pem"), Passphrase: []byte(fixturePass)},
 		"root anchors": {Cert: fixture(t, "leaf.crt"), Key: fixture(t, "leaf.key"), Chain: fixture(t, "inter.crt"), Anchors: fixture(t, "root.crt")},
 	}
 	for name, src := range cases {

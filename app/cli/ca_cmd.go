@@ -93,22 +93,22 @@ func runCAInit(env *Env, args []string) int {
 	}
 	kt, err := ca.ParseKeyType(*keyType)
 	if err != nil {
-		env.Errorf("ca init: %v", err)
+		env.Errorf("ca init: %s", certsErrText(err))
 		return ExitUsage
 	}
 	now, err := certsParseAt(env, *at)
 	if err != nil {
-		env.Errorf("ca init: %v", err)
+		env.Errorf("ca init: %s", certsErrText(err))
 		return ExitUsage
 	}
 	c, err := ca.Init(ca.InitOptions{Name: *name, Country: *country, Organization: *org, OrgUnit: *ou,
 		Intermediate: *inter, KeyType: kt, CRLURL: *crlURL, Now: now, KDFIterations: *kdf})
 	if err != nil {
-		env.Errorf("ca init: %v", err)
+		env.Errorf("ca init: %s", certsErrText(err))
 		return ExitUsage
 	}
 	if err := c.Save(*dir, pass, nil); err != nil {
-		env.Errorf("ca init: %v", err)
+		env.Errorf("ca init: %s", certsErrText(err))
 		return ExitUsage
 	}
 	fmt.Fprintf(env.Stdout, "root CA:         %s (valid to %s)\n", c.Root.Subject.String(), certsDay(c.Root.NotAfter))
@@ -147,7 +147,7 @@ func runCAIssue(env *Env, args []string) int {
 	req := ca.IssueRequest{Hostname: *hostname, Validity: time.Duration(*days) * 24 * time.Hour}
 	var err error
 	if req.KeyType, err = ca.ParseKeyType(*keyType); err != nil {
-		env.Errorf("ca issue: %v", err)
+		env.Errorf("ca issue: %s", certsErrText(err))
 		return ExitUsage
 	}
 	if *ip != "" {
@@ -158,12 +158,12 @@ func runCAIssue(env *Env, args []string) int {
 	}
 	if *csrFile != "" {
 		if req.CSR, err = os.ReadFile(*csrFile); err != nil {
-			env.Errorf("ca issue: %v", err)
+			env.Errorf("ca issue: %s", certsErrText(err))
 			return ExitUsage
 		}
 	}
 	if req.Now, err = certsParseAt(env, *at); err != nil {
-		env.Errorf("ca issue: %v", err)
+		env.Errorf("ca issue: %s", certsErrText(err))
 		return ExitUsage
 	}
 	pass, ok := caPassphrase(env, "issue", *passFile)
@@ -185,11 +185,11 @@ func runCAIssue(env *Env, args []string) int {
 	}
 	base := filepath.Join(*dir, caIssuedDir, fmt.Sprintf("%s-%x", is.Cert.Subject.CommonName, is.Cert.SerialNumber))
 	if err := os.MkdirAll(filepath.Dir(base), 0o700); err != nil {
-		env.Errorf("ca issue: %v", err)
+		env.Errorf("ca issue: %s", certsErrText(err))
 		return ExitUsage
 	}
 	if err := ca.WriteFile(base+".crt", is.CertPEM); err != nil {
-		env.Errorf("ca issue: %v", err)
+		env.Errorf("ca issue: %s", certsErrText(err))
 		return ExitUsage
 	}
 	if is.Key != nil {
@@ -198,12 +198,12 @@ func runCAIssue(env *Env, args []string) int {
 			err = ca.WriteFile(base+".key", k)
 		}
 		if err != nil {
-			env.Errorf("ca issue: %v", err)
+			env.Errorf("ca issue: %s", certsErrText(err))
 			return ExitUsage
 		}
 	}
 	if err := c.SaveState(*dir); err != nil {
-		env.Errorf("ca issue: %v", err)
+		env.Errorf("ca issue: %s", certsErrText(err))
 		return ExitUsage
 	}
 	fmt.Fprintf(env.Stdout, "issued:  %s\n", is.Cert.Subject.String())
@@ -283,12 +283,12 @@ func runCAExport(env *Env, args []string) int {
 	}
 	base, err := caFindIssued(c, *dir, *serial, *hostname)
 	if err != nil {
-		env.Errorf("ca export: %v", err)
+		env.Errorf("ca export: %s", certsErrText(err))
 		return ExitUsage
 	}
 	cs, err := certs.ReadCertificates(base + ".crt")
 	if err != nil {
-		env.Errorf("ca export: %v", err)
+		env.Errorf("ca export: %s", certsErrText(err))
 		return ExitUsage
 	}
 	is := &ca.Issued{Cert: cs[0], CertPEM: caPEM(cs[0].Raw), Chain: c.Chain()}
@@ -297,7 +297,7 @@ func runCAExport(env *Env, args []string) int {
 	}
 	if _, err := os.Stat(base + ".key"); err == nil {
 		if is.Key, err = certs.ReadPrivateKey(base+".key", pass); err != nil {
-			env.Errorf("ca export: %v", err)
+			env.Errorf("ca export: %s", certsErrText(err))
 			return ExitUsage
 		}
 	}
@@ -305,13 +305,13 @@ func runCAExport(env *Env, args []string) int {
 		*name = cs[0].Subject.CommonName
 	}
 	if err := os.MkdirAll(*out, 0o700); err != nil {
-		env.Errorf("ca export: %v", err)
+		env.Errorf("ca export: %s", certsErrText(err))
 		return ExitUsage
 	}
 	o.KDFIterations = c.State.KDFIterations
 	files, err := ca.Export(*out, *name, is, o)
 	if err != nil {
-		env.Errorf("ca export: %v", err)
+		env.Errorf("ca export: %s", certsErrText(err))
 		return ExitUsage
 	}
 	for _, f := range files {
@@ -359,19 +359,19 @@ func runCARevoke(env *Env, args []string) int {
 	}
 	now, err := certsParseAt(env, *at)
 	if err != nil {
-		env.Errorf("ca revoke: %v", err)
+		env.Errorf("ca revoke: %s", certsErrText(err))
 		return ExitUsage
 	}
 	var sn *big.Int
 	if *certFile != "" {
 		cs, err := certs.ReadCertificates(*certFile)
 		if err != nil {
-			env.Errorf("ca revoke: %v", err)
+			env.Errorf("ca revoke: %s", certsErrText(err))
 			return ExitUsage
 		}
 		sn = cs[0].SerialNumber
 	} else if sn, err = ca.ParseSerial(*serial); err != nil {
-		env.Errorf("ca revoke: %v", err)
+		env.Errorf("ca revoke: %s", certsErrText(err))
 		return ExitUsage
 	}
 	pass, ok := caPassphrase(env, "revoke", *passFile)
@@ -383,11 +383,11 @@ func runCARevoke(env *Env, args []string) int {
 		return ExitUsage
 	}
 	if err := c.Revoke(sn, code, now); err != nil {
-		env.Errorf("ca revoke: %v", err)
+		env.Errorf("ca revoke: %s", certsErrText(err))
 		return ExitUsage
 	}
 	if err := c.SaveState(*dir); err != nil {
-		env.Errorf("ca revoke: %v", err)
+		env.Errorf("ca revoke: %s", certsErrText(err))
 		return ExitUsage
 	}
 	fmt.Fprintf(env.Stdout, "revoked serial %x (reason %d); publish a new CRL with 'tapline ca crl'\n", sn, code)
@@ -411,7 +411,7 @@ func runCACRL(env *Env, args []string) int {
 	}
 	now, err := certsParseAt(env, *at)
 	if err != nil {
-		env.Errorf("ca crl: %v", err)
+		env.Errorf("ca crl: %s", certsErrText(err))
 		return ExitUsage
 	}
 	pass, ok := caPassphrase(env, "crl", *passFile)
@@ -424,14 +424,14 @@ func runCACRL(env *Env, args []string) int {
 	}
 	p, err := c.CRL(now, time.Duration(*days)*24*time.Hour, nil)
 	if err != nil {
-		env.Errorf("ca crl: %v", err)
+		env.Errorf("ca crl: %s", certsErrText(err))
 		return ExitUsage
 	}
 	data := p
 	if *der {
 		rl, err := certs.ParseCRL(p)
 		if err != nil {
-			env.Errorf("ca crl: %v", err)
+			env.Errorf("ca crl: %s", certsErrText(err))
 			return ExitUsage
 		}
 		data = rl.Raw
@@ -440,11 +440,11 @@ func runCACRL(env *Env, args []string) int {
 		*out = filepath.Join(*dir, "crl.pem")
 	}
 	if err := os.WriteFile(*out, data, 0o644); err != nil {
-		env.Errorf("ca crl: %v", err)
+		env.Errorf("ca crl: %s", certsErrText(err))
 		return ExitUsage
 	}
 	if err := c.SaveState(*dir); err != nil {
-		env.Errorf("ca crl: %v", err)
+		env.Errorf("ca crl: %s", certsErrText(err))
 		return ExitUsage
 	}
 	fmt.Fprintf(env.Stdout, "CRL number %d, %d revoked, next update %s: %s\n", c.State.CRLNumber, len(c.State.Revoked),

@@ -9,10 +9,12 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/netip"
 	"os"
 	"strings"
@@ -126,7 +128,7 @@ func runCertsCheck(env *Env, args []string) int {
 	}
 	now, err := certsParseAt(env, *at)
 	if err != nil {
-		env.Errorf("certs check: %v", err)
+		env.Errorf("certs check: %s", certsErrText(err))
 		return ExitUsage
 	}
 	tgt := certs.Target{Hostname: *hostname, CRLValidation: *crlValidation}
@@ -147,7 +149,7 @@ func runCertsCheck(env *Env, args []string) int {
 		}
 		b, err := os.ReadFile(f.path)
 		if err != nil {
-			env.Errorf("certs check: %v", err)
+			env.Errorf("certs check: %s", certsErrText(err))
 			return ExitUsage
 		}
 		*f.dst = b
@@ -156,7 +158,7 @@ func runCertsCheck(env *Env, args []string) int {
 	for i, p := range crls {
 		b, err := os.ReadFile(p)
 		if err != nil {
-			env.Errorf("certs check: %v", err)
+			env.Errorf("certs check: %s", certsErrText(err))
 			return ExitUsage
 		}
 		src.CRLs = append(src.CRLs, b)
@@ -339,7 +341,7 @@ func runCertsVerify(env *Env, args []string) int {
 	}
 	now, err := certsParseAt(env, *at)
 	if err != nil {
-		env.Errorf("certs verify: %v", err)
+		env.Errorf("certs verify: %s", certsErrText(err))
 		return ExitUsage
 	}
 	o := certs.VerifyOptions{Time: now, DNSName: *dns, RequireCRL: *requireCRL}
@@ -350,14 +352,14 @@ func runCertsVerify(env *Env, args []string) int {
 		}
 	}
 	if o.Anchors, err = certs.ReadCertificates(*anchors); err != nil {
-		env.Errorf("certs verify: %v", err)
+		env.Errorf("certs verify: %s", certsErrText(err))
 		return ExitUsage
 	}
 	var path []*x509.Certificate
 	for _, p := range chains {
 		cs, err := certs.ReadCertificates(p)
 		if err != nil {
-			env.Errorf("certs verify: %v", err)
+			env.Errorf("certs verify: %s", certsErrText(err))
 			return ExitUsage
 		}
 		path = append(path, cs...)
@@ -366,7 +368,7 @@ func runCertsVerify(env *Env, args []string) int {
 	for _, p := range crls {
 		c, err := certs.ReadCRLIndex(p)
 		if err != nil {
-			env.Errorf("certs verify: %v", err)
+			env.Errorf("certs verify: %s", certsErrText(err))
 			return ExitUsage
 		}
 		o.CRLs = append(o.CRLs, c)
@@ -424,7 +426,7 @@ func runCertsInspect(env *Env, args []string) int {
 			fmt.Fprintln(env.Stdout)
 		}
 		if err := certsInspectFile(env.Stdout, path, pass); err != nil {
-			env.Errorf("certs inspect: %v", err)
+			env.Errorf("certs inspect: %s", certsErrText(err))
 			code = ExitUsage
 		}
 	}
@@ -501,6 +503,12 @@ func certsInspectFile(w io.Writer, path string, pass []byte) error {
 		}
 	case certs.KindCSR:
 		fmt.Fprintf(w, "%s: certificate request (%s)\n", path, enc)
+		if csr, err := certsParseCSR(data); err == nil {
+			fmt.Fprintf(w, "  subject:     %s\n", csr.Subject.String())
+			fmt.Fprintf(w, "  names:       %s\n", strings.Join(append(csr.DNSNames, certsIPs(csr.IPAddresses)...), ", "))
+			fmt.Fprintf(w, "  key:         %s\n", certsKeyText(csr.PublicKey))
+			fmt.Fprintf(w, "  signature:   %s (valid: %v)\n", csr.SignatureAlgorithm, csr.CheckSignature() == nil)
+		}
 	default:
 		_, err := certs.ParseCertificates(data)
 		return &certs.FileError{Path: path, Err: fmt.Errorf("not a certificate, key, CRL or PKCS#12 file: %w", err)}
@@ -520,4 +528,24 @@ func certsWriteCert(w io.Writer, c *x509.Certificate) {
 		fmt.Fprintf(w, "  ca:          yes\n")
 	}
 	fmt.Fprintf(w, "  sha256:      %s\n", certsFingerprint(c.Raw))
+}
+
+// certsErrText is err's message without the package prefixes.
+func certsErrText(err error) string {
+	return strings.NewReplacer("certs: ", "", "ca: ", "").Replace(err.Error())
+}
+
+func certsParseCSR(data []byte) (*x509.CertificateRequest, error) {
+	if b, _ := pem.Decode(data); b != nil {
+		data = b.Bytes
+	}
+	return x509.ParseCertificateRequest(data)
+}
+
+func certsIPs(ips []net.IP) []string {
+	var out []string
+	for _, ip := range ips {
+		out = append(out, "IP:"+ip.String())
+	}
+	return out
 }

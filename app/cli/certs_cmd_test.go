@@ -119,6 +119,9 @@ func TestCertsBadInput(t *testing.T) {
 			if strings.Contains(msg, "panic") || strings.Contains(msg, "goroutine") {
 				t.Fatalf("stack trace: %s", msg)
 			}
+			if c.name != "unknown sub" && strings.Contains(msg, "certs: ") {
+				t.Errorf("package prefix leaks into %q", msg)
+			}
 			if !strings.Contains(msg, c.file) {
 				t.Errorf("stderr %q does not name %q", msg, c.file)
 			}
