@@ -203,6 +203,8 @@ type Identity struct {
 	Serial   string
 	Name     string
 	Instance int // BACnet device instance, -1 when unknown
+	// VendorClass is DHCP option 60 (RFC 2132 §9.13).
+	VendorClass string
 }
 
 // Result is a decoded PDU's summary, reused from PDU to PDU.
@@ -223,15 +225,26 @@ type Result struct {
 	// Object is the first DNP3 object header as group<<8 | variation, or 0.
 	Object int
 	// Name is a host name an IT protocol revealed (DHCP option 12, DNS
-	// query, TLS SNI, HTTP Host); it aliases the packet.
+	// answer, TLS SNI, HTTP Host). It aliases the packet or nameBuf.
 	Name []byte
+	// Subject is the address Name belongs to when it is not the sender's
+	// (the DHCP client's requested address, a DNS answer's address, the
+	// server a TLS or HTTP client names).
+	Subject    decode.Addr
+	HasSubject bool
+	nameBuf    [256]byte
 }
 
 // Reset clears r for the next PDU.
 func (r *Result) Reset(proto uint8) {
 	extra := r.Extra[:0]
-	*r = Result{Proto: proto, Function: -1, Extra: extra}
-	r.Ident.Instance = -1
+	// Field by field: clearing nameBuf on every PDU would cost more than
+	// the decoding.
+	r.Proto, r.Function, r.Request, r.Response = proto, -1, false, false
+	r.SrcRole, r.DstRole, r.Action, r.HasIdent = 0, 0, ActNone, false
+	r.Ident = Identity{Instance: -1}
+	r.Extra, r.Object, r.Name = extra, 0, nil
+	r.Subject, r.HasSubject = decode.Addr{}, false
 }
 
 // maxExtra bounds Extra against a hostile PDU.
@@ -269,8 +282,11 @@ type UDPProtocol struct {
 	Ports []uint16
 	Match func(b []byte) bool
 	// Len, when set, frames several PDUs in one datagram (DNP3).
-	Len    func(b []byte) int
-	Decode func(b []byte, dir decode.Direction, r *Result) error
+	Len func(b []byte) int
+	// PortOnly protocols are tried only on their ports, never by content
+	// alone (their headers are too generic).
+	PortOnly bool
+	Decode   func(b []byte, dir decode.Direction, r *Result) error
 }
 
 // TCPProtocols lists the TCP protocols in the order content matching tries
@@ -282,6 +298,8 @@ func TCPProtocols() []TCPProtocol {
 		{ID: DNP3, Ports: []uint16{20000}, Match: MatchDNP3, Len: DNP3Len, Decode: DecodeDNP3},
 		{ID: ENIP, Ports: []uint16{44818}, Match: MatchENIP, Len: ENIPLen, Decode: DecodeENIP},
 		{ID: IEC104, Ports: []uint16{2404}, Match: MatchIEC104, Len: IEC104Len, Decode: DecodeIEC104},
+		{ID: TLS, Ports: []uint16{443, 8443, 4843}, Match: MatchTLS, Len: TLSLen, Decode: DecodeTLS},
+		{ID: HTTP, Ports: []uint16{80, 8080}, Match: MatchHTTP, Len: HTTPLen, Decode: DecodeHTTP},
 	}
 }
 
@@ -291,5 +309,8 @@ func UDPProtocols() []UDPProtocol {
 		{ID: BACnet, Ports: []uint16{47808}, Match: MatchBACnet, Decode: DecodeBACnet},
 		{ID: DNP3, Ports: []uint16{20000}, Match: MatchDNP3UDP, Len: DNP3Len, Decode: DecodeDNP3},
 		{ID: ENIP, Ports: []uint16{44818}, Match: MatchENIPUDP, Decode: DecodeENIP},
+		{ID: DHCP, Ports: []uint16{67, 68}, Match: MatchDHCP, Decode: DecodeDHCP, PortOnly: true},
+		{ID: DNS, Ports: []uint16{53, 5353}, Match: MatchDNS, Decode: DecodeDNS, PortOnly: true},
+		{ID: NTP, Ports: []uint16{123}, Match: MatchNTP, Decode: DecodeNTP, PortOnly: true},
 	}
 }

@@ -78,10 +78,11 @@ const (
 	s7SetupComm       = 0xf0
 )
 
-// ErrNotS7 means the TPKT carried no S7comm PDU (connection setup, or
-// another ISO-on-TCP protocol such as MMS or S7comm-plus); it is not
-// malformed and not counted.
-var ErrNotS7 = errors.New("dissect: TPKT without an S7comm PDU")
+// ErrNoPDU means the bytes carry no PDU to count: a TPKT without S7comm
+// (connection setup, or another ISO-on-TCP protocol such as MMS or
+// S7comm-plus), or an HTTP segment that starts no message. It is not
+// malformed.
+var ErrNoPDU = errors.New("dissect: no PDU of this protocol here")
 
 // DecodeS7 decodes one TPKT. A COTP data TPDU whose payload starts with the
 // S7comm protocol id 0x32 is decoded: header (10 bytes, 12 for ack and
@@ -103,11 +104,11 @@ func DecodeS7(b []byte, dir decode.Direction, r *Result) error {
 		return errLength
 	}
 	if b[5]&0xf0 != 0xf0 { // not a DT TPDU (X.224 §13.7)
-		return ErrNotS7
+		return ErrNoPDU
 	}
 	s := b[5+li:]
 	if len(s) < 1 || s[0] != 0x32 {
-		return ErrNotS7
+		return ErrNoPDU
 	}
 	if len(s) < 10 {
 		return errShort

@@ -58,8 +58,8 @@ func TestS7(t *testing.T) {
 	if !MatchTPKT(cr) {
 		t.Error("COTP CR not matched")
 	}
-	if err := DecodeS7(cr, decode.DirToServer, &r); !errors.Is(err, ErrNotS7) {
-		t.Errorf("COTP CR: err = %v, want ErrNotS7", err)
+	if err := DecodeS7(cr, decode.DirToServer, &r); !errors.Is(err, ErrNoPDU) {
+		t.Errorf("COTP CR: err = %v, want ErrNoPDU", err)
 	}
 }
 

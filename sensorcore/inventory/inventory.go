@@ -20,6 +20,8 @@ type Identity struct {
 	Serial   string `json:"serial,omitempty"`
 	Name     string `json:"name,omitempty"`
 	Instance int    `json:"bacnet_instance,omitempty"`
+	// VendorClass is the DHCP vendor class identifier.
+	VendorClass string `json:"dhcp_vendor_class,omitempty"`
 }
 
 // Asset is one device as reported by `sensorcore inventory --json` and the
@@ -216,18 +218,24 @@ func (inv *Inventory) Observe(now time.Time, p *decode.Packet) {
 // destination (a request's destination becomes an asset even before it
 // answers), and any identity it reveals about the source.
 func (inv *Inventory) ObservePDU(now time.Time, p *decode.Packet, r *dissect.Result) {
-	if r.Proto == dissect.None || !unicastIP(p.Src) {
+	if r.Proto == dissect.None {
 		return
 	}
 	ts := now.UnixNano()
+	if !unicastIP(p.Src) {
+		if len(r.Name) > 0 && r.HasSubject {
+			inv.name(nil, p, r, ts) // a DHCP client before it has an address
+		}
+		return
+	}
 	h := inv.getHost(p.Src, ts)
 	h.protos |= 1 << r.Proto
 	h.roles |= r.SrcRole
 	if r.HasIdent {
 		mergeIdent(&h.ident, &r.Ident)
 	}
-	if len(r.Name) > 0 && string(r.Name) != h.name {
-		h.name = string(r.Name)
+	if len(r.Name) > 0 {
+		inv.name(h, p, r, ts)
 	}
 	if !unicastIP(p.Dst) {
 		return
@@ -247,6 +255,35 @@ func (inv *Inventory) ObservePDU(now time.Time, p *decode.Packet, r *dissect.Res
 	}
 }
 
+// name records a host name an IT protocol revealed: for the subject
+// address when the protocol gives one (DHCP creates that host, DNS only
+// names a host already seen), for the server a TLS or HTTP client names,
+// else for the sender.
+func (inv *Inventory) name(src *host, p *decode.Packet, r *dissect.Result, ts int64) {
+	h := src
+	switch {
+	case r.HasSubject:
+		if !unicastIP(r.Subject) {
+			return
+		}
+		if r.Proto == dissect.DHCP {
+			h = inv.getHost(r.Subject, ts)
+			if r.HasIdent {
+				mergeIdent(&h.ident, &r.Ident)
+			}
+		} else if h = inv.hosts[r.Subject]; h == nil {
+			return
+		}
+	case r.Request && (r.Proto == dissect.TLS || r.Proto == dissect.HTTP):
+		if h = inv.hosts[p.Dst]; h == nil {
+			return
+		}
+	}
+	if h != nil && string(r.Name) != h.name {
+		h.name = string(r.Name)
+	}
+}
+
 func mergeIdent(dst *Identity, src *dissect.Identity) {
 	set := func(d *string, s string) {
 		if s != "" && *d != s {
@@ -258,6 +295,7 @@ func mergeIdent(dst *Identity, src *dissect.Identity) {
 	set(&dst.Firmware, src.Firmware)
 	set(&dst.Serial, src.Serial)
 	set(&dst.Name, src.Name)
+	set(&dst.VendorClass, src.VendorClass)
 	if src.VendorID != 0 {
 		dst.VendorID = src.VendorID
 	}

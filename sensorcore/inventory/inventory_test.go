@@ -108,3 +108,28 @@ func TestObserveNoAlloc(t *testing.T) {
 		t.Fatalf("%v allocations", n)
 	}
 }
+
+func TestNames(t *testing.T) {
+	inv := New(nil)
+	// DHCP request from 0.0.0.0 naming its requested address
+	dh := pkt(5, "0.0.0.0", "255.255.255.255")
+	r := dissect.Result{Proto: dissect.DHCP, Request: true, Name: []byte("hmi-01"), HasSubject: true, Subject: addr("192.0.2.50"),
+		HasIdent: true, Ident: dissect.Identity{VendorClass: "MSFT 5.0", Instance: -1}}
+	inv.ObservePDU(t0, dh, &r)
+	// TLS ClientHello naming its server
+	c := pkt(6, "192.0.2.50", "192.0.2.60")
+	inv.Observe(t0, pkt(7, "192.0.2.60", "192.0.2.50"))
+	inv.Observe(t0, c)
+	r = dissect.Result{Proto: dissect.TLS, Request: true, Name: []byte("historian.example"), DstRole: dissect.RoleTLSServer}
+	inv.ObservePDU(t0, c, &r)
+	got := map[string]Asset{}
+	for _, a := range inv.Assets() {
+		got[a.ID] = a
+	}
+	if a := got["ip:192.0.2.50"]; a.Hostname != "hmi-01" || a.Identity.VendorClass != "MSFT 5.0" {
+		t.Fatalf("dhcp client %+v", a)
+	}
+	if a := got["ip:192.0.2.60"]; a.Hostname != "historian.example" || !reflect.DeepEqual(a.Roles, []string{"TLS server"}) {
+		t.Fatalf("tls server %+v", a)
+	}
+}

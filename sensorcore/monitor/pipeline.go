@@ -143,7 +143,7 @@ func (p *Pipeline) tcpSegment(now time.Time, ts int64, pkt *decode.Packet) {
 
 func (p *Pipeline) pdu(now time.Time, pkt *decode.Packet, dec func([]byte, decode.Direction, *dissect.Result) error, id uint8, b []byte, dir decode.Direction) {
 	err := dec(b, dir, &p.res)
-	if errors.Is(err, dissect.ErrNotS7) {
+	if errors.Is(err, dissect.ErrNoPDU) {
 		return
 	}
 	c := &p.Counters[id]
@@ -204,14 +204,13 @@ func (p *Pipeline) udpDatagram(now time.Time, pkt *decode.Packet) {
 	}
 	if proto == nil {
 		for i := range p.udp {
-			if p.udp[i].Match(b) {
+			if !p.udp[i].PortOnly && p.udp[i].Match(b) {
 				proto = &p.udp[i]
 				break
 			}
 		}
 	}
 	if proto == nil {
-		p.itDatagram(now, pkt)
 		return
 	}
 	dir := decode.DirToServer
@@ -233,9 +232,6 @@ func (p *Pipeline) udpDatagram(now time.Time, pkt *decode.Packet) {
 		b = b[n:]
 	}
 }
-
-// itDatagram is where the IT protocols that name devices are dispatched.
-func (p *Pipeline) itDatagram(now time.Time, pkt *decode.Packet) {}
 
 func hasPort(ports []uint16, pkt *decode.Packet) bool {
 	return hasSrcPort(ports, pkt) || hasDstPort(ports, pkt)
