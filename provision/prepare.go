@@ -52,8 +52,8 @@ func (p *Preparer) Prepare(_ context.Context, row Row) (Prepared, error) {
 	if reach == "" {
 		reach = row.NewIP
 	}
-	if reach != "" && reach != row.Address {
-		t.NewHost = reach
+	if reach != "" && reach != row.Address && reach != t.Addr {
+		t.NewAddr = reach
 	}
 	switch row.Auth {
 	case AuthKey:

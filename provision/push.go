@@ -60,9 +60,9 @@ type Bundle struct {
 type Target struct {
 	Sensor string
 	Addr   string // SSH host:port now
-	// NewHost is the sensor's address after apply (the bundle's network
-	// settings); empty when it does not change.
-	NewHost string
+	// NewAddr is where the sensor answers after apply: a host (the SSH
+	// port stays) or host:port; empty or equal to Addr when it does not move.
+	NewAddr string
 	// ConsolePort is the HTTPS console's port (default 443).
 	ConsolePort int
 	User        string
@@ -79,9 +79,9 @@ type Options struct {
 	SSH   sshconn.Options
 	// Core is the remote command name (default "sensorcore").
 	Core string
-	// IncomingDir is the SFTP directory uploads go to (default "." : the
-	// embedded listener's SFTP root is the incoming dir; docs/appliance.md
-	// sets the same for OpenSSH with ChrootDirectory).
+	// IncomingDir is the SFTP directory uploads go to (default "/": the
+	// embedded listener and the OpenSSH ForceCommand wrapper both serve SFTP
+	// with the incoming dir as "/").
 	IncomingDir string
 	// ConfirmTimeout is passed to apply as --confirm-timeout (0: the
 	// appliance's default, 120 s).
@@ -182,7 +182,7 @@ func (o *Options) defaults() {
 		o.Core = "sensorcore"
 	}
 	if o.IncomingDir == "" {
-		o.IncomingDir = "."
+		o.IncomingDir = "/"
 	}
 	if o.RollbackGrace <= 0 {
 		o.RollbackGrace = 5 * time.Second
@@ -263,14 +263,21 @@ func (p *pusher) sshOpts() sshconn.Options {
 }
 
 func (p *pusher) newAddr() string {
-	if p.t.NewHost == "" {
+	if p.t.NewAddr == "" {
 		return ""
 	}
-	host, port, err := net.SplitHostPort(p.t.Addr)
-	if err != nil || host == p.t.NewHost {
+	na := p.t.NewAddr
+	if _, _, err := net.SplitHostPort(na); err != nil {
+		_, port, err := net.SplitHostPort(p.t.Addr)
+		if err != nil {
+			return ""
+		}
+		na = net.JoinHostPort(na, port)
+	}
+	if na == p.t.Addr {
 		return ""
 	}
-	return net.JoinHostPort(p.t.NewHost, port)
+	return na
 }
 
 func (p *pusher) run(ctx context.Context) error {
@@ -423,7 +430,10 @@ func (p *pusher) preflight(st Status, size int64) error {
 	if p.o.MinCoreVersion != "" && compareVersions(st.Version, p.o.MinCoreVersion) < 0 {
 		return &PreflightError{Reason: fmt.Sprintf("sensorcore %s on the sensor is older than %s; update it first", st.Version, p.o.MinCoreVersion)}
 	}
-	if st.SensorName != "" && st.SensorName != p.t.Sensor {
+	// An unprovisioned sensor (generation 0, no activation) reports its
+	// install-time host name; only a provisioned one has an identity to match.
+	provisioned := st.Generation > 0 || (len(st.Activation) > 0 && string(st.Activation) != "null")
+	if provisioned && st.SensorName != p.t.Sensor {
 		return &PreflightError{Reason: fmt.Sprintf("the sensor says it is %q, the bundle is for %q: wrong address?", st.SensorName, p.t.Sensor)}
 	}
 	if need := 2*size + 1<<20; st.FreeBytes < need {

@@ -53,14 +53,16 @@ func VerifyConsole(ctx context.Context, addr, wantFP string, wait, every time.Du
 	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
 	deadline := time.Now().Add(wait)
 	for {
+		// A mismatch is retried too: the console may still serve the
+		// previous certificate while it reloads.
 		h, err := health(ctx, client, addr)
+		if err == nil && h.CertFingerprint != "" && strings.ToLower(h.CertFingerprint) != wantFP {
+			err = &VerifyError{Reason: fmt.Sprintf("health at %s reports certificate %s, want %s", addr, h.CertFingerprint, wantFP)}
+		}
 		var ve *VerifyError
-		if err == nil || errors.As(err, &ve) || time.Now().After(deadline) || ctx.Err() != nil {
+		if err == nil || time.Now().After(deadline) || ctx.Err() != nil {
 			if err != nil && !errors.As(err, &ve) {
 				err = fmt.Errorf("provision: verify: console at %s: %w", addr, err)
-			}
-			if err == nil && h.CertFingerprint != "" && strings.ToLower(h.CertFingerprint) != wantFP {
-				err = &VerifyError{Reason: fmt.Sprintf("health at %s reports certificate %s, want %s", addr, h.CertFingerprint, wantFP)}
 			}
 			return h, served, err
 		}

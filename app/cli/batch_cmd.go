@@ -181,7 +181,7 @@ func addRunFlags(fs *flag.FlagSet) *runFlags {
 		knownHosts:     fs.String("known-hosts", "", "known_hosts file (default ~/.ssh/known_hosts)"),
 		confirmTimeout: fs.Duration("confirm-timeout", 0, "rollback deadline asked of apply (default: the appliance's, 120s)"),
 		connectTimeout: fs.Duration("connect-timeout", 15*time.Second, "TCP connect plus SSH handshake timeout"),
-		incoming:       fs.String("incoming", ".", "SFTP directory uploads go to (the appliance's incoming dir as its SFTP server shows it)"),
+		incoming:       fs.String("incoming", "/", "SFTP directory uploads go to (the appliance's incoming dir as its SFTP server shows it)"),
 		core:           fs.String("core", "sensorcore", "remote command name"),
 		reportDir:      fs.String("report-dir", "", "where the reports go (default: beside the inventory)"),
 		journal:        fs.String("journal", "", "journal file (default: INVENTORY.journal.jsonl)"),

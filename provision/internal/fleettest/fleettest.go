@@ -1,0 +1,239 @@
+// Package fleettest builds real appliances for provision's tests: a lab
+// activation authority (sensorcore/activation), a plant CA and sensor
+// certificates made by openssl, the sensorcore binary built from this
+// module, and `sensorcore serve` processes with the embedded SSH listener
+// (optionally inside a network namespace).
+package fleettest
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/rand"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/tapline/tapline/sensorcore/activation"
+)
+
+// BuildSensorcore builds ./sensorcore/cmd/sensorcore of this module into dir.
+func BuildSensorcore(dir string) (string, error) {
+	gomod, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOMOD: %w", err)
+	}
+	root := filepath.Dir(strings.TrimSpace(string(gomod)))
+	bin := filepath.Join(dir, "sensorcore")
+	cmd := exec.Command("go", "build", "-o", bin, "./sensorcore/cmd/sensorcore")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build sensorcore: %v: %s", err, out)
+	}
+	return bin, nil
+}
+
+// Kit is a lab activation authority and an openssl plant CA.
+type Kit struct {
+	Dir      string
+	RootPub  string // path of the activation root public key (--trust-root)
+	ChainPEM string // the CA certificate (chain column)
+	signer   ed25519.PrivateKey
+	cert     activation.SignedSignerCert
+	now      time.Time
+	mu       sync.Mutex
+	serial   int
+}
+
+// New makes the authority and CA in a temporary directory.
+func New(t testing.TB, now time.Time) *Kit {
+	t.Helper()
+	if _, err := exec.LookPath("openssl"); err != nil {
+		t.Skip("this test needs openssl to make certificates; install it with tools/ensure-deps.sh test")
+	}
+	dir := t.TempDir()
+	rpub, rpriv, _ := ed25519.GenerateKey(rand.Reader)
+	spub, spriv, _ := ed25519.GenerateKey(rand.Reader)
+	sc, err := activation.CertifySigner(rpriv, spub, now.Add(-time.Hour), now.AddDate(1, 0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := &Kit{Dir: dir, RootPub: filepath.Join(dir, "root.pub"), ChainPEM: filepath.Join(dir, "ca.crt"), signer: spriv, cert: sc, now: now}
+	if err := os.WriteFile(k.RootPub, activation.MarshalPublicKey(rpub), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	openssl(t, dir, "req", "-x509", "-newkey", "rsa:2048", "-sha256", "-nodes", "-days", "3650",
+		"-subj", "/C=DE/O=Example Plant/OU=OT/CN=Example Plant Test CA",
+		"-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+		"-keyout", "ca.key", "-out", "ca.crt")
+	return k
+}
+
+func openssl(t testing.TB, dir string, args ...string) {
+	t.Helper()
+	cmd := exec.Command("openssl", args...)
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("openssl %s: %v: %s", strings.Join(args, " "), err, out)
+	}
+}
+
+// Files are one sensor's activation file and certificate material.
+type Files struct {
+	Activation, Cert, Key string
+}
+
+// Sensor issues an activation file for name and an RSA-2048 certificate for
+// hostname with IP SANs ips, signed by the kit's CA.
+func (k *Kit) Sensor(t testing.TB, name, hostname string, ips ...string) Files {
+	t.Helper()
+	k.mu.Lock()
+	k.serial++
+	n := k.serial
+	k.mu.Unlock()
+	act, err := activation.Issue(activation.Request{SensorID: fmt.Sprintf("SN-T-%04d", n), SensorName: name, Site: "test", Zone: "ot",
+		PlanID: "lab", DeviceCount: 100, Mode: activation.ModeLocal, Expires: k.now.AddDate(1, 0, 0)}, k.signer, k.cert, k.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := Files{Activation: filepath.Join(k.Dir, name+".tapact"), Cert: filepath.Join(k.Dir, name+".crt"), Key: filepath.Join(k.Dir, name+".key")}
+	if err := os.WriteFile(f.Activation, act, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	san := "DNS:" + hostname
+	for _, ip := range ips {
+		san += ",IP:" + ip
+	}
+	ext := filepath.Join(k.Dir, name+".ext")
+	os.WriteFile(ext, []byte("basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName="+san+"\n"), 0o644)
+	openssl(t, k.Dir, "req", "-newkey", "rsa:2048", "-sha256", "-nodes", "-subj", "/C=DE/O=Example Plant/OU=OT/CN="+hostname,
+		"-keyout", name+".key", "-out", name+".csr")
+	openssl(t, k.Dir, "x509", "-req", "-in", name+".csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-set_serial", fmt.Sprint(1000+n),
+		"-days", "365", "-sha256", "-extfile", name+".ext", "-out", name+".crt")
+	return f
+}
+
+// ApplianceOptions shape one `sensorcore serve`.
+type ApplianceOptions struct {
+	Root          string // the sensor's root (default: a temp dir)
+	TrustRoot     string
+	SSHListen     string // --ssh-listen
+	ConsoleListen string // --console-listen
+	DialAddr      string // where the test reaches the SSH listener (default SSHListen)
+	Backend       string // network backend (default none)
+	Netns         string // run inside `ip netns exec NETNS`
+	Hostname      string
+	AuthorizedKey ssh.PublicKey
+}
+
+// Appliance is a running sensorcore serve.
+type Appliance struct {
+	Root    string
+	HostKey ssh.PublicKey
+	Log     *syncBuffer
+	cmd     *exec.Cmd
+	done    chan struct{}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// StartAppliance starts sensorcore serve and waits until its SSH listener
+// answers. It is killed when the test ends.
+func StartAppliance(t testing.TB, bin string, o ApplianceOptions) *Appliance {
+	t.Helper()
+	if o.Root == "" {
+		o.Root = t.TempDir()
+	}
+	if o.Backend == "" {
+		o.Backend = "none"
+	}
+	if o.DialAddr == "" {
+		o.DialAddr = o.SSHListen
+	}
+	etc := filepath.Join(o.Root, "etc", "sensorcore")
+	if err := os.MkdirAll(etc, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if o.AuthorizedKey != nil {
+		if err := os.WriteFile(filepath.Join(etc, "authorized_keys"), ssh.MarshalAuthorizedKey(o.AuthorizedKey), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	args := []string{bin, "serve", "--root", o.Root, "--ssh-listen", o.SSHListen, "--console-listen", o.ConsoleListen,
+		"--trust-root", o.TrustRoot, "--tick", "100ms", "--network-backend", o.Backend}
+	if o.Hostname != "" {
+		args = append(args, "--hostname", o.Hostname)
+	}
+	if o.Netns != "" {
+		args = append([]string{"ip", "netns", "exec", o.Netns}, args...)
+	}
+	a := &Appliance{Root: o.Root, Log: &syncBuffer{}, done: make(chan struct{})}
+	a.cmd = exec.Command(args[0], args[1:]...)
+	a.cmd.Stdout, a.cmd.Stderr = a.Log, a.Log
+	if err := a.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { a.cmd.Wait(); close(a.done) }()
+	t.Cleanup(a.Kill)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		select {
+		case <-a.done:
+			t.Fatalf("sensorcore serve exited: %s", a.Log.String())
+		default:
+		}
+		if raw, err := os.ReadFile(filepath.Join(etc, "ssh_host_ed25519_key.pub")); err == nil {
+			if c, err := net.DialTimeout("tcp", o.DialAddr, time.Second); err == nil {
+				c.Close()
+				if a.HostKey, _, _, _, err = ssh.ParseAuthorizedKey(raw); err != nil {
+					t.Fatal(err)
+				}
+				return a
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("sensorcore serve did not answer on %s: %s", o.DialAddr, a.Log.String())
+		}
+		time.Sleep(30 * time.Millisecond)
+	}
+}
+
+// Kill ends the appliance at once.
+func (a *Appliance) Kill() {
+	select {
+	case <-a.done:
+		return
+	default:
+	}
+	a.cmd.Process.Signal(syscall.SIGKILL)
+	<-a.done
+}
+
+// KnownHostsLine is a known_hosts line for the appliance at addr.
+func (a *Appliance) KnownHostsLine(addr string) string {
+	host, port, _ := net.SplitHostPort(addr)
+	h := host
+	if port != "22" {
+		h = "[" + host + "]:" + port
+	}
+	return h + " " + string(ssh.MarshalAuthorizedKey(a.HostKey))
+}
