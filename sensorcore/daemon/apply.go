@@ -97,8 +97,8 @@ type checked struct {
 	findings []certs.Finding
 }
 
-// Check runs every check apply runs, without writing anything.
-func (e *Engine) Check(ctx context.Context, path string) (*checked, error) {
+// check runs every check apply runs, without writing anything.
+func (e *Engine) check(ctx context.Context, path string) (*checked, error) {
 	now := e.Now()
 	p, err := e.resolve(path)
 	if err != nil {
@@ -207,7 +207,7 @@ func (e *Engine) fetchCRL(ctx context.Context, leaf *x509.Certificate, s *netcon
 // bundle returns a result with OK false and a *Refusal: nothing changed.
 func (e *Engine) Apply(ctx context.Context, o ApplyOptions) (*ApplyResult, error) {
 	res := &ApplyResult{Findings: []certs.Finding{}}
-	c, err := e.Check(ctx, o.Path)
+	c, err := e.check(ctx, o.Path)
 	if c != nil {
 		res.Findings = append(res.Findings, c.findings...)
 	}

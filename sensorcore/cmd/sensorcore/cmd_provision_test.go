@@ -3,10 +3,13 @@ package main
 import (
 	"bufio"
 	"crypto/tls"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -331,5 +334,54 @@ func TestSSHCommandWrapper(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(root, p)); err == nil {
 			t.Fatalf("wrote %s outside the incoming directory", p)
 		}
+	}
+}
+
+// TestApplyIPRouteInNetns runs apply with the iproute backend inside a
+// network namespace, as the fleet tests do, and network validate after.
+func TestApplyIPRouteInNetns(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to create a network namespace")
+	}
+	if _, err := exec.LookPath("ip"); err != nil {
+		t.Skip("needs iproute2's ip")
+	}
+	ns := fmt.Sprintf("tlapply%d", os.Getpid())
+	ip := func(args ...string) {
+		t.Helper()
+		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
+			t.Fatalf("ip %v: %v %s", args, err, out)
+		}
+	}
+	ip("netns", "add", ns)
+	t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
+	ip("-n", ns, "link", "add", "eth0", "type", "veth", "peer", "name", "eth0peer")
+	ip("-n", ns, "link", "set", "eth0peer", "up")
+	k := testkit.New(t, time.Now().UTC(), "")
+	b := k.Bundle(t, t.TempDir(), testkit.Spec{Sensor: "sensor-01", Address: "198.18.7.10", Gateway: "198.18.7.1"})
+	root := t.TempDir()
+	run := func(args ...string) (string, int) {
+		cmd := exec.Command("ip", append([]string{"netns", "exec", ns, binary}, args...)...)
+		out, err := cmd.CombinedOutput()
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return string(out), ee.ExitCode()
+		}
+		return string(out), 0
+	}
+	base := []string{"--root", root, "--trust-root", k.RootFile, "--network-backend", "iproute"}
+	if out, code := run(append([]string{"apply", "--json", b.Archive}, base...)...); code != 0 || !strings.Contains(out, `"ok":true`) {
+		t.Fatalf("apply in netns: %d %s", code, out)
+	}
+	out, code := run(append([]string{"network", "validate"}, base...)...)
+	if code != 0 || !strings.Contains(out, "Success! (Appliance configuration matches the network settings)") {
+		t.Fatalf("network validate: %d %s", code, out)
+	}
+	if out, _ := exec.Command("ip", "-n", ns, "-4", "addr", "show", "dev", "eth0").CombinedOutput(); !strings.Contains(string(out), "198.18.7.10/24") {
+		t.Fatalf("interface: %s", out)
+	}
+	// Outside the namespace the check fails: nothing leaked to the host.
+	if out, code := cli(t, nil, append([]string{"network", "validate"}, base...)...); code == 0 {
+		t.Fatalf("validate on the host passed: %s", out)
 	}
 }
