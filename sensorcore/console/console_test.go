@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -122,8 +123,10 @@ func TestFirstLoginLockoutCookies(t *testing.T) {
 		t.Fatalf("password change: %d", resp.StatusCode)
 	}
 	resp, _ = c.Get(ts.URL + "/")
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("overview: %d", resp.StatusCode)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "<h1>sensor-01</h1>") || !strings.Contains(string(body), "Not activated") {
+		t.Fatalf("overview: %d %s", resp.StatusCode, body)
 	}
 	resp, _ = c.Get(ts.URL + "/api/v1/status")
 	if resp.StatusCode != http.StatusOK {

@@ -118,6 +118,10 @@ func (e *Engine) check(ctx context.Context, path string) (*checked, error) {
 		c.findings = append(c.findings, certs.Finding{Code: CodeSettings, Severity: certs.SeverityError, Message: "settings.json: " + msgs, Hint: "Correct the network or proxy settings and rebuild the bundle"})
 		return c, &Refusal{CodeSettings, "settings.json: " + msgs}
 	}
+	if b.Settings.Proxy.ClientCert && (len(b.File(bundle.RoleProxyClientCert)) == 0 || len(b.File(bundle.RoleProxyClientKey)) == 0) {
+		msg := "settings.json: proxy.client_cert is set but the bundle has no proxy-client.crt and proxy-client.key"
+		return c, &Refusal{CodeSettings, msg}
+	}
 	name := e.Config.SensorName
 	if name == "" {
 		name = b.Manifest.Sensor.Name
