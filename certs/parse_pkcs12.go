@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 
+	"golang.org/x/crypto/cryptobyte"
+	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 	"software.sslmate.com/src/go-pkcs12"
 )
 
@@ -43,7 +45,10 @@ func ParsePKCS12(data, passphrase []byte) (*PKCS12, error) {
 	if !isPKCS12(data) {
 		return nil, &FormatError{Want: ErrNotPKCS12, Looks: looksLike(data)}
 	}
-	k, leaf, cas, err := pkcs12.DecodeChain(data, string(passphrase))
+	if n := maxIterations(data, 0); n > maxPBKDF2Iterations {
+		return nil, fmt.Errorf("certs: PKCS#12: asks for %d key-derivation iterations (more than %d); refusing the work", n, maxPBKDF2Iterations)
+	}
+	k, leaf, cas, err := decodePKCS12(data, passphrase)
 	if err != nil {
 		if errors.Is(err, pkcs12.ErrIncorrectPassword) || errors.Is(err, pkcs12.ErrDecryption) {
 			if len(passphrase) == 0 {
@@ -79,4 +84,62 @@ func KeyMatches(key crypto.Signer, cert *x509.Certificate) bool {
 	}
 	pub, ok := key.Public().(interface{ Equal(crypto.PublicKey) bool })
 	return ok && pub.Equal(cert.PublicKey)
+}
+
+// decodePKCS12 calls go-pkcs12, turning a panic on hostile input into an
+// error: the file is third-party code's input, the check must never crash.
+func decodePKCS12(data, passphrase []byte) (k any, leaf *x509.Certificate, cas []*x509.Certificate, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("malformed file (%v)", r)
+		}
+	}()
+	return pkcs12.DecodeChain(data, string(passphrase))
+}
+
+// maxIterations walks the DER tree of a PKCS#12 file, into OCTET STRINGs
+// that hold DER, and returns the largest INTEGER that directly follows an
+// OCTET STRING in a SEQUENCE: the shape of every iteration count in it
+// (RFC 7292 §4 MacData and Appendix C pkcs-12PbeParams, RFC 8018 §A.2
+// PBKDF2-params). A count too large to read counts as too large.
+func maxIterations(der []byte, depth int) int64 {
+	if depth > 24 {
+		return 0
+	}
+	var most int64
+	s := cryptobyte.String(der)
+	for !s.Empty() {
+		var body cryptobyte.String
+		var tag cbasn1.Tag
+		if !s.ReadAnyASN1(&body, &tag) {
+			return most
+		}
+		switch {
+		case tag == cbasn1.SEQUENCE:
+			prevOctet := false
+			for !body.Empty() {
+				var el cryptobyte.String
+				var t cbasn1.Tag
+				if !body.ReadAnyASN1Element(&el, &t) {
+					break
+				}
+				if t == cbasn1.INTEGER && prevOctet {
+					var n int64
+					if !el.ReadASN1Integer(&n) {
+						return 1 << 62
+					}
+					most = max(most, n)
+				}
+				if t&0x20 != 0 || t == cbasn1.OCTET_STRING {
+					most = max(most, maxIterations(el, depth+1))
+				}
+				prevOctet = t == cbasn1.OCTET_STRING
+			}
+		case tag == cbasn1.OCTET_STRING, tag&0x20 != 0:
+			if len(body) > 0 && body[0]&0x20 != 0 { // looks like constructed DER inside
+				most = max(most, maxIterations(body, depth+1))
+			}
+		}
+	}
+	return most
 }

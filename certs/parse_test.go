@@ -3,10 +3,12 @@ package certs_test
 import (
 	"crypto/ecdsa"
 	"crypto/rsa"
+	"encoding/asn1"
 	"errors"
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tapline/tapline/certs"
 )
@@ -190,5 +192,26 @@ func TestOpenSSLReadsOurKeys(t *testing.T) {
 	back, err := certs.ParsePrivateKey(p, []byte(fixturePass))
 	if err != nil || !k.PublicKey.Equal(back.Public()) {
 		t.Fatalf("round trip: %v", err)
+	}
+}
+
+// TestPKCS12RefusesHugeWork: a file asking for billions of key-derivation
+// iterations is refused before any work, not left to hang the check.
+func TestPKCS12RefusesHugeWork(t *testing.T) {
+	type macData struct {
+		Digest     asn1.RawValue
+		Salt       []byte
+		Iterations int64
+	}
+	mac, _ := asn1.Marshal(macData{Digest: asn1.RawValue{FullBytes: []byte{0x30, 0x00}}, Salt: []byte("salt"), Iterations: 1 << 40})
+	pfx, _ := asn1.Marshal(struct {
+		Version  int
+		AuthSafe asn1.RawValue
+		MacData  asn1.RawValue
+	}{3, asn1.RawValue{FullBytes: []byte{0x30, 0x00}}, asn1.RawValue{FullBytes: mac}})
+	start := time.Now()
+	_, err := certs.ParsePKCS12(pfx, []byte("x"))
+	if err == nil || !strings.Contains(err.Error(), "iterations") || time.Since(start) > time.Second {
+		t.Errorf("err %v after %v", err, time.Since(start))
 	}
 }
