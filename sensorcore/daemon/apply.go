@@ -66,7 +66,15 @@ func (r *Refusal) Error() string { return r.Msg }
 func (e *Engine) resolve(p string) (string, error) {
 	in := e.Layout.Incoming()
 	if !filepath.IsAbs(p) {
-		p = filepath.Join(in, p)
+		// Relative to the incoming directory (the SSH contract); on the
+		// command line, a path that is not there is taken from the
+		// working directory.
+		q := filepath.Join(in, p)
+		if _, err := os.Stat(q); err == nil || e.ConfineToIncoming {
+			p = q
+		} else if abs, err := filepath.Abs(p); err == nil {
+			p = abs
+		}
 	}
 	p = filepath.Clean(p)
 	if strings.HasSuffix(p, ".part") {
