@@ -178,8 +178,13 @@ func StartAppliance(t testing.TB, bin string, o ApplianceOptions) *Appliance {
 			t.Fatal(err)
 		}
 	}
-	args := []string{bin, "serve", "--root", o.Root, "--ssh-listen", o.SSHListen, "--console-listen", o.ConsoleListen,
+	args := []string{bin, "serve", "--root", o.Root, "--console-listen", o.ConsoleListen,
 		"--trust-root", o.TrustRoot, "--tick", "100ms", "--network-backend", o.Backend}
+	if o.SSHListen != "" {
+		args = append(args, "--ssh-listen", o.SSHListen)
+	} else if o.DialAddr == "" {
+		o.DialAddr = o.ConsoleListen
+	}
 	if o.Hostname != "" {
 		args = append(args, "--hostname", o.Hostname)
 	}
@@ -201,11 +206,14 @@ func StartAppliance(t testing.TB, bin string, o ApplianceOptions) *Appliance {
 			t.Fatalf("sensorcore serve exited: %s", a.Log.String())
 		default:
 		}
-		if raw, err := os.ReadFile(filepath.Join(etc, "ssh_host_ed25519_key.pub")); err == nil {
+		raw, err := os.ReadFile(filepath.Join(etc, "ssh_host_ed25519_key.pub"))
+		if err == nil || o.SSHListen == "" {
 			if c, err := net.DialTimeout("tcp", o.DialAddr, time.Second); err == nil {
 				c.Close()
-				if a.HostKey, _, _, _, err = ssh.ParseAuthorizedKey(raw); err != nil {
-					t.Fatal(err)
+				if o.SSHListen != "" {
+					if a.HostKey, _, _, _, err = ssh.ParseAuthorizedKey(raw); err != nil {
+						t.Fatal(err)
+					}
 				}
 				return a
 			}
