@@ -17,6 +17,7 @@ type Main struct {
 	Tabs      *container.AppTabs
 	env       Env
 	wizard    *wizardScreen
+	fleet     *fleetScreen
 	workbench *workbenchScreen
 	settings  *settingsScreen
 }
@@ -30,10 +31,12 @@ func NewMainWindow(a fyne.App, env Env) *Main {
 	env = env.withDefaults(a)
 	m := &Main{Window: w, env: env}
 	m.wizard = newWizardScreen(env)
+	m.fleet = newFleetScreen(env)
 	m.workbench = newWorkbenchScreen(env)
 	m.settings = newSettingsScreen(a.Preferences())
 	m.Tabs = container.NewAppTabs(
 		container.NewTabItemWithIcon("Setup", theme.ComputerIcon(), m.wizard.build()),
+		container.NewTabItemWithIcon("Fleet", theme.ListIcon(), m.fleet.build()),
 		container.NewTabItemWithIcon("Certificates", theme.DocumentIcon(), m.workbench.build()),
 		container.NewTabItemWithIcon("Settings", theme.SettingsIcon(), m.settings.build()),
 	)
@@ -41,6 +44,9 @@ func NewMainWindow(a fyne.App, env Env) *Main {
 	w.SetContent(m.Tabs)
 	w.SetOnDropped(func(_ fyne.Position, uris []fyne.URI) { m.onDropped(uris) })
 	w.Canvas().SetOnTypedKey(m.onKey)
+	if env.Inventory != "" {
+		m.fleet.open(env.Inventory)
+	}
 	w.Resize(fyne.NewSize(1100, 720))
 	return m
 }
@@ -96,6 +102,7 @@ func (m *Main) Screens() []string {
 // Wait blocks until background work of every screen has finished.
 func (m *Main) Wait() {
 	m.wizard.Wait()
+	m.fleet.tasks.Wait()
 	m.workbench.tasks.Wait()
 	m.workbench.ca.tasks.Wait()
 }

@@ -1,0 +1,383 @@
+package gui
+
+import (
+	"context"
+	"crypto/ed25519"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/tapline/tapline/certs"
+	"github.com/tapline/tapline/provision"
+	"github.com/tapline/tapline/provision/sshconn"
+)
+
+// Fleet table columns.
+var fleetColumns = []struct {
+	title string
+	width float32
+}{{"Sensor", 130}, {"Address", 150}, {"Status", 130}, {"Step", 90}, {"Progress", 140}, {"Result", 360}}
+
+const colProgress = 4
+
+// fleetScreen opens an inventory CSV and runs provision's offline check and
+// batch runner on it: a table of sensors with live status, step and
+// progress; check, run, retry failed, cancel; a sensor's log; the report.
+type fleetScreen struct {
+	env   Env
+	tasks tasks
+	model fleetModel
+
+	inv    *provision.Inventory
+	report *provision.BatchReport
+	sel    int
+	cancel context.CancelFunc
+
+	path      *widget.Label
+	openBtn   *widget.Button
+	checkBtn  *widget.Button
+	runBtn    *widget.Button
+	retryBtn  *widget.Button
+	cancelBtn *widget.Button
+	exportBtn *widget.Button
+	password  *widget.Entry
+	certPass  *widget.Entry
+	acceptNew *widget.Check
+	summary   *widget.Label
+	table     *widget.Table
+	logTitle  *widget.Label
+	logText   *widget.TextGrid
+	findings  *findingsView
+}
+
+func newFleetScreen(env Env) *fleetScreen {
+	s := &fleetScreen{env: env, tasks: tasks{ui: env.ui}, sel: -1, path: widget.NewLabel("No inventory open."),
+		password: widget.NewPasswordEntry(), certPass: widget.NewPasswordEntry(), summary: widget.NewLabel(""),
+		logTitle: widget.NewLabel("Select a sensor to see its log."), logText: widget.NewTextGrid(), findings: newFindingsView("")}
+	s.password.SetPlaceHolder("SSH password for rows with auth password (memory only)")
+	s.certPass.SetPlaceHolder("key or PKCS#12 passphrase, if any")
+	s.acceptNew = widget.NewCheck("Trust sensors seen for the first time (each fingerprint goes to its log)", nil)
+	s.openBtn = widget.NewButtonWithIcon("Open inventory…", theme.FolderOpenIcon(), s.onOpen)
+	s.checkBtn = widget.NewButtonWithIcon("Check", theme.ConfirmIcon(), s.onCheck)
+	s.runBtn = widget.NewButtonWithIcon("Run", theme.MediaPlayIcon(), func() { s.onRun(nil) })
+	s.runBtn.Importance = widget.HighImportance
+	s.retryBtn = widget.NewButtonWithIcon("Retry failed", theme.ViewRefreshIcon(), func() { s.onRun(s.model.failed()) })
+	s.cancelBtn = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), s.onCancel)
+	s.exportBtn = widget.NewButtonWithIcon("Export report", theme.DocumentSaveIcon(), s.onExport)
+	s.summary.Wrapping = fyne.TextWrapWord
+	s.table = widget.NewTableWithHeaders(
+		func() (int, int) { return s.model.len(), len(fleetColumns) },
+		func() fyne.CanvasObject {
+			l := widget.NewLabel("")
+			l.Truncation = fyne.TextTruncateEllipsis
+			return container.NewStack(l, widget.NewProgressBar())
+		},
+		s.cell)
+	s.table.CreateHeader = func() fyne.CanvasObject { return widget.NewLabel("") }
+	s.table.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) {
+		l := o.(*widget.Label)
+		l.TextStyle = fyne.TextStyle{Bold: true}
+		switch {
+		case id.Row < 0 && id.Col >= 0:
+			l.SetText(fleetColumns[id.Col].title)
+		case id.Col < 0 && id.Row >= 0:
+			l.SetText(fmt.Sprint(id.Row + 1))
+		default:
+			l.SetText("")
+		}
+	}
+	for i, c := range fleetColumns {
+		s.table.SetColumnWidth(i, c.width)
+	}
+	s.table.OnSelected = func(id widget.TableCellID) { s.sel = id.Row; s.showLog() }
+	s.sync()
+	return s
+}
+
+func (s *fleetScreen) cell(id widget.TableCellID, o fyne.CanvasObject) {
+	st := o.(*fyne.Container)
+	l, bar := st.Objects[0].(*widget.Label), st.Objects[1].(*widget.ProgressBar)
+	r, ok := s.model.get(id.Row)
+	if !ok {
+		return
+	}
+	if id.Col == colProgress {
+		l.Hide()
+		bar.Show()
+		if bar.Value != r.progress {
+			bar.SetValue(r.progress)
+		}
+		return
+	}
+	bar.Hide()
+	l.Show()
+	var txt string
+	switch id.Col {
+	case 0:
+		txt = r.row.Sensor
+	case 1:
+		txt = r.row.SSHAddr()
+	case 2:
+		txt = r.status
+	case 3:
+		txt = string(r.step)
+	case 5:
+		txt = r.result
+	}
+	if l.Text != txt {
+		l.SetText(txt)
+	}
+}
+
+func (s *fleetScreen) build() fyne.CanvasObject {
+	bar := container.NewHBox(s.openBtn, s.checkBtn, s.runBtn, s.retryBtn, s.cancelBtn, s.exportBtn)
+	secrets := &widget.Form{Items: []*widget.FormItem{
+		{Text: "SSH password", Widget: s.password},
+		{Text: "Certificate passphrase", Widget: s.certPass},
+		{Text: "", Widget: s.acceptNew},
+	}}
+	top := container.NewVBox(s.path, bar, secrets, s.summary)
+	logPane := container.NewBorder(s.logTitle, nil, nil, nil,
+		container.NewVScroll(container.NewVBox(s.findings.box, s.logText)))
+	split := container.NewVSplit(s.table, logPane)
+	split.SetOffset(0.65)
+	return container.NewBorder(top, nil, nil, nil, split)
+}
+
+// sync sets which buttons may be pressed.
+func (s *fleetScreen) sync() {
+	running := s.cancel != nil
+	have := s.inv != nil && len(s.inv.Rows) > 0
+	setEnabled(s.openBtn, !running)
+	setEnabled(s.checkBtn, have && !running)
+	setEnabled(s.runBtn, have && !running)
+	setEnabled(s.retryBtn, have && !running && len(s.model.failed()) > 0)
+	setEnabled(s.cancelBtn, running)
+	setEnabled(s.exportBtn, s.report != nil && !running)
+}
+
+func (s *fleetScreen) onOpen() { s.env.openFile(s.open) }
+
+// open reads an inventory; every bad cell is a finding naming its line.
+func (s *fleetScreen) open(path string) {
+	inv, err := provision.ReadInventory(path)
+	if err != nil {
+		s.findings.set(inventoryFindings(path, err))
+		s.logTitle.SetText("The inventory has problems:")
+		return
+	}
+	s.inv, s.report, s.sel = inv, nil, -1
+	s.model.reset(inv.Rows)
+	s.path.SetText(fmt.Sprintf("%s: %d sensors", path, len(inv.Rows)))
+	s.summary.SetText("")
+	s.findings.set(nil)
+	s.logTitle.SetText("Select a sensor to see its log.")
+	s.logText.SetText("")
+	s.table.UnselectAll()
+	s.table.Refresh()
+	s.sync()
+}
+
+// inventoryFindings lists each bad cell provision reported.
+func inventoryFindings(path string, err error) []certs.Finding {
+	var out []certs.Finding
+	var walk func(error)
+	walk = func(e error) {
+		if j, ok := e.(interface{ Unwrap() []error }); ok {
+			for _, x := range j.Unwrap() {
+				walk(x)
+			}
+			return
+		}
+		if ie, ok := e.(*provision.InventoryError); ok {
+			out = append(out, problem(provision.CodeInventoryField, fmt.Sprintf("%s line %d, column %s", filepath.Base(ie.File), ie.Line, ie.Column), ie.Msg))
+			return
+		}
+		out = append(out, problemFor("Reading "+filepath.Base(path), e))
+	}
+	walk(err)
+	return out
+}
+
+func (s *fleetScreen) roots() []ed25519.PublicKey { return s.env.ActivationRoots }
+
+func (s *fleetScreen) onCheck() {
+	inv := s.inv
+	o := provision.CheckOptions{Now: s.env.Now(), ActivationRoots: s.roots(), CertPassphrase: []byte(s.certPass.Text)}
+	s.summary.SetText("Checking every row offline…")
+	s.checkBtn.Disable()
+	run(&s.tasks, func(context.Context) *provision.CheckReport { return provision.Check(inv, o) }, func(r *provision.CheckReport) {
+		s.model.checked(r)
+		errs := 0
+		for _, rc := range r.Rows {
+			if hasErrorFinding(rc.Findings) {
+				errs++
+			}
+		}
+		s.summary.SetText(fmt.Sprintf("Offline check: %d of %d sensors ready, %d with errors.", len(r.Rows)-errs, len(r.Rows), errs))
+		if len(r.Fleet) > 0 {
+			s.findings.set(r.Fleet)
+			s.logTitle.SetText("Across the fleet:")
+		}
+		s.flush()
+		s.sync()
+	})
+}
+
+// onRun runs the batch on every row, or on the rows in only.
+func (s *fleetScreen) onRun(only map[string]bool) {
+	inv := *s.inv
+	if only != nil {
+		inv.Rows = nil
+		for _, r := range s.inv.Rows {
+			if only[r.Sensor] {
+				inv.Rows = append(inv.Rows, r)
+			}
+		}
+	}
+	settings := DefaultSettings()
+	if s.env.App != nil {
+		settings = LoadSettings(s.env.App.Preferences())
+	}
+	model := &s.model
+	trust := &sshconn.KnownHosts{File: s.env.KnownHosts}
+	if s.acceptNew.Checked {
+		trust.Accept = func(u *sshconn.UnknownHostError) bool {
+			for _, r := range inv.Rows {
+				if r.SSHAddr() == u.Host {
+					model.note(r.Sensor, "trusted new host key "+u.KeyType+" "+u.Fingerprint)
+				}
+			}
+			return true
+		}
+	}
+	prep := &provision.Preparer{O: provision.PrepareOptions{WorkDir: filepath.Join(s.env.filesDir(), "bundles"), Now: s.env.Now,
+		Creator: "tapline desktop", CertPassphrase: []byte(s.certPass.Text), Password: s.password.Text}}
+	o := provision.BatchOptions{Parallel: settings.Concurrency, Prepare: prep.Prepare, Push: provision.Options{
+		Trust: trust, SSH: sshconn.Options{Timeout: settings.ConnectTimeout}, ConfirmTimeout: settings.RollbackDeadline,
+		Events: model.event}}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	names := map[string]bool{}
+	for _, r := range inv.Rows {
+		names[r.Sensor] = true
+	}
+	s.model.mark(names, "waiting")
+	s.summary.SetText(fmt.Sprintf("Provisioning %d sensors, %d at once…", len(inv.Rows), settings.Concurrency))
+	s.sync()
+	s.flush()
+	type out struct {
+		rep *provision.BatchReport
+		err error
+	}
+	run(&s.tasks, func(context.Context) out {
+		res := make(chan out, 1)
+		go func() {
+			rep, err := provision.RunBatch(ctx, &inv, o)
+			res <- out{rep, err}
+		}()
+		t := time.NewTicker(150 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case o := <-res:
+				return o
+			case <-t.C:
+				s.env.ui.do(s.flush)
+			}
+		}
+	}, func(o out) {
+		cancel()
+		s.cancel = nil
+		if o.err != nil {
+			s.summary.SetText("")
+			s.findings.set([]certs.Finding{problemFor("Running the batch", o.err)})
+		} else {
+			s.report = o.rep
+			s.model.finished(o.rep)
+			c := o.rep.Counts()
+			line := fmt.Sprintf("Finished: %d done, %d failed, %d refused, %d rolled back, %d not started.",
+				c[provision.OutcomeDone], c[provision.OutcomeFailed], c[provision.OutcomeRefused], c[provision.OutcomeRolledBack], c[provision.OutcomeNotStarted])
+			if o.rep.Stopped != "" {
+				line += " Stopped: " + o.rep.Stopped
+			}
+			s.summary.SetText(line)
+		}
+		s.flush()
+		s.sync()
+	})
+}
+
+func (s *fleetScreen) onCancel() {
+	if s.cancel != nil {
+		s.summary.SetText("Cancelling: running pushes stop, no new one starts…")
+		s.cancel()
+	}
+}
+
+// flush redraws the table and the selected log when the model changed.
+func (s *fleetScreen) flush() {
+	if !s.model.takeDirty() {
+		return
+	}
+	s.table.Refresh()
+	s.showLog()
+}
+
+func (s *fleetScreen) showLog() {
+	r, ok := s.model.get(s.sel)
+	if !ok {
+		return
+	}
+	s.logTitle.SetText("Log of " + r.row.Sensor + " (" + r.row.SSHAddr() + ")")
+	s.findings.set(r.findings)
+	s.logText.SetText(strings.Join(s.model.logOf(s.sel), "\n"))
+}
+
+// onExport writes the last report as JSON, CSV and HTML, and an inventory
+// of the rows to retry, beside each other under the files folder.
+func (s *fleetScreen) onExport() {
+	rep, header := s.report, s.inv.Header
+	dir := filepath.Join(s.env.filesDir(), "reports")
+	base := strings.TrimSuffix(filepath.Base(s.inv.Path), filepath.Ext(s.inv.Path)) + "-" + s.env.Now().UTC().Format("20060102T150405Z")
+	run(&s.tasks, func(context.Context) error {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return err
+		}
+		for ext, write := range map[string]func(*os.File) error{
+			".json": func(f *os.File) error { return rep.WriteJSON(f) },
+			".csv":  func(f *os.File) error { return rep.WriteCSV(f) },
+			".html": func(f *os.File) error { return rep.WriteHTML(f) },
+			".retry.csv": func(f *os.File) error {
+				_, err := rep.WriteRetryInventory(f, header)
+				return err
+			},
+		} {
+			f, err := os.OpenFile(filepath.Join(dir, base+ext), os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+			if err != nil {
+				return err
+			}
+			if err := write(f); err != nil {
+				f.Close()
+				return err
+			}
+			if err := f.Close(); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, func(err error) {
+		if err != nil {
+			s.findings.set([]certs.Finding{problemFor("Exporting the report", err)})
+			return
+		}
+		s.summary.SetText("Report written: " + filepath.Join(dir, base) + ".{json,csv,html} and .retry.csv")
+	})
+}

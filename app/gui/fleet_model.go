@@ -1,0 +1,224 @@
+package gui
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/tapline/tapline/certs"
+	"github.com/tapline/tapline/provision"
+)
+
+// fleetRow is one sensor's line in the Fleet table.
+type fleetRow struct {
+	row      provision.Row
+	status   string
+	step     provision.Step
+	progress float64 // 0..1 over the whole push
+	result   string
+	outcome  provision.Outcome
+	findings []certs.Finding
+	log      []string
+}
+
+// maxLogLines bounds each sensor's log in memory.
+const maxLogLines = 300
+
+// fleetModel holds the table's rows. Progress events arrive from the batch's
+// goroutines and only touch the model; the UI goroutine redraws what
+// changed on its own schedule (flush), so 1,000 sensors reporting at once
+// never queue 1,000 redraws.
+type fleetModel struct {
+	mu    sync.Mutex
+	rows  []fleetRow
+	index map[string]int // sensor name -> row
+	dirty bool
+}
+
+func (m *fleetModel) reset(rows []provision.Row) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.rows = make([]fleetRow, len(rows))
+	m.index = make(map[string]int, len(rows))
+	for i, r := range rows {
+		m.rows[i] = fleetRow{row: r, status: "not checked"}
+		m.index[r.Sensor] = i
+	}
+	m.dirty = true
+}
+
+func (m *fleetModel) len() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.rows)
+}
+
+// get returns a copy of row i's table fields (not its log).
+func (m *fleetModel) get(i int) (fleetRow, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if i < 0 || i >= len(m.rows) {
+		return fleetRow{}, false
+	}
+	r := m.rows[i]
+	r.log = nil
+	return r, true
+}
+
+// logOf returns a copy of row i's log.
+func (m *fleetModel) logOf(i int) []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if i < 0 || i >= len(m.rows) {
+		return nil
+	}
+	return append([]string(nil), m.rows[i].log...)
+}
+
+func (m *fleetModel) appendLog(r *fleetRow, line string) {
+	r.log = append(r.log, line)
+	if len(r.log) > maxLogLines {
+		r.log = append(r.log[:0], r.log[len(r.log)-maxLogLines:]...)
+	}
+}
+
+// event records one progress event; safe from any goroutine.
+func (m *fleetModel) event(e provision.Event) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	i, ok := m.index[e.Sensor]
+	if !ok {
+		return
+	}
+	r := &m.rows[i]
+	r.status = "running"
+	r.step = e.Step
+	if k := stepIndex(e.Step); k >= 0 {
+		r.progress = (float64(k) + e.Percent/100) / float64(len(pushSteps))
+	}
+	if e.Message != "" {
+		m.appendLog(r, e.At.Format("15:04:05")+" "+string(e.Step)+": "+e.Message)
+	}
+	m.dirty = true
+}
+
+// note adds a line to a sensor's log; safe from any goroutine.
+func (m *fleetModel) note(sensor, line string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if i, ok := m.index[sensor]; ok {
+		m.appendLog(&m.rows[i], line)
+		m.dirty = true
+	}
+}
+
+// mark sets the status of the rows in names (every row when nil).
+func (m *fleetModel) mark(names map[string]bool, status string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i := range m.rows {
+		if names == nil || names[m.rows[i].row.Sensor] {
+			r := &m.rows[i]
+			r.status, r.step, r.progress, r.result, r.outcome = status, "", 0, "", ""
+		}
+	}
+	m.dirty = true
+}
+
+// checked records the offline check of each row.
+func (m *fleetModel) checked(rep *provision.CheckReport) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, rc := range rep.Rows {
+		i, ok := m.index[rc.Row.Sensor]
+		if !ok {
+			continue
+		}
+		r := &m.rows[i]
+		r.findings = rc.Findings
+		var errs, warns int
+		for _, f := range rc.Findings {
+			switch f.Severity {
+			case certs.SeverityError:
+				errs++
+			case certs.SeverityWarning:
+				warns++
+			}
+		}
+		switch {
+		case errs > 0:
+			r.status = fmt.Sprintf("check: %d errors", errs)
+		case warns > 0:
+			r.status = fmt.Sprintf("check: %d warnings", warns)
+		default:
+			r.status = "check: ready"
+		}
+		m.appendLog(r, "offline check: "+r.status)
+	}
+	m.dirty = true
+}
+
+// finished records a batch's results.
+func (m *fleetModel) finished(rep *provision.BatchReport) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, rr := range rep.Results {
+		i, ok := m.index[rr.Row.Sensor]
+		if !ok {
+			continue
+		}
+		r := &m.rows[i]
+		res := rr.Result
+		r.outcome = res.Outcome
+		r.status = string(res.Outcome)
+		r.step = res.Step
+		switch res.Outcome {
+		case provision.OutcomeDone:
+			r.progress = 1
+			r.result = "certificate verified " + short(res.ServedFingerprint)
+			r.findings = nil
+		case provision.OutcomeNotStarted:
+			r.result = "not started"
+		default:
+			f := resultProblem(res)
+			r.result = f.Code + " " + f.Message
+			r.findings = []certs.Finding{f}
+			for _, af := range res.Findings {
+				r.findings = append(r.findings, certs.Finding{Code: af.Code, Severity: certs.Severity(af.Severity), Message: af.Message, Hint: af.Hint})
+			}
+			if res.Error != "" {
+				m.appendLog(r, "detail: "+res.Error)
+			}
+		}
+		m.appendLog(r, fmt.Sprintf("ended %s after %d attempt(s)", res.Outcome, rr.Attempts))
+	}
+	m.dirty = true
+}
+
+// takeDirty reports and clears whether anything changed since the last call.
+func (m *fleetModel) takeDirty() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	d := m.dirty
+	m.dirty = false
+	return d
+}
+
+// failed names the rows whose last run did not end done.
+func (m *fleetModel) failed() map[string]bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := map[string]bool{}
+	for _, r := range m.rows {
+		if r.outcome != "" && r.outcome != provision.OutcomeDone {
+			out[r.row.Sensor] = true
+		}
+	}
+	return out
+}
+
+func short(fp string) string {
+	if len(fp) > 16 {
+		return fp[:16] + "…"
+	}
+	return fp
+}

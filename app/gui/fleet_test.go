@@ -1,0 +1,145 @@
+package gui
+
+import (
+	"fmt"
+
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/tapline/tapline/app/demo"
+	"github.com/tapline/tapline/provision"
+)
+
+func TestFleetRunsDemoInventory(t *testing.T) {
+	f := startDemo(t, 2)
+	a := test.NewTempApp(t)
+	env := demoEnv(t, a, f)
+	s := newFleetScreen(env)
+	w := test.NewTempWindow(t, s.build())
+	w.Resize(fyne.NewSize(1200, 800))
+	if !s.runBtn.Disabled() || !s.checkBtn.Disabled() || !s.exportBtn.Disabled() {
+		t.Fatal("actions enabled with no inventory")
+	}
+
+	s.open(f.Inventory)
+	if s.model.len() != 2 || s.runBtn.Disabled() {
+		t.Fatalf("open: %d rows", s.model.len())
+	}
+	test.Tap(s.checkBtn)
+	s.tasks.Wait()
+	for i := 0; i < 2; i++ {
+		if r, _ := s.model.get(i); r.status != "check: ready" {
+			t.Fatalf("row %d after check: %q %s", i, r.status, codes(r.findings))
+		}
+	}
+
+	// Unknown hosts are refused unless the engineer says otherwise.
+	test.Type(s.password, demo.Password)
+	test.Tap(s.runBtn)
+	s.tasks.Wait()
+	if r, _ := s.model.get(0); r.outcome == provision.OutcomeDone || !strings.HasPrefix(r.result, codeChanged) {
+		t.Fatalf("unknown host pushed without consent: %+v", r)
+	}
+	if s.retryBtn.Disabled() {
+		t.Fatal("Retry failed is disabled after failures")
+	}
+
+	test.Tap(s.acceptNew)
+	test.Tap(s.retryBtn)
+	s.tasks.Wait()
+	for i := 0; i < 2; i++ {
+		r, _ := s.model.get(i)
+		if r.outcome != provision.OutcomeDone || r.progress != 1 || !strings.HasPrefix(r.result, "certificate verified") {
+			t.Fatalf("row %d: %+v\n%s", i, r, strings.Join(s.model.logOf(i), "\n"))
+		}
+	}
+	if !s.retryBtn.Disabled() || s.exportBtn.Disabled() {
+		t.Fatal("after a clean run: Retry must be off, Export on")
+	}
+	// The per-sensor log tells the story, fingerprint included.
+	s.table.Select(widget.TableCellID{Row: 1, Col: 0})
+	if log := s.logText.Text(); !strings.Contains(log, "trusted new host key ssh-ed25519 SHA256:") || !strings.Contains(log, "ended done") {
+		t.Errorf("log of %s:\n%s", f.Sensors[1].Name, log)
+	}
+
+	test.Tap(s.exportBtn)
+	s.tasks.Wait()
+	got, _ := filepath.Glob(filepath.Join(env.FilesDir, "reports", "inventory-*"))
+	if len(got) != 4 {
+		t.Fatalf("report files: %v (%q %s)", got, s.summary.Text, codes(s.findings.shown))
+	}
+}
+
+func TestFleetCancel(t *testing.T) {
+	f := startDemo(t, 2)
+	a := test.NewTempApp(t)
+	s := newFleetScreen(demoEnv(t, a, f))
+	test.NewTempWindow(t, s.build())
+	s.open(f.Inventory)
+	test.Type(s.password, demo.Password)
+	test.Tap(s.acceptNew)
+	test.Tap(s.runBtn)
+	if s.cancelBtn.Disabled() || !s.runBtn.Disabled() {
+		t.Fatal("while running: Cancel on, Run off")
+	}
+	test.Tap(s.cancelBtn)
+	s.tasks.Wait()
+	for i := 0; i < 2; i++ {
+		if r, _ := s.model.get(i); r.outcome == provision.OutcomeDone {
+			t.Errorf("row %d finished despite Cancel", i)
+		}
+	}
+	if !s.cancelBtn.Disabled() || s.runBtn.Disabled() {
+		t.Error("after cancel: Run on, Cancel off")
+	}
+}
+
+func TestFleetBadInventory(t *testing.T) {
+	dir := t.TempDir()
+	p := writeFile(t, dir, "site.csv", []byte("sensor,address,ssh_user,auth\nsensor-01,,admin,telnet\n"))
+	a := test.NewTempApp(t)
+	s := newFleetScreen(testEnv(a, dir))
+	test.NewTempWindow(t, s.build())
+	s.open(p)
+	if s.inv != nil || len(s.findings.shown) < 2 || !hasCode(s.findings.shown, provision.CodeInventoryField) {
+		t.Fatalf("findings %+v", s.findings.shown)
+	}
+	for _, f := range s.findings.shown {
+		if !strings.Contains(f.Message, "site.csv line 2") {
+			t.Errorf("finding does not name the line: %+v", f)
+		}
+	}
+}
+
+// BenchmarkFleetTableUpdate measures one round of a 1,000-sensor batch's
+// progress: an event for every row, then the redraw the UI does on its tick.
+func BenchmarkFleetTableUpdate(b *testing.B) {
+	a := test.NewTempApp(b)
+	s := newFleetScreen(testEnv(a, b.TempDir()))
+	w := test.NewTempWindow(b, s.build())
+	w.Resize(fyne.NewSize(1280, 800))
+	rows := make([]provision.Row, 1000)
+	for i := range rows {
+		rows[i] = provision.Row{Line: i + 2, Sensor: fmt.Sprintf("sensor-%04d", i+1), Address: fmt.Sprintf("192.0.2.%d", i%250+1), SSHPort: 22}
+	}
+	s.inv = &provision.Inventory{Path: "bench.csv", Rows: rows}
+	s.model.reset(rows)
+	s.flush()
+	steps := []provision.Step{provision.StepConnect, provision.StepUpload, provision.StepApply, provision.StepVerify}
+	now := time.Now()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for n := 0; n < b.N; n++ {
+		st := steps[n%len(steps)]
+		for i := range rows {
+			s.model.event(provision.Event{Sensor: rows[i].Sensor, Step: st, Percent: float64(n % 100), Message: "working", At: now})
+		}
+		s.flush()
+	}
+}
