@@ -380,6 +380,20 @@ func TestApplyIPRouteInNetns(t *testing.T) {
 	if out, _ := exec.Command("ip", "-n", ns, "-4", "addr", "show", "dev", "eth0").CombinedOutput(); !strings.Contains(string(out), "198.18.7.10/24") {
 		t.Fatalf("interface: %s", out)
 	}
+	// A generation whose interface does not exist: the backend fails and
+	// apply restores generation 1, network included.
+	bad := k.Bundle(t, t.TempDir(), testkit.Spec{Sensor: "sensor-01", Address: "198.18.8.10", Gateway: "198.18.8.1", Interface: "nosuch0"})
+	out, code = run(append([]string{"apply", "--json", bad.Archive}, base...)...)
+	if code != 1 || !strings.Contains(out, "network settings could not be applied") || !strings.Contains(out, "generation 1 restored") {
+		t.Fatalf("apply with a missing interface: %d %s", code, out)
+	}
+	out, _ = run(append([]string{"status", "--json"}, base...)...)
+	if !strings.Contains(out, `"generation":1`) || !strings.Contains(out, "network backend failed") {
+		t.Fatalf("status after the failed network: %s", out)
+	}
+	if out, code := run(append([]string{"network", "validate"}, base...)...); code != 0 {
+		t.Fatalf("network validate after the restore: %s", out)
+	}
 	// Outside the namespace the check fails: nothing leaked to the host.
 	if out, code := cli(t, nil, append([]string{"network", "validate"}, base...)...); code == 0 {
 		t.Fatalf("validate on the host passed: %s", out)

@@ -64,6 +64,7 @@ type Spec struct {
 	WrongKey       bool      // ship a key that does not match the certificate
 	ActivationAt   time.Time // issue time; zero: Now
 	Proxy          netconf.Proxy
+	Interface      string // management interface; default eth0
 }
 
 // Built is a written bundle.
@@ -86,6 +87,9 @@ func (k *Kit) Bundle(t testing.TB, dir string, s Spec) Built {
 	}
 	if s.Gateway == "" {
 		s.Gateway = "192.0.2.1"
+	}
+	if s.Interface == "" {
+		s.Interface = "eth0"
 	}
 	actName := s.Sensor
 	if s.ActivationFor != "" {
@@ -120,7 +124,7 @@ func (k *Kit) Bundle(t testing.TB, dir string, s Spec) Built {
 		}
 		keyPEM = other.KeyPEM
 	}
-	set := netconf.Settings{Network: netconf.Network{Interface: "eth0", Address: s.Address, Mask: "24", Gateway: s.Gateway,
+	set := netconf.Settings{Network: netconf.Network{Interface: s.Interface, Address: s.Address, Mask: "24", Gateway: s.Gateway,
 		DNS: []string{"192.0.2.53"}, Hostname: s.Hostname}, Console: netconf.Console{CertValidation: s.CertValidation}, Proxy: s.Proxy}
 	files := map[bundle.Role][]byte{
 		bundle.RoleActivation: act,
