@@ -1,0 +1,64 @@
+package provision_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/tapline/tapline/provision"
+	"github.com/tapline/tapline/provision/internal/fleettest"
+	"github.com/tapline/tapline/provision/internal/sshdtest"
+	"github.com/tapline/tapline/provision/sshconn"
+)
+
+// The engine pushes to sensorcore behind Debian's real OpenSSH sshd, the
+// provisioning account restricted by ForceCommand to sensorcore's wrapper
+// (sensorcore serve --ssh-command: the allowed commands only, SFTP confined
+// to the incoming directory), as the appliance issue describes it.
+func TestPushThroughOpenSSHForceCommand(t *testing.T) {
+	t.Parallel()
+	bin := needSensorcore(t)
+	sshdtest.Require(t)
+	kit := fleettest.New(t, time.Now().UTC())
+	root := t.TempDir()
+	console := sshdtest.FreePort(t)
+	fleettest.StartAppliance(t, bin, fleettest.ApplianceOptions{Root: root, TrustRoot: kit.RootPub,
+		ConsoleListen: fmt.Sprintf("127.0.0.1:%d", console), Hostname: "sensor-01.plant.example"})
+	s := sshdtest.Start(t, sshdtest.Options{HostKeyTypes: []string{"ed25519", "rsa"},
+		Extra: fmt.Sprintf("Match User %s\n  ForceCommand %s serve --ssh-command --root %s --trust-root %s\n  AllowTcpForwarding no\n  X11Forwarding no\n  PermitTTY no\n",
+			"root", bin, root, kit.RootPub)})
+	kh := filepath.Join(t.TempDir(), "known_hosts")
+	os.WriteFile(kh, []byte(s.KnownHostsLine()), 0o600)
+
+	f := kit.Sensor(t, "sensor-01", "sensor-01.plant.example", "198.18.0.10")
+	p := &provision.Preparer{O: provision.PrepareOptions{WorkDir: t.TempDir()}}
+	pr, err := p.Prepare(context.Background(), provision.Row{Line: 2, Sensor: "sensor-01", Address: "127.0.0.1", SSHPort: s.Port, User: s.User,
+		Auth: provision.AuthKey, KeyFile: s.ClientKey, Interface: "eth0", NewIP: "198.18.0.10", NewAddress: "127.0.0.1", NewMask: "24",
+		NewHostname: "sensor-01.plant.example", Activation: f.Activation, Cert: f.Cert, Key: f.Key, Chain: kit.ChainPEM, ConsolePort: console})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := provision.Push(context.Background(), pr.Target, pr.Bundle, provision.Options{Trust: &sshconn.KnownHosts{File: kh}, VerifyTimeout: 10 * time.Second})
+	if res.Outcome != provision.OutcomeDone || res.ServedFingerprint != pr.Bundle.CertFingerprint || !res.Activated || res.Generation != 1 {
+		t.Fatalf("push through OpenSSH: %+v\n%s", res, s.Logs())
+	}
+	if res.Uploaded == nil || !res.Uploaded.ReadBack {
+		t.Fatalf("upload through the wrapper's SFTP: %+v", res.Uploaded)
+	}
+	// The account runs nothing else.
+	c, err := sshconn.Dial(context.Background(), sshconn.Endpoint{Addr: s.Addr, User: s.User, Auth: sshconn.Auth{KeyFile: s.ClientKey}},
+		&sshconn.KnownHosts{File: kh}, sshconn.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	sess, _ := c.NewSession()
+	out, err := sess.CombinedOutput("id")
+	sess.Close()
+	if err == nil {
+		t.Fatalf("ForceCommand let 'id' run: %s", out)
+	}
+}
