@@ -50,6 +50,7 @@ const (
 	CodeLargeKey           = "TL-CERT-033"
 	CodeCRLNoneForIssuer   = "TL-CERT-034"
 	CodeIsCA               = "TL-CERT-035"
+	CodeCRLNotGiven        = "TL-CERT-036"
 )
 
 // Codes returns the finding catalogue in code order. It builds a fresh slice
@@ -126,6 +127,8 @@ func Codes() []Code {
 			"Give the CRL of the CA that issued the sensor certificate."},
 		{CodeIsCA, SeverityError, "The certificate is a CA certificate, not a server certificate",
 			"Issue an end-entity certificate (basicConstraints CA:FALSE) for the sensor."},
+		{CodeCRLNotGiven, SeverityInfo, "Certificate validation is on but no CRL was given: revocation was not checked here",
+			"Download the CRL from the distribution point and pass it (--crl) to check what the sensor will fetch."},
 	}
 }
 

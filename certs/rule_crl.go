@@ -6,9 +6,13 @@ import "errors"
 // current, and does not list it (RFC 5280 §6.3.3; FIELD-FACTS.md: the sensor
 // says "This certificate has been revoked by the CRL and can't be trusted for
 // a secure connection"). CRLs about other issuers are skipped, with a warning
-// when none is about this certificate.
+// when none is about this certificate; with validation on and no CRL at all,
+// an info finding says revocation was not checked.
 func ruleCRL(b *bundle) []Finding {
 	if len(b.crls) == 0 {
+		if b.target.CRLValidation && len(b.src.CRLs) == 0 {
+			return []Finding{newFinding(CodeCRLNotGiven, "")}
+		}
 		return nil
 	}
 	var out []Finding

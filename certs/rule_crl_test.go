@@ -17,7 +17,8 @@ func TestRuleCRL(t *testing.T) {
 		return func(s *certs.Source) { s.CRLs = [][]byte{make()} }
 	}
 	runRuleCases(t, []ruleCase{
-		{name: "no crl", notWant: []string{certs.CodeRevoked, certs.CodeCRLNoneForIssuer}},
+		{name: "no crl", notWant: []string{certs.CodeRevoked, certs.CodeCRLNoneForIssuer, certs.CodeCRLNotGiven}},
+		{name: "no crl, validation on", target: func(tg *certs.Target) { tg.CRLValidation = true }, want: certs.CodeCRLNotGiven},
 		{name: "current, not listed", src: withCRL(func() []byte { return mustCAFor(t).crl(t, now.Add(-day), now.Add(day), big.NewInt(5)) }),
 			notWant: []string{certs.CodeRevoked, certs.CodeCRLNotCurrent, certs.CodeCRLSignature}},
 		{name: "revoked", cert: setSerial(serial), src: withCRL(func() []byte { return mustCAFor(t).crl(t, now.Add(-day), now.Add(day), serial) }),
