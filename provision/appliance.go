@@ -2,6 +2,7 @@ package provision
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -95,8 +96,9 @@ func (e *RemoteError) Unwrap() error { return e.Err }
 var safeArg = regexp.MustCompile(`^[A-Za-z0-9._:/=-]+$`)
 
 // runJSON runs "sensorcore ARGS..." and decodes its stdout into v. Exit 1
-// with a decodable object still fills v and returns a *RemoteError.
-func runJSON(c *ssh.Client, core string, v any, args ...string) error {
+// with a decodable object still fills v and returns a *RemoteError. When ctx
+// ends first the session is closed (a *RemoteError with Exit -1).
+func runJSON(ctx context.Context, c *ssh.Client, core string, v any, args ...string) error {
 	for _, a := range args {
 		if !safeArg.MatchString(a) {
 			return fmt.Errorf("provision: refusing remote argument %q", a)
@@ -108,6 +110,8 @@ func runJSON(c *ssh.Client, core string, v any, args ...string) error {
 		return &RemoteError{Command: cmd, Exit: -1, Err: err}
 	}
 	defer sess.Close()
+	stop := context.AfterFunc(ctx, func() { sess.Close() })
+	defer stop()
 	var stdout, stderr bytes.Buffer
 	sess.Stdout, sess.Stderr = &stdout, &stderr
 	err = sess.Run(cmd)
@@ -115,6 +119,9 @@ func runJSON(c *ssh.Client, core string, v any, args ...string) error {
 	if err != nil {
 		var ee *ssh.ExitError
 		if !errors.As(err, &ee) {
+			if ctx.Err() != nil {
+				err = fmt.Errorf("%w (%v)", err, context.Cause(ctx))
+			}
 			return &RemoteError{Command: cmd, Exit: -1, Err: err}
 		}
 		exit = ee.ExitStatus()

@@ -319,7 +319,7 @@ func (p *pusher) run(ctx context.Context) error {
 	// 3. preflight.
 	p.begin(StepPreflight, "")
 	var st Status
-	if err := runJSON(c.Client, p.o.Core, &st, "status", "--json"); err != nil {
+	if err := runJSON(ctx, c.Client, p.o.Core, &st, "status", "--json"); err != nil {
 		return err
 	}
 	size, err := fileSize(p.b.Path)
@@ -335,7 +335,7 @@ func (p *pusher) run(ctx context.Context) error {
 		p.res.Generation = st.Generation
 		if st.PendingConfirmation {
 			p.begin(StepConfirm, "")
-			if err := p.confirm(c.Client); err != nil {
+			if err := p.confirm(ctx, c.Client); err != nil {
 				return err
 			}
 		}
@@ -372,30 +372,46 @@ func (p *pusher) run(ctx context.Context) error {
 		args = append(args, "--confirm-timeout", p.o.ConfirmTimeout.String())
 	}
 	args = append(args, name)
+	confirmWindow := p.o.ConfirmTimeout
+	if confirmWindow <= 0 {
+		confirmWindow = 120 * time.Second
+	}
+	applyCtx := ctx
+	if p.newAddr() != "" {
+		// The sensor may drop this connection as it changes address, before
+		// its answer gets out; then the new address tells what happened.
+		var cancel context.CancelFunc
+		applyCtx, cancel = context.WithTimeout(ctx, max(confirmWindow/3, 2*time.Second))
+		defer cancel()
+	}
+	applyStart := p.now()
 	var ar ApplyResult
-	err = runJSON(c.Client, p.o.Core, &ar, args...)
+	err = runJSON(applyCtx, c.Client, p.o.Core, &ar, args...)
 	p.res.Findings = ar.Findings
-	if err != nil {
+	var re *RemoteError
+	lost := err != nil && errors.As(err, &re) && re.Exit < 0 && p.newAddr() != "" && ctx.Err() == nil
+	switch {
+	case lost:
+		p.emit(StepApply, 100, 0, "the connection dropped during apply (the address changes): looking for the sensor at "+p.newAddr())
+		ar = ApplyResult{Generation: -1}
+	case err != nil:
 		return err
-	}
-	if !ar.OK {
+	case !ar.OK:
 		return &RemoteError{Command: "apply", Exit: 1, Message: ar.Error}
-	}
-	if ar.CertFingerprint != "" && ar.CertFingerprint != p.b.CertFingerprint {
+	case ar.CertFingerprint != "" && ar.CertFingerprint != p.b.CertFingerprint:
 		return &VerifyError{Reason: fmt.Sprintf("apply reports certificate %s, the bundle holds %s", ar.CertFingerprint, p.b.CertFingerprint)}
+	default:
+		p.res.Generation, p.res.PreviousGeneration = ar.Generation, ar.PreviousGeneration
+		p.emit(StepApply, 100, 0, fmt.Sprintf("generation %d (was %d)", ar.Generation, ar.PreviousGeneration))
 	}
-	p.res.Generation, p.res.PreviousGeneration = ar.Generation, ar.PreviousGeneration
-	p.emit(StepApply, 100, 0, fmt.Sprintf("generation %d (was %d)", ar.Generation, ar.PreviousGeneration))
 
 	// 6. reconnect and confirm.
 	final := p.t.Addr
 	if ar.ConfirmationPending || p.newAddr() != "" {
 		p.begin(StepConfirm, "")
-		deadline := p.now().Add(p.o.ConfirmTimeout)
+		deadline := applyStart.Add(confirmWindow)
 		if ar.RollbackDeadline != nil {
 			deadline = *ar.RollbackDeadline
-		} else if p.o.ConfirmTimeout <= 0 {
-			deadline = p.now().Add(120 * time.Second)
 		}
 		cc := c.Client
 		if na := p.newAddr(); na != "" {
@@ -411,8 +427,20 @@ func (p *pusher) run(ctx context.Context) error {
 			cc = nc.Client
 			final = na
 		}
-		if ar.ConfirmationPending {
-			if err := p.confirm(cc); err != nil {
+		pending := ar.ConfirmationPending
+		if lost {
+			var st Status
+			if err := runJSON(ctx, cc, p.o.Core, &st, "status", "--json"); err != nil {
+				return err
+			}
+			if st.Certificate.FingerprintSHA256 != p.b.CertFingerprint {
+				return &VerifyError{Reason: fmt.Sprintf("the sensor at %s serves certificate %s, not the bundle's", final, st.Certificate.FingerprintSHA256)}
+			}
+			p.res.Generation, pending = st.Generation, st.PendingConfirmation
+			p.emit(StepConfirm, 55, 0, fmt.Sprintf("the sensor runs generation %d at %s", st.Generation, final))
+		}
+		if pending {
+			if err := p.confirm(ctx, cc); err != nil {
 				return err
 			}
 		}
@@ -443,9 +471,9 @@ func (p *pusher) preflight(st Status, size int64) error {
 	return nil
 }
 
-func (p *pusher) confirm(c *ssh.Client) error {
+func (p *pusher) confirm(ctx context.Context, c *ssh.Client) error {
 	var cr ConfirmResult
-	if err := runJSON(c, p.o.Core, &cr, "confirm", "--json"); err != nil {
+	if err := runJSON(ctx, c, p.o.Core, &cr, "confirm", "--json"); err != nil {
 		return err
 	}
 	if !cr.OK {
@@ -503,10 +531,13 @@ func (p *pusher) awaitRollback(ctx context.Context, deadline time.Time, ar Apply
 	}
 	defer c.Close()
 	var st Status
-	if err := runJSON(c.Client, p.o.Core, &st, "status", "--json"); err != nil {
+	if err := runJSON(ctx, c.Client, p.o.Core, &st, "status", "--json"); err != nil {
 		return err
 	}
-	if st.Generation == ar.Generation || st.PendingConfirmation {
+	// ar.Generation is -1 when apply's answer was lost: then the served
+	// certificate tells whether the new generation is still current.
+	if st.Generation == ar.Generation || st.PendingConfirmation ||
+		(ar.Generation < 0 && st.Certificate.FingerprintSHA256 == p.b.CertFingerprint) {
 		return fmt.Errorf("provision: the sensor answers at %s but still runs generation %d (pending %v): it did not roll back", p.t.Addr, st.Generation, st.PendingConfirmation)
 	}
 	p.res.Outcome = OutcomeRolledBack
