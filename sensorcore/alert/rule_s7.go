@@ -3,8 +3,9 @@ package alert
 import "github.com/tapline/tapline/sensorcore/dissect"
 
 // ruleS7: S7comm PLC stop (function 0x29), PLC start (PI service
-// P_PROGRAM), block download (0x1A/0x1B) or upload (0x1D), and firmware
-// update, always (s7comm.c function names).
+// P_PROGRAM), block download (request download 0x1A) or upload (start
+// upload 0x1D), always (s7comm.c function names). Firmware updates have no
+// classic S7comm function code of their own and are not detected.
 func ruleS7(_ *Engine, ev *Event, _ bool) (finding, bool) {
 	if ev.Proto != dissect.S7comm {
 		return finding{}, false
@@ -22,9 +23,6 @@ func ruleS7(_ *Engine, ev *Event, _ bool) (finding, bool) {
 	case dissect.ActS7Upload:
 		return finding{rule: "s7-block-upload", severity: SevMedium, title: "S7 block upload",
 			text: "A client uploaded a program block from an S7 PLC."}, true
-	case dissect.ActS7Firmware:
-		return finding{rule: "s7-firmware-update", severity: SevCritical, title: "S7 firmware update",
-			text: "A client started a firmware update on an S7 PLC."}, true
 	}
 	return finding{}, false
 }

@@ -236,3 +236,14 @@ func FuzzReader(f *testing.F) {
 		}
 	})
 }
+
+func FuzzParseFilter(f *testing.F) {
+	f.Add("3\n40 0 0 12\n21 0 1 2048\n6 0 0 262144\n")
+	f.Add("1,6 0 0 0")
+	f.Fuzz(func(t *testing.T, s string) {
+		prog, err := ParseFilter(s)
+		if err == nil && len(prog) > 4096 {
+			t.Fatal("program longer than the kernel accepts")
+		}
+	})
+}

@@ -140,7 +140,6 @@ const (
 	ActS7Start
 	ActS7Download
 	ActS7Upload
-	ActS7Firmware
 	ActDNP3ColdRestart
 	ActDNP3WarmRestart
 	ActDNP3StopApp
@@ -168,8 +167,6 @@ func ActionName(a Action) string {
 		return "S7 block download"
 	case ActS7Upload:
 		return "S7 block upload"
-	case ActS7Firmware:
-		return "S7 firmware update"
 	case ActDNP3ColdRestart:
 		return "DNP3 cold restart"
 	case ActDNP3WarmRestart:

@@ -38,6 +38,9 @@ func MatchTLS(b []byte) bool {
 // the destination.
 func DecodeTLS(b []byte, dir decode.Direction, r *Result) error {
 	r.Reset(TLS)
+	if len(b) < 5 {
+		return errShort
+	}
 	if TLSLen(b) != len(b) {
 		return errLength
 	}

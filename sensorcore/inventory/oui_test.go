@@ -52,3 +52,14 @@ func TestDebianManuf(t *testing.T) {
 		t.Fatalf("missing file error %v", err)
 	}
 }
+
+func FuzzParseManuf(f *testing.F) {
+	f.Add("00:00:0C\tCisco\tCisco Systems, Inc\n00:1B:C5:00:00:00/36\tX\tY\n")
+	f.Add("70:B3:D5:20:00:00/28\tShort\n# c\n")
+	f.Fuzz(func(t *testing.T, s string) {
+		o, err := ParseManuf(strings.NewReader(s))
+		if err == nil {
+			o.Lookup([6]byte{0, 0, 0x0c, 1, 2, 3})
+		}
+	})
+}

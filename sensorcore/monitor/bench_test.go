@@ -163,3 +163,22 @@ func TestPipelineNoAlloc(t *testing.T) {
 		t.Fatalf("only %d PDUs counted", got)
 	}
 }
+
+// FuzzPipeline feeds arbitrary frames, as a run of one TCP stream on port
+// 502 and as raw frames, through the whole pipeline: nothing may panic.
+func FuzzPipeline(f *testing.F) {
+	f.Add(tcpFrame(1, 2, 40000, 502, 1, 0x18, readReq), readResp)
+	f.Add(tcpFrame(1, 2, 40000, 102, 1, 0x18, []byte{3, 0, 0, 7, 2, 0xf0, 0x80}), []byte{0x32, 1})
+	f.Add(tcpFrame(1, 2, 40000, 20000, 1, 0x18, []byte{5, 0x64, 5, 0xc9, 1, 0, 2, 0}), []byte{0x68, 4, 7, 0, 0, 0})
+	f.Fuzz(func(t *testing.T, frame, payload []byte) {
+		m, _ := New(Options{Learning: time.Nanosecond})
+		ci := capture.Info{Timestamp: t0, LinkType: capture.LinkEthernet}
+		m.Packet(frame, ci)
+		for _, port := range []uint16{502, 102, 20000, 44818, 2404, 443, 80} {
+			m.Packet(tcpFrame(1, 2, 40000, port, 1, 0x18, payload), ci)
+			m.Packet(tcpFrame(2, 1, port, 40000, 1, 0x18, payload), ci)
+			m.Packet(tcpFrame(1, 2, 40000, port, 1+uint32(len(payload)), 0x18, payload), ci)
+		}
+		m.Report()
+	})
+}
