@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"crypto/rand"
 	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
 	"errors"
 	"math/big"
+	"strings"
 	"testing"
 	"time"
 
@@ -85,5 +88,52 @@ func TestParseCRLIndexLarge(t *testing.T) {
 	bad[i] ^= 1
 	if c2, err := certs.ParseCRLIndex(bad); err == nil && c2.List.CheckSignatureFrom(ca.inter) == nil {
 		t.Error("a changed entry still verifies")
+	}
+}
+
+// TestCRLScope reads issuingDistributionPoint (RFC 5280 §5.2.5) and the delta
+// indicator (§5.2.4): scoped CRLs cover only their kind of certificate;
+// indirect, reason-partitioned and delta CRLs are unusable here.
+func TestCRLScope(t *testing.T) {
+	ca := mustCA(t)
+	idp := func(v []byte) []pkix.Extension {
+		return []pkix.Extension{{Id: asn1.ObjectIdentifier{2, 5, 29, 28}, Critical: true, Value: v}}
+	}
+	h := time.Hour
+	cases := []struct {
+		name             string
+		ext              []pkix.Extension
+		coversCA         bool
+		coversEndEntity  bool
+		unusableContains string
+	}{
+		{"plain", nil, true, true, ""},
+		{"only user certs", idp([]byte{0x30, 0x03, 0x81, 0x01, 0xff}), false, true, ""},
+		{"only CA certs", idp([]byte{0x30, 0x03, 0x82, 0x01, 0xff}), true, false, ""},
+		{"with a distribution point name", idp([]byte{0x30, 0x06, 0xa0, 0x04, 0xa0, 0x02, 0x86, 0x00}), true, true, ""},
+		{"indirect", idp([]byte{0x30, 0x03, 0x84, 0x01, 0xff}), true, true, "indirect"},
+		{"some reasons", idp([]byte{0x30, 0x04, 0x83, 0x02, 0x06, 0x40}), true, true, "reasons"},
+		{"delta", []pkix.Extension{{Id: asn1.ObjectIdentifier{2, 5, 29, 27}, Critical: true, Value: []byte{0x02, 0x01, 0x01}}}, true, true, "delta"},
+	}
+	// A CA certificate and an end-entity certificate, both issued by the root.
+	ee := mustCert(t, leafTemplate(host), ca.root, ca.rootKey, rsaKeys()[2].Public())
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			crl := signCRL(t, ca.root, ca.rootKey, now.Add(-h), now.Add(h), c.ext)
+			if got := crl.Covers(ca.inter); got != c.coversCA {
+				t.Errorf("covers the CA certificate: %v", got)
+			}
+			if got := crl.Covers(ee); got != c.coversEndEntity {
+				t.Errorf("covers the end entity: %v", got)
+			}
+			err := crl.Check(ee, ca.root, now)
+			var ce *certs.CRLError
+			switch {
+			case c.unusableContains == "" && err != nil:
+				t.Errorf("Check: %v", err)
+			case c.unusableContains != "" && (!errors.As(err, &ce) || ce.Problem != certs.CRLUnusable || !strings.Contains(err.Error(), c.unusableContains)):
+				t.Errorf("Check: %v, want unusable (%s)", err, c.unusableContains)
+			}
+		})
 	}
 }
