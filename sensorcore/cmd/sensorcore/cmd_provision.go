@@ -336,8 +336,8 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// cmdSSHCommand is "sensorcore ssh-command"; main.go's command table needs
-// its entry, until then "sensorcore serve --ssh-command" reaches it.
+// cmdSSHCommand is "sensorcore ssh-command", the OpenSSH ForceCommand
+// wrapper; "sensorcore serve --ssh-command" is the same.
 var cmdSSHCommand = runSSHCommand
 
 // runSSHCommand is the OpenSSH ForceCommand wrapper (docs/appliance.md): it

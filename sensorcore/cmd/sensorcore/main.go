@@ -23,17 +23,18 @@ type command struct {
 // cmd_provision.go, monitoring ones in cmd_monitor.go.
 func commands() map[string]command {
 	return map[string]command{
-		"serve":     {"run the daemon: HTTPS console, provisioning listener, monitoring", cmdServe},
-		"apply":     {"check and apply a provisioning bundle as a new generation", cmdApply},
-		"confirm":   {"make the pending generation permanent", cmdConfirm},
-		"rollback":  {"return to the previous generation now", cmdRollback},
-		"status":    {"show the sensor's state", cmdStatus},
-		"sanity":    {"check every component; 'System is UP!' when all run", cmdSanity},
-		"network":   {"show or validate the network settings", cmdNetwork},
-		"analyze":   {"run the monitoring pipeline over capture files", cmdAnalyze},
-		"inventory": {"list the assets seen on the monitored network", cmdInventory},
-		"alerts":    {"list alerts", cmdAlerts},
-		"version":   {"print sensorcore's version", cmdVersion},
+		"serve":       {"run the daemon: HTTPS console, provisioning listener, monitoring", cmdServe},
+		"apply":       {"check and apply a provisioning bundle as a new generation", cmdApply},
+		"confirm":     {"make the pending generation permanent", cmdConfirm},
+		"rollback":    {"return to the previous generation now", cmdRollback},
+		"status":      {"show the sensor's state", cmdStatus},
+		"sanity":      {"check every component; 'System is UP!' when all run", cmdSanity},
+		"network":     {"show or validate the network settings", cmdNetwork},
+		"analyze":     {"run the monitoring pipeline over capture files", cmdAnalyze},
+		"inventory":   {"list the assets seen on the monitored network", cmdInventory},
+		"alerts":      {"list alerts", cmdAlerts},
+		"version":     {"print sensorcore's version", cmdVersion},
+		"ssh-command": {"OpenSSH ForceCommand wrapper: provisioning commands and SFTP only", cmdSSHCommand},
 	}
 }
 
