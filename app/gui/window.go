@@ -19,6 +19,7 @@ type Main struct {
 	wizard    *wizardScreen
 	fleet     *fleetScreen
 	workbench *workbenchScreen
+	known     *knownHostsScreen
 	settings  *settingsScreen
 }
 
@@ -33,14 +34,21 @@ func NewMainWindow(a fyne.App, env Env) *Main {
 	m.wizard = newWizardScreen(env)
 	m.fleet = newFleetScreen(env)
 	m.workbench = newWorkbenchScreen(env)
+	m.known = newKnownHostsScreen(env)
 	m.settings = newSettingsScreen(a.Preferences())
 	m.Tabs = container.NewAppTabs(
 		container.NewTabItemWithIcon("Setup", theme.ComputerIcon(), m.wizard.build()),
 		container.NewTabItemWithIcon("Fleet", theme.ListIcon(), m.fleet.build()),
 		container.NewTabItemWithIcon("Certificates", theme.DocumentIcon(), m.workbench.build()),
+		container.NewTabItemWithIcon("Known hosts", theme.AccountIcon(), m.known.build()),
 		container.NewTabItemWithIcon("Settings", theme.SettingsIcon(), m.settings.build()),
 	)
 	m.Tabs.SetTabLocation(container.TabLocationLeading)
+	m.Tabs.OnSelected = func(it *container.TabItem) {
+		if it.Text == "Known hosts" {
+			m.known.load() // a connection may have trusted a host since
+		}
+	}
 	w.SetContent(m.Tabs)
 	w.SetOnDropped(func(_ fyne.Position, uris []fyne.URI) { m.onDropped(uris) })
 	w.Canvas().SetOnTypedKey(m.onKey)
@@ -103,6 +111,7 @@ func (m *Main) Screens() []string {
 func (m *Main) Wait() {
 	m.wizard.Wait()
 	m.fleet.tasks.Wait()
+	m.known.tasks.Wait()
 	m.workbench.tasks.Wait()
 	m.workbench.ca.tasks.Wait()
 }

@@ -1,0 +1,47 @@
+package gui
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2/test"
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/knownhosts"
+)
+
+func TestKnownHostsScreen(t *testing.T) {
+	dir := t.TempDir()
+	a := test.NewTempApp(t)
+	env := testEnv(a, dir)
+	s := newKnownHostsScreen(env)
+	test.NewTempWindow(t, s.build())
+	s.tasks.Wait()
+	if len(s.entries) != 0 || !strings.Contains(s.file.Text, "No host trusted yet") {
+		t.Fatalf("missing file: %q", s.file.Text)
+	}
+
+	pub, _, _ := ed25519.GenerateKey(rand.Reader)
+	k, err := ssh.NewPublicKey(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := "# comment\n" + knownhosts.Line([]string{knownhosts.Normalize("127.0.0.1:2222")}, k) + "\nnot a key line\n" +
+		knownhosts.Line([]string{knownhosts.HashHostname("192.0.2.10")}, k) + "\n"
+	writeFile(t, dir, filepath.Base(env.KnownHosts), []byte(lines))
+	test.Tap(s.reload)
+	s.tasks.Wait()
+	if len(s.entries) != 2 || s.entries[0].Hosts != "[127.0.0.1]:2222" || s.entries[0].Fingerprint != ssh.FingerprintSHA256(k) || s.entries[0].Line != 2 {
+		t.Fatalf("entries %+v", s.entries)
+	}
+	s.list.Select(0)
+	if !strings.Contains(s.command.Text, "ssh-keygen -R '[127.0.0.1]:2222' -f ") || !strings.Contains(s.detail.Text, "SHA256:") {
+		t.Errorf("selected: %q %q", s.detail.Text, s.command.Text)
+	}
+	s.list.Select(1)
+	if !strings.Contains(s.command.Text, "-R 'HOST'") {
+		t.Errorf("hashed entry: %q", s.command.Text)
+	}
+}

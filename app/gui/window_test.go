@@ -1,0 +1,81 @@
+package gui
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/storage"
+	"fyne.io/fyne/v2/test"
+)
+
+func newTestMain(t *testing.T) (*Main, Env) {
+	t.Helper()
+	a := test.NewTempApp(t)
+	env := testEnv(a, t.TempDir())
+	env.KnownHosts = filepath.Join("testdata", "missing", "known_hosts") // a stable path for the markup
+	m := NewMainWindow(a, env)
+	t.Cleanup(func() { m.Wait(); m.Window.Close() })
+	m.Window.Resize(fyne.NewSize(1100, 720))
+	return m, env
+}
+
+// TestMainScreensMarkup pins the layout of each main screen as first shown.
+func TestMainScreensMarkup(t *testing.T) {
+	m, _ := newTestMain(t)
+	want := []string{"Setup", "Fleet", "Certificates", "Known hosts", "Settings"}
+	if got := m.Screens(); len(got) != len(want) {
+		t.Fatalf("screens %v", got)
+	}
+	for i, name := range want {
+		if m.Screens()[i] != name {
+			t.Fatalf("screen %d is %q, want %q", i, m.Screens()[i], name)
+		}
+		m.ShowScreen(name)
+		m.Wait()
+		test.AssertRendersToMarkup(t, "screen_"+strings.ReplaceAll(name, " ", "_")+".xml", m.Window.Canvas())
+	}
+}
+
+func TestDroppedFilesOpenInWorkbench(t *testing.T) {
+	m, _ := newTestMain(t)
+	_, _, dir := mustCA(t, "sensor-01.plant.example")
+	crt := storage.NewFileURI(filepath.Join(dir, "sensor-01.plant.example.crt"))
+	m.onDropped([]fyne.URI{crt, storage.NewFileURI(filepath.Join(dir, "sensor-01.plant.example.key"))})
+	m.Wait()
+	if m.Tabs.Selected().Text != "Certificates" || len(m.workbench.files) != 2 {
+		t.Fatalf("tab %s, %d files", m.Tabs.Selected().Text, len(m.workbench.files))
+	}
+}
+
+func TestKeyboard(t *testing.T) {
+	m, _ := newTestMain(t)
+	// Escape closes the dialog on top.
+	d := dialog.NewInformation("Title", "text", m.Window)
+	m.env.dialogs.show(d)
+	if len(m.Window.Canvas().Overlays().List()) == 0 {
+		t.Fatal("dialog not shown")
+	}
+	m.onKey(&fyne.KeyEvent{Name: fyne.KeyEscape})
+	if len(m.Window.Canvas().Overlays().List()) != 0 {
+		t.Fatal("Escape left the dialog open")
+	}
+	// Enter on the Setup screen advances the wizard (or says why not).
+	m.ShowScreen("Setup")
+	m.onKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	if !hasCode(m.wizard.findings.shown, codeField) {
+		t.Fatalf("Enter on an empty Connect page: %s", codes(m.wizard.findings.shown))
+	}
+	// Tab moves through the Connect form in reading order.
+	c := m.Window.Canvas()
+	c.Focus(m.wizard.conn.address)
+	order := []fyne.Focusable{m.wizard.conn.sshPort, m.wizard.conn.consolePort, m.wizard.conn.user}
+	for _, want := range order {
+		test.FocusNext(c)
+		if c.Focused() != want {
+			t.Fatalf("Tab went to %T %v", c.Focused(), c.Focused())
+		}
+	}
+}
