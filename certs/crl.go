@@ -210,42 +210,84 @@ func (c *CRL) scan(list []byte) error {
 	}
 	c.list = list
 	n := 0
-	for s := cryptobyte.String(list); !s.Empty(); n++ {
-		if !s.SkipASN1(cbasn1.SEQUENCE) {
+	for i := 0; i < len(list); n++ {
+		tag, _, end, ok := readTLV(list, i)
+		if !ok || tag != 0x30 {
 			return fmt.Errorf("certs: CRL entry %d is malformed", n+1)
 		}
+		i = end
 	}
 	if n > maxCRLEntries {
 		return fmt.Errorf("certs: CRL has more than %d entries", maxCRLEntries)
 	}
 	c.entries = make([]crlEntry, 0, n)
-	s := cryptobyte.String(list)
-	for !s.Empty() {
-		off := len(list) - len(s)
-		var entry, serial cryptobyte.String
-		if !s.ReadASN1(&entry, cbasn1.SEQUENCE) {
-			return fmt.Errorf("certs: CRL entry %d is malformed", len(c.entries)+1)
-		}
-		end := len(list) - len(s)
-		if !entry.ReadASN1(&serial, cbasn1.INTEGER) || len(serial) == 0 {
+	for off := 0; off < len(list); {
+		_, body, end, _ := readTLV(list, off) // checked by the counting pass
+		tag, sStart, sEnd, ok := readTLV(list[:end], body)
+		if !ok || tag != 0x02 || sEnd == sStart || !minimalInteger(list[sStart:sEnd]) {
 			return fmt.Errorf("certs: CRL entry %d has no serial number", len(c.entries)+1)
 		}
-		serialOff := end - len(entry) - len(serial) // serial ends where the rest of the entry starts
-		if !entry.SkipASN1(cbasn1.UTCTime) && !entry.SkipASN1(cbasn1.GeneralizedTime) {
+		tag, _, tEnd, ok := readTLV(list[:end], sEnd)
+		if !ok || (tag != 0x17 && tag != 0x18) {
 			return fmt.Errorf("certs: CRL entry %d has no revocation date", len(c.entries)+1)
 		}
-		if !entry.Empty() && c.unusable == "" {
-			if crit := criticalUnknownEntryExt(entry); crit != "" {
+		if tEnd < end && c.unusable == "" {
+			if crit := criticalUnknownEntryExt(list[tEnd:end]); crit != "" {
 				c.unusable = fmt.Sprintf("entry %d has an unrecognised critical extension %s", len(c.entries)+1, crit)
 			}
 		}
-		c.entries = append(c.entries, crlEntry{off: uint32(off), end: uint32(end), serialOff: uint32(serialOff), serialLen: uint32(len(serial))})
+		c.entries = append(c.entries, crlEntry{off: uint32(off), end: uint32(end), serialOff: uint32(sStart), serialLen: uint32(sEnd - sStart)})
+		off = end
 	}
 	c.buildTable()
 	return nil
 }
 
+// readTLV reads one DER element at buf[i:] with a single-byte tag and a
+// minimally encoded definite length (X.690 §10.1), as crypto/x509's parser
+// demands. It returns the tag, where the contents start and where the
+// element ends. It works on offsets so the hot loop writes no pointers.
+func readTLV(buf []byte, i int) (tag byte, start, end int, ok bool) {
+	if i+2 > len(buf) {
+		return 0, 0, 0, false
+	}
+	tag = buf[i]
+	if tag&0x1f == 0x1f {
+		return 0, 0, 0, false
+	}
+	l := int(buf[i+1])
+	start = i + 2
+	if l >= 0x80 {
+		n := l & 0x7f
+		if n == 0 || n > 4 || start+n > len(buf) || buf[start] == 0 {
+			return 0, 0, 0, false
+		}
+		l = 0
+		for _, b := range buf[start : start+n] {
+			l = l<<8 | int(b)
+		}
+		start += n
+		if l < 0x80 {
+			return 0, 0, 0, false // should have used the short form
+		}
+	}
+	end = start + l
+	if l < 0 || end > len(buf) {
+		return 0, 0, 0, false
+	}
+	return tag, start, end, true
+}
+
+// minimalInteger reports whether b is a minimal two's-complement INTEGER
+// encoding (X.690 §8.3.2).
+func minimalInteger(b []byte) bool {
+	return len(b) == 1 || !(b[0] == 0 && b[1]&0x80 == 0) && !(b[0] == 0xff && b[1]&0x80 != 0)
+}
+
 func criticalUnknownEntryExt(exts cryptobyte.String) string {
+	if !exts.PeekASN1Tag(cbasn1.SEQUENCE) {
+		return "(malformed extensions)"
+	}
 	var seq cryptobyte.String
 	if !exts.ReadASN1(&seq, cbasn1.SEQUENCE) {
 		return "(malformed extensions)"
@@ -316,13 +358,8 @@ func (c *CRL) Lookup(serial *big.Int) (Revocation, bool) {
 	if serial == nil || len(c.table) == 0 {
 		return Revocation{}, false
 	}
-	der, err := asn1.Marshal(serial)
-	if err != nil {
-		return Revocation{}, false
-	}
-	s := cryptobyte.String(der)
-	var content cryptobyte.String
-	if !s.ReadASN1(&content, cbasn1.INTEGER) {
+	content := integerContent(serial)
+	if content == nil {
 		return Revocation{}, false
 	}
 	mask := uint64(len(c.table) - 1)
@@ -333,6 +370,28 @@ func (c *CRL) Lookup(serial *big.Int) (Revocation, bool) {
 		}
 	}
 	return Revocation{}, false
+}
+
+// integerContent is the DER INTEGER contents of n (X.690 §8.3), nil if it
+// cannot be encoded.
+func integerContent(n *big.Int) []byte {
+	if n.Sign() >= 0 {
+		b := n.Bytes()
+		if len(b) == 0 || b[0]&0x80 != 0 {
+			return append([]byte{0}, b...)
+		}
+		return b
+	}
+	der, err := asn1.Marshal(n)
+	if err != nil {
+		return nil
+	}
+	s := cryptobyte.String(der)
+	var content cryptobyte.String
+	if !s.ReadASN1(&content, cbasn1.INTEGER) {
+		return nil
+	}
+	return content
 }
 
 // parseEntry reads a RevokedCertificate's date and reason code.
