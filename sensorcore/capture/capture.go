@@ -46,17 +46,20 @@ type Reader interface {
 
 // NewReader chooses the pcap or pcapng reader from the stream's magic bytes.
 func NewReader(r io.Reader) (Reader, error) {
-	br := bufio.NewReaderSize(r, 1<<16)
-	magic, err := br.Peek(4)
+	return newReader(&bufSource{r: bufio.NewReaderSize(r, 1<<16), buf: make([]byte, 0, 2048)})
+}
+
+func newReader(src source) (Reader, error) {
+	magic, err := src.peek(4)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrUnknownFormat, err)
 	}
 	switch {
 	case magic[0] == 0x0a && magic[1] == 0x0d && magic[2] == 0x0d && magic[3] == 0x0a:
-		return newPcapNG(br)
+		return newPcapNG(src)
 	default:
 		if _, _, ok := pcapMagic(magic); ok {
-			return newPcap(br)
+			return newPcap(src)
 		}
 	}
 	return nil, ErrUnknownFormat
@@ -65,36 +68,37 @@ func NewReader(r io.Reader) (Reader, error) {
 // File is an open capture file.
 type File struct {
 	Reader
-	f    *os.File
-	Path string
+	Path  string
+	close func() error
 }
 
-// Open opens a capture file and picks its reader by magic bytes. Errors name
-// the file.
+// Open opens a capture file and picks its reader by magic bytes. A regular
+// file is mapped into memory and read without copying; errors name the
+// file.
 func Open(path string) (*File, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("capture: %w", err)
+	}
+	if data, unmap, ok := mapFile(f); ok {
+		f.Close()
+		r, err := NewBytesReader(data)
+		if err != nil {
+			unmap()
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		return &File{Reader: r, Path: path, close: unmap}, nil
 	}
 	r, err := NewReader(f)
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return &File{Reader: r, f: f, Path: path}, nil
+	return &File{Reader: r, Path: path, close: f.Close}, nil
 }
 
-// Close closes the underlying file.
-func (f *File) Close() error { return f.f.Close() }
-
-// readFull reads exactly len(buf) bytes, turning a short read into ErrCorrupt.
-func readFull(r io.Reader, buf []byte) error {
-	_, err := io.ReadFull(r, buf)
-	if err == io.ErrUnexpectedEOF {
-		return fmt.Errorf("%w: truncated record", ErrCorrupt)
-	}
-	return err
-}
+// Close releases the file; data returned by Next is invalid afterwards.
+func (f *File) Close() error { return f.close() }
 
 // grow returns buf resized to n, reallocating only when it is too small.
 func grow(buf []byte, n int) []byte {

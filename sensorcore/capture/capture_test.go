@@ -86,7 +86,27 @@ func writePcapNG(order binary.ByteOrder, pkts [][]byte, ts []time.Time) []byte {
 }
 
 func readAll(t *testing.T, data []byte) ([][]byte, []Info) {
-	r, err := NewReader(bytes.NewReader(data))
+	p1, i1 := readWith(t, data, false)
+	p2, i2 := readWith(t, data, true)
+	if len(p1) != len(p2) {
+		t.Fatalf("stream reader %d packets, bytes reader %d", len(p1), len(p2))
+	}
+	for i := range p1 {
+		if !bytes.Equal(p1[i], p2[i]) || i1[i] != i2[i] {
+			t.Fatalf("packet %d differs between the stream and the in-memory reader", i)
+		}
+	}
+	return p1, i1
+}
+
+func readWith(t *testing.T, data []byte, inMemory bool) ([][]byte, []Info) {
+	var r Reader
+	var err error
+	if inMemory {
+		r, err = NewBytesReader(data)
+	} else {
+		r, err = NewReader(bytes.NewReader(data))
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,6 +180,14 @@ func TestBadInput(t *testing.T) {
 	if _, _, err := r.Next(); !errors.Is(err, ErrCorrupt) {
 		t.Errorf("truncated record: %v", err)
 	}
+	r, _ = NewBytesReader(data[:len(data)-10])
+	if _, _, err := r.Next(); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("truncated record in memory: %v", err)
+	}
+	r, _ = NewBytesReader(data[:24+8])
+	if _, _, err := r.Next(); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("truncated record header in memory: %v", err)
+	}
 	huge := writePcap(binary.LittleEndian, false, nil, nil)
 	rec := make([]byte, 16)
 	binary.LittleEndian.PutUint32(rec[8:], MaxSnapLen+1)
@@ -221,6 +249,13 @@ func FuzzReader(f *testing.F) {
 	f.Add(writePcapNG(binary.LittleEndian, [][]byte{{1, 2, 3}}, ts))
 	f.Add(writePcapNG(binary.BigEndian, [][]byte{{1, 2, 3}}, ts))
 	f.Fuzz(func(t *testing.T, data []byte) {
+		if r, err := NewBytesReader(data); err == nil {
+			for i := 0; i < 1000; i++ {
+				if _, _, err := r.Next(); err != nil {
+					break
+				}
+			}
+		}
 		r, err := NewReader(bytes.NewReader(data))
 		if err != nil {
 			return

@@ -1,7 +1,6 @@
 package capture
 
 import (
-	"bufio"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -29,28 +28,25 @@ func pcapMagic(b []byte) (order binary.ByteOrder, nano bool, ok bool) {
 
 // PcapReader reads the classic libpcap format.
 type PcapReader struct {
-	r        *bufio.Reader
+	src      source
 	order    binary.ByteOrder
 	nano     bool
 	linkType int
 	snapLen  int
-	hdr      [16]byte
-	buf      []byte
 }
 
-func newPcap(r *bufio.Reader) (*PcapReader, error) {
-	var h [24]byte
-	if err := readFull(r, h[:]); err != nil {
+func newPcap(src source) (*PcapReader, error) {
+	h, err := src.take(24)
+	if err != nil {
 		return nil, fmt.Errorf("%w: file header: %v", ErrCorrupt, err)
 	}
 	order, nano, _ := pcapMagic(h[:4])
-	p := &PcapReader{r: r, order: order, nano: nano}
+	p := &PcapReader{src: src, order: order, nano: nano}
 	p.snapLen = int(order.Uint32(h[16:20]))
 	// The link type is the low 16 bits of the last header word (the upper
 	// bits carry FCS information, pcap format §3 "LinkType and additional
 	// information").
 	p.linkType = int(order.Uint32(h[20:24]) & 0xffff)
-	p.buf = make([]byte, 0, 2048)
 	return p, nil
 }
 
@@ -59,25 +55,26 @@ func (p *PcapReader) LinkType() int { return p.linkType }
 
 // Next returns the next record (pcap format §4, "Packet Record").
 func (p *PcapReader) Next() ([]byte, Info, error) {
-	if _, err := io.ReadFull(p.r, p.hdr[:]); err != nil {
-		if err == io.ErrUnexpectedEOF {
-			return nil, Info{}, fmt.Errorf("%w: truncated record header", ErrCorrupt)
-		}
+	hdr, err := p.src.take(16)
+	if err != nil {
 		return nil, Info{}, err
 	}
-	sec := int64(p.order.Uint32(p.hdr[0:4]))
-	frac := int64(p.order.Uint32(p.hdr[4:8]))
-	incl := int(p.order.Uint32(p.hdr[8:12]))
-	orig := int(p.order.Uint32(p.hdr[12:16]))
+	sec := int64(p.order.Uint32(hdr[0:4]))
+	frac := int64(p.order.Uint32(hdr[4:8]))
+	incl := int(p.order.Uint32(hdr[8:12]))
+	orig := int(p.order.Uint32(hdr[12:16]))
 	if incl > MaxSnapLen {
 		return nil, Info{}, fmt.Errorf("%w: record of %d bytes exceeds %d", ErrCorrupt, incl, MaxSnapLen)
 	}
-	p.buf = grow(p.buf, incl)
-	if err := readFull(p.r, p.buf); err != nil {
+	data, err := p.src.take(incl)
+	if err == io.EOF {
+		err = fmt.Errorf("%w: truncated record", ErrCorrupt)
+	}
+	if err != nil {
 		return nil, Info{}, err
 	}
 	if !p.nano {
 		frac *= 1000
 	}
-	return p.buf, Info{Timestamp: time.Unix(sec, frac), CaptureLen: incl, Length: orig, LinkType: p.linkType}, nil
+	return data, Info{Timestamp: time.Unix(sec, frac), CaptureLen: incl, Length: orig, LinkType: p.linkType}, nil
 }

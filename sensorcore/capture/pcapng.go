@@ -1,7 +1,6 @@
 package capture
 
 import (
-	"bufio"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -26,33 +25,30 @@ type ngIface struct {
 // PcapNGReader reads pcapng, including several sections with different byte
 // orders and several interfaces with their own link types and resolutions.
 type PcapNGReader struct {
-	r      *bufio.Reader
+	src    source
 	order  binary.ByteOrder
 	ifaces []ngIface
-	hdr    [8]byte
-	buf    []byte
 }
 
-func newPcapNG(r *bufio.Reader) (*PcapNGReader, error) {
-	p := &PcapNGReader{r: r, buf: make([]byte, 0, 4096), order: binary.LittleEndian}
-	return p, nil
+func newPcapNG(src source) (*PcapNGReader, error) {
+	return &PcapNGReader{src: src, order: binary.LittleEndian}, nil
 }
 
 // Next returns the next packet from an Enhanced, Simple or obsolete Packet
 // Block, skipping every other block type.
 func (p *PcapNGReader) Next() ([]byte, Info, error) {
 	for {
-		if _, err := io.ReadFull(p.r, p.hdr[:]); err != nil {
-			if err == io.ErrUnexpectedEOF {
-				return nil, Info{}, fmt.Errorf("%w: truncated block header", ErrCorrupt)
-			}
+		hdr, err := p.src.take(8)
+		if err != nil {
 			return nil, Info{}, err
 		}
-		typ := binary.LittleEndian.Uint32(p.hdr[0:4])
+		typ := binary.LittleEndian.Uint32(hdr[0:4])
+		var total int
 		if typ == blockSHB {
 			// The byte-order magic follows the length (§4.1); the length
 			// itself is in that order.
-			bom, err := p.r.Peek(4)
+			lenBytes := [4]byte(hdr[4:8])
+			bom, err := p.src.peek(4)
 			if err != nil {
 				return nil, Info{}, fmt.Errorf("%w: section header: %v", ErrCorrupt, err)
 			}
@@ -65,18 +61,22 @@ func (p *PcapNGReader) Next() ([]byte, Info, error) {
 				return nil, Info{}, fmt.Errorf("%w: section header byte-order magic %x", ErrCorrupt, bom)
 			}
 			p.ifaces = p.ifaces[:0]
+			total = int(p.order.Uint32(lenBytes[:]))
 		} else {
-			typ = p.order.Uint32(p.hdr[0:4])
+			typ = p.order.Uint32(hdr[0:4])
+			total = int(p.order.Uint32(hdr[4:8]))
 		}
-		total := int(p.order.Uint32(p.hdr[4:8]))
 		if total < 12 || total%4 != 0 || total > MaxSnapLen+64 {
 			return nil, Info{}, fmt.Errorf("%w: block length %d", ErrCorrupt, total)
 		}
-		p.buf = grow(p.buf, total-8)
-		if err := readFull(p.r, p.buf); err != nil {
+		blk, err := p.src.take(total - 8)
+		if err == io.EOF {
+			err = fmt.Errorf("%w: truncated block", ErrCorrupt)
+		}
+		if err != nil {
 			return nil, Info{}, err
 		}
-		body := p.buf[:len(p.buf)-4] // drop the trailing length copy
+		body := blk[:len(blk)-4] // drop the trailing length copy
 		switch typ {
 		case blockIDB:
 			if len(body) < 8 {

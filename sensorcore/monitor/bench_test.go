@@ -88,7 +88,7 @@ func BenchmarkPipeline(b *testing.B) {
 	}
 	defer m.Close()
 	p := m.pipe // one goroutine: no lock per packet, as in RunReader
-	r, _ := capture.NewReader(bytes.NewReader(mx.pcap))
+	r, _ := capture.NewBytesReader(mx.pcap)
 	// one warm-up pass so every flow, asset and baseline entry exists
 	for {
 		data, ci, err := r.Next()
@@ -98,7 +98,7 @@ func BenchmarkPipeline(b *testing.B) {
 		p.Packet(data, ci)
 	}
 	mx.advance()
-	r, _ = capture.NewReader(bytes.NewReader(mx.pcap))
+	r, _ = capture.NewBytesReader(mx.pcap)
 	var bytesIn int64
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -106,7 +106,7 @@ func BenchmarkPipeline(b *testing.B) {
 		data, ci, err := r.Next()
 		if err != nil {
 			mx.advance()
-			r, _ = capture.NewReader(bytes.NewReader(mx.pcap))
+			r, _ = capture.NewBytesReader(mx.pcap)
 			continue
 		}
 		bytesIn += int64(len(data))
@@ -120,13 +120,13 @@ func BenchmarkPipeline(b *testing.B) {
 // is measured against.
 func BenchmarkReadFloor(b *testing.B) {
 	mx := loadMix(b)
-	r, _ := capture.NewReader(bytes.NewReader(mx.pcap))
+	r, _ := capture.NewBytesReader(mx.pcap)
 	var sum int
 	b.ReportAllocs()
 	for b.Loop() {
 		data, _, err := r.Next()
 		if err != nil {
-			r, _ = capture.NewReader(bytes.NewReader(mx.pcap))
+			r, _ = capture.NewBytesReader(mx.pcap)
 			continue
 		}
 		sum += len(data)

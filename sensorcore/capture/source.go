@@ -1,0 +1,69 @@
+package capture
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+)
+
+// source hands out the next n bytes of a capture: from memory without
+// copying (a mapped file or a byte slice), or read into a reused buffer.
+// The returned slice is valid until the next call.
+type source interface {
+	peek(n int) ([]byte, error)
+	take(n int) ([]byte, error)
+}
+
+type memSource struct {
+	data []byte
+	off  int
+}
+
+func (m *memSource) peek(n int) ([]byte, error) {
+	if len(m.data)-m.off < n {
+		return nil, io.ErrUnexpectedEOF
+	}
+	return m.data[m.off : m.off+n], nil
+}
+
+func (m *memSource) take(n int) ([]byte, error) {
+	if n == 0 {
+		return m.data[m.off:m.off:m.off], nil
+	}
+	rest := len(m.data) - m.off
+	if rest == 0 {
+		return nil, io.EOF
+	}
+	if rest < n {
+		m.off = len(m.data)
+		return nil, fmt.Errorf("%w: truncated record", ErrCorrupt)
+	}
+	b := m.data[m.off : m.off+n : m.off+n]
+	m.off += n
+	return b, nil
+}
+
+type bufSource struct {
+	r   *bufio.Reader
+	buf []byte
+}
+
+func (s *bufSource) peek(n int) ([]byte, error) { return s.r.Peek(n) }
+
+func (s *bufSource) take(n int) ([]byte, error) {
+	s.buf = grow(s.buf, n)
+	k, err := io.ReadFull(s.r, s.buf)
+	if err == io.EOF && k == 0 {
+		return nil, io.EOF
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: truncated record", ErrCorrupt)
+	}
+	return s.buf, nil
+}
+
+// NewBytesReader reads a capture held in memory without copying packets:
+// the data returned by Next aliases b.
+func NewBytesReader(b []byte) (Reader, error) {
+	return newReader(&memSource{data: b})
+}
