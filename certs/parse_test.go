@@ -215,3 +215,20 @@ func TestPKCS12RefusesHugeWork(t *testing.T) {
 		t.Errorf("err %v after %v", err, time.Since(start))
 	}
 }
+
+// TestOpenSSLTrustedCertificate reads the "TRUSTED CERTIFICATE" form
+// 'openssl x509 -trustout' writes (the certificate followed by trust data).
+func TestOpenSSLTrustedCertificate(t *testing.T) {
+	if _, err := exec.LookPath("openssl"); err != nil {
+		t.Skip("needs the openssl command (apt-get install openssl)")
+	}
+	out, err := exec.Command("openssl", "x509", "-in", "testdata/root.crt", "-trustout", "-addtrust", "serverAuth").Output()
+	if err != nil || !strings.Contains(string(out), "TRUSTED CERTIFICATE") {
+		t.Fatalf("openssl x509 -trustout: %v", err)
+	}
+	cs, err := certs.ParseCertificates(out)
+	root, _ := certs.ParseCertificate(fixture(t, "root.crt"))
+	if err != nil || len(cs) != 1 || !cs[0].Equal(root) {
+		t.Fatalf("got %d certificates, %v", len(cs), err)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"crypto/rsa"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -186,5 +187,41 @@ func TestSaveLoadExport(t *testing.T) {
 	}
 	if _, ok := is.Key.Public().(*rsa.PublicKey); ok {
 		t.Error("P-256 request produced an RSA key")
+	}
+}
+
+// TestIssueFromOpenSSLCSR issues from a request OpenSSL wrote: the
+// certificate carries the request's key, and a PKCS#12 export is refused
+// (the CA never saw the key).
+func TestIssueFromOpenSSLCSR(t *testing.T) {
+	if _, err := exec.LookPath("openssl"); err != nil {
+		t.Skip("needs the openssl command (apt-get install openssl)")
+	}
+	dir := t.TempDir()
+	key, csr := filepath.Join(dir, "k.pem"), filepath.Join(dir, "r.csr")
+	if out, err := exec.Command("openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+		"-keyout", key, "-subj", "/CN=sensor-09.plant.example", "-out", csr).CombinedOutput(); err != nil {
+		t.Fatalf("openssl req: %v %s", err, out)
+	}
+	csrPEM, _ := os.ReadFile(csr)
+	c := newCA(t, false, "")
+	is, err := c.Issue(ca.IssueRequest{CSR: csrPEM, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := certs.ReadPrivateKey(key, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if is.Key != nil || !certs.KeyMatches(k, is.Cert) || is.Cert.Subject.CommonName != "sensor-09.plant.example" {
+		t.Errorf("issued %v for the wrong key or name", is.Cert.Subject)
+	}
+	if _, err := ca.Export(t.TempDir(), "s9", is, ca.ExportOptions{PFXPassphrase: []byte("x")}); err == nil {
+		t.Error("PKCS#12 export without the key succeeded")
+	}
+	bad := append([]byte{}, csrPEM...)
+	bad[len(bad)/2] ^= 0x01
+	if _, err := c.Issue(ca.IssueRequest{CSR: bad, Now: now}); err == nil {
+		t.Error("a damaged request was accepted")
 	}
 }
