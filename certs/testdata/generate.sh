@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # generate.sh makes every interop fixture in this directory with real OpenSSL
 # (3.0 on Debian 12). Run it from anywhere; it rewrites the files it owns.
-# Certificates are valid 2026-01-01 .. 2036-01-01 so tests pin a time inside.
+# Certificates and CRLs are valid 2026-01-01 .. 2036-01-01 so tests pin a time inside.
 set -euo pipefail
 cd "$(dirname "$0")"
 PASS=Sensor.Pass-1
@@ -82,7 +82,7 @@ openssl x509 -in root.crt -outform DER >> chain.der
 
 # CRL of the issuing CA listing revoked.crt, PEM and DER.
 openssl ca -config "$work/ca.cnf" -cert inter.crt -keyfile inter.key -revoke revoked.crt -crl_reason keyCompromise 2>/dev/null
-openssl ca -config "$work/ca.cnf" -cert inter.crt -keyfile inter.key -gencrl -crldays 3650 -out crl.pem 2>/dev/null
+openssl ca -config "$work/ca.cnf" -cert inter.crt -keyfile inter.key -gencrl -crl_lastupdate 20260101000000Z -crl_nextupdate 20360101000000Z -out crl.pem 2>/dev/null
 openssl crl -in crl.pem -outform DER -out crl.der
 
 # PKCS#12: modern (AES-256-CBC, SHA-256 MAC: OpenSSL 3's default) and legacy

@@ -89,5 +89,5 @@ openssl req -new -key sensor-03-weak.key -subj "/C=DE/O=Plant Example GmbH/CN=*.
 $CA -cert "$work/inter.crt" -keyfile "$work/inter.key" -in "$work/s3.csr" -extensions v3_sensor03 -md sha1 -startdate 20260101000000Z -enddate 20310101000000Z -out sensor-03-weak.crt 2>/dev/null
 
 # The issuing CA's CRL (nothing revoked), valid until 2036.
-$CA -cert "$work/inter.crt" -keyfile "$work/inter.key" -gencrl -crldays 3650 -out crl.pem 2>/dev/null
+$CA -cert "$work/inter.crt" -keyfile "$work/inter.key" -gencrl -crl_lastupdate 20260101000000Z -crl_nextupdate 20360101000000Z -out crl.pem 2>/dev/null
 chmod 0600 ./*.key sensor-01.pfx
