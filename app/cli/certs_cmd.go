@@ -173,7 +173,7 @@ func runCertsCheck(env *Env, args []string) int {
 	bad := false
 	for _, f := range r.Findings {
 		if certsUnreadable[f.Code] {
-			env.Errorf("certs check: %s %s", f.Code, f.Message)
+			env.Errorf("certs check: %s [%s]", certsFindingDetail(f), f.Code)
 			bad = true
 		}
 	}
@@ -548,4 +548,17 @@ func certsIPs(ips []net.IP) []string {
 		out = append(out, "IP:"+ip.String())
 	}
 	return out
+}
+
+// certsFindingDetail is the part of a finding's message after the catalogue
+// wording ("x.crt: empty file"), or the whole message when there is none.
+func certsFindingDetail(f certs.Finding) string {
+	for _, c := range certs.Codes() {
+		if c.Code == f.Code {
+			if d, ok := strings.CutPrefix(f.Message, c.Message+" ("); ok {
+				return strings.TrimSuffix(d, ")")
+			}
+		}
+	}
+	return f.Message
 }
