@@ -143,11 +143,12 @@ type VerifyError struct{ Reason string }
 func (e *VerifyError) Error() string { return "provision: verify: " + e.Reason }
 
 type pusher struct {
-	o   Options
-	t   Target
-	b   Bundle
-	res *Result
-	cur *StepTiming
+	o      Options
+	preGen int // the generation preflight saw
+	t      Target
+	b      Bundle
+	res    *Result
+	cur    *StepTiming
 }
 
 func (p *pusher) now() time.Time { return p.o.Now() }
@@ -329,6 +330,7 @@ func (p *pusher) run(ctx context.Context) error {
 	if err := p.preflight(st, size); err != nil {
 		return err
 	}
+	p.preGen = st.Generation
 	if st.Certificate.FingerprintSHA256 == p.b.CertFingerprint && st.SensorName == p.t.Sensor && (p.newAddr() == "" || movedAlready) {
 		// An earlier attempt got this far: only confirm (if still pending) and verify.
 		p.emit(StepPreflight, 100, 0, "bundle already applied (generation "+strconv.Itoa(st.Generation)+")")
@@ -376,17 +378,21 @@ func (p *pusher) run(ctx context.Context) error {
 	if confirmWindow <= 0 {
 		confirmWindow = 120 * time.Second
 	}
-	applyCtx := ctx
+	applyCtx, stopApply := ctx, func() bool { return true }
 	if p.newAddr() != "" {
 		// The sensor may drop this connection as it changes address, before
 		// its answer gets out; then the new address tells what happened.
 		var cancel context.CancelFunc
-		applyCtx, cancel = context.WithTimeout(ctx, max(confirmWindow/3, 2*time.Second))
+		applyCtx, cancel = context.WithTimeout(ctx, max(confirmWindow/4, 2*time.Second))
 		defer cancel()
+		// Closing only the session would wait for a peer that is gone.
+		old := c
+		stopApply = context.AfterFunc(applyCtx, func() { old.Close() })
 	}
 	applyStart := p.now()
 	var ar ApplyResult
 	err = runJSON(applyCtx, c.Client, p.o.Core, &ar, args...)
+	stopApply()
 	p.res.Findings = ar.Findings
 	var re *RemoteError
 	lost := err != nil && errors.As(err, &re) && re.Exit < 0 && p.newAddr() != "" && ctx.Err() == nil
@@ -433,7 +439,7 @@ func (p *pusher) run(ctx context.Context) error {
 			if err := runJSON(ctx, cc, p.o.Core, &st, "status", "--json"); err != nil {
 				return err
 			}
-			if st.Certificate.FingerprintSHA256 != p.b.CertFingerprint {
+			if st.Certificate.FingerprintSHA256 != p.b.CertFingerprint || st.Generation <= p.preGen {
 				return &VerifyError{Reason: fmt.Sprintf("the sensor at %s serves certificate %s, not the bundle's", final, st.Certificate.FingerprintSHA256)}
 			}
 			p.res.Generation, pending = st.Generation, st.PendingConfirmation
@@ -490,6 +496,9 @@ func (p *pusher) reconnect(ctx context.Context, addr string, deadline time.Time)
 	for attempt := 1; ; attempt++ {
 		left := deadline.Sub(p.now())
 		if left <= 0 {
+			if last == nil {
+				last = errors.New("no time left before the deadline")
+			}
 			return nil, fmt.Errorf("provision: %s unreachable until the rollback deadline: %w", addr, last)
 		}
 		so.Timeout = min(left, 5*time.Second)
@@ -534,10 +543,10 @@ func (p *pusher) awaitRollback(ctx context.Context, deadline time.Time, ar Apply
 	if err := runJSON(ctx, c.Client, p.o.Core, &st, "status", "--json"); err != nil {
 		return err
 	}
-	// ar.Generation is -1 when apply's answer was lost: then the served
-	// certificate tells whether the new generation is still current.
-	if st.Generation == ar.Generation || st.PendingConfirmation ||
-		(ar.Generation < 0 && st.Certificate.FingerprintSHA256 == p.b.CertFingerprint) {
+	// ar.Generation is -1 when apply's answer was lost: then the sensor has
+	// rolled back when it runs the generation preflight saw.
+	if st.PendingConfirmation || (ar.Generation >= 0 && st.Generation == ar.Generation) ||
+		(ar.Generation < 0 && st.Generation != p.preGen) {
 		return fmt.Errorf("provision: the sensor answers at %s but still runs generation %d (pending %v): it did not roll back", p.t.Addr, st.Generation, st.PendingConfirmation)
 	}
 	p.res.Outcome = OutcomeRolledBack
