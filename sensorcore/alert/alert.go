@@ -92,6 +92,9 @@ type Engine struct {
 	byID    map[uint64]*Alert
 	nextID  uint64
 	Dropped uint64
+	// learnEnd caches the end of learning (unix nanoseconds) computed
+	// from the baseline start learnFrom.
+	learnFrom, learnEnd int64
 }
 
 // New makes an engine with an empty baseline.
@@ -112,13 +115,13 @@ func (e *Engine) Baseline() *Baseline { return e.base }
 
 // Learning reports whether the engine is still learning at now.
 func (e *Engine) Learning(now time.Time) bool {
-	if e.opts.Learning == 0 {
+	if e.opts.Learning == 0 || e.base.Start.IsZero() {
 		return true
 	}
-	if e.base.Start.IsZero() {
-		return true
+	if start := e.base.Start.UnixNano(); start != e.learnFrom || e.learnEnd == 0 {
+		e.learnFrom, e.learnEnd = start, e.base.Start.Add(e.opts.Learning).UnixNano()
 	}
-	return now.Before(e.base.Start.Add(e.opts.Learning))
+	return now.UnixNano() < e.learnEnd
 }
 
 // LearningEnds is when learning ends (zero when it never does).
@@ -148,6 +151,9 @@ func (e *Engine) Observe(ev *Event) {
 		for _, d := range e.base.deviations(ev) {
 			e.raise(ev, d)
 		}
+	}
+	if ev.Action == dissect.ActNone && !ev.Malformed {
+		return // every always-on rule needs an action or a malformed PDU
 	}
 	for _, rule := range alwaysOn() {
 		if f, ok := rule(e, ev, learning); ok {
