@@ -32,8 +32,8 @@ type Baseline struct {
 	conns      map[connKey]struct{}
 	protos     map[protoKey]struct{}
 	funcs      map[funcKey]struct{}
-	last       funcKey
-	lastOK     bool
+	last, prev funcKey
+	cached     int
 	lastHost   decode.Addr
 	lastHostOK bool
 }
@@ -61,12 +61,16 @@ func (b *Baseline) known(ev *Event) bool {
 		return ok
 	}
 	k := funcKey{ev.Src, ev.Dst, ev.Proto, ev.Function}
-	if b.lastOK && k == b.last {
+	if b.cached > 0 && k == b.last || b.cached > 1 && k == b.prev {
 		return true
 	}
 	_, ok := b.funcs[k]
 	if ok {
-		b.last, b.lastOK = k, true
+		// two entries: a request and its response alternate
+		b.prev, b.last = b.last, k
+		if b.cached < 2 {
+			b.cached++
+		}
 	}
 	return ok
 }

@@ -129,11 +129,13 @@ func (s *Stream) Drop() { s.buf = s.buf[:0] }
 
 // StreamTable holds the streams of a capture. Evicted streams are recycled.
 type StreamTable struct {
-	m     map[FlowKey]*Stream
-	last  *Stream // one-entry cache: segments come in runs
-	free  []*Stream
-	Max   int
-	Evict uint64 // streams evicted because the table was full
+	m map[FlowKey]*Stream
+	// last and prev are a two-entry cache: segments alternate between
+	// the two directions of one connection.
+	last, prev *Stream
+	free       []*Stream
+	Max        int
+	Evict      uint64 // streams evicted because the table was full
 }
 
 // NewStreamTable makes a table for up to max streams.
@@ -147,9 +149,14 @@ func (t *StreamTable) Get(k FlowKey, nowNanos int64) *Stream {
 		t.last.LastSeen = nowNanos
 		return t.last
 	}
+	if t.prev != nil && t.prev.Key == k {
+		t.prev.LastSeen = nowNanos
+		t.last, t.prev = t.prev, t.last
+		return t.last
+	}
 	if s, ok := t.m[k]; ok {
 		s.LastSeen = nowNanos
-		t.last = s
+		t.last, t.prev = s, t.last
 		return s
 	}
 	if len(t.m) >= t.Max {
@@ -168,7 +175,7 @@ func (t *StreamTable) Get(k FlowKey, nowNanos int64) *Stream {
 	s.Key = k
 	s.LastSeen = nowNanos
 	t.m[k] = s
-	t.last = s
+	t.last, t.prev = s, t.last
 	return s
 }
 
@@ -181,7 +188,7 @@ func (t *StreamTable) Len() int { return len(t.m) }
 // Sweep removes streams idle for longer than idleNanos before nowNanos; with
 // idleNanos 0 it removes the oldest half of the table.
 func (t *StreamTable) Sweep(nowNanos, idleNanos int64) {
-	t.last = nil
+	t.last, t.prev = nil, nil
 	if idleNanos == 0 {
 		var sum int64
 		for _, s := range t.m {

@@ -78,9 +78,9 @@ type Inventory struct {
 	hosts map[decode.Addr]*host
 	macs  map[[6]byte]*macInfo
 	oui   *OUI
-	// last is a one-entry cache in front of hosts: packets come in runs
-	// from the same source.
-	last *host
+	// last and prev are a two-entry cache in front of hosts: packets come
+	// in runs between the same two hosts.
+	last, prev *host
 }
 
 // New makes an empty inventory; oui may be nil (no vendor names).
@@ -100,14 +100,10 @@ func unicastMAC(m [6]byte) bool { return m[0]&0x01 == 0 && m != [6]byte{} }
 // unicastIP reports whether a is a usable host address: not unspecified,
 // broadcast, multicast or the IPv4 limited broadcast.
 func unicastIP(a decode.Addr) bool {
-	if a.Len == 4 {
-		b := a.B
-		if b[0] == 0 || b[0] >= 224 || b[3] == 255 && b[0] != 127 {
-			return false
-		}
-		return true
-	}
-	if a.Len == 16 {
+	switch a.Len {
+	case 4:
+		return a.B[0] != 0 && a.B[0] < 224 && (a.B[3] != 255 || a.B[0] == 127)
+	case 16:
 		return a.B[0] != 0xff && a.B != [16]byte{}
 	}
 	return false
@@ -115,16 +111,20 @@ func unicastIP(a decode.Addr) bool {
 
 func (inv *Inventory) getHost(a decode.Addr, ts int64) *host {
 	var h *host
-	if inv.last != nil && inv.last.ip == a {
+	switch {
+	case inv.last != nil && inv.last.ip == a:
 		h = inv.last
-	} else {
+	case inv.prev != nil && inv.prev.ip == a:
+		h = inv.prev
+		inv.last, inv.prev = inv.prev, inv.last
+	default:
 		var ok bool
 		h, ok = inv.hosts[a]
 		if !ok {
 			h = &host{ip: a, first: ts}
 			inv.hosts[a] = h
 		}
-		inv.last = h
+		inv.last, inv.prev = h, inv.last
 	}
 	if ts > h.last {
 		h.last = ts
