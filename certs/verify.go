@@ -84,7 +84,22 @@ func Verify(leaf *x509.Certificate, o VerifyOptions) ([]*x509.Certificate, error
 		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 	})
 	if err != nil {
-		return nil, &VerifyError{Reason: describeX509Error(err), Err: err}
+		if !needsOwnPath(err) {
+			return nil, &VerifyError{Reason: describeX509Error(err), Err: err}
+		}
+		var why error = &VerifyError{Reason: describeX509Error(err), Err: err}
+		chains = nil
+		for i, p := range buildPaths(leaf, o.Anchors, o.Intermediates) {
+			perr := validatePath(p, o)
+			if perr == nil {
+				chains = append(chains, p)
+			} else if i == 0 {
+				why = perr // our own processing names the certificate and the rule
+			}
+		}
+		if len(chains) == 0 {
+			return nil, why
+		}
 	}
 	var first error
 	for _, chain := range chains {
