@@ -30,14 +30,17 @@ func needsOwnPath(err error) bool {
 
 // buildPaths enumerates paths from leaf to an anchor through intermediates,
 // matching issuer to subject names (and key identifiers when both are
-// present), without repeating a certificate, at most maxDepth long.
+// present), without repeating a certificate, at most maxDepth long, and
+// within a bounded number of steps whatever the input.
 func buildPaths(leaf *x509.Certificate, anchors, inters []*x509.Certificate) [][]*x509.Certificate {
-	const maxDepth, maxPaths = 8, 32
+	const maxDepth, maxPaths, maxSteps = 8, 32, 2000
 	var out [][]*x509.Certificate
+	steps := 0
 	var walk func(path []*x509.Certificate)
 	walk = func(path []*x509.Certificate) {
 		cur := path[len(path)-1]
-		if len(out) >= maxPaths || len(path) > maxDepth {
+		steps++
+		if len(out) >= maxPaths || len(path) > maxDepth || steps > maxSteps {
 			return
 		}
 		issues := func(c *x509.Certificate) bool {
