@@ -4,11 +4,13 @@ package capture
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -20,6 +22,10 @@ type Live struct {
 	fd      int
 	ifindex int
 	buf     []byte
+	// recvmsg state, prepared once so reading does not allocate
+	iov     unix.Iovec
+	msg     unix.Msghdr
+	control []byte
 	drops   atomic.Uint64
 	packets atomic.Uint64
 	closed  atomic.Bool
@@ -69,6 +75,11 @@ func OpenLive(iface string, o LiveOptions) (*Live, error) {
 	if err := unix.SetsockoptPacketMreq(fd, unix.SOL_PACKET, unix.PACKET_ADD_MEMBERSHIP, &mreq); err != nil {
 		return fail("promiscuous mode", err)
 	}
+	// PACKET_AUXDATA (packet(7)) reports VLAN tags the kernel stripped
+	// from received frames, so they can be put back.
+	if err := unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_AUXDATA, 1); err != nil {
+		return fail("PACKET_AUXDATA", err)
+	}
 	tv := unix.NsecToTimeval(int64(pollInterval))
 	if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
 		return fail("receive timeout", err)
@@ -79,7 +90,60 @@ func OpenLive(iface string, o LiveOptions) (*Live, error) {
 	if snap <= 0 || snap > MaxSnapLen {
 		snap = 65535
 	}
-	return &Live{Name: iface, fd: fd, ifindex: ifc.Index, buf: make([]byte, snap)}, nil
+	l := &Live{Name: iface, fd: fd, ifindex: ifc.Index, buf: make([]byte, snap+vlanRoom),
+		control: make([]byte, unix.CmsgSpace(sizeofAuxdata))}
+	l.iov.Base = &l.buf[vlanRoom]
+	l.iov.SetLen(snap)
+	l.msg.Iov = &l.iov
+	l.msg.SetIovlen(1)
+	l.msg.Control = &l.control[0]
+	return l, nil
+}
+
+// sizeofAuxdata is sizeof(struct tpacket_auxdata).
+const sizeofAuxdata = int(unsafe.Sizeof(unix.TpacketAuxdata{}))
+
+// vlanRoom is kept free before each packet to re-insert an 802.1Q tag.
+const vlanRoom = 4
+
+// recv reads one frame with recvmsg(2) and re-inserts the VLAN tag the
+// kernel reported in its PACKET_AUXDATA control message (struct
+// tpacket_auxdata: TP_STATUS_VLAN_VALID, tp_vlan_tci, tp_vlan_tpid).
+func (l *Live) recv() ([]byte, error) {
+	l.msg.SetControllen(len(l.control))
+	l.msg.Flags = 0
+	n, _, errno := unix.Syscall(unix.SYS_RECVMSG, uintptr(l.fd), uintptr(unsafe.Pointer(&l.msg)), 0)
+	if errno != 0 {
+		return nil, errno
+	}
+	frame := l.buf[vlanRoom : vlanRoom+int(n)]
+	ctl := l.control[:l.msg.Controllen]
+	for len(ctl) >= unix.SizeofCmsghdr {
+		h := (*unix.Cmsghdr)(unsafe.Pointer(&ctl[0]))
+		clen := int(h.Len)
+		if clen < unix.SizeofCmsghdr || clen > len(ctl) {
+			break
+		}
+		if h.Level == unix.SOL_PACKET && h.Type == unix.PACKET_AUXDATA && clen >= unix.CmsgLen(sizeofAuxdata) {
+			aux := (*unix.TpacketAuxdata)(unsafe.Pointer(&ctl[unix.CmsgLen(0)]))
+			if aux.Status&unix.TP_STATUS_VLAN_VALID != 0 && len(frame) >= 12 {
+				tpid := uint16(0x8100)
+				if aux.Status&unix.TP_STATUS_VLAN_TPID_VALID != 0 {
+					tpid = aux.Vlan_tpid
+				}
+				copy(l.buf[0:12], frame[:12])
+				binary.BigEndian.PutUint16(l.buf[12:14], tpid)
+				binary.BigEndian.PutUint16(l.buf[14:16], aux.Vlan_tci)
+				frame = l.buf[:vlanRoom+int(n)]
+			}
+		}
+		next := unix.CmsgSpace(clen - unix.SizeofCmsghdr)
+		if next >= len(ctl) {
+			break
+		}
+		ctl = ctl[next:]
+	}
+	return frame, nil
 }
 
 // ErrClosed is returned by Next after Close.
@@ -95,7 +159,7 @@ func (l *Live) NextContext(ctx context.Context) ([]byte, Info, error) {
 		if l.closed.Load() {
 			return nil, Info{}, ErrClosed
 		}
-		n, err := unix.Read(l.fd, l.buf)
+		frame, err := l.recv()
 		if err != nil {
 			if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EINTR) {
 				continue
@@ -103,7 +167,7 @@ func (l *Live) NextContext(ctx context.Context) ([]byte, Info, error) {
 			return nil, Info{}, fmt.Errorf("capture: %s: %w", l.Name, err)
 		}
 		l.packets.Add(1)
-		return l.buf[:n], Info{Timestamp: time.Now(), CaptureLen: n, Length: n, LinkType: LinkEthernet}, nil
+		return frame, Info{Timestamp: time.Now(), CaptureLen: len(frame), Length: len(frame), LinkType: LinkEthernet}, nil
 	}
 }
 

@@ -68,8 +68,9 @@ func inNetns(ns string, fn func() error) error {
 	return <-errc
 }
 
-// onlyIPv4TCP is `ip and tcp` as `tcpdump -ddd` prints it for Ethernet.
-const onlyIPv4TCP = "6\n40 0 0 12\n21 0 3 2048\n48 0 0 23\n21 0 1 6\n6 0 0 262144\n6 0 0 0\n"
+// onlyIPv4 is `ip` as `tcpdump -ddd` prints it for Ethernet (the kernel
+// runs it on frames whose VLAN tag it has already taken off).
+const onlyIPv4 = "4\n40 0 0 12\n21 0 1 2048\n6 0 0 262144\n6 0 0 0\n"
 
 // TestLiveVeth captures on a veth inside a namespace while a real Modbus
 // exchange runs on port 5020, a non-standard port: the pipeline must find
@@ -77,7 +78,7 @@ const onlyIPv4TCP = "6\n40 0 0 12\n21 0 3 2048\n48 0 0 23\n21 0 1 6\n6 0 0 26214
 // report the interface and packets.
 func TestLiveVeth(t *testing.T) {
 	nsA, nsB := netnsPair(t)
-	m, err := New(Options{Learning: -1, Filter: onlyIPv4TCP})
+	m, err := New(Options{Learning: -1, Filter: onlyIPv4})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,9 +132,18 @@ func TestLiveVeth(t *testing.T) {
 		}
 	}
 	conn.Close()
+	// A BACnet Who-Is in an 802.1Q frame (VLAN 100) sent raw on vethB: the
+	// receiving kernel moves the tag out of band, PACKET_AUXDATA must
+	// bring it back, and BACnet must be found inside.
+	if err := inNetns(nsB, func() error { return sendRaw("vethB", whoIsVLAN100()) }); err != nil {
+		t.Fatal(err)
+	}
 	for {
 		st := m.Stats()
-		if st.Protocols["modbus"].PDUs >= 6 {
+		if st.Protocols["modbus"].PDUs >= 6 && st.Protocols["bacnet"].PDUs >= 1 {
+			if st.Decode.VLAN == 0 {
+				t.Fatal("no 802.1Q tag seen on VLAN 100 traffic")
+			}
 			if st.Protocols["modbus"].Functions["3"] != 6 || st.Protocols["modbus"].Malformed != 0 {
 				t.Fatalf("modbus counters %+v", st.Protocols["modbus"])
 			}
@@ -143,7 +153,7 @@ func TestLiveVeth(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("saw %+v after 10 s", st.Protocols["modbus"])
+			t.Fatalf("saw modbus %+v bacnet %+v, %d VLAN tags after 10 s", st.Protocols["modbus"], st.Protocols["bacnet"], st.Decode.VLAN)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -176,4 +186,29 @@ func TestLiveBadInterface(t *testing.T) {
 	if _, herr := m.Health(); herr == nil {
 		t.Fatal("Health hides the capture error")
 	}
+}
+
+// whoIsVLAN100 is an Ethernet broadcast, 802.1Q VLAN 100, IPv4 UDP
+// 198.18.1.2 → 198.18.1.255:47808 frame carrying a BACnet Who-Is.
+func whoIsVLAN100() []byte {
+	bvlc := []byte{0x81, 0x0b, 0, 8, 1, 0x20, 0x10, 0x08}
+	bvlc[5] = 0 // NPDU control: no addresses
+	udp := []byte{0xba, 0xc0, 0xba, 0xc0, 0, byte(8 + len(bvlc)), 0, 0}
+	ip := []byte{0x45, 0, 0, byte(20 + len(udp) + len(bvlc)), 0, 1, 0, 0, 64, 17, 0, 0, 198, 18, 1, 2, 198, 18, 1, 255}
+	f := []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0, 0, 0, 0, 2, 0x81, 0x00, 0x00, 100, 0x08, 0x00}
+	return append(append(append(f, ip...), udp...), bvlc...)
+}
+
+// sendRaw transmits frame on iface through an AF_PACKET socket.
+func sendRaw(iface string, frame []byte) error {
+	ifc, err := net.InterfaceByName(iface)
+	if err != nil {
+		return err
+	}
+	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	return unix.Sendto(fd, frame, 0, &unix.SockaddrLinklayer{Ifindex: ifc.Index, Halen: 6})
 }
