@@ -4,61 +4,105 @@
 package desktop
 
 import (
+	"crypto/ed25519"
 	"flag"
 	"fmt"
-	"io"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
 
+	"github.com/tapline/tapline/app/demo"
 	"github.com/tapline/tapline/app/gui"
+	"github.com/tapline/tapline/sensorcore/activation"
 )
 
 // Run opens the main window and blocks until it is closed. args are the
-// start-up flags (see Run -h); started is when the process began, for the
-// first-frame figure.
+// start-up flags (tapline --help-app lists them); started is when the process
+// began, for the first-frame figure.
 func Run(args []string, started time.Time) int {
 	fs := flag.NewFlagSet("tapline", flag.ContinueOnError)
 	fs.SetOutput(os.Stderr)
 	firstFrame := fs.Bool("first-frame", false, "print the time from process start to the first frame on stderr")
-	quit := fs.Bool("quit-after-first-frame", false, "exit once the first frame is shown (for benchmarks)")
+	quit := fs.Bool("quit-after-first-frame", false, "exit once the first frame is shown (with --first-frame, for benchmarks)")
 	inventory := fs.String("inventory", "", "open this inventory CSV in the Fleet screen")
-	screen := fs.String("screen", "", "the screen to show first (Setup, Fleet, Certificates, Known hosts, Settings)")
+	screen := fs.String("screen", "", "the screen to show first: Setup, Fleet, Certificates, Known hosts or Settings")
 	filesDir := fs.String("files", "", "folder for the local CA, bundles and reports (default: the app's storage)")
+	knownHosts := fs.String("known-hosts", "", "known_hosts file pushes trust (default: known_hosts in the files folder)")
+	trustRoot := fs.String("trust-root", "", "LAB/DEMO ONLY: activation root public key to trust instead of the production root")
+	demoDir := fs.String("demo", "", "open the app on the demo fleet running in this folder (tapline demo)")
+	shots := fs.String("screenshots", "", "with --demo: walk every screen, save a PNG of each into this folder, then quit")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
+	env := gui.Env{Inventory: *inventory, FilesDir: *filesDir, KnownHosts: *knownHosts}
+	if *demoDir != "" {
+		f, err := demo.Load(*demoDir)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "tapline:", err)
+			return 2
+		}
+		env.Demo, env.Inventory, env.FilesDir, env.KnownHosts = f, f.Inventory, f.Dir, f.KnownHosts
+		*trustRoot = f.TrustRoot
+	}
+	if *trustRoot != "" {
+		k, err := activation.ReadPublicKey(*trustRoot)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "tapline: --trust-root %s: %v\n", filepath.Base(*trustRoot), err)
+			return 2
+		}
+		env.ActivationRoots = []ed25519.PublicKey{k}
+	}
 	a := app.NewWithID(gui.AppID)
-	m := gui.NewMainWindow(a, gui.Env{Inventory: *inventory, FilesDir: *filesDir})
+	m := gui.NewMainWindow(a, env)
 	if *screen != "" {
 		m.ShowScreen(*screen)
 	}
-	if *firstFrame || *quit {
-		go reportFirstFrame(m.Window, started, os.Stderr, *quit, a)
+	painted := make(chan struct{})
+	m.OnFirstPaint(func() {
+		if *firstFrame {
+			fmt.Fprintf(os.Stderr, "first frame after %d ms\n", time.Since(started).Milliseconds())
+		}
+		close(painted)
+	})
+	if *firstFrame && *quit {
+		go func() {
+			<-painted
+			time.Sleep(50 * time.Millisecond) // let the frame reach the screen
+			fyne.Do(a.Quit)
+		}()
+	}
+	code := 0
+	if *shots != "" {
+		go func() {
+			<-painted
+			if err := m.Tour(func(name string) error { return saveShot(filepath.Join(*shots, name+".png")) }); err != nil {
+				fmt.Fprintln(os.Stderr, "tapline:", err)
+				code = 1
+			}
+			fyne.Do(a.Quit)
+		}()
 	}
 	m.Window.ShowAndRun()
 	m.Wait()
-	return 0
+	return code
 }
 
-// reportFirstFrame waits until the window's canvas has been painted once
-// (its content has a size and the driver ran a frame after Show) and prints
-// the time since started.
-func reportFirstFrame(w fyne.Window, started time.Time, out io.Writer, quit bool, a fyne.App) {
-	for {
-		painted := false
-		fyne.DoAndWait(func() {
-			painted = w.Canvas().Content() != nil && w.Canvas().Size().Width > 0 && w.Canvas().Capture() != nil
-		})
-		if painted {
-			fmt.Fprintf(out, "first frame after %d ms\n", time.Since(started).Milliseconds())
-			if quit {
-				fyne.Do(a.Quit)
-			}
-			return
-		}
-		time.Sleep(5 * time.Millisecond)
+// saveShot saves the X screen (the app's window on a bare Xvfb) as a PNG with
+// ImageMagick's import, after a short pause so the last change is painted.
+// Reading back OpenGL's front buffer gives black frames under Xvfb, so the
+// picture is taken the way a user would see it: from the X server.
+func saveShot(path string) error {
+	time.Sleep(500 * time.Millisecond)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
 	}
+	out, err := exec.Command("import", "-window", "root", path).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("import (ImageMagick) for %s: %v: %s", filepath.Base(path), err, out)
+	}
+	return nil
 }

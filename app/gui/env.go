@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+
+	"github.com/tapline/tapline/app/demo"
 )
 
 // Env is what the screens may touch of the outside world. The desktop
@@ -28,6 +30,9 @@ type Env struct {
 	// Inventory, when set, is opened by the Fleet screen at start (the demo
 	// fleet passes its inventory this way).
 	Inventory string
+	// Demo, when set, is the running demo fleet: the wizard starts filled
+	// in for its first sensor (its demo password included, in memory only).
+	Demo *demo.Fleet
 
 	dialogs *dialogs
 	ui      *uiQueue // nil: Fyne's own; tests set a queue they drain

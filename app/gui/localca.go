@@ -125,7 +125,7 @@ func (p *caPanel) build() fyne.CanvasObject {
 	list := widget.NewCard("Issued", "", container.NewBorder(nil, container.NewHBox(p.revokeBtn, p.crlBtn), nil, nil, p.issued))
 	left := container.NewVScroll(container.NewVBox(p.status, create, issue, p.result, p.findings.box))
 	split := container.NewHSplit(left, list)
-	split.SetOffset(0.6)
+	split.SetOffset(0.55)
 	return split
 }
 
@@ -141,7 +141,7 @@ func (p *caPanel) issuedItem(id widget.ListItemID, o fyne.CanvasObject) {
 		return
 	}
 	r := p.ca.State.Issued[id]
-	line := fmt.Sprintf("%s  serial %s  until %s", r.Hostname, shortSerial(r.Serial), r.NotAfter.UTC().Format("2006-01-02"))
+	line := fmt.Sprintf("%s · %s · %s", r.Hostname, shortSerial(r.Serial), r.NotAfter.UTC().Format("2006-01-02"))
 	for _, v := range p.ca.State.Revoked {
 		if v.Serial == r.Serial {
 			line += "  REVOKED"
@@ -151,8 +151,8 @@ func (p *caPanel) issuedItem(id widget.ListItemID, o fyne.CanvasObject) {
 }
 
 func shortSerial(s string) string {
-	if len(s) > 12 {
-		return s[:12] + "…"
+	if len(s) > 8 {
+		return s[:8] + "…"
 	}
 	return s
 }

@@ -1,10 +1,15 @@
 package gui
 
 import (
+	"image/color"
+	"sync"
+
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 
+	"github.com/tapline/tapline/app/demo"
 	"github.com/tapline/tapline/assets"
 )
 
@@ -13,6 +18,9 @@ const AppID = "dev.tapline.companion"
 
 // Main is Tapline's main window and its screens.
 type Main struct {
+	painted   sync.Once
+	onPaint   func()
+	paintMu   sync.Mutex
 	Window    fyne.Window
 	Tabs      *container.AppTabs
 	env       Env
@@ -49,14 +57,46 @@ func NewMainWindow(a fyne.App, env Env) *Main {
 			m.known.load() // a connection may have trusted a host since
 		}
 	}
-	w.SetContent(m.Tabs)
+	w.SetContent(container.NewStack(m.Tabs, container.NewWithoutLayout(m.paintProbe())))
 	w.SetOnDropped(func(_ fyne.Position, uris []fyne.URI) { m.onDropped(uris) })
 	w.Canvas().SetOnTypedKey(m.onKey)
 	if env.Inventory != "" {
 		m.fleet.open(env.Inventory)
 	}
+	if env.Demo != nil {
+		m.wizard.prefillDemo(env.Demo)
+		m.fleet.password.SetText(demo.Password)
+		m.fleet.acceptNew.SetChecked(true)
+	}
 	w.Resize(fyne.NewSize(1100, 720))
 	return m
+}
+
+// paintProbe is a transparent 1x1 raster: the painter asks it for pixels
+// while drawing a frame, which is the one moment that says "a frame is
+// being painted" (the first-frame figure).
+func (m *Main) paintProbe() fyne.CanvasObject {
+	r := canvas.NewRasterWithPixels(func(_, _, _, _ int) color.Color {
+		m.painted.Do(func() {
+			m.paintMu.Lock()
+			f := m.onPaint
+			m.paintMu.Unlock()
+			if f != nil {
+				f()
+			}
+		})
+		return color.Transparent
+	})
+	r.Resize(fyne.NewSize(1, 1))
+	return r
+}
+
+// OnFirstPaint calls f (on the painting goroutine) when the first frame is
+// drawn. Set it before the window is shown.
+func (m *Main) OnFirstPaint(f func()) {
+	m.paintMu.Lock()
+	m.onPaint = f
+	m.paintMu.Unlock()
 }
 
 func (m *Main) onDropped(uris []fyne.URI) {

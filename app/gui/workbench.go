@@ -34,6 +34,7 @@ type workbenchScreen struct {
 	verdict    *widget.Label
 	findings   *findingsView
 	ca         *caPanel
+	tabs       *container.AppTabs
 }
 
 func newWorkbenchScreen(env Env) *workbenchScreen {
@@ -81,11 +82,11 @@ func (s *workbenchScreen) build() fyne.CanvasObject {
 	split := container.NewVSplit(container.NewVScroll(files), container.NewVScroll(result))
 	split.SetOffset(0.4)
 	inspect := container.NewBorder(top, nil, nil, nil, split)
-	tabs := container.NewAppTabs(
+	s.tabs = container.NewAppTabs(
 		container.NewTabItem("Inspect", inspect),
 		container.NewTabItem("Local CA", s.ca.build()),
 	)
-	return tabs
+	return s.tabs
 }
 
 // refresh redraws the file list and the buttons' state.

@@ -1,0 +1,104 @@
+package gui
+
+import (
+	"errors"
+	"fmt"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/tapline/tapline/app/demo"
+)
+
+// Tour walks every screen on the demo fleet the way a newcomer would and
+// calls shot after each view worth a picture (make screenshots). It runs on
+// its own goroutine, never the UI's: UI actions go through the UI queue and
+// it waits for each screen's background work.
+func (m *Main) Tour(shot func(name string) error) error {
+	f := m.env.Demo
+	if f == nil || len(f.Sensors) < 2 {
+		return errors.New("tour: start the app on the demo fleet (--demo) with at least 2 sensors")
+	}
+	// With the test queue the tour's goroutine is the UI goroutine (Wait
+	// drains the queue on it); with Fyne's driver, DoAndWait.
+	ui := func(f func()) {
+		if m.env.ui != nil {
+			f()
+			return
+		}
+		fyne.DoAndWait(f)
+	}
+	w := m.wizard
+	step := func(name string, act func()) error {
+		if act != nil {
+			ui(act)
+		}
+		m.Wait()
+		return shot(name)
+	}
+	// Setup wizard, page by page, ending with the push.
+	if err := step("setup-connect", func() { m.ShowScreen("Setup"); w.conn.onConnect() }); err != nil {
+		return err
+	}
+	ui(func() { w.conn.onTrust() })
+	m.Wait()
+	if err := step("setup-network", w.onNext); err != nil {
+		return err
+	}
+	ui(w.onNext)
+	if err := step("setup-activation", func() { w.act.confirm.SetChecked(true); w.act.terms.SetChecked(true) }); err != nil {
+		return err
+	}
+	if err := step("setup-certificate", w.onNext); err != nil {
+		return err
+	}
+	if err := step("setup-review", w.onNext); err != nil {
+		return err
+	}
+	ui(w.onNext)
+	if err := step("setup-push", w.push.onPush); err != nil {
+		return err
+	}
+	// Fleet: check, run, one sensor's log.
+	fl := m.fleet
+	if err := step("fleet-checked", func() { m.ShowScreen("Fleet"); fl.onCheck() }); err != nil {
+		return err
+	}
+	ui(func() { fl.onRun(nil) })
+	if err := step("fleet", func() { fl.table.Select(widget.TableCellID{Row: 1, Col: 0}) }); err != nil {
+		return err
+	}
+	// Certificate workbench on another sensor's files, then the local CA.
+	wb := m.workbench
+	sn := f.Sensors[1]
+	ui(func() {
+		m.ShowScreen("Certificates")
+		wb.hostname.SetText(sn.Hostname)
+		wb.ip.SetText(sn.NewIP)
+		wb.addPaths([]string{sn.Cert, sn.Key, sn.Chain})
+	})
+	if err := step("certificates", nil); err != nil {
+		return err
+	}
+	if err := step("certificates-wrong-host", func() { wb.hostname.SetText("sensor-09.plant.example"); wb.onCheck() }); err != nil {
+		return err
+	}
+	if err := step("local-ca", func() {
+		wb.tabs.SelectIndex(1)
+		wb.ca.passphrase.SetText(demo.CAPassphrase)
+		wb.ca.onUnlock()
+	}); err != nil {
+		return err
+	}
+	if err := step("known-hosts", func() { m.ShowScreen("Known hosts") }); err != nil {
+		return err
+	}
+	ui(func() { m.known.list.Select(0) })
+	if err := shot("known-hosts-selected"); err != nil {
+		return err
+	}
+	if err := step("settings", func() { m.ShowScreen("Settings") }); err != nil {
+		return fmt.Errorf("tour: %w", err)
+	}
+	return nil
+}

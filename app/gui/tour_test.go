@@ -1,0 +1,49 @@
+package gui
+
+import (
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+
+	"github.com/tapline/tapline/provision"
+)
+
+// TestTour runs the screenshot tour on the test driver against a demo
+// fleet: every screen is reached and every action in it succeeds.
+func TestTour(t *testing.T) {
+	f := startDemo(t, 2)
+	a := test.NewTempApp(t)
+	env := demoEnv(t, a, f)
+	env.Demo, env.Inventory, env.FilesDir, env.KnownHosts = f, f.Inventory, f.Dir, f.KnownHosts
+	m := NewMainWindow(a, env)
+	m.Window.Resize(fyne.NewSize(1100, 720))
+	var shots []string
+	err := m.Tour(func(name string) error {
+		if img := m.Window.Canvas().Capture(); img.Bounds().Dx() == 0 {
+			t.Errorf("%s: empty capture", name)
+		}
+		shots = append(shots, name)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(shots) != 14 {
+		t.Errorf("shots %v", shots)
+	}
+	if r := m.wizard.push.Result(); r == nil || r.Outcome != provision.OutcomeDone {
+		t.Errorf("wizard push: %+v", r)
+	}
+	for i := 0; i < 2; i++ {
+		if r, _ := m.fleet.model.get(i); r.outcome != provision.OutcomeDone {
+			t.Errorf("fleet row %d: %+v", i, r)
+		}
+	}
+	if m.workbench.ca.ca == nil {
+		t.Errorf("local CA not unlocked: %s", codes(m.workbench.ca.findings.shown))
+	}
+	if len(m.known.entries) < 2 {
+		t.Errorf("known hosts: %d", len(m.known.entries))
+	}
+}
