@@ -202,6 +202,8 @@ type Identity struct {
 	Instance int // BACnet device instance, -1 when unknown
 	// VendorClass is DHCP option 60 (RFC 2132 §9.13).
 	VendorClass string
+	// DeviceType and ProductCode are CIP identity attributes (0 unknown).
+	DeviceType, ProductCode int
 }
 
 // Result is a decoded PDU's summary, reused from PDU to PDU.

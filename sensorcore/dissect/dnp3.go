@@ -11,9 +11,17 @@ import (
 // 1815 Annex on IP networking).
 
 // crcDNP3 is the DNP3 link-layer CRC (§9.2.5.1: polynomial 0x3D65,
-// reflected 0xA6BC, initial 0, output inverted), computed bitwise so the
-// package keeps no table.
+// reflected 0xA6BC, initial 0, output inverted).
 func crcDNP3(b []byte) uint16 {
+	var crc uint16
+	for _, x := range b {
+		crc = crc>>8 ^ dnp3CRCTable[byte(crc)^x]
+	}
+	return ^crc
+}
+
+// crcDNP3Bitwise is the definition crcDNP3's table is checked against.
+func crcDNP3Bitwise(b []byte) uint16 {
 	var crc uint16
 	for _, x := range b {
 		crc ^= uint16(x)

@@ -93,3 +93,11 @@ func FuzzDNP3(f *testing.F) {
 		DecodeDNP3(b, decode.DirUnknown, &r)
 	})
 }
+
+func TestDNP3CRCTable(t *testing.T) {
+	for _, b := range [][]byte{{}, {0x05, 0x64, 0x05, 0xc0, 0x01, 0x00, 0x00, 0x04}, []byte("123456789"), make([]byte, 300)} {
+		if crcDNP3(b) != crcDNP3Bitwise(b) {
+			t.Fatalf("table CRC differs for %x", b)
+		}
+	}
+}

@@ -271,6 +271,8 @@ func enipIdentity(d []byte, r *Result) error {
 	}
 	it = it[:l]
 	r.Ident.VendorID = int(binary.LittleEndian.Uint16(it[18:20]))
+	r.Ident.DeviceType = int(binary.LittleEndian.Uint16(it[20:22]))
+	r.Ident.ProductCode = int(binary.LittleEndian.Uint16(it[22:24]))
 	major, minor := it[24], it[25]
 	serial := binary.LittleEndian.Uint32(it[28:32])
 	nl := int(it[32])

@@ -78,7 +78,8 @@ func TestENIPListIdentity(t *testing.T) {
 	if err := DecodeENIP(enipMsg(enipListIdentity, append(d, item...)), decode.DirToClient, &r); err != nil {
 		t.Fatal(err)
 	}
-	if !r.HasIdent || r.Ident.VendorID != 1 || r.Ident.Name != name || r.Ident.Firmware != "20.11" || r.Ident.Serial != "0xc0ffee" {
+	if !r.HasIdent || r.Ident.VendorID != 1 || r.Ident.Name != name || r.Ident.Firmware != "20.11" || r.Ident.Serial != "0xc0ffee" ||
+		r.Ident.DeviceType != 14 {
 		t.Fatalf("identity %+v", r.Ident)
 	}
 }

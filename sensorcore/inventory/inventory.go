@@ -22,6 +22,9 @@ type Identity struct {
 	Instance int    `json:"bacnet_instance,omitempty"`
 	// VendorClass is the DHCP vendor class identifier.
 	VendorClass string `json:"dhcp_vendor_class,omitempty"`
+	// DeviceType and ProductCode come from CIP ListIdentity.
+	DeviceType  int `json:"cip_device_type,omitempty"`
+	ProductCode int `json:"cip_product_code,omitempty"`
 }
 
 // Asset is one device as reported by `sensorcore inventory --json` and the
@@ -298,6 +301,12 @@ func mergeIdent(dst *Identity, src *dissect.Identity) {
 	set(&dst.VendorClass, src.VendorClass)
 	if src.VendorID != 0 {
 		dst.VendorID = src.VendorID
+	}
+	if src.DeviceType != 0 {
+		dst.DeviceType = src.DeviceType
+	}
+	if src.ProductCode != 0 {
+		dst.ProductCode = src.ProductCode
 	}
 	if src.Instance >= 0 {
 		dst.Instance = src.Instance
