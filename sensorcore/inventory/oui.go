@@ -1,12 +1,11 @@
 package inventory
 
 import (
-	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"os"
 	"strconv"
-	"strings"
 )
 
 // DefaultManuf is where Debian's libwireshark-data (pulled in by tshark)
@@ -20,59 +19,97 @@ type OUI struct {
 
 // ParseManuf reads a Wireshark manuf file: lines "XX:XX:XX<TAB>short<TAB>
 // long name" or "XX:XX:XX:XX:XX:XX/NN<TAB>short<TAB>long", '#' comments.
+// Lines that do not parse are skipped. It scans bytes by hand: the file
+// has some 50,000 lines and is read at every start.
 func ParseManuf(r io.Reader) (*OUI, error) {
-	o := &OUI{m: make(map[uint64]string, 50000)}
-	sc := bufio.NewScanner(r)
-	line := 0
-	for sc.Scan() {
-		line++
-		t := sc.Text()
-		if i := strings.IndexByte(t, '#'); i >= 0 {
-			t = t[:i]
-		}
-		f := strings.Split(strings.TrimSpace(t), "\t")
-		if len(f) < 2 || f[0] == "" {
-			continue
-		}
-		prefix := f[0]
-		bits := 24
-		if i := strings.IndexByte(prefix, '/'); i >= 0 {
-			b, err := strconv.Atoi(prefix[i+1:])
-			if err != nil {
-				continue
-			}
-			bits = b
-			prefix = prefix[:i]
-		}
-		var v uint64
-		n := 0
-		for _, part := range strings.FieldsFunc(prefix, func(r rune) bool { return r == ':' || r == '-' || r == '.' }) {
-			x, err := strconv.ParseUint(part, 16, 8)
-			if err != nil {
-				n = -1
-				break
-			}
-			v = v<<8 | x
-			n++
-		}
-		if n < 3 || n > 6 || bits != 24 && bits != 28 && bits != 36 {
-			continue
-		}
-		v <<= uint(8 * (6 - n))
-		v >>= uint(48 - bits)
-		name := f[1]
-		if len(f) >= 3 && strings.TrimSpace(f[2]) != "" {
-			name = strings.TrimRight(strings.TrimSpace(f[2]), ", ")
-		}
-		o.m[uint64(bits)<<56|v] = name
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("inventory: manuf: %w", err)
 	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("inventory: manuf line %d: %w", line, err)
+	o := &OUI{m: make(map[uint64]string, 56000)}
+	for len(data) > 0 {
+		var line []byte
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			line, data = data[:i], data[i+1:]
+		} else {
+			line, data = data, nil
+		}
+		if i := bytes.IndexByte(line, '#'); i >= 0 {
+			line = line[:i]
+		}
+		tab := bytes.IndexByte(line, '\t')
+		if tab <= 0 {
+			continue
+		}
+		key, bits, ok := parsePrefix(line[:tab])
+		if !ok {
+			continue
+		}
+		rest := line[tab+1:]
+		name := rest
+		if j := bytes.IndexByte(rest, '\t'); j >= 0 {
+			name = rest[:j]
+			if long := bytes.TrimRight(bytes.TrimSpace(rest[j+1:]), ", \r"); len(long) > 0 {
+				name = long
+			}
+		}
+		name = bytes.TrimSpace(name)
+		if len(name) == 0 {
+			continue
+		}
+		o.m[uint64(bits)<<56|key] = string(name)
 	}
 	if len(o.m) == 0 {
 		return nil, fmt.Errorf("inventory: manuf file holds no OUI entries")
 	}
 	return o, nil
+}
+
+// parsePrefix reads "XX:XX:XX" or "XX:XX:XX:XX:XX:XX/NN" (separators ':',
+// '-' or '.') into the top bits-long prefix value.
+func parsePrefix(p []byte) (uint64, int, bool) {
+	bits := 24
+	if i := bytes.IndexByte(p, '/'); i >= 0 {
+		n, err := strconv.Atoi(string(p[i+1:]))
+		if err != nil || n != 24 && n != 28 && n != 36 {
+			return 0, 0, false
+		}
+		bits, p = n, p[:i]
+	}
+	var v uint64
+	octets, digits := 0, 0
+	for _, c := range p {
+		var d byte
+		switch {
+		case c >= '0' && c <= '9':
+			d = c - '0'
+		case c >= 'a' && c <= 'f':
+			d = c - 'a' + 10
+		case c >= 'A' && c <= 'F':
+			d = c - 'A' + 10
+		case c == ':' || c == '-' || c == '.':
+			if digits != 2 {
+				return 0, 0, false
+			}
+			digits = 0
+			continue
+		default:
+			return 0, 0, false
+		}
+		if digits == 0 {
+			octets++
+		}
+		if digits == 2 || octets > 6 {
+			return 0, 0, false
+		}
+		v = v<<4 | uint64(d)
+		digits++
+	}
+	if digits != 2 || octets < 3 || octets*8 < bits {
+		return 0, 0, false
+	}
+	v <<= uint(8 * (6 - octets))
+	return v >> uint(48-bits), bits, true
 }
 
 // ReadManuf reads a manuf file by path; errors name the file.

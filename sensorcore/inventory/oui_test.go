@@ -63,3 +63,15 @@ func FuzzParseManuf(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkReadManuf(b *testing.B) {
+	if _, err := os.Stat(DefaultManuf); err != nil {
+		b.Skipf("needs %s", DefaultManuf)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ReadManuf(DefaultManuf); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
