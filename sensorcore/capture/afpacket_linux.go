@@ -26,9 +26,18 @@ type Live struct {
 	iov     unix.Iovec
 	msg     unix.Msghdr
 	control []byte
-	drops   atomic.Uint64
-	packets atomic.Uint64
-	closed  atomic.Bool
+	// TPACKET_V3 ring state (ring == nil: recvmsg mode)
+	ring      []byte
+	blockSize int
+	blockNr   int
+	block     int  // current block
+	held      bool // current block is ours until released
+	left      int  // packets left in the current block
+	off       int  // offset of the next packet in the current block
+	pfd       [1]unix.PollFd
+	drops     atomic.Uint64
+	packets   atomic.Uint64
+	closed    atomic.Bool
 }
 
 func htons(v uint16) uint16 { return v<<8 | v>>8 }
@@ -92,6 +101,12 @@ func OpenLive(iface string, o LiveOptions) (*Live, error) {
 	}
 	l := &Live{Name: iface, fd: fd, ifindex: ifc.Index, buf: make([]byte, snap+vlanRoom),
 		control: make([]byte, unix.CmsgSpace(sizeofAuxdata))}
+	l.pfd[0] = unix.PollFd{Fd: int32(fd), Events: unix.POLLIN | unix.POLLERR}
+	if !o.NoRing {
+		if err := l.setupRing(o.RingBlocks); err != nil {
+			return fail("TPACKET_V3 ring", err)
+		}
+	}
 	l.iov.Base = &l.buf[vlanRoom]
 	l.iov.SetLen(snap)
 	l.msg.Iov = &l.iov
@@ -102,6 +117,95 @@ func OpenLive(iface string, o LiveOptions) (*Live, error) {
 
 // sizeofAuxdata is sizeof(struct tpacket_auxdata).
 const sizeofAuxdata = int(unsafe.Sizeof(unix.TpacketAuxdata{}))
+
+// ringBlockSize is one TPACKET_V3 block; the kernel fills a block with
+// packets and hands it over when it is full or 50 ms old.
+const ringBlockSize = 1 << 20
+
+// setupRing switches the socket to TPACKET_V3 (packet(7), PACKET_VERSION)
+// and maps a PACKET_RX_RING of blocks 1 MiB each.
+func (l *Live) setupRing(blocks int) error {
+	if blocks <= 0 {
+		blocks = 32
+	}
+	if err := unix.SetsockoptInt(l.fd, unix.SOL_PACKET, unix.PACKET_VERSION, unix.TPACKET_V3); err != nil {
+		return err
+	}
+	const frame = 2048
+	req := unix.TpacketReq3{Block_size: ringBlockSize, Block_nr: uint32(blocks), Frame_size: frame,
+		Frame_nr: uint32(ringBlockSize / frame * blocks), Retire_blk_tov: 50}
+	if err := unix.SetsockoptTpacketReq3(l.fd, unix.SOL_PACKET, unix.PACKET_RX_RING, &req); err != nil {
+		return err
+	}
+	ring, err := unix.Mmap(l.fd, 0, ringBlockSize*blocks, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	if err != nil {
+		return err
+	}
+	l.ring, l.blockSize, l.blockNr = ring, ringBlockSize, blocks
+	return nil
+}
+
+// blockStatus points at block b's tpacket_hdr_v1.block_status (offset 8
+// in struct tpacket_block_desc), shared with the kernel.
+func (l *Live) blockStatus(b int) *uint32 {
+	return (*uint32)(unsafe.Pointer(&l.ring[b*l.blockSize+8]))
+}
+
+// nextRing returns the next packet from the ring, waiting up to
+// pollInterval; ok is false when none arrived.
+func (l *Live) nextRing() (frame []byte, ci Info, ok bool, err error) {
+	for {
+		if l.held && l.left > 0 {
+			base := l.block*l.blockSize + l.off
+			if base+unix.SizeofTpacket3Hdr > (l.block+1)*l.blockSize {
+				l.left = 0
+				continue
+			}
+			h := (*unix.Tpacket3Hdr)(unsafe.Pointer(&l.ring[base]))
+			start, n := base+int(h.Mac), int(h.Snaplen)
+			if start+n > (l.block+1)*l.blockSize {
+				l.left = 0
+				continue
+			}
+			frame = l.ring[start : start+n : start+n]
+			if h.Status&unix.TP_STATUS_VLAN_VALID != 0 && n >= 12 && n+vlanRoom <= len(l.buf) {
+				tpid := uint16(0x8100)
+				if h.Status&unix.TP_STATUS_VLAN_TPID_VALID != 0 {
+					tpid = h.Hv1.Vlan_tpid
+				}
+				copy(l.buf[0:12], frame[:12])
+				binary.BigEndian.PutUint16(l.buf[12:14], tpid)
+				binary.BigEndian.PutUint16(l.buf[14:16], uint16(h.Hv1.Vlan_tci))
+				copy(l.buf[16:], frame[12:])
+				frame = l.buf[:n+vlanRoom]
+			}
+			ci = Info{Timestamp: time.Unix(int64(h.Sec), int64(h.Nsec)), CaptureLen: len(frame), Length: int(h.Len), LinkType: LinkEthernet}
+			l.left--
+			l.off += int(h.Next_offset)
+			if h.Next_offset == 0 {
+				l.left = 0
+			}
+			return frame, ci, true, nil
+		}
+		if l.held {
+			// hand the block back (TP_STATUS_KERNEL) and move on
+			atomic.StoreUint32(l.blockStatus(l.block), unix.TP_STATUS_KERNEL)
+			l.held = false
+			l.block = (l.block + 1) % l.blockNr
+		}
+		if atomic.LoadUint32(l.blockStatus(l.block))&unix.TP_STATUS_USER == 0 {
+			_, err := unix.Poll(l.pfd[:], int(pollInterval/time.Millisecond))
+			if err != nil && !errors.Is(err, unix.EINTR) {
+				return nil, Info{}, false, err
+			}
+			if atomic.LoadUint32(l.blockStatus(l.block))&unix.TP_STATUS_USER == 0 {
+				return nil, Info{}, false, nil
+			}
+		}
+		hdr := (*unix.TpacketHdrV1)(unsafe.Pointer(&l.ring[l.block*l.blockSize+8]))
+		l.held, l.left, l.off = true, int(hdr.Num_pkts), int(hdr.Offset_to_first_pkt)
+	}
+}
 
 // vlanRoom is kept free before each packet to re-insert an 802.1Q tag.
 const vlanRoom = 4
@@ -159,6 +263,17 @@ func (l *Live) NextContext(ctx context.Context) ([]byte, Info, error) {
 		if l.closed.Load() {
 			return nil, Info{}, ErrClosed
 		}
+		if l.ring != nil {
+			frame, ci, ok, err := l.nextRing()
+			if err != nil {
+				return nil, Info{}, fmt.Errorf("capture: %s: %w", l.Name, err)
+			}
+			if ok {
+				l.packets.Add(1)
+				return frame, ci, nil
+			}
+			continue
+		}
 		frame, err := l.recv()
 		if err != nil {
 			if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EINTR) {
@@ -179,7 +294,11 @@ func (l *Live) Next() ([]byte, Info, error) { return l.NextContext(context.Backg
 // they are accumulated here).
 func (l *Live) Drops() uint64 {
 	if !l.closed.Load() {
-		if st, err := unix.GetsockoptTpacketStats(l.fd, unix.SOL_PACKET, unix.PACKET_STATISTICS); err == nil {
+		if l.ring != nil {
+			if st, err := unix.GetsockoptTpacketStatsV3(l.fd, unix.SOL_PACKET, unix.PACKET_STATISTICS); err == nil {
+				l.drops.Add(uint64(st.Drops))
+			}
+		} else if st, err := unix.GetsockoptTpacketStats(l.fd, unix.SOL_PACKET, unix.PACKET_STATISTICS); err == nil {
 			l.drops.Add(uint64(st.Drops))
 		}
 	}
@@ -190,10 +309,15 @@ func (l *Live) Drops() uint64 {
 func (l *Live) Packets() uint64 { return l.packets.Load() }
 
 // Close releases the socket.
+// Close releases the socket and the ring. Call it only once the goroutine
+// reading from l has returned from NextContext.
 func (l *Live) Close() error {
+	l.Drops()
 	if l.closed.Swap(true) {
 		return nil
 	}
-	l.Drops()
+	if l.ring != nil {
+		unix.Munmap(l.ring)
+	}
 	return unix.Close(l.fd)
 }

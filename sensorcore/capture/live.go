@@ -16,6 +16,11 @@ type LiveOptions struct {
 	Filter string
 	// SnapLen bounds the bytes kept per packet (default 65535).
 	SnapLen int
+	// RingBlocks is the number of 1 MiB blocks of the TPACKET_V3 receive
+	// ring (default 32). NoRing reads one packet per recvmsg(2) instead,
+	// as on kernels without TPACKET_V3.
+	RingBlocks int
+	NoRing     bool
 }
 
 // ParseFilter reads a `tcpdump -ddd` program. Lines may also be separated

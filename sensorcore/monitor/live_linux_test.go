@@ -77,8 +77,13 @@ const onlyIPv4 = "4\n40 0 0 12\n21 0 1 2048\n6 0 0 262144\n6 0 0 0\n"
 // Modbus by content, the BPF filter must keep ARP out, and Health must
 // report the interface and packets.
 func TestLiveVeth(t *testing.T) {
+	t.Run("TPACKET_V3 ring", func(t *testing.T) { liveVeth(t, false) })
+	t.Run("recvmsg", func(t *testing.T) { liveVeth(t, true) })
+}
+
+func liveVeth(t *testing.T, noRing bool) {
 	nsA, nsB := netnsPair(t)
-	m, err := New(Options{Learning: -1, Filter: onlyIPv4})
+	m, err := New(Options{Learning: -1, Filter: onlyIPv4, NoRing: noRing})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -43,6 +43,9 @@ type Options struct {
 	// Filter is a classic BPF program for live capture, in `tcpdump -ddd`
 	// text form; empty captures everything.
 	Filter string
+	// NoRing makes live capture read one packet per system call instead
+	// of through a TPACKET_V3 ring.
+	NoRing bool
 }
 
 // Monitor runs the pipeline and holds its results. It is safe for
@@ -193,7 +196,7 @@ func (m *Monitor) RunLive(ctx context.Context, ifaces ...string) error {
 	}
 	var lives []*capture.Live
 	for _, name := range ifaces {
-		l, err := capture.OpenLive(name, capture.LiveOptions{Filter: m.opts.Filter})
+		l, err := capture.OpenLive(name, capture.LiveOptions{Filter: m.opts.Filter, NoRing: m.opts.NoRing})
 		if err != nil {
 			for _, o := range lives {
 				o.Close()
