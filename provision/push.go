@@ -580,7 +580,7 @@ func (p *pusher) verify(ctx context.Context, sshAddr string) error {
 		port = 443
 	}
 	addr := net.JoinHostPort(host, strconv.Itoa(port))
-	h, served, err := VerifyConsole(ctx, addr, p.b.CertFingerprint, p.o.VerifyTimeout, p.o.RetryEvery)
+	h, served, err := VerifyConsole(ctx, addr, p.b.CertFingerprint, p.o.VerifyTimeout, min(p.o.RetryEvery, 100*time.Millisecond))
 	p.res.ServedFingerprint = served
 	if err != nil {
 		return err
