@@ -174,8 +174,10 @@ func tbsParts(tbs []byte) (before, list, after []byte, ok bool) {
 	if body.PeekASN1Tag(cbasn1.INTEGER) && !body.SkipASN1(cbasn1.INTEGER) {
 		return nil, nil, nil, false
 	}
-	if !body.SkipASN1(cbasn1.SEQUENCE) || !body.SkipASN1(cbasn1.SEQUENCE) { // signature, issuer
-		return nil, nil, nil, false
+	for range 2 { // signature, issuer
+		if !body.SkipASN1(cbasn1.SEQUENCE) {
+			return nil, nil, nil, false
+		}
 	}
 	for range 2 { // thisUpdate, optional nextUpdate
 		switch {

@@ -42,13 +42,15 @@ func ParsePrivateKey(data, passphrase []byte) (crypto.Signer, error) {
 			return asSigner(k)
 		case "RSA PRIVATE KEY", "EC PRIVATE KEY", "PRIVATE KEY":
 			der := b.Bytes
-			encrypted := x509.IsEncryptedPEMBlock(b) //nolint:staticcheck // legacy PEM is an input format we must read
+			//lint:ignore SA1019 legacy encrypted PEM (DEK-Info) is an input format sensors' users still have; read only
+			encrypted := x509.IsEncryptedPEMBlock(b)
 			if encrypted {
 				if len(passphrase) == 0 {
 					return nil, ErrPassphraseRequired
 				}
 				var err error
-				der, err = x509.DecryptPEMBlock(b, passphrase) //nolint:staticcheck // RFC 1421 legacy encryption, read only
+				//lint:ignore SA1019 RFC 1421 legacy encryption, read only; a wrong passphrase is caught by the DER parse below
+				der, err = x509.DecryptPEMBlock(b, passphrase)
 				if err != nil {
 					if errors.Is(err, x509.IncorrectPasswordError) {
 						return nil, ErrIncorrectPassphrase

@@ -1,7 +1,7 @@
 package gui
 
 import (
-	"errors"
+	"fmt"
 	"strconv"
 	"time"
 
@@ -81,7 +81,7 @@ func (s *settingsScreen) read() (Settings, error) {
 	}
 	v.RollbackDeadline = time.Duration(n) * time.Second
 	if s.user.Text == "" {
-		return v, errors.New("Default SSH user: enter a user name")
+		return v, fmt.Errorf("%s: enter a user name", "Default SSH user")
 	}
 	v.DefaultUser = s.user.Text
 	v.Validation = s.validation.Checked
