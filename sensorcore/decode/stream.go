@@ -199,10 +199,23 @@ func (t *StreamTable) Sweep(nowNanos, idleNanos int64) {
 			idleNanos = 0
 		}
 	}
+	before := len(t.m)
 	for k, s := range t.m {
 		if nowNanos-s.LastSeen >= idleNanos {
 			delete(t.m, k)
 			t.free = append(t.free, s)
+		}
+	}
+	if len(t.m) >= t.Max && len(t.m) == before {
+		// All equally recent: drop an arbitrary half rather than grow.
+		n := 0
+		for k, s := range t.m {
+			if n >= before/2 {
+				break
+			}
+			delete(t.m, k)
+			t.free = append(t.free, s)
+			n++
 		}
 	}
 }

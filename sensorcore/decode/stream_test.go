@@ -94,3 +94,13 @@ func TestStreamTable(t *testing.T) {
 		t.Fatalf("%v allocations", n)
 	}
 }
+
+func TestStreamTableSameTime(t *testing.T) {
+	tab := NewStreamTable(8)
+	for i := uint16(0); i < 100; i++ {
+		tab.Get(FlowKey{SrcPort: i, Proto: ProtoTCP}, 5)
+	}
+	if tab.Len() > 8 {
+		t.Fatalf("table grew to %d streams with identical timestamps", tab.Len())
+	}
+}

@@ -52,6 +52,10 @@ const RouterThreshold = 4
 // MaxPeers bounds the peers kept per host.
 const MaxPeers = 256
 
+// MaxHosts bounds the IP hosts kept, against spoofed-source floods; hosts
+// beyond it are counted in Inventory.Overflow and not recorded.
+const MaxHosts = 200000
+
 type host struct {
 	ip     decode.Addr
 	mac    [6]byte
@@ -84,6 +88,9 @@ type Inventory struct {
 	// last and prev are a two-entry cache in front of hosts: packets come
 	// in runs between the same two hosts.
 	last, prev *host
+	// Overflow counts hosts not recorded because MaxHosts was reached.
+	Overflow uint64
+	spare    host // stands in for hosts beyond MaxHosts
 }
 
 // New makes an empty inventory; oui may be nil (no vendor names).
@@ -124,6 +131,11 @@ func (inv *Inventory) getHost(a decode.Addr, ts int64) *host {
 		var ok bool
 		h, ok = inv.hosts[a]
 		if !ok {
+			if len(inv.hosts) >= MaxHosts {
+				inv.Overflow++
+				inv.spare = host{ip: a, first: ts}
+				return &inv.spare
+			}
 			h = &host{ip: a, first: ts}
 			inv.hosts[a] = h
 		}
