@@ -14,6 +14,7 @@ FUZZTIME ?= 30s
 SHORT_FUZZTIME ?= 3s
 
 .PHONY: all run test vet fmt-check unit fuzz fuzz-short bench bench-analyze lint build build-gui build-cli build-sensorcore deps-gui deps-test deps-bench clean
+.PHONY: package screenshots bench-gui
 
 all: build
 
@@ -24,11 +25,17 @@ deps-test:
 deps-bench:
 	@$(DEPS) gui test bench
 
-## run: the main job for a newcomer.
-run: deps-gui
-	@$(GO) run -tags nogui . certs check --cert examples/certs/sensor-01.crt --key examples/certs/sensor-01.key \
-		--chain examples/certs/chain.pem --hostname sensor-01.plant.example --at 2026-12-01T00:00:00Z; \
-	 rc=$$?; [[ $$rc -le 1 ]] || exit $$rc
+## run: the main job for a newcomer: a demo fleet of 3 sensors on this machine
+## (sensorcore serve on 127.0.0.1, demo activation authority and local CA) and
+## the app on it; with no $$DISPLAY the same provisioning runs headless through
+## 'tapline batch run' and prints the report. Ctrl-C (or closing the app) stops
+## every process it started.
+run: deps-gui build-sensorcore
+	@if [[ -n "$$DISPLAY" ]]; then \
+	   $(GO) build -o $(BIN)/tapline . && exec $(BIN)/tapline demo --sensorcore $(BIN)/sensorcore --open-app; \
+	 else \
+	   CGO_ENABLED=0 $(GO) build -tags nogui -o $(BIN)/tapline-cli . && exec $(BIN)/tapline-cli demo --sensorcore $(BIN)/sensorcore --headless; \
+	 fi
 
 ## test: gofmt, go vet, every package's tests with the race detector, short fuzz runs.
 test: deps-test fmt-check vet unit fuzz-short
@@ -63,6 +70,43 @@ bench-push: deps-bench
 ## bench-analyze: sensorcore analyze vs tshark -z io,phs on the shared captures merged 10 times.
 bench-analyze: deps-bench
 	@tools/bench-analyze.sh
+
+## package: the Linux package (dist/Tapline.tar.xz: binary, .desktop file, icon)
+## built with the fyne CLI pinned in tools/go.mod (FyneApp.toml is kept as is).
+package: deps-gui
+	$(GO) build -ldflags "-X github.com/tapline/tapline/app/cli.Version=$$(sed -n 's/^Version = "\(.*\)"/\1/p' FyneApp.toml)" -o $(BIN)/tapline .
+	cd tools && $(GO) build -o ../$(BIN)/fyne fyne.io/tools/cmd/fyne
+	@cp FyneApp.toml $(BIN)/FyneApp.toml.keep; \
+	 $(BIN)/fyne package --target linux --executable $(BIN)/tapline --release; rc=$$?; \
+	 cp $(BIN)/FyneApp.toml.keep FyneApp.toml; [[ $$rc -eq 0 ]] || exit $$rc; \
+	 mkdir -p dist && mv -f Tapline.tar.xz dist/ && ls -l dist/Tapline.tar.xz
+
+# A display number of its own so it never meets another Xvfb.
+GUI_DISPLAY ?= :93
+
+## screenshots: Xvfb, a demo fleet and the real app walking every screen; one
+## PNG per view in docs/screenshots/ (128 colours, to keep them small).
+screenshots: deps-gui build-sensorcore
+	@$(DEPS) screen
+	$(GO) build -o $(BIN)/tapline .
+	@set -euo pipefail; tmp=$$(mktemp -d); \
+	 Xvfb $(GUI_DISPLAY) -screen 0 1100x720x24 -nolisten tcp >/dev/null 2>&1 & xvfb=$$!; \
+	 $(BIN)/tapline demo --sensorcore $(BIN)/sensorcore --dir $$tmp/demo >$$tmp/demo.log 2>&1 & demo=$$!; \
+	 trap 'kill $$demo 2>/dev/null; wait $$demo 2>/dev/null; kill $$xvfb 2>/dev/null; rm -rf $$tmp' EXIT; \
+	 for i in $$(seq 300); do [[ -f $$tmp/demo/demo.json ]] && break; sleep 0.1; done; \
+	 DISPLAY=$(GUI_DISPLAY) $(BIN)/tapline --demo $$tmp/demo --screenshots $$tmp/shots 2>&1 | grep -v '^[0-9/: ]*\(Fyne error\|  Cause\|  At\)' || true; \
+	 mkdir -p docs/screenshots; \
+	 for f in $$tmp/shots/*.png; do convert "$$f" -colors 128 "PNG8:docs/screenshots/$$(basename $$f)"; done; \
+	 ls -l docs/screenshots
+
+## bench-gui: cold start to first frame under Xvfb (5 runs; target < 1.5 s) and
+## the Fleet table benchmark (1,000 rows: an event per row, then the redraw).
+bench-gui: deps-bench build-gui
+	@$(DEPS) screen
+	@set -euo pipefail; Xvfb $(GUI_DISPLAY) -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 & xvfb=$$!; \
+	 trap 'kill $$xvfb 2>/dev/null' EXIT; sleep 1; \
+	 for i in 1 2 3 4 5; do DISPLAY=$(GUI_DISPLAY) $(BIN)/tapline --first-frame --quit-after-first-frame 2>&1 | grep '^first frame'; done
+	$(GO) test -run '^$$' -bench FleetTableUpdate -benchmem -count 1 ./app/gui
 
 lint:
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
