@@ -52,7 +52,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		sort.Strings(names)
 		for _, n := range names {
-			fmt.Fprintf(stdout, "  %-10s %s\n", n, cmds[n].summary)
+			fmt.Fprintf(stdout, "  %-12s %s\n", n, cmds[n].summary)
 		}
 		if len(args) == 0 {
 			return 2
