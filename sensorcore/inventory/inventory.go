@@ -347,6 +347,13 @@ func protoNames(mask uint32) []string {
 // Assets returns every asset, sorted by id: IP hosts ("ip:ADDR"), routers
 // and layer-2-only devices ("mac:ADDR").
 func (inv *Inventory) Assets() []Asset {
+	if inv.oui != nil {
+		macs := make([][6]byte, 0, len(inv.macs))
+		for m := range inv.macs {
+			macs = append(macs, m)
+		}
+		inv.oui.Resolve(macs)
+	}
 	out := make([]Asset, 0, len(inv.hosts)+8)
 	for _, h := range inv.hosts {
 		a := Asset{

@@ -12,9 +12,15 @@ import (
 // installs Wireshark's copy of the IEEE MA-L, MA-M and MA-S registries.
 const DefaultManuf = "/usr/share/wireshark/manuf"
 
-// OUI maps MAC address prefixes (24, 28 or 36 bits) to vendor names.
+// OUI maps MAC address prefixes (24, 28 or 36 bits) to vendor names. It
+// keeps the file's bytes and indexes them lazily: Resolve scans once for
+// the few prefixes an inventory needs, the first other Lookup builds the
+// full index. It is not safe for concurrent use.
 type OUI struct {
-	m map[uint64]string // key: prefix bits << 56 | prefix value
+	data []byte
+	m    map[uint64]string // key: prefix bits << 56 | prefix value
+	full bool
+	done map[[6]byte]bool // MACs Resolve has answered for
 }
 
 // ParseManuf reads a Wireshark manuf file: lines "XX:XX:XX<TAB>short<TAB>
@@ -26,7 +32,24 @@ func ParseManuf(r io.Reader) (*OUI, error) {
 	if err != nil {
 		return nil, fmt.Errorf("inventory: manuf: %w", err)
 	}
-	o := &OUI{m: make(map[uint64]string, 56000)}
+	return parseManuf(data)
+}
+
+func parseManuf(data []byte) (*OUI, error) {
+	o := &OUI{data: data}
+	found := false
+	o.scan(func(uint64) bool { found = true; return false })
+	if !found {
+		return nil, fmt.Errorf("inventory: manuf file holds no OUI entries")
+	}
+	return o, nil
+}
+
+// scan walks the entries and stores the names of those want accepts.
+// Before any index exists (o.m nil) it is a probe: it stops at the first
+// entry want declines.
+func (o *OUI) scan(want func(key uint64) bool) {
+	data := o.data
 	for len(data) > 0 {
 		var line []byte
 		if i := bytes.IndexByte(data, '\n'); i >= 0 {
@@ -41,8 +64,15 @@ func ParseManuf(r io.Reader) (*OUI, error) {
 		if tab <= 0 {
 			continue
 		}
-		key, bits, ok := parsePrefix(line[:tab])
+		v, bits, ok := parsePrefix(line[:tab])
 		if !ok {
+			continue
+		}
+		key := uint64(bits)<<56 | v
+		if !want(key) {
+			if o.m == nil {
+				return // probe: one valid entry is enough
+			}
 			continue
 		}
 		rest := line[tab+1:]
@@ -53,16 +83,50 @@ func ParseManuf(r io.Reader) (*OUI, error) {
 				name = long
 			}
 		}
-		name = bytes.TrimSpace(name)
-		if len(name) == 0 {
+		if name = bytes.TrimSpace(name); len(name) > 0 && o.m != nil {
+			o.m[key] = string(name)
+		}
+	}
+}
+
+func (o *OUI) index() {
+	o.m = make(map[uint64]string, 56000)
+	o.scan(func(uint64) bool { return true })
+	o.full = true
+}
+
+// Resolve prepares lookups for macs with one scan of the registry and no
+// full index.
+func (o *OUI) Resolve(macs [][6]byte) {
+	if o == nil || o.full || len(macs) == 0 {
+		return
+	}
+	if o.m == nil {
+		o.m = map[uint64]string{}
+		o.done = map[[6]byte]bool{}
+	}
+	want := map[uint64]bool{}
+	for _, mac := range macs {
+		if o.done[mac] {
 			continue
 		}
-		o.m[uint64(bits)<<56|key] = string(name)
+		o.done[mac] = true
+		v := macValue(mac)
+		for _, bits := range [...]int{36, 28, 24} {
+			want[uint64(bits)<<56|v>>uint(48-bits)] = true
+		}
 	}
-	if len(o.m) == 0 {
-		return nil, fmt.Errorf("inventory: manuf file holds no OUI entries")
+	if len(want) > 0 {
+		o.scan(func(k uint64) bool { return want[k] })
 	}
-	return o, nil
+}
+
+func macValue(mac [6]byte) uint64 {
+	var v uint64
+	for _, b := range mac {
+		v = v<<8 | uint64(b)
+	}
+	return v
 }
 
 // parsePrefix reads "XX:XX:XX" or "XX:XX:XX:XX:XX:XX/NN" (separators ':',
@@ -114,22 +178,24 @@ func parsePrefix(p []byte) (uint64, int, bool) {
 
 // ReadManuf reads a manuf file by path; errors name the file.
 func ReadManuf(path string) (*OUI, error) {
-	f, err := os.Open(path)
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("inventory: OUI registry: %w (install libwireshark-data)", err)
 	}
-	defer f.Close()
-	o, err := ParseManuf(f)
+	o, err := parseManuf(data)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return o, nil
 }
 
-// Len is the number of prefixes known.
+// Len is the number of prefixes in the registry.
 func (o *OUI) Len() int {
 	if o == nil {
 		return 0
+	}
+	if !o.full {
+		o.index()
 	}
 	return len(o.m)
 }
@@ -140,10 +206,10 @@ func (o *OUI) Lookup(mac [6]byte) string {
 	if o == nil || mac[0]&0x02 != 0 {
 		return ""
 	}
-	var v uint64
-	for _, b := range mac {
-		v = v<<8 | uint64(b)
+	if !o.full && !o.done[mac] {
+		o.index()
 	}
+	v := macValue(mac)
 	for _, bits := range [...]int{36, 28, 24} {
 		if s, ok := o.m[uint64(bits)<<56|v>>uint(48-bits)]; ok {
 			return s

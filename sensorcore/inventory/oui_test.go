@@ -48,6 +48,17 @@ func TestDebianManuf(t *testing.T) {
 	if v := o.Lookup([6]byte{0x00, 0x1b, 0x1b, 1, 2, 3}); !strings.Contains(v, "Siemens") {
 		t.Fatalf("00:1b:1b is %q, want Siemens", v)
 	}
+	lazy, _ := ReadManuf(DefaultManuf)
+	macs := [][6]byte{{0x00, 0x1b, 0x1b, 1, 2, 3}, {0x00, 0x0e, 0x8c, 9, 9, 9}, {0xde, 0xad, 0xbe, 0, 0, 0}}
+	lazy.Resolve(macs)
+	for _, m := range macs {
+		if got, want := lazy.Lookup(m), o.Lookup(m); got != want {
+			t.Fatalf("%x: resolved %q, indexed %q", m, got, want)
+		}
+	}
+	if lazy.full {
+		t.Fatal("Resolve built the full index")
+	}
 	if _, err := ReadManuf("/nonexistent/manuf"); err == nil || !strings.Contains(err.Error(), "libwireshark-data") {
 		t.Fatalf("missing file error %v", err)
 	}
@@ -70,8 +81,10 @@ func BenchmarkReadManuf(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := ReadManuf(DefaultManuf); err != nil {
+		o, err := ReadManuf(DefaultManuf)
+		if err != nil {
 			b.Fatal(err)
 		}
+		o.Resolve([][6]byte{{0x00, 0x1b, 0x1b, 1, 2, 3}, {0x00, 0x0e, 0x8c, 9, 9, 9}})
 	}
 }
