@@ -313,13 +313,13 @@ type Stats struct {
 }
 
 // Stats returns the counters: packets, bytes, kernel drops and the
-// per-protocol PDU, function and malformed counts.
+// per-protocol PDU, function and malformed counts (industrial and IT).
 func (m *Monitor) Stats() Stats {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	c := m.pipe.dec.Counters
 	s := Stats{Packets: c.Packets, Bytes: c.Bytes, Interfaces: m.ifaces, Decode: c,
-		Protocols: protocolReports(&m.pipe.Counters), Streams: m.pipe.streams.Len(),
+		Protocols: allProtocolReports(&m.pipe.Counters), Streams: m.pipe.streams.Len(),
 		LearningEnd: m.eng.LearningEnds()}
 	s.Learning = s.LearningEnd.IsZero() || time.Unix(0, m.pipe.lastTS).Before(s.LearningEnd)
 	for _, l := range m.lives {

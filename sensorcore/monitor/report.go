@@ -17,8 +17,22 @@ type ProtocolReport struct {
 // protocolReports converts counters into the contract's "protocols" map,
 // one key per industrial protocol, present even when zero.
 func protocolReports(c *[dissect.NumProtocols]dissect.Counter) map[string]ProtocolReport {
-	out := make(map[string]ProtocolReport, 6)
-	for _, id := range dissect.Industrial() {
+	return reports(c, dissect.Industrial())
+}
+
+// allProtocolReports adds the IT protocols (DHCP, DNS, NTP, TLS, HTTP) for
+// Stats.
+func allProtocolReports(c *[dissect.NumProtocols]dissect.Counter) map[string]ProtocolReport {
+	ids := make([]uint8, 0, dissect.NumProtocols)
+	for id := uint8(1); id < dissect.NumProtocols; id++ {
+		ids = append(ids, id)
+	}
+	return reports(c, ids)
+}
+
+func reports(c *[dissect.NumProtocols]dissect.Counter, ids []uint8) map[string]ProtocolReport {
+	out := make(map[string]ProtocolReport, len(ids))
+	for _, id := range ids {
 		pr := ProtocolReport{PDUs: c[id].PDUs, Malformed: c[id].Malformed, Functions: map[string]uint64{}}
 		for fc, n := range c[id].Functions {
 			if n > 0 {
