@@ -223,6 +223,10 @@ type Result struct {
 	Extra []int
 	// Object is the first DNP3 object header as group<<8 | variation, or 0.
 	Object int
+	// Unit is the Modbus unit identifier (MB-TCP §3.1.3) or the IEC-104
+	// common address (101 §7.2.4); Cause the IEC-104 cause of
+	// transmission (101 §7.2.3). -1 when absent.
+	Unit, Cause int
 	// Name is a host name an IT protocol revealed (DHCP option 12, DNS
 	// answer, TLS SNI, HTTP Host). It aliases the packet or nameBuf.
 	Name []byte
@@ -243,6 +247,7 @@ func (r *Result) Reset(proto uint8) {
 	r.SrcRole, r.DstRole, r.Action, r.HasIdent = 0, 0, ActNone, false
 	r.Ident = Identity{Instance: -1}
 	r.Extra, r.Object, r.Name = extra, 0, nil
+	r.Unit, r.Cause = -1, -1
 	r.Subject, r.HasSubject = decode.Addr{}, false
 }
 

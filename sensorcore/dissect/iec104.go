@@ -1,6 +1,8 @@
 package dissect
 
 import (
+	"encoding/binary"
+
 	"github.com/tapline/tapline/sensorcore/decode"
 )
 
@@ -96,6 +98,8 @@ func DecodeIEC104(b []byte, dir decode.Direction, r *Result) error {
 		return errField
 	}
 	cot := asdu[2] & 0x3f
+	r.Cause = int(cot)
+	r.Unit = int(binary.LittleEndian.Uint16(asdu[4:6]))
 	if cot == 0 {
 		return errField
 	}

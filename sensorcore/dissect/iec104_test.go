@@ -48,6 +48,10 @@ func TestIEC104(t *testing.T) {
 			}
 		})
 	}
+	DecodeIEC104(iframe([]byte{45, 1, 6, 0, 0x34, 0x12, 0x10, 0, 0, 0x81}), decode.DirToServer, &r)
+	if r.Cause != 6 || r.Unit != 0x1234 {
+		t.Fatalf("cause %d common address %#x", r.Cause, r.Unit)
+	}
 	if IEC104Len([]byte{0x68, 3}) != -1 || IEC104Len([]byte{0x68, 10, 0}) != 0 {
 		t.Error("framing of bad length or partial APDU")
 	}

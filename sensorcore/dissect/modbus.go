@@ -93,6 +93,7 @@ func DecodeModbus(b []byte, dir decode.Direction, r *Result) error {
 		return errLength
 	}
 	fc := b[7]
+	r.Unit = int(b[6])
 	r.Function = int(fc & 0x7f)
 	if f := fc & 0x7f; !modbusFunction(f) && !(f >= 65 && f <= 72) && !(f >= 100 && f <= 110) {
 		// Neither public nor user-defined (MB-AP §5).

@@ -43,6 +43,9 @@ func TestModbus(t *testing.T) {
 			if r.Function != tc.fc || r.Action != tc.action || r.Response != tc.response {
 				t.Fatalf("got fc %d action %d response %v", r.Function, r.Action, r.Response)
 			}
+			if tc.err == nil && r.Unit != int(tc.pdu[6]) {
+				t.Fatalf("unit %d", r.Unit)
+			}
 			if r.Ident.Vendor != tc.vendor {
 				t.Fatalf("vendor %q, want %q", r.Ident.Vendor, tc.vendor)
 			}
