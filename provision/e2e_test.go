@@ -22,24 +22,30 @@ import (
 	"github.com/tapline/tapline/provision/sshconn"
 )
 
-// sensorcoreBin is built once by TestMain from this module.
-var sensorcoreBin string
-var sensorcoreErr error
+// sensorcoreBin is built once, when a test first needs it, from this module
+// (so fuzzing and the offline tests do not pay for the build).
+var (
+	buildOnce     sync.Once
+	sensorcoreBin string
+	sensorcoreErr error
+	buildDir      string
+)
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "provision-test-")
-	if err == nil {
-		sensorcoreBin, sensorcoreErr = fleettest.BuildSensorcore(dir)
-	} else {
-		sensorcoreErr = err
-	}
 	code := m.Run()
-	os.RemoveAll(dir)
+	if buildDir != "" {
+		os.RemoveAll(buildDir)
+	}
 	os.Exit(code)
 }
 
 func needSensorcore(t testing.TB) string {
 	t.Helper()
+	buildOnce.Do(func() {
+		if buildDir, sensorcoreErr = os.MkdirTemp("", "provision-test-"); sensorcoreErr == nil {
+			sensorcoreBin, sensorcoreErr = fleettest.BuildSensorcore(buildDir)
+		}
+	})
 	if sensorcoreErr != nil {
 		t.Fatalf("building sensorcore: %v", sensorcoreErr)
 	}

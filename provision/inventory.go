@@ -166,11 +166,20 @@ func ParseInventory(r io.Reader, dir, name string) (*Inventory, error) {
 		if err == io.EOF {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
+			line := 0
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				line = pe.StartLine
+				err = pe.Err
+			}
 			errs = append(errs, &InventoryError{File: name, Line: line, Msg: err.Error()})
+			if pe == nil {
+				break // not a CSV syntax error: reading cannot go on
+			}
 			continue
 		}
+		line, _ := cr.FieldPos(0)
 		if blank(rec) {
 			continue
 		}
