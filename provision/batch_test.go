@@ -167,3 +167,29 @@ func TestJournalResume(t *testing.T) {
 	}
 	j.Close()
 }
+
+// Cancelling a batch stops starting rows and cancels the running one; the
+// report says so and the rows never started are marked.
+func TestBatchCancel(t *testing.T) {
+	t.Parallel()
+	inv, err := provision.ParseInventory(strings.NewReader(batchHeader+"\ns1,127.0.0.1,root,agent,,,a,b,,,24\ns2,127.0.0.1,root,agent,,,a,b,,,24\ns3,127.0.0.1,root,agent,,,a,b,,,24\n"), t.TempDir(), "x.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	started := make(chan struct{}, 3)
+	prep := func(ctx context.Context, row provision.Row) (provision.Prepared, error) {
+		started <- struct{}{}
+		<-ctx.Done()
+		return provision.Prepared{}, ctx.Err()
+	}
+	go func() { <-started; cancel() }()
+	rep, err := provision.RunBatch(ctx, inv, provision.BatchOptions{Parallel: 1, Prepare: prep})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(rep.Stopped, "cancelled") || rep.Results[0].Result.Outcome == provision.OutcomeDone ||
+		rep.Results[2].Result.Outcome != provision.OutcomeNotStarted || rep.AllDone() {
+		t.Fatalf("cancelled batch: %+v", rep)
+	}
+}
