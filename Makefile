@@ -34,7 +34,8 @@ run: deps-gui build-sensorcore
 	@if [[ -n "$$DISPLAY" ]]; then \
 	   $(GO) build -o $(BIN)/tapline . && exec $(BIN)/tapline demo --sensorcore $(BIN)/sensorcore --open-app; \
 	 else \
-	   CGO_ENABLED=0 $(GO) build -tags nogui -o $(BIN)/tapline-cli . && exec $(BIN)/tapline-cli demo --sensorcore $(BIN)/sensorcore --headless; \
+	   CGO_ENABLED=0 $(GO) build -tags nogui -o $(BIN)/tapline-cli . && \
+	   exec $(BIN)/tapline-cli demo --sensorcore $(BIN)/sensorcore --dir .run/demo-$$(date +%Y%m%dT%H%M%S) --headless; \
 	 fi
 
 ## test: gofmt, go vet, every package's tests with the race detector, short fuzz runs.

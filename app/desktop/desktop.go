@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
 
 	"github.com/tapline/tapline/app/demo"
@@ -72,23 +71,24 @@ func Run(args []string, started time.Time) int {
 		go func() {
 			<-painted
 			time.Sleep(50 * time.Millisecond) // let the frame reach the screen
-			fyne.Do(a.Quit)
+			// Exit directly: the measurement is done and nothing needs saving,
+			// and a quit racing a pointer event can crash glfw under Xvfb.
+			os.Exit(0)
 		}()
 	}
-	code := 0
 	if *shots != "" {
 		go func() {
 			<-painted
 			if err := m.Tour(func(name string) error { return saveShot(filepath.Join(*shots, name+".png")) }); err != nil {
 				fmt.Fprintln(os.Stderr, "tapline:", err)
-				code = 1
+				os.Exit(1)
 			}
-			fyne.Do(a.Quit)
+			os.Exit(0) // every picture is saved; see --quit-after-first-frame
 		}()
 	}
 	m.Window.ShowAndRun()
 	m.Wait()
-	return code
+	return 0
 }
 
 // saveShot saves the X screen (the app's window on a bare Xvfb) as a PNG with
