@@ -13,7 +13,9 @@ const passphraseAllowed = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0
 // message names the offending characters' positions, never the passphrase.
 func rulePassphraseChars(b *bundle) []Finding {
 	var bad []string
-	for i, r := range string(b.src.Passphrase) {
+	i := -1 // character position, not byte offset
+	for _, r := range string(b.src.Passphrase) {
+		i++
 		if !strings.ContainsRune(passphraseAllowed, r) {
 			what := "character"
 			if r == ' ' {

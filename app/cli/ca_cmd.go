@@ -54,9 +54,9 @@ func caLoad(env *Env, cmd, dir string, pass []byte) (*ca.CA, bool) {
 	c, err := ca.Load(dir, pass)
 	if err != nil {
 		if errors.Is(err, certs.ErrIncorrectPassphrase) {
-			env.Errorf("ca %s: %v (check --passphrase-file)", cmd, err)
+			env.Errorf("ca %s: %s (check --passphrase-file)", cmd, certsErrText(err))
 		} else {
-			env.Errorf("ca %s: %v", cmd, err)
+			env.Errorf("ca %s: %s", cmd, certsErrText(err))
 		}
 		return nil, false
 	}
@@ -382,6 +382,10 @@ func runCARevoke(env *Env, args []string) int {
 	if !ok {
 		return ExitUsage
 	}
+	if !caIssuedSerial(c, sn) {
+		env.Errorf("ca revoke: this CA issued no certificate with serial %x (its certificates are listed in %s)", sn, filepath.Join(*dir, ca.StateFile))
+		return ExitUsage
+	}
 	if err := c.Revoke(sn, code, now); err != nil {
 		env.Errorf("ca revoke: %s", certsErrText(err))
 		return ExitUsage
@@ -392,6 +396,17 @@ func runCARevoke(env *Env, args []string) int {
 	}
 	fmt.Fprintf(env.Stdout, "revoked serial %x (reason %d); publish a new CRL with 'tapline ca crl'\n", sn, code)
 	return ExitOK
+}
+
+// caIssuedSerial reports whether c issued the certificate with serial sn: a
+// CRL entry for anything else would be a typo that revokes nothing.
+func caIssuedSerial(c *ca.CA, sn *big.Int) bool {
+	for _, r := range c.State.Issued {
+		if n, err := ca.ParseSerial(r.Serial); err == nil && n.Cmp(sn) == 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func runCACRL(env *Env, args []string) int {

@@ -111,11 +111,51 @@ func TestCABadInput(t *testing.T) {
 	}
 }
 
+// TestCAUserMistakes: a wrong CA passphrase and a serial this CA never
+// issued each get one line without package prefixes, and change nothing.
+func TestCAUserMistakes(t *testing.T) {
+	dir := t.TempDir()
+	caDir := filepath.Join(dir, "ca")
+	pass, wrong := filepath.Join(dir, "pass"), filepath.Join(dir, "wrong")
+	os.WriteFile(pass, []byte("CA.pass-1\n"), 0o600)
+	os.WriteFile(wrong, []byte("nope\n"), 0o600)
+	env, _, errb := testEnv(certsNow)
+	if got := Main([]string{"ca", "init", "--dir", caDir, "--passphrase-file", pass, "--key-type", "p256", "--kdf-iterations", "2048"}, env); got != ExitOK {
+		t.Fatalf("init: exit %d: %s", got, errb)
+	}
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"wrong passphrase", []string{"ca", "issue", "--dir", caDir, "--passphrase-file", wrong, "--hostname", "a.plant.example"}, "root.key: passphrase does not match the key (check --passphrase-file)"},
+		{"unknown serial", []string{"ca", "revoke", "--dir", caDir, "--passphrase-file", pass, "--serial", "1234"}, "this CA issued no certificate with serial 1234"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			env, _, errb := testEnv(certsNow)
+			if got := Main(c.args, env); got != ExitUsage {
+				t.Errorf("exit %d, want 2", got)
+			}
+			msg := strings.TrimSpace(errb.String())
+			if !strings.Contains(msg, c.want) || strings.Contains(msg, "certs: ") || strings.Contains(msg, "\n") {
+				t.Errorf("stderr %q, want one line with %q and no package prefix", msg, c.want)
+			}
+		})
+	}
+	if st, _ := os.ReadFile(filepath.Join(caDir, "state.json")); strings.Contains(string(st), "1234") {
+		t.Errorf("the unknown serial was recorded: %s", st)
+	}
+}
+
 func TestCAHelp(t *testing.T) {
 	for _, sub := range []string{"init", "issue", "revoke", "crl", "export"} {
-		env, out, _ := testEnv(certsNow)
+		env, out, errb := testEnv(certsNow)
 		if got := Main([]string{"ca", sub, "--help"}, env); got != ExitOK || !strings.Contains(out.String(), "usage: tapline ca "+sub) {
 			t.Errorf("ca %s --help: exit %d, %q", sub, got, out)
+		}
+		if errb.Len() != 0 || strings.Count(out.String(), "usage:") != 1 {
+			t.Errorf("ca %s --help: usage printed more than once (stdout %q, stderr %q)", sub, out, errb)
 		}
 	}
 }

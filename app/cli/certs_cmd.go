@@ -38,11 +38,12 @@ type certsMultiFlag []string
 func (m *certsMultiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *certsMultiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
-// certsFlagSet returns a FlagSet that reports errors on env.Stderr and prints
-// usage with the given synopsis.
+// certsFlagSet returns a FlagSet for "tapline NAME" whose usage (the
+// synopsis and the flags) goes to stdout on --help; certsParseFlags reports
+// a bad flag on one stderr line.
 func certsFlagSet(env *Env, name, synopsis string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
+	fs.SetOutput(io.Discard) // the flag package would print usage on every error, and on stderr
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: tapline %s\n\nFlags:\n", synopsis)
 		fs.PrintDefaults()
@@ -51,7 +52,7 @@ func certsFlagSet(env *Env, name, synopsis string) *flag.FlagSet {
 }
 
 // certsParseFlags parses args; it returns an exit code and false when the command
-// should stop (help asked: 0; bad flags: 2).
+// should stop (help asked: usage on stdout, 0; a bad flag: one line on stderr, 2).
 func certsParseFlags(env *Env, fs *flag.FlagSet, args []string) (int, bool) {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -59,6 +60,7 @@ func certsParseFlags(env *Env, fs *flag.FlagSet, args []string) (int, bool) {
 			fs.Usage()
 			return ExitOK, false
 		}
+		env.Errorf("%s: %v; run 'tapline %s --help' for the flags", fs.Name(), err, fs.Name())
 		return ExitUsage, false
 	}
 	return 0, true

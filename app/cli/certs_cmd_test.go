@@ -107,6 +107,7 @@ func TestCertsBadInput(t *testing.T) {
 		{"inspect truncated", []string{"certs", "inspect", td + "truncated.crt"}, "truncated.crt"},
 		{"inspect wrong pass", []string{"certs", "inspect", "--passphrase-file", "testdata/certs/wrong-pass.txt", ex + "sensor-02-expired.key"}, "sensor-02-expired.key"},
 		{"unknown flag", []string{"certs", "check", "--frob"}, "frob"},
+		{"flag without value", []string{"certs", "verify", "--anchors"}, "anchors"},
 		{"unknown sub", []string{"certs", "frob"}, "frob"},
 	}
 	for _, c := range cases {
@@ -125,7 +126,7 @@ func TestCertsBadInput(t *testing.T) {
 			if !strings.Contains(msg, c.file) {
 				t.Errorf("stderr %q does not name %q", msg, c.file)
 			}
-			if c.name != "unknown flag" && strings.Count(strings.TrimSpace(msg), "\n") != 0 {
+			if strings.Count(strings.TrimSpace(msg), "\n") != 0 {
 				t.Errorf("more than one line: %q", msg)
 			}
 		})
@@ -134,9 +135,12 @@ func TestCertsBadInput(t *testing.T) {
 
 func TestCertsHelp(t *testing.T) {
 	for _, sub := range []string{"check", "verify", "inspect"} {
-		env, out, _ := testEnv(certsNow)
+		env, out, errb := testEnv(certsNow)
 		if got := Main([]string{"certs", sub, "--help"}, env); got != ExitOK || !strings.Contains(out.String(), "usage: tapline certs "+sub) {
 			t.Errorf("certs %s --help: exit %d, %q", sub, got, out)
+		}
+		if errb.Len() != 0 || strings.Count(out.String(), "usage:") != 1 {
+			t.Errorf("certs %s --help: usage printed more than once (stdout %q, stderr %q)", sub, out, errb)
 		}
 	}
 }
