@@ -117,38 +117,76 @@ func Verify(leaf *x509.Certificate, o VerifyOptions) ([]*x509.Certificate, error
 	return nil, first
 }
 
+// Revocation states of a certificate in a path, as RevocationStatus.Status.
+const (
+	StatusGood    = "good"    // a usable CRL from its issuer does not list it
+	StatusRevoked = "revoked" // a usable CRL from its issuer lists it (RFC 5280 §6.3.3 (i))
+	StatusUnknown = "unknown" // no usable CRL from its issuer was given (§6.3.3 (k): UNDETERMINED)
+)
+
+// RevocationStatus is what the given CRLs say about one certificate of a
+// path.
+type RevocationStatus struct {
+	Cert   *x509.Certificate
+	Issuer *x509.Certificate
+	Status string // StatusGood, StatusRevoked or StatusUnknown
+	// CRL is the list that decided (good or revoked); nil when unknown.
+	CRL *CRL
+	// Entry is the CRL entry when revoked.
+	Entry Revocation
+	// Problem, when unknown, is why the CRLs about the certificate could not
+	// be used; nil when none was about it.
+	Problem error
+}
+
+// PathRevocation applies crls to every certificate of chain (leaf first,
+// anchor last) but the anchor, per RFC 5280 §6.3.3: for each, the CRLs that
+// cover it are checked against its issuer at now; the first that lists it
+// makes it revoked, else any usable one makes it good, else it is unknown
+// with the first reason a covering CRL could not be used.
+func PathRevocation(chain []*x509.Certificate, crls []*CRL, now time.Time) []RevocationStatus {
+	var out []RevocationStatus
+	for i := 0; i+1 < len(chain); i++ {
+		st := RevocationStatus{Cert: chain[i], Issuer: chain[i+1], Status: StatusUnknown}
+		for _, c := range crls {
+			if !c.Covers(st.Cert) {
+				continue
+			}
+			err := c.Check(st.Cert, st.Issuer, now)
+			var re *RevokedError
+			switch {
+			case errors.As(err, &re):
+				st.Status, st.CRL, st.Entry, st.Problem = StatusRevoked, c, re.Entry, nil
+			case err == nil:
+				st.Status, st.CRL, st.Problem = StatusGood, c, nil
+			case st.Problem == nil && st.Status == StatusUnknown:
+				st.Problem = err
+			}
+			if st.Status == StatusRevoked {
+				break
+			}
+		}
+		out = append(out, st)
+	}
+	return out
+}
+
 // checkRevocation applies o.CRLs to every certificate of chain but the
 // anchor (RFC 5280 §6.3.3). A usable CRL listing the certificate fails the
 // path; CRLs that cannot be used are skipped, and with RequireCRL a
 // certificate left without a usable CRL fails the path with their reason.
 func checkRevocation(chain []*x509.Certificate, o VerifyOptions) error {
-	for i := 0; i+1 < len(chain); i++ {
-		cert, issuer := chain[i], chain[i+1]
-		var problem error
-		decided := false
-		for _, c := range o.CRLs {
-			if !c.Covers(cert) {
-				continue
+	for _, st := range PathRevocation(chain, o.CRLs, o.Time) {
+		switch {
+		case st.Status == StatusRevoked:
+			return &VerifyError{Cert: st.Cert, Reason: "revoked by the CRL of " + st.Issuer.Subject.String() + " on " + st.Entry.Time.UTC().Format(time.RFC3339),
+				Err: &RevokedError{Cert: st.Cert, Entry: st.Entry}}
+		case st.Status == StatusUnknown && o.RequireCRL:
+			reason := "no CRL from " + st.Issuer.Subject.String() + " was given"
+			if st.Problem != nil {
+				reason = "no usable CRL: " + st.Problem.Error()
 			}
-			err := c.Check(cert, issuer, o.Time)
-			var re *RevokedError
-			switch {
-			case errors.As(err, &re):
-				return &VerifyError{Cert: cert, Reason: "revoked by the CRL of " + issuer.Subject.String() + " on " + re.Entry.Time.UTC().Format(time.RFC3339), Err: err}
-			case err == nil:
-				decided = true
-			default:
-				if problem == nil {
-					problem = err
-				}
-			}
-		}
-		if !decided && o.RequireCRL {
-			reason := "no CRL from " + issuer.Subject.String() + " was given"
-			if problem != nil {
-				reason = "no usable CRL: " + problem.Error()
-			}
-			return &VerifyError{Cert: cert, Reason: reason, Err: problem}
+			return &VerifyError{Cert: st.Cert, Reason: reason, Err: st.Problem}
 		}
 	}
 	return nil

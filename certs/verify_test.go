@@ -170,3 +170,49 @@ func TestVerifyOpenSSLChain(t *testing.T) {
 		t.Error("RequireCRL without the root's CRL passed")
 	}
 }
+
+// TestPathRevocation: what the CRLs say about each certificate of a valid
+// path, so a caller can tell "checked" from "a CRL was given but not usable".
+func TestPathRevocation(t *testing.T) {
+	ca := mustCA(t)
+	tmpl := leafTemplate(host)
+	tmpl.KeyUsage = x509.KeyUsageDigitalSignature
+	leaf := ca.issue(t, tmpl, ecKey(t).Public())
+	chain := []*x509.Certificate{leaf, ca.inter, ca.root}
+	h := time.Hour
+	leafCRL := signCRL(t, ca.inter, ca.interKey, now.Add(-h), now.Add(h), nil)
+	interCRL := signCRL(t, ca.root, ca.rootKey, now.Add(-h), now.Add(h), nil)
+	stale := signCRL(t, ca.inter, ca.interKey, now.Add(-3*h), now.Add(-h), nil)
+	revokes := signCRL(t, ca.inter, ca.interKey, now.Add(-h), now.Add(h), nil, leaf.SerialNumber)
+	cases := []struct {
+		name    string
+		crls    []*certs.CRL
+		want    [2]string // leaf, intermediate
+		problem string    // substring of the leaf's Problem
+	}{
+		{"none", nil, [2]string{certs.StatusUnknown, certs.StatusUnknown}, ""},
+		{"both", []*certs.CRL{leafCRL, interCRL}, [2]string{certs.StatusGood, certs.StatusGood}, ""},
+		{"stale leaf CRL", []*certs.CRL{stale, interCRL}, [2]string{certs.StatusUnknown, certs.StatusGood}, "nextUpdate"},
+		{"stale then fresh", []*certs.CRL{stale, leafCRL}, [2]string{certs.StatusGood, certs.StatusUnknown}, ""},
+		{"good then revoked", []*certs.CRL{leafCRL, revokes}, [2]string{certs.StatusRevoked, certs.StatusUnknown}, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			st := certs.PathRevocation(chain, c.crls, now)
+			if len(st) != 2 {
+				t.Fatalf("%d statuses, want 2 (the anchor has none)", len(st))
+			}
+			for i, s := range st {
+				if s.Status != c.want[i] {
+					t.Errorf("%s: %s, want %s", s.Cert.Subject.CommonName, s.Status, c.want[i])
+				}
+			}
+			if c.problem != "" && (st[0].Problem == nil || !strings.Contains(st[0].Problem.Error(), c.problem)) {
+				t.Errorf("leaf problem %v, want %q", st[0].Problem, c.problem)
+			}
+			if c.problem == "" && st[0].Status != certs.StatusUnknown && st[0].Problem != nil {
+				t.Errorf("decided, yet a problem: %v", st[0].Problem)
+			}
+		})
+	}
+}

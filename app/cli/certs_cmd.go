@@ -311,9 +311,33 @@ func certsFingerprint(der []byte) string {
 const certsVerifySynopsis = "certs verify --anchors F --chain F [--chain F]... [--crl F]... [--require-crl] [--dns NAME | --ip ADDR] [--at RFC3339] [--json]"
 
 type certsVerifyJSON struct {
-	Valid  bool     `json:"valid"`
-	Reason string   `json:"reason,omitempty"`
-	Chain  []string `json:"chain"`
+	Valid      bool                  `json:"valid"`
+	Reason     string                `json:"reason,omitempty"`
+	Chain      []string              `json:"chain"`
+	Revocation []certsRevocationJSON `json:"revocation,omitempty"`
+}
+
+// certsRevocationJSON is what the CRLs said about one certificate of a valid
+// path: status good or unknown (a revoked one makes the path invalid).
+type certsRevocationJSON struct {
+	Subject string `json:"subject"`
+	Status  string `json:"status"`
+	Detail  string `json:"detail"`
+}
+
+// certsRevocationDetail says in a few words which CRL decided a status, or
+// why none could.
+func certsRevocationDetail(st certs.RevocationStatus) string {
+	issuer := certsShortName(st.Issuer)
+	switch {
+	case st.CRL != nil && st.CRL.List.Number != nil:
+		return fmt.Sprintf("not revoked: CRL number %s of %s, next update %s", st.CRL.List.Number, issuer, certsDay(st.CRL.List.NextUpdate))
+	case st.CRL != nil:
+		return fmt.Sprintf("not revoked: CRL of %s, next update %s", issuer, certsDay(st.CRL.List.NextUpdate))
+	case st.Problem != nil:
+		return fmt.Sprintf("not checked: the CRL of %s cannot be used (%s)", issuer, certsErrText(st.Problem))
+	}
+	return fmt.Sprintf("not checked: no CRL of %s was given", issuer)
 }
 
 // runCertsVerify validates a path per RFC 5280 with CRLs: the chain files
@@ -383,6 +407,12 @@ func runCertsVerify(env *Env, args []string) int {
 	if verr != nil {
 		out.Reason = strings.TrimPrefix(verr.Error(), "certs: ")
 	}
+	var revText []string
+	for _, st := range certs.PathRevocation(chain, o.CRLs, o.Time) {
+		d := certsRevocationDetail(st)
+		out.Revocation = append(out.Revocation, certsRevocationJSON{Subject: st.Cert.Subject.String(), Status: st.Status, Detail: d})
+		revText = append(revText, certsShortName(st.Cert)+": "+d)
+	}
 	if *asJSON {
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")
@@ -395,8 +425,12 @@ func runCertsVerify(env *Env, args []string) int {
 			cns = append(cns, certsShortName(c))
 		}
 		fmt.Fprintf(env.Stdout, "valid: %s\n", strings.Join(cns, " -> "))
-		if len(o.CRLs) > 0 {
-			fmt.Fprintf(env.Stdout, "revocation: checked against %s\n", certsPlural(len(o.CRLs), "CRL"))
+		if len(o.CRLs) == 0 {
+			fmt.Fprintln(env.Stdout, "revocation: not checked (no --crl given)")
+		} else {
+			for _, l := range revText {
+				fmt.Fprintf(env.Stdout, "revocation: %s\n", l)
+			}
 		}
 	}
 	if verr != nil {
