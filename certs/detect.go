@@ -60,12 +60,41 @@ func looksLike(data []byte) string {
 		return "an OpenSSH key, not an X.509 one"
 	case isPEM(data):
 		return "PEM of another kind"
+	case len(data) > 0 && data[0] == 0x30 && derEndsEarly(data):
+		return derTruncatedLooks
 	case len(data) > 0 && data[0] == 0x30:
 		return "DER of another kind"
 	case isText(data):
 		return "text"
 	}
 	return ""
+}
+
+// derTruncatedLooks is what looksLike says of a DER file cut short.
+const derTruncatedLooks = "DER that ends early (a truncated file?)"
+
+// derEndsEarly reports whether the first DER element of b declares more
+// contents than b holds (X.690 §8.1.3), as a file cut short does.
+func derEndsEarly(b []byte) bool {
+	if len(b) < 2 {
+		return true
+	}
+	l, start := int(b[1]), 2
+	if l >= 0x80 {
+		n := l & 0x7f
+		if n == 0 || n > 4 {
+			return false // indefinite or absurd length: malformed, not short
+		}
+		if start+n > len(b) {
+			return true
+		}
+		l = 0
+		for _, x := range b[start : start+n] {
+			l = l<<8 | int(x)
+		}
+		start += n
+	}
+	return start+l > len(b)
 }
 
 func isText(data []byte) bool {

@@ -67,7 +67,7 @@ func parseDERCertificates(data []byte) ([]*x509.Certificate, error) {
 				return nil, fmt.Errorf("certs: DER certificate %d: %w", len(out)+1, ErrTruncated)
 			}
 			if data[0] == 0x30 {
-				return nil, &FormatError{Want: ErrNoCertificate, Looks: "DER that ends early (a truncated file?)"}
+				return nil, &FormatError{Want: ErrNoCertificate, Looks: derTruncatedLooks}
 			}
 			return nil, &FormatError{Want: ErrNoCertificate, Looks: looksLike(data)}
 		}

@@ -118,6 +118,33 @@ func TestReadOpenSSLCertificates(t *testing.T) {
 	}
 }
 
+// TestTruncatedDER: a DER file cut short says so, whatever it was meant to
+// be, rather than "DER of another kind".
+func TestTruncatedDER(t *testing.T) {
+	for _, f := range []string{"modern.pfx", "leaf.der", "leaf-pkcs8.der", "leaf-enc.der", "crl.der"} {
+		t.Run(f, func(t *testing.T) {
+			data := fixture(t, f)
+			data = data[:len(data)*2/3]
+			var errs []error
+			_, err := certs.ParsePKCS12(data, []byte(fixturePass))
+			errs = append(errs, err)
+			_, err = certs.ParseCertificates(data)
+			errs = append(errs, err)
+			_, err = certs.ParsePrivateKey(data, []byte(fixturePass))
+			errs = append(errs, err)
+			_, err = certs.ParseCRL(data)
+			errs = append(errs, err)
+			_, err = certs.ParseCRLIndex(data)
+			errs = append(errs, err)
+			for i, err := range errs {
+				if err == nil || !strings.Contains(err.Error(), "ends early") {
+					t.Errorf("parser %d: %v, want it to say the DER ends early", i, err)
+				}
+			}
+		})
+	}
+}
+
 func TestReadOpenSSLPKCS12(t *testing.T) {
 	leaf, _ := certs.ParseCertificate(fixture(t, "leaf.crt"))
 	for _, f := range []string{"modern.pfx", "legacy.pfx"} {
