@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"time"
 )
 
@@ -87,11 +89,24 @@ func Parse(data []byte) (*File, error) {
 	if len(data) > maxFileSize {
 		return nil, &Error{Code: CodeMalformed, Msg: fmt.Sprintf("activation file is %d bytes, larger than %d; this is not an activation file", len(data), maxFileSize)}
 	}
+	trimmed := bytes.TrimSpace(data)
+	switch {
+	case len(trimmed) == 0:
+		return nil, malformed("the file is empty; copy the .tapact file again from the license authority")
+	case trimmed[0] != '{':
+		return nil, malformed("this is not an activation file (a .tapact file is a JSON object starting with '{')")
+	}
 	var f File
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&f.Envelope); err != nil {
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, malformed("the file ends early (truncated copy?); copy the .tapact file again from the license authority")
+		}
 		return nil, malformed("envelope is not valid JSON: %v", err)
+	}
+	if dec.More() {
+		return nil, malformed("data after the activation file's JSON object (two files joined?)")
 	}
 	if f.Envelope.Format != FormatV1 {
 		return nil, malformed("format %q is not %q; ask the authority for a current file", f.Envelope.Format, FormatV1)

@@ -55,7 +55,11 @@ func TestVerify(t *testing.T) {
 		{"upload window", local, a, "sensor-01", "", t0.AddDate(0, 0, 15), CodeUploadWindow, "", "had to be uploaded by"},
 		{"mode change", local, a, "sensor-01", ModeCloud, t0, CodeModeChange, "", "needs a new"},
 		{"not yet issued", local, a, "sensor-01", "", t0.Add(-time.Hour), CodeNotYetIssued, "", "future"},
-		{"empty", []byte{}, a, "sensor-01", "", t0, CodeMalformed, "", "malformed"},
+		{"empty", []byte{}, a, "sensor-01", "", t0, CodeMalformed, "", "the file is empty"},
+		{"blank", []byte(" \n"), a, "sensor-01", "", t0, CodeMalformed, "", "the file is empty"},
+		{"truncated", local[:len(local)/2], a, "sensor-01", "", t0, CodeMalformed, "", "ends early"},
+		{"not JSON", []byte("-----BEGIN PUBLIC KEY-----\n"), a, "sensor-01", "", t0, CodeMalformed, "", "not an activation file"},
+		{"two files joined", append(append([]byte{}, local...), local...), a, "sensor-01", "", t0, CodeMalformed, "", "data after"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

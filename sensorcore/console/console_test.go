@@ -142,8 +142,17 @@ func TestFirstLoginLockoutCookies(t *testing.T) {
 	c2 := client(t)
 	for i := 0; i < 5; i++ {
 		resp, _ := c2.PostForm(ts.URL+"/login", url.Values{"user": {"support"}, "password": {"wrong"}})
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
 		if resp.StatusCode != http.StatusUnauthorized {
 			t.Fatalf("failure %d: %d", i, resp.StatusCode)
+		}
+		want := "Wrong user name or password"
+		if i == 4 {
+			want = "Account locked for 5 minutes"
+		}
+		if !strings.Contains(string(b), want) {
+			t.Errorf("failure %d page lacks %q: %s", i, want, b)
 		}
 	}
 	if _, err := s.Users.SignIn("support", init["support"], clk.now()); !errors.Is(err, ErrLocked) {
@@ -163,5 +172,52 @@ func TestFirstLoginLockoutCookies(t *testing.T) {
 	clk.add(SessionIdle + time.Minute)
 	if resp, _ := c.Get(ts.URL + "/api/v1/status"); resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("idle session still valid: %d", resp.StatusCode)
+	}
+}
+
+// TestOverviewContent: the overview shows the activation state (with the
+// expiry warning), the certificate's subject, fingerprint and expiry, the
+// network settings and the version, from the daemon's status object.
+func TestOverviewContent(t *testing.T) {
+	ts, s, _, init := startConsole(t)
+	var st map[string]any
+	if err := json.Unmarshal([]byte(`{"sensor_name":"sensor-01","sensor_id":"S-0001","version":"1.2.3","generation":2,
+		"pending_confirmation":true,"rollback_deadline":"2026-11-21T10:32:00Z","last_rollback_reason":"",
+		"activation":{"sensor_id":"S-0001","sensor_name":"sensor-01","site":"Plant A","zone":"Cell 3","mode":"locally-managed",
+		  "plan_id":"OT-500","device_count":500,"issued_at":"2026-11-20T09:00:00Z","expires":"2026-12-01T00:00:00.123456Z","expired":false,"signer_key_id":"3a9f"},
+		"activation_findings":[{"code":"TL-ACT-006","severity":"warning","message":"the locally managed activation file expires 2026-12-01T00:00:00Z (within 30 days)","hint":"Ask the license authority for a renewed activation file before then"}],
+		"certificate":{"fingerprint_sha256":"5c8961668dbd782ae87a1c960e70b25d0bcdf0e44b6ed9593e3730cc524e976a","subject":"CN=sensor-01.plant.example,OU=OT Sensors,O=Plant,C=DE","not_after":"2027-11-21T10:30:00Z","self_signed":false},
+		"network":{"interface":"eth0","address":"192.0.2.10","mask":"255.255.255.0","gateway":"192.0.2.1","dns":["192.0.2.53","192.0.2.54"],"hostname":"sensor-01.plant.example"}}`), &st); err != nil {
+		t.Fatal(err)
+	}
+	s.Status = func() (Overview, error) { return st, nil }
+	c := client(t)
+	c.PostForm(ts.URL+"/login", url.Values{"user": {"admin"}, "password": {init["admin"]}})
+	if resp, _ := c.PostForm(ts.URL+"/password", url.Values{"new": {"N3w-Secret!"}, "confirm": {"N3w-Secret!"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("password change: %d", resp.StatusCode)
+	}
+	page := func() string {
+		resp, err := c.Get(ts.URL + "/")
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("overview: %v %v", err, resp)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return string(b)
+	}
+	body := page()
+	for _, want := range []string{"Activated", "TL-ACT-006", "within 30 days", "Plant A / Cell 3", "locally-managed", "OT-500, 500 devices",
+		"2026-12-01 00:00 UTC", "CN=sensor-01.plant.example,OU=OT Sensors,O=Plant,C=DE",
+		"5c8961668dbd782ae87a1c960e70b25d0bcdf0e44b6ed9593e3730cc524e976a", "2027-11-21 10:30 UTC",
+		"eth0", "192.0.2.10 / 255.255.255.0", "192.0.2.1", "192.0.2.53 192.0.2.54", "sensor-01.plant.example",
+		"1.2.3", "awaiting confirmation until 2026-11-21 10:32 UTC"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("overview lacks %q", want)
+		}
+	}
+	// Expired: the state says so and that monitoring continues.
+	st["activation"].(map[string]any)["expired"] = true
+	if body := page(); !strings.Contains(body, "Expired: monitoring continues") {
+		t.Errorf("expired activation not shown: %s", body)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -199,7 +200,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.Log("console: sign-in refused for %q: %v", user, err)
 		w.WriteHeader(http.StatusUnauthorized)
-		render(w, loginTmpl, map[string]string{"Error": err.Error()})
+		render(w, loginTmpl, map[string]string{"Error": forPeople(err)})
 		return
 	}
 	var b [32]byte
@@ -248,7 +249,7 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request, user str
 	}
 	if err := s.Users.SetPassword(user, p1); err != nil {
 		w.WriteHeader(http.StatusBadRequest)
-		render(w, passwordTmpl, map[string]string{"User": user, "Error": err.Error()})
+		render(w, passwordTmpl, map[string]string{"User": user, "Error": forPeople(err)})
 		return
 	}
 	s.Log("console: %s changed the password", user)
@@ -265,6 +266,16 @@ func (s *Server) overview(w http.ResponseWriter, _ *http.Request, user string) {
 	var m map[string]any
 	json.Unmarshal(b, &m)
 	render(w, overviewTmpl, map[string]any{"User": user, "S": m, "Monitor": s.Monitor != nil})
+}
+
+// forPeople is an error as a page shows it: without the package prefix
+// and with a capital letter.
+func forPeople(err error) string {
+	m := strings.TrimPrefix(err.Error(), "console: ")
+	if m != "" {
+		m = strings.ToUpper(m[:1]) + m[1:]
+	}
+	return m
 }
 
 func render(w http.ResponseWriter, t *template.Template, data any) {

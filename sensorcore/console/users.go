@@ -43,7 +43,7 @@ type Users struct {
 // Errors from sign-in.
 var (
 	ErrBadCredentials = errors.New("console: wrong user name or password")
-	ErrLocked         = errors.New("console: account locked after 5 failed sign-ins; try again later")
+	ErrLocked         = errors.New("console: account locked for 5 minutes after 5 failed sign-ins; try again later")
 )
 
 // WeakPasswordError says which rule a new password breaks.

@@ -22,12 +22,14 @@ import (
 // Codes for apply refusals that are not the activation's, bundle's or
 // certificate's own.
 const (
-	CodeSettings       = "TL-APP-001" // settings.json is invalid
-	CodeCRLUnreachable = "TL-APP-002" // the CRL could not be fetched
-	CodePath           = "TL-APP-003" // bundle path outside the incoming directory
-	CodeIdentity       = "TL-APP-004" // manifest and activation disagree on the sensor
-	CodeNetwork        = "TL-APP-005" // the network backend failed; rolled back
-	CodeInternal       = "TL-APP-006" // an I/O error on the appliance
+	CodeSettings          = "TL-APP-001" // settings.json is invalid
+	CodeCRLUnreachable    = "TL-APP-002" // the CRL could not be fetched
+	CodePath              = "TL-APP-003" // bundle path outside the incoming directory
+	CodeIdentity          = "TL-APP-004" // manifest and activation disagree on the sensor
+	CodeNetwork           = "TL-APP-005" // the network backend failed; rolled back
+	CodeInternal          = "TL-APP-006" // an I/O error on the appliance
+	CodeDeadlinePassed    = "TL-APP-007" // confirm came after the rollback deadline
+	CodeNothingToRollBack = "TL-APP-008" // rollback with no earlier generation
 )
 
 // DefaultConfirmTimeout is the rollback deadline when none is given.
@@ -50,7 +52,44 @@ type ApplyResult struct {
 	ConfirmationPending bool                `json:"confirmation_pending"`
 	RollbackDeadline    *time.Time          `json:"rollback_deadline"`
 	Findings            []certs.Finding     `json:"findings"`
-	Error               string              `json:"error,omitempty"`
+	// Code is the refusal's stable code (TL-ACT-*, TL-CERT-*, TL-BUN-*,
+	// TL-APP-*); empty when OK.
+	Code  string `json:"code,omitempty"`
+	Error string `json:"error,omitempty"`
+}
+
+// refusalHints are the fixes shown for refusals that carry no finding of
+// their own (bundle structure, paths, identity, appliance errors).
+var refusalHints = map[string]string{
+	bundle.CodeMalformed:  "Rebuild the bundle with Tapline and upload it again",
+	bundle.CodeMissing:    "Rebuild the bundle with Tapline and upload it again; copy the whole bundle",
+	bundle.CodeAltered:    "A file changed after the bundle was made: rebuild the bundle and upload it again",
+	bundle.CodeUnexpected: "Remove the extra file or rebuild the bundle",
+	bundle.CodeUnreadable: "Check the path and that the upload finished",
+	CodeSettings:          "Correct the network or proxy settings and rebuild the bundle",
+	CodePath:              "Upload the bundle to the incoming directory and name it there",
+	CodeIdentity:          "Use the bundle and activation file made for this sensor",
+	CodeNetwork:           "Check the network settings and the network backend on the appliance",
+	CodeInternal:          "Check free space and permissions under /var/lib/sensorcore, then apply again",
+}
+
+// withRefusal records a refusal's code in the result and, when no finding
+// carries it yet, adds it as an error finding, so findings always explain
+// a refusal.
+func (res *ApplyResult) withRefusal(err error) {
+	res.OK = false
+	res.Error = err.Error()
+	var r *Refusal
+	if !errors.As(err, &r) {
+		return
+	}
+	res.Code = r.Code
+	for _, f := range res.Findings {
+		if f.Code == r.Code && f.Severity == certs.SeverityError {
+			return
+		}
+	}
+	res.Findings = append(res.Findings, certs.Finding{Code: r.Code, Severity: certs.SeverityError, Message: r.Msg, Hint: refusalHints[r.Code]})
 }
 
 // Refusal is a refused apply: nothing changed on disk.
@@ -224,7 +263,7 @@ func (e *Engine) Apply(ctx context.Context, o ApplyOptions) (*ApplyResult, error
 		res.Findings = append(res.Findings, c.findings...)
 	}
 	if err != nil {
-		res.Error = err.Error()
+		res.withRefusal(err)
 		return res, err
 	}
 	e.step(StepChecked)
@@ -324,9 +363,9 @@ func manifestBytes(b *bundle.Bundle) ([]byte, error) {
 }
 
 func fail(res *ApplyResult, code string, err error) (*ApplyResult, error) {
-	res.OK = false
-	res.Error = err.Error()
-	return res, &Refusal{code, err.Error()}
+	r := &Refusal{code, err.Error()}
+	res.withRefusal(r)
+	return res, r
 }
 
 // settingsOf reads generation n's settings.

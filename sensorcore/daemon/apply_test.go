@@ -159,10 +159,66 @@ func TestRefusedBundlesChangeNothing(t *testing.T) {
 			if !strings.Contains(res.Error, c.msg) {
 				t.Errorf("error %q lacks %q", res.Error, c.msg)
 			}
+			// The JSON result names the code, and a finding explains it.
+			explained := false
+			for _, f := range res.Findings {
+				explained = explained || (f.Code == c.code && f.Severity == "error" && f.Message != "" && f.Hint != "")
+			}
+			if res.Code != c.code || !explained {
+				t.Errorf("result code %q, findings %+v: want %s with an error finding and a fix", res.Code, res.Findings, c.code)
+			}
 			after, _ := testkit.TreeHash(e.Layout.Root)
 			if before != after {
 				t.Fatal("the tree changed on a refused bundle")
 			}
 		})
+	}
+}
+
+// TestLateConfirmRestores: a confirm that arrives after the deadline (the
+// daemon was down, nothing enforced it yet) does not make the generation
+// permanent: it restores the previous one, as the daemon would have.
+func TestLateConfirmRestores(t *testing.T) {
+	now := time.Now().UTC().Truncate(time.Second)
+	k := testkit.New(t, now, "")
+	clk := &fakeClock{now}
+	e := newEngine(t, k, clk)
+	ctx := context.Background()
+	b1 := k.Bundle(t, t.TempDir(), testkit.Spec{Sensor: "sensor-01", Address: "192.0.2.10"})
+	if _, err := e.Apply(ctx, ApplyOptions{Path: b1.Dir}); err != nil {
+		t.Fatal(err)
+	}
+	b2 := k.Bundle(t, t.TempDir(), testkit.Spec{Sensor: "sensor-01", Address: "192.0.2.11"})
+	if res, err := e.Apply(ctx, ApplyOptions{Path: b2.Dir, ConfirmTimeout: 10 * time.Second}); err != nil || !res.ConfirmationPending {
+		t.Fatalf("apply 2: %v %+v", err, res)
+	}
+	clk.t = now.Add(11 * time.Second)
+	r, err := e.Confirm()
+	var ref *Refusal
+	if !errors.As(err, &ref) || ref.Code != CodeDeadlinePassed || r.OK || r.Code != CodeDeadlinePassed || r.Generation != 1 ||
+		!strings.Contains(r.Error, "too late to confirm") {
+		t.Fatalf("late confirm: %v %+v", err, r)
+	}
+	st, _ := e.Status("test")
+	if st.Generation != 1 || st.PendingConfirmation || st.Network.Address != "192.0.2.10" || st.Certificate.FingerprintSHA256 != b1.Fingerprint ||
+		!strings.Contains(st.LastRollbackReason, "not confirmed before its rollback deadline") {
+		t.Fatalf("status after late confirm: %+v", st)
+	}
+	nd, _ := os.ReadFile(filepath.Join(e.Layout.Root, "etc/systemd/network/10-sensorcore.network"))
+	if !strings.Contains(string(nd), "Address=192.0.2.10/24") {
+		t.Fatalf("network not restored: %s", nd)
+	}
+}
+
+// TestRelativeRoot: --root r works from the working directory and every
+// path the engine reports is absolute.
+func TestRelativeRoot(t *testing.T) {
+	t.Chdir(t.TempDir())
+	e, err := NewEngine(Options{Root: "r"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !filepath.IsAbs(e.Layout.Root) || !filepath.IsAbs(e.Layout.Incoming()) || filepath.Base(e.Layout.Root) != "r" {
+		t.Fatalf("root %q, incoming %q", e.Layout.Root, e.Layout.Incoming())
 	}
 }

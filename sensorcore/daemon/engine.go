@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -39,7 +40,17 @@ type Options struct {
 
 // NewEngine loads the configuration under root.
 func NewEngine(o Options) (*Engine, error) {
-	l := Layout{Root: o.Root}
+	root := o.Root
+	if root == "" {
+		root = "/"
+	}
+	// Absolute, so paths in messages and status mean the same from any
+	// working directory (and the SSH confinement compares like with like).
+	root, err := filepath.Abs(root)
+	if err != nil {
+		return nil, fmt.Errorf("root %s: %w", o.Root, err)
+	}
+	l := Layout{Root: root}
 	c, err := LoadConfig(l)
 	if err != nil {
 		return nil, err

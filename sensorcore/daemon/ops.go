@@ -24,6 +24,7 @@ type OpResult struct {
 	Generation int    `json:"generation"`
 	Previous   int    `json:"previous_generation,omitempty"`
 	Message    string `json:"message"`
+	Code       string `json:"code,omitempty"` // stable code of a refusal (TL-APP-*)
 	Error      string `json:"error,omitempty"`
 }
 
@@ -48,6 +49,19 @@ func (e *Engine) Confirm() (*OpResult, error) {
 			st.ClearPending()
 		}
 		return &OpResult{OK: true, Generation: cur, Message: fmt.Sprintf("nothing to confirm: generation %d is permanent", cur)}, nil
+	}
+	if !e.Now().Before(p.Deadline) {
+		// Too late: the deadline is the contract (a daemon that was down
+		// would restore the previous generation at its next start), so a
+		// late confirm restores it now instead of making it permanent.
+		reason := fmt.Sprintf("generation %d was not confirmed before its rollback deadline %s; generation %d restored",
+			cur, p.Deadline.Format(time.RFC3339), p.Previous)
+		if err := e.rollbackLocked(context.Background(), cur, p.Previous, reason); err != nil {
+			return &OpResult{Generation: cur, Error: err.Error()}, err
+		}
+		msg := fmt.Sprintf("too late to confirm: the rollback deadline %s has passed; generation %d restored (apply the bundle again to retry)",
+			p.Deadline.Format(time.RFC3339), p.Previous)
+		return &OpResult{Generation: p.Previous, Previous: cur, Code: CodeDeadlinePassed, Error: msg}, &Refusal{CodeDeadlinePassed, msg}
 	}
 	if err := st.ClearPending(); err != nil {
 		return &OpResult{Generation: cur, Error: err.Error()}, err
@@ -77,7 +91,7 @@ func (e *Engine) Rollback(ctx context.Context, reason string) (*OpResult, error)
 	}
 	if to == 0 {
 		msg := fmt.Sprintf("nothing to roll back to: generation %d is the first", cur)
-		return &OpResult{Generation: cur, Error: msg}, &Refusal{CodeInternal, msg}
+		return &OpResult{Generation: cur, Code: CodeNothingToRollBack, Error: msg}, &Refusal{CodeNothingToRollBack, msg}
 	}
 	if err := e.rollbackLocked(ctx, cur, to, reason); err != nil {
 		return &OpResult{Generation: cur, Error: err.Error()}, err

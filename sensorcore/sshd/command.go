@@ -24,6 +24,11 @@ func AllowedCommand(line string) ([]string, error) {
 	if words[0] == "sudo" && len(words) > 1 {
 		words = words[1:]
 	}
+	if allowed[words[0]] {
+		// "ssh sensor status": the account runs only sensorcore, so the
+		// program name may be left out.
+		words = append([]string{"sensorcore"}, words...)
+	}
 	if path.Base(words[0]) != "sensorcore" {
 		return nil, fmt.Errorf("%q is not allowed: this account runs only sensorcore apply, confirm, rollback, status, sanity and version", words[0])
 	}

@@ -21,14 +21,17 @@ import (
 
 func TestAllowedCommand(t *testing.T) {
 	for line, ok := range map[string]bool{
-		"sensorcore apply --json x.tapbundle":        true,
-		"/usr/local/bin/sensorcore status --json":    true,
-		"sudo sensorcore confirm --json":             true,
-		"sensorcore apply --json 'a b.tapbundle'":    true,
-		"sensorcore serve":                           false,
-		"sh -c id":                                   false,
-		"sensorcore status; id":                      false,
-		"sensorcore apply --root /tmp x":             false,
+		"sensorcore apply --json x.tapbundle":     true,
+		"/usr/local/bin/sensorcore status --json": true,
+		"sudo sensorcore confirm --json":          true,
+		"sensorcore apply --json 'a b.tapbundle'": true,
+		"status --json":                  true,
+		"apply --root /tmp x":            false,
+		"serve":                          false,
+		"sensorcore serve":               false,
+		"sh -c id":                       false,
+		"sensorcore status; id":          false,
+		"sensorcore apply --root /tmp x": false,
 		"sensorcore apply --trust-root=/tmp/k.pub x": false,
 		"sensorcore status $(id)":                    false,
 		"":                                           false,
@@ -37,6 +40,9 @@ func TestAllowedCommand(t *testing.T) {
 		if (err == nil) != ok {
 			t.Errorf("%q: %v", line, err)
 		}
+	}
+	if a, err := AllowedCommand("apply --json x.tapbundle"); err != nil || len(a) != 3 || a[0] != "apply" {
+		t.Errorf("bare apply: %q %v", a, err)
 	}
 	a, _ := AllowedCommand(`sensorcore apply --json "a b.tapbundle"`)
 	if len(a) != 3 || a[2] != "a b.tapbundle" {

@@ -208,7 +208,11 @@ func printJSON(w io.Writer, v any) int {
 func printStatus(w io.Writer, s *daemon.Status) {
 	fmt.Fprintf(w, "sensor:        %s (id %s)\nversion:       %s\ngeneration:    %d\n", s.SensorName, s.SensorID, s.Version, s.Generation)
 	if s.PendingConfirmation {
-		fmt.Fprintf(w, "pending:       confirm before %s\n", s.RollbackDeadline.Format(time.RFC3339))
+		fmt.Fprintf(w, "pending:       confirm before %s", s.RollbackDeadline.Format(time.RFC3339))
+		if !time.Now().Before(*s.RollbackDeadline) {
+			fmt.Fprint(w, " (PASSED: the previous generation comes back when sensorcore serve runs; confirm is refused)")
+		}
+		fmt.Fprintln(w)
 	}
 	if s.LastRollbackReason != "" {
 		fmt.Fprintf(w, "last rollback: %s\n", s.LastRollbackReason)
@@ -222,6 +226,9 @@ func printStatus(w io.Writer, s *daemon.Status) {
 			}
 		}
 		fmt.Fprintln(w)
+		for _, f := range s.ActivationFindings {
+			fmt.Fprintf(w, "               %s %s: %s\n", f.Code, f.Severity, f.Message)
+		}
 	} else {
 		fmt.Fprintln(w, "activation:    none")
 	}
