@@ -457,14 +457,19 @@ func runCertsInspect(env *Env, args []string) int {
 		return ExitUsage
 	}
 	code := ExitOK
-	for i, path := range fs.Args() {
-		if i > 0 {
-			fmt.Fprintln(env.Stdout)
-		}
-		if err := certsInspectFile(env.Stdout, path, pass); err != nil {
+	printed := false
+	for _, path := range fs.Args() {
+		var buf bytes.Buffer
+		if err := certsInspectFile(&buf, path, pass); err != nil {
 			env.Errorf("certs inspect: %s", certsErrText(err))
 			code = ExitUsage
+			continue
 		}
+		if printed {
+			fmt.Fprintln(env.Stdout) // a blank line between files
+		}
+		env.Stdout.Write(buf.Bytes())
+		printed = true
 	}
 	return code
 }

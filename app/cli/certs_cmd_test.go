@@ -136,6 +136,22 @@ func TestCertsBadInput(t *testing.T) {
 	}
 }
 
+// TestCertsInspectMixed: unreadable files get their stderr line and leave
+// no empty blocks among the files that were read.
+func TestCertsInspectMixed(t *testing.T) {
+	env, out, errb := testEnv(certsNow)
+	if got := Main([]string{"certs", "inspect", td + "jpeg.crt", ex + "root.crt", td + "empty.crt", ex + "crl.pem"}, env); got != ExitUsage {
+		t.Errorf("exit %d, want 2", got)
+	}
+	if strings.Count(errb.String(), "\n") != 2 {
+		t.Errorf("stderr %q, want one line per unreadable file", errb)
+	}
+	o := out.String()
+	if strings.HasPrefix(o, "\n") || strings.Contains(o, "\n\n\n") || strings.Count(o, "\n\n") != 1 {
+		t.Errorf("stdout should be two blocks separated by one blank line:\n%s", o)
+	}
+}
+
 func TestCertsHelp(t *testing.T) {
 	for _, sub := range []string{"check", "verify", "inspect"} {
 		env, out, errb := testEnv(certsNow)
