@@ -56,6 +56,9 @@ type Event struct {
 	Action    dissect.Action
 	Request   bool
 	Malformed bool
+	// Unit is the Modbus unit id or IEC-104 common address, -1 when none;
+	// it is evidence only and not part of an alert's identity.
+	Unit int
 }
 
 // Options configure an Engine.
@@ -202,7 +205,7 @@ func (e *Engine) raise(ev *Event, f finding) {
 		v := fc
 		a.Function = &v
 	}
-	a.Message = f.text + evidence(a)
+	a.Message = f.text + evidence(a, ev.Unit)
 	e.add(k, a)
 	if e.opts.Sink != nil {
 		e.opts.Sink.Send(*a)
@@ -227,7 +230,7 @@ func (e *Engine) add(k dedupKey, a *Alert) {
 	e.byID[a.ID] = a
 }
 
-func evidence(a *Alert) string {
+func evidence(a *Alert, unit int) string {
 	s := ""
 	if a.Src != "" {
 		s += " src=" + a.Src
@@ -240,6 +243,9 @@ func evidence(a *Alert) string {
 	}
 	if a.Function != nil {
 		s += fmt.Sprintf(" function=%d", *a.Function)
+	}
+	if unit >= 0 && a.Protocol != "" {
+		s += fmt.Sprintf(" unit=%d", unit)
 	}
 	if s == "" {
 		return ""

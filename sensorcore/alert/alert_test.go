@@ -3,6 +3,7 @@ package alert
 import (
 	"errors"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,7 +16,7 @@ var t0 = time.Date(2026, 11, 21, 8, 0, 0, 0, time.UTC)
 func ip(s string) decode.Addr { return addrOf(netip.MustParseAddr(s)) }
 
 func ev(at time.Duration, src, dst string, proto uint8, fc int, act dissect.Action) *Event {
-	return &Event{Time: t0.Add(at), Src: ip(src), Dst: ip(dst), Proto: proto, Function: fc, Action: act, Request: true}
+	return &Event{Time: t0.Add(at), Src: ip(src), Dst: ip(dst), Proto: proto, Function: fc, Action: act, Request: true, Unit: -1}
 }
 
 type recordSink struct{ got []Alert }
@@ -42,7 +43,7 @@ func TestAlwaysOnRules(t *testing.T) {
 		{"cip reset", ev(0, "192.0.2.1", "192.0.2.2", dissect.ENIP, 5, dissect.ActCIPReset), "cip-reset", SevHigh},
 		{"cip start", ev(0, "192.0.2.1", "192.0.2.2", dissect.ENIP, 6, dissect.ActCIPStart), "cip-start", SevHigh},
 		{"cip stop", ev(0, "192.0.2.1", "192.0.2.2", dissect.ENIP, 7, dissect.ActCIPStop), "cip-stop", SevCritical},
-		{"malformed", &Event{Time: t0, Src: ip("192.0.2.1"), Dst: ip("192.0.2.2"), Proto: dissect.Modbus, Function: -1, Malformed: true}, "malformed-pdu", SevMedium},
+		{"malformed", &Event{Time: t0, Src: ip("192.0.2.1"), Dst: ip("192.0.2.2"), Proto: dissect.Modbus, Function: -1, Malformed: true, Unit: -1}, "malformed-pdu", SevMedium},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -80,7 +81,9 @@ func TestModbusMasters(t *testing.T) {
 	if len(e.Alerts()) != 0 {
 		t.Fatalf("the learned master alerted: %+v", e.Alerts())
 	}
-	e.Observe(ev(3*time.Hour, "192.0.2.66", "192.0.2.2", dissect.Modbus, 16, dissect.ActModbusWrite))
+	w := ev(3*time.Hour, "192.0.2.66", "192.0.2.2", dissect.Modbus, 16, dissect.ActModbusWrite)
+	w.Unit = 7
+	e.Observe(w)
 	var rules []string
 	for _, a := range e.Alerts() {
 		rules = append(rules, a.Rule)
@@ -92,6 +95,11 @@ func TestModbusMasters(t *testing.T) {
 	for _, r := range rules {
 		if !want[r] {
 			t.Fatalf("unexpected rule %s in %v", r, rules)
+		}
+	}
+	for _, a := range e.Alerts() {
+		if a.Rule == "modbus-write-unknown-master" && !strings.HasSuffix(a.Message, "(src=192.0.2.66 dst=192.0.2.2 protocol=modbus function=16 unit=7)") {
+			t.Fatalf("evidence: %q", a.Message)
 		}
 	}
 	// configured masters apply during learning too

@@ -130,7 +130,7 @@ func (m *Monitor) PDU(now time.Time, pkt *decode.Packet, r *dissect.Result, malf
 	m.inv.ObservePDU(now, pkt, r)
 	ev := &m.ev
 	*ev = alert.Event{Time: now, Src: pkt.Src, Dst: pkt.Dst, DstPort: pkt.DstPort, Proto: r.Proto,
-		Function: r.Function, Action: r.Action, Request: r.Request, Malformed: malformed}
+		Function: r.Function, Action: r.Action, Request: r.Request, Malformed: malformed, Unit: r.Unit}
 	m.eng.Observe(ev)
 }
 
@@ -141,7 +141,7 @@ func (m *Monitor) Host(now time.Time, pkt *decode.Packet) {
 		return
 	}
 	ev := &m.ev
-	*ev = alert.Event{Time: now, Src: pkt.Src, Dst: pkt.Dst, Function: -1}
+	*ev = alert.Event{Time: now, Src: pkt.Src, Dst: pkt.Dst, Function: -1, Unit: -1}
 	if pkt.Src.Len == 4 && (pkt.Src.B[0] == 0 || pkt.Src.B[0] >= 224) {
 		return // unspecified or multicast source: not a device
 	}
