@@ -64,12 +64,12 @@ func caLoad(env *Env, cmd, dir string, pass []byte) (*ca.CA, bool) {
 }
 
 func runCAInit(env *Env, args []string) int {
-	fs := certsFlagSet(env, "ca init", "ca init --dir D --passphrase-file F [--name CN] [--country C] [--org O] [--ou OU] [--intermediate] [--key-type rsa2048|rsa3072|rsa4096|p256] [--crl-url http://...] [--at RFC3339]")
+	fs := certsFlagSet(env, "ca init", "ca init --dir D --passphrase-file F --country C --org O [--name CN] [--ou OU] [--intermediate] [--key-type rsa2048|rsa3072|rsa4096|p256] [--crl-url http://...] [--at RFC3339]")
 	dir := fs.String("dir", "", "directory for the CA (created, mode 0700)")
 	passFile := fs.String("passphrase-file", "", "file holding the passphrase that encrypts the CA keys")
 	name := fs.String("name", "", "root CA common name (default \"Tapline Offline Root CA\")")
-	country := fs.String("country", "", "subject C of the CA and of sensor certificates")
-	org := fs.String("org", "", "subject O of the CA and of sensor certificates")
+	country := fs.String("country", "", "subject C (two letters) of the CA and of sensor certificates; required")
+	org := fs.String("org", "", "subject O of the CA and of sensor certificates; required")
 	ou := fs.String("ou", "", "subject OU of sensor certificates (default \"OT Sensors\")")
 	inter := fs.Bool("intermediate", false, "also create an intermediate CA that signs sensor certificates")
 	keyType := fs.String("key-type", "rsa2048", "CA key: rsa2048, rsa3072, rsa4096 or p256")
@@ -91,6 +91,17 @@ func runCAInit(env *Env, args []string) int {
 	if !ok {
 		return ExitUsage
 	}
+	// Sensors expect C and O in the subject (TL-CERT-015, TL-CERT-016): without
+	// them everything this CA issues would draw warnings from 'certs check'.
+	if *country == "" || *org == "" {
+		env.Errorf("ca init: --country and --org are required: sensors expect C and O in a certificate's subject")
+		return ExitUsage
+	}
+	if len(*country) != 2 || !caLetters(*country) {
+		env.Errorf("ca init: --country %q is not a two-letter country code such as DE (ISO 3166)", *country)
+		return ExitUsage
+	}
+	*country = strings.ToUpper(*country)
 	kt, err := ca.ParseKeyType(*keyType)
 	if err != nil {
 		env.Errorf("ca init: %s", certsErrText(err))
@@ -117,6 +128,16 @@ func runCAInit(env *Env, args []string) int {
 	}
 	fmt.Fprintf(env.Stdout, "written to %s (keys encrypted, files 0600)\n", *dir)
 	return ExitOK
+}
+
+// caLetters reports whether s is ASCII letters only.
+func caLetters(s string) bool {
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			return false
+		}
+	}
+	return true
 }
 
 func runCAIssue(env *Env, args []string) int {

@@ -91,8 +91,11 @@ func TestCABadInput(t *testing.T) {
 	}{
 		{"no dir", []string{"ca", "init", "--passphrase-file", wrong}, "--dir"},
 		{"no passphrase", []string{"ca", "init", "--dir", dir}, "--passphrase-file"},
-		{"https crl", []string{"ca", "init", "--dir", filepath.Join(dir, "x"), "--passphrase-file", wrong, "--key-type", "p256", "--crl-url", "https://a.example/c.crl"}, "http://"},
-		{"bad key type", []string{"ca", "init", "--dir", dir, "--passphrase-file", wrong, "--key-type", "dsa"}, "dsa"},
+		{"https crl", []string{"ca", "init", "--dir", filepath.Join(dir, "x"), "--passphrase-file", wrong, "--country", "DE", "--org", "P", "--key-type", "p256", "--crl-url", "https://a.example/c.crl"}, "http://"},
+		{"bad key type", []string{"ca", "init", "--dir", dir, "--passphrase-file", wrong, "--country", "DE", "--org", "P", "--key-type", "dsa"}, "dsa"},
+		{"no country", []string{"ca", "init", "--dir", dir, "--passphrase-file", wrong, "--org", "P"}, "--country and --org are required"},
+		{"no org", []string{"ca", "init", "--dir", dir, "--passphrase-file", wrong, "--country", "DE"}, "--country and --org are required"},
+		{"country name", []string{"ca", "init", "--dir", dir, "--passphrase-file", wrong, "--country", "Germany", "--org", "P"}, "two-letter"},
 		{"missing ca", []string{"ca", "issue", "--dir", filepath.Join(dir, "none"), "--passphrase-file", wrong, "--hostname", "a.plant.example"}, "root.crt"},
 		{"no hostname", []string{"ca", "issue", "--dir", dir, "--passphrase-file", wrong}, "--hostname"},
 		{"bad reason", []string{"ca", "revoke", "--dir", dir, "--passphrase-file", wrong, "--serial", "01", "--reason", "boredom"}, "boredom"},
@@ -120,7 +123,7 @@ func TestCAUserMistakes(t *testing.T) {
 	os.WriteFile(pass, []byte("CA.pass-1\n"), 0o600)
 	os.WriteFile(wrong, []byte("nope\n"), 0o600)
 	env, _, errb := testEnv(certsNow)
-	if got := Main([]string{"ca", "init", "--dir", caDir, "--passphrase-file", pass, "--key-type", "p256", "--kdf-iterations", "2048"}, env); got != ExitOK {
+	if got := Main([]string{"ca", "init", "--dir", caDir, "--passphrase-file", pass, "--country", "de", "--org", "Plant", "--key-type", "p256", "--kdf-iterations", "2048"}, env); got != ExitOK {
 		t.Fatalf("init: exit %d: %s", got, errb)
 	}
 	cases := []struct {
