@@ -1,10 +1,12 @@
 package gui
 
 import (
+	"path/filepath"
 	"sync"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/storage"
 )
 
 // dialogs remembers the dialog on top so Escape can close it.
@@ -51,9 +53,19 @@ func (e Env) openFile(set func(path string)) {
 		if err == nil && r != nil {
 			p := r.URI().Path()
 			r.Close()
+			if e.App != nil {
+				e.App.Preferences().SetString(prefRecentFolder, filepath.Dir(p))
+			}
 			set(p)
 		}
 	}, e.Window)
+	if e.App != nil {
+		if dir := e.App.Preferences().String(prefRecentFolder); dir != "" {
+			if l, err := storage.ListerForURI(storage.NewFileURI(dir)); err == nil {
+				d.SetLocation(l)
+			}
+		}
+	}
 	d.Resize(fyne.NewSize(800, 560))
 	e.dialogs.show(d)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -31,7 +32,7 @@ type connectStep struct {
 	wiz   *wizardScreen
 	tasks tasks
 
-	address     *widget.Entry
+	address     *widget.SelectEntry // recent hosts offered
 	sshPort     *widget.Entry
 	consolePort *widget.Entry
 	user        *widget.Entry
@@ -50,11 +51,20 @@ type connectStep struct {
 
 func newConnectStep(env Env, wiz *wizardScreen) *connectStep {
 	s := &connectStep{env: env, wiz: wiz, tasks: tasks{ui: env.ui},
-		address: widget.NewEntry(), sshPort: widget.NewEntry(), consolePort: widget.NewEntry(),
+		address: widget.NewSelectEntry(nil), sshPort: widget.NewEntry(), consolePort: widget.NewEntry(),
 		user: widget.NewEntry(), password: widget.NewPasswordEntry(), keyFile: widget.NewEntry(),
 		keyPass: widget.NewPasswordEntry(), state: widget.NewLabel("")}
 	s.state.Wrapping = fyne.TextWrapWord
 	s.address.SetPlaceHolder("192.0.2.10 or sensor-01.plant.example")
+	if env.App != nil {
+		var opts []string
+		for _, h := range recentHosts(env.App.Preferences()) {
+			if host, _, err := net.SplitHostPort(h); err == nil {
+				opts = append(opts, host)
+			}
+		}
+		s.address.SetOptions(slices.Compact(opts))
+	}
 	s.sshPort.SetText("22")
 	s.consolePort.SetText("443")
 	user := DefaultSettings().DefaultUser
@@ -69,7 +79,7 @@ func newConnectStep(env Env, wiz *wizardScreen) *connectStep {
 	s.connectBtn = widget.NewButtonWithIcon("Connect", theme.LoginIcon(), s.onConnect)
 	s.trustBtn = widget.NewButtonWithIcon("Trust this host key", theme.ConfirmIcon(), s.onTrust)
 	s.trustBtn.Hide()
-	for _, e := range []*widget.Entry{s.address, s.sshPort, s.consolePort, s.user, s.password, s.keyFile, s.keyPass} {
+	for _, e := range []*widget.Entry{&s.address.Entry, s.sshPort, s.consolePort, s.user, s.password, s.keyFile, s.keyPass} {
 		e.OnChanged = func(string) { s.reset() }
 		e.OnSubmitted = func(string) { s.onEnter() }
 	}
@@ -227,6 +237,9 @@ func (s *connectStep) dial(accept string) {
 		case o.err == nil:
 			s.unknown = nil
 			s.connected = o.fp
+			if s.env.App != nil {
+				rememberHost(s.env.App.Preferences(), ep.Addr)
+			}
 			s.state.SetText("Signed in to " + ep.Addr + " as " + ep.User + ". Host key " + o.fp + " is trusted.")
 		case errors.As(o.err, &unknown):
 			s.unknown = unknown

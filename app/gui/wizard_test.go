@@ -97,6 +97,9 @@ func TestWizardProvisionsDemoSensor(t *testing.T) {
 	if w.conn.connected == "" || w.nextBtn.Disabled() || !w.conn.trustBtn.Hidden {
 		t.Fatalf("connect: %q %s", w.conn.state.Text, codes(w.findings.shown))
 	}
+	if got := recentHosts(a.Preferences()); len(got) != 1 || got[0] != sn.SSHAddr {
+		t.Errorf("recent hosts %v, want [%s]", got, sn.SSHAddr)
+	}
 	pressEnter(w.conn.password) // Enter advances
 	if w.heading.Text != "Network" {
 		t.Fatalf("Enter did not advance: %s", w.heading.Text)
