@@ -1,0 +1,59 @@
+package gui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/tapline/tapline/certs"
+	"github.com/tapline/tapline/provision"
+	"github.com/tapline/tapline/provision/sshconn"
+	"github.com/tapline/tapline/sensorcore/activation"
+)
+
+// TestProblemFor: every error a screen can meet becomes a code, a message
+// and a fix, and the Go error string never is the message.
+func TestProblemFor(t *testing.T) {
+	cases := []struct {
+		name string
+		err  error
+		code string
+	}{
+		{"wrong passphrase", fmt.Errorf("key: %w", certs.ErrIncorrectPassphrase), certs.CodePassphrase},
+		{"passphrase missing", certs.ErrPassphraseRequired, certs.CodePassphrase},
+		{"not a key", &certs.FormatError{Want: certs.ErrNoKey, Looks: "a JPEG image"}, certs.CodeKeyUnreadable},
+		{"not a certificate", &certs.FormatError{Want: certs.ErrNoCertificate}, certs.CodeCertUnreadable},
+		{"not a PKCS#12", &certs.FormatError{Want: certs.ErrNotPKCS12}, certs.CodePFXUnreadable},
+		{"unknown host", &sshconn.UnknownHostError{Host: "192.0.2.10:22", KeyType: "ssh-ed25519", Fingerprint: "SHA256:abc"}, codeUnknown},
+		{"changed host key", &sshconn.HostKeyChangedError{Host: "192.0.2.10:22", Fingerprint: "SHA256:def"}, codeChanged},
+		{"pinned key mismatch", &sshconn.PinnedKeyMismatchError{Host: "192.0.2.11:22"}, codeChanged},
+		{"refused sign-in", &sshconn.AuthError{Host: "192.0.2.10:22", User: "admin", Err: errors.New("x")}, codeAuth},
+		{"no auth", sshconn.ErrNoAuth, codeAuth},
+		{"preflight", &provision.PreflightError{Reason: "sensor name differs"}, codeRefused},
+		{"remote refusal", &provision.RemoteError{Command: "apply", Exit: 1, Message: "bundle refused"}, codeRefused},
+		{"activation", &activation.Error{Code: activation.CodeWrongSensor, Msg: "issued for sensor-02"}, activation.CodeWrongSensor},
+		{"missing file", &fs.PathError{Op: "open", Path: "/x/sensor.crt", Err: os.ErrNotExist}, codeFile},
+		{"cancelled", fmt.Errorf("push: %w", context.Canceled), codeCancelled},
+		{"refused connection", &os.SyscallError{Syscall: "connect", Err: syscall.ECONNREFUSED}, codeUnreach},
+		{"anything else", errors.New("something odd"), codeUnexpected},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := problemFor("Doing it", c.err)
+			if f.Code != c.code {
+				t.Fatalf("code %s, want %s (%+v)", f.Code, c.code, f)
+			}
+			if f.Message == "" || f.Hint == "" || f.Severity == "" {
+				t.Errorf("incomplete finding %+v", f)
+			}
+			if strings.Contains(f.Message, c.err.Error()) && c.err.Error() != "" && c.code != activation.CodeWrongSensor {
+				t.Errorf("the message carries the Go error: %q", f.Message)
+			}
+		})
+	}
+}
