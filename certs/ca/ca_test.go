@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -223,5 +224,25 @@ func TestIssueFromOpenSSLCSR(t *testing.T) {
 	bad[len(bad)/2] ^= 0x01
 	if _, err := c.Issue(ca.IssueRequest{CSR: bad, Now: now}); err == nil {
 		t.Error("a damaged request was accepted")
+	}
+	// Keys the sensor check calls weak are refused: what the CA signs must pass it.
+	for _, alg := range [][]string{{"-newkey", "rsa:1024"}, {"-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-521"}} {
+		weak := filepath.Join(dir, "weak.csr")
+		args := append([]string{"req", "-new"}, alg...)
+		args = append(args, "-nodes", "-keyout", filepath.Join(dir, "weak.key"), "-subj", "/CN=sensor-10.plant.example", "-out", weak)
+		if out, err := exec.Command("openssl", args...).CombinedOutput(); err != nil {
+			t.Fatalf("openssl req: %v %s", err, out)
+		}
+		data, _ := os.ReadFile(weak)
+		if _, err := c.Issue(ca.IssueRequest{CSR: data, Now: now}); err == nil || !strings.Contains(err.Error(), "the sensor needs") {
+			t.Errorf("%v request: %v, want a refusal naming what the sensor needs", alg, err)
+		}
+	}
+	// Not a request at all: say what the file is, not an ASN.1 dump.
+	for _, data := range [][]byte{is.CertPEM, {0xff, 0xd8, 0xff, 0xe0, 0, 0x10, 'J', 'F', 'I', 'F'}} {
+		_, err := c.Issue(ca.IssueRequest{CSR: data, Now: now})
+		if err == nil || !strings.Contains(err.Error(), "not a certificate request") || strings.Contains(err.Error(), "asn1") {
+			t.Errorf("non-request: %v", err)
+		}
 	}
 }

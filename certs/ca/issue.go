@@ -2,6 +2,8 @@ package ca
 
 import (
 	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -15,6 +17,8 @@ import (
 	"net/netip"
 	"strings"
 	"time"
+
+	"github.com/tapline/tapline/certs"
 )
 
 // IssueRequest asks for one sensor certificate.
@@ -81,6 +85,9 @@ func (c *CA) Issue(req IssueRequest) (*Issued, error) {
 			}
 		}
 		pub = key.Public()
+	}
+	if err := checkKey(pub); err != nil {
+		return nil, err
 	}
 	issuer, issuerKey := c.Issuer()
 	validity := req.Validity
@@ -172,6 +179,25 @@ func checkHostname(h string) error {
 	return nil
 }
 
+// checkKey refuses a sensor key the sensor check would call weak
+// (certs TL-CERT-009): RSA below 2048 bits, curves other than P-256 and
+// P-384, other algorithms.
+func checkKey(pub crypto.PublicKey) error {
+	switch k := pub.(type) {
+	case *rsa.PublicKey:
+		if n := k.N.BitLen(); n < 2048 {
+			return fmt.Errorf("ca: the key is RSA %d bits; the sensor needs RSA 2048 bits or more (or ECDSA P-256/P-384)", n)
+		}
+		return nil
+	case *ecdsa.PublicKey:
+		if k.Curve != elliptic.P256() && k.Curve != elliptic.P384() {
+			return fmt.Errorf("ca: the key is ECDSA on %s; the sensor needs P-256 or P-384 (or RSA 2048 bits or more)", k.Curve.Params().Name)
+		}
+		return nil
+	}
+	return fmt.Errorf("ca: a %T key is not accepted by the sensor; use RSA 2048 bits or more, or ECDSA P-256/P-384", pub)
+}
+
 // parseCSR reads a PKCS#10 request, PEM or DER, and checks its signature.
 func parseCSR(data []byte) (*x509.CertificateRequest, error) {
 	der := data
@@ -180,7 +206,12 @@ func parseCSR(data []byte) (*x509.CertificateRequest, error) {
 	}
 	csr, err := x509.ParseCertificateRequest(der)
 	if err != nil {
-		return nil, fmt.Errorf("ca: certificate request: %w", err)
+		switch kind := certs.Detect(data); kind {
+		case certs.KindUnknown, certs.KindCSR:
+			return nil, errors.New("ca: not a certificate request (PKCS#10, PEM or DER): it does not parse")
+		default:
+			return nil, fmt.Errorf("ca: not a certificate request: the file holds a %s", kind)
+		}
 	}
 	if err := csr.CheckSignature(); err != nil {
 		return nil, fmt.Errorf("ca: certificate request signature: %w", err)
