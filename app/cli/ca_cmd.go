@@ -312,6 +312,13 @@ func runCAExport(env *Env, args []string) int {
 		env.Errorf("ca export: %s", certsErrText(err))
 		return ExitUsage
 	}
+	for _, r := range c.State.Revoked {
+		if n, err := ca.ParseSerial(r.Serial); err == nil && n.Cmp(cs[0].SerialNumber) == 0 {
+			env.Errorf("ca export: serial %x (%s) was revoked on %s; issue a new certificate with 'tapline ca issue'",
+				n, cs[0].Subject.CommonName, certsDay(r.Time))
+			return ExitUsage
+		}
+	}
 	is := &ca.Issued{Cert: cs[0], CertPEM: caPEM(cs[0].Raw), Chain: c.Chain()}
 	for _, x := range is.Chain {
 		is.ChainPEM = append(is.ChainPEM, caPEM(x.Raw)...)
