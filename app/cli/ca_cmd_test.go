@@ -64,7 +64,7 @@ func TestCAFlow(t *testing.T) {
 		}
 	}
 	run(ExitOK, "ca", "revoke", "--dir", caDir, "--passphrase-file", pass, "--cert", filepath.Join(out, "sensor-07.crt"), "--reason", "keyCompromise", at)
-	run(ExitUsage, "ca", "revoke", "--dir", caDir, "--passphrase-file", pass, "--serial", serial[1], at) // twice
+	run(ExitUsage, "ca", "revoke", "--dir", caDir, "--passphrase-file", pass, "--serial", serial[1], at)                                   // twice
 	run(ExitUsage, "ca", "export", "--dir", caDir, "--passphrase-file", pass, "--serial", serial[1], "--out", filepath.Join(dir, "again")) // revoked
 	run(ExitOK, "ca", "crl", "--dir", caDir, "--passphrase-file", pass, "--out", filepath.Join(dir, "crl2.der"), "--der", at)
 	r := check(ExitVerdict, "--cert", filepath.Join(out, "sensor-07.crt"), "--key", filepath.Join(out, "sensor-07.key"), "--crl", filepath.Join(dir, "crl2.der"))
