@@ -1,11 +1,15 @@
 package cli
 
 import (
+	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tapline/tapline/sensorcore/activation"
 )
 
 func TestActivationCommands(t *testing.T) {
@@ -29,6 +33,24 @@ func TestActivationCommands(t *testing.T) {
 		t.Fatalf("issue: %d %s", code, errb)
 	}
 	root := filepath.Join(lab, "demo-root.pub")
+	// An altered copy: the payload re-encoded for another device count, the
+	// signatures kept.
+	var env0 activation.Envelope
+	raw, _ := os.ReadFile(file)
+	if err := json.Unmarshal(raw, &env0); err != nil {
+		t.Fatal(err)
+	}
+	env0.Payload = bytes.Replace(env0.Payload, []byte(`"device_count":500`), []byte(`"device_count":900`), 1)
+	alt, _ := json.Marshal(env0)
+	tampered := filepath.Join(dir, "tampered.tapact")
+	os.WriteFile(tampered, alt, 0o644)
+	soon := filepath.Join(dir, "soon.tapact")
+	soonArgs := append(append([]string{}, issue[:len(issue)-4]...), "--expires", "2026-12-10", "--out", soon)
+	if env, _, errb := testEnv(now); Main(soonArgs, env) != ExitOK {
+		t.Fatalf("issue soon: %s", errb)
+	}
+	empty := filepath.Join(dir, "empty.tapact")
+	os.WriteFile(empty, nil, 0o644)
 	cases := []struct {
 		name string
 		args []string
@@ -40,6 +62,11 @@ func TestActivationCommands(t *testing.T) {
 		{"other sensor", []string{"activation", "verify", file, "--sensor", "sensor-02", "--trust-root", root}, ExitVerdict, `for sensor "sensor-01", not "sensor-02"`},
 		{"too late", []string{"activation", "verify", file, "--sensor", "sensor-01", "--trust-root", root, "--at", "2026-12-10T00:00:00Z"}, ExitVerdict, "uploaded by"},
 		{"expiring soon", []string{"activation", "verify", file, "--sensor", "sensor-01", "--trust-root", root, "--at", "2026-11-30T00:00:00Z"}, ExitOK, "VALID"},
+		{"expiry warning", []string{"activation", "verify", soon, "--sensor", "sensor-01", "--trust-root", root}, ExitOK, "TL-ACT-006 warning"},
+		{"expired", []string{"activation", "verify", file, "--sensor", "sensor-01", "--trust-root", root, "--at", "2027-11-02T00:00:00Z"}, ExitVerdict, "TL-ACT-005"},
+		{"altered", []string{"activation", "verify", tampered, "--sensor", "sensor-01", "--trust-root", root}, ExitVerdict, "signature is bad"},
+		{"empty", []string{"activation", "verify", empty, "--sensor", "sensor-01", "--trust-root", root}, ExitVerdict, "the file is empty"},
+		{"missing file", []string{"activation", "verify", filepath.Join(dir, "nope.tapact"), "--sensor", "sensor-01"}, ExitUsage, "nope.tapact"},
 		{"mode change", []string{"activation", "verify", file, "--sensor", "sensor-01", "--trust-root", root, "--mode", "cloud"}, ExitVerdict, "needs a new activation file"},
 		{"no sensor", []string{"activation", "verify", file}, ExitUsage, ""},
 		{"bad at", []string{"activation", "verify", file, "--sensor", "x", "--at", "tomorrow"}, ExitUsage, ""},
