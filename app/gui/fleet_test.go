@@ -143,3 +143,22 @@ func BenchmarkFleetTableUpdate(b *testing.B) {
 		s.flush()
 	}
 }
+
+// BenchmarkFleetModelEvents is the event half alone: 1,000 progress events
+// recorded from the batch's goroutines, no redraw.
+func BenchmarkFleetModelEvents(b *testing.B) {
+	var m fleetModel
+	rows := make([]provision.Row, 1000)
+	for i := range rows {
+		rows[i] = provision.Row{Sensor: fmt.Sprintf("sensor-%04d", i+1)}
+	}
+	m.reset(rows)
+	now := time.Now()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for n := 0; n < b.N; n++ {
+		for i := range rows {
+			m.event(provision.Event{Sensor: rows[i].Sensor, Step: provision.StepUpload, Percent: 50, Message: "working", At: now})
+		}
+	}
+}

@@ -166,6 +166,20 @@ func TestWizardProvisionsDemoSensor(t *testing.T) {
 		t.Fatal("push page")
 	}
 
+	// Cancel stops a push at once and says so; nothing is left running.
+	test.Tap(w.push.pushBtn)
+	if w.push.stopBtn.Disabled() || !w.push.pushBtn.Disabled() || !w.backBtn.Disabled() {
+		t.Fatal("while pushing: Cancel on, Push and Back off")
+	}
+	test.Tap(w.push.stopBtn)
+	w.Wait()
+	if r := w.push.Result(); r != nil && r.Outcome == provision.OutcomeDone {
+		t.Fatalf("a cancelled push ended done: %+v", r)
+	}
+	if !w.push.stopBtn.Disabled() || w.push.pushBtn.Disabled() || len(w.push.findings.shown) == 0 {
+		t.Fatalf("after cancel: %q %s", w.push.outcome.Text, codes(w.push.findings.shown))
+	}
+
 	test.Tap(w.push.pushBtn)
 	w.Wait()
 	r := w.push.Result()
