@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"math/big"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -84,6 +85,25 @@ func BenchmarkCheckSensor(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		if r := certs.CheckSensor(src, certs.Target{Hostname: host, CRLValidation: true}, now); r.HasErrors() {
+			b.Fatal(r.Findings)
+		}
+	}
+}
+
+// BenchmarkCheckSensorCRL10k is the whole sensor check from the files' bytes
+// (parse the RSA-2048 leaf, its key, the intermediate + root chain and a
+// 10,000-entry CRL, then every rule, path building and revocation included).
+func BenchmarkCheckSensorCRL10k(b *testing.B) {
+	ca, leaf, der := benchCRL(b, 10_000)
+	src := certs.Source{Cert: pemCerts(leaf), Key: pemKey(b, rsaKeys()[2]), Chain: ca.chainPEM(), CRLs: [][]byte{der}}
+	t := certs.Target{Hostname: host, IP: netip.MustParseAddr("192.0.2.10")}
+	if r := certs.CheckSensor(src, t, now); r.HasErrors() || len(r.Chain) != 3 {
+		b.Fatalf("findings %v, chain %d", r.Findings, len(r.Chain))
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if r := certs.CheckSensor(src, t, now); r.HasErrors() {
 			b.Fatal(r.Findings)
 		}
 	}
