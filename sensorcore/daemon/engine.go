@@ -1,12 +1,14 @@
 package daemon
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -126,6 +128,11 @@ type RunInfo struct {
 	Console string    `json:"console"`
 	SSH     string    `json:"ssh,omitempty"`
 	Started time.Time `json:"started"`
+	// ProcStart is the daemon's start time in clock ticks since boot
+	// (/proc/PID/stat field 22): with the pid it names one process, so a
+	// stale run.json whose pid was reused (after a crash or a reboot) is
+	// not taken for the daemon, and that stranger is never sent SIGHUP.
+	ProcStart string `json:"proc_start,omitempty"`
 	// Capture and CaptureErr are the monitoring side's sanity line, when
 	// the daemon monitors interfaces.
 	Capture    string `json:"capture,omitempty"`
@@ -149,7 +156,34 @@ func (l Layout) DaemonAlive() (RunInfo, bool) {
 		return r, false
 	}
 	err := syscall.Kill(r.PID, 0)
-	return r, err == nil || errors.Is(err, syscall.EPERM)
+	if err != nil && !errors.Is(err, syscall.EPERM) {
+		return r, false
+	}
+	if r.ProcStart != "" {
+		if st, ok := procStart(r.PID); ok && st != r.ProcStart {
+			return r, false // the pid now belongs to another process
+		}
+	}
+	return r, true
+}
+
+// procStart reads a process's start time (clock ticks since boot) from
+// /proc/PID/stat, field 22 (proc(5)); ok is false where there is no /proc.
+func procStart(pid int) (string, bool) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return "", false
+	}
+	// The command name (field 2) is in parentheses and may hold spaces.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return "", false
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 20 {
+		return "", false
+	}
+	return f[19], true // fields 3.. follow the name: field 22 is f[19]
 }
 
 // signalReload tells a running daemon to reload now (it also polls).

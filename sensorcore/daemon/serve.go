@@ -120,6 +120,7 @@ func (e *Engine) Serve(ctx context.Context, o ServeOptions) error {
 	errc := make(chan error, 2)
 	go func() { errc <- hs.Serve(tls.NewListener(ln, cs.TLSConfig())) }()
 	ri := RunInfo{PID: os.Getpid(), Console: ln.Addr().String(), Started: e.Now().UTC()}
+	ri.ProcStart, _ = procStart(ri.PID)
 
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
