@@ -128,6 +128,10 @@ func runCertsCheck(env *Env, args []string) int {
 		env.Errorf("certs check: give --cert and --key, or --pfx")
 		return ExitUsage
 	}
+	if *pfx != "" && (*cert != "" || *key != "") {
+		env.Errorf("certs check: give --cert and --key, or --pfx, not both (the PKCS#12 file holds the key and the certificate)")
+		return ExitUsage
+	}
 	now, err := certsParseAt(env, *at)
 	if err != nil {
 		env.Errorf("certs check: %s", certsErrText(err))

@@ -100,6 +100,7 @@ func TestCertsBadInput(t *testing.T) {
 		{"bad --at", []string{"certs", "check", "--cert", ex + "sensor-01.crt", "--key", ex + "sensor-01.key", "--at", "yesterday"}, "--at"},
 		{"bad --ip", []string{"certs", "check", "--cert", ex + "sensor-01.crt", "--key", ex + "sensor-01.key", "--ip", "300.1.1.1"}, "--ip"},
 		{"no cert", []string{"certs", "check", "--key", ex + "sensor-01.key"}, "--cert"},
+		{"pfx and cert", []string{"certs", "check", "--pfx", ex + "sensor-01.pfx", "--cert", ex + "sensor-01.crt"}, "not both"},
 		{"verify jpeg", []string{"certs", "verify", "--anchors", ex + "root.crt", "--chain", td + "jpeg.crt"}, "jpeg.crt"},
 		{"verify truncated", []string{"certs", "verify", "--anchors", td + "truncated.crt", "--chain", ex + "sensor-01.crt"}, "truncated.crt"},
 		{"verify no anchors", []string{"certs", "verify", "--chain", ex + "sensor-01.crt"}, "--anchors"},
