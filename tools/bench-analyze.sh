@@ -3,42 +3,83 @@
 # on the shared captures (../shared/pcaps) merged 10 times with mergecap,
 # and reports packets per second for each and their ratio.
 #
-# Caveat printed with the result: the ten copies repeat the same TCP
-# sequence numbers, so sensorcore trims copies 2-10 of each stream as
-# retransmissions (they are decoded to TCP but not dissected again);
-# tshark dissects all ten. BenchmarkPipeline in sensorcore/monitor avoids
-# this by advancing sequence numbers between replays.
+# The captures are replayed one a day: editcap -t moves file i of copy k
+# to day k*FILES+i (from 2020-01-01), and mergecap -a concatenates them. So
+# every copy is new traffic later in time on the same 4-tuples, as on a
+# real network, and is dissected again, as tshark does: sensorcore expires
+# idle TCP streams and restarts a stream on a new SYN or a large jump back
+# after idle (decode.Stream.Segment). The script checks that sensorcore's
+# PDU, malformed and function counts on the merged file are COPIES times
+# those of one copy.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 shared="$root/../shared/pcaps"
 copies=${COPIES:-10}
-for tool in mergecap tshark capinfos; do
+for tool in mergecap editcap tshark capinfos python3; do
   command -v "$tool" >/dev/null || { echo "bench-analyze: needs $tool (Debian packages wireshark-common and tshark; run make deps-bench)" >&2; exit 1; }
 done
 mapfile -t files < <(find "$shared" -name '*.pcap*' | sort)
 [[ ${#files[@]} -gt 0 ]] || { echo "bench-analyze: no captures in $shared" >&2; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+base=1577836800 # 2020-01-01T00:00:00Z
+day=86400
 list=()
-for ((i = 0; i < copies; i++)); do list+=("${files[@]}"); done
+for ((i = 0; i < ${#files[@]}; i++)); do
+  start=$(capinfos -a -S -T -r "${files[i]}" | awk -F'\t' '{printf "%d", $2}')
+  editcap -F pcap -t $((base + i * day - start)) "${files[i]}" "$tmp/f$i.pcap"
+  list+=("$tmp/f$i.pcap")
+done
+mergecap -a -F pcap -w "$tmp/single.pcap" "${list[@]}"
+list=()
+for ((k = 0; k < copies; k++)); do
+  editcap -F pcap -t $((k * ${#files[@]} * day)) "$tmp/single.pcap" "$tmp/copy$k.pcap"
+  list+=("$tmp/copy$k.pcap")
+done
 mergecap -a -F pcap -w "$tmp/merged.pcap" "${list[@]}"
 packets=$(capinfos -M -c "$tmp/merged.pcap" | awk -F: '/Number of packets/ {gsub(/ /, "", $2); print $2}')
 CGO_ENABLED=0 go build -o "$tmp/sensorcore" "$root/sensorcore/cmd/sensorcore"
 
+# Each copy really dissected: PDU and function counts of the merged file
+# are exactly COPIES times those of one copy.
+"$tmp/sensorcore" analyze "$tmp/single.pcap" --json >"$tmp/single.json"
+runs=${RUNS:-5}
 # Wall time and CPU time (user+sys) of each run: on a shared machine the CPU
-# time is the steadier figure, so the ratio is given for both.
+# time is the steadier figure, so the ratio is given for both, from the
+# median of RUNS runs of sensorcore (tshark runs once, then twice more if
+# RUNS > 1).
 TIMEFORMAT='%R %U %S'
-{ time "$tmp/sensorcore" analyze "$tmp/merged.pcap" --json >"$tmp/sc.json"; } 2>"$tmp/sc.time"
-{ time tshark -n -q -z io,phs -r "$tmp/merged.pcap" >"$tmp/phs.txt" 2>/dev/null; } 2>"$tmp/ts.time"
-read -r sw su ss <"$tmp/sc.time"
-read -r tw tu tss <"$tmp/ts.time"
+for ((i = 0; i < runs; i++)); do
+  { time "$tmp/sensorcore" analyze "$tmp/merged.pcap" --json >"$tmp/sc.json"; } 2>>"$tmp/sc.time"
+done
+truns=$(( runs > 1 ? 3 : 1 ))
+for ((i = 0; i < truns; i++)); do
+  { time tshark -n -q -z io,phs -r "$tmp/merged.pcap" >"$tmp/phs.txt" 2>/dev/null; } 2>>"$tmp/ts.time"
+done
+python3 - "$tmp/single.json" "$tmp/sc.json" "$copies" <<'PY'
+import json, sys
+one, merged, k = json.load(open(sys.argv[1])), json.load(open(sys.argv[2])), int(sys.argv[3])
+bad = []
+for name, p in one["protocols"].items():
+    q = merged["protocols"][name]
+    print(f"pdus {name}: single {p['pdus']}, merged {q['pdus']} ({q['pdus'] / max(p['pdus'], 1):.2f}x)")
+    if q["pdus"] != k * p["pdus"] or q["malformed"] != k * p["malformed"] or \
+       {f: k * n for f, n in p["functions"].items()} != q["functions"]:
+        bad.append(name)
+if bad:
+    sys.exit(f"bench-analyze: merged counts are not {k}x the single copy for {', '.join(bad)}")
+print(f"pdus: every protocol's PDU, malformed and function counts are {k}x the single copy")
+PY
 
-awk -v n="$packets" -v sw="$sw" -v su="$su" -v ss="$ss" -v tw="$tw" -v tu="$tu" -v tss="$tss" \
+median() { sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+sw=$(awk '{print $1}' "$tmp/sc.time" | median)
+sc=$(awk '{print $2 + $3}' "$tmp/sc.time" | median)
+tw=$(awk '{print $1}' "$tmp/ts.time" | median)
+tc=$(awk '{print $2 + $3}' "$tmp/ts.time" | median)
+awk -v n="$packets" -v sw="$sw" -v sc="$sc" -v tw="$tw" -v tc="$tc" -v runs="$runs" -v truns="$truns" \
     -v k="$copies" -v f="${#files[@]}" 'BEGIN {
-  sc = su + ss; tc = tu + tss
-  printf "bench-analyze: %d files x %d copies = %d packets\n", f, k, n
+  printf "bench-analyze: %d files x %d copies = %d packets (medians of %d and %d runs)\n", f, k, n, runs, truns
   printf "sensorcore analyze: wall %.3f s (%.0f packets/s), cpu %.3f s (%.0f packets/s per core)\n", sw, n / sw, sc, n / sc
   printf "tshark -z io,phs:   wall %.3f s (%.0f packets/s), cpu %.3f s (%.0f packets/s per core)\n", tw, n / tw, tc, n / tc
   printf "ratio: sensorcore/tshark %.1fx by wall time, %.1fx by cpu time (target 50x)\n", tw / sw, tc / sc
-  printf "note: copies 2-%d repeat TCP sequence numbers, which sensorcore trims as retransmissions\n", k
 }'

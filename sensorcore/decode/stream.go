@@ -43,18 +43,54 @@ type Stream struct {
 	Tries    uint8 // caller's classification attempts
 	Dead     bool  // caller gave up on this stream
 	LastSeen int64 // unix nanoseconds of the last segment
-	Gaps     uint32
+	// Idle is how long the stream was silent before the current segment
+	// (set by StreamTable.Get).
+	Idle int64
+	Gaps uint32
+	// Restarts counts new connections on this 4-tuple (see Segment).
+	Restarts uint32
 	next     uint32
+	isn      uint32 // sequence number of the SYN, when hasISN
+	hasISN   bool
 	synced   bool
+	closed   bool // FIN or RST seen
 	buf      []byte
+}
+
+// ReuseIdle and ReuseJump decide when data far behind the expected
+// sequence number is a new connection on the same 4-tuple rather than a
+// retransmission: the stream was silent for at least ReuseIdle (Linux's
+// TIME-WAIT, RFC 9293 §3.6.1 2*MSL) and the segment starts more than
+// ReuseJump bytes back (more than the largest unscaled window, RFC 9293
+// §3.1, so more than a sender can have in flight to retransmit).
+const (
+	ReuseIdle = int64(60e9)
+	ReuseJump = 1 << 16
+)
+
+// restart makes s a fresh stream for a new connection on the same
+// 4-tuple: sequence state and the caller's classification are cleared.
+func (s *Stream) restart() {
+	*s = Stream{Key: s.Key, LastSeen: s.LastSeen, Restarts: s.Restarts + 1, buf: s.buf[:0]}
 }
 
 // Segment accepts one TCP segment (RFC 9293 §3.4 sequence numbers) and
 // returns the bytes that are new and in order. Retransmitted bytes are
 // trimmed; after a gap (loss or reordering) the stream resynchronises on
 // this segment, drops its pending bytes and reports gap=true.
+//
+// A 4-tuple may carry a new connection once the old one is gone (RFC 9293
+// §3.4.1, §3.6.1): a SYN that is not a retransmission of the stream's own
+// SYN (one after FIN or RST, with another ISN, or after data without a
+// SYN), or data more than ReuseJump behind after ReuseIdle of silence,
+// restarts the stream (Restarts counts it) so its bytes are dissected
+// again instead of being trimmed as retransmissions.
 func (s *Stream) Segment(seq uint32, flags uint8, payload []byte) (data []byte, gap bool) {
 	if flags&TCPSyn != 0 {
+		if s.synced && (s.closed || !s.hasISN || seq != s.isn) {
+			s.restart()
+		}
+		s.isn, s.hasISN = seq, true
 		s.next = seq + 1
 		s.synced = true
 		s.buf = s.buf[:0]
@@ -67,8 +103,14 @@ func (s *Stream) Segment(seq uint32, flags uint8, payload []byte) (data []byte, 
 			return nil, false
 		}
 	}
+	if flags&(TCPFin|TCPRst) != 0 {
+		s.closed = true
+	}
 	if len(payload) == 0 {
 		return nil, false
+	}
+	if s.synced && s.Idle >= ReuseIdle && int32(seq-s.next) < -ReuseJump {
+		s.restart()
 	}
 	if !s.synced {
 		s.synced = true
@@ -146,16 +188,16 @@ func NewStreamTable(max int) *StreamTable {
 // Get returns the stream for k, creating it when new; nowNanos stamps it.
 func (t *StreamTable) Get(k FlowKey, nowNanos int64) *Stream {
 	if t.last != nil && t.last.Key == k {
-		t.last.LastSeen = nowNanos
+		t.last.touch(nowNanos)
 		return t.last
 	}
 	if t.prev != nil && t.prev.Key == k {
-		t.prev.LastSeen = nowNanos
+		t.prev.touch(nowNanos)
 		t.last, t.prev = t.prev, t.last
 		return t.last
 	}
 	if s, ok := t.m[k]; ok {
-		s.LastSeen = nowNanos
+		s.touch(nowNanos)
 		t.last, t.prev = s, t.last
 		return s
 	}
@@ -177,6 +219,11 @@ func (t *StreamTable) Get(k FlowKey, nowNanos int64) *Stream {
 	t.m[k] = s
 	t.last, t.prev = s, t.last
 	return s
+}
+
+func (s *Stream) touch(nowNanos int64) {
+	s.Idle = nowNanos - s.LastSeen
+	s.LastSeen = nowNanos
 }
 
 // Peer returns the opposite direction's stream if it exists.

@@ -104,3 +104,88 @@ func TestStreamTableSameTime(t *testing.T) {
 		t.Fatalf("table grew to %d streams with identical timestamps", tab.Len())
 	}
 }
+
+// TestStreamReuse: a new connection on the same 4-tuple starts a new
+// stream (its bytes come back again) while retransmissions stay trimmed.
+func TestStreamReuse(t *testing.T) {
+	payload := []byte("abcdefgh")
+	open := func(s *Stream, isn uint32) {
+		s.Segment(isn, TCPSyn, nil)
+		s.App, s.Tries, s.Dead = 3, 2, true
+		if d, _ := s.Segment(isn+1, TCPAck|TCPPsh, payload); len(d) != len(payload) {
+			t.Fatalf("first data: %d bytes", len(d))
+		}
+	}
+	fresh := func(s *Stream, what string, restarts uint32) {
+		t.Helper()
+		if s.Restarts != restarts || s.App != 0 || s.Tries != 0 || s.Dead {
+			t.Fatalf("%s: restarts %d app %d tries %d dead %v", what, s.Restarts, s.App, s.Tries, s.Dead)
+		}
+	}
+
+	var s Stream
+	open(&s, 1000)
+	// a retransmitted SYN is the same connection
+	s.Segment(1000, TCPSyn, nil)
+	if s.Restarts != 0 || s.App != 3 {
+		t.Fatalf("retransmitted SYN restarted the stream")
+	}
+	// a SYN with another ISN is a new connection
+	s.Segment(5000, TCPSyn, nil)
+	fresh(&s, "new ISN", 1)
+	if s.Dir != DirToServer {
+		t.Fatalf("dir %v", s.Dir)
+	}
+	if d, _ := s.Segment(5001, TCPAck, payload); len(d) != len(payload) {
+		t.Fatalf("data after new ISN: %d bytes", len(d))
+	}
+
+	// after FIN, even the same ISN opens a new connection
+	var f Stream
+	open(&f, 1000)
+	f.Segment(1009, TCPFin|TCPAck, nil)
+	f.Segment(1000, TCPSyn, nil)
+	fresh(&f, "SYN after FIN", 1)
+	if d, _ := f.Segment(1001, TCPAck, payload); len(d) != len(payload) {
+		t.Fatalf("data after SYN after FIN: %d bytes", len(d))
+	}
+
+	// SYN+ACK after RST
+	var r Stream
+	r.Segment(7000, TCPSyn|TCPAck, nil)
+	r.Segment(7001, TCPAck, payload)
+	r.Segment(7009, TCPRst, nil)
+	r.App = 1
+	r.Segment(9000, TCPSyn|TCPAck, nil)
+	fresh(&r, "SYN+ACK after RST", 1)
+	if r.Dir != DirToClient {
+		t.Fatalf("dir %v", r.Dir)
+	}
+
+	// no SYN: a large jump back is a retransmission while the stream is
+	// busy and a new connection after it was idle
+	var j Stream
+	j.Segment(50_000_000, TCPAck, payload)
+	j.App = 2
+	if d, _ := j.Segment(10_000_000, TCPAck, payload); len(d) != 0 || j.Restarts != 0 {
+		t.Fatalf("busy stream: %d bytes, %d restarts", len(d), j.Restarts)
+	}
+	j.Idle = ReuseIdle
+	if d, _ := j.Segment(50_000_000-ReuseJump/2, TCPAck, payload); len(d) != 0 || j.Restarts != 0 {
+		t.Fatalf("small jump after idle: %d bytes, %d restarts", len(d), j.Restarts)
+	}
+	if d, gap := j.Segment(10_000_000, TCPAck, payload); len(d) != len(payload) || gap {
+		t.Fatalf("idle stream: %d bytes, gap %v", len(d), gap)
+	}
+	fresh(&j, "jump back after idle", 1)
+}
+
+// TestStreamTableIdle: Get tells the stream how long it was silent.
+func TestStreamTableIdle(t *testing.T) {
+	tb := NewStreamTable(16)
+	k := FlowKey{SrcPort: 1, DstPort: 2, Proto: ProtoTCP}
+	tb.Get(k, 100)
+	if s := tb.Get(k, 350); s.Idle != 250 || s.LastSeen != 350 {
+		t.Fatalf("idle %d last %d", s.Idle, s.LastSeen)
+	}
+}
