@@ -51,6 +51,7 @@ const (
 	CodeCRLNoneForIssuer   = "TL-CERT-034"
 	CodeIsCA               = "TL-CERT-035"
 	CodeCRLNotGiven        = "TL-CERT-036"
+	CodeCRLUnverifiable    = "TL-CERT-037"
 )
 
 // Codes returns the finding catalogue in code order. It builds a fresh slice
@@ -129,6 +130,8 @@ func Codes() []Code {
 			"Issue an end-entity certificate (basicConstraints CA:FALSE) for the sensor."},
 		{CodeCRLNotGiven, SeverityInfo, "Certificate validation is on but no CRL was given: revocation was not checked here",
 			"Download the CRL from the distribution point and pass it (--crl) to check what the sensor will fetch."},
+		{CodeCRLUnverifiable, SeverityWarning, "The CRL cannot be checked without the issuing CA certificate",
+			"Give the chain file (--chain) so the CRL's signature can be verified and its entries trusted."},
 	}
 }
 

@@ -1,6 +1,9 @@
 package certs
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // ruleCRL: every supplied CRL about the certificate is signed by its issuer,
 // current, and does not list it (RFC 5280 §6.3.3; FIELD-FACTS.md: the sensor
@@ -23,6 +26,16 @@ func ruleCRL(b *bundle) []Finding {
 			continue
 		}
 		covered = true
+		if issuer == nil {
+			// Without the issuer the signature cannot be checked (RFC 5280
+			// §6.3.3 (f)): neither "bad signature" nor "revoked" can be said.
+			detail := "its signature was not checked"
+			if _, listed := c.Lookup(b.leaf.SerialNumber); listed {
+				detail += "; it lists this certificate's serial " + fmt.Sprintf("%x", b.leaf.SerialNumber)
+			}
+			out = append(out, newFinding(CodeCRLUnverifiable, "%s", detail))
+			continue
+		}
 		err := c.Check(b.leaf, issuer, b.now)
 		var re *RevokedError
 		var ce *CRLError

@@ -27,6 +27,12 @@ func TestRuleCRL(t *testing.T) {
 		{name: "future", src: withCRL(func() []byte { return mustCAFor(t).crl(t, now.Add(day), now.Add(3*day)) }), want: certs.CodeCRLNotCurrent},
 		{name: "openssl crl of another CA", src: withCRL(func() []byte { return fixture(t, "crl.pem") }), want: certs.CodeCRLNoneForIssuer},
 		{name: "same name, other key", src: withCRL(func() []byte { return forged(t, other) }), want: certs.CodeCRLSignature},
+		// Without the chain the signature cannot be checked: a warning, not a
+		// claim that the CRL is forged, and no claim that it is revoked.
+		{name: "no chain", cert: setSerial(serial), src: func(s *certs.Source) {
+			s.Chain = nil
+			s.CRLs = [][]byte{mustCAFor(t).crl(t, now.Add(-day), now.Add(day), serial)}
+		}, want: certs.CodeCRLUnverifiable, notWant: []string{certs.CodeCRLSignature, certs.CodeRevoked}},
 	})
 }
 
