@@ -28,11 +28,15 @@ func TestRuleCRL(t *testing.T) {
 		{name: "openssl crl of another CA", src: withCRL(func() []byte { return fixture(t, "crl.pem") }), want: certs.CodeCRLNoneForIssuer},
 		{name: "same name, other key", src: withCRL(func() []byte { return forged(t, other) }), want: certs.CodeCRLSignature},
 		// Without the chain the signature cannot be checked: a warning, not a
-		// claim that the CRL is forged, and no claim that it is revoked.
-		{name: "no chain", cert: setSerial(serial), src: func(s *certs.Source) {
+		// claim that the CRL is forged; a listing is still an error.
+		{name: "no chain", src: func(s *certs.Source) {
+			s.Chain = nil
+			s.CRLs = [][]byte{mustCAFor(t).crl(t, now.Add(-day), now.Add(day), big.NewInt(5))}
+		}, want: certs.CodeCRLUnverifiable, notWant: []string{certs.CodeCRLSignature, certs.CodeRevoked}},
+		{name: "no chain, listed", cert: setSerial(serial), src: func(s *certs.Source) {
 			s.Chain = nil
 			s.CRLs = [][]byte{mustCAFor(t).crl(t, now.Add(-day), now.Add(day), serial)}
-		}, want: certs.CodeCRLUnverifiable, notWant: []string{certs.CodeCRLSignature, certs.CodeRevoked}},
+		}, want: certs.CodeRevoked, notWant: []string{certs.CodeCRLSignature}},
 	})
 }
 
