@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # generate.sh makes the example sensor bundles in this directory with OpenSSL
 # (3.0 on Debian 12), exactly as a plant's CA team would:
-#   sensor-01.*        a valid bundle for sensor-01.plant.example (make run checks it)
+#   sensor-01.*        a valid bundle for sensor-01.plant.example
 #   sensor-02-expired.* a bundle that expired on 2025-01-01, key encrypted (legacy PEM)
 #   sensor-03-weak.*   SHA-1 signature, RSA 1024, wildcard name, no OU
 # The CA is valid 2026-01-01 .. 2036-01-01. Passphrase of the encrypted keys
