@@ -36,6 +36,9 @@ type Env struct {
 
 	dialogs *dialogs
 	ui      *uiQueue // nil: Fyne's own; tests set a queue they drain
+	// caKDF is the PBKDF2 count for a new local CA's keys; 0 is the certs
+	// default (tests lower it to stay inside their time budget).
+	caKDF int
 }
 
 // withDefaults fills the zero fields of e from a.

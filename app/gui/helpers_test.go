@@ -72,7 +72,7 @@ func writeFile(t testing.TB, dir, name string, data []byte) string {
 }
 
 func testEnv(a fyne.App, dir string) Env {
-	return Env{App: a, Now: func() time.Time { return testNow }, Rand: rand.Reader, FilesDir: dir, KnownHosts: filepath.Join(dir, "known_hosts"), ui: newUIQueue()}
+	return Env{App: a, Now: func() time.Time { return testNow }, Rand: rand.Reader, FilesDir: dir, KnownHosts: filepath.Join(dir, "known_hosts"), ui: newUIQueue(), caKDF: 1000}
 }
 
 func codes(fs []certs.Finding) string {

@@ -234,7 +234,7 @@ func (p *caPanel) onCreate() {
 	o := ca.InitOptions{
 		Name: strings.TrimSpace(p.name.Text), Country: strings.TrimSpace(p.country.Text),
 		Organization: strings.TrimSpace(p.org.Text), CRLURL: strings.TrimSpace(p.crlURL.Text),
-		Intermediate: p.interm.Checked, KeyType: ca.RSA2048, Now: p.env.Now(), Rand: p.env.Rand,
+		Intermediate: p.interm.Checked, KeyType: ca.RSA2048, Now: p.env.Now(), Rand: p.env.Rand, KDFIterations: p.env.caKDF,
 	}
 	dir := p.dir()
 	p.start("Creating the local CA", func(context.Context) (string, func(), error) {

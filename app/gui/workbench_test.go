@@ -77,7 +77,7 @@ func TestWorkbenchChecksFiles(t *testing.T) {
 
 func TestWorkbenchDescribesEachFile(t *testing.T) {
 	c, is, dir := mustCA(t, "sensor-01.plant.example")
-	enc, err := certs.MarshalPrivateKeyPEM(rand.Reader, is.Key, []byte("Sensor.Pass-1"))
+	enc, err := certs.MarshalPrivateKeyPEMIterations(rand.Reader, is.Key, []byte("Sensor.Pass-1"), 1000)
 	if err != nil {
 		t.Fatal(err)
 	}
