@@ -5,6 +5,7 @@ import (
 	"crypto/rsa"
 	"encoding/asn1"
 	"errors"
+	"fmt"
 	"os/exec"
 	"strings"
 	"testing"
@@ -257,5 +258,30 @@ func TestOpenSSLTrustedCertificate(t *testing.T) {
 	root, _ := certs.ParseCertificate(fixture(t, "root.crt"))
 	if err != nil || len(cs) != 1 || !cs[0].Equal(root) {
 		t.Fatalf("got %d certificates, %v", len(cs), err)
+	}
+}
+
+// TestWrongPassphraseNeverAKey tries many wrong passphrases, enough that some
+// decrypt to valid CBC padding (about 1 in 256): each must still fail with
+// ErrIncorrectPassphrase, never give a key.
+func TestWrongPassphraseNeverAKey(t *testing.T) {
+	cases := []struct {
+		file  string
+		tries int
+	}{
+		{"leaf-legacy-aes.pem", 2000}, {"leaf-legacy-des3.pem", 800}, {"ec-legacy.pem", 2000}, // MD5 key derivation: cheap
+		{"leaf-enc-aes256.pem", 300}, {"leaf-enc-des3.pem", 150}, // PBKDF2, 2048 iterations each
+	}
+	for _, c := range cases {
+		t.Run(c.file, func(t *testing.T) {
+			data := fixture(t, c.file)
+			for i := range c.tries {
+				pass := []byte(fmt.Sprintf("wrong-%d", i))
+				k, err := certs.ParsePrivateKey(data, pass)
+				if k != nil || !errors.Is(err, certs.ErrIncorrectPassphrase) {
+					t.Fatalf("passphrase %q: key %v, err %v; want ErrIncorrectPassphrase", pass, k != nil, err)
+				}
+			}
+		})
 	}
 }
