@@ -39,6 +39,9 @@ const DefaultConfirmTimeout = 120 * time.Second
 type ApplyOptions struct {
 	Path           string        // bundle directory or .tapbundle archive
 	ConfirmTimeout time.Duration // rollback deadline; default 120 s
+	// NewIdentity lets a bundle for another sensor id replace the one this
+	// appliance is activated as (re-purposing an appliance on purpose).
+	NewIdentity bool
 }
 
 // ApplyResult is apply's JSON result (docs/formats.md, "apply result").
@@ -145,9 +148,9 @@ type checked struct {
 }
 
 // check runs every check apply runs, without writing anything.
-func (e *Engine) check(ctx context.Context, path string) (*checked, error) {
+func (e *Engine) check(ctx context.Context, o ApplyOptions) (*checked, error) {
 	now := e.Now()
-	p, err := e.resolve(path)
+	p, err := e.resolve(o.Path)
 	if err != nil {
 		return nil, err
 	}
@@ -190,6 +193,16 @@ func (e *Engine) check(ctx context.Context, path string) (*checked, error) {
 	c.act = act
 	if b.Manifest.Sensor.ID != "" && act.Payload.SensorID != b.Manifest.Sensor.ID {
 		msg := fmt.Sprintf("the bundle names sensor id %q but the activation file is for id %q", b.Manifest.Sensor.ID, act.Payload.SensorID)
+		return c, &Refusal{CodeIdentity, msg}
+	}
+	if cur := e.activeIdentity(); cur != nil && !o.NewIdentity && cur.SensorID != act.Payload.SensorID && cur.SensorName != act.Payload.SensorName {
+		// Without config.json's sensor_name the appliance is the sensor it
+		// was activated as: a bundle for another sensor (other name and
+		// other id) went to the wrong appliance. A rename keeps the id, a
+		// re-issued file keeps the name; both pass.
+		msg := fmt.Sprintf("this appliance is activated as sensor %q (id %s); the bundle is for sensor %q (id %s): wrong appliance? "+
+			"To give this appliance another identity on purpose, apply with --new-identity",
+			cur.SensorName, cur.SensorID, act.Payload.SensorName, act.Payload.SensorID)
 		return c, &Refusal{CodeIdentity, msg}
 	}
 	src, tgt := e.certInput(b, nil)
@@ -258,7 +271,7 @@ func (e *Engine) fetchCRL(ctx context.Context, leaf *x509.Certificate, s *netcon
 // bundle returns a result with OK false and a *Refusal: nothing changed.
 func (e *Engine) Apply(ctx context.Context, o ApplyOptions) (*ApplyResult, error) {
 	res := &ApplyResult{Findings: []certs.Finding{}}
-	c, err := e.check(ctx, o.Path)
+	c, err := e.check(ctx, o)
 	if c != nil {
 		res.Findings = append(res.Findings, c.findings...)
 	}
@@ -387,4 +400,22 @@ func (e *Engine) applyNetwork(ctx context.Context, n int) error {
 		return err
 	}
 	return e.Layout.Store().MarkNetwork(n, true)
+}
+
+// activeIdentity returns the current generation's activation payload, or
+// nil before the first activation.
+func (e *Engine) activeIdentity() *activation.Payload {
+	cur, err := e.Layout.Store().Current()
+	if err != nil {
+		return nil
+	}
+	b, err := e.Layout.Store().ReadFile(cur, bundle.FileName(bundle.RoleActivation))
+	if err != nil {
+		return nil
+	}
+	f, err := activation.Parse(b)
+	if err != nil {
+		return nil
+	}
+	return &f.Payload
 }

@@ -222,3 +222,30 @@ func TestRelativeRoot(t *testing.T) {
 		t.Fatalf("root %q, incoming %q", e.Layout.Root, e.Layout.Incoming())
 	}
 }
+
+// TestOtherSensorRefused: once activated, an appliance refuses a bundle for
+// another sensor id (wrong appliance), with both names, changing nothing;
+// --new-identity re-purposes it on purpose.
+func TestOtherSensorRefused(t *testing.T) {
+	now := time.Now().UTC().Truncate(time.Second)
+	k := testkit.New(t, now, "")
+	e := newEngine(t, k, &fakeClock{now})
+	ctx := context.Background()
+	if _, err := e.Apply(ctx, ApplyOptions{Path: k.Bundle(t, t.TempDir(), testkit.Spec{Sensor: "sensor-01"}).Dir}); err != nil {
+		t.Fatal(err)
+	}
+	other := k.Bundle(t, t.TempDir(), testkit.Spec{Sensor: "sensor-02"})
+	before, _ := testkit.TreeHash(e.Layout.Root)
+	res, err := e.Apply(ctx, ApplyOptions{Path: other.Dir})
+	var r *Refusal
+	if !errors.As(err, &r) || r.Code != CodeIdentity || !strings.Contains(res.Error, `activated as sensor "sensor-01"`) ||
+		!strings.Contains(res.Error, `for sensor "sensor-02"`) {
+		t.Fatalf("other sensor: %v %+v", err, res)
+	}
+	if after, _ := testkit.TreeHash(e.Layout.Root); after != before {
+		t.Fatal("the tree changed on a refused bundle")
+	}
+	if res, err := e.Apply(ctx, ApplyOptions{Path: other.Dir, NewIdentity: true}); err != nil || !res.OK || res.Activation.SensorName != "sensor-02" {
+		t.Fatalf("--new-identity: %v %+v", err, res)
+	}
+}

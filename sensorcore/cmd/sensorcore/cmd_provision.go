@@ -96,6 +96,7 @@ func (inv invocation) run(ctx context.Context, name string, args []string, stdou
 	var c common
 	c.register(fs)
 	timeout := fs.Duration("confirm-timeout", daemon.DefaultConfirmTimeout, "apply: the rollback deadline when the address changes")
+	newIdentity := fs.Bool("new-identity", false, "apply: accept a bundle for another sensor id than the one this appliance is activated as (re-purposing)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return 2
@@ -116,10 +117,10 @@ func (inv invocation) run(ctx context.Context, name string, args []string, stdou
 	switch name {
 	case "apply":
 		if len(pos) != 1 {
-			fmt.Fprintln(stderr, "sensorcore apply: usage: sensorcore apply [--json] [--confirm-timeout 120s] BUNDLE")
+			fmt.Fprintln(stderr, "sensorcore apply: usage: sensorcore apply [--json] [--confirm-timeout 120s] [--new-identity] BUNDLE")
 			return 2
 		}
-		res, err := e.Apply(ctx, daemon.ApplyOptions{Path: pos[0], ConfirmTimeout: *timeout})
+		res, err := e.Apply(ctx, daemon.ApplyOptions{Path: pos[0], ConfirmTimeout: *timeout, NewIdentity: *newIdentity})
 		return report(stdout, stderr, c.asJSON, res, err, func() {
 			fmt.Fprintf(stdout, "applied generation %d (previous %d)\ncertificate SHA-256 %s\n", res.Generation, res.PreviousGeneration, res.Fingerprint)
 			if res.ConfirmationPending {
