@@ -99,10 +99,10 @@ func (s *certStep) content() fyne.CanvasObject {
 	return container.NewVBox(s.mode, s.filesBox, s.pfxBox, s.localBox,
 		&widget.Form{Items: []*widget.FormItem{
 			{Text: "Passphrase", Widget: s.passphrase},
-			{Text: "", Widget: s.validation},
-			{Text: "CRL", Widget: s.crl},
+			{Text: "", Widget: s.validation, HintText: "checked here now; the push does not carry this setting to the sensor yet"},
+			{Text: "CRL", Widget: s.crl, HintText: "checked here now, not uploaded"},
 		}},
-		s.checkBtn, s.verdict, s.findings.box)
+		container.NewHBox(s.checkBtn), s.verdict, s.findings.box)
 }
 
 func (s *certStep) enter() {
