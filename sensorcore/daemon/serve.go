@@ -101,7 +101,7 @@ func (e *Engine) Serve(ctx context.Context, o ServeOptions) error {
 	}
 	cs.Health = func() console.Health {
 		h := console.Health{Status: "ok", SensorName: o.Hostname}
-		if st, err := e.Status(o.Version); err == nil {
+		if st, err := e.Status(o.Version); err == nil && st.Generation > 0 {
 			h.SensorName, h.Activated, h.Generation = st.SensorName, st.Activation != nil, st.Generation
 		}
 		if c := cs.Certificate(); c != nil {
@@ -109,7 +109,13 @@ func (e *Engine) Serve(ctx context.Context, o ServeOptions) error {
 		}
 		return h
 	}
-	cs.Status = func() (console.Overview, error) { return e.Status(o.Version) }
+	cs.Status = func() (console.Overview, error) {
+		st, err := e.Status(o.Version)
+		if err == nil && st.Generation == 0 {
+			st.SensorName = o.Hostname // before provisioning: the name the self-signed certificate carries
+		}
+		return st, err
+	}
 
 	ln, err := net.Listen("tcp", o.ConsoleAddr)
 	if err != nil {

@@ -33,7 +33,8 @@ func TestEndToEnd(t *testing.T) {
 	cl := c.dial(t, root, d.run.SSH)
 	defer cl.Close()
 	selfSigned := servedFingerprint(t, d.run.Console)
-	if h := health(t, d.run.Console); h["activated"] != false || h["certificate_fingerprint_sha256"] != selfSigned {
+	if h := health(t, d.run.Console); h["activated"] != false || h["certificate_fingerprint_sha256"] != selfSigned ||
+		h["sensor_name"] != "sensor-01.plant.example" {
 		t.Fatalf("health before provisioning: %v", h)
 	}
 
