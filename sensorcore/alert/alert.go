@@ -165,6 +165,63 @@ func (e *Engine) Observe(ev *Event) {
 	}
 }
 
+// Flow remembers, for the events of one direction of one flow (a fixed
+// source and destination address), which ones the baseline already holds:
+// such an event with no action and not malformed changes nothing (no
+// deviation, no always-on rule), so ObserveFlow skips it with a bit test
+// instead of map lookups. The zero Flow is empty; Reset empties it for
+// another flow.
+type Flow struct {
+	base   *Baseline
+	gen    uint64
+	device bool      // the source is a known device
+	proto  uint8     // protocol the function bits are for
+	funcs  [4]uint64 // known function codes 0-255 of proto
+	none   bool      // proto's PDUs without a function code are known
+}
+
+// Reset empties f.
+func (f *Flow) Reset() { *f = Flow{} }
+
+// ObserveFlow is Observe for an event of f's flow.
+func (e *Engine) ObserveFlow(ev *Event, f *Flow) {
+	if !ev.Malformed && ev.Action == dissect.ActNone && f.base == e.base && f.gen == e.base.gen {
+		switch {
+		case ev.Proto == dissect.None:
+			if f.device {
+				return
+			}
+		case ev.Proto == f.proto:
+			if fc := ev.Function; fc >= 0 && fc < 256 && f.funcs[fc>>6]&(1<<(fc&63)) != 0 || fc == -1 && f.none {
+				return
+			}
+		}
+	}
+	e.Observe(ev)
+	if ev.Malformed {
+		return
+	}
+	if f.base != e.base || f.gen != e.base.gen {
+		*f = Flow{base: e.base, gen: e.base.gen}
+	}
+	if ev.Proto == dissect.None {
+		_, f.device = e.base.devices[ev.Src]
+		return
+	}
+	if _, ok := e.base.funcs[funcKey{ev.Src, ev.Dst, ev.Proto, ev.Function}]; !ok {
+		return
+	}
+	if ev.Proto != f.proto {
+		f.proto, f.funcs, f.none = ev.Proto, [4]uint64{}, false
+	}
+	switch fc := ev.Function; {
+	case fc == -1:
+		f.none = true
+	case fc >= 0 && fc < 256:
+		f.funcs[fc>>6] |= 1 << (fc & 63)
+	}
+}
+
 // finding is what a rule returns: a stable rule id, severity, title and the
 // message's lead sentence (evidence is appended by raise).
 type finding struct {

@@ -36,6 +36,8 @@ type Baseline struct {
 	cached     int
 	lastHost   decode.Addr
 	lastHostOK bool
+	// gen changes when Load replaces the baseline (Flow caches go stale).
+	gen uint64
 }
 
 // NewBaseline makes an empty baseline.
@@ -170,7 +172,9 @@ func (b *Baseline) Record() BaselineRecord {
 
 // Load replaces the baseline with a saved record.
 func (b *Baseline) Load(r BaselineRecord) {
+	gen := b.gen + 1
 	*b = *NewBaseline()
+	b.gen = gen
 	b.Start = r.Start
 	for _, d := range r.Devices {
 		b.devices[parseAddr(d)] = struct{}{}

@@ -49,12 +49,17 @@ type Stream struct {
 	Gaps uint32
 	// Restarts counts new connections on this 4-tuple (see Segment).
 	Restarts uint32
-	next     uint32
-	isn      uint32 // sequence number of the SYN, when hasISN
-	hasISN   bool
-	synced   bool
-	closed   bool // FIN or RST seen
-	buf      []byte
+	// Aux is the caller's per-stream state. It survives restarts and the
+	// recycling of the Stream for another flow; Gen tells them apart.
+	Aux any
+	// Gen changes when the table recycles the Stream for another flow.
+	Gen    uint32
+	next   uint32
+	isn    uint32 // sequence number of the SYN, when hasISN
+	hasISN bool
+	synced bool
+	closed bool // FIN or RST seen
+	buf    []byte
 }
 
 // ReuseIdle and ReuseJump decide when data far behind the expected
@@ -71,7 +76,7 @@ const (
 // restart makes s a fresh stream for a new connection on the same
 // 4-tuple: sequence state and the caller's classification are cleared.
 func (s *Stream) restart() {
-	*s = Stream{Key: s.Key, LastSeen: s.LastSeen, Restarts: s.Restarts + 1, buf: s.buf[:0]}
+	*s = Stream{Key: s.Key, LastSeen: s.LastSeen, Restarts: s.Restarts + 1, Aux: s.Aux, Gen: s.Gen, buf: s.buf[:0]}
 }
 
 // Segment accepts one TCP segment (RFC 9293 §3.4 sequence numbers) and
@@ -209,8 +214,7 @@ func (t *StreamTable) Get(k FlowKey, nowNanos int64) *Stream {
 	if n := len(t.free); n > 0 {
 		s = t.free[n-1]
 		t.free = t.free[:n-1]
-		buf := s.buf[:0]
-		*s = Stream{buf: buf}
+		*s = Stream{buf: s.buf[:0], Aux: s.Aux, Gen: s.Gen + 1}
 	} else {
 		s = &Stream{}
 	}

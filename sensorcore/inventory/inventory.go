@@ -91,6 +91,9 @@ type Inventory struct {
 	// Overflow counts hosts not recorded because MaxHosts was reached.
 	Overflow uint64
 	spare    host // stands in for hosts beyond MaxHosts
+	// gen changes whenever a Flow's cached state may have gone stale (a
+	// MAC became a router's, or assets were restored).
+	gen uint64
 }
 
 // New makes an empty inventory; oui may be nil (no vendor names).
@@ -179,6 +182,7 @@ func (inv *Inventory) bind(h *host, m [6]byte, ts int64) {
 		}
 		if mi.n >= RouterThreshold {
 			mi.router = true
+			inv.gen++
 			for _, o := range inv.hosts {
 				if o.hasMAC && o.mac == m {
 					o.hasMAC = false
@@ -268,6 +272,88 @@ func (inv *Inventory) ObservePDU(now time.Time, p *decode.Packet, r *dissect.Res
 		d.protos |= 1 << r.Proto
 		d.roles |= r.DstRole
 	}
+}
+
+// Flow remembers, for the packets of one direction of one flow (a fixed
+// source and destination address), what Observe and ObservePDU already
+// recorded, so that a packet that adds nothing costs a few compares
+// instead of map lookups. The zero Flow is empty; Reset empties it for
+// another flow.
+type Flow struct {
+	gen      uint64
+	src      *host    // the source host, nil until cached
+	mi       *macInfo // the source MAC's entry when it is a router's
+	mac      [6]byte
+	hasEth   bool
+	dst      *host  // the destination host once it exists
+	protos   uint32 // protocols recorded on src and dst
+	srcRoles dissect.Role
+	dstRoles dissect.Role
+}
+
+// Reset empties f.
+func (f *Flow) Reset() { *f = Flow{} }
+
+// ObserveFlow is Observe for a packet of f's flow. Once Observe has
+// recorded the flow's source, MAC binding and peer, a later packet from
+// the same MAC only moves the timestamps Observe would move.
+func (inv *Inventory) ObserveFlow(now time.Time, p *decode.Packet, f *Flow) {
+	if f.src != nil && f.gen == inv.gen && f.mac == p.SrcMAC && f.hasEth == p.HasEth {
+		ts := now.UnixNano()
+		h := f.src
+		if ts > h.last {
+			h.last = ts
+		}
+		if ts < h.first {
+			h.first = ts
+		}
+		if f.mi != nil && ts > f.mi.last {
+			f.mi.last = ts
+		}
+		return
+	}
+	inv.Observe(now, p)
+	f.src, f.mi, f.dst, f.protos, f.srcRoles, f.dstRoles = nil, nil, nil, 0, 0, 0
+	if p.IsARP || p.IPVersion == 0 || !unicastIP(p.Src) {
+		return
+	}
+	h := inv.hosts[p.Src]
+	if h == nil {
+		return // beyond MaxHosts
+	}
+	if p.HasEth && unicastMAC(p.SrcMAC) && !(h.hasMAC && h.mac == p.SrcMAC) {
+		// Observe bound the MAC and did not keep it: a router's MAC,
+		// whose last-seen time every packet moves.
+		if f.mi = inv.macs[p.SrcMAC]; f.mi == nil || !f.mi.router {
+			return
+		}
+	}
+	f.src, f.gen, f.mac, f.hasEth = h, inv.gen, p.SrcMAC, p.HasEth
+}
+
+// ObservePDUFlow is ObservePDU for a PDU of f's flow, after ObserveFlow
+// saw its packet. A PDU whose protocol and roles are already recorded on
+// both hosts, and that reveals no identity or name, changes nothing.
+func (inv *Inventory) ObservePDUFlow(now time.Time, p *decode.Packet, r *dissect.Result, f *Flow) {
+	bit := uint32(1) << r.Proto
+	if f.dst != nil && f.gen == inv.gen && f.protos&bit != 0 && r.SrcRole&^f.srcRoles == 0 &&
+		r.DstRole&^f.dstRoles == 0 && !r.HasIdent && len(r.Name) == 0 {
+		return
+	}
+	inv.ObservePDU(now, p, r)
+	if f.src == nil || f.gen != inv.gen || r.Proto == dissect.None || !unicastIP(p.Dst) {
+		return
+	}
+	d := f.dst
+	if d == nil {
+		if d = inv.hosts[p.Dst]; d == nil {
+			return
+		}
+		f.dst, f.protos, f.srcRoles, f.dstRoles = d, 0, 0, 0
+	}
+	f.protos |= bit
+	f.srcRoles |= r.SrcRole
+	f.dstRoles |= r.DstRole
 }
 
 // name records a host name an IT protocol revealed: for the subject
@@ -400,6 +486,7 @@ func (inv *Inventory) Assets() []Asset {
 // Restore loads assets saved by a previous run (see Assets), so the
 // inventory survives restarts. Unknown protocol or role names are ignored.
 func (inv *Inventory) Restore(assets []Asset) error {
+	inv.gen++
 	for _, a := range assets {
 		var mac [6]byte
 		hasMAC := false

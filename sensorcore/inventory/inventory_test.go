@@ -133,3 +133,62 @@ func TestNames(t *testing.T) {
 		t.Fatalf("tls server %+v", a)
 	}
 }
+
+// TestFlowSameAsObserve: a sequence of packets and PDUs through
+// ObserveFlow/ObservePDUFlow leaves the same assets as through Observe and
+// ObservePDU, across a MAC change, a MAC becoming a router's, new roles
+// and identities.
+func TestFlowSameAsObserve(t *testing.T) {
+	type step struct {
+		p *decode.Packet
+		r *dissect.Result
+	}
+	read := dissect.Result{Proto: dissect.Modbus, SrcRole: dissect.RoleModbusClient, DstRole: dissect.RoleModbusServer, Request: true, Function: 3}
+	ident := dissect.Result{Proto: dissect.Modbus, SrcRole: dissect.RoleModbusServer, DstRole: dissect.RoleModbusClient,
+		HasIdent: true, Ident: dissect.Identity{Vendor: "Schneider", Model: "M340"}}
+	s7 := dissect.Result{Proto: dissect.S7comm, SrcRole: dissect.RoleS7Client, DstRole: dissect.RoleS7PLC, Request: true}
+	var steps []step
+	for i := 0; i < 3; i++ {
+		steps = append(steps, step{pkt(1, "192.0.2.10", "192.0.2.20"), &read})
+	}
+	steps = append(steps, step{pkt(2, "192.0.2.20", "192.0.2.10"), &ident})
+	steps = append(steps, step{pkt(1, "192.0.2.10", "192.0.2.20"), &s7})   // new protocol and roles
+	steps = append(steps, step{pkt(9, "192.0.2.10", "192.0.2.20"), &read}) // new MAC
+	// MAC 9 carries more sources: it becomes a router's
+	for _, ip := range []string{"198.51.100.1", "198.51.100.2", "198.51.100.3"} {
+		steps = append(steps, step{pkt(9, ip, "192.0.2.20"), nil})
+		steps = append(steps, step{pkt(9, "192.0.2.10", "192.0.2.20"), &read})
+	}
+	steps = append(steps, step{pkt(9, "192.0.2.10", "192.0.2.20"), &read}, step{pkt(9, "192.0.2.10", "192.0.2.20"), nil})
+	plain, flowed := New(nil), New(nil)
+	flows := map[[2]decode.Addr]*Flow{}
+	for i, s := range steps {
+		now := t0.Add(time.Duration(i) * time.Second)
+		plain.Observe(now, s.p)
+		k := [2]decode.Addr{s.p.Src, s.p.Dst}
+		if flows[k] == nil {
+			flows[k] = &Flow{}
+		}
+		flowed.ObserveFlow(now, s.p, flows[k])
+		if s.r != nil {
+			plain.ObservePDU(now, s.p, s.r)
+			flowed.ObservePDUFlow(now, s.p, s.r, flows[k])
+		}
+	}
+	a, b := plain.Assets(), flowed.Assets()
+	if !reflect.DeepEqual(a, b) {
+		t.Fatalf("with Flow:\n%+v\nwithout:\n%+v", b, a)
+	}
+	var router bool
+	for _, x := range a {
+		if x.Router {
+			router = true
+			if !x.LastSeen.Equal(t0.Add(time.Duration(len(steps)-1) * time.Second)) {
+				t.Fatalf("router last seen %v", x.LastSeen)
+			}
+		}
+	}
+	if !router {
+		t.Fatalf("no router in %+v", a)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"syscall"
 	"testing"
 	"time"
 
@@ -77,6 +78,26 @@ func (mx *mix) advance() {
 	}
 }
 
+// cpuTime is the process's CPU time (user+system). On a machine shared
+// with other work, CPU time per packet is steadier than wall time: run
+// with GOMAXPROCS=1 (taskset -c 1) so it is the benchmark loop's.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportCPU adds the cpu-ns/op and cpu-pkts/s metrics (CPU time since
+// cpu0; see cpuTime).
+func reportCPU(b *testing.B, cpu0 time.Duration) {
+	if d := cpuTime() - cpu0; d > 0 {
+		b.ReportMetric(float64(d.Nanoseconds())/float64(b.N), "cpu-ns/op")
+		b.ReportMetric(float64(b.N)/d.Seconds(), "cpu-pkts/s")
+	}
+}
+
 // BenchmarkPipeline is the full pipeline (read, decode, dissect,
 // inventory, alerts) over an in-memory mix of the shared captures, one
 // packet per op, on one goroutine.
@@ -102,6 +123,7 @@ func BenchmarkPipeline(b *testing.B) {
 	var bytesIn int64
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := cpuTime()
 	for b.Loop() {
 		data, ci, err := r.Next()
 		if err != nil {
@@ -112,6 +134,7 @@ func BenchmarkPipeline(b *testing.B) {
 		bytesIn += int64(len(data))
 		p.Packet(data, ci)
 	}
+	reportCPU(b, cpu0)
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "pkts/s")
 	b.SetBytes(bytesIn / int64(b.N))
 }
@@ -123,6 +146,7 @@ func BenchmarkReadFloor(b *testing.B) {
 	r, _ := capture.NewBytesReader(mx.pcap)
 	var sum int
 	b.ReportAllocs()
+	cpu0 := cpuTime()
 	for b.Loop() {
 		data, _, err := r.Next()
 		if err != nil {
@@ -131,6 +155,7 @@ func BenchmarkReadFloor(b *testing.B) {
 		}
 		sum += len(data)
 	}
+	reportCPU(b, cpu0)
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "pkts/s")
 	_ = sum
 }

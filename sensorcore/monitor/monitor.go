@@ -125,7 +125,8 @@ func (m *Monitor) closeSinks() {
 	m.sinks = nil
 }
 
-// PDU implements Observer.
+// PDU records one PDU (UDP, or a malformed run) in the inventory and the
+// alert engine.
 func (m *Monitor) PDU(now time.Time, pkt *decode.Packet, r *dissect.Result, malformed bool) {
 	m.inv.ObservePDU(now, pkt, r)
 	ev := &m.ev
@@ -134,7 +135,28 @@ func (m *Monitor) PDU(now time.Time, pkt *decode.Packet, r *dissect.Result, malf
 	m.eng.Observe(ev)
 }
 
-// Host implements Observer.
+// pduFlow is PDU for a PDU of a TCP stream, through the stream's memo.
+func (m *Monitor) pduFlow(now time.Time, pkt *decode.Packet, r *dissect.Result, malformed bool, f *flowMemo) {
+	m.inv.ObservePDUFlow(now, pkt, r, &f.inv)
+	ev := &m.ev
+	*ev = alert.Event{Time: now, Src: pkt.Src, Dst: pkt.Dst, DstPort: pkt.DstPort, Proto: r.Proto,
+		Function: r.Function, Action: r.Action, Request: r.Request, Malformed: malformed, Unit: r.Unit}
+	m.eng.ObserveFlow(ev, &f.eng)
+}
+
+// hostFlow is Host for a packet of a TCP stream, through its memo.
+func (m *Monitor) hostFlow(now time.Time, pkt *decode.Packet, f *flowMemo) {
+	m.inv.ObserveFlow(now, pkt, &f.inv)
+	if pkt.Src.Len == 4 && (pkt.Src.B[0] == 0 || pkt.Src.B[0] >= 224) {
+		return // unspecified or multicast source: not a device
+	}
+	ev := &m.ev
+	*ev = alert.Event{Time: now, Src: pkt.Src, Dst: pkt.Dst, Function: -1, Unit: -1}
+	m.eng.ObserveFlow(ev, &f.eng)
+}
+
+// Host records the hosts of one packet in the inventory and the alert
+// engine.
 func (m *Monitor) Host(now time.Time, pkt *decode.Packet) {
 	m.inv.Observe(now, pkt)
 	if pkt.IPVersion == 0 {

@@ -4,16 +4,20 @@ import (
 	"errors"
 	"time"
 
+	"github.com/tapline/tapline/sensorcore/alert"
 	"github.com/tapline/tapline/sensorcore/capture"
 	"github.com/tapline/tapline/sensorcore/decode"
 	"github.com/tapline/tapline/sensorcore/dissect"
+	"github.com/tapline/tapline/sensorcore/inventory"
 )
 
-// Observer receives each decoded PDU. pkt and r are reused after the call
-// returns; an Observer copies what it keeps.
-type Observer interface {
-	PDU(now time.Time, pkt *decode.Packet, r *dissect.Result, malformed bool)
-	Host(now time.Time, pkt *decode.Packet)
+// flowMemo is the pipeline's state for one TCP stream (decode.Stream.Aux):
+// what the inventory and the alert engine already hold for the stream's
+// source and destination, so repeated packets skip their map lookups.
+type flowMemo struct {
+	gen uint32 // the Stream's Gen this memo is for
+	inv inventory.Flow
+	eng alert.Flow
 }
 
 // maxTries is how many data segments of a stream content matching sees
@@ -29,15 +33,20 @@ type Pipeline struct {
 	udp      []dissect.UDPProtocol
 	res      dissect.Result
 	Counters [dissect.NumProtocols]dissect.Counter
-	obs      Observer
+	obs      *Monitor
 	lastTS   int64
 	sweepTS  int64
 	// Unclassified counts TCP streams given up by content matching.
 	Unclassified uint64
+	// noMemo reports TCP packets through Host and PDU instead of the
+	// stream memo (tests compare the two).
+	noMemo bool
 }
 
-// NewPipeline makes a pipeline that reports to obs (which may be nil).
-func NewPipeline(obs Observer) *Pipeline {
+// NewPipeline makes a pipeline that reports hosts and PDUs to obs (which
+// may be nil). pkt and the dissect.Result are reused after each call, so
+// the Monitor copies what it keeps.
+func NewPipeline(obs *Monitor) *Pipeline {
 	return &Pipeline{
 		streams: decode.NewStreamTable(65536),
 		tcp:     dissect.TCPProtocols(),
@@ -67,17 +76,28 @@ func (p *Pipeline) Packet(data []byte, ci capture.Info) {
 		return
 	}
 	pkt := &p.dec.Pkt
-	if p.obs != nil && (pkt.IPVersion != 0 || pkt.IsARP) {
-		p.obs.Host(now, pkt)
-	}
-	if !pkt.HasTransport || (pkt.Fragment && !pkt.FragFirst) {
-		return
-	}
-	switch pkt.Proto {
-	case decode.ProtoTCP:
-		p.tcpSegment(now, ts, pkt)
-	case decode.ProtoUDP:
-		p.udpDatagram(now, pkt)
+	if pkt.Proto == decode.ProtoTCP && pkt.HasTransport && !pkt.Fragment {
+		// The stream first, so its memo serves the host observation too.
+		s := p.streams.Get(pkt.Key(), ts)
+		m := memoOf(s)
+		if p.noMemo {
+			m = nil
+		}
+		if p.obs != nil {
+			if m != nil {
+				p.obs.hostFlow(now, pkt, m)
+			} else {
+				p.obs.Host(now, pkt)
+			}
+		}
+		p.tcpSegment(now, pkt, s, m)
+	} else {
+		if p.obs != nil && (pkt.IPVersion != 0 || pkt.IsARP) {
+			p.obs.Host(now, pkt)
+		}
+		if pkt.HasTransport && pkt.Proto == decode.ProtoUDP && (!pkt.Fragment || pkt.FragFirst) {
+			p.udpDatagram(now, pkt)
+		}
 	}
 	if p.lastTS-p.sweepTS > int64(time.Minute) {
 		p.streams.Sweep(p.lastTS, streamIdle)
@@ -85,11 +105,22 @@ func (p *Pipeline) Packet(data []byte, ci capture.Info) {
 	}
 }
 
-func (p *Pipeline) tcpSegment(now time.Time, ts int64, pkt *decode.Packet) {
-	if pkt.Fragment {
-		return // a first fragment's payload is incomplete; not reassembled
+// memoOf returns the stream's memo, emptied when the stream was recycled
+// for another flow.
+func memoOf(s *decode.Stream) *flowMemo {
+	m, _ := s.Aux.(*flowMemo)
+	if m == nil {
+		m = &flowMemo{gen: s.Gen}
+		s.Aux = m
+	} else if m.gen != s.Gen {
+		*m = flowMemo{gen: s.Gen}
 	}
-	s := p.streams.Get(pkt.Key(), ts)
+	return m
+}
+
+// tcpSegment runs one TCP segment (fragments are not reassembled, so a
+// first fragment never gets here) through its stream.
+func (p *Pipeline) tcpSegment(now time.Time, pkt *decode.Packet, s *decode.Stream, m *flowMemo) {
 	data, gap := s.Segment(pkt.Seq, pkt.TCPFlags, pkt.Payload)
 	if len(data) == 0 || s.Dead {
 		return
@@ -128,20 +159,22 @@ func (p *Pipeline) tcpSegment(now time.Time, ts int64, pkt *decode.Packet) {
 				p.Counters[s.App].PDUs++
 				if p.obs != nil {
 					p.res.Reset(s.App)
-					p.obs.PDU(now, pkt, &p.res, true)
+					p.report(now, pkt, true, m)
 				}
 			}
 			buf = resync(proto, buf)
 			gap = true
 			continue
 		}
-		p.pdu(now, pkt, proto.Decode, s.App, buf[:n], s.Dir)
+		p.pdu(now, pkt, proto.Decode, s.App, buf[:n], s.Dir, m)
 		buf = buf[n:]
 	}
 	s.Keep(buf)
 }
 
-func (p *Pipeline) pdu(now time.Time, pkt *decode.Packet, dec func([]byte, decode.Direction, *dissect.Result) error, id uint8, b []byte, dir decode.Direction) {
+// pdu decodes and counts one PDU and reports it; m is the TCP stream's
+// memo, nil for UDP.
+func (p *Pipeline) pdu(now time.Time, pkt *decode.Packet, dec func([]byte, decode.Direction, *dissect.Result) error, id uint8, b []byte, dir decode.Direction, m *flowMemo) {
 	err := dec(b, dir, &p.res)
 	if errors.Is(err, dissect.ErrNoPDU) {
 		return
@@ -161,7 +194,17 @@ func (p *Pipeline) pdu(now time.Time, pkt *decode.Packet, dec func([]byte, decod
 		}
 	}
 	if p.obs != nil {
-		p.obs.PDU(now, pkt, &p.res, bad)
+		p.report(now, pkt, bad, m)
+	}
+}
+
+// report hands the PDU in p.res to the Monitor, through the stream memo m
+// when there is one.
+func (p *Pipeline) report(now time.Time, pkt *decode.Packet, malformed bool, m *flowMemo) {
+	if m != nil {
+		p.obs.pduFlow(now, pkt, &p.res, malformed, m)
+	} else {
+		p.obs.PDU(now, pkt, &p.res, malformed)
 	}
 }
 
@@ -218,7 +261,7 @@ func (p *Pipeline) udpDatagram(now time.Time, pkt *decode.Packet) {
 		dir = decode.DirToClient
 	}
 	if proto.Len == nil {
-		p.pdu(now, pkt, proto.Decode, proto.ID, b, dir)
+		p.pdu(now, pkt, proto.Decode, proto.ID, b, dir, nil)
 		return
 	}
 	for len(b) > 0 {
@@ -228,7 +271,7 @@ func (p *Pipeline) udpDatagram(now time.Time, pkt *decode.Packet) {
 			p.Counters[proto.ID].PDUs++
 			return
 		}
-		p.pdu(now, pkt, proto.Decode, proto.ID, b[:n], dir)
+		p.pdu(now, pkt, proto.Decode, proto.ID, b[:n], dir, nil)
 		b = b[n:]
 	}
 }
