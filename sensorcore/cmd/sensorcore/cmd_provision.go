@@ -211,7 +211,7 @@ func printStatus(w io.Writer, s *daemon.Status) {
 	if s.PendingConfirmation {
 		fmt.Fprintf(w, "pending:       confirm before %s", s.RollbackDeadline.Format(time.RFC3339))
 		if !time.Now().Before(*s.RollbackDeadline) {
-			fmt.Fprint(w, " (PASSED: the previous generation comes back when sensorcore serve runs; confirm is refused)")
+			fmt.Fprint(w, " (PASSED: too late to confirm; the previous generation comes back as soon as sensorcore serve runs)")
 		}
 		fmt.Fprintln(w)
 	}
