@@ -40,7 +40,7 @@ type knownHostsScreen struct {
 	file     *widget.Label
 	list     *widget.List
 	detail   *widget.Label
-	command  *widget.Entry
+	command  *widget.Label
 	copyBtn  *widget.Button
 	reload   *widget.Button
 	findings *findingsView
@@ -48,7 +48,10 @@ type knownHostsScreen struct {
 
 func newKnownHostsScreen(env Env) *knownHostsScreen {
 	s := &knownHostsScreen{env: env, tasks: tasks{ui: env.ui}, sel: -1, file: widget.NewLabel(""), detail: widget.NewLabel(""),
-		command: widget.NewEntry(), findings: newFindingsView("")}
+		command: widget.NewLabel(""), findings: newFindingsView("")}
+	s.command.TextStyle = fyne.TextStyle{Monospace: true}
+	s.command.Selectable = true
+	s.command.Wrapping = fyne.TextWrapBreak
 	s.detail.Wrapping = fyne.TextWrapWord
 	s.file.Wrapping = fyne.TextWrapWord
 	s.list = widget.NewList(func() int { return len(s.entries) },
@@ -68,7 +71,6 @@ func newKnownHostsScreen(env Env) *knownHostsScreen {
 			s.env.App.Clipboard().SetContent(s.command.Text)
 		}
 	})
-	s.command.Disable()
 	s.load()
 	return s
 }
