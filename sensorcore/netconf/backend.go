@@ -63,32 +63,15 @@ func (f fileBackend) Apply(ctx context.Context, root string, n Network) error {
 	if err := WriteFileAtomic(p, data, 0o600); err != nil {
 		return err
 	}
-	// The host name (RFC 1123, validated) goes to etc/hostname(5); neither
-	// netplan nor systemd.network carries it.
-	if n.Hostname != "" {
-		if err := WriteFileAtomic(filepath.Join(root, HostnamePath), []byte(n.Hostname+"\n"), 0o644); err != nil {
-			return err
-		}
-	}
 	if filepath.Clean(root) != "/" {
 		return nil
 	}
-	cmds := [][]string{f.activate}
-	if n.Hostname != "" {
-		cmds = append(cmds, []string{"hostname", n.Hostname})
-	}
-	for _, c := range cmds {
-		out, err := exec.CommandContext(ctx, c[0], c[1:]...).CombinedOutput()
-		if err != nil {
-			return fmt.Errorf("netconf: %s: %v: %s", strings.Join(c, " "), err, bytes.TrimSpace(out))
-		}
+	out, err := exec.CommandContext(ctx, f.activate[0], f.activate[1:]...).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("netconf: %s: %v: %s", strings.Join(f.activate, " "), err, bytes.TrimSpace(out))
 	}
 	return nil
 }
-
-// HostnamePath is where the netplan and networkd backends write the host
-// name, relative to the root.
-const HostnamePath = "etc/hostname"
 
 // WriteFileAtomic writes a file through a temporary name, fsync and rename,
 // then fsyncs the directory.
