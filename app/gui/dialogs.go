@@ -68,4 +68,7 @@ func (e Env) openFile(set func(path string)) {
 	}
 	d.Resize(fyne.NewSize(800, 560))
 	e.dialogs.show(d)
+	// Keys reach the window (Escape closes the dialog) until the engineer
+	// clicks into a field of the dialog.
+	e.Window.Canvas().Unfocus()
 }
