@@ -183,19 +183,23 @@ type Flow struct {
 // Reset empties f.
 func (f *Flow) Reset() { *f = Flow{} }
 
+// Known reports whether an event of f's flow with this protocol
+// (dissect.None for a host event), function, action and malformed flag
+// would change nothing, so the caller need not even build it.
+func (e *Engine) Known(f *Flow, proto uint8, fc int, act dissect.Action, malformed bool) bool {
+	if malformed || act != dissect.ActNone || f.base != e.base || f.gen != e.base.gen {
+		return false
+	}
+	if proto == dissect.None {
+		return f.device
+	}
+	return proto == f.proto && (fc >= 0 && fc < 256 && f.funcs[fc>>6]&(1<<(fc&63)) != 0 || fc == -1 && f.none)
+}
+
 // ObserveFlow is Observe for an event of f's flow.
 func (e *Engine) ObserveFlow(ev *Event, f *Flow) {
-	if !ev.Malformed && ev.Action == dissect.ActNone && f.base == e.base && f.gen == e.base.gen {
-		switch {
-		case ev.Proto == dissect.None:
-			if f.device {
-				return
-			}
-		case ev.Proto == f.proto:
-			if fc := ev.Function; fc >= 0 && fc < 256 && f.funcs[fc>>6]&(1<<(fc&63)) != 0 || fc == -1 && f.none {
-				return
-			}
-		}
+	if e.Known(f, ev.Proto, ev.Function, ev.Action, ev.Malformed) {
+		return
 	}
 	e.Observe(ev)
 	if ev.Malformed {

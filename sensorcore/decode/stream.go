@@ -1,5 +1,7 @@
 package decode
 
+import "encoding/binary"
+
 // MaxPending bounds the bytes kept for one PDU that spans segments: the
 // largest PDU of any dissected protocol (a TPKT or EtherNet/IP message,
 // 65535 bytes plus headers).
@@ -174,20 +176,81 @@ func (s *Stream) Pending() int { return len(s.buf) }
 // Drop discards the pending bytes (after a framing error).
 func (s *Stream) Drop() { s.buf = s.buf[:0] }
 
-// StreamTable holds the streams of a capture. Evicted streams are recycled.
+// StreamTable holds the streams of a capture in an open-addressing hash
+// table (linear probing, power-of-two size) keyed by FlowKey with a
+// multiplicative hash over the key's words: a lookup is a few loads and
+// compares, cheaper than a map's generic hashing of the 40-byte key.
+// Evicted streams are recycled.
 type StreamTable struct {
-	m map[FlowKey]*Stream
+	slots []*Stream // nil: empty
+	n     int
 	// last and prev are a two-entry cache: segments alternate between
 	// the two directions of one connection.
 	last, prev *Stream
 	free       []*Stream
+	spare      []*Stream // the previous slots, reused by rehash
 	Max        int
 	Evict      uint64 // streams evicted because the table was full
 }
 
 // NewStreamTable makes a table for up to max streams.
 func NewStreamTable(max int) *StreamTable {
-	return &StreamTable{m: make(map[FlowKey]*Stream, 1024), Max: max}
+	return &StreamTable{slots: make([]*Stream, 1024), Max: max}
+}
+
+// hash mixes the key's addresses, ports and protocol.
+func (k *FlowKey) hash() uint64 {
+	const m1, m2, m3, m4 = 0x9e3779b97f4a7c15, 0xc2b2ae3d27d4eb4f, 0x165667b19e3779f9, 0xd6e8feb86659fd93
+	h := binary.LittleEndian.Uint64(k.Src.B[0:8])*m1 ^ binary.LittleEndian.Uint64(k.Src.B[8:16])*m2 ^
+		binary.LittleEndian.Uint64(k.Dst.B[0:8])*m3 ^ binary.LittleEndian.Uint64(k.Dst.B[8:16])*m4 ^
+		(uint64(k.SrcPort)<<32|uint64(k.DstPort)<<16|uint64(k.Proto)<<8|uint64(k.Src.Len^k.Dst.Len<<4))*m1
+	return h ^ h>>29 ^ h>>47
+}
+
+// find returns the stream for k, or nil.
+func (t *StreamTable) find(k *FlowKey) *Stream {
+	mask := uint64(len(t.slots) - 1)
+	for i := k.hash() & mask; ; i = (i + 1) & mask {
+		s := t.slots[i]
+		if s == nil || s.Key == *k {
+			return s
+		}
+	}
+}
+
+// insert adds s, growing the table to keep it at most half full.
+func (t *StreamTable) insert(s *Stream) {
+	if 2*(t.n+1) > len(t.slots) {
+		t.rehash(2 * len(t.slots))
+	}
+	t.place(s)
+	t.n++
+}
+
+func (t *StreamTable) place(s *Stream) {
+	mask := uint64(len(t.slots) - 1)
+	i := s.Key.hash() & mask
+	for t.slots[i] != nil {
+		i = (i + 1) & mask
+	}
+	t.slots[i] = s
+}
+
+// rehash re-places every stream in a table of size slots.
+func (t *StreamTable) rehash(size int) {
+	old := t.slots
+	if len(t.spare) == size {
+		t.slots, t.spare = t.spare, nil
+	} else {
+		t.slots = make([]*Stream, size)
+	}
+	for i, s := range old {
+		if s != nil {
+			t.place(s)
+			old[i] = nil
+		}
+	}
+	t.spare = old
 }
 
 // Get returns the stream for k, creating it when new; nowNanos stamps it.
@@ -201,12 +264,12 @@ func (t *StreamTable) Get(k FlowKey, nowNanos int64) *Stream {
 		t.last, t.prev = t.prev, t.last
 		return t.last
 	}
-	if s, ok := t.m[k]; ok {
+	if s := t.find(&k); s != nil {
 		s.touch(nowNanos)
 		t.last, t.prev = s, t.last
 		return s
 	}
-	if len(t.m) >= t.Max {
+	if t.n >= t.Max {
 		t.Sweep(nowNanos, 0)
 		t.Evict++
 	}
@@ -220,7 +283,7 @@ func (t *StreamTable) Get(k FlowKey, nowNanos int64) *Stream {
 	}
 	s.Key = k
 	s.LastSeen = nowNanos
-	t.m[k] = s
+	t.insert(s)
 	t.last, t.prev = s, t.last
 	return s
 }
@@ -231,42 +294,54 @@ func (s *Stream) touch(nowNanos int64) {
 }
 
 // Peer returns the opposite direction's stream if it exists.
-func (t *StreamTable) Peer(k FlowKey) *Stream { return t.m[k.Reverse()] }
+func (t *StreamTable) Peer(k FlowKey) *Stream {
+	r := k.Reverse()
+	return t.find(&r)
+}
 
 // Len is the number of streams held.
-func (t *StreamTable) Len() int { return len(t.m) }
+func (t *StreamTable) Len() int { return t.n }
 
 // Sweep removes streams idle for longer than idleNanos before nowNanos; with
 // idleNanos 0 it removes the oldest half of the table.
 func (t *StreamTable) Sweep(nowNanos, idleNanos int64) {
 	t.last, t.prev = nil, nil
+	if t.n == 0 {
+		return
+	}
 	if idleNanos == 0 {
 		var sum int64
-		for _, s := range t.m {
-			sum += s.LastSeen / int64(len(t.m)+1)
+		for _, s := range t.slots {
+			if s != nil {
+				sum += s.LastSeen / int64(t.n+1)
+			}
 		}
 		idleNanos = nowNanos - sum
 		if idleNanos < 0 {
 			idleNanos = 0
 		}
 	}
-	before := len(t.m)
-	for k, s := range t.m {
-		if nowNanos-s.LastSeen >= idleNanos {
-			delete(t.m, k)
+	before := t.n
+	for i, s := range t.slots {
+		if s != nil && nowNanos-s.LastSeen >= idleNanos {
+			t.slots[i] = nil
 			t.free = append(t.free, s)
+			t.n--
 		}
 	}
-	if len(t.m) >= t.Max && len(t.m) == before {
+	if t.n >= t.Max && t.n == before {
 		// All equally recent: drop an arbitrary half rather than grow.
-		n := 0
-		for k, s := range t.m {
-			if n >= before/2 {
+		for i, s := range t.slots {
+			if t.n <= before-before/2 {
 				break
 			}
-			delete(t.m, k)
-			t.free = append(t.free, s)
-			n++
+			if s != nil {
+				t.slots[i] = nil
+				t.free = append(t.free, s)
+				t.n--
+			}
 		}
 	}
+	// Removing entries breaks probe runs: place the survivors again.
+	t.rehash(len(t.slots))
 }

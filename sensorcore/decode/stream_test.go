@@ -189,3 +189,44 @@ func TestStreamTableIdle(t *testing.T) {
 		t.Fatalf("idle %d last %d", s.Idle, s.LastSeen)
 	}
 }
+
+// TestStreamTableProbing: with many streams (colliding probe runs), every
+// one is found again, including after a sweep removed others, and the
+// table reuses its memory.
+func TestStreamTableProbing(t *testing.T) {
+	tab := NewStreamTable(1 << 16)
+	key := func(i int) FlowKey {
+		k := FlowKey{SrcPort: uint16(40000 + i%7), DstPort: 502, Proto: ProtoTCP}
+		k.Src.Len, k.Dst.Len = 4, 4
+		k.Src.B[2], k.Src.B[3], k.Dst.B[3] = byte(i>>8), byte(i), 1
+		return k
+	}
+	const n = 5000
+	streams := make([]*Stream, n)
+	for i := range streams {
+		streams[i] = tab.Get(key(i), int64(i%2)*1000)
+	}
+	if tab.Len() != n {
+		t.Fatalf("len %d", tab.Len())
+	}
+	tab.Sweep(1000, 1000) // the even ones (last seen at 0) go
+	if tab.Len() != n/2 {
+		t.Fatalf("after sweep len %d", tab.Len())
+	}
+	for i := 1; i < n; i += 2 {
+		if tab.Get(key(i), 1001) != streams[i] {
+			t.Fatalf("stream %d lost after sweep", i)
+		}
+		if r := key(i).Reverse(); tab.Peer(r) != streams[i] {
+			t.Fatalf("peer of %d", i)
+		}
+	}
+	if n := testing.AllocsPerRun(10, func() {
+		tab.Sweep(5000, 3000)
+		for i := 0; i < 100; i++ {
+			tab.Get(key(i), 5000)
+		}
+	}); n > 0 {
+		t.Fatalf("%v allocations per sweep and refill", n)
+	}
+}

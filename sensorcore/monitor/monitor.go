@@ -138,6 +138,9 @@ func (m *Monitor) PDU(now time.Time, pkt *decode.Packet, r *dissect.Result, malf
 // pduFlow is PDU for a PDU of a TCP stream, through the stream's memo.
 func (m *Monitor) pduFlow(now time.Time, pkt *decode.Packet, r *dissect.Result, malformed bool, f *flowMemo) {
 	m.inv.ObservePDUFlow(now, pkt, r, &f.inv)
+	if m.eng.Known(&f.eng, r.Proto, r.Function, r.Action, malformed) {
+		return
+	}
 	ev := &m.ev
 	*ev = alert.Event{Time: now, Src: pkt.Src, Dst: pkt.Dst, DstPort: pkt.DstPort, Proto: r.Proto,
 		Function: r.Function, Action: r.Action, Request: r.Request, Malformed: malformed, Unit: r.Unit}
@@ -149,6 +152,9 @@ func (m *Monitor) hostFlow(now time.Time, pkt *decode.Packet, f *flowMemo) {
 	m.inv.ObserveFlow(now, pkt, &f.inv)
 	if pkt.Src.Len == 4 && (pkt.Src.B[0] == 0 || pkt.Src.B[0] >= 224) {
 		return // unspecified or multicast source: not a device
+	}
+	if m.eng.Known(&f.eng, dissect.None, -1, dissect.ActNone, false) {
+		return
 	}
 	ev := &m.ev
 	*ev = alert.Event{Time: now, Src: pkt.Src, Dst: pkt.Dst, Function: -1, Unit: -1}
