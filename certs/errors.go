@@ -19,6 +19,9 @@ var (
 	ErrEmpty = errors.New("certs: empty file")
 	// ErrTruncated: a PEM block starts but never ends, or DER stops early.
 	ErrTruncated = errors.New("certs: truncated data (a PEM block or DER structure ends early)")
+	// ErrTooLarge: the file is larger than MaxFileSize; no certificate,
+	// key, PKCS#12 file or CRL Tapline reads is that large.
+	ErrTooLarge = errors.New("certs: file larger than 256 MB: not a certificate, key, CRL or PKCS#12 file")
 	// ErrNoCertificate: the input holds no X.509 certificate.
 	ErrNoCertificate = errors.New("certs: no X.509 certificate found")
 	// ErrNoKey: the input holds no private key.

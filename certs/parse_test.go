@@ -6,6 +6,7 @@ import (
 	"encoding/asn1"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -283,5 +284,20 @@ func TestWrongPassphraseNeverAKey(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestReadFileBounds: input files are read up to MaxFileSize, errors name the
+// file once, and an endless device is refused instead of filling memory.
+func TestReadFileBounds(t *testing.T) {
+	_, err := certs.ReadFile("testdata/nope.crt")
+	if err == nil || err.Error() != "testdata/nope.crt: no such file or directory" {
+		t.Errorf("missing file: %v", err)
+	}
+	if _, err := os.Stat("/dev/zero"); err != nil {
+		t.Skip("needs /dev/zero to stand for an endless file")
+	}
+	if _, err := certs.ReadFileLimit("/dev/zero", 1<<20); !errors.Is(err, certs.ErrTooLarge) || !strings.Contains(err.Error(), "/dev/zero") {
+		t.Errorf("/dev/zero: %v, want ErrTooLarge naming the file", err)
 	}
 }

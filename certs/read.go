@@ -3,17 +3,48 @@ package certs
 import (
 	"crypto"
 	"crypto/x509"
+	"errors"
+	"io"
+	"io/fs"
 	"os"
 )
 
-// readFile reads path and wraps any error with the file name.
-func readFile(path string) ([]byte, error) {
-	b, err := os.ReadFile(path)
+// MaxFileSize bounds what ReadFile reads: far above any certificate, key,
+// PKCS#12 or CRL file (a 100,000-entry CRL is about 4 MB), far below what
+// would exhaust a laptop when the wrong file (a video, /dev/zero) is picked.
+const MaxFileSize = 256 << 20
+
+// ReadFile reads an input file of at most MaxFileSize bytes. Errors name the
+// file once ("x.crt: no such file or directory"); a larger file fails with
+// ErrTooLarge.
+func ReadFile(path string) ([]byte, error) { return readFileLimit(path, MaxFileSize) }
+
+func readFileLimit(path string, max int64) ([]byte, error) {
+	f, err := os.Open(path)
 	if err != nil {
-		return nil, &FileError{Path: path, Err: err}
+		return nil, fileError(path, err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, fileError(path, err)
+	}
+	if int64(len(b)) > max {
+		return nil, &FileError{Path: path, Err: ErrTooLarge}
 	}
 	return b, nil
 }
+
+// fileError wraps err with path, dropping the path an *fs.PathError repeats.
+func fileError(path string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	return &FileError{Path: path, Err: err}
+}
+
+func readFile(path string) ([]byte, error) { return ReadFile(path) }
 
 func named[T any](path string, v T, err error) (T, error) {
 	if err != nil {

@@ -178,7 +178,7 @@ func runCAIssue(env *Env, args []string) int {
 		}
 	}
 	if *csrFile != "" {
-		if req.CSR, err = os.ReadFile(*csrFile); err != nil {
+		if req.CSR, err = certs.ReadFile(*csrFile); err != nil {
 			env.Errorf("ca issue: %s", certsErrText(err))
 			return ExitUsage
 		}

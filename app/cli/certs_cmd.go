@@ -16,7 +16,6 @@ import (
 	"io"
 	"net"
 	"net/netip"
-	"os"
 	"strings"
 	"time"
 
@@ -83,7 +82,7 @@ func certsReadPassphrase(path string) ([]byte, error) {
 	if path == "" {
 		return nil, nil
 	}
-	b, err := os.ReadFile(path)
+	b, err := certs.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
@@ -153,7 +152,7 @@ func runCertsCheck(env *Env, args []string) int {
 		if f.path == "" {
 			continue
 		}
-		b, err := os.ReadFile(f.path)
+		b, err := certs.ReadFile(f.path)
 		if err != nil {
 			env.Errorf("certs check: %s", certsErrText(err))
 			return ExitUsage
@@ -162,7 +161,7 @@ func runCertsCheck(env *Env, args []string) int {
 		src.Names[f.name] = f.path
 	}
 	for i, p := range crls {
-		b, err := os.ReadFile(p)
+		b, err := certs.ReadFile(p)
 		if err != nil {
 			env.Errorf("certs check: %s", certsErrText(err))
 			return ExitUsage
@@ -479,7 +478,7 @@ func runCertsInspect(env *Env, args []string) int {
 }
 
 func certsInspectFile(w io.Writer, path string, pass []byte) error {
-	data, err := os.ReadFile(path)
+	data, err := certs.ReadFile(path)
 	if err != nil {
 		return err
 	}
