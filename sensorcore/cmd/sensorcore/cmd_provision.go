@@ -123,6 +123,13 @@ func (inv invocation) run(ctx context.Context, name string, args []string, stdou
 		res, err := e.Apply(ctx, daemon.ApplyOptions{Path: pos[0], ConfirmTimeout: *timeout, NewIdentity: *newIdentity})
 		return report(stdout, stderr, c.asJSON, res, err, func() {
 			fmt.Fprintf(stdout, "applied generation %d (previous %d)\ncertificate SHA-256 %s\n", res.Generation, res.PreviousGeneration, res.Fingerprint)
+			if a := res.Activation; a != nil {
+				fmt.Fprintf(stdout, "activated as %s (id %s), %s, %s/%s, plan %s, %d devices", a.SensorName, a.SensorID, a.Mode, a.Site, a.Zone, a.PlanID, a.DeviceCount)
+				if a.Expires != nil {
+					fmt.Fprintf(stdout, ", expires %s", a.Expires.Format("2006-01-02"))
+				}
+				fmt.Fprintln(stdout)
+			}
 			if res.ConfirmationPending {
 				fmt.Fprintf(stdout, "network changed: run 'sensorcore confirm' before %s or generation %d comes back\n", res.RollbackDeadline.Format(time.RFC3339), res.PreviousGeneration)
 			}

@@ -400,3 +400,33 @@ func TestApplyIPRouteInNetns(t *testing.T) {
 		t.Fatalf("validate on the host passed: %s", out)
 	}
 }
+
+// TestApplyText: what an engineer at the appliance's shell reads: the
+// activation summary after an apply, and for a refused bundle the code,
+// the message and the fix, exit 1; usage mistakes exit 2.
+func TestApplyText(t *testing.T) {
+	now := time.Now().UTC().Truncate(time.Second)
+	k := testkit.New(t, now, "")
+	root := t.TempDir()
+	base := []string{"--root", root, "--trust-root", k.RootFile}
+	b1 := k.Bundle(t, t.TempDir(), testkit.Spec{Sensor: "sensor-01"})
+	out, code := cli(t, nil, append([]string{"apply", b1.Archive}, base...)...)
+	if code != 0 || !strings.Contains(out, "applied generation 1 (previous 0)") || !strings.Contains(out, b1.Fingerprint) ||
+		!strings.Contains(out, "activated as sensor-01 (id ID-sensor-01), locally-managed, Plant A/Z1, plan OT-500, 500 devices, expires") {
+		t.Fatalf("apply: exit %d\n%s", code, out)
+	}
+	bad := k.Bundle(t, t.TempDir(), testkit.Spec{Sensor: "sensor-01"})
+	f, _ := os.OpenFile(filepath.Join(bad.Dir, "settings.json"), os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString(" ")
+	f.Close()
+	out, code = cli(t, nil, append([]string{"apply", bad.Dir}, base...)...)
+	if code != 1 || !strings.Contains(out, "TL-BUN-003 error") || !strings.Contains(out, "changed after the bundle was made") || !strings.Contains(out, "fix: ") {
+		t.Fatalf("altered bundle: exit %d\n%s", code, out)
+	}
+	if out, code = cli(t, nil, append([]string{"apply"}, base...)...); code != 2 || !strings.Contains(out, "usage") {
+		t.Fatalf("no bundle: exit %d\n%s", code, out)
+	}
+	if out, code = cli(t, nil, "apply", "--no-such-flag", "x"); code != 2 {
+		t.Fatalf("bad flag: exit %d\n%s", code, out)
+	}
+}
