@@ -249,3 +249,46 @@ func TestOtherSensorRefused(t *testing.T) {
 		t.Fatalf("--new-identity: %v %+v", err, res)
 	}
 }
+
+// TestActivationExpiryOnSensor: a locally managed sensor warns from 30 days
+// before its activation expires, and after expiry shows it while staying
+// up (monitoring continues).
+func TestActivationExpiryOnSensor(t *testing.T) {
+	now := time.Now().UTC().Truncate(time.Second)
+	k := testkit.New(t, now, "")
+	clk := &fakeClock{now}
+	e := newEngine(t, k, clk)
+	ctx := context.Background()
+	if _, err := e.Apply(ctx, ApplyOptions{Path: k.Bundle(t, t.TempDir(), testkit.Spec{Sensor: "sensor-01"}).Dir}); err != nil {
+		t.Fatal(err)
+	}
+	codes := func() (string, bool, bool) {
+		st, err := e.Status("test")
+		if err != nil || st.Activation == nil {
+			t.Fatalf("status: %v %+v", err, st)
+		}
+		var cs []string
+		for _, f := range st.ActivationFindings {
+			cs = append(cs, f.Code+" "+string(f.Severity))
+		}
+		lines, _ := e.Sanity(ctx, "test")
+		up := false
+		for _, l := range lines {
+			if l.Component == "activation" {
+				up = l.Up
+			}
+		}
+		return strings.Join(cs, ","), st.Activation.Expired, up
+	}
+	if c, exp, up := codes(); c != "" || exp || !up {
+		t.Fatalf("fresh: %q expired %v up %v", c, exp, up)
+	}
+	clk.t = now.AddDate(1, 0, -20) // testkit files expire a year after issue
+	if c, exp, up := codes(); c != "TL-ACT-006 warning" || exp || !up {
+		t.Fatalf("20 days before expiry: %q expired %v up %v", c, exp, up)
+	}
+	clk.t = now.AddDate(1, 0, 1)
+	if c, exp, up := codes(); c != "TL-ACT-005 warning" || !exp || !up {
+		t.Fatalf("after expiry: %q expired %v up %v", c, exp, up)
+	}
+}
