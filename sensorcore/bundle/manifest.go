@@ -23,7 +23,7 @@ const (
 	RoleCert            Role = "cert"              // sensor.crt
 	RoleKey             Role = "key"               // sensor.key, unencrypted PKCS#8/PKCS#1 PEM, 0600
 	RoleChain           Role = "chain"             // chain.pem
-	RoleCRL             Role = "crl"               // crl.pem or crl.der
+	RoleCRL             Role = "crl"               // crl.crl, PEM or DER
 	RoleSettings        Role = "settings"          // settings.json (netconf.Settings), 0600
 	RoleProxyClientCert Role = "proxy-client-cert" // proxy-client.crt
 	RoleProxyClientKey  Role = "proxy-client-key"  // proxy-client.key, 0600
