@@ -133,6 +133,11 @@ func readKnownHosts(path string) ([]knownHost, error) {
 	if err != nil {
 		return nil, err
 	}
+	return parseKnownHosts(data), nil
+}
+
+// parseKnownHosts decodes known_hosts content; it never fails, it skips.
+func parseKnownHosts(data []byte) []knownHost {
 	var out []knownHost
 	line := 0
 	for _, raw := range bytes.SplitAfter(data, []byte("\n")) {
@@ -148,5 +153,5 @@ func readKnownHosts(path string) ([]knownHost, error) {
 		out = append(out, knownHost{Line: line, Hosts: strings.Join(hosts, ","), KeyType: key.Type(),
 			Fingerprint: ssh.FingerprintSHA256(key), Marker: marker})
 	}
-	return out, nil
+	return out
 }

@@ -45,3 +45,16 @@ func TestKnownHostsScreen(t *testing.T) {
 		t.Errorf("hashed entry: %q", s.command.Text)
 	}
 }
+
+func FuzzParseKnownHosts(f *testing.F) {
+	f.Add([]byte("[127.0.0.1]:2222 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIG8hH3bgW6zM2N5R0Jm7qv3nA1k3kQyF6bQ8Kx0nq1m9\n"))
+	f.Add([]byte("# comment\n\n@revoked * ssh-rsa AAAA\n|1|abc|def ssh-ed25519 AAAA\n"))
+	f.Add([]byte("host\x00 ssh-ed25519"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, e := range parseKnownHosts(data) {
+			if e.Line < 1 || e.KeyType == "" || !strings.HasPrefix(e.Fingerprint, "SHA256:") {
+				t.Fatalf("entry %+v", e)
+			}
+		}
+	})
+}
