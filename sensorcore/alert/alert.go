@@ -155,6 +155,11 @@ func (e *Engine) Observe(ev *Event) {
 			e.raise(ev, d)
 		}
 	}
+	e.rules(ev, learning)
+}
+
+// rules runs the always-on rules.
+func (e *Engine) rules(ev *Event, learning bool) {
 	if ev.Action == dissect.ActNone && !ev.Malformed {
 		return // every always-on rule needs an action or a malformed PDU
 	}
@@ -183,29 +188,38 @@ type Flow struct {
 // Reset empties f.
 func (f *Flow) Reset() { *f = Flow{} }
 
-// Known reports whether an event of f's flow with this protocol
-// (dissect.None for a host event), function, action and malformed flag
-// would change nothing, so the caller need not even build it.
-func (e *Engine) Known(f *Flow, proto uint8, fc int, act dissect.Action, malformed bool) bool {
-	if malformed || act != dissect.ActNone || f.base != e.base || f.gen != e.base.gen {
-		return false
-	}
+// has reports whether the baseline holds events of f's flow with this
+// protocol (dissect.None: the source device) and function.
+func (f *Flow) has(proto uint8, fc int) bool {
 	if proto == dissect.None {
 		return f.device
 	}
 	return proto == f.proto && (fc >= 0 && fc < 256 && f.funcs[fc>>6]&(1<<(fc&63)) != 0 || fc == -1 && f.none)
 }
 
+// Known reports whether an event of f's flow with this protocol
+// (dissect.None for a host event), function, action and malformed flag
+// would change nothing, so the caller need not even build it.
+func (e *Engine) Known(f *Flow, proto uint8, fc int, act dissect.Action, malformed bool) bool {
+	return !malformed && act == dissect.ActNone && f.base == e.base && f.gen == e.base.gen && f.has(proto, fc)
+}
+
 // ObserveFlow is Observe for an event of f's flow.
 func (e *Engine) ObserveFlow(ev *Event, f *Flow) {
-	if e.Known(f, ev.Proto, ev.Function, ev.Action, ev.Malformed) {
+	valid := f.base == e.base && f.gen == e.base.gen
+	if valid && !ev.Malformed && f.has(ev.Proto, ev.Function) {
+		// In the baseline: nothing to learn or report as a deviation,
+		// only the always-on rules can fire.
+		if ev.Action != dissect.ActNone {
+			e.rules(ev, e.Learning(ev.Time))
+		}
 		return
 	}
 	e.Observe(ev)
 	if ev.Malformed {
 		return
 	}
-	if f.base != e.base || f.gen != e.base.gen {
+	if !valid {
 		*f = Flow{base: e.base, gen: e.base.gen}
 	}
 	if ev.Proto == dissect.None {

@@ -30,9 +30,14 @@ func pcapMagic(b []byte) (order binary.ByteOrder, nano bool, ok bool) {
 type PcapReader struct {
 	src      source
 	order    binary.ByteOrder
+	big      bool // order is big-endian (read without interface calls)
 	nano     bool
 	linkType int
 	snapLen  int
+	// mem is the capture when it is held in memory (a mapped file or a
+	// byte slice): Next then slices it directly instead of going through
+	// the source.
+	mem *memSource
 }
 
 func newPcap(src source) (*PcapReader, error) {
@@ -41,7 +46,8 @@ func newPcap(src source) (*PcapReader, error) {
 		return nil, fmt.Errorf("%w: file header: %v", ErrCorrupt, err)
 	}
 	order, nano, _ := pcapMagic(h[:4])
-	p := &PcapReader{src: src, order: order, nano: nano}
+	p := &PcapReader{src: src, order: order, big: order == binary.BigEndian, nano: nano}
+	p.mem, _ = src.(*memSource)
 	p.snapLen = int(order.Uint32(h[16:20]))
 	// The link type is the low 16 bits of the last header word (the upper
 	// bits carry FCS information, pcap format §3 "LinkType and additional
@@ -55,6 +61,28 @@ func (p *PcapReader) LinkType() int { return p.linkType }
 
 // Next returns the next record (pcap format §4, "Packet Record").
 func (p *PcapReader) Next() ([]byte, Info, error) {
+	if m := p.mem; m != nil && len(m.data)-m.off >= 16 {
+		// In memory: one bounds check for the header and one for the
+		// data, fields read in the file's byte order directly.
+		hdr := m.data[m.off : m.off+16]
+		var sec, frac int64
+		var incl, orig int
+		if p.big {
+			sec, frac = int64(binary.BigEndian.Uint32(hdr[0:])), int64(binary.BigEndian.Uint32(hdr[4:]))
+			incl, orig = int(binary.BigEndian.Uint32(hdr[8:])), int(binary.BigEndian.Uint32(hdr[12:]))
+		} else {
+			sec, frac = int64(binary.LittleEndian.Uint32(hdr[0:])), int64(binary.LittleEndian.Uint32(hdr[4:]))
+			incl, orig = int(binary.LittleEndian.Uint32(hdr[8:])), int(binary.LittleEndian.Uint32(hdr[12:]))
+		}
+		if start := m.off + 16; incl <= MaxSnapLen && incl <= len(m.data)-start {
+			m.off = start + incl
+			if !p.nano {
+				frac *= 1000
+			}
+			return m.data[start:m.off:m.off], Info{Timestamp: time.Unix(sec, frac), CaptureLen: incl, Length: orig, LinkType: p.linkType}, nil
+		}
+		// oversized or truncated: the general path reports it
+	}
 	hdr, err := p.src.take(16)
 	if err != nil {
 		return nil, Info{}, err

@@ -60,7 +60,8 @@ type Stream struct {
 	isn    uint32 // sequence number of the SYN, when hasISN
 	hasISN bool
 	synced bool
-	closed bool // FIN or RST seen
+	closed bool   // FIN or RST seen
+	hash   uint64 // Key.hash(), set by the table
 	buf    []byte
 }
 
@@ -78,7 +79,7 @@ const (
 // restart makes s a fresh stream for a new connection on the same
 // 4-tuple: sequence state and the caller's classification are cleared.
 func (s *Stream) restart() {
-	*s = Stream{Key: s.Key, LastSeen: s.LastSeen, Restarts: s.Restarts + 1, Aux: s.Aux, Gen: s.Gen, buf: s.buf[:0]}
+	*s = Stream{Key: s.Key, LastSeen: s.LastSeen, Restarts: s.Restarts + 1, Aux: s.Aux, Gen: s.Gen, hash: s.hash, buf: s.buf[:0]}
 }
 
 // Segment accepts one TCP segment (RFC 9293 §3.4 sequence numbers) and
@@ -207,12 +208,12 @@ func (k *FlowKey) hash() uint64 {
 	return h ^ h>>29 ^ h>>47
 }
 
-// find returns the stream for k, or nil.
-func (t *StreamTable) find(k *FlowKey) *Stream {
+// find returns the stream for k, whose hash is h, or nil.
+func (t *StreamTable) find(k *FlowKey, h uint64) *Stream {
 	mask := uint64(len(t.slots) - 1)
-	for i := k.hash() & mask; ; i = (i + 1) & mask {
+	for i := h & mask; ; i = (i + 1) & mask {
 		s := t.slots[i]
-		if s == nil || s.Key == *k {
+		if s == nil || s.hash == h && s.Key == *k {
 			return s
 		}
 	}
@@ -229,7 +230,7 @@ func (t *StreamTable) insert(s *Stream) {
 
 func (t *StreamTable) place(s *Stream) {
 	mask := uint64(len(t.slots) - 1)
-	i := s.Key.hash() & mask
+	i := s.hash & mask
 	for t.slots[i] != nil {
 		i = (i + 1) & mask
 	}
@@ -255,16 +256,17 @@ func (t *StreamTable) rehash(size int) {
 
 // Get returns the stream for k, creating it when new; nowNanos stamps it.
 func (t *StreamTable) Get(k FlowKey, nowNanos int64) *Stream {
-	if t.last != nil && t.last.Key == k {
+	h := k.hash()
+	if t.last != nil && t.last.hash == h && t.last.Key == k {
 		t.last.touch(nowNanos)
 		return t.last
 	}
-	if t.prev != nil && t.prev.Key == k {
+	if t.prev != nil && t.prev.hash == h && t.prev.Key == k {
 		t.prev.touch(nowNanos)
 		t.last, t.prev = t.prev, t.last
 		return t.last
 	}
-	if s := t.find(&k); s != nil {
+	if s := t.find(&k, h); s != nil {
 		s.touch(nowNanos)
 		t.last, t.prev = s, t.last
 		return s
@@ -281,7 +283,7 @@ func (t *StreamTable) Get(k FlowKey, nowNanos int64) *Stream {
 	} else {
 		s = &Stream{}
 	}
-	s.Key = k
+	s.Key, s.hash = k, h
 	s.LastSeen = nowNanos
 	t.insert(s)
 	t.last, t.prev = s, t.last
@@ -296,7 +298,7 @@ func (s *Stream) touch(nowNanos int64) {
 // Peer returns the opposite direction's stream if it exists.
 func (t *StreamTable) Peer(k FlowKey) *Stream {
 	r := k.Reverse()
-	return t.find(&r)
+	return t.find(&r, r.hash())
 }
 
 // Len is the number of streams held.

@@ -207,7 +207,7 @@ func (m *Monitor) RunFiles(paths ...string) error {
 		if err != nil {
 			return err
 		}
-		err = m.RunReader(f)
+		err = m.RunReader(f.Reader) // the reader itself: one dynamic call per packet, not two
 		f.Close()
 		if err != nil {
 			return fmt.Errorf("%s: %w", p, err)
