@@ -1,0 +1,112 @@
+package gui
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2/test"
+
+	"github.com/tapline/tapline/certs"
+	"github.com/tapline/tapline/certs/ca"
+	"github.com/tapline/tapline/provision"
+)
+
+// TestWizardNetworkPage: what netconf refuses shows as findings naming the
+// setting; the proxy needs a host and port.
+func TestWizardNetworkPage(t *testing.T) {
+	cases := []struct {
+		name            string
+		ip, mask, gw    string
+		host            string
+		proxy           bool
+		proxyHost, port string
+		ok              bool
+		want            string // code, and a word of the message
+	}{
+		{"complete", "192.0.2.11", "24", "192.0.2.1", "sensor-01.plant.example", false, "", "", true, ""},
+		{"no hostname", "192.0.2.11", "24", "192.0.2.1", "", false, "", "", false, codeField},
+		{"bad mask", "192.0.2.11", "255.0.255.0", "192.0.2.1", "sensor-01.plant.example", false, "", "", false, provision.CodeNetwork + " network.mask"},
+		{"gateway elsewhere", "192.0.2.11", "24", "198.51.100.1", "sensor-01.plant.example", false, "", "", false, provision.CodeNetwork + " network.gateway"},
+		{"proxy without host", "192.0.2.11", "24", "192.0.2.1", "sensor-01.plant.example", true, "", "3128", false, codeField},
+		{"proxy", "192.0.2.11", "24", "192.0.2.1", "sensor-01.plant.example", true, "proxy.plant.example", "3128", true, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			a := test.NewTempApp(t)
+			w := newWizardScreen(testEnv(a, t.TempDir()))
+			test.NewTempWindow(t, w.build())
+			n := w.net
+			test.Type(w.conn.address, "192.0.2.10")
+			test.Type(n.ip, c.ip)
+			test.Type(n.mask, c.mask)
+			test.Type(n.gateway, c.gw)
+			test.Type(n.hostname, c.host)
+			if c.proxy {
+				test.Tap(n.proxy)
+				test.Type(n.proxyHost, c.proxyHost)
+				retype(n.proxyPort, c.port)
+			}
+			ok, why := n.ready()
+			if ok != c.ok {
+				t.Fatalf("ready %v, want %v: %+v", ok, c.ok, why)
+			}
+			if c.want != "" {
+				code, word, _ := strings.Cut(c.want, " ")
+				if len(why) == 0 || why[0].Code != code || !strings.Contains(why[0].Message, word) || why[0].Hint == "" {
+					t.Errorf("findings %+v, want %s", why, c.want)
+				}
+			}
+			if c.ok && c.proxy {
+				if r := w.row(); r.Proxy != "http://proxy.plant.example:3128" {
+					t.Errorf("proxy %q", r.Proxy)
+				}
+			}
+		})
+	}
+}
+
+// TestWizardIssuesFromLocalCA: the Certificate page issues the sensor's
+// certificate from the local CA for the Network page's name and address,
+// and checks it.
+func TestWizardIssuesFromLocalCA(t *testing.T) {
+	a := test.NewTempApp(t)
+	env := testEnv(a, t.TempDir())
+	k := rsaKeys(t)
+	c, err := ca.Init(ca.InitOptions{Country: "DE", Organization: "Plant", RootKey: k[2], Now: testNow.Add(-24 * time.Hour), KDFIterations: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Save(filepath.Join(env.FilesDir, "ca"), []byte("Plant.CA-pass1"), nil); err != nil {
+		t.Fatal(err)
+	}
+	w := newWizardScreen(env)
+	test.NewTempWindow(t, w.build())
+	test.Type(w.net.ip, "192.0.2.11")
+	test.Type(w.net.hostname, "sensor-01.plant.example")
+	w.cert.mode.SetSelected(certModeLocal)
+	test.Type(w.cert.caPass, "wrong")
+	test.Tap(w.cert.issueBtn)
+	w.Wait()
+	if !hasCode(w.cert.findings.shown, certs.CodePassphrase) || w.cert.cert.Text != "" {
+		t.Fatalf("wrong CA passphrase: %s", codes(w.cert.findings.shown))
+	}
+	retype(w.cert.caPass, "Plant.CA-pass1")
+	test.Tap(w.cert.issueBtn)
+	w.Wait()
+	if w.cert.report == nil || w.cert.report.HasErrors() || !strings.HasSuffix(w.cert.cert.Text, "sensor-01.plant.example.crt") {
+		t.Fatalf("issued: %q %s", w.cert.verdict.Text, codes(w.cert.findings.shown))
+	}
+	if ok, why := w.cert.ready(); !ok {
+		t.Fatalf("not ready: %+v", why)
+	}
+	if r := w.row(); r.CertSource != provision.CertFiles || r.Key == "" || r.Chain == "" {
+		t.Errorf("row %+v", r)
+	}
+	// The self-signed choice says it cannot be pushed, instead of failing later.
+	w.cert.mode.SetSelected(certModeSelfSig)
+	if ok, why := w.cert.ready(); ok || len(why) == 0 || why[0].Code != codeRefused {
+		t.Errorf("self-signed: %v %+v", ok, why)
+	}
+}
