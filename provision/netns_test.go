@@ -32,9 +32,11 @@ func ipCmd(t *testing.T, args ...string) {
 // embedded listener and the iproute backend inside its own network
 // namespace, wired by veth to a bridge in the root namespace. Addresses
 // come only from 198.19.0.0/16 (inside 198.18.0.0/15). A first batch sets
-// them up; a second moves them all to a new subnet: four are confirmed from
-// their new addresses and verified over TLS, one gets a gateway/subnet that
-// cuts it off and rolls back by itself, one has a changed host key and is
+// them up: one's first setup cuts it off, and it rolls back by itself to
+// its factory network (generation 0). A second moves them all to a new
+// subnet: four (the rolled-back one among them) are confirmed from their
+// new addresses and verified over TLS, one gets a gateway/subnet that cuts
+// it off and rolls back to generation 1, one has a changed host key and is
 // refused while the others go on. Everything the test creates is deleted,
 // also on failure.
 func TestFleetInNamespaces(t *testing.T) {
@@ -105,11 +107,12 @@ func TestFleetInNamespaces(t *testing.T) {
 		b.WriteString("sensor,address,ssh_port,ssh_user,auth,key_file,new_ip,new_mask,new_gateway,new_dns,new_hostname,activation,cert,key,chain,console_port\n")
 		for i := 0; i < n; i++ {
 			ip, gw := fmt.Sprintf("%s.%d", oldNet, 10+i), oldNet+".1"
+			cut := (!move && i == 4) || (move && i == 3)
 			if move {
 				ip, gw = fmt.Sprintf("%s.%d", newNet, 10+i), newNet+".1"
-				if i == 4 {
-					ip, gw = fmt.Sprintf("%s.%d", badNet, 10+i), badNet+".1"
-				}
+			}
+			if cut {
+				ip, gw = fmt.Sprintf("%s.%d", badNet, 10+i), badNet+".1"
 			}
 			fmt.Fprintf(&b, "ns-sensor-%d,%s.%d,2222,provision,key,%s,%s,255.255.255.0,%s,%s.53,ns-sensor-%d.plant.example,%s,%s,%s,%s,8443\n",
 				i, oldNet, 10+i, keyFile, ip, gw, oldNet, i, files[i].Activation, files[i].Cert, files[i].Key, kit.ChainPEM)
@@ -142,9 +145,22 @@ func TestFleetInNamespaces(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, r := range rep.Results {
+		if i == 4 {
+			// Its first setup cuts it off: the first apply armed the deadline
+			// and the sensor went back to its factory network, generation 0.
+			res := r.Result
+			if res.Outcome != provision.OutcomeRolledBack || res.Generation != 0 || res.FinalAddr != fmt.Sprintf("%s.14:2222", oldNet) ||
+				!strings.Contains(res.RollbackReason, "not confirmed before its rollback deadline") {
+				t.Fatalf("first setup of the cut-off sensor: %+v\n%s", res, apps[i].Log.String())
+			}
+			continue
+		}
 		if r.Result.Outcome != provision.OutcomeDone {
 			t.Fatalf("setup of sensor %d: %+v\n%s", i, r.Result, apps[i].Log.String())
 		}
+	}
+	if out, _ := exec.Command("ip", "-n", ns(4), "-4", "-br", "addr", "show", "dev", "eth0").Output(); !strings.Contains(string(out), fmt.Sprintf("%s.14/24", oldNet)) {
+		t.Fatalf("sensor 4 after its first setup rolled back: eth0 is %q, want its factory %s.14/24", strings.TrimSpace(string(out)), oldNet)
 	}
 	// Sensor 5's key in known_hosts is replaced: a changed host key.
 	raw, _ := os.ReadFile(kh)
@@ -166,8 +182,8 @@ func TestFleetInNamespaces(t *testing.T) {
 	for i, r := range rep.Results {
 		res := r.Result
 		switch i {
-		case 4:
-			if res.Outcome != provision.OutcomeRolledBack || res.Generation != 1 || res.FinalAddr != fmt.Sprintf("%s.14:2222", oldNet) || r.Attempts != 1 {
+		case 3:
+			if res.Outcome != provision.OutcomeRolledBack || res.Generation != 1 || res.FinalAddr != fmt.Sprintf("%s.13:2222", oldNet) || r.Attempts != 1 {
 				t.Errorf("cut-off sensor: attempts %d %+v\n%s", r.Attempts, res, apps[i].Log.String())
 			}
 		case 5:
@@ -176,6 +192,8 @@ func TestFleetInNamespaces(t *testing.T) {
 			}
 		default:
 			want := fmt.Sprintf("%s.%d:2222", newNet, 10+i)
+			// Sensor 4 moves from its factory state (its first setup rolled
+			// back; generation 1 stays on disk, so this is generation 2).
 			if res.Outcome != provision.OutcomeDone || res.FinalAddr != want || res.Generation != 2 || !res.Activated || len(res.ServedFingerprint) != 64 {
 				t.Errorf("sensor %d: %+v\n%s", i, res, apps[i].Log.String())
 			}
@@ -186,7 +204,7 @@ func TestFleetInNamespaces(t *testing.T) {
 	for i := 0; i < n; i++ {
 		out, _ := exec.Command("ip", "-n", ns(i), "-4", "-br", "addr", "show", "dev", "eth0").Output()
 		want := fmt.Sprintf("%s.%d/24", newNet, 10+i)
-		if i >= 4 {
+		if i == 3 || i == 5 {
 			want = fmt.Sprintf("%s.%d/24", oldNet, 10+i)
 		}
 		if !strings.Contains(string(out), want) {

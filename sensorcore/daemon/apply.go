@@ -309,6 +309,15 @@ func (e *Engine) Apply(ctx context.Context, o ApplyOptions) (*ApplyResult, error
 		} else {
 			res.NetworkChanged = true
 		}
+	} else {
+		// The first apply: the live address before it is the factory state
+		// (factory-network.json). Changing it could cut the sensor off as
+		// surely as any later change.
+		nw := c.b.Settings.Network
+		a, _ := netip.ParseAddr(nw.Address)
+		if fac, ok := e.factoryNetwork(ctx, nw.Interface, a); ok {
+			res.NetworkChanged = fac.AddressChanged(nw)
+		}
 	}
 	files := map[string][]byte{}
 	for _, en := range c.b.Manifest.Files {
@@ -357,11 +366,11 @@ func (e *Engine) Apply(ctx context.Context, o ApplyOptions) (*ApplyResult, error
 	e.step(StepSwitched)
 	if err := e.applyNetwork(ctx, n); err != nil {
 		// Restore the previous generation at once, network included.
-		if prev > 0 {
+		if prev > 0 || res.NetworkChanged {
 			e.rollbackLocked(ctx, n, prev, "the network backend failed: "+err.Error())
 		}
 		res.ConfirmationPending, res.RollbackDeadline = false, nil
-		return fail(res, CodeNetwork, fmt.Errorf("network settings could not be applied (%v); generation %d restored", err, prev))
+		return fail(res, CodeNetwork, fmt.Errorf("network settings could not be applied (%v); generation %d restored", err, prev)) // 0: the factory state
 	}
 	e.step(StepNetwork)
 	st.Prune(e.keep(), n, prev)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tapline/tapline/sensorcore/internal/testkit"
+	"github.com/tapline/tapline/sensorcore/netconf"
 )
 
 type fakeClock struct{ t time.Time }
@@ -290,5 +291,64 @@ func TestActivationExpiryOnSensor(t *testing.T) {
 	clk.t = now.AddDate(1, 0, 1)
 	if c, exp, up := codes(); c != "TL-ACT-005 warning" || !exp || !up {
 		t.Fatalf("after expiry: %q expired %v up %v", c, exp, up)
+	}
+}
+
+// TestFirstApplyRollsBackToFactory: the first apply (generation 0 -> 1)
+// that changes the factory address arms the deadline; unconfirmed, the
+// appliance returns to its factory network (the backend's file removed) and
+// to generation 0. One that keeps the factory address arms nothing.
+func TestFirstApplyRollsBackToFactory(t *testing.T) {
+	now := time.Now().UTC().Truncate(time.Second)
+	k := testkit.New(t, now, "")
+	clk := &fakeClock{now}
+	e := newEngine(t, k, clk)
+	ctx := context.Background()
+	// What the daemon records at its first start on an appliance whose eth0
+	// came up as 192.0.2.10/24 via 192.0.2.1.
+	fac := FactoryNetwork{RecordedAt: now, Interfaces: []netconf.Live{{Interface: "eth0", Up: true,
+		Addresses: []string{"192.0.2.10/24", "fe80::1/64"}, Gateway: "192.0.2.1"}}}
+	b, _ := jsonIndent(fac)
+	if err := os.WriteFile(e.Layout.factoryPath(), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	nd := filepath.Join(e.Layout.Root, "etc/systemd/network/10-sensorcore.network")
+	moved := k.Bundle(t, t.TempDir(), testkit.Spec{Sensor: "sensor-01", Address: "192.0.2.77", Gateway: "192.0.2.1"})
+	res, err := e.Apply(ctx, ApplyOptions{Path: moved.Dir, ConfirmTimeout: 30 * time.Second})
+	if err != nil || res.Generation != 1 || res.PreviousGeneration != 0 || !res.NetworkChanged || !res.ConfirmationPending || res.RollbackDeadline == nil {
+		t.Fatalf("first apply moving the address: %v %+v", err, res)
+	}
+	if _, err := os.Stat(nd); err != nil {
+		t.Fatalf("first apply wrote no network file: %v", err)
+	}
+	clk.t = now.Add(31 * time.Second)
+	if changed, err := e.Tick(ctx); err != nil || !changed {
+		t.Fatalf("tick after deadline: %v %v", changed, err)
+	}
+	st, err := e.Status("test")
+	if err != nil || st.Generation != 0 || st.PendingConfirmation || (st.Certificate != nil && !st.Certificate.SelfSigned) ||
+		!strings.Contains(st.LastRollbackReason, "not confirmed before its rollback deadline") {
+		t.Fatalf("status after the first apply's deadline: %v %+v", err, st)
+	}
+	if _, err := os.Stat(nd); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("factory network not restored: %s still there (%v)", nd, err)
+	}
+	// Rollback on demand of an unconfirmed first apply also returns to the
+	// factory state; a confirmed one has nothing to roll back to.
+	res, err = e.Apply(ctx, ApplyOptions{Path: moved.Dir, ConfirmTimeout: 30 * time.Second})
+	if err != nil || res.Generation != 2 || res.PreviousGeneration != 0 || !res.ConfirmationPending {
+		t.Fatalf("second first apply: %v %+v", err, res)
+	}
+	if r, err := e.Rollback(ctx, "engineer asked"); err != nil || r.Generation != 0 {
+		t.Fatalf("rollback of an unconfirmed first apply: %v %+v", err, r)
+	}
+	same := k.Bundle(t, t.TempDir(), testkit.Spec{Sensor: "sensor-01", Address: "192.0.2.10", Gateway: "192.0.2.1"})
+	res, err = e.Apply(ctx, ApplyOptions{Path: same.Dir})
+	if err != nil || res.NetworkChanged || res.ConfirmationPending {
+		t.Fatalf("first apply keeping the factory address: %v %+v", err, res)
+	}
+	var re *Refusal
+	if _, err := e.Rollback(ctx, "again"); !errors.As(err, &re) || re.Code != CodeNothingToRollBack {
+		t.Fatalf("rollback of a permanent first generation: %v", err)
 	}
 }

@@ -83,13 +83,14 @@ func (e *Engine) Rollback(ctx context.Context, reason string) (*OpResult, error)
 	if err != nil {
 		return &OpResult{Error: "no generation applied yet"}, &Refusal{CodeInternal, "nothing to roll back: no generation applied yet"}
 	}
-	to := 0
+	to, firstPending := 0, false
 	if p, _ := st.ReadPending(); p != nil && p.Generation == cur {
-		to = p.Previous
+		// An unconfirmed first apply goes back to the factory network.
+		to, firstPending = p.Previous, p.Previous == 0
 	} else if m, err := st.ReadMeta(cur); err == nil {
 		to = m.Previous
 	}
-	if to == 0 {
+	if to == 0 && !firstPending {
 		msg := fmt.Sprintf("nothing to roll back to: generation %d is the first", cur)
 		return &OpResult{Generation: cur, Code: CodeNothingToRollBack, Error: msg}, &Refusal{CodeNothingToRollBack, msg}
 	}
@@ -104,6 +105,9 @@ func (e *Engine) Rollback(ctx context.Context, reason string) (*OpResult, error)
 // record goes stale with the switch and is cleared after.
 func (e *Engine) rollbackLocked(ctx context.Context, from, to int, reason string) error {
 	st := e.Layout.Store()
+	if to == 0 {
+		return e.rollbackToFactory(ctx, from, reason)
+	}
 	if _, err := st.ReadMeta(to); err != nil {
 		return fmt.Errorf("rollback: generation %d is not on disk: %w", to, err)
 	}

@@ -91,6 +91,11 @@ func (e *Engine) Serve(ctx context.Context, o ServeOptions) error {
 		}
 		return nil
 	}
+	// The factory network, recorded once before anything is applied: an
+	// unconfirmed first apply returns to it.
+	if err := e.recordFactory(ctx); err != nil {
+		e.Log("factory network: %v", err)
+	}
 	// A tick before listening: a deadline that passed while the daemon was
 	// down is enforced before anything is served.
 	if _, err := e.Tick(ctx); err != nil {

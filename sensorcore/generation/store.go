@@ -289,3 +289,14 @@ func (s Store) Lock() (func(), error) {
 	}
 	return func() { syscall.Flock(int(f.Fd()), syscall.LOCK_UN); f.Close() }, nil
 }
+
+// ClearCurrent removes "current": the appliance is back on its factory
+// state (generation 0). Committed generations stay on disk; the next one
+// still gets a new number. Hold the lock.
+func (s Store) ClearCurrent() error {
+	err := os.Remove(filepath.Join(s.Dir, currentLink))
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("generation: %w", err)
+	}
+	return syncDir(s.Dir)
+}

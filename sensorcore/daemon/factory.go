@@ -1,0 +1,195 @@
+package daemon
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tapline/tapline/sensorcore/generation"
+	"github.com/tapline/tapline/sensorcore/netconf"
+)
+
+// FactoryNetwork is factory-network.json in the state directory: the live
+// addressing of the appliance's interfaces before its first apply (its
+// factory state, generation 0). The daemon records it at its first start;
+// a first apply records it when no daemon did. The first apply compares the
+// bundle's addressing with it: a change arms the rollback deadline, and an
+// unconfirmed first apply goes back to this network.
+type FactoryNetwork struct {
+	RecordedAt time.Time      `json:"recorded_at"`
+	Interfaces []netconf.Live `json:"interfaces"`
+}
+
+const factoryName = "factory-network.json"
+
+func (l Layout) factoryPath() string { return filepath.Join(l.State(), factoryName) }
+
+// changesLive reports whether applying settings changes this machine's live
+// network: the iproute backend always does, netplan and networkd only on a
+// real appliance (root "/"; elsewhere they only write files under root).
+func (e *Engine) changesLive() bool {
+	switch e.Backend.Name() {
+	case "iproute":
+		return true
+	case "netplan", "networkd":
+		return filepath.Clean(e.Layout.Root) == "/"
+	}
+	return false
+}
+
+// ReadFactoryNetwork returns the recorded factory network; ok is false when
+// none was recorded.
+func (l Layout) ReadFactoryNetwork() (FactoryNetwork, bool, error) {
+	var f FactoryNetwork
+	b, err := os.ReadFile(l.factoryPath())
+	if errors.Is(err, os.ErrNotExist) {
+		return f, false, nil
+	}
+	if err != nil {
+		return f, false, err
+	}
+	if err := json.Unmarshal(b, &f); err != nil {
+		return f, false, fmt.Errorf("%s: %v", l.factoryPath(), err)
+	}
+	return f, true, nil
+}
+
+// recordFactory writes factory-network.json from the live interfaces, once:
+// only while no generation was ever applied and no record exists, and only
+// when this engine's backend changes the live network.
+func (e *Engine) recordFactory(ctx context.Context, ifaces ...string) error {
+	if !e.changesLive() {
+		return nil
+	}
+	if _, ok, err := e.Layout.ReadFactoryNetwork(); ok || err != nil {
+		return err
+	}
+	if l, _ := e.Layout.Store().List(); len(l) > 0 {
+		return nil // not the factory state any more
+	}
+	if len(ifaces) == 0 {
+		all, err := net.Interfaces()
+		if err != nil {
+			return err
+		}
+		for _, i := range all {
+			if i.Flags&net.FlagLoopback == 0 {
+				ifaces = append(ifaces, i.Name)
+			}
+		}
+	}
+	f := FactoryNetwork{RecordedAt: e.Now().UTC()}
+	for _, name := range ifaces {
+		if l, err := netconf.ReadLive(ctx, name, false); err == nil {
+			f.Interfaces = append(f.Interfaces, l)
+		}
+	}
+	b, _ := jsonIndent(f)
+	if err := os.MkdirAll(e.Layout.State(), 0o700); err != nil {
+		return err
+	}
+	return netconf.WriteFileAtomic(e.Layout.factoryPath(), b, 0o600)
+}
+
+// factoryNetwork returns the factory addressing of interface iface: its
+// first global address of the family of like, with the gateway. ok is
+// false when nothing is known (no record, or no such address).
+func (e *Engine) factoryNetwork(ctx context.Context, iface string, like netip.Addr) (netconf.Network, bool) {
+	if err := e.recordFactory(ctx, iface); err != nil {
+		e.Log("factory network: %v", err)
+	}
+	f, ok, err := e.Layout.ReadFactoryNetwork()
+	if !ok || err != nil {
+		return netconf.Network{}, false
+	}
+	for _, l := range f.Interfaces {
+		if l.Interface != iface {
+			continue
+		}
+		for _, a := range l.Addresses {
+			p, err := netip.ParsePrefix(a)
+			if err != nil || !p.Addr().IsGlobalUnicast() || p.Addr().Is4() != like.Is4() {
+				continue
+			}
+			return netconf.Network{Interface: iface, Address: p.Addr().String(), Mask: strconv.Itoa(p.Bits()), Gateway: l.Gateway}, true
+		}
+	}
+	return netconf.Network{}, false
+}
+
+// Where the file backends write (netconf.BackendByName): a rollback to the
+// factory network removes the file, so the appliance's own configuration
+// rules again.
+var backendFiles = map[string]struct {
+	path     string
+	activate []string
+}{
+	"netplan":  {"etc/netplan/60-sensorcore.yaml", []string{"netplan", "apply"}},
+	"networkd": {"etc/systemd/network/10-sensorcore.network", []string{"networkctl", "reload"}},
+}
+
+// restoreFactory puts the management interface of generation from's
+// settings back on its factory network.
+func (e *Engine) restoreFactory(ctx context.Context, from int) error {
+	if f, ok := backendFiles[e.Backend.Name()]; ok {
+		p := filepath.Join(e.Layout.Root, f.path)
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+		netconf.SyncDir(filepath.Dir(p))
+		if filepath.Clean(e.Layout.Root) != "/" {
+			return nil
+		}
+		out, err := exec.CommandContext(ctx, f.activate[0], f.activate[1:]...).CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("netconf: %s: %v: %s", strings.Join(f.activate, " "), err, strings.TrimSpace(string(out)))
+		}
+		return nil
+	}
+	if e.Backend.Name() == "none" {
+		return nil
+	}
+	s, err := e.settingsOf(from)
+	if err != nil {
+		return err
+	}
+	a, _ := netip.ParseAddr(s.Network.Address)
+	fac, ok := e.factoryNetwork(ctx, s.Network.Interface, a)
+	if !ok {
+		return fmt.Errorf("no factory network recorded for %s in %s", s.Network.Interface, e.Layout.factoryPath())
+	}
+	return e.Backend.Apply(ctx, e.Layout.Root, fac)
+}
+
+// rollbackToFactory returns from generation from to the factory state
+// (generation 0): network first, then "current" removed, then the pending
+// record cleared, so a crash halfway is finished by the next tick.
+func (e *Engine) rollbackToFactory(ctx context.Context, from int, reason string) error {
+	st := e.Layout.Store()
+	if err := st.WriteRollback(generation.Rollback{From: from, To: 0, At: e.Now().UTC(), Reason: reason}); err != nil {
+		return err
+	}
+	netErr := e.restoreFactory(ctx, from)
+	st.MarkNetwork(from, false)
+	if err := st.ClearCurrent(); err != nil {
+		return err
+	}
+	if err := st.ClearPending(); err != nil {
+		return err
+	}
+	e.signalReload()
+	e.Log("rolled back from generation %d to the factory network (generation 0): %s", from, reason)
+	if netErr != nil {
+		return fmt.Errorf("rolled back to the factory state (generation 0) but its network could not be restored: %v", netErr)
+	}
+	return nil
+}
