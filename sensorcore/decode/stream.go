@@ -200,12 +200,53 @@ func NewStreamTable(max int) *StreamTable {
 }
 
 // hash mixes the key's addresses, ports and protocol.
-func (k *FlowKey) hash() uint64 {
+func (k *FlowKey) hash() uint64 { return keyHash(&k.Src, &k.Dst, k.SrcPort, k.DstPort, k.Proto) }
+
+// keyHash is FlowKey.hash from the parts, so a packet's flow is hashed
+// from its own fields without building a key: the key's odd-sized address
+// copies would be read back as words at once, which stalls the CPU's
+// store forwarding.
+func keyHash(src, dst *Addr, sp, dp uint16, proto uint8) uint64 {
 	const m1, m2, m3, m4 = 0x9e3779b97f4a7c15, 0xc2b2ae3d27d4eb4f, 0x165667b19e3779f9, 0xd6e8feb86659fd93
-	h := binary.LittleEndian.Uint64(k.Src.B[0:8])*m1 ^ binary.LittleEndian.Uint64(k.Src.B[8:16])*m2 ^
-		binary.LittleEndian.Uint64(k.Dst.B[0:8])*m3 ^ binary.LittleEndian.Uint64(k.Dst.B[8:16])*m4 ^
-		(uint64(k.SrcPort)<<32|uint64(k.DstPort)<<16|uint64(k.Proto)<<8|uint64(k.Src.Len^k.Dst.Len<<4))*m1
+	h := binary.LittleEndian.Uint64(src.B[0:8])*m1 ^ binary.LittleEndian.Uint64(src.B[8:16])*m2 ^
+		binary.LittleEndian.Uint64(dst.B[0:8])*m3 ^ binary.LittleEndian.Uint64(dst.B[8:16])*m4 ^
+		(uint64(sp)<<32|uint64(dp)<<16|uint64(proto)<<8|uint64(src.Len^dst.Len<<4))*m1
 	return h ^ h>>29 ^ h>>47
+}
+
+// isPacket reports whether s is the stream of p's flow.
+func (s *Stream) isPacket(p *Packet) bool {
+	k := &s.Key
+	return k.SrcPort == p.SrcPort && k.DstPort == p.DstPort && k.Proto == p.Proto &&
+		k.Src.B == p.Src.B && k.Dst.B == p.Dst.B && k.Src.Len == p.Src.Len && k.Dst.Len == p.Dst.Len
+}
+
+// GetPacket is Get(p.Key(), nowNanos): the stream of the packet's flow,
+// created when new. A known stream is found from the packet's fields
+// without building its key.
+func (t *StreamTable) GetPacket(p *Packet, nowNanos int64) *Stream {
+	h := keyHash(&p.Src, &p.Dst, p.SrcPort, p.DstPort, p.Proto)
+	if s := t.last; s != nil && s.hash == h && s.isPacket(p) {
+		s.touch(nowNanos)
+		return s
+	}
+	if s := t.prev; s != nil && s.hash == h && s.isPacket(p) {
+		s.touch(nowNanos)
+		t.last, t.prev = s, t.last
+		return s
+	}
+	mask := uint64(len(t.slots) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		s := t.slots[i]
+		if s == nil {
+			return t.Get(p.Key(), nowNanos)
+		}
+		if s.hash == h && s.isPacket(p) {
+			s.touch(nowNanos)
+			t.last, t.prev = s, t.last
+			return s
+		}
+	}
 }
 
 // find returns the stream for k, whose hash is h, or nil.
@@ -344,6 +385,8 @@ func (t *StreamTable) Sweep(nowNanos, idleNanos int64) {
 			}
 		}
 	}
-	// Removing entries breaks probe runs: place the survivors again.
-	t.rehash(len(t.slots))
+	if t.n != before {
+		// Removing entries breaks probe runs: place the survivors again.
+		t.rehash(len(t.slots))
+	}
 }

@@ -230,3 +230,23 @@ func TestStreamTableProbing(t *testing.T) {
 		t.Fatalf("%v allocations per sweep and refill", n)
 	}
 }
+
+// TestStreamTableGetPacket: a packet finds the stream of its key, and a
+// new flow gets a new one.
+func TestStreamTableGetPacket(t *testing.T) {
+	tab := NewStreamTable(1 << 12)
+	var p Packet
+	p.Src.Len, p.Dst.Len, p.Proto, p.DstPort = 4, 4, ProtoTCP, 502
+	for i := 0; i < 1000; i++ {
+		p.Src.B[3], p.SrcPort = byte(i), uint16(40000+i)
+		s := tab.Get(p.Key(), 1)
+		if tab.GetPacket(&p, 2) != s || s.LastSeen != 2 {
+			t.Fatalf("packet %d did not find its stream", i)
+		}
+	}
+	p.Dst.Len = 16 // same bytes, another address family: another flow
+	s := tab.GetPacket(&p, 3)
+	if s.Key != p.Key() || tab.Len() != 1001 {
+		t.Fatalf("new flow: key %+v, %d streams", s.Key, tab.Len())
+	}
+}

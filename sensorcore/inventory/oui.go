@@ -48,7 +48,11 @@ func parseManuf(data []byte) (*OUI, error) {
 // scan walks the entries and stores the names of those want accepts.
 // Before any index exists (o.m nil) it is a probe: it stops at the first
 // entry want declines.
-func (o *OUI) scan(want func(key uint64) bool) {
+func (o *OUI) scan(want func(key uint64) bool) { o.scanSome(want, nil) }
+
+// scanSome is scan, skipping lines whose first three octets ("XX:XX:XX",
+// every entry's start) are not in first when first is not nil.
+func (o *OUI) scanSome(want func(key uint64) bool, first map[uint32]bool) {
 	data := o.data
 	for len(data) > 0 {
 		var line []byte
@@ -56,6 +60,11 @@ func (o *OUI) scan(want func(key uint64) bool) {
 			line, data = data[:i], data[i+1:]
 		} else {
 			line, data = data, nil
+		}
+		if first != nil {
+			if v, ok := hexOctets3(line); ok && !first[v] {
+				continue
+			}
 		}
 		if i := bytes.IndexByte(line, '#'); i >= 0 {
 			line = line[:i]
@@ -106,19 +115,51 @@ func (o *OUI) Resolve(macs [][6]byte) {
 		o.done = map[[6]byte]bool{}
 	}
 	want := map[uint64]bool{}
+	first := map[uint32]bool{}
 	for _, mac := range macs {
 		if o.done[mac] {
 			continue
 		}
 		o.done[mac] = true
+		first[uint32(mac[0])<<16|uint32(mac[1])<<8|uint32(mac[2])] = true
 		v := macValue(mac)
 		for _, bits := range [...]int{36, 28, 24} {
 			want[uint64(bits)<<56|v>>uint(48-bits)] = true
 		}
 	}
 	if len(want) > 0 {
-		o.scan(func(k uint64) bool { return want[k] })
+		o.scanSome(func(k uint64) bool { return want[k] }, first)
 	}
+}
+
+// hexOctets3 reads the "XX:XX:XX" (or '-', '.') a manuf line starts with.
+func hexOctets3(line []byte) (uint32, bool) {
+	if len(line) < 8 || !isSep(line[2]) || !isSep(line[5]) {
+		return 0, false
+	}
+	var v uint32
+	for _, i := range [...]int{0, 1, 3, 4, 6, 7} {
+		d, ok := hexDigit(line[i])
+		if !ok {
+			return 0, false
+		}
+		v = v<<4 | uint32(d)
+	}
+	return v, true
+}
+
+func isSep(c byte) bool { return c == ':' || c == '-' || c == '.' }
+
+func hexDigit(c byte) (byte, bool) {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0', true
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10, true
+	case c >= 'A' && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
 }
 
 func macValue(mac [6]byte) uint64 {

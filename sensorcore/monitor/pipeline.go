@@ -78,7 +78,7 @@ func (p *Pipeline) Packet(data []byte, ci capture.Info) {
 	pkt := &p.dec.Pkt
 	if pkt.Proto == decode.ProtoTCP && pkt.HasTransport && !pkt.Fragment {
 		// The stream first, so its memo serves the host observation too.
-		s := p.streams.Get(pkt.Key(), ts)
+		s := p.streams.GetPacket(pkt, ts)
 		m := memoOf(s)
 		if p.noMemo {
 			m = nil
