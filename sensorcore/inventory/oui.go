@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"os"
@@ -50,9 +51,10 @@ func parseManuf(data []byte) (*OUI, error) {
 // entry want declines.
 func (o *OUI) scan(want func(key uint64) bool) { o.scanSome(want, nil) }
 
-// scanSome is scan, skipping lines whose first three octets ("XX:XX:XX",
-// every entry's start) are not in first when first is not nil.
-func (o *OUI) scanSome(want func(key uint64) bool, first map[uint32]bool) {
+// scanSome is scan, skipping lines that start with "XX:XX:XX" (every
+// entry's first three octets) not marked in first (see ouiFilter) when
+// first is not nil.
+func (o *OUI) scanSome(want func(key uint64) bool, first *ouiFilter) {
 	data := o.data
 	for len(data) > 0 {
 		var line []byte
@@ -61,10 +63,8 @@ func (o *OUI) scanSome(want func(key uint64) bool, first map[uint32]bool) {
 		} else {
 			line, data = data, nil
 		}
-		if first != nil {
-			if v, ok := hexOctets3(line); ok && !first[v] {
-				continue
-			}
+		if first != nil && len(line) >= 8 && line[2] == ':' && line[5] == ':' && !first.has(line) {
+			continue
 		}
 		if i := bytes.IndexByte(line, '#'); i >= 0 {
 			line = line[:i]
@@ -115,13 +115,13 @@ func (o *OUI) Resolve(macs [][6]byte) {
 		o.done = map[[6]byte]bool{}
 	}
 	want := map[uint64]bool{}
-	first := map[uint32]bool{}
+	first := new(ouiFilter)
 	for _, mac := range macs {
 		if o.done[mac] {
 			continue
 		}
 		o.done[mac] = true
-		first[uint32(mac[0])<<16|uint32(mac[1])<<8|uint32(mac[2])] = true
+		first.add(mac)
 		v := macValue(mac)
 		for _, bits := range [...]int{36, 28, 24} {
 			want[uint64(bits)<<56|v>>uint(48-bits)] = true
@@ -132,34 +132,35 @@ func (o *OUI) Resolve(macs [][6]byte) {
 	}
 }
 
-// hexOctets3 reads the "XX:XX:XX" (or '-', '.') a manuf line starts with.
-func hexOctets3(line []byte) (uint32, bool) {
-	if len(line) < 8 || !isSep(line[2]) || !isSep(line[5]) {
-		return 0, false
-	}
-	var v uint32
-	for _, i := range [...]int{0, 1, 3, 4, 6, 7} {
-		d, ok := hexDigit(line[i])
-		if !ok {
-			return 0, false
-		}
-		v = v<<4 | uint32(d)
-	}
-	return v, true
+// ouiFilter is a bit set over a hash of a line's first eight bytes
+// ("XX:XX:XX", case folded): a line whose bit is clear is not one of the
+// wanted OUIs, so Resolve skips it without parsing. Collisions only cost
+// a parse.
+type ouiFilter [1024]uint64
+
+func ouiText(b []byte) uint64 {
+	// OR 0x20 folds A-F to a-f and leaves digits and ':' alone.
+	return binary.LittleEndian.Uint64(b) | 0x2020202020202020
 }
 
-func isSep(c byte) bool { return c == ':' || c == '-' || c == '.' }
+func (f *ouiFilter) bit(x uint64) (int, uint64) {
+	h := x * 0x9e3779b97f4a7c15 >> 48
+	return int(h >> 6), 1 << (h & 63)
+}
 
-func hexDigit(c byte) (byte, bool) {
-	switch {
-	case c >= '0' && c <= '9':
-		return c - '0', true
-	case c >= 'a' && c <= 'f':
-		return c - 'a' + 10, true
-	case c >= 'A' && c <= 'F':
-		return c - 'A' + 10, true
+func (f *ouiFilter) add(mac [6]byte) {
+	const hexdigits = "0123456789abcdef"
+	t := [8]byte{2: ':', 5: ':'}
+	for i, j := 0, 0; i < 3; i, j = i+1, j+3 {
+		t[j], t[j+1] = hexdigits[mac[i]>>4], hexdigits[mac[i]&15]
 	}
-	return 0, false
+	w, m := f.bit(ouiText(t[:]))
+	f[w] |= m
+}
+
+func (f *ouiFilter) has(line []byte) bool {
+	w, m := f.bit(ouiText(line))
+	return f[w]&m != 0
 }
 
 func macValue(mac [6]byte) uint64 {

@@ -88,3 +88,27 @@ func BenchmarkReadManuf(b *testing.B) {
 		o.Resolve([][6]byte{{0x00, 0x1b, 0x1b, 1, 2, 3}, {0x00, 0x0e, 0x8c, 9, 9, 9}})
 	}
 }
+
+// TestResolveFilter: Resolve's line filter keeps the wanted entries in
+// any hex case and separator, with MA-M/MA-S prefixes, and the answers
+// are those of the full index.
+func TestResolveFilter(t *testing.T) {
+	text := "00:00:0c\tCisco\tCisco Systems, Inc\n00-1B-1B\tSiemens\tSiemens AG\n" +
+		"00:1B:C5:00:00:00/36\tConverging\tConverging Systems Inc.\n00:1b:c5\tIEEERegi\tIEEE Registration Authority\n" +
+		"AC:64:17\tSiemens\tSiemens AG\n"
+	macs := [][6]byte{{0, 0, 0x0c, 1, 2, 3}, {0, 0x1b, 0x1b, 4, 5, 6}, {0, 0x1b, 0xc5, 0, 0, 1}, {0, 0x1b, 0xc5, 0, 0x10, 1}, {0xac, 0x64, 0x17, 1, 1, 1}, {0xde, 0xad, 0xbe, 0, 0, 0}}
+	full, _ := ParseManuf(strings.NewReader(text))
+	lazy, _ := ParseManuf(strings.NewReader(text))
+	lazy.Resolve(macs)
+	for _, mac := range macs {
+		if got, want := lazy.Lookup(mac), full.Lookup(mac); got != want {
+			t.Errorf("%x: %q after Resolve, %q from the full index", mac, got, want)
+		}
+	}
+	if lazy.full {
+		t.Fatal("Resolve built the full index")
+	}
+	if full.Lookup(macs[4]) != "Siemens AG" || full.Lookup(macs[2]) != "Converging Systems Inc." {
+		t.Fatal("full index")
+	}
+}
