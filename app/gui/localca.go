@@ -231,9 +231,18 @@ func (p *caPanel) onCreate() {
 		p.report("", fieldProblem("CA passphrase", "Choose a passphrase of at least 8 characters; the CA keys are encrypted with it."))
 		return
 	}
+	country, org := strings.ToUpper(strings.TrimSpace(p.country.Text)), strings.TrimSpace(p.org.Text)
+	if !isCountryCode(country) {
+		p.report("", fieldProblem("Country (C)", "Enter the two-letter country code (ISO 3166) such as DE; sensors expect C in a certificate's subject (TL-CERT-015)."))
+		return
+	}
+	if org == "" {
+		p.report("", fieldProblem("Organization (O)", "Enter the plant operator's name; sensors expect O in a certificate's subject (TL-CERT-016)."))
+		return
+	}
 	o := ca.InitOptions{
-		Name: strings.TrimSpace(p.name.Text), Country: strings.TrimSpace(p.country.Text),
-		Organization: strings.TrimSpace(p.org.Text), CRLURL: strings.TrimSpace(p.crlURL.Text),
+		Name: strings.TrimSpace(p.name.Text), Country: country,
+		Organization: org, CRLURL: strings.TrimSpace(p.crlURL.Text),
 		Intermediate: p.interm.Checked, KeyType: ca.RSA2048, Now: p.env.Now(), Rand: p.env.Rand, KDFIterations: p.env.caKDF,
 	}
 	dir := p.dir()
@@ -340,4 +349,18 @@ func (p *caPanel) onCRL() {
 		}
 		return fmt.Sprintf("CRL number %d written to %s; copy it to the URL the certificates name.", c.State.CRLNumber, path), nil, nil
 	})
+}
+
+// isCountryCode reports whether s is two ASCII letters (ISO 3166 alpha-2),
+// as `tapline ca init --country` requires.
+func isCountryCode(s string) bool {
+	if len(s) != 2 {
+		return false
+	}
+	for _, r := range s {
+		if (r < 'A' || r > 'Z') && (r < 'a' || r > 'z') {
+			return false
+		}
+	}
+	return true
 }

@@ -29,7 +29,25 @@ func TestCAPanelLifecycle(t *testing.T) {
 
 	p.passphrase.SetText("")
 	test.Type(p.passphrase, "Plant.CA-pass1")
-	test.Type(p.country, "DE")
+	// Country and organization are required, as by `tapline ca init`:
+	// without them every certificate draws TL-CERT-015/016.
+	for _, c := range []struct{ name, country, org, field string }{
+		{"no country", "", "Plant", "Country (C)"},
+		{"three letters", "DEU", "Plant", "Country (C)"},
+		{"digits", "D1", "Plant", "Country (C)"},
+		{"no organization", "de", "  ", "Organization (O)"},
+	} {
+		p.country.SetText(c.country)
+		p.org.SetText(c.org)
+		test.Tap(p.createBtn)
+		p.tasks.Wait()
+		if p.ca != nil || !hasCode(p.findings.shown, codeField) || !strings.Contains(p.findings.shown[0].Message, c.field) {
+			t.Fatalf("%s: created=%v %+v", c.name, p.ca != nil, p.findings.shown)
+		}
+	}
+	p.country.SetText("")
+	p.org.SetText("")
+	test.Type(p.country, "de")
 	test.Type(p.org, "Plant")
 	test.Tap(p.createBtn)
 	p.tasks.Wait()
@@ -38,6 +56,9 @@ func TestCAPanelLifecycle(t *testing.T) {
 	}
 	if !p.createBtn.Disabled() || p.issueBtn.Disabled() {
 		t.Fatal("after create, Issue must be enabled and Create not")
+	}
+	if got := p.ca.Root.Subject; len(got.Country) != 1 || got.Country[0] != "DE" || len(got.Organization) != 1 || got.Organization[0] != "Plant" {
+		t.Fatalf("root subject %v: want C=DE, O=Plant", got)
 	}
 
 	p.keyType.SetSelected(string(ca.P256))
@@ -71,7 +92,7 @@ func TestCAPanelLifecycle(t *testing.T) {
 	key, _ := os.ReadFile(filepath.Join(out, "sensor-01.plant.example.key"))
 	chain, _ := os.ReadFile(filepath.Join(out, "sensor-01.plant.example-chain.pem"))
 	rep := certs.CheckSensor(certs.Source{Cert: crt, Key: key, Chain: chain}, certs.Target{Hostname: "sensor-01.plant.example"}, testNow)
-	if rep.HasErrors() {
+	if rep.HasErrors() || hasCode(rep.Findings, certs.CodeSubjectC) || hasCode(rep.Findings, certs.CodeSubjectO) {
 		t.Errorf("exported set: %s", codes(rep.Findings))
 	}
 
