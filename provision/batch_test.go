@@ -23,11 +23,14 @@ import (
 // certificates, real activation files) at addr.
 func exampleRow(t *testing.T, sensor, addr, keyFile string) string {
 	ex, _ := filepath.Abs("../examples/site-a")
-	return fmt.Sprintf("%s,%s,root,key,%s,%s/activation/%s.tapact,%s/certs/%s.crt,%s/certs/%s.key,%s/certs/chain.pem,198.18.0.10,24,127.0.0.1",
-		sensor, addr, keyFile, ex, sensor, ex, sensor, ex, sensor, ex)
+	return fmt.Sprintf("%s,%s,root,key,%s,%s/activation/%s.tapact,%s/certs/%s.crt,%s/certs/%s.key,%s/certs/chain.pem,192.0.2.11%s,24,127.0.0.1,%s.plant.example",
+		sensor, addr, keyFile, ex, sensor, ex, sensor, ex, sensor, ex, sensor[len(sensor)-1:], sensor)
 }
 
-const batchHeader = "sensor,address,ssh_user,auth,key_file,activation,cert,key,chain,new_ip,new_mask,new_address"
+// exampleRootPub is the demo authority the example activation files are signed under.
+const exampleRootPub = "../examples/site-a/demo-authority/demo-root.pub"
+
+const batchHeader = "sensor,address,ssh_user,auth,key_file,activation,cert,key,chain,new_ip,new_mask,new_address,new_hostname"
 
 // A batch against real sshds where sensorcore is absent: it must connect,
 // trust or refuse, stop at preflight, never retry a refusal, retry a
@@ -57,7 +60,7 @@ func TestBatchAgainstOpenSSHWithoutSensorcore(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer j.Close()
-	prep := &provision.Preparer{O: provision.PrepareOptions{WorkDir: filepath.Join(dir, "work")}}
+	prep := &provision.Preparer{O: provision.PrepareOptions{WorkDir: filepath.Join(dir, "work"), Check: provision.CheckOptions{ActivationRoots: mustRoots(t, exampleRootPub)}}}
 	var events []provision.Event
 	var evMu sync.Mutex
 	opts := provision.BatchOptions{

@@ -48,7 +48,7 @@ func BenchmarkBatch50(b *testing.B) {
 		row := provision.Row{Line: i + 2, Sensor: name, Address: "127.0.0.1", User: "provision", Auth: provision.AuthKey, KeyFile: keyFile,
 			Interface: "eth0", NewIP: ip, NewMask: "24", NewHostname: name + ".plant.example", Activation: f.Activation, Cert: f.Cert,
 			Key: f.Key, Chain: kit.ChainPEM, ConsolePort: console}
-		pr, err := (&provision.Preparer{O: provision.PrepareOptions{WorkDir: filepath.Join(dir, "work")}}).Prepare(context.Background(), row)
+		pr, err := (&provision.Preparer{O: provision.PrepareOptions{WorkDir: filepath.Join(dir, "work"), Check: provision.CheckOptions{ActivationRoots: mustRoots(b, kit.RootPub)}}}).Prepare(context.Background(), row)
 		if err != nil {
 			b.Fatal(err)
 		}

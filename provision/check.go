@@ -69,6 +69,24 @@ func (r *CheckReport) HasErrors() bool {
 	return false
 }
 
+// Warnings counts the warnings of every row and of the fleet.
+func (r *CheckReport) Warnings() int {
+	n := 0
+	for _, f := range r.Fleet {
+		if f.Severity == certs.SeverityWarning {
+			n++
+		}
+	}
+	for _, rc := range r.Rows {
+		for _, f := range rc.Findings {
+			if f.Severity == certs.SeverityWarning {
+				n++
+			}
+		}
+	}
+	return n
+}
+
 func errFinding(code, msg, hint string) certs.Finding {
 	return certs.Finding{Code: code, Severity: certs.SeverityError, Message: msg, Hint: hint}
 }

@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/tapline/tapline/certs"
@@ -34,6 +35,16 @@ type PrepareOptions struct {
 	// IssueLocal issues cert, key and chain for cert_source local-ca; nil
 	// refuses such rows.
 	IssueLocal func(row Row) (cert, key, chain []byte, err error)
+	// Check is how each row is checked before its bundle is written (the
+	// offline check of one row; Now defaults to the time the bundle is made,
+	// empty ActivationRoots to the production root). CertPassphrase above
+	// is used when Check's is empty.
+	Check CheckOptions
+	// AcceptWarnings is the engineer's explicit acceptance of the check's
+	// warnings (--accept-warnings, the GUI's "accept warnings" box): without
+	// it a row whose check warns gets no bundle; its codes are recorded in
+	// the manifest's accepted_warnings. Errors always refuse.
+	AcceptWarnings bool
 }
 
 // Preparer turns inventory rows into bundles and targets.
@@ -194,12 +205,16 @@ func (p *Preparer) bundle(row Row, now time.Time) (Bundle, error) {
 		return Bundle{}, err
 	}
 	files[bundle.RoleSettings] = s.Marshal()
+	accepted, err := p.gate(row, now)
+	if err != nil {
+		return Bundle{}, err
+	}
 	dir := filepath.Join(p.O.WorkDir, row.Sensor+"-"+now.UTC().Format("20060102T150405Z"))
 	if err := os.MkdirAll(p.O.WorkDir, 0o700); err != nil {
 		return Bundle{}, err
 	}
 	os.RemoveAll(dir)
-	m, err := bundle.Write(dir, bundle.Meta{Sensor: bundle.Sensor{Name: row.Sensor, ID: af.Payload.SensorID}, CreatedAt: now, Creator: p.O.Creator}, files)
+	m, err := bundle.Write(dir, bundle.Meta{Sensor: bundle.Sensor{Name: row.Sensor, ID: af.Payload.SensorID}, CreatedAt: now, Creator: p.O.Creator, AcceptedWarnings: accepted}, files)
 	if err != nil {
 		return Bundle{}, err
 	}
@@ -209,6 +224,36 @@ func (p *Preparer) bundle(row Row, now time.Time) (Bundle, error) {
 	}
 	sum := sha256.Sum256(leafDER)
 	return Bundle{Path: archive, Sensor: row.Sensor, CertFingerprint: hex.EncodeToString(sum[:])}, nil
+}
+
+// gate runs the row's offline check and bundle.Gate: a bundle is written
+// only when every check passes or the engineer accepted the warnings.
+func (p *Preparer) gate(row Row, now time.Time) ([]string, error) {
+	o := p.O.Check
+	if o.Now.IsZero() {
+		o.Now = now
+	}
+	if len(o.CertPassphrase) == 0 {
+		o.CertPassphrase = p.O.CertPassphrase
+	}
+	if len(o.ActivationRoots) == 0 {
+		roots, err := activation.ProductionRoots()
+		if err != nil {
+			return nil, err
+		}
+		o.ActivationRoots = roots
+	}
+	rc := checkRow(row, o)
+	accepted, err := bundle.Gate(rc.Findings, p.O.AcceptWarnings)
+	var ge *bundle.GateError
+	if errors.As(err, &ge) && len(ge.Errors) == 0 {
+		codes := make([]string, 0, len(ge.Warnings))
+		for _, f := range ge.Warnings {
+			codes = append(codes, f.Code)
+		}
+		return nil, fmt.Errorf("%w; accept them with --accept-warnings after reading them (tapline batch check): %s", err, strings.Join(codes, ", "))
+	}
+	return accepted, err
 }
 
 // openPrebuilt uses a bundle the engineer built earlier (directory or

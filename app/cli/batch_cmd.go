@@ -167,6 +167,7 @@ type runFlags struct {
 	reportDir      *string
 	journal        *string
 	minCore        *string
+	acceptWarnings *bool
 }
 
 func addRunFlags(fs *flag.FlagSet) *runFlags {
@@ -186,6 +187,7 @@ func addRunFlags(fs *flag.FlagSet) *runFlags {
 		reportDir:      fs.String("report-dir", "", "where the reports go (default: beside the inventory)"),
 		journal:        fs.String("journal", "", "journal file (default: INVENTORY.journal.jsonl)"),
 		minCore:        fs.String("min-core-version", "", "refuse sensors running an older sensorcore"),
+		acceptWarnings: fs.Bool("accept-warnings", false, "accept the offline check's warnings (read them first: tapline batch check); without it a warning stops the run before anything is sent"),
 	}
 }
 
@@ -203,6 +205,11 @@ func (rf *runFlags) execute(env *Env, inv *provision.Inventory, perr error, base
 	if chk.HasErrors() {
 		printCheck(env.Stderr, chk)
 		env.Errorf("the offline check found errors: nothing was sent; fix them and run again")
+		return ExitVerdict
+	}
+	if n := chk.Warnings(); n > 0 && !*rf.acceptWarnings {
+		printCheck(env.Stderr, chk)
+		env.Errorf("the offline check found %d warning(s): nothing was sent; read them and run again with --accept-warnings to accept them", n)
 		return ExitVerdict
 	}
 	kh := *rf.knownHosts
@@ -233,6 +240,7 @@ func (rf *runFlags) execute(env *Env, inv *provision.Inventory, perr error, base
 	defer os.RemoveAll(work) // bundles hold private keys
 	prep := &provision.Preparer{O: provision.PrepareOptions{
 		WorkDir: work, Now: env.Now, Creator: "tapline " + Version, CertPassphrase: co.CertPassphrase,
+		Check: co, AcceptWarnings: *rf.acceptWarnings,
 		Password: env.Getenv("TAPLINE_SSH_PASSWORD"), AgentSocket: env.Getenv("SSH_AUTH_SOCK"),
 		KeyPassphrase: func(string) ([]byte, error) {
 			if p := env.Getenv("TAPLINE_KEY_PASSPHRASE"); p != "" {

@@ -118,6 +118,14 @@ func TestBatchRunAndPushReports(t *testing.T) {
 		"--new-ip", "192.0.2.111", "--new-mask", "24", "--new-address", "127.0.0.1", "--new-hostname", "sensor-01.plant.example",
 		"--activation", ex + "/activation/sensor-01.tapact", "--cert", ex + "/certs/sensor-01.crt", "--key", ex + "/certs/sensor-01.key",
 		"--trust-root", filepath.Join(wd, exampleRoot)}, args[2:]...), env)
+	if code != ExitVerdict || !strings.Contains(errb.String(), "--accept-warnings") || strings.Contains(out.String(), "refused") {
+		t.Fatalf("push without a chain, warnings not accepted: exit %d\n%s\n%s", code, out, errb)
+	}
+	env, out, errb = testEnv(time.Now())
+	code = Main(append([]string{"push", "--sensor", "sensor-01", "--address", addr, "--ssh-user", "admin", "--auth", "agent",
+		"--new-ip", "192.0.2.111", "--new-mask", "24", "--new-address", "127.0.0.1", "--new-hostname", "sensor-01.plant.example",
+		"--activation", ex + "/activation/sensor-01.tapact", "--cert", ex + "/certs/sensor-01.crt", "--key", ex + "/certs/sensor-01.key",
+		"--trust-root", filepath.Join(wd, exampleRoot), "--accept-warnings"}, args[2:]...), env)
 	if code != ExitVerdict || !strings.Contains(out.String(), "refused") || !strings.Contains(out.String(), "SSH_AUTH_SOCK") {
 		t.Fatalf("push without an agent: exit %d\n%s\n%s", code, out, errb)
 	}
@@ -128,5 +136,40 @@ func TestBatchRunAndPushReports(t *testing.T) {
 		"--activation", ex + "/activation/sensor-01.tapact", "--trust-root", filepath.Join(wd, exampleRoot), "--at", at}, env)
 	if code != ExitVerdict || !strings.Contains(errb.String(), "nothing was sent") {
 		t.Fatalf("push with a bad gateway: exit %d\n%s\n%s", code, out, errb)
+	}
+}
+
+// A warning (no chain file) stops batch run before anything is prepared or
+// sent unless --accept-warnings is given; accepted, the run goes on (and
+// fails only where nothing answers).
+func TestBatchRunAcceptWarnings(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	dir := t.TempDir()
+	ex, _ := filepath.Abs("../../examples/site-a")
+	row := fmt.Sprintf("sensor-01,%s,admin,key,%s/certs/sensor-01.key,eth0,192.0.2.111,24,192.0.2.1,sensor-01.plant.example,127.0.0.1,%s/activation/sensor-01.tapact,%s/certs/sensor-01.crt,%s/certs/sensor-01.key",
+		addr, ex, ex, ex, ex)
+	inv := filepath.Join(dir, "site.csv")
+	os.WriteFile(inv, []byte("sensor,address,ssh_user,auth,key_file,interface,new_ip,new_mask,new_gateway,new_hostname,new_address,activation,cert,key\n"+row+"\n"), 0o600)
+	args := []string{"batch", "run", inv, "--trust-root", exampleRoot, "--at", exampleAt(t), "--known-hosts", filepath.Join(dir, "kh"), "--retries", "0", "--connect-timeout", "1s"}
+	env, out, errb := testEnv(time.Now())
+	if code := Main(args, env); code != ExitVerdict || !strings.Contains(errb.String(), "warning(s): nothing was sent") ||
+		!strings.Contains(errb.String(), "TL-CERT") {
+		t.Fatalf("warnings not accepted: exit %d\n%s\n%s", code, out, errb)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "site.journal.jsonl")); err == nil {
+		t.Fatal("a journal was written although nothing may be sent")
+	}
+	env, out, errb = testEnv(time.Now())
+	if code := Main(append(args, "--accept-warnings"), env); code != ExitVerdict {
+		t.Fatalf("warnings accepted: exit %d\n%s\n%s", code, out, errb)
+	}
+	rep, _ := os.ReadFile(filepath.Join(dir, "site.report.json"))
+	if !strings.Contains(string(rep), `"step": "connect"`) {
+		t.Fatalf("accepted warnings: the push should have reached connect:\n%s\n%s", rep, errb)
 	}
 }
