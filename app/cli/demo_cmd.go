@@ -107,7 +107,10 @@ func runDemo(env *Env, args []string) int {
 func findSensorcore(flagged string) (string, error) {
 	if flagged != "" {
 		if _, err := os.Stat(flagged); err != nil {
-			return "", err
+			if os.IsNotExist(err) {
+				return "", fmt.Errorf("--sensorcore %s: no such file; build it with 'make build-sensorcore' (bin/sensorcore)", flagged)
+			}
+			return "", fmt.Errorf("--sensorcore %s: %w", flagged, err)
 		}
 		return filepath.Abs(flagged)
 	}

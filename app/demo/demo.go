@@ -235,7 +235,8 @@ func (f *Fleet) start(ctx context.Context, i int, o Options) error {
 	}
 	cmd := exec.Command(o.Sensorcore, "serve", "--root", s.Root, "--console-listen", "127.0.0.1:0", "--ssh-listen", "127.0.0.1:0",
 		"--hostname", s.Hostname, "--tick", "20ms")
-	cmd.Stdout, cmd.Stderr = prefixed(o.Log, s.Name), prefixed(o.Log, s.Name)
+	out := &tailWriter{max: 2048} // its last words, for the error if it stops at start
+	cmd.Stdout, cmd.Stderr = io.MultiWriter(prefixed(o.Log, s.Name), out), io.MultiWriter(prefixed(o.Log, s.Name), out)
 	setParentDeath(cmd)
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("demo: starting %s: %w", o.Sensorcore, err)
@@ -256,7 +257,15 @@ func (f *Fleet) start(ctx context.Context, i int, o Options) error {
 		select {
 		case err := <-done:
 			done <- err
-			return fmt.Errorf("demo: %s stopped at start (%v); its log is above", s.Name, err)
+			status := "exit status 0"
+			if err != nil {
+				status = err.Error()
+			}
+			said := out.String()
+			if said == "" {
+				said = "nothing"
+			}
+			return fmt.Errorf("demo: %s (%s serve) stopped before it listened (%s); it said: %s", s.Name, o.Sensorcore, status, said)
 		case <-deadline.C:
 			return fmt.Errorf("demo: %s did not listen within %s", s.Name, o.StartTimeout)
 		case <-ctx.Done():

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -125,6 +126,21 @@ func TestStartRefuses(t *testing.T) {
 			}
 		})
 	}
+	// A binary that stops at start is named with what it said, not "<nil>".
+	sh := writeScript(t, "#!/bin/sh\necho 'no such command: serve' >&2\nexit 3\n")
+	_, err := Start(context.Background(), Options{Dir: filepath.Join(t.TempDir(), "d"), Sensorcore: sh, Sensors: 1, StartTimeout: 5 * time.Second})
+	if err == nil || !strings.Contains(err.Error(), "no such command: serve") || !strings.Contains(err.Error(), "exit status 3") || strings.Contains(err.Error(), "<nil>") {
+		t.Fatalf("stopped at start: %v", err)
+	}
+}
+
+func writeScript(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "fake-sensorcore")
+	if err := os.WriteFile(p, []byte(body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 func TestStartCancelled(t *testing.T) {

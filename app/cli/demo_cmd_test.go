@@ -1,0 +1,129 @@
+package cli
+
+import (
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tapline/tapline/app/demo"
+)
+
+var (
+	demoCoreOnce sync.Once
+	demoCore     string
+	demoCoreErr  error
+)
+
+// sensorcoreForDemo builds sensorcore once (CGO_ENABLED=0), as make run does.
+func sensorcoreForDemo(t *testing.T) string {
+	t.Helper()
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("needs the go tool to build sensorcore")
+	}
+	demoCoreOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "cli-demo-sensorcore")
+		if err != nil {
+			demoCoreErr = err
+			return
+		}
+		demoCore = filepath.Join(dir, "sensorcore")
+		cmd := exec.Command("go", "build", "-o", demoCore, "github.com/tapline/tapline/sensorcore/cmd/sensorcore")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			demoCoreErr = err
+			demoCore = string(out)
+		}
+	})
+	if demoCoreErr != nil {
+		t.Fatalf("building sensorcore: %v\n%s", demoCoreErr, demoCore)
+	}
+	return demoCore
+}
+
+// TestDemoHeadless is what make run does without a display: start the demo
+// fleet, provision it through batch run, print the report, stop every
+// sensor it started.
+func TestDemoHeadless(t *testing.T) {
+	core := sensorcoreForDemo(t)
+	dir := filepath.Join(t.TempDir(), "demo")
+	env, out, errb := testEnv(time.Now())
+	env.Getenv = os.Getenv
+	if code := Main([]string{"demo", "--sensorcore", core, "--sensors", "2", "--headless", "--dir", dir}, env); code != ExitOK {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errb)
+	}
+	for _, want := range []string{"Demo fleet in " + dir, "sensor-01", "sensor-02", "reports: "} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("stdout lacks %q:\n%s", want, out)
+		}
+	}
+	if n := len(regexp.MustCompile(`(?m)^sensor-0[12] +done +`).FindAllString(out.String(), -1)); n != 2 {
+		t.Errorf("%d sensors done, want 2:\n%s", n, out)
+	}
+	for _, name := range []string{"inventory.report.json", "inventory.report.csv", "inventory.report.html"} {
+		if _, err := os.Stat(filepath.Join(dir, "files", name)); err != nil {
+			t.Errorf("report: %v", err)
+		}
+	}
+	// Every sensor it started is gone: nothing listens on their addresses.
+	f, err := demo.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range f.Sensors {
+		if c, err := net.DialTimeout("tcp", s.SSHAddr, time.Second); err == nil {
+			c.Close()
+			t.Errorf("%s still listens on %s after the demo ended", s.Name, s.SSHAddr)
+		}
+	}
+}
+
+// TestDemoTemporaryFolderRemoved: without --dir the demo's material lives in a
+// temporary folder that is removed when it stops.
+func TestDemoTemporaryFolderRemoved(t *testing.T) {
+	core := sensorcoreForDemo(t)
+	env, out, errb := testEnv(time.Now())
+	env.Getenv = os.Getenv
+	if code := Main([]string{"demo", "--sensorcore", core, "--sensors", "1", "--headless"}, env); code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errb)
+	}
+	m := regexp.MustCompile(`Demo fleet in (\S+)`).FindStringSubmatch(out.String())
+	if m == nil {
+		t.Fatalf("no folder named:\n%s", out)
+	}
+	if _, err := os.Stat(m[1]); !os.IsNotExist(err) {
+		t.Errorf("%s left behind (%v)", m[1], err)
+	}
+}
+
+func TestDemoUsage(t *testing.T) {
+	used := t.TempDir()
+	os.WriteFile(filepath.Join(used, "x"), []byte("x"), 0o600)
+	cases := []struct {
+		name     string
+		args     []string
+		inStderr string
+	}{
+		{"unknown flag", []string{"--bogus"}, "flag provided but not defined: -bogus"},
+		{"an argument", []string{"--sensorcore", "/bin/true", "now"}, `unexpected argument "now"`},
+		{"missing sensorcore", []string{"--sensorcore", "/nonexistent/sensorcore"}, "/nonexistent/sensorcore: no such file; build it with 'make build-sensorcore'"},
+		{"too many sensors", []string{"--sensorcore", "/bin/true", "--sensors", "51", "--headless"}, "51 sensors: choose 1 to 50"},
+		{"a used folder", []string{"--sensorcore", "/bin/true", "--dir", used, "--headless"}, "is not empty"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			env, out, errb := testEnv(time.Now())
+			if code := Main(append([]string{"demo"}, c.args...), env); code != ExitUsage {
+				t.Fatalf("exit %d, want %d\n%s\n%s", code, ExitUsage, out, errb)
+			}
+			if !strings.Contains(errb.String(), c.inStderr) {
+				t.Errorf("stderr %q lacks %q", errb, c.inStderr)
+			}
+		})
+	}
+}
