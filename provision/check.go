@@ -16,17 +16,18 @@ import (
 	"github.com/tapline/tapline/sensorcore/netconf"
 )
 
-// Stable codes of the offline inventory check (docs/inventory.md).
+// Stable codes of the offline inventory check (docs/inventory.md). Two rows
+// with the same certificate CN or the very same certificate are certs'
+// fleet findings (certs.CheckFleet: TL-CERT-027, TL-CERT-028), on each row;
+// TL-INV-004 and TL-INV-009 are retired.
 const (
 	CodeInventoryField   = "TL-INV-001" // a cell is malformed
 	CodeNetwork          = "TL-INV-002" // new network settings invalid (mask, gateway outside subnet...)
 	CodeDuplicateName    = "TL-INV-003" // two rows name the same sensor
-	CodeDuplicateCN      = "TL-INV-004" // two rows' certificates share a subject CN
 	CodeDuplicateIP      = "TL-INV-005" // two rows end on the same address
 	CodeNoActivation     = "TL-INV-006" // no activation file and no prebuilt bundle
 	CodeUnreadable       = "TL-INV-007" // a file the row names cannot be read
 	CodeDuplicateAddress = "TL-INV-008" // two rows start from the same address
-	CodeDuplicateCert    = "TL-INV-009" // two rows carry the very same certificate
 )
 
 // CheckOptions feed the offline check.
@@ -44,6 +45,8 @@ type RowCheck struct {
 	CertFingerprint string          `json:"cert_fingerprint_sha256,omitempty"`
 	CN              string          `json:"cn,omitempty"`
 	FinalIP         string          `json:"final_ip"`
+
+	cert *certs.Report // for certs.CheckFleet
 }
 
 // CheckReport is the whole inventory's offline check.
@@ -146,8 +149,22 @@ func Check(inv *Inventory, o CheckOptions) *CheckReport {
 		}
 	}
 	dup(CodeDuplicateName, "sensor name", func(rc RowCheck) string { return strings.ToLower(rc.Row.Sensor) })
-	dup(CodeDuplicateCN, "certificate CN", func(rc RowCheck) string { return strings.ToLower(rc.CN) })
-	dup(CodeDuplicateCert, "certificate", func(rc RowCheck) string { return rc.CertFingerprint })
+	// Certificates shared across the fleet (same CN, same certificate) are
+	// certs' own rule; its findings land on every row involved.
+	members := make([]certs.FleetMember, len(rep.Rows))
+	seen := make([]int, len(rep.Rows))
+	for i, rc := range rep.Rows {
+		members[i] = certs.FleetMember{Name: fmt.Sprintf("line %d (%s)", rc.Row.Line, rc.Row.Sensor), Report: rc.cert}
+		if rc.cert != nil {
+			seen[i] = len(rc.cert.Findings)
+		}
+	}
+	certs.CheckFleet(members)
+	for i := range rep.Rows {
+		if c := rep.Rows[i].cert; c != nil {
+			rep.Rows[i].Findings = append(rep.Rows[i].Findings, c.Findings[seen[i]:]...)
+		}
+	}
 	dup(CodeDuplicateIP, "final address", func(rc RowCheck) string { return rc.FinalIP })
 	dup(CodeDuplicateAddress, "current address", func(rc RowCheck) string {
 		if rc.Row.Jump != "" {
@@ -206,7 +223,7 @@ func checkRow(row Row, o CheckOptions) RowCheck {
 		}
 		rep := certs.CheckSensor(src, t, o.Now)
 		rc.Findings = append(rc.Findings, rep.Findings...)
-		rc.CertFingerprint = rep.FingerprintSHA256
+		rc.CertFingerprint, rc.cert = rep.FingerprintSHA256, rep
 		if rep.Leaf != nil {
 			rc.CN = rep.Leaf.Subject.CommonName
 		}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tapline/tapline/certs"
 	"github.com/tapline/tapline/sensorcore/activation"
 )
 
@@ -80,7 +81,7 @@ func TestCheckFindsFleetAndRowErrors(t *testing.T) {
 			codes[f.Code] = true
 		}
 	}
-	for _, c := range []string{CodeDuplicateName, CodeDuplicateIP, CodeDuplicateCN, CodeDuplicateCert, CodeNetwork, activation.CodeWrongSensor} {
+	for _, c := range []string{CodeDuplicateName, CodeDuplicateIP, certs.CodeFleetDuplicateCert, CodeNetwork, activation.CodeWrongSensor} {
 		if !codes[c] {
 			t.Errorf("missing finding %s; got %v", c, codes)
 		}
