@@ -44,6 +44,13 @@ type Reader interface {
 	Next() (data []byte, ci Info, err error)
 }
 
+// InfoReader is a Reader that can also fill an Info in place: fewer
+// result words than Next, so a per-packet loop passes them in registers.
+type InfoReader interface {
+	Reader
+	NextInfo(ci *Info) (data []byte, err error)
+}
+
 // NewReader chooses the pcap or pcapng reader from the stream's magic bytes.
 func NewReader(r io.Reader) (Reader, error) {
 	return newReader(&bufSource{r: bufio.NewReaderSize(r, 1<<16), buf: make([]byte, 0, 2048)})

@@ -61,6 +61,13 @@ func (p *PcapReader) LinkType() int { return p.linkType }
 
 // Next returns the next record (pcap format §4, "Packet Record").
 func (p *PcapReader) Next() ([]byte, Info, error) {
+	var ci Info
+	data, err := p.NextInfo(&ci)
+	return data, ci, err
+}
+
+// NextInfo is Next filling *ci in place (see InfoReader).
+func (p *PcapReader) NextInfo(ci *Info) ([]byte, error) {
 	if m := p.mem; m != nil && len(m.data)-m.off >= 16 {
 		// In memory: one bounds check for the header and one for the
 		// data, fields read in the file's byte order directly.
@@ -79,30 +86,32 @@ func (p *PcapReader) Next() ([]byte, Info, error) {
 			if !p.nano {
 				frac *= 1000
 			}
-			return m.data[start:m.off:m.off], Info{Timestamp: time.Unix(sec, frac), CaptureLen: incl, Length: orig, LinkType: p.linkType}, nil
+			*ci = Info{Timestamp: time.Unix(sec, frac), CaptureLen: incl, Length: orig, LinkType: p.linkType}
+			return m.data[start:m.off:m.off], nil
 		}
 		// oversized or truncated: the general path reports it
 	}
 	hdr, err := p.src.take(16)
 	if err != nil {
-		return nil, Info{}, err
+		return nil, err
 	}
 	sec := int64(p.order.Uint32(hdr[0:4]))
 	frac := int64(p.order.Uint32(hdr[4:8]))
 	incl := int(p.order.Uint32(hdr[8:12]))
 	orig := int(p.order.Uint32(hdr[12:16]))
 	if incl > MaxSnapLen {
-		return nil, Info{}, fmt.Errorf("%w: record of %d bytes exceeds %d", ErrCorrupt, incl, MaxSnapLen)
+		return nil, fmt.Errorf("%w: record of %d bytes exceeds %d", ErrCorrupt, incl, MaxSnapLen)
 	}
 	data, err := p.src.take(incl)
 	if err == io.EOF {
 		err = fmt.Errorf("%w: truncated record", ErrCorrupt)
 	}
 	if err != nil {
-		return nil, Info{}, err
+		return nil, err
 	}
 	if !p.nano {
 		frac *= 1000
 	}
-	return data, Info{Timestamp: time.Unix(sec, frac), CaptureLen: incl, Length: orig, LinkType: p.linkType}, nil
+	*ci = Info{Timestamp: time.Unix(sec, frac), CaptureLen: incl, Length: orig, LinkType: p.linkType}
+	return data, nil
 }

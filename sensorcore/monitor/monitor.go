@@ -187,6 +187,19 @@ func (m *Monitor) Packet(data []byte, ci capture.Info) {
 func (m *Monitor) RunReader(r capture.Reader) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if ir, ok := r.(capture.InfoReader); ok {
+		var ci capture.Info
+		for {
+			data, err := ir.NextInfo(&ci)
+			if err == io.EOF {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			m.pipe.packet(data, &ci)
+		}
+	}
 	for {
 		data, ci, err := r.Next()
 		if err == io.EOF {

@@ -36,6 +36,7 @@ type Pipeline struct {
 	obs      *Monitor
 	lastTS   int64
 	sweepTS  int64
+	now      time.Time // the current packet's timestamp
 	// Unclassified counts TCP streams given up by content matching.
 	Unclassified uint64
 	// noMemo reports TCP packets through Host and PDU instead of the
@@ -63,8 +64,11 @@ func (p *Pipeline) Decoder() *decode.Decoder { return &p.dec }
 const streamIdle = int64(10 * time.Minute)
 
 // Packet runs one captured frame through the pipeline.
-func (p *Pipeline) Packet(data []byte, ci capture.Info) {
-	now := ci.Timestamp
+func (p *Pipeline) Packet(data []byte, ci capture.Info) { p.packet(data, &ci) }
+
+func (p *Pipeline) packet(data []byte, ci *capture.Info) {
+	p.now = ci.Timestamp
+	now := p.now
 	ts := now.UnixNano()
 	if ts > p.lastTS {
 		p.lastTS = ts
@@ -90,13 +94,13 @@ func (p *Pipeline) Packet(data []byte, ci capture.Info) {
 				p.obs.Host(now, pkt)
 			}
 		}
-		p.tcpSegment(now, pkt, s, m)
+		p.tcpSegment(pkt, s, m)
 	} else {
 		if p.obs != nil && (pkt.IPVersion != 0 || pkt.IsARP) {
 			p.obs.Host(now, pkt)
 		}
 		if pkt.HasTransport && pkt.Proto == decode.ProtoUDP && (!pkt.Fragment || pkt.FragFirst) {
-			p.udpDatagram(now, pkt)
+			p.udpDatagram(pkt)
 		}
 	}
 	if p.lastTS-p.sweepTS > int64(time.Minute) {
@@ -120,7 +124,7 @@ func memoOf(s *decode.Stream) *flowMemo {
 
 // tcpSegment runs one TCP segment (fragments are not reassembled, so a
 // first fragment never gets here) through its stream.
-func (p *Pipeline) tcpSegment(now time.Time, pkt *decode.Packet, s *decode.Stream, m *flowMemo) {
+func (p *Pipeline) tcpSegment(pkt *decode.Packet, s *decode.Stream, m *flowMemo) {
 	data, gap := s.Segment(pkt.Seq, pkt.TCPFlags, pkt.Payload)
 	if len(data) == 0 || s.Dead {
 		return
@@ -159,14 +163,14 @@ func (p *Pipeline) tcpSegment(now time.Time, pkt *decode.Packet, s *decode.Strea
 				p.Counters[s.App].PDUs++
 				if p.obs != nil {
 					p.res.Reset(s.App)
-					p.report(now, pkt, true, m)
+					p.report(pkt, true, m)
 				}
 			}
 			buf = resync(proto, buf)
 			gap = true
 			continue
 		}
-		p.pdu(now, pkt, proto.Decode, s.App, buf[:n], s.Dir, m)
+		p.pdu(pkt, proto.Decode, s.App, buf[:n], s.Dir, m)
 		buf = buf[n:]
 	}
 	s.Keep(buf)
@@ -174,7 +178,7 @@ func (p *Pipeline) tcpSegment(now time.Time, pkt *decode.Packet, s *decode.Strea
 
 // pdu decodes and counts one PDU and reports it; m is the TCP stream's
 // memo, nil for UDP.
-func (p *Pipeline) pdu(now time.Time, pkt *decode.Packet, dec func([]byte, decode.Direction, *dissect.Result) error, id uint8, b []byte, dir decode.Direction, m *flowMemo) {
+func (p *Pipeline) pdu(pkt *decode.Packet, dec func([]byte, decode.Direction, *dissect.Result) error, id uint8, b []byte, dir decode.Direction, m *flowMemo) {
 	err := dec(b, dir, &p.res)
 	if errors.Is(err, dissect.ErrNoPDU) {
 		return
@@ -194,17 +198,17 @@ func (p *Pipeline) pdu(now time.Time, pkt *decode.Packet, dec func([]byte, decod
 		}
 	}
 	if p.obs != nil {
-		p.report(now, pkt, bad, m)
+		p.report(pkt, bad, m)
 	}
 }
 
 // report hands the PDU in p.res to the Monitor, through the stream memo m
 // when there is one.
-func (p *Pipeline) report(now time.Time, pkt *decode.Packet, malformed bool, m *flowMemo) {
+func (p *Pipeline) report(pkt *decode.Packet, malformed bool, m *flowMemo) {
 	if m != nil {
-		p.obs.pduFlow(now, pkt, &p.res, malformed, m)
+		p.obs.pduFlow(p.now, pkt, &p.res, malformed, m)
 	} else {
-		p.obs.PDU(now, pkt, &p.res, malformed)
+		p.obs.PDU(p.now, pkt, &p.res, malformed)
 	}
 }
 
@@ -233,7 +237,7 @@ func (p *Pipeline) tcpProto(id uint8) *dissect.TCPProtocol {
 	return &p.tcp[0]
 }
 
-func (p *Pipeline) udpDatagram(now time.Time, pkt *decode.Packet) {
+func (p *Pipeline) udpDatagram(pkt *decode.Packet) {
 	b := pkt.Payload
 	if len(b) == 0 {
 		return
@@ -261,7 +265,7 @@ func (p *Pipeline) udpDatagram(now time.Time, pkt *decode.Packet) {
 		dir = decode.DirToClient
 	}
 	if proto.Len == nil {
-		p.pdu(now, pkt, proto.Decode, proto.ID, b, dir, nil)
+		p.pdu(pkt, proto.Decode, proto.ID, b, dir, nil)
 		return
 	}
 	for len(b) > 0 {
@@ -271,7 +275,7 @@ func (p *Pipeline) udpDatagram(now time.Time, pkt *decode.Packet) {
 			p.Counters[proto.ID].PDUs++
 			return
 		}
-		p.pdu(now, pkt, proto.Decode, proto.ID, b[:n], dir, nil)
+		p.pdu(pkt, proto.Decode, proto.ID, b[:n], dir, nil)
 		b = b[n:]
 	}
 }
