@@ -30,6 +30,7 @@ type Pipeline struct {
 	dec      decode.Decoder
 	streams  *decode.StreamTable
 	tcp      []dissect.TCPProtocol
+	tcpByID  [dissect.NumProtocols]*dissect.TCPProtocol
 	udp      []dissect.UDPProtocol
 	res      dissect.Result
 	Counters [dissect.NumProtocols]dissect.Counter
@@ -48,13 +49,23 @@ type Pipeline struct {
 // may be nil). pkt and the dissect.Result are reused after each call, so
 // the Monitor copies what it keeps.
 func NewPipeline(obs *Monitor) *Pipeline {
-	return &Pipeline{
+	return (&Pipeline{
 		streams: decode.NewStreamTable(65536),
 		tcp:     dissect.TCPProtocols(),
 		udp:     dissect.UDPProtocols(),
 		obs:     obs,
 		res:     dissect.Result{Extra: make([]int, 0, 256)},
+	}).init()
+}
+
+// init indexes the TCP protocols by id.
+func (p *Pipeline) init() *Pipeline {
+	for i := range p.tcp {
+		if id := p.tcp[i].ID; id < dissect.NumProtocols && p.tcpByID[id] == nil {
+			p.tcpByID[id] = &p.tcp[i]
+		}
 	}
+	return p
 }
 
 // Decoder exposes the link/network counters.
@@ -180,7 +191,7 @@ func (p *Pipeline) tcpSegment(pkt *decode.Packet, s *decode.Stream, m *flowMemo)
 // memo, nil for UDP.
 func (p *Pipeline) pdu(pkt *decode.Packet, dec func([]byte, decode.Direction, *dissect.Result) error, id uint8, b []byte, dir decode.Direction, m *flowMemo) {
 	err := dec(b, dir, &p.res)
-	if errors.Is(err, dissect.ErrNoPDU) {
+	if err != nil && errors.Is(err, dissect.ErrNoPDU) {
 		return
 	}
 	c := &p.Counters[id]
@@ -228,7 +239,12 @@ func (p *Pipeline) classifyTCP(pkt *decode.Packet, data []byte) uint8 {
 	return 0
 }
 
+// tcpProto is the TCP protocol with this id (the first one for an
+// unknown id).
 func (p *Pipeline) tcpProto(id uint8) *dissect.TCPProtocol {
+	if id < dissect.NumProtocols && p.tcpByID[id] != nil {
+		return p.tcpByID[id]
+	}
 	for i := range p.tcp {
 		if p.tcp[i].ID == id {
 			return &p.tcp[i]
