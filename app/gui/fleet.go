@@ -3,6 +3,7 @@ package gui
 import (
 	"context"
 	"crypto/ed25519"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 	"github.com/tapline/tapline/certs"
 	"github.com/tapline/tapline/provision"
 	"github.com/tapline/tapline/provision/sshconn"
+	"github.com/tapline/tapline/sensorcore/bundle"
 )
 
 // Fleet table columns.
@@ -50,6 +52,7 @@ type fleetScreen struct {
 	password  *widget.Entry
 	certPass  *widget.Entry
 	acceptNew *widget.Check
+	acceptWrn *widget.Check
 	summary   *widget.Label
 	table     *widget.Table
 	logTitle  *widget.Label
@@ -64,6 +67,7 @@ func newFleetScreen(env Env) *fleetScreen {
 	s.password.SetPlaceHolder("SSH password for rows with auth password (memory only)")
 	s.certPass.SetPlaceHolder("key or PKCS#12 passphrase, if any")
 	s.acceptNew = widget.NewCheck("Trust sensors seen for the first time (each fingerprint goes to its log)", nil)
+	s.acceptWrn = widget.NewCheck("Accept the check's warnings (after reading them; recorded in each bundle)", nil)
 	s.openBtn = widget.NewButtonWithIcon("Open inventory…", theme.FolderOpenIcon(), s.onOpen)
 	s.checkBtn = widget.NewButtonWithIcon("Check", theme.ConfirmIcon(), s.onCheck)
 	s.runBtn = widget.NewButtonWithIcon("Run", theme.MediaPlayIcon(), func() { s.onRun(nil) })
@@ -142,6 +146,7 @@ func (s *fleetScreen) build() fyne.CanvasObject {
 		{Text: "SSH password", Widget: s.password},
 		{Text: "Certificate passphrase", Widget: s.certPass},
 		{Text: "", Widget: s.acceptNew},
+		{Text: "", Widget: s.acceptWrn},
 	}}
 	top := container.NewVBox(s.path, bar, secrets, s.summary)
 	logPane := container.NewBorder(s.logTitle, nil, nil, nil,
@@ -259,8 +264,18 @@ func (s *fleetScreen) onRun(only map[string]bool) {
 		}
 	}
 	prep := &provision.Preparer{O: provision.PrepareOptions{WorkDir: filepath.Join(s.env.filesDir(), "bundles"), Now: s.env.Now,
-		Creator: "tapline desktop", CertPassphrase: []byte(s.certPass.Text), Password: s.password.Text}}
-	o := provision.BatchOptions{Parallel: settings.Concurrency, Prepare: prep.Prepare, Push: provision.Options{
+		Creator: "tapline desktop", CertPassphrase: []byte(s.certPass.Text), Password: s.password.Text,
+		Check:          provision.CheckOptions{Now: s.env.Now(), ActivationRoots: s.roots()},
+		AcceptWarnings: s.acceptWrn.Checked}}
+	prepare := func(ctx context.Context, row provision.Row) (provision.Prepared, error) {
+		p, err := prep.Prepare(ctx, row)
+		var ge *bundle.GateError
+		if errors.As(err, &ge) {
+			model.refused(row.Sensor, append(append([]certs.Finding{}, ge.Errors...), ge.Warnings...))
+		}
+		return p, err
+	}
+	o := provision.BatchOptions{Parallel: settings.Concurrency, Prepare: prepare, Push: provision.Options{
 		Trust: trust, SSH: sshconn.Options{Timeout: settings.ConnectTimeout}, ConfirmTimeout: settings.RollbackDeadline,
 		Events: model.event}}
 	ctx, cancel := context.WithCancel(context.Background())

@@ -17,6 +17,7 @@ type fleetRow struct {
 	result   string
 	outcome  provision.Outcome
 	findings []certs.Finding
+	gate     []certs.Finding // why no bundle was built (bundle.GateError)
 	log      []string
 }
 
@@ -111,6 +112,20 @@ func (m *fleetModel) note(sensor, line string) {
 	}
 }
 
+// refused records the findings that kept a sensor's bundle from being
+// built; safe from any goroutine.
+func (m *fleetModel) refused(sensor string, fs []certs.Finding) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if i, ok := m.index[sensor]; ok {
+		m.rows[i].gate = fs
+		for _, f := range fs {
+			m.appendLog(&m.rows[i], "no bundle: "+f.Code+" "+f.Message)
+		}
+		m.dirty = true
+	}
+}
+
 // mark sets the status of the rows in names (every row when nil).
 func (m *fleetModel) mark(names map[string]bool, status string) {
 	m.mu.Lock()
@@ -118,7 +133,7 @@ func (m *fleetModel) mark(names map[string]bool, status string) {
 	for i := range m.rows {
 		if names == nil || names[m.rows[i].row.Sensor] {
 			r := &m.rows[i]
-			r.status, r.step, r.progress, r.result, r.outcome = status, "", 0, "", ""
+			r.status, r.step, r.progress, r.result, r.outcome, r.gate = status, "", 0, "", "", nil
 		}
 	}
 	m.dirty = true
@@ -182,6 +197,7 @@ func (m *fleetModel) finished(rep *provision.BatchReport) {
 			f := resultProblem(res)
 			r.result = f.Code + " " + f.Message
 			r.findings = []certs.Finding{f}
+			r.findings = append(r.findings, r.gate...)
 			for _, af := range res.Findings {
 				r.findings = append(r.findings, certs.Finding{Code: af.Code, Severity: certs.Severity(af.Severity), Message: af.Message, Hint: af.Hint})
 			}

@@ -2,7 +2,8 @@ package gui
 
 import (
 	"fmt"
-
+	"net/netip"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,6 +14,8 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/tapline/tapline/app/demo"
+	"github.com/tapline/tapline/certs"
+	"github.com/tapline/tapline/certs/ca"
 	"github.com/tapline/tapline/provision"
 )
 
@@ -161,4 +164,72 @@ func BenchmarkFleetModelEvents(b *testing.B) {
 			m.event(provision.Event{Sensor: rows[i].Sensor, Step: provision.StepUpload, Percent: 50, Message: "working", At: now})
 		}
 	}
+}
+
+// TestFleetWarningsNeedAcceptance: a sensor whose check only warns gets no
+// bundle until the engineer ticks that the warnings are accepted, and the
+// findings behind the refusal are shown in its log.
+func TestFleetWarningsNeedAcceptance(t *testing.T) {
+	f := startDemo(t, 1)
+	a := test.NewTempApp(t)
+	env := demoEnv(t, a, f)
+	sn := f.Sensors[0]
+	paths := certWithoutCO(t, sn.Hostname, sn.NewIP)
+	inv, err := os.ReadFile(f.Inventory)
+	if err != nil {
+		t.Fatal(err)
+	}
+	txt := strings.NewReplacer("certs/"+sn.Hostname+".crt", paths[0], "certs/"+sn.Hostname+".key", paths[1],
+		"certs/"+sn.Hostname+"-chain.pem", paths[2]).Replace(string(inv))
+	invPath := writeFile(t, filepath.Dir(f.Inventory), "inventory-no-c-o.csv", []byte(txt))
+	for _, p := range paths {
+		if !strings.Contains(txt, p) {
+			t.Fatalf("inventory does not name %s:\n%s", p, txt)
+		}
+	}
+
+	s := newFleetScreen(env)
+	test.NewTempWindow(t, s.build())
+	s.open(invPath)
+	test.Tap(s.checkBtn)
+	s.tasks.Wait()
+	if r, _ := s.model.get(0); !strings.HasSuffix(r.status, "warnings") || !hasCode(r.findings, certs.CodeSubjectC) {
+		t.Fatalf("check: %q %s", r.status, codes(r.findings))
+	}
+	test.Type(s.password, demo.Password)
+	test.Tap(s.acceptNew)
+	test.Tap(s.runBtn)
+	s.tasks.Wait()
+	r, _ := s.model.get(0)
+	if r.outcome != provision.OutcomeRefused || !strings.Contains(r.result, "No bundle was built") ||
+		!hasCode(r.findings, certs.CodeSubjectC) || !hasCode(r.findings, certs.CodeSubjectO) {
+		t.Fatalf("warnings not accepted: %+v", r)
+	}
+	test.Tap(s.acceptWrn)
+	test.Tap(s.retryBtn)
+	s.tasks.Wait()
+	if r, _ := s.model.get(0); r.outcome != provision.OutcomeDone {
+		t.Fatalf("warnings accepted: %+v\n%s", r, strings.Join(s.model.logOf(0), "\n"))
+	}
+}
+
+// certWithoutCO issues a certificate for host from a CA whose subject has
+// no C and no O: the check warns (TL-CERT-015/016) and finds no error.
+// It returns the paths of the certificate, key and chain.
+func certWithoutCO(t *testing.T, host, ip string) []string {
+	t.Helper()
+	k := rsaKeys(t)
+	c, err := ca.Init(ca.InitOptions{RootKey: k[0], Now: time.Now().Add(-time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	is, err := c.Issue(ca.IssueRequest{Hostname: host, IP: netip.MustParseAddr(ip), Key: k[1], Now: time.Now().Add(-time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if _, err := ca.Export(dir, host, is, ca.ExportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	return []string{filepath.Join(dir, host+".crt"), filepath.Join(dir, host+".key"), filepath.Join(dir, host+"-chain.pem")}
 }

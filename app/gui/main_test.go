@@ -13,6 +13,12 @@ import (
 var sensorcoreBin string
 
 func TestMain(m *testing.M) {
+	// TAPLINE_TEST_SENSORCORE names a sensorcore built elsewhere (for
+	// example from a clean checkout while sensorcore is being changed).
+	if p := os.Getenv("TAPLINE_TEST_SENSORCORE"); p != "" {
+		sensorcoreBin = p
+		os.Exit(m.Run())
+	}
 	dir, err := os.MkdirTemp("", "gui-sensorcore")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -106,3 +106,19 @@ func problemFor(what string, err error) certs.Finding {
 	}
 	return problem(codeUnexpected, what+" failed", "Retry; if it fails again, send the app's log to support.")
 }
+
+// problemsFor is problemFor that also lists the findings behind a refused
+// bundle (bundle.GateError): the lead line, then every error and warning.
+func problemsFor(what string, err error) []certs.Finding {
+	var ge *bundle.GateError
+	if !errors.As(err, &ge) {
+		return []certs.Finding{problemFor(what, err)}
+	}
+	lead := problem(codeRefused, what+": refused by the check below", "Go back and fix the errors.")
+	if len(ge.Errors) == 0 {
+		lead = certs.Finding{Code: codeRefused, Severity: certs.SeverityWarning, Message: what + ": the warnings below are not accepted",
+			Hint: "Read them on Review and tick that you accept them, or go back and fix them."}
+	}
+	out := append([]certs.Finding{lead}, ge.Errors...)
+	return append(out, ge.Warnings...)
+}

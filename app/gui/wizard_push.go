@@ -150,6 +150,10 @@ func (s *pushStep) onPush() {
 	prep := &provision.Preparer{O: provision.PrepareOptions{
 		WorkDir: filepath.Join(s.env.filesDir(), "bundles"), Now: s.env.Now, Creator: "tapline desktop",
 		CertPassphrase: []byte(s.wiz.cert.passphrase.Text), Password: c.password.Text,
+		// The same check as Review's, and the engineer's acceptance of its
+		// warnings there (recorded in the bundle's accepted_warnings).
+		Check:          provision.CheckOptions{Now: s.env.Now(), ActivationRoots: s.env.ActivationRoots},
+		AcceptWarnings: s.wiz.rev.accept.Checked,
 	}}
 	if c.auth.Selected == authKey {
 		prep.O.KeyPassphrase = c.sshAuth().Passphrase
@@ -200,7 +204,7 @@ func (s *pushStep) onPush() {
 		if o.err != nil {
 			s.message.SetText("")
 			s.outcome.SetText("Nothing was sent: the bundle could not be built.")
-			s.findings.set([]certs.Finding{problemFor("Building the bundle", o.err)})
+			s.findings.set(problemsFor("Building the bundle", o.err))
 		} else {
 			s.showResult(o.res, o.wantFP)
 		}
@@ -267,6 +271,9 @@ func resultProblem(r provision.Result) certs.Finding {
 			"Connect again on the Connect page and compare the fingerprint; if the key changed, find out why before removing it in Known hosts.")
 	case r.Transient:
 		return problem(codeUnreach, "The sensor stopped answering during "+string(r.Step), "Check the cable and address, then push again.")
+	case r.Step == "":
+		return problem(codeRefused, "No bundle was built for "+r.Sensor+": the offline check refused it",
+			"Read its findings, fix the errors; when only warnings remain and you accept them, tick \"Accept the check's warnings\" and run again.")
 	case strings.Contains(r.Error, "context canceled"):
 		return problem(codeCancelled, "The push was cancelled during "+string(r.Step), "Push again when ready; an unconfirmed address change rolls back by itself.")
 	}

@@ -204,3 +204,54 @@ func TestWizardProvisionsDemoSensor(t *testing.T) {
 	}
 	_ = certs.SeverityError
 }
+
+// TestWizardWarningsAcceptedOnReview: a certificate that only draws warnings
+// holds the wizard on Review until the engineer ticks that they accept them;
+// the push then builds the bundle with that acceptance and ends verified.
+func TestWizardWarningsAcceptedOnReview(t *testing.T) {
+	f := startDemo(t, 1)
+	sn := f.Sensors[0]
+	a := test.NewTempApp(t)
+	w := newWizardScreen(demoEnv(t, a, f))
+	test.NewTempWindow(t, w.build())
+	w.prefillDemo(f)
+	w.Wait()
+	p := certWithoutCO(t, sn.Hostname, sn.NewIP)
+	w.cert.cert.SetText(p[0])
+	w.cert.key.SetText(p[1])
+	w.cert.chain.SetText(p[2])
+
+	test.Tap(w.conn.connectBtn)
+	w.Wait()
+	test.Tap(w.conn.trustBtn)
+	w.Wait()
+	if w.conn.connected == "" {
+		t.Fatalf("connect: %q %s", w.conn.state.Text, codes(w.findings.shown))
+	}
+	test.Tap(w.nextBtn)
+	test.Tap(w.nextBtn)
+	test.Tap(w.act.confirm)
+	test.Tap(w.act.terms)
+	test.Tap(w.nextBtn)
+	test.Tap(w.cert.checkBtn)
+	w.Wait()
+	test.Tap(w.nextBtn)
+	w.Wait()
+	if w.heading.Text != "Review" || w.rev.accept.Hidden || !hasCode(w.rev.findings.shown, certs.CodeSubjectC) {
+		t.Fatalf("review: %s, accept hidden %v, %s", w.heading.Text, w.rev.accept.Hidden, codes(w.rev.findings.shown))
+	}
+	test.Tap(w.nextBtn)
+	if w.heading.Text != "Review" || !hasCode(w.findings.shown, codeField) {
+		t.Fatal("Next past warnings nobody accepted")
+	}
+	test.Tap(w.rev.accept)
+	test.Tap(w.nextBtn)
+	if w.heading.Text != "Push" {
+		t.Fatalf("accepted: %s %s", w.heading.Text, codes(w.findings.shown))
+	}
+	test.Tap(w.push.pushBtn)
+	w.Wait()
+	if r := w.push.Result(); r == nil || r.Outcome != provision.OutcomeDone {
+		t.Fatalf("push with accepted warnings: %+v %q %s", r, w.push.outcome.Text, codes(w.push.findings.shown))
+	}
+}
