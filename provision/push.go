@@ -95,6 +95,9 @@ type Options struct {
 	VerifyTimeout time.Duration
 	// MinCoreVersion refuses sensors running an older sensorcore ("" : any).
 	MinCoreVersion string
+	// InstallCore, when set (--install-core), is installed before preflight
+	// on sensors whose sensorcore is older.
+	InstallCore *Core
 	// Events receives progress; it must not block for long. May be nil.
 	Events func(Event)
 	// Now is the clock (default time.Now).
@@ -316,6 +319,12 @@ func (p *pusher) run(ctx context.Context) error {
 	p.res.HostKey = ssh.FingerprintSHA256(c.HostKey)
 	p.res.FinalAddr = c.Addr
 	movedAlready := c.Addr != p.t.Addr
+
+	if p.o.InstallCore != nil {
+		if c, err = p.installCore(ctx, c); err != nil {
+			return err
+		}
+	}
 
 	// 3. preflight.
 	p.begin(StepPreflight, "")

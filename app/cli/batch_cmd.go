@@ -168,6 +168,9 @@ type runFlags struct {
 	journal        *string
 	minCore        *string
 	acceptWarnings *bool
+	installCore    *bool
+	coreBinary     *string
+	coreVersion    *string
 }
 
 func addRunFlags(fs *flag.FlagSet) *runFlags {
@@ -187,6 +190,9 @@ func addRunFlags(fs *flag.FlagSet) *runFlags {
 		reportDir:      fs.String("report-dir", "", "where the reports go (default: beside the inventory)"),
 		journal:        fs.String("journal", "", "journal file (default: INVENTORY.journal.jsonl)"),
 		minCore:        fs.String("min-core-version", "", "refuse sensors running an older sensorcore"),
+		installCore:    fs.Bool("install-core", false, "before preflight, install the sensorcore Tapline carries (--core-binary) on sensors whose sensorcore is older (previous kept as sensorcore.prev)"),
+		coreBinary:     fs.String("core-binary", provision.DefaultCoreBinary(), "the sensorcore binary --install-core installs (default: sensorcore beside tapline)"),
+		coreVersion:    fs.String("core-version", "", "the --core-binary's version, when it is built for another architecture and cannot be run here to ask"),
 		acceptWarnings: fs.Bool("accept-warnings", false, "accept the offline check's warnings (read them first: tapline batch check); without it a warning stops the run before anything is sent"),
 	}
 }
@@ -211,6 +217,15 @@ func (rf *runFlags) execute(env *Env, inv *provision.Inventory, perr error, base
 		printCheck(env.Stderr, chk)
 		env.Errorf("the offline check found %d warning(s): nothing was sent; read them and run again with --accept-warnings to accept them", n)
 		return ExitVerdict
+	}
+	var core *provision.Core
+	if *rf.installCore {
+		c, err := provision.LoadCore(context.Background(), *rf.coreBinary, *rf.coreVersion)
+		if err != nil {
+			env.Errorf("--install-core: %v", err)
+			return ExitUsage
+		}
+		core = &c
 	}
 	kh := *rf.knownHosts
 	if kh == "" {
@@ -267,7 +282,7 @@ func (rf *runFlags) execute(env *Env, inv *provision.Inventory, perr error, base
 		Prepare: prep.Prepare, Journal: j, Resume: *rf.resume,
 		Push: provision.Options{
 			Trust: trust, SSH: sshconn.Options{Timeout: *rf.connectTimeout}, Core: *rf.core, IncomingDir: *rf.incoming,
-			ConfirmTimeout: *rf.confirmTimeout, MinCoreVersion: *rf.minCore, Now: env.Now,
+			ConfirmTimeout: *rf.confirmTimeout, MinCoreVersion: *rf.minCore, Now: env.Now, InstallCore: core,
 			Events: func(e provision.Event) {
 				outMu.Lock()
 				changed := last[e.Sensor] != e.Step

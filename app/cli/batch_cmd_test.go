@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -171,5 +172,29 @@ func TestBatchRunAcceptWarnings(t *testing.T) {
 	rep, _ := os.ReadFile(filepath.Join(dir, "site.report.json"))
 	if !strings.Contains(string(rep), `"step": "connect"`) {
 		t.Fatalf("accepted warnings: the push should have reached connect:\n%s\n%s", rep, errb)
+	}
+}
+
+// --install-core reads the carried binary before anything connects: a
+// binary for another architecture is never run, and the message says so.
+func TestInstallCoreFlagForeignBinary(t *testing.T) {
+	dir := t.TempDir()
+	// A minimal ELF header for another machine than this one.
+	hdr := make([]byte, 64)
+	copy(hdr, "\x7fELF\x02\x01\x01")
+	hdr[16] = 2           // ET_EXEC
+	machine := byte(0xb7) // EM_AARCH64
+	if runtime.GOARCH == "arm64" {
+		machine = 0x3e // EM_X86_64
+	}
+	hdr[18] = machine
+	hdr[20] = 1
+	hdr[52] = 64 // e_ehsize
+	foreign := filepath.Join(dir, "sensorcore")
+	os.WriteFile(foreign, hdr, 0o755)
+	env, out, errb := testEnv(time.Now())
+	code := Main([]string{"batch", "run", "../../examples/site-a.csv", "--install-core", "--core-binary", foreign, "--trust-root", exampleRoot, "--at", exampleAt(t)}, env)
+	if code != ExitUsage || !strings.Contains(errb.String(), "is built for") || !strings.Contains(errb.String(), "--core-version") {
+		t.Fatalf("foreign core binary: exit %d\n%s\n%s", code, out, errb)
 	}
 }

@@ -38,6 +38,17 @@ type ServeOptions struct {
 	Exec func(ctx context.Context, args []string, stdout, stderr io.Writer) int
 }
 
+// ErrRestart is Serve's answer when the daemon must restart into a newly
+// installed binary (install-core): the caller execs Executable.
+var ErrRestart = errors.New("daemon: restart into the installed sensorcore")
+
+// RestartDelay lets install-core's answer reach the laptop before the
+// daemon restarts (its embedded SSH sessions end with it).
+const RestartDelay = 700 * time.Millisecond
+
+// signalRestart asks the daemon pid to restart into the installed binary.
+func signalRestart(pid int) { syscall.Kill(pid, syscall.SIGUSR2) }
+
 // certState is the certificate the console serves and where it came from.
 type certState struct {
 	generation  int
@@ -166,6 +177,12 @@ func (e *Engine) Serve(ctx context.Context, o ServeOptions) error {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
+	// SIGUSR2 (install-core, in this process or the ForceCommand
+	// wrapper's): after a moment, so the reply to install-core gets out,
+	// Serve returns ErrRestart and the caller execs the new binary.
+	restart := make(chan os.Signal, 1)
+	signal.Notify(restart, syscall.SIGUSR2)
+	defer signal.Stop(restart)
 	t := time.NewTicker(o.Tick)
 	defer t.Stop()
 	for {
@@ -180,6 +197,13 @@ func (e *Engine) Serve(ctx context.Context, o ServeOptions) error {
 			return err
 		case <-t.C:
 		case <-hup:
+		case <-restart:
+			e.Log("restarting into the newly installed sensorcore")
+			time.Sleep(RestartDelay)
+			shut, c := context.WithTimeout(context.Background(), 3*time.Second)
+			hs.Shutdown(shut)
+			c()
+			return ErrRestart
 		}
 		if _, err := e.Tick(ctx); err != nil {
 			e.Log("tick: %v", err)

@@ -8,7 +8,8 @@ import (
 
 // Provisioning commands accepted over SSH (docs/appliance.md): the same list
 // the OpenSSH ForceCommand wrapper ("sensorcore ssh-command") accepts.
-var allowed = map[string]bool{"apply": true, "confirm": true, "rollback": true, "status": true, "sanity": true, "version": true}
+var allowed = map[string]bool{"apply": true, "confirm": true, "rollback": true, "status": true, "sanity": true, "version": true,
+	"install-core": true}
 
 // AllowedCommand splits an SSH command line (simple shell quoting: '...',
 // "...", backslash) and returns sensorcore's arguments without the program
@@ -19,7 +20,7 @@ func AllowedCommand(line string) ([]string, error) {
 		return nil, err
 	}
 	if len(words) == 0 {
-		return nil, fmt.Errorf("no command: this account runs only sensorcore apply, confirm, rollback, status, sanity and version")
+		return nil, fmt.Errorf("no command: this account runs only sensorcore apply, confirm, rollback, status, sanity, version and install-core")
 	}
 	if words[0] == "sudo" && len(words) > 1 {
 		words = words[1:]
@@ -30,18 +31,18 @@ func AllowedCommand(line string) ([]string, error) {
 		words = append([]string{"sensorcore"}, words...)
 	}
 	if path.Base(words[0]) != "sensorcore" {
-		return nil, fmt.Errorf("%q is not allowed: this account runs only sensorcore apply, confirm, rollback, status, sanity and version", words[0])
+		return nil, fmt.Errorf("%q is not allowed: this account runs only sensorcore apply, confirm, rollback, status, sanity, version and install-core", words[0])
 	}
 	if len(words) < 2 || !allowed[words[1]] {
 		sub := ""
 		if len(words) > 1 {
 			sub = words[1]
 		}
-		return nil, fmt.Errorf("sensorcore %q is not allowed over SSH: use apply, confirm, rollback, status, sanity or version", sub)
+		return nil, fmt.Errorf("sensorcore %q is not allowed over SSH: use apply, confirm, rollback, status, sanity, version or install-core", sub)
 	}
 	for _, w := range words[2:] {
 		if w == "--root" || strings.HasPrefix(w, "--root=") || w == "--trust-root" || strings.HasPrefix(w, "--trust-root=") ||
-			w == "--network-backend" || strings.HasPrefix(w, "--network-backend=") {
+			w == "--network-backend" || strings.HasPrefix(w, "--network-backend=") || w == "--target" || strings.HasPrefix(w, "--target=") {
 			return nil, fmt.Errorf("%s is not allowed over SSH", strings.SplitN(w, "=", 2)[0])
 		}
 	}

@@ -21,14 +21,22 @@ import (
 )
 
 // BuildSensorcore builds ./sensorcore/cmd/sensorcore of this module into dir.
-func BuildSensorcore(dir string) (string, error) {
+func BuildSensorcore(dir string) (string, error) { return BuildSensorcoreVersion(dir, "") }
+
+// BuildSensorcoreVersion builds sensorcore reporting version v (the
+// linker's main.version; "" keeps the source's) into dir.
+func BuildSensorcoreVersion(dir, v string) (string, error) {
 	gomod, err := exec.Command("go", "env", "GOMOD").Output()
 	if err != nil {
 		return "", fmt.Errorf("go env GOMOD: %w", err)
 	}
 	root := filepath.Dir(strings.TrimSpace(string(gomod)))
 	bin := filepath.Join(dir, "sensorcore")
-	cmd := exec.Command("go", "build", "-o", bin, "./sensorcore/cmd/sensorcore")
+	args := []string{"build", "-o", bin}
+	if v != "" {
+		args = append(args, "-ldflags", "-X main.version="+v)
+	}
+	cmd := exec.Command("go", append(args, "./sensorcore/cmd/sensorcore")...)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {

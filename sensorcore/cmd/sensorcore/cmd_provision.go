@@ -39,6 +39,8 @@ var (
 	cmdStatus   = provision("status")
 	cmdSanity   = provision("sanity")
 	cmdNetwork  = provision("network")
+	// cmdInstallCore installs an uploaded sensorcore binary (tapline push --install-core).
+	cmdInstallCore = provision("install-core")
 )
 
 // common holds the flags every provisioning command takes.
@@ -97,6 +99,10 @@ func (inv invocation) run(ctx context.Context, name string, args []string, stdou
 	c.register(fs)
 	timeout := fs.Duration("confirm-timeout", daemon.DefaultConfirmTimeout, "apply: the rollback deadline when the address changes")
 	newIdentity := fs.Bool("new-identity", false, "apply: accept a bundle for another sensor id than the one this appliance is activated as (re-purposing)")
+	coreSum := fs.String("sha256", "", "install-core: the binary's SHA-256 (hex)")
+	coreVersion := fs.String("version", "", "install-core: the version the binary prints")
+	coreForce := fs.Bool("force", false, "install-core: install even an older version (downgrade)")
+	coreTarget := fs.String("target", "", "install-core: the binary to replace (default: this sensorcore; not over SSH)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return 2
@@ -175,6 +181,24 @@ func (inv invocation) run(ctx context.Context, name string, args []string, stdou
 		return 1
 	case "network":
 		return networkCmd(ctx, e, pos, c.asJSON, stdout, stderr)
+	case "install-core":
+		if len(pos) != 1 || *coreSum == "" || *coreVersion == "" {
+			fmt.Fprintln(stderr, "sensorcore install-core: usage: sensorcore install-core [--json] [--force] --sha256 HEX --version V PATH")
+			return 2
+		}
+		if inv.confine && *coreTarget != "" {
+			fmt.Fprintln(stderr, "sensorcore install-core: --target is not allowed over SSH")
+			return 2
+		}
+		res, err := e.InstallCore(ctx, daemon.InstallCoreOptions{Path: pos[0], SHA256: *coreSum, Version: *coreVersion,
+			Force: *coreForce, Target: *coreTarget, Installed: version})
+		return report(stdout, stderr, c.asJSON, res, err, func() {
+			if !res.Installed {
+				fmt.Fprintf(stdout, "sensorcore %s is already installed at %s\n", res.Version, res.Path)
+				return
+			}
+			fmt.Fprintf(stdout, "installed sensorcore %s at %s (was %s, kept as %s)\n", res.Version, res.Path, res.PreviousVersion, res.PreviousPath)
+		}, nil)
 	}
 	return 2
 }
@@ -344,7 +368,14 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		}
 		return invocation{fixed: &fixed, confine: true}.run(ctx, a[0], a[1:], o, ew)
 	}
-	if err := e.Serve(ctx, so); err != nil {
+	if err := e.Serve(ctx, so); errors.Is(err, daemon.ErrRestart) {
+		// install-core replaced the binary: become it, same pid and flags.
+		exe := daemon.Executable
+		lg.Printf("exec %s", exe)
+		err = syscall.Exec(exe, append([]string{exe}, os.Args[1:]...), os.Environ())
+		fmt.Fprintf(stderr, "sensorcore serve: restart into %s: %v\n", exe, err)
+		return 1
+	} else if err != nil {
 		fmt.Fprintf(stderr, "sensorcore serve: %v\n", err)
 		return 1
 	}

@@ -1,0 +1,175 @@
+package provision
+
+import (
+	"context"
+	"crypto/sha256"
+	"debug/elf"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/tapline/tapline/provision/sshconn"
+)
+
+// StepInstallCore installs the sensorcore Tapline carries before preflight
+// (push --install-core), when the sensor's is older.
+const StepInstallCore Step = "install-core"
+
+// Core is the sensorcore binary Tapline carries (--core-binary).
+type Core struct {
+	Path    string
+	Version string // what "sensorcore version" prints, e.g. 0.2.0
+	SHA256  string // hex
+	Machine string // the ELF machine it is built for, e.g. EM_X86_64
+}
+
+var laptopMachines = map[string]elf.Machine{"amd64": elf.EM_X86_64, "arm64": elf.EM_AARCH64, "386": elf.EM_386,
+	"arm": elf.EM_ARM, "riscv64": elf.EM_RISCV, "ppc64le": elf.EM_PPC64, "s390x": elf.EM_S390}
+
+// LoadCore reads the binary at path: its checksum, its ELF machine and its
+// version. The version is read by running "PATH version", only when the
+// binary is built for this machine; for another architecture give version
+// (--core-version): it is never run here.
+func LoadCore(ctx context.Context, path, version string) (Core, error) {
+	c := Core{Path: path}
+	f, err := elf.Open(path)
+	if err != nil {
+		return c, fmt.Errorf("core binary %s: not an ELF executable: %v", path, err)
+	}
+	c.Machine = f.Machine.String()
+	foreign := f.Machine != laptopMachines[runtime.GOARCH]
+	f.Close()
+	fh, err := os.Open(path)
+	if err != nil {
+		return c, fmt.Errorf("core binary: %w", err)
+	}
+	h := sha256.New()
+	_, err = io.Copy(h, fh)
+	fh.Close()
+	if err != nil {
+		return c, fmt.Errorf("core binary %s: %w", path, err)
+	}
+	c.SHA256 = hex.EncodeToString(h.Sum(nil))
+	if version != "" {
+		c.Version = version
+		return c, nil
+	}
+	if foreign {
+		return c, fmt.Errorf("core binary %s is built for %s, this machine is %s: it is not run here to read its version; give it with --core-version", path, c.Machine, runtime.GOARCH)
+	}
+	vctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(vctx, path, "version").Output()
+	fs := strings.Fields(string(out))
+	if err != nil || len(fs) != 2 || fs[0] != "sensorcore" {
+		return c, fmt.Errorf("core binary %s: \"%s version\" printed %q (%v): not a sensorcore binary?", path, filepath.Base(path), strings.TrimSpace(string(out)), err)
+	}
+	c.Version = fs[1]
+	return c, nil
+}
+
+// DefaultCoreBinary is "sensorcore" beside the running executable.
+func DefaultCoreBinary() string {
+	exe, err := os.Executable()
+	if err != nil {
+		return "sensorcore"
+	}
+	return filepath.Join(filepath.Dir(exe), "sensorcore")
+}
+
+// installCoreResult is install-core's JSON (docs/formats.md).
+type installCoreResult struct {
+	OK               bool   `json:"ok"`
+	Installed        bool   `json:"installed"`
+	Version          string `json:"version"`
+	PreviousVersion  string `json:"previous_version"`
+	DaemonRestarting bool   `json:"daemon_restarting"`
+	Error            string `json:"error"`
+}
+
+// installCore runs before preflight: when the sensor's sensorcore is older
+// than the carried one, upload it, run install-core, and reconnect when the
+// daemon restarts. It returns the client to go on with.
+func (p *pusher) installCore(ctx context.Context, c *sshconn.Client) (*sshconn.Client, error) {
+	core := p.o.InstallCore
+	p.begin(StepInstallCore, "")
+	var st Status
+	if err := runJSON(ctx, c.Client, p.o.Core, &st, "status", "--json"); err != nil {
+		var re *RemoteError
+		if errors.As(err, &re) && re.Exit == 127 {
+			return c, &PreflightError{Reason: fmt.Sprintf("%q is not installed on the sensor (%s): install-core runs through the appliance's own sensorcore; install the appliance image first", p.o.Core, re.Message)}
+		}
+		return c, err
+	}
+	if st.Version != "" && compareVersions(st.Version, core.Version) >= 0 {
+		p.emit(StepInstallCore, 100, 0, fmt.Sprintf("sensorcore %s on the sensor, %s carried: nothing to install", st.Version, core.Version))
+		return c, nil
+	}
+	sc, err := NewSFTP(c.Client)
+	if err != nil {
+		return c, err
+	}
+	name := "sensorcore-" + core.Version + "-" + p.now().UTC().Format("20060102T150405Z") + ".core"
+	_, err = Upload(ctx, sc, core.Path, p.o.IncomingDir, name, func(done, total int64) {
+		pct := 100.0
+		if total > 0 {
+			pct = float64(done) * 90 / float64(total)
+		}
+		p.emit(StepInstallCore, pct, done, "")
+	})
+	sc.Close()
+	if err != nil {
+		return c, err
+	}
+	var ir installCoreResult
+	if err := runJSON(ctx, c.Client, p.o.Core, &ir, "install-core", "--json", "--sha256", core.SHA256, "--version", core.Version, name); err != nil {
+		var re *RemoteError
+		if errors.As(err, &re) && re.Exit > 0 {
+			return c, &PreflightError{Reason: "install-core: " + re.Message}
+		}
+		return c, err
+	}
+	p.emit(StepInstallCore, 95, 0, fmt.Sprintf("installed sensorcore %s (was %s)", ir.Version, ir.PreviousVersion))
+	if !ir.DaemonRestarting {
+		return c, nil
+	}
+	// The daemon restarts into the new binary; with the embedded listener
+	// this connection ends with it. Reconnect, trusting the proved key.
+	c.Close()
+	select {
+	case <-ctx.Done():
+		return c, ctx.Err()
+	case <-time.After(time.Second):
+	}
+	// Until the restart, the old daemon may still answer: go on only with
+	// the one that reports the installed version.
+	deadline := p.now().Add(p.o.VerifyTimeout)
+	for {
+		nc, err := p.reconnect(ctx, p.t.Addr, deadline)
+		if err != nil {
+			return c, fmt.Errorf("provision: after install-core the sensor did not come back at %s: %w", p.t.Addr, err)
+		}
+		var st Status
+		err = runJSON(ctx, nc.Client, p.o.Core, &st, "status", "--json")
+		if err == nil && st.Version == core.Version {
+			p.emit(StepInstallCore, 100, 0, "sensorcore "+st.Version+" answers")
+			return nc, nil
+		}
+		nc.Close()
+		if !p.now().Before(deadline) {
+			return c, fmt.Errorf("provision: after install-core the sensor at %s still reports sensorcore %q, not %s (%v)", p.t.Addr, st.Version, core.Version, err)
+		}
+		select {
+		case <-ctx.Done():
+			return c, ctx.Err()
+		case <-time.After(p.o.RetryEvery):
+		}
+	}
+}
