@@ -244,11 +244,41 @@ func cipMultiple(body []byte, r *Result, depth int) error {
 		if off < 2+2*n || off > end || end > len(body) {
 			return errField
 		}
-		if err := cipMessage(body[off:end], r, depth+1); err != nil {
+		m := body[off:end]
+		if len(m) >= 2 {
+			if svc := m[0] & 0x7f; !cipNests(svc) {
+				// A plain embedded service (no action, nothing nested):
+				// what cipMessage does for it, without the call.
+				r.addExtra(int(svc))
+				if depth+1 > 2 {
+					continue
+				}
+				if m[0]&0x80 != 0 {
+					if len(m) < 4 || len(m) < 4+2*int(m[3]) {
+						return errShort
+					}
+				} else if len(m) < 2+int(m[1])*2 {
+					return errLength
+				}
+				continue
+			}
+		}
+		if err := cipMessage(m, r, depth+1); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// cipNests reports whether cipMessage does more for service svc than
+// record it and check its length: an action (reset, start, stop) or
+// embedded messages (Multiple Service Packet, Unconnected Send).
+func cipNests(svc byte) bool {
+	switch svc {
+	case cipReset, cipStart, cipStop, cipMultipleService, cipUnconnectedSend:
+		return true
+	}
+	return false
 }
 
 // enipIdentity reads a ListIdentity reply: item count (2) then the

@@ -103,3 +103,60 @@ func FuzzENIP(f *testing.F) {
 		DecodeENIP(b, decode.DirToClient, &r)
 	})
 }
+
+// mspOf builds a Multiple Service Packet request holding msgs (CIP
+// §: count, offsets from the count field, messages).
+func mspOf(msgs ...[]byte) []byte {
+	b := []byte{0x0a, 2, 0x20, 0x02, 0x24, 0x01}
+	b = binary.LittleEndian.AppendUint16(b, uint16(len(msgs)))
+	off := 2 + 2*len(msgs)
+	for _, m := range msgs {
+		b = binary.LittleEndian.AppendUint16(b, uint16(off))
+		off += len(m)
+	}
+	for _, m := range msgs {
+		b = append(b, m...)
+	}
+	return b
+}
+
+// TestENIPMultipleEmbedded: every kind of embedded service (plain request
+// and reply, action, nested packet, short path) is recorded, acted on and
+// length-checked.
+func TestENIPMultipleEmbedded(t *testing.T) {
+	get := []byte{0x0e, 1, 0x20, 0x01}
+	reply := []byte{0x8e, 0, 0, 1, 0x55, 0x66}
+	stop := []byte{0x07, 2, 0x20, 0x8e, 0x24, 0x01}
+	tests := []struct {
+		name   string
+		cip    []byte
+		extra  []int
+		action Action
+		err    error
+	}{
+		{"plain", mspOf(get, reply, get), []int{0x0e, 0x0e, 0x0e}, ActNone, nil},
+		{"stop inside", mspOf(get, stop), []int{0x0e, 0x07}, ActCIPStop, nil},
+		{"nested packet", mspOf(get, mspOf(get, get)), []int{0x0e, 0x0a, 0x0e, 0x0e}, ActNone, nil},
+		{"nested twice", mspOf(mspOf(mspOf(get, []byte{0x0e, 9}))), []int{0x0a, 0x0a, 0x0e, 0x0e}, ActNone, nil},
+		{"path beyond message", mspOf(get, []byte{0x0e, 3, 0x20}), []int{0x0e, 0x0e}, ActNone, ErrMalformed},
+		{"reply status beyond message", mspOf([]byte{0x8e, 0, 0, 2, 0}), []int{0x0e}, ActNone, ErrMalformed},
+		{"one byte message", mspOf([]byte{0x0e}), nil, ActNone, ErrMalformed},
+	}
+	var r Result
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := DecodeENIP(rrData(tc.cip), decode.DirToServer, &r)
+			if !errors.Is(err, tc.err) || (tc.err == nil) != (err == nil) {
+				t.Fatalf("err = %v, want %v", err, tc.err)
+			}
+			if r.Function != 0x0a || r.Action != tc.action || len(r.Extra) != len(tc.extra) {
+				t.Fatalf("fc %d action %d extra %v, want %v", r.Function, r.Action, r.Extra, tc.extra)
+			}
+			for i, fc := range tc.extra {
+				if r.Extra[i] != fc {
+					t.Fatalf("extra %v, want %v", r.Extra, tc.extra)
+				}
+			}
+		})
+	}
+}
