@@ -77,7 +77,7 @@ func newCAPanel(env Env) *caPanel {
 	p.issueHost.SetPlaceHolder("sensor-01.plant.example")
 	p.issueIP.SetPlaceHolder("optional SAN IP, e.g. 192.0.2.10")
 	p.keyType.SetSelected(string(ca.RSA2048))
-	p.pfxPass.SetPlaceHolder("optional: also write a PKCS#12 with this passphrase")
+	p.pfxPass.SetPlaceHolder("optional: also write a PKCS#12")
 	p.createBtn = widget.NewButton("Create CA", p.onCreate)
 	p.unlockBtn = widget.NewButton("Unlock", p.onUnlock)
 	p.issueBtn = widget.NewButton("Issue", p.onIssue)
@@ -118,7 +118,7 @@ func (p *caPanel) build() fyne.CanvasObject {
 			{Text: "Sensor hostname", Widget: p.issueHost},
 			{Text: "Sensor IP", Widget: p.issueIP},
 			{Text: "Key", Widget: p.keyType},
-			{Text: "PKCS#12 passphrase", Widget: p.pfxPass},
+			{Text: "PKCS#12 passphrase", Widget: p.pfxPass, HintText: "never saved by the app"},
 		}},
 		container.NewHBox(p.issueBtn, p.exportBtn),
 	))

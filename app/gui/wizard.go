@@ -35,7 +35,7 @@ type wizardScreen struct {
 	push *pushStep
 
 	heading  *widget.Label
-	crumbs   *widget.Label
+	crumbs   *widget.RichText
 	body     *fyne.Container
 	findings *findingsView
 	backBtn  *widget.Button
@@ -43,11 +43,10 @@ type wizardScreen struct {
 }
 
 func newWizardScreen(env Env) *wizardScreen {
-	s := &wizardScreen{env: env, heading: widget.NewLabel(""), crumbs: widget.NewLabel(""),
+	s := &wizardScreen{env: env, heading: widget.NewLabel(""), crumbs: widget.NewRichText(),
 		body: container.NewStack(), findings: newFindingsView("")}
 	s.heading.TextStyle = fyne.TextStyle{Bold: true}
 	s.heading.SizeName = theme.SizeNameSubHeadingText
-	s.crumbs.Importance = widget.LowImportance
 	s.conn = newConnectStep(env, s)
 	s.net = newNetworkStep(env, s)
 	s.act = newActivationStep(env, s)
@@ -73,18 +72,23 @@ func (s *wizardScreen) show(i int) {
 	s.cur = i
 	st := s.steps[i]
 	s.heading.SetText(st.title())
-	crumbs := ""
+	// Where the engineer is: the current step bold in the primary colour,
+	// the others in the normal text colour (readable, unlike low importance).
+	var segs []widget.RichTextSegment
 	for j, o := range s.steps {
 		if j > 0 {
-			crumbs += "  →  "
+			segs = append(segs, &widget.TextSegment{Text: "  →  ", Style: widget.RichTextStyleInline})
 		}
+		st := widget.RichTextStyleInline
 		if j == i {
-			crumbs += "[" + o.title() + "]"
-		} else {
-			crumbs += o.title()
+			st = widget.RichTextStyleStrong
+			st.Inline = true
+			st.ColorName = theme.ColorNamePrimary
 		}
+		segs = append(segs, &widget.TextSegment{Text: o.title(), Style: st})
 	}
-	s.crumbs.SetText(crumbs)
+	s.crumbs.Segments = segs
+	s.crumbs.Refresh()
 	s.body.Objects = []fyne.CanvasObject{st.content()}
 	s.body.Refresh()
 	s.findings.set(nil)
