@@ -74,6 +74,11 @@ func (p *Pipeline) Decoder() *decode.Decoder { return &p.dec }
 // streamIdle is how long a silent TCP stream is kept.
 const streamIdle = int64(10 * time.Minute)
 
+// sweepEvery is how often (in capture time) idle streams are removed: a
+// stream goes after 10 to 15 minutes of silence. Each sweep walks the whole
+// table, so not every minute.
+const sweepEvery = streamIdle / 2
+
 // Packet runs one captured frame through the pipeline.
 func (p *Pipeline) Packet(data []byte, ci capture.Info) { p.packet(data, &ci) }
 
@@ -114,7 +119,7 @@ func (p *Pipeline) packet(data []byte, ci *capture.Info) {
 			p.udpDatagram(pkt)
 		}
 	}
-	if p.lastTS-p.sweepTS > int64(time.Minute) {
+	if p.lastTS-p.sweepTS > sweepEvery {
 		p.streams.Sweep(p.lastTS, streamIdle)
 		p.sweepTS = p.lastTS
 	}
