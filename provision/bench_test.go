@@ -19,12 +19,12 @@ import (
 // BenchmarkBatch50 pushes one bundle to each of 50 sensorcore appliances
 // (embedded listeners on loopback, addresses unchanged) with the batch
 // runner, and does the same work with a plain sequential OpenSSH loop
-// (`sftp` put the bundle, `ssh ... sensorcore apply`). It reports both wall
+// (`scp` the bundle, `ssh ... sensorcore apply`). It reports both wall
 // times, the per-sensor cost and the speed-up.
 func BenchmarkBatch50(b *testing.B) {
 	const n = 50
 	bin := needSensorcore(b)
-	for _, tool := range []string{"sftp", "ssh"} {
+	for _, tool := range []string{"scp", "ssh"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			b.Skipf("this benchmark compares with OpenSSH's %s; install openssh-client", tool)
 		}
@@ -98,13 +98,11 @@ func BenchmarkBatch50(b *testing.B) {
 		start = time.Now()
 		for i, p := range prepared {
 			remote := fmt.Sprintf("loop-%d-%d.tapbundle", it, i)
-			// scp's SFTP mode truncates the target (SSH_FXP_FSETSTAT size),
-			// which the appliance's confined SFTP server refuses, so the
-			// loop uses OpenSSH's sftp client: the same protocol and files.
-			put := exec.Command("sftp", append(append([]string{"-q", "-b", "-"}, sshArgs(p.Target.Addr)...), "provision@127.0.0.1")...)
-			put.Stdin = strings.NewReader("put " + p.Bundle.Path + " /" + remote + "\n")
+			// scp (SFTP mode, OpenSSH >= 9) into the appliance's confined
+			// SFTP server, as an engineer would by hand.
+			put := exec.Command("scp", append(append([]string{"-q"}, sshArgs(p.Target.Addr)...), p.Bundle.Path, "provision@127.0.0.1:/"+remote)...)
 			if out, err := put.CombinedOutput(); err != nil {
-				b.Fatalf("sftp put: %v %s", err, out)
+				b.Fatalf("scp: %v %s", err, out)
 			}
 			a := sshArgs(p.Target.Addr)
 			a[len(a)-2] = "-p"

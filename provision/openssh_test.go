@@ -1,9 +1,11 @@
 package provision_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -47,6 +49,20 @@ func TestPushThroughOpenSSHForceCommand(t *testing.T) {
 	}
 	if res.Uploaded == nil || !res.Uploaded.ReadBack {
 		t.Fatalf("upload through the wrapper's SFTP: %+v", res.Uploaded)
+	}
+	// OpenSSH's scp (SFTP mode) uploads through the wrapper's SFTP server
+	// into the incoming directory (its size setstat accepted; the channel
+	// reports an exit status).
+	if _, err := exec.LookPath("scp"); err == nil {
+		out, err := exec.Command("scp", "-q", "-i", s.ClientKey, "-o", "UserKnownHostsFile="+kh, "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes",
+			"-P", fmt.Sprint(s.Port), pr.Bundle.Path, s.User+"@127.0.0.1:/by-scp.tapbundle").CombinedOutput()
+		if err != nil {
+			t.Fatalf("scp through the ForceCommand wrapper: %v %s\n%s", err, out, s.Logs())
+		}
+		want, _ := os.ReadFile(pr.Bundle.Path)
+		if got, _ := os.ReadFile(filepath.Join(root, "var/lib/sensorcore/incoming/by-scp.tapbundle")); !bytes.Equal(got, want) {
+			t.Fatalf("scp'd bundle in incoming: %d bytes, want %d", len(got), len(want))
+		}
 	}
 	// The account runs nothing else.
 	c, err := sshconn.Dial(context.Background(), sshconn.Endpoint{Addr: s.Addr, User: s.User, Auth: sshconn.Auth{KeyFile: s.ClientKey}},

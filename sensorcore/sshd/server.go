@@ -199,6 +199,12 @@ func (s *Server) handle(ctx context.Context, c net.Conn, cfg *ssh.ServerConfig) 
 	}
 }
 
+// keepOpen is a channel whose Close only signals EOF to the peer; the
+// session closes the channel itself, after exit-status.
+type keepOpen struct{ ssh.Channel }
+
+func (k keepOpen) Close() error { return k.CloseWrite() }
+
 func exitStatus(ch ssh.Channel, code int) {
 	ch.SendRequest("exit-status", false, ssh.Marshal(struct{ Status uint32 }{uint32(code)}))
 }
@@ -242,14 +248,18 @@ func (s *Server) session(ctx context.Context, user string, ch ssh.Channel, reqs 
 				continue
 			}
 			req.Reply(true, nil)
-			srv := sftp.NewRequestServer(ch, h)
+			// The SFTP server closes its connection when it stops; the
+			// channel must stay open until exit-status is sent, or OpenSSH
+			// clients (scp, sftp) see no exit status and fail (ssh exits
+			// 255, scp reports an error after a complete transfer).
+			srv := sftp.NewRequestServer(keepOpen{ch}, h)
 			err = srv.Serve()
+			exitStatus(ch, 0)
 			srv.Close()
 			closer.Close()
 			if err != nil && err != io.EOF {
 				s.logf("ssh: %s: sftp: %v", user, err)
 			}
-			exitStatus(ch, 0)
 			return
 		case "env":
 			req.Reply(true, nil) // accepted and ignored

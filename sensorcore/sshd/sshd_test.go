@@ -56,6 +56,8 @@ type fixture struct {
 	incoming string
 	client   ssh.Signer
 	outside  string
+	// clientKey is client's private key (for OpenSSH's scp).
+	clientKey ed25519.PrivateKey
 }
 
 func start(t *testing.T) *fixture {
@@ -96,7 +98,7 @@ func start(t *testing.T) *fixture {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	go s.Serve(ctx, ln)
-	return &fixture{addr: ln.Addr().String(), hostKey: hk.PublicKey(), incoming: in, client: cs, outside: outside}
+	return &fixture{addr: ln.Addr().String(), hostKey: hk.PublicKey(), incoming: in, client: cs, outside: outside, clientKey: ck}
 }
 
 func (f *fixture) dial(t *testing.T, auth ssh.AuthMethod, user string) (*ssh.Client, error) {
