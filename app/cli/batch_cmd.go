@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -257,12 +256,7 @@ func (rf *runFlags) execute(env *Env, inv *provision.Inventory, perr error, base
 		WorkDir: work, Now: env.Now, Creator: "tapline " + Version, CertPassphrase: co.CertPassphrase,
 		Check: co, AcceptWarnings: *rf.acceptWarnings,
 		Password: env.Getenv("TAPLINE_SSH_PASSWORD"), AgentSocket: env.Getenv("SSH_AUTH_SOCK"),
-		KeyPassphrase: func(string) ([]byte, error) {
-			if p := env.Getenv("TAPLINE_KEY_PASSPHRASE"); p != "" {
-				return []byte(p), nil
-			}
-			return nil, errors.New("the key is encrypted: set TAPLINE_KEY_PASSPHRASE")
-		},
+		KeyPassphrase: keyPassphrase(env),
 	}}
 	jpath := *rf.journal
 	if jpath == "" {

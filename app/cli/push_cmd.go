@@ -3,12 +3,62 @@ package cli
 import (
 	"bytes"
 	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+
+	"golang.org/x/term"
 
 	"github.com/tapline/tapline/provision"
 )
+
+// keyPassphrase returns the SSH key passphrase source for push and batch
+// run: TAPLINE_KEY_PASSPHRASE when set; otherwise, when stdin is a
+// terminal, a prompt on stderr read without echo (once per key file for
+// the whole run). The passphrase is never printed or logged.
+func keyPassphrase(env *Env) func(keyFile string) ([]byte, error) {
+	var mu sync.Mutex
+	asked := map[string][]byte{}
+	return func(keyFile string) ([]byte, error) {
+		if p := env.Getenv("TAPLINE_KEY_PASSPHRASE"); p != "" {
+			return []byte(p), nil
+		}
+		f, ok := env.Stdin.(*os.File)
+		if !ok || !term.IsTerminal(int(f.Fd())) {
+			return nil, errors.New("the key " + filepath.Base(keyFile) + " is encrypted: set TAPLINE_KEY_PASSPHRASE or run from a terminal to be asked")
+		}
+		mu.Lock() // one prompt at a time, and once per key
+		defer mu.Unlock()
+		if p, ok := asked[keyFile]; ok {
+			return append([]byte(nil), p...), nil // callers may wipe theirs
+		}
+		p, err := promptPassphrase(f, env.Stderr, "Passphrase for SSH key "+keyFile+": ")
+		if err != nil {
+			return nil, err
+		}
+		asked[keyFile] = append([]byte(nil), p...)
+		return p, nil
+	}
+}
+
+// promptPassphrase writes prompt to w and reads one line from the terminal
+// tty with echo off.
+func promptPassphrase(tty *os.File, w io.Writer, prompt string) ([]byte, error) {
+	fmt.Fprint(w, prompt)
+	p, err := term.ReadPassword(int(tty.Fd()))
+	fmt.Fprintln(w)
+	if err != nil {
+		return nil, fmt.Errorf("reading the key passphrase: %v", err)
+	}
+	if len(p) == 0 {
+		return nil, errors.New("no passphrase given")
+	}
+	return p, nil
+}
 
 // pushColumns are the inventory columns push takes as flags, with the
 // same meaning (docs/inventory.md): --new-ip is the column new_ip.
