@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pkg/sftp"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -86,3 +87,38 @@ func TestOpenSSHScp(t *testing.T) {
 }
 
 func readOr(p string) string { b, _ := os.ReadFile(p); return string(b) }
+
+// Setstat through pkg/sftp: permissions are masked to owner read/write on
+// files and refused on directories (the incoming directory stays usable).
+func TestSetstatConfined(t *testing.T) {
+	f := start(t)
+	c, err := f.dial(t, ssh.PublicKeys(f.client), "provision")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	sc, err := sftp.NewClient(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sc.Close()
+	w, _ := sc.Create("/x.bin")
+	w.Write([]byte("0123456789"))
+	if err := w.Truncate(4); err != nil {
+		t.Fatalf("truncate: %v", err)
+	}
+	w.Close()
+	if err := sc.Chmod("/x.bin", 0o6777); err != nil {
+		t.Fatalf("chmod: %v", err)
+	}
+	fi, _ := os.Stat(filepath.Join(f.incoming, "x.bin"))
+	if fi.Size() != 4 || fi.Mode() != 0o600 {
+		t.Fatalf("after truncate and chmod 6777: size %d mode %v", fi.Size(), fi.Mode())
+	}
+	if err := sc.Chmod("/", 0o777); err == nil {
+		t.Fatal("chmod of the incoming directory accepted")
+	}
+	if fi, _ := os.Stat(f.incoming); fi.Mode().Perm() != 0o700 {
+		t.Fatalf("incoming is now %v", fi.Mode())
+	}
+}

@@ -76,6 +76,13 @@ func (h *rooted) Filecmd(r *sftp.Request) error {
 		a := r.AttrFlags()
 		st := r.Attributes()
 		if a.Permissions {
+			// Uploads stay private data: read/write for the owner at most,
+			// never executable, setuid or setgid; directories keep theirs.
+			if fi, err := h.root.Lstat(p); err != nil {
+				return err
+			} else if !fi.Mode().IsRegular() {
+				return os.ErrPermission
+			}
 			if err := h.root.Chmod(p, st.FileMode().Perm()&0o600); err != nil {
 				return err
 			}
