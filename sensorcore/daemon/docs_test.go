@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -26,11 +29,56 @@ func docBlock(t *testing.T, tag string) []byte {
 // TestDocsExamples decodes the documented apply and status objects strictly
 // into the types the commands print, so the docs cannot drift.
 func TestDocsExamples(t *testing.T) {
-	for tag, v := range map[string]any{"apply": &ApplyResult{}, "status": &Status{}} {
+	for tag, v := range map[string]any{"apply": &ApplyResult{}, "status": &Status{}, "install-core": &InstallCoreResult{}} {
 		dec := json.NewDecoder(bytes.NewReader(docBlock(t, tag)))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(v); err != nil {
 			t.Errorf("%s example: %v", tag, err)
 		}
+	}
+}
+
+// TestSystemdUnitInDocs: the unit in docs/appliance.md lets the daemon write
+// where the network backends write (ProtectSystem=strict makes /run and /etc
+// read-only otherwise) and passes `systemd-analyze verify`.
+func TestSystemdUnitInDocs(t *testing.T) {
+	b, err := os.ReadFile("../../docs/appliance.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	i := strings.Index(s, "/etc/systemd/system/sensorcore.service:\n\n```\n")
+	if i < 0 {
+		t.Fatal("docs/appliance.md has no sensorcore.service block")
+	}
+	s = s[i+len("/etc/systemd/system/sensorcore.service:\n\n```\n"):]
+	unit := s[:strings.Index(s, "```")]
+	var rw []string
+	for _, l := range strings.Split(unit, "\n") {
+		if v, ok := strings.CutPrefix(l, "ReadWritePaths="); ok {
+			for _, p := range strings.Fields(v) {
+				rw = append(rw, strings.TrimPrefix(p, "-"))
+			}
+		}
+	}
+	if !strings.Contains(unit, "ProtectSystem=strict") {
+		t.Fatal("the unit no longer says ProtectSystem=strict: recheck ReadWritePaths")
+	}
+	for _, want := range []string{"/etc/sensorcore", "/var/lib/sensorcore", "/etc/netplan", "/run/netplan", "/etc/systemd/network", "/run/systemd/network"} {
+		if !slices.Contains(rw, want) {
+			t.Errorf("ReadWritePaths lacks %s (have %v)", want, rw)
+		}
+	}
+	sa, err := exec.LookPath("systemd-analyze")
+	if err != nil {
+		t.Skip("systemd-analyze is not installed here: the unit's paths were checked, not the unit itself")
+	}
+	dir := t.TempDir()
+	exe, _ := os.Executable() // verify wants ExecStart's program to exist
+	p := filepath.Join(dir, "sensorcore.service")
+	os.WriteFile(p, []byte(strings.ReplaceAll(unit, "/usr/local/bin/sensorcore", exe)), 0o644)
+	out, err := exec.Command(sa, "verify", p).CombinedOutput()
+	if err != nil || strings.Contains(string(out), "sensorcore.service") {
+		t.Fatalf("systemd-analyze verify: %v\n%s", err, out)
 	}
 }
