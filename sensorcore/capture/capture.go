@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync/atomic"
 	"time"
 )
 
@@ -94,7 +95,8 @@ func Open(path string) (*File, error) {
 			unmap()
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
-		return &File{Reader: r, Path: path, close: unmap}, nil
+		stop := prefault(data)
+		return &File{Reader: r, Path: path, close: func() error { stop(); return unmap() }}, nil
 	}
 	r, err := NewReader(f)
 	if err != nil {
@@ -102,6 +104,32 @@ func Open(path string) (*File, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return &File{Reader: r, Path: path, close: f.Close}, nil
+}
+
+// prefaultSink keeps prefault's loads from being optimised away.
+var prefaultSink atomic.Uint32
+
+// prefault reads one byte of every page of a mapped capture, from the
+// start, on its own goroutine: the page faults of the mapping are taken
+// there, on another core when one is free, instead of on the packet path
+// (the CPU time is the same, the wall time shorter). stop ends it and
+// waits, so the mapping can be released after.
+func prefault(data []byte) (stop func()) {
+	var quit atomic.Bool
+	done := make(chan struct{})
+	page := os.Getpagesize()
+	go func() {
+		defer close(done)
+		var sum byte
+		for off := 0; off < len(data) && !quit.Load(); off += page {
+			sum += data[off]
+		}
+		prefaultSink.Add(uint32(sum))
+	}()
+	return func() {
+		quit.Store(true)
+		<-done
+	}
 }
 
 // Close releases the file; data returned by Next is invalid afterwards.
