@@ -352,3 +352,16 @@ func TestFirstApplyRollsBackToFactory(t *testing.T) {
 		t.Fatalf("rollback of a permanent first generation: %v", err)
 	}
 }
+
+// "Nothing to roll back" is TL-APP-008 (TL-APP-006 is an appliance I/O
+// error) also before any generation, in the result and the refusal.
+func TestRollbackNothingCode(t *testing.T) {
+	now := time.Now().UTC()
+	k := testkit.New(t, now, "")
+	e := newEngine(t, k, &fakeClock{now})
+	r, err := e.Rollback(context.Background(), "asked")
+	var re *Refusal
+	if !errors.As(err, &re) || re.Code != CodeNothingToRollBack || r.Code != CodeNothingToRollBack || r.OK {
+		t.Fatalf("rollback before any generation: %v %+v", err, r)
+	}
+}

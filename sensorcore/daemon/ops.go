@@ -80,8 +80,12 @@ func (e *Engine) Rollback(ctx context.Context, reason string) (*OpResult, error)
 	}
 	defer unlock()
 	cur, err := st.Current()
+	if errors.Is(err, generation.ErrNone) {
+		msg := "nothing to roll back: no generation applied yet (the appliance is on its factory state)"
+		return &OpResult{Code: CodeNothingToRollBack, Error: msg}, &Refusal{CodeNothingToRollBack, msg}
+	}
 	if err != nil {
-		return &OpResult{Error: "no generation applied yet"}, &Refusal{CodeInternal, "nothing to roll back: no generation applied yet"}
+		return &OpResult{Code: CodeInternal, Error: err.Error()}, &Refusal{CodeInternal, err.Error()}
 	}
 	to, firstPending := 0, false
 	if p, _ := st.ReadPending(); p != nil && p.Generation == cur {
