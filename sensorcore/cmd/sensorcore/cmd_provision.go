@@ -344,6 +344,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 	fixed := c
 	so := daemon.ServeOptions{ConsoleAddr: *consoleAddr, SSHAddr: *sshAddr, Version: version, Hostname: *hostname, Tick: *tick}
+	var closeMonitor func() error // before a restart into a new binary (exec skips defers)
 	if len(ifaces) > 0 {
 		oui, err := inventory.ReadManuf(*manuf)
 		if err != nil {
@@ -355,6 +356,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		defer m.Close()
+		closeMonitor = m.Close
 		go func() {
 			if err := m.RunLive(ctx, ifaces...); err != nil {
 				lg.Printf("monitor: %v", err)
@@ -371,6 +373,10 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	if err := e.Serve(ctx, so); errors.Is(err, daemon.ErrRestart) {
 		// install-core replaced the binary: become it, same pid and flags.
 		exe := daemon.Executable
+		stop()
+		if closeMonitor != nil {
+			closeMonitor()
+		}
 		lg.Printf("exec %s", exe)
 		err = syscall.Exec(exe, append([]string{exe}, os.Args[1:]...), os.Environ())
 		fmt.Fprintf(stderr, "sensorcore serve: restart into %s: %v\n", exe, err)
