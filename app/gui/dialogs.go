@@ -6,13 +6,13 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
-	"fyne.io/fyne/v2/storage"
 )
 
 // dialogs remembers the dialog on top so Escape can close it.
 type dialogs struct {
-	mu  sync.Mutex
-	top dialog.Dialog
+	mu     sync.Mutex
+	top    dialog.Dialog
+	picker *filePicker // the file picker shown last (tests reach into it)
 }
 
 func (d *dialogs) show(dl dialog.Dialog) {
@@ -44,31 +44,31 @@ func (d *dialogs) closeTop() bool {
 	return true
 }
 
-// openFile asks for one file and hands its path to set.
+// openFile asks for one file and hands its path to set. The picker starts
+// in the folder a file was last chosen from (a preference; never a secret).
 func (e Env) openFile(set func(path string)) {
 	if e.Window == nil {
 		return
 	}
-	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
-		if err == nil && r != nil {
-			p := r.URI().Path()
-			r.Close()
-			if e.App != nil {
-				e.App.Preferences().SetString(prefRecentFolder, filepath.Dir(p))
-			}
-			set(p)
-		}
-	}, e.Window)
+	start := ""
 	if e.App != nil {
-		if dir := e.App.Preferences().String(prefRecentFolder); dir != "" {
-			if l, err := storage.ListerForURI(storage.NewFileURI(dir)); err == nil {
-				d.SetLocation(l)
-			}
-		}
+		start = e.App.Preferences().String(prefRecentFolder)
 	}
-	d.Resize(fyne.NewSize(800, 560))
+	var p *filePicker
+	p = newFilePicker(start, func(path string) {
+		if e.App != nil {
+			e.App.Preferences().SetString(prefRecentFolder, filepath.Dir(path))
+		}
+		set(path)
+	})
+	d := dialog.NewCustomWithoutButtons("Choose a file", p.build(), e.Window)
+	p.dlg = d
+	d.Resize(fyne.NewSize(760, 540))
 	e.dialogs.show(d)
-	// Keys reach the window (Escape closes the dialog) until the engineer
-	// clicks into a field of the dialog.
-	e.Window.Canvas().Unfocus()
+	e.Window.Canvas().Focus(p.path) // type or paste a path at once; Escape closes from any field
+	if e.dialogs != nil {
+		e.dialogs.mu.Lock()
+		e.dialogs.picker = p
+		e.dialogs.mu.Unlock()
+	}
 }

@@ -3,6 +3,7 @@ package gui
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/widget"
@@ -83,6 +84,14 @@ func (m *Main) Tour(shot func(name string) error) error {
 	if err := step("certificates-wrong-host", func() { wb.hostname.SetText("sensor-09.plant.example"); wb.onCheck() }); err != nil {
 		return err
 	}
+	// The file dialog (Open file…), then Escape closes it.
+	if err := step("choose-file", func() {
+		m.env.App.Preferences().SetString(prefRecentFolder, filepath.Dir(sn.Cert))
+		wb.onOpen()
+	}); err != nil {
+		return err
+	}
+	ui(func() { m.env.dialogs.closeTop() })
 	if err := step("local-ca", func() {
 		wb.tabs.SelectIndex(1)
 		wb.ca.passphrase.SetText(demo.CAPassphrase)

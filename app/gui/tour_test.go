@@ -29,7 +29,7 @@ func TestTour(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(shots) != 14 {
+	if len(shots) != 15 {
 		t.Errorf("shots %v", shots)
 	}
 	if r := m.wizard.push.Result(); r == nil || r.Outcome != provision.OutcomeDone {

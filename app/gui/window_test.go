@@ -1,6 +1,7 @@
 package gui
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -81,5 +82,75 @@ func TestKeyboard(t *testing.T) {
 		if c.Focused() != want {
 			t.Fatalf("Tab went to %T, want %T", c.Focused(), want)
 		}
+	}
+}
+
+// TestFilePickerEscape: Escape closes the file dialog wherever the focus is
+// inside it (path field, list, a button), as the driver delivers keys: to
+// the focused widget only. Choosing a file still works by list and Enter.
+func TestFilePickerEscape(t *testing.T) {
+	m, _ := newTestMain(t)
+	c := m.Window.Canvas()
+	dir := t.TempDir()
+	writeFile(t, dir, "sensor.crt", []byte("x"))
+	os.Mkdir(filepath.Join(dir, "keys"), 0o700)
+	writeFile(t, filepath.Join(dir, "keys"), "sensor.key", []byte("x"))
+	m.env.App.Preferences().SetString(prefRecentFolder, dir)
+
+	var got string
+	open := func() *filePicker {
+		t.Helper()
+		m.env.openFile(func(p string) { got = p })
+		if len(c.Overlays().List()) != 1 {
+			t.Fatal("the file dialog is not shown")
+		}
+		return m.env.dialogs.picker
+	}
+	escape := &fyne.KeyEvent{Name: fyne.KeyEscape}
+	for _, focus := range []func(p *filePicker) fyne.Focusable{
+		func(p *filePicker) fyne.Focusable { return p.path },
+		func(p *filePicker) fyne.Focusable { return p.list },
+		func(p *filePicker) fyne.Focusable { return p.openBtn },
+		func(p *filePicker) fyne.Focusable { return p.upBtn },
+	} {
+		p := open()
+		c.Focus(focus(p))
+		if c.Focused() != focus(p) {
+			t.Fatalf("focus on %T did not take", focus(p))
+		}
+		c.Focused().TypedKey(escape)
+		if len(c.Overlays().List()) != 0 {
+			t.Fatalf("Escape with %T focused left the dialog open", focus(p))
+		}
+	}
+
+	// Folders first; a folder opens, a file fills the path, Enter opens it.
+	p := open()
+	if c.Focused() != p.path || p.dir != dir || len(p.items) != 2 || !p.items[0].dir {
+		t.Fatalf("picker at %s: %+v, focus %T", p.dir, p.items, c.Focused())
+	}
+	p.list.Select(0)
+	if p.dir != filepath.Join(dir, "keys") || len(p.items) != 1 {
+		t.Fatalf("folder not opened: %s %+v", p.dir, p.items)
+	}
+	p.list.Select(0)
+	pressEnter(p.path)
+	if want := filepath.Join(dir, "keys", "sensor.key"); got != want || len(c.Overlays().List()) != 0 {
+		t.Fatalf("chose %q, want %q", got, want)
+	}
+	if m.env.App.Preferences().String(prefRecentFolder) != filepath.Join(dir, "keys") {
+		t.Error("the folder is not remembered")
+	}
+
+	// A path that does not exist is said, in the app's words; the dialog stays.
+	p = open()
+	retype(p.path, filepath.Join(dir, "missing.crt"))
+	pressEnter(p.path)
+	if len(c.Overlays().List()) != 1 || !strings.HasPrefix(p.status.Text, codeFile+"  Opening missing.crt") {
+		t.Fatalf("missing file: %q", p.status.Text)
+	}
+	test.Tap(p.cancelBtn)
+	if len(c.Overlays().List()) != 0 {
+		t.Fatal("Cancel left the dialog open")
 	}
 }

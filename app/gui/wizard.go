@@ -96,8 +96,11 @@ func (s *wizardScreen) show(i int) {
 	s.update()
 }
 
-// update sets the buttons from the current page's state.
+// update sets the buttons from the current page's state and lays the page
+// out again: background work changes the height of its texts (Review's
+// summary and diff), and a container does not notice that by itself.
 func (s *wizardScreen) update() {
+	s.body.Refresh()
 	setEnabled(s.backBtn, s.cur > 0 && !s.push.running())
 	if s.cur == len(s.steps)-1 {
 		s.nextBtn.Hide()

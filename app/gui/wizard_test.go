@@ -240,6 +240,10 @@ func TestWizardWarningsAcceptedOnReview(t *testing.T) {
 	if w.heading.Text != "Review" || w.rev.accept.Hidden || !hasCode(w.rev.findings.shown, certs.CodeSubjectC) {
 		t.Fatalf("review: %s, accept hidden %v, %s", w.heading.Text, w.rev.accept.Hidden, codes(w.rev.findings.shown))
 	}
+	// The page is laid out for the texts the check filled in (no overlap).
+	if got, want := w.rev.summary.Size().Height, w.rev.summary.MinSize().Height; got < want {
+		t.Errorf("Review summary is %v high, needs %v: the page was not laid out again", got, want)
+	}
 	test.Tap(w.nextBtn)
 	if w.heading.Text != "Review" || !hasCode(w.findings.shown, codeField) {
 		t.Fatal("Next past warnings nobody accepted")
