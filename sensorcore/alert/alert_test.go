@@ -177,3 +177,22 @@ func TestObserveNoAlloc(t *testing.T) {
 		t.Fatalf("%v allocations", n)
 	}
 }
+
+// TestFirmwareChanged: the rule names both versions in its message and a
+// repeat counts on the same alert.
+func TestFirmwareChanged(t *testing.T) {
+	sink := &recordSink{}
+	e := New(Options{Sink: sink})
+	r := ev(0, "192.0.2.20", "192.0.2.10", dissect.S7comm, 0x04, dissect.ActNone)
+	e.FirmwareChanged(r, "V3.2.6", "V3.3.1")
+	e.FirmwareChanged(r, "V3.2.6", "V3.3.1")
+	as := e.Alerts()
+	if len(as) != 1 || len(sink.got) != 1 {
+		t.Fatalf("%d alerts, %d sent", len(as), len(sink.got))
+	}
+	a := as[0]
+	if a.Rule != "firmware-changed" || a.Severity != SevHigh || a.Count != 2 || a.Src != "192.0.2.20" || a.Protocol != "s7comm" ||
+		!strings.Contains(a.Message, `"V3.3.1"`) || !strings.Contains(a.Message, `"V3.2.6"`) {
+		t.Fatalf("alert %+v", a)
+	}
+}

@@ -5,7 +5,8 @@ import "github.com/tapline/tapline/sensorcore/dissect"
 // ruleS7: S7comm PLC stop (function 0x29), PLC start (PI service
 // P_PROGRAM), block download (request download 0x1A) or upload (start
 // upload 0x1D), always (s7comm.c function names). Firmware updates have no
-// classic S7comm function code of their own and are not detected.
+// classic S7comm function code or PI service of their own: their result is
+// caught by firmware-changed (rule_firmware.go).
 func ruleS7(_ *Engine, ev *Event, _ bool) (finding, bool) {
 	if ev.Proto != dissect.S7comm {
 		return finding{}, false

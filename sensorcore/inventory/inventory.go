@@ -274,6 +274,15 @@ func (inv *Inventory) ObservePDU(now time.Time, p *decode.Packet, r *dissect.Res
 	}
 }
 
+// Firmware is the firmware version traffic last revealed for the host at
+// a, or "".
+func (inv *Inventory) Firmware(a decode.Addr) string {
+	if h := inv.hosts[a]; h != nil {
+		return h.ident.Firmware
+	}
+	return ""
+}
+
 // Flow remembers, for the packets of one direction of one flow (a fixed
 // source and destination address), what Observe and ObservePDU already
 // recorded, so that a packet that adds nothing costs a few compares

@@ -128,15 +128,38 @@ func (m *Monitor) closeSinks() {
 // PDU records one PDU (UDP, or a malformed run) in the inventory and the
 // alert engine.
 func (m *Monitor) PDU(now time.Time, pkt *decode.Packet, r *dissect.Result, malformed bool) {
+	prev := m.firmwareBefore(pkt, r)
 	m.inv.ObservePDU(now, pkt, r)
 	ev := &m.ev
 	*ev = alert.Event{Time: now, Src: pkt.Src, Dst: pkt.Dst, DstPort: pkt.DstPort, Proto: r.Proto,
 		Function: r.Function, Action: r.Action, Request: r.Request, Malformed: malformed, Unit: r.Unit}
 	m.eng.Observe(ev)
+	m.firmwareAfter(ev, r, prev)
+}
+
+// firmwareBefore is the firmware the inventory holds for the source of a
+// PDU that reveals one ("" otherwise), read before the PDU is recorded.
+func (m *Monitor) firmwareBefore(pkt *decode.Packet, r *dissect.Result) string {
+	if !r.HasIdent || r.Ident.Firmware == "" {
+		return ""
+	}
+	return m.inv.Firmware(pkt.Src)
+}
+
+// firmwareAfter raises firmware-changed when the PDU in ev reported
+// another firmware than prev, the one known before.
+func (m *Monitor) firmwareAfter(ev *alert.Event, r *dissect.Result, prev string) {
+	if prev != "" && r.HasIdent && r.Ident.Firmware != "" && r.Ident.Firmware != prev {
+		m.eng.FirmwareChanged(ev, prev, r.Ident.Firmware)
+	}
 }
 
 // pduFlow is PDU for a PDU of a TCP stream, through the stream's memo.
 func (m *Monitor) pduFlow(now time.Time, pkt *decode.Packet, r *dissect.Result, malformed bool, f *flowMemo) {
+	if r.HasIdent {
+		m.PDU(now, pkt, r, malformed) // rare: identity and firmware checks
+		return
+	}
 	m.inv.ObservePDUFlow(now, pkt, r, &f.inv)
 	if m.eng.Known(&f.eng, r.Proto, r.Function, r.Action, malformed) {
 		return
