@@ -42,6 +42,7 @@ type connectStep struct {
 	keyPass     *widget.Entry
 	connectBtn  *widget.Button
 	trustBtn    *widget.Button
+	cancelBtn   *widget.Button
 	state       *widget.Label
 	form        *widget.Form
 
@@ -79,6 +80,8 @@ func newConnectStep(env Env, wiz *wizardScreen) *connectStep {
 	s.connectBtn = widget.NewButtonWithIcon("Connect", theme.LoginIcon(), s.onConnect)
 	s.trustBtn = widget.NewButtonWithIcon("Trust this host key", theme.ConfirmIcon(), s.onTrust)
 	s.trustBtn.Hide()
+	s.cancelBtn = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), s.tasks.Cancel)
+	s.cancelBtn.Hide()
 	for _, e := range []*widget.Entry{&s.address.Entry, s.sshPort, s.consolePort, s.user, s.password, s.keyFile, s.keyPass} {
 		e.OnChanged = func(string) { s.reset() }
 		e.OnSubmitted = func(string) { s.onEnter() }
@@ -102,7 +105,7 @@ func (s *connectStep) content() fyne.CanvasObject {
 			{Text: "Key passphrase", Widget: s.keyPass},
 		}}
 	}
-	return container.NewVBox(s.form, container.NewHBox(s.connectBtn, s.trustBtn), s.state)
+	return container.NewVBox(s.form, container.NewHBox(s.connectBtn, s.trustBtn, s.cancelBtn), s.state)
 }
 
 func (s *connectStep) enter() {}
@@ -216,6 +219,7 @@ func (s *connectStep) dial(accept string) {
 	}
 	s.connectBtn.Disable()
 	s.trustBtn.Hide()
+	s.cancelBtn.Show() // a sensor that does not answer holds the dial up to the connect timeout
 	s.state.SetText("Connecting to " + ep.Addr + "…")
 	s.wiz.findings.set(nil)
 	type out struct {
@@ -225,6 +229,9 @@ func (s *connectStep) dial(accept string) {
 	run(&s.tasks, func(ctx context.Context) out {
 		c, err := sshconn.Dial(ctx, ep, trust, sshconn.Options{Timeout: timeout})
 		if err != nil {
+			if ctx.Err() != nil {
+				return out{err: ctx.Err()} // the engineer pressed Cancel
+			}
 			return out{err: err}
 		}
 		fp := ssh.FingerprintSHA256(c.HostKey)
@@ -232,6 +239,7 @@ func (s *connectStep) dial(accept string) {
 		return out{fp: fp}
 	}, func(o out) {
 		s.connectBtn.Enable()
+		s.cancelBtn.Hide()
 		var unknown *sshconn.UnknownHostError
 		switch {
 		case o.err == nil:

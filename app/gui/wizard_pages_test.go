@@ -1,6 +1,7 @@
 package gui
 
 import (
+	"net"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -108,5 +109,44 @@ func TestWizardIssuesFromLocalCA(t *testing.T) {
 	w.cert.mode.SetSelected(certModeSelfSig)
 	if ok, why := w.cert.ready(); ok || len(why) == 0 || why[0].Code != codeRefused {
 		t.Errorf("self-signed: %v %+v", ok, why)
+	}
+}
+
+// TestWizardConnectCancel: a sensor that accepts TCP but never speaks SSH
+// holds Connect until the timeout; Cancel ends it at once and says so.
+func TestWizardConnectCancel(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close() // silent until the listener closes
+		}
+	}()
+	a := test.NewTempApp(t)
+	w := newWizardScreen(testEnv(a, t.TempDir()))
+	test.NewTempWindow(t, w.build())
+	host, port, _ := net.SplitHostPort(ln.Addr().String())
+	test.Type(w.conn.address, host)
+	retype(w.conn.sshPort, port)
+	test.Type(w.conn.password, "x")
+	test.Tap(w.conn.connectBtn)
+	if w.conn.cancelBtn.Hidden || !w.conn.connectBtn.Disabled() {
+		t.Fatal("while connecting: Cancel shown, Connect off")
+	}
+	start := time.Now()
+	test.Tap(w.conn.cancelBtn)
+	w.Wait()
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("Cancel took %v", d)
+	}
+	if !hasCode(w.findings.shown, codeCancelled) || !w.conn.cancelBtn.Hidden || w.conn.connectBtn.Disabled() {
+		t.Fatalf("after Cancel: %s, cancel hidden %v", codes(w.findings.shown), w.conn.cancelBtn.Hidden)
 	}
 }
