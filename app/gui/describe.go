@@ -1,6 +1,7 @@
 package gui
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/rsa"
@@ -89,6 +90,13 @@ func describeFile(path string, data []byte, passphrase []byte) loadedFile {
 	default:
 		p := problem(codeFile, name+" is not a certificate, key, chain, PKCS#12 or CRL",
 			"Open a .crt, .key, .pem, .p12/.pfx or CRL file.")
+		switch {
+		case len(bytes.TrimSpace(data)) == 0:
+			p = problem(codeFile, name+" is empty", "Copy the file again from where it was issued; the copy holds nothing.")
+		case bytes.Contains(data, []byte("-----BEGIN ")):
+			p = problem(codeFile, name+" holds a PEM block that cannot be read: the file looks cut off or damaged",
+				"Copy or export the file again; a PEM block must end with its -----END ... ----- line.")
+		}
 		f.Problem = &p
 	}
 	return f

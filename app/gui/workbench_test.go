@@ -2,6 +2,7 @@ package gui
 
 import (
 	"crypto/rand"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -88,11 +89,14 @@ func TestWorkbenchDescribesEachFile(t *testing.T) {
 	}
 	crlPath := writeFile(t, dir, "ca.crl", crl)
 	junk := writeFile(t, dir, "notes.txt", []byte("hello"))
+	crt, _ := os.ReadFile(filepath.Join(dir, "sensor-01.plant.example.crt"))
+	cut := writeFile(t, dir, "cut.crt", crt[:len(crt)/2])
+	empty := writeFile(t, dir, "empty.crt", nil)
 
 	a := test.NewTempApp(t)
 	s := newWorkbenchScreen(testEnv(a, t.TempDir()))
 	test.NewTempWindow(t, s.build())
-	s.addPaths([]string{filepath.Join(dir, "sensor-01.plant.example.crt"), encPath, crlPath, junk, filepath.Join(dir, "missing.crt")})
+	s.addPaths([]string{filepath.Join(dir, "sensor-01.plant.example.crt"), encPath, crlPath, junk, filepath.Join(dir, "missing.crt"), cut, empty})
 	s.tasks.Wait()
 	want := []struct {
 		kind    certs.Kind
@@ -104,6 +108,8 @@ func TestWorkbenchDescribesEachFile(t *testing.T) {
 		{certs.KindCRL, "0 revoked", ""},
 		{certs.KindUnknown, "", codeFile},
 		{certs.KindUnknown, "", codeFile},
+		{certs.KindUnknown, "", codeFile},
+		{certs.KindUnknown, "", codeFile},
 	}
 	for i, w := range want {
 		f := s.files[i]
@@ -112,6 +118,12 @@ func TestWorkbenchDescribesEachFile(t *testing.T) {
 		}
 		if (f.Problem == nil) != (w.problem == "") || (f.Problem != nil && f.Problem.Code != w.problem) {
 			t.Errorf("file %d: problem %+v, want %q", i, f.Problem, w.problem)
+		}
+	}
+
+	for i, want := range map[int]string{5: "cut.crt holds a PEM block that cannot be read", 6: "empty.crt is empty"} {
+		if p := s.files[i].Problem; p == nil || !strings.HasPrefix(p.Message, want) {
+			t.Errorf("file %d: %+v, want %q", i, p, want)
 		}
 	}
 
