@@ -56,7 +56,13 @@ type ApplyResult struct {
 	ConfirmationPending bool            `json:"confirmation_pending"`
 	RollbackDeadline    *time.Time      `json:"rollback_deadline"`
 	Findings            []Finding       `json:"findings"`
-	Error               string          `json:"error"`
+	// ConsoleReloaded: the daemon's console served the new certificate
+	// before apply answered; ConsoleNote says why not (older appliances
+	// send neither).
+	ConsoleReloaded bool   `json:"console_reloaded"`
+	ConsoleNote     string `json:"console_note,omitempty"`
+	Code            string `json:"code,omitempty"`
+	Error           string `json:"error"`
 }
 
 // ConfirmResult is `sensorcore confirm --json`; the appliance prints at least ok

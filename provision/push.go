@@ -417,7 +417,11 @@ func (p *pusher) run(ctx context.Context) error {
 		return &VerifyError{Reason: fmt.Sprintf("apply reports certificate %s, the bundle holds %s", ar.CertFingerprint, p.b.CertFingerprint)}
 	default:
 		p.res.Generation, p.res.PreviousGeneration = ar.Generation, ar.PreviousGeneration
-		p.emit(StepApply, 100, 0, fmt.Sprintf("generation %d (was %d)", ar.Generation, ar.PreviousGeneration))
+		msg := fmt.Sprintf("generation %d (was %d)", ar.Generation, ar.PreviousGeneration)
+		if ar.ConsoleNote != "" {
+			msg += "; " + ar.ConsoleNote
+		}
+		p.emit(StepApply, 100, 0, msg)
 	}
 
 	// 6. reconnect and confirm.

@@ -18,9 +18,11 @@ import (
 
 // VerifyConsole opens TLS to the console at addr (host:port), requires the
 // served leaf certificate's SHA-256 to equal wantFP, and reads
-// /api/v1/health. It retries for up to wait (the console may still be
-// reloading) every `every`. It returns the served fingerprint even when it
-// is the wrong one.
+// /api/v1/health. A wrong certificate, a refused connection or a bad
+// health answer is retried until wait has passed (the console may still be
+// reloading), first after `every`, then backing off to at most 500 ms. It
+// returns the last served fingerprint even when it is the wrong one, and
+// its error names it.
 //
 // Why InsecureSkipVerify is safe here: the console's certificate is issued
 // by the plant's CA (or Tapline's local CA), which the laptop's system roots
@@ -66,9 +68,13 @@ func VerifyConsole(ctx context.Context, addr, wantFP string, wait, every time.Du
 			}
 			return h, served, err
 		}
+		pause := min(every, time.Until(deadline))
+		if every < 500*time.Millisecond {
+			every = min(2*every, 500*time.Millisecond)
+		}
 		select {
 		case <-ctx.Done():
-		case <-time.After(every):
+		case <-time.After(max(pause, time.Millisecond)):
 		}
 	}
 }

@@ -55,6 +55,11 @@ type ApplyResult struct {
 	ConfirmationPending bool                `json:"confirmation_pending"`
 	RollbackDeadline    *time.Time          `json:"rollback_deadline"`
 	Findings            []certs.Finding     `json:"findings"`
+	// ConsoleReloaded says the running daemon's console served this
+	// generation's certificate before apply returned; ConsoleNote says
+	// why not (no daemon running, or it did not reload in time).
+	ConsoleReloaded bool   `json:"console_reloaded"`
+	ConsoleNote     string `json:"console_note,omitempty"`
 	// Code is the refusal's stable code (TL-ACT-*, TL-CERT-*, TL-BUN-*,
 	// TL-APP-*); empty when OK.
 	Code  string `json:"code,omitempty"`
@@ -269,7 +274,59 @@ func (e *Engine) fetchCRL(ctx context.Context, leaf *x509.Certificate, s *netcon
 
 // Apply checks a bundle and applies it as a new generation. A refused
 // bundle returns a result with OK false and a *Refusal: nothing changed.
+//
+// A successful apply returns only once the running daemon's console serves
+// the new generation's certificate (bounded by ConsoleReloadWait), so a
+// TLS check right after it sees the new certificate; the result says when
+// no daemon runs or it did not reload in time.
 func (e *Engine) Apply(ctx context.Context, o ApplyOptions) (*ApplyResult, error) {
+	res, err := e.apply(ctx, o)
+	if err == nil && res.OK {
+		e.awaitConsole(ctx, res)
+	}
+	return res, err
+}
+
+// ConsoleReloadWait bounds how long apply waits for the running daemon's
+// console to serve the applied certificate.
+const ConsoleReloadWait = 5 * time.Second
+
+// reloadKey carries, in the context of a command run by the daemon's own
+// embedded SSH listener, the function that makes that daemon reload now
+// (a signal to its own pid is not sent: see signalReload).
+type reloadKey struct{}
+
+// awaitConsole asks the daemon to reload and waits until run.json reports
+// it serving res's generation and certificate.
+func (e *Engine) awaitConsole(ctx context.Context, res *ApplyResult) {
+	if f, ok := ctx.Value(reloadKey{}).(func()); ok {
+		f()
+	}
+	deadline := time.Now().Add(ConsoleReloadWait)
+	for {
+		ri, alive := e.Layout.DaemonAlive()
+		if !alive {
+			res.ConsoleNote = fmt.Sprintf("no sensorcore daemon is running: the console serves generation %d when sensorcore serve starts", res.Generation)
+			return
+		}
+		if ri.ServedGeneration == res.Generation && ri.ServedFingerprint == res.Fingerprint {
+			res.ConsoleReloaded = true
+			return
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			res.ConsoleNote = fmt.Sprintf("the console still served generation %d (certificate %s) %s after apply; it reloads on its next tick",
+				ri.ServedGeneration, ri.ServedFingerprint, ConsoleReloadWait)
+			return
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// apply does the work of Apply, under the store's lock.
+func (e *Engine) apply(ctx context.Context, o ApplyOptions) (*ApplyResult, error) {
 	res := &ApplyResult{Findings: []certs.Finding{}}
 	c, err := e.check(ctx, o)
 	if c != nil {

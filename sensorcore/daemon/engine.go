@@ -137,6 +137,11 @@ type RunInfo struct {
 	// the daemon monitors interfaces.
 	Capture    string `json:"capture,omitempty"`
 	CaptureErr string `json:"capture_error,omitempty"`
+	// ServedGeneration and ServedFingerprint are what the console serves
+	// now (generation 0: the self-signed certificate); the daemon rewrites
+	// run.json whenever it switches, and apply waits on them.
+	ServedGeneration  int    `json:"served_generation"`
+	ServedFingerprint string `json:"served_fingerprint_sha256,omitempty"`
 }
 
 // ReadRunInfo reads run.json; ok is false when no daemon recorded itself.

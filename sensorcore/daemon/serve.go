@@ -88,6 +88,7 @@ func (e *Engine) Serve(ctx context.Context, o ServeOptions) error {
 	}
 	cs := &console.Server{Users: users, Now: e.Now, Monitor: o.Monitor, Log: e.Log}
 	var cur certState
+	var ri *RunInfo // once run.json is written, reload keeps it current
 	reload := func() error {
 		c, st, err := e.loadCertificate()
 		if err != nil {
@@ -99,6 +100,13 @@ func (e *Engine) Serve(ctx context.Context, o ServeOptions) error {
 				e.Log("console: now serving certificate %s (generation %d)", st.fingerprint, st.generation)
 			}
 			cur = st
+			if ri != nil {
+				ri.ServedGeneration, ri.ServedFingerprint = st.generation, st.fingerprint
+				rb, _ := json.Marshal(ri)
+				if err := writeFileAtomic(l.RunFile(), rb); err != nil {
+					e.Log("run.json: %v", err)
+				}
+			}
 		}
 		return nil
 	}
@@ -141,10 +149,30 @@ func (e *Engine) Serve(ctx context.Context, o ServeOptions) error {
 		ErrorLog: log.New(io.Discard, "", 0)} // handshake noise from probes (sanity)
 	errc := make(chan error, 2)
 	go func() { errc <- hs.Serve(tls.NewListener(ln, cs.TLSConfig())) }()
-	ri := RunInfo{PID: os.Getpid(), Console: ln.Addr().String(), Started: e.Now().UTC()}
-	ri.ProcStart, _ = procStart(ri.PID)
+	run := RunInfo{PID: os.Getpid(), Console: ln.Addr().String(), Started: e.Now().UTC(),
+		ServedGeneration: cur.generation, ServedFingerprint: cur.fingerprint}
+	run.ProcStart, _ = procStart(run.PID)
 
-	sctx, cancel := context.WithCancel(ctx)
+	// Signals are caught before the SSH listener takes commands: an apply
+	// arriving at once must find SIGHUP handled, not fatal.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	// SIGUSR2 (install-core, in this process or the ForceCommand
+	// wrapper's): after a moment, so the reply to install-core gets out,
+	// Serve returns ErrRestart and the caller execs the new binary.
+	restart := make(chan os.Signal, 1)
+	signal.Notify(restart, syscall.SIGUSR2)
+	defer signal.Stop(restart)
+	// Commands from the embedded listener run in this process: apply asks
+	// for a reload through the context instead of a signal to itself.
+	reloadNow := make(chan struct{}, 1)
+	sctx, cancel := context.WithCancel(context.WithValue(ctx, reloadKey{}, func() {
+		select {
+		case reloadNow <- struct{}{}:
+		default:
+		}
+	}))
 	defer cancel()
 	if o.SSHAddr != "" {
 		hk, err := sshd.LoadOrCreateHostKey(filepath.Join(l.Etc(), "ssh_host_ed25519_key"))
@@ -164,25 +192,17 @@ func (e *Engine) Serve(ctx context.Context, o ServeOptions) error {
 				errc <- fmt.Errorf("ssh: %w", err)
 			}
 		}()
-		ri.SSH = sl.Addr().String()
+		run.SSH = sl.Addr().String()
 	}
-	rb, _ := json.Marshal(ri)
+	rb, _ := json.Marshal(run)
 	if err := writeFileAtomic(l.RunFile(), rb); err != nil {
 		hs.Close()
 		return err
 	}
+	ri = &run
 	defer os.Remove(l.RunFile())
-	e.Log("serving console on %s%s", ri.Console, map[bool]string{true: ", ssh on " + ri.SSH}[ri.SSH != ""])
+	e.Log("serving console on %s%s", run.Console, map[bool]string{true: ", ssh on " + run.SSH}[run.SSH != ""])
 
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
-	// SIGUSR2 (install-core, in this process or the ForceCommand
-	// wrapper's): after a moment, so the reply to install-core gets out,
-	// Serve returns ErrRestart and the caller execs the new binary.
-	restart := make(chan os.Signal, 1)
-	signal.Notify(restart, syscall.SIGUSR2)
-	defer signal.Stop(restart)
 	t := time.NewTicker(o.Tick)
 	defer t.Stop()
 	for {
@@ -197,6 +217,7 @@ func (e *Engine) Serve(ctx context.Context, o ServeOptions) error {
 			return err
 		case <-t.C:
 		case <-hup:
+		case <-reloadNow:
 		case <-restart:
 			e.Log("restarting into the newly installed sensorcore")
 			time.Sleep(RestartDelay)

@@ -136,6 +136,9 @@ func (inv invocation) run(ctx context.Context, name string, args []string, stdou
 				}
 				fmt.Fprintln(stdout)
 			}
+			if res.ConsoleNote != "" {
+				fmt.Fprintln(stdout, res.ConsoleNote)
+			}
 			if res.ConfirmationPending {
 				fmt.Fprintf(stdout, "network changed: run 'sensorcore confirm' before %s or generation %d comes back\n", res.RollbackDeadline.Format(time.RFC3339), res.PreviousGeneration)
 			}
