@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 )
 
@@ -220,7 +219,7 @@ func parsePrefix(p []byte) (uint64, int, bool) {
 
 // ReadManuf reads a manuf file by path; errors name the file.
 func ReadManuf(path string) (*OUI, error) {
-	data, err := os.ReadFile(path)
+	data, err := readManufFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("inventory: OUI registry: %w (install libwireshark-data)", err)
 	}
