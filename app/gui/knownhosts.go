@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -28,9 +29,10 @@ type knownHost struct {
 }
 
 // knownHostsScreen lists the hosts pushes trust (the known_hosts file the
-// app uses, sshconn.KnownHosts) with their key fingerprints. Removing an
-// entry is left to ssh-keygen -R until sshconn offers it; the screen gives
-// the exact command for the selected host.
+// app uses, sshconn.KnownHosts) with their key fingerprints, and removes
+// the selected entry after a second, explicit press (the next connection
+// then shows the fingerprint again for the engineer to confirm). The
+// ssh-keygen -R command doing the same is shown for the terminal.
 type knownHostsScreen struct {
 	env   Env
 	tasks tasks
@@ -43,6 +45,8 @@ type knownHostsScreen struct {
 	command  *widget.Label
 	copyBtn  *widget.Button
 	reload   *widget.Button
+	remove   *widget.Button
+	confirm  *widget.Button
 	findings *findingsView
 }
 
@@ -71,6 +75,11 @@ func newKnownHostsScreen(env Env) *knownHostsScreen {
 			s.env.App.Clipboard().SetContent(s.command.Text)
 		}
 	})
+	s.remove = widget.NewButtonWithIcon("Remove…", theme.DeleteIcon(), s.onRemove)
+	s.confirm = widget.NewButtonWithIcon("Yes, forget this host key", theme.DeleteIcon(), s.onConfirmRemove)
+	s.confirm.Importance = widget.DangerImportance
+	s.remove.Disable()
+	s.confirm.Hide()
 	s.load()
 	return s
 }
@@ -78,7 +87,8 @@ func newKnownHostsScreen(env Env) *knownHostsScreen {
 func (s *knownHostsScreen) build() fyne.CanvasObject {
 	top := container.NewVBox(s.file, container.NewHBox(s.reload), s.findings.box)
 	bottom := widget.NewCard("Selected host", "", container.NewVBox(s.detail,
-		widget.NewLabel("To remove it (for example after a sensor was reinstalled), run:"),
+		container.NewHBox(s.remove, s.confirm),
+		widget.NewLabel("Or remove it from a terminal (for example after a sensor was reinstalled):"),
 		container.NewBorder(nil, nil, nil, s.copyBtn, s.command)))
 	return container.NewBorder(top, bottom, nil, nil, s.list)
 }
@@ -96,6 +106,8 @@ func (s *knownHostsScreen) load() {
 	}, func(o out) {
 		s.entries, s.sel = o.es, -1
 		s.list.UnselectAll()
+		s.remove.Disable()
+		s.confirm.Hide()
 		s.list.Refresh()
 		s.detail.SetText("Select a host.")
 		s.command.SetText("")
@@ -118,12 +130,87 @@ func (s *knownHostsScreen) showSelected() {
 		return
 	}
 	e := s.entries[s.sel]
+	s.remove.Enable()
+	s.confirm.Hide()
 	s.detail.SetText(fmt.Sprintf("%s\n%s %s (line %d of the file)", e.Hosts, e.KeyType, e.Fingerprint, e.Line))
 	host := strings.Split(e.Hosts, ",")[0]
 	if strings.HasPrefix(host, "|1|") {
 		host = "HOST"
 	}
 	s.command.SetText(fmt.Sprintf("ssh-keygen -R '%s' -f '%s'", host, s.env.KnownHosts))
+}
+
+// onRemove asks for the second press.
+func (s *knownHostsScreen) onRemove() {
+	if s.sel >= 0 && s.sel < len(s.entries) {
+		s.confirm.Show()
+	}
+}
+
+// onConfirmRemove removes the selected entry from the file, off the UI
+// goroutine, and reloads the list.
+func (s *knownHostsScreen) onConfirmRemove() {
+	if s.sel < 0 || s.sel >= len(s.entries) {
+		return
+	}
+	e, path := s.entries[s.sel], s.env.KnownHosts
+	s.confirm.Hide()
+	s.remove.Disable()
+	run(&s.tasks, func(context.Context) error { return removeKnownHost(path, e) }, func(err error) {
+		if err != nil {
+			s.findings.set([]certs.Finding{problemFor("Removing "+e.Hosts+" from "+filepath.Base(path), err)})
+			return
+		}
+		s.load()
+	})
+}
+
+// errKnownHostsChanged says the file no longer holds the entry at the line
+// it was read from.
+var errKnownHostsChanged = errors.New("gui: known_hosts changed since it was read")
+
+// removeKnownHost rewrites the known_hosts file at path without entry e. The
+// line must still hold e (same hosts and fingerprint), or nothing changes.
+// The new file replaces the old one by rename, with the old permissions.
+func removeKnownHost(path string, e knownHost) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	if e.Line < 1 || e.Line > len(lines) {
+		return errKnownHostsChanged
+	}
+	got := parseKnownHosts(bytes.TrimSpace(lines[e.Line-1]))
+	if len(got) != 1 || got[0].Hosts != e.Hosts || got[0].Fingerprint != e.Fingerprint {
+		return errKnownHostsChanged
+	}
+	out := bytes.Join(append(lines[:e.Line-1:e.Line-1], lines[e.Line:]...), nil)
+	mode := os.FileMode(0o600)
+	if st, err := os.Stat(path); err == nil {
+		mode = st.Mode().Perm()
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".known_hosts-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(mode); err != nil {
+		tmp.Close()
+		return err
+	}
+	if _, err := tmp.Write(out); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
 }
 
 // readKnownHosts lists the entries of an OpenSSH known_hosts file; lines

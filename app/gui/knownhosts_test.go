@@ -3,6 +3,7 @@ package gui
 import (
 	"crypto/ed25519"
 	"crypto/rand"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -43,6 +44,38 @@ func TestKnownHostsScreen(t *testing.T) {
 	s.list.Select(1)
 	if !strings.Contains(s.command.Text, "-R 'HOST'") {
 		t.Errorf("hashed entry: %q", s.command.Text)
+	}
+
+	// Remove takes a second, explicit press; the rest of the file stays.
+	os.Chmod(env.KnownHosts, 0o640)
+	s.list.Select(0)
+	if s.remove.Disabled() || !s.confirm.Hidden {
+		t.Fatal("a selected host: Remove on, confirmation hidden")
+	}
+	test.Tap(s.remove)
+	if s.confirm.Hidden {
+		t.Fatal("Remove did not ask for confirmation")
+	}
+	test.Tap(s.confirm)
+	s.tasks.Wait()
+	s.tasks.Wait() // the reload it starts
+	data, _ := os.ReadFile(env.KnownHosts)
+	if len(s.entries) != 1 || strings.Contains(string(data), "[127.0.0.1]:2222") ||
+		!strings.HasPrefix(string(data), "# comment\n") || !strings.Contains(string(data), "not a key line\n") {
+		t.Fatalf("after remove: %+v\n%s", s.entries, data)
+	}
+	if st, _ := os.Stat(env.KnownHosts); st.Mode().Perm() != 0o640 {
+		t.Errorf("mode %v, want 0640 kept", st.Mode().Perm())
+	}
+
+	// A file changed since it was read is not rewritten blindly.
+	s.list.Select(0)
+	writeFile(t, dir, filepath.Base(env.KnownHosts), []byte("# emptied by someone else\n"))
+	test.Tap(s.remove)
+	test.Tap(s.confirm)
+	s.tasks.Wait()
+	if !hasCode(s.findings.shown, codeFile) || !strings.Contains(s.findings.shown[0].Message, "changed since it was read") {
+		t.Fatalf("changed file: %+v", s.findings.shown)
 	}
 }
 
