@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"crypto/tls"
 	"encoding/hex"
+	"fmt"
 	"net"
 	"path/filepath"
 	"strings"
@@ -202,6 +203,18 @@ func TestWizardProvisionsDemoSensor(t *testing.T) {
 	if !w.backBtn.Disabled() == w.push.running() {
 		t.Error("Back must be enabled once the push ended")
 	}
+	// The app remembered hosts and folders, never the password.
+	prefs, ok := a.Preferences().(interface{ ReadValues(func(map[string]any)) })
+	if !ok {
+		t.Fatalf("preferences %T cannot be listed", a.Preferences())
+	}
+	prefs.ReadValues(func(m map[string]any) {
+		for k, v := range m {
+			if strings.Contains(fmt.Sprint(v), demo.Password) || strings.Contains(fmt.Sprint(v), "wrong") {
+				t.Errorf("preference %s holds a password: %v", k, v)
+			}
+		}
+	})
 	_ = certs.SeverityError
 }
 
