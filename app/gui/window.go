@@ -2,6 +2,8 @@ package gui
 
 import (
 	"image/color"
+	"path/filepath"
+	"strings"
 	"sync"
 
 	"fyne.io/fyne/v2"
@@ -99,12 +101,24 @@ func (m *Main) OnFirstPaint(f func()) {
 	m.paintMu.Unlock()
 }
 
+// onDropped opens dropped files: an inventory (.csv) in Fleet, anything
+// else in the certificate workbench.
 func (m *Main) onDropped(uris []fyne.URI) {
 	paths := make([]string, 0, len(uris))
+	inventory := ""
 	for _, u := range uris {
-		if u.Scheme() == "file" {
+		switch {
+		case u.Scheme() != "file":
+		case strings.EqualFold(filepath.Ext(u.Path()), ".csv"):
+			inventory = u.Path()
+		default:
 			paths = append(paths, u.Path())
 		}
+	}
+	if inventory != "" && len(paths) == 0 {
+		m.Tabs.SelectIndex(m.tabIndex("Fleet"))
+		m.fleet.open(inventory)
+		return
 	}
 	if len(paths) == 0 {
 		return

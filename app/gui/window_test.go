@@ -50,6 +50,13 @@ func TestDroppedFilesOpenInWorkbench(t *testing.T) {
 	if m.Tabs.Selected().Text != "Certificates" || len(m.workbench.files) != 2 {
 		t.Fatalf("tab %s, %d files", m.Tabs.Selected().Text, len(m.workbench.files))
 	}
+	// An inventory dropped on the window opens in Fleet.
+	inv := writeFile(t, dir, "plant.CSV", []byte("sensor,address,ssh_user,auth,cert,key\nsensor-01,192.0.2.10,admin,password,sensor-01.plant.example.crt,sensor-01.plant.example.key\n"))
+	m.onDropped([]fyne.URI{storage.NewFileURI(inv)})
+	m.Wait()
+	if m.Tabs.Selected().Text != "Fleet" || m.fleet.model.len() != 1 {
+		t.Fatalf("inventory drop: tab %s, %d rows (%s) %+v", m.Tabs.Selected().Text, m.fleet.model.len(), m.fleet.path.Text, m.fleet.findings.shown)
+	}
 }
 
 func TestKeyboard(t *testing.T) {
