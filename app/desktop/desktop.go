@@ -10,6 +10,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"time"
 
 	"fyne.io/fyne/v2/app"
@@ -34,7 +36,25 @@ func Run(args []string, started time.Time) int {
 	trustRoot := fs.String("trust-root", "", "LAB/DEMO ONLY: activation root public key to trust instead of the production root")
 	demoDir := fs.String("demo", "", "open the app on the demo fleet running in this folder (tapline demo)")
 	shots := fs.String("screenshots", "", "with --demo: walk every screen, save a PNG of each into this folder, then quit")
+	fs.Bool("help-app", false, "list these start-up flags")
 	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.Lookup("help-app").Value.String() == "true" {
+		fmt.Fprintln(os.Stderr, "usage: tapline [start-up flags]   (the desktop app; 'tapline help' lists the commands)")
+		fs.PrintDefaults()
+		return 0
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "tapline: unexpected argument %q after the start-up flags; commands come first (tapline help)\n", fs.Arg(0))
+		return 2
+	}
+	if *screen != "" && !knownScreen(*screen) {
+		fmt.Fprintf(os.Stderr, "tapline: --screen %q: choose %s\n", *screen, strings.Join(gui.ScreenNames(), ", "))
+		return 2
+	}
+	if msg := NoDisplay(runtime.GOOS, os.Getenv); msg != "" {
+		fmt.Fprintln(os.Stderr, "tapline:", msg)
 		return 2
 	}
 	env := gui.Env{Inventory: *inventory, FilesDir: *filesDir, KnownHosts: *knownHosts}
@@ -89,6 +109,31 @@ func Run(args []string, started time.Time) int {
 	m.Window.ShowAndRun()
 	m.Wait()
 	return 0
+}
+
+// NoDisplay says why the desktop app cannot open a window on goos with
+// this environment, or "" when it can: on Linux and the BSDs it needs
+// DISPLAY (X11) or WAYLAND_DISPLAY, or the driver panics.
+func NoDisplay(goos string, getenv func(string) string) string {
+	switch goos {
+	case "linux", "freebsd", "openbsd", "netbsd", "dragonfly":
+	default:
+		return ""
+	}
+	if getenv("DISPLAY") != "" || getenv("WAYLAND_DISPLAY") != "" {
+		return ""
+	}
+	return "no display: the desktop app needs X11 or Wayland, and neither DISPLAY nor WAYLAND_DISPLAY is set. " +
+		"Use the commands instead ('tapline help'; 'make run' provisions the demo fleet headless), or start it under Xvfb."
+}
+
+func knownScreen(name string) bool {
+	for _, n := range gui.ScreenNames() {
+		if n == name {
+			return true
+		}
+	}
+	return false
 }
 
 // saveShot saves the X screen (the app's window on a bare Xvfb) as a PNG with

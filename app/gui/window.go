@@ -18,6 +18,12 @@ import (
 // AppID is the application identifier, the same as in FyneApp.toml.
 const AppID = "dev.tapline.companion"
 
+// ScreenNames lists the main window's tabs, in order, without a window
+// (start-up flags check --screen against it).
+func ScreenNames() []string {
+	return []string{"Setup", "Fleet", "Certificates", "Known hosts", "Settings"}
+}
+
 // Main is Tapline's main window and its screens.
 type Main struct {
 	painted   sync.Once

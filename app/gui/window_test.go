@@ -27,7 +27,7 @@ func newTestMain(t *testing.T) (*Main, Env) {
 // TestMainScreensMarkup pins the layout of each main screen as first shown.
 func TestMainScreensMarkup(t *testing.T) {
 	m, _ := newTestMain(t)
-	want := []string{"Setup", "Fleet", "Certificates", "Known hosts", "Settings"}
+	want := ScreenNames()
 	if got := m.Screens(); len(got) != len(want) {
 		t.Fatalf("screens %v", got)
 	}
