@@ -39,6 +39,8 @@ type Status struct {
 		FingerprintSHA256 string `json:"fingerprint_sha256"`
 		Subject           string `json:"subject"`
 		NotAfter          string `json:"not_after"`
+		SelfSigned        bool   `json:"self_signed"`
+		Name              string `json:"name"` // the bundle's cert_name
 	} `json:"certificate"`
 	Network     json.RawMessage `json:"network,omitempty"`
 	FreeBytes   int64           `json:"free_bytes"`

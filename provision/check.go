@@ -111,8 +111,14 @@ func (r Row) Settings() (*netconf.Settings, error) {
 		if port == 0 {
 			port = 3128
 		}
-		s.Proxy = netconf.Proxy{Enabled: true, Host: u.Hostname(), Port: port, Username: u.User.Username()}
+		s.Proxy = netconf.Proxy{Enabled: true, Host: u.Hostname(), Port: port, Username: u.User.Username(), Password: r.ProxyPassword}
+		if _, set := u.User.Password(); set {
+			return s, &netconf.FieldError{Field: "proxy", Msg: "the proxy URL holds a password: remove it from the CSV and set TAPLINE_PROXY_PASSWORD"}
+		}
+	} else if r.ProxyPassword != "" {
+		return s, &netconf.FieldError{Field: "proxy", Msg: "a proxy password is given but no proxy"}
 	}
+	s.Console.CertValidation = r.CRLValidation
 	return s, s.Validate()
 }
 
@@ -199,10 +205,11 @@ func checkRow(row Row, o CheckOptions) RowCheck {
 	switch row.CertSource {
 	case "", CertFiles, CertPKCS12:
 		src := certs.Source{Passphrase: o.CertPassphrase, Names: map[string]string{}}
+		var crl []byte
 		for _, f := range []struct {
 			field, path string
 			dst         *[]byte
-		}{{"cert", row.Cert, &src.Cert}, {"key", row.Key, &src.Key}, {"chain", row.Chain, &src.Chain}, {"pfx", row.PFX, &src.PFX}} {
+		}{{"cert", row.Cert, &src.Cert}, {"key", row.Key, &src.Key}, {"chain", row.Chain, &src.Chain}, {"pfx", row.PFX, &src.PFX}, {"crl", row.CRL, &crl}} {
 			if f.path == "" {
 				continue
 			}
@@ -214,10 +221,15 @@ func checkRow(row Row, o CheckOptions) RowCheck {
 			*f.dst = data
 			src.Names[f.field] = filepath.Base(f.path)
 		}
+		if crl != nil {
+			src.CRLs = [][]byte{crl}
+		}
 		if src.Cert == nil && src.PFX == nil {
 			break
 		}
-		t := certs.Target{Hostname: row.NewHostname}
+		// Without a crl file the check says revocation was not checked here
+		// (TL-CERT-036, info): the appliance fetches the CRL at apply.
+		t := certs.Target{Hostname: row.NewHostname, CRLValidation: row.CRLValidation}
 		if a, err := netip.ParseAddr(rc.FinalIP); err == nil {
 			t.IP = a
 		}

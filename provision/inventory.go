@@ -18,6 +18,7 @@ var inventoryColumns = []string{
 	"sensor", "address", "ssh_port", "ssh_user", "auth", "key_file", "jump",
 	"interface", "new_ip", "new_mask", "new_gateway", "new_dns", "new_hostname", "new_address", "proxy",
 	"activation", "cert_source", "cert", "key", "chain", "pfx", "bundle", "console_port",
+	"crl_validation", "crl", "cert_name",
 }
 
 var requiredColumns = []string{"sensor", "address", "ssh_user", "auth"}
@@ -35,6 +36,10 @@ const (
 	CertFiles   = "files"    // cert + key (+ chain) files
 	CertPKCS12  = "pkcs12"   // one .p12/.pfx file
 	CertLocalCA = "local-ca" // issued by Tapline's offline CA when the bundle is built
+	// CertSelfSigned keeps the certificate the sensor serves (its
+	// self-signed one from install): the bundle carries none, and verify
+	// pins what the sensor serves after apply. For test setups.
+	CertSelfSigned = "self-signed"
 )
 
 // Row is one sensor of an inventory. Paths are already resolved against
@@ -66,6 +71,19 @@ type Row struct {
 	PFX         string `json:"pfx,omitempty"`
 	Bundle      string `json:"bundle,omitempty"`
 	ConsolePort int    `json:"console_port"`
+	// CRLValidation is "Enable certificate validation" (column
+	// crl_validation): the bundle's console settings say cert_validation,
+	// and the check runs with CRL revocation.
+	CRLValidation bool `json:"crl_validation,omitempty"`
+	// CRL is a CRL file (PEM or DER) carried in the bundle's crl role.
+	CRL string `json:"crl,omitempty"`
+	// CertName is the certificate's name, carried in the manifest and
+	// shown by the sensor's status.
+	CertName string `json:"cert_name,omitempty"`
+	// ProxyPassword is the proxy's password: never from the CSV, never in
+	// JSON; the GUI fills it in memory, the CLI from TAPLINE_PROXY_PASSWORD
+	// (PrepareOptions.ProxyPassword).
+	ProxyPassword string `json:"-"`
 	// Record is the row as read, for the retry inventory.
 	Record []string `json:"-"`
 }
@@ -244,7 +262,17 @@ func parseRow(get func(string) string, dir, name string, line int) (Row, []error
 		Interface: get("interface"), NewIP: get("new_ip"), NewMask: get("new_mask"), NewGateway: get("new_gateway"),
 		NewHostname: get("new_hostname"), NewAddress: get("new_address"), Proxy: get("proxy"), Activation: path("activation"),
 		CertSource: strings.ToLower(get("cert_source")), Cert: path("cert"), Key: path("key"), Chain: path("chain"),
-		PFX: path("pfx"), Bundle: path("bundle"),
+		PFX: path("pfx"), Bundle: path("bundle"), CRL: path("crl"), CertName: get("cert_name"),
+	}
+	switch v := strings.ToLower(get("crl_validation")); v {
+	case "", "false", "no", "0":
+	case "true", "yes", "1":
+		r.CRLValidation = true
+	default:
+		bad("crl_validation", "%q: use true or false", v)
+	}
+	if len(r.CertName) > 128 {
+		bad("cert_name", "%d characters, over 128", len(r.CertName))
 	}
 	r.SSHPort = port("ssh_port", 22)
 	r.ConsolePort = port("console_port", 443)
@@ -289,8 +317,12 @@ func parseRow(get func(string) string, dir, name string, line int) (Row, []error
 			bad("pfx", "cert_source pkcs12 needs the pfx column")
 		}
 	case CertLocalCA:
+	case CertSelfSigned:
+		if r.Cert != "" || r.Key != "" || r.PFX != "" || r.Chain != "" || r.CRL != "" {
+			bad("cert_source", "self-signed keeps the sensor's certificate: leave cert, key, chain, pfx and crl empty")
+		}
 	default:
-		bad("cert_source", "%q: use files, pkcs12 or local-ca", r.CertSource)
+		bad("cert_source", "%q: use files, pkcs12, local-ca or self-signed", r.CertSource)
 	}
 	return r, errs
 }

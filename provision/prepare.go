@@ -26,6 +26,10 @@ type PrepareOptions struct {
 	Now            func() time.Time
 	Creator        string // recorded in the manifest
 	CertPassphrase []byte // for an encrypted key or a PKCS#12 file
+	// ProxyPassword is the sensor's proxy password (TAPLINE_PROXY_PASSWORD,
+	// or the GUI's field), for rows whose own Row.ProxyPassword is empty.
+	// It goes only into the bundle's settings.json (0600), never a log.
+	ProxyPassword string
 	// SSH secrets, never from the CSV.
 	Password      string
 	KeyPassphrase func(keyFile string) ([]byte, error)
@@ -92,6 +96,9 @@ func (p *Preparer) Prepare(_ context.Context, row Row) (Prepared, error) {
 		t.Jump = &j
 	}
 	out.Target = t
+	if row.ProxyPassword == "" && row.Proxy != "" {
+		row.ProxyPassword = p.O.ProxyPassword
+	}
 	b, err := p.bundle(row, now())
 	if err != nil {
 		return out, fmt.Errorf("line %d: %s: %w", row.Line, row.Sensor, err)
@@ -182,6 +189,8 @@ func (p *Preparer) bundle(row Row, now time.Time) (Bundle, error) {
 		if chain != nil {
 			files[bundle.RoleChain] = chain
 		}
+	case CertSelfSigned:
+		// No certificate travels: the sensor keeps the one it serves.
 	case CertLocalCA:
 		if p.O.IssueLocal == nil {
 			return Bundle{}, errors.New("cert_source local-ca: no local CA is configured")
@@ -200,6 +209,16 @@ func (p *Preparer) bundle(row Row, now time.Time) (Bundle, error) {
 			files[bundle.RoleChain] = chain
 		}
 	}
+	if row.CRL != "" {
+		crl, err := os.ReadFile(row.CRL)
+		if err != nil {
+			return Bundle{}, fmt.Errorf("crl: %w", err)
+		}
+		if _, err := certs.ParseCRL(crl); err != nil {
+			return Bundle{}, fmt.Errorf("crl %s: %w", filepath.Base(row.CRL), err)
+		}
+		files[bundle.RoleCRL] = crl
+	}
 	s, err := row.Settings()
 	if err != nil {
 		return Bundle{}, err
@@ -214,13 +233,18 @@ func (p *Preparer) bundle(row Row, now time.Time) (Bundle, error) {
 		return Bundle{}, err
 	}
 	os.RemoveAll(dir)
-	m, err := bundle.Write(dir, bundle.Meta{Sensor: bundle.Sensor{Name: row.Sensor, ID: af.Payload.SensorID}, CreatedAt: now, Creator: p.O.Creator, AcceptedWarnings: accepted}, files)
+	keep := row.CertSource == CertSelfSigned
+	m, err := bundle.Write(dir, bundle.Meta{Sensor: bundle.Sensor{Name: row.Sensor, ID: af.Payload.SensorID}, CreatedAt: now, Creator: p.O.Creator,
+		AcceptedWarnings: accepted, CertName: row.CertName, KeepCertificate: keep}, files)
 	if err != nil {
 		return Bundle{}, err
 	}
 	archive := filepath.Join(p.O.WorkDir, bundle.ArchiveName(row.Sensor, m.CreatedAt))
 	if err := packTo(dir, archive); err != nil {
 		return Bundle{}, err
+	}
+	if keep {
+		return Bundle{Path: archive, Sensor: row.Sensor, KeepCertificate: true}, nil
 	}
 	sum := sha256.Sum256(leafDER)
 	return Bundle{Path: archive, Sensor: row.Sensor, CertFingerprint: hex.EncodeToString(sum[:])}, nil
@@ -266,11 +290,15 @@ func (p *Preparer) openPrebuilt(row Row) (Bundle, error) {
 	if b.Manifest.Sensor.Name != row.Sensor {
 		return Bundle{}, fmt.Errorf("bundle %s is for %q", filepath.Base(row.Bundle), b.Manifest.Sensor.Name)
 	}
-	cs, err := certs.ParseCertificates(b.File(bundle.RoleCert))
-	if err != nil || len(cs) == 0 {
-		return Bundle{}, fmt.Errorf("bundle certificate: %v", err)
+	var fp string
+	if !b.Manifest.KeepCertificate {
+		cs, err := certs.ParseCertificates(b.File(bundle.RoleCert))
+		if err != nil || len(cs) == 0 {
+			return Bundle{}, fmt.Errorf("bundle certificate: %v", err)
+		}
+		sum := sha256.Sum256(cs[0].Raw)
+		fp = hex.EncodeToString(sum[:])
 	}
-	sum := sha256.Sum256(cs[0].Raw)
 	path := row.Bundle
 	if fi, _ := os.Stat(path); fi != nil && fi.IsDir() {
 		if err := os.MkdirAll(p.O.WorkDir, 0o700); err != nil {
@@ -281,7 +309,7 @@ func (p *Preparer) openPrebuilt(row Row) (Bundle, error) {
 			return Bundle{}, err
 		}
 	}
-	return Bundle{Path: path, Sensor: row.Sensor, CertFingerprint: hex.EncodeToString(sum[:])}, nil
+	return Bundle{Path: path, Sensor: row.Sensor, CertFingerprint: fp, KeepCertificate: b.Manifest.KeepCertificate}, nil
 }
 
 func packTo(dir, archive string) error {

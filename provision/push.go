@@ -54,6 +54,10 @@ type Bundle struct {
 	Path            string // local .tapbundle archive (bundle.Pack)
 	Sensor          string // the sensor it was made for
 	CertFingerprint string // hex SHA-256 of the leaf certificate's DER
+	// KeepCertificate: the bundle carries no certificate (cert_source
+	// self-signed); the sensor keeps the one it serves, and verify pins
+	// the fingerprint apply reports. CertFingerprint is then empty.
+	KeepCertificate bool
 }
 
 // Target is one sensor to push to.
@@ -114,21 +118,24 @@ type StepTiming struct {
 
 // Result is one push's report.
 type Result struct {
-	Sensor             string        `json:"sensor"`
-	Outcome            Outcome       `json:"outcome"`
-	Step               Step          `json:"step"` // the last step reached
-	Error              string        `json:"error,omitempty"`
-	Transient          bool          `json:"transient,omitempty"`
-	HostKey            string        `json:"host_key_sha256,omitempty"`
-	FinalAddr          string        `json:"final_addr,omitempty"`
-	Generation         int           `json:"generation,omitempty"`
-	PreviousGeneration int           `json:"previous_generation,omitempty"`
-	ServedFingerprint  string        `json:"served_fingerprint_sha256,omitempty"`
-	Activated          bool          `json:"activated"`
-	RollbackReason     string        `json:"rollback_reason,omitempty"`
-	Findings           []Finding     `json:"findings,omitempty"`
-	Steps              []StepTiming  `json:"steps"`
-	Uploaded           *UploadResult `json:"upload,omitempty"`
+	Sensor             string  `json:"sensor"`
+	Outcome            Outcome `json:"outcome"`
+	Step               Step    `json:"step"` // the last step reached
+	Error              string  `json:"error,omitempty"`
+	Transient          bool    `json:"transient,omitempty"`
+	HostKey            string  `json:"host_key_sha256,omitempty"`
+	FinalAddr          string  `json:"final_addr,omitempty"`
+	Generation         int     `json:"generation,omitempty"`
+	PreviousGeneration int     `json:"previous_generation,omitempty"`
+	ServedFingerprint  string  `json:"served_fingerprint_sha256,omitempty"`
+	// CertificateNote is "self-signed kept" when the bundle kept the
+	// sensor's certificate (cert_source self-signed).
+	CertificateNote string        `json:"certificate_note,omitempty"`
+	Activated       bool          `json:"activated"`
+	RollbackReason  string        `json:"rollback_reason,omitempty"`
+	Findings        []Finding     `json:"findings,omitempty"`
+	Steps           []StepTiming  `json:"steps"`
+	Uploaded        *UploadResult `json:"upload,omitempty"`
 	// PinnedKey is the host key proved; a retry passes it in Target.PinnedKey.
 	PinnedKey ssh.PublicKey `json:"-"`
 }
@@ -340,7 +347,7 @@ func (p *pusher) run(ctx context.Context) error {
 		return err
 	}
 	p.preGen = st.Generation
-	if st.Certificate.FingerprintSHA256 == p.b.CertFingerprint && st.SensorName == p.t.Sensor && (p.newAddr() == "" || movedAlready) {
+	if p.b.CertFingerprint != "" && st.Certificate.FingerprintSHA256 == p.b.CertFingerprint && st.SensorName == p.t.Sensor && (p.newAddr() == "" || movedAlready) {
 		// An earlier attempt got this far: only confirm (if still pending) and verify.
 		p.emit(StepPreflight, 100, 0, "bundle already applied (generation "+strconv.Itoa(st.Generation)+")")
 		p.res.Generation = st.Generation
@@ -413,6 +420,14 @@ func (p *pusher) run(ctx context.Context) error {
 		return err
 	case !ar.OK:
 		return &RemoteError{Command: "apply", Exit: 1, Message: ar.Error}
+	case p.b.KeepCertificate && ar.CertFingerprint == "":
+		return &VerifyError{Reason: "apply kept the sensor's certificate but did not report its fingerprint: update sensorcore"}
+	case p.b.KeepCertificate:
+		// Pin what the sensor serves now: apply read it from its console.
+		p.b.CertFingerprint = ar.CertFingerprint
+		p.res.Generation, p.res.PreviousGeneration = ar.Generation, ar.PreviousGeneration
+		p.res.CertificateNote = "self-signed kept"
+		p.emit(StepApply, 100, 0, fmt.Sprintf("generation %d (was %d); certificate %s kept", ar.Generation, ar.PreviousGeneration, ar.CertFingerprint))
 	case ar.CertFingerprint != "" && ar.CertFingerprint != p.b.CertFingerprint:
 		return &VerifyError{Reason: fmt.Sprintf("apply reports certificate %s, the bundle holds %s", ar.CertFingerprint, p.b.CertFingerprint)}
 	default:
@@ -451,6 +466,10 @@ func (p *pusher) run(ctx context.Context) error {
 			var st Status
 			if err := runJSON(ctx, cc, p.o.Core, &st, "status", "--json"); err != nil {
 				return err
+			}
+			if p.b.KeepCertificate && st.Generation > p.preGen {
+				p.b.CertFingerprint = st.Certificate.FingerprintSHA256
+				p.res.CertificateNote = "self-signed kept"
 			}
 			if st.Certificate.FingerprintSHA256 != p.b.CertFingerprint || st.Generation <= p.preGen {
 				return &VerifyError{Reason: fmt.Sprintf("the sensor at %s serves certificate %s, not the bundle's", final, st.Certificate.FingerprintSHA256)}
@@ -609,7 +628,11 @@ func (p *pusher) verify(ctx context.Context, sshAddr string) error {
 		p.res.Generation = h.Generation
 	}
 	p.res.Outcome = OutcomeDone
-	p.emit(StepVerify, 100, 0, "certificate "+served+" served at "+addr)
+	msg := "certificate " + served + " served at " + addr
+	if p.res.CertificateNote != "" {
+		msg += " (" + p.res.CertificateNote + ")"
+	}
+	p.emit(StepVerify, 100, 0, msg)
 	return nil
 }
 

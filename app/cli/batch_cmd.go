@@ -255,7 +255,8 @@ func (rf *runFlags) execute(env *Env, inv *provision.Inventory, perr error, base
 	prep := &provision.Preparer{O: provision.PrepareOptions{
 		WorkDir: work, Now: env.Now, Creator: "tapline " + Version, CertPassphrase: co.CertPassphrase,
 		Check: co, AcceptWarnings: *rf.acceptWarnings,
-		Password: env.Getenv("TAPLINE_SSH_PASSWORD"), AgentSocket: env.Getenv("SSH_AUTH_SOCK"),
+		ProxyPassword: env.Getenv("TAPLINE_PROXY_PASSWORD"),
+		Password:      env.Getenv("TAPLINE_SSH_PASSWORD"), AgentSocket: env.Getenv("SSH_AUTH_SOCK"),
 		KeyPassphrase: keyPassphrase(env),
 	}}
 	jpath := *rf.journal

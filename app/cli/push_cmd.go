@@ -66,6 +66,7 @@ var pushColumns = []string{
 	"sensor", "address", "ssh_port", "ssh_user", "auth", "key_file", "jump",
 	"interface", "new_ip", "new_mask", "new_gateway", "new_dns", "new_hostname", "new_address", "proxy",
 	"activation", "cert_source", "cert", "key", "chain", "pfx", "bundle", "console_port",
+	"crl_validation", "crl", "cert_name",
 }
 
 // runPush is "tapline push": one sensor, with the flags of a one-row batch.

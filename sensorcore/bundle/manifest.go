@@ -49,7 +49,8 @@ func secret(r Role) bool {
 	return r == RoleKey || r == RoleSettings || r == RoleProxyClientKey
 }
 
-// Required roles every bundle carries.
+// Required roles every bundle carries; cert and key are left out only
+// when the manifest says keep_certificate.
 var required = []Role{RoleActivation, RoleCert, RoleKey, RoleSettings}
 
 // Sensor identifies the sensor a bundle is for.
@@ -75,7 +76,14 @@ type Manifest struct {
 	// AcceptedWarnings lists the warning codes the engineer explicitly
 	// accepted when the laptop built the bundle.
 	AcceptedWarnings []string `json:"accepted_warnings,omitempty"`
-	Files            []Entry  `json:"files"`
+	// CertName is the engineer's name for the certificate (FIELD-FACTS,
+	// "certificate name"); the appliance shows it in status.
+	CertName string `json:"cert_name,omitempty"`
+	// KeepCertificate says the bundle carries no certificate or key: the
+	// appliance keeps serving the certificate it serves now (the
+	// self-signed one made at install, for test setups).
+	KeepCertificate bool    `json:"keep_certificate,omitempty"`
+	Files           []Entry `json:"files"`
 }
 
 // Limits on what a bundle may hold.
@@ -130,7 +138,16 @@ func ParseManifest(data []byte) (*Manifest, error) {
 		}
 		seen[e.Role] = true
 	}
+	if m.KeepCertificate && (seen[RoleCert] || seen[RoleKey] || seen[RoleChain] || seen[RoleCRL]) {
+		return nil, errorf(CodeMalformed, "%s: keep_certificate is set but the bundle carries a certificate, key, chain or CRL", ManifestName)
+	}
+	if len(m.CertName) > 128 {
+		return nil, errorf(CodeMalformed, "%s: cert_name is %d characters, over 128", ManifestName, len(m.CertName))
+	}
 	for _, r := range required {
+		if m.KeepCertificate && (r == RoleCert || r == RoleKey) {
+			continue
+		}
 		if !seen[r] {
 			return nil, errorf(CodeMissing, "%s lists no %s file (%s); the bundle is incomplete", ManifestName, r, fileNames[r])
 		}

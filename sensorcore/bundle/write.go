@@ -19,6 +19,8 @@ type Meta struct {
 	CreatedAt        time.Time
 	Creator          string
 	AcceptedWarnings []string
+	CertName         string // Manifest.CertName
+	KeepCertificate  bool   // Manifest.KeepCertificate: no cert or key in files
 }
 
 // Write creates dir (which must not exist, or be empty) holding the files
@@ -26,7 +28,7 @@ type Meta struct {
 // the directory 0700.
 func Write(dir string, meta Meta, files map[Role][]byte) (*Manifest, error) {
 	m := &Manifest{Format: FormatV1, Sensor: meta.Sensor, CreatedAt: meta.CreatedAt.UTC().Truncate(time.Second),
-		Creator: meta.Creator, AcceptedWarnings: meta.AcceptedWarnings}
+		Creator: meta.Creator, AcceptedWarnings: meta.AcceptedWarnings, CertName: meta.CertName, KeepCertificate: meta.KeepCertificate}
 	roles := make([]Role, 0, len(files))
 	for r := range files {
 		if _, ok := fileNames[r]; !ok {

@@ -150,6 +150,10 @@ type checked struct {
 	report   *certs.Report
 	crl      []byte // fetched CRL, when the bundle had none
 	findings []certs.Finding
+	// kept holds the served certificate's files (by file name) when the
+	// bundle says keep_certificate and a generation provides them; nil
+	// when the self-signed certificate is served.
+	kept map[string][]byte
 }
 
 // check runs every check apply runs, without writing anything.
@@ -209,6 +213,14 @@ func (e *Engine) check(ctx context.Context, o ApplyOptions) (*checked, error) {
 			"To give this appliance another identity on purpose, apply with --new-identity",
 			cur.SensorName, cur.SensorID, act.Payload.SensorName, act.Payload.SensorID)
 		return c, &Refusal{CodeIdentity, msg}
+	}
+	if b.Manifest.KeepCertificate {
+		kept, fp, err := e.servedCertificate()
+		if err != nil {
+			return c, &Refusal{CodeInternal, "the certificate to keep: " + err.Error()}
+		}
+		c.kept, c.report = kept, &certs.Report{FingerprintSHA256: fp}
+		return c, nil
 	}
 	src, tgt := e.certInput(b, nil)
 	rep := certs.CheckSensor(src, tgt, now)
@@ -383,6 +395,9 @@ func (e *Engine) apply(ctx context.Context, o ApplyOptions) (*ApplyResult, error
 	if len(c.crl) > 0 {
 		files[bundle.FileName(bundle.RoleCRL)] = c.crl
 	}
+	for name, data := range c.kept {
+		files[name] = data
+	}
 	mb, _ := manifestBytes(c.b)
 	files[bundle.ManifestName] = mb
 	meta := generation.Meta{Generation: n, Previous: prev, AppliedAt: now.UTC(), SensorName: c.act.Payload.SensorName,
@@ -435,6 +450,43 @@ func (e *Engine) apply(ctx context.Context, o ApplyOptions) (*ApplyResult, error
 	res.OK = true
 	e.Log("applied generation %d (previous %d, certificate %s, network changed %v)", n, prev, res.Fingerprint, res.NetworkChanged)
 	return res, nil
+}
+
+// servedCertificate returns the files of the certificate the console
+// serves now (the current generation's cert, key and chain) and its
+// fingerprint; files is nil when that is the self-signed certificate.
+func (e *Engine) servedCertificate() (map[string][]byte, string, error) {
+	st := e.Layout.Store()
+	if n, err := st.Current(); err == nil {
+		if c, err := st.ReadFile(n, bundle.FileName(bundle.RoleCert)); err == nil {
+			files := map[string][]byte{bundle.FileName(bundle.RoleCert): c}
+			k, err := st.ReadFile(n, bundle.FileName(bundle.RoleKey))
+			if err != nil {
+				return nil, "", err
+			}
+			files[bundle.FileName(bundle.RoleKey)] = k
+			if ch, err := st.ReadFile(n, bundle.FileName(bundle.RoleChain)); err == nil {
+				files[bundle.FileName(bundle.RoleChain)] = ch
+			}
+			ci := certInfo(c, false)
+			if ci == nil {
+				return nil, "", fmt.Errorf("generation %d: %s is unreadable", n, bundle.FileName(bundle.RoleCert))
+			}
+			return files, ci.FingerprintSHA256, nil
+		}
+	} else if !errors.Is(err, generation.ErrNone) {
+		return nil, "", err
+	}
+	cp, _ := e.Layout.SelfSignedPaths()
+	c, err := os.ReadFile(cp)
+	if err != nil {
+		return nil, "", fmt.Errorf("no self-signed certificate yet (sensorcore serve makes it at first start): %w", err)
+	}
+	ci := certInfo(c, true)
+	if ci == nil {
+		return nil, "", fmt.Errorf("%s is unreadable", cp)
+	}
+	return nil, ci.FingerprintSHA256, nil
 }
 
 func manifestBytes(b *bundle.Bundle) ([]byte, error) {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log"
 	"net"
 	"net/http"
@@ -254,6 +255,12 @@ func (e *Engine) loadCertificate() (*tls.Certificate, certState, error) {
 	n, err := st.Current()
 	if err == nil {
 		c, err := st.ReadFile(n, bundle.FileName(bundle.RoleCert))
+		if errors.Is(err, fs.ErrNotExist) {
+			// keep_certificate with the self-signed one served: it stays.
+			pair, st, err := e.selfSigned()
+			st.generation = n
+			return pair, st, err
+		}
 		if err != nil {
 			return nil, certState{}, err
 		}
@@ -271,6 +278,11 @@ func (e *Engine) loadCertificate() (*tls.Certificate, certState, error) {
 	if !errors.Is(err, generation.ErrNone) {
 		return nil, certState{}, err
 	}
+	return e.selfSigned()
+}
+
+// selfSigned loads the console's first-start certificate (generation 0).
+func (e *Engine) selfSigned() (*tls.Certificate, certState, error) {
 	cp, kp := e.Layout.SelfSignedPaths()
 	c, err := os.ReadFile(cp)
 	if err != nil {

@@ -25,6 +25,8 @@ type CertInfo struct {
 	Subject           string    `json:"subject"`
 	NotAfter          time.Time `json:"not_after"`
 	SelfSigned        bool      `json:"self_signed"`
+	// Name is the certificate name the bundle's manifest gave (cert_name).
+	Name string `json:"name,omitempty"`
 }
 
 // Status is "sensorcore status --json" (docs/formats.md, "status").
@@ -92,6 +94,13 @@ func (e *Engine) Status(version string) (*Status, error) {
 	}
 	if c, err := st.ReadFile(cur, bundle.FileName(bundle.RoleCert)); err == nil {
 		s.Certificate = certInfo(c, false)
+	} else if c, err := os.ReadFile(func() string { p, _ := e.Layout.SelfSignedPaths(); return p }()); err == nil {
+		s.Certificate = certInfo(c, true) // keep_certificate kept the self-signed one
+	}
+	if mb, err := st.ReadFile(cur, bundle.ManifestName); err == nil && s.Certificate != nil {
+		if m, err := bundle.ParseManifest(mb); err == nil {
+			s.Certificate.Name = m.CertName
+		}
 	}
 	if set, err := e.settingsOf(cur); err == nil {
 		s.Network = &set.Network

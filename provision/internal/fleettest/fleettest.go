@@ -17,7 +17,11 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"crypto"
+	"crypto/x509"
+	"encoding/pem"
 	"github.com/tapline/tapline/sensorcore/activation"
+	"math/big"
 )
 
 // BuildSensorcore builds ./sensorcore/cmd/sensorcore of this module into dir.
@@ -50,11 +54,14 @@ type Kit struct {
 	Dir      string
 	RootPub  string // path of the activation root public key (--trust-root)
 	ChainPEM string // the CA certificate (chain column)
-	signer   ed25519.PrivateKey
-	cert     activation.SignedSignerCert
-	now      time.Time
-	mu       sync.Mutex
-	serial   int
+	// CRLDP, when set before Sensor, is the http:// CRL distribution point
+	// its certificates carry (for certificate validation).
+	CRLDP  string
+	signer ed25519.PrivateKey
+	cert   activation.SignedSignerCert
+	now    time.Time
+	mu     sync.Mutex
+	serial int
 }
 
 // New makes the authority and CA in a temporary directory.
@@ -117,7 +124,11 @@ func (k *Kit) Sensor(t testing.TB, name, hostname string, ips ...string) Files {
 		san += ",IP:" + ip
 	}
 	ext := filepath.Join(k.Dir, name+".ext")
-	os.WriteFile(ext, []byte("basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName="+san+"\n"), 0o644)
+	exts := "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=" + san + "\n"
+	if k.CRLDP != "" {
+		exts += "crlDistributionPoints=URI:" + k.CRLDP + "\n"
+	}
+	os.WriteFile(ext, []byte(exts), 0o644)
 	openssl(t, k.Dir, "req", "-newkey", "rsa:2048", "-sha256", "-nodes", "-subj", "/C=DE/O=Example Plant/OU=OT/CN="+hostname,
 		"-keyout", name+".key", "-out", name+".csr")
 	openssl(t, k.Dir, "x509", "-req", "-in", name+".csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-set_serial", fmt.Sprint(1000+n),
@@ -247,4 +258,45 @@ func (a *Appliance) KnownHostsLine(addr string) string {
 		h = "[" + host + "]:" + port
 	}
 	return h + " " + string(ssh.MarshalAuthorizedKey(a.HostKey))
+}
+
+// CRL writes a CRL (PEM) signed by the kit's CA, valid from an hour before
+// the kit's time for a week, revoking the given serials, and returns its path.
+func (k *Kit) CRL(t testing.TB, name string, revoked ...int64) string {
+	t.Helper()
+	caPEM, err := os.ReadFile(filepath.Join(k.Dir, "ca.crt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyPEM, err := os.ReadFile(filepath.Join(k.Dir, "ca.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cb, _ := pem.Decode(caPEM)
+	kb, _ := pem.Decode(keyPEM)
+	if cb == nil || kb == nil {
+		t.Fatal("fleettest: the CA's PEM files are unreadable")
+	}
+	ca, err := x509.ParseCertificate(cb.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := x509.ParsePKCS8PrivateKey(kb.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var entries []x509.RevocationListEntry
+	for _, s := range revoked {
+		entries = append(entries, x509.RevocationListEntry{SerialNumber: big.NewInt(s), RevocationTime: k.now.Add(-time.Hour)})
+	}
+	der, err := x509.CreateRevocationList(rand.Reader, &x509.RevocationList{Number: big.NewInt(1), ThisUpdate: k.now.Add(-time.Hour),
+		NextUpdate: k.now.AddDate(0, 0, 7), RevokedCertificateEntries: entries}, ca, key.(crypto.Signer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(k.Dir, name)
+	if err := os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: der}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
