@@ -51,6 +51,7 @@ type fleetScreen struct {
 	exportBtn *widget.Button
 	password  *widget.Entry
 	certPass  *widget.Entry
+	proxyPass *widget.Entry
 	acceptNew *widget.Check
 	acceptWrn *widget.Check
 	summary   *widget.Label
@@ -62,10 +63,11 @@ type fleetScreen struct {
 
 func newFleetScreen(env Env) *fleetScreen {
 	s := &fleetScreen{env: env, tasks: tasks{ui: env.ui}, sel: -1, path: widget.NewLabel("No inventory open."),
-		password: widget.NewPasswordEntry(), certPass: widget.NewPasswordEntry(), summary: widget.NewLabel(""),
+		password: widget.NewPasswordEntry(), certPass: widget.NewPasswordEntry(), proxyPass: widget.NewPasswordEntry(), summary: widget.NewLabel(""),
 		logTitle: widget.NewLabel("Select a sensor to see its log."), logText: widget.NewTextGrid(), findings: newFindingsView("")}
 	s.password.SetPlaceHolder("SSH password for rows with auth password (memory only)")
 	s.certPass.SetPlaceHolder("key or PKCS#12 passphrase, if any")
+	s.proxyPass.SetPlaceHolder("for rows with a proxy column, if it needs one (memory only)")
 	s.acceptNew = widget.NewCheck("Trust sensors seen for the first time (each fingerprint goes to its log)", nil)
 	s.acceptWrn = widget.NewCheck("Accept the check's warnings (after reading them; recorded in each bundle)", nil)
 	s.openBtn = widget.NewButtonWithIcon("Open inventory…", theme.FolderOpenIcon(), s.onOpen)
@@ -145,6 +147,7 @@ func (s *fleetScreen) build() fyne.CanvasObject {
 	secrets := &widget.Form{Items: []*widget.FormItem{
 		{Text: "SSH password", Widget: s.password},
 		{Text: "Certificate passphrase", Widget: s.certPass},
+		{Text: "Proxy password", Widget: s.proxyPass},
 		{Text: "", Widget: s.acceptNew},
 		{Text: "", Widget: s.acceptWrn},
 	}}
@@ -264,7 +267,7 @@ func (s *fleetScreen) onRun(only map[string]bool) {
 		}
 	}
 	prep := &provision.Preparer{O: provision.PrepareOptions{WorkDir: filepath.Join(s.env.filesDir(), "bundles"), Now: s.env.Now,
-		Creator: "tapline desktop", CertPassphrase: []byte(s.certPass.Text), Password: s.password.Text,
+		Creator: "tapline desktop", CertPassphrase: []byte(s.certPass.Text), Password: s.password.Text, ProxyPassword: s.proxyPass.Text,
 		Check:          provision.CheckOptions{Now: s.env.Now(), ActivationRoots: s.roots()},
 		AcceptWarnings: s.acceptWrn.Checked}}
 	prepare := func(ctx context.Context, row provision.Row) (provision.Prepared, error) {

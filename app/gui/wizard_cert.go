@@ -42,6 +42,7 @@ type certStep struct {
 	issueBtn   *widget.Button
 	validation *widget.Check
 	crl        *widget.Entry
+	name       *widget.Entry
 	checkBtn   *widget.Button
 	verdict    *widget.Label
 	findings   *findingsView
@@ -56,14 +57,15 @@ type certStep struct {
 func newCertStep(env Env, wiz *wizardScreen) *certStep {
 	s := &certStep{env: env, wiz: wiz, tasks: tasks{ui: env.ui},
 		cert: widget.NewEntry(), key: widget.NewEntry(), chain: widget.NewEntry(), pfx: widget.NewEntry(),
-		passphrase: widget.NewPasswordEntry(), caPass: widget.NewPasswordEntry(), crl: widget.NewEntry(),
+		passphrase: widget.NewPasswordEntry(), caPass: widget.NewPasswordEntry(), crl: widget.NewEntry(), name: widget.NewEntry(),
 		verdict: widget.NewLabel(""), findings: newFindingsView("")}
 	s.verdict.Wrapping = fyne.TextWrapWord
 	s.cert.SetPlaceHolder("sensor-01.crt (PEM or DER)")
 	s.key.SetPlaceHolder("sensor-01.key (PEM)")
 	s.chain.SetPlaceHolder("optional chain.pem, every CA up to the root")
 	s.pfx.SetPlaceHolder("sensor-01.p12 or .pfx")
-	s.crl.SetPlaceHolder("optional CRL file to check against now")
+	s.crl.SetPlaceHolder("optional CRL file, checked now and carried to the sensor")
+	s.name.SetPlaceHolder("optional, e.g. plant-ca-2026; the sensor's status shows it")
 	s.passphrase.SetPlaceHolder("key or PKCS#12 passphrase, if any; kept in memory only")
 	s.caPass.SetPlaceHolder("the local CA's passphrase")
 	s.mode = widget.NewRadioGroup([]string{certModeFiles, certModePFX, certModeLocal, certModeSelfSig}, func(string) { s.syncMode() })
@@ -98,9 +100,10 @@ func (s *certStep) title() string { return "Certificate" }
 func (s *certStep) content() fyne.CanvasObject {
 	return container.NewVBox(s.mode, s.filesBox, s.pfxBox, s.localBox,
 		&widget.Form{Items: []*widget.FormItem{
+			{Text: "Certificate name", Widget: s.name},
 			{Text: "Passphrase", Widget: s.passphrase},
-			{Text: "", Widget: s.validation, HintText: "checked here now; the push does not carry this setting to the sensor yet"},
-			{Text: "CRL", Widget: s.crl, HintText: "checked here now, not uploaded"},
+			{Text: "", Widget: s.validation, HintText: "the sensor validates the certificate (expiry, chain, revocation)"},
+			{Text: "CRL", Widget: s.crl, HintText: "carried to the sensor in the bundle"},
 		}},
 		container.NewHBox(s.checkBtn), s.verdict, s.findings.box)
 }
@@ -306,8 +309,7 @@ func (s *certStep) onCheck() {
 
 func (s *certStep) ready() (bool, []certs.Finding) {
 	if s.mode.Selected == certModeSelfSig {
-		return false, []certs.Finding{problem(codeRefused, "Keeping the self-signed certificate cannot be pushed yet",
-			"Issue one from the local CA for test setups.")}
+		return true, nil // nothing to check here; the push pins what the sensor serves
 	}
 	if s.report == nil || s.checked != s.inputs() {
 		return false, []certs.Finding{fieldProblem("Certificate", "Choose the files and press Check.")}
@@ -320,7 +322,13 @@ func (s *certStep) ready() (bool, []certs.Finding) {
 
 // fill writes the certificate choice into row.
 func (s *certStep) fill(row *provision.Row) {
+	row.CertName = strings.TrimSpace(s.name.Text)
+	row.CRLValidation = s.validation.Checked
+	row.CRL = strings.TrimSpace(s.crl.Text)
 	switch s.mode.Selected {
+	case certModeSelfSig:
+		row.CertSource = provision.CertSelfSigned
+		row.CRL = ""
 	case certModePFX:
 		row.CertSource = provision.CertPKCS12
 		row.PFX = strings.TrimSpace(s.pfx.Text)

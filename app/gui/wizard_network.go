@@ -41,8 +41,7 @@ func newNetworkStep(env Env, wiz *wizardScreen) *networkStep {
 	s.iface.SetText("eth0")
 	s.reach.SetPlaceHolder("empty: the new IP address (set it behind NAT or a port forward)")
 	s.proxyPort.SetText("3128")
-	s.proxyPass.SetPlaceHolder("not carried by the push yet")
-	s.proxyPass.Disable()
+	s.proxyPass.SetPlaceHolder("kept in memory only")
 	s.proxy = widget.NewCheck("Enable proxy", func(on bool) { s.syncProxy(); s.wiz.update() })
 	for _, e := range []*widget.Entry{s.ip, s.mask, s.gateway, s.dns, s.hostname, s.iface, s.reach, s.proxyHost, s.proxyPort, s.proxyUser} {
 		e.OnChanged = func(string) { s.wiz.update() }
@@ -53,7 +52,7 @@ func newNetworkStep(env Env, wiz *wizardScreen) *networkStep {
 }
 
 func (s *networkStep) syncProxy() {
-	for _, e := range []*widget.Entry{s.proxyHost, s.proxyPort, s.proxyUser} {
+	for _, e := range []*widget.Entry{s.proxyHost, s.proxyPort, s.proxyUser, s.proxyPass} {
 		setEnabled(e, s.proxy.Checked)
 	}
 }

@@ -105,9 +105,9 @@ func TestWizardIssuesFromLocalCA(t *testing.T) {
 	if r := w.row(); r.CertSource != provision.CertFiles || r.Key == "" || r.Chain == "" {
 		t.Errorf("row %+v", r)
 	}
-	// The self-signed choice says it cannot be pushed, instead of failing later.
+	// Keeping the self-signed certificate needs no files (provision carries it).
 	w.cert.mode.SetSelected(certModeSelfSig)
-	if ok, why := w.cert.ready(); ok || len(why) == 0 || why[0].Code != codeRefused {
+	if ok, why := w.cert.ready(); !ok || w.row().CertSource != provision.CertSelfSigned {
 		t.Errorf("self-signed: %v %+v", ok, why)
 	}
 }
@@ -148,5 +148,76 @@ func TestWizardConnectCancel(t *testing.T) {
 	}
 	if !hasCode(w.findings.shown, codeCancelled) || !w.conn.cancelBtn.Hidden || w.conn.connectBtn.Disabled() {
 		t.Fatalf("after Cancel: %s, cancel hidden %v", codes(w.findings.shown), w.conn.cancelBtn.Hidden)
+	}
+}
+
+// TestWizardCarriesCertSettings: the certificate's name, validation, CRL and
+// the proxy password travel with the push (Row and PrepareOptions), and
+// keeping the self-signed certificate is a choice the push accepts.
+func TestWizardCarriesCertSettings(t *testing.T) {
+	a := test.NewTempApp(t)
+	w := newWizardScreen(testEnv(a, t.TempDir()))
+	test.NewTempWindow(t, w.build())
+	test.Type(w.cert.name, "plant-ca-2026")
+	w.cert.validation.SetChecked(true)
+	test.Type(w.cert.crl, "/plant/ca.crl")
+	if r := w.row(); r.CertName != "plant-ca-2026" || !r.CRLValidation || r.CRL != "/plant/ca.crl" || r.CertSource != provision.CertFiles {
+		t.Fatalf("row %+v", r)
+	}
+	w.cert.mode.SetSelected(certModeSelfSig)
+	if r := w.row(); r.CertSource != provision.CertSelfSigned || r.CRL != "" || r.Cert != "" {
+		t.Fatalf("self-signed row %+v", r)
+	}
+	if ok, why := w.cert.ready(); !ok {
+		t.Fatalf("self-signed refused: %s", codes(why))
+	}
+	if !w.net.proxyPass.Disabled() {
+		t.Error("proxy password enabled without a proxy")
+	}
+	w.net.proxy.SetChecked(true)
+	if w.net.proxyPass.Disabled() {
+		t.Error("proxy password disabled with a proxy")
+	}
+}
+
+// TestWizardKeepsSelfSigned pushes a demo sensor keeping its self-signed
+// certificate: done, with the served certificate pinned.
+func TestWizardKeepsSelfSigned(t *testing.T) {
+	f := startDemo(t, 1)
+	a := test.NewTempApp(t)
+	w := newWizardScreen(demoEnv(t, a, f))
+	test.NewTempWindow(t, w.build())
+	w.prefillDemo(f)
+	w.Wait()
+	test.Tap(w.conn.connectBtn)
+	w.Wait()
+	test.Tap(w.conn.trustBtn)
+	w.Wait()
+	test.Tap(w.nextBtn)
+	test.Tap(w.nextBtn)
+	test.Tap(w.act.confirm)
+	test.Tap(w.act.terms)
+	test.Tap(w.nextBtn)
+	w.Wait() // the check of the prefilled files
+	w.cert.mode.SetSelected(certModeSelfSig)
+	test.Tap(w.nextBtn)
+	w.Wait()
+	if w.heading.Text != "Review" {
+		t.Fatalf("certificate page: on %s, %s", w.heading.Text, codes(w.findings.shown))
+	}
+	if w.rev.accept.Visible() {
+		test.Tap(w.rev.accept)
+	}
+	test.Tap(w.nextBtn)
+	if w.heading.Text != "Push" {
+		t.Fatalf("review: %s %s", codes(w.findings.shown), codes(w.rev.findings.shown))
+	}
+	test.Tap(w.push.pushBtn)
+	w.Wait()
+	if r := w.push.Result(); r == nil || r.Outcome != provision.OutcomeDone || r.ServedFingerprint == "" {
+		t.Fatalf("push: %+v %q %s", r, w.push.outcome.Text, codes(w.push.findings.shown))
+	}
+	if !strings.Contains(w.push.outcome.Text, "kept its own certificate") {
+		t.Errorf("outcome: %q", w.push.outcome.Text)
 	}
 }

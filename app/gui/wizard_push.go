@@ -150,6 +150,7 @@ func (s *pushStep) onPush() {
 	prep := &provision.Preparer{O: provision.PrepareOptions{
 		WorkDir: filepath.Join(s.env.filesDir(), "bundles"), Now: s.env.Now, Creator: "tapline desktop",
 		CertPassphrase: []byte(s.wiz.cert.passphrase.Text), Password: c.password.Text,
+		ProxyPassword: s.wiz.net.proxyPass.Text,
 		// The same check as Review's, and the engineer's acceptance of its
 		// warnings there (recorded in the bundle's accepted_warnings).
 		Check:          provision.CheckOptions{Now: s.env.Now(), ActivationRoots: s.env.ActivationRoots},
@@ -233,7 +234,11 @@ func (s *pushStep) showResult(r provision.Result, wantFP string) {
 	switch r.Outcome {
 	case provision.OutcomeDone:
 		s.bar.SetValue(1)
-		fmt.Fprintf(&b, "Done. The console serves certificate SHA-256 %s, the one in the bundle: verified.", r.ServedFingerprint)
+		if r.CertificateNote != "" {
+			fmt.Fprintf(&b, "Done. The sensor kept its own certificate (%s): the console serves SHA-256 %s, the one apply reported. Test setups only.", r.CertificateNote, r.ServedFingerprint)
+		} else {
+			fmt.Fprintf(&b, "Done. The console serves certificate SHA-256 %s, the one in the bundle: verified.", r.ServedFingerprint)
+		}
 		if r.Activated {
 			b.WriteString("\nThe sensor is activated.")
 		}
