@@ -64,7 +64,7 @@ func newCertStep(env Env, wiz *wizardScreen) *certStep {
 	s.key.SetPlaceHolder("sensor-01.key (PEM)")
 	s.chain.SetPlaceHolder("optional chain.pem, every CA up to the root")
 	s.pfx.SetPlaceHolder("sensor-01.p12 or .pfx")
-	s.crl.SetPlaceHolder("optional CRL file, checked now and carried to the sensor")
+	s.crl.SetPlaceHolder("optional CRL file (PEM or DER)")
 	s.name.SetPlaceHolder("optional, e.g. plant-ca-2026; the sensor's status shows it")
 	s.passphrase.SetPlaceHolder("key or PKCS#12 passphrase, if any; kept in memory only")
 	s.caPass.SetPlaceHolder("the local CA's passphrase")
@@ -102,7 +102,7 @@ func (s *certStep) content() fyne.CanvasObject {
 		&widget.Form{Items: []*widget.FormItem{
 			{Text: "Certificate name", Widget: s.name},
 			{Text: "Passphrase", Widget: s.passphrase},
-			{Text: "", Widget: s.validation, HintText: "the sensor validates the certificate (expiry, chain, revocation)"},
+			{Text: "", Widget: s.validation, HintText: "a setting the push gives the sensor; checked here now as well"},
 			{Text: "CRL", Widget: s.crl, HintText: "carried to the sensor in the bundle"},
 		}},
 		container.NewHBox(s.checkBtn), s.verdict, s.findings.box)
