@@ -6,7 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -46,8 +48,9 @@ func runAnalyze(args []string, stdout, stderr io.Writer) int {
 	asJSON := fs.Bool("json", false, "print the report as one JSON object")
 	learning := fs.Duration("learning", 0, "end learning this long after the first packet (default: learn over the whole capture, so only always-on rules alert)")
 	manuf := fs.String("manuf", inventory.DefaultManuf, "Wireshark manuf file for MAC vendors")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file (for performance work; default.pgo is made this way)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: sensorcore analyze FILE... [--json] [--learning DURATION] [--manuf PATH]")
+		fmt.Fprintln(stderr, "usage: sensorcore analyze FILE... [--json] [--learning DURATION] [--manuf PATH] [--cpuprofile FILE]")
 		fs.PrintDefaults()
 	}
 	files, err := parseInterleaved(fs, args)
@@ -57,6 +60,19 @@ func runAnalyze(args []string, stdout, stderr io.Writer) int {
 	if len(files) == 0 {
 		fmt.Fprintln(stderr, "sensorcore analyze: no capture file given; usage: sensorcore analyze FILE... --json")
 		return 2
+	}
+	if *cpuProfile != "" {
+		f, err := os.OpenFile(*cpuProfile, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+		if err != nil {
+			fmt.Fprintf(stderr, "sensorcore analyze: --cpuprofile: %v\n", err)
+			return 2
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintf(stderr, "sensorcore analyze: --cpuprofile %s: %v\n", *cpuProfile, err)
+			return 2
+		}
+		defer pprof.StopCPUProfile()
 	}
 	// The OUI registry is parsed while the captures are read: vendors are
 	// only needed for the report.

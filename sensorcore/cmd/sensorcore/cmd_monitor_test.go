@@ -157,3 +157,25 @@ func TestInventoryAlertsFromRoot(t *testing.T) {
 	}
 	_ = time.Second
 }
+
+// TestAnalyzeCPUProfile checks --cpuprofile writes a profile (the way
+// default.pgo is made) and refuses an unwritable path with one line.
+func TestAnalyzeCPUProfile(t *testing.T) {
+	prof := filepath.Join(t.TempDir(), "analyze.pprof")
+	var out, errb bytes.Buffer
+	if rc := run([]string{"analyze", s7StopPcap(t), "--json", "--cpuprofile", prof}, &out, &errb); rc != 0 {
+		t.Fatalf("analyze --cpuprofile: exit %d: %s", rc, errb.String())
+	}
+	b, err := os.ReadFile(prof)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+		t.Fatalf("profile is not a gzipped pprof profile (%d bytes)", len(b))
+	}
+	errb.Reset()
+	bad := filepath.Join(t.TempDir(), "missing", "x.pprof")
+	if rc := run([]string{"analyze", s7StopPcap(t), "--cpuprofile", bad}, &out, &errb); rc != 2 || !strings.Contains(errb.String(), "--cpuprofile") {
+		t.Fatalf("unwritable profile path: exit %d, stderr %q", rc, errb.String())
+	}
+}
