@@ -162,7 +162,10 @@ func runRow(ctx context.Context, row Row, o BatchOptions) RowResult {
 	rr := RowResult{Row: row}
 	prep, err := o.Prepare(ctx, row)
 	if err != nil {
-		rr.Result = Result{Sensor: row.Sensor, Outcome: OutcomeRefused, Error: err.Error()}
+		rr.Result = Result{Sensor: row.Sensor, Outcome: OutcomeRefused, Error: err.Error(), Code: CodeNoBundle}
+		if c, ok := LookupPushCode(CodeNoBundle); ok {
+			rr.Result.Fix = c.Fix
+		}
 		o.Journal.record(row.Sensor, 0, rr.Result)
 		return rr
 	}

@@ -118,16 +118,23 @@ type StepTiming struct {
 
 // Result is one push's report.
 type Result struct {
-	Sensor             string  `json:"sensor"`
-	Outcome            Outcome `json:"outcome"`
-	Step               Step    `json:"step"` // the last step reached
-	Error              string  `json:"error,omitempty"`
-	Transient          bool    `json:"transient,omitempty"`
-	HostKey            string  `json:"host_key_sha256,omitempty"`
-	FinalAddr          string  `json:"final_addr,omitempty"`
-	Generation         int     `json:"generation,omitempty"`
-	PreviousGeneration int     `json:"previous_generation,omitempty"`
-	ServedFingerprint  string  `json:"served_fingerprint_sha256,omitempty"`
+	Sensor  string  `json:"sensor"`
+	Outcome Outcome `json:"outcome"`
+	Step    Step    `json:"step"` // the last step reached
+	Error   string  `json:"error,omitempty"`
+	// Code is the failure's stable code (TL-PUSH-NNN, PushCodes) and Fix
+	// its fix; empty when done. ApplianceCode is the appliance's own code
+	// for a refused apply (TL-APP-*, TL-CERT-*, TL-ACT-*, TL-BUN-*), whose
+	// findings are in Findings.
+	Code               string `json:"code,omitempty"`
+	Fix                string `json:"fix,omitempty"`
+	ApplianceCode      string `json:"appliance_code,omitempty"`
+	Transient          bool   `json:"transient,omitempty"`
+	HostKey            string `json:"host_key_sha256,omitempty"`
+	FinalAddr          string `json:"final_addr,omitempty"`
+	Generation         int    `json:"generation,omitempty"`
+	PreviousGeneration int    `json:"previous_generation,omitempty"`
+	ServedFingerprint  string `json:"served_fingerprint_sha256,omitempty"`
 	// CertificateNote is "self-signed kept" when the bundle kept the
 	// sensor's certificate (cert_source self-signed).
 	CertificateNote string        `json:"certificate_note,omitempty"`
@@ -142,7 +149,10 @@ type Result struct {
 
 // PreflightError says the sensor is not the one the bundle is for, or cannot
 // take it; nothing was written.
-type PreflightError struct{ Reason string }
+type PreflightError struct {
+	Reason string
+	Code   string // CodeIdentityMismatch, CodeVersionTooOld; empty: CodePreflight
+}
 
 func (e *PreflightError) Error() string { return "provision: preflight: " + e.Reason }
 
@@ -222,6 +232,10 @@ func Push(ctx context.Context, t Target, b Bundle, o Options) Result {
 	p.end(err == nil)
 	if err != nil {
 		res.Error = err.Error()
+		res.Code = pushCode(ctx, err, res.Step)
+		if c, ok := LookupPushCode(res.Code); ok {
+			res.Fix = c.Fix
+		}
 		res.Transient = Transient(err) && ctx.Err() == nil && res.Outcome != OutcomeRolledBack
 		var pe *PreflightError
 		var re *RemoteError
@@ -293,7 +307,7 @@ func (p *pusher) newAddr() string {
 
 func (p *pusher) run(ctx context.Context) error {
 	if p.b.Sensor != p.t.Sensor {
-		return &PreflightError{Reason: fmt.Sprintf("bundle is for %q, target is %q", p.b.Sensor, p.t.Sensor)}
+		return &PreflightError{Reason: fmt.Sprintf("bundle is for %q, target is %q", p.b.Sensor, p.t.Sensor), Code: CodeIdentityMismatch}
 	}
 	// 1+2. connect and trust.
 	p.begin(StepConnect, "connecting to "+p.t.Addr)
@@ -360,7 +374,7 @@ func (p *pusher) run(ctx context.Context) error {
 		return p.verify(ctx, c.Addr)
 	}
 	if movedAlready {
-		return &PreflightError{Reason: "the sensor answers at its new address but does not serve this bundle"}
+		return &PreflightError{Reason: "the sensor answers at its new address but does not serve this bundle", Code: CodeIdentityMismatch}
 	}
 
 	// 4. upload.
@@ -409,7 +423,7 @@ func (p *pusher) run(ctx context.Context) error {
 	var ar ApplyResult
 	err = runJSON(applyCtx, c.Client, p.o.Core, &ar, args...)
 	stopApply()
-	p.res.Findings = ar.Findings
+	p.res.Findings, p.res.ApplianceCode = ar.Findings, ar.Code
 	var re *RemoteError
 	lost := err != nil && errors.As(err, &re) && re.Exit < 0 && p.newAddr() != "" && ctx.Err() == nil
 	switch {
@@ -419,6 +433,7 @@ func (p *pusher) run(ctx context.Context) error {
 	case err != nil:
 		return err
 	case !ar.OK:
+		p.res.ApplianceCode = ar.Code
 		return &RemoteError{Command: "apply", Exit: 1, Message: ar.Error}
 	case p.b.KeepCertificate && ar.CertFingerprint == "":
 		return &VerifyError{Reason: "apply kept the sensor's certificate but did not report its fingerprint: update sensorcore"}
@@ -494,13 +509,13 @@ func (p *pusher) preflight(st Status, size int64) error {
 		return &PreflightError{Reason: "the sensor did not report its sensorcore version"}
 	}
 	if p.o.MinCoreVersion != "" && compareVersions(st.Version, p.o.MinCoreVersion) < 0 {
-		return &PreflightError{Reason: fmt.Sprintf("sensorcore %s on the sensor is older than %s; update it first", st.Version, p.o.MinCoreVersion)}
+		return &PreflightError{Reason: fmt.Sprintf("sensorcore %s on the sensor is older than %s; update it first", st.Version, p.o.MinCoreVersion), Code: CodeVersionTooOld}
 	}
 	// An unprovisioned sensor (generation 0, no activation) reports its
 	// install-time host name; only a provisioned one has an identity to match.
 	provisioned := st.Generation > 0 || (len(st.Activation) > 0 && string(st.Activation) != "null")
 	if provisioned && st.SensorName != p.t.Sensor {
-		return &PreflightError{Reason: fmt.Sprintf("the sensor says it is %q, the bundle is for %q: wrong address?", st.SensorName, p.t.Sensor)}
+		return &PreflightError{Reason: fmt.Sprintf("the sensor says it is %q, the bundle is for %q: wrong address?", st.SensorName, p.t.Sensor), Code: CodeIdentityMismatch}
 	}
 	if need := 2*size + 1<<20; st.FreeBytes < need {
 		return &PreflightError{Reason: fmt.Sprintf("the sensor has %d bytes free, the bundle needs %d", st.FreeBytes, need)}

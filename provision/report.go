@@ -19,7 +19,7 @@ func (r *BatchReport) WriteJSON(w io.Writer) error {
 }
 
 var reportCSVHeader = []string{"sensor", "line", "outcome", "attempts", "final_addr", "generation",
-	"served_fingerprint_sha256", "activated", "rollback_reason", "error", "host_key_sha256", "steps"}
+	"served_fingerprint_sha256", "activated", "rollback_reason", "error", "host_key_sha256", "steps", "code", "appliance_code", "fix"}
 
 // WriteCSV writes one line per sensor; "steps" holds step=seconds pairs.
 func (r *BatchReport) WriteCSV(w io.Writer) error {
@@ -29,7 +29,7 @@ func (r *BatchReport) WriteCSV(w io.Writer) error {
 		res := x.Result
 		cw.Write([]string{x.Row.Sensor, strconv.Itoa(x.Row.Line), string(res.Outcome), strconv.Itoa(x.Attempts),
 			res.FinalAddr, strconv.Itoa(res.Generation), res.ServedFingerprint, strconv.FormatBool(res.Activated),
-			res.RollbackReason, res.Error, res.HostKey, stepSummary(res.Steps)})
+			res.RollbackReason, res.Error, res.HostKey, stepSummary(res.Steps), res.Code, res.ApplianceCode, res.Fix})
 	}
 	cw.Flush()
 	return cw.Error()
@@ -80,7 +80,7 @@ code{font-size:12px;word-break:break-all}
 {{range .R.Results}}<tr class="{{.Result.Outcome}}"><td>{{.Row.Sensor}}</td><td>{{.Result.Outcome}}{{if .Resumed}} (earlier run){{end}}</td><td>{{.Attempts}}</td>
 <td>{{.Result.FinalAddr}}</td><td>{{.Result.Generation}}</td><td>{{.Result.Activated}}</td><td><code>{{.Result.ServedFingerprint}}</code></td>
 <td>{{range .Result.Steps}}{{.Step}} {{secs .Duration}}<br>{{end}}</td>
-<td>{{if .Result.RollbackReason}}rolled back: {{.Result.RollbackReason}}<br>{{end}}{{.Result.Error}}</td></tr>
+<td>{{if .Result.Code}}<strong>{{.Result.Code}}</strong>{{if .Result.ApplianceCode}} ({{.Result.ApplianceCode}}){{end}} {{end}}{{if .Result.RollbackReason}}rolled back: {{.Result.RollbackReason}}<br>{{end}}{{.Result.Error}}{{if .Result.Fix}}<br>Fix: {{.Result.Fix}}{{end}}</td></tr>
 {{end}}</table></body></html>
 `))
 

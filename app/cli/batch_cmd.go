@@ -314,7 +314,14 @@ func (rf *runFlags) execute(env *Env, inv *provision.Inventory, perr error, base
 				line += " (" + x.Result.RollbackReason + ")"
 			}
 			if x.Result.Error != "" && x.Result.Outcome != provision.OutcomeDone {
-				line += ": " + x.Result.Error
+				code := x.Result.Code
+				if x.Result.ApplianceCode != "" {
+					code += " (" + x.Result.ApplianceCode + ")"
+				}
+				line += ": " + code + " " + x.Result.Error
+				if x.Result.Fix != "" {
+					line += "\n    fix: " + x.Result.Fix
+				}
 			}
 			fmt.Fprintln(env.Stdout, line)
 		}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tapline/tapline/provision"
 	"github.com/tapline/tapline/sensorcore/activation"
 )
 
@@ -96,8 +97,14 @@ func TestBatchRunAndPushReports(t *testing.T) {
 	if code := Main(append([]string{"batch", "run", inv}, args...), env); code != ExitVerdict {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errb)
 	}
-	if !strings.Contains(out.String(), "sensor-01") || !strings.Contains(out.String(), "failed") {
+	if !strings.Contains(out.String(), "sensor-01") || !strings.Contains(out.String(), "failed") ||
+		!strings.Contains(out.String(), provision.CodeUnreachable) || !strings.Contains(out.String(), "fix: ") {
 		t.Fatalf("output %s", out)
+	}
+	for _, f := range []string{"site.report.json", "site.report.csv", "site.report.html"} {
+		if b, _ := os.ReadFile(filepath.Join(dir, f)); !strings.Contains(string(b), provision.CodeUnreachable) {
+			t.Fatalf("%s lacks %s:\n%s", f, provision.CodeUnreachable, b)
+		}
 	}
 	for _, f := range []string{"site.report.json", "site.report.csv", "site.report.html", "site.retry.csv", "site.journal.jsonl"} {
 		st, err := os.Stat(filepath.Join(dir, f))
@@ -127,7 +134,8 @@ func TestBatchRunAndPushReports(t *testing.T) {
 		"--new-ip", "192.0.2.111", "--new-mask", "24", "--new-address", "127.0.0.1", "--new-hostname", "sensor-01.plant.example",
 		"--activation", ex + "/activation/sensor-01.tapact", "--cert", ex + "/certs/sensor-01.crt", "--key", ex + "/certs/sensor-01.key",
 		"--trust-root", filepath.Join(wd, exampleRoot), "--accept-warnings"}, args[2:]...), env)
-	if code != ExitVerdict || !strings.Contains(out.String(), "refused") || !strings.Contains(out.String(), "SSH_AUTH_SOCK") {
+	if code != ExitVerdict || !strings.Contains(out.String(), "refused") || !strings.Contains(out.String(), "SSH_AUTH_SOCK") ||
+		!strings.Contains(out.String(), provision.CodeNoBundle) {
 		t.Fatalf("push without an agent: exit %d\n%s\n%s", code, out, errb)
 	}
 	// A failed offline check stops before anything connects.
