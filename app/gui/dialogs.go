@@ -54,8 +54,7 @@ func (e Env) openFile(set func(path string)) {
 	if e.App != nil {
 		start = e.App.Preferences().String(prefRecentFolder)
 	}
-	var p *filePicker
-	p = newFilePicker(start, func(path string) {
+	p := newFilePicker(start, func(path string) {
 		if e.App != nil {
 			e.App.Preferences().SetString(prefRecentFolder, filepath.Dir(path))
 		}

@@ -31,7 +31,7 @@ const (
 func catalogue(code string) certs.Finding {
 	for _, c := range certs.Codes() {
 		if c.Code == code {
-			return certs.Finding{Code: c.Code, Severity: c.Severity, Message: c.Message, Hint: c.Hint}
+			return certs.Finding(c)
 		}
 	}
 	return certs.Finding{Code: code, Severity: certs.SeverityError}
