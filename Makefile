@@ -5,7 +5,6 @@
 SHELL := /bin/bash
 GO ?= go
 DEPS := tools/ensure-deps.sh
-STATICCHECK_VERSION := v0.8.2
 BIN := bin
 # -race covers every package; the race runtime needs cgo, which the GUI
 # build has anyway.
@@ -109,8 +108,10 @@ bench-gui: deps-bench build-gui
 	 for i in 1 2 3 4 5; do DISPLAY=$(GUI_DISPLAY) $(BIN)/tapline --first-frame --quit-after-first-frame 2>&1 | grep '^first frame'; done
 	$(GO) test -run '^$$' -bench FleetTableUpdate -benchmem -count 1 ./app/gui
 
+## lint: staticcheck, pinned with the fyne CLI in the tools module (tools/go.mod).
 lint:
-	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+	cd tools && $(GO) build -o ../$(BIN)/staticcheck honnef.co/go/tools/cmd/staticcheck
+	$(BIN)/staticcheck ./...
 
 build: build-gui build-cli build-sensorcore
 build-gui: deps-gui
