@@ -39,12 +39,16 @@ type CheckOptions struct {
 
 // RowCheck is what the offline check found for one row.
 type RowCheck struct {
-	Row             Row             `json:"row"`
-	Findings        []certs.Finding `json:"findings"`
-	Diff            []string        `json:"diff"` // "- before" / "+ after" lines
-	CertFingerprint string          `json:"cert_fingerprint_sha256,omitempty"`
-	CN              string          `json:"cn,omitempty"`
-	FinalIP         string          `json:"final_ip"`
+	Row      Row             `json:"row"`
+	Findings []certs.Finding `json:"findings"`
+	Diff     []string        `json:"diff"` // "- before" / "+ after" lines
+	// DiffBefore says where Diff's "before" comes from: always
+	// "inventory" (the check is offline; the push's preflight diffs
+	// against the sensor's live network, Result.NetworkDiff).
+	DiffBefore      string `json:"diff_before"`
+	CertFingerprint string `json:"cert_fingerprint_sha256,omitempty"`
+	CN              string `json:"cn,omitempty"`
+	FinalIP         string `json:"final_ip"`
 
 	cert *certs.Report // for certs.CheckFleet
 }
@@ -190,7 +194,7 @@ func checkRow(row Row, o CheckOptions) RowCheck {
 			add(errFinding(CodeNetwork, e.Error(), "fix the new_* columns of line "+strconv.Itoa(row.Line)))
 		}
 	}
-	rc.Diff = networkDiff(row, s)
+	rc.Diff, rc.DiffBefore = networkDiff(row, s), "inventory"
 	if row.Activation != "" {
 		data, err := os.ReadFile(row.Activation)
 		if err != nil {

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/tapline/tapline/provision/sshconn"
+	"github.com/tapline/tapline/sensorcore/netconf"
 )
 
 // Step names one stage of a push, in order.
@@ -137,12 +138,19 @@ type Result struct {
 	ServedFingerprint  string `json:"served_fingerprint_sha256,omitempty"`
 	// CertificateNote is "self-signed kept" when the bundle kept the
 	// sensor's certificate (cert_source self-signed).
-	CertificateNote string        `json:"certificate_note,omitempty"`
-	Activated       bool          `json:"activated"`
-	RollbackReason  string        `json:"rollback_reason,omitempty"`
-	Findings        []Finding     `json:"findings,omitempty"`
-	Steps           []StepTiming  `json:"steps"`
-	Uploaded        *UploadResult `json:"upload,omitempty"`
+	CertificateNote string    `json:"certificate_note,omitempty"`
+	Activated       bool      `json:"activated"`
+	RollbackReason  string    `json:"rollback_reason,omitempty"`
+	Findings        []Finding `json:"findings,omitempty"`
+	// NetworkBefore is the network the sensor reported at preflight
+	// (status --json; nil before its first generation) and NetworkDiff
+	// the change against the bundle's settings ("- before", "+ after",
+	// "  unchanged" lines): the live before, where batch check can only
+	// show the inventory's.
+	NetworkBefore *netconf.Network `json:"network_before,omitempty"`
+	NetworkDiff   []string         `json:"network_diff,omitempty"`
+	Steps         []StepTiming     `json:"steps"`
+	Uploaded      *UploadResult    `json:"upload,omitempty"`
 	// PinnedKey is the host key proved; a retry passes it in Target.PinnedKey.
 	PinnedKey ssh.PublicKey `json:"-"`
 }
@@ -358,6 +366,9 @@ func (p *pusher) run(ctx context.Context) error {
 		return &PreflightError{Reason: err.Error()}
 	}
 	if err := p.preflight(st, size); err != nil {
+		return err
+	}
+	if err := p.liveDiff(st, c.Addr); err != nil {
 		return err
 	}
 	p.preGen = st.Generation

@@ -115,6 +115,9 @@ func printCheck(w io.Writer, rep *provision.CheckReport) {
 	for _, f := range rep.Fleet {
 		fmt.Fprintf(w, "fleet: %s %s %s\n", f.Severity, f.Code, f.Message)
 	}
+	if len(rep.Rows) > 0 {
+		fmt.Fprintln(w, "network diffs: '-' is the inventory's address (offline, nothing connected); the push diffs against the sensor's live network at preflight")
+	}
 }
 
 func batchCheck(env *Env, args []string) int {

@@ -37,7 +37,8 @@ func TestBatchCheckExample(t *testing.T) {
 	if code := Main([]string{"batch", "check", "../../examples/site-a.csv", "--trust-root", exampleRoot, "--at", exampleAt(t)}, env); code != ExitOK {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errb)
 	}
-	for _, want := range []string{"line 4 sensor-01 (192.0.2.11:22): ok", "+ address 192.0.2.111/24 on eth0", "+ proxy proxy.plant.example:3128"} {
+	for _, want := range []string{"line 4 sensor-01 (192.0.2.11:22): ok", "+ address 192.0.2.111/24 on eth0", "+ proxy proxy.plant.example:3128",
+		"'-' is the inventory's address (offline, nothing connected)"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("missing %q in\n%s", want, out)
 		}
