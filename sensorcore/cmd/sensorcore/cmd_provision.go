@@ -268,7 +268,14 @@ func printStatus(w io.Writer, s *daemon.Status) {
 		fmt.Fprintln(w, "activation:    none")
 	}
 	if c := s.Certificate; c != nil {
-		fmt.Fprintf(w, "certificate:   %s, until %s\n               SHA-256 %s\n", c.Subject, c.NotAfter.Format("2006-01-02"), c.FingerprintSHA256)
+		name := ""
+		if c.Name != "" {
+			name = " \"" + c.Name + "\""
+		}
+		if c.SelfSigned {
+			name += " (self-signed)"
+		}
+		fmt.Fprintf(w, "certificate:  %s %s, until %s\n               SHA-256 %s\n", name, c.Subject, c.NotAfter.Format("2006-01-02"), c.FingerprintSHA256)
 	}
 	if n := s.Network; n != nil {
 		fmt.Fprintf(w, "network:       %s %s/%s gw %s dns %s host %s (%s)\n", n.Interface, n.Address, n.Mask, n.Gateway, strings.Join(n.DNS, ","), n.Hostname, s.NetworkBackend)

@@ -412,6 +412,7 @@ func TestApplyText(t *testing.T) {
 	b1 := k.Bundle(t, t.TempDir(), testkit.Spec{Sensor: "sensor-01"})
 	out, code := cli(t, nil, append([]string{"apply", b1.Archive}, base...)...)
 	if code != 0 || !strings.Contains(out, "applied generation 1 (previous 0)") || !strings.Contains(out, b1.Fingerprint) ||
+		!strings.Contains(out, "no sensorcore daemon is running: the console serves generation 1 when sensorcore serve starts") ||
 		!strings.Contains(out, "activated as sensor-01 (id ID-sensor-01), locally-managed, Plant A/Z1, plan OT-500, 500 devices, expires") {
 		t.Fatalf("apply: exit %d\n%s", code, out)
 	}
@@ -422,6 +423,9 @@ func TestApplyText(t *testing.T) {
 	out, code = cli(t, nil, append([]string{"apply", bad.Dir}, base...)...)
 	if code != 1 || !strings.Contains(out, "TL-BUN-003 error") || !strings.Contains(out, "changed after the bundle was made") || !strings.Contains(out, "fix: ") {
 		t.Fatalf("altered bundle: exit %d\n%s", code, out)
+	}
+	if out, _ := cli(t, nil, append([]string{"status"}, base...)...); !strings.Contains(out, "certificate:   CN=") {
+		t.Fatalf("status text: %s", out)
 	}
 	if out, code = cli(t, nil, append([]string{"apply"}, base...)...); code != 2 || !strings.Contains(out, "usage") {
 		t.Fatalf("no bundle: exit %d\n%s", code, out)
