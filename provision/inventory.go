@@ -279,9 +279,7 @@ func parseRow(get func(string) string, dir, name string, line int) (Row, []error
 	if r.Interface == "" {
 		r.Interface = "eth0"
 	}
-	for _, d := range strings.FieldsFunc(get("new_dns"), func(c rune) bool { return c == ';' || c == ' ' || c == '|' }) {
-		r.NewDNS = append(r.NewDNS, d)
-	}
+	r.NewDNS = append(r.NewDNS, strings.FieldsFunc(get("new_dns"), func(c rune) bool { return c == ';' || c == ' ' || c == '|' })...)
 	if r.Sensor == "" {
 		bad("sensor", "empty: give the sensor's name as its activation file names it")
 	}

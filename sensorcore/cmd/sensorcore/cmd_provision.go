@@ -23,14 +23,7 @@ import (
 	"github.com/tapline/tapline/sensorcore/sshd"
 )
 
-// Provisioning commands; built by the appliance issue.
-func notYet(name string) func([]string, io.Writer, io.Writer) int {
-	return func(_ []string, _, stderr io.Writer) int {
-		fmt.Fprintf(stderr, "sensorcore: %s: not built yet\n", name)
-		return 2
-	}
-}
-
+// Provisioning commands (docs/appliance.md).
 var (
 	cmdServe    = func(a []string, o, e io.Writer) int { return runServe(a, o, e) }
 	cmdApply    = provision("apply")
