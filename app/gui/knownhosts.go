@@ -1,7 +1,6 @@
 package gui
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -13,31 +12,23 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
-	"golang.org/x/crypto/ssh"
 
 	"github.com/tapline/tapline/certs"
+	"github.com/tapline/tapline/provision/sshconn"
 )
-
-// knownHost is one entry of the known_hosts file as OpenSSH's format
-// (decoded by x/crypto/ssh) holds it.
-type knownHost struct {
-	Line        int
-	Hosts       string
-	KeyType     string
-	Fingerprint string
-	Marker      string
-}
 
 // knownHostsScreen lists the hosts pushes trust (the known_hosts file the
 // app uses, sshconn.KnownHosts) with their key fingerprints, and removes
-// the selected entry after a second, explicit press (the next connection
-// then shows the fingerprint again for the engineer to confirm). The
-// ssh-keygen -R command doing the same is shown for the terminal.
+// the selected host's entries after a second, explicit press (the next
+// connection then shows the fingerprint again for the engineer to confirm).
+// Reading and removing are sshconn's (ListKnownHosts, RemoveKnownHost: the
+// ssh-keygen -R rewrite with a .old backup). The ssh-keygen -R command doing
+// the same is shown for the terminal.
 type knownHostsScreen struct {
 	env   Env
 	tasks tasks
 
-	entries  []knownHost
+	entries  []sshconn.KnownHostEntry
 	sel      int
 	file     *widget.Label
 	list     *widget.List
@@ -65,7 +56,7 @@ func newKnownHostsScreen(env Env) *knownHostsScreen {
 		func(id widget.ListItemID, o fyne.CanvasObject) {
 			if id < len(s.entries) {
 				e := s.entries[id]
-				o.(*widget.Label).SetText(e.Hosts + "   " + e.KeyType + "   " + e.Fingerprint)
+				o.(*widget.Label).SetText(strings.Join(e.Hosts, ",") + "   " + e.KeyType + "   " + e.Fingerprint)
 			}
 		})
 	s.list.OnSelected = func(id widget.ListItemID) { s.sel = id; s.showSelected() }
@@ -76,7 +67,7 @@ func newKnownHostsScreen(env Env) *knownHostsScreen {
 		}
 	})
 	s.remove = widget.NewButtonWithIcon("Remove…", theme.DeleteIcon(), s.onRemove)
-	s.confirm = widget.NewButtonWithIcon("Yes, forget this host key", theme.DeleteIcon(), s.onConfirmRemove)
+	s.confirm = widget.NewButtonWithIcon("Yes, forget this host's keys", theme.DeleteIcon(), s.onConfirmRemove)
 	s.confirm.Importance = widget.DangerImportance
 	s.remove.Disable()
 	s.confirm.Hide()
@@ -97,12 +88,14 @@ func (s *knownHostsScreen) build() fyne.CanvasObject {
 func (s *knownHostsScreen) load() {
 	path := s.env.KnownHosts
 	type out struct {
-		es  []knownHost
-		err error
+		es      []sshconn.KnownHostEntry
+		missing bool
+		err     error
 	}
 	run(&s.tasks, func(context.Context) out {
-		es, err := readKnownHosts(path)
-		return out{es, err}
+		_, statErr := os.Stat(path)
+		es, err := sshconn.ListKnownHosts(path)
+		return out{es, errors.Is(statErr, os.ErrNotExist), err}
 	}, func(o out) {
 		s.entries, s.sel = o.es, -1
 		s.list.UnselectAll()
@@ -112,12 +105,12 @@ func (s *knownHostsScreen) load() {
 		s.detail.SetText("Select a host.")
 		s.command.SetText("")
 		switch {
-		case errors.Is(o.err, os.ErrNotExist):
-			s.file.SetText("No host trusted yet: " + path + " is created at the first confirmed connection.")
-			s.findings.set(nil)
 		case o.err != nil:
 			s.file.SetText(path)
-			s.findings.set([]certs.Finding{problemFor("Reading "+path, o.err)})
+			s.findings.set([]certs.Finding{knownHostsProblem("Reading "+path, o.err)})
+		case o.missing:
+			s.file.SetText("No host trusted yet: " + path + " is created at the first confirmed connection.")
+			s.findings.set(nil)
 		default:
 			s.file.SetText(fmt.Sprintf("%d hosts trusted in %s", len(o.es), path))
 			s.findings.set(nil)
@@ -130,14 +123,54 @@ func (s *knownHostsScreen) showSelected() {
 		return
 	}
 	e := s.entries[s.sel]
-	s.remove.Enable()
 	s.confirm.Hide()
-	s.detail.SetText(fmt.Sprintf("%s\n%s %s (line %d of the file)", e.Hosts, e.KeyType, e.Fingerprint, e.Line))
-	host := strings.Split(e.Hosts, ",")[0]
-	if strings.HasPrefix(host, "|1|") {
+	detail := fmt.Sprintf("%s\n%s %s (line %d of the file)", strings.Join(e.Hosts, ","), e.KeyType, e.Fingerprint, e.Line)
+	host, ok := removableHost(e)
+	switch {
+	case ok:
+		s.remove.Enable()
+		detail += "\nRemove forgets every key of " + host + " in the file (the previous file is kept as " + filepath.Base(s.env.KnownHosts) + ".old)."
+	case e.Marker != "":
+		s.remove.Disable()
+		detail += "\nA " + e.Marker + " line: edit the file to change it."
+	case e.Hashed:
+		s.remove.Disable()
+		detail += "\nThe host name of a hashed entry cannot be read from the file: remove it from a terminal with the host's name or address in place of HOST."
+	default:
+		s.remove.Disable()
+		detail += "\nA wildcard pattern: edit the file to change it."
+	}
+	s.detail.SetText(detail)
+	if !ok {
 		host = "HOST"
 	}
 	s.command.SetText(fmt.Sprintf("ssh-keygen -R '%s' -f '%s'", host, s.env.KnownHosts))
+}
+
+// removableHost is the name RemoveKnownHost removes e by: the entry's first
+// plain host that is not a pattern. Hashed entries, wildcard patterns and
+// marker lines have none.
+func removableHost(e sshconn.KnownHostEntry) (string, bool) {
+	if e.Marker != "" {
+		return "", false
+	}
+	for _, h := range e.Hosts {
+		if h != "(hashed)" && !strings.ContainsAny(h, "*?!") {
+			return h, true
+		}
+	}
+	return "", false
+}
+
+// knownHostsProblem is problemFor for the known_hosts file: an error that is
+// not the file system's is a line that does not parse.
+func knownHostsProblem(what string, err error) certs.Finding {
+	var pathErr *os.PathError
+	if errors.As(err, &pathErr) || errors.Is(err, context.Canceled) {
+		return problemFor(what, err)
+	}
+	return problem(codeFile, what+": a line is not a known_hosts entry ("+err.Error()+")",
+		"Fix or delete that line in a text editor (ssh-keygen -l -f FILE shows the entries it can read), then press Reload.")
 }
 
 // onRemove asks for the second press.
@@ -153,92 +186,31 @@ func (s *knownHostsScreen) onConfirmRemove() {
 	if s.sel < 0 || s.sel >= len(s.entries) {
 		return
 	}
-	e, path := s.entries[s.sel], s.env.KnownHosts
+	host, ok := removableHost(s.entries[s.sel])
+	if !ok {
+		return
+	}
+	path := s.env.KnownHosts
 	s.confirm.Hide()
 	s.remove.Disable()
-	run(&s.tasks, func(context.Context) error { return removeKnownHost(path, e) }, func(err error) {
-		if err != nil {
-			s.findings.set([]certs.Finding{problemFor("Removing "+e.Hosts+" from "+filepath.Base(path), err)})
+	type out struct {
+		removed []int
+		err     error
+	}
+	run(&s.tasks, func(context.Context) out {
+		removed, err := sshconn.RemoveKnownHost(path, host)
+		return out{removed, err}
+	}, func(o out) {
+		what := "Removing " + host + " from " + filepath.Base(path)
+		switch {
+		case o.err != nil:
+			s.findings.set([]certs.Finding{knownHostsProblem(what, o.err)})
+			return
+		case len(o.removed) == 0:
+			s.findings.set([]certs.Finding{problem(codeFile, what+": the file no longer holds that host",
+				"Press Reload to see what the file holds now.")})
 			return
 		}
 		s.load()
 	})
-}
-
-// errKnownHostsChanged says the file no longer holds the entry at the line
-// it was read from.
-var errKnownHostsChanged = errors.New("gui: known_hosts changed since it was read")
-
-// removeKnownHost rewrites the known_hosts file at path without entry e. The
-// line must still hold e (same hosts and fingerprint), or nothing changes.
-// The new file replaces the old one by rename, with the old permissions.
-func removeKnownHost(path string, e knownHost) error {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	lines := bytes.SplitAfter(data, []byte("\n"))
-	if e.Line < 1 || e.Line > len(lines) {
-		return errKnownHostsChanged
-	}
-	got := parseKnownHosts(bytes.TrimSpace(lines[e.Line-1]))
-	if len(got) != 1 || got[0].Hosts != e.Hosts || got[0].Fingerprint != e.Fingerprint {
-		return errKnownHostsChanged
-	}
-	out := bytes.Join(append(lines[:e.Line-1:e.Line-1], lines[e.Line:]...), nil)
-	mode := os.FileMode(0o600)
-	if st, err := os.Stat(path); err == nil {
-		mode = st.Mode().Perm()
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".known_hosts-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(out); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
-}
-
-// readKnownHosts lists the entries of an OpenSSH known_hosts file; lines
-// that do not decode are skipped, as OpenSSH does.
-func readKnownHosts(path string) ([]knownHost, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	return parseKnownHosts(data), nil
-}
-
-// parseKnownHosts decodes known_hosts content; it never fails, it skips.
-func parseKnownHosts(data []byte) []knownHost {
-	var out []knownHost
-	line := 0
-	for _, raw := range bytes.SplitAfter(data, []byte("\n")) {
-		line++
-		t := bytes.TrimSpace(raw)
-		if len(t) == 0 || t[0] == '#' {
-			continue
-		}
-		marker, hosts, key, _, _, err := ssh.ParseKnownHosts(t)
-		if err != nil {
-			continue
-		}
-		out = append(out, knownHost{Line: line, Hosts: strings.Join(hosts, ","), KeyType: key.Type(),
-			Fingerprint: ssh.FingerprintSHA256(key), Marker: marker})
-	}
-	return out
 }

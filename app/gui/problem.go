@@ -99,8 +99,6 @@ func problemFor(what string, err error) certs.Finding {
 		return problem(actErr.Code, actErr.Msg, "Ask the license authority for a new activation file for this sensor.")
 	case errors.As(err, &bunErr):
 		return problem(bunErr.Code, bunErr.Msg, "Build the bundle again.")
-	case errors.Is(err, errKnownHostsChanged):
-		return problem(codeFile, what+": the file changed since it was read", "Press Reload, select the host again and remove it.")
 	case errors.As(err, &fileErr), errors.As(err, &pathErr):
 		return problem(codeFile, what+": the file cannot be read or written", "Check the file exists, is readable and the folder is writable.")
 	case sshconn.IsTransient(err):
