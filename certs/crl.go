@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/x509"
 	"encoding/asn1"
+	"errors"
 	"fmt"
 	"hash/maphash"
 	"math/big"
@@ -229,14 +230,12 @@ func (c *CRL) scan(list []byte) error {
 		if !ok || tag != 0x02 || sEnd == sStart || !minimalInteger(list[sStart:sEnd]) {
 			return fmt.Errorf("certs: CRL entry %d has no serial number", len(c.entries)+1)
 		}
-		tag, _, tEnd, ok := readTLV(list[:end], sEnd)
-		if !ok || (tag != 0x17 && tag != 0x18) {
-			return fmt.Errorf("certs: CRL entry %d has no revocation date", len(c.entries)+1)
+		crit, err := checkEntryTail(cryptobyte.String(list[sEnd:end]))
+		if err != nil {
+			return fmt.Errorf("certs: CRL entry %d %w", len(c.entries)+1, err)
 		}
-		if tEnd < end && c.unusable == "" {
-			if crit := criticalUnknownEntryExt(list[tEnd:end]); crit != "" {
-				c.unusable = fmt.Sprintf("entry %d has an unrecognised critical extension %s", len(c.entries)+1, crit)
-			}
+		if crit != "" && c.unusable == "" {
+			c.unusable = fmt.Sprintf("entry %d has an unrecognised critical extension %s", len(c.entries)+1, crit)
 		}
 		c.entries = append(c.entries, crlEntry{off: uint32(off), end: uint32(end), serialOff: uint32(sStart), serialLen: uint32(sEnd - sStart)})
 		off = end
@@ -286,27 +285,105 @@ func minimalInteger(b []byte) bool {
 	return len(b) == 1 || !(b[0] == 0 && b[1]&0x80 == 0) && !(b[0] == 0xff && b[1]&0x80 != 0)
 }
 
-func criticalUnknownEntryExt(exts cryptobyte.String) string {
-	if !exts.PeekASN1Tag(cbasn1.SEQUENCE) {
-		return "(malformed extensions)"
+// checkEntryTail checks what follows an entry's serial number as strictly as
+// crypto/x509 does (RFC 5280 §5.3: revocationDate, then optional
+// crlEntryExtensions, each an OID, an optional critical BOOLEAN and an OCTET
+// STRING; a reasonCode must hold an ENUMERATED), so the index never accepts a
+// list crypto/x509 refuses. It returns the OID of the first unrecognised
+// critical extension, if any.
+func checkEntryTail(rest cryptobyte.String) (critical string, err error) {
+	var t time.Time
+	var body cryptobyte.String
+	switch whole := rest; {
+	case rest.PeekASN1Tag(cbasn1.UTCTime):
+		if !rest.ReadASN1(&body, cbasn1.UTCTime) {
+			return "", errors.New("has a malformed revocation date")
+		}
+		if !canonicalTime(body, false) && !whole.ReadASN1UTCTime(&t) {
+			return "", errors.New("has a malformed revocation date")
+		}
+	case rest.PeekASN1Tag(cbasn1.GeneralizedTime):
+		if !rest.ReadASN1(&body, cbasn1.GeneralizedTime) {
+			return "", errors.New("has a malformed revocation date")
+		}
+		if !canonicalTime(body, true) && !whole.ReadASN1GeneralizedTime(&t) {
+			return "", errors.New("has a malformed revocation date")
+		}
+	default:
+		return "", errors.New("has no revocation date")
 	}
 	var seq cryptobyte.String
-	if !exts.ReadASN1(&seq, cbasn1.SEQUENCE) {
-		return "(malformed extensions)"
+	var present bool
+	if !rest.ReadOptionalASN1(&seq, &present, cbasn1.SEQUENCE) {
+		return "", errors.New("has malformed extensions")
 	}
-	for !seq.Empty() {
-		var ext cryptobyte.String
+	for present && !seq.Empty() {
+		var ext, val cryptobyte.String
 		var oid asn1.ObjectIdentifier
-		critical := false
-		if !seq.ReadASN1(&ext, cbasn1.SEQUENCE) || !ext.ReadASN1ObjectIdentifier(&oid) ||
-			!ext.ReadOptionalASN1Boolean(&critical, cbasn1.BOOLEAN, false) {
-			return "(malformed extension)"
+		crit := false
+		if !seq.ReadASN1(&ext, cbasn1.SEQUENCE) || !ext.ReadASN1ObjectIdentifier(&oid) {
+			return "", errors.New("has a malformed extension")
 		}
-		if critical && !oid.Equal(oidReasonCode) && !oid.Equal(oidInvalidityDate) && !oid.Equal(oidHoldInstruction) {
-			return oid.String()
+		if ext.PeekASN1Tag(cbasn1.BOOLEAN) && !ext.ReadASN1Boolean(&crit) {
+			return "", errors.New("has a malformed extension")
+		}
+		if !ext.ReadASN1(&val, cbasn1.OCTET_STRING) {
+			return "", errors.New("has a malformed extension")
+		}
+		if oid.Equal(oidReasonCode) {
+			var reason int
+			if !val.ReadASN1Enum(&reason) {
+				return "", errors.New("has a malformed reasonCode extension")
+			}
+		}
+		if crit && critical == "" && !oid.Equal(oidReasonCode) && !oid.Equal(oidInvalidityDate) && !oid.Equal(oidHoldInstruction) {
+			critical = oid.String()
 		}
 	}
-	return ""
+	return critical, nil
+}
+
+// canonicalTime reports, without allocating, whether b is a valid date in
+// the canonical form CAs write: UTCTime YYMMDDHHMMSSZ or GeneralizedTime
+// YYYYMMDDHHMMSSZ (RFC 5280 §4.1.2.5). Every string it accepts, cryptobyte's
+// ReadASN1UTCTime / ReadASN1GeneralizedTime (what crypto/x509 uses) accepts
+// too; anything else is left to them.
+func canonicalTime(b []byte, generalized bool) bool {
+	yearDigits := 2
+	if generalized {
+		yearDigits = 4
+	}
+	if len(b) != yearDigits+11 || b[len(b)-1] != 'Z' {
+		return false
+	}
+	num := func(i, n int) int {
+		v := 0
+		for _, c := range b[i : i+n] {
+			if c < '0' || c > '9' {
+				return -1
+			}
+			v = v*10 + int(c-'0')
+		}
+		return v
+	}
+	year, month, day := num(0, yearDigits), num(yearDigits, 2), num(yearDigits+2, 2)
+	hour, minute, second := num(yearDigits+4, 2), num(yearDigits+6, 2), num(yearDigits+8, 2)
+	if year < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 ||
+		minute < 0 || minute > 59 || second < 0 || second > 59 {
+		return false
+	}
+	if !generalized { // Go reads YY 69-99 as 19YY and 00-68 as 20YY
+		if year >= 69 {
+			year += 1900
+		} else {
+			year += 2000
+		}
+	}
+	days := [...]int{31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}[month-1]
+	if month == 2 && year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+		days = 29
+	}
+	return day <= days
 }
 
 func (c *CRL) buildTable() {
