@@ -96,8 +96,8 @@ func (m *fleetModel) event(e provision.Event) {
 	if k := stepIndex(e.Step); k >= 0 {
 		r.progress = (float64(k) + e.Percent/100) / float64(len(pushSteps))
 	}
-	if e.Message != "" {
-		m.appendLog(r, e.At.Format("15:04:05")+" "+string(e.Step)+": "+e.Message)
+	if msg := eventMessage(e); msg != "" {
+		m.appendLog(r, e.At.Format("15:04:05")+" "+string(e.Step)+": "+msg)
 	}
 	m.dirty = true
 }
@@ -190,20 +190,19 @@ func (m *fleetModel) finished(rep *provision.BatchReport) {
 		case provision.OutcomeDone:
 			r.progress = 1
 			r.result = "certificate verified " + short(res.ServedFingerprint)
+			if res.CertificateNote != "" {
+				r.result = res.CertificateNote + ", console serves " + short(res.ServedFingerprint)
+			}
 			r.findings = nil
 		case provision.OutcomeNotStarted:
 			r.result = "not started"
 		default:
-			f := resultProblem(res)
+			f := pushProblem(res)
 			r.result = f.Code + " " + f.Message
 			r.findings = []certs.Finding{f}
 			r.findings = append(r.findings, r.gate...)
-			for _, af := range res.Findings {
-				r.findings = append(r.findings, certs.Finding{Code: af.Code, Severity: certs.Severity(af.Severity), Message: af.Message, Hint: af.Hint})
-			}
-			if res.Error != "" {
-				m.appendLog(r, "detail: "+res.Error)
-			}
+			r.findings = append(r.findings, applianceFindings(res)...)
+			m.appendLog(r, "failed: "+f.Code+" "+f.Message+". Fix: "+f.Hint)
 		}
 		m.appendLog(r, fmt.Sprintf("ended %s after %d attempt(s)", res.Outcome, rr.Attempts))
 	}

@@ -46,8 +46,14 @@ func TestFleetRunsDemoInventory(t *testing.T) {
 	test.Type(s.password, demo.Password)
 	test.Tap(s.runBtn)
 	s.tasks.Wait()
-	if r, _ := s.model.get(0); r.outcome == provision.OutcomeDone || !strings.HasPrefix(r.result, codeChanged) {
+	if r, _ := s.model.get(0); r.outcome == provision.OutcomeDone || !strings.HasPrefix(r.result, provision.CodeUnknownHost) ||
+		!strings.Contains(r.findings[0].Hint, "Trust sensors seen for the first time") {
 		t.Fatalf("unknown host pushed without consent: %+v", r)
+	}
+	// The log says the code, message and fix, in the app's words.
+	if log := strings.Join(s.model.logOf(0), "\n"); !strings.Contains(log, "failed: "+provision.CodeUnknownHost+" ") ||
+		strings.Contains(log, "--accept") || strings.Contains(log, "sshconn:") {
+		t.Errorf("log after an unknown host:\n%s", log)
 	}
 	if s.retryBtn.Disabled() {
 		t.Fatal("Retry failed is disabled after failures")
@@ -201,9 +207,14 @@ func TestFleetWarningsNeedAcceptance(t *testing.T) {
 	test.Tap(s.runBtn)
 	s.tasks.Wait()
 	r, _ := s.model.get(0)
-	if r.outcome != provision.OutcomeRefused || !strings.Contains(r.result, "No bundle was built") ||
+	if r.outcome != provision.OutcomeRefused || !strings.HasPrefix(r.result, provision.CodeNoBundle) ||
 		!hasCode(r.findings, certs.CodeSubjectC) || !hasCode(r.findings, certs.CodeSubjectO) {
 		t.Fatalf("warnings not accepted: %+v", r)
+	}
+	// The fix names the box on this screen, not the CLI's flag.
+	if log := strings.Join(s.model.logOf(0), "\n"); strings.Contains(log, "--accept-warnings") ||
+		!strings.Contains(log, "tick \"Accept the check's warnings\"") || !strings.Contains(r.findings[0].Hint, "Accept the check's warnings") {
+		t.Errorf("log of a refused bundle:\n%s\n%+v", log, r.findings[0])
 	}
 	test.Tap(s.acceptWrn)
 	test.Tap(s.retryBtn)

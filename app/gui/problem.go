@@ -20,7 +20,8 @@ const (
 	codeChanged    = "TL-GUI-003" // the host key changed
 	codeAuth       = "TL-GUI-004" // the sensor refused the credentials
 	codeUnreach    = "TL-GUI-005" // the sensor cannot be reached
-	codeRefused    = "TL-GUI-006" // the sensor refused the bundle or a step
+	// TL-GUI-006 (refused) is retired: push failures carry provision's
+	// TL-PUSH-NNN codes (pushProblem).
 	codeCancelled  = "TL-GUI-007" // the engineer cancelled
 	codeField      = "TL-GUI-008" // a form field is empty or malformed
 	codeCA         = "TL-GUI-009" // the local CA refused
@@ -92,9 +93,15 @@ func problemFor(what string, err error) certs.Finding {
 		return problem(codeAuth, what+": the sensor refused the user name, password or key",
 			"Check the user (admin or support), the password or the key file, and that the account is not locked after 5 failed sign-ins.")
 	case errors.As(err, &pre):
-		return problem(codeRefused, "The sensor is not ready for this bundle: "+pre.Reason, "Check that the address is the sensor the bundle was made for.")
+		code := pre.Code
+		if code == "" {
+			code = provision.CodePreflight
+		}
+		c, _ := provision.LookupPushCode(code)
+		return problem(code, c.Message+": "+pre.Reason, pushFixFor(code, ""))
 	case errors.As(err, &remote):
-		return problem(codeRefused, "The sensor refused "+remote.Command+": "+remote.Message, "Read the sensor's findings, fix the input and push again.")
+		c, _ := provision.LookupPushCode(provision.CodePushFailed)
+		return problem(provision.CodePushFailed, c.Message+": the sensor refused "+remote.Command+": "+remote.Message, pushFixFor(provision.CodePushFailed, ""))
 	case errors.As(err, &actErr):
 		return problem(actErr.Code, actErr.Msg, "Ask the license authority for a new activation file for this sensor.")
 	case errors.As(err, &bunErr):
@@ -114,9 +121,9 @@ func problemsFor(what string, err error) []certs.Finding {
 	if !errors.As(err, &ge) {
 		return []certs.Finding{problemFor(what, err)}
 	}
-	lead := problem(codeRefused, what+": refused by the check below", "Go back and fix the errors.")
+	lead := problem(provision.CodeNoBundle, what+": refused by the check below", "Go back and fix the errors.")
 	if len(ge.Errors) == 0 {
-		lead = certs.Finding{Code: codeRefused, Severity: certs.SeverityWarning, Message: what + ": the warnings below are not accepted",
+		lead = certs.Finding{Code: provision.CodeNoBundle, Severity: certs.SeverityWarning, Message: what + ": the warnings below are not accepted",
 			Hint: "Read them on Review and tick that you accept them, or go back and fix them."}
 	}
 	out := append([]certs.Finding{lead}, ge.Errors...)

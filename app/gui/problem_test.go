@@ -34,8 +34,9 @@ func TestProblemFor(t *testing.T) {
 		{"pinned key mismatch", &sshconn.PinnedKeyMismatchError{Host: "192.0.2.11:22"}, codeChanged},
 		{"refused sign-in", &sshconn.AuthError{Host: "192.0.2.10:22", User: "admin", Err: errors.New("x")}, codeAuth},
 		{"no auth", sshconn.ErrNoAuth, codeAuth},
-		{"preflight", &provision.PreflightError{Reason: "sensor name differs"}, codeRefused},
-		{"remote refusal", &provision.RemoteError{Command: "apply", Exit: 1, Message: "bundle refused"}, codeRefused},
+		{"preflight", &provision.PreflightError{Reason: "sensor name differs"}, provision.CodePreflight},
+		{"preflight identity", &provision.PreflightError{Reason: "sensor name differs", Code: provision.CodeIdentityMismatch}, provision.CodeIdentityMismatch},
+		{"remote refusal", &provision.RemoteError{Command: "apply", Exit: 1, Message: "bundle refused"}, provision.CodePushFailed},
 		{"activation", &activation.Error{Code: activation.CodeWrongSensor, Msg: "issued for sensor-02"}, activation.CodeWrongSensor},
 		{"missing file", &fs.PathError{Op: "open", Path: "/x/sensor.crt", Err: os.ErrNotExist}, codeFile},
 		{"cancelled", fmt.Errorf("push: %w", context.Canceled), codeCancelled},
@@ -55,5 +56,30 @@ func TestProblemFor(t *testing.T) {
 				t.Errorf("the message carries the Go error: %q", f.Message)
 			}
 		})
+	}
+}
+
+// TestPushProblem: a failed push shows provision's code and message, the
+// app's fix where provision's names a CLI flag, never the Go error.
+func TestPushProblem(t *testing.T) {
+	for _, c := range provision.PushCodes() {
+		r := provision.Result{Sensor: "sensor-01", Outcome: provision.OutcomeFailed, Step: provision.StepApply, Code: c.Code, Fix: c.Fix,
+			Error: "provision: some Go error text --accept-warnings"}
+		f := pushProblem(r)
+		if f.Code != c.Code || !strings.HasPrefix(f.Message, c.Message) || f.Hint == "" || f.Severity == "" {
+			t.Errorf("%s: %+v", c.Code, f)
+		}
+		if strings.Contains(f.Message, "Go error") || strings.Contains(f.Hint, "--accept") || strings.Contains(f.Hint, "--confirm-timeout") ||
+			strings.Contains(f.Hint, "TAPLINE_") {
+			t.Errorf("%s: CLI or Go wording in %+v", c.Code, f)
+		}
+	}
+	f := pushProblem(provision.Result{Outcome: provision.OutcomeRefused, Step: provision.StepApply, Code: provision.CodeApplyRefused,
+		ApplianceCode: "TL-CERT-004"})
+	if !strings.Contains(f.Message, "TL-CERT-004") {
+		t.Errorf("appliance code not shown: %+v", f)
+	}
+	if f := pushProblem(provision.Result{Outcome: provision.OutcomeFailed}); f.Code != provision.CodePushFailed || f.Hint == "" {
+		t.Errorf("no code: %+v", f)
 	}
 }

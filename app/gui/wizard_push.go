@@ -134,9 +134,9 @@ func (s *pushStep) onEvent(e provision.Event) {
 		}
 	}
 	s.bar.SetValue((float64(i) + e.Percent/100) / float64(len(pushSteps)))
-	if e.Message != "" {
-		s.message.SetText(e.Message)
-		s.log = append(s.log, e.At.Format("15:04:05")+" "+string(e.Step)+": "+e.Message)
+	if msg := eventMessage(e); msg != "" {
+		s.message.SetText(msg)
+		s.log = append(s.log, e.At.Format("15:04:05")+" "+string(e.Step)+": "+msg)
 	}
 }
 
@@ -259,28 +259,8 @@ func (s *pushStep) showResult(r provision.Result, wantFP string) {
 	s.outcome.SetText(b.String())
 	s.message.SetText("")
 	var fs []certs.Finding
-	for _, f := range r.Findings {
-		fs = append(fs, certs.Finding{Code: f.Code, Severity: certs.Severity(f.Severity), Message: f.Message, Hint: f.Hint})
+	if r.Outcome != provision.OutcomeDone {
+		fs = append(fs, pushProblem(r))
 	}
-	if r.Outcome != provision.OutcomeDone && len(fs) == 0 && r.Error != "" {
-		fs = append(fs, resultProblem(r))
-	}
-	s.findings.set(fs)
-}
-
-// resultProblem words a push that ended without appliance findings.
-func resultProblem(r provision.Result) certs.Finding {
-	switch {
-	case r.Step == provision.StepTrust:
-		return problem(codeChanged, "The sensor's host key is not trusted for this address",
-			"Connect again on the Connect page and compare the fingerprint; if the key changed, find out why before removing it in Known hosts.")
-	case r.Transient:
-		return problem(codeUnreach, "The sensor stopped answering during "+string(r.Step), "Check the cable and address, then push again.")
-	case r.Step == "":
-		return problem(codeRefused, "No bundle was built for "+r.Sensor+": the offline check refused it",
-			"Read its findings, fix the errors; when only warnings remain and you accept them, tick \"Accept the check's warnings\" and run again.")
-	case strings.Contains(r.Error, "context canceled"):
-		return problem(codeCancelled, "The push was cancelled during "+string(r.Step), "Push again when ready; an unconfirmed address change rolls back by itself.")
-	}
-	return problem(codeRefused, "The push stopped during "+string(r.Step), "Read the sensor's log (Fleet screen) and push again after fixing the cause.")
+	s.findings.set(append(fs, applianceFindings(r)...))
 }

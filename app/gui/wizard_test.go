@@ -180,6 +180,11 @@ func TestWizardProvisionsDemoSensor(t *testing.T) {
 	if !w.push.stopBtn.Disabled() || w.push.pushBtn.Disabled() || len(w.push.findings.shown) == 0 {
 		t.Fatalf("after cancel: %q %s", w.push.outcome.Text, codes(w.push.findings.shown))
 	}
+	// A push cancelled on the way shows provision's code and fix; one
+	// cancelled while the bundle was built never reached provision.
+	if r := w.push.Result(); r != nil && (w.push.findings.shown[0].Code != provision.CodeCancelled || w.push.findings.shown[0].Hint == "") {
+		t.Errorf("cancelled push: %+v", w.push.findings.shown)
+	}
 
 	test.Tap(w.push.pushBtn)
 	w.Wait()
