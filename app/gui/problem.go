@@ -15,11 +15,11 @@ import (
 // Codes of problems the app itself reports when a package returned an error
 // that carries no finding code of its own. The wording lives here only.
 const (
-	codeFile       = "TL-GUI-001" // a file cannot be opened or written
-	codeUnknown    = "TL-GUI-002" // the host key is not known yet
-	codeChanged    = "TL-GUI-003" // the host key changed
-	codeAuth       = "TL-GUI-004" // the sensor refused the credentials
-	codeUnreach    = "TL-GUI-005" // the sensor cannot be reached
+	codeFile    = "TL-GUI-001" // a file cannot be opened or written
+	codeUnknown = "TL-GUI-002" // the host key is not known yet
+	codeChanged = "TL-GUI-003" // the host key changed
+	codeAuth    = "TL-GUI-004" // the sensor refused the credentials
+	codeUnreach = "TL-GUI-005" // the sensor cannot be reached
 	// TL-GUI-006 (refused) is retired: push failures carry provision's
 	// TL-PUSH-NNN codes (pushProblem).
 	codeCancelled  = "TL-GUI-007" // the engineer cancelled
