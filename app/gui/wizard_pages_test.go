@@ -221,3 +221,31 @@ func TestWizardKeepsSelfSigned(t *testing.T) {
 		t.Errorf("outcome: %q", w.push.outcome.Text)
 	}
 }
+
+// TestPushLiveDiffFromPreflightEvent: preflight's event carries the live
+// network diff; the Push page shows it while the push still runs, and a new
+// push hides the previous one until its own preflight.
+func TestPushLiveDiffFromPreflightEvent(t *testing.T) {
+	a := test.NewTempApp(t)
+	w := newWizardScreen(testEnv(a, t.TempDir()))
+	test.NewTempWindow(t, w.build())
+	p := w.push
+	if !p.liveCard.Hidden {
+		t.Fatal("live diff shown before any push")
+	}
+	p.onEvent(provision.Event{Step: provision.StepConnect, Message: "connecting to 192.0.2.10:22"})
+	if !p.liveCard.Hidden {
+		t.Fatal("live diff shown before preflight")
+	}
+	lines := []string{"- address 192.0.2.10/24 on eth0", "+ address 192.0.2.20/24 on eth0", "  gateway 192.0.2.1 (unchanged)"}
+	p.onEvent(provision.Event{Step: provision.StepPreflight, Percent: 100,
+		Message: "network, the sensor's live settings before and the bundle's after:\n" + strings.Join(lines, "\n")})
+	if p.liveCard.Hidden || p.liveDiff.Text() != strings.Join(lines, "\n") || strings.Contains(p.message.Text, "\n") {
+		t.Fatalf("after preflight: hidden %v %q, message %q", p.liveCard.Hidden, p.liveDiff.Text(), p.message.Text)
+	}
+	p.showResult(provision.Result{Outcome: provision.OutcomeFailed, Step: provision.StepUpload, Code: provision.CodeUploadFailed,
+		NetworkDiff: lines[:2]}, "")
+	if p.liveDiff.Text() != strings.Join(lines[:2], "\n") || p.findings.shown[0].Code != provision.CodeUploadFailed {
+		t.Fatalf("result: %q %s", p.liveDiff.Text(), codes(p.findings.shown))
+	}
+}

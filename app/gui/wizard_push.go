@@ -55,6 +55,8 @@ type pushStep struct {
 	message  *widget.Label
 	outcome  *widget.Label
 	findings *findingsView
+	liveDiff *widget.TextGrid
+	liveCard *widget.Card
 	pushBtn  *widget.Button
 	stopBtn  *widget.Button
 	log      []string
@@ -68,6 +70,9 @@ type pushStep struct {
 func newPushStep(env Env, wiz *wizardScreen) *pushStep {
 	s := &pushStep{env: env, wiz: wiz, tasks: tasks{ui: env.ui}, bar: widget.NewProgressBar(), message: widget.NewLabel(""), outcome: widget.NewLabel(""),
 		findings: newFindingsView("")}
+	s.liveDiff = widget.NewTextGrid()
+	s.liveCard = widget.NewCard("Network change, live before/after", "the sensor's settings read at preflight (-) and the bundle's (+)", s.liveDiff)
+	s.liveCard.Hide()
 	s.message.Wrapping = fyne.TextWrapWord
 	s.outcome.Wrapping = fyne.TextWrapWord
 	s.outcome.TextStyle = fyne.TextStyle{Bold: true}
@@ -89,7 +94,7 @@ func (s *pushStep) content() fyne.CanvasObject {
 	for i := range pushSteps {
 		rows.Add(container.NewHBox(s.icons[i], s.labels[i]))
 	}
-	return container.NewVBox(rows, s.bar, s.message, container.NewHBox(s.pushBtn, s.stopBtn), s.outcome, s.findings.box)
+	return container.NewVBox(rows, s.bar, s.message, s.liveCard, container.NewHBox(s.pushBtn, s.stopBtn), s.outcome, s.findings.box)
 }
 
 func (s *pushStep) enter() {}
@@ -135,6 +140,11 @@ func (s *pushStep) onEvent(e provision.Event) {
 	}
 	s.bar.SetValue((float64(i) + e.Percent/100) / float64(len(pushSteps)))
 	if msg := eventMessage(e); msg != "" {
+		if head, diff, ok := strings.Cut(msg, "\n"); ok && e.Step == provision.StepPreflight {
+			// preflight's live network diff (provision.LiveNetworkDiff)
+			s.showLiveDiff(strings.Split(diff, "\n"))
+			msg = head
+		}
 		s.message.SetText(msg)
 		s.log = append(s.log, e.At.Format("15:04:05")+" "+string(e.Step)+": "+msg)
 	}
@@ -175,6 +185,7 @@ func (s *pushStep) onPush() {
 	s.bar.SetValue(0)
 	s.outcome.SetText("")
 	s.findings.set(nil)
+	s.showLiveDiff(nil)
 	s.log = nil
 	s.message.SetText("Building the bundle…")
 	s.pushBtn.Disable()
@@ -258,9 +269,24 @@ func (s *pushStep) showResult(r provision.Result, wantFP string) {
 	}
 	s.outcome.SetText(b.String())
 	s.message.SetText("")
+	if len(r.NetworkDiff) > 0 {
+		s.showLiveDiff(r.NetworkDiff)
+	}
 	var fs []certs.Finding
 	if r.Outcome != provision.OutcomeDone {
 		fs = append(fs, pushProblem(r))
 	}
 	s.findings.set(append(fs, applianceFindings(r)...))
+}
+
+// showLiveDiff shows the network change against the sensor's live settings
+// that preflight read (Result.NetworkDiff); nil hides it until then.
+func (s *pushStep) showLiveDiff(lines []string) {
+	if len(lines) == 0 {
+		s.liveDiff.SetText("")
+		s.liveCard.Hide()
+		return
+	}
+	s.liveDiff.SetText(strings.Join(lines, "\n"))
+	s.liveCard.Show()
 }

@@ -24,6 +24,7 @@ type reviewStep struct {
 	diff     *widget.TextGrid
 	findings *findingsView
 	accept   *widget.Check
+	diffCard *widget.Card
 
 	rep *provision.RowCheck
 }
@@ -33,6 +34,9 @@ func newReviewStep(env Env, wiz *wizardScreen) *reviewStep {
 		findings: newFindingsView("No findings: every check passed.")}
 	s.summary.Wrapping = fyne.TextWrapWord
 	s.accept = widget.NewCheck("I have read the warnings and accept them", func(bool) { s.wiz.update() })
+	// The offline check only knows the settings entered here; the Push page
+	// shows the sensor's live ones once preflight has read them.
+	s.diffCard = widget.NewCard("Network change", "offline, from the settings entered: before (-) and after (+); the push shows the sensor's live before", s.diff)
 	return s
 }
 
@@ -40,7 +44,7 @@ func (s *reviewStep) title() string { return "Review" }
 
 func (s *reviewStep) content() fyne.CanvasObject {
 	return container.NewVBox(s.summary,
-		widget.NewCard("Network change", "before (-) and after (+)", s.diff),
+		s.diffCard,
 		widget.NewCard("Findings", "", s.findings.box), s.accept)
 }
 

@@ -186,6 +186,10 @@ func TestWizardProvisionsDemoSensor(t *testing.T) {
 		t.Errorf("cancelled push: %+v", w.push.findings.shown)
 	}
 
+	if !w.push.liveCard.Hidden && w.push.Result() == nil {
+		t.Error("live diff shown before preflight ran")
+	}
+
 	test.Tap(w.push.pushBtn)
 	w.Wait()
 	r := w.push.Result()
@@ -194,6 +198,15 @@ func TestWizardProvisionsDemoSensor(t *testing.T) {
 	}
 	if r.ServedFingerprint != wantFP || !strings.Contains(w.push.outcome.Text, "verified") || w.push.bar.Value != 1 {
 		t.Errorf("end state: served %s want %s; %q", r.ServedFingerprint, wantFP, w.push.outcome.Text)
+	}
+	// The Push page shows the network change against the sensor's live
+	// settings read at preflight; Review's is labelled as the offline one.
+	if live := w.push.liveDiff.Text(); w.push.liveCard.Hidden || !strings.Contains(w.push.liveCard.Title, "live before/after") ||
+		live != strings.Join(r.NetworkDiff, "\n") || !strings.Contains(live, "+ address "+sn.NewIP+"/24") {
+		t.Errorf("live diff (hidden %v):\n%s\nresult:\n%s", w.push.liveCard.Hidden, live, strings.Join(r.NetworkDiff, "\n"))
+	}
+	if !strings.Contains(w.rev.diffCard.Subtitle, "offline, from the settings entered") {
+		t.Errorf("review diff card: %q", w.rev.diffCard.Subtitle)
 	}
 	// And independently of provision: the console serves the certificate.
 	c, err := tls.Dial("tcp", sn.Console, &tls.Config{InsecureSkipVerify: true})
