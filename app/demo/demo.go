@@ -234,7 +234,7 @@ func (f *Fleet) start(ctx context.Context, i int, o Options) error {
 		return fmt.Errorf("demo: %w", err)
 	}
 	cmd := exec.Command(o.Sensorcore, "serve", "--root", s.Root, "--console-listen", "127.0.0.1:0", "--ssh-listen", "127.0.0.1:0",
-		"--hostname", s.Hostname, "--tick", "20ms")
+		"--hostname", s.Hostname)
 	out := &tailWriter{max: 2048} // its last words, for the error if it stops at start
 	cmd.Stdout, cmd.Stderr = io.MultiWriter(prefixed(o.Log, s.Name), out), io.MultiWriter(prefixed(o.Log, s.Name), out)
 	setParentDeath(cmd)
