@@ -15,6 +15,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tapline/tapline/sensorcore/version"
+
 	"github.com/tapline/tapline/provision/sshconn"
 )
 
@@ -108,7 +110,7 @@ func (p *pusher) installCore(ctx context.Context, c *sshconn.Client) (*sshconn.C
 		}
 		return c, err
 	}
-	if st.Version != "" && compareVersions(st.Version, core.Version) >= 0 {
+	if st.Version != "" && version.Compare(st.Version, core.Version) >= 0 {
 		p.emit(StepInstallCore, 100, 0, fmt.Sprintf("sensorcore %s on the sensor, %s carried: nothing to install", st.Version, core.Version))
 		return c, nil
 	}

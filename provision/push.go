@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/tapline/tapline/sensorcore/version"
+
 	"golang.org/x/crypto/ssh"
 
 	"github.com/tapline/tapline/provision/sshconn"
@@ -519,7 +521,7 @@ func (p *pusher) preflight(st Status, size int64) error {
 	if st.Version == "" {
 		return &PreflightError{Reason: "the sensor did not report its sensorcore version"}
 	}
-	if p.o.MinCoreVersion != "" && compareVersions(st.Version, p.o.MinCoreVersion) < 0 {
+	if p.o.MinCoreVersion != "" && version.Compare(st.Version, p.o.MinCoreVersion) < 0 {
 		return &PreflightError{Reason: fmt.Sprintf("sensorcore %s on the sensor is older than %s; update it first", st.Version, p.o.MinCoreVersion), Code: CodeVersionTooOld}
 	}
 	// An unprovisioned sensor (generation 0, no activation) reports its

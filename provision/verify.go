@@ -11,7 +11,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -116,38 +115,4 @@ func fileSize(p string) (int64, error) {
 		return 0, fmt.Errorf("bundle: %w", err)
 	}
 	return st.Size(), nil
-}
-
-// compareVersions compares dotted numeric versions ("1.2.10" > "1.2.9");
-// a leading "v" and anything after "-" or "+" are ignored.
-func compareVersions(a, b string) int {
-	norm := func(s string) []int {
-		s = strings.TrimPrefix(s, "v")
-		if i := strings.IndexAny(s, "-+ "); i >= 0 {
-			s = s[:i]
-		}
-		var out []int
-		for _, f := range strings.Split(s, ".") {
-			n, _ := strconv.Atoi(f)
-			out = append(out, n)
-		}
-		return out
-	}
-	x, y := norm(a), norm(b)
-	for i := 0; i < max(len(x), len(y)); i++ {
-		var p, q int
-		if i < len(x) {
-			p = x[i]
-		}
-		if i < len(y) {
-			q = y[i]
-		}
-		if p != q {
-			if p < q {
-				return -1
-			}
-			return 1
-		}
-	}
-	return 0
 }

@@ -48,20 +48,6 @@ func TestVerifyConsolePinsExactLeaf(t *testing.T) {
 	}
 }
 
-func TestCompareVersions(t *testing.T) {
-	for _, c := range []struct {
-		a, b string
-		want int
-	}{
-		{"1.2.10", "1.2.9", 1}, {"v0.1.0", "0.1.0", 0}, {"0.1.0-dev", "0.1.0", 0},
-		{"0.9", "0.10.0", -1}, {"2", "1.99.99", 1},
-	} {
-		if got := compareVersions(c.a, c.b); got != c.want {
-			t.Errorf("compareVersions(%q, %q) = %d, want %d", c.a, c.b, got, c.want)
-		}
-	}
-}
-
 func TestRemoteName(t *testing.T) {
 	at := time.Date(2026, 11, 21, 8, 5, 9, 0, time.FixedZone("x", 3600))
 	if got := remoteName("sensor-01", at); got != "sensor-01-20261121T070509Z.tapbundle" {

@@ -9,11 +9,12 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/tapline/tapline/sensorcore/version"
+
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -137,7 +138,7 @@ func (e *Engine) InstallCore(ctx context.Context, o InstallCoreOptions) (*Instal
 	if v := binaryVersion(ctx, target); v != "" {
 		o.Installed, res.PreviousVersion = v, v // what is on disk, when it runs
 	}
-	switch c := CompareVersions(o.Version, o.Installed); {
+	switch c := version.Compare(o.Version, o.Installed); {
 	case c == 0 && !o.Force:
 		if cur, err := os.ReadFile(target); err == nil && sha256.Sum256(cur) == sum {
 			os.Remove(p)
@@ -223,38 +224,4 @@ func syncDir(dir string) {
 		d.Sync()
 		d.Close()
 	}
-}
-
-// CompareVersions compares dotted versions (a leading v and any -suffix
-// ignored): -1, 0 or 1.
-func CompareVersions(a, b string) int {
-	norm := func(s string) []int {
-		s = strings.TrimPrefix(s, "v")
-		if i := strings.IndexAny(s, "-+ "); i >= 0 {
-			s = s[:i]
-		}
-		var out []int
-		for _, f := range strings.Split(s, ".") {
-			n, _ := strconv.Atoi(f)
-			out = append(out, n)
-		}
-		return out
-	}
-	x, y := norm(a), norm(b)
-	for i := 0; i < max(len(x), len(y)); i++ {
-		var p, q int
-		if i < len(x) {
-			p = x[i]
-		}
-		if i < len(y) {
-			q = y[i]
-		}
-		if p != q {
-			if p < q {
-				return -1
-			}
-			return 1
-		}
-	}
-	return 0
 }
