@@ -3,15 +3,15 @@ package demo
 import (
 	"context"
 	"crypto/ed25519"
-	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tapline/tapline/internal/sensorcorebin"
 
 	"github.com/tapline/tapline/provision"
 	"github.com/tapline/tapline/sensorcore/activation"
@@ -20,24 +20,7 @@ import (
 // sensorcoreBin is sensorcore built once for these tests (CGO_ENABLED=0).
 var sensorcoreBin string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "demo-sensorcore")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	sensorcoreBin = filepath.Join(dir, "sensorcore")
-	cmd := exec.Command("go", "build", "-o", sensorcoreBin, "github.com/tapline/tapline/sensorcore/cmd/sensorcore")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "building sensorcore: %v\n%s", err, out)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { sensorcorebin.Main(m, &sensorcoreBin) }
 
 func TestFleetStartsChecksAndStops(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "demo")
