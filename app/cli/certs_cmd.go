@@ -2,9 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
@@ -229,7 +226,7 @@ func certsWriteCheckText(w io.Writer, names map[string]string, r *certs.Report) 
 		fmt.Fprintf(w, "  issuer:      %s\n", c.Issuer.String())
 		fmt.Fprintf(w, "  valid:       %s to %s\n", certsDay(c.NotBefore), certsDay(c.NotAfter))
 		fmt.Fprintf(w, "  names:       %s\n", certsSANText(c))
-		fmt.Fprintf(w, "  key:         %s, signed %s\n", certsKeyText(c.PublicKey), c.SignatureAlgorithm)
+		fmt.Fprintf(w, "  key:         %s, signed %s\n", certs.KeyName(c.PublicKey), c.SignatureAlgorithm)
 		fmt.Fprintf(w, "  sha256:      %s\n", r.FingerprintSHA256)
 		if len(r.Chain) > 0 {
 			var cns []string
@@ -292,18 +289,6 @@ func certsSANText(c *x509.Certificate) string {
 		return "(no subjectAltName)"
 	}
 	return strings.Join(s, ", ")
-}
-
-func certsKeyText(pub any) string {
-	switch k := pub.(type) {
-	case *rsa.PublicKey:
-		return fmt.Sprintf("RSA %d", k.N.BitLen())
-	case *ecdsa.PublicKey:
-		return "ECDSA " + k.Curve.Params().Name
-	case ed25519.PublicKey:
-		return "Ed25519"
-	}
-	return fmt.Sprintf("%T", pub)
 }
 
 func certsFingerprint(der []byte) string {
@@ -508,7 +493,7 @@ func certsInspectFile(w io.Writer, path string, pass []byte) error {
 			return &certs.FileError{Path: path, Err: err}
 		default:
 			fmt.Fprintf(w, "%s: %s (%s)\n", path, kind, enc)
-			fmt.Fprintf(w, "  key:         %s\n", certsKeyText(k.Public()))
+			fmt.Fprintf(w, "  key:         %s\n", certs.KeyName(k.Public()))
 			if der, err := x509.MarshalPKIXPublicKey(k.Public()); err == nil {
 				fmt.Fprintf(w, "  spki sha256: %s\n", certsFingerprint(der))
 			}
@@ -538,7 +523,7 @@ func certsInspectFile(w io.Writer, path string, pass []byte) error {
 			return &certs.FileError{Path: path, Err: err}
 		default:
 			fmt.Fprintf(w, "%s: PKCS#12 with a key, its certificate and %s\n", path, certsPlural(len(p.Chain), "CA certificate"))
-			fmt.Fprintf(w, "  key:         %s (matches the certificate: %v)\n", certsKeyText(p.Key.Public()), certs.KeyMatches(p.Key, p.Leaf))
+			fmt.Fprintf(w, "  key:         %s (matches the certificate: %v)\n", certs.KeyName(p.Key.Public()), certs.KeyMatches(p.Key, p.Leaf))
 			certsWriteCert(w, p.Leaf)
 			for i, c := range p.Chain {
 				fmt.Fprintf(w, "  [chain %d]\n", i+1)
@@ -550,7 +535,7 @@ func certsInspectFile(w io.Writer, path string, pass []byte) error {
 		if csr, err := certsParseCSR(data); err == nil {
 			fmt.Fprintf(w, "  subject:     %s\n", csr.Subject.String())
 			fmt.Fprintf(w, "  names:       %s\n", strings.Join(append(csr.DNSNames, certsIPs(csr.IPAddresses)...), ", "))
-			fmt.Fprintf(w, "  key:         %s\n", certsKeyText(csr.PublicKey))
+			fmt.Fprintf(w, "  key:         %s\n", certs.KeyName(csr.PublicKey))
 			fmt.Fprintf(w, "  signature:   %s (valid: %v)\n", csr.SignatureAlgorithm, csr.CheckSignature() == nil)
 		}
 	default:
@@ -565,7 +550,7 @@ func certsWriteCert(w io.Writer, c *x509.Certificate) {
 	fmt.Fprintf(w, "  issuer:      %s\n", c.Issuer.String())
 	fmt.Fprintf(w, "  valid:       %s to %s\n", certsDay(c.NotBefore), certsDay(c.NotAfter))
 	fmt.Fprintf(w, "  names:       %s\n", certsSANText(c))
-	fmt.Fprintf(w, "  key:         %s\n", certsKeyText(c.PublicKey))
+	fmt.Fprintf(w, "  key:         %s\n", certs.KeyName(c.PublicKey))
 	fmt.Fprintf(w, "  signature:   %s\n", c.SignatureAlgorithm)
 	fmt.Fprintf(w, "  serial:      %x\n", c.SerialNumber)
 	if c.BasicConstraintsValid && c.IsCA {

@@ -2,8 +2,7 @@ package gui
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/ed25519"
+	"crypto"
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
@@ -114,16 +113,12 @@ func certLine(c *x509.Certificate) string {
 		c.NotBefore.UTC().Format("2006-01-02"), c.NotAfter.UTC().Format("2006-01-02"), fp[:16])
 }
 
-func keyLine(k any) string {
-	switch k := k.(type) {
-	case *rsa.PrivateKey:
-		return fmt.Sprintf("private key RSA %d bits", k.N.BitLen())
-	case *ecdsa.PrivateKey:
-		return "private key ECDSA " + k.Curve.Params().Name
-	case ed25519.PrivateKey:
-		return "private key Ed25519"
+// keyLine describes a private key for the workbench.
+func keyLine(k crypto.Signer) string {
+	if _, ok := k.Public().(*rsa.PublicKey); ok {
+		return "private key " + certs.KeyName(k.Public()) + " bits"
 	}
-	return "private key"
+	return "private key " + certs.KeyName(k.Public())
 }
 
 // sourceFrom hands the opened files to certs.CheckSensor by what they hold:
