@@ -1,9 +1,9 @@
 package bundle
 
 import (
-	"os"
-	"strings"
 	"testing"
+
+	"github.com/tapline/tapline/internal/doctest"
 
 	"github.com/tapline/tapline/sensorcore/netconf"
 )
@@ -11,17 +11,7 @@ import (
 // docBlock returns the fenced block tagged "json TAG" in docs/formats.md.
 func docBlock(t *testing.T, tag string) []byte {
 	t.Helper()
-	b, err := os.ReadFile("../../docs/formats.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := string(b)
-	i := strings.Index(s, "```json "+tag+"\n")
-	if i < 0 {
-		t.Fatalf("docs/formats.md has no ```json %s block", tag)
-	}
-	s = s[i+len("```json "+tag+"\n"):]
-	return []byte(s[:strings.Index(s, "```")])
+	return doctest.JSONBlock(t, "formats.md", tag)
 }
 
 func TestDocsExamples(t *testing.T) {

@@ -9,21 +9,13 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/tapline/tapline/internal/doctest"
 )
 
 func docBlock(t *testing.T, tag string) []byte {
 	t.Helper()
-	b, err := os.ReadFile("../../docs/formats.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := string(b)
-	i := strings.Index(s, "```json "+tag+"\n")
-	if i < 0 {
-		t.Fatalf("docs/formats.md has no ```json %s block", tag)
-	}
-	s = s[i+len("```json "+tag+"\n"):]
-	return []byte(s[:strings.Index(s, "```")])
+	return doctest.JSONBlock(t, "formats.md", tag)
 }
 
 // TestDocsExamples decodes the documented apply and status objects strictly
