@@ -188,9 +188,20 @@ func (e *Engine) Serve(ctx context.Context, o ServeOptions) error {
 		}
 		ss := &sshd.Server{HostKey: hk, AuthorizedKeysPath: filepath.Join(l.Etc(), "authorized_keys"),
 			PasswordsPath: filepath.Join(l.Etc(), "ssh_passwords"), IncomingDir: l.Incoming(), Exec: o.Exec, Log: e.Log}
+		sshDone := make(chan struct{})
 		go func() {
+			defer close(sshDone)
 			if err := ss.Serve(sctx, sl); err != nil {
 				errc <- fmt.Errorf("ssh: %w", err)
+			}
+		}()
+		// On the way out, close the SSH listener and give running sessions
+		// a moment to end, so none is cut in the middle of its reply.
+		defer func() {
+			cancel()
+			select {
+			case <-sshDone:
+			case <-time.After(5 * time.Second):
 			}
 		}()
 		run.SSH = sl.Addr().String()

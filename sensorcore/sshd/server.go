@@ -36,6 +36,7 @@ type Server struct {
 	mu     sync.Mutex
 	conns  map[net.Conn]struct{}
 	closed bool
+	wg     sync.WaitGroup // connections and sessions still running
 }
 
 // LoadOrCreateHostKey reads an OpenSSH Ed25519 private key, creating it
@@ -124,9 +125,24 @@ func (s *Server) config() *ssh.ServerConfig {
 	return c
 }
 
-// Serve accepts connections until ln closes or ctx ends.
+// Serve accepts connections until ln closes or ctx ends. It returns only
+// when every connection it accepted is closed and every session has ended,
+// so nothing logs or writes after Serve returns.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	go func() { <-ctx.Done(); ln.Close(); s.closeAll() }()
+	stop := make(chan struct{})
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-stop:
+		}
+		ln.Close()
+		s.closeAll()
+	}()
+	defer func() {
+		close(stop)
+		s.closeAll()
+		s.wg.Wait()
+	}()
 	cfg := s.config()
 	for {
 		c, err := ln.Accept()
@@ -140,7 +156,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			}
 			return err
 		}
-		go s.handle(ctx, c, cfg)
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.handle(ctx, c, cfg)
+		}()
 	}
 }
 
@@ -195,7 +215,11 @@ func (s *Server) handle(ctx context.Context, c net.Conn, cfg *ssh.ServerConfig) 
 		if err != nil {
 			continue
 		}
-		go s.session(ctx, sc.User(), ch, creqs)
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.session(ctx, sc.User(), ch, creqs)
+		}()
 	}
 }
 

@@ -96,8 +96,11 @@ func start(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	go s.Serve(ctx, ln)
+	served := make(chan struct{})
+	go func() { s.Serve(ctx, ln); close(served) }()
+	// Serve returns once every connection and session has ended, so the
+	// server's log (t.Logf) is never written after the test is over.
+	t.Cleanup(func() { cancel(); <-served })
 	return &fixture{addr: ln.Addr().String(), hostKey: hk.PublicKey(), incoming: in, client: cs, outside: outside, clientKey: ck}
 }
 
