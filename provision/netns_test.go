@@ -77,6 +77,7 @@ func TestFleetInNamespaces(t *testing.T) {
 
 	kit := fleettest.New(t, time.Now().UTC())
 	keyFile, pub := clientKey(t)
+	factoryName, _ := os.Hostname() // each appliance's UTS namespace starts with it
 	apps := make([]*fleettest.Appliance, n)
 	for i := 0; i < n; i++ {
 		veth, peer := fmt.Sprintf("tlpv%s%d", tag, i), fmt.Sprintf("tlpp%s%d", tag, i)
@@ -161,6 +162,20 @@ func TestFleetInNamespaces(t *testing.T) {
 	}
 	if out, _ := exec.Command("ip", "-n", ns(4), "-4", "-br", "addr", "show", "dev", "eth0").Output(); !strings.Contains(string(out), fmt.Sprintf("%s.14/24", oldNet)) {
 		t.Fatalf("sensor 4 after its first setup rolled back: eth0 is %q, want its factory %s.14/24", strings.TrimSpace(string(out)), oldNet)
+	}
+	// Each sensor took its host name; the cut-off one is back on its factory
+	// name with its factory address. The host's own name is untouched.
+	for i := 0; i < n; i++ {
+		want := fmt.Sprintf("ns-sensor-%d.plant.example", i)
+		if i == 4 {
+			want = factoryName
+		}
+		if h := apps[i].Hostname(t); h != want {
+			t.Errorf("sensor %d after setup: host name %q, want %q", i, h, want)
+		}
+	}
+	if h, _ := os.Hostname(); h != factoryName {
+		t.Fatalf("the host's name changed from %q to %q", factoryName, h)
 	}
 	// Sensor 5's key in known_hosts is replaced: a changed host key.
 	raw, _ := os.ReadFile(kh)

@@ -517,6 +517,13 @@ func (e *Engine) applyNetwork(ctx context.Context, n int) error {
 	if err := e.Backend.Apply(ctx, e.Layout.Root, s.Network); err != nil {
 		return err
 	}
+	if s.Network.Hostname == "" {
+		// A generation without a host name (a rollback to one, say)
+		// leaves the appliance with its factory name, not the last one set.
+		if err := e.restoreFactoryHostname(ctx); err != nil {
+			return err
+		}
+	}
 	return e.Layout.Store().MarkNetwork(n, true)
 }
 

@@ -27,6 +27,9 @@ import (
 type FactoryNetwork struct {
 	RecordedAt time.Time      `json:"recorded_at"`
 	Interfaces []netconf.Live `json:"interfaces"`
+	// Hostname is the host name the appliance had; a rollback to the
+	// factory state, or a generation with no host name, puts it back.
+	Hostname string `json:"hostname,omitempty"`
 }
 
 const factoryName = "factory-network.json"
@@ -88,6 +91,7 @@ func (e *Engine) recordFactory(ctx context.Context, ifaces ...string) error {
 		}
 	}
 	f := FactoryNetwork{RecordedAt: e.Now().UTC()}
+	f.Hostname, _ = netconf.LiveHostname()
 	for _, name := range ifaces {
 		if l, err := netconf.ReadLive(ctx, name, false); err == nil {
 			f.Interfaces = append(f.Interfaces, l)
@@ -138,8 +142,31 @@ var backendFiles = map[string]struct {
 }
 
 // restoreFactory puts the management interface of generation from's
-// settings back on its factory network.
+// settings back on its factory network, and the factory host name back.
 func (e *Engine) restoreFactory(ctx context.Context, from int) error {
+	netErr := e.restoreNetworkFactory(ctx, from)
+	return errors.Join(netErr, e.restoreFactoryHostname(ctx))
+}
+
+// restoreFactoryHostname sets the recorded factory host name again. Under a
+// root other than "/" the file backends only wrote R/etc/hostname, and
+// removing it is their factory state.
+func (e *Engine) restoreFactoryHostname(ctx context.Context) error {
+	if _, ok := backendFiles[e.Backend.Name()]; ok && filepath.Clean(e.Layout.Root) != "/" {
+		p := filepath.Join(e.Layout.Root, netconf.HostnameFile)
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+		return nil
+	}
+	f, ok, err := e.Layout.ReadFactoryNetwork()
+	if err != nil || !ok || f.Hostname == "" {
+		return err
+	}
+	return e.Backend.SetHostname(ctx, e.Layout.Root, f.Hostname)
+}
+
+func (e *Engine) restoreNetworkFactory(ctx context.Context, from int) error {
 	if f, ok := backendFiles[e.Backend.Name()]; ok {
 		p := filepath.Join(e.Layout.Root, f.path)
 		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {

@@ -1,9 +1,13 @@
 package daemon
 
 import (
+	"bufio"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -21,11 +25,22 @@ func TestStaleRunInfoNotSignalled(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.MkdirAll(e.Layout.State(), 0o700)
-	stranger := exec.Command("sleep", "30")
+	// The stranger is this test binary waiting for SIGHUP with a handler of
+	// its own: a sleep(1) would inherit an ignored SIGHUP from a test run
+	// under nohup and never die of it.
+	stranger := exec.Command(os.Args[0], "-test.run=^TestHelperStranger$")
+	stranger.Env = append(os.Environ(), "SENSORCORE_TEST_STRANGER=1")
+	out, err := stranger.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := stranger.Start(); err != nil {
-		t.Skipf("needs sleep(1): %v", err)
+		t.Fatal(err)
 	}
 	defer stranger.Process.Kill()
+	if line, err := bufio.NewReader(out).ReadString('\n'); err != nil || line != "ready\n" {
+		t.Fatalf("the stranger process did not start: %q %v", line, err)
+	}
 	exited := make(chan struct{})
 	go func() { stranger.Wait(); close(exited) }()
 	write := func(start string) {
@@ -55,5 +70,22 @@ func TestStaleRunInfoNotSignalled(t *testing.T) {
 	case <-exited:
 	case <-time.After(5 * time.Second):
 		t.Fatal("the daemon's pid was not signalled")
+	}
+}
+
+// TestHelperStranger is the unrelated process of TestStaleRunInfoNotSignalled:
+// it says "ready" once its SIGHUP handler is in place and exits on SIGHUP.
+func TestHelperStranger(t *testing.T) {
+	if os.Getenv("SENSORCORE_TEST_STRANGER") != "1" {
+		t.Skip("helper process for TestStaleRunInfoNotSignalled")
+	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	fmt.Println("ready")
+	select {
+	case <-hup:
+		os.Exit(0)
+	case <-time.After(30 * time.Second):
+		os.Exit(1)
 	}
 }

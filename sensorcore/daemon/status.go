@@ -218,5 +218,15 @@ func (e *Engine) ValidateNetwork(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	return live.Mismatches(s.Network), nil
+	out := live.Mismatches(s.Network)
+	if e.changesLive() && s.Network.Hostname != "" {
+		h, err := netconf.LiveHostname()
+		if err != nil {
+			return nil, err
+		}
+		if !netconf.HostnameMatches(h, s.Network.Hostname) {
+			out = append(out, fmt.Sprintf("host name is %q, configured %s", h, s.Network.Hostname))
+		}
+	}
+	return out, nil
 }

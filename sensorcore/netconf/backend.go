@@ -14,10 +14,13 @@ import (
 )
 
 // Backend applies network settings. Root is the directory the sensor's
-// files live under ("/" on an appliance).
+// files live under ("/" on an appliance). Apply sets the host name too when
+// the settings carry one; SetHostname sets it alone (a rollback to the
+// factory network restores the factory host name with it).
 type Backend interface {
 	Name() string
 	Apply(ctx context.Context, root string, n Network) error
+	SetHostname(ctx context.Context, root, name string) error
 }
 
 // Backends by name, as --network-backend takes them.
@@ -44,6 +47,9 @@ func (None) Name() string { return "none" }
 // Apply does nothing.
 func (None) Apply(context.Context, string, Network) error { return nil }
 
+// SetHostname does nothing.
+func (None) SetHostname(context.Context, string, string) error { return nil }
+
 type fileBackend struct {
 	name, path string
 	render     func(Network) ([]byte, error)
@@ -63,14 +69,22 @@ func (f fileBackend) Apply(ctx context.Context, root string, n Network) error {
 	if err := WriteFileAtomic(p, data, 0o600); err != nil {
 		return err
 	}
-	if filepath.Clean(root) != "/" {
-		return nil
+	if filepath.Clean(root) == "/" {
+		out, err := exec.CommandContext(ctx, f.activate[0], f.activate[1:]...).CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("netconf: %s: %v: %s", strings.Join(f.activate, " "), err, bytes.TrimSpace(out))
+		}
 	}
-	out, err := exec.CommandContext(ctx, f.activate[0], f.activate[1:]...).CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("netconf: %s: %v: %s", strings.Join(f.activate, " "), err, bytes.TrimSpace(out))
+	if n.Hostname != "" {
+		return setSystemHostname(ctx, root, n.Hostname)
 	}
 	return nil
+}
+
+// SetHostname sets the host name through systemd-hostnamed (root "/") or
+// writes R/etc/hostname.
+func (f fileBackend) SetHostname(ctx context.Context, root, name string) error {
+	return setSystemHostname(ctx, root, name)
 }
 
 // WriteFileAtomic writes a file through a temporary name, fsync and rename,
@@ -123,7 +137,12 @@ type IPRoute struct{}
 // Name is "iproute".
 func (IPRoute) Name() string { return "iproute" }
 
-// Apply replaces the interface's global addresses and default route.
+// SetHostname sets the host name of the process's UTS namespace.
+func (IPRoute) SetHostname(_ context.Context, _, name string) error { return setKernelHostname(name) }
+
+// Apply replaces the interface's global addresses and default route, then
+// sets the host name of the process's UTS namespace when the settings
+// carry one.
 func (IPRoute) Apply(ctx context.Context, _ string, n Network) error {
 	p, err := n.Prefix()
 	if err != nil {
@@ -148,6 +167,9 @@ func (IPRoute) Apply(ctx context.Context, _ string, n Network) error {
 		if err != nil {
 			return fmt.Errorf("netconf: %s: %v: %s", strings.Join(c, " "), err, bytes.TrimSpace(out))
 		}
+	}
+	if n.Hostname != "" {
+		return setKernelHostname(n.Hostname)
 	}
 	return nil
 }

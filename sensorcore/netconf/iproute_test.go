@@ -11,7 +11,8 @@ import (
 
 // TestIPRouteInNamespace applies settings to a veth interface inside a
 // network namespace the test creates, running this test binary under
-// "ip netns exec" as the fleet tests run sensorcore.
+// "unshare --uts ip netns exec" as the fleet tests run sensorcore: the host
+// name it sets is its own UTS namespace's.
 func TestIPRouteInNamespace(t *testing.T) {
 	if os.Getenv("NETCONF_IN_NETNS") == "1" {
 		ipRouteChild(t)
@@ -34,7 +35,7 @@ func TestIPRouteInNamespace(t *testing.T) {
 	t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
 	run("-n", ns, "link", "add", "mgmt0", "type", "veth", "peer", "name", "mgmt0p")
 	run("-n", ns, "link", "set", "mgmt0p", "up")
-	cmd := exec.Command("ip", "netns", "exec", ns, os.Args[0], "-test.run=^TestIPRouteInNamespace$", "-test.v")
+	cmd := exec.Command("unshare", "--uts", "--", "ip", "netns", "exec", ns, os.Args[0], "-test.run=^TestIPRouteInNamespace$", "-test.v")
 	cmd.Env = append(os.Environ(), "NETCONF_IN_NETNS=1")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
@@ -44,7 +45,12 @@ func TestIPRouteInNamespace(t *testing.T) {
 }
 
 func ipRouteChild(t *testing.T) {
-	n := Network{Interface: "mgmt0", Address: "198.18.5.10", Mask: "255.255.255.0", Gateway: "198.18.5.1"}
+	self, _ := os.Readlink("/proc/self/ns/uts")
+	host, _ := os.Readlink("/proc/1/ns/uts")
+	if self == "" || self == host {
+		t.Fatalf("not in a UTS namespace of its own (%q): refusing to set the host name", self)
+	}
+	n := Network{Interface: "mgmt0", Address: "198.18.5.10", Mask: "255.255.255.0", Gateway: "198.18.5.1", Hostname: "sensor-01.plant.example"}
 	ctx := context.Background()
 	if err := (IPRoute{}).Apply(ctx, "/", n); err != nil {
 		t.Fatal(err)
@@ -55,6 +61,15 @@ func ipRouteChild(t *testing.T) {
 	}
 	if m := live.Mismatches(n); len(m) != 0 {
 		t.Fatalf("after apply: %v", m)
+	}
+	if h, err := LiveHostname(); err != nil || !HostnameMatches(h, n.Hostname) {
+		t.Fatalf("host name after apply: %q %v", h, err)
+	}
+	if err := (IPRoute{}).SetHostname(ctx, "/", "factory-name"); err != nil {
+		t.Fatal(err)
+	}
+	if h, _ := LiveHostname(); h != "factory-name" {
+		t.Fatalf("host name after SetHostname: %q", h)
 	}
 	n2 := n
 	n2.Address, n2.Gateway = "198.18.6.10", "198.18.6.1"

@@ -96,6 +96,8 @@ func (s *Settings) Validate() error {
 	}
 	if n.Hostname != "" && !ValidHostname(n.Hostname) {
 		add("network.hostname", "%q is not a host name per RFC 1123 (letters, digits, hyphens; labels of 1-63, no leading or trailing hyphen)", n.Hostname)
+	} else if len(strings.TrimSuffix(n.Hostname, ".")) > MaxHostnameLen {
+		add("network.hostname", "%q is %d characters; the appliance's host name holds at most %d (use a shorter name)", n.Hostname, len(n.Hostname), MaxHostnameLen)
 	}
 	if p := s.Proxy; p.Enabled {
 		if _, err := netip.ParseAddr(p.Host); err != nil && !ValidHostname(p.Host) {

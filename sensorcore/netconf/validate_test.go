@@ -38,6 +38,7 @@ func TestValidate(t *testing.T) {
 		{"hostname underscore", func(s *Settings) { s.Network.Hostname = "sensor_01" }, "network.hostname"},
 		{"hostname hyphen", func(s *Settings) { s.Network.Hostname = "-sensor" }, "network.hostname"},
 		{"hostname numeric", func(s *Settings) { s.Network.Hostname = "10.0.0.1" }, "network.hostname"},
+		{"hostname too long for the kernel", func(s *Settings) { s.Network.Hostname = strings.Repeat("a", 60) + ".plant.example" }, "network.hostname"},
 		{"interface", func(s *Settings) { s.Network.Interface = "eth/0" }, "network.interface"},
 		{"proxy port", func(s *Settings) { s.Proxy = Proxy{Enabled: true, Host: "proxy.example", Port: 70000} }, "proxy.port"},
 		{"proxy host", func(s *Settings) { s.Proxy = Proxy{Enabled: true, Host: "bad host", Port: 3128} }, "proxy.host"},

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -158,6 +159,17 @@ type Appliance struct {
 	done    chan struct{}
 }
 
+// Hostname is the host name the appliance's process sees (its UTS
+// namespace when it runs in a network namespace).
+func (a *Appliance) Hostname(t testing.TB) string {
+	t.Helper()
+	out, err := exec.Command("nsenter", "--target", strconv.Itoa(a.cmd.Process.Pid), "--uts", "hostname").Output()
+	if err != nil {
+		t.Fatalf("host name of pid %d: %v", a.cmd.Process.Pid, err)
+	}
+	return strings.TrimSpace(string(out))
+}
+
 type syncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
@@ -203,7 +215,9 @@ func StartAppliance(t testing.TB, bin string, o ApplianceOptions) *Appliance {
 		args = append(args, "--hostname", o.Hostname)
 	}
 	if o.Netns != "" {
-		args = append([]string{"ip", "netns", "exec", o.Netns}, args...)
+		// Its own UTS namespace too: the iproute backend sets the host
+		// name of the namespace sensorcore runs in, never the host's.
+		args = append([]string{"unshare", "--uts", "--", "ip", "netns", "exec", o.Netns}, args...)
 	}
 	a := &Appliance{Root: o.Root, Log: &syncBuffer{}, done: make(chan struct{})}
 	a.cmd = exec.Command(args[0], args[1:]...)

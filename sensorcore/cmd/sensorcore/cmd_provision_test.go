@@ -339,7 +339,8 @@ func TestSSHCommandWrapper(t *testing.T) {
 }
 
 // TestApplyIPRouteInNetns runs apply with the iproute backend inside a
-// network namespace, as the fleet tests do, and network validate after.
+// network namespace and a UTS namespace of its own, as the fleet tests do,
+// and network validate after: the address, the route and the host name.
 func TestApplyIPRouteInNetns(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root to create a network namespace")
@@ -358,11 +359,30 @@ func TestApplyIPRouteInNetns(t *testing.T) {
 	t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
 	ip("-n", ns, "link", "add", "eth0", "type", "veth", "peer", "name", "eth0peer")
 	ip("-n", ns, "link", "set", "eth0peer", "up")
+	// The host name lives in a UTS namespace kept by a bind mount, so each
+	// command below sees what the one before it set, and the host's own
+	// name is never touched.
+	hostBefore, _ := os.Hostname()
+	uts := filepath.Join(t.TempDir(), "uts")
+	if err := os.WriteFile(uts, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("unshare", "--uts="+uts, "hostname", "factory-name").CombinedOutput(); err != nil {
+		t.Skipf("needs util-linux unshare with --uts=FILE: %v %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", uts).Run() })
+	liveName := func() string {
+		out, err := exec.Command("nsenter", "--uts="+uts, "hostname").Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.TrimSpace(string(out))
+	}
 	k := testkit.New(t, time.Now().UTC(), "")
 	b := k.Bundle(t, t.TempDir(), testkit.Spec{Sensor: "sensor-01", Address: "198.18.7.10", Gateway: "198.18.7.1"})
 	root := t.TempDir()
 	run := func(args ...string) (string, int) {
-		cmd := exec.Command("ip", append([]string{"netns", "exec", ns, binary}, args...)...)
+		cmd := exec.Command("nsenter", append([]string{"--uts=" + uts, "ip", "netns", "exec", ns, binary}, args...)...)
 		out, err := cmd.CombinedOutput()
 		var ee *exec.ExitError
 		if errors.As(err, &ee) {
@@ -381,6 +401,15 @@ func TestApplyIPRouteInNetns(t *testing.T) {
 	if out, _ := exec.Command("ip", "-n", ns, "-4", "addr", "show", "dev", "eth0").CombinedOutput(); !strings.Contains(string(out), "198.18.7.10/24") {
 		t.Fatalf("interface: %s", out)
 	}
+	if h := liveName(); h != "sensor-01.plant.example" {
+		t.Fatalf("host name after apply: %q", h)
+	}
+	// A host name changed behind the daemon's back is reported.
+	exec.Command("nsenter", "--uts="+uts, "hostname", "someone-else").Run()
+	if out, code := run(append([]string{"network", "validate"}, base...)...); code == 0 || !strings.Contains(out, `host name is "someone-else", configured sensor-01.plant.example`) {
+		t.Fatalf("network validate with another host name: %d %s", code, out)
+	}
+	exec.Command("nsenter", "--uts="+uts, "hostname", "sensor-01.plant.example").Run()
 	// A generation whose interface does not exist: the backend fails and
 	// apply restores generation 1, network included.
 	bad := k.Bundle(t, t.TempDir(), testkit.Spec{Sensor: "sensor-01", Address: "198.18.8.10", Gateway: "198.18.8.1", Interface: "nosuch0"})
@@ -394,6 +423,24 @@ func TestApplyIPRouteInNetns(t *testing.T) {
 	}
 	if out, code := run(append([]string{"network", "validate"}, base...)...); code != 0 {
 		t.Fatalf("network validate after the restore: %s", out)
+	}
+	// A new host name (with a certificate for it), then a rollback on
+	// demand: the host name goes back with the generation.
+	b3 := k.Bundle(t, t.TempDir(), testkit.Spec{Sensor: "sensor-01", Hostname: "sensor-01b.plant.example", Address: "198.18.7.10", Gateway: "198.18.7.1"})
+	if out, code := run(append([]string{"apply", "--json", b3.Archive}, base...)...); code != 0 || !strings.Contains(out, `"ok":true`) {
+		t.Fatalf("apply with a new host name: %d %s", code, out)
+	}
+	if h := liveName(); h != "sensor-01b.plant.example" {
+		t.Fatalf("host name after the second apply: %q", h)
+	}
+	if out, code := run(append([]string{"rollback", "--json"}, base...)...); code != 0 {
+		t.Fatalf("rollback: %d %s", code, out)
+	}
+	if h := liveName(); h != "sensor-01.plant.example" {
+		t.Fatalf("host name after the rollback: %q", h)
+	}
+	if h, _ := os.Hostname(); h != hostBefore {
+		t.Fatalf("the host's own name changed from %q to %q", hostBefore, h)
 	}
 	// Outside the namespace the check fails: nothing leaked to the host.
 	if out, code := cli(t, nil, append([]string{"network", "validate"}, base...)...); code == 0 {
