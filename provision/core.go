@@ -2,6 +2,7 @@ package provision
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"debug/elf"
 	"encoding/hex"
@@ -10,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -92,8 +94,106 @@ type installCoreResult struct {
 	Installed        bool   `json:"installed"`
 	Version          string `json:"version"`
 	PreviousVersion  string `json:"previous_version"`
+	Path             string `json:"path"`
 	DaemonRestarting bool   `json:"daemon_restarting"`
 	Error            string `json:"error"`
+	Service          *struct {
+		Unit    string `json:"unit"`
+		Started bool   `json:"started"`
+		Note    string `json:"note"`
+	} `json:"service"`
+}
+
+// DefaultRemoteCore is where a first install puts sensorcore when the
+// remote command is the bare name (Options.Core "sensorcore"): the path
+// the systemd unit in docs/appliance.md runs.
+const DefaultRemoteCore = "/usr/local/bin/sensorcore"
+
+// firstInstall installs sensorcore on a sensor that has none (push
+// --install-core when the remote command is not found). It needs an account
+// that signs in as root with a shell and a plain SFTP server: the binary is
+// uploaded into a private directory beside its target, checked, installed
+// by itself ("install-core --service": checksum, ELF machine and version
+// verified, written under a temporary name and renamed into place), and
+// the appliance's systemd unit is written and started. Where nothing starts
+// the daemon (no systemd) the push stops and says how to start it.
+func (p *pusher) firstInstall(ctx context.Context, c *sshconn.Client, missing string) error {
+	core := p.o.InstallCore
+	target := p.o.Core
+	if target == "sensorcore" {
+		target = DefaultRemoteCore
+	}
+	if !path.IsAbs(target) {
+		return &PreflightError{Reason: fmt.Sprintf("%q is not installed on the sensor (%s); for a first install give the remote command as an absolute path (--core %s)", p.o.Core, missing, DefaultRemoteCore)}
+	}
+	uid, err := runShell(ctx, c, "id -u")
+	if err != nil || uid != "0" {
+		return &PreflightError{Reason: fmt.Sprintf("%q is not installed on the sensor (%s), and a first install needs an account that signs in as root with a shell (%s gave id -u %q, %v): sign in as root once, or install the appliance image", p.o.Core, missing, p.t.User, uid, err)}
+	}
+	sc, err := NewSFTP(c.Client)
+	if err != nil {
+		return err
+	}
+	defer sc.Close()
+	var rnd [8]byte
+	rand.Read(rnd[:])
+	dir := path.Join(path.Dir(target), ".tapline-core-"+hex.EncodeToString(rnd[:]))
+	if err := sc.Mkdir(dir); err != nil {
+		return &PreflightError{Reason: fmt.Sprintf("first install: creating %s on the sensor: %v (does %s exist?)", dir, err, path.Dir(target))}
+	}
+	bin := path.Join(dir, "sensorcore")
+	defer func() {
+		sc.Remove(bin)
+		sc.RemoveDirectory(dir)
+	}()
+	if err := sc.Chmod(dir, 0o700); err != nil {
+		return err
+	}
+	if _, err := Upload(ctx, sc, core.Path, dir, "sensorcore", func(done, total int64) {
+		pct := 100.0
+		if total > 0 {
+			pct = float64(done) * 80 / float64(total)
+		}
+		p.emit(StepInstallCore, pct, done, "")
+	}); err != nil {
+		return err
+	}
+	if err := sc.Chmod(bin, 0o700); err != nil {
+		return err
+	}
+	var ir installCoreResult
+	err = runJSON(ctx, c.Client, bin, &ir, "install-core", "--json", "--service", "--target", target,
+		"--sha256", core.SHA256, "--version", core.Version, bin)
+	if err != nil {
+		var re *RemoteError
+		if errors.As(err, &re) && re.Exit > 0 {
+			return &PreflightError{Reason: "first install: install-core: " + re.Message}
+		}
+		return err
+	}
+	p.o.Core, p.unconfined = target, true
+	if ir.Service == nil || !ir.Service.Started {
+		note := "no service was set up"
+		if ir.Service != nil {
+			note = ir.Service.Note
+		}
+		return &PreflightError{Reason: fmt.Sprintf("installed sensorcore %s at %s, but its daemon is not running: %s; then push again", ir.Version, target, note)}
+	}
+	p.emit(StepInstallCore, 100, 0, fmt.Sprintf("installed sensorcore %s at %s; sensorcore.service runs", ir.Version, target))
+	return nil
+}
+
+// runShell runs a shell command and returns its trimmed standard output.
+func runShell(ctx context.Context, c *sshconn.Client, cmd string) (string, error) {
+	sess, err := c.NewSession()
+	if err != nil {
+		return "", err
+	}
+	defer sess.Close()
+	stop := context.AfterFunc(ctx, func() { sess.Close() })
+	defer stop()
+	out, err := sess.Output(cmd)
+	return strings.TrimSpace(string(out)), err
 }
 
 // installCore runs before preflight: when the sensor's sensorcore is older
@@ -106,7 +206,7 @@ func (p *pusher) installCore(ctx context.Context, c *sshconn.Client) (*sshconn.C
 	if err := runJSON(ctx, c.Client, p.o.Core, &st, "status", "--json"); err != nil {
 		var re *RemoteError
 		if errors.As(err, &re) && re.Exit == 127 {
-			return c, &PreflightError{Reason: fmt.Sprintf("%q is not installed on the sensor (%s): install-core runs through the appliance's own sensorcore; install the appliance image first", p.o.Core, re.Message)}
+			return c, p.firstInstall(ctx, c, re.Message)
 		}
 		return c, err
 	}

@@ -179,6 +179,10 @@ type pusher struct {
 	b      Bundle
 	res    *Result
 	cur    *StepTiming
+	// unconfined: the account has a root shell and a plain SFTP server
+	// (a first install went through it), so uploads go to the incoming
+	// directory the sensor reports, not to IncomingDir's "/".
+	unconfined bool
 }
 
 func (p *pusher) now() time.Time { return p.o.Now() }
@@ -397,7 +401,11 @@ func (p *pusher) run(ctx context.Context) error {
 		return err
 	}
 	name := remoteName(p.t.Sensor, p.now())
-	up, err := Upload(ctx, sc, p.b.Path, p.o.IncomingDir, name, func(done, total int64) {
+	incoming := p.o.IncomingDir
+	if p.unconfined && incoming == "/" && st.IncomingDir != "" {
+		incoming = st.IncomingDir
+	}
+	up, err := Upload(ctx, sc, p.b.Path, incoming, name, func(done, total int64) {
 		pct := 100.0
 		if total > 0 {
 			pct = float64(done) * 100 / float64(total)

@@ -49,8 +49,11 @@ type InstallCoreResult struct {
 	PreviousPath     string `json:"previous_path,omitempty"`
 	SHA256           string `json:"sha256"`
 	DaemonRestarting bool   `json:"daemon_restarting"`
-	Code             string `json:"code,omitempty"`
-	Error            string `json:"error,omitempty"`
+	// Service is set by install-core --service (a first install): the unit
+	// written and whether the daemon runs now.
+	Service *ServiceResult `json:"service,omitempty"`
+	Code    string         `json:"code,omitempty"`
+	Error   string         `json:"error,omitempty"`
 }
 
 // Executable is the path this program was started from, resolved once at

@@ -45,6 +45,9 @@ func TestSystemdUnitInDocs(t *testing.T) {
 	}
 	s = s[i+len("/etc/systemd/system/sensorcore.service:\n\n```\n"):]
 	unit := s[:strings.Index(s, "```")]
+	if want := SystemdUnit("/usr/local/bin/sensorcore", "/"); unit != want {
+		t.Fatalf("docs/appliance.md's unit differs from the one install-core --service writes:\n%s\nwant:\n%s", unit, want)
+	}
 	var rw []string
 	for _, l := range strings.Split(unit, "\n") {
 		if v, ok := strings.CutPrefix(l, "ReadWritePaths="); ok {

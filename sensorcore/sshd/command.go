@@ -41,13 +41,19 @@ func AllowedCommand(line string) ([]string, error) {
 		return nil, fmt.Errorf("sensorcore %q is not allowed over SSH: use apply, confirm, rollback, status, sanity, version or install-core", sub)
 	}
 	for _, w := range words[2:] {
-		if w == "--root" || strings.HasPrefix(w, "--root=") || w == "--trust-root" || strings.HasPrefix(w, "--trust-root=") ||
-			w == "--network-backend" || strings.HasPrefix(w, "--network-backend=") || w == "--target" || strings.HasPrefix(w, "--target=") {
-			return nil, fmt.Errorf("%s is not allowed over SSH", strings.SplitN(w, "=", 2)[0])
+		name, _, _ := strings.Cut(strings.TrimLeft(w, "-"), "=")
+		if strings.HasPrefix(w, "-") && refusedFlags[name] {
+			return nil, fmt.Errorf("--%s is not allowed over SSH", name)
 		}
 	}
 	return words[1:], nil
 }
+
+// refusedFlags are the flags a provisioning SSH session may not give: where
+// the sensor's files are, what it trusts, how it changes the network, and
+// install-core's first-install options. Go's flag package takes -name as
+// well as --name, so both are refused.
+var refusedFlags = map[string]bool{"root": true, "trust-root": true, "network-backend": true, "target": true, "service": true}
 
 func splitWords(s string) ([]string, error) {
 	var out []string

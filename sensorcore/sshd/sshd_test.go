@@ -34,6 +34,11 @@ func TestAllowedCommand(t *testing.T) {
 		"sensorcore apply --root /tmp x": false,
 		"sensorcore apply --trust-root=/tmp/k.pub x": false,
 		"sensorcore status $(id)":                    false,
+		"sensorcore apply -root /tmp x":              false,
+		"sensorcore apply -root=/tmp x":              false,
+		"install-core --service --json x":            false,
+		"install-core -target /bin/sh x":             false,
+		"sensorcore apply --json root.tapbundle":     true,
 		"":                                           false,
 	} {
 		_, err := AllowedCommand(line)

@@ -164,7 +164,7 @@ func runInventory(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("inventory", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "print the assets as a JSON array")
-	root := fs.String("root", "/", "filesystem root of the appliance")
+	root := fs.String("root", defaultRoot(), "filesystem root of the appliance (default $"+rootEnv+", else /)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -194,7 +194,7 @@ func runAlerts(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("alerts", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "print the alerts as a JSON array")
-	root := fs.String("root", "/", "filesystem root of the appliance")
+	root := fs.String("root", defaultRoot(), "filesystem root of the appliance (default $"+rootEnv+", else /)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}

@@ -37,6 +37,18 @@ var (
 )
 
 // common holds the flags every provisioning command takes.
+// rootEnv names the environment variable that sets --root's default: an
+// appliance whose sensor files live elsewhere than / sets it for every
+// command, including those a provisioning SSH session runs.
+const rootEnv = "SENSORCORE_ROOT"
+
+func defaultRoot() string {
+	if r := os.Getenv(rootEnv); r != "" {
+		return r
+	}
+	return "/"
+}
+
 type common struct {
 	root       string
 	trustRoots multi
@@ -50,7 +62,7 @@ func (m *multi) String() string     { return strings.Join(*m, ",") }
 func (m *multi) Set(s string) error { *m = append(*m, s); return nil }
 
 func (c *common) register(fs *flag.FlagSet) {
-	fs.StringVar(&c.root, "root", "/", "the sensor's root directory (tests and the demo use a temporary one)")
+	fs.StringVar(&c.root, "root", defaultRoot(), "the sensor's root directory (default $"+rootEnv+", else /; tests and the demo use a temporary one)")
 	fs.Var(&c.trustRoots, "trust-root", "LAB/DEMO ONLY: trust this activation root public key instead of the shipped production root")
 	fs.StringVar(&c.backend, "network-backend", "", "netplan, networkd, iproute or none (default: config.json, else none)")
 	fs.BoolVar(&c.asJSON, "json", false, "print one JSON object")
@@ -96,6 +108,7 @@ func (inv invocation) run(ctx context.Context, name string, args []string, stdou
 	coreVersion := fs.String("version", "", "install-core: the version the binary prints")
 	coreForce := fs.Bool("force", false, "install-core: install even an older version (downgrade)")
 	coreTarget := fs.String("target", "", "install-core: the binary to replace (default: this sensorcore; not over SSH)")
+	coreService := fs.Bool("service", false, "install-core: a first install: also make the sensor's directories, write the systemd unit and start it (not over SSH)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return 2
@@ -182,18 +195,34 @@ func (inv invocation) run(ctx context.Context, name string, args []string, stdou
 			fmt.Fprintln(stderr, "sensorcore install-core: usage: sensorcore install-core [--json] [--force] --sha256 HEX --version V PATH")
 			return 2
 		}
-		if inv.confine && *coreTarget != "" {
-			fmt.Fprintln(stderr, "sensorcore install-core: --target is not allowed over SSH")
+		if inv.confine && (*coreTarget != "" || *coreService) {
+			fmt.Fprintln(stderr, "sensorcore install-core: --target and --service are not allowed over SSH")
 			return 2
 		}
 		res, err := e.InstallCore(ctx, daemon.InstallCoreOptions{Path: pos[0], SHA256: *coreSum, Version: *coreVersion,
 			Force: *coreForce, Target: *coreTarget, Installed: version})
+		if err == nil && *coreService {
+			var sr daemon.ServiceResult
+			if sr, err = e.InstallService(ctx, res.Path); err != nil {
+				res.OK, res.Code, res.Error = false, daemon.CodeInternal, "installed "+res.Path+", but not its service: "+err.Error()
+				err = &daemon.Refusal{Code: res.Code, Msg: res.Error}
+			}
+			res.Service = &sr
+		}
 		return report(stdout, stderr, c.asJSON, res, err, func() {
 			if !res.Installed {
 				fmt.Fprintf(stdout, "sensorcore %s is already installed at %s\n", res.Version, res.Path)
 				return
 			}
 			fmt.Fprintf(stdout, "installed sensorcore %s at %s (was %s, kept as %s)\n", res.Version, res.Path, res.PreviousVersion, res.PreviousPath)
+			if sr := res.Service; sr != nil {
+				fmt.Fprintf(stdout, "wrote %s\n", sr.Unit)
+				if sr.Started {
+					fmt.Fprintln(stdout, "sensorcore.service is enabled and running")
+				} else {
+					fmt.Fprintln(stdout, sr.Note)
+				}
+			}
 		}, nil)
 	}
 	return 2
