@@ -271,7 +271,18 @@ func certsShortName(c *x509.Certificate) string {
 	return c.Subject.String()
 }
 
-func certsSANText(c *x509.Certificate) string {
+func certsSANText(c *x509.Certificate) string { return certsNamesText(certsSANs(c)) }
+
+func certsNamesText(names []string) string {
+	if len(names) == 0 {
+		return "(no subjectAltName)"
+	}
+	return strings.Join(names, ", ")
+}
+
+// certsSANs lists a certificate's subjectAltNames as "DNS:x", "IP:x",
+// "email:x", "URI:x".
+func certsSANs(c *x509.Certificate) []string {
 	var s []string
 	for _, n := range c.DNSNames {
 		s = append(s, "DNS:"+n)
@@ -285,10 +296,7 @@ func certsSANText(c *x509.Certificate) string {
 	for _, u := range c.URIs {
 		s = append(s, "URI:"+u.String())
 	}
-	if len(s) == 0 {
-		return "(no subjectAltName)"
-	}
-	return strings.Join(s, ", ")
+	return s
 }
 
 func certsFingerprint(der []byte) string {
@@ -428,10 +436,12 @@ func runCertsVerify(env *Env, args []string) int {
 }
 
 // runCertsInspect says what each file is and holds, whatever its format.
-// Exit 0 when every file was read, 2 when one could not be.
+// Exit 0 when every file was read, 2 when one could not be. --json prints
+// one array with an object per file read (docs/certs.md).
 func runCertsInspect(env *Env, args []string) int {
-	fs := certsFlagSet(env, "certs inspect", "certs inspect [--passphrase-file F] FILE...")
+	fs := certsFlagSet(env, "certs inspect", "certs inspect [--passphrase-file F] [--json] FILE...")
 	passFile := fs.String("passphrase-file", "", "opens encrypted keys and PKCS#12 files")
+	asJSON := fs.Bool("json", false, "print a JSON array, one object per file")
 	if code, ok := certsParseFlags(env, fs, args); !ok {
 		return code
 	}
@@ -445,118 +455,245 @@ func runCertsInspect(env *Env, args []string) int {
 		return ExitUsage
 	}
 	code := ExitOK
-	printed := false
+	files := []certsInspected{}
 	for _, path := range fs.Args() {
-		var buf bytes.Buffer
-		if err := certsInspectFile(&buf, path, pass); err != nil {
+		in, err := certsInspectFile(path, pass)
+		if err != nil {
 			env.Errorf("certs inspect: %s", certsErrText(err))
 			code = ExitUsage
 			continue
 		}
-		if printed {
+		if !*asJSON && len(files) > 0 {
 			fmt.Fprintln(env.Stdout) // a blank line between files
 		}
-		env.Stdout.Write(buf.Bytes())
-		printed = true
+		if !*asJSON {
+			in.writeText(env.Stdout)
+		}
+		files = append(files, in)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(env.Stdout)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(files)
 	}
 	return code
 }
 
-func certsInspectFile(w io.Writer, path string, pass []byte) error {
+// certsInspected is what certs inspect found in one file.
+type certsInspected struct {
+	File string `json:"file"`
+	// Kind: certificate, private-key, crl, pkcs12, csr.
+	Kind     string `json:"kind"`
+	Encoding string `json:"encoding,omitempty"` // PEM or DER; PKCS#12 is always DER
+	// Locked: encrypted, and no passphrase was given to open it.
+	Locked       bool                 `json:"locked"`
+	Certificates []certsInspectCert   `json:"certificates,omitempty"`
+	Key          *certsInspectKey     `json:"key,omitempty"`
+	Chain        []certsInspectCert   `json:"chain,omitempty"` // a PKCS#12's CA certificates
+	CRL          *certsInspectCRL     `json:"crl,omitempty"`
+	Request      *certsInspectRequest `json:"request,omitempty"`
+
+	kindText string
+	certs    []*x509.Certificate // Certificates, then Chain, for the text
+}
+
+type certsInspectCert struct {
+	Subject   string    `json:"subject"`
+	Issuer    string    `json:"issuer"`
+	NotBefore time.Time `json:"not_before"`
+	NotAfter  time.Time `json:"not_after"`
+	Names     []string  `json:"names"`
+	Key       string    `json:"key"`
+	Signature string    `json:"signature"`
+	Serial    string    `json:"serial"`
+	CA        bool      `json:"ca"`
+	SHA256    string    `json:"fingerprint_sha256"`
+}
+
+type certsInspectKey struct {
+	Type       string `json:"type"`
+	SPKISHA256 string `json:"spki_sha256,omitempty"`
+	// MatchesCertificate is set for a PKCS#12: whether its key is the
+	// certificate's.
+	MatchesCertificate *bool `json:"matches_certificate,omitempty"`
+}
+
+type certsInspectCRL struct {
+	Issuer     string     `json:"issuer"`
+	Number     string     `json:"number,omitempty"`
+	ThisUpdate time.Time  `json:"this_update"`
+	NextUpdate *time.Time `json:"next_update,omitempty"`
+	Revoked    int        `json:"revoked"`
+	Signature  string     `json:"signature"`
+}
+
+type certsInspectRequest struct {
+	Subject        string   `json:"subject"`
+	Names          []string `json:"names"`
+	Key            string   `json:"key"`
+	Signature      string   `json:"signature"`
+	SignatureValid bool     `json:"signature_valid"`
+}
+
+func certsInspectFile(path string, pass []byte) (certsInspected, error) {
+	in := certsInspected{File: path}
 	data, err := certs.ReadFile(path)
 	if err != nil {
-		return err
+		return in, err
 	}
-	enc := "DER"
+	in.Encoding = "DER"
 	if bytes.Contains(data, []byte("-----BEGIN ")) {
-		enc = "PEM"
+		in.Encoding = "PEM"
 	}
-	switch kind := certs.Detect(data); kind {
+	kind := certs.Detect(data)
+	in.kindText = string(kind)
+	switch kind {
 	case certs.KindCertificate:
+		in.Kind = "certificate"
 		cs, err := certs.ParseCertificates(data)
 		if err != nil {
-			return &certs.FileError{Path: path, Err: err}
+			return in, &certs.FileError{Path: path, Err: err}
 		}
-		fmt.Fprintf(w, "%s: %s (%s)\n", path, certsPlural(len(cs), "certificate"), enc)
-		for i, c := range cs {
-			if len(cs) > 1 {
-				fmt.Fprintf(w, "  [%d]\n", i+1)
-			}
-			certsWriteCert(w, c)
-		}
+		in.addCerts(&in.Certificates, cs...)
 	case certs.KindPrivateKey, certs.KindEncryptedKey:
+		in.Kind = "private-key"
 		k, err := certs.ParsePrivateKey(data, pass)
 		switch {
 		case errors.Is(err, certs.ErrPassphraseRequired):
-			fmt.Fprintf(w, "%s: encrypted private key (%s); give --passphrase-file to open it\n", path, enc)
+			in.Locked = true
 		case err != nil:
-			return &certs.FileError{Path: path, Err: err}
+			return in, &certs.FileError{Path: path, Err: err}
 		default:
-			fmt.Fprintf(w, "%s: %s (%s)\n", path, kind, enc)
-			fmt.Fprintf(w, "  key:         %s\n", certs.KeyName(k.Public()))
+			in.Key = &certsInspectKey{Type: certs.KeyName(k.Public())}
 			if der, err := x509.MarshalPKIXPublicKey(k.Public()); err == nil {
-				fmt.Fprintf(w, "  spki sha256: %s\n", certsFingerprint(der))
+				in.Key.SPKISHA256 = certsFingerprint(der)
 			}
 		}
 	case certs.KindCRL:
+		in.Kind = "crl"
 		rl, err := certs.ParseCRL(data)
 		if err != nil {
-			return &certs.FileError{Path: path, Err: err}
+			return in, &certs.FileError{Path: path, Err: err}
 		}
-		fmt.Fprintf(w, "%s: CRL (%s)\n", path, enc)
-		fmt.Fprintf(w, "  issuer:      %s\n", rl.Issuer.String())
+		in.CRL = &certsInspectCRL{Issuer: rl.Issuer.String(), ThisUpdate: rl.ThisUpdate.UTC(),
+			Revoked: len(rl.RevokedCertificateEntries), Signature: rl.SignatureAlgorithm.String()}
 		if rl.Number != nil {
-			fmt.Fprintf(w, "  number:      %s\n", rl.Number)
+			in.CRL.Number = rl.Number.String()
 		}
-		fmt.Fprintf(w, "  this update: %s\n", certsDay(rl.ThisUpdate))
 		if !rl.NextUpdate.IsZero() {
-			fmt.Fprintf(w, "  next update: %s\n", certsDay(rl.NextUpdate))
+			n := rl.NextUpdate.UTC()
+			in.CRL.NextUpdate = &n
 		}
-		fmt.Fprintf(w, "  revoked:     %d\n", len(rl.RevokedCertificateEntries))
-		fmt.Fprintf(w, "  signature:   %s\n", rl.SignatureAlgorithm)
 	case certs.KindPKCS12:
+		in.Kind, in.Encoding = "pkcs12", ""
 		p, err := certs.ParsePKCS12(data, pass)
 		switch {
 		case errors.Is(err, certs.ErrPassphraseRequired), errors.Is(err, certs.ErrIncorrectPassphrase) && len(pass) == 0:
-			fmt.Fprintf(w, "%s: PKCS#12 (encrypted); give --passphrase-file to list its contents\n", path)
+			in.Locked = true
 		case err != nil:
-			return &certs.FileError{Path: path, Err: err}
+			return in, &certs.FileError{Path: path, Err: err}
 		default:
-			fmt.Fprintf(w, "%s: PKCS#12 with a key, its certificate and %s\n", path, certsPlural(len(p.Chain), "CA certificate"))
-			fmt.Fprintf(w, "  key:         %s (matches the certificate: %v)\n", certs.KeyName(p.Key.Public()), certs.KeyMatches(p.Key, p.Leaf))
-			certsWriteCert(w, p.Leaf)
-			for i, c := range p.Chain {
-				fmt.Fprintf(w, "  [chain %d]\n", i+1)
-				certsWriteCert(w, c)
+			m := certs.KeyMatches(p.Key, p.Leaf)
+			in.Key = &certsInspectKey{Type: certs.KeyName(p.Key.Public()), MatchesCertificate: &m}
+			if der, err := x509.MarshalPKIXPublicKey(p.Key.Public()); err == nil {
+				in.Key.SPKISHA256 = certsFingerprint(der)
 			}
+			in.addCerts(&in.Certificates, p.Leaf)
+			in.addCerts(&in.Chain, p.Chain...)
 		}
 	case certs.KindCSR:
-		fmt.Fprintf(w, "%s: certificate request (%s)\n", path, enc)
+		in.Kind = "csr"
 		if csr, err := certsParseCSR(data); err == nil {
-			fmt.Fprintf(w, "  subject:     %s\n", csr.Subject.String())
-			fmt.Fprintf(w, "  names:       %s\n", strings.Join(append(csr.DNSNames, certsIPs(csr.IPAddresses)...), ", "))
-			fmt.Fprintf(w, "  key:         %s\n", certs.KeyName(csr.PublicKey))
-			fmt.Fprintf(w, "  signature:   %s (valid: %v)\n", csr.SignatureAlgorithm, csr.CheckSignature() == nil)
+			in.Request = &certsInspectRequest{Subject: csr.Subject.String(), Names: append(append([]string{}, csr.DNSNames...), certsIPs(csr.IPAddresses)...),
+				Key: certs.KeyName(csr.PublicKey), Signature: csr.SignatureAlgorithm.String(), SignatureValid: csr.CheckSignature() == nil}
 		}
 	default:
 		_, err := certs.ParseCertificates(data)
-		return &certs.FileError{Path: path, Err: fmt.Errorf("not a certificate, key, CRL or PKCS#12 file: %w", err)}
+		return in, &certs.FileError{Path: path, Err: fmt.Errorf("not a certificate, key, CRL or PKCS#12 file: %w", err)}
 	}
-	return nil
+	return in, nil
 }
 
-func certsWriteCert(w io.Writer, c *x509.Certificate) {
-	fmt.Fprintf(w, "  subject:     %s\n", c.Subject.String())
-	fmt.Fprintf(w, "  issuer:      %s\n", c.Issuer.String())
+func (in *certsInspected) addCerts(to *[]certsInspectCert, cs ...*x509.Certificate) {
+	for _, c := range cs {
+		*to = append(*to, certsInspectCert{Subject: c.Subject.String(), Issuer: c.Issuer.String(),
+			NotBefore: c.NotBefore.UTC(), NotAfter: c.NotAfter.UTC(), Names: append([]string{}, certsSANs(c)...), Key: certs.KeyName(c.PublicKey),
+			Signature: c.SignatureAlgorithm.String(), Serial: fmt.Sprintf("%x", c.SerialNumber),
+			CA: c.BasicConstraintsValid && c.IsCA, SHA256: certsFingerprint(c.Raw)})
+		in.certs = append(in.certs, c)
+	}
+}
+
+// writeText prints what certs inspect says without --json.
+func (in certsInspected) writeText(w io.Writer) {
+	path := in.File
+	switch in.Kind {
+	case "certificate":
+		fmt.Fprintf(w, "%s: %s (%s)\n", path, certsPlural(len(in.Certificates), "certificate"), in.Encoding)
+		for i, c := range in.Certificates {
+			if len(in.Certificates) > 1 {
+				fmt.Fprintf(w, "  [%d]\n", i+1)
+			}
+			c.writeText(w)
+		}
+	case "private-key":
+		if in.Locked {
+			fmt.Fprintf(w, "%s: encrypted private key (%s); give --passphrase-file to open it\n", path, in.Encoding)
+			return
+		}
+		fmt.Fprintf(w, "%s: %s (%s)\n", path, in.kindText, in.Encoding)
+		fmt.Fprintf(w, "  key:         %s\n", in.Key.Type)
+		if in.Key.SPKISHA256 != "" {
+			fmt.Fprintf(w, "  spki sha256: %s\n", in.Key.SPKISHA256)
+		}
+	case "crl":
+		rl := in.CRL
+		fmt.Fprintf(w, "%s: CRL (%s)\n", path, in.Encoding)
+		fmt.Fprintf(w, "  issuer:      %s\n", rl.Issuer)
+		if rl.Number != "" {
+			fmt.Fprintf(w, "  number:      %s\n", rl.Number)
+		}
+		fmt.Fprintf(w, "  this update: %s\n", certsDay(rl.ThisUpdate))
+		if rl.NextUpdate != nil {
+			fmt.Fprintf(w, "  next update: %s\n", certsDay(*rl.NextUpdate))
+		}
+		fmt.Fprintf(w, "  revoked:     %d\n", rl.Revoked)
+		fmt.Fprintf(w, "  signature:   %s\n", rl.Signature)
+	case "pkcs12":
+		if in.Locked {
+			fmt.Fprintf(w, "%s: PKCS#12 (encrypted); give --passphrase-file to list its contents\n", path)
+			return
+		}
+		fmt.Fprintf(w, "%s: PKCS#12 with a key, its certificate and %s\n", path, certsPlural(len(in.Chain), "CA certificate"))
+		fmt.Fprintf(w, "  key:         %s (matches the certificate: %v)\n", in.Key.Type, *in.Key.MatchesCertificate)
+		in.Certificates[0].writeText(w)
+		for i, c := range in.Chain {
+			fmt.Fprintf(w, "  [chain %d]\n", i+1)
+			c.writeText(w)
+		}
+	case "csr":
+		fmt.Fprintf(w, "%s: certificate request (%s)\n", path, in.Encoding)
+		if r := in.Request; r != nil {
+			fmt.Fprintf(w, "  subject:     %s\n", r.Subject)
+			fmt.Fprintf(w, "  names:       %s\n", strings.Join(r.Names, ", "))
+			fmt.Fprintf(w, "  key:         %s\n", r.Key)
+			fmt.Fprintf(w, "  signature:   %s (valid: %v)\n", r.Signature, r.SignatureValid)
+		}
+	}
+}
+
+func (c certsInspectCert) writeText(w io.Writer) {
+	fmt.Fprintf(w, "  subject:     %s\n", c.Subject)
+	fmt.Fprintf(w, "  issuer:      %s\n", c.Issuer)
 	fmt.Fprintf(w, "  valid:       %s to %s\n", certsDay(c.NotBefore), certsDay(c.NotAfter))
-	fmt.Fprintf(w, "  names:       %s\n", certsSANText(c))
-	fmt.Fprintf(w, "  key:         %s\n", certs.KeyName(c.PublicKey))
-	fmt.Fprintf(w, "  signature:   %s\n", c.SignatureAlgorithm)
-	fmt.Fprintf(w, "  serial:      %x\n", c.SerialNumber)
-	if c.BasicConstraintsValid && c.IsCA {
+	fmt.Fprintf(w, "  names:       %s\n", certsNamesText(c.Names))
+	fmt.Fprintf(w, "  key:         %s\n", c.Key)
+	fmt.Fprintf(w, "  signature:   %s\n", c.Signature)
+	fmt.Fprintf(w, "  serial:      %s\n", c.Serial)
+	if c.CA {
 		fmt.Fprintf(w, "  ca:          yes\n")
 	}
-	fmt.Fprintf(w, "  sha256:      %s\n", certsFingerprint(c.Raw))
+	fmt.Fprintf(w, "  sha256:      %s\n", c.SHA256)
 }
 
 // certsErrText is err's message without the package prefixes.

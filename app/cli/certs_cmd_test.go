@@ -67,6 +67,8 @@ func TestCertsGolden(t *testing.T) {
 		{"verify-expired.txt", []string{"certs", "verify", "--anchors", ex + "root.crt", "--chain", ex + "sensor-01.crt", "--chain", ex + "chain.pem", "--at=2032-01-01T00:00:00Z"}, ExitVerdict},
 		{"inspect.txt", []string{"certs", "inspect", ex + "sensor-01.crt", ex + "chain.pem", ex + "sensor-01.key", ex + "sensor-02-expired.key", ex + "sensor-01.pfx", ex + "crl.pem", td + "leaf.der", td + "leaf-enc.der"}, ExitOK},
 		{"inspect-pass.txt", []string{"certs", "inspect", "--passphrase-file", "testdata/certs/pass.txt", ex + "sensor-01.pfx", ex + "sensor-02-expired.key"}, ExitOK},
+		{"inspect.json", []string{"certs", "inspect", "--json", ex + "sensor-01.crt", ex + "chain.pem", ex + "sensor-01.key", ex + "sensor-02-expired.key", ex + "sensor-01.pfx", ex + "crl.pem"}, ExitOK},
+		{"inspect-pass.json", []string{"certs", "inspect", "--json", "--passphrase-file", "testdata/certs/pass.txt", ex + "sensor-01.pfx", ex + "sensor-02-expired.key"}, ExitOK},
 	}
 	for _, c := range cases {
 		t.Run(c.golden, func(t *testing.T) {
