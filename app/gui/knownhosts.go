@@ -134,8 +134,8 @@ func (s *knownHostsScreen) showSelected() {
 		s.remove.Disable()
 		detail += "\nA " + e.Marker + " line: edit the file to change it."
 	case e.Hashed:
-		s.remove.Disable()
-		detail += "\nThe host name of a hashed entry cannot be read from the file: remove it from a terminal with the host's name or address in place of HOST."
+		s.remove.Enable()
+		detail += "\nThe host name of a hashed entry cannot be read from the file: Remove forgets this one line (key " + e.Fingerprint + "); the command below forgets every key of a host you name in place of HOST."
 	default:
 		s.remove.Disable()
 		detail += "\nA wildcard pattern: edit the file to change it."
@@ -186,9 +186,14 @@ func (s *knownHostsScreen) onConfirmRemove() {
 	if s.sel < 0 || s.sel >= len(s.entries) {
 		return
 	}
-	host, ok := removableHost(s.entries[s.sel])
-	if !ok {
+	e := s.entries[s.sel]
+	host, ok := removableHost(e)
+	hashedLine := !ok && e.Hashed && e.Marker == ""
+	if !ok && !hashedLine {
 		return
+	}
+	if hashedLine {
+		host = fmt.Sprintf("the hashed entry on line %d", e.Line)
 	}
 	path := s.env.KnownHosts
 	s.confirm.Hide()
@@ -198,12 +203,19 @@ func (s *knownHostsScreen) onConfirmRemove() {
 		err     error
 	}
 	run(&s.tasks, func(context.Context) out {
+		if hashedLine {
+			// By line, and only while that line still holds this key.
+			if err := sshconn.RemoveKnownHostLine(path, e.Line, e.Fingerprint); err != nil {
+				return out{err: err}
+			}
+			return out{removed: []int{e.Line}}
+		}
 		removed, err := sshconn.RemoveKnownHost(path, host)
 		return out{removed, err}
 	}, func(o out) {
 		what := "Removing " + host + " from " + filepath.Base(path)
 		switch {
-		case o.err != nil:
+		case o.err != nil && !errors.Is(o.err, sshconn.ErrKnownHostsChanged):
 			s.findings.set([]certs.Finding{knownHostsProblem(what, o.err)})
 			return
 		case len(o.removed) == 0:

@@ -47,7 +47,7 @@ func TestKnownHostsScreen(t *testing.T) {
 		t.Errorf("selected: %q %q", s.detail.Text, s.command.Text)
 	}
 	s.list.Select(1)
-	if !strings.Contains(s.command.Text, "-R 'HOST'") || !s.remove.Disabled() || !strings.Contains(s.detail.Text, "hashed") {
+	if !strings.Contains(s.command.Text, "-R 'HOST'") || s.remove.Disabled() || !strings.Contains(s.detail.Text, "Remove forgets this one line") {
 		t.Errorf("hashed entry: %q %q remove disabled %v", s.command.Text, s.detail.Text, s.remove.Disabled())
 	}
 
@@ -89,6 +89,28 @@ func TestKnownHostsScreen(t *testing.T) {
 	s.tasks.Wait()
 	if !hasCode(s.findings.shown, codeFile) || !strings.Contains(s.findings.shown[0].Message, "no longer holds that host") {
 		t.Fatalf("changed file: %+v", s.findings.shown)
+	}
+
+	// A hashed entry goes by its line, only while the line holds its key.
+	writeFile(t, dir, filepath.Base(env.KnownHosts), []byte(lines))
+	test.Tap(s.reload)
+	s.tasks.Wait()
+	s.list.Select(1)
+	test.Tap(s.remove)
+	test.Tap(s.confirm)
+	s.tasks.Wait()
+	s.tasks.Wait()
+	data, _ = os.ReadFile(env.KnownHosts)
+	if len(s.entries) != 2 || strings.Count(string(data), "|1|") != 1 || s.entries[1].Fingerprint != ssh.FingerprintSHA256(k2) || !s.entries[1].Hashed {
+		t.Fatalf("after removing the hashed line: %+v\n%s", s.entries, data)
+	}
+	s.list.Select(1) // the other hashed line, now line 3
+	writeFile(t, dir, filepath.Base(env.KnownHosts), []byte("# emptied by someone else\n"))
+	test.Tap(s.remove)
+	test.Tap(s.confirm)
+	s.tasks.Wait()
+	if !hasCode(s.findings.shown, codeFile) || !strings.Contains(s.findings.shown[0].Message, "no longer holds that host") {
+		t.Fatalf("changed file, hashed line: %+v", s.findings.shown)
 	}
 
 	// A line that is not an entry is named as such, with a fix.

@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha1"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -92,6 +93,40 @@ func RemoveKnownHost(path, host string) ([]int, error) {
 		return nil, err
 	}
 	return removed, nil
+}
+
+// ErrKnownHostsChanged: the known_hosts file no longer holds what was
+// listed from it.
+var ErrKnownHostsChanged = errors.New("the file changed since it was listed: list it again")
+
+// RemoveKnownHostLine removes the one key line numbered line (1-based, as
+// ListKnownHosts gives it) from the known_hosts file at path, and only when
+// that line still holds the key with fingerprint (SHA256:...): a file
+// changed since it was listed is refused, not guessed at. It is how a
+// hashed entry, whose host name cannot be read, is removed. The file is
+// rewritten atomically (0600), the previous one kept as path.old.
+func RemoveKnownHostLine(path string, line int, fingerprint string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("sshconn: known_hosts %s: %w", path, err)
+	}
+	lines := splitLines(data)
+	if line < 1 || line > len(lines) {
+		return fmt.Errorf("sshconn: known_hosts %s has no line %d: %w", path, line, ErrKnownHostsChanged)
+	}
+	e, ok, err := parseKnownHostLine(lines[line-1])
+	if err != nil || !ok || e.Fingerprint != fingerprint {
+		return fmt.Errorf("sshconn: known_hosts %s line %d no longer holds key %s: %w", path, line, fingerprint, ErrKnownHostsChanged)
+	}
+	keep := bytes.Join(append(lines[:line-1:line-1], lines[line:]...), nil)
+	return writeKnownHostsAtomic(path, data, keep)
+}
+
+// RemoveLine is RemoveKnownHostLine on k.File, serialised with k's appends.
+func (k *KnownHosts) RemoveLine(line int, fingerprint string) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return RemoveKnownHostLine(k.File, line, fingerprint)
 }
 
 // Remove is RemoveKnownHost on k.File, serialised with k's own appends.

@@ -175,3 +175,45 @@ func slicesDelete(s []string, idx ...int) []string {
 	}
 	return out
 }
+
+// TestRemoveKnownHostLine: one line goes, by number and fingerprint, a
+// hashed one included; a stale number or a fingerprint the line no longer
+// holds is refused and the file stays as it was.
+func TestRemoveKnownHostLine(t *testing.T) {
+	k1, k2, k3 := testHostKey(t), testHostKey(t), testHostKey(t)
+	line := func(hosts string, k ssh.PublicKey) string {
+		return hosts + " " + strings.TrimSpace(string(ssh.MarshalAuthorizedKey(k))) + "\n"
+	}
+	content := "# known hosts\n" + line("192.0.2.10", k1) + line(xknownhosts.HashHostname("192.0.2.11"), k2) + line("192.0.2.12", k3)
+	kh := filepath.Join(t.TempDir(), "known_hosts")
+	os.WriteFile(kh, []byte(content), 0o600)
+	for _, c := range []struct {
+		line int
+		fp   string
+	}{{0, ssh.FingerprintSHA256(k2)}, {9, ssh.FingerprintSHA256(k2)}, {1, ssh.FingerprintSHA256(k2)}, {2, ssh.FingerprintSHA256(k2)}} {
+		if err := RemoveKnownHostLine(kh, c.line, c.fp); err == nil || !strings.Contains(err.Error(), "list it again") {
+			t.Errorf("line %d: %v", c.line, err)
+		}
+	}
+	if b, _ := os.ReadFile(kh); string(b) != content {
+		t.Fatal("a refused removal changed the file")
+	}
+	if err := RemoveKnownHostLine(kh, 3, ssh.FingerprintSHA256(k2)); err != nil {
+		t.Fatal(err)
+	}
+	want := "# known hosts\n" + line("192.0.2.10", k1) + line("192.0.2.12", k3)
+	if b, _ := os.ReadFile(kh); string(b) != want {
+		t.Fatalf("after removing the hashed line:\n%s", b)
+	}
+	if b, _ := os.ReadFile(kh + ".old"); string(b) != content {
+		t.Fatal(".old is not the previous file")
+	}
+	// Without a final newline, the last line goes too.
+	os.WriteFile(kh, []byte(strings.TrimSuffix(want, "\n")), 0o600)
+	if err := RemoveKnownHostLine(kh, 3, ssh.FingerprintSHA256(k3)); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(kh); string(b) != "# known hosts\n"+line("192.0.2.10", k1) {
+		t.Fatalf("after removing the last line: %q", b)
+	}
+}
