@@ -13,8 +13,11 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"os"
 	"strings"
 	"time"
+
+	"golang.org/x/term"
 
 	"github.com/tapline/tapline/certs"
 )
@@ -85,6 +88,34 @@ func certsReadPassphrase(path string) ([]byte, error) {
 	}
 	b = bytes.TrimSuffix(b, []byte("\n"))
 	return bytes.TrimSuffix(b, []byte("\r")), nil
+}
+
+// certsNeedsPassphrase reports whether data is a key or PKCS#12 file that
+// does not open without a passphrase.
+func certsNeedsPassphrase(data []byte) bool {
+	switch certs.Detect(data) {
+	case certs.KindEncryptedKey:
+		return true
+	case certs.KindPKCS12:
+		_, err := certs.ParsePKCS12(data, nil)
+		return errors.Is(err, certs.ErrPassphraseRequired) || errors.Is(err, certs.ErrIncorrectPassphrase)
+	}
+	return false
+}
+
+// certsAskPassphrase asks for the passphrase of file on the terminal, with
+// no echo, when stdin is one; ok is false when it is not (a script: the
+// passphrase then comes from --passphrase-file only).
+func certsAskPassphrase(env *Env, file string) (pass []byte, ok bool, err error) {
+	f, isFile := env.Stdin.(*os.File)
+	if !isFile || !term.IsTerminal(int(f.Fd())) {
+		return nil, false, nil
+	}
+	p, err := promptPassphrase(f, env.Stderr, "Passphrase for "+file+": ")
+	if err != nil {
+		return nil, true, fmt.Errorf("%s: %v", file, err)
+	}
+	return p, true, nil
 }
 
 // certsUnreadable are the codes that mean an input file could not be read: the
@@ -170,6 +201,23 @@ func runCertsCheck(env *Env, args []string) int {
 	if src.Passphrase, err = certsReadPassphrase(*passFile); err != nil {
 		env.Errorf("certs check: passphrase file: %v", err)
 		return ExitUsage
+	}
+	if *passFile == "" {
+		// Encrypted and no --passphrase-file: ask, when a person is there.
+		for _, f := range []struct {
+			path string
+			data []byte
+		}{{*key, src.Key}, {*pfx, src.PFX}} {
+			if f.path == "" || !certsNeedsPassphrase(f.data) {
+				continue
+			}
+			if p, asked, err := certsAskPassphrase(env, f.path); err != nil {
+				env.Errorf("certs check: %v", err)
+				return ExitUsage
+			} else if asked {
+				src.Passphrase = p
+			}
+		}
 	}
 	r := certs.CheckSensor(src, tgt, now)
 	bad := false
@@ -457,7 +505,19 @@ func runCertsInspect(env *Env, args []string) int {
 	code := ExitOK
 	files := []certsInspected{}
 	for _, path := range fs.Args() {
-		in, err := certsInspectFile(path, pass)
+		filePass := pass
+		if *passFile == "" {
+			if data, err := certs.ReadFile(path); err == nil && certsNeedsPassphrase(data) {
+				p, _, err := certsAskPassphrase(env, path)
+				if err != nil {
+					env.Errorf("certs inspect: %v", err)
+					code = ExitUsage
+					continue
+				}
+				filePass = p
+			}
+		}
+		in, err := certsInspectFile(path, filePass)
 		if err != nil {
 			env.Errorf("certs inspect: %s", certsErrText(err))
 			code = ExitUsage

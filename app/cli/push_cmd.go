@@ -52,7 +52,7 @@ func promptPassphrase(tty *os.File, w io.Writer, prompt string) ([]byte, error) 
 	p, err := term.ReadPassword(int(tty.Fd()))
 	fmt.Fprintln(w)
 	if err != nil {
-		return nil, fmt.Errorf("reading the key passphrase: %v", err)
+		return nil, fmt.Errorf("reading the passphrase: %v", err)
 	}
 	if len(p) == 0 {
 		return nil, errors.New("no passphrase given")
