@@ -15,6 +15,18 @@ import (
 	"github.com/tapline/tapline/provision/sshconn"
 )
 
+// firstInstallCore is what both first-install tests need: sshd, and the
+// sensorcore binary Tapline carries.
+func firstInstallCore(t *testing.T) (context.Context, provision.Core) {
+	t.Helper()
+	sshdtest.Require(t)
+	core, err := provision.LoadCore(context.Background(), needSensorcore(t), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return context.Background(), core
+}
+
 // TestPushFirstInstall: a sensor with no sensorcore at all, reached over
 // real OpenSSH as root with a shell. push --install-core uploads the
 // carried binary into a private directory beside its target, where it
@@ -24,13 +36,7 @@ import (
 // next push over the same account completes, verified on the console.
 func TestPushFirstInstall(t *testing.T) {
 	t.Parallel()
-	sshdtest.Require(t)
-	bin := needSensorcore(t)
-	ctx := context.Background()
-	core, err := provision.LoadCore(ctx, bin, "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx, core := firstInstallCore(t)
 	kit := fleettest.New(t, time.Now().UTC())
 	root := t.TempDir()
 	// The appliance image trusts the test activation root (config.json).
@@ -96,13 +102,7 @@ func TestPushFirstInstall(t *testing.T) {
 // the push says what a first install needs and writes nothing.
 func TestPushFirstInstallNeedsRootShell(t *testing.T) {
 	t.Parallel()
-	sshdtest.Require(t)
-	bin := needSensorcore(t)
-	ctx := context.Background()
-	core, err := provision.LoadCore(ctx, bin, "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx, core := firstInstallCore(t)
 	missing := filepath.Join(t.TempDir(), "sensorcore")
 	s := sshdtest.Start(t, sshdtest.Options{HostKeyTypes: []string{"ed25519"}, Extra: "Match User root\n  ForceCommand " + missing + " ssh-command\n"})
 	kh := filepath.Join(t.TempDir(), "known_hosts")
