@@ -65,9 +65,9 @@ func newFilePicker(start string, set func(string)) *filePicker {
 }
 
 func (p *filePicker) build() fyne.CanvasObject {
-	top := container.NewBorder(nil, nil, p.upBtn, nil, p.path)
+	top := newBorder(nil, nil, p.upBtn, nil, p.path)
 	bottom := container.NewVBox(p.status, container.NewHBox(layout.NewSpacer(), p.cancelBtn, p.openBtn))
-	return container.NewBorder(top, bottom, nil, nil, p.list)
+	return newBorder(top, bottom, nil, nil, p.list)
 }
 
 func (p *filePicker) item(id widget.ListItemID, o fyne.CanvasObject) {

@@ -57,7 +57,7 @@ func findingRow(f certs.Finding) fyne.CanvasObject {
 	head.Wrapping = fyne.TextWrapWord
 	fix := widget.NewLabel("Fix: " + f.Hint)
 	fix.Wrapping = fyne.TextWrapWord
-	return container.NewBorder(nil, nil, container.NewVBox(icon), nil, container.NewVBox(head, fix))
+	return newBorder(nil, nil, container.NewVBox(icon), nil, container.NewVBox(head, fix))
 }
 
 // hasErrors reports whether any finding shown is an error.

@@ -152,11 +152,11 @@ func (s *fleetScreen) build() fyne.CanvasObject {
 		{Text: "", Widget: s.acceptWrn},
 	}}
 	top := container.NewVBox(s.path, bar, secrets, s.summary)
-	logPane := container.NewBorder(s.logTitle, nil, nil, nil,
+	logPane := newBorder(s.logTitle, nil, nil, nil,
 		container.NewVScroll(container.NewVBox(s.findings.box, s.logText)))
 	split := container.NewVSplit(s.table, logPane)
 	split.SetOffset(0.65)
-	return container.NewBorder(top, nil, nil, nil, split)
+	return newBorder(top, nil, nil, nil, split)
 }
 
 // sync sets which buttons may be pressed.

@@ -80,8 +80,8 @@ func (s *knownHostsScreen) build() fyne.CanvasObject {
 	bottom := widget.NewCard("Selected host", "", container.NewVBox(s.detail,
 		container.NewHBox(s.remove, s.confirm),
 		widget.NewLabel("Or remove it from a terminal (for example after a sensor was reinstalled):"),
-		container.NewBorder(nil, nil, nil, s.copyBtn, s.command)))
-	return container.NewBorder(top, bottom, nil, nil, s.list)
+		newBorder(nil, nil, nil, s.copyBtn, s.command)))
+	return newBorder(top, bottom, nil, nil, s.list)
 }
 
 // load reads the file off the UI goroutine.

@@ -122,7 +122,7 @@ func (p *caPanel) build() fyne.CanvasObject {
 		}},
 		container.NewHBox(p.issueBtn, p.exportBtn),
 	))
-	list := widget.NewCard("Issued", "", container.NewBorder(nil, container.NewHBox(p.revokeBtn, p.crlBtn), nil, nil, p.issued))
+	list := widget.NewCard("Issued", "", newBorder(nil, container.NewHBox(p.revokeBtn, p.crlBtn), nil, nil, p.issued))
 	left := container.NewVScroll(container.NewVBox(p.status, create, issue, p.result, p.findings.box))
 	split := container.NewHSplit(left, list)
 	split.SetOffset(0.55)

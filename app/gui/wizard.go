@@ -65,7 +65,7 @@ func newWizardScreen(env Env) *wizardScreen {
 func (s *wizardScreen) build() fyne.CanvasObject {
 	top := container.NewVBox(s.crumbs, s.heading)
 	bottom := container.NewVBox(s.findings.box, container.NewHBox(s.backBtn, s.nextBtn))
-	return container.NewBorder(top, bottom, nil, nil, container.NewVScroll(s.body))
+	return newBorder(top, bottom, nil, nil, container.NewVScroll(s.body))
 }
 
 func (s *wizardScreen) show(i int) {

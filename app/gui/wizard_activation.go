@@ -57,7 +57,7 @@ func (s *activationStep) title() string { return "Activation" }
 
 func (s *activationStep) content() fyne.CanvasObject {
 	return container.NewVBox(
-		container.NewBorder(nil, nil, nil, s.browse, s.path),
+		newBorder(nil, nil, nil, s.browse, s.path),
 		s.details, s.findings.box, s.confirm, s.terms)
 }
 

@@ -82,7 +82,7 @@ func newCertStep(env Env, wiz *wizardScreen) *certStep {
 	s.caPass.OnSubmitted = func(string) { s.onIssue() }
 	pick := func(e *widget.Entry) fyne.CanvasObject {
 		b := widget.NewButtonWithIcon("", theme.FolderOpenIcon(), func() { s.browse(e) })
-		return container.NewBorder(nil, nil, nil, b, e)
+		return newBorder(nil, nil, nil, b, e)
 	}
 	s.filesBox = container.NewVBox(&widget.Form{Items: []*widget.FormItem{
 		{Text: "Certificate", Widget: pick(s.cert)},

@@ -101,7 +101,7 @@ func (s *connectStep) content() fyne.CanvasObject {
 			{Text: "User", Widget: s.user, HintText: "admin on new images, support on older ones"},
 			{Text: "Sign in with", Widget: s.auth},
 			{Text: "Password", Widget: s.password, HintText: "kept in memory only"},
-			{Text: "Key file", Widget: container.NewBorder(nil, nil, nil, browse, s.keyFile)},
+			{Text: "Key file", Widget: newBorder(nil, nil, nil, browse, s.keyFile)},
 			{Text: "Key passphrase", Widget: s.keyPass},
 		}}
 	}

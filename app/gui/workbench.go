@@ -81,7 +81,7 @@ func (s *workbenchScreen) build() fyne.CanvasObject {
 	result := widget.NewCard("What the sensor would say", "", container.NewVBox(s.verdict, s.findings.box))
 	split := container.NewVSplit(container.NewVScroll(files), container.NewVScroll(result))
 	split.SetOffset(0.4)
-	inspect := container.NewBorder(top, nil, nil, nil, split)
+	inspect := newBorder(top, nil, nil, nil, split)
 	s.tabs = container.NewAppTabs(
 		container.NewTabItem("Inspect", inspect),
 		container.NewTabItem("Local CA", s.ca.build()),
