@@ -77,6 +77,7 @@ func (p *pusher) liveDiff(st Status, sshAddr string) error {
 	}
 	p.res.NetworkBefore = before
 	p.res.NetworkDiff = LiveNetworkDiff(before, b.Settings.Network, sshAddr)
-	p.emit(StepPreflight, 100, 0, "network, the sensor's live settings before and the bundle's after:\n"+strings.Join(p.res.NetworkDiff, "\n"))
+	p.emitEvent(Event{Step: StepPreflight, Percent: 100, NetworkDiff: p.res.NetworkDiff,
+		Message: "network, the sensor's live settings before and the bundle's after:\n" + strings.Join(p.res.NetworkDiff, "\n")})
 	return nil
 }

@@ -38,6 +38,14 @@ type Event struct {
 	Bytes   int64     `json:"bytes,omitempty"`
 	Message string    `json:"message,omitempty"`
 	At      time.Time `json:"at"`
+	// NetworkDiff is set on preflight's event that compares the sensor's
+	// live network with the bundle's (LiveNetworkDiff lines; Message holds
+	// them too, for a log).
+	NetworkDiff []string `json:"network_diff,omitempty"`
+	// Failed is set on the last event of a push that did not end done:
+	// Code is its failure code, Message "error: " and the Go error.
+	Failed bool   `json:"failed,omitempty"`
+	Code   string `json:"code,omitempty"`
 }
 
 // Outcome is how a push ended.
@@ -188,8 +196,14 @@ type pusher struct {
 func (p *pusher) now() time.Time { return p.o.Now() }
 
 func (p *pusher) emit(step Step, pct float64, bytes int64, msg string) {
+	p.emitEvent(Event{Step: step, Percent: pct, Bytes: bytes, Message: msg})
+}
+
+// emitEvent fills in the sensor and the time and hands e to Options.Events.
+func (p *pusher) emitEvent(e Event) {
 	if p.o.Events != nil {
-		p.o.Events(Event{Sensor: p.t.Sensor, Step: step, Percent: pct, Bytes: bytes, Message: msg, At: p.now()})
+		e.Sensor, e.At = p.t.Sensor, p.now()
+		p.o.Events(e)
 	}
 }
 
@@ -261,7 +275,7 @@ func Push(ctx context.Context, t Target, b Bundle, o Options) Result {
 			errors.As(err, &re) && re.Exit > 0 && res.Step == StepApply:
 			res.Outcome = OutcomeRefused
 		}
-		p.emit(res.Step, 0, 0, "error: "+res.Error)
+		p.emitEvent(Event{Step: res.Step, Message: "error: " + res.Error, Failed: true, Code: res.Code})
 	}
 	return res
 }

@@ -96,8 +96,8 @@ func (m *fleetModel) event(e provision.Event) {
 	if k := stepIndex(e.Step); k >= 0 {
 		r.progress = (float64(k) + e.Percent/100) / float64(len(pushSteps))
 	}
-	if msg := eventMessage(e); msg != "" {
-		m.appendLog(r, e.At.Format("15:04:05")+" "+string(e.Step)+": "+msg)
+	if !e.Failed && e.Message != "" { // the whole message: the log keeps the network diff's lines
+		m.appendLog(r, e.At.Format("15:04:05")+" "+string(e.Step)+": "+e.Message)
 	}
 	m.dirty = true
 }

@@ -73,11 +73,17 @@ func applianceFindings(r provision.Result) []certs.Finding {
 }
 
 // eventMessage is what the app shows of a progress event's message: the
-// final "error: ..." event carries the Go error string, which the result's
-// code, message and fix (pushProblem) replace, so it is not shown.
+// final event of a failed push carries the Go error string, which the
+// result's code, message and fix (pushProblem) replace, so it is not shown;
+// preflight's network diff is shown as a table (Event.NetworkDiff), so only
+// the message's first line is.
 func eventMessage(e provision.Event) string {
-	if strings.HasPrefix(e.Message, "error: ") {
+	if e.Failed {
 		return ""
+	}
+	if len(e.NetworkDiff) > 0 {
+		head, _, _ := strings.Cut(e.Message, "\n")
+		return head
 	}
 	return e.Message
 }

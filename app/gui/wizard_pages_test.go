@@ -238,10 +238,16 @@ func TestPushLiveDiffFromPreflightEvent(t *testing.T) {
 		t.Fatal("live diff shown before preflight")
 	}
 	lines := []string{"- address 192.0.2.10/24 on eth0", "+ address 192.0.2.20/24 on eth0", "  gateway 192.0.2.1 (unchanged)"}
-	p.onEvent(provision.Event{Step: provision.StepPreflight, Percent: 100,
+	p.onEvent(provision.Event{Step: provision.StepPreflight, Percent: 100, NetworkDiff: lines,
 		Message: "network, the sensor's live settings before and the bundle's after:\n" + strings.Join(lines, "\n")})
 	if p.liveCard.Hidden || p.liveDiff.Text() != strings.Join(lines, "\n") || strings.Contains(p.message.Text, "\n") {
 		t.Fatalf("after preflight: hidden %v %q, message %q", p.liveCard.Hidden, p.liveDiff.Text(), p.message.Text)
+	}
+	// The failed push's last event carries the Go error: not shown, the
+	// result's code, message and fix are.
+	p.onEvent(provision.Event{Step: provision.StepUpload, Failed: true, Code: provision.CodeUploadFailed, Message: "error: sftp: connection lost"})
+	if strings.Contains(p.message.Text, "sftp") {
+		t.Fatalf("the failure event's Go error is shown: %q", p.message.Text)
 	}
 	p.showResult(provision.Result{Outcome: provision.OutcomeFailed, Step: provision.StepUpload, Code: provision.CodeUploadFailed,
 		NetworkDiff: lines[:2]}, "")

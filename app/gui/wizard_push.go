@@ -139,12 +139,10 @@ func (s *pushStep) onEvent(e provision.Event) {
 		}
 	}
 	s.bar.SetValue((float64(i) + e.Percent/100) / float64(len(pushSteps)))
+	if len(e.NetworkDiff) > 0 {
+		s.showLiveDiff(e.NetworkDiff) // preflight's live network diff (provision.LiveNetworkDiff)
+	}
 	if msg := eventMessage(e); msg != "" {
-		if head, diff, ok := strings.Cut(msg, "\n"); ok && e.Step == provision.StepPreflight {
-			// preflight's live network diff (provision.LiveNetworkDiff)
-			s.showLiveDiff(strings.Split(diff, "\n"))
-			msg = head
-		}
 		s.message.SetText(msg)
 		s.log = append(s.log, e.At.Format("15:04:05")+" "+string(e.Step)+": "+msg)
 	}
