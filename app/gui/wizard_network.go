@@ -66,7 +66,7 @@ func (s *networkStep) content() fyne.CanvasObject {
 			{Text: "Subnet mask", Widget: s.mask},
 			{Text: "Default gateway", Widget: s.gateway},
 			{Text: "DNS", Widget: s.dns, HintText: "comma-separated"},
-			{Text: "Hostname", Widget: s.hostname, HintText: "the certificate's name; required"},
+			{Text: "Hostname", Widget: s.hostname, HintText: "the certificate's name, and the sensor's host name once pushed; required"},
 			{Text: "Management interface", Widget: s.iface},
 			{Text: "Reach it afterwards at", Widget: s.reach},
 			{Text: "", Widget: s.proxy},
