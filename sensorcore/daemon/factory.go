@@ -8,10 +8,8 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/tapline/tapline/sensorcore/generation"
@@ -130,17 +128,6 @@ func (e *Engine) factoryNetwork(ctx context.Context, iface string, like netip.Ad
 	return netconf.Network{}, false
 }
 
-// Where the file backends write (netconf.BackendByName): a rollback to the
-// factory network removes the file, so the appliance's own configuration
-// rules again.
-var backendFiles = map[string]struct {
-	path     string
-	activate []string
-}{
-	"netplan":  {"etc/netplan/60-sensorcore.yaml", []string{"netplan", "apply"}},
-	"networkd": {"etc/systemd/network/10-sensorcore.network", []string{"networkctl", "reload"}},
-}
-
 // restoreFactory puts the management interface of generation from's
 // settings back on its factory network, and the factory host name back.
 func (e *Engine) restoreFactory(ctx context.Context, from int) error {
@@ -152,7 +139,7 @@ func (e *Engine) restoreFactory(ctx context.Context, from int) error {
 // root other than "/" the file backends only wrote R/etc/hostname, and
 // removing it is their factory state.
 func (e *Engine) restoreFactoryHostname(ctx context.Context) error {
-	if _, ok := backendFiles[e.Backend.Name()]; ok && filepath.Clean(e.Layout.Root) != "/" {
+	if _, ok := e.Backend.(netconf.ConfigRemover); ok && filepath.Clean(e.Layout.Root) != "/" {
 		p := filepath.Join(e.Layout.Root, netconf.HostnameFile)
 		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return err
@@ -167,20 +154,8 @@ func (e *Engine) restoreFactoryHostname(ctx context.Context) error {
 }
 
 func (e *Engine) restoreNetworkFactory(ctx context.Context, from int) error {
-	if f, ok := backendFiles[e.Backend.Name()]; ok {
-		p := filepath.Join(e.Layout.Root, f.path)
-		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return err
-		}
-		netconf.SyncDir(filepath.Dir(p))
-		if filepath.Clean(e.Layout.Root) != "/" {
-			return nil
-		}
-		out, err := exec.CommandContext(ctx, f.activate[0], f.activate[1:]...).CombinedOutput()
-		if err != nil {
-			return fmt.Errorf("netconf: %s: %v: %s", strings.Join(f.activate, " "), err, strings.TrimSpace(string(out)))
-		}
-		return nil
+	if r, ok := e.Backend.(netconf.ConfigRemover); ok {
+		return r.RemoveConfig(ctx, e.Layout.Root)
 	}
 	if e.Backend.Name() == "none" {
 		return nil

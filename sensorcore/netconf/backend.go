@@ -3,6 +3,7 @@ package netconf
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -69,16 +70,45 @@ func (f fileBackend) Apply(ctx context.Context, root string, n Network) error {
 	if err := WriteFileAtomic(p, data, 0o600); err != nil {
 		return err
 	}
-	if filepath.Clean(root) == "/" {
-		out, err := exec.CommandContext(ctx, f.activate[0], f.activate[1:]...).CombinedOutput()
-		if err != nil {
-			return fmt.Errorf("netconf: %s: %v: %s", strings.Join(f.activate, " "), err, bytes.TrimSpace(out))
-		}
+	if err := f.activateAt(ctx, root); err != nil {
+		return err
 	}
 	if n.Hostname != "" {
 		return setSystemHostname(ctx, root, n.Hostname)
 	}
 	return nil
+}
+
+// activateAt runs the activation command on a real appliance (root "/");
+// under any other root the written files are all there is.
+func (f fileBackend) activateAt(ctx context.Context, root string) error {
+	if filepath.Clean(root) != "/" {
+		return nil
+	}
+	out, err := exec.CommandContext(ctx, f.activate[0], f.activate[1:]...).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("netconf: %s: %v: %s", strings.Join(f.activate, " "), err, bytes.TrimSpace(out))
+	}
+	return nil
+}
+
+// ConfigRemover is a backend that keeps sensorcore's settings in a file of
+// the system's network configuration (netplan, networkd). RemoveConfig
+// takes that file away and activates the rest, so the appliance's own
+// configuration rules again.
+type ConfigRemover interface {
+	RemoveConfig(ctx context.Context, root string) error
+}
+
+// RemoveConfig removes the backend's file (and the directory entry durably)
+// and, on an appliance, runs the activation command.
+func (f fileBackend) RemoveConfig(ctx context.Context, root string) error {
+	p := filepath.Join(root, f.path)
+	if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	SyncDir(filepath.Dir(p))
+	return f.activateAt(ctx, root)
 }
 
 // SetHostname sets the host name through systemd-hostnamed (root "/") or

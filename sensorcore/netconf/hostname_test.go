@@ -2,8 +2,10 @@ package netconf
 
 import (
 	"context"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -43,6 +45,30 @@ func TestFileBackendHostname(t *testing.T) {
 			}
 			if b, _ := os.ReadFile(p); string(b) != "factory-name\n" {
 				t.Fatalf("SetHostname: %q", b)
+			}
+			// RemoveConfig takes the backend's network file away.
+			r, ok := be.(ConfigRemover)
+			if !ok {
+				t.Fatalf("%s is not a ConfigRemover", name)
+			}
+			var ents []string
+			filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+				if err == nil && !d.IsDir() && strings.Contains(d.Name(), "sensorcore") {
+					ents = append(ents, p)
+				}
+				return nil
+			})
+			if len(ents) != 1 {
+				t.Fatalf("network file: %v", ents)
+			}
+			if err := r.RemoveConfig(context.Background(), root); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := os.Stat(ents[0]); !os.IsNotExist(err) {
+				t.Fatalf("%s still there: %v", ents[0], err)
+			}
+			if err := r.RemoveConfig(context.Background(), root); err != nil {
+				t.Fatalf("removing it again: %v", err)
 			}
 		})
 	}
