@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"io"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -19,7 +20,7 @@ type Env struct {
 	Window fyne.Window // parent of dialogs; may be nil in tests of a bare screen
 	Now    func() time.Time
 	Rand   io.Reader
-	// FilesDir is where the local CA, bundles and reports live when the
+	// FilesDir is where the local CA and reports live when the
 	// Settings name no folder.
 	FilesDir string
 	// KnownHosts is the known_hosts file pushes trust (default: Tapline's
@@ -30,6 +31,9 @@ type Env struct {
 	// Inventory, when set, is opened by the Fleet screen at start (the demo
 	// fleet passes its inventory this way).
 	Inventory string
+	// Getenv reads the environment (default os.Getenv): the ssh-agent
+	// socket for rows with auth agent.
+	Getenv func(string) string
 	// Demo, when set, is the running demo fleet: the wizard starts filled
 	// in for its first sensor (its demo password included, in memory only).
 	Demo *demo.Fleet
@@ -49,6 +53,9 @@ func (e Env) withDefaults(a fyne.App) Env {
 	}
 	if e.Now == nil {
 		e.Now = time.Now
+	}
+	if e.Getenv == nil {
+		e.Getenv = os.Getenv
 	}
 	if e.Rand == nil {
 		e.Rand = rand.Reader
