@@ -8,6 +8,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/tapline/tapline/internal/safefile"
 )
 
 // MaxHostnameLen is the longest host name Linux holds (HOST_NAME_MAX) and
@@ -27,7 +29,11 @@ const HostnameFile = "etc/hostname"
 func setSystemHostname(ctx context.Context, root, name string) error {
 	name = strings.TrimSuffix(name, ".")
 	if filepath.Clean(root) != "/" {
-		return WriteFileAtomic(filepath.Join(root, HostnameFile), []byte(name+"\n"), 0o644)
+		p := filepath.Join(root, HostnameFile)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		return safefile.WriteFile(p, []byte(name+"\n"), 0o644)
 	}
 	out, err := exec.CommandContext(ctx, "hostnamectl", "set-hostname", name).CombinedOutput()
 	if err != nil {
