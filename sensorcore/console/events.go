@@ -6,6 +6,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/tapline/tapline/internal/safefile"
 )
 
 // EventLog is the sensor's record of account events (var/lib/sensorcore/
@@ -67,7 +69,7 @@ func (l *EventLog) Tail(n int) []string {
 	if l == nil || l.Path == "" || n <= 0 {
 		return nil
 	}
-	b, err := readCapped(l.Path, 2*MaxEventLog)
+	b, err := safefile.ReadFile(l.Path, 2*MaxEventLog)
 	if err != nil {
 		return nil
 	}

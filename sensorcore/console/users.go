@@ -14,6 +14,8 @@ import (
 	"unicode"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/tapline/tapline/internal/safefile"
 )
 
 // UserNames are the console's accounts, the privileged users of the field
@@ -123,7 +125,7 @@ func LoadUsers(path, initialPath string, cost int) (*Users, error) {
 	if err := os.MkdirAll(filepath.Dir(initialPath), 0o700); err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(initialPath, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+	if err := safefile.WriteFile(initialPath, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
 		return nil, fmt.Errorf("console: %w", err)
 	}
 	return u, u.update(func(m map[string]*User) error {
@@ -185,7 +187,7 @@ func (u *Users) reload() error {
 	if st == u.stamp {
 		return nil
 	}
-	b, err := readCapped(u.path, maxUsersFile)
+	b, err := safefile.ReadFile(u.path, maxUsersFile)
 	if err != nil {
 		return fmt.Errorf("console: %w", err)
 	}
@@ -235,7 +237,7 @@ func (u *Users) update(change func(map[string]*User) error) error {
 	if err != nil {
 		return err
 	}
-	if err := writeFileAtomic(u.path, b, 0o600); err != nil {
+	if err := safefile.WriteFile(u.path, b, 0o600); err != nil {
 		return fmt.Errorf("console: %w", err)
 	}
 	u.users = next

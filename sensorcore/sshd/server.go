@@ -20,6 +20,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 	"golang.org/x/crypto/ssh"
 
+	"github.com/tapline/tapline/internal/safefile"
 	"github.com/tapline/tapline/sensorcore/signin"
 )
 
@@ -78,14 +79,14 @@ func LoadOrCreateHostKey(path string) (ssh.Signer, error) {
 			return nil, err
 		}
 		b = pem.EncodeToMemory(blk)
-		if err := os.WriteFile(path, b, 0o600); err != nil {
+		if err := safefile.WriteFile(path, b, 0o600); err != nil {
 			return nil, err
 		}
 		s, err := ssh.NewSignerFromKey(priv)
 		if err != nil {
 			return nil, err
 		}
-		os.WriteFile(path+".pub", ssh.MarshalAuthorizedKey(s.PublicKey()), 0o644)
+		safefile.WriteFile(path+".pub", ssh.MarshalAuthorizedKey(s.PublicKey()), 0o644)
 		return s, nil
 	}
 	if err != nil {
@@ -109,7 +110,7 @@ func (s *Server) logf(format string, args ...any) {
 // file against the first user's hash with the answer no, so an unknown user
 // costs the same time as a known one.
 func (s *Server) passwordCheck(user string) (func(pw []byte) bool, error) {
-	b, err := readCapped(s.PasswordsPath, maxPasswordsFile)
+	b, err := safefile.ReadFile(s.PasswordsPath, maxPasswordsFile)
 	if err != nil {
 		return nil, errors.New("password sign-in is not set up")
 	}
@@ -135,22 +136,6 @@ func (s *Server) passwordCheck(user string) (func(pw []byte) bool, error) {
 
 // maxPasswordsFile bounds what is read of the password file.
 const maxPasswordsFile = 1 << 20
-
-func readCapped(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("%s: larger than %d bytes", path, limit)
-	}
-	return b, nil
-}
 
 func (s *Server) config(ctx context.Context) *ssh.ServerConfig {
 	c := &ssh.ServerConfig{
