@@ -83,6 +83,15 @@ func readyAdmin(t *testing.T, root, base, src, pw string) *http.Client {
 	return c
 }
 
+// medianOf5 is the median of five runs of f.
+func medianOf5(f func() time.Duration) time.Duration {
+	var took []time.Duration
+	for range 5 {
+		took = append(took, f())
+	}
+	return median(took)
+}
+
 func median(d []time.Duration) time.Duration {
 	s := slices.Clone(d)
 	slices.Sort(s)
@@ -128,15 +137,13 @@ func TestSignInFlood(t *testing.T) {
 	readyAdmin(t, root, base, "127.0.0.3", pw)
 	admin := consoleFrom("127.0.0.3")
 	sample := func() time.Duration {
-		var took []time.Duration
-		for range 5 {
+		return medianOf5(func() time.Duration {
 			code, body, dt := postLogin(t, admin, base, "admin", pw)
 			if code != http.StatusSeeOther {
 				t.Fatalf("the administrator's sign-in: %d %s\n%s", code, body, d.log)
 			}
-			took = append(took, dt)
-		}
-		return median(took)
+			return dt
+		})
 	}
 	quiet := sample()
 	for _, c := range []struct {
@@ -364,15 +371,13 @@ func TestSSHFlood(t *testing.T) {
 	sshPasswordFile(t, root, pw)
 	d := startServe(t, root, k.RootFile)
 	sample := func() time.Duration {
-		var took []time.Duration
-		for range 5 {
+		return medianOf5(func() time.Duration {
 			dt, err := sshPasswordFrom(t, "127.0.0.3", d.run.SSH, "provision", pw)
 			if err != nil {
 				t.Fatalf("the engineer's sign-in: %v\n%s", err, d.log)
 			}
-			took = append(took, dt)
-		}
-		return median(took)
+			return dt
+		})
 	}
 	quiet := sample()
 	ctx, cancel := context.WithCancel(context.Background())
