@@ -92,6 +92,22 @@ func medianOf5(f func() time.Duration) time.Duration {
 	return median(took)
 }
 
+// adminPassword is admin's password after serveWithAdmin.
+const adminPassword = "Adm1n-Secret!"
+
+// serveWithAdmin starts a sensorcore serve whose admin has signed in once
+// from 127.0.0.3 and set adminPassword; it returns the daemon, its root
+// and its console's URL.
+func serveWithAdmin(t *testing.T) (*proc, string, string) {
+	t.Helper()
+	k := testkit.New(t, time.Now().UTC(), "")
+	root := t.TempDir()
+	d := startServe(t, root, k.RootFile)
+	base := "https://" + d.run.Console
+	readyAdmin(t, root, base, "127.0.0.3", adminPassword)
+	return d, root, base
+}
+
 func median(d []time.Duration) time.Duration {
 	s := slices.Clone(d)
 	slices.Sort(s)
@@ -129,12 +145,8 @@ func flood(t *testing.T, base, user string, n int, src func(i int) string, stop 
 // slow (before: the account's lock was held across bcrypt, sign-ins were
 // served one at a time, and the real one took 5-7 s).
 func TestSignInFlood(t *testing.T) {
-	k := testkit.New(t, time.Now().UTC(), "")
-	root := t.TempDir()
-	d := startServe(t, root, k.RootFile)
-	base := "https://" + d.run.Console
-	const pw = "Adm1n-Secret!"
-	readyAdmin(t, root, base, "127.0.0.3", pw)
+	d, _, base := serveWithAdmin(t)
+	const pw = adminPassword
 	admin := consoleFrom("127.0.0.3")
 	sample := func() time.Duration {
 		return medianOf5(func() time.Duration {
@@ -170,12 +182,8 @@ func TestSignInFlood(t *testing.T) {
 // Basic on /api/v1/status and the form) lock admin there only; the
 // administrator at another address signs in with the form and with Basic.
 func TestLockoutStaysAtItsAddress(t *testing.T) {
-	k := testkit.New(t, time.Now().UTC(), "")
-	root := t.TempDir()
-	d := startServe(t, root, k.RootFile)
-	base := "https://" + d.run.Console
-	const pw = "Adm1n-Secret!"
-	readyAdmin(t, root, base, "127.0.0.3", pw)
+	_, root, base := serveWithAdmin(t)
+	const pw = adminPassword
 	attacker := consoleFrom("127.0.0.2")
 	var last *http.Response
 	for i := range 5 {
@@ -229,12 +237,8 @@ func TestLockoutStaysAtItsAddress(t *testing.T) {
 // `sensorcore console unlock admin` at the appliance ends it at once, in
 // the running daemon too.
 func TestHardLockAndUnlock(t *testing.T) {
-	k := testkit.New(t, time.Now().UTC(), "")
-	root := t.TempDir()
-	d := startServe(t, root, k.RootFile)
-	base := "https://" + d.run.Console
-	const pw = "Adm1n-Secret!"
-	readyAdmin(t, root, base, "127.0.0.3", pw)
+	_, root, base := serveWithAdmin(t)
+	const pw = adminPassword
 	var wg sync.WaitGroup
 	var locked atomic.Bool
 	for a := range 25 {
