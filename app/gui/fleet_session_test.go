@@ -1,6 +1,7 @@
 package gui
 
 import (
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/pem"
@@ -12,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"golang.org/x/crypto/ssh"
 
+	"github.com/tapline/tapline/app/demo"
 	"github.com/tapline/tapline/internal/keyscan"
 	"github.com/tapline/tapline/internal/testenv"
 	"github.com/tapline/tapline/provision"
@@ -23,12 +25,17 @@ import (
 // unencrypted private key afterwards, not even the bundle folder an older
 // version left there.
 func TestFleetAgentRowsAndNoKeysOnDisk(t *testing.T) {
-	f := startDemo(t, 2)
+	fleet, err := demo.Start(context.Background(), demo.Options{Dir: filepath.Join(t.TempDir(), "demo"), Sensorcore: sensorcoreBin, Sensors: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { fleet.Stop() })
+	f := fleet.Preset()
 	_, priv, _ := ed25519.GenerateKey(rand.Reader)
 	blk, _ := ssh.MarshalPrivateKey(priv, "")
 	keyFile := writeFile(t, t.TempDir(), "id_ed25519", pem.EncodeToMemory(blk))
 	signer, _ := ssh.NewSignerFromKey(priv)
-	for _, s := range f.Sensors {
+	for _, s := range fleet.Sensors {
 		writeFile(t, filepath.Join(s.Root, "etc", "sensorcore"), "authorized_keys", ssh.MarshalAuthorizedKey(signer.PublicKey()))
 	}
 	sock := testenv.SSHAgent(t, keyFile)
