@@ -106,7 +106,7 @@ func mustCert(t testing.TB, tmpl, parent *x509.Certificate, parentKey crypto.Sig
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := x509.ParseCertificate(der)
+	c, err := certs.ParseCertificate(der)
 	if err != nil {
 		t.Fatal(err)
 	}

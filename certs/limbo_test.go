@@ -103,7 +103,7 @@ func runLimbo(c limboCase) string {
 	if len(leafs) != 1 {
 		return "FAILURE"
 	}
-	o := certs.VerifyOptions{Anchors: parse(c.TrustedCerts), Intermediates: parse(c.UntrustedIntermediates), Time: limboNow}
+	o := certs.VerifyOptions{Anchors: parse(c.TrustedCerts), Intermediates: parse(c.UntrustedIntermediates), Time: limboNow, Strict: true}
 	if c.ValidationTime != nil {
 		if t, err := time.Parse(time.RFC3339, *c.ValidationTime); err == nil {
 			o.Time = t
