@@ -149,9 +149,9 @@ func validPaths(leaf *x509.Certificate, anchors, inters []*x509.Certificate, pc 
 	}
 	var own [][]*x509.Certificate
 	for i, p := range buildPaths(leaf, anchors, inters) {
-		perr := validatePath(p, pc)
+		perr := coreChecks(p)
 		if perr == nil {
-			perr = coreChecks(p)
+			perr = validatePath(p, pc)
 		}
 		if perr == nil {
 			own = append(own, p)
