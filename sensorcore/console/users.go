@@ -13,6 +13,8 @@ import (
 	"unicode"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/tapline/tapline/internal/safefile"
 )
 
 // Users of the console (FIELD-FACTS: the privileged accounts).
@@ -120,7 +122,7 @@ func LoadUsers(path, initialPath string, cost int) (*Users, error) {
 	if err := os.MkdirAll(filepath.Dir(initialPath), 0o700); err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(initialPath, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+	if err := safefile.WriteFile(initialPath, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
 		return nil, fmt.Errorf("console: %w", err)
 	}
 	return u, u.save()
@@ -142,11 +144,7 @@ func (u *Users) save() error {
 	if err != nil {
 		return err
 	}
-	tmp := u.path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return err
-	}
-	return os.Rename(tmp, u.path)
+	return safefile.WriteFile(u.path, b, 0o600)
 }
 
 // SignIn checks a password at time now, counting failures and locking.

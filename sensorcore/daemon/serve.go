@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/tapline/tapline/internal/safefile"
 	"github.com/tapline/tapline/sensorcore/bundle"
 	"github.com/tapline/tapline/sensorcore/console"
 	"github.com/tapline/tapline/sensorcore/generation"
@@ -104,7 +105,7 @@ func (e *Engine) Serve(ctx context.Context, o ServeOptions) error {
 			if ri != nil {
 				ri.ServedGeneration, ri.ServedFingerprint = st.generation, st.fingerprint
 				rb, _ := json.Marshal(ri)
-				if err := writeFileAtomic(l.RunFile(), rb); err != nil {
+				if err := safefile.WriteFile(l.RunFile(), rb, 0o644); err != nil {
 					e.Log("run.json: %v", err)
 				}
 			}
@@ -207,7 +208,7 @@ func (e *Engine) Serve(ctx context.Context, o ServeOptions) error {
 		run.SSH = sl.Addr().String()
 	}
 	rb, _ := json.Marshal(run)
-	if err := writeFileAtomic(l.RunFile(), rb); err != nil {
+	if err := safefile.WriteFile(l.RunFile(), rb, 0o644); err != nil {
 		hs.Close()
 		return err
 	}
@@ -253,7 +254,7 @@ func (e *Engine) Serve(ctx context.Context, o ServeOptions) error {
 			if c != ri.Capture || ce != ri.CaptureErr {
 				ri.Capture, ri.CaptureErr = c, ce
 				rb, _ := json.Marshal(ri)
-				writeFileAtomic(l.RunFile(), rb)
+				safefile.WriteFile(l.RunFile(), rb, 0o644)
 			}
 		}
 	}
@@ -308,12 +309,4 @@ func (e *Engine) selfSigned() (*tls.Certificate, certState, error) {
 		return nil, certState{}, err
 	}
 	return pair, certState{0, console.Fingerprint(pair.Certificate[0])}, nil
-}
-
-func writeFileAtomic(path string, b []byte) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
 }

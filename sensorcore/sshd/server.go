@@ -20,6 +20,8 @@ import (
 	"github.com/pkg/sftp"
 	"golang.org/x/crypto/bcrypt"
 	"golang.org/x/crypto/ssh"
+
+	"github.com/tapline/tapline/internal/safefile"
 )
 
 // Server is the embedded SSH provisioning listener.
@@ -56,14 +58,14 @@ func LoadOrCreateHostKey(path string) (ssh.Signer, error) {
 			return nil, err
 		}
 		b = pem.EncodeToMemory(blk)
-		if err := os.WriteFile(path, b, 0o600); err != nil {
+		if err := safefile.WriteFile(path, b, 0o600); err != nil {
 			return nil, err
 		}
 		s, err := ssh.NewSignerFromKey(priv)
 		if err != nil {
 			return nil, err
 		}
-		os.WriteFile(path+".pub", ssh.MarshalAuthorizedKey(s.PublicKey()), 0o644)
+		safefile.WriteFile(path+".pub", ssh.MarshalAuthorizedKey(s.PublicKey()), 0o644)
 		return s, nil
 	}
 	if err != nil {
