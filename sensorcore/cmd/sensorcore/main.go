@@ -36,7 +36,7 @@ func commands() map[string]command {
 		"version":     {"print sensorcore's version", cmdVersion},
 		"ssh-command": {"OpenSSH ForceCommand wrapper: provisioning commands and SFTP only", cmdSSHCommand},
 
-		"install-core": {"install an uploaded sensorcore binary (checksum, version, previous kept)", cmdInstallCore},
+		"install-core": {"install an uploaded sensorcore release (signature verified first, previous kept)", cmdInstallCore},
 	}
 }
 
