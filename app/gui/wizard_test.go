@@ -1,49 +1,20 @@
 package gui
 
 import (
-	"context"
-	"crypto/ed25519"
 	"crypto/sha256"
 	"crypto/tls"
 	"encoding/hex"
 	"fmt"
 	"net"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
-	"github.com/tapline/tapline/app/demo"
 	"github.com/tapline/tapline/certs"
 	"github.com/tapline/tapline/provision"
-	"github.com/tapline/tapline/sensorcore/activation"
 )
-
-func startDemo(t *testing.T, n int) *demo.Fleet {
-	t.Helper()
-	f, err := demo.Start(context.Background(), demo.Options{Dir: filepath.Join(t.TempDir(), "demo"), Sensorcore: sensorcoreBin, Sensors: n})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.Stop() })
-	return f
-}
-
-func demoEnv(t *testing.T, a fyne.App, f *demo.Fleet) Env {
-	t.Helper()
-	root, err := activation.ReadPublicKey(f.TrustRoot)
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := testEnv(a, t.TempDir())
-	env.Now = time.Now // the sensor checks against its own clock
-	env.ActivationRoots = []ed25519.PublicKey{root}
-	env.KnownHosts = filepath.Join(t.TempDir(), "known_hosts")
-	return env
-}
 
 func pressEnter(e fyne.Focusable) { e.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn}) }
 
@@ -65,8 +36,8 @@ func TestWizardProvisionsDemoSensor(t *testing.T) {
 	w := newWizardScreen(demoEnv(t, a, f))
 	win := test.NewTempWindow(t, w.build())
 	win.Resize(fyne.NewSize(1000, 900))
-	host, sshPort, _ := net.SplitHostPort(sn.SSHAddr)
-	_, consolePort, _ := net.SplitHostPort(sn.Console)
+	host, sshPort, consolePort := sn.Address, sn.SSHPort, sn.ConsolePort
+	sshAddr, consoleAddr := net.JoinHostPort(host, sshPort), net.JoinHostPort(host, consolePort)
 
 	// Connect: nothing moves before the host key is confirmed.
 	test.Tap(w.nextBtn)
@@ -80,7 +51,7 @@ func TestWizardProvisionsDemoSensor(t *testing.T) {
 	test.Type(w.conn.address, host)
 	retype(w.conn.sshPort, sshPort)
 	retype(w.conn.consolePort, consolePort)
-	retype(w.conn.user, demo.User)
+	retype(w.conn.user, sn.User)
 	test.Type(w.conn.password, "wrong")
 	pressEnter(w.conn.password) // Enter connects
 	w.Wait()
@@ -92,14 +63,14 @@ func TestWizardProvisionsDemoSensor(t *testing.T) {
 	if !hasCode(w.findings.shown, codeAuth) || w.conn.connected != "" {
 		t.Fatalf("wrong password: %s", codes(w.findings.shown))
 	}
-	retype(w.conn.password, demo.Password)
+	retype(w.conn.password, sn.Password)
 	test.Tap(w.conn.connectBtn) // the key is known now: no second question
 	w.Wait()
 	if w.conn.connected == "" || w.nextBtn.Disabled() || !w.conn.trustBtn.Hidden {
 		t.Fatalf("connect: %q %s", w.conn.state.Text, codes(w.findings.shown))
 	}
-	if got := recentHosts(a.Preferences()); len(got) != 1 || got[0] != sn.SSHAddr {
-		t.Errorf("recent hosts %v, want [%s]", got, sn.SSHAddr)
+	if got := recentHosts(a.Preferences()); len(got) != 1 || got[0] != sshAddr {
+		t.Errorf("recent hosts %v, want [%s]", got, sshAddr)
 	}
 	pressEnter(w.conn.password) // Enter advances
 	if w.heading.Text != "Network" {
@@ -209,7 +180,7 @@ func TestWizardProvisionsDemoSensor(t *testing.T) {
 		t.Errorf("review diff card: %q", w.rev.diffCard.Subtitle)
 	}
 	// And independently of provision: the console serves the certificate.
-	c, err := tls.Dial("tcp", sn.Console, &tls.Config{InsecureSkipVerify: true})
+	c, err := tls.Dial("tcp", consoleAddr, &tls.Config{InsecureSkipVerify: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,7 +199,7 @@ func TestWizardProvisionsDemoSensor(t *testing.T) {
 	}
 	prefs.ReadValues(func(m map[string]any) {
 		for k, v := range m {
-			if strings.Contains(fmt.Sprint(v), demo.Password) || strings.Contains(fmt.Sprint(v), "wrong") {
+			if strings.Contains(fmt.Sprint(v), sn.Password) || strings.Contains(fmt.Sprint(v), "wrong") {
 				t.Errorf("preference %s holds a password: %v", k, v)
 			}
 		}
@@ -245,7 +216,7 @@ func TestWizardWarningsAcceptedOnReview(t *testing.T) {
 	a := test.NewTempApp(t)
 	w := newWizardScreen(demoEnv(t, a, f))
 	test.NewTempWindow(t, w.build())
-	w.prefillDemo(f)
+	w.prefill(f.Sensors[0])
 	w.Wait()
 	p := certWithoutCO(t, sn.Hostname, sn.NewIP)
 	w.cert.cert.SetText(p[0])

@@ -21,6 +21,7 @@ import (
 	"github.com/tapline/tapline/sensorcore/bundle"
 	"github.com/tapline/tapline/sensorcore/console"
 	"github.com/tapline/tapline/sensorcore/generation"
+	"github.com/tapline/tapline/sensorcore/signin"
 	"github.com/tapline/tapline/sensorcore/sshd"
 )
 
@@ -84,11 +85,16 @@ func (e *Engine) Serve(ctx context.Context, o ServeOptions) error {
 	if err := console.EnsureSelfSigned(scPath, skPath, o.Hostname, e.Now()); err != nil {
 		return fmt.Errorf("self-signed certificate: %w", err)
 	}
-	users, err := console.LoadUsers(filepath.Join(l.Etc(), "console-users.json"), filepath.Join(l.Etc(), "console-initial-passwords"), o.BcryptCost)
+	users, err := console.LoadUsers(l.ConsoleUsers(), l.ConsoleInitialPasswords(), o.BcryptCost)
 	if err != nil {
 		return err
 	}
-	cs := &console.Server{Users: users, Now: e.Now, Monitor: o.Monitor, Log: e.Log}
+	// One worker pool hashes the passwords of the console and the embedded
+	// SSH listener: a sign-in flood on either takes at most half the CPUs.
+	pool := signin.NewPool(0, 0)
+	cs := &console.Server{Users: users, Now: e.Now, Monitor: o.Monitor, Log: e.Log,
+		Guard:  &signin.Guard{Pool: pool, Now: e.Now, Accounts: console.IsUser},
+		Events: &console.EventLog{Path: l.AccountsLog(), Now: e.Now, Also: e.Log}}
 	var cur certState
 	var ri *RunInfo // once run.json is written, reload keeps it current
 	reload := func() error {
@@ -188,7 +194,8 @@ func (e *Engine) Serve(ctx context.Context, o ServeOptions) error {
 			return fmt.Errorf("ssh: %w", err)
 		}
 		ss := &sshd.Server{HostKey: hk, AuthorizedKeysPath: filepath.Join(l.Etc(), "authorized_keys"),
-			PasswordsPath: filepath.Join(l.Etc(), "ssh_passwords"), IncomingDir: l.Incoming(), Exec: o.Exec, Log: e.Log}
+			PasswordsPath: filepath.Join(l.Etc(), "ssh_passwords"), IncomingDir: l.Incoming(), Exec: o.Exec, Log: e.Log,
+			Guard: &signin.Guard{Pool: pool, Policy: signin.Policy{HardLockAfter: -1}}}
 		sshDone := make(chan struct{})
 		go func() {
 			defer close(sshDone)
