@@ -90,7 +90,9 @@ type SignedSignerCert struct {
 func MarshalSignerCert(s SignedSignerCert) []byte { return MarshalSignerCertBlock(s, pemSignerCert) }
 
 // ParseSignerCert reads a signed signer certificate from PEM.
-func ParseSignerCert(data []byte) (SignedSignerCert, error) { return ParseSignerCertBlock(data, pemSignerCert) }
+func ParseSignerCert(data []byte) (SignedSignerCert, error) {
+	return ParseSignerCertBlock(data, pemSignerCert)
+}
 
 // MarshalSignerCertBlock encodes a signed signer certificate as a PEM block
 // of the given type: each purpose a root certifies keys for (activation
