@@ -64,9 +64,9 @@ fuzz:
 bench: deps-bench
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./...
 
-## bench-push: the push engine's side-by-side benchmarks (50-sensor batch vs an OpenSSH loop; 64 MB SFTP vs scp).
+## bench-push: the push engine's side-by-side benchmarks (50-sensor batch vs OpenSSH scp+ssh loops, sequential and xargs -P 8; 64 MB SFTP vs scp).
 bench-push: deps-bench
-	$(GO) test -run '^$$' -bench 'BenchmarkBatch50|BenchmarkUpload64MB' -benchtime 1x -count 1 ./provision/
+	@tools/bench-push.sh
 
 ## bench-analyze: sensorcore analyze vs tshark -z io,phs on the shared captures merged 10 times.
 bench-analyze: deps-bench

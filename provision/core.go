@@ -206,7 +206,6 @@ func runShell(ctx context.Context, c *sshconn.Client, cmd string) (string, error
 // daemon restarts. It returns the client to go on with.
 func (p *pusher) installCore(ctx context.Context, c *sshconn.Client) (*sshconn.Client, error) {
 	core := p.o.InstallCore
-	p.begin(StepInstallCore, "")
 	var st Status
 	if err := runJSON(ctx, c.Client, p.o.Core, &st, "status", "--json"); err != nil {
 		var re *RemoteError

@@ -65,7 +65,7 @@ func TestPushFirstInstall(t *testing.T) {
 	os.WriteFile(kh, []byte(s.KnownHostsLine()), 0o600)
 	console := sshdtest.FreePort(t)
 	f := kit.Sensor(t, "sensor-01", "sensor-01.plant.example", "198.18.0.10")
-	p := &provision.Preparer{O: provision.PrepareOptions{WorkDir: t.TempDir(), Check: provision.CheckOptions{ActivationRoots: mustRoots(t, kit.RootPub)}}}
+	p := &provision.Session{Check: provision.CheckOptions{ActivationRoots: mustRoots(t, kit.RootPub)}}
 	pr, err := p.Prepare(ctx, provision.Row{Line: 2, Sensor: "sensor-01", Address: "127.0.0.1", SSHPort: s.Port, User: s.User,
 		Auth: provision.AuthKey, KeyFile: s.ClientKey, Interface: "eth0", NewIP: "198.18.0.10", NewAddress: "127.0.0.1", NewMask: "24",
 		NewHostname: "sensor-01.plant.example", Activation: f.Activation, Cert: f.Cert, Key: f.Key, Chain: kit.ChainPEM, ConsolePort: console})
@@ -121,7 +121,7 @@ func TestPushFirstInstallNeedsRootShell(t *testing.T) {
 	os.WriteFile(kh, []byte(s.KnownHostsLine()), 0o600)
 	kit := fleettest.New(t, time.Now().UTC())
 	f := kit.Sensor(t, "sensor-01", "sensor-01.plant.example", "198.18.0.10")
-	p := &provision.Preparer{O: provision.PrepareOptions{WorkDir: t.TempDir(), Check: provision.CheckOptions{ActivationRoots: mustRoots(t, kit.RootPub)}}}
+	p := &provision.Session{Check: provision.CheckOptions{ActivationRoots: mustRoots(t, kit.RootPub)}}
 	pr, err := p.Prepare(ctx, provision.Row{Line: 2, Sensor: "sensor-01", Address: "127.0.0.1", SSHPort: s.Port, User: s.User,
 		Auth: provision.AuthKey, KeyFile: s.ClientKey, Interface: "eth0", NewIP: "198.18.0.10", NewAddress: "127.0.0.1", NewMask: "24",
 		NewHostname: "sensor-01.plant.example", Activation: f.Activation, Cert: f.Cert, Key: f.Key, Chain: kit.ChainPEM})

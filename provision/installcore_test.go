@@ -91,7 +91,7 @@ func TestPushInstallCore(t *testing.T) {
 				})
 			}
 			f := kit.Sensor(t, "sensor-01", "sensor-01.plant.example", "198.18.0.10")
-			p := &provision.Preparer{O: provision.PrepareOptions{WorkDir: t.TempDir(), Check: provision.CheckOptions{ActivationRoots: mustRoots(t, kit.RootPub)}}}
+			p := &provision.Session{Check: provision.CheckOptions{ActivationRoots: mustRoots(t, kit.RootPub)}}
 			host, port := splitAddr(t, addr)
 			pr, err := p.Prepare(context.Background(), provision.Row{Line: 2, Sensor: "sensor-01", Address: host, SSHPort: port, User: user,
 				Auth: provision.AuthKey, KeyFile: keyFile, Interface: "eth0", NewIP: "198.18.0.10", NewAddress: host, NewMask: "24",

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/tapline/tapline/certs"
@@ -187,7 +188,7 @@ func addRunFlags(fs *flag.FlagSet) *runFlags {
 		acceptNew:      fs.Bool("accept-new", false, "trust hosts not yet in known_hosts and add them (their fingerprints are printed); a changed key is always refused"),
 		knownHosts:     fs.String("known-hosts", "", "known_hosts file (default ~/.ssh/known_hosts)"),
 		confirmTimeout: fs.Duration("confirm-timeout", 0, "rollback deadline asked of apply (default: the appliance's, 120s)"),
-		connectTimeout: fs.Duration("connect-timeout", 15*time.Second, "TCP connect plus SSH handshake timeout"),
+		connectTimeout: fs.Duration("connect-timeout", provision.DefaultConnectTimeout, "TCP connect plus SSH handshake timeout"),
 		incoming:       fs.String("incoming", "/", "SFTP directory uploads go to (the appliance's incoming dir as its SFTP server shows it)"),
 		core:           fs.String("core", "sensorcore", "remote command name"),
 		reportDir:      fs.String("report-dir", "", "where the reports go (default: beside the inventory)"),
@@ -249,26 +250,17 @@ func (rf *runFlags) execute(env *Env, inv *provision.Inventory, perr error, base
 		defer outMu.Unlock()
 		fmt.Fprintf(env.Stderr, format+"\n", args...)
 	}
-	trust := &sshconn.KnownHosts{File: kh}
+	sess := &provision.Session{KnownHosts: kh, Secrets: provision.SecretsFromEnv(env.Getenv), Check: co,
+		AcceptWarnings: *rf.acceptWarnings, Creator: "tapline " + Version, Now: env.Now,
+		PushOptions: provision.Options{SSH: sshconn.Options{Timeout: *rf.connectTimeout}, Core: *rf.core, IncomingDir: *rf.incoming,
+			ConfirmTimeout: *rf.confirmTimeout, MinCoreVersion: *rf.minCore, InstallCore: core}}
+	sess.Secrets.KeyPassphrase = keyPassphrase(env)
 	if *rf.acceptNew {
-		trust.Accept = func(u *sshconn.UnknownHostError) bool {
+		sess.AcceptNew = func(u *sshconn.UnknownHostError) bool {
 			say("accepting new host %s: %s %s (added to %s)", u.Host, u.KeyType, u.Fingerprint, kh)
 			return true
 		}
 	}
-	work, err := os.MkdirTemp("", "tapline-bundles-")
-	if err != nil {
-		env.Errorf("%v", err)
-		return ExitUsage
-	}
-	defer os.RemoveAll(work) // bundles hold private keys
-	prep := &provision.Preparer{O: provision.PrepareOptions{
-		WorkDir: work, Now: env.Now, Creator: "tapline " + Version, CertPassphrase: co.CertPassphrase,
-		Check: co, AcceptWarnings: *rf.acceptWarnings,
-		ProxyPassword: env.Getenv("TAPLINE_PROXY_PASSWORD"),
-		Password:      env.Getenv("TAPLINE_SSH_PASSWORD"), AgentSocket: env.Getenv("SSH_AUTH_SOCK"),
-		KeyPassphrase: keyPassphrase(env),
-	}}
 	jpath := *rf.journal
 	if jpath == "" {
 		jpath = base + ".journal.jsonl"
@@ -280,24 +272,21 @@ func (rf *runFlags) execute(env *Env, inv *provision.Inventory, perr error, base
 	}
 	defer j.Close()
 	last := map[string]provision.Step{}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	// SIGTERM and SIGHUP (a closed terminal) stop the run as Ctrl-C does:
+	// running pushes end, the journal and the reports are written.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
-	rep, err := provision.RunBatch(ctx, inv, provision.BatchOptions{
+	rep, err := sess.RunBatch(ctx, inv, provision.BatchOptions{
 		Parallel: *rf.parallel, Canary: *rf.canary, Retries: max(*rf.retries, 0) - boolInt(*rf.retries == 0), Backoff: *rf.backoff,
-		Prepare: prep.Prepare, Journal: j, Resume: *rf.resume,
-		Push: provision.Options{
-			Trust: trust, SSH: sshconn.Options{Timeout: *rf.connectTimeout}, Core: *rf.core, IncomingDir: *rf.incoming,
-			ConfirmTimeout: *rf.confirmTimeout, MinCoreVersion: *rf.minCore, Now: env.Now, InstallCore: core,
-			Events: func(e provision.Event) {
-				outMu.Lock()
-				changed := last[e.Sensor] != e.Step
-				last[e.Sensor] = e.Step
-				outMu.Unlock()
-				if changed || e.Message != "" {
-					say("%s: %s %s", e.Sensor, e.Step, e.Message)
-				}
-			},
-		},
+		Journal: j, Resume: *rf.resume,
+	}, func(e provision.Event) {
+		outMu.Lock()
+		changed := last[e.Sensor] != e.Step
+		last[e.Sensor] = e.Step
+		outMu.Unlock()
+		if changed || e.Message != "" {
+			say("%s: %s %s", e.Sensor, e.Step, e.Message)
+		}
 	})
 	if err != nil {
 		env.Errorf("%v", err)
