@@ -164,7 +164,8 @@ type runFlags struct {
 	acceptWarnings *bool
 	installCore    *bool
 	coreBinary     *string
-	coreVersion    *string
+	coreSignature  *string
+	releaseRoots   *multiFlag
 }
 
 func addRunFlags(fs *FlagSet) *runFlags {
@@ -186,7 +187,8 @@ func addRunFlags(fs *FlagSet) *runFlags {
 		minCore:        fs.String("min-core-version", "", "refuse sensors running an older sensorcore"),
 		installCore:    fs.Bool("install-core", false, "before preflight, install the sensorcore Tapline carries (--core-binary) on sensors whose sensorcore is older (previous kept as sensorcore.prev)"),
 		coreBinary:     fs.String("core-binary", provision.DefaultCoreBinary(), "the sensorcore binary --install-core installs (default: sensorcore beside tapline)"),
-		coreVersion:    fs.String("core-version", "", "the --core-binary's version, when it is built for another architecture and cannot be run here to ask"),
+		coreSignature:  fs.String("core-signature", "", "the --core-binary's release signature (default: the binary's path + .sig); verified before anything is sent"),
+		releaseRoots:   releaseRootFlag(fs),
 		acceptWarnings: fs.Bool("accept-warnings", false, "accept the offline check's warnings (read them first: tapline batch check); without it a warning stops the run before anything is sent"),
 	}
 }
@@ -214,7 +216,12 @@ func (rf *runFlags) execute(env *Env, inv *provision.Inventory, perr error, base
 	}
 	var core *provision.Core
 	if *rf.installCore {
-		c, err := provision.LoadCore(context.Background(), *rf.coreBinary, *rf.coreVersion)
+		roots, err := rf.releaseRoots.roots()
+		if err != nil {
+			env.Errorf("--release-root: %v", err)
+			return ExitUsage
+		}
+		c, err := provision.LoadCore(*rf.coreBinary, provision.CoreOptions{Signature: *rf.coreSignature, Roots: roots})
 		if err != nil {
 			env.Errorf("--install-core: %v", err)
 			return ExitUsage

@@ -16,7 +16,7 @@ func rootCommand() *Command {
 			{"Provision one sensor", "tapline push --sensor sensor-01 --address 192.0.2.11 --ssh-user admin --auth agent \\\n    --activation sensor-01.tapact --cert sensor-01.crt --key sensor-01.key --chain chain.pem --new-ip 192.0.2.111 --new-mask 24"},
 			{"Help on any command", "tapline help batch run"},
 		},
-		Subs: []*Command{certsCommand(), caCommand(), activationCommand(), pushCommand(), batchCommand(), demoCommand(), versionCommand()},
+		Subs: []*Command{certsCommand(), caCommand(), activationCommand(), releaseCommand(), pushCommand(), batchCommand(), demoCommand(), versionCommand()},
 	}).link()
 }
 
@@ -241,12 +241,58 @@ func activationCommand() *Command {
 	}
 }
 
+func releaseCommand() *Command {
+	return &Command{
+		Name:    "release",
+		Summary: "sign and verify sensorcore releases (lab-init, sign, verify)",
+		Description: "A sensorcore release is signed: a statement of its version, OS/arch, SHA-256 and size, signed by a release key " +
+			"the root of trust certifies (docs/formats.md, \"Release signature\"). 'push --install-core' verifies it before sending " +
+			"anything, and the appliance verifies it again before it runs or installs the binary.",
+		Examples: []Example{
+			{"What make build does: a lab release key, then bin/sensorcore signed with it", "tapline release lab-init --out bin/release-lab\ntapline release sign --signing-key bin/release-lab/release-signer.key --signer-cert bin/release-lab/release-signer.cert --version 0.2.0 bin/sensorcore"},
+		},
+		Subs: []*Command{
+			{
+				Name:        "lab-init",
+				Summary:     "make a LAB/DEMO release key certified by a lab root",
+				Description: "Writes release-root.pub, release-signer.key and release-signer.cert (and release-root.key for a new root). What a lab key signs is trusted only where its root is named explicitly (--release-root, the appliance's release_trust_roots).",
+				Groups:      []FlagGroup{{"Output", []string{"out DIR", "years N"}}, {"The root", []string{"root-key FILE"}}},
+				Required:    []string{"out"},
+				Examples:    []Example{{"", "tapline release lab-init --out bin/release-lab"}, {"Under the activation lab root", "tapline release lab-init --out lab-release --root-key lab/demo-root.key"}},
+				Run:         releaseLabInit,
+			},
+			{
+				Name:    "sign",
+				Summary: "sign a sensorcore binary as a release",
+				Usage:   "BINARY --signing-key FILE --signer-cert FILE --version VERSION [flags]",
+				Groups: []FlagGroup{
+					{"The release key", []string{"signing-key FILE", "signer-cert FILE"}},
+					{"The release", []string{"version VERSION", "os OS", "arch ARCH", "allow-downgrade"}},
+					{"Output", []string{"out FILE"}},
+				},
+				Required: []string{"signing-key", "signer-cert", "version"},
+				Examples: []Example{{"", "tapline release sign --signing-key bin/release-lab/release-signer.key --signer-cert bin/release-lab/release-signer.cert --version 0.2.0 bin/sensorcore"}},
+				Run:      releaseSign,
+			},
+			{
+				Name:     "verify",
+				Summary:  "verify a sensorcore binary against its release signature",
+				Usage:    "BINARY [flags]",
+				Groups:   []FlagGroup{{"Trust", []string{"signature FILE", "release-root FILE"}}, outputGroup},
+				Examples: []Example{{"A binary signed by make build's lab key", "tapline release verify --release-root bin/release-lab/release-root.pub bin/sensorcore"}},
+				Exit:     []ExitCode{{ExitOK, "the signature holds"}, {ExitVerdict, "the binary or its signature is refused"}, {ExitUsage, "usage error, or a file that cannot be read"}},
+				Run:      releaseVerify,
+			},
+		},
+	}
+}
+
 // The flags batch run and push share (runFlags), grouped.
 var (
 	trustGroup    = FlagGroup{"Trust", []string{"known-hosts FILE", "accept-new", "trust-root FILE", "at TIME"}}
 	runGroup      = FlagGroup{"The run", []string{"parallel N", "canary N", "retries N", "backoff DURATION", "resume", "journal FILE", "report-dir DIR", "accept-warnings"}}
 	timeoutsGroup = FlagGroup{"Timeouts", []string{"connect-timeout DURATION", "confirm-timeout DURATION"}}
-	applianceGrp  = FlagGroup{"The appliance", []string{"core COMMAND", "incoming DIR", "min-core-version VERSION", "install-core", "core-binary FILE", "core-version VERSION"}}
+	applianceGrp  = FlagGroup{"The appliance", []string{"core COMMAND", "incoming DIR", "min-core-version VERSION", "install-core", "core-binary FILE", "core-signature FILE", "release-root FILE"}}
 )
 
 var runExit = []ExitCode{

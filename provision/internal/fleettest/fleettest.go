@@ -158,6 +158,7 @@ func (k *Kit) Sensor(t testing.TB, name, hostname string, ips ...string) Files {
 type ApplianceOptions struct {
 	Root          string // the sensor's root (default: a temp dir)
 	TrustRoot     string
+	ReleaseRoot   string // --release-root (install-core's lab release root)
 	SSHListen     string // --ssh-listen
 	ConsoleListen string // --console-listen
 	DialAddr      string // where the test reaches the SSH listener (default SSHListen)
@@ -230,6 +231,9 @@ func StartAppliance(t testing.TB, bin string, o ApplianceOptions) *Appliance {
 	}
 	if o.Hostname != "" {
 		args = append(args, "--hostname", o.Hostname)
+	}
+	if o.ReleaseRoot != "" {
+		args = append(args, "--release-root", o.ReleaseRoot)
 	}
 	if o.Netns != "" {
 		// Its own UTS namespace too: the iproute backend sets the host
