@@ -3,14 +3,12 @@ package provision_test
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"os/exec"
@@ -21,21 +19,12 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/tapline/tapline/internal/consoletest"
 	"github.com/tapline/tapline/provision"
 	"github.com/tapline/tapline/provision/internal/fleettest"
 	"github.com/tapline/tapline/provision/internal/sshdtest"
 	"github.com/tapline/tapline/provision/sshconn"
 )
-
-// browserAt is a console client whose connections come from src (a
-// loopback address of 127.0.0.0/8).
-func browserAt(src string) *http.Client {
-	jar, _ := cookiejar.New(nil)
-	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}, Timeout: 5 * time.Second}
-	return &http.Client{Jar: jar, Timeout: 30 * time.Second,
-		Transport:     &http.Transport{DialContext: d.DialContext, TLSClientConfig: &tls.Config{InsecureSkipVerify: true}},
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-}
 
 // post sends a console form and returns the status and where it leads.
 func post(t *testing.T, c *http.Client, u string, form url.Values) (int, string) {
@@ -100,24 +89,16 @@ func TestConsoleReset(t *testing.T) {
 				}
 			})
 			base := "https://" + consoleAddr
-			initial := map[string]string{}
-			raw, err := os.ReadFile(filepath.Join(root, "etc/sensorcore/console-initial-passwords"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, l := range strings.Split(strings.TrimSpace(string(raw)), "\n") {
-				f := strings.Fields(l)
-				initial[f[0]] = f[1]
-			}
+			initial := consoletest.InitialPasswords(t, root)
 			// admin signs in at 127.0.0.3 and sets a password ...
 			const pw = "Adm1n-Secret!"
-			signedIn := browserAt("127.0.0.3")
+			signedIn := consoletest.From("127.0.0.3")
 			post(t, signedIn, base+"/login", url.Values{"user": {"admin"}, "password": {initial["admin"]}})
 			if code, _ := post(t, signedIn, base+"/password", url.Values{"current": {initial["admin"]}, "new": {pw}, "confirm": {pw}}); code != http.StatusSeeOther {
 				t.Fatalf("password change: %d", code)
 			}
 			// ... and is locked out at 127.0.0.2 by five failures there.
-			locked := browserAt("127.0.0.2")
+			locked := consoletest.From("127.0.0.2")
 			for failures := 0; failures < 5; {
 				code, _ := post(t, locked, base+"/login", url.Values{"user": {"admin"}, "password": {"wrong"}})
 				switch code {
@@ -139,6 +120,7 @@ func TestConsoleReset(t *testing.T) {
 
 			host, port, _ := net.SplitHostPort(sshAddr)
 			var res provision.ConsoleReset
+			var err error
 			if mode == "embedded" {
 				sess := &provision.Session{KnownHosts: kh}
 				res, err = sess.ResetConsoleUser(context.Background(), provision.Row{Sensor: "sensor-01", Address: host, SSHPort: atoi(port),
@@ -170,7 +152,7 @@ func TestConsoleReset(t *testing.T) {
 			if err != nil || resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/login" {
 				t.Fatalf("admin's session after the reset: %v %v", err, resp)
 			}
-			if code, _ := post(t, browserAt("127.0.0.4"), base+"/login", url.Values{"user": {"admin"}, "password": {pw}}); code != http.StatusUnauthorized {
+			if code, _ := post(t, consoletest.From("127.0.0.4"), base+"/login", url.Values{"user": {"admin"}, "password": {pw}}); code != http.StatusUnauthorized {
 				t.Fatalf("the old password after the reset: %d", code)
 			}
 			// At the formerly locked address the one-time password signs in

@@ -2,12 +2,10 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -21,20 +19,13 @@ import (
 	"golang.org/x/crypto/bcrypt"
 	"golang.org/x/crypto/ssh"
 
+	"github.com/tapline/tapline/internal/consoletest"
 	"github.com/tapline/tapline/sensorcore/daemon"
 	"github.com/tapline/tapline/sensorcore/internal/testkit"
 )
 
-// consoleFrom is a console client whose connections come from src, a
-// loopback address of 127.0.0.0/8 (every one reaches the console on
-// 127.0.0.1): a browser at another address, as far as the console can tell.
-func consoleFrom(src string) *http.Client {
-	jar, _ := cookiejar.New(nil)
-	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}, Timeout: 5 * time.Second}
-	return &http.Client{Jar: jar, Timeout: 60 * time.Second,
-		Transport:     &http.Transport{DialContext: d.DialContext, TLSClientConfig: &tls.Config{InsecureSkipVerify: true}},
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-}
+// consoleFrom is a console client connecting from src (127.x.y.z).
+func consoleFrom(src string) *http.Client { return consoletest.From(src) }
 
 // postLogin signs in with the form and returns the status, the page and
 // how long the answer took.
@@ -50,28 +41,12 @@ func postLogin(t testing.TB, c *http.Client, base, user, pw string) (int, string
 	return resp.StatusCode, string(b), time.Since(start)
 }
 
-// initialPasswords reads the console's first-start passwords.
-func initialPasswords(t testing.TB, root string) map[string]string {
-	t.Helper()
-	b, err := os.ReadFile(daemon.Layout{Root: root}.ConsoleInitialPasswords())
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]string{}
-	for _, l := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(l); len(f) == 2 {
-			out[f[0]] = f[1]
-		}
-	}
-	return out
-}
-
 // readyAdmin signs admin in once from src with the initial password and
 // sets pw (the forced first change); it returns the signed-in client.
 func readyAdmin(t testing.TB, root, base, src, pw string) *http.Client {
 	t.Helper()
 	c := consoleFrom(src)
-	init := initialPasswords(t, root)
+	init := consoletest.InitialPasswords(t, root)
 	if code, body, _ := postLogin(t, c, base, "admin", init["admin"]); code != http.StatusSeeOther {
 		t.Fatalf("first sign-in: %d %s", code, body)
 	}
