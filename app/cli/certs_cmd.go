@@ -352,7 +352,7 @@ func certsFingerprint(der []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
-const certsVerifySynopsis = "certs verify --anchors F --chain F [--chain F]... [--crl F]... [--require-crl] [--dns NAME | --ip ADDR] [--at RFC3339] [--json]"
+const certsVerifySynopsis = "certs verify --anchors F --chain F [--chain F]... [--crl F]... [--require-crl] [--strict] [--dns NAME | --ip ADDR] [--at RFC3339] [--json]"
 
 type certsVerifyJSON struct {
 	Valid      bool                  `json:"valid"`
@@ -374,12 +374,15 @@ type certsRevocationJSON struct {
 func certsRevocationDetail(st certs.RevocationStatus) string {
 	issuer := certsShortName(st.Issuer)
 	switch {
+	case st.CRL != nil && st.Delta != nil:
+		return fmt.Sprintf("not revoked: CRL number %s of %s with delta CRL number %s, next update %s", st.CRL.List.Number, issuer,
+			st.Delta.List.Number, certsDay(st.Delta.List.NextUpdate))
 	case st.CRL != nil && st.CRL.List.Number != nil:
 		return fmt.Sprintf("not revoked: CRL number %s of %s, next update %s", st.CRL.List.Number, issuer, certsDay(st.CRL.List.NextUpdate))
 	case st.CRL != nil:
 		return fmt.Sprintf("not revoked: CRL of %s, next update %s", issuer, certsDay(st.CRL.List.NextUpdate))
 	case st.Problem != nil:
-		return fmt.Sprintf("not checked: the CRL of %s cannot be used (%s)", issuer, certsErrText(st.Problem))
+		return fmt.Sprintf("undetermined: the CRLs of %s given do not decide (%s)", issuer, certsErrText(st.Problem))
 	}
 	return fmt.Sprintf("not checked: no CRL of %s was given", issuer)
 }
@@ -392,7 +395,8 @@ func runCertsVerify(env *Env, args []string) int {
 	anchors := fs.String("anchors", "", "trusted root certificates (PEM or DER)")
 	fs.Var(&chains, "chain", "the leaf first, then intermediates (PEM or DER); repeat for several files")
 	fs.Var(&crls, "crl", "a CRL (PEM or DER); repeat for several")
-	requireCRL := fs.Bool("require-crl", false, "fail when a certificate of the path has no usable CRL")
+	requireCRL := fs.Bool("require-crl", false, "fail when the CRLs do not decide the revocation status of a certificate of the path")
+	strict := fs.Bool("strict", false, "also hold every certificate, the anchor included, to the RFC 5280 and CA/Browser Forum profile")
 	dns := fs.String("dns", "", "the leaf must be valid for this DNS name")
 	ip := fs.String("ip", "", "the leaf must be valid for this IP address")
 	at := fs.String("at", "", "validate at this time (RFC 3339) instead of now")
@@ -414,7 +418,7 @@ func runCertsVerify(env *Env, args []string) int {
 		env.Errorf("certs verify: %s", certsErrText(err))
 		return ExitUsage
 	}
-	o := certs.VerifyOptions{Time: now, DNSName: *dns, RequireCRL: *requireCRL}
+	o := certs.VerifyOptions{Time: now, DNSName: *dns, RequireCRL: *requireCRL, Strict: *strict}
 	if *ip != "" {
 		if o.IP, err = netip.ParseAddr(*ip); err != nil {
 			env.Errorf("certs verify: --ip %q is not an IP address", *ip)
@@ -452,7 +456,7 @@ func runCertsVerify(env *Env, args []string) int {
 		out.Reason = strings.TrimPrefix(verr.Error(), "certs: ")
 	}
 	var revText []string
-	for _, st := range certs.PathRevocation(chain, o.CRLs, o.Time) {
+	for _, st := range certs.PathRevocation(chain, o) {
 		d := certsRevocationDetail(st)
 		out.Revocation = append(out.Revocation, certsRevocationJSON{Subject: st.Cert.Subject.String(), Status: st.Status, Detail: d})
 		revText = append(revText, certsShortName(st.Cert)+": "+d)

@@ -34,3 +34,47 @@ func TestNoGUIOutsideApp(t *testing.T) {
 		})
 	}
 }
+
+// laptopSensorcore are the sensorcore packages the laptop binaries may link:
+// the formats the two sides share (docs/formats.md). The rest of sensorcore
+// (daemon, console, SSH listener, generation store, capture, decoders) is the
+// appliance's alone and builds for Linux only.
+var laptopSensorcore = map[string]bool{
+	"github.com/tapline/tapline/sensorcore/activation": true,
+	"github.com/tapline/tapline/sensorcore/bundle":     true,
+	"github.com/tapline/tapline/sensorcore/netconf":    true,
+	"github.com/tapline/tapline/sensorcore/version":    true,
+}
+
+// TestLaptopLinksNoAppliance: the tapline binaries (the desktop app and the
+// headless CLI, on every desktop system they ship for) link only the shared
+// format packages of sensorcore, never the appliance itself; the demo fleet
+// drives the sensorcore binary instead.
+func TestLaptopLinksNoAppliance(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("needs the go command on PATH to list package dependencies")
+	}
+	for _, goos := range []string{"linux", "windows", "darwin"} {
+		for _, c := range []struct {
+			name, cgo string
+			args      []string
+		}{
+			{"desktop app", "1", []string{"list", "-deps", "../.."}},
+			{"headless CLI", "0", []string{"list", "-deps", "-tags", "nogui", "../.."}},
+		} {
+			t.Run(goos+" "+c.name, func(t *testing.T) {
+				cmd := exec.Command("go", c.args...)
+				cmd.Env = append(cmd.Environ(), "GOOS="+goos, "GOARCH=amd64", "CGO_ENABLED="+c.cgo)
+				out, err := cmd.CombinedOutput()
+				if err != nil {
+					t.Fatalf("GOOS=%s go %s: %v\n%s", goos, strings.Join(c.args, " "), err, out)
+				}
+				for _, dep := range strings.Fields(string(out)) {
+					if strings.HasPrefix(dep, "github.com/tapline/tapline/sensorcore/") && !laptopSensorcore[dep] {
+						t.Errorf("the %s for %s links %s; the laptop may use only sensorcore's format packages (activation, bundle, netconf, version)", c.name, goos, dep)
+					}
+				}
+			})
+		}
+	}
+}

@@ -13,15 +13,16 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/tapline/tapline/app/preset"
 	"github.com/tapline/tapline/certs/ca"
 	"github.com/tapline/tapline/sensorcore/activation"
-	"github.com/tapline/tapline/sensorcore/daemon"
 )
 
 // Demo credentials. They protect nothing but throw-away loopback sensors.
@@ -31,6 +32,49 @@ const (
 	CAPassphrase = "Demo.CA-pass1"
 	ManifestName = "demo.json"
 )
+
+// The network each demo sensor's bundle sets (192.0.2.0/24, documentation
+// addresses; the demo sensors' backend is none, so nothing is configured).
+const (
+	newMask    = "24"
+	newGateway = "192.0.2.1"
+	newDNS     = "192.0.2.53"
+)
+
+// The appliance's files the demo writes and reads, relative to a sensor's
+// root (docs/appliance.md). The demo drives the sensorcore binary and shares
+// no code with the daemon; a test keeps these shapes in step with it.
+const (
+	etcDir      = "etc/sensorcore"
+	runFile     = "var/lib/sensorcore/run.json"
+	configFile  = "config.json"
+	sshPassFile = "ssh_passwords"
+)
+
+// applianceConfig is what the demo sets in etc/sensorcore/config.json.
+type applianceConfig struct {
+	SensorName           string   `json:"sensor_name"`
+	NetworkBackend       string   `json:"network_backend"`
+	ActivationTrustRoots []string `json:"activation_trust_roots"`
+}
+
+// runInfo is what the demo reads of var/lib/sensorcore/run.json, which a
+// running sensorcore serve writes once it listens.
+type runInfo struct {
+	PID     int    `json:"pid"`
+	Console string `json:"console"`
+	SSH     string `json:"ssh"`
+}
+
+// readRunInfo reads a sensor's run.json; ok is false until it is complete.
+func readRunInfo(root string) (runInfo, bool) {
+	var r runInfo
+	b, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(runFile)))
+	if err != nil || json.Unmarshal(b, &r) != nil || r.PID <= 0 {
+		return r, false
+	}
+	return r, true
+}
 
 // Options shape a demo fleet. Zero values take the defaults noted.
 type Options struct {
@@ -82,6 +126,9 @@ type Fleet struct {
 // failure it stops what it started. ctx cancels the start; it does not stop
 // the fleet later (call Stop).
 func Start(ctx context.Context, o Options) (f *Fleet, err error) {
+	if runtime.GOOS != "linux" {
+		return nil, errors.New("demo: the demo fleet runs sensorcore, the appliance's daemon, which runs on Linux only: start it on a Linux machine")
+	}
 	if o.Sensorcore == "" {
 		return nil, errors.New("demo: no sensorcore binary: build it with 'make build-sensorcore' and pass --sensorcore bin/sensorcore")
 	}
@@ -218,19 +265,19 @@ func (f *Fleet) makeCerts(now time.Time) error {
 // start prepares sensor i's root and runs `sensorcore serve` on loopback.
 func (f *Fleet) start(ctx context.Context, i int, o Options) error {
 	s := &f.Sensors[i]
-	l := daemon.Layout{Root: s.Root}
-	if err := os.MkdirAll(l.Etc(), 0o700); err != nil {
+	etc := filepath.Join(s.Root, filepath.FromSlash(etcDir))
+	if err := os.MkdirAll(etc, 0o700); err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(Password), bcrypt.MinCost)
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(l.Etc(), "ssh_passwords"), []byte(User+":"+string(hash)+"\n"), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(etc, sshPassFile), []byte(User+":"+string(hash)+"\n"), 0o600); err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
-	cfg, _ := json.Marshal(daemon.Config{SensorName: s.Name, NetworkBackend: "none", ActivationTrustRoots: []string{f.TrustRoot}})
-	if err := os.WriteFile(filepath.Join(l.Etc(), "config.json"), cfg, 0o600); err != nil {
+	cfg, _ := json.Marshal(applianceConfig{SensorName: s.Name, NetworkBackend: "none", ActivationTrustRoots: []string{f.TrustRoot}})
+	if err := os.WriteFile(filepath.Join(etc, configFile), cfg, 0o600); err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
 	cmd := exec.Command(o.Sensorcore, "serve", "--root", s.Root, "--console-listen", "127.0.0.1:0", "--ssh-listen", "127.0.0.1:0",
@@ -250,7 +297,7 @@ func (f *Fleet) start(ctx context.Context, i int, o Options) error {
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		if ri, ok := l.ReadRunInfo(); ok && ri.PID == cmd.Process.Pid && ri.SSH != "" {
+		if ri, ok := readRunInfo(s.Root); ok && ri.PID == cmd.Process.Pid && ri.SSH != "" {
 			s.SSHAddr, s.Console, s.PID = ri.SSH, ri.Console, ri.PID
 			return nil
 		}
@@ -286,7 +333,7 @@ func (f *Fleet) writeInventory() error {
 	for _, s := range f.Sensors {
 		host, port := splitAddr(s.SSHAddr)
 		_, cport := splitAddr(s.Console)
-		w.Write([]string{s.Name, host, port, User, "password", "eth0", s.NewIP, "24", "192.0.2.1", "192.0.2.53",
+		w.Write([]string{s.Name, host, port, User, "password", "eth0", s.NewIP, newMask, newGateway, newDNS,
 			s.Hostname, host, rel(f.Dir, s.Activation), "files", rel(f.Dir, s.Cert), rel(f.Dir, s.Key), rel(f.Dir, s.Chain), cport})
 	}
 	w.Flush()
@@ -340,6 +387,22 @@ func Load(dir string) (*Fleet, error) {
 		return nil, fmt.Errorf("demo: %s: %w", ManifestName, err)
 	}
 	return &f, nil
+}
+
+// Preset is what the desktop app starts with on this fleet: its files, the
+// demo secrets (in memory only), and the wizard filled in for the first
+// sensor, which is reached again on loopback after its change.
+func (f *Fleet) Preset() preset.Preset {
+	p := preset.Preset{Inventory: f.Inventory, FilesDir: f.Dir, KnownHosts: f.KnownHosts, TrustRoot: f.TrustRoot,
+		SSHPassword: Password, AcceptNew: true, CAPassphrase: CAPassphrase}
+	for _, s := range f.Sensors {
+		host, port := splitAddr(s.SSHAddr)
+		_, cport := splitAddr(s.Console)
+		p.Sensors = append(p.Sensors, preset.Sensor{Name: s.Name, Address: host, SSHPort: port, ConsolePort: cport,
+			User: f.User, Password: Password, NewIP: s.NewIP, Mask: newMask, Gateway: newGateway, DNS: newDNS,
+			Hostname: s.Hostname, Reach: host, Activation: s.Activation, Cert: s.Cert, Key: s.Key, Chain: s.Chain})
+	}
+	return p
 }
 
 // Describe writes what the fleet is, for people.

@@ -6,12 +6,15 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/tapline/tapline/internal/jsoncontract"
 	"github.com/tapline/tapline/internal/sensorcorebin"
+	"github.com/tapline/tapline/sensorcore/daemon"
 
 	"github.com/tapline/tapline/provision"
 	"github.com/tapline/tapline/sensorcore/activation"
@@ -132,5 +135,26 @@ func TestStartCancelled(t *testing.T) {
 	if f, err := Start(ctx, Options{Dir: filepath.Join(t.TempDir(), "d"), Sensorcore: sensorcoreBin, Sensors: 1}); err == nil {
 		f.Stop()
 		t.Fatal("a cancelled start started")
+	}
+}
+
+// TestApplianceFiles: the files the demo writes into a sensor's root and the
+// run.json it reads are the daemon's own, at the daemon's paths, although the
+// demo shares no code with it (the laptop binary never links the daemon).
+func TestApplianceFiles(t *testing.T) {
+	l := daemon.Layout{Root: "/r"}
+	for _, c := range []struct{ demo, daemon string }{
+		{filepath.Join("/r", etcDir), l.Etc()},
+		{filepath.Join("/r", runFile), l.RunFile()},
+	} {
+		if filepath.Clean(c.demo) != c.daemon {
+			t.Errorf("the demo uses %s, the daemon %s", c.demo, c.daemon)
+		}
+	}
+	for _, p := range jsoncontract.Missing(reflect.TypeOf(applianceConfig{}), reflect.TypeOf(daemon.Config{}), configFile, "the demo writes", "the daemon reads") {
+		t.Error(p)
+	}
+	for _, p := range jsoncontract.Missing(reflect.TypeOf(runInfo{}), reflect.TypeOf(daemon.RunInfo{}), "run.json", "the demo reads", "the daemon writes") {
+		t.Error(p)
 	}
 }

@@ -64,8 +64,9 @@ func Run(args []string, started time.Time) int {
 			fmt.Fprintln(os.Stderr, "tapline:", err)
 			return 2
 		}
-		env.Demo, env.Inventory, env.FilesDir, env.KnownHosts = f, f.Inventory, f.Dir, f.KnownHosts
-		*trustRoot = f.TrustRoot
+		p := f.Preset()
+		env.Preset, env.Inventory, env.FilesDir, env.KnownHosts = &p, p.Inventory, p.FilesDir, p.KnownHosts
+		*trustRoot = p.TrustRoot
 	}
 	if *trustRoot != "" {
 		k, err := activation.ReadPublicKey(*trustRoot)

@@ -1,6 +1,7 @@
 package gui
 
 import (
+	"cmp"
 	"crypto/ed25519"
 	"crypto/rand"
 	"io"
@@ -10,7 +11,7 @@ import (
 
 	"fyne.io/fyne/v2"
 
-	"github.com/tapline/tapline/app/demo"
+	"github.com/tapline/tapline/app/preset"
 )
 
 // Env is what the screens may touch of the outside world. The desktop
@@ -28,12 +29,13 @@ type Env struct {
 	KnownHosts string
 	// ActivationRoots verify activation files; nil means the production root.
 	ActivationRoots []ed25519.PublicKey
-	// Inventory, when set, is opened by the Fleet screen at start (the demo
-	// fleet passes its inventory this way).
+	// Inventory, when set, is opened by the Fleet screen at start.
 	Inventory string
-	// Demo, when set, is the running demo fleet: the wizard starts filled
-	// in for its first sensor (its demo password included, in memory only).
-	Demo *demo.Fleet
+	// Preset, when set, is what the screens start filled in with (the demo
+	// fleet hands its own): the wizard for its first sensor, Fleet's
+	// password and first-contact trust, and Inventory, FilesDir and
+	// KnownHosts where those are not set. Its secrets stay in memory.
+	Preset *preset.Preset
 
 	dialogs *dialogs
 	ui      *uiQueue // nil: Fyne's own; tests set a queue they drain
@@ -48,6 +50,11 @@ type Env struct {
 // withDefaults fills the zero fields of e from a.
 func (e Env) withDefaults(a fyne.App) Env {
 	e.App = a
+	if p := e.Preset; p != nil {
+		e.Inventory = cmp.Or(e.Inventory, p.Inventory)
+		e.FilesDir = cmp.Or(e.FilesDir, p.FilesDir)
+		e.KnownHosts = cmp.Or(e.KnownHosts, p.KnownHosts)
+	}
 	if e.dialogs == nil {
 		e.dialogs = &dialogs{}
 	}

@@ -13,7 +13,6 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/tapline/tapline/app/demo"
 	"github.com/tapline/tapline/certs"
 	"github.com/tapline/tapline/certs/ca"
 	"github.com/tapline/tapline/provision"
@@ -43,7 +42,7 @@ func TestFleetRunsDemoInventory(t *testing.T) {
 	}
 
 	// Unknown hosts are refused unless the engineer says otherwise.
-	test.Type(s.password, demo.Password)
+	test.Type(s.password, f.SSHPassword)
 	test.Tap(s.runBtn)
 	s.tasks.Wait()
 	if r, _ := s.model.get(0); r.outcome == provision.OutcomeDone || !strings.HasPrefix(r.result, provision.CodeUnknownHost) ||
@@ -91,7 +90,7 @@ func TestFleetCancel(t *testing.T) {
 	s := newFleetScreen(demoEnv(t, a, f))
 	test.NewTempWindow(t, s.build())
 	s.open(f.Inventory)
-	test.Type(s.password, demo.Password)
+	test.Type(s.password, f.SSHPassword)
 	test.Tap(s.acceptNew)
 	test.Tap(s.runBtn)
 	if s.cancelBtn.Disabled() || !s.runBtn.Disabled() {
@@ -202,7 +201,7 @@ func TestFleetWarningsNeedAcceptance(t *testing.T) {
 	if r, _ := s.model.get(0); !strings.HasSuffix(r.status, "warnings") || !hasCode(r.findings, certs.CodeSubjectC) {
 		t.Fatalf("check: %q %s", r.status, codes(r.findings))
 	}
-	test.Type(s.password, demo.Password)
+	test.Type(s.password, f.SSHPassword)
 	test.Tap(s.acceptNew)
 	test.Tap(s.runBtn)
 	s.tasks.Wait()

@@ -7,8 +7,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/widget"
-
-	"github.com/tapline/tapline/app/demo"
 )
 
 // Tour walks every screen on the demo fleet the way a newcomer would and
@@ -16,7 +14,7 @@ import (
 // its own goroutine, never the UI's: UI actions go through the UI queue and
 // it waits for each screen's background work.
 func (m *Main) Tour(shot func(name string) error) error {
-	f := m.env.Demo
+	f := m.env.Preset
 	if f == nil || len(f.Sensors) < 2 {
 		return errors.New("tour: start the app on the demo fleet (--demo) with at least 2 sensors")
 	}
@@ -94,7 +92,7 @@ func (m *Main) Tour(shot func(name string) error) error {
 	ui(func() { m.env.dialogs.closeTop() })
 	if err := step("local-ca", func() {
 		wb.tabs.SelectIndex(1)
-		wb.ca.passphrase.SetText(demo.CAPassphrase)
+		wb.ca.passphrase.SetText(f.CAPassphrase)
 		wb.ca.onUnlock()
 	}); err != nil {
 		return err

@@ -15,7 +15,8 @@ func TestTour(t *testing.T) {
 	f := startDemo(t, 2)
 	a := test.NewTempApp(t)
 	env := demoEnv(t, a, f)
-	env.Demo, env.Inventory, env.FilesDir, env.KnownHosts = f, f.Inventory, f.Dir, f.KnownHosts
+	env.Preset = &f
+	env.Inventory, env.FilesDir, env.KnownHosts = f.Inventory, f.FilesDir, f.KnownHosts
 	m := NewMainWindow(a, env)
 	m.Window.Resize(fyne.NewSize(1100, 720))
 	var shots []string

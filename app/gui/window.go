@@ -11,7 +11,6 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 
-	"github.com/tapline/tapline/app/demo"
 	"github.com/tapline/tapline/assets"
 )
 
@@ -71,10 +70,12 @@ func NewMainWindow(a fyne.App, env Env) *Main {
 	if env.Inventory != "" {
 		m.fleet.open(env.Inventory)
 	}
-	if env.Demo != nil {
-		m.wizard.prefillDemo(env.Demo)
-		m.fleet.password.SetText(demo.Password)
-		m.fleet.acceptNew.SetChecked(true)
+	if p := env.Preset; p != nil {
+		if len(p.Sensors) > 0 {
+			m.wizard.prefill(p.Sensors[0])
+		}
+		m.fleet.password.SetText(p.SSHPassword)
+		m.fleet.acceptNew.SetChecked(p.AcceptNew)
 	}
 	w.Resize(fyne.NewSize(1100, 720))
 	return m

@@ -125,13 +125,14 @@ func TestActivationFlagsAnotherSensor(t *testing.T) {
 	w := newWizardScreen(demoEnv(t, a, f))
 	win := test.NewTempWindow(t, w.build())
 	win.Resize(fyne.NewSize(1000, 700))
-	w.prefillDemo(f)
+	w.prefill(f.Sensors[0])
 	w.Wait()
 	test.Tap(w.conn.connectBtn)
 	w.Wait()
 	test.Tap(w.conn.trustBtn)
 	w.Wait()
 	sn := f.Sensors[0]
+	snAddr := net.JoinHostPort(sn.Address, sn.SSHPort)
 	live := w.conn.live
 	if w.conn.connected == "" || live == nil || live.SensorName != sn.Name || live.SensorNameSource != provision.NameFromConfig {
 		t.Fatalf("connect: %q %+v %s", w.conn.state.Text, live, codes(w.conn.notes.all()))
@@ -151,7 +152,7 @@ func TestActivationFlagsAnotherSensor(t *testing.T) {
 	bad := s.notes.of("Sensor")
 	if len(bad) != 1 || bad[0].Code != codeIdentity || bad[0].Severity != certs.SeverityError ||
 		!strings.Contains(bad[0].Message, `"`+f.Sensors[1].Name+`"`) || !strings.Contains(bad[0].Message, `"`+sn.Name+`"`) ||
-		!strings.Contains(bad[0].Message, sn.SSHAddr) {
+		!strings.Contains(bad[0].Message, snAddr) {
 		t.Fatalf("another sensor's file: %+v", s.notes.all())
 	}
 	if !s.confirm.Disabled() || s.confirm.Checked {
@@ -168,7 +169,7 @@ func TestActivationFlagsAnotherSensor(t *testing.T) {
 	pressEnter(s.path)
 	w.Wait()
 	if len(s.notes.all()) != 0 || s.confirm.Disabled() ||
-		!strings.Contains(s.details.Text, "The sensor at "+sn.SSHAddr+` says it is "`+sn.Name+`": this file is for it.`) {
+		!strings.Contains(s.details.Text, "The sensor at "+snAddr+` says it is "`+sn.Name+`": this file is for it.`) {
 		t.Fatalf("the right file: %q %+v", s.details.Text, s.notes.all())
 	}
 	test.Tap(s.confirm)
@@ -179,9 +180,8 @@ func TestActivationFlagsAnotherSensor(t *testing.T) {
 
 	// Connecting to the other sensor flags the file chosen before.
 	w.show(0)
-	host, port, _ := net.SplitHostPort(f.Sensors[1].SSHAddr)
-	retype(w.conn.address, host)
-	retype(w.conn.sshPort, port)
+	retype(w.conn.address, f.Sensors[1].Address)
+	retype(w.conn.sshPort, f.Sensors[1].SSHPort)
 	if w.act.file != nil && len(w.act.notes.of("Sensor")) != 0 {
 		t.Fatal("a flag stays while not connected")
 	}

@@ -249,7 +249,7 @@ func TestWizardKeepsSelfSigned(t *testing.T) {
 	a := test.NewTempApp(t)
 	w := newWizardScreen(demoEnv(t, a, f))
 	test.NewTempWindow(t, w.build())
-	w.prefillDemo(f)
+	w.prefill(f.Sensors[0])
 	w.Wait()
 	test.Tap(w.conn.connectBtn)
 	w.Wait()

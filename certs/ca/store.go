@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 
 	"github.com/tapline/tapline/certs"
+	"github.com/tapline/tapline/internal/safefile"
 )
 
 // Files of a CA directory. Keys are encrypted PKCS#8; everything is 0600.
@@ -114,24 +115,8 @@ func pemCert(der []byte) []byte {
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 }
 
-// WriteFile writes data to path with mode 0600 through a temporary file and
-// a rename, so a crash never leaves half a key.
+// WriteFile writes data to path with mode 0600, atomically (safefile), so
+// a crash never leaves half a key.
 func WriteFile(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return safefile.WriteFile(path, data, 0o600)
 }

@@ -10,11 +10,12 @@ import (
 	"io"
 	"net"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"golang.org/x/crypto/ssh"
 	xknownhosts "golang.org/x/crypto/ssh/knownhosts"
+
+	"github.com/tapline/tapline/internal/safefile"
 )
 
 // KnownHostEntry is one key line of a known_hosts file (sshd(8),
@@ -231,34 +232,14 @@ func lineMatches(line []byte, want string) bool {
 	return false
 }
 
-// writeKnownHostsAtomic keeps old as path.old and replaces path with data:
-// a temporary file beside it (0600), synced, then renamed over it.
+// writeKnownHostsAtomic keeps old as path.old and replaces path with data,
+// both atomically (safefile): 0600, synced, renamed into place.
 func writeKnownHostsAtomic(path string, old, data []byte) error {
-	if err := os.WriteFile(path+".old", old, 0o600); err != nil {
-		return fmt.Errorf("sshconn: known_hosts backup %s.old: %w", path, err)
+	if err := safefile.WriteFile(path+".old", old, 0o600); err != nil {
+		return fmt.Errorf("sshconn: known_hosts backup: %w", err)
 	}
-	os.Chmod(path+".old", 0o600) // an earlier .old may have had other modes
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("sshconn: known_hosts %s: %w", path, err)
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // after a successful rename there is nothing left
-	err = f.Chmod(0o600)
-	if err == nil {
-		_, err = f.Write(data)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		return fmt.Errorf("sshconn: rewriting known_hosts %s: %w", path, err)
+	if err := safefile.WriteFile(path, data, 0o600); err != nil {
+		return fmt.Errorf("sshconn: rewriting known_hosts: %w", err)
 	}
 	return nil
 }

@@ -1,18 +1,23 @@
 package console
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"crypto/tls"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"html/template"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/tapline/tapline/sensorcore/signin"
 )
 
 // SessionIdle ends a session after 30 idle minutes (FIELD-FACTS).
@@ -36,21 +41,47 @@ type Overview interface{}
 
 // Server is the console.
 type Server struct {
-	Users    *Users
-	Now      func() time.Time
-	Health   func() Health
-	Status   func() (Overview, error)
-	Monitor  http.Handler // optional: mounted at /monitor/ behind sign-in
-	Log      func(format string, args ...any)
-	cert     atomic.Pointer[tls.Certificate]
-	mu       sync.Mutex
-	sessions map[string]*session
+	Users *Users
+	// Guard throttles sign-ins (package signin); nil: one with the default
+	// policy, its own worker pool, and the console's accounts hard-lockable.
+	Guard   *signin.Guard
+	Events  *EventLog // account events; nil: only Log hears of them
+	Now     func() time.Time
+	Health  func() Health
+	Status  func() (Overview, error)
+	Monitor http.Handler // optional: mounted at /monitor/ behind sign-in
+	Log     func(format string, args ...any)
+	cert    atomic.Pointer[tls.Certificate]
+
+	once         sync.Once
+	mu           sync.Mutex
+	sessions     map[string]*session
+	throttleSeen map[string]int
 }
 
 type session struct {
-	user       string
-	mustChange bool
-	lastSeen   time.Time
+	user     string
+	epoch    int // the user's session epoch when it began
+	lastSeen time.Time
+}
+
+// Session bounds: a user's oldest sessions end beyond maxUserSessions.
+const (
+	maxSessions     = 256
+	maxUserSessions = 16
+)
+
+func (s *Server) init() {
+	s.once.Do(func() {
+		if s.Guard == nil {
+			s.Guard = &signin.Guard{Now: s.Now, Accounts: IsUser}
+		}
+		if s.Log == nil {
+			s.Log = func(string, ...any) {}
+		}
+		s.sessions = map[string]*session{}
+		s.throttleSeen = map[string]int{}
+	})
 }
 
 // SetCertificate swaps the served certificate; open connections keep theirs.
@@ -71,6 +102,7 @@ func (s *Server) TLSConfig() *tls.Config {
 
 // Handler returns the console's routes.
 func (s *Server) Handler() http.Handler {
+	s.init()
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/v1/health", s.health)
 	mux.HandleFunc("GET /api/v1/status", s.auth(s.apiStatus, true))
@@ -128,7 +160,7 @@ func (s *Server) health(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, s.Health())
 }
 
-func (s *Server) apiStatus(w http.ResponseWriter, _ *http.Request, _ string) {
+func (s *Server) apiStatus(w http.ResponseWriter, _ *http.Request, _ string, _ *session) {
 	st, err := s.Status()
 	if err != nil {
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
@@ -137,7 +169,9 @@ func (s *Server) apiStatus(w http.ResponseWriter, _ *http.Request, _ string) {
 	writeJSON(w, http.StatusOK, st)
 }
 
-// sessionUser returns the signed-in session for a request.
+// sessionUser returns the signed-in session for a request: known, not
+// idle for too long, and begun in the user's current session epoch (a new
+// password or a reset ends the others).
 func (s *Server) sessionUser(r *http.Request) (string, *session) {
 	c, err := r.Cookie(CookieName)
 	if err != nil {
@@ -145,9 +179,15 @@ func (s *Server) sessionUser(r *http.Request) (string, *session) {
 	}
 	now := s.Now()
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	se, ok := s.sessions[c.Value]
-	if !ok || now.Sub(se.lastSeen) > SessionIdle {
+	s.mu.Unlock()
+	if !ok {
+		return "", nil
+	}
+	epoch, _ := s.Users.Epochs(se.user)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if now.Sub(se.lastSeen) > SessionIdle || se.epoch != epoch {
 		delete(s.sessions, c.Value)
 		return "", nil
 	}
@@ -155,17 +195,124 @@ func (s *Server) sessionUser(r *http.Request) (string, *session) {
 	return c.Value, se
 }
 
+// newSession starts a session for user and returns its token; the
+// oldest sessions end when the bounds are reached.
+func (s *Server) newSession(user string) string {
+	var b [32]byte
+	rand.Read(b[:])
+	tok := hex.EncodeToString(b[:])
+	epoch, _ := s.Users.Epochs(user)
+	now := s.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	mine := 0
+	for t, se := range s.sessions {
+		if now.Sub(se.lastSeen) > SessionIdle {
+			delete(s.sessions, t)
+		} else if se.user == user {
+			mine++
+		}
+	}
+	for mine >= maxUserSessions || len(s.sessions) >= maxSessions {
+		oldest := ""
+		for t, se := range s.sessions {
+			if (mine < maxUserSessions || se.user == user) && (oldest == "" || se.lastSeen.Before(s.sessions[oldest].lastSeen)) {
+				oldest = t
+			}
+		}
+		if s.sessions[oldest].user == user {
+			mine--
+		}
+		delete(s.sessions, oldest)
+	}
+	s.sessions[tok] = &session{user: user, epoch: epoch, lastSeen: now}
+	return tok
+}
+
+// syncAccounts makes the guard forget a user's throttling when the
+// account file says so (sensorcore console unlock or reset, perhaps run by
+// another process).
+func (s *Server) syncAccounts() {
+	for _, n := range UserNames {
+		_, te := s.Users.Epochs(n)
+		s.mu.Lock()
+		seen, ok := s.throttleSeen[n]
+		s.throttleSeen[n] = te
+		s.mu.Unlock()
+		if ok && seen != te {
+			s.Guard.Clear(n)
+		}
+	}
+}
+
+// signIn checks user's password, as typed at the remote address, through
+// the guard: throttled per address, the hash compared on a bounded worker
+// pool with no shared lock held, the hard lock recorded in the account
+// file.
+func (s *Server) signIn(ctx context.Context, remote, user, password string) (mustChange bool, err error) {
+	s.syncAccounts()
+	now := s.Now()
+	if until := s.Users.LockedUntil(user); now.Before(until) {
+		return false, &signin.LockedError{User: user, For: until.Sub(now), Until: until, Everywhere: true}
+	}
+	check := s.Users.checker(user)
+	var must bool
+	src := signin.SourceOf(remote)
+	err = s.Guard.Attempt(ctx, src, user, func() bool {
+		ok, m := check(password)
+		must = m
+		return ok
+	})
+	var le *signin.LockedError
+	switch {
+	case err == nil:
+		return must, nil
+	case errors.As(err, &le) && le.New && IsUser(user):
+		if le.Everywhere {
+			if herr := s.Users.HardLock(user, le.Until); herr != nil {
+				s.Log("console: recording the lock of %s: %v", user, herr)
+			}
+			s.Events.Record("locked", "%s locked everywhere until %s after %d failed sign-ins within %s from many addresses, the last from %s; 'sensorcore console unlock %s' ends it sooner",
+				user, le.Until.UTC().Format(time.RFC3339), le.Failures, signin.Human(s.Guard.Policy.HardLockWindow), src.Addr(), user)
+		} else {
+			s.Events.Record("locked", "%s locked for %s for sign-ins from %s after %d failed sign-ins from there", user, signin.Human(le.For), src.Addr(), le.Failures)
+		}
+	case errors.Is(err, signin.ErrBadCredentials):
+		if IsUser(user) {
+			s.Log("console: sign-in as %s from %s refused: wrong password", user, src.Addr())
+		} else {
+			s.Log("console: sign-in from %s refused: no such user", src.Addr())
+		}
+	}
+	return false, err
+}
+
+// refusal writes a sign-in refusal: 401 for wrong credentials, 429 with
+// Retry-After while the address is throttled or the account locked.
+func (s *Server) refusalCode(w http.ResponseWriter, err error) int {
+	if d, ok := signin.RetryAfter(err, s.Now()); ok {
+		w.Header().Set("Retry-After", strconv.Itoa(int((d+time.Second-1)/time.Second)))
+		return http.StatusTooManyRequests
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusUnauthorized
+}
+
 // auth wraps a handler needing sign-in; ready handlers also need the
-// password changed. API callers may use HTTP Basic instead of a cookie.
-func (s *Server) auth(h func(http.ResponseWriter, *http.Request, string), ready bool) http.HandlerFunc {
+// password changed. API callers may use HTTP Basic instead of a cookie
+// (throttled like the form); se is nil for them.
+func (s *Server) auth(h func(w http.ResponseWriter, r *http.Request, user string, se *session), ready bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		user := ""
-		if _, se := s.sessionUser(r); se != nil {
+		_, se := s.sessionUser(r)
+		if se != nil {
 			user = se.user
 		} else if u, p, ok := r.BasicAuth(); ok {
-			must, err := s.Users.SignIn(u, p, s.Now())
+			must, err := s.signIn(r.Context(), r.RemoteAddr, u, p)
 			if err != nil {
-				writeJSON(w, http.StatusUnauthorized, map[string]string{"error": err.Error()})
+				writeJSON(w, s.refusalCode(w, err), map[string]string{"error": forPeople(err)})
 				return
 			}
 			if must {
@@ -175,7 +322,7 @@ func (s *Server) auth(h func(http.ResponseWriter, *http.Request, string), ready 
 			user = u
 		}
 		if user == "" {
-			if len(r.URL.Path) > 5 && r.URL.Path[:5] == "/api/" {
+			if strings.HasPrefix(r.URL.Path, "/api/") {
 				writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "sign in first"})
 				return
 			}
@@ -186,35 +333,26 @@ func (s *Server) auth(h func(http.ResponseWriter, *http.Request, string), ready 
 			http.Redirect(w, r, "/password", http.StatusSeeOther)
 			return
 		}
-		h(w, r, user)
+		h(w, r, user, se)
 	}
 }
 
 func (s *Server) authHandler(h http.Handler) http.Handler {
-	return s.auth(func(w http.ResponseWriter, r *http.Request, _ string) { h.ServeHTTP(w, r) }, true)
+	return s.auth(func(w http.ResponseWriter, r *http.Request, _ string, _ *session) { h.ServeHTTP(w, r) }, true)
 }
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	user, pass := r.PostFormValue("user"), r.PostFormValue("password")
-	must, err := s.Users.SignIn(user, pass, s.Now())
+	must, err := s.signIn(r.Context(), r.RemoteAddr, user, pass)
 	if err != nil {
-		s.Log("console: sign-in refused for %q: %v", user, err)
-		w.WriteHeader(http.StatusUnauthorized)
+		w.WriteHeader(s.refusalCode(w, err))
 		render(w, loginTmpl, map[string]string{"Error": forPeople(err)})
 		return
 	}
-	var b [32]byte
-	rand.Read(b[:])
-	tok := hex.EncodeToString(b[:])
-	s.mu.Lock()
-	if s.sessions == nil {
-		s.sessions = map[string]*session{}
-	}
-	s.sessions[tok] = &session{user: user, mustChange: must, lastSeen: s.Now()}
-	s.mu.Unlock()
+	tok := s.newSession(user)
 	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: tok, Path: "/", Secure: true, HttpOnly: true,
 		SameSite: http.SameSiteStrictMode, MaxAge: int(SessionIdle / time.Second)})
-	s.Log("console: %s signed in", user)
+	s.Log("console: %s signed in from %s", user, signin.SourceOf(r.RemoteAddr).Addr())
 	if must {
 		http.Redirect(w, r, "/password", http.StatusSeeOther)
 		return
@@ -236,27 +374,33 @@ func (s *Server) loginPage(w http.ResponseWriter, _ *http.Request) {
 	render(w, loginTmpl, nil)
 }
 
-func (s *Server) passwordPage(w http.ResponseWriter, _ *http.Request, user string) {
+func (s *Server) passwordPage(w http.ResponseWriter, _ *http.Request, user string, _ *session) {
 	render(w, passwordTmpl, map[string]string{"User": user})
 }
 
-func (s *Server) changePassword(w http.ResponseWriter, r *http.Request, user string) {
+func (s *Server) changePassword(w http.ResponseWriter, r *http.Request, user string, se *session) {
 	p1, p2 := r.PostFormValue("new"), r.PostFormValue("confirm")
 	if subtle.ConstantTimeCompare([]byte(p1), []byte(p2)) != 1 {
 		w.WriteHeader(http.StatusBadRequest)
 		render(w, passwordTmpl, map[string]string{"User": user, "Error": "the two passwords differ"})
 		return
 	}
-	if err := s.Users.SetPassword(user, p1); err != nil {
+	epoch, err := s.Users.SetPassword(user, p1)
+	if err != nil {
 		w.WriteHeader(http.StatusBadRequest)
 		render(w, passwordTmpl, map[string]string{"User": user, "Error": forPeople(err)})
 		return
 	}
-	s.Log("console: %s changed the password", user)
+	if se != nil {
+		s.mu.Lock()
+		se.epoch = epoch
+		s.mu.Unlock()
+	}
+	s.Events.Record("password", "%s changed the password from %s; the account's other sessions ended", user, signin.SourceOf(r.RemoteAddr).Addr())
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
-func (s *Server) overview(w http.ResponseWriter, _ *http.Request, user string) {
+func (s *Server) overview(w http.ResponseWriter, _ *http.Request, user string, _ *session) {
 	st, err := s.Status()
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
@@ -271,7 +415,7 @@ func (s *Server) overview(w http.ResponseWriter, _ *http.Request, user string) {
 // forPeople is an error as a page shows it: without the package prefix
 // and with a capital letter.
 func forPeople(err error) string {
-	m := strings.TrimPrefix(err.Error(), "console: ")
+	m := strings.TrimPrefix(strings.TrimPrefix(err.Error(), "console: "), "signin: ")
 	if m != "" {
 		m = strings.ToUpper(m[:1]) + m[1:]
 	}

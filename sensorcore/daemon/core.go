@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/tapline/tapline/internal/safefile"
 	"github.com/tapline/tapline/sensorcore/version"
 
 	"os"
@@ -164,13 +165,7 @@ func (e *Engine) InstallCore(ctx context.Context, o InstallCoreOptions) (*Instal
 	}
 	prev := target + ".prev"
 	if cur, err := os.ReadFile(target); err == nil {
-		ptmp := filepath.Join(dir, "."+filepath.Base(prev)+".new")
-		if err := writeExecutable(ptmp, cur); err != nil {
-			os.Remove(ptmp)
-			return refuse(CodeInternal, fmt.Sprintf("keeping the previous binary: %v", err))
-		}
-		if err := os.Rename(ptmp, prev); err != nil {
-			os.Remove(ptmp)
+		if err := safefile.WriteFile(prev, cur, 0o755); err != nil {
 			return refuse(CodeInternal, fmt.Sprintf("keeping the previous binary: %v", err))
 		}
 		res.PreviousPath = prev
@@ -180,7 +175,7 @@ func (e *Engine) InstallCore(ctx context.Context, o InstallCoreOptions) (*Instal
 	if err := os.Rename(tmp, target); err != nil {
 		return refuse(CodeInternal, fmt.Sprintf("installing %s: %v", target, err))
 	}
-	syncDir(dir)
+	safefile.SyncDir(dir)
 	os.Remove(p)
 	res.OK, res.Installed = true, true
 	e.Log("installed sensorcore %s at %s (was %s; kept as %s)", o.Version, target, o.Installed, prev)
@@ -220,11 +215,4 @@ func writeExecutable(path string, data []byte) error {
 		return err
 	}
 	return f.Close()
-}
-
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
 }

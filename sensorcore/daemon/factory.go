@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/tapline/tapline/internal/safefile"
 	"github.com/tapline/tapline/sensorcore/generation"
 	"github.com/tapline/tapline/sensorcore/netconf"
 )
@@ -99,7 +100,7 @@ func (e *Engine) recordFactory(ctx context.Context, ifaces ...string) error {
 	if err := os.MkdirAll(e.Layout.State(), 0o700); err != nil {
 		return err
 	}
-	return netconf.WriteFileAtomic(e.Layout.factoryPath(), b, 0o600)
+	return safefile.WriteFile(e.Layout.factoryPath(), b, 0o600)
 }
 
 // factoryNetwork returns the factory addressing of interface iface: its

@@ -30,6 +30,18 @@ func (l Layout) Incoming() string { return filepath.Join(l.State(), "incoming") 
 // Store is the generation store in the state directory.
 func (l Layout) Store() generation.Store { return generation.Store{Dir: l.State()} }
 
+// ConsoleUsers is the console's account file (0600).
+func (l Layout) ConsoleUsers() string { return filepath.Join(l.Etc(), "console-users.json") }
+
+// ConsoleInitialPasswords holds the accounts' first-start passwords (0600).
+func (l Layout) ConsoleInitialPasswords() string {
+	return filepath.Join(l.Etc(), "console-initial-passwords")
+}
+
+// AccountsLog is the record of account events: locks, unlocks, resets,
+// password changes (0600).
+func (l Layout) AccountsLog() string { return filepath.Join(l.State(), "accounts.log") }
+
 // RunFile is where the running daemon records its pid and listeners.
 func (l Layout) RunFile() string { return filepath.Join(l.State(), "run.json") }
 

@@ -17,9 +17,11 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/tapline/tapline/internal/safefile"
 	"github.com/tapline/tapline/sensorcore/bundle"
 	"github.com/tapline/tapline/sensorcore/console"
 	"github.com/tapline/tapline/sensorcore/generation"
+	"github.com/tapline/tapline/sensorcore/signin"
 	"github.com/tapline/tapline/sensorcore/sshd"
 )
 
@@ -83,11 +85,16 @@ func (e *Engine) Serve(ctx context.Context, o ServeOptions) error {
 	if err := console.EnsureSelfSigned(scPath, skPath, o.Hostname, e.Now()); err != nil {
 		return fmt.Errorf("self-signed certificate: %w", err)
 	}
-	users, err := console.LoadUsers(filepath.Join(l.Etc(), "console-users.json"), filepath.Join(l.Etc(), "console-initial-passwords"), o.BcryptCost)
+	users, err := console.LoadUsers(l.ConsoleUsers(), l.ConsoleInitialPasswords(), o.BcryptCost)
 	if err != nil {
 		return err
 	}
-	cs := &console.Server{Users: users, Now: e.Now, Monitor: o.Monitor, Log: e.Log}
+	// One worker pool hashes the passwords of the console and the embedded
+	// SSH listener: a sign-in flood on either takes at most half the CPUs.
+	pool := signin.NewPool(0, 0)
+	cs := &console.Server{Users: users, Now: e.Now, Monitor: o.Monitor, Log: e.Log,
+		Guard:  &signin.Guard{Pool: pool, Now: e.Now, Accounts: console.IsUser},
+		Events: &console.EventLog{Path: l.AccountsLog(), Now: e.Now, Also: e.Log}}
 	var cur certState
 	var ri *RunInfo // once run.json is written, reload keeps it current
 	reload := func() error {
@@ -104,7 +111,7 @@ func (e *Engine) Serve(ctx context.Context, o ServeOptions) error {
 			if ri != nil {
 				ri.ServedGeneration, ri.ServedFingerprint = st.generation, st.fingerprint
 				rb, _ := json.Marshal(ri)
-				if err := writeFileAtomic(l.RunFile(), rb); err != nil {
+				if err := safefile.WriteFile(l.RunFile(), rb, 0o644); err != nil {
 					e.Log("run.json: %v", err)
 				}
 			}
@@ -187,7 +194,8 @@ func (e *Engine) Serve(ctx context.Context, o ServeOptions) error {
 			return fmt.Errorf("ssh: %w", err)
 		}
 		ss := &sshd.Server{HostKey: hk, AuthorizedKeysPath: filepath.Join(l.Etc(), "authorized_keys"),
-			PasswordsPath: filepath.Join(l.Etc(), "ssh_passwords"), IncomingDir: l.Incoming(), Exec: o.Exec, Log: e.Log}
+			PasswordsPath: filepath.Join(l.Etc(), "ssh_passwords"), IncomingDir: l.Incoming(), Exec: o.Exec, Log: e.Log,
+			Guard: &signin.Guard{Pool: pool, Policy: signin.Policy{HardLockAfter: -1}}}
 		sshDone := make(chan struct{})
 		go func() {
 			defer close(sshDone)
@@ -207,7 +215,7 @@ func (e *Engine) Serve(ctx context.Context, o ServeOptions) error {
 		run.SSH = sl.Addr().String()
 	}
 	rb, _ := json.Marshal(run)
-	if err := writeFileAtomic(l.RunFile(), rb); err != nil {
+	if err := safefile.WriteFile(l.RunFile(), rb, 0o644); err != nil {
 		hs.Close()
 		return err
 	}
@@ -253,7 +261,7 @@ func (e *Engine) Serve(ctx context.Context, o ServeOptions) error {
 			if c != ri.Capture || ce != ri.CaptureErr {
 				ri.Capture, ri.CaptureErr = c, ce
 				rb, _ := json.Marshal(ri)
-				writeFileAtomic(l.RunFile(), rb)
+				safefile.WriteFile(l.RunFile(), rb, 0o644)
 			}
 		}
 	}
@@ -308,12 +316,4 @@ func (e *Engine) selfSigned() (*tls.Certificate, certState, error) {
 		return nil, certState{}, err
 	}
 	return pair, certState{0, console.Fingerprint(pair.Certificate[0])}, nil
-}
-
-func writeFileAtomic(path string, b []byte) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
 }

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tapline/tapline/sensorcore/netconf"
+	"github.com/tapline/tapline/internal/safefile"
 )
 
 // UnitFile is where the systemd unit for sensorcore serve lives, relative
@@ -70,7 +70,10 @@ func (e *Engine) InstallService(ctx context.Context, target string) (ServiceResu
 		}
 	}
 	res.Unit = filepath.Join(l.Root, UnitFile)
-	if err := netconf.WriteFileAtomic(res.Unit, []byte(SystemdUnit(target, l.Root)), 0o644); err != nil {
+	if err := os.MkdirAll(filepath.Dir(res.Unit), 0o755); err != nil {
+		return res, err
+	}
+	if err := safefile.WriteFile(res.Unit, []byte(SystemdUnit(target, l.Root)), 0o644); err != nil {
 		return res, err
 	}
 	if filepath.Clean(l.Root) != "/" {

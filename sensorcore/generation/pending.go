@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/tapline/tapline/internal/safefile"
 )
 
 // Pending is pending.json: a generation applied with an address change and
@@ -52,7 +54,7 @@ func (s Store) ClearPending() error {
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
-	return syncDir(s.Dir)
+	return safefile.SyncDir(s.Dir)
 }
 
 // ReadRollback returns the last rollback, or nil when none.
@@ -92,5 +94,5 @@ func writeJSON(path string, v any) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
-	return writeAtomic(path, append(b, '\n'), 0o600)
+	return safefile.WriteFile(path, append(b, '\n'), 0o600)
 }

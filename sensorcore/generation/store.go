@@ -13,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/tapline/tapline/internal/safefile"
 )
 
 // Store is the generations directory tree under a state directory.
@@ -128,6 +130,9 @@ func (s Store) Clean() error {
 	for _, t := range tmps {
 		os.Remove(t)
 	}
+	// Temporary files of atomic writes (run.json, pending.json, ...) a
+	// crash left; a minute old at least, so none still being written.
+	safefile.RemoveStale(s.Dir, time.Minute)
 	return nil
 }
 
@@ -162,7 +167,7 @@ func (s Store) Stage(m Meta, files map[string][]byte, secret func(string) bool) 
 			return "", err
 		}
 	}
-	return dir, syncDir(dir)
+	return dir, safefile.SyncDir(dir)
 }
 
 // Commit renames a staged directory to generation n and fsyncs the parent.
@@ -170,7 +175,7 @@ func (s Store) Commit(staged string, n int) error {
 	if err := os.Rename(staged, s.Path(n)); err != nil {
 		return fmt.Errorf("generation: commit %d: %w", n, err)
 	}
-	return syncDir(filepath.Join(s.Dir, gensDir))
+	return safefile.SyncDir(filepath.Join(s.Dir, gensDir))
 }
 
 // Switch points "current" at generation n: a new symlink renamed over the
@@ -189,7 +194,7 @@ func (s Store) Switch(n int) error {
 		os.Remove(tmp)
 		return fmt.Errorf("generation: %w", err)
 	}
-	return syncDir(s.Dir)
+	return safefile.SyncDir(s.Dir)
 }
 
 // NetworkApplied reports whether generation n's network settings were
@@ -207,9 +212,9 @@ func (s Store) MarkNetwork(n int, done bool) error {
 		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return err
 		}
-		return syncDir(s.Path(n))
+		return safefile.SyncDir(s.Path(n))
 	}
-	return writeAtomic(p, []byte(time.Now().UTC().Format(time.RFC3339)+"\n"), 0o644)
+	return safefile.WriteFile(p, []byte(time.Now().UTC().Format(time.RFC3339)+"\n"), 0o644)
 }
 
 // Prune removes committed generations other than keep's, oldest first,
@@ -249,30 +254,6 @@ func writeSynced(path string, data []byte, mode os.FileMode) error {
 	return f.Close()
 }
 
-// writeAtomic writes through a temporary name, fsync, rename, fsync dir.
-func writeAtomic(path string, data []byte, mode os.FileMode) error {
-	var rb [6]byte
-	rand.Read(rb[:])
-	tmp := path + ".tmp" + hex.EncodeToString(rb[:])
-	if err := writeSynced(tmp, data, mode); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return syncDir(filepath.Dir(path))
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
-}
-
 // Lock takes the store's exclusive lock (flock on var/lib/sensorcore/lock)
 // for apply, confirm and rollback; the returned func releases it.
 func (s Store) Lock() (func(), error) {
@@ -298,5 +279,5 @@ func (s Store) ClearCurrent() error {
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("generation: %w", err)
 	}
-	return syncDir(s.Dir)
+	return safefile.SyncDir(s.Dir)
 }

@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/tapline/tapline/internal/safefile"
 )
 
 // Backend applies network settings. Root is the directory the sensor's
@@ -67,7 +69,10 @@ func (f fileBackend) Apply(ctx context.Context, root string, n Network) error {
 		return err
 	}
 	p := filepath.Join(root, f.path)
-	if err := WriteFileAtomic(p, data, 0o600); err != nil {
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return err
+	}
+	if err := safefile.WriteFile(p, data, 0o600); err != nil {
 		return err
 	}
 	if err := f.activateAt(ctx, root); err != nil {
@@ -107,7 +112,7 @@ func (f fileBackend) RemoveConfig(ctx context.Context, root string) error {
 	if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
-	SyncDir(filepath.Dir(p))
+	safefile.SyncDir(filepath.Dir(p))
 	return f.activateAt(ctx, root)
 }
 
@@ -115,49 +120,6 @@ func (f fileBackend) RemoveConfig(ctx context.Context, root string) error {
 // writes R/etc/hostname.
 func (f fileBackend) SetHostname(ctx context.Context, root, name string) error {
 	return setSystemHostname(ctx, root, name)
-}
-
-// WriteFileAtomic writes a file through a temporary name, fsync and rename,
-// then fsyncs the directory.
-func WriteFileAtomic(path string, data []byte, mode os.FileMode) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if err := f.Chmod(mode); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return err
-	}
-	return SyncDir(dir)
-}
-
-// SyncDir fsyncs a directory so a rename in it is durable.
-func SyncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }
 
 // IPRoute changes the live interface with iproute2's ip: it works inside

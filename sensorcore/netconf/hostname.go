@@ -3,14 +3,13 @@ package netconf
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 
-	"golang.org/x/sys/unix"
+	"github.com/tapline/tapline/internal/safefile"
 )
 
 // MaxHostnameLen is the longest host name Linux holds (HOST_NAME_MAX) and
@@ -30,28 +29,15 @@ const HostnameFile = "etc/hostname"
 func setSystemHostname(ctx context.Context, root, name string) error {
 	name = strings.TrimSuffix(name, ".")
 	if filepath.Clean(root) != "/" {
-		return WriteFileAtomic(filepath.Join(root, HostnameFile), []byte(name+"\n"), 0o644)
+		p := filepath.Join(root, HostnameFile)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		return safefile.WriteFile(p, []byte(name+"\n"), 0o644)
 	}
 	out, err := exec.CommandContext(ctx, "hostnamectl", "set-hostname", name).CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("netconf: hostnamectl set-hostname %s: %v: %s", name, err, bytes.TrimSpace(out))
-	}
-	return nil
-}
-
-// setKernelHostname sets the host name of the UTS namespace the process
-// runs in (what hostname(1) and uname -n show), as the iproute backend
-// changes the live interface and nothing on disk.
-func setKernelHostname(name string) error {
-	name = strings.TrimSuffix(name, ".")
-	if len(name) > MaxHostnameLen {
-		return fmt.Errorf("netconf: host name %q is longer than %d characters", name, MaxHostnameLen)
-	}
-	if err := unix.Sethostname([]byte(name)); err != nil {
-		if errors.Is(err, unix.EPERM) {
-			return fmt.Errorf("netconf: setting the host name to %s: %v (sensorcore needs CAP_SYS_ADMIN for the iproute backend's host name)", name, err)
-		}
-		return fmt.Errorf("netconf: setting the host name to %s: %v", name, err)
 	}
 	return nil
 }

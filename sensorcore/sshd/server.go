@@ -1,7 +1,6 @@
 package sshd
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/ed25519"
@@ -20,6 +19,9 @@ import (
 	"github.com/pkg/sftp"
 	"golang.org/x/crypto/bcrypt"
 	"golang.org/x/crypto/ssh"
+
+	"github.com/tapline/tapline/internal/safefile"
+	"github.com/tapline/tapline/sensorcore/signin"
 )
 
 // Server is the embedded SSH provisioning listener.
@@ -32,12 +34,33 @@ type Server struct {
 	// name) and returns its exit status.
 	Exec func(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	Log  func(format string, args ...any)
+	// Guard throttles password sign-ins per source address (package
+	// signin); nil: one with the default policy and its own worker pool.
+	// The listener has no hard account lock.
+	Guard *signin.Guard
+	// MaxUnauthenticated bounds connections still in their handshake, in
+	// all (default 64) and per source address (MaxUnauthenticatedPerSource,
+	// default 8); beyond, a new connection is closed at once.
+	MaxUnauthenticated          int
+	MaxUnauthenticatedPerSource int
 
-	mu     sync.Mutex
-	conns  map[net.Conn]struct{}
-	closed bool
-	wg     sync.WaitGroup // connections and sessions still running
+	mu        sync.Mutex
+	conns     map[net.Conn]struct{}
+	closed    bool
+	wg        sync.WaitGroup // connections and sessions still running
+	unauth    int
+	unauthBy  map[signin.Source]int
+	refused   int       // connections closed at the cap since the last note
+	refusedAt time.Time // when the last note was logged
 }
+
+// Defaults for the unauthenticated connection caps, and how long a
+// connection may take to sign in.
+const (
+	DefaultMaxUnauthenticated          = 64
+	DefaultMaxUnauthenticatedPerSource = 8
+	HandshakeTimeout                   = 30 * time.Second
+)
 
 // LoadOrCreateHostKey reads an OpenSSH Ed25519 private key, creating it
 // (0600, with a .pub beside it) on first start.
@@ -56,14 +79,14 @@ func LoadOrCreateHostKey(path string) (ssh.Signer, error) {
 			return nil, err
 		}
 		b = pem.EncodeToMemory(blk)
-		if err := os.WriteFile(path, b, 0o600); err != nil {
+		if err := safefile.WriteFile(path, b, 0o600); err != nil {
 			return nil, err
 		}
 		s, err := ssh.NewSignerFromKey(priv)
 		if err != nil {
 			return nil, err
 		}
-		os.WriteFile(path+".pub", ssh.MarshalAuthorizedKey(s.PublicKey()), 0o644)
+		safefile.WriteFile(path+".pub", ssh.MarshalAuthorizedKey(s.PublicKey()), 0o644)
 		return s, nil
 	}
 	if err != nil {
@@ -82,7 +105,39 @@ func (s *Server) logf(format string, args ...any) {
 	}
 }
 
-func (s *Server) config() *ssh.ServerConfig {
+// passwordCheck returns the comparison for user's password from the
+// password file: bcrypt against the user's hash, or for a user not in the
+// file against the first user's hash with the answer no, so an unknown user
+// costs the same time as a known one.
+func (s *Server) passwordCheck(user string) (func(pw []byte) bool, error) {
+	b, err := safefile.ReadFile(s.PasswordsPath, maxPasswordsFile)
+	if err != nil {
+		return nil, errors.New("password sign-in is not set up")
+	}
+	var decoy []byte
+	for _, line := range strings.Split(string(b), "\n") {
+		u, hash, ok := strings.Cut(strings.TrimSpace(line), ":")
+		if !ok || hash == "" {
+			continue
+		}
+		if u == user {
+			h := []byte(hash)
+			return func(pw []byte) bool { return bcrypt.CompareHashAndPassword(h, pw) == nil }, nil
+		}
+		if decoy == nil {
+			decoy = []byte(hash)
+		}
+	}
+	if decoy == nil {
+		return nil, errors.New("password sign-in is not set up")
+	}
+	return func(pw []byte) bool { bcrypt.CompareHashAndPassword(decoy, pw); return false }, nil
+}
+
+// maxPasswordsFile bounds what is read of the password file.
+const maxPasswordsFile = 1 << 20
+
+func (s *Server) config(ctx context.Context) *ssh.ServerConfig {
 	c := &ssh.ServerConfig{
 		MaxAuthTries: 6,
 		PublicKeyCallback: func(meta ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permissions, error) {
@@ -103,22 +158,21 @@ func (s *Server) config() *ssh.ServerConfig {
 			return nil, fmt.Errorf("key %s not authorized", ssh.FingerprintSHA256(key))
 		},
 		PasswordCallback: func(meta ssh.ConnMetadata, pw []byte) (*ssh.Permissions, error) {
-			f, err := os.Open(s.PasswordsPath)
+			ctx, cancel := context.WithTimeout(ctx, HandshakeTimeout)
+			defer cancel()
+			src := signin.SourceOf(meta.RemoteAddr().String())
+			check, err := s.passwordCheck(meta.User())
 			if err != nil {
-				return nil, errors.New("password sign-in is not set up")
+				return nil, err
 			}
-			defer f.Close()
-			sc := bufio.NewScanner(f)
-			for sc.Scan() {
-				user, hash, ok := strings.Cut(strings.TrimSpace(sc.Text()), ":")
-				if ok && user == meta.User() {
-					if bcrypt.CompareHashAndPassword([]byte(hash), pw) == nil {
-						return &ssh.Permissions{}, nil
-					}
-					break
+			err = s.Guard.Attempt(ctx, src, meta.User(), func() bool { return check(pw) })
+			if err != nil {
+				if errors.Is(err, signin.ErrBadCredentials) {
+					err = errors.New("wrong user or password")
 				}
+				return nil, err
 			}
-			return nil, errors.New("wrong user or password")
+			return &ssh.Permissions{}, nil
 		},
 	}
 	c.AddHostKey(s.HostKey)
@@ -143,7 +197,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		s.closeAll()
 		s.wg.Wait()
 	}()
-	cfg := s.config()
+	if s.Guard == nil {
+		s.Guard = &signin.Guard{Policy: signin.Policy{HardLockAfter: -1}}
+	}
+	cfg := s.config(ctx)
 	for {
 		c, err := ln.Accept()
 		if err != nil {
@@ -190,6 +247,44 @@ func (s *Server) closeAll() {
 	}
 }
 
+// admit counts c as unauthenticated, or refuses it (false) when its
+// source or the listener has too many already.
+func (s *Server) admit(src signin.Source) bool {
+	total, per := s.MaxUnauthenticated, s.MaxUnauthenticatedPerSource
+	if total <= 0 {
+		total = DefaultMaxUnauthenticated
+	}
+	if per <= 0 {
+		per = DefaultMaxUnauthenticatedPerSource
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.unauthBy == nil {
+		s.unauthBy = map[signin.Source]int{}
+	}
+	if s.unauth >= total || s.unauthBy[src] >= per {
+		s.refused++
+		if now := time.Now(); now.Sub(s.refusedAt) >= 10*time.Second {
+			s.logf("ssh: %d connection(s) closed at once: too many still signing in (at most %d, %d per address); the last from %s",
+				s.refused, total, per, src.Addr())
+			s.refused, s.refusedAt = 0, now
+		}
+		return false
+	}
+	s.unauth++
+	s.unauthBy[src]++
+	return true
+}
+
+func (s *Server) authenticated(src signin.Source) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.unauth--
+	if s.unauthBy[src]--; s.unauthBy[src] <= 0 {
+		delete(s.unauthBy, src)
+	}
+}
+
 func (s *Server) handle(ctx context.Context, c net.Conn, cfg *ssh.ServerConfig) {
 	if !s.track(c, true) {
 		c.Close()
@@ -197,10 +292,15 @@ func (s *Server) handle(ctx context.Context, c net.Conn, cfg *ssh.ServerConfig) 
 	}
 	defer s.track(c, false)
 	defer c.Close()
-	c.SetDeadline(time.Now().Add(30 * time.Second))
+	src := signin.SourceOf(c.RemoteAddr().String())
+	if !s.admit(src) {
+		return
+	}
+	c.SetDeadline(time.Now().Add(HandshakeTimeout))
 	sc, chans, reqs, err := ssh.NewServerConn(c, cfg)
+	s.authenticated(src)
 	if err != nil {
-		s.logf("ssh: handshake from %s: %v", c.RemoteAddr(), err)
+		s.logf("ssh: handshake from %s: %v", src.Addr(), err)
 		return
 	}
 	c.SetDeadline(time.Time{})
@@ -218,7 +318,7 @@ func (s *Server) handle(ctx context.Context, c net.Conn, cfg *ssh.ServerConfig) 
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
-			s.session(ctx, sc.User(), ch, creqs)
+			s.session(ctx, sc, ch, creqs)
 		}()
 	}
 }
@@ -233,8 +333,9 @@ func exitStatus(ch ssh.Channel, code int) {
 	ch.SendRequest("exit-status", false, ssh.Marshal(struct{ Status uint32 }{uint32(code)}))
 }
 
-func (s *Server) session(ctx context.Context, user string, ch ssh.Channel, reqs <-chan *ssh.Request) {
+func (s *Server) session(ctx context.Context, sc *ssh.ServerConn, ch ssh.Channel, reqs <-chan *ssh.Request) {
 	defer ch.Close()
+	user := sc.User()
 	for req := range reqs {
 		switch req.Type {
 		case "exec":
@@ -253,7 +354,7 @@ func (s *Server) session(ctx context.Context, user string, ch ssh.Channel, reqs 
 			}
 			req.Reply(true, nil)
 			s.logf("ssh: %s runs sensorcore %s", user, args[0])
-			code := s.Exec(ctx, args, ch, ch.Stderr())
+			code := s.Exec(WithCaller(ctx, Caller{User: user, Addr: sc.RemoteAddr().String()}), args, ch, ch.Stderr())
 			exitStatus(ch, code)
 			return
 		case "subsystem":
@@ -291,4 +392,24 @@ func (s *Server) session(ctx context.Context, user string, ch ssh.Channel, reqs 
 			req.Reply(false, nil) // no pty, no shell, no agent, no X11
 		}
 	}
+}
+
+// Caller is who runs a provisioning command over SSH: the account and the
+// client's address (the account event log records them).
+type Caller struct {
+	User string
+	Addr string // host:port
+}
+
+type callerKey struct{}
+
+// WithCaller returns ctx carrying c.
+func WithCaller(ctx context.Context, c Caller) context.Context {
+	return context.WithValue(ctx, callerKey{}, c)
+}
+
+// CallerFrom returns the Caller in ctx, if any.
+func CallerFrom(ctx context.Context) (Caller, bool) {
+	c, ok := ctx.Value(callerKey{}).(Caller)
+	return c, ok
 }

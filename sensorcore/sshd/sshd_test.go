@@ -40,6 +40,13 @@ func TestAllowedCommand(t *testing.T) {
 		"install-core -target /bin/sh x":             false,
 		"sensorcore apply --json root.tapbundle":     true,
 		"":                                           false,
+		"console reset --user admin --json":          true,
+		"sensorcore console reset --user support":    true,
+		"console unlock admin":                       false,
+		"console log":                                false,
+		"console":                                    false,
+		"console reset --root /tmp --user admin":     false,
+		"console reset --user admin; id":             false,
 	} {
 		_, err := AllowedCommand(line)
 		if (err == nil) != ok {

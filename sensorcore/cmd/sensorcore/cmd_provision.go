@@ -98,6 +98,9 @@ func provision(name string) func([]string, io.Writer, io.Writer) int {
 }
 
 func (inv invocation) run(ctx context.Context, name string, args []string, stdout, stderr io.Writer) int {
+	if name == "console" {
+		return inv.console(ctx, args, stdout, stderr)
+	}
 	fs := flag.NewFlagSet("sensorcore "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var c common

@@ -1,0 +1,43 @@
+package gui
+
+import (
+	"context"
+	"crypto/ed25519"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+
+	"github.com/tapline/tapline/app/demo"
+	"github.com/tapline/tapline/app/preset"
+	"github.com/tapline/tapline/sensorcore/activation"
+)
+
+// startDemo runs a demo fleet of n real sensors for one test and returns the
+// preset it hands the app: the screens under test know the fleet only
+// through it, as the app does.
+func startDemo(t *testing.T, n int) preset.Preset {
+	t.Helper()
+	f, err := demo.Start(context.Background(), demo.Options{Dir: filepath.Join(t.TempDir(), "demo"), Sensorcore: sensorcoreBin, Sensors: n})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Stop() })
+	return f.Preset()
+}
+
+// demoEnv is a test Env that trusts the demo's activation authority and
+// keeps its own known_hosts.
+func demoEnv(t *testing.T, a fyne.App, p preset.Preset) Env {
+	t.Helper()
+	root, err := activation.ReadPublicKey(p.TrustRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := testEnv(a, t.TempDir())
+	env.Now = time.Now // the sensor checks against its own clock
+	env.ActivationRoots = []ed25519.PublicKey{root}
+	env.KnownHosts = filepath.Join(t.TempDir(), "known_hosts")
+	return env
+}
