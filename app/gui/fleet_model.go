@@ -2,6 +2,7 @@ package gui
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/tapline/tapline/certs"
@@ -236,4 +237,49 @@ func short(fp string) string {
 		return fp[:16] + "…"
 	}
 	return fp
+}
+
+// summaryNames is how many sensors a summary names before "and N more".
+const summaryNames = 6
+
+// attention says which sensors need the engineer, each with its address
+// and why, and counts the rest. ran: after a run (outcomes), else after the
+// offline check (findings).
+func (m *fleetModel) attention(ran bool) (need []string, ok int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, r := range m.rows {
+		why := ""
+		switch {
+		case ran && r.outcome == "":
+			continue // not in this run (a retry of some rows)
+		case ran && r.outcome != provision.OutcomeDone:
+			why = string(r.outcome)
+			if len(r.findings) > 0 {
+				why += ", " + r.findings[0].Code + " " + r.findings[0].Message
+			}
+		case !ran:
+			errs, warns := countSeverity(r.findings)
+			switch {
+			case errs > 0:
+				why = plural(errs, "error")
+			case warns > 0:
+				why = plural(warns, "warning")
+			}
+		}
+		if why == "" {
+			ok++
+			continue
+		}
+		need = append(need, r.row.Sensor+" at "+r.row.SSHAddr()+" ("+why+")")
+	}
+	return need, ok
+}
+
+// names joins up to summaryNames items, then says how many more.
+func names(items []string) string {
+	if len(items) <= summaryNames {
+		return strings.Join(items, "; ")
+	}
+	return strings.Join(items[:summaryNames], "; ") + fmt.Sprintf("; and %d more (see the table)", len(items)-summaryNames)
 }
