@@ -7,6 +7,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/tapline/tapline/certs"
@@ -27,6 +28,8 @@ const (
 	fieldProxyPort = "Proxy port"
 	fieldProxyUser = "Proxy user"
 	fieldProxyPass = "Proxy password"
+	fieldProxyCert = "Client certificate" // the proxy's, for a proxy that inspects TLS
+	fieldProxyKey  = "Client key"
 	fieldNetwork   = "Network" // a problem no single field owns
 )
 
@@ -43,6 +46,7 @@ var networkFields = map[string]struct{ label, fix string }{
 	"proxy.host":        {fieldProxyHost, "Enter the proxy's host name or IP address, or clear Enable proxy."},
 	"proxy.port":        {fieldProxyPort, "Enter the proxy's port, from 1 to 65535 (3128 is usual)."},
 	"proxy.username":    {fieldProxyUser, "Enter the user the proxy password belongs to, or clear the password."},
+	"proxy.client_cert": {fieldProxyCert, "Choose both the client certificate and its key, or neither."},
 }
 
 // networkStep collects the sensor's network settings (FIELD-FACTS.md step
@@ -57,6 +61,8 @@ type networkStep struct {
 	proxy                                   *widget.Check
 	proxyHost, proxyPort, proxyUser         *widget.Entry
 	proxyPass                               *widget.Entry
+	proxyCert, proxyKey                     *widget.Entry // the client certificate a TLS-inspecting proxy asks for
+	proxyBrowse                             []*widget.Button
 	form                                    *widget.Form
 	notes                                   notes
 	page                                    *fyne.Container
@@ -70,7 +76,8 @@ func newNetworkStep(env Env, wiz *wizardScreen) *networkStep {
 	s := &networkStep{env: env, wiz: wiz,
 		ip: widget.NewEntry(), mask: widget.NewEntry(), gateway: widget.NewEntry(), dns: widget.NewEntry(),
 		hostname: widget.NewEntry(), iface: widget.NewEntry(), reach: widget.NewEntry(),
-		proxyHost: widget.NewEntry(), proxyPort: widget.NewEntry(), proxyUser: widget.NewEntry(), proxyPass: widget.NewPasswordEntry()}
+		proxyHost: widget.NewEntry(), proxyPort: widget.NewEntry(), proxyUser: widget.NewEntry(), proxyPass: widget.NewPasswordEntry(),
+		proxyCert: widget.NewEntry(), proxyKey: widget.NewEntry()}
 	s.ip.SetPlaceHolder("empty: keep the current address")
 	s.mask.SetPlaceHolder("24")
 	s.gateway.SetPlaceHolder("192.0.2.1")
@@ -81,10 +88,16 @@ func newNetworkStep(env Env, wiz *wizardScreen) *networkStep {
 	s.proxyHost.SetPlaceHolder("proxy.plant.example")
 	s.proxyPort.SetText("3128")
 	s.proxyPass.SetPlaceHolder("kept in memory only")
+	s.proxyCert.SetPlaceHolder("optional: proxy-client.crt (PEM or DER)")
+	s.proxyKey.SetPlaceHolder("its private key (PEM)")
 	s.proxy = widget.NewCheck("Enable proxy", func(on bool) { s.syncProxy(); s.revalidate(); s.wiz.update() })
 	s.entries = map[string]*widget.Entry{fieldIP: s.ip, fieldMask: s.mask, fieldGateway: s.gateway, fieldDNS: s.dns,
 		fieldHostname: s.hostname, fieldInterface: s.iface, fieldReach: s.reach, fieldProxyHost: s.proxyHost,
-		fieldProxyPort: s.proxyPort, fieldProxyUser: s.proxyUser, fieldProxyPass: s.proxyPass}
+		fieldProxyPort: s.proxyPort, fieldProxyUser: s.proxyUser, fieldProxyPass: s.proxyPass,
+		fieldProxyCert: s.proxyCert, fieldProxyKey: s.proxyKey}
+	for _, e := range []*widget.Entry{s.proxyCert, s.proxyKey} {
+		s.proxyBrowse = append(s.proxyBrowse, widget.NewButtonWithIcon("", theme.FolderOpenIcon(), func() { s.env.openFile(e.SetText) }))
+	}
 	for _, e := range s.entries {
 		e.OnChanged = func(string) { s.revalidate(); s.wiz.update() }
 		e.OnSubmitted = func(string) { s.wiz.onNext() }
@@ -94,11 +107,14 @@ func newNetworkStep(env Env, wiz *wizardScreen) *networkStep {
 }
 
 func (s *networkStep) syncProxy() {
-	for _, e := range []*widget.Entry{s.proxyHost, s.proxyPort, s.proxyUser, s.proxyPass} {
+	for _, e := range []*widget.Entry{s.proxyHost, s.proxyPort, s.proxyUser, s.proxyPass, s.proxyCert, s.proxyKey} {
 		setEnabled(e, s.proxy.Checked)
 	}
+	for _, b := range s.proxyBrowse {
+		setEnabled(b, s.proxy.Checked)
+	}
 	if !s.proxy.Checked {
-		s.notes.clear(fieldProxyHost, fieldProxyPort, fieldProxyUser, fieldProxyPass)
+		s.notes.clear(fieldProxyHost, fieldProxyPort, fieldProxyUser, fieldProxyPass, fieldProxyCert, fieldProxyKey)
 	}
 }
 
@@ -109,6 +125,10 @@ func (s *networkStep) content() fyne.CanvasObject {
 		item := func(field, hint string) *widget.FormItem {
 			e := s.entries[field]
 			return &widget.FormItem{Text: field, Widget: s.notes.under(field, e, e), HintText: hint}
+		}
+		pick := func(field string, i int, hint string) *widget.FormItem {
+			e := s.entries[field]
+			return &widget.FormItem{Text: field, Widget: s.notes.under(field, newBorder(nil, nil, nil, s.proxyBrowse[i], e), e), HintText: hint}
 		}
 		s.form = &widget.Form{Items: []*widget.FormItem{
 			item(fieldIP, ""),
@@ -123,6 +143,8 @@ func (s *networkStep) content() fyne.CanvasObject {
 			item(fieldProxyPort, ""),
 			item(fieldProxyUser, ""),
 			item(fieldProxyPass, ""),
+			pick(fieldProxyCert, 0, "for a proxy that inspects TLS: the certificate the sensor shows it, and its key"),
+			pick(fieldProxyKey, 1, ""),
 		}}
 		s.page = container.NewVBox(s.form, s.notes.at(fieldNetwork, nil))
 	}
@@ -154,6 +176,9 @@ func (s *networkStep) fill(row *provision.Row) {
 		}
 		row.Proxy = u + strings.TrimSpace(s.proxyHost.Text) + ":" + strings.TrimSpace(s.proxyPort.Text)
 		row.ProxyPassword = s.proxyPass.Text
+		row.ProxyCert, row.ProxyKey = strings.TrimSpace(s.proxyCert.Text), strings.TrimSpace(s.proxyKey.Text)
+	} else {
+		row.ProxyCert, row.ProxyKey = "", ""
 	}
 }
 
@@ -174,7 +199,8 @@ func (s *networkStep) validate() bool {
 		}
 	}
 	// netconf's own findings, except for a field already said above.
-	if _, err := s.wiz.row().Settings(); err != nil {
+	row := s.wiz.row()
+	if _, err := row.Settings(); err != nil {
 		said := map[string]bool{}
 		for f := range byField {
 			said[f] = true
@@ -183,6 +209,12 @@ func (s *networkStep) validate() bool {
 			if !said[f.field] {
 				byField[f.field] = append(byField[f.field], f.Finding)
 			}
+		}
+	}
+	// The proxy's client certificate: readable, its own key, valid now.
+	if row.ProxyCert != "" && row.ProxyKey != "" {
+		for _, f := range provision.CheckProxyClient(row.ProxyCert, row.ProxyKey, []byte(s.wiz.cert.passphrase.Text), s.env.Now()) {
+			byField[fieldProxyCert] = append(byField[fieldProxyCert], f)
 		}
 	}
 	for field, fs := range byField {

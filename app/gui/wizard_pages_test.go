@@ -317,3 +317,50 @@ func TestPushLiveDiffFromPreflightEvent(t *testing.T) {
 		t.Fatalf("result: %q %s", p.liveDiff.Text(), codes(p.findings.shown))
 	}
 }
+
+// TestWizardProxyClientCertificate: the Network page takes the client
+// certificate and key a TLS-inspecting proxy asks for (FIELD-FACTS step 2),
+// with the proxy only; both or neither; the key must be the certificate's.
+func TestWizardProxyClientCertificate(t *testing.T) {
+	a := test.NewTempApp(t)
+	w := newWizardScreen(testEnv(a, t.TempDir()))
+	test.NewTempWindow(t, w.build())
+	w.show(1)
+	n := w.net
+	if !n.proxyCert.Disabled() || !n.proxyKey.Disabled() || !n.proxyBrowse[0].Disabled() {
+		t.Fatal("client certificate fields on without a proxy")
+	}
+	test.Type(w.conn.address, "192.0.2.10")
+	test.Type(n.mask, "24")
+	test.Type(n.hostname, "sensor-01.plant.example")
+	test.Tap(n.proxy)
+	test.Type(n.proxyHost, "proxy.plant.example")
+	_, _, dir := mustCA(t, "sensor-01.plant.example")
+	crt, key := filepath.Join(dir, "sensor-01.plant.example.crt"), filepath.Join(dir, "sensor-01.plant.example.key")
+	test.Type(n.proxyCert, crt)
+	test.Tap(w.nextBtn)
+	if got := n.notes.of(fieldProxyCert); w.heading.Text != "Network" || len(got) == 0 || !strings.HasPrefix(got[0].Message, fieldProxyCert) {
+		t.Fatalf("certificate without its key: on %s, %+v", w.heading.Text, n.notes.all())
+	}
+	// Not its key: the chain's CA certificate with the sensor's key.
+	retype(n.proxyCert, filepath.Join(dir, "sensor-01.plant.example-chain.pem"))
+	test.Type(n.proxyKey, key)
+	if got := n.notes.of(fieldProxyCert); !hasCode(got, provision.CodeProxyClient) {
+		t.Fatalf("another certificate's key: %+v", n.notes.all())
+	}
+	retype(n.proxyCert, crt)
+	if len(n.notes.all()) != 0 {
+		t.Fatalf("a good pair: %+v", n.notes.all())
+	}
+	if r := w.row(); r.ProxyCert != crt || r.ProxyKey != key {
+		t.Fatalf("row: %q %q", r.ProxyCert, r.ProxyKey)
+	}
+	test.Tap(w.nextBtn)
+	if w.heading.Text != "Activation" {
+		t.Fatalf("on %s: %+v", w.heading.Text, n.notes.all())
+	}
+	n.proxy.SetChecked(false)
+	if r := w.row(); r.ProxyCert != "" || r.ProxyKey != "" || r.Proxy != "" {
+		t.Fatalf("proxy off, row %+v", r)
+	}
+}
