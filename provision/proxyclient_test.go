@@ -1,6 +1,7 @@
 package provision_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -109,16 +110,16 @@ func TestProxyClientCertificate(t *testing.T) {
 		if got := codesOf(r); !got[c.code] {
 			t.Errorf("%s: %v, want %s", name, got, c.code)
 		}
-		if _, err := (&provision.Preparer{O: provision.PrepareOptions{WorkDir: filepath.Join(dir, "work"), Check: check}}).Prepare(context.Background(), r); err == nil {
+		if _, err := (&provision.Session{Check: check}).Prepare(context.Background(), r); err == nil {
 			t.Errorf("%s: a bundle was built", name)
 		}
 	}
 
-	pr, err := (&provision.Preparer{O: provision.PrepareOptions{WorkDir: filepath.Join(dir, "work"), Check: check}}).Prepare(context.Background(), row)
+	pr, err := (&provision.Session{Check: check}).Prepare(context.Background(), row)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := bundle.Open(pr.Bundle.Path)
+	b, err := bundle.ReadArchive(bytes.NewReader(pr.Bundle.Archive))
 	if err != nil {
 		t.Fatal(err)
 	}

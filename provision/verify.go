@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 )
@@ -107,12 +106,4 @@ func health(ctx context.Context, c *http.Client, addr string) (Health, error) {
 		return h, fmt.Errorf("health status %q", h.Status)
 	}
 	return h, nil
-}
-
-func fileSize(p string) (int64, error) {
-	st, err := os.Stat(p)
-	if err != nil {
-		return 0, fmt.Errorf("bundle: %w", err)
-	}
-	return st.Size(), nil
 }

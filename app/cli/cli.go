@@ -54,6 +54,7 @@ func commands() map[string]command {
 		"certs":      {"check, verify and inspect certificates, keys, chains, PKCS#12 and CRLs", runCerts},
 		"ca":         {"the offline certificate authority: init, issue, revoke, crl, export", runCA},
 		"activation": {"issue, inspect and verify signed sensor activation files", runActivation},
+		"release":    {"sign and verify sensorcore releases (lab-init, sign, verify)", runRelease},
 		"push":       {"provision one sensor over SSH", runPush},
 		"batch":      {"check or provision a whole site from an inventory CSV", runBatch},
 		"demo":       {"run a demo fleet of sensors on this machine (make run)", runDemo},

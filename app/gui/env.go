@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"io"
 	"net/url"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -21,7 +22,7 @@ type Env struct {
 	Window fyne.Window // parent of dialogs; may be nil in tests of a bare screen
 	Now    func() time.Time
 	Rand   io.Reader
-	// FilesDir is where the local CA, bundles and reports live when the
+	// FilesDir is where the local CA and reports live when the
 	// Settings name no folder.
 	FilesDir string
 	// KnownHosts is the known_hosts file pushes trust (default: Tapline's
@@ -31,6 +32,9 @@ type Env struct {
 	ActivationRoots []ed25519.PublicKey
 	// Inventory, when set, is opened by the Fleet screen at start.
 	Inventory string
+	// Getenv reads the environment (default os.Getenv): the ssh-agent
+	// socket for rows with auth agent.
+	Getenv func(string) string
 	// Preset, when set, is what the screens start filled in with (the demo
 	// fleet hands its own): the wizard for its first sensor, Fleet's
 	// password and first-contact trust, and Inventory, FilesDir and
@@ -60,6 +64,9 @@ func (e Env) withDefaults(a fyne.App) Env {
 	}
 	if e.Now == nil {
 		e.Now = time.Now
+	}
+	if e.Getenv == nil {
+		e.Getenv = os.Getenv
 	}
 	if e.Rand == nil {
 		e.Rand = rand.Reader
