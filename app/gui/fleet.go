@@ -341,8 +341,12 @@ func runSummary(m *fleetModel, rep *provision.BatchReport) string {
 	if len(need) > 0 {
 		fmt.Fprintf(&b, "Needs attention (%d): %s.\n", len(need), names(need))
 	}
-	fmt.Fprintf(&b, "Finished: %d done, %d failed, %d refused, %d rolled back, %d not started.",
-		c[provision.OutcomeDone], c[provision.OutcomeFailed], c[provision.OutcomeRefused], c[provision.OutcomeRolledBack], c[provision.OutcomeNotStarted])
+	fmt.Fprintf(&b, "Finished: %d done", c[provision.OutcomeDone])
+	if re := m.reverifiedNames(); len(re) > 0 {
+		fmt.Fprintf(&b, " (%d only re-verified, applied by an earlier run: %s)", len(re), names(re))
+	}
+	fmt.Fprintf(&b, ", %d failed, %d refused, %d rolled back, %d not started.",
+		c[provision.OutcomeFailed], c[provision.OutcomeRefused], c[provision.OutcomeRolledBack], c[provision.OutcomeNotStarted])
 	if rep.Stopped != "" {
 		b.WriteString(" Stopped: " + rep.Stopped)
 	}

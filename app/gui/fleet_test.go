@@ -275,7 +275,7 @@ func TestFleetSummaryNamesAttentionFirst(t *testing.T) {
 
 	rep := &provision.BatchReport{}
 	for i, r := range rows {
-		res := provision.Result{Sensor: r.Sensor, Outcome: provision.OutcomeDone}
+		res := provision.Result{Sensor: r.Sensor, Outcome: provision.OutcomeDone, Reverified: i == 3}
 		if i%4 == 2 {
 			res = provision.Result{Sensor: r.Sensor, Outcome: provision.OutcomeRefused, Step: provision.StepTrust, Code: provision.CodeUnknownHost}
 		}
@@ -284,8 +284,12 @@ func TestFleetSummaryNamesAttentionFirst(t *testing.T) {
 	m.finished(rep)
 	got := runSummary(&m, rep)
 	if !strings.HasPrefix(got, "Needs attention (2): sensor-03 at 192.0.2.13:22 (refused, "+provision.CodeUnknownHost+" ") ||
-		!strings.Contains(got, "; sensor-07 at 192.0.2.17:22 (refused, ") || !strings.HasSuffix(got, "Finished: 7 done, 0 failed, 2 refused, 0 rolled back, 0 not started.") {
+		!strings.Contains(got, "; sensor-07 at 192.0.2.17:22 (refused, ") || !strings.HasSuffix(got, "Finished: 7 done (1 only re-verified, applied by an earlier run: sensor-04), 0 failed, 2 refused, 0 rolled back, 0 not started.") {
 		t.Errorf("run summary:\n%s", got)
+	}
+
+	if r, _ := m.get(3); r.status != "done, re-verified" || !strings.HasPrefix(r.result, "already applied; only re-verified") {
+		t.Errorf("re-verified row: %q %q", r.status, r.result)
 	}
 
 	// Many: the first few by name, then how many more.

@@ -261,7 +261,10 @@ func (s *pushStep) showDone(r provision.Result, row provision.Row) {
 	}
 	s.done.SetTitle("Sensor " + name + " is set up")
 	sub := "certificate verified on its console"
-	if r.CertificateNote != "" {
+	switch {
+	case r.Reverified:
+		sub = "it had these settings already (an earlier push applied them): only re-verified, nothing applied again"
+	case r.CertificateNote != "":
 		sub = "it kept its own certificate (test setups only)"
 	}
 	s.done.SetSubTitle(sub)

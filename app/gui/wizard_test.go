@@ -252,6 +252,13 @@ func TestWizardProvisionsDemoSensor(t *testing.T) {
 	if !p.done.Visible() || p.Result() == nil {
 		t.Fatalf("the done state of the same settings is gone: on %s", w.heading.Text)
 	}
+	// Push again: the sensor runs this bundle already, so the push only
+	// re-verifies it, and the done state says so.
+	test.Tap(p.pushBtn)
+	w.Wait()
+	if r := p.Result(); r == nil || r.Outcome != provision.OutcomeDone || !r.Reverified || !strings.Contains(p.done.Subtitle, "only re-verified") {
+		t.Fatalf("pushed again: %+v, done %q", r, p.done.Subtitle)
+	}
 	// Next sensor: the site's settings stay, the sensor's own go.
 	test.Tap(p.nextBtn)
 	if w.heading.Text != "Connect" || w.conn.address.Text != "" || w.conn.connected != "" || w.conn.user.Text != sn.User ||
