@@ -71,7 +71,7 @@ var (
 
 const (
 	printable = 19
-	utf8s      = 12
+	utf8s     = 12
 	bmp       = 30
 )
 
