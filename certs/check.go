@@ -130,7 +130,7 @@ func loadBundle(src Source, t Target, now time.Time) *bundle {
 			b.loadFinds = append(b.loadFinds, newFinding(CodeKeyUnreadable, "no private key given"))
 		} else if k, err := ParsePrivateKey(src.Key, src.Passphrase); err != nil {
 			b.keyErr = err
-			if !errors.Is(err, ErrIncorrectPassphrase) && !errors.Is(err, ErrPassphraseRequired) && !filesSwapped(src) {
+			if certIsKey, keyIsCert := LooksSwapped(src.Cert, src.Key); !errors.Is(err, ErrIncorrectPassphrase) && !errors.Is(err, ErrPassphraseRequired) && !(certIsKey && keyIsCert) {
 				b.loadFinds = append(b.loadFinds, newFinding(CodeKeyUnreadable, "%s: %s%s", b.name("key"), errText(err), swapped(src, "key")))
 			}
 		} else {
@@ -191,24 +191,34 @@ func (b *bundle) readCerts(field string, data []byte) ([]*x509.Certificate, erro
 	return cs, err
 }
 
-// filesSwapped reports whether the certificate file holds a key and the key
-// file a certificate.
-func filesSwapped(src Source) bool {
-	k := Detect(src.Cert)
-	return (k == KindPrivateKey || k == KindEncryptedKey) && Detect(src.Key) == KindCertificate
+// LooksSwapped says whether a certificate file holds a private key and no
+// certificate (certIsKey), and whether a key file holds a certificate and
+// no key (keyIsCert): files given the wrong way round. A combined PEM
+// (certificate and key in one file) is neither.
+func LooksSwapped(cert, key []byte) (certIsKey, keyIsCert bool) {
+	holds := func(b []byte) (c, k bool) {
+		if len(b) == 0 {
+			return false, false
+		}
+		_, cerr := ParseCertificates(b)
+		_, kerr := ParsePrivateKey(b, nil)
+		return cerr == nil, kerr == nil || errors.Is(kerr, ErrPassphraseRequired) || errors.Is(kerr, ErrIncorrectPassphrase)
+	}
+	cc, ck := holds(cert)
+	kc, kk := holds(key)
+	return ck && !cc, kc && !kk
 }
 
 // swapped adds to a read error of the certificate (field "cert") or key
 // file what the file holds instead, and says when the two look swapped.
 func swapped(src Source, field string) string {
-	certKind, keyKind := Detect(src.Cert), Detect(src.Key)
-	isKey := func(k Kind) bool { return k == KindPrivateKey || k == KindEncryptedKey }
+	certIsKey, keyIsCert := LooksSwapped(src.Cert, src.Key)
 	switch {
-	case filesSwapped(src):
+	case certIsKey && keyIsCert:
 		return "; the certificate and key files look swapped: this one holds the private key, the other the certificate"
-	case field == "cert" && isKey(certKind):
+	case field == "cert" && certIsKey:
 		return "; it holds a private key: give it as the key file"
-	case field == "key" && keyKind == KindCertificate:
+	case field == "key" && keyIsCert:
 		return "; it holds a certificate: give it as the certificate (or chain) file"
 	}
 	return ""

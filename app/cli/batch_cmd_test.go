@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tapline/tapline/internal/releasetest"
 	"github.com/tapline/tapline/provision"
 	"github.com/tapline/tapline/sensorcore/activation"
 )
@@ -184,9 +185,11 @@ func TestBatchRunAcceptWarnings(t *testing.T) {
 	}
 }
 
-// --install-core reads the carried binary before anything connects: a
-// binary for another architecture is never run, and the message says so.
-func TestInstallCoreFlagForeignBinary(t *testing.T) {
+// --install-core verifies the carried release before anything connects:
+// without its signature, or signed under a root that is not trusted, the
+// run stops and says why; a binary for another architecture is never run
+// (its version is the signed statement's).
+func TestInstallCoreFlagVerifiesRelease(t *testing.T) {
 	dir := t.TempDir()
 	// A minimal ELF header for another machine than this one.
 	hdr := make([]byte, 64)
@@ -201,9 +204,26 @@ func TestInstallCoreFlagForeignBinary(t *testing.T) {
 	hdr[52] = 64 // e_ehsize
 	foreign := filepath.Join(dir, "sensorcore")
 	os.WriteFile(foreign, hdr, 0o755)
+	run := func(extra ...string) (int, string) {
+		env, _, errb := testEnv(time.Now())
+		code := Main(append([]string{"batch", "run", "../../examples/site-a.csv", "--install-core", "--core-binary", foreign, "--trust-root", exampleRoot, "--at", exampleAt(t)}, extra...), env)
+		return code, errb.String()
+	}
+	if code, errb := run(); code != ExitUsage || !strings.Contains(errb, "has no release signature") {
+		t.Fatalf("unsigned core binary: exit %d\n%s", code, errb)
+	}
+	rel := releasetest.New(t)
+	rel.SignFile(t, foreign, "9.9.9", releasetest.Options{})
+	if code, errb := run(); code != ExitUsage || !strings.Contains(errb, "not certified by a trusted root") || !strings.Contains(errb, "--release-root") {
+		t.Fatalf("lab-signed core binary without --release-root: exit %d\n%s", code, errb)
+	}
 	env, out, errb := testEnv(time.Now())
-	code := Main([]string{"batch", "run", "../../examples/site-a.csv", "--install-core", "--core-binary", foreign, "--trust-root", exampleRoot, "--at", exampleAt(t)}, env)
-	if code != ExitUsage || !strings.Contains(errb.String(), "is built for") || !strings.Contains(errb.String(), "--core-version") {
-		t.Fatalf("foreign core binary: exit %d\n%s\n%s", code, out, errb)
+	if code := Main([]string{"release", "verify", "--release-root", rel.RootFile, foreign}, env); code != ExitOK || !strings.Contains(out.String(), "sensorcore 9.9.9 for linux/") {
+		t.Fatalf("release verify: exit %d\n%s\n%s", code, out, errb)
+	}
+	os.WriteFile(foreign, append(hdr, 0), 0o755) // not the signed binary any more
+	env, out, errb = testEnv(time.Now())
+	if code := Main([]string{"release", "verify", "--release-root", rel.RootFile, foreign}, env); code != ExitVerdict || !strings.Contains(errb.String(), "does not match its signature") {
+		t.Fatalf("release verify of a changed binary: exit %d\n%s\n%s", code, out, errb)
 	}
 }

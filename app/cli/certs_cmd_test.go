@@ -133,7 +133,7 @@ func TestCertsBadInput(t *testing.T) {
 		{"inspect truncated", []string{"certs", "inspect", td + "truncated.crt"}, "truncated.crt"},
 		{"inspect wrong pass", []string{"certs", "inspect", "--passphrase-file", "testdata/certs/wrong-pass.txt", ex + "sensor-02-expired.key"}, "sensor-02-expired.key"},
 		{"key and cert swapped", []string{"certs", "check", "--cert", fd + "swapped.crt", "--key", fd + "swapped.key"}, "look swapped"},
-		{"key as cert", []string{"certs", "check", "--cert", td + "leaf.key", "--key", td + "leaf.key"}, "give it as the key file"},
+		{"key as cert", []string{"certs", "check", "--cert", td + "leaf.key", "--key", td + "leaf.key"}, "holds a private key, not a certificate"},
 		{"inspect unsupported curve", []string{"certs", "inspect", fd + "secp256k1.crt"}, "secp256k1 (not supported"},
 		{"inspect legacy trust bundle", []string{"certs", "inspect", "--passphrase-file", "testdata/certs/fixture-pass.txt", fd + "trust-legacy.p12"}, "RC2"},
 		{"unknown flag", []string{"certs", "check", "--frob"}, "frob"},
@@ -179,14 +179,25 @@ func TestCertsInspectMixed(t *testing.T) {
 	}
 }
 
-func TestCertsHelp(t *testing.T) {
-	for _, sub := range []string{"check", "verify", "inspect"} {
+// TestCertsCombinedPEMNotSwapped: a combined PEM (certificate and key in one
+// file, either first) is not "swapped", as --key or as --cert.
+func TestCertsCombinedPEMNotSwapped(t *testing.T) {
+	dir := t.TempDir()
+	crt, _ := os.ReadFile(td + "leaf.crt")
+	key, _ := os.ReadFile(td + "leaf.key")
+	certFirst, keyFirst := filepath.Join(dir, "cert-first.pem"), filepath.Join(dir, "key-first.pem")
+	if os.WriteFile(certFirst, append(append([]byte{}, crt...), key...), 0o600) != nil || os.WriteFile(keyFirst, append(append([]byte{}, key...), crt...), 0o600) != nil {
+		t.Fatal("write")
+	}
+	for _, args := range [][]string{
+		{"--cert", td + "leaf.crt", "--key", certFirst},
+		{"--cert", keyFirst},
+		{"--cert", certFirst, "--key", keyFirst},
+	} {
 		env, out, errb := testEnv(certsNow)
-		if got := Main([]string{"certs", sub, "--help"}, env); got != ExitOK || !strings.Contains(out.String(), "usage: tapline certs "+sub) {
-			t.Errorf("certs %s --help: exit %d, %q", sub, got, out)
-		}
-		if errb.Len() != 0 || strings.Count(out.String(), "usage:") != 1 {
-			t.Errorf("certs %s --help: usage printed more than once (stdout %q, stderr %q)", sub, out, errb)
+		all := append([]string{"certs", "check", "--chain", td + "chain.pem", "--hostname", "sensor-01.plant.example", "--at=2026-12-01T00:00:00Z"}, args...)
+		if got := Main(all, env); got != ExitOK || strings.Contains(errb.String()+out.String(), "swapped") {
+			t.Errorf("%v: exit %d, %s%s", args, got, errb, out)
 		}
 	}
 }

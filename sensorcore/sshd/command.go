@@ -65,7 +65,7 @@ func AllowedCommand(line string) ([]string, error) {
 // the sensor's files are, what it trusts, how it changes the network, and
 // install-core's first-install options. Go's flag package takes -name as
 // well as --name, so both are refused.
-var refusedFlags = map[string]bool{"root": true, "trust-root": true, "network-backend": true, "target": true, "service": true}
+var refusedFlags = map[string]bool{"root": true, "trust-root": true, "release-root": true, "network-backend": true, "target": true, "service": true}
 
 func splitWords(s string) ([]string, error) {
 	var out []string

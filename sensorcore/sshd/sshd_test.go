@@ -38,6 +38,7 @@ func TestAllowedCommand(t *testing.T) {
 		"sensorcore apply -root=/tmp x":              false,
 		"install-core --service --json x":            false,
 		"install-core -target /bin/sh x":             false,
+		"install-core --release-root /tmp/k.pub x":   false,
 		"sensorcore apply --json root.tapbundle":     true,
 		"":                                           false,
 		"console reset --user admin --json":          true,
