@@ -259,6 +259,7 @@ func TestLockoutStaysAtItsAddress(t *testing.T) {
 // `sensorcore console unlock admin` at the appliance ends it at once, in
 // the running daemon too.
 func TestHardLockAndUnlock(t *testing.T) {
+	t.Parallel() // after the latency tests, which run alone, beside the other parallel ones
 	_, root, base := serveWithAdmin(t)
 	const pw = adminPassword
 	var wg sync.WaitGroup
