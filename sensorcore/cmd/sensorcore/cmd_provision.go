@@ -103,6 +103,9 @@ func (inv invocation) run(ctx context.Context, name string, args []string, stdou
 	if name == "console" {
 		return inv.console(ctx, args, stdout, stderr)
 	}
+	if name == "validate" {
+		return inv.validate(ctx, args, stdout, stderr)
+	}
 	fs := flag.NewFlagSet("sensorcore "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var c common
