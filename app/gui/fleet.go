@@ -343,7 +343,7 @@ func runSummary(m *fleetModel, rep *provision.BatchReport) string {
 	}
 	fmt.Fprintf(&b, "Finished: %d done", c[provision.OutcomeDone])
 	if re := m.reverifiedNames(); len(re) > 0 {
-		fmt.Fprintf(&b, " (%d only re-verified, applied by an earlier run: %s)", len(re), names(re))
+		fmt.Fprintf(&b, " (%d only re-verified, applied earlier: %s)", len(re), names(re))
 	}
 	fmt.Fprintf(&b, ", %d failed, %d refused, %d rolled back, %d not started.",
 		c[provision.OutcomeFailed], c[provision.OutcomeRefused], c[provision.OutcomeRolledBack], c[provision.OutcomeNotStarted])

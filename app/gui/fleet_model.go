@@ -198,7 +198,7 @@ func (m *fleetModel) finished(rep *provision.BatchReport) {
 				// An earlier attempt applied this bundle: nothing was
 				// uploaded or applied again, only confirmed and verified.
 				r.status = "done, re-verified"
-				r.result = "already applied; only re-verified: console serves " + short(res.ServedFingerprint)
+				r.result = "re-verified only (applied earlier): serves " + short(res.ServedFingerprint)
 			case res.CertificateNote != "":
 				r.result = res.CertificateNote + ", console serves " + short(res.ServedFingerprint)
 			default:

@@ -284,11 +284,11 @@ func TestFleetSummaryNamesAttentionFirst(t *testing.T) {
 	m.finished(rep)
 	got := runSummary(&m, rep)
 	if !strings.HasPrefix(got, "Needs attention (2): sensor-03 at 192.0.2.13:22 (refused, "+provision.CodeUnknownHost+" ") ||
-		!strings.Contains(got, "; sensor-07 at 192.0.2.17:22 (refused, ") || !strings.HasSuffix(got, "Finished: 7 done (1 only re-verified, applied by an earlier run: sensor-04), 0 failed, 2 refused, 0 rolled back, 0 not started.") {
+		!strings.Contains(got, "; sensor-07 at 192.0.2.17:22 (refused, ") || !strings.HasSuffix(got, "Finished: 7 done (1 only re-verified, applied earlier: sensor-04), 0 failed, 2 refused, 0 rolled back, 0 not started.") {
 		t.Errorf("run summary:\n%s", got)
 	}
 
-	if r, _ := m.get(3); r.status != "done, re-verified" || !strings.HasPrefix(r.result, "already applied; only re-verified") {
+	if r, _ := m.get(3); r.status != "done, re-verified" || !strings.HasPrefix(r.result, "re-verified only (applied earlier)") {
 		t.Errorf("re-verified row: %q %q", r.status, r.result)
 	}
 
