@@ -27,6 +27,25 @@ import (
 func (s *Session) Prepare(_ context.Context, row Row) (Prepared, error) {
 	s.init()
 	var out Prepared
+	t, err := s.target(row)
+	if err != nil {
+		return out, err
+	}
+	out.Target = t
+	if row.ProxyPassword == "" && row.Proxy != "" {
+		row.ProxyPassword = s.Secrets.ProxyPassword
+	}
+	b, err := s.bundle(row, s.now())
+	if err != nil {
+		return out, fmt.Errorf("line %d: %s: %w", row.Line, row.Sensor, err)
+	}
+	out.Bundle = b
+	return out, nil
+}
+
+// target is how the session reaches row's sensor: address, user, the
+// authentication the row names with the session's secrets, a jump host.
+func (s *Session) target(row Row) (Target, error) {
 	t := Target{Sensor: row.Sensor, Addr: row.SSHAddr(), User: row.User, ConsolePort: row.ConsolePort}
 	reach := row.NewAddress
 	if reach == "" {
@@ -41,19 +60,19 @@ func (s *Session) Prepare(_ context.Context, row Row) (Prepared, error) {
 		t.Auth = sshconn.Auth{KeyFile: row.KeyFile, Passphrase: sec.KeyPassphrase}
 	case AuthAgent:
 		if sec.AgentSocket == "" {
-			return out, fmt.Errorf("line %d: auth agent but no ssh-agent is running (SSH_AUTH_SOCK is not set)", row.Line)
+			return t, fmt.Errorf("line %d: auth agent but no ssh-agent is running (SSH_AUTH_SOCK is not set)", row.Line)
 		}
 		t.Auth = sshconn.Auth{AgentSocket: sec.AgentSocket}
 	case AuthPassword:
 		if sec.SSHPassword == "" {
-			return out, fmt.Errorf("line %d: auth password but no SSH password is given (TAPLINE_SSH_PASSWORD)", row.Line)
+			return t, fmt.Errorf("line %d: auth password but no SSH password is given (TAPLINE_SSH_PASSWORD)", row.Line)
 		}
 		t.Auth = sshconn.Auth{Password: sec.SSHPassword}
 	}
 	if row.Jump != "" {
 		j, err := ParseJump(row.Jump, row.User)
 		if err != nil {
-			return out, fmt.Errorf("line %d: jump: %w", row.Line, err)
+			return t, fmt.Errorf("line %d: jump: %w", row.Line, err)
 		}
 		j.Auth = t.Auth
 		if sec.JumpAuth != nil {
@@ -61,16 +80,7 @@ func (s *Session) Prepare(_ context.Context, row Row) (Prepared, error) {
 		}
 		t.Jump = &j
 	}
-	out.Target = t
-	if row.ProxyPassword == "" && row.Proxy != "" {
-		row.ProxyPassword = sec.ProxyPassword
-	}
-	b, err := s.bundle(row, s.now())
-	if err != nil {
-		return out, fmt.Errorf("line %d: %s: %w", row.Line, row.Sensor, err)
-	}
-	out.Bundle = b
-	return out, nil
+	return t, nil
 }
 
 // ParseJump reads [user@]host[:port] (port 22 by default).
