@@ -58,6 +58,7 @@ type fleetScreen struct {
 	summary   *widget.Label
 	table     *widget.Table
 	logTitle  *widget.Label
+	menu      *sensorMenu // the selected sensor's menu
 	logText   *widget.TextGrid
 	findings  *findingsView
 }
@@ -104,7 +105,14 @@ func newFleetScreen(env Env) *fleetScreen {
 	for i, c := range fleetColumns {
 		s.table.SetColumnWidth(i, c.width)
 	}
-	s.table.OnSelected = func(id widget.TableCellID) { s.sel = id.Row; s.showLog() }
+	s.table.OnSelected = func(id widget.TableCellID) { s.sel = id.Row; s.showLog(); s.sync() }
+	s.menu = newSensorMenu(env, func() (provision.Row, provision.Secrets, bool, string) {
+		r, ok := s.model.get(s.sel)
+		if !ok {
+			return provision.Row{}, provision.Secrets{}, false, "Select the sensor in the table first."
+		}
+		return r.row, s.secrets(), true, ""
+	})
 	s.sync()
 	return s
 }
@@ -155,11 +163,17 @@ func (s *fleetScreen) build() fyne.CanvasObject {
 		{Text: "", Widget: s.acceptWrn},
 	}}
 	top := container.NewVBox(s.path, bar, secrets, s.summary)
-	logPane := newBorder(s.logTitle, nil, nil, nil,
+	logPane := newBorder(newBorder(nil, nil, nil, s.menu.btn, s.logTitle), nil, nil, nil,
 		container.NewVScroll(container.NewVBox(s.findings.box, s.logText)))
 	split := container.NewVSplit(s.table, logPane)
 	split.SetOffset(0.65)
 	return newBorder(top, nil, nil, nil, split)
+}
+
+// secrets are the secrets typed on the screen, for a session.
+func (s *fleetScreen) secrets() provision.Secrets {
+	return provision.Secrets{SSHPassword: s.password.Text, KeyPassphrase: keyPassphrase(s.keyPass.Text),
+		CertPassphrase: []byte(s.certPass.Text), ProxyPassword: s.proxyPass.Text}
 }
 
 // sync sets which buttons may be pressed.
@@ -172,6 +186,8 @@ func (s *fleetScreen) sync() {
 	setEnabled(s.retryBtn, have && !running && len(s.model.failed()) > 0)
 	setEnabled(s.cancelBtn, running)
 	setEnabled(s.exportBtn, s.report != nil && !running)
+	_, selected := s.model.get(s.sel)
+	setEnabled(s.menu.btn, selected && !running)
 }
 
 func (s *fleetScreen) onOpen() { s.env.openFile(s.open) }
@@ -263,8 +279,7 @@ func (s *fleetScreen) onRun(only map[string]bool) {
 			return true
 		}
 	}
-	sess := s.env.session(provision.Secrets{SSHPassword: s.password.Text, KeyPassphrase: keyPassphrase(s.keyPass.Text),
-		CertPassphrase: []byte(s.certPass.Text), ProxyPassword: s.proxyPass.Text}, acceptNew)
+	sess := s.env.session(s.secrets(), acceptNew)
 	sess.AcceptWarnings = s.acceptWrn.Checked
 	prepare := func(ctx context.Context, row provision.Row) (provision.Prepared, error) {
 		p, err := sess.Prepare(ctx, row)
