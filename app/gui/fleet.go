@@ -327,6 +327,10 @@ func (s *fleetScreen) onRun(only map[string]bool) {
 			s.summary.SetText("")
 			s.findings.set([]certs.Finding{problemFor("Running the batch", o.err)})
 		} else {
+			if only != nil && s.report != nil {
+				// Retry failed: the site's report, updated by the retry.
+				o.rep = s.report.Merge(o.rep)
+			}
 			s.report = o.rep
 			s.model.finished(o.rep)
 			s.summary.SetText(runSummary(&s.model, o.rep))
@@ -404,33 +408,16 @@ func (s *fleetScreen) onExport() {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return err
 		}
-		for ext, write := range map[string]func(*os.File) error{
-			".json": func(f *os.File) error { return rep.WriteJSON(f) },
-			".csv":  func(f *os.File) error { return rep.WriteCSV(f) },
-			".html": func(f *os.File) error { return rep.WriteHTML(f) },
-			".retry.csv": func(f *os.File) error {
-				_, err := rep.WriteRetryInventory(f, header)
-				return err
-			},
-		} {
-			f, err := os.OpenFile(filepath.Join(dir, base+ext), os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
-			if err != nil {
-				return err
-			}
-			if err := write(f); err != nil {
-				f.Close()
-				return err
-			}
-			if err := f.Close(); err != nil {
-				return err
-			}
-		}
-		return nil
+		return provision.WriteReports(rep, header, filepath.Join(dir, base))
 	}, func(err error) {
 		if err != nil {
 			s.findings.set([]certs.Finding{problemFor("Exporting the report", err)})
 			return
 		}
-		s.summary.SetText("Report written: " + filepath.Join(dir, base) + ".{json,csv,html} and .retry.csv")
+		msg := "Report written: " + filepath.Join(dir, base) + ".report.{json,csv,html}"
+		if a, _ := rep.Attention(); len(a) > 0 {
+			msg += fmt.Sprintf(", and %s.retry.csv with the %d sensor(s) to run again", base, len(a))
+		}
+		s.summary.SetText(msg)
 	})
 }

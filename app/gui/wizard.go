@@ -25,7 +25,7 @@ type wizardStep interface {
 }
 
 // wizardScreen is the sensor setup wizard in the order the engineer meets
-// the sensor (FIELD-FACTS.md "First setup"): Connect, Network, Activation,
+// the sensor (docs/field-facts.md "First setup"): Connect, Network, Activation,
 // Certificate, Review, Push. Enter advances when the page is complete.
 type wizardScreen struct {
 	env   Env

@@ -306,7 +306,7 @@ func TestPushLiveDiffFromPreflightEvent(t *testing.T) {
 }
 
 // TestWizardProxyClientCertificate: the Network page takes the client
-// certificate and key a TLS-inspecting proxy asks for (FIELD-FACTS step 2),
+// certificate and key a TLS-inspecting proxy asks for (docs/field-facts.md "First setup" step 2),
 // with the proxy only; both or neither; the key must be the certificate's.
 func TestWizardProxyClientCertificate(t *testing.T) {
 	a := test.NewTempApp(t)
