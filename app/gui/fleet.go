@@ -333,7 +333,7 @@ func (s *fleetScreen) onRun(only map[string]bool) {
 			}
 			s.report = o.rep
 			s.model.finished(o.rep)
-			s.summary.SetText(runSummary(&s.model, o.rep))
+			s.summary.SetText(runSummary(o.rep))
 		}
 		s.flush()
 		s.sync()
@@ -344,24 +344,41 @@ func (s *fleetScreen) onRun(only map[string]bool) {
 // attention first, with their address and how many findings, then how
 // many are ready.
 func checkSummary(m *fleetModel, n int) string {
-	need, ok := m.attention(false)
+	need, ok := m.checkAttention()
 	if len(need) == 0 {
 		return fmt.Sprintf("Offline check: all %d sensors ready.", n)
 	}
 	return fmt.Sprintf("Offline check: %d of %d need attention: %s. Ready: %d.", len(need), n, names(need), ok)
 }
 
-// runSummary says how a run went: the sensors that need attention first,
-// with their address, outcome and code, then the counts.
-func runSummary(m *fleetModel, rep *provision.BatchReport) string {
-	need, _ := m.attention(true)
-	c := rep.Counts()
+// runSummary says how a run went in the report's own terms: the sensors
+// that need attention first (provision's BatchReport.Attention), each with
+// the address it was reached at, its outcome and code, then the counts and
+// the sensors only re-verified.
+func runSummary(rep *provision.BatchReport) string {
+	need, done := rep.Attention()
 	var b strings.Builder
 	if len(need) > 0 {
-		fmt.Fprintf(&b, "Needs attention (%d): %s.\n", len(need), names(need))
+		items := make([]string, len(need))
+		for i, x := range need {
+			items[i] = x.Row.Sensor + " at " + x.Address() + " (" + x.OutcomeText()
+			if x.Result.Outcome != provision.OutcomeNotStarted {
+				f := pushProblem(x.Result)
+				items[i] += ", " + f.Code + " " + f.Message
+			}
+			items[i] += ")"
+		}
+		fmt.Fprintf(&b, "Needs attention (%d): %s.\n", len(need), names(items))
 	}
+	var re []string
+	for _, x := range done {
+		if x.Result.Reverified {
+			re = append(re, x.Row.Sensor)
+		}
+	}
+	c := rep.Counts()
 	fmt.Fprintf(&b, "Finished: %d done", c[provision.OutcomeDone])
-	if re := m.reverifiedNames(); len(re) > 0 {
+	if len(re) > 0 {
 		fmt.Fprintf(&b, " (%d only re-verified, applied earlier: %s)", len(re), names(re))
 	}
 	fmt.Fprintf(&b, ", %d failed, %d refused, %d rolled back, %d not started.",
