@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tapline/tapline/certs"
+	"github.com/tapline/tapline/internal/safefile"
 	"github.com/tapline/tapline/sensorcore/activation"
 	"github.com/tapline/tapline/sensorcore/bundle"
 	"github.com/tapline/tapline/sensorcore/crlfetch"
@@ -478,7 +479,7 @@ func (e *Engine) servedCertificate() (map[string][]byte, string, error) {
 		return nil, "", err
 	}
 	cp, _ := e.Layout.SelfSignedPaths()
-	c, err := os.ReadFile(cp)
+	c, err := safefile.ReadFile(cp, MaxStateFile)
 	if err != nil {
 		return nil, "", fmt.Errorf("no self-signed certificate yet (sensorcore serve makes it at first start): %w", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/tapline/tapline/internal/safefile"
 	"github.com/tapline/tapline/sensorcore/activation"
 	"github.com/tapline/tapline/sensorcore/generation"
 )
@@ -45,6 +46,11 @@ func (l Layout) AccountsLog() string { return filepath.Join(l.State(), "accounts
 // RunFile is where the running daemon records its pid and listeners.
 func (l Layout) RunFile() string { return filepath.Join(l.State(), "run.json") }
 
+// MaxStateFile bounds every small file the daemon reads: config.json,
+// run.json, factory-network.json, the self-signed certificate and key,
+// /proc/PID/stat (docs/appliance.md, "Limits").
+const MaxStateFile = 1 << 20
+
 // Config is etc/sensorcore/config.json. Every field is optional.
 type Config struct {
 	// SensorName is this appliance's name; when set, a bundle or activation
@@ -72,7 +78,7 @@ type Config struct {
 func LoadConfig(l Layout) (Config, error) {
 	var c Config
 	p := filepath.Join(l.Etc(), "config.json")
-	b, err := os.ReadFile(p)
+	b, err := safefile.ReadFile(p, MaxStateFile)
 	if errors.Is(err, os.ErrNotExist) {
 		return c, nil
 	}

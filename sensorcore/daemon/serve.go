@@ -303,11 +303,11 @@ func (e *Engine) loadCertificate() (*tls.Certificate, certState, error) {
 // selfSigned loads the console's first-start certificate (generation 0).
 func (e *Engine) selfSigned() (*tls.Certificate, certState, error) {
 	cp, kp := e.Layout.SelfSignedPaths()
-	c, err := os.ReadFile(cp)
+	c, err := safefile.ReadFile(cp, MaxStateFile)
 	if err != nil {
 		return nil, certState{}, err
 	}
-	k, err := os.ReadFile(kp)
+	k, err := safefile.ReadFile(kp, MaxStateFile)
 	if err != nil {
 		return nil, certState{}, err
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/tapline/tapline/certs"
+	"github.com/tapline/tapline/internal/safefile"
 	"github.com/tapline/tapline/sensorcore/activation"
 	"github.com/tapline/tapline/sensorcore/bundle"
 	"github.com/tapline/tapline/sensorcore/generation"
@@ -68,7 +69,7 @@ func (e *Engine) Status(version string) (*Status, error) {
 	}
 	cur, err := st.Current()
 	if errors.Is(err, generation.ErrNone) {
-		if c, err := os.ReadFile(func() string { p, _ := e.Layout.SelfSignedPaths(); return p }()); err == nil {
+		if c, err := safefile.ReadFile(func() string { p, _ := e.Layout.SelfSignedPaths(); return p }(), MaxStateFile); err == nil {
 			s.Certificate = certInfo(c, true)
 		}
 		if s.SensorName == "" {
@@ -94,7 +95,7 @@ func (e *Engine) Status(version string) (*Status, error) {
 	}
 	if c, err := st.ReadFile(cur, bundle.FileName(bundle.RoleCert)); err == nil {
 		s.Certificate = certInfo(c, false)
-	} else if c, err := os.ReadFile(func() string { p, _ := e.Layout.SelfSignedPaths(); return p }()); err == nil {
+	} else if c, err := safefile.ReadFile(func() string { p, _ := e.Layout.SelfSignedPaths(); return p }(), MaxStateFile); err == nil {
 		s.Certificate = certInfo(c, true) // keep_certificate kept the self-signed one
 	}
 	if mb, err := st.ReadFile(cur, bundle.ManifestName); err == nil && s.Certificate != nil {
