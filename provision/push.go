@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tapline/tapline/sensorcore/version"
@@ -457,7 +458,12 @@ func (e errRolledBack) Error() string {
 	return fmt.Sprintf("rolled back to generation %d (%s); new address unreachable: %v", e.gen, e.reason, e.cause)
 }
 
-func (p *pusher) verify(ctx context.Context, sshAddr string) error {
+// verify proves the result: the console serves exactly the bundle's
+// certificate (pinned over TLS), and the sensor, asked over the SSH
+// session already signed in, says it is this sensor, activated, at its new
+// generation, serving that certificate. The console's health answer,
+// open without sign-in, says only that it is up.
+func (p *pusher) verify(ctx context.Context, c *ssh.Client, sshAddr string) error {
 	host, _, err := net.SplitHostPort(sshAddr)
 	if err != nil {
 		return err
@@ -467,20 +473,27 @@ func (p *pusher) verify(ctx context.Context, sshAddr string) error {
 		port = 443
 	}
 	addr := net.JoinHostPort(host, strconv.Itoa(port))
-	h, served, err := VerifyConsole(ctx, addr, p.b.CertFingerprint, p.o.VerifyTimeout, min(p.o.RetryEvery, 100*time.Millisecond))
+	served, err := VerifyConsole(ctx, addr, p.b.CertFingerprint, p.o.VerifyTimeout, min(p.o.RetryEvery, 100*time.Millisecond))
 	p.res.ServedFingerprint = served
 	if err != nil {
 		return err
 	}
-	if h.SensorName != p.t.Sensor {
-		return &VerifyError{Reason: fmt.Sprintf("console at %s says it is %q, want %q", addr, h.SensorName, p.t.Sensor)}
+	var st Status
+	if err := runJSON(ctx, c, p.o.Core, &st, "status", "--json"); err != nil {
+		return err
 	}
-	p.res.Activated = h.Activated
-	if !h.Activated {
-		return &VerifyError{Reason: fmt.Sprintf("console at %s reports the sensor not activated", addr)}
+	if st.SensorName != p.t.Sensor {
+		return &VerifyError{Reason: fmt.Sprintf("the sensor at %s says it is %q, want %q", sshAddr, st.SensorName, p.t.Sensor)}
 	}
-	if h.Generation != 0 {
-		p.res.Generation = h.Generation
+	if !strings.EqualFold(st.Certificate.FingerprintSHA256, p.b.CertFingerprint) {
+		return &VerifyError{Reason: fmt.Sprintf("the sensor at %s reports certificate %s, the bundle holds %s", sshAddr, st.Certificate.FingerprintSHA256, p.b.CertFingerprint)}
+	}
+	p.res.Activated = len(st.Activation) > 0 && string(st.Activation) != "null"
+	if !p.res.Activated {
+		return &VerifyError{Reason: fmt.Sprintf("the sensor at %s reports itself not activated", sshAddr)}
+	}
+	if st.Generation != 0 {
+		p.res.Generation = st.Generation
 	}
 	p.res.Outcome = OutcomeDone
 	msg := "certificate " + served + " served at " + addr

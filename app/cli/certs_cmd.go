@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -22,48 +21,19 @@ import (
 	"github.com/tapline/tapline/certs"
 )
 
-// runCerts dispatches "tapline certs check|verify|inspect".
-func runCerts(env *Env, args []string) int {
-	return subcommand(env, "certs", args, map[string]func(*Env, []string) int{
-		"check":   runCertsCheck,
-		"verify":  runCertsVerify,
-		"inspect": runCertsInspect,
-	})
-}
-
 // certsMultiFlag collects a repeatable flag (--crl A --crl B).
 type certsMultiFlag []string
 
 func (m *certsMultiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *certsMultiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
-// certsFlagSet returns a FlagSet for "tapline NAME" whose usage (the
-// synopsis and the flags) goes to stdout on --help; certsParseFlags reports
-// a bad flag on one stderr line.
-func certsFlagSet(env *Env, name, synopsis string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard) // the flag package would print usage on every error, and on stderr
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: tapline %s\n\nFlags:\n", synopsis)
-		fs.PrintDefaults()
-	}
-	return fs
-}
+// certsFlagSet returns the flags of "tapline NAME" (newFlags: the one
+// help style; synopsis is kept in the command's Usage).
+func certsFlagSet(env *Env, name, synopsis string) *FlagSet { return newFlags(env, name) }
 
-// certsParseFlags parses args; it returns an exit code and false when the command
-// should stop (help asked: usage on stdout, 0; a bad flag: one line on stderr, 2).
-func certsParseFlags(env *Env, fs *flag.FlagSet, args []string) (int, bool) {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(env.Stdout)
-			fs.Usage()
-			return ExitOK, false
-		}
-		env.Errorf("%s: %v; run 'tapline %s --help' for the flags", fs.Name(), err, fs.Name())
-		return ExitUsage, false
-	}
-	return 0, true
-}
+// certsParseFlags parses args; it returns an exit code and false when the
+// command should stop (help asked: 0; a bad or missing flag: 2).
+func certsParseFlags(env *Env, fs *FlagSet, args []string) (int, bool) { return fs.parse(args) }
 
 // certsParseAt reads --at (RFC 3339), defaulting to the environment's clock.
 func certsParseAt(env *Env, at string) (time.Time, error) {
@@ -197,6 +167,10 @@ func runCertsCheck(env *Env, args []string) int {
 		src.CRLs = append(src.CRLs, b)
 		src.Names[fmt.Sprintf("crl%d", i+1)] = p
 		src.Names["crl"] = p
+	}
+	if msg := swappedFiles(*cert, src.Cert, *key, src.Key); msg != "" {
+		env.Errorf("certs check: %s", msg)
+		return ExitUsage
 	}
 	if src.Passphrase, err = certsReadPassphrase(*passFile); err != nil {
 		env.Errorf("certs check: passphrase file: %v", err)
