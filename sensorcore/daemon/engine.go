@@ -147,6 +147,8 @@ type RunInfo struct {
 	// the daemon monitors interfaces.
 	Capture    string `json:"capture,omitempty"`
 	CaptureErr string `json:"capture_error,omitempty"`
+	// Monitor is the monitoring engine's process (restarts, last fault).
+	Monitor *MonitorState `json:"monitor,omitempty"`
 	// ServedGeneration and ServedFingerprint are what the console serves
 	// now (generation 0: the self-signed certificate); the daemon rewrites
 	// run.json whenever it switches, and apply waits on them.

@@ -28,6 +28,10 @@ func (l Layout) State() string { return filepath.Join(l.Root, "var", "lib", "sen
 // Incoming is the SFTP upload directory; files ending in .part are ignored.
 func (l Layout) Incoming() string { return filepath.Join(l.State(), "incoming") }
 
+// MonitorState is the monitoring engine's own state directory (its store),
+// owned by the engine's user; the same place as monitor.StateSubdir.
+func (l Layout) MonitorState() string { return filepath.Join(l.State(), "monitor") }
+
 // Store is the generation store in the state directory.
 func (l Layout) Store() generation.Store { return generation.Store{Dir: l.State()} }
 
@@ -70,6 +74,9 @@ type Config struct {
 	// (a lab build's, `make build`). Relative paths are relative to
 	// etc/sensorcore.
 	ReleaseTrustRoots []string `json:"release_trust_roots,omitempty"`
+	// MonitorUser is who the monitoring engine runs as (a user name or
+	// "UID:GID"; never root). Default: sensorcore-monitor, else nobody.
+	MonitorUser string `json:"monitor_user,omitempty"`
 	// KeepGenerations bounds how many generations stay on disk (default 5).
 	KeepGenerations int `json:"keep_generations,omitempty"`
 }

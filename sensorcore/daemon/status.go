@@ -46,6 +46,9 @@ type Status struct {
 	NetworkBackend      string              `json:"network_backend"`
 	FreeBytes           uint64              `json:"free_bytes"`
 	IncomingDir         string              `json:"incoming_dir"`
+	// Monitor is the monitoring engine's process, when the running daemon
+	// monitors interfaces (run.json).
+	Monitor *MonitorState `json:"monitor,omitempty"`
 }
 
 // SelfSignedPaths are the console's first-start certificate and key.
@@ -66,6 +69,9 @@ func (e *Engine) Status(version string) (*Status, error) {
 	}
 	if r, err := st.ReadRollback(); err == nil && r != nil {
 		s.LastRollbackReason = r.Reason
+	}
+	if ri, ok := e.Layout.DaemonAlive(); ok {
+		s.Monitor = ri.Monitor
 	}
 	cur, err := st.Current()
 	if errors.Is(err, generation.ErrNone) {

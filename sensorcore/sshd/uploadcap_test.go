@@ -15,16 +15,7 @@ import (
 // file keeps its size; a file up to MaxUploadSize is still accepted.
 func TestUploadCap(t *testing.T) {
 	f := start(t)
-	c, err := f.dial(t, ssh.PublicKeys(f.client), "provision")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	sc, err := sftp.NewClient(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sc.Close()
+	sc := f.sftpClient(t)
 	w, err := sc.Create("/big.core")
 	if err != nil {
 		t.Fatal(err)
@@ -63,4 +54,21 @@ func TestUploadCap(t *testing.T) {
 	if n := size(); n != 4 {
 		t.Fatalf("after truncate to 4: %d bytes", n)
 	}
+}
+
+// sftpClient signs in with the client key and opens SFTP; both close when
+// the test ends.
+func (f *fixture) sftpClient(t *testing.T) *sftp.Client {
+	t.Helper()
+	c, err := f.dial(t, ssh.PublicKeys(f.client), "provision")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	sc, err := sftp.NewClient(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sc.Close() })
+	return sc
 }
