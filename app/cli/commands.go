@@ -223,7 +223,7 @@ func activationCommand() *Command {
 				},
 				Required: []string{"sensor"},
 				Examples: []Example{
-					{"Verify the example's file with its lab root, at a time inside its upload window", "tapline activation verify examples/site-a/activation/sensor-01.tapact --sensor sensor-01 --trust-root examples/site-a/demo-authority/demo-root.pub"},
+					{"Verify the example's file with its lab root (tapline batch example makes it)", "tapline activation verify examples/site-a/activation/sensor-01.tapact --sensor sensor-01 --trust-root examples/site-a/demo-authority/demo-root.pub"},
 				},
 				Exit: []ExitCode{{ExitOK, "the sensor would accept the file"}, {ExitVerdict, "the sensor would refuse it (the findings say why)"}, {ExitUsage, "usage error, or a file that cannot be read"}},
 				Run:  activationVerify,
@@ -333,7 +333,7 @@ func batchCommand() *Command {
 		Description: "An inventory lists one sensor per row (docs/inventory.md). 'check' checks every row offline; " +
 			"'run' checks, then pushes to every sensor, a few at a time, and writes the reports beside the inventory.",
 		Examples: []Example{
-			{"The example site, checked as its README shows", "tapline batch check examples/site-a.csv"},
+			{"The example site, made for today, then checked offline", "tapline batch example\ntapline batch check examples/site-a.csv --trust-root examples/site-a/demo-authority/demo-root.pub"},
 		},
 		Subs: []*Command{
 			{
@@ -347,7 +347,7 @@ func batchCommand() *Command {
 					outputGroup,
 				},
 				Examples: []Example{
-					{"The example site", "tapline batch check examples/site-a.csv"},
+					{"The example site (made for today by 'tapline batch example')", "tapline batch check examples/site-a.csv --trust-root examples/site-a/demo-authority/demo-root.pub"},
 					{"As JSON, as of a given day", "tapline batch check site.csv --at 2026-12-01 --json"},
 				},
 				Exit: []ExitCode{{ExitOK, "no row has an error (warnings may be)"}, {ExitVerdict, "a row or the fleet has an error"}, {ExitUsage, "usage error, or an inventory that cannot be read"}},
@@ -370,6 +370,19 @@ func batchCommand() *Command {
 				},
 				Exit: runExit,
 				Run:  batchRun,
+			},
+			{
+				Name:    "example",
+				Summary: "write the example site for today: an inventory and its lab material",
+				Description: "Writes DIR/site-a.csv and DIR/site-a/: a LAB/DEMO activation authority (its root public key and signer " +
+					"certificate), each sensor's activation file issued now, and a lab plant CA's root with each sensor's certificate, " +
+					"key and chain. Activation files must be uploaded within 14 days of issue, so the example is remade, not kept: " +
+					"run it again on any later day. The authority's and the CA's private keys are never written; an existing " +
+					"DIR/site-a/ is replaced only when an earlier run made it. Documentation addresses only (192.0.2.0/24).",
+				Groups:   []FlagGroup{{"Output", []string{"out DIR"}}},
+				Examples: []Example{{"Remake examples/ for today, then check it", "tapline batch example\ntapline batch check examples/site-a.csv --trust-root examples/site-a/demo-authority/demo-root.pub"}},
+				Exit:     []ExitCode{{ExitOK, "the example was written"}, {ExitUsage, "usage error, or a folder it may not replace"}},
+				Run:      batchExample,
 			},
 		},
 	}
