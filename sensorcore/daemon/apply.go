@@ -270,11 +270,19 @@ func (e *Engine) certInput(b *bundle.Bundle, fetched []byte) (certs.Source, cert
 	return src, t
 }
 
+// maxCRLPoints bounds how many of a certificate's CRL distribution points
+// apply tries.
+const maxCRLPoints = 3
+
 func (e *Engine) fetchCRL(ctx context.Context, leaf *x509.Certificate, s *netconf.Settings) ([]byte, error) {
 	var last error = fmt.Errorf("%s (the certificate has no http:// CRL distribution point)", crlfetch.Unreachable)
+	tried := 0
 	for _, u := range leaf.CRLDistributionPoints {
 		if !strings.HasPrefix(strings.ToLower(u), "http://") {
 			continue
+		}
+		if tried++; tried > maxCRLPoints {
+			break // each point costs the whole timeout and retries
 		}
 		b, err := crlfetch.Fetch(ctx, u, crlfetch.Options{Proxy: s.Proxy, Timeout: s.Console.FetchTimeout(), Retries: s.Console.FetchRetries()})
 		if err == nil {
