@@ -301,6 +301,12 @@ func (e *Engine) fetchCRL(ctx context.Context, leaf *x509.Certificate, s *netcon
 // TLS check right after it sees the new certificate; the result says when
 // no daemon runs or it did not reload in time.
 func (e *Engine) Apply(ctx context.Context, o ApplyOptions) (*ApplyResult, error) {
+	// The upload carries the sensor's private key: once applied or
+	// refused it goes from the incoming directory (not when its path was
+	// refused: an unfinished upload, or one outside incoming).
+	if p, err := e.resolve(o.Path); err == nil {
+		defer e.removeUpload(p)
+	}
 	res, err := e.apply(ctx, o)
 	if err == nil && res.OK {
 		e.awaitConsole(ctx, res)
