@@ -146,9 +146,9 @@ func caCommand() *Command {
 			},
 			{
 				Name:    "crl",
-				Summary: "write the CA's current certificate revocation list",
+				Summary: "write the current certificate revocation lists of every CA level",
 				Groups: []FlagGroup{caStore,
-					{"The CRL", []string{"out FILE", "days N", "der"}},
+					{"The CRL", []string{"out FILE", "root-out FILE", "days N", "der"}},
 					{"Time", []string{"at TIME"}},
 				},
 				Required: []string{"dir", "passphrase-file"},
