@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"html/template"
 	"io"
 	"net"
 	"net/http"
@@ -19,6 +18,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/tapline/tapline/sensorcore/console/page"
 )
 
 // MonitorCommand is the subcommand that runs the monitoring engine in a
@@ -39,6 +40,12 @@ const (
 // MonitorHealthPath is the engine's own route (beside the monitor's pages)
 // answering its capture line as JSON: {"capture": "...", "error": "..."}.
 const MonitorHealthPath = "/engine/health"
+
+// MonitorFrameHeader carries, from the console to the engine, the frame
+// its pages show around their content (the sensor's name and generation,
+// who is signed in: page.Frame as JSON), since the engine renders them in
+// the console's layout from another process.
+const MonitorFrameHeader = "Tapline-Page-Frame"
 
 // MonitorHealth is what MonitorHealthPath answers.
 type MonitorHealth struct {
@@ -388,11 +395,18 @@ func (s *MonitorSupervisor) watch(ctx context.Context, p *os.Process, hung chan<
 	last := time.Now()
 	t := time.NewTicker(every)
 	defer t.Stop()
+	// The first answers come soon after the start (the console's pages
+	// and sanity wait on one), then every poll.
+	wait := 100 * time.Millisecond
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-time.After(wait):
 		case <-t.C:
+		}
+		if s.answeredOnce() {
+			wait = time.Hour
 		}
 		h, err := s.poll(ctx, every)
 		if err == nil {
@@ -411,6 +425,13 @@ func (s *MonitorSupervisor) watch(ctx context.Context, p *os.Process, hung chan<
 			return
 		}
 	}
+}
+
+// answeredOnce reports whether the running engine has answered a poll.
+func (s *MonitorSupervisor) answeredOnce() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.health != (MonitorHealth{})
 }
 
 // pollEvery is how often the watchdog asks the engine for its health.
@@ -545,6 +566,11 @@ func (s *MonitorSupervisor) rewrite(pr *httputil.ProxyRequest) {
 		}
 	}
 	h.Set("User-Agent", "sensorcore-console")
+	if f, ok := page.FrameFrom(pr.In.Context()); ok {
+		if b, err := json.Marshal(f); err == nil {
+			h.Set(MonitorFrameHeader, string(b))
+		}
+	}
 	pr.Out.Header = h
 }
 
@@ -575,11 +601,9 @@ type limitedBody struct {
 	io.Closer
 }
 
-var unavailableTmpl = template.Must(template.New("u").Parse(`<!doctype html><html><head><meta charset="utf-8"><title>Monitoring restarting - sensorcore</title></head>
-<body style="font-family:sans-serif;margin:2em"><h1>Monitoring is restarting</h1>
+var unavailableBody = page.New("monitor-unavailable", `<h1>Monitoring is {{if .Running}}not answering{{else}}restarting{{end}}</h1>
 <p>The monitoring engine is {{if .Running}}not answering{{else}}restarting{{end}}; sensorcore starts it again by itself. The console, provisioning and the SSH listener are not affected.</p>
-<p>Capture restarted {{.Restarts}} times.{{with .LastFault}} Last fault{{with $.LastFaultAt}} ({{.Format "2006-01-02 15:04:05 UTC"}}){{end}}: <code>{{.}}</code>{{end}}</p>
-<p><a href="/">Overview</a></p></body></html>`))
+<p>Capture restarted {{.Restarts}} times.{{with .LastFault}} Last fault{{with $.LastFaultAt}} ({{when .}}){{end}}: <code>{{.}}</code>{{end}}</p>`)
 
 func (s *MonitorSupervisor) unavailable(w http.ResponseWriter, r *http.Request, code int) {
 	st := s.State()
@@ -591,7 +615,11 @@ func (s *MonitorSupervisor) unavailable(w http.ResponseWriter, r *http.Request, 
 		json.NewEncoder(w).Encode(map[string]any{"error": "the monitoring engine is restarting", "restarts": st.Restarts, "last_fault": st.LastFault})
 		return
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(code)
-	unavailableTmpl.Execute(w, st)
+	nav := ""
+	for _, n := range page.Nav {
+		if strings.HasPrefix("/monitor"+r.URL.Path, n.Href) && n.Href != "/" {
+			nav = n.Key
+		}
+	}
+	page.Render(w, r, page.Page{Title: "Monitoring restarting", Nav: nav, Body: unavailableBody, Data: st, Status: code})
 }

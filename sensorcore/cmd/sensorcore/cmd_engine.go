@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/tapline/tapline/sensorcore/console/page"
 	"github.com/tapline/tapline/sensorcore/daemon"
 	"github.com/tapline/tapline/sensorcore/inventory"
 	"github.com/tapline/tapline/sensorcore/monitor"
@@ -80,7 +81,7 @@ func runMonitorEngine(args []string, stdout, stderr io.Writer) int {
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(h)
 	})
-	mux.Handle("/", m.Handler())
+	mux.Handle("/", framed(m.Handler()))
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: time.Minute, MaxHeaderBytes: 64 << 10}
 	go srv.Serve(ln)
 	runErr := m.RunLive(ctx, ifaces...)
@@ -94,4 +95,16 @@ func runMonitorEngine(args []string, stdout, stderr io.Writer) int {
 		return fail("%v", runErr)
 	}
 	return 0
+}
+
+// framed puts the page frame the console sent (MonitorFrameHeader) into
+// the request's context, where the monitor's pages find it.
+func framed(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var f page.Frame
+		if v := r.Header.Get(daemon.MonitorFrameHeader); v != "" && len(v) < 4096 && json.Unmarshal([]byte(v), &f) == nil {
+			r = r.WithContext(page.WithFrame(r.Context(), f))
+		}
+		h.ServeHTTP(w, r)
+	})
 }
