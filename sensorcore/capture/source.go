@@ -2,7 +2,6 @@ package capture
 
 import (
 	"bufio"
-	"fmt"
 	"io"
 )
 
@@ -36,7 +35,7 @@ func (m *memSource) take(n int) ([]byte, error) {
 	}
 	if rest < n {
 		m.off = len(m.data)
-		return nil, fmt.Errorf("%w: truncated record", ErrCorrupt)
+		return nil, errCutShort
 	}
 	b := m.data[m.off : m.off+n : m.off+n]
 	m.off += n
@@ -57,7 +56,7 @@ func (s *bufSource) take(n int) ([]byte, error) {
 		return nil, io.EOF
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%w: truncated record", ErrCorrupt)
+		return nil, errCutShort
 	}
 	return s.buf, nil
 }

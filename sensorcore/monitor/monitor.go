@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/netip"
+	"strings"
 	"sync"
 	"time"
 
@@ -61,6 +63,7 @@ type Monitor struct {
 	lives  []*capture.Live
 	ifaces int
 	capErr error
+	files  []FileReport
 }
 
 // New makes a Monitor, loading saved state from opts.StateDir when present
@@ -235,21 +238,81 @@ func (m *Monitor) RunReader(r capture.Reader) error {
 	}
 }
 
-// RunFiles runs the pipeline over capture files in order. Errors name the
-// file.
+// RunFiles runs the pipeline over capture files in order, stopping at the
+// first file that cannot be read to its end. Errors name the file.
 func (m *Monitor) RunFiles(paths ...string) error {
 	for _, p := range paths {
-		f, err := capture.Open(p)
-		if err != nil {
-			return err
-		}
-		err = m.RunReader(f.Reader) // the reader itself: one dynamic call per packet, not two
-		f.Close()
-		if err != nil {
-			return fmt.Errorf("%s: %w", p, err)
+		if fr := m.RunFile(p); fr.err != nil {
+			return fr.err
 		}
 	}
 	return nil
+}
+
+// File statuses in FileReport.
+const (
+	FileComplete   = "complete"   // read to its end
+	FilePartial    = "partial"    // damaged or cut short: what came before was read
+	FileUnreadable = "unreadable" // not opened, or not a capture: nothing read
+)
+
+// FileReport says how much of one capture file was read.
+type FileReport struct {
+	Path    string `json:"path"`
+	Packets uint64 `json:"packets"`
+	Status  string `json:"status"`
+	// Error is why the file is partial or unreadable, one sentence naming
+	// no file (Path does).
+	Error string `json:"error,omitempty"`
+	err   error
+}
+
+// Err is the error that ended the file early (nil when complete), with
+// the file's name.
+func (f FileReport) Err() error { return f.err }
+
+// RunFile runs the pipeline over one capture file and reports what was
+// read: everything up to damage is kept (a partial file), and the report
+// (Files) keeps the file's outcome.
+func (m *Monitor) RunFile(path string) FileReport {
+	fr := FileReport{Path: path, Status: FileComplete}
+	f, err := capture.Open(path)
+	if err != nil {
+		fr.Status, fr.Error, fr.err = FileUnreadable, openReason(path, err), err
+		m.addFile(fr)
+		return fr
+	}
+	before := m.packets()
+	err = m.RunReader(f.Reader) // the reader itself: one dynamic call per packet, not two
+	f.Close()
+	fr.Packets = m.packets() - before
+	if err != nil {
+		fr.Status, fr.Error, fr.err = FilePartial, err.Error(), fmt.Errorf("%s: %w", path, err)
+	}
+	m.addFile(fr)
+	return fr
+}
+
+// openReason is the reason an open failed, without the path that
+// FileReport.Path already holds.
+func openReason(path string, err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Op + ": " + pe.Err.Error()
+	}
+	return strings.TrimPrefix(err.Error(), path+": ")
+}
+
+func (m *Monitor) packets() uint64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.pipe.dec.Counters.Packets
+}
+
+func (m *Monitor) addFile(fr FileReport) {
+	m.mu.Lock()
+	m.files = append(m.files, fr)
+	m.mu.Unlock()
 }
 
 // RunLive captures on each interface until ctx is cancelled, saving state
@@ -408,8 +471,14 @@ func (m *Monitor) Health() (string, error) {
 // Report is the output of `sensorcore analyze --json` (the contract in
 // docs/monitoring.md).
 type Report struct {
+	// Complete is false when a file was damaged, cut short or unreadable,
+	// or held packets of a link type that is not decoded: the counts are
+	// then those of what could be read.
+	Complete  bool                      `json:"complete"`
 	Packets   uint64                    `json:"packets"`
 	Bytes     uint64                    `json:"bytes"`
+	Files     []FileReport              `json:"files"`
+	LinkTypes []LinkTypeReport          `json:"link_types"`
 	Protocols map[string]ProtocolReport `json:"protocols"`
 	Assets    []inventory.Asset         `json:"assets"`
 	Alerts    []alert.Alert             `json:"alerts"`
@@ -419,8 +488,15 @@ type Report struct {
 func (m *Monitor) Report() Report {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	r := Report{Packets: m.pipe.dec.Counters.Packets, Bytes: m.pipe.dec.Counters.Bytes,
+	r := Report{Complete: true, Packets: m.pipe.dec.Counters.Packets, Bytes: m.pipe.dec.Counters.Bytes,
+		Files: append([]FileReport{}, m.files...), LinkTypes: m.pipe.linkTypeReports(),
 		Protocols: protocolReports(&m.pipe.Counters), Assets: m.inv.Assets(), Alerts: m.eng.Alerts()}
+	for _, f := range r.Files {
+		r.Complete = r.Complete && f.Status == FileComplete
+	}
+	for _, lt := range r.LinkTypes {
+		r.Complete = r.Complete && lt.Decoded
+	}
 	if r.Assets == nil {
 		r.Assets = []inventory.Asset{}
 	}

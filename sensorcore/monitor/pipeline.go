@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"errors"
+	"sort"
 	"time"
 
 	"github.com/tapline/tapline/sensorcore/alert"
@@ -43,14 +44,21 @@ type Pipeline struct {
 	// noMemo reports TCP packets through Host and PDU instead of the
 	// stream memo (tests compare the two).
 	noMemo bool
+	// Packets per link type: the current run in curLink/curLinkN (one
+	// compare per packet), earlier runs in links.
+	curLink  int
+	curLinkN uint64
+	links    map[int]uint64
 }
 
 // NewPipeline makes a pipeline that reports hosts and PDUs to obs (which
 // may be nil). pkt and the dissect.Result are reused after each call, so
 // the Monitor copies what it keeps.
 func NewPipeline(obs *Monitor) *Pipeline {
+	streams := decode.NewStreamTable(65536)
+	streams.Expire = streamIdle
 	return (&Pipeline{
-		streams: decode.NewStreamTable(65536),
+		streams: streams,
 		tcp:     dissect.TCPProtocols(),
 		udp:     dissect.UDPProtocols(),
 		obs:     obs,
@@ -71,7 +79,9 @@ func (p *Pipeline) init() *Pipeline {
 // Decoder exposes the link/network counters.
 func (p *Pipeline) Decoder() *decode.Decoder { return &p.dec }
 
-// streamIdle is how long a silent TCP stream is kept.
+// streamIdle is how long a TCP stream may be silent: after that its next
+// segment starts it afresh (decode.StreamTable.Expire), and the sweep
+// removes it.
 const streamIdle = int64(10 * time.Minute)
 
 // sweepEvery is how often (in capture time) idle streams are removed: a
@@ -83,6 +93,10 @@ const sweepEvery = streamIdle / 2
 func (p *Pipeline) Packet(data []byte, ci capture.Info) { p.packet(data, &ci) }
 
 func (p *Pipeline) packet(data []byte, ci *capture.Info) {
+	if ci.LinkType != p.curLink {
+		p.switchLink(ci.LinkType)
+	}
+	p.curLinkN++
 	p.now = ci.Timestamp
 	now := p.now
 	ts := now.UnixNano()
@@ -125,6 +139,44 @@ func (p *Pipeline) packet(data []byte, ci *capture.Info) {
 	}
 }
 
+// switchLink starts counting packets of another link type.
+func (p *Pipeline) switchLink(lt int) {
+	if p.curLinkN > 0 {
+		if p.links == nil {
+			p.links = map[int]uint64{}
+		}
+		p.links[p.curLink] += p.curLinkN
+	}
+	p.curLink, p.curLinkN = lt, 0
+}
+
+// LinkTypeReport counts the packets of one link type and says whether
+// they were decoded; a link type sensorcore cannot decode is never
+// silent.
+type LinkTypeReport struct {
+	LinkType int    `json:"link_type"`
+	Name     string `json:"name"`
+	Packets  uint64 `json:"packets"`
+	Decoded  bool   `json:"decoded"`
+}
+
+// linkTypeReports lists the link types seen, by number.
+func (p *Pipeline) linkTypeReports() []LinkTypeReport {
+	counts := make(map[int]uint64, len(p.links)+1)
+	for lt, n := range p.links {
+		counts[lt] += n
+	}
+	if p.curLinkN > 0 {
+		counts[p.curLink] += p.curLinkN
+	}
+	out := make([]LinkTypeReport, 0, len(counts))
+	for lt, n := range counts {
+		out = append(out, LinkTypeReport{LinkType: lt, Name: decode.LinkTypeName(lt), Packets: n, Decoded: decode.Decodable(lt)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].LinkType < out[j].LinkType })
+	return out
+}
+
 // memoOf returns the stream's memo, emptied when the stream was recycled
 // for another flow.
 func memoOf(s *decode.Stream) *flowMemo {
@@ -141,7 +193,7 @@ func memoOf(s *decode.Stream) *flowMemo {
 // tcpSegment runs one TCP segment (fragments are not reassembled, so a
 // first fragment never gets here) through its stream.
 func (p *Pipeline) tcpSegment(pkt *decode.Packet, s *decode.Stream, m *flowMemo) {
-	data, gap := s.Segment(pkt.Seq, pkt.TCPFlags, pkt.Payload)
+	data, gap := s.SegmentAck(pkt.Seq, pkt.Ack, pkt.TCPFlags, pkt.Payload)
 	if len(data) == 0 || s.Dead {
 		return
 	}

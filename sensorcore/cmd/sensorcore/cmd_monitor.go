@@ -25,6 +25,15 @@ var (
 	cmdAlerts    = runAlerts
 )
 
+// internalFault turns a panic into one line on stderr and exitInternal,
+// so a bug is never reported like bad input (a Go panic exits 2).
+func internalFault(cmd string, stderr io.Writer, code *int) {
+	if v := recover(); v != nil {
+		fmt.Fprintf(stderr, "sensorcore %s: internal error (a bug, please report it with the capture): %v\n", cmd, v)
+		*code = exitInternal
+	}
+}
+
 // parseInterleaved parses flags that may come before, between or after the
 // positional arguments ("analyze a.pcap --json b.pcap").
 func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
@@ -42,7 +51,8 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-func runAnalyze(args []string, stdout, stderr io.Writer) int {
+func runAnalyze(args []string, stdout, stderr io.Writer) (code int) {
+	defer internalFault("analyze", stderr, &code)
 	fs := flag.NewFlagSet("analyze", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "print the report as one JSON object")
@@ -92,12 +102,21 @@ func runAnalyze(args []string, stdout, stderr io.Writer) int {
 	m, err := monitor.New(monitor.Options{Learning: l})
 	if err != nil {
 		fmt.Fprintln(stderr, "sensorcore analyze:", err)
-		return 2
+		return exitUnreadable
 	}
 	defer m.Close()
-	if err := m.RunFiles(files...); err != nil {
-		fmt.Fprintln(stderr, "sensorcore analyze:", err)
-		return 2
+	read := false
+	for _, f := range files {
+		fr := m.RunFile(f)
+		if fr.Status != monitor.FileUnreadable {
+			read = true
+		}
+		if fr.Status != monitor.FileComplete {
+			fmt.Fprintf(stderr, "sensorcore analyze: %s: %s%s\n", f, fr.Error, readSoFar(fr))
+		}
+	}
+	if !read {
+		return exitUnreadable
 	}
 	if o := <-ouiDone; o.err != nil {
 		fmt.Fprintf(stderr, "sensorcore analyze: warning: %v; MAC vendors left empty\n", o.err)
@@ -105,15 +124,34 @@ func runAnalyze(args []string, stdout, stderr io.Writer) int {
 		m.SetOUI(o.oui)
 	}
 	rep := m.Report()
+	for _, lt := range rep.LinkTypes {
+		if !lt.Decoded {
+			fmt.Fprintf(stderr, "sensorcore analyze: link type %d (%s) is not decoded: %d packets counted, not analysed\n", lt.LinkType, lt.Name, lt.Packets)
+		}
+	}
+	code = exitComplete
+	if !rep.Complete {
+		code = exitPartial
+	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		if err := enc.Encode(rep); err != nil {
 			fmt.Fprintln(stderr, "sensorcore analyze:", err)
-			return 2
+			return exitUnreadable
 		}
-		return 0
+		return code
 	}
 	fmt.Fprintf(stdout, "%d packets, %d bytes, %d assets, %d alerts\n", rep.Packets, rep.Bytes, len(rep.Assets), len(rep.Alerts))
+	for _, f := range rep.Files {
+		if f.Status != monitor.FileComplete {
+			fmt.Fprintf(stdout, "%s: %s, %d packets read: %s\n", f.Path, f.Status, f.Packets, f.Error)
+		}
+	}
+	for _, lt := range rep.LinkTypes {
+		if !lt.Decoded {
+			fmt.Fprintf(stdout, "link type %d (%s) not decoded: %d packets\n", lt.LinkType, lt.Name, lt.Packets)
+		}
+	}
 	for _, name := range []string{"modbus", "dnp3", "s7comm", "enip", "bacnet", "iec104"} {
 		p := rep.Protocols[name]
 		if p.PDUs == 0 {
@@ -124,7 +162,27 @@ func runAnalyze(args []string, stdout, stderr io.Writer) int {
 	for _, a := range rep.Alerts {
 		fmt.Fprintf(stdout, "alert %d %s %s: %s\n", a.ID, a.Severity, a.Title, a.Message)
 	}
-	return 0
+	if !rep.Complete {
+		fmt.Fprintln(stdout, "partial: the counts above are those of what could be read")
+	}
+	return code
+}
+
+// Exit codes of analyze and events (docs/monitoring.md): results are
+// printed for complete and partial input only.
+const (
+	exitComplete   = 0 // every file read to its end, every packet decoded
+	exitPartial    = 1 // damaged, cut-short or unreadable files, or undecoded link types: results of what was read
+	exitUnreadable = 2 // usage, or no file could be read at all: nothing but the error
+	exitInternal   = 3 // an internal fault (a bug): never mistaken for bad input
+)
+
+// readSoFar says how much of a partial file was used.
+func readSoFar(fr monitor.FileReport) string {
+	if fr.Status != monitor.FilePartial {
+		return ""
+	}
+	return fmt.Sprintf("; results include the %d packets before it", fr.Packets)
 }
 
 func functionList(f map[string]uint64) string {
