@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sync/atomic"
 	"time"
 )
 
@@ -105,7 +104,8 @@ func newReader(src source) (Reader, error) {
 	return nil, fmt.Errorf("%w (it starts with % x)", ErrUnknownFormat, magic)
 }
 
-// File is an open capture file.
+// File is an open capture file. A mapped file keeps only a window around
+// the reader resident (see readWindow).
 type File struct {
 	Reader
 	Path  string
@@ -122,13 +122,14 @@ func Open(path string) (*File, error) {
 	}
 	if data, unmap, ok := mapFile(f); ok {
 		f.Close()
-		r, err := NewBytesReader(data)
+		w := newWindow(data)
+		r, err := newReader(&memSource{data: data, win: w, mark: windowChunk})
 		if err != nil {
+			w.stop()
 			unmap()
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
-		stop := prefault(data)
-		return &File{Reader: r, Path: path, close: func() error { stop(); return unmap() }}, nil
+		return &File{Reader: r, Path: path, close: func() error { w.stop(); return unmap() }}, nil
 	}
 	r, err := NewReader(f)
 	if err != nil {
@@ -136,39 +137,6 @@ func Open(path string) (*File, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return &File{Reader: r, Path: path, close: f.Close}, nil
-}
-
-// prefaultSink keeps prefault's loads from being optimised away.
-var prefaultSink atomic.Uint32
-
-// prefault maps the pages of a mapped capture ahead of the reader, from
-// the start, on its own goroutine, a few megabytes at a time (populate, or
-// else reading one byte per page): the page faults are taken there, on
-// another core when one is free, instead of on the packet path. stop ends
-// it and waits, so the mapping can be released after.
-func prefault(data []byte) (stop func()) {
-	var quit atomic.Bool
-	done := make(chan struct{})
-	page := os.Getpagesize()
-	const chunk = 4 << 20 // a multiple of any page size
-	go func() {
-		defer close(done)
-		var sum byte
-		for off := 0; off < len(data) && !quit.Load(); off += chunk {
-			b := data[off:min(off+chunk, len(data))]
-			if populate(b) {
-				continue
-			}
-			for p := 0; p < len(b); p += page {
-				sum += b[p]
-			}
-		}
-		prefaultSink.Add(uint32(sum))
-	}()
-	return func() {
-		quit.Store(true)
-		<-done
-	}
 }
 
 // Close releases the file; data returned by Next is invalid afterwards.

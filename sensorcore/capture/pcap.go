@@ -82,6 +82,9 @@ func (p *PcapReader) NextInfo(ci *Info) ([]byte, error) {
 		}
 		if start := m.off + 16; incl <= MaxSnapLen && incl <= len(m.data)-start {
 			m.off = start + incl
+			if m.off >= m.mark && m.win != nil {
+				m.crossed()
+			}
 			if !p.nano {
 				frac *= 1000
 			}
