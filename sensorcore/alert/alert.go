@@ -250,8 +250,8 @@ type finding struct {
 // rule is an always-on rule.
 type rule func(e *Engine, ev *Event, learning bool) (finding, bool)
 
-func alwaysOn() [6]rule {
-	return [6]rule{ruleModbus, ruleS7, ruleDNP3, ruleIEC104, ruleCIP, ruleMalformed}
+func alwaysOn() [3]rule {
+	return [3]rule{ruleModbus, ruleAction, ruleMalformed}
 }
 
 func (e *Engine) raise(ev *Event, f finding) {
@@ -357,13 +357,7 @@ func (e *Engine) Restore(alerts []Alert) {
 		if a.Function != nil {
 			fc = *a.Function
 		}
-		var proto uint8
-		for id := uint8(1); id < dissect.NumProtocols; id++ {
-			if dissect.Name(id) == a.Protocol {
-				proto = id
-			}
-		}
-		k := dedupKey{rule: a.Rule, src: parseAddr(a.Src), dst: parseAddr(a.Dst), proto: proto, fc: fc}
+		k := dedupKey{rule: a.Rule, src: parseAddr(a.Src), dst: parseAddr(a.Dst), proto: dissect.ID(a.Protocol), fc: fc}
 		e.add(k, &a)
 		if a.ID >= e.nextID {
 			e.nextID = a.ID + 1

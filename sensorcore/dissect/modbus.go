@@ -6,6 +6,18 @@ import (
 	"github.com/tapline/tapline/sensorcore/decode"
 )
 
+func init() {
+	mustRegister(Descriptor{ID: Modbus, Name: "modbus", Title: "Modbus/TCP", Industrial: true,
+		TCP:        &TCPProtocol{Ports: []uint16{502}, Match: MatchModbus, Len: ModbusLen, Decode: DecodeModbus},
+		ClientRole: "Modbus client", ServerRole: "Modbus server",
+		// The write and restart alerts depend on the learned masters:
+		// alert.ruleModbus, not a descriptor rule.
+		Actions: []ActionInfo{
+			{Action: ActModbusWrite, Name: "Modbus write"},
+			{Action: ActModbusRestart, Name: "Modbus diagnostics restart communications"},
+		}})
+}
+
 // Modbus/TCP, per "MODBUS Messaging on TCP/IP Implementation Guide V1.0b"
 // (MB-TCP) and "MODBUS Application Protocol Specification V1.1b3" (MB-AP).
 

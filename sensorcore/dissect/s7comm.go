@@ -8,6 +8,25 @@ import (
 	"github.com/tapline/tapline/sensorcore/decode"
 )
 
+func init() {
+	mustRegister(Descriptor{ID: S7comm, Name: "s7comm", Title: "S7comm", Industrial: true,
+		TCP:        &TCPProtocol{Ports: []uint16{102}, Match: MatchTPKT, Len: TPKTLen, Decode: DecodeS7},
+		ClientRole: "S7 client", ServerRole: "S7 PLC",
+		// Firmware updates have no classic S7comm function code or PI
+		// service of their own: their result is caught by
+		// firmware-changed.
+		Actions: []ActionInfo{
+			{Action: ActS7Stop, Name: "S7 PLC stop", Alert: &ActionAlert{Rule: "s7-plc-stop", Severity: "critical", Title: "S7 PLC stop",
+				Text: "A client told an S7 PLC to stop its program."}},
+			{Action: ActS7Start, Name: "S7 PLC start", Alert: &ActionAlert{Rule: "s7-plc-start", Severity: "high", Title: "S7 PLC start",
+				Text: "A client told an S7 PLC to start its program."}},
+			{Action: ActS7Download, Name: "S7 block download", Alert: &ActionAlert{Rule: "s7-block-download", Severity: "high", Title: "S7 block download",
+				Text: "A client downloaded a program block to an S7 PLC."}},
+			{Action: ActS7Upload, Name: "S7 block upload", Alert: &ActionAlert{Rule: "s7-block-upload", Severity: "medium", Title: "S7 block upload",
+				Text: "A client uploaded a program block from an S7 PLC."}},
+		}})
+}
+
 // S7comm over ISO-on-TCP: TPKT (RFC 1006 §6), COTP (ISO 8073 / X.224
 // §13), then the S7comm header. S7comm is not publicly specified; field
 // names follow the Wireshark s7comm dissector (packet-s7comm.c), which is

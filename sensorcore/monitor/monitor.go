@@ -206,6 +206,7 @@ func (m *Monitor) Host(now time.Time, pkt *decode.Packet) {
 func (m *Monitor) Packet(data []byte, ci capture.Info) {
 	m.mu.Lock()
 	defer m.mu.Unlock() // a fault surfaces as itself, never as a held lock
+	m.pipe.refresh()
 	m.pipe.Packet(data, ci)
 }
 
@@ -213,6 +214,7 @@ func (m *Monitor) Packet(data []byte, ci capture.Info) {
 func (m *Monitor) RunReader(r capture.Reader) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.pipe.refresh()
 	if ir, ok := r.(capture.InfoReader); ok {
 		var ci capture.Info
 		for {

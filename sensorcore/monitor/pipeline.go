@@ -28,13 +28,15 @@ const maxTries = 4
 // Pipeline decodes packets and dispatches PDUs; it is not safe for
 // concurrent use (Monitor serialises it).
 type Pipeline struct {
+	reg      *dissect.Registry
+	snap     *dissect.Snapshot // the registry the protocol lists come from
 	dec      decode.Decoder
 	streams  *decode.StreamTable
 	tcp      []dissect.TCPProtocol
-	tcpByID  [dissect.NumProtocols]*dissect.TCPProtocol
+	tcpByID  [dissect.MaxProtocols]*dissect.TCPProtocol
 	udp      []dissect.UDPProtocol
 	res      dissect.Result
-	Counters [dissect.NumProtocols]dissect.Counter
+	Counters [dissect.MaxProtocols]dissect.Counter
 	obs      *Monitor
 	lastTS   int64
 	sweepTS  int64
@@ -57,23 +59,35 @@ type Pipeline struct {
 func NewPipeline(obs *Monitor) *Pipeline {
 	streams := decode.NewStreamTable(65536)
 	streams.Expire = streamIdle
-	return (&Pipeline{
+	p := &Pipeline{
 		streams: streams,
-		tcp:     dissect.TCPProtocols(),
-		udp:     dissect.UDPProtocols(),
+		reg:     dissect.Default(),
 		obs:     obs,
 		res:     dissect.Result{Extra: make([]int, 0, 256)},
-	}).init()
+	}
+	p.use(p.reg.Snapshot())
+	return p
 }
 
-// init indexes the TCP protocols by id.
-func (p *Pipeline) init() *Pipeline {
+// use takes the protocol lists of a registry snapshot and indexes the TCP
+// protocols by id. Streams, counters and classifications stay: a protocol
+// registered while packets flow is used from the next packet on.
+func (p *Pipeline) use(s *dissect.Snapshot) {
+	p.snap, p.tcp, p.udp = s, s.TCP, s.UDP
+	p.tcpByID = [dissect.MaxProtocols]*dissect.TCPProtocol{}
 	for i := range p.tcp {
-		if id := p.tcp[i].ID; id < dissect.NumProtocols && p.tcpByID[id] == nil {
+		if id := p.tcp[i].ID; id < dissect.MaxProtocols && p.tcpByID[id] == nil {
 			p.tcpByID[id] = &p.tcp[i]
 		}
 	}
-	return p
+}
+
+// refresh picks up protocols registered since the pipeline's snapshot
+// (one atomic load when nothing changed).
+func (p *Pipeline) refresh() {
+	if s := p.reg.Snapshot(); s != p.snap {
+		p.use(s)
+	}
 }
 
 // Decoder exposes the link/network counters.
@@ -299,7 +313,7 @@ func (p *Pipeline) classifyTCP(pkt *decode.Packet, data []byte) uint8 {
 // tcpProto is the TCP protocol with this id (the first one for an
 // unknown id).
 func (p *Pipeline) tcpProto(id uint8) *dissect.TCPProtocol {
-	if id < dissect.NumProtocols && p.tcpByID[id] != nil {
+	if id < dissect.MaxProtocols && p.tcpByID[id] != nil {
 		return p.tcpByID[id]
 	}
 	for i := range p.tcp {

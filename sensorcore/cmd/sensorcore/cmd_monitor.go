@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/tapline/tapline/sensorcore/alert"
+	"github.com/tapline/tapline/sensorcore/dissect"
 	"github.com/tapline/tapline/sensorcore/inventory"
 	"github.com/tapline/tapline/sensorcore/monitor"
 	"github.com/tapline/tapline/sensorcore/store"
@@ -152,7 +153,8 @@ func runAnalyze(args []string, stdout, stderr io.Writer) (code int) {
 			fmt.Fprintf(stdout, "link type %d (%s) not decoded: %d packets\n", lt.LinkType, lt.Name, lt.Packets)
 		}
 	}
-	for _, name := range []string{"modbus", "dnp3", "s7comm", "enip", "bacnet", "iec104"} {
+	for _, id := range dissect.Industrial() {
+		name := dissect.Name(id)
 		p := rep.Protocols[name]
 		if p.PDUs == 0 {
 			continue
