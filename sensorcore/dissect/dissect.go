@@ -131,6 +131,31 @@ type Result struct {
 	Subject    decode.Addr
 	HasSubject bool
 	nameBuf    [256]byte
+
+	// The operation's object, for the operations log; -1 when the PDU
+	// does not carry it.
+	//
+	// Txn pairs a request with its response (Modbus transaction id, DNP3
+	// application sequence, ...). Status is a response's result: 0
+	// success, else the protocol's code (Modbus exception code, ...).
+	// Address and Quantity are the first data address and how many items
+	// (Modbus start address and quantity, IEC-104 information object
+	// address). Values are written values, aliasing valueBuf.
+	Txn, Status       int
+	Address, Quantity int
+	Values            []uint16
+	valueBuf          [maxValues]uint16
+}
+
+// maxValues bounds the written values kept per PDU (a Modbus Write
+// Multiple Registers carries at most 123).
+const maxValues = 128
+
+// addValue appends a written value, up to maxValues.
+func (r *Result) addValue(v uint16) {
+	if len(r.Values) < maxValues {
+		r.Values = append(r.Values, v)
+	}
 }
 
 // Reset clears r for the next PDU.
@@ -144,6 +169,8 @@ func (r *Result) Reset(proto uint8) {
 	r.Extra, r.Object, r.Name = extra, 0, nil
 	r.Unit, r.Cause = -1, -1
 	r.Subject, r.HasSubject = decode.Addr{}, false
+	r.Txn, r.Status, r.Address, r.Quantity = -1, -1, -1, -1
+	r.Values = r.valueBuf[:0]
 }
 
 // maxExtra bounds Extra against a hostile PDU.

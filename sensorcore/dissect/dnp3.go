@@ -10,6 +10,7 @@ func init() {
 	mustRegister(Descriptor{ID: DNP3, Name: "dnp3", Title: "DNP3", Industrial: true,
 		TCP:        &TCPProtocol{Ports: []uint16{20000}, Match: MatchDNP3, Len: DNP3Len, Decode: DecodeDNP3},
 		UDP:        &UDPProtocol{Ports: []uint16{20000}, Match: MatchDNP3UDP, Len: DNP3Len, Decode: DecodeDNP3},
+		Functions:  lookup(dnp3Functions),
 		ClientRole: "DNP3 master", ServerRole: "DNP3 outstation",
 		// IEEE 1815-2012 table 4-5.
 		Actions: []ActionInfo{
@@ -173,12 +174,19 @@ func DecodeDNP3(b []byte, dir decode.Direction, r *Result) error {
 	}
 	fc := app[1]
 	r.Function = int(fc)
+	r.Txn = int(app[0] & 0x0f) // application sequence number, §4.2.2.4
 	switch {
 	case fc >= dnp3Response:
 		if len(app) < 4 {
 			return errShort
 		}
 		r.Request, r.Response = false, true
+		// IIN2 (§4.2.2.6): no function code support, object unknown,
+		// parameter error, already executing, configuration corrupt.
+		r.Status = int(app[3] & 0x37)
+		if fc == dnp3Unsolicited {
+			r.Txn = -1 // answers no request
+		}
 	case fc > 33: // highest request code in table 4-5 is 33
 		return errField
 	}

@@ -86,3 +86,32 @@ func TestRegisterAtRunTime(t *testing.T) {
 		}
 	}
 }
+
+// TestNamesPlain: function, action and protocol names are written into
+// the operations log without escaping, so they must be plain printable
+// ASCII without quotes or backslashes.
+func TestNamesPlain(t *testing.T) {
+	plain := func(s string) bool {
+		for _, c := range []byte(s) {
+			if c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+				return false
+			}
+		}
+		return true
+	}
+	for _, d := range Default().Snapshot().Protocols() {
+		if !plain(d.Name) {
+			t.Errorf("protocol name %q", d.Name)
+		}
+		for _, a := range d.Actions {
+			if !plain(a.Name) {
+				t.Errorf("%s action %q", d.Name, a.Name)
+			}
+		}
+		for fc := 0; fc < 256 && d.Functions != nil; fc++ {
+			if n := d.Functions(fc); !plain(n) {
+				t.Errorf("%s function %d %q", d.Name, fc, n)
+			}
+		}
+	}
+}

@@ -11,6 +11,7 @@ import (
 func init() {
 	mustRegister(Descriptor{ID: S7comm, Name: "s7comm", Title: "S7comm", Industrial: true,
 		TCP:        &TCPProtocol{Ports: []uint16{102}, Match: MatchTPKT, Len: TPKTLen, Decode: DecodeS7},
+		Functions:  lookup(s7Functions),
 		ClientRole: "S7 client", ServerRole: "S7 PLC",
 		// Firmware updates have no classic S7comm function code or PI
 		// service of their own: their result is caught by
@@ -148,6 +149,10 @@ func DecodeS7(b []byte, dir decode.Direction, r *Result) error {
 	}
 	param := s[hl : hl+plen]
 	data := s[hl+plen : hl+plen+dlen]
+	r.Txn = int(binary.BigEndian.Uint16(s[4:6])) // PDU reference, echoed by the ack
+	if hl == 12 {
+		r.Status = int(s[10])<<8 | int(s[11]) // error class and code, 0 when none
+	}
 	if rosctr == s7Job || rosctr == s7UserData && len(param) >= 5 && param[4]>>4 == 4 {
 		r.Request = true
 		r.SrcRole, r.DstRole = RoleS7Client, RoleS7PLC

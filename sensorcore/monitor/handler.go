@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"html/template"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 )
@@ -25,6 +26,22 @@ func (m *Monitor) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /devices", m.devicesPage)
 	mux.HandleFunc("GET /alerts", m.alertsPage)
+	mux.HandleFunc("GET /devices/{ip}/operations", m.operationsPage)
+	mux.HandleFunc("GET /api/v1/operations", func(w http.ResponseWriter, r *http.Request) {
+		ip, ok := ipParam(w, r.URL.Query().Get("ip"))
+		if !ok {
+			return
+		}
+		ops, err := m.Operations(ip, maxShownOperations)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		if ops == nil {
+			ops = []json.RawMessage{}
+		}
+		writeJSON(w, ops)
+	})
 	mux.HandleFunc("POST /alerts/{id}/ack", func(w http.ResponseWriter, r *http.Request) {
 		if m.ackFrom(w, r) {
 			http.Redirect(w, r, "../../alerts", http.StatusSeeOther)
@@ -64,22 +81,95 @@ func writeJSON(w http.ResponseWriter, v any) {
 const pageHead = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{{.Title}} - Tapline sensor</title>
 <style>body{font-family:sans-serif;margin:1.5em}table{border-collapse:collapse}td,th{border:1px solid #bbb;padding:.25em .5em;text-align:left;vertical-align:top}
 th{background:#eee}.critical{background:#f8d0d0}.high{background:#fbe3c8}.medium{background:#fdf5c8}.acknowledged{color:#777}</style></head><body>
-<p><a href="devices">Devices</a> | <a href="alerts">Alerts</a></p><h1>{{.Title}}</h1>`
+<p><a href="{{.Base}}devices">Devices</a> | <a href="{{.Base}}alerts">Alerts</a></p><h1>{{.Title}}</h1>`
 
 func pageTemplates() *template.Template {
 	t := template.New("page").Funcs(template.FuncMap{"join": strings.Join})
 	template.Must(t.New("devices").Parse(pageHead + `<p>{{len .Assets}} devices. {{.Stats.Packets}} packets, {{.Stats.KernelDrops}} kernel drops{{if .Stats.Learning}}, learning{{end}}.</p>
-<table><tr><th>Address</th><th>MAC</th><th>MAC vendor</th><th>Protocols</th><th>Roles</th><th>Identity</th><th>First seen</th><th>Last seen</th><th>Peers</th></tr>
+<table><tr><th>Address</th><th>MAC</th><th>MAC vendor</th><th>Protocols</th><th>Roles</th><th>Identity</th><th>First seen</th><th>Last seen</th><th>Peers</th><th>Operations log</th></tr>
 {{range .Assets}}<tr><td>{{join .IPs ", "}}{{if .Router}} (router){{end}}{{if .Hostname}}<br>{{.Hostname}}{{end}}</td><td>{{.MAC}}</td><td>{{.Vendor}}</td><td>{{join .Protocols ", "}}</td><td>{{join .Roles ", "}}</td>
 <td>{{with .Identity}}{{.Vendor}} {{.Model}}{{if .Firmware}} fw {{.Firmware}}{{end}}{{if .Serial}} s/n {{.Serial}}{{end}}{{if .Name}} "{{.Name}}"{{end}}{{end}}</td>
-<td>{{.FirstSeen.Format "2006-01-02 15:04:05"}}</td><td>{{.LastSeen.Format "2006-01-02 15:04:05"}}</td><td>{{len .Peers}}</td></tr>
+<td>{{.FirstSeen.Format "2006-01-02 15:04:05"}}</td><td>{{.LastSeen.Format "2006-01-02 15:04:05"}}</td><td>{{len .Peers}}</td>
+<td>{{range .IPs}}<a href="devices/{{.}}/operations">operations</a> {{end}}</td></tr>
 {{end}}</table></body></html>`))
 	template.Must(t.New("alerts").Parse(pageHead + `<p>{{len .Alerts}} alerts.</p>
 <table><tr><th>Id</th><th>Time</th><th>Severity</th><th>Title</th><th>Message</th><th>Count</th><th>Status</th></tr>
 {{range .Alerts}}<tr class="{{.Severity}} {{.Status}}"><td>{{.ID}}</td><td>{{.Time.Format "2006-01-02 15:04:05"}}</td><td>{{.Severity}}</td><td>{{.Title}}</td><td>{{.Message}}</td><td>{{.Count}}</td>
 <td>{{.Status}}{{if eq .Status "new"}} <form method="post" action="alerts/{{.ID}}/ack" style="display:inline"><button>Acknowledge</button></form>{{end}}</td></tr>
 {{end}}</table></body></html>`))
+	template.Must(t.New("operations").Parse(pageHead + `<p>The last {{len .Ops}} operations (at most {{.Max}} are shown) where {{.IP}} is the client or the server, oldest first.</p>
+<table><tr><th>Time</th><th>Protocol</th><th>Client</th><th>Server</th><th>Function</th><th>Object</th><th>Values</th><th>Result</th><th>Latency</th><th>Id</th></tr>
+{{range .Ops}}<tr><td>{{.Time}}</td><td>{{.Protocol}}</td><td>{{.Client.IP}}:{{.Client.Port}}</td><td>{{.Server.IP}}:{{.Server.Port}}</td>
+<td>{{.FunctionName}}{{with .Function}} ({{.}}){{end}}{{if .Action}}<br>{{.Action}}{{end}}</td>
+<td>{{with .Unit}}unit {{.}} {{end}}{{with .Address}}address {{.}} {{end}}{{with .Quantity}}quantity {{.}} {{end}}{{with .Object}}g{{.Group}}v{{.Variation}} {{end}}{{with .Cause}}cause {{.}}{{end}}</td>
+<td>{{range $i, $v := .Values}}{{if $i}}, {{end}}{{$v}}{{end}}</td><td>{{.Result}}{{with .Status}} ({{.}}){{end}}</td><td>{{with .LatencyUS}}{{.}} µs{{end}}</td><td>{{.ID}}</td></tr>
+{{end}}</table></body></html>`))
 	return t
+}
+
+// maxShownOperations bounds the operations a page or API call returns.
+const maxShownOperations = 500
+
+// ipParam parses an address parameter; empty is the zero Addr (no
+// filter). A bad one is answered with 400.
+func ipParam(w http.ResponseWriter, v string) (netip.Addr, bool) {
+	if v == "" {
+		return netip.Addr{}, true
+	}
+	ip, err := netip.ParseAddr(v)
+	if err != nil {
+		http.Error(w, "ip must be an IPv4 or IPv6 address", http.StatusBadRequest)
+		return netip.Addr{}, false
+	}
+	return ip, true
+}
+
+// shownOperation is an operations log record as the page shows it.
+type shownOperation struct {
+	ID       string
+	Time     string
+	Protocol string
+	Client   struct {
+		IP   string
+		Port int
+	}
+	Server struct {
+		IP   string
+		Port int
+	}
+	Function     *int
+	FunctionName string `json:"function_name"`
+	Action       string
+	Unit         *int
+	Address      *int
+	Quantity     *int
+	Object       *struct{ Group, Variation int }
+	Cause        *int
+	Values       []int
+	Result       string
+	Status       *int
+	LatencyUS    *int64 `json:"latency_us"`
+}
+
+func (m *Monitor) operationsPage(w http.ResponseWriter, r *http.Request) {
+	ip, ok := ipParam(w, r.PathValue("ip"))
+	if !ok {
+		return
+	}
+	raw, err := m.Operations(ip, maxShownOperations)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	ops := make([]shownOperation, 0, len(raw))
+	for _, l := range raw {
+		var op shownOperation
+		if json.Unmarshal(l, &op) == nil {
+			ops = append(ops, op)
+		}
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	pageTemplates().ExecuteTemplate(w, "operations", map[string]any{"Title": "Operations of " + ip.String(), "Base": "../../", "IP": ip, "Ops": ops, "Max": maxShownOperations})
 }
 
 func (m *Monitor) devicesPage(w http.ResponseWriter, r *http.Request) {

@@ -1,7 +1,9 @@
 package monitor
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -48,6 +50,12 @@ type Options struct {
 	// NoRing makes live capture read one packet per system call instead
 	// of through a TPACKET_V3 ring.
 	NoRing bool
+	// Operations, when set, receives the operations log as JSON lines
+	// (docs/monitoring.md). Records are buffered: FlushOperations and
+	// Close write them out. With none and a StateDir, the log goes to
+	// the store (StateDir/operations.jsonl), at most OperationsCap bytes.
+	Operations    io.Writer
+	OperationsCap int64
 }
 
 // Monitor runs the pipeline and holds its results. It is safe for
@@ -64,6 +72,8 @@ type Monitor struct {
 	ifaces int
 	capErr error
 	files  []FileReport
+	// opsFile is the store's operations log, when the Monitor opened it.
+	opsFile *store.Operations
 }
 
 // New makes a Monitor, loading saved state from opts.StateDir when present
@@ -94,6 +104,17 @@ func New(opts Options) (*Monitor, error) {
 	}
 	m.eng = alert.New(alert.Options{Learning: learning, ModbusMasters: opts.ModbusMasters, Sink: sink})
 	m.pipe = NewPipeline(m)
+	if opts.Operations == nil && opts.StateDir != "" {
+		f, err := store.OpenOperations(opts.StateDir, opts.OperationsCap)
+		if err != nil {
+			m.closeSinks()
+			return nil, err
+		}
+		m.opsFile, opts.Operations = f, f
+	}
+	if opts.Operations != nil {
+		m.pipe.ops = newOpLog(opts.Operations)
+	}
 	if opts.StateDir != "" {
 		st, err := store.Load(opts.StateDir)
 		switch {
@@ -371,6 +392,11 @@ func (m *Monitor) RunLive(ctx context.Context, ifaces ...string) error {
 				case <-ctx.Done():
 					return
 				case <-t.C:
+					if err := m.FlushOperations(false); err != nil {
+						m.mu.Lock()
+						m.capErr = err
+						m.mu.Unlock()
+					}
 					if err := m.Save(); err != nil {
 						m.mu.Lock()
 						m.capErr = err
@@ -508,6 +534,29 @@ func (m *Monitor) Report() Report {
 	return r
 }
 
+// Operations returns the last max records of the stored operations log
+// (StateDir) whose client or server is ip, oldest first; every record
+// when ip is the zero Addr. Records still buffered are written first.
+func (m *Monitor) Operations(ip netip.Addr, max int) ([]json.RawMessage, error) {
+	if m.opts.StateDir == "" {
+		return nil, nil
+	}
+	if err := m.FlushOperations(false); err != nil {
+		return nil, err
+	}
+	var keep func([]byte) bool
+	if ip.IsValid() {
+		needle := []byte(`{"ip":"` + ip.String() + `"`)
+		keep = func(l []byte) bool { return bytes.Contains(l, needle) }
+	}
+	lines, err := store.ReadOperations(m.opts.StateDir, max, keep)
+	out := make([]json.RawMessage, len(lines))
+	for i, l := range lines {
+		out[i] = l
+	}
+	return out, err
+}
+
 // Save writes the state to StateDir (no-op without one).
 func (m *Monitor) Save() error {
 	if m.opts.StateDir == "" {
@@ -519,9 +568,31 @@ func (m *Monitor) Save() error {
 	return store.Save(m.opts.StateDir, st)
 }
 
-// Close saves the state and stops the syslog forwarders.
+// FlushOperations writes the buffered operations log records; with final
+// set, the requests still waiting for a response are written as such
+// (at the end of a capture). It returns the writer's first error.
+func (m *Monitor) FlushOperations(final bool) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.pipe.ops == nil {
+		return nil
+	}
+	return m.pipe.ops.flush(final)
+}
+
+// Close writes the rest of the operations log, saves the state and stops
+// the syslog forwarders.
 func (m *Monitor) Close() error {
+	oerr := m.FlushOperations(true)
 	err := m.Save()
+	if err == nil {
+		err = oerr
+	}
+	if m.opsFile != nil {
+		if cerr := m.opsFile.Close(); err == nil {
+			err = cerr
+		}
+	}
 	m.mu.Lock()
 	m.closeSinks()
 	m.mu.Unlock()

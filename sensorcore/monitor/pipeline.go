@@ -51,6 +51,9 @@ type Pipeline struct {
 	curLink  int
 	curLinkN uint64
 	links    map[int]uint64
+	// ops is the operations log, nil when off.
+	ops *opLog
+	ts  int64 // the current packet's time, unix nanoseconds
 }
 
 // NewPipeline makes a pipeline that reports hosts and PDUs to obs (which
@@ -114,6 +117,7 @@ func (p *Pipeline) packet(data []byte, ci *capture.Info) {
 	p.now = ci.Timestamp
 	now := p.now
 	ts := now.UnixNano()
+	p.ts = ts
 	if ts > p.lastTS {
 		p.lastTS = ts
 	}
@@ -278,6 +282,9 @@ func (p *Pipeline) pdu(pkt *decode.Packet, dec func([]byte, decode.Direction, *d
 		if f >= 0 && f < 256 {
 			c.Functions[f]++
 		}
+	}
+	if p.ops != nil {
+		p.ops.observe(p.ts, pkt, &p.res, bad)
 	}
 	if p.obs != nil {
 		p.report(pkt, bad, m)

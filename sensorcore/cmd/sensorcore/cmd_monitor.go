@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -24,6 +26,7 @@ var (
 	cmdAnalyze   = runAnalyze
 	cmdInventory = runInventory
 	cmdAlerts    = runAlerts
+	cmdEvents    = runEvents
 )
 
 // internalFault turns a panic into one line on stderr and exitInternal,
@@ -278,4 +281,132 @@ func runAlerts(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "%d %s %-8s %-12s %s: %s\n", a.ID, a.Time.Format(time.RFC3339), a.Severity, a.Status, a.Title, a.Message)
 	}
 	return 0
+}
+
+// runEvents writes the operations log of capture files: JSON lines with
+// --json (the contract in docs/monitoring.md), one line per operation for
+// people otherwise. Exit codes as analyze.
+func runEvents(args []string, stdout, stderr io.Writer) (code int) {
+	defer internalFault("events", stderr, &code)
+	fs := flag.NewFlagSet("events", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	asJSON := fs.Bool("json", false, "write one JSON object per operation (JSON lines)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: sensorcore events FILE... [--json]")
+		fs.PrintDefaults()
+	}
+	files, err := parseInterleaved(fs, args)
+	if err != nil {
+		return exitUnreadable
+	}
+	if len(files) == 0 {
+		fmt.Fprintln(stderr, "sensorcore events: no capture file given; usage: sensorcore events FILE... [--json]")
+		return exitUnreadable
+	}
+	out := bufio.NewWriterSize(stdout, 64<<10)
+	var w io.Writer = out
+	if !*asJSON {
+		w = &opText{w: out}
+	}
+	m, err := monitor.New(monitor.Options{Learning: -1, Operations: w})
+	if err != nil {
+		fmt.Fprintln(stderr, "sensorcore events:", err)
+		return exitUnreadable
+	}
+	read := false
+	for _, f := range files {
+		fr := m.RunFile(f)
+		if fr.Status != monitor.FileUnreadable {
+			read = true
+		}
+		if fr.Status != monitor.FileComplete {
+			fmt.Fprintf(stderr, "sensorcore events: %s: %s%s\n", f, fr.Error, readSoFar(fr))
+		}
+	}
+	if err := m.Close(); err != nil {
+		fmt.Fprintln(stderr, "sensorcore events:", err)
+		return exitUnreadable
+	}
+	if err := out.Flush(); err != nil {
+		fmt.Fprintln(stderr, "sensorcore events:", err)
+		return exitUnreadable
+	}
+	if !read {
+		return exitUnreadable
+	}
+	rep := m.Report()
+	for _, lt := range rep.LinkTypes {
+		if !lt.Decoded {
+			fmt.Fprintf(stderr, "sensorcore events: link type %d (%s) is not decoded: %d packets counted, not analysed\n", lt.LinkType, lt.Name, lt.Packets)
+		}
+	}
+	if !rep.Complete {
+		return exitPartial
+	}
+	return exitComplete
+}
+
+// opText turns operations log JSON lines into one line for people each.
+type opText struct {
+	w    io.Writer
+	rest []byte
+}
+
+func (t *opText) Write(p []byte) (int, error) {
+	t.rest = append(t.rest, p...)
+	for {
+		i := bytes.IndexByte(t.rest, '\n')
+		if i < 0 {
+			return len(p), nil
+		}
+		var op struct {
+			Time     string
+			Protocol string
+			Client   struct {
+				IP   string
+				Port int
+			}
+			Server struct {
+				IP   string
+				Port int
+			}
+			Function *int
+			Name     string `json:"function_name"`
+			Unit     *int
+			Address  *int
+			Quantity *int
+			Values   []int
+			Result   string
+			Latency  *int64 `json:"latency_us"`
+		}
+		if err := json.Unmarshal(t.rest[:i], &op); err != nil {
+			return 0, err
+		}
+		t.rest = t.rest[i+1:]
+		var b strings.Builder
+		fmt.Fprintf(&b, "%s %-7s %s:%d -> %s:%d", op.Time, op.Protocol, op.Client.IP, op.Client.Port, op.Server.IP, op.Server.Port)
+		if op.Function != nil {
+			fmt.Fprintf(&b, " %s(%d)", op.Name, *op.Function)
+		}
+		if op.Unit != nil {
+			fmt.Fprintf(&b, " unit %d", *op.Unit)
+		}
+		if op.Address != nil {
+			fmt.Fprintf(&b, " address %d", *op.Address)
+		}
+		if op.Quantity != nil {
+			fmt.Fprintf(&b, " quantity %d", *op.Quantity)
+		}
+		if len(op.Values) > 0 {
+			fmt.Fprintf(&b, " values %v", op.Values)
+		}
+		fmt.Fprintf(&b, " %s", op.Result)
+		if op.Latency != nil {
+			fmt.Fprintf(&b, " %.3f ms", float64(*op.Latency)/1000)
+		}
+		b.WriteByte('\n')
+		if _, err := io.WriteString(t.w, b.String()); err != nil {
+			return 0, err
+		}
+	}
 }
