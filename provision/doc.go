@@ -13,7 +13,8 @@
 // directory), emitting Events (sensor, step, percent, bytes, message) that
 // the GUI and CLI render; it knows nothing of either. It is "done" only once
 // the console at the final address serves the bundle's certificate (exact
-// SHA-256 pinning) and /api/v1/health says activated. A sensor moved to an
+// SHA-256 pinning) and the sensor, asked over SSH (status), says it is that
+// sensor, activated, serving that certificate. A sensor moved to an
 // address the laptop cannot reach is left to roll back by itself and is then
 // reported "rolled_back" after checking it answers on its old generation.
 //

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tapline/tapline/sensorcore/version"
@@ -275,6 +276,11 @@ func Push(ctx context.Context, t Target, b Bundle, o Options) Result {
 		if c, ok := LookupPushCode(res.Code); ok {
 			res.Fix = c.Fix
 		}
+		var hc *sshconn.HostKeyChangedError
+		if errors.As(err, &hc) {
+			// The exact command for this host, port and file.
+			res.Fix = strings.Replace(res.Fix, "ssh-keygen -R ADDRESS", hc.RemoveCommand(), 1)
+		}
 		res.Transient = Transient(err) && ctx.Err() == nil && res.Outcome != OutcomeRolledBack
 		var pe *PreflightError
 		var re *RemoteError
@@ -359,9 +365,9 @@ func (p *pusher) checkStatus(st Status, size int64) error {
 		return &PreflightError{Reason: fmt.Sprintf("the sensor says it is %q, the bundle is for %q: wrong address?", st.SensorName, p.t.Sensor), Code: CodeIdentityMismatch}
 	}
 	if need := 2*size + 1<<20; st.FreeBytes < need {
-		return &PreflightError{Reason: fmt.Sprintf("the sensor has %d bytes free, the bundle needs %d", st.FreeBytes, need)}
+		return &PreflightError{Reason: fmt.Sprintf("the sensor has %s free, the bundle needs %s", HumanBytes(st.FreeBytes), HumanBytes(need))}
 	}
-	p.emit(StepPreflight, 100, 0, fmt.Sprintf("sensorcore %s, generation %d, %d bytes free", st.Version, st.Generation, st.FreeBytes))
+	p.emit(StepPreflight, 100, 0, fmt.Sprintf("sensorcore %s, generation %d, %s free", st.Version, st.Generation, HumanBytes(st.FreeBytes)))
 	return nil
 }
 
@@ -457,7 +463,12 @@ func (e errRolledBack) Error() string {
 	return fmt.Sprintf("rolled back to generation %d (%s); new address unreachable: %v", e.gen, e.reason, e.cause)
 }
 
-func (p *pusher) verify(ctx context.Context, sshAddr string) error {
+// verify proves the result: the console serves exactly the bundle's
+// certificate (pinned over TLS), and the sensor, asked over the SSH
+// session already signed in, says it is this sensor, activated, at its new
+// generation, serving that certificate. The console's health answer,
+// open without sign-in, says only that it is up.
+func (p *pusher) verify(ctx context.Context, c *ssh.Client, sshAddr string) error {
 	host, _, err := net.SplitHostPort(sshAddr)
 	if err != nil {
 		return err
@@ -467,20 +478,27 @@ func (p *pusher) verify(ctx context.Context, sshAddr string) error {
 		port = 443
 	}
 	addr := net.JoinHostPort(host, strconv.Itoa(port))
-	h, served, err := VerifyConsole(ctx, addr, p.b.CertFingerprint, p.o.VerifyTimeout, min(p.o.RetryEvery, 100*time.Millisecond))
+	served, err := VerifyConsole(ctx, addr, p.b.CertFingerprint, p.o.VerifyTimeout, min(p.o.RetryEvery, 100*time.Millisecond))
 	p.res.ServedFingerprint = served
 	if err != nil {
 		return err
 	}
-	if h.SensorName != p.t.Sensor {
-		return &VerifyError{Reason: fmt.Sprintf("console at %s says it is %q, want %q", addr, h.SensorName, p.t.Sensor)}
+	var st Status
+	if err := runJSON(ctx, c, p.o.Core, &st, "status", "--json"); err != nil {
+		return err
 	}
-	p.res.Activated = h.Activated
-	if !h.Activated {
-		return &VerifyError{Reason: fmt.Sprintf("console at %s reports the sensor not activated", addr)}
+	if st.SensorName != p.t.Sensor {
+		return &VerifyError{Reason: fmt.Sprintf("the sensor at %s says it is %q, want %q", sshAddr, st.SensorName, p.t.Sensor)}
 	}
-	if h.Generation != 0 {
-		p.res.Generation = h.Generation
+	if !strings.EqualFold(st.Certificate.FingerprintSHA256, p.b.CertFingerprint) {
+		return &VerifyError{Reason: fmt.Sprintf("the sensor at %s reports certificate %s, the bundle holds %s", sshAddr, st.Certificate.FingerprintSHA256, p.b.CertFingerprint)}
+	}
+	p.res.Activated = len(st.Activation) > 0 && string(st.Activation) != "null"
+	if !p.res.Activated {
+		return &VerifyError{Reason: fmt.Sprintf("the sensor at %s reports itself not activated", sshAddr)}
+	}
+	if st.Generation != 0 {
+		p.res.Generation = st.Generation
 	}
 	p.res.Outcome = OutcomeDone
 	msg := "certificate " + served + " served at " + addr
@@ -494,4 +512,23 @@ func (p *pusher) verify(ctx context.Context, sshAddr string) error {
 // remoteName is "<sensor>-<UTC yyyymmddThhmmssZ>.tapbundle" (the contract).
 func remoteName(sensor string, now time.Time) string {
 	return sensor + "-" + now.UTC().Format("20060102T150405Z") + ".tapbundle"
+}
+
+// HumanBytes writes a size as people read it: "812 bytes", "1.5 KiB",
+// "74.1 GiB" (IEC binary units, one decimal).
+func HumanBytes(n int64) string {
+	if n < 1024 && n > -1024 {
+		if n == 1 {
+			return "1 byte"
+		}
+		return fmt.Sprintf("%d bytes", n)
+	}
+	v := float64(n) / 1024
+	units := "KMGTPE"
+	i := 0
+	for (v >= 1024 || v <= -1024) && i < len(units)-1 {
+		v /= 1024
+		i++
+	}
+	return fmt.Sprintf("%.1f %ciB", v, units[i])
 }

@@ -347,8 +347,9 @@ func (p *pusher) confirmStep(ctx context.Context) error {
 }
 
 // verifyStep checks over TLS that the console at the final address serves
-// the bundle's certificate and reports the sensor activated.
+// the bundle's certificate, and over the SSH session that the sensor is
+// this one, activated.
 func (p *pusher) verifyStep(ctx context.Context) error {
 	p.res.FinalAddr = p.final
-	return p.verify(ctx, p.final)
+	return p.verify(ctx, p.c.Client, p.final)
 }

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -18,14 +17,6 @@ import (
 	"github.com/tapline/tapline/provision/sshconn"
 )
 
-// runBatch is "tapline batch check|run INVENTORY".
-func runBatch(env *Env, args []string) int {
-	return subcommand(env, "batch", args, map[string]func(*Env, []string) int{
-		"check": batchCheck,
-		"run":   batchRun,
-	})
-}
-
 // checkFlags are shared by batch check, batch run and push.
 type checkFlags struct {
 	roots multiFlag
@@ -33,9 +24,9 @@ type checkFlags struct {
 	json  *bool
 }
 
-func addCheckFlags(fs *flag.FlagSet) *checkFlags {
+func addCheckFlags(fs *FlagSet) *checkFlags {
 	c := &checkFlags{}
-	fs.Var(&c.roots, "trust-root", "LAB/DEMO ONLY: trust this activation root public key instead of the production root (repeatable)")
+	fs.Var(&c.roots, "trust-root", "LAB/DEMO ONLY: trust this activation root public key instead of the production root")
 	c.at = fs.String("at", "", "check as of this time (RFC 3339 or a date; default now)")
 	c.json = fs.Bool("json", false, "print JSON")
 	return c
@@ -124,10 +115,10 @@ func printCheck(w io.Writer, rep *provision.CheckReport) {
 func batchCheck(env *Env, args []string) int {
 	fs := newFlags(env, "batch check")
 	cf := addCheckFlags(fs)
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return ExitUsage
+	if code, ok := fs.parse(args); !ok {
+		return code
 	}
+	pos := fs.Args()
 	if len(pos) != 1 {
 		env.Errorf("batch check: give exactly one inventory CSV (see docs/inventory.md)")
 		return ExitUsage
@@ -177,7 +168,7 @@ type runFlags struct {
 	releaseRoots   *multiFlag
 }
 
-func addRunFlags(fs *flag.FlagSet) *runFlags {
+func addRunFlags(fs *FlagSet) *runFlags {
 	return &runFlags{
 		check:          addCheckFlags(fs),
 		parallel:       fs.Int("parallel", 8, "sensors pushed at once"),
@@ -376,10 +367,10 @@ func writeFile(path string, write func(io.Writer) error) error {
 func batchRun(env *Env, args []string) int {
 	fs := newFlags(env, "batch run")
 	rf := addRunFlags(fs)
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return ExitUsage
+	if code, ok := fs.parse(args); !ok {
+		return code
 	}
+	pos := fs.Args()
 	if len(pos) != 1 {
 		env.Errorf("batch run: give exactly one inventory CSV (see docs/inventory.md)")
 		return ExitUsage

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"debug/elf"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -17,20 +16,10 @@ import (
 	"github.com/tapline/tapline/sensorcore/release"
 )
 
-// runRelease is "tapline release lab-init|sign|verify": signed sensorcore
-// releases (docs/formats.md, "Release signature").
-func runRelease(env *Env, args []string) int {
-	return subcommand(env, "release", args, map[string]func(*Env, []string) int{
-		"lab-init": releaseLabInit,
-		"sign":     releaseSign,
-		"verify":   releaseVerify,
-	})
-}
-
 // releaseRootFlag adds --release-root (repeatable) to fs.
-func releaseRootFlag(fs *flag.FlagSet) *multiFlag {
+func releaseRootFlag(fs *FlagSet) *multiFlag {
 	var m multiFlag
-	fs.Var(&m, "release-root", "LAB/DEMO ONLY: trust sensorcore releases signed under this root public key instead of the shipped production root (repeatable; make build's lab root is bin/release-lab/release-root.pub)")
+	fs.Var(&m, "release-root", "LAB/DEMO ONLY: trust sensorcore releases signed under this root public key instead of the shipped production root (make build's lab root is bin/release-lab/release-root.pub)")
 	return &m
 }
 
@@ -56,8 +45,8 @@ func releaseLabInit(env *Env, args []string) int {
 	dir := fs.String("out", "", "directory for release-root.pub, release-root.key, release-signer.key, release-signer.cert")
 	rootKey := fs.String("root-key", "", "certify the release key under this existing lab root private key (e.g. activation lab-init's demo-root.key) instead of a new root")
 	years := fs.Int("years", 2, "release key validity in years")
-	if _, err := parseFlags(fs, args); err != nil {
-		return ExitUsage
+	if code, ok := fs.parse(args); !ok {
+		return code
 	}
 	if *dir == "" {
 		env.Errorf("release lab-init: --out DIR is required")
@@ -128,17 +117,17 @@ func releaseSign(env *Env, args []string) int {
 	fs := newFlags(env, "release sign")
 	keyFile := fs.String("signing-key", "", "the release signing key (PKCS#8 PEM)")
 	certFile := fs.String("signer-cert", "", "its certificate from the root (release-signer.cert)")
-	ver := fs.String("version", "", "the release's version, exactly what \"sensorcore version\" prints (required)")
+	ver := fs.String("version", "", "the release's version, exactly what \"sensorcore version\" prints")
 	goos := fs.String("os", "linux", "the OS the binary is built for")
 	arch := fs.String("arch", "", "the architecture it is built for (GOARCH; default: from its ELF header)")
 	downgrade := fs.Bool("allow-downgrade", false, "let this release replace a newer installed one (a recall)")
 	out := fs.String("out", "", "the signature file (default: BINARY.sig)")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return ExitUsage
+	if code, ok := fs.parse(args); !ok {
+		return code
 	}
-	if len(pos) != 1 || *keyFile == "" || *certFile == "" || *ver == "" {
-		env.Errorf("release sign: usage: tapline release sign --signing-key K --signer-cert C --version V [--arch A] [--allow-downgrade] [--out SIG] BINARY")
+	pos := fs.Args()
+	if len(pos) != 1 {
+		env.Errorf("release sign: give exactly one BINARY; run 'tapline release sign --help'")
 		return ExitUsage
 	}
 	bin := pos[0]
@@ -197,12 +186,12 @@ func releaseVerify(env *Env, args []string) int {
 	sig := fs.String("signature", "", "the signature file (default: BINARY.sig)")
 	roots := releaseRootFlag(fs)
 	asJSON := fs.Bool("json", false, "print the signed statement as JSON")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return ExitUsage
+	if code, ok := fs.parse(args); !ok {
+		return code
 	}
+	pos := fs.Args()
 	if len(pos) != 1 {
-		env.Errorf("release verify: usage: tapline release verify [--release-root FILE] [--signature SIG] BINARY")
+		env.Errorf("release verify: give exactly one BINARY; run 'tapline release verify --help'")
 		return ExitUsage
 	}
 	rs, err := roots.roots()

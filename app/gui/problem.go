@@ -85,7 +85,7 @@ func problemFor(what string, err error) certs.Finding {
 			Hint:    "Compare the fingerprint with the one the sensor's console or label shows, then confirm it."}
 	case errors.As(err, &changed):
 		return problem(codeChanged, "The host key of "+changed.Host+" changed: it now offers "+changed.Fingerprint,
-			"Find out why (a reinstalled sensor, or someone in between) before removing the old entry in Known hosts.")
+			"Find out why (a reinstalled sensor, or someone in between) before removing the old entry in Known hosts (or with "+changed.RemoveCommand()+").")
 	case errors.As(err, &pinned):
 		return problem(codeChanged, "The sensor at "+pinned.Host+" offered a different host key than before the change",
 			"Another device may hold that address; check the address and the sensor before retrying.")

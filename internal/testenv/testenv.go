@@ -1,34 +1,28 @@
-// Package testenv holds what tests need from the machine: a tool, root, a
-// running ssh-agent. A missing need skips the test with a sentence saying
-// what to install, except under CI=true, where it fails: CI has everything.
+// Package testenv gives tests the programs they need from the machine: a
+// tool on PATH, a running ssh-agent. A missing one skips the test with a
+// sentence saying what to install, except under CI=true, where it fails
+// (package needs).
 package testenv
 
 import (
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
-)
 
-// Need skips (or under CI=true fails) t with why unless ok.
-func Need(t testing.TB, ok bool, why string) {
-	t.Helper()
-	if ok {
-		return
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("CI=true: " + why)
-	}
-	t.Skip(why)
-}
+	"github.com/tapline/tapline/internal/needs"
+)
 
 // Tool returns the path of a program on PATH, or skips (fails under CI)
 // saying which Debian package holds it.
 func Tool(t testing.TB, name, pkg string) string {
 	t.Helper()
 	p, err := exec.LookPath(name)
-	Need(t, err == nil, "this test needs "+name+"; install "+pkg+" (tools/ensure-deps.sh test)")
+	if err != nil {
+		needs.Missing(t, "this test needs %s; install %s (tools/ensure-deps.sh test)", name, pkg)
+	}
 	return p
 }
 
@@ -45,12 +39,15 @@ func SSHAgent(t testing.TB, keyFiles ...string) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	// The socket appears before the agent listens on it: wait until it
+	// answers.
 	for i := 0; ; i++ {
-		if _, err := os.Stat(sock); err == nil {
+		if c, err := net.Dial("unix", sock); err == nil {
+			c.Close()
 			break
 		}
 		if i == 250 {
-			t.Fatal("ssh-agent did not make its socket within 5 s")
+			t.Fatal("ssh-agent did not answer on its socket within 5 s")
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -17,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/tapline/tapline/sensorcore/console/page"
 	"github.com/tapline/tapline/sensorcore/signin"
 )
 
@@ -26,13 +26,11 @@ const SessionIdle = 30 * time.Minute
 // CookieName is the session cookie.
 const CookieName = "sensorcore_session"
 
-// Health is /api/v1/health.
+// Health is /api/v1/health, open without sign-in: it says only that the
+// console is up ("ok"). The sensor's name, activation and generation are
+// in /api/v1/status (signed in) and `sensorcore status` (over SSH).
 type Health struct {
-	Status      string `json:"status"`
-	SensorName  string `json:"sensor_name"`
-	Activated   bool   `json:"activated"`
-	Generation  int    `json:"generation"`
-	Fingerprint string `json:"certificate_fingerprint_sha256"`
+	Status string `json:"status"`
 }
 
 // Overview is what the overview page and /api/v1/status show; the daemon
@@ -44,12 +42,18 @@ type Server struct {
 	Users *Users
 	// Guard throttles sign-ins (package signin); nil: one with the default
 	// policy, its own worker pool, and the console's accounts hard-lockable.
-	Guard   *signin.Guard
-	Events  *EventLog // account events; nil: only Log hears of them
-	Now     func() time.Time
-	Health  func() Health
-	Status  func() (Overview, error)
-	Monitor http.Handler // optional: mounted at /monitor/ behind sign-in
+	Guard  *signin.Guard
+	Events *EventLog // account events; nil: only Log hears of them
+	Now    func() time.Time
+	Status func() (Overview, error)
+	// Components gives the overview's component health list (the lines of
+	// `sensorcore sanity`); HostKeys the sensor's SSH host keys. Optional.
+	Components func(ctx context.Context) ([]Component, error)
+	HostKeys   func() []HostKey
+	// Monitor is mounted at /monitor/ behind sign-in; its pages render
+	// with package page, framed by the console (page.FrameFrom). nil: those
+	// pages say monitoring is off.
+	Monitor http.Handler
 	Log     func(format string, args ...any)
 	cert    atomic.Pointer[tls.Certificate]
 
@@ -105,6 +109,7 @@ func (s *Server) Handler() http.Handler {
 	s.init()
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/v1/health", s.health)
+	mux.Handle("GET /static/", page.Static())
 	mux.HandleFunc("GET /api/v1/status", s.auth(s.apiStatus, true))
 	mux.HandleFunc("GET /login", s.loginPage)
 	mux.HandleFunc("POST /login", s.login)
@@ -112,9 +117,12 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /password", s.auth(s.passwordPage, false))
 	mux.HandleFunc("POST /password", s.auth(s.changePassword, false))
 	mux.HandleFunc("GET /{$}", s.auth(s.overview, true))
-	if s.Monitor != nil {
-		mux.Handle("/monitor/", http.StripPrefix("/monitor", s.authHandler(s.Monitor)))
+	mon := s.Monitor
+	if mon == nil {
+		mon = http.HandlerFunc(monitorOff)
 	}
+	mux.Handle("/monitor/", http.StripPrefix("/monitor", s.authHandler(framedNotFound(mon))))
+	mux.Handle("/", s.authHandler(http.HandlerFunc(notFound)))
 	return secureHeaders(sameOrigin(mux))
 }
 
@@ -140,12 +148,27 @@ func sameOrigin(h http.Handler) http.Handler {
 	})
 }
 
+// ContentSecurityPolicy allows the console's pages their own stylesheet
+// and images and nothing else: no script at all, no inline style, no
+// frame, no form posting elsewhere.
+const ContentSecurityPolicy = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
 func secureHeaders(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Strict-Transport-Security", "max-age=31536000")
-		w.Header().Set("X-Content-Type-Options", "nosniff")
-		w.Header().Set("X-Frame-Options", "DENY")
-		w.Header().Set("Cache-Control", "no-store")
+		hd := w.Header()
+		hd.Set("Content-Security-Policy", ContentSecurityPolicy)
+		// same-origin, not no-referrer: a form's POST must keep its Origin
+		// header, which the CSRF check reads.
+		hd.Set("Referrer-Policy", "same-origin")
+		hd.Set("Strict-Transport-Security", "max-age=31536000")
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("X-Frame-Options", "DENY")
+		hd.Set("Cross-Origin-Opener-Policy", "same-origin")
+		hd.Set("Cross-Origin-Resource-Policy", "same-origin")
+		hd.Set("Cache-Control", "no-store")
+		if r.Method == http.MethodPost {
+			r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+		}
 		h.ServeHTTP(w, r)
 	})
 }
@@ -157,7 +180,7 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 }
 
 func (s *Server) health(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, s.Health())
+	writeJSON(w, http.StatusOK, Health{Status: "ok"})
 }
 
 func (s *Server) apiStatus(w http.ResponseWriter, _ *http.Request, _ string, _ *session) {
@@ -287,8 +310,9 @@ func (s *Server) signIn(ctx context.Context, remote, user, password string) (mus
 	return false, err
 }
 
-// refusal writes a sign-in refusal: 401 for wrong credentials, 429 with
-// Retry-After while the address is throttled or the account locked.
+// refusalCode is the HTTP status of a sign-in refusal: 401 for wrong
+// credentials, 429 (with Retry-After set on w) while the address is
+// throttled or the account locked.
 func (s *Server) refusalCode(w http.ResponseWriter, err error) int {
 	if d, ok := signin.RetryAfter(err, s.Now()); ok {
 		w.Header().Set("Retry-After", strconv.Itoa(int((d+time.Second-1)/time.Second)))
@@ -333,7 +357,7 @@ func (s *Server) auth(h func(w http.ResponseWriter, r *http.Request, user string
 			http.Redirect(w, r, "/password", http.StatusSeeOther)
 			return
 		}
-		h(w, r, user, se)
+		h(w, s.framed(r, user), user, se)
 	}
 }
 
@@ -341,12 +365,97 @@ func (s *Server) authHandler(h http.Handler) http.Handler {
 	return s.auth(func(w http.ResponseWriter, r *http.Request, _ string, _ *session) { h.ServeHTTP(w, r) }, true)
 }
 
+// statusMap is the daemon's status as the pages read it (its JSON form).
+func (s *Server) statusMap() (map[string]any, error) {
+	st, err := s.Status()
+	if err != nil {
+		return nil, err
+	}
+	b, err := json.Marshal(st)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	err = json.Unmarshal(b, &m)
+	return m, err
+}
+
+// framed returns r carrying the page frame for user: the sensor's name
+// and generation in every page's header.
+func (s *Server) framed(r *http.Request, user string) *http.Request {
+	f := page.Frame{User: user, Sensor: "sensor"}
+	if m, err := s.statusMap(); err == nil {
+		if n, ok := m["sensor_name"].(string); ok && n != "" {
+			f.Sensor = n
+		}
+		g, _ := m["generation"].(float64)
+		f.Generation = int(g)
+		f.Pending, _ = m["pending_confirmation"].(bool)
+	}
+	return r.WithContext(page.WithFrame(r.Context(), f))
+}
+
+// monitorOff answers the monitoring pages when no monitor runs.
+func monitorOff(w http.ResponseWriter, r *http.Request) {
+	titles := map[string][2]string{"/devices": {"Devices", page.Devices}, "/alerts": {"Alerts", page.Alerts},
+		"/operations": {"Operations log", page.Operations}}
+	t, ok := titles[r.URL.Path]
+	if !ok {
+		notFound(w, r)
+		return
+	}
+	page.Render(w, r, page.Page{Title: t[0], Nav: t[1], Body: monitorOffBody})
+}
+
+func notFound(w http.ResponseWriter, r *http.Request) {
+	page.Render(w, r, page.Page{Title: "Not found", Body: notFoundBody, Data: r.URL.Path, Status: http.StatusNotFound})
+}
+
+// framedNotFound answers a plain "404 page not found" of h (a page the
+// monitor does not have) with the framed page instead.
+func framedNotFound(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/api/") {
+			h.ServeHTTP(w, r) // machines get the handler's own answer
+			return
+		}
+		nw := &notFoundWriter{ResponseWriter: w}
+		h.ServeHTTP(nw, r)
+		if nw.missing {
+			notFound(w, r)
+		}
+	})
+}
+
+// notFoundWriter swallows a plain-text 404 so a framed one can replace it.
+type notFoundWriter struct {
+	http.ResponseWriter
+	missing bool
+	wrote   bool
+}
+
+func (w *notFoundWriter) WriteHeader(code int) {
+	if !w.wrote && code == http.StatusNotFound && strings.HasPrefix(w.Header().Get("Content-Type"), "text/plain") {
+		w.missing = true
+		return
+	}
+	w.wrote = true
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *notFoundWriter) Write(b []byte) (int, error) {
+	if w.missing {
+		return len(b), nil
+	}
+	w.wrote = true
+	return w.ResponseWriter.Write(b)
+}
+
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	user, pass := r.PostFormValue("user"), r.PostFormValue("password")
 	must, err := s.signIn(r.Context(), r.RemoteAddr, user, pass)
 	if err != nil {
-		w.WriteHeader(s.refusalCode(w, err))
-		render(w, loginTmpl, map[string]string{"Error": forPeople(err)})
+		page.Render(w, r, page.Page{Title: "Sign in", Body: loginBody, Data: map[string]string{"Error": forPeople(err)}, Status: s.refusalCode(w, err)})
 		return
 	}
 	tok := s.newSession(user)
@@ -370,46 +479,93 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }
 
-func (s *Server) loginPage(w http.ResponseWriter, _ *http.Request) {
-	render(w, loginTmpl, nil)
+func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
+	page.Render(w, r, page.Page{Title: "Sign in", Body: loginBody, Data: map[string]string{}})
 }
 
-func (s *Server) passwordPage(w http.ResponseWriter, _ *http.Request, user string, _ *session) {
-	render(w, passwordTmpl, map[string]string{"User": user})
+func (s *Server) passwordPage(w http.ResponseWriter, r *http.Request, user string, _ *session) {
+	page.Render(w, r, page.Page{Title: "Change the password of " + user, Body: passwordBody,
+		Data: map[string]any{"User": user, "Must": s.Users.MustChange(user)}})
 }
 
+// changePassword sets a new password: the current one is asked again
+// (a session left open is not enough to take the account over), checked
+// through the guard like a sign-in; every other session of the user ends.
 func (s *Server) changePassword(w http.ResponseWriter, r *http.Request, user string, se *session) {
-	p1, p2 := r.PostFormValue("new"), r.PostFormValue("confirm")
+	fail := func(code int, msg string) {
+		page.Render(w, r, page.Page{Title: "Change the password of " + user, Body: passwordBody, Status: code,
+			Data: map[string]any{"User": user, "Error": msg, "Must": s.Users.MustChange(user)}})
+	}
+	if se == nil {
+		fail(http.StatusForbidden, "Sign in with the form to change the password")
+		return
+	}
+	cur, p1, p2 := r.PostFormValue("current"), r.PostFormValue("new"), r.PostFormValue("confirm")
 	if subtle.ConstantTimeCompare([]byte(p1), []byte(p2)) != 1 {
-		w.WriteHeader(http.StatusBadRequest)
-		render(w, passwordTmpl, map[string]string{"User": user, "Error": "the two passwords differ"})
+		fail(http.StatusBadRequest, "The two new passwords differ")
+		return
+	}
+	if err := CheckPassword(p1); err != nil {
+		fail(http.StatusBadRequest, forPeople(err))
+		return
+	}
+	if _, err := s.signIn(r.Context(), r.RemoteAddr, user, cur); err != nil {
+		if errors.Is(err, signin.ErrBadCredentials) {
+			err = errors.New("the current password is wrong")
+		}
+		fail(s.refusalCode(w, err), forPeople(err))
 		return
 	}
 	epoch, err := s.Users.SetPassword(user, p1)
 	if err != nil {
-		w.WriteHeader(http.StatusBadRequest)
-		render(w, passwordTmpl, map[string]string{"User": user, "Error": forPeople(err)})
+		fail(http.StatusBadRequest, forPeople(err))
 		return
 	}
-	if se != nil {
-		s.mu.Lock()
-		se.epoch = epoch
-		s.mu.Unlock()
-	}
+	s.mu.Lock()
+	se.epoch = epoch
+	s.mu.Unlock()
 	s.Events.Record("password", "%s changed the password from %s; the account's other sessions ended", user, signin.SourceOf(r.RemoteAddr).Addr())
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
-func (s *Server) overview(w http.ResponseWriter, _ *http.Request, user string, _ *session) {
-	st, err := s.Status()
+// Component is one line of the overview's health list (`sensorcore
+// sanity`).
+type Component struct {
+	Name   string
+	Up     bool
+	Detail string
+}
+
+// HostKey is one of the sensor's SSH host keys as `ssh-keygen -l` and
+// Tapline show it.
+type HostKey struct {
+	Type        string // ED25519, ECDSA, RSA
+	Fingerprint string // SHA256:...
+	Where       string // which server presents it
+}
+
+func (s *Server) overview(w http.ResponseWriter, r *http.Request, user string, _ *session) {
+	m, err := s.statusMap()
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
+		http.Error(w, "console: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
-	b, _ := json.Marshal(st)
-	var m map[string]any
-	json.Unmarshal(b, &m)
-	render(w, overviewTmpl, map[string]any{"User": user, "S": m, "Monitor": s.Monitor != nil})
+	data := map[string]any{"User": user, "S": m, "Events": s.Events.Tail(8)}
+	if s.Components != nil {
+		cs, err := s.Components(r.Context())
+		all := err == nil
+		for _, c := range cs {
+			all = all && c.Up
+		}
+		data["Components"], data["AllUp"] = cs, all
+		if err != nil {
+			data["ComponentsErr"] = err.Error()
+		}
+	}
+	if s.HostKeys != nil {
+		data["HostKeys"] = s.HostKeys()
+	}
+	page.Render(w, r, page.Page{Title: "Overview", Nav: page.Overview, Body: overviewBody, Data: data})
 }
 
 // forPeople is an error as a page shows it: without the package prefix
@@ -420,9 +576,4 @@ func forPeople(err error) string {
 		m = strings.ToUpper(m[:1]) + m[1:]
 	}
 	return m
-}
-
-func render(w http.ResponseWriter, t *template.Template, data any) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	t.Execute(w, data)
 }

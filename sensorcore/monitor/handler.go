@@ -7,6 +7,8 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+
+	"github.com/tapline/tapline/sensorcore/console/page"
 )
 
 // Handler serves, relative to where the console mounts it:
@@ -19,13 +21,15 @@ import (
 //	POST /api/v1/alerts/{id}/ack  acknowledge; 204, or 404 for an unknown id
 //	GET  /api/v1/stats            counters as JSON
 //
-// Pages are plain server-rendered HTML with no external assets. The
-// console authenticates before calling it; this handler does not. The
-// console must also apply its CSRF protection to the POST routes.
+// Pages are server-rendered HTML content in the console's layout (package
+// page), with no inline style or script. The console authenticates before
+// calling it and frames its pages; this handler does neither. The console
+// must also apply its CSRF protection to the POST routes.
 func (m *Monitor) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /devices", m.devicesPage)
 	mux.HandleFunc("GET /alerts", m.alertsPage)
+	mux.HandleFunc("GET /operations", m.operationsPage)
 	mux.HandleFunc("GET /devices/{ip}/operations", m.operationsPage)
 	mux.HandleFunc("GET /api/v1/operations", func(w http.ResponseWriter, r *http.Request) {
 		ip, ok := ipParam(w, r.URL.Query().Get("ip"))
@@ -78,33 +82,42 @@ func writeJSON(w http.ResponseWriter, v any) {
 	enc.Encode(v)
 }
 
-const pageHead = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{{.Title}} - Tapline sensor</title>
-<style>body{font-family:sans-serif;margin:1.5em}table{border-collapse:collapse}td,th{border:1px solid #bbb;padding:.25em .5em;text-align:left;vertical-align:top}
-th{background:#eee}.critical{background:#f8d0d0}.high{background:#fbe3c8}.medium{background:#fdf5c8}.acknowledged{color:#777}</style></head><body>
-<p><a href="{{.Base}}devices">Devices</a> | <a href="{{.Base}}alerts">Alerts</a></p><h1>{{.Title}}</h1>`
-
-func pageTemplates() *template.Template {
-	t := template.New("page").Funcs(template.FuncMap{"join": strings.Join})
-	template.Must(t.New("devices").Parse(pageHead + `<p>{{len .Assets}} devices. {{.Stats.Packets}} packets, {{.Stats.KernelDrops}} kernel drops{{if .Stats.Learning}}, learning{{end}}.</p>
-<table><tr><th>Address</th><th>MAC</th><th>MAC vendor</th><th>Protocols</th><th>Roles</th><th>Identity</th><th>First seen</th><th>Last seen</th><th>Peers</th><th>Operations log</th></tr>
+// The pages' content; the console frames it (package page: the sensor's
+// name and generation, the navigation, the stylesheet). No inline style or
+// script: the console's Content-Security-Policy forbids both.
+var (
+	devicesBody = template.Must(template.New("devices").Funcs(template.FuncMap{"join": strings.Join}).Parse(`<p>{{len .Assets}} devices. {{.Stats.Packets}} packets, {{.Stats.KernelDrops}} kernel drops{{if .Stats.Learning}}, learning{{end}}.</p>
+<table class="list"><tr><th>Address</th><th>MAC</th><th>MAC vendor</th><th>Protocols</th><th>Roles</th><th>Identity</th><th>First seen</th><th>Last seen</th><th>Peers</th><th>Operations log</th></tr>
 {{range .Assets}}<tr><td>{{join .IPs ", "}}{{if .Router}} (router){{end}}{{if .Hostname}}<br>{{.Hostname}}{{end}}</td><td>{{.MAC}}</td><td>{{.Vendor}}</td><td>{{join .Protocols ", "}}</td><td>{{join .Roles ", "}}</td>
 <td>{{with .Identity}}{{.Vendor}} {{.Model}}{{if .Firmware}} fw {{.Firmware}}{{end}}{{if .Serial}} s/n {{.Serial}}{{end}}{{if .Name}} "{{.Name}}"{{end}}{{end}}</td>
 <td>{{.FirstSeen.Format "2006-01-02 15:04:05"}}</td><td>{{.LastSeen.Format "2006-01-02 15:04:05"}}</td><td>{{len .Peers}}</td>
-<td>{{range .IPs}}<a href="devices/{{.}}/operations">operations</a> {{end}}</td></tr>
-{{end}}</table></body></html>`))
-	template.Must(t.New("alerts").Parse(pageHead + `<p>{{len .Alerts}} alerts.</p>
-<table><tr><th>Id</th><th>Time</th><th>Severity</th><th>Title</th><th>Message</th><th>Count</th><th>Status</th></tr>
-{{range .Alerts}}<tr class="{{.Severity}} {{.Status}}"><td>{{.ID}}</td><td>{{.Time.Format "2006-01-02 15:04:05"}}</td><td>{{.Severity}}</td><td>{{.Title}}</td><td>{{.Message}}</td><td>{{.Count}}</td>
-<td>{{.Status}}{{if eq .Status "new"}} <form method="post" action="alerts/{{.ID}}/ack" style="display:inline"><button>Acknowledge</button></form>{{end}}</td></tr>
-{{end}}</table></body></html>`))
-	template.Must(t.New("operations").Parse(pageHead + `<p>The last {{len .Ops}} operations (at most {{.Max}} are shown) where {{.IP}} is the client or the server, oldest first.</p>
-<table><tr><th>Time</th><th>Protocol</th><th>Client</th><th>Server</th><th>Function</th><th>Object</th><th>Values</th><th>Result</th><th>Latency</th><th>Id</th></tr>
+<td>{{range .IPs}}<a href="devices/{{.}}/operations">{{.}}</a> {{end}}</td></tr>
+{{end}}</table>`))
+	operationsBody = template.Must(template.New("operations").Parse(`<p>The last {{len .Ops}} operations (at most {{.Max}} are shown){{if .IP.IsValid}} where {{.IP}} is the client or the server{{end}}, oldest first.</p>
+<table class="list"><tr><th>Time</th><th>Protocol</th><th>Client</th><th>Server</th><th>Function</th><th>Object</th><th>Values</th><th>Result</th><th>Latency</th><th>Id</th></tr>
 {{range .Ops}}<tr><td>{{.Time}}</td><td>{{.Protocol}}</td><td>{{.Client.IP}}:{{.Client.Port}}</td><td>{{.Server.IP}}:{{.Server.Port}}</td>
 <td>{{.FunctionName}}{{with .Function}} ({{.}}){{end}}{{if .Action}}<br>{{.Action}}{{end}}</td>
 <td>{{with .Unit}}unit {{.}} {{end}}{{with .Address}}address {{.}} {{end}}{{with .Quantity}}quantity {{.}} {{end}}{{with .Object}}g{{.Group}}v{{.Variation}} {{end}}{{with .Cause}}cause {{.}}{{end}}</td>
 <td>{{range $i, $v := .Values}}{{if $i}}, {{end}}{{$v}}{{end}}</td><td>{{.Result}}{{with .Status}} ({{.}}){{end}}</td><td>{{with .LatencyUS}}{{.}} µs{{end}}</td><td>{{.ID}}</td></tr>
-{{end}}</table></body></html>`))
-	return t
+{{end}}</table>`))
+	alertsBody = template.Must(template.New("alerts").Parse(`<p>{{len .Alerts}} alerts.</p>
+<table class="list"><tr><th>Id</th><th>Time</th><th>Severity</th><th>Title</th><th>Message</th><th>Count</th><th>Status</th></tr>
+{{range .Alerts}}<tr class="{{.Severity}} {{.Status}}"><td>{{.ID}}</td><td>{{.Time.Format "2006-01-02 15:04:05"}}</td><td>{{.Severity}}</td><td>{{.Title}}</td><td>{{.Message}}</td><td>{{.Count}}</td>
+<td>{{.Status}}{{if eq .Status "new"}} <form class="inline" method="post" action="alerts/{{.ID}}/ack"><button>Acknowledge</button></form>{{end}}</td></tr>
+{{end}}</table>`))
+)
+
+func (m *Monitor) devicesPage(w http.ResponseWriter, r *http.Request) {
+	page.Render(w, r, page.Page{Title: "Devices", Nav: page.Devices, Body: devicesBody, Data: map[string]any{"Assets": m.Assets(), "Stats": m.Stats()}})
+}
+
+func (m *Monitor) alertsPage(w http.ResponseWriter, r *http.Request) {
+	alerts := m.Alerts()
+	// newest first on the page
+	for i, j := 0, len(alerts)-1; i < j; i, j = i+1, j-1 {
+		alerts[i], alerts[j] = alerts[j], alerts[i]
+	}
+	page.Render(w, r, page.Page{Title: "Alerts", Nav: page.Alerts, Body: alertsBody, Data: map[string]any{"Alerts": alerts}})
 }
 
 // maxShownOperations bounds the operations a page or API call returns.
@@ -151,8 +164,14 @@ type shownOperation struct {
 	LatencyUS    *int64 `json:"latency_us"`
 }
 
+// operationsPage shows the stored operations log: of one device
+// (/devices/IP/operations, or ?ip=) or of all.
 func (m *Monitor) operationsPage(w http.ResponseWriter, r *http.Request) {
-	ip, ok := ipParam(w, r.PathValue("ip"))
+	v := r.PathValue("ip")
+	if v == "" {
+		v = r.URL.Query().Get("ip")
+	}
+	ip, ok := ipParam(w, v)
 	if !ok {
 		return
 	}
@@ -168,21 +187,9 @@ func (m *Monitor) operationsPage(w http.ResponseWriter, r *http.Request) {
 			ops = append(ops, op)
 		}
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	pageTemplates().ExecuteTemplate(w, "operations", map[string]any{"Title": "Operations of " + ip.String(), "Base": "../../", "IP": ip, "Ops": ops, "Max": maxShownOperations})
-}
-
-func (m *Monitor) devicesPage(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	pageTemplates().ExecuteTemplate(w, "devices", map[string]any{"Title": "Devices", "Assets": m.Assets(), "Stats": m.Stats()})
-}
-
-func (m *Monitor) alertsPage(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	alerts := m.Alerts()
-	// newest first on the page
-	for i, j := 0, len(alerts)-1; i < j; i, j = i+1, j-1 {
-		alerts[i], alerts[j] = alerts[j], alerts[i]
+	title, nav := "Operations log", page.Operations
+	if ip.IsValid() {
+		title, nav = "Operations of "+ip.String(), page.Devices
 	}
-	pageTemplates().ExecuteTemplate(w, "alerts", map[string]any{"Title": "Alerts", "Alerts": alerts})
+	page.Render(w, r, page.Page{Title: title, Nav: nav, Body: operationsBody, Data: map[string]any{"IP": ip, "Ops": ops, "Max": maxShownOperations}})
 }

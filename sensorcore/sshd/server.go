@@ -44,14 +44,11 @@ type Server struct {
 	MaxUnauthenticated          int
 	MaxUnauthenticatedPerSource int
 
-	mu        sync.Mutex
-	conns     map[net.Conn]struct{}
-	closed    bool
-	wg        sync.WaitGroup // connections and sessions still running
-	unauth    int
-	unauthBy  map[signin.Source]int
-	refused   int       // connections closed at the cap since the last note
-	refusedAt time.Time // when the last note was logged
+	mu     sync.Mutex
+	conns  map[net.Conn]struct{}
+	closed bool
+	wg     sync.WaitGroup // connections and sessions still running
+	unauth *signin.Slots  // connections still signing in
 }
 
 // Defaults for the unauthenticated connection caps, and how long a
@@ -95,6 +92,17 @@ func LoadOrCreateHostKey(path string) (ssh.Signer, error) {
 	s, err := ssh.ParsePrivateKey(b)
 	if err != nil {
 		return nil, fmt.Errorf("sshd: %s: %w", path, err)
+	}
+	// The console shows the fingerprint from the .pub: put it back if lost.
+	old, err := safefile.ReadFile(path+".pub", 64<<10)
+	if err == nil {
+		var k ssh.PublicKey
+		if k, _, _, _, err = ssh.ParseAuthorizedKey(old); err == nil && !bytes.Equal(k.Marshal(), s.PublicKey().Marshal()) {
+			err = errors.New("another key")
+		}
+	}
+	if err != nil {
+		safefile.WriteFile(path+".pub", ssh.MarshalAuthorizedKey(s.PublicKey()), 0o644)
 	}
 	return s, nil
 }
@@ -200,6 +208,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if s.Guard == nil {
 		s.Guard = &signin.Guard{Policy: signin.Policy{HardLockAfter: -1}}
 	}
+	s.unauth = s.newUnauthSlots()
 	cfg := s.config(ctx)
 	for {
 		c, err := ln.Accept()
@@ -247,9 +256,8 @@ func (s *Server) closeAll() {
 	}
 }
 
-// admit counts c as unauthenticated, or refuses it (false) when its
-// source or the listener has too many already.
-func (s *Server) admit(src signin.Source) bool {
+// newUnauthSlots counts the connections still signing in.
+func (s *Server) newUnauthSlots() *signin.Slots {
 	total, per := s.MaxUnauthenticated, s.MaxUnauthenticatedPerSource
 	if total <= 0 {
 		total = DefaultMaxUnauthenticated
@@ -257,32 +265,10 @@ func (s *Server) admit(src signin.Source) bool {
 	if per <= 0 {
 		per = DefaultMaxUnauthenticatedPerSource
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.unauthBy == nil {
-		s.unauthBy = map[signin.Source]int{}
-	}
-	if s.unauth >= total || s.unauthBy[src] >= per {
-		s.refused++
-		if now := time.Now(); now.Sub(s.refusedAt) >= 10*time.Second {
-			s.logf("ssh: %d connection(s) closed at once: too many still signing in (at most %d, %d per address); the last from %s",
-				s.refused, total, per, src.Addr())
-			s.refused, s.refusedAt = 0, now
-		}
-		return false
-	}
-	s.unauth++
-	s.unauthBy[src]++
-	return true
-}
-
-func (s *Server) authenticated(src signin.Source) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.unauth--
-	if s.unauthBy[src]--; s.unauthBy[src] <= 0 {
-		delete(s.unauthBy, src)
-	}
+	return &signin.Slots{Total: total, PerSource: per, Note: func(n int, last signin.Source) {
+		s.logf("ssh: %d connection(s) closed at once: too many still signing in (at most %d, %d per address); the last from %s",
+			n, total, per, last.Addr())
+	}}
 }
 
 func (s *Server) handle(ctx context.Context, c net.Conn, cfg *ssh.ServerConfig) {
@@ -293,12 +279,12 @@ func (s *Server) handle(ctx context.Context, c net.Conn, cfg *ssh.ServerConfig) 
 	defer s.track(c, false)
 	defer c.Close()
 	src := signin.SourceOf(c.RemoteAddr().String())
-	if !s.admit(src) {
+	if !s.unauth.Take(src) {
 		return
 	}
 	c.SetDeadline(time.Now().Add(HandshakeTimeout))
 	sc, chans, reqs, err := ssh.NewServerConn(c, cfg)
-	s.authenticated(src)
+	s.unauth.Release(src)
 	if err != nil {
 		s.logf("ssh: handshake from %s: %v", src.Addr(), err)
 		return
