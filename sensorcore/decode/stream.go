@@ -63,6 +63,7 @@ type Stream struct {
 	hasAck bool
 	synced bool
 	closed bool   // FIN or RST seen
+	lost   bool   // bytes were skipped (SegmentLost): the next data starts after a gap
 	hash   uint64 // Key.hash(), set by the table
 	buf    []byte
 }
@@ -157,17 +158,18 @@ func (s *Stream) segment(seq, ack uint32, hasAck bool, flags uint8, payload []by
 		s.synced = true
 		s.next = seq
 	}
+	gap, s.lost = s.lost, false
 	switch {
 	case seq == s.next:
 		s.next += uint32(len(payload))
-		return payload, false
+		return payload, gap
 	case SeqBefore(seq, s.next):
 		over := SeqBehind(seq, s.next)
 		if uint64(over) >= uint64(len(payload)) {
 			return nil, false // pure retransmission
 		}
 		s.next += uint32(len(payload)) - over
-		return payload[over:], false
+		return payload[over:], gap
 	default:
 		// Ahead of the expected byte, or exactly 2^31 away (neither
 		// before nor after, RFC 1982 §3.2): bytes were lost or the peer
@@ -177,6 +179,26 @@ func (s *Stream) segment(seq, ack uint32, hasAck bool, flags uint8, payload []by
 		s.next = seq + uint32(len(payload))
 		return payload, true
 	}
+}
+
+// SegmentLost accounts for a segment of n payload bytes whose content the
+// capture does not hold (cut by the snapshot length): the sequence moves
+// past them, the pending partial PDU is dropped, and the next data is
+// reported as following a gap, so its framing resynchronises instead of
+// counting the cut PDU as malformed.
+func (s *Stream) SegmentLost(seq, ack uint32, flags uint8, n int) {
+	s.segment(seq, ack, flags&TCPAck != 0, flags, nil)
+	if n <= 0 {
+		return
+	}
+	if !s.synced {
+		s.synced, s.next = true, seq
+	}
+	if end := seq + uint32(n); !SeqBefore(end, s.next) {
+		s.next = end
+	}
+	s.buf = s.buf[:0]
+	s.lost = true
 }
 
 // Take returns the bytes to frame: the pending partial PDU followed by data,

@@ -502,9 +502,12 @@ type Report struct {
 	// Complete is false when a file was damaged, cut short or unreadable,
 	// or held packets of a link type that is not decoded: the counts are
 	// then those of what could be read.
-	Complete  bool                      `json:"complete"`
-	Packets   uint64                    `json:"packets"`
-	Bytes     uint64                    `json:"bytes"`
+	Complete bool   `json:"complete"`
+	Packets  uint64 `json:"packets"`
+	Bytes    uint64 `json:"bytes"`
+	// Truncated counts packets the capture's snapshot length cut short:
+	// their PDUs are not dissected (nor counted malformed).
+	Truncated uint64                    `json:"truncated"`
 	Files     []FileReport              `json:"files"`
 	LinkTypes []LinkTypeReport          `json:"link_types"`
 	Protocols map[string]ProtocolReport `json:"protocols"`
@@ -516,7 +519,7 @@ type Report struct {
 func (m *Monitor) Report() Report {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	r := Report{Complete: true, Packets: m.pipe.dec.Counters.Packets, Bytes: m.pipe.dec.Counters.Bytes,
+	r := Report{Complete: true, Packets: m.pipe.dec.Counters.Packets, Bytes: m.pipe.dec.Counters.Bytes, Truncated: m.pipe.Truncated,
 		Files: append([]FileReport{}, m.files...), LinkTypes: m.pipe.linkTypeReports(),
 		Protocols: protocolReports(&m.pipe.Counters), Assets: m.inv.Assets(), Alerts: m.eng.Alerts()}
 	for _, f := range r.Files {

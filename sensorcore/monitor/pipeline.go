@@ -43,6 +43,8 @@ type Pipeline struct {
 	now      time.Time // the current packet's timestamp
 	// Unclassified counts TCP streams given up by content matching.
 	Unclassified uint64
+	// Truncated counts packets the capture's snapshot length cut short.
+	Truncated uint64
 	// noMemo reports TCP packets through Host and PDU instead of the
 	// stream memo (tests compare the two).
 	noMemo bool
@@ -121,6 +123,12 @@ func (p *Pipeline) packet(data []byte, ci *capture.Info) {
 	if ts > p.lastTS {
 		p.lastTS = ts
 	}
+	// Cut by the snapshot length: counted as truncated; its partial PDUs
+	// are neither dissected nor malformed, and the stream moves past it.
+	cut := ci.Length > ci.CaptureLen && ci.CaptureLen > 0
+	if cut {
+		p.Truncated++
+	}
 	if err := p.dec.Decode(data, ci.LinkType); err != nil && !p.dec.Pkt.HasTransport {
 		if p.obs != nil && (p.dec.Pkt.IPVersion != 0 || p.dec.Pkt.IsARP) {
 			p.obs.Host(now, &p.dec.Pkt)
@@ -142,12 +150,16 @@ func (p *Pipeline) packet(data []byte, ci *capture.Info) {
 				p.obs.Host(now, pkt)
 			}
 		}
-		p.tcpSegment(pkt, s, m)
+		if cut && pkt.Cut > 0 {
+			s.SegmentLost(pkt.Seq, pkt.Ack, pkt.TCPFlags, len(pkt.Payload)+pkt.Cut)
+		} else {
+			p.tcpSegment(pkt, s, m)
+		}
 	} else {
 		if p.obs != nil && (pkt.IPVersion != 0 || pkt.IsARP) {
 			p.obs.Host(now, pkt)
 		}
-		if pkt.HasTransport && pkt.Proto == decode.ProtoUDP && (!pkt.Fragment || pkt.FragFirst) {
+		if pkt.HasTransport && pkt.Proto == decode.ProtoUDP && (!pkt.Fragment || pkt.FragFirst) && !(cut && pkt.Cut > 0) {
 			p.udpDatagram(pkt)
 		}
 	}

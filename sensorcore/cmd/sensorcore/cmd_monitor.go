@@ -109,17 +109,7 @@ func runAnalyze(args []string, stdout, stderr io.Writer) (code int) {
 		return exitUnreadable
 	}
 	defer m.Close()
-	read := false
-	for _, f := range files {
-		fr := m.RunFile(f)
-		if fr.Status != monitor.FileUnreadable {
-			read = true
-		}
-		if fr.Status != monitor.FileComplete {
-			fmt.Fprintf(stderr, "sensorcore analyze: %s: %s%s\n", f, fr.Error, readSoFar(fr))
-		}
-	}
-	if !read {
+	if !runFiles("analyze", m, files, stderr) {
 		return exitUnreadable
 	}
 	if o := <-ouiDone; o.err != nil {
@@ -128,11 +118,7 @@ func runAnalyze(args []string, stdout, stderr io.Writer) (code int) {
 		m.SetOUI(o.oui)
 	}
 	rep := m.Report()
-	for _, lt := range rep.LinkTypes {
-		if !lt.Decoded {
-			fmt.Fprintf(stderr, "sensorcore analyze: link type %d (%s) is not decoded: %d packets counted, not analysed\n", lt.LinkType, lt.Name, lt.Packets)
-		}
-	}
+	warnLinkTypes("analyze", rep, stderr)
 	code = exitComplete
 	if !rep.Complete {
 		code = exitPartial
@@ -181,6 +167,30 @@ const (
 	exitUnreadable = 2 // usage, or no file could be read at all: nothing but the error
 	exitInternal   = 3 // an internal fault (a bug): never mistaken for bad input
 )
+
+// runFiles runs the capture files through m, one line on stderr per file
+// that is partial or unreadable; false when none could be read at all.
+func runFiles(cmd string, m *monitor.Monitor, files []string, stderr io.Writer) (read bool) {
+	for _, f := range files {
+		fr := m.RunFile(f)
+		if fr.Status != monitor.FileUnreadable {
+			read = true
+		}
+		if fr.Status != monitor.FileComplete {
+			fmt.Fprintf(stderr, "sensorcore %s: %s: %s%s\n", cmd, f, fr.Error, readSoFar(fr))
+		}
+	}
+	return read
+}
+
+// warnLinkTypes names on stderr each link type that was not decoded.
+func warnLinkTypes(cmd string, rep monitor.Report, stderr io.Writer) {
+	for _, lt := range rep.LinkTypes {
+		if !lt.Decoded {
+			fmt.Fprintf(stderr, "sensorcore %s: link type %d (%s) is not decoded: %d packets counted, not analysed\n", cmd, lt.LinkType, lt.Name, lt.Packets)
+		}
+	}
+}
 
 // readSoFar says how much of a partial file was used.
 func readSoFar(fr monitor.FileReport) string {
@@ -313,16 +323,7 @@ func runEvents(args []string, stdout, stderr io.Writer) (code int) {
 		fmt.Fprintln(stderr, "sensorcore events:", err)
 		return exitUnreadable
 	}
-	read := false
-	for _, f := range files {
-		fr := m.RunFile(f)
-		if fr.Status != monitor.FileUnreadable {
-			read = true
-		}
-		if fr.Status != monitor.FileComplete {
-			fmt.Fprintf(stderr, "sensorcore events: %s: %s%s\n", f, fr.Error, readSoFar(fr))
-		}
-	}
+	read := runFiles("events", m, files, stderr)
 	if err := m.Close(); err != nil {
 		fmt.Fprintln(stderr, "sensorcore events:", err)
 		return exitUnreadable
@@ -335,11 +336,7 @@ func runEvents(args []string, stdout, stderr io.Writer) (code int) {
 		return exitUnreadable
 	}
 	rep := m.Report()
-	for _, lt := range rep.LinkTypes {
-		if !lt.Decoded {
-			fmt.Fprintf(stderr, "sensorcore events: link type %d (%s) is not decoded: %d packets counted, not analysed\n", lt.LinkType, lt.Name, lt.Packets)
-		}
-	}
+	warnLinkTypes("events", rep, stderr)
 	if !rep.Complete {
 		return exitPartial
 	}

@@ -69,7 +69,7 @@ func TestAnalyzeContract(t *testing.T) {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	if !reflect.DeepEqual(keys, []string{"alerts", "assets", "bytes", "complete", "files", "link_types", "packets", "protocols"}) {
+	if !reflect.DeepEqual(keys, []string{"alerts", "assets", "bytes", "complete", "files", "link_types", "packets", "protocols", "truncated"}) {
 		t.Fatalf("keys %v", keys)
 	}
 	var rep struct {
