@@ -278,3 +278,36 @@ func TestAnalyzeInternalFault(t *testing.T) {
 		t.Fatalf("exit %d, %q", code, errb.String())
 	}
 }
+
+// TestEvents: events --json writes one JSON object per operation, the
+// text form one line each; exit codes as analyze.
+func TestEvents(t *testing.T) {
+	var out, errb bytes.Buffer
+	if rc := run([]string{"events", "--json", s7StopPcap(t)}, &out, &errb); rc != 0 {
+		t.Fatalf("exit %d: %s", rc, errb.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	var op struct {
+		ID           string
+		Protocol     string
+		Function     int
+		FunctionName string `json:"function_name"`
+		Action       string
+		Result       string
+		Client       struct{ IP string }
+	}
+	if len(lines) != 1 || json.Unmarshal([]byte(lines[0]), &op) != nil {
+		t.Fatalf("records %q", out.String())
+	}
+	if op.Protocol != "s7comm" || op.Function != 0x29 || op.FunctionName != "PLC Stop" || op.Action != "S7 PLC stop" ||
+		op.Client.IP != "192.0.2.1" || len(op.ID) != 16 || op.Result != "no response" {
+		t.Fatalf("record %+v", op)
+	}
+	out.Reset()
+	if rc := run([]string{"events", s7StopPcap(t)}, &out, &errb); rc != 0 || !strings.Contains(out.String(), "192.0.2.1:49152 -> 192.0.2.2:102 PLC Stop(41) no response") {
+		t.Fatalf("text: exit %d %q", rc, out.String())
+	}
+	if rc := run([]string{"events", filepath.Join(t.TempDir(), "missing.pcap")}, &out, &errb); rc != 2 {
+		t.Fatalf("missing file: exit %d", rc)
+	}
+}
