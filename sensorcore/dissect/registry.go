@@ -1,10 +1,13 @@
 package dissect
 
 import (
+	"encoding/binary"
 	"fmt"
 	"sort"
 	"sync"
 	"sync/atomic"
+
+	"github.com/tapline/tapline/sensorcore/decode"
 )
 
 // MaxProtocols bounds protocol ids: counters are arrays indexed by id, and
@@ -262,6 +265,35 @@ func ActionAlertOf(a Action) *ActionAlert {
 		return ai.Alert
 	}
 	return nil
+}
+
+// OperationID is the stable id of an operation (the operations log's
+// "id"): FNV-1a over the request's time (unix nanoseconds; the response's
+// when no request was seen), the client and server ends, the protocol,
+// the function and the transaction id. The same traffic gives the same id
+// on every run and every sensor, so consumers de-duplicate on it, and an
+// alert names the operations that raised it by it.
+func OperationID(at int64, client, server decode.Addr, cport, sport uint16, proto uint8, fc, txn int) uint64 {
+	h := uint64(14695981039346656037)
+	mix := func(b []byte) {
+		for _, c := range b {
+			h ^= uint64(c)
+			h *= 1099511628211
+		}
+	}
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], uint64(at))
+	mix(b[:])
+	mix(client.B[:client.Len])
+	mix(server.B[:server.Len])
+	binary.BigEndian.PutUint16(b[0:], cport)
+	binary.BigEndian.PutUint16(b[2:], sport)
+	b[4] = proto
+	mix(b[:5])
+	binary.BigEndian.PutUint32(b[0:], uint32(int32(fc)))
+	binary.BigEndian.PutUint32(b[4:], uint32(int32(txn)))
+	mix(b[:])
+	return h
 }
 
 // Role is what a host does in protocols, as a bit set: protocol id i owns

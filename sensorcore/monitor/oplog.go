@@ -89,33 +89,6 @@ func (l *opLog) slot(k *opKey) *opEntry {
 	return &l.slots[h&(opSlots-1)]
 }
 
-// OperationID is the stable id of an operation: FNV-1a over its request
-// time, client and server ends, protocol, function and transaction id.
-// The same capture gives the same ids on every run and every sensor, so
-// a consumer de-duplicates on it.
-func OperationID(at int64, k *opKey, fc int) uint64 {
-	h := uint64(14695981039346656037)
-	mix := func(b []byte) {
-		for _, c := range b {
-			h ^= uint64(c)
-			h *= 1099511628211
-		}
-	}
-	var b [8]byte
-	binary.BigEndian.PutUint64(b[:], uint64(at))
-	mix(b[:])
-	mix(k.client.B[:k.client.Len])
-	mix(k.server.B[:k.server.Len])
-	binary.BigEndian.PutUint16(b[0:], k.cport)
-	binary.BigEndian.PutUint16(b[2:], k.sport)
-	b[4] = k.proto
-	mix(b[:5])
-	binary.BigEndian.PutUint32(b[0:], uint32(int32(fc)))
-	binary.BigEndian.PutUint32(b[4:], uint32(k.txn))
-	mix(b[:])
-	return h
-}
-
 // observe logs the PDU in r: a request waits for its response (or is
 // written at once when its protocol pairs nothing), a response completes
 // its request or is written alone.
@@ -137,7 +110,7 @@ func (l *opLog) observe(now int64, pkt *decode.Packet, r *dissect.Result, malfor
 		}
 		*e = opEntry{used: true, key: k, at: now, fc: int16(r.Function), action: r.Action,
 			unit: int32(r.Unit), address: int32(r.Address), quantity: int32(r.Quantity), object: int32(r.Object), cause: int16(r.Cause)}
-		e.id = OperationID(now, &k, r.Function)
+		e.id = dissect.OperationID(now, k.client, k.server, k.cport, k.sport, k.proto, r.Function, int(k.txn))
 		e.nvals = uint8(copy(e.vals[:], r.Values))
 		if pkt.HasEth {
 			e.cmac, e.smac, e.hasMAC = pkt.SrcMAC, pkt.DstMAC, true
@@ -158,7 +131,7 @@ func (l *opLog) observe(now int64, pkt *decode.Packet, r *dissect.Result, malfor
 	// a response whose request was not seen
 	e := opEntry{key: k, at: now, fc: int16(r.Function), action: r.Action, unit: int32(r.Unit),
 		address: int32(r.Address), quantity: int32(r.Quantity), object: int32(r.Object), cause: int16(r.Cause)}
-	e.id = OperationID(now, &k, r.Function)
+	e.id = dissect.OperationID(now, k.client, k.server, k.cport, k.sport, k.proto, r.Function, int(k.txn))
 	if pkt.HasEth {
 		e.cmac, e.smac, e.hasMAC = pkt.DstMAC, pkt.SrcMAC, true
 	}

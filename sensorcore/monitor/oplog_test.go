@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/tapline/tapline/internal/needs"
+	"github.com/tapline/tapline/sensorcore/alert"
 	"github.com/tapline/tapline/sensorcore/capture"
 )
 
@@ -301,5 +302,44 @@ func TestOperationsStoredAndShown(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "operations.jsonl")); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestAlertNamesOperations: an alert names, by id, the operations log
+// records of the requests that raised it, and carries a stable uid.
+func TestAlertNamesOperations(t *testing.T) {
+	run := func() ([]opRecord, []alert.Alert) {
+		var buf bytes.Buffer
+		m, _ := New(Options{Learning: -1, Operations: &buf})
+		c := &conn{m: m, c: 1, s: 2, cport: 40000, sport: 102, cseq: 100, sseq: 900, at: t0}
+		c.open()
+		s7 := []byte{0x32, 1, 0, 0, 0, 7, 0, 16, 0, 0, 0x29, 0, 0, 0, 0, 0, 9, 'P', '_', 'P', 'R', 'O', 'G', 'R', 'A', 'M'}
+		tpkt := append([]byte{3, 0, 0, byte(7 + len(s7)), 2, 0xf0, 0x80}, s7...)
+		c.send(true, tpkt)
+		s7[5] = 8 // another PDU reference: a second operation
+		c.send(true, tpkt)
+		alerts := m.Alerts()
+		m.Close()
+		var ops []opRecord
+		for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+			var r opRecord
+			json.Unmarshal([]byte(line), &r)
+			ops = append(ops, r)
+		}
+		return ops, alerts
+	}
+	ops, alerts := run()
+	if len(alerts) != 1 || alerts[0].Rule != "s7-plc-stop" || len(alerts[0].Operations) != 2 || len(ops) != 2 {
+		t.Fatalf("alerts %+v, %d records", alerts, len(ops))
+	}
+	for i, ref := range alerts[0].Operations {
+		b, _ := ref.MarshalText()
+		if string(b) != ops[i].ID {
+			t.Fatalf("alert names operation %s, the log holds %s", b, ops[i].ID)
+		}
+	}
+	_, again := run()
+	if alerts[0].UID == "" || again[0].UID != alerts[0].UID {
+		t.Fatalf("uid %q, then %q", alerts[0].UID, again[0].UID)
 	}
 }
