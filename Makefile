@@ -12,8 +12,8 @@ RACE ?= -race
 FUZZTIME ?= 30s
 SHORT_FUZZTIME ?= 50000x
 
-.PHONY: all run test vet fmt-check unit fuzz fuzz-short bench bench-analyze lint build build-gui build-cli build-sensorcore sign-sensorcore deps-gui deps-test deps-bench clean
-.PHONY: package screenshots bench-gui
+.PHONY: all run test vet fmt-check unit fuzz fuzz-short bench bench-analyze bench-certs lint build build-gui build-cli build-sensorcore sign-sensorcore deps-gui deps-test deps-bench clean
+.PHONY: package screenshots bench-gui console-screenshots
 
 all: build
 
@@ -68,6 +68,10 @@ bench: deps-bench
 bench-push: deps-bench
 	@tools/bench-push.sh
 
+## bench-certs: 'tapline certs verify' vs 'openssl verify -crl_check' on a 100,000-entry OpenSSL-made CRL.
+bench-certs: deps-bench
+	@tools/bench-certs.sh
+
 ## bench-analyze: sensorcore analyze vs tshark -z io,phs on the shared captures merged 10 times.
 bench-analyze: deps-bench
 	@tools/bench-analyze.sh
@@ -99,6 +103,16 @@ screenshots: deps-gui build-sensorcore
 	 mkdir -p docs/screenshots; \
 	 for f in $$tmp/shots/*.png; do convert "$$f" -colors 128 "PNG8:docs/screenshots/$$(basename $$f)"; done; \
 	 ls -l docs/screenshots
+
+## console-screenshots: the sensor console's pages (sign-in, overview, devices, alerts,
+## operations log, password) in headless Chromium against a real sensorcore serve, one PNG
+## each in docs/screenshots/console-*.png; as root the monitoring pages show S7comm devices.
+console-screenshots: deps-test
+	@$(DEPS) screen
+	@set -euo pipefail; tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; \
+	 TAPLINE_CONSOLE_SCREENSHOTS=$$tmp $(GO) test -count=1 -run '^TestConsoleInChromium$$' ./sensorcore/cmd/sensorcore/; \
+	 for f in $$tmp/*.png; do convert "$$f" -dither None -colors 128 "PNG8:docs/screenshots/$$(basename $$f)"; done; \
+	 ls -l docs/screenshots/console-*.png
 
 ## bench-gui: cold start to first frame under Xvfb (5 runs; target < 1.5 s) and
 ## the Fleet table benchmark (1,000 rows: an event per row, then the redraw).

@@ -20,7 +20,7 @@ import (
 	"github.com/tapline/tapline/sensorcore/signin"
 )
 
-// SessionIdle ends a session after 30 idle minutes (FIELD-FACTS).
+// SessionIdle ends a session after 30 idle minutes (docs/field-facts.md).
 const SessionIdle = 30 * time.Minute
 
 // CookieName is the session cookie.
@@ -421,7 +421,12 @@ func framedNotFound(h http.Handler) http.Handler {
 		}
 		nw := &notFoundWriter{ResponseWriter: w}
 		h.ServeHTTP(nw, r)
-		if nw.missing {
+		switch {
+		case nw.missing && r.URL.Path == "/operations":
+			// The navigation's slot for the operations log, until the
+			// monitor serves it.
+			page.Render(w, r, page.Page{Title: "Operations log", Nav: page.Operations, Body: operationsSlotBody})
+		case nw.missing:
 			notFound(w, r)
 		}
 	})

@@ -43,7 +43,7 @@ type Console struct {
 	CRLRetries     *int     `json:"crl_retries,omitempty"`
 }
 
-// Defaults for the CRL fetch (FIELD-FACTS: 3 s timeout, 1 retry).
+// Defaults for the CRL fetch (docs/field-facts.md: 3 s timeout, 1 retry).
 const (
 	DefaultCRLTimeout = 3 * time.Second
 	DefaultCRLRetries = 1
