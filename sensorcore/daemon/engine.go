@@ -149,6 +149,8 @@ type RunInfo struct {
 	CaptureErr string `json:"capture_error,omitempty"`
 	// Monitor is the monitoring engine's process (restarts, last fault).
 	Monitor *MonitorState `json:"monitor,omitempty"`
+	// CapturePorts is each monitoring port's health (sensorcore validate).
+	CapturePorts []CapturePort `json:"capture_ports,omitempty"`
 	// ServedGeneration and ServedFingerprint are what the console serves
 	// now (generation 0: the self-signed certificate); the daemon rewrites
 	// run.json whenever it switches, and apply waits on them.

@@ -51,6 +51,20 @@ const MonitorFrameHeader = "Tapline-Page-Frame"
 type MonitorHealth struct {
 	Capture string `json:"capture,omitempty"`
 	Error   string `json:"error,omitempty"`
+	// Ports is each monitoring port's capture health (sensorcore validate).
+	Ports []CapturePort `json:"ports,omitempty"`
+}
+
+// CapturePort is one monitoring port's capture health as the monitoring
+// engine reports it (monitor.PortHealth): traffic and drops, and the
+// industrial protocols seen over the last minute.
+type CapturePort struct {
+	Interface        string   `json:"interface"`
+	Packets          uint64   `json:"packets"`
+	Drops            uint64   `json:"drops"`
+	PacketsPerSecond float64  `json:"packets_per_second"`
+	OTProtocols      []string `json:"ot_protocols"`
+	Error            string   `json:"error,omitempty"`
 }
 
 // MonitorState is the monitoring engine's process as serve supervises it:
@@ -246,6 +260,17 @@ func (s *MonitorSupervisor) Health() (string, error) {
 		line += fmt.Sprintf(" (restarted %d times; last fault: %s)", s.st.Restarts, s.st.LastFault)
 	}
 	return line, nil
+}
+
+// Ports is each monitoring port's health from the engine's last answer;
+// nil while it is not running.
+func (s *MonitorSupervisor) Ports() []CapturePort {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.st.Running {
+		return nil
+	}
+	return append([]CapturePort(nil), s.health.Ports...)
 }
 
 func (s *MonitorSupervisor) faultLine() string {
@@ -454,7 +479,7 @@ func (s *MonitorSupervisor) watch(ctx context.Context, p *os.Process, hung chan<
 func (s *MonitorSupervisor) answeredOnce() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.health != (MonitorHealth{})
+	return s.health.Capture != "" || s.health.Error != "" || len(s.health.Ports) > 0
 }
 
 // pollEvery is how often the watchdog asks the engine for its health.

@@ -398,7 +398,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		go func() { sup.Run(mctx); close(done) }()
 		stopMonitor = sync.OnceFunc(func() { cancelMonitor(); <-done; sup.Close() })
 		defer stopMonitor()
-		so.Monitor, so.CaptureHealth, so.MonitorState = sup.Handler(), sup.Health, sup.State
+		so.Monitor, so.CaptureHealth, so.MonitorState, so.CapturePorts = sup.Handler(), sup.Health, sup.State, sup.Ports
 	}
 	so.Exec = func(ctx context.Context, a []string, o, ew io.Writer) int {
 		if a[0] == "version" {
