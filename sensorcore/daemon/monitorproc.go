@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/tapline/tapline/sensorcore/console/page"
+	"github.com/tapline/tapline/sensorcore/validate"
 )
 
 // MonitorCommand is the subcommand that runs the monitoring engine in a
@@ -57,15 +58,8 @@ type MonitorHealth struct {
 
 // CapturePort is one monitoring port's capture health as the monitoring
 // engine reports it (monitor.PortHealth): traffic and drops, and the
-// industrial protocols seen over the last minute.
-type CapturePort struct {
-	Interface        string   `json:"interface"`
-	Packets          uint64   `json:"packets"`
-	Drops            uint64   `json:"drops"`
-	PacketsPerSecond float64  `json:"packets_per_second"`
-	OTProtocols      []string `json:"ot_protocols"`
-	Error            string   `json:"error,omitempty"`
-}
+// industrial protocols seen over the last minute; what validate judges.
+type CapturePort = validate.Port
 
 // MonitorState is the monitoring engine's process as serve supervises it:
 // in run.json, `sensorcore status` and on the console's overview.

@@ -85,9 +85,7 @@ func validateInputs(ctx context.Context, e *daemon.Engine) (validate.Inputs, err
 	ri, alive := e.Layout.DaemonAlive()
 	in.Monitoring = alive && (ri.Capture != "" || ri.CaptureErr != "" || len(ri.CapturePorts) > 0)
 	in.CaptureLine, in.CaptureErr = ri.Capture, ri.CaptureErr
-	for _, p := range ri.CapturePorts {
-		in.Ports = append(in.Ports, validate.Port(p))
-	}
+	in.Ports = ri.CapturePorts
 	for _, l := range lines {
 		if l.Component == "capture" && in.Monitoring {
 			continue // the capture checks say it, port by port
