@@ -27,6 +27,11 @@ const (
 	RoleSettings        Role = "settings"          // settings.json (netconf.Settings), 0600
 	RoleProxyClientCert Role = "proxy-client-cert" // proxy-client.crt
 	RoleProxyClientKey  Role = "proxy-client-key"  // proxy-client.key, 0600
+	// The uplink to the site stream (settings.json's uplink, docs/site.md).
+	RoleUplinkCA         Role = "uplink-ca"          // uplink-ca.pem: the CA the site's servers chain to
+	RoleUplinkClientCert Role = "uplink-client-cert" // uplink-client.crt
+	RoleUplinkClientKey  Role = "uplink-client-key"  // uplink-client.key, 0600
+	RoleUplinkCredential Role = "uplink-credential"  // uplink.cred: an NKEY seed or NATS user credentials, 0600
 )
 
 // FileNames maps each role to its file name in a bundle.
@@ -39,6 +44,10 @@ var fileNames = map[Role]string{
 	RoleSettings:        "settings.json",
 	RoleProxyClientCert: "proxy-client.crt",
 	RoleProxyClientKey:  "proxy-client.key",
+	RoleUplinkCA:         "uplink-ca.pem",
+	RoleUplinkClientCert: "uplink-client.crt",
+	RoleUplinkClientKey:  "uplink-client.key",
+	RoleUplinkCredential: "uplink.cred",
 }
 
 // FileName returns the file name a role has in a bundle.
@@ -46,8 +55,12 @@ func FileName(r Role) string { return fileNames[r] }
 
 // secret reports whether a role's file holds a secret (written 0600).
 func secret(r Role) bool {
-	return r == RoleKey || r == RoleSettings || r == RoleProxyClientKey
+	return r == RoleKey || r == RoleSettings || r == RoleProxyClientKey || r == RoleUplinkClientKey || r == RoleUplinkCredential
 }
+
+// Secret reports whether a role's file holds a secret: written 0600, and
+// kept so on the appliance.
+func Secret(r Role) bool { return secret(r) }
 
 // Required roles every bundle carries; cert and key are left out only
 // when the manifest says keep_certificate.
@@ -154,6 +167,9 @@ func ParseManifest(data []byte) (*Manifest, error) {
 	}
 	if seen[RoleProxyClientCert] != seen[RoleProxyClientKey] {
 		return nil, errorf(CodeMalformed, "%s: the proxy client certificate and key must travel together", ManifestName)
+	}
+	if seen[RoleUplinkClientCert] != seen[RoleUplinkClientKey] {
+		return nil, errorf(CodeMalformed, "%s: the uplink client certificate and key must travel together", ManifestName)
 	}
 	return &m, nil
 }
