@@ -58,9 +58,16 @@ func secret(r Role) bool {
 	return r == RoleKey || r == RoleSettings || r == RoleProxyClientKey || r == RoleUplinkClientKey || r == RoleUplinkCredential
 }
 
-// Secret reports whether a role's file holds a secret: written 0600, and
-// kept so on the appliance.
-func Secret(r Role) bool { return secret(r) }
+// SecretFile reports whether a file of a bundle, by its name, holds a
+// secret: written 0600, and kept so on the appliance.
+func SecretFile(name string) bool {
+	for r, n := range fileNames {
+		if n == name {
+			return secret(r)
+		}
+	}
+	return false
+}
 
 // Required roles every bundle carries; cert and key are left out only
 // when the manifest says keep_certificate.
