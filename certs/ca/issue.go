@@ -39,7 +39,7 @@ type IssueRequest struct {
 	// the others as a client).
 	Usage Usage
 	Now   time.Time // required
-	Rand                           io.Reader // default crypto/rand
+	Rand  io.Reader // default crypto/rand
 }
 
 // Usage says which extended key usages a certificate gets.

@@ -36,14 +36,14 @@ const (
 
 // FileNames maps each role to its file name in a bundle.
 var fileNames = map[Role]string{
-	RoleActivation:      "activation.tapact",
-	RoleCert:            "sensor.crt",
-	RoleKey:             "sensor.key",
-	RoleChain:           "chain.pem",
-	RoleCRL:             "crl.crl",
-	RoleSettings:        "settings.json",
-	RoleProxyClientCert: "proxy-client.crt",
-	RoleProxyClientKey:  "proxy-client.key",
+	RoleActivation:       "activation.tapact",
+	RoleCert:             "sensor.crt",
+	RoleKey:              "sensor.key",
+	RoleChain:            "chain.pem",
+	RoleCRL:              "crl.crl",
+	RoleSettings:         "settings.json",
+	RoleProxyClientCert:  "proxy-client.crt",
+	RoleProxyClientKey:   "proxy-client.key",
 	RoleUplinkCA:         "uplink-ca.pem",
 	RoleUplinkClientCert: "uplink-client.crt",
 	RoleUplinkClientKey:  "uplink-client.key",
