@@ -1,11 +1,9 @@
 package doctest
 
 import (
-	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strings"
 	"testing"
 )
@@ -14,32 +12,12 @@ import (
 // docs/security.md names as proof of a defence exists, so the document
 // cannot point at a test that was renamed or removed.
 func TestSecurityDocNamesRealTests(t *testing.T) {
-	_, here, _, _ := runtime.Caller(0)
-	repo := filepath.Join(filepath.Dir(here), "..", "..")
-	doc, err := os.ReadFile(filepath.Join(repo, "docs", "security.md"))
+	doc, err := os.ReadFile(filepath.Join(repoRoot(), "docs", "security.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var src strings.Builder
-	err = filepath.WalkDir(repo, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() && (d.Name() == ".git" || d.Name() == "bin") {
-			return filepath.SkipDir
-		}
-		if strings.HasSuffix(p, "_test.go") {
-			b, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			src.Write(b)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	walkRepo(t, func(name string) bool { return strings.HasSuffix(name, "_test.go") }, func(_, _ string, b []byte) { src.Write(b) })
 	all := src.String()
 	names := regexp.MustCompile(`\b(?:Test|Fuzz|Benchmark)[A-Z][A-Za-z0-9_]*`).FindAllString(string(doc), -1)
 	if len(names) < 20 {

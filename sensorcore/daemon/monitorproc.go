@@ -183,6 +183,12 @@ func (e *Engine) NewMonitorSupervisor(o MonitorOptions) (*MonitorSupervisor, err
 	return s, nil
 }
 
+// logBurst lines of the engine's output are logged each logWindow.
+const (
+	logBurst  = 100
+	logWindow = 10 * time.Second
+)
+
 // monitorProxyTimeout bounds a console request to the engine, and
 // maxMonitorResponse a page it sends (a Devices page of 12,000 assets is
 // about 6 MiB).
@@ -314,12 +320,29 @@ func (s *MonitorSupervisor) runOnce(ctx context.Context) string {
 	logged := make(chan struct{})
 	go func() {
 		defer close(logged)
+		// The engine's output goes to serve's log, at most logBurst lines
+		// each logWindow: an engine that floods it (hostile or broken)
+		// costs one line saying how much was left out.
 		sc := bufio.NewScanner(pr)
 		sc.Buffer(make([]byte, 4096), 64<<10)
+		window, inWindow, dropped := time.Now(), 0, 0
 		for sc.Scan() {
 			line := sc.Text()
 			tail.add(line)
+			if time.Since(window) > logWindow {
+				if dropped > 0 {
+					s.o.Log("monitor: %d lines of the engine's output were not logged", dropped)
+				}
+				window, inWindow, dropped = time.Now(), 0, 0
+			}
+			if inWindow++; inWindow > logBurst {
+				dropped++
+				continue
+			}
 			s.o.Log("monitor: %s", line)
+		}
+		if dropped > 0 {
+			s.o.Log("monitor: %d lines of the engine's output were not logged", dropped)
 		}
 		io.Copy(io.Discard, pr)
 	}()

@@ -1,10 +1,15 @@
 package daemon
 
 import (
+	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -100,5 +105,56 @@ func TestFaultLine(t *testing.T) {
 	g.add("monitor-engine: capture eth9: no such interface")
 	if got := g.fault(); got != "monitor-engine: capture eth9: no such interface" {
 		t.Fatalf("fault %q", got)
+	}
+}
+
+// TestSupervisorRestarts: an engine that floods its output and dies is
+// started again with backoff, its fault named by its panic line (not the
+// last line of its dump), and serve's log gets a bounded share of its
+// output.
+func TestSupervisorRestarts(t *testing.T) {
+	dir := t.TempDir()
+	// The engine's user (nobody, under root) must reach and run the script.
+	for p := dir; strings.HasPrefix(p, os.TempDir()+"/"); p = filepath.Dir(p) {
+		os.Chmod(p, 0o755)
+	}
+	exe := filepath.Join(dir, "engine")
+	os.WriteFile(exe, []byte("#!/bin/sh\necho 'panic: index out of range [3] with length 3'\ni=0\nwhile [ $i -lt 500 ]; do echo \"goroutine $i [running]:\"; i=$((i+1)); done\nexit 2\n"), 0o755)
+	e, err := NewEngine(Options{Root: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var logged []string
+	s, err := e.NewMonitorSupervisor(MonitorOptions{Interfaces: []string{"lo"}, Exe: exe, MinBackoff: 50 * time.Millisecond, MaxBackoff: 200 * time.Millisecond,
+		Log: func(f string, a ...any) { mu.Lock(); logged = append(logged, fmt.Sprintf(f, a...)); mu.Unlock() }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { s.Run(ctx); close(done) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for s.State().Restarts < 3 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	st := s.State()
+	if st.Restarts < 3 || st.LastFault != "exited with status 2: panic: index out of range [3] with length 3" {
+		t.Fatalf("state %+v", st)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	output, cut := 0, false
+	for _, l := range logged {
+		if strings.HasPrefix(l, "monitor: goroutine") || strings.HasPrefix(l, "monitor: panic") {
+			output++
+		}
+		cut = cut || strings.Contains(l, "lines of the engine's output were not logged")
+	}
+	if !cut || output > (st.Restarts+1)*logBurst {
+		t.Fatalf("%d output lines logged over %d runs, cut noted %v", output, st.Restarts+1, cut)
 	}
 }
