@@ -112,7 +112,9 @@ func TestUplinkDeliversOnceThroughAnOutage(t *testing.T) {
 		alerts: []site.Alert{{ID: 1, Rule: "modbus-write-unknown-master", Src: "192.0.2.9", Dst: "192.0.2.1", Protocol: "modbus", Count: 1, Status: "new", Time: time.Now().UTC()}}}
 	cfg := &Config{Sensor: "sensor-01", SensorID: "S-1", Site: "plant-a", Client: st.Sensor("sensor-01")}
 	u, err := New(Options{Dir: t.TempDir(), Config: func() (*Config, error) { return cfg, nil }, Monitor: mon,
-		Status: func() (site.Status, error) { return site.Status{Version: "test", Generation: 1, Devices: site.Devices{Licensed: 500}}, nil },
+		Status: func() (site.Status, error) {
+			return site.Status{Version: "test", Generation: 1, Devices: site.Devices{Licensed: 500}}, nil
+		},
 		Collect: 200 * time.Millisecond, AckWait: 2 * time.Second, Log: t.Logf})
 	if err != nil {
 		t.Fatal(err)

@@ -20,8 +20,8 @@ import (
 	"github.com/tapline/tapline/sensorcore/daemon"
 	"github.com/tapline/tapline/sensorcore/inventory"
 	"github.com/tapline/tapline/sensorcore/site"
-	"github.com/tapline/tapline/sensorcore/uplink"
 	"github.com/tapline/tapline/sensorcore/sshd"
+	"github.com/tapline/tapline/sensorcore/uplink"
 )
 
 // Provisioning commands (docs/appliance.md).
