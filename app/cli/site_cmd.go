@@ -25,7 +25,7 @@ func siteCommand() *Command {
 				"tapline site init --site plant-a --out plant-a-nats --dir plant-ca --passphrase-file ca.pass \\\n    --node nats-1.plant.example --node nats-2.plant.example --node nats-3.plant.example --sensor sensor-01 --sensor sensor-02\n" +
 					"tapline site streams --site-file plant-a-nats/site.json"},
 		},
-		Subs: []*Command{
+		Subs: append([]*Command{
 			{
 				Name:    "init",
 				Summary: "write a ready NATS JetStream configuration for one node or a cluster of three or more",
@@ -61,7 +61,7 @@ func siteCommand() *Command {
 				Exit:     []ExitCode{{ExitOK, "every stream exists with its limits"}, {ExitVerdict, "the servers could not be reached or refused"}, {ExitUsage, "usage error, or an unreadable file"}},
 				Run:      runSiteStreams,
 			},
-		},
+		}, siteViewCommands()...),
 	}
 }
 
