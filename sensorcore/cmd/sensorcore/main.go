@@ -33,6 +33,7 @@ func commands() map[string]command {
 		"analyze":     {"run the monitoring pipeline over capture files", cmdAnalyze},
 		"inventory":   {"list the assets seen on the monitored network", cmdInventory},
 		"alerts":      {"list alerts", cmdAlerts},
+		"events":      {"write the operations log (one record per OT operation) of capture files", cmdEvents},
 		"version":     {"print sensorcore's version", cmdVersion},
 		"ssh-command": {"OpenSSH ForceCommand wrapper: provisioning commands and SFTP only", cmdSSHCommand},
 		"console":     {"the console's accounts: reset a privileged user, unlock, the account log", cmdConsole},
