@@ -1,7 +1,6 @@
 package doctest
 
 import (
-	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -16,33 +15,15 @@ import (
 // cites exists.
 func TestRepositoryStandsAlone(t *testing.T) {
 	_, here, _, _ := runtime.Caller(0)
-	root := filepath.Join(filepath.Dir(here), "..", "..")
+	root := repoRoot()
 	outside := regexp.MustCompile(`FIELD-FACTS|ARCHITECTURE\.md|STYLE\.md|shared/design`)
 	cited := regexp.MustCompile(`docs/([a-z0-9-]+\.md)`)
-	n := 0
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		name := d.Name()
-		if d.IsDir() {
-			if name == ".git" || name == "testdata" || name == "bin" || name == "dist" || (strings.HasPrefix(name, ".") && p != root) {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if !strings.HasSuffix(name, ".go") && !strings.HasSuffix(name, ".md") && !strings.HasSuffix(name, ".sh") && name != "Makefile" {
-			return nil
-		}
+	n := walkRepo(t, func(name string) bool {
+		return strings.HasSuffix(name, ".go") || strings.HasSuffix(name, ".md") || strings.HasSuffix(name, ".sh") || name == "Makefile"
+	}, func(p, rel string, b []byte) {
 		if p == here {
-			return nil
+			return
 		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		n++
-		rel, _ := filepath.Rel(root, p)
 		for i, line := range strings.Split(string(b), "\n") {
 			if outside.MatchString(line) {
 				t.Errorf("%s:%d cites a note outside the repository: %s", rel, i+1, strings.TrimSpace(line))
@@ -53,11 +34,7 @@ func TestRepositoryStandsAlone(t *testing.T) {
 				}
 			}
 		}
-		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	if n < 100 {
 		t.Fatalf("read only %d files: is the walk rooted at the repository?", n)
 	}

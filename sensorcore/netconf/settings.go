@@ -47,6 +47,10 @@ type Console struct {
 const (
 	DefaultCRLTimeout = 3 * time.Second
 	DefaultCRLRetries = 1
+	// Upper bounds: apply holds the provisioning session while it fetches.
+	MaxCRLTimeout = 30 * time.Second // one try
+	MaxCRLRetries = 5
+	MaxCRLFetch   = time.Minute // every try together
 )
 
 // FetchTimeout returns the CRL fetch timeout, defaulted.
