@@ -22,6 +22,7 @@ const (
 	kGroup              // fields, optionally in a window of their own size
 	kSwitch             // the fields of the case a value selects
 	kRepeat             // fields repeated a counted number of times
+	kEnd                // the window must end here
 )
 
 // valueKind is what a field holds.
@@ -562,6 +563,8 @@ func (c *compiler) field(n *yaml.Node, path string) (node, bool) {
 		if g[3] != "" {
 			nd.little = g[3] == "le"
 		}
+	case typ == "end":
+		nd.kind = kEnd
 	case bitType.MatchString(typ):
 		nd.kind = kBits
 		nd.width, _ = strconv.Atoi(typ[1:])
@@ -585,7 +588,7 @@ func (c *compiler) field(n *yaml.Node, path string) (node, bool) {
 			c.errf(n, path, "%s needs size: (a number, an earlier field, or rest) or prefix: (the integer type of a length read first, e.g. u2)", typ)
 		}
 	default:
-		c.errf(m.nodes["type"], path+".type", "unknown type %q: u1..u8 and s1..s8 (optionally ending be or le), b1..b64, bytes, str, skip", typ)
+		c.errf(m.nodes["type"], path+".type", "unknown type %q: u1..u8 and s1..s8 (optionally ending be or le), b1..b64, bytes, str, skip, end", typ)
 		return node{}, false
 	}
 	if nd.kind == kInt || nd.kind == kBits || nd.kind == kBytes || nd.kind == kStr {
@@ -606,8 +609,8 @@ func (c *compiler) field(n *yaml.Node, path string) (node, bool) {
 	if id != "" && nd.kind <= kStr {
 		nd.slot = c.declare(id, vk, n, path, m)
 	} else if id != "" {
-		if nd.kind == kSkip {
-			c.errf(m.nodes["id"], path, "a skip keeps no value: leave out its id")
+		if nd.kind == kSkip || nd.kind == kEnd {
+			c.errf(m.nodes["id"], path, "%s keeps no value: leave out its id", typ)
 		}
 		for _, k := range []string{"enum", "label", "identity"} {
 			if m.nodes[k] != nil {

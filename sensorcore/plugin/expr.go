@@ -170,14 +170,14 @@ func (c *compiler) compileExpr(env *cel.Env, src string, cost uint64, n *yaml.No
 
 // activation resolves a condition's variables from the decoded values:
 // a field not read in this PDU is its zero value (0, "", empty bytes).
-type activation struct {
+type celVars struct {
 	p  *Plugin
 	st *state
 }
 
-var _ interpreter.Activation = (*activation)(nil)
+var _ interpreter.Activation = (*celVars)(nil)
 
-func (a *activation) ResolveName(name string) (any, bool) {
+func (a *celVars) ResolveName(name string) (any, bool) {
 	if name == "request" {
 		return types.Bool(a.st.request), true
 	}
@@ -195,4 +195,4 @@ func (a *activation) ResolveName(name string) (any, bool) {
 	return types.Int(v.i), true
 }
 
-func (a *activation) Parent() interpreter.Activation { return nil }
+func (a *celVars) Parent() interpreter.Activation { return nil }

@@ -23,6 +23,7 @@ var (
 	errValid   = dissect.Malformed("plugin: a field's value is not one the plugin allows")
 	errCase    = dissect.Malformed("plugin: a switch found no case for the value and has no default")
 	errNegSize = dissect.Malformed("plugin: a size or count is negative")
+	errTrail   = dissect.Malformed("plugin: bytes left where the PDU should end")
 )
 
 // value is a field's value in one PDU.
@@ -39,7 +40,7 @@ type state struct {
 	steps   int
 	request bool
 	buf     []byte // the operations log fields
-	act     activation
+	act     celVars
 }
 
 // scratch is what a pipeline keeps in dissect.Result.Aux: one state per
@@ -60,7 +61,7 @@ func (p *Plugin) state(r *dissect.Result) *state {
 		}
 	}
 	st := &state{p: p, vals: make([]value, len(p.slots)), buf: make([]byte, 0, 256)}
-	st.act = activation{p: p, st: st}
+	st.act = celVars{p: p, st: st}
 	if len(sc.states) >= 64 {
 		sc.states = sc.states[1:] // old plugin versions go first
 	}
@@ -176,6 +177,12 @@ func (st *state) node(n *node, rd *reader) (bool, error) {
 			return false, nil
 		}
 		return false, st.keep(n, 0, v)
+	case kEnd:
+		rd.align()
+		if rd.left() > 0 {
+			return false, errTrail
+		}
+		return false, nil
 	case kGroup:
 		rd.align()
 		if !n.size.given {
