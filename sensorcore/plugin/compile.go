@@ -123,6 +123,9 @@ type framing struct {
 type operation struct {
 	function, transaction, status, unit, address, quantity int // slots, -1 none
 	log                                                    []int
+	// unlogged are function codes whose PDUs are counted but are no
+	// operation (a PMU's stream of data frames).
+	unlogged map[int64]bool
 }
 
 type compiler struct {
@@ -915,7 +918,30 @@ func (c *compiler) operation(n *yaml.Node, doc *yaml.Node) {
 			}
 		}
 	}
-	m.done("function", "transaction", "status", "unit", "address", "quantity", "log")
+	if v := m.get("unlogged"); v != nil {
+		items, _ := c.list(v, "operation.unlogged", true)
+		op.unlogged = map[int64]bool{}
+		for i, it := range items {
+			ip := fmt.Sprintf("operation.unlogged[%d]", i)
+			if x, err := parseInt(it.Value); err == nil && it.Kind == yaml.ScalarNode {
+				op.unlogged[x] = true
+				continue
+			}
+			name, _ := c.str(it, ip)
+			found := false
+			for _, e := range c.p.enums {
+				for val, t := range e.ints {
+					if t["en"] == name {
+						op.unlogged[val], found = true, true
+					}
+				}
+			}
+			if !found {
+				c.errf(it, ip, "%q is neither a number nor a name in an enumeration", name)
+			}
+		}
+	}
+	m.done("function", "transaction", "status", "unit", "address", "quantity", "log", "unlogged")
 }
 
 func (c *compiler) counts(n *yaml.Node) {

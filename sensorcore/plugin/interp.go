@@ -464,6 +464,9 @@ func (p *Plugin) fill(st *state, id uint8, dir decode.Direction, r *dissect.Resu
 	} else {
 		r.SrcRole, r.DstRole = dissect.ServerRole(id), dissect.ClientRole(id)
 	}
+	if p.op.unlogged[int64(r.Function)] {
+		r.Request, r.Response = false, false // counted, but no operation
+	}
 	if v, ok := get(p.op.transaction); ok && v >= 0 && v <= 1<<31-1 {
 		r.Txn = int(v)
 	}

@@ -141,7 +141,12 @@ func Verify(data, sig []byte, keys []Key) (*Statement, error) {
 		}
 		return &st, fmt.Errorf("%w: signed by %q with key %s; this sensor trusts key %s", ErrUntrusted, st.Signer, st.KeyID, strings.Join(ids, ", "))
 	}
-	if !ed25519.Verify(key.Public, append([]byte(signContext), sf.Statement...), sf.Signature) {
+	// The statement was signed compact; the file shows it indented.
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, sf.Statement); err != nil {
+		return &st, fmt.Errorf("%w: its statement is malformed", ErrBadSignature)
+	}
+	if !ed25519.Verify(key.Public, append([]byte(signContext), compact.Bytes()...), sf.Signature) {
 		return &st, fmt.Errorf("%w under key %s (%s): the signature file was altered or made with another key", ErrBadSignature, st.KeyID, key.Name)
 	}
 	sum := sha256.Sum256(data)
