@@ -48,6 +48,7 @@ var laptopSensorcore = map[string]bool{
 	"github.com/tapline/tapline/sensorcore/bundle":     true,
 	"github.com/tapline/tapline/sensorcore/netconf":    true,
 	"github.com/tapline/tapline/sensorcore/release":    true,
+	"github.com/tapline/tapline/sensorcore/site":       true,
 	"github.com/tapline/tapline/sensorcore/version":    true,
 	// the offline analysis engine
 	"github.com/tapline/tapline/sensorcore/plugin":         true,
