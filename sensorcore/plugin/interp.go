@@ -494,9 +494,9 @@ func (p *Plugin) fill(st *state, id uint8, dir decode.Direction, r *dissect.Resu
 		st.buf = p.appendFields(st.buf[:0], st)
 		r.Fields = st.buf
 	}
-	for i := range p.slots {
+	for _, i := range p.identity {
 		sl := &p.slots[i]
-		if sl.identity == "" || !st.vals[i].set {
+		if !st.vals[i].set {
 			continue
 		}
 		s := p.text(i, &st.vals[i])

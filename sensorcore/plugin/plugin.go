@@ -72,7 +72,8 @@ type Plugin struct {
 	op        operation
 	counts    []int // slots tallied, Descriptor.Counts order
 	alerts    []*rule
-	nodes     int // reads described, types expanded
+	identity  []int // slots copied onto the asset
+	nodes     int   // reads described, types expanded
 	hasAlerts bool
 }
 
@@ -140,6 +141,11 @@ func parse(data []byte, file string) (*Plugin, error) {
 		return fail()
 	}
 	p := c.p
+	for i, s := range p.slots {
+		if s.identity != "" {
+			p.identity = append(p.identity, i)
+		}
+	}
 	sum := sha256.Sum256(data)
 	p.SHA256 = hex.EncodeToString(sum[:])
 	p.Warnings = ps.probs
