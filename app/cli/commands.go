@@ -16,7 +16,7 @@ func rootCommand() *Command {
 			{"Provision one sensor", "tapline push --sensor sensor-01 --address 192.0.2.11 --ssh-user admin --auth agent \\\n    --activation sensor-01.tapact --cert sensor-01.crt --key sensor-01.key --chain chain.pem --new-ip 192.0.2.111 --new-mask 24"},
 			{"Help on any command", "tapline help batch run"},
 		},
-		Subs: []*Command{certsCommand(), caCommand(), activationCommand(), releaseCommand(), pushCommand(), batchCommand(), consoleCommand(), siteCommand(), demoCommand(), versionCommand()},
+		Subs: []*Command{certsCommand(), caCommand(), activationCommand(), releaseCommand(), pluginCommand(), pushCommand(), batchCommand(), consoleCommand(), siteCommand(), demoCommand(), versionCommand()},
 	}).link()
 }
 

@@ -161,7 +161,7 @@ func (m *Monitor) PDU(now time.Time, pkt *decode.Packet, r *dissect.Result, malf
 	m.inv.ObservePDU(now, pkt, r)
 	ev := &m.ev
 	*ev = alert.Event{Time: now, Src: pkt.Src, Dst: pkt.Dst, SrcPort: pkt.SrcPort, DstPort: pkt.DstPort, Proto: r.Proto, Txn: r.Txn,
-		Function: r.Function, Action: r.Action, Request: r.Request, Malformed: malformed, Unit: r.Unit}
+		Function: r.Function, Action: r.Action, Request: r.Request, Malformed: malformed, Unit: r.Unit, Detail: r.Detail}
 	m.eng.Observe(ev)
 	m.firmwareAfter(ev, r, prev)
 }
@@ -196,7 +196,7 @@ func (m *Monitor) pduFlow(now time.Time, pkt *decode.Packet, r *dissect.Result, 
 	}
 	ev := &m.ev
 	*ev = alert.Event{Time: now, Src: pkt.Src, Dst: pkt.Dst, SrcPort: pkt.SrcPort, DstPort: pkt.DstPort, Proto: r.Proto, Txn: r.Txn,
-		Function: r.Function, Action: r.Action, Request: r.Request, Malformed: malformed, Unit: r.Unit}
+		Function: r.Function, Action: r.Action, Request: r.Request, Malformed: malformed, Unit: r.Unit, Detail: r.Detail}
 	m.eng.ObserveFlow(ev, &f.eng)
 }
 
