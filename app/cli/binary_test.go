@@ -8,7 +8,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/tapline/tapline/internal/testenv"
+	"github.com/tapline/tapline/internal/needs"
 )
 
 // The tapline binaries as users run them, built once per test binary: the
@@ -32,7 +32,7 @@ func moduleRoot(t testing.TB) string {
 
 func buildTapline(t testing.TB, kind string) string {
 	t.Helper()
-	testenv.Tool(t, "go", "golang")
+	needs.Tool(t, "go", "golang")
 	o, _ := binOnce.LoadOrStore(kind, &sync.Once{})
 	o.(*sync.Once).Do(func() {
 		binDirOnce.Do(func() { binDir, _ = os.MkdirTemp("", "tapline-cli-test-bin") })

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tapline/tapline/internal/needs"
 )
 
 func examplePlugin(name string) string {
@@ -109,7 +111,7 @@ func TestPluginCheckLines(t *testing.T) {
 func TestPluginTest(t *testing.T) {
 	pcap := filepath.Join("..", "..", "..", "shared", "pcaps", "c37118", "C37.118_1PMU_TCP.pcap")
 	if _, err := os.Stat(pcap); err != nil {
-		t.Skip("needs the shared captures")
+		needs.Missing(t, "this test needs the shared capture %s beside the repository", pcap)
 	}
 	env, out, errb := testEnv(time.Now())
 	if rc := Main([]string{"plugin", "test", examplePlugin("c37118"), pcap}, env); rc != 0 {

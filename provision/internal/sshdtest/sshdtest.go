@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/tapline/tapline/internal/needs"
 )
 
 // SSHD is the path of the OpenSSH daemon the harness runs.
@@ -54,15 +56,11 @@ type Server struct {
 // Require skips t unless the harness can run here, saying why.
 func Require(t testing.TB) {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("this test starts a real OpenSSH sshd, which needs root; run it as root (CI does)")
-	}
+	needs.Root(t, "starts a real OpenSSH sshd")
 	if _, err := os.Stat(SSHD); err != nil {
-		t.Skip("this test needs Debian's openssh-server (/usr/sbin/sshd); install it with tools/ensure-deps.sh test")
+		needs.Missing(t, "this test needs Debian's openssh-server (%s); install it with tools/ensure-deps.sh test", SSHD)
 	}
-	if _, err := exec.LookPath("ssh-keygen"); err != nil {
-		t.Skip("this test needs ssh-keygen from openssh-client; install it with tools/ensure-deps.sh test")
-	}
+	needs.Tool(t, "ssh-keygen", "openssh-client")
 }
 
 // Keygen runs ssh-keygen to make a key pair at path; passphrase may be empty.
