@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -50,7 +51,32 @@ type Server struct {
 	HostKeyDir string
 	cmd        *exec.Cmd
 	done       chan error
-	logs       *bytes.Buffer
+	logs       *logBuffer
+}
+
+// logBuffer holds what sshd writes on stderr: os/exec copies into it from
+// a goroutine of its own while a test may read it, so both take the lock.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func (b *logBuffer) Reset() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.buf.Reset()
 }
 
 // Require skips t unless the harness can run here, saying why.
@@ -98,7 +124,7 @@ func Start(t testing.TB, o Options) *Server {
 	if err != nil {
 		t.Fatalf("current user: %v", err)
 	}
-	s := &Server{Dir: dir, User: u.Username, logs: &bytes.Buffer{}}
+	s := &Server{Dir: dir, User: u.Username, logs: &logBuffer{}}
 	types := o.HostKeyTypes
 	if len(types) == 0 {
 		types = []string{"ed25519", "rsa"}
