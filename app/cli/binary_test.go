@@ -4,7 +4,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 
@@ -21,15 +20,6 @@ var (
 	binDirOnce       sync.Once
 )
 
-func moduleRoot(t testing.TB) string {
-	t.Helper()
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		t.Fatalf("go env GOMOD: %v", err)
-	}
-	return filepath.Dir(strings.TrimSpace(string(out)))
-}
-
 func buildTapline(t testing.TB, kind string) string {
 	t.Helper()
 	needs.Tool(t, "go", "golang")
@@ -44,7 +34,7 @@ func buildTapline(t testing.TB, kind string) string {
 			env = append(env, "CGO_ENABLED=0")
 		}
 		cmd := exec.Command("go", append(args, ".")...)
-		cmd.Dir, cmd.Env = moduleRoot(t), env
+		cmd.Dir, cmd.Env = needs.RepoRoot(t), env
 		if out, err := cmd.CombinedOutput(); err != nil {
 			binErrs.Store(kind, string(out)+err.Error())
 			return

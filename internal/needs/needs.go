@@ -17,6 +17,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
+	"strings"
 	"testing"
 	"time"
 )
@@ -104,4 +106,46 @@ func SSHAgent(t testing.TB, keyFiles ...string) string {
 		}
 	}
 	return sock
+}
+
+// RepoRoot is the repository's top folder: the nearest folder above the
+// test's own (go test runs a test in its package's folder) whose go.mod is
+// the module's.
+func RepoRoot(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if b, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && strings.Contains(string(b), "module github.com/tapline/tapline\n") {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("no go.mod of github.com/tapline/tapline above the test's folder")
+		}
+		dir = parent
+	}
+}
+
+// SharedDir is the folder of shared inputs beside the repository
+// (../shared: real captures in pcaps/, conformance suites), which may be
+// missing on a developer's machine.
+func SharedDir(t testing.TB) string {
+	t.Helper()
+	return filepath.Join(RepoRoot(t), "..", "shared")
+}
+
+// Shared returns the files matching glob under SharedDir ("pcaps/modbus/*"),
+// sorted, or skips (fails under CI) when there is none.
+func Shared(t testing.TB, glob string) []string {
+	t.Helper()
+	dir := SharedDir(t)
+	files, _ := filepath.Glob(filepath.Join(dir, glob))
+	if len(files) == 0 {
+		Missing(t, "this test needs the shared inputs %s beside the repository (%s); none found", glob, dir)
+	}
+	sort.Strings(files)
+	return files
 }

@@ -22,7 +22,7 @@ import (
 // -short, runtime.GOOS, a helper process or opt-in run named by an
 // environment variable, Windows under Wine.
 func TestSkipsGoThroughNeeds(t *testing.T) {
-	root := moduleRoot(t)
+	root := RepoRoot(t)
 	var bad []string
 	files := 0
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
@@ -279,22 +279,4 @@ func legitCond(e ast.Expr) bool {
 		return true
 	})
 	return ok
-}
-
-func moduleRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if b, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && strings.Contains(string(b), "module github.com/tapline/tapline\n") {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod of github.com/tapline/tapline above the test's folder")
-		}
-		dir = parent
-	}
 }
