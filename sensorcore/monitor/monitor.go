@@ -113,7 +113,7 @@ func New(opts Options) (*Monitor, error) {
 		m.opsFile, opts.Operations = f, f
 	}
 	if opts.Operations != nil {
-		m.pipe.ops = newOpLog(opts.Operations)
+		m.pipe.setOps(newOpLog(opts.Operations))
 	}
 	if opts.StateDir != "" {
 		st, err := store.Load(opts.StateDir)
@@ -154,11 +154,18 @@ func (m *Monitor) closeSinks() {
 func (m *Monitor) PDU(now time.Time, pkt *decode.Packet, r *dissect.Result, malformed bool) {
 	prev := m.firmwareBefore(pkt, r)
 	m.inv.ObservePDU(now, pkt, r)
-	ev := &m.ev
-	*ev = alert.Event{Time: now, Src: pkt.Src, Dst: pkt.Dst, SrcPort: pkt.SrcPort, DstPort: pkt.DstPort, Proto: r.Proto, Txn: r.Txn,
-		Function: r.Function, Action: r.Action, Request: r.Request, Malformed: malformed, Unit: r.Unit}
+	ev := m.event(now, pkt, r, malformed)
 	m.eng.Observe(ev)
 	m.firmwareAfter(ev, r, prev)
+}
+
+// event fills the Monitor's reused alert event for the PDU in r.
+func (m *Monitor) event(now time.Time, pkt *decode.Packet, r *dissect.Result, malformed bool) *alert.Event {
+	ev := &m.ev
+	*ev = alert.Event{Time: now, Src: pkt.Src, Dst: pkt.Dst, SrcPort: pkt.SrcPort, DstPort: pkt.DstPort, Proto: r.Proto, Txn: r.Txn,
+		Function: r.Function, Action: r.Action, Request: r.Request, Malformed: malformed, Unit: r.Unit,
+		Notification: r.Notification, Op: r.Op, Address: r.Address, Quantity: r.Quantity, PDU: r}
+	return ev
 }
 
 // firmwareBefore is the firmware the inventory holds for the source of a
@@ -188,10 +195,7 @@ func (m *Monitor) pduFlow(now time.Time, pkt *decode.Packet, r *dissect.Result, 
 	if m.eng.Known(&f.eng, r.Proto, r.Function, r.Action, malformed) {
 		return
 	}
-	ev := &m.ev
-	*ev = alert.Event{Time: now, Src: pkt.Src, Dst: pkt.Dst, SrcPort: pkt.SrcPort, DstPort: pkt.DstPort, Proto: r.Proto, Txn: r.Txn,
-		Function: r.Function, Action: r.Action, Request: r.Request, Malformed: malformed, Unit: r.Unit}
-	m.eng.ObserveFlow(ev, &f.eng)
+	m.eng.ObserveFlow(m.event(now, pkt, r, malformed), &f.eng)
 }
 
 // hostFlow is Host for a packet of a TCP stream, through its memo.
