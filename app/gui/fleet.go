@@ -140,6 +140,9 @@ func (s *fleetScreen) cell(id widget.TableCellID, o fyne.CanvasObject) {
 		txt = r.row.Sensor
 	case 1:
 		txt = r.row.SSHAddr()
+		if r.addr != "" {
+			txt = r.addr
+		}
 	case 2:
 		txt = r.status
 	case 3:

@@ -12,6 +12,7 @@ import (
 // fleetRow is one sensor's line in the Fleet table.
 type fleetRow struct {
 	row      provision.Row
+	addr     string // after a run: where the sensor was reached (and moved to)
 	status   string
 	step     provision.Step
 	progress float64 // 0..1 over the whole push
@@ -137,7 +138,7 @@ func (m *fleetModel) mark(names map[string]bool, status string) {
 	for i := range m.rows {
 		if names == nil || names[m.rows[i].row.Sensor] {
 			r := &m.rows[i]
-			r.status, r.step, r.progress, r.result, r.outcome, r.gate, r.reverified = status, "", 0, "", "", nil, false
+			r.status, r.step, r.progress, r.result, r.outcome, r.gate, r.reverified, r.addr = status, "", 0, "", "", nil, false, ""
 		}
 	}
 	m.dirty = true
@@ -188,6 +189,7 @@ func (m *fleetModel) finished(rep *provision.BatchReport) {
 		r := &m.rows[i]
 		res := rr.Result
 		r.outcome = res.Outcome
+		r.addr = rr.Address() // where it was reached, and where it answers now if the push moved it
 		r.status = string(res.Outcome)
 		r.step = res.Step
 		switch res.Outcome {

@@ -292,6 +292,12 @@ func TestFleetSummaryNamesAttentionFirst(t *testing.T) {
 		t.Errorf("run summary:\n%s", got)
 	}
 
+	// A row shows where the push reached it, and where it moved.
+	rep.Results[0].Result.FinalAddr = "192.0.2.111:22"
+	m.finished(rep)
+	if r, _ := m.get(0); r.addr != "192.0.2.11:22 → 192.0.2.111:22" {
+		t.Errorf("moved row's address: %q", r.addr)
+	}
 	if r, _ := m.get(3); r.status != "done, re-verified" || !strings.HasPrefix(r.result, "re-verified only (applied earlier)") {
 		t.Errorf("re-verified row: %q %q", r.status, r.result)
 	}

@@ -136,8 +136,12 @@ func (s *pushStep) clear() {
 	s.pushBtn.Refresh()
 }
 
-// rowKey identifies what a push was for: every setting of the wizard's row.
-func rowKey(r provision.Row) string { return fmt.Sprintf("%+v", r) }
+// rowKey identifies what a push was for: every setting of the wizard's
+// row (its secrets left out: the key is kept while the page lives).
+func rowKey(r provision.Row) string {
+	r.ProxyPassword = ""
+	return fmt.Sprintf("%+v", r)
+}
 
 func (s *pushStep) ready() (bool, fyne.CanvasObject) { return false, nil }
 

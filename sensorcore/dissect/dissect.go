@@ -34,6 +34,15 @@ var (
 	errCRC       = malformed("dissect: CRC mismatch")
 )
 
+// ErrPluginLimit marks a PDU a plugin gave up on because it reached one
+// of its bounds (steps, repeat cap, expression cost): the PDU counts as
+// malformed, and as malformed by plugin (Counter.PluginLimit).
+var ErrPluginLimit = malformed("dissect: the PDU exceeds a bound of its plugin")
+
+// Malformed returns an error that wraps ErrMalformed, for dissectors
+// outside this package (plugins) to make their predeclared errors.
+func Malformed(msg string) error { return malformed(msg) }
+
 type malformedError struct{ msg string }
 
 func malformed(msg string) error               { return &malformedError{msg} }
@@ -190,6 +199,19 @@ type Result struct {
 	IdentityRequest bool
 	ReplyData       []byte
 	obj             objects
+	// Fields is a plugin PDU's fields for the operations log: a JSON
+	// object's members (`"idcode":7,"command":1`), aliasing the plugin's
+	// buffer until the next PDU. Empty for built-in protocols.
+	Fields []byte
+	// Tallies are a plugin PDU's counted field values (Descriptor.Counts).
+	Tallies  []TallyKey
+	tallyBuf [maxTallies]TallyKey
+	// Detail is the rendered text of the alert a plugin's rule raised for
+	// this PDU (with Action), nil otherwise.
+	Detail *ActionDetail
+	// Aux is scratch state a dissector keeps from PDU to PDU of one
+	// pipeline (a plugin interpreter's values); it survives Reset.
+	Aux any
 }
 
 // Logged reports whether the PDU is an operation the operations log
@@ -200,6 +222,30 @@ type Result struct {
 // BACnet Reject or Abort).
 func (r *Result) Logged() bool {
 	return (r.Request || r.Response) && (r.Function >= 0 || r.Group >= 0 || r.Response && r.Txn >= 0)
+}
+
+// TallyKey is one counted value: the field's index in Descriptor.Counts
+// and its value (an integer, or a string of up to 8 bytes packed big
+// endian).
+type TallyKey struct {
+	Field uint8
+	Value int64
+}
+
+// maxTallies bounds the counted values per PDU.
+const maxTallies = 8
+
+// AddTally records a counted value, up to 8 per PDU.
+func (r *Result) AddTally(field uint8, v int64) {
+	if len(r.Tallies) < maxTallies {
+		r.Tallies = append(r.Tallies, TallyKey{field, v})
+	}
+}
+
+// ActionDetail is an alert's title and message as a plugin rule rendered
+// them for one PDU, per language.
+type ActionDetail struct {
+	Title, Message Texts
 }
 
 // maxValues bounds the written values kept per PDU (a Modbus Write
@@ -231,6 +277,7 @@ func (r *Result) Reset(proto uint8) {
 	r.Tag, r.Station, r.Block, r.ReplyData = nil, nil, S7Block{}, nil
 	r.Group, r.Subfunction = -1, -1
 	r.obj.n, r.obj.moreServices = objCounts{}, 0
+	r.Fields, r.Tallies, r.Detail = nil, r.tallyBuf[:0], nil
 }
 
 // maxExtra bounds Extra against a hostile PDU.
@@ -247,6 +294,37 @@ type Counter struct {
 	PDUs      uint64
 	Malformed uint64
 	Functions [256]uint64
+	// Wide counts function codes above 255 (a plugin's, such as an OPC UA
+	// service node id); nil until one is seen.
+	Wide map[int]uint64
+	// PluginLimit counts the malformed PDUs a plugin gave up on at one of
+	// its bounds (ErrPluginLimit).
+	PluginLimit uint64
+	// Tally counts a plugin's counted field values; nil until one is seen.
+	Tally map[TallyKey]uint64
+}
+
+// Function counts one function code.
+func (c *Counter) Function(fc int) {
+	switch {
+	case fc >= 0 && fc < 256:
+		c.Functions[fc]++
+	case fc >= 256:
+		if c.Wide == nil {
+			c.Wide = map[int]uint64{}
+		}
+		c.Wide[fc]++
+	}
+}
+
+// AddTallies counts a PDU's tallied values.
+func (c *Counter) AddTallies(ts []TallyKey) {
+	if c.Tally == nil {
+		c.Tally = map[TallyKey]uint64{}
+	}
+	for _, t := range ts {
+		c.Tally[t]++
+	}
 }
 
 // TCPProtocol frames and decodes one protocol carried over TCP.

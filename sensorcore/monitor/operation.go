@@ -1,7 +1,10 @@
 package monitor
 
 import (
+	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -51,6 +54,8 @@ type Operation struct {
 	IP      string `json:"ip"`
 	Mask    string `json:"mask"`
 	Gateway string `json:"gateway"`
+	// a protocol plugin's fields, by name
+	Fields map[string]json.RawMessage `json:"fields"`
 
 	Result      string `json:"result"`
 	RequestSeen *bool  `json:"request_seen"`
@@ -257,6 +262,9 @@ func (o *Operation) Line() string {
 	}
 	if len(o.Values) > 0 {
 		fmt.Fprintf(&b, " values %v", o.Values)
+	}
+	for _, k := range slices.Sorted(maps.Keys(o.Fields)) {
+		fmt.Fprintf(&b, " %s=%s", k, o.Fields[k])
 	}
 	b.WriteString(" " + o.Result)
 	if o.Status != nil {

@@ -370,6 +370,16 @@ func appendOperation(b []byte, r *dissect.Result, reply bool) []byte {
 		}
 	case dissect.PNDCP:
 		b = appendStation(b, r)
+	default:
+		// a protocol plugin: what its operation names, and its fields
+		b = appendInt(b, `,"unit":`, int64(r.Unit))
+		b = appendInt(b, `,"address":`, int64(r.Address))
+		b = appendInt(b, `,"quantity":`, int64(r.Quantity))
+	}
+	if len(r.Fields) > 0 {
+		b = append(b, `,"fields":{`...)
+		b = append(b, r.Fields...)
+		b = append(b, '}')
 	}
 	return b
 }
