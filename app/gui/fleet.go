@@ -169,8 +169,10 @@ func (s *fleetScreen) build() fyne.CanvasObject {
 		{Text: "", Widget: s.acceptWrn},
 	}}
 	top := container.NewVBox(s.path, bar, secrets, s.summary)
+	// The log scrolls both ways: long lines (a validation's details) never
+	// widen the screen past the window.
 	logPane := newBorder(newBorder(nil, nil, nil, s.menu.btn, s.logTitle), nil, nil, nil,
-		container.NewVScroll(container.NewVBox(s.findings.box, s.logText)))
+		container.NewScroll(container.NewVBox(s.findings.box, s.logText)))
 	split := container.NewVSplit(s.table, logPane)
 	split.SetOffset(0.65)
 	return newBorder(top, nil, nil, nil, split)

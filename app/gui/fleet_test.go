@@ -84,6 +84,11 @@ func TestFleetRunsDemoInventory(t *testing.T) {
 			t.Errorf("row %d's log has no validation:\n%s", i, log)
 		}
 	}
+	// However long the log's lines (a validation's details), the screen
+	// stays as wide as the window.
+	if got := w.Content().MinSize().Width; got > 1200 {
+		t.Errorf("Fleet needs %v pixels across with a sensor's log shown, more than the window's 1200", got)
+	}
 	// The sensor menu validates the selected sensor again.
 	s.table.Select(widget.TableCellID{Row: 0, Col: 0})
 	s.model.mu.Lock()

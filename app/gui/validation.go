@@ -94,8 +94,7 @@ func checkRow(c provision.ValidationCheck) fyne.CanvasObject {
 	case "failed":
 		icon.SetResource(theme.NewErrorThemedResource(theme.ErrorIcon()))
 		imp = widget.DangerImportance
-	default: // not_configured, not_applied
-		imp = widget.LowImportance
+	default: // not_configured, not_applied: said, not flagged
 	}
 	title := checkTitles[c.Check]
 	if title == "" {

@@ -32,7 +32,7 @@ func newValidateStep(env Env, wiz *wizardScreen) *validateStep {
 	s := &validateStep{env: env, wiz: wiz, intro: widget.NewLabel(""), view: newValidationView()}
 	s.intro.Wrapping = fyne.TextWrapWord
 	s.againBtn = widget.NewButtonWithIcon("Validate again", theme.ViewRefreshIcon(), wiz.menu.validate)
-	s.page = container.NewVBox(s.intro, s.view.box, container.NewHBox(s.againBtn), s.notes.at("Validate", nil))
+	s.page = container.NewVBox(s.intro, container.NewHBox(s.againBtn), s.notes.at("Validate", nil), s.view.box)
 	return s
 }
 
