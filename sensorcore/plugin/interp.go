@@ -236,11 +236,11 @@ func (st *state) node(n *node, rd *reader) (bool, error) {
 				if k >= n.max {
 					return false, dissect.ErrPluginLimit
 				}
-				before := rd.off
+				before, beforeBit := rd.off, rd.bit
 				if stop, err := st.list(n.body, rd); err != nil || stop {
 					return stop, err
 				}
-				if rd.off == before {
+				if rd.off == before && rd.bit == beforeBit {
 					return false, dissect.ErrPluginLimit // an item that reads nothing would repeat forever
 				}
 			}
@@ -317,21 +317,27 @@ func (st *state) size(s *size, rd *reader) (int, error) {
 		}
 		v := readInt(rd.b[rd.off:], p.width, p.little, p.signed)
 		rd.off += p.width
-		if v > MaxPDU {
-			return 0, errShort
+		if p.width == 8 && !p.signed && v < 0 {
+			v = MaxPDU + 1 // a u8 over 2^63
 		}
-		return int(v), nil
+		return clampSize(v), nil
 	case s.slot >= 0:
-		v := st.vals[s.slot].i
-		if v > MaxPDU {
-			return 0, errShort
-		}
-		if v < -MaxPDU {
-			return 0, errNegSize
-		}
-		return int(v), nil
+		return clampSize(st.vals[s.slot].i), nil
 	}
 	return s.fixed, nil
+}
+
+// clampSize bounds a size or count read from the PDU to what an int
+// holds everywhere: anything over MaxPDU is past any window (a size) and
+// over any repeat's cap (a count), anything under -MaxPDU is negative.
+func clampSize(v int64) int {
+	switch {
+	case v > MaxPDU:
+		return MaxPDU + 1
+	case v < -MaxPDU:
+		return -MaxPDU - 1
+	}
+	return int(v)
 }
 
 // frameLen is the framing's Len: the PDU's length at the start of b, 0
