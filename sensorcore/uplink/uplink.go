@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"strconv"
 	"sync"
 	"time"
 
@@ -51,11 +53,14 @@ type Options struct {
 	// is sent again after Refresh (15 min) so the site sees it is still
 	// there.
 	Collect, StatusEvery, Refresh time.Duration
-	MaxMessages                   int
-	MaxBytes                      int64
-	AckWait                       time.Duration // default 10 s
-	Now                           func() time.Time
-	Log                           func(format string, args ...any)
+	// OpsEvery is how often the operations log is read onward from the
+	// outbox's cursor (1 s).
+	OpsEvery    time.Duration
+	MaxMessages int
+	MaxBytes    int64
+	AckWait     time.Duration // default 10 s
+	Now         func() time.Time
+	Log         func(format string, args ...any)
 }
 
 // Uplink runs the site stream of one sensor.
@@ -91,6 +96,9 @@ func New(o Options) (*Uplink, error) {
 	}
 	if o.AckWait <= 0 {
 		o.AckWait = 10 * time.Second
+	}
+	if o.OpsEvery <= 0 {
+		o.OpsEvery = time.Second
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -152,11 +160,18 @@ func (u *Uplink) Run(ctx context.Context) {
 	defer stop()
 	t := time.NewTicker(u.o.Collect)
 	defer t.Stop()
+	ot := time.NewTicker(u.o.OpsEvery)
+	defer ot.Stop()
 	for first := true; ; first = false {
 		if !first {
 			select {
 			case <-ctx.Done():
 				return
+			case <-ot.C:
+				if cfg != nil {
+					u.pumpOperations(cfg)
+				}
+				continue
 			case <-t.C:
 			}
 		}
@@ -189,6 +204,9 @@ func (u *Uplink) Run(ctx context.Context) {
 		}
 		if err := u.collect(ctx, cfg); err != nil {
 			u.o.Log("uplink: %v", err)
+		}
+		if cfg != nil {
+			u.pumpOperations(cfg)
 		}
 	}
 }
@@ -459,13 +477,107 @@ func (u *Uplink) PutOperations(cfg *Config, records []json.RawMessage) error {
 	if len(records) == 0 {
 		return nil
 	}
+	err := u.out.Put(nil, u.opsBuilder(cfg, records))
+	u.kick()
+	return err
+}
+
+// opsBuilder makes the operations batch message of records.
+func (u *Uplink) opsBuilder(cfg *Config, records []json.RawMessage) OpsBuilder {
 	now := u.o.Now().UTC()
 	subj := site.Subjects{Site: cfg.Site, Sensor: cfg.Sensor}
-	err := u.out.Put(nil, func(dropped uint64) (Message, error) {
+	return func(dropped uint64) (Message, error) {
 		b, err := json.Marshal(site.Ops{Header: site.Header{Type: site.KindOps, Site: cfg.Site, Sensor: cfg.Sensor, SensorID: cfg.SensorID, Time: now},
 			Dropped: dropped, Operations: records})
 		return Message{Subject: subj.Ops(), Data: b, Ops: len(records)}, err
-	})
-	u.kick()
-	return err
+	}
+}
+
+// feedPage is what the monitor's operations feed answers
+// (GET /api/v1/operations/feed, docs/site.md).
+type feedPage struct {
+	Records []json.RawMessage `json:"records"`
+	Cursor  string            `json:"cursor"`
+	More    bool              `json:"more"`
+	Gap     bool              `json:"gap"`
+	Skipped int               `json:"skipped"`
+}
+
+// Bounds of the operations feed: a page's records stay well inside one
+// site message (site.MaxMessage), one record inside maxRecord, and one
+// pump reads at most maxPages pages before the next collection.
+const (
+	feedPageBytes = 512 << 10
+	maxRecord     = 16 << 10
+	maxPages      = 64
+)
+
+// pumpOperations reads the monitor's operations log onward from the
+// outbox's cursor and puts each page in the outbox as one batch, with the
+// cursor after it in the same transaction: every record goes out once, in
+// the order logged, whatever restarts in between. The engine's records are
+// input like any other: one that is not a JSON object with an id, or is
+// over maxRecord, is not sent (counted in the log line).
+func (u *Uplink) pumpOperations(cfg *Config) {
+	for page := 0; page < maxPages; page++ {
+		cursor := u.out.Cursor()
+		var f feedPage
+		err := u.get("/api/v1/operations/feed?cursor="+url.QueryEscape(cursor)+"&max="+strconv.Itoa(feedPageBytes), &f)
+		if errors.Is(err, errNoMonitor) {
+			return
+		}
+		if err != nil {
+			u.o.Log("uplink: operations log: %v", err)
+			return
+		}
+		if f.Gap {
+			u.o.Log("uplink: the operations log was rotated past what the site received: records were lost before the next batch")
+		}
+		recs := make([]json.RawMessage, 0, len(f.Records))
+		refused := 0
+		for _, r := range f.Records {
+			if c, ok := checkRecord(r); ok {
+				recs = append(recs, c)
+			} else {
+				refused++
+			}
+		}
+		if refused > 0 || f.Skipped > 0 {
+			u.o.Log("uplink: %d operations log records were not JSON objects with an id (or over %d bytes), %d lines too long: not sent", refused, maxRecord, f.Skipped)
+		}
+		if f.Cursor == cursor && len(recs) == 0 {
+			return
+		}
+		var b OpsBuilder
+		if len(recs) > 0 {
+			b = u.opsBuilder(cfg, recs)
+		}
+		if err := u.out.PutOperations(b, f.Cursor); err != nil {
+			u.o.Log("uplink: %v", err)
+			return
+		}
+		u.kick()
+		if !f.More {
+			return
+		}
+	}
+}
+
+// checkRecord returns r compacted when it is a JSON object of at most
+// maxRecord bytes with a string id (the operations log's stable id).
+func checkRecord(r json.RawMessage) (json.RawMessage, bool) {
+	if len(r) > maxRecord {
+		return nil, false
+	}
+	var head struct {
+		ID *string `json:"id"`
+	}
+	if json.Unmarshal(r, &head) != nil || head.ID == nil || *head.ID == "" || len(*head.ID) > 64 {
+		return nil, false
+	}
+	var b bytes.Buffer
+	if json.Compact(&b, r) != nil || b.Len() == 0 || b.Bytes()[0] != '{' {
+		return nil, false
+	}
+	return b.Bytes(), true
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/tapline/tapline/internal/natstest"
 	"github.com/tapline/tapline/sensorcore/site"
+	"github.com/tapline/tapline/sensorcore/store"
 )
 
 // fakeMonitor answers the engine's JSON routes with what the test sets.
@@ -21,6 +22,7 @@ type fakeMonitor struct {
 	mu     sync.Mutex
 	assets []site.Asset
 	alerts []site.Alert
+	opsDir string // the operations log the feed serves (store.ReadFeed)
 }
 
 func (f *fakeMonitor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -34,6 +36,22 @@ func (f *fakeMonitor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		v = f.alerts
 	case "/api/v1/stats":
 		v = map[string]any{"packets": 100, "kernel_drops": 0, "protocols": map[string]any{"modbus": map[string]any{"pdus": 7}}}
+	case "/api/v1/operations/feed":
+		if f.opsDir == "" {
+			http.NotFound(w, r)
+			return
+		}
+		max, _ := strconv.Atoi(r.URL.Query().Get("max"))
+		fd, err := store.ReadFeed(f.opsDir, r.URL.Query().Get("cursor"), max)
+		if err != nil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		recs := make([]json.RawMessage, len(fd.Records))
+		for i, r := range fd.Records {
+			recs[i] = r
+		}
+		v = map[string]any{"records": recs, "cursor": fd.Cursor, "more": fd.More, "gap": fd.Gap, "skipped": fd.Skipped}
 	default:
 		http.NotFound(w, r)
 		return
@@ -217,5 +235,79 @@ func TestOutboxFullDropsOperationsFirst(t *testing.T) {
 	}
 	if n != 1 {
 		t.Fatalf("%d states of one alert wait", n)
+	}
+}
+
+// TestUplinkFeedsTheOperationsLog: serve's loop reads the monitor's
+// operations log onward from the cursor the outbox keeps, through a
+// server crash and a restart of serve itself (the uplink closed and
+// opened again on its outbox): every record of the log is in the stream
+// once, in the order logged; a record that is no JSON object with an id
+// is not sent.
+func TestUplinkFeedsTheOperationsLog(t *testing.T) {
+	st := natstest.NewSite(t, 1, "sensor-01")
+	logDir, outDir := t.TempDir(), t.TempDir()
+	ops, err := store.OpenOperations(logDir, 64<<10) // rotates every 32 KiB
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ops.Close()
+	mon := &fakeMonitor{opsDir: logDir}
+	cfg := &Config{Sensor: "sensor-01", SensorID: "S-1", Site: "plant-a", Client: st.Sensor("sensor-01")}
+	start := func() (*Uplink, func()) {
+		u, err := New(Options{Dir: outDir, Config: func() (*Config, error) { return cfg, nil }, Monitor: mon,
+			Collect: time.Second, OpsEvery: 50 * time.Millisecond, AckWait: 2 * time.Second, Log: t.Logf})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { u.Run(ctx); close(done) }()
+		return u, func() { cancel(); <-done; u.Close() }
+	}
+	n := 0
+	log := func(k int) {
+		for i := 0; i < k; i++ {
+			n++
+			fmt.Fprintf(ops, "%s\n", op(n))
+		}
+	}
+	u, stop := start()
+	for i := 0; i < 20; i++ {
+		log(10)
+		time.Sleep(20 * time.Millisecond)
+	}
+	fmt.Fprintln(ops, `["not", "a record"]`)
+	st.Servers[0].Kill()
+	for i := 0; i < 20; i++ {
+		log(10)
+		time.Sleep(20 * time.Millisecond)
+	}
+	stop() // serve stops while the site is down
+	log(50)
+	st.Servers[0].Restart()
+	u, stop = start()
+	defer stop()
+	log(50)
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		time.Sleep(200 * time.Millisecond)
+		if u.Outbox().Len() == 0 && u.Outbox().Cursor() != "" {
+			if f, _ := store.ReadFeed(logDir, u.Outbox().Cursor(), 0); len(f.Records) == 0 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not delivered within 60 s: outbox %d, %+v", u.Outbox().Len(), u.State())
+		}
+	}
+	ids := opsInStream(t, st)
+	if len(ids) != n {
+		t.Fatalf("%d operations in the stream, %d logged", len(ids), n)
+	}
+	for i, id := range ids {
+		if want := fmt.Sprintf("%016x", i+1); id != want {
+			t.Fatalf("operation %d is %s, want %s: lost, repeated or out of order", i, id, want)
+		}
 	}
 }
