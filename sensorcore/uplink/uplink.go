@@ -69,13 +69,19 @@ type Uplink struct {
 	out   *Outbox
 	st    state
 	wake  chan struct{}
+	again chan struct{} // collect now (an alert acknowledged from the site)
 	mu    sync.Mutex
-	devs  int // assets discovered at the last look
-	sent  map[string]sentState
-	lastS time.Time
-	lastB []byte // the last status sent, without its time
-	prevP uint64 // packets at the last health message
-	prevT time.Time
+	// alerts are the monitor's alerts at the last look, by site key.
+	alerts map[string]alertRef
+	devs   int // assets discovered at the last look
+	sent   map[string]sentState
+	lastS  time.Time
+	lastB  []byte // the last status sent, without its time
+	prevP  uint64 // packets at the last health message
+	prevT  time.Time
+	// opsErr is the last failure reading the operations feed, logged
+	// once (Run's goroutine only).
+	opsErr string
 }
 
 type sentState struct {
@@ -110,7 +116,8 @@ func New(o Options) (*Uplink, error) {
 	if err != nil {
 		return nil, err
 	}
-	u := &Uplink{o: o, out: out, wake: make(chan struct{}, 1), sent: map[string]sentState{}, devs: -1}
+	u := &Uplink{o: o, out: out, wake: make(chan struct{}, 1), again: make(chan struct{}, 1), sent: map[string]sentState{}, devs: -1,
+		alerts: map[string]alertRef{}}
 	u.st.set(func(s *site.UplinkState) { s.Outbox = out.Len(); s.Dropped = out.Dropped() })
 	return u, nil
 }
@@ -173,6 +180,7 @@ func (u *Uplink) Run(ctx context.Context) {
 				}
 				continue
 			case <-t.C:
+			case <-u.again:
 			}
 		}
 		c, err := u.o.Config()
@@ -200,7 +208,13 @@ func (u *Uplink) Run(ctx context.Context) {
 			done = make(chan struct{})
 			js, _ := jetstream.New(nc)
 			p := &publisher{nc: nc, js: js, out: u.out, subj: site.Subjects{Site: c.Site, Sensor: c.Sensor}, opsStr: site.OpsStream(c.Site), ackWait: u.o.AckWait}
-			go func() { defer close(done); u.publish(pctx, nc, p) }()
+			go func() {
+				defer close(done)
+				acks := make(chan struct{})
+				go func() { defer close(acks); u.followAcks(pctx, js, c) }()
+				u.publish(pctx, nc, p)
+				<-acks
+			}()
 		}
 		if err := u.collect(ctx, cfg); err != nil {
 			u.o.Log("uplink: %v", err)
@@ -213,7 +227,9 @@ func (u *Uplink) Run(ctx context.Context) {
 
 func (u *Uplink) connect(c *Config) (*nats.Conn, error) {
 	var server string
-	nc, err := c.Client.Connect(nats.RetryOnFailedConnect(true), nats.ReconnectBufSize(-1),
+	// Only the servers the bundle names: a plant's firewall lets the
+	// sensor reach those, and no server's gossip adds others.
+	nc, err := c.Client.Connect(nats.RetryOnFailedConnect(true), nats.ReconnectBufSize(-1), nats.IgnoreDiscoveredServers(),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 			msg := "disconnected"
 			if err != nil {
@@ -230,6 +246,13 @@ func (u *Uplink) connect(c *Config) (*nats.Conn, error) {
 			u.st.set(func(s *site.UplinkState) { s.Connected, s.Server, s.Error = true, nc.ConnectedUrlRedacted(), "" })
 			u.kick()
 		}),
+		nats.ReconnectErrHandler(func(_ *nats.Conn, err error) {
+			// A server refusing the sensor, or refused by it (its
+			// certificate does not chain to the bundle's CA), says so here.
+			if err != nil {
+				u.st.set(func(s *site.UplinkState) { s.Connected, s.Error = false, err.Error() })
+			}
+		}),
 		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
 			u.o.Log("uplink: %v", err)
 			u.st.set(func(s *site.UplinkState) { s.Error = err.Error() })
@@ -238,6 +261,14 @@ func (u *Uplink) connect(c *Config) (*nats.Conn, error) {
 		return nil, fmt.Errorf("connecting to %v: %w", c.Client.Servers, err)
 	}
 	return nc, nil
+}
+
+// kickCollect asks Run for a collection now.
+func (u *Uplink) kickCollect() {
+	select {
+	case u.again <- struct{}{}:
+	default:
+	}
 }
 
 func (u *Uplink) kick() {
@@ -399,8 +430,12 @@ func (u *Uplink) collect(ctx context.Context, cfg *Config) error {
 	}
 	var alerts []site.Alert
 	lerr := u.get("/api/v1/alerts", &alerts)
+	if lerr == nil {
+		clear(u.alerts)
+	}
 	for _, a := range alerts {
 		a.Key = site.AlertKey(a)
+		u.alerts[a.Key] = alertRef{a.ID, a.Status}
 		b, _ := json.Marshal(struct {
 			Count  uint64
 			Status string
@@ -527,9 +562,13 @@ func (u *Uplink) pumpOperations(cfg *Config) {
 			return
 		}
 		if err != nil {
-			u.o.Log("uplink: operations log: %v", err)
+			if msg := err.Error(); msg != u.opsErr {
+				u.o.Log("uplink: operations log: %v", err) // once, until it changes
+				u.opsErr = msg
+			}
 			return
 		}
+		u.opsErr = ""
 		if f.Gap {
 			u.o.Log("uplink: the operations log was rotated past what the site received: records were lost before the next batch")
 		}
