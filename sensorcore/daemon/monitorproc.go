@@ -23,6 +23,7 @@ import (
 	"github.com/tapline/tapline/sensorcore/capture"
 	"github.com/tapline/tapline/sensorcore/console/page"
 	"github.com/tapline/tapline/sensorcore/monitor"
+	"github.com/tapline/tapline/sensorcore/validate"
 )
 
 // MonitorCommand is the subcommand that runs the monitoring engine in a
@@ -57,7 +58,14 @@ const MonitorFrameHeader = "Tapline-Page-Frame"
 type MonitorHealth struct {
 	Capture string `json:"capture,omitempty"`
 	Error   string `json:"error,omitempty"`
+	// Ports is each monitoring port's capture health (sensorcore validate).
+	Ports []CapturePort `json:"ports,omitempty"`
 }
+
+// CapturePort is one monitoring port's capture health as the monitoring
+// engine reports it (monitor.PortHealth): traffic and drops, and the
+// industrial protocols seen over the last minute; what validate judges.
+type CapturePort = validate.Port
 
 // MonitorState is the monitoring engine's process as serve supervises it:
 // in run.json, `sensorcore status` and on the console's overview.
@@ -301,6 +309,17 @@ func (s *MonitorSupervisor) Health() (string, error) {
 	return line, nil
 }
 
+// Ports is each monitoring port's health from the engine's last answer;
+// nil while it is not running.
+func (s *MonitorSupervisor) Ports() []CapturePort {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.st.Running {
+		return nil
+	}
+	return append([]CapturePort(nil), s.health.Ports...)
+}
+
 func (s *MonitorSupervisor) faultLine() string {
 	if s.st.Restarts == 0 && s.st.LastFault == "" {
 		return "starting"
@@ -517,7 +536,7 @@ func (s *MonitorSupervisor) watch(ctx context.Context, p *os.Process, hung chan<
 func (s *MonitorSupervisor) answeredOnce() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.health != (MonitorHealth{})
+	return s.health.Capture != "" || s.health.Error != "" || len(s.health.Ports) > 0
 }
 
 // pollEvery is how often the watchdog asks the engine for its health.
