@@ -2,6 +2,7 @@ package siteview
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -58,5 +59,45 @@ func TestSiteModelMergesSensors(t *testing.T) {
 	// A message on one sensor's subject claiming another sensor is refused.
 	if r2.Model.Apply(site.Subjects{Site: st.Name, Sensor: "sensor-01"}.Status(), []byte(`{"type":"status","site":"plant-a","sensor":"sensor-02"}`)) {
 		t.Fatal("the model took a message naming another sensor than its subject")
+	}
+}
+
+// TestFollowGoesOnFromLoad: what the site stores between Load and Follow
+// (a sensor streaming while the view opens) reaches the model.
+func TestFollowGoesOnFromLoad(t *testing.T) {
+	st := natstest.NewSite(t, 1, "sensor-01", "sensor-02")
+	now := time.Now().UTC()
+	st.PublishExample(now)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	r, err := Open(st.Viewer(), st.Name, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if err := r.Load(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	// Between the two: a new device on sensor-02 and a new operation.
+	subj := natstest.Subjects(st.Name, "sensor-02")
+	h := func(kind string) site.Header { return site.Header{Type: kind, Site: st.Name, Sensor: "sensor-02", Time: now} }
+	a := site.Asset{ID: "ip:192.0.2.77", IPs: []string{"192.0.2.77"}, FirstSeen: now, LastSeen: now}
+	st.Publish("sensor-02", map[string]any{
+		subj.Asset(a.ID): site.AssetMessage{Header: h(site.KindAsset), Asset: a},
+		subj.Ops(): site.Ops{Header: h(site.KindOps), Operations: []json.RawMessage{json.RawMessage(`{"id":"00000000000000cc","time":"` +
+			now.Format(time.RFC3339Nano) + `","protocol":"modbus","client":{"ip":"192.0.2.11","port":40001},"server":{"ip":"192.0.2.77","port":502},"function":6}`)}},
+	})
+	fctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- r.Follow(fctx, nil) }()
+	defer func() { stop(); <-done }()
+	for {
+		if len(r.Model.Assets()) == 2 && len(r.Model.Operations("192.0.2.77", 0)) == 1 {
+			return
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("stored between Load and Follow, never seen: assets %+v", r.Model.Assets())
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
