@@ -80,7 +80,9 @@ func TestFollowGoesOnFromLoad(t *testing.T) {
 	}
 	// Between the two: a new device on sensor-02 and a new operation.
 	subj := natstest.Subjects(st.Name, "sensor-02")
-	h := func(kind string) site.Header { return site.Header{Type: kind, Site: st.Name, Sensor: "sensor-02", Time: now} }
+	h := func(kind string) site.Header {
+		return site.Header{Type: kind, Site: st.Name, Sensor: "sensor-02", Time: now}
+	}
 	a := site.Asset{ID: "ip:192.0.2.77", IPs: []string{"192.0.2.77"}, FirstSeen: now, LastSeen: now}
 	st.Publish("sensor-02", map[string]any{
 		subj.Asset(a.ID): site.AssetMessage{Header: h(site.KindAsset), Asset: a},
