@@ -20,6 +20,7 @@ import (
 //	GET  /api/v1/alerts           the alerts as JSON
 //	POST /api/v1/alerts/{id}/ack  acknowledge; 204, or 404 for an unknown id
 //	GET  /api/v1/stats            counters as JSON
+//	GET  /api/v1/operations/feed  the operations log after a cursor (OperationsAfter)
 //
 // Pages are server-rendered HTML content in the console's layout (package
 // page), with no inline style or script. The console authenticates before
@@ -46,6 +47,7 @@ func (m *Monitor) Handler() http.Handler {
 		}
 		writeJSON(w, ops)
 	})
+	mux.HandleFunc("GET /api/v1/operations/feed", m.feedRoute)
 	mux.HandleFunc("POST /alerts/{id}/ack", func(w http.ResponseWriter, r *http.Request) {
 		if m.ackFrom(w, r) {
 			// Relative as sent: the browser resolves it against the URL it

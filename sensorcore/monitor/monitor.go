@@ -75,6 +75,7 @@ type Monitor struct {
 	ports  []*port
 	cur    *port
 	capErr error
+	replay string // what a replay (RunReplay) is doing, for Health
 	files  []FileReport
 	// opsFile is the store's operations log, when the Monitor opened it.
 	opsFile *store.Operations
@@ -398,28 +399,7 @@ func (m *Monitor) RunLive(ctx context.Context, ifaces ...string) error {
 	}
 	if m.opts.StateDir != "" {
 		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			t := time.NewTicker(m.opts.SaveEvery)
-			defer t.Stop()
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case <-t.C:
-					if err := m.FlushOperations(false); err != nil {
-						m.mu.Lock()
-						m.capErr = err
-						m.mu.Unlock()
-					}
-					if err := m.Save(); err != nil {
-						m.mu.Lock()
-						m.capErr = err
-						m.mu.Unlock()
-					}
-				}
-			}
-		}()
+		go func() { defer wg.Done(); m.saveEvery(ctx) }()
 	}
 	wg.Wait()
 	close(errs)
@@ -438,6 +418,30 @@ func (m *Monitor) RunLive(ctx context.Context, ifaces ...string) error {
 		}
 	}
 	return err
+}
+
+// saveEvery writes the operations log and saves the state every
+// SaveEvery until ctx ends; a failure shows in Health.
+func (m *Monitor) saveEvery(ctx context.Context) {
+	t := time.NewTicker(m.opts.SaveEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := m.FlushOperations(false); err != nil {
+				m.mu.Lock()
+				m.capErr = err
+				m.mu.Unlock()
+			}
+			if err := m.Save(); err != nil {
+				m.mu.Lock()
+				m.capErr = err
+				m.mu.Unlock()
+			}
+		}
+	}
 }
 
 // SetOUI sets the MAC vendor registry after New, for callers that load it
@@ -507,6 +511,12 @@ func (m *Monitor) Health() (string, error) {
 	m.mu.Unlock()
 	if err != nil {
 		return "", fmt.Errorf("capture: %w", err)
+	}
+	m.mu.Lock()
+	replay := m.replay
+	m.mu.Unlock()
+	if replay != "" {
+		return fmt.Sprintf("capture: %s, %d packets, %d drops", replay, s.Packets, s.KernelDrops), nil
 	}
 	return fmt.Sprintf("capture: %d interfaces, %d packets, %d drops", s.Interfaces, s.Packets, s.KernelDrops), nil
 }
