@@ -98,6 +98,14 @@ type node struct {
 	strCases map[string][]node
 	def      []node
 	hasDef   bool
+
+	// Made by prepare (program.go) for the interpreter's hot path.
+	validBits *[4]uint64 // valid as a bitmap, when every span is within 0..255
+	cases     caseTable  // intCases as a table indexed by value
+	dirCases  [2][]node  // a switch on direction: [0] request, [1] response
+	dirHas    [2]bool
+	mark      uint8 // what the stored value is wanted for (markIdentity, ...)
+	onStr     bool  // a switch on a text field
 }
 
 // check is one test at a fixed offset (signature, framing).
@@ -126,6 +134,8 @@ type operation struct {
 	// unlogged are function codes whose PDUs are counted but are no
 	// operation (a PMU's stream of data frames).
 	unlogged map[int64]bool
+	// unloggedList is unlogged sorted, for the hot path (prepare).
+	unloggedList []int64
 }
 
 type compiler struct {
