@@ -9,6 +9,7 @@ declare -A profile=(
   [test]="gcc openssl tshark openssh-server openssh-client iproute2 procps"
   [bench]="openssh-client openssh-server tshark wireshark-common"
   [screen]="xvfb imagemagick x11-utils"
+  [dist]="gcc-mingw-w64-x86-64-win32 zip"
 )
 
 want=()
