@@ -12,7 +12,7 @@ RACE ?= -race
 FUZZTIME ?= 30s
 SHORT_FUZZTIME ?= 50000x
 
-.PHONY: all run test vet fmt-check unit fuzz fuzz-short bench bench-analyze lint build build-gui build-cli build-sensorcore deps-gui deps-test deps-bench clean
+.PHONY: all run test vet fmt-check unit fuzz fuzz-short bench bench-analyze lint build build-gui build-cli build-sensorcore sign-sensorcore deps-gui deps-test deps-bench clean
 .PHONY: package screenshots bench-gui dist cross
 
 all: build
@@ -69,9 +69,9 @@ fuzz:
 bench: deps-bench
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./...
 
-## bench-push: the push engine's side-by-side benchmarks (50-sensor batch vs an OpenSSH loop; 64 MB SFTP vs scp).
+## bench-push: the push engine's side-by-side benchmarks (50-sensor batch vs OpenSSH scp+ssh loops, sequential and xargs -P 8; 64 MB SFTP vs scp).
 bench-push: deps-bench
-	$(GO) test -run '^$$' -bench 'BenchmarkBatch50|BenchmarkUpload64MB' -benchtime 1x -count 1 ./provision/
+	@tools/bench-push.sh
 
 ## bench-analyze: sensorcore analyze vs tshark -z io,phs on the shared captures merged 10 times.
 bench-analyze: deps-bench
@@ -127,13 +127,26 @@ lint:
 	cd tools && $(GO) build -o ../$(BIN)/staticcheck honnef.co/go/tools/cmd/staticcheck
 	$(BIN)/staticcheck ./...
 
-build: build-gui build-cli build-sensorcore
+build: build-gui build-cli build-sensorcore sign-sensorcore
 build-gui: deps-gui
 	$(GO) build -o $(BIN)/tapline .
 build-cli:
 	CGO_ENABLED=0 $(GO) build -tags nogui -o $(BIN)/tapline-cli .
 build-sensorcore:
 	CGO_ENABLED=0 $(GO) build -o $(BIN)/sensorcore ./sensorcore/cmd/sensorcore
+
+# sign-sensorcore: bin/sensorcore.sig, the release signature install-core
+# verifies (docs/formats.md), made with a LAB release key created here at
+# the first build and kept in bin/release-lab. The production release key
+# stays offline with the root of trust and never comes near a build.
+# Appliances and tapline trust the lab key only when its root is named:
+# release_trust_roots in config.json, --release-root.
+RELEASE_LAB := $(BIN)/release-lab
+SENSORCORE_VERSION = $(shell sed -n 's/^var version = "\(.*\)"/\1/p' sensorcore/cmd/sensorcore/main.go)
+sign-sensorcore: build-cli build-sensorcore
+	@[[ -f $(RELEASE_LAB)/release-signer.key ]] || $(BIN)/tapline-cli release lab-init --years 10 --out $(RELEASE_LAB)
+	$(BIN)/tapline-cli release sign --signing-key $(RELEASE_LAB)/release-signer.key --signer-cert $(RELEASE_LAB)/release-signer.cert \
+	  --version $(SENSORCORE_VERSION) $(BIN)/sensorcore
 
 clean:
 	rm -rf $(BIN)

@@ -17,7 +17,7 @@ func main() {
 	if len(os.Args) > 1 && !strings.HasPrefix(os.Args[1], "-") {
 		os.Exit(cli.Main(os.Args[1:], cli.StdEnv()))
 	}
-	if len(os.Args) > 1 && (os.Args[1] == "-h" || os.Args[1] == "--help" || os.Args[1] == "help") {
+	if len(os.Args) > 1 && (os.Args[1] == "-h" || os.Args[1] == "--help" || os.Args[1] == "--version" || os.Args[1] == "-version") {
 		os.Exit(cli.Main(os.Args[1:], cli.StdEnv()))
 	}
 	os.Exit(runDesktop(os.Args[1:], started))

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -179,30 +180,29 @@ func withoutCert(list []*x509.Certificate, c *x509.Certificate) []*x509.Certific
 }
 
 // buildPath finds a path from the leaf to a root: a self-signed certificate of
-// the chain file or PKCS#12 file, or one of the anchors. Time is clamped into
-// the leaf's validity so an expired leaf is reported once, by the validity
-// rule, and not again as a broken chain.
+// the chain file or PKCS#12 file, or one of the anchors. It is the path
+// validation of Verify (RFC 5280 §6.1, anchors as name and key), so `certs
+// check` and `certs verify` agree; extended key usage and revocation are
+// left to their own rules. Time is clamped into the leaf's validity so an
+// expired leaf is reported once, by the validity rule, and not again as a
+// broken chain.
 func (b *bundle) buildPath() ([]*x509.Certificate, error) {
-	roots := x509.NewCertPool()
-	inter := x509.NewCertPool()
-	for _, a := range b.anchors {
-		roots.AddCert(a)
-	}
+	anchors := slices.Clone(b.anchors)
+	var inters []*x509.Certificate
 	for _, c := range b.extra {
 		if isSelfSigned(c) {
-			roots.AddCert(c)
+			anchors = append(anchors, c)
 		} else {
-			inter.AddCert(c)
+			inters = append(inters, c)
 		}
 	}
 	if isSelfSigned(b.leaf) {
-		roots.AddCert(b.leaf)
+		anchors = append(anchors, b.leaf)
 	}
-	opts := x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: b.now,
-		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}
-	chains, err := b.leaf.Verify(opts)
+	pc := pathCheck{time: b.now}
+	paths, err := validPaths(b.leaf, anchors, inters, pc)
 	if err == nil {
-		return chains[0], nil
+		return paths[0], nil
 	}
 	if !b.now.Before(b.leaf.NotBefore) && !b.now.After(b.leaf.NotAfter) {
 		return nil, err
@@ -210,11 +210,11 @@ func (b *bundle) buildPath() ([]*x509.Certificate, error) {
 	// The leaf is outside its validity, which ruleValidity reports. The chain
 	// question is then whether an issuer that verifies the leaf's signature
 	// chains to a root now.
-	for _, c := range append(append([]*x509.Certificate{}, b.extra...), b.anchors...) {
-		if string(c.RawSubject) != string(b.leaf.RawIssuer) || b.leaf.CheckSignatureFrom(c) != nil {
+	for _, c := range append(slices.Clone(b.extra), b.anchors...) {
+		if !nameEqual(c.RawSubject, b.leaf.RawIssuer) || b.leaf.CheckSignatureFrom(c) != nil {
 			continue
 		}
-		if up, uerr := c.Verify(opts); uerr == nil {
+		if up, uerr := validPaths(c, anchors, inters, pc); uerr == nil {
 			return append([]*x509.Certificate{b.leaf}, up[0]...), nil
 		}
 	}
@@ -238,7 +238,7 @@ func (b *bundle) issuerOf(c *x509.Certificate) *x509.Certificate {
 	}
 	cands := append(append([]*x509.Certificate{}, b.extra...), b.anchors...)
 	for _, x := range cands {
-		if string(x.RawSubject) == string(c.RawIssuer) && c.CheckSignatureFrom(x) == nil {
+		if nameEqual(x.RawSubject, c.RawIssuer) && c.CheckSignatureFrom(x) == nil {
 			return x
 		}
 	}

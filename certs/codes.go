@@ -52,6 +52,9 @@ const (
 	CodeIsCA               = "TL-CERT-035"
 	CodeCRLNotGiven        = "TL-CERT-036"
 	CodeCRLUnverifiable    = "TL-CERT-037"
+	CodeCRLUndetermined    = "TL-CERT-038"
+	CodeCRLUndecided       = "TL-CERT-039"
+	CodeCAExpired          = "TL-CERT-040"
 )
 
 // Codes returns the finding catalogue in code order. It builds a fresh slice
@@ -132,6 +135,12 @@ func Codes() []Code {
 			"Download the CRL from the distribution point and pass it (--crl) to check what the sensor will fetch."},
 		{CodeCRLUnverifiable, SeverityWarning, "The CRL cannot be checked without the issuing CA certificate",
 			"Give the chain file (--chain) so the CRL's signature can be verified and its entries trusted."},
+		{CodeCRLUndetermined, SeverityError, "Certificate validation is on but no usable CRL given covers the certificate: its revocation status is undetermined and the sensor refuses it",
+			"Give the current CRL published at the certificate's CRL distribution point by its issuing CA (with its base CRL when it is a delta CRL)."},
+		{CodeCRLUndecided, SeverityWarning, "The CRLs given are the issuer's but do not decide the certificate's revocation status",
+			"Give the CRL of the certificate's own distribution point covering every reason (and the base of a delta CRL); with certificate validation on the sensor would refuse this."},
+		{CodeCAExpired, SeverityError, "A CA certificate of the chain has expired",
+			"Renew the CA certificate named here (re-certify it with the same name and key), put the renewed one in the chain file and check again; the sensor certificate need not be re-issued."},
 	}
 }
 

@@ -3,11 +3,14 @@ package certs
 import (
 	"bytes"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/asn1"
 	"errors"
 	"fmt"
 	"hash/maphash"
 	"math/big"
+	"sort"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -32,8 +35,16 @@ type CRL struct {
 	// table is an open-addressing hash table of entry index+1 (0 = empty).
 	table []int32
 	seed  maphash.Seed
-	// scope from the issuingDistributionPoint extension (RFC 5280 §5.2.5).
-	onlyUser, onlyCA bool
+	// idp is the issuingDistributionPoint extension (RFC 5280 §5.2.5), nil
+	// when absent; idpRaw its value, which a delta CRL must repeat.
+	idp    *issuingDP
+	idpRaw []byte
+	// baseNumber is the deltaCRLIndicator's BaseCRLNumber (RFC 5280
+	// §5.2.4); nil for a complete CRL.
+	baseNumber *big.Int
+	// issuerChanges are the entries of an indirect CRL that carry a
+	// certificateIssuer extension (RFC 5280 §5.3.3), in file order.
+	issuerChanges []issuerChange
 	// unusable, when set, says why the CRL must not be used at all
 	// (RFC 5280 §5.2, §5.3: an unrecognised critical extension).
 	unusable string
@@ -45,6 +56,13 @@ type crlEntry struct {
 	off, end  uint32 // the whole RevokedCertificate SEQUENCE: list[off:end]
 	serialOff uint32 // INTEGER contents: list[serialOff:serialOff+serialLen]
 	serialLen uint32
+}
+
+// issuerChange says that from entry on, the entries of an indirect CRL are
+// about certificates issued by names (RFC 5280 §5.3.3).
+type issuerChange struct {
+	entry int
+	names []generalName
 }
 
 func (c *CRL) serial(e crlEntry) []byte { return c.list[e.serialOff : e.serialOff+e.serialLen] }
@@ -61,6 +79,7 @@ var (
 	oidReasonCode      = asn1.ObjectIdentifier{2, 5, 29, 21}
 	oidInvalidityDate  = asn1.ObjectIdentifier{2, 5, 29, 24}
 	oidHoldInstruction = asn1.ObjectIdentifier{2, 5, 29, 23}
+	oidCertIssuer      = asn1.ObjectIdentifier{2, 5, 29, 29}
 )
 
 // ParseCRLIndex reads a CRL (PEM or DER) straight into a CRL index. It
@@ -230,12 +249,19 @@ func (c *CRL) scan(list []byte) error {
 		if !ok || tag != 0x02 || sEnd == sStart || !minimalInteger(list[sStart:sEnd]) {
 			return fmt.Errorf("certs: CRL entry %d has no serial number", len(c.entries)+1)
 		}
-		crit, err := checkEntryTail(cryptobyte.String(list[sEnd:end]))
+		crit, certIssuer, err := checkEntryTail(cryptobyte.String(list[sEnd:end]))
 		if err != nil {
 			return fmt.Errorf("certs: CRL entry %d %w", len(c.entries)+1, err)
 		}
 		if crit != "" && c.unusable == "" {
 			c.unusable = fmt.Sprintf("entry %d has an unrecognised critical extension %s", len(c.entries)+1, crit)
+		}
+		if certIssuer != nil {
+			names, ok := parseGeneralNames(certIssuer)
+			if !ok || len(names) == 0 {
+				return fmt.Errorf("certs: CRL entry %d has a malformed certificateIssuer extension", len(c.entries)+1)
+			}
+			c.issuerChanges = append(c.issuerChanges, issuerChange{entry: len(c.entries), names: names})
 		}
 		c.entries = append(c.entries, crlEntry{off: uint32(off), end: uint32(end), serialOff: uint32(sStart), serialLen: uint32(sEnd - sStart)})
 		off = end
@@ -290,57 +316,69 @@ func minimalInteger(b []byte) bool {
 // crlEntryExtensions, each an OID, an optional critical BOOLEAN and an OCTET
 // STRING; a reasonCode must hold an ENUMERATED), so the index never accepts a
 // list crypto/x509 refuses. It returns the OID of the first unrecognised
-// critical extension, if any.
-func checkEntryTail(rest cryptobyte.String) (critical string, err error) {
+// critical extension, if any, and the contents of a certificateIssuer
+// extension's GeneralNames (RFC 5280 §5.3.3), if present.
+func checkEntryTail(rest cryptobyte.String) (critical string, certIssuer []byte, err error) {
 	var t time.Time
 	var body cryptobyte.String
 	switch whole := rest; {
 	case rest.PeekASN1Tag(cbasn1.UTCTime):
 		if !rest.ReadASN1(&body, cbasn1.UTCTime) {
-			return "", errors.New("has a malformed revocation date")
+			return "", nil, errors.New("has a malformed revocation date")
 		}
 		if !canonicalTime(body, false) && !whole.ReadASN1UTCTime(&t) {
-			return "", errors.New("has a malformed revocation date")
+			return "", nil, errors.New("has a malformed revocation date")
 		}
 	case rest.PeekASN1Tag(cbasn1.GeneralizedTime):
 		if !rest.ReadASN1(&body, cbasn1.GeneralizedTime) {
-			return "", errors.New("has a malformed revocation date")
+			return "", nil, errors.New("has a malformed revocation date")
 		}
 		if !canonicalTime(body, true) && !whole.ReadASN1GeneralizedTime(&t) {
-			return "", errors.New("has a malformed revocation date")
+			return "", nil, errors.New("has a malformed revocation date")
 		}
 	default:
-		return "", errors.New("has no revocation date")
+		return "", nil, errors.New("has no revocation date")
 	}
 	var seq cryptobyte.String
 	var present bool
 	if !rest.ReadOptionalASN1(&seq, &present, cbasn1.SEQUENCE) {
-		return "", errors.New("has malformed extensions")
+		return "", nil, errors.New("has malformed extensions")
 	}
 	for present && !seq.Empty() {
 		var ext, val cryptobyte.String
 		var oid asn1.ObjectIdentifier
 		crit := false
 		if !seq.ReadASN1(&ext, cbasn1.SEQUENCE) || !ext.ReadASN1ObjectIdentifier(&oid) {
-			return "", errors.New("has a malformed extension")
+			return "", nil, errors.New("has a malformed extension")
 		}
 		if ext.PeekASN1Tag(cbasn1.BOOLEAN) && !ext.ReadASN1Boolean(&crit) {
-			return "", errors.New("has a malformed extension")
+			return "", nil, errors.New("has a malformed extension")
 		}
 		if !ext.ReadASN1(&val, cbasn1.OCTET_STRING) {
-			return "", errors.New("has a malformed extension")
+			return "", nil, errors.New("has a malformed extension")
 		}
 		if oid.Equal(oidReasonCode) {
 			var reason int
 			if !val.ReadASN1Enum(&reason) {
-				return "", errors.New("has a malformed reasonCode extension")
+				return "", nil, errors.New("has a malformed reasonCode extension")
 			}
+		}
+		if oid.Equal(oidCertIssuer) {
+			var names cryptobyte.String
+			if !val.ReadASN1(&names, cbasn1.SEQUENCE) || !val.Empty() {
+				return "", nil, errors.New("has a malformed certificateIssuer extension")
+			}
+			certIssuer = names
+			if certIssuer == nil {
+				certIssuer = []byte{}
+			}
+			continue
 		}
 		if crit && critical == "" && !oid.Equal(oidReasonCode) && !oid.Equal(oidInvalidityDate) && !oid.Equal(oidHoldInstruction) {
 			critical = oid.String()
 		}
 	}
-	return critical, nil
+	return critical, certIssuer, nil
 }
 
 // canonicalTime reports, without allocating, whether b is a valid date in
@@ -404,25 +442,57 @@ func (c *CRL) buildTable() {
 }
 
 // readExtensions reads the CRL extensions that decide whether and to what it
-// applies (RFC 5280 §5.2).
+// applies (RFC 5280 §5.2), and checks that its entries fit them.
 func (c *CRL) readExtensions() {
 	for _, e := range c.List.Extensions {
 		switch {
 		case e.Id.Equal(oidIssuingDP):
-			if err := c.readIDP(e.Value); err != nil {
-				c.unusable = err.Error()
+			p, err := parseIssuingDP(e.Value, c.List.RawIssuer)
+			if err != nil {
+				c.setUnusable(err.Error())
+				continue
+			}
+			c.idp, c.idpRaw = p, e.Value
+			if p.onlyAttr {
+				c.setUnusable("it covers attribute certificates only (RFC 5280 §5.2.5)")
 			}
 		case e.Id.Equal(oidDeltaCRL):
-			c.unusable = "it is a delta CRL; give the complete CRL"
+			s := cryptobyte.String(e.Value)
+			base := new(big.Int)
+			if !s.ReadASN1Integer(base) || !s.Empty() || base.Sign() < 0 {
+				c.setUnusable("its deltaCRLIndicator is malformed")
+				continue
+			}
+			c.baseNumber = base
 		case e.Critical && !e.Id.Equal(oidCRLNumber) && !e.Id.Equal(oidAuthorityKeyID) &&
 			!e.Id.Equal(oidFreshestCRL) && !e.Id.Equal(oidAuthorityInfo):
-			c.unusable = fmt.Sprintf("it has an unrecognised critical extension %v", e.Id)
+			c.setUnusable(fmt.Sprintf("it has an unrecognised critical extension %v", e.Id))
 		}
+	}
+	if len(c.issuerChanges) > 0 && (c.idp == nil || !c.idp.indirect) {
+		c.setUnusable(fmt.Sprintf("entry %d names a certificate issuer, but the CRL is not an indirect CRL (RFC 5280 §5.3.3)", c.issuerChanges[0].entry+1))
+	}
+	if c.baseNumber != nil && c.List.Number == nil {
+		c.setUnusable("it is a delta CRL without a CRL number (RFC 5280 §5.2.4)")
+	}
+}
+
+func (c *CRL) setUnusable(why string) {
+	if c.unusable == "" {
+		c.unusable = why
 	}
 }
 
 // Len is the number of revoked entries.
 func (c *CRL) Len() int { return len(c.entries) }
+
+// IsDelta reports whether the CRL is a delta CRL (RFC 5280 §5.2.4): it lists
+// only what changed since its base CRL and is used together with a complete
+// CRL numbered at least BaseNumber.
+func (c *CRL) IsDelta() bool { return c.baseNumber != nil }
+
+// BaseNumber is a delta CRL's BaseCRLNumber; nil for a complete CRL.
+func (c *CRL) BaseNumber() *big.Int { return c.baseNumber }
 
 // Revocation is one entry of a CRL (RFC 5280 §5.1.2.6, §5.3.1).
 type Revocation struct {
@@ -431,24 +501,89 @@ type Revocation struct {
 	Reason int // CRLReason; 0 when absent
 }
 
+// CRL reason codes (RFC 5280 §5.3.1) a revocation check treats specially.
+const (
+	ReasonCertificateHold = 6 // suspended: revoked until a removeFromCRL entry releases it
+	ReasonRemoveFromCRL   = 8 // on a delta CRL: the hold is released
+)
+
+// ReasonName is the CRLReason name of code, as OpenSSL prints it
+// ("keyCompromise"); "unspecified" for 0.
+func ReasonName(code int) string {
+	names := [...]string{"unspecified", "keyCompromise", "cACompromise", "affiliationChanged", "superseded",
+		"cessationOfOperation", "certificateHold", "", "removeFromCRL", "privilegeWithdrawn", "aACompromise"}
+	if code >= 0 && code < len(names) && names[code] != "" {
+		return names[code]
+	}
+	return fmt.Sprintf("reason %d", code)
+}
+
 // Lookup returns the entry revoking serial, if the CRL lists it: one hash
-// probe sequence, no scan.
+// probe sequence, no scan. On an indirect CRL it is the first entry with
+// that serial, whichever issuer it is about: use LookupIssued.
 func (c *CRL) Lookup(serial *big.Int) (Revocation, bool) {
+	var r Revocation
+	found := false
+	c.probe(serial, func(i int, e crlEntry) bool {
+		r, found = parseEntry(c.raw(e), serial), true
+		return false
+	})
+	return r, found
+}
+
+// LookupIssued returns the entry revoking the certificate with serial
+// issued by the name issuer (DER). On a direct CRL that is Lookup, when
+// issuer is the CRL's issuer; on an indirect CRL the entry must be about
+// issuer: the nearest certificateIssuer extension at or before it names it,
+// or there is none and the CRL's issuer is issuer (RFC 5280 §5.3.3).
+func (c *CRL) LookupIssued(serial *big.Int, issuer []byte) (Revocation, bool) {
+	var r Revocation
+	found := false
+	c.probe(serial, func(i int, e crlEntry) bool {
+		if !c.entryIssuedBy(i, issuer) {
+			return true
+		}
+		r, found = parseEntry(c.raw(e), serial), true
+		return false
+	})
+	return r, found
+}
+
+// probe calls f for each entry whose serial is serial, in probe order,
+// while f returns true.
+func (c *CRL) probe(serial *big.Int, f func(i int, e crlEntry) bool) {
 	if serial == nil || len(c.table) == 0 {
-		return Revocation{}, false
+		return
 	}
 	content := integerContent(serial)
 	if content == nil {
-		return Revocation{}, false
+		return
 	}
 	mask := uint64(len(c.table) - 1)
 	for h := maphash.Bytes(c.seed, content) & mask; c.table[h] != 0; h = (h + 1) & mask {
-		e := c.entries[c.table[h]-1]
-		if bytes.Equal(c.serial(e), content) {
-			return parseEntry(c.raw(e), serial), true
+		i := int(c.table[h] - 1)
+		e := c.entries[i]
+		if bytes.Equal(c.serial(e), content) && !f(i, e) {
+			return
 		}
 	}
-	return Revocation{}, false
+}
+
+// entryIssuedBy reports whether entry i is about certificates of issuer.
+func (c *CRL) entryIssuedBy(i int, issuer []byte) bool {
+	if c.idp == nil || !c.idp.indirect || len(c.issuerChanges) == 0 {
+		return nameEqual(c.List.RawIssuer, issuer)
+	}
+	j := sort.Search(len(c.issuerChanges), func(j int) bool { return c.issuerChanges[j].entry > i }) - 1
+	if j < 0 {
+		return nameEqual(c.List.RawIssuer, issuer)
+	}
+	for _, n := range c.issuerChanges[j].names {
+		if n.number() == gnDirectoryName && nameEqual(n.value, issuer) {
+			return true
+		}
+	}
+	return false
 }
 
 // integerContent is the DER INTEGER contents of n (X.690 §8.3), nil if it
@@ -507,55 +642,84 @@ func parseEntry(raw []byte, serial *big.Int) Revocation {
 	return r
 }
 
-// readIDP parses issuingDistributionPoint (RFC 5280 §5.2.5). Full CRLs scoped
-// to end-entity or CA certificates are understood; indirect CRLs, reason
-// partitions and attribute-certificate CRLs are refused as unsupported.
-func (c *CRL) readIDP(v []byte) error {
-	s := cryptobyte.String(v)
-	var seq cryptobyte.String
-	if !s.ReadASN1(&seq, cbasn1.SEQUENCE) || !s.Empty() {
-		return fmt.Errorf("its issuingDistributionPoint is malformed")
+// Covers reports whether the CRL is about cert: issued by the certificate's
+// issuer or, for an indirect CRL, by a cRLIssuer its distribution points name
+// (RFC 5280 §6.3.3 (b)(1)), and within its scope (§6.3.3 (b)(2): the
+// distribution point names, the kind of certificate). It says nothing of
+// the reasons the CRL covers, nor of its signature or dates.
+func (c *CRL) Covers(cert *x509.Certificate) bool {
+	dps, err := certDistPoints(cert)
+	if err != nil || c.IsDelta() {
+		return false
 	}
-	for !seq.Empty() {
-		var tag cbasn1.Tag
-		var body cryptobyte.String
-		if !seq.ReadAnyASN1(&body, &tag) {
-			return fmt.Errorf("its issuingDistributionPoint is malformed")
-		}
-		switch tag {
-		case cbasn1.Tag(0).ContextSpecific().Constructed(): // distributionPoint
-		case cbasn1.Tag(1).ContextSpecific():
-			c.onlyUser = len(body) == 1 && body[0] != 0
-		case cbasn1.Tag(2).ContextSpecific():
-			c.onlyCA = len(body) == 1 && body[0] != 0
-		case cbasn1.Tag(3).ContextSpecific(), cbasn1.Tag(3).ContextSpecific().Constructed():
-			return fmt.Errorf("it covers only some revocation reasons (not supported)")
-		case cbasn1.Tag(4).ContextSpecific():
-			if len(body) == 1 && body[0] != 0 {
-				return fmt.Errorf("it is an indirect CRL (not supported)")
-			}
-		case cbasn1.Tag(5).ContextSpecific():
-			if len(body) == 1 && body[0] != 0 {
-				return fmt.Errorf("it covers attribute certificates only")
-			}
-		default:
-			return fmt.Errorf("its issuingDistributionPoint has an unknown field")
+	for _, dp := range dps {
+		if c.scopeProblem(cert, dp) == "" {
+			return true
 		}
 	}
-	return nil
+	return false
 }
 
-// Covers reports whether the CRL is about cert: same issuer name (RFC 5280
-// §6.3.3 (b)(1)) and within its scope (§6.3.3 (b)(2)).
-func (c *CRL) Covers(cert *x509.Certificate) bool {
-	if string(c.List.RawIssuer) != string(cert.RawIssuer) {
-		return false
+// scopeProblem says why the complete CRL c is not a CRL for cert through
+// the distribution point dp (RFC 5280 §6.3.3 (b)), or "" when it is.
+func (c *CRL) scopeProblem(cert *x509.Certificate, dp distPoint) string {
+	if dp.crlIssuer != nil {
+		if !anyGeneralNameEqual(dp.crlIssuer, []generalName{directoryName(c.List.RawIssuer)}) {
+			return "issuer"
+		}
+		if c.idp == nil || !c.idp.indirect {
+			return "it is not an indirect CRL, which the certificate's cRLIssuer asks for"
+		}
+	} else if !nameEqual(c.List.RawIssuer, cert.RawIssuer) {
+		return "issuer"
+	}
+	p := c.idp
+	if p == nil {
+		return ""
+	}
+	if p.names != nil {
+		switch {
+		case dp.names != nil:
+			if !anyGeneralNameEqual(p.names, dp.names) {
+				return "it is the CRL of the distribution point " + describeNames(p.names) + ", not of " + describeNames(dp.names)
+			}
+		case !anyGeneralNameEqual(p.names, dp.crlIssuer):
+			return "it is the CRL of the distribution point " + describeNames(p.names) + ", which the certificate's cRLIssuer does not name"
+		}
 	}
 	isCA := cert.BasicConstraintsValid && cert.IsCA
-	if c.onlyUser && isCA || c.onlyCA && !isCA {
-		return false
+	switch {
+	case p.onlyUser && isCA:
+		return "it covers end-entity certificates only"
+	case p.onlyCA && !isCA:
+		return "it covers CA certificates only"
+	case p.onlyAttr:
+		return "it covers attribute certificates only"
 	}
-	return true
+	return ""
+}
+
+// describeNames shows distribution point names the way people read them.
+func describeNames(names []generalName) string {
+	var out []string
+	for _, n := range names {
+		switch n.number() {
+		case gnURI:
+			out = append(out, string(n.value))
+		case gnDirectoryName:
+			var rdn pkix.RDNSequence
+			if _, err := asn1.Unmarshal(n.value, &rdn); err == nil {
+				var name pkix.Name
+				name.FillFromRDNSequence(&rdn)
+				out = append(out, name.String())
+				continue
+			}
+			out = append(out, "a directory name")
+		default:
+			out = append(out, "a name")
+		}
+	}
+	return strings.Join(out, ", ")
 }
 
 // CRLProblem says why a CRL could not be used for a certificate.
@@ -563,9 +727,12 @@ type CRLProblem string
 
 // CRL problems, as CRLError.Problem.
 const (
-	CRLBadSignature CRLProblem = "signature"   // not signed by the certificate's issuer (§6.3.3 (f))
+	CRLBadSignature CRLProblem = "signature"   // not signed by a key of the certificate's CRL issuer that chains to the anchor (§6.3.3 (f))
 	CRLNotCurrent   CRLProblem = "not current" // now outside thisUpdate..nextUpdate (§6.3.3 (a))
-	CRLUnusable     CRLProblem = "unusable"    // unrecognised critical extension, delta or indirect (§5.2, §5.3)
+	CRLUnusable     CRLProblem = "unusable"    // unrecognised critical extension, attribute certificates only (§5.2, §5.3)
+	CRLOutOfScope   CRLProblem = "scope"       // the issuer's CRL, but of another distribution point or kind of certificate (§6.3.3 (b)(2))
+	CRLSomeReasons  CRLProblem = "reasons"     // the CRLs given cover only some revocation reasons (§6.3.3 (d), (l))
+	CRLDelta        CRLProblem = "delta"       // a delta CRL without its base, or one that cannot be combined with it (§5.2.4, §6.3.3 (c))
 )
 
 // CRLError is why a CRL could not decide a certificate's status.
@@ -583,32 +750,75 @@ type RevokedError struct {
 }
 
 func (e *RevokedError) Error() string {
-	return fmt.Sprintf("certs: certificate %q (serial %x) was revoked on %s", e.Cert.Subject.String(), e.Cert.SerialNumber,
-		e.Entry.Time.UTC().Format(time.RFC3339))
+	return fmt.Sprintf("certs: certificate %q (serial %x) was revoked on %s, reason %s", e.Cert.Subject.String(), e.Cert.SerialNumber,
+		e.Entry.Time.UTC().Format(time.RFC3339), ReasonName(e.Entry.Reason))
 }
 
-// Check validates the CRL for cert, issued by issuer, at now (RFC 5280 §6.3.3
-// for a complete CRL): it is signed by issuer, which must allow cRLSign when
-// it has a key usage (§4.2.1.3); thisUpdate ≤ now < nextUpdate; no
+// Check validates the CRL for cert, issued by issuer, at now, when issuer's
+// key signs the CRL (RFC 5280 §6.3.3 for a complete CRL from the
+// certificate's issuer): it is signed by issuer, which must allow cRLSign
+// when it has a key usage (§4.2.1.3); thisUpdate ≤ now < nextUpdate; no
 // unrecognised critical extension. It returns a *RevokedError when cert is
 // listed, a *CRLError when the CRL cannot be used, and nil when cert is not
-// revoked. The caller has checked Covers.
+// revoked. It does not decide scope (Covers) nor combine CRLs: Verify and
+// PathRevocation do the whole of §6.3.3.
 func (c *CRL) Check(cert, issuer *x509.Certificate, now time.Time) error {
-	if c.unusable != "" {
-		return &CRLError{CRLUnusable, c.unusable}
-	}
 	if issuer == nil {
 		return &CRLError{CRLBadSignature, "the issuing CA certificate was not given"}
 	}
-	if issuer.KeyUsage != 0 && issuer.KeyUsage&x509.KeyUsageCRLSign == 0 {
-		return &CRLError{CRLBadSignature, "the issuer's key usage does not allow cRLSign"}
+	if err := c.usableWith(issuer, now); err != nil {
+		return err
 	}
-	if v := c.verifiedBy.Load(); v == nil || !v.Equal(issuer) {
-		if err := c.List.CheckSignatureFrom(issuer); err != nil {
-			return &CRLError{CRLBadSignature, "it does not verify with " + issuer.Subject.String() + "'s key"}
-		}
-		c.verifiedBy.Store(issuer)
+	if e, ok := c.LookupIssued(cert.SerialNumber, cert.RawIssuer); ok {
+		return &RevokedError{Cert: cert, Entry: e}
 	}
+	return nil
+}
+
+// usableWith checks what makes the CRL usable at now when signed by signer:
+// no reason to refuse it outright, cRLSign, the signature, the dates.
+func (c *CRL) usableWith(signer *x509.Certificate, now time.Time) error {
+	if c.unusable != "" {
+		return &CRLError{CRLUnusable, c.unusable}
+	}
+	if err := c.signedBy(signer); err != nil {
+		return err
+	}
+	return c.current(now)
+}
+
+// signedBy checks that signer's key verifies the CRL and that signer may
+// sign CRLs (RFC 5280 §4.2.1.3, §6.3.3 (f)).
+func (c *CRL) signedBy(signer *x509.Certificate) error {
+	if !c.verifies(signer) {
+		return &CRLError{CRLBadSignature, "it does not verify with " + signer.Subject.String() + "'s key"}
+	}
+	if signer.KeyUsage != 0 && signer.KeyUsage&x509.KeyUsageCRLSign == 0 {
+		return &CRLError{CRLBadSignature, "the key usage of " + signer.Subject.String() + " does not allow cRLSign"}
+	}
+	return nil
+}
+
+// verifies reports whether signer's key verifies the CRL's signature; the
+// last key that did is remembered, so a CRL used for many certificates is
+// verified once.
+func (c *CRL) verifies(signer *x509.Certificate) bool {
+	if v := c.verifiedBy.Load(); v != nil && v.Equal(signer) {
+		return true
+	}
+	// x509.RevocationList.CheckSignatureFrom would also demand a CA
+	// certificate; a separate CRL-signing certificate need not be one
+	// (RFC 5280 §6.3.3 (f)), so only the key is checked here and cRLSign by
+	// signedBy.
+	if signer.CheckSignature(c.List.SignatureAlgorithm, c.List.RawTBSRevocationList, c.List.Signature) != nil {
+		return false
+	}
+	c.verifiedBy.Store(signer)
+	return true
+}
+
+// current checks thisUpdate ≤ now < nextUpdate (RFC 5280 §6.3.3 (a)).
+func (c *CRL) current(now time.Time) error {
 	if now.Before(c.List.ThisUpdate) {
 		return &CRLError{CRLNotCurrent, "thisUpdate " + c.List.ThisUpdate.UTC().Format(time.RFC3339) + " is in the future"}
 	}
@@ -617,9 +827,6 @@ func (c *CRL) Check(cert, issuer *x509.Certificate, now time.Time) error {
 	}
 	if !now.Before(c.List.NextUpdate) {
 		return &CRLError{CRLNotCurrent, "nextUpdate " + c.List.NextUpdate.UTC().Format(time.RFC3339) + " has passed"}
-	}
-	if e, ok := c.Lookup(cert.SerialNumber); ok {
-		return &RevokedError{Cert: cert, Entry: e}
 	}
 	return nil
 }

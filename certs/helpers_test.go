@@ -106,7 +106,7 @@ func mustCert(t testing.TB, tmpl, parent *x509.Certificate, parentKey crypto.Sig
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := x509.ParseCertificate(der)
+	c, err := certs.ParseCertificate(der)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,4 +167,15 @@ func codes(r *certs.Report) []string {
 		out = append(out, f.Code)
 	}
 	return out
+}
+
+// needInput skips a test whose input (a Debian package's files, the shared
+// conformance data) is missing, saying what it needs; under CI=true, where
+// make test installs every input, the missing input fails the test instead.
+func needInput(t testing.TB, what string, args ...any) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("needs "+what+"; under CI=true a missing input is a failure", args...)
+	}
+	t.Skipf("needs "+what, args...)
 }

@@ -3,6 +3,7 @@ package certs
 import (
 	"bytes"
 	"crypto/x509"
+	"encoding/asn1"
 	"fmt"
 
 	"golang.org/x/crypto/cryptobyte"
@@ -29,7 +30,7 @@ func ParseCertificates(data []byte) ([]*x509.Certificate, error) {
 				continue
 			}
 			der := firstElement(b.Bytes)
-			c, err := x509.ParseCertificate(der)
+			c, err := parseCertificateDER(der)
 			if err != nil {
 				return nil, fmt.Errorf("certs: PEM block %d: %w", i+1, err)
 			}
@@ -71,7 +72,7 @@ func parseDERCertificates(data []byte) ([]*x509.Certificate, error) {
 			}
 			return nil, &FormatError{Want: ErrNoCertificate, Looks: looksLike(data)}
 		}
-		c, err := x509.ParseCertificate(elem)
+		c, err := parseCertificateDER(elem)
 		if err != nil {
 			if len(out) == 0 {
 				return nil, &FormatError{Want: ErrNoCertificate, Looks: looksLike(data)}
@@ -90,4 +91,176 @@ func ParseCertificate(data []byte) (*x509.Certificate, error) {
 		return nil, err
 	}
 	return cs[0], nil
+}
+
+// parseCertificateDER is x509.ParseCertificate, except that a certificate
+// whose cRLDistributionPoints name a distribution point relative to the CRL
+// issuer (RFC 5280 §4.2.1.13 nameRelativeToCRLIssuer), which crypto/x509
+// refuses to parse, is still read: it is parsed with those names left out of
+// the extension, then given back its original bytes (Raw, RawTBSCertificate
+// and the extension's value), so signatures, identity and Tapline's own
+// reading of the distribution points (crldp.go) all see the certificate as
+// issued. CRLDistributionPoints then lists only its full-name URIs.
+func parseCertificateDER(der []byte) (*x509.Certificate, error) {
+	c, err := x509.ParseCertificate(der)
+	if err == nil {
+		return c, nil
+	}
+	tbs, dpValue, rewritten, ok := withoutRelativeDPNames(der)
+	if !ok {
+		return nil, err
+	}
+	c, err2 := x509.ParseCertificate(rewritten)
+	if err2 != nil {
+		return nil, err
+	}
+	c.Raw, c.RawTBSCertificate = der, tbs
+	for i := range c.Extensions {
+		if c.Extensions[i].Id.Equal(oidExtCRLDP) {
+			c.Extensions[i].Value = dpValue
+		}
+	}
+	return c, nil
+}
+
+// withoutRelativeDPNames rebuilds the certificate der with the
+// nameRelativeToCRLIssuer distribution point names of its
+// cRLDistributionPoints extension left out (each such DistributionPoint
+// keeps its reasons and cRLIssuer). It returns the original TBS and extension
+// value, and ok false when der has no such name or does not split.
+func withoutRelativeDPNames(der []byte) (tbs, dpValue, out []byte, ok bool) {
+	s := cryptobyte.String(der)
+	var cert, tbsElem, tbsBody cryptobyte.String
+	if !s.ReadASN1(&cert, cbasn1.SEQUENCE) || !cert.ReadASN1Element(&tbsElem, cbasn1.SEQUENCE) {
+		return nil, nil, nil, false
+	}
+	sigPart := cert // signatureAlgorithm and signatureValue
+	body := tbsElem
+	if !body.ReadASN1(&tbsBody, cbasn1.SEQUENCE) {
+		return nil, nil, nil, false
+	}
+	// The extensions are the last field of TBSCertificate, [3] EXPLICIT.
+	var before []byte
+	var exts cryptobyte.String
+	rest := tbsBody
+	for !rest.Empty() {
+		var el cryptobyte.String
+		var tag cbasn1.Tag
+		start := rest
+		if !rest.ReadAnyASN1Element(&el, &tag) {
+			return nil, nil, nil, false
+		}
+		if tag == cbasn1.Tag(3).ContextSpecific().Constructed() && rest.Empty() {
+			before = tbsBody[:len(tbsBody)-len(start)]
+			if !el.ReadASN1(&el, tag) || !el.ReadASN1(&exts, cbasn1.SEQUENCE) {
+				return nil, nil, nil, false
+			}
+		}
+	}
+	if exts == nil {
+		return nil, nil, nil, false
+	}
+	var b cryptobyte.Builder
+	found := false
+	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+			b.AddBytes(before)
+			b.AddASN1(cbasn1.Tag(3).ContextSpecific().Constructed(), func(b *cryptobyte.Builder) {
+				b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+					for !exts.Empty() {
+						var ext cryptobyte.String
+						if !exts.ReadASN1Element(&ext, cbasn1.SEQUENCE) {
+							b.SetError(ErrNoCertificate)
+							return
+						}
+						id, crit, val, ok := splitExtension(ext)
+						if !ok || !id.Equal(oidExtCRLDP) {
+							b.AddBytes(ext)
+							continue
+						}
+						stripped, changed := stripRelativeDPNames(val)
+						if !changed {
+							b.AddBytes(ext)
+							continue
+						}
+						found, dpValue = true, val
+						b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+							b.AddASN1ObjectIdentifier(id)
+							if crit {
+								b.AddASN1Boolean(true)
+							}
+							b.AddASN1OctetString(stripped)
+						})
+					}
+				})
+			})
+		})
+		b.AddBytes(sigPart)
+	})
+	out, err := b.Bytes()
+	if err != nil || !found {
+		return nil, nil, nil, false
+	}
+	return tbsElem, dpValue, out, true
+}
+
+// splitExtension reads an Extension (RFC 5280 §4.1): its OID, criticality
+// and value.
+func splitExtension(ext cryptobyte.String) (id asn1.ObjectIdentifier, critical bool, value []byte, ok bool) {
+	var body, val cryptobyte.String
+	if !ext.ReadASN1(&body, cbasn1.SEQUENCE) || !body.ReadASN1ObjectIdentifier(&id) {
+		return nil, false, nil, false
+	}
+	if body.PeekASN1Tag(cbasn1.BOOLEAN) && !body.ReadASN1Boolean(&critical) {
+		return nil, false, nil, false
+	}
+	if !body.ReadASN1(&val, cbasn1.OCTET_STRING) || !body.Empty() {
+		return nil, false, nil, false
+	}
+	return id, critical, val, true
+}
+
+// stripRelativeDPNames returns CRLDistributionPoints without the
+// distributionPoint field of every DistributionPoint whose name is
+// nameRelativeToCRLIssuer, and whether there was one.
+func stripRelativeDPNames(v []byte) ([]byte, bool) {
+	s := cryptobyte.String(v)
+	var seq cryptobyte.String
+	if !s.ReadASN1(&seq, cbasn1.SEQUENCE) || !s.Empty() {
+		return nil, false
+	}
+	changed := false
+	var b cryptobyte.Builder
+	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+		for !seq.Empty() {
+			var dp cryptobyte.String
+			if !seq.ReadASN1(&dp, cbasn1.SEQUENCE) {
+				b.SetError(ErrNoCertificate)
+				return
+			}
+			b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+				for !dp.Empty() {
+					var el, inner cryptobyte.String
+					var tag cbasn1.Tag
+					if !dp.ReadAnyASN1Element(&el, &tag) {
+						b.SetError(ErrNoCertificate)
+						return
+					}
+					if tag == cbasn1.Tag(0).ContextSpecific().Constructed() {
+						whole := el
+						if whole.ReadASN1(&inner, tag) && inner.PeekASN1Tag(cbasn1.Tag(1).ContextSpecific().Constructed()) {
+							changed = true
+							continue
+						}
+					}
+					b.AddBytes(el)
+				}
+			})
+		}
+	})
+	out, err := b.Bytes()
+	if err != nil {
+		return nil, false
+	}
+	return out, changed
 }

@@ -3,10 +3,12 @@ package certs
 import (
 	"bytes"
 	"crypto/x509"
+	"encoding/asn1"
 	"errors"
 	"fmt"
 	"net"
 	"strings"
+	"time"
 
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
@@ -15,23 +17,26 @@ import (
 // needsOwnPath reports whether crypto/x509 refused the path for a reason
 // where it is stricter than RFC 5280: it counts self-issued intermediates
 // against pathLenConstraint (§6.1.4 (l) does not), applies name constraints
-// to self-issued intermediates (§6.1.3 (b) does not), and does not know
-// directoryName constraints (§4.2.1.10). Only then does Verify run its own
-// §6.1 processing, which is complete for those cases and refuses every
-// other constraint form it does not implement.
+// to self-issued intermediates (§6.1.3 (b) does not), does not know
+// directoryName constraints (§4.2.1.10), and chains names byte for byte
+// where §7.1 compares them after string preparation (case, spaces,
+// PrintableString against UTF8String). Only then does Verify build and
+// process paths itself, with processing complete for those cases that
+// refuses every other constraint form it does not implement.
 func needsOwnPath(err error) bool {
 	var ci x509.CertificateInvalidError
 	if errors.As(err, &ci) {
 		return ci.Reason == x509.TooManyIntermediates || ci.Reason == x509.CANotAuthorizedForThisName
 	}
 	var uc x509.UnhandledCriticalExtension
-	return errors.As(err, &uc)
+	var ua x509.UnknownAuthorityError
+	return errors.As(err, &uc) || errors.As(err, &ua)
 }
 
 // buildPaths enumerates paths from leaf to an anchor through intermediates,
-// matching issuer to subject names (and key identifiers when both are
-// present), without repeating a certificate, at most maxDepth long, and
-// within a bounded number of steps whatever the input.
+// matching issuer to subject names per RFC 5280 §7.1 (and key identifiers
+// when both are present), without repeating a certificate, at most maxDepth
+// long, and within a bounded number of steps whatever the input.
 func buildPaths(leaf *x509.Certificate, anchors, inters []*x509.Certificate) [][]*x509.Certificate {
 	const maxDepth, maxPaths, maxSteps = 8, 32, 2000
 	var out [][]*x509.Certificate
@@ -44,10 +49,10 @@ func buildPaths(leaf *x509.Certificate, anchors, inters []*x509.Certificate) [][
 			return
 		}
 		issues := func(c *x509.Certificate) bool {
-			if !bytes.Equal(c.RawSubject, cur.RawIssuer) {
+			if len(cur.AuthorityKeyId) > 0 && len(c.SubjectKeyId) > 0 && !bytes.Equal(cur.AuthorityKeyId, c.SubjectKeyId) {
 				return false
 			}
-			if len(cur.AuthorityKeyId) > 0 && len(c.SubjectKeyId) > 0 && !bytes.Equal(cur.AuthorityKeyId, c.SubjectKeyId) {
+			if !nameEqual(c.RawSubject, cur.RawIssuer) {
 				return false
 			}
 			for _, p := range path {
@@ -72,19 +77,41 @@ func buildPaths(leaf *x509.Certificate, anchors, inters []*x509.Certificate) [][
 	return out
 }
 
+// pathCheck is what a path is validated for.
+type pathCheck struct {
+	time time.Time
+	// serverAuth: an extended key usage, where present, must allow
+	// serverAuth (or anyExtendedKeyUsage), as crypto/x509 nests them.
+	serverAuth bool
+	// name is the host name or IP address the leaf must be valid for; "" for none.
+	name string
+}
+
+// Policy extensions (RFC 5280 §4.2.1.5, §4.2.1.11, §4.2.1.14).
+var (
+	oidExtPolicyMappings    = asn1.ObjectIdentifier{2, 5, 29, 33}
+	oidExtPolicyConstraints = asn1.ObjectIdentifier{2, 5, 29, 36}
+	oidExtInhibitAnyPolicy  = asn1.ObjectIdentifier{2, 5, 29, 54}
+)
+
 // validatePath is RFC 5280 §6.1 basic path processing for chain (leaf first,
 // anchor last): signatures and name chaining (§6.1.3 (a)(1), (a)(4)),
-// validity (§6.1.3 (a)(2)), basic constraints and key usage of issuers
-// (§6.1.4 (k), (n)), path length not counting self-issued certificates
-// (§6.1.4 (l), (m)), DNS, IP and directoryName constraints, not applied to
-// self-issued intermediates (§6.1.3 (b), (c)), unrecognised critical
-// extensions (§6.1.4 (o), §6.1.5 (f)), serverAuth when an EKU is present,
-// and the peer name.
-func validatePath(chain []*x509.Certificate, o VerifyOptions) error {
+// validity (§6.1.3 (a)(2)), path length not counting self-issued
+// certificates (§6.1.4 (l), (m)), DNS, IP and directoryName constraints,
+// not applied to self-issued intermediates (§6.1.3 (b), (c)), unrecognised
+// critical extensions (§6.1.4 (o), §6.1.5 (f)), serverAuth when asked and
+// an EKU is present, and the peer name. coreChecks adds basic constraints
+// and key usage of the issuers (§6.1.4 (k), (n)).
+//
+// Certificate policy processing (§6.1.3 (d)-(f), §6.1.4 (a)-(j)) is not
+// done here: a path whose certificates carry policy mappings, policy
+// constraints or inhibitAnyPolicy is refused rather than accepted without
+// them (crypto/x509, which builds every other path, processes policies).
+func validatePath(chain []*x509.Certificate, pc pathCheck) error {
 	n := len(chain)
 	for i, c := range chain {
-		if o.Time.Before(c.NotBefore) || o.Time.After(c.NotAfter) {
-			return &VerifyError{Cert: c, Reason: "outside its validity period"}
+		if pc.time.Before(c.NotBefore) || pc.time.After(c.NotAfter) {
+			return &VerifyError{Cert: c, Reason: validityReason(c, pc.time)}
 		}
 		if i+1 < n {
 			if err := c.CheckSignatureFrom(chain[i+1]); err != nil {
@@ -95,6 +122,16 @@ func validatePath(chain []*x509.Certificate, o VerifyOptions) error {
 			if !ext.Equal(oidExtNameConstraints) {
 				return &VerifyError{Cert: c, Reason: "unrecognised critical extension " + ext.String()}
 			}
+		}
+		if i+1 < n {
+			for _, oid := range []asn1.ObjectIdentifier{oidExtPolicyMappings, oidExtPolicyConstraints, oidExtInhibitAnyPolicy} {
+				if _, ok, _ := findExt(c, oid); ok {
+					return &VerifyError{Cert: c, Reason: "it carries certificate policy constraints or mappings, which are not processed on a path whose names chain only after RFC 5280 §7.1 string preparation or whose self-issued certificates need RFC 5280 path length or name constraint rules; refused rather than accepted without them"}
+				}
+			}
+		}
+		if !pc.serverAuth {
+			continue
 		}
 		for _, u := range c.ExtKeyUsage {
 			if u == x509.ExtKeyUsageServerAuth || u == x509.ExtKeyUsageAny {
@@ -138,13 +175,41 @@ func validatePath(chain []*x509.Certificate, o VerifyOptions) error {
 			}
 		}
 	}
-	name := o.DNSName
-	if o.IP.IsValid() {
-		name = o.IP.Unmap().String()
-	}
-	if name != "" {
-		if err := chain[0].VerifyHostname(name); err != nil {
+	if pc.name != "" {
+		if err := chain[0].VerifyHostname(pc.name); err != nil {
 			return &VerifyError{Cert: chain[0], Reason: err.Error(), Err: err}
+		}
+	}
+	return nil
+}
+
+// validityReason says how c is outside its validity at t, with the date.
+func validityReason(c *x509.Certificate, t time.Time) string {
+	if t.Before(c.NotBefore) {
+		return "not valid before " + c.NotBefore.UTC().Format(time.RFC3339)
+	}
+	return "expired on " + c.NotAfter.UTC().Format(time.RFC3339)
+}
+
+// coreChecks applies, to every path whoever built it, the RFC 5280 §6.1
+// rules crypto/x509 leaves out or that validatePath leaves to it: every
+// intermediate is a CA (§6.1.4 (k)) whose key usage, when present, allows
+// keyCertSign (§6.1.4 (n)). The trust anchor supplies a name and a key
+// (§6.1.1 (d)) and is not held to the certificate profile; what it says its
+// key is for still counts, as OpenSSL has it: a key usage without
+// keyCertSign, or basicConstraints with cA FALSE, is refused.
+func coreChecks(chain []*x509.Certificate) error {
+	n := len(chain)
+	for k := 1; k < n; k++ {
+		c := chain[k]
+		anchor := k == n-1
+		switch {
+		case c.KeyUsage != 0 && c.KeyUsage&x509.KeyUsageCertSign == 0:
+			return &VerifyError{Cert: c, Reason: "its key usage does not allow keyCertSign, yet it issued " + chain[k-1].Subject.String() + " (RFC 5280 §6.1.4 (n))"}
+		case anchor && c.BasicConstraintsValid && !c.IsCA:
+			return &VerifyError{Cert: c, Reason: "the trust anchor's basicConstraints say it is not a CA"}
+		case !anchor && !(c.BasicConstraintsValid && c.IsCA):
+			return &VerifyError{Cert: c, Reason: "an issuer that is not a CA (basicConstraints cA is not TRUE; RFC 5280 §6.1.4 (k))"}
 		}
 	}
 	return nil

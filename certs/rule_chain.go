@@ -20,6 +20,10 @@ func ruleChainOfTrust(b *bundle) []Finding {
 	if errors.As(b.pathErr, &ia) || !strongSignature(b.leaf) {
 		return nil // the sensor refuses the signature itself: ruleSignatureAlgorithm says so
 	}
+	var ve *VerifyError
+	if errors.As(b.pathErr, &ve) && ve.Cert != nil && ve.Cert != b.leaf && b.now.After(ve.Cert.NotAfter) {
+		return []Finding{newFinding(CodeCAExpired, "%s expired on %s", ve.Cert.Subject.String(), ve.Cert.NotAfter.UTC().Format("2006-01-02"))}
+	}
 	return []Finding{newFinding(CodeChainOfTrust, "%s", chainReason(b))}
 }
 
@@ -36,7 +40,7 @@ func chainReason(b *bundle) string {
 	case errors.As(b.pathErr, &ci):
 		return ci.Error()
 	case b.pathErr != nil:
-		return b.pathErr.Error()
+		return errText(b.pathErr)
 	}
 	return "no path"
 }

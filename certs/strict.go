@@ -19,24 +19,16 @@ var (
 	oidExtEKU              = asn1.ObjectIdentifier{2, 5, 29, 37}
 	oidExtAKI              = asn1.ObjectIdentifier{2, 5, 29, 35}
 	oidExtKeyUsage         = asn1.ObjectIdentifier{2, 5, 29, 15}
+	oidExtCRLDP            = asn1.ObjectIdentifier{2, 5, 29, 31}
+	oidExtIssuerAltName    = asn1.ObjectIdentifier{2, 5, 29, 18}
 )
 
-// strictChecks applies the RFC 5280 profile rules, and the few CA/Browser
-// Forum Baseline Requirements rules a server certificate path should meet,
-// that crypto/x509 does not enforce while building paths. chain is leaf
-// first, anchor last.
-func strictChecks(chain []*x509.Certificate, o VerifyOptions) error {
-	if o.MaxDepth > 0 || o.maxDepthSet {
-		n := 0
-		for _, c := range chain[1 : len(chain)-1] {
-			if !selfIssued(c) { // RFC 5280 §4.2.1.9: self-issued certificates do not count
-				n++
-			}
-		}
-		if n > o.MaxDepth {
-			return &VerifyError{Cert: chain[0], Reason: fmt.Sprintf("the path has %d intermediates, more than the limit of %d", n, o.MaxDepth)}
-		}
-	}
+// strictChecks applies the RFC 5280 §4 profile rules for conforming CAs, and
+// the few CA/Browser Forum Baseline Requirements rules a server certificate
+// path should meet, that path validation (RFC 5280 §6) does not ask for:
+// VerifyOptions.Strict. chain is leaf first, anchor last; the anchor is
+// held to them too.
+func strictChecks(chain []*x509.Certificate) error {
 	for i, c := range chain {
 		leaf, anchor := i == 0, i == len(chain)-1
 		if err := checkCert(c, leaf, anchor); err != "" {
@@ -46,7 +38,27 @@ func strictChecks(chain []*x509.Certificate, o VerifyOptions) error {
 	return nil
 }
 
-func selfIssued(c *x509.Certificate) bool { return bytes.Equal(c.RawSubject, c.RawIssuer) }
+// depthCheck applies VerifyOptions.MaxDepth: the number of intermediates,
+// not counting self-issued ones (RFC 5280 §4.2.1.9).
+func depthCheck(chain []*x509.Certificate, o VerifyOptions) error {
+	if o.MaxDepth <= 0 && !o.maxDepthSet || len(chain) < 3 {
+		return nil
+	}
+	n := 0
+	for _, c := range chain[1 : len(chain)-1] {
+		if !selfIssued(c) {
+			n++
+		}
+	}
+	if n > o.MaxDepth {
+		return &VerifyError{Cert: chain[0], Reason: fmt.Sprintf("the path has %d intermediates, more than the limit of %d", n, o.MaxDepth)}
+	}
+	return nil
+}
+
+// selfIssued reports whether c's subject and issuer are the same name (RFC
+// 5280 §6.1, compared per §7.1).
+func selfIssued(c *x509.Certificate) bool { return nameEqual(c.RawSubject, c.RawIssuer) }
 
 func findExt(c *x509.Certificate, oid asn1.ObjectIdentifier) (critical, present bool, value []byte) {
 	for _, e := range c.Extensions {

@@ -65,15 +65,15 @@ func TestVerifyRevocation(t *testing.T) {
 		want    string // substring of the error; "" for valid
 	}{
 		{name: "no crls", want: ""},
-		{name: "no crls, required", require: true, want: "no CRL from"},
+		{name: "no crls, required", require: true, want: "no CRL of"},
 		{name: "both crls, required", crls: []*certs.CRL{leafCRL, interCRL}, require: true},
-		{name: "leaf crl only, required", crls: []*certs.CRL{leafCRL}, require: true, want: "Issuing CA,O=Plant,C=DE: no CRL from"},
+		{name: "leaf crl only, required", crls: []*certs.CRL{leafCRL}, require: true, want: "Issuing CA,O=Plant,C=DE: revocation status undetermined: no CRL of"},
 		{name: "leaf revoked", crls: []*certs.CRL{revokesLeaf, interCRL}, want: "revoked"},
 		{name: "intermediate revoked", crls: []*certs.CRL{leafCRL, revokesInter}, want: "revoked"},
 		{name: "stale, not required", crls: []*certs.CRL{stale}},
 		{name: "stale, required", crls: []*certs.CRL{stale, interCRL}, require: true, want: "nextUpdate"},
 		{name: "unknown critical extension", crls: []*certs.CRL{critical, interCRL}, require: true, want: "unrecognised critical"},
-		{name: "forged signature", crls: []*certs.CRL{forgedCRL, interCRL}, require: true, want: "does not verify"},
+		{name: "forged signature", crls: []*certs.CRL{forgedCRL, interCRL}, require: true, want: "not signed by"},
 		{name: "issuer lacks cRLSign", inter: noCRLSign, crls: []*certs.CRL{leafCRL, interCRL}, require: true, want: "cRLSign"},
 		{name: "dns match", dns: host},
 		{name: "dns mismatch", dns: "sensor-02.plant.example", want: "sensor-02"},
@@ -122,13 +122,17 @@ func TestVerifyPathProblems(t *testing.T) {
 		leaf    *x509.Certificate
 		anchors []*x509.Certificate
 		at      time.Time
+		strict  bool
 		want    string
 	}{
 		{name: "valid", leaf: mk(nil)},
 		{name: "expired", leaf: mk(nil), at: time.Date(2037, 1, 1, 0, 0, 0, 0, time.UTC), want: "expired"},
 		{name: "clientAuth only", leaf: mk(func(c *x509.Certificate) { c.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth} }), want: "usage"},
 		{name: "no eku", leaf: mk(func(c *x509.Certificate) { c.ExtKeyUsage = nil })},
-		{name: "zero serial", leaf: mk(func(c *x509.Certificate) { c.SerialNumber = big.NewInt(0) }), want: "serial"},
+		// RFC 5280 §4.1.2.2 asks relying parties to take zero and negative
+		// serials gracefully; the certificate profile (Strict) refuses them.
+		{name: "zero serial", leaf: mk(func(c *x509.Certificate) { c.SerialNumber = big.NewInt(0) })},
+		{name: "zero serial, strict", leaf: mk(func(c *x509.Certificate) { c.SerialNumber = big.NewInt(0) }), strict: true, want: "serial"},
 		{name: "other anchor", leaf: mk(nil), anchors: []*x509.Certificate{mustCert(t, &x509.Certificate{Subject: pkix.Name{CommonName: "Other"},
 			IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}, nil, ca.rootKey, ca.rootKey.Public())}, want: "trust anchor"},
 	}
@@ -142,7 +146,7 @@ func TestVerifyPathProblems(t *testing.T) {
 			if !c.at.IsZero() {
 				at = c.at
 			}
-			_, err := certs.Verify(c.leaf, certs.VerifyOptions{Anchors: anchors, Intermediates: []*x509.Certificate{ca.inter}, Time: at})
+			_, err := certs.Verify(c.leaf, certs.VerifyOptions{Anchors: anchors, Intermediates: []*x509.Certificate{ca.inter}, Time: at, Strict: c.strict})
 			if c.want == "" && err != nil || c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)) {
 				t.Fatalf("err %v, want %q", err, c.want)
 			}
@@ -198,7 +202,7 @@ func TestPathRevocation(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			st := certs.PathRevocation(chain, c.crls, now)
+			st := certs.PathRevocation(chain, certs.VerifyOptions{CRLs: c.crls, Time: now})
 			if len(st) != 2 {
 				t.Fatalf("%d statuses, want 2 (the anchor has none)", len(st))
 			}

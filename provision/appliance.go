@@ -75,13 +75,10 @@ type ConfirmResult struct {
 	Error      string `json:"error"`
 }
 
-// Health is GET /api/v1/health on the console.
+// Health is GET /api/v1/health on the console: open without sign-in, it
+// says only that the console is up.
 type Health struct {
-	Status          string `json:"status"`
-	SensorName      string `json:"sensor_name"`
-	Activated       bool   `json:"activated"`
-	Generation      int    `json:"generation"`
-	CertFingerprint string `json:"certificate_fingerprint_sha256"`
+	Status string `json:"status"`
 }
 
 // RemoteError says a remote sensorcore command refused (exit 1) or failed.

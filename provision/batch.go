@@ -23,8 +23,8 @@ type BatchOptions struct {
 	// Backoff is the first pause before a retry; it doubles up to 30 s
 	// (default 2 s).
 	Backoff time.Duration
-	// Prepare builds the bundle and target of a row (bundle building
-	// lives outside provision). Required.
+	// Prepare builds the bundle and target of a row (Session.Prepare).
+	// Required. The batch wipes each bundle once its row has ended.
 	Prepare func(ctx context.Context, row Row) (Prepared, error)
 	// Journal, when set, records every attempt; a run with Resume skips
 	// the rows it shows done.
@@ -169,6 +169,7 @@ func runRow(ctx context.Context, row Row, o BatchOptions) RowResult {
 		o.Journal.record(row.Sensor, 0, rr.Result)
 		return rr
 	}
+	defer prep.Bundle.Wipe()
 	backoff := o.Backoff
 	for attempt := 1; ; attempt++ {
 		rr.Attempts = attempt

@@ -60,7 +60,7 @@ func TestBatchAgainstOpenSSHWithoutSensorcore(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer j.Close()
-	prep := &provision.Preparer{O: provision.PrepareOptions{WorkDir: filepath.Join(dir, "work"), Check: provision.CheckOptions{ActivationRoots: mustRoots(t, exampleRootPub)}}}
+	prep := &provision.Session{Check: provision.CheckOptions{ActivationRoots: mustRoots(t, exampleRootPub)}}
 	var events []provision.Event
 	var evMu sync.Mutex
 	opts := provision.BatchOptions{

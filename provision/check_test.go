@@ -12,8 +12,8 @@ import (
 	"github.com/tapline/tapline/sensorcore/activation"
 )
 
-// exampleCheck reads examples/site-a.csv (its files were made by openssl and
-// tapline activation; examples/site-a/generate.sh) with its demo root.
+// exampleCheck reads examples/site-a.csv (its files were made by tapline
+// batch example) with its demo root.
 func exampleOptions(t *testing.T) CheckOptions {
 	t.Helper()
 	root, err := activation.ReadPublicKey("../examples/site-a/demo-authority/demo-root.pub")

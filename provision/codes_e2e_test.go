@@ -64,8 +64,7 @@ func TestPushFailureCodes(t *testing.T) {
 	row := provision.Row{Line: 2, Sensor: "sensor-01", Address: "127.0.0.1", User: "provision", Auth: provision.AuthKey,
 		KeyFile: l.key, Interface: "eth0", NewIP: "198.18.0.10", NewMask: "24", NewHostname: "sensor-01.plant.example",
 		Activation: f.Activation, Cert: f.Cert, Key: f.Key, Chain: l.kit.ChainPEM, CRLValidation: true, ConsolePort: l.console}
-	pr, err := (&provision.Preparer{O: provision.PrepareOptions{WorkDir: t.TempDir(),
-		Check: provision.CheckOptions{ActivationRoots: mustRoots(t, l.kit.RootPub)}}}).Prepare(ctx, row)
+	pr, err := (&provision.Session{Check: provision.CheckOptions{ActivationRoots: mustRoots(t, l.kit.RootPub)}}).Prepare(ctx, row)
 	if err != nil {
 		t.Fatal(err)
 	}

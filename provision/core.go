@@ -2,80 +2,80 @@ package provision
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
-	"crypto/sha256"
-	"debug/elf"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"path"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"time"
 
-	"github.com/tapline/tapline/sensorcore/version"
-
 	"github.com/tapline/tapline/provision/sshconn"
+	"github.com/tapline/tapline/sensorcore/release"
+	"github.com/tapline/tapline/sensorcore/version"
 )
 
 // StepInstallCore installs the sensorcore Tapline carries before preflight
 // (push --install-core), when the sensor's is older.
 const StepInstallCore Step = "install-core"
 
-// Core is the sensorcore binary Tapline carries (--core-binary).
+// Core is the sensorcore release Tapline carries (--core-binary): the
+// binary and its release signature, verified before anything is sent.
 type Core struct {
-	Path    string
-	Version string // what "sensorcore version" prints, e.g. 0.2.0
-	SHA256  string // hex
-	Machine string // the ELF machine it is built for, e.g. EM_X86_64
+	Path      string
+	Signature string // the release signature file (docs/formats.md), default Path+".sig"
+	Version   string // the signed statement's, e.g. 0.2.0
+	SHA256    string // hex
+	Platform  string // the signed statement's OS/architecture, e.g. linux/amd64
+	KeyID     string // the release key that signed it
 }
 
-var laptopMachines = map[string]elf.Machine{"amd64": elf.EM_X86_64, "arm64": elf.EM_AARCH64, "386": elf.EM_386,
-	"arm": elf.EM_ARM, "riscv64": elf.EM_RISCV, "ppc64le": elf.EM_PPC64, "s390x": elf.EM_S390}
+// CoreOptions say where the signature is and which roots to trust.
+type CoreOptions struct {
+	Signature string // default: the binary's path + ".sig"
+	// Roots are the trusted roots for release keys; nil means the
+	// production root Tapline ships. LAB/DEMO ONLY otherwise
+	// (--release-root, e.g. the lab root `make build` signs under).
+	Roots []ed25519.PublicKey
+}
 
-// LoadCore reads the binary at path: its checksum, its ELF machine and its
-// version. The version is read by running "PATH version", only when the
-// binary is built for this machine; for another architecture give version
-// (--core-version): it is never run here.
-func LoadCore(ctx context.Context, path, version string) (Core, error) {
-	c := Core{Path: path}
-	f, err := elf.Open(path)
-	if err != nil {
-		return c, fmt.Errorf("core binary %s: not an ELF executable: %v", path, err)
+// LoadCore reads the binary at path and its release signature, verifies
+// the signature under the trusted roots and the binary against the signed
+// statement (SHA-256 and size, streamed). The version is the statement's:
+// the binary is never run here, whatever machine it is built for. A
+// first install runs the uploaded binary on the sensor, so this check is
+// what vouches for it there.
+func LoadCore(path string, o CoreOptions) (Core, error) {
+	c := Core{Path: path, Signature: o.Signature}
+	if c.Signature == "" {
+		c.Signature = path + ".sig"
 	}
-	c.Machine = f.Machine.String()
-	foreign := f.Machine != laptopMachines[runtime.GOARCH]
-	f.Close()
-	fh, err := os.Open(path)
-	if err != nil {
-		return c, fmt.Errorf("core binary: %w", err)
+	roots := o.Roots
+	if roots == nil {
+		var err error
+		if roots, err = release.ProductionRoots(); err != nil {
+			return c, err
+		}
 	}
-	h := sha256.New()
-	_, err = io.Copy(h, fh)
-	fh.Close()
+	sd, err := release.ReadSignature(c.Signature)
+	if errors.Is(err, os.ErrNotExist) {
+		return c, fmt.Errorf("core binary %s has no release signature %s: sensorcore releases are signed; put the .sig file that came with it beside it (or name it with --core-signature)", path, c.Signature)
+	}
 	if err != nil {
 		return c, fmt.Errorf("core binary %s: %w", path, err)
 	}
-	c.SHA256 = hex.EncodeToString(h.Sum(nil))
-	if version != "" {
-		c.Version = version
-		return c, nil
+	v, err := release.Verify(sd, roots)
+	if err != nil {
+		return c, fmt.Errorf("core binary %s: %v (a lab build, made by make build, is signed under bin/release-lab/release-root.pub: name it with --release-root)", path, err)
 	}
-	if foreign {
-		return c, fmt.Errorf("core binary %s is built for %s, this machine is %s: it is not run here to read its version; give it with --core-version", path, c.Machine, runtime.GOARCH)
+	st := v.Statement
+	if err := st.CheckFile(path); err != nil {
+		return c, fmt.Errorf("core binary %s does not match its signature %s: %v", path, c.Signature, err)
 	}
-	vctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(vctx, path, "version").Output()
-	fs := strings.Fields(string(out))
-	if err != nil || len(fs) != 2 || fs[0] != "sensorcore" {
-		return c, fmt.Errorf("core binary %s: \"%s version\" printed %q (%v): not a sensorcore binary?", path, filepath.Base(path), strings.TrimSpace(string(out)), err)
-	}
-	c.Version = fs[1]
+	c.Version, c.SHA256, c.Platform, c.KeyID = st.Version, st.SHA256, st.OS+"/"+st.Arch, v.Signer.KeyID
 	return c, nil
 }
 
@@ -111,10 +111,12 @@ const DefaultRemoteCore = "/usr/local/bin/sensorcore"
 
 // firstInstall installs sensorcore on a sensor that has none (push
 // --install-core when the remote command is not found). It needs an account
-// that signs in as root with a shell and a plain SFTP server: the binary is
-// uploaded into a private directory beside its target, checked, installed
-// by itself ("install-core --service": checksum, ELF machine and version
-// verified, written under a temporary name and renamed into place), and
+// that signs in as root with a shell and a plain SFTP server: the binary
+// and its release signature (verified here by LoadCore: the sensor has no
+// sensorcore yet to vouch for it) are uploaded into a private directory
+// beside the target, where the binary installs itself ("install-core
+// --service": signature and hash verified again, written under a temporary
+// name and renamed into place), and
 // the appliance's systemd unit is written and started. Where nothing starts
 // the daemon (no systemd) the push stops and says how to start it.
 func (p *pusher) firstInstall(ctx context.Context, c *sshconn.Client, missing string) error {
@@ -144,9 +146,13 @@ func (p *pusher) firstInstall(ctx context.Context, c *sshconn.Client, missing st
 	bin := path.Join(dir, "sensorcore")
 	defer func() {
 		sc.Remove(bin)
+		sc.Remove(bin + ".sig")
 		sc.RemoveDirectory(dir)
 	}()
 	if err := sc.Chmod(dir, 0o700); err != nil {
+		return err
+	}
+	if _, err := Upload(ctx, sc, core.Signature, dir, "sensorcore.sig", nil); err != nil {
 		return err
 	}
 	if _, err := Upload(ctx, sc, core.Path, dir, "sensorcore", func(done, total int64) {
@@ -162,8 +168,7 @@ func (p *pusher) firstInstall(ctx context.Context, c *sshconn.Client, missing st
 		return err
 	}
 	var ir installCoreResult
-	err = runJSON(ctx, c.Client, bin, &ir, "install-core", "--json", "--service", "--target", target,
-		"--sha256", core.SHA256, "--version", core.Version, bin)
+	err = runJSON(ctx, c.Client, bin, &ir, "install-core", "--json", "--service", "--target", target, bin)
 	if err != nil {
 		var re *RemoteError
 		if errors.As(err, &re) && re.Exit > 0 {
@@ -201,7 +206,6 @@ func runShell(ctx context.Context, c *sshconn.Client, cmd string) (string, error
 // daemon restarts. It returns the client to go on with.
 func (p *pusher) installCore(ctx context.Context, c *sshconn.Client) (*sshconn.Client, error) {
 	core := p.o.InstallCore
-	p.begin(StepInstallCore, "")
 	var st Status
 	if err := runJSON(ctx, c.Client, p.o.Core, &st, "status", "--json"); err != nil {
 		var re *RemoteError
@@ -219,13 +223,17 @@ func (p *pusher) installCore(ctx context.Context, c *sshconn.Client) (*sshconn.C
 		return c, err
 	}
 	name := "sensorcore-" + core.Version + "-" + p.now().UTC().Format("20060102T150405Z") + ".core"
-	_, err = Upload(ctx, sc, core.Path, p.o.IncomingDir, name, func(done, total int64) {
-		pct := 100.0
-		if total > 0 {
-			pct = float64(done) * 90 / float64(total)
-		}
-		p.emit(StepInstallCore, pct, done, "")
-	})
+	// The signature first, then the binary; install-core finds NAME.sig.
+	_, err = Upload(ctx, sc, core.Signature, p.o.IncomingDir, name+".sig", nil)
+	if err == nil {
+		_, err = Upload(ctx, sc, core.Path, p.o.IncomingDir, name, func(done, total int64) {
+			pct := 100.0
+			if total > 0 {
+				pct = float64(done) * 90 / float64(total)
+			}
+			p.emit(StepInstallCore, pct, done, "")
+		})
+	}
 	sc.Close()
 	if err != nil {
 		return c, err

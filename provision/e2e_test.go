@@ -100,7 +100,7 @@ func (l *lab) prepared(t *testing.T, sensor, newIP string) provision.Prepared {
 	row := provision.Row{Line: 2, Sensor: sensor, Address: "127.0.0.1", SSHPort: 0, User: "provision", Auth: provision.AuthKey,
 		KeyFile: l.key, Interface: "eth0", NewIP: newIP, NewMask: "24", NewHostname: sensor + ".plant.example",
 		Activation: f.Activation, Cert: f.Cert, Key: f.Key, Chain: l.kit.ChainPEM, ConsolePort: l.console}
-	p := &provision.Preparer{O: provision.PrepareOptions{WorkDir: l.work, Check: provision.CheckOptions{ActivationRoots: mustRoots(t, l.kit.RootPub)}, Now: func() time.Time { return time.Now().Add(time.Duration(len(newIP)) * time.Second) }}}
+	p := &provision.Session{Check: provision.CheckOptions{ActivationRoots: mustRoots(t, l.kit.RootPub)}, Now: func() time.Time { return time.Now().Add(time.Duration(len(newIP)) * time.Second) }}
 	pr, err := p.Prepare(context.Background(), row)
 	if err != nil {
 		t.Fatal(err)

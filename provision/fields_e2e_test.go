@@ -1,6 +1,7 @@
 package provision_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/x509"
 	"encoding/pem"
@@ -27,10 +28,9 @@ func TestPushRowFields(t *testing.T) {
 	}
 	l.kit.CRLDP = "http://crl.plant.example/ca.crl"
 	f := l.kit.Sensor(t, "sensor-01", "sensor-01.plant.example", "198.18.0.10")
-	prepare := func(row provision.Row, o provision.PrepareOptions) (provision.Prepared, error) {
-		o.WorkDir = t.TempDir()
-		o.Check = provision.CheckOptions{ActivationRoots: mustRoots(t, l.kit.RootPub)}
-		pr, err := (&provision.Preparer{O: o}).Prepare(ctx, row)
+	prepare := func(row provision.Row, sec provision.Secrets) (provision.Prepared, error) {
+		s := &provision.Session{Secrets: sec, Check: provision.CheckOptions{ActivationRoots: mustRoots(t, l.kit.RootPub)}}
+		pr, err := s.Prepare(ctx, row)
 		pr.Target.Addr, pr.Target.NewAddr = l.sshAddr, ""
 		return pr, err
 	}
@@ -39,7 +39,7 @@ func TestPushRowFields(t *testing.T) {
 	row := provision.Row{Line: 2, Sensor: "sensor-01", Address: "127.0.0.1", User: "provision", Auth: provision.AuthKey,
 		KeyFile: l.key, Interface: "eth0", NewIP: "198.18.0.10", NewMask: "24", NewHostname: "sensor-01.plant.example",
 		Activation: f.Activation, CertSource: provision.CertSelfSigned, CertName: "lab self-signed", ConsolePort: l.console}
-	p1, err := prepare(row, provision.PrepareOptions{})
+	p1, err := prepare(row, provision.Secrets{})
 	if err != nil || !p1.Bundle.KeepCertificate || p1.Bundle.CertFingerprint != "" {
 		t.Fatalf("self-signed row: %+v %v", p1.Bundle, err)
 	}
@@ -57,11 +57,11 @@ func TestPushRowFields(t *testing.T) {
 	row.CRL, row.CRLValidation, row.CertName = l.kit.CRL(t, "plant.crl"), true, "plant CA 2026"
 	row.Proxy = "http://sensor@192.0.2.8:3128"
 	const secret = "pr0xy-Secret!"
-	p2, err := prepare(row, provision.PrepareOptions{ProxyPassword: secret})
+	p2, err := prepare(row, provision.Secrets{ProxyPassword: secret})
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := bundle.Open(p2.Bundle.Path)
+	b, err := bundle.ReadArchive(bytes.NewReader(p2.Bundle.Archive))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +83,7 @@ func TestPushRowFields(t *testing.T) {
 
 	// 3. A CRL that revokes the certificate: the row gets no bundle.
 	row.CRL = l.kit.CRL(t, "revoked.crl", serialOf(t, f.Cert))
-	if _, err := prepare(row, provision.PrepareOptions{ProxyPassword: secret}); err == nil || !strings.Contains(err.Error(), "revoked") {
+	if _, err := prepare(row, provision.Secrets{ProxyPassword: secret}); err == nil || !strings.Contains(err.Error(), "revoked") {
 		t.Fatalf("revoked by the row's CRL: %v", err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tapline/tapline/internal/releasetest"
 	"github.com/tapline/tapline/provision"
 	"github.com/tapline/tapline/provision/internal/fleettest"
 	"github.com/tapline/tapline/provision/internal/sshdtest"
@@ -16,15 +17,23 @@ import (
 )
 
 // firstInstallCore is what both first-install tests need: sshd, and the
-// sensorcore binary Tapline carries.
-func firstInstallCore(t *testing.T) (context.Context, provision.Core) {
+// sensorcore release Tapline carries, signed by a lab release authority.
+func firstInstallCore(t *testing.T) (context.Context, provision.Core, *releasetest.Authority) {
 	t.Helper()
 	sshdtest.Require(t)
-	core, err := provision.LoadCore(context.Background(), needSensorcore(t), "")
+	bin := filepath.Join(t.TempDir(), "sensorcore")
+	raw, err := os.ReadFile(needSensorcore(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return context.Background(), core
+	os.WriteFile(bin, raw, 0o755)
+	rel := releasetest.New(t)
+	rel.SignFile(t, bin, "0.1.0-dev", releasetest.Options{})
+	core, err := provision.LoadCore(bin, provision.CoreOptions{Roots: rel.Roots()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return context.Background(), core, rel
 }
 
 // TestPushFirstInstall: a sensor with no sensorcore at all, reached over
@@ -36,15 +45,18 @@ func firstInstallCore(t *testing.T) (context.Context, provision.Core) {
 // next push over the same account completes, verified on the console.
 func TestPushFirstInstall(t *testing.T) {
 	t.Parallel()
-	ctx, core := firstInstallCore(t)
+	ctx, core, rel := firstInstallCore(t)
 	kit := fleettest.New(t, time.Now().UTC())
 	root := t.TempDir()
-	// The appliance image trusts the test activation root (config.json).
+	// The appliance image trusts the test activation and release roots
+	// (config.json).
 	etc := filepath.Join(root, "etc", "sensorcore")
 	os.MkdirAll(etc, 0o700)
 	pub, _ := os.ReadFile(kit.RootPub)
 	os.WriteFile(filepath.Join(etc, "activation-root.pub"), pub, 0o600)
-	os.WriteFile(filepath.Join(etc, "config.json"), []byte(`{"activation_trust_roots": ["activation-root.pub"]}`), 0o600)
+	rpub, _ := os.ReadFile(rel.RootFile)
+	os.WriteFile(filepath.Join(etc, "release-root.pub"), rpub, 0o600)
+	os.WriteFile(filepath.Join(etc, "config.json"), []byte(`{"activation_trust_roots": ["activation-root.pub"], "release_trust_roots": ["release-root.pub"]}`), 0o600)
 	target := filepath.Join(t.TempDir(), "bin", "sensorcore")
 	os.MkdirAll(filepath.Dir(target), 0o755)
 
@@ -53,7 +65,7 @@ func TestPushFirstInstall(t *testing.T) {
 	os.WriteFile(kh, []byte(s.KnownHostsLine()), 0o600)
 	console := sshdtest.FreePort(t)
 	f := kit.Sensor(t, "sensor-01", "sensor-01.plant.example", "198.18.0.10")
-	p := &provision.Preparer{O: provision.PrepareOptions{WorkDir: t.TempDir(), Check: provision.CheckOptions{ActivationRoots: mustRoots(t, kit.RootPub)}}}
+	p := &provision.Session{Check: provision.CheckOptions{ActivationRoots: mustRoots(t, kit.RootPub)}}
 	pr, err := p.Prepare(ctx, provision.Row{Line: 2, Sensor: "sensor-01", Address: "127.0.0.1", SSHPort: s.Port, User: s.User,
 		Auth: provision.AuthKey, KeyFile: s.ClientKey, Interface: "eth0", NewIP: "198.18.0.10", NewAddress: "127.0.0.1", NewMask: "24",
 		NewHostname: "sensor-01.plant.example", Activation: f.Activation, Cert: f.Cert, Key: f.Key, Chain: kit.ChainPEM, ConsolePort: console})
@@ -102,14 +114,14 @@ func TestPushFirstInstall(t *testing.T) {
 // the push says what a first install needs and writes nothing.
 func TestPushFirstInstallNeedsRootShell(t *testing.T) {
 	t.Parallel()
-	ctx, core := firstInstallCore(t)
+	ctx, core, _ := firstInstallCore(t)
 	missing := filepath.Join(t.TempDir(), "sensorcore")
 	s := sshdtest.Start(t, sshdtest.Options{HostKeyTypes: []string{"ed25519"}, Extra: "Match User root\n  ForceCommand " + missing + " ssh-command\n"})
 	kh := filepath.Join(t.TempDir(), "known_hosts")
 	os.WriteFile(kh, []byte(s.KnownHostsLine()), 0o600)
 	kit := fleettest.New(t, time.Now().UTC())
 	f := kit.Sensor(t, "sensor-01", "sensor-01.plant.example", "198.18.0.10")
-	p := &provision.Preparer{O: provision.PrepareOptions{WorkDir: t.TempDir(), Check: provision.CheckOptions{ActivationRoots: mustRoots(t, kit.RootPub)}}}
+	p := &provision.Session{Check: provision.CheckOptions{ActivationRoots: mustRoots(t, kit.RootPub)}}
 	pr, err := p.Prepare(ctx, provision.Row{Line: 2, Sensor: "sensor-01", Address: "127.0.0.1", SSHPort: s.Port, User: s.User,
 		Auth: provision.AuthKey, KeyFile: s.ClientKey, Interface: "eth0", NewIP: "198.18.0.10", NewAddress: "127.0.0.1", NewMask: "24",
 		NewHostname: "sensor-01.plant.example", Activation: f.Activation, Cert: f.Cert, Key: f.Key, Chain: kit.ChainPEM})

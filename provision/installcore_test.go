@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tapline/tapline/internal/releasetest"
 	"github.com/tapline/tapline/provision"
 	"github.com/tapline/tapline/provision/internal/fleettest"
 	"github.com/tapline/tapline/provision/internal/sshdtest"
@@ -31,7 +32,7 @@ func fileSHA(t *testing.T, p string) string {
 // TestPushInstallCore: push --install-core against a real `sensorcore
 // serve` running an older build, behind its embedded listener and behind
 // the real OpenSSH ForceCommand wrapper: the carried binary is uploaded,
-// checksum-verified and installed beside the old one (kept as .prev), the
+// verified (release signature, hash) and installed beside the old one (kept as .prev), the
 // daemon restarts into it, preflight then sees the new version and the push
 // completes. A second push finds nothing to install.
 func TestPushInstallCore(t *testing.T) {
@@ -41,8 +42,10 @@ func TestPushInstallCore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	core, err := provision.LoadCore(context.Background(), newer, "")
-	if err != nil || core.Version != "99.1.0" || core.SHA256 != fileSHA(t, newer) {
+	rel := releasetest.New(t)
+	rel.SignFile(t, newer, "99.1.0", releasetest.Options{})
+	core, err := provision.LoadCore(newer, provision.CoreOptions{Roots: rel.Roots()})
+	if err != nil || core.Version != "99.1.0" || core.SHA256 != fileSHA(t, newer) || core.Signature != newer+".sig" {
 		t.Fatalf("LoadCore: %v %+v", err, core)
 	}
 	kit := fleettest.New(t, time.Now().UTC())
@@ -58,7 +61,7 @@ func TestPushInstallCore(t *testing.T) {
 			oldSum := fileSHA(t, bin)
 			root := t.TempDir()
 			console := sshdtest.FreePort(t)
-			o := fleettest.ApplianceOptions{Root: root, TrustRoot: kit.RootPub, ConsoleListen: fmt.Sprintf("127.0.0.1:%d", console),
+			o := fleettest.ApplianceOptions{Root: root, TrustRoot: kit.RootPub, ReleaseRoot: rel.RootFile, ConsoleListen: fmt.Sprintf("127.0.0.1:%d", console),
 				Hostname: "sensor-01.plant.example"}
 			keyFile, pub := clientKey(t)
 			kh := filepath.Join(t.TempDir(), "known_hosts")
@@ -77,8 +80,8 @@ func TestPushInstallCore(t *testing.T) {
 			} else {
 				app := fleettest.StartAppliance(t, bin, o)
 				s := sshdtest.Start(t, sshdtest.Options{HostKeyTypes: []string{"ed25519"},
-					Extra: fmt.Sprintf("Match User %s\n  ForceCommand %s ssh-command --root %s --trust-root %s\n  AllowTcpForwarding no\n  X11Forwarding no\n  PermitTTY no\n",
-						"root", bin, root, kit.RootPub)})
+					Extra: fmt.Sprintf("Match User %s\n  ForceCommand %s ssh-command --root %s --trust-root %s --release-root %s\n  AllowTcpForwarding no\n  X11Forwarding no\n  PermitTTY no\n",
+						"root", bin, root, kit.RootPub, rel.RootFile)})
 				addr, user, keyFile = s.Addr, s.User, s.ClientKey
 				os.WriteFile(kh, []byte(s.KnownHostsLine()), 0o600)
 				t.Cleanup(func() {
@@ -88,7 +91,7 @@ func TestPushInstallCore(t *testing.T) {
 				})
 			}
 			f := kit.Sensor(t, "sensor-01", "sensor-01.plant.example", "198.18.0.10")
-			p := &provision.Preparer{O: provision.PrepareOptions{WorkDir: t.TempDir(), Check: provision.CheckOptions{ActivationRoots: mustRoots(t, kit.RootPub)}}}
+			p := &provision.Session{Check: provision.CheckOptions{ActivationRoots: mustRoots(t, kit.RootPub)}}
 			host, port := splitAddr(t, addr)
 			pr, err := p.Prepare(context.Background(), provision.Row{Line: 2, Sensor: "sensor-01", Address: host, SSHPort: port, User: user,
 				Auth: provision.AuthKey, KeyFile: keyFile, Interface: "eth0", NewIP: "198.18.0.10", NewAddress: host, NewMask: "24",

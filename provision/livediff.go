@@ -1,6 +1,7 @@
 package provision
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -63,7 +64,7 @@ func LiveNetworkDiff(before *netconf.Network, after netconf.Network, sshAddr str
 // liveDiff reads the bundle's settings and the status's network and
 // records the live before/after diff in the result and an event.
 func (p *pusher) liveDiff(st Status, sshAddr string) error {
-	b, err := bundle.Open(p.b.Path)
+	b, err := bundle.ReadArchive(bytes.NewReader(p.b.Archive))
 	if err != nil {
 		return &PreflightError{Reason: "bundle: " + err.Error()}
 	}

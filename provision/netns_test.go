@@ -136,7 +136,7 @@ func TestFleetInNamespaces(t *testing.T) {
 			trust.Accept = func(*sshconn.UnknownHostError) bool { return true }
 		}
 		return provision.BatchOptions{Parallel: n, Retries: 1, Backoff: 200 * time.Millisecond,
-			Prepare: (&provision.Preparer{O: provision.PrepareOptions{WorkDir: filepath.Join(dir, "work"), Check: provision.CheckOptions{ActivationRoots: mustRoots(t, kit.RootPub)}}}).Prepare,
+			Prepare: (&provision.Session{Check: provision.CheckOptions{ActivationRoots: mustRoots(t, kit.RootPub)}}).Prepare,
 			Push: provision.Options{Trust: trust, ConfirmTimeout: 4 * time.Second, RollbackGrace: 500 * time.Millisecond,
 				RetryEvery: 200 * time.Millisecond, VerifyTimeout: 10 * time.Second, SSH: sshconn.Options{Timeout: 2 * time.Second}}}
 	}

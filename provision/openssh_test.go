@@ -36,7 +36,7 @@ func TestPushThroughOpenSSHForceCommand(t *testing.T) {
 	os.WriteFile(kh, []byte(s.KnownHostsLine()), 0o600)
 
 	f := kit.Sensor(t, "sensor-01", "sensor-01.plant.example", "198.18.0.10")
-	p := &provision.Preparer{O: provision.PrepareOptions{WorkDir: t.TempDir(), Check: provision.CheckOptions{ActivationRoots: mustRoots(t, kit.RootPub)}}}
+	p := &provision.Session{Check: provision.CheckOptions{ActivationRoots: mustRoots(t, kit.RootPub)}}
 	pr, err := p.Prepare(context.Background(), provision.Row{Line: 2, Sensor: "sensor-01", Address: "127.0.0.1", SSHPort: s.Port, User: s.User,
 		Auth: provision.AuthKey, KeyFile: s.ClientKey, Interface: "eth0", NewIP: "198.18.0.10", NewAddress: "127.0.0.1", NewMask: "24",
 		NewHostname: "sensor-01.plant.example", Activation: f.Activation, Cert: f.Cert, Key: f.Key, Chain: kit.ChainPEM, ConsolePort: console})
@@ -54,12 +54,14 @@ func TestPushThroughOpenSSHForceCommand(t *testing.T) {
 	// into the incoming directory (its size setstat accepted; the channel
 	// reports an exit status).
 	if _, err := exec.LookPath("scp"); err == nil {
+		local := filepath.Join(t.TempDir(), "by-scp.tapbundle")
+		os.WriteFile(local, pr.Bundle.Archive, 0o600)
 		out, err := exec.Command("scp", "-q", "-i", s.ClientKey, "-o", "UserKnownHostsFile="+kh, "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes",
-			"-P", fmt.Sprint(s.Port), pr.Bundle.Path, s.User+"@127.0.0.1:/by-scp.tapbundle").CombinedOutput()
+			"-P", fmt.Sprint(s.Port), local, s.User+"@127.0.0.1:/by-scp.tapbundle").CombinedOutput()
 		if err != nil {
 			t.Fatalf("scp through the ForceCommand wrapper: %v %s\n%s", err, out, s.Logs())
 		}
-		want, _ := os.ReadFile(pr.Bundle.Path)
+		want := pr.Bundle.Archive
 		if got, _ := os.ReadFile(filepath.Join(root, "var/lib/sensorcore/incoming/by-scp.tapbundle")); !bytes.Equal(got, want) {
 			t.Fatalf("scp'd bundle in incoming: %d bytes, want %d", len(got), len(want))
 		}

@@ -1,6 +1,7 @@
 package provision
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -20,47 +21,11 @@ import (
 	"github.com/tapline/tapline/sensorcore/bundle"
 )
 
-// PrepareOptions say how rows become bundles and SSH targets.
-type PrepareOptions struct {
-	WorkDir        string // bundles are written here (0700)
-	Now            func() time.Time
-	Creator        string // recorded in the manifest
-	CertPassphrase []byte // for an encrypted key or a PKCS#12 file
-	// ProxyPassword is the sensor's proxy password (TAPLINE_PROXY_PASSWORD,
-	// or the GUI's field), for rows whose own Row.ProxyPassword is empty.
-	// It goes only into the bundle's settings.json (0600), never a log.
-	ProxyPassword string
-	// SSH secrets, never from the CSV.
-	Password      string
-	KeyPassphrase func(keyFile string) ([]byte, error)
-	AgentSocket   string
-	// JumpAuth logs in to jump hosts (default: the row's own auth).
-	JumpAuth *sshconn.Auth
-	// IssueLocal issues cert, key and chain for cert_source local-ca; nil
-	// refuses such rows.
-	IssueLocal func(row Row) (cert, key, chain []byte, err error)
-	// Check is how each row is checked before its bundle is written (the
-	// offline check of one row; Now defaults to the time the bundle is made,
-	// empty ActivationRoots to the production root). CertPassphrase above
-	// is used when Check's is empty.
-	Check CheckOptions
-	// AcceptWarnings is the engineer's explicit acceptance of the check's
-	// warnings (--accept-warnings, the GUI's "accept warnings" box): without
-	// it a row whose check warns gets no bundle; its codes are recorded in
-	// the manifest's accepted_warnings. Errors always refuse.
-	AcceptWarnings bool
-}
-
-// Preparer turns inventory rows into bundles and targets.
-type Preparer struct{ O PrepareOptions }
-
-// Prepare implements BatchOptions.Prepare: it builds (or opens) the row's
-// bundle, packs it as a .tapbundle archive and fills the target.
-func (p *Preparer) Prepare(_ context.Context, row Row) (Prepared, error) {
-	now := time.Now
-	if p.O.Now != nil {
-		now = p.O.Now
-	}
+// Prepare implements BatchOptions.Prepare for the session: it checks the
+// row, builds its bundle archive in memory and fills the target. Nothing is
+// written to disk.
+func (s *Session) Prepare(_ context.Context, row Row) (Prepared, error) {
+	s.init()
 	var out Prepared
 	t := Target{Sensor: row.Sensor, Addr: row.SSHAddr(), User: row.User, ConsolePort: row.ConsolePort}
 	reach := row.NewAddress
@@ -70,19 +35,20 @@ func (p *Preparer) Prepare(_ context.Context, row Row) (Prepared, error) {
 	if reach != "" && reach != row.Address && reach != t.Addr {
 		t.NewAddr = reach
 	}
+	sec := s.Secrets
 	switch row.Auth {
 	case AuthKey:
-		t.Auth = sshconn.Auth{KeyFile: row.KeyFile, Passphrase: p.O.KeyPassphrase}
+		t.Auth = sshconn.Auth{KeyFile: row.KeyFile, Passphrase: sec.KeyPassphrase}
 	case AuthAgent:
-		if p.O.AgentSocket == "" {
-			return out, fmt.Errorf("line %d: auth agent but SSH_AUTH_SOCK is not set", row.Line)
+		if sec.AgentSocket == "" {
+			return out, fmt.Errorf("line %d: auth agent but no ssh-agent is running (SSH_AUTH_SOCK is not set)", row.Line)
 		}
-		t.Auth = sshconn.Auth{AgentSocket: p.O.AgentSocket}
+		t.Auth = sshconn.Auth{AgentSocket: sec.AgentSocket}
 	case AuthPassword:
-		if p.O.Password == "" {
-			return out, fmt.Errorf("line %d: auth password but TAPLINE_SSH_PASSWORD is not set", row.Line)
+		if sec.SSHPassword == "" {
+			return out, fmt.Errorf("line %d: auth password but no SSH password is given (TAPLINE_SSH_PASSWORD)", row.Line)
 		}
-		t.Auth = sshconn.Auth{Password: p.O.Password}
+		t.Auth = sshconn.Auth{Password: sec.SSHPassword}
 	}
 	if row.Jump != "" {
 		j, err := ParseJump(row.Jump, row.User)
@@ -90,16 +56,16 @@ func (p *Preparer) Prepare(_ context.Context, row Row) (Prepared, error) {
 			return out, fmt.Errorf("line %d: jump: %w", row.Line, err)
 		}
 		j.Auth = t.Auth
-		if p.O.JumpAuth != nil {
-			j.Auth = *p.O.JumpAuth
+		if sec.JumpAuth != nil {
+			j.Auth = *sec.JumpAuth
 		}
 		t.Jump = &j
 	}
 	out.Target = t
 	if row.ProxyPassword == "" && row.Proxy != "" {
-		row.ProxyPassword = p.O.ProxyPassword
+		row.ProxyPassword = sec.ProxyPassword
 	}
-	b, err := p.bundle(row, now())
+	b, err := s.bundle(row, s.now())
 	if err != nil {
 		return out, fmt.Errorf("line %d: %s: %w", row.Line, row.Sensor, err)
 	}
@@ -123,9 +89,9 @@ func ParseJump(s, defUser string) (sshconn.Endpoint, error) {
 	return ep, nil
 }
 
-func (p *Preparer) bundle(row Row, now time.Time) (Bundle, error) {
+func (s *Session) bundle(row Row, now time.Time) (Bundle, error) {
 	if row.Bundle != "" {
-		return p.openPrebuilt(row)
+		return openPrebuilt(row)
 	}
 	files := map[bundle.Role][]byte{}
 	act, err := os.ReadFile(row.Activation)
@@ -151,7 +117,7 @@ func (p *Preparer) bundle(row Row, now time.Time) (Bundle, error) {
 		if err != nil {
 			return Bundle{}, fmt.Errorf("key: %w", err)
 		}
-		key, err := certs.ParsePrivateKey(keyRaw, p.O.CertPassphrase)
+		key, err := certs.ParsePrivateKey(keyRaw, s.Secrets.CertPassphrase)
 		if err != nil {
 			return Bundle{}, fmt.Errorf("key %s: %w", filepath.Base(row.Key), err)
 		}
@@ -173,7 +139,7 @@ func (p *Preparer) bundle(row Row, now time.Time) (Bundle, error) {
 		if err != nil {
 			return Bundle{}, fmt.Errorf("pfx: %w", err)
 		}
-		p12, err := certs.ParsePKCS12(raw, p.O.CertPassphrase)
+		p12, err := certs.ParsePKCS12(raw, s.Secrets.CertPassphrase)
 		if err != nil {
 			return Bundle{}, fmt.Errorf("pfx %s: %w", filepath.Base(row.PFX), err)
 		}
@@ -192,10 +158,10 @@ func (p *Preparer) bundle(row Row, now time.Time) (Bundle, error) {
 	case CertSelfSigned:
 		// No certificate travels: the sensor keeps the one it serves.
 	case CertLocalCA:
-		if p.O.IssueLocal == nil {
+		if s.IssueLocal == nil {
 			return Bundle{}, errors.New("cert_source local-ca: no local CA is configured")
 		}
-		cert, key, chain, err := p.O.IssueLocal(row)
+		cert, key, chain, err := s.IssueLocal(row)
 		if err != nil {
 			return Bundle{}, fmt.Errorf("local CA: %w", err)
 		}
@@ -219,46 +185,38 @@ func (p *Preparer) bundle(row Row, now time.Time) (Bundle, error) {
 		}
 		files[bundle.RoleCRL] = crl
 	}
-	s, err := row.Settings()
+	settings, err := row.Settings()
 	if err != nil {
 		return Bundle{}, err
 	}
-	files[bundle.RoleSettings] = s.Marshal()
-	accepted, err := p.gate(row, now)
+	files[bundle.RoleSettings] = settings.Marshal()
+	accepted, err := s.gate(row, now)
 	if err != nil {
 		return Bundle{}, err
 	}
-	dir := filepath.Join(p.O.WorkDir, row.Sensor+"-"+now.UTC().Format("20060102T150405Z"))
-	if err := os.MkdirAll(p.O.WorkDir, 0o700); err != nil {
-		return Bundle{}, err
-	}
-	os.RemoveAll(dir)
 	keep := row.CertSource == CertSelfSigned
-	m, err := bundle.Write(dir, bundle.Meta{Sensor: bundle.Sensor{Name: row.Sensor, ID: af.Payload.SensorID}, CreatedAt: now, Creator: p.O.Creator,
+	archive, _, err := bundle.Archive(bundle.Meta{Sensor: bundle.Sensor{Name: row.Sensor, ID: af.Payload.SensorID}, CreatedAt: now, Creator: s.Creator,
 		AcceptedWarnings: accepted, CertName: row.CertName, KeepCertificate: keep}, files)
+	clear(files[bundle.RoleKey])
 	if err != nil {
-		return Bundle{}, err
-	}
-	archive := filepath.Join(p.O.WorkDir, bundle.ArchiveName(row.Sensor, m.CreatedAt))
-	if err := packTo(dir, archive); err != nil {
 		return Bundle{}, err
 	}
 	if keep {
-		return Bundle{Path: archive, Sensor: row.Sensor, KeepCertificate: true}, nil
+		return Bundle{Archive: archive, Sensor: row.Sensor, KeepCertificate: true}, nil
 	}
 	sum := sha256.Sum256(leafDER)
-	return Bundle{Path: archive, Sensor: row.Sensor, CertFingerprint: hex.EncodeToString(sum[:])}, nil
+	return Bundle{Archive: archive, Sensor: row.Sensor, CertFingerprint: hex.EncodeToString(sum[:])}, nil
 }
 
 // gate runs the row's offline check and bundle.Gate: a bundle is written
 // only when every check passes or the engineer accepted the warnings.
-func (p *Preparer) gate(row Row, now time.Time) ([]string, error) {
-	o := p.O.Check
+func (s *Session) gate(row Row, now time.Time) ([]string, error) {
+	o := s.Check
 	if o.Now.IsZero() {
 		o.Now = now
 	}
 	if len(o.CertPassphrase) == 0 {
-		o.CertPassphrase = p.O.CertPassphrase
+		o.CertPassphrase = s.Secrets.CertPassphrase
 	}
 	if len(o.ActivationRoots) == 0 {
 		roots, err := activation.ProductionRoots()
@@ -268,7 +226,7 @@ func (p *Preparer) gate(row Row, now time.Time) ([]string, error) {
 		o.ActivationRoots = roots
 	}
 	rc := checkRow(row, o)
-	accepted, err := bundle.Gate(rc.Findings, p.O.AcceptWarnings)
+	accepted, err := bundle.Gate(rc.Findings, s.AcceptWarnings)
 	var ge *bundle.GateError
 	if errors.As(err, &ge) && len(ge.Errors) == 0 {
 		codes := make([]string, 0, len(ge.Warnings))
@@ -281,8 +239,8 @@ func (p *Preparer) gate(row Row, now time.Time) ([]string, error) {
 }
 
 // openPrebuilt uses a bundle the engineer built earlier (directory or
-// archive), after verifying it.
-func (p *Preparer) openPrebuilt(row Row) (Bundle, error) {
+// archive), after verifying it; a directory is packed in memory.
+func openPrebuilt(row Row) (Bundle, error) {
 	b, err := bundle.Open(row.Bundle)
 	if err != nil {
 		return Bundle{}, err
@@ -299,29 +257,11 @@ func (p *Preparer) openPrebuilt(row Row) (Bundle, error) {
 		sum := sha256.Sum256(cs[0].Raw)
 		fp = hex.EncodeToString(sum[:])
 	}
-	path := row.Bundle
-	if fi, _ := os.Stat(path); fi != nil && fi.IsDir() {
-		if err := os.MkdirAll(p.O.WorkDir, 0o700); err != nil {
-			return Bundle{}, err
-		}
-		path = filepath.Join(p.O.WorkDir, bundle.ArchiveName(row.Sensor, b.Manifest.CreatedAt))
-		if err := packTo(row.Bundle, path); err != nil {
-			return Bundle{}, err
-		}
+	var buf bytes.Buffer
+	if err := b.WriteArchive(&buf); err != nil {
+		return Bundle{}, err
 	}
-	return Bundle{Path: path, Sensor: row.Sensor, CertFingerprint: fp, KeepCertificate: b.Manifest.KeepCertificate}, nil
-}
-
-func packTo(dir, archive string) error {
-	f, err := os.OpenFile(archive, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
-	if err != nil {
-		return err
-	}
-	if err := bundle.Pack(dir, f); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return Bundle{Archive: buf.Bytes(), Sensor: row.Sensor, CertFingerprint: fp, KeepCertificate: b.Manifest.KeepCertificate}, nil
 }
 
 func pemCert(der []byte) []byte {

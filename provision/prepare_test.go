@@ -1,6 +1,7 @@
 package provision_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -35,9 +36,8 @@ func TestPrepareGatesWarnings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	prep := func(accept bool) *provision.Preparer {
-		return &provision.Preparer{O: provision.PrepareOptions{WorkDir: filepath.Join(dir, "work"), AcceptWarnings: accept,
-			Check: provision.CheckOptions{ActivationRoots: mustRoots(t, exampleRootPub)}}}
+	prep := func(accept bool) *provision.Session {
+		return &provision.Session{AcceptWarnings: accept, Check: provision.CheckOptions{ActivationRoots: mustRoots(t, exampleRootPub)}}
 	}
 	ctx := context.Background()
 	clean, warned := inv.Rows[0], inv.Rows[1]
@@ -45,7 +45,7 @@ func TestPrepareGatesWarnings(t *testing.T) {
 	if err != nil {
 		t.Fatalf("clean row refused: %v", err)
 	}
-	if m := manifestOf(t, pr.Bundle.Path); len(m.AcceptedWarnings) != 0 {
+	if m := manifestOf(t, pr.Bundle); len(m.AcceptedWarnings) != 0 {
 		t.Fatalf("clean row's accepted_warnings %v", m.AcceptedWarnings)
 	}
 	_, err = prep(false).Prepare(ctx, warned)
@@ -57,7 +57,7 @@ func TestPrepareGatesWarnings(t *testing.T) {
 	if err != nil {
 		t.Fatalf("warned row with acceptance: %v", err)
 	}
-	m := manifestOf(t, pr.Bundle.Path)
+	m := manifestOf(t, pr.Bundle)
 	for _, f := range ge.Warnings {
 		if !slices.Contains(m.AcceptedWarnings, f.Code) {
 			t.Fatalf("accepted_warnings %v lacks %s", m.AcceptedWarnings, f.Code)
@@ -76,9 +76,9 @@ func TestPrepareGatesWarnings(t *testing.T) {
 	}
 }
 
-func manifestOf(t *testing.T, path string) *bundle.Manifest {
+func manifestOf(t *testing.T, pb provision.Bundle) *bundle.Manifest {
 	t.Helper()
-	b, err := bundle.Open(path)
+	b, err := bundle.ReadArchive(bytes.NewReader(pb.Archive))
 	if err != nil {
 		t.Fatal(err)
 	}

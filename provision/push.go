@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tapline/tapline/sensorcore/version"
@@ -14,20 +15,6 @@ import (
 
 	"github.com/tapline/tapline/provision/sshconn"
 	"github.com/tapline/tapline/sensorcore/netconf"
-)
-
-// Step names one stage of a push, in order.
-type Step string
-
-// The push steps (issue 4, "One sensor: the push").
-const (
-	StepConnect   Step = "connect"
-	StepTrust     Step = "trust"
-	StepPreflight Step = "preflight"
-	StepUpload    Step = "upload"
-	StepApply     Step = "apply"
-	StepConfirm   Step = "confirm"
-	StepVerify    Step = "verify"
 )
 
 // Event is one progress report. Percent is the step's progress, 0 to 100.
@@ -59,10 +46,11 @@ const (
 	OutcomeFailed     Outcome = "failed"      // anything else; Transient says whether a retry may help
 )
 
-// Bundle is the checked bundle archive to push and what the push must see
-// served afterwards.
+// Bundle is the checked bundle to push, packed in memory (the .tapbundle
+// bytes), and what the push must see served afterwards. It may hold a
+// private key: it lives in memory only and goes to the sensor over SFTP.
 type Bundle struct {
-	Path            string // local .tapbundle archive (bundle.Pack)
+	Archive         []byte // bundle.Archive's bytes
 	Sensor          string // the sensor it was made for
 	CertFingerprint string // hex SHA-256 of the leaf certificate's DER
 	// KeepCertificate: the bundle carries no certificate (cert_source
@@ -70,6 +58,10 @@ type Bundle struct {
 	// the fingerprint apply reports. CertFingerprint is then empty.
 	KeepCertificate bool
 }
+
+// Wipe overwrites the archive (and the key in it) once the bundle is no
+// longer needed.
+func (b *Bundle) Wipe() { clear(b.Archive) }
 
 // Target is one sensor to push to.
 type Target struct {
@@ -146,12 +138,20 @@ type Result struct {
 	Generation         int    `json:"generation,omitempty"`
 	PreviousGeneration int    `json:"previous_generation,omitempty"`
 	ServedFingerprint  string `json:"served_fingerprint_sha256,omitempty"`
+	// BundleFingerprint is the certificate the push expected to see
+	// served: the bundle's, or for a kept self-signed one what apply
+	// reported.
+	BundleFingerprint string `json:"bundle_fingerprint_sha256,omitempty"`
 	// CertificateNote is "self-signed kept" when the bundle kept the
 	// sensor's certificate (cert_source self-signed).
-	CertificateNote string    `json:"certificate_note,omitempty"`
-	Activated       bool      `json:"activated"`
-	RollbackReason  string    `json:"rollback_reason,omitempty"`
-	Findings        []Finding `json:"findings,omitempty"`
+	CertificateNote string `json:"certificate_note,omitempty"`
+	// Reverified: the sensor already ran this bundle (an earlier attempt
+	// applied it); the push only confirmed (when still pending) and
+	// verified, nothing was uploaded or applied again.
+	Reverified     bool      `json:"reverified,omitempty"`
+	Activated      bool      `json:"activated"`
+	RollbackReason string    `json:"rollback_reason,omitempty"`
+	Findings       []Finding `json:"findings,omitempty"`
 	// NetworkBefore is the network the sensor reported at preflight
 	// (status --json; nil before its first generation) and NetworkDiff
 	// the change against the bundle's settings ("- before", "+ after",
@@ -180,6 +180,7 @@ type VerifyError struct{ Reason string }
 
 func (e *VerifyError) Error() string { return "provision: verify: " + e.Reason }
 
+// pusher is one push's state as its steps (stepList) fill it in.
 type pusher struct {
 	o      Options
 	preGen int // the generation preflight saw
@@ -191,6 +192,16 @@ type pusher struct {
 	// (a first install went through it), so uploads go to the incoming
 	// directory the sensor reports, not to IncomingDir's "/".
 	unconfined bool
+
+	c            *sshconn.Client // the connection the next step uses
+	final        string          // the SSH address the sensor answers at now
+	movedAlready bool            // connected at the new address (a retry)
+	st           Status          // preflight's status
+	applied      bool            // preflight found this bundle already applied
+	remote       string          // the uploaded bundle's name
+	ar           ApplyResult     // apply's answer (Generation -1: lost)
+	lost         bool            // the connection dropped during apply
+	applyStart   time.Time
 }
 
 func (p *pusher) now() time.Time { return p.o.Now() }
@@ -258,6 +269,7 @@ func Push(ctx context.Context, t Target, b Bundle, o Options) Result {
 	p := &pusher{o: o, t: t, b: b, res: &res}
 	err := p.run(ctx)
 	p.end(err == nil)
+	res.BundleFingerprint = p.b.CertFingerprint
 	if err != nil {
 		res.Error = err.Error()
 		res.Code = pushCode(ctx, err, res.Step)
@@ -333,213 +345,8 @@ func (p *pusher) newAddr() string {
 	return na
 }
 
-func (p *pusher) run(ctx context.Context) error {
-	if p.b.Sensor != p.t.Sensor {
-		return &PreflightError{Reason: fmt.Sprintf("bundle is for %q, target is %q", p.b.Sensor, p.t.Sensor), Code: CodeIdentityMismatch}
-	}
-	// 1+2. connect and trust.
-	p.begin(StepConnect, "connecting to "+p.t.Addr)
-	var c *sshconn.Client
-	var err error
-	if p.t.PinnedKey != nil {
-		c, err = sshconn.Dial(ctx, p.endpoint(p.t.Addr), sshconn.Pinned{Key: p.t.PinnedKey}, p.sshOpts())
-		if err != nil && sshconn.IsTransient(err) && p.newAddr() != "" {
-			// A retry after the sensor moved: try it where it went.
-			c, err = sshconn.Dial(ctx, p.endpoint(p.newAddr()), sshconn.Pinned{Key: p.t.PinnedKey}, p.sshOpts())
-		}
-	} else {
-		if p.o.Trust == nil {
-			return errors.New("provision: no host trust configured")
-		}
-		c, err = sshconn.Dial(ctx, p.endpoint(p.t.Addr), p.o.Trust, p.sshOpts())
-	}
-	if err != nil {
-		var ue *sshconn.UnknownHostError
-		var ce *sshconn.HostKeyChangedError
-		var pk *sshconn.PinnedKeyMismatchError
-		if errors.As(err, &ue) || errors.As(err, &ce) || errors.As(err, &pk) {
-			p.begin(StepTrust, "")
-		}
-		return err
-	}
-	defer func() { c.Close() }()
-	p.begin(StepTrust, "host key "+ssh.FingerprintSHA256(c.HostKey))
-	p.res.PinnedKey = c.HostKey
-	p.res.HostKey = ssh.FingerprintSHA256(c.HostKey)
-	p.res.FinalAddr = c.Addr
-	movedAlready := c.Addr != p.t.Addr
-
-	if p.o.InstallCore != nil {
-		if c, err = p.installCore(ctx, c); err != nil {
-			return err
-		}
-	}
-
-	// 3. preflight.
-	p.begin(StepPreflight, "")
-	var st Status
-	if err := runJSON(ctx, c.Client, p.o.Core, &st, "status", "--json"); err != nil {
-		return err
-	}
-	size, err := fileSize(p.b.Path)
-	if err != nil {
-		return &PreflightError{Reason: err.Error()}
-	}
-	if err := p.preflight(st, size); err != nil {
-		return err
-	}
-	if err := p.liveDiff(st, c.Addr); err != nil {
-		return err
-	}
-	p.preGen = st.Generation
-	if p.b.CertFingerprint != "" && st.Certificate.FingerprintSHA256 == p.b.CertFingerprint && st.SensorName == p.t.Sensor && (p.newAddr() == "" || movedAlready) {
-		// An earlier attempt got this far: only confirm (if still pending) and verify.
-		p.emit(StepPreflight, 100, 0, "bundle already applied (generation "+strconv.Itoa(st.Generation)+")")
-		p.res.Generation = st.Generation
-		if st.PendingConfirmation {
-			p.begin(StepConfirm, "")
-			if err := p.confirm(ctx, c.Client); err != nil {
-				return err
-			}
-		}
-		return p.verify(ctx, c.Addr)
-	}
-	if movedAlready {
-		return &PreflightError{Reason: "the sensor answers at its new address but does not serve this bundle", Code: CodeIdentityMismatch}
-	}
-
-	// 4. upload.
-	p.begin(StepUpload, "")
-	sc, err := NewSFTP(c.Client)
-	if err != nil {
-		return err
-	}
-	name := remoteName(p.t.Sensor, p.now())
-	incoming := p.o.IncomingDir
-	if p.unconfined && incoming == "/" && st.IncomingDir != "" {
-		incoming = st.IncomingDir
-	}
-	up, err := Upload(ctx, sc, p.b.Path, incoming, name, func(done, total int64) {
-		pct := 100.0
-		if total > 0 {
-			pct = float64(done) * 100 / float64(total)
-		}
-		p.emit(StepUpload, pct, done, "")
-	})
-	sc.Close()
-	if err != nil {
-		return err
-	}
-	p.res.Uploaded = &up
-
-	// 5. apply.
-	p.begin(StepApply, "")
-	args := []string{"apply", "--json"}
-	if p.o.ConfirmTimeout > 0 {
-		args = append(args, "--confirm-timeout", p.o.ConfirmTimeout.String())
-	}
-	args = append(args, name)
-	confirmWindow := p.o.ConfirmTimeout
-	if confirmWindow <= 0 {
-		confirmWindow = 120 * time.Second
-	}
-	applyCtx, stopApply := ctx, func() bool { return true }
-	if p.newAddr() != "" {
-		// The sensor may drop this connection as it changes address, before
-		// its answer gets out; then the new address tells what happened.
-		var cancel context.CancelFunc
-		applyCtx, cancel = context.WithTimeout(ctx, max(confirmWindow/4, 2*time.Second))
-		defer cancel()
-		// Closing only the session would wait for a peer that is gone.
-		old := c
-		stopApply = context.AfterFunc(applyCtx, func() { old.Close() })
-	}
-	applyStart := p.now()
-	var ar ApplyResult
-	err = runJSON(applyCtx, c.Client, p.o.Core, &ar, args...)
-	stopApply()
-	p.res.Findings, p.res.ApplianceCode = ar.Findings, ar.Code
-	var re *RemoteError
-	lost := err != nil && errors.As(err, &re) && re.Exit < 0 && p.newAddr() != "" && ctx.Err() == nil
-	switch {
-	case lost:
-		p.emit(StepApply, 100, 0, "the connection dropped during apply (the address changes): looking for the sensor at "+p.newAddr())
-		ar = ApplyResult{Generation: -1}
-	case err != nil:
-		return err
-	case !ar.OK:
-		p.res.ApplianceCode = ar.Code
-		return &RemoteError{Command: "apply", Exit: 1, Message: ar.Error}
-	case p.b.KeepCertificate && ar.CertFingerprint == "":
-		return &VerifyError{Reason: "apply kept the sensor's certificate but did not report its fingerprint: update sensorcore"}
-	case p.b.KeepCertificate:
-		// Pin what the sensor serves now: apply read it from its console.
-		p.b.CertFingerprint = ar.CertFingerprint
-		p.res.Generation, p.res.PreviousGeneration = ar.Generation, ar.PreviousGeneration
-		p.res.CertificateNote = "self-signed kept"
-		p.emit(StepApply, 100, 0, fmt.Sprintf("generation %d (was %d); certificate %s kept", ar.Generation, ar.PreviousGeneration, ar.CertFingerprint))
-	case ar.CertFingerprint != "" && ar.CertFingerprint != p.b.CertFingerprint:
-		return &VerifyError{Reason: fmt.Sprintf("apply reports certificate %s, the bundle holds %s", ar.CertFingerprint, p.b.CertFingerprint)}
-	default:
-		p.res.Generation, p.res.PreviousGeneration = ar.Generation, ar.PreviousGeneration
-		msg := fmt.Sprintf("generation %d (was %d)", ar.Generation, ar.PreviousGeneration)
-		if ar.ConsoleNote != "" {
-			msg += "; " + ar.ConsoleNote
-		}
-		p.emit(StepApply, 100, 0, msg)
-	}
-
-	// 6. reconnect and confirm.
-	final := p.t.Addr
-	if ar.ConfirmationPending || p.newAddr() != "" {
-		p.begin(StepConfirm, "")
-		deadline := applyStart.Add(confirmWindow)
-		if ar.RollbackDeadline != nil {
-			deadline = *ar.RollbackDeadline
-		}
-		cc := c.Client
-		if na := p.newAddr(); na != "" {
-			c.Close()
-			nc, err := p.reconnect(ctx, na, deadline)
-			if err != nil {
-				if ctx.Err() != nil {
-					return ctx.Err()
-				}
-				return p.awaitRollback(ctx, deadline, ar, err)
-			}
-			c = nc
-			cc = nc.Client
-			final = na
-		}
-		pending := ar.ConfirmationPending
-		if lost {
-			var st Status
-			if err := runJSON(ctx, cc, p.o.Core, &st, "status", "--json"); err != nil {
-				return err
-			}
-			if p.b.KeepCertificate && st.Generation > p.preGen {
-				p.b.CertFingerprint = st.Certificate.FingerprintSHA256
-				p.res.CertificateNote = "self-signed kept"
-			}
-			if st.Certificate.FingerprintSHA256 != p.b.CertFingerprint || st.Generation <= p.preGen {
-				return &VerifyError{Reason: fmt.Sprintf("the sensor at %s serves certificate %s, not the bundle's", final, st.Certificate.FingerprintSHA256)}
-			}
-			p.res.Generation, pending = st.Generation, st.PendingConfirmation
-			p.emit(StepConfirm, 55, 0, fmt.Sprintf("the sensor runs generation %d at %s", st.Generation, final))
-		}
-		if pending {
-			if err := p.confirm(ctx, cc); err != nil {
-				return err
-			}
-		}
-	}
-	p.res.FinalAddr = final
-
-	// 7. verify.
-	return p.verify(ctx, final)
-}
-
-func (p *pusher) preflight(st Status, size int64) error {
+// checkStatus refuses a sensor that is not the bundle's or cannot take it.
+func (p *pusher) checkStatus(st Status, size int64) error {
 	if st.Version == "" {
 		return &PreflightError{Reason: "the sensor did not report its sensorcore version"}
 	}
@@ -651,8 +458,12 @@ func (e errRolledBack) Error() string {
 	return fmt.Sprintf("rolled back to generation %d (%s); new address unreachable: %v", e.gen, e.reason, e.cause)
 }
 
-func (p *pusher) verify(ctx context.Context, sshAddr string) error {
-	p.begin(StepVerify, "")
+// verify proves the result: the console serves exactly the bundle's
+// certificate (pinned over TLS), and the sensor, asked over the SSH
+// session already signed in, says it is this sensor, activated, at its new
+// generation, serving that certificate. The console's health answer,
+// open without sign-in, says only that it is up.
+func (p *pusher) verify(ctx context.Context, c *ssh.Client, sshAddr string) error {
 	host, _, err := net.SplitHostPort(sshAddr)
 	if err != nil {
 		return err
@@ -662,20 +473,27 @@ func (p *pusher) verify(ctx context.Context, sshAddr string) error {
 		port = 443
 	}
 	addr := net.JoinHostPort(host, strconv.Itoa(port))
-	h, served, err := VerifyConsole(ctx, addr, p.b.CertFingerprint, p.o.VerifyTimeout, min(p.o.RetryEvery, 100*time.Millisecond))
+	served, err := VerifyConsole(ctx, addr, p.b.CertFingerprint, p.o.VerifyTimeout, min(p.o.RetryEvery, 100*time.Millisecond))
 	p.res.ServedFingerprint = served
 	if err != nil {
 		return err
 	}
-	if h.SensorName != p.t.Sensor {
-		return &VerifyError{Reason: fmt.Sprintf("console at %s says it is %q, want %q", addr, h.SensorName, p.t.Sensor)}
+	var st Status
+	if err := runJSON(ctx, c, p.o.Core, &st, "status", "--json"); err != nil {
+		return err
 	}
-	p.res.Activated = h.Activated
-	if !h.Activated {
-		return &VerifyError{Reason: fmt.Sprintf("console at %s reports the sensor not activated", addr)}
+	if st.SensorName != p.t.Sensor {
+		return &VerifyError{Reason: fmt.Sprintf("the sensor at %s says it is %q, want %q", sshAddr, st.SensorName, p.t.Sensor)}
 	}
-	if h.Generation != 0 {
-		p.res.Generation = h.Generation
+	if !strings.EqualFold(st.Certificate.FingerprintSHA256, p.b.CertFingerprint) {
+		return &VerifyError{Reason: fmt.Sprintf("the sensor at %s reports certificate %s, the bundle holds %s", sshAddr, st.Certificate.FingerprintSHA256, p.b.CertFingerprint)}
+	}
+	p.res.Activated = len(st.Activation) > 0 && string(st.Activation) != "null"
+	if !p.res.Activated {
+		return &VerifyError{Reason: fmt.Sprintf("the sensor at %s reports itself not activated", sshAddr)}
+	}
+	if st.Generation != 0 {
+		p.res.Generation = st.Generation
 	}
 	p.res.Outcome = OutcomeDone
 	msg := "certificate " + served + " served at " + addr

@@ -1,6 +1,7 @@
 package provision
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -58,30 +59,42 @@ func NewSFTP(c *ssh.Client) (*sftp.Client, error) {
 		sftp.UseFstat(true))
 }
 
-// Upload copies the local file to dir/name on the server in the way of
-// restic's sftp backend Save: an exclusively created temporary name ending in
-// PartSuffix, chmod 0600 while still empty, concurrent writes, the byte count
-// checked, fsync when the server offers fsync@openssh.com, then a rename into
-// place (posix-rename@openssh.com when offered). On failure the temporary
-// file is removed when the connection still allows it; when the connection
-// was cut, only a *.part file can remain, which apply ignores. progress gets
-// bytes sent so far; it may be nil.
+// Upload copies the local file to dir/name on the server (UploadReader).
 func Upload(ctx context.Context, c *sftp.Client, local, dir, name string, progress func(done, total int64)) (UploadResult, error) {
 	final := path.Join(dir, name)
-	res := UploadResult{Name: final}
-	if strings.HasSuffix(name, PartSuffix) || strings.Contains(name, "/") || name == "" {
-		return res, &UploadError{"name", final, errors.New("the remote name must be a plain file name not ending in " + PartSuffix)}
-	}
 	f, err := os.Open(local)
 	if err != nil {
-		return res, &UploadError{"open local file", final, err}
+		return UploadResult{Name: final}, &UploadError{"open local file", final, err}
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return res, &UploadError{"stat local file", final, err}
+		return UploadResult{Name: final}, &UploadError{"stat local file", final, err}
 	}
-	res.Size = st.Size()
+	return UploadReader(ctx, c, f, st.Size(), dir, name, progress)
+}
+
+// UploadBytes sends data from memory to dir/name on the server
+// (UploadReader): how a bundle holding a private key travels, so the key
+// never touches the laptop's disk.
+func UploadBytes(ctx context.Context, c *sftp.Client, data []byte, dir, name string, progress func(done, total int64)) (UploadResult, error) {
+	return UploadReader(ctx, c, bytes.NewReader(data), int64(len(data)), dir, name, progress)
+}
+
+// UploadReader copies size bytes from src to dir/name on the server in the
+// way of restic's sftp backend Save: an exclusively created temporary name
+// ending in PartSuffix, chmod 0600 while still empty, concurrent writes,
+// the byte count checked, fsync when the server offers fsync@openssh.com,
+// then a rename into place (posix-rename@openssh.com when offered). On
+// failure the temporary file is removed when the connection still allows
+// it; when the connection was cut, only a *.part file can remain, which
+// apply ignores. progress gets bytes sent so far; it may be nil.
+func UploadReader(ctx context.Context, c *sftp.Client, src io.Reader, size int64, dir, name string, progress func(done, total int64)) (UploadResult, error) {
+	final := path.Join(dir, name)
+	res := UploadResult{Name: final, Size: size}
+	if strings.HasSuffix(name, PartSuffix) || strings.Contains(name, "/") || name == "" {
+		return res, &UploadError{"name", final, errors.New("the remote name must be a plain file name not ending in " + PartSuffix)}
+	}
 	var rnd [6]byte
 	_, _ = rand.Read(rnd[:])
 	tmp := path.Join(dir, "."+name+"."+hex.EncodeToString(rnd[:])+PartSuffix)
@@ -101,8 +114,8 @@ func Upload(ctx context.Context, c *sftp.Client, local, dir, name string, progre
 		return res, &UploadError{"chmod 0600", final, err}
 	}
 	h := sha256.New()
-	src := &countingReader{ctx: ctx, r: f, h: h, total: res.Size, progress: progress}
-	n, err := rf.ReadFrom(src)
+	cr := &countingReader{ctx: ctx, r: src, h: h, total: res.Size, progress: progress}
+	n, err := rf.ReadFrom(cr)
 	if err != nil {
 		return res, &UploadError{"write", final, err}
 	}

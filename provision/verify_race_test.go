@@ -49,14 +49,14 @@ func TestVerifyConsoleRetriesUntilSwitch(t *testing.T) {
 		fp.Store(fpOf(newCert))
 		cur.Store(newCert)
 	}()
-	_, served, err := VerifyConsole(context.Background(), addr, fpOf(newCert), 5*time.Second, 20*time.Millisecond)
+	served, err := VerifyConsole(context.Background(), addr, fpOf(newCert), 5*time.Second, 20*time.Millisecond)
 	if err != nil || served != fpOf(newCert) {
 		t.Fatalf("switch after 300ms: served %s, err %v", served, err)
 	}
 	// Never switches: a VerifyError after the wait naming the served one.
 	cur.Store(oldCert)
 	start := time.Now()
-	_, served, err = VerifyConsole(context.Background(), addr, fpOf(newCert), 300*time.Millisecond, 20*time.Millisecond)
+	served, err = VerifyConsole(context.Background(), addr, fpOf(newCert), 300*time.Millisecond, 20*time.Millisecond)
 	var ve *VerifyError
 	if !errors.As(err, &ve) || served != fpOf(oldCert) || !strings.Contains(err.Error(), fpOf(oldCert)) || time.Since(start) < 300*time.Millisecond {
 		t.Fatalf("never switches: served %s after %v, err %v", served, time.Since(start), err)

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -16,38 +15,6 @@ import (
 	"github.com/tapline/tapline/certs"
 	"github.com/tapline/tapline/sensorcore/activation"
 )
-
-// runActivation is "tapline activation issue|inspect|verify|lab-init".
-func runActivation(env *Env, args []string) int {
-	return subcommand(env, "activation", args, map[string]func(*Env, []string) int{
-		"issue":    activationIssue,
-		"inspect":  activationInspect,
-		"verify":   activationVerify,
-		"lab-init": activationLabInit,
-	})
-}
-
-func newFlags(env *Env, name string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
-	return fs
-}
-
-// parseFlags parses flags placed before or after positional arguments.
-func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
-}
 
 func parseMode(s string) (activation.Mode, error) {
 	switch strings.ToLower(s) {
@@ -88,8 +55,8 @@ func activationIssue(env *Env, args []string) int {
 	mode := fs.String("mode", "", "local (locally managed, expires) or cloud (cloud-connected)")
 	expires := fs.String("expires", "", "expiry for locally managed sensors (RFC 3339 or YYYY-MM-DD)")
 	out := fs.String("out", "", "output file (default SENSOR-NAME.tapact)")
-	if _, err := parseFlags(fs, args); err != nil {
-		return ExitUsage
+	if code, ok := fs.parse(args); !ok {
+		return code
 	}
 	var err error
 	if r.Mode, err = parseMode(*mode); err != nil || r.Mode == "" {
@@ -143,10 +110,10 @@ func activationIssue(env *Env, args []string) int {
 func activationInspect(env *Env, args []string) int {
 	fs := newFlags(env, "activation inspect")
 	asJSON := fs.Bool("json", false, "print JSON")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return ExitUsage
+	if code, ok := fs.parse(args); !ok {
+		return code
 	}
+	pos := fs.Args()
 	if len(pos) != 1 {
 		env.Errorf("activation inspect: give exactly one FILE")
 		return ExitUsage
@@ -215,26 +182,26 @@ func (m *multiFlag) Set(s string) error { *m = append(*m, s); return nil }
 
 func activationVerify(env *Env, args []string) int {
 	fs := newFlags(env, "activation verify")
-	sensor := fs.String("sensor", "", "the name of the sensor being deployed (required)")
-	at := fs.String("at", "", "check as of this time (RFC 3339; default now)")
+	sensor := fs.String("sensor", "", "the name of the sensor being deployed")
+	at := fs.String("at", "", "check as of this time (RFC 3339 or a date; default now)")
 	mode := fs.String("mode", "", "the management mode the sensor keeps (local or cloud; optional)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	var roots multiFlag
-	fs.Var(&roots, "trust-root", "LAB/DEMO ONLY: trust this root public key instead of the shipped production root (repeatable)")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return ExitUsage
+	fs.Var(&roots, "trust-root", "LAB/DEMO ONLY: trust this root public key instead of the shipped production root")
+	if code, ok := fs.parse(args); !ok {
+		return code
 	}
-	if len(pos) != 1 || *sensor == "" {
-		env.Errorf("activation verify: usage: tapline activation verify FILE --sensor NAME [--at RFC3339] [--mode local|cloud]")
+	pos := fs.Args()
+	if len(pos) != 1 {
+		env.Errorf("activation verify: give exactly one activation FILE; run 'tapline activation verify --help'")
 		return ExitUsage
 	}
 	now := env.Now()
-	if *at != "" {
-		if now, err = time.Parse(time.RFC3339, *at); err != nil {
-			env.Errorf("activation verify: --at %q is not RFC 3339 (2026-12-01T00:00:00Z)", *at)
-			return ExitUsage
-		}
+	if t, err := parseTimeFlag("at", *at); err != nil {
+		env.Errorf("activation verify: %v", err)
+		return ExitUsage
+	} else if !t.IsZero() {
+		now = t
 	}
 	m, err := parseMode(*mode)
 	if err != nil {
@@ -289,8 +256,8 @@ func activationLabInit(env *Env, args []string) int {
 	fs := newFlags(env, "activation lab-init")
 	dir := fs.String("out", "", "directory for demo-root.pub, demo-root.key, demo-signer.key, demo-signer.cert")
 	years := fs.Int("years", 2, "signing key validity in years")
-	if _, err := parseFlags(fs, args); err != nil {
-		return ExitUsage
+	if code, ok := fs.parse(args); !ok {
+		return code
 	}
 	if *dir == "" {
 		env.Errorf("activation lab-init: --out DIR is required")

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -10,20 +9,13 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/tapline/tapline/certs"
 	"github.com/tapline/tapline/provision"
 	"github.com/tapline/tapline/provision/sshconn"
 )
-
-// runBatch is "tapline batch check|run INVENTORY".
-func runBatch(env *Env, args []string) int {
-	return subcommand(env, "batch", args, map[string]func(*Env, []string) int{
-		"check": batchCheck,
-		"run":   batchRun,
-	})
-}
 
 // checkFlags are shared by batch check, batch run and push.
 type checkFlags struct {
@@ -32,9 +24,9 @@ type checkFlags struct {
 	json  *bool
 }
 
-func addCheckFlags(fs *flag.FlagSet) *checkFlags {
+func addCheckFlags(fs *FlagSet) *checkFlags {
 	c := &checkFlags{}
-	fs.Var(&c.roots, "trust-root", "LAB/DEMO ONLY: trust this activation root public key instead of the production root (repeatable)")
+	fs.Var(&c.roots, "trust-root", "LAB/DEMO ONLY: trust this activation root public key instead of the production root")
 	c.at = fs.String("at", "", "check as of this time (RFC 3339 or a date; default now)")
 	c.json = fs.Bool("json", false, "print JSON")
 	return c
@@ -123,10 +115,10 @@ func printCheck(w io.Writer, rep *provision.CheckReport) {
 func batchCheck(env *Env, args []string) int {
 	fs := newFlags(env, "batch check")
 	cf := addCheckFlags(fs)
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return ExitUsage
+	if code, ok := fs.parse(args); !ok {
+		return code
 	}
+	pos := fs.Args()
 	if len(pos) != 1 {
 		env.Errorf("batch check: give exactly one inventory CSV (see docs/inventory.md)")
 		return ExitUsage
@@ -172,10 +164,11 @@ type runFlags struct {
 	acceptWarnings *bool
 	installCore    *bool
 	coreBinary     *string
-	coreVersion    *string
+	coreSignature  *string
+	releaseRoots   *multiFlag
 }
 
-func addRunFlags(fs *flag.FlagSet) *runFlags {
+func addRunFlags(fs *FlagSet) *runFlags {
 	return &runFlags{
 		check:          addCheckFlags(fs),
 		parallel:       fs.Int("parallel", 8, "sensors pushed at once"),
@@ -186,7 +179,7 @@ func addRunFlags(fs *flag.FlagSet) *runFlags {
 		acceptNew:      fs.Bool("accept-new", false, "trust hosts not yet in known_hosts and add them (their fingerprints are printed); a changed key is always refused"),
 		knownHosts:     fs.String("known-hosts", "", "known_hosts file (default ~/.ssh/known_hosts)"),
 		confirmTimeout: fs.Duration("confirm-timeout", 0, "rollback deadline asked of apply (default: the appliance's, 120s)"),
-		connectTimeout: fs.Duration("connect-timeout", 15*time.Second, "TCP connect plus SSH handshake timeout"),
+		connectTimeout: fs.Duration("connect-timeout", provision.DefaultConnectTimeout, "TCP connect plus SSH handshake timeout"),
 		incoming:       fs.String("incoming", "/", "SFTP directory uploads go to (the appliance's incoming dir as its SFTP server shows it)"),
 		core:           fs.String("core", "sensorcore", "remote command name"),
 		reportDir:      fs.String("report-dir", "", "where the reports go (default: beside the inventory)"),
@@ -194,7 +187,8 @@ func addRunFlags(fs *flag.FlagSet) *runFlags {
 		minCore:        fs.String("min-core-version", "", "refuse sensors running an older sensorcore"),
 		installCore:    fs.Bool("install-core", false, "before preflight, install the sensorcore Tapline carries (--core-binary) on sensors whose sensorcore is older (previous kept as sensorcore.prev)"),
 		coreBinary:     fs.String("core-binary", provision.DefaultCoreBinary(), "the sensorcore binary --install-core installs (default: sensorcore beside tapline)"),
-		coreVersion:    fs.String("core-version", "", "the --core-binary's version, when it is built for another architecture and cannot be run here to ask"),
+		coreSignature:  fs.String("core-signature", "", "the --core-binary's release signature (default: the binary's path + .sig); verified before anything is sent"),
+		releaseRoots:   releaseRootFlag(fs),
 		acceptWarnings: fs.Bool("accept-warnings", false, "accept the offline check's warnings (read them first: tapline batch check); without it a warning stops the run before anything is sent"),
 	}
 }
@@ -222,7 +216,12 @@ func (rf *runFlags) execute(env *Env, inv *provision.Inventory, perr error, base
 	}
 	var core *provision.Core
 	if *rf.installCore {
-		c, err := provision.LoadCore(context.Background(), *rf.coreBinary, *rf.coreVersion)
+		roots, err := rf.releaseRoots.roots()
+		if err != nil {
+			env.Errorf("--release-root: %v", err)
+			return ExitUsage
+		}
+		c, err := provision.LoadCore(*rf.coreBinary, provision.CoreOptions{Signature: *rf.coreSignature, Roots: roots})
 		if err != nil {
 			env.Errorf("--install-core: %v", err)
 			return ExitUsage
@@ -242,26 +241,17 @@ func (rf *runFlags) execute(env *Env, inv *provision.Inventory, perr error, base
 		defer outMu.Unlock()
 		fmt.Fprintf(env.Stderr, format+"\n", args...)
 	}
-	trust := &sshconn.KnownHosts{File: kh}
+	sess := &provision.Session{KnownHosts: kh, Secrets: provision.SecretsFromEnv(env.Getenv), Check: co,
+		AcceptWarnings: *rf.acceptWarnings, Creator: "tapline " + Version, Now: env.Now,
+		PushOptions: provision.Options{SSH: sshconn.Options{Timeout: *rf.connectTimeout}, Core: *rf.core, IncomingDir: *rf.incoming,
+			ConfirmTimeout: *rf.confirmTimeout, MinCoreVersion: *rf.minCore, InstallCore: core}}
+	sess.Secrets.KeyPassphrase = keyPassphrase(env)
 	if *rf.acceptNew {
-		trust.Accept = func(u *sshconn.UnknownHostError) bool {
+		sess.AcceptNew = func(u *sshconn.UnknownHostError) bool {
 			say("accepting new host %s: %s %s (added to %s)", u.Host, u.KeyType, u.Fingerprint, kh)
 			return true
 		}
 	}
-	work, err := os.MkdirTemp("", "tapline-bundles-")
-	if err != nil {
-		env.Errorf("%v", err)
-		return ExitUsage
-	}
-	defer os.RemoveAll(work) // bundles hold private keys
-	prep := &provision.Preparer{O: provision.PrepareOptions{
-		WorkDir: work, Now: env.Now, Creator: "tapline " + Version, CertPassphrase: co.CertPassphrase,
-		Check: co, AcceptWarnings: *rf.acceptWarnings,
-		ProxyPassword: env.Getenv("TAPLINE_PROXY_PASSWORD"),
-		Password:      env.Getenv("TAPLINE_SSH_PASSWORD"), AgentSocket: env.Getenv("SSH_AUTH_SOCK"),
-		KeyPassphrase: keyPassphrase(env),
-	}}
 	jpath := *rf.journal
 	if jpath == "" {
 		jpath = base + ".journal.jsonl"
@@ -273,24 +263,21 @@ func (rf *runFlags) execute(env *Env, inv *provision.Inventory, perr error, base
 	}
 	defer j.Close()
 	last := map[string]provision.Step{}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	// SIGTERM and SIGHUP (a closed terminal) stop the run as Ctrl-C does:
+	// running pushes end, the journal and the reports are written.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
-	rep, err := provision.RunBatch(ctx, inv, provision.BatchOptions{
+	rep, err := sess.RunBatch(ctx, inv, provision.BatchOptions{
 		Parallel: *rf.parallel, Canary: *rf.canary, Retries: max(*rf.retries, 0) - boolInt(*rf.retries == 0), Backoff: *rf.backoff,
-		Prepare: prep.Prepare, Journal: j, Resume: *rf.resume,
-		Push: provision.Options{
-			Trust: trust, SSH: sshconn.Options{Timeout: *rf.connectTimeout}, Core: *rf.core, IncomingDir: *rf.incoming,
-			ConfirmTimeout: *rf.confirmTimeout, MinCoreVersion: *rf.minCore, Now: env.Now, InstallCore: core,
-			Events: func(e provision.Event) {
-				outMu.Lock()
-				changed := last[e.Sensor] != e.Step
-				last[e.Sensor] = e.Step
-				outMu.Unlock()
-				if changed || e.Message != "" {
-					say("%s: %s %s", e.Sensor, e.Step, e.Message)
-				}
-			},
-		},
+		Journal: j, Resume: *rf.resume,
+	}, func(e provision.Event) {
+		outMu.Lock()
+		changed := last[e.Sensor] != e.Step
+		last[e.Sensor] = e.Step
+		outMu.Unlock()
+		if changed || e.Message != "" {
+			say("%s: %s %s", e.Sensor, e.Step, e.Message)
+		}
 	})
 	if err != nil {
 		env.Errorf("%v", err)
@@ -380,10 +367,10 @@ func writeFile(path string, write func(io.Writer) error) error {
 func batchRun(env *Env, args []string) int {
 	fs := newFlags(env, "batch run")
 	rf := addRunFlags(fs)
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return ExitUsage
+	if code, ok := fs.parse(args); !ok {
+		return code
 	}
+	pos := fs.Args()
 	if len(pos) != 1 {
 		env.Errorf("batch run: give exactly one inventory CSV (see docs/inventory.md)")
 		return ExitUsage

@@ -16,17 +16,6 @@ import (
 	"github.com/tapline/tapline/certs/ca"
 )
 
-// runCA dispatches "tapline ca init|issue|revoke|crl|export": the offline CA.
-func runCA(env *Env, args []string) int {
-	return subcommand(env, "ca", args, map[string]func(*Env, []string) int{
-		"init":   runCAInit,
-		"issue":  runCAIssue,
-		"revoke": runCARevoke,
-		"crl":    runCACRL,
-		"export": runCAExport,
-	})
-}
-
 // caIssuedDir holds what the CA issued: NAME.crt and NAME.key (the key
 // encrypted with the CA passphrase), NAME = hostname-serial.
 const caIssuedDir = "issued"
@@ -68,8 +57,8 @@ func runCAInit(env *Env, args []string) int {
 	dir := fs.String("dir", "", "directory for the CA (created, mode 0700)")
 	passFile := fs.String("passphrase-file", "", "file holding the passphrase that encrypts the CA keys")
 	name := fs.String("name", "", "root CA common name (default \"Tapline Offline Root CA\")")
-	country := fs.String("country", "", "subject C (two letters) of the CA and of sensor certificates; required")
-	org := fs.String("org", "", "subject O of the CA and of sensor certificates; required")
+	country := fs.String("country", "", "subject C (two letters) of the CA and of sensor certificates")
+	org := fs.String("org", "", "subject O of the CA and of sensor certificates")
 	ou := fs.String("ou", "", "subject OU of sensor certificates (default \"OT Sensors\")")
 	inter := fs.Bool("intermediate", false, "also create an intermediate CA that signs sensor certificates")
 	keyType := fs.String("key-type", "rsa2048", "CA key: rsa2048, rsa3072, rsa4096 or p256")

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -22,48 +21,19 @@ import (
 	"github.com/tapline/tapline/certs"
 )
 
-// runCerts dispatches "tapline certs check|verify|inspect".
-func runCerts(env *Env, args []string) int {
-	return subcommand(env, "certs", args, map[string]func(*Env, []string) int{
-		"check":   runCertsCheck,
-		"verify":  runCertsVerify,
-		"inspect": runCertsInspect,
-	})
-}
-
 // certsMultiFlag collects a repeatable flag (--crl A --crl B).
 type certsMultiFlag []string
 
 func (m *certsMultiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *certsMultiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
-// certsFlagSet returns a FlagSet for "tapline NAME" whose usage (the
-// synopsis and the flags) goes to stdout on --help; certsParseFlags reports
-// a bad flag on one stderr line.
-func certsFlagSet(env *Env, name, synopsis string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard) // the flag package would print usage on every error, and on stderr
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: tapline %s\n\nFlags:\n", synopsis)
-		fs.PrintDefaults()
-	}
-	return fs
-}
+// certsFlagSet returns the flags of "tapline NAME" (newFlags: the one
+// help style; synopsis is kept in the command's Usage).
+func certsFlagSet(env *Env, name, synopsis string) *FlagSet { return newFlags(env, name) }
 
-// certsParseFlags parses args; it returns an exit code and false when the command
-// should stop (help asked: usage on stdout, 0; a bad flag: one line on stderr, 2).
-func certsParseFlags(env *Env, fs *flag.FlagSet, args []string) (int, bool) {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(env.Stdout)
-			fs.Usage()
-			return ExitOK, false
-		}
-		env.Errorf("%s: %v; run 'tapline %s --help' for the flags", fs.Name(), err, fs.Name())
-		return ExitUsage, false
-	}
-	return 0, true
-}
+// certsParseFlags parses args; it returns an exit code and false when the
+// command should stop (help asked: 0; a bad or missing flag: 2).
+func certsParseFlags(env *Env, fs *FlagSet, args []string) (int, bool) { return fs.parse(args) }
 
 // certsParseAt reads --at (RFC 3339), defaulting to the environment's clock.
 func certsParseAt(env *Env, at string) (time.Time, error) {
@@ -197,6 +167,10 @@ func runCertsCheck(env *Env, args []string) int {
 		src.CRLs = append(src.CRLs, b)
 		src.Names[fmt.Sprintf("crl%d", i+1)] = p
 		src.Names["crl"] = p
+	}
+	if msg := swappedFiles(*cert, src.Cert, *key, src.Key); msg != "" {
+		env.Errorf("certs check: %s", msg)
+		return ExitUsage
 	}
 	if src.Passphrase, err = certsReadPassphrase(*passFile); err != nil {
 		env.Errorf("certs check: passphrase file: %v", err)
@@ -352,7 +326,7 @@ func certsFingerprint(der []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
-const certsVerifySynopsis = "certs verify --anchors F --chain F [--chain F]... [--crl F]... [--require-crl] [--dns NAME | --ip ADDR] [--at RFC3339] [--json]"
+const certsVerifySynopsis = "certs verify --anchors F --chain F [--chain F]... [--crl F]... [--require-crl] [--strict] [--dns NAME | --ip ADDR] [--at RFC3339] [--json]"
 
 type certsVerifyJSON struct {
 	Valid      bool                  `json:"valid"`
@@ -374,12 +348,15 @@ type certsRevocationJSON struct {
 func certsRevocationDetail(st certs.RevocationStatus) string {
 	issuer := certsShortName(st.Issuer)
 	switch {
+	case st.CRL != nil && st.Delta != nil:
+		return fmt.Sprintf("not revoked: CRL number %s of %s with delta CRL number %s, next update %s", st.CRL.List.Number, issuer,
+			st.Delta.List.Number, certsDay(st.Delta.List.NextUpdate))
 	case st.CRL != nil && st.CRL.List.Number != nil:
 		return fmt.Sprintf("not revoked: CRL number %s of %s, next update %s", st.CRL.List.Number, issuer, certsDay(st.CRL.List.NextUpdate))
 	case st.CRL != nil:
 		return fmt.Sprintf("not revoked: CRL of %s, next update %s", issuer, certsDay(st.CRL.List.NextUpdate))
 	case st.Problem != nil:
-		return fmt.Sprintf("not checked: the CRL of %s cannot be used (%s)", issuer, certsErrText(st.Problem))
+		return fmt.Sprintf("undetermined: the CRLs of %s given do not decide (%s)", issuer, certsErrText(st.Problem))
 	}
 	return fmt.Sprintf("not checked: no CRL of %s was given", issuer)
 }
@@ -392,7 +369,8 @@ func runCertsVerify(env *Env, args []string) int {
 	anchors := fs.String("anchors", "", "trusted root certificates (PEM or DER)")
 	fs.Var(&chains, "chain", "the leaf first, then intermediates (PEM or DER); repeat for several files")
 	fs.Var(&crls, "crl", "a CRL (PEM or DER); repeat for several")
-	requireCRL := fs.Bool("require-crl", false, "fail when a certificate of the path has no usable CRL")
+	requireCRL := fs.Bool("require-crl", false, "fail when the CRLs do not decide the revocation status of a certificate of the path")
+	strict := fs.Bool("strict", false, "also hold every certificate, the anchor included, to the RFC 5280 and CA/Browser Forum profile")
 	dns := fs.String("dns", "", "the leaf must be valid for this DNS name")
 	ip := fs.String("ip", "", "the leaf must be valid for this IP address")
 	at := fs.String("at", "", "validate at this time (RFC 3339) instead of now")
@@ -414,7 +392,7 @@ func runCertsVerify(env *Env, args []string) int {
 		env.Errorf("certs verify: %s", certsErrText(err))
 		return ExitUsage
 	}
-	o := certs.VerifyOptions{Time: now, DNSName: *dns, RequireCRL: *requireCRL}
+	o := certs.VerifyOptions{Time: now, DNSName: *dns, RequireCRL: *requireCRL, Strict: *strict}
 	if *ip != "" {
 		if o.IP, err = netip.ParseAddr(*ip); err != nil {
 			env.Errorf("certs verify: --ip %q is not an IP address", *ip)
@@ -452,7 +430,7 @@ func runCertsVerify(env *Env, args []string) int {
 		out.Reason = strings.TrimPrefix(verr.Error(), "certs: ")
 	}
 	var revText []string
-	for _, st := range certs.PathRevocation(chain, o.CRLs, o.Time) {
+	for _, st := range certs.PathRevocation(chain, o) {
 		d := certsRevocationDetail(st)
 		out.Revocation = append(out.Revocation, certsRevocationJSON{Subject: st.Cert.Subject.String(), Status: st.Status, Detail: d})
 		revText = append(revText, certsShortName(st.Cert)+": "+d)

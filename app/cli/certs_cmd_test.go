@@ -154,15 +154,3 @@ func TestCertsInspectMixed(t *testing.T) {
 		t.Errorf("stdout should be two blocks separated by one blank line:\n%s", o)
 	}
 }
-
-func TestCertsHelp(t *testing.T) {
-	for _, sub := range []string{"check", "verify", "inspect"} {
-		env, out, errb := testEnv(certsNow)
-		if got := Main([]string{"certs", sub, "--help"}, env); got != ExitOK || !strings.Contains(out.String(), "usage: tapline certs "+sub) {
-			t.Errorf("certs %s --help: exit %d, %q", sub, got, out)
-		}
-		if errb.Len() != 0 || strings.Count(out.String(), "usage:") != 1 {
-			t.Errorf("certs %s --help: usage printed more than once (stdout %q, stderr %q)", sub, out, errb)
-		}
-	}
-}

@@ -11,8 +11,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
-	"strings"
+	"runtime"
 	"time"
 )
 
@@ -31,6 +30,10 @@ type Env struct {
 	Stderr io.Writer
 	Now    func() time.Time
 	Getenv func(string) string
+
+	cmd      *Command // the command running
+	json     bool     // --json was given: errors are JSON on stdout too
+	firstErr string
 }
 
 // StdEnv returns the process environment.
@@ -38,26 +41,14 @@ func StdEnv() *Env {
 	return &Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Now: time.Now, Getenv: os.Getenv}
 }
 
-// Errorf prints one line on stderr prefixed with "tapline: ".
+// Errorf prints one line on stderr prefixed with "tapline: ". Under
+// --json the first error also becomes the JSON object Main prints on
+// stdout when the command fails having printed nothing there.
 func (e *Env) Errorf(format string, args ...any) {
-	fmt.Fprintf(e.Stderr, "tapline: "+format+"\n", args...)
-}
-
-type command struct {
-	summary string
-	run     func(env *Env, args []string) int
-}
-
-// commands is the table of top-level subcommands. Each lives in its own file.
-func commands() map[string]command {
-	return map[string]command{
-		"certs":      {"check, verify and inspect certificates, keys, chains, PKCS#12 and CRLs", runCerts},
-		"ca":         {"the offline certificate authority: init, issue, revoke, crl, export", runCA},
-		"activation": {"issue, inspect and verify signed sensor activation files", runActivation},
-		"push":       {"provision one sensor over SSH", runPush},
-		"batch":      {"check or provision a whole site from an inventory CSV", runBatch},
-		"demo":       {"run a demo fleet of sensors on this machine (make run)", runDemo},
-		"version":    {"print Tapline's version", runVersion},
+	msg := fmt.Sprintf(format, args...)
+	fmt.Fprintf(e.Stderr, "tapline: %s\n", msg)
+	if e.firstErr == "" {
+		e.firstErr = msg
 	}
 }
 
@@ -66,58 +57,84 @@ var Version = "0.1.0-dev"
 
 // Main runs one command line and returns the process exit code.
 func Main(args []string, env *Env) int {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-		usage(env.Stdout)
-		return ExitOK
+	cw := &countingWriter{w: env.Stdout}
+	env.Stdout = cw
+	env.json = jsonRequested(args)
+	code := mainCommand(env, args)
+	if code != ExitOK && env.json && cw.n == 0 && env.firstErr != "" {
+		printJSON(env.Stdout, jsonError{Error: env.firstErr, Exit: code, Command: commandPath(env)})
 	}
-	cmd, ok := commands()[args[0]]
-	if !ok {
-		env.Errorf("unknown command %q; run 'tapline help' for the list", args[0])
-		return ExitUsage
-	}
-	return cmd.run(env, args[1:])
+	return code
 }
 
-func usage(w io.Writer) {
-	fmt.Fprintln(w, "usage: tapline [command] [flags]")
-	fmt.Fprintln(w, "With no command, tapline opens the desktop app.")
-	fmt.Fprintln(w)
-	cmds := commands()
-	names := make([]string, 0, len(cmds))
-	for n := range cmds {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		fmt.Fprintf(w, "  %-11s %s\n", n, cmds[n].summary)
-	}
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Run 'tapline COMMAND --help' for a command's flags.")
-}
-
-func runVersion(env *Env, _ []string) int {
-	fmt.Fprintln(env.Stdout, "tapline", Version)
-	return ExitOK
-}
-
-// subcommand dispatches "tapline NAME SUB ..." to a table of handlers.
-func subcommand(env *Env, name string, args []string, subs map[string]func(*Env, []string) int) int {
-	list := make([]string, 0, len(subs))
-	for s := range subs {
-		list = append(list, s)
-	}
-	sort.Strings(list)
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprintf(env.Stdout, "usage: tapline %s %s [flags]\n", name, strings.Join(list, "|"))
-		if len(args) == 0 {
+func mainCommand(env *Env, args []string) int {
+	root := rootCommand()
+	if len(args) > 0 && (args[0] == "--version" || args[0] == "-version") {
+		if len(args) > 1 {
+			env.Errorf("--version takes no arguments; run 'tapline version --help'")
 			return ExitUsage
 		}
+		env.cmd = root.sub("version")
+		return runVersion(env, nil)
+	}
+	if len(args) == 0 {
+		root.writeHelp(env.Stdout, nil)
 		return ExitOK
 	}
-	run, ok := subs[args[0]]
-	if !ok {
-		env.Errorf("%s: unknown subcommand %q; use one of %s", name, args[0], strings.Join(list, ", "))
+	return root.dispatch(env, args)
+}
+
+// jsonError is what a failing command prints on stdout under --json.
+type jsonError struct {
+	Error   string `json:"error"`
+	Exit    int    `json:"exit"`
+	Command string `json:"command"`
+}
+
+func commandPath(env *Env) string {
+	if env.cmd == nil {
+		return "tapline"
+	}
+	return env.cmd.Path()
+}
+
+// jsonRequested reports whether args ask for JSON (--json before any "--").
+func jsonRequested(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "--":
+			return false
+		case "--json", "-json", "--json=true", "-json=true", "--json=1":
+			return true
+		}
+	}
+	return false
+}
+
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+func runVersion(env *Env, args []string) int {
+	fs := newFlags(env, "version")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if code, ok := fs.parse(args); !ok {
+		return code
+	}
+	if fs.NArg() > 0 {
+		env.Errorf("version: unexpected argument %q", fs.Arg(0))
 		return ExitUsage
 	}
-	return run(env, args[1:])
+	if *asJSON {
+		return printJSON(env.Stdout, map[string]string{"version": Version, "build": buildKind, "go": runtime.Version(), "os": runtime.GOOS, "arch": runtime.GOARCH})
+	}
+	fmt.Fprintf(env.Stdout, "tapline %s (%s build, %s %s/%s)\n", Version, buildKind, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	return ExitOK
 }

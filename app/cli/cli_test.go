@@ -28,7 +28,7 @@ func TestMainDispatch(t *testing.T) {
 		inStdout string
 		inStderr string
 	}{
-		{"help", []string{"help"}, ExitOK, "usage: tapline", ""},
+		{"help", []string{"help"}, ExitOK, "Usage:\n  tapline [COMMAND] [flags]", ""},
 		{"version", []string{"version"}, ExitOK, "tapline " + Version, ""},
 		{"unknown", []string{"frobnicate"}, ExitUsage, "", `unknown command "frobnicate"`},
 	}

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -19,16 +18,15 @@ import (
 // stop; with --open-app open the desktop app on it and stop when it closes.
 // Every sensor process it started is stopped before it returns.
 func runDemo(env *Env, args []string) int {
-	fs := flag.NewFlagSet("tapline demo", flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
+	fs := newFlags(env, "demo")
 	dir := fs.String("dir", "", "folder for the demo material (default: a new temporary folder, removed at the end)")
 	core := fs.String("sensorcore", "", "the sensorcore binary (default: beside tapline, else on PATH)")
 	n := fs.Int("sensors", 3, "how many sensors to start (1-50)")
 	headless := fs.Bool("headless", false, "provision every sensor through 'tapline batch run', print the report and stop")
 	openApp := fs.Bool("open-app", false, "open the desktop app on the fleet and stop when it closes")
 	verbose := fs.Bool("v", false, "show the sensors' own log lines")
-	if err := fs.Parse(args); err != nil {
-		return ExitUsage
+	if code, ok := fs.parse(args); !ok {
+		return code
 	}
 	if fs.NArg() > 0 {
 		env.Errorf("demo: unexpected argument %q; see 'tapline demo --help'", fs.Arg(0))

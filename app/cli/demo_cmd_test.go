@@ -109,7 +109,7 @@ func TestDemoUsage(t *testing.T) {
 		args     []string
 		inStderr string
 	}{
-		{"unknown flag", []string{"--bogus"}, "flag provided but not defined: -bogus"},
+		{"unknown flag", []string{"--bogus"}, "demo: unknown flag --bogus; run 'tapline demo --help' for the flags"},
 		{"an argument", []string{"--sensorcore", "/bin/true", "now"}, `unexpected argument "now"`},
 		{"missing sensorcore", []string{"--sensorcore", "/nonexistent/sensorcore"}, "/nonexistent/sensorcore: no such file; build it with 'make build-sensorcore'"},
 		{"too many sensors", []string{"--sensorcore", "/bin/true", "--sensors", "51", "--headless"}, "51 sensors: choose 1 to 50"},

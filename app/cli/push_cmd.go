@@ -62,11 +62,33 @@ func promptPassphrase(tty *os.File, w io.Writer, prompt string) ([]byte, error) 
 
 // pushColumns are the inventory columns push takes as flags, with the
 // same meaning (docs/inventory.md): --new-ip is the column new_ip.
-var pushColumns = []string{
-	"sensor", "address", "ssh_port", "ssh_user", "auth", "key_file", "jump",
-	"interface", "new_ip", "new_mask", "new_gateway", "new_dns", "new_hostname", "new_address", "proxy",
-	"activation", "cert_source", "cert", "key", "chain", "pfx", "bundle", "console_port",
-	"crl_validation", "crl", "cert_name",
+var pushColumns = []struct{ name, help string }{
+	{"sensor", "the sensor's name; the activation file must be issued for it"},
+	{"address", "its current IP or host name (or IP:port)"},
+	{"ssh_port", "SSH port (default 22, or the port in --address)"},
+	{"ssh_user", "SSH user, e.g. admin"},
+	{"auth", "key (with --key-file), agent (ssh-agent) or password (TAPLINE_SSH_PASSWORD)"},
+	{"key_file", "SSH private key for --auth key; an encrypted one reads TAPLINE_KEY_PASSPHRASE or asks"},
+	{"jump", "jump host [user@]host[:port] (OpenSSH ProxyJump)"},
+	{"interface", "management interface (default eth0)"},
+	{"new_ip", "address after the push (empty: keep --address)"},
+	{"new_mask", "255.255.255.0 or a prefix length such as 24"},
+	{"new_gateway", "default gateway, inside the new subnet"},
+	{"new_dns", "DNS servers separated by ;"},
+	{"new_hostname", "the sensor's FQDN; the certificate's CN and SAN must match it"},
+	{"new_address", "where the sensor is reached after the push when not --new-ip (NAT, port forward)"},
+	{"proxy", "http://[user@]host[:port] (its password: TAPLINE_PROXY_PASSWORD)"},
+	{"activation", "the sensor's .tapact activation file"},
+	{"cert_source", "files (default), pkcs12, local-ca or self-signed (test setups)"},
+	{"cert", "certificate (PEM or DER) for --cert-source files"},
+	{"key", "its private key (PEM); an encrypted one reads TAPLINE_CERT_PASSPHRASE"},
+	{"chain", "the CA chain up to the root"},
+	{"pfx", "PKCS#12 file for --cert-source pkcs12"},
+	{"bundle", "a bundle built earlier (directory or .tapbundle) instead of the files"},
+	{"console_port", "HTTPS console port (default 443)"},
+	{"crl_validation", "true: enable certificate validation against the CRL"},
+	{"crl", "a CRL file for the certificate's issuer, carried in the bundle"},
+	{"cert_name", "the certificate's name, shown by the sensor's status"},
 }
 
 // runPush is "tapline push": one sensor, with the flags of a one-row batch.
@@ -74,13 +96,13 @@ func runPush(env *Env, args []string) int {
 	fs := newFlags(env, "push")
 	vals := map[string]*string{}
 	for _, c := range pushColumns {
-		vals[c] = fs.String(strings.ReplaceAll(c, "_", "-"), "", "inventory column "+c+" (docs/inventory.md)")
+		vals[c.name] = fs.String(strings.ReplaceAll(c.name, "_", "-"), "", c.help)
 	}
 	rf := addRunFlags(fs)
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return ExitUsage
+	if code, ok := fs.parse(args); !ok {
+		return code
 	}
+	pos := fs.Args()
 	if len(pos) != 0 {
 		env.Errorf("push: unexpected argument %q; every setting is a flag (tapline push --help)", pos[0])
 		return ExitUsage
@@ -89,15 +111,9 @@ func runPush(env *Env, args []string) int {
 	w := csv.NewWriter(&buf)
 	var header, rec []string
 	for _, c := range pushColumns {
-		if *vals[c] != "" {
-			header = append(header, c)
-			rec = append(rec, *vals[c])
-		}
-	}
-	for _, c := range []string{"sensor", "address", "ssh_user", "auth"} {
-		if *vals[c] == "" {
-			env.Errorf("push: --%s is required", strings.ReplaceAll(c, "_", "-"))
-			return ExitUsage
+		if *vals[c.name] != "" {
+			header = append(header, c.name)
+			rec = append(rec, *vals[c.name])
 		}
 	}
 	w.Write(header)

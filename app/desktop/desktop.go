@@ -31,7 +31,7 @@ func Run(args []string, started time.Time) int {
 	quit := fs.Bool("quit-after-first-frame", false, "exit once the first frame is shown (with --first-frame, for benchmarks)")
 	inventory := fs.String("inventory", "", "open this inventory CSV in the Fleet screen")
 	screen := fs.String("screen", "", "the screen to show first: Setup, Fleet, Certificates, Known hosts or Settings")
-	filesDir := fs.String("files", "", "folder for the local CA, bundles and reports (default: the app's storage)")
+	filesDir := fs.String("files", "", "folder for the local CA and reports (default: the app's storage)")
 	knownHosts := fs.String("known-hosts", "", "known_hosts file pushes trust (default: known_hosts in the files folder)")
 	trustRoot := fs.String("trust-root", "", "LAB/DEMO ONLY: activation root public key to trust instead of the production root")
 	demoDir := fs.String("demo", "", "open the app on the demo fleet running in this folder (tapline demo)")

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"io"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -20,7 +21,7 @@ type Env struct {
 	Window fyne.Window // parent of dialogs; may be nil in tests of a bare screen
 	Now    func() time.Time
 	Rand   io.Reader
-	// FilesDir is where the local CA, bundles and reports live when the
+	// FilesDir is where the local CA and reports live when the
 	// Settings name no folder.
 	FilesDir string
 	// KnownHosts is the known_hosts file pushes trust (default: Tapline's
@@ -30,6 +31,9 @@ type Env struct {
 	ActivationRoots []ed25519.PublicKey
 	// Inventory, when set, is opened by the Fleet screen at start.
 	Inventory string
+	// Getenv reads the environment (default os.Getenv): the ssh-agent
+	// socket for rows with auth agent.
+	Getenv func(string) string
 	// Preset, when set, is what the screens start filled in with (the demo
 	// fleet hands its own): the wizard for its first sensor, Fleet's
 	// password and first-contact trust, and Inventory, FilesDir and
@@ -56,6 +60,9 @@ func (e Env) withDefaults(a fyne.App) Env {
 	}
 	if e.Now == nil {
 		e.Now = time.Now
+	}
+	if e.Getenv == nil {
+		e.Getenv = os.Getenv
 	}
 	if e.Rand == nil {
 		e.Rand = rand.Reader

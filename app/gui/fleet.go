@@ -50,6 +50,7 @@ type fleetScreen struct {
 	cancelBtn *widget.Button
 	exportBtn *widget.Button
 	password  *widget.Entry
+	keyPass   *widget.Entry
 	certPass  *widget.Entry
 	proxyPass *widget.Entry
 	acceptNew *widget.Check
@@ -63,9 +64,10 @@ type fleetScreen struct {
 
 func newFleetScreen(env Env) *fleetScreen {
 	s := &fleetScreen{env: env, tasks: tasks{ui: env.ui}, sel: -1, path: widget.NewLabel("No inventory open."),
-		password: widget.NewPasswordEntry(), certPass: widget.NewPasswordEntry(), proxyPass: widget.NewPasswordEntry(), summary: widget.NewLabel(""),
+		password: widget.NewPasswordEntry(), keyPass: widget.NewPasswordEntry(), certPass: widget.NewPasswordEntry(), proxyPass: widget.NewPasswordEntry(), summary: widget.NewLabel(""),
 		logTitle: widget.NewLabel("Select a sensor to see its log."), logText: widget.NewTextGrid(), findings: newFindingsView("")}
 	s.password.SetPlaceHolder("SSH password for rows with auth password (memory only)")
+	s.keyPass.SetPlaceHolder("for rows with auth key whose key file is encrypted (memory only)")
 	s.certPass.SetPlaceHolder("key or PKCS#12 passphrase, if any")
 	s.proxyPass.SetPlaceHolder("for rows with a proxy column, if it needs one (memory only)")
 	s.acceptNew = widget.NewCheck("Trust sensors seen for the first time (each fingerprint goes to its log)", nil)
@@ -146,6 +148,7 @@ func (s *fleetScreen) build() fyne.CanvasObject {
 	bar := container.NewHBox(s.openBtn, s.checkBtn, s.runBtn, s.retryBtn, s.cancelBtn, s.exportBtn)
 	secrets := &widget.Form{Items: []*widget.FormItem{
 		{Text: "SSH password", Widget: s.password},
+		{Text: "SSH key passphrase", Widget: s.keyPass},
 		{Text: "Certificate passphrase", Widget: s.certPass},
 		{Text: "Proxy password", Widget: s.proxyPass},
 		{Text: "", Widget: s.acceptNew},
@@ -255,9 +258,9 @@ func (s *fleetScreen) onRun(only map[string]bool) {
 		settings = LoadSettings(s.env.App.Preferences())
 	}
 	model := &s.model
-	trust := &sshconn.KnownHosts{File: s.env.KnownHosts}
+	var acceptNew func(*sshconn.UnknownHostError) bool
 	if s.acceptNew.Checked {
-		trust.Accept = func(u *sshconn.UnknownHostError) bool {
+		acceptNew = func(u *sshconn.UnknownHostError) bool {
 			for _, r := range inv.Rows {
 				if r.SSHAddr() == u.Host {
 					model.note(r.Sensor, "trusted new host key "+u.KeyType+" "+u.Fingerprint)
@@ -266,21 +269,18 @@ func (s *fleetScreen) onRun(only map[string]bool) {
 			return true
 		}
 	}
-	prep := &provision.Preparer{O: provision.PrepareOptions{WorkDir: filepath.Join(s.env.filesDir(), "bundles"), Now: s.env.Now,
-		Creator: "tapline desktop", CertPassphrase: []byte(s.certPass.Text), Password: s.password.Text, ProxyPassword: s.proxyPass.Text,
-		Check:          provision.CheckOptions{Now: s.env.Now(), ActivationRoots: s.roots()},
-		AcceptWarnings: s.acceptWrn.Checked}}
+	sess := s.env.session(provision.Secrets{SSHPassword: s.password.Text, KeyPassphrase: keyPassphrase(s.keyPass.Text),
+		CertPassphrase: []byte(s.certPass.Text), ProxyPassword: s.proxyPass.Text}, acceptNew)
+	sess.AcceptWarnings = s.acceptWrn.Checked
 	prepare := func(ctx context.Context, row provision.Row) (provision.Prepared, error) {
-		p, err := prep.Prepare(ctx, row)
+		p, err := sess.Prepare(ctx, row)
 		var ge *bundle.GateError
 		if errors.As(err, &ge) {
 			model.refused(row.Sensor, append(append([]certs.Finding{}, ge.Errors...), ge.Warnings...))
 		}
 		return p, err
 	}
-	o := provision.BatchOptions{Parallel: settings.Concurrency, Prepare: prepare, Push: provision.Options{
-		Trust: trust, SSH: sshconn.Options{Timeout: settings.ConnectTimeout}, ConfirmTimeout: settings.RollbackDeadline,
-		Events: model.event}}
+	o := provision.BatchOptions{Parallel: settings.Concurrency, Prepare: prepare}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	names := map[string]bool{}
@@ -298,7 +298,7 @@ func (s *fleetScreen) onRun(only map[string]bool) {
 	run(&s.tasks, func(context.Context) out {
 		res := make(chan out, 1)
 		go func() {
-			rep, err := provision.RunBatch(ctx, &inv, o)
+			rep, err := sess.RunBatch(ctx, &inv, o, model.event)
 			res <- out{rep, err}
 		}()
 		t := time.NewTicker(150 * time.Millisecond)

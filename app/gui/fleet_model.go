@@ -93,8 +93,8 @@ func (m *fleetModel) event(e provision.Event) {
 	r := &m.rows[i]
 	r.status = "running"
 	r.step = e.Step
-	if k := stepIndex(e.Step); k >= 0 {
-		r.progress = (float64(k) + e.Percent/100) / float64(len(pushSteps))
+	if f := pushSteps.Progress(e); f >= 0 {
+		r.progress = f
 	}
 	if !e.Failed && e.Message != "" { // the whole message: the log keeps the network diff's lines
 		m.appendLog(r, e.At.Format("15:04:05")+" "+string(e.Step)+": "+e.Message)

@@ -16,7 +16,7 @@ type Settings struct {
 	RollbackDeadline time.Duration // how long a sensor waits for confirmation of an address change
 	DefaultUser      string        // SSH user offered in new forms
 	Validation       bool          // "Enable certificate validation" preselected
-	FilesDir         string        // where bundles, reports and the local CA are kept
+	FilesDir         string        // where reports and the local CA are kept
 }
 
 // DefaultSettings are used for any value not stored yet.

@@ -182,13 +182,7 @@ func (s *connectStep) endpoint() (sshconn.Endpoint, *certs.Finding) {
 // sshAuth is the sign-in as typed; the secrets stay in memory.
 func (s *connectStep) sshAuth() sshconn.Auth {
 	if s.auth.Selected == authKey {
-		pass := []byte(s.keyPass.Text)
-		return sshconn.Auth{KeyFile: strings.TrimSpace(s.keyFile.Text), Passphrase: func(string) ([]byte, error) {
-			if len(pass) == 0 {
-				return nil, errors.New("the key is encrypted: enter its passphrase")
-			}
-			return pass, nil
-		}}
+		return sshconn.Auth{KeyFile: strings.TrimSpace(s.keyFile.Text), Passphrase: keyPassphrase(s.keyPass.Text)}
 	}
 	return sshconn.Auth{Password: s.password.Text}
 }

@@ -3,7 +3,6 @@ package gui
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"sync"
 
@@ -14,33 +13,13 @@ import (
 
 	"github.com/tapline/tapline/certs"
 	"github.com/tapline/tapline/provision"
-	"github.com/tapline/tapline/provision/sshconn"
 )
 
-// pushSteps are provision's steps in order, with the words the page shows.
-var pushSteps = []struct {
-	step  provision.Step
-	label string
-}{
-	{provision.StepConnect, "Connect"},
-	{provision.StepTrust, "Trust the host key"},
-	{provision.StepPreflight, "Preflight"},
-	{provision.StepUpload, "Upload the bundle"},
-	{provision.StepApply, "Apply"},
-	{provision.StepConfirm, "Reconnect and confirm"},
-	{provision.StepVerify, "Verify the certificate on the console"},
-}
+// pushSteps are the push's steps in order with the words the page shows,
+// from provision's one list.
+var pushSteps = provision.Options{}.Steps()
 
-func stepIndex(st provision.Step) int {
-	for i, p := range pushSteps {
-		if p.step == st {
-			return i
-		}
-	}
-	return -1
-}
-
-// pushStep builds the bundle (provision.Preparer) and pushes it
+// pushStep builds the bundle in memory and pushes it (provision.Session)
 // (provision.Push), showing live steps, a progress bar and Cancel; it ends on
 // the certificate fingerprint served by the console, activation and whether
 // the change was confirmed or rolled back.
@@ -78,7 +57,7 @@ func newPushStep(env Env, wiz *wizardScreen) *pushStep {
 	s.outcome.TextStyle = fyne.TextStyle{Bold: true}
 	for _, p := range pushSteps {
 		s.icons = append(s.icons, widget.NewIcon(theme.RadioButtonIcon()))
-		s.labels = append(s.labels, widget.NewLabel(p.label))
+		s.labels = append(s.labels, widget.NewLabel(p.Label))
 	}
 	s.pushBtn = widget.NewButtonWithIcon("Push to the sensor", theme.UploadIcon(), s.onPush)
 	s.pushBtn.Importance = widget.HighImportance
@@ -126,7 +105,7 @@ func (s *pushStep) onCancel() {
 
 // onEvent renders one progress event; it runs on the UI goroutine.
 func (s *pushStep) onEvent(e provision.Event) {
-	i := stepIndex(e.Step)
+	i := pushSteps.Index(e.Step)
 	if i < 0 {
 		return
 	}
@@ -138,7 +117,7 @@ func (s *pushStep) onEvent(e provision.Event) {
 			s.icons[j].SetResource(theme.NewPrimaryThemedResource(theme.MediaPlayIcon()))
 		}
 	}
-	s.bar.SetValue((float64(i) + e.Percent/100) / float64(len(pushSteps)))
+	s.bar.SetValue(pushSteps.Progress(e))
 	if len(e.NetworkDiff) > 0 {
 		s.showLiveDiff(e.NetworkDiff) // preflight's live network diff (provision.LiveNetworkDiff)
 	}
@@ -151,28 +130,18 @@ func (s *pushStep) onEvent(e provision.Event) {
 func (s *pushStep) onPush() {
 	c := s.wiz.conn
 	row := s.wiz.row()
-	settings := DefaultSettings()
-	if s.env.App != nil {
-		settings = LoadSettings(s.env.App.Preferences())
-	}
-	prep := &provision.Preparer{O: provision.PrepareOptions{
-		WorkDir: filepath.Join(s.env.filesDir(), "bundles"), Now: s.env.Now, Creator: "tapline desktop",
-		CertPassphrase: []byte(s.wiz.cert.passphrase.Text), Password: c.password.Text,
-		ProxyPassword: s.wiz.net.proxyPass.Text,
-		// The same check as Review's, and the engineer's acceptance of its
-		// warnings there (recorded in the bundle's accepted_warnings).
-		Check:          provision.CheckOptions{Now: s.env.Now(), ActivationRoots: s.env.ActivationRoots},
-		AcceptWarnings: s.wiz.rev.accept.Checked,
-	}}
+	sec := provision.Secrets{CertPassphrase: []byte(s.wiz.cert.passphrase.Text), ProxyPassword: s.wiz.net.proxyPass.Text}
 	if c.auth.Selected == authKey {
-		prep.O.KeyPassphrase = c.sshAuth().Passphrase
+		sec.KeyPassphrase = c.sshAuth().Passphrase
+	} else {
+		sec.SSHPassword = c.password.Text
 	}
-	opts := provision.Options{
-		Trust:          &sshconn.KnownHosts{File: s.env.KnownHosts},
-		SSH:            sshconn.Options{Timeout: settings.ConnectTimeout},
-		ConfirmTimeout: settings.RollbackDeadline,
-		Events:         func(e provision.Event) { s.env.ui.post(func() { s.onEvent(e) }) },
-	}
+	// Connect trusted the host key already: no first contact here.
+	sess := s.env.session(sec, nil)
+	// The same check as Review's, and the engineer's acceptance of its
+	// warnings there (recorded in the bundle's accepted_warnings).
+	sess.AcceptWarnings = s.wiz.rev.accept.Checked
+	events := func(e provision.Event) { s.env.ui.post(func() { s.onEvent(e) }) }
 	ctx, cancel := context.WithCancel(context.Background())
 	s.mu.Lock()
 	s.cancel, s.result = cancel, nil
@@ -196,11 +165,8 @@ func (s *pushStep) onPush() {
 	}
 	run(&s.tasks, func(context.Context) out {
 		defer cancel()
-		p, err := prep.Prepare(ctx, row)
-		if err != nil {
-			return out{err: err}
-		}
-		return out{res: provision.Push(ctx, p.Target, p.Bundle, opts), wantFP: p.Bundle.CertFingerprint}
+		res, err := sess.Push(ctx, row, events)
+		return out{res: res, wantFP: res.BundleFingerprint, err: err}
 	}, func(o out) {
 		s.mu.Lock()
 		s.cancel = nil
@@ -224,11 +190,11 @@ func (s *pushStep) onPush() {
 
 // showResult renders how the push ended.
 func (s *pushStep) showResult(r provision.Result, wantFP string) {
-	last := stepIndex(r.Step)
+	last := pushSteps.Index(r.Step)
 	for i := range pushSteps {
 		ok := false
 		for _, st := range r.Steps {
-			if st.Step == pushSteps[i].step && st.OK {
+			if st.Step == pushSteps[i].Step && st.OK {
 				ok = true
 			}
 		}

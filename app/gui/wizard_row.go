@@ -9,7 +9,7 @@ import (
 )
 
 // row is the wizard's pages as one inventory row, the form provision checks,
-// prepares and pushes. Secrets are not in it: they go to PrepareOptions.
+// prepares and pushes. Secrets are not in it: they go to provision.Secrets.
 func (s *wizardScreen) row() provision.Row {
 	c := s.conn
 	r := provision.Row{Line: 1, Address: strings.TrimSpace(c.address.Text), User: strings.TrimSpace(c.user.Text)}

@@ -87,17 +87,28 @@ type SignedSignerCert struct {
 }
 
 // MarshalSignerCert encodes a signed signer certificate as PEM.
-func MarshalSignerCert(s SignedSignerCert) []byte {
-	j, _ := json.Marshal(s)
-	return pem.EncodeToMemory(&pem.Block{Type: pemSignerCert, Bytes: j})
-}
+func MarshalSignerCert(s SignedSignerCert) []byte { return MarshalSignerCertBlock(s, pemSignerCert) }
 
 // ParseSignerCert reads a signed signer certificate from PEM.
 func ParseSignerCert(data []byte) (SignedSignerCert, error) {
+	return ParseSignerCertBlock(data, pemSignerCert)
+}
+
+// MarshalSignerCertBlock encodes a signed signer certificate as a PEM block
+// of the given type: each purpose a root certifies keys for (activation
+// files, releases) has its own.
+func MarshalSignerCertBlock(s SignedSignerCert, blockType string) []byte {
+	j, _ := json.Marshal(s)
+	return pem.EncodeToMemory(&pem.Block{Type: blockType, Bytes: j})
+}
+
+// ParseSignerCertBlock reads a signed signer certificate from a PEM block
+// of the given type, refusing any other type.
+func ParseSignerCertBlock(data []byte, blockType string) (SignedSignerCert, error) {
 	var s SignedSignerCert
 	b, _ := pem.Decode(data)
-	if b == nil || b.Type != pemSignerCert {
-		return s, fmt.Errorf("activation: no PEM %q block", pemSignerCert)
+	if b == nil || b.Type != blockType {
+		return s, fmt.Errorf("activation: no PEM %q block", blockType)
 	}
 	if err := strictJSON(b.Bytes, &s); err != nil {
 		return s, fmt.Errorf("activation: signer certificate: %w", err)

@@ -179,3 +179,29 @@ func FuzzReadArchive(f *testing.F) {
 		_, _ = ReadArchive(bytes.NewReader(data))
 	})
 }
+
+// Archive builds in memory exactly the archive Write then Pack make on disk.
+func TestArchiveInMemoryEqualsPack(t *testing.T) {
+	meta := Meta{Sensor: Sensor{Name: "sensor-01", ID: "S-1"}, CreatedAt: created, Creator: "test", AcceptedWarnings: []string{"TL-CERT-020"}}
+	mem, m, err := Archive(meta, sampleFiles())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "b")
+	if _, err := Write(dir, meta, sampleFiles()); err != nil {
+		t.Fatal(err)
+	}
+	var disk bytes.Buffer
+	if err := Pack(dir, &disk); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(mem, disk.Bytes()) {
+		t.Fatal("Archive and Write+Pack differ")
+	}
+	if m.Sensor.Name != "sensor-01" || len(m.Files) != 4 {
+		t.Fatalf("manifest %+v", m)
+	}
+	if _, _, err := Archive(Meta{Sensor: Sensor{Name: "s"}, CreatedAt: created}, map[Role][]byte{"nonsense": []byte("x")}); err == nil {
+		t.Fatal("an unknown role was packed")
+	}
+}

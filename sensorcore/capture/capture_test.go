@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/tapline/tapline/internal/needs"
 )
 
 // writePcap encodes packets as classic pcap in the given byte order and
@@ -214,7 +216,7 @@ func TestSharedPcapVsPcapNG(t *testing.T) {
 	a, err1 := os.ReadFile(base + ".pcap")
 	b, err2 := os.ReadFile(base + ".pcapng")
 	if err1 != nil || err2 != nil {
-		t.Skipf("needs the shared captures %s.pcap and .pcapng", base)
+		needs.Missing(t, "needs the shared captures %s.pcap and .pcapng", base)
 	}
 	pa, ia := readAll(t, a)
 	pb, ib := readAll(t, b)

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"crypto/tls"
 	"encoding/json"
 	"errors"
@@ -17,6 +18,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/tapline/tapline/sensorcore/signin"
 )
 
 type clock struct {
@@ -64,7 +67,6 @@ func startConsole(t *testing.T) (*httptest.Server, *Server, *clock, map[string]s
 		t.Fatal(err)
 	}
 	s := &Server{Users: users, Now: clk.now, Log: t.Logf,
-		Health: func() Health { return Health{Status: "ok", SensorName: "sensor-01"} },
 		Status: func() (Overview, error) { return map[string]any{"sensor_name": "sensor-01", "generation": 0}, nil }}
 	s.SetCertificate(kpair)
 	ts := httptest.NewUnstartedServer(s.Handler())
@@ -88,11 +90,11 @@ func TestFirstLoginLockoutCookies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var h Health
+	var h map[string]any
 	json.NewDecoder(resp.Body).Decode(&h)
 	resp.Body.Close()
-	if h.Status != "ok" || h.SensorName != "sensor-01" {
-		t.Fatalf("health %+v", h)
+	if len(h) != 1 || h["status"] != "ok" {
+		t.Fatalf("health without sign-in says more than that the console is up: %v", h)
 	}
 	if resp, _ := c.Get(ts.URL + "/api/v1/status"); resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("status without sign-in: %d", resp.StatusCode)
@@ -114,18 +116,18 @@ func TestFirstLoginLockoutCookies(t *testing.T) {
 	if resp, _ := c.Get(ts.URL + "/"); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/password" {
 		t.Fatalf("overview before the change: %d", resp.StatusCode)
 	}
-	resp, _ = c.PostForm(ts.URL+"/password", url.Values{"new": {"weakpass"}, "confirm": {"weakpass"}})
+	resp, _ = c.PostForm(ts.URL+"/password", url.Values{"current": {init["admin"]}, "new": {"weakpass"}, "confirm": {"weakpass"}})
 	if resp.StatusCode != http.StatusBadRequest {
 		t.Fatalf("weak password accepted: %d", resp.StatusCode)
 	}
-	resp, _ = c.PostForm(ts.URL+"/password", url.Values{"new": {"N3w-Secret!"}, "confirm": {"N3w-Secret!"}})
+	resp, _ = c.PostForm(ts.URL+"/password", url.Values{"current": {init["admin"]}, "new": {"N3w-Secret!"}, "confirm": {"N3w-Secret!"}})
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/" {
 		t.Fatalf("password change: %d", resp.StatusCode)
 	}
 	resp, _ = c.Get(ts.URL + "/")
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "<h1>sensor-01</h1>") || !strings.Contains(string(body), "Not activated") {
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `<span class="sensor">sensor-01</span> <span class="gen">generation 0</span>`) || !strings.Contains(string(body), "Not activated") {
 		t.Fatalf("overview: %d %s", resp.StatusCode, body)
 	}
 	resp, _ = c.Get(ts.URL + "/api/v1/status")
@@ -138,28 +140,34 @@ func TestFirstLoginLockoutCookies(t *testing.T) {
 	if resp, _ := client(t).Do(req); resp.StatusCode != http.StatusOK {
 		t.Fatalf("basic auth: %d", resp.StatusCode)
 	}
-	// Five failures lock support, even against the right password.
+	// Five failures from one address lock support for that address, even
+	// against the right password; each failure first waits out the delay
+	// the previous one set.
 	c2 := client(t)
 	for i := 0; i < 5; i++ {
+		clk.add(signin.DefaultMaxDelay)
 		resp, _ := c2.PostForm(ts.URL+"/login", url.Values{"user": {"support"}, "password": {"wrong"}})
 		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if resp.StatusCode != http.StatusUnauthorized {
-			t.Fatalf("failure %d: %d", i, resp.StatusCode)
-		}
-		want := "Wrong user name or password"
+		want, code := "Wrong user name or password", http.StatusUnauthorized
 		if i == 4 {
-			want = "Account locked for 5 minutes"
+			want, code = "Account locked for 5 minutes after 5 failed sign-ins from this address", http.StatusTooManyRequests
 		}
-		if !strings.Contains(string(b), want) {
-			t.Errorf("failure %d page lacks %q: %s", i, want, b)
+		if resp.StatusCode != code || !strings.Contains(string(b), want) {
+			t.Errorf("failure %d: %d, page lacks %q: %s", i, resp.StatusCode, want, b)
 		}
 	}
-	if _, err := s.Users.SignIn("support", init["support"], clk.now()); !errors.Is(err, ErrLocked) {
+	clk.add(signin.DefaultMaxDelay)
+	var le *signin.LockedError
+	if _, err := s.signIn(context.Background(), "127.0.0.1:4000", "support", init["support"]); !errors.As(err, &le) {
 		t.Fatalf("after 5 failures: %v", err)
 	}
-	clk.add(LockFor + time.Second)
-	if must, err := s.Users.SignIn("support", init["support"], clk.now()); err != nil || !must {
+	// Support at another address signs in.
+	if must, err := s.signIn(context.Background(), "127.0.0.7:4000", "support", init["support"]); err != nil || !must {
+		t.Fatalf("another address: %v %v", must, err)
+	}
+	clk.add(signin.DefaultLockFor)
+	if must, err := s.signIn(context.Background(), "127.0.0.1:4000", "support", init["support"]); err != nil || !must {
 		t.Fatalf("after the lock: %v %v", must, err)
 	}
 	// A cross-origin POST is refused.
@@ -193,7 +201,7 @@ func TestOverviewContent(t *testing.T) {
 	s.Status = func() (Overview, error) { return st, nil }
 	c := client(t)
 	c.PostForm(ts.URL+"/login", url.Values{"user": {"admin"}, "password": {init["admin"]}})
-	if resp, _ := c.PostForm(ts.URL+"/password", url.Values{"new": {"N3w-Secret!"}, "confirm": {"N3w-Secret!"}}); resp.StatusCode != http.StatusSeeOther {
+	if resp, _ := c.PostForm(ts.URL+"/password", url.Values{"current": {init["admin"]}, "new": {"N3w-Secret!"}, "confirm": {"N3w-Secret!"}}); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("password change: %d", resp.StatusCode)
 	}
 	page := func() string {
@@ -219,5 +227,82 @@ func TestOverviewContent(t *testing.T) {
 	st["activation"].(map[string]any)["expired"] = true
 	if body := page(); !strings.Contains(body, "Expired: monitoring continues") {
 		t.Errorf("expired activation not shown: %s", body)
+	}
+}
+
+// TestResetFromAnotherProcess: `sensorcore console reset` (another
+// process, the same account file) gives a one-time password, ends the
+// user's sessions in the running console at once, and clears its
+// throttling there.
+func TestResetFromAnotherProcess(t *testing.T) {
+	ts, s, clk, init := startConsole(t)
+	c := client(t)
+	c.PostForm(ts.URL+"/login", url.Values{"user": {"admin"}, "password": {init["admin"]}})
+	if resp, _ := c.PostForm(ts.URL+"/password", url.Values{"current": {init["admin"]}, "new": {"N3w-Secret!"}, "confirm": {"N3w-Secret!"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("password change: %d", resp.StatusCode)
+	}
+	if resp, _ := c.Get(ts.URL + "/"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("overview: %d", resp.StatusCode)
+	}
+	var le *signin.LockedError
+	for range 5 {
+		clk.add(signin.DefaultMaxDelay)
+		s.signIn(context.Background(), "127.0.0.2:1", "admin", "wrong")
+	}
+	clk.add(signin.DefaultMaxDelay)
+	if _, err := s.signIn(context.Background(), "127.0.0.2:1", "admin", "N3w-Secret!"); !errors.As(err, &le) {
+		t.Fatalf("not locked at 127.0.0.2: %v", err)
+	}
+	other, err := OpenUsers(s.Users.path, bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw, err := other.Reset("admin")
+	if err != nil || len(pw) != 19 {
+		t.Fatalf("reset: %q %v", pw, err)
+	}
+	if resp, _ := c.Get(ts.URL + "/"); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/login" {
+		t.Fatalf("session after the reset: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	must, err := s.signIn(context.Background(), "127.0.0.2:1", "admin", pw)
+	if err != nil || !must {
+		t.Fatalf("one-time password from the formerly locked address: %v %v", must, err)
+	}
+	if _, err := other.Reset("root"); !errors.Is(err, ErrNoSuchUser) {
+		t.Fatalf("reset of another name: %v", err)
+	}
+	// The hard lock: recorded in the file, ended by unlock from elsewhere.
+	if err := s.Users.HardLock("support", clk.now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.signIn(context.Background(), "127.0.0.3:1", "support", init["support"]); !errors.As(err, &le) || !le.Everywhere {
+		t.Fatalf("hard-locked support: %v", err)
+	}
+	if was, err := other.Unlock("support", clk.now()); err != nil || !was {
+		t.Fatalf("unlock: %v %v", was, err)
+	}
+	if _, err := s.signIn(context.Background(), "127.0.0.3:1", "support", init["support"]); err != nil {
+		t.Fatalf("after unlock: %v", err)
+	}
+	if fi, _ := os.Stat(s.Users.path); fi.Mode().Perm() != 0o600 {
+		t.Fatalf("account file mode %v", fi.Mode())
+	}
+}
+
+func TestEventLog(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "accounts.log")
+	l := &EventLog{Path: p, Now: func() time.Time { return time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC) }}
+	l.Record("reset", "admin reset\nby someone %s", "x\x1b[31m")
+	if got := l.Tail(5); len(got) != 1 || got[0] != "2026-11-21T12:00:00Z reset: admin reset by someone x [31m" {
+		t.Fatalf("tail: %q", got)
+	}
+	for range MaxEventLog / 40 {
+		l.Record("unlock", "support unlocked at the appliance by root")
+	}
+	if _, err := os.Stat(p + ".1"); err != nil {
+		t.Fatalf("not rotated: %v", err)
+	}
+	if fi, _ := os.Stat(p); fi.Size() > MaxEventLog || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("log %d bytes, mode %v", fi.Size(), fi.Mode())
 	}
 }

@@ -1,58 +1,64 @@
 package console
 
 import (
-	"html/template"
-	"time"
+	"github.com/tapline/tapline/sensorcore/console/page"
 )
 
-// funcs are the page helpers: when formats an RFC 3339 time from the
-// status JSON for people ("2027-11-21 21:50 UTC").
-var funcs = template.FuncMap{
-	"when": func(v any) string {
-		s, _ := v.(string)
-		t, err := time.Parse(time.RFC3339Nano, s)
-		if err != nil {
-			return s
-		}
-		return t.UTC().Format("2006-01-02 15:04 UTC")
-	},
-}
+// The console's own pages: content for the layout's slot (package page).
 
-const head = `<!doctype html><html><head><meta charset="utf-8"><title>sensorcore</title>
-<style>body{font-family:sans-serif;margin:2em;max-width:52em}th{text-align:left;padding-right:1em;vertical-align:top}.err{color:#b00}.warn{color:#a60}.ok{color:#070}</style></head><body>`
+var loginBody = page.New("login", `{{with .Error}}<p class="err">{{.}}</p>{{end}}
+<form method="post" action="/login">
+<label>User name<input name="user" autocomplete="username" required autofocus></label>
+<label>Password<input name="password" type="password" autocomplete="current-password" required></label>
+<button class="primary">Sign in</button>
+</form>
+<p class="hint">At the first sign-in, use the initial password delivered with the sensor; a new password is asked for at once. 5 failed sign-ins lock the account for a while.</p>`)
 
-var loginTmpl = template.Must(template.New("login").Funcs(funcs).Parse(head + `<h1>Sign in</h1>
-{{with .}}{{with .Error}}<p class="err">{{.}}</p>{{end}}{{end}}
-<form method="post" action="/login"><p><label>User <input name="user" autocomplete="username"></label></p>
-<p><label>Password <input name="password" type="password" autocomplete="current-password"></label></p>
-<p><button>Sign in</button></p></form>
-<p>First sign-in: users <b>admin</b> and <b>support</b>; the initial passwords are in
-/etc/sensorcore/console-initial-passwords on the appliance, and a new password is asked for at once.
-Five failed sign-ins lock the account for 5 minutes.</p></body></html>`))
-
-var passwordTmpl = template.Must(template.New("password").Funcs(funcs).Parse(head + `<h1>Set a new password for {{.User}}</h1>
-<p>At least 8 characters with upper case, lower case, a digit and a symbol.</p>
+var passwordBody = page.New("password", `{{if .Must}}<p class="notice">Set a password of your own before using the console.</p>{{end}}
 {{with .Error}}<p class="err">{{.}}</p>{{end}}
-<form method="post" action="/password"><p><label>New password <input name="new" type="password" autocomplete="new-password"></label></p>
-<p><label>Again <input name="confirm" type="password" autocomplete="new-password"></label></p>
-<p><button>Change password</button></p></form></body></html>`))
+<div class="card narrow">
+<form method="post" action="/password">
+<label>Current password<input name="current" type="password" autocomplete="current-password" required autofocus></label>
+<label>New password<input name="new" type="password" autocomplete="new-password" required></label>
+<label>New password again<input name="confirm" type="password" autocomplete="new-password" required></label>
+<button class="primary">Change password</button>
+</form>
+<p class="hint">At least 8 characters with upper case, lower case, a digit and a symbol. Every other session of {{.User}} ends.</p>
+</div>`)
 
-var overviewTmpl = template.Must(template.New("overview").Funcs(funcs).Parse(head + `<h1>{{.S.sensor_name}}</h1>
-<p>Signed in as {{.User}}. <form method="post" action="/logout" style="display:inline"><button>Sign out</button></form>
-{{if .Monitor}} <a href="/monitor/">Devices and alerts</a>{{end}}</p>
-<h2>Activation</h2>{{with .S.activation}}<table>
+var overviewBody = page.New("overview", `<div class="grid">
+<section class="card wide"><h2>Components</h2>
+{{if .ComponentsErr}}<p class="err">{{.ComponentsErr}}</p>{{else}}<table class="list"><tr><th>Component</th><th>State</th><th>Detail</th></tr>
+{{range .Components}}<tr><td>{{.Name}}</td><td>{{if .Up}}<span class="badge up">UP</span>{{else}}<span class="badge down">DOWN</span>{{end}}</td><td>{{.Detail}}</td></tr>
+{{end}}</table>
+{{if .AllUp}}<p class="summary ok">System is UP!</p>{{else}}<p class="summary err">System is DOWN: see the components above.</p>{{end}}{{end}}
+</section>
+<section class="card"><h2>Activation</h2>{{with .S.activation}}<table>
 <tr><th>State</th><td>{{if .expired}}<b class="err">Expired: monitoring continues; upload a renewed activation file</b>{{else}}<b class="ok">Activated</b>{{end}}</td></tr>
 {{range $.S.activation_findings}}<tr><th></th><td class="{{if eq .severity "error"}}err{{else}}warn{{end}}">{{.code}}: {{.message}}. {{.hint}}</td></tr>{{end}}
 <tr><th>Sensor</th><td>{{.sensor_name}} ({{.sensor_id}})</td></tr><tr><th>Site / zone</th><td>{{.site}} / {{.zone}}</td></tr>
 <tr><th>Mode</th><td>{{.mode}}</td></tr><tr><th>Plan</th><td>{{.plan_id}}, {{.device_count}} devices</td></tr>
 <tr><th>Issued</th><td>{{when .issued_at}}</td></tr>
 <tr><th>Expires</th><td>{{if .expires}}{{when .expires}}{{else}}never (cloud-connected){{end}}</td></tr>
-</table>{{else}}<p class="err">Not activated.</p>{{end}}
-<h2>Certificate</h2>{{with .S.certificate}}<table><tr><th>Subject</th><td>{{.subject}}</td></tr>
+</table>{{else}}<p class="err">Not activated.</p><p class="hint">Push this sensor's activation file from Tapline.</p>{{end}}</section>
+<section class="card"><h2>SSH host key</h2>{{if .HostKeys}}<table>
+{{range .HostKeys}}<tr><th>{{.Type}}</th><td><code>{{.Fingerprint}}</code><br><span class="hint">{{.Where}}</span></td></tr>
+{{end}}</table>
+<p class="hint">Compare with the fingerprint Tapline shows when it first connects to this sensor: they must be the same.</p>{{else}}<p class="muted">No SSH host key found.</p>{{end}}</section>
+<section class="card"><h2>Certificate</h2>{{with .S.certificate}}<table><tr><th>Subject</th><td>{{.subject}}</td></tr>
 <tr><th>SHA-256</th><td><code>{{.fingerprint_sha256}}</code></td></tr><tr><th>Expires</th><td>{{when .not_after}}</td></tr>
-{{if .self_signed}}<tr><th></th><td class="err">Self-signed (not provisioned)</td></tr>{{end}}</table>{{end}}
-<h2>Network</h2>{{with .S.network}}<table><tr><th>Interface</th><td>{{.interface}}</td></tr>
+{{if .self_signed}}<tr><th></th><td class="err">Self-signed (not provisioned)</td></tr>{{end}}</table>{{end}}</section>
+<section class="card"><h2>Network</h2>{{with .S.network}}<table><tr><th>Interface</th><td>{{.interface}}</td></tr>
 <tr><th>Address</th><td>{{.address}} / {{.mask}}</td></tr><tr><th>Gateway</th><td>{{.gateway}}</td></tr>
-<tr><th>DNS</th><td>{{range .dns}}{{.}} {{end}}</td></tr><tr><th>Hostname</th><td>{{.hostname}}</td></tr></table>{{else}}<p>Not configured.</p>{{end}}
-<h2>System</h2><table><tr><th>Version</th><td>{{.S.version}}</td></tr><tr><th>Generation</th><td>{{.S.generation}}{{if .S.pending_confirmation}} <span class="warn">(awaiting confirmation until {{when .S.rollback_deadline}})</span>{{end}}</td></tr>
-{{with .S.last_rollback_reason}}<tr><th>Last rollback</th><td>{{.}}</td></tr>{{end}}</table></body></html>`))
+<tr><th>DNS</th><td>{{range .dns}}{{.}} {{end}}</td></tr><tr><th>Host name</th><td>{{.hostname}}</td></tr></table>{{else}}<p class="muted">Not configured.</p>{{end}}</section>
+<section class="card"><h2>System</h2><table><tr><th>Version</th><td>sensorcore {{.S.version}}</td></tr>
+<tr><th>Generation</th><td>{{.S.generation}}{{if .S.pending_confirmation}} <span class="warn">(awaiting confirmation until {{when .S.rollback_deadline}})</span>{{end}}</td></tr>
+{{with .S.last_rollback_reason}}<tr><th>Last rollback</th><td>{{.}}</td></tr>{{end}}</table></section>
+<section class="card"><h2>Account</h2><p>Signed in as <b>{{.User}}</b>. <a href="/password">Change password</a></p>
+{{if .Events}}<h2>Recent account events</h2><ul class="events">{{range .Events}}<li class="mono">{{.}}</li>{{end}}</ul>{{end}}</section>
+</div>`)
+
+var monitorOffBody = page.New("monitor-off", `<p class="notice">Monitoring is not running on this sensor, so there is nothing to show here yet.</p>
+<p class="hint">Start the daemon with the SPAN or TAP port to watch: <code>sensorcore serve --monitor IFACE</code>.</p>`)
+
+var notFoundBody = page.New("not-found", `<p>There is no page at <code>{{.}}</code> on this sensor.</p><p><a href="/">Back to the overview</a></p>`)

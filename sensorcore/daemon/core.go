@@ -1,38 +1,45 @@
 package daemon
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
-	"debug/elf"
 	"encoding/hex"
 	"errors"
 	"fmt"
-
-	"github.com/tapline/tapline/internal/safefile"
-	"github.com/tapline/tapline/sensorcore/version"
-
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"time"
+
+	"github.com/tapline/tapline/internal/safefile"
+	"github.com/tapline/tapline/sensorcore/release"
 )
 
 // Codes of install-core refusals.
 const (
-	CodeCoreChecksum  = "TL-APP-009" // the uploaded binary's SHA-256 is not the one given
-	CodeCoreDowngrade = "TL-APP-010" // an older version than the installed one, without --force
-	CodeCoreBinary    = "TL-APP-011" // not a sensorcore binary for this machine
+	CodeCoreChecksum  = "TL-APP-009" // the upload is not the binary its signed statement describes
+	CodeCoreDowngrade = "TL-APP-010" // an older release than the installed one, not signed as a downgrade
+	CodeCoreBinary    = "TL-APP-011" // a release for another machine, or another version than asked for
+	CodeCoreSignature = "TL-APP-012" // no release signature, or not one under a trusted root
 )
+
+// MaxCoreSize is the largest sensorcore binary install-core accepts (and
+// the appliance's SFTP server lets a client make): release.MaxBinarySize.
+const MaxCoreSize = release.MaxBinarySize
 
 // InstallCoreOptions is one install-core request.
 type InstallCoreOptions struct {
-	Path    string // the uploaded binary, in the incoming directory
-	SHA256  string // hex SHA-256 the laptop computed
-	Version string // the version the laptop read from the binary
-	Force   bool   // install even when Version is older than the installed one
+	Path string // the uploaded binary, in the incoming directory
+	// Signature is the binary's release signature (docs/formats.md);
+	// default Path+".sig".
+	Signature string
+	// SHA256 and Version, when given (older laptops send them), must be
+	// what the signed statement says; they add nothing to it.
+	SHA256  string
+	Version string
 	// Target is the binary to replace (default: this program, as it was
 	// started). The previous one is kept beside it as Target+".prev".
 	Target string
@@ -43,12 +50,13 @@ type InstallCoreOptions struct {
 // InstallCoreResult is install-core's JSON result (docs/formats.md).
 type InstallCoreResult struct {
 	OK               bool   `json:"ok"`
-	Installed        bool   `json:"installed"` // false when the version was already there
+	Installed        bool   `json:"installed"` // false when the release was already there
 	Version          string `json:"version"`
 	PreviousVersion  string `json:"previous_version"`
 	Path             string `json:"path"`
 	PreviousPath     string `json:"previous_path,omitempty"`
 	SHA256           string `json:"sha256"`
+	SignerKeyID      string `json:"signer_key_id,omitempty"` // the release key that signed it
 	DaemonRestarting bool   `json:"daemon_restarting"`
 	// Service is set by install-core --service (a first install): the unit
 	// written and whether the daemon runs now.
@@ -70,53 +78,64 @@ var Executable = func() string {
 	return p
 }()
 
-// elfMachines maps GOARCH to the ELF machine a binary for it carries.
-var elfMachines = map[string]elf.Machine{"amd64": elf.EM_X86_64, "arm64": elf.EM_AARCH64, "386": elf.EM_386,
-	"arm": elf.EM_ARM, "riscv64": elf.EM_RISCV, "ppc64le": elf.EM_PPC64, "s390x": elf.EM_S390}
-
-// CheckELFMachine reports an error when path is not an ELF executable for
-// this machine (GOARCH); it names the binary's machine.
-func CheckELFMachine(path string) error {
-	f, err := elf.Open(path)
-	if err != nil {
-		return fmt.Errorf("%s is not an ELF executable: %v", filepath.Base(path), err)
-	}
-	defer f.Close()
-	want, ok := elfMachines[runtime.GOARCH]
-	if ok && f.Machine != want {
-		return fmt.Errorf("%s is built for %s, this machine is %s (%s)", filepath.Base(path), f.Machine, want, runtime.GOARCH)
-	}
-	if f.Type != elf.ET_EXEC && f.Type != elf.ET_DYN {
-		return fmt.Errorf("%s is not an executable (ELF type %s)", filepath.Base(path), f.Type)
-	}
-	return nil
-}
-
-// InstallCore installs an uploaded sensorcore binary beside the current one:
-// checksum and version checked, written under a temporary name, fsynced,
-// run once ("version" must print the version given), the current binary
-// kept as .prev, then renamed over the current one (atomic), directory
-// fsynced. The running daemon is asked to restart into it (SIGUSR2).
+// InstallCore installs an uploaded sensorcore release beside the current
+// one. Before anything is run, written or renamed, the release signature
+// is verified under the trusted roots and the upload is hashed (streamed,
+// at most the signed size) against the signed statement; the version is
+// the statement's, the upload is never executed. An older release than the
+// installed one is refused unless its statement allows the downgrade. Then
+// the current binary is kept as .prev and the release is copied (hashed
+// again as it is copied: the upload may have changed since) to a temporary
+// file beside the target, fsynced and renamed over it. The upload and its
+// signature are removed whatever the outcome, except when the path itself
+// was refused. The running daemon is asked to restart into it (SIGUSR2).
 func (e *Engine) InstallCore(ctx context.Context, o InstallCoreOptions) (*InstallCoreResult, error) {
-	res := &InstallCoreResult{Version: o.Version, PreviousVersion: o.Installed}
-	refuse := func(code, msg string) (*InstallCoreResult, error) {
-		res.Code, res.Error = code, msg
-		return res, &Refusal{code, msg}
-	}
-	if o.Version == "" || strings.ContainsAny(o.Version, " /\\\n") {
-		return refuse(CodeCoreBinary, fmt.Sprintf("--version %q: give the version the binary prints (sensorcore BINARY version)", o.Version))
-	}
-	want, err := hex.DecodeString(strings.ToLower(o.SHA256))
-	if err != nil || len(want) != sha256.Size {
-		return refuse(CodeCoreChecksum, fmt.Sprintf("--sha256 %q is not a hex SHA-256", o.SHA256))
-	}
+	res := &InstallCoreResult{PreviousVersion: o.Installed}
 	p, err := e.resolve(o.Path)
 	if err != nil {
-		var r *Refusal
-		if errors.As(err, &r) {
-			return refuse(r.Code, r.Msg)
+		return res.refuse(err, CodePath, "")
+	}
+	sig := o.Signature
+	if sig == "" {
+		sig = p + ".sig"
+	}
+	if sig, err = e.resolve(sig); err != nil {
+		return res.refuse(err, CodePath, "")
+	}
+	// Whatever happens from here, the upload goes (when it is one: a file
+	// in the incoming directory).
+	defer e.removeUpload(p, sig)
+	refuse := func(code, format string, args ...any) (*InstallCoreResult, error) {
+		return res.refuse(nil, code, fmt.Sprintf(format, args...))
+	}
+	sd, err := release.ReadSignature(sig)
+	if errors.Is(err, os.ErrNotExist) {
+		return refuse(CodeCoreSignature, "%s has no release signature (%s): sensorcore releases are signed; upload the .sig file that came with the binary; the upload was removed", filepath.Base(p), filepath.Base(sig))
+	}
+	if err != nil {
+		return refuse(CodeCoreSignature, "%s: %v; the upload was removed", filepath.Base(sig), err)
+	}
+	v, err := release.Verify(sd, e.ReleaseRoots)
+	if err != nil {
+		return refuse(CodeCoreSignature, "%s is not a trusted sensorcore release: %v; the upload was removed", filepath.Base(p), err)
+	}
+	st := v.Statement
+	res.Version, res.SHA256, res.SignerKeyID = st.Version, st.SHA256, v.Signer.KeyID
+	switch {
+	case o.SHA256 != "" && strings.ToLower(o.SHA256) != st.SHA256:
+		return refuse(CodeCoreChecksum, "--sha256 %s is not the signed release's %s; the upload was removed", o.SHA256, st.SHA256)
+	case o.Version != "" && o.Version != st.Version:
+		return refuse(CodeCoreBinary, "--version %s: the signed release is sensorcore %s; the upload was removed", o.Version, st.Version)
+	}
+	if err := st.For(runtime.GOOS, runtime.GOARCH); err != nil {
+		return refuse(CodeCoreBinary, "%v; the upload was removed", err)
+	}
+	if err := st.CheckFile(p); err != nil {
+		var m *release.Mismatch
+		if errors.As(err, &m) {
+			return refuse(CodeCoreChecksum, "%s is not the signed release: %v (damaged upload, or another binary); it was removed", filepath.Base(p), err)
 		}
-		return refuse(CodePath, err.Error())
+		return refuse(CodeInternal, "%s: %v", filepath.Base(p), err)
 	}
 	target := o.Target
 	if target == "" {
@@ -126,59 +145,41 @@ func (e *Engine) InstallCore(ctx context.Context, o InstallCoreOptions) (*Instal
 		return refuse(CodeInternal, "cannot tell where the running sensorcore is installed")
 	}
 	res.Path = target
-	data, err := os.ReadFile(p)
-	if err != nil {
-		return refuse(CodeInternal, fmt.Sprintf("%s: %v", filepath.Base(p), err))
-	}
-	sum := sha256.Sum256(data)
-	res.SHA256 = hex.EncodeToString(sum[:])
-	if !bytes.Equal(sum[:], want) {
-		os.Remove(p)
-		return refuse(CodeCoreChecksum, fmt.Sprintf("%s has SHA-256 %s, not %s: the upload is damaged or not the binary meant; it was removed", filepath.Base(p), res.SHA256, strings.ToLower(o.SHA256)))
-	}
-	if err := CheckELFMachine(p); err != nil {
-		return refuse(CodeCoreBinary, err.Error())
-	}
-	if v := binaryVersion(ctx, target); v != "" {
-		o.Installed, res.PreviousVersion = v, v // what is on disk, when it runs
-	}
-	switch c := version.Compare(o.Version, o.Installed); {
-	case c == 0 && !o.Force:
-		if cur, err := os.ReadFile(target); err == nil && sha256.Sum256(cur) == sum {
-			os.Remove(p)
-			res.OK = true
-			return res, nil
+	if o.Target != "" {
+		// Another binary than this one: ask it (it is the installed one,
+		// root's, not the upload).
+		if iv := binaryVersion(ctx, target); iv != "" {
+			o.Installed, res.PreviousVersion = iv, iv
 		}
-	case c < 0 && !o.Force:
-		return refuse(CodeCoreDowngrade, fmt.Sprintf("sensorcore %s is older than the installed %s: refused (install-core --force to downgrade on purpose)", o.Version, o.Installed))
 	}
-	dir := filepath.Dir(target)
-	tmp := filepath.Join(dir, "."+filepath.Base(target)+".new")
-	os.Remove(tmp)
-	if err := writeExecutable(tmp, data); err != nil {
-		return refuse(CodeInternal, fmt.Sprintf("writing %s: %v", tmp, err))
+	if cur, err := fileSHA256(target); err == nil && cur == st.SHA256 {
+		res.OK = true // this very release is installed already
+		return res, nil
 	}
-	defer os.Remove(tmp)
-	// The new binary must run here and say the version it was sent as.
-	if v := binaryVersion(ctx, tmp); v != o.Version {
-		return refuse(CodeCoreBinary, fmt.Sprintf("the uploaded binary does not run as sensorcore %s here (its version command printed %q)", o.Version, v))
+	if !st.Replaces(o.Installed) {
+		return refuse(CodeCoreDowngrade, "sensorcore %s is older than the installed %s and its signed statement does not allow a downgrade: refused; the upload was removed", st.Version, o.Installed)
 	}
 	prev := target + ".prev"
-	if cur, err := os.ReadFile(target); err == nil {
-		if err := safefile.WriteFile(prev, cur, 0o755); err != nil {
-			return refuse(CodeInternal, fmt.Sprintf("keeping the previous binary: %v", err))
-		}
+	if err := copyFileAtomic(target, prev); err == nil {
 		res.PreviousPath = prev
 	} else if !errors.Is(err, os.ErrNotExist) {
-		return refuse(CodeInternal, err.Error())
+		return refuse(CodeInternal, "keeping the previous binary: %v", err)
 	}
-	if err := os.Rename(tmp, target); err != nil {
-		return refuse(CodeInternal, fmt.Sprintf("installing %s: %v", target, err))
+	f, err := os.Open(p)
+	if err != nil {
+		return refuse(CodeInternal, "%s: %v", filepath.Base(p), err)
 	}
-	safefile.SyncDir(dir)
-	os.Remove(p)
+	err = safefile.Write(target, 0o755, func(w io.Writer) error { return st.Check(f, w) })
+	f.Close()
+	if err != nil {
+		var m *release.Mismatch
+		if errors.As(err, &m) {
+			return refuse(CodeCoreChecksum, "%s changed while it was installed: %v; nothing was installed and the upload was removed", filepath.Base(p), err)
+		}
+		return refuse(CodeInternal, "installing %s: %v", target, err)
+	}
 	res.OK, res.Installed = true, true
-	e.Log("installed sensorcore %s at %s (was %s; kept as %s)", o.Version, target, o.Installed, prev)
+	e.Log("installed sensorcore %s at %s (was %s; kept as %s; release key %s)", st.Version, target, o.Installed, prev, v.Signer.KeyID)
 	if r, ok := e.Layout.DaemonAlive(); ok {
 		// Also when install-core runs inside the daemon (embedded
 		// listener): the daemon catches SIGUSR2 either way.
@@ -188,8 +189,61 @@ func (e *Engine) InstallCore(ctx context.Context, o InstallCoreOptions) (*Instal
 	return res, nil
 }
 
-// binaryVersion runs "PATH version" and returns the version it prints
-// ("sensorcore V"), or "" when it does not run as sensorcore.
+// refuse records a refusal: err's own code when it is a *Refusal, else
+// code and msg.
+func (res *InstallCoreResult) refuse(err error, code, msg string) (*InstallCoreResult, error) {
+	var r *Refusal
+	if errors.As(err, &r) {
+		code, msg = r.Code, r.Msg
+	} else if err != nil {
+		msg = err.Error()
+	}
+	res.OK, res.Code, res.Error = false, code, msg
+	return res, &Refusal{code, msg}
+}
+
+// removeUpload removes the files of an install-core upload that lie in
+// the incoming directory (a path given on the command line elsewhere is
+// the administrator's, and stays).
+func (e *Engine) removeUpload(paths ...string) {
+	in := e.Layout.Incoming()
+	for _, p := range paths {
+		if rel, err := filepath.Rel(in, p); err == nil && rel != "." && !strings.HasPrefix(rel, "..") {
+			os.Remove(p)
+		}
+	}
+}
+
+// fileSHA256 hashes a file by streaming it.
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, io.LimitReader(f, MaxCoreSize+1)); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// copyFileAtomic copies from to to (mode 0755), atomically, streaming.
+func copyFileAtomic(from, to string) error {
+	f, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return safefile.Write(to, 0o755, func(w io.Writer) error {
+		_, err := io.Copy(w, f)
+		return err
+	})
+}
+
+// binaryVersion runs "PATH version" on an installed binary and returns the
+// version it prints ("sensorcore V"), or "" when it does not run as
+// sensorcore. It is never called on an upload.
 func binaryVersion(ctx context.Context, path string) string {
 	vctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
@@ -199,20 +253,4 @@ func binaryVersion(ctx context.Context, path string) string {
 		return ""
 	}
 	return f[1]
-}
-
-func writeExecutable(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o755)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }

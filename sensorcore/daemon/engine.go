@@ -17,11 +17,13 @@ import (
 
 // Engine runs provisioning operations on one sensor root.
 type Engine struct {
-	Layout  Layout
-	Config  Config
-	Roots   []ed25519.PublicKey
-	Backend netconf.Backend
-	Now     func() time.Time
+	Layout Layout
+	Config Config
+	Roots  []ed25519.PublicKey
+	// ReleaseRoots are the roots install-core trusts release keys under.
+	ReleaseRoots []ed25519.PublicKey
+	Backend      netconf.Backend
+	Now          func() time.Time
 	// ConfineToIncoming refuses bundle paths outside the incoming directory
 	// (set for commands that arrive over SSH).
 	ConfineToIncoming bool
@@ -36,8 +38,11 @@ type Engine struct {
 type Options struct {
 	Root       string
 	TrustRoots []string // LAB/DEMO ONLY: root public key files (--trust-root)
-	Backend    string   // overrides config.json network_backend
-	Now        func() time.Time
+	// ReleaseRoots: LAB/DEMO ONLY: root public key files for releases
+	// (--release-root).
+	ReleaseRoots []string
+	Backend      string // overrides config.json network_backend
+	Now          func() time.Time
 }
 
 // NewEngine loads the configuration under root.
@@ -61,6 +66,10 @@ func NewEngine(o Options) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
+	rroots, err := l.ReleaseRoots(c, o.ReleaseRoots)
+	if err != nil {
+		return nil, err
+	}
 	name := c.NetworkBackend
 	if o.Backend != "" {
 		name = o.Backend
@@ -73,7 +82,7 @@ func NewEngine(o Options) (*Engine, error) {
 	if now == nil {
 		now = time.Now
 	}
-	return &Engine{Layout: l, Config: c, Roots: roots, Backend: be, Now: now,
+	return &Engine{Layout: l, Config: c, Roots: roots, ReleaseRoots: rroots, Backend: be, Now: now,
 		Crash: StepHook(os.Getenv(CrashEnv)), Log: func(string, ...any) {}}, nil
 }
 

@@ -30,6 +30,18 @@ func (l Layout) Incoming() string { return filepath.Join(l.State(), "incoming") 
 // Store is the generation store in the state directory.
 func (l Layout) Store() generation.Store { return generation.Store{Dir: l.State()} }
 
+// ConsoleUsers is the console's account file (0600).
+func (l Layout) ConsoleUsers() string { return filepath.Join(l.Etc(), "console-users.json") }
+
+// ConsoleInitialPasswords holds the accounts' first-start passwords (0600).
+func (l Layout) ConsoleInitialPasswords() string {
+	return filepath.Join(l.Etc(), "console-initial-passwords")
+}
+
+// AccountsLog is the record of account events: locks, unlocks, resets,
+// password changes (0600).
+func (l Layout) AccountsLog() string { return filepath.Join(l.State(), "accounts.log") }
+
 // RunFile is where the running daemon records its pid and listeners.
 func (l Layout) RunFile() string { return filepath.Join(l.State(), "run.json") }
 
@@ -47,6 +59,11 @@ type Config struct {
 	// instead of the production root shipped in the binary. Relative paths
 	// are relative to etc/sensorcore.
 	ActivationTrustRoots []string `json:"activation_trust_roots,omitempty"`
+	// ReleaseTrustRoots: LAB/DEMO ONLY. Root public key files whose
+	// release keys install-core trusts instead of the production root
+	// (a lab build's, `make build`). Relative paths are relative to
+	// etc/sensorcore.
+	ReleaseTrustRoots []string `json:"release_trust_roots,omitempty"`
 	// KeepGenerations bounds how many generations stay on disk (default 5).
 	KeepGenerations int `json:"keep_generations,omitempty"`
 }
@@ -76,9 +93,20 @@ func LoadConfig(l Layout) (Config, error) {
 // Roots returns the activation roots to trust: override files when given
 // (lab/demo), else the config's lab roots, else the production root.
 func (l Layout) Roots(c Config, override []string) ([]ed25519.PublicKey, error) {
+	return l.roots(c.ActivationTrustRoots, override)
+}
+
+// ReleaseRoots returns the roots install-core trusts release keys under:
+// override files when given (lab/demo), else the config's lab release
+// roots, else the production root (the same as activation files').
+func (l Layout) ReleaseRoots(c Config, override []string) ([]ed25519.PublicKey, error) {
+	return l.roots(c.ReleaseTrustRoots, override)
+}
+
+func (l Layout) roots(configured, override []string) ([]ed25519.PublicKey, error) {
 	paths := override
 	if len(paths) == 0 {
-		for _, p := range c.ActivationTrustRoots {
+		for _, p := range configured {
 			if !filepath.IsAbs(p) {
 				p = filepath.Join(l.Etc(), p)
 			}

@@ -8,12 +8,12 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"log"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -21,6 +21,7 @@ import (
 	"github.com/tapline/tapline/sensorcore/bundle"
 	"github.com/tapline/tapline/sensorcore/console"
 	"github.com/tapline/tapline/sensorcore/generation"
+	"github.com/tapline/tapline/sensorcore/signin"
 	"github.com/tapline/tapline/sensorcore/sshd"
 )
 
@@ -84,11 +85,16 @@ func (e *Engine) Serve(ctx context.Context, o ServeOptions) error {
 	if err := console.EnsureSelfSigned(scPath, skPath, o.Hostname, e.Now()); err != nil {
 		return fmt.Errorf("self-signed certificate: %w", err)
 	}
-	users, err := console.LoadUsers(filepath.Join(l.Etc(), "console-users.json"), filepath.Join(l.Etc(), "console-initial-passwords"), o.BcryptCost)
+	users, err := console.LoadUsers(l.ConsoleUsers(), l.ConsoleInitialPasswords(), o.BcryptCost)
 	if err != nil {
 		return err
 	}
-	cs := &console.Server{Users: users, Now: e.Now, Monitor: o.Monitor, Log: e.Log}
+	// One worker pool hashes the passwords of the console and the embedded
+	// SSH listener: a sign-in flood on either takes at most half the CPUs.
+	pool := signin.NewPool(0, 0)
+	cs := &console.Server{Users: users, Now: e.Now, Monitor: o.Monitor, Log: e.Log,
+		Guard:  &signin.Guard{Pool: pool, Now: e.Now, Accounts: console.IsUser},
+		Events: &console.EventLog{Path: l.AccountsLog(), Now: e.Now, Also: e.Log}}
 	var cur certState
 	var ri *RunInfo // once run.json is written, reload keeps it current
 	reload := func() error {
@@ -125,16 +131,6 @@ func (e *Engine) Serve(ctx context.Context, o ServeOptions) error {
 	if err := reload(); err != nil {
 		return err
 	}
-	cs.Health = func() console.Health {
-		h := console.Health{Status: "ok", SensorName: o.Hostname}
-		if st, err := e.Status(o.Version); err == nil && st.Generation > 0 {
-			h.SensorName, h.Activated, h.Generation = st.SensorName, st.Activation != nil, st.Generation
-		}
-		if c := cs.Certificate(); c != nil {
-			h.Fingerprint = console.Fingerprint(c.Certificate[0])
-		}
-		return h
-	}
 	cs.Status = func() (console.Overview, error) {
 		st, err := e.Status(o.Version)
 		if err == nil && st.Generation == 0 {
@@ -147,10 +143,25 @@ func (e *Engine) Serve(ctx context.Context, o ServeOptions) error {
 	if err != nil {
 		return fmt.Errorf("console: %w", err)
 	}
-	hs := &http.Server{Handler: cs.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
-		ErrorLog: log.New(io.Discard, "", 0)} // handshake noise from probes (sanity)
+	cs.Components = func(ctx context.Context) ([]console.Component, error) {
+		lines, err := e.Sanity(ctx, o.Version)
+		out := make([]console.Component, len(lines))
+		for i, l := range lines {
+			out[i] = console.Component{Name: l.Component, Up: l.Up, Detail: l.Detail}
+		}
+		return out, err
+	}
+	var sshAt atomic.Pointer[string] // the embedded listener's address, once it listens
+	cs.HostKeys = func() []console.HostKey {
+		addr := ""
+		if p := sshAt.Load(); p != nil {
+			addr = *p
+		}
+		return e.hostKeys(addr)
+	}
+	hs := cs.HTTPServer() // timeouts, header limits
 	errc := make(chan error, 2)
-	go func() { errc <- hs.Serve(tls.NewListener(ln, cs.TLSConfig())) }()
+	go func() { errc <- hs.Serve(cs.Listener(ln)) }() // connection caps, TLS
 	run := RunInfo{PID: os.Getpid(), Console: ln.Addr().String(), Started: e.Now().UTC(),
 		ServedGeneration: cur.generation, ServedFingerprint: cur.fingerprint}
 	run.ProcStart, _ = procStart(run.PID)
@@ -188,7 +199,8 @@ func (e *Engine) Serve(ctx context.Context, o ServeOptions) error {
 			return fmt.Errorf("ssh: %w", err)
 		}
 		ss := &sshd.Server{HostKey: hk, AuthorizedKeysPath: filepath.Join(l.Etc(), "authorized_keys"),
-			PasswordsPath: filepath.Join(l.Etc(), "ssh_passwords"), IncomingDir: l.Incoming(), Exec: o.Exec, Log: e.Log}
+			PasswordsPath: filepath.Join(l.Etc(), "ssh_passwords"), IncomingDir: l.Incoming(), Exec: o.Exec, Log: e.Log,
+			Guard: &signin.Guard{Pool: pool, Policy: signin.Policy{HardLockAfter: -1}}}
 		sshDone := make(chan struct{})
 		go func() {
 			defer close(sshDone)
@@ -206,6 +218,7 @@ func (e *Engine) Serve(ctx context.Context, o ServeOptions) error {
 			}
 		}()
 		run.SSH = sl.Addr().String()
+		sshAt.Store(&run.SSH)
 	}
 	rb, _ := json.Marshal(run)
 	if err := safefile.WriteFile(l.RunFile(), rb, 0o644); err != nil {
@@ -258,6 +271,27 @@ func (e *Engine) Serve(ctx context.Context, o ServeOptions) error {
 			}
 		}
 	}
+}
+
+// hostKeys are the SSH host keys a laptop may meet: the embedded
+// listener's (when it runs) and OpenSSH's under R/etc/ssh.
+func (e *Engine) hostKeys(sshAddr string) []console.HostKey {
+	var out []console.HostKey
+	if sshAddr != "" {
+		where := "sensorcore's SSH listener"
+		if _, port, err := net.SplitHostPort(sshAddr); err == nil {
+			where += ", port " + port
+		}
+		if k, err := console.ReadHostKey(filepath.Join(e.Layout.Etc(), "ssh_host_ed25519_key.pub"), where); err == nil {
+			out = append(out, k)
+		}
+	}
+	for _, t := range []string{"ed25519", "ecdsa", "rsa"} {
+		if k, err := console.ReadHostKey(filepath.Join(e.Layout.Root, "etc", "ssh", "ssh_host_"+t+"_key.pub"), "OpenSSH"); err == nil {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // loadCertificate returns the current generation's certificate, or the

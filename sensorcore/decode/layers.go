@@ -31,16 +31,22 @@ func (d *Decoder) Decode(data []byte, linkType int) error {
 	d.Counters.Bytes += uint64(len(data))
 	var err error
 	switch linkType {
-	case 1:
+	case LinkEthernet:
 		err = d.ethernet(data)
-	case 101:
+	case LinkRaw, LinkRawOld, LinkRawOld14:
 		err = d.rawIP(data)
-	case 228:
+	case LinkIPv4:
 		err = d.ipv4(data)
-	case 229:
+	case LinkIPv6:
 		err = d.ipv6(data)
-	case 113:
+	case LinkLinuxSLL:
 		err = d.linuxSLL(data)
+	case LinkLinuxSLL2:
+		err = d.linuxSLL2(data)
+	case LinkNull:
+		err = d.null(data, false)
+	case LinkLoop:
+		err = d.null(data, true)
 	default:
 		err = ErrUnsupported
 	}
@@ -72,8 +78,49 @@ func (d *Decoder) linuxSLL(b []byte) error {
 	return d.etherPayload(binary.BigEndian.Uint16(b[14:16]), b[16:])
 }
 
-// ethernet decodes an Ethernet II header (IEEE 802.3 §3.1.1) and any 802.1Q /
-// 802.1ad tags (IEEE 802.1Q §9.6: TPID, then PCP/DEI/VID).
+// linuxSLL2 decodes the second Linux "cooked" header (LINKTYPE_LINUX_SLL2:
+// 20 bytes, protocol type in the first two).
+func (d *Decoder) linuxSLL2(b []byte) error {
+	if len(b) < 20 {
+		return ErrTruncated
+	}
+	return d.etherPayload(binary.BigEndian.Uint16(b[0:2]), b[20:])
+}
+
+// BSD address families in the NULL/LOOP header: IPv4 is 2 everywhere,
+// IPv6 differs by system (tcpdump.org LINKTYPE_NULL).
+const (
+	afInet        = 2
+	afInet6BSD    = 24 // NetBSD, OpenBSD, BSD/OS
+	afInet6FreeBS = 28 // FreeBSD, DragonFly BSD
+	afInet6Darwin = 30 // macOS, iOS
+	afInet6Linux  = 10
+)
+
+// null decodes the BSD loopback header (LINKTYPE_NULL: a 4-byte address
+// family in the byte order of the capturing host; LINKTYPE_LOOP: the same
+// in network byte order).
+func (d *Decoder) null(b []byte, network bool) error {
+	if len(b) < 4 {
+		return ErrTruncated
+	}
+	af := binary.BigEndian.Uint32(b[0:4])
+	if !network && af > 0xffff {
+		af = binary.LittleEndian.Uint32(b[0:4]) // written by a little-endian host
+	}
+	switch af {
+	case afInet:
+		d.Pkt.EtherType = EtherTypeIPv4
+		return d.ipv4(b[4:])
+	case afInet6BSD, afInet6FreeBS, afInet6Darwin, afInet6Linux:
+		d.Pkt.EtherType = EtherTypeIPv6
+		return d.ipv6(b[4:])
+	}
+	d.Counters.OtherL3++
+	return nil
+}
+
+// ethernet decodes an Ethernet II header (IEEE 802.3 §3.1.1).
 func (d *Decoder) ethernet(b []byte) error {
 	if len(b) < 14 {
 		return ErrTruncated
@@ -83,8 +130,14 @@ func (d *Decoder) ethernet(b []byte) error {
 	copy(p.SrcMAC[:], b[6:12])
 	p.HasEth = true
 	d.Counters.Ethernet++
-	et := binary.BigEndian.Uint16(b[12:14])
-	b = b[14:]
+	return d.etherPayload(binary.BigEndian.Uint16(b[12:14]), b[14:])
+}
+
+// etherPayload decodes what follows an EtherType (Ethernet or a Linux
+// cooked header), through any 802.1Q / 802.1ad tags (IEEE 802.1Q §9.6:
+// TPID, then PCP/DEI/VID).
+func (d *Decoder) etherPayload(et uint16, b []byte) error {
+	p := &d.Pkt
 	for et == EtherTypeVLAN || et == EtherTypeQinQ || et == EtherTypeQinQ9 {
 		if len(b) < 4 {
 			return ErrTruncated
@@ -103,11 +156,7 @@ func (d *Decoder) ethernet(b []byte) error {
 		p.EtherType = et
 		return nil
 	}
-	return d.etherPayload(et, b)
-}
-
-func (d *Decoder) etherPayload(et uint16, b []byte) error {
-	d.Pkt.EtherType = et
+	p.EtherType = et
 	switch et {
 	case EtherTypeIPv4:
 		return d.ipv4(b)

@@ -1,6 +1,9 @@
 package decode
 
-import "errors"
+import (
+	"errors"
+	"strconv"
+)
 
 // EtherTypes (IEEE 802 numbers registry).
 const (
@@ -11,6 +14,53 @@ const (
 	EtherTypeQinQ9 = 0x9100 // pre-standard QinQ
 	EtherTypeIPv6  = 0x86dd
 )
+
+// Link types this package decodes (tcpdump.org LINKTYPE registry).
+const (
+	LinkNull      = 0   // LINKTYPE_NULL: BSD loopback, host byte order
+	LinkEthernet  = 1   // LINKTYPE_ETHERNET
+	LinkRawOld    = 12  // DLT_RAW as some systems number it in files
+	LinkRawOld14  = 14  // DLT_RAW on OpenBSD
+	LinkRaw       = 101 // LINKTYPE_RAW: IPv4 or IPv6, no link header
+	LinkLoop      = 108 // LINKTYPE_LOOP: OpenBSD loopback, network byte order
+	LinkLinuxSLL  = 113 // LINKTYPE_LINUX_SLL
+	LinkIPv4      = 228 // LINKTYPE_IPV4
+	LinkIPv6      = 229 // LINKTYPE_IPV6
+	LinkLinuxSLL2 = 276 // LINKTYPE_LINUX_SLL2
+)
+
+// LinkTypeName names a link type for people ("NULL/Loopback", "Ethernet",
+// ...); an unknown one is "LINKTYPE 147".
+func LinkTypeName(lt int) string {
+	switch lt {
+	case LinkNull:
+		return "NULL/Loopback"
+	case LinkEthernet:
+		return "Ethernet"
+	case LinkRaw, LinkRawOld, LinkRawOld14:
+		return "raw IP"
+	case LinkLoop:
+		return "OpenBSD loopback"
+	case LinkLinuxSLL:
+		return "Linux cooked (SLL)"
+	case LinkIPv4:
+		return "raw IPv4"
+	case LinkIPv6:
+		return "raw IPv6"
+	case LinkLinuxSLL2:
+		return "Linux cooked v2 (SLL2)"
+	}
+	return "LINKTYPE " + strconv.Itoa(lt)
+}
+
+// Decodable reports whether Decode understands the link type.
+func Decodable(lt int) bool {
+	switch lt {
+	case LinkNull, LinkEthernet, LinkRaw, LinkRawOld, LinkRawOld14, LinkLoop, LinkLinuxSLL, LinkIPv4, LinkIPv6, LinkLinuxSLL2:
+		return true
+	}
+	return false
+}
 
 // IP protocol numbers (IANA "Assigned Internet Protocol Numbers").
 const (

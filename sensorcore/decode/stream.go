@@ -117,26 +117,28 @@ func (s *Stream) Segment(seq uint32, flags uint8, payload []byte) (data []byte, 
 	if len(payload) == 0 {
 		return nil, false
 	}
-	if s.synced && s.Idle >= ReuseIdle && int32(seq-s.next) < -ReuseJump {
+	if s.synced && s.Idle >= ReuseIdle && SeqBehind(seq, s.next) > ReuseJump {
 		s.restart()
 	}
 	if !s.synced {
 		s.synced = true
 		s.next = seq
 	}
-	diff := int32(seq - s.next)
 	switch {
-	case diff == 0:
+	case seq == s.next:
 		s.next += uint32(len(payload))
 		return payload, false
-	case diff < 0:
-		over := int(-diff)
-		if over >= len(payload) {
+	case SeqBefore(seq, s.next):
+		over := SeqBehind(seq, s.next)
+		if uint64(over) >= uint64(len(payload)) {
 			return nil, false // pure retransmission
 		}
-		s.next += uint32(len(payload) - over)
+		s.next += uint32(len(payload)) - over
 		return payload[over:], false
 	default:
+		// Ahead of the expected byte, or exactly 2^31 away (neither
+		// before nor after, RFC 1982 §3.2): bytes were lost or the peer
+		// jumped; resynchronise on this segment.
 		s.Gaps++
 		s.buf = s.buf[:0]
 		s.next = seq + uint32(len(payload))

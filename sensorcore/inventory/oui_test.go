@@ -4,6 +4,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/tapline/tapline/internal/needs"
 )
 
 func TestParseManuf(t *testing.T) {
@@ -36,7 +38,7 @@ func TestParseManuf(t *testing.T) {
 // TestDebianManuf reads the real registry copy that tshark pulls in.
 func TestDebianManuf(t *testing.T) {
 	if _, err := os.Stat(DefaultManuf); err != nil {
-		t.Skipf("needs %s (Debian package libwireshark-data, pulled in by tshark)", DefaultManuf)
+		needs.Missing(t, "needs %s (Debian package libwireshark-data, pulled in by tshark)", DefaultManuf)
 	}
 	o, err := ReadManuf(DefaultManuf)
 	if err != nil {

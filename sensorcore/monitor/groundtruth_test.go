@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tapline/tapline/internal/needs"
 	"github.com/tapline/tapline/sensorcore/dissect"
 )
 
@@ -34,12 +35,12 @@ func repoRoot(t testing.TB) string {
 }
 
 // sharedCaptures lists the shared real captures, skipping the test when
-// they are absent.
+// they are absent (failing it under CI=true).
 func sharedCaptures(t testing.TB) []string {
 	dir := filepath.Join(repoRoot(t), "..", "shared", "pcaps")
 	files, _ := filepath.Glob(filepath.Join(dir, "*", "*.pcap*"))
 	if len(files) == 0 {
-		t.Skipf("needs the shared captures in %s (see its README); none found", dir)
+		needs.Missing(t, "needs the shared captures in %s (see its README); none found", dir)
 	}
 	sort.Strings(files)
 	return files
@@ -176,7 +177,7 @@ func TestGroundTruthTshark(t *testing.T) {
 	files := sharedCaptures(t)
 	tshark, err := exec.LookPath("tshark")
 	if err != nil {
-		t.Skip("needs tshark (Debian package tshark; make test installs it)")
+		needs.Missing(t, "needs tshark (Debian package tshark; make test installs it)")
 	}
 	allow := readAllowed(t)
 	for _, file := range files {

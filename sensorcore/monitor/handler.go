@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/tapline/tapline/sensorcore/console/page"
 )
 
 // Handler serves, relative to where the console mounts it:
@@ -18,9 +20,10 @@ import (
 //	POST /api/v1/alerts/{id}/ack  acknowledge; 204, or 404 for an unknown id
 //	GET  /api/v1/stats            counters as JSON
 //
-// Pages are plain server-rendered HTML with no external assets. The
-// console authenticates before calling it; this handler does not. The
-// console must also apply its CSRF protection to the POST routes.
+// Pages are server-rendered HTML content in the console's layout (package
+// page), with no inline style or script. The console authenticates before
+// calling it and frames its pages; this handler does neither. The console
+// must also apply its CSRF protection to the POST routes.
 func (m *Monitor) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /devices", m.devicesPage)
@@ -61,38 +64,32 @@ func writeJSON(w http.ResponseWriter, v any) {
 	enc.Encode(v)
 }
 
-const pageHead = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{{.Title}} - Tapline sensor</title>
-<style>body{font-family:sans-serif;margin:1.5em}table{border-collapse:collapse}td,th{border:1px solid #bbb;padding:.25em .5em;text-align:left;vertical-align:top}
-th{background:#eee}.critical{background:#f8d0d0}.high{background:#fbe3c8}.medium{background:#fdf5c8}.acknowledged{color:#777}</style></head><body>
-<p><a href="devices">Devices</a> | <a href="alerts">Alerts</a></p><h1>{{.Title}}</h1>`
-
-func pageTemplates() *template.Template {
-	t := template.New("page").Funcs(template.FuncMap{"join": strings.Join})
-	template.Must(t.New("devices").Parse(pageHead + `<p>{{len .Assets}} devices. {{.Stats.Packets}} packets, {{.Stats.KernelDrops}} kernel drops{{if .Stats.Learning}}, learning{{end}}.</p>
-<table><tr><th>Address</th><th>MAC</th><th>MAC vendor</th><th>Protocols</th><th>Roles</th><th>Identity</th><th>First seen</th><th>Last seen</th><th>Peers</th></tr>
+// The pages' content; the console frames it (package page: the sensor's
+// name and generation, the navigation, the stylesheet). No inline style or
+// script: the console's Content-Security-Policy forbids both.
+var (
+	devicesBody = template.Must(template.New("devices").Funcs(template.FuncMap{"join": strings.Join}).Parse(`<p>{{len .Assets}} devices. {{.Stats.Packets}} packets, {{.Stats.KernelDrops}} kernel drops{{if .Stats.Learning}}, learning{{end}}.</p>
+<table class="list"><tr><th>Address</th><th>MAC</th><th>MAC vendor</th><th>Protocols</th><th>Roles</th><th>Identity</th><th>First seen</th><th>Last seen</th><th>Peers</th></tr>
 {{range .Assets}}<tr><td>{{join .IPs ", "}}{{if .Router}} (router){{end}}{{if .Hostname}}<br>{{.Hostname}}{{end}}</td><td>{{.MAC}}</td><td>{{.Vendor}}</td><td>{{join .Protocols ", "}}</td><td>{{join .Roles ", "}}</td>
 <td>{{with .Identity}}{{.Vendor}} {{.Model}}{{if .Firmware}} fw {{.Firmware}}{{end}}{{if .Serial}} s/n {{.Serial}}{{end}}{{if .Name}} "{{.Name}}"{{end}}{{end}}</td>
 <td>{{.FirstSeen.Format "2006-01-02 15:04:05"}}</td><td>{{.LastSeen.Format "2006-01-02 15:04:05"}}</td><td>{{len .Peers}}</td></tr>
-{{end}}</table></body></html>`))
-	template.Must(t.New("alerts").Parse(pageHead + `<p>{{len .Alerts}} alerts.</p>
-<table><tr><th>Id</th><th>Time</th><th>Severity</th><th>Title</th><th>Message</th><th>Count</th><th>Status</th></tr>
+{{end}}</table>`))
+	alertsBody = template.Must(template.New("alerts").Parse(`<p>{{len .Alerts}} alerts.</p>
+<table class="list"><tr><th>Id</th><th>Time</th><th>Severity</th><th>Title</th><th>Message</th><th>Count</th><th>Status</th></tr>
 {{range .Alerts}}<tr class="{{.Severity}} {{.Status}}"><td>{{.ID}}</td><td>{{.Time.Format "2006-01-02 15:04:05"}}</td><td>{{.Severity}}</td><td>{{.Title}}</td><td>{{.Message}}</td><td>{{.Count}}</td>
-<td>{{.Status}}{{if eq .Status "new"}} <form method="post" action="alerts/{{.ID}}/ack" style="display:inline"><button>Acknowledge</button></form>{{end}}</td></tr>
-{{end}}</table></body></html>`))
-	return t
-}
+<td>{{.Status}}{{if eq .Status "new"}} <form class="inline" method="post" action="alerts/{{.ID}}/ack"><button>Acknowledge</button></form>{{end}}</td></tr>
+{{end}}</table>`))
+)
 
 func (m *Monitor) devicesPage(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	pageTemplates().ExecuteTemplate(w, "devices", map[string]any{"Title": "Devices", "Assets": m.Assets(), "Stats": m.Stats()})
+	page.Render(w, r, page.Page{Title: "Devices", Nav: page.Devices, Body: devicesBody, Data: map[string]any{"Assets": m.Assets(), "Stats": m.Stats()}})
 }
 
 func (m *Monitor) alertsPage(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	alerts := m.Alerts()
 	// newest first on the page
 	for i, j := 0, len(alerts)-1; i < j; i, j = i+1, j-1 {
 		alerts[i], alerts[j] = alerts[j], alerts[i]
 	}
-	pageTemplates().ExecuteTemplate(w, "alerts", map[string]any{"Title": "Alerts", "Alerts": alerts})
+	page.Render(w, r, page.Page{Title: "Alerts", Nav: page.Alerts, Body: alertsBody, Data: map[string]any{"Alerts": alerts}})
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tapline/tapline/internal/needs"
 	"golang.org/x/sys/unix"
 )
 
@@ -21,10 +22,10 @@ import (
 // and deletes both namespaces when the test ends.
 func netnsPair(t *testing.T) (nsA, nsB string) {
 	if os.Geteuid() != 0 {
-		t.Skip("needs root to create network namespaces and a veth pair (CI runs as root)")
+		needs.Missing(t, "needs root to create network namespaces and a veth pair (CI runs as root)")
 	}
 	if _, err := exec.LookPath("ip"); err != nil {
-		t.Skip("needs ip(8) from iproute2")
+		needs.Missing(t, "needs ip(8) from iproute2")
 	}
 	suffix := fmt.Sprintf("%d", os.Getpid())
 	nsA, nsB = "tapl-a-"+suffix, "tapl-b-"+suffix

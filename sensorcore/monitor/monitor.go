@@ -202,8 +202,8 @@ func (m *Monitor) Host(now time.Time, pkt *decode.Packet) {
 // Packet runs one frame through the pipeline.
 func (m *Monitor) Packet(data []byte, ci capture.Info) {
 	m.mu.Lock()
+	defer m.mu.Unlock() // a fault surfaces as itself, never as a held lock
 	m.pipe.Packet(data, ci)
-	m.mu.Unlock()
 }
 
 // RunReader feeds every packet of r through the pipeline.

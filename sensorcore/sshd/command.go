@@ -9,7 +9,12 @@ import (
 // Provisioning commands accepted over SSH (docs/appliance.md): the same list
 // the OpenSSH ForceCommand wrapper ("sensorcore ssh-command") accepts.
 var allowed = map[string]bool{"apply": true, "confirm": true, "rollback": true, "status": true, "sanity": true, "version": true,
-	"install-core": true}
+	"install-core": true, "console": true}
+
+// allowedSub limits commands with subcommands to those a provisioning
+// account may run: of the console's, only reset (recovering a privileged
+// user's access); unlock stays at the appliance.
+var allowedSub = map[string]map[string]bool{"console": {"reset": true}}
 
 // AllowedCommand splits an SSH command line (simple shell quoting: '...',
 // "...", backslash) and returns sensorcore's arguments without the program
@@ -20,7 +25,7 @@ func AllowedCommand(line string) ([]string, error) {
 		return nil, err
 	}
 	if len(words) == 0 {
-		return nil, fmt.Errorf("no command: this account runs only sensorcore apply, confirm, rollback, status, sanity, version and install-core")
+		return nil, fmt.Errorf("no command: this account runs only sensorcore apply, confirm, rollback, status, sanity, version, install-core and console reset")
 	}
 	if words[0] == "sudo" && len(words) > 1 {
 		words = words[1:]
@@ -31,14 +36,21 @@ func AllowedCommand(line string) ([]string, error) {
 		words = append([]string{"sensorcore"}, words...)
 	}
 	if path.Base(words[0]) != "sensorcore" {
-		return nil, fmt.Errorf("%q is not allowed: this account runs only sensorcore apply, confirm, rollback, status, sanity, version and install-core", words[0])
+		return nil, fmt.Errorf("%q is not allowed: this account runs only sensorcore apply, confirm, rollback, status, sanity, version, install-core and console reset", words[0])
 	}
 	if len(words) < 2 || !allowed[words[1]] {
 		sub := ""
 		if len(words) > 1 {
 			sub = words[1]
 		}
-		return nil, fmt.Errorf("sensorcore %q is not allowed over SSH: use apply, confirm, rollback, status, sanity, version or install-core", sub)
+		return nil, fmt.Errorf("sensorcore %q is not allowed over SSH: use apply, confirm, rollback, status, sanity, version, install-core or console reset", sub)
+	}
+	if subs, ok := allowedSub[words[1]]; ok && (len(words) < 3 || !subs[words[2]]) {
+		sub := ""
+		if len(words) > 2 {
+			sub = words[2]
+		}
+		return nil, fmt.Errorf("sensorcore %s %q is not allowed over SSH: only %s reset", words[1], sub, words[1])
 	}
 	for _, w := range words[2:] {
 		name, _, _ := strings.Cut(strings.TrimLeft(w, "-"), "=")
@@ -53,7 +65,7 @@ func AllowedCommand(line string) ([]string, error) {
 // the sensor's files are, what it trusts, how it changes the network, and
 // install-core's first-install options. Go's flag package takes -name as
 // well as --name, so both are refused.
-var refusedFlags = map[string]bool{"root": true, "trust-root": true, "network-backend": true, "target": true, "service": true}
+var refusedFlags = map[string]bool{"root": true, "trust-root": true, "release-root": true, "network-backend": true, "target": true, "service": true}
 
 func splitWords(s string) ([]string, error) {
 	var out []string

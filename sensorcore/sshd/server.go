@@ -1,7 +1,6 @@
 package sshd
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/ed25519"
@@ -22,6 +21,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/tapline/tapline/internal/safefile"
+	"github.com/tapline/tapline/sensorcore/signin"
 )
 
 // Server is the embedded SSH provisioning listener.
@@ -34,12 +34,30 @@ type Server struct {
 	// name) and returns its exit status.
 	Exec func(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	Log  func(format string, args ...any)
+	// Guard throttles password sign-ins per source address (package
+	// signin); nil: one with the default policy and its own worker pool.
+	// The listener has no hard account lock.
+	Guard *signin.Guard
+	// MaxUnauthenticated bounds connections still in their handshake, in
+	// all (default 64) and per source address (MaxUnauthenticatedPerSource,
+	// default 8); beyond, a new connection is closed at once.
+	MaxUnauthenticated          int
+	MaxUnauthenticatedPerSource int
 
 	mu     sync.Mutex
 	conns  map[net.Conn]struct{}
 	closed bool
 	wg     sync.WaitGroup // connections and sessions still running
+	unauth *signin.Slots  // connections still signing in
 }
+
+// Defaults for the unauthenticated connection caps, and how long a
+// connection may take to sign in.
+const (
+	DefaultMaxUnauthenticated          = 64
+	DefaultMaxUnauthenticatedPerSource = 8
+	HandshakeTimeout                   = 30 * time.Second
+)
 
 // LoadOrCreateHostKey reads an OpenSSH Ed25519 private key, creating it
 // (0600, with a .pub beside it) on first start.
@@ -75,6 +93,17 @@ func LoadOrCreateHostKey(path string) (ssh.Signer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sshd: %s: %w", path, err)
 	}
+	// The console shows the fingerprint from the .pub: put it back if lost.
+	old, err := safefile.ReadFile(path+".pub", 64<<10)
+	if err == nil {
+		var k ssh.PublicKey
+		if k, _, _, _, err = ssh.ParseAuthorizedKey(old); err == nil && !bytes.Equal(k.Marshal(), s.PublicKey().Marshal()) {
+			err = errors.New("another key")
+		}
+	}
+	if err != nil {
+		safefile.WriteFile(path+".pub", ssh.MarshalAuthorizedKey(s.PublicKey()), 0o644)
+	}
 	return s, nil
 }
 
@@ -84,7 +113,39 @@ func (s *Server) logf(format string, args ...any) {
 	}
 }
 
-func (s *Server) config() *ssh.ServerConfig {
+// passwordCheck returns the comparison for user's password from the
+// password file: bcrypt against the user's hash, or for a user not in the
+// file against the first user's hash with the answer no, so an unknown user
+// costs the same time as a known one.
+func (s *Server) passwordCheck(user string) (func(pw []byte) bool, error) {
+	b, err := safefile.ReadFile(s.PasswordsPath, maxPasswordsFile)
+	if err != nil {
+		return nil, errors.New("password sign-in is not set up")
+	}
+	var decoy []byte
+	for _, line := range strings.Split(string(b), "\n") {
+		u, hash, ok := strings.Cut(strings.TrimSpace(line), ":")
+		if !ok || hash == "" {
+			continue
+		}
+		if u == user {
+			h := []byte(hash)
+			return func(pw []byte) bool { return bcrypt.CompareHashAndPassword(h, pw) == nil }, nil
+		}
+		if decoy == nil {
+			decoy = []byte(hash)
+		}
+	}
+	if decoy == nil {
+		return nil, errors.New("password sign-in is not set up")
+	}
+	return func(pw []byte) bool { bcrypt.CompareHashAndPassword(decoy, pw); return false }, nil
+}
+
+// maxPasswordsFile bounds what is read of the password file.
+const maxPasswordsFile = 1 << 20
+
+func (s *Server) config(ctx context.Context) *ssh.ServerConfig {
 	c := &ssh.ServerConfig{
 		MaxAuthTries: 6,
 		PublicKeyCallback: func(meta ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permissions, error) {
@@ -105,22 +166,21 @@ func (s *Server) config() *ssh.ServerConfig {
 			return nil, fmt.Errorf("key %s not authorized", ssh.FingerprintSHA256(key))
 		},
 		PasswordCallback: func(meta ssh.ConnMetadata, pw []byte) (*ssh.Permissions, error) {
-			f, err := os.Open(s.PasswordsPath)
+			ctx, cancel := context.WithTimeout(ctx, HandshakeTimeout)
+			defer cancel()
+			src := signin.SourceOf(meta.RemoteAddr().String())
+			check, err := s.passwordCheck(meta.User())
 			if err != nil {
-				return nil, errors.New("password sign-in is not set up")
+				return nil, err
 			}
-			defer f.Close()
-			sc := bufio.NewScanner(f)
-			for sc.Scan() {
-				user, hash, ok := strings.Cut(strings.TrimSpace(sc.Text()), ":")
-				if ok && user == meta.User() {
-					if bcrypt.CompareHashAndPassword([]byte(hash), pw) == nil {
-						return &ssh.Permissions{}, nil
-					}
-					break
+			err = s.Guard.Attempt(ctx, src, meta.User(), func() bool { return check(pw) })
+			if err != nil {
+				if errors.Is(err, signin.ErrBadCredentials) {
+					err = errors.New("wrong user or password")
 				}
+				return nil, err
 			}
-			return nil, errors.New("wrong user or password")
+			return &ssh.Permissions{}, nil
 		},
 	}
 	c.AddHostKey(s.HostKey)
@@ -145,7 +205,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		s.closeAll()
 		s.wg.Wait()
 	}()
-	cfg := s.config()
+	if s.Guard == nil {
+		s.Guard = &signin.Guard{Policy: signin.Policy{HardLockAfter: -1}}
+	}
+	s.unauth = s.newUnauthSlots()
+	cfg := s.config(ctx)
 	for {
 		c, err := ln.Accept()
 		if err != nil {
@@ -192,6 +256,21 @@ func (s *Server) closeAll() {
 	}
 }
 
+// newUnauthSlots counts the connections still signing in.
+func (s *Server) newUnauthSlots() *signin.Slots {
+	total, per := s.MaxUnauthenticated, s.MaxUnauthenticatedPerSource
+	if total <= 0 {
+		total = DefaultMaxUnauthenticated
+	}
+	if per <= 0 {
+		per = DefaultMaxUnauthenticatedPerSource
+	}
+	return &signin.Slots{Total: total, PerSource: per, Note: func(n int, last signin.Source) {
+		s.logf("ssh: %d connection(s) closed at once: too many still signing in (at most %d, %d per address); the last from %s",
+			n, total, per, last.Addr())
+	}}
+}
+
 func (s *Server) handle(ctx context.Context, c net.Conn, cfg *ssh.ServerConfig) {
 	if !s.track(c, true) {
 		c.Close()
@@ -199,10 +278,15 @@ func (s *Server) handle(ctx context.Context, c net.Conn, cfg *ssh.ServerConfig) 
 	}
 	defer s.track(c, false)
 	defer c.Close()
-	c.SetDeadline(time.Now().Add(30 * time.Second))
+	src := signin.SourceOf(c.RemoteAddr().String())
+	if !s.unauth.Take(src) {
+		return
+	}
+	c.SetDeadline(time.Now().Add(HandshakeTimeout))
 	sc, chans, reqs, err := ssh.NewServerConn(c, cfg)
+	s.unauth.Release(src)
 	if err != nil {
-		s.logf("ssh: handshake from %s: %v", c.RemoteAddr(), err)
+		s.logf("ssh: handshake from %s: %v", src.Addr(), err)
 		return
 	}
 	c.SetDeadline(time.Time{})
@@ -220,7 +304,7 @@ func (s *Server) handle(ctx context.Context, c net.Conn, cfg *ssh.ServerConfig) 
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
-			s.session(ctx, sc.User(), ch, creqs)
+			s.session(ctx, sc, ch, creqs)
 		}()
 	}
 }
@@ -235,8 +319,9 @@ func exitStatus(ch ssh.Channel, code int) {
 	ch.SendRequest("exit-status", false, ssh.Marshal(struct{ Status uint32 }{uint32(code)}))
 }
 
-func (s *Server) session(ctx context.Context, user string, ch ssh.Channel, reqs <-chan *ssh.Request) {
+func (s *Server) session(ctx context.Context, sc *ssh.ServerConn, ch ssh.Channel, reqs <-chan *ssh.Request) {
 	defer ch.Close()
+	user := sc.User()
 	for req := range reqs {
 		switch req.Type {
 		case "exec":
@@ -255,7 +340,7 @@ func (s *Server) session(ctx context.Context, user string, ch ssh.Channel, reqs 
 			}
 			req.Reply(true, nil)
 			s.logf("ssh: %s runs sensorcore %s", user, args[0])
-			code := s.Exec(ctx, args, ch, ch.Stderr())
+			code := s.Exec(WithCaller(ctx, Caller{User: user, Addr: sc.RemoteAddr().String()}), args, ch, ch.Stderr())
 			exitStatus(ch, code)
 			return
 		case "subsystem":
@@ -293,4 +378,24 @@ func (s *Server) session(ctx context.Context, user string, ch ssh.Channel, reqs 
 			req.Reply(false, nil) // no pty, no shell, no agent, no X11
 		}
 	}
+}
+
+// Caller is who runs a provisioning command over SSH: the account and the
+// client's address (the account event log records them).
+type Caller struct {
+	User string
+	Addr string // host:port
+}
+
+type callerKey struct{}
+
+// WithCaller returns ctx carrying c.
+func WithCaller(ctx context.Context, c Caller) context.Context {
+	return context.WithValue(ctx, callerKey{}, c)
+}
+
+// CallerFrom returns the Caller in ctx, if any.
+func CallerFrom(ctx context.Context) (Caller, bool) {
+	c, ok := ctx.Value(callerKey{}).(Caller)
+	return c, ok
 }

@@ -38,8 +38,16 @@ func TestAllowedCommand(t *testing.T) {
 		"sensorcore apply -root=/tmp x":              false,
 		"install-core --service --json x":            false,
 		"install-core -target /bin/sh x":             false,
+		"install-core --release-root /tmp/k.pub x":   false,
 		"sensorcore apply --json root.tapbundle":     true,
 		"":                                           false,
+		"console reset --user admin --json":          true,
+		"sensorcore console reset --user support":    true,
+		"console unlock admin":                       false,
+		"console log":                                false,
+		"console":                                    false,
+		"console reset --root /tmp --user admin":     false,
+		"console reset --user admin; id":             false,
 	} {
 		_, err := AllowedCommand(line)
 		if (err == nil) != ok {

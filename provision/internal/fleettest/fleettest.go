@@ -50,6 +50,23 @@ func BuildSensorcoreVersion(dir, v string) (string, error) {
 	return bin, nil
 }
 
+// BuildTaplineCLI builds the headless tapline binary (-tags nogui,
+// CGO_ENABLED=0, as `make build-cli` does) of this module into dir.
+func BuildTaplineCLI(dir string) (string, error) {
+	gomod, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOMOD: %w", err)
+	}
+	bin := filepath.Join(dir, "tapline-cli")
+	cmd := exec.Command("go", "build", "-tags", "nogui", "-o", bin, ".")
+	cmd.Dir = filepath.Dir(strings.TrimSpace(string(gomod)))
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build tapline-cli: %v: %s", err, out)
+	}
+	return bin, nil
+}
+
 // Kit is a lab activation authority and an openssl plant CA.
 type Kit struct {
 	Dir      string
@@ -141,6 +158,7 @@ func (k *Kit) Sensor(t testing.TB, name, hostname string, ips ...string) Files {
 type ApplianceOptions struct {
 	Root          string // the sensor's root (default: a temp dir)
 	TrustRoot     string
+	ReleaseRoot   string // --release-root (install-core's lab release root)
 	SSHListen     string // --ssh-listen
 	ConsoleListen string // --console-listen
 	DialAddr      string // where the test reaches the SSH listener (default SSHListen)
@@ -213,6 +231,9 @@ func StartAppliance(t testing.TB, bin string, o ApplianceOptions) *Appliance {
 	}
 	if o.Hostname != "" {
 		args = append(args, "--hostname", o.Hostname)
+	}
+	if o.ReleaseRoot != "" {
+		args = append(args, "--release-root", o.ReleaseRoot)
 	}
 	if o.Netns != "" {
 		// Its own UTS namespace too: the iproute backend sets the host

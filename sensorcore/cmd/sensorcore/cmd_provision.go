@@ -50,10 +50,11 @@ func defaultRoot() string {
 }
 
 type common struct {
-	root       string
-	trustRoots multi
-	backend    string
-	asJSON     bool
+	root         string
+	trustRoots   multi
+	releaseRoots multi
+	backend      string
+	asJSON       bool
 }
 
 type multi []string
@@ -64,6 +65,7 @@ func (m *multi) Set(s string) error { *m = append(*m, s); return nil }
 func (c *common) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.root, "root", defaultRoot(), "the sensor's root directory (default $"+rootEnv+", else /; tests and the demo use a temporary one)")
 	fs.Var(&c.trustRoots, "trust-root", "LAB/DEMO ONLY: trust this activation root public key instead of the shipped production root")
+	fs.Var(&c.releaseRoots, "release-root", "LAB/DEMO ONLY: install-core trusts releases signed under this root public key instead of the shipped production root")
 	fs.StringVar(&c.backend, "network-backend", "", "netplan, networkd, iproute or none (default: config.json, else none)")
 	fs.BoolVar(&c.asJSON, "json", false, "print one JSON object")
 }
@@ -98,15 +100,18 @@ func provision(name string) func([]string, io.Writer, io.Writer) int {
 }
 
 func (inv invocation) run(ctx context.Context, name string, args []string, stdout, stderr io.Writer) int {
+	if name == "console" {
+		return inv.console(ctx, args, stdout, stderr)
+	}
 	fs := flag.NewFlagSet("sensorcore "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var c common
 	c.register(fs)
 	timeout := fs.Duration("confirm-timeout", daemon.DefaultConfirmTimeout, "apply: the rollback deadline when the address changes")
 	newIdentity := fs.Bool("new-identity", false, "apply: accept a bundle for another sensor id than the one this appliance is activated as (re-purposing)")
-	coreSum := fs.String("sha256", "", "install-core: the binary's SHA-256 (hex)")
-	coreVersion := fs.String("version", "", "install-core: the version the binary prints")
-	coreForce := fs.Bool("force", false, "install-core: install even an older version (downgrade)")
+	coreSig := fs.String("signature", "", "install-core: the binary's release signature (default: PATH.sig)")
+	coreSum := fs.String("sha256", "", "install-core: optional: the SHA-256 the signed release must have")
+	coreVersion := fs.String("version", "", "install-core: optional: the version the signed release must be")
 	coreTarget := fs.String("target", "", "install-core: the binary to replace (default: this sensorcore; not over SSH)")
 	coreService := fs.Bool("service", false, "install-core: a first install: also make the sensor's directories, write the systemd unit and start it (not over SSH)")
 	pos, err := parse(fs, args)
@@ -114,9 +119,9 @@ func (inv invocation) run(ctx context.Context, name string, args []string, stdou
 		return 2
 	}
 	if inv.fixed != nil {
-		c.root, c.trustRoots, c.backend = inv.fixed.root, inv.fixed.trustRoots, inv.fixed.backend
+		c.root, c.trustRoots, c.releaseRoots, c.backend = inv.fixed.root, inv.fixed.trustRoots, inv.fixed.releaseRoots, inv.fixed.backend
 	}
-	e, err := daemon.NewEngine(daemon.Options{Root: c.root, TrustRoots: c.trustRoots, Backend: c.backend})
+	e, err := daemon.NewEngine(daemon.Options{Root: c.root, TrustRoots: c.trustRoots, ReleaseRoots: c.releaseRoots, Backend: c.backend})
 	if err != nil {
 		fmt.Fprintf(stderr, "sensorcore %s: %v\n", name, err)
 		return 2
@@ -191,16 +196,16 @@ func (inv invocation) run(ctx context.Context, name string, args []string, stdou
 	case "network":
 		return networkCmd(ctx, e, pos, c.asJSON, stdout, stderr)
 	case "install-core":
-		if len(pos) != 1 || *coreSum == "" || *coreVersion == "" {
-			fmt.Fprintln(stderr, "sensorcore install-core: usage: sensorcore install-core [--json] [--force] --sha256 HEX --version V PATH")
+		if len(pos) != 1 {
+			fmt.Fprintln(stderr, "sensorcore install-core: usage: sensorcore install-core [--json] [--signature SIG] PATH (SIG defaults to PATH.sig)")
 			return 2
 		}
 		if inv.confine && (*coreTarget != "" || *coreService) {
 			fmt.Fprintln(stderr, "sensorcore install-core: --target and --service are not allowed over SSH")
 			return 2
 		}
-		res, err := e.InstallCore(ctx, daemon.InstallCoreOptions{Path: pos[0], SHA256: *coreSum, Version: *coreVersion,
-			Force: *coreForce, Target: *coreTarget, Installed: version})
+		res, err := e.InstallCore(ctx, daemon.InstallCoreOptions{Path: pos[0], Signature: *coreSig, SHA256: *coreSum, Version: *coreVersion,
+			Target: *coreTarget, Installed: version})
 		if err == nil && *coreService {
 			var sr daemon.ServiceResult
 			if sr, err = e.InstallService(ctx, res.Path); err != nil {
@@ -365,7 +370,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	if *sshCommand {
 		return sshCommandRun(c, stdout, stderr)
 	}
-	e, err := daemon.NewEngine(daemon.Options{Root: c.root, TrustRoots: c.trustRoots, Backend: c.backend})
+	e, err := daemon.NewEngine(daemon.Options{Root: c.root, TrustRoots: c.trustRoots, ReleaseRoots: c.releaseRoots, Backend: c.backend})
 	if err != nil {
 		fmt.Fprintf(stderr, "sensorcore serve: %v\n", err)
 		return 2

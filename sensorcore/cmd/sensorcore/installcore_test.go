@@ -3,12 +3,15 @@ package main
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
+	"github.com/tapline/tapline/internal/releasetest"
 	"github.com/tapline/tapline/sensorcore/daemon"
 )
 
@@ -33,74 +36,202 @@ func copyFile(t *testing.T, from, to string, mode os.FileMode) {
 	}
 }
 
-// TestInstallCore: install-core takes an uploaded binary from the incoming
-// directory only, refuses a checksum mismatch, a binary that is not
-// sensorcore and a downgrade (unless --force), and installs beside the
-// current binary with the previous kept as .prev. Over SSH (the wrapper)
-// --target is refused and paths stay in the incoming directory.
-func TestInstallCore(t *testing.T) {
+// canary builds an ELF program that says "sensorcore 9.9.9" to version,
+// like a real one, and leaves the file marker behind whenever anything
+// runs it: the proof that install-core never executed an upload.
+func canary(t *testing.T, marker string) string {
+	t.Helper()
 	dir := t.TempDir()
-	newer := filepath.Join(dir, "sensorcore-0.9.0")
-	cmd := exec.Command("go", "build", "-ldflags", "-X main.version=0.9.0", "-o", newer, ".")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	root := t.TempDir()
-	in := daemon.Layout{Root: root}.Incoming()
-	os.MkdirAll(in, 0o700)
-	bindir := t.TempDir()
-	target := filepath.Join(bindir, "sensorcore")
-	copyFile(t, binary, target, 0o755)
-	oldSum, newSum := sha256File(t, binary), sha256File(t, newer)
-	ic := func(args ...string) (string, int) {
-		return cli(t, nil, append([]string{"install-core", "--json", "--root", root, "--target", target}, args...)...)
-	}
-	upload := func(from, name string) { copyFile(t, from, filepath.Join(in, name), 0o600) }
+	os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module canary\n\ngo 1.22\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "main.go"), []byte(`package main
 
-	upload(newer, "a.core")
-	if out, code := ic("--sha256", oldSum, "--version", "0.9.0", "a.core"); code != 1 || !strings.Contains(out, daemon.CodeCoreChecksum) {
-		t.Fatalf("checksum mismatch: exit %d %s", code, out)
+import (
+	"fmt"
+	"os"
+)
+
+var marker string
+
+func main() {
+	os.WriteFile(marker, []byte("executed\n"), 0o644)
+	fmt.Println("sensorcore 9.9.9")
+}
+`), 0o644)
+	bin := filepath.Join(dir, "canary")
+	cmd := exec.Command("go", "build", "-ldflags", "-X main.marker="+marker, "-o", bin, ".")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-mod=mod", "GOWORK=off")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build canary: %v\n%s", err, out)
 	}
-	if _, err := os.Stat(filepath.Join(in, "a.core")); err == nil || sha256File(t, target) != oldSum {
-		t.Fatal("a damaged upload stayed in incoming or the binary changed")
+	return bin
+}
+
+// coreSetup is an appliance root that trusts a lab release root
+// (config.json release_trust_roots), its incoming directory, and an
+// installed sensorcore (this one) at target.
+type coreSetup struct {
+	root, in, target string
+	rel              *releasetest.Authority
+}
+
+func newCoreSetup(t *testing.T) *coreSetup {
+	t.Helper()
+	s := &coreSetup{root: t.TempDir(), rel: releasetest.New(t)}
+	etc := daemon.Layout{Root: s.root}.Etc()
+	os.MkdirAll(etc, 0o700)
+	copyFile(t, s.rel.RootFile, filepath.Join(etc, "release-root.pub"), 0o644)
+	os.WriteFile(filepath.Join(etc, "config.json"), []byte(`{"release_trust_roots": ["release-root.pub"]}`), 0o600)
+	s.in = daemon.Layout{Root: s.root}.Incoming()
+	os.MkdirAll(s.in, 0o700)
+	s.target = filepath.Join(t.TempDir(), "sensorcore")
+	copyFile(t, binary, s.target, 0o755)
+	return s
+}
+
+// upload puts a binary and, when sig is not nil, its signature into the
+// incoming directory as name and name.sig.
+func (s *coreSetup) upload(t *testing.T, from, name string, sig []byte) {
+	t.Helper()
+	copyFile(t, from, filepath.Join(s.in, name), 0o600)
+	if sig != nil {
+		os.WriteFile(filepath.Join(s.in, name+".sig"), sig, 0o600)
 	}
-	os.WriteFile(filepath.Join(in, "b.core"), []byte("#!/bin/sh\necho sensorcore 0.9.0\n"), 0o600)
-	if out, code := ic("--sha256", sha256File(t, filepath.Join(in, "b.core")), "--version", "0.9.0", "b.core"); code != 1 || !strings.Contains(out, daemon.CodeCoreBinary) {
-		t.Fatalf("not an ELF binary: exit %d %s", code, out)
+}
+
+func (s *coreSetup) installCore(t *testing.T, args ...string) (daemon.InstallCoreResult, string, int) {
+	t.Helper()
+	out, code := cli(t, nil, append([]string{"install-core", "--json", "--root", s.root, "--target", s.target}, args...)...)
+	var res daemon.InstallCoreResult
+	json.Unmarshal([]byte(out), &res)
+	return res, out, code
+}
+
+// TestInstallCoreRefusesUnsigned: the provisioning account uploads a
+// binary of its own and asks install-core to install it. Unsigned, signed
+// by a key of its own, signed for another binary, with an altered
+// statement, for another machine, or an older release without the
+// statement's leave: refused with a TL code, the upload (and its
+// signature) removed, the installed binary and its .prev unchanged, and
+// the upload never executed.
+func TestInstallCoreRefusesUnsigned(t *testing.T) {
+	s := newCoreSetup(t)
+	marker := filepath.Join(t.TempDir(), "executed")
+	evil := canary(t, marker)
+	attacker := releasetest.New(t) // the attacker's own "release authority"
+	real := s.rel.Sign(t, binary, "9.9.9", releasetest.Options{})
+	var env map[string]any
+	json.Unmarshal(s.rel.Sign(t, evil, "9.9.9", releasetest.Options{}), &env)
+	env["statement"] = strings.Repeat("A", 40) // not what was signed
+	altered, _ := json.Marshal(env)
+	otherArch := "arm64"
+	if runtime.GOARCH == "arm64" {
+		otherArch = "amd64"
 	}
-	upload(newer, "c.core")
-	if out, code := ic("--sha256", newSum, "--version", "0.9.1", "c.core"); code != 1 || !strings.Contains(out, daemon.CodeCoreBinary) {
-		t.Fatalf("wrong version claimed: exit %d %s", code, out)
+	os.WriteFile(s.target+".prev", []byte("previous"), 0o755)
+	before := sha256File(t, s.target)
+
+	for _, c := range []struct {
+		name string
+		sig  []byte
+		args []string
+		code string
+	}{
+		{"unsigned", nil, nil, daemon.CodeCoreSignature},
+		{"unsigned, checksum and version given", nil, []string{"--sha256", sha256File(t, evil), "--version", "9.9.9"}, daemon.CodeCoreSignature},
+		{"signed by an untrusted key", attacker.Sign(t, evil, "9.9.9", releasetest.Options{}), nil, daemon.CodeCoreSignature},
+		{"another binary's signature", real, nil, daemon.CodeCoreChecksum},
+		{"altered statement", altered, nil, daemon.CodeCoreSignature},
+		{"not a signature", []byte("sensorcore 9.9.9\n"), nil, daemon.CodeCoreSignature},
+		{"another machine", s.rel.Sign(t, evil, "9.9.9", releasetest.Options{Arch: otherArch}), nil, daemon.CodeCoreBinary},
+		{"older release", s.rel.Sign(t, evil, "0.0.1", releasetest.Options{}), nil, daemon.CodeCoreDowngrade},
+	} {
+		s.upload(t, evil, "evil.core", c.sig)
+		res, out, code := s.installCore(t, append(c.args, "evil.core")...)
+		if code != 1 || res.OK || res.Code != c.code {
+			t.Errorf("%s: exit %d, want code %s: %s", c.name, code, c.code, out)
+		}
+		if _, err := os.Stat(marker); err == nil {
+			t.Fatalf("%s: install-core executed the upload", c.name)
+		}
+		if sha256File(t, s.target) != before || sha256File(t, s.target+".prev") != sha256File(t, s.target+".prev") {
+			t.Fatalf("%s: the installed binary changed", c.name)
+		}
+		if b, _ := os.ReadFile(s.target + ".prev"); string(b) != "previous" {
+			t.Fatalf("%s: .prev changed", c.name)
+		}
+		left, _ := os.ReadDir(s.in)
+		if len(left) != 0 {
+			t.Fatalf("%s: left in incoming: %v", c.name, left)
+		}
+		if tmp, _ := filepath.Glob(filepath.Join(filepath.Dir(s.target), ".*")); len(tmp) != 0 {
+			t.Fatalf("%s: temporary files beside the target: %v", c.name, tmp)
+		}
 	}
-	if out, code := ic("--sha256", newSum, "--version", "0.9.0", "c.core"); code != 0 || !strings.Contains(out, `"installed":true`) {
-		t.Fatalf("install 0.9.0: exit %d %s", code, out)
+}
+
+// TestInstallCore: a signed release installs beside the current binary
+// (kept as .prev) without ever being run: its version is the signed
+// statement's. The same release again is a no-op; an older one needs a
+// statement that allows the downgrade. Over SSH (the wrapper) --target,
+// --service and --release-root are refused and paths stay in incoming.
+func TestInstallCore(t *testing.T) {
+	s := newCoreSetup(t)
+	marker := filepath.Join(t.TempDir(), "executed")
+	newer := canary(t, marker)
+	oldSum, newSum := sha256File(t, binary), sha256File(t, newer)
+
+	s.upload(t, newer, "c.core", s.rel.Sign(t, newer, "9.9.9", releasetest.Options{}))
+	res, out, code := s.installCore(t, "c.core")
+	if code != 0 || !res.Installed || res.Version != "9.9.9" || res.PreviousVersion != version || res.SHA256 != newSum {
+		t.Fatalf("install 9.9.9: exit %d %s", code, out)
 	}
-	if sha256File(t, target) != newSum || sha256File(t, target+".prev") != oldSum {
+	if _, err := os.Stat(marker); err == nil {
+		t.Fatal("install-core ran the binary it installed")
+	}
+	if sha256File(t, s.target) != newSum || sha256File(t, s.target+".prev") != oldSum {
 		t.Fatal("the new binary is not in place or the previous one not kept as .prev")
 	}
-	if out, _ := cli(t, nil, "version"); !strings.Contains(out, version) {
-		t.Fatalf("version %s", out)
+	if fi, _ := os.Stat(s.target); fi.Mode().Perm() != 0o755 {
+		t.Fatalf("installed mode %v", fi.Mode())
 	}
-	if out, err := exec.Command(target, "version").Output(); err != nil || strings.TrimSpace(string(out)) != "sensorcore 0.9.0" {
-		t.Fatalf("installed binary says %q %v", out, err)
+	if left, _ := os.ReadDir(s.in); len(left) != 0 {
+		t.Fatalf("left in incoming: %v", left)
 	}
-	upload(binary, "d.core")
-	if out, code := ic("--sha256", oldSum, "--version", version, "d.core"); code != 1 || !strings.Contains(out, daemon.CodeCoreDowngrade) {
-		t.Fatalf("downgrade: exit %d %s", code, out)
+	// The same release again: nothing to do, the upload removed.
+	s.upload(t, newer, "c2.core", s.rel.Sign(t, newer, "9.9.9", releasetest.Options{}))
+	if res, out, code := s.installCore(t, "c2.core"); code != 0 || res.Installed {
+		t.Fatalf("same release again: exit %d %s", code, out)
 	}
-	if out, code := ic("--sha256", oldSum, "--version", version, "--force", "d.core"); code != 0 || sha256File(t, target) != oldSum || sha256File(t, target+".prev") != newSum {
-		t.Fatalf("forced downgrade: exit %d %s", code, out)
+	if left, _ := os.ReadDir(s.in); len(left) != 0 {
+		t.Fatalf("left in incoming: %v", left)
 	}
-	// Over SSH (the ForceCommand wrapper): no --target, nothing outside incoming.
-	wrap := []string{"ssh-command", "--root", root}
+	os.Remove(marker) // the test's own version check ran it
+	// A recall: an older release whose statement allows the downgrade.
+	s.upload(t, binary, "d.core", s.rel.Sign(t, binary, version, releasetest.Options{AllowDowngrade: true}))
+	if _, out, code := s.installCore(t, "d.core"); code != 0 || sha256File(t, s.target) != oldSum || sha256File(t, s.target+".prev") != newSum {
+		t.Fatalf("allowed downgrade: exit %d %s", code, out)
+	}
+	if out, _ := cli(t, nil, "install-core", "--force", "x"); !strings.Contains(out, "flag provided but not defined: -force") {
+		t.Fatalf("--force still accepted: %s", out)
+	}
+	// Over SSH (the ForceCommand wrapper): no --target, --service or
+	// --release-root, nothing outside incoming, and a file outside incoming
+	// named there is not removed.
+	outside := filepath.Join(t.TempDir(), "outside.core")
+	copyFile(t, newer, outside, 0o600)
+	wrap := []string{"ssh-command", "--root", s.root}
 	for line, want := range map[string]string{
-		"sensorcore install-core --target /tmp/x --sha256 " + oldSum + " --version 1 d.core": "--target is not allowed",
-		"sensorcore install-core --json --sha256 " + oldSum + " --version 1 /etc/passwd":     daemon.CodePath,
+		"sensorcore install-core --target /tmp/x d.core":           "--target is not allowed",
+		"sensorcore install-core --release-root /tmp/k.pub d.core": "--release-root is not allowed",
+		"sensorcore install-core --json " + outside:                daemon.CodePath,
 	} {
 		out, _ := cli(t, []string{"SSH_ORIGINAL_COMMAND=" + line}, wrap...)
 		if !strings.Contains(out, want) {
 			t.Errorf("%q: want %q in %s", line, want, out)
 		}
+	}
+	if _, err := os.Stat(outside); err != nil {
+		t.Fatalf("a file outside incoming was removed: %v", err)
 	}
 }

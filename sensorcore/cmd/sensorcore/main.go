@@ -35,8 +35,9 @@ func commands() map[string]command {
 		"alerts":      {"list alerts", cmdAlerts},
 		"version":     {"print sensorcore's version", cmdVersion},
 		"ssh-command": {"OpenSSH ForceCommand wrapper: provisioning commands and SFTP only", cmdSSHCommand},
+		"console":     {"the console's accounts: reset a privileged user, unlock, the account log", cmdConsole},
 
-		"install-core": {"install an uploaded sensorcore binary (checksum, version, previous kept)", cmdInstallCore},
+		"install-core": {"install an uploaded sensorcore release (signature verified first, previous kept)", cmdInstallCore},
 	}
 }
 

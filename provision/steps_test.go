@@ -1,0 +1,92 @@
+package provision_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tapline/tapline/provision"
+	"github.com/tapline/tapline/provision/sshconn"
+)
+
+// The one list of push steps: its order, the words the app shows, and the
+// progress over a whole push.
+func TestStepsList(t *testing.T) {
+	got := fmt.Sprint(provision.Options{}.Steps())
+	want := "[{connect Connect} {trust Trust the host key} {preflight Preflight} {upload Upload the bundle} {apply Apply} {confirm Reconnect and confirm} {verify Verify the certificate on the console}]"
+	if got != want {
+		t.Fatalf("steps\n got %s\nwant %s", got, want)
+	}
+	with := provision.Options{InstallCore: &provision.Core{}}.Steps()
+	if with.Index(provision.StepInstallCore) != 2 || with.Index(provision.StepPreflight) != 3 || len(with) != 8 {
+		t.Fatalf("with --install-core: %v", with)
+	}
+	s := provision.Options{}.Steps()
+	for _, c := range []struct {
+		e    provision.Event
+		want float64
+	}{
+		{provision.Event{Step: provision.StepConnect}, 0},
+		{provision.Event{Step: provision.StepUpload, Percent: 50}, 3.5 / 7},
+		{provision.Event{Step: provision.StepVerify, Percent: 100}, 1},
+		{provision.Event{Step: provision.StepVerify, Percent: 250}, 1},
+		{provision.Event{Step: provision.StepInstallCore}, -1},
+	} {
+		if got := s.Progress(c.e); got != c.want {
+			t.Errorf("progress at %s %.0f%%: %v, want %v", c.e.Step, c.e.Percent, got, c.want)
+		}
+	}
+}
+
+// Session.Push builds the bundle in memory and pushes it; pushed again, the
+// sensor already runs it, so the push only verifies, and says so.
+func TestSessionPushThenReverify(t *testing.T) {
+	t.Parallel()
+	l := newLab(t, "sensor-01")
+	f := l.kit.Sensor(t, "sensor-01", "sensor-01.plant.example", "198.18.0.10")
+	host, port, _ := net.SplitHostPort(l.sshAddr)
+	p, _ := strconv.Atoi(port)
+	row := provision.Row{Line: 2, Sensor: "sensor-01", Address: host, SSHPort: p, User: "provision", Auth: provision.AuthKey,
+		KeyFile: l.key, Interface: "eth0", NewIP: "198.18.0.10", NewAddress: host, NewMask: "24", NewHostname: "sensor-01.plant.example",
+		Activation: f.Activation, Cert: f.Cert, Key: f.Key, Chain: l.kit.ChainPEM, ConsolePort: l.console}
+	sess := &provision.Session{KnownHosts: l.kh, AcceptNew: func(*sshconn.UnknownHostError) bool { return true },
+		Check:       provision.CheckOptions{ActivationRoots: mustRoots(t, l.kit.RootPub)},
+		PushOptions: provision.Options{VerifyTimeout: 10 * time.Second, RetryEvery: 100 * time.Millisecond}}
+	var mu sync.Mutex
+	var steps []provision.Step
+	record := func(e provision.Event) {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(steps) == 0 || steps[len(steps)-1] != e.Step {
+			steps = append(steps, e.Step)
+		}
+	}
+	res, err := sess.Push(context.Background(), row, record)
+	if err != nil || res.Outcome != provision.OutcomeDone || res.Reverified || res.BundleFingerprint == "" || res.ServedFingerprint != res.BundleFingerprint {
+		t.Fatalf("first push: %v %+v\n%s", err, res, l.app.Log.String())
+	}
+	mu.Lock()
+	if got := fmt.Sprint(steps); got != "[connect trust preflight upload apply verify]" {
+		t.Fatalf("first push steps %s", got)
+	}
+	steps = nil
+	mu.Unlock()
+	res, err = sess.Push(context.Background(), row, record)
+	if err != nil || res.Outcome != provision.OutcomeDone || !res.Reverified || res.Uploaded != nil || res.Generation != 1 {
+		t.Fatalf("second push: %v %+v", err, res)
+	}
+	mu.Lock()
+	if got := fmt.Sprint(steps); got != "[connect trust preflight verify]" {
+		t.Fatalf("second push steps %s", got)
+	}
+	mu.Unlock()
+	// A row that cannot be built sends nothing and says why.
+	row.Cert = f.Key
+	if res, err := sess.Push(context.Background(), row, record); err == nil || res.Code != provision.CodeNoBundle || res.Outcome != provision.OutcomeRefused {
+		t.Fatalf("unbuildable row: %v %+v", err, res)
+	}
+}
