@@ -6,10 +6,11 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
+
+	"github.com/tapline/tapline/internal/safefile"
 )
 
 // Auth is how to log in. Methods are tried in the order agent, key file,
@@ -61,12 +62,25 @@ func (a Auth) methods() ([]ssh.AuthMethod, io.Closer, error) {
 	return ms, closer, nil
 }
 
-// ReadKeyFile reads an OpenSSH or PEM private key; for an encrypted one it
-// asks passphrase (nil: the key cannot be used and the error says so).
+// ErrWrongPassphrase says the passphrase given for a key file does not
+// open it, whatever the file's format.
+var ErrWrongPassphrase = errors.New("wrong passphrase")
+
+// maxKeyFile bounds a key file's size: the largest real one (an RSA key of
+// 16384 bits in PuTTY's format) is under 20 KiB.
+const maxKeyFile = 1 << 20
+
+// ReadKeyFile reads a private key in OpenSSH, PEM or PuTTY (.ppk versions
+// 2 and 3) format; for an encrypted one it asks passphrase (nil: the key
+// cannot be used and the error says so). A wrong passphrase fails with
+// ErrWrongPassphrase in every format.
 func ReadKeyFile(path string, passphrase func(string) ([]byte, error)) (ssh.Signer, error) {
-	raw, err := os.ReadFile(path)
+	raw, err := safefile.ReadFile(path, maxKeyFile)
 	if err != nil {
 		return nil, fmt.Errorf("sshconn: key file: %w", err)
+	}
+	if isPPK(raw) {
+		return readPPK(path, raw, passphrase)
 	}
 	s, err := ssh.ParsePrivateKey(raw)
 	var missing *ssh.PassphraseMissingError
@@ -81,11 +95,44 @@ func ReadKeyFile(path string, passphrase func(string) ([]byte, error)) (ssh.Sign
 		s, err = ssh.ParsePrivateKeyWithPassphrase(raw, pp)
 		clear(pp)
 		if errors.Is(err, x509.IncorrectPasswordError) {
-			return nil, fmt.Errorf("sshconn: key file %s: wrong passphrase", path)
+			return nil, fmt.Errorf("sshconn: key file %s: %w", path, ErrWrongPassphrase)
 		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("sshconn: key file %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// readPPK reads a PuTTY private key file.
+func readPPK(path string, raw []byte, passphrase func(string) ([]byte, error)) (ssh.Signer, error) {
+	k, err := parsePPKFile(raw)
+	if err != nil {
+		return nil, fmt.Errorf("sshconn: key file %s (PuTTY format): %v", path, err)
+	}
+	var pp []byte
+	if k.encrypted() {
+		if passphrase == nil {
+			return nil, fmt.Errorf("sshconn: key file %s is encrypted and no passphrase prompt is available", path)
+		}
+		if pp, err = passphrase(path); err != nil {
+			return nil, fmt.Errorf("sshconn: passphrase for %s: %w", path, err)
+		}
+		defer clear(pp)
+	}
+	priv, err := k.decrypt(pp)
+	switch {
+	case errors.Is(err, errPPKMAC) && k.encrypted():
+		return nil, fmt.Errorf("sshconn: key file %s: %w", path, ErrWrongPassphrase)
+	case errors.Is(err, errPPKMAC):
+		return nil, fmt.Errorf("sshconn: key file %s (PuTTY format): damaged or edited (its Private-MAC does not match): export the key again from PuTTYgen", path)
+	case err != nil:
+		return nil, fmt.Errorf("sshconn: key file %s (PuTTY format): %v", path, err)
+	}
+	defer clear(priv)
+	s, err := k.signer(priv)
+	if err != nil {
+		return nil, fmt.Errorf("sshconn: key file %s (PuTTY format): %v", path, err)
 	}
 	return s, nil
 }
