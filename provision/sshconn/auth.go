@@ -5,10 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 
 	"golang.org/x/crypto/ssh"
-	"golang.org/x/crypto/ssh/agent"
 
 	"github.com/tapline/tapline/internal/safefile"
 )
@@ -20,7 +18,8 @@ type Auth struct {
 	KeyFile  string
 	// Passphrase is asked for an encrypted KeyFile; it gets the file name.
 	Passphrase func(keyFile string) ([]byte, error)
-	// AgentSocket is an ssh-agent socket (usually $SSH_AUTH_SOCK); empty: no agent.
+	// AgentSocket is the ssh-agent: a Unix socket, a Windows named pipe or
+	// AgentPageant (FindAgent finds the user's); empty: no agent.
 	AgentSocket string
 }
 
@@ -30,12 +29,12 @@ func (a Auth) methods() ([]ssh.AuthMethod, io.Closer, error) {
 	var ms []ssh.AuthMethod
 	var closer io.Closer = nopCloser{}
 	if a.AgentSocket != "" {
-		c, err := net.Dial("unix", a.AgentSocket)
+		ag, c, err := dialAgent(a.AgentSocket)
 		if err != nil {
-			return nil, nil, fmt.Errorf("sshconn: ssh-agent at %s: %w", a.AgentSocket, err)
+			return nil, nil, err
 		}
 		closer = c
-		ms = append(ms, ssh.PublicKeysCallback(agent.NewClient(c).Signers))
+		ms = append(ms, ssh.PublicKeysCallback(ag.Signers))
 	}
 	if a.KeyFile != "" {
 		s, err := ReadKeyFile(a.KeyFile, a.Passphrase)
