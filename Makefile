@@ -13,7 +13,11 @@ FUZZTIME ?= 30s
 SHORT_FUZZTIME ?= 50000x
 
 .PHONY: all run test vet fmt-check unit fuzz fuzz-short bench bench-analyze lint build build-gui build-cli build-sensorcore sign-sensorcore deps-gui deps-test deps-bench clean
+<<<<<<< HEAD
 .PHONY: package screenshots bench-gui dist cross
+=======
+.PHONY: package screenshots bench-gui console-screenshots
+>>>>>>> main
 
 all: build
 
@@ -112,6 +116,16 @@ screenshots: deps-gui build-sensorcore
 	 mkdir -p docs/screenshots; \
 	 for f in $$tmp/shots/*.png; do convert "$$f" -colors 128 "PNG8:docs/screenshots/$$(basename $$f)"; done; \
 	 ls -l docs/screenshots
+
+## console-screenshots: the sensor console's pages (sign-in, overview, devices, alerts,
+## operations log, password) in headless Chromium against a real sensorcore serve, one PNG
+## each in docs/screenshots/console-*.png; as root the monitoring pages show S7comm devices.
+console-screenshots: deps-test
+	@$(DEPS) screen
+	@set -euo pipefail; tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; \
+	 TAPLINE_CONSOLE_SCREENSHOTS=$$tmp $(GO) test -count=1 -run '^TestConsoleInChromium$$' ./sensorcore/cmd/sensorcore/; \
+	 for f in $$tmp/*.png; do convert "$$f" -dither None -colors 128 "PNG8:docs/screenshots/$$(basename $$f)"; done; \
+	 ls -l docs/screenshots/console-*.png
 
 ## bench-gui: cold start to first frame under Xvfb (5 runs; target < 1.5 s) and
 ## the Fleet table benchmark (1,000 rows: an event per row, then the redraw).

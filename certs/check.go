@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -93,9 +94,12 @@ func loadBundle(src Source, t Target, now time.Time) *bundle {
 	if len(src.PFX) > 0 {
 		p, err := ParsePKCS12(src.PFX, src.Passphrase)
 		switch {
-		case errors.Is(err, ErrIncorrectPassphrase), errors.Is(err, ErrPassphraseRequired):
+		case errors.Is(err, ErrIncorrectPassphrase):
 			b.keyErr = err
-			b.loadFinds = append(b.loadFinds, newFinding(CodePassphrase, "%s: %s", b.name("pfx"), errText(err)))
+			b.loadFinds = append(b.loadFinds, newFinding(CodePFXPassphrase, "%s does not open with the given passphrase", b.name("pfx")))
+		case errors.Is(err, ErrPassphraseRequired):
+			b.keyErr = err
+			b.loadFinds = append(b.loadFinds, newFinding(CodePFXPassphrase, "%s is encrypted and no passphrase was given", b.name("pfx")))
 		case err != nil:
 			b.loadFinds = append(b.loadFinds, newFinding(CodePFXUnreadable, "%s: %s", b.name("pfx"), errText(err)))
 		default:
@@ -106,8 +110,8 @@ func loadBundle(src Source, t Target, now time.Time) *bundle {
 	if len(src.PFX) == 0 || len(src.Cert) > 0 {
 		if len(src.Cert) == 0 && src.Names["cert"] == "" {
 			b.loadFinds = append(b.loadFinds, newFinding(CodeCertUnreadable, "no certificate given"))
-		} else if cs, err := ParseCertificates(src.Cert); err != nil {
-			b.loadFinds = append(b.loadFinds, newFinding(CodeCertUnreadable, "%s: %s", b.name("cert"), errText(err)))
+		} else if cs, err := b.readCerts("cert", src.Cert); err != nil {
+			b.loadFinds = append(b.loadFinds, newFinding(CodeCertUnreadable, "%s: %s%s", b.name("cert"), errText(err), swapped(src, "cert")))
 		} else {
 			b.leaf = cs[0]
 			b.extra = append(b.extra, cs[1:]...)
@@ -126,8 +130,8 @@ func loadBundle(src Source, t Target, now time.Time) *bundle {
 			b.loadFinds = append(b.loadFinds, newFinding(CodeKeyUnreadable, "no private key given"))
 		} else if k, err := ParsePrivateKey(src.Key, src.Passphrase); err != nil {
 			b.keyErr = err
-			if !errors.Is(err, ErrIncorrectPassphrase) && !errors.Is(err, ErrPassphraseRequired) {
-				b.loadFinds = append(b.loadFinds, newFinding(CodeKeyUnreadable, "%s: %s", b.name("key"), errText(err)))
+			if certIsKey, keyIsCert := LooksSwapped(src.Cert, src.Key); !errors.Is(err, ErrIncorrectPassphrase) && !errors.Is(err, ErrPassphraseRequired) && !(certIsKey && keyIsCert) {
+				b.loadFinds = append(b.loadFinds, newFinding(CodeKeyUnreadable, "%s: %s%s", b.name("key"), errText(err), swapped(src, "key")))
 			}
 		} else {
 			b.key = k
@@ -135,7 +139,7 @@ func loadBundle(src Source, t Target, now time.Time) *bundle {
 	}
 	if len(src.Chain) > 0 {
 		b.hasChain = true
-		if cs, err := ParseCertificates(src.Chain); err != nil {
+		if cs, err := b.readCerts("chain", src.Chain); err != nil {
 			b.loadFinds = append(b.loadFinds, newFinding(CodeChainUnreadable, "%s: %s", b.name("chain"), errText(err)))
 		} else {
 			b.extra = append(b.extra, cs...)
@@ -143,7 +147,7 @@ func loadBundle(src Source, t Target, now time.Time) *bundle {
 	}
 	if len(src.Anchors) > 0 {
 		b.hasChain = true
-		if cs, err := ParseCertificates(src.Anchors); err != nil {
+		if cs, err := b.readCerts("anchors", src.Anchors); err != nil {
 			b.loadFinds = append(b.loadFinds, newFinding(CodeChainUnreadable, "%s: %s", b.name("anchors"), errText(err)))
 		} else {
 			b.anchors = cs
@@ -166,6 +170,58 @@ func loadBundle(src Source, t Target, now time.Time) *bundle {
 		b.path, b.pathErr = b.buildPath()
 	}
 	return b
+}
+
+// readCerts reads the certificates of an input file: PEM or DER, with junk
+// skipped and named in a warning, as OpenSSL skips it; or a
+// certificate-only PKCS#12 file (a trust bundle), opened with the bundle's
+// passphrase.
+func (b *bundle) readCerts(field string, data []byte) ([]*x509.Certificate, error) {
+	if Detect(data) == KindPKCS12 {
+		cs, err := ParsePKCS12Certificates(data, b.src.Passphrase)
+		if errors.Is(err, ErrPassphraseRequired) || errors.Is(err, ErrIncorrectPassphrase) {
+			return nil, fmt.Errorf("a PKCS#12 file that does not open with the passphrase given")
+		}
+		return cs, err
+	}
+	cs, junk, err := ParseCertificatesTolerant(data)
+	if err == nil && len(junk) > 0 {
+		b.loadFinds = append(b.loadFinds, newFinding(CodeJunk, "%s: %s", b.name(field), strings.Join(junk, "; ")))
+	}
+	return cs, err
+}
+
+// LooksSwapped says whether a certificate file holds a private key and no
+// certificate (certIsKey), and whether a key file holds a certificate and
+// no key (keyIsCert): files given the wrong way round. A combined PEM
+// (certificate and key in one file) is neither.
+func LooksSwapped(cert, key []byte) (certIsKey, keyIsCert bool) {
+	holds := func(b []byte) (c, k bool) {
+		if len(b) == 0 {
+			return false, false
+		}
+		_, cerr := ParseCertificates(b)
+		_, kerr := ParsePrivateKey(b, nil)
+		return cerr == nil, kerr == nil || errors.Is(kerr, ErrPassphraseRequired) || errors.Is(kerr, ErrIncorrectPassphrase)
+	}
+	cc, ck := holds(cert)
+	kc, kk := holds(key)
+	return ck && !cc, kc && !kk
+}
+
+// swapped adds to a read error of the certificate (field "cert") or key
+// file what the file holds instead, and says when the two look swapped.
+func swapped(src Source, field string) string {
+	certIsKey, keyIsCert := LooksSwapped(src.Cert, src.Key)
+	switch {
+	case certIsKey && keyIsCert:
+		return "; the certificate and key files look swapped: this one holds the private key, the other the certificate"
+	case field == "cert" && certIsKey:
+		return "; it holds a private key: give it as the key file"
+	case field == "key" && keyIsCert:
+		return "; it holds a certificate: give it as the certificate (or chain) file"
+	}
+	return ""
 }
 
 // withoutCert drops copies of c from list (a chain file often repeats the leaf).

@@ -52,7 +52,7 @@ func TestCheckSensorBadInput(t *testing.T) {
 		{"cert as key", certs.Source{Cert: fixture(t, "leaf.crt"), Key: fixture(t, "leaf.crt")}, certs.CodeKeyUnreadable},
 		{"jpeg chain", certs.Source{Cert: fixture(t, "leaf.crt"), Key: fixture(t, "leaf.key"), Chain: fixture(t, "jpeg.crt")}, certs.CodeChainUnreadable},
 		{"jpeg crl", certs.Source{Cert: fixture(t, "leaf.crt"), Key: fixture(t, "leaf.key"), CRLs: [][]byte{fixture(t, "jpeg.crt")}}, certs.CodeCRLUnreadable},
-		{"pfx wrong pass", certs.Source{PFX: fixture(t, "modern.pfx"), Passphrase: []byte("nope")}, certs.CodePassphrase},
+		{"pfx wrong pass", certs.Source{PFX: fixture(t, "modern.pfx"), Passphrase: []byte("nope")}, certs.CodePFXPassphrase},
 		{"pfx is jpeg", certs.Source{PFX: fixture(t, "jpeg.crt")}, certs.CodePFXUnreadable},
 		{"nothing", certs.Source{}, certs.CodeCertUnreadable},
 	}

@@ -55,6 +55,8 @@ const (
 	CodeCRLUndetermined    = "TL-CERT-038"
 	CodeCRLUndecided       = "TL-CERT-039"
 	CodeCAExpired          = "TL-CERT-040"
+	CodePFXPassphrase      = "TL-CERT-041"
+	CodeJunk               = "TL-CERT-042"
 )
 
 // Codes returns the finding catalogue in code order. It builds a fresh slice
@@ -141,6 +143,10 @@ func Codes() []Code {
 			"Give the CRL of the certificate's own distribution point covering every reason (and the base of a delta CRL); with certificate validation on the sensor would refuse this."},
 		{CodeCAExpired, SeverityError, "A CA certificate of the chain has expired",
 			"Renew the CA certificate named here (re-certify it with the same name and key), put the renewed one in the chain file and check again; the sensor certificate need not be re-issued."},
+		{CodePFXPassphrase, SeverityError, "The passphrase does not open the PKCS#12 file",
+			"Enter the passphrase the .pfx/.p12 file was exported with; check it with 'openssl pkcs12 -in FILE -noout' (add -legacy for files from older Windows or Java tools)."},
+		{CodeJunk, SeverityWarning, "A file holds something besides certificates and keys: it was skipped",
+			"Remove what is named (text pasted in, a block cut short) and make sure the file is complete; the sensor reads only whole PEM blocks."},
 	}
 }
 

@@ -123,6 +123,7 @@ func IndexCRL(rl *x509.RevocationList) *CRL {
 
 // crlDER returns the DER of data, decoding the first "X509 CRL" PEM block.
 func crlDER(data []byte) ([]byte, error) {
+	data, _ = plainText(data)
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, ErrEmpty
 	}

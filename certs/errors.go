@@ -28,6 +28,8 @@ var (
 	ErrNoKey = errors.New("certs: no private key found")
 	// ErrNoCRL: the input holds no certificate revocation list.
 	ErrNoCRL = errors.New("certs: no CRL found")
+	// ErrNoCSR: the input holds no PKCS#10 certificate request.
+	ErrNoCSR = errors.New("certs: no certificate request found")
 	// ErrNotPKCS12: the input is not a PKCS#12 (.pfx/.p12) file.
 	ErrNotPKCS12 = errors.New("certs: not a PKCS#12 file")
 	// ErrUnsupportedKey: the key's algorithm or encryption is not one Tapline

@@ -2,6 +2,7 @@ package certs
 
 import (
 	"crypto"
+	"crypto/dsa" //lint:ignore SA1019 DSA keys are named, never used
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/rsa"
@@ -9,7 +10,8 @@ import (
 )
 
 // KeyName names a public key the way engineers say it: "RSA 2048",
-// "ECDSA P-256", "Ed25519".
+// "ECDSA P-256", "Ed25519", "DSA 2048 (not supported: ...)". For a
+// certificate use PublicKeyName, which also names the keys Go does not read.
 func KeyName(pub crypto.PublicKey) string {
 	switch k := pub.(type) {
 	case *rsa.PublicKey:
@@ -18,6 +20,8 @@ func KeyName(pub crypto.PublicKey) string {
 		return "ECDSA " + k.Curve.Params().Name
 	case ed25519.PublicKey:
 		return "Ed25519"
+	case *dsa.PublicKey:
+		return dsaKeyName(k)
 	}
-	return fmt.Sprintf("%T", pub)
+	return "unknown key type"
 }

@@ -22,7 +22,7 @@ func TestKeyName(t *testing.T) {
 		pub  any
 		want string
 	}{
-		{&r.PublicKey, "RSA 1024"}, {&e.PublicKey, "ECDSA P-384"}, {ed, "Ed25519"}, {"x", "string"},
+		{&r.PublicKey, "RSA 1024"}, {&e.PublicKey, "ECDSA P-384"}, {ed, "Ed25519"}, {"x", "unknown key type"},
 	} {
 		if got := certs.KeyName(c.pub); got != c.want {
 			t.Errorf("KeyName(%T) = %q, want %q", c.pub, got, c.want)

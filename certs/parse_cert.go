@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"encoding/asn1"
 	"fmt"
+	"strings"
 
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
@@ -17,6 +18,7 @@ import (
 // certificates concatenated. It fails with ErrNoCertificate (wrapped in a
 // FormatError) when there is none.
 func ParseCertificates(data []byte) ([]*x509.Certificate, error) {
+	data, _ = plainText(data)
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, ErrEmpty
 	}
@@ -108,6 +110,11 @@ func parseCertificateDER(der []byte) (*x509.Certificate, error) {
 	}
 	tbs, dpValue, rewritten, ok := withoutRelativeDPNames(der)
 	if !ok {
+		if spki := certSPKI(der); spki != nil {
+			if name := describeSPKI(spki); strings.Contains(name, "(not supported") {
+				return nil, &UnsupportedKeyError{Name: name + "; the certificate cannot be read (" + strings.TrimPrefix(err.Error(), "x509: ") + ")"}
+			}
+		}
 		return nil, err
 	}
 	c, err2 := x509.ParseCertificate(rewritten)
@@ -263,4 +270,112 @@ func stripRelativeDPNames(v []byte) ([]byte, bool) {
 		return nil, false
 	}
 	return out, changed
+}
+
+// certSPKI returns the subjectPublicKeyInfo element of a DER certificate's
+// TBSCertificate (RFC 5280 §4.1), nil when it does not split.
+func certSPKI(der []byte) []byte {
+	s := cryptobyte.String(der)
+	var cert, tbs, spki cryptobyte.String
+	if !s.ReadASN1(&cert, cbasn1.SEQUENCE) || !cert.ReadASN1(&tbs, cbasn1.SEQUENCE) {
+		return nil
+	}
+	if tbs.PeekASN1Tag(cbasn1.Tag(0).ContextSpecific().Constructed()) && !tbs.SkipASN1(cbasn1.Tag(0).ContextSpecific().Constructed()) {
+		return nil
+	}
+	// serialNumber, signature, issuer, validity, subject
+	if !tbs.SkipASN1(cbasn1.INTEGER) || !tbs.SkipASN1(cbasn1.SEQUENCE) || !tbs.SkipASN1(cbasn1.SEQUENCE) ||
+		!tbs.SkipASN1(cbasn1.SEQUENCE) || !tbs.SkipASN1(cbasn1.SEQUENCE) || !tbs.ReadASN1Element(&spki, cbasn1.SEQUENCE) {
+		return nil
+	}
+	return spki
+}
+
+// ParseCertificateRequest reads a PKCS#10 certificate request (RFC 2986),
+// PEM ("CERTIFICATE REQUEST" or "NEW CERTIFICATE REQUEST") or DER. It does
+// not check the request's signature (CheckSignature does).
+func ParseCertificateRequest(data []byte) (*x509.CertificateRequest, error) {
+	data, _ = plainText(data)
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, ErrEmpty
+	}
+	der := data
+	if isPEM(data) {
+		blocks, perr := pemBlocks(data)
+		der = nil
+		for _, b := range blocks {
+			if b.Type == "CERTIFICATE REQUEST" || b.Type == "NEW CERTIFICATE REQUEST" {
+				der = b.Bytes
+				break
+			}
+		}
+		if der == nil {
+			if perr != nil {
+				return nil, perr
+			}
+			return nil, &FormatError{Want: ErrNoCSR, Looks: looksLike(data)}
+		}
+	}
+	csr, err := x509.ParseCertificateRequest(der)
+	if err != nil {
+		if isPEM(data) {
+			return nil, fmt.Errorf("certs: certificate request: %w", err)
+		}
+		return nil, &FormatError{Want: ErrNoCSR, Looks: looksLike(data)}
+	}
+	return csr, nil
+}
+
+// ParseCertificatesTolerant is ParseCertificates that, as OpenSSL does,
+// keeps the certificates it can read when the file also holds junk: a
+// block cut short, a CERTIFICATE block that does not parse, a note pasted
+// in, bytes after the last DER certificate. junk names each (with its line
+// in a PEM file). It fails only when no certificate can be read, with
+// ParseCertificates' error.
+func ParseCertificatesTolerant(data []byte) (cs []*x509.Certificate, junk []string, err error) {
+	cs, err = ParseCertificates(data)
+	if err == nil {
+		return cs, PEMJunk(data), nil
+	}
+	text, _ := plainText(data)
+	if isPEM(text) {
+		blocks, _ := pemBlocks(text)
+		n := 0
+		for _, b := range blocks {
+			switch b.Type {
+			case "CERTIFICATE", "X509 CERTIFICATE", "TRUSTED CERTIFICATE":
+			default:
+				continue
+			}
+			n++
+			c, cerr := parseCertificateDER(firstElement(b.Bytes))
+			if cerr != nil {
+				junk = append(junk, fmt.Sprintf("certificate block %d does not parse (%s)", n, strings.TrimPrefix(errText(cerr), "x509: ")))
+				continue
+			}
+			cs = append(cs, c)
+		}
+		junk = append(junk, PEMJunk(text)...)
+	} else {
+		s := cryptobyte.String(data)
+		for !s.Empty() {
+			var elem cryptobyte.String
+			if !s.ReadASN1Element(&elem, cbasn1.SEQUENCE) {
+				break
+			}
+			c, cerr := parseCertificateDER(elem)
+			if cerr != nil {
+				s = append(elem, s...)
+				break
+			}
+			cs = append(cs, c)
+		}
+		if len(cs) > 0 {
+			junk = append(junk, fmt.Sprintf("%d bytes after certificate %d are not a certificate", len(s), len(cs)))
+		}
+	}
+	if len(cs) == 0 {
+		return nil, nil, err
+	}
+	return cs, junk, nil
 }

@@ -9,6 +9,7 @@ import (
 // ParseCRL reads one certificate revocation list, PEM ("X509 CRL") or DER
 // (RFC 5280 §5.1), through x509.ParseRevocationList.
 func ParseCRL(data []byte) (*x509.RevocationList, error) {
+	data, _ = plainText(data)
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, ErrEmpty
 	}

@@ -21,6 +21,7 @@ import (
 // padding or a result that is not a key), never with a garbage key. A
 // passphrase given for an unencrypted key is ignored.
 func ParsePrivateKey(data, passphrase []byte) (crypto.Signer, error) {
+	data, _ = plainText(data)
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, ErrEmpty
 	}
@@ -35,11 +36,7 @@ func ParsePrivateKey(data, passphrase []byte) (crypto.Signer, error) {
 			if err != nil {
 				return nil, err
 			}
-			k, err := x509.ParsePKCS8PrivateKey(plain)
-			if err != nil {
-				return nil, ErrIncorrectPassphrase
-			}
-			return asSigner(k)
+			return parseDecryptedPKCS8(plain)
 		case "RSA PRIVATE KEY", "EC PRIVATE KEY", "PRIVATE KEY":
 			der := b.Bytes
 			//lint:ignore SA1019 legacy encrypted PEM (DEK-Info) is an input format sensors' users still have; read only
@@ -59,6 +56,10 @@ func ParsePrivateKey(data, passphrase []byte) (crypto.Signer, error) {
 				}
 			}
 			k, err := parseKeyDER(b.Type, der)
+			var uk *UnsupportedKeyError
+			if errors.As(err, &uk) {
+				return nil, err
+			}
 			if err != nil {
 				if encrypted {
 					return nil, ErrIncorrectPassphrase
@@ -95,13 +96,57 @@ func parseKeyDER(typ string, der []byte) (crypto.Signer, error) {
 			k, err = x509.ParseECPrivateKey(der)
 		}
 		if err == nil {
-			return asSigner(k)
+			if s, ok := k.(crypto.Signer); ok {
+				return s, nil
+			}
+			return nil, unsupportedKey(der)
 		}
 		if first == nil {
 			first = err
 		}
 	}
+	if name := describePKCS8(der); name != "" {
+		return nil, &UnsupportedKeyError{Name: name}
+	}
 	return nil, first
+}
+
+// parseDecryptedPKCS8 reads what an encrypted PKCS#8 key decrypted to: a
+// key, a PrivateKeyInfo of an algorithm Tapline does not use (named), or
+// garbage, which means the passphrase was wrong.
+func parseDecryptedPKCS8(plain []byte) (crypto.Signer, error) {
+	k, err := x509.ParsePKCS8PrivateKey(plain)
+	if err != nil {
+		if name := describePKCS8(plain); name != "" {
+			return nil, &UnsupportedKeyError{Name: name}
+		}
+		return nil, ErrIncorrectPassphrase
+	}
+	if s, ok := k.(crypto.Signer); ok {
+		return s, nil
+	}
+	return nil, unsupportedKey(plain)
+}
+
+// UnsupportedKeyError names a private key Tapline reads but does not work
+// with ("Ed448 (not supported: ...)"). It wraps ErrUnsupportedKey.
+type UnsupportedKeyError struct {
+	Name string
+}
+
+func (e *UnsupportedKeyError) Error() string { return "certs: unsupported key: " + e.Name }
+
+// Unwrap returns ErrUnsupportedKey.
+func (e *UnsupportedKeyError) Unwrap() error { return ErrUnsupportedKey }
+
+// unsupportedKey names the key of PKCS#8 der that Go read but cannot sign
+// with (X25519, X448).
+func unsupportedKey(der []byte) error {
+	name := describePKCS8(der)
+	if name == "" {
+		name = "a key that cannot sign"
+	}
+	return &UnsupportedKeyError{Name: name}
 }
 
 func parseDERKey(der, passphrase []byte) (crypto.Signer, error) {
@@ -114,11 +159,7 @@ func parseDERKey(der, passphrase []byte) (crypto.Signer, error) {
 		if err != nil {
 			return nil, err
 		}
-		k, err := x509.ParsePKCS8PrivateKey(plain)
-		if err != nil {
-			return nil, ErrIncorrectPassphrase
-		}
-		return asSigner(k)
+		return parseDecryptedPKCS8(plain)
 	}
 	return nil, &FormatError{Want: ErrNoKey, Looks: looksLike(der)}
 }

@@ -49,6 +49,10 @@ func ParsePKCS12(data, passphrase []byte) (*PKCS12, error) {
 		return nil, fmt.Errorf("certs: PKCS#12: asks for %d key-derivation iterations (more than %d); refusing the work", n, maxPBKDF2Iterations)
 	}
 	k, leaf, cas, err := decodePKCS12(data, passphrase)
+	if err != nil && err.Error() == "pkcs12: private key missing" {
+		// go-pkcs12 has opened the file and found certificates, no key.
+		return nil, &FormatError{Want: ErrNoKey, Looks: "a certificate-only PKCS#12 file (a trust bundle: give it as the chain or the anchors)"}
+	}
 	if err != nil {
 		if errors.Is(err, pkcs12.ErrIncorrectPassword) || errors.Is(err, pkcs12.ErrDecryption) {
 			if len(passphrase) == 0 {

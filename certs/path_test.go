@@ -92,6 +92,17 @@ func TestVerifyOwnPathProcessing(t *testing.T) {
 		return c
 	}
 	plant := pkix.Name{Country: []string{"DE"}, Organization: []string{"Plant"}}
+	// requireExplicitPolicy 0 (RFC 5280 §4.2.1.11): from here on, every
+	// certificate must assert a policy the path accepts.
+	requirePolicy := pkix.Extension{Id: asn1.ObjectIdentifier{2, 5, 29, 36}, Critical: true, Value: []byte{0x30, 0x03, 0x80, 0x01, 0x00}}
+	withPolicy := func(c *x509.Certificate) *x509.Certificate {
+		oid, err := x509.OIDFromInts([]uint64{1, 3, 6, 1, 4, 1, 99999, 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Policies = []x509.OID{oid}
+		return c
+	}
 
 	cases := []struct {
 		name  string
@@ -102,6 +113,15 @@ func TestVerifyOwnPathProcessing(t *testing.T) {
 	}{
 		{"self-issued does not count against pathlen", caTmpl("Root", -1),
 			[]link{{caTmpl("A", 1), k1}, {caTmpl("A", 1), k2}, {caTmpl("B", 0), k3}}, leaf(host), ""},
+		// Policy processing: crypto/x509 does it on the paths it builds; on
+		// a path Verify must build itself a policy constraint is refused.
+		{"policy required, none asserted", caTmpl("Root", -1),
+			[]link{{withExt(caTmpl("A", -1), requirePolicy), k1}}, leaf(host), "polic"},
+		{"policy required and asserted", caTmpl("Root", -1),
+			[]link{{withPolicy(withExt(caTmpl("A", -1), requirePolicy)), k1}}, withPolicy(leaf(host)), ""},
+		{"policy constraint on a path built here", caTmpl("Root", -1),
+			[]link{{caTmpl("A", 1), k1}, {withPolicy(withExt(caTmpl("A", 1), requirePolicy)), k2}, {withPolicy(caTmpl("B", 0)), k3}}, withPolicy(leaf(host)),
+			"policy constraints or mappings, which are not processed"},
 		{"pathlen exceeded", caTmpl("Root", -1),
 			[]link{{caTmpl("A", 0), k1}, {caTmpl("B", 0), k2}}, leaf(host), "path length"},
 		{"name constraints skip self-issued", withNC(caTmpl("Root", -1), []string{"plant.example"}, nil),
@@ -139,5 +159,56 @@ func TestVerifyOwnPathProcessing(t *testing.T) {
 				t.Fatalf("err %v, want %q", err, c.want)
 			}
 		})
+	}
+}
+
+// TestVerifyNameChaining: names chain per RFC 5280 §7.1 (case, spaces,
+// PrintableString against UTF8String), where crypto/x509 compares bytes,
+// and the CRL of an issuer whose name is written another way still covers
+// its certificates (NIST PKITS §4.3).
+func TestVerifyNameChaining(t *testing.T) {
+	ca := mustCA(t)
+	k := ecKey(t)
+	// The intermediate names the root in lower case and as UTF8String.
+	utf8Name := func(n pkix.Name) []byte {
+		var rdn pkix.RDNSequence
+		for _, atv := range n.ToRDNSequence() {
+			v := strings.ToLower(atv[0].Value.(string))
+			if atv[0].Type.Equal(asn1.ObjectIdentifier{2, 5, 4, 6}) {
+				v = atv[0].Value.(string)
+			}
+			rdn = append(rdn, []pkix.AttributeTypeAndValue{{Type: atv[0].Type, Value: asn1.RawValue{Tag: 12, Bytes: []byte("  " + v)}}})
+		}
+		der, err := asn1.Marshal(rdn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return der
+	}
+	issuerAs := func(raw []byte) *x509.Certificate { c := *ca.root; c.RawSubject = raw; return &c }
+	respelt := issuerAs(utf8Name(ca.root.Subject))
+	inter := mustCert(t, caTmpl("Respelt Issuing CA", 0), respelt, ca.rootKey, ca.interKey.Public())
+	if string(inter.RawIssuer) == string(ca.root.RawSubject) {
+		t.Fatal("the test needs the issuer written another way")
+	}
+	tmpl := leafTemplate(host)
+	tmpl.KeyUsage = x509.KeyUsageDigitalSignature
+	leaf := mustCert(t, tmpl, inter, ca.interKey, k.Public())
+	rootCRL := makeCRL(t, ca.root, ca.rootKey, crlSpec{})
+	interCRL := makeCRL(t, inter, ca.interKey, crlSpec{})
+	o := certs.VerifyOptions{Anchors: []*x509.Certificate{ca.root}, Intermediates: []*x509.Certificate{inter}, Time: now,
+		CRLs: []*certs.CRL{rootCRL, interCRL}, RequireCRL: true}
+	if chain, err := certs.Verify(leaf, o); err != nil || len(chain) != 3 {
+		t.Fatalf("valid path refused: %v", err)
+	}
+	o.CRLs = []*certs.CRL{makeCRL(t, ca.root, ca.rootKey, crlSpec{entries: []revoke{{serial: inter.SerialNumber, reason: 1}}}), interCRL}
+	if _, err := certs.Verify(leaf, o); err == nil || !strings.Contains(err.Error(), "revoked") {
+		t.Fatalf("the root's CRL must cover the intermediate: %v", err)
+	}
+	other := issuerAs(utf8Name(pkix.Name{Country: []string{"DE"}, Organization: []string{"Plant"}, CommonName: "Test Root CB"}))
+	stray := mustCert(t, caTmpl("Stray Issuing CA", 0), other, ca.rootKey, ca.interKey.Public())
+	strayLeaf := mustCert(t, leafTemplate(host), stray, ca.interKey, k.Public())
+	if _, err := certs.Verify(strayLeaf, certs.VerifyOptions{Anchors: []*x509.Certificate{ca.root}, Intermediates: []*x509.Certificate{stray}, Time: now}); err == nil {
+		t.Fatal("a name that differs in more than case and spaces chained")
 	}
 }

@@ -69,8 +69,19 @@ func decryptPKCS8(der, passphrase []byte) ([]byte, error) {
 	if !info.Algorithm.Algorithm.Equal(oidPBES2) {
 		return nil, fmt.Errorf("%w: encrypted PKCS#8 with %v (only PBES2 is read; re-encrypt with 'openssl pkcs8 -topk8 -v2 aes-256-cbc')", ErrUnsupportedKey, info.Algorithm.Algorithm)
 	}
+	if len(passphrase) == 0 {
+		return nil, ErrPassphraseRequired
+	}
+	return decryptPBES2(info.Algorithm, info.EncryptedData, passphrase)
+}
+
+// decryptPBES2 decrypts data encrypted with the PBES2 algorithm alg (RFC
+// 8018 §6.2): the part of decryptPKCS8 that PKCS#12's encrypted contents
+// share. An empty passphrase is used as such (PKCS#12 files exported
+// without one).
+func decryptPBES2(alg pkix.AlgorithmIdentifier, data, passphrase []byte) ([]byte, error) {
 	var p pbes2Params
-	if rest, err := asn1.Unmarshal(info.Algorithm.Parameters.FullBytes, &p); err != nil || len(rest) != 0 {
+	if rest, err := asn1.Unmarshal(alg.Parameters.FullBytes, &p); err != nil || len(rest) != 0 {
 		return nil, errors.New("certs: encrypted PKCS#8: malformed PBES2 parameters")
 	}
 	if !p.KeyDerivationFunc.Algorithm.Equal(oidPBKDF2) {
@@ -98,9 +109,6 @@ func decryptPKCS8(der, passphrase []byte) ([]byte, error) {
 	if kdf.KeyLength != 0 && kdf.KeyLength != keyLen {
 		return nil, errors.New("certs: encrypted PKCS#8: key length does not fit the cipher")
 	}
-	if len(passphrase) == 0 {
-		return nil, ErrPassphraseRequired
-	}
 	key, err := pbkdf2.Key(prf, string(passphrase), kdf.Salt, kdf.IterationCount, keyLen)
 	if err != nil {
 		return nil, fmt.Errorf("certs: encrypted PKCS#8: %w", err)
@@ -112,7 +120,6 @@ func decryptPKCS8(der, passphrase []byte) ([]byte, error) {
 	if len(iv) != c.BlockSize() {
 		return nil, errors.New("certs: encrypted PKCS#8: IV length does not fit the cipher")
 	}
-	data := info.EncryptedData
 	if len(data) == 0 || len(data)%c.BlockSize() != 0 {
 		return nil, errors.New("certs: encrypted PKCS#8: ciphertext is not a whole number of blocks")
 	}

@@ -27,7 +27,10 @@ type Finding struct {
 
 // Status is `sensorcore status --json`.
 type Status struct {
-	SensorName          string          `json:"sensor_name"`
+	SensorName string `json:"sensor_name"`
+	// SensorNameSource: "config" (binding), "activation" (name or id must
+	// stay), "host" (never named); empty from older appliances.
+	SensorNameSource    string          `json:"sensor_name_source"`
 	SensorID            string          `json:"sensor_id"`
 	Version             string          `json:"version"`
 	Generation          int             `json:"generation"`
@@ -79,6 +82,25 @@ type ConfirmResult struct {
 // says only that the console is up.
 type Health struct {
 	Status string `json:"status"`
+}
+
+// Where Status.SensorName comes from (Status.SensorNameSource).
+const (
+	NameFromConfig     = "config"     // config.json names the sensor: binding
+	NameFromActivation = "activation" // the activated identity: keep its name or its id
+	NameFromHost       = "host"       // never named: the host name, any bundle names it
+)
+
+// ReadStatus runs `sensorcore status --json` on an open connection: the
+// sensor's name, id, version, generation and live settings, read without
+// changing anything. core is the remote command ("" for sensorcore).
+func ReadStatus(ctx context.Context, c *ssh.Client, core string) (Status, error) {
+	if core == "" {
+		core = "sensorcore"
+	}
+	var st Status
+	err := runJSON(ctx, c, core, &st, "status", "--json")
+	return st, err
 }
 
 // RemoteError says a remote sensorcore command refused (exit 1) or failed.

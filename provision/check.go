@@ -28,6 +28,7 @@ const (
 	CodeNoActivation     = "TL-INV-006" // no activation file and no prebuilt bundle
 	CodeUnreadable       = "TL-INV-007" // a file the row names cannot be read
 	CodeDuplicateAddress = "TL-INV-008" // two rows start from the same address
+	CodeProxyClient      = "TL-INV-010" // the proxy client certificate cannot be used
 )
 
 // CheckOptions feed the offline check.
@@ -122,6 +123,15 @@ func (r Row) Settings() (*netconf.Settings, error) {
 	} else if r.ProxyPassword != "" {
 		return s, &netconf.FieldError{Field: "proxy", Msg: "a proxy password is given but no proxy"}
 	}
+	switch {
+	case r.ProxyCert == "" && r.ProxyKey == "":
+	case r.Proxy == "":
+		return s, &netconf.FieldError{Field: "proxy.client_cert", Msg: "a proxy client certificate is given but no proxy"}
+	case r.ProxyCert == "" || r.ProxyKey == "":
+		return s, &netconf.FieldError{Field: "proxy.client_cert", Msg: "give both the proxy client certificate and its key"}
+	default:
+		s.Proxy.ClientCert = true
+	}
 	s.Console.CertValidation = r.CRLValidation
 	return s, s.Validate()
 }
@@ -195,6 +205,9 @@ func checkRow(row Row, o CheckOptions) RowCheck {
 		}
 	}
 	rc.Diff, rc.DiffBefore = networkDiff(row, s), "inventory"
+	if row.ProxyCert != "" && row.ProxyKey != "" {
+		rc.Findings = append(rc.Findings, CheckProxyClient(row.ProxyCert, row.ProxyKey, o.CertPassphrase, o.Now)...)
+	}
 	if row.Activation != "" {
 		data, err := os.ReadFile(row.Activation)
 		if err != nil {
@@ -290,4 +303,41 @@ func networkDiff(row Row, s *netconf.Settings) []string {
 		d = append(d, fmt.Sprintf("+ proxy %s:%d", s.Proxy.Host, s.Proxy.Port))
 	}
 	return d
+}
+
+// CheckProxyClient checks the client certificate a sensor shows a proxy
+// that inspects TLS: both files readable (TL-INV-007), the certificate
+// parsed, valid at now, and the key its own (TL-INV-010). The key may be
+// encrypted with passphrase (the certificate's).
+func CheckProxyClient(certPath, keyPath string, passphrase []byte, now time.Time) []certs.Finding {
+	var out []certs.Finding
+	certRaw, err := os.ReadFile(certPath)
+	if err != nil {
+		out = append(out, errFinding(CodeUnreadable, "proxy client certificate: "+err.Error(), "check the proxy_cert column (the file the proxy's client certificate is in)"))
+	}
+	keyRaw, kerr := os.ReadFile(keyPath)
+	if kerr != nil {
+		out = append(out, errFinding(CodeUnreadable, "proxy client key: "+kerr.Error(), "check the proxy_key column (the client certificate's private key)"))
+	}
+	if err != nil || kerr != nil {
+		return out
+	}
+	cs, err := certs.ParseCertificates(certRaw)
+	if err != nil || len(cs) == 0 {
+		return append(out, errFinding(CodeProxyClient, filepath.Base(certPath)+": not a certificate (PEM or DER)", "give the client certificate the proxy expects"))
+	}
+	key, err := certs.ParsePrivateKey(keyRaw, passphrase)
+	if err != nil {
+		return append(out, errFinding(CodeProxyClient, filepath.Base(keyPath)+": the key cannot be read: "+err.Error(),
+			"give the client certificate's private key as PEM, unencrypted or encrypted with the certificate passphrase"))
+	}
+	c := cs[0]
+	if !certs.KeyMatches(key, c) {
+		out = append(out, errFinding(CodeProxyClient, filepath.Base(keyPath)+" is not the key of "+filepath.Base(certPath), "give the key the proxy client certificate was issued for"))
+	}
+	if now.Before(c.NotBefore) || now.After(c.NotAfter) {
+		out = append(out, errFinding(CodeProxyClient, fmt.Sprintf("%s is valid from %s to %s, not now", filepath.Base(certPath),
+			c.NotBefore.UTC().Format("2006-01-02"), c.NotAfter.UTC().Format("2006-01-02")), "ask the proxy's administrator for a current client certificate"))
+	}
+	return out
 }

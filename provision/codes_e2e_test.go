@@ -26,6 +26,10 @@ func TestPushFailureCodes(t *testing.T) {
 		t.Helper()
 		t.Logf("%s: %v", name, time.Since(start))
 		c, ok := provision.LookupPushCode(code)
+		if code == provision.CodeHostKeyChanged {
+			// The fix names the exact command for this host and file.
+			c.Fix = strings.Replace(c.Fix, "ssh-keygen -R ADDRESS", sshconn.KeygenRemove(l.sshAddr, l.kh), 1)
+		}
 		if res.Code != code || !ok || res.Fix != c.Fix || res.Fix == "" {
 			t.Errorf("%s: code %q fix %q, want %s (%s)", name, res.Code, res.Fix, code, res.Error)
 		}

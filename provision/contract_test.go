@@ -28,6 +28,7 @@ func TestApplianceContract(t *testing.T) {
 		{"confirm --json", ConfirmResult{}, daemon.OpResult{}},
 		{"install-core --json", installCoreResult{}, daemon.InstallCoreResult{}},
 		{"/api/v1/health", Health{}, console.Health{}},
+		{"console reset --json", ConsoleReset{}, console.ResetResult{}},
 	} {
 		for _, p := range jsoncontract.Missing(reflect.TypeOf(c.laptop), reflect.TypeOf(c.appliance), c.name, "the laptop reads", "the appliance writes") {
 			t.Errorf("%s", p)

@@ -17,7 +17,7 @@ import (
 var inventoryColumns = []string{
 	"sensor", "address", "ssh_port", "ssh_user", "auth", "key_file", "jump",
 	"interface", "new_ip", "new_mask", "new_gateway", "new_dns", "new_hostname", "new_address", "proxy",
-	"activation", "cert_source", "cert", "key", "chain", "pfx", "bundle", "console_port",
+	"proxy_cert", "proxy_key", "activation", "cert_source", "cert", "key", "chain", "pfx", "bundle", "console_port",
 	"crl_validation", "crl", "cert_name",
 }
 
@@ -61,8 +61,14 @@ type Row struct {
 	NewHostname string   `json:"new_hostname,omitempty"`
 	// NewAddress is where the laptop reaches the sensor after the push when
 	// that is not NewIP (NAT, a port forward): default NewIP.
-	NewAddress  string `json:"new_address,omitempty"`
-	Proxy       string `json:"proxy,omitempty"`
+	NewAddress string `json:"new_address,omitempty"`
+	Proxy      string `json:"proxy,omitempty"`
+	// ProxyCert and ProxyKey are the client certificate (PEM or DER) and
+	// its key (PEM) the sensor shows a proxy that inspects TLS (columns
+	// proxy_cert and proxy_key, given together, with a proxy); they travel
+	// as the bundle's proxy-client.crt and proxy-client.key.
+	ProxyCert   string `json:"proxy_cert,omitempty"`
+	ProxyKey    string `json:"proxy_key,omitempty"`
 	Activation  string `json:"activation,omitempty"`
 	CertSource  string `json:"cert_source,omitempty"`
 	Cert        string `json:"cert,omitempty"`
@@ -261,6 +267,7 @@ func parseRow(get func(string) string, dir, name string, line int) (Row, []error
 		Auth: strings.ToLower(get("auth")), KeyFile: path("key_file"), Jump: get("jump"),
 		Interface: get("interface"), NewIP: get("new_ip"), NewMask: get("new_mask"), NewGateway: get("new_gateway"),
 		NewHostname: get("new_hostname"), NewAddress: get("new_address"), Proxy: get("proxy"), Activation: path("activation"),
+		ProxyCert: path("proxy_cert"), ProxyKey: path("proxy_key"),
 		CertSource: strings.ToLower(get("cert_source")), Cert: path("cert"), Key: path("key"), Chain: path("chain"),
 		PFX: path("pfx"), Bundle: path("bundle"), CRL: path("crl"), CertName: get("cert_name"),
 	}

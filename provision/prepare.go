@@ -27,6 +27,25 @@ import (
 func (s *Session) Prepare(_ context.Context, row Row) (Prepared, error) {
 	s.init()
 	var out Prepared
+	t, err := s.target(row)
+	if err != nil {
+		return out, err
+	}
+	out.Target = t
+	if row.ProxyPassword == "" && row.Proxy != "" {
+		row.ProxyPassword = s.Secrets.ProxyPassword
+	}
+	b, err := s.bundle(row, s.now())
+	if err != nil {
+		return out, fmt.Errorf("line %d: %s: %w", row.Line, row.Sensor, err)
+	}
+	out.Bundle = b
+	return out, nil
+}
+
+// target is how the session reaches row's sensor: address, user, the
+// authentication the row names with the session's secrets, a jump host.
+func (s *Session) target(row Row) (Target, error) {
 	t := Target{Sensor: row.Sensor, Addr: row.SSHAddr(), User: row.User, ConsolePort: row.ConsolePort}
 	reach := row.NewAddress
 	if reach == "" {
@@ -41,19 +60,19 @@ func (s *Session) Prepare(_ context.Context, row Row) (Prepared, error) {
 		t.Auth = sshconn.Auth{KeyFile: row.KeyFile, Passphrase: sec.KeyPassphrase}
 	case AuthAgent:
 		if sec.AgentSocket == "" {
-			return out, fmt.Errorf("line %d: auth agent but %w", row.Line, sshconn.ErrNoAgent)
+			return t, fmt.Errorf("line %d: auth agent but %w", row.Line, sshconn.ErrNoAgent)
 		}
 		t.Auth = sshconn.Auth{AgentSocket: sec.AgentSocket}
 	case AuthPassword:
 		if sec.SSHPassword == "" {
-			return out, fmt.Errorf("line %d: auth password but no SSH password is given (TAPLINE_SSH_PASSWORD)", row.Line)
+			return t, fmt.Errorf("line %d: auth password but no SSH password is given (TAPLINE_SSH_PASSWORD)", row.Line)
 		}
 		t.Auth = sshconn.Auth{Password: sec.SSHPassword}
 	}
 	if row.Jump != "" {
 		j, err := ParseJump(row.Jump, row.User)
 		if err != nil {
-			return out, fmt.Errorf("line %d: jump: %w", row.Line, err)
+			return t, fmt.Errorf("line %d: jump: %w", row.Line, err)
 		}
 		j.Auth = t.Auth
 		if sec.JumpAuth != nil {
@@ -61,16 +80,7 @@ func (s *Session) Prepare(_ context.Context, row Row) (Prepared, error) {
 		}
 		t.Jump = &j
 	}
-	out.Target = t
-	if row.ProxyPassword == "" && row.Proxy != "" {
-		row.ProxyPassword = sec.ProxyPassword
-	}
-	b, err := s.bundle(row, s.now())
-	if err != nil {
-		return out, fmt.Errorf("line %d: %s: %w", row.Line, row.Sensor, err)
-	}
-	out.Bundle = b
-	return out, nil
+	return t, nil
 }
 
 // ParseJump reads [user@]host[:port] (port 22 by default).
@@ -185,6 +195,13 @@ func (s *Session) bundle(row Row, now time.Time) (Bundle, error) {
 		}
 		files[bundle.RoleCRL] = crl
 	}
+	if row.ProxyCert != "" && row.ProxyKey != "" {
+		c, k, err := s.proxyClient(row)
+		if err != nil {
+			return Bundle{}, err
+		}
+		files[bundle.RoleProxyClientCert], files[bundle.RoleProxyClientKey] = c, k
+	}
 	settings, err := row.Settings()
 	if err != nil {
 		return Bundle{}, err
@@ -206,6 +223,35 @@ func (s *Session) bundle(row Row, now time.Time) (Bundle, error) {
 	}
 	sum := sha256.Sum256(leafDER)
 	return Bundle{Archive: archive, Sensor: row.Sensor, CertFingerprint: hex.EncodeToString(sum[:])}, nil
+}
+
+// proxyClient reads the proxy client certificate and key of row as the
+// bundle carries them: the certificates as clean PEM, the key unencrypted
+// PKCS#8 PEM (the passphrase does not travel; docs/formats.md).
+func (s *Session) proxyClient(row Row) (cert, key []byte, err error) {
+	raw, err := os.ReadFile(row.ProxyCert)
+	if err != nil {
+		return nil, nil, fmt.Errorf("proxy_cert: %w", err)
+	}
+	cs, err := certs.ParseCertificates(raw)
+	if err != nil || len(cs) == 0 {
+		return nil, nil, fmt.Errorf("proxy_cert %s: %v", filepath.Base(row.ProxyCert), err)
+	}
+	for _, c := range cs {
+		cert = append(cert, pemCert(c.Raw)...)
+	}
+	raw, err = os.ReadFile(row.ProxyKey)
+	if err != nil {
+		return nil, nil, fmt.Errorf("proxy_key: %w", err)
+	}
+	k, err := certs.ParsePrivateKey(raw, s.Secrets.CertPassphrase)
+	if err != nil {
+		return nil, nil, fmt.Errorf("proxy_key %s: %w", filepath.Base(row.ProxyKey), err)
+	}
+	if key, err = certs.MarshalPrivateKeyPEM(rand.Reader, k, nil); err != nil {
+		return nil, nil, err
+	}
+	return cert, key, nil
 }
 
 // gate runs the row's offline check and bundle.Gate: a bundle is written

@@ -276,6 +276,11 @@ func Push(ctx context.Context, t Target, b Bundle, o Options) Result {
 		if c, ok := LookupPushCode(res.Code); ok {
 			res.Fix = c.Fix
 		}
+		var hc *sshconn.HostKeyChangedError
+		if errors.As(err, &hc) {
+			// The exact command for this host, port and file.
+			res.Fix = strings.Replace(res.Fix, "ssh-keygen -R ADDRESS", hc.RemoveCommand(), 1)
+		}
 		res.Transient = Transient(err) && ctx.Err() == nil && res.Outcome != OutcomeRolledBack
 		var pe *PreflightError
 		var re *RemoteError
@@ -360,9 +365,9 @@ func (p *pusher) checkStatus(st Status, size int64) error {
 		return &PreflightError{Reason: fmt.Sprintf("the sensor says it is %q, the bundle is for %q: wrong address?", st.SensorName, p.t.Sensor), Code: CodeIdentityMismatch}
 	}
 	if need := 2*size + 1<<20; st.FreeBytes < need {
-		return &PreflightError{Reason: fmt.Sprintf("the sensor has %d bytes free, the bundle needs %d", st.FreeBytes, need)}
+		return &PreflightError{Reason: fmt.Sprintf("the sensor has %s free, the bundle needs %s", HumanBytes(st.FreeBytes), HumanBytes(need))}
 	}
-	p.emit(StepPreflight, 100, 0, fmt.Sprintf("sensorcore %s, generation %d, %d bytes free", st.Version, st.Generation, st.FreeBytes))
+	p.emit(StepPreflight, 100, 0, fmt.Sprintf("sensorcore %s, generation %d, %s free", st.Version, st.Generation, HumanBytes(st.FreeBytes)))
 	return nil
 }
 
@@ -507,4 +512,23 @@ func (p *pusher) verify(ctx context.Context, c *ssh.Client, sshAddr string) erro
 // remoteName is "<sensor>-<UTC yyyymmddThhmmssZ>.tapbundle" (the contract).
 func remoteName(sensor string, now time.Time) string {
 	return sensor + "-" + now.UTC().Format("20060102T150405Z") + ".tapbundle"
+}
+
+// HumanBytes writes a size as people read it: "812 bytes", "1.5 KiB",
+// "74.1 GiB" (IEC binary units, one decimal).
+func HumanBytes(n int64) string {
+	if n < 1024 && n > -1024 {
+		if n == 1 {
+			return "1 byte"
+		}
+		return fmt.Sprintf("%d bytes", n)
+	}
+	v := float64(n) / 1024
+	units := "KMGTPE"
+	i := 0
+	for (v >= 1024 || v <= -1024) && i < len(units)-1 {
+		v /= 1024
+		i++
+	}
+	return fmt.Sprintf("%.1f %ciB", v, units[i])
 }

@@ -2,12 +2,19 @@ package provision_test
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
 	"fmt"
 	"net"
+	"os"
+	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/ssh"
 
 	"github.com/tapline/tapline/provision"
 	"github.com/tapline/tapline/provision/sshconn"
@@ -88,5 +95,47 @@ func TestSessionPushThenReverify(t *testing.T) {
 	row.Cert = f.Key
 	if res, err := sess.Push(context.Background(), row, record); err == nil || res.Code != provision.CodeNoBundle || res.Outcome != provision.OutcomeRefused {
 		t.Fatalf("unbuildable row: %v %+v", err, res)
+	}
+}
+
+// A changed host key on a port other than 22: the error and the fix give
+// the exact command, ssh-keygen -R '[127.0.0.1]:PORT' -f FILE; and the
+// preflight speaks of free space in human units.
+func TestChangedHostKeyHintAndSizes(t *testing.T) {
+	t.Parallel()
+	l := newLab(t, "sensor-01")
+	p := l.prepared(t, "sensor-01", "198.18.0.10")
+	var msgs []string
+	var mu sync.Mutex
+	res := provision.Push(context.Background(), p.Target, p.Bundle, l.options(true, func(e provision.Event) {
+		mu.Lock()
+		msgs = append(msgs, e.Message)
+		mu.Unlock()
+	}))
+	if res.Outcome != provision.OutcomeDone {
+		t.Fatalf("first push: %+v", res)
+	}
+	mu.Lock()
+	human := regexp.MustCompile(`generation \d+, \d+\.\d [KMGTPE]iB free`)
+	if !human.MatchString(strings.Join(msgs, "\n")) {
+		t.Errorf("preflight does not say the free space in human units:\n%s", strings.Join(msgs, "\n"))
+	}
+	mu.Unlock()
+	_, other, _ := ed25519.GenerateKey(rand.Reader)
+	signer, _ := ssh.NewSignerFromKey(other)
+	_, port, _ := net.SplitHostPort(l.sshAddr)
+	os.WriteFile(l.kh, []byte("[127.0.0.1]:"+port+" "+string(ssh.MarshalAuthorizedKey(signer.PublicKey()))), 0o600)
+	res = provision.Push(context.Background(), p.Target, p.Bundle, l.options(true, nil))
+	want := "ssh-keygen -R '[127.0.0.1]:" + port + "' -f " + l.kh
+	if res.Code != provision.CodeHostKeyChanged || res.Outcome != provision.OutcomeRefused || !strings.Contains(res.Error, want) || !strings.Contains(res.Fix, want) {
+		t.Fatalf("changed host key: want %q in the error and the fix: %+v", want, res)
+	}
+	for _, c := range []struct {
+		n    int64
+		want string
+	}{{0, "0 bytes"}, {1, "1 byte"}, {1023, "1023 bytes"}, {1536, "1.5 KiB"}, {79572537344, "74.1 GiB"}, {3 << 40, "3.0 TiB"}} {
+		if got := provision.HumanBytes(c.n); got != c.want {
+			t.Errorf("HumanBytes(%d) = %s, want %s", c.n, got, c.want)
+		}
 	}
 }

@@ -415,9 +415,13 @@ func runCARevoke(env *Env, args []string) int {
 	return ExitOK
 }
 
-// caIssuedSerial reports whether c issued the certificate with serial sn: a
-// CRL entry for anything else would be a typo that revokes nothing.
+// caIssuedSerial reports whether c issued the certificate with serial sn
+// (its intermediate included): a CRL entry for anything else would be a typo
+// that revokes nothing.
 func caIssuedSerial(c *ca.CA, sn *big.Int) bool {
+	if c.IsIntermediate(sn) {
+		return true
+	}
 	for _, r := range c.State.Issued {
 		if n, err := ca.ParseSerial(r.Serial); err == nil && n.Cmp(sn) == 0 {
 			return true
@@ -427,10 +431,11 @@ func caIssuedSerial(c *ca.CA, sn *big.Int) bool {
 }
 
 func runCACRL(env *Env, args []string) int {
-	fs := certsFlagSet(env, "ca crl", "ca crl --dir D --passphrase-file F [--out F] [--days N] [--der] [--at RFC3339]")
+	fs := certsFlagSet(env, "ca crl", "ca crl --dir D --passphrase-file F [--out F] [--root-out F] [--days N] [--der] [--at RFC3339]")
 	dir := fs.String("dir", "", "the CA directory")
 	passFile := fs.String("passphrase-file", "", "file holding the CA passphrase")
-	out := fs.String("out", "", "where to write the CRL (default DIR/crl.pem)")
+	out := fs.String("out", "", "where to write the issuing CA's CRL, the one sensors fetch (default DIR/crl.pem)")
+	rootOut := fs.String("root-out", "", "where to write the root's CRL, when the CA has an intermediate (default DIR/root-crl.pem)")
 	days := fs.Int("days", 7, "days until nextUpdate")
 	der := fs.Bool("der", false, "write DER instead of PEM")
 	at := fs.String("at", "", "thisUpdate (RFC 3339), default now")
@@ -454,32 +459,47 @@ func runCACRL(env *Env, args []string) int {
 	if !ok {
 		return ExitUsage
 	}
-	p, err := c.CRL(now, time.Duration(*days)*24*time.Hour, nil)
+	validity := time.Duration(*days) * 24 * time.Hour
+	files, err := c.CRLs(now, validity, nil)
 	if err != nil {
 		env.Errorf("ca crl: %s", certsErrText(err))
 		return ExitUsage
 	}
-	data := p
-	if *der {
-		rl, err := certs.ParseCRL(p)
-		if err != nil {
-			env.Errorf("ca crl: %s", certsErrText(err))
-			return ExitUsage
-		}
-		data = rl.Raw
-	}
 	if *out == "" {
 		*out = filepath.Join(*dir, "crl.pem")
 	}
-	if err := os.WriteFile(*out, data, 0o644); err != nil {
-		env.Errorf("ca crl: %s", certsErrText(err))
-		return ExitUsage
+	if *rootOut == "" {
+		*rootOut = filepath.Join(*dir, "root-crl.pem")
+	}
+	paths := []string{*out, *rootOut}
+	for i, f := range files {
+		data := f.PEM
+		if *der {
+			rl, err := certs.ParseCRL(f.PEM)
+			if err != nil {
+				env.Errorf("ca crl: %s", certsErrText(err))
+				return ExitUsage
+			}
+			data = rl.Raw
+		}
+		if err := os.WriteFile(paths[i], data, 0o644); err != nil {
+			env.Errorf("ca crl: %s", certsErrText(err))
+			return ExitUsage
+		}
 	}
 	if err := c.SaveState(*dir); err != nil {
 		env.Errorf("ca crl: %s", certsErrText(err))
 		return ExitUsage
 	}
-	fmt.Fprintf(env.Stdout, "CRL number %d, %d revoked, next update %s: %s\n", c.State.CRLNumber, len(c.State.Revoked),
-		certsDay(now.Add(time.Duration(*days)*24*time.Hour)), *out)
+	for i, f := range files {
+		revoked := len(c.State.Revoked)
+		if i > 0 {
+			revoked = len(c.State.RootRevoked)
+		}
+		fmt.Fprintf(env.Stdout, "CRL number %d of %s, %d revoked, next update %s: %s\n", f.Number, f.Issuer.Subject.CommonName, revoked,
+			certsDay(now.Add(validity)), paths[i])
+	}
+	fmt.Fprintf(env.Stdout, "publish %s at the CRL URL; run 'tapline ca crl' again and publish before %s: after it, sensors with certificate validation refuse the certificates\n",
+		*out, certsDay(now.Add(validity)))
 	return ExitOK
 }

@@ -151,3 +151,70 @@ func TestCAUserMistakes(t *testing.T) {
 		t.Errorf("the unknown serial was recorded: %s", st)
 	}
 }
+
+// TestCACRLsOfEveryLevel: 'ca crl' writes the CRL of the issuing CA and the
+// root's, so every certificate of the path has a current CRL: OpenSSL's
+// -crl_check_all and certs verify --require-crl pass on its output, and a
+// revoked intermediate fails both.
+func TestCACRLsOfEveryLevel(t *testing.T) {
+	if _, err := exec.LookPath("openssl"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("needs openssl to compare with; under CI=true a missing tool is a failure")
+		}
+		t.Skip("needs openssl to compare with")
+	}
+	dir := t.TempDir()
+	caDir, out := filepath.Join(dir, "ca"), filepath.Join(dir, "out")
+	pass := filepath.Join(dir, "pass")
+	if err := os.WriteFile(pass, []byte("CA.pass-1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	run := func(want int, args ...string) string {
+		t.Helper()
+		env, stdout, stderr := testEnv(certsNow)
+		if got := Main(args, env); got != want {
+			t.Fatalf("%v: exit %d, want %d; stderr %s", args, got, want, stderr)
+		}
+		return stdout.String()
+	}
+	at := "--at=2026-11-21T12:00:00Z"
+	run(ExitOK, "ca", "init", "--dir", caDir, "--passphrase-file", pass, "--country", "DE", "--org", "Plant Example GmbH",
+		"--intermediate", "--key-type", "p256", "--crl-url", "http://crl.plant.example/issuing.crl", "--kdf-iterations", "2048", at)
+	run(ExitOK, "ca", "issue", "--dir", caDir, "--passphrase-file", pass, "--hostname", "sensor-07.plant.example", at)
+	issued, _ := filepath.Glob(filepath.Join(caDir, "issued", "*.crt"))
+	if len(issued) != 1 {
+		t.Fatalf("issued %v", issued)
+	}
+	run(ExitOK, "ca", "export", "--dir", caDir, "--passphrase-file", pass, "--hostname", "sensor-07.plant.example", "--out", out, "--name", "sensor-07")
+	said := run(ExitOK, "ca", "crl", "--dir", caDir, "--passphrase-file", pass, "--days", "30", at)
+	if !strings.Contains(said, "crl.pem") || !strings.Contains(said, "root-crl.pem") || !strings.Contains(said, "2026-12-21") {
+		t.Errorf("ca crl said %q", said)
+	}
+	openssl := func() (string, error) {
+		o, err := exec.Command("openssl", "verify", "-crl_check_all", "-attime", "1795996800", // 2026-11-30
+			"-CAfile", filepath.Join(caDir, "root.crt"), "-untrusted", filepath.Join(caDir, "intermediate.crt"),
+			"-CRLfile", filepath.Join(caDir, "crl.pem"), "-CRLfile", filepath.Join(caDir, "root-crl.pem"), filepath.Join(out, "sensor-07.crt")).CombinedOutput()
+		return string(o), err
+	}
+	verify := func() int {
+		env, _, _ := testEnv(certsNow)
+		return Main([]string{"certs", "verify", "--anchors", filepath.Join(caDir, "root.crt"), "--chain", filepath.Join(out, "sensor-07.crt"),
+			"--chain", filepath.Join(caDir, "intermediate.crt"), "--crl", filepath.Join(caDir, "crl.pem"), "--crl", filepath.Join(caDir, "root-crl.pem"),
+			"--require-crl", "--at=2026-11-30T00:00:00Z"}, env)
+	}
+	if o, err := openssl(); err != nil || !strings.Contains(o, ": OK") {
+		t.Errorf("openssl verify -crl_check_all on the CA's output: %v %s", err, o)
+	}
+	if got := verify(); got != ExitOK {
+		t.Errorf("certs verify --require-crl: exit %d", got)
+	}
+	// The intermediate revoked: its serial goes on the root's CRL.
+	run(ExitOK, "ca", "revoke", "--dir", caDir, "--passphrase-file", pass, "--cert", filepath.Join(caDir, "intermediate.crt"), "--reason", "cACompromise", at)
+	run(ExitOK, "ca", "crl", "--dir", caDir, "--passphrase-file", pass, at)
+	if o, err := openssl(); err == nil || !strings.Contains(o, "revoked") {
+		t.Errorf("openssl took a revoked intermediate: %v %s", err, o)
+	}
+	if got := verify(); got != ExitVerdict {
+		t.Errorf("certs verify took a revoked intermediate: exit %d", got)
+	}
+}

@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -248,7 +247,7 @@ func certsWriteCheckText(w io.Writer, names map[string]string, r *certs.Report) 
 		fmt.Fprintf(w, "  issuer:      %s\n", c.Issuer.String())
 		fmt.Fprintf(w, "  valid:       %s to %s\n", certsDay(c.NotBefore), certsDay(c.NotAfter))
 		fmt.Fprintf(w, "  names:       %s\n", certsSANText(c))
-		fmt.Fprintf(w, "  key:         %s, signed %s\n", certs.KeyName(c.PublicKey), c.SignatureAlgorithm)
+		fmt.Fprintf(w, "  key:         %s, signed %s\n", certs.PublicKeyName(c), certs.SignatureName(c.Raw))
 		fmt.Fprintf(w, "  sha256:      %s\n", r.FingerprintSHA256)
 		if len(r.Chain) > 0 {
 			var cns []string
@@ -523,6 +522,11 @@ type certsInspected struct {
 	// Kind: certificate, private-key, crl, pkcs12, csr.
 	Kind     string `json:"kind"`
 	Encoding string `json:"encoding,omitempty"` // PEM or DER; PKCS#12 is always DER
+	// TextMark is what a PEM file starts with besides PEM ("UTF-8
+	// byte-order mark"), read past as OpenSSL does.
+	TextMark string `json:"text_mark,omitempty"`
+	// Junk names what the file holds besides its PEM blocks (skipped).
+	Junk []string `json:"junk,omitempty"`
 	// Locked: encrypted, and no passphrase was given to open it.
 	Locked       bool                 `json:"locked"`
 	Certificates []certsInspectCert   `json:"certificates,omitempty"`
@@ -549,7 +553,10 @@ type certsInspectCert struct {
 }
 
 type certsInspectKey struct {
-	Type       string `json:"type"`
+	Type string `json:"type"`
+	// Supported is false for a key Tapline and the sensor do not work with
+	// (Type says why).
+	Supported  bool   `json:"supported"`
 	SPKISHA256 string `json:"spki_sha256,omitempty"`
 	// MatchesCertificate is set for a PKCS#12: whether its key is the
 	// certificate's.
@@ -583,26 +590,31 @@ func certsInspectFile(path string, pass []byte) (certsInspected, error) {
 	if bytes.Contains(data, []byte("-----BEGIN ")) {
 		in.Encoding = "PEM"
 	}
+	in.TextMark = certs.TextMark(data)
 	kind := certs.Detect(data)
 	in.kindText = string(kind)
 	switch kind {
 	case certs.KindCertificate:
 		in.Kind = "certificate"
-		cs, err := certs.ParseCertificates(data)
+		cs, junk, err := certs.ParseCertificatesTolerant(data)
 		if err != nil {
 			return in, &certs.FileError{Path: path, Err: err}
 		}
+		in.Junk = junk
 		in.addCerts(&in.Certificates, cs...)
 	case certs.KindPrivateKey, certs.KindEncryptedKey:
 		in.Kind = "private-key"
 		k, err := certs.ParsePrivateKey(data, pass)
+		var uk *certs.UnsupportedKeyError
 		switch {
 		case errors.Is(err, certs.ErrPassphraseRequired):
 			in.Locked = true
+		case errors.As(err, &uk):
+			in.Key = &certsInspectKey{Type: uk.Name}
 		case err != nil:
 			return in, &certs.FileError{Path: path, Err: err}
 		default:
-			in.Key = &certsInspectKey{Type: certs.KeyName(k.Public())}
+			in.Key = &certsInspectKey{Type: certs.KeyName(k.Public()), Supported: true}
 			if der, err := x509.MarshalPKIXPublicKey(k.Public()); err == nil {
 				in.Key.SPKISHA256 = certsFingerprint(der)
 			}
@@ -614,7 +626,7 @@ func certsInspectFile(path string, pass []byte) (certsInspected, error) {
 			return in, &certs.FileError{Path: path, Err: err}
 		}
 		in.CRL = &certsInspectCRL{Issuer: rl.Issuer.String(), ThisUpdate: rl.ThisUpdate.UTC(),
-			Revoked: len(rl.RevokedCertificateEntries), Signature: rl.SignatureAlgorithm.String()}
+			Revoked: len(rl.RevokedCertificateEntries), Signature: certs.SignatureName(rl.Raw)}
 		if rl.Number != nil {
 			in.CRL.Number = rl.Number.String()
 		}
@@ -628,11 +640,18 @@ func certsInspectFile(path string, pass []byte) (certsInspected, error) {
 		switch {
 		case errors.Is(err, certs.ErrPassphraseRequired), errors.Is(err, certs.ErrIncorrectPassphrase) && len(pass) == 0:
 			in.Locked = true
+		case errors.Is(err, certs.ErrNoKey):
+			// a certificate-only PKCS#12 file: a trust bundle
+			cs, cerr := certs.ParsePKCS12Certificates(data, pass)
+			if cerr != nil {
+				return in, &certs.FileError{Path: path, Err: cerr}
+			}
+			in.addCerts(&in.Chain, cs...)
 		case err != nil:
 			return in, &certs.FileError{Path: path, Err: err}
 		default:
 			m := certs.KeyMatches(p.Key, p.Leaf)
-			in.Key = &certsInspectKey{Type: certs.KeyName(p.Key.Public()), MatchesCertificate: &m}
+			in.Key = &certsInspectKey{Type: certs.KeyName(p.Key.Public()), Supported: true, MatchesCertificate: &m}
 			if der, err := x509.MarshalPKIXPublicKey(p.Key.Public()); err == nil {
 				in.Key.SPKISHA256 = certsFingerprint(der)
 			}
@@ -641,10 +660,16 @@ func certsInspectFile(path string, pass []byte) (certsInspected, error) {
 		}
 	case certs.KindCSR:
 		in.Kind = "csr"
-		if csr, err := certsParseCSR(data); err == nil {
-			in.Request = &certsInspectRequest{Subject: csr.Subject.String(), Names: append(append([]string{}, csr.DNSNames...), certsIPs(csr.IPAddresses)...),
-				Key: certs.KeyName(csr.PublicKey), Signature: csr.SignatureAlgorithm.String(), SignatureValid: csr.CheckSignature() == nil}
+		csr, err := certs.ParseCertificateRequest(data)
+		if err != nil {
+			return in, &certs.FileError{Path: path, Err: err}
 		}
+		names := []string{}
+		for _, n := range csr.DNSNames {
+			names = append(names, "DNS:"+n)
+		}
+		in.Request = &certsInspectRequest{Subject: csr.Subject.String(), Names: append(names, certsIPs(csr.IPAddresses)...),
+			Key: certs.PublicKeyNameOf(csr.RawSubjectPublicKeyInfo, csr.PublicKey), Signature: certs.SignatureName(csr.Raw), SignatureValid: csr.CheckSignature() == nil}
 	default:
 		_, err := certs.ParseCertificates(data)
 		return in, &certs.FileError{Path: path, Err: fmt.Errorf("not a certificate, key, CRL or PKCS#12 file: %w", err)}
@@ -655,8 +680,8 @@ func certsInspectFile(path string, pass []byte) (certsInspected, error) {
 func (in *certsInspected) addCerts(to *[]certsInspectCert, cs ...*x509.Certificate) {
 	for _, c := range cs {
 		*to = append(*to, certsInspectCert{Subject: c.Subject.String(), Issuer: c.Issuer.String(),
-			NotBefore: c.NotBefore.UTC(), NotAfter: c.NotAfter.UTC(), Names: append([]string{}, certsSANs(c)...), Key: certs.KeyName(c.PublicKey),
-			Signature: c.SignatureAlgorithm.String(), Serial: fmt.Sprintf("%x", c.SerialNumber),
+			NotBefore: c.NotBefore.UTC(), NotAfter: c.NotAfter.UTC(), Names: append([]string{}, certsSANs(c)...), Key: certs.PublicKeyName(c),
+			Signature: certs.SignatureName(c.Raw), Serial: fmt.Sprintf("%x", c.SerialNumber),
 			CA: c.BasicConstraintsValid && c.IsCA, SHA256: certsFingerprint(c.Raw)})
 		in.certs = append(in.certs, c)
 	}
@@ -667,26 +692,29 @@ func (in certsInspected) writeText(w io.Writer) {
 	path := in.File
 	switch in.Kind {
 	case "certificate":
-		fmt.Fprintf(w, "%s: %s (%s)\n", path, certsPlural(len(in.Certificates), "certificate"), in.Encoding)
+		fmt.Fprintf(w, "%s: %s (%s)\n", path, certsPlural(len(in.Certificates), "certificate"), in.encodingText())
 		for i, c := range in.Certificates {
 			if len(in.Certificates) > 1 {
 				fmt.Fprintf(w, "  [%d]\n", i+1)
 			}
 			c.writeText(w)
 		}
+		for _, j := range in.Junk {
+			fmt.Fprintf(w, "  junk:        %s (skipped)\n", j)
+		}
 	case "private-key":
 		if in.Locked {
 			fmt.Fprintf(w, "%s: encrypted private key (%s); give --passphrase-file to open it\n", path, in.Encoding)
 			return
 		}
-		fmt.Fprintf(w, "%s: %s (%s)\n", path, in.kindText, in.Encoding)
+		fmt.Fprintf(w, "%s: %s (%s)\n", path, in.kindText, in.encodingText())
 		fmt.Fprintf(w, "  key:         %s\n", in.Key.Type)
 		if in.Key.SPKISHA256 != "" {
 			fmt.Fprintf(w, "  spki sha256: %s\n", in.Key.SPKISHA256)
 		}
 	case "crl":
 		rl := in.CRL
-		fmt.Fprintf(w, "%s: CRL (%s)\n", path, in.Encoding)
+		fmt.Fprintf(w, "%s: CRL (%s)\n", path, in.encodingText())
 		fmt.Fprintf(w, "  issuer:      %s\n", rl.Issuer)
 		if rl.Number != "" {
 			fmt.Fprintf(w, "  number:      %s\n", rl.Number)
@@ -702,6 +730,14 @@ func (in certsInspected) writeText(w io.Writer) {
 			fmt.Fprintf(w, "%s: PKCS#12 (encrypted); give --passphrase-file to list its contents\n", path)
 			return
 		}
+		if in.Key == nil {
+			fmt.Fprintf(w, "%s: PKCS#12 trust bundle: %s and no key\n", path, certsPlural(len(in.Chain), "certificate"))
+			for i, c := range in.Chain {
+				fmt.Fprintf(w, "  [%d]\n", i+1)
+				c.writeText(w)
+			}
+			return
+		}
 		fmt.Fprintf(w, "%s: PKCS#12 with a key, its certificate and %s\n", path, certsPlural(len(in.Chain), "CA certificate"))
 		fmt.Fprintf(w, "  key:         %s (matches the certificate: %v)\n", in.Key.Type, *in.Key.MatchesCertificate)
 		in.Certificates[0].writeText(w)
@@ -710,7 +746,7 @@ func (in certsInspected) writeText(w io.Writer) {
 			c.writeText(w)
 		}
 	case "csr":
-		fmt.Fprintf(w, "%s: certificate request (%s)\n", path, in.Encoding)
+		fmt.Fprintf(w, "%s: certificate request (%s)\n", path, in.encodingText())
 		if r := in.Request; r != nil {
 			fmt.Fprintf(w, "  subject:     %s\n", r.Subject)
 			fmt.Fprintf(w, "  names:       %s\n", strings.Join(r.Names, ", "))
@@ -718,6 +754,15 @@ func (in certsInspected) writeText(w io.Writer) {
 			fmt.Fprintf(w, "  signature:   %s (valid: %v)\n", r.Signature, r.SignatureValid)
 		}
 	}
+}
+
+// encodingText is the encoding as text shows it: "PEM", or "PEM, after a
+// UTF-8 byte-order mark".
+func (in certsInspected) encodingText() string {
+	if in.TextMark != "" {
+		return in.Encoding + "; it starts with a " + in.TextMark + ", read past as OpenSSL does"
+	}
+	return in.Encoding
 }
 
 func (c certsInspectCert) writeText(w io.Writer) {
@@ -737,13 +782,6 @@ func (c certsInspectCert) writeText(w io.Writer) {
 // certsErrText is err's message without the package prefixes.
 func certsErrText(err error) string {
 	return strings.NewReplacer("certs: ", "", "ca: ", "").Replace(err.Error())
-}
-
-func certsParseCSR(data []byte) (*x509.CertificateRequest, error) {
-	if b, _ := pem.Decode(data); b != nil {
-		data = b.Bytes
-	}
-	return x509.ParseCertificateRequest(data)
 }
 
 func certsIPs(ips []net.IP) []string {

@@ -16,6 +16,7 @@ var certsUpdate = flag.Bool("certs.update", false, "rewrite the certs golden fil
 const (
 	ex = "../../examples/certs/"
 	td = "../../certs/testdata/"
+	fd = "../../certs/testdata/field/"
 )
 
 // certsGolden compares got with testdata/certs/NAME, or rewrites it with -certs.update.
@@ -65,6 +66,25 @@ func TestCertsGolden(t *testing.T) {
 		{"verify-wrong-root.txt", []string{"certs", "verify", "--anchors", ex + "root.crt", "--chain", td + "leaf.crt", "--chain", td + "inter.crt", at}, ExitVerdict},
 		{"verify-wrong-name.txt", []string{"certs", "verify", "--anchors", ex + "root.crt", "--chain", ex + "sensor-01.crt", "--chain", ex + "chain.pem", "--dns", "sensor-02.plant.example", at}, ExitVerdict},
 		{"verify-expired.txt", []string{"certs", "verify", "--anchors", ex + "root.crt", "--chain", ex + "sensor-01.crt", "--chain", ex + "chain.pem", "--at=2032-01-01T00:00:00Z"}, ExitVerdict},
+		// Files plant PKI teams really send (certs/testdata/generate.sh field).
+		{"inspect-field.txt", []string{"certs", "inspect", fd + "ed448.crt", fd + "rsa-pss.crt", fd + "dsa.crt", fd + "ed448.key", fd + "rsa-pss.key", fd + "dsa.key",
+			fd + "x25519.key", fd + "secp256k1.key", fd + "leaf-csr.der", fd + "leaf-bom.crt", fd + "leaf-junk.crt", fd + "trust-nopass.p12"}, ExitOK},
+		{"inspect-field.json", []string{"certs", "inspect", "--json", fd + "ed448.crt", fd + "leaf-bom.crt", fd + "leaf-junk.crt", fd + "x25519.key", fd + "leaf-csr.der"}, ExitOK},
+		{"inspect-trust-bundle.txt", []string{"certs", "inspect", "--passphrase-file", "testdata/certs/fixture-pass.txt", fd + "trust.p12"}, ExitOK},
+		{"check-bom.txt", []string{"certs", "check", "--cert", fd + "leaf-bom.crt", "--key", fd + "leaf-bom.key", "--chain", fd + "chain-bom.pem", "--crl", fd + "crl-bom.pem",
+			"--hostname", "sensor-01.plant.example", at}, ExitOK},
+		{"check-trust-p12.txt", []string{"certs", "check", "--cert", td + "leaf.crt", "--key", td + "leaf.key", "--chain", fd + "trust.p12",
+			"--passphrase-file", "testdata/certs/fixture-pass.txt", "--hostname", "sensor-01.plant.example", at}, ExitOK},
+		{"check-junk.txt", []string{"certs", "check", "--cert", fd + "leaf-junk.crt", "--key", td + "leaf.key", "--chain", td + "chain.pem", "--hostname", "sensor-01.plant.example", at}, ExitOK},
+		{"check-expired-intermediate.txt", []string{"certs", "check", "--cert", fd + "under-expired.crt", "--key", td + "leaf.key", "--chain", fd + "expired-chain.pem",
+			"--hostname", "sensor-01.plant.example", at}, ExitVerdict},
+		{"check-pfx-wrong-passphrase.txt", []string{"certs", "check", "--pfx", td + "modern.pfx", "--passphrase-file", "testdata/certs/wrong-pass.txt", "--hostname", "sensor-01.plant.example", at}, ExitVerdict},
+		{"check-easyrsa.txt", []string{"certs", "check", "--cert", fd + "easyrsa-leaf.crt", "--key", td + "leaf.key", "--chain", fd + "easyrsa-chain.pem",
+			"--crl", fd + "easyrsa-sub.crl", "--crl", fd + "easyrsa-root.crl", "--crl-validation", "--hostname", "sensor-01.plant.example", at}, ExitOK},
+		{"verify-easyrsa.txt", []string{"certs", "verify", "--anchors", fd + "easyrsa-root.crt", "--chain", fd + "easyrsa-leaf.crt", "--chain", fd + "easyrsa-sub.crt",
+			"--crl", fd + "easyrsa-sub.crl", "--crl", fd + "easyrsa-root.crl", "--require-crl", "--dns", "sensor-01.plant.example", at}, ExitOK},
+		{"verify-easyrsa-strict.txt", []string{"certs", "verify", "--strict", "--anchors", fd + "easyrsa-root.crt", "--chain", fd + "easyrsa-leaf.crt", "--chain", fd + "easyrsa-sub.crt", at}, ExitVerdict},
+		{"verify-expired-intermediate.txt", []string{"certs", "verify", "--anchors", td + "root.crt", "--chain", fd + "under-expired.crt", "--chain", fd + "expired-inter.crt", at}, ExitVerdict},
 		{"inspect.txt", []string{"certs", "inspect", ex + "sensor-01.crt", ex + "chain.pem", ex + "sensor-01.key", ex + "sensor-02-expired.key", ex + "sensor-01.pfx", ex + "crl.pem", td + "leaf.der", td + "leaf-enc.der"}, ExitOK},
 		{"inspect-pass.txt", []string{"certs", "inspect", "--passphrase-file", "testdata/certs/pass.txt", ex + "sensor-01.pfx", ex + "sensor-02-expired.key"}, ExitOK},
 		{"inspect.json", []string{"certs", "inspect", "--json", ex + "sensor-01.crt", ex + "chain.pem", ex + "sensor-01.key", ex + "sensor-02-expired.key", ex + "sensor-01.pfx", ex + "crl.pem"}, ExitOK},
@@ -112,6 +132,10 @@ func TestCertsBadInput(t *testing.T) {
 		{"inspect empty", []string{"certs", "inspect", td + "empty.crt"}, "empty.crt"},
 		{"inspect truncated", []string{"certs", "inspect", td + "truncated.crt"}, "truncated.crt"},
 		{"inspect wrong pass", []string{"certs", "inspect", "--passphrase-file", "testdata/certs/wrong-pass.txt", ex + "sensor-02-expired.key"}, "sensor-02-expired.key"},
+		{"key and cert swapped", []string{"certs", "check", "--cert", fd + "swapped.crt", "--key", fd + "swapped.key"}, "look swapped"},
+		{"key as cert", []string{"certs", "check", "--cert", td + "leaf.key", "--key", td + "leaf.key"}, "holds a private key, not a certificate"},
+		{"inspect unsupported curve", []string{"certs", "inspect", fd + "secp256k1.crt"}, "secp256k1 (not supported"},
+		{"inspect legacy trust bundle", []string{"certs", "inspect", "--passphrase-file", "testdata/certs/fixture-pass.txt", fd + "trust-legacy.p12"}, "RC2"},
 		{"unknown flag", []string{"certs", "check", "--frob"}, "frob"},
 		{"flag without value", []string{"certs", "verify", "--anchors"}, "anchors"},
 		{"unknown sub", []string{"certs", "frob"}, "frob"},
@@ -152,5 +176,28 @@ func TestCertsInspectMixed(t *testing.T) {
 	o := out.String()
 	if strings.HasPrefix(o, "\n") || strings.Contains(o, "\n\n\n") || strings.Count(o, "\n\n") != 1 {
 		t.Errorf("stdout should be two blocks separated by one blank line:\n%s", o)
+	}
+}
+
+// TestCertsCombinedPEMNotSwapped: a combined PEM (certificate and key in one
+// file, either first) is not "swapped", as --key or as --cert.
+func TestCertsCombinedPEMNotSwapped(t *testing.T) {
+	dir := t.TempDir()
+	crt, _ := os.ReadFile(td + "leaf.crt")
+	key, _ := os.ReadFile(td + "leaf.key")
+	certFirst, keyFirst := filepath.Join(dir, "cert-first.pem"), filepath.Join(dir, "key-first.pem")
+	if os.WriteFile(certFirst, append(append([]byte{}, crt...), key...), 0o600) != nil || os.WriteFile(keyFirst, append(append([]byte{}, key...), crt...), 0o600) != nil {
+		t.Fatal("write")
+	}
+	for _, args := range [][]string{
+		{"--cert", td + "leaf.crt", "--key", certFirst},
+		{"--cert", keyFirst},
+		{"--cert", certFirst, "--key", keyFirst},
+	} {
+		env, out, errb := testEnv(certsNow)
+		all := append([]string{"certs", "check", "--chain", td + "chain.pem", "--hostname", "sensor-01.plant.example", "--at=2026-12-01T00:00:00Z"}, args...)
+		if got := Main(all, env); got != ExitOK || strings.Contains(errb.String()+out.String(), "swapped") {
+			t.Errorf("%v: exit %d, %s%s", args, got, errb, out)
+		}
 	}
 }

@@ -16,7 +16,7 @@ func rootCommand() *Command {
 			{"Provision one sensor", "tapline push --sensor sensor-01 --address 192.0.2.11 --ssh-user admin --auth agent \\\n    --activation sensor-01.tapact --cert sensor-01.crt --key sensor-01.key --chain chain.pem --new-ip 192.0.2.111 --new-mask 24"},
 			{"Help on any command", "tapline help batch run"},
 		},
-		Subs: []*Command{certsCommand(), caCommand(), activationCommand(), releaseCommand(), pushCommand(), batchCommand(), demoCommand(), versionCommand()},
+		Subs: []*Command{certsCommand(), caCommand(), activationCommand(), releaseCommand(), pushCommand(), batchCommand(), consoleCommand(), demoCommand(), versionCommand()},
 	}).link()
 }
 
@@ -146,9 +146,9 @@ func caCommand() *Command {
 			},
 			{
 				Name:    "crl",
-				Summary: "write the CA's current certificate revocation list",
+				Summary: "write the current certificate revocation lists of every CA level",
 				Groups: []FlagGroup{caStore,
-					{"The CRL", []string{"out FILE", "days N", "der"}},
+					{"The CRL", []string{"out FILE", "root-out FILE", "days N", "der"}},
 					{"Time", []string{"at TIME"}},
 				},
 				Required: []string{"dir", "passphrase-file"},

@@ -411,9 +411,39 @@ func (f *Fleet) Describe(w io.Writer) {
 	for _, s := range f.Sensors {
 		fmt.Fprintf(w, "  %-10s ssh %-16s console https://%-16s pid %d  -> %s (%s)\n", s.Name, s.SSHAddr, s.Console, s.PID, s.Hostname, s.NewIP)
 	}
+	fmt.Fprintf(w, "Console sign-in:  user admin; each sensor made its first password at first start (a new one is asked at once):\n")
+	for _, s := range f.Sensors {
+		if pw, err := s.ConsoleFirstPassword("admin"); err == nil {
+			fmt.Fprintf(w, "  %-10s https://%s  admin / %s\n", s.Name, s.Console, pw)
+		} else {
+			fmt.Fprintf(w, "  %-10s https://%s  admin / (see %s: %v)\n", s.Name, s.Console, s.ConsolePasswordsFile(), err)
+		}
+	}
 	fmt.Fprintf(w, "Inventory:        %s\n", f.Inventory)
 	fmt.Fprintf(w, "SSH sign-in:      user %s, password %s (TAPLINE_SSH_PASSWORD)\n", User, Password)
 	fmt.Fprintf(w, "Activation root:  %s (demo authority; pass --trust-root)\n", f.TrustRoot)
 	fmt.Fprintf(w, "Local CA:         %s (passphrase %s)\n", f.CADir, CAPassphrase)
 	fmt.Fprintf(w, "known_hosts:      %s\n", f.KnownHosts)
+}
+
+// ConsolePasswordsFile is where the sensor keeps the first passwords of its
+// console users (docs/appliance.md: R/etc/sensorcore/console-initial-passwords).
+func (s Sensor) ConsolePasswordsFile() string {
+	return filepath.Join(s.Root, "etc", "sensorcore", "console-initial-passwords")
+}
+
+// ConsoleFirstPassword reads the console user's first-start password from
+// ConsolePasswordsFile ("user password" lines). The console asks for a new
+// one at the first sign-in; after that this one no longer works.
+func (s Sensor) ConsoleFirstPassword(user string) (string, error) {
+	b, err := os.ReadFile(s.ConsolePasswordsFile())
+	if err != nil {
+		return "", err
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if u, pw, ok := strings.Cut(strings.TrimSpace(l), " "); ok && u == user {
+			return pw, nil
+		}
+	}
+	return "", fmt.Errorf("no first password for %s in %s", user, s.ConsolePasswordsFile())
 }

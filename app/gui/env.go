@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"time"
@@ -42,6 +43,9 @@ type Env struct {
 
 	dialogs *dialogs
 	ui      *uiQueue // nil: Fyne's own; tests set a queue they drain
+	// urls, when set, receives the links the app would open in the
+	// browser (tests); nil opens them with the App.
+	urls func(*url.URL)
 	// caKDF is the PBKDF2 count for a new local CA's keys; 0 is the certs
 	// default (tests lower it to stay inside their time budget).
 	caKDF int
@@ -74,6 +78,16 @@ func (e Env) withDefaults(a fyne.App) Env {
 		e.KnownHosts = filepath.Join(e.FilesDir, "known_hosts")
 	}
 	return e
+}
+
+// openURL opens u in the engineer's browser.
+func (e Env) openURL(u *url.URL) {
+	switch {
+	case e.urls != nil:
+		e.urls(u)
+	case e.App != nil:
+		_ = e.App.OpenURL(u) // the console's address is on the page as well
+	}
 }
 
 // filesDir is where the engineer's files go: the Settings folder when set,

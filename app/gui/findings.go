@@ -27,17 +27,23 @@ func newFindingsView(empty string) *findingsView {
 func (v *findingsView) set(fs []certs.Finding) {
 	v.shown = fs
 	v.box.RemoveAll()
+	// An empty view takes no room: a hidden box adds no padding to the
+	// form or list it sits in.
 	if len(fs) == 0 {
-		if v.empty != "" {
-			l := widget.NewLabel(v.empty)
-			l.Wrapping = fyne.TextWrapWord
-			v.box.Add(l)
+		if v.empty == "" {
+			v.box.Hide()
+			return
 		}
+		l := widget.NewLabel(v.empty)
+		l.Wrapping = fyne.TextWrapWord
+		v.box.Add(l)
+		v.box.Show()
 		return
 	}
 	for _, f := range fs {
 		v.box.Add(findingRow(f))
 	}
+	v.box.Show()
 }
 
 func findingRow(f certs.Finding) fyne.CanvasObject {

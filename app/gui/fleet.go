@@ -85,7 +85,7 @@ func newFleetScreen(env Env) *fleetScreen {
 		func() fyne.CanvasObject {
 			l := widget.NewLabel("")
 			l.Truncation = fyne.TextTruncateEllipsis
-			return container.NewStack(l, widget.NewProgressBar())
+			return container.NewStack(l, newProgressBar())
 		},
 		s.cell)
 	s.table.CreateHeader = func() fyne.CanvasObject { return widget.NewLabel("") }
@@ -111,7 +111,7 @@ func newFleetScreen(env Env) *fleetScreen {
 
 func (s *fleetScreen) cell(id widget.TableCellID, o fyne.CanvasObject) {
 	st := o.(*fyne.Container)
-	l, bar := st.Objects[0].(*widget.Label), st.Objects[1].(*widget.ProgressBar)
+	l, bar := st.Objects[0].(*widget.Label), st.Objects[1].(*progressBar)
 	r, ok := s.model.get(id.Row)
 	if !ok {
 		return
@@ -226,13 +226,7 @@ func (s *fleetScreen) onCheck() {
 	s.checkBtn.Disable()
 	run(&s.tasks, func(context.Context) *provision.CheckReport { return provision.Check(inv, o) }, func(r *provision.CheckReport) {
 		s.model.checked(r)
-		errs := 0
-		for _, rc := range r.Rows {
-			if hasErrorFinding(rc.Findings) {
-				errs++
-			}
-		}
-		s.summary.SetText(fmt.Sprintf("Offline check: %d of %d sensors ready, %d with errors.", len(r.Rows)-errs, len(r.Rows), errs))
+		s.summary.SetText(checkSummary(&s.model, len(r.Rows)))
 		if len(r.Fleet) > 0 {
 			s.findings.set(r.Fleet)
 			s.logTitle.SetText("Across the fleet:")
@@ -320,17 +314,43 @@ func (s *fleetScreen) onRun(only map[string]bool) {
 		} else {
 			s.report = o.rep
 			s.model.finished(o.rep)
-			c := o.rep.Counts()
-			line := fmt.Sprintf("Finished: %d done, %d failed, %d refused, %d rolled back, %d not started.",
-				c[provision.OutcomeDone], c[provision.OutcomeFailed], c[provision.OutcomeRefused], c[provision.OutcomeRolledBack], c[provision.OutcomeNotStarted])
-			if o.rep.Stopped != "" {
-				line += " Stopped: " + o.rep.Stopped
-			}
-			s.summary.SetText(line)
+			s.summary.SetText(runSummary(&s.model, o.rep))
 		}
 		s.flush()
 		s.sync()
 	})
+}
+
+// checkSummary says how the offline check went: the sensors that need
+// attention first, with their address and how many findings, then how
+// many are ready.
+func checkSummary(m *fleetModel, n int) string {
+	need, ok := m.attention(false)
+	if len(need) == 0 {
+		return fmt.Sprintf("Offline check: all %d sensors ready.", n)
+	}
+	return fmt.Sprintf("Offline check: %d of %d need attention: %s. Ready: %d.", len(need), n, names(need), ok)
+}
+
+// runSummary says how a run went: the sensors that need attention first,
+// with their address, outcome and code, then the counts.
+func runSummary(m *fleetModel, rep *provision.BatchReport) string {
+	need, _ := m.attention(true)
+	c := rep.Counts()
+	var b strings.Builder
+	if len(need) > 0 {
+		fmt.Fprintf(&b, "Needs attention (%d): %s.\n", len(need), names(need))
+	}
+	fmt.Fprintf(&b, "Finished: %d done", c[provision.OutcomeDone])
+	if re := m.reverifiedNames(); len(re) > 0 {
+		fmt.Fprintf(&b, " (%d only re-verified, applied by an earlier run: %s)", len(re), names(re))
+	}
+	fmt.Fprintf(&b, ", %d failed, %d refused, %d rolled back, %d not started.",
+		c[provision.OutcomeFailed], c[provision.OutcomeRefused], c[provision.OutcomeRolledBack], c[provision.OutcomeNotStarted])
+	if rep.Stopped != "" {
+		b.WriteString(" Stopped: " + rep.Stopped)
+	}
+	return b.String()
 }
 
 func (s *fleetScreen) onCancel() {

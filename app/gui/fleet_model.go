@@ -2,6 +2,7 @@ package gui
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/tapline/tapline/certs"
@@ -16,9 +17,12 @@ type fleetRow struct {
 	progress float64 // 0..1 over the whole push
 	result   string
 	outcome  provision.Outcome
-	findings []certs.Finding
-	gate     []certs.Finding // why no bundle was built (bundle.GateError)
-	log      []string
+	// reverified: done by confirming and verifying only; an earlier
+	// attempt had applied the bundle already.
+	reverified bool
+	findings   []certs.Finding
+	gate       []certs.Finding // why no bundle was built (bundle.GateError)
+	log        []string
 }
 
 // maxLogLines bounds each sensor's log in memory.
@@ -133,7 +137,7 @@ func (m *fleetModel) mark(names map[string]bool, status string) {
 	for i := range m.rows {
 		if names == nil || names[m.rows[i].row.Sensor] {
 			r := &m.rows[i]
-			r.status, r.step, r.progress, r.result, r.outcome, r.gate = status, "", 0, "", "", nil
+			r.status, r.step, r.progress, r.result, r.outcome, r.gate, r.reverified = status, "", 0, "", "", nil, false
 		}
 	}
 	m.dirty = true
@@ -189,10 +193,18 @@ func (m *fleetModel) finished(rep *provision.BatchReport) {
 		switch res.Outcome {
 		case provision.OutcomeDone:
 			r.progress = 1
-			r.result = "certificate verified " + short(res.ServedFingerprint)
-			if res.CertificateNote != "" {
+			switch {
+			case res.Reverified:
+				// An earlier attempt applied this bundle: nothing was
+				// uploaded or applied again, only confirmed and verified.
+				r.status = "done, re-verified"
+				r.result = "already applied; only re-verified: console serves " + short(res.ServedFingerprint)
+			case res.CertificateNote != "":
 				r.result = res.CertificateNote + ", console serves " + short(res.ServedFingerprint)
+			default:
+				r.result = "certificate verified " + short(res.ServedFingerprint)
 			}
+			r.reverified = res.Reverified
 			r.findings = nil
 		case provision.OutcomeNotStarted:
 			r.result = "not started"
@@ -236,4 +248,62 @@ func short(fp string) string {
 		return fp[:16] + "…"
 	}
 	return fp
+}
+
+// summaryNames is how many sensors a summary names before "and N more".
+const summaryNames = 6
+
+// reverifiedNames are the sensors the last run only re-verified.
+func (m *fleetModel) reverifiedNames() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []string
+	for _, r := range m.rows {
+		if r.reverified && r.outcome == provision.OutcomeDone {
+			out = append(out, r.row.Sensor)
+		}
+	}
+	return out
+}
+
+// attention says which sensors need the engineer, each with its address
+// and why, and counts the rest. ran: after a run (outcomes), else after the
+// offline check (findings).
+func (m *fleetModel) attention(ran bool) (need []string, ok int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, r := range m.rows {
+		why := ""
+		switch {
+		case ran && r.outcome == "":
+			continue // not in this run (a retry of some rows)
+		case ran && r.outcome != provision.OutcomeDone:
+			why = string(r.outcome)
+			if len(r.findings) > 0 {
+				why += ", " + r.findings[0].Code + " " + r.findings[0].Message
+			}
+		case !ran:
+			errs, warns := countSeverity(r.findings)
+			switch {
+			case errs > 0:
+				why = plural(errs, "error")
+			case warns > 0:
+				why = plural(warns, "warning")
+			}
+		}
+		if why == "" {
+			ok++
+			continue
+		}
+		need = append(need, r.row.Sensor+" at "+r.row.SSHAddr()+" ("+why+")")
+	}
+	return need, ok
+}
+
+// names joins up to summaryNames items, then says how many more.
+func names(items []string) string {
+	if len(items) <= summaryNames {
+		return strings.Join(items, "; ")
+	}
+	return strings.Join(items[:summaryNames], "; ") + fmt.Sprintf("; and %d more (see the table)", len(items)-summaryNames)
 }

@@ -81,3 +81,15 @@ func TestFleetAgentRowsAndNoKeysOnDisk(t *testing.T) {
 		t.Fatalf("unencrypted private keys under the files folder: %v", left)
 	}
 }
+
+// The connect timeout has one default: the CLI's --connect-timeout and the
+// app's Settings.
+func TestConnectTimeoutDefaultIsTheCLIs(t *testing.T) {
+	if DefaultSettings().ConnectTimeout != provision.DefaultConnectTimeout {
+		t.Fatalf("Settings connect timeout %v, CLI default %v", DefaultSettings().ConnectTimeout, provision.DefaultConnectTimeout)
+	}
+	a := test.NewTempApp(t)
+	if got := LoadSettings(a.Preferences()).ConnectTimeout; got != provision.DefaultConnectTimeout {
+		t.Fatalf("fresh Settings: %v", got)
+	}
+}

@@ -57,6 +57,9 @@ func TestFleetRunsDemoInventory(t *testing.T) {
 	if s.retryBtn.Disabled() {
 		t.Fatal("Retry failed is disabled after failures")
 	}
+	if r, _ := s.model.get(0); !strings.HasPrefix(s.summary.Text, "Needs attention (2): "+r.row.Sensor+" at "+r.row.SSHAddr()+" (refused, "+provision.CodeUnknownHost) {
+		t.Errorf("summary: %q", s.summary.Text)
+	}
 
 	test.Tap(s.acceptNew)
 	test.Tap(s.retryBtn)
@@ -242,4 +245,59 @@ func certWithoutCO(t *testing.T, host, ip string) []string {
 		t.Fatal(err)
 	}
 	return []string{filepath.Join(dir, host+".crt"), filepath.Join(dir, host+".key"), filepath.Join(dir, host+"-chain.pem")}
+}
+
+// TestFleetSummaryNamesAttentionFirst: the summary names the sensors that
+// need attention first, each with its address and why (a refused row
+// included), then counts the rest; a long list stays one paragraph.
+func TestFleetSummaryNamesAttentionFirst(t *testing.T) {
+	var m fleetModel
+	var rows []provision.Row
+	for i := 1; i <= 9; i++ {
+		rows = append(rows, provision.Row{Sensor: fmt.Sprintf("sensor-%02d", i), Address: fmt.Sprintf("192.0.2.%d", 10+i), SSHPort: 22})
+	}
+	m.reset(rows)
+	check := &provision.CheckReport{}
+	for i, r := range rows {
+		rc := provision.RowCheck{Row: r}
+		switch i {
+		case 1:
+			rc.Findings = []certs.Finding{{Code: certs.CodeExpired, Severity: certs.SeverityError}, {Code: certs.CodeSubjectC, Severity: certs.SeverityWarning}, {Code: certs.CodeCNMismatch, Severity: certs.SeverityError}}
+		case 4:
+			rc.Findings = []certs.Finding{{Code: certs.CodeSubjectC, Severity: certs.SeverityWarning}}
+		}
+		check.Rows = append(check.Rows, rc)
+	}
+	m.checked(check)
+	if got, want := checkSummary(&m, 9), "Offline check: 2 of 9 need attention: sensor-02 at 192.0.2.12:22 (2 errors); sensor-05 at 192.0.2.15:22 (1 warning). Ready: 7."; got != want {
+		t.Errorf("check summary\n got %q\nwant %q", got, want)
+	}
+
+	rep := &provision.BatchReport{}
+	for i, r := range rows {
+		res := provision.Result{Sensor: r.Sensor, Outcome: provision.OutcomeDone, Reverified: i == 3}
+		if i%4 == 2 {
+			res = provision.Result{Sensor: r.Sensor, Outcome: provision.OutcomeRefused, Step: provision.StepTrust, Code: provision.CodeUnknownHost}
+		}
+		rep.Results = append(rep.Results, provision.RowResult{Row: r, Result: res, Attempts: 1})
+	}
+	m.finished(rep)
+	got := runSummary(&m, rep)
+	if !strings.HasPrefix(got, "Needs attention (2): sensor-03 at 192.0.2.13:22 (refused, "+provision.CodeUnknownHost+" ") ||
+		!strings.Contains(got, "; sensor-07 at 192.0.2.17:22 (refused, ") || !strings.HasSuffix(got, "Finished: 7 done (1 only re-verified, applied by an earlier run: sensor-04), 0 failed, 2 refused, 0 rolled back, 0 not started.") {
+		t.Errorf("run summary:\n%s", got)
+	}
+
+	if r, _ := m.get(3); r.status != "done, re-verified" || !strings.HasPrefix(r.result, "already applied; only re-verified") {
+		t.Errorf("re-verified row: %q %q", r.status, r.result)
+	}
+
+	// Many: the first few by name, then how many more.
+	for i := range rep.Results {
+		rep.Results[i].Result = provision.Result{Sensor: rows[i].Sensor, Outcome: provision.OutcomeFailed, Step: provision.StepConnect, Code: provision.CodeUnreachable}
+	}
+	m.finished(rep)
+	if got := runSummary(&m, rep); !strings.Contains(got, "sensor-06 at 192.0.2.16:22") || strings.Contains(got, "sensor-07") || !strings.Contains(got, "and 3 more (see the table)") {
+		t.Errorf("nine failures:\n%s", got)
+	}
 }

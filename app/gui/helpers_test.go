@@ -2,8 +2,10 @@ package gui
 
 import (
 	"crypto"
+	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/rsa"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -13,9 +15,15 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/tapline/tapline/certs"
 	"github.com/tapline/tapline/certs/ca"
+	"github.com/tapline/tapline/sensorcore/activation"
 )
 
 // testNow is the pinned clock of every GUI test.
@@ -90,4 +98,95 @@ func hasCode(fs []certs.Finding, code string) bool {
 		}
 	}
 	return false
+}
+
+// shown is every problem the wizard's current page shows next to its
+// fields and actions.
+func (s *wizardScreen) shown() []certs.Finding {
+	switch st := s.steps[s.cur].(type) {
+	case *connectStep:
+		return st.notes.all()
+	case *networkStep:
+		return st.notes.all()
+	case *activationStep:
+		return st.notes.all()
+	case *certStep:
+		return st.notes.all()
+	case *reviewStep:
+		return append(st.notes.all(), st.findings.shown...)
+	case *pushStep:
+		return st.findings.shown
+	}
+	return nil
+}
+
+// highlighted reports whether e's border is drawn in the error colour once
+// the focus moved on (test.Type focuses an entry and never unfocuses it; a
+// focused entry shows its focus, not its error).
+func highlighted(e *widget.Entry) bool {
+	e.FocusLost()
+	want := theme.Current().Color(theme.ColorNameError, fyne.CurrentApp().Settings().ThemeVariant())
+	for _, o := range test.WidgetRenderer(e).Objects() {
+		if r, ok := o.(*canvas.Rectangle); ok && r.StrokeColor == want {
+			return true
+		}
+	}
+	return false
+}
+
+// activationFiles issues an activation file for each name under a test
+// root (IDS-0001, IDS-0002, ... in order) and returns the root to trust and
+// the files' paths.
+func activationFiles(t testing.TB, dir string, now time.Time, names ...string) ([]ed25519.PublicKey, []string) {
+	t.Helper()
+	rootPub, rootKey, _ := ed25519.GenerateKey(rand.Reader)
+	signPub, signKey, _ := ed25519.GenerateKey(rand.Reader)
+	sc, err := activation.CertifySigner(rootKey, signPub, now.Add(-time.Hour), now.AddDate(1, 0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var paths []string
+	for i, n := range names {
+		data, err := activation.Issue(activation.Request{SensorID: fmt.Sprintf("IDS-%04d", i+1), SensorName: n, Site: "Plant A", Zone: "Line 1",
+			PlanID: "OT-500", Mode: activation.ModeLocal, DeviceCount: 500, Expires: now.AddDate(1, 0, 0)}, signKey, sc, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, writeFile(t, dir, n+".tapact", data))
+	}
+	return []ed25519.PublicKey{rootPub}, paths
+}
+
+// texts is every text the canvas shows (labels, rich text, entries), for
+// tests that count how often something is said.
+func texts(c fyne.Canvas) string {
+	var b strings.Builder
+	var walk func(o fyne.CanvasObject)
+	walk = func(o fyne.CanvasObject) {
+		if o == nil || !o.Visible() {
+			return
+		}
+		switch x := o.(type) {
+		case *canvas.Text:
+			b.WriteString(x.Text + "\n")
+		case *fyne.Container:
+			for _, c := range x.Objects {
+				walk(c)
+			}
+			return
+		case fyne.Widget:
+			for _, c := range test.WidgetRenderer(x).Objects() {
+				walk(c)
+			}
+		}
+	}
+	walk(c.Content())
+	return b.String()
+}
+
+// inView reports whether o is inside sc's visible part.
+func inView(sc *container.Scroll, o fyne.CanvasObject) bool {
+	d := fyne.CurrentApp().Driver()
+	top := d.AbsolutePositionForObject(o).Y - d.AbsolutePositionForObject(sc).Y
+	return o.Visible() && top >= 0 && top+o.Size().Height <= sc.Size().Height+1
 }

@@ -47,7 +47,19 @@ type caPanel struct {
 	crlBtn    *widget.Button
 	result    *widget.Label
 	findings  *findingsView
+	// outcome holds result and findings; it moves under the buttons of the
+	// action that ran (slots), so what an action says is next to it.
+	outcome *fyne.Container
+	slots   map[string]*fyne.Container
+	left    *container.Scroll
 }
+
+// Where an action's outcome shows: under the buttons that started it.
+const (
+	slotCreate = "create" // Create CA, Unlock
+	slotIssue  = "issue"  // Issue, Export
+	slotIssued = "issued" // Revoke, Publish CRL
+)
 
 func newCAPanel(env Env) *caPanel {
 	p := &caPanel{
@@ -70,6 +82,9 @@ func newCAPanel(env Env) *caPanel {
 	}
 	p.status.Wrapping = fyne.TextWrapWord
 	p.result.Wrapping = fyne.TextWrapWord
+	p.outcome = container.NewVBox(p.result, p.findings.box)
+	p.result.Hide() // until an action says something
+	p.slots = map[string]*fyne.Container{slotCreate: container.NewVBox(p.outcome), slotIssue: container.NewVBox(), slotIssued: container.NewVBox()}
 	p.name.SetText("Tapline Offline Root CA")
 	p.country.SetPlaceHolder("two letters, e.g. DE")
 	p.org.SetPlaceHolder("the plant operator")
@@ -111,7 +126,7 @@ func (p *caPanel) build() fyne.CanvasObject {
 			{Text: "CRL URL", Widget: p.crlURL},
 			{Text: "", Widget: p.interm},
 		}},
-		container.NewHBox(p.createBtn, p.unlockBtn),
+		container.NewHBox(p.createBtn, p.unlockBtn), p.slots[slotCreate],
 	))
 	issue := widget.NewCard("Issue a sensor certificate", "", container.NewVBox(
 		&widget.Form{Items: []*widget.FormItem{
@@ -120,11 +135,11 @@ func (p *caPanel) build() fyne.CanvasObject {
 			{Text: "Key", Widget: p.keyType},
 			{Text: "PKCS#12 passphrase", Widget: p.pfxPass, HintText: "never saved by the app"},
 		}},
-		container.NewHBox(p.issueBtn, p.exportBtn),
+		container.NewHBox(p.issueBtn, p.exportBtn), p.slots[slotIssue],
 	))
-	list := widget.NewCard("Issued", "", newBorder(nil, container.NewHBox(p.revokeBtn, p.crlBtn), nil, nil, p.issued))
-	left := container.NewVScroll(container.NewVBox(p.status, create, issue, p.result, p.findings.box))
-	split := container.NewHSplit(left, list)
+	list := widget.NewCard("Issued", "", newBorder(nil, container.NewVBox(container.NewHBox(p.revokeBtn, p.crlBtn), p.slots[slotIssued]), nil, nil, p.issued))
+	p.left = container.NewVScroll(container.NewVBox(p.status, create, issue))
+	split := container.NewHSplit(p.left, list)
 	split.SetOffset(0.55)
 	return split
 }
@@ -189,18 +204,44 @@ func setEnabled(w fyne.Disableable, on bool) {
 	}
 }
 
-// report shows the outcome of an action: a line, or findings.
-func (p *caPanel) report(line string, fs ...certs.Finding) {
-	p.result.SetText(line)
+// report shows the outcome of an action under its buttons (slot): a line,
+// or findings; and scrolls it into view.
+func (p *caPanel) report(slot, line string, fs ...certs.Finding) {
+	p.place(slot)
+	p.say(line)
 	p.findings.set(fs)
 	p.sync()
+	reveal(p.left, p.outcome)
+}
+
+// say sets the outcome's line; an empty one takes no room.
+func (p *caPanel) say(line string) {
+	p.result.SetText(line)
+	if line == "" {
+		p.result.Hide()
+	} else {
+		p.result.Show()
+	}
+}
+
+// place moves the outcome under the buttons of slot.
+func (p *caPanel) place(slot string) {
+	for k, c := range p.slots {
+		if k != slot && len(c.Objects) > 0 {
+			c.RemoveAll()
+		}
+	}
+	if c := p.slots[slot]; len(c.Objects) == 0 {
+		c.Add(p.outcome)
+	}
 }
 
 // start marks the panel busy and runs work; done gets its error.
 // work returns the line to show and, optionally, what to change in the
 // panel on the UI goroutine.
-func (p *caPanel) start(what string, work func(ctx context.Context) (string, func(), error)) {
-	p.result.SetText(what + "…")
+func (p *caPanel) start(slot, what string, work func(ctx context.Context) (string, func(), error)) {
+	p.place(slot)
+	p.say(what + "…")
 	p.findings.set(nil)
 	for _, b := range []*widget.Button{p.createBtn, p.unlockBtn, p.issueBtn, p.crlBtn, p.exportBtn, p.revokeBtn} {
 		b.Disable()
@@ -215,29 +256,29 @@ func (p *caPanel) start(what string, work func(ctx context.Context) (string, fun
 		return out{l, apply, err}
 	}, func(o out) {
 		if o.err != nil {
-			p.report("", problemFor(what, o.err))
+			p.report(slot, "", caProblem(what, o.err))
 			return
 		}
 		if o.apply != nil {
 			o.apply()
 		}
-		p.report(o.line)
+		p.report(slot, o.line)
 	})
 }
 
 func (p *caPanel) onCreate() {
 	pass := []byte(p.passphrase.Text)
 	if len(pass) < 8 {
-		p.report("", fieldProblem("CA passphrase", "Choose a passphrase of at least 8 characters; the CA keys are encrypted with it."))
+		p.report(slotCreate, "", fieldProblem("CA passphrase", "Choose a passphrase of at least 8 characters; the CA keys are encrypted with it."))
 		return
 	}
 	country, org := strings.ToUpper(strings.TrimSpace(p.country.Text)), strings.TrimSpace(p.org.Text)
 	if !isCountryCode(country) {
-		p.report("", fieldProblem("Country (C)", "Enter the two-letter country code (ISO 3166) such as DE; sensors expect C in a certificate's subject (TL-CERT-015)."))
+		p.report(slotCreate, "", fieldProblem("Country (C)", "Enter the two-letter country code (ISO 3166) such as DE; sensors expect C in a certificate's subject (TL-CERT-015)."))
 		return
 	}
 	if org == "" {
-		p.report("", fieldProblem("Organization (O)", "Enter the plant operator's name; sensors expect O in a certificate's subject (TL-CERT-016)."))
+		p.report(slotCreate, "", fieldProblem("Organization (O)", "Enter the plant operator's name; sensors expect O in a certificate's subject (TL-CERT-016)."))
 		return
 	}
 	o := ca.InitOptions{
@@ -246,7 +287,7 @@ func (p *caPanel) onCreate() {
 		Intermediate: p.interm.Checked, KeyType: ca.RSA2048, Now: p.env.Now(), Rand: p.env.Rand, KDFIterations: p.env.caKDF,
 	}
 	dir := p.dir()
-	p.start("Creating the local CA", func(context.Context) (string, func(), error) {
+	p.start(slotCreate, "Creating the local CA", func(context.Context) (string, func(), error) {
 		c, err := ca.Init(o)
 		if err != nil {
 			return "", nil, err
@@ -261,10 +302,10 @@ func (p *caPanel) onCreate() {
 func (p *caPanel) onUnlock() {
 	pass := []byte(p.passphrase.Text)
 	dir := p.dir()
-	p.start("Unlocking the local CA", func(context.Context) (string, func(), error) {
+	p.start(slotCreate, "Unlocking the local CA", func(context.Context) (string, func(), error) {
 		c, err := ca.Load(dir, pass)
 		if err != nil {
-			return "", nil, err
+			return "", nil, &caLoadError{dir, err}
 		}
 		return "Local CA unlocked.", func() { p.ca = c }, nil
 	})
@@ -273,20 +314,20 @@ func (p *caPanel) onUnlock() {
 func (p *caPanel) onIssue() {
 	host := strings.TrimSpace(p.issueHost.Text)
 	if host == "" {
-		p.report("", fieldProblem("Sensor hostname", "Enter the sensor's FQDN; it becomes the certificate's CN and SAN."))
+		p.report(slotIssue, "", fieldProblem("Sensor hostname", "Enter the sensor's FQDN; it becomes the certificate's CN and SAN."))
 		return
 	}
 	req := ca.IssueRequest{Hostname: host, KeyType: ca.KeyType(p.keyType.Selected), Now: p.env.Now(), Rand: p.env.Rand}
 	if txt := strings.TrimSpace(p.issueIP.Text); txt != "" {
 		ip, err := netip.ParseAddr(txt)
 		if err != nil {
-			p.report("", fieldProblem("Sensor IP", "Enter an address such as 192.0.2.10, or leave it empty."))
+			p.report(slotIssue, "", fieldProblem("Sensor IP", "Enter an address such as 192.0.2.10, or leave it empty."))
 			return
 		}
 		req.IP = ip
 	}
 	c, dir := p.ca, p.dir()
-	p.start("Issuing a certificate for "+host, func(context.Context) (string, func(), error) {
+	p.start(slotIssue, "Issuing a certificate for "+host, func(context.Context) (string, func(), error) {
 		is, err := c.Issue(req)
 		if err != nil {
 			return "", nil, err
@@ -302,7 +343,7 @@ func (p *caPanel) onExport() {
 	is := p.last
 	o := ca.ExportOptions{PFXPassphrase: []byte(p.pfxPass.Text), Rand: p.env.Rand}
 	dir := filepath.Join(p.env.filesDir(), "issued", is.Cert.Subject.CommonName)
-	p.start("Exporting "+is.Cert.Subject.CommonName, func(context.Context) (string, func(), error) {
+	p.start(slotIssue, "Exporting "+is.Cert.Subject.CommonName, func(context.Context) (string, func(), error) {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return "", nil, err
 		}
@@ -318,11 +359,11 @@ func (p *caPanel) onRevoke() {
 	r := p.ca.State.Issued[p.sel]
 	serial, err := ca.ParseSerial(r.Serial)
 	if err != nil {
-		p.report("", problemFor("Revoking "+r.Hostname, err))
+		p.report(slotIssued, "", problemFor("Revoking "+r.Hostname, err))
 		return
 	}
 	c, dir, now := p.ca, p.dir(), p.env.Now()
-	p.start("Revoking "+r.Hostname, func(context.Context) (string, func(), error) {
+	p.start(slotIssued, "Revoking "+r.Hostname, func(context.Context) (string, func(), error) {
 		if err := c.Revoke(serial, 0, now); err != nil {
 			return "", nil, err
 		}
@@ -335,7 +376,7 @@ func (p *caPanel) onRevoke() {
 
 func (p *caPanel) onCRL() {
 	c, dir, now, rnd := p.ca, p.dir(), p.env.Now(), p.env.Rand
-	p.start("Publishing the CRL", func(context.Context) (string, func(), error) {
+	p.start(slotIssued, "Publishing the CRL", func(context.Context) (string, func(), error) {
 		pemCRL, err := c.CRL(now, 0, rnd)
 		if err != nil {
 			return "", nil, err

@@ -1,6 +1,7 @@
 package gui
 
 import (
+	"fyne.io/fyne/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -112,18 +113,22 @@ func TestCAPanelLifecycle(t *testing.T) {
 		t.Fatalf("crl: %v %q", err, p.result.Text)
 	}
 
-	// A second panel on the same folder unlocks it, and refuses a wrong passphrase
-	// with the sensor's words.
+	// A second panel on the same folder unlocks it, and refuses a wrong
+	// passphrase in the CA's own words (not the sensor key's TL-CERT-003).
 	q := newCAPanel(testEnv(a, dir))
-	test.NewTempWindow(t, q.build())
+	test.NewTempWindow(t, q.build()).Resize(fyne.NewSize(900, 420))
 	if q.unlockBtn.Disabled() || !q.createBtn.Disabled() {
 		t.Fatal("an existing CA must offer Unlock only")
 	}
 	test.Type(q.passphrase, "wrong-pass")
 	test.Tap(q.unlockBtn)
 	q.tasks.Wait()
-	if q.ca != nil || !hasCode(q.findings.shown, certs.CodePassphrase) {
+	if q.ca != nil || !hasCode(q.findings.shown, codeCA) || strings.Contains(q.findings.shown[0].Hint, "openssl") {
 		t.Fatalf("wrong passphrase: %s", codes(q.findings.shown))
+	}
+	// Under Unlock, in view, whole: not below the fold, not a clipped icon.
+	if len(q.slots[slotCreate].Objects) != 1 || !inView(q.left, q.outcome) || q.outcome.Size().Width < 300 {
+		t.Fatalf("the unlock error is not next to Unlock and in view (%v, %v wide)", inView(q.left, q.outcome), q.outcome.Size().Width)
 	}
 	q.passphrase.SetText("Plant.CA-pass1")
 	test.Tap(q.unlockBtn)

@@ -24,8 +24,10 @@ const (
 	// TL-PUSH-NNN codes (pushProblem).
 	codeCancelled  = "TL-GUI-007" // the engineer cancelled
 	codeField      = "TL-GUI-008" // a form field is empty or malformed
-	codeCA         = "TL-GUI-009" // the local CA refused
+	codeCA         = "TL-GUI-009" // the local CA refused (its passphrase, most often)
 	codeUnexpected = "TL-GUI-010" // anything else
+	codeIdentity   = "TL-GUI-011" // the activation file is for another sensor than the one signed in to
+	codeStatus     = "TL-GUI-012" // the sensor's status could not be read after signing in
 )
 
 // catalogue returns the certs finding for code, from the one catalogue.
@@ -85,7 +87,7 @@ func problemFor(what string, err error) certs.Finding {
 			Hint:    "Compare the fingerprint with the one the sensor's console or label shows, then confirm it."}
 	case errors.As(err, &changed):
 		return problem(codeChanged, "The host key of "+changed.Host+" changed: it now offers "+changed.Fingerprint,
-			"Find out why (a reinstalled sensor, or someone in between) before removing the old entry in Known hosts.")
+			"Find out why (a reinstalled sensor, or someone in between) before removing the old entry in Known hosts (or with "+changed.RemoveCommand()+").")
 	case errors.As(err, &pinned):
 		return problem(codeChanged, "The sensor at "+pinned.Host+" offered a different host key than before the change",
 			"Another device may hold that address; check the address and the sensor before retrying.")
@@ -112,6 +114,32 @@ func problemFor(what string, err error) certs.Finding {
 		return problem(codeUnreach, what+": the sensor did not answer", "Check the address and port, the cable and that the sensor is powered; then retry.")
 	}
 	return problem(codeUnexpected, what+" failed", "Retry; if it fails again, send the app's log to support.")
+}
+
+// caLoadError is a local CA that could not be opened from Dir.
+type caLoadError struct {
+	Dir string
+	Err error
+}
+
+func (e *caLoadError) Error() string { return "local CA " + e.Dir + ": " + e.Err.Error() }
+func (e *caLoadError) Unwrap() error { return e.Err }
+
+// caProblem words what the local CA said. Its own passphrase is not the
+// sensor key's: TL-CERT-003 and its openssl advice are about that key, so a
+// CA that will not open says so in its own words.
+func caProblem(what string, err error) certs.Finding {
+	var le *caLoadError
+	switch {
+	case errors.Is(err, certs.ErrIncorrectPassphrase), errors.Is(err, certs.ErrPassphraseRequired):
+		return problem(codeCA, "The local CA's passphrase is wrong",
+			"Enter the passphrase chosen when the local CA was created (Certificates, Local CA). The app never saves it, and nothing can recover it: "+
+				"without it the CA cannot sign, and a new CA means new certificates for every sensor it signed.")
+	case errors.As(err, &le) && errors.Is(err, os.ErrNotExist):
+		return problem(codeCA, "There is no local CA in "+le.Dir,
+			"Create one on Certificates, Local CA (or choose its folder in Settings), or import the sensor's certificate files instead.")
+	}
+	return problemFor(what, err)
 }
 
 // problemsFor is problemFor that also lists the findings behind a refused

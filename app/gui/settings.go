@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+
+	"github.com/tapline/tapline/provision"
 )
 
 // Settings are the engineer's defaults. They are kept in Fyne's preferences
@@ -23,7 +25,7 @@ type Settings struct {
 func DefaultSettings() Settings {
 	return Settings{
 		Concurrency:      8,
-		ConnectTimeout:   10 * time.Second,
+		ConnectTimeout:   provision.DefaultConnectTimeout, // the CLI's --connect-timeout default too
 		RollbackDeadline: 120 * time.Second,
 		DefaultUser:      "admin",
 		Validation:       false,

@@ -44,7 +44,19 @@ func (m *Main) Tour(shot func(name string) error) error {
 	if err := step("setup-network", w.onNext); err != nil {
 		return err
 	}
-	ui(w.onNext)
+	// A mistake on the way: a gateway outside the subnet, said under it.
+	gw := w.net.gateway.Text
+	if err := step("setup-network-error", func() { w.net.gateway.SetText("198.51.100.1"); w.onNext() }); err != nil {
+		return err
+	}
+	ui(func() { w.net.gateway.SetText(gw); w.onNext() })
+	m.Wait()
+	// Another sensor's activation file: flagged against the live sensor.
+	if err := step("setup-activation-mismatch", func() { w.act.path.SetText(f.Sensors[1].Activation); w.act.load() }); err != nil {
+		return err
+	}
+	ui(func() { w.act.path.SetText(f.Sensors[0].Activation); w.act.load() })
+	m.Wait()
 	if err := step("setup-activation", func() { w.act.confirm.SetChecked(true); w.act.terms.SetChecked(true) }); err != nil {
 		return err
 	}
@@ -55,7 +67,7 @@ func (m *Main) Tour(shot func(name string) error) error {
 		return err
 	}
 	ui(w.onNext)
-	if err := step("setup-push", w.push.onPush); err != nil {
+	if err := step("setup-push", w.push.onPush); err != nil { // ends in the done state
 		return err
 	}
 	// Fleet: check, run, one sensor's log.

@@ -25,12 +25,31 @@ func TestTour(t *testing.T) {
 			t.Errorf("%s: empty capture", name)
 		}
 		shots = append(shots, name)
+		w := m.wizard
+		switch name {
+		case "setup-network-error":
+			if !hasCode(w.net.notes.of(fieldGateway), provision.CodeNetwork) {
+				t.Errorf("%s: %+v", name, w.net.notes.all())
+			}
+		case "setup-activation-mismatch":
+			if !hasCode(w.act.notes.of("Sensor"), codeIdentity) {
+				t.Errorf("%s: %+v", name, w.act.notes.all())
+			}
+		case "setup-activation":
+			if len(w.act.notes.all()) != 0 || !w.act.confirm.Checked {
+				t.Errorf("%s: %+v", name, w.act.notes.all())
+			}
+		case "setup-push":
+			if !w.push.done.Visible() {
+				t.Errorf("%s: not in the done state: %q", name, w.push.outcome.Text)
+			}
+		}
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(shots) != 15 {
+	if len(shots) != 17 {
 		t.Errorf("shots %v", shots)
 	}
 	if r := m.wizard.push.Result(); r == nil || r.Outcome != provision.OutcomeDone {

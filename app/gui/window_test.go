@@ -74,8 +74,8 @@ func TestKeyboard(t *testing.T) {
 	// Enter on the Setup screen advances the wizard (or says why not).
 	m.ShowScreen("Setup")
 	m.onKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
-	if !hasCode(m.wizard.findings.shown, codeField) {
-		t.Fatalf("Enter on an empty Connect page: %s", codes(m.wizard.findings.shown))
+	if !hasCode(m.wizard.shown(), codeField) {
+		t.Fatalf("Enter on an empty Connect page: %s", codes(m.wizard.shown()))
 	}
 	// Tab moves through the Connect form in reading order.
 	c := m.Window.Canvas()

@@ -5,8 +5,6 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
-
-	"github.com/tapline/tapline/certs"
 )
 
 // wizardStep is one page of the sensor setup wizard.
@@ -15,8 +13,10 @@ type wizardStep interface {
 	content() fyne.CanvasObject
 	// enter is called when the page is shown.
 	enter()
-	// ready reports whether Next may be pressed; the findings say why not.
-	ready() (bool, []certs.Finding)
+	// ready reports whether Next may be pressed. When not, the page shows
+	// why next to the fields or actions concerned and returns the first of
+	// those notes, which the wizard scrolls into view.
+	ready() (bool, fyne.CanvasObject)
 }
 
 // wizardScreen is the sensor setup wizard in the order the engineer meets
@@ -34,17 +34,18 @@ type wizardScreen struct {
 	rev  *reviewStep
 	push *pushStep
 
-	heading  *widget.Label
-	crumbs   *widget.RichText
-	body     *fyne.Container
-	findings *findingsView
-	backBtn  *widget.Button
-	nextBtn  *widget.Button
+	heading *widget.Label
+	crumbs  *widget.RichText
+	body    *fyne.Container
+	scroll  *container.Scroll // the page; each starts at its top
+	backBtn *widget.Button
+	nextBtn *widget.Button
 }
 
 func newWizardScreen(env Env) *wizardScreen {
 	s := &wizardScreen{env: env, heading: widget.NewLabel(""), crumbs: widget.NewRichText(),
-		body: container.NewStack(), findings: newFindingsView("")}
+		body: container.NewStack()}
+	s.scroll = container.NewVScroll(s.body)
 	s.heading.TextStyle = fyne.TextStyle{Bold: true}
 	s.heading.SizeName = theme.SizeNameSubHeadingText
 	s.conn = newConnectStep(env, s)
@@ -64,8 +65,8 @@ func newWizardScreen(env Env) *wizardScreen {
 
 func (s *wizardScreen) build() fyne.CanvasObject {
 	top := container.NewVBox(s.crumbs, s.heading)
-	bottom := container.NewVBox(s.findings.box, container.NewHBox(s.backBtn, s.nextBtn))
-	return newBorder(top, bottom, nil, nil, container.NewVScroll(s.body))
+	bottom := container.NewHBox(s.backBtn, s.nextBtn)
+	return newBorder(top, bottom, nil, nil, s.scroll)
 }
 
 func (s *wizardScreen) show(i int) {
@@ -91,10 +92,13 @@ func (s *wizardScreen) show(i int) {
 	s.crumbs.Refresh()
 	s.body.Objects = []fyne.CanvasObject{st.content()}
 	s.body.Refresh()
-	s.findings.set(nil)
+	s.scroll.ScrollToTop()
 	st.enter()
 	s.update()
 }
+
+// reveal scrolls the page so o, a note or a result on it, is in view.
+func (s *wizardScreen) reveal(o fyne.CanvasObject) { reveal(s.scroll, o) }
 
 // update sets the buttons from the current page's state and lays the page
 // out again: background work changes the height of its texts (Review's
@@ -134,7 +138,7 @@ func (s *wizardScreen) onNext() {
 	}
 	ok, why := s.steps[s.cur].ready()
 	if !ok {
-		s.findings.set(why)
+		s.reveal(why)
 		return
 	}
 	s.show(s.cur + 1)
@@ -153,4 +157,37 @@ func (s *wizardScreen) Wait() {
 	s.cert.tasks.Wait()
 	s.rev.tasks.Wait()
 	s.push.tasks.Wait()
+}
+
+// nextSensor starts the wizard again for the site's next sensor. What a
+// site shares stays: the user and sign-in, the ports, mask, gateway, DNS,
+// interface and proxy, the certificate source, its name, validation and
+// CRL, the local CA's passphrase. What is one sensor's goes: its address,
+// new IP, host name and reach address, its activation file, its
+// certificate files and their passphrase, and every confirmation.
+func (s *wizardScreen) nextSensor() {
+	if s.push.running() {
+		return
+	}
+	c := s.conn
+	c.address.SetText("")
+	c.address.SetOptions(recentHostOptions(s.env))
+	c.reset()
+	for _, e := range []*widget.Entry{s.net.ip, s.net.hostname, s.net.reach,
+		s.cert.cert, s.cert.key, s.cert.chain, s.cert.pfx, s.cert.passphrase} {
+		e.SetText("")
+	}
+	s.net.notes.clear()
+	s.net.tried = false
+	s.act.path.SetText("")
+	s.act.terms.SetChecked(false)
+	s.cert.invalidate()
+	s.cert.syncMode()
+	s.rev.rep = nil
+	s.rev.accept.SetChecked(false)
+	s.push.clear()
+	s.show(0)
+	if cv := fyne.CurrentApp().Driver().CanvasForObject(c.address); cv != nil {
+		cv.Focus(c.address)
+	}
 }

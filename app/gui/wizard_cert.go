@@ -2,9 +2,11 @@ package gui
 
 import (
 	"context"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -45,10 +47,11 @@ type certStep struct {
 	name       *widget.Entry
 	checkBtn   *widget.Button
 	verdict    *widget.Label
-	findings   *findingsView
+	notes      notes
 	filesBox   *fyne.Container
 	pfxBox     *fyne.Container
 	localBox   *fyne.Container
+	page       *fyne.Container
 
 	checked string // the inputs the last check ran on
 	report  *certs.Report
@@ -58,7 +61,7 @@ func newCertStep(env Env, wiz *wizardScreen) *certStep {
 	s := &certStep{env: env, wiz: wiz, tasks: tasks{ui: env.ui},
 		cert: widget.NewEntry(), key: widget.NewEntry(), chain: widget.NewEntry(), pfx: widget.NewEntry(),
 		passphrase: widget.NewPasswordEntry(), caPass: widget.NewPasswordEntry(), crl: widget.NewEntry(), name: widget.NewEntry(),
-		verdict: widget.NewLabel(""), findings: newFindingsView("")}
+		verdict: widget.NewLabel("")}
 	s.verdict.Wrapping = fyne.TextWrapWord
 	s.cert.SetPlaceHolder("sensor-01.crt (PEM or DER)")
 	s.key.SetPlaceHolder("sensor-01.key (PEM)")
@@ -79,36 +82,72 @@ func newCertStep(env Env, wiz *wizardScreen) *certStep {
 		e.OnChanged = func(string) { s.invalidate() }
 		e.OnSubmitted = func(string) { s.onEnter() }
 	}
+	s.caPass.OnChanged = func(string) { s.notes.clear(fieldCAPass) }
 	s.caPass.OnSubmitted = func(string) { s.onIssue() }
-	pick := func(e *widget.Entry) fyne.CanvasObject {
+	n := &s.notes
+	pick := func(field string, e *widget.Entry) *widget.FormItem {
 		b := widget.NewButtonWithIcon("", theme.FolderOpenIcon(), func() { s.browse(e) })
-		return newBorder(nil, nil, nil, b, e)
+		return &widget.FormItem{Text: field, Widget: n.under(field, newBorder(nil, nil, nil, b, e), e)}
 	}
 	s.filesBox = container.NewVBox(&widget.Form{Items: []*widget.FormItem{
-		{Text: "Certificate", Widget: pick(s.cert)},
-		{Text: "Private key", Widget: pick(s.key)},
-		{Text: "Chain", Widget: pick(s.chain)},
+		pick(fieldCert, s.cert), pick(fieldKey, s.key), pick(fieldChain, s.chain),
 	}})
-	s.pfxBox = container.NewVBox(&widget.Form{Items: []*widget.FormItem{{Text: "PKCS#12", Widget: pick(s.pfx)}}})
-	s.localBox = container.NewVBox(&widget.Form{Items: []*widget.FormItem{{Text: "CA passphrase", Widget: s.caPass}}}, s.issueBtn)
+	s.pfxBox = container.NewVBox(&widget.Form{Items: []*widget.FormItem{pick(fieldPFX, s.pfx)}})
+	s.localBox = container.NewVBox(&widget.Form{Items: []*widget.FormItem{
+		{Text: fieldCAPass, Widget: n.under(fieldCAPass, s.caPass, s.caPass), HintText: "the passphrase chosen when the local CA was created (Certificates, Local CA)"},
+	}}, s.issueBtn)
+	form := &widget.Form{Items: []*widget.FormItem{
+		{Text: "Certificate name", Widget: s.name},
+		{Text: fieldPass, Widget: n.under(fieldPass, s.passphrase, s.passphrase)},
+		{Text: "", Widget: s.validation, HintText: "a setting the push gives the sensor; checked here now as well"},
+		{Text: fieldCRL, Widget: n.under(fieldCRL, s.crl, s.crl), HintText: "carried to the sensor in the bundle"},
+	}}
+	s.page = container.NewVBox(s.mode, s.filesBox, s.pfxBox, s.localBox, form,
+		container.NewHBox(s.checkBtn), s.verdict, n.at(fieldCheck, nil))
 	s.mode.SetSelected(certModeFiles)
 	return s
 }
 
-func (s *certStep) title() string { return "Certificate" }
+// Certificate page fields: the keys of its notes.
+const (
+	fieldCert   = "Certificate"
+	fieldKey    = "Private key"
+	fieldChain  = "Chain"
+	fieldPFX    = "PKCS#12"
+	fieldCAPass = "CA passphrase"
+	fieldPass   = "Passphrase"
+	fieldCRL    = "CRL"
+	fieldCheck  = "Check" // the check as a whole
+)
 
-func (s *certStep) content() fyne.CanvasObject {
-	return container.NewVBox(s.mode, s.filesBox, s.pfxBox, s.localBox,
-		&widget.Form{Items: []*widget.FormItem{
-			{Text: "Certificate name", Widget: s.name},
-			{Text: "Passphrase", Widget: s.passphrase},
-			{Text: "", Widget: s.validation, HintText: "a setting the push gives the sensor; checked here now as well"},
-			{Text: "CRL", Widget: s.crl, HintText: "carried to the sensor in the bundle"},
-		}},
-		container.NewHBox(s.checkBtn), s.verdict, s.findings.box)
+// certField says which field of the Certificate page a finding of the
+// sensor's certificate check is about, so it shows under that field.
+func certField(code string, pfx bool) string {
+	switch code {
+	case certs.CodePassphrase, certs.CodePassphraseChars:
+		return fieldPass
+	case certs.CodeCRLSignature, certs.CodeCRLNotCurrent, certs.CodeCRLUnreadable, certs.CodeCRLNoneForIssuer,
+		certs.CodeCRLNotGiven, certs.CodeCRLUnverifiable:
+		return fieldCRL
+	}
+	if pfx {
+		return fieldPFX // the key, the certificate and the chain all come from it
+	}
+	switch code {
+	case certs.CodeKeyUnreadable, certs.CodeKeyMismatch:
+		return fieldKey
+	case certs.CodeChainOfTrust, certs.CodeChainUnreadable, certs.CodeNoChain:
+		return fieldChain
+	}
+	return fieldCert
 }
 
+func (s *certStep) title() string { return "Certificate" }
+
+func (s *certStep) content() fyne.CanvasObject { return s.page }
+
 func (s *certStep) enter() {
+	s.invalidate() // the Network page's name or address may have changed
 	if s.mode.Selected != certModeSelfSig && s.checked != s.inputs() && (s.cert.Text != "" || s.pfx.Text != "") {
 		s.onCheck()
 	}
@@ -132,12 +171,15 @@ func (s *certStep) syncMode() {
 	s.invalidate()
 }
 
-// invalidate forgets the last check when an input changed.
+// invalidate forgets the last check, and every finding it showed, when an
+// input changed: they were about other files or another name.
 func (s *certStep) invalidate() {
 	if s.checked != "" && s.checked != s.inputs() {
 		s.checked, s.report = "", nil
-		s.verdict.SetText("")
-		s.findings.set(nil)
+		s.verdict.SetText("Changed since the last check: press Check.")
+		s.notes.clear()
+	} else if s.checked == "" {
+		s.notes.clear()
 	}
 	if s.wiz != nil && s.wiz.nextBtn != nil {
 		s.wiz.update()
@@ -179,8 +221,15 @@ func (s *certStep) target() certs.Target {
 // files under the files folder; they are then checked like imported ones.
 func (s *certStep) onIssue() {
 	t := s.target()
+	s.notes.clear(fieldCAPass)
 	if t.Hostname == "" {
-		s.wiz.findings.set([]certs.Finding{fieldProblem("Hostname", "Enter the sensor's hostname on the Network page first.")})
+		s.notes.set(fieldCAPass, fieldProblem("Hostname", "Enter the sensor's hostname on the Network page first."))
+		s.wiz.reveal(s.notes.first())
+		return
+	}
+	if s.caPass.Text == "" {
+		s.notes.set(fieldCAPass, fieldProblem(fieldCAPass, "Enter the local CA's passphrase; the app never saves it."))
+		s.wiz.reveal(s.notes.first())
 		return
 	}
 	pass := []byte(s.caPass.Text)
@@ -196,7 +245,7 @@ func (s *certStep) onIssue() {
 	run(&s.tasks, func(context.Context) out {
 		c, err := ca.Load(caDir, pass)
 		if err != nil {
-			return out{err: err}
+			return out{err: &caLoadError{caDir, err}}
 		}
 		is, err := c.Issue(req)
 		if err != nil {
@@ -214,7 +263,8 @@ func (s *certStep) onIssue() {
 		s.issueBtn.Enable()
 		if o.err != nil {
 			s.verdict.SetText("")
-			s.findings.set([]certs.Finding{problemFor("Issuing from the local CA", o.err)})
+			s.notes.set(fieldCAPass, caProblem("Issuing from the local CA", o.err))
+			s.wiz.reveal(s.notes.first())
 			return
 		}
 		for _, p := range o.paths {
@@ -238,31 +288,56 @@ func (s *certStep) onCheck() {
 		return
 	}
 	t := s.target()
+	s.notes.clear()
 	if t.Hostname == "" {
-		s.findings.set([]certs.Finding{fieldProblem("Hostname", "Enter the sensor's hostname on the Network page first.")})
+		s.notes.set(fieldCheck, fieldProblem("Hostname", "Enter the sensor's hostname on the Network page first."))
+		s.wiz.reveal(s.notes.first())
 		return
 	}
 	type file struct {
-		field, path string
+		role, field, path string
 	}
 	var fs []file
 	switch s.mode.Selected {
 	case certModePFX:
-		fs = []file{{"pfx", s.pfx.Text}}
+		fs = []file{{"pfx", fieldPFX, s.pfx.Text}}
+		if strings.TrimSpace(s.pfx.Text) == "" {
+			s.notes.set(fieldPFX, fieldProblem(fieldPFX, "Choose the sensor's .p12 or .pfx file."))
+		}
 	default:
-		fs = []file{{"cert", s.cert.Text}, {"key", s.key.Text}, {"chain", s.chain.Text}}
+		fs = []file{{"cert", fieldCert, s.cert.Text}, {"key", fieldKey, s.key.Text}, {"chain", fieldChain, s.chain.Text}}
+		if s.mode.Selected == certModeLocal && strings.TrimSpace(s.cert.Text) == "" {
+			s.notes.set(fieldCAPass, fieldProblem("Issue for this sensor", "Enter the CA passphrase and press Issue for this sensor first."))
+		} else {
+			if strings.TrimSpace(s.cert.Text) == "" {
+				s.notes.set(fieldCert, fieldProblem(fieldCert, "Choose the sensor's certificate file (.crt, PEM or DER)."))
+			}
+			if strings.TrimSpace(s.key.Text) == "" {
+				s.notes.set(fieldKey, fieldProblem(fieldKey, "Choose the certificate's private key file (.key, PEM)."))
+			}
+		}
+	}
+	if first := s.notes.first(); first != nil {
+		s.verdict.SetText("")
+		s.wiz.reveal(first)
+		return
 	}
 	if p := strings.TrimSpace(s.crl.Text); p != "" {
-		fs = append(fs, file{"crl", p})
+		fs = append(fs, file{"crl", fieldCRL, p})
 	}
 	pass := []byte(s.passphrase.Text)
 	now := s.env.Now()
 	inputs := s.inputs()
 	s.checkBtn.Disable()
 	s.verdict.SetText("Checking…")
-	run(&s.tasks, func(context.Context) *certs.Report {
+	pfx := s.mode.Selected == certModePFX
+	type out struct {
+		r   *certs.Report
+		bad []fieldFinding // files that could not be read, under their field
+	}
+	run(&s.tasks, func(context.Context) out {
 		src := certs.Source{Passphrase: pass, Names: map[string]string{}}
-		var bad []certs.Finding
+		var bad []fieldFinding
 		for _, f := range fs {
 			p := strings.TrimSpace(f.path)
 			if p == "" {
@@ -270,11 +345,11 @@ func (s *certStep) onCheck() {
 			}
 			data, err := os.ReadFile(p)
 			if err != nil {
-				bad = append(bad, problemFor("Reading "+filepath.Base(p), err))
+				bad = append(bad, fieldFinding{problemFor("Reading "+filepath.Base(p), err), f.field})
 				continue
 			}
-			src.Names[f.field] = filepath.Base(p)
-			switch f.field {
+			src.Names[f.role] = filepath.Base(p)
+			switch f.role {
 			case "cert":
 				src.Cert = data
 			case "key":
@@ -287,35 +362,83 @@ func (s *certStep) onCheck() {
 				src.CRLs = append(src.CRLs, data)
 			}
 		}
-		r := certs.CheckSensor(src, t, now)
-		r.Findings = append(bad, r.Findings...)
-		return r
-	}, func(r *certs.Report) {
+		return out{certs.CheckSensor(src, t, now), bad}
+	}, func(o out) {
 		s.checkBtn.Enable()
 		if inputs != s.inputs() {
 			return // the engineer changed something meanwhile; that check is stale
 		}
+		r := o.r
+		lead := make([]certs.Finding, 0, len(o.bad)+len(r.Findings))
+		for _, b := range o.bad {
+			lead = append(lead, b.Finding)
+		}
+		r.Findings = append(lead, r.Findings...)
 		s.checked, s.report = inputs, r
-		s.findings.set(r.Findings)
+		byField := map[string][]certs.Finding{}
+		for _, b := range o.bad {
+			byField[b.field] = append(byField[b.field], b.Finding)
+		}
+		for _, f := range r.Findings[len(o.bad):] {
+			k := certField(f.Code, pfx)
+			byField[k] = append(byField[k], f)
+		}
+		for k, fs := range byField {
+			s.notes.set(k, fs...)
+		}
+		errs, warns := countSeverity(r.Findings)
 		switch {
-		case r.HasErrors():
-			s.verdict.SetText("The sensor would refuse this certificate for " + t.Hostname + ".")
+		case len(o.bad) > 0 || r.HasErrors():
+			s.verdict.SetText(fmt.Sprintf("The sensor would refuse this certificate for %s: %s, each under its field above.", t.Hostname, plural(errs, "error")))
+		case warns > 0:
+			s.verdict.SetText(fmt.Sprintf("The sensor would accept this certificate for %s, with %s under the fields above. SHA-256 %s",
+				t.Hostname, plural(warns, "warning"), r.FingerprintSHA256))
 		default:
 			s.verdict.SetText("The sensor would accept this certificate for " + t.Hostname + ". SHA-256 " + r.FingerprintSHA256)
 		}
 		s.wiz.update()
+		if first := s.notes.first(); first != nil {
+			s.wiz.reveal(first)
+		} else {
+			s.wiz.reveal(s.verdict)
+		}
 	})
 }
 
-func (s *certStep) ready() (bool, []certs.Finding) {
+// countSeverity counts the errors and warnings of fs.
+func countSeverity(fs []certs.Finding) (errs, warns int) {
+	for _, f := range fs {
+		switch f.Severity {
+		case certs.SeverityError:
+			errs++
+		case certs.SeverityWarning:
+			warns++
+		}
+	}
+	return errs, warns
+}
+
+// plural is "1 error", "2 errors".
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return strconv.Itoa(n) + " " + word + "s"
+}
+
+func (s *certStep) ready() (bool, fyne.CanvasObject) {
 	if s.mode.Selected == certModeSelfSig {
 		return true, nil // nothing to check here; the push pins what the sensor serves
 	}
-	if s.report == nil || s.checked != s.inputs() {
-		return false, []certs.Finding{fieldProblem("Certificate", "Choose the files and press Check.")}
+	if s.tasks.Busy() {
+		return false, s.verdict
 	}
-	if s.report.HasErrors() {
-		return false, s.report.Findings
+	if s.report == nil || s.checked != s.inputs() {
+		s.onCheck() // Next checks what is chosen; its findings show under the fields
+		return false, s.notes.first()
+	}
+	if hasErrorFinding(s.report.Findings) {
+		return false, s.notes.first()
 	}
 	return true, nil
 }

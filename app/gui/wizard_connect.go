@@ -3,6 +3,7 @@ package gui
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"slices"
 	"strconv"
@@ -14,7 +15,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 	"golang.org/x/crypto/ssh"
 
-	"github.com/tapline/tapline/certs"
+	"github.com/tapline/tapline/provision"
 	"github.com/tapline/tapline/provision/sshconn"
 )
 
@@ -24,9 +25,10 @@ const (
 	authKey      = "Key file"
 )
 
-// connectStep signs in to the sensor over SSH and shows the host key's
-// fingerprint to confirm on first contact (sshconn.KnownHosts). The password
-// lives only in the entry.
+// connectStep signs in to the sensor over SSH, shows the host key's
+// fingerprint to confirm on first contact (sshconn.KnownHosts) and reads the
+// sensor's own name and id (sensorcore status) for the Activation page. The
+// password lives only in the entry.
 type connectStep struct {
 	env   Env
 	wiz   *wizardScreen
@@ -39,15 +41,22 @@ type connectStep struct {
 	auth        *widget.RadioGroup
 	password    *widget.Entry
 	keyFile     *widget.Entry
+	keyBrowse   *widget.Button
 	keyPass     *widget.Entry
 	connectBtn  *widget.Button
 	trustBtn    *widget.Button
 	cancelBtn   *widget.Button
 	state       *widget.Label
 	form        *widget.Form
+	notes       notes
+	page        *fyne.Container
 
 	unknown   *sshconn.UnknownHostError // first contact waiting for the engineer
 	connected string                    // host key fingerprint once signed in
+	// live is what the sensor said about itself once signed in; nil when
+	// not connected or when its status could not be read.
+	live     *provision.Status
+	liveAddr string // where live was read
 }
 
 func newConnectStep(env Env, wiz *wizardScreen) *connectStep {
@@ -57,15 +66,7 @@ func newConnectStep(env Env, wiz *wizardScreen) *connectStep {
 		keyPass: widget.NewPasswordEntry(), state: widget.NewLabel("")}
 	s.state.Wrapping = fyne.TextWrapWord
 	s.address.SetPlaceHolder("192.0.2.10 or sensor-01.plant.example")
-	if env.App != nil {
-		var opts []string
-		for _, h := range recentHosts(env.App.Preferences()) {
-			if host, _, err := net.SplitHostPort(h); err == nil {
-				opts = append(opts, host)
-			}
-		}
-		s.address.SetOptions(slices.Compact(opts))
-	}
+	s.address.SetOptions(recentHostOptions(env))
 	s.sshPort.SetText("22")
 	s.consolePort.SetText("443")
 	user := DefaultSettings().DefaultUser
@@ -74,8 +75,10 @@ func newConnectStep(env Env, wiz *wizardScreen) *connectStep {
 	}
 	s.user.SetText(user)
 	s.keyFile.SetPlaceHolder("~/.ssh/id_ed25519")
-	s.auth = widget.NewRadioGroup([]string{authPassword, authKey}, func(string) { s.reset() })
+	s.keyBrowse = widget.NewButtonWithIcon("", theme.FolderOpenIcon(), s.onBrowse)
+	s.auth = widget.NewRadioGroup([]string{authPassword, authKey}, func(string) { s.syncAuth(); s.reset() })
 	s.auth.Horizontal = true
+	s.auth.Required = true // a sign-in method is always chosen
 	s.auth.SetSelected(authPassword)
 	s.connectBtn = widget.NewButtonWithIcon("Connect", theme.LoginIcon(), s.onConnect)
 	s.trustBtn = widget.NewButtonWithIcon("Trust this host key", theme.ConfirmIcon(), s.onTrust)
@@ -86,45 +89,86 @@ func newConnectStep(env Env, wiz *wizardScreen) *connectStep {
 		e.OnChanged = func(string) { s.reset() }
 		e.OnSubmitted = func(string) { s.onEnter() }
 	}
+	s.syncAuth()
 	return s
+}
+
+// recentHostOptions are the hosts signed in to lately, for the address's
+// list.
+func recentHostOptions(env Env) []string {
+	if env.App == nil {
+		return nil
+	}
+	var opts []string
+	for _, h := range recentHosts(env.App.Preferences()) {
+		if host, _, err := net.SplitHostPort(h); err == nil {
+			opts = append(opts, host)
+		}
+	}
+	return slices.Compact(opts)
+}
+
+// syncAuth enables the fields of the chosen sign-in method only: the key
+// file and its passphrase while Key file is chosen, the password while
+// Password is.
+func (s *connectStep) syncAuth() {
+	key := s.auth.Selected == authKey
+	setEnabled(s.password, !key)
+	setEnabled(s.keyFile, key)
+	setEnabled(s.keyBrowse, key)
+	setEnabled(s.keyPass, key)
+	if key {
+		s.notes.clear("Password")
+	} else {
+		s.notes.clear("Key file")
+	}
 }
 
 func (s *connectStep) title() string { return "Connect" }
 
 func (s *connectStep) content() fyne.CanvasObject {
 	if s.form == nil {
-		browse := widget.NewButtonWithIcon("", theme.FolderOpenIcon(), s.onBrowse)
+		n := &s.notes
 		s.form = &widget.Form{Items: []*widget.FormItem{
-			{Text: "Sensor address", Widget: s.address, HintText: "where the sensor answers now"},
-			{Text: "SSH port", Widget: s.sshPort},
-			{Text: "Console port", Widget: s.consolePort, HintText: "the HTTPS console, checked at the end"},
-			{Text: "User", Widget: s.user, HintText: "admin on new images, support on older ones"},
+			{Text: "Sensor address", Widget: n.under("Sensor address", s.address, &s.address.Entry), HintText: "where the sensor answers now"},
+			{Text: "SSH port", Widget: n.under("SSH port", s.sshPort, s.sshPort)},
+			{Text: "Console port", Widget: n.under("Console port", s.consolePort, s.consolePort), HintText: "the HTTPS console, checked at the end"},
+			{Text: "User", Widget: n.under("User", s.user, s.user), HintText: "admin on new images, support on older ones"},
 			{Text: "Sign in with", Widget: s.auth},
-			{Text: "Password", Widget: s.password, HintText: "kept in memory only"},
-			{Text: "Key file", Widget: newBorder(nil, nil, nil, browse, s.keyFile)},
-			{Text: "Key passphrase", Widget: s.keyPass},
+			{Text: "Password", Widget: n.under("Password", s.password, s.password), HintText: "kept in memory only"},
+			{Text: "Key file", Widget: n.under("Key file", newBorder(nil, nil, nil, s.keyBrowse, s.keyFile), s.keyFile)},
+			{Text: "Key passphrase", Widget: s.keyPass, HintText: "if the key is encrypted; kept in memory only"},
 		}}
+		s.page = container.NewVBox(s.form, container.NewHBox(s.connectBtn, s.trustBtn, s.cancelBtn), s.state, n.at("Connect", nil))
 	}
-	return container.NewVBox(s.form, container.NewHBox(s.connectBtn, s.trustBtn, s.cancelBtn), s.state)
+	return s.page
 }
 
 func (s *connectStep) enter() {}
 
-func (s *connectStep) ready() (bool, []certs.Finding) {
-	if s.connected == "" {
-		return false, []certs.Finding{fieldProblem("Connect", "Press Connect and confirm the sensor's host key first.")}
+func (s *connectStep) ready() (bool, fyne.CanvasObject) {
+	if s.connected != "" {
+		return true, nil
 	}
-	return true, nil
+	if s.unknown != nil {
+		s.notes.set("Connect", fieldProblem("Connect", "Compare the fingerprint above with the sensor's, then press Trust this host key."))
+	} else {
+		s.notes.set("Connect", fieldProblem("Connect", "Press Connect and confirm the sensor's host key first."))
+	}
+	return false, s.notes.first()
 }
 
-// reset forgets a connection when the engineer edits the form.
+// reset forgets a connection, and the problems it had, when the engineer
+// edits the form.
 func (s *connectStep) reset() {
+	s.notes.clear()
 	if s.connected == "" && s.unknown == nil {
 		return
 	}
-	s.connected, s.unknown = "", nil
+	s.connected, s.unknown, s.live, s.liveAddr = "", nil, nil, ""
 	s.trustBtn.Hide()
 	s.state.SetText("")
+	s.wiz.act.liveChanged()
 	s.wiz.update()
 }
 
@@ -140,43 +184,39 @@ func (s *connectStep) onBrowse() {
 	s.env.openFile(func(p string) { s.keyFile.SetText(p) })
 }
 
-// endpoint reads the form; a problem names the field.
-func (s *connectStep) endpoint() (sshconn.Endpoint, *certs.Finding) {
+// endpoint reads the form; a field in error gets its note, and ok is false.
+func (s *connectStep) endpoint() (ep sshconn.Endpoint, ok bool) {
+	ok = true
+	bad := func(field, fix string) {
+		s.notes.set(field, fieldProblem(field, fix))
+		ok = false
+	}
 	host := strings.TrimSpace(s.address.Text)
 	if host == "" {
-		f := fieldProblem("Sensor address", "Enter the sensor's address, for example 192.0.2.10.")
-		return sshconn.Endpoint{}, &f
+		bad("Sensor address", "Enter the sensor's address, for example 192.0.2.10.")
 	}
 	port, err := strconv.Atoi(strings.TrimSpace(s.sshPort.Text))
 	if err != nil || port < 1 || port > 65535 {
-		f := fieldProblem("SSH port", "Enter a port from 1 to 65535 (22 unless the sensor says otherwise).")
-		return sshconn.Endpoint{}, &f
+		bad("SSH port", "Enter a port from 1 to 65535 (22 unless the sensor says otherwise).")
 	}
 	if p, err := strconv.Atoi(strings.TrimSpace(s.consolePort.Text)); err != nil || p < 1 || p > 65535 {
-		f := fieldProblem("Console port", "Enter a port from 1 to 65535 (443 unless the sensor says otherwise).")
-		return sshconn.Endpoint{}, &f
+		bad("Console port", "Enter a port from 1 to 65535 (443 unless the sensor says otherwise).")
 	}
 	user := strings.TrimSpace(s.user.Text)
 	if user == "" {
-		f := fieldProblem("User", "Enter the sensor's privileged user, admin or support.")
-		return sshconn.Endpoint{}, &f
+		bad("User", "Enter the sensor's privileged user, admin or support.")
 	}
-	ep := sshconn.Endpoint{Addr: net.JoinHostPort(host, strconv.Itoa(port)), User: user}
 	switch s.auth.Selected {
 	case authKey:
 		if strings.TrimSpace(s.keyFile.Text) == "" {
-			f := fieldProblem("Key file", "Choose the private key file that signs in to the sensor.")
-			return ep, &f
+			bad("Key file", "Choose the private key file that signs in to the sensor.")
 		}
-		ep.Auth = s.sshAuth()
 	default:
 		if s.password.Text == "" {
-			f := fieldProblem("Password", "Enter the sensor's password.")
-			return ep, &f
+			bad("Password", "Enter the sensor's password.")
 		}
-		ep.Auth = s.sshAuth()
 	}
-	return ep, nil
+	return sshconn.Endpoint{Addr: net.JoinHostPort(host, strconv.Itoa(port)), User: user, Auth: s.sshAuth()}, ok
 }
 
 // sshAuth is the sign-in as typed; the secrets stay in memory.
@@ -199,9 +239,10 @@ func (s *connectStep) onTrust() {
 // dial connects off the UI goroutine; accept is the one fingerprint the
 // engineer confirmed ("" accepts none).
 func (s *connectStep) dial(accept string) {
-	ep, bad := s.endpoint()
-	if bad != nil {
-		s.wiz.findings.set([]certs.Finding{*bad})
+	s.notes.clear()
+	ep, ok := s.endpoint()
+	if !ok {
+		s.wiz.reveal(s.notes.first())
 		return
 	}
 	trust := &sshconn.KnownHosts{File: s.env.KnownHosts, Accept: func(u *sshconn.UnknownHostError) bool {
@@ -215,10 +256,11 @@ func (s *connectStep) dial(accept string) {
 	s.trustBtn.Hide()
 	s.cancelBtn.Show() // a sensor that does not answer holds the dial up to the connect timeout
 	s.state.SetText("Connecting to " + ep.Addr + "…")
-	s.wiz.findings.set(nil)
 	type out struct {
-		fp  string
-		err error
+		fp        string
+		st        provision.Status
+		err       error
+		statusErr error
 	}
 	run(&s.tasks, func(ctx context.Context) out {
 		c, err := sshconn.Dial(ctx, ep, trust, sshconn.Options{Timeout: timeout})
@@ -228,13 +270,16 @@ func (s *connectStep) dial(accept string) {
 			}
 			return out{err: err}
 		}
-		fp := ssh.FingerprintSHA256(c.HostKey)
-		c.Close()
-		return out{fp: fp}
+		defer c.Close()
+		o := out{fp: ssh.FingerprintSHA256(c.HostKey)}
+		// Who the sensor says it is, for the Activation page.
+		o.st, o.statusErr = provision.ReadStatus(ctx, c.Client, "")
+		return o
 	}, func(o out) {
 		s.connectBtn.Enable()
 		s.cancelBtn.Hide()
 		var unknown *sshconn.UnknownHostError
+		var auth *sshconn.AuthError
 		switch {
 		case o.err == nil:
 			s.unknown = nil
@@ -242,17 +287,56 @@ func (s *connectStep) dial(accept string) {
 			if s.env.App != nil {
 				rememberHost(s.env.App.Preferences(), ep.Addr)
 			}
-			s.state.SetText("Signed in to " + ep.Addr + " as " + ep.User + ". Host key " + o.fp + " is trusted.")
+			txt := "Signed in to " + ep.Addr + " as " + ep.User + ". Host key " + o.fp + " is trusted."
+			if o.statusErr == nil {
+				st := o.st
+				s.live, s.liveAddr = &st, ep.Addr
+				txt += "\n" + describeLive(st)
+			} else {
+				s.notes.set("Connect", problem(codeStatus, "Signed in, but the sensor's name could not be read (sensorcore status)",
+					"The Activation page cannot compare the file with this sensor; check that sensorcore runs on it. "+problemFor("Reading the status", o.statusErr).Hint))
+			}
+			s.state.SetText(txt)
 		case errors.As(o.err, &unknown):
+			// The fingerprint is shown once, here, beside the button that trusts it.
 			s.unknown = unknown
-			s.state.SetText("First contact. Compare this fingerprint with the sensor's console or label before trusting it:\n" +
-				unknown.KeyType + " " + unknown.Fingerprint)
+			s.state.SetText("First contact with " + unknown.Host + ". Compare this fingerprint with the one on the sensor's console " +
+				"(its overview page) or its label, then trust it:\n" + unknown.KeyType + " " + unknown.Fingerprint)
 			s.trustBtn.Show()
-			s.wiz.findings.set([]certs.Finding{problemFor("Connecting", o.err)})
+		case errors.As(o.err, &auth), errors.Is(o.err, sshconn.ErrNoAuth):
+			s.state.SetText("")
+			field := "Password"
+			if s.auth.Selected == authKey {
+				field = "Key file"
+			}
+			s.notes.set(field, problemFor("Signing in to "+ep.Addr, o.err))
 		default:
 			s.state.SetText("")
-			s.wiz.findings.set([]certs.Finding{problemFor("Connecting to "+ep.Addr, o.err)})
+			s.notes.set("Connect", problemFor("Connecting to "+ep.Addr, o.err))
 		}
+		s.wiz.act.liveChanged()
 		s.wiz.update()
+		s.wiz.reveal(s.notes.first())
 	})
+}
+
+// describeLive is the sensor's own account of itself, in one line.
+func describeLive(st provision.Status) string {
+	var b strings.Builder
+	switch st.SensorNameSource {
+	case provision.NameFromHost:
+		fmt.Fprintf(&b, "The sensor has no name yet (host name %q)", st.SensorName)
+	default:
+		fmt.Fprintf(&b, "The sensor says it is %q", st.SensorName)
+		if st.SensorID != "" {
+			fmt.Fprintf(&b, " (ID %s)", st.SensorID)
+		}
+	}
+	fmt.Fprintf(&b, ", sensorcore %s, ", st.Version)
+	if st.Generation == 0 {
+		b.WriteString("never provisioned.")
+	} else {
+		fmt.Fprintf(&b, "configuration generation %d.", st.Generation)
+	}
+	return b.String()
 }

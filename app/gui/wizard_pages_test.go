@@ -14,8 +14,10 @@ import (
 	"github.com/tapline/tapline/provision"
 )
 
-// TestWizardNetworkPage: what netconf refuses shows as findings naming the
-// setting; the proxy needs a host and port.
+// TestWizardNetworkPage: what netconf refuses shows under the field it is
+// about, worded with the page's label (never netconf's network.gateway),
+// with the field's border in the error colour; the proxy needs a host and
+// a port.
 func TestWizardNetworkPage(t *testing.T) {
 	cases := []struct {
 		name            string
@@ -23,21 +25,26 @@ func TestWizardNetworkPage(t *testing.T) {
 		host            string
 		proxy           bool
 		proxyHost, port string
-		ok              bool
-		want            string // code, and a word of the message
+		field           string // where the first problem shows; "" none
+		code            string
 	}{
-		{"complete", "192.0.2.11", "24", "192.0.2.1", "sensor-01.plant.example", false, "", "", true, ""},
-		{"no hostname", "192.0.2.11", "24", "192.0.2.1", "", false, "", "", false, codeField},
-		{"bad mask", "192.0.2.11", "255.0.255.0", "192.0.2.1", "sensor-01.plant.example", false, "", "", false, provision.CodeNetwork + " network.mask"},
-		{"gateway elsewhere", "192.0.2.11", "24", "198.51.100.1", "sensor-01.plant.example", false, "", "", false, provision.CodeNetwork + " network.gateway"},
-		{"proxy without host", "192.0.2.11", "24", "192.0.2.1", "sensor-01.plant.example", true, "", "3128", false, codeField},
-		{"proxy", "192.0.2.11", "24", "192.0.2.1", "sensor-01.plant.example", true, "proxy.plant.example", "3128", true, ""},
+		{"complete", "192.0.2.11", "24", "192.0.2.1", "sensor-01.plant.example", false, "", "", "", ""},
+		{"dotted mask", "192.0.2.11", "255.255.255.0", "192.0.2.1", "sensor-01.plant.example", false, "", "", "", ""},
+		{"no hostname", "192.0.2.11", "24", "192.0.2.1", "", false, "", "", fieldHostname, codeField},
+		{"bad mask", "192.0.2.11", "255.0.255.0", "192.0.2.1", "sensor-01.plant.example", false, "", "", fieldMask, provision.CodeNetwork},
+		{"gateway elsewhere", "192.0.2.11", "24", "198.51.100.1", "sensor-01.plant.example", false, "", "", fieldGateway, provision.CodeNetwork},
+		{"bad address", "192.0.2.300", "24", "192.0.2.1", "sensor-01.plant.example", false, "", "", fieldIP, provision.CodeNetwork},
+		{"bad host name", "192.0.2.11", "24", "192.0.2.1", "sensor_01.plant.example", false, "", "", fieldHostname, provision.CodeNetwork},
+		{"proxy without host", "192.0.2.11", "24", "192.0.2.1", "sensor-01.plant.example", true, "", "3128", fieldProxyHost, codeField},
+		{"proxy bad port", "192.0.2.11", "24", "192.0.2.1", "sensor-01.plant.example", true, "proxy.plant.example", "70000", fieldProxyPort, codeField},
+		{"proxy", "192.0.2.11", "24", "192.0.2.1", "sensor-01.plant.example", true, "proxy.plant.example", "3128", "", ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			a := test.NewTempApp(t)
 			w := newWizardScreen(testEnv(a, t.TempDir()))
 			test.NewTempWindow(t, w.build())
+			w.show(1)
 			n := w.net
 			test.Type(w.conn.address, "192.0.2.10")
 			test.Type(n.ip, c.ip)
@@ -49,22 +56,70 @@ func TestWizardNetworkPage(t *testing.T) {
 				test.Type(n.proxyHost, c.proxyHost)
 				retype(n.proxyPort, c.port)
 			}
-			ok, why := n.ready()
-			if ok != c.ok {
-				t.Fatalf("ready %v, want %v: %+v", ok, c.ok, why)
+			test.Tap(w.nextBtn)
+			if ok := w.heading.Text != "Network"; ok != (c.field == "") {
+				t.Fatalf("advanced %v, want %v: %s", ok, c.field == "", codes(n.notes.all()))
 			}
-			if c.want != "" {
-				code, word, _ := strings.Cut(c.want, " ")
-				if len(why) == 0 || why[0].Code != code || !strings.Contains(why[0].Message, word) || why[0].Hint == "" {
-					t.Errorf("findings %+v, want %s", why, c.want)
+			if c.field == "" {
+				if c.proxy {
+					if r := w.row(); r.Proxy != "http://proxy.plant.example:3128" {
+						t.Errorf("proxy %q", r.Proxy)
+					}
 				}
+				return
 			}
-			if c.ok && c.proxy {
-				if r := w.row(); r.Proxy != "http://proxy.plant.example:3128" {
-					t.Errorf("proxy %q", r.Proxy)
+			got := n.notes.of(c.field)
+			if len(got) == 0 || got[0].Code != c.code || !strings.HasPrefix(got[0].Message, c.field) || got[0].Hint == "" ||
+				strings.Contains(got[0].Message, "network.") || strings.Contains(got[0].Message, "proxy.") {
+				t.Fatalf("under %s: %+v (all: %+v)", c.field, got, n.notes.all())
+			}
+			if e := n.entries[c.field]; !highlighted(e) {
+				t.Errorf("%s is not highlighted", c.field)
+			}
+			for f, e := range n.entries {
+				if f != c.field && len(n.notes.of(f)) == 0 && highlighted(e) {
+					t.Errorf("%s is highlighted without a problem", f)
 				}
 			}
 		})
+	}
+}
+
+// TestWizardNetworkNotesClearWhenFixed: a problem goes as soon as the field
+// is corrected, without pressing Next again; the mask takes either form.
+func TestWizardNetworkNotesClearWhenFixed(t *testing.T) {
+	a := test.NewTempApp(t)
+	w := newWizardScreen(testEnv(a, t.TempDir()))
+	test.NewTempWindow(t, w.build())
+	w.show(1)
+	n := w.net
+	test.Type(w.conn.address, "192.0.2.10")
+	test.Type(n.ip, "192.0.2.11")
+	test.Type(n.mask, "255.255.0.255")
+	test.Type(n.gateway, "198.51.100.1")
+	test.Type(n.hostname, "sensor-01.plant.example")
+	test.Tap(w.nextBtn)
+	if len(n.notes.of(fieldMask)) == 0 {
+		t.Fatalf("bad mask: %+v", n.notes.all())
+	}
+	retype(n.mask, "255.255.255.0")
+	if len(n.notes.of(fieldMask)) != 0 || highlighted(n.mask) {
+		t.Fatalf("the mask is fixed, its note stays: %+v", n.notes.of(fieldMask))
+	}
+	// Now that the mask is right, the gateway outside the subnet shows.
+	if g := n.notes.of(fieldGateway); len(g) == 0 || !strings.Contains(g[0].Message, "outside the subnet 192.0.2.0/24") {
+		t.Fatalf("gateway: %+v", g)
+	}
+	retype(n.gateway, "192.0.2.1")
+	if all := n.notes.all(); len(all) != 0 || highlighted(n.gateway) {
+		t.Fatalf("every field fixed, notes stay: %+v", all)
+	}
+	test.Tap(w.nextBtn)
+	if w.heading.Text != "Activation" {
+		t.Fatalf("on %s", w.heading.Text)
+	}
+	if r := w.row(); r.NewMask != "255.255.255.0" {
+		t.Errorf("mask %q", r.NewMask)
 	}
 }
 
@@ -90,14 +145,21 @@ func TestWizardIssuesFromLocalCA(t *testing.T) {
 	test.Type(w.cert.caPass, "wrong")
 	test.Tap(w.cert.issueBtn)
 	w.Wait()
-	if !hasCode(w.cert.findings.shown, certs.CodePassphrase) || w.cert.cert.Text != "" {
-		t.Fatalf("wrong CA passphrase: %s", codes(w.cert.findings.shown))
+	// The CA's own passphrase has its own message, under its field: not the
+	// sensor key's TL-CERT-003 with its openssl advice.
+	if got := w.cert.notes.of(fieldCAPass); len(got) != 1 || got[0].Code != codeCA || !strings.Contains(got[0].Message, "local CA's passphrase") ||
+		strings.Contains(got[0].Hint, "openssl") || hasCode(w.cert.notes.all(), certs.CodePassphrase) || w.cert.cert.Text != "" || !highlighted(w.cert.caPass) {
+		t.Fatalf("wrong CA passphrase: %+v", w.cert.notes.all())
+	}
+	test.Type(w.cert.caPass, "x")
+	if len(w.cert.notes.of(fieldCAPass)) != 0 {
+		t.Fatal("the CA passphrase note stays while the passphrase is edited")
 	}
 	retype(w.cert.caPass, "Plant.CA-pass1")
 	test.Tap(w.cert.issueBtn)
 	w.Wait()
 	if w.cert.report == nil || w.cert.report.HasErrors() || !strings.HasSuffix(w.cert.cert.Text, "sensor-01.plant.example.crt") {
-		t.Fatalf("issued: %q %s", w.cert.verdict.Text, codes(w.cert.findings.shown))
+		t.Fatalf("issued: %q %s", w.cert.verdict.Text, codes(w.cert.notes.all()))
 	}
 	if ok, why := w.cert.ready(); !ok {
 		t.Fatalf("not ready: %+v", why)
@@ -146,8 +208,8 @@ func TestWizardConnectCancel(t *testing.T) {
 	if d := time.Since(start); d > 3*time.Second {
 		t.Errorf("Cancel took %v", d)
 	}
-	if !hasCode(w.findings.shown, codeCancelled) || !w.conn.cancelBtn.Hidden || w.conn.connectBtn.Disabled() {
-		t.Fatalf("after Cancel: %s, cancel hidden %v", codes(w.findings.shown), w.conn.cancelBtn.Hidden)
+	if !hasCode(w.shown(), codeCancelled) || !w.conn.cancelBtn.Hidden || w.conn.connectBtn.Disabled() {
+		t.Fatalf("after Cancel: %s, cancel hidden %v", codes(w.shown()), w.conn.cancelBtn.Hidden)
 	}
 }
 
@@ -168,8 +230,8 @@ func TestWizardCarriesCertSettings(t *testing.T) {
 	if r := w.row(); r.CertSource != provision.CertSelfSigned || r.CRL != "" || r.Cert != "" {
 		t.Fatalf("self-signed row %+v", r)
 	}
-	if ok, why := w.cert.ready(); !ok {
-		t.Fatalf("self-signed refused: %s", codes(why))
+	if ok, _ := w.cert.ready(); !ok {
+		t.Fatalf("self-signed refused: %s", codes(w.cert.notes.all()))
 	}
 	if !w.net.proxyPass.Disabled() {
 		t.Error("proxy password enabled without a proxy")
@@ -203,14 +265,14 @@ func TestWizardKeepsSelfSigned(t *testing.T) {
 	test.Tap(w.nextBtn)
 	w.Wait()
 	if w.heading.Text != "Review" {
-		t.Fatalf("certificate page: on %s, %s", w.heading.Text, codes(w.findings.shown))
+		t.Fatalf("certificate page: on %s, %s", w.heading.Text, codes(w.shown()))
 	}
 	if w.rev.accept.Visible() {
 		test.Tap(w.rev.accept)
 	}
 	test.Tap(w.nextBtn)
 	if w.heading.Text != "Push" {
-		t.Fatalf("review: %s %s", codes(w.findings.shown), codes(w.rev.findings.shown))
+		t.Fatalf("review: %s %s", codes(w.shown()), codes(w.rev.findings.shown))
 	}
 	test.Tap(w.push.pushBtn)
 	w.Wait()
@@ -253,5 +315,52 @@ func TestPushLiveDiffFromPreflightEvent(t *testing.T) {
 		NetworkDiff: lines[:2]}, "")
 	if p.liveDiff.Text() != strings.Join(lines[:2], "\n") || p.findings.shown[0].Code != provision.CodeUploadFailed {
 		t.Fatalf("result: %q %s", p.liveDiff.Text(), codes(p.findings.shown))
+	}
+}
+
+// TestWizardProxyClientCertificate: the Network page takes the client
+// certificate and key a TLS-inspecting proxy asks for (FIELD-FACTS step 2),
+// with the proxy only; both or neither; the key must be the certificate's.
+func TestWizardProxyClientCertificate(t *testing.T) {
+	a := test.NewTempApp(t)
+	w := newWizardScreen(testEnv(a, t.TempDir()))
+	test.NewTempWindow(t, w.build())
+	w.show(1)
+	n := w.net
+	if !n.proxyCert.Disabled() || !n.proxyKey.Disabled() || !n.proxyBrowse[0].Disabled() {
+		t.Fatal("client certificate fields on without a proxy")
+	}
+	test.Type(w.conn.address, "192.0.2.10")
+	test.Type(n.mask, "24")
+	test.Type(n.hostname, "sensor-01.plant.example")
+	test.Tap(n.proxy)
+	test.Type(n.proxyHost, "proxy.plant.example")
+	_, _, dir := mustCA(t, "sensor-01.plant.example")
+	crt, key := filepath.Join(dir, "sensor-01.plant.example.crt"), filepath.Join(dir, "sensor-01.plant.example.key")
+	test.Type(n.proxyCert, crt)
+	test.Tap(w.nextBtn)
+	if got := n.notes.of(fieldProxyCert); w.heading.Text != "Network" || len(got) == 0 || !strings.HasPrefix(got[0].Message, fieldProxyCert) {
+		t.Fatalf("certificate without its key: on %s, %+v", w.heading.Text, n.notes.all())
+	}
+	// Not its key: the chain's CA certificate with the sensor's key.
+	retype(n.proxyCert, filepath.Join(dir, "sensor-01.plant.example-chain.pem"))
+	test.Type(n.proxyKey, key)
+	if got := n.notes.of(fieldProxyCert); !hasCode(got, provision.CodeProxyClient) {
+		t.Fatalf("another certificate's key: %+v", n.notes.all())
+	}
+	retype(n.proxyCert, crt)
+	if len(n.notes.all()) != 0 {
+		t.Fatalf("a good pair: %+v", n.notes.all())
+	}
+	if r := w.row(); r.ProxyCert != crt || r.ProxyKey != key {
+		t.Fatalf("row: %q %q", r.ProxyCert, r.ProxyKey)
+	}
+	test.Tap(w.nextBtn)
+	if w.heading.Text != "Activation" {
+		t.Fatalf("on %s: %+v", w.heading.Text, n.notes.all())
+	}
+	n.proxy.SetChecked(false)
+	if r := w.row(); r.ProxyCert != "" || r.ProxyKey != "" || r.Proxy != "" {
+		t.Fatalf("proxy off, row %+v", r)
 	}
 }

@@ -3,6 +3,9 @@ package gui
 import (
 	"context"
 	"fmt"
+	"net"
+	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -19,10 +22,11 @@ import (
 // from provision's one list.
 var pushSteps = provision.Options{}.Steps()
 
-// pushStep builds the bundle in memory and pushes it (provision.Session)
-// (provision.Push), showing live steps, a progress bar and Cancel; it ends on
-// the certificate fingerprint served by the console, activation and whether
-// the change was confirmed or rolled back.
+// pushStep builds the bundle in memory and pushes it (provision.Session,
+// provision.Push), showing live steps, a progress bar and Cancel. A push
+// that ends done shows the sensor set up, with Next sensor and Open console;
+// one that did not shows its code and fix until the engineer pushes again
+// or leaves the page.
 type pushStep struct {
 	env   Env
 	wiz   *wizardScreen
@@ -30,7 +34,7 @@ type pushStep struct {
 
 	icons    []*widget.Icon
 	labels   []*widget.Label
-	bar      *widget.ProgressBar
+	bar      *progressBar
 	message  *widget.Label
 	outcome  *widget.Label
 	findings *findingsView
@@ -38,17 +42,24 @@ type pushStep struct {
 	liveCard *widget.Card
 	pushBtn  *widget.Button
 	stopBtn  *widget.Button
+	done     *widget.Card // the done state, shown once a push ended done
+	doneText *widget.Label
+	nextBtn  *widget.Button // Next sensor
+	openBtn  *widget.Button // Open console
+	page     *fyne.Container
 	log      []string
 
-	mu     sync.Mutex
-	cancel context.CancelFunc
-	result *provision.Result
-	wantFP string
+	mu      sync.Mutex
+	cancel  context.CancelFunc
+	result  *provision.Result
+	wantFP  string
+	pushed  string // the wizard's row the last push was for (rowKey)
+	console *url.URL
 }
 
 func newPushStep(env Env, wiz *wizardScreen) *pushStep {
-	s := &pushStep{env: env, wiz: wiz, tasks: tasks{ui: env.ui}, bar: widget.NewProgressBar(), message: widget.NewLabel(""), outcome: widget.NewLabel(""),
-		findings: newFindingsView("")}
+	s := &pushStep{env: env, wiz: wiz, tasks: tasks{ui: env.ui}, bar: newProgressBar(), message: widget.NewLabel(""), outcome: widget.NewLabel(""),
+		findings: newFindingsView(""), doneText: widget.NewLabel("")}
 	s.liveDiff = widget.NewTextGrid()
 	s.liveCard = widget.NewCard("Network change, live before/after", "the sensor's settings read at preflight (-) and the bundle's (+)", s.liveDiff)
 	s.liveCard.Hide()
@@ -59,26 +70,78 @@ func newPushStep(env Env, wiz *wizardScreen) *pushStep {
 		s.icons = append(s.icons, widget.NewIcon(theme.RadioButtonIcon()))
 		s.labels = append(s.labels, widget.NewLabel(p.Label))
 	}
-	s.pushBtn = widget.NewButtonWithIcon("Push to the sensor", theme.UploadIcon(), s.onPush)
+	s.pushBtn = widget.NewButtonWithIcon(pushLabel, theme.UploadIcon(), s.onPush)
 	s.pushBtn.Importance = widget.HighImportance
 	s.stopBtn = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), s.onCancel)
 	s.stopBtn.Disable()
-	return s
-}
-
-func (s *pushStep) title() string { return "Push" }
-
-func (s *pushStep) content() fyne.CanvasObject {
+	s.doneText.Wrapping = fyne.TextWrapWord
+	s.nextBtn = widget.NewButtonWithIcon("Next sensor", theme.NavigateNextIcon(), s.wiz.nextSensor)
+	s.nextBtn.Importance = widget.HighImportance
+	s.openBtn = widget.NewButtonWithIcon("Open console", theme.ComputerIcon(), s.onOpenConsole)
+	s.done = widget.NewCard("", "", container.NewVBox(s.doneText, container.NewHBox(s.nextBtn, s.openBtn)))
+	s.done.Hide()
 	rows := container.NewVBox()
 	for i := range pushSteps {
 		rows.Add(container.NewHBox(s.icons[i], s.labels[i]))
 	}
-	return container.NewVBox(rows, s.bar, s.message, s.liveCard, container.NewHBox(s.pushBtn, s.stopBtn), s.outcome, s.findings.box)
+	s.page = container.NewVBox(s.done, rows, s.bar, s.message, s.liveCard, container.NewHBox(s.pushBtn, s.stopBtn), s.outcome, s.findings.box)
+	return s
 }
 
-func (s *pushStep) enter() {}
+// The Push button's words before a push and after one ended done.
+const (
+	pushLabel      = "Push to the sensor"
+	pushAgainLabel = "Push again"
+)
 
-func (s *pushStep) ready() (bool, []certs.Finding) { return false, nil }
+func (s *pushStep) title() string { return "Push" }
+
+func (s *pushStep) content() fyne.CanvasObject { return s.page }
+
+// enter shows the page fresh unless it holds the done state of exactly
+// what the wizard holds now: an old failure, or a sensor set up with other
+// settings, is not this push's.
+func (s *pushStep) enter() {
+	if s.running() {
+		return
+	}
+	if r := s.Result(); r != nil && r.Outcome == provision.OutcomeDone && s.pushed == rowKey(s.wiz.row()) {
+		return
+	}
+	s.clear()
+}
+
+// clear puts the page back to before any push.
+func (s *pushStep) clear() {
+	s.mu.Lock()
+	s.result, s.wantFP, s.pushed = nil, "", ""
+	s.mu.Unlock()
+	for i := range pushSteps {
+		s.icons[i].SetResource(theme.RadioButtonIcon())
+	}
+	s.bar.SetValue(0)
+	s.message.SetText("")
+	s.outcome.SetText("")
+	s.findings.set(nil)
+	s.showLiveDiff(nil)
+	s.log = nil
+	s.done.Hide()
+	s.console = nil
+	s.pushBtn.SetText(pushLabel)
+	s.pushBtn.Importance = widget.HighImportance
+	s.pushBtn.Refresh()
+}
+
+// rowKey identifies what a push was for: every setting of the wizard's row.
+func rowKey(r provision.Row) string { return fmt.Sprintf("%+v", r) }
+
+func (s *pushStep) ready() (bool, fyne.CanvasObject) { return false, nil }
+
+func (s *pushStep) onOpenConsole() {
+	if s.console != nil {
+		s.env.openURL(s.console)
+	}
+}
 
 func (s *pushStep) running() bool {
 	s.mu.Lock()
@@ -136,6 +199,7 @@ func (s *pushStep) onPush() {
 	} else {
 		sec.SSHPassword = c.password.Text
 	}
+	s.clear()
 	// Connect trusted the host key already: no first contact here.
 	sess := s.env.session(sec, nil)
 	// The same check as Review's, and the engineer's acceptance of its
@@ -144,16 +208,8 @@ func (s *pushStep) onPush() {
 	events := func(e provision.Event) { s.env.ui.post(func() { s.onEvent(e) }) }
 	ctx, cancel := context.WithCancel(context.Background())
 	s.mu.Lock()
-	s.cancel, s.result = cancel, nil
+	s.cancel, s.pushed = cancel, rowKey(row)
 	s.mu.Unlock()
-	for i := range pushSteps {
-		s.icons[i].SetResource(theme.RadioButtonIcon())
-	}
-	s.bar.SetValue(0)
-	s.outcome.SetText("")
-	s.findings.set(nil)
-	s.showLiveDiff(nil)
-	s.log = nil
 	s.message.SetText("Building the bundle…")
 	s.pushBtn.Disable()
 	s.stopBtn.Enable()
@@ -183,9 +239,60 @@ func (s *pushStep) onPush() {
 			s.findings.set(problemsFor("Building the bundle", o.err))
 		} else {
 			s.showResult(o.res, o.wantFP)
+			if o.res.Outcome == provision.OutcomeDone {
+				s.showDone(o.res, row)
+			}
 		}
 		s.wiz.update()
+		if s.done.Visible() {
+			s.wiz.reveal(s.done)
+		} else {
+			s.wiz.reveal(s.outcome)
+		}
 	})
+}
+
+// showDone turns the page into its done state: the sensor set up, Next
+// sensor and Open console; Push is no longer the button to press.
+func (s *pushStep) showDone(r provision.Result, row provision.Row) {
+	name := r.Sensor
+	if name == "" {
+		name = row.Sensor
+	}
+	s.done.SetTitle("Sensor " + name + " is set up")
+	sub := "certificate verified on its console"
+	switch {
+	case r.Reverified:
+		sub = "it had these settings already (an earlier push applied them): only re-verified, nothing applied again"
+	case r.CertificateNote != "":
+		sub = "it kept its own certificate (test setups only)"
+	}
+	s.done.SetSubTitle(sub)
+	host, _, err := net.SplitHostPort(r.FinalAddr)
+	if err != nil {
+		host = row.FinalIP()
+	}
+	port := row.ConsolePort
+	if port == 0 {
+		port = 443
+	}
+	s.console = &url.URL{Scheme: "https", Host: net.JoinHostPort(host, strconv.Itoa(port)), Path: "/"}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Its console answers at %s", s.console)
+	if row.NewHostname != "" {
+		fmt.Fprintf(&b, " (%s once the plant's DNS names it)", row.NewHostname)
+	}
+	b.WriteString(".")
+	if r.Activated {
+		b.WriteString(" Activated.")
+	}
+	fmt.Fprintf(&b, " Configuration generation %d confirmed.", r.Generation)
+	b.WriteString("\nNext sensor starts the wizard again, keeping this site's user, ports, mask, gateway, DNS and proxy.")
+	s.doneText.SetText(b.String())
+	s.done.Show()
+	s.pushBtn.SetText(pushAgainLabel)
+	s.pushBtn.Importance = widget.MediumImportance
+	s.pushBtn.Refresh()
 }
 
 // showResult renders how the push ended.

@@ -25,6 +25,8 @@ type reviewStep struct {
 	findings *findingsView
 	accept   *widget.Check
 	diffCard *widget.Card
+	notes    notes
+	page     *fyne.Container
 
 	rep *provision.RowCheck
 }
@@ -33,7 +35,7 @@ func newReviewStep(env Env, wiz *wizardScreen) *reviewStep {
 	s := &reviewStep{env: env, wiz: wiz, tasks: tasks{ui: env.ui}, summary: widget.NewLabel(""), diff: widget.NewTextGrid(),
 		findings: newFindingsView("No findings: every check passed.")}
 	s.summary.Wrapping = fyne.TextWrapWord
-	s.accept = widget.NewCheck("I have read the warnings and accept them", func(bool) { s.wiz.update() })
+	s.accept = widget.NewCheck("I have read the warnings and accept them", func(bool) { s.notes.clear(); s.wiz.update() })
 	// The offline check only knows the settings entered here; the Push page
 	// shows the sensor's live ones once preflight has read them.
 	s.diffCard = widget.NewCard("Network change", "offline, from the settings entered: before (-) and after (+); the push shows the sensor's live before", s.diff)
@@ -43,9 +45,12 @@ func newReviewStep(env Env, wiz *wizardScreen) *reviewStep {
 func (s *reviewStep) title() string { return "Review" }
 
 func (s *reviewStep) content() fyne.CanvasObject {
-	return container.NewVBox(s.summary,
-		s.diffCard,
-		widget.NewCard("Findings", "", s.findings.box), s.accept)
+	if s.page == nil {
+		s.page = container.NewVBox(s.summary,
+			s.diffCard,
+			widget.NewCard("Findings", "", s.findings.box), s.notes.at("Review", nil), s.accept, s.notes.at("Warnings", nil))
+	}
+	return s.page
 }
 
 // enter runs the offline check off the UI goroutine.
@@ -54,6 +59,7 @@ func (s *reviewStep) enter() {
 	inv := &provision.Inventory{Path: "setup wizard", Dir: s.env.filesDir(), Rows: []provision.Row{row}}
 	o := provision.CheckOptions{Now: s.env.Now(), ActivationRoots: s.env.ActivationRoots, CertPassphrase: []byte(s.wiz.cert.passphrase.Text)}
 	s.rep = nil
+	s.notes.clear()
 	s.accept.SetChecked(false)
 	s.accept.Hide()
 	s.summary.SetText("Checking everything once more…")
@@ -84,14 +90,16 @@ func hasWarning(fs []certs.Finding) bool {
 	return false
 }
 
-func (s *reviewStep) ready() (bool, []certs.Finding) {
+func (s *reviewStep) ready() (bool, fyne.CanvasObject) {
 	switch {
 	case s.rep == nil:
 		return false, nil
 	case hasErrorFinding(s.rep.Findings):
-		return false, []certs.Finding{fieldProblem("Review", "Go back and fix every error above before pushing.")}
+		s.notes.set("Review", fieldProblem("Review", "Go back and fix every error above before pushing."))
 	case hasWarning(s.rep.Findings) && !s.accept.Checked:
-		return false, []certs.Finding{fieldProblem("Warnings", "Read the warnings and tick that you accept them, or go back and fix them.")}
+		s.notes.set("Warnings", fieldProblem("Warnings", "Read the warnings above and tick that you accept them, or go back and fix them."))
+	default:
+		return true, nil
 	}
-	return true, nil
+	return false, s.notes.first()
 }

@@ -6,11 +6,14 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net"
+	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/tapline/tapline/certs"
 	"github.com/tapline/tapline/provision"
@@ -35,39 +38,66 @@ func TestWizardProvisionsDemoSensor(t *testing.T) {
 	a := test.NewTempApp(t)
 	w := newWizardScreen(demoEnv(t, a, f))
 	win := test.NewTempWindow(t, w.build())
-	win.Resize(fyne.NewSize(1000, 900))
+	win.Resize(fyne.NewSize(1000, 720))
 	host, sshPort, consolePort := sn.Address, sn.SSHPort, sn.ConsolePort
 	sshAddr, consoleAddr := net.JoinHostPort(host, sshPort), net.JoinHostPort(host, consolePort)
 
 	// Connect: nothing moves before the host key is confirmed.
 	test.Tap(w.nextBtn)
-	if w.heading.Text != "Connect" || !hasCode(w.findings.shown, codeField) {
+	if w.heading.Text != "Connect" || !hasCode(w.shown(), codeField) {
 		t.Fatal("Next must wait for a connection, and say so")
 	}
 	test.Tap(w.conn.connectBtn)
-	if !hasCode(w.findings.shown, codeField) {
-		t.Fatalf("empty address: %s", codes(w.findings.shown))
+	if !hasCode(w.shown(), codeField) {
+		t.Fatalf("empty address: %s", codes(w.shown()))
 	}
 	test.Type(w.conn.address, host)
 	retype(w.conn.sshPort, sshPort)
 	retype(w.conn.consolePort, consolePort)
 	retype(w.conn.user, sn.User)
+	// Password sign-in: the key file and its passphrase are off, and the
+	// other way round.
+	if w.conn.password.Disabled() || !w.conn.keyFile.Disabled() || !w.conn.keyPass.Disabled() || !w.conn.keyBrowse.Disabled() {
+		t.Fatal("Password chosen: only the password may be typed")
+	}
+	w.conn.auth.SetSelected(authKey)
+	if !w.conn.password.Disabled() || w.conn.keyFile.Disabled() || w.conn.keyPass.Disabled() || w.conn.keyBrowse.Disabled() {
+		t.Fatal("Key file chosen: only the key file and its passphrase may be typed")
+	}
+	test.Tap(w.conn.connectBtn)
+	if !hasCode(w.conn.notes.of("Key file"), codeField) || len(w.conn.notes.of("Password")) != 0 {
+		t.Fatalf("no key file: %+v", w.conn.notes.all())
+	}
+	w.conn.auth.SetSelected(authPassword)
+	if len(w.conn.notes.all()) != 0 {
+		t.Fatalf("back to Password, the key file's note stays: %+v", w.conn.notes.all())
+	}
 	test.Type(w.conn.password, "wrong")
 	pressEnter(w.conn.password) // Enter connects
 	w.Wait()
-	if w.conn.unknown == nil || w.conn.trustBtn.Hidden || !strings.Contains(w.conn.state.Text, "SHA256:") {
-		t.Fatalf("first contact must show the fingerprint: %q %s", w.conn.state.Text, codes(w.findings.shown))
+	if w.conn.unknown == nil || w.conn.trustBtn.Hidden || !strings.Contains(w.conn.state.Text, "SHA256:") ||
+		!strings.Contains(w.conn.state.Text, "sensor's console (its overview page)") {
+		t.Fatalf("first contact must show the fingerprint: %q %s", w.conn.state.Text, codes(w.shown()))
+	}
+	// The fingerprint is shown once, not again in a finding below it.
+	if n := strings.Count(texts(win.Canvas()), w.conn.unknown.Fingerprint); n != 1 {
+		t.Fatalf("the fingerprint is shown %d times:\n%s", n, texts(win.Canvas()))
 	}
 	test.Tap(w.conn.trustBtn)
 	w.Wait()
-	if !hasCode(w.findings.shown, codeAuth) || w.conn.connected != "" {
-		t.Fatalf("wrong password: %s", codes(w.findings.shown))
+	if !hasCode(w.conn.notes.of("Password"), codeAuth) || w.conn.connected != "" || !highlighted(w.conn.password) {
+		t.Fatalf("wrong password, under Password: %+v", w.conn.notes.all())
 	}
 	retype(w.conn.password, sn.Password)
-	test.Tap(w.conn.connectBtn) // the key is known now: no second question
-	w.Wait()
+	// The sensor throttles sign-ins from an address after a failure (250 ms,
+	// doubling) and refuses at once meanwhile: the engineer tries again.
+	for i := 0; i < 8 && w.conn.connected == ""; i++ {
+		time.Sleep(300 * time.Millisecond)
+		test.Tap(w.conn.connectBtn) // the key is known now: no second question
+		w.Wait()
+	}
 	if w.conn.connected == "" || w.nextBtn.Disabled() || !w.conn.trustBtn.Hidden {
-		t.Fatalf("connect: %q %s", w.conn.state.Text, codes(w.findings.shown))
+		t.Fatalf("connect: %q %s", w.conn.state.Text, codes(w.shown()))
 	}
 	if got := recentHosts(a.Preferences()); len(got) != 1 || got[0] != sshAddr {
 		t.Errorf("recent hosts %v, want [%s]", got, sshAddr)
@@ -85,13 +115,13 @@ func TestWizardProvisionsDemoSensor(t *testing.T) {
 	test.Type(w.net.hostname, sn.Hostname)
 	test.Type(w.net.reach, host)
 	test.Tap(w.nextBtn)
-	if w.heading.Text != "Network" || !hasCode(w.findings.shown, provision.CodeNetwork) {
-		t.Fatalf("a gateway outside the subnet: %s %s", w.heading.Text, codes(w.findings.shown))
+	if w.heading.Text != "Network" || !hasCode(w.shown(), provision.CodeNetwork) {
+		t.Fatalf("a gateway outside the subnet: %s %s", w.heading.Text, codes(w.shown()))
 	}
 	retype(w.net.gateway, "192.0.2.1")
 	pressEnter(w.net.gateway)
 	if w.heading.Text != "Activation" {
-		t.Fatalf("network: %s", codes(w.findings.shown))
+		t.Fatalf("network: %s", codes(w.shown()))
 	}
 
 	// Activation: the name it was issued for, confirmed by the engineer.
@@ -102,14 +132,14 @@ func TestWizardProvisionsDemoSensor(t *testing.T) {
 		t.Fatalf("activation: %q %s", w.act.details.Text, codes(w.act.issues))
 	}
 	test.Tap(w.nextBtn)
-	if w.heading.Text != "Activation" || !hasCode(w.findings.shown, codeField) {
+	if w.heading.Text != "Activation" || !hasCode(w.shown(), codeField) {
 		t.Fatal("Next before the name is confirmed")
 	}
 	test.Tap(w.act.confirm)
 	test.Tap(w.act.terms)
 	test.Tap(w.nextBtn)
 	if w.heading.Text != "Certificate" {
-		t.Fatalf("activation: %s", codes(w.findings.shown))
+		t.Fatalf("activation: %s", codes(w.shown()))
 	}
 
 	// Certificate: the demo CA's files, checked for the hostname.
@@ -119,7 +149,7 @@ func TestWizardProvisionsDemoSensor(t *testing.T) {
 	test.Tap(w.cert.checkBtn)
 	w.Wait()
 	if w.cert.report == nil || w.cert.report.HasErrors() {
-		t.Fatalf("certificate: %q %s", w.cert.verdict.Text, codes(w.cert.findings.shown))
+		t.Fatalf("certificate: %q %s", w.cert.verdict.Text, codes(w.cert.notes.all()))
 	}
 	wantFP := w.cert.report.FingerprintSHA256
 	test.Tap(w.nextBtn)
@@ -148,7 +178,7 @@ func TestWizardProvisionsDemoSensor(t *testing.T) {
 	if r := w.push.Result(); r != nil && r.Outcome == provision.OutcomeDone {
 		t.Fatalf("a cancelled push ended done: %+v", r)
 	}
-	if !w.push.stopBtn.Disabled() || w.push.pushBtn.Disabled() || len(w.push.findings.shown) == 0 {
+	if !w.push.stopBtn.Disabled() || w.push.pushBtn.Disabled() || len(w.push.findings.shown) == 0 || w.push.done.Visible() {
 		t.Fatalf("after cancel: %q %s", w.push.outcome.Text, codes(w.push.findings.shown))
 	}
 	// A push cancelled on the way shows provision's code and fix; one
@@ -159,6 +189,14 @@ func TestWizardProvisionsDemoSensor(t *testing.T) {
 
 	if !w.push.liveCard.Hidden && w.push.Result() == nil {
 		t.Error("live diff shown before preflight ran")
+	}
+	// Back to Review and forward again: the old failure is not this push's.
+	test.Tap(w.backBtn)
+	w.Wait()
+	test.Tap(w.nextBtn)
+	if w.heading.Text != "Push" || w.push.outcome.Text != "" || len(w.push.findings.shown) != 0 || w.push.bar.Value != 0 ||
+		w.push.Result() != nil || w.push.liveCard.Visible() || w.push.pushBtn.Importance != widget.HighImportance {
+		t.Fatalf("coming back after a failure: %q %s bar %v", w.push.outcome.Text, codes(w.push.findings.shown), w.push.bar.Value)
 	}
 
 	test.Tap(w.push.pushBtn)
@@ -191,6 +229,46 @@ func TestWizardProvisionsDemoSensor(t *testing.T) {
 	}
 	if !w.backBtn.Disabled() == w.push.running() {
 		t.Error("Back must be enabled once the push ended")
+	}
+	// The done state: the sensor set up, Next sensor and Open console; Push
+	// is no longer the button to press.
+	p := w.push
+	if !p.done.Visible() || p.done.Title != "Sensor "+sn.Name+" is set up" || p.nextBtn.Importance != widget.HighImportance ||
+		p.pushBtn.Importance == widget.HighImportance || p.pushBtn.Text != pushAgainLabel || !inView(w.scroll, p.done) {
+		t.Fatalf("done state: shown %v %q, push %q %v", p.done.Visible(), p.done.Title, p.pushBtn.Text, p.pushBtn.Importance)
+	}
+	var opened []string
+	w.env.urls = func(u *url.URL) { opened = append(opened, u.String()) }
+	p.env.urls = w.env.urls
+	test.Tap(p.openBtn)
+	if want := "https://" + net.JoinHostPort(r.FinalAddr[:strings.LastIndex(r.FinalAddr, ":")], consolePort) + "/"; len(opened) != 1 || opened[0] != want {
+		t.Errorf("Open console opened %v, want %s", opened, want)
+	}
+	// Back and forward again keeps the done state of what was pushed.
+	test.Tap(w.backBtn)
+	w.Wait()
+	test.Tap(w.rev.accept)
+	test.Tap(w.nextBtn)
+	if !p.done.Visible() || p.Result() == nil {
+		t.Fatalf("the done state of the same settings is gone: on %s", w.heading.Text)
+	}
+	// Push again: the sensor runs this bundle already, so the push only
+	// re-verifies it, and the done state says so.
+	test.Tap(p.pushBtn)
+	w.Wait()
+	if r := p.Result(); r == nil || r.Outcome != provision.OutcomeDone || !r.Reverified || !strings.Contains(p.done.Subtitle, "only re-verified") {
+		t.Fatalf("pushed again: %+v, done %q", r, p.done.Subtitle)
+	}
+	// Next sensor: the site's settings stay, the sensor's own go.
+	test.Tap(p.nextBtn)
+	if w.heading.Text != "Connect" || w.conn.address.Text != "" || w.conn.connected != "" || w.conn.user.Text != sn.User ||
+		w.net.mask.Text != "24" || w.net.gateway.Text != "192.0.2.1" || w.net.hostname.Text != "" || w.net.ip.Text != "" ||
+		w.act.path.Text != "" || w.act.file != nil || w.act.terms.Checked || w.cert.cert.Text != "" || w.cert.report != nil {
+		t.Fatalf("Next sensor: on %s, address %q user %q mask %q hostname %q path %q cert %q", w.heading.Text, w.conn.address.Text,
+			w.conn.user.Text, w.net.mask.Text, w.net.hostname.Text, w.act.path.Text, w.cert.cert.Text)
+	}
+	if p.done.Visible() || p.outcome.Text != "" || p.Result() != nil || p.pushBtn.Text != pushLabel {
+		t.Fatal("Next sensor keeps the last push on the Push page")
 	}
 	// The app remembered hosts and folders, never the password.
 	prefs, ok := a.Preferences().(interface{ ReadValues(func(map[string]any)) })
@@ -228,7 +306,7 @@ func TestWizardWarningsAcceptedOnReview(t *testing.T) {
 	test.Tap(w.conn.trustBtn)
 	w.Wait()
 	if w.conn.connected == "" {
-		t.Fatalf("connect: %q %s", w.conn.state.Text, codes(w.findings.shown))
+		t.Fatalf("connect: %q %s", w.conn.state.Text, codes(w.shown()))
 	}
 	test.Tap(w.nextBtn)
 	test.Tap(w.nextBtn)
@@ -247,13 +325,13 @@ func TestWizardWarningsAcceptedOnReview(t *testing.T) {
 		t.Errorf("Review summary is %v high, needs %v: the page was not laid out again", got, want)
 	}
 	test.Tap(w.nextBtn)
-	if w.heading.Text != "Review" || !hasCode(w.findings.shown, codeField) {
+	if w.heading.Text != "Review" || !hasCode(w.shown(), codeField) {
 		t.Fatal("Next past warnings nobody accepted")
 	}
 	test.Tap(w.rev.accept)
 	test.Tap(w.nextBtn)
 	if w.heading.Text != "Push" {
-		t.Fatalf("accepted: %s %s", w.heading.Text, codes(w.findings.shown))
+		t.Fatalf("accepted: %s %s", w.heading.Text, codes(w.shown()))
 	}
 	test.Tap(w.push.pushBtn)
 	w.Wait()

@@ -104,6 +104,11 @@ type State struct {
 	CRLNumber     int64        `json:"crl_number"`
 	Issued        []Record     `json:"issued"`
 	Revoked       []Revocation `json:"revoked"`
+	// RootCRLNumber and RootRevoked are the root's own CRL when an
+	// intermediate issues the sensor certificates: the CA certificates the
+	// root revoked (the intermediate, when compromised).
+	RootCRLNumber int64        `json:"root_crl_number,omitempty"`
+	RootRevoked   []Revocation `json:"root_revoked,omitempty"`
 }
 
 // Record is one issued certificate.

@@ -195,16 +195,12 @@ func checkKey(pub crypto.PublicKey) error {
 		}
 		return nil
 	}
-	return fmt.Errorf("ca: a %T key is not accepted by the sensor; use RSA 2048 bits or more, or ECDSA P-256/P-384", pub)
+	return fmt.Errorf("ca: a %s key is not accepted by the sensor; use RSA 2048 bits or more, or ECDSA P-256/P-384", certs.KeyName(pub))
 }
 
 // parseCSR reads a PKCS#10 request, PEM or DER, and checks its signature.
 func parseCSR(data []byte) (*x509.CertificateRequest, error) {
-	der := data
-	if b, _ := pem.Decode(data); b != nil {
-		der = b.Bytes
-	}
-	csr, err := x509.ParseCertificateRequest(der)
+	csr, err := certs.ParseCertificateRequest(data)
 	if err != nil {
 		switch kind := certs.Detect(data); kind {
 		case certs.KindUnknown, certs.KindCSR:

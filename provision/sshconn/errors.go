@@ -38,8 +38,43 @@ type HostKeyChangedError struct {
 }
 
 func (e *HostKeyChangedError) Error() string {
-	return fmt.Sprintf("sshconn: host key of %s CHANGED: it offered %s %s but %s:%d holds another key; refused (possible impersonation); after checking the sensor, remove the old line with ssh-keygen -R",
-		e.Host, e.KeyType, e.Fingerprint, e.KnownHosts, e.Line)
+	return fmt.Sprintf("sshconn: host key of %s CHANGED: it offered %s %s but %s:%d holds another key; refused (possible impersonation); after checking the sensor, remove the old key with %s",
+		e.Host, e.KeyType, e.Fingerprint, e.KnownHosts, e.Line, e.RemoveCommand())
+}
+
+// RemoveCommand is the OpenSSH command that forgets the host's old key:
+// ssh-keygen -R with the host as known_hosts names it ("[127.0.0.1]:40013"
+// on a port other than 22, RFC 4251 §4.2 style as OpenSSH writes it) and
+// the file when it is not OpenSSH's default.
+func (e *HostKeyChangedError) RemoveCommand() string { return KeygenRemove(e.Host, e.KnownHosts) }
+
+// KeygenRemove is "ssh-keygen -R HOST [-f FILE]" for host (host or
+// host:port as dialled) in the known_hosts file (omitted when it is
+// ~/.ssh/known_hosts), quoted for a POSIX shell.
+func KeygenRemove(host, file string) string {
+	name := host
+	if h, port, err := net.SplitHostPort(host); err == nil {
+		name = h
+		if port != "22" {
+			name = "[" + h + "]:" + port
+		}
+	}
+	cmd := "ssh-keygen -R " + shellQuote(name)
+	if def, err := DefaultKnownHostsFile(); file != "" && (err != nil || file != def) {
+		cmd += " -f " + shellQuote(file)
+	}
+	return cmd
+}
+
+// shellQuote quotes s for a POSIX shell when it holds anything but plain
+// name characters.
+func shellQuote(s string) string {
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("._-/:@+,", r)) {
+			return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+		}
+	}
+	return s
 }
 
 // PinnedKeyMismatchError says a host reached at a new address did not

@@ -217,3 +217,26 @@ func TestRemoveKnownHostLine(t *testing.T) {
 		t.Fatalf("after removing the last line: %q", b)
 	}
 }
+
+// The command that forgets a changed host key names the host as
+// known_hosts does: [host]:port on a port other than 22.
+func TestKeygenRemove(t *testing.T) {
+	def, err := DefaultKnownHostsFile()
+	if err != nil {
+		t.Skip("no home folder")
+	}
+	for _, c := range []struct{ host, file, want string }{
+		{"127.0.0.1:40013", def, "ssh-keygen -R '[127.0.0.1]:40013'"},
+		{"192.0.2.10:22", def, "ssh-keygen -R 192.0.2.10"},
+		{"sensor-01.plant.example", "", "ssh-keygen -R sensor-01.plant.example"},
+		{"[2001:db8::1]:2222", "/tmp/it's here/known_hosts", `ssh-keygen -R '[2001:db8::1]:2222' -f '/tmp/it'\''s here/known_hosts'`},
+	} {
+		if got := KeygenRemove(c.host, c.file); got != c.want {
+			t.Errorf("KeygenRemove(%q, %q) = %s, want %s", c.host, c.file, got, c.want)
+		}
+	}
+	e := &HostKeyChangedError{Host: "127.0.0.1:40013", KnownHosts: def, Fingerprint: "SHA256:x", KeyType: "ssh-ed25519", Line: 3}
+	if !strings.Contains(e.Error(), "ssh-keygen -R '[127.0.0.1]:40013'") {
+		t.Errorf("error: %s", e)
+	}
+}

@@ -1,10 +1,13 @@
 package console
 
 import (
+	"context"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -152,4 +155,51 @@ func TestConnectionCap(t *testing.T) {
 func isTimeout(err error) bool {
 	ne, ok := err.(net.Error)
 	return ok && ne.Timeout()
+}
+
+// The overview lists the components as sanity does (DOWN when one is) and
+// the SSH host keys; the monitoring pages say when monitoring is off, an
+// unknown page is a framed 404, and every page has the sensor's name and
+// generation in its header.
+func TestOverviewAndFrame(t *testing.T) {
+	ts, s, _, init := startConsole(t)
+	s.Components = func(context.Context) ([]Component, error) {
+		return []Component{{"console", true, "HTTPS on :443"}, {"capture", false, "eth1: no such interface"}}, nil
+	}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "k.pub"), []byte("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl test\n"), 0o644)
+	hk, err := ReadHostKey(filepath.Join(dir, "k.pub"), "OpenSSH")
+	if err != nil || hk.Type != "ED25519" || !strings.HasPrefix(hk.Fingerprint, "SHA256:") {
+		t.Fatalf("host key: %+v %v", hk, err)
+	}
+	s.HostKeys = func() []HostKey { return []HostKey{hk} }
+	c := client(t)
+	c.PostForm(ts.URL+"/login", url.Values{"user": {"admin"}, "password": {init["admin"]}})
+	c.PostForm(ts.URL+"/password", url.Values{"current": {init["admin"]}, "new": {"N3w-Secret!"}, "confirm": {"N3w-Secret!"}})
+	get := func(p string) (int, string) {
+		resp, err := c.Get(ts.URL + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode, string(b)
+	}
+	code, body := get("/")
+	for _, want := range []string{"eth1: no such interface", `<span class="badge down">DOWN</span>`, "System is DOWN", strings.ReplaceAll(hk.Fingerprint, "+", "&#43;"), "OpenSSH",
+		`aria-current="page"`, `<span class="sensor">sensor-01</span>`} {
+		if code != http.StatusOK || !strings.Contains(body, want) {
+			t.Errorf("overview lacks %q (%d)", want, code)
+		}
+	}
+	for p, want := range map[string]string{"/monitor/devices": "Monitoring is not running", "/monitor/operations": "Monitoring is not running",
+		"/monitor/nothing": "There is no page at", "/elsewhere": "There is no page at"} {
+		code, body := get(p)
+		if !strings.Contains(body, want) || !strings.Contains(body, `<span class="sensor">sensor-01</span>`) {
+			t.Errorf("%s: %d lacks %q", p, code, want)
+		}
+		if want == "There is no page at" && code != http.StatusNotFound {
+			t.Errorf("%s: %d", p, code)
+		}
+	}
 }

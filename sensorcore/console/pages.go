@@ -61,4 +61,7 @@ var overviewBody = page.New("overview", `<div class="grid">
 var monitorOffBody = page.New("monitor-off", `<p class="notice">Monitoring is not running on this sensor, so there is nothing to show here yet.</p>
 <p class="hint">Start the daemon with the SPAN or TAP port to watch: <code>sensorcore serve --monitor IFACE</code>.</p>`)
 
+var operationsSlotBody = page.New("operations-slot", `<p class="notice">This sensor's monitoring keeps no operations log yet.</p>
+<p class="hint">The operations log lists each industrial operation seen on the monitored network (reads, writes, program changes, stops), the evidence behind the alerts.</p>`)
+
 var notFoundBody = page.New("not-found", `<p>There is no page at <code>{{.}}</code> on this sensor.</p><p><a href="/">Back to the overview</a></p>`)

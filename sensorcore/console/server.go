@@ -421,7 +421,12 @@ func framedNotFound(h http.Handler) http.Handler {
 		}
 		nw := &notFoundWriter{ResponseWriter: w}
 		h.ServeHTTP(nw, r)
-		if nw.missing {
+		switch {
+		case nw.missing && r.URL.Path == "/operations":
+			// The navigation's slot for the operations log, until the
+			// monitor serves it.
+			page.Render(w, r, page.Page{Title: "Operations log", Nav: page.Operations, Body: operationsSlotBody})
+		case nw.missing:
 			notFound(w, r)
 		}
 	})

@@ -342,6 +342,16 @@ func (u *Users) SetPassword(name, password string) (int, error) {
 	return epoch, err
 }
 
+// ResetResult is `sensorcore console reset --json`: the one-time password
+// a reset gave (over the provisioning SSH channel only; never logged).
+type ResetResult struct {
+	OK         bool   `json:"ok"`
+	User       string `json:"user"`
+	Password   string `json:"password,omitempty"`
+	MustChange bool   `json:"must_change"`
+	Error      string `json:"error,omitempty"`
+}
+
 // Reset gives a privileged user a one-time password that must be changed
 // at the next sign-in, ends its sessions, clears its throttling and its
 // lock, and returns the password.

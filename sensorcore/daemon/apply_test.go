@@ -365,3 +365,30 @@ func TestRollbackNothingCode(t *testing.T) {
 		t.Fatalf("rollback before any generation: %v %+v", err, r)
 	}
 }
+
+// TestStatusNameSource: status says where the sensor's name comes from, so
+// the laptop can tell a binding name from a host name: the host name before
+// any bundle, the activated identity after one, config.json's name always.
+func TestStatusNameSource(t *testing.T) {
+	now := time.Now().UTC().Truncate(time.Second)
+	k := testkit.New(t, now, "")
+	e := newEngine(t, k, &fakeClock{now})
+	if st, err := e.Status("test"); err != nil || st.SensorNameSource != NameFromHost || st.SensorName == "" {
+		t.Fatalf("before any bundle: %v %q from %q", err, st.SensorName, st.SensorNameSource)
+	}
+	if _, err := e.Apply(context.Background(), ApplyOptions{Path: k.Bundle(t, t.TempDir(), testkit.Spec{Sensor: "sensor-01"}).Dir}); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := e.Status("test"); st.SensorNameSource != NameFromActivation || st.SensorName != "sensor-01" || st.SensorID == "" {
+		t.Fatalf("activated: %q (%s) from %q", st.SensorName, st.SensorID, st.SensorNameSource)
+	}
+	e.Config.SensorName = "sensor-01"
+	if st, _ := e.Status("test"); st.SensorNameSource != NameFromConfig || st.SensorName != "sensor-01" {
+		t.Fatalf("named in config.json: %q from %q", st.SensorName, st.SensorNameSource)
+	}
+	fresh := newEngine(t, k, &fakeClock{now})
+	fresh.Config.SensorName = "sensor-07"
+	if st, _ := fresh.Status("test"); st.SensorNameSource != NameFromConfig || st.SensorName != "sensor-07" || st.SensorID != "" {
+		t.Fatalf("named in config.json, never activated: %q (%s) from %q", st.SensorName, st.SensorID, st.SensorNameSource)
+	}
+}

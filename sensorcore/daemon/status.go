@@ -31,7 +31,12 @@ type CertInfo struct {
 
 // Status is "sensorcore status --json" (docs/formats.md, "status").
 type Status struct {
-	SensorName          string              `json:"sensor_name"`
+	SensorName string `json:"sensor_name"`
+	// SensorNameSource says where the name comes from, and so whether a
+	// bundle must carry it: "config" (config.json's sensor_name, binding),
+	// "activation" (the activated identity: a bundle must keep its name or
+	// its id), or "host" (the host name of a sensor never named: any name).
+	SensorNameSource    string              `json:"sensor_name_source"`
 	SensorID            string              `json:"sensor_id"`
 	Version             string              `json:"version"`
 	Generation          int                 `json:"generation"`
@@ -47,6 +52,13 @@ type Status struct {
 	IncomingDir         string              `json:"incoming_dir"`
 }
 
+// Where Status.SensorName comes from.
+const (
+	NameFromConfig     = "config"
+	NameFromActivation = "activation"
+	NameFromHost       = "host"
+)
+
 // SelfSignedPaths are the console's first-start certificate and key.
 func (l Layout) SelfSignedPaths() (cert, key string) {
 	return filepath.Join(l.Etc(), "console-selfsigned.crt"), filepath.Join(l.Etc(), "console-selfsigned.key")
@@ -57,6 +69,9 @@ func (e *Engine) Status(version string) (*Status, error) {
 	now := e.Now()
 	st := e.Layout.Store()
 	s := &Status{Version: version, IncomingDir: e.Layout.Incoming(), NetworkBackend: e.Backend.Name(), SensorName: e.Config.SensorName}
+	if s.SensorName != "" {
+		s.SensorNameSource = NameFromConfig
+	}
 	var fs syscall.Statfs_t
 	if err := syscall.Statfs(e.Layout.State(), &fs); err == nil {
 		s.FreeBytes = fs.Bavail * uint64(fs.Bsize)
@@ -73,6 +88,7 @@ func (e *Engine) Status(version string) (*Status, error) {
 		}
 		if s.SensorName == "" {
 			s.SensorName, _ = os.Hostname()
+			s.SensorNameSource = NameFromHost
 		}
 		return s, nil
 	}
@@ -90,6 +106,9 @@ func (e *Engine) Status(version string) (*Status, error) {
 			sum := f.Summarize(now)
 			s.Activation, s.ActivationFindings = &sum, fs
 			s.SensorName, s.SensorID = f.Payload.SensorName, f.Payload.SensorID
+			if s.SensorNameSource == "" {
+				s.SensorNameSource = NameFromActivation
+			}
 		}
 	}
 	if c, err := st.ReadFile(cur, bundle.FileName(bundle.RoleCert)); err == nil {

@@ -30,7 +30,12 @@ func (m *Monitor) Handler() http.Handler {
 	mux.HandleFunc("GET /alerts", m.alertsPage)
 	mux.HandleFunc("POST /alerts/{id}/ack", func(w http.ResponseWriter, r *http.Request) {
 		if m.ackFrom(w, r) {
-			http.Redirect(w, r, "../../alerts", http.StatusSeeOther)
+			// Relative as sent: the browser resolves it against the URL it
+			// posted to, wherever the console mounts this handler
+			// (http.Redirect would resolve it against the path left after
+			// the console's prefix is stripped).
+			w.Header().Set("Location", "../../alerts")
+			w.WriteHeader(http.StatusSeeOther)
 		}
 	})
 	mux.HandleFunc("GET /api/v1/assets", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, m.Assets()) })

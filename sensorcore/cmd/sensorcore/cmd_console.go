@@ -30,15 +30,6 @@ const consoleUsage = `usage: sensorcore console reset --user admin|support [--js
   unlock  end a user's lock and sign-in throttling (at the appliance only)
   log     the account events: locks, unlocks, resets, password changes`
 
-// ResetResult is `sensorcore console reset --json`.
-type ResetResult struct {
-	OK         bool   `json:"ok"`
-	User       string `json:"user"`
-	Password   string `json:"password,omitempty"` // the one-time password
-	MustChange bool   `json:"must_change"`
-	Error      string `json:"error,omitempty"`
-}
-
 // console runs "sensorcore console SUB": reset (also over SSH), unlock and
 // log (at the appliance only).
 func (inv invocation) console(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -79,7 +70,7 @@ func (inv invocation) console(ctx context.Context, args []string, stdout, stderr
 		}
 		fail := func(code int, msg string) int {
 			if c.asJSON {
-				printJSON(stdout, ResetResult{User: name, Error: msg})
+				printJSON(stdout, console.ResetResult{User: name, Error: msg})
 			}
 			fmt.Fprintf(stderr, "sensorcore console reset: %s\n", msg)
 			return code
@@ -97,7 +88,7 @@ func (inv invocation) console(ctx context.Context, args []string, stdout, stderr
 		}
 		events.Record("reset", "%s given a one-time password %s; its sessions ended, its sign-in throttling and lock cleared", name, caller(ctx, inv.confine))
 		if c.asJSON {
-			return printJSON(stdout, ResetResult{OK: true, User: name, Password: pw, MustChange: true})
+			return printJSON(stdout, console.ResetResult{OK: true, User: name, Password: pw, MustChange: true})
 		}
 		fmt.Fprintf(stdout, "one-time password for %s: %s\nit must be changed at the next sign-in; %s's console sessions have ended and its sign-in throttling is cleared\n", name, pw, name)
 		return 0

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -34,21 +35,34 @@ func TestMain(m *testing.M) { sensorcorebin.Main(m, &binary) }
 type proc struct {
 	cmd     *exec.Cmd
 	run     daemon.RunInfo
-	log     *bytes.Buffer
+	log     *lockedBuffer
 	stopped bool
 }
 
-func startServe(t *testing.T, root, trustRoot string, extra ...string) *proc {
+// lockedBuffer is the daemon's output, readable while it still writes.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
+
+func startServe(t testing.TB, root, trustRoot string, extra ...string) *proc {
 	t.Helper()
 	args := append([]string{"serve", "--root", root, "--console-listen", "127.0.0.1:0", "--ssh-listen", "127.0.0.1:0",
 		"--trust-root", trustRoot, "--tick", "100ms", "--hostname", "sensor-01.plant.example"}, extra...)
 	cmd := exec.Command(binary, args...)
-	var lg bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &lg, &lg
+	lg := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = lg, lg
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	p := &proc{cmd: cmd, log: &lg}
+	p := &proc{cmd: cmd, log: lg}
 	t.Cleanup(func() { p.kill() })
 	l := daemon.Layout{Root: root}
 	deadline := time.Now().Add(20 * time.Second)
