@@ -1,7 +1,6 @@
 package provision
 
 import (
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"html/template"
@@ -9,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tapline/tapline/internal/sheetcsv"
 )
 
 // WriteJSON writes the report as one indented JSON document.
@@ -22,8 +23,10 @@ var reportCSVHeader = []string{"sensor", "line", "outcome", "attempts", "final_a
 	"served_fingerprint_sha256", "activated", "rollback_reason", "error", "host_key_sha256", "steps", "code", "appliance_code", "fix"}
 
 // WriteCSV writes one line per sensor; "steps" holds step=seconds pairs.
+// It is written for a spreadsheet (internal/sheetcsv): UTF-8 with a
+// byte-order mark, the inventory's separator, formula cells neutralised.
 func (r *BatchReport) WriteCSV(w io.Writer) error {
-	cw := csv.NewWriter(w)
+	cw := sheetcsv.NewWriter(w, r.Dialect)
 	cw.Write(reportCSVHeader)
 	for _, x := range r.Results {
 		res := x.Result
@@ -31,8 +34,7 @@ func (r *BatchReport) WriteCSV(w io.Writer) error {
 			res.FinalAddr, strconv.Itoa(res.Generation), res.ServedFingerprint, strconv.FormatBool(res.Activated),
 			res.RollbackReason, res.Error, res.HostKey, stepSummary(res.Steps), res.Code, res.ApplianceCode, res.Fix})
 	}
-	cw.Flush()
-	return cw.Error()
+	return cw.Flush()
 }
 
 func stepSummary(st []StepTiming) string {
@@ -45,9 +47,10 @@ func stepSummary(st []StepTiming) string {
 
 // WriteRetryInventory writes an inventory holding only the rows that did
 // not end done, with the original header, for `tapline batch run` again.
-// It returns how many rows it wrote.
+// It returns how many rows it wrote. Like the report, it is written for a
+// spreadsheet, and reads back as the rows it came from.
 func (r *BatchReport) WriteRetryInventory(w io.Writer, header []string) (int, error) {
-	cw := csv.NewWriter(w)
+	cw := sheetcsv.NewWriter(w, r.Dialect)
 	cw.Write(header)
 	n := 0
 	for _, x := range r.Results {
@@ -57,8 +60,7 @@ func (r *BatchReport) WriteRetryInventory(w io.Writer, header []string) (int, er
 		cw.Write(x.Row.Record)
 		n++
 	}
-	cw.Flush()
-	return n, cw.Error()
+	return n, cw.Flush()
 }
 
 var reportHTML = template.Must(template.New("report").Funcs(template.FuncMap{

@@ -2,7 +2,7 @@ package cli
 
 import (
 	"bytes"
-	"encoding/csv"
+
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/tapline/tapline/internal/sheetcsv"
 	"github.com/tapline/tapline/provision"
 )
 
@@ -108,7 +109,7 @@ func runPush(env *Env, args []string) int {
 		return ExitUsage
 	}
 	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
+	w := sheetcsv.NewWriter(&buf, sheetcsv.Comma)
 	var header, rec []string
 	for _, c := range pushColumns {
 		if *vals[c.name] != "" {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/tapline/tapline/app/preset"
 	"github.com/tapline/tapline/certs/ca"
+	"github.com/tapline/tapline/internal/sheetcsv"
 	"github.com/tapline/tapline/sensorcore/activation"
 )
 
@@ -327,7 +327,7 @@ func (f *Fleet) start(ctx context.Context, i int, o Options) error {
 // loopback (new_address).
 func (f *Fleet) writeInventory() error {
 	var b strings.Builder
-	w := csv.NewWriter(&b)
+	w := sheetcsv.NewWriter(&b, sheetcsv.Comma)
 	w.Write([]string{"sensor", "address", "ssh_port", "ssh_user", "auth", "interface", "new_ip", "new_mask", "new_gateway", "new_dns",
 		"new_hostname", "new_address", "activation", "cert_source", "cert", "key", "chain", "console_port"})
 	for _, s := range f.Sensors {

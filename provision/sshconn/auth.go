@@ -9,6 +9,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/tapline/tapline/internal/safefile"
+	"github.com/tapline/tapline/internal/userpath"
 )
 
 // Auth is how to log in. Methods are tried in the order agent, key file,
@@ -74,6 +75,7 @@ const maxKeyFile = 1 << 20
 // cannot be used and the error says so). A wrong passphrase fails with
 // ErrWrongPassphrase in every format.
 func ReadKeyFile(path string, passphrase func(string) ([]byte, error)) (ssh.Signer, error) {
+	path = userpath.Expand(path)
 	raw, err := safefile.ReadFile(path, maxKeyFile)
 	if err != nil {
 		return nil, fmt.Errorf("sshconn: key file: %w", err)
