@@ -63,6 +63,7 @@ func checkSigner(t *testing.T, s ssh.Signer, want ssh.PublicKey) {
 // encrypted; a wrong passphrase is refused as for an OpenSSH key.
 func TestPPKFixtures(t *testing.T) {
 	dir := filepath.Join("testdata", "ppk")
+	opensshWrong := openSSHWrongPassphrase(t)
 	for _, name := range []string{"ed25519", "ecdsa256", "ecdsa384", "ecdsa521", "rsa2048"} {
 		want := readPub(t, filepath.Join(dir, name+".pub"))
 		for _, v := range []string{"v2", "v3"} {
@@ -84,7 +85,7 @@ func TestPPKFixtures(t *testing.T) {
 					t.Fatalf("encrypted: %v (asked for %q)", err, asked)
 				}
 				checkSigner(t, s, want)
-				wrongPassphraseLikeOpenSSH(t, enc)
+				wrongPassphraseLikeOpenSSH(t, enc, opensshWrong)
 				if _, err := sshconn.ReadKeyFile(enc, nil); err == nil || !strings.Contains(err.Error(), "is encrypted and no passphrase prompt") {
 					t.Fatalf("no prompt: %v", err)
 				}
@@ -93,10 +94,9 @@ func TestPPKFixtures(t *testing.T) {
 	}
 }
 
-// wrongPassphraseLikeOpenSSH: a wrong passphrase for the PuTTY key fails
-// with ErrWrongPassphrase and, but for the file name, the very message an
-// OpenSSH key gives.
-func wrongPassphraseLikeOpenSSH(t *testing.T, ppk string) {
+// openSSHWrongPassphrase is what reading an encrypted OpenSSH key with a
+// wrong passphrase says, its file name replaced by KEY.
+func openSSHWrongPassphrase(t *testing.T) string {
 	t.Helper()
 	_, k, _ := ed25519.GenerateKey(rand.Reader)
 	blk, err := ssh.MarshalPrivateKeyWithPassphrase(k, "", []byte(ppkPassphrase))
@@ -105,13 +105,24 @@ func wrongPassphraseLikeOpenSSH(t *testing.T, ppk string) {
 	}
 	openssh := filepath.Join(t.TempDir(), "id_ed25519")
 	os.WriteFile(openssh, pem.EncodeToMemory(blk), 0o600)
-	_, errOpenSSH := sshconn.ReadKeyFile(openssh, fixedPassphrase("not it"))
-	_, errPPK := sshconn.ReadKeyFile(ppk, fixedPassphrase("not it"))
-	if !errors.Is(errPPK, sshconn.ErrWrongPassphrase) || !errors.Is(errOpenSSH, sshconn.ErrWrongPassphrase) {
-		t.Fatalf("wrong passphrase: PuTTY %v, OpenSSH %v", errPPK, errOpenSSH)
+	_, err = sshconn.ReadKeyFile(openssh, fixedPassphrase("not it"))
+	if !errors.Is(err, sshconn.ErrWrongPassphrase) {
+		t.Fatalf("OpenSSH key, wrong passphrase: %v", err)
 	}
-	if a, b := strings.ReplaceAll(errPPK.Error(), ppk, "KEY"), strings.ReplaceAll(errOpenSSH.Error(), openssh, "KEY"); a != b {
-		t.Fatalf("PuTTY says %q, OpenSSH %q", a, b)
+	return strings.ReplaceAll(err.Error(), openssh, "KEY")
+}
+
+// wrongPassphraseLikeOpenSSH: a wrong passphrase for the PuTTY key fails
+// with ErrWrongPassphrase and, but for the file name, the very message an
+// OpenSSH key gives (openssh).
+func wrongPassphraseLikeOpenSSH(t *testing.T, ppk, openssh string) {
+	t.Helper()
+	_, err := sshconn.ReadKeyFile(ppk, fixedPassphrase("not it"))
+	if !errors.Is(err, sshconn.ErrWrongPassphrase) {
+		t.Fatalf("wrong passphrase: %v", err)
+	}
+	if got := strings.ReplaceAll(err.Error(), ppk, "KEY"); got != openssh {
+		t.Fatalf("PuTTY says %q, OpenSSH %q", got, openssh)
 	}
 }
 
