@@ -14,7 +14,7 @@ SHORT_FUZZTIME ?= 50000x
 
 .PHONY: all run test vet fmt-check unit fuzz fuzz-short bench bench-analyze lint build build-gui build-cli build-sensorcore sign-sensorcore deps-gui deps-test deps-bench clean
 <<<<<<< HEAD
-.PHONY: package screenshots bench-gui dist cross
+.PHONY: package screenshots bench-gui dist cross wine-test
 =======
 .PHONY: package screenshots bench-gui console-screenshots
 >>>>>>> main
@@ -41,8 +41,9 @@ run: deps-gui build-sensorcore
 	   exec $(BIN)/tapline-cli demo --sensorcore $(BIN)/sensorcore --dir .run/demo-$$(date +%Y%m%dT%H%M%S) --headless; \
 	 fi
 
-## test: gofmt, go vet, the cross-builds, every package's tests with the race detector, short fuzz runs.
-test: deps-test fmt-check vet cross unit fuzz-short
+## test: gofmt, go vet, the cross-builds, every package's tests with the race detector, short fuzz runs,
+## and the Windows tests of the laptop's pure-Go packages under Wine.
+test: deps-test fmt-check vet cross unit fuzz-short wine-test
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -56,6 +57,11 @@ vet:
 ## and go vet of the GUI screens for Windows (tools/cross.sh).
 cross:
 	@tools/cross.sh
+
+## wine-test: the Windows test binaries of the laptop's pure-Go packages
+## (certs, provision, the CLI, the CSV and path readers...) under Wine (tools/wine-test.sh).
+wine-test:
+	@tools/wine-test.sh
 
 # Only packages with tests are listed, so the cgo desktop launcher (no tests;
 # vet and build cover it) is not compiled a second time for the race runtime.

@@ -2,6 +2,7 @@ package provision
 
 import (
 	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -19,7 +20,7 @@ func TestParseInventory(t *testing.T) {
 		t.Fatalf("%d rows", len(inv.Rows))
 	}
 	r := inv.Rows[0]
-	if r.Line != 3 || r.KeyFile != "/site/keys/id" || r.Key != "/abs/c.key" || r.SSHAddr() != "192.0.2.11:22" ||
+	if r.Line != 3 || r.KeyFile != filepath.Join("/site", "keys", "id") || r.Key != filepath.FromSlash("/abs/c.key") || r.SSHAddr() != "192.0.2.11:22" ||
 		len(r.NewDNS) != 2 || r.Interface != "eth0" || r.ConsolePort != 443 {
 		t.Fatalf("row 1: %+v", r)
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/tapline/tapline/certs"
+	"github.com/tapline/tapline/internal/safefile"
 	"github.com/tapline/tapline/provision"
 	"github.com/tapline/tapline/provision/sshconn"
 )
@@ -352,16 +353,10 @@ func writeReports(rep *provision.BatchReport, header []string, stem string) erro
 	return writeFile(retry, func(w io.Writer) error { _, err := rep.WriteRetryInventory(w, header); return err })
 }
 
+// writeFile replaces path atomically with a private file (on Windows an
+// ACL for the user alone): reports name the plant's sensors and addresses.
 func writeFile(path string, write func(io.Writer) error) error {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
-	if err != nil {
-		return err
-	}
-	if err := write(f); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return safefile.Write(path, 0o600, write)
 }
 
 func batchRun(env *Env, args []string) int {

@@ -126,9 +126,6 @@ type Fleet struct {
 // failure it stops what it started. ctx cancels the start; it does not stop
 // the fleet later (call Stop).
 func Start(ctx context.Context, o Options) (f *Fleet, err error) {
-	if runtime.GOOS != "linux" {
-		return nil, errors.New("demo: the demo fleet runs sensorcore, the appliance's daemon, which runs on Linux only: start it on a Linux machine")
-	}
 	if o.Sensorcore == "" {
 		return nil, errors.New("demo: no sensorcore binary: build it with 'make build-sensorcore' and pass --sensorcore bin/sensorcore")
 	}
@@ -152,6 +149,9 @@ func Start(ctx context.Context, o Options) (f *Fleet, err error) {
 	}
 	if ents, err := os.ReadDir(o.Dir); err == nil && len(ents) > 0 {
 		return nil, fmt.Errorf("demo: %s is not empty: give a new folder (the demo never reuses old material)", o.Dir)
+	}
+	if runtime.GOOS != "linux" {
+		return nil, errors.New("demo: the demo fleet runs sensorcore, the appliance's daemon, which runs on Linux only: start it on a Linux machine")
 	}
 	dir, err := filepath.Abs(o.Dir)
 	if err != nil {

@@ -62,7 +62,7 @@ func Write(path string, perm fs.FileMode, write func(w io.Writer) error) (err er
 	if err = f.Close(); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	if err = os.Rename(tmp, path); err != nil {
+	if err = rename(tmp, path); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	if err = SyncDir(dir); err != nil {

@@ -13,8 +13,7 @@ import (
 )
 
 // pipeListener serves a named pipe the way an agent does: one instance per
-// client, each handed out by Accept as a connection. The next instance
-// exists before a client can look for it, as with a real agent.
+// client, each handed out by Accept as a connection.
 type pipeListener struct {
 	name   string
 	mu     sync.Mutex
@@ -39,9 +38,17 @@ func listenPipe(t *testing.T, name string) *pipeListener {
 	return &pipeListener{name: name, next: h}
 }
 
+// Accept waits for a client on the pending instance; a spare instance is
+// made first, so a client never finds the pipe without a free one.
 func (l *pipeListener) Accept() (net.Conn, error) {
 	l.mu.Lock()
 	h := l.next
+	spare, err := newInstance(l.name)
+	if err != nil {
+		l.mu.Unlock()
+		return nil, err
+	}
+	l.next = spare
 	l.mu.Unlock()
 	if err := windows.ConnectNamedPipe(h, nil); err != nil && !errors.Is(err, windows.ERROR_PIPE_CONNECTED) {
 		windows.CloseHandle(h)
@@ -53,12 +60,6 @@ func (l *pipeListener) Accept() (net.Conn, error) {
 		windows.CloseHandle(h)
 		return nil, net.ErrClosed
 	}
-	next, err := newInstance(l.name)
-	if err != nil {
-		windows.CloseHandle(h)
-		return nil, err
-	}
-	l.next = next
 	return pipeConn{os.NewFile(uintptr(h), l.name)}, nil
 }
 

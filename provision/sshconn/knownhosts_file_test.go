@@ -12,6 +12,8 @@ import (
 
 	"golang.org/x/crypto/ssh"
 	xknownhosts "golang.org/x/crypto/ssh/knownhosts"
+
+	"github.com/tapline/tapline/internal/filemode"
 )
 
 func testHostKey(t *testing.T) ssh.PublicKey {
@@ -101,8 +103,8 @@ func TestKnownHostsListRemove(t *testing.T) {
 		t.Fatalf(".old is not the previous file: %q", old)
 	}
 	for _, p := range []string{kh, kh + ".old"} {
-		if fi, err := os.Stat(p); err != nil || fi.Mode().Perm() != 0o600 {
-			t.Fatalf("%s mode %v %v", p, fi.Mode(), err)
+		if ok, err := filemode.Is(p, 0o600); err != nil || !ok {
+			t.Fatalf("%s not private: %v", p, err)
 		}
 	}
 	if ents, _ := os.ReadDir(dir); len(ents) != 2 {
