@@ -12,12 +12,8 @@ RACE ?= -race
 FUZZTIME ?= 30s
 SHORT_FUZZTIME ?= 50000x
 
-.PHONY: all run test vet fmt-check unit fuzz fuzz-short bench bench-analyze lint build build-gui build-cli build-sensorcore sign-sensorcore deps-gui deps-test deps-bench clean
-<<<<<<< HEAD
-.PHONY: package screenshots bench-gui dist cross wine-test
-=======
-.PHONY: package screenshots bench-gui console-screenshots
->>>>>>> main
+.PHONY: all run test vet fmt-check unit fuzz fuzz-short bench bench-analyze bench-certs lint build build-gui build-cli build-sensorcore sign-sensorcore deps-gui deps-test deps-bench clean
+.PHONY: package screenshots bench-gui console-screenshots dist cross wine-test
 
 all: build
 
@@ -82,6 +78,10 @@ bench: deps-bench
 ## bench-push: the push engine's side-by-side benchmarks (50-sensor batch vs OpenSSH scp+ssh loops, sequential and xargs -P 8; 64 MB SFTP vs scp).
 bench-push: deps-bench
 	@tools/bench-push.sh
+
+## bench-certs: 'tapline certs verify' vs 'openssl verify -crl_check' on a 100,000-entry OpenSSL-made CRL.
+bench-certs: deps-bench
+	@tools/bench-certs.sh
 
 ## bench-analyze: sensorcore analyze vs tshark -z io,phs on the shared captures merged 10 times.
 bench-analyze: deps-bench

@@ -68,7 +68,7 @@ func (b *bundle) name(field string) string {
 }
 
 // CheckSensor checks a sensor's certificate bundle the way the sensor would
-// when the engineer imports it (FIELD-FACTS.md "Certificate requirements"),
+// when the engineer imports it (docs/field-facts.md "Certificate requirements"),
 // at time now, for target. It parses Source by content, runs every sensor
 // rule and returns every finding with what could be parsed. It never panics
 // and never fails: unreadable input is itself a finding.

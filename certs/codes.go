@@ -4,7 +4,7 @@ import "fmt"
 
 // Code is one entry of the finding catalogue: a stable code people read out
 // over the phone, its severity, the one-line message (the sensor's own words
-// where it has them, FIELD-FACTS.md) and how to fix it. Codes are never
+// where it has them, docs/field-facts.md) and how to fix it. Codes are never
 // reused or renumbered; docs/certs.md lists the same table.
 type Code struct {
 	Code     string

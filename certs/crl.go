@@ -123,23 +123,8 @@ func IndexCRL(rl *x509.RevocationList) *CRL {
 
 // crlDER returns the DER of data, decoding the first "X509 CRL" PEM block.
 func crlDER(data []byte) ([]byte, error) {
-	data, _ = plainText(data)
-	if len(bytes.TrimSpace(data)) == 0 {
-		return nil, ErrEmpty
-	}
-	if !isPEM(data) {
-		return data, nil
-	}
-	blocks, perr := pemBlocks(data)
-	for _, b := range blocks {
-		if b.Type == "X509 CRL" {
-			return b.Bytes, nil
-		}
-	}
-	if perr != nil {
-		return nil, perr
-	}
-	return nil, &FormatError{Want: ErrNoCRL, Looks: looksLike(data)}
+	der, _, err := singleDER(data, ErrNoCRL, "X509 CRL")
+	return der, err
 }
 
 // splitCRL finds, in CertificateList (RFC 5280 §5.1), the TBS bytes and the

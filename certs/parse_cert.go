@@ -295,30 +295,13 @@ func certSPKI(der []byte) []byte {
 // PEM ("CERTIFICATE REQUEST" or "NEW CERTIFICATE REQUEST") or DER. It does
 // not check the request's signature (CheckSignature does).
 func ParseCertificateRequest(data []byte) (*x509.CertificateRequest, error) {
-	data, _ = plainText(data)
-	if len(bytes.TrimSpace(data)) == 0 {
-		return nil, ErrEmpty
-	}
-	der := data
-	if isPEM(data) {
-		blocks, perr := pemBlocks(data)
-		der = nil
-		for _, b := range blocks {
-			if b.Type == "CERTIFICATE REQUEST" || b.Type == "NEW CERTIFICATE REQUEST" {
-				der = b.Bytes
-				break
-			}
-		}
-		if der == nil {
-			if perr != nil {
-				return nil, perr
-			}
-			return nil, &FormatError{Want: ErrNoCSR, Looks: looksLike(data)}
-		}
+	der, fromPEM, err := singleDER(data, ErrNoCSR, "CERTIFICATE REQUEST", "NEW CERTIFICATE REQUEST")
+	if err != nil {
+		return nil, err
 	}
 	csr, err := x509.ParseCertificateRequest(der)
 	if err != nil {
-		if isPEM(data) {
+		if fromPEM {
 			return nil, fmt.Errorf("certs: certificate request: %w", err)
 		}
 		return nil, &FormatError{Want: ErrNoCSR, Looks: looksLike(data)}

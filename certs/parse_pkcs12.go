@@ -39,14 +39,8 @@ func isPKCS12(data []byte) bool {
 // the private key, wherever it sits in the file. A wrong passphrase fails with
 // ErrIncorrectPassphrase.
 func ParsePKCS12(data, passphrase []byte) (*PKCS12, error) {
-	if len(data) == 0 {
-		return nil, ErrEmpty
-	}
-	if !isPKCS12(data) {
-		return nil, &FormatError{Want: ErrNotPKCS12, Looks: looksLike(data)}
-	}
-	if n := maxIterations(data, 0); n > maxPBKDF2Iterations {
-		return nil, fmt.Errorf("certs: PKCS#12: asks for %d key-derivation iterations (more than %d); refusing the work", n, maxPBKDF2Iterations)
+	if err := checkPKCS12(data); err != nil {
+		return nil, err
 	}
 	k, leaf, cas, err := decodePKCS12(data, passphrase)
 	if err != nil && err.Error() == "pkcs12: private key missing" {
@@ -79,6 +73,21 @@ func ParsePKCS12(data, passphrase []byte) (*PKCS12, error) {
 		out.Leaf, out.Chain = all[0], all[1:]
 	}
 	return out, nil
+}
+
+// checkPKCS12 refuses what is not a PKCS#12 file, and one that asks for
+// more key-derivation work than any real file does.
+func checkPKCS12(data []byte) error {
+	if len(data) == 0 {
+		return ErrEmpty
+	}
+	if !isPKCS12(data) {
+		return &FormatError{Want: ErrNotPKCS12, Looks: looksLike(data)}
+	}
+	if n := maxIterations(data, 0); n > maxPBKDF2Iterations {
+		return fmt.Errorf("certs: PKCS#12: asks for %d key-derivation iterations (more than %d); refusing the work", n, maxPBKDF2Iterations)
+	}
+	return nil
 }
 
 // KeyMatches reports whether key is the private half of cert's public key.

@@ -98,14 +98,8 @@ type pbeParams struct {
 // encoding is refused with the command that converts it. An empty
 // passphrase also opens files made without one.
 func ParsePKCS12Certificates(data, passphrase []byte) ([]*x509.Certificate, error) {
-	if len(data) == 0 {
-		return nil, ErrEmpty
-	}
-	if !isPKCS12(data) {
-		return nil, &FormatError{Want: ErrNotPKCS12, Looks: looksLike(data)}
-	}
-	if n := maxIterations(data, 0); n > maxPBKDF2Iterations {
-		return nil, fmt.Errorf("certs: PKCS#12: asks for %d key-derivation iterations (more than %d); refusing the work", n, maxPBKDF2Iterations)
+	if err := checkPKCS12(data); err != nil {
+		return nil, err
 	}
 	var pfx pfxPDU
 	if rest, err := asn1.Unmarshal(data, &pfx); err != nil || len(rest) != 0 {

@@ -6,7 +6,7 @@ import (
 )
 
 // ruleChainOfTrust: the certificate chains to a root found in the chain file
-// or the anchors (RFC 5280 §6.1; FIELD-FACTS.md: the sensor says "Cannot
+// or the anchors (RFC 5280 §6.1; docs/field-facts.md: the sensor says "Cannot
 // validate chain of trust. The provided Certificate and Root CA don't
 // match."). Weak signatures are reported by ruleSignatureAlgorithm alone.
 func ruleChainOfTrust(b *bundle) []Finding {

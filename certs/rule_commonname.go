@@ -2,7 +2,7 @@ package certs
 
 import "strings"
 
-// ruleCommonName: the subject CN is the sensor's FQDN (FIELD-FACTS.md
+// ruleCommonName: the subject CN is the sensor's FQDN (docs/field-facts.md
 // "Subject CN"; RFC 5280 §4.1.2.6). Compared without case and without a
 // trailing dot, as DNS names are (RFC 4343).
 func ruleCommonName(b *bundle) []Finding {

@@ -7,7 +7,7 @@ import (
 )
 
 // ruleCRL: the supplied CRLs decide the certificate's revocation status per
-// RFC 5280 §6.3.3 (FIELD-FACTS.md: the sensor says "This certificate has
+// RFC 5280 §6.3.3 (docs/field-facts.md: the sensor says "This certificate has
 // been revoked by the CRL and can't be trusted for a secure connection"):
 // the CRLs in its scope (its issuer's, of its distribution point, for its
 // kind of certificate, with their delta CRLs) are signed by a key of the

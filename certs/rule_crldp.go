@@ -3,7 +3,7 @@ package certs
 import "strings"
 
 // ruleCRLDistributionPoint: with certificate validation on, the certificate
-// names an http:// CRL distribution point (RFC 5280 §4.2.1.13; FIELD-FACTS.md:
+// names an http:// CRL distribution point (RFC 5280 §4.2.1.13; docs/field-facts.md:
 // "an http:// URL, port 80 by default, not https"); with validation off the
 // field should be absent, so its presence is a warning.
 func ruleCRLDistributionPoint(b *bundle) []Finding {

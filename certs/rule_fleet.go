@@ -10,7 +10,7 @@ type FleetMember struct {
 
 // CheckFleet adds fleet findings to each member's Report: the same subject CN
 // on two sensors, or the same certificate on two sensors, is an error on both
-// (FIELD-FACTS.md: "One certificate per sensor"; CN "unique per appliance").
+// (docs/field-facts.md: "One certificate per sensor"; CN "unique per appliance").
 // Members whose certificate did not parse are skipped.
 func CheckFleet(members []FleetMember) {
 	byCN := map[string][]int{}

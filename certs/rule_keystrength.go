@@ -7,7 +7,7 @@ import (
 )
 
 // ruleKeyStrength: RSA of at least 2048 bits, or ECDSA on P-256 or P-384
-// (FIELD-FACTS.md "Key"; NIST SP 800-57 Part 1 Rev. 5 Table 2: 112-bit
+// (docs/field-facts.md "Key"; NIST SP 800-57 Part 1 Rev. 5 Table 2: 112-bit
 // security). Large RSA keys are fine but slower: an info finding.
 func ruleKeyStrength(b *bundle) []Finding {
 	switch k := b.leaf.PublicKey.(type) {

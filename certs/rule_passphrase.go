@@ -2,7 +2,7 @@ package certs
 
 import "errors"
 
-// rulePassphrase: the passphrase opens the key (FIELD-FACTS.md: the sensor
+// rulePassphrase: the passphrase opens the key (docs/field-facts.md: the sensor
 // says "Passphrase does not match to the key"). A PKCS#12 file's passphrase
 // is reported while loading.
 func rulePassphrase(b *bundle) []Finding {

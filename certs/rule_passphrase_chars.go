@@ -5,7 +5,7 @@ import (
 	"strings"
 )
 
-// passphraseAllowed is the sensor's passphrase alphabet (FIELD-FACTS.md
+// passphraseAllowed is the sensor's passphrase alphabet (docs/field-facts.md
 // "Passphrase").
 const passphraseAllowed = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#%()+,-./:=?@[\\]^_{}~"
 

@@ -3,7 +3,7 @@ package certs
 import "crypto/x509"
 
 // ruleSignatureAlgorithm: the certificate is signed with SHA-256 or stronger
-// (FIELD-FACTS.md "Signature"; SHA-1 and MD5 are broken for signatures, RFC
+// (docs/field-facts.md "Signature"; SHA-1 and MD5 are broken for signatures, RFC
 // 6151 and NIST SP 800-131A Rev. 2 §9).
 func ruleSignatureAlgorithm(b *bundle) []Finding {
 	if strongSignature(b.leaf) {

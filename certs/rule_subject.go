@@ -1,6 +1,6 @@
 package certs
 
-// ruleSubjectFields: the subject carries C, O and OU (FIELD-FACTS.md: "Subject
+// ruleSubjectFields: the subject carries C, O and OU (docs/field-facts.md: "Subject
 // C, O and OU are expected"; RFC 5280 §4.1.2.4 attribute types).
 func ruleSubjectFields(b *bundle) []Finding {
 	var out []Finding

@@ -41,6 +41,9 @@ type RowResult struct {
 	Result   Result `json:"result"`
 	Attempts int    `json:"attempts"`
 	Resumed  bool   `json:"resumed,omitempty"` // done in an earlier run (journal)
+	// Retried: this result came from a retry run merged into the site's
+	// report (BatchReport.Merge).
+	Retried bool `json:"retried,omitempty"`
 }
 
 // BatchReport is a finished (or stopped) batch.

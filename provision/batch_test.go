@@ -116,7 +116,7 @@ func TestBatchAgainstOpenSSHWithoutSensorcore(t *testing.T) {
 	if h := hs.String(); !strings.Contains(h, "sensor-02") || strings.Contains(h, "<script") || strings.Contains(h, "<link") || strings.Contains(h, "src=") {
 		t.Fatalf("HTML report not self-contained or incomplete")
 	}
-	n, err := rep.WriteRetryInventory(&retry, inv.Header)
+	n, err := rep.WriteRetryInventory(&retry, inv.Header, "site")
 	if err != nil || n != 3 {
 		t.Fatalf("retry inventory: %d %v", n, err)
 	}

@@ -48,10 +48,10 @@ func TestPushInstallCore(t *testing.T) {
 	if err != nil || core.Version != "99.1.0" || core.SHA256 != fileSHA(t, newer) || core.Signature != newer+".sig" {
 		t.Fatalf("LoadCore: %v %+v", err, core)
 	}
-	kit := fleettest.New(t, time.Now().UTC())
 	for _, mode := range []string{"embedded", "openssh"} {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
+			kit := fleettest.New(t, time.Now().UTC()) // one each: parallel subtests must not share sensor files
 			if mode == "openssh" {
 				sshdtest.Require(t)
 			}

@@ -93,8 +93,9 @@ type Row struct {
 	// JSON; the GUI fills it in memory, the CLI from TAPLINE_PROXY_PASSWORD
 	// (PrepareOptions.ProxyPassword).
 	ProxyPassword string `json:"-"`
-	// Record is the row as read, for the retry inventory.
-	Record []string `json:"-"`
+	// Record is the row as read, for the retry inventory (kept in the
+	// report's JSON, so a combined report can still write it).
+	Record []string `json:"record,omitempty"`
 }
 
 // SSHAddr is host:port of the sensor's SSH server now.

@@ -433,15 +433,31 @@ func (p *pusher) awaitRollback(ctx context.Context, deadline time.Time, ar Apply
 		return fmt.Errorf("provision: the sensor is neither at its new address nor back at %s after the rollback deadline: %w", p.t.Addr, err)
 	}
 	defer c.Close()
+	// The sensor rolls back on its own clock: a busy one may still be
+	// pending for a moment past the deadline. Ask until it has rolled back
+	// or VerifyTimeout has passed.
 	var st Status
-	if err := runJSON(ctx, c.Client, p.o.Core, &st, "status", "--json"); err != nil {
-		return err
-	}
-	// ar.Generation is -1 when apply's answer was lost: then the sensor has
-	// rolled back when it runs the generation preflight saw.
-	if st.PendingConfirmation || (ar.Generation >= 0 && st.Generation == ar.Generation) ||
-		(ar.Generation < 0 && st.Generation != p.preGen) {
-		return fmt.Errorf("provision: the sensor answers at %s but still runs generation %d (pending %v): it did not roll back", p.t.Addr, st.Generation, st.PendingConfirmation)
+	giveUp := p.now().Add(p.o.VerifyTimeout)
+	for {
+		st = Status{}
+		if err := runJSON(ctx, c.Client, p.o.Core, &st, "status", "--json"); err != nil {
+			return err
+		}
+		// ar.Generation is -1 when apply's answer was lost: then the sensor
+		// has rolled back when it runs the generation preflight saw.
+		stillNew := st.PendingConfirmation || (ar.Generation >= 0 && st.Generation == ar.Generation) ||
+			(ar.Generation < 0 && st.Generation != p.preGen)
+		if !stillNew {
+			break
+		}
+		if !p.now().Before(giveUp) {
+			return fmt.Errorf("provision: the sensor answers at %s but still runs generation %d (pending %v): it did not roll back", p.t.Addr, st.Generation, st.PendingConfirmation)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(p.o.RetryEvery):
+		}
 	}
 	p.res.Outcome = OutcomeRolledBack
 	p.res.Generation = st.Generation

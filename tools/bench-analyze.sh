@@ -11,6 +11,12 @@
 # after idle (decode.Stream.Segment). The script checks that sensorcore's
 # PDU, malformed and function counts on the merged file are COPIES times
 # those of one copy.
+#
+# Then it builds a capture of at least RSS_PACKETS packets (default
+# 5,000,000; 0 skips it) from copies of the merged file, one after another
+# in time, and reports sensorcore analyze's peak resident memory on it: the
+# mapped file is read through a bounded window, so the peak stays flat
+# whatever the file's size.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 shared="$root/../shared/pcaps"
@@ -18,7 +24,11 @@ copies=${COPIES:-10}
 for tool in mergecap editcap tshark capinfos python3; do
   command -v "$tool" >/dev/null || { echo "bench-analyze: needs $tool (Debian packages wireshark-common and tshark; run make deps-bench)" >&2; exit 1; }
 done
-mapfile -t files < <(find "$shared" -name '*.pcap*' | sort)
+# Ethernet captures only: one pcap file holds one link type, and the
+# benchmark's figures stay comparable from run to run (the few loopback
+# captures are covered by the ground-truth tests).
+mapfile -t files < <(find "$shared" -name '*.pcap*' | sort | while read -r f; do
+  [[ $(capinfos -T -E -r "$f" | cut -f2) == ether ]] && echo "$f"; done)
 [[ ${#files[@]} -gt 0 ]] || { echo "bench-analyze: no captures in $shared" >&2; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -83,3 +93,26 @@ awk -v n="$packets" -v sw="$sw" -v sc="$sc" -v tw="$tw" -v tc="$tc" -v runs="$ru
   printf "tshark -z io,phs:   wall %.3f s (%.0f packets/s), cpu %.3f s (%.0f packets/s per core)\n", tw, n / tw, tc, n / tc
   printf "ratio: sensorcore/tshark %.1fx by wall time, %.1fx by cpu time (target 50x)\n", tw / sw, tc / sc
 }'
+
+rss_packets=${RSS_PACKETS:-5000000}
+if ((rss_packets > 0)); then
+  n=$(( (rss_packets + packets - 1) / packets ))
+  list=()
+  span=$((copies * ${#files[@]} * day))
+  for ((k = 0; k < n; k++)); do
+    editcap -F pcap -t $((k * span)) "$tmp/merged.pcap" "$tmp/big$k.pcap"
+    list+=("$tmp/big$k.pcap")
+  done
+  mergecap -a -F pcap -w "$tmp/big.pcap" "${list[@]}"
+  rm -f "${list[@]}"
+  size=$(stat -c %s "$tmp/big.pcap")
+  python3 - "$tmp/sensorcore" "$tmp/big.pcap" "$((n * packets))" "$size" <<'PY'
+import resource, subprocess, sys, time
+sc, path, n, size = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+t = time.time()
+subprocess.run([sc, "analyze", path, "--json"], stdout=subprocess.DEVNULL, check=True)
+wall = time.time() - t
+peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+print(f"rss: sensorcore analyze on {n} packets ({size / 2**20:.0f} MiB): peak RSS {peak:.0f} MiB, wall {wall:.1f} s")
+PY
+fi

@@ -62,6 +62,16 @@ for p in "${PKGS[@]}"; do
     "$(grep -c -- '^--- PASS' "$log" || true)" "$(grep -c -- '^--- SKIP' "$log" || true)"
   [[ $status == ok ]] || grep -E -B3 -A12 -- '^(--- FAIL|panic:)' "$log" | grep -v '^=== ' | head -60
 done
+# The console: the Windows CLI on a terminal, as cmd.exe and PowerShell
+# run it, asks a passphrase with echo off (a Linux test drives it).
+GOOS=windows GOARCH=amd64 CGO_ENABLED=0 $GO build -tags nogui -o "$work/tapline-cli.exe" .
+if env -u CI TAPLINE_WINE_CLI="$work/tapline-cli.exe" TAPLINE_WINE="$WINE" \
+  $GO test -count=1 -run '^TestPassphrasePromptWindowsConsole$' -v ./app/cli >"$work/console.log" 2>&1 &&
+  grep -q -- '--- PASS' "$work/console.log"; then
+  echo "wine-test: passphrase prompt on the Windows console: ok"
+else
+  cat "$work/console.log"; failed+=("app/cli (console prompt)")
+fi
 if [[ -n ${WINE_TEST_SKIPS:-} ]]; then
   for f in "$work"/*.log; do grep -h -A1 -- '--- SKIP' "$f" | grep -v -- '^--$' || true; done
 fi

@@ -2,8 +2,10 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -13,7 +15,6 @@ import (
 	"time"
 
 	"github.com/tapline/tapline/certs"
-	"github.com/tapline/tapline/internal/safefile"
 	"github.com/tapline/tapline/provision"
 	"github.com/tapline/tapline/provision/sshconn"
 )
@@ -289,37 +290,29 @@ func (rf *runFlags) execute(env *Env, inv *provision.Inventory, perr error, base
 		dir = filepath.Dir(base)
 	}
 	stem := filepath.Join(dir, filepath.Base(base))
-	if err := writeReports(rep, inv.Header, stem); err != nil {
+	// A retry inventory updates its site's combined report.
+	site, note := rep, ""
+	if of := provision.RetryOf(inv.Path); of != "" {
+		siteStem := filepath.Join(filepath.Dir(inv.Path), of)
+		prev, err := provision.ReadReport(siteStem + ".report.json")
+		switch {
+		case err == nil:
+			site, stem = prev.Merge(rep), siteStem
+			note = fmt.Sprintf(" (the site's combined report: this retry updated %d sensor(s))", retried(rep))
+		case errors.Is(err, fs.ErrNotExist):
+			env.Errorf("%s is a retry of %s, but %s.report.json is gone: this run's reports go to %s.report.*", inv.Path, of, siteStem, stem)
+		default:
+			env.Errorf("%s is a retry of %s, but its report is unreadable (%v): this run's reports go to %s.report.*", inv.Path, of, err, stem)
+		}
+	}
+	if err := provision.WriteReports(site, inv.Header, stem); err != nil {
 		env.Errorf("writing reports: %v", err)
 		return ExitUsage
 	}
 	if *rf.check.json {
-		rep.WriteJSON(env.Stdout)
+		site.WriteJSON(env.Stdout)
 	} else {
-		for _, x := range rep.Results {
-			line := fmt.Sprintf("%-20s %-12s %s", x.Row.Sensor, x.Result.Outcome, x.Result.FinalAddr)
-			if x.Result.ServedFingerprint != "" {
-				line += " sha256:" + x.Result.ServedFingerprint
-			}
-			if x.Result.RollbackReason != "" {
-				line += " (" + x.Result.RollbackReason + ")"
-			}
-			if x.Result.Error != "" && x.Result.Outcome != provision.OutcomeDone {
-				code := x.Result.Code
-				if x.Result.ApplianceCode != "" {
-					code += " (" + x.Result.ApplianceCode + ")"
-				}
-				line += ": " + code + " " + x.Result.Error
-				if x.Result.Fix != "" {
-					line += "\n    fix: " + x.Result.Fix
-				}
-			}
-			fmt.Fprintln(env.Stdout, line)
-		}
-		if rep.Stopped != "" {
-			fmt.Fprintln(env.Stdout, "stopped:", rep.Stopped)
-		}
-		fmt.Fprintf(env.Stdout, "reports: %s.report.{json,csv,html}\n", stem)
+		printSiteSummary(env.Stdout, site, stem, note)
 	}
 	if rep.AllDone() {
 		return ExitOK
@@ -334,29 +327,53 @@ func boolInt(b bool) int {
 	return 0
 }
 
-func writeReports(rep *provision.BatchReport, header []string, stem string) error {
-	for _, w := range []struct {
-		ext   string
-		write func(io.Writer) error
-	}{
-		{".report.json", rep.WriteJSON}, {".report.csv", rep.WriteCSV}, {".report.html", rep.WriteHTML},
-	} {
-		if err := writeFile(stem+w.ext, w.write); err != nil {
-			return err
+// retried counts the rows a run reached (started, not resumed).
+func retried(rep *provision.BatchReport) int {
+	n := 0
+	for _, x := range rep.Results {
+		if x.Result.Outcome != provision.OutcomeNotStarted && !x.Resumed {
+			n++
 		}
 	}
-	retry := stem + ".retry.csv"
-	if rep.AllDone() {
-		os.Remove(retry)
-		return nil
-	}
-	return writeFile(retry, func(w io.Writer) error { _, err := rep.WriteRetryInventory(w, header); return err })
+	return n
 }
 
-// writeFile replaces path atomically with a private file (on Windows an
-// ACL for the user alone): reports name the plant's sensors and addresses.
-func writeFile(path string, write func(io.Writer) error) error {
-	return safefile.Write(path, 0o600, write)
+// printSiteSummary names the sensors that need attention first, with what is
+// wrong and the fix, then those done, one compact line each.
+func printSiteSummary(w io.Writer, rep *provision.BatchReport, stem, note string) {
+	att, done := rep.Attention()
+	width := 0
+	for _, x := range rep.Results {
+		width = max(width, len(x.Row.Sensor))
+	}
+	line := func(x provision.RowResult) {
+		fmt.Fprintf(w, "  %-*s  %s  %s  %s\n", width, x.Row.Sensor, x.OutcomeText(), x.Address(), x.Verdict())
+	}
+	if len(att) > 0 {
+		fmt.Fprintf(w, "needs attention (%d):\n", len(att))
+		for _, x := range att {
+			line(x)
+			if x.Result.Error != "" {
+				fmt.Fprintf(w, "      %s\n", x.Result.Error)
+			}
+			if x.Result.Fix != "" {
+				fmt.Fprintf(w, "      fix: %s\n", x.Result.Fix)
+			}
+		}
+	}
+	if len(done) > 0 {
+		fmt.Fprintf(w, "done (%d):\n", len(done))
+		for _, x := range done {
+			line(x)
+		}
+	}
+	if rep.Stopped != "" {
+		fmt.Fprintln(w, "stopped:", rep.Stopped)
+	}
+	fmt.Fprintf(w, "reports: %s.report.{json,csv,html}%s\n", stem, note)
+	if len(att) > 0 {
+		fmt.Fprintf(w, "to retry the %d sensor(s) that need attention: tapline batch run %s.retry.csv\n", len(att), stem)
+	}
 }
 
 func batchRun(env *Env, args []string) int {

@@ -16,14 +16,18 @@ import (
 // intermediate and a CRL URL, issue, export (crt, key, chain, PKCS#12), CRL,
 // then 'certs check' on the exported files must pass with no finding at all;
 // after revoke and a new CRL it must fail with TL-CERT-025.
-func TestCAFlow(t *testing.T) {
-	dir := t.TempDir()
-	caDir, out := filepath.Join(dir, "ca"), filepath.Join(dir, "out")
-	pass := filepath.Join(dir, "pass")
+// caTestDir makes a CA with an intermediate in a temporary directory
+// through 'ca init': its directory, an output directory, the passphrase
+// file, and run, which runs a command and wants an exit code.
+func caTestDir(t *testing.T) (dir, caDir, out, pass, at string, run func(want int, args ...string) string) {
+	t.Helper()
+	dir = t.TempDir()
+	caDir, out = filepath.Join(dir, "ca"), filepath.Join(dir, "out")
+	pass = filepath.Join(dir, "pass")
 	if err := os.WriteFile(pass, []byte("CA.pass-1\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	run := func(want int, args ...string) string {
+	run = func(want int, args ...string) string {
 		t.Helper()
 		env, stdout, stderr := testEnv(certsNow)
 		if got := Main(args, env); got != want {
@@ -31,9 +35,14 @@ func TestCAFlow(t *testing.T) {
 		}
 		return stdout.String()
 	}
-	at := "--at=2026-11-21T12:00:00Z"
+	at = "--at=2026-11-21T12:00:00Z"
 	run(ExitOK, "ca", "init", "--dir", caDir, "--passphrase-file", pass, "--country", "DE", "--org", "Plant Example GmbH",
 		"--intermediate", "--key-type", "p256", "--crl-url", "http://crl.plant.example/issuing.crl", "--kdf-iterations", "2048", at)
+	return dir, caDir, out, pass, at, run
+}
+
+func TestCAFlow(t *testing.T) {
+	dir, caDir, out, pass, at, run := caTestDir(t)
 	run(ExitUsage, "ca", "init", "--dir", caDir, "--passphrase-file", pass) // refuses to overwrite
 	for _, f := range []string{"root.key", "intermediate.key", "state.json"} {
 		if ok, err := filemode.Is(filepath.Join(caDir, f), 0o600); err != nil || !ok {
@@ -165,23 +174,7 @@ func TestCACRLsOfEveryLevel(t *testing.T) {
 		}
 		t.Skip("needs openssl to compare with")
 	}
-	dir := t.TempDir()
-	caDir, out := filepath.Join(dir, "ca"), filepath.Join(dir, "out")
-	pass := filepath.Join(dir, "pass")
-	if err := os.WriteFile(pass, []byte("CA.pass-1\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	run := func(want int, args ...string) string {
-		t.Helper()
-		env, stdout, stderr := testEnv(certsNow)
-		if got := Main(args, env); got != want {
-			t.Fatalf("%v: exit %d, want %d; stderr %s", args, got, want, stderr)
-		}
-		return stdout.String()
-	}
-	at := "--at=2026-11-21T12:00:00Z"
-	run(ExitOK, "ca", "init", "--dir", caDir, "--passphrase-file", pass, "--country", "DE", "--org", "Plant Example GmbH",
-		"--intermediate", "--key-type", "p256", "--crl-url", "http://crl.plant.example/issuing.crl", "--kdf-iterations", "2048", at)
+	_, caDir, out, pass, at, run := caTestDir(t)
 	run(ExitOK, "ca", "issue", "--dir", caDir, "--passphrase-file", pass, "--hostname", "sensor-07.plant.example", at)
 	issued, _ := filepath.Glob(filepath.Join(caDir, "issued", "*.crt"))
 	if len(issued) != 1 {

@@ -62,7 +62,7 @@ func TestDemoHeadless(t *testing.T) {
 			t.Errorf("stdout lacks %q:\n%s", want, out)
 		}
 	}
-	if n := len(regexp.MustCompile(`(?m)^sensor-0[12] +done +`).FindAllString(out.String(), -1)); n != 2 {
+	if n := len(regexp.MustCompile(`(?m)^  sensor-0[12] +done +`).FindAllString(out.String(), -1)); n != 2 {
 		t.Errorf("%d sensors done, want 2:\n%s", n, out)
 	}
 	for _, name := range []string{"inventory.report.json", "inventory.report.csv", "inventory.report.html"} {

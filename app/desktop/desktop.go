@@ -4,6 +4,7 @@
 package desktop
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"flag"
 	"fmt"
@@ -138,17 +139,30 @@ func knownScreen(name string) bool {
 }
 
 // saveShot saves the X screen (the app's window on a bare Xvfb) as a PNG with
-// ImageMagick's import, after a short pause so the last change is painted.
-// Reading back OpenGL's front buffer gives black frames under Xvfb, so the
-// picture is taken the way a user would see it: from the X server.
+// ImageMagick's import once the picture is settled: two captures in a row
+// the same, so the last change is painted even on a loaded machine (a fixed
+// pause once caught the page before). Reading back OpenGL's front buffer
+// gives black frames under Xvfb, so the picture is taken the way a user
+// would see it: from the X server.
 func saveShot(path string) error {
-	time.Sleep(500 * time.Millisecond)
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	out, err := exec.Command("import", "-window", "root", path).CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("import (ImageMagick) for %s: %v: %s", filepath.Base(path), err, out)
+	var last []byte
+	for i := 0; i < 20; i++ {
+		time.Sleep(400 * time.Millisecond)
+		out, err := exec.Command("import", "-window", "root", path).CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("import (ImageMagick) for %s: %v: %s", filepath.Base(path), err, out)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if last != nil && bytes.Equal(b, last) {
+			return nil
+		}
+		last = b
 	}
-	return nil
+	return nil // still changing (a spinner): the last picture
 }

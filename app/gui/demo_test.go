@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
 
 	"github.com/tapline/tapline/app/demo"
 	"github.com/tapline/tapline/app/preset"
@@ -40,4 +41,28 @@ func demoEnv(t *testing.T, a fyne.App, p preset.Preset) Env {
 	env.ActivationRoots = []ed25519.PublicKey{root}
 	env.KnownHosts = filepath.Join(t.TempDir(), "known_hosts")
 	return env
+}
+
+// wizardOn builds the setup wizard on env in a test window and shows page.
+func wizardOn(t *testing.T, env Env, page int) (*wizardScreen, fyne.Window) {
+	t.Helper()
+	w := newWizardScreen(env)
+	win := test.NewTempWindow(t, w.build())
+	w.show(page)
+	return w, win
+}
+
+// connectedTo fills the wizard for sn and signs in to it, trusting its host
+// key as the engineer does after comparing the fingerprint.
+func connectedTo(t *testing.T, w *wizardScreen, sn preset.Sensor) {
+	t.Helper()
+	w.prefill(sn)
+	w.Wait()
+	test.Tap(w.conn.connectBtn)
+	w.Wait()
+	test.Tap(w.conn.trustBtn)
+	w.Wait()
+	if w.conn.connected == "" {
+		t.Fatalf("connect to %s: %q %s", sn.Name, w.conn.state.Text, codes(w.conn.notes.all()))
+	}
 }

@@ -15,18 +15,24 @@ type dialogs struct {
 	picker *filePicker // the file picker shown last (tests reach into it)
 }
 
-func (d *dialogs) show(dl dialog.Dialog) {
-	if d != nil {
-		d.mu.Lock()
-		d.top = dl
-		d.mu.Unlock()
-		dl.SetOnClosed(func() {
+// show shows dl on top; onClosed run when it closes, however it closes.
+func (d *dialogs) show(dl dialog.Dialog, onClosed ...func()) {
+	dl.SetOnClosed(func() {
+		if d != nil {
 			d.mu.Lock()
 			if d.top == dl {
 				d.top = nil
 			}
 			d.mu.Unlock()
-		})
+		}
+		for _, f := range onClosed {
+			f()
+		}
+	})
+	if d != nil {
+		d.mu.Lock()
+		d.top = dl
+		d.mu.Unlock()
 	}
 	dl.Show()
 }

@@ -58,6 +58,7 @@ type fleetScreen struct {
 	summary   *widget.Label
 	table     *widget.Table
 	logTitle  *widget.Label
+	menu      *sensorMenu // the selected sensor's menu
 	logText   *widget.TextGrid
 	findings  *findingsView
 }
@@ -104,7 +105,14 @@ func newFleetScreen(env Env) *fleetScreen {
 	for i, c := range fleetColumns {
 		s.table.SetColumnWidth(i, c.width)
 	}
-	s.table.OnSelected = func(id widget.TableCellID) { s.sel = id.Row; s.showLog() }
+	s.table.OnSelected = func(id widget.TableCellID) { s.sel = id.Row; s.showLog(); s.sync() }
+	s.menu = newSensorMenu(env, func() (provision.Row, provision.Secrets, bool, string) {
+		r, ok := s.model.get(s.sel)
+		if !ok {
+			return provision.Row{}, provision.Secrets{}, false, "Select the sensor in the table first."
+		}
+		return r.row, s.secrets(), true, ""
+	})
 	s.sync()
 	return s
 }
@@ -132,6 +140,9 @@ func (s *fleetScreen) cell(id widget.TableCellID, o fyne.CanvasObject) {
 		txt = r.row.Sensor
 	case 1:
 		txt = r.row.SSHAddr()
+		if r.addr != "" {
+			txt = r.addr
+		}
 	case 2:
 		txt = r.status
 	case 3:
@@ -155,11 +166,17 @@ func (s *fleetScreen) build() fyne.CanvasObject {
 		{Text: "", Widget: s.acceptWrn},
 	}}
 	top := container.NewVBox(s.path, bar, secrets, s.summary)
-	logPane := newBorder(s.logTitle, nil, nil, nil,
+	logPane := newBorder(newBorder(nil, nil, nil, s.menu.btn, s.logTitle), nil, nil, nil,
 		container.NewVScroll(container.NewVBox(s.findings.box, s.logText)))
 	split := container.NewVSplit(s.table, logPane)
 	split.SetOffset(0.65)
 	return newBorder(top, nil, nil, nil, split)
+}
+
+// secrets are the secrets typed on the screen, for a session.
+func (s *fleetScreen) secrets() provision.Secrets {
+	return provision.Secrets{SSHPassword: s.password.Text, KeyPassphrase: keyPassphrase(s.keyPass.Text),
+		CertPassphrase: []byte(s.certPass.Text), ProxyPassword: s.proxyPass.Text}
 }
 
 // sync sets which buttons may be pressed.
@@ -172,6 +189,8 @@ func (s *fleetScreen) sync() {
 	setEnabled(s.retryBtn, have && !running && len(s.model.failed()) > 0)
 	setEnabled(s.cancelBtn, running)
 	setEnabled(s.exportBtn, s.report != nil && !running)
+	_, selected := s.model.get(s.sel)
+	setEnabled(s.menu.btn, selected && !running)
 }
 
 func (s *fleetScreen) onOpen() { s.env.openFile(s.open) }
@@ -263,8 +282,7 @@ func (s *fleetScreen) onRun(only map[string]bool) {
 			return true
 		}
 	}
-	sess := s.env.session(provision.Secrets{SSHPassword: s.password.Text, KeyPassphrase: keyPassphrase(s.keyPass.Text),
-		CertPassphrase: []byte(s.certPass.Text), ProxyPassword: s.proxyPass.Text}, acceptNew)
+	sess := s.env.session(s.secrets(), acceptNew)
 	sess.AcceptWarnings = s.acceptWrn.Checked
 	prepare := func(ctx context.Context, row provision.Row) (provision.Prepared, error) {
 		p, err := sess.Prepare(ctx, row)
@@ -312,9 +330,13 @@ func (s *fleetScreen) onRun(only map[string]bool) {
 			s.summary.SetText("")
 			s.findings.set([]certs.Finding{problemFor("Running the batch", o.err)})
 		} else {
+			if only != nil && s.report != nil {
+				// Retry failed: the site's report, updated by the retry.
+				o.rep = s.report.Merge(o.rep)
+			}
 			s.report = o.rep
 			s.model.finished(o.rep)
-			s.summary.SetText(runSummary(&s.model, o.rep))
+			s.summary.SetText(runSummary(o.rep))
 		}
 		s.flush()
 		s.sync()
@@ -325,25 +347,42 @@ func (s *fleetScreen) onRun(only map[string]bool) {
 // attention first, with their address and how many findings, then how
 // many are ready.
 func checkSummary(m *fleetModel, n int) string {
-	need, ok := m.attention(false)
+	need, ok := m.checkAttention()
 	if len(need) == 0 {
 		return fmt.Sprintf("Offline check: all %d sensors ready.", n)
 	}
 	return fmt.Sprintf("Offline check: %d of %d need attention: %s. Ready: %d.", len(need), n, names(need), ok)
 }
 
-// runSummary says how a run went: the sensors that need attention first,
-// with their address, outcome and code, then the counts.
-func runSummary(m *fleetModel, rep *provision.BatchReport) string {
-	need, _ := m.attention(true)
-	c := rep.Counts()
+// runSummary says how a run went in the report's own terms: the sensors
+// that need attention first (provision's BatchReport.Attention), each with
+// the address it was reached at, its outcome and code, then the counts and
+// the sensors only re-verified.
+func runSummary(rep *provision.BatchReport) string {
+	need, done := rep.Attention()
 	var b strings.Builder
 	if len(need) > 0 {
-		fmt.Fprintf(&b, "Needs attention (%d): %s.\n", len(need), names(need))
+		items := make([]string, len(need))
+		for i, x := range need {
+			items[i] = x.Row.Sensor + " at " + x.Address() + " (" + x.OutcomeText()
+			if x.Result.Outcome != provision.OutcomeNotStarted {
+				f := pushProblem(x.Result)
+				items[i] += ", " + f.Code + " " + f.Message
+			}
+			items[i] += ")"
+		}
+		fmt.Fprintf(&b, "Needs attention (%d): %s.\n", len(need), names(items))
 	}
+	var re []string
+	for _, x := range done {
+		if x.Result.Reverified {
+			re = append(re, x.Row.Sensor)
+		}
+	}
+	c := rep.Counts()
 	fmt.Fprintf(&b, "Finished: %d done", c[provision.OutcomeDone])
-	if re := m.reverifiedNames(); len(re) > 0 {
-		fmt.Fprintf(&b, " (%d only re-verified, applied by an earlier run: %s)", len(re), names(re))
+	if len(re) > 0 {
+		fmt.Fprintf(&b, " (%d only re-verified, applied earlier: %s)", len(re), names(re))
 	}
 	fmt.Fprintf(&b, ", %d failed, %d refused, %d rolled back, %d not started.",
 		c[provision.OutcomeFailed], c[provision.OutcomeRefused], c[provision.OutcomeRolledBack], c[provision.OutcomeNotStarted])
@@ -389,33 +428,16 @@ func (s *fleetScreen) onExport() {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return err
 		}
-		for ext, write := range map[string]func(*os.File) error{
-			".json": func(f *os.File) error { return rep.WriteJSON(f) },
-			".csv":  func(f *os.File) error { return rep.WriteCSV(f) },
-			".html": func(f *os.File) error { return rep.WriteHTML(f) },
-			".retry.csv": func(f *os.File) error {
-				_, err := rep.WriteRetryInventory(f, header)
-				return err
-			},
-		} {
-			f, err := os.OpenFile(filepath.Join(dir, base+ext), os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
-			if err != nil {
-				return err
-			}
-			if err := write(f); err != nil {
-				f.Close()
-				return err
-			}
-			if err := f.Close(); err != nil {
-				return err
-			}
-		}
-		return nil
+		return provision.WriteReports(rep, header, filepath.Join(dir, base))
 	}, func(err error) {
 		if err != nil {
 			s.findings.set([]certs.Finding{problemFor("Exporting the report", err)})
 			return
 		}
-		s.summary.SetText("Report written: " + filepath.Join(dir, base) + ".{json,csv,html} and .retry.csv")
+		msg := "Report written: " + filepath.Join(dir, base) + ".report.{json,csv,html}"
+		if a, _ := rep.Attention(); len(a) > 0 {
+			msg += fmt.Sprintf(", and %s.retry.csv with the %d sensor(s) to run again", base, len(a))
+		}
+		s.summary.SetText(msg)
 	})
 }

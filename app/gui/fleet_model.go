@@ -12,6 +12,7 @@ import (
 // fleetRow is one sensor's line in the Fleet table.
 type fleetRow struct {
 	row      provision.Row
+	addr     string // after a run: where the sensor was reached (and moved to)
 	status   string
 	step     provision.Step
 	progress float64 // 0..1 over the whole push
@@ -137,7 +138,7 @@ func (m *fleetModel) mark(names map[string]bool, status string) {
 	for i := range m.rows {
 		if names == nil || names[m.rows[i].row.Sensor] {
 			r := &m.rows[i]
-			r.status, r.step, r.progress, r.result, r.outcome, r.gate, r.reverified = status, "", 0, "", "", nil, false
+			r.status, r.step, r.progress, r.result, r.outcome, r.gate, r.reverified, r.addr = status, "", 0, "", "", nil, false, ""
 		}
 	}
 	m.dirty = true
@@ -188,6 +189,7 @@ func (m *fleetModel) finished(rep *provision.BatchReport) {
 		r := &m.rows[i]
 		res := rr.Result
 		r.outcome = res.Outcome
+		r.addr = rr.Address() // where it was reached, and where it answers now if the push moved it
 		r.status = string(res.Outcome)
 		r.step = res.Step
 		switch res.Outcome {
@@ -198,7 +200,7 @@ func (m *fleetModel) finished(rep *provision.BatchReport) {
 				// An earlier attempt applied this bundle: nothing was
 				// uploaded or applied again, only confirmed and verified.
 				r.status = "done, re-verified"
-				r.result = "already applied; only re-verified: console serves " + short(res.ServedFingerprint)
+				r.result = "re-verified only (applied earlier): serves " + short(res.ServedFingerprint)
 			case res.CertificateNote != "":
 				r.result = res.CertificateNote + ", console serves " + short(res.ServedFingerprint)
 			default:
@@ -253,43 +255,20 @@ func short(fp string) string {
 // summaryNames is how many sensors a summary names before "and N more".
 const summaryNames = 6
 
-// reverifiedNames are the sensors the last run only re-verified.
-func (m *fleetModel) reverifiedNames() []string {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var out []string
-	for _, r := range m.rows {
-		if r.reverified && r.outcome == provision.OutcomeDone {
-			out = append(out, r.row.Sensor)
-		}
-	}
-	return out
-}
-
-// attention says which sensors need the engineer, each with its address
-// and why, and counts the rest. ran: after a run (outcomes), else after the
-// offline check (findings).
-func (m *fleetModel) attention(ran bool) (need []string, ok int) {
+// checkAttention says which sensors the offline check found something
+// about, each with its address and how many errors or warnings, and counts
+// the rest.
+func (m *fleetModel) checkAttention() (need []string, ok int) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, r := range m.rows {
 		why := ""
+		errs, warns := countSeverity(r.findings)
 		switch {
-		case ran && r.outcome == "":
-			continue // not in this run (a retry of some rows)
-		case ran && r.outcome != provision.OutcomeDone:
-			why = string(r.outcome)
-			if len(r.findings) > 0 {
-				why += ", " + r.findings[0].Code + " " + r.findings[0].Message
-			}
-		case !ran:
-			errs, warns := countSeverity(r.findings)
-			switch {
-			case errs > 0:
-				why = plural(errs, "error")
-			case warns > 0:
-				why = plural(warns, "warning")
-			}
+		case errs > 0:
+			why = plural(errs, "error")
+		case warns > 0:
+			why = plural(warns, "warning")
 		}
 		if why == "" {
 			ok++

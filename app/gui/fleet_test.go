@@ -81,8 +81,12 @@ func TestFleetRunsDemoInventory(t *testing.T) {
 
 	test.Tap(s.exportBtn)
 	s.tasks.Wait()
-	got, _ := filepath.Glob(filepath.Join(env.FilesDir, "reports", "inventory-*"))
-	if len(got) != 4 {
+	// The site's report after the retry: every sensor done, so no retry file.
+	if a, done := s.report.Attention(); len(a) != 0 || len(done) != 2 || !done[0].Retried {
+		t.Fatalf("the site's report after Retry failed: %d need attention, %d done", len(a), len(done))
+	}
+	got, _ := filepath.Glob(filepath.Join(env.FilesDir, "reports", "inventory-*.report.*"))
+	if all, _ := filepath.Glob(filepath.Join(env.FilesDir, "reports", "inventory-*")); len(got) != 3 || len(all) != 3 {
 		t.Fatalf("report files: %v (%q %s)", got, s.summary.Text, codes(s.findings.shown))
 	}
 }
@@ -282,13 +286,19 @@ func TestFleetSummaryNamesAttentionFirst(t *testing.T) {
 		rep.Results = append(rep.Results, provision.RowResult{Row: r, Result: res, Attempts: 1})
 	}
 	m.finished(rep)
-	got := runSummary(&m, rep)
+	got := runSummary(rep)
 	if !strings.HasPrefix(got, "Needs attention (2): sensor-03 at 192.0.2.13:22 (refused, "+provision.CodeUnknownHost+" ") ||
-		!strings.Contains(got, "; sensor-07 at 192.0.2.17:22 (refused, ") || !strings.HasSuffix(got, "Finished: 7 done (1 only re-verified, applied by an earlier run: sensor-04), 0 failed, 2 refused, 0 rolled back, 0 not started.") {
+		!strings.Contains(got, "; sensor-07 at 192.0.2.17:22 (refused, ") || !strings.HasSuffix(got, "Finished: 7 done (1 only re-verified, applied earlier: sensor-04), 0 failed, 2 refused, 0 rolled back, 0 not started.") {
 		t.Errorf("run summary:\n%s", got)
 	}
 
-	if r, _ := m.get(3); r.status != "done, re-verified" || !strings.HasPrefix(r.result, "already applied; only re-verified") {
+	// A row shows where the push reached it, and where it moved.
+	rep.Results[0].Result.FinalAddr = "192.0.2.111:22"
+	m.finished(rep)
+	if r, _ := m.get(0); r.addr != "192.0.2.11:22 → 192.0.2.111:22" {
+		t.Errorf("moved row's address: %q", r.addr)
+	}
+	if r, _ := m.get(3); r.status != "done, re-verified" || !strings.HasPrefix(r.result, "re-verified only (applied earlier)") {
 		t.Errorf("re-verified row: %q %q", r.status, r.result)
 	}
 
@@ -297,7 +307,7 @@ func TestFleetSummaryNamesAttentionFirst(t *testing.T) {
 		rep.Results[i].Result = provision.Result{Sensor: rows[i].Sensor, Outcome: provision.OutcomeFailed, Step: provision.StepConnect, Code: provision.CodeUnreachable}
 	}
 	m.finished(rep)
-	if got := runSummary(&m, rep); !strings.Contains(got, "sensor-06 at 192.0.2.16:22") || strings.Contains(got, "sensor-07") || !strings.Contains(got, "and 3 more (see the table)") {
+	if got := runSummary(rep); !strings.Contains(got, "sensor-06 at 192.0.2.16:22") || strings.Contains(got, "sensor-07") || !strings.Contains(got, "and 3 more (see the table)") {
 		t.Errorf("nine failures:\n%s", got)
 	}
 }

@@ -4,8 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"io/fs"
 	"os"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -59,6 +63,27 @@ func TestProblemFor(t *testing.T) {
 	}
 }
 
+// TestCAProblem: the local CA's own passphrase and a missing CA say so in
+// the CA's words, never as the sensor key's TL-CERT-003 with its openssl
+// advice; anything else is problemFor's.
+func TestCAProblem(t *testing.T) {
+	for name, c := range map[string]struct {
+		err  error
+		code string
+		word string
+	}{
+		"wrong passphrase": {&caLoadError{"/ca", fmt.Errorf("root.key: %w", certs.ErrIncorrectPassphrase)}, codeCA, "passphrase is wrong"},
+		"no passphrase":    {&caLoadError{"/ca", certs.ErrPassphraseRequired}, codeCA, "passphrase is wrong"},
+		"no CA":            {&caLoadError{"/ca", &fs.PathError{Op: "open", Path: "/ca/root.crt", Err: os.ErrNotExist}}, codeCA, "no local CA in /ca"},
+		"other":            {errors.New("disk on fire"), codeUnexpected, "failed"},
+	} {
+		f := caProblem("Issuing", c.err)
+		if f.Code != c.code || !strings.Contains(f.Message, c.word) || f.Hint == "" || strings.Contains(f.Hint, "openssl") {
+			t.Errorf("%s: %+v", name, f)
+		}
+	}
+}
+
 // TestPushProblem: a failed push shows provision's code and message, the
 // app's fix where provision's names a CLI flag, never the Go error.
 func TestPushProblem(t *testing.T) {
@@ -81,5 +106,50 @@ func TestPushProblem(t *testing.T) {
 	}
 	if f := pushProblem(provision.Result{Outcome: provision.OutcomeFailed}); f.Code != provision.CodePushFailed || f.Hint == "" {
 		t.Errorf("no code: %+v", f)
+	}
+}
+
+// TestCodesDocumented: every code of the app's own (the TL-GUI constants
+// of problem.go) is in docs/desktop.md's table, and the table names no code
+// the app does not have.
+func TestCodesDocumented(t *testing.T) {
+	f, err := parser.ParseFile(token.NewFileSet(), "problem.go", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	codes := map[string]bool{}
+	for _, d := range f.Decls {
+		g, ok := d.(*ast.GenDecl)
+		if !ok || g.Tok != token.CONST {
+			continue
+		}
+		for _, s := range g.Specs {
+			for _, v := range s.(*ast.ValueSpec).Values {
+				if lit, ok := v.(*ast.BasicLit); ok && strings.HasPrefix(lit.Value, `"TL-GUI-`) {
+					codes[strings.Trim(lit.Value, `"`)] = true
+				}
+			}
+		}
+	}
+	if len(codes) < 10 {
+		t.Fatalf("found %d codes in problem.go", len(codes))
+	}
+	doc, err := os.ReadFile("../../docs/desktop.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	table := map[string]bool{}
+	for _, m := range regexp.MustCompile(`(?m)^\| (TL-GUI-\d{3}) \|`).FindAllStringSubmatch(string(doc), -1) {
+		table[m[1]] = true
+	}
+	for c := range codes {
+		if !table[c] {
+			t.Errorf("docs/desktop.md does not list %s", c)
+		}
+	}
+	for c := range table {
+		if !codes[c] {
+			t.Errorf("docs/desktop.md lists %s, which the app does not have", c)
+		}
 	}
 }

@@ -26,6 +26,12 @@ func TestTour(t *testing.T) {
 		}
 		shots = append(shots, name)
 		w := m.wizard
+		heading := map[string]string{"setup-connect": "Connect", "setup-network": "Network", "setup-network-error": "Network",
+			"setup-activation-mismatch": "Activation", "setup-activation": "Activation", "setup-certificate": "Certificate",
+			"setup-review": "Review", "setup-push": "Push"}
+		if want, ok := heading[name]; ok && w.heading.Text != want {
+			t.Errorf("%s: on the %s page", name, w.heading.Text)
+		}
 		switch name {
 		case "setup-network-error":
 			if !hasCode(w.net.notes.of(fieldGateway), provision.CodeNetwork) {

@@ -1,10 +1,15 @@
 package gui
 
 import (
+	"net"
+	"strconv"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/tapline/tapline/provision"
 )
 
 // wizardStep is one page of the sensor setup wizard.
@@ -20,7 +25,7 @@ type wizardStep interface {
 }
 
 // wizardScreen is the sensor setup wizard in the order the engineer meets
-// the sensor (FIELD-FACTS.md "First setup"): Connect, Network, Activation,
+// the sensor (docs/field-facts.md "First setup"): Connect, Network, Activation,
 // Certificate, Review, Push. Enter advances when the page is complete.
 type wizardScreen struct {
 	env   Env
@@ -33,6 +38,7 @@ type wizardScreen struct {
 	cert *certStep
 	rev  *reviewStep
 	push *pushStep
+	menu *sensorMenu // the sensor signed in to
 
 	heading *widget.Label
 	crumbs  *widget.RichText
@@ -48,6 +54,7 @@ func newWizardScreen(env Env) *wizardScreen {
 	s.scroll = container.NewVScroll(s.body)
 	s.heading.TextStyle = fyne.TextStyle{Bold: true}
 	s.heading.SizeName = theme.SizeNameSubHeadingText
+	s.menu = newSensorMenu(env, s.menuTarget)
 	s.conn = newConnectStep(env, s)
 	s.net = newNetworkStep(env, s)
 	s.act = newActivationStep(env, s)
@@ -190,4 +197,25 @@ func (s *wizardScreen) nextSensor() {
 	if cv := fyne.CurrentApp().Driver().CanvasForObject(c.address); cv != nil {
 		cv.Focus(c.address)
 	}
+}
+
+// menuTarget is the sensor the wizard signed in to, for the sensor menu:
+// where it answers now (after a push that ended done, its final address)
+// and the Connect page's sign-in.
+func (s *wizardScreen) menuTarget() (provision.Row, provision.Secrets, bool, string) {
+	c := s.conn
+	if c.connected == "" {
+		return provision.Row{}, provision.Secrets{}, false, "Connect to the sensor first (Connect page)."
+	}
+	row := s.row()
+	if r := s.push.Result(); r != nil && r.Outcome == provision.OutcomeDone {
+		if host, port, err := net.SplitHostPort(r.FinalAddr); err == nil {
+			row.Address = host
+			row.SSHPort, _ = strconv.Atoi(port)
+		}
+	}
+	if row.Sensor == "" && c.live != nil {
+		row.Sensor = c.live.SensorName
+	}
+	return row, c.secrets(), true, ""
 }

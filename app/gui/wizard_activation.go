@@ -19,7 +19,7 @@ import (
 
 // activationStep chooses the sensor's activation file, shows the sensor name
 // it was issued for beside the name the sensor signed in to gives itself,
-// and asks the engineer to confirm it and approve the terms (FIELD-FACTS.md
+// and asks the engineer to confirm it and approve the terms (docs/field-facts.md
 // step 3). activation.Check decides what is wrong with the file;
 // identityProblem whether it is for this sensor.
 type activationStep struct {

@@ -22,9 +22,7 @@ func TestActivationEditInvalidatesFile(t *testing.T) {
 	env := testEnv(a, t.TempDir())
 	roots, paths := activationFiles(t, t.TempDir(), testNow, "sensor-01", "sensor-02")
 	env.ActivationRoots = roots
-	w := newWizardScreen(env)
-	test.NewTempWindow(t, w.build())
-	w.show(2)
+	w, _ := wizardOn(t, env, 2)
 	s := w.act
 
 	test.Type(s.path, paths[0])
@@ -122,15 +120,9 @@ func TestIdentityProblem(t *testing.T) {
 func TestActivationFlagsAnotherSensor(t *testing.T) {
 	f := startDemo(t, 2)
 	a := test.NewTempApp(t)
-	w := newWizardScreen(demoEnv(t, a, f))
-	win := test.NewTempWindow(t, w.build())
+	w, win := wizardOn(t, demoEnv(t, a, f), 0)
 	win.Resize(fyne.NewSize(1000, 700))
-	w.prefill(f.Sensors[0])
-	w.Wait()
-	test.Tap(w.conn.connectBtn)
-	w.Wait()
-	test.Tap(w.conn.trustBtn)
-	w.Wait()
+	connectedTo(t, w, f.Sensors[0])
 	sn := f.Sensors[0]
 	snAddr := net.JoinHostPort(sn.Address, sn.SSHPort)
 	live := w.conn.live

@@ -27,7 +27,7 @@ const (
 	certModeSelfSig = "Keep the sensor's self-signed certificate (test setups only)"
 )
 
-// certStep chooses the sensor's certificate (FIELD-FACTS.md step 4) and
+// certStep chooses the sensor's certificate (docs/field-facts.md step 4) and
 // shows what certs.CheckSensor finds for the hostname of the Network page.
 type certStep struct {
 	env   Env

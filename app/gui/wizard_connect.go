@@ -81,6 +81,7 @@ func newConnectStep(env Env, wiz *wizardScreen) *connectStep {
 	s.auth.Required = true // a sign-in method is always chosen
 	s.auth.SetSelected(authPassword)
 	s.connectBtn = widget.NewButtonWithIcon("Connect", theme.LoginIcon(), s.onConnect)
+	wiz.menu.btn.Hide() // until signed in
 	s.trustBtn = widget.NewButtonWithIcon("Trust this host key", theme.ConfirmIcon(), s.onTrust)
 	s.trustBtn.Hide()
 	s.cancelBtn = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), s.tasks.Cancel)
@@ -139,7 +140,7 @@ func (s *connectStep) content() fyne.CanvasObject {
 			{Text: "Key file", Widget: n.under("Key file", newBorder(nil, nil, nil, s.keyBrowse, s.keyFile), s.keyFile)},
 			{Text: "Key passphrase", Widget: s.keyPass, HintText: "if the key is encrypted; kept in memory only"},
 		}}
-		s.page = container.NewVBox(s.form, container.NewHBox(s.connectBtn, s.trustBtn, s.cancelBtn), s.state, n.at("Connect", nil))
+		s.page = container.NewVBox(s.form, container.NewHBox(s.connectBtn, s.trustBtn, s.cancelBtn, s.wiz.menu.btn), s.state, n.at("Connect", nil))
 	}
 	return s.page
 }
@@ -167,6 +168,7 @@ func (s *connectStep) reset() {
 	}
 	s.connected, s.unknown, s.live, s.liveAddr = "", nil, nil, ""
 	s.trustBtn.Hide()
+	s.wiz.menu.btn.Hide()
 	s.state.SetText("")
 	s.wiz.act.liveChanged()
 	s.wiz.update()
@@ -217,6 +219,14 @@ func (s *connectStep) endpoint() (ep sshconn.Endpoint, ok bool) {
 		}
 	}
 	return sshconn.Endpoint{Addr: net.JoinHostPort(host, strconv.Itoa(port)), User: user, Auth: s.sshAuth()}, ok
+}
+
+// secrets are the sign-in's secrets as typed, for a session.
+func (s *connectStep) secrets() provision.Secrets {
+	if s.auth.Selected == authKey {
+		return provision.Secrets{KeyPassphrase: s.sshAuth().Passphrase}
+	}
+	return provision.Secrets{SSHPassword: s.password.Text}
 }
 
 // sshAuth is the sign-in as typed; the secrets stay in memory.
@@ -284,6 +294,7 @@ func (s *connectStep) dial(accept string) {
 		case o.err == nil:
 			s.unknown = nil
 			s.connected = o.fp
+			s.wiz.menu.btn.Show()
 			if s.env.App != nil {
 				rememberHost(s.env.App.Preferences(), ep.Addr)
 			}

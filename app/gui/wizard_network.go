@@ -49,7 +49,7 @@ var networkFields = map[string]struct{ label, fix string }{
 	"proxy.client_cert": {fieldProxyCert, "Choose both the client certificate and its key, or neither."},
 }
 
-// networkStep collects the sensor's network settings (FIELD-FACTS.md step
+// networkStep collects the sensor's network settings (docs/field-facts.md step
 // 2); provision.Row.Settings and netconf validate them, and each problem
 // shows under its field.
 type networkStep struct {

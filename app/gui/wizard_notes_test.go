@@ -17,8 +17,7 @@ import (
 // far down the page before it was scrolled.
 func TestWizardPagesStartAtTop(t *testing.T) {
 	a := test.NewTempApp(t)
-	w := newWizardScreen(testEnv(a, t.TempDir()))
-	win := test.NewTempWindow(t, w.build())
+	w, win := wizardOn(t, testEnv(a, t.TempDir()), 0)
 	win.Resize(fyne.NewSize(900, 420))
 	test.Type(w.conn.address, "192.0.2.10")
 	w.show(1)
@@ -47,8 +46,7 @@ func TestWizardPagesStartAtTop(t *testing.T) {
 // attention" under "would accept".
 func TestWizardErrorsNextToTheirField(t *testing.T) {
 	a := test.NewTempApp(t)
-	w := newWizardScreen(testEnv(a, t.TempDir()))
-	win := test.NewTempWindow(t, w.build())
+	w, win := wizardOn(t, testEnv(a, t.TempDir()), 0)
 	win.Resize(fyne.NewSize(900, 420))
 	test.Type(w.conn.address, "192.0.2.10")
 	w.show(1)

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
 	"github.com/tapline/tapline/certs"
@@ -42,9 +43,7 @@ func TestWizardNetworkPage(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			a := test.NewTempApp(t)
-			w := newWizardScreen(testEnv(a, t.TempDir()))
-			test.NewTempWindow(t, w.build())
-			w.show(1)
+			w, _ := wizardOn(t, testEnv(a, t.TempDir()), 1)
 			n := w.net
 			test.Type(w.conn.address, "192.0.2.10")
 			test.Type(n.ip, c.ip)
@@ -89,9 +88,7 @@ func TestWizardNetworkPage(t *testing.T) {
 // is corrected, without pressing Next again; the mask takes either form.
 func TestWizardNetworkNotesClearWhenFixed(t *testing.T) {
 	a := test.NewTempApp(t)
-	w := newWizardScreen(testEnv(a, t.TempDir()))
-	test.NewTempWindow(t, w.build())
-	w.show(1)
+	w, _ := wizardOn(t, testEnv(a, t.TempDir()), 1)
 	n := w.net
 	test.Type(w.conn.address, "192.0.2.10")
 	test.Type(n.ip, "192.0.2.11")
@@ -137,8 +134,7 @@ func TestWizardIssuesFromLocalCA(t *testing.T) {
 	if err := c.Save(filepath.Join(env.FilesDir, "ca"), []byte("Plant.CA-pass1"), nil); err != nil {
 		t.Fatal(err)
 	}
-	w := newWizardScreen(env)
-	test.NewTempWindow(t, w.build())
+	w, _ := wizardOn(t, env, 0)
 	test.Type(w.net.ip, "192.0.2.11")
 	test.Type(w.net.hostname, "sensor-01.plant.example")
 	w.cert.mode.SetSelected(certModeLocal)
@@ -192,8 +188,7 @@ func TestWizardConnectCancel(t *testing.T) {
 		}
 	}()
 	a := test.NewTempApp(t)
-	w := newWizardScreen(testEnv(a, t.TempDir()))
-	test.NewTempWindow(t, w.build())
+	w, _ := wizardOn(t, testEnv(a, t.TempDir()), 0)
 	host, port, _ := net.SplitHostPort(ln.Addr().String())
 	test.Type(w.conn.address, host)
 	retype(w.conn.sshPort, port)
@@ -218,8 +213,7 @@ func TestWizardConnectCancel(t *testing.T) {
 // keeping the self-signed certificate is a choice the push accepts.
 func TestWizardCarriesCertSettings(t *testing.T) {
 	a := test.NewTempApp(t)
-	w := newWizardScreen(testEnv(a, t.TempDir()))
-	test.NewTempWindow(t, w.build())
+	w, _ := wizardOn(t, testEnv(a, t.TempDir()), 0)
 	test.Type(w.cert.name, "plant-ca-2026")
 	w.cert.validation.SetChecked(true)
 	test.Type(w.cert.crl, "/plant/ca.crl")
@@ -247,14 +241,8 @@ func TestWizardCarriesCertSettings(t *testing.T) {
 func TestWizardKeepsSelfSigned(t *testing.T) {
 	f := startDemo(t, 1)
 	a := test.NewTempApp(t)
-	w := newWizardScreen(demoEnv(t, a, f))
-	test.NewTempWindow(t, w.build())
-	w.prefill(f.Sensors[0])
-	w.Wait()
-	test.Tap(w.conn.connectBtn)
-	w.Wait()
-	test.Tap(w.conn.trustBtn)
-	w.Wait()
+	w, _ := wizardOn(t, demoEnv(t, a, f), 0)
+	connectedTo(t, w, f.Sensors[0])
 	test.Tap(w.nextBtn)
 	test.Tap(w.nextBtn)
 	test.Tap(w.act.confirm)
@@ -289,8 +277,7 @@ func TestWizardKeepsSelfSigned(t *testing.T) {
 // push hides the previous one until its own preflight.
 func TestPushLiveDiffFromPreflightEvent(t *testing.T) {
 	a := test.NewTempApp(t)
-	w := newWizardScreen(testEnv(a, t.TempDir()))
-	test.NewTempWindow(t, w.build())
+	w, _ := wizardOn(t, testEnv(a, t.TempDir()), 0)
 	p := w.push
 	if !p.liveCard.Hidden {
 		t.Fatal("live diff shown before any push")
@@ -319,13 +306,11 @@ func TestPushLiveDiffFromPreflightEvent(t *testing.T) {
 }
 
 // TestWizardProxyClientCertificate: the Network page takes the client
-// certificate and key a TLS-inspecting proxy asks for (FIELD-FACTS step 2),
+// certificate and key a TLS-inspecting proxy asks for (docs/field-facts.md "First setup" step 2),
 // with the proxy only; both or neither; the key must be the certificate's.
 func TestWizardProxyClientCertificate(t *testing.T) {
 	a := test.NewTempApp(t)
-	w := newWizardScreen(testEnv(a, t.TempDir()))
-	test.NewTempWindow(t, w.build())
-	w.show(1)
+	w, _ := wizardOn(t, testEnv(a, t.TempDir()), 1)
 	n := w.net
 	if !n.proxyCert.Disabled() || !n.proxyKey.Disabled() || !n.proxyBrowse[0].Disabled() {
 		t.Fatal("client certificate fields on without a proxy")
@@ -363,4 +348,21 @@ func TestWizardProxyClientCertificate(t *testing.T) {
 	if r := w.row(); r.ProxyCert != "" || r.ProxyKey != "" || r.Proxy != "" {
 		t.Fatalf("proxy off, row %+v", r)
 	}
+}
+
+// TestWizardNetworkErrorMarkup pins how a problem shows under its field:
+// the field's border and icon in the error colour, the code and message in
+// the page's words, the fix below.
+func TestWizardNetworkErrorMarkup(t *testing.T) {
+	a := test.NewTempApp(t)
+	w, win := wizardOn(t, testEnv(a, t.TempDir()), 1)
+	win.Resize(fyne.NewSize(1000, 720))
+	test.Type(w.conn.address, "192.0.2.10")
+	test.Type(w.net.ip, "192.0.2.11")
+	test.Type(w.net.mask, "24")
+	test.Type(w.net.gateway, "198.51.100.1")
+	test.Type(w.net.hostname, "sensor-01.plant.example")
+	test.Tap(w.nextBtn)
+	w.net.gateway.FocusLost()
+	test.AssertRendersToMarkup(t, "wizard_network_error.xml", win.Canvas())
 }

@@ -46,6 +46,7 @@ type pushStep struct {
 	doneText *widget.Label
 	nextBtn  *widget.Button // Next sensor
 	openBtn  *widget.Button // Open console
+	resetBtn *widget.Button // Reset console password…
 	page     *fyne.Container
 	log      []string
 
@@ -78,7 +79,10 @@ func newPushStep(env Env, wiz *wizardScreen) *pushStep {
 	s.nextBtn = widget.NewButtonWithIcon("Next sensor", theme.NavigateNextIcon(), s.wiz.nextSensor)
 	s.nextBtn.Importance = widget.HighImportance
 	s.openBtn = widget.NewButtonWithIcon("Open console", theme.ComputerIcon(), s.onOpenConsole)
-	s.done = widget.NewCard("", "", container.NewVBox(s.doneText, container.NewHBox(s.nextBtn, s.openBtn)))
+	// The console's sign-in: the sensor made its first password itself; a
+	// reset gives a known one-time password over the same SSH channel.
+	s.resetBtn = widget.NewButtonWithIcon("Reset console password…", theme.AccountIcon(), wiz.menu.askReset)
+	s.done = widget.NewCard("", "", container.NewVBox(s.doneText, container.NewHBox(s.nextBtn, s.openBtn, s.resetBtn)))
 	s.done.Hide()
 	rows := container.NewVBox()
 	for i := range pushSteps {
@@ -132,8 +136,12 @@ func (s *pushStep) clear() {
 	s.pushBtn.Refresh()
 }
 
-// rowKey identifies what a push was for: every setting of the wizard's row.
-func rowKey(r provision.Row) string { return fmt.Sprintf("%+v", r) }
+// rowKey identifies what a push was for: every setting of the wizard's
+// row (its secrets left out: the key is kept while the page lives).
+func rowKey(r provision.Row) string {
+	r.ProxyPassword = ""
+	return fmt.Sprintf("%+v", r)
+}
 
 func (s *pushStep) ready() (bool, fyne.CanvasObject) { return false, nil }
 
@@ -193,12 +201,8 @@ func (s *pushStep) onEvent(e provision.Event) {
 func (s *pushStep) onPush() {
 	c := s.wiz.conn
 	row := s.wiz.row()
-	sec := provision.Secrets{CertPassphrase: []byte(s.wiz.cert.passphrase.Text), ProxyPassword: s.wiz.net.proxyPass.Text}
-	if c.auth.Selected == authKey {
-		sec.KeyPassphrase = c.sshAuth().Passphrase
-	} else {
-		sec.SSHPassword = c.password.Text
-	}
+	sec := c.secrets()
+	sec.CertPassphrase, sec.ProxyPassword = []byte(s.wiz.cert.passphrase.Text), s.wiz.net.proxyPass.Text
 	s.clear()
 	// Connect trusted the host key already: no first contact here.
 	sess := s.env.session(sec, nil)

@@ -36,8 +36,7 @@ func TestWizardProvisionsDemoSensor(t *testing.T) {
 	f := startDemo(t, 1)
 	sn := f.Sensors[0]
 	a := test.NewTempApp(t)
-	w := newWizardScreen(demoEnv(t, a, f))
-	win := test.NewTempWindow(t, w.build())
+	w, win := wizardOn(t, demoEnv(t, a, f), 0)
 	win.Resize(fyne.NewSize(1000, 720))
 	host, sshPort, consolePort := sn.Address, sn.SSHPort, sn.ConsolePort
 	sshAddr, consoleAddr := net.JoinHostPort(host, sshPort), net.JoinHostPort(host, consolePort)
@@ -292,8 +291,7 @@ func TestWizardWarningsAcceptedOnReview(t *testing.T) {
 	f := startDemo(t, 1)
 	sn := f.Sensors[0]
 	a := test.NewTempApp(t)
-	w := newWizardScreen(demoEnv(t, a, f))
-	test.NewTempWindow(t, w.build())
+	w, _ := wizardOn(t, demoEnv(t, a, f), 0)
 	w.prefill(f.Sensors[0])
 	w.Wait()
 	p := certWithoutCO(t, sn.Hostname, sn.NewIP)

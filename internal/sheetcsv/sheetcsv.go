@@ -175,17 +175,36 @@ func NewWriter(w io.Writer, d Dialect) *Writer {
 	return &Writer{w: cw, out: w, start: true}
 }
 
-// Write writes one record.
-func (w *Writer) Write(rec []string) error {
-	if w.err != nil {
+// begin writes the byte-order mark before the first line.
+func (w *Writer) begin() error {
+	if w.err == nil && w.start {
+		w.start = false
+		_, w.err = w.out.Write(bomUTF8)
+	}
+	return w.err
+}
+
+// Comment writes a comment line, "# " and text (one line), which readers
+// of this package skip. A spreadsheet shows it as a cell of text.
+func (w *Writer) Comment(text string) error {
+	if err := w.begin(); err != nil {
+		return err
+	}
+	if strings.ContainsAny(text, "\r\n") {
+		w.err = errors.New("sheetcsv: a comment is one line")
 		return w.err
 	}
-	if w.start {
-		w.start = false
-		if _, err := w.out.Write(bomUTF8); err != nil {
-			w.err = err
-			return err
-		}
+	w.w.Flush() // keep the order of what was written
+	if _, err := io.WriteString(w.out, "# "+text+"\r\n"); err != nil {
+		w.err = err
+	}
+	return w.err
+}
+
+// Write writes one record.
+func (w *Writer) Write(rec []string) error {
+	if err := w.begin(); err != nil {
+		return err
 	}
 	safe := make([]string, len(rec))
 	for i, f := range rec {

@@ -8,7 +8,8 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
-	"os"
+
+	"github.com/tapline/tapline/internal/safefile"
 )
 
 // PEM block types for the signer certificate (the keys use the standard
@@ -40,7 +41,7 @@ func ParsePublicKey(data []byte) (ed25519.PublicKey, error) {
 
 // ReadPublicKey is ParsePublicKey on a file, naming it in errors.
 func ReadPublicKey(path string) (ed25519.PublicKey, error) {
-	data, err := os.ReadFile(path)
+	data, err := safefile.ReadFile(path, maxFileSize)
 	if err != nil {
 		return nil, fmt.Errorf("activation: %w", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/tapline/tapline/sensorcore/decode"
@@ -44,12 +45,20 @@ type Alert struct {
 	Src      string    `json:"src,omitempty"`
 	Dst      string    `json:"dst,omitempty"`
 	Status   string    `json:"status"`
+	// UID is the alert's stable id: the same traffic raises the same UID
+	// on every run and every sensor (for de-duplication downstream), unlike
+	// ID, which numbers the alerts of one engine.
+	UID string `json:"uid,omitempty"`
+	// Operations are the ids of the operations log records that raised
+	// it (at most MaxEvidence: the first ones and the latest).
+	Operations []OperationRef `json:"operations,omitempty"`
 }
 
 // Event is what the pipeline tells the engine about one PDU or host.
 type Event struct {
 	Time      time.Time
 	Src, Dst  decode.Addr
+	SrcPort   uint16
 	DstPort   uint16
 	Proto     uint8 // dissect protocol id; None for a host-only event
 	Function  int   // -1 when none
@@ -59,7 +68,40 @@ type Event struct {
 	// Unit is the Modbus unit id or IEC-104 common address, -1 when none;
 	// it is evidence only and not part of an alert's identity.
 	Unit int
+	// Txn is the PDU's transaction id (-1 none), for the operation id.
+	Txn int
 }
+
+// OperationRef is an operations log record's id, written as its 16 hex
+// digits.
+type OperationRef uint64
+
+// MarshalText writes the 16 hex digits.
+func (r OperationRef) MarshalText() ([]byte, error) { return fmt.Appendf(nil, "%016x", uint64(r)), nil }
+
+// UnmarshalText reads 16 hex digits.
+func (r *OperationRef) UnmarshalText(b []byte) error {
+	v, err := strconv.ParseUint(string(b), 16, 64)
+	if err != nil || len(b) != 16 {
+		return fmt.Errorf("alert: operation id %q: want 16 hex digits", b)
+	}
+	*r = OperationRef(v)
+	return nil
+}
+
+// operation is the operations log id of the event's request (0 when it
+// is no request: a host event, a malformed PDU, a PDU without a function,
+// or a response, whose operation is named by its request).
+func (ev *Event) operation() OperationRef {
+	if !ev.Request || ev.Proto == dissect.None || ev.Malformed || ev.Function < 0 || !dissect.IsIndustrial(ev.Proto) {
+		return 0
+	}
+	return OperationRef(dissect.OperationID(ev.Time.UnixNano(), ev.Src, ev.Dst, ev.SrcPort, ev.DstPort, ev.Proto, ev.Function, ev.Txn))
+}
+
+// MaxEvidence bounds the operation ids an alert keeps: the first ones,
+// then the latest in the last place.
+const MaxEvidence = 16
 
 // Options configure an Engine.
 type Options struct {
@@ -250,8 +292,8 @@ type finding struct {
 // rule is an always-on rule.
 type rule func(e *Engine, ev *Event, learning bool) (finding, bool)
 
-func alwaysOn() [6]rule {
-	return [6]rule{ruleModbus, ruleS7, ruleDNP3, ruleIEC104, ruleCIP, ruleMalformed}
+func alwaysOn() [3]rule {
+	return [3]rule{ruleModbus, ruleAction, ruleMalformed}
 }
 
 func (e *Engine) raise(ev *Event, f finding) {
@@ -265,6 +307,13 @@ func (e *Engine) raise(ev *Event, f finding) {
 		if ev.Time.After(a.LastSeen) {
 			a.LastSeen = ev.Time
 		}
+		if op := ev.operation(); op != 0 {
+			if len(a.Operations) < MaxEvidence {
+				a.Operations = append(a.Operations, op)
+			} else {
+				a.Operations[MaxEvidence-1] = op
+			}
+		}
 		return
 	}
 	a := &Alert{
@@ -276,6 +325,10 @@ func (e *Engine) raise(ev *Event, f finding) {
 	if ev.Proto != dissect.None {
 		a.Protocol = dissect.Name(ev.Proto)
 	}
+	if op := ev.operation(); op != 0 {
+		a.Operations = append(make([]OperationRef, 0, MaxEvidence), op)
+	}
+	a.UID = alertUID(f.rule, ev, fc)
 	if fc >= 0 {
 		v := fc
 		a.Function = &v
@@ -285,6 +338,17 @@ func (e *Engine) raise(ev *Event, f finding) {
 	if e.opts.Sink != nil {
 		e.opts.Sink.Send(*a)
 	}
+}
+
+// alertUID is FNV-1a over the rule, the ends, the protocol, the function
+// kept and the first event's time.
+func alertUID(rule string, ev *Event, fc int) string {
+	h := uint64(14695981039346656037)
+	for _, c := range []byte(fmt.Sprintf("%s|%v|%v|%d|%d|%d", rule, ev.Src.B[:ev.Src.Len], ev.Dst.B[:ev.Dst.Len], ev.Proto, fc, ev.Time.UnixNano())) {
+		h ^= uint64(c)
+		h *= 1099511628211
+	}
+	return fmt.Sprintf("%016x", h)
 }
 
 func (e *Engine) add(k dedupKey, a *Alert) {
@@ -357,13 +421,7 @@ func (e *Engine) Restore(alerts []Alert) {
 		if a.Function != nil {
 			fc = *a.Function
 		}
-		var proto uint8
-		for id := uint8(1); id < dissect.NumProtocols; id++ {
-			if dissect.Name(id) == a.Protocol {
-				proto = id
-			}
-		}
-		k := dedupKey{rule: a.Rule, src: parseAddr(a.Src), dst: parseAddr(a.Dst), proto: proto, fc: fc}
+		k := dedupKey{rule: a.Rule, src: parseAddr(a.Src), dst: parseAddr(a.Dst), proto: dissect.ID(a.Protocol), fc: fc}
 		e.add(k, &a)
 		if a.ID >= e.nextID {
 			e.nextID = a.ID + 1

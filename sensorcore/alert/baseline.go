@@ -146,14 +146,7 @@ type FuncRecord struct {
 	Function int    `json:"function"`
 }
 
-func protoID(name string) uint8 {
-	for id := uint8(1); id < dissect.NumProtocols; id++ {
-		if dissect.Name(id) == name {
-			return id
-		}
-	}
-	return dissect.None
-}
+func protoID(name string) uint8 { return dissect.ID(name) }
 
 // Record exports the baseline.
 func (b *Baseline) Record() BaselineRecord {

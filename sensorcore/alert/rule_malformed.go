@@ -8,10 +8,9 @@ func ruleMalformed(_ *Engine, ev *Event, _ bool) (finding, bool) {
 	if !ev.Malformed {
 		return finding{}, false
 	}
-	switch ev.Proto {
-	case dissect.Modbus, dissect.DNP3, dissect.S7comm, dissect.ENIP, dissect.BACnet, dissect.IEC104:
-		return finding{rule: "malformed-pdu", severity: SevMedium, title: "Malformed industrial PDU",
-			text: "A malformed industrial protocol PDU was seen."}, true
+	if !dissect.IsIndustrial(ev.Proto) {
+		return finding{}, false
 	}
-	return finding{}, false
+	return finding{rule: "malformed-pdu", severity: SevMedium, title: "Malformed industrial PDU",
+		text: "A malformed industrial protocol PDU was seen."}, true
 }

@@ -76,7 +76,7 @@ type Manifest struct {
 	// AcceptedWarnings lists the warning codes the engineer explicitly
 	// accepted when the laptop built the bundle.
 	AcceptedWarnings []string `json:"accepted_warnings,omitempty"`
-	// CertName is the engineer's name for the certificate (FIELD-FACTS,
+	// CertName is the engineer's name for the certificate (docs/field-facts.md,
 	// "certificate name"); the appliance shows it in status.
 	CertName string `json:"cert_name,omitempty"`
 	// KeepCertificate says the bundle carries no certificate or key: the

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/tapline/tapline/internal/safefile"
 	"github.com/tapline/tapline/sensorcore/netconf"
 )
 
@@ -97,19 +98,11 @@ func openDir(dir string) (*Bundle, error) {
 }
 
 func readLimited(path string, max int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	d, err := io.ReadAll(io.LimitReader(f, max+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(d)) > max {
+	d, err := safefile.ReadFile(path, max)
+	if errors.Is(err, safefile.ErrTooLarge) {
 		return nil, errorf(CodeMalformed, "%s is larger than %d bytes", filepath.Base(path), max)
 	}
-	return d, nil
+	return d, err
 }
 
 func check(e Entry, d []byte) error {

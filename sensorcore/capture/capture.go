@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sync/atomic"
 	"time"
 )
 
@@ -26,10 +25,42 @@ const MaxSnapLen = 262144
 var (
 	// ErrUnknownFormat means the first four bytes are neither a pcap nor a
 	// pcapng magic number.
-	ErrUnknownFormat = errors.New("capture: not a pcap or pcapng file (unknown magic bytes)")
-	// ErrCorrupt wraps a structural problem in a capture file.
-	ErrCorrupt = errors.New("capture: corrupt capture file")
+	ErrUnknownFormat = errors.New("not a pcap or pcapng file")
+	// ErrCorrupt matches every structural problem in a capture file
+	// (*CorruptError); the packets before it were read.
+	ErrCorrupt = errors.New("corrupt capture file")
+	// ErrCutShort matches a file that ends in the middle of a record: cut
+	// short by a copy, a full disk or head -c. It is also ErrCorrupt.
+	ErrCutShort = errors.New("the capture appears to have been cut short in the middle of a packet")
 )
+
+// CorruptError is a structural problem in a capture file, with what was
+// wrong. errors.Is matches it with ErrCorrupt, and a cut-short file with
+// ErrCutShort too. Its message carries no package prefix: the caller puts
+// the file's name in front.
+type CorruptError struct {
+	Reason   string
+	CutShort bool
+}
+
+func (e *CorruptError) Error() string {
+	if e.CutShort {
+		return ErrCutShort.Error()
+	}
+	return "corrupt capture file: " + e.Reason
+}
+
+// Is matches ErrCorrupt, and ErrCutShort for a cut-short file.
+func (e *CorruptError) Is(target error) bool {
+	return target == ErrCorrupt || e.CutShort && target == ErrCutShort
+}
+
+func corrupt(format string, args ...any) error {
+	return &CorruptError{Reason: fmt.Sprintf(format, args...)}
+}
+
+// errCutShort is returned for a record that the file ends inside.
+var errCutShort error = &CorruptError{Reason: "cut short", CutShort: true}
 
 // Info describes one captured packet.
 type Info struct {
@@ -60,7 +91,7 @@ func NewReader(r io.Reader) (Reader, error) {
 func newReader(src source) (Reader, error) {
 	magic, err := src.peek(4)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrUnknownFormat, err)
+		return nil, fmt.Errorf("%w (shorter than 4 bytes)", ErrUnknownFormat)
 	}
 	switch {
 	case magic[0] == 0x0a && magic[1] == 0x0d && magic[2] == 0x0d && magic[3] == 0x0a:
@@ -70,10 +101,11 @@ func newReader(src source) (Reader, error) {
 			return newPcap(src)
 		}
 	}
-	return nil, ErrUnknownFormat
+	return nil, fmt.Errorf("%w (it starts with % x)", ErrUnknownFormat, magic)
 }
 
-// File is an open capture file.
+// File is an open capture file. A mapped file keeps only a window around
+// the reader resident (see readWindow).
 type File struct {
 	Reader
 	Path  string
@@ -86,17 +118,18 @@ type File struct {
 func Open(path string) (*File, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("capture: %w", err)
+		return nil, err // *fs.PathError names the file
 	}
 	if data, unmap, ok := mapFile(f); ok {
 		f.Close()
-		r, err := NewBytesReader(data)
+		w := newWindow(data)
+		r, err := newReader(&memSource{data: data, win: w, mark: windowChunk})
 		if err != nil {
+			w.stop()
 			unmap()
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
-		stop := prefault(data)
-		return &File{Reader: r, Path: path, close: func() error { stop(); return unmap() }}, nil
+		return &File{Reader: r, Path: path, close: func() error { w.stop(); return unmap() }}, nil
 	}
 	r, err := NewReader(f)
 	if err != nil {
@@ -104,39 +137,6 @@ func Open(path string) (*File, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return &File{Reader: r, Path: path, close: f.Close}, nil
-}
-
-// prefaultSink keeps prefault's loads from being optimised away.
-var prefaultSink atomic.Uint32
-
-// prefault maps the pages of a mapped capture ahead of the reader, from
-// the start, on its own goroutine, a few megabytes at a time (populate, or
-// else reading one byte per page): the page faults are taken there, on
-// another core when one is free, instead of on the packet path. stop ends
-// it and waits, so the mapping can be released after.
-func prefault(data []byte) (stop func()) {
-	var quit atomic.Bool
-	done := make(chan struct{})
-	page := os.Getpagesize()
-	const chunk = 4 << 20 // a multiple of any page size
-	go func() {
-		defer close(done)
-		var sum byte
-		for off := 0; off < len(data) && !quit.Load(); off += chunk {
-			b := data[off:min(off+chunk, len(data))]
-			if populate(b) {
-				continue
-			}
-			for p := 0; p < len(b); p += page {
-				sum += b[p]
-			}
-		}
-		prefaultSink.Add(uint32(sum))
-	}()
-	return func() {
-		quit.Store(true)
-		<-done
-	}
 }
 
 // Close releases the file; data returned by Next is invalid afterwards.

@@ -2,7 +2,6 @@ package capture
 
 import (
 	"encoding/binary"
-	"fmt"
 	"io"
 	"time"
 )
@@ -43,7 +42,7 @@ type PcapReader struct {
 func newPcap(src source) (*PcapReader, error) {
 	h, err := src.take(24)
 	if err != nil {
-		return nil, fmt.Errorf("%w: file header: %v", ErrCorrupt, err)
+		return nil, corrupt("file header cut short (a pcap file header has 24 bytes)")
 	}
 	order, nano, _ := pcapMagic(h[:4])
 	p := &PcapReader{src: src, order: order, big: order == binary.BigEndian, nano: nano}
@@ -83,6 +82,9 @@ func (p *PcapReader) NextInfo(ci *Info) ([]byte, error) {
 		}
 		if start := m.off + 16; incl <= MaxSnapLen && incl <= len(m.data)-start {
 			m.off = start + incl
+			if m.off >= m.mark && m.win != nil {
+				m.crossed()
+			}
 			if !p.nano {
 				frac *= 1000
 			}
@@ -100,11 +102,11 @@ func (p *PcapReader) NextInfo(ci *Info) ([]byte, error) {
 	incl := int(p.order.Uint32(hdr[8:12]))
 	orig := int(p.order.Uint32(hdr[12:16]))
 	if incl > MaxSnapLen {
-		return nil, fmt.Errorf("%w: record of %d bytes exceeds %d", ErrCorrupt, incl, MaxSnapLen)
+		return nil, corrupt("record of %d bytes exceeds %d", incl, MaxSnapLen)
 	}
 	data, err := p.src.take(incl)
 	if err == io.EOF {
-		err = fmt.Errorf("%w: truncated record", ErrCorrupt)
+		err = errCutShort
 	}
 	if err != nil {
 		return nil, err

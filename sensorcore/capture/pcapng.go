@@ -2,7 +2,6 @@ package capture
 
 import (
 	"encoding/binary"
-	"fmt"
 	"io"
 	"time"
 )
@@ -50,7 +49,7 @@ func (p *PcapNGReader) Next() ([]byte, Info, error) {
 			lenBytes := [4]byte(hdr[4:8])
 			bom, err := p.src.peek(4)
 			if err != nil {
-				return nil, Info{}, fmt.Errorf("%w: section header: %v", ErrCorrupt, err)
+				return nil, Info{}, errCutShort
 			}
 			switch {
 			case binary.LittleEndian.Uint32(bom) == 0x1a2b3c4d:
@@ -58,7 +57,7 @@ func (p *PcapNGReader) Next() ([]byte, Info, error) {
 			case binary.BigEndian.Uint32(bom) == 0x1a2b3c4d:
 				p.order = binary.BigEndian
 			default:
-				return nil, Info{}, fmt.Errorf("%w: section header byte-order magic %x", ErrCorrupt, bom)
+				return nil, Info{}, corrupt("section header byte-order magic %x", bom)
 			}
 			p.ifaces = p.ifaces[:0]
 			total = int(p.order.Uint32(lenBytes[:]))
@@ -67,11 +66,11 @@ func (p *PcapNGReader) Next() ([]byte, Info, error) {
 			total = int(p.order.Uint32(hdr[4:8]))
 		}
 		if total < 12 || total%4 != 0 || total > MaxSnapLen+64 {
-			return nil, Info{}, fmt.Errorf("%w: block length %d", ErrCorrupt, total)
+			return nil, Info{}, corrupt("block length %d", total)
 		}
 		blk, err := p.src.take(total - 8)
 		if err == io.EOF {
-			err = fmt.Errorf("%w: truncated block", ErrCorrupt)
+			err = errCutShort
 		}
 		if err != nil {
 			return nil, Info{}, err
@@ -80,27 +79,27 @@ func (p *PcapNGReader) Next() ([]byte, Info, error) {
 		switch typ {
 		case blockIDB:
 			if len(body) < 8 {
-				return nil, Info{}, fmt.Errorf("%w: interface block too short", ErrCorrupt)
+				return nil, Info{}, corrupt("interface block too short")
 			}
 			p.ifaces = append(p.ifaces, p.parseIDB(body))
 		case blockEPB:
 			// §4.3: interface id, ts high, ts low, captured len, original len, data.
 			if len(body) < 20 {
-				return nil, Info{}, fmt.Errorf("%w: enhanced packet block too short", ErrCorrupt)
+				return nil, Info{}, corrupt("enhanced packet block too short")
 			}
 			id := int(p.order.Uint32(body[0:4]))
 			ts := uint64(p.order.Uint32(body[4:8]))<<32 | uint64(p.order.Uint32(body[8:12]))
 			capLen := int(p.order.Uint32(body[12:16]))
 			orig := int(p.order.Uint32(body[16:20]))
 			if id >= len(p.ifaces) || capLen > len(body)-20 {
-				return nil, Info{}, fmt.Errorf("%w: enhanced packet block: interface %d or length %d invalid", ErrCorrupt, id, capLen)
+				return nil, Info{}, corrupt("enhanced packet block: interface %d or length %d invalid", id, capLen)
 			}
 			ifc := p.ifaces[id]
 			return body[20 : 20+capLen], Info{Timestamp: ifc.time(ts), CaptureLen: capLen, Length: orig, LinkType: ifc.linkType}, nil
 		case blockSPB:
 			// §4.4: original length then data, interface 0, no timestamp.
 			if len(body) < 4 || len(p.ifaces) == 0 {
-				return nil, Info{}, fmt.Errorf("%w: simple packet block without interface", ErrCorrupt)
+				return nil, Info{}, corrupt("simple packet block without interface")
 			}
 			orig := int(p.order.Uint32(body[0:4]))
 			data := body[4:]
@@ -111,14 +110,14 @@ func (p *PcapNGReader) Next() ([]byte, Info, error) {
 		case blockPB:
 			// Appendix A: interface id (16), drops (16), ts high, ts low, caplen, len.
 			if len(body) < 20 {
-				return nil, Info{}, fmt.Errorf("%w: packet block too short", ErrCorrupt)
+				return nil, Info{}, corrupt("packet block too short")
 			}
 			id := int(p.order.Uint16(body[0:2]))
 			ts := uint64(p.order.Uint32(body[4:8]))<<32 | uint64(p.order.Uint32(body[8:12]))
 			capLen := int(p.order.Uint32(body[12:16]))
 			orig := int(p.order.Uint32(body[16:20]))
 			if id >= len(p.ifaces) || capLen > len(body)-20 {
-				return nil, Info{}, fmt.Errorf("%w: packet block: interface %d or length %d invalid", ErrCorrupt, id, capLen)
+				return nil, Info{}, corrupt("packet block: interface %d or length %d invalid", id, capLen)
 			}
 			ifc := p.ifaces[id]
 			return body[20 : 20+capLen], Info{Timestamp: ifc.time(ts), CaptureLen: capLen, Length: orig, LinkType: ifc.linkType}, nil

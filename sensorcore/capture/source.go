@@ -2,8 +2,8 @@ package capture
 
 import (
 	"bufio"
-	"fmt"
 	"io"
+	"math"
 )
 
 // source hands out the next n bytes of a capture: from memory without
@@ -17,6 +17,16 @@ type source interface {
 type memSource struct {
 	data []byte
 	off  int
+	// win, when set, is told the offset each time it passes mark (a
+	// mapped file's resident window); mark is then the next chunk.
+	win  *readWindow
+	mark int
+}
+
+// crossed reports the reader's offset to the window.
+func (m *memSource) crossed() {
+	m.win.advance(m.off)
+	m.mark = m.off + windowChunk
 }
 
 func (m *memSource) peek(n int) ([]byte, error) {
@@ -36,10 +46,13 @@ func (m *memSource) take(n int) ([]byte, error) {
 	}
 	if rest < n {
 		m.off = len(m.data)
-		return nil, fmt.Errorf("%w: truncated record", ErrCorrupt)
+		return nil, errCutShort
 	}
 	b := m.data[m.off : m.off+n : m.off+n]
 	m.off += n
+	if m.win != nil && m.off >= m.mark {
+		m.crossed()
+	}
 	return b, nil
 }
 
@@ -57,7 +70,7 @@ func (s *bufSource) take(n int) ([]byte, error) {
 		return nil, io.EOF
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%w: truncated record", ErrCorrupt)
+		return nil, errCutShort
 	}
 	return s.buf, nil
 }
@@ -65,5 +78,5 @@ func (s *bufSource) take(n int) ([]byte, error) {
 // NewBytesReader reads a capture held in memory without copying packets:
 // the data returned by Next aliases b.
 func NewBytesReader(b []byte) (Reader, error) {
-	return newReader(&memSource{data: b})
+	return newReader(&memSource{data: b, mark: math.MaxInt}) // no window: mark never reached
 }

@@ -54,6 +54,10 @@ var overviewBody = page.New("overview", `<div class="grid">
 <section class="card"><h2>System</h2><table><tr><th>Version</th><td>sensorcore {{.S.version}}</td></tr>
 <tr><th>Generation</th><td>{{.S.generation}}{{if .S.pending_confirmation}} <span class="warn">(awaiting confirmation until {{when .S.rollback_deadline}})</span>{{end}}</td></tr>
 {{with .S.last_rollback_reason}}<tr><th>Last rollback</th><td>{{.}}</td></tr>{{end}}</table></section>
+{{with .S.monitor}}<section class="card"><h2>Monitoring</h2><table><tr><th>Engine</th><td>{{if .running}}<b class="ok">Running</b> (pid {{.pid}}){{else}}<b class="err">Restarting</b>{{with .next_start}} at {{when .}}{{end}}{{end}}</td></tr>
+<tr><th>Runs as</th><td>{{.user}}</td></tr>
+<tr><th>Restarts</th><td>capture restarted {{.restarts}} times</td></tr>
+{{with .last_fault}}<tr><th>Last fault</th><td>{{when $.S.monitor.last_fault_at}}: <code>{{.}}</code></td></tr>{{end}}</table></section>{{end}}
 <section class="card"><h2>Account</h2><p>Signed in as <b>{{.User}}</b>. <a href="/password">Change password</a></p>
 {{if .Events}}<h2>Recent account events</h2><ul class="events">{{range .Events}}<li class="mono">{{.}}</li>{{end}}</ul>{{end}}</section>
 </div>`)

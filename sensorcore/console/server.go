@@ -20,7 +20,7 @@ import (
 	"github.com/tapline/tapline/sensorcore/signin"
 )
 
-// SessionIdle ends a session after 30 idle minutes (FIELD-FACTS).
+// SessionIdle ends a session after 30 idle minutes (docs/field-facts.md).
 const SessionIdle = 30 * time.Minute
 
 // CookieName is the session cookie.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tapline/tapline/certs"
+	"github.com/tapline/tapline/internal/safefile"
 	"github.com/tapline/tapline/sensorcore/activation"
 	"github.com/tapline/tapline/sensorcore/bundle"
 	"github.com/tapline/tapline/sensorcore/crlfetch"
@@ -269,11 +270,19 @@ func (e *Engine) certInput(b *bundle.Bundle, fetched []byte) (certs.Source, cert
 	return src, t
 }
 
+// maxCRLPoints bounds how many of a certificate's CRL distribution points
+// apply tries.
+const maxCRLPoints = 3
+
 func (e *Engine) fetchCRL(ctx context.Context, leaf *x509.Certificate, s *netconf.Settings) ([]byte, error) {
 	var last error = fmt.Errorf("%s (the certificate has no http:// CRL distribution point)", crlfetch.Unreachable)
+	tried := 0
 	for _, u := range leaf.CRLDistributionPoints {
 		if !strings.HasPrefix(strings.ToLower(u), "http://") {
 			continue
+		}
+		if tried++; tried > maxCRLPoints {
+			break // each point costs the whole timeout and retries
 		}
 		b, err := crlfetch.Fetch(ctx, u, crlfetch.Options{Proxy: s.Proxy, Timeout: s.Console.FetchTimeout(), Retries: s.Console.FetchRetries()})
 		if err == nil {
@@ -292,6 +301,12 @@ func (e *Engine) fetchCRL(ctx context.Context, leaf *x509.Certificate, s *netcon
 // TLS check right after it sees the new certificate; the result says when
 // no daemon runs or it did not reload in time.
 func (e *Engine) Apply(ctx context.Context, o ApplyOptions) (*ApplyResult, error) {
+	// The upload carries the sensor's private key: once applied or
+	// refused it goes from the incoming directory (not when its path was
+	// refused: an unfinished upload, or one outside incoming).
+	if p, err := e.resolve(o.Path); err == nil {
+		defer e.removeUpload(p)
+	}
 	res, err := e.apply(ctx, o)
 	if err == nil && res.OK {
 		e.awaitConsole(ctx, res)
@@ -478,7 +493,7 @@ func (e *Engine) servedCertificate() (map[string][]byte, string, error) {
 		return nil, "", err
 	}
 	cp, _ := e.Layout.SelfSignedPaths()
-	c, err := os.ReadFile(cp)
+	c, err := safefile.ReadFile(cp, MaxStateFile)
 	if err != nil {
 		return nil, "", fmt.Errorf("no self-signed certificate yet (sensorcore serve makes it at first start): %w", err)
 	}

@@ -139,6 +139,12 @@ func TestRefusedBundlesChangeNothing(t *testing.T) {
 		{"upload window passed", func(t *testing.T) string {
 			return k.Bundle(t, t.TempDir(), testkit.Spec{Sensor: "sensor-01", ActivationAt: now.AddDate(0, 0, -15)}).Archive
 		}, "TL-ACT-004", "14 days"},
+		{"interface pattern: every link, the SPAN port too", func(t *testing.T) string {
+			return k.Bundle(t, t.TempDir(), testkit.Spec{Sensor: "sensor-01", Interface: "*"}).Archive
+		}, CodeSettings, "network.interface"},
+		{"interface negation", func(t *testing.T) string {
+			return k.Bundle(t, t.TempDir(), testkit.Spec{Sensor: "sensor-01", Interface: "!eth0"}).Archive
+		}, CodeSettings, "network.interface"},
 		{"unfinished upload", func(t *testing.T) string {
 			p := filepath.Join(e.Layout.Incoming(), "x.tapbundle.part")
 			os.WriteFile(p, []byte("x"), 0o600)

@@ -202,15 +202,45 @@ func (res *InstallCoreResult) refuse(err error, code, msg string) (*InstallCoreR
 	return res, &Refusal{code, msg}
 }
 
-// removeUpload removes the files of an install-core upload that lie in
-// the incoming directory (a path given on the command line elsewhere is
-// the administrator's, and stays).
+// removeUpload removes uploads (files, or a bundle directory) that lie
+// in the incoming directory; a path given on the command line elsewhere is
+// the administrator's, and stays.
 func (e *Engine) removeUpload(paths ...string) {
 	in := e.Layout.Incoming()
 	for _, p := range paths {
 		if rel, err := filepath.Rel(in, p); err == nil && rel != "." && !strings.HasPrefix(rel, "..") {
-			os.Remove(p)
+			os.RemoveAll(p)
 		}
+	}
+	safefile.SyncDir(in)
+}
+
+// StaleUpload is how old an entry of the incoming directory may grow: a
+// push uploads and applies within seconds, so an older one is what a cut
+// connection or a crashed apply left (perhaps with a private key in it).
+const StaleUpload = time.Hour
+
+// sweepIncoming removes what in the incoming directory is older than
+// StaleUpload: last changed (or put there: the inode's change time, which
+// a copy that keeps an old modification time cannot fake) that long ago.
+func (e *Engine) sweepIncoming() {
+	in := e.Layout.Incoming()
+	es, err := os.ReadDir(in)
+	if err != nil {
+		return
+	}
+	cutoff := e.Now().Add(-StaleUpload)
+	removed := false
+	for _, en := range es {
+		if fi, err := en.Info(); err == nil && lastChange(fi).Before(cutoff) {
+			if os.RemoveAll(filepath.Join(in, en.Name())) == nil {
+				e.Log("incoming: removed %s, an upload not applied within %s", en.Name(), StaleUpload)
+				removed = true
+			}
+		}
+	}
+	if removed {
+		safefile.SyncDir(in)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/tapline/tapline/internal/safefile"
 	"github.com/tapline/tapline/sensorcore/netconf"
 )
 
@@ -146,6 +147,8 @@ type RunInfo struct {
 	// the daemon monitors interfaces.
 	Capture    string `json:"capture,omitempty"`
 	CaptureErr string `json:"capture_error,omitempty"`
+	// Monitor is the monitoring engine's process (restarts, last fault).
+	Monitor *MonitorState `json:"monitor,omitempty"`
 	// ServedGeneration and ServedFingerprint are what the console serves
 	// now (generation 0: the self-signed certificate); the daemon rewrites
 	// run.json whenever it switches, and apply waits on them.
@@ -156,7 +159,7 @@ type RunInfo struct {
 // ReadRunInfo reads run.json; ok is false when no daemon recorded itself.
 func (l Layout) ReadRunInfo() (RunInfo, bool) {
 	var r RunInfo
-	b, err := os.ReadFile(l.RunFile())
+	b, err := safefile.ReadFile(l.RunFile(), MaxStateFile)
 	if err != nil || json.Unmarshal(b, &r) != nil || r.PID <= 0 {
 		return r, false
 	}
@@ -184,7 +187,7 @@ func (l Layout) DaemonAlive() (RunInfo, bool) {
 // procStart reads a process's start time (clock ticks since boot) from
 // /proc/PID/stat, field 22 (proc(5)); ok is false where there is no /proc.
 func procStart(pid int) (string, bool) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	b, err := safefile.ReadFile(fmt.Sprintf("/proc/%d/stat", pid), MaxStateFile)
 	if err != nil {
 		return "", false
 	}

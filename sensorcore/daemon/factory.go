@@ -52,7 +52,7 @@ func (e *Engine) changesLive() bool {
 // none was recorded.
 func (l Layout) ReadFactoryNetwork() (FactoryNetwork, bool, error) {
 	var f FactoryNetwork
-	b, err := os.ReadFile(l.factoryPath())
+	b, err := safefile.ReadFile(l.factoryPath(), MaxStateFile)
 	if errors.Is(err, os.ErrNotExist) {
 		return f, false, nil
 	}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/tapline/tapline/internal/safefile"
 	"github.com/tapline/tapline/sensorcore/activation"
 	"github.com/tapline/tapline/sensorcore/generation"
 )
@@ -27,6 +28,10 @@ func (l Layout) State() string { return filepath.Join(l.Root, "var", "lib", "sen
 // Incoming is the SFTP upload directory; files ending in .part are ignored.
 func (l Layout) Incoming() string { return filepath.Join(l.State(), "incoming") }
 
+// MonitorState is the monitoring engine's own state directory (its store),
+// owned by the engine's user; the same place as monitor.StateSubdir.
+func (l Layout) MonitorState() string { return filepath.Join(l.State(), "monitor") }
+
 // Store is the generation store in the state directory.
 func (l Layout) Store() generation.Store { return generation.Store{Dir: l.State()} }
 
@@ -44,6 +49,11 @@ func (l Layout) AccountsLog() string { return filepath.Join(l.State(), "accounts
 
 // RunFile is where the running daemon records its pid and listeners.
 func (l Layout) RunFile() string { return filepath.Join(l.State(), "run.json") }
+
+// MaxStateFile bounds every small file the daemon reads: config.json,
+// run.json, factory-network.json, the self-signed certificate and key,
+// /proc/PID/stat (docs/appliance.md, "Limits").
+const MaxStateFile = 1 << 20
 
 // Config is etc/sensorcore/config.json. Every field is optional.
 type Config struct {
@@ -64,6 +74,9 @@ type Config struct {
 	// (a lab build's, `make build`). Relative paths are relative to
 	// etc/sensorcore.
 	ReleaseTrustRoots []string `json:"release_trust_roots,omitempty"`
+	// MonitorUser is who the monitoring engine runs as (a user name or
+	// "UID:GID"; never root). Default: sensorcore-monitor, else nobody.
+	MonitorUser string `json:"monitor_user,omitempty"`
 	// KeepGenerations bounds how many generations stay on disk (default 5).
 	KeepGenerations int `json:"keep_generations,omitempty"`
 }
@@ -72,7 +85,7 @@ type Config struct {
 func LoadConfig(l Layout) (Config, error) {
 	var c Config
 	p := filepath.Join(l.Etc(), "config.json")
-	b, err := os.ReadFile(p)
+	b, err := safefile.ReadFile(p, MaxStateFile)
 	if errors.Is(err, os.ErrNotExist) {
 		return c, nil
 	}

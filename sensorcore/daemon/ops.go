@@ -147,6 +147,7 @@ func (e *Engine) Tick(ctx context.Context) (bool, error) {
 	}
 	defer unlock()
 	st.Clean()
+	e.sweepIncoming()
 	cur, err := st.Current()
 	if errors.Is(err, generation.ErrNone) {
 		return false, nil

@@ -37,6 +37,9 @@ type ServeOptions struct {
 	// CaptureHealth, when monitoring runs, gives the capture line of
 	// sanity; the daemon records it in run.json at every tick.
 	CaptureHealth func() (string, error)
+	// MonitorState, when the monitoring engine runs as serve's child,
+	// gives its process state; recorded in run.json at every tick.
+	MonitorState func() MonitorState
 	// Exec runs a provisioning command that arrived over SSH.
 	Exec func(ctx context.Context, args []string, stdout, stderr io.Writer) int
 }
@@ -258,17 +261,20 @@ func (e *Engine) Serve(ctx context.Context, o ServeOptions) error {
 		if err := reload(); err != nil {
 			e.Log("reload: %v", err)
 		}
+		before, _ := json.Marshal(ri)
 		if o.CaptureHealth != nil {
 			line, err := o.CaptureHealth()
-			c, ce := line, ""
+			ri.Capture, ri.CaptureErr = line, ""
 			if err != nil {
-				c, ce = "", err.Error()
+				ri.Capture, ri.CaptureErr = "", err.Error()
 			}
-			if c != ri.Capture || ce != ri.CaptureErr {
-				ri.Capture, ri.CaptureErr = c, ce
-				rb, _ := json.Marshal(ri)
-				safefile.WriteFile(l.RunFile(), rb, 0o644)
-			}
+		}
+		if o.MonitorState != nil {
+			ms := o.MonitorState()
+			ri.Monitor = &ms
+		}
+		if rb, _ := json.Marshal(ri); string(rb) != string(before) {
+			safefile.WriteFile(l.RunFile(), rb, 0o644)
 		}
 	}
 }
@@ -330,11 +336,11 @@ func (e *Engine) loadCertificate() (*tls.Certificate, certState, error) {
 // selfSigned loads the console's first-start certificate (generation 0).
 func (e *Engine) selfSigned() (*tls.Certificate, certState, error) {
 	cp, kp := e.Layout.SelfSignedPaths()
-	c, err := os.ReadFile(cp)
+	c, err := safefile.ReadFile(cp, MaxStateFile)
 	if err != nil {
 		return nil, certState{}, err
 	}
-	k, err := os.ReadFile(kp)
+	k, err := safefile.ReadFile(kp, MaxStateFile)
 	if err != nil {
 		return nil, certState{}, err
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
 	"strings"
 	"time"
@@ -42,7 +43,7 @@ ProtectHome=yes
 PrivateTmp=yes
 ReadWritePaths=/etc/sensorcore /var/lib/sensorcore
 ReadWritePaths=-/etc/netplan -/run/netplan -/etc/systemd/network -/run/systemd/network
-CapabilityBoundingSet=CAP_NET_BIND_SERVICE CAP_NET_ADMIN CAP_NET_RAW CAP_DAC_OVERRIDE CAP_CHOWN CAP_FOWNER
+CapabilityBoundingSet=CAP_NET_BIND_SERVICE CAP_NET_ADMIN CAP_NET_RAW CAP_DAC_OVERRIDE CAP_CHOWN CAP_FOWNER CAP_SETUID CAP_SETGID
 
 [Install]
 WantedBy=multi-user.target
@@ -80,6 +81,9 @@ func (e *Engine) InstallService(ctx context.Context, target string) (ServiceResu
 		res.Note = fmt.Sprintf("the root is %s, not /: the unit was written there and nothing was started; start the daemon with: %s serve --root %s", l.Root, target, l.Root)
 		return res, nil
 	}
+	if err := ensureMonitorUser(ctx); err != nil {
+		return res, err
+	}
 	if fi, err := os.Stat("/run/systemd/system"); err != nil || !fi.IsDir() {
 		res.Note = fmt.Sprintf("this appliance does not run systemd: start the daemon with its own service manager: %s serve --console-listen :443", target)
 		return res, nil
@@ -105,4 +109,18 @@ func (e *Engine) InstallService(ctx context.Context, target string) (ServiceResu
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
+}
+
+// ensureMonitorUser makes the system user the monitoring engine runs as
+// (sensorcore-monitor: no home, no shell, no password) when it is missing.
+func ensureMonitorUser(ctx context.Context) error {
+	if _, err := user.Lookup(DefaultMonitorUser); err == nil {
+		return nil
+	}
+	out, err := exec.CommandContext(ctx, "useradd", "--system", "--no-create-home", "--home-dir", "/nonexistent",
+		"--shell", "/usr/sbin/nologin", "--comment", "sensorcore monitoring engine", DefaultMonitorUser).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("useradd %s: %v: %s", DefaultMonitorUser, err, strings.TrimSpace(string(out)))
+	}
+	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/tapline/tapline/certs"
+	"github.com/tapline/tapline/internal/safefile"
 	"github.com/tapline/tapline/sensorcore/activation"
 	"github.com/tapline/tapline/sensorcore/bundle"
 	"github.com/tapline/tapline/sensorcore/generation"
@@ -50,6 +51,9 @@ type Status struct {
 	NetworkBackend      string              `json:"network_backend"`
 	FreeBytes           uint64              `json:"free_bytes"`
 	IncomingDir         string              `json:"incoming_dir"`
+	// Monitor is the monitoring engine's process, when the running daemon
+	// monitors interfaces (run.json).
+	Monitor *MonitorState `json:"monitor,omitempty"`
 }
 
 // Where Status.SensorName comes from.
@@ -81,9 +85,12 @@ func (e *Engine) Status(version string) (*Status, error) {
 	if r, err := st.ReadRollback(); err == nil && r != nil {
 		s.LastRollbackReason = r.Reason
 	}
+	if ri, ok := e.Layout.DaemonAlive(); ok {
+		s.Monitor = ri.Monitor
+	}
 	cur, err := st.Current()
 	if errors.Is(err, generation.ErrNone) {
-		if c, err := os.ReadFile(func() string { p, _ := e.Layout.SelfSignedPaths(); return p }()); err == nil {
+		if c, err := safefile.ReadFile(func() string { p, _ := e.Layout.SelfSignedPaths(); return p }(), MaxStateFile); err == nil {
 			s.Certificate = certInfo(c, true)
 		}
 		if s.SensorName == "" {
@@ -113,7 +120,7 @@ func (e *Engine) Status(version string) (*Status, error) {
 	}
 	if c, err := st.ReadFile(cur, bundle.FileName(bundle.RoleCert)); err == nil {
 		s.Certificate = certInfo(c, false)
-	} else if c, err := os.ReadFile(func() string { p, _ := e.Layout.SelfSignedPaths(); return p }()); err == nil {
+	} else if c, err := safefile.ReadFile(func() string { p, _ := e.Layout.SelfSignedPaths(); return p }(), MaxStateFile); err == nil {
 		s.Certificate = certInfo(c, true) // keep_certificate kept the self-signed one
 	}
 	if mb, err := st.ReadFile(cur, bundle.ManifestName); err == nil && s.Certificate != nil {

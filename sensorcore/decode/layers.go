@@ -210,6 +210,8 @@ func (d *Decoder) ipv4(b []byte) error {
 	}
 	if total < len(b) {
 		b = b[:total] // drop Ethernet padding
+	} else if total > len(b) {
+		d.Pkt.Cut = total - len(b) // bytes the snapshot length cut off
 	}
 	p := &d.Pkt
 	d.Counters.IPv4++
@@ -254,6 +256,8 @@ func (d *Decoder) ipv6(b []byte) error {
 	b = b[40:]
 	if plen < len(b) {
 		b = b[:plen]
+	} else if plen > len(b) {
+		d.Pkt.Cut = plen - len(b)
 	}
 	for i := 0; i < 8; i++ {
 		switch next {

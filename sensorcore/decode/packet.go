@@ -124,6 +124,10 @@ type Packet struct {
 	HasTransport     bool
 	// L4Offset is the offset of the transport header in the frame.
 	L4Offset int
+	// Cut is how many bytes of the IP packet the capture's snapshot
+	// length left out (the IP length says more than was captured); 0
+	// for a whole packet. Payload then holds only the captured part.
+	Cut int
 }
 
 // Reset clears the packet for reuse without releasing anything.

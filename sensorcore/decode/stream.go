@@ -59,8 +59,11 @@ type Stream struct {
 	next   uint32
 	isn    uint32 // sequence number of the SYN, when hasISN
 	hasISN bool
+	ack    uint32 // highest acknowledgement number sent, when hasAck
+	hasAck bool
 	synced bool
 	closed bool   // FIN or RST seen
+	lost   bool   // bytes were skipped (SegmentLost): the next data starts after a gap
 	hash   uint64 // Key.hash(), set by the table
 	buf    []byte
 }
@@ -87,16 +90,47 @@ func (s *Stream) restart() {
 // trimmed; after a gap (loss or reordering) the stream resynchronises on
 // this segment, drops its pending bytes and reports gap=true.
 //
-// A 4-tuple may carry a new connection once the old one is gone (RFC 9293
-// §3.4.1, §3.6.1): a SYN that is not a retransmission of the stream's own
-// SYN (one after FIN or RST, with another ISN, or after data without a
-// SYN), or data more than ReuseJump behind after ReuseIdle of silence,
-// restarts the stream (Restarts counts it) so its bytes are dissected
-// again instead of being trimmed as retransmissions.
+// A SYN always starts the stream afresh (RFC 9293 §3.4.1, §3.6.1: a
+// 4-tuple carries a new connection once the old one is gone, and a
+// replayed capture repeats even the ISN); Restarts counts it unless the
+// stream had carried nothing yet (a retransmitted SYN). Data more than
+// ReuseJump behind after ReuseIdle of silence restarts it too, so a new
+// connection whose SYN was not seen is dissected again instead of being
+// trimmed as a retransmission. Streams silent for longer than the table's
+// Expire are restarted by StreamTable before their next segment.
+//
+// SegmentAck is Segment with the segment's acknowledgement number, which
+// tells a replay from a retransmission: a receiver's RCV.NXT never moves
+// back (RFC 9293 §3.10.7.4), so a retransmitted segment carries an
+// acknowledgement at or after any its sender sent before. Data behind the
+// expected byte whose acknowledgement number is behind the sender's
+// highest is the same traffic again (a capture replayed or re-looped, or a
+// new connection reusing the 4-tuple), and restarts the stream.
 func (s *Stream) Segment(seq uint32, flags uint8, payload []byte) (data []byte, gap bool) {
+	return s.segment(seq, 0, false, flags, payload)
+}
+
+// SegmentAck is Segment for a segment with its acknowledgement number.
+func (s *Stream) SegmentAck(seq, ack uint32, flags uint8, payload []byte) (data []byte, gap bool) {
+	return s.segment(seq, ack, flags&TCPAck != 0, flags, payload)
+}
+
+func (s *Stream) segment(seq, ack uint32, hasAck bool, flags uint8, payload []byte) (data []byte, gap bool) {
+	if hasAck {
+		if s.hasAck && len(payload) > 0 && SeqBefore(ack, s.ack) && SeqBefore(seq, s.next) {
+			s.restart() // acknowledgement and data both went back: a replay
+		}
+		if !s.hasAck || SeqAfter(ack, s.ack) {
+			s.ack, s.hasAck = ack, true
+		}
+	}
 	if flags&TCPSyn != 0 {
-		if s.synced && (s.closed || !s.hasISN || seq != s.isn) {
-			s.restart()
+		if s.synced {
+			if s.closed || !s.hasISN || seq != s.isn || s.next != s.isn+1 || s.App != 0 || s.Dead {
+				s.restart()
+			} else {
+				s.buf = s.buf[:0] // the same SYN again, nothing carried yet
+			}
 		}
 		s.isn, s.hasISN = seq, true
 		s.next = seq + 1
@@ -124,17 +158,18 @@ func (s *Stream) Segment(seq uint32, flags uint8, payload []byte) (data []byte, 
 		s.synced = true
 		s.next = seq
 	}
+	gap, s.lost = s.lost, false
 	switch {
 	case seq == s.next:
 		s.next += uint32(len(payload))
-		return payload, false
+		return payload, gap
 	case SeqBefore(seq, s.next):
 		over := SeqBehind(seq, s.next)
 		if uint64(over) >= uint64(len(payload)) {
 			return nil, false // pure retransmission
 		}
 		s.next += uint32(len(payload)) - over
-		return payload[over:], false
+		return payload[over:], gap
 	default:
 		// Ahead of the expected byte, or exactly 2^31 away (neither
 		// before nor after, RFC 1982 §3.2): bytes were lost or the peer
@@ -144,6 +179,26 @@ func (s *Stream) Segment(seq uint32, flags uint8, payload []byte) (data []byte, 
 		s.next = seq + uint32(len(payload))
 		return payload, true
 	}
+}
+
+// SegmentLost accounts for a segment of n payload bytes whose content the
+// capture does not hold (cut by the snapshot length): the sequence moves
+// past them, the pending partial PDU is dropped, and the next data is
+// reported as following a gap, so its framing resynchronises instead of
+// counting the cut PDU as malformed.
+func (s *Stream) SegmentLost(seq, ack uint32, flags uint8, n int) {
+	s.segment(seq, ack, flags&TCPAck != 0, flags, nil)
+	if n <= 0 {
+		return
+	}
+	if !s.synced {
+		s.synced, s.next = true, seq
+	}
+	if end := seq + uint32(n); !SeqBefore(end, s.next) {
+		s.next = end
+	}
+	s.buf = s.buf[:0]
+	s.lost = true
 }
 
 // Take returns the bytes to frame: the pending partial PDU followed by data,
@@ -194,6 +249,13 @@ type StreamTable struct {
 	spare      []*Stream // the previous slots, reused by rehash
 	Max        int
 	Evict      uint64 // streams evicted because the table was full
+	// Expire restarts a stream silent for at least this long (packet
+	// clock, nanoseconds) before its next segment is handled, so a stale
+	// stream never trims a new connection's bytes as retransmissions;
+	// 0 never expires.
+	Expire int64
+	// Expired counts streams restarted by Expire.
+	Expired uint64
 }
 
 // NewStreamTable makes a table for up to max streams.
@@ -229,11 +291,11 @@ func (s *Stream) isPacket(p *Packet) bool {
 func (t *StreamTable) GetPacket(p *Packet, nowNanos int64) *Stream {
 	h := keyHash(&p.Src, &p.Dst, p.SrcPort, p.DstPort, p.Proto)
 	if s := t.last; s != nil && s.hash == h && s.isPacket(p) {
-		s.touch(nowNanos)
+		s.touch(nowNanos, t)
 		return s
 	}
 	if s := t.prev; s != nil && s.hash == h && s.isPacket(p) {
-		s.touch(nowNanos)
+		s.touch(nowNanos, t)
 		t.last, t.prev = s, t.last
 		return s
 	}
@@ -244,7 +306,7 @@ func (t *StreamTable) GetPacket(p *Packet, nowNanos int64) *Stream {
 			return t.Get(p.Key(), nowNanos)
 		}
 		if s.hash == h && s.isPacket(p) {
-			s.touch(nowNanos)
+			s.touch(nowNanos, t)
 			t.last, t.prev = s, t.last
 			return s
 		}
@@ -301,16 +363,16 @@ func (t *StreamTable) rehash(size int) {
 func (t *StreamTable) Get(k FlowKey, nowNanos int64) *Stream {
 	h := k.hash()
 	if t.last != nil && t.last.hash == h && t.last.Key == k {
-		t.last.touch(nowNanos)
+		t.last.touch(nowNanos, t)
 		return t.last
 	}
 	if t.prev != nil && t.prev.hash == h && t.prev.Key == k {
-		t.prev.touch(nowNanos)
+		t.prev.touch(nowNanos, t)
 		t.last, t.prev = t.prev, t.last
 		return t.last
 	}
 	if s := t.find(&k, h); s != nil {
-		s.touch(nowNanos)
+		s.touch(nowNanos, t)
 		t.last, t.prev = s, t.last
 		return s
 	}
@@ -333,9 +395,15 @@ func (t *StreamTable) Get(k FlowKey, nowNanos int64) *Stream {
 	return s
 }
 
-func (s *Stream) touch(nowNanos int64) {
+// touch stamps the stream with the packet clock and expires it first when
+// it was silent for at least t.Expire (0: never).
+func (s *Stream) touch(nowNanos int64, t *StreamTable) {
 	s.Idle = nowNanos - s.LastSeen
 	s.LastSeen = nowNanos
+	if t.Expire > 0 && s.Idle >= t.Expire {
+		s.restart()
+		t.Expired++
+	}
 }
 
 // Peer returns the opposite direction's stream if it exists.

@@ -123,16 +123,25 @@ func TestStreamReuse(t *testing.T) {
 		}
 	}
 
+	// a retransmitted SYN before any data is the same connection
+	var q Stream
+	q.Segment(1000, TCPSyn, nil)
+	q.Segment(1000, TCPSyn, nil)
+	if q.Restarts != 0 {
+		t.Fatalf("retransmitted SYN counted as a new connection")
+	}
+	// the same SYN again after data (a replayed capture) starts afresh
 	var s Stream
 	open(&s, 1000)
-	// a retransmitted SYN is the same connection
 	s.Segment(1000, TCPSyn, nil)
-	if s.Restarts != 0 || s.App != 3 {
-		t.Fatalf("retransmitted SYN restarted the stream")
+	fresh(&s, "same SYN after data", 1)
+	if d, _ := s.Segment(1001, TCPAck, payload); len(d) != len(payload) {
+		t.Fatalf("replayed data after the replayed SYN: %d bytes", len(d))
 	}
+	s.App = 3
 	// a SYN with another ISN is a new connection
 	s.Segment(5000, TCPSyn, nil)
-	fresh(&s, "new ISN", 1)
+	fresh(&s, "new ISN", 2)
 	if s.Dir != DirToServer {
 		t.Fatalf("dir %v", s.Dir)
 	}
@@ -178,6 +187,28 @@ func TestStreamReuse(t *testing.T) {
 		t.Fatalf("idle stream: %d bytes, gap %v", len(d), gap)
 	}
 	fresh(&j, "jump back after idle", 1)
+}
+
+// TestStreamTableExpire: a stream silent for Expire is restarted before
+// its next segment, by the packet clock: the same bytes come back again.
+func TestStreamTableExpire(t *testing.T) {
+	tb := NewStreamTable(16)
+	tb.Expire = 600
+	k := FlowKey{SrcPort: 40000, DstPort: 502, Proto: ProtoTCP}
+	payload := []byte("abcdefgh")
+	s := tb.Get(k, 100)
+	s.Segment(7, TCPAck, payload)
+	s.App = 2
+	if d, _ := tb.Get(k, 699).Segment(7, TCPAck, payload); len(d) != 0 {
+		t.Fatalf("retransmission within the expiry returned %d bytes", len(d))
+	}
+	s = tb.Get(k, 1299)
+	if s.App != 0 || s.Restarts != 1 || tb.Expired != 1 {
+		t.Fatalf("after the expiry: app %d restarts %d expired %d", s.App, s.Restarts, tb.Expired)
+	}
+	if d, gap := s.Segment(7, TCPAck, payload); len(d) != len(payload) || gap {
+		t.Fatalf("the same bytes after the expiry: %d bytes, gap %v", len(d), gap)
+	}
 }
 
 // TestStreamTableIdle: Get tells the stream how long it was silent.
@@ -248,5 +279,26 @@ func TestStreamTableGetPacket(t *testing.T) {
 	s := tab.GetPacket(&p, 3)
 	if s.Key != p.Key() || tab.Len() != 1001 {
 		t.Fatalf("new flow: key %+v, %d streams", s.Key, tab.Len())
+	}
+}
+
+// TestSegmentAckReplay: data behind the expected byte is a retransmission
+// when its acknowledgement number has not gone back, and a replay (a new
+// stream) when it has.
+func TestSegmentAckReplay(t *testing.T) {
+	payload := []byte("abcdefgh")
+	var s Stream
+	s.SegmentAck(1000, 500, TCPAck, payload)
+	s.SegmentAck(1008, 520, TCPAck, payload)
+	s.App = 4
+	if d, _ := s.SegmentAck(1000, 520, TCPAck, payload); len(d) != 0 || s.Restarts != 0 {
+		t.Fatalf("retransmission with the current ack: %d bytes, %d restarts", len(d), s.Restarts)
+	}
+	if d, _ := s.SegmentAck(1000, 500, TCPAck, payload); len(d) != len(payload) || s.Restarts != 1 || s.App != 0 {
+		t.Fatalf("replay with the old ack: %d bytes, %d restarts, app %d", len(d), s.Restarts, s.App)
+	}
+	// the replay goes on in order
+	if d, gap := s.SegmentAck(1008, 520, TCPAck, payload); len(d) != len(payload) || gap {
+		t.Fatalf("replay's next segment: %d bytes, gap %v", len(d), gap)
 	}
 }

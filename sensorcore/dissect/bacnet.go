@@ -6,6 +6,16 @@ import (
 	"github.com/tapline/tapline/sensorcore/decode"
 )
 
+func init() {
+	mustRegister(Descriptor{ID: BACnet, Name: "bacnet", Title: "BACnet/IP", Industrial: true,
+		UDP:        &UDPProtocol{Ports: []uint16{47808}, Match: MatchBACnet, Decode: DecodeBACnet},
+		ClientRole: "BACnet client", ServerRole: "BACnet device",
+		Actions: []ActionInfo{
+			{Action: ActBACnetWrite, Name: "BACnet write-property"},
+			{Action: ActBACnetReinit, Name: "BACnet reinitialize-device"},
+		}})
+}
+
 // BACnet/IP per ANSI/ASHRAE 135-2020 ("135"): BVLC (Annex J.2), NPDU
 // (clause 6.2), APDU (clause 20.1).
 

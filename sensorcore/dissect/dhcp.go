@@ -6,6 +6,12 @@ import (
 	"github.com/tapline/tapline/sensorcore/decode"
 )
 
+func init() {
+	mustRegister(Descriptor{ID: DHCP, Name: "dhcp", Title: "DHCP",
+		UDP:        &UDPProtocol{Ports: []uint16{67, 68}, Match: MatchDHCP, Decode: DecodeDHCP, PortOnly: true},
+		ServerRole: "DHCP server"})
+}
+
 // DHCP per RFC 2131 §2 (BOOTP message: op, htype, hlen, hops, xid, secs,
 // flags, ciaddr, yiaddr, siaddr, giaddr, chaddr (16), sname (64), file
 // (128), then the magic cookie 99.130.83.99 and options, RFC 2132).

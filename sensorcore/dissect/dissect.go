@@ -6,7 +6,8 @@ import (
 	"github.com/tapline/tapline/sensorcore/decode"
 )
 
-// Protocol identifiers.
+// Built-in protocol identifiers; each protocol's file registers its
+// Descriptor under its id (registry.go).
 const (
 	None uint8 = iota
 	Modbus
@@ -20,41 +21,8 @@ const (
 	NTP
 	TLS
 	HTTP
-	NumProtocols
+	NumProtocols // built-in ids end here; plugins get ids up to MaxProtocols
 )
-
-// Industrial returns the industrial protocol ids in report order: the keys
-// of analyze's "protocols" object.
-func Industrial() []uint8 { return []uint8{Modbus, DNP3, S7comm, ENIP, BACnet, IEC104} }
-
-// Name is the protocol's key in reports and JSON.
-func Name(p uint8) string {
-	switch p {
-	case Modbus:
-		return "modbus"
-	case DNP3:
-		return "dnp3"
-	case S7comm:
-		return "s7comm"
-	case ENIP:
-		return "enip"
-	case BACnet:
-		return "bacnet"
-	case IEC104:
-		return "iec104"
-	case DHCP:
-		return "dhcp"
-	case DNS:
-		return "dns"
-	case NTP:
-		return "ntp"
-	case TLS:
-		return "tls"
-	case HTTP:
-		return "http"
-	}
-	return "unknown"
-}
 
 // Malformed-PDU errors. Every one wraps ErrMalformed.
 var (
@@ -72,60 +40,26 @@ func (e *malformedError) Error() string        { return e.msg }
 func (e *malformedError) Unwrap() error        { return ErrMalformed }
 func (e *malformedError) Is(target error) bool { return target == ErrMalformed }
 
-// Role is what a host does in a protocol, as a bit set.
-type Role uint32
-
-// Roles seen in traffic.
+// Roles of the built-in protocols (see ClientRole and ServerRole).
 const (
-	RoleModbusClient Role = 1 << iota
-	RoleModbusServer
-	RoleS7Client
-	RoleS7PLC
-	RoleDNP3Master
-	RoleDNP3Outstation
-	RoleIEC104Controlling
-	RoleIEC104Controlled
-	RoleENIPScanner
-	RoleENIPAdapter
-	RoleBACnetClient
-	RoleBACnetDevice
-	RoleDHCPServer
-	RoleDNSServer
-	RoleNTPServer
-	RoleTLSServer
-	RoleHTTPServer
+	RoleModbusClient      Role = 1 << (2 * Modbus)
+	RoleModbusServer      Role = 1 << (2*Modbus + 1)
+	RoleS7Client          Role = 1 << (2 * S7comm)
+	RoleS7PLC             Role = 1 << (2*S7comm + 1)
+	RoleDNP3Master        Role = 1 << (2 * DNP3)
+	RoleDNP3Outstation    Role = 1 << (2*DNP3 + 1)
+	RoleIEC104Controlling Role = 1 << (2 * IEC104)
+	RoleIEC104Controlled  Role = 1 << (2*IEC104 + 1)
+	RoleENIPScanner       Role = 1 << (2 * ENIP)
+	RoleENIPAdapter       Role = 1 << (2*ENIP + 1)
+	RoleBACnetClient      Role = 1 << (2 * BACnet)
+	RoleBACnetDevice      Role = 1 << (2*BACnet + 1)
+	RoleDHCPServer        Role = 1 << (2*DHCP + 1)
+	RoleDNSServer         Role = 1 << (2*DNS + 1)
+	RoleNTPServer         Role = 1 << (2*NTP + 1)
+	RoleTLSServer         Role = 1 << (2*TLS + 1)
+	RoleHTTPServer        Role = 1 << (2*HTTP + 1)
 )
-
-func roleNames() []string {
-	return []string{"Modbus client", "Modbus server", "S7 client", "S7 PLC", "DNP3 master", "DNP3 outstation",
-		"IEC-104 controlling station", "IEC-104 controlled station", "EtherNet/IP scanner", "EtherNet/IP adapter",
-		"BACnet client", "BACnet device", "DHCP server", "DNS server", "NTP server", "TLS server", "HTTP server"}
-}
-
-// RoleNames lists the names of the roles set in r.
-func RoleNames(r Role) []string {
-	var out []string
-	for i, n := range roleNames() {
-		if r&(1<<i) != 0 {
-			out = append(out, n)
-		}
-	}
-	return out
-}
-
-// RoleFromNames is the inverse of RoleNames; unknown names are ignored.
-func RoleFromNames(names []string) Role {
-	var r Role
-	all := roleNames()
-	for _, n := range names {
-		for i, m := range all {
-			if m == n {
-				r |= 1 << i
-			}
-		}
-	}
-	return r
-}
 
 // Action is a security-relevant operation a PDU performs; alert rules key
 // on it.
@@ -151,45 +85,6 @@ const (
 	ActBACnetWrite
 	ActBACnetReinit
 )
-
-// ActionName is a short, stable description of a.
-func ActionName(a Action) string {
-	switch a {
-	case ActModbusWrite:
-		return "Modbus write"
-	case ActModbusRestart:
-		return "Modbus diagnostics restart communications"
-	case ActS7Stop:
-		return "S7 PLC stop"
-	case ActS7Start:
-		return "S7 PLC start"
-	case ActS7Download:
-		return "S7 block download"
-	case ActS7Upload:
-		return "S7 block upload"
-	case ActDNP3ColdRestart:
-		return "DNP3 cold restart"
-	case ActDNP3WarmRestart:
-		return "DNP3 warm restart"
-	case ActDNP3StopApp:
-		return "DNP3 stop application"
-	case ActDNP3DirectOperate:
-		return "DNP3 direct operate without select"
-	case ActIEC104Command:
-		return "IEC-104 command"
-	case ActCIPReset:
-		return "CIP reset"
-	case ActCIPStart:
-		return "CIP start"
-	case ActCIPStop:
-		return "CIP stop"
-	case ActBACnetWrite:
-		return "BACnet write-property"
-	case ActBACnetReinit:
-		return "BACnet reinitialize-device"
-	}
-	return ""
-}
 
 // Identity is what a PDU reveals about the device that sent it.
 type Identity struct {
@@ -236,6 +131,31 @@ type Result struct {
 	Subject    decode.Addr
 	HasSubject bool
 	nameBuf    [256]byte
+
+	// The operation's object, for the operations log; -1 when the PDU
+	// does not carry it.
+	//
+	// Txn pairs a request with its response (Modbus transaction id, DNP3
+	// application sequence, ...). Status is a response's result: 0
+	// success, else the protocol's code (Modbus exception code, ...).
+	// Address and Quantity are the first data address and how many items
+	// (Modbus start address and quantity, IEC-104 information object
+	// address). Values are written values, aliasing valueBuf.
+	Txn, Status       int
+	Address, Quantity int
+	Values            []uint16
+	valueBuf          [maxValues]uint16
+}
+
+// maxValues bounds the written values kept per PDU (a Modbus Write
+// Multiple Registers carries at most 123).
+const maxValues = 128
+
+// addValue appends a written value, up to maxValues.
+func (r *Result) addValue(v uint16) {
+	if len(r.Values) < maxValues {
+		r.Values = append(r.Values, v)
+	}
 }
 
 // Reset clears r for the next PDU.
@@ -249,6 +169,8 @@ func (r *Result) Reset(proto uint8) {
 	r.Extra, r.Object, r.Name = extra, 0, nil
 	r.Unit, r.Cause = -1, -1
 	r.Subject, r.HasSubject = decode.Addr{}, false
+	r.Txn, r.Status, r.Address, r.Quantity = -1, -1, -1, -1
+	r.Values = r.valueBuf[:0]
 }
 
 // maxExtra bounds Extra against a hostile PDU.
@@ -291,30 +213,4 @@ type UDPProtocol struct {
 	// alone (their headers are too generic).
 	PortOnly bool
 	Decode   func(b []byte, dir decode.Direction, r *Result) error
-}
-
-// TCPProtocols lists the TCP protocols in the order content matching tries
-// them.
-func TCPProtocols() []TCPProtocol {
-	return []TCPProtocol{
-		{ID: Modbus, Ports: []uint16{502}, Match: MatchModbus, Len: ModbusLen, Decode: DecodeModbus},
-		{ID: S7comm, Ports: []uint16{102}, Match: MatchTPKT, Len: TPKTLen, Decode: DecodeS7},
-		{ID: DNP3, Ports: []uint16{20000}, Match: MatchDNP3, Len: DNP3Len, Decode: DecodeDNP3},
-		{ID: ENIP, Ports: []uint16{44818}, Match: MatchENIP, Len: ENIPLen, Decode: DecodeENIP},
-		{ID: IEC104, Ports: []uint16{2404}, Match: MatchIEC104, Len: IEC104Len, Decode: DecodeIEC104},
-		{ID: TLS, Ports: []uint16{443, 8443, 4843}, Match: MatchTLS, Len: TLSLen, Decode: DecodeTLS},
-		{ID: HTTP, Ports: []uint16{80, 8080}, Match: MatchHTTP, Len: HTTPLen, Decode: DecodeHTTP},
-	}
-}
-
-// UDPProtocols lists the UDP protocols.
-func UDPProtocols() []UDPProtocol {
-	return []UDPProtocol{
-		{ID: BACnet, Ports: []uint16{47808}, Match: MatchBACnet, Decode: DecodeBACnet},
-		{ID: DNP3, Ports: []uint16{20000}, Match: MatchDNP3UDP, Len: DNP3Len, Decode: DecodeDNP3},
-		{ID: ENIP, Ports: []uint16{44818}, Match: MatchENIPUDP, Decode: DecodeENIP},
-		{ID: DHCP, Ports: []uint16{67, 68}, Match: MatchDHCP, Decode: DecodeDHCP, PortOnly: true},
-		{ID: DNS, Ports: []uint16{53, 5353}, Match: MatchDNS, Decode: DecodeDNS, PortOnly: true},
-		{ID: NTP, Ports: []uint16{123}, Match: MatchNTP, Decode: DecodeNTP, PortOnly: true},
-	}
 }

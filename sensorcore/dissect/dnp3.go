@@ -6,6 +6,25 @@ import (
 	"github.com/tapline/tapline/sensorcore/decode"
 )
 
+func init() {
+	mustRegister(Descriptor{ID: DNP3, Name: "dnp3", Title: "DNP3", Industrial: true,
+		TCP:        &TCPProtocol{Ports: []uint16{20000}, Match: MatchDNP3, Len: DNP3Len, Decode: DecodeDNP3},
+		UDP:        &UDPProtocol{Ports: []uint16{20000}, Match: MatchDNP3UDP, Len: DNP3Len, Decode: DecodeDNP3},
+		Functions:  lookup(dnp3Functions),
+		ClientRole: "DNP3 master", ServerRole: "DNP3 outstation",
+		// IEEE 1815-2012 table 4-5.
+		Actions: []ActionInfo{
+			{Action: ActDNP3ColdRestart, Name: "DNP3 cold restart", Alert: &ActionAlert{Rule: "dnp3-cold-restart", Severity: "high", Title: "DNP3 cold restart",
+				Text: "A master told an outstation to restart cold."}},
+			{Action: ActDNP3WarmRestart, Name: "DNP3 warm restart", Alert: &ActionAlert{Rule: "dnp3-warm-restart", Severity: "high", Title: "DNP3 warm restart",
+				Text: "A master told an outstation to restart warm."}},
+			{Action: ActDNP3StopApp, Name: "DNP3 stop application", Alert: &ActionAlert{Rule: "dnp3-stop-application", Severity: "high", Title: "DNP3 stop application",
+				Text: "A master told an outstation to stop an application."}},
+			{Action: ActDNP3DirectOperate, Name: "DNP3 direct operate without select", Alert: &ActionAlert{Rule: "dnp3-direct-operate", Severity: "medium",
+				Title: "DNP3 direct operate without select", Text: "A master operated an output without select-before-operate.", WithFunction: true}},
+		}})
+}
+
 // DNP3 per IEEE 1815-2012: data link layer (§9), transport function (§8),
 // application layer (§4). Over TCP and UDP, port 20000 (§A.2 of IEEE
 // 1815 Annex on IP networking).
@@ -155,12 +174,19 @@ func DecodeDNP3(b []byte, dir decode.Direction, r *Result) error {
 	}
 	fc := app[1]
 	r.Function = int(fc)
+	r.Txn = int(app[0] & 0x0f) // application sequence number, §4.2.2.4
 	switch {
 	case fc >= dnp3Response:
 		if len(app) < 4 {
 			return errShort
 		}
 		r.Request, r.Response = false, true
+		// IIN2 (§4.2.2.6): no function code support, object unknown,
+		// parameter error, already executing, configuration corrupt.
+		r.Status = int(app[3] & 0x37)
+		if fc == dnp3Unsolicited {
+			r.Txn = -1 // answers no request
+		}
 	case fc > 33: // highest request code in table 4-5 is 33
 		return errField
 	}

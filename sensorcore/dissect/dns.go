@@ -6,6 +6,12 @@ import (
 	"github.com/tapline/tapline/sensorcore/decode"
 )
 
+func init() {
+	mustRegister(Descriptor{ID: DNS, Name: "dns", Title: "DNS",
+		UDP:        &UDPProtocol{Ports: []uint16{53, 5353}, Match: MatchDNS, Decode: DecodeDNS, PortOnly: true},
+		ServerRole: "DNS server"})
+}
+
 // DNS per RFC 1035 §4.1: a 12-octet header (id, flags, QDCOUNT, ANCOUNT,
 // NSCOUNT, ARCOUNT), questions, then resource records.
 

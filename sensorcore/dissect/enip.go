@@ -7,6 +7,23 @@ import (
 	"github.com/tapline/tapline/sensorcore/decode"
 )
 
+func init() {
+	mustRegister(Descriptor{ID: ENIP, Name: "enip", Title: "EtherNet/IP (CIP)", Industrial: true,
+		TCP:        &TCPProtocol{Ports: []uint16{44818}, Match: MatchENIP, Len: ENIPLen, Decode: DecodeENIP},
+		UDP:        &UDPProtocol{Ports: []uint16{44818}, Match: MatchENIPUDP, Decode: DecodeENIP},
+		Functions:  lookup(cipServices),
+		ClientRole: "EtherNet/IP scanner", ServerRole: "EtherNet/IP adapter",
+		// CIP Vol 1 appendix A table A-3.1.
+		Actions: []ActionInfo{
+			{Action: ActCIPReset, Name: "CIP reset", Alert: &ActionAlert{Rule: "cip-reset", Severity: "high", Title: "CIP reset",
+				Text: "A scanner sent a CIP Reset service."}},
+			{Action: ActCIPStart, Name: "CIP start", Alert: &ActionAlert{Rule: "cip-start", Severity: "high", Title: "CIP start",
+				Text: "A scanner sent a CIP Start service."}},
+			{Action: ActCIPStop, Name: "CIP stop", Alert: &ActionAlert{Rule: "cip-stop", Severity: "critical", Title: "CIP stop",
+				Text: "A scanner sent a CIP Stop service."}},
+		}})
+}
+
 // EtherNet/IP encapsulation per "The CIP Networks Library, Volume 2:
 // EtherNet/IP Adaptation of CIP" (EIP) chapter 2, and CIP messages per
 // Volume 1 (CIP) chapter 2-4 and appendix A.

@@ -6,6 +6,12 @@ import (
 	"github.com/tapline/tapline/sensorcore/decode"
 )
 
+func init() {
+	mustRegister(Descriptor{ID: HTTP, Name: "http", Title: "HTTP",
+		TCP:        &TCPProtocol{Ports: []uint16{80, 8080}, Match: MatchHTTP, Len: HTTPLen, Decode: DecodeHTTP},
+		ServerRole: "HTTP server"})
+}
+
 // HTTP/1.x per RFC 9112 §3 (request line) and RFC 9110 §7.2 (Host).
 
 func httpMethod(b []byte) int {

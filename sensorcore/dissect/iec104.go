@@ -6,6 +6,19 @@ import (
 	"github.com/tapline/tapline/sensorcore/decode"
 )
 
+func init() {
+	mustRegister(Descriptor{ID: IEC104, Name: "iec104", Title: "IEC 60870-5-104", Industrial: true,
+		TCP:        &TCPProtocol{Ports: []uint16{2404}, Match: MatchIEC104, Len: IEC104Len, Decode: DecodeIEC104},
+		Functions:  lookup(iec104Types),
+		ClientRole: "IEC-104 controlling station", ServerRole: "IEC-104 controlled station",
+		// Process commands (type ids 45-51, 58-64) and reset process (105)
+		// in activation, IEC 60870-5-101 §7.2.1.1.
+		Actions: []ActionInfo{
+			{Action: ActIEC104Command, Name: "IEC-104 command", Alert: &ActionAlert{Rule: "iec104-command", Severity: "high", Title: "IEC-104 command",
+				Text: "A controlling station sent a command to a controlled station.", WithFunction: true}},
+		}})
+}
+
 // IEC 60870-5-104 (2006), "104": APCI (§5), ASDU per IEC 60870-5-101
 // ("101") §7 with the 104 field lengths (§9: 2-octet cause of
 // transmission, 2-octet common address, 3-octet information object

@@ -6,6 +6,19 @@ import (
 	"github.com/tapline/tapline/sensorcore/decode"
 )
 
+func init() {
+	mustRegister(Descriptor{ID: Modbus, Name: "modbus", Title: "Modbus/TCP", Industrial: true,
+		TCP:        &TCPProtocol{Ports: []uint16{502}, Match: MatchModbus, Len: ModbusLen, Decode: DecodeModbus},
+		Functions:  lookup(modbusFunctions),
+		ClientRole: "Modbus client", ServerRole: "Modbus server",
+		// The write and restart alerts depend on the learned masters:
+		// alert.ruleModbus, not a descriptor rule.
+		Actions: []ActionInfo{
+			{Action: ActModbusWrite, Name: "Modbus write"},
+			{Action: ActModbusRestart, Name: "Modbus diagnostics restart communications"},
+		}})
+}
+
 // Modbus/TCP, per "MODBUS Messaging on TCP/IP Implementation Guide V1.0b"
 // (MB-TCP) and "MODBUS Application Protocol Specification V1.1b3" (MB-AP).
 
@@ -95,6 +108,7 @@ func DecodeModbus(b []byte, dir decode.Direction, r *Result) error {
 	fc := b[7]
 	r.Unit = int(b[6])
 	r.Function = int(fc & 0x7f)
+	r.Txn = int(binary.BigEndian.Uint16(b[0:2]))
 	if f := fc & 0x7f; !modbusFunction(f) && !(f >= 65 && f <= 72) && !(f >= 100 && f <= 110) {
 		// Neither public nor user-defined (MB-AP §5).
 		return errField
@@ -114,6 +128,9 @@ func DecodeModbus(b []byte, dir decode.Direction, r *Result) error {
 		if len(pdu) != 1 {
 			return errLength
 		}
+		r.Status = int(pdu[0])
+	} else if r.Response {
+		r.Status = 0
 	}
 	if r.Request {
 		r.SrcRole, r.DstRole = RoleModbusClient, RoleModbusServer
@@ -122,6 +139,9 @@ func DecodeModbus(b []byte, dir decode.Direction, r *Result) error {
 	}
 	if fc&0x80 != 0 {
 		return nil
+	}
+	if r.Request {
+		modbusObject(fc, pdu, r)
 	}
 	switch fc {
 	case 5, 6, 15, 16, 22, 23:
@@ -150,6 +170,48 @@ func DecodeModbus(b []byte, dir decode.Direction, r *Result) error {
 // modbusDeviceID parses a Read Device Identification response (MB-AP §6.21):
 // MEI type 0x0E, read device id code, conformity level, more follows, next
 // object id, number of objects, then {object id, length, value}.
+// modbusObject reads a request's data address, quantity and written values
+// (MB-AP §6): read functions 1-4 and 5/6/15/16 put the start address
+// first; 23 (read/write multiple registers) is logged by its write half.
+// A request too short for its fields leaves them unset.
+func modbusObject(fc byte, pdu []byte, r *Result) {
+	if len(pdu) < 4 {
+		return
+	}
+	addr, second := int(binary.BigEndian.Uint16(pdu[0:2])), binary.BigEndian.Uint16(pdu[2:4])
+	switch fc {
+	case 1, 2, 3, 4:
+		r.Address, r.Quantity = addr, int(second)
+	case 5, 6: // one coil (0xFF00 on, 0x0000 off) or one register
+		r.Address, r.Quantity = addr, 1
+		r.addValue(second)
+	case 15: // coils, one bit each, low bit first
+		r.Address, r.Quantity = addr, int(second)
+		if len(pdu) >= 5 {
+			bits := pdu[5:min(len(pdu), 5+int(pdu[4]))]
+			for i := 0; i < r.Quantity && i/8 < len(bits); i++ {
+				r.addValue(uint16(bits[i/8]>>(i%8)) & 1)
+			}
+		}
+	case 16:
+		r.Address, r.Quantity = addr, int(second)
+		if len(pdu) >= 5 {
+			modbusRegisters(pdu[5:min(len(pdu), 5+int(pdu[4]))], r)
+		}
+	case 23:
+		if len(pdu) >= 9 {
+			r.Address, r.Quantity = int(binary.BigEndian.Uint16(pdu[4:6])), int(binary.BigEndian.Uint16(pdu[6:8]))
+			modbusRegisters(pdu[9:min(len(pdu), 9+int(pdu[8]))], r)
+		}
+	}
+}
+
+func modbusRegisters(b []byte, r *Result) {
+	for i := 0; i+1 < len(b); i += 2 {
+		r.addValue(binary.BigEndian.Uint16(b[i : i+2]))
+	}
+}
+
 func modbusDeviceID(pdu []byte, r *Result) error {
 	if len(pdu) < 6 {
 		return errShort

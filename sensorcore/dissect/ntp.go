@@ -2,6 +2,12 @@ package dissect
 
 import "github.com/tapline/tapline/sensorcore/decode"
 
+func init() {
+	mustRegister(Descriptor{ID: NTP, Name: "ntp", Title: "NTP",
+		UDP:        &UDPProtocol{Ports: []uint16{123}, Match: MatchNTP, Decode: DecodeNTP, PortOnly: true},
+		ServerRole: "NTP server"})
+}
+
 // NTP per RFC 5905 §7.3: LI (2 bits), VN (3), Mode (3), stratum, poll,
 // precision, then 44 more octets of the 48-octet header.
 

@@ -8,6 +8,26 @@ import (
 	"github.com/tapline/tapline/sensorcore/decode"
 )
 
+func init() {
+	mustRegister(Descriptor{ID: S7comm, Name: "s7comm", Title: "S7comm", Industrial: true,
+		TCP:        &TCPProtocol{Ports: []uint16{102}, Match: MatchTPKT, Len: TPKTLen, Decode: DecodeS7},
+		Functions:  lookup(s7Functions),
+		ClientRole: "S7 client", ServerRole: "S7 PLC",
+		// Firmware updates have no classic S7comm function code or PI
+		// service of their own: their result is caught by
+		// firmware-changed.
+		Actions: []ActionInfo{
+			{Action: ActS7Stop, Name: "S7 PLC stop", Alert: &ActionAlert{Rule: "s7-plc-stop", Severity: "critical", Title: "S7 PLC stop",
+				Text: "A client told an S7 PLC to stop its program."}},
+			{Action: ActS7Start, Name: "S7 PLC start", Alert: &ActionAlert{Rule: "s7-plc-start", Severity: "high", Title: "S7 PLC start",
+				Text: "A client told an S7 PLC to start its program."}},
+			{Action: ActS7Download, Name: "S7 block download", Alert: &ActionAlert{Rule: "s7-block-download", Severity: "high", Title: "S7 block download",
+				Text: "A client downloaded a program block to an S7 PLC."}},
+			{Action: ActS7Upload, Name: "S7 block upload", Alert: &ActionAlert{Rule: "s7-block-upload", Severity: "medium", Title: "S7 block upload",
+				Text: "A client uploaded a program block from an S7 PLC."}},
+		}})
+}
+
 // S7comm over ISO-on-TCP: TPKT (RFC 1006 §6), COTP (ISO 8073 / X.224
 // §13), then the S7comm header. S7comm is not publicly specified; field
 // names follow the Wireshark s7comm dissector (packet-s7comm.c), which is
@@ -129,6 +149,10 @@ func DecodeS7(b []byte, dir decode.Direction, r *Result) error {
 	}
 	param := s[hl : hl+plen]
 	data := s[hl+plen : hl+plen+dlen]
+	r.Txn = int(binary.BigEndian.Uint16(s[4:6])) // PDU reference, echoed by the ack
+	if hl == 12 {
+		r.Status = int(s[10])<<8 | int(s[11]) // error class and code, 0 when none
+	}
 	if rosctr == s7Job || rosctr == s7UserData && len(param) >= 5 && param[4]>>4 == 4 {
 		r.Request = true
 		r.SrcRole, r.DstRole = RoleS7Client, RoleS7PLC

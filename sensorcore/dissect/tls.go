@@ -6,6 +6,12 @@ import (
 	"github.com/tapline/tapline/sensorcore/decode"
 )
 
+func init() {
+	mustRegister(Descriptor{ID: TLS, Name: "tls", Title: "TLS",
+		TCP:        &TCPProtocol{Ports: []uint16{443, 8443, 4843}, Match: MatchTLS, Len: TLSLen, Decode: DecodeTLS},
+		ServerRole: "TLS server"})
+}
+
 // TLS records (RFC 8446 §5.1: content type, legacy version, length) and
 // the ClientHello server_name extension (RFC 8446 §4.1.2, RFC 6066 §3).
 

@@ -73,7 +73,7 @@ func (s Store) WriteRollback(r Rollback) error {
 }
 
 func readJSON(path string, v any) (bool, error) {
-	b, err := os.ReadFile(path)
+	b, err := safefile.ReadFile(path, MaxStateSize)
 	if errors.Is(err, os.ErrNotExist) {
 		return false, nil
 	}

@@ -65,7 +65,7 @@ func (s Store) Current() (int, error) {
 // ReadMeta reads generation n's generation.json.
 func (s Store) ReadMeta(n int) (Meta, error) {
 	var m Meta
-	b, err := os.ReadFile(filepath.Join(s.Path(n), metaName))
+	b, err := safefile.ReadFile(filepath.Join(s.Path(n), metaName), MaxStateSize)
 	if err != nil {
 		return m, fmt.Errorf("generation %d: %w", n, err)
 	}
@@ -75,9 +75,17 @@ func (s Store) ReadMeta(n int) (Meta, error) {
 	return m, nil
 }
 
-// ReadFile reads one file of generation n.
+// MaxFileSize bounds each file a generation holds and ReadFile reads: a
+// bundle's files are at most 4 MiB, a fetched CRL at most 8 MiB.
+const MaxFileSize = 8 << 20
+
+// MaxStateSize bounds the store's own JSON files (generation.json,
+// pending.json, last-rollback.json), which are under 1 KiB.
+const MaxStateSize = 1 << 20
+
+// ReadFile reads one file of generation n, at most MaxFileSize bytes.
 func (s Store) ReadFile(n int, name string) ([]byte, error) {
-	return os.ReadFile(filepath.Join(s.Path(n), name))
+	return safefile.ReadFile(filepath.Join(s.Path(n), name), MaxFileSize)
 }
 
 // List returns the committed generation numbers in ascending order.

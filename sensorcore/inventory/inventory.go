@@ -431,7 +431,7 @@ func addrString(a decode.Addr) string {
 
 func protoNames(mask uint32) []string {
 	var out []string
-	for id := uint8(1); id < dissect.NumProtocols; id++ {
+	for id := uint8(1); id < dissect.MaxProtocols; id++ {
 		if mask&(1<<id) != 0 {
 			out = append(out, dissect.Name(id))
 		}
@@ -538,10 +538,8 @@ func (inv *Inventory) Restore(assets []Asset) error {
 			}
 		}
 		for _, n := range a.Protocols {
-			for id := uint8(1); id < dissect.NumProtocols; id++ {
-				if dissect.Name(id) == n {
-					h.protos |= 1 << id
-				}
+			if id := dissect.ID(n); id != dissect.None {
+				h.protos |= 1 << id
 			}
 		}
 		h.roles = dissect.RoleFromNames(a.Roles)

@@ -115,9 +115,17 @@ func infoReader(b *testing.B, pcap []byte) capture.InfoReader {
 // BenchmarkPipeline is the full pipeline (read, decode, dissect,
 // inventory, alerts) over an in-memory mix of the shared captures, one
 // packet per op, on one goroutine.
-func BenchmarkPipeline(b *testing.B) {
+func BenchmarkPipeline(b *testing.B) { benchPipeline(b, Options{Learning: time.Hour}) }
+
+// BenchmarkPipelineOperations is BenchmarkPipeline with the operations
+// log on (records encoded and written to io.Discard).
+func BenchmarkPipelineOperations(b *testing.B) {
+	benchPipeline(b, Options{Learning: time.Hour, Operations: io.Discard})
+}
+
+func benchPipeline(b *testing.B, opts Options) {
 	mx := loadMix(b)
-	m, err := New(Options{Learning: time.Hour})
+	m, err := New(opts)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -182,33 +182,39 @@ func TestGroundTruthTshark(t *testing.T) {
 	allow := readAllowed(t)
 	for _, file := range files {
 		base := filepath.Base(filepath.Dir(file)) + "/" + filepath.Base(file)
-		theirs := tsharkCounts(t, tshark, file)
-		ours := ourCounts(t, file)
-		keys := map[string]bool{}
-		for k := range theirs {
-			keys[k] = true
-		}
-		for k := range ours {
-			keys[k] = true
-		}
-		for k := range keys {
-			if ours[k] == theirs[k] {
-				continue
-			}
-			a, ok := allow[base+" "+k]
-			if !ok {
-				t.Errorf("%s %s: sensorcore %d, tshark %d, and no entry in testdata/groundtruth-allowed.tsv", base, k, ours[k], theirs[k])
-				continue
-			}
-			a.used = true
-			if a.ours != ours[k] || a.theirs != theirs[k] {
-				t.Errorf("%s %s: sensorcore %d, tshark %d; the allowed entry says %d and %d", base, k, ours[k], theirs[k], a.ours, a.theirs)
-			}
-		}
+		compareCounts(t, base, base, tsharkCounts(t, tshark, file), ourCounts(t, file), allow)
 	}
 	for k, a := range allow {
 		if !a.used {
 			t.Errorf("groundtruth-allowed.tsv entry %q no longer differs; remove it", k)
+		}
+	}
+}
+
+// compareCounts reports every key where ours and theirs differ without an
+// entry for base in the allowed file (or with other counts than the
+// entry's); name is what the messages call the capture.
+func compareCounts(t *testing.T, name, base string, theirs, ours map[string]uint64, allow map[string]*allowed) {
+	t.Helper()
+	keys := map[string]bool{}
+	for k := range theirs {
+		keys[k] = true
+	}
+	for k := range ours {
+		keys[k] = true
+	}
+	for k := range keys {
+		if ours[k] == theirs[k] {
+			continue
+		}
+		a, ok := allow[base+" "+k]
+		if !ok {
+			t.Errorf("%s %s: sensorcore %d, tshark %d, and no entry in testdata/groundtruth-allowed.tsv", name, k, ours[k], theirs[k])
+			continue
+		}
+		a.used = true
+		if a.ours != ours[k] || a.theirs != theirs[k] {
+			t.Errorf("%s %s: sensorcore %d, tshark %d; the allowed entry says %d and %d", name, k, ours[k], theirs[k], a.ours, a.theirs)
 		}
 	}
 }

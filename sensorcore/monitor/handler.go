@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"html/template"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 
@@ -28,6 +29,23 @@ func (m *Monitor) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /devices", m.devicesPage)
 	mux.HandleFunc("GET /alerts", m.alertsPage)
+	mux.HandleFunc("GET /operations", m.operationsPage)
+	mux.HandleFunc("GET /devices/{ip}/operations", m.operationsPage)
+	mux.HandleFunc("GET /api/v1/operations", func(w http.ResponseWriter, r *http.Request) {
+		ip, ok := ipParam(w, r.URL.Query().Get("ip"))
+		if !ok {
+			return
+		}
+		ops, err := m.Operations(ip, maxShownOperations)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		if ops == nil {
+			ops = []json.RawMessage{}
+		}
+		writeJSON(w, ops)
+	})
 	mux.HandleFunc("POST /alerts/{id}/ack", func(w http.ResponseWriter, r *http.Request) {
 		if m.ackFrom(w, r) {
 			// Relative as sent: the browser resolves it against the URL it
@@ -74,10 +92,18 @@ func writeJSON(w http.ResponseWriter, v any) {
 // script: the console's Content-Security-Policy forbids both.
 var (
 	devicesBody = template.Must(template.New("devices").Funcs(template.FuncMap{"join": strings.Join}).Parse(`<p>{{len .Assets}} devices. {{.Stats.Packets}} packets, {{.Stats.KernelDrops}} kernel drops{{if .Stats.Learning}}, learning{{end}}.</p>
-<table class="list"><tr><th>Address</th><th>MAC</th><th>MAC vendor</th><th>Protocols</th><th>Roles</th><th>Identity</th><th>First seen</th><th>Last seen</th><th>Peers</th></tr>
+<table class="list"><tr><th>Address</th><th>MAC</th><th>MAC vendor</th><th>Protocols</th><th>Roles</th><th>Identity</th><th>First seen</th><th>Last seen</th><th>Peers</th><th>Operations log</th></tr>
 {{range .Assets}}<tr><td>{{join .IPs ", "}}{{if .Router}} (router){{end}}{{if .Hostname}}<br>{{.Hostname}}{{end}}</td><td>{{.MAC}}</td><td>{{.Vendor}}</td><td>{{join .Protocols ", "}}</td><td>{{join .Roles ", "}}</td>
 <td>{{with .Identity}}{{.Vendor}} {{.Model}}{{if .Firmware}} fw {{.Firmware}}{{end}}{{if .Serial}} s/n {{.Serial}}{{end}}{{if .Name}} "{{.Name}}"{{end}}{{end}}</td>
-<td>{{.FirstSeen.Format "2006-01-02 15:04:05"}}</td><td>{{.LastSeen.Format "2006-01-02 15:04:05"}}</td><td>{{len .Peers}}</td></tr>
+<td>{{.FirstSeen.Format "2006-01-02 15:04:05"}}</td><td>{{.LastSeen.Format "2006-01-02 15:04:05"}}</td><td>{{len .Peers}}</td>
+<td>{{range .IPs}}<a href="devices/{{.}}/operations">{{.}}</a> {{end}}</td></tr>
+{{end}}</table>`))
+	operationsBody = template.Must(template.New("operations").Parse(`<p>The last {{len .Ops}} operations (at most {{.Max}} are shown){{if .IP.IsValid}} where {{.IP}} is the client or the server{{end}}, oldest first.</p>
+<table class="list"><tr><th>Time</th><th>Protocol</th><th>Client</th><th>Server</th><th>Function</th><th>Object</th><th>Values</th><th>Result</th><th>Latency</th><th>Id</th></tr>
+{{range .Ops}}<tr><td>{{.Time}}</td><td>{{.Protocol}}</td><td>{{.Client.IP}}:{{.Client.Port}}</td><td>{{.Server.IP}}:{{.Server.Port}}</td>
+<td>{{.FunctionName}}{{with .Function}} ({{.}}){{end}}{{if .Action}}<br>{{.Action}}{{end}}</td>
+<td>{{with .Unit}}unit {{.}} {{end}}{{with .Address}}address {{.}} {{end}}{{with .Quantity}}quantity {{.}} {{end}}{{with .Object}}g{{.Group}}v{{.Variation}} {{end}}{{with .Cause}}cause {{.}}{{end}}</td>
+<td>{{range $i, $v := .Values}}{{if $i}}, {{end}}{{$v}}{{end}}</td><td>{{.Result}}{{with .Status}} ({{.}}){{end}}</td><td>{{with .LatencyUS}}{{.}} µs{{end}}</td><td>{{.ID}}</td></tr>
 {{end}}</table>`))
 	alertsBody = template.Must(template.New("alerts").Parse(`<p>{{len .Alerts}} alerts.</p>
 <table class="list"><tr><th>Id</th><th>Time</th><th>Severity</th><th>Title</th><th>Message</th><th>Count</th><th>Status</th></tr>
@@ -97,4 +123,78 @@ func (m *Monitor) alertsPage(w http.ResponseWriter, r *http.Request) {
 		alerts[i], alerts[j] = alerts[j], alerts[i]
 	}
 	page.Render(w, r, page.Page{Title: "Alerts", Nav: page.Alerts, Body: alertsBody, Data: map[string]any{"Alerts": alerts}})
+}
+
+// maxShownOperations bounds the operations a page or API call returns.
+const maxShownOperations = 500
+
+// ipParam parses an address parameter; empty is the zero Addr (no
+// filter). A bad one is answered with 400.
+func ipParam(w http.ResponseWriter, v string) (netip.Addr, bool) {
+	if v == "" {
+		return netip.Addr{}, true
+	}
+	ip, err := netip.ParseAddr(v)
+	if err != nil {
+		http.Error(w, "ip must be an IPv4 or IPv6 address", http.StatusBadRequest)
+		return netip.Addr{}, false
+	}
+	return ip, true
+}
+
+// shownOperation is an operations log record as the page shows it.
+type shownOperation struct {
+	ID       string
+	Time     string
+	Protocol string
+	Client   struct {
+		IP   string
+		Port int
+	}
+	Server struct {
+		IP   string
+		Port int
+	}
+	Function     *int
+	FunctionName string `json:"function_name"`
+	Action       string
+	Unit         *int
+	Address      *int
+	Quantity     *int
+	Object       *struct{ Group, Variation int }
+	Cause        *int
+	Values       []int
+	Result       string
+	Status       *int
+	LatencyUS    *int64 `json:"latency_us"`
+}
+
+// operationsPage shows the stored operations log: of one device
+// (/devices/IP/operations, or ?ip=) or of all.
+func (m *Monitor) operationsPage(w http.ResponseWriter, r *http.Request) {
+	v := r.PathValue("ip")
+	if v == "" {
+		v = r.URL.Query().Get("ip")
+	}
+	ip, ok := ipParam(w, v)
+	if !ok {
+		return
+	}
+	raw, err := m.Operations(ip, maxShownOperations)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	ops := make([]shownOperation, 0, len(raw))
+	for _, l := range raw {
+		var op shownOperation
+		if json.Unmarshal(l, &op) == nil {
+			ops = append(ops, op)
+		}
+	}
+	title, nav := "Operations log", page.Operations
+	if ip.IsValid() {
+		title, nav = "Operations of "+ip.String(), page.Devices
+	}
+	page.Render(w, r, page.Page{Title: title, Nav: nav, Body: operationsBody, Data: map[string]any{"IP": ip, "Ops": ops, "Max": maxShownOperations}})
 }

@@ -1,11 +1,15 @@
 package monitor
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/netip"
+	"strings"
 	"sync"
 	"time"
 
@@ -46,6 +50,12 @@ type Options struct {
 	// NoRing makes live capture read one packet per system call instead
 	// of through a TPACKET_V3 ring.
 	NoRing bool
+	// Operations, when set, receives the operations log as JSON lines
+	// (docs/monitoring.md). Records are buffered: FlushOperations and
+	// Close write them out. With none and a StateDir, the log goes to
+	// the store (StateDir/operations.jsonl), at most OperationsCap bytes.
+	Operations    io.Writer
+	OperationsCap int64
 }
 
 // Monitor runs the pipeline and holds its results. It is safe for
@@ -61,6 +71,9 @@ type Monitor struct {
 	lives  []*capture.Live
 	ifaces int
 	capErr error
+	files  []FileReport
+	// opsFile is the store's operations log, when the Monitor opened it.
+	opsFile *store.Operations
 }
 
 // New makes a Monitor, loading saved state from opts.StateDir when present
@@ -91,6 +104,17 @@ func New(opts Options) (*Monitor, error) {
 	}
 	m.eng = alert.New(alert.Options{Learning: learning, ModbusMasters: opts.ModbusMasters, Sink: sink})
 	m.pipe = NewPipeline(m)
+	if opts.Operations == nil && opts.StateDir != "" {
+		f, err := store.OpenOperations(opts.StateDir, opts.OperationsCap)
+		if err != nil {
+			m.closeSinks()
+			return nil, err
+		}
+		m.opsFile, opts.Operations = f, f
+	}
+	if opts.Operations != nil {
+		m.pipe.ops = newOpLog(opts.Operations)
+	}
 	if opts.StateDir != "" {
 		st, err := store.Load(opts.StateDir)
 		switch {
@@ -131,7 +155,7 @@ func (m *Monitor) PDU(now time.Time, pkt *decode.Packet, r *dissect.Result, malf
 	prev := m.firmwareBefore(pkt, r)
 	m.inv.ObservePDU(now, pkt, r)
 	ev := &m.ev
-	*ev = alert.Event{Time: now, Src: pkt.Src, Dst: pkt.Dst, DstPort: pkt.DstPort, Proto: r.Proto,
+	*ev = alert.Event{Time: now, Src: pkt.Src, Dst: pkt.Dst, SrcPort: pkt.SrcPort, DstPort: pkt.DstPort, Proto: r.Proto, Txn: r.Txn,
 		Function: r.Function, Action: r.Action, Request: r.Request, Malformed: malformed, Unit: r.Unit}
 	m.eng.Observe(ev)
 	m.firmwareAfter(ev, r, prev)
@@ -165,7 +189,7 @@ func (m *Monitor) pduFlow(now time.Time, pkt *decode.Packet, r *dissect.Result, 
 		return
 	}
 	ev := &m.ev
-	*ev = alert.Event{Time: now, Src: pkt.Src, Dst: pkt.Dst, DstPort: pkt.DstPort, Proto: r.Proto,
+	*ev = alert.Event{Time: now, Src: pkt.Src, Dst: pkt.Dst, SrcPort: pkt.SrcPort, DstPort: pkt.DstPort, Proto: r.Proto, Txn: r.Txn,
 		Function: r.Function, Action: r.Action, Request: r.Request, Malformed: malformed, Unit: r.Unit}
 	m.eng.ObserveFlow(ev, &f.eng)
 }
@@ -203,6 +227,7 @@ func (m *Monitor) Host(now time.Time, pkt *decode.Packet) {
 func (m *Monitor) Packet(data []byte, ci capture.Info) {
 	m.mu.Lock()
 	defer m.mu.Unlock() // a fault surfaces as itself, never as a held lock
+	m.pipe.refresh()
 	m.pipe.Packet(data, ci)
 }
 
@@ -210,6 +235,7 @@ func (m *Monitor) Packet(data []byte, ci capture.Info) {
 func (m *Monitor) RunReader(r capture.Reader) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.pipe.refresh()
 	if ir, ok := r.(capture.InfoReader); ok {
 		var ci capture.Info
 		for {
@@ -235,21 +261,81 @@ func (m *Monitor) RunReader(r capture.Reader) error {
 	}
 }
 
-// RunFiles runs the pipeline over capture files in order. Errors name the
-// file.
+// RunFiles runs the pipeline over capture files in order, stopping at the
+// first file that cannot be read to its end. Errors name the file.
 func (m *Monitor) RunFiles(paths ...string) error {
 	for _, p := range paths {
-		f, err := capture.Open(p)
-		if err != nil {
-			return err
-		}
-		err = m.RunReader(f.Reader) // the reader itself: one dynamic call per packet, not two
-		f.Close()
-		if err != nil {
-			return fmt.Errorf("%s: %w", p, err)
+		if fr := m.RunFile(p); fr.err != nil {
+			return fr.err
 		}
 	}
 	return nil
+}
+
+// File statuses in FileReport.
+const (
+	FileComplete   = "complete"   // read to its end
+	FilePartial    = "partial"    // damaged or cut short: what came before was read
+	FileUnreadable = "unreadable" // not opened, or not a capture: nothing read
+)
+
+// FileReport says how much of one capture file was read.
+type FileReport struct {
+	Path    string `json:"path"`
+	Packets uint64 `json:"packets"`
+	Status  string `json:"status"`
+	// Error is why the file is partial or unreadable, one sentence naming
+	// no file (Path does).
+	Error string `json:"error,omitempty"`
+	err   error
+}
+
+// Err is the error that ended the file early (nil when complete), with
+// the file's name.
+func (f FileReport) Err() error { return f.err }
+
+// RunFile runs the pipeline over one capture file and reports what was
+// read: everything up to damage is kept (a partial file), and the report
+// (Files) keeps the file's outcome.
+func (m *Monitor) RunFile(path string) FileReport {
+	fr := FileReport{Path: path, Status: FileComplete}
+	f, err := capture.Open(path)
+	if err != nil {
+		fr.Status, fr.Error, fr.err = FileUnreadable, openReason(path, err), err
+		m.addFile(fr)
+		return fr
+	}
+	before := m.packets()
+	err = m.RunReader(f.Reader) // the reader itself: one dynamic call per packet, not two
+	f.Close()
+	fr.Packets = m.packets() - before
+	if err != nil {
+		fr.Status, fr.Error, fr.err = FilePartial, err.Error(), fmt.Errorf("%s: %w", path, err)
+	}
+	m.addFile(fr)
+	return fr
+}
+
+// openReason is the reason an open failed, without the path that
+// FileReport.Path already holds.
+func openReason(path string, err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Op + ": " + pe.Err.Error()
+	}
+	return strings.TrimPrefix(err.Error(), path+": ")
+}
+
+func (m *Monitor) packets() uint64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.pipe.dec.Counters.Packets
+}
+
+func (m *Monitor) addFile(fr FileReport) {
+	m.mu.Lock()
+	m.files = append(m.files, fr)
+	m.mu.Unlock()
 }
 
 // RunLive captures on each interface until ctx is cancelled, saving state
@@ -306,6 +392,11 @@ func (m *Monitor) RunLive(ctx context.Context, ifaces ...string) error {
 				case <-ctx.Done():
 					return
 				case <-t.C:
+					if err := m.FlushOperations(false); err != nil {
+						m.mu.Lock()
+						m.capErr = err
+						m.mu.Unlock()
+					}
 					if err := m.Save(); err != nil {
 						m.mu.Lock()
 						m.capErr = err
@@ -408,8 +499,17 @@ func (m *Monitor) Health() (string, error) {
 // Report is the output of `sensorcore analyze --json` (the contract in
 // docs/monitoring.md).
 type Report struct {
-	Packets   uint64                    `json:"packets"`
-	Bytes     uint64                    `json:"bytes"`
+	// Complete is false when a file was damaged, cut short or unreadable,
+	// or held packets of a link type that is not decoded: the counts are
+	// then those of what could be read.
+	Complete bool   `json:"complete"`
+	Packets  uint64 `json:"packets"`
+	Bytes    uint64 `json:"bytes"`
+	// Truncated counts packets the capture's snapshot length cut short:
+	// their PDUs are not dissected (nor counted malformed).
+	Truncated uint64                    `json:"truncated"`
+	Files     []FileReport              `json:"files"`
+	LinkTypes []LinkTypeReport          `json:"link_types"`
 	Protocols map[string]ProtocolReport `json:"protocols"`
 	Assets    []inventory.Asset         `json:"assets"`
 	Alerts    []alert.Alert             `json:"alerts"`
@@ -419,8 +519,15 @@ type Report struct {
 func (m *Monitor) Report() Report {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	r := Report{Packets: m.pipe.dec.Counters.Packets, Bytes: m.pipe.dec.Counters.Bytes,
+	r := Report{Complete: true, Packets: m.pipe.dec.Counters.Packets, Bytes: m.pipe.dec.Counters.Bytes, Truncated: m.pipe.Truncated,
+		Files: append([]FileReport{}, m.files...), LinkTypes: m.pipe.linkTypeReports(),
 		Protocols: protocolReports(&m.pipe.Counters), Assets: m.inv.Assets(), Alerts: m.eng.Alerts()}
+	for _, f := range r.Files {
+		r.Complete = r.Complete && f.Status == FileComplete
+	}
+	for _, lt := range r.LinkTypes {
+		r.Complete = r.Complete && lt.Decoded
+	}
 	if r.Assets == nil {
 		r.Assets = []inventory.Asset{}
 	}
@@ -428,6 +535,29 @@ func (m *Monitor) Report() Report {
 		r.Alerts = []alert.Alert{}
 	}
 	return r
+}
+
+// Operations returns the last max records of the stored operations log
+// (StateDir) whose client or server is ip, oldest first; every record
+// when ip is the zero Addr. Records still buffered are written first.
+func (m *Monitor) Operations(ip netip.Addr, max int) ([]json.RawMessage, error) {
+	if m.opts.StateDir == "" {
+		return nil, nil
+	}
+	if err := m.FlushOperations(false); err != nil {
+		return nil, err
+	}
+	var keep func([]byte) bool
+	if ip.IsValid() {
+		needle := []byte(`{"ip":"` + ip.String() + `"`)
+		keep = func(l []byte) bool { return bytes.Contains(l, needle) }
+	}
+	lines, err := store.ReadOperations(m.opts.StateDir, max, keep)
+	out := make([]json.RawMessage, len(lines))
+	for i, l := range lines {
+		out[i] = l
+	}
+	return out, err
 }
 
 // Save writes the state to StateDir (no-op without one).
@@ -441,9 +571,31 @@ func (m *Monitor) Save() error {
 	return store.Save(m.opts.StateDir, st)
 }
 
-// Close saves the state and stops the syslog forwarders.
+// FlushOperations writes the buffered operations log records; with final
+// set, the requests still waiting for a response are written as such
+// (at the end of a capture). It returns the writer's first error.
+func (m *Monitor) FlushOperations(final bool) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.pipe.ops == nil {
+		return nil
+	}
+	return m.pipe.ops.flush(final)
+}
+
+// Close writes the rest of the operations log, saves the state and stops
+// the syslog forwarders.
 func (m *Monitor) Close() error {
+	oerr := m.FlushOperations(true)
 	err := m.Save()
+	if err == nil {
+		err = oerr
+	}
+	if m.opsFile != nil {
+		if cerr := m.opsFile.Close(); err == nil {
+			err = cerr
+		}
+	}
 	m.mu.Lock()
 	m.closeSinks()
 	m.mu.Unlock()

@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"errors"
+	"sort"
 	"time"
 
 	"github.com/tapline/tapline/sensorcore/alert"
@@ -27,51 +28,79 @@ const maxTries = 4
 // Pipeline decodes packets and dispatches PDUs; it is not safe for
 // concurrent use (Monitor serialises it).
 type Pipeline struct {
+	reg      *dissect.Registry
+	snap     *dissect.Snapshot // the registry the protocol lists come from
 	dec      decode.Decoder
 	streams  *decode.StreamTable
 	tcp      []dissect.TCPProtocol
-	tcpByID  [dissect.NumProtocols]*dissect.TCPProtocol
+	tcpByID  [dissect.MaxProtocols]*dissect.TCPProtocol
 	udp      []dissect.UDPProtocol
 	res      dissect.Result
-	Counters [dissect.NumProtocols]dissect.Counter
+	Counters [dissect.MaxProtocols]dissect.Counter
 	obs      *Monitor
 	lastTS   int64
 	sweepTS  int64
 	now      time.Time // the current packet's timestamp
 	// Unclassified counts TCP streams given up by content matching.
 	Unclassified uint64
+	// Truncated counts packets the capture's snapshot length cut short.
+	Truncated uint64
 	// noMemo reports TCP packets through Host and PDU instead of the
 	// stream memo (tests compare the two).
 	noMemo bool
+	// Packets per link type: the current run in curLink/curLinkN (one
+	// compare per packet), earlier runs in links.
+	curLink  int
+	curLinkN uint64
+	links    map[int]uint64
+	// ops is the operations log, nil when off.
+	ops *opLog
+	ts  int64 // the current packet's time, unix nanoseconds
 }
 
 // NewPipeline makes a pipeline that reports hosts and PDUs to obs (which
 // may be nil). pkt and the dissect.Result are reused after each call, so
 // the Monitor copies what it keeps.
 func NewPipeline(obs *Monitor) *Pipeline {
-	return (&Pipeline{
-		streams: decode.NewStreamTable(65536),
-		tcp:     dissect.TCPProtocols(),
-		udp:     dissect.UDPProtocols(),
+	streams := decode.NewStreamTable(65536)
+	streams.Expire = streamIdle
+	p := &Pipeline{
+		streams: streams,
+		reg:     dissect.Default(),
 		obs:     obs,
 		res:     dissect.Result{Extra: make([]int, 0, 256)},
-	}).init()
+	}
+	p.use(p.reg.Snapshot())
+	return p
 }
 
-// init indexes the TCP protocols by id.
-func (p *Pipeline) init() *Pipeline {
+// use takes the protocol lists of a registry snapshot and indexes the TCP
+// protocols by id. Streams, counters and classifications stay: a protocol
+// registered while packets flow is used from the next packet on.
+func (p *Pipeline) use(s *dissect.Snapshot) {
+	p.snap, p.tcp, p.udp = s, s.TCP, s.UDP
+	p.tcpByID = [dissect.MaxProtocols]*dissect.TCPProtocol{}
 	for i := range p.tcp {
-		if id := p.tcp[i].ID; id < dissect.NumProtocols && p.tcpByID[id] == nil {
+		if id := p.tcp[i].ID; id < dissect.MaxProtocols && p.tcpByID[id] == nil {
 			p.tcpByID[id] = &p.tcp[i]
 		}
 	}
-	return p
+}
+
+// refresh picks up protocols registered since the pipeline's snapshot
+// (one atomic load when nothing changed).
+func (p *Pipeline) refresh() {
+	if s := p.reg.Snapshot(); s != p.snap {
+		p.use(s)
+	}
 }
 
 // Decoder exposes the link/network counters.
 func (p *Pipeline) Decoder() *decode.Decoder { return &p.dec }
 
-// streamIdle is how long a silent TCP stream is kept.
+// streamIdle is how long a TCP stream may be silent: after that its next
+// segment starts it afresh (decode.StreamTable.Expire), and the sweep
+// removes it.
 const streamIdle = int64(10 * time.Minute)
 
 // sweepEvery is how often (in capture time) idle streams are removed: a
@@ -83,11 +112,22 @@ const sweepEvery = streamIdle / 2
 func (p *Pipeline) Packet(data []byte, ci capture.Info) { p.packet(data, &ci) }
 
 func (p *Pipeline) packet(data []byte, ci *capture.Info) {
+	if ci.LinkType != p.curLink {
+		p.switchLink(ci.LinkType)
+	}
+	p.curLinkN++
 	p.now = ci.Timestamp
 	now := p.now
 	ts := now.UnixNano()
+	p.ts = ts
 	if ts > p.lastTS {
 		p.lastTS = ts
+	}
+	// Cut by the snapshot length: counted as truncated; its partial PDUs
+	// are neither dissected nor malformed, and the stream moves past it.
+	cut := ci.Length > ci.CaptureLen && ci.CaptureLen > 0
+	if cut {
+		p.Truncated++
 	}
 	if err := p.dec.Decode(data, ci.LinkType); err != nil && !p.dec.Pkt.HasTransport {
 		if p.obs != nil && (p.dec.Pkt.IPVersion != 0 || p.dec.Pkt.IsARP) {
@@ -110,12 +150,16 @@ func (p *Pipeline) packet(data []byte, ci *capture.Info) {
 				p.obs.Host(now, pkt)
 			}
 		}
-		p.tcpSegment(pkt, s, m)
+		if cut && pkt.Cut > 0 {
+			s.SegmentLost(pkt.Seq, pkt.Ack, pkt.TCPFlags, len(pkt.Payload)+pkt.Cut)
+		} else {
+			p.tcpSegment(pkt, s, m)
+		}
 	} else {
 		if p.obs != nil && (pkt.IPVersion != 0 || pkt.IsARP) {
 			p.obs.Host(now, pkt)
 		}
-		if pkt.HasTransport && pkt.Proto == decode.ProtoUDP && (!pkt.Fragment || pkt.FragFirst) {
+		if pkt.HasTransport && pkt.Proto == decode.ProtoUDP && (!pkt.Fragment || pkt.FragFirst) && !(cut && pkt.Cut > 0) {
 			p.udpDatagram(pkt)
 		}
 	}
@@ -123,6 +167,44 @@ func (p *Pipeline) packet(data []byte, ci *capture.Info) {
 		p.streams.Sweep(p.lastTS, streamIdle)
 		p.sweepTS = p.lastTS
 	}
+}
+
+// switchLink starts counting packets of another link type.
+func (p *Pipeline) switchLink(lt int) {
+	if p.curLinkN > 0 {
+		if p.links == nil {
+			p.links = map[int]uint64{}
+		}
+		p.links[p.curLink] += p.curLinkN
+	}
+	p.curLink, p.curLinkN = lt, 0
+}
+
+// LinkTypeReport counts the packets of one link type and says whether
+// they were decoded; a link type sensorcore cannot decode is never
+// silent.
+type LinkTypeReport struct {
+	LinkType int    `json:"link_type"`
+	Name     string `json:"name"`
+	Packets  uint64 `json:"packets"`
+	Decoded  bool   `json:"decoded"`
+}
+
+// linkTypeReports lists the link types seen, by number.
+func (p *Pipeline) linkTypeReports() []LinkTypeReport {
+	counts := make(map[int]uint64, len(p.links)+1)
+	for lt, n := range p.links {
+		counts[lt] += n
+	}
+	if p.curLinkN > 0 {
+		counts[p.curLink] += p.curLinkN
+	}
+	out := make([]LinkTypeReport, 0, len(counts))
+	for lt, n := range counts {
+		out = append(out, LinkTypeReport{LinkType: lt, Name: decode.LinkTypeName(lt), Packets: n, Decoded: decode.Decodable(lt)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].LinkType < out[j].LinkType })
+	return out
 }
 
 // memoOf returns the stream's memo, emptied when the stream was recycled
@@ -141,7 +223,7 @@ func memoOf(s *decode.Stream) *flowMemo {
 // tcpSegment runs one TCP segment (fragments are not reassembled, so a
 // first fragment never gets here) through its stream.
 func (p *Pipeline) tcpSegment(pkt *decode.Packet, s *decode.Stream, m *flowMemo) {
-	data, gap := s.Segment(pkt.Seq, pkt.TCPFlags, pkt.Payload)
+	data, gap := s.SegmentAck(pkt.Seq, pkt.Ack, pkt.TCPFlags, pkt.Payload)
 	if len(data) == 0 || s.Dead {
 		return
 	}
@@ -213,6 +295,9 @@ func (p *Pipeline) pdu(pkt *decode.Packet, dec func([]byte, decode.Direction, *d
 			c.Functions[f]++
 		}
 	}
+	if p.ops != nil {
+		p.ops.observe(p.ts, pkt, &p.res, bad)
+	}
 	if p.obs != nil {
 		p.report(pkt, bad, m)
 	}
@@ -247,7 +332,7 @@ func (p *Pipeline) classifyTCP(pkt *decode.Packet, data []byte) uint8 {
 // tcpProto is the TCP protocol with this id (the first one for an
 // unknown id).
 func (p *Pipeline) tcpProto(id uint8) *dissect.TCPProtocol {
-	if id < dissect.NumProtocols && p.tcpByID[id] != nil {
+	if id < dissect.MaxProtocols && p.tcpByID[id] != nil {
 		return p.tcpByID[id]
 	}
 	for i := range p.tcp {

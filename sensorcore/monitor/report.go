@@ -16,21 +16,21 @@ type ProtocolReport struct {
 
 // protocolReports converts counters into the contract's "protocols" map,
 // one key per industrial protocol, present even when zero.
-func protocolReports(c *[dissect.NumProtocols]dissect.Counter) map[string]ProtocolReport {
+func protocolReports(c *[dissect.MaxProtocols]dissect.Counter) map[string]ProtocolReport {
 	return reports(c, dissect.Industrial())
 }
 
 // allProtocolReports adds the IT protocols (DHCP, DNS, NTP, TLS, HTTP) for
 // Stats.
-func allProtocolReports(c *[dissect.NumProtocols]dissect.Counter) map[string]ProtocolReport {
-	ids := make([]uint8, 0, dissect.NumProtocols)
-	for id := uint8(1); id < dissect.NumProtocols; id++ {
-		ids = append(ids, id)
+func allProtocolReports(c *[dissect.MaxProtocols]dissect.Counter) map[string]ProtocolReport {
+	var ids []uint8
+	for _, d := range dissect.Default().Snapshot().Protocols() {
+		ids = append(ids, d.ID)
 	}
 	return reports(c, ids)
 }
 
-func reports(c *[dissect.NumProtocols]dissect.Counter, ids []uint8) map[string]ProtocolReport {
+func reports(c *[dissect.MaxProtocols]dissect.Counter, ids []uint8) map[string]ProtocolReport {
 	out := make(map[string]ProtocolReport, len(ids))
 	for _, id := range ids {
 		pr := ProtocolReport{PDUs: c[id].PDUs, Malformed: c[id].Malformed, Functions: map[string]uint64{}}

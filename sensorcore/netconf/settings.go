@@ -43,10 +43,14 @@ type Console struct {
 	CRLRetries     *int     `json:"crl_retries,omitempty"`
 }
 
-// Defaults for the CRL fetch (FIELD-FACTS: 3 s timeout, 1 retry).
+// Defaults for the CRL fetch (docs/field-facts.md: 3 s timeout, 1 retry).
 const (
 	DefaultCRLTimeout = 3 * time.Second
 	DefaultCRLRetries = 1
+	// Upper bounds: apply holds the provisioning session while it fetches.
+	MaxCRLTimeout = 30 * time.Second // one try
+	MaxCRLRetries = 5
+	MaxCRLFetch   = time.Minute // every try together
 )
 
 // FetchTimeout returns the CRL fetch timeout, defaulted.

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // FieldError is one invalid setting: the field (settings.json path) and how
@@ -53,7 +54,7 @@ func (s *Settings) Validate() error {
 	}
 	n := s.Network
 	if !validIfName(n.Interface) {
-		add("network.interface", "%q is not an interface name (1-15 characters, no / or spaces)", n.Interface)
+		add("network.interface", "%q is not an interface name: 1-15 letters, digits and . _ - @, starting with a letter, digit or _ (a real name such as eth0 or enp3s0; patterns such as * are refused)", n.Interface)
 	}
 	a, err := netip.ParseAddr(n.Address)
 	switch {
@@ -110,11 +111,16 @@ func (s *Settings) Validate() error {
 			add("proxy.username", "a proxy password needs a username")
 		}
 	}
-	if s.Console.CRLTimeout < 0 {
+	switch c := s.Console; {
+	case c.CRLTimeout < 0:
 		add("console.crl_timeout", "must not be negative")
-	}
-	if r := s.Console.CRLRetries; r != nil && (*r < 0 || *r > 5) {
-		add("console.crl_retries", "%d is outside 0..5", *r)
+	case time.Duration(c.CRLTimeout) > MaxCRLTimeout:
+		add("console.crl_timeout", "%s is longer than %s (the default is %s)", time.Duration(c.CRLTimeout), MaxCRLTimeout, DefaultCRLTimeout)
+	case c.CRLRetries != nil && (*c.CRLRetries < 0 || *c.CRLRetries > MaxCRLRetries):
+		add("console.crl_retries", "%d is outside 0..%d", *c.CRLRetries, MaxCRLRetries)
+	case c.FetchTimeout()*time.Duration(c.FetchRetries()+1) > MaxCRLFetch:
+		add("console.crl_timeout", "%s for each of %d tries is more than %s in all: shorten the timeout or retry less",
+			c.FetchTimeout(), c.FetchRetries()+1, MaxCRLFetch)
 	}
 	return errors.Join(errs...)
 }
@@ -127,11 +133,20 @@ func broadcast(p netip.Prefix) netip.Addr {
 }
 
 func validIfName(s string) bool {
-	if len(s) == 0 || len(s) > 15 || s == "." || s == ".." {
+	// The kernel's rules (dev_valid_name: 1-15 bytes, not . or .., no /,
+	// : or whitespace), narrowed to the characters real names use, so no
+	// renderer reads a name as a pattern (networkd's Name= and netplan's
+	// match take globs and a leading !), an option (ip: a leading -) or
+	// YAML or INI syntax.
+	if len(s) == 0 || len(s) > 15 {
 		return false
 	}
-	for _, c := range s {
-		if c == '/' || c == ':' || c <= ' ' || c > '~' {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '_':
+		case i > 0 && (c == '.' || c == '-' || c == '@'):
+		default:
 			return false
 		}
 	}

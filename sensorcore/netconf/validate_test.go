@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 func good() Settings {
@@ -91,5 +92,66 @@ func TestParseStrict(t *testing.T) {
 	back, err := Parse(s.Marshal())
 	if err != nil || back.Network.Address != s.Network.Address {
 		t.Fatalf("round trip: %v", err)
+	}
+}
+
+// TestInterfaceNames: only names a kernel interface can have (1-15 bytes,
+// no /, :, whitespace) and that no renderer reads as anything but a name:
+// networkd's Name= and netplan's match take globs and a leading "!"
+// negation, so "*" or "e*" would configure every link, the SPAN port
+// included; a leading "-" reads as an option to ip; YAML and INI
+// punctuation would change the file's meaning.
+func TestInterfaceNames(t *testing.T) {
+	for _, name := range []string{"eth0", "enp0s31f6", "br-lan", "vlan.100", "bond0", "wlan0_x", "a", "eth1@", strings.Repeat("e", 15)} {
+		s := good()
+		s.Network.Interface = name
+		if err := s.Validate(); err != nil {
+			t.Errorf("%q refused: %v", name, err)
+		}
+	}
+	for _, name := range []string{"", ".", "..", "*", "e*", "eth?", "eth[0-9]", "!eth0", "-eth0", "eth0:1", "a/b", "a b", "a\tb",
+		"#eth0", "&a", "eth0\"", "eth0'", `eth0\`, "a,b", "a{b}", "a=b", "é0", "eth\x00", strings.Repeat("e", 16)} {
+		s := good()
+		s.Network.Interface = name
+		var fe *FieldError
+		if err := s.Validate(); !errors.As(err, &fe) || fe.Field != "network.interface" {
+			t.Errorf("%q accepted: %v", name, err)
+		}
+	}
+}
+
+// TestCRLFetchBounds: the CRL fetch is bounded: at most 30 s a try, at
+// most 5 retries, at most a minute in all (apply holds the provisioning
+// session while it waits).
+func TestCRLFetchBounds(t *testing.T) {
+	n := func(i int) *int { return &i }
+	for _, c := range []struct {
+		timeout time.Duration
+		retries *int
+		ok      bool
+		field   string
+	}{
+		{3 * time.Second, n(1), true, ""},
+		{30 * time.Second, n(1), true, ""},
+		{10 * time.Second, n(5), true, ""},
+		{0, nil, true, ""},
+		{-time.Second, nil, false, "console.crl_timeout"},
+		{31 * time.Second, n(0), false, "console.crl_timeout"},
+		{time.Hour, nil, false, "console.crl_timeout"},
+		{time.Second, n(6), false, "console.crl_retries"},
+		{time.Second, n(-1), false, "console.crl_retries"},
+		{20 * time.Second, n(2), true, ""},                     // 60 s in all
+		{20 * time.Second, n(3), false, "console.crl_timeout"}, // 80 s in all
+	} {
+		s := good()
+		s.Console = Console{CRLTimeout: Duration(c.timeout), CRLRetries: c.retries}
+		err := s.Validate()
+		var fe *FieldError
+		switch {
+		case c.ok && err != nil:
+			t.Errorf("%v x %v refused: %v", c.timeout, c.retries, err)
+		case !c.ok && (!errors.As(err, &fe) || fe.Field != c.field):
+			t.Errorf("%v x %v: %v, want %s", c.timeout, c.retries, err, c.field)
+		}
 	}
 }

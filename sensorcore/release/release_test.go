@@ -22,7 +22,7 @@ type authority struct {
 	signer SignedSignerCert
 }
 
-func newAuthority(t *testing.T) *authority {
+func newAuthority(t testing.TB) *authority {
 	t.Helper()
 	rp, rk, _ := ed25519.GenerateKey(rand.Reader)
 	sp, sk, _ := ed25519.GenerateKey(rand.Reader)
@@ -35,7 +35,7 @@ func newAuthority(t *testing.T) *authority {
 
 var binary = bytes.Repeat([]byte("\x7fELF sensorcore "), 1000)
 
-func (a *authority) sign(t *testing.T, o SignOptions) []byte {
+func (a *authority) sign(t testing.TB, o SignOptions) []byte {
 	t.Helper()
 	if o.Version == "" {
 		o.Version = "0.2.0"

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pkg/sftp"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -92,16 +91,7 @@ func readOr(p string) string { b, _ := os.ReadFile(p); return string(b) }
 // files and refused on directories (the incoming directory stays usable).
 func TestSetstatConfined(t *testing.T) {
 	f := start(t)
-	c, err := f.dial(t, ssh.PublicKeys(f.client), "provision")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	sc, err := sftp.NewClient(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sc.Close()
+	sc := f.sftpClient(t)
 	w, _ := sc.Create("/x.bin")
 	w.Write([]byte("0123456789"))
 	if err := w.Truncate(4); err != nil {

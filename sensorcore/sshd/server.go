@@ -62,7 +62,7 @@ const (
 // LoadOrCreateHostKey reads an OpenSSH Ed25519 private key, creating it
 // (0600, with a .pub beside it) on first start.
 func LoadOrCreateHostKey(path string) (ssh.Signer, error) {
-	b, err := os.ReadFile(path)
+	b, err := safefile.ReadFile(path, maxPasswordsFile)
 	if errors.Is(err, os.ErrNotExist) {
 		_, priv, err := ed25519.GenerateKey(rand.Reader)
 		if err != nil {
@@ -142,14 +142,15 @@ func (s *Server) passwordCheck(user string) (func(pw []byte) bool, error) {
 	return func(pw []byte) bool { bcrypt.CompareHashAndPassword(decoy, pw); return false }, nil
 }
 
-// maxPasswordsFile bounds what is read of the password file.
+// maxPasswordsFile bounds what is read of the password file (and of
+// authorized_keys and the host key).
 const maxPasswordsFile = 1 << 20
 
 func (s *Server) config(ctx context.Context) *ssh.ServerConfig {
 	c := &ssh.ServerConfig{
 		MaxAuthTries: 6,
 		PublicKeyCallback: func(meta ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permissions, error) {
-			b, err := os.ReadFile(s.AuthorizedKeysPath)
+			b, err := safefile.ReadFile(s.AuthorizedKeysPath, maxPasswordsFile)
 			if err != nil {
 				return nil, errors.New("no authorized keys")
 			}

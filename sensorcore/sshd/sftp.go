@@ -2,13 +2,25 @@ package sshd
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path"
 	"strings"
 
 	"github.com/pkg/sftp"
+
+	"github.com/tapline/tapline/sensorcore/release"
 )
+
+// MaxUploadSize is the largest file an SFTP client may make in the incoming
+// directory: the largest legitimate upload, a sensorcore release
+// (release.MaxBinarySize). A write past it or a setstat (truncate) to a
+// larger size is refused, so a sparse file of terabytes cannot be made to
+// exhaust whatever reads it.
+const MaxUploadSize = release.MaxBinarySize
+
+var errUploadTooLarge = fmt.Errorf("sshd: files larger than %d bytes are refused (the largest upload is a sensorcore release)", MaxUploadSize)
 
 // rooted serves SFTP requests inside one directory through os.Root, which
 // refuses any path that leaves it (.., absolute symlinks, symlinks out).
@@ -66,7 +78,23 @@ func (h *rooted) OpenFile(r *sftp.Request) (sftp.WriterAtReaderAt, error) {
 	if f.Append {
 		flags |= os.O_APPEND
 	}
-	return h.root.OpenFile(rel(r.Filepath), flags, 0o600)
+	file, err := h.root.OpenFile(rel(r.Filepath), flags, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	return capped{file}, nil
+}
+
+// capped refuses writes that would make an upload larger than
+// MaxUploadSize (a write at a far offset makes a sparse file as surely as
+// a truncate does).
+type capped struct{ *os.File }
+
+func (c capped) WriteAt(p []byte, off int64) (int, error) {
+	if off < 0 || off > MaxUploadSize-int64(len(p)) {
+		return 0, errUploadTooLarge
+	}
+	return c.File.WriteAt(p, off)
 }
 
 func (h *rooted) Filecmd(r *sftp.Request) error {
@@ -88,6 +116,9 @@ func (h *rooted) Filecmd(r *sftp.Request) error {
 			}
 		}
 		if a.Size {
+			if st.Size > MaxUploadSize {
+				return errUploadTooLarge
+			}
 			f, err := h.root.OpenFile(p, os.O_WRONLY, 0)
 			if err != nil {
 				return err

@@ -31,6 +31,7 @@ const screenshotsEnv = "TAPLINE_CONSOLE_SCREENSHOTS"
 // with inline style and script, served under the same policy, shows that
 // such violations are seen. Screenshots of each page are taken.
 func TestConsoleInChromium(t *testing.T) {
+	t.Parallel() // after the latency tests, which run alone, beside the other parallel ones
 	bin := browsertest.Require(t)
 	now := time.Now().UTC()
 	k := testkit.New(t, now, "")

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -13,6 +15,7 @@ import (
 	"time"
 
 	"github.com/tapline/tapline/sensorcore/alert"
+	"github.com/tapline/tapline/sensorcore/dissect"
 	"github.com/tapline/tapline/sensorcore/inventory"
 	"github.com/tapline/tapline/sensorcore/monitor"
 	"github.com/tapline/tapline/sensorcore/store"
@@ -23,7 +26,17 @@ var (
 	cmdAnalyze   = runAnalyze
 	cmdInventory = runInventory
 	cmdAlerts    = runAlerts
+	cmdEvents    = runEvents
 )
+
+// internalFault turns a panic into one line on stderr and exitInternal,
+// so a bug is never reported like bad input (a Go panic exits 2).
+func internalFault(cmd string, stderr io.Writer, code *int) {
+	if v := recover(); v != nil {
+		fmt.Fprintf(stderr, "sensorcore %s: internal error (a bug, please report it with the capture): %v\n", cmd, v)
+		*code = exitInternal
+	}
+}
 
 // parseInterleaved parses flags that may come before, between or after the
 // positional arguments ("analyze a.pcap --json b.pcap").
@@ -42,7 +55,8 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-func runAnalyze(args []string, stdout, stderr io.Writer) int {
+func runAnalyze(args []string, stdout, stderr io.Writer) (code int) {
+	defer internalFault("analyze", stderr, &code)
 	fs := flag.NewFlagSet("analyze", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "print the report as one JSON object")
@@ -92,12 +106,11 @@ func runAnalyze(args []string, stdout, stderr io.Writer) int {
 	m, err := monitor.New(monitor.Options{Learning: l})
 	if err != nil {
 		fmt.Fprintln(stderr, "sensorcore analyze:", err)
-		return 2
+		return exitUnreadable
 	}
 	defer m.Close()
-	if err := m.RunFiles(files...); err != nil {
-		fmt.Fprintln(stderr, "sensorcore analyze:", err)
-		return 2
+	if !runFiles("analyze", m, files, stderr) {
+		return exitUnreadable
 	}
 	if o := <-ouiDone; o.err != nil {
 		fmt.Fprintf(stderr, "sensorcore analyze: warning: %v; MAC vendors left empty\n", o.err)
@@ -105,16 +118,32 @@ func runAnalyze(args []string, stdout, stderr io.Writer) int {
 		m.SetOUI(o.oui)
 	}
 	rep := m.Report()
+	warnLinkTypes("analyze", rep, stderr)
+	code = exitComplete
+	if !rep.Complete {
+		code = exitPartial
+	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		if err := enc.Encode(rep); err != nil {
 			fmt.Fprintln(stderr, "sensorcore analyze:", err)
-			return 2
+			return exitUnreadable
 		}
-		return 0
+		return code
 	}
 	fmt.Fprintf(stdout, "%d packets, %d bytes, %d assets, %d alerts\n", rep.Packets, rep.Bytes, len(rep.Assets), len(rep.Alerts))
-	for _, name := range []string{"modbus", "dnp3", "s7comm", "enip", "bacnet", "iec104"} {
+	for _, f := range rep.Files {
+		if f.Status != monitor.FileComplete {
+			fmt.Fprintf(stdout, "%s: %s, %d packets read: %s\n", f.Path, f.Status, f.Packets, f.Error)
+		}
+	}
+	for _, lt := range rep.LinkTypes {
+		if !lt.Decoded {
+			fmt.Fprintf(stdout, "link type %d (%s) not decoded: %d packets\n", lt.LinkType, lt.Name, lt.Packets)
+		}
+	}
+	for _, id := range dissect.Industrial() {
+		name := dissect.Name(id)
 		p := rep.Protocols[name]
 		if p.PDUs == 0 {
 			continue
@@ -124,7 +153,51 @@ func runAnalyze(args []string, stdout, stderr io.Writer) int {
 	for _, a := range rep.Alerts {
 		fmt.Fprintf(stdout, "alert %d %s %s: %s\n", a.ID, a.Severity, a.Title, a.Message)
 	}
-	return 0
+	if !rep.Complete {
+		fmt.Fprintln(stdout, "partial: the counts above are those of what could be read")
+	}
+	return code
+}
+
+// Exit codes of analyze and events (docs/monitoring.md): results are
+// printed for complete and partial input only.
+const (
+	exitComplete   = 0 // every file read to its end, every packet decoded
+	exitPartial    = 1 // damaged, cut-short or unreadable files, or undecoded link types: results of what was read
+	exitUnreadable = 2 // usage, or no file could be read at all: nothing but the error
+	exitInternal   = 3 // an internal fault (a bug): never mistaken for bad input
+)
+
+// runFiles runs the capture files through m, one line on stderr per file
+// that is partial or unreadable; false when none could be read at all.
+func runFiles(cmd string, m *monitor.Monitor, files []string, stderr io.Writer) (read bool) {
+	for _, f := range files {
+		fr := m.RunFile(f)
+		if fr.Status != monitor.FileUnreadable {
+			read = true
+		}
+		if fr.Status != monitor.FileComplete {
+			fmt.Fprintf(stderr, "sensorcore %s: %s: %s%s\n", cmd, f, fr.Error, readSoFar(fr))
+		}
+	}
+	return read
+}
+
+// warnLinkTypes names on stderr each link type that was not decoded.
+func warnLinkTypes(cmd string, rep monitor.Report, stderr io.Writer) {
+	for _, lt := range rep.LinkTypes {
+		if !lt.Decoded {
+			fmt.Fprintf(stderr, "sensorcore %s: link type %d (%s) is not decoded: %d packets counted, not analysed\n", cmd, lt.LinkType, lt.Name, lt.Packets)
+		}
+	}
+}
+
+// readSoFar says how much of a partial file was used.
+func readSoFar(fr monitor.FileReport) string {
+	if fr.Status != monitor.FilePartial {
+		return ""
+	}
+	return fmt.Sprintf("; results include the %d packets before it", fr.Packets)
 }
 
 func functionList(f map[string]uint64) string {
@@ -218,4 +291,119 @@ func runAlerts(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "%d %s %-8s %-12s %s: %s\n", a.ID, a.Time.Format(time.RFC3339), a.Severity, a.Status, a.Title, a.Message)
 	}
 	return 0
+}
+
+// runEvents writes the operations log of capture files: JSON lines with
+// --json (the contract in docs/monitoring.md), one line per operation for
+// people otherwise. Exit codes as analyze.
+func runEvents(args []string, stdout, stderr io.Writer) (code int) {
+	defer internalFault("events", stderr, &code)
+	fs := flag.NewFlagSet("events", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	asJSON := fs.Bool("json", false, "write one JSON object per operation (JSON lines)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: sensorcore events FILE... [--json]")
+		fs.PrintDefaults()
+	}
+	files, err := parseInterleaved(fs, args)
+	if err != nil {
+		return exitUnreadable
+	}
+	if len(files) == 0 {
+		fmt.Fprintln(stderr, "sensorcore events: no capture file given; usage: sensorcore events FILE... [--json]")
+		return exitUnreadable
+	}
+	out := bufio.NewWriterSize(stdout, 64<<10)
+	var w io.Writer = out
+	if !*asJSON {
+		w = &opText{w: out}
+	}
+	m, err := monitor.New(monitor.Options{Learning: -1, Operations: w})
+	if err != nil {
+		fmt.Fprintln(stderr, "sensorcore events:", err)
+		return exitUnreadable
+	}
+	read := runFiles("events", m, files, stderr)
+	if err := m.Close(); err != nil {
+		fmt.Fprintln(stderr, "sensorcore events:", err)
+		return exitUnreadable
+	}
+	if err := out.Flush(); err != nil {
+		fmt.Fprintln(stderr, "sensorcore events:", err)
+		return exitUnreadable
+	}
+	if !read {
+		return exitUnreadable
+	}
+	rep := m.Report()
+	warnLinkTypes("events", rep, stderr)
+	if !rep.Complete {
+		return exitPartial
+	}
+	return exitComplete
+}
+
+// opText turns operations log JSON lines into one line for people each.
+type opText struct {
+	w    io.Writer
+	rest []byte
+}
+
+func (t *opText) Write(p []byte) (int, error) {
+	t.rest = append(t.rest, p...)
+	for {
+		i := bytes.IndexByte(t.rest, '\n')
+		if i < 0 {
+			return len(p), nil
+		}
+		var op struct {
+			Time     string
+			Protocol string
+			Client   struct {
+				IP   string
+				Port int
+			}
+			Server struct {
+				IP   string
+				Port int
+			}
+			Function *int
+			Name     string `json:"function_name"`
+			Unit     *int
+			Address  *int
+			Quantity *int
+			Values   []int
+			Result   string
+			Latency  *int64 `json:"latency_us"`
+		}
+		if err := json.Unmarshal(t.rest[:i], &op); err != nil {
+			return 0, err
+		}
+		t.rest = t.rest[i+1:]
+		var b strings.Builder
+		fmt.Fprintf(&b, "%s %-7s %s:%d -> %s:%d", op.Time, op.Protocol, op.Client.IP, op.Client.Port, op.Server.IP, op.Server.Port)
+		if op.Function != nil {
+			fmt.Fprintf(&b, " %s(%d)", op.Name, *op.Function)
+		}
+		if op.Unit != nil {
+			fmt.Fprintf(&b, " unit %d", *op.Unit)
+		}
+		if op.Address != nil {
+			fmt.Fprintf(&b, " address %d", *op.Address)
+		}
+		if op.Quantity != nil {
+			fmt.Fprintf(&b, " quantity %d", *op.Quantity)
+		}
+		if len(op.Values) > 0 {
+			fmt.Fprintf(&b, " values %v", op.Values)
+		}
+		fmt.Fprintf(&b, " %s", op.Result)
+		if op.Latency != nil {
+			fmt.Fprintf(&b, " %.3f ms", float64(*op.Latency)/1000)
+		}
+		b.WriteByte('\n')
+		if _, err := io.WriteString(t.w, b.String()); err != nil {
+			return 0, err
+		}
+	}
 }

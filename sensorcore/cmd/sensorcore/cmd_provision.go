@@ -10,8 +10,8 @@ import (
 	"log"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -19,7 +19,6 @@ import (
 
 	"github.com/tapline/tapline/sensorcore/daemon"
 	"github.com/tapline/tapline/sensorcore/inventory"
-	"github.com/tapline/tapline/sensorcore/monitor"
 	"github.com/tapline/tapline/sensorcore/sshd"
 )
 
@@ -381,25 +380,22 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 	fixed := c
 	so := daemon.ServeOptions{ConsoleAddr: *consoleAddr, SSHAddr: *sshAddr, Version: version, Hostname: *hostname, Tick: *tick}
-	var closeMonitor func() error // before a restart into a new binary (exec skips defers)
+	// Monitoring runs in a process of its own (monitor-engine), supervised
+	// here: a fault in packet parsing never reaches the console, the SSH
+	// listener or the rollback deadline.
+	var stopMonitor func() // before a restart into a new binary (exec skips defers)
 	if len(ifaces) > 0 {
-		oui, err := inventory.ReadManuf(*manuf)
+		sup, err := e.NewMonitorSupervisor(daemon.MonitorOptions{Interfaces: ifaces, Manuf: *manuf, Log: lg.Printf})
 		if err != nil {
-			lg.Printf("warning: %v; MAC vendors left empty", err)
-		}
-		m, err := monitor.New(monitor.Options{StateDir: filepath.Join(c.root, monitor.StateSubdir), OUI: oui})
-		if err != nil {
-			fmt.Fprintf(stderr, "sensorcore serve: monitor: %v\n", err)
+			fmt.Fprintf(stderr, "sensorcore serve: %v\n", err)
 			return 2
 		}
-		defer m.Close()
-		closeMonitor = m.Close
-		go func() {
-			if err := m.RunLive(ctx, ifaces...); err != nil {
-				lg.Printf("monitor: %v", err)
-			}
-		}()
-		so.Monitor, so.CaptureHealth = m.Handler(), m.Health
+		mctx, cancelMonitor := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { sup.Run(mctx); close(done) }()
+		stopMonitor = sync.OnceFunc(func() { cancelMonitor(); <-done; sup.Close() })
+		defer stopMonitor()
+		so.Monitor, so.CaptureHealth, so.MonitorState = sup.Handler(), sup.Health, sup.State
 	}
 	so.Exec = func(ctx context.Context, a []string, o, ew io.Writer) int {
 		if a[0] == "version" {
@@ -411,8 +407,8 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		// install-core replaced the binary: become it, same pid and flags.
 		exe := daemon.Executable
 		stop()
-		if closeMonitor != nil {
-			closeMonitor()
+		if stopMonitor != nil {
+			stopMonitor()
 		}
 		lg.Printf("exec %s", exe)
 		err = syscall.Exec(exe, append([]string{exe}, os.Args[1:]...), os.Environ())

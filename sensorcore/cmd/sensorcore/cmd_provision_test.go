@@ -231,16 +231,11 @@ func waitFile(t *testing.T, path, want string) {
 	t.Fatalf("%s lacks %q: %s", path, want, b)
 }
 
-// TestServeMonitor: serve --monitor lo mounts the monitoring pages behind
-// sign-in and adds the capture line to sanity.
-func TestServeMonitor(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to capture on the loopback interface (AF_PACKET)")
-	}
-	k := testkit.New(t, time.Now().UTC(), "")
-	root := t.TempDir()
-	d := startServe(t, root, k.RootFile, "--monitor", "lo", "--manuf", "/nonexistent")
-	base := "https://" + d.run.Console
+// consoleClient signs in to the console at base as admin with the
+// first-start password and sets a new one, returning the signed-in client.
+// It checks on the way that the monitoring pages ask for sign-in.
+func consoleClient(t *testing.T, root, base string) *http.Client {
+	t.Helper()
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar, Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
 	resp, err := c.Get(base + "/monitor/devices")
@@ -269,7 +264,22 @@ func TestServeMonitor(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	resp, err = c.Get(base + "/monitor/devices")
+	return c
+}
+
+// TestServeMonitor: serve --monitor lo mounts the monitoring pages behind
+// sign-in and adds the capture line to sanity.
+func TestServeMonitor(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to capture on the loopback interface (AF_PACKET)")
+	}
+	k := testkit.New(t, time.Now().UTC(), "")
+	root := t.TempDir()
+	d := startServe(t, root, k.RootFile, "--monitor", "lo", "--manuf", "/nonexistent")
+	base := "https://" + d.run.Console
+	c := consoleClient(t, root, base)
+	waitEngine(t, d, root, 0, 10*time.Second)
+	resp, err := c.Get(base + "/monitor/devices")
 	if err != nil || resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/monitor/devices" {
 		t.Fatalf("devices page: %v %v", err, resp)
 	}

@@ -21,6 +21,7 @@ import (
 // address they are closed at once; the rest are closed by the header and
 // request timeouts; the console answers another address meanwhile.
 func TestSlowRequests(t *testing.T) {
+	t.Parallel() // after the latency tests, which run alone, beside the other parallel ones
 	k := testkit.New(t, time.Now().UTC(), "")
 	root := t.TempDir()
 	d := startServe(t, root, k.RootFile)
@@ -114,6 +115,7 @@ var inlineCode = regexp.MustCompile(`(?i)<style|<script|\sstyle\s*=|\son[a-z]+\s
 // would be a broken page. The same walk in a real browser is
 // TestConsoleInChromium.
 func TestPagesHaveNoInlineCode(t *testing.T) {
+	t.Parallel() // after the latency tests, which run alone, beside the other parallel ones
 	_, _, base := serveWithAdmin(t)
 	c := consoleFrom("127.0.0.3")
 	if code, body, _ := postLogin(t, c, base, "admin", adminPassword); code != http.StatusSeeOther {

@@ -9,7 +9,10 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
+
+	"github.com/pkg/sftp"
 
 	"github.com/tapline/tapline/internal/releasetest"
 	"github.com/tapline/tapline/sensorcore/daemon"
@@ -233,5 +236,57 @@ func TestInstallCore(t *testing.T) {
 	}
 	if _, err := os.Stat(outside); err != nil {
 		t.Fatalf("a file outside incoming was removed: %v", err)
+	}
+}
+
+// TestInstallCoreSparseUpload: a holder of the provisioning credential
+// makes an 8 TiB sparse upload and asks the running daemon (its embedded
+// listener runs install-core in-process) to install it. The SFTP server
+// refuses the setstat; a file made that large another way is refused by
+// install-core without being read into memory; the daemon, its console and
+// its SSH listener stay up.
+func TestInstallCoreSparseUpload(t *testing.T) {
+	s := newCoreSetup(t)
+	sshc := newSSHClient(t, s.root)
+	p := startServe(t, s.root, s.rel.RootFile)
+	cl := sshc.dial(t, s.root, p.run.SSH)
+	defer cl.Close()
+	sc, err := sftp.NewClient(cl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := sc.Create("/huge.core")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write([]byte("\x7fELF"))
+	w.Close()
+	if err := sc.Truncate("/huge.core", 8<<40); err == nil {
+		t.Error("the SFTP server accepted a setstat to 8 TiB")
+	}
+	sc.Close()
+	// Made that large another way (another SFTP server, a shell).
+	huge := filepath.Join(s.in, "huge.core")
+	if err := os.Truncate(huge, 8<<40); err != nil {
+		t.Skipf("this file system cannot hold an 8 TiB sparse file: %v", err)
+	}
+	os.WriteFile(huge+".sig", s.rel.Sign(t, binary, "9.9.9", releasetest.Options{}), 0o600)
+	var res daemon.InstallCoreResult
+	code := remote(t, cl, "sensorcore install-core --json --sha256 "+sha256File(t, binary)+" --version 9.9.9 huge.core", &res)
+	if code != 1 || res.Code != daemon.CodeCoreChecksum {
+		t.Fatalf("install-core of an 8 TiB upload: exit %d %+v", code, res)
+	}
+	if _, err := os.Stat(huge); err == nil {
+		t.Error("the 8 TiB upload was not removed")
+	}
+	if h := health(t, p.run.Console); h["status"] != "ok" {
+		t.Fatalf("console after the attack: %v", h)
+	}
+	var st map[string]any
+	if code := remote(t, sshc.dial(t, s.root, p.run.SSH), "sensorcore status --json", &st); code != 0 {
+		t.Fatalf("SSH listener after the attack: exit %d", code)
+	}
+	if err := p.cmd.Process.Signal(syscall.Signal(0)); err != nil {
+		t.Fatalf("the daemon died: %v\n%s", err, p.log)
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"io"
 	"os"
 	"sort"
+
+	"github.com/tapline/tapline/sensorcore/daemon"
 )
 
 // version is sensorcore's release, set by the linker for packaged builds.
@@ -33,11 +35,13 @@ func commands() map[string]command {
 		"analyze":     {"run the monitoring pipeline over capture files", cmdAnalyze},
 		"inventory":   {"list the assets seen on the monitored network", cmdInventory},
 		"alerts":      {"list alerts", cmdAlerts},
+		"events":      {"write the operations log (one record per OT operation) of capture files", cmdEvents},
 		"version":     {"print sensorcore's version", cmdVersion},
 		"ssh-command": {"OpenSSH ForceCommand wrapper: provisioning commands and SFTP only", cmdSSHCommand},
 		"console":     {"the console's accounts: reset a privileged user, unlock, the account log", cmdConsole},
 
-		"install-core": {"install an uploaded sensorcore release (signature verified first, previous kept)", cmdInstallCore},
+		daemon.MonitorCommand: {"the monitoring engine's own process (serve --monitor starts it)", cmdMonitorEngine},
+		"install-core":        {"install an uploaded sensorcore release (signature verified first, previous kept)", cmdInstallCore},
 	}
 }
 

@@ -1,0 +1,110 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/tapline/tapline/sensorcore/console/page"
+	"github.com/tapline/tapline/sensorcore/daemon"
+	"github.com/tapline/tapline/sensorcore/inventory"
+	"github.com/tapline/tapline/sensorcore/monitor"
+)
+
+// cmdMonitorEngine is "sensorcore monitor-engine": the monitoring engine
+// in a process of its own, started and supervised by serve (never by
+// people or SSH sessions). It works in the state directory serve opened
+// for it (descriptor 3) and answers serve on the socket serve listens on
+// (descriptor 4); it reaches nothing of the sensor's by path.
+var cmdMonitorEngine = runMonitorEngine
+
+func runMonitorEngine(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("sensorcore "+daemon.MonitorCommand, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var ifaces multi
+	fs.Var(&ifaces, "iface", "capture on this interface (repeatable)")
+	manuf := fs.String("manuf", inventory.DefaultManuf, "Wireshark manuf file for MAC vendors")
+	if _, err := parse(fs, args); err != nil {
+		return 2
+	}
+	fail := func(format string, a ...any) int {
+		fmt.Fprintf(stderr, "monitor-engine: "+format+"\n", a...)
+		return 1
+	}
+	if len(ifaces) == 0 {
+		return fail("no --iface given")
+	}
+	if err := hardenEngine(); err != nil {
+		return fail("%v", err)
+	}
+	dir := os.NewFile(daemon.MonitorStateFD, "state")
+	lnf := os.NewFile(daemon.MonitorListenerFD, "listener")
+	if dir == nil || lnf == nil {
+		return fail("started without its state directory and socket: sensorcore serve --monitor starts it")
+	}
+	if err := syscall.Fchdir(int(dir.Fd())); err != nil {
+		return fail("state directory (descriptor %d): %v; sensorcore serve --monitor starts this command", daemon.MonitorStateFD, err)
+	}
+	dir.Close()
+	ln, err := net.FileListener(lnf)
+	lnf.Close()
+	if err != nil {
+		return fail("socket (descriptor %d): %v", daemon.MonitorListenerFD, err)
+	}
+	oui, err := inventory.ReadManuf(*manuf)
+	if err != nil {
+		fmt.Fprintf(stderr, "monitor-engine: warning: %v; MAC vendors left empty\n", err)
+	}
+	m, err := monitor.New(monitor.Options{StateDir: ".", OUI: oui})
+	if err != nil {
+		return fail("%v", err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET "+daemon.MonitorHealthPath, func(w http.ResponseWriter, r *http.Request) {
+		var h daemon.MonitorHealth
+		if line, err := m.Health(); err != nil {
+			h.Error = err.Error()
+		} else {
+			h.Capture = line
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(h)
+	})
+	mux.Handle("/", framed(m.Handler()))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: time.Minute, MaxHeaderBytes: 64 << 10}
+	go srv.Serve(ln)
+	runErr := m.RunLive(ctx, ifaces...)
+	shut, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	srv.Shutdown(shut)
+	cancel()
+	if err := m.Close(); err != nil && runErr == nil {
+		runErr = err
+	}
+	if runErr != nil && !errors.Is(runErr, context.Canceled) {
+		return fail("%v", runErr)
+	}
+	return 0
+}
+
+// framed puts the page frame the console sent (MonitorFrameHeader) into
+// the request's context, where the monitor's pages find it.
+func framed(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var f page.Frame
+		if v := r.Header.Get(daemon.MonitorFrameHeader); v != "" && len(v) < 4096 && json.Unmarshal([]byte(v), &f) == nil {
+			r = r.WithContext(page.WithFrame(r.Context(), f))
+		}
+		h.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,76 @@
+package dissect
+
+// Function, service and type code names for the operations log, in each
+// specification's own words.
+
+// modbusFunctions: MB-AP §5.1 public function codes.
+var modbusFunctions = map[int]string{
+	1: "Read Coils", 2: "Read Discrete Inputs", 3: "Read Holding Registers", 4: "Read Input Registers",
+	5: "Write Single Coil", 6: "Write Single Register", 7: "Read Exception Status", 8: "Diagnostics",
+	11: "Get Comm Event Counter", 12: "Get Comm Event Log", 15: "Write Multiple Coils",
+	16: "Write Multiple Registers", 17: "Report Server ID", 20: "Read File Record", 21: "Write File Record",
+	22: "Mask Write Register", 23: "Read/Write Multiple Registers", 24: "Read FIFO Queue",
+	43: "Encapsulated Interface Transport",
+}
+
+// dnp3Functions: IEEE 1815-2012 table 4-4 and 4-5.
+var dnp3Functions = map[int]string{
+	0: "Confirm", 1: "Read", 2: "Write", 3: "Select", 4: "Operate", 5: "Direct Operate",
+	6: "Direct Operate No Ack", 7: "Immediate Freeze", 8: "Immediate Freeze No Ack", 9: "Freeze Clear",
+	10: "Freeze Clear No Ack", 11: "Freeze At Time", 12: "Freeze At Time No Ack", 13: "Cold Restart",
+	14: "Warm Restart", 15: "Initialize Data", 16: "Initialize Application", 17: "Start Application",
+	18: "Stop Application", 19: "Save Configuration", 20: "Enable Unsolicited", 21: "Disable Unsolicited",
+	22: "Assign Class", 23: "Delay Measurement", 24: "Record Current Time", 25: "Open File", 26: "Close File",
+	27: "Delete File", 28: "Get File Info", 29: "Authenticate File", 30: "Abort File", 31: "Activate Config",
+	32: "Authentication Request", 33: "Authentication Request No Ack", 129: "Response",
+	130: "Unsolicited Response", 131: "Authentication Response",
+}
+
+// s7Functions: S7comm parameter function codes (as Wireshark's s7comm
+// dissector names them).
+var s7Functions = map[int]string{
+	0x00: "CPU services", 0x04: "Read Var", 0x05: "Write Var", 0x1a: "Request download",
+	0x1b: "Download block", 0x1c: "Download ended", 0x1d: "Start upload", 0x1e: "Upload",
+	0x1f: "End upload", 0x28: "PI-Service", 0x29: "PLC Stop", 0xf0: "Setup communication",
+}
+
+// cipServices: CIP Vol 1 appendix A table common services, and the
+// Connection Manager's (§3-5.5).
+var cipServices = map[int]string{
+	0x01: "Get_Attributes_All", 0x02: "Set_Attributes_All", 0x03: "Get_Attribute_List",
+	0x04: "Set_Attribute_List", 0x05: "Reset", 0x06: "Start", 0x07: "Stop", 0x08: "Create", 0x09: "Delete",
+	0x0a: "Multiple_Service_Packet", 0x0d: "Apply_Attributes", 0x0e: "Get_Attribute_Single",
+	0x10: "Set_Attribute_Single", 0x11: "Find_Next_Object_Instance", 0x15: "Restore", 0x16: "Save",
+	0x17: "No_Operation", 0x18: "Get_Member", 0x19: "Set_Member", 0x1a: "Insert_Member", 0x1b: "Remove_Member",
+	0x4e: "Forward_Close", 0x52: "Unconnected_Send", 0x54: "Forward_Open", 0x5b: "Large_Forward_Open",
+}
+
+// iec104Types: IEC 60870-5-101 §7.2.1.1 and 60870-5-104 type
+// identifications.
+var iec104Types = map[int]string{
+	1: "M_SP_NA_1", 3: "M_DP_NA_1", 5: "M_ST_NA_1", 7: "M_BO_NA_1", 9: "M_ME_NA_1", 11: "M_ME_NB_1",
+	13: "M_ME_NC_1", 15: "M_IT_NA_1", 20: "M_PS_NA_1", 21: "M_ME_ND_1", 30: "M_SP_TB_1", 31: "M_DP_TB_1",
+	32: "M_ST_TB_1", 33: "M_BO_TB_1", 34: "M_ME_TD_1", 35: "M_ME_TE_1", 36: "M_ME_TF_1", 37: "M_IT_TB_1",
+	38: "M_EP_TD_1", 39: "M_EP_TE_1", 40: "M_EP_TF_1", 45: "C_SC_NA_1", 46: "C_DC_NA_1", 47: "C_RC_NA_1",
+	48: "C_SE_NA_1", 49: "C_SE_NB_1", 50: "C_SE_NC_1", 51: "C_BO_NA_1", 58: "C_SC_TA_1", 59: "C_DC_TA_1",
+	60: "C_RC_TA_1", 61: "C_SE_TA_1", 62: "C_SE_TB_1", 63: "C_SE_TC_1", 64: "C_BO_TA_1", 70: "M_EI_NA_1",
+	100: "C_IC_NA_1", 101: "C_CI_NA_1", 102: "C_RD_NA_1", 103: "C_CS_NA_1", 104: "C_TS_NA_1",
+	105: "C_RP_NA_1", 106: "C_CD_NA_1", 107: "C_TS_TA_1", 110: "P_ME_NA_1", 111: "P_ME_NB_1",
+	112: "P_ME_NC_1", 113: "P_AC_NA_1", 120: "F_FR_NA_1", 121: "F_SR_NA_1", 122: "F_SC_NA_1",
+	123: "F_LS_NA_1", 124: "F_AF_NA_1", 125: "F_SG_NA_1", 126: "F_DR_TA_1", 127: "F_SC_NB_1",
+}
+
+// lookup makes a Descriptor.Functions from a table: an array indexed by
+// code, so naming a function on the packet path is one load.
+func lookup(m map[int]string) func(int) string {
+	var a [256]string
+	for fc, n := range m {
+		a[fc] = n
+	}
+	return func(fc int) string {
+		if fc < 0 || fc >= len(a) {
+			return ""
+		}
+		return a[fc]
+	}
+}

@@ -1,0 +1,339 @@
+package dissect
+
+import (
+	"encoding/binary"
+	"fmt"
+	"sort"
+	"sync"
+	"sync/atomic"
+
+	"github.com/tapline/tapline/sensorcore/decode"
+)
+
+// MaxProtocols bounds protocol ids: counters are arrays indexed by id, and
+// each protocol owns two bits of a Role.
+const MaxProtocols = 32
+
+// Descriptor is everything sensorcore knows about one protocol, in one
+// place, the way gopacket registers a layer type: every list downstream
+// (analyze's protocol counts, inventory roles, the operations log's
+// function names, the always-on alerts, the console) is derived from the
+// registered descriptors, so a protocol is added by registering one.
+// Built-in dissectors register theirs at start-up; a protocol described
+// by a plugin registers at run time through the same call.
+type Descriptor struct {
+	// ID indexes counters and roles; Register assigns it when zero.
+	ID uint8
+	// Name is the protocol's key in reports and JSON ("modbus").
+	Name string
+	// Title is for people ("Modbus/TCP").
+	Title string
+	// Industrial protocols are reported by analyze, alert on malformed
+	// PDUs and make a host an OT asset.
+	Industrial bool
+	// TCP and UDP say where the protocol lives and how its PDUs are framed
+	// and decoded (the ID inside is set by Register); nil when the
+	// protocol does not use that transport.
+	TCP *TCPProtocol
+	UDP *UDPProtocol
+	// ClientRole and ServerRole name what a host does in the protocol
+	// ("Modbus client"); "" when the side has no role worth naming.
+	ClientRole, ServerRole string
+	// Functions names a function, service or type code ("" unknown), for
+	// the operations log.
+	Functions func(fc int) string
+	// Actions are the security-relevant operations the dissector flags,
+	// with the always-on alert each raises (none when Alert is nil).
+	Actions []ActionInfo
+}
+
+// ActionInfo describes one Action and the alert it raises on its own,
+// whatever the baseline.
+type ActionInfo struct {
+	Action Action
+	Name   string
+	Alert  *ActionAlert
+}
+
+// ActionAlert is an always-on alert rule carried by a descriptor.
+type ActionAlert struct {
+	Rule     string // stable rule id ("s7-plc-stop")
+	Severity string // low, medium, high, critical
+	Title    string
+	Text     string // the message's lead sentence; evidence is appended
+	// WithFunction keeps the function code in the alert (and in its
+	// de-duplication key).
+	WithFunction bool
+}
+
+// Registry holds the protocol descriptors. Lookups read an immutable
+// snapshot through one atomic load, so the packet path never locks;
+// Register publishes a new snapshot.
+type Registry struct {
+	mu   sync.Mutex // serialises Register
+	snap atomic.Pointer[Snapshot]
+}
+
+// Snapshot is the registry at one moment; it never changes. A pipeline
+// keeps one and picks up a newer one between packets.
+type Snapshot struct {
+	// Gen grows with every registration.
+	Gen  uint64
+	byID [MaxProtocols]*Descriptor
+	// TCP and UDP list the protocols by transport in the order content
+	// matching tries them (by id).
+	TCP []TCPProtocol
+	UDP []UDPProtocol
+	// Industrial lists the industrial protocol ids in id order.
+	Industrial []uint8
+	actions    map[Action]*ActionInfo
+	byName     map[string]*Descriptor
+}
+
+// NewRegistry makes an empty registry.
+func NewRegistry() *Registry {
+	r := &Registry{}
+	r.snap.Store(&Snapshot{actions: map[Action]*ActionInfo{}, byName: map[string]*Descriptor{}})
+	return r
+}
+
+// Register adds d, assigning the lowest free id when d.ID is 0, and
+// returns the id. A name or id already taken, a missing name, or an
+// action another protocol declared is refused.
+func (r *Registry) Register(d Descriptor) (uint8, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	old := r.snap.Load()
+	if d.Name == "" {
+		return 0, fmt.Errorf("dissect: a protocol descriptor needs a name")
+	}
+	if _, ok := old.byName[d.Name]; ok {
+		return 0, fmt.Errorf("dissect: protocol %q is already registered", d.Name)
+	}
+	if d.ID == 0 {
+		for id := uint8(1); id < MaxProtocols; id++ {
+			if old.byID[id] == nil {
+				d.ID = id
+				break
+			}
+		}
+		if d.ID == 0 {
+			return 0, fmt.Errorf("dissect: protocol %q: all %d protocol ids are taken", d.Name, MaxProtocols-1)
+		}
+	}
+	if d.ID >= MaxProtocols || old.byID[d.ID] != nil {
+		return 0, fmt.Errorf("dissect: protocol %q: id %d is taken or out of range", d.Name, d.ID)
+	}
+	for _, a := range d.Actions {
+		if _, ok := old.actions[a.Action]; ok || a.Action == ActNone {
+			return 0, fmt.Errorf("dissect: protocol %q: action %d (%s) is already declared", d.Name, a.Action, a.Name)
+		}
+	}
+	if d.TCP != nil {
+		t := *d.TCP
+		t.ID = d.ID
+		d.TCP = &t
+	}
+	if d.UDP != nil {
+		u := *d.UDP
+		u.ID = d.ID
+		d.UDP = &u
+	}
+	s := &Snapshot{Gen: old.Gen + 1, byID: old.byID, actions: map[Action]*ActionInfo{}, byName: map[string]*Descriptor{}}
+	dd := d
+	s.byID[d.ID] = &dd
+	for _, p := range s.byID {
+		if p == nil {
+			continue
+		}
+		s.byName[p.Name] = p
+		if p.TCP != nil {
+			s.TCP = append(s.TCP, *p.TCP)
+		}
+		if p.UDP != nil {
+			s.UDP = append(s.UDP, *p.UDP)
+		}
+		if p.Industrial {
+			s.Industrial = append(s.Industrial, p.ID)
+		}
+		for i := range p.Actions {
+			s.actions[p.Actions[i].Action] = &p.Actions[i]
+		}
+	}
+	sort.SliceStable(s.TCP, func(i, j int) bool { return s.TCP[i].ID < s.TCP[j].ID })
+	sort.SliceStable(s.UDP, func(i, j int) bool { return s.UDP[i].ID < s.UDP[j].ID })
+	r.snap.Store(s)
+	return d.ID, nil
+}
+
+// Snapshot returns the registry as it is now.
+func (r *Registry) Snapshot() *Snapshot { return r.snap.Load() }
+
+// Protocol returns the descriptor of id, or nil.
+func (s *Snapshot) Protocol(id uint8) *Descriptor {
+	if id >= MaxProtocols {
+		return nil
+	}
+	return s.byID[id]
+}
+
+// ByName returns the descriptor named name, or nil.
+func (s *Snapshot) ByName(name string) *Descriptor { return s.byName[name] }
+
+// Protocols lists every descriptor in id order.
+func (s *Snapshot) Protocols() []*Descriptor {
+	var out []*Descriptor
+	for _, p := range s.byID {
+		if p != nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Action returns what the registry knows of a, or nil.
+func (s *Snapshot) Action(a Action) *ActionInfo { return s.actions[a] }
+
+// builtin is the process registry: the built-in dissectors register into
+// it at start-up (the only package state, as gopacket's layer types), and
+// plugins at run time.
+var builtin = NewRegistry()
+
+// Default returns the process registry.
+func Default() *Registry { return builtin }
+
+// mustRegister registers a built-in descriptor at start-up.
+func mustRegister(d Descriptor) {
+	if _, err := builtin.Register(d); err != nil {
+		panic(err)
+	}
+}
+
+// Name is the protocol's key in reports and JSON ("unknown" for an id
+// nobody registered).
+func Name(id uint8) string {
+	if d := builtin.Snapshot().Protocol(id); d != nil {
+		return d.Name
+	}
+	return "unknown"
+}
+
+// ID is the id of the protocol named name, or None.
+func ID(name string) uint8 {
+	if d := builtin.Snapshot().ByName(name); d != nil {
+		return d.ID
+	}
+	return None
+}
+
+// Industrial returns the industrial protocol ids in report order: the keys
+// of analyze's "protocols" object.
+func Industrial() []uint8 { return builtin.Snapshot().Industrial }
+
+// IsIndustrial reports whether id is an industrial protocol.
+func IsIndustrial(id uint8) bool {
+	d := builtin.Snapshot().Protocol(id)
+	return d != nil && d.Industrial
+}
+
+// TCPProtocols lists the TCP protocols in the order content matching tries
+// them.
+func TCPProtocols() []TCPProtocol { return builtin.Snapshot().TCP }
+
+// UDPProtocols lists the UDP protocols.
+func UDPProtocols() []UDPProtocol { return builtin.Snapshot().UDP }
+
+// FunctionName names a protocol's function code, "" when unknown.
+func FunctionName(id uint8, fc int) string {
+	if d := builtin.Snapshot().Protocol(id); d != nil && d.Functions != nil && fc >= 0 {
+		return d.Functions(fc)
+	}
+	return ""
+}
+
+// ActionName is a short, stable description of a.
+func ActionName(a Action) string {
+	if ai := builtin.Snapshot().Action(a); ai != nil {
+		return ai.Name
+	}
+	return ""
+}
+
+// ActionAlertOf is the always-on alert a raises, or nil.
+func ActionAlertOf(a Action) *ActionAlert {
+	if ai := builtin.Snapshot().Action(a); ai != nil {
+		return ai.Alert
+	}
+	return nil
+}
+
+// OperationID is the stable id of an operation (the operations log's
+// "id"): FNV-1a over the request's time (unix nanoseconds; the response's
+// when no request was seen), the client and server ends, the protocol,
+// the function and the transaction id. The same traffic gives the same id
+// on every run and every sensor, so consumers de-duplicate on it, and an
+// alert names the operations that raised it by it.
+func OperationID(at int64, client, server decode.Addr, cport, sport uint16, proto uint8, fc, txn int) uint64 {
+	h := uint64(14695981039346656037)
+	mix := func(b []byte) {
+		for _, c := range b {
+			h ^= uint64(c)
+			h *= 1099511628211
+		}
+	}
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], uint64(at))
+	mix(b[:])
+	mix(client.B[:client.Len])
+	mix(server.B[:server.Len])
+	binary.BigEndian.PutUint16(b[0:], cport)
+	binary.BigEndian.PutUint16(b[2:], sport)
+	b[4] = proto
+	mix(b[:5])
+	binary.BigEndian.PutUint32(b[0:], uint32(int32(fc)))
+	binary.BigEndian.PutUint32(b[4:], uint32(int32(txn)))
+	mix(b[:])
+	return h
+}
+
+// Role is what a host does in protocols, as a bit set: protocol id i owns
+// bit 2i (its client side) and bit 2i+1 (its server side).
+type Role uint64
+
+// ClientRole and ServerRole are the role bits of protocol id.
+func ClientRole(id uint8) Role { return 1 << (2 * uint(id)) }
+func ServerRole(id uint8) Role { return 1 << (2*uint(id) + 1) }
+
+// RoleNames lists the names of the roles set in r, in id order.
+func RoleNames(r Role) []string {
+	var out []string
+	s := builtin.Snapshot()
+	for bit := 0; r != 0 && bit < 2*MaxProtocols; bit++ {
+		if r&(1<<bit) == 0 {
+			continue
+		}
+		if d := s.Protocol(uint8(bit / 2)); d != nil {
+			if n := [2]string{d.ClientRole, d.ServerRole}[bit%2]; n != "" {
+				out = append(out, n)
+			}
+		}
+	}
+	return out
+}
+
+// RoleFromNames is the inverse of RoleNames; unknown names are ignored.
+func RoleFromNames(names []string) Role {
+	var r Role
+	ps := builtin.Snapshot().Protocols()
+	for _, n := range names {
+		for _, d := range ps {
+			if d.ClientRole == n {
+				r |= ClientRole(d.ID)
+			}
+			if d.ServerRole == n {
+				r |= ServerRole(d.ID)
+			}
+		}
+	}
+	return r
+}

@@ -1,0 +1,345 @@
+package monitor
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tapline/tapline/internal/needs"
+	"github.com/tapline/tapline/sensorcore/alert"
+	"github.com/tapline/tapline/sensorcore/capture"
+)
+
+// opRecord is what the tests read back from the operations log.
+type opRecord struct {
+	ID       string
+	Time     time.Time
+	Protocol string
+	Client   struct {
+		IP   string
+		Port int
+		MAC  string
+	}
+	Server struct {
+		IP   string
+		Port int
+		MAC  string
+	}
+	Function     *int
+	FunctionName string `json:"function_name"`
+	Action       string
+	Transaction  *int
+	Unit         *int
+	Address      *int
+	Quantity     *int
+	Values       []int
+	Result       string
+	RequestSeen  *bool  `json:"request_seen"`
+	LatencyUS    *int64 `json:"latency_us"`
+	Status       *int
+	Object       *struct{ Group, Variation int }
+	Cause        *int
+}
+
+// operationsOf runs a capture file with the operations log on and parses
+// every record (each line must be one JSON object).
+func operationsOf(t *testing.T, file string) []opRecord {
+	t.Helper()
+	var buf bytes.Buffer
+	m, err := New(Options{Learning: -1, Operations: &buf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fr := m.RunFile(file); fr.Status == FileUnreadable {
+		t.Fatal(fr.Err())
+	}
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var out []opRecord
+	sc := bufio.NewScanner(&buf)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var r opRecord
+		dec := json.NewDecoder(bytes.NewReader(sc.Bytes()))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&r); err != nil {
+			t.Fatalf("%s: record %q: %v", file, sc.Text(), err)
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// TestOperationsLogModbus: a write request and its response make one
+// record with the unit, address, quantity, written values, result and
+// latency; an exception response is an error with its code; a request
+// never answered is written at the end; ids are stable across runs.
+func TestOperationsLogModbus(t *testing.T) {
+	run := func() []opRecord {
+		var buf bytes.Buffer
+		m, _ := New(Options{Learning: -1, Operations: &buf})
+		c := &conn{m: m, c: 1, s: 2, cport: 40000, sport: 502, cseq: 100, sseq: 900, at: t0}
+		c.open()
+		c.send(true, []byte{0, 7, 0, 0, 0, 11, 1, 16, 0, 10, 0, 2, 4, 0, 5, 0, 6}) // write 5, 6 at 10
+		c.send(false, []byte{0, 7, 0, 0, 0, 6, 1, 16, 0, 10, 0, 2})
+		c.send(true, []byte{0, 8, 0, 0, 0, 6, 1, 3, 0, 99, 0, 1})
+		c.send(false, []byte{0, 8, 0, 0, 0, 3, 1, 0x83, 2}) // illegal data address
+		c.send(true, []byte{0, 9, 0, 0, 0, 6, 1, 5, 0, 3, 0xff, 0})
+		m.Close()
+		var out []opRecord
+		for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+			var r opRecord
+			if err := json.Unmarshal([]byte(line), &r); err != nil {
+				t.Fatalf("%q: %v", line, err)
+			}
+			out = append(out, r)
+		}
+		return out
+	}
+	ops := run()
+	if len(ops) != 3 {
+		t.Fatalf("%d records: %+v", len(ops), ops)
+	}
+	w := ops[0]
+	if w.Protocol != "modbus" || *w.Function != 16 || w.FunctionName != "Write Multiple Registers" || w.Action != "Modbus write" ||
+		*w.Unit != 1 || *w.Address != 10 || *w.Quantity != 2 || fmt.Sprint(w.Values) != "[5 6]" || w.Result != "ok" ||
+		w.LatencyUS == nil || *w.LatencyUS != 1000 || w.Client.IP != "198.18.0.1" || w.Client.Port != 40000 ||
+		w.Server.Port != 502 || w.Server.MAC != "00:1b:1b:00:00:02" || len(w.ID) != 16 {
+		t.Errorf("write record %+v", w)
+	}
+	if e := ops[1]; e.Result != "error" || *e.Status != 2 || *e.Function != 3 || *e.Address != 99 {
+		t.Errorf("exception record %+v", e)
+	}
+	if n := ops[2]; n.Result != "no response" || *n.Function != 5 || fmt.Sprint(n.Values) != "[65280]" {
+		t.Errorf("unanswered record %+v", n)
+	}
+	again := run()
+	for i := range ops {
+		if ops[i].ID != again[i].ID {
+			t.Fatalf("record %d: id %s, then %s on the same traffic", i, ops[i].ID, again[i].ID)
+		}
+	}
+	if ops[0].ID == ops[1].ID || ops[1].ID == ops[2].ID {
+		t.Fatal("two operations share an id")
+	}
+}
+
+// TestOperationsLogNoAlloc: with the operations log on, traffic that
+// writes no record allocates nothing; and logging itself allocates
+// nothing per operation.
+func TestOperationsLogNoAlloc(t *testing.T) {
+	var buf bytes.Buffer
+	m, _ := New(Options{Learning: time.Hour, Operations: &buf})
+	defer m.Close()
+	c := &conn{m: m, c: 1, s: 2, cport: 40000, sport: 502, cseq: 100, sseq: 900, at: t0}
+	c.open()
+	c.send(true, readReq)
+	c.send(false, readResp)
+	reqFrame := tcpFrame(1, 2, 40000, 502, 0, 0x18, readReq)
+	respFrame := tcpFrame(2, 1, 502, 40000, 0, 0x18, readResp)
+	ci := capture.Info{Timestamp: t0.Add(time.Second), LinkType: capture.LinkEthernet}
+	seqReq, seqResp := c.cseq, c.sseq
+	n := testing.AllocsPerRun(200, func() {
+		binary.BigEndian.PutUint32(reqFrame[38:], seqReq)
+		binary.BigEndian.PutUint32(respFrame[38:], seqResp)
+		m.pipe.Packet(reqFrame, ci)
+		m.pipe.Packet(respFrame, ci)
+		seqReq += uint32(len(readReq))
+		seqResp += uint32(len(readResp))
+		if buf.Len() > 1<<20 {
+			buf.Reset()
+		}
+	})
+	if m.pipe.ops.Written < 200 {
+		t.Fatalf("only %d records written", m.pipe.ops.Written)
+	}
+	if n != 0 {
+		t.Fatalf("%v allocations per logged request/response", n)
+	}
+}
+
+// tsharkRequests counts, per protocol and function, the request PDUs
+// tshark sees in file ("ops.modbus.fn.6"): Modbus function codes sent to
+// port 502, DNP3 application functions below 129, S7comm job functions
+// (ROSCTR 1). One tshark run per file.
+func tsharkRequests(t *testing.T, tshark, file string) map[string]uint64 {
+	out, err := exec.Command(tshark, "-n", "-r", file, "-T", "fields", "-E", "occurrence=a", "-E", "aggregator=|", "-E", "separator=#",
+		"-e", "tcp.dstport", "-e", "modbus.func_code", "-e", "dnp3.al.func", "-e", "s7comm.header.rosctr", "-e", "s7comm.param.func").Output()
+	if err != nil {
+		t.Fatalf("tshark %s: %v", file, err)
+	}
+	num := func(v string) int {
+		n, err := strconv.ParseInt(v, 0, 32)
+		if err != nil {
+			t.Fatalf("tshark %s: %q", file, v)
+		}
+		return int(n)
+	}
+	split := func(v string) []string {
+		if v == "" {
+			return nil
+		}
+		return strings.Split(v, "|")
+	}
+	counts := map[string]uint64{}
+	for _, line := range strings.Split(string(out), "\n") {
+		f := strings.Split(line, "#")
+		if len(f) != 5 {
+			continue
+		}
+		if f[0] == "502" {
+			for _, v := range split(f[1]) {
+				counts[fmt.Sprintf("ops.modbus.fn.%d", num(v))]++
+			}
+		}
+		for _, v := range split(f[2]) {
+			if fc := num(v); fc < 129 {
+				counts[fmt.Sprintf("ops.dnp3.fn.%d", fc)]++
+			}
+		}
+		ros, fns := split(f[3]), split(f[4])
+		for i := range ros {
+			if num(ros[i]) == 1 && i < len(fns) {
+				counts[fmt.Sprintf("ops.s7comm.fn.%d", num(fns[i]))]++
+			}
+		}
+	}
+	return counts
+}
+
+// TestOperationsLogTshark: on every shared capture, the operations log
+// holds one record per request, counted per function as tshark counts
+// requests: Modbus requests (function codes sent to port 502: the writes
+// 5, 6, 15, 16, 23 among them), DNP3 requests (application functions
+// below 129) and S7comm jobs. Differences are those of the PDU counts,
+// listed in testdata/groundtruth-allowed.tsv under "ops." keys.
+func TestOperationsLogTshark(t *testing.T) {
+	files := sharedCaptures(t)
+	tshark, err := exec.LookPath("tshark")
+	if err != nil {
+		needs.Missing(t, "needs tshark (Debian package tshark; make test installs it)")
+	}
+	allow := readAllowed(t)
+	writes := 0
+	for _, file := range files {
+		base := filepath.Base(filepath.Dir(file)) + "/" + filepath.Base(file)
+		ours, theirs := map[string]uint64{}, tsharkRequests(t, tshark, file)
+		for _, op := range operationsOf(t, file) {
+			if op.RequestSeen == nil && op.Function != nil {
+				ours[fmt.Sprintf("ops.%s.fn.%d", op.Protocol, *op.Function)]++
+				if op.Protocol == "modbus" && op.Action == "Modbus write" {
+					writes++
+				}
+			}
+		}
+		for k := range ours {
+			if !strings.HasPrefix(k, "ops.modbus.") && !strings.HasPrefix(k, "ops.dnp3.") && !strings.HasPrefix(k, "ops.s7comm.") {
+				delete(ours, k) // not compared here
+			}
+		}
+		compareCounts(t, base, base, theirs, ours, allow)
+	}
+	if writes == 0 {
+		t.Fatal("no Modbus write request logged on the shared captures")
+	}
+}
+
+// TestOperationsStoredAndShown: with a state directory the operations log
+// goes to the store, and the Devices page links each device to its
+// operations, served as a page and as JSON.
+func TestOperationsStoredAndShown(t *testing.T) {
+	dir := t.TempDir()
+	m, err := New(Options{StateDir: dir, Learning: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	c := &conn{m: m, c: 1, s: 2, cport: 40000, sport: 502, cseq: 100, sseq: 900, at: t0}
+	c.open()
+	c.send(true, writeReq)
+	c.send(false, []byte{0, 2, 0, 0, 0, 6, 1, 6, 0, 1, 0, 9})
+	o := &conn{m: m, c: 3, s: 4, cport: 40001, sport: 502, cseq: 100, sseq: 900, at: t0}
+	o.open()
+	o.send(true, readReq)
+	h := m.Handler()
+	get := func(path string) string {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+		if rec.Code != 200 {
+			t.Fatalf("%s: %d %s", path, rec.Code, rec.Body.String())
+		}
+		return rec.Body.String()
+	}
+	var ops []opRecord
+	if err := json.Unmarshal([]byte(get("/api/v1/operations?ip=198.18.0.2")), &ops); err != nil {
+		t.Fatal(err)
+	}
+	if len(ops) != 1 || *ops[0].Function != 6 || ops[0].Result != "ok" || fmt.Sprint(ops[0].Values) != "[9]" {
+		t.Fatalf("operations of 198.18.0.2: %+v", ops)
+	}
+	if !strings.Contains(get("/devices"), `href="devices/198.18.0.2/operations"`) {
+		t.Fatal("the Devices page does not link the device's operations")
+	}
+	page := get("/devices/198.18.0.2/operations")
+	if !strings.Contains(page, "Write Single Register (6)") || !strings.Contains(page, "Modbus write") || strings.Contains(page, "198.18.0.4") {
+		t.Fatalf("operations page:\n%s", page)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/api/v1/operations?ip=not-an-address", nil))
+	if rec.Code != 400 {
+		t.Fatalf("bad ip: %d", rec.Code)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "operations.jsonl")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestAlertNamesOperations: an alert names, by id, the operations log
+// records of the requests that raised it, and carries a stable uid.
+func TestAlertNamesOperations(t *testing.T) {
+	run := func() ([]opRecord, []alert.Alert) {
+		var buf bytes.Buffer
+		m, _ := New(Options{Learning: -1, Operations: &buf})
+		c := &conn{m: m, c: 1, s: 2, cport: 40000, sport: 102, cseq: 100, sseq: 900, at: t0}
+		c.open()
+		s7 := []byte{0x32, 1, 0, 0, 0, 7, 0, 16, 0, 0, 0x29, 0, 0, 0, 0, 0, 9, 'P', '_', 'P', 'R', 'O', 'G', 'R', 'A', 'M'}
+		tpkt := append([]byte{3, 0, 0, byte(7 + len(s7)), 2, 0xf0, 0x80}, s7...)
+		c.send(true, tpkt)
+		s7[5] = 8 // another PDU reference: a second operation
+		c.send(true, tpkt)
+		alerts := m.Alerts()
+		m.Close()
+		var ops []opRecord
+		for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+			var r opRecord
+			json.Unmarshal([]byte(line), &r)
+			ops = append(ops, r)
+		}
+		return ops, alerts
+	}
+	ops, alerts := run()
+	if len(alerts) != 1 || alerts[0].Rule != "s7-plc-stop" || len(alerts[0].Operations) != 2 || len(ops) != 2 {
+		t.Fatalf("alerts %+v, %d records", alerts, len(ops))
+	}
+	for i, ref := range alerts[0].Operations {
+		b, _ := ref.MarshalText()
+		if string(b) != ops[i].ID {
+			t.Fatalf("alert names operation %s, the log holds %s", b, ops[i].ID)
+		}
+	}
+	_, again := run()
+	if alerts[0].UID == "" || again[0].UID != alerts[0].UID {
+		t.Fatalf("uid %q, then %q", alerts[0].UID, again[0].UID)
+	}
+}
