@@ -20,6 +20,7 @@
 package sheetcsv
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/csv"
 	"errors"
@@ -159,20 +160,19 @@ func detectComma(data []byte) rune {
 // Writer writes records for a spreadsheet: UTF-8 with a byte-order mark,
 // CRLF line ends, the dialect's separator, formula cells neutralised.
 type Writer struct {
-	w     *csv.Writer
+	out   *bufio.Writer
+	comma rune
 	start bool
-	out   io.Writer
 	err   error
 }
 
 // NewWriter writes to w with the separator of d (a comma when d has none).
 func NewWriter(w io.Writer, d Dialect) *Writer {
-	cw := csv.NewWriter(w)
-	if d.Comma != 0 {
-		cw.Comma = d.Comma
+	comma := d.Comma
+	if comma == 0 {
+		comma = ','
 	}
-	cw.UseCRLF = true
-	return &Writer{w: cw, out: w, start: true}
+	return &Writer{out: bufio.NewWriter(w), comma: comma, start: true}
 }
 
 // begin writes the byte-order mark before the first line.
@@ -194,37 +194,45 @@ func (w *Writer) Comment(text string) error {
 		w.err = errors.New("sheetcsv: a comment is one line")
 		return w.err
 	}
-	w.w.Flush() // keep the order of what was written
-	if _, err := io.WriteString(w.out, "# "+text+"\r\n"); err != nil {
+	_, w.err = w.out.WriteString("# " + text + "\r\n")
+	return w.err
+}
+
+// Write writes one record (RFC 4180 quoting, CRLF).
+func (w *Writer) Write(rec []string) error {
+	if err := w.begin(); err != nil {
+		return err
+	}
+	for i, f := range rec {
+		if i > 0 {
+			w.out.WriteRune(w.comma)
+		}
+		f = Escape(f)
+		// Quoted: a separator, quote or line break inside; a leading or
+		// trailing space (readers may trim it); "#" first on a line (a
+		// comment otherwise); the only field of a record and empty (an
+		// empty line otherwise, which readers skip).
+		if strings.ContainsRune(f, w.comma) || strings.ContainsAny(f, "\"\r\n") || strings.TrimSpace(f) != f ||
+			i == 0 && strings.HasPrefix(f, "#") || len(rec) == 1 && f == "" {
+			f = `"` + strings.ReplaceAll(f, `"`, `""`) + `"`
+		}
+		w.out.WriteString(f)
+	}
+	_, w.err = w.out.WriteString("\r\n")
+	return w.err
+}
+
+// Flush writes what is buffered and reports the first error of any
+// Write, Comment or Flush.
+func (w *Writer) Flush() error {
+	if err := w.out.Flush(); w.err == nil {
 		w.err = err
 	}
 	return w.err
 }
 
-// Write writes one record.
-func (w *Writer) Write(rec []string) error {
-	if err := w.begin(); err != nil {
-		return err
-	}
-	safe := make([]string, len(rec))
-	for i, f := range rec {
-		safe[i] = Escape(f)
-	}
-	w.err = w.w.Write(safe)
-	return w.err
-}
-
-// Flush writes what is buffered; Error reports the first error of any
-// Write or Flush.
-func (w *Writer) Flush() error {
-	w.w.Flush()
-	return w.Error()
-}
-
 // Error is the first error the writer met.
-func (w *Writer) Error() error {
-	return errors.Join(w.err, w.w.Error())
-}
+func (w *Writer) Error() error { return w.err }
 
 // formulaStart reports whether a spreadsheet takes a cell beginning with c
 // for a formula (OWASP's list).
