@@ -133,6 +133,16 @@ func (r Row) Settings() (*netconf.Settings, error) {
 		s.Proxy.ClientCert = true
 	}
 	s.Console.CertValidation = r.CRLValidation
+	switch {
+	case r.Uplink != "":
+		p, err := r.uplinkPaths()
+		if err != nil {
+			return s, err
+		}
+		s.Uplink = p.settings()
+	case r.UplinkCert != "" || r.UplinkKey != "" || r.UplinkCredential != "":
+		return s, &netconf.FieldError{Field: "uplink", Msg: "uplink_cert, uplink_key or uplink_credential is given but no uplink (the site's site.json)"}
+	}
 	return s, s.Validate()
 }
 
@@ -207,6 +217,9 @@ func checkRow(row Row, o CheckOptions) RowCheck {
 	rc.Diff, rc.DiffBefore = networkDiff(row, s), "inventory"
 	if row.ProxyCert != "" && row.ProxyKey != "" {
 		rc.Findings = append(rc.Findings, CheckProxyClient(row.ProxyCert, row.ProxyKey, o.CertPassphrase, o.Now)...)
+	}
+	if row.Uplink != "" {
+		rc.Findings = append(rc.Findings, checkUplink(row, o)...)
 	}
 	if row.Activation != "" {
 		data, err := os.ReadFile(row.Activation)
@@ -301,6 +314,9 @@ func networkDiff(row Row, s *netconf.Settings) []string {
 	}
 	if s.Proxy.Enabled {
 		d = append(d, fmt.Sprintf("+ proxy %s:%d", s.Proxy.Host, s.Proxy.Port))
+	}
+	if u := s.Uplink; u != nil {
+		d = append(d, fmt.Sprintf("+ uplink site %s via %s", u.Site, strings.Join(u.Servers, ", ")))
 	}
 	return d
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/tapline/tapline/internal/sheetcsv"
 	"github.com/tapline/tapline/internal/userpath"
+	"github.com/tapline/tapline/sensorcore/netconf"
 )
 
 // Inventory columns (docs/inventory.md). Names are matched case-insensitively;
@@ -21,7 +22,7 @@ var inventoryColumns = []string{
 	"sensor", "address", "ssh_port", "ssh_user", "auth", "key_file", "jump",
 	"interface", "new_ip", "new_mask", "new_gateway", "new_dns", "new_hostname", "new_address", "proxy",
 	"proxy_cert", "proxy_key", "activation", "cert_source", "cert", "key", "chain", "pfx", "bundle", "console_port",
-	"crl_validation", "crl", "cert_name",
+	"crl_validation", "crl", "cert_name", "uplink", "uplink_cert", "uplink_key", "uplink_credential",
 }
 
 var requiredColumns = []string{"sensor", "address", "ssh_user", "auth"}
@@ -89,6 +90,18 @@ type Row struct {
 	// CertName is the certificate's name, carried in the manifest and
 	// shown by the sensor's status.
 	CertName string `json:"cert_name,omitempty"`
+	// Uplink is the site's site.json (tapline site init): the sensor
+	// streams to that site's servers, with the credential and client
+	// certificate site init made for it unless the next columns name
+	// others (docs/site.md).
+	Uplink string `json:"uplink,omitempty"`
+	// UplinkCert and UplinkKey are the sensor's client certificate for
+	// the site's servers and its key; UplinkCert "proxy" uses the proxy
+	// client certificate instead. UplinkCredential is its NKEY seed or
+	// NATS user credentials file.
+	UplinkCert       string `json:"uplink_cert,omitempty"`
+	UplinkKey        string `json:"uplink_key,omitempty"`
+	UplinkCredential string `json:"uplink_credential,omitempty"`
 	// ProxyPassword is the proxy's password: never from the CSV, never in
 	// JSON; the GUI fills it in memory, the CLI from TAPLINE_PROXY_PASSWORD
 	// (PrepareOptions.ProxyPassword).
@@ -281,6 +294,10 @@ func parseRow(get func(string) string, dir, name string, line int) (Row, []error
 		ProxyCert: path("proxy_cert"), ProxyKey: path("proxy_key"),
 		CertSource: strings.ToLower(get("cert_source")), Cert: path("cert"), Key: path("key"), Chain: path("chain"),
 		PFX: path("pfx"), Bundle: path("bundle"), CRL: path("crl"), CertName: get("cert_name"),
+		Uplink: path("uplink"), UplinkCert: path("uplink_cert"), UplinkKey: path("uplink_key"), UplinkCredential: path("uplink_credential"),
+	}
+	if strings.EqualFold(get("uplink_cert"), netconf.UplinkCertProxy) {
+		r.UplinkCert = netconf.UplinkCertProxy
 	}
 	switch v := strings.ToLower(get("crl_validation")); v {
 	case "", "false", "no", "0":

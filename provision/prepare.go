@@ -196,11 +196,16 @@ func (s *Session) bundle(row Row, now time.Time) (Bundle, error) {
 		files[bundle.RoleCRL] = crl
 	}
 	if row.ProxyCert != "" && row.ProxyKey != "" {
-		c, k, err := s.proxyClient(row)
+		c, k, err := s.clientPair(row.ProxyCert, row.ProxyKey, "proxy_cert", "proxy_key")
 		if err != nil {
 			return Bundle{}, err
 		}
 		files[bundle.RoleProxyClientCert], files[bundle.RoleProxyClientKey] = c, k
+	}
+	if row.Uplink != "" {
+		if err := s.uplinkFiles(row, files); err != nil {
+			return Bundle{}, err
+		}
 	}
 	settings, err := row.Settings()
 	if err != nil {
@@ -214,7 +219,9 @@ func (s *Session) bundle(row Row, now time.Time) (Bundle, error) {
 	keep := row.CertSource == CertSelfSigned
 	archive, _, err := bundle.Archive(bundle.Meta{Sensor: bundle.Sensor{Name: row.Sensor, ID: af.Payload.SensorID}, CreatedAt: now, Creator: s.Creator,
 		AcceptedWarnings: accepted, CertName: row.CertName, KeepCertificate: keep}, files)
-	clear(files[bundle.RoleKey])
+	for _, r := range []bundle.Role{bundle.RoleKey, bundle.RoleProxyClientKey, bundle.RoleUplinkClientKey, bundle.RoleUplinkCredential} {
+		clear(files[r])
+	}
 	if err != nil {
 		return Bundle{}, err
 	}
@@ -223,35 +230,6 @@ func (s *Session) bundle(row Row, now time.Time) (Bundle, error) {
 	}
 	sum := sha256.Sum256(leafDER)
 	return Bundle{Archive: archive, Sensor: row.Sensor, CertFingerprint: hex.EncodeToString(sum[:])}, nil
-}
-
-// proxyClient reads the proxy client certificate and key of row as the
-// bundle carries them: the certificates as clean PEM, the key unencrypted
-// PKCS#8 PEM (the passphrase does not travel; docs/formats.md).
-func (s *Session) proxyClient(row Row) (cert, key []byte, err error) {
-	raw, err := os.ReadFile(row.ProxyCert)
-	if err != nil {
-		return nil, nil, fmt.Errorf("proxy_cert: %w", err)
-	}
-	cs, err := certs.ParseCertificates(raw)
-	if err != nil || len(cs) == 0 {
-		return nil, nil, fmt.Errorf("proxy_cert %s: %v", filepath.Base(row.ProxyCert), err)
-	}
-	for _, c := range cs {
-		cert = append(cert, pemCert(c.Raw)...)
-	}
-	raw, err = os.ReadFile(row.ProxyKey)
-	if err != nil {
-		return nil, nil, fmt.Errorf("proxy_key: %w", err)
-	}
-	k, err := certs.ParsePrivateKey(raw, s.Secrets.CertPassphrase)
-	if err != nil {
-		return nil, nil, fmt.Errorf("proxy_key %s: %w", filepath.Base(row.ProxyKey), err)
-	}
-	if key, err = certs.MarshalPrivateKeyPEM(rand.Reader, k, nil); err != nil {
-		return nil, nil, err
-	}
-	return cert, key, nil
 }
 
 // gate runs the row's offline check and bundle.Gate: a bundle is written

@@ -139,6 +139,7 @@ func runCAIssue(env *Env, args []string) int {
 	keyType := fs.String("key-type", "rsa2048", "new key: rsa2048, rsa3072, rsa4096 or p256")
 	days := fs.Int("days", 365, "validity in days")
 	at := fs.String("at", "", "the current time (RFC 3339)")
+	usage := fs.String("usage", "server", "what the certificate is for: server (a sensor's console), client (a sensor's uplink to the site's NATS servers) or server,client (a NATS server of a cluster)")
 	if code, ok := certsParseFlags(env, fs, args); !ok {
 		return code
 	}
@@ -156,6 +157,10 @@ func runCAIssue(env *Env, args []string) int {
 	}
 	req := ca.IssueRequest{Hostname: *hostname, Validity: time.Duration(*days) * 24 * time.Hour}
 	var err error
+	if req.Usage, err = ca.ParseUsage(*usage); err != nil {
+		env.Errorf("ca issue: --usage: %s", strings.TrimPrefix(err.Error(), "ca: "))
+		return ExitUsage
+	}
 	if req.KeyType, err = ca.ParseKeyType(*keyType); err != nil {
 		env.Errorf("ca issue: %s", certsErrText(err))
 		return ExitUsage

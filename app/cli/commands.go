@@ -16,7 +16,7 @@ func rootCommand() *Command {
 			{"Provision one sensor", "tapline push --sensor sensor-01 --address 192.0.2.11 --ssh-user admin --auth agent \\\n    --activation sensor-01.tapact --cert sensor-01.crt --key sensor-01.key --chain chain.pem --new-ip 192.0.2.111 --new-mask 24"},
 			{"Help on any command", "tapline help batch run"},
 		},
-		Subs: []*Command{certsCommand(), caCommand(), activationCommand(), releaseCommand(), pushCommand(), batchCommand(), consoleCommand(), demoCommand(), versionCommand()},
+		Subs: []*Command{certsCommand(), caCommand(), activationCommand(), releaseCommand(), pushCommand(), batchCommand(), consoleCommand(), siteCommand(), demoCommand(), versionCommand()},
 	}).link()
 }
 
@@ -121,12 +121,13 @@ func caCommand() *Command {
 				Name:    "issue",
 				Summary: "issue a sensor certificate (a new key, or for a CSR)",
 				Groups: []FlagGroup{caStore,
-					{"The sensor", []string{"hostname NAME", "ip ADDRESS", "csr FILE", "key-type TYPE", "days N"}},
+					{"The sensor", []string{"hostname NAME", "ip ADDRESS", "csr FILE", "key-type TYPE", "days N", "usage USAGE"}},
 					{"Time", []string{"at TIME"}},
 				},
 				Required: []string{"dir", "passphrase-file", "hostname"},
 				Examples: []Example{
 					{"A certificate and key for sensor-01", "tapline ca issue --dir plant-ca --passphrase-file ca.pass --hostname sensor-01.plant.example --ip 192.0.2.111"},
+					{"sensor-01's client certificate for the site's NATS servers (its uplink)", "tapline ca issue --dir plant-ca --passphrase-file ca.pass --hostname sensor-01 --usage client"},
 				},
 				Run: runCAIssue,
 			},

@@ -44,6 +44,7 @@ var laptopSensorcore = map[string]bool{
 	"github.com/tapline/tapline/sensorcore/bundle":     true,
 	"github.com/tapline/tapline/sensorcore/netconf":    true,
 	"github.com/tapline/tapline/sensorcore/release":    true,
+	"github.com/tapline/tapline/sensorcore/site":       true,
 	"github.com/tapline/tapline/sensorcore/version":    true,
 }
 
@@ -72,7 +73,7 @@ func TestLaptopLinksNoAppliance(t *testing.T) {
 				}
 				for _, dep := range strings.Fields(string(out)) {
 					if strings.HasPrefix(dep, "github.com/tapline/tapline/sensorcore/") && !laptopSensorcore[dep] {
-						t.Errorf("the %s for %s links %s; the laptop may use only sensorcore's format packages (activation, bundle, netconf, release, version)", c.name, goos, dep)
+						t.Errorf("the %s for %s links %s; the laptop may use only sensorcore's format packages (activation, bundle, netconf, release, site, version)", c.name, goos, dep)
 					}
 				}
 			})

@@ -33,8 +33,46 @@ type IssueRequest struct {
 	Validity time.Duration // default 1 year, capped at the issuer's end
 	// Subject C, O, OU; empty takes the CA's.
 	Country, Organization, OrgUnit string
-	Now                            time.Time // required
-	Rand                           io.Reader // default crypto/rand
+	// Usage is what the certificate is for: a sensor's console (server,
+	// the default), a client of the site's NATS servers (client: a sensor's
+	// uplink, the app), or both (a NATS server of a cluster, which dials
+	// the others as a client).
+	Usage Usage
+	Now   time.Time // required
+	Rand  io.Reader // default crypto/rand
+}
+
+// Usage says which extended key usages a certificate gets.
+type Usage int
+
+// Usages.
+const (
+	UsageServer       Usage = iota // serverAuth
+	UsageClient                    // clientAuth
+	UsageServerClient              // serverAuth and clientAuth
+)
+
+// ParseUsage reads "server", "client" or "server,client".
+func ParseUsage(s string) (Usage, error) {
+	switch strings.ReplaceAll(strings.ToLower(s), " ", "") {
+	case "", "server":
+		return UsageServer, nil
+	case "client":
+		return UsageClient, nil
+	case "server,client", "client,server":
+		return UsageServerClient, nil
+	}
+	return 0, fmt.Errorf("ca: usage %q is not server, client or server,client", s)
+}
+
+func (u Usage) ekus() []x509.ExtKeyUsage {
+	switch u {
+	case UsageClient:
+		return []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
+	case UsageServerClient:
+		return []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}
+	}
+	return []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
 }
 
 // Issued is a sensor certificate with its key (nil when issued from a CSR)
@@ -74,7 +112,7 @@ func (c *CA) Issue(req IssueRequest) (*Issued, error) {
 		pub = csr.PublicKey
 		key = nil
 	}
-	if err := checkHostname(host); err != nil {
+	if err := checkHostname(host, req.Usage == UsageClient); err != nil {
 		return nil, err
 	}
 	if pub == nil {
@@ -118,7 +156,7 @@ func (c *CA) Issue(req IssueRequest) (*Issued, error) {
 		NotBefore:             req.Now.Add(-5 * time.Minute),
 		NotAfter:              notAfter,
 		KeyUsage:              ku,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		ExtKeyUsage:           req.Usage.ekus(),
 		BasicConstraintsValid: true,
 	}
 	if req.IP.IsValid() {
@@ -155,15 +193,16 @@ func first(a, b string) string {
 }
 
 // checkHostname accepts a fully qualified DNS name without wildcards
-// (RFC 1123 §2.1 labels; the sensor refuses wildcards).
-func checkHostname(h string) error {
+// (RFC 1123 §2.1 labels; the sensor refuses wildcards); a client's name
+// may be a single label (sensor-01).
+func checkHostname(h string, client bool) error {
 	if h == "" {
 		return errors.New("ca: the sensor's hostname (FQDN) is required")
 	}
 	if strings.Contains(h, "*") {
 		return fmt.Errorf("ca: %q: wildcard names are not supported by the sensor", h)
 	}
-	if len(h) > 253 || !strings.Contains(h, ".") {
+	if len(h) > 253 || !client && !strings.Contains(h, ".") {
 		return fmt.Errorf("ca: %q is not a fully qualified host name", h)
 	}
 	for _, l := range strings.Split(h, ".") {

@@ -27,18 +27,27 @@ const (
 	RoleSettings        Role = "settings"          // settings.json (netconf.Settings), 0600
 	RoleProxyClientCert Role = "proxy-client-cert" // proxy-client.crt
 	RoleProxyClientKey  Role = "proxy-client-key"  // proxy-client.key, 0600
+	// The uplink to the site stream (settings.json's uplink, docs/site.md).
+	RoleUplinkCA         Role = "uplink-ca"          // uplink-ca.pem: the CA the site's servers chain to
+	RoleUplinkClientCert Role = "uplink-client-cert" // uplink-client.crt
+	RoleUplinkClientKey  Role = "uplink-client-key"  // uplink-client.key, 0600
+	RoleUplinkCredential Role = "uplink-credential"  // uplink.cred: an NKEY seed or NATS user credentials, 0600
 )
 
 // FileNames maps each role to its file name in a bundle.
 var fileNames = map[Role]string{
-	RoleActivation:      "activation.tapact",
-	RoleCert:            "sensor.crt",
-	RoleKey:             "sensor.key",
-	RoleChain:           "chain.pem",
-	RoleCRL:             "crl.crl",
-	RoleSettings:        "settings.json",
-	RoleProxyClientCert: "proxy-client.crt",
-	RoleProxyClientKey:  "proxy-client.key",
+	RoleActivation:       "activation.tapact",
+	RoleCert:             "sensor.crt",
+	RoleKey:              "sensor.key",
+	RoleChain:            "chain.pem",
+	RoleCRL:              "crl.crl",
+	RoleSettings:         "settings.json",
+	RoleProxyClientCert:  "proxy-client.crt",
+	RoleProxyClientKey:   "proxy-client.key",
+	RoleUplinkCA:         "uplink-ca.pem",
+	RoleUplinkClientCert: "uplink-client.crt",
+	RoleUplinkClientKey:  "uplink-client.key",
+	RoleUplinkCredential: "uplink.cred",
 }
 
 // FileName returns the file name a role has in a bundle.
@@ -46,7 +55,18 @@ func FileName(r Role) string { return fileNames[r] }
 
 // secret reports whether a role's file holds a secret (written 0600).
 func secret(r Role) bool {
-	return r == RoleKey || r == RoleSettings || r == RoleProxyClientKey
+	return r == RoleKey || r == RoleSettings || r == RoleProxyClientKey || r == RoleUplinkClientKey || r == RoleUplinkCredential
+}
+
+// SecretFile reports whether a file of a bundle, by its name, holds a
+// secret: written 0600, and kept so on the appliance.
+func SecretFile(name string) bool {
+	for r, n := range fileNames {
+		if n == name {
+			return secret(r)
+		}
+	}
+	return false
 }
 
 // Required roles every bundle carries; cert and key are left out only
@@ -154,6 +174,9 @@ func ParseManifest(data []byte) (*Manifest, error) {
 	}
 	if seen[RoleProxyClientCert] != seen[RoleProxyClientKey] {
 		return nil, errorf(CodeMalformed, "%s: the proxy client certificate and key must travel together", ManifestName)
+	}
+	if seen[RoleUplinkClientCert] != seen[RoleUplinkClientKey] {
+		return nil, errorf(CodeMalformed, "%s: the uplink client certificate and key must travel together", ManifestName)
 	}
 	return &m, nil
 }

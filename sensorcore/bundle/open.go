@@ -121,7 +121,42 @@ func finish(m *Manifest, raw []byte, files map[Role][]byte) (*Bundle, error) {
 	if err != nil {
 		return nil, errorf(CodeMalformed, "%s: %v", fileNames[RoleSettings], err)
 	}
+	if err := checkUplinkFiles(s, files); err != nil {
+		return nil, err
+	}
 	return &Bundle{Manifest: m, Files: files, Settings: s, raw: raw}, nil
+}
+
+// checkUplinkFiles: settings.json's uplink and the uplink files come
+// together. An uplink needs the servers' CA and a credential, and a
+// client certificate of its own unless it uses the proxy's; uplink files
+// without an uplink are refused (nothing would read them).
+func checkUplinkFiles(s *netconf.Settings, files map[Role][]byte) error {
+	has := func(r Role) bool { _, ok := files[r]; return ok }
+	u := s.Uplink
+	if u == nil {
+		for _, r := range []Role{RoleUplinkCA, RoleUplinkClientCert, RoleUplinkClientKey, RoleUplinkCredential} {
+			if has(r) {
+				return errorf(CodeUnexpected, "%s is in the bundle but %s has no uplink", fileNames[r], fileNames[RoleSettings])
+			}
+		}
+		return nil
+	}
+	need := []Role{RoleUplinkCA, RoleUplinkCredential}
+	if u.ClientCert == netconf.UplinkCertProxy {
+		need = append(need, RoleProxyClientCert, RoleProxyClientKey)
+		if has(RoleUplinkClientCert) {
+			return errorf(CodeUnexpected, "%s is in the bundle but the uplink uses the proxy client certificate", fileNames[RoleUplinkClientCert])
+		}
+	} else {
+		need = append(need, RoleUplinkClientCert, RoleUplinkClientKey)
+	}
+	for _, r := range need {
+		if !has(r) {
+			return errorf(CodeMissing, "%s has an uplink but the bundle carries no %s (%s)", fileNames[RoleSettings], r, fileNames[r])
+		}
+	}
+	return nil
 }
 
 // ReadArchive reads a packed bundle: manifest.json first, then exactly the

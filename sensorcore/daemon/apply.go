@@ -18,6 +18,7 @@ import (
 	"github.com/tapline/tapline/sensorcore/crlfetch"
 	"github.com/tapline/tapline/sensorcore/generation"
 	"github.com/tapline/tapline/sensorcore/netconf"
+	"github.com/tapline/tapline/sensorcore/site"
 )
 
 // Codes for apply refusals that are not the activation's, bundle's or
@@ -181,6 +182,22 @@ func (e *Engine) check(ctx context.Context, o ApplyOptions) (*checked, error) {
 	if b.Settings.Proxy.ClientCert && (len(b.File(bundle.RoleProxyClientCert)) == 0 || len(b.File(bundle.RoleProxyClientKey)) == 0) {
 		msg := "settings.json: proxy.client_cert is set but the bundle has no proxy-client.crt and proxy-client.key"
 		return c, &Refusal{CodeSettings, msg}
+	}
+	if u := b.Settings.Uplink; u != nil {
+		// The uplink's files, checked as the laptop checked them: the
+		// servers' CA, the credential, the client certificate (its key,
+		// validity, clientAuth usage, chain to that CA).
+		f := site.ClientFiles{CA: b.File(bundle.RoleUplinkCA), Cert: b.File(bundle.RoleUplinkClientCert), Key: b.File(bundle.RoleUplinkClientKey),
+			Credential: b.File(bundle.RoleUplinkCredential), CAName: bundle.FileName(bundle.RoleUplinkCA), CertName: bundle.FileName(bundle.RoleUplinkClientCert),
+			KeyName: bundle.FileName(bundle.RoleUplinkClientKey), CredName: bundle.FileName(bundle.RoleUplinkCredential)}
+		if u.ClientCert == netconf.UplinkCertProxy {
+			f.Cert, f.Key = b.File(bundle.RoleProxyClientCert), b.File(bundle.RoleProxyClientKey)
+			f.CertName, f.KeyName = bundle.FileName(bundle.RoleProxyClientCert), bundle.FileName(bundle.RoleProxyClientKey)
+		}
+		if fs := site.CheckClient(f, now); len(fs) > 0 {
+			c.findings = append(c.findings, fs...)
+			return c, &Refusal{fs[0].Code, "uplink: " + fs[0].Message}
+		}
 	}
 	name := e.Config.SensorName
 	if name == "" {
@@ -418,7 +435,7 @@ func (e *Engine) apply(ctx context.Context, o ApplyOptions) (*ApplyResult, error
 	meta := generation.Meta{Generation: n, Previous: prev, AppliedAt: now.UTC(), SensorName: c.act.Payload.SensorName,
 		BundleName: filepath.Base(o.Path), Fingerprint: c.report.FingerprintSHA256}
 	staged, err := st.Stage(meta, files, func(name string) bool {
-		return name == bundle.FileName(bundle.RoleKey) || name == bundle.FileName(bundle.RoleSettings) || name == bundle.FileName(bundle.RoleProxyClientKey)
+		return bundle.SecretFile(name)
 	})
 	if err != nil {
 		return fail(res, CodeInternal, err)

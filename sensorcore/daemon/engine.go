@@ -14,6 +14,7 @@ import (
 
 	"github.com/tapline/tapline/internal/safefile"
 	"github.com/tapline/tapline/sensorcore/netconf"
+	"github.com/tapline/tapline/sensorcore/site"
 )
 
 // Engine runs provisioning operations on one sensor root.
@@ -149,6 +150,11 @@ type RunInfo struct {
 	CaptureErr string `json:"capture_error,omitempty"`
 	// Monitor is the monitoring engine's process (restarts, last fault).
 	Monitor *MonitorState `json:"monitor,omitempty"`
+	// Discovered is how many devices the monitor has discovered (-1 or
+	// absent: not known yet), counted against the activation's licence.
+	Discovered *int `json:"devices_discovered,omitempty"`
+	// Uplink is the site stream's state, when the generation has one.
+	Uplink *site.UplinkState `json:"uplink,omitempty"`
 	// ServedGeneration and ServedFingerprint are what the console serves
 	// now (generation 0: the self-signed certificate); the daemon rewrites
 	// run.json whenever it switches, and apply waits on them.

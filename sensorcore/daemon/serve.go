@@ -22,6 +22,7 @@ import (
 	"github.com/tapline/tapline/sensorcore/console"
 	"github.com/tapline/tapline/sensorcore/generation"
 	"github.com/tapline/tapline/sensorcore/signin"
+	"github.com/tapline/tapline/sensorcore/site"
 	"github.com/tapline/tapline/sensorcore/sshd"
 )
 
@@ -37,6 +38,11 @@ type ServeOptions struct {
 	// CaptureHealth, when monitoring runs, gives the capture line of
 	// sanity; the daemon records it in run.json at every tick.
 	CaptureHealth func() (string, error)
+	// Devices, when monitoring runs, is how many devices it discovered
+	// (-1: not known yet); Uplink, the site stream's state (nil: the
+	// generation has no uplink). The tick records both in run.json.
+	Devices func() int
+	Uplink  func() *site.UplinkState
 	// MonitorState, when the monitoring engine runs as serve's child,
 	// gives its process state; recorded in run.json at every tick.
 	MonitorState func() MonitorState
@@ -272,6 +278,14 @@ func (e *Engine) Serve(ctx context.Context, o ServeOptions) error {
 		if o.MonitorState != nil {
 			ms := o.MonitorState()
 			ri.Monitor = &ms
+		}
+		if o.Devices != nil {
+			if n := o.Devices(); n >= 0 {
+				ri.Discovered = &n
+			}
+		}
+		if o.Uplink != nil {
+			ri.Uplink = o.Uplink()
 		}
 		if rb, _ := json.Marshal(ri); string(rb) != string(before) {
 			safefile.WriteFile(l.RunFile(), rb, 0o644)

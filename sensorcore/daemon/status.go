@@ -18,6 +18,7 @@ import (
 	"github.com/tapline/tapline/sensorcore/bundle"
 	"github.com/tapline/tapline/sensorcore/generation"
 	"github.com/tapline/tapline/sensorcore/netconf"
+	"github.com/tapline/tapline/sensorcore/site"
 )
 
 // CertInfo describes the certificate the console serves.
@@ -54,6 +55,11 @@ type Status struct {
 	// Monitor is the monitoring engine's process, when the running daemon
 	// monitors interfaces (run.json).
 	Monitor *MonitorState `json:"monitor,omitempty"`
+	// Devices counts the devices the monitor discovered against the
+	// activation file's licensed device count (present while the daemon
+	// monitors); Uplink is the site stream (present with an uplink).
+	Devices *site.Devices     `json:"devices,omitempty"`
+	Uplink  *site.UplinkState `json:"uplink,omitempty"`
 }
 
 // Where Status.SensorName comes from.
@@ -85,9 +91,18 @@ func (e *Engine) Status(version string) (*Status, error) {
 	if r, err := st.ReadRollback(); err == nil && r != nil {
 		s.LastRollbackReason = r.Reason
 	}
-	if ri, ok := e.Layout.DaemonAlive(); ok {
-		s.Monitor = ri.Monitor
+	ri, alive := e.Layout.DaemonAlive()
+	if alive {
+		s.Monitor, s.Uplink = ri.Monitor, ri.Uplink
+		if ri.Discovered != nil {
+			s.Devices = &site.Devices{Discovered: *ri.Discovered}
+		}
 	}
+	defer func() {
+		if s.Devices != nil && s.Activation != nil {
+			s.Devices.Licensed, s.Devices.Plan = s.Activation.DeviceCount, s.Activation.PlanID
+		}
+	}()
 	cur, err := st.Current()
 	if errors.Is(err, generation.ErrNone) {
 		if c, err := safefile.ReadFile(func() string { p, _ := e.Layout.SelfSignedPaths(); return p }(), MaxStateFile); err == nil {
@@ -167,6 +182,23 @@ func (e *Engine) Sanity(ctx context.Context, version string) (out []SanityLine, 
 			out = append(out, SanityLine{Component: "capture", Up: false, Detail: ri.CaptureErr})
 		} else if alive && ri.Capture != "" {
 			out = append(out, SanityLine{Component: "capture", Up: true, Detail: ri.Capture})
+		}
+		if d := s.Devices; d != nil {
+			switch {
+			case d.Licensed == 0:
+				add("licence", true, "%d devices discovered; not activated, so no licence counts them", d.Discovered)
+			case d.Over():
+				add("licence", true, "%d devices discovered, over the %d the licence (%s) covers: ask for a larger plan", d.Discovered, d.Licensed, d.Plan)
+			default:
+				add("licence", true, "%d of %d licensed devices discovered (%s)", d.Discovered, d.Licensed, d.Plan)
+			}
+		}
+		if u := s.Uplink; u != nil {
+			if u.Connected {
+				add("uplink", true, "streaming to %s; %d waiting, %d operations dropped", u.Server, u.Outbox, u.Dropped)
+			} else {
+				add("uplink", false, "not connected (%s); %d waiting in the outbox, %d operations dropped", u.Error, u.Outbox, u.Dropped)
+			}
 		}
 	}()
 	if !alive {

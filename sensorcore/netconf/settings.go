@@ -13,7 +13,34 @@ type Settings struct {
 	Network Network `json:"network"`
 	Proxy   Proxy   `json:"proxy"`
 	Console Console `json:"console"`
+	// Uplink is the site stream (docs/site.md); absent: the sensor keeps
+	// its data to itself.
+	Uplink *Uplink `json:"uplink,omitempty"`
 }
+
+// Uplink is where the sensor streams its assets, alerts, operations and
+// health: the site's NATS JetStream servers. The bundle carries the CA
+// that signed their certificates (uplink-ca.pem), the credential (an
+// NKEY seed or a NATS user credentials file, uplink.cred) and, unless
+// ClientCert is "proxy", the client certificate and key
+// (uplink-client.crt, uplink-client.key).
+type Uplink struct {
+	Site    string   `json:"site"`    // the site's name: letters, digits, - and _ (site.CheckSiteName)
+	Servers []string `json:"servers"` // tls://host:port, one per server of the site's cluster
+	// ClientCert says which client certificate the sensor shows the
+	// servers: "uplink" (its own, the default) or "proxy" (the one it
+	// shows a TLS-inspecting proxy: one client identity for the plant).
+	ClientCert string `json:"client_cert,omitempty"`
+}
+
+// Client certificate choices of Uplink.ClientCert.
+const (
+	UplinkCertOwn   = "uplink"
+	UplinkCertProxy = "proxy"
+)
+
+// MaxUplinkServers bounds the servers an uplink lists.
+const MaxUplinkServers = 16
 
 // Network is the management interface's addressing.
 type Network struct {

@@ -3,10 +3,14 @@ package netconf
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tapline/tapline/sensorcore/site"
 )
 
 // FieldError is one invalid setting: the field (settings.json path) and how
@@ -122,6 +126,9 @@ func (s *Settings) Validate() error {
 		add("console.crl_timeout", "%s for each of %d tries is more than %s in all: shorten the timeout or retry less",
 			c.FetchTimeout(), c.FetchRetries()+1, MaxCRLFetch)
 	}
+	if s.Uplink != nil {
+		s.Uplink.validate(add, s.Proxy)
+	}
 	return errors.Join(errs...)
 }
 
@@ -179,4 +186,64 @@ func ValidHostname(s string) bool {
 		}
 	}
 	return !allDigits
+}
+
+// validate checks the uplink's settings: the site name, each
+// server URL (tls:// or nats://, a host, a port, no user or password:
+// credentials travel as files), and the client certificate choice.
+func (u *Uplink) validate(add func(field, format string, args ...any), proxy Proxy) {
+	if err := site.CheckSiteName(u.Site); err != nil {
+		add("uplink.site", "%v", err)
+	}
+	if len(u.Servers) == 0 {
+		add("uplink.servers", "no server: give the site's NATS servers as tls://HOST:PORT")
+	}
+	if len(u.Servers) > MaxUplinkServers {
+		add("uplink.servers", "%d servers, over %d", len(u.Servers), MaxUplinkServers)
+	}
+	for i, s := range u.Servers {
+		if _, err := ParseServerURL(s); err != nil {
+			add(fmt.Sprintf("uplink.servers[%d]", i), "%v", err)
+		}
+	}
+	switch u.ClientCert {
+	case "", UplinkCertOwn:
+	case UplinkCertProxy:
+		if !proxy.ClientCert {
+			add("uplink.client_cert", "\"proxy\" needs the proxy client certificate, and the bundle carries none")
+		}
+	default:
+		add("uplink.client_cert", "%q is neither %q nor %q", u.ClientCert, UplinkCertOwn, UplinkCertProxy)
+	}
+}
+
+// DefaultUplinkPort is the NATS client port.
+const DefaultUplinkPort = "4222"
+
+// ParseServerURL reads one uplink server: tls://HOST[:PORT] or
+// nats://HOST[:PORT] (the sensor speaks TLS to either), and returns it
+// as tls://HOST:PORT.
+func ParseServerURL(s string) (string, error) {
+	u, err := url.Parse(s)
+	switch {
+	case err != nil || u.Host == "" || u.Opaque != "":
+		return "", fmt.Errorf("%q is not a server URL (example tls://nats-1.plant.example:4222)", s)
+	case u.Scheme != "tls" && u.Scheme != "nats":
+		return "", fmt.Errorf("%q: the scheme must be tls:// (or nats://), not %q", s, u.Scheme)
+	case u.User != nil:
+		return "", fmt.Errorf("%q holds a user name or password: the credential travels as a file, never in the URL", s)
+	case u.Path != "" && u.Path != "/" || u.RawQuery != "" || u.Fragment != "":
+		return "", fmt.Errorf("%q: a server URL has no path or query", s)
+	}
+	host, port := u.Hostname(), u.Port()
+	if port == "" {
+		port = DefaultUplinkPort
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 {
+		return "", fmt.Errorf("%q: port %q is not 1-65535", s, port)
+	}
+	if _, err := netip.ParseAddr(host); err != nil && !ValidHostname(host) {
+		return "", fmt.Errorf("%q: %q is not a host name or IP address", s, host)
+	}
+	return "tls://" + net.JoinHostPort(host, port), nil
 }

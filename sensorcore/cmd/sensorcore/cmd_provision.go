@@ -19,7 +19,9 @@ import (
 
 	"github.com/tapline/tapline/sensorcore/daemon"
 	"github.com/tapline/tapline/sensorcore/inventory"
+	"github.com/tapline/tapline/sensorcore/site"
 	"github.com/tapline/tapline/sensorcore/sshd"
+	"github.com/tapline/tapline/sensorcore/uplink"
 )
 
 // Provisioning commands (docs/appliance.md).
@@ -397,6 +399,29 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		defer stopMonitor()
 		so.Monitor, so.CaptureHealth, so.MonitorState = sup.Handler(), sup.Health, sup.State
 	}
+	// The site stream: serve publishes (the engine holds no key), off its
+	// own loop; a generation without an uplink only counts devices.
+	up, err := uplink.New(uplink.Options{Dir: e.Layout.UplinkDir(), Config: e.UplinkConfig, Monitor: so.Monitor, Capture: so.CaptureHealth,
+		Status: func() (site.Status, error) { return siteStatus(e, version) }, Log: lg.Printf})
+	if err != nil {
+		fmt.Fprintf(stderr, "sensorcore serve: %v\n", err)
+		return 2
+	}
+	uctx, cancelUplink := context.WithCancel(ctx)
+	uplinkDone := make(chan struct{})
+	go func() { up.Run(uctx); close(uplinkDone) }()
+	stopUplink := sync.OnceFunc(func() { cancelUplink(); <-uplinkDone; up.Close() })
+	defer stopUplink()
+	if so.Monitor != nil {
+		so.Devices = up.Devices
+	}
+	so.Uplink = func() *site.UplinkState {
+		if c, err := e.UplinkConfig(); err != nil || c == nil {
+			return nil
+		}
+		st := up.State()
+		return &st
+	}
 	so.Exec = func(ctx context.Context, a []string, o, ew io.Writer) int {
 		if a[0] == "version" {
 			return cmdVersion(nil, o, ew)
@@ -407,6 +432,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		// install-core replaced the binary: become it, same pid and flags.
 		exe := daemon.Executable
 		stop()
+		stopUplink()
 		if stopMonitor != nil {
 			stopMonitor()
 		}
@@ -419,6 +445,23 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// siteStatus is the sensor's status as the site stream carries it.
+func siteStatus(e *daemon.Engine, version string) (site.Status, error) {
+	st, err := e.Status(version)
+	if err != nil {
+		return site.Status{}, err
+	}
+	s := site.Status{Version: st.Version, Generation: st.Generation}
+	if a := st.Activation; a != nil {
+		s.Plan, s.Zone, s.Devices.Licensed, s.Devices.Plan = a.PlanID, a.Zone, a.DeviceCount, a.PlanID
+		s.Expires = a.Expires
+	}
+	if st.Certificate != nil {
+		s.Certificate = st.Certificate.FingerprintSHA256
+	}
+	return s, nil
 }
 
 // cmdSSHCommand is "sensorcore ssh-command", the OpenSSH ForceCommand

@@ -65,6 +65,9 @@ type Spec struct {
 	ActivationAt   time.Time // issue time; zero: Now
 	Proxy          netconf.Proxy
 	Interface      string // management interface; default eth0
+	// Uplink and UplinkFiles go into settings.json and the bundle as given.
+	Uplink      *netconf.Uplink
+	UplinkFiles map[bundle.Role][]byte
 }
 
 // Built is a written bundle.
@@ -125,7 +128,7 @@ func (k *Kit) Bundle(t testing.TB, dir string, s Spec) Built {
 		keyPEM = other.KeyPEM
 	}
 	set := netconf.Settings{Network: netconf.Network{Interface: s.Interface, Address: s.Address, Mask: "24", Gateway: s.Gateway,
-		DNS: []string{"192.0.2.53"}, Hostname: s.Hostname}, Console: netconf.Console{CertValidation: s.CertValidation}, Proxy: s.Proxy}
+		DNS: []string{"192.0.2.53"}, Hostname: s.Hostname}, Console: netconf.Console{CertValidation: s.CertValidation}, Proxy: s.Proxy, Uplink: s.Uplink}
 	files := map[bundle.Role][]byte{
 		bundle.RoleActivation: act,
 		bundle.RoleCert:       is.CertPEM,
@@ -135,6 +138,9 @@ func (k *Kit) Bundle(t testing.TB, dir string, s Spec) Built {
 	}
 	if len(s.CRL) > 0 {
 		files[bundle.RoleCRL] = s.CRL
+	}
+	for r, d := range s.UplinkFiles {
+		files[r] = d
 	}
 	bd := filepath.Join(dir, s.Sensor+"-bundle")
 	m, err := bundle.Write(bd, bundle.Meta{Sensor: bundle.Sensor{Name: s.Sensor, ID: "ID-" + s.Sensor}, CreatedAt: k.Now, Creator: "testkit"}, files)
