@@ -12,12 +12,14 @@ import (
 	"golang.org/x/sys/windows"
 )
 
-// pipeListener serves a named pipe the way an agent does: one instance per
-// client, each handed out by Accept as a connection.
+// pipeListener serves a named pipe the way an agent does: each client gets
+// an instance of its own. Two instances wait at any time, each on its own
+// goroutine, so a client never finds the pipe without a free instance and
+// no client waits on an instance nobody serves.
 type pipeListener struct {
 	name   string
+	conns  chan net.Conn
 	mu     sync.Mutex
-	next   windows.Handle
 	closed bool
 }
 
@@ -31,46 +33,62 @@ func newInstance(name string) (windows.Handle, error) {
 
 func listenPipe(t *testing.T, name string) *pipeListener {
 	t.Helper()
-	h, err := newInstance(name)
-	if err != nil {
-		t.Fatalf("creating the pipe %s: %v", name, err)
+	l := &pipeListener{name: name, conns: make(chan net.Conn)}
+	for range 2 {
+		h, err := newInstance(name)
+		if err != nil {
+			t.Fatalf("creating the pipe %s: %v", name, err)
+		}
+		go l.serve(h)
 	}
-	return &pipeListener{name: name, next: h}
+	return l
 }
 
-// Accept waits for a client on the pending instance; a spare instance is
-// made first, so a client never finds the pipe without a free one.
-func (l *pipeListener) Accept() (net.Conn, error) {
-	l.mu.Lock()
-	h := l.next
-	spare, err := newInstance(l.name)
-	if err != nil {
+// serve waits for a client on h, hands the connection to Accept, and goes
+// on with a new instance, until the listener closes.
+func (l *pipeListener) serve(h windows.Handle) {
+	for {
+		if err := windows.ConnectNamedPipe(h, nil); err != nil && !errors.Is(err, windows.ERROR_PIPE_CONNECTED) {
+			windows.CloseHandle(h)
+			return
+		}
+		l.mu.Lock()
+		closed := l.closed
 		l.mu.Unlock()
-		return nil, err
+		if closed {
+			windows.CloseHandle(h)
+			return
+		}
+		l.conns <- pipeConn{os.NewFile(uintptr(h), l.name)}
+		var err error
+		if h, err = newInstance(l.name); err != nil {
+			return
+		}
 	}
-	l.next = spare
-	l.mu.Unlock()
-	if err := windows.ConnectNamedPipe(h, nil); err != nil && !errors.Is(err, windows.ERROR_PIPE_CONNECTED) {
-		windows.CloseHandle(h)
-		return nil, err
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.closed {
-		windows.CloseHandle(h)
+}
+
+func (l *pipeListener) Accept() (net.Conn, error) {
+	c, ok := <-l.conns
+	if !ok {
 		return nil, net.ErrClosed
 	}
-	return pipeConn{os.NewFile(uintptr(h), l.name)}, nil
+	return c, nil
 }
 
-// Close stops Accept: it marks the listener closed and connects once to
-// release the instance waiting in ConnectNamedPipe.
+// Close stops the listener: it marks it closed and connects to release
+// each waiting instance.
 func (l *pipeListener) Close() error {
 	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return nil
+	}
 	l.closed = true
 	l.mu.Unlock()
-	if c, err := dialPipe(l.name, time.Second); err == nil {
-		c.Close()
+	for range 2 {
+		if c, err := dialPipe(l.name, 100*time.Millisecond); err == nil {
+			c.Close()
+		}
 	}
 	return nil
 }
