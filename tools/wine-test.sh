@@ -53,7 +53,7 @@ for p in "${PKGS[@]}"; do
   start=$SECONDS
   # CI=true turns a missing Linux tool into a failure; here those tests
   # are expected to skip, so CI is not passed on.
-  if (cd "$p" && env -u CI timeout 900 "$WINE" "$exe" -test.v -test.timeout 14m >"$log" 2>&1); then
+  if (cd "$p" && env -u CI timeout 360 "$WINE" "$exe" -test.v -test.timeout 5m >"$log" 2>&1); then
     status=ok
   else
     status=FAIL failed+=("$p")
