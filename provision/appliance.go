@@ -103,6 +103,71 @@ func ReadStatus(ctx context.Context, c *ssh.Client, core string) (Status, error)
 	return st, err
 }
 
+// Validation is `sensorcore validate --json`: the validation after setup
+// (docs/formats.md, "validate").
+type Validation struct {
+	OK         bool              `json:"ok"`
+	Verdict    string            `json:"verdict"`
+	SensorName string            `json:"sensor_name"`
+	Generation int               `json:"generation"`
+	Backend    string            `json:"network_backend"`
+	At         time.Time         `json:"at"`
+	Checks     []ValidationCheck `json:"checks"`
+}
+
+// ValidationCheck is one check of a validation.
+type ValidationCheck struct {
+	Check   string          `json:"check"` // sanity, gateway, dns, ntp, capture
+	Target  string          `json:"target,omitempty"`
+	Status  string          `json:"status"` // ok, warning, failed, not_configured, not_applied
+	Detail  string          `json:"detail"`
+	Capture *ValidationPort `json:"capture,omitempty"`
+}
+
+// ValidationPort is a monitoring port's capture health over the last minute.
+type ValidationPort struct {
+	Interface        string   `json:"interface"`
+	Packets          uint64   `json:"packets"`
+	Drops            uint64   `json:"drops"`
+	PacketsPerSecond float64  `json:"packets_per_second"`
+	OTProtocols      []string `json:"ot_protocols"`
+	Error            string   `json:"error,omitempty"`
+}
+
+// Problems are the checks that failed or warn, worst first.
+func (v *Validation) Problems() []ValidationCheck {
+	if v == nil {
+		return nil
+	}
+	var failed, warned []ValidationCheck
+	for _, c := range v.Checks {
+		switch c.Status {
+		case "failed":
+			failed = append(failed, c)
+		case "warning":
+			warned = append(warned, c)
+		}
+	}
+	return append(failed, warned...)
+}
+
+// Summary is the validation in one line: "validated", or its verdict and
+// the worst problem ("1 problem(s): gateway 192.0.2.1: no answer ...").
+func (v *Validation) Summary() string {
+	if v == nil {
+		return "not validated"
+	}
+	p := v.Problems()
+	if len(p) == 0 {
+		return v.Verdict
+	}
+	what := p[0].Check
+	if p[0].Target != "" {
+		what += " " + p[0].Target
+	}
+	return v.Verdict + ": " + what + ": " + p[0].Detail
+}
+
 // RemoteError says a remote sensorcore command refused (exit 1) or failed.
 type RemoteError struct {
 	Command string

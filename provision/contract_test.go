@@ -11,6 +11,7 @@ import (
 	"github.com/tapline/tapline/internal/jsoncontract"
 	"github.com/tapline/tapline/sensorcore/console"
 	"github.com/tapline/tapline/sensorcore/daemon"
+	"github.com/tapline/tapline/sensorcore/validate"
 )
 
 // TestApplianceContract: every JSON field the push engine reads from the
@@ -29,6 +30,7 @@ func TestApplianceContract(t *testing.T) {
 		{"install-core --json", installCoreResult{}, daemon.InstallCoreResult{}},
 		{"/api/v1/health", Health{}, console.Health{}},
 		{"console reset --json", ConsoleReset{}, console.ResetResult{}},
+		{"validate --json", Validation{}, validate.Report{}},
 	} {
 		for _, p := range jsoncontract.Missing(reflect.TypeOf(c.laptop), reflect.TypeOf(c.appliance), c.name, "the laptop reads", "the appliance writes") {
 			t.Errorf("%s", p)

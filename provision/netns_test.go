@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math/big"
+	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +18,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/tapline/tapline/internal/dnstest"
 	"github.com/tapline/tapline/provision"
 	"github.com/tapline/tapline/provision/internal/fleettest"
 	"github.com/tapline/tapline/provision/sshconn"
@@ -189,8 +192,24 @@ func TestFleetInNamespaces(t *testing.T) {
 	}
 	os.WriteFile(kh, []byte(strings.Join(lines, "\n")+"\n"), 0o600)
 
+	// A DNS server for the site, on the bridge (the sensors' DNS setting,
+	// oldNet.53): it knows sensors 0 to 2 at their new addresses, not 4.
+	ipCmd(t, "addr", "add", oldNet+".53/24", "dev", br)
+	dnsConn, err := net.ListenPacket("udp", oldNet+".53:53")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dnsConn.Close()
+	known := map[string]netip.Addr{}
+	for i := 0; i < 3; i++ {
+		known[fmt.Sprintf("ns-sensor-%d.plant.example.", i)] = netip.MustParseAddr(fmt.Sprintf("%s.%d", newNet, 10+i))
+	}
+	go dnstest.Serve(dnsConn, known)
+
 	start := time.Now()
-	rep, err = provision.RunBatch(ctx, inventory("move.csv", true), opts(false))
+	mo := opts(false)
+	mo.Push.Validate = true
+	rep, err = provision.RunBatch(ctx, inventory("move.csv", true), mo)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,6 +217,9 @@ func TestFleetInNamespaces(t *testing.T) {
 		res := r.Result
 		switch i {
 		case 3:
+			if res.Validation != nil {
+				t.Errorf("a rolled-back sensor was validated: %+v", res.Validation)
+			}
 			if res.Outcome != provision.OutcomeRolledBack || res.Generation != 1 || res.FinalAddr != fmt.Sprintf("%s.13:2222", oldNet) || r.Attempts != 1 {
 				t.Errorf("cut-off sensor: attempts %d %+v\n%s", r.Attempts, res, apps[i].Log.String())
 			}
@@ -211,6 +233,26 @@ func TestFleetInNamespaces(t *testing.T) {
 			// back; generation 1 stays on disk, so this is generation 2).
 			if res.Outcome != provision.OutcomeDone || res.FinalAddr != want || res.Generation != 2 || !res.Activated || len(res.ServedFingerprint) != 64 {
 				t.Errorf("sensor %d: %+v\n%s", i, res, apps[i].Log.String())
+			}
+			// Validated where it lives: its gateway (the bridge) answers
+			// ping, the site's DNS server answers and knows sensors 0-2 at
+			// their new addresses (sensor 4 it does not: a warning).
+			v := res.Validation
+			if v == nil {
+				t.Errorf("sensor %d not validated: %s", i, res.ValidationError)
+				continue
+			}
+			st := map[string]string{}
+			for _, c := range v.Checks {
+				st[c.Check+" "+c.Target] = c.Status + ": " + c.Detail
+			}
+			wantDNS := "ok: answers: ns-sensor-"
+			if i == 4 {
+				wantDNS = "warning: answers, but does not know"
+			}
+			if !strings.HasPrefix(st["gateway "+newNet+".1"], "ok: answers ping") || !strings.HasPrefix(st["dns "+oldNet+".53"], wantDNS) ||
+				!strings.HasPrefix(st["sanity console"], "ok") || v.Backend != "iproute" {
+				t.Errorf("sensor %d validation: %s %v", i, v.Verdict, st)
 			}
 		}
 	}

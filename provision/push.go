@@ -102,6 +102,11 @@ type Options struct {
 	VerifyTimeout time.Duration
 	// MinCoreVersion refuses sensors running an older sensorcore ("" : any).
 	MinCoreVersion string
+	// Validate adds the validate step after verify: `sensorcore validate`
+	// over the same session (gateway, DNS, NTP, each monitoring port's
+	// traffic); its result is Result.Validation and never changes the
+	// push's outcome.
+	Validate bool
 	// InstallCore, when set (--install-core), is installed before preflight
 	// on sensors whose sensorcore is older.
 	InstallCore *Core
@@ -145,6 +150,11 @@ type Result struct {
 	// CertificateNote is "self-signed kept" when the bundle kept the
 	// sensor's certificate (cert_source self-signed).
 	CertificateNote string `json:"certificate_note,omitempty"`
+	// Validation is the sensor's validation after setup (Options.Validate,
+	// or Session.Validate); ValidationError says why there is none when
+	// it was asked for (an older sensorcore, a lost connection).
+	Validation      *Validation `json:"validation,omitempty"`
+	ValidationError string      `json:"validation_error,omitempty"`
 	// Reverified: the sensor already ran this bundle (an earlier attempt
 	// applied it); the push only confirmed (when still pending) and
 	// verified, nothing was uploaded or applied again.

@@ -38,9 +38,29 @@ func ReadReport(path string) (*BatchReport, error) {
 	return &r, nil
 }
 
-// NeedsAttention reports whether the row did not end done: the engineer has
-// something to do about it.
-func (x RowResult) NeedsAttention() bool { return x.Result.Outcome != OutcomeDone }
+// NeedsAttention reports whether the engineer has something to do about
+// the row: it did not end done, or its validation found a problem or a
+// warning (a gateway that does not answer, a SPAN port without OT traffic).
+func (x RowResult) NeedsAttention() bool {
+	return x.Result.Outcome != OutcomeDone || len(x.Result.Validation.Problems()) > 0
+}
+
+// NeedsPush reports whether pushing the row again may help: it did not end
+// done (the retry inventory holds these rows).
+func (x RowResult) NeedsPush() bool { return x.Result.Outcome != OutcomeDone }
+
+// ValidationText is the row's validation in one line: "validated", the
+// verdict with its worst problem, why there is none, or "" when it was not
+// asked for.
+func (x RowResult) ValidationText() string {
+	switch {
+	case x.Result.Validation != nil:
+		return x.Result.Validation.Summary()
+	case x.Result.ValidationError != "":
+		return "not validated: " + x.Result.ValidationError
+	}
+	return ""
+}
 
 // Attention splits the rows into those that need attention and those done,
 // each in inventory order: reports name the first before the rest.
@@ -101,7 +121,11 @@ func (x RowResult) Verdict() string {
 		if res.ServedFingerprint != "" {
 			cert += " sha256:" + res.ServedFingerprint
 		}
-		return strings.Join(append(parts, cert), "; ")
+		parts = append(parts, cert)
+		if v := x.ValidationText(); v != "" {
+			parts = append(parts, v)
+		}
+		return strings.Join(parts, "; ")
 	}
 	if res.Outcome == OutcomeNotStarted {
 		return "not started"
@@ -160,7 +184,7 @@ func (r *BatchReport) Merge(retry *BatchReport) *BatchReport {
 
 var reportCSVHeader = []string{"sensor", "line", "outcome", "attempts", "final_addr", "generation",
 	"served_fingerprint_sha256", "activated", "rollback_reason", "error", "host_key_sha256", "steps", "code", "appliance_code", "fix",
-	"address", "reverified", "verdict"}
+	"address", "reverified", "verdict", "validation"}
 
 // WriteCSV writes one line per sensor; "steps" holds step=seconds pairs.
 // It is written for a spreadsheet (internal/sheetcsv): UTF-8 with a
@@ -173,7 +197,7 @@ func (r *BatchReport) WriteCSV(w io.Writer) error {
 		cw.Write([]string{x.Row.Sensor, strconv.Itoa(x.Row.Line), string(res.Outcome), strconv.Itoa(x.Attempts),
 			res.FinalAddr, strconv.Itoa(res.Generation), res.ServedFingerprint, strconv.FormatBool(res.Activated),
 			res.RollbackReason, res.Error, res.HostKey, stepSummary(res.Steps), res.Code, res.ApplianceCode, res.Fix,
-			x.Address(), strconv.FormatBool(res.Reverified), x.Verdict()})
+			x.Address(), strconv.FormatBool(res.Reverified), x.Verdict(), x.ValidationText()})
 	}
 	return cw.Flush()
 }
@@ -204,7 +228,7 @@ func (r *BatchReport) WriteRetryInventory(w io.Writer, header []string, of strin
 	cw.Write(header)
 	n := 0
 	for _, x := range r.Results {
-		if !x.NeedsAttention() || len(x.Row.Record) == 0 {
+		if !x.NeedsPush() || len(x.Row.Record) == 0 {
 			continue
 		}
 		cw.Write(x.Row.Record)
@@ -249,7 +273,7 @@ func WriteReports(rep *BatchReport, header []string, stem string) error {
 		}
 	}
 	retry := stem + ".retry.csv"
-	if a, _ := rep.Attention(); len(a) == 0 {
+	if !rep.anyNeedsPush() {
 		if err := os.Remove(retry); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return err
 		}
@@ -260,6 +284,15 @@ func WriteReports(rep *BatchReport, header []string, stem string) error {
 		return err
 	}
 	return safefile.WriteFile(retry, b.Bytes(), 0o600)
+}
+
+func (r *BatchReport) anyNeedsPush() bool {
+	for _, x := range r.Results {
+		if x.NeedsPush() {
+			return true
+		}
+	}
+	return false
 }
 
 var reportHTML = template.Must(template.New("report").Funcs(template.FuncMap{
@@ -282,9 +315,10 @@ ul.attention li{margin:.2em 0}
 <ul class="attention">{{range .Attention}}<li><a href="#{{.Row.Sensor}}">{{.Row.Sensor}}</a> ({{.Address}}): {{.OutcomeText}}, {{.Verdict}}{{if .Result.Fix}} <span class="fix">Fix: {{.Result.Fix}}</span>{{end}}</li>
 {{end}}</ul>{{else}}<h2>Every sensor is done</h2>{{end}}
 {{if .Done}}<p><strong>Done ({{len .Done}}):</strong> {{range $i, $x := .Done}}{{if $i}}, {{end}}<a href="#{{$x.Row.Sensor}}">{{$x.Row.Sensor}}</a>{{if $x.Result.Reverified}} (re-verified){{end}}{{end}}.</p>{{end}}
-<table><tr><th>Sensor</th><th>Address</th><th>Outcome</th><th>Result</th><th>Steps</th></tr>
+<table><tr><th>Sensor</th><th>Address</th><th>Outcome</th><th>Result</th><th>Validate</th><th>Steps</th></tr>
 {{range .Rows}}<tr class="{{.Result.Outcome}}" id="{{.Row.Sensor}}"><td>{{.Row.Sensor}}</td><td>{{.Address}}</td><td>{{.OutcomeText}}{{if gt .Attempts 1}} ({{.Attempts}} attempts){{end}}</td>
 <td>{{.Verdict}}{{if .NeedsAttention}}{{if .Result.Error}}<br><code>{{.Result.Error}}</code>{{end}}{{if .Result.Fix}}<br><span class="fix">Fix: {{.Result.Fix}}</span>{{end}}{{range .Result.Findings}}<br>{{.Code}} {{.Message}}{{end}}{{end}}</td>
+<td>{{with .Result.Validation}}{{.Verdict}}{{range .Problems}}<br>{{.Check}}{{if .Target}} {{.Target}}{{end}}: {{.Detail}}{{end}}{{if .Checks}}<details><summary>{{len .Checks}} checks</summary>{{range .Checks}}{{.Check}}{{if .Target}} {{.Target}}{{end}}: {{.Status}}, {{.Detail}}<br>{{end}}</details>{{end}}{{else}}{{if .Result.ValidationError}}not validated: {{.Result.ValidationError}}{{end}}{{end}}</td>
 <td>{{if .Result.Steps}}<details><summary>{{secs .Total}}, {{len .Result.Steps}} steps{{if .Result.Generation}}, generation {{.Result.Generation}}{{end}}</summary>{{range .Result.Steps}}{{.Step}} {{secs .Duration}}<br>{{end}}{{if .Result.HostKey}}host key <code>{{.Result.HostKey}}</code>{{end}}</details>{{end}}</td></tr>
 {{end}}</table></body></html>
 `))

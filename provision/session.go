@@ -205,3 +205,24 @@ func StaleBundleDirs(workDir string) []string {
 	}
 	return out
 }
+
+// Validate connects to the sensor at t (trusting the key an earlier push
+// proved, t.PinnedKey, or else the session's known_hosts) and asks it to
+// validate itself: what the wizard and Fleet call after a push.
+func (s *Session) Validate(ctx context.Context, t Target) (*Validation, error) {
+	o := s.Options(nil)
+	var trust sshconn.Trust = o.Trust
+	if t.PinnedKey != nil {
+		trust = sshconn.Pinned{Key: t.PinnedKey}
+	}
+	so := o.SSH
+	if t.Jump != nil {
+		so.Jump, so.JumpTrust = t.Jump, o.Trust
+	}
+	c, err := sshconn.Dial(ctx, sshconn.Endpoint{Addr: t.Addr, User: t.User, Auth: t.Auth}, trust, so)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	return Validate(ctx, c.Client, o.Core)
+}

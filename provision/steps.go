@@ -24,6 +24,7 @@ const (
 	StepApply     Step = "apply"
 	StepConfirm   Step = "confirm"
 	StepVerify    Step = "verify"
+	StepValidate  Step = "validate"
 )
 
 // StepInfo is one push step as the faces show it.
@@ -73,6 +74,9 @@ var stepList = []stepDef{
 		run: (*pusher).confirmStep},
 	{StepInfo: StepInfo{StepVerify, "Verify the certificate on the console"},
 		run: (*pusher).verifyStep},
+	{StepInfo: StepInfo{StepValidate, "Validate: gateway, DNS, NTP, monitoring ports"},
+		has: func(o *Options) bool { return o.Validate },
+		run: (*pusher).validateStep},
 }
 
 // Steps is an ordered list of push steps.
@@ -352,4 +356,41 @@ func (p *pusher) confirmStep(ctx context.Context) error {
 func (p *pusher) verifyStep(ctx context.Context) error {
 	p.res.FinalAddr = p.final
 	return p.verify(ctx, p.c.Client, p.final)
+}
+
+// validateStep asks the sensor to validate itself over the same session
+// (Validate). Whatever it finds, the push stays done: the result is
+// reported beside it.
+func (p *pusher) validateStep(ctx context.Context) error {
+	v, err := Validate(ctx, p.c.Client, p.o.Core)
+	p.res.Validation = v
+	if err != nil {
+		p.res.ValidationError = err.Error()
+		p.emit(StepValidate, 100, 0, "not validated: "+err.Error())
+		return nil
+	}
+	p.emit(StepValidate, 100, 0, v.Summary())
+	return nil
+}
+
+// Validate runs `sensorcore validate --json` on a signed-in connection and
+// returns what the sensor found (also when a check failed: the command then
+// exits 1 with its report). err is set only when the sensor could not be
+// asked: an older sensorcore without validate, a lost connection.
+func Validate(ctx context.Context, c *ssh.Client, core string) (*Validation, error) {
+	if core == "" {
+		core = "sensorcore"
+	}
+	var v Validation
+	err := runJSON(ctx, c, core, &v, "validate", "--json")
+	var re *RemoteError
+	switch {
+	case err == nil:
+		return &v, nil
+	case errors.As(err, &re) && re.Exit == 1 && v.Verdict != "":
+		return &v, nil
+	case errors.As(err, &re) && re.Exit > 0:
+		return nil, fmt.Errorf("the sensor cannot validate itself (%s): update its sensorcore", re.Message)
+	}
+	return nil, err
 }

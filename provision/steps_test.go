@@ -139,3 +139,41 @@ func TestChangedHostKeyHintAndSizes(t *testing.T) {
 		}
 	}
 }
+
+// The validate step after a push, and Session.Validate as the wizard and
+// Fleet call it: the lab sensor runs the none backend, so the gateway and
+// DNS probes say "not applied (backend none)" and send nothing, the sanity
+// lines are all up, and the push stays done whatever validation finds.
+func TestValidateAfterPush(t *testing.T) {
+	t.Parallel()
+	l := newLab(t, "sensor-01")
+	p := l.prepared(t, "sensor-01", "198.18.0.10")
+	o := l.options(true, nil)
+	o.Validate = true
+	if got := o.Steps(); got[len(got)-1].Step != provision.StepValidate {
+		t.Fatalf("steps with Validate: %v", got)
+	}
+	res := provision.Push(context.Background(), p.Target, p.Bundle, o)
+	if res.Outcome != provision.OutcomeDone || res.Validation == nil || res.Step != provision.StepValidate {
+		t.Fatalf("push with validate: %+v (%s)", res, res.ValidationError)
+	}
+	check := func(v *provision.Validation) {
+		t.Helper()
+		st := map[string]string{}
+		for _, c := range v.Checks {
+			st[c.Check+" "+c.Target] = c.Status + ": " + c.Detail
+		}
+		if !v.OK || v.Backend != "none" || !strings.HasPrefix(v.Verdict, "validated") ||
+			!strings.HasPrefix(st["gateway "], "not_configured") && !strings.Contains(fmt.Sprint(st), "not applied (backend none)") ||
+			!strings.HasPrefix(st["sanity console"], "ok") || !strings.HasPrefix(st["capture "], "not_configured") {
+			t.Fatalf("validation: %s %v", v.Verdict, st)
+		}
+	}
+	check(res.Validation)
+	sess := &provision.Session{KnownHosts: l.kh}
+	v, err := sess.Validate(context.Background(), provision.Target{Addr: l.sshAddr, User: "provision", Auth: sshconn.Auth{KeyFile: l.key}, PinnedKey: res.PinnedKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(v)
+}

@@ -168,6 +168,7 @@ type runFlags struct {
 	coreBinary     *string
 	coreSignature  *string
 	releaseRoots   *multiFlag
+	noValidate     *bool
 }
 
 func addRunFlags(fs *FlagSet) *runFlags {
@@ -191,6 +192,7 @@ func addRunFlags(fs *FlagSet) *runFlags {
 		coreBinary:     fs.String("core-binary", provision.DefaultCoreBinary(), "the sensorcore binary --install-core installs (default: sensorcore beside tapline)"),
 		coreSignature:  fs.String("core-signature", "", "the --core-binary's release signature (default: the binary's path + .sig); verified before anything is sent"),
 		releaseRoots:   releaseRootFlag(fs),
+		noValidate:     fs.Bool("no-validate", false, "skip the validation after the push (sensorcore validate: gateway, DNS, NTP, each monitoring port's traffic)"),
 		acceptWarnings: fs.Bool("accept-warnings", false, "accept the offline check's warnings (read them first: tapline batch check); without it a warning stops the run before anything is sent"),
 	}
 }
@@ -246,7 +248,7 @@ func (rf *runFlags) execute(env *Env, inv *provision.Inventory, perr error, base
 	sess := &provision.Session{KnownHosts: kh, Secrets: provision.SecretsFromEnv(env.Getenv), Check: co,
 		AcceptWarnings: *rf.acceptWarnings, Creator: "tapline " + Version, Now: env.Now,
 		PushOptions: provision.Options{SSH: sshconn.Options{Timeout: *rf.connectTimeout}, Core: *rf.core, IncomingDir: *rf.incoming,
-			ConfirmTimeout: *rf.confirmTimeout, MinCoreVersion: *rf.minCore, InstallCore: core}}
+			ConfirmTimeout: *rf.confirmTimeout, MinCoreVersion: *rf.minCore, InstallCore: core, Validate: !*rf.noValidate}}
 	sess.Secrets.KeyPassphrase = keyPassphrase(env)
 	if *rf.acceptNew {
 		sess.AcceptNew = func(u *sshconn.UnknownHostError) bool {

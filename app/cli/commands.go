@@ -16,7 +16,7 @@ func rootCommand() *Command {
 			{"Provision one sensor", "tapline push --sensor sensor-01 --address 192.0.2.11 --ssh-user admin --auth agent \\\n    --activation sensor-01.tapact --cert sensor-01.crt --key sensor-01.key --chain chain.pem --new-ip 192.0.2.111 --new-mask 24"},
 			{"Help on any command", "tapline help batch run"},
 		},
-		Subs: []*Command{certsCommand(), caCommand(), activationCommand(), releaseCommand(), pushCommand(), batchCommand(), consoleCommand(), siteCommand(), demoCommand(), versionCommand()},
+		Subs: []*Command{certsCommand(), caCommand(), activationCommand(), releaseCommand(), pluginCommand(), pushCommand(), batchCommand(), consoleCommand(), siteCommand(), demoCommand(), versionCommand()},
 	}).link()
 }
 
@@ -291,7 +291,7 @@ func releaseCommand() *Command {
 // The flags batch run and push share (runFlags), grouped.
 var (
 	trustGroup    = FlagGroup{"Trust", []string{"known-hosts FILE", "accept-new", "trust-root FILE", "at TIME"}}
-	runGroup      = FlagGroup{"The run", []string{"parallel N", "canary N", "retries N", "backoff DURATION", "resume", "journal FILE", "report-dir DIR", "accept-warnings"}}
+	runGroup      = FlagGroup{"The run", []string{"parallel N", "canary N", "retries N", "backoff DURATION", "resume", "journal FILE", "report-dir DIR", "accept-warnings", "no-validate"}}
 	timeoutsGroup = FlagGroup{"Timeouts", []string{"connect-timeout DURATION", "confirm-timeout DURATION"}}
 	applianceGrp  = FlagGroup{"The appliance", []string{"core COMMAND", "incoming DIR", "min-core-version VERSION", "install-core", "core-binary FILE", "core-signature FILE", "release-root FILE"}}
 )
@@ -360,8 +360,9 @@ func batchCommand() *Command {
 				Usage:   "INVENTORY.csv [flags]",
 				Description: "Runs the offline check (any error, or a warning not accepted: nothing is sent), then pushes up to " +
 					"--parallel sensors at once: host key trusted, preflight, bundle built in memory and uploaded, applied, " +
-					"the new address confirmed from that address, and the served certificate verified over TLS. A sensor cut " +
-					"off by wrong settings rolls back by itself. Writes INVENTORY.report.{json,csv,html}, INVENTORY.retry.csv " +
+					"the new address confirmed from that address, and the served certificate verified over TLS; then each sensor " +
+					"validates itself (sensorcore validate: sanity, gateway, DNS, NTP, each monitoring port's traffic; --no-validate " +
+					"skips it). A sensor cut off by wrong settings rolls back by itself. Writes INVENTORY.report.{json,csv,html}, INVENTORY.retry.csv " +
 					"and the journal --resume continues from. Ctrl-C, SIGTERM and SIGHUP stop it cleanly.",
 				Groups: []FlagGroup{trustGroup, runGroup, timeoutsGroup, applianceGrp, outputGroup},
 				Examples: []Example{

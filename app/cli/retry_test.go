@@ -55,6 +55,21 @@ func TestRetryUpdatesTheSiteReport(t *testing.T) {
 		if x.Result.Outcome != provision.OutcomeDone || !x.Retried || x.Attempts != 2 {
 			t.Errorf("the site's report after the retry: %s %+v", x.Row.Sensor, x)
 		}
+		// Validated after the push; the demo's sensors run the none
+		// backend, so nothing was sent to their example addresses.
+		v := x.Result.Validation
+		if v == nil || !v.OK || !strings.Contains(x.Verdict(), "validated (") {
+			t.Errorf("%s validation: %+v %q", x.Row.Sensor, v, x.Result.ValidationError)
+			continue
+		}
+		for _, c := range v.Checks {
+			if (c.Check == "gateway" || c.Check == "dns") && (c.Status != "not_applied" || !strings.Contains(c.Detail, "not applied (backend none)")) {
+				t.Errorf("%s %s %s: %s %s", x.Row.Sensor, c.Check, c.Target, c.Status, c.Detail)
+			}
+		}
+	}
+	if !strings.Contains(out, "certificate proven over TLS") || !strings.Contains(out, "; validated (") {
+		t.Errorf("the summary does not say what was proven and validated:\n%s", out)
 	}
 	if _, err := os.Stat(stem + ".retry.csv"); !os.IsNotExist(err) {
 		t.Errorf("the retry inventory is still there: %v", err)

@@ -55,8 +55,12 @@ type Browser struct {
 	nextID   int
 	waiting  map[int]chan reply
 	problems []string
-	loaded   chan struct{}
-	closed   chan struct{}
+	// netChanged is set when a load failed with net::ERR_NETWORK_CHANGED:
+	// Chromium saw an interface come or go on the host (another test's
+	// network namespace or veth), not a fault of the page.
+	netChanged bool
+	loaded     chan struct{}
+	closed     chan struct{}
 }
 
 type reply struct {
@@ -199,6 +203,12 @@ func (b *Browser) event(method string, params json.RawMessage) {
 			problem = "issue " + p.Issue.Code + ": " + string(p.Issue.Details)
 		}
 	case "Network.loadingFailed":
+		if p.ErrorText == errNetworkChanged {
+			b.mu.Lock()
+			b.netChanged = true
+			b.mu.Unlock()
+			return
+		}
 		problem = fmt.Sprintf("load failed (%s %s): %s", p.Type, p.BlockedReason, p.ErrorText)
 	}
 	if problem != "" {
@@ -255,16 +265,41 @@ func (b *Browser) try(session, method string, params, result any) error {
 	}
 }
 
-// Navigate opens url and waits for its load event.
+// errNetworkChanged is how Chromium reports that the host's interfaces
+// changed under a load; the load is simply repeated.
+const errNetworkChanged = "net::ERR_NETWORK_CHANGED"
+
+// Navigate opens url and waits for its load event. A load cut short by a
+// change of the host's interfaces (net::ERR_NETWORK_CHANGED, which tests
+// building network namespaces beside this one cause) is repeated, up to
+// three times; any other failure fails the test.
 func (b *Browser) Navigate(url string) {
+	b.t.Helper()
+	for attempt := 1; ; attempt++ {
+		if !b.navigate(url) || attempt == 3 {
+			return
+		}
+		b.t.Logf("%s: the host's network changed during the load; loading it again", url)
+	}
+}
+
+// navigate loads url once and reports whether the host's network changed
+// during the load.
+func (b *Browser) navigate(url string) (changed bool) {
 	b.t.Helper()
 	for len(b.loaded) > 0 {
 		<-b.loaded
 	}
+	b.mu.Lock()
+	b.netChanged = false
+	b.mu.Unlock()
 	var nav struct {
 		ErrorText string `json:"errorText"`
 	}
 	b.Call("Page.navigate", map[string]any{"url": url}, &nav)
+	if nav.ErrorText == errNetworkChanged {
+		return true
+	}
 	if nav.ErrorText != "" {
 		b.t.Fatalf("navigate to %s: %s", url, nav.ErrorText)
 	}
@@ -273,6 +308,9 @@ func (b *Browser) Navigate(url string) {
 	case <-time.After(30 * time.Second):
 		b.t.Fatalf("%s did not load in 30 s", url)
 	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.netChanged
 }
 
 // Follow evaluates expr, which makes the page navigate (a click on a
@@ -282,12 +320,21 @@ func (b *Browser) Follow(expr string) {
 	for len(b.loaded) > 0 {
 		<-b.loaded
 	}
+	b.mu.Lock()
+	b.netChanged = false
+	b.mu.Unlock()
 	var ignored any
 	b.Eval(expr, &ignored)
 	select {
 	case <-b.loaded:
 	case <-time.After(30 * time.Second):
 		b.t.Fatalf("no page loaded after %s", expr)
+	}
+	b.mu.Lock()
+	changed := b.netChanged
+	b.mu.Unlock()
+	if changed {
+		b.t.Fatalf("the host's network changed while %s loaded its page (another test's namespace); a submission is not repeated", expr)
 	}
 }
 

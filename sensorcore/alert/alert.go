@@ -52,6 +52,27 @@ type Alert struct {
 	// Operations are the ids of the operations log records that raised
 	// it (at most MaxEvidence: the first ones and the latest).
 	Operations []OperationRef `json:"operations,omitempty"`
+	// Texts are the title and message in further languages, by BCP 47
+	// tag, when the rule that raised it has them (a plugin's rules):
+	// the console shows the one the browser asks for.
+	Texts map[string]Text `json:"texts,omitempty"`
+}
+
+// Text is an alert's title and message in one language.
+type Text struct {
+	Title   string `json:"title"`
+	Message string `json:"message"`
+}
+
+// In returns the alert's title and message in the first of the
+// languages it has, else its own (English).
+func (a *Alert) In(langs ...string) Text {
+	for _, l := range langs {
+		if t, ok := a.Texts[l]; ok {
+			return t
+		}
+	}
+	return Text{Title: a.Title, Message: a.Message}
 }
 
 // Event is what the pipeline tells the engine about one PDU or host.
@@ -70,6 +91,8 @@ type Event struct {
 	Unit int
 	// Txn is the PDU's transaction id (-1 none), for the operation id.
 	Txn int
+	// Detail is the alert text a plugin's rule rendered for the PDU.
+	Detail *dissect.ActionDetail
 }
 
 // OperationRef is an operations log record's id, written as its 16 hex
@@ -287,6 +310,9 @@ func (e *Engine) ObserveFlow(ev *Event, f *Flow) {
 type finding struct {
 	rule, severity, title, text string
 	withFunction                bool
+	// detail holds the title and text in several languages (a plugin's
+	// rule), replacing title and text.
+	detail *dissect.ActionDetail
 }
 
 // rule is an always-on rule.
@@ -333,7 +359,15 @@ func (e *Engine) raise(ev *Event, f finding) {
 		v := fc
 		a.Function = &v
 	}
-	a.Message = f.text + evidence(a, ev.Unit)
+	evid := evidence(a, ev.Unit)
+	a.Message = f.text + evid
+	if d := f.detail; d != nil {
+		a.Title, a.Message = d.Title.Pick("en"), d.Message.Pick("en")+evid
+		a.Texts = map[string]Text{}
+		for l, t := range d.Title {
+			a.Texts[l] = Text{Title: t, Message: d.Message.Pick(l) + evid}
+		}
+	}
 	e.add(k, a)
 	if e.opts.Sink != nil {
 		e.opts.Sink.Send(*a)

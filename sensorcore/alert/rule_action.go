@@ -11,5 +11,5 @@ func ruleAction(_ *Engine, ev *Event, _ bool) (finding, bool) {
 	if aa == nil {
 		return finding{}, false
 	}
-	return finding{rule: aa.Rule, severity: aa.Severity, title: aa.Title, text: aa.Text, withFunction: aa.WithFunction}, true
+	return finding{rule: aa.Rule, severity: aa.Severity, title: aa.Title, text: aa.Text, withFunction: aa.WithFunction, detail: ev.Detail}, true
 }

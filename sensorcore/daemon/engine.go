@@ -150,6 +150,8 @@ type RunInfo struct {
 	CaptureErr string `json:"capture_error,omitempty"`
 	// Monitor is the monitoring engine's process (restarts, last fault).
 	Monitor *MonitorState `json:"monitor,omitempty"`
+	// CapturePorts is each monitoring port's health (sensorcore validate).
+	CapturePorts []CapturePort `json:"capture_ports,omitempty"`
 	// Discovered is how many devices the monitor has discovered (-1 or
 	// absent: not known yet), counted against the activation's licence.
 	Discovered *int `json:"devices_discovered,omitempty"`

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/tapline/tapline/sensorcore/console/page"
+	"github.com/tapline/tapline/sensorcore/validate"
 )
 
 // MonitorCommand is the subcommand that runs the monitoring engine in a
@@ -51,7 +52,14 @@ const MonitorFrameHeader = "Tapline-Page-Frame"
 type MonitorHealth struct {
 	Capture string `json:"capture,omitempty"`
 	Error   string `json:"error,omitempty"`
+	// Ports is each monitoring port's capture health (sensorcore validate).
+	Ports []CapturePort `json:"ports,omitempty"`
 }
+
+// CapturePort is one monitoring port's capture health as the monitoring
+// engine reports it (monitor.PortHealth): traffic and drops, and the
+// industrial protocols seen over the last minute; what validate judges.
+type CapturePort = validate.Port
 
 // MonitorState is the monitoring engine's process as serve supervises it:
 // in run.json, `sensorcore status` and on the console's overview.
@@ -246,6 +254,17 @@ func (s *MonitorSupervisor) Health() (string, error) {
 		line += fmt.Sprintf(" (restarted %d times; last fault: %s)", s.st.Restarts, s.st.LastFault)
 	}
 	return line, nil
+}
+
+// Ports is each monitoring port's health from the engine's last answer;
+// nil while it is not running.
+func (s *MonitorSupervisor) Ports() []CapturePort {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.st.Running {
+		return nil
+	}
+	return append([]CapturePort(nil), s.health.Ports...)
 }
 
 func (s *MonitorSupervisor) faultLine() string {
@@ -454,7 +473,7 @@ func (s *MonitorSupervisor) watch(ctx context.Context, p *os.Process, hung chan<
 func (s *MonitorSupervisor) answeredOnce() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.health != (MonitorHealth{})
+	return s.health.Capture != "" || s.health.Error != "" || len(s.health.Ports) > 0
 }
 
 // pollEvery is how often the watchdog asks the engine for its health.

@@ -46,6 +46,9 @@ type ServeOptions struct {
 	// MonitorState, when the monitoring engine runs as serve's child,
 	// gives its process state; recorded in run.json at every tick.
 	MonitorState func() MonitorState
+	// CapturePorts, when monitoring runs, gives each monitoring port's
+	// health; recorded in run.json at every tick (sensorcore validate).
+	CapturePorts func() []CapturePort
 	// Exec runs a provisioning command that arrived over SSH.
 	Exec func(ctx context.Context, args []string, stdout, stderr io.Writer) int
 }
@@ -278,6 +281,9 @@ func (e *Engine) Serve(ctx context.Context, o ServeOptions) error {
 		if o.MonitorState != nil {
 			ms := o.MonitorState()
 			ri.Monitor = &ms
+		}
+		if o.CapturePorts != nil {
+			ri.CapturePorts = o.CapturePorts()
 		}
 		if o.Devices != nil {
 			if n := o.Devices(); n >= 0 {

@@ -33,6 +33,15 @@ var (
 	errCRC       = malformed("dissect: CRC mismatch")
 )
 
+// ErrPluginLimit marks a PDU a plugin gave up on because it reached one
+// of its bounds (steps, repeat cap, expression cost): the PDU counts as
+// malformed, and as malformed by plugin (Counter.PluginLimit).
+var ErrPluginLimit = malformed("dissect: the PDU exceeds a bound of its plugin")
+
+// Malformed returns an error that wraps ErrMalformed, for dissectors
+// outside this package (plugins) to make their predeclared errors.
+func Malformed(msg string) error { return malformed(msg) }
+
 type malformedError struct{ msg string }
 
 func malformed(msg string) error               { return &malformedError{msg} }
@@ -145,6 +154,44 @@ type Result struct {
 	Address, Quantity int
 	Values            []uint16
 	valueBuf          [maxValues]uint16
+
+	// Fields is a plugin PDU's fields for the operations log: a JSON
+	// object's members (`"idcode":7,"command":1`), aliasing the plugin's
+	// buffer until the next PDU. Empty for built-in protocols.
+	Fields []byte
+	// Tallies are a plugin PDU's counted field values (Descriptor.Counts).
+	Tallies  []TallyKey
+	tallyBuf [maxTallies]TallyKey
+	// Detail is the rendered text of the alert a plugin's rule raised for
+	// this PDU (with Action), nil otherwise.
+	Detail *ActionDetail
+	// Aux is scratch state a dissector keeps from PDU to PDU of one
+	// pipeline (a plugin interpreter's values); it survives Reset.
+	Aux any
+}
+
+// TallyKey is one counted value: the field's index in Descriptor.Counts
+// and its value (an integer, or a string of up to 8 bytes packed big
+// endian).
+type TallyKey struct {
+	Field uint8
+	Value int64
+}
+
+// maxTallies bounds the counted values per PDU.
+const maxTallies = 8
+
+// AddTally records a counted value, up to 8 per PDU.
+func (r *Result) AddTally(field uint8, v int64) {
+	if len(r.Tallies) < maxTallies {
+		r.Tallies = append(r.Tallies, TallyKey{field, v})
+	}
+}
+
+// ActionDetail is an alert's title and message as a plugin rule rendered
+// them for one PDU, per language.
+type ActionDetail struct {
+	Title, Message Texts
 }
 
 // maxValues bounds the written values kept per PDU (a Modbus Write
@@ -171,6 +218,7 @@ func (r *Result) Reset(proto uint8) {
 	r.Subject, r.HasSubject = decode.Addr{}, false
 	r.Txn, r.Status, r.Address, r.Quantity = -1, -1, -1, -1
 	r.Values = r.valueBuf[:0]
+	r.Fields, r.Tallies, r.Detail = nil, r.tallyBuf[:0], nil
 }
 
 // maxExtra bounds Extra against a hostile PDU.
@@ -187,6 +235,37 @@ type Counter struct {
 	PDUs      uint64
 	Malformed uint64
 	Functions [256]uint64
+	// Wide counts function codes above 255 (a plugin's, such as an OPC UA
+	// service node id); nil until one is seen.
+	Wide map[int]uint64
+	// PluginLimit counts the malformed PDUs a plugin gave up on at one of
+	// its bounds (ErrPluginLimit).
+	PluginLimit uint64
+	// Tally counts a plugin's counted field values; nil until one is seen.
+	Tally map[TallyKey]uint64
+}
+
+// Function counts one function code.
+func (c *Counter) Function(fc int) {
+	switch {
+	case fc >= 0 && fc < 256:
+		c.Functions[fc]++
+	case fc >= 256:
+		if c.Wide == nil {
+			c.Wide = map[int]uint64{}
+		}
+		c.Wide[fc]++
+	}
+}
+
+// AddTallies counts a PDU's tallied values.
+func (c *Counter) AddTallies(ts []TallyKey) {
+	if c.Tally == nil {
+		c.Tally = map[TallyKey]uint64{}
+	}
+	for _, t := range ts {
+		c.Tally[t]++
+	}
 }
 
 // TCPProtocol frames and decodes one protocol carried over TCP.

@@ -45,6 +45,43 @@ type Descriptor struct {
 	// Actions are the security-relevant operations the dissector flags,
 	// with the always-on alert each raises (none when Alert is nil).
 	Actions []ActionInfo
+	// Plugin marks a protocol described by a plugin (sensorcore/plugin):
+	// on its own ports it is tried before the built-in dissectors, since
+	// the plant that signed it knows its network better.
+	Plugin bool
+	// Counts names the fields whose values a plugin tallies per PDU
+	// (Result.Tallies, Counter.Tally), and CountName renders a tallied
+	// value ("HEL", "7").
+	Counts    []string
+	CountName func(field int, v int64) string
+	// Labels name a plugin's fields for people, by field and language
+	// ("command" → "en" → "Command"): the console shows the operations
+	// log's fields under them in the browser's language.
+	Labels map[string]Texts
+}
+
+// Texts are one text in several languages, keyed by a BCP 47 language
+// tag ("en", "de").
+type Texts map[string]string
+
+// Pick returns the text for the first of the languages that has one,
+// else English, else any (the smallest tag, for a stable choice).
+func (t Texts) Pick(langs ...string) string {
+	for _, l := range langs {
+		if s, ok := t[l]; ok {
+			return s
+		}
+	}
+	if s, ok := t["en"]; ok {
+		return s
+	}
+	best := ""
+	for l := range t {
+		if best == "" || l < best {
+			best = l
+		}
+	}
+	return t[best]
 }
 
 // ActionInfo describes one Action and the alert it raises on its own,
@@ -70,9 +107,23 @@ type ActionAlert struct {
 // snapshot through one atomic load, so the packet path never locks;
 // Register publishes a new snapshot.
 type Registry struct {
-	mu   sync.Mutex // serialises Register
+	mu   sync.Mutex // serialises Register, Reserve, Replace, Unregister
 	snap atomic.Pointer[Snapshot]
+	// reserved keeps the id a name was given and the action ids of its
+	// rules, for the life of the process: a plugin loaded again (a new
+	// version, or after it was removed) keeps its id, so its counters,
+	// inventory roles and classified streams carry on.
+	reserved map[string]reservation
 }
+
+type reservation struct {
+	id      uint8
+	actions map[string]Action
+}
+
+// Action ids from FirstPluginAction up are handed out by Reserve; the
+// built-in actions stay below.
+const FirstPluginAction Action = 64
 
 // Snapshot is the registry at one moment; it never changes. A pipeline
 // keeps one and picks up a newer one between packets.
@@ -111,8 +162,12 @@ func (r *Registry) Register(d Descriptor) (uint8, error) {
 		return 0, fmt.Errorf("dissect: protocol %q is already registered", d.Name)
 	}
 	if d.ID == 0 {
+		taken := map[uint8]bool{}
+		for _, v := range r.reserved {
+			taken[v.id] = true
+		}
 		for id := uint8(1); id < MaxProtocols; id++ {
-			if old.byID[id] == nil {
+			if old.byID[id] == nil && !taken[id] {
 				d.ID = id
 				break
 			}
@@ -129,6 +184,13 @@ func (r *Registry) Register(d Descriptor) (uint8, error) {
 			return 0, fmt.Errorf("dissect: protocol %q: action %d (%s) is already declared", d.Name, a.Action, a.Name)
 		}
 	}
+	r.publish(old, d)
+	return d.ID, nil
+}
+
+// publish stores a snapshot of old with d in its id's place (replacing
+// what was there) or, with d.Name empty, with id del removed.
+func (r *Registry) publish(old *Snapshot, d Descriptor, del ...uint8) {
 	if d.TCP != nil {
 		t := *d.TCP
 		t.ID = d.ID
@@ -140,8 +202,13 @@ func (r *Registry) Register(d Descriptor) (uint8, error) {
 		d.UDP = &u
 	}
 	s := &Snapshot{Gen: old.Gen + 1, byID: old.byID, actions: map[Action]*ActionInfo{}, byName: map[string]*Descriptor{}}
-	dd := d
-	s.byID[d.ID] = &dd
+	for _, id := range del {
+		s.byID[id] = nil
+	}
+	if d.Name != "" {
+		dd := d
+		s.byID[d.ID] = &dd
+	}
 	for _, p := range s.byID {
 		if p == nil {
 			continue
@@ -163,7 +230,101 @@ func (r *Registry) Register(d Descriptor) (uint8, error) {
 	sort.SliceStable(s.TCP, func(i, j int) bool { return s.TCP[i].ID < s.TCP[j].ID })
 	sort.SliceStable(s.UDP, func(i, j int) bool { return s.UDP[i].ID < s.UDP[j].ID })
 	r.snap.Store(s)
-	return d.ID, nil
+}
+
+// Reserve gives the protocol name an id and each of its rules an action
+// id, the same ones every time within the process (a plugin loaded again
+// keeps them). It registers nothing: Replace does, with those ids. A name
+// a built-in protocol holds is refused, as is a name when every id is
+// taken or reserved.
+func (r *Registry) Reserve(name string, rules []string) (uint8, []Action, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.reserved == nil {
+		r.reserved = map[string]reservation{}
+	}
+	s := r.snap.Load()
+	res, ok := r.reserved[name]
+	if !ok {
+		if d := s.byName[name]; d != nil {
+			return 0, nil, fmt.Errorf("dissect: protocol %q is built in; choose another name", name)
+		}
+		taken := map[uint8]bool{}
+		for _, v := range r.reserved {
+			taken[v.id] = true
+		}
+		for id := uint8(1); id < MaxProtocols; id++ {
+			if s.byID[id] == nil && !taken[id] {
+				res = reservation{id: id, actions: map[string]Action{}}
+				break
+			}
+		}
+		if res.id == 0 {
+			return 0, nil, fmt.Errorf("dissect: protocol %q: all %d protocol ids are taken", name, MaxProtocols-1)
+		}
+		r.reserved[name] = res
+	}
+	acts := make([]Action, len(rules))
+	for i, rule := range rules {
+		a, ok := res.actions[rule]
+		if !ok {
+			used := map[Action]bool{}
+			for _, v := range r.reserved {
+				for _, x := range v.actions {
+					used[x] = true
+				}
+			}
+			for c := int(FirstPluginAction); c < 256; c++ {
+				if !used[Action(c)] && s.actions[Action(c)] == nil {
+					a = Action(c)
+					break
+				}
+			}
+			if a == ActNone {
+				return 0, nil, fmt.Errorf("dissect: protocol %q: no action id left for rule %q", name, rule)
+			}
+			res.actions[rule] = a
+		}
+		acts[i] = a
+	}
+	return res.id, acts, nil
+}
+
+// Replace registers d under the id Reserve gave its name, replacing the
+// descriptor registered there before (an earlier version of the same
+// plugin). Its actions must be those Reserve gave.
+func (r *Registry) Replace(d Descriptor) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	res, ok := r.reserved[d.Name]
+	if !ok || res.id != d.ID {
+		return fmt.Errorf("dissect: protocol %q: replace needs the id Reserve gave it", d.Name)
+	}
+	old := r.snap.Load()
+	mine := map[Action]bool{}
+	for _, a := range res.actions {
+		mine[a] = true
+	}
+	for _, a := range d.Actions {
+		if !mine[a.Action] {
+			return fmt.Errorf("dissect: protocol %q: action %d (%s) was not reserved for it", d.Name, a.Action, a.Name)
+		}
+	}
+	r.publish(old, d)
+	return nil
+}
+
+// Unregister removes the protocol registered by Replace under name; its
+// id stays reserved for it. Built-in protocols cannot be removed.
+func (r *Registry) Unregister(name string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	res, ok := r.reserved[name]
+	old := r.snap.Load()
+	if !ok || old.byID[res.id] == nil {
+		return
+	}
+	r.publish(old, Descriptor{}, res.id)
 }
 
 // Snapshot returns the registry as it is now.

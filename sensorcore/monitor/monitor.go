@@ -70,6 +70,10 @@ type Monitor struct {
 	ev     alert.Event
 	lives  []*capture.Live
 	ifaces int
+	// ports are the live monitoring ports' health counters (ports.go);
+	// cur is the one whose packet the pipeline is processing.
+	ports  []*port
+	cur    *port
 	capErr error
 	files  []FileReport
 	// opsFile is the store's operations log, when the Monitor opened it.
@@ -152,11 +156,12 @@ func (m *Monitor) closeSinks() {
 // PDU records one PDU (UDP, or a malformed run) in the inventory and the
 // alert engine.
 func (m *Monitor) PDU(now time.Time, pkt *decode.Packet, r *dissect.Result, malformed bool) {
+	m.seenOn(r.Proto, now)
 	prev := m.firmwareBefore(pkt, r)
 	m.inv.ObservePDU(now, pkt, r)
 	ev := &m.ev
 	*ev = alert.Event{Time: now, Src: pkt.Src, Dst: pkt.Dst, SrcPort: pkt.SrcPort, DstPort: pkt.DstPort, Proto: r.Proto, Txn: r.Txn,
-		Function: r.Function, Action: r.Action, Request: r.Request, Malformed: malformed, Unit: r.Unit}
+		Function: r.Function, Action: r.Action, Request: r.Request, Malformed: malformed, Unit: r.Unit, Detail: r.Detail}
 	m.eng.Observe(ev)
 	m.firmwareAfter(ev, r, prev)
 }
@@ -184,13 +189,14 @@ func (m *Monitor) pduFlow(now time.Time, pkt *decode.Packet, r *dissect.Result, 
 		m.PDU(now, pkt, r, malformed) // rare: identity and firmware checks
 		return
 	}
+	m.seenOn(r.Proto, now)
 	m.inv.ObservePDUFlow(now, pkt, r, &f.inv)
 	if m.eng.Known(&f.eng, r.Proto, r.Function, r.Action, malformed) {
 		return
 	}
 	ev := &m.ev
 	*ev = alert.Event{Time: now, Src: pkt.Src, Dst: pkt.Dst, SrcPort: pkt.SrcPort, DstPort: pkt.DstPort, Proto: r.Proto, Txn: r.Txn,
-		Function: r.Function, Action: r.Action, Request: r.Request, Malformed: malformed, Unit: r.Unit}
+		Function: r.Function, Action: r.Action, Request: r.Request, Malformed: malformed, Unit: r.Unit, Detail: r.Detail}
 	m.eng.ObserveFlow(ev, &f.eng)
 }
 
@@ -358,28 +364,37 @@ func (m *Monitor) RunLive(ctx context.Context, ifaces ...string) error {
 		}
 		lives = append(lives, l)
 	}
+	ports := make([]*port, len(lives))
+	for i, l := range lives {
+		ports[i] = &port{name: l.Name, drops: l.Drops, live: l, started: time.Now().Unix()}
+	}
 	m.mu.Lock()
 	m.lives = append(m.lives, lives...)
+	m.ports = append(m.ports, ports...)
 	m.ifaces += len(lives)
 	m.capErr = nil
 	m.mu.Unlock()
 	var wg sync.WaitGroup
 	errs := make(chan error, len(lives))
-	for _, l := range lives {
+	for _, p := range ports {
 		wg.Add(1)
-		go func(l *capture.Live) {
+		go func(p *port) {
 			defer wg.Done()
 			for {
-				data, ci, err := l.NextContext(ctx)
+				data, ci, err := p.live.NextContext(ctx)
 				if err != nil {
 					if ctx.Err() == nil {
-						errs <- fmt.Errorf("capture %s: %w", l.Name, err)
+						err = fmt.Errorf("capture %s: %w", p.live.Name, err)
+						m.mu.Lock()
+						p.err = err.Error()
+						m.mu.Unlock()
+						errs <- err
 					}
 					return
 				}
-				m.Packet(data, ci)
+				m.packetOn(p, data, ci)
 			}
-		}(l)
+		}(p)
 	}
 	if m.opts.StateDir != "" {
 		wg.Add(1)

@@ -41,7 +41,7 @@ type opEntry struct {
 	key      opKey
 	id       uint64
 	at       int64 // request time, unix nanoseconds
-	fc       int16
+	fc       int32
 	action   dissect.Action
 	unit     int32
 	address  int32
@@ -53,6 +53,9 @@ type opEntry struct {
 	cmac     [6]byte
 	smac     [6]byte
 	hasMAC   bool
+	// fields are a plugin request's logged fields (dissect.Result.Fields),
+	// in a buffer the slot keeps from request to request.
+	fields []byte
 }
 
 // opLog pairs requests and responses and writes the records.
@@ -108,7 +111,8 @@ func (l *opLog) observe(now int64, pkt *decode.Packet, r *dissect.Result, malfor
 		if e.used {
 			l.write(e, true, 0, -1) // its response never came, or the slot is wanted
 		}
-		*e = opEntry{used: true, key: k, at: now, fc: int16(r.Function), action: r.Action,
+		fields := append(e.fields[:0], r.Fields...)
+		*e = opEntry{fields: fields, used: true, key: k, at: now, fc: int32(r.Function), action: r.Action,
 			unit: int32(r.Unit), address: int32(r.Address), quantity: int32(r.Quantity), object: int32(r.Object), cause: int16(r.Cause)}
 		e.id = dissect.OperationID(now, k.client, k.server, k.cport, k.sport, k.proto, r.Function, int(k.txn))
 		e.nvals = uint8(copy(e.vals[:], r.Values))
@@ -129,7 +133,7 @@ func (l *opLog) observe(now int64, pkt *decode.Packet, r *dissect.Result, malfor
 		}
 	}
 	// a response whose request was not seen
-	e := opEntry{key: k, at: now, fc: int16(r.Function), action: r.Action, unit: int32(r.Unit),
+	e := opEntry{fields: r.Fields, key: k, at: now, fc: int32(r.Function), action: r.Action, unit: int32(r.Unit),
 		address: int32(r.Address), quantity: int32(r.Quantity), object: int32(r.Object), cause: int16(r.Cause)}
 	e.id = dissect.OperationID(now, k.client, k.server, k.cport, k.sport, k.proto, r.Function, int(k.txn))
 	if pkt.HasEth {
@@ -196,6 +200,11 @@ func (l *opLog) write(e *opEntry, requested bool, respAt int64, status int) {
 		b = append(b, '}')
 	}
 	b = appendInt(b, `,"cause":`, int64(e.cause))
+	if len(e.fields) > 0 {
+		b = append(b, `,"fields":{`...)
+		b = append(b, e.fields...)
+		b = append(b, '}')
+	}
 	if e.nvals > 0 {
 		b = append(b, `,"values":[`...)
 		for i := 0; i < int(e.nvals); i++ {

@@ -28,13 +28,17 @@ const maxTries = 4
 // Pipeline decodes packets and dispatches PDUs; it is not safe for
 // concurrent use (Monitor serialises it).
 type Pipeline struct {
-	reg      *dissect.Registry
-	snap     *dissect.Snapshot // the registry the protocol lists come from
-	dec      decode.Decoder
-	streams  *decode.StreamTable
-	tcp      []dissect.TCPProtocol
-	tcpByID  [dissect.MaxProtocols]*dissect.TCPProtocol
-	udp      []dissect.UDPProtocol
+	reg     *dissect.Registry
+	snap    *dissect.Snapshot // the registry the protocol lists come from
+	dec     decode.Decoder
+	streams *decode.StreamTable
+	tcp     []dissect.TCPProtocol
+	tcpByID [dissect.MaxProtocols]*dissect.TCPProtocol
+	udp     []dissect.UDPProtocol
+	// tcpPort and udpPort are the same protocols in the order a port
+	// match tries them: plugins first (dissect.Descriptor.Plugin).
+	tcpPort  []dissect.TCPProtocol
+	udpPort  []dissect.UDPProtocol
 	res      dissect.Result
 	Counters [dissect.MaxProtocols]dissect.Counter
 	obs      *Monitor
@@ -78,6 +82,14 @@ func NewPipeline(obs *Monitor) *Pipeline {
 // protocols by id. Streams, counters and classifications stay: a protocol
 // registered while packets flow is used from the next packet on.
 func (p *Pipeline) use(s *dissect.Snapshot) {
+	if old := p.snap; old != nil {
+		// An id given to another protocol starts counting afresh.
+		for id := uint8(1); id < dissect.MaxProtocols; id++ {
+			if a, b := old.Protocol(id), s.Protocol(id); a != nil && (b == nil || b.Name != a.Name) {
+				p.Counters[id] = dissect.Counter{}
+			}
+		}
+	}
 	p.snap, p.tcp, p.udp = s, s.TCP, s.UDP
 	p.tcpByID = [dissect.MaxProtocols]*dissect.TCPProtocol{}
 	for i := range p.tcp {
@@ -85,6 +97,23 @@ func (p *Pipeline) use(s *dissect.Snapshot) {
 			p.tcpByID[id] = &p.tcp[i]
 		}
 	}
+	p.tcpPort = portOrder(s, p.tcp, func(t *dissect.TCPProtocol) uint8 { return t.ID })
+	p.udpPort = portOrder(s, p.udp, func(u *dissect.UDPProtocol) uint8 { return u.ID })
+}
+
+// portOrder lists the protocols in the order a port match tries them:
+// plugins first (a plant's plugin on its own ports takes them from a
+// built-in dissector), then the built-in ones, each in id order.
+func portOrder[T any](s *dissect.Snapshot, ps []T, id func(*T) uint8) []T {
+	out := make([]T, 0, len(ps))
+	for _, plugin := range [2]bool{true, false} {
+		for i := range ps {
+			if d := s.Protocol(id(&ps[i])); (d != nil && d.Plugin) == plugin {
+				out = append(out, ps[i])
+			}
+		}
+	}
+	return out
 }
 
 // refresh picks up protocols registered since the pipeline's snapshot
@@ -247,6 +276,13 @@ func (p *Pipeline) tcpSegment(pkt *decode.Packet, s *decode.Stream, m *flowMemo)
 		}
 	}
 	proto := p.tcpProto(s.App)
+	if proto == nil {
+		// Its protocol was unregistered (a plugin removed): classify the
+		// stream afresh from its next segment.
+		s.App, s.Tries = 0, 0
+		s.Drop()
+		return
+	}
 	buf := s.Take(data)
 	for len(buf) > 0 {
 		n := proto.Len(buf)
@@ -286,14 +322,22 @@ func (p *Pipeline) pdu(pkt *decode.Packet, dec func([]byte, decode.Direction, *d
 	bad := err != nil
 	if bad {
 		c.Malformed++
+		if err == dissect.ErrPluginLimit {
+			c.PluginLimit++
+		}
 	}
-	if p.res.Function >= 0 && p.res.Function < 256 {
-		c.Functions[p.res.Function]++
+	if f := p.res.Function; f >= 0 && f < 256 {
+		c.Functions[f]++
+	} else if f >= 256 {
+		c.Function(f)
 	}
 	for _, f := range p.res.Extra {
 		if f >= 0 && f < 256 {
 			c.Functions[f]++
 		}
+	}
+	if len(p.res.Tallies) > 0 {
+		c.AddTallies(p.res.Tallies)
 	}
 	if p.ops != nil {
 		p.ops.observe(p.ts, pkt, &p.res, bad)
@@ -316,9 +360,9 @@ func (p *Pipeline) report(pkt *decode.Packet, malformed bool, m *flowMemo) {
 // classifyTCP tries the protocols registered on either port first, then
 // every other protocol, by content.
 func (p *Pipeline) classifyTCP(pkt *decode.Packet, data []byte) uint8 {
-	for i := range p.tcp {
-		if hasPort(p.tcp[i].Ports, pkt) && (p.tcp[i].Match(data) || frames(p.tcp[i].Len, data)) {
-			return p.tcp[i].ID
+	for i := range p.tcpPort {
+		if hasPort(p.tcpPort[i].Ports, pkt) && (p.tcpPort[i].Match(data) || frames(p.tcpPort[i].Len, data)) {
+			return p.tcpPort[i].ID
 		}
 	}
 	for i := range p.tcp {
@@ -329,18 +373,12 @@ func (p *Pipeline) classifyTCP(pkt *decode.Packet, data []byte) uint8 {
 	return 0
 }
 
-// tcpProto is the TCP protocol with this id (the first one for an
-// unknown id).
+// tcpProto is the TCP protocol with this id, nil when none is registered.
 func (p *Pipeline) tcpProto(id uint8) *dissect.TCPProtocol {
-	if id < dissect.MaxProtocols && p.tcpByID[id] != nil {
+	if id < dissect.MaxProtocols {
 		return p.tcpByID[id]
 	}
-	for i := range p.tcp {
-		if p.tcp[i].ID == id {
-			return &p.tcp[i]
-		}
-	}
-	return &p.tcp[0]
+	return nil
 }
 
 func (p *Pipeline) udpDatagram(pkt *decode.Packet) {
@@ -349,9 +387,9 @@ func (p *Pipeline) udpDatagram(pkt *decode.Packet) {
 		return
 	}
 	var proto *dissect.UDPProtocol
-	for i := range p.udp {
-		if hasPort(p.udp[i].Ports, pkt) && p.udp[i].Match(b) {
-			proto = &p.udp[i]
+	for i := range p.udpPort {
+		if hasPort(p.udpPort[i].Ports, pkt) && p.udpPort[i].Match(b) {
+			proto = &p.udpPort[i]
 			break
 		}
 	}

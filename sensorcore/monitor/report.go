@@ -12,6 +12,12 @@ type ProtocolReport struct {
 	// Functions is keyed by the decimal function, service or type code.
 	Functions map[string]uint64 `json:"functions"`
 	Malformed uint64            `json:"malformed"`
+	// MalformedByPlugin counts the malformed PDUs a plugin gave up on at
+	// one of its bounds (plugin protocols only; they are in Malformed too).
+	MalformedByPlugin uint64 `json:"malformed_by_plugin,omitempty"`
+	// Fields counts the values of a plugin's counted fields, by field and
+	// value ("type": {"HEL": 2, "MSG": 14}).
+	Fields map[string]map[string]uint64 `json:"fields,omitempty"`
 }
 
 // protocolReports converts counters into the contract's "protocols" map,
@@ -32,11 +38,26 @@ func allProtocolReports(c *[dissect.MaxProtocols]dissect.Counter) map[string]Pro
 
 func reports(c *[dissect.MaxProtocols]dissect.Counter, ids []uint8) map[string]ProtocolReport {
 	out := make(map[string]ProtocolReport, len(ids))
+	snap := dissect.Default().Snapshot()
 	for _, id := range ids {
-		pr := ProtocolReport{PDUs: c[id].PDUs, Malformed: c[id].Malformed, Functions: map[string]uint64{}}
+		pr := ProtocolReport{PDUs: c[id].PDUs, Malformed: c[id].Malformed, MalformedByPlugin: c[id].PluginLimit, Functions: map[string]uint64{}}
 		for fc, n := range c[id].Functions {
 			if n > 0 {
 				pr.Functions[strconv.Itoa(fc)] = n
+			}
+		}
+		for fc, n := range c[id].Wide {
+			pr.Functions[strconv.Itoa(fc)] = n
+		}
+		if d := snap.Protocol(id); d != nil && len(d.Counts) > 0 {
+			pr.Fields = map[string]map[string]uint64{}
+			for _, name := range d.Counts {
+				pr.Fields[name] = map[string]uint64{}
+			}
+			for k, n := range c[id].Tally {
+				if int(k.Field) < len(d.Counts) && d.CountName != nil {
+					pr.Fields[d.Counts[k.Field]][d.CountName(int(k.Field), k.Value)] += n
+				}
 			}
 		}
 		out[dissect.Name(id)] = pr

@@ -8,7 +8,7 @@ import (
 
 // Provisioning commands accepted over SSH (docs/appliance.md): the same list
 // the OpenSSH ForceCommand wrapper ("sensorcore ssh-command") accepts.
-var allowed = map[string]bool{"apply": true, "confirm": true, "rollback": true, "status": true, "sanity": true, "version": true,
+var allowed = map[string]bool{"apply": true, "confirm": true, "rollback": true, "status": true, "sanity": true, "validate": true, "version": true,
 	"install-core": true, "console": true}
 
 // allowedSub limits commands with subcommands to those a provisioning
@@ -25,7 +25,7 @@ func AllowedCommand(line string) ([]string, error) {
 		return nil, err
 	}
 	if len(words) == 0 {
-		return nil, fmt.Errorf("no command: this account runs only sensorcore apply, confirm, rollback, status, sanity, version, install-core and console reset")
+		return nil, fmt.Errorf("no command: this account runs only sensorcore apply, confirm, rollback, status, sanity, validate, version, install-core and console reset")
 	}
 	if words[0] == "sudo" && len(words) > 1 {
 		words = words[1:]
@@ -36,14 +36,14 @@ func AllowedCommand(line string) ([]string, error) {
 		words = append([]string{"sensorcore"}, words...)
 	}
 	if path.Base(words[0]) != "sensorcore" {
-		return nil, fmt.Errorf("%q is not allowed: this account runs only sensorcore apply, confirm, rollback, status, sanity, version, install-core and console reset", words[0])
+		return nil, fmt.Errorf("%q is not allowed: this account runs only sensorcore apply, confirm, rollback, status, sanity, validate, version, install-core and console reset", words[0])
 	}
 	if len(words) < 2 || !allowed[words[1]] {
 		sub := ""
 		if len(words) > 1 {
 			sub = words[1]
 		}
-		return nil, fmt.Errorf("sensorcore %q is not allowed over SSH: use apply, confirm, rollback, status, sanity, version, install-core or console reset", sub)
+		return nil, fmt.Errorf("sensorcore %q is not allowed over SSH: use apply, confirm, rollback, status, sanity, validate, version, install-core or console reset", sub)
 	}
 	if subs, ok := allowedSub[words[1]]; ok && (len(words) < 3 || !subs[words[2]]) {
 		sub := ""

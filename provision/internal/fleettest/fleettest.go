@@ -166,6 +166,8 @@ type ApplianceOptions struct {
 	Netns         string // run inside `ip netns exec NETNS`
 	Hostname      string
 	AuthorizedKey ssh.PublicKey
+	// Monitor lists monitoring ports (serve --monitor IFACE).
+	Monitor []string
 }
 
 // Appliance is a running sensorcore serve.
@@ -231,6 +233,9 @@ func StartAppliance(t testing.TB, bin string, o ApplianceOptions) *Appliance {
 	}
 	if o.Hostname != "" {
 		args = append(args, "--hostname", o.Hostname)
+	}
+	for _, m := range o.Monitor {
+		args = append(args, "--monitor", m)
 	}
 	if o.ReleaseRoot != "" {
 		args = append(args, "--release-root", o.ReleaseRoot)

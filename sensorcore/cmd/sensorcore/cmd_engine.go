@@ -78,6 +78,9 @@ func runMonitorEngine(args []string, stdout, stderr io.Writer) int {
 		} else {
 			h.Capture = line
 		}
+		for _, p := range m.Ports(time.Now()) {
+			h.Ports = append(h.Ports, daemon.CapturePort(p))
+		}
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(h)
 	})

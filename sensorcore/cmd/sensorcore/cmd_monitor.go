@@ -18,6 +18,7 @@ import (
 	"github.com/tapline/tapline/sensorcore/dissect"
 	"github.com/tapline/tapline/sensorcore/inventory"
 	"github.com/tapline/tapline/sensorcore/monitor"
+	"github.com/tapline/tapline/sensorcore/plugin"
 	"github.com/tapline/tapline/sensorcore/store"
 )
 
@@ -63,8 +64,9 @@ func runAnalyze(args []string, stdout, stderr io.Writer) (code int) {
 	learning := fs.Duration("learning", 0, "end learning this long after the first packet (default: learn over the whole capture, so only always-on rules alert)")
 	manuf := fs.String("manuf", inventory.DefaultManuf, "Wireshark manuf file for MAC vendors")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file (for performance work; default.pgo is made this way)")
+	plugins := fs.String("plugins", "", "also decode the protocols of the plugins in this directory (or this one plugin file; docs/plugins.md)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: sensorcore analyze FILE... [--json] [--learning DURATION] [--manuf PATH] [--cpuprofile FILE]")
+		fmt.Fprintln(stderr, "usage: sensorcore analyze FILE... [--json] [--plugins DIR] [--learning DURATION] [--manuf PATH] [--cpuprofile FILE]")
 		fs.PrintDefaults()
 	}
 	files, err := parseInterleaved(fs, args)
@@ -103,6 +105,11 @@ func runAnalyze(args []string, stdout, stderr io.Writer) (code int) {
 	if l <= 0 {
 		l = -1
 	}
+	set, ok := loadPlugins("analyze", *plugins, stderr)
+	if !ok {
+		return exitUnreadable
+	}
+	defer set.Close()
 	m, err := monitor.New(monitor.Options{Learning: l})
 	if err != nil {
 		fmt.Fprintln(stderr, "sensorcore analyze:", err)
@@ -301,8 +308,9 @@ func runEvents(args []string, stdout, stderr io.Writer) (code int) {
 	fs := flag.NewFlagSet("events", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "write one JSON object per operation (JSON lines)")
+	plugins := fs.String("plugins", "", "also decode the protocols of the plugins in this directory (or this one plugin file; docs/plugins.md)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: sensorcore events FILE... [--json]")
+		fmt.Fprintln(stderr, "usage: sensorcore events FILE... [--json] [--plugins DIR]")
 		fs.PrintDefaults()
 	}
 	files, err := parseInterleaved(fs, args)
@@ -318,6 +326,11 @@ func runEvents(args []string, stdout, stderr io.Writer) (code int) {
 	if !*asJSON {
 		w = &opText{w: out}
 	}
+	set, ok := loadPlugins("events", *plugins, stderr)
+	if !ok {
+		return exitUnreadable
+	}
+	defer set.Close()
 	m, err := monitor.New(monitor.Options{Learning: -1, Operations: w})
 	if err != nil {
 		fmt.Fprintln(stderr, "sensorcore events:", err)
@@ -375,6 +388,7 @@ func (t *opText) Write(p []byte) (int, error) {
 			Values   []int
 			Result   string
 			Latency  *int64 `json:"latency_us"`
+			Fields   map[string]json.RawMessage
 		}
 		if err := json.Unmarshal(t.rest[:i], &op); err != nil {
 			return 0, err
@@ -397,6 +411,14 @@ func (t *opText) Write(p []byte) (int, error) {
 		if len(op.Values) > 0 {
 			fmt.Fprintf(&b, " values %v", op.Values)
 		}
+		keys := make([]string, 0, len(op.Fields))
+		for k := range op.Fields {
+			keys = append(keys, k)
+		}
+		sortStrings(keys)
+		for _, k := range keys {
+			fmt.Fprintf(&b, " %s=%s", k, op.Fields[k])
+		}
 		fmt.Fprintf(&b, " %s", op.Result)
 		if op.Latency != nil {
 			fmt.Fprintf(&b, " %.3f ms", float64(*op.Latency)/1000)
@@ -406,4 +428,56 @@ func (t *opText) Write(p []byte) (int, error) {
 			return 0, err
 		}
 	}
+}
+
+// loadPlugins registers the plugins of path (a directory, or one plugin
+// file) for an offline run of analyze or events: they are read as the
+// engineer gives them, signed or not (the monitor loads only signed
+// ones). A plugin that does not load stops the command: counts without
+// it would look complete.
+func loadPlugins(cmd, path string, stderr io.Writer) (*plugin.Set, bool) {
+	set := plugin.NewSet(dissect.Default(), true)
+	if path == "" {
+		return set, true
+	}
+	var files []plugin.File
+	if fi, err := os.Stat(path); err == nil && !fi.IsDir() {
+		if _, err := plugin.ReadFile(path); err != nil {
+			fmt.Fprintf(stderr, "sensorcore %s: --plugins: %v\n", cmd, err)
+			return set, false
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			fmt.Fprintf(stderr, "sensorcore %s: --plugins: %v\n", cmd, err)
+			return set, false
+		}
+		files = []plugin.File{{Name: filepath.Base(path), Data: data}}
+	} else if files, err = plugin.ReadDir(path); err != nil {
+		fmt.Fprintf(stderr, "sensorcore %s: --plugins: %v\n", cmd, err)
+		return set, false
+	} else if fi == nil {
+		fmt.Fprintf(stderr, "sensorcore %s: --plugins %s: no such directory\n", cmd, path)
+		return set, false
+	}
+	if len(files) == 0 {
+		fmt.Fprintf(stderr, "sensorcore %s: --plugins %s holds no plugin (*.yaml)\n", cmd, path)
+		return set, false
+	}
+	st := set.Apply(files, nil, time.Now())
+	for _, r := range st.Refused {
+		where := path
+		if fi, err := os.Stat(path); err == nil && !fi.IsDir() {
+			where = filepath.Dir(path)
+		}
+		reason := r.Reason
+		if !strings.HasPrefix(reason, r.File+":") {
+			reason = r.File + ": " + reason
+		}
+		fmt.Fprintf(stderr, "sensorcore %s: %s\n", cmd, filepath.Join(where, reason))
+	}
+	if len(st.Refused) > 0 {
+		set.Close()
+		return set, false
+	}
+	return set, true
 }

@@ -104,6 +104,9 @@ func (inv invocation) run(ctx context.Context, name string, args []string, stdou
 	if name == "console" {
 		return inv.console(ctx, args, stdout, stderr)
 	}
+	if name == "validate" {
+		return inv.validate(ctx, args, stdout, stderr)
+	}
 	fs := flag.NewFlagSet("sensorcore "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var c common
@@ -397,7 +400,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		go func() { sup.Run(mctx); close(done) }()
 		stopMonitor = sync.OnceFunc(func() { cancelMonitor(); <-done; sup.Close() })
 		defer stopMonitor()
-		so.Monitor, so.CaptureHealth, so.MonitorState = sup.Handler(), sup.Health, sup.State
+		so.Monitor, so.CaptureHealth, so.MonitorState, so.CapturePorts = sup.Handler(), sup.Health, sup.State, sup.Ports
 	}
 	// The site stream: serve publishes (the engine holds no key), off its
 	// own loop; a generation without an uplink only counts devices.

@@ -31,6 +31,7 @@ func commands() map[string]command {
 		"rollback":    {"return to the previous generation now", cmdRollback},
 		"status":      {"show the sensor's state", cmdStatus},
 		"sanity":      {"check every component; 'System is UP!' when all run", cmdSanity},
+		"validate":    {"validate after setup: sanity, gateway, DNS, NTP, each monitoring port's traffic", cmdValidate},
 		"network":     {"show or validate the network settings", cmdNetwork},
 		"analyze":     {"run the monitoring pipeline over capture files", cmdAnalyze},
 		"inventory":   {"list the assets seen on the monitored network", cmdInventory},

@@ -1,0 +1,66 @@
+package plugin
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tapline/tapline/sensorcore/decode"
+	"github.com/tapline/tapline/sensorcore/dissect"
+)
+
+// TestDocsWorkedExample: the worked example in docs/plugins.md is a
+// plugin that loads without a warning and decodes as the text says.
+func TestDocsWorkedExample(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join(repoRoot(t), "docs", "plugins.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(doc)
+	i := strings.Index(s, "```yaml\n")
+	j := strings.Index(s[i+8:], "```")
+	if i < 0 || j < 0 {
+		t.Fatal("no yaml block in docs/plugins.md")
+	}
+	p, err := Parse([]byte(s[i+8 : i+8+j]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Warnings) > 0 {
+		t.Fatalf("warnings: %v", p.Warnings)
+	}
+	reg := dissect.NewRegistry()
+	id, err := p.Register(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r dissect.Result
+	// stop_furnace, sequence 7
+	stop := []byte{'K', 'N', 1, 4, 0, 8, 0, 7}
+	if err := p.Decode(id, stop, decode.DirToServer, &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.Function != 4 || r.Txn != 7 || !r.Request || r.Action == dissect.ActNone || !strings.Contains(r.Detail.Message["de"], "Folgenummer 7") {
+		t.Fatalf("%+v %+v", r, r.Detail)
+	}
+	// set_point zone 2 to 1250.0 °C
+	set := []byte{'K', 'N', 1, 2, 0, 11, 0, 8, 2, 0x30, 0xd4}
+	if err := p.Decode(id, set, decode.DirToServer, &r); err != nil || !strings.Contains(r.Detail.Message["en"], "Zone 2 set to 12500") || string(r.Fields) != `"zone":2,"set_point":12500` {
+		t.Fatalf("%v %+v %s", err, r.Detail, r.Fields)
+	}
+	// identify answer: vendor, model, firmware
+	ident := []byte{'K', 'N', 1, 5, 0, 0, 0, 9, 4, 'A', 'c', 'm', 'e', 2, 'K', '9', 3, '2', '.', '1'}
+	ident[5] = byte(len(ident))
+	if err := p.Decode(id, ident, decode.DirToClient, &r); err != nil || !r.HasIdent || r.Ident.Vendor != "Acme" || r.Ident.Model != "K9" || r.Ident.Firmware != "2.1" {
+		t.Fatalf("%v %+v", err, r.Ident)
+	}
+	// an unknown message type is malformed
+	bad := []byte{'K', 'N', 1, 9, 0, 8, 0, 1}
+	if err := p.Decode(id, bad, decode.DirToServer, &r); err == nil {
+		t.Fatal("type 9 decoded")
+	}
+	if n := p.frameLen(append(stop, 'K')); n != 8 {
+		t.Fatalf("framing %d", n)
+	}
+}

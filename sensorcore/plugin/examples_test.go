@@ -1,0 +1,249 @@
+package plugin
+
+import (
+	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tapline/tapline/internal/needs"
+	"github.com/tapline/tapline/sensorcore/dissect"
+	"github.com/tapline/tapline/sensorcore/monitor"
+)
+
+// The shipped examples, each checked against the referee a user would
+// trust: tshark 4.0 for OPC UA and C37.118, the built-in decoder for the
+// Modbus plugin.
+
+func repoRoot(t testing.TB) string {
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("no go.mod above the test directory")
+		}
+		dir = parent
+	}
+}
+
+func example(t testing.TB, name string) string {
+	return filepath.Join(repoRoot(t), "examples", "plugins", name, name+".yaml")
+}
+
+func shared(t testing.TB, glob string) []string {
+	dir := filepath.Join(repoRoot(t), "..", "shared", "pcaps")
+	files, _ := filepath.Glob(filepath.Join(dir, glob))
+	if len(files) == 0 {
+		needs.Missing(t, "needs the shared captures %s in %s (see its README)", glob, dir)
+	}
+	sort.Strings(files)
+	return files
+}
+
+func tshark(t testing.TB) string {
+	p, err := exec.LookPath("tshark")
+	if err != nil {
+		needs.Missing(t, "needs tshark 4.0 (apt-get install tshark; make test installs it)")
+	}
+	return p
+}
+
+// analyzeWith runs the monitor over files with the plugin files loaded
+// (none: the built-in dissectors alone) and returns the report.
+func analyzeWith(t testing.TB, plugins []string, files ...string) monitor.Report {
+	t.Helper()
+	set := NewSet(dissect.Default(), true)
+	defer set.Close()
+	var fs []File
+	for _, p := range plugins {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fs = append(fs, File{Name: filepath.Base(p), Data: data})
+	}
+	if st := set.Apply(fs, nil, time.Now()); len(st.Refused) > 0 {
+		t.Fatalf("refused: %+v", st.Refused)
+	}
+	m, err := monitor.New(monitor.Options{Learning: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	for _, f := range files {
+		if fr := m.RunFile(f); fr.Err() != nil {
+			t.Fatal(fr.Err())
+		}
+	}
+	return m.Report()
+}
+
+// tsharkCounts counts the values of each field over the capture's
+// packets (several PDUs in one frame give comma-separated values).
+func tsharkCounts(t testing.TB, file string, extra []string, fields ...string) []map[string]uint64 {
+	t.Helper()
+	args := append([]string{"-r", file, "-T", "fields", "-E", "separator=/t"}, extra...)
+	for _, f := range fields {
+		args = append(args, "-e", f)
+	}
+	out, err := exec.Command(tshark(t), args...).Output()
+	if err != nil {
+		t.Fatalf("tshark %s: %v", strings.Join(args, " "), err)
+	}
+	counts := make([]map[string]uint64, len(fields))
+	for i := range counts {
+		counts[i] = map[string]uint64{}
+	}
+	for _, line := range strings.Split(strings.TrimRight(string(out), "\n"), "\n") {
+		cols := strings.Split(line, "\t")
+		for i := range fields {
+			if i >= len(cols) || cols[i] == "" {
+				continue
+			}
+			for _, v := range strings.Split(cols[i], ",") {
+				counts[i][v]++
+			}
+		}
+	}
+	return counts
+}
+
+// decimal turns tshark's values (0x0004 or 631) into decimal keys.
+func decimal(t testing.TB, m map[string]uint64) map[string]uint64 {
+	out := map[string]uint64{}
+	for k, n := range m {
+		v, err := strconv.ParseInt(k, 0, 64)
+		if err != nil {
+			t.Fatalf("tshark value %q", k)
+		}
+		out[strconv.FormatInt(v, 10)] += n
+	}
+	return out
+}
+
+func TestExamplesAreClean(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join(repoRoot(t), "examples", "plugins", "*", "*.yaml"))
+	if len(files) < 3 {
+		t.Fatalf("examples: %v", files)
+	}
+	for _, f := range files {
+		p, err := ReadFile(f)
+		if err != nil {
+			t.Errorf("%v", err)
+			continue
+		}
+		for _, w := range p.Warnings {
+			t.Errorf("%s: %s", f, w)
+		}
+	}
+}
+
+// TestOPCUAMatchesTshark: message types and service node ids of the OPC
+// UA example on the shared capture (TCP 12001, found by its signature)
+// equal tshark's opcua.transport.type and opcua.servicenodeid.numeric.
+func TestOPCUAMatchesTshark(t *testing.T) {
+	files := shared(t, "opcua/*.pcap")
+	for _, f := range files {
+		rep := analyzeWith(t, []string{example(t, "opcua")}, f)
+		got := rep.Protocols["opcua"]
+		want := tsharkCounts(t, f, []string{"-d", "tcp.port==12001,opcua"}, "opcua.transport.type", "opcua.servicenodeid.numeric")
+		if len(want[0]) == 0 {
+			t.Fatalf("%s: tshark found no OPC UA", f)
+		}
+		if !maps.Equal(got.Fields["message_type"], want[0]) {
+			t.Errorf("%s: message types %v, tshark %v", f, got.Fields["message_type"], want[0])
+		}
+		if w := decimal(t, want[1]); !maps.Equal(got.Functions, w) {
+			t.Errorf("%s: services %v, tshark %v", f, got.Functions, w)
+		}
+		var total uint64
+		for _, n := range want[0] {
+			total += n
+		}
+		if got.PDUs != total || got.Malformed != 0 {
+			t.Errorf("%s: %d PDUs (%d malformed), tshark %d messages", f, got.PDUs, got.Malformed, total)
+		}
+	}
+}
+
+// TestC37118MatchesTshark: frame types and command codes of the C37.118
+// example over TCP and UDP equal tshark's synphasor.frtype and
+// synphasor.command, and every "turn off transmission" command raised the
+// alert.
+func TestC37118MatchesTshark(t *testing.T) {
+	files := shared(t, "c37118/*.pcap")
+	p, err := ReadFile(example(t, "c37118"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		rep := analyzeWith(t, []string{example(t, "c37118")}, f)
+		got := rep.Protocols["c37118"]
+		want := tsharkCounts(t, f, nil, "synphasor.frtype", "synphasor.command")
+		frtypes := decimal(t, want[0])
+		if len(frtypes) == 0 {
+			t.Fatalf("%s: tshark found no synchrophasor frame", f)
+		}
+		if !maps.Equal(got.Functions, frtypes) {
+			t.Errorf("%s: frame types %v, tshark %v", f, got.Functions, frtypes)
+		}
+		commands := map[string]uint64{}
+		for k, n := range decimal(t, want[1]) {
+			v, _ := strconv.ParseInt(k, 10, 64)
+			commands[p.countName(0, v)] += n
+		}
+		if !maps.Equal(got.Fields["command"], commands) {
+			t.Errorf("%s: commands %v, tshark %v", f, got.Fields["command"], commands)
+		}
+		var off uint64
+		for _, a := range rep.Alerts {
+			if a.Rule == "c37118-turn-off-transmission" {
+				off += a.Count
+				if a.Texts["de"].Title == "" || a.Severity != "high" {
+					t.Errorf("alert %+v", a)
+				}
+			}
+		}
+		if n := commands["Turn off transmission"]; off != n || n == 0 {
+			t.Errorf("%s: %d turn-off alerts for %d turn-off commands", f, off, n)
+		}
+	}
+}
+
+// TestModbusPluginEqualsBuiltin: on every shared capture, the Modbus
+// plugin counts the PDUs, function codes and malformed PDUs the built-in
+// decoder counts without it (and leaves the built-in decoder nothing on
+// port 502 while it is loaded).
+func TestModbusPluginEqualsBuiltin(t *testing.T) {
+	files := shared(t, "*/*.pcap*")
+	seen := 0
+	for _, f := range files {
+		builtin := analyzeWith(t, nil, f).Protocols["modbus"]
+		with := analyzeWith(t, []string{example(t, "modbus")}, f)
+		got := with.Protocols["modbus_plugin"]
+		if got.PDUs != builtin.PDUs || got.Malformed != builtin.Malformed || !maps.Equal(got.Functions, builtin.Functions) {
+			t.Errorf("%s: plugin %d PDUs %v %d malformed; built-in %d PDUs %v %d malformed", filepath.Base(f),
+				got.PDUs, got.Functions, got.Malformed, builtin.PDUs, builtin.Functions, builtin.Malformed)
+		}
+		if left := with.Protocols["modbus"].PDUs; left != 0 {
+			t.Errorf("%s: the built-in decoder still counted %d PDUs beside the plugin", filepath.Base(f), left)
+		}
+		if builtin.PDUs > 0 {
+			seen++
+		}
+	}
+	if seen < 3 {
+		t.Errorf("Modbus found in %d shared captures, want the 3 Modbus ones", seen)
+	}
+}
