@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
-	"syscall"
 	"testing"
 	"time"
 
@@ -76,17 +75,6 @@ func (mx *mix) advance() {
 			binary.BigEndian.PutUint32(mx.pcap[o:], v+1<<30)
 		}
 	}
-}
-
-// cpuTime is the process's CPU time (user+system). On a machine shared
-// with other work, CPU time per packet is steadier than wall time: run
-// with GOMAXPROCS=1 (taskset -c 1) so it is the benchmark loop's.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // reportCPU adds the cpu-ns/op and cpu-pkts/s metrics (CPU time since
