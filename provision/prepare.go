@@ -45,6 +45,11 @@ func (s *Session) Prepare(_ context.Context, row Row) (Prepared, error) {
 
 // target is how the session reaches row's sensor: address, user, the
 // authentication the row names with the session's secrets, a jump host.
+// Target is where and how the session reaches row's sensor (its address
+// now, the reach address after a push, user, sign-in from the session's
+// secrets, jump host), for work beside a push: Validate, a console reset.
+func (s *Session) Target(row Row) (Target, error) { return s.target(row) }
+
 func (s *Session) target(row Row) (Target, error) {
 	t := Target{Sensor: row.Sensor, Addr: row.SSHAddr(), User: row.User, ConsolePort: row.ConsolePort}
 	reach := row.NewAddress

@@ -25,7 +25,7 @@ import (
 var fleetColumns = []struct {
 	title string
 	width float32
-}{{"Sensor", 130}, {"Address", 150}, {"Status", 130}, {"Step", 90}, {"Progress", 140}, {"Result", 360}}
+}{{"Sensor", 110}, {"Address", 150}, {"Status", 120}, {"Step", 80}, {"Progress", 110}, {"Result", 260}, {"Validate", 240}}
 
 const colProgress = 4
 
@@ -106,13 +106,14 @@ func newFleetScreen(env Env) *fleetScreen {
 		s.table.SetColumnWidth(i, c.width)
 	}
 	s.table.OnSelected = func(id widget.TableCellID) { s.sel = id.Row; s.showLog(); s.sync() }
-	s.menu = newSensorMenu(env, func() (provision.Row, provision.Secrets, bool, string) {
+	s.menu = newSensorMenu(env, func() (sensorRef, bool, string) {
 		r, ok := s.model.get(s.sel)
 		if !ok {
-			return provision.Row{}, provision.Secrets{}, false, "Select the sensor in the table first."
+			return sensorRef{}, false, "Select the sensor in the table first."
 		}
-		return r.row, s.secrets(), true, ""
+		return sensorRef{row: r.row, sec: s.secrets(), addr: r.final, pinned: r.pinned}, true, ""
 	})
+	s.menu.validated = s.onValidated
 	s.sync()
 	return s
 }
@@ -149,6 +150,8 @@ func (s *fleetScreen) cell(id widget.TableCellID, o fyne.CanvasObject) {
 		txt = string(r.step)
 	case 5:
 		txt = r.result
+	case 6:
+		txt = r.validation
 	}
 	if l.Text != txt {
 		l.SetText(txt)
@@ -166,8 +169,10 @@ func (s *fleetScreen) build() fyne.CanvasObject {
 		{Text: "", Widget: s.acceptWrn},
 	}}
 	top := container.NewVBox(s.path, bar, secrets, s.summary)
+	// The log scrolls both ways: long lines (a validation's details) never
+	// widen the screen past the window.
 	logPane := newBorder(newBorder(nil, nil, nil, s.menu.btn, s.logTitle), nil, nil, nil,
-		container.NewVScroll(container.NewVBox(s.findings.box, s.logText)))
+		container.NewScroll(container.NewVBox(s.findings.box, s.logText)))
 	split := container.NewVSplit(s.table, logPane)
 	split.SetOffset(0.65)
 	return newBorder(top, nil, nil, nil, split)
@@ -343,6 +348,16 @@ func (s *fleetScreen) onRun(only map[string]bool) {
 	})
 }
 
+// onValidated shows a validation the sensor menu asked for in the row's
+// Validate column and log.
+func (s *fleetScreen) onValidated(ref sensorRef, v *provision.Validation, err error) {
+	s.model.validated(ref.row.Sensor, v, err)
+	s.flush()
+	if err != nil {
+		s.findings.set([]certs.Finding{problemFor("Validating "+ref.row.Sensor, err)})
+	}
+}
+
 // checkSummary says how the offline check went: the sensors that need
 // attention first, with their address and how many findings, then how
 // many are ready.
@@ -365,7 +380,11 @@ func runSummary(rep *provision.BatchReport) string {
 		items := make([]string, len(need))
 		for i, x := range need {
 			items[i] = x.Row.Sensor + " at " + x.Address() + " (" + x.OutcomeText()
-			if x.Result.Outcome != provision.OutcomeNotStarted {
+			switch x.Result.Outcome {
+			case provision.OutcomeDone: // done, and its validation found something
+				items[i] += ", validate: " + x.ValidationText()
+			case provision.OutcomeNotStarted:
+			default:
 				f := pushProblem(x.Result)
 				items[i] += ", " + f.Code + " " + f.Message
 			}

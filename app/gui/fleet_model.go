@@ -5,19 +5,28 @@ import (
 	"strings"
 	"sync"
 
+	"golang.org/x/crypto/ssh"
+
 	"github.com/tapline/tapline/certs"
 	"github.com/tapline/tapline/provision"
 )
 
 // fleetRow is one sensor's line in the Fleet table.
 type fleetRow struct {
-	row      provision.Row
-	addr     string // after a run: where the sensor was reached (and moved to)
-	status   string
-	step     provision.Step
-	progress float64 // 0..1 over the whole push
-	result   string
-	outcome  provision.Outcome
+	row    provision.Row
+	addr   string // after a run: where the sensor was reached (and moved to)
+	final  string // after a run: host:port it answers at now
+	pinned ssh.PublicKey
+	// validation is the Validate column: the sensor's validation after
+	// the push, or since, in one line; validationProblem says it found a
+	// failure or a warning.
+	validation        string
+	validationProblem bool
+	status            string
+	step              provision.Step
+	progress          float64 // 0..1 over the whole push
+	result            string
+	outcome           provision.Outcome
 	// reverified: done by confirming and verifying only; an earlier
 	// attempt had applied the bundle already.
 	reverified bool
@@ -139,6 +148,7 @@ func (m *fleetModel) mark(names map[string]bool, status string) {
 		if names == nil || names[m.rows[i].row.Sensor] {
 			r := &m.rows[i]
 			r.status, r.step, r.progress, r.result, r.outcome, r.gate, r.reverified, r.addr = status, "", 0, "", "", nil, false, ""
+			r.validation, r.validationProblem = "", false
 		}
 	}
 	m.dirty = true
@@ -190,6 +200,9 @@ func (m *fleetModel) finished(rep *provision.BatchReport) {
 		res := rr.Result
 		r.outcome = res.Outcome
 		r.addr = rr.Address() // where it was reached, and where it answers now if the push moved it
+		r.final, r.pinned = res.FinalAddr, res.PinnedKey
+		r.validation, r.validationProblem = rr.ValidationText(), len(res.Validation.Problems()) > 0
+		m.logValidation(r, res.Validation, res.ValidationError)
 		r.status = string(res.Outcome)
 		r.step = res.Step
 		switch res.Outcome {
@@ -221,6 +234,47 @@ func (m *fleetModel) finished(rep *provision.BatchReport) {
 		m.appendLog(r, fmt.Sprintf("ended %s after %d attempt(s)", res.Outcome, rr.Attempts))
 	}
 	m.dirty = true
+}
+
+// validated records a validation asked for after the run (the sensor
+// menu); safe from any goroutine.
+func (m *fleetModel) validated(sensor string, v *provision.Validation, err error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	i, ok := m.index[sensor]
+	if !ok {
+		return
+	}
+	r := &m.rows[i]
+	errText := ""
+	if err != nil {
+		errText = problemFor("Validating", err).Message
+	}
+	switch {
+	case v != nil:
+		r.validation, r.validationProblem = v.Summary(), len(v.Problems()) > 0
+	default:
+		r.validation, r.validationProblem = "not validated: "+errText, true
+	}
+	m.logValidation(r, v, errText)
+	m.dirty = true
+}
+
+// logValidation writes each check of a validation into the row's log.
+func (m *fleetModel) logValidation(r *fleetRow, v *provision.Validation, errText string) {
+	switch {
+	case v != nil:
+		m.appendLog(r, "validate: "+v.Verdict)
+		for _, c := range v.Checks {
+			what := c.Check
+			if c.Target != "" {
+				what += " " + c.Target
+			}
+			m.appendLog(r, "  "+what+": "+statusWords(c.Status)+", "+c.Detail)
+		}
+	case errText != "":
+		m.appendLog(r, "validate: not validated: "+errText)
+	}
 }
 
 // takeDirty reports and clears whether anything changed since the last call.

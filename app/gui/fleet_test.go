@@ -73,6 +73,32 @@ func TestFleetRunsDemoInventory(t *testing.T) {
 	if !s.retryBtn.Disabled() || s.exportBtn.Disabled() {
 		t.Fatal("after a clean run: Retry must be off, Export on")
 	}
+	// Each push ended with the sensor's validation: the Validate column and
+	// every check in the log.
+	for i := 0; i < 2; i++ {
+		r, _ := s.model.get(i)
+		if !strings.HasPrefix(r.validation, "validated") || r.validationProblem {
+			t.Fatalf("row %d's Validate column: %q", i, r.validation)
+		}
+		if log := strings.Join(s.model.logOf(i), "\n"); !strings.Contains(log, "validate: validated") || !strings.Contains(log, "  sanity ") {
+			t.Errorf("row %d's log has no validation:\n%s", i, log)
+		}
+	}
+	// However long the log's lines (a validation's details), the screen
+	// stays as wide as the window.
+	if got := w.Content().MinSize().Width; got > 1200 {
+		t.Errorf("Fleet needs %v pixels across with a sensor's log shown, more than the window's 1200", got)
+	}
+	// The sensor menu validates the selected sensor again.
+	s.table.Select(widget.TableCellID{Row: 0, Col: 0})
+	s.model.mu.Lock()
+	s.model.rows[0].validation = ""
+	s.model.mu.Unlock()
+	s.menu.validate()
+	s.menu.tasks.Wait()
+	if r, _ := s.model.get(0); !strings.HasPrefix(r.validation, "validated") {
+		t.Fatalf("validate from the sensor menu: %q %s", r.validation, codes(s.findings.shown))
+	}
 	// The per-sensor log tells the story, fingerprint included.
 	s.table.Select(widget.TableCellID{Row: 1, Col: 0})
 	if log := s.logText.Text(); !strings.Contains(log, "trusted new host key ssh-ed25519 SHA256:") || !strings.Contains(log, "ended done") {
@@ -301,6 +327,18 @@ func TestFleetSummaryNamesAttentionFirst(t *testing.T) {
 	if r, _ := m.get(3); r.status != "done, re-verified" || !strings.HasPrefix(r.result, "re-verified only (applied earlier)") {
 		t.Errorf("re-verified row: %q %q", r.status, r.result)
 	}
+
+	// Done, but its validation found a problem: named first too.
+	rep.Results[1].Result.Validation = &provision.Validation{OK: true, Verdict: "validated with 1 warning(s)",
+		Checks: []provision.ValidationCheck{{Check: "capture", Target: "eth1", Status: "warning", Detail: "no OT protocol in the last minute"}}}
+	m.finished(rep)
+	if got := runSummary(rep); !strings.Contains(got, "sensor-02 at 192.0.2.12:22 (done, validate: validated with 1 warning(s): capture eth1: no OT protocol") {
+		t.Errorf("a validation warning is not named:\n%s", got)
+	}
+	if r, _ := m.get(1); !r.validationProblem || !strings.HasPrefix(r.validation, "validated with 1 warning(s)") {
+		t.Errorf("row's Validate column: %q", r.validation)
+	}
+	rep.Results[1].Result.Validation = nil
 
 	// Many: the first few by name, then how many more.
 	for i := range rep.Results {

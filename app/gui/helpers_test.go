@@ -159,7 +159,7 @@ func activationFiles(t testing.TB, dir string, now time.Time, names ...string) (
 
 // texts is every text the canvas shows (labels, rich text, entries), for
 // tests that count how often something is said.
-func texts(c fyne.Canvas) string {
+func texts(c interface{ Content() fyne.CanvasObject }) string {
 	var b strings.Builder
 	var walk func(o fyne.CanvasObject)
 	walk = func(o fyne.CanvasObject) {

@@ -7,6 +7,11 @@ import (
 	"github.com/tapline/tapline/provision/sshconn"
 )
 
+// appValidates: every push from the app ends with the sensor's validation
+// (the validate step: sanity, gateway, DNS, NTP, each monitoring port),
+// which the field does after every setup.
+const appValidates = true
+
 // session is the app's push setup (provision.Session), the same for the
 // wizard and Fleet: the app's known_hosts, its activation roots and clock,
 // the Settings' timeouts and files folder, and the ssh-agent from the
@@ -35,6 +40,7 @@ func (e Env) session(sec provision.Secrets, acceptNew func(*sshconn.UnknownHostE
 		PushOptions: provision.Options{
 			SSH:            sshconn.Options{Timeout: settings.ConnectTimeout},
 			ConfirmTimeout: settings.RollbackDeadline,
+			Validate:       appValidates,
 		},
 	}
 }

@@ -70,6 +70,9 @@ func (m *Main) Tour(shot func(name string) error) error {
 	if err := step("setup-push", w.push.onPush); err != nil { // ends in the done state
 		return err
 	}
+	if err := step("setup-validate", w.onNext); err != nil { // the push's validation, check by check
+		return err
+	}
 	// Fleet: check, run, one sensor's log.
 	fl := m.fleet
 	if err := step("fleet-checked", func() { m.ShowScreen("Fleet"); fl.onCheck() }); err != nil {

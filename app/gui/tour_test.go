@@ -28,7 +28,7 @@ func TestTour(t *testing.T) {
 		w := m.wizard
 		heading := map[string]string{"setup-connect": "Connect", "setup-network": "Network", "setup-network-error": "Network",
 			"setup-activation-mismatch": "Activation", "setup-activation": "Activation", "setup-certificate": "Certificate",
-			"setup-review": "Review", "setup-push": "Push"}
+			"setup-review": "Review", "setup-push": "Push", "setup-validate": "Validate"}
 		if want, ok := heading[name]; ok && w.heading.Text != want {
 			t.Errorf("%s: on the %s page", name, w.heading.Text)
 		}
@@ -49,13 +49,17 @@ func TestTour(t *testing.T) {
 			if !w.push.done.Visible() {
 				t.Errorf("%s: not in the done state: %q", name, w.push.outcome.Text)
 			}
+		case "setup-validate":
+			if w.val.view.shown == nil || len(w.val.view.checks.Objects) == 0 {
+				t.Errorf("%s: no validation shown: %q", name, w.val.view.verdict.Text)
+			}
 		}
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(shots) != 17 {
+	if len(shots) != 18 {
 		t.Errorf("shots %v", shots)
 	}
 	if r := m.wizard.push.Result(); r == nil || r.Outcome != provision.OutcomeDone {

@@ -37,6 +37,10 @@ func TestMainScreensMarkup(t *testing.T) {
 		}
 		m.ShowScreen(name)
 		m.Wait()
+		// Every screen fits the default window: nothing is cut off on the right.
+		if w := m.Window.Content().MinSize().Width; w > 1100 {
+			t.Errorf("%s needs %v pixels across, more than the window's 1100", name, w)
+		}
 		test.AssertRendersToMarkup(t, "screen_"+strings.ReplaceAll(name, " ", "_")+".xml", m.Window.Canvas())
 	}
 }

@@ -1,9 +1,6 @@
 package gui
 
 import (
-	"net"
-	"strconv"
-
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
@@ -38,6 +35,7 @@ type wizardScreen struct {
 	cert *certStep
 	rev  *reviewStep
 	push *pushStep
+	val  *validateStep
 	menu *sensorMenu // the sensor signed in to
 
 	heading *widget.Label
@@ -61,7 +59,9 @@ func newWizardScreen(env Env) *wizardScreen {
 	s.cert = newCertStep(env, s)
 	s.rev = newReviewStep(env, s)
 	s.push = newPushStep(env, s)
-	s.steps = []wizardStep{s.conn, s.net, s.act, s.cert, s.rev, s.push}
+	s.val = newValidateStep(env, s)
+	s.menu.validated = s.val.validated
+	s.steps = []wizardStep{s.conn, s.net, s.act, s.cert, s.rev, s.push, s.val}
 	s.backBtn = widget.NewButtonWithIcon("Back", theme.NavigateBackIcon(), s.onBack)
 	s.nextBtn = widget.NewButtonWithIcon("Next", theme.NavigateNextIcon(), s.onNext)
 	s.nextBtn.IconPlacement = widget.ButtonIconTrailingText
@@ -113,7 +113,9 @@ func (s *wizardScreen) reveal(o fyne.CanvasObject) { reveal(s.scroll, o) }
 func (s *wizardScreen) update() {
 	s.body.Refresh()
 	setEnabled(s.backBtn, s.cur > 0 && !s.push.running())
-	if s.cur == len(s.steps)-1 {
+	// The last page has no Next; Push has one once a push ended done (on
+	// to its validation).
+	if s.cur == len(s.steps)-1 || s.steps[s.cur] == wizardStep(s.push) && !s.push.isDone() {
 		s.nextBtn.Hide()
 		return
 	}
@@ -200,22 +202,19 @@ func (s *wizardScreen) nextSensor() {
 }
 
 // menuTarget is the sensor the wizard signed in to, for the sensor menu:
-// where it answers now (after a push that ended done, its final address)
-// and the Connect page's sign-in.
-func (s *wizardScreen) menuTarget() (provision.Row, provision.Secrets, bool, string) {
+// the Connect page's sign-in, and after a push that ended done where the
+// sensor answers now and the host key the push proved there.
+func (s *wizardScreen) menuTarget() (sensorRef, bool, string) {
 	c := s.conn
 	if c.connected == "" {
-		return provision.Row{}, provision.Secrets{}, false, "Connect to the sensor first (Connect page)."
+		return sensorRef{}, false, "Connect to the sensor first (Connect page)."
 	}
-	row := s.row()
+	ref := sensorRef{row: s.row(), sec: c.secrets()}
 	if r := s.push.Result(); r != nil && r.Outcome == provision.OutcomeDone {
-		if host, port, err := net.SplitHostPort(r.FinalAddr); err == nil {
-			row.Address = host
-			row.SSHPort, _ = strconv.Atoi(port)
-		}
+		ref.addr, ref.pinned = r.FinalAddr, r.PinnedKey
 	}
-	if row.Sensor == "" && c.live != nil {
-		row.Sensor = c.live.SensorName
+	if ref.row.Sensor == "" && c.live != nil {
+		ref.row.Sensor = c.live.SensorName
 	}
-	return row, c.secrets(), true, ""
+	return ref, true, ""
 }

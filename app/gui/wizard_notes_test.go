@@ -9,8 +9,10 @@ import (
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/tapline/tapline/certs"
+	"github.com/tapline/tapline/provision"
 )
 
 // TestWizardPagesStartAtTop: each page starts scrolled to its top, however
@@ -157,3 +159,38 @@ func TestProgressBarAtZeroLooksEmpty(t *testing.T) {
 		t.Errorf("value %v, want it clamped to 1", p.Value)
 	}
 }
+
+// TestValidationView: the verdict, then the checks that failed or warn,
+// then the rest, each with its status in words.
+func TestValidationView(t *testing.T) {
+	test.NewTempApp(t)
+	v := newValidationView()
+	test.NewTempWindow(t, v.box)
+	v.set(&provision.Validation{OK: false, Verdict: "1 problem(s)", SensorName: "sensor-01", Checks: []provision.ValidationCheck{
+		{Check: "sanity", Target: "console", Status: "ok", Detail: "HTTPS on 0.0.0.0:443"},
+		{Check: "gateway", Target: "192.0.2.1", Status: "not_applied", Detail: "network backend none"},
+		{Check: "capture", Target: "eth1", Status: "warning", Detail: "no OT protocol in the last minute"},
+		{Check: "dns", Target: "192.0.2.53", Status: "failed", Detail: "no answer"},
+	}}, "")
+	var heads []string
+	for _, o := range v.checks.Objects {
+		heads = append(heads, strings.SplitN(texts(canvasOf{o}), "\n", 2)[0])
+	}
+	want := []string{"DNS server 192.0.2.53: failed", "Monitoring port eth1: warning", "Component console: ok",
+		"Gateway 192.0.2.1: not applied (settings recorded only)"}
+	if strings.Join(heads, "|") != strings.Join(want, "|") {
+		t.Fatalf("checks in order\n got %q\nwant %q", heads, want)
+	}
+	if v.verdict.Text != "sensor-01: 1 problem(s)" || v.verdict.Importance != widget.DangerImportance {
+		t.Errorf("verdict %q %v", v.verdict.Text, v.verdict.Importance)
+	}
+	v.set(nil, "Not validated: the sensor cannot validate itself")
+	if len(v.checks.Objects) != 0 || !strings.HasPrefix(v.verdict.Text, "Not validated") {
+		t.Errorf("no validation: %q", v.verdict.Text)
+	}
+}
+
+// canvasOf lets texts read one object.
+type canvasOf struct{ o fyne.CanvasObject }
+
+func (c canvasOf) Content() fyne.CanvasObject { return c.o }

@@ -20,7 +20,7 @@ import (
 
 // pushSteps are the push's steps in order with the words the page shows,
 // from provision's one list.
-var pushSteps = provision.Options{}.Steps()
+var pushSteps = provision.Options{Validate: appValidates}.Steps()
 
 // pushStep builds the bundle in memory and pushes it (provision.Session,
 // provision.Push), showing live steps, a progress bar and Cancel. A push
@@ -143,7 +143,14 @@ func rowKey(r provision.Row) string {
 	return fmt.Sprintf("%+v", r)
 }
 
-func (s *pushStep) ready() (bool, fyne.CanvasObject) { return false, nil }
+// ready: on to the validation once the push ended done.
+func (s *pushStep) ready() (bool, fyne.CanvasObject) { return s.isDone(), nil }
+
+// isDone reports whether the last push ended done.
+func (s *pushStep) isDone() bool {
+	r := s.Result()
+	return r != nil && r.Outcome == provision.OutcomeDone && !s.running()
+}
 
 func (s *pushStep) onOpenConsole() {
 	if s.console != nil {
@@ -291,6 +298,12 @@ func (s *pushStep) showDone(r provision.Result, row provision.Row) {
 		b.WriteString(" Activated.")
 	}
 	fmt.Fprintf(&b, " Configuration generation %d confirmed.", r.Generation)
+	switch {
+	case r.Validation != nil:
+		fmt.Fprintf(&b, "\nValidation: %s (Next shows every check).", r.Validation.Summary())
+	case r.ValidationError != "":
+		fmt.Fprintf(&b, "\nNot validated: %s.", r.ValidationError)
+	}
 	b.WriteString("\nNext sensor starts the wizard again, keeping this site's user, ports, mask, gateway, DNS and proxy.")
 	s.doneText.SetText(b.String())
 	s.done.Show()

@@ -251,6 +251,36 @@ func TestWizardProvisionsDemoSensor(t *testing.T) {
 	if !p.done.Visible() || p.Result() == nil {
 		t.Fatalf("the done state of the same settings is gone: on %s", w.heading.Text)
 	}
+	// The push ended with the sensor's validation, over the same session:
+	// its own step, a line in the done state, every check on the Validate
+	// page (Next), and Validate again asks once more.
+	if len(p.labels) != len(pushSteps) || p.labels[len(p.labels)-1].Text != pushSteps[len(pushSteps)-1].Label ||
+		pushSteps[len(pushSteps)-1].Step != provision.StepValidate {
+		t.Fatalf("the Push page's steps end with %q", p.labels[len(p.labels)-1].Text)
+	}
+	if r.Validation == nil || len(r.Validation.Checks) == 0 || !strings.Contains(p.doneText.Text, "Validation: "+r.Validation.Summary()) {
+		t.Fatalf("validation after the push: %+v %q; done text %q", r.Validation, r.ValidationError, p.doneText.Text)
+	}
+	if w.nextBtn.Hidden {
+		t.Fatal("no Next from a push that ended done")
+	}
+	test.Tap(w.nextBtn)
+	if w.heading.Text != "Validate" || w.val.view.shown != r.Validation || len(w.val.view.checks.Objects) != len(r.Validation.Checks) ||
+		!strings.Contains(w.val.view.verdict.Text, r.Validation.Verdict) || !w.nextBtn.Hidden {
+		t.Fatalf("Validate page: on %s, %q, %d checks shown", w.heading.Text, w.val.view.verdict.Text, len(w.val.view.checks.Objects))
+	}
+	first := w.val.view.shown
+	test.Tap(w.val.againBtn)
+	w.Wait()
+	w.menu.tasks.Wait()
+	if v := w.val.view.shown; v == nil || v == first || !v.At.After(first.At.Add(-time.Second)) || len(w.val.notes.all()) != 0 {
+		t.Fatalf("Validate again: %+v %+v", v, w.val.notes.all())
+	}
+	test.Tap(w.backBtn) // back to the done state
+	if w.heading.Text != "Push" || !p.done.Visible() {
+		t.Fatalf("Back from Validate: on %s", w.heading.Text)
+	}
+
 	// Push again: the sensor runs this bundle already, so the push only
 	// re-verifies it, and the done state says so.
 	test.Tap(p.pushBtn)

@@ -22,8 +22,10 @@ type mix struct {
 	packets int
 }
 
-func loadMix(b *testing.B) *mix {
-	files := sharedCaptures(b)
+func loadMix(b *testing.B) *mix { return loadMixOf(b, sharedCaptures(b)) }
+
+// loadMixOf is the mix of the given captures.
+func loadMixOf(b *testing.B, files []string) *mix {
 	var buf bytes.Buffer
 	h := make([]byte, 24)
 	binary.LittleEndian.PutUint32(h[0:], 0xa1b23c4d)
@@ -111,8 +113,9 @@ func BenchmarkPipelineOperations(b *testing.B) {
 	benchPipeline(b, Options{Learning: time.Hour, Operations: io.Discard})
 }
 
-func benchPipeline(b *testing.B, opts Options) {
-	mx := loadMix(b)
+func benchPipeline(b *testing.B, opts Options) { benchPipelineMix(b, loadMix(b), opts) }
+
+func benchPipelineMix(b *testing.B, mx *mix, opts Options) {
 	m, err := New(opts)
 	if err != nil {
 		b.Fatal(err)

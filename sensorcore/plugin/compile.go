@@ -98,6 +98,14 @@ type node struct {
 	strCases map[string][]node
 	def      []node
 	hasDef   bool
+
+	// Made by prepare (program.go) for the interpreter's hot path.
+	validBits *[4]uint64 // valid as a bitmap, when every span is within 0..255
+	cases     caseTable  // intCases as a table indexed by value
+	dirCases  [2][]node  // a switch on direction: [0] request, [1] response
+	dirHas    [2]bool
+	mark      uint8 // what the stored value is wanted for (markIdentity, ...)
+	onStr     bool  // a switch on a text field
 }
 
 // check is one test at a fixed offset (signature, framing).
@@ -126,6 +134,8 @@ type operation struct {
 	// unlogged are function codes whose PDUs are counted but are no
 	// operation (a PMU's stream of data frames).
 	unlogged map[int64]bool
+	// unloggedList is unlogged sorted, for the hot path (prepare).
+	unloggedList []int64
 }
 
 type compiler struct {
@@ -137,6 +147,26 @@ type compiler struct {
 	depth     int
 	// refs are references to fields, resolved once every field is known.
 	refs []ref
+	// overNodes is set once the reads described passed MaxNodes: the
+	// expansion stops there (a type used in many places, in types used
+	// in many places, would otherwise multiply without end).
+	overNodes bool
+	// uses counts the types expanded, bounded by MaxNodes too (types of
+	// no fields would otherwise expand without end and count nothing).
+	uses int
+}
+
+// tooMany reports whether the reads described passed MaxNodes, refusing
+// the file at n the first time.
+func (c *compiler) tooMany(n *yaml.Node, path string) bool {
+	if c.p.nodes <= MaxNodes && c.uses <= MaxNodes {
+		return false
+	}
+	if !c.overNodes {
+		c.overNodes = true
+		c.errf(n, path, "more than %d field reads or type uses with the types expanded here: each use of a type repeats its fields, so types used in many places, inside types used in many places, multiply", MaxNodes)
+	}
+	return true
 }
 
 type ref struct {
@@ -239,7 +269,7 @@ func (c *compiler) document(n *yaml.Node) {
 	if len(p.slots) > MaxFields {
 		c.errf(fields, "fields", "%d field names, over %d", len(p.slots), MaxFields)
 	}
-	if p.nodes > MaxNodes {
+	if p.nodes > MaxNodes && !c.overNodes {
 		c.errf(fields, "fields", "%d field reads with the types expanded, over %d", p.nodes, MaxNodes)
 	}
 	c.resolve()
@@ -466,6 +496,9 @@ func (c *compiler) fieldList(n *yaml.Node, path string) []node {
 	out := make([]node, 0, len(items))
 	for i, it := range items {
 		ip := fmt.Sprintf("%s[%d]", path, i)
+		if c.tooMany(it, ip) {
+			return nil
+		}
 		if it.Kind == yaml.ScalarNode && it.Tag != "!!null" {
 			// A type's name alone includes its fields here.
 			out = append(out, c.typeRef(it, ip)...)
@@ -479,6 +512,10 @@ func (c *compiler) fieldList(n *yaml.Node, path string) []node {
 }
 
 func (c *compiler) typeRef(n *yaml.Node, path string) []node {
+	c.uses++
+	if c.tooMany(n, path) {
+		return nil
+	}
 	name := n.Value
 	tn, ok := c.types[name]
 	if !ok {

@@ -3,6 +3,7 @@ package plugin
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/google/cel-go/cel"
@@ -21,7 +22,11 @@ type rule struct {
 	line         int
 	// action is the dissect.Action the registry reserved for the rule.
 	action uint8
-	// placeholders used by the message, by language
+	// refs are the slots the condition reads, in slot order, and
+	// usesRequest whether it reads request: when none of them changed
+	// from one PDU to the next, neither did the condition's outcome.
+	refs        []int
+	usesRequest bool
 }
 
 var ruleID = regexp.MustCompile(`^[a-z][a-z0-9-]{1,47}$`)
@@ -138,7 +143,7 @@ func (c *compiler) alertRules(n *yaml.Node) {
 			if len(src) > MaxExpr {
 				c.errf(v, path+".when", "the condition is %d bytes, over %d", len(src), MaxExpr)
 			} else {
-				r.prg = c.compileExpr(env, src, cost, v, path+".when")
+				r.prg = c.compileExpr(env, src, cost, v, path+".when", r)
 			}
 		}
 		m.done("id", "when", "severity", "title", "message", "per_function", "cost")
@@ -149,7 +154,7 @@ func (c *compiler) alertRules(n *yaml.Node) {
 
 // compileExpr checks a condition: it must compile, type-check as bool,
 // and get a runtime cost limit.
-func (c *compiler) compileExpr(env *cel.Env, src string, cost uint64, n *yaml.Node, path string) cel.Program {
+func (c *compiler) compileExpr(env *cel.Env, src string, cost uint64, n *yaml.Node, path string, r *rule) cel.Program {
 	ast, iss := env.Compile(src)
 	if iss != nil && iss.Err() != nil {
 		msg := strings.ReplaceAll(iss.Err().Error(), "\n", " ")
@@ -160,6 +165,19 @@ func (c *compiler) compileExpr(env *cel.Env, src string, cost uint64, n *yaml.No
 		c.errf(n, path, "the condition is %s, not true or false", ast.OutputType())
 		return nil
 	}
+	seen := map[int]bool{}
+	for _, ref := range ast.NativeRep().ReferenceMap() {
+		if len(ref.OverloadIDs) > 0 || ref.Name == "" {
+			continue // a function, not a variable
+		}
+		if ref.Name == "request" {
+			r.usesRequest = true
+		} else if i, ok := c.p.bySlot[ref.Name]; ok && !seen[i] {
+			seen[i] = true
+			r.refs = append(r.refs, i)
+		}
+	}
+	slices.Sort(r.refs)
 	prg, err := env.Program(ast, cel.CostLimit(cost), cel.EvalOptions(cel.OptOptimize))
 	if err != nil {
 		c.errf(n, path, "the condition: %v", err)
@@ -185,12 +203,23 @@ func (a *celVars) ResolveName(name string) (any, bool) {
 	if !ok {
 		return nil, false
 	}
-	v := &a.st.vals[i]
+	st := a.st
+	set := st.isSet(i)
+	v := &st.vals[i]
 	switch a.p.slots[i].vk {
 	case vStr:
-		return types.String(v.b), true
+		if !set {
+			return types.String(""), true
+		}
+		return types.String(st.bytesOf(v)), true
 	case vBytes:
-		return types.Bytes(v.b), true
+		if !set {
+			return types.Bytes(nil), true
+		}
+		return types.Bytes(st.bytesOf(v)), true
+	}
+	if !set {
+		return types.Int(0), true
 	}
 	return types.Int(v.i), true
 }

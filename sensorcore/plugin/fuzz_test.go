@@ -1,38 +1,47 @@
 package plugin
 
 import (
+	"encoding/binary"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
+	"github.com/tapline/tapline/sensorcore/capture"
 	"github.com/tapline/tapline/sensorcore/decode"
 	"github.com/tapline/tapline/sensorcore/dissect"
+	"github.com/tapline/tapline/sensorcore/monitor"
 )
 
 // FuzzInterpreter feeds the parser random plugins (mutations of the
-// examples) and the interpreter random PDUs (seeded with the shared
-// captures' Modbus ADUs): parsing either refuses or compiles, and no
+// examples) and the interpreter random PDUs, seeded with each example
+// paired with the PDUs of its own shared captures (Modbus, OPC UA,
+// C37.118 over TCP and UDP): parsing either refuses or compiles, and no
 // plugin decodes any PDU with a panic or beyond its bounds.
 func FuzzInterpreter(f *testing.F) {
-	examples, _ := filepath.Glob(filepath.Join(repoRoot(f), "examples", "plugins", "*", "*.yaml"))
-	var seeds [][]byte
-	for _, e := range examples {
-		b, err := os.ReadFile(e)
+	f.Add([]byte(attackHead+attackFields), pdu(1, 0, 2, 1, 2))
+	for _, ex := range []struct{ name, glob string }{{"modbus", "modbus/*.pcap"}, {"opcua", "opcua/*.pcap"}, {"c37118", "c37118/*.pcap"}} {
+		src, err := os.ReadFile(example(f, ex.name))
 		if err != nil {
 			f.Fatal(err)
 		}
-		seeds = append(seeds, b)
-	}
-	pdus := [][]byte{{'K', 'N', 1, 4, 0, 8, 0, 7}, {0xaa, 0x41, 0, 18, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0}, []byte("HELF\x20\x00\x00\x00")}
-	if files, _ := filepath.Glob(filepath.Join(repoRoot(f), "..", "shared", "pcaps", "modbus", "*.pcap")); len(files) > 0 {
-		for i, a := range modbusADUs(f) {
-			if i%97 == 0 {
-				pdus = append(pdus, a.b)
-			}
+		f.Add(src, []byte{})
+		if files, _ := filepath.Glob(filepath.Join(repoRoot(f), "..", "shared", "pcaps", ex.glob)); len(files) == 0 {
+			continue // the shared captures are optional seeds here
 		}
-	}
-	for i, p := range pdus {
-		f.Add(seeds[i%len(seeds)], p)
+		p, err := Parse(src)
+		if err != nil {
+			f.Fatal(err)
+		}
+		pdus := capturePDUs(f, p, ex.glob)
+		if len(pdus) == 0 {
+			f.Fatalf("no %s PDU in the shared captures %s", ex.name, ex.glob)
+		}
+		// at most 64 seeds per example, spread over the captures
+		step := max(1, len(pdus)/64)
+		for i := 0; i < len(pdus); i += step {
+			f.Add(src, pdus[i])
+		}
 	}
 	f.Fuzz(func(t *testing.T, src, pdu []byte) {
 		p, err := Parse(src)
@@ -58,4 +67,139 @@ func FuzzInterpreter(f *testing.F) {
 		p.match(pdu)
 		p.matchPort(pdu)
 	})
+}
+
+// capturePDUs are the PDUs of p's protocol in the shared captures glob:
+// TCP and UDP payloads on its ports or matching its signature, split by
+// its framing.
+func capturePDUs(tb testing.TB, p *Plugin, glob string) [][]byte {
+	var out [][]byte
+	ports := map[uint16]bool{}
+	for _, x := range append(append([]uint16(nil), p.TCPPorts...), p.UDPPorts...) {
+		ports[x] = true
+	}
+	for _, f := range shared(tb, glob) {
+		cf, err := capture.Open(f)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		var d decode.Decoder
+		for {
+			data, ci, err := cf.Reader.Next()
+			if err != nil {
+				break
+			}
+			if d.Decode(data, ci.LinkType) != nil || len(d.Pkt.Payload) == 0 {
+				continue
+			}
+			b := d.Pkt.Payload
+			if !ports[d.Pkt.SrcPort] && !ports[d.Pkt.DstPort] && !p.match(b) {
+				continue
+			}
+			if p.frame == nil {
+				out = append(out, append([]byte(nil), b...))
+				continue
+			}
+			for len(b) > 0 {
+				n := p.frameLen(b)
+				if n <= 0 {
+					break
+				}
+				out = append(out, append([]byte(nil), b[:n]...))
+				b = b[n:]
+			}
+		}
+		cf.Close()
+	}
+	return out
+}
+
+// FuzzPluginSequence runs whole packet sequences through the monitor with
+// the three examples loaded: the input is cut into segments (a length
+// byte before each) sent alternately by the client and the server of a
+// TCP stream on each example's port, and as UDP datagrams to C37.118's;
+// nothing panics and the counts stay consistent (malformed by a plugin
+// within malformed, within PDUs).
+func FuzzPluginSequence(f *testing.F) {
+	var ps []*Plugin
+	for _, n := range []string{"modbus", "opcua", "c37118"} {
+		src, err := os.ReadFile(example(f, n))
+		if err != nil {
+			f.Fatal(err)
+		}
+		ps = append(ps, mustParse(f, string(src)))
+	}
+	seq := func(parts ...[]byte) []byte {
+		var b []byte
+		for _, p := range parts {
+			b = append(b, byte(len(p)))
+			b = append(b, p...)
+		}
+		return b
+	}
+	f.Add(seq([]byte{0, 1, 0, 0, 0, 6, 1, 3, 0, 0, 0, 2}, []byte{0, 1, 0, 0, 0, 7, 1, 3, 4, 0, 1, 0, 2}))
+	f.Add(seq([]byte("HELF\x20\x00\x00\x00"), []byte("ACKF\x1c\x00\x00\x00")))
+	f.Add(seq([]byte{0xaa, 0x41, 0, 18, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0}, []byte{0xaa, 0x01, 0, 16}))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		// registered for this input only: the process registry is shared
+		// with the package's other tests
+		for _, p := range ps {
+			if _, err := p.Register(dissect.Default()); err != nil {
+				t.Fatal(err)
+			}
+			defer dissect.Default().Unregister(p.Name)
+		}
+		m, err := monitor.New(monitor.Options{Learning: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer m.Close()
+		at := time.Date(2026, 11, 21, 8, 0, 0, 0, time.UTC)
+		send := func(frame []byte) {
+			at = at.Add(time.Millisecond)
+			m.Packet(frame, capture.Info{Timestamp: at, LinkType: capture.LinkEthernet})
+		}
+		ports := []uint16{502, 12001, 4712}
+		var cseq, sseq [3]uint32
+		for i := range ports {
+			cseq[i], sseq[i] = 1000, 9000
+			send(tcpFrame(1, 2, 40000+uint16(i), ports[i], cseq[i]-1, 0x02, nil))
+			send(tcpFrame(2, 1, ports[i], 40000+uint16(i), sseq[i]-1, 0x12, nil))
+		}
+		for k := 0; len(in) > 0; k++ {
+			n := min(int(in[0]), len(in)-1)
+			seg := in[1 : 1+n]
+			in = in[1+n:]
+			i := k % len(ports)
+			if k%2 == 0 {
+				send(tcpFrame(1, 2, 40000+uint16(i), ports[i], cseq[i], 0x18, seg))
+				cseq[i] += uint32(len(seg))
+			} else {
+				send(tcpFrame(2, 1, ports[i], 40000+uint16(i), sseq[i], 0x18, seg))
+				sseq[i] += uint32(len(seg))
+			}
+			send(udpFrame(1, 2, 40100, 4713, seg))
+		}
+		for name, c := range m.Report().Protocols {
+			if c.MalformedByPlugin > c.Malformed || c.Malformed > c.PDUs {
+				t.Fatalf("%s: %+v", name, c)
+			}
+		}
+	})
+}
+
+// udpFrame builds Ethernet/IPv4/UDP from 198.18.0.<src> to 198.18.0.<dst>.
+func udpFrame(src, dst byte, sport, dport uint16, payload []byte) []byte {
+	b := []byte{0, 0x1b, 0x1b, 0, 0, dst, 0, 0x1b, 0x1b, 0, 0, src, 8, 0}
+	ip := make([]byte, 20)
+	ip[0] = 0x45
+	binary.BigEndian.PutUint16(ip[2:], uint16(28+len(payload)))
+	ip[8], ip[9] = 64, 17
+	copy(ip[12:], []byte{198, 18, 0, src})
+	copy(ip[16:], []byte{198, 18, 0, dst})
+	udp := make([]byte, 8)
+	binary.BigEndian.PutUint16(udp[0:], sport)
+	binary.BigEndian.PutUint16(udp[2:], dport)
+	binary.BigEndian.PutUint16(udp[4:], uint16(8+len(payload)))
+	return append(append(append(b, ip...), udp...), payload...)
 }

@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"encoding/binary"
+	"errors"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -26,21 +27,30 @@ var (
 	errTrail   = dissect.Malformed("plugin: bytes left where the PDU should end")
 )
 
-// value is a field's value in one PDU.
+// value is a field's value in one PDU. It holds no pointer: a text or
+// bytes value is where it lies in the PDU (off, n), so writing it costs
+// no write barrier and the values of a PDU are forgotten by moving the
+// state's generation on, not by clearing them.
 type value struct {
-	set bool
+	gen uint32 // the value is set in this PDU when gen is the state's
+	off int32  // text and bytes: where in the PDU
+	n   int32
 	i   int64
-	b   []byte
 }
 
 // state is one pipeline's interpreter state for one plugin.
 type state struct {
 	p       *Plugin
 	vals    []value
+	gen     uint32
+	pdu     []byte // the PDU being decoded (values alias it)
 	steps   int
 	request bool
 	buf     []byte // the operations log fields
 	act     celVars
+	memo    []ruleMemo // per alert rule
+	keyBuf  []byte
+	marks   uint8 // the marks of the values this PDU stored
 }
 
 // scratch is what a pipeline keeps in dissect.Result.Aux: one state per
@@ -60,7 +70,7 @@ func (p *Plugin) state(r *dissect.Result) *state {
 			return st
 		}
 	}
-	st := &state{p: p, vals: make([]value, len(p.slots)), buf: make([]byte, 0, 256)}
+	st := &state{p: p, vals: make([]value, len(p.slots)), buf: make([]byte, 0, 256), memo: make([]ruleMemo, len(p.alerts))}
 	st.act = celVars{p: p, st: st}
 	if len(sc.states) >= 64 {
 		sc.states = sc.states[1:] // old plugin versions go first
@@ -69,11 +79,24 @@ func (p *Plugin) state(r *dissect.Result) *state {
 	return st
 }
 
-// reader reads a window of the PDU.
+// isSet reports whether slot s was read in this PDU.
+func (st *state) isSet(s int) bool { return st.vals[s].gen == st.gen }
+
+// bytesOf is a text or bytes value's bytes (aliasing the PDU).
+func (st *state) bytesOf(v *value) []byte { return st.pdu[v.off : v.off+v.n] }
+
+// intOf is slot s's integer when this PDU carried it.
+func (st *state) intOf(s int) (int64, bool) {
+	if s < 0 || st.vals[s].gen != st.gen {
+		return 0, false
+	}
+	return st.vals[s].i, true
+}
+
+// reader reads a window [off, end) of the PDU.
 type reader struct {
-	b   []byte
-	off int
-	bit int // bits of b[off] already read (bit fields)
+	off, end int
+	bit      int // bits of pdu[off] already read (bit fields)
 }
 
 func (r *reader) align() {
@@ -83,7 +106,7 @@ func (r *reader) align() {
 	}
 }
 
-func (r *reader) left() int { return len(r.b) - r.off }
+func (r *reader) left() int { return r.end - r.off }
 
 func readInt(b []byte, width int, little, signed bool) int64 {
 	var u uint64
@@ -102,68 +125,165 @@ func readInt(b []byte, width int, little, signed bool) int64 {
 	return int64(u)
 }
 
+// errStop ends the PDU's reading without error: an optional field found
+// its window ended. It ends every enclosing list up to the PDU, except a
+// group of its own size (only that window ended).
+var errStop = errors.New("plugin: optional field absent")
+
 // run decodes b with the program; the values are in st.vals.
 func (st *state) run(b []byte, dir decode.Direction) error {
-	for i := range st.vals {
-		st.vals[i] = value{}
+	st.gen++
+	if st.gen == 0 { // once in 2^32 PDUs: no value may look current
+		clear(st.vals)
+		st.gen = 1
 	}
+	st.pdu = b
 	st.steps = 0
+	st.marks = 0
 	st.request = dir != decode.DirToClient
-	rd := reader{b: b}
-	_, err := st.list(st.p.root, &rd)
-	return err
+	rd := reader{end: len(b)}
+	if err := st.list(st.p.root, &rd); err != errStop {
+		return err
+	}
+	return nil
 }
 
-// list runs nodes in order. stop reports that an optional field found its
-// window ended, which ends the list without error.
-func (st *state) list(nodes []node, rd *reader) (stop bool, err error) {
+// list runs nodes in order. Integers, the most common read, are read
+// here; everything else in node.
+func (st *state) list(nodes []node, rd *reader) error {
 	for i := range nodes {
 		n := &nodes[i]
 		st.steps++
 		if st.steps > MaxSteps {
-			return false, dissect.ErrPluginLimit
+			return dissect.ErrPluginLimit
 		}
-		if stop, err := st.node(n, rd); err != nil || stop {
-			return stop, err
+		if n.kind == kInt {
+			if rd.bit > 0 {
+				rd.off++
+				rd.bit = 0
+			}
+			if rd.end-rd.off < n.width {
+				if n.optional {
+					return errStop
+				}
+				return errShort
+			}
+			var v int64
+			b := st.pdu[rd.off:]
+			switch {
+			case n.width == 1:
+				v = int64(b[0])
+				if n.signed {
+					v = int64(int8(v))
+				}
+			case n.width == 2 && !n.little:
+				v = int64(binary.BigEndian.Uint16(b))
+				if n.signed {
+					v = int64(int16(v))
+				}
+			case n.width == 4 && !n.little:
+				v = int64(binary.BigEndian.Uint32(b))
+				if n.signed {
+					v = int64(int32(v))
+				}
+			default:
+				v = readInt(b, n.width, n.little, n.signed)
+			}
+			rd.off += n.width
+			if n.valid != nil && !n.validValue(v) {
+				if n.slot >= 0 {
+					st.vals[n.slot] = value{gen: st.gen, i: v}
+				}
+				return errValid
+			}
+			if n.slot >= 0 {
+				st.vals[n.slot] = value{gen: st.gen, i: v}
+				st.marks |= n.mark
+			}
+			continue
+		}
+		if n.kind == kSwitch && n.on >= 0 && !n.onStr {
+			// a switch on an integer: its case's fields follow here
+			v := &st.vals[n.on]
+			if v.gen != st.gen {
+				if !n.hasDef {
+					continue // switched on a field this PDU did not carry
+				}
+				if err := st.list(n.def, rd); err != nil {
+					return err
+				}
+				continue
+			}
+			t := &n.cases
+			var body []node
+			if d := uint64(v.i - t.lo); t.dense != nil && v.i >= t.lo && d < uint64(len(t.dense)) && t.dense[d] > 0 {
+				body = t.bodies[t.dense[d]-1]
+			} else if b, ok := t.find(v.i); ok {
+				body = b
+			} else if n.hasDef {
+				body = n.def
+			} else {
+				return errCase
+			}
+			if err := st.list(body, rd); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := st.node(n, rd); err != nil {
+			return err
 		}
 	}
-	return false, nil
+	return nil
 }
 
-func (st *state) node(n *node, rd *reader) (bool, error) {
-	switch n.kind {
-	case kInt:
-		rd.align()
-		if rd.left() < n.width {
-			return st.short(n)
+// readBits reads width bits (1-64) from b at bit offset bit of b[0], most
+// significant first; b holds every byte they touch.
+func readBits(b []byte, bit, width int) uint64 {
+	nb := (bit + width + 7) / 8
+	if nb > 8 { // a 64-bit field that starts inside a byte: bit by bit
+		var v uint64
+		off := 0
+		for k := 0; k < width; k++ {
+			v = v<<1 | uint64((b[off]>>(7-uint(bit)))&1)
+			if bit++; bit == 8 {
+				bit = 0
+				off++
+			}
 		}
-		v := readInt(rd.b[rd.off:], n.width, n.little, n.signed)
-		rd.off += n.width
-		return false, st.keep(n, v, nil)
+		return v
+	}
+	var acc uint64
+	for _, c := range b[:nb] {
+		acc = acc<<8 | uint64(c)
+	}
+	acc >>= uint(8*nb - bit - width)
+	if width < 64 {
+		acc &= 1<<uint(width) - 1
+	}
+	return acc
+}
+
+func (st *state) node(n *node, rd *reader) error {
+	switch n.kind {
 	case kBits:
 		need := (rd.bit + n.width + 7) / 8
 		if rd.left() < need {
 			return st.short(n)
 		}
-		var v uint64
-		for k := 0; k < n.width; k++ {
-			bit := (rd.b[rd.off] >> (7 - uint(rd.bit))) & 1
-			v = v<<1 | uint64(bit)
-			rd.bit++
-			if rd.bit == 8 {
-				rd.bit = 0
-				rd.off++
-			}
-		}
-		return false, st.keep(n, int64(v), nil)
+		v := readBits(st.pdu[rd.off:], rd.bit, n.width)
+		rd.bit += n.width
+		rd.off += rd.bit / 8
+		rd.bit %= 8
+		return st.keep(n, int64(v), 0, 0)
 	case kBytes, kStr, kSkip:
 		rd.align()
 		sz, err := st.size(&n.size, rd)
 		if err != nil {
 			if err == errShort && n.optional {
-				return true, nil
+				return errStop
 			}
-			return false, err
+			return err
 		}
 		if sz < 0 {
 			sz = 0 // a negative length prefix is an absent value (OPC UA's null)
@@ -171,18 +291,18 @@ func (st *state) node(n *node, rd *reader) (bool, error) {
 		if rd.left() < sz {
 			return st.short(n)
 		}
-		v := rd.b[rd.off : rd.off+sz]
+		off := rd.off
 		rd.off += sz
 		if n.kind == kSkip {
-			return false, nil
+			return nil
 		}
-		return false, st.keep(n, 0, v)
+		return st.keep(n, 0, off, sz)
 	case kEnd:
 		rd.align()
 		if rd.left() > 0 {
-			return false, errTrail
+			return errTrail
 		}
-		return false, nil
+		return nil
 	case kGroup:
 		rd.align()
 		if !n.size.given {
@@ -190,38 +310,42 @@ func (st *state) node(n *node, rd *reader) (bool, error) {
 		}
 		sz, err := st.size(&n.size, rd)
 		if err != nil {
-			return false, err
+			return err
 		}
 		if sz < 0 {
-			return false, errNegSize
+			return errNegSize
 		}
 		if rd.left() < sz {
 			return st.short(n)
 		}
-		sub := reader{b: rd.b[rd.off : rd.off+sz]}
+		sub := reader{off: rd.off, end: rd.off + sz}
 		rd.off += sz
-		_, err = st.list(n.body, &sub)
-		return false, err
+		if err := st.list(n.body, &sub); err != errStop {
+			return err
+		}
+		return nil // only the group's window ended
 	case kSwitch:
 		var body []node
 		var ok bool
 		if n.on < 0 {
-			k := "response"
+			k := 1
 			if st.request {
-				k = "request"
+				k = 0
 			}
-			body, ok = n.strCases[k]
-		} else if v := &st.vals[n.on]; st.p.slots[n.on].vk == vStr {
-			body, ok = n.strCases[string(v.b)]
-		} else if v.set {
-			body, ok = n.intCases[v.i]
+			body, ok = n.dirCases[k], n.dirHas[k]
+		} else if v := &st.vals[n.on]; v.gen != st.gen {
+			ok = false
+		} else if st.p.slots[n.on].vk == vStr {
+			body, ok = n.strCases[string(st.bytesOf(v))]
+		} else {
+			body, ok = n.cases.find(v.i)
 		}
 		if !ok {
 			if !n.hasDef {
-				if n.on >= 0 && !st.vals[n.on].set {
-					return false, nil // switched on a field this PDU did not carry
+				if n.on >= 0 && !st.isSet(n.on) {
+					return nil // switched on a field this PDU did not carry
 				}
-				return false, errCase
+				return errCase
 			}
 			body = n.def
 		}
@@ -231,78 +355,74 @@ func (st *state) node(n *node, rd *reader) (bool, error) {
 			for k := 0; ; k++ {
 				rd.align()
 				if rd.left() == 0 {
-					return false, nil
+					return nil
 				}
 				if k >= n.max {
-					return false, dissect.ErrPluginLimit
+					return dissect.ErrPluginLimit
 				}
-				before := rd.off
-				if stop, err := st.list(n.body, rd); err != nil || stop {
-					return stop, err
+				before, beforeBit := rd.off, rd.bit
+				if err := st.list(n.body, rd); err != nil {
+					return err
 				}
-				if rd.off == before {
-					return false, dissect.ErrPluginLimit // an item that reads nothing would repeat forever
+				if rd.off == before && rd.bit == beforeBit {
+					return dissect.ErrPluginLimit // an item that reads nothing would repeat forever
 				}
 			}
 		}
 		cnt, err := st.size(&n.size, rd)
 		if err != nil {
-			return false, err
+			return err
 		}
 		if cnt < 0 {
-			return false, errNegSize
+			return errNegSize
 		}
 		if cnt > n.max {
-			return false, dissect.ErrPluginLimit
+			return dissect.ErrPluginLimit
 		}
 		for k := 0; k < cnt; k++ {
-			if stop, err := st.list(n.body, rd); err != nil || stop {
-				return stop, err
+			if err := st.list(n.body, rd); err != nil {
+				return err
 			}
 		}
-		return false, nil
-	}
-	return false, nil
-}
-
-func (st *state) short(n *node) (bool, error) {
-	if n.optional {
-		return true, nil
-	}
-	return false, errShort
-}
-
-func (st *state) keep(n *node, i int64, b []byte) error {
-	if n.valid != nil {
-		ok := false
-		for _, s := range n.valid {
-			if i >= s.lo && i <= s.hi {
-				ok = true
-				break
-			}
-		}
-		if !ok {
-			if n.slot >= 0 {
-				st.vals[n.slot] = value{set: true, i: i}
-			}
-			return errValid
-		}
-	}
-	if n.slot >= 0 {
-		if n.kind == kStr {
-			b = trimPad(b)
-		}
-		st.vals[n.slot] = value{set: true, i: i, b: b}
+		return nil
 	}
 	return nil
 }
 
-// trimPad drops the NULs and spaces fixed-size texts are padded with.
-func trimPad(b []byte) []byte {
-	for len(b) > 0 && (b[len(b)-1] == 0 || b[len(b)-1] == ' ') {
-		b = b[:len(b)-1]
+func (st *state) short(n *node) error {
+	if n.optional {
+		return errStop
 	}
-	return b
+	return errShort
+}
+
+// keep checks an integer against the node's valid values and stores the
+// value (an integer, or the text or bytes at off, cnt) in its slot.
+func (st *state) keep(n *node, i int64, off, cnt int) error {
+	if n.valid != nil && !n.validValue(i) {
+		if n.slot >= 0 {
+			st.vals[n.slot] = value{gen: st.gen, i: i}
+		}
+		return errValid
+	}
+	if n.slot >= 0 {
+		if n.kind == kStr {
+			cnt = trimPad(st.pdu[off : off+cnt])
+		}
+		st.vals[n.slot] = value{gen: st.gen, i: i, off: int32(off), n: int32(cnt)}
+		st.marks |= n.mark
+	}
+	return nil
+}
+
+// trimPad is the length of b without the NULs and spaces fixed-size texts
+// are padded with.
+func trimPad(b []byte) int {
+	n := len(b)
+	for n > 0 && (b[n-1] == 0 || b[n-1] == ' ') {
+		n--
+	}
+	return n
 }
 
 // size evaluates a size or count.
@@ -315,23 +435,30 @@ func (st *state) size(s *size, rd *reader) (int, error) {
 		if rd.left() < p.width {
 			return 0, errShort
 		}
-		v := readInt(rd.b[rd.off:], p.width, p.little, p.signed)
+		v := readInt(st.pdu[rd.off:], p.width, p.little, p.signed)
 		rd.off += p.width
-		if v > MaxPDU {
-			return 0, errShort
+		if p.width == 8 && !p.signed && v < 0 {
+			v = MaxPDU + 1 // a u8 over 2^63
 		}
-		return int(v), nil
+		return clampSize(v), nil
 	case s.slot >= 0:
-		v := st.vals[s.slot].i
-		if v > MaxPDU {
-			return 0, errShort
-		}
-		if v < -MaxPDU {
-			return 0, errNegSize
-		}
-		return int(v), nil
+		v, _ := st.intOf(s.slot) // a field this PDU did not carry is 0
+		return clampSize(v), nil
 	}
 	return s.fixed, nil
+}
+
+// clampSize bounds a size or count read from the PDU to what an int
+// holds everywhere: anything over MaxPDU is past any window (a size) and
+// over any repeat's cap (a count), anything under -MaxPDU is negative.
+func clampSize(v int64) int {
+	switch {
+	case v > MaxPDU:
+		return MaxPDU + 1
+	case v < -MaxPDU:
+		return -MaxPDU - 1
+	}
+	return int(v)
 }
 
 // frameLen is the framing's Len: the PDU's length at the start of b, 0
@@ -443,18 +570,12 @@ func (p *Plugin) Decode(id uint8, b []byte, dir decode.Direction, r *dissect.Res
 // fill copies what the operation, inventory and counts take from the
 // values into r.
 func (p *Plugin) fill(st *state, id uint8, dir decode.Direction, r *dissect.Result) {
-	get := func(s int) (int64, bool) {
-		if s < 0 || !st.vals[s].set {
-			return 0, false
-		}
-		return st.vals[s].i, true
-	}
-	if v, ok := get(p.op.function); ok && v >= 0 && v <= 1<<31-1 {
+	if v, ok := st.intOf(p.op.function); ok && v >= 0 && v <= 1<<31-1 {
 		r.Function = int(v)
 	}
 	r.Request = st.request
 	r.Response = !st.request
-	if v, ok := get(p.op.status); ok && v >= 0 && v <= 1<<31-1 {
+	if v, ok := st.intOf(p.op.status); ok && v >= 0 && v <= 1<<31-1 {
 		r.Request, r.Response, r.Status = false, true, int(v)
 	} else if r.Response {
 		r.Status = 0
@@ -464,42 +585,51 @@ func (p *Plugin) fill(st *state, id uint8, dir decode.Direction, r *dissect.Resu
 	} else {
 		r.SrcRole, r.DstRole = dissect.ServerRole(id), dissect.ClientRole(id)
 	}
-	if p.op.unlogged[int64(r.Function)] {
+	if len(p.op.unloggedList) > 0 && p.op.isUnlogged(int64(r.Function)) {
 		r.Request, r.Response = false, false // counted, but no operation
 	}
-	if v, ok := get(p.op.transaction); ok && v >= 0 && v <= 1<<31-1 {
+	if v, ok := st.intOf(p.op.transaction); ok && v >= 0 && v <= 1<<31-1 {
 		r.Txn = int(v)
 	}
-	if v, ok := get(p.op.unit); ok && v >= 0 && v <= 1<<31-1 {
+	if v, ok := st.intOf(p.op.unit); ok && v >= 0 && v <= 1<<31-1 {
 		r.Unit = int(v)
 	}
-	if v, ok := get(p.op.address); ok && v >= 0 && v <= 1<<31-1 {
+	if v, ok := st.intOf(p.op.address); ok && v >= 0 && v <= 1<<31-1 {
 		r.Address = int(v)
 	}
-	if v, ok := get(p.op.quantity); ok && v >= 0 && v <= 1<<31-1 {
+	if v, ok := st.intOf(p.op.quantity); ok && v >= 0 && v <= 1<<31-1 {
 		r.Quantity = int(v)
 	}
+	if st.marks == 0 {
+		return
+	}
 	for k, s := range p.counts {
-		v := &st.vals[s]
-		if !v.set {
+		if st.marks&markCounted == 0 {
+			break
+		}
+		if !st.isSet(s) {
 			continue
 		}
+		v := &st.vals[s]
 		if p.slots[s].vk == vStr {
-			r.AddTally(uint8(k), packString(v.b))
+			r.AddTally(uint8(k), packString(st.bytesOf(v)))
 		} else {
 			r.AddTally(uint8(k), v.i)
 		}
 	}
-	if len(p.op.log) > 0 {
+	if st.marks&markLogged != 0 {
 		st.buf = p.appendFields(st.buf[:0], st)
 		r.Fields = st.buf
 	}
+	if st.marks&markIdentity == 0 {
+		return
+	}
 	for _, i := range p.identity {
-		sl := &p.slots[i]
-		if !st.vals[i].set {
+		if !st.isSet(i) {
 			continue
 		}
-		s := p.text(i, &st.vals[i])
+		sl := &p.slots[i]
+		s := p.text(st, i)
 		if s == "" {
 			continue
 		}
@@ -556,21 +686,23 @@ func (p *Plugin) countName(field int, v int64) string {
 	return strconv.FormatInt(v, 10)
 }
 
-// text is a value for people: an enum's name, a number, a text
-// (sanitised), or hex bytes.
-func (p *Plugin) text(slot int, v *value, langs ...string) string {
+// text is slot's value in this PDU for people: an enum's name (in the
+// first of langs it has), a number, a text (sanitised), or hex bytes.
+func (p *Plugin) text(st *state, slot int, langs ...string) string {
 	s := &p.slots[slot]
+	v := &st.vals[slot]
 	switch s.vk {
 	case vStr:
+		b := st.bytesOf(v)
 		if s.enum != nil {
-			if t, ok := s.enum.strs[string(v.b)]; ok {
+			if t, ok := s.enum.strs[string(b)]; ok {
 				return t.Pick(langs...)
 			}
 		}
-		return sanitize(string(v.b))
+		return sanitize(string(b))
 	case vBytes:
 		const hexd = "0123456789abcdef"
-		b := v.b
+		b := st.bytesOf(v)
 		if len(b) > MaxLoggedBytes {
 			b = b[:MaxLoggedBytes]
 		}
@@ -620,10 +752,10 @@ func sanitize(s string) string {
 func (p *Plugin) appendFields(b []byte, st *state) []byte {
 	first := true
 	for _, s := range p.op.log {
-		v := &st.vals[s]
-		if !v.set {
+		if !st.isSet(s) {
 			continue
 		}
+		v := &st.vals[s]
 		if !first {
 			b = append(b, ',')
 		}
@@ -645,14 +777,14 @@ func (p *Plugin) appendFields(b []byte, st *state) []byte {
 				}
 			}
 		case vStr:
-			x := v.b
+			x := st.bytesOf(v)
 			if len(x) > MaxLoggedBytes {
 				x = x[:MaxLoggedBytes]
 			}
 			b = appendJSONString(b, x)
 		case vBytes:
 			const hexd = "0123456789abcdef"
-			x := v.b
+			x := st.bytesOf(v)
 			if len(x) > MaxLoggedBytes {
 				x = x[:MaxLoggedBytes]
 			}
@@ -696,16 +828,84 @@ func appendJSONString(b []byte, s []byte) []byte {
 	return append(b, '"')
 }
 
+// ruleMemo is a rule's last evaluation in one state: the values of the
+// fields its condition reads (key) and what it gave. The same values give
+// the same outcome (a condition is a pure function of them, its cost
+// too), so a stream of PDUs whose fields of interest repeat, as a PMU's
+// data frames do, evaluates each rule once.
+type ruleMemo struct {
+	key   []byte
+	valid bool
+	out   int8 // 0 false, 1 true, 2 over its cost or failed
+}
+
+// maxMemoKey bounds the bytes of a memo key; a condition over longer
+// texts is evaluated every time.
+const maxMemoKey = 512
+
+// memoKey appends the values rule ru reads in this PDU to b; ok is false
+// when they are too long to remember.
+func (st *state) memoKey(b []byte, ru *rule) ([]byte, bool) {
+	if ru.usesRequest {
+		if st.request {
+			b = append(b, 1)
+		} else {
+			b = append(b, 0)
+		}
+	}
+	for _, s := range ru.refs {
+		if !st.isSet(s) {
+			b = append(b, 0)
+			continue
+		}
+		v := &st.vals[s]
+		if st.p.slots[s].vk == vInt {
+			b = append(b, 1)
+			b = binary.LittleEndian.AppendUint64(b, uint64(v.i))
+			continue
+		}
+		x := st.bytesOf(v)
+		if len(b)+len(x)+5 > maxMemoKey {
+			return b, false
+		}
+		b = append(b, 2)
+		b = binary.LittleEndian.AppendUint32(b, uint32(len(x)))
+		b = append(b, x...)
+	}
+	return b, len(b) <= maxMemoKey
+}
+
 // evalAlerts runs the alert conditions; the first that holds sets the
 // PDU's action and renders the alert's texts. A condition that exceeds
 // its cost (or fails to evaluate) makes the PDU malformed by the plugin.
+// A condition whose fields did not change since its last evaluation is
+// not evaluated again.
 func (p *Plugin) evalAlerts(st *state, r *dissect.Result) error {
-	for _, ru := range p.alerts {
-		out, _, err := ru.prg.Eval(&st.act)
-		if err != nil {
-			return dissect.ErrPluginLimit
+	for k, ru := range p.alerts {
+		m := &st.memo[k]
+		var out int8
+		key, ok := st.memoKey(st.keyBuf[:0], ru)
+		st.keyBuf = key[:0]
+		if ok && m.valid && string(m.key) == string(key) {
+			out = m.out
+		} else {
+			res, _, err := ru.prg.Eval(&st.act)
+			switch {
+			case err != nil:
+				out = 2
+			case res == types.True:
+				out = 1
+			}
+			if ok {
+				m.key, m.out, m.valid = append(m.key[:0], key...), out, true
+			} else {
+				m.valid = false
+			}
 		}
-		if out != types.True {
+		switch out {
+		case 2:
+			return dissect.ErrPluginLimit
+		case 0:
 			continue
 		}
 		r.Action = dissect.Action(ru.action)
@@ -717,10 +917,10 @@ func (p *Plugin) evalAlerts(st *state, r *dissect.Result) error {
 			d.Message[lang] = placeholder.ReplaceAllStringFunc(m, func(ph string) string {
 				name := ph[1 : len(ph)-1]
 				i, ok := p.bySlot[name]
-				if !ok || !st.vals[i].set {
+				if !ok || !st.isSet(i) {
 					return "?"
 				}
-				return p.text(i, &st.vals[i], lang)
+				return p.text(st, i, lang)
 			})
 		}
 		r.Detail = d

@@ -141,6 +141,7 @@ func parse(data []byte, file string) (*Plugin, error) {
 		return fail()
 	}
 	p := c.p
+	p.prepare()
 	for i, s := range p.slots {
 		if s.identity != "" {
 			p.identity = append(p.identity, i)

@@ -17,6 +17,7 @@ import (
 // parser collects problems while walking the tree.
 type parser struct {
 	probs []Problem
+	seen  map[Problem]bool
 }
 
 func (ps *parser) add(n *yaml.Node, path string, warn bool, format string, args ...any) {
@@ -24,6 +25,14 @@ func (ps *parser) add(n *yaml.Node, path string, warn bool, format string, args 
 	if n != nil {
 		p.Line, p.Column = n.Line, n.Column
 	}
+	// A problem inside a type is found at each of its uses: say it once.
+	if ps.seen == nil {
+		ps.seen = map[Problem]bool{}
+	}
+	if ps.seen[p] {
+		return
+	}
+	ps.seen[p] = true
 	ps.probs = append(ps.probs, p)
 }
 
