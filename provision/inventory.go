@@ -13,6 +13,7 @@ import (
 
 	"github.com/tapline/tapline/internal/sheetcsv"
 	"github.com/tapline/tapline/internal/userpath"
+	"github.com/tapline/tapline/provision/sshconn"
 	"github.com/tapline/tapline/sensorcore/netconf"
 )
 
@@ -334,7 +335,11 @@ func parseRow(get func(string) string, dir, name string, line int) (Row, []error
 	switch r.Auth {
 	case AuthKey:
 		if r.KeyFile == "" {
-			bad("key_file", "auth is key but no key_file is given")
+			if k, err := sshconn.DefaultKeyFile(); err == nil {
+				r.KeyFile = k
+			} else {
+				bad("key_file", "auth is key: %v", strings.Replace(err.Error(), "name the key file", "give key_file", 1))
+			}
 		}
 	case AuthAgent, AuthPassword:
 	default:

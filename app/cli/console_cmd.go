@@ -96,8 +96,12 @@ func runConsoleReset(env *Env, args []string) int {
 	switch row.Auth {
 	case provision.AuthKey:
 		if row.KeyFile == "" {
-			env.Errorf("console reset: --auth key needs --key-file")
-			return ExitUsage
+			k, err := sshconn.DefaultKeyFile()
+			if err != nil {
+				env.Errorf("console reset: --auth key: %s", strings.Replace(err.Error(), "name the key file", "give --key-file", 1))
+				return ExitUsage
+			}
+			row.KeyFile = k
 		}
 	case provision.AuthAgent, provision.AuthPassword:
 	default:

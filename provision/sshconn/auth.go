@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"strings"
 
 	"golang.org/x/crypto/ssh"
 
@@ -60,6 +63,31 @@ func (a Auth) methods() ([]ssh.AuthMethod, io.Closer, error) {
 		return nil, nil, ErrNoAuth
 	}
 	return ms, closer, nil
+}
+
+// defaultKeyNames are the key files in ~/.ssh that DefaultKeyFile looks
+// for, newest algorithm first (OpenSSH's ssh tries them all; Tapline takes
+// one, so the check can name the key a push will use).
+var defaultKeyNames = []string{"id_ed25519", "id_ecdsa", "id_rsa"}
+
+// DefaultKeyFile is the key to use when none is named: the first of
+// ~/.ssh/id_ed25519, id_ecdsa and id_rsa that exists, where ~ is the home
+// folder (%USERPROFILE% on Windows, where OpenSSH for Windows keeps its
+// keys too). The error says where it looked and what to do.
+func DefaultKeyFile() (string, error) {
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("no key file given and no home folder to look for one in: name the key file (%v)", err)
+	}
+	dir := filepath.Join(home, ".ssh")
+	for _, n := range defaultKeyNames {
+		p := filepath.Join(dir, n)
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("no key file given and none of %s in %s: name the key file, or make one with ssh-keygen -t ed25519",
+		strings.Join(defaultKeyNames, ", "), dir)
 }
 
 // ErrWrongPassphrase says the passphrase given for a key file does not
