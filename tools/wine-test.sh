@@ -19,7 +19,7 @@ GO=${GO:-go}
 WINE=${WINE:-/usr/lib/wine/wine64}
 WINESERVER=${WINESERVER:-/usr/lib/wine/wineserver}
 PKGS=(certs certs/ca provision provision/sshconn app/cli app/demo
-  internal/sheetcsv internal/userpath internal/safefile internal/filemode
+  internal/sheetcsv internal/userpath internal/safefile internal/filemode internal/cputime
   sensorcore/activation sensorcore/bundle sensorcore/netconf sensorcore/version)
 
 [[ -x $WINE ]] || { echo "wine-test: $WINE missing; install wine64 (tools/ensure-deps.sh test)" >&2; exit 1; }

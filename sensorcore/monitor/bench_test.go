@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tapline/tapline/internal/cputime"
 	"github.com/tapline/tapline/sensorcore/capture"
 	"github.com/tapline/tapline/sensorcore/decode"
 )
@@ -80,9 +81,9 @@ func (mx *mix) advance() {
 }
 
 // reportCPU adds the cpu-ns/op and cpu-pkts/s metrics (CPU time since
-// cpu0; see cpuTime).
+// cpu0; see cputime.Process).
 func reportCPU(b *testing.B, cpu0 time.Duration) {
-	if d := cpuTime() - cpu0; d > 0 {
+	if d := cputime.Process() - cpu0; d > 0 {
 		b.ReportMetric(float64(d.Nanoseconds())/float64(b.N), "cpu-ns/op")
 		b.ReportMetric(float64(b.N)/d.Seconds(), "cpu-pkts/s")
 	}
@@ -137,7 +138,7 @@ func benchPipelineMix(b *testing.B, mx *mix, opts Options) {
 	var ci capture.Info
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := cputime.Process()
 	for b.Loop() {
 		// as RunReader reads a capture file
 		data, err := ir.NextInfo(&ci)
@@ -162,7 +163,7 @@ func BenchmarkReadFloor(b *testing.B) {
 	var ci capture.Info
 	var sum int
 	b.ReportAllocs()
-	cpu0 := cpuTime()
+	cpu0 := cputime.Process()
 	for b.Loop() {
 		data, err := ir.NextInfo(&ci)
 		if err != nil {
