@@ -247,7 +247,7 @@ func (s *pushStep) onPush() {
 		if o.err != nil {
 			s.message.SetText("")
 			s.outcome.SetText("Nothing was sent: the bundle could not be built.")
-			s.findings.set(problemsFor("Building the bundle", o.err))
+			s.findings.set(problemsFor("Building the bundle", bundleError(row, o.err)))
 		} else {
 			s.showResult(o.res, o.wantFP)
 			if o.res.Outcome == provision.OutcomeDone {
