@@ -90,6 +90,12 @@ type Options struct {
 	Log io.Writer
 	// StartTimeout bounds waiting for each sensor to listen (default 30 s).
 	StartTimeout time.Duration
+	// Replay, when set, has each sensor's monitor replay these capture
+	// files (pcap or pcapng) as live traffic at up to 1000x their pace,
+	// looping (sensorcore serve --monitor-replay; the engine runs as its
+	// own user, so serve must run as root): the sensors then discover
+	// devices and report them in their status.
+	Replay []string
 }
 
 // Sensor is one running demo sensor and the files made for it.
@@ -280,8 +286,14 @@ func (f *Fleet) start(ctx context.Context, i int, o Options) error {
 	if err := os.WriteFile(filepath.Join(etc, configFile), cfg, 0o600); err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
-	cmd := exec.Command(o.Sensorcore, "serve", "--root", s.Root, "--console-listen", "127.0.0.1:0", "--ssh-listen", "127.0.0.1:0",
-		"--hostname", s.Hostname)
+	args := []string{"serve", "--root", s.Root, "--console-listen", "127.0.0.1:0", "--ssh-listen", "127.0.0.1:0", "--hostname", s.Hostname}
+	for _, r := range o.Replay {
+		args = append(args, "--monitor-replay", r)
+	}
+	if len(o.Replay) > 0 {
+		args = append(args, "--monitor-replay-speed", "1000")
+	}
+	cmd := exec.Command(o.Sensorcore, args...)
 	out := &tailWriter{max: 2048} // its last words, for the error if it stops at start
 	cmd.Stdout, cmd.Stderr = io.MultiWriter(prefixed(o.Log, s.Name), out), io.MultiWriter(prefixed(o.Log, s.Name), out)
 	setParentDeath(cmd)

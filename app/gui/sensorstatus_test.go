@@ -1,14 +1,21 @@
 package gui
 
 import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/tapline/tapline/app/demo"
+	"github.com/tapline/tapline/internal/needs"
 	"github.com/tapline/tapline/provision"
 )
 
@@ -88,5 +95,59 @@ func TestSensorStatusShown(t *testing.T) {
 	}
 	if log := strings.Join(fl.model.logOf(2), "\n"); strings.Contains(log, "Devices") || strings.Contains(log, "Uplink") {
 		t.Errorf("sensor-03 reported neither, its log says:\n%s", log)
+	}
+}
+
+// TestFleetShowsSensorDevices: against real sensors whose monitors replay a
+// Modbus capture, a Fleet run shows in the Devices, uplink column and the
+// log how many devices each discovered against its activation's licensed
+// count, as the sensor's status says it; the demo sensors have no uplink,
+// so nothing is said of one.
+func TestFleetShowsSensorDevices(t *testing.T) {
+	if os.Geteuid() != 0 {
+		needs.Missing(t, "needs root: sensorcore serve starts the monitoring engine as its own user")
+	}
+	capture, _ := filepath.Abs("../../../shared/pcaps/modbus/modbusSmall.pcap")
+	if _, err := os.Stat(capture); err != nil {
+		needs.Missing(t, "needs the shared capture modbus/modbusSmall.pcap beside the repository")
+	}
+	fleet := startDemoWith(t, demo.Options{Sensors: 1, Replay: []string{capture}})
+	// The sensor counts what its monitor discovered every few seconds:
+	// wait until it has.
+	run := filepath.Join(fleet.Sensors[0].Root, "var", "lib", "sensorcore", "run.json")
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		var ri struct {
+			Discovered *int `json:"devices_discovered"`
+		}
+		if b, err := os.ReadFile(run); err == nil && json.Unmarshal(b, &ri) == nil && ri.Discovered != nil && *ri.Discovered > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			b, _ := os.ReadFile(run)
+			t.Fatalf("the sensor discovered no device within a minute: %s", b)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	f := fleet.Preset()
+	env := demoEnv(t, test.NewTempApp(t), f)
+	s := newFleetScreen(env)
+	test.NewTempWindow(t, s.build()).Resize(fyne.NewSize(1200, 800))
+	s.open(f.Inventory)
+	test.Type(s.password, f.SSHPassword)
+	test.Tap(s.acceptNew)
+	test.Tap(s.runBtn)
+	s.tasks.Wait()
+	r, _ := s.model.get(0)
+	log := strings.Join(s.model.logOf(0), "\n")
+	if r.outcome != provision.OutcomeDone {
+		t.Fatalf("run: %+v\n%s", r, log)
+	}
+	m := regexp.MustCompile(`^(\d+)/100 devices$`).FindStringSubmatch(r.sensorState)
+	if m == nil || m[1] == "0" {
+		t.Fatalf("Devices, uplink column %q, want the discovered devices of the 100 licensed\n%s", r.sensorState, log)
+	}
+	if !strings.Contains(log, "Devices: "+m[1]+" discovered of 100 licensed (demo).") || strings.Contains(log, "Uplink") {
+		t.Errorf("the log does not say the devices as the status did, or speaks of an uplink:\n%s", log)
 	}
 }
