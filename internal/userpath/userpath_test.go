@@ -1,7 +1,6 @@
 package userpath
 
 import (
-	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -9,9 +8,11 @@ import (
 )
 
 func TestExpandHome(t *testing.T) {
-	home, err := os.UserHomeDir()
-	if err != nil {
-		t.Skip("no home folder")
+	home := t.TempDir()
+	if runtime.GOOS == "windows" {
+		t.Setenv("USERPROFILE", home)
+	} else {
+		t.Setenv("HOME", home)
 	}
 	for in, want := range map[string]string{
 		"~": home, "~/.ssh/id_ed25519": filepath.Join(home, ".ssh", "id_ed25519"), `~\.ssh\id_ed25519`: filepath.Join(home, ".ssh", "id_ed25519"),

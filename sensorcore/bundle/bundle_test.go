@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tapline/tapline/internal/filemode"
+	"github.com/tapline/tapline/internal/needs"
 	"github.com/tapline/tapline/sensorcore/netconf"
 )
 
@@ -96,7 +97,7 @@ func TestRefusals(t *testing.T) {
 			elsewhere := filepath.Join(t.TempDir(), "elsewhere.crt") // a file outside the bundle
 			os.WriteFile(elsewhere, []byte("x"), 0o600)
 			if err := os.Symlink(elsewhere, p); err != nil {
-				t.Skipf("cannot make a symbolic link here (on Windows it needs a privilege): %v", err)
+				needs.Missing(t, "this test needs symbolic links (on Windows a privilege): %v", err)
 			}
 		}, CodeMalformed, "not a regular file"},
 	}
