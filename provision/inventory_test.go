@@ -4,14 +4,15 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/tapline/tapline/internal/userpath"
 )
 
 func TestParseInventory(t *testing.T) {
 	home := t.TempDir() // no default SSH key in it
-	setHome(t, home)
+	t.Setenv(userpath.HomeEnv(), home)
 	const good = "# comment\nSensor,Address,SSH-User,auth,key_file,new_ip,new_mask,new_dns,cert,key\n" +
 		"s1,192.0.2.11,admin,key,keys/id,192.0.2.111,24,192.0.2.53;192.0.2.54,c.crt,/abs/c.key\n" +
 		",,,,,,,,,\n" +
@@ -60,16 +61,6 @@ func TestParseInventory(t *testing.T) {
 	inv, err = ParseInventory(strings.NewReader("sensor,address,ssh_user,auth,key_file,cert,key\ns1,192.0.2.1,admin,key,,a,b\n"), "/site", "site.csv")
 	if err != nil || inv.Rows[0].KeyFile != filepath.Join(home, ".ssh", "id_rsa") {
 		t.Fatalf("default key: %v %+v", err, inv)
-	}
-}
-
-// setHome makes dir the home folder for os.UserHomeDir: $HOME on Unix,
-// %USERPROFILE% on Windows.
-func setHome(t *testing.T, dir string) {
-	if runtime.GOOS == "windows" {
-		t.Setenv("USERPROFILE", dir)
-	} else {
-		t.Setenv("HOME", dir)
 	}
 }
 

@@ -2,21 +2,18 @@ package cli
 
 import (
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tapline/tapline/internal/userpath"
 )
 
 // The reset's usage mistakes are named before anything connects; an
 // unreachable sensor is exit 1 with the reason.
 func TestConsoleResetUsage(t *testing.T) {
 	home := t.TempDir() // no default SSH key in it
-	if runtime.GOOS == "windows" {
-		t.Setenv("USERPROFILE", home)
-	} else {
-		t.Setenv("HOME", home)
-	}
+	t.Setenv(userpath.HomeEnv(), home)
 	base := []string{"console", "reset", "--address", "127.0.0.1:1", "--ssh-user", "provision"}
 	for _, c := range []struct {
 		args []string

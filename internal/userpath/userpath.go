@@ -29,6 +29,15 @@ func Expand(p string) string {
 	return p
 }
 
+// HomeEnv is the environment variable the home folder comes from:
+// USERPROFILE on Windows, HOME elsewhere (os.UserHomeDir reads it).
+func HomeEnv() string {
+	if runtime.GOOS == "windows" {
+		return "USERPROFILE"
+	}
+	return "HOME"
+}
+
 // Resolve makes p absolute against dir, the folder of the file that names
 // it. An empty p stays empty.
 func Resolve(dir, p string) (string, error) {

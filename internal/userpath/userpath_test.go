@@ -9,11 +9,7 @@ import (
 
 func TestExpandHome(t *testing.T) {
 	home := t.TempDir()
-	if runtime.GOOS == "windows" {
-		t.Setenv("USERPROFILE", home)
-	} else {
-		t.Setenv("HOME", home)
-	}
+	t.Setenv(HomeEnv(), home)
 	for in, want := range map[string]string{
 		"~": home, "~/.ssh/id_ed25519": filepath.Join(home, ".ssh", "id_ed25519"), `~\.ssh\id_ed25519`: filepath.Join(home, ".ssh", "id_ed25519"),
 		"~other/x": "~other/x", "a/~/b": "a/~/b", "": "",

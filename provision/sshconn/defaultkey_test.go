@@ -4,32 +4,22 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/tapline/tapline/internal/userpath"
 	"github.com/tapline/tapline/provision/internal/sshdtest"
 	"github.com/tapline/tapline/provision/sshconn"
 )
-
-// setHome makes dir the home folder for os.UserHomeDir: $HOME on Unix,
-// %USERPROFILE% on Windows (where OpenSSH for Windows keeps .ssh).
-func setHome(t *testing.T, dir string) {
-	if runtime.GOOS == "windows" {
-		t.Setenv("USERPROFILE", dir)
-	} else {
-		t.Setenv("HOME", dir)
-	}
-}
 
 // TestDefaultKeyFile: with no key named, the key is the first of
 // id_ed25519, id_ecdsa and id_rsa in the home folder's .ssh; with none
 // there the error names the folder and how to make a key.
 func TestDefaultKeyFile(t *testing.T) {
 	home := t.TempDir()
-	setHome(t, home)
+	t.Setenv(userpath.HomeEnv(), home)
 	dir := filepath.Join(home, ".ssh")
 	if _, err := sshconn.DefaultKeyFile(); err == nil || !strings.Contains(err.Error(), dir) ||
 		!strings.Contains(err.Error(), "ssh-keygen -t ed25519") || !strings.Contains(err.Error(), "id_ed25519, id_ecdsa, id_rsa") {
@@ -57,7 +47,7 @@ func TestDefaultKeyFile(t *testing.T) {
 func TestDefaultKeyLogsIn(t *testing.T) {
 	s := sshdtest.Start(t, sshdtest.Options{HostKeyTypes: []string{"ed25519"}})
 	home := t.TempDir()
-	setHome(t, home)
+	t.Setenv(userpath.HomeEnv(), home)
 	os.MkdirAll(filepath.Join(home, ".ssh"), 0o700)
 	key := filepath.Join(home, ".ssh", "id_ecdsa")
 	sshdtest.Keygen(t, key, "ecdsa", "")
