@@ -98,56 +98,72 @@ func TestSensorStatusShown(t *testing.T) {
 	}
 }
 
-// TestFleetShowsSensorDevices: against real sensors whose monitors replay a
-// Modbus capture, a Fleet run shows in the Devices, uplink column and the
-// log how many devices each discovered against its activation's licensed
-// count, as the sensor's status says it; the demo sensors have no uplink,
-// so nothing is said of one.
-func TestFleetShowsSensorDevices(t *testing.T) {
-	if os.Geteuid() != 0 {
-		needs.Missing(t, "needs root: sensorcore serve starts the monitoring engine as its own user")
-	}
-	capture, _ := filepath.Abs("../../../shared/pcaps/modbus/modbusSmall.pcap")
-	if _, err := os.Stat(capture); err != nil {
-		needs.Missing(t, "needs the shared capture modbus/modbusSmall.pcap beside the repository")
-	}
-	fleet := startDemoWith(t, demo.Options{Sensors: 1, Replay: []string{capture}})
-	// The sensor counts what its monitor discovered every few seconds:
-	// wait until it has.
-	run := filepath.Join(fleet.Sensors[0].Root, "var", "lib", "sensorcore", "run.json")
+// TestDevicesShownFromRealSensors: against real sensors whose monitors
+// replay a Modbus capture, the wizard's done state and Fleet (its Devices,
+// uplink column and each sensor's log) say how many devices each sensor
+// discovered against its activation's licensed count, as its status says
+// it; the demo sensors have no uplink, so nothing is said of one. The
+// screenshot tour drives the app: the wizard pushes one sensor, Fleet both.
+func TestDevicesShownFromRealSensors(t *testing.T) {
+	needs.Root(t, "runs sensorcore serve, whose monitoring engine runs as its own user")
+	capture := needs.Shared(t, "pcaps/modbus/modbusSmall.pcap")[0]
+	fleet := startDemoWith(t, demo.Options{Sensors: 2, Replay: []string{capture}})
+	// Each sensor counts what its monitor discovered every few seconds:
+	// wait until both have.
 	deadline := time.Now().Add(60 * time.Second)
-	for {
-		var ri struct {
-			Discovered *int `json:"devices_discovered"`
+	for _, sn := range fleet.Sensors {
+		run := filepath.Join(sn.Root, "var", "lib", "sensorcore", "run.json")
+		for {
+			var ri struct {
+				Discovered *int `json:"devices_discovered"`
+			}
+			if b, err := os.ReadFile(run); err == nil && json.Unmarshal(b, &ri) == nil && ri.Discovered != nil && *ri.Discovered > 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				b, _ := os.ReadFile(run)
+				t.Fatalf("%s discovered no device within a minute: %s", sn.Name, b)
+			}
+			time.Sleep(200 * time.Millisecond)
 		}
-		if b, err := os.ReadFile(run); err == nil && json.Unmarshal(b, &ri) == nil && ri.Discovered != nil && *ri.Discovered > 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			b, _ := os.ReadFile(run)
-			t.Fatalf("the sensor discovered no device within a minute: %s", b)
-		}
-		time.Sleep(200 * time.Millisecond)
 	}
 	f := fleet.Preset()
-	env := demoEnv(t, test.NewTempApp(t), f)
-	s := newFleetScreen(env)
-	test.NewTempWindow(t, s.build()).Resize(fyne.NewSize(1200, 800))
-	s.open(f.Inventory)
-	test.Type(s.password, f.SSHPassword)
-	test.Tap(s.acceptNew)
-	test.Tap(s.runBtn)
-	s.tasks.Wait()
-	r, _ := s.model.get(0)
-	log := strings.Join(s.model.logOf(0), "\n")
-	if r.outcome != provision.OutcomeDone {
-		t.Fatalf("run: %+v\n%s", r, log)
+	a := test.NewTempApp(t)
+	env := demoEnv(t, a, f)
+	env.Preset = &f
+	env.Inventory, env.FilesDir, env.KnownHosts = f.Inventory, f.FilesDir, f.KnownHosts
+	m := NewMainWindow(a, env)
+	m.Window.Resize(fyne.NewSize(1100, 720))
+	devices := regexp.MustCompile(`Devices: ([1-9][0-9]*) discovered of 100 licensed \(demo\)\.`)
+	seen := map[string]bool{}
+	err := m.Tour(func(name string) error {
+		switch name {
+		case "setup-push":
+			seen[name] = true
+			if txt := m.wizard.push.doneText.Text; !devices.MatchString(txt) || strings.Contains(txt, "Uplink") {
+				t.Errorf("the done state does not say the sensor's devices as its status did, or speaks of an uplink:\n%s", txt)
+			}
+		case "fleet":
+			seen[name] = true
+			for i := 0; i < m.fleet.model.len(); i++ {
+				r, _ := m.fleet.model.get(i)
+				log := strings.Join(m.fleet.model.logOf(i), "\n")
+				c := regexp.MustCompile(`^([1-9][0-9]*)/100 devices$`).FindStringSubmatch(r.sensorState)
+				if r.outcome != provision.OutcomeDone || c == nil {
+					t.Errorf("row %d: %s, Devices, uplink %q\n%s", i, r.outcome, r.sensorState, log)
+					continue
+				}
+				if !strings.Contains(log, "Devices: "+c[1]+" discovered of 100 licensed (demo).") || strings.Contains(log, "Uplink") {
+					t.Errorf("row %d's log does not say its devices as its status did, or speaks of an uplink:\n%s", i, log)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
-	m := regexp.MustCompile(`^(\d+)/100 devices$`).FindStringSubmatch(r.sensorState)
-	if m == nil || m[1] == "0" {
-		t.Fatalf("Devices, uplink column %q, want the discovered devices of the 100 licensed\n%s", r.sensorState, log)
-	}
-	if !strings.Contains(log, "Devices: "+m[1]+" discovered of 100 licensed (demo).") || strings.Contains(log, "Uplink") {
-		t.Errorf("the log does not say the devices as the status did, or speaks of an uplink:\n%s", log)
+	if !seen["setup-push"] || !seen["fleet"] {
+		t.Fatalf("the tour did not reach the done state and Fleet: %v", seen)
 	}
 }
