@@ -13,7 +13,7 @@ FUZZTIME ?= 30s
 SHORT_FUZZTIME ?= 50000x
 
 .PHONY: all run test vet fmt-check unit fuzz fuzz-short bench bench-analyze bench-certs lint build build-gui build-cli build-sensorcore sign-sensorcore deps-gui deps-test deps-bench clean
-.PHONY: package screenshots bench-gui console-screenshots
+.PHONY: package screenshots bench-gui console-screenshots dist cross wine-test
 
 all: build
 
@@ -37,8 +37,9 @@ run: deps-gui build-sensorcore
 	   exec $(BIN)/tapline-cli demo --sensorcore $(BIN)/sensorcore --dir .run/demo-$$(date +%Y%m%dT%H%M%S) --headless; \
 	 fi
 
-## test: gofmt, go vet, every package's tests with the race detector, short fuzz runs.
-test: deps-test fmt-check vet unit fuzz-short
+## test: gofmt, go vet, the cross-builds, every package's tests with the race detector, short fuzz runs,
+## and the Windows tests of the laptop's pure-Go packages under Wine.
+test: deps-test fmt-check vet cross unit fuzz-short wine-test
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -47,6 +48,16 @@ fmt-check:
 vet:
 	$(GO) vet ./...
 	$(GO) vet -tags nogui ./...
+
+## cross: go vet and build of the CLI for Windows and macOS (amd64, arm64),
+## and go vet of the GUI screens for Windows (tools/cross.sh).
+cross:
+	@tools/cross.sh
+
+## wine-test: the Windows test binaries of the laptop's pure-Go packages
+## (certs, provision, the CLI, the CSV and path readers...) under Wine (tools/wine-test.sh).
+wine-test:
+	@tools/wine-test.sh
 
 # Only packages with tests are listed, so the cgo desktop launcher (no tests;
 # vet and build cover it) is not compiled a second time for the race runtime.
@@ -86,17 +97,29 @@ package: deps-gui
 	 cp $(BIN)/FyneApp.toml.keep FyneApp.toml; [[ $$rc -eq 0 ]] || exit $$rc; \
 	 mkdir -p dist && mv -f Tapline.tar.xz dist/ && ls -l dist/Tapline.tar.xz
 
+## dist: every laptop build in dist/: Linux desktop app, CLI and package;
+## Windows amd64 desktop app (cgo through mingw-w64, packaged by the fyne CLI
+## with icon and manifest, and zipped with the CLI); Windows and macOS CLIs
+## for amd64 and arm64; SHA256SUMS (tools/dist.sh).
+dist: deps-gui
+	@$(DEPS) dist
+	@tools/dist.sh
+
 # A display number of its own so it never meets another Xvfb.
 GUI_DISPLAY ?= :93
 
 ## screenshots: Xvfb, a demo fleet and the real app walking every screen; one
-## PNG per view in docs/screenshots/ (128 colours, to keep them small).
+## PNG per view in docs/screenshots/ (128 colours, to keep them small). As root,
+## with the shared captures beside the repository, the sensors' monitors replay a
+## Modbus capture, so the done state shows the devices they discovered.
 screenshots: deps-gui build-sensorcore
 	@$(DEPS) screen
 	$(GO) build -o $(BIN)/tapline .
 	@set -euo pipefail; tmp=$$(mktemp -d); \
 	 Xvfb $(GUI_DISPLAY) -screen 0 1100x720x24 -nolisten tcp >/dev/null 2>&1 & xvfb=$$!; \
-	 $(BIN)/tapline demo --sensorcore $(BIN)/sensorcore --dir $$tmp/demo >$$tmp/demo.log 2>&1 & demo=$$!; \
+	 replay=; cap=$(CURDIR)/../shared/pcaps/modbus/modbusSmall.pcap; \
+	 if [[ $$(id -u) == 0 && -f $$cap ]]; then replay="--monitor-replay $$cap"; fi; \
+	 $(BIN)/tapline demo --sensorcore $(BIN)/sensorcore --dir $$tmp/demo $$replay >$$tmp/demo.log 2>&1 & demo=$$!; \
 	 trap 'kill $$demo 2>/dev/null; wait $$demo 2>/dev/null; kill $$xvfb 2>/dev/null; rm -rf $$tmp' EXIT; \
 	 for i in $$(seq 300); do [[ -f $$tmp/demo/demo.json ]] && break; sleep 0.1; done; \
 	 DISPLAY=$(GUI_DISPLAY) $(BIN)/tapline --demo $$tmp/demo --screenshots $$tmp/shots 2>&1 | grep -v '^[0-9/: ]*\(Fyne error\|  Cause\|  At\)' || true; \
