@@ -3,7 +3,6 @@ package cli
 import (
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/tapline/tapline/app/demo"
 	"github.com/tapline/tapline/internal/needs"
+	"github.com/tapline/tapline/internal/sensorcorebin"
 )
 
 var (
@@ -31,16 +31,12 @@ func sensorcoreForDemo(t *testing.T) string {
 			demoCoreErr = err
 			return
 		}
-		demoCore = filepath.Join(dir, "sensorcore")
-		cmd := exec.Command("go", "build", "-o", demoCore, "github.com/tapline/tapline/sensorcore/cmd/sensorcore")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			demoCoreErr = err
-			demoCore = string(out)
+		if demoCore, demoCoreErr = sensorcorebin.Build(dir, ""); demoCoreErr != nil {
+			os.RemoveAll(dir)
 		}
 	})
 	if demoCoreErr != nil {
-		t.Fatalf("building sensorcore: %v\n%s", demoCoreErr, demoCore)
+		t.Fatal(demoCoreErr)
 	}
 	return demoCore
 }

@@ -24,15 +24,29 @@ func Main(m *testing.M, bin *string) {
 		fmt.Fprintln(os.Stderr, "building sensorcore:", err)
 		os.Exit(1)
 	}
-	*bin = filepath.Join(dir, "sensorcore")
-	cmd := exec.Command("go", "build", "-o", *bin, "github.com/tapline/tapline/sensorcore/cmd/sensorcore")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "building sensorcore: %v\n%s", err, out)
+	if *bin, err = Build(dir, ""); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		os.RemoveAll(dir)
 		os.Exit(1)
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// Build builds sensorcore as it ships (CGO_ENABLED=0) into dir and returns
+// its path; version, when not "", is the version it reports (the linker's
+// main.version).
+func Build(dir, version string) (string, error) {
+	bin := filepath.Join(dir, "sensorcore")
+	args := []string{"build", "-o", bin}
+	if version != "" {
+		args = append(args, "-ldflags", "-X main.version="+version)
+	}
+	cmd := exec.Command("go", append(args, "github.com/tapline/tapline/sensorcore/cmd/sensorcore")...)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("building sensorcore: %v\n%s", err, out)
+	}
+	return bin, nil
 }

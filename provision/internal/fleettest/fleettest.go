@@ -21,6 +21,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"github.com/tapline/tapline/internal/needs"
+	"github.com/tapline/tapline/internal/sensorcorebin"
 	"github.com/tapline/tapline/internal/syncbuf"
 	"github.com/tapline/tapline/sensorcore/activation"
 	"math/big"
@@ -31,25 +32,7 @@ func BuildSensorcore(dir string) (string, error) { return BuildSensorcoreVersion
 
 // BuildSensorcoreVersion builds sensorcore reporting version v (the
 // linker's main.version; "" keeps the source's) into dir.
-func BuildSensorcoreVersion(dir, v string) (string, error) {
-	gomod, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", fmt.Errorf("go env GOMOD: %w", err)
-	}
-	root := filepath.Dir(strings.TrimSpace(string(gomod)))
-	bin := filepath.Join(dir, "sensorcore")
-	args := []string{"build", "-o", bin}
-	if v != "" {
-		args = append(args, "-ldflags", "-X main.version="+v)
-	}
-	cmd := exec.Command("go", append(args, "./sensorcore/cmd/sensorcore")...)
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build sensorcore: %v: %s", err, out)
-	}
-	return bin, nil
-}
+func BuildSensorcoreVersion(dir, v string) (string, error) { return sensorcorebin.Build(dir, v) }
 
 // BuildTaplineCLI builds the headless tapline binary (-tags nogui,
 // CGO_ENABLED=0, as `make build-cli` does) of this module into dir.
