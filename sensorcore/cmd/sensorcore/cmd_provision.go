@@ -107,6 +107,9 @@ func (inv invocation) run(ctx context.Context, name string, args []string, stdou
 	if name == "validate" {
 		return inv.validate(ctx, args, stdout, stderr)
 	}
+	if name == "plugin" {
+		return inv.plugin(args, stdout, stderr)
+	}
 	fs := flag.NewFlagSet("sensorcore "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var c common
@@ -312,6 +315,40 @@ func printStatus(w io.Writer, s *daemon.Status) {
 		fmt.Fprintf(w, "network:       %s %s/%s gw %s dns %s host %s (%s)\n", n.Interface, n.Address, n.Mask, n.Gateway, strings.Join(n.DNS, ","), n.Hostname, s.NetworkBackend)
 	}
 	fmt.Fprintf(w, "free:          %d MiB\nincoming:      %s\n", s.FreeBytes>>20, s.IncomingDir)
+	printPlugins(w, s.Plugins)
+}
+
+// printPlugins is status's plugins lines: the keys, what the monitoring
+// engine loaded (version, signer) and what it refused, and why.
+func printPlugins(w io.Writer, p *daemon.PluginsStatus) {
+	if p == nil {
+		return
+	}
+	var keys []string
+	for _, k := range p.Keys {
+		keys = append(keys, fmt.Sprintf("%q (key %s)", k.Name, k.KeyID))
+	}
+	if len(keys) == 0 {
+		keys = []string{"none (a provisioning bundle gives it: tapline push --plugin-key)"}
+	}
+	fmt.Fprintf(w, "plugin keys:   %s\n", strings.Join(keys, ", "))
+	if !p.Engine {
+		fmt.Fprintf(w, "plugins:       %d installed (%s); not loaded: no monitoring engine runs\n", len(p.Installed), strings.Join(p.Installed, ", "))
+		return
+	}
+	if len(p.Loaded) == 0 && len(p.Refused) == 0 {
+		fmt.Fprintln(w, "plugins:       none installed")
+	}
+	for _, l := range p.Loaded {
+		fmt.Fprintf(w, "plugin:        %s %s (%s), loaded, signed by %q (key %s)\n", l.Protocol, l.Version, l.File, l.Signer, l.KeyID)
+	}
+	for _, r := range p.Refused {
+		keep := ""
+		if r.Running != "" {
+			keep = "; version " + r.Running + " keeps running"
+		}
+		fmt.Fprintf(w, "plugin:        %s REFUSED: %s%s\n", r.File, r.Reason, keep)
+	}
 }
 
 func networkCmd(ctx context.Context, e *daemon.Engine, pos []string, asJSON bool, stdout, stderr io.Writer) int {
@@ -401,6 +438,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		stopMonitor = sync.OnceFunc(func() { cancelMonitor(); <-done; sup.Close() })
 		defer stopMonitor()
 		so.Monitor, so.CaptureHealth, so.MonitorState, so.CapturePorts = sup.Handler(), sup.Health, sup.State, sup.Ports
+		so.Plugins = sup.Plugins
 	}
 	// The site stream: serve publishes (the engine holds no key), off its
 	// own loop; a generation without an uplink only counts devices.
