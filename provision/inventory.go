@@ -21,6 +21,7 @@ var inventoryColumns = []string{
 	"interface", "new_ip", "new_mask", "new_gateway", "new_dns", "new_hostname", "new_address", "proxy",
 	"proxy_cert", "proxy_key", "activation", "cert_source", "cert", "key", "chain", "pfx", "bundle", "console_port",
 	"crl_validation", "crl", "cert_name", "uplink", "uplink_cert", "uplink_key", "uplink_credential",
+	"plugin_key", "plugins",
 }
 
 var requiredColumns = []string{"sensor", "address", "ssh_user", "auth"}
@@ -100,6 +101,12 @@ type Row struct {
 	UplinkCert       string `json:"uplink_cert,omitempty"`
 	UplinkKey        string `json:"uplink_key,omitempty"`
 	UplinkCredential string `json:"uplink_credential,omitempty"`
+	// PluginKey is the plant's plugin signing public key
+	// (plugin-signing.pub), carried in the bundle; Plugins are signed
+	// protocol plugin files (each with FILE.sig beside it) installed
+	// after the push (column plugins, separated by ;).
+	PluginKey string   `json:"plugin_key,omitempty"`
+	Plugins   []string `json:"plugins,omitempty"`
 	// ProxyPassword is the proxy's password: never from the CSV, never in
 	// JSON; the GUI fills it in memory, the CLI from TAPLINE_PROXY_PASSWORD
 	// (PrepareOptions.ProxyPassword).
@@ -253,8 +260,7 @@ func parseRow(get func(string) string, dir, name string, line int) (Row, []error
 	bad := func(c, format string, args ...any) {
 		errs = append(errs, &InventoryError{File: name, Line: line, Column: c, Msg: fmt.Sprintf(format, args...)})
 	}
-	path := func(c string) string {
-		p := get(c)
+	resolve := func(p string) string {
 		if strings.HasPrefix(p, "~/") {
 			if home, err := os.UserHomeDir(); err == nil {
 				return filepath.Join(home, p[2:])
@@ -265,6 +271,7 @@ func parseRow(get func(string) string, dir, name string, line int) (Row, []error
 		}
 		return filepath.Join(dir, p)
 	}
+	path := func(c string) string { return resolve(get(c)) }
 	port := func(c string, def int) int {
 		s := get(c)
 		if s == "" {
@@ -286,6 +293,12 @@ func parseRow(get func(string) string, dir, name string, line int) (Row, []error
 		CertSource: strings.ToLower(get("cert_source")), Cert: path("cert"), Key: path("key"), Chain: path("chain"),
 		PFX: path("pfx"), Bundle: path("bundle"), CRL: path("crl"), CertName: get("cert_name"),
 		Uplink: path("uplink"), UplinkCert: path("uplink_cert"), UplinkKey: path("uplink_key"), UplinkCredential: path("uplink_credential"),
+	}
+	r.PluginKey = path("plugin_key")
+	for _, p := range strings.Split(get("plugins"), ";") {
+		if p = strings.TrimSpace(p); p != "" {
+			r.Plugins = append(r.Plugins, resolve(p))
+		}
 	}
 	if strings.EqualFold(get("uplink_cert"), netconf.UplinkCertProxy) {
 		r.UplinkCert = netconf.UplinkCertProxy
@@ -349,4 +362,14 @@ func parseRow(get func(string) string, dir, name string, line int) (Row, []error
 		bad("cert_source", "%q: use files, pkcs12, local-ca or self-signed", r.CertSource)
 	}
 	return r, errs
+}
+
+// HasPlugins reports whether a row carries protocol plugins.
+func (inv *Inventory) HasPlugins() bool {
+	for _, r := range inv.Rows {
+		if len(r.Plugins) > 0 {
+			return true
+		}
+	}
+	return false
 }
