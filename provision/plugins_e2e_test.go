@@ -15,23 +15,8 @@ import (
 
 	"github.com/tapline/tapline/provision"
 	"github.com/tapline/tapline/sensorcore/plugin"
+	"github.com/tapline/tapline/sensorcore/plugin/plugintest"
 )
-
-// workedExample is the plugin of docs/plugins.md's worked example.
-func workedExample(t *testing.T) []byte {
-	t.Helper()
-	doc, err := os.ReadFile("../docs/plugins.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := string(doc)
-	i := strings.Index(s, "```yaml\n")
-	j := strings.Index(s[i+8:], "```")
-	if i < 0 || j < 0 {
-		t.Fatal("no yaml block in docs/plugins.md")
-	}
-	return []byte(s[i+8 : i+8+j])
-}
 
 // TestPushPlugins: push carries the plant's plugin key in the bundle and
 // installs the row's signed plugins as its last step, against the real
@@ -48,7 +33,7 @@ func TestPushPlugins(t *testing.T) {
 	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
 	keyFile := filepath.Join(dir, plugin.PublicKeyFile)
 	os.WriteFile(keyFile, plugin.MarshalKey(plugin.Key{Name: "Plant A plugins", Public: pub}), 0o644)
-	src := workedExample(t)
+	src := plugintest.WorkedExample(t)
 	write := func(name string, data []byte, signer ed25519.PrivateKey) string {
 		p := filepath.Join(dir, name)
 		os.WriteFile(p, data, 0o644)

@@ -18,22 +18,13 @@ import (
 	"github.com/tapline/tapline/sensorcore/internal/testkit"
 	"github.com/tapline/tapline/sensorcore/monitor"
 	"github.com/tapline/tapline/sensorcore/plugin"
+	"github.com/tapline/tapline/sensorcore/plugin/plugintest"
 )
 
 // kilnnetPlugin is the worked example of docs/plugins.md at version v.
 func kilnnetPlugin(t *testing.T, v string) []byte {
 	t.Helper()
-	doc, err := os.ReadFile(filepath.Join("..", "..", "..", "docs", "plugins.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := string(doc)
-	i := strings.Index(s, "```yaml\n")
-	j := strings.Index(s[i+8:], "```")
-	if i < 0 || j < 0 {
-		t.Fatal("no yaml block in docs/plugins.md")
-	}
-	src := s[i+8 : i+8+j]
+	src := string(plugintest.WorkedExample(t))
 	if !strings.Contains(src, "version: 1.0.0") {
 		t.Fatal("the worked example is not version 1.0.0")
 	}
