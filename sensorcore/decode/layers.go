@@ -166,7 +166,6 @@ func (d *Decoder) etherPayload(et uint16, b []byte) error {
 		return d.arp(b)
 	}
 	d.Counters.OtherL3++
-	p.L2Payload = b
 	return nil
 }
 

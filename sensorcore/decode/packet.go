@@ -100,9 +100,6 @@ type Packet struct {
 	VLANs          [2]uint16 // outer first
 	NumVLAN        int
 	EtherType      uint16
-	// L2Payload is what follows the EtherType (after VLAN tags) of a
-	// frame that is neither IP nor ARP; nil otherwise.
-	L2Payload []byte
 
 	// ARP (RFC 826)
 	IsARP        bool

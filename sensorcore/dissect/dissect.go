@@ -281,14 +281,6 @@ type TCPProtocol struct {
 	Decode func(b []byte, dir decode.Direction, r *Result) error
 }
 
-// EtherProtocol decodes one protocol carried directly in Ethernet frames
-// of its EtherTypes (after any VLAN tags), one PDU per frame.
-type EtherProtocol struct {
-	ID         uint8
-	EtherTypes []uint16
-	Decode     func(b []byte, dir decode.Direction, r *Result) error
-}
-
 // UDPProtocol decodes one protocol carried in UDP datagrams.
 type UDPProtocol struct {
 	ID    uint8

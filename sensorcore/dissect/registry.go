@@ -36,9 +36,6 @@ type Descriptor struct {
 	// protocol does not use that transport.
 	TCP *TCPProtocol
 	UDP *UDPProtocol
-	// Ether, when set, is the protocol carried directly in Ethernet
-	// frames of its EtherTypes (a plugin's transport.ethertype).
-	Ether *EtherProtocol
 	// ClientRole and ServerRole name what a host does in the protocol
 	// ("Modbus client"); "" when the side has no role worth naming.
 	ClientRole, ServerRole string
@@ -138,8 +135,6 @@ type Snapshot struct {
 	// matching tries them (by id).
 	TCP []TCPProtocol
 	UDP []UDPProtocol
-	// Ether lists the protocols carried in Ethernet frames, by id.
-	Ether []EtherProtocol
 	// Industrial lists the industrial protocol ids in id order.
 	Industrial []uint8
 	actions    map[Action]*ActionInfo
@@ -206,11 +201,6 @@ func (r *Registry) publish(old *Snapshot, d Descriptor, del ...uint8) {
 		u.ID = d.ID
 		d.UDP = &u
 	}
-	if d.Ether != nil {
-		e := *d.Ether
-		e.ID = d.ID
-		d.Ether = &e
-	}
 	s := &Snapshot{Gen: old.Gen + 1, byID: old.byID, actions: map[Action]*ActionInfo{}, byName: map[string]*Descriptor{}}
 	for _, id := range del {
 		s.byID[id] = nil
@@ -230,9 +220,6 @@ func (r *Registry) publish(old *Snapshot, d Descriptor, del ...uint8) {
 		if p.UDP != nil {
 			s.UDP = append(s.UDP, *p.UDP)
 		}
-		if p.Ether != nil {
-			s.Ether = append(s.Ether, *p.Ether)
-		}
 		if p.Industrial {
 			s.Industrial = append(s.Industrial, p.ID)
 		}
@@ -242,7 +229,6 @@ func (r *Registry) publish(old *Snapshot, d Descriptor, del ...uint8) {
 	}
 	sort.SliceStable(s.TCP, func(i, j int) bool { return s.TCP[i].ID < s.TCP[j].ID })
 	sort.SliceStable(s.UDP, func(i, j int) bool { return s.UDP[i].ID < s.UDP[j].ID })
-	sort.SliceStable(s.Ether, func(i, j int) bool { return s.Ether[i].ID < s.Ether[j].ID })
 	r.snap.Store(s)
 }
 

@@ -35,7 +35,6 @@ type Pipeline struct {
 	tcp     []dissect.TCPProtocol
 	tcpByID [dissect.MaxProtocols]*dissect.TCPProtocol
 	udp     []dissect.UDPProtocol
-	ether   []dissect.EtherProtocol
 	// tcpPort and udpPort are the same protocols in the order a port
 	// match tries them: plugins first (dissect.Descriptor.Plugin).
 	tcpPort  []dissect.TCPProtocol
@@ -91,7 +90,7 @@ func (p *Pipeline) use(s *dissect.Snapshot) {
 			}
 		}
 	}
-	p.snap, p.tcp, p.udp, p.ether = s, s.TCP, s.UDP, s.Ether
+	p.snap, p.tcp, p.udp = s, s.TCP, s.UDP
 	p.tcpByID = [dissect.MaxProtocols]*dissect.TCPProtocol{}
 	for i := range p.tcp {
 		if id := p.tcp[i].ID; id < dissect.MaxProtocols && p.tcpByID[id] == nil {
@@ -191,9 +190,6 @@ func (p *Pipeline) packet(data []byte, ci *capture.Info) {
 		}
 		if pkt.HasTransport && pkt.Proto == decode.ProtoUDP && (!pkt.Fragment || pkt.FragFirst) && !(cut && pkt.Cut > 0) {
 			p.udpDatagram(pkt)
-		}
-		if pkt.L2Payload != nil && len(p.ether) > 0 && !cut {
-			p.etherFrame(pkt)
 		}
 	}
 	if p.lastTS-p.sweepTS > sweepEvery {
@@ -318,27 +314,12 @@ func (p *Pipeline) tcpSegment(pkt *decode.Packet, s *decode.Stream, m *flowMemo)
 // memo, nil for UDP.
 func (p *Pipeline) pdu(pkt *decode.Packet, dec func([]byte, decode.Direction, *dissect.Result) error, id uint8, b []byte, dir decode.Direction, m *flowMemo) {
 	err := dec(b, dir, &p.res)
-	bad, ok := p.count(id, err)
-	if !ok {
-		return
-	}
-	if p.ops != nil {
-		p.ops.observe(p.ts, pkt, &p.res, bad)
-	}
-	if p.obs != nil {
-		p.report(pkt, bad, m)
-	}
-}
-
-// count counts the PDU in p.res decoded with err under protocol id; ok
-// is false when there was no PDU, bad when it was malformed.
-func (p *Pipeline) count(id uint8, err error) (bad, ok bool) {
 	if err != nil && errors.Is(err, dissect.ErrNoPDU) {
-		return false, false
+		return
 	}
 	c := &p.Counters[id]
 	c.PDUs++
-	bad = err != nil
+	bad := err != nil
 	if bad {
 		c.Malformed++
 		if err == dissect.ErrPluginLimit {
@@ -358,7 +339,12 @@ func (p *Pipeline) count(id uint8, err error) (bad, ok bool) {
 	if len(p.res.Tallies) > 0 {
 		c.AddTallies(p.res.Tallies)
 	}
-	return bad, true
+	if p.ops != nil {
+		p.ops.observe(p.ts, pkt, &p.res, bad)
+	}
+	if p.obs != nil {
+		p.report(pkt, bad, m)
+	}
 }
 
 // report hands the PDU in p.res to the Monitor, through the stream memo m
@@ -435,22 +421,6 @@ func (p *Pipeline) udpDatagram(pkt *decode.Packet) {
 		}
 		p.pdu(pkt, proto.Decode, proto.ID, b[:n], dir, nil)
 		b = b[n:]
-	}
-}
-
-// etherFrame decodes a non-IP frame whose EtherType a protocol declared
-// (one PDU per frame). It is counted (PDUs, functions, malformed, a
-// plugin's tallies); the operations log and the asset view, which key on
-// IP endpoints, do not see it.
-func (p *Pipeline) etherFrame(pkt *decode.Packet) {
-	for i := range p.ether {
-		e := &p.ether[i]
-		for _, et := range e.EtherTypes {
-			if et == pkt.EtherType {
-				p.count(e.ID, e.Decode(pkt.L2Payload, decode.DirToServer, &p.res))
-				return
-			}
-		}
 	}
 }
 

@@ -25,7 +25,7 @@ func (p *Plugin) descriptor(id uint8, actions []dissect.Action) dissect.Descript
 		d.UDP = u
 	}
 	if len(p.EtherTypes) > 0 {
-		d.Ether = &dissect.EtherProtocol{EtherTypes: p.EtherTypes, Decode: dec}
+		d.L2 = &dissect.L2Protocol{EtherTypes: p.EtherTypes, Decode: dec}
 	}
 	for i, r := range p.alerts {
 		r.action = uint8(actions[i])
