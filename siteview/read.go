@@ -18,6 +18,10 @@ type Reader struct {
 	js    jetstream.JetStream
 	Site  string
 	Model *Model
+	// next is, per stream Load read, the first sequence it did not:
+	// Follow goes on from there, so nothing stored between the two is
+	// missed.
+	next map[string]uint64
 }
 
 // Open connects as the client (the app's user of site.json).
@@ -31,7 +35,7 @@ func Open(c site.Client, siteName string, maxOps int) (*Reader, error) {
 		nc.Close()
 		return nil, err
 	}
-	return &Reader{nc: nc, js: js, Site: siteName, Model: NewModel(siteName, maxOps)}, nil
+	return &Reader{nc: nc, js: js, Site: siteName, Model: NewModel(siteName, maxOps), next: map[string]uint64{}}, nil
 }
 
 // Close closes the connection.
@@ -57,6 +61,7 @@ func (r *Reader) drain(ctx context.Context, stream string, last uint64) error {
 		return err
 	}
 	st := info.State
+	r.next[stream] = st.LastSeq + 1
 	if st.Msgs == 0 {
 		return nil
 	}
@@ -80,6 +85,7 @@ func (r *Reader) drain(ctx context.Context, stream string, last uint64) error {
 			r.Model.Apply(m.Subject(), m.Data())
 			if md, err := m.Metadata(); err == nil {
 				lastSeq = md.Sequence.Stream
+				r.next[stream] = max(r.next[stream], lastSeq+1)
 			}
 		}
 		if err := b.Error(); err != nil && err != jetstream.ErrNoMessages {
@@ -95,7 +101,8 @@ func (r *Reader) drain(ctx context.Context, stream string, last uint64) error {
 }
 
 // Follow applies every new message of both streams until ctx ends,
-// calling changed (may be nil) after each.
+// calling changed (may be nil) after each: after Load, every message
+// stored since Load read its stream; without Load, those stored from now.
 func (r *Reader) Follow(ctx context.Context, changed func()) error {
 	var ccs []jetstream.ConsumeContext
 	defer func() {
@@ -104,7 +111,11 @@ func (r *Reader) Follow(ctx context.Context, changed func()) error {
 		}
 	}()
 	for _, stream := range []string{site.StateStream(r.Site), site.OpsStream(r.Site)} {
-		c, err := r.js.OrderedConsumer(ctx, stream, jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverNewPolicy})
+		cfg := jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverNewPolicy}
+		if n := r.next[stream]; n > 0 {
+			cfg = jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: n}
+		}
+		c, err := r.js.OrderedConsumer(ctx, stream, cfg)
 		if err != nil {
 			return err
 		}

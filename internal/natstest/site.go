@@ -2,11 +2,15 @@ package natstest
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/tapline/tapline/certs/ca"
 	"github.com/tapline/tapline/provision/siteconf"
@@ -123,3 +127,170 @@ func (s *Site) Viewer() site.Client {
 	}
 	return c
 }
+
+// Operations reads every operations batch the sensor put in the site's
+// operations stream, as the app's user, and returns the records' ids in
+// stream order. It fails the test when the batches' outbox sequences
+// (Tapline-Seq) do not strictly increase within one outbox: a batch out
+// of order or stored twice. A cluster still electing its leaders (a node
+// just killed or started) is asked again for up to a minute.
+func (s *Site) Operations(sensor string) []string {
+	s.t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		ids, err := s.operations(sensor)
+		if err == nil {
+			return ids
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("reading %s's operations: %v", sensor, err)
+		}
+		time.Sleep(time.Second)
+	}
+}
+
+func (s *Site) operations(sensor string) ([]string, error) {
+	nc, err := s.Viewer().Connect()
+	if err != nil {
+		return nil, err
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	subj := site.Subjects{Site: s.Name, Sensor: sensor}.Ops()
+	str, err := js.Stream(ctx, site.OpsStream(s.Name))
+	if err != nil {
+		return nil, err
+	}
+	info, err := str.Info(ctx, jetstream.WithSubjectFilter(subj))
+	if err != nil {
+		return nil, err
+	}
+	want := info.State.Subjects[subj]
+	c, err := js.OrderedConsumer(ctx, site.OpsStream(s.Name), jetstream.OrderedConsumerConfig{FilterSubjects: []string{subj}})
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	last := map[string]uint64{}
+	for i := uint64(0); i < want; i++ {
+		m, err := c.Next(jetstream.FetchMaxWait(10 * time.Second))
+		if err != nil {
+			return nil, fmt.Errorf("operations batch %d of %d: %w", i+1, want, err)
+		}
+		out := m.Headers().Get(site.HeaderOutbox)
+		seq, _ := strconv.ParseUint(m.Headers().Get(site.HeaderSeq), 10, 64)
+		if seq <= last[out] {
+			s.t.Fatalf("%s: outbox sequence %d after %d: a batch out of order or stored twice", sensor, seq, last[out])
+		}
+		last[out] = seq
+		p, _ := site.Parse(m.Subject())
+		v, err := site.Decode(p, m.Data())
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		for _, r := range v.(*site.Ops).Operations {
+			var o site.Operation
+			if err := json.Unmarshal(r, &o); err != nil {
+				s.t.Fatal(err)
+			}
+			ids = append(ids, o.ID)
+		}
+	}
+	return ids, nil
+}
+
+// Publish publishes each message (subject to value, as JSON) to the
+// site's streams as the sensor, waiting for the servers' acknowledgements.
+func (s *Site) Publish(sensor string, msgs map[string]any) {
+	s.t.Helper()
+	s.PublishAs(s.Sensor(sensor), msgs)
+}
+
+// PublishAs publishes each message as the client c (the app's user, to
+// acknowledge an alert, say).
+func (s *Site) PublishAs(c site.Client, msgs map[string]any) {
+	s.t.Helper()
+	nc, err := c.Connect()
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for subj, v := range msgs {
+		b, err := json.Marshal(v)
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		if _, err := js.Publish(ctx, subj, b); err != nil {
+			s.t.Fatalf("%s: %v", subj, err)
+		}
+	}
+}
+
+// Example is what PublishExample put on the site.
+type Example struct {
+	PLC, Client string // the PLC both sensors see, and the client stopping it
+	StopKey     string // sensor-01's alert: the PLC stopped
+	ScanKey     string // sensor-02's alert: a new Modbus master
+	OpID        string // the operation both sensors logged
+}
+
+// PublishExample streams a small site as sensor-01 and sensor-02 would:
+// the same PLC seen by both (S7comm on one, Modbus on the other), each
+// sensor's status (one licensed device each) and health, the same stop
+// operation logged by both plus one of sensor-02's own, a critical alert
+// on sensor-01 and a medium one on sensor-02.
+func (s *Site) PublishExample(now time.Time) Example {
+	s.t.Helper()
+	now = now.UTC()
+	ex := Example{PLC: "192.0.2.40", Client: "192.0.2.10", OpID: "00000000000000aa"}
+	plc := site.Asset{ID: "ip:" + ex.PLC, IPs: []string{ex.PLC}, MAC: "00:1b:1b:23:eb:3b", Vendor: "Siemens AG", FirstSeen: now.Add(-time.Hour), LastSeen: now,
+		Identity: site.Identity{Vendor: "Siemens", Model: "6ES7 315-2EH14-0AB0", Firmware: "V3.2.6"}}
+	stop := json.RawMessage(`{"id":"` + ex.OpID + `","time":"` + now.Add(-time.Minute).Format(time.RFC3339Nano) + `","protocol":"s7comm","client":{"ip":"` + ex.Client + `","port":49152},"server":{"ip":"` + ex.PLC + `","port":102},"function":41,"function_name":"PLC Stop","result":"ok","latency_us":1800}`)
+	read := json.RawMessage(`{"id":"00000000000000bb","time":"` + now.Add(-30*time.Second).Format(time.RFC3339Nano) + `","protocol":"modbus","client":{"ip":"192.0.2.11","port":40000},"server":{"ip":"192.0.2.41","port":502},"function":3,"function_name":"Read Holding Registers","result":"ok","latency_us":900}`)
+	for i, name := range []string{"sensor-01", "sensor-02"} {
+		subj := Subjects(s.Name, name)
+		h := func(kind string) site.Header {
+			return site.Header{Type: kind, Site: s.Name, Sensor: name, SensorID: fmt.Sprintf("S-%04d", i+1), Time: now}
+		}
+		a := plc
+		a.Protocols = []string{[]string{"s7comm", "modbus"}[i]}
+		a.Roles = []string{[]string{"S7 PLC", "Modbus server"}[i]}
+		ops := []json.RawMessage{stop}
+		if i == 1 {
+			ops = append(ops, read)
+		}
+		msgs := map[string]any{
+			subj.Asset(a.ID): site.AssetMessage{Header: h(site.KindAsset), Asset: a},
+			subj.Status(): site.Status{Header: h(site.KindStatus), Version: "0.2.0", Generation: 1, Plan: "OT-1",
+				Devices: site.Devices{Discovered: 1, Licensed: 1, Plan: "OT-1"}, Uplink: site.UplinkState{Connected: true}},
+			subj.Health(): site.Health{Header: h(site.KindHealth), Monitoring: true, Capture: "capture: 1 interfaces", Packets: uint64(1000 * (i + 1)),
+				Rate: float64(50 * (i + 1)), Drops: uint64(i), Protocols: map[string]uint64{a.Protocols[0]: uint64(100 * (i + 1))}},
+			subj.Ops(): site.Ops{Header: h(site.KindOps), Operations: ops},
+		}
+		var al site.Alert
+		if i == 0 {
+			al = site.Alert{ID: 1, Rule: "s7-plc-stop", Severity: "critical", Title: "S7 PLC stop", Message: ex.Client + " stopped the PLC " + ex.PLC,
+				Protocol: "s7comm", Function: fn(41), Src: ex.Client, Dst: ex.PLC, Status: "new", Time: now.Add(-time.Minute), LastSeen: now.Add(-time.Minute), Count: 1}
+			al.Key, ex.StopKey = site.AlertKey(al), site.AlertKey(al)
+		} else {
+			al = site.Alert{ID: 1, Rule: "modbus-new-master", Severity: "medium", Title: "New Modbus master", Message: "192.0.2.11 talks Modbus to 192.0.2.41",
+				Protocol: "modbus", Function: fn(3), Src: "192.0.2.11", Dst: "192.0.2.41", Status: "new", Time: now.Add(-30 * time.Second), LastSeen: now.Add(-30 * time.Second), Count: 3}
+			al.Key, ex.ScanKey = site.AlertKey(al), site.AlertKey(al)
+		}
+		msgs[subj.Alert(al.Key)] = site.AlertMessage{Header: h(site.KindAlert), Alert: al}
+		s.Publish(name, msgs)
+	}
+	return ex
+}
+
+// Subjects are the sensor's subjects at the site.
+func Subjects(siteName, sensor string) site.Subjects {
+	return site.Subjects{Site: siteName, Sensor: sensor}
+}
+
+func fn(v int) *int { return &v }

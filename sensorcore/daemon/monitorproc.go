@@ -14,12 +14,15 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 
+	"github.com/tapline/tapline/sensorcore/capture"
 	"github.com/tapline/tapline/sensorcore/console/page"
+	"github.com/tapline/tapline/sensorcore/monitor"
 	"github.com/tapline/tapline/sensorcore/plugin"
 	"github.com/tapline/tapline/sensorcore/validate"
 )
@@ -37,6 +40,9 @@ const DefaultMonitorUser = "sensorcore-monitor"
 const (
 	MonitorStateFD    = 3 // its state directory, opened by serve; the engine works in it (fchdir)
 	MonitorListenerFD = 4 // the Unix socket serve reaches it on
+	// MonitorReplayFD is the first capture file to replay (--replay-fd),
+	// opened by serve; the next ones follow.
+	MonitorReplayFD = 5
 )
 
 // MonitorHealthPath is the engine's own route (beside the monitor's pages)
@@ -83,7 +89,15 @@ type MonitorState struct {
 // MonitorOptions configure the engine's process.
 type MonitorOptions struct {
 	Interfaces []string
-	Manuf      string // the MAC vendor registry the engine reads
+	// Replay are capture files the engine replays as if captured live
+	// (a lab and demonstration feature, docs/monitoring.md): serve opens
+	// them and hands the engine their descriptors. ReplaySpeed scales
+	// the recorded pace (0: 1); ReplayLoops bounds the passes (0: until
+	// serve stops).
+	Replay      []string
+	ReplaySpeed float64
+	ReplayLoops int
+	Manuf       string // the MAC vendor registry the engine reads
 	// Exe is the sensorcore binary to run (default: this very program,
 	// /proc/self/exe on Linux, so the engine is serve's own version even
 	// after install-core replaced the file, and runs wherever the binary
@@ -115,6 +129,7 @@ type MonitorSupervisor struct {
 	stateDir string
 	sockDir  string
 	sock     string
+	replay   []*os.File
 	ln       *net.UnixListener
 	lnFile   *os.File
 	cred     *monitorUser
@@ -136,8 +151,14 @@ type MonitorSupervisor struct {
 // NewMonitorSupervisor prepares the engine's process: its user, its state
 // directory and the socket serve reaches it on. Run starts it.
 func (e *Engine) NewMonitorSupervisor(o MonitorOptions) (*MonitorSupervisor, error) {
-	if len(o.Interfaces) == 0 {
-		return nil, errors.New("monitor: no interface to monitor")
+	if len(o.Interfaces) == 0 && len(o.Replay) == 0 {
+		return nil, errors.New("monitor: no interface to monitor and no capture to replay")
+	}
+	if o.ReplaySpeed < 0 || o.ReplaySpeed > monitor.MaxReplaySpeed {
+		return nil, fmt.Errorf("monitor: replay speed %g: choose more than 0 and at most %d", o.ReplaySpeed, monitor.MaxReplaySpeed)
+	}
+	if o.ReplayLoops < 0 {
+		return nil, fmt.Errorf("monitor: %d replay loops: 0 (until stopped) or more", o.ReplayLoops)
 	}
 	if o.Exe == "" {
 		o.Exe = engineExecutable()
@@ -164,6 +185,14 @@ func (e *Engine) NewMonitorSupervisor(o MonitorOptions) (*MonitorSupervisor, err
 	cred, err := resolveMonitorUser(o.User)
 	if err != nil {
 		return nil, err
+	}
+	for _, p := range o.Replay {
+		f, err := openReplay(p)
+		if err != nil {
+			s.Close()
+			return nil, err
+		}
+		s.replay = append(s.replay, f)
 	}
 	s.cred = cred
 	s.st.User = cred.String()
@@ -199,6 +228,27 @@ func (e *Engine) NewMonitorSupervisor(o MonitorOptions) (*MonitorSupervisor, err
 	return s, nil
 }
 
+// openReplay opens a capture file to replay: a regular file that opens
+// as pcap or pcapng; the error names it and says what it is instead.
+func openReplay(path string) (*os.File, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("monitor: --monitor-replay: %w", err)
+	}
+	fi, err := f.Stat()
+	if err == nil && !fi.Mode().IsRegular() {
+		err = errors.New("not a regular file")
+	}
+	if err == nil {
+		_, err = capture.NewReader(io.NewSectionReader(f, 0, fi.Size()))
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("monitor: --monitor-replay %s: %v (give a pcap or pcapng capture file)", path, err)
+	}
+	return f, nil
+}
+
 // logBurst lines of the engine's output are logged each logWindow.
 const (
 	logBurst  = 100
@@ -216,6 +266,9 @@ const (
 // Close stops listening and removes the socket's directory. Call it after
 // Run has returned.
 func (s *MonitorSupervisor) Close() {
+	for _, f := range s.replay {
+		f.Close()
+	}
 	if s.lnFile != nil {
 		s.lnFile.Close()
 	}
@@ -331,6 +384,12 @@ func (s *MonitorSupervisor) runOnce(ctx context.Context) string {
 	for _, i := range s.o.Interfaces {
 		args = append(args, "--iface", i)
 	}
+	for i := range s.replay {
+		args = append(args, "--replay-fd", strconv.Itoa(MonitorReplayFD+i))
+	}
+	if len(s.replay) > 0 {
+		args = append(args, "--replay-speed", strconv.FormatFloat(max(s.o.ReplaySpeed, 0), 'g', -1, 64), "--replay-loops", strconv.Itoa(s.o.ReplayLoops))
+	}
 	pr, pw, err := os.Pipe()
 	if err != nil {
 		dir.Close()
@@ -341,7 +400,7 @@ func (s *MonitorSupervisor) runOnce(ctx context.Context) string {
 	cmd.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin"} // nothing of serve's environment
 	cmd.Dir = "/"
 	cmd.Stdout, cmd.Stderr = pw, pw
-	cmd.ExtraFiles = []*os.File{dir, s.lnFile} // MonitorStateFD, MonitorListenerFD
+	cmd.ExtraFiles = append([]*os.File{dir, s.lnFile}, s.replay...) // MonitorStateFD, MonitorListenerFD, MonitorReplayFD...
 	cmd.SysProcAttr = s.cred.sysProcAttr()
 	closeOnExecInherited()
 	tail := &faultTail{}
@@ -407,7 +466,11 @@ func (s *MonitorSupervisor) runOnce(ctx context.Context) string {
 	s.st.Running, s.st.PID, s.st.StartedAt = true, cmd.Process.Pid, &now
 	s.health, s.answered = MonitorHealth{}, time.Now()
 	s.mu.Unlock()
-	s.o.Log("monitor: monitoring engine started, pid %d, as %s, on %s", cmd.Process.Pid, s.cred, strings.Join(s.o.Interfaces, ", "))
+	on := strings.Join(s.o.Interfaces, ", ")
+	if len(s.o.Replay) > 0 {
+		on = strings.TrimPrefix(on+", replaying "+strings.Join(s.o.Replay, ", "), ", ")
+	}
+	s.o.Log("monitor: monitoring engine started, pid %d, as %s, on %s", cmd.Process.Pid, s.cred, on)
 
 	hung := make(chan string, 1)
 	wctx, stopWatch := context.WithCancel(ctx)

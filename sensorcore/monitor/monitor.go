@@ -75,6 +75,7 @@ type Monitor struct {
 	ports  []*port
 	cur    *port
 	capErr error
+	replay string // what a replay (RunReplay) is doing, for Health
 	files  []FileReport
 	// opsFile is the store's operations log, when the Monitor opened it.
 	opsFile *store.Operations
@@ -117,7 +118,7 @@ func New(opts Options) (*Monitor, error) {
 		m.opsFile, opts.Operations = f, f
 	}
 	if opts.Operations != nil {
-		m.pipe.ops = newOpLog(opts.Operations)
+		m.pipe.setOps(newOpLog(opts.Operations))
 	}
 	if opts.StateDir != "" {
 		st, err := store.Load(opts.StateDir)
@@ -159,11 +160,18 @@ func (m *Monitor) PDU(now time.Time, pkt *decode.Packet, r *dissect.Result, malf
 	m.seenOn(r.Proto, now)
 	prev := m.firmwareBefore(pkt, r)
 	m.inv.ObservePDU(now, pkt, r)
-	ev := &m.ev
-	*ev = alert.Event{Time: now, Src: pkt.Src, Dst: pkt.Dst, SrcPort: pkt.SrcPort, DstPort: pkt.DstPort, Proto: r.Proto, Txn: r.Txn,
-		Function: r.Function, Action: r.Action, Request: r.Request, Malformed: malformed, Unit: r.Unit, Detail: r.Detail}
+	ev := m.event(now, pkt, r, malformed)
 	m.eng.Observe(ev)
 	m.firmwareAfter(ev, r, prev)
+}
+
+// event fills the Monitor's reused alert event for the PDU in r.
+func (m *Monitor) event(now time.Time, pkt *decode.Packet, r *dissect.Result, malformed bool) *alert.Event {
+	ev := &m.ev
+	*ev = alert.Event{Time: now, Src: pkt.Src, Dst: pkt.Dst, SrcPort: pkt.SrcPort, DstPort: pkt.DstPort, Proto: r.Proto, Txn: r.Txn,
+		Function: r.Function, Action: r.Action, Request: r.Request, Malformed: malformed, Unit: r.Unit,
+		Notification: r.Notification, Op: r.Op, Address: r.Address, Quantity: r.Quantity, PDU: r, Detail: r.Detail}
+	return ev
 }
 
 // firmwareBefore is the firmware the inventory holds for the source of a
@@ -194,10 +202,7 @@ func (m *Monitor) pduFlow(now time.Time, pkt *decode.Packet, r *dissect.Result, 
 	if m.eng.Known(&f.eng, r.Proto, r.Function, r.Action, malformed) {
 		return
 	}
-	ev := &m.ev
-	*ev = alert.Event{Time: now, Src: pkt.Src, Dst: pkt.Dst, SrcPort: pkt.SrcPort, DstPort: pkt.DstPort, Proto: r.Proto, Txn: r.Txn,
-		Function: r.Function, Action: r.Action, Request: r.Request, Malformed: malformed, Unit: r.Unit, Detail: r.Detail}
-	m.eng.ObserveFlow(ev, &f.eng)
+	m.eng.ObserveFlow(m.event(now, pkt, r, malformed), &f.eng)
 }
 
 // hostFlow is Host for a packet of a TCP stream, through its memo.
@@ -398,28 +403,7 @@ func (m *Monitor) RunLive(ctx context.Context, ifaces ...string) error {
 	}
 	if m.opts.StateDir != "" {
 		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			t := time.NewTicker(m.opts.SaveEvery)
-			defer t.Stop()
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case <-t.C:
-					if err := m.FlushOperations(false); err != nil {
-						m.mu.Lock()
-						m.capErr = err
-						m.mu.Unlock()
-					}
-					if err := m.Save(); err != nil {
-						m.mu.Lock()
-						m.capErr = err
-						m.mu.Unlock()
-					}
-				}
-			}
-		}()
+		go func() { defer wg.Done(); m.saveEvery(ctx) }()
 	}
 	wg.Wait()
 	close(errs)
@@ -438,6 +422,30 @@ func (m *Monitor) RunLive(ctx context.Context, ifaces ...string) error {
 		}
 	}
 	return err
+}
+
+// saveEvery writes the operations log and saves the state every
+// SaveEvery until ctx ends; a failure shows in Health.
+func (m *Monitor) saveEvery(ctx context.Context) {
+	t := time.NewTicker(m.opts.SaveEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := m.FlushOperations(false); err != nil {
+				m.mu.Lock()
+				m.capErr = err
+				m.mu.Unlock()
+			}
+			if err := m.Save(); err != nil {
+				m.mu.Lock()
+				m.capErr = err
+				m.mu.Unlock()
+			}
+		}
+	}
 }
 
 // SetOUI sets the MAC vendor registry after New, for callers that load it
@@ -507,6 +515,12 @@ func (m *Monitor) Health() (string, error) {
 	m.mu.Unlock()
 	if err != nil {
 		return "", fmt.Errorf("capture: %w", err)
+	}
+	m.mu.Lock()
+	replay := m.replay
+	m.mu.Unlock()
+	if replay != "" {
+		return fmt.Sprintf("capture: %s, %d packets, %d drops", replay, s.Packets, s.KernelDrops), nil
 	}
 	return fmt.Sprintf("capture: %d interfaces, %d packets, %d drops", s.Interfaces, s.Packets, s.KernelDrops), nil
 }

@@ -115,15 +115,30 @@ type Permissions struct {
 // reconnect, what the stream already holds), and receive replies on its
 // own inbox. A sensor can neither read another's messages nor write as
 // another.
+//
+// To follow the operators' acknowledgements of its own alerts, a sensor
+// may create one durable consumer on the state stream, named
+// AckConsumer(sensor) and filtered to its own ack subjects (the server
+// checks both in the API subject), pull from it and acknowledge what it
+// read: nothing of another sensor's, and no other consumer.
 func SensorPermissions(site, sensor string) Permissions {
 	s := Subjects{Site: site, Sensor: sensor}
 	pre := Root + "." + site + "." + Token(sensor) + "."
+	state, ack := StateStream(site), AckConsumer(sensor)
 	return Permissions{
 		Publish: []string{pre + KindStatus, pre + KindHealth, pre + KindAsset + ".*", pre + KindAlert + ".*", pre + KindOps,
-			"$JS.API.DIRECT.GET." + OpsStream(site) + "." + s.Ops()},
+			"$JS.API.DIRECT.GET." + OpsStream(site) + "." + s.Ops(),
+			"$JS.API.CONSUMER.CREATE." + state + "." + ack + "." + s.AckFilter(),
+			"$JS.API.CONSUMER.MSG.NEXT." + state + "." + ack,
+			"$JS.ACK." + state + "." + ack + ".>"},
 		Subscribe: []string{s.InboxPrefix() + ".>"},
 	}
 }
+
+// AckConsumer names the durable consumer on the state stream through
+// which a sensor reads the acknowledgements of its own alerts:
+// ack_SENSOR (the sensor's subject token).
+func AckConsumer(sensor string) string { return "ack_" + Token(sensor) }
 
 // ViewerPermissions are the app's and `tapline site`'s: read the site's
 // streams through consumers of their own, and acknowledge alerts.

@@ -120,6 +120,10 @@ func (s Subjects) Alert(key string) string { return s.prefix() + KindAlert + "."
 // Ack is tapline.SITE.SENSOR.ack.KEY: an acknowledgement of that alert.
 func (s Subjects) Ack(key string) string { return s.prefix() + KindAck + "." + key }
 
+// AckFilter matches every acknowledgement of the sensor's alerts:
+// tapline.SITE.SENSOR.ack.*.
+func (s Subjects) AckFilter() string { return s.prefix() + KindAck + ".*" }
+
 // All matches every subject of the sensor: tapline.SITE.SENSOR.>.
 func (s Subjects) All() string { return s.prefix() + ">" }
 

@@ -32,6 +32,7 @@ var (
 	keySeq     = []byte("next")
 	keyDropped = []byte("dropped")
 	keyPending = []byte("pending-drop")
+	keyCursor  = []byte("ops-cursor") // the operations feed's cursor after the last batch put
 )
 
 // Message is one message to publish.
@@ -166,7 +167,26 @@ var ErrTooLarge = errors.New("uplink: a message larger than the outbox")
 // oldest operations batches are dropped first (their records counted,
 // and the count told by the next batch), then the oldest asset states;
 // alerts, statuses and health are never dropped here.
-func (o *Outbox) Put(msgs []Message, ops OpsBuilder) error {
+func (o *Outbox) Put(msgs []Message, ops OpsBuilder) error { return o.put(msgs, ops, nil) }
+
+// PutOperations puts an operations batch and records cursor, the
+// operations feed's position after its records, in the same transaction:
+// after a crash the outbox holds the batch and the cursor past it, or
+// neither, so no record is put twice or skipped.
+func (o *Outbox) PutOperations(ops OpsBuilder, cursor string) error { return o.put(nil, ops, &cursor) }
+
+// Cursor is the operations feed's position after the last batch put
+// ("" before the first).
+func (o *Outbox) Cursor() string {
+	var c string
+	o.db.View(func(tx *bolt.Tx) error {
+		c = string(tx.Bucket(bucketMeta).Get(keyCursor))
+		return nil
+	})
+	return c
+}
+
+func (o *Outbox) put(msgs []Message, ops OpsBuilder, cursor *string) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return o.db.Update(func(tx *bolt.Tx) error {
@@ -258,6 +278,11 @@ func (o *Outbox) Put(msgs []Message, ops OpsBuilder) error {
 		}
 		if err := meta.Put(keyDropped, seqKey(dropped)); err != nil {
 			return err
+		}
+		if cursor != nil {
+			if err := meta.Put(keyCursor, []byte(*cursor)); err != nil {
+				return err
+			}
 		}
 		o.count, o.bytes, o.dropped = count, bytes, dropped
 		return nil

@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"strconv"
 	"sync"
 	"time"
 
@@ -51,11 +53,14 @@ type Options struct {
 	// is sent again after Refresh (15 min) so the site sees it is still
 	// there.
 	Collect, StatusEvery, Refresh time.Duration
-	MaxMessages                   int
-	MaxBytes                      int64
-	AckWait                       time.Duration // default 10 s
-	Now                           func() time.Time
-	Log                           func(format string, args ...any)
+	// OpsEvery is how often the operations log is read onward from the
+	// outbox's cursor (1 s).
+	OpsEvery    time.Duration
+	MaxMessages int
+	MaxBytes    int64
+	AckWait     time.Duration // default 10 s
+	Now         func() time.Time
+	Log         func(format string, args ...any)
 }
 
 // Uplink runs the site stream of one sensor.
@@ -64,13 +69,19 @@ type Uplink struct {
 	out   *Outbox
 	st    state
 	wake  chan struct{}
+	again chan struct{} // collect now (an alert acknowledged from the site)
 	mu    sync.Mutex
-	devs  int // assets discovered at the last look
-	sent  map[string]sentState
-	lastS time.Time
-	lastB []byte // the last status sent, without its time
-	prevP uint64 // packets at the last health message
-	prevT time.Time
+	// alerts are the monitor's alerts at the last look, by site key.
+	alerts map[string]alertRef
+	devs   int // assets discovered at the last look
+	sent   map[string]sentState
+	lastS  time.Time
+	lastB  []byte // the last status sent, without its time
+	prevP  uint64 // packets at the last health message
+	prevT  time.Time
+	// opsErr is the last failure reading the operations feed, logged
+	// once (Run's goroutine only).
+	opsErr string
 }
 
 type sentState struct {
@@ -92,6 +103,9 @@ func New(o Options) (*Uplink, error) {
 	if o.AckWait <= 0 {
 		o.AckWait = 10 * time.Second
 	}
+	if o.OpsEvery <= 0 {
+		o.OpsEvery = time.Second
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -102,7 +116,8 @@ func New(o Options) (*Uplink, error) {
 	if err != nil {
 		return nil, err
 	}
-	u := &Uplink{o: o, out: out, wake: make(chan struct{}, 1), sent: map[string]sentState{}, devs: -1}
+	u := &Uplink{o: o, out: out, wake: make(chan struct{}, 1), again: make(chan struct{}, 1), sent: map[string]sentState{}, devs: -1,
+		alerts: map[string]alertRef{}}
 	u.st.set(func(s *site.UplinkState) { s.Outbox = out.Len(); s.Dropped = out.Dropped() })
 	return u, nil
 }
@@ -152,12 +167,20 @@ func (u *Uplink) Run(ctx context.Context) {
 	defer stop()
 	t := time.NewTicker(u.o.Collect)
 	defer t.Stop()
+	ot := time.NewTicker(u.o.OpsEvery)
+	defer ot.Stop()
 	for first := true; ; first = false {
 		if !first {
 			select {
 			case <-ctx.Done():
 				return
+			case <-ot.C:
+				if cfg != nil {
+					u.pumpOperations(cfg)
+				}
+				continue
 			case <-t.C:
+			case <-u.again:
 			}
 		}
 		c, err := u.o.Config()
@@ -185,17 +208,28 @@ func (u *Uplink) Run(ctx context.Context) {
 			done = make(chan struct{})
 			js, _ := jetstream.New(nc)
 			p := &publisher{nc: nc, js: js, out: u.out, subj: site.Subjects{Site: c.Site, Sensor: c.Sensor}, opsStr: site.OpsStream(c.Site), ackWait: u.o.AckWait}
-			go func() { defer close(done); u.publish(pctx, nc, p) }()
+			go func() {
+				defer close(done)
+				acks := make(chan struct{})
+				go func() { defer close(acks); u.followAcks(pctx, js, c) }()
+				u.publish(pctx, nc, p)
+				<-acks
+			}()
 		}
 		if err := u.collect(ctx, cfg); err != nil {
 			u.o.Log("uplink: %v", err)
+		}
+		if cfg != nil {
+			u.pumpOperations(cfg)
 		}
 	}
 }
 
 func (u *Uplink) connect(c *Config) (*nats.Conn, error) {
 	var server string
-	nc, err := c.Client.Connect(nats.RetryOnFailedConnect(true), nats.ReconnectBufSize(-1),
+	// Only the servers the bundle names: a plant's firewall lets the
+	// sensor reach those, and no server's gossip adds others.
+	nc, err := c.Client.Connect(nats.RetryOnFailedConnect(true), nats.ReconnectBufSize(-1), nats.IgnoreDiscoveredServers(),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 			msg := "disconnected"
 			if err != nil {
@@ -212,6 +246,13 @@ func (u *Uplink) connect(c *Config) (*nats.Conn, error) {
 			u.st.set(func(s *site.UplinkState) { s.Connected, s.Server, s.Error = true, nc.ConnectedUrlRedacted(), "" })
 			u.kick()
 		}),
+		nats.ReconnectErrHandler(func(_ *nats.Conn, err error) {
+			// A server refusing the sensor, or refused by it (its
+			// certificate does not chain to the bundle's CA), says so here.
+			if err != nil {
+				u.st.set(func(s *site.UplinkState) { s.Connected, s.Error = false, err.Error() })
+			}
+		}),
 		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
 			u.o.Log("uplink: %v", err)
 			u.st.set(func(s *site.UplinkState) { s.Error = err.Error() })
@@ -220,6 +261,14 @@ func (u *Uplink) connect(c *Config) (*nats.Conn, error) {
 		return nil, fmt.Errorf("connecting to %v: %w", c.Client.Servers, err)
 	}
 	return nc, nil
+}
+
+// kickCollect asks Run for a collection now.
+func (u *Uplink) kickCollect() {
+	select {
+	case u.again <- struct{}{}:
+	default:
+	}
 }
 
 func (u *Uplink) kick() {
@@ -381,8 +430,12 @@ func (u *Uplink) collect(ctx context.Context, cfg *Config) error {
 	}
 	var alerts []site.Alert
 	lerr := u.get("/api/v1/alerts", &alerts)
+	if lerr == nil {
+		clear(u.alerts)
+	}
 	for _, a := range alerts {
 		a.Key = site.AlertKey(a)
+		u.alerts[a.Key] = alertRef{a.ID, a.Status}
 		b, _ := json.Marshal(struct {
 			Count  uint64
 			Status string
@@ -459,13 +512,111 @@ func (u *Uplink) PutOperations(cfg *Config, records []json.RawMessage) error {
 	if len(records) == 0 {
 		return nil
 	}
+	err := u.out.Put(nil, u.opsBuilder(cfg, records))
+	u.kick()
+	return err
+}
+
+// opsBuilder makes the operations batch message of records.
+func (u *Uplink) opsBuilder(cfg *Config, records []json.RawMessage) OpsBuilder {
 	now := u.o.Now().UTC()
 	subj := site.Subjects{Site: cfg.Site, Sensor: cfg.Sensor}
-	err := u.out.Put(nil, func(dropped uint64) (Message, error) {
+	return func(dropped uint64) (Message, error) {
 		b, err := json.Marshal(site.Ops{Header: site.Header{Type: site.KindOps, Site: cfg.Site, Sensor: cfg.Sensor, SensorID: cfg.SensorID, Time: now},
 			Dropped: dropped, Operations: records})
 		return Message{Subject: subj.Ops(), Data: b, Ops: len(records)}, err
-	})
-	u.kick()
-	return err
+	}
+}
+
+// feedPage is what the monitor's operations feed answers
+// (GET /api/v1/operations/feed, docs/site.md).
+type feedPage struct {
+	Records []json.RawMessage `json:"records"`
+	Cursor  string            `json:"cursor"`
+	More    bool              `json:"more"`
+	Gap     bool              `json:"gap"`
+	Skipped int               `json:"skipped"`
+}
+
+// Bounds of the operations feed: a page's records stay well inside one
+// site message (site.MaxMessage), one record inside maxRecord, and one
+// pump reads at most maxPages pages before the next collection.
+const (
+	feedPageBytes = 512 << 10
+	maxRecord     = 16 << 10
+	maxPages      = 64
+)
+
+// pumpOperations reads the monitor's operations log onward from the
+// outbox's cursor and puts each page in the outbox as one batch, with the
+// cursor after it in the same transaction: every record goes out once, in
+// the order logged, whatever restarts in between. The engine's records are
+// input like any other: one that is not a JSON object with an id, or is
+// over maxRecord, is not sent (counted in the log line).
+func (u *Uplink) pumpOperations(cfg *Config) {
+	for page := 0; page < maxPages; page++ {
+		cursor := u.out.Cursor()
+		var f feedPage
+		err := u.get("/api/v1/operations/feed?cursor="+url.QueryEscape(cursor)+"&max="+strconv.Itoa(feedPageBytes), &f)
+		if errors.Is(err, errNoMonitor) {
+			return
+		}
+		if err != nil {
+			if msg := err.Error(); msg != u.opsErr {
+				u.o.Log("uplink: operations log: %v", err) // once, until it changes
+				u.opsErr = msg
+			}
+			return
+		}
+		u.opsErr = ""
+		if f.Gap {
+			u.o.Log("uplink: the operations log was rotated past what the site received: records were lost before the next batch")
+		}
+		recs := make([]json.RawMessage, 0, len(f.Records))
+		refused := 0
+		for _, r := range f.Records {
+			if c, ok := checkRecord(r); ok {
+				recs = append(recs, c)
+			} else {
+				refused++
+			}
+		}
+		if refused > 0 || f.Skipped > 0 {
+			u.o.Log("uplink: %d operations log records were not JSON objects with an id (or over %d bytes), %d lines too long: not sent", refused, maxRecord, f.Skipped)
+		}
+		if f.Cursor == cursor && len(recs) == 0 {
+			return
+		}
+		var b OpsBuilder
+		if len(recs) > 0 {
+			b = u.opsBuilder(cfg, recs)
+		}
+		if err := u.out.PutOperations(b, f.Cursor); err != nil {
+			u.o.Log("uplink: %v", err)
+			return
+		}
+		u.kick()
+		if !f.More {
+			return
+		}
+	}
+}
+
+// checkRecord returns r compacted when it is a JSON object of at most
+// maxRecord bytes with a string id (the operations log's stable id).
+func checkRecord(r json.RawMessage) (json.RawMessage, bool) {
+	if len(r) > maxRecord {
+		return nil, false
+	}
+	var head struct {
+		ID *string `json:"id"`
+	}
+	if json.Unmarshal(r, &head) != nil || head.ID == nil || *head.ID == "" || len(*head.ID) > 64 {
+		return nil, false
+	}
+	var b bytes.Buffer
+	if json.Compact(&b, r) != nil || b.Len() == 0 || b.Bytes()[0] != '{' {
+		return nil, false
+	}
+	return b.Bytes(), true
 }

@@ -6,14 +6,17 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/tapline/tapline/internal/natstest"
 	"github.com/tapline/tapline/sensorcore/site"
+	"github.com/tapline/tapline/sensorcore/store"
 )
 
 // fakeMonitor answers the engine's JSON routes with what the test sets.
@@ -21,12 +24,25 @@ type fakeMonitor struct {
 	mu     sync.Mutex
 	assets []site.Asset
 	alerts []site.Alert
+	opsDir string // the operations log the feed serves (store.ReadFeed)
 }
 
 func (f *fakeMonitor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var v any
+	if r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/api/v1/alerts/") && strings.HasSuffix(r.URL.Path, "/ack") {
+		id, _ := strconv.ParseUint(strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/api/v1/alerts/"), "/ack"), 10, 64)
+		for i := range f.alerts {
+			if f.alerts[i].ID == id {
+				f.alerts[i].Status = "acknowledged"
+				w.WriteHeader(http.StatusNoContent)
+				return
+			}
+		}
+		http.NotFound(w, r)
+		return
+	}
 	switch r.URL.Path {
 	case "/api/v1/assets":
 		v = f.assets
@@ -34,6 +50,22 @@ func (f *fakeMonitor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		v = f.alerts
 	case "/api/v1/stats":
 		v = map[string]any{"packets": 100, "kernel_drops": 0, "protocols": map[string]any{"modbus": map[string]any{"pdus": 7}}}
+	case "/api/v1/operations/feed":
+		if f.opsDir == "" {
+			http.NotFound(w, r)
+			return
+		}
+		max, _ := strconv.Atoi(r.URL.Query().Get("max"))
+		fd, err := store.ReadFeed(f.opsDir, r.URL.Query().Get("cursor"), max)
+		if err != nil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		recs := make([]json.RawMessage, len(fd.Records))
+		for i, r := range fd.Records {
+			recs[i] = r
+		}
+		v = map[string]any{"records": recs, "cursor": fd.Cursor, "more": fd.More, "gap": fd.Gap, "skipped": fd.Skipped}
 	default:
 		http.NotFound(w, r)
 		return
@@ -43,52 +75,6 @@ func (f *fakeMonitor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func op(i int) json.RawMessage {
 	return json.RawMessage(fmt.Sprintf(`{"id":"%016x","time":"2026-12-01T00:00:00Z","protocol":"modbus","client":{"ip":"192.0.2.1"},"server":{"ip":"192.0.2.2"},"function":6,"result":"ok"}`, i))
-}
-
-// opsInStream reads every operations batch of the sensor and returns the
-// operation ids in stream order.
-func opsInStream(t *testing.T, st *natstest.Site) []string {
-	t.Helper()
-	nc, err := st.Viewer().Connect()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	s, err := js.Stream(ctx, site.OpsStream("plant-a"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, _ := s.Info(ctx)
-	c, err := js.OrderedConsumer(ctx, site.OpsStream("plant-a"), jetstream.OrderedConsumerConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ids []string
-	lastSeq := uint64(0)
-	for i := uint64(0); i < info.State.Msgs; i++ {
-		m, err := c.Next(jetstream.FetchMaxWait(10 * time.Second))
-		if err != nil {
-			t.Fatal(err)
-		}
-		seq, _ := strconv.ParseUint(m.Headers().Get(site.HeaderSeq), 10, 64)
-		if seq <= lastSeq {
-			t.Fatalf("outbox sequence %d after %d: out of order or twice", seq, lastSeq)
-		}
-		lastSeq = seq
-		var b site.Ops
-		if err := json.Unmarshal(m.Data(), &b); err != nil {
-			t.Fatal(err)
-		}
-		for _, r := range b.Operations {
-			var o site.Operation
-			json.Unmarshal(r, &o)
-			ids = append(ids, o.ID)
-		}
-	}
-	return ids
 }
 
 func waitEmpty(t *testing.T, u *Uplink, within time.Duration) {
@@ -156,7 +142,7 @@ func TestUplinkDeliversOnceThroughAnOutage(t *testing.T) {
 	}
 	st.Servers[0].Restart()
 	waitEmpty(t, u, 60*time.Second)
-	ids := opsInStream(t, st)
+	ids := st.Operations("sensor-01")
 	if len(ids) != n {
 		t.Fatalf("%d operations in the stream, want %d", len(ids), n)
 	}
@@ -218,4 +204,172 @@ func TestOutboxFullDropsOperationsFirst(t *testing.T) {
 	if n != 1 {
 		t.Fatalf("%d states of one alert wait", n)
 	}
+}
+
+// TestUplinkFeedsTheOperationsLog: serve's loop reads the monitor's
+// operations log onward from the cursor the outbox keeps, through a
+// server crash and a restart of serve itself (the uplink closed and
+// opened again on its outbox): every record of the log is in the stream
+// once, in the order logged; a record that is no JSON object with an id
+// is not sent.
+func TestUplinkFeedsTheOperationsLog(t *testing.T) {
+	st := natstest.NewSite(t, 1, "sensor-01")
+	logDir, outDir := t.TempDir(), t.TempDir()
+	ops, err := store.OpenOperations(logDir, 64<<10) // rotates every 32 KiB
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ops.Close()
+	mon := &fakeMonitor{opsDir: logDir}
+	cfg := &Config{Sensor: "sensor-01", SensorID: "S-1", Site: "plant-a", Client: st.Sensor("sensor-01")}
+	start := func() (*Uplink, func()) {
+		u, err := New(Options{Dir: outDir, Config: func() (*Config, error) { return cfg, nil }, Monitor: mon,
+			Collect: time.Second, OpsEvery: 50 * time.Millisecond, AckWait: 2 * time.Second, Log: t.Logf})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { u.Run(ctx); close(done) }()
+		return u, func() { cancel(); <-done; u.Close() }
+	}
+	n := 0
+	log := func(k int) {
+		for i := 0; i < k; i++ {
+			n++
+			fmt.Fprintf(ops, "%s\n", op(n))
+		}
+	}
+	u, stop := start()
+	for i := 0; i < 20; i++ {
+		log(10)
+		time.Sleep(20 * time.Millisecond)
+	}
+	fmt.Fprintln(ops, `["not", "a record"]`)
+	st.Servers[0].Kill()
+	for i := 0; i < 20; i++ {
+		log(10)
+		time.Sleep(20 * time.Millisecond)
+	}
+	stop() // serve stops while the site is down
+	log(50)
+	st.Servers[0].Restart()
+	u, stop = start()
+	defer stop()
+	log(50)
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		time.Sleep(200 * time.Millisecond)
+		if u.Outbox().Len() == 0 && u.Outbox().Cursor() != "" {
+			if f, _ := store.ReadFeed(logDir, u.Outbox().Cursor(), 0); len(f.Records) == 0 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not delivered within 60 s: outbox %d, %+v", u.Outbox().Len(), u.State())
+		}
+	}
+	ids := st.Operations("sensor-01")
+	if len(ids) != n {
+		t.Fatalf("%d operations in the stream, %d logged", len(ids), n)
+	}
+	for i, id := range ids {
+		if want := fmt.Sprintf("%016x", i+1); id != want {
+			t.Fatalf("operation %d is %s, want %s: lost, repeated or out of order", i, id, want)
+		}
+	}
+}
+
+// TestAckFromTheSite: an operator acknowledges one of the sensor's
+// alerts on the site; the sensor reads it through its own consumer,
+// acknowledges the alert in its monitor, and the site then shows the
+// alert acknowledged by the sensor itself. Another sensor can neither
+// read those acknowledgements (its consumer would need sensor-01's name
+// or ack subjects) nor make one.
+func TestAckFromTheSite(t *testing.T) {
+	st := natstest.NewSite(t, 1, "sensor-01", "sensor-02")
+	now := time.Now().UTC()
+	fnc := 41
+	al := site.Alert{ID: 7, Rule: "s7-plc-stop", Severity: "critical", Src: "192.0.2.10", Dst: "192.0.2.40", Protocol: "s7comm", Function: &fnc,
+		Count: 1, Status: "new", Time: now, LastSeen: now}
+	mon := &fakeMonitor{alerts: []site.Alert{al}}
+	cfg := &Config{Sensor: "sensor-01", SensorID: "S-1", Site: "plant-a", Client: st.Sensor("sensor-01")}
+	u, err := New(Options{Dir: t.TempDir(), Config: func() (*Config, error) { return cfg, nil }, Monitor: mon,
+		Collect: 300 * time.Millisecond, AckWait: 2 * time.Second, Log: t.Logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { u.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done; u.Close() }()
+
+	key := site.AlertKey(al)
+	subj := natstest.Subjects(st.Name, "sensor-01")
+	status := func() string {
+		nc, err := st.Viewer().Connect()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nc.Close()
+		m, err := nc.Request("$JS.API.DIRECT.GET."+site.StateStream(st.Name)+"."+subj.Alert(key), nil, 5*time.Second)
+		if err != nil || m.Header.Get("Status") != "" {
+			return ""
+		}
+		var am site.AlertMessage
+		json.Unmarshal(m.Data, &am)
+		return am.Alert.Status
+	}
+	waitFor := func(what string, ok func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for !ok() {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: not within 30 s", what)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	waitFor("the alert on the site", func() bool { return status() == "new" })
+
+	// The other sensor tries to read sensor-01's acknowledgements.
+	nc2, err := st.Sensor("sensor-02").Connect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc2.Close()
+	js2, _ := jetstream.New(nc2)
+	for _, c := range []jetstream.ConsumerConfig{
+		{Durable: site.AckConsumer("sensor-01"), FilterSubject: subj.AckFilter()},
+		{Durable: site.AckConsumer("sensor-02"), FilterSubject: subj.AckFilter()},
+		{Durable: site.AckConsumer("sensor-01"), FilterSubject: natstest.Subjects(st.Name, "sensor-02").AckFilter()},
+	} {
+		cctx, ccancel := context.WithTimeout(context.Background(), 3*time.Second)
+		_, err := js2.CreateOrUpdateConsumer(cctx, site.StateStream(st.Name), c)
+		ccancel()
+		if err == nil {
+			t.Fatalf("sensor-02 made the consumer %s on %s", c.Durable, c.FilterSubject)
+		}
+	}
+	if err := js2ack(nc2, subj.Ack(key)); err == nil {
+		t.Fatal("sensor-02 acknowledged sensor-01's alert")
+	}
+
+	st.PublishAs(st.Viewer(), map[string]any{subj.Ack(key): site.Ack{Header: site.Header{Type: site.KindAck, Site: st.Name, Sensor: "sensor-01", Time: now},
+		Key: key, By: "engineer@laptop"}})
+	waitFor("the sensor acknowledging the alert", func() bool {
+		mon.mu.Lock()
+		defer mon.mu.Unlock()
+		return mon.alerts[0].Status == "acknowledged"
+	})
+	waitFor("the site showing the sensor's acknowledgement", func() bool { return status() == "acknowledged" })
+}
+
+// js2ack publishes an acknowledgement through JetStream as nc's user.
+func js2ack(nc *nats.Conn, subject string) error {
+	js, _ := jetstream.New(nc)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	_, err := js.Publish(ctx, subject, []byte(`{}`))
+	return err
 }

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -35,6 +36,10 @@ func runMonitorEngine(args []string, stdout, stderr io.Writer) int {
 	var ifaces multi
 	fs.Var(&ifaces, "iface", "capture on this interface (repeatable)")
 	manuf := fs.String("manuf", inventory.DefaultManuf, "Wireshark manuf file for MAC vendors")
+	var replayFDs multi
+	fs.Var(&replayFDs, "replay-fd", "replay the capture file open on this descriptor (repeatable; serve hands them over)")
+	speed := fs.Float64("replay-speed", 1, "replay at the recorded pace times this")
+	loops := fs.Int("replay-loops", 0, "passes over the replayed files (0: until stopped)")
 	if _, err := parse(fs, args); err != nil {
 		return 2
 	}
@@ -42,8 +47,22 @@ func runMonitorEngine(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "monitor-engine: "+format+"\n", a...)
 		return 1
 	}
-	if len(ifaces) == 0 {
-		return fail("no --iface given")
+	if len(ifaces) == 0 && len(replayFDs) == 0 {
+		return fail("no --iface or --replay-fd given")
+	}
+	var replay []monitor.ReplaySource
+	for _, v := range replayFDs {
+		fd, err := strconv.Atoi(v)
+		if err != nil || fd < daemon.MonitorReplayFD {
+			return fail("--replay-fd %q: a descriptor number from %d", v, daemon.MonitorReplayFD)
+		}
+		f := os.NewFile(uintptr(fd), "replay-"+v)
+		fi, err := f.Stat()
+		if err != nil {
+			return fail("replay descriptor %d: %v; sensorcore serve --monitor-replay starts this command", fd, err)
+		}
+		defer f.Close()
+		replay = append(replay, monitor.ReplaySource{Name: fmt.Sprintf("capture %d", len(replay)+1), R: f, Size: fi.Size()})
 	}
 	if err := hardenEngine(); err != nil {
 		return fail("%v", err)
@@ -111,7 +130,7 @@ func runMonitorEngine(args []string, stdout, stderr io.Writer) int {
 	mux.Handle("/", framed(m.Handler()))
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: time.Minute, MaxHeaderBytes: 64 << 10}
 	go srv.Serve(ln)
-	runErr := m.RunLive(ctx, ifaces...)
+	runErr := runCapture(ctx, m, ifaces, replay, monitor.ReplayOptions{Speed: *speed, Loops: *loops})
 	shut, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	srv.Shutdown(shut)
 	cancel()
@@ -134,4 +153,37 @@ func framed(h http.Handler) http.Handler {
 		}
 		h.ServeHTTP(w, r)
 	})
+}
+
+// runCapture runs live capture on ifaces and the replay of the files in
+// replay side by side, until ctx ends; a replay that finished its passes
+// leaves the engine serving what it found.
+func runCapture(ctx context.Context, m *monitor.Monitor, ifaces []string, replay []monitor.ReplaySource, o monitor.ReplayOptions) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := make(chan error, 2)
+	n := 0
+	if len(ifaces) > 0 {
+		n++
+		go func() { errs <- m.RunLive(ctx, ifaces...) }()
+	}
+	if len(replay) > 0 {
+		n++
+		go func() {
+			if err := m.RunReplay(ctx, replay, o); err != nil {
+				errs <- err
+				return
+			}
+			<-ctx.Done()
+			errs <- nil
+		}()
+	}
+	var first error
+	for i := 0; i < n; i++ {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+			cancel() // one failed: the engine stops, serve starts it again
+		}
+	}
+	return first
 }

@@ -404,6 +404,10 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	var ifaces multi
 	fs.Var(&ifaces, "monitor", "monitor this interface (SPAN/TAP port; repeatable): Devices and Alerts pages in the console")
 	manuf := fs.String("manuf", inventory.DefaultManuf, "Wireshark manuf file for MAC vendors (with --monitor)")
+	var replays multi
+	fs.Var(&replays, "monitor-replay", "LAB/DEMO ONLY: monitor this capture file (pcap or pcapng) replayed as if live, looping (repeatable)")
+	replaySpeed := fs.Float64("monitor-replay-speed", 1, "replay at the recorded pace times this (at most 1000; silences over 1 s are cut to 1 s)")
+	replayLoops := fs.Int("monitor-replay-loops", 0, "passes over the replayed files (0: until serve stops)")
 	sshCommand := fs.Bool("ssh-command", false, "run as the OpenSSH ForceCommand wrapper instead of the daemon (same as 'sensorcore ssh-command')")
 	if _, err := parse(fs, args); err != nil {
 		return 2
@@ -426,8 +430,9 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	// here: a fault in packet parsing never reaches the console, the SSH
 	// listener or the rollback deadline.
 	var stopMonitor func() // before a restart into a new binary (exec skips defers)
-	if len(ifaces) > 0 {
-		sup, err := e.NewMonitorSupervisor(daemon.MonitorOptions{Interfaces: ifaces, Manuf: *manuf, Log: lg.Printf})
+	if len(ifaces) > 0 || len(replays) > 0 {
+		sup, err := e.NewMonitorSupervisor(daemon.MonitorOptions{Interfaces: ifaces, Manuf: *manuf, Log: lg.Printf,
+			Replay: replays, ReplaySpeed: *replaySpeed, ReplayLoops: *replayLoops})
 		if err != nil {
 			fmt.Fprintf(stderr, "sensorcore serve: %v\n", err)
 			return 2
