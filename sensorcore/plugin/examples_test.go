@@ -257,8 +257,15 @@ func TestPNDCPMatchesTshark(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var sets uint64
 	for _, f := range files {
-		got := analyzeWith(t, []string{example(t, "pndcp")}, f).Protocols["pndcp"]
+		rep := analyzeWith(t, []string{example(t, "pndcp")}, f)
+		got := rep.Protocols["pndcp"]
+		for _, a := range rep.Alerts {
+			if a.Rule == "pndcp-set" && a.Texts["de"].Title != "" {
+				sets += a.Count
+			}
+		}
 		want := tsharkCounts(t, f, nil, "pn_rt.frame_id", "pn_dcp.service_id", "pn_dcp.service_type")
 		frames := decimal(t, want[0])
 		if len(frames) == 0 {
@@ -278,6 +285,9 @@ func TestPNDCPMatchesTshark(t *testing.T) {
 		if !maps.Equal(got.Fields["service_type"], types) || got.Malformed != 0 {
 			t.Errorf("%s: service types %v, tshark %v (malformed %d)", f, got.Fields["service_type"], types, got.Malformed)
 		}
+	}
+	if sets != 1 { // profinet-dcp-set.pcap holds one DCP Set request (and its response)
+		t.Errorf("%d DCP Set alerts, want 1", sets)
 	}
 }
 
