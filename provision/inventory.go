@@ -11,6 +11,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/tapline/tapline/internal/sheetcsv"
+	"github.com/tapline/tapline/internal/userpath"
+	"github.com/tapline/tapline/provision/sshconn"
 	"github.com/tapline/tapline/sensorcore/netconf"
 )
 
@@ -125,6 +128,9 @@ type Inventory struct {
 	Dir    string // relative paths resolve from here
 	Header []string
 	Rows   []Row
+	// Dialect is how the file separates its fields; reports and the retry
+	// inventory are written the same way.
+	Dialect sheetcsv.Dialect
 }
 
 // InventoryError names the file, line and column of a bad cell and how to
@@ -170,9 +176,15 @@ func normColumn(s string) string {
 // is used in messages. Every problem is reported, each as *InventoryError
 // (joined).
 func ParseInventory(r io.Reader, dir, name string) (*Inventory, error) {
-	cr := csv.NewReader(r)
-	cr.Comment = '#'
-	cr.FieldsPerRecord = -1
+	cr, err := sheetcsv.NewReader(r)
+	if err != nil {
+		line := 1
+		var ee *sheetcsv.EncodingError
+		if errors.As(err, &ee) {
+			line = ee.Line
+		}
+		return nil, &InventoryError{File: name, Line: line, Msg: err.Error()}
+	}
 	cr.TrimLeadingSpace = true
 	header, err := cr.Read()
 	if err != nil {
@@ -181,7 +193,7 @@ func ParseInventory(r io.Reader, dir, name string) (*Inventory, error) {
 		}
 		return nil, &InventoryError{File: name, Line: 1, Msg: err.Error()}
 	}
-	inv := &Inventory{Dir: dir, Header: header}
+	inv := &Inventory{Dir: dir, Header: header, Dialect: cr.Dialect}
 	col := map[string]int{}
 	known := map[string]bool{}
 	for _, c := range inventoryColumns {
@@ -260,18 +272,17 @@ func parseRow(get func(string) string, dir, name string, line int) (Row, []error
 	bad := func(c, format string, args ...any) {
 		errs = append(errs, &InventoryError{File: name, Line: line, Column: c, Msg: fmt.Sprintf(format, args...)})
 	}
-	resolve := func(p string) string {
-		if strings.HasPrefix(p, "~/") {
-			if home, err := os.UserHomeDir(); err == nil {
-				return filepath.Join(home, p[2:])
-			}
+	// Paths may be written as the engineer's system writes them (Windows
+	// backslashes and drive letters, "~" for the home folder); relative
+	// ones are relative to the inventory's folder (internal/userpath).
+	resolveIn := func(c, v string) string {
+		p, err := userpath.Resolve(dir, v)
+		if err != nil {
+			bad(c, "%v", err)
 		}
-		if p == "" || filepath.IsAbs(p) {
-			return p
-		}
-		return filepath.Join(dir, p)
+		return p
 	}
-	path := func(c string) string { return resolve(get(c)) }
+	path := func(c string) string { return resolveIn(c, get(c)) }
 	port := func(c string, def int) int {
 		s := get(c)
 		if s == "" {
@@ -297,7 +308,7 @@ func parseRow(get func(string) string, dir, name string, line int) (Row, []error
 	r.PluginKey = path("plugin_key")
 	for _, p := range strings.Split(get("plugins"), ";") {
 		if p = strings.TrimSpace(p); p != "" {
-			r.Plugins = append(r.Plugins, resolve(p))
+			r.Plugins = append(r.Plugins, resolveIn("plugins", p))
 		}
 	}
 	if strings.EqualFold(get("uplink_cert"), netconf.UplinkCertProxy) {
@@ -318,7 +329,7 @@ func parseRow(get func(string) string, dir, name string, line int) (Row, []error
 	if r.Interface == "" {
 		r.Interface = "eth0"
 	}
-	r.NewDNS = append(r.NewDNS, strings.FieldsFunc(get("new_dns"), func(c rune) bool { return c == ';' || c == ' ' || c == '|' })...)
+	r.NewDNS = append(r.NewDNS, strings.FieldsFunc(get("new_dns"), func(c rune) bool { return c == ';' || c == ',' || c == ' ' || c == '|' })...)
 	if r.Sensor == "" {
 		bad("sensor", "empty: give the sensor's name as its activation file names it")
 	}
@@ -338,7 +349,11 @@ func parseRow(get func(string) string, dir, name string, line int) (Row, []error
 	switch r.Auth {
 	case AuthKey:
 		if r.KeyFile == "" {
-			bad("key_file", "auth is key but no key_file is given")
+			if k, err := sshconn.DefaultKeyFile(); err == nil {
+				r.KeyFile = k
+			} else {
+				bad("key_file", "auth is key: %v", strings.Replace(err.Error(), "name the key file", "give key_file", 1))
+			}
 		}
 	case AuthAgent, AuthPassword:
 	default:

@@ -1,14 +1,21 @@
 package gui
 
 import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/tapline/tapline/app/demo"
+	"github.com/tapline/tapline/internal/needs"
 	"github.com/tapline/tapline/provision"
 )
 
@@ -88,5 +95,75 @@ func TestSensorStatusShown(t *testing.T) {
 	}
 	if log := strings.Join(fl.model.logOf(2), "\n"); strings.Contains(log, "Devices") || strings.Contains(log, "Uplink") {
 		t.Errorf("sensor-03 reported neither, its log says:\n%s", log)
+	}
+}
+
+// TestDevicesShownFromRealSensors: against real sensors whose monitors
+// replay a Modbus capture, the wizard's done state and Fleet (its Devices,
+// uplink column and each sensor's log) say how many devices each sensor
+// discovered against its activation's licensed count, as its status says
+// it; the demo sensors have no uplink, so nothing is said of one. The
+// screenshot tour drives the app: the wizard pushes one sensor, Fleet both.
+func TestDevicesShownFromRealSensors(t *testing.T) {
+	needs.Root(t, "runs sensorcore serve, whose monitoring engine runs as its own user")
+	capture := needs.Shared(t, "pcaps/modbus/modbusSmall.pcap")[0]
+	fleet := startDemoWith(t, demo.Options{Sensors: 2, Replay: []string{capture}})
+	// Each sensor counts what its monitor discovered every few seconds:
+	// wait until both have.
+	deadline := time.Now().Add(60 * time.Second)
+	for _, sn := range fleet.Sensors {
+		run := filepath.Join(sn.Root, "var", "lib", "sensorcore", "run.json")
+		for {
+			var ri struct {
+				Discovered *int `json:"devices_discovered"`
+			}
+			if b, err := os.ReadFile(run); err == nil && json.Unmarshal(b, &ri) == nil && ri.Discovered != nil && *ri.Discovered > 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				b, _ := os.ReadFile(run)
+				t.Fatalf("%s discovered no device within a minute: %s", sn.Name, b)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+	f := fleet.Preset()
+	a := test.NewTempApp(t)
+	env := demoEnv(t, a, f)
+	env.Preset = &f
+	env.Inventory, env.FilesDir, env.KnownHosts = f.Inventory, f.FilesDir, f.KnownHosts
+	m := NewMainWindow(a, env)
+	m.Window.Resize(fyne.NewSize(1100, 720))
+	devices := regexp.MustCompile(`Devices: ([1-9][0-9]*) discovered of 100 licensed \(demo\)\.`)
+	seen := map[string]bool{}
+	err := m.Tour(func(name string) error {
+		switch name {
+		case "setup-push":
+			seen[name] = true
+			if txt := m.wizard.push.doneText.Text; !devices.MatchString(txt) || strings.Contains(txt, "Uplink") {
+				t.Errorf("the done state does not say the sensor's devices as its status did, or speaks of an uplink:\n%s", txt)
+			}
+		case "fleet":
+			seen[name] = true
+			for i := 0; i < m.fleet.model.len(); i++ {
+				r, _ := m.fleet.model.get(i)
+				log := strings.Join(m.fleet.model.logOf(i), "\n")
+				c := regexp.MustCompile(`^([1-9][0-9]*)/100 devices$`).FindStringSubmatch(r.sensorState)
+				if r.outcome != provision.OutcomeDone || c == nil {
+					t.Errorf("row %d: %s, Devices, uplink %q\n%s", i, r.outcome, r.sensorState, log)
+					continue
+				}
+				if !strings.Contains(log, "Devices: "+c[1]+" discovered of 100 licensed (demo).") || strings.Contains(log, "Uplink") {
+					t.Errorf("row %d's log does not say its devices as its status did, or speaks of an uplink:\n%s", i, log)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !seen["setup-push"] || !seen["fleet"] {
+		t.Fatalf("the tour did not reach the done state and Fleet: %v", seen)
 	}
 }

@@ -7,27 +7,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tapline/tapline/internal/needs"
 )
 
 // WorkedExample is the first yaml block of docs/plugins.md (KilnNet,
 // version 1.0.0).
 func WorkedExample(tb testing.TB) []byte {
 	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Fatal("no go.mod above the test directory")
-		}
-		dir = parent
-	}
-	doc, err := os.ReadFile(filepath.Join(dir, "docs", "plugins.md"))
+	doc, err := os.ReadFile(filepath.Join(needs.RepoRoot(tb), "docs", "plugins.md"))
 	if err != nil {
 		tb.Fatal(err)
 	}
