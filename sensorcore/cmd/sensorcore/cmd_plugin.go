@@ -42,17 +42,10 @@ func (inv invocation) plugin(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, pluginUsage)
 		return 2
 	}
-	if inv.fixed != nil {
-		c.root, c.trustRoots, c.releaseRoots, c.backend = inv.fixed.root, inv.fixed.trustRoots, inv.fixed.releaseRoots, inv.fixed.backend
-	}
-	e, err := daemon.NewEngine(daemon.Options{Root: c.root, TrustRoots: c.trustRoots, ReleaseRoots: c.releaseRoots, Backend: c.backend})
+	e, err := inv.engine(&c, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "sensorcore plugin %s: %v\n", sub, err)
 		return 2
-	}
-	e.ConfineToIncoming = inv.confine
-	if !c.asJSON {
-		e.Log = func(f string, a ...any) { fmt.Fprintf(stderr, "sensorcore: "+f+"\n", a...) }
 	}
 	var res *daemon.PluginResult
 	if sub == "install" {

@@ -94,6 +94,25 @@ type invocation struct {
 	confine bool
 }
 
+// engine opens the sensor's engine for a provisioning command: an SSH
+// session's fixed root and trust, confined to the incoming directory, and
+// its log on stderr (none with --json).
+func (inv invocation) engine(c *common, stderr io.Writer) (*daemon.Engine, error) {
+	if inv.fixed != nil {
+		c.root, c.trustRoots, c.releaseRoots, c.backend = inv.fixed.root, inv.fixed.trustRoots, inv.fixed.releaseRoots, inv.fixed.backend
+	}
+	e, err := daemon.NewEngine(daemon.Options{Root: c.root, TrustRoots: c.trustRoots, ReleaseRoots: c.releaseRoots, Backend: c.backend})
+	if err != nil {
+		return nil, err
+	}
+	e.ConfineToIncoming = inv.confine
+	e.Log = func(f string, a ...any) { fmt.Fprintf(stderr, "sensorcore: "+f+"\n", a...) }
+	if c.asJSON {
+		e.Log = func(string, ...any) {}
+	}
+	return e, nil
+}
+
 func provision(name string) func([]string, io.Writer, io.Writer) int {
 	return func(args []string, stdout, stderr io.Writer) int {
 		return invocation{}.run(context.Background(), name, args, stdout, stderr)
@@ -125,18 +144,10 @@ func (inv invocation) run(ctx context.Context, name string, args []string, stdou
 	if err != nil {
 		return 2
 	}
-	if inv.fixed != nil {
-		c.root, c.trustRoots, c.releaseRoots, c.backend = inv.fixed.root, inv.fixed.trustRoots, inv.fixed.releaseRoots, inv.fixed.backend
-	}
-	e, err := daemon.NewEngine(daemon.Options{Root: c.root, TrustRoots: c.trustRoots, ReleaseRoots: c.releaseRoots, Backend: c.backend})
+	e, err := inv.engine(&c, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "sensorcore %s: %v\n", name, err)
 		return 2
-	}
-	e.ConfineToIncoming = inv.confine
-	e.Log = func(f string, a ...any) { fmt.Fprintf(stderr, "sensorcore: "+f+"\n", a...) }
-	if c.asJSON {
-		e.Log = func(string, ...any) {}
 	}
 	switch name {
 	case "apply":
