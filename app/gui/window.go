@@ -20,7 +20,7 @@ const AppID = "dev.tapline.companion"
 // ScreenNames lists the main window's tabs, in order, without a window
 // (start-up flags check --screen against it).
 func ScreenNames() []string {
-	return []string{"Setup", "Fleet", "Certificates", "Plugins", "Known hosts", "Settings"}
+	return []string{"Setup", "Fleet", "Certificates", "Known hosts", "Settings"}
 }
 
 // Main is Tapline's main window and its screens.
@@ -34,7 +34,6 @@ type Main struct {
 	wizard    *wizardScreen
 	fleet     *fleetScreen
 	workbench *workbenchScreen
-	plugins   *pluginsScreen
 	known     *knownHostsScreen
 	settings  *settingsScreen
 }
@@ -50,14 +49,12 @@ func NewMainWindow(a fyne.App, env Env) *Main {
 	m.wizard = newWizardScreen(env)
 	m.fleet = newFleetScreen(env)
 	m.workbench = newWorkbenchScreen(env)
-	m.plugins = newPluginsScreen(env, m.fleet)
 	m.known = newKnownHostsScreen(env)
 	m.settings = newSettingsScreen(a.Preferences())
 	m.Tabs = container.NewAppTabs(
 		container.NewTabItemWithIcon("Setup", theme.ComputerIcon(), m.wizard.build()),
 		container.NewTabItemWithIcon("Fleet", theme.ListIcon(), m.fleet.build()),
 		container.NewTabItemWithIcon("Certificates", theme.DocumentIcon(), m.workbench.build()),
-		container.NewTabItemWithIcon("Plugins", theme.StorageIcon(), m.plugins.build()),
 		container.NewTabItemWithIcon("Known hosts", theme.AccountIcon(), m.known.build()),
 		container.NewTabItemWithIcon("Settings", theme.SettingsIcon(), m.settings.build()),
 	)
@@ -65,9 +62,6 @@ func NewMainWindow(a fyne.App, env Env) *Main {
 	m.Tabs.OnSelected = func(it *container.TabItem) {
 		if it.Text == "Known hosts" {
 			m.known.load() // a connection may have trusted a host since
-		}
-		if it.Text == "Plugins" {
-			m.plugins.refreshSensors() // Fleet may have opened an inventory since
 		}
 	}
 	w.SetContent(container.NewStack(m.Tabs, container.NewWithoutLayout(m.paintProbe())))
@@ -180,6 +174,5 @@ func (m *Main) Wait() {
 	m.fleet.tasks.Wait()
 	m.known.tasks.Wait()
 	m.workbench.tasks.Wait()
-	m.plugins.tasks.Wait()
 	m.workbench.ca.tasks.Wait()
 }
