@@ -48,7 +48,12 @@ type Status struct {
 	Network     json.RawMessage `json:"network,omitempty"`
 	FreeBytes   int64           `json:"free_bytes"`
 	IncomingDir string          `json:"incoming_dir"`
+	// Uplink is the site uplink's state while the sensor runs one.
+	Uplink json.RawMessage `json:"uplink,omitempty"`
 }
+
+// RunsUplink reports whether the sensor runs a site uplink.
+func (s Status) RunsUplink() bool { return len(s.Uplink) > 0 && string(s.Uplink) != "null" }
 
 // ApplyResult is `sensorcore apply --json PATH`.
 type ApplyResult struct {
