@@ -237,7 +237,7 @@ func TestWizardSiteUplink(t *testing.T) {
 	test.Type(n.upCert, crt)
 	test.Type(n.upKey, key)
 	test.Type(n.upCred, cred)
-	if got := n.notes.of(fieldUpCert); !hasCode(got, site.CodeChain) {
+	if got := n.notes.of(fieldUpFiles); !hasCode(got, site.CodeChain) {
 		t.Fatalf("a client certificate from another CA: %+v", n.notes.all())
 	}
 	// A server certificate of the plant's CA: not for TLS clients.
@@ -247,7 +247,7 @@ func TestWizardSiteUplink(t *testing.T) {
 	}
 	retype(n.upCert, writeFile(t, od, "s.crt", srv.CertPEM))
 	retype(n.upKey, writeFile(t, od, "s.key", srv.KeyPEM))
-	if got := n.notes.of(fieldUpCert); !hasCode(got, site.CodeClientEKU) {
+	if got := n.notes.of(fieldUpFiles); !hasCode(got, site.CodeClientEKU) {
 		t.Fatalf("a server certificate: %+v", n.notes.all())
 	}
 	// Site init's own for the sensor: fine, and the row carries them.

@@ -31,9 +31,9 @@ const (
 	fieldProxyPass = "Proxy password"
 	fieldProxyCert = "Client certificate" // the proxy's, for a proxy that inspects TLS
 	fieldProxyKey  = "Client key"
-	fieldUplink    = "Site uplink" // the site's site.json (tapline site init)
-	fieldUpCert    = "Uplink certificate"
-	fieldUpKey     = "Uplink key"
+	fieldUplink    = "Site uplink"   // the site's site.json (tapline site init)
+	fieldUpFiles   = "Uplink client" // the sensor's own client certificate, key and credential
+	fieldUpKey     = "Uplink client key"
 	fieldUpCred    = "Uplink credential"
 	fieldNetwork   = "Network" // a problem no single field owns
 )
@@ -55,7 +55,7 @@ var networkFields = map[string]struct{ label, fix string }{
 	"uplink":            {fieldUplink, "Choose the site.json that tapline site init wrote for the site, or leave it empty for no uplink."},
 	"uplink.site":       {fieldUplink, "Choose the site.json that tapline site init wrote for the site, or leave it empty for no uplink."},
 	"uplink.servers":    {fieldUplink, "Run tapline site init again: the site.json's servers are not usable."},
-	"uplink_cert":       {fieldUpCert, "Choose both the uplink certificate and its key, or neither (site init's files for this sensor)."},
+	"uplink_cert":       {fieldUpFiles, "Choose both the uplink client certificate and its key, or neither (site init's files for this sensor)."},
 }
 
 // networkStep collects the sensor's network settings (docs/field-facts.md step
@@ -93,9 +93,9 @@ func newNetworkStep(env Env, wiz *wizardScreen) *networkStep {
 		proxyCert: widget.NewEntry(), proxyKey: widget.NewEntry(),
 		uplink: widget.NewEntry(), upCert: widget.NewEntry(), upKey: widget.NewEntry(), upCred: widget.NewEntry()}
 	s.uplink.SetPlaceHolder("optional: the site's site.json (tapline site init)")
-	s.upCert.SetPlaceHolder("optional: instead of the one site init made for this sensor")
-	s.upKey.SetPlaceHolder("its private key (PEM)")
-	s.upCred.SetPlaceHolder("optional: NKEY seed or user credentials file")
+	s.upCert.SetPlaceHolder("certificate")
+	s.upKey.SetPlaceHolder("its key (PEM)")
+	s.upCred.SetPlaceHolder("NKEY seed or .creds")
 	s.ip.SetPlaceHolder("empty: keep the current address")
 	s.mask.SetPlaceHolder("24")
 	s.gateway.SetPlaceHolder("192.0.2.1")
@@ -113,7 +113,7 @@ func newNetworkStep(env Env, wiz *wizardScreen) *networkStep {
 		fieldHostname: s.hostname, fieldInterface: s.iface, fieldReach: s.reach, fieldProxyHost: s.proxyHost,
 		fieldProxyPort: s.proxyPort, fieldProxyUser: s.proxyUser, fieldProxyPass: s.proxyPass,
 		fieldProxyCert: s.proxyCert, fieldProxyKey: s.proxyKey,
-		fieldUplink: s.uplink, fieldUpCert: s.upCert, fieldUpKey: s.upKey, fieldUpCred: s.upCred}
+		fieldUplink: s.uplink, fieldUpFiles: s.upCert, fieldUpKey: s.upKey, fieldUpCred: s.upCred}
 	for _, e := range []*widget.Entry{s.uplink, s.upCert, s.upKey, s.upCred} {
 		s.upBrowse = append(s.upBrowse, widget.NewButtonWithIcon("", theme.FolderOpenIcon(), func() { s.env.openFile(e.SetText) }))
 	}
@@ -164,6 +164,11 @@ func (s *networkStep) content() fyne.CanvasObject {
 			item(fieldHostname, "the certificate's name, and the sensor's host name once pushed; required"),
 			item(fieldInterface, ""),
 			item(fieldReach, "where this laptop reconnects to confirm the change; set it only behind NAT or a port forward"),
+			upPick(fieldUplink, 0, "the sensor streams its devices, alerts and operations to the site's NATS servers (docs/site.md); empty: no uplink"),
+			{Text: fieldUpFiles, Widget: s.notes.under(fieldUpFiles, container.NewGridWithColumns(3,
+				newBorder(nil, nil, nil, s.upBrowse[1], s.upCert), newBorder(nil, nil, nil, s.upBrowse[2], s.upKey),
+				newBorder(nil, nil, nil, s.upBrowse[3], s.upCred)), s.upCert),
+				HintText: "optional: the sensor's own client certificate, its key and its credential; empty: those site init made for it"},
 			{Text: "", Widget: s.proxy, HintText: "an HTTP proxy for the sensor's own outbound requests (the CRL)"},
 			item(fieldProxyHost, ""),
 			item(fieldProxyPort, ""),
@@ -171,10 +176,6 @@ func (s *networkStep) content() fyne.CanvasObject {
 			item(fieldProxyPass, ""),
 			pick(fieldProxyCert, 0, "for a proxy that inspects TLS: the certificate the sensor shows it, and its key"),
 			pick(fieldProxyKey, 1, ""),
-			upPick(fieldUplink, 0, "the sensor streams its devices, alerts and operations to the site's NATS servers (docs/site.md); empty: no uplink"),
-			upPick(fieldUpCert, 1, "optional, with its key: the sensor's client certificate for the site; empty: the one site init made"),
-			upPick(fieldUpKey, 2, ""),
-			upPick(fieldUpCred, 3, "optional: empty takes the NKEY seed site init made for this sensor"),
 		}}
 		s.page = container.NewVBox(s.form, s.notes.at(fieldNetwork, nil))
 	}
@@ -257,15 +258,13 @@ func (s *networkStep) validate() bool {
 	// init's files are the sensor's by name, known once the activation
 	// file is (the review checks them then); files given here are checked
 	// at once.
-	if row.Uplink != "" && len(byField[fieldUplink]) == 0 && len(byField[fieldUpCert]) == 0 &&
+	if row.Uplink != "" && len(byField[fieldUplink]) == 0 && len(byField[fieldUpFiles]) == 0 &&
 		(row.Sensor != "" || row.UplinkCert != "" && row.UplinkCredential != "") {
 		for _, f := range provision.CheckUplink(row, provision.CheckOptions{Now: s.env.Now(), CertPassphrase: []byte(s.wiz.cert.passphrase.Text)}) {
 			field := fieldUplink
-			switch {
-			case row.UplinkCert != "" && (f.Code == site.CodeClientCert || f.Code == site.CodeClientEKU || f.Code == site.CodeChain):
-				field = fieldUpCert
-			case row.UplinkCredential != "" && f.Code == site.CodeCredential:
-				field = fieldUpCred
+			if row.UplinkCert != "" && (f.Code == site.CodeClientCert || f.Code == site.CodeClientEKU || f.Code == site.CodeChain) ||
+				row.UplinkCredential != "" && f.Code == site.CodeCredential {
+				field = fieldUpFiles
 			}
 			byField[field] = append(byField[field], f)
 		}
