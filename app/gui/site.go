@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/user"
 	"sort"
 	"strings"
 	"sync"
@@ -32,8 +33,8 @@ var (
 		{"Roles", 140}, {"Seen by", 160}, {"Last seen", 90}}
 	siteAlertColumns = []siteColumn{{"Sensor", 100}, {"Severity", 70}, {"Last seen", 90}, {"Count", 55}, {"Status", 170},
 		{"Alert", 220}, {"Source > destination", 230}}
-	siteOpColumns = []siteColumn{{"Time", 110}, {"Protocol", 80}, {"Client > server", 250}, {"Function", 200}, {"Result", 80},
-		{"Sensors", 160}}
+	siteOpColumns = []siteColumn{{"Time", 110}, {"Protocol", 75}, {"Client > server", 310}, {"Function", 185}, {"Result", 85},
+		{"Sensors", 150}}
 )
 
 // siteOpsShown bounds the operations the table shows (the newest that
@@ -582,48 +583,82 @@ func operator(getenv func(string) string) string {
 		getenv = os.Getenv
 	}
 	host, _ := os.Hostname()
-	user := getenv("USER")
-	if user == "" {
-		user = getenv("USERNAME") // Windows
+	name := getenv("USER")
+	if name == "" {
+		name = getenv("USERNAME") // Windows
 	}
-	return user + "@" + host
+	if u, err := user.Current(); name == "" && err == nil {
+		name = u.Username
+	}
+	return name + "@" + host
 }
 
 // tourSite shows the site the demo's sensors stream to once every sensor
-// of the preset has sent its status and alerts are in (at most three
-// minutes), and calls shot for each of the screen's tables.
+// of the preset reports traffic and alerts and operations are in (at
+// most three minutes), and calls shot for each of the screen's tables:
+// the alerts with the critical ones shown and one acknowledged, the
+// operations of a PLC.
 func (m *Main) tourSite(ui func(func()), shot func(name string) error) error {
 	s := m.site
 	ui(func() { m.ShowScreen("Site") })
 	s.tasks.Wait()
 	want := len(m.env.Preset.Sensors)
 	deadline := time.Now().Add(3 * time.Minute)
-	for {
+	for time.Now().Before(deadline) {
 		s.mu.Lock()
 		r := s.reader
 		s.mu.Unlock()
 		if r != nil {
 			n := 0
 			for _, x := range r.Model.Sensors() {
-				if x.Status != nil && x.Health != nil {
+				if x.Status != nil && x.Health != nil && x.Health.Rate > 0 {
 					n++
 				}
 			}
-			if n >= want && len(r.Model.Alerts(siteview.AlertFilter{})) >= want && len(r.Model.Operations("", 1)) > 0 {
+			if n >= want && len(r.Model.Alerts(siteview.AlertFilter{MinSeverity: "critical"})) > 0 && len(r.Model.Operations("", 1)) > 0 {
 				break
 			}
 		}
-		if time.Now().After(deadline) {
-			break // the picture shows what came
-		}
 		time.Sleep(time.Second)
 	}
-	for i, name := range []string{"site", "site-devices", "site-alerts", "site-operations"} {
-		ui(func() { s.tabs.SelectIndex(i); s.refresh() })
-		if err := shot(name); err != nil {
+	steps := []struct {
+		name string
+		tab  int
+		act  func()
+	}{
+		{"site", 0, nil},
+		{"site-devices", 1, nil},
+		{"site-alerts", 2, func() {
+			s.alSev.SetSelected("critical")
+			if len(s.alerts) > 0 {
+				s.alertTable.Select(widget.TableCellID{Row: 0, Col: 0})
+				s.ackNote.SetText("planned stop for maintenance")
+				s.onAck()
+			}
+		}},
+		{"site-operations", 3, func() {
+			for _, a := range s.assets {
+				if len(a.IPs) > 0 && strings.Contains(strings.Join(a.Roles, " "), "PLC") {
+					s.device.SetText(a.IPs[0])
+					return
+				}
+			}
+		}},
+	}
+	for _, st := range steps {
+		ui(func() {
+			s.tabs.SelectIndex(st.tab)
+			s.refresh()
+			if st.act != nil {
+				st.act()
+			}
+		})
+		s.tasks.Wait()
+		ui(s.refresh)
+		if err := shot(st.name); err != nil {
 			return err
 		}
 	}
-	ui(func() { s.tabs.SelectIndex(0) })
+	ui(func() { s.alSev.SetSelectedIndex(0); s.device.SetText(""); s.tabs.SelectIndex(0) })
 	return nil
 }
