@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/tapline/tapline/certs"
+	"github.com/tapline/tapline/internal/needs"
 )
 
 const fixturePass = "Sensor.Pass-1"
@@ -204,9 +205,7 @@ func TestReadOpenSSLCRL(t *testing.T) {
 // TestOpenSSLReadsOurKeys proves the other direction: OpenSSL opens the
 // encrypted PKCS#8 Tapline writes for CA keys and exports.
 func TestOpenSSLReadsOurKeys(t *testing.T) {
-	if _, err := exec.LookPath("openssl"); err != nil {
-		t.Skip("needs the openssl command (apt-get install openssl)")
-	}
+	needs.Tool(t, "openssl", "openssl")
 	k := ecKey(t)
 	p, err := certs.MarshalPrivateKeyPEMIterations(randReader{}, k, []byte(fixturePass), 10_000)
 	if err != nil {
@@ -248,9 +247,7 @@ func TestPKCS12RefusesHugeWork(t *testing.T) {
 // TestOpenSSLTrustedCertificate reads the "TRUSTED CERTIFICATE" form
 // 'openssl x509 -trustout' writes (the certificate followed by trust data).
 func TestOpenSSLTrustedCertificate(t *testing.T) {
-	if _, err := exec.LookPath("openssl"); err != nil {
-		t.Skip("needs the openssl command (apt-get install openssl)")
-	}
+	needs.Tool(t, "openssl", "openssl")
 	out, err := exec.Command("openssl", "x509", "-in", "testdata/root.crt", "-trustout", "-addtrust", "serverAuth").Output()
 	if err != nil || !strings.Contains(string(out), "TRUSTED CERTIFICATE") {
 		t.Fatalf("openssl x509 -trustout: %v", err)
@@ -295,7 +292,7 @@ func TestReadFileBounds(t *testing.T) {
 		t.Errorf("missing file: %v", err)
 	}
 	if _, err := os.Stat("/dev/zero"); err != nil {
-		t.Skip("needs /dev/zero to stand for an endless file")
+		needs.Missing(t, "this test needs /dev/zero to stand for an endless file")
 	}
 	if _, err := certs.ReadFileLimit("/dev/zero", 1<<20); !errors.Is(err, certs.ErrTooLarge) || !strings.Contains(err.Error(), "/dev/zero") {
 		t.Errorf("/dev/zero: %v, want ErrTooLarge naming the file", err)

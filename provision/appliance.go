@@ -48,12 +48,35 @@ type Status struct {
 	Network     json.RawMessage `json:"network,omitempty"`
 	FreeBytes   int64           `json:"free_bytes"`
 	IncomingDir string          `json:"incoming_dir"`
-	// Uplink is the site uplink's state while the sensor runs one.
-	Uplink json.RawMessage `json:"uplink,omitempty"`
+	// Devices and Uplink are present only while the daemon monitors, and
+	// only with an uplink configured, respectively.
+	Devices *StatusDevices `json:"devices,omitempty"`
+	Uplink  *StatusUplink  `json:"uplink,omitempty"`
+}
+
+// StatusDevices is the devices the sensor's monitor discovered against the
+// activation file's licensed device count (status --json "devices").
+type StatusDevices struct {
+	Discovered int    `json:"discovered"`
+	Licensed   int    `json:"licensed"` // 0 when not activated
+	Plan       string `json:"plan,omitempty"`
+}
+
+// Over reports whether more devices were discovered than licensed.
+func (d *StatusDevices) Over() bool { return d != nil && d.Licensed > 0 && d.Discovered > d.Licensed }
+
+// StatusUplink is the sensor's site stream as it sees it (status --json
+// "uplink").
+type StatusUplink struct {
+	Connected bool   `json:"connected"`
+	Server    string `json:"server,omitempty"`
+	Outbox    int    `json:"outbox"`  // messages waiting
+	Dropped   uint64 `json:"dropped"` // operations the full outbox dropped since the sensor started
+	Error     string `json:"error,omitempty"`
 }
 
 // RunsUplink reports whether the sensor runs a site uplink.
-func (s Status) RunsUplink() bool { return len(s.Uplink) > 0 && string(s.Uplink) != "null" }
+func (s Status) RunsUplink() bool { return s.Uplink != nil }
 
 // ApplyResult is `sensorcore apply --json PATH`.
 type ApplyResult struct {

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tapline/tapline/internal/needs"
 	"github.com/tapline/tapline/provision"
 	"github.com/tapline/tapline/provision/internal/fleettest"
 	"github.com/tapline/tapline/provision/internal/sshdtest"
@@ -37,11 +38,10 @@ import (
 func BenchmarkBatch50(b *testing.B) {
 	const n, parallel = 50, 8
 	bin := needSensorcore(b)
-	for _, tool := range []string{"scp", "ssh", "xargs"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			b.Skipf("this benchmark compares with OpenSSH's scp and ssh run by xargs; %s is missing (install openssh-client, findutils)", tool)
-		}
-	}
+	// It compares with OpenSSH's scp and ssh run by xargs.
+	needs.Tool(b, "scp", "openssh-client")
+	needs.Tool(b, "ssh", "openssh-client")
+	needs.Tool(b, "xargs", "findutils")
 	kit := fleettest.New(b, time.Now().UTC())
 	keyFile, pub := clientKey(b)
 	dir := b.TempDir()
@@ -208,9 +208,7 @@ case "$out" in *'"ok":true'*) ;; *) echo "apply on port $1: $out" >&2; exit 1;; 
 // reports both throughputs and their ratio.
 func BenchmarkUpload64MB(b *testing.B) {
 	s := sshdtest.Start(b, sshdtest.Options{HostKeyTypes: []string{"ed25519"}})
-	if _, err := exec.LookPath("scp"); err != nil {
-		b.Skip("this benchmark compares with OpenSSH's scp; install openssh-client")
-	}
+	needs.Tool(b, "scp", "openssh-client") // to compare with
 	local, _ := randomFile(b, b.TempDir(), 64<<20)
 	dst := b.TempDir()
 	kh := filepath.Join(b.TempDir(), "known_hosts")

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tapline/tapline/internal/needs"
 )
 
 func examplePlugin(name string) string {
@@ -107,10 +109,7 @@ func TestPluginCheckLines(t *testing.T) {
 // TestPluginTest: the same engine as the sensor: counts, the operations
 // log and the alerts of the C37.118 example on a shared capture.
 func TestPluginTest(t *testing.T) {
-	pcap := filepath.Join("..", "..", "..", "shared", "pcaps", "c37118", "C37.118_1PMU_TCP.pcap")
-	if _, err := os.Stat(pcap); err != nil {
-		t.Skip("needs the shared captures")
-	}
+	pcap := needs.Shared(t, "pcaps/c37118/C37.118_1PMU_TCP.pcap")[0]
 	env, out, errb := testEnv(time.Now())
 	if rc := Main([]string{"plugin", "test", examplePlugin("c37118"), pcap}, env); rc != 0 {
 		t.Fatalf("rc %d: %s", rc, errb)

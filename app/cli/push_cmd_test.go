@@ -15,6 +15,7 @@ import (
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/sys/unix"
 
+	"github.com/tapline/tapline/internal/needs"
 	"github.com/tapline/tapline/provision/sshconn"
 )
 
@@ -23,21 +24,21 @@ func openPTY(t *testing.T) (*os.File, *os.File) {
 	t.Helper()
 	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY, 0)
 	if err != nil {
-		t.Skipf("no pseudo-terminals here (/dev/ptmx: %v)", err)
+		needs.Missing(t, "this test needs pseudo-terminals (/dev/ptmx: %v)", err)
 	}
 	if err := unix.IoctlSetPointerInt(int(m.Fd()), unix.TIOCSPTLCK, 0); err != nil {
 		m.Close()
-		t.Skipf("unlockpt: %v", err)
+		needs.Missing(t, "this test needs pseudo-terminals (unlockpt: %v)", err)
 	}
 	n, err := unix.IoctlGetInt(int(m.Fd()), unix.TIOCGPTN)
 	if err != nil {
 		m.Close()
-		t.Skipf("ptsname: %v", err)
+		needs.Missing(t, "this test needs pseudo-terminals (ptsname: %v)", err)
 	}
 	s, err := os.OpenFile("/dev/pts/"+strconv.Itoa(n), os.O_RDWR|unix.O_NOCTTY, 0)
 	if err != nil {
 		m.Close()
-		t.Skipf("open pts: %v", err)
+		needs.Missing(t, "this test needs pseudo-terminals (open pts: %v)", err)
 	}
 	t.Cleanup(func() { s.Close(); m.Close() })
 	return m, s

@@ -104,6 +104,13 @@ type Options struct {
 	Captures string
 	// ReplaySpeed scales the captures' recorded pace (default 1).
 	ReplaySpeed float64
+	// Replay, when set, has each sensor's monitor replay these capture
+	// files (pcap or pcapng) as live traffic at up to 1000x their pace,
+	// looping (sensorcore serve --monitor-replay; the engine runs as its
+	// own user, so serve must run as root): the sensors then discover
+	// devices and report them in their status. It takes the place of
+	// Captures.
+	Replay []string
 }
 
 // Sensor is one running demo sensor and the files made for it.
@@ -311,15 +318,19 @@ func (f *Fleet) start(ctx context.Context, i int, o Options) error {
 		return fmt.Errorf("demo: %w", err)
 	}
 	args := []string{"serve", "--root", s.Root, "--console-listen", "127.0.0.1:0", "--ssh-listen", "127.0.0.1:0", "--hostname", s.Hostname}
-	if o.Captures != "" {
+	replay, speed := o.Replay, "1000"
+	if len(replay) == 0 && o.Captures != "" {
 		files, err := captureFiles(o.Captures, i)
 		if err != nil {
 			return err
 		}
-		for _, p := range files {
-			args = append(args, "--monitor-replay", p)
-		}
-		args = append(args, "--monitor-replay-speed", strconv.FormatFloat(cmp.Or(o.ReplaySpeed, 1), 'g', -1, 64))
+		replay, speed = files, strconv.FormatFloat(cmp.Or(o.ReplaySpeed, 1), 'g', -1, 64)
+	}
+	for _, r := range replay {
+		args = append(args, "--monitor-replay", r)
+	}
+	if len(replay) > 0 {
+		args = append(args, "--monitor-replay-speed", speed)
 	}
 	cmd := exec.Command(o.Sensorcore, args...)
 	out := &tailWriter{max: 2048} // its last words, for the error if it stops at start

@@ -76,7 +76,7 @@ func describeFile(path string, data []byte, passphrase []byte) loadedFile {
 				f.Summary = append(f.Summary, "enter its passphrase to read it")
 				break
 			}
-			fail(err)
+			fail(&pkcs12Error{err})
 			break
 		}
 		f.Certs = append([]*x509.Certificate{p.Leaf}, p.Chain...)

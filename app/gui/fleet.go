@@ -25,7 +25,7 @@ import (
 var fleetColumns = []struct {
 	title string
 	width float32
-}{{"Sensor", 110}, {"Address", 150}, {"Status", 120}, {"Step", 80}, {"Progress", 110}, {"Result", 260}, {"Validate", 240}}
+}{{"Sensor", 110}, {"Address", 150}, {"Status", 120}, {"Step", 80}, {"Progress", 110}, {"Result", 260}, {"Validate", 240}, {"Devices, uplink", 170}}
 
 const colProgress = 4
 
@@ -152,6 +152,8 @@ func (s *fleetScreen) cell(id widget.TableCellID, o fyne.CanvasObject) {
 		txt = r.result
 	case 6:
 		txt = r.validation
+	case 7:
+		txt = r.sensorState
 	}
 	if l.Text != txt {
 		l.SetText(txt)

@@ -374,21 +374,36 @@ func (p *caPanel) onRevoke() {
 	})
 }
 
+// onCRL publishes the CRL of every CA level, as `tapline ca crl` writes
+// them: crl.pem (the issuing CA's, the one sensors fetch and a bundle
+// carries) and, with an intermediate, root-crl.pem (the root's, listing a
+// revoked intermediate), so a check of every certificate of the path finds
+// a current CRL for each.
 func (p *caPanel) onCRL() {
 	c, dir, now, rnd := p.ca, p.dir(), p.env.Now(), p.env.Rand
 	p.start(slotIssued, "Publishing the CRL", func(context.Context) (string, func(), error) {
-		pemCRL, err := c.CRL(now, 0, rnd)
+		files, err := c.CRLs(now, 0, rnd)
 		if err != nil {
 			return "", nil, err
 		}
-		path := filepath.Join(dir, "crl.pem")
-		if err := ca.WriteFile(path, pemCRL); err != nil {
-			return "", nil, err
+		names := []string{"crl.pem", "root-crl.pem"}
+		var said []string
+		for i, f := range files {
+			path := filepath.Join(dir, names[i])
+			if err := ca.WriteFile(path, f.PEM); err != nil {
+				return "", nil, err
+			}
+			said = append(said, fmt.Sprintf("number %d of %s to %s", f.Number, f.Issuer.Subject.CommonName, path))
 		}
 		if err := c.SaveState(dir); err != nil {
 			return "", nil, err
 		}
-		return fmt.Sprintf("CRL number %d written to %s; copy it to the URL the certificates name.", c.State.CRLNumber, path), nil, nil
+		line := "CRL " + strings.Join(said, "; CRL ") + ". Copy " + filepath.Join(dir, names[0]) +
+			" to the URL the certificates name, and choose it as the sensor's CRL in Setup."
+		if len(files) > 1 {
+			line += " Give both to checks of the whole chain (openssl verify -crl_check_all)."
+		}
+		return line, nil, nil
 	})
 }
 

@@ -1,12 +1,13 @@
 package gui
 
 import (
-	"fyne.io/fyne/v2"
+	"crypto/x509"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
 	"github.com/tapline/tapline/certs"
@@ -135,5 +136,79 @@ func TestCAPanelLifecycle(t *testing.T) {
 	q.tasks.Wait()
 	if q.ca == nil || q.issuedLen() != 1 {
 		t.Fatalf("unlock: %s", codes(q.findings.shown))
+	}
+}
+
+// TestCAPanelPublishesEveryLevelsCRL: with an intermediate, Publish CRL
+// writes the CRL of every CA level as `tapline ca crl` does (crl.pem, the
+// intermediate's; root-crl.pem, the root's), so a check that wants a
+// current CRL for every certificate of the path passes on the two, fails
+// on the issuing CA's alone, and sees an intermediate the root revoked.
+func TestCAPanelPublishesEveryLevelsCRL(t *testing.T) {
+	a := test.NewTempApp(t)
+	dir := t.TempDir()
+	p := newCAPanel(testEnv(a, dir))
+	test.NewTempWindow(t, p.build()).Resize(fyne.NewSize(900, 600))
+	test.Type(p.passphrase, "Plant.CA-pass1")
+	test.Type(p.country, "DE")
+	test.Type(p.org, "Plant")
+	p.interm.SetChecked(true)
+	test.Tap(p.createBtn)
+	p.tasks.Wait()
+	if p.ca == nil || p.ca.Intermediate == nil {
+		t.Fatalf("create with an intermediate: %s", codes(p.findings.shown))
+	}
+	test.Type(p.issueHost, "sensor-01.plant.example")
+	test.Tap(p.issueBtn)
+	p.tasks.Wait()
+	if p.last == nil {
+		t.Fatalf("issue: %s", codes(p.findings.shown))
+	}
+	leaf := p.last.Cert
+
+	publish := func() []*certs.CRL {
+		t.Helper()
+		test.Tap(p.crlBtn)
+		p.tasks.Wait()
+		var out []*certs.CRL
+		for _, name := range []string{"crl.pem", "root-crl.pem"} {
+			path := filepath.Join(dir, "ca", name)
+			rl, err := certs.ReadCRLIndex(path)
+			if err != nil {
+				t.Fatalf("%s: %v (%q %s)", name, err, p.result.Text, codes(p.findings.shown))
+			}
+			if !strings.Contains(p.result.Text, path) {
+				t.Errorf("the outcome does not name %s: %q", path, p.result.Text)
+			}
+			out = append(out, rl)
+		}
+		return out
+	}
+	verify := func(crls ...*certs.CRL) error {
+		_, err := certs.Verify(leaf, certs.VerifyOptions{Anchors: []*x509.Certificate{p.ca.Root}, Intermediates: []*x509.Certificate{p.ca.Intermediate},
+			CRLs: crls, Time: testNow, RequireCRL: true})
+		return err
+	}
+	crls := publish()
+	if got := crls[0].List.Issuer.CommonName; got != p.ca.Intermediate.Subject.CommonName {
+		t.Errorf("crl.pem is signed by %q, want the intermediate", got)
+	}
+	if got := crls[1].List.Issuer.CommonName; got != p.ca.Root.Subject.CommonName {
+		t.Errorf("root-crl.pem is signed by %q, want the root", got)
+	}
+	if err := verify(crls...); err != nil {
+		t.Errorf("the whole chain with both CRLs: %v", err)
+	}
+	if err := verify(crls[0]); err == nil {
+		t.Error("the issuing CA's CRL alone decided the intermediate's status")
+	}
+
+	// The root revokes the intermediate: the next publication says so.
+	if err := p.ca.Revoke(p.ca.Intermediate.SerialNumber, 0, testNow); err != nil {
+		t.Fatal(err)
+	}
+	crls = publish()
+	if err := verify(crls...); err == nil || !strings.Contains(err.Error(), "revoked") {
+		t.Errorf("a revoked intermediate passed: %v", err)
 	}
 }

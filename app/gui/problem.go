@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"strings"
 
 	"github.com/tapline/tapline/certs"
 	"github.com/tapline/tapline/provision"
@@ -65,11 +66,17 @@ func problemFor(what string, err error) certs.Finding {
 		fileErr *certs.FileError
 		pathErr *os.PathError
 		format  *certs.FormatError
+		p12     *pkcs12Error
 	)
+	pass := errors.Is(err, certs.ErrIncorrectPassphrase) || errors.Is(err, certs.ErrPassphraseRequired)
 	switch {
 	case errors.Is(err, context.Canceled):
 		return problem(codeCancelled, what+": cancelled", "Start it again when ready.")
-	case errors.Is(err, certs.ErrIncorrectPassphrase), errors.Is(err, certs.ErrPassphraseRequired):
+	case pass && errors.As(err, &p12):
+		// The PKCS#12 file's export passphrase, not a key's: certs'
+		// TL-CERT-041 and its openssl pkcs12 advice.
+		return catalogue(certs.CodePFXPassphrase)
+	case pass:
 		return catalogue(certs.CodePassphrase)
 	case errors.As(err, &format):
 		switch {
@@ -91,6 +98,11 @@ func problemFor(what string, err error) certs.Finding {
 	case errors.As(err, &pinned):
 		return problem(codeChanged, "The sensor at "+pinned.Host+" offered a different host key than before the change",
 			"Another device may hold that address; check the address and the sensor before retrying.")
+	case errors.As(err, &auth) && auth.RetryAfter > 0:
+		// Throttled or locked for longer than a connect waits: the
+		// sensor's own words, not "wrong password".
+		return problem(codeAuth, what+": "+strings.TrimPrefix(auth.Banner, "sensorcore: "),
+			"Wait, then connect again; signing in with the key file is not throttled.")
 	case errors.As(err, &auth), errors.Is(err, sshconn.ErrNoAuth):
 		return problem(codeAuth, what+": the sensor refused the user name, password or key",
 			"Check the user (admin or support), the password or the key file, and that the account is not locked after 5 failed sign-ins.")
@@ -114,6 +126,24 @@ func problemFor(what string, err error) certs.Finding {
 		return problem(codeUnreach, what+": the sensor did not answer", "Check the address and port, the cable and that the sensor is powered; then retry.")
 	}
 	return problem(codeUnexpected, what+" failed", "Retry; if it fails again, send the app's log to support.")
+}
+
+// pkcs12Error is an error from opening a PKCS#12 (.pfx, .p12) file: a
+// passphrase it names is the file's export passphrase (TL-CERT-041), not a
+// private key's (TL-CERT-003, whose fix is openssl pkey).
+type pkcs12Error struct{ err error }
+
+func (e *pkcs12Error) Error() string { return e.err.Error() }
+func (e *pkcs12Error) Unwrap() error { return e.err }
+
+// bundleError marks what building row's bundle failed on: Session.Prepare
+// names the PKCS#12 file's errors "pfx NAME: ..." (after the row's line and
+// sensor), the proxy's and uplink's client keys by their own columns.
+func bundleError(row provision.Row, err error) error {
+	if msg := err.Error(); row.CertSource == provision.CertPKCS12 && (strings.HasPrefix(msg, "pfx ") || strings.Contains(msg, ": pfx ")) {
+		return &pkcs12Error{err}
+	}
+	return err
 }
 
 // caLoadError is a local CA that could not be opened from Dir.

@@ -9,12 +9,17 @@ import (
 	"go/token"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
+
+	"fyne.io/fyne/v2/test"
 
 	"github.com/tapline/tapline/certs"
+	"github.com/tapline/tapline/certs/ca"
 	"github.com/tapline/tapline/provision"
 	"github.com/tapline/tapline/provision/sshconn"
 	"github.com/tapline/tapline/sensorcore/activation"
@@ -151,5 +156,66 @@ func TestCodesDocumented(t *testing.T) {
 		if !codes[c] {
 			t.Errorf("docs/desktop.md lists %s, which the app does not have", c)
 		}
+	}
+}
+
+// TestPKCS12PassphraseProblem: a wrong passphrase for a PKCS#12 file is
+// certs' TL-CERT-041 with its openssl pkcs12 advice, never a private key's
+// TL-CERT-003 with openssl pkey: on the workbench, and when the wizard's
+// push builds the bundle from a .pfx (a real Session.Prepare); a key's
+// wrong passphrase stays TL-CERT-003.
+func TestPKCS12PassphraseProblem(t *testing.T) {
+	c, err := ca.Init(ca.InitOptions{Country: "DE", Organization: "Plant", Now: testNow.Add(-24 * time.Hour), KDFIterations: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	is, err := c.Issue(ca.IssueRequest{Hostname: "sensor-01.plant.example", KeyType: ca.P256, Now: testNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if _, err := ca.Export(dir, "sensor-01", is, ca.ExportOptions{PFXPassphrase: []byte("Export.Pass-1"), KeyPassphrase: []byte("Key.Pass-1"), KDFIterations: 1000}); err != nil {
+		t.Fatal(err)
+	}
+	pfx, key := filepath.Join(dir, "sensor-01.pfx"), filepath.Join(dir, "sensor-01.key")
+	is041 := func(where string, f certs.Finding) {
+		t.Helper()
+		if f.Code != certs.CodePFXPassphrase || !strings.Contains(f.Hint, "openssl pkcs12") || strings.Contains(f.Hint, "pkey") || f.Message == "" {
+			t.Errorf("%s: %+v, want TL-CERT-041 with its fix", where, f)
+		}
+	}
+
+	// The workbench.
+	data, _ := os.ReadFile(pfx)
+	lf := describeFile(pfx, data, []byte("wrong"))
+	if lf.Problem == nil {
+		t.Fatal("a wrong PKCS#12 passphrase read the file")
+	}
+	is041("workbench", *lf.Problem)
+	data, _ = os.ReadFile(key)
+	if lf := describeFile(key, data, []byte("wrong")); lf.Problem == nil || lf.Problem.Code != certs.CodePassphrase {
+		t.Errorf("a key's wrong passphrase: %+v", lf.Problem)
+	}
+
+	// The push's bundle, built by the session from the .pfx.
+	f := startDemo(t, 1)
+	inv, err := provision.ReadInventory(f.Inventory)
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := inv.Rows[0]
+	row.CertSource, row.PFX, row.Cert, row.Key, row.Chain = provision.CertPKCS12, pfx, "", "", ""
+	env := demoEnv(t, test.NewTempApp(t), f)
+	_, err = env.session(provision.Secrets{SSHPassword: f.SSHPassword, CertPassphrase: []byte("wrong")}, nil).Prepare(context.Background(), row)
+	if err == nil {
+		t.Fatal("the bundle was built with a wrong PKCS#12 passphrase")
+	}
+	fs := problemsFor("Building the bundle", bundleError(row, err))
+	is041("push", fs[0])
+	// A key file's passphrase is the key's.
+	row.CertSource, row.PFX, row.Cert, row.Key = provision.CertFiles, "", filepath.Join(dir, "sensor-01.crt"), key
+	_, err = env.session(provision.Secrets{SSHPassword: f.SSHPassword, CertPassphrase: []byte("wrong")}, nil).Prepare(context.Background(), row)
+	if fs := problemsFor("Building the bundle", bundleError(row, err)); err == nil || fs[0].Code != certs.CodePassphrase {
+		t.Errorf("a key's wrong passphrase at the push: %v %+v", err, fs)
 	}
 }

@@ -247,7 +247,7 @@ func (s *pushStep) onPush() {
 		if o.err != nil {
 			s.message.SetText("")
 			s.outcome.SetText("Nothing was sent: the bundle could not be built.")
-			s.findings.set(problemsFor("Building the bundle", o.err))
+			s.findings.set(problemsFor("Building the bundle", bundleError(row, o.err)))
 		} else {
 			s.showResult(o.res, o.wantFP)
 			if o.res.Outcome == provision.OutcomeDone {
@@ -303,6 +303,9 @@ func (s *pushStep) showDone(r provision.Result, row provision.Row) {
 		fmt.Fprintf(&b, "\nValidation: %s (Next shows every check).", r.Validation.Summary())
 	case r.ValidationError != "":
 		fmt.Fprintf(&b, "\nNot validated: %s.", r.ValidationError)
+	}
+	for _, l := range statusLines(r) {
+		b.WriteString("\n" + l)
 	}
 	b.WriteString("\nNext sensor starts the wizard again, keeping this site's user, ports, mask, gateway, DNS and proxy.")
 	s.doneText.SetText(b.String())

@@ -14,6 +14,7 @@ import (
 
 	"github.com/tapline/tapline/certs"
 	"github.com/tapline/tapline/certs/ca"
+	"github.com/tapline/tapline/internal/needs"
 )
 
 var now = time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
@@ -195,9 +196,7 @@ func TestSaveLoadExport(t *testing.T) {
 // certificate carries the request's key, and a PKCS#12 export is refused
 // (the CA never saw the key).
 func TestIssueFromOpenSSLCSR(t *testing.T) {
-	if _, err := exec.LookPath("openssl"); err != nil {
-		t.Skip("needs the openssl command (apt-get install openssl)")
-	}
+	needs.Tool(t, "openssl", "openssl")
 	dir := t.TempDir()
 	key, csr := filepath.Join(dir, "k.pem"), filepath.Join(dir, "r.csr")
 	if out, err := exec.Command("openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",

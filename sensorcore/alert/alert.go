@@ -3,6 +3,7 @@ package alert
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"sort"
 	"strconv"
@@ -91,6 +92,20 @@ type Event struct {
 	Unit int
 	// Txn is the PDU's transaction id (-1 none), for the operation id.
 	Txn int
+	// Notification marks a PDU a device sent unasked, which the
+	// operations log keeps as an operation of its own.
+	Notification bool
+	// Op is the id of the operations log record the PDU belongs to when
+	// the pipeline knows it (a reply paired with its request); else the
+	// engine computes it for requests and notifications.
+	Op uint64
+	// Address and Quantity are a Modbus request's first address and
+	// count (-1 when absent), for learning what masters write.
+	Address, Quantity int
+	// PDU is the decoded PDU, whose objects (CROB points, CIP class, S7
+	// block, ...) an alert's message names; it is only read while the
+	// event is observed, and may be nil.
+	PDU *dissect.Result
 	// Detail is the alert text a plugin's rule rendered for the PDU.
 	Detail *dissect.ActionDetail
 }
@@ -112,14 +127,31 @@ func (r *OperationRef) UnmarshalText(b []byte) error {
 	return nil
 }
 
-// operation is the operations log id of the event's request (0 when it
-// is no request: a host event, a malformed PDU, a PDU without a function,
-// or a response, whose operation is named by its request).
+// operation is the operations log id of the record the event belongs to:
+// the one the pipeline gave, else that of a request or a notification
+// (0 when it is none: a host event, a malformed PDU, a PDU that is no
+// operation, or a response, whose operation is named by its request).
 func (ev *Event) operation() OperationRef {
-	if !ev.Request || ev.Proto == dissect.None || ev.Malformed || ev.Function < 0 || !dissect.IsIndustrial(ev.Proto) {
+	if ev.Op != 0 {
+		return OperationRef(ev.Op)
+	}
+	if ev.Proto == dissect.None || ev.Malformed || !dissect.IsIndustrial(ev.Proto) {
 		return 0
 	}
-	return OperationRef(dissect.OperationID(ev.Time.UnixNano(), ev.Src, ev.Dst, ev.SrcPort, ev.DstPort, ev.Proto, ev.Function, ev.Txn))
+	if ev.Function < 0 && (ev.PDU == nil || ev.PDU.Group < 0) {
+		return 0
+	}
+	switch {
+	case ev.Request:
+		txn := ev.Txn
+		if ev.Dst.Len == 6 && ev.Dst.B[0]&1 != 0 {
+			txn = -1 // to a multicast address: pairs with nothing
+		}
+		return OperationRef(dissect.OperationID(ev.Time.UnixNano(), ev.Src, ev.Dst, ev.SrcPort, ev.DstPort, ev.Proto, ev.Function, txn))
+	case ev.Notification:
+		return OperationRef(dissect.OperationID(ev.Time.UnixNano(), ev.Dst, ev.Src, ev.DstPort, ev.SrcPort, ev.Proto, ev.Function, ev.Txn))
+	}
+	return 0
 }
 
 // MaxEvidence bounds the operation ids an alert keeps: the first ones,
@@ -160,6 +192,8 @@ type Engine struct {
 	byID    map[uint64]*Alert
 	nextID  uint64
 	Dropped uint64
+	// raised counts raise calls (new alerts and repeats).
+	raised uint64
 	// learnEnd caches the end of learning (unix nanoseconds) computed
 	// from the baseline start learnFrom.
 	learnFrom, learnEnd int64
@@ -248,6 +282,12 @@ type Flow struct {
 	proto  uint8     // protocol the function bits are for
 	funcs  [4]uint64 // known function codes 0-255 of proto
 	none   bool      // proto's PDUs without a function code are known
+	// write is the flow's last Modbus write that raised nothing: the
+	// same write again raises nothing either (ruleModbus).
+	write struct {
+		ok                       bool
+		unit, fc, addr, quantity int
+	}
 }
 
 // Reset empties f.
@@ -275,8 +315,18 @@ func (e *Engine) ObserveFlow(ev *Event, f *Flow) {
 	if valid && !ev.Malformed && f.has(ev.Proto, ev.Function) {
 		// In the baseline: nothing to learn or report as a deviation,
 		// only the always-on rules can fire.
-		if ev.Action != dissect.ActNone {
-			e.rules(ev, e.Learning(ev.Time))
+		if ev.Action == dissect.ActNone {
+			return
+		}
+		w := &f.write
+		write := ev.Action == dissect.ActModbusWrite
+		if write && w.ok && w.unit == ev.Unit && w.fc == ev.Function && w.addr == ev.Address && w.quantity == ev.Quantity {
+			return // learned already, or checked and found known
+		}
+		raised := e.raised
+		e.rules(ev, e.Learning(ev.Time))
+		if write && e.raised == raised {
+			w.ok, w.unit, w.fc, w.addr, w.quantity = true, ev.Unit, ev.Function, ev.Address, ev.Quantity
 		}
 		return
 	}
@@ -323,6 +373,7 @@ func alwaysOn() [3]rule {
 }
 
 func (e *Engine) raise(ev *Event, f finding) {
+	e.raised++
 	fc := -1
 	if f.withFunction {
 		fc = ev.Function
@@ -359,7 +410,7 @@ func (e *Engine) raise(ev *Event, f finding) {
 		v := fc
 		a.Function = &v
 	}
-	evid := evidence(a, ev.Unit)
+	evid := evidence(a, ev)
 	a.Message = f.text + evid
 	if d := f.detail; d != nil {
 		a.Title, a.Message = d.Title.Pick("en"), d.Message.Pick("en")+evid
@@ -403,7 +454,10 @@ func (e *Engine) add(k dedupKey, a *Alert) {
 	e.byID[a.ID] = a
 }
 
-func evidence(a *Alert, unit int) string {
+// evidence is the alert's message tail: the addresses, protocol and
+// function, and what the PDU addressed (dissect.Evidence).
+func evidence(a *Alert, ev *Event) string {
+	unit := ev.Unit
 	s := ""
 	if a.Src != "" {
 		s += " src=" + a.Src
@@ -417,8 +471,13 @@ func evidence(a *Alert, unit int) string {
 	if a.Function != nil {
 		s += fmt.Sprintf(" function=%d", *a.Function)
 	}
-	if unit >= 0 && a.Protocol != "" {
+	if unit >= 0 && a.Protocol != "" && ev.Proto != dissect.IEC104 {
 		s += fmt.Sprintf(" unit=%d", unit)
+	}
+	if ev.PDU != nil && !ev.Malformed {
+		if o := dissect.Evidence(ev.PDU); o != "" {
+			s += " " + o
+		}
 	}
 	if s == "" {
 		return ""
@@ -475,9 +534,14 @@ func addrOf(ip netip.Addr) decode.Addr {
 	return a
 }
 
+// parseAddr reads an alert's or baseline's end: an IP address, or the
+// MAC address of a link-layer protocol's end.
 func parseAddr(s string) decode.Addr {
 	ip, err := netip.ParseAddr(s)
 	if err != nil {
+		if hw, err := net.ParseMAC(s); err == nil && len(hw) == 6 {
+			return decode.MACAddr([6]byte(hw))
+		}
 		return decode.Addr{}
 	}
 	return addrOf(ip)
@@ -487,6 +551,8 @@ func addrString(a decode.Addr) string {
 	switch a.Len {
 	case 4:
 		return netip.AddrFrom4([4]byte(a.B[:4])).String()
+	case 6:
+		return net.HardwareAddr(a.B[:6]).String()
 	case 16:
 		return netip.AddrFrom16(a.B).String()
 	}

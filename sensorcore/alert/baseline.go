@@ -38,12 +38,14 @@ type Baseline struct {
 	lastHostOK bool
 	// gen changes when Load replaces the baseline (Flow caches go stale).
 	gen uint64
+	// writes is what Modbus clients wrote during learning.
+	writes writes
 }
 
 // NewBaseline makes an empty baseline.
 func NewBaseline() *Baseline {
 	return &Baseline{devices: map[decode.Addr]struct{}{}, conns: map[connKey]struct{}{},
-		protos: map[protoKey]struct{}{}, funcs: map[funcKey]struct{}{}}
+		protos: map[protoKey]struct{}{}, funcs: map[funcKey]struct{}{}, writes: newWrites()}
 }
 
 // known reports whether ev adds nothing to the baseline. A one-entry cache
@@ -136,6 +138,9 @@ type BaselineRecord struct {
 	Devices []string     `json:"devices"`
 	Conns   [][3]string  `json:"connections"` // src, dst, protocol
 	Funcs   []FuncRecord `json:"functions"`
+	// ModbusWriters and ModbusRanges are the Modbus writes learned.
+	ModbusWriters []ModbusWriteRecord `json:"modbus_writers,omitempty"`
+	ModbusRanges  []ModbusRangeRecord `json:"modbus_ranges,omitempty"`
 }
 
 // FuncRecord is one learned function code.
@@ -160,6 +165,7 @@ func (b *Baseline) Record() BaselineRecord {
 	for f := range b.funcs {
 		r.Funcs = append(r.Funcs, FuncRecord{addrString(f.src), addrString(f.dst), dissect.Name(f.proto), f.fc})
 	}
+	r.ModbusWriters, r.ModbusRanges = b.writes.record()
 	return r
 }
 
@@ -180,4 +186,5 @@ func (b *Baseline) Load(r BaselineRecord) {
 	for _, f := range r.Funcs {
 		b.funcs[funcKey{parseAddr(f.Src), parseAddr(f.Dst), protoID(f.Protocol), f.Function}] = struct{}{}
 	}
+	b.writes.load(r.ModbusWriters, r.ModbusRanges)
 }

@@ -166,6 +166,7 @@ func (d *Decoder) etherPayload(et uint16, b []byte) error {
 		return d.arp(b)
 	}
 	d.Counters.OtherL3++
+	p.Payload = b
 	return nil
 }
 

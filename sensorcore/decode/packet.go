@@ -13,6 +13,9 @@ const (
 	EtherTypeQinQ  = 0x88a8 // IEEE 802.1ad S-tag
 	EtherTypeQinQ9 = 0x9100 // pre-standard QinQ
 	EtherTypeIPv6  = 0x86dd
+	// EtherTypePROFINET carries PROFINET real-time frames and DCP (IEC
+	// 61158-6-10).
+	EtherTypePROFINET = 0x8892
 )
 
 // Link types this package decodes (tcpdump.org LINKTYPE registry).
@@ -87,10 +90,20 @@ var (
 )
 
 // Addr is an IPv4 (in the first four bytes, Len 4) or IPv6 address held in a
-// fixed array so it can be a map key without allocating.
+// fixed array so it can be a map key without allocating; for a protocol
+// carried directly over Ethernet, a MAC address (Len 6, MACAddr).
 type Addr struct {
 	B   [16]byte
 	Len uint8
+}
+
+// MACAddr holds a MAC address in an Addr (Len 6): the ends of a protocol
+// carried directly over Ethernet, where there is no IP address.
+func MACAddr(m [6]byte) Addr {
+	var a Addr
+	copy(a.B[:6], m[:])
+	a.Len = 6
+	return a
 }
 
 // Packet is the decoded view of one frame. Slices alias the input.
@@ -120,8 +133,10 @@ type Packet struct {
 	SrcPort, DstPort uint16
 	TCPFlags         uint8
 	Seq, Ack         uint32
-	Payload          []byte
-	HasTransport     bool
+	// Payload is the transport payload; for a frame that carries neither
+	// IP nor ARP, what follows its EtherType (and VLAN tags).
+	Payload      []byte
+	HasTransport bool
 	// L4Offset is the offset of the transport header in the frame.
 	L4Offset int
 	// Cut is how many bytes of the IP packet the capture's snapshot

@@ -21,6 +21,7 @@ const (
 	NTP
 	TLS
 	HTTP
+	PNDCP
 	NumProtocols // built-in ids end here; plugins get ids up to MaxProtocols
 )
 
@@ -93,6 +94,12 @@ const (
 	ActCIPStop
 	ActBACnetWrite
 	ActBACnetReinit
+	ActDNP3Select
+	ActDNP3Operate
+	ActCIPFirmware // a firmware transfer to a CIP device (NVS object update or transfer)
+	ActS7Stopped   // an S7 PLC reports it went to STOP (mode-transition push)
+	ActPNDCPSet    // a PROFINET DCP Set (re-addressing or renaming a device)
+	numActions     // built-in actions end here
 )
 
 // Identity is what a PDU reveals about the device that sent it.
@@ -108,6 +115,8 @@ type Identity struct {
 	VendorClass string
 	// DeviceType and ProductCode are CIP identity attributes (0 unknown).
 	DeviceType, ProductCode int
+	// DeviceID is a PROFINET device id (DCP DeviceID, 0 unknown).
+	DeviceID int
 }
 
 // Result is a decoded PDU's summary, reused from PDU to PDU.
@@ -125,8 +134,6 @@ type Result struct {
 	// Multiple Service Packet and Unconnected Send payloads). Its backing
 	// array survives Reset, so steady-state decoding does not allocate.
 	Extra []int
-	// Object is the first DNP3 object header as group<<8 | variation, or 0.
-	Object int
 	// Unit is the Modbus unit identifier (MB-TCP §3.1.3) or the IEC-104
 	// common address (101 §7.2.4); Cause the IEC-104 cause of
 	// transmission (101 §7.2.3). -1 when absent.
@@ -155,6 +162,43 @@ type Result struct {
 	Values            []uint16
 	valueBuf          [maxValues]uint16
 
+	// Notification marks a PDU sent unasked that the operations log keeps
+	// as an operation of its own (a DNP3 unsolicited response, an IEC-104
+	// spontaneous or periodic ASDU, an S7 push, a PROFINET DCP Identify
+	// response): Response is set, and the client is its destination.
+	Notification bool
+	// Unconfirmed marks a BACnet unconfirmed service (whose choice codes
+	// name other services than the confirmed ones).
+	Unconfirmed bool
+	// Class, Instance and Attribute are a CIP request's path (top level),
+	// -1 when absent.
+	Class, Instance, Attribute int32
+	// Tag is a CIP request path's symbolic segment, aliasing the PDU.
+	Tag []byte
+	// Block is the S7 block a download, upload or PI service names (Type
+	// 0 when none).
+	Block S7Block
+	// Group and Subfunction are an S7 userdata PDU's function group and
+	// subfunction (-1 for other PDUs).
+	Group, Subfunction int
+	// Station, StationIP are a PROFINET DCP Identify response's or Set
+	// request's NameOfStation (aliasing the PDU) and IP address
+	// (HasStationIP).
+	Station      []byte
+	StationIP    [12]byte // address, mask, gateway
+	HasStationIP bool
+	// Op is the id of the operations log record this PDU belongs to (its
+	// own, or its request's), set by the pipeline; 0 when not known.
+	Op uint64
+	// Log asks the dissectors for every object the operations log
+	// records; it survives Reset (the pipeline sets it once).
+	Log bool
+	// IdentityRequest marks a CIP Get_Attributes_All to the Identity
+	// object (class 1), whose reply describes the device; ReplyData is a
+	// CIP reply's data (aliasing the PDU), for ParseCIPIdentity.
+	IdentityRequest bool
+	ReplyData       []byte
+	obj             objects
 	// Fields is a plugin PDU's fields for the operations log: a JSON
 	// object's members (`"idcode":7,"command":1`), aliasing the plugin's
 	// buffer until the next PDU. Empty for built-in protocols.
@@ -168,6 +212,16 @@ type Result struct {
 	// Aux is scratch state a dissector keeps from PDU to PDU of one
 	// pipeline (a plugin interpreter's values); it survives Reset.
 	Aux any
+}
+
+// Logged reports whether the PDU is an operation the operations log
+// records (given that its protocol is industrial and it is not
+// malformed): a request, response or notification with a function (or,
+// for S7 userdata, a function group), or a response that carries no
+// function but answers a request by its transaction id (an S7 Ack, a
+// BACnet Reject or Abort).
+func (r *Result) Logged() bool {
+	return (r.Request || r.Response) && (r.Function >= 0 || r.Group >= 0 || r.Response && r.Txn >= 0)
 }
 
 // TallyKey is one counted value: the field's index in Descriptor.Counts
@@ -213,11 +267,16 @@ func (r *Result) Reset(proto uint8) {
 	r.Proto, r.Function, r.Request, r.Response = proto, -1, false, false
 	r.SrcRole, r.DstRole, r.Action, r.HasIdent = 0, 0, ActNone, false
 	r.Ident = Identity{Instance: -1}
-	r.Extra, r.Object, r.Name = extra, 0, nil
+	r.Extra, r.Name, r.Op = extra, nil, 0
 	r.Unit, r.Cause = -1, -1
 	r.Subject, r.HasSubject = decode.Addr{}, false
 	r.Txn, r.Status, r.Address, r.Quantity = -1, -1, -1, -1
 	r.Values = r.valueBuf[:0]
+	r.Notification, r.IdentityRequest, r.HasStationIP, r.Unconfirmed = false, false, false, false
+	r.Class, r.Instance, r.Attribute = -1, -1, -1
+	r.Tag, r.Station, r.Block, r.ReplyData = nil, nil, S7Block{}, nil
+	r.Group, r.Subfunction = -1, -1
+	r.obj.n, r.obj.moreServices = objCounts{}, 0
 	r.Fields, r.Tallies, r.Detail = nil, r.tallyBuf[:0], nil
 }
 
@@ -278,6 +337,16 @@ type TCPProtocol struct {
 	// are needed, -1 when b does not start with this protocol's header.
 	Len func(b []byte) int
 	// Decode decodes one framed PDU sent in direction dir.
+	Decode func(b []byte, dir decode.Direction, r *Result) error
+}
+
+// L2Protocol decodes one protocol carried directly in Ethernet frames
+// (no IP): what follows its EtherTypes (after any VLAN tags).
+type L2Protocol struct {
+	ID         uint8
+	EtherTypes []uint16
+	// Decode decodes one frame's payload; ErrNoPDU when the payload holds
+	// no PDU to count (another use of the EtherType).
 	Decode func(b []byte, dir decode.Direction, r *Result) error
 }
 

@@ -20,8 +20,12 @@ func init() {
 				Text: "A master told an outstation to restart warm."}},
 			{Action: ActDNP3StopApp, Name: "DNP3 stop application", Alert: &ActionAlert{Rule: "dnp3-stop-application", Severity: "high", Title: "DNP3 stop application",
 				Text: "A master told an outstation to stop an application."}},
-			{Action: ActDNP3DirectOperate, Name: "DNP3 direct operate without select", Alert: &ActionAlert{Rule: "dnp3-direct-operate", Severity: "medium",
-				Title: "DNP3 direct operate without select", Text: "A master operated an output without select-before-operate.", WithFunction: true}},
+			{Action: ActDNP3Select, Name: "DNP3 select", Alert: &ActionAlert{Rule: "dnp3-select", Severity: "medium", Title: "DNP3 select",
+				Text: "A master selected outputs of an outstation for a control (select-before-operate, step one)."}},
+			{Action: ActDNP3Operate, Name: "DNP3 operate", Alert: &ActionAlert{Rule: "dnp3-operate", Severity: "high", Title: "DNP3 operate",
+				Text: "A master operated outputs of an outstation it had selected."}},
+			{Action: ActDNP3DirectOperate, Name: "DNP3 direct operate without select", Alert: &ActionAlert{Rule: "dnp3-direct-operate", Severity: "high",
+				Title: "DNP3 direct operate without select", Text: "A master operated outputs of an outstation without select-before-operate.", WithFunction: true}},
 		}})
 }
 
@@ -115,8 +119,12 @@ const (
 // (§8.2.1: FIN 0x80, FIR 0x40, sequence) precedes the application
 // fragment; the first segment (FIR) holds the application header: control
 // (FIR, FIN, CON, UNS, SEQ, §4.2.2.4), function code, and in responses the
-// internal indications (2 octets, §4.2.2.6). The first object header
-// (group, variation, qualifier, §4.2.2.7) is read for evidence.
+// internal indications (2 octets, §4.2.2.6). Then every object header
+// (group, variation, qualifier and range, §4.2.2.7) is walked and checked
+// against the fragment: a header, range or object data that runs past the
+// end of a fragment held whole in this frame (FIR and FIN) is malformed,
+// as is a reserved qualifier. Control Relay Output Blocks (group 12
+// variation 1) are read with their point indexes.
 func DecodeDNP3(b []byte, dir decode.Direction, r *Result) error {
 	r.Reset(DNP3)
 	n := DNP3Len(b)
@@ -140,9 +148,9 @@ func DecodeDNP3(b []byte, dir decode.Direction, r *Result) error {
 		r.SrcRole, r.DstRole = RoleDNP3Outstation, RoleDNP3Master
 		r.Response = true
 	}
-	// Gather user data into a small stack buffer while checking each
-	// block's CRC; only the first 24 octets are needed for the headers.
-	var head [24]byte
+	// Gather the user data (at most 250 octets, §9.2.4.1.2) into a stack
+	// buffer while checking each block's CRC.
+	var user [250]byte
 	hn := 0
 	body := b[10:]
 	for len(body) > 0 {
@@ -156,7 +164,7 @@ func DecodeDNP3(b []byte, dir decode.Direction, r *Result) error {
 		if crcDNP3(body[:blk]) != binary.LittleEndian.Uint16(body[blk:blk+2]) {
 			return errCRC
 		}
-		hn += copy(head[hn:], body[:blk])
+		hn += copy(user[hn:], body[:blk])
 		body = body[blk+2:]
 	}
 	prm := ctrl&0x40 != 0
@@ -164,17 +172,19 @@ func DecodeDNP3(b []byte, dir decode.Direction, r *Result) error {
 	if !prm || (lfc != 3 && lfc != 4) || hn == 0 {
 		return nil // link-layer only frame (ack, link status, reset)
 	}
-	th := head[0]
+	th := user[0]
 	if th&0x40 == 0 { // not the first segment: no application header
 		return nil
 	}
-	app := head[1:hn]
+	whole := th&0x80 != 0 // FIR and FIN: the fragment ends in this frame
+	app := user[1:hn]
 	if len(app) < 2 {
 		return errShort
 	}
 	fc := app[1]
 	r.Function = int(fc)
 	r.Txn = int(app[0] & 0x0f) // application sequence number, §4.2.2.4
+	objs := app[2:]
 	switch {
 	case fc >= dnp3Response:
 		if len(app) < 4 {
@@ -186,7 +196,9 @@ func DecodeDNP3(b []byte, dir decode.Direction, r *Result) error {
 		r.Status = int(app[3] & 0x37)
 		if fc == dnp3Unsolicited {
 			r.Txn = -1 // answers no request
+			r.Notification = true
 		}
+		objs = app[4:]
 	case fc > 33: // highest request code in table 4-5 is 33
 		return errField
 	}
@@ -197,15 +209,25 @@ func DecodeDNP3(b []byte, dir decode.Direction, r *Result) error {
 		r.Action = ActDNP3WarmRestart
 	case dnp3StopApp:
 		r.Action = ActDNP3StopApp
+	case dnp3Select:
+		r.Action = ActDNP3Select
+	case dnp3Operate:
+		r.Action = ActDNP3Operate
 	case dnp3DirectOperate, dnp3DirectOpNoAck:
 		r.Action = ActDNP3DirectOperate
 	}
-	objs := app[2:]
-	if fc >= dnp3Response {
-		objs = app[4:]
+	if err := dnp3Objects(objs, dnp3HeadersOnly(fc) && r.Request, whole, r); err != nil {
+		return err
 	}
-	if len(objs) >= 3 {
-		r.Object = int(objs[0])<<8 | int(objs[1]) // group<<8 | variation
+	if r.Response && r.Status == 0 {
+		// A control's response echoes its CROBs with their status
+		// (§A.8.1.4): the first failure is the operation's result.
+		for _, c := range r.DNP3Controls() {
+			if c.Status != 0 {
+				r.Status = 256 + int(c.Status)
+				break
+			}
+		}
 	}
 	return nil
 }

@@ -21,6 +21,12 @@ func init() {
 				Text: "A scanner sent a CIP Start service."}},
 			{Action: ActCIPStop, Name: "CIP stop", Alert: &ActionAlert{Rule: "cip-stop", Severity: "critical", Title: "CIP stop",
 				Text: "A scanner sent a CIP Stop service."}},
+			// The Non-Volatile Storage object (class 0xA1) is how
+			// ControlFLASH updates Rockwell devices: Update (0x4B) starts
+			// an update, Transfer (0x4D) carries the image a chunk at a
+			// time.
+			{Action: ActCIPFirmware, Name: "CIP firmware transfer", Alert: &ActionAlert{Rule: "cip-firmware-transfer", Severity: "critical",
+				Title: "CIP firmware transfer", Text: "A host sent firmware to a CIP device (Non-Volatile Storage object update or transfer)."}},
 		}})
 }
 
@@ -103,6 +109,11 @@ const (
 // 2-octet sequence count) hold a CIP message whose service code (the low 7
 // bits; bit 7 marks a response, CIP §2-4.1) becomes Result.Function. A
 // ListIdentity reply item (0x0C, EIP §2-4.3.2) fills Result.Ident.
+//
+// A request and its reply share the encapsulation header's sender context
+// (SendRRData, EIP §2-3.1) or the connected item's sequence count
+// (SendUnitData, EIP §2-6.3.3): Result.Txn. A reply's general status is
+// Result.Status.
 func DecodeENIP(b []byte, dir decode.Direction, r *Result) error {
 	r.Reset(ENIP)
 	if len(b) < enipHeaderLen {
@@ -132,7 +143,11 @@ func DecodeENIP(b []byte, dir decode.Direction, r *Result) error {
 		r.Request, r.Response = false, true
 		r.SrcRole, r.DstRole = RoleENIPAdapter, RoleENIPScanner
 		return enipIdentity(data, r)
-	case enipSendRRData, enipSendUnitData:
+	case enipSendRRData:
+		// the sender context, folded to 31 bits
+		r.Txn = int(binary.LittleEndian.Uint64(b[12:20]) * 0x9e3779b97f4a7c15 >> 33)
+		return enipCPF(data, r)
+	case enipSendUnitData:
 		return enipCPF(data, r)
 	}
 	return nil
@@ -164,6 +179,7 @@ func enipCPF(data []byte, r *Result) error {
 			if len(item) < 2 {
 				return errShort
 			}
+			r.Txn = int(binary.LittleEndian.Uint16(item[0:2]))
 			if err := cipMessage(item[2:], r, 0); err != nil {
 				return err
 			}
@@ -176,7 +192,12 @@ func enipCPF(data []byte, r *Result) error {
 // or response (service | 0x80, reserved, general status, additional status
 // size in words, additional status, data), CIP §2-4.1 and §2-4.2.
 // Multiple Service Packet (0x0A, CIP §) and Unconnected Send (0x52,
-// CIP §3-5.6.1) requests contain further requests, recorded as extras.
+// CIP §3-5.6.1) requests contain further requests, recorded as extras
+// (and, for the operations log, as CIPServices). The request path is read
+// when the operations log wants it, and always for the services alerts
+// and the inventory need: Get_Attributes_All (the Identity object's
+// reply describes the device) and the Non-Volatile Storage object's
+// services (firmware transfer).
 func cipMessage(m []byte, r *Result, depth int) error {
 	if len(m) < 2 {
 		return errShort
@@ -214,6 +235,10 @@ func cipMessage(m []byte, r *Result, depth int) error {
 		if len(m) < 4 || len(m) < 4+2*int(m[3]) {
 			return errShort
 		}
+		if depth == 0 {
+			r.Status = int(m[2])
+			r.ReplyData = m[4+2*int(m[3]):]
+		}
 		if svc == cipMultipleService {
 			return cipMultiple(m[4+2*int(m[3]):], r, depth)
 		}
@@ -222,6 +247,9 @@ func cipMessage(m []byte, r *Result, depth int) error {
 	pw := int(m[1]) * 2
 	if len(m) < 2+pw {
 		return errLength
+	}
+	if r.Log || cipPathWanted(svc, m[2:2+pw]) {
+		cipRequest(svc, m[2:2+pw], r, depth)
 	}
 	body := m[2+pw:]
 	switch svc {
@@ -239,6 +267,116 @@ func cipMessage(m []byte, r *Result, depth int) error {
 		return cipMultiple(body, r, depth)
 	}
 	return nil
+}
+
+// cipPathWanted reports whether a request's path matters beyond the
+// operations log: Get_Attributes_All (to the Identity object, maybe) and
+// the Non-Volatile Storage object's services. Object-specific codes
+// 0x4B-0x4F are common (the Logix tag services), so only a path that
+// starts with the NVS class is wanted.
+func cipPathWanted(svc byte, path []byte) bool {
+	switch {
+	case svc == cipGetAttributesAll:
+		return true
+	case svc >= cipNVSUpdate && svc <= cipNVSLast:
+		return len(path) >= 2 && path[0] == 0x20 && path[1] == cipClassNVS ||
+			len(path) >= 4 && path[0] == 0x21 && path[2] == cipClassNVS && path[3] == 0
+	}
+	return false
+}
+
+// CIP services and objects the rules and the inventory look at.
+const (
+	cipGetAttributesAll = 0x01
+	cipClassIdentity    = 0x01
+	cipClassNVS         = 0xa1 // Non-Volatile Storage object (vendor specific)
+	cipNVSUpdate        = 0x4b // Update: starts a firmware update
+	cipNVSLast          = 0x4f // Transfer (0x4D) and the object's other services
+)
+
+// cipRequest records a request's path: on the Result at depth 0, as an
+// embedded CIPService below; and flags what it does.
+func cipRequest(svc byte, path []byte, r *Result, depth int) {
+	s := cipPath(path)
+	s.Service = svc
+	if depth == 0 {
+		r.Class, r.Instance, r.Attribute, r.Tag = s.Class, s.Instance, s.Attribute, s.Tag
+	} else {
+		r.addService(s)
+	}
+	switch {
+	case svc == cipGetAttributesAll && s.Class == cipClassIdentity:
+		r.IdentityRequest = true
+	case s.Class == cipClassNVS && svc >= cipNVSUpdate && svc <= cipNVSLast:
+		r.Action = ActCIPFirmware
+	}
+}
+
+// cipPath reads the logical and symbolic segments of an EPATH (CIP Vol 1
+// appendix C-1.4): logical segments 001TTTFF (type 0 class, 1 instance, 4
+// attribute; format 0 8-bit, 1 16-bit and 2 32-bit, both after a pad
+// octet), the ANSI extended symbol segment (0x91, length, name, padded
+// to even), and port segments, which are skipped. Anything else ends the
+// walk.
+func cipPath(p []byte) CIPService {
+	s := CIPService{Class: -1, Instance: -1, Attribute: -1}
+	for len(p) >= 2 {
+		seg := p[0]
+		switch {
+		case seg&0xe0 == 0x20: // logical segment
+			var v uint32
+			var n int
+			switch seg & 0x03 {
+			case 0:
+				v, n = uint32(p[1]), 2
+			case 1:
+				if len(p) < 4 {
+					return s
+				}
+				v, n = uint32(binary.LittleEndian.Uint16(p[2:4])), 4
+			case 2:
+				if len(p) < 6 {
+					return s
+				}
+				v, n = binary.LittleEndian.Uint32(p[2:6]), 6
+			default:
+				return s
+			}
+			switch (seg >> 2) & 0x07 {
+			case 0:
+				s.Class = int32(v & 0x7fffffff)
+			case 1:
+				s.Instance = int32(v & 0x7fffffff)
+			case 4:
+				s.Attribute = int32(v & 0x7fffffff)
+			}
+			p = p[n:]
+		case seg == 0x91: // ANSI extended symbol
+			l := int(p[1])
+			if len(p) < 2+l {
+				return s
+			}
+			if s.Tag == nil {
+				s.Tag = p[2 : 2+l]
+			}
+			p = p[2+l+l&1:]
+		case seg&0xe0 == 0x00: // port segment
+			n := 2
+			if seg&0x10 != 0 { // extended link address: size, address, pad
+				n = 2 + int(p[1]) + int(p[1])&1
+			}
+			if seg&0x0f == 0x0f {
+				n += 2
+			}
+			if len(p) < n {
+				return s
+			}
+			p = p[n:]
+		default:
+			return s
+		}
+	}
+	return s
 }
 
 // cipMultiple walks a Multiple Service Packet request or reply body
@@ -263,9 +401,10 @@ func cipMultiple(body []byte, r *Result, depth int) error {
 		}
 		m := body[off:end]
 		if len(m) >= 2 {
-			if svc := m[0] & 0x7f; !cipNests(svc) {
-				// A plain embedded service (no action, nothing nested):
-				// what cipMessage does for it, without the call.
+			if svc := m[0] & 0x7f; !cipNests(m) && (!r.Log || m[0]&0x80 != 0) {
+				// A plain embedded service (no action, nothing nested,
+				// no path wanted): what cipMessage does for it, without
+				// the call.
 				r.addExtra(int(svc))
 				if depth+1 > 2 {
 					continue
@@ -287,15 +426,48 @@ func cipMultiple(body []byte, r *Result, depth int) error {
 	return nil
 }
 
-// cipNests reports whether cipMessage does more for service svc than
-// record it and check its length: an action (reset, start, stop) or
-// embedded messages (Multiple Service Packet, Unconnected Send).
-func cipNests(svc byte) bool {
+// cipNests reports whether cipMessage does more for the message m (at
+// least 2 octets) than record its service and check its length: an
+// action (reset, start, stop), a path that is read (Get_Attributes_All,
+// the NVS services), or embedded messages (Multiple Service Packet,
+// Unconnected Send).
+func cipNests(m []byte) bool {
+	svc := m[0] & 0x7f
 	switch svc {
 	case cipReset, cipStart, cipStop, cipMultipleService, cipUnconnectedSend:
 		return true
 	}
-	return false
+	if m[0]&0x80 != 0 {
+		return false
+	}
+	pw := 2 * int(m[1])
+	return len(m) >= 2+pw && cipPathWanted(svc, m[2:2+pw])
+}
+
+// ParseCIPIdentity reads the reply to Get_Attributes_All on the Identity
+// object (CIP Vol 1 §5A-2, instance attributes 1-7 in order): vendor id
+// (UINT), device type (UINT), product code (UINT), revision (major and
+// minor USINT), status (WORD), serial number (UDINT) and product name
+// (SHORT_STRING); further attributes may follow. It fills r.Ident as a
+// ListIdentity reply does. The caller pairs the reply with its request
+// (the reply does not name the object).
+func ParseCIPIdentity(d []byte, r *Result) error {
+	if len(d) < 15 {
+		return errShort
+	}
+	nl := int(d[14])
+	if len(d) < 15+nl {
+		return errLength
+	}
+	r.Ident.VendorID = int(binary.LittleEndian.Uint16(d[0:2]))
+	r.Ident.DeviceType = int(binary.LittleEndian.Uint16(d[2:4]))
+	r.Ident.ProductCode = int(binary.LittleEndian.Uint16(d[4:6]))
+	r.Ident.Firmware = strconv.Itoa(int(d[6])) + "." + strconv.Itoa(int(d[7]))
+	r.Ident.Serial = "0x" + strconv.FormatUint(uint64(binary.LittleEndian.Uint32(d[10:14])), 16)
+	r.Ident.Name = string(d[15 : 15+nl])
+	r.Ident.Model = r.Ident.Name
+	r.HasIdent = true
+	return nil
 }
 
 // enipIdentity reads a ListIdentity reply: item count (2) then the

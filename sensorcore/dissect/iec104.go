@@ -71,15 +71,40 @@ const (
 	iecCBONA1 = 51  // bitstring of 32 bit command
 	iecCSCTA1 = 58  // single command with time tag
 	iecCBOTA1 = 64  // bitstring command with time tag
+	iecCRDNA1 = 102 // read command
 	iecCRPNA1 = 105 // reset process command
-	iecCOTAct = 6   // cause of transmission: activation (101 §7.2.3)
+)
+
+// Causes of transmission (101 §7.2.3, table 14).
+const (
+	iecCOTReq         = 5  // request or requested
+	iecCOTAct         = 6  // activation
+	iecCOTActCon      = 7  // activation confirmation
+	iecCOTDeact       = 8  // deactivation
+	iecCOTDeactCon    = 9  // deactivation confirmation
+	iecCOTUnknownType = 44 // unknown type identification; 45-47: unknown cause, common address, object address
+	iecCOTUnknownIOA  = 47
 )
 
 // DecodeIEC104 decodes one APDU. For an I-format APDU the ASDU header is
-// read: type identification (1), variable structure qualifier (1), cause
-// of transmission (2: cause in bits 0-5, P/N, test; originator address),
-// common address (2). The type id is Result.Function; a process command or
-// reset-process command with cause "activation" sets ActIEC104Command.
+// read: type identification (1), variable structure qualifier (1: SQ bit
+// 7, number of objects in bits 0-6), cause of transmission (2: cause in
+// bits 0-5, P/N bit 6, test bit 7; originator address), common address
+// (2), then the first information object address (3). The type id is
+// Result.Function, the common address Result.Unit, the first address
+// Result.Address and the number of objects Result.Quantity.
+//
+// What the ASDU is (101 §7.2.3, 104 §7.3): in the control direction, a
+// command or parameter in activation (6), deactivation (8) or a read
+// command (102, cause 5) is a request; the controlled station answers it
+// with a confirmation (7, 9, or 44-47 for unknown type, cause, address or
+// object: a negative answer) or, for a read, the requested object (5),
+// for the same common address and object address: Result.Txn pairs them,
+// and a negative answer (P/N set, or 44-47) has Status cause+64 or the
+// cause. Everything else the controlled station sends unasked
+// (spontaneous, periodic, interrogated data, activation termination, end
+// of initialisation) is a notification. A process command or
+// reset-process command in activation sets ActIEC104Command.
 func DecodeIEC104(b []byte, dir decode.Direction, r *Result) error {
 	r.Reset(IEC104)
 	n := IEC104Len(b)
@@ -111,26 +136,42 @@ func DecodeIEC104(b []byte, dir decode.Direction, r *Result) error {
 		return errField
 	}
 	cot := asdu[2] & 0x3f
+	negative := asdu[2]&0x40 != 0
 	r.Cause = int(cot)
-	r.Unit = int(binary.LittleEndian.Uint16(asdu[4:6]))
+	ca := binary.LittleEndian.Uint16(asdu[4:6])
+	r.Unit = int(ca)
 	if cot == 0 {
 		return errField
 	}
-	command := typ >= iecCSCNA1 && typ <= iecCBONA1 || typ >= iecCSCTA1 && typ <= iecCBOTA1 || typ >= 100 && typ <= 107
-	if command {
-		if cot == iecCOTAct || cot == 8 { // activation or deactivation
-			r.Request = true
-			r.SrcRole, r.DstRole = RoleIEC104Controlling, RoleIEC104Controlled
-			if typ <= iecCBOTA1 || typ == iecCRPNA1 {
-				r.Action = ActIEC104Command
-			}
-		} else {
-			r.Response = true
-			r.SrcRole, r.DstRole = RoleIEC104Controlled, RoleIEC104Controlling
+	r.Quantity = int(asdu[1] & 0x7f)
+	var ioa uint32
+	if len(asdu) >= 9 {
+		ioa = uint32(asdu[6]) | uint32(asdu[7])<<8 | uint32(asdu[8])<<16
+		r.Address = int(ioa)
+	}
+	txn := int((uint64(ca)<<24 | uint64(ioa)) * 0x9e3779b97f4a7c15 >> 33)
+	control := typ >= iecCSCNA1 && typ <= 69 || typ >= 100 && typ <= 119
+	switch {
+	case control && (cot == iecCOTAct || cot == iecCOTDeact || typ == iecCRDNA1 && cot == iecCOTReq):
+		r.Request, r.Txn = true, txn
+		r.SrcRole, r.DstRole = RoleIEC104Controlling, RoleIEC104Controlled
+		process := typ >= iecCSCNA1 && typ <= iecCBONA1 || typ >= iecCSCTA1 && typ <= iecCBOTA1
+		if cot == iecCOTAct && (process || typ == iecCRPNA1) {
+			r.Action = ActIEC104Command
 		}
-	} else if typ < iecCSCNA1 {
-		// monitor direction: sent by the controlled station
-		r.Response = true
+	case control && (cot == iecCOTActCon || cot == iecCOTDeactCon || cot >= iecCOTUnknownType && cot <= iecCOTUnknownIOA),
+		!control && typ < 120 && cot == iecCOTReq:
+		r.Response, r.Txn, r.Status = true, txn, 0
+		r.SrcRole, r.DstRole = RoleIEC104Controlled, RoleIEC104Controlling
+		switch {
+		case cot >= iecCOTUnknownType:
+			r.Status = int(cot)
+		case negative:
+			r.Status = int(cot) + 64
+		}
+	default:
+		// sent unasked by the controlled station
+		r.Response, r.Notification = true, true
 		r.SrcRole, r.DstRole = RoleIEC104Controlled, RoleIEC104Controlling
 	}
 	_ = dir

@@ -45,6 +45,74 @@ var cipServices = map[int]string{
 	0x4e: "Forward_Close", 0x52: "Unconnected_Send", 0x54: "Forward_Open", 0x5b: "Large_Forward_Open",
 }
 
+// CIPServiceName names a CIP request's service. Codes from 0x4B up are
+// object specific (CIP Vol 1 §4-9.8), so they are named only for the
+// objects whose services are known: the Connection Manager (class 6:
+// Forward_Close, Unconnected_Send, Forward_Open, ...), the Non-Volatile
+// Storage object (class 0xA1: Update 0x4B, Transfer 0x4D) and the Logix
+// tag services on a symbolic path (Read_Tag 0x4C, Write_Tag 0x4D,
+// Read_Modify_Write_Tag 0x4E, Read_Tag_Fragmented 0x52,
+// Write_Tag_Fragmented 0x53); "" otherwise.
+func CIPServiceName(svc uint8, class int32, symbolic bool) string {
+	if svc < 0x4b {
+		return cipServiceNames[svc]
+	}
+	switch {
+	case class == 6:
+		return cipServiceNames[svc]
+	case class == 0xa1 && svc == 0x4b:
+		return "NVS_Update"
+	case class == 0xa1 && svc == 0x4d:
+		return "NVS_Transfer"
+	case symbolic:
+		switch svc {
+		case 0x4c:
+			return "Read_Tag"
+		case 0x4d:
+			return "Write_Tag"
+		case 0x4e:
+			return "Read_Modify_Write_Tag"
+		case 0x52:
+			return "Read_Tag_Fragmented"
+		case 0x53:
+			return "Write_Tag_Fragmented"
+		}
+	}
+	return ""
+}
+
+var cipServiceNames = func() (a [128]string) {
+	for fc, n := range cipServices {
+		a[fc] = n
+	}
+	return a
+}()
+
+// bacnetConfirmed: ANSI/ASHRAE 135-2020 §21 BACnetConfirmedServiceChoice;
+// bacnetUnconfirmed: BACnetUnconfirmedServiceChoice (the same codes name
+// other services there: Result.Unconfirmed says which table applies).
+var bacnetConfirmed = map[int]string{
+	0: "acknowledgeAlarm", 1: "confirmedCOVNotification", 2: "confirmedEventNotification",
+	3: "getAlarmSummary", 4: "getEnrollmentSummary", 5: "subscribeCOV", 6: "atomicReadFile",
+	7: "atomicWriteFile", 8: "addListElement", 9: "removeListElement", 10: "createObject",
+	11: "deleteObject", 12: "readProperty", 14: "readPropertyMultiple", 15: "writeProperty",
+	16: "writePropertyMultiple", 17: "deviceCommunicationControl", 18: "confirmedPrivateTransfer",
+	19: "confirmedTextMessage", 20: "reinitializeDevice", 21: "vtOpen", 22: "vtClose", 23: "vtData",
+	26: "readRange", 27: "lifeSafetyOperation", 28: "subscribeCOVProperty", 29: "getEventInformation",
+	30: "subscribeCOVPropertyMultiple", 31: "confirmedCOVNotificationMultiple", 32: "confirmedAuditNotification",
+	33: "auditLogQuery",
+}
+
+var bacnetUnconfirmed = lookup(map[int]string{
+	0: "i-Am", 1: "i-Have", 2: "unconfirmedCOVNotification", 3: "unconfirmedEventNotification",
+	4: "unconfirmedPrivateTransfer", 5: "unconfirmedTextMessage", 6: "timeSynchronization", 7: "who-Has",
+	8: "who-Is", 9: "utcTimeSynchronization", 10: "writeGroup", 11: "unconfirmedCOVNotificationMultiple",
+	12: "unconfirmedAuditNotification", 13: "who-Am-I", 14: "you-Are",
+})
+
+// BACnetUnconfirmedName names an unconfirmed service choice.
+func BACnetUnconfirmedName(fc int) string { return bacnetUnconfirmed(fc) }
+
 // iec104Types: IEC 60870-5-101 §7.2.1.1 and 60870-5-104 type
 // identifications.
 var iec104Types = map[int]string{
@@ -73,4 +141,106 @@ func lookup(m map[int]string) func(int) string {
 		}
 		return a[fc]
 	}
+}
+
+// S7UserdataName names an S7 userdata function group and subfunction
+// (s7comm.c "userdata_functiongroup_names" and the subfunction tables);
+// a mode transition is named by the mode the PLC reports.
+func S7UserdataName(group, sub int) string {
+	switch group {
+	case 0:
+		if m := s7Modes[sub]; m != "" {
+			return "Mode-transition " + m
+		}
+		return "Mode-transition"
+	case 1:
+		return "Programmer commands"
+	case 2:
+		return "Cyclic data"
+	case 3:
+		switch sub {
+		case 1:
+			return "List blocks"
+		case 2:
+			return "List blocks of type"
+		case 3:
+			return "Get block info"
+		}
+		return "Block functions"
+	case 4:
+		switch sub {
+		case 1:
+			return "Read SZL"
+		case 2:
+			return "Message service"
+		case 3:
+			return "Diagnostic message"
+		}
+		return "CPU functions"
+	case 5:
+		switch sub {
+		case 1:
+			return "PLC password"
+		case 2:
+			return "Clean session"
+		}
+		return "Security"
+	case 6:
+		return "PBC BSEND/BRECV"
+	case 7:
+		switch sub {
+		case 1:
+			return "Read clock"
+		case 2:
+			return "Set clock"
+		case 3:
+			return "Read clock (following)"
+		case 4:
+			return "Set clock"
+		}
+		return "Time functions"
+	case 15:
+		return "NC programming"
+	}
+	return ""
+}
+
+// s7Modes are the CPU modes a mode-transition push reports (s7comm.c
+// "modetrans_param_subfunc_names").
+var s7Modes = map[int]string{0: "STOP", 1: "Warm Restart", 2: "RUN", 3: "Hot Restart", 4: "HOLD", 6: "Cold Restart",
+	9: "RUN_R (H-System redundant)", 11: "LINK-UP", 12: "UPDATE"}
+
+// BACnetObjectTypeName names a standard BACnet object type (135-2020 §21
+// BACnetObjectType), "" for a proprietary or unknown one.
+func BACnetObjectTypeName(t uint16) string {
+	if int(t) < len(bacnetObjectTypes) {
+		return bacnetObjectTypes[t]
+	}
+	return ""
+}
+
+var bacnetObjectTypes = [...]string{
+	"analog-input", "analog-output", "analog-value", "binary-input", "binary-output", "binary-value", "calendar",
+	"command", "device", "event-enrollment", "file", "group", "loop", "multi-state-input", "multi-state-output",
+	"notification-class", "program", "schedule", "averaging", "multi-state-value", "trend-log", "life-safety-point",
+	"life-safety-zone", "accumulator", "pulse-converter", "event-log", "global-group", "trend-log-multiple",
+	"load-control", "structured-view", "access-door", "timer", "access-credential", "access-point",
+	"access-rights", "access-user", "access-zone", "credential-data-input", "network-security",
+	"bitstring-value", "characterstring-value", "date-pattern-value", "date-value", "datetime-pattern-value",
+	"datetime-value", "integer-value", "large-analog-value", "octetstring-value", "positive-integer-value",
+	"time-pattern-value", "time-value", "notification-forwarder", "alert-enrollment", "channel",
+	"lighting-output", "binary-lighting-output", "network-port", "elevator-group", "escalator", "lift",
+	"staging", "audit-log", "audit-reporter", "color", "color-temperature",
+}
+
+// BACnetPropertyName names the BACnet properties operations most often
+// name (135-2020 §21 BACnetPropertyIdentifier), "" for others.
+func BACnetPropertyName(p int32) string { return bacnetProperties[p] }
+
+var bacnetProperties = map[int32]string{
+	8: "all", 12: "application-software-version", 28: "description", 36: "event-state", 44: "firmware-revision",
+	58: "location", 62: "max-apdu-length-accepted", 70: "model-name", 75: "object-identifier", 76: "object-list",
+	77: "object-name", 79: "object-type", 81: "out-of-service", 85: "present-value", 87: "priority-array",
+	103: "reliability", 104: "relinquish-default", 107: "segmentation-supported", 111: "status-flags",
+	112: "system-status", 117: "units", 120: "vendor-identifier", 121: "vendor-name",
 }

@@ -36,6 +36,9 @@ type Descriptor struct {
 	// protocol does not use that transport.
 	TCP *TCPProtocol
 	UDP *UDPProtocol
+	// L2 is set for a protocol carried directly in Ethernet frames
+	// (PROFINET DCP).
+	L2 *L2Protocol
 	// ClientRole and ServerRole name what a host does in the protocol
 	// ("Modbus client"); "" when the side has no role worth naming.
 	ClientRole, ServerRole string
@@ -135,6 +138,8 @@ type Snapshot struct {
 	// matching tries them (by id).
 	TCP []TCPProtocol
 	UDP []UDPProtocol
+	// L2 lists the protocols carried directly in Ethernet frames.
+	L2 []L2Protocol
 	// Industrial lists the industrial protocol ids in id order.
 	Industrial []uint8
 	actions    map[Action]*ActionInfo
@@ -201,6 +206,11 @@ func (r *Registry) publish(old *Snapshot, d Descriptor, del ...uint8) {
 		u.ID = d.ID
 		d.UDP = &u
 	}
+	if d.L2 != nil {
+		l := *d.L2
+		l.ID = d.ID
+		d.L2 = &l
+	}
 	s := &Snapshot{Gen: old.Gen + 1, byID: old.byID, actions: map[Action]*ActionInfo{}, byName: map[string]*Descriptor{}}
 	for _, id := range del {
 		s.byID[id] = nil
@@ -219,6 +229,9 @@ func (r *Registry) publish(old *Snapshot, d Descriptor, del ...uint8) {
 		}
 		if p.UDP != nil {
 			s.UDP = append(s.UDP, *p.UDP)
+		}
+		if p.L2 != nil {
+			s.L2 = append(s.L2, *p.L2)
 		}
 		if p.Industrial {
 			s.Industrial = append(s.Industrial, p.ID)

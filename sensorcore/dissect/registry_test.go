@@ -12,7 +12,7 @@ func TestBuiltinCatalogue(t *testing.T) {
 	s := Default().Snapshot()
 	for id := Modbus; id < NumProtocols; id++ {
 		d := s.Protocol(id)
-		if d == nil || d.ID != id || d.Name == "" || d.Title == "" || (d.TCP == nil && d.UDP == nil) || d.ServerRole == "" {
+		if d == nil || d.ID != id || d.Name == "" || d.Title == "" || (d.TCP == nil && d.UDP == nil && d.L2 == nil) || d.ServerRole == "" {
 			t.Errorf("id %d: descriptor %+v", id, d)
 			continue
 		}
@@ -21,6 +21,9 @@ func TestBuiltinCatalogue(t *testing.T) {
 		}
 		if d.UDP != nil && (d.UDP.ID != id || d.UDP.Match == nil || d.UDP.Decode == nil) {
 			t.Errorf("%s: UDP binding incomplete", d.Name)
+		}
+		if d.L2 != nil && (d.L2.ID != id || len(d.L2.EtherTypes) == 0 || d.L2.Decode == nil) {
+			t.Errorf("%s: link-layer binding incomplete", d.Name)
 		}
 		if ID(d.Name) != id || Name(id) != d.Name {
 			t.Errorf("%s: name and id lookups disagree", d.Name)
@@ -39,7 +42,7 @@ func TestBuiltinCatalogue(t *testing.T) {
 		}
 	}
 	// every action constant belongs to exactly one protocol
-	for a := ActModbusWrite; a <= ActBACnetReinit; a++ {
+	for a := ActModbusWrite; a < numActions; a++ {
 		if ActionName(a) == "" {
 			t.Errorf("action %d is declared by no protocol", a)
 		}

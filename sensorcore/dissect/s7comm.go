@@ -25,6 +25,11 @@ func init() {
 				Text: "A client downloaded a program block to an S7 PLC."}},
 			{Action: ActS7Upload, Name: "S7 block upload", Alert: &ActionAlert{Rule: "s7-block-upload", Severity: "medium", Title: "S7 block upload",
 				Text: "A client uploaded a program block from an S7 PLC."}},
+			// The PLC's own mode-transition notification (userdata
+			// push, function group 0, subfunction 0 STOP): a stop by
+			// key switch, by a fault or by a job the sensor missed.
+			{Action: ActS7Stopped, Name: "S7 PLC reports STOP", Alert: &ActionAlert{Rule: "s7-plc-stop", Severity: "critical", Title: "S7 PLC stop",
+				Text: "An S7 PLC reported that it went to STOP (mode-transition notification)."}},
 		}})
 }
 
@@ -153,7 +158,7 @@ func DecodeS7(b []byte, dir decode.Direction, r *Result) error {
 	if hl == 12 {
 		r.Status = int(s[10])<<8 | int(s[11]) // error class and code, 0 when none
 	}
-	if rosctr == s7Job || rosctr == s7UserData && len(param) >= 5 && param[4]>>4 == 4 {
+	if rosctr == s7Job || rosctr == s7UserData && len(param) >= 6 && param[5]>>4 == 4 {
 		r.Request = true
 		r.SrcRole, r.DstRole = RoleS7Client, RoleS7PLC
 	} else {
@@ -179,6 +184,9 @@ func DecodeS7(b []byte, dir decode.Direction, r *Result) error {
 			}
 		}
 		if rosctr != s7Job {
+			if r.Status == 0 && r.Log && (param[0] == s7ReadVar || param[0] == s7WriteVar) {
+				s7ItemStatus(param, data, r)
+			}
 			return nil
 		}
 		switch param[0] {
@@ -186,13 +194,24 @@ func DecodeS7(b []byte, dir decode.Direction, r *Result) error {
 			r.Action = ActS7Stop
 		case s7RequestDownload:
 			r.Action = ActS7Download
+			s7UpDownBlock(param, r)
 		case s7StartUpload:
 			r.Action = ActS7Upload
+			s7UpDownBlock(param, r)
+		case s7DownloadBlock, s7DownloadEnded, s7Upload, s7EndUpload:
+			if r.Log {
+				s7UpDownBlock(param, r)
+			}
 		case s7PIService:
 			// PI service name follows a 7-byte unknown field and a
 			// parameter block (s7comm.c "dissect_piservice").
 			if bytes.Contains(param, []byte("P_PROGRAM")) {
 				r.Action = ActS7Start
+			}
+			s7PIBlock(param, r)
+		case s7ReadVar, s7WriteVar:
+			if r.Log {
+				s7Items(param, r)
 			}
 		}
 	case s7UserData:
@@ -201,24 +220,146 @@ func DecodeS7(b []byte, dir decode.Direction, r *Result) error {
 	return nil
 }
 
+// s7Items reads the variables of a read-var or write-var job: item
+// count (1), then items of variable specification 0x12, length, syntax
+// id; the any-pointer syntax (0x10) holds transport size (1), count (2),
+// DB number (2), area (1) and the bit address (3), s7comm.c
+// "s7comm_decode_param_item".
+func s7Items(param []byte, r *Result) {
+	if len(param) < 2 {
+		return
+	}
+	p := param[2:]
+	for i := 0; i < int(param[1]) && len(p) >= 2; i++ {
+		l := int(p[1])
+		if p[0] != 0x12 || len(p) < 2+l {
+			return
+		}
+		if l >= 10 && p[2] == 0x10 {
+			addr := uint32(p[9])<<16 | uint32(p[10])<<8 | uint32(p[11])
+			r.addItem(S7Item{Size: p[3], Count: binary.BigEndian.Uint16(p[4:6]), DB: binary.BigEndian.Uint16(p[6:8]),
+				Area: p[8], Address: addr >> 3, Bit: uint8(addr & 7)})
+		}
+		p = p[2+l:]
+	}
+}
+
+// s7ItemStatus sets r.Status to the first item return code of a read-var
+// or write-var ack-data that is not success (0xff), s7comm.c
+// "s7comm_decode_response_read_data": each read item is return code (1),
+// transport size (1), length (2, in bits for sizes 3, 4 and 5), data,
+// padded to even; each write item is its return code.
+func s7ItemStatus(param, data []byte, r *Result) {
+	if len(param) < 2 {
+		return
+	}
+	for i := 0; i < int(param[1]) && len(data) >= 1; i++ {
+		if data[0] != 0xff {
+			r.Status = int(data[0])
+			return
+		}
+		if param[0] == s7WriteVar {
+			data = data[1:]
+			continue
+		}
+		if len(data) < 4 {
+			return
+		}
+		n := int(binary.BigEndian.Uint16(data[2:4]))
+		if ts := data[1]; ts == 3 || ts == 4 || ts == 5 {
+			n = (n + 7) / 8
+		}
+		if n+n&1 > len(data)-4 {
+			return
+		}
+		data = data[4+n+n&1:]
+	}
+}
+
+// s7UpDownBlock reads the block a download or upload names: function (1),
+// status (1), 2 unknown octets, 4 octets (the upload id), the file name's
+// length (1) and the file name "_0A00001P" (identifier, block type,
+// block number, destination file system), s7comm.c
+// "s7comm_decode_plc_controls_updownload".
+func s7UpDownBlock(param []byte, r *Result) {
+	if len(param) < 9 {
+		return
+	}
+	l := int(param[8])
+	if l < 9 || len(param) < 9+l || param[9] != '_' {
+		return
+	}
+	r.Block, _ = s7BlockName(param[10 : 10+7])
+}
+
+// s7PIBlock reads the first block a PI service names (_INSE, _DELE): 7
+// unknown octets, the parameter block's length (2), then the number of
+// blocks (1), an unknown octet and the blocks' names "0A00001P".
+func s7PIBlock(param []byte, r *Result) {
+	if len(param) < 12 {
+		return
+	}
+	pl := int(binary.BigEndian.Uint16(param[8:10]))
+	if pl < 10 || len(param) < 10+pl || param[10] == 0 {
+		return
+	}
+	r.Block, _ = s7BlockName(param[12:19])
+}
+
+// s7BlockName parses "0A00001": two hex digits of block type (0x08 OB
+// ... 0x0F SFB) and five decimal digits of block number.
+func s7BlockName(b []byte) (S7Block, bool) {
+	if len(b) < 7 || b[0] != '0' || S7BlockTypeName(b[1]) == "" {
+		return S7Block{}, false
+	}
+	n := int32(0)
+	for _, c := range b[2:7] {
+		if c < '0' || c > '9' {
+			return S7Block{}, false
+		}
+		n = n*10 + int32(c-'0')
+	}
+	return S7Block{Type: b[1], Number: n}, true
+}
+
 // s7UserDataDecode reads the userdata parameter head (s7comm.c
-// "dissect_userdata"): 00 01 12, parameter length, method, type (high
-// nibble: 4 request, 8 response) and function group (low nibble: 4 CPU
-// functions), subfunction (1 read SZL), sequence number. In a response the
-// data part is return code, transport size, length (2), then SZL id (2),
-// index (2), record length (2), record count (2) and the records.
+// "s7comm_decode_ud"): 00 01 12, parameter length (4 or 8: the rest of
+// the parameter), method (0x11 request, 0x12 response, 0x00 push), type
+// (high nibble: 0 push, 4 request, 8 response) and function group (low
+// nibble: 0 mode transition, 1 programmer commands, 2 cyclic data, 3
+// block functions, 4 CPU functions, 5 security, 6 PBC, 7 time functions,
+// 15 NC programming), subfunction, sequence number; a response adds data
+// unit reference, last data unit and an error code (2). A mode-transition
+// push reports the PLC's new mode in its subfunction (0 STOP, 1 warm
+// restart, 2 RUN, 3 hot restart, 4 HOLD, 6 cold restart, 9 RUN_R, 11
+// LINK-UP, 12 UPDATE). In a CPU-functions response the data part is
+// return code, transport size, length (2), then SZL id (2), index (2),
+// record length (2), record count (2) and the records.
 func s7UserDataDecode(param, data []byte, r *Result) error {
 	if len(param) < 8 || param[0] != 0x00 || param[1] != 0x01 || param[2] != 0x12 {
 		return errField
 	}
+	typ := param[5] >> 4
 	group := param[5] & 0x0f
 	sub := param[6]
-	typ := param[5] >> 4
+	r.Group, r.Subfunction = int(group), int(sub)
+	switch typ {
+	case 0: // push: the PLC tells, unasked
+		r.Txn = -1
+		r.Request, r.Response, r.Notification = false, true, true
+		if group == 0 && sub == 0 {
+			r.Action = ActS7Stopped
+		}
+	case 8:
+		r.Status = 0
+		if len(param) >= 12 {
+			if code := int(binary.BigEndian.Uint16(param[10:12])); code != 0 {
+				r.Status = code
+			}
+		}
+	}
 	if group == 4 && sub == 1 && typ == 8 && len(data) >= 12 && data[0] == 0xff {
 		return s7SZL(data[4:], r)
-	}
-	if group == 7 { // time functions etc. carry nothing we use
-		return nil
 	}
 	return nil
 }

@@ -25,6 +25,8 @@ type Identity struct {
 	// DeviceType and ProductCode come from CIP ListIdentity.
 	DeviceType  int `json:"cip_device_type,omitempty"`
 	ProductCode int `json:"cip_product_code,omitempty"`
+	// DeviceID is the PROFINET device id (DCP Identify).
+	DeviceID int `json:"profinet_device_id,omitempty"`
 }
 
 // Asset is one device as reported by `sensorcore inventory --json` and the
@@ -78,6 +80,11 @@ type macInfo struct {
 	router bool
 	first  int64
 	last   int64
+	// What a device that speaks only link-layer protocols (PROFINET DCP)
+	// shows of itself, for its mac: asset.
+	protos uint32
+	roles  dissect.Role
+	ident  Identity
 }
 
 // Inventory is the asset table. It is not safe for concurrent use.
@@ -241,6 +248,10 @@ func (inv *Inventory) ObservePDU(now time.Time, p *decode.Packet, r *dissect.Res
 		return
 	}
 	ts := now.UnixNano()
+	if p.Src.Len == 6 {
+		inv.observeL2(ts, p, r)
+		return
+	}
 	if !unicastIP(p.Src) {
 		if len(r.Name) > 0 && r.HasSubject {
 			inv.name(nil, p, r, ts) // a DHCP client before it has an address
@@ -269,6 +280,43 @@ func (inv *Inventory) ObservePDU(now time.Time, p *decode.Packet, r *dissect.Res
 		ok = true
 	}
 	if ok {
+		d.protos |= 1 << r.Proto
+		d.roles |= r.DstRole
+	}
+}
+
+// observeL2 records a PDU of a protocol carried directly over Ethernet
+// (its ends are MAC addresses): the sender's and a unicast destination's
+// protocol and roles; a device that announces its IP address (a PROFINET
+// DCP Identify response) becomes, or joins, that address's asset, with
+// its identity.
+func (inv *Inventory) observeL2(ts int64, p *decode.Packet, r *dissect.Result) {
+	if !p.HasEth || !unicastMAC(p.SrcMAC) {
+		return
+	}
+	var ip decode.Addr
+	if r.HasStationIP && r.Notification {
+		copy(ip.B[:4], r.StationIP[:4])
+		ip.Len = 4
+	}
+	if unicastIP(ip) {
+		h := inv.getHost(ip, ts)
+		inv.bind(h, p.SrcMAC, ts)
+		h.protos |= 1 << r.Proto
+		h.roles |= r.SrcRole
+		if r.HasIdent {
+			mergeIdent(&h.ident, &r.Ident)
+		}
+	} else {
+		mi := inv.getMAC(p.SrcMAC, ts)
+		mi.protos |= 1 << r.Proto
+		mi.roles |= r.SrcRole
+		if r.HasIdent {
+			mergeIdent(&mi.ident, &r.Ident)
+		}
+	}
+	if unicastMAC(p.DstMAC) && r.DstRole != 0 {
+		d := inv.getMAC(p.DstMAC, ts)
 		d.protos |= 1 << r.Proto
 		d.roles |= r.DstRole
 	}
@@ -415,6 +463,9 @@ func mergeIdent(dst *Identity, src *dissect.Identity) {
 	if src.ProductCode != 0 {
 		dst.ProductCode = src.ProductCode
 	}
+	if src.DeviceID != 0 {
+		dst.DeviceID = src.DeviceID
+	}
 	if src.Instance >= 0 {
 		dst.Instance = src.Instance
 	}
@@ -480,6 +531,9 @@ func (inv *Inventory) Assets() []Asset {
 			MAC:       macString(mi.mac),
 			Vendor:    inv.oui.Lookup(mi.mac),
 			Router:    mi.router,
+			Protocols: protoNames(mi.protos),
+			Roles:     dissect.RoleNames(mi.roles),
+			Identity:  mi.ident,
 			FirstSeen: time.Unix(0, mi.first).UTC(),
 			LastSeen:  time.Unix(0, mi.last).UTC(),
 		}
@@ -510,7 +564,13 @@ func (inv *Inventory) Restore(assets []Asset) error {
 		first, last := a.FirstSeen.UnixNano(), a.LastSeen.UnixNano()
 		if len(a.ID) > 4 && a.ID[:4] == "mac:" {
 			mi := inv.getMAC(mac, last)
-			mi.first, mi.router = first, a.Router
+			mi.first, mi.router, mi.ident = first, a.Router, a.Identity
+			mi.roles = dissect.RoleFromNames(a.Roles)
+			for _, n := range a.Protocols {
+				if id := dissect.ID(n); id != dissect.None {
+					mi.protos |= 1 << id
+				}
+			}
 			for _, s := range a.IPs {
 				if ip, err := netip.ParseAddr(s); err == nil && mi.n < len(mi.ips) {
 					mi.ips[mi.n] = toAddr(ip)

@@ -102,9 +102,9 @@ var (
 {{end}}</table>`))
 	operationsBody = template.Must(template.New("operations").Parse(`<p>The last {{len .Ops}} operations (at most {{.Max}} are shown){{if .IP.IsValid}} where {{.IP}} is the client or the server{{end}}, oldest first.</p>
 <table class="list"><tr><th>Time</th><th>Protocol</th><th>Client</th><th>Server</th><th>Function</th><th>Object</th><th>Values</th><th>Result</th><th>Latency</th><th>Id</th></tr>
-{{range .Ops}}<tr><td>{{.Time}}</td><td>{{.Protocol}}</td><td>{{.Client.IP}}:{{.Client.Port}}</td><td>{{.Server.IP}}:{{.Server.Port}}</td>
+{{range .Ops}}<tr><td>{{.Time.UTC.Format "2006-01-02 15:04:05.000000"}}</td><td>{{.Protocol}}</td><td>{{.Client}}</td><td>{{.Server}}</td>
 <td>{{.FunctionName}}{{with .Function}} ({{.}}){{end}}{{if .Action}}<br>{{.Action}}{{end}}</td>
-<td>{{with .Unit}}unit {{.}} {{end}}{{with .Address}}address {{.}} {{end}}{{with .Quantity}}quantity {{.}} {{end}}{{with .Object}}g{{.Group}}v{{.Variation}} {{end}}{{with .Cause}}cause {{.}}{{end}}</td>
+<td>{{.Summary}}</td>
 <td>{{range $i, $v := .Values}}{{if $i}}, {{end}}{{$v}}{{end}}</td><td>{{.Result}}{{with .Status}} ({{.}}){{end}}</td><td>{{with .LatencyUS}}{{.}} µs{{end}}</td><td>{{.ID}}</td></tr>
 {{end}}</table>`))
 	alertsBody = template.Must(template.New("alerts").Parse(`<p>{{len .Alerts}} alerts.</p>
@@ -144,33 +144,6 @@ func ipParam(w http.ResponseWriter, v string) (netip.Addr, bool) {
 	return ip, true
 }
 
-// shownOperation is an operations log record as the page shows it.
-type shownOperation struct {
-	ID       string
-	Time     string
-	Protocol string
-	Client   struct {
-		IP   string
-		Port int
-	}
-	Server struct {
-		IP   string
-		Port int
-	}
-	Function     *int
-	FunctionName string `json:"function_name"`
-	Action       string
-	Unit         *int
-	Address      *int
-	Quantity     *int
-	Object       *struct{ Group, Variation int }
-	Cause        *int
-	Values       []int
-	Result       string
-	Status       *int
-	LatencyUS    *int64 `json:"latency_us"`
-}
-
 // operationsPage shows the stored operations log: of one device
 // (/devices/IP/operations, or ?ip=) or of all.
 func (m *Monitor) operationsPage(w http.ResponseWriter, r *http.Request) {
@@ -187,9 +160,9 @@ func (m *Monitor) operationsPage(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
-	ops := make([]shownOperation, 0, len(raw))
+	ops := make([]Operation, 0, len(raw))
 	for _, l := range raw {
-		var op shownOperation
+		var op Operation
 		if json.Unmarshal(l, &op) == nil {
 			ops = append(ops, op)
 		}

@@ -118,7 +118,7 @@ func New(opts Options) (*Monitor, error) {
 		m.opsFile, opts.Operations = f, f
 	}
 	if opts.Operations != nil {
-		m.pipe.ops = newOpLog(opts.Operations)
+		m.pipe.setOps(newOpLog(opts.Operations))
 	}
 	if opts.StateDir != "" {
 		st, err := store.Load(opts.StateDir)
@@ -160,11 +160,18 @@ func (m *Monitor) PDU(now time.Time, pkt *decode.Packet, r *dissect.Result, malf
 	m.seenOn(r.Proto, now)
 	prev := m.firmwareBefore(pkt, r)
 	m.inv.ObservePDU(now, pkt, r)
-	ev := &m.ev
-	*ev = alert.Event{Time: now, Src: pkt.Src, Dst: pkt.Dst, SrcPort: pkt.SrcPort, DstPort: pkt.DstPort, Proto: r.Proto, Txn: r.Txn,
-		Function: r.Function, Action: r.Action, Request: r.Request, Malformed: malformed, Unit: r.Unit, Detail: r.Detail}
+	ev := m.event(now, pkt, r, malformed)
 	m.eng.Observe(ev)
 	m.firmwareAfter(ev, r, prev)
+}
+
+// event fills the Monitor's reused alert event for the PDU in r.
+func (m *Monitor) event(now time.Time, pkt *decode.Packet, r *dissect.Result, malformed bool) *alert.Event {
+	ev := &m.ev
+	*ev = alert.Event{Time: now, Src: pkt.Src, Dst: pkt.Dst, SrcPort: pkt.SrcPort, DstPort: pkt.DstPort, Proto: r.Proto, Txn: r.Txn,
+		Function: r.Function, Action: r.Action, Request: r.Request, Malformed: malformed, Unit: r.Unit,
+		Notification: r.Notification, Op: r.Op, Address: r.Address, Quantity: r.Quantity, PDU: r, Detail: r.Detail}
+	return ev
 }
 
 // firmwareBefore is the firmware the inventory holds for the source of a
@@ -195,10 +202,7 @@ func (m *Monitor) pduFlow(now time.Time, pkt *decode.Packet, r *dissect.Result, 
 	if m.eng.Known(&f.eng, r.Proto, r.Function, r.Action, malformed) {
 		return
 	}
-	ev := &m.ev
-	*ev = alert.Event{Time: now, Src: pkt.Src, Dst: pkt.Dst, SrcPort: pkt.SrcPort, DstPort: pkt.DstPort, Proto: r.Proto, Txn: r.Txn,
-		Function: r.Function, Action: r.Action, Request: r.Request, Malformed: malformed, Unit: r.Unit, Detail: r.Detail}
-	m.eng.ObserveFlow(ev, &f.eng)
+	m.eng.ObserveFlow(m.event(now, pkt, r, malformed), &f.eng)
 }
 
 // hostFlow is Host for a packet of a TCP stream, through its memo.

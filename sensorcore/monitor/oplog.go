@@ -7,19 +7,27 @@ import (
 	"net/netip"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/tapline/tapline/sensorcore/decode"
 	"github.com/tapline/tapline/sensorcore/dissect"
 )
 
 // The operations log: one record per OT operation (a request, paired with
-// its response when one is seen), written as JSON lines (docs/monitoring.md
-// "Operations log"). Records are encoded by hand into a reused buffer, so
-// logging allocates nothing per operation, and a PDU that is no operation
-// (an IT protocol, a malformed run) costs one branch.
+// its response when one is seen, or a notification a device sends
+// unasked), written as JSON lines (docs/monitoring.md "Operations log").
+// Records are encoded by hand into reused buffers, so logging allocates
+// nothing per operation, and a PDU that is no operation (an IT protocol,
+// a malformed run) costs one branch. A request's object (what it
+// addresses) is encoded when the request is seen, into its slot's buffer;
+// the record is finished when the response comes.
 
 // maxLoggedValues bounds the written values kept per operation.
 const maxLoggedValues = 32
+
+// maxLoggedString bounds a name copied from the wire (a CIP tag, a
+// PROFINET station name) into a record.
+const maxLoggedString = 240
 
 // opSlots is the size of the table of requests waiting for a response
 // (a power of two). A request whose slot is taken by a newer one is
@@ -37,25 +45,19 @@ type opKey struct {
 
 // opEntry is one operation waiting for its response.
 type opEntry struct {
-	used     bool
-	key      opKey
-	id       uint64
-	at       int64 // request time, unix nanoseconds
-	fc       int32
-	action   dissect.Action
-	unit     int32
-	address  int32
-	quantity int32
-	object   int32
-	cause    int16
-	nvals    uint8
-	vals     [maxLoggedValues]uint16
-	cmac     [6]byte
-	smac     [6]byte
-	hasMAC   bool
-	// fields are a plugin request's logged fields (dissect.Result.Fields),
-	// in a buffer the slot keeps from request to request.
-	fields []byte
+	used   bool
+	hasMAC bool
+	action dissect.Action
+	// name is the function's name ("" none).
+	name       string
+	key        opKey
+	fc         int32
+	id         uint64
+	at         int64 // request time, unix nanoseconds
+	cmac, smac [6]byte
+	// body is the request's fields after "action": transaction, object,
+	// values (",\"unit\":1,..."), in a buffer the slot keeps.
+	body []byte
 }
 
 // opLog pairs requests and responses and writes the records.
@@ -70,6 +72,8 @@ type opLog struct {
 	// sec and secText cache the formatted second of the last record.
 	sec     int64
 	secText []byte
+	// lone is the entry of a record written at once (no pairing).
+	lone opEntry
 	// Written counts records written.
 	Written uint64
 }
@@ -92,12 +96,21 @@ func (l *opLog) slot(k *opKey) *opEntry {
 	return &l.slots[h&(opSlots-1)]
 }
 
-// observe logs the PDU in r: a request waits for its response (or is
-// written at once when its protocol pairs nothing), a response completes
-// its request or is written alone.
-func (l *opLog) observe(now int64, pkt *decode.Packet, r *dissect.Result, malformed bool) {
-	if malformed || r.Function < 0 || !dissect.IsIndustrial(r.Proto) || (!r.Request && !r.Response) {
-		return
+// logged reports whether the PDU in r is an operation the log records: a
+// request, a response or a notification with a function (or, for S7
+// userdata, a function group) of an industrial protocol. The alert engine
+// names operations by the same rule.
+func logged(r *dissect.Result, malformed bool) bool {
+	return !malformed && r.Logged() && dissect.IsIndustrial(r.Proto)
+}
+
+// observe logs the PDU in r and returns the id of the record it belongs
+// to (0 when none): a request waits for its response (or is written at
+// once when its protocol pairs nothing), a response completes its
+// request or is written alone, a notification is written at once.
+func (l *opLog) observe(now int64, pkt *decode.Packet, r *dissect.Result, malformed bool) uint64 {
+	if !logged(r, malformed) {
+		return 0
 	}
 	var k opKey
 	k.proto, k.txn = r.Proto, int32(r.Txn)
@@ -106,40 +119,76 @@ func (l *opLog) observe(now int64, pkt *decode.Packet, r *dissect.Result, malfor
 	} else {
 		k.client, k.server, k.cport, k.sport = pkt.Dst, pkt.Src, pkt.DstPort, pkt.SrcPort
 	}
-	if r.Request {
+	if r.Request && r.Txn >= 0 && !groupMAC(k.server) {
 		e := l.slot(&k)
 		if e.used {
-			l.write(e, true, 0, -1) // its response never came, or the slot is wanted
+			l.write(e, resultNoResponse, 0, -1) // its response never came, or the slot is wanted
 		}
-		fields := append(e.fields[:0], r.Fields...)
-		*e = opEntry{fields: fields, used: true, key: k, at: now, fc: int32(r.Function), action: r.Action,
-			unit: int32(r.Unit), address: int32(r.Address), quantity: int32(r.Quantity), object: int32(r.Object), cause: int16(r.Cause)}
-		e.id = dissect.OperationID(now, k.client, k.server, k.cport, k.sport, k.proto, r.Function, int(k.txn))
-		e.nvals = uint8(copy(e.vals[:], r.Values))
-		if pkt.HasEth {
-			e.cmac, e.smac, e.hasMAC = pkt.SrcMAC, pkt.DstMAC, true
-		}
-		if r.Txn < 0 {
-			l.write(e, true, 0, -1) // nothing to pair on
-			e.used = false
-		}
-		return
+		l.fill(e, &k, now, pkt, r)
+		return e.id
 	}
-	if r.Txn >= 0 {
+	if r.Response && r.Txn >= 0 {
 		if e := l.slot(&k); e.used && e.key == k {
-			l.write(e, true, now, r.Status)
+			if r.Proto == dissect.PNDCP {
+				// an Identify response names the device: kept with its request
+				e.body = appendOperation(e.body, r, true)
+			}
+			l.write(e, resultAnswered, now, r.Status)
 			e.used = false
-			return
+			return e.id
 		}
 	}
-	// a response whose request was not seen
-	e := opEntry{fields: r.Fields, key: k, at: now, fc: int32(r.Function), action: r.Action, unit: int32(r.Unit),
-		address: int32(r.Address), quantity: int32(r.Quantity), object: int32(r.Object), cause: int16(r.Cause)}
-	e.id = dissect.OperationID(now, k.client, k.server, k.cport, k.sport, k.proto, r.Function, int(k.txn))
-	if pkt.HasEth {
-		e.cmac, e.smac, e.hasMAC = pkt.DstMAC, pkt.SrcMAC, true
+	// written at once: a request nothing answers, a notification, or a
+	// response whose request was not seen
+	e := &l.lone
+	if r.Request {
+		k.txn = -1 // pairs with nothing
 	}
-	l.write(&e, false, now, r.Status)
+	l.fill(e, &k, now, pkt, r)
+	switch {
+	case r.Request:
+		l.write(e, resultUnpaired, 0, -1)
+	case r.Notification:
+		l.write(e, resultNotification, 0, r.Status)
+	default:
+		l.write(e, resultAlone, now, r.Status)
+	}
+	e.used = false
+	return e.id
+}
+
+// groupMAC reports whether a is a multicast or broadcast MAC address (a
+// link-layer request to it is answered by any number of devices, so it
+// pairs with nothing).
+func groupMAC(a decode.Addr) bool { return a.Len == 6 && a.B[0]&1 != 0 }
+
+// fill records the operation of r in e: its key, time, id, function and
+// action, the MAC addresses, and its fields rendered into e.body.
+func (l *opLog) fill(e *opEntry, k *opKey, now int64, pkt *decode.Packet, r *dissect.Result) {
+	e.used, e.key, e.at, e.fc, e.action, e.name = true, *k, now, int32(r.Function), r.Action, functionName(r)
+	e.id = dissect.OperationID(now, k.client, k.server, k.cport, k.sport, k.proto, r.Function, int(k.txn))
+	e.hasMAC = pkt.HasEth
+	if r.Request {
+		e.cmac, e.smac = pkt.SrcMAC, pkt.DstMAC
+	} else {
+		e.cmac, e.smac = pkt.DstMAC, pkt.SrcMAC
+	}
+	e.body = appendOperation(e.body[:0], r, false)
+}
+
+// functionName names the PDU's function: by its protocol's descriptor,
+// except where the code alone does not say (BACnet unconfirmed services,
+// object-specific CIP services).
+func functionName(r *dissect.Result) string {
+	switch {
+	case r.Function < 0:
+		return ""
+	case r.Unconfirmed:
+		return dissect.BACnetUnconfirmedName(r.Function)
+	case r.Proto == dissect.ENIP && r.Request:
+		return dissect.CIPServiceName(uint8(r.Function), r.Class, r.Tag != nil)
+	}
+	return dissect.FunctionName(r.Proto, r.Function)
 }
 
 // flush writes the requests still waiting (no response seen) and the
@@ -148,7 +197,7 @@ func (l *opLog) flush(final bool) error {
 	if final {
 		for i := range l.slots {
 			if e := &l.slots[i]; e.used {
-				l.write(e, true, 0, -1)
+				l.write(e, resultNoResponse, 0, -1)
 				e.used = false
 			}
 		}
@@ -160,9 +209,18 @@ func (l *opLog) flush(final bool) error {
 	return l.err
 }
 
-// write appends the record of e to the buffer: its request was seen or
-// not, its response came at respAt (0: none) with status (-1: none).
-func (l *opLog) write(e *opEntry, requested bool, respAt int64, status int) {
+// How a record ends.
+const (
+	resultAnswered     = iota // request and response: result, status, latency
+	resultNoResponse          // a request whose response never came
+	resultUnpaired            // a request its protocol pairs with nothing
+	resultNotification        // sent unasked
+	resultAlone               // a response whose request was not seen
+)
+
+// write appends the record of e to the buffer, ending as how says; the
+// response came at respAt with status (-1: none).
+func (l *opLog) write(e *opEntry, how int, respAt int64, status int) {
 	b := l.buf
 	b = append(b, `{"id":"`...)
 	b = appendHex64(b, e.id)
@@ -177,9 +235,9 @@ func (l *opLog) write(e *opEntry, requested bool, respAt int64, status int) {
 	if e.fc >= 0 {
 		b = append(b, `,"function":`...)
 		b = strconv.AppendInt(b, int64(e.fc), 10)
-		if n := dissect.FunctionName(e.key.proto, int(e.fc)); n != "" {
+		if e.name != "" {
 			b = append(b, `,"function_name":"`...)
-			b = append(b, n...) // registry names are plain ASCII (TestNamesPlain)
+			b = append(b, e.name...) // registry names are plain ASCII (TestNamesPlain)
 			b = append(b, '"')
 		}
 	}
@@ -188,39 +246,15 @@ func (l *opLog) write(e *opEntry, requested bool, respAt int64, status int) {
 		b = append(b, dissect.ActionName(e.action)...)
 		b = append(b, '"')
 	}
-	b = appendInt(b, `,"transaction":`, int64(e.key.txn))
-	b = appendInt(b, `,"unit":`, int64(e.unit))
-	b = appendInt(b, `,"address":`, int64(e.address))
-	b = appendInt(b, `,"quantity":`, int64(e.quantity))
-	if e.object > 0 {
-		b = append(b, `,"object":{"group":`...)
-		b = strconv.AppendInt(b, int64(e.object>>8), 10)
-		b = append(b, `,"variation":`...)
-		b = strconv.AppendInt(b, int64(e.object&0xff), 10)
-		b = append(b, '}')
-	}
-	b = appendInt(b, `,"cause":`, int64(e.cause))
-	if len(e.fields) > 0 {
-		b = append(b, `,"fields":{`...)
-		b = append(b, e.fields...)
-		b = append(b, '}')
-	}
-	if e.nvals > 0 {
-		b = append(b, `,"values":[`...)
-		for i := 0; i < int(e.nvals); i++ {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = strconv.AppendUint(b, uint64(e.vals[i]), 10)
-		}
-		b = append(b, ']')
-	}
-	switch {
-	case requested && respAt == 0 && e.key.txn < 0:
-		b = append(b, `,"result":"unpaired"`...) // the protocol carries no transaction id to pair on
-	case requested && respAt == 0:
+	b = append(b, e.body...)
+	switch how {
+	case resultUnpaired:
+		b = append(b, `,"result":"unpaired"`...) // nothing pairs with it
+	case resultNoResponse:
 		b = append(b, `,"result":"no response"`...)
-	case !requested:
+	case resultNotification:
+		b = append(b, `,"result":"notification"`...)
+	case resultAlone:
 		b = append(b, `,"request_seen":false,"result":`...)
 		b = appendResult(b, status)
 	default:
@@ -229,7 +263,7 @@ func (l *opLog) write(e *opEntry, requested bool, respAt int64, status int) {
 		b = append(b, `,"latency_us":`...)
 		b = strconv.AppendInt(b, (respAt-e.at)/1000, 10)
 	}
-	if status > 0 {
+	if status > 0 && how != resultNotification {
 		b = append(b, `,"status":`...)
 		b = strconv.AppendInt(b, int64(status), 10)
 	}
@@ -239,6 +273,257 @@ func (l *opLog) write(e *opEntry, requested bool, respAt int64, status int) {
 	if len(b) > 60<<10 {
 		l.flush(false)
 	}
+}
+
+// appendOperation appends what a PDU addresses, by protocol (the fields
+// of docs/monitoring.md "Operations log"), each member starting with a
+// comma; reply adds a response's fields to its request's.
+func appendOperation(b []byte, r *dissect.Result, reply bool) []byte {
+	if reply {
+		if r.Proto == dissect.PNDCP {
+			b = appendStation(b, r)
+		}
+		return b
+	}
+	if r.Txn >= 0 && r.Proto != dissect.IEC104 {
+		b = appendInt(b, `,"transaction":`, int64(r.Txn))
+	}
+	switch r.Proto {
+	case dissect.Modbus:
+		b = appendInt(b, `,"unit":`, int64(r.Unit))
+		b = appendInt(b, `,"address":`, int64(r.Address))
+		b = appendInt(b, `,"quantity":`, int64(r.Quantity))
+		if len(r.Values) > 0 {
+			b = append(b, `,"values":[`...)
+			for i, v := range r.Values[:min(len(r.Values), maxLoggedValues)] {
+				if i > 0 {
+					b = append(b, ',')
+				}
+				b = strconv.AppendUint(b, uint64(v), 10)
+			}
+			b = append(b, ']')
+		}
+	case dissect.DNP3:
+		b = appendDNP3(b, r)
+	case dissect.ENIP:
+		b = appendCIPPath(b, r.Class, r.Instance, r.Attribute, r.Tag)
+		if ss := r.CIPServices(); len(ss) > 0 {
+			b = append(b, `,"services":[`...)
+			for i, s := range ss {
+				if i > 0 {
+					b = append(b, ',')
+				}
+				b = append(b, `{"service":`...)
+				b = strconv.AppendUint(b, uint64(s.Service), 10)
+				if n := dissect.CIPServiceName(s.Service, s.Class, s.Tag != nil); n != "" {
+					b = append(b, `,"service_name":"`...)
+					b = append(b, n...)
+					b = append(b, '"')
+				}
+				b = appendCIPPath(b, s.Class, s.Instance, s.Attribute, s.Tag)
+				b = append(b, '}')
+			}
+			b = append(b, ']')
+			if m := r.MoreCIPServices(); m > 0 {
+				b = appendInt(b, `,"more_services":`, int64(m))
+			}
+		}
+	case dissect.S7comm:
+		b = appendS7(b, r)
+	case dissect.IEC104:
+		b = appendInt(b, `,"unit":`, int64(r.Unit))
+		b = appendInt(b, `,"address":`, int64(r.Address))
+		b = appendInt(b, `,"quantity":`, int64(r.Quantity))
+		b = appendInt(b, `,"cause":`, int64(r.Cause))
+	case dissect.BACnet:
+		if r.Unconfirmed {
+			b = append(b, `,"unconfirmed":true`...)
+		}
+		if refs := r.BACnetRefs(); len(refs) > 0 {
+			b = append(b, `,"objects":[`...)
+			for i, ref := range refs {
+				if i > 0 {
+					b = append(b, ',')
+				}
+				b = append(b, `{"type":`...)
+				b = strconv.AppendUint(b, uint64(ref.Type), 10)
+				if n := dissect.BACnetObjectTypeName(ref.Type); n != "" {
+					b = append(b, `,"type_name":"`...)
+					b = append(b, n...)
+					b = append(b, '"')
+				}
+				b = append(b, `,"instance":`...)
+				b = strconv.AppendUint(b, uint64(ref.Instance), 10)
+				if ref.Property >= 0 {
+					b = append(b, `,"property":`...)
+					b = strconv.AppendInt(b, int64(ref.Property), 10)
+					if n := dissect.BACnetPropertyName(ref.Property); n != "" {
+						b = append(b, `,"property_name":"`...)
+						b = append(b, n...)
+						b = append(b, '"')
+					}
+				}
+				b = appendInt(b, `,"index":`, int64(ref.Index))
+				b = append(b, '}')
+			}
+			b = append(b, ']')
+		}
+	case dissect.PNDCP:
+		b = appendStation(b, r)
+	default:
+		// a protocol plugin: what its operation names, and its fields
+		b = appendInt(b, `,"unit":`, int64(r.Unit))
+		b = appendInt(b, `,"address":`, int64(r.Address))
+		b = appendInt(b, `,"quantity":`, int64(r.Quantity))
+	}
+	if len(r.Fields) > 0 {
+		b = append(b, `,"fields":{`...)
+		b = append(b, r.Fields...)
+		b = append(b, '}')
+	}
+	return b
+}
+
+// appendStation appends the NameOfStation and IP suite a PROFINET DCP
+// PDU names.
+func appendStation(b []byte, r *dissect.Result) []byte {
+	if len(r.Station) > 0 {
+		b = append(b, `,"station":`...)
+		b = appendJSONString(b, r.Station)
+	}
+	if r.HasStationIP {
+		b = appendIP4(append(b, `,"ip":"`...), r.StationIP[0:4])
+		b = appendIP4(append(b, `","mask":"`...), r.StationIP[4:8])
+		b = appendIP4(append(b, `","gateway":"`...), r.StationIP[8:12])
+		b = append(b, '"')
+	}
+	return b
+}
+
+// appendDNP3 appends a DNP3 PDU's object headers and CROBs.
+func appendDNP3(b []byte, r *dissect.Result) []byte {
+	if hs := r.DNP3Headers(); len(hs) > 0 {
+		b = append(b, `,"objects":[`...)
+		for i, h := range hs {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"group":`...)
+			b = strconv.AppendUint(b, uint64(h.Group), 10)
+			b = append(b, `,"variation":`...)
+			b = strconv.AppendUint(b, uint64(h.Variation), 10)
+			b = append(b, `,"qualifier":`...)
+			b = strconv.AppendUint(b, uint64(h.Qualifier), 10)
+			switch h.Range {
+			case dissect.DNP3RangeStartStop:
+				b = append(b, `,"start":`...)
+				b = strconv.AppendUint(b, uint64(h.Start), 10)
+				b = append(b, `,"stop":`...)
+				b = strconv.AppendUint(b, uint64(h.Stop), 10)
+			case dissect.DNP3RangeCount:
+				b = append(b, `,"count":`...)
+				b = strconv.AppendUint(b, uint64(h.Count), 10)
+			case dissect.DNP3RangeAll:
+				b = append(b, `,"all":true`...)
+			}
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	if cs := r.DNP3Controls(); len(cs) > 0 {
+		b = append(b, `,"controls":[`...)
+		for i, c := range cs {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"index":`...)
+			b = strconv.AppendUint(b, uint64(c.Index), 10)
+			b = append(b, `,"code":`...)
+			b = strconv.AppendUint(b, uint64(c.Code), 10)
+			b = append(b, `,"operation":"`...)
+			b = append(b, dissect.DNP3ControlName(c.Code)...)
+			b = append(b, `","count":`...)
+			b = strconv.AppendUint(b, uint64(c.Count), 10)
+			b = append(b, `,"on_ms":`...)
+			b = strconv.AppendUint(b, uint64(c.OnTime), 10)
+			b = append(b, `,"off_ms":`...)
+			b = strconv.AppendUint(b, uint64(c.OffTime), 10)
+			if c.Status != 0 {
+				b = append(b, `,"status":`...)
+				b = strconv.AppendUint(b, uint64(c.Status), 10)
+			}
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	return b
+}
+
+// appendCIPPath appends a CIP request path's class, instance, attribute
+// and symbolic tag.
+func appendCIPPath(b []byte, class, instance, attribute int32, tag []byte) []byte {
+	b = appendInt(b, `,"class":`, int64(class))
+	b = appendInt(b, `,"instance":`, int64(instance))
+	b = appendInt(b, `,"attribute":`, int64(attribute))
+	if len(tag) > 0 {
+		b = append(b, `,"tag":`...)
+		b = appendJSONString(b, tag)
+	}
+	return b
+}
+
+// appendS7 appends an S7 PDU's userdata function, variables and block.
+func appendS7(b []byte, r *dissect.Result) []byte {
+	if r.Group >= 0 {
+		b = append(b, `,"group":`...)
+		b = strconv.AppendInt(b, int64(r.Group), 10)
+		b = append(b, `,"subfunction":`...)
+		b = strconv.AppendInt(b, int64(r.Subfunction), 10)
+		if n := dissect.S7UserdataName(r.Group, r.Subfunction); n != "" {
+			b = append(b, `,"userdata_name":"`...)
+			b = append(b, n...)
+			b = append(b, '"')
+		}
+	}
+	if its := r.S7Items(); len(its) > 0 {
+		b = append(b, `,"items":[`...)
+		for i, it := range its {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"area":`...)
+			b = strconv.AppendUint(b, uint64(it.Area), 10)
+			if n := dissect.S7AreaName(it.Area); n != "" {
+				b = append(b, `,"area_name":"`...)
+				b = append(b, n...)
+				b = append(b, '"')
+			}
+			if it.Area == 0x84 || it.Area == 0x85 {
+				b = append(b, `,"db":`...)
+				b = strconv.AppendUint(b, uint64(it.DB), 10)
+			}
+			b = append(b, `,"address":`...)
+			b = strconv.AppendUint(b, uint64(it.Address), 10)
+			if it.Bit != 0 {
+				b = append(b, `,"bit":`...)
+				b = strconv.AppendUint(b, uint64(it.Bit), 10)
+			}
+			b = append(b, `,"size":`...)
+			b = strconv.AppendUint(b, uint64(it.Size), 10)
+			b = append(b, `,"count":`...)
+			b = strconv.AppendUint(b, uint64(it.Count), 10)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	if r.Block.Type != 0 {
+		b = append(b, `,"block":{"type":"`...)
+		b = append(b, dissect.S7BlockTypeName(r.Block.Type)...)
+		b = append(b, `","number":`...)
+		b = strconv.AppendInt(b, int64(r.Block.Number), 10)
+		b = append(b, '}')
+	}
+	return b
 }
 
 // appendTime appends t (unix nanoseconds) as RFC 3339 UTC with
@@ -288,6 +573,40 @@ func appendInt(b []byte, key string, v int64) []byte {
 	return strconv.AppendInt(b, v, 10)
 }
 
+// appendJSONString appends s as a JSON string (RFC 8259 §7), at most
+// maxLoggedString bytes of it: quotes, backslashes and control
+// characters escaped, invalid UTF-8 replaced by U+FFFD.
+func appendJSONString(b []byte, s []byte) []byte {
+	const hexd = "0123456789abcdef"
+	if len(s) > maxLoggedString {
+		s = s[:maxLoggedString]
+	}
+	b = append(b, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				b = append(b, '\\', c)
+			case c < 0x20:
+				b = append(b, '\\', 'u', '0', '0', hexd[c>>4], hexd[c&15])
+			default:
+				b = append(b, c)
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(s[i:])
+		if r == utf8.RuneError && n == 1 {
+			b = append(b, `\ufffd`...)
+		} else {
+			b = append(b, s[i:i+n]...)
+		}
+		i += n
+	}
+	return append(b, '"')
+}
+
 // endCache holds the last end formatted, so the records of one
 // conversation format its ends once.
 type endCache struct {
@@ -306,18 +625,26 @@ func (c *endCache) append(b []byte, a decode.Addr, port uint16, mac [6]byte, has
 	return append(b, c.text...)
 }
 
+// appendEnd appends one end of an operation: its IP address and port,
+// and its MAC address on Ethernet; an end of a link-layer protocol
+// (PROFINET DCP) has only its MAC address.
 func appendEnd(b []byte, a decode.Addr, port uint16, mac [6]byte, hasMAC bool) []byte {
-	b = append(b, `{"ip":"`...)
-	switch a.Len {
-	case 4:
-		b = netip.AddrFrom4([4]byte(a.B[:4])).AppendTo(b)
-	case 16:
-		b = netip.AddrFrom16(a.B).AppendTo(b)
+	b = append(b, '{')
+	if a.Len == 4 || a.Len == 16 {
+		b = append(b, `"ip":"`...)
+		if a.Len == 4 {
+			b = appendIP4(b, a.B[:4])
+		} else {
+			b = netip.AddrFrom16(a.B).AppendTo(b)
+		}
+		b = append(b, `","port":`...)
+		b = strconv.AppendUint(b, uint64(port), 10)
+		if hasMAC {
+			b = append(b, ',')
+		}
 	}
-	b = append(b, `","port":`...)
-	b = strconv.AppendUint(b, uint64(port), 10)
 	if hasMAC {
-		b = append(b, `,"mac":"`...)
+		b = append(b, `"mac":"`...)
 		const hexd = "0123456789abcdef"
 		for i, c := range mac {
 			if i > 0 {
@@ -328,6 +655,24 @@ func appendEnd(b []byte, a decode.Addr, port uint16, mac [6]byte, hasMAC bool) [
 		b = append(b, '"')
 	}
 	return append(b, '}')
+}
+
+// appendIP4 appends a dotted-quad IPv4 address.
+func appendIP4(b []byte, a []byte) []byte {
+	for i, c := range a[:4] {
+		if i > 0 {
+			b = append(b, '.')
+		}
+		switch {
+		case c >= 100:
+			b = append(b, '0'+c/100, '0'+c/10%10, '0'+c%10)
+		case c >= 10:
+			b = append(b, '0'+c/10, '0'+c%10)
+		default:
+			b = append(b, '0'+c)
+		}
+	}
+	return b
 }
 
 func appendHex64(b []byte, v uint64) []byte {

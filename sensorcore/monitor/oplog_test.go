@@ -8,48 +8,17 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/tapline/tapline/internal/needs"
 	"github.com/tapline/tapline/sensorcore/alert"
 	"github.com/tapline/tapline/sensorcore/capture"
 )
 
 // opRecord is what the tests read back from the operations log.
-type opRecord struct {
-	ID       string
-	Time     time.Time
-	Protocol string
-	Client   struct {
-		IP   string
-		Port int
-		MAC  string
-	}
-	Server struct {
-		IP   string
-		Port int
-		MAC  string
-	}
-	Function     *int
-	FunctionName string `json:"function_name"`
-	Action       string
-	Transaction  *int
-	Unit         *int
-	Address      *int
-	Quantity     *int
-	Values       []int
-	Result       string
-	RequestSeen  *bool  `json:"request_seen"`
-	LatencyUS    *int64 `json:"latency_us"`
-	Status       *int
-	Object       *struct{ Group, Variation int }
-	Cause        *int
-}
+type opRecord = Operation
 
 // operationsOf runs a capture file with the operations log on and parses
 // every record (each line must be one JSON object).
@@ -166,92 +135,6 @@ func TestOperationsLogNoAlloc(t *testing.T) {
 	}
 	if n != 0 {
 		t.Fatalf("%v allocations per logged request/response", n)
-	}
-}
-
-// tsharkRequests counts, per protocol and function, the request PDUs
-// tshark sees in file ("ops.modbus.fn.6"): Modbus function codes sent to
-// port 502, DNP3 application functions below 129, S7comm job functions
-// (ROSCTR 1). One tshark run per file.
-func tsharkRequests(t *testing.T, tshark, file string) map[string]uint64 {
-	out, err := exec.Command(tshark, "-n", "-r", file, "-T", "fields", "-E", "occurrence=a", "-E", "aggregator=|", "-E", "separator=#",
-		"-e", "tcp.dstport", "-e", "modbus.func_code", "-e", "dnp3.al.func", "-e", "s7comm.header.rosctr", "-e", "s7comm.param.func").Output()
-	if err != nil {
-		t.Fatalf("tshark %s: %v", file, err)
-	}
-	num := func(v string) int {
-		n, err := strconv.ParseInt(v, 0, 32)
-		if err != nil {
-			t.Fatalf("tshark %s: %q", file, v)
-		}
-		return int(n)
-	}
-	split := func(v string) []string {
-		if v == "" {
-			return nil
-		}
-		return strings.Split(v, "|")
-	}
-	counts := map[string]uint64{}
-	for _, line := range strings.Split(string(out), "\n") {
-		f := strings.Split(line, "#")
-		if len(f) != 5 {
-			continue
-		}
-		if f[0] == "502" {
-			for _, v := range split(f[1]) {
-				counts[fmt.Sprintf("ops.modbus.fn.%d", num(v))]++
-			}
-		}
-		for _, v := range split(f[2]) {
-			if fc := num(v); fc < 129 {
-				counts[fmt.Sprintf("ops.dnp3.fn.%d", fc)]++
-			}
-		}
-		ros, fns := split(f[3]), split(f[4])
-		for i := range ros {
-			if num(ros[i]) == 1 && i < len(fns) {
-				counts[fmt.Sprintf("ops.s7comm.fn.%d", num(fns[i]))]++
-			}
-		}
-	}
-	return counts
-}
-
-// TestOperationsLogTshark: on every shared capture, the operations log
-// holds one record per request, counted per function as tshark counts
-// requests: Modbus requests (function codes sent to port 502: the writes
-// 5, 6, 15, 16, 23 among them), DNP3 requests (application functions
-// below 129) and S7comm jobs. Differences are those of the PDU counts,
-// listed in testdata/groundtruth-allowed.tsv under "ops." keys.
-func TestOperationsLogTshark(t *testing.T) {
-	files := sharedCaptures(t)
-	tshark, err := exec.LookPath("tshark")
-	if err != nil {
-		needs.Missing(t, "needs tshark (Debian package tshark; make test installs it)")
-	}
-	allow := readAllowed(t)
-	writes := 0
-	for _, file := range files {
-		base := filepath.Base(filepath.Dir(file)) + "/" + filepath.Base(file)
-		ours, theirs := map[string]uint64{}, tsharkRequests(t, tshark, file)
-		for _, op := range operationsOf(t, file) {
-			if op.RequestSeen == nil && op.Function != nil {
-				ours[fmt.Sprintf("ops.%s.fn.%d", op.Protocol, *op.Function)]++
-				if op.Protocol == "modbus" && op.Action == "Modbus write" {
-					writes++
-				}
-			}
-		}
-		for k := range ours {
-			if !strings.HasPrefix(k, "ops.modbus.") && !strings.HasPrefix(k, "ops.dnp3.") && !strings.HasPrefix(k, "ops.s7comm.") {
-				delete(ours, k) // not compared here
-			}
-		}
-		compareCounts(t, base, base, theirs, ours, allow)
-	}
-	if writes == 0 {
-		t.Fatal("no Modbus write request logged on the shared captures")
 	}
 }
 

@@ -39,6 +39,7 @@ type Pipeline struct {
 	// match tries them: plugins first (dissect.Descriptor.Plugin).
 	tcpPort  []dissect.TCPProtocol
 	udpPort  []dissect.UDPProtocol
+	l2       []dissect.L2Protocol
 	res      dissect.Result
 	Counters [dissect.MaxProtocols]dissect.Counter
 	obs      *Monitor
@@ -60,6 +61,9 @@ type Pipeline struct {
 	// ops is the operations log, nil when off.
 	ops *opLog
 	ts  int64 // the current packet's time, unix nanoseconds
+	// identity holds the CIP Get_Attributes_All requests to the Identity
+	// object waiting for their replies (which do not name the object).
+	identity identityWait
 }
 
 // NewPipeline makes a pipeline that reports hosts and PDUs to obs (which
@@ -90,7 +94,7 @@ func (p *Pipeline) use(s *dissect.Snapshot) {
 			}
 		}
 	}
-	p.snap, p.tcp, p.udp = s, s.TCP, s.UDP
+	p.snap, p.tcp, p.udp, p.l2 = s, s.TCP, s.UDP, s.L2
 	p.tcpByID = [dissect.MaxProtocols]*dissect.TCPProtocol{}
 	for i := range p.tcp {
 		if id := p.tcp[i].ID; id < dissect.MaxProtocols && p.tcpByID[id] == nil {
@@ -122,6 +126,13 @@ func (p *Pipeline) refresh() {
 	if s := p.reg.Snapshot(); s != p.snap {
 		p.use(s)
 	}
+}
+
+// setOps turns the operations log on (l non-nil): the dissectors then
+// decode every object it records.
+func (p *Pipeline) setOps(l *opLog) {
+	p.ops = l
+	p.res.Log = l != nil
 }
 
 // Decoder exposes the link/network counters.
@@ -190,6 +201,8 @@ func (p *Pipeline) packet(data []byte, ci *capture.Info) {
 		}
 		if pkt.HasTransport && pkt.Proto == decode.ProtoUDP && (!pkt.Fragment || pkt.FragFirst) && !(cut && pkt.Cut > 0) {
 			p.udpDatagram(pkt)
+		} else if pkt.IPVersion == 0 && len(pkt.Payload) > 0 && len(p.l2) > 0 && !cut {
+			p.l2Frame(pkt)
 		}
 	}
 	if p.lastTS-p.sweepTS > sweepEvery {
@@ -339,11 +352,65 @@ func (p *Pipeline) pdu(pkt *decode.Packet, dec func([]byte, decode.Direction, *d
 	if len(p.res.Tallies) > 0 {
 		c.AddTallies(p.res.Tallies)
 	}
+	if id == dissect.ENIP && (p.res.IdentityRequest || p.res.Function == 1 && p.res.ReplyData != nil) && !bad {
+		p.identity.pair(pkt, &p.res, p.ts)
+	}
 	if p.ops != nil {
-		p.ops.observe(p.ts, pkt, &p.res, bad)
+		p.res.Op = p.ops.observe(p.ts, pkt, &p.res, bad)
 	}
 	if p.obs != nil {
 		p.report(pkt, bad, m)
+	}
+}
+
+// l2Frame dissects a frame of a protocol carried directly over Ethernet
+// (PROFINET DCP): its ends are its MAC addresses.
+func (p *Pipeline) l2Frame(pkt *decode.Packet) {
+	for i := range p.l2 {
+		for _, et := range p.l2[i].EtherTypes {
+			if et == pkt.EtherType {
+				pkt.Src, pkt.Dst = decode.MACAddr(pkt.SrcMAC), decode.MACAddr(pkt.DstMAC)
+				p.pdu(pkt, p.l2[i].Decode, p.l2[i].ID, pkt.Payload, decode.DirUnknown, nil)
+				return
+			}
+		}
+	}
+}
+
+// identityWait pairs CIP Get_Attributes_All requests to the Identity
+// object with their replies: a few recent requests, by ends and
+// transaction.
+type identityWait struct {
+	next int
+	reqs [16]identityReq
+}
+
+type identityReq struct {
+	used           bool
+	client, server decode.Addr
+	cport, sport   uint16
+	txn            int
+	op             uint64
+}
+
+// pair remembers an identity request, or reads the reply to one into
+// r.Ident (and names the request's operation in r.Op).
+func (w *identityWait) pair(pkt *decode.Packet, r *dissect.Result, now int64) {
+	if r.Request {
+		w.reqs[w.next] = identityReq{used: true, client: pkt.Src, server: pkt.Dst, cport: pkt.SrcPort, sport: pkt.DstPort, txn: r.Txn,
+			op: dissect.OperationID(now, pkt.Src, pkt.Dst, pkt.SrcPort, pkt.DstPort, r.Proto, r.Function, r.Txn)}
+		w.next = (w.next + 1) % len(w.reqs)
+		return
+	}
+	for i := range w.reqs {
+		q := &w.reqs[i]
+		if q.used && q.txn == r.Txn && q.client == pkt.Dst && q.server == pkt.Src && q.cport == pkt.DstPort && q.sport == pkt.SrcPort {
+			q.used = false
+			if r.Status == 0 && dissect.ParseCIPIdentity(r.ReplyData, r) == nil {
+				r.Op = q.op
+			}
+			return
+		}
 	}
 }
 

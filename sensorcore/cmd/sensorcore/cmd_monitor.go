@@ -369,60 +369,13 @@ func (t *opText) Write(p []byte) (int, error) {
 		if i < 0 {
 			return len(p), nil
 		}
-		var op struct {
-			Time     string
-			Protocol string
-			Client   struct {
-				IP   string
-				Port int
-			}
-			Server struct {
-				IP   string
-				Port int
-			}
-			Function *int
-			Name     string `json:"function_name"`
-			Unit     *int
-			Address  *int
-			Quantity *int
-			Values   []int
-			Result   string
-			Latency  *int64 `json:"latency_us"`
-			Fields   map[string]json.RawMessage
-		}
+		var op monitor.Operation
 		if err := json.Unmarshal(t.rest[:i], &op); err != nil {
 			return 0, err
 		}
 		t.rest = t.rest[i+1:]
 		var b strings.Builder
-		fmt.Fprintf(&b, "%s %-7s %s:%d -> %s:%d", op.Time, op.Protocol, op.Client.IP, op.Client.Port, op.Server.IP, op.Server.Port)
-		if op.Function != nil {
-			fmt.Fprintf(&b, " %s(%d)", op.Name, *op.Function)
-		}
-		if op.Unit != nil {
-			fmt.Fprintf(&b, " unit %d", *op.Unit)
-		}
-		if op.Address != nil {
-			fmt.Fprintf(&b, " address %d", *op.Address)
-		}
-		if op.Quantity != nil {
-			fmt.Fprintf(&b, " quantity %d", *op.Quantity)
-		}
-		if len(op.Values) > 0 {
-			fmt.Fprintf(&b, " values %v", op.Values)
-		}
-		keys := make([]string, 0, len(op.Fields))
-		for k := range op.Fields {
-			keys = append(keys, k)
-		}
-		sortStrings(keys)
-		for _, k := range keys {
-			fmt.Fprintf(&b, " %s=%s", k, op.Fields[k])
-		}
-		fmt.Fprintf(&b, " %s", op.Result)
-		if op.Latency != nil {
-			fmt.Fprintf(&b, " %.3f ms", float64(*op.Latency)/1000)
-		}
+		b.WriteString(op.Line())
 		b.WriteByte('\n')
 		if _, err := io.WriteString(t.w, b.String()); err != nil {
 			return 0, err

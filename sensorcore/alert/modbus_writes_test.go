@@ -1,0 +1,118 @@
+package alert
+
+import (
+	"encoding/json"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/tapline/tapline/sensorcore/dissect"
+)
+
+// write is a Modbus write event from src to dst's unit, function fc, at
+// addr for n items.
+func write(at time.Duration, src, dst string, unit, fc, addr, n int) *Event {
+	e := ev(at, src, dst, dissect.Modbus, fc, dissect.ActModbusWrite)
+	e.Unit, e.Address, e.Quantity = unit, addr, n
+	return e
+}
+
+// TestModbusWriteLearning: after learning, writes a master made during
+// learning (same server and unit, addresses inside what was written,
+// coils and registers apart) raise nothing; a write from a host that never
+// wrote, to another unit, or outside the ranges raises its own alert; the
+// learned writes survive a save and load.
+func TestModbusWriteLearning(t *testing.T) {
+	learn := func(e *Engine) {
+		e.Observe(write(0, "192.0.2.1", "192.0.2.2", 1, 16, 100, 10))                              // registers 100-109
+		e.Observe(write(time.Minute, "192.0.2.1", "192.0.2.2", 1, 6, 110, 1))                      // 110: adjacent, merged
+		e.Observe(write(2*time.Minute, "192.0.2.1", "192.0.2.2", 1, 15, 0, 8))                     // coils 0-7
+		e.Observe(ev(3*time.Minute, "192.0.2.5", "192.0.2.2", dissect.Modbus, 3, dissect.ActNone)) // a read: not a writer
+	}
+	after := 2 * time.Hour
+	tests := []struct {
+		name string
+		ev   *Event
+		rule string
+	}{
+		{"same write", write(after, "192.0.2.1", "192.0.2.2", 1, 16, 100, 10), ""},
+		{"inside the merged range", write(after, "192.0.2.1", "192.0.2.2", 1, 23, 105, 6), ""},
+		{"a coil written before", write(after, "192.0.2.1", "192.0.2.2", 1, 5, 7, 1), ""},
+		{"past the range", write(after, "192.0.2.1", "192.0.2.2", 1, 16, 108, 4), "modbus-write-new-range"},
+		{"registers where only coils were written", write(after, "192.0.2.1", "192.0.2.2", 1, 6, 3, 1), "modbus-write-new-range"},
+		{"another unit", write(after, "192.0.2.1", "192.0.2.2", 2, 16, 100, 1), "modbus-write-new-unit"},
+		{"another server", write(after, "192.0.2.1", "192.0.2.3", 1, 16, 100, 1), "modbus-write-new-unit"},
+		{"a host that only read", write(after, "192.0.2.5", "192.0.2.2", 1, 16, 100, 1), "modbus-write-unknown-master"},
+		{"a new host", write(after, "192.0.2.66", "192.0.2.2", 1, 16, 100, 1), "modbus-write-unknown-master"},
+	}
+	for _, restored := range []bool{false, true} {
+		for _, tc := range tests {
+			e := New(Options{Learning: time.Hour})
+			learn(e)
+			if restored {
+				b, _ := json.Marshal(e.Baseline().Record())
+				var rec BaselineRecord
+				json.Unmarshal(b, &rec)
+				e = New(Options{Learning: time.Hour})
+				e.Baseline().Load(rec)
+			}
+			if len(e.Alerts()) != 0 {
+				t.Fatalf("learning alerted: %+v", e.Alerts())
+			}
+			e.Observe(tc.ev)
+			got := ""
+			for _, a := range e.Alerts() {
+				if a.Rule[:6] == "modbus" {
+					got = a.Rule
+				}
+			}
+			if got != tc.rule {
+				t.Errorf("%s (restored %v): %q, want %q", tc.name, restored, got, tc.rule)
+			}
+		}
+	}
+	// With masters configured, another host's writes alert even while
+	// learning; a configured master is trusted to write, but not to
+	// units it did not write to.
+	e := New(Options{Learning: time.Hour, ModbusMasters: []netip.Addr{netip.MustParseAddr("192.0.2.9")}})
+	learn(e)
+	e.Observe(write(0, "192.0.2.9", "192.0.2.2", 1, 16, 100, 1))
+	e.Observe(write(after, "192.0.2.9", "192.0.2.2", 1, 16, 100, 1))
+	e.Observe(write(after, "192.0.2.9", "192.0.2.2", 4, 16, 100, 1))
+	var fromMaster []string
+	unknown := 0
+	for _, a := range e.Alerts() {
+		switch {
+		case a.Src == "192.0.2.9":
+			fromMaster = append(fromMaster, a.Rule)
+		case a.Rule == "modbus-write-unknown-master":
+			unknown++
+		}
+	}
+	if len(fromMaster) != 1 || fromMaster[0] != "modbus-write-new-unit" || unknown != 3 {
+		t.Fatalf("configured master's alerts %v, %d from the unconfigured writer", fromMaster, unknown)
+	}
+}
+
+// TestModbusRangesBounded: a learning period full of scattered writes
+// keeps at most maxRanges ranges per table, merging the closest, so what
+// was written stays allowed.
+func TestModbusRangesBounded(t *testing.T) {
+	var rs []addrRange
+	for a := uint32(0); a < 4*maxRanges; a++ {
+		rs = addRange(rs, addrRange{a * 10, a * 10})
+	}
+	if len(rs) > maxRanges {
+		t.Fatalf("%d ranges", len(rs))
+	}
+	for a := uint32(0); a < 4*maxRanges; a++ {
+		if !covered(rs, addrRange{a * 10, a * 10}) {
+			t.Fatalf("address %d was written and is no longer covered", a*10)
+		}
+	}
+	for i := 1; i < len(rs); i++ {
+		if rs[i].lo <= rs[i-1].hi+1 {
+			t.Fatalf("ranges overlap or touch: %v %v", rs[i-1], rs[i])
+		}
+	}
+}
