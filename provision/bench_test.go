@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -165,9 +164,7 @@ case "$out" in *'"ok":true'*) ;; *) echo "apply on port $1: $out" >&2; exit 1;; 
 		if err != nil {
 			b.Fatalf("tapline-cli batch run: %v\n%s", err, out)
 		}
-		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-			maxRSS = max(maxRSS, ru.Maxrss) // KiB on Linux
-		}
+		maxRSS = max(maxRSS, maxRSSKiB(cmd.ProcessState))
 
 		start = time.Now()
 		for _, j := range jobs {

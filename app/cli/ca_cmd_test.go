@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tapline/tapline/internal/filemode"
 	"github.com/tapline/tapline/internal/needs"
 )
 
@@ -45,8 +46,8 @@ func TestCAFlow(t *testing.T) {
 	dir, caDir, out, pass, at, run := caTestDir(t)
 	run(ExitUsage, "ca", "init", "--dir", caDir, "--passphrase-file", pass) // refuses to overwrite
 	for _, f := range []string{"root.key", "intermediate.key", "state.json"} {
-		if st, err := os.Stat(filepath.Join(caDir, f)); err != nil || st.Mode().Perm() != 0o600 {
-			t.Errorf("%s: %v %v", f, err, st)
+		if ok, err := filemode.Is(filepath.Join(caDir, f), 0o600); err != nil || !ok {
+			t.Errorf("%s not private: %v", f, err)
 		}
 	}
 	issued := run(ExitOK, "ca", "issue", "--dir", caDir, "--passphrase-file", pass, "--hostname", "sensor-07.plant.example", "--ip", "192.0.2.17", at)

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tapline/tapline/internal/filemode"
 	"github.com/tapline/tapline/internal/needs"
 )
 
@@ -29,8 +30,8 @@ func TestPluginKeygenSignCheck(t *testing.T) {
 	}
 	keyFile, pubFile := filepath.Join(dir, "key", "plugin-signing.key"), filepath.Join(dir, "key", "plugin-signing.pub")
 	kb, _ := os.ReadFile(keyFile)
-	if fi, _ := os.Stat(keyFile); !strings.Contains(string(kb), "ENCRYPTED PRIVATE KEY") || fi.Mode().Perm() != 0o600 {
-		t.Fatalf("key file %v %q", fi.Mode(), kb[:40])
+	if private, err := filemode.Is(keyFile, 0o600); !strings.Contains(string(kb), "ENCRYPTED PRIVATE KEY") || err != nil || !private {
+		t.Fatalf("key file private %v (%v) %q", private, err, kb[:40])
 	}
 	if rc := Main([]string{"plugin", "keygen", "--out", filepath.Join(dir, "key"), "--name", "again", "--passphrase-file", pass}, env); rc != ExitUsage {
 		t.Fatalf("keygen over an existing key: rc %d", rc)

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -24,6 +23,7 @@ import (
 
 	"github.com/tapline/tapline/app/preset"
 	"github.com/tapline/tapline/certs/ca"
+	"github.com/tapline/tapline/internal/sheetcsv"
 	"github.com/tapline/tapline/sensorcore/activation"
 )
 
@@ -154,9 +154,6 @@ type Fleet struct {
 // failure it stops what it started. ctx cancels the start; it does not stop
 // the fleet later (call Stop).
 func Start(ctx context.Context, o Options) (f *Fleet, err error) {
-	if runtime.GOOS != "linux" {
-		return nil, errors.New("demo: the demo fleet runs sensorcore, the appliance's daemon, which runs on Linux only: start it on a Linux machine")
-	}
 	if o.Sensorcore == "" {
 		return nil, errors.New("demo: no sensorcore binary: build it with 'make build-sensorcore' and pass --sensorcore bin/sensorcore")
 	}
@@ -183,6 +180,9 @@ func Start(ctx context.Context, o Options) (f *Fleet, err error) {
 	}
 	if ents, err := os.ReadDir(o.Dir); err == nil && len(ents) > 0 {
 		return nil, fmt.Errorf("demo: %s is not empty: give a new folder (the demo never reuses old material)", o.Dir)
+	}
+	if runtime.GOOS != "linux" {
+		return nil, errors.New("demo: the demo fleet runs sensorcore, the appliance's daemon, which runs on Linux only: start it on a Linux machine")
 	}
 	dir, err := filepath.Abs(o.Dir)
 	if err != nil {
@@ -379,7 +379,7 @@ func (f *Fleet) start(ctx context.Context, i int, o Options) error {
 // loopback (new_address).
 func (f *Fleet) writeInventory() error {
 	var b strings.Builder
-	w := csv.NewWriter(&b)
+	w := sheetcsv.NewWriter(&b, sheetcsv.Comma)
 	w.Write([]string{"sensor", "address", "ssh_port", "ssh_user", "auth", "interface", "new_ip", "new_mask", "new_gateway", "new_dns",
 		"new_hostname", "new_address", "activation", "cert_source", "cert", "key", "chain", "console_port", "uplink"})
 	for _, s := range f.Sensors {

@@ -105,13 +105,8 @@ func TestSensorStatusShown(t *testing.T) {
 // it; the demo sensors have no uplink, so nothing is said of one. The
 // screenshot tour drives the app: the wizard pushes one sensor, Fleet both.
 func TestDevicesShownFromRealSensors(t *testing.T) {
-	if os.Geteuid() != 0 {
-		needs.Missing(t, "needs root: sensorcore serve starts the monitoring engine as its own user")
-	}
-	capture, _ := filepath.Abs("../../../shared/pcaps/modbus/modbusSmall.pcap")
-	if _, err := os.Stat(capture); err != nil {
-		needs.Missing(t, "needs the shared capture modbus/modbusSmall.pcap beside the repository")
-	}
+	needs.Root(t, "runs sensorcore serve, whose monitoring engine runs as its own user")
+	capture := needs.Shared(t, "pcaps/modbus/modbusSmall.pcap")[0]
 	fleet := startDemoWith(t, demo.Options{Sensors: 2, Replay: []string{capture}})
 	// Each sensor counts what its monitor discovered every few seconds:
 	// wait until both have.

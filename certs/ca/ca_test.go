@@ -14,6 +14,7 @@ import (
 
 	"github.com/tapline/tapline/certs"
 	"github.com/tapline/tapline/certs/ca"
+	"github.com/tapline/tapline/internal/filemode"
 	"github.com/tapline/tapline/internal/needs"
 )
 
@@ -140,12 +141,8 @@ func TestSaveLoadExport(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, f := range []string{ca.RootKeyFile, ca.IntermediateKeyFile, ca.StateFile} {
-		st, err := os.Stat(filepath.Join(dir, f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if st.Mode().Perm() != 0o600 {
-			t.Errorf("%s mode %v, want 0600", f, st.Mode().Perm())
+		if ok, err := filemode.Is(filepath.Join(dir, f), 0o600); err != nil || !ok {
+			t.Errorf("%s not private (mode 0600, on Windows an ACL for the user alone): %v", f, err)
 		}
 	}
 	if _, err := ca.Load(dir, []byte("wrong")); err == nil {

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/crypto/ssh"
 	xknownhosts "golang.org/x/crypto/ssh/knownhosts"
 
+	"github.com/tapline/tapline/internal/filemode"
 	"github.com/tapline/tapline/internal/needs"
 )
 
@@ -103,8 +104,8 @@ func TestKnownHostsListRemove(t *testing.T) {
 		t.Fatalf(".old is not the previous file: %q", old)
 	}
 	for _, p := range []string{kh, kh + ".old"} {
-		if fi, err := os.Stat(p); err != nil || fi.Mode().Perm() != 0o600 {
-			t.Fatalf("%s mode %v %v", p, fi.Mode(), err)
+		if ok, err := filemode.Is(p, 0o600); err != nil || !ok {
+			t.Fatalf("%s not private: %v", p, err)
 		}
 	}
 	if ents, _ := os.ReadDir(dir); len(ents) != 2 {

@@ -139,6 +139,17 @@ func BenchmarkSiteScale(b *testing.B) {
 	}
 	b.StopTimer()
 	cancel()
+	// What the operations stream holds, and what that takes on disk
+	// (the three nodes' stores, S2-compressed).
+	sctx, scancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer scancel()
+	var held, heldBytes uint64
+	if s, err := r.js.Stream(sctx, site.OpsStream(st.Name)); err == nil {
+		if info, err := s.Info(sctx); err == nil {
+			held, heldBytes = info.State.Msgs, info.State.Bytes
+		}
+	}
+	disk := du(filepath.Join(st.Dir, "store"))
 	var load2 [3]float64
 	readLoad(&load2)
 	mu.Lock()
@@ -164,9 +175,14 @@ func BenchmarkSiteScale(b *testing.B) {
 	b.ReportMetric(float64(p(0.5).Milliseconds()), "p50-ms")
 	b.ReportMetric(float64(p(0.99).Milliseconds()), "p99-ms")
 	b.ReportMetric(res.CPUSec*1000/(float64(res.Ops)/1000), "sensor-cpu-ms/1000ops")
+	perBatch := float64(benchRate) * benchTick.Seconds()
+	if held > 0 {
+		b.ReportMetric(float64(heldBytes)/(float64(held)*perBatch), "stream-B/op")
+		b.ReportMetric(float64(disk)/3/(float64(held)*perBatch), "disk-B/op/replica")
+	}
 	b.Logf("%d sensors x %d ops/s for %s: %d operations logged, %d reached the model in %d batches over %.1f s (outboxes drained %.1f s after the last); "+
-		"p50 %s, p99 %s; sensors' CPU %.1f s; load average %.2f %.2f %.2f before, %.2f %.2f %.2f after (%d cores)",
-		benchSensors, benchRate, benchFor, res.Ops, got.Load(), batches.Load(), span, res.Drained, p(0.5), p(0.99), res.CPUSec,
+		"p50 %s, p99 %s; sensors' CPU %.1f s; the operations stream holds %d batches, %d bytes, %d bytes on disk on 3 nodes; load average %.2f %.2f %.2f before, %.2f %.2f %.2f after (%d cores)",
+		benchSensors, benchRate, benchFor, res.Ops, got.Load(), batches.Load(), span, res.Drained, p(0.5), p(0.99), res.CPUSec, held, heldBytes, disk,
 		load1[0], load1[1], load1[2], load2[0], load2[1], load2[2], runtime.NumCPU())
 	if got.Load() < res.Ops {
 		b.Errorf("the model got %d of the %d operations logged", got.Load(), res.Ops)
@@ -275,4 +291,22 @@ func readLoad(l *[3]float64) {
 	if err == nil {
 		fmt.Sscan(string(b), &l[0], &l[1], &l[2])
 	}
+}
+
+// du is the bytes the files under dir take on disk.
+func du(dir string) int64 {
+	var n int64
+	filepath.WalkDir(dir, func(_ string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if fi, err := d.Info(); err == nil {
+				if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+					n += st.Blocks * 512
+				} else {
+					n += fi.Size()
+				}
+			}
+		}
+		return nil
+	})
+	return n
 }
