@@ -119,13 +119,18 @@ dist: deps-gui
 GUI_DISPLAY ?= :93
 
 ## screenshots: Xvfb, a demo fleet and the real app walking every screen; one
-## PNG per view in docs/screenshots/ (128 colours, to keep them small).
+## PNG per view in docs/screenshots/ (128 colours, to keep them small). As root,
+## with the shared captures beside the repository, the sensors' monitors replay
+## them, so the done state shows the devices they discovered and the Site screen
+## (the demo's one-node site, bin/nats-server) three sensors' devices and alerts.
 screenshots: deps-gui build-sensorcore build-nats
 	@$(DEPS) screen
 	$(GO) build -o $(BIN)/tapline .
 	@set -euo pipefail; tmp=$$(mktemp -d); \
 	 Xvfb $(GUI_DISPLAY) -screen 0 1100x720x24 -nolisten tcp >/dev/null 2>&1 & xvfb=$$!; \
-	 $(BIN)/tapline demo --sensorcore $(BIN)/sensorcore --nats-server $(BIN)/nats-server $(DEMO_CAPTURES) --replay-speed 4 --dir $$tmp/demo >$$tmp/demo.log 2>&1 & demo=$$!; \
+	 replay=; caps=$(CURDIR)/../shared/pcaps; \
+	 if [[ $$(id -u) == 0 && -d $$caps ]]; then replay="--captures $$caps --replay-speed 4"; fi; \
+	 $(BIN)/tapline demo --sensorcore $(BIN)/sensorcore --nats-server $(BIN)/nats-server --dir $$tmp/demo $$replay >$$tmp/demo.log 2>&1 & demo=$$!; \
 	 trap 'kill $$demo 2>/dev/null; wait $$demo 2>/dev/null; kill $$xvfb 2>/dev/null; rm -rf $$tmp' EXIT; \
 	 for i in $$(seq 300); do [[ -f $$tmp/demo/demo.json ]] && break; sleep 0.1; done; \
 	 DISPLAY=$(GUI_DISPLAY) $(BIN)/tapline --demo $$tmp/demo --screenshots $$tmp/shots 2>&1 | grep -v '^[0-9/: ]*\(Fyne error\|  Cause\|  At\)' || true; \

@@ -32,6 +32,8 @@ func runDemo(env *Env, args []string) int {
 	noSite := fs.Bool("no-site", false, "run no site server: the sensors get no uplink")
 	captures := fs.String("captures", "", "the shared captures folder (../shared/pcaps): each sensor's monitor replays some, looping (LAB/DEMO)")
 	speed := fs.Float64("replay-speed", 1, "replay the captures at their recorded pace times this")
+	var replay multiFlag
+	fs.Var(&replay, "monitor-replay", "have each sensor's monitor replay this capture (pcap or pcapng) as live traffic, looping (repeatable; needs root)")
 	if code, ok := fs.parse(args); !ok {
 		return code
 	}
@@ -54,7 +56,7 @@ func runDemo(env *Env, args []string) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	o := demo.Options{Dir: *dir, Sensorcore: bin, Sensors: *n, Now: env.Now, Captures: *captures, ReplaySpeed: *speed}
+	o := demo.Options{Dir: *dir, Sensorcore: bin, Sensors: *n, Now: env.Now, Captures: *captures, ReplaySpeed: *speed, Replay: replay}
 	if !*noSite {
 		if o.NATSServer, err = findBeside(*natsServer, "nats-server", "make build-nats"); err != nil && *natsServer != "" {
 			env.Errorf("demo: %v", err)
