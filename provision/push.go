@@ -60,6 +60,9 @@ type Bundle struct {
 	// Plugins are signed protocol plugins installed once the sensor runs
 	// the pushed generation (StepPlugins).
 	Plugins []PluginFile
+	// Uplink: the bundle configures a site uplink (docs/site.md); a sensor
+	// that runs none (or runs one the bundle removes) has not applied it.
+	Uplink bool
 }
 
 // Wipe overwrites the archive (and the key in it) once the bundle is no
