@@ -13,7 +13,7 @@ FUZZTIME ?= 30s
 SHORT_FUZZTIME ?= 50000x
 
 .PHONY: all run test vet fmt-check unit fuzz fuzz-short bench bench-analyze bench-certs lint build build-gui build-cli build-sensorcore sign-sensorcore deps-gui deps-test deps-bench clean
-.PHONY: package screenshots bench-gui console-screenshots
+.PHONY: package screenshots bench-gui console-screenshots dist cross wine-test
 
 all: build
 
@@ -37,8 +37,9 @@ run: deps-gui build-sensorcore
 	   exec $(BIN)/tapline-cli demo --sensorcore $(BIN)/sensorcore --dir .run/demo-$$(date +%Y%m%dT%H%M%S) --headless; \
 	 fi
 
-## test: gofmt, go vet, every package's tests with the race detector, short fuzz runs.
-test: deps-test fmt-check vet unit fuzz-short
+## test: gofmt, go vet, the cross-builds, every package's tests with the race detector, short fuzz runs,
+## and the Windows tests of the laptop's pure-Go packages under Wine.
+test: deps-test fmt-check vet cross unit fuzz-short wine-test
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -47,6 +48,16 @@ fmt-check:
 vet:
 	$(GO) vet ./...
 	$(GO) vet -tags nogui ./...
+
+## cross: go vet and build of the CLI for Windows and macOS (amd64, arm64),
+## and go vet of the GUI screens for Windows (tools/cross.sh).
+cross:
+	@tools/cross.sh
+
+## wine-test: the Windows test binaries of the laptop's pure-Go packages
+## (certs, provision, the CLI, the CSV and path readers...) under Wine (tools/wine-test.sh).
+wine-test:
+	@tools/wine-test.sh
 
 # Only packages with tests are listed, so the cgo desktop launcher (no tests;
 # vet and build cover it) is not compiled a second time for the race runtime.
@@ -85,6 +96,14 @@ package: deps-gui
 	 $(BIN)/fyne package --target linux --executable $(BIN)/tapline --release; rc=$$?; \
 	 cp $(BIN)/FyneApp.toml.keep FyneApp.toml; [[ $$rc -eq 0 ]] || exit $$rc; \
 	 mkdir -p dist && mv -f Tapline.tar.xz dist/ && ls -l dist/Tapline.tar.xz
+
+## dist: every laptop build in dist/: Linux desktop app, CLI and package;
+## Windows amd64 desktop app (cgo through mingw-w64, packaged by the fyne CLI
+## with icon and manifest, and zipped with the CLI); Windows and macOS CLIs
+## for amd64 and arm64; SHA256SUMS (tools/dist.sh).
+dist: deps-gui
+	@$(DEPS) dist
+	@tools/dist.sh
 
 # A display number of its own so it never meets another Xvfb.
 GUI_DISPLAY ?= :93

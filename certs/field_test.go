@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/tapline/tapline/certs"
+	"github.com/tapline/tapline/internal/needs"
 )
 
 // field reads a fixture of testdata/field (generate.sh field).
@@ -57,9 +58,7 @@ func TestEasyRSAAnchor(t *testing.T) {
 	if _, err := certs.Verify(leaf, o); err == nil || !strings.Contains(err.Error(), "basicConstraints extension is not critical") {
 		t.Errorf("certs verify --strict: %v, want the profile refusal", err)
 	}
-	if _, err := exec.LookPath("openssl"); err != nil {
-		needInput(t, "openssl to compare with")
-	}
+	needs.Tool(t, "openssl", "openssl")
 	d := filepath.Join("testdata", "field")
 	out, err := exec.Command("openssl", "verify", "-crl_check_all", "-attime", "1795996800", "-CAfile", filepath.Join(d, "easyrsa-root.crt"),
 		"-untrusted", filepath.Join(d, "easyrsa-sub.crt"), "-CRLfile", filepath.Join(d, "easyrsa-root.crl"), "-CRLfile", filepath.Join(d, "easyrsa-sub.crl"),

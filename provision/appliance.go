@@ -48,6 +48,31 @@ type Status struct {
 	Network     json.RawMessage `json:"network,omitempty"`
 	FreeBytes   int64           `json:"free_bytes"`
 	IncomingDir string          `json:"incoming_dir"`
+	// Devices and Uplink are present only while the daemon monitors, and
+	// only with an uplink configured, respectively.
+	Devices *StatusDevices `json:"devices,omitempty"`
+	Uplink  *StatusUplink  `json:"uplink,omitempty"`
+}
+
+// StatusDevices is the devices the sensor's monitor discovered against the
+// activation file's licensed device count (status --json "devices").
+type StatusDevices struct {
+	Discovered int    `json:"discovered"`
+	Licensed   int    `json:"licensed"` // 0 when not activated
+	Plan       string `json:"plan,omitempty"`
+}
+
+// Over reports whether more devices were discovered than licensed.
+func (d *StatusDevices) Over() bool { return d != nil && d.Licensed > 0 && d.Discovered > d.Licensed }
+
+// StatusUplink is the sensor's site stream as it sees it (status --json
+// "uplink").
+type StatusUplink struct {
+	Connected bool   `json:"connected"`
+	Server    string `json:"server,omitempty"`
+	Outbox    int    `json:"outbox"`  // messages waiting
+	Dropped   uint64 `json:"dropped"` // operations the full outbox dropped since the sensor started
+	Error     string `json:"error,omitempty"`
 }
 
 // ApplyResult is `sensorcore apply --json PATH`.

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/tapline/tapline/internal/sheetcsv"
 )
 
 // Prepared is what a batch needs to push one row: the bundle to send and
@@ -51,6 +53,9 @@ type BatchReport struct {
 	Finished  time.Time   `json:"finished"`
 	Stopped   string      `json:"stopped,omitempty"` // why rows were not started
 	Results   []RowResult `json:"results"`
+	// Dialect is the inventory's: the CSV report and the retry inventory
+	// use its separator, so they open as the inventory did.
+	Dialect sheetcsv.Dialect `json:"-"`
 }
 
 // Counts tallies outcomes.
@@ -98,7 +103,7 @@ func RunBatch(ctx context.Context, inv *Inventory, o BatchOptions) (*BatchReport
 	if now == nil {
 		now = time.Now
 	}
-	rep := &BatchReport{Inventory: inv.Path, Started: now(), Results: make([]RowResult, len(inv.Rows))}
+	rep := &BatchReport{Inventory: inv.Path, Started: now(), Results: make([]RowResult, len(inv.Rows)), Dialect: inv.Dialect}
 	done := map[string]Result{}
 	if o.Resume && o.Journal != nil {
 		var err error

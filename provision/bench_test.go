@@ -9,10 +9,10 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/tapline/tapline/internal/needs"
 	"github.com/tapline/tapline/provision"
 	"github.com/tapline/tapline/provision/internal/fleettest"
 	"github.com/tapline/tapline/provision/internal/sshdtest"
@@ -37,11 +37,10 @@ import (
 func BenchmarkBatch50(b *testing.B) {
 	const n, parallel = 50, 8
 	bin := needSensorcore(b)
-	for _, tool := range []string{"scp", "ssh", "xargs"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			b.Skipf("this benchmark compares with OpenSSH's scp and ssh run by xargs; %s is missing (install openssh-client, findutils)", tool)
-		}
-	}
+	// It compares with OpenSSH's scp and ssh run by xargs.
+	needs.Tool(b, "scp", "openssh-client")
+	needs.Tool(b, "ssh", "openssh-client")
+	needs.Tool(b, "xargs", "findutils")
 	kit := fleettest.New(b, time.Now().UTC())
 	keyFile, pub := clientKey(b)
 	dir := b.TempDir()
@@ -165,9 +164,7 @@ case "$out" in *'"ok":true'*) ;; *) echo "apply on port $1: $out" >&2; exit 1;; 
 		if err != nil {
 			b.Fatalf("tapline-cli batch run: %v\n%s", err, out)
 		}
-		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-			maxRSS = max(maxRSS, ru.Maxrss) // KiB on Linux
-		}
+		maxRSS = max(maxRSS, maxRSSKiB(cmd.ProcessState))
 
 		start = time.Now()
 		for _, j := range jobs {
@@ -208,9 +205,7 @@ case "$out" in *'"ok":true'*) ;; *) echo "apply on port $1: $out" >&2; exit 1;; 
 // reports both throughputs and their ratio.
 func BenchmarkUpload64MB(b *testing.B) {
 	s := sshdtest.Start(b, sshdtest.Options{HostKeyTypes: []string{"ed25519"}})
-	if _, err := exec.LookPath("scp"); err != nil {
-		b.Skip("this benchmark compares with OpenSSH's scp; install openssh-client")
-	}
+	needs.Tool(b, "scp", "openssh-client") // to compare with
 	local, _ := randomFile(b, b.TempDir(), 64<<20)
 	dst := b.TempDir()
 	kh := filepath.Join(b.TempDir(), "known_hosts")

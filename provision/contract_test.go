@@ -1,3 +1,7 @@
+//go:build linux
+
+// The appliance side builds for Linux only.
+
 package provision
 
 import (

@@ -11,6 +11,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/tapline/tapline/internal/sheetcsv"
+	"github.com/tapline/tapline/internal/userpath"
+	"github.com/tapline/tapline/provision/sshconn"
 	"github.com/tapline/tapline/sensorcore/netconf"
 )
 
@@ -118,6 +121,9 @@ type Inventory struct {
 	Dir    string // relative paths resolve from here
 	Header []string
 	Rows   []Row
+	// Dialect is how the file separates its fields; reports and the retry
+	// inventory are written the same way.
+	Dialect sheetcsv.Dialect
 }
 
 // InventoryError names the file, line and column of a bad cell and how to
@@ -163,9 +169,15 @@ func normColumn(s string) string {
 // is used in messages. Every problem is reported, each as *InventoryError
 // (joined).
 func ParseInventory(r io.Reader, dir, name string) (*Inventory, error) {
-	cr := csv.NewReader(r)
-	cr.Comment = '#'
-	cr.FieldsPerRecord = -1
+	cr, err := sheetcsv.NewReader(r)
+	if err != nil {
+		line := 1
+		var ee *sheetcsv.EncodingError
+		if errors.As(err, &ee) {
+			line = ee.Line
+		}
+		return nil, &InventoryError{File: name, Line: line, Msg: err.Error()}
+	}
 	cr.TrimLeadingSpace = true
 	header, err := cr.Read()
 	if err != nil {
@@ -174,7 +186,7 @@ func ParseInventory(r io.Reader, dir, name string) (*Inventory, error) {
 		}
 		return nil, &InventoryError{File: name, Line: 1, Msg: err.Error()}
 	}
-	inv := &Inventory{Dir: dir, Header: header}
+	inv := &Inventory{Dir: dir, Header: header, Dialect: cr.Dialect}
 	col := map[string]int{}
 	known := map[string]bool{}
 	for _, c := range inventoryColumns {
@@ -253,17 +265,15 @@ func parseRow(get func(string) string, dir, name string, line int) (Row, []error
 	bad := func(c, format string, args ...any) {
 		errs = append(errs, &InventoryError{File: name, Line: line, Column: c, Msg: fmt.Sprintf(format, args...)})
 	}
+	// Paths may be written as the engineer's system writes them (Windows
+	// backslashes and drive letters, "~" for the home folder); relative
+	// ones are relative to the inventory's folder (internal/userpath).
 	path := func(c string) string {
-		p := get(c)
-		if strings.HasPrefix(p, "~/") {
-			if home, err := os.UserHomeDir(); err == nil {
-				return filepath.Join(home, p[2:])
-			}
+		p, err := userpath.Resolve(dir, get(c))
+		if err != nil {
+			bad(c, "%v", err)
 		}
-		if p == "" || filepath.IsAbs(p) {
-			return p
-		}
-		return filepath.Join(dir, p)
+		return p
 	}
 	port := func(c string, def int) int {
 		s := get(c)
@@ -305,7 +315,7 @@ func parseRow(get func(string) string, dir, name string, line int) (Row, []error
 	if r.Interface == "" {
 		r.Interface = "eth0"
 	}
-	r.NewDNS = append(r.NewDNS, strings.FieldsFunc(get("new_dns"), func(c rune) bool { return c == ';' || c == ' ' || c == '|' })...)
+	r.NewDNS = append(r.NewDNS, strings.FieldsFunc(get("new_dns"), func(c rune) bool { return c == ';' || c == ',' || c == ' ' || c == '|' })...)
 	if r.Sensor == "" {
 		bad("sensor", "empty: give the sensor's name as its activation file names it")
 	}
@@ -325,7 +335,11 @@ func parseRow(get func(string) string, dir, name string, line int) (Row, []error
 	switch r.Auth {
 	case AuthKey:
 		if r.KeyFile == "" {
-			bad("key_file", "auth is key but no key_file is given")
+			if k, err := sshconn.DefaultKeyFile(); err == nil {
+				r.KeyFile = k
+			} else {
+				bad("key_file", "auth is key: %v", strings.Replace(err.Error(), "name the key file", "give key_file", 1))
+			}
 		}
 	case AuthAgent, AuthPassword:
 	default:

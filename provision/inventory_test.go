@@ -2,11 +2,17 @@ package provision
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tapline/tapline/internal/userpath"
 )
 
 func TestParseInventory(t *testing.T) {
+	home := t.TempDir() // no default SSH key in it
+	t.Setenv(userpath.HomeEnv(), home)
 	const good = "# comment\nSensor,Address,SSH-User,auth,key_file,new_ip,new_mask,new_dns,cert,key\n" +
 		"s1,192.0.2.11,admin,key,keys/id,192.0.2.111,24,192.0.2.53;192.0.2.54,c.crt,/abs/c.key\n" +
 		",,,,,,,,,\n" +
@@ -19,7 +25,7 @@ func TestParseInventory(t *testing.T) {
 		t.Fatalf("%d rows", len(inv.Rows))
 	}
 	r := inv.Rows[0]
-	if r.Line != 3 || r.KeyFile != "/site/keys/id" || r.Key != "/abs/c.key" || r.SSHAddr() != "192.0.2.11:22" ||
+	if r.Line != 3 || r.KeyFile != filepath.Join("/site", "keys", "id") || r.Key != filepath.FromSlash("/abs/c.key") || r.SSHAddr() != "192.0.2.11:22" ||
 		len(r.NewDNS) != 2 || r.Interface != "eth0" || r.ConsolePort != 443 {
 		t.Fatalf("row 1: %+v", r)
 	}
@@ -33,7 +39,8 @@ func TestParseInventory(t *testing.T) {
 		{"missing column", "sensor,address,auth\n", "column ssh_user: required column missing"},
 		{"no rows", "sensor,address,ssh_user,auth\n", "no sensors"},
 		{"bad auth", "sensor,address,ssh_user,auth,cert,key\ns1,192.0.2.1,admin,telnet,a,b\n", "site.csv:2: column auth: \"telnet\""},
-		{"key without file", "sensor,address,ssh_user,auth,cert,key\ns1,192.0.2.1,admin,key,a,b\n", "column key_file"},
+		{"key without file", "sensor,address,ssh_user,auth,cert,key\ns1,192.0.2.1,admin,key,a,b\n",
+			"column key_file: auth is key: no key file given and none of id_ed25519, id_ecdsa, id_rsa in " + filepath.Join(home, ".ssh") + ": give key_file, or make one"},
 		{"bad port", "sensor,address,ssh_user,auth,ssh_port,cert,key\ns1,192.0.2.1,admin,agent,99999,a,b\n", "column ssh_port"},
 		{"no cert", "sensor,address,ssh_user,auth\ns1,192.0.2.1,admin,agent\n", "column cert"},
 		{"bad source", "sensor,address,ssh_user,auth,cert_source\ns1,192.0.2.1,admin,agent,smartcard\n", "column cert_source"},
@@ -45,6 +52,15 @@ func TestParseInventory(t *testing.T) {
 				t.Fatalf("got %v, want %q", err, c.want)
 			}
 		})
+	}
+
+	// auth key and no key_file: the default key in the home folder's .ssh
+	// (%USERPROFILE%\.ssh on Windows), as ssh takes it.
+	os.MkdirAll(filepath.Join(home, ".ssh"), 0o700)
+	os.WriteFile(filepath.Join(home, ".ssh", "id_rsa"), []byte("key"), 0o600)
+	inv, err = ParseInventory(strings.NewReader("sensor,address,ssh_user,auth,key_file,cert,key\ns1,192.0.2.1,admin,key,,a,b\n"), "/site", "site.csv")
+	if err != nil || inv.Rows[0].KeyFile != filepath.Join(home, ".ssh", "id_rsa") {
+		t.Fatalf("default key: %v %+v", err, inv)
 	}
 }
 

@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"math/big"
 	"net"
 	"net/netip"
 	"os"
@@ -19,6 +18,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/tapline/tapline/internal/dnstest"
+	"github.com/tapline/tapline/internal/needs"
 	"github.com/tapline/tapline/provision"
 	"github.com/tapline/tapline/provision/internal/fleettest"
 	"github.com/tapline/tapline/provision/sshconn"
@@ -43,23 +43,16 @@ func ipCmd(t *testing.T, args ...string) {
 // refused while the others go on. Everything the test creates is deleted,
 // also on failure.
 func TestFleetInNamespaces(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("this test creates network namespaces, veths and a bridge, which needs root; run it as root (CI does)")
-	}
-	if _, err := exec.LookPath("ip"); err != nil {
-		t.Skip("this test needs iproute2's ip; install it with tools/ensure-deps.sh test")
-	}
+	needs.Root(t, "creates network namespaces, veths and a bridge")
+	needs.Tool(t, "ip", "iproute2")
 	bin := needSensorcore(t)
 	t.Parallel()
 	var rb [2]byte
 	rand.Read(rb[:])
 	tag := hex.EncodeToString(rb[:])
-	n64, _ := rand.Int(rand.Reader, big.NewInt(50))
-	x := 100 + 3*int(n64.Int64()) // 198.19.x.0/24 now, x+1 after, x+2 the unreachable subnet
-	oldNet, newNet, badNet := fmt.Sprintf("198.19.%d", x), fmt.Sprintf("198.19.%d", x+1), fmt.Sprintf("198.19.%d", x+2)
-	if out, _ := exec.Command("ip", "-4", "route", "show", "to", "match", oldNet+".1").Output(); strings.Contains(string(out), "198.19.") {
-		t.Skipf("198.19.%d.0/24 is already routed on this host; not touching it", x)
-	}
+	// The subnet now, the one after, and the unreachable one.
+	nets := fleettest.HostSubnets(t, 3)
+	oldNet, newNet, badNet := nets[0], nets[1], nets[2]
 	br := "tlpbr" + tag
 	const n = 6
 	ns := func(i int) string { return fmt.Sprintf("tlp%s-%d", tag, i) }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tapline/tapline/internal/needs"
 	"github.com/tapline/tapline/provision"
 	"github.com/tapline/tapline/provision/internal/fleettest"
 	"github.com/tapline/tapline/provision/internal/sshdtest"
@@ -24,6 +25,7 @@ func TestPushThroughOpenSSHForceCommand(t *testing.T) {
 	t.Parallel()
 	bin := needSensorcore(t)
 	sshdtest.Require(t)
+	scp := needs.Tool(t, "scp", "openssh-client") // uploads beside the engine
 	kit := fleettest.New(t, time.Now().UTC())
 	root := t.TempDir()
 	console := sshdtest.FreePort(t)
@@ -53,10 +55,10 @@ func TestPushThroughOpenSSHForceCommand(t *testing.T) {
 	// OpenSSH's scp (SFTP mode) uploads through the wrapper's SFTP server
 	// into the incoming directory (its size setstat accepted; the channel
 	// reports an exit status).
-	if _, err := exec.LookPath("scp"); err == nil {
+	{
 		local := filepath.Join(t.TempDir(), "by-scp.tapbundle")
 		os.WriteFile(local, pr.Bundle.Archive, 0o600)
-		out, err := exec.Command("scp", "-q", "-i", s.ClientKey, "-o", "UserKnownHostsFile="+kh, "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes",
+		out, err := exec.Command(scp, "-q", "-i", s.ClientKey, "-o", "UserKnownHostsFile="+kh, "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes",
 			"-P", fmt.Sprint(s.Port), local, s.User+"@127.0.0.1:/by-scp.tapbundle").CombinedOutput()
 		if err != nil {
 			t.Fatalf("scp through the ForceCommand wrapper: %v %s\n%s", err, out, s.Logs())

@@ -65,7 +65,7 @@ func (s *Session) target(row Row) (Target, error) {
 		t.Auth = sshconn.Auth{KeyFile: row.KeyFile, Passphrase: sec.KeyPassphrase}
 	case AuthAgent:
 		if sec.AgentSocket == "" {
-			return t, fmt.Errorf("line %d: auth agent but no ssh-agent is running (SSH_AUTH_SOCK is not set)", row.Line)
+			return t, fmt.Errorf("line %d: auth agent but %w", row.Line, sshconn.ErrNoAgent)
 		}
 		t.Auth = sshconn.Auth{AgentSocket: sec.AgentSocket}
 	case AuthPassword:

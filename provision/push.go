@@ -158,10 +158,15 @@ type Result struct {
 	// Reverified: the sensor already ran this bundle (an earlier attempt
 	// applied it); the push only confirmed (when still pending) and
 	// verified, nothing was uploaded or applied again.
-	Reverified     bool      `json:"reverified,omitempty"`
-	Activated      bool      `json:"activated"`
-	RollbackReason string    `json:"rollback_reason,omitempty"`
-	Findings       []Finding `json:"findings,omitempty"`
+	Reverified bool `json:"reverified,omitempty"`
+	// Devices and Uplink are what the sensor's status said at verify
+	// about its monitored devices and its site uplink, when it reports
+	// them.
+	Devices        *StatusDevices `json:"devices,omitempty"`
+	Uplink         *StatusUplink  `json:"uplink,omitempty"`
+	Activated      bool           `json:"activated"`
+	RollbackReason string         `json:"rollback_reason,omitempty"`
+	Findings       []Finding      `json:"findings,omitempty"`
 	// NetworkBefore is the network the sensor reported at preflight
 	// (status --json; nil before its first generation) and NetworkDiff
 	// the change against the bundle's settings ("- before", "+ after",
@@ -526,6 +531,7 @@ func (p *pusher) verify(ctx context.Context, c *ssh.Client, sshAddr string) erro
 	if st.Generation != 0 {
 		p.res.Generation = st.Generation
 	}
+	p.res.Devices, p.res.Uplink = st.Devices, st.Uplink
 	p.res.Outcome = OutcomeDone
 	msg := "certificate " + served + " served at " + addr
 	if p.res.CertificateNote != "" {

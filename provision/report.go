@@ -3,7 +3,6 @@ package provision
 import (
 	"bufio"
 	"bytes"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/tapline/tapline/internal/safefile"
+	"github.com/tapline/tapline/internal/sheetcsv"
 )
 
 // WriteJSON writes the report as one indented JSON document.
@@ -187,8 +187,10 @@ var reportCSVHeader = []string{"sensor", "line", "outcome", "attempts", "final_a
 	"address", "reverified", "verdict", "validation"}
 
 // WriteCSV writes one line per sensor; "steps" holds step=seconds pairs.
+// It is written for a spreadsheet (internal/sheetcsv): UTF-8 with a
+// byte-order mark, the inventory's separator, formula cells neutralised.
 func (r *BatchReport) WriteCSV(w io.Writer) error {
-	cw := csv.NewWriter(w)
+	cw := sheetcsv.NewWriter(w, r.Dialect)
 	cw.Write(reportCSVHeader)
 	for _, x := range r.Results {
 		res := x.Result
@@ -197,8 +199,7 @@ func (r *BatchReport) WriteCSV(w io.Writer) error {
 			res.RollbackReason, res.Error, res.HostKey, stepSummary(res.Steps), res.Code, res.ApplianceCode, res.Fix,
 			x.Address(), strconv.FormatBool(res.Reverified), x.Verdict(), x.ValidationText()})
 	}
-	cw.Flush()
-	return cw.Error()
+	return cw.Flush()
 }
 
 func stepSummary(st []StepTiming) string {
@@ -217,12 +218,13 @@ const retryMarker = "# tapline retry of "
 // not end done, with the original header, for `tapline batch run` again.
 // Its first line, a comment, names the report stem it belongs to (of, such
 // as "site" for site.report.json beside it), so that the retry run updates
-// that combined report. It returns how many rows it wrote.
+// that combined report. It returns how many rows it wrote. Like the report,
+// it is written for a spreadsheet, and reads back as the rows it came from.
 func (r *BatchReport) WriteRetryInventory(w io.Writer, header []string, of string) (int, error) {
+	cw := sheetcsv.NewWriter(w, r.Dialect)
 	if of != "" {
-		fmt.Fprintf(w, "%s%s: 'tapline batch run' on this file updates %s.report.json, .csv and .html beside it\n", retryMarker, of, of)
+		cw.Comment(fmt.Sprintf("%s%s: 'tapline batch run' on this file updates %s.report.json, .csv and .html beside it", retryMarker[2:], of, of))
 	}
-	cw := csv.NewWriter(w)
 	cw.Write(header)
 	n := 0
 	for _, x := range r.Results {
@@ -232,8 +234,7 @@ func (r *BatchReport) WriteRetryInventory(w io.Writer, header []string, of strin
 		cw.Write(x.Row.Record)
 		n++
 	}
-	cw.Flush()
-	return n, cw.Error()
+	return n, cw.Flush()
 }
 
 // RetryOf reads a retry inventory's first line: the stem of the site's
@@ -245,6 +246,7 @@ func RetryOf(inventory string) string {
 	}
 	defer f.Close()
 	line, _ := bufio.NewReader(io.LimitReader(f, 4096)).ReadString('\n')
+	line = strings.TrimPrefix(line, "\uFEFF") // the byte-order mark a spreadsheet file starts with
 	rest, ok := strings.CutPrefix(line, retryMarker)
 	if !ok {
 		return ""

@@ -74,7 +74,9 @@ type Secrets struct {
 	// KeyPassphrase is asked for an encrypted key file (auth key); it gets
 	// the file name.
 	KeyPassphrase func(keyFile string) ([]byte, error)
-	// AgentSocket is the ssh-agent for rows with auth agent (SSH_AUTH_SOCK).
+	// AgentSocket is the ssh-agent for rows with auth agent
+	// (sshconn.FindAgent: SSH_AUTH_SOCK, on Windows the OpenSSH agent
+	// service or Pageant).
 	AgentSocket string
 	// CertPassphrase opens an encrypted certificate key or PKCS#12 file
 	// (TAPLINE_CERT_PASSPHRASE).
@@ -88,11 +90,12 @@ type Secrets struct {
 }
 
 // SecretsFromEnv reads the secrets the CLI takes from the environment:
-// TAPLINE_SSH_PASSWORD, SSH_AUTH_SOCK, TAPLINE_KEY_PASSPHRASE,
+// TAPLINE_SSH_PASSWORD, the ssh-agent (SSH_AUTH_SOCK, or on Windows the
+// OpenSSH agent service or Pageant), TAPLINE_KEY_PASSPHRASE,
 // TAPLINE_CERT_PASSPHRASE and TAPLINE_PROXY_PASSWORD. The app takes the
 // agent from here too; its other secrets come from its fields.
 func SecretsFromEnv(getenv func(string) string) Secrets {
-	s := Secrets{SSHPassword: getenv("TAPLINE_SSH_PASSWORD"), AgentSocket: getenv("SSH_AUTH_SOCK"),
+	s := Secrets{SSHPassword: getenv("TAPLINE_SSH_PASSWORD"), AgentSocket: sshconn.FindAgent(getenv),
 		ProxyPassword: getenv("TAPLINE_PROXY_PASSWORD")}
 	if p := getenv("TAPLINE_CERT_PASSPHRASE"); p != "" {
 		s.CertPassphrase = []byte(p)

@@ -1,3 +1,5 @@
+//go:build linux
+
 package provision_test
 
 import (
@@ -7,10 +9,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"math/big"
 	"net"
 	"net/netip"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -36,12 +36,8 @@ import (
 // server the test runs there knows the sensor. Frames are written only
 // into the test's own veth pairs; everything is deleted at the end.
 func TestValidateCaptureInNamespace(t *testing.T) {
-	if os.Geteuid() != 0 {
-		needs.Missing(t, "this test builds a network namespace and veth pairs and captures on them, which needs root")
-	}
-	if _, err := exec.LookPath("ip"); err != nil {
-		needs.Missing(t, "this test needs iproute2's ip; install it with tools/ensure-deps.sh test")
-	}
+	needs.Root(t, "builds a network namespace and veth pairs and captures on them")
+	needs.Tool(t, "ip", "iproute2")
 	pcaps, _ := filepath.Glob("../../shared/pcaps/modbus/modbusSmall.pcap")
 	if len(pcaps) == 0 {
 		needs.Missing(t, "this test replays ../shared/pcaps/modbus/modbusSmall.pcap, the shared captures beside the repository")
@@ -51,11 +47,7 @@ func TestValidateCaptureInNamespace(t *testing.T) {
 	var rb [2]byte
 	rand.Read(rb[:])
 	tag := hex.EncodeToString(rb[:])
-	n, _ := rand.Int(rand.Reader, big.NewInt(100))
-	net3 := fmt.Sprintf("198.19.%d", 150+int(n.Int64()))
-	if out, _ := exec.Command("ip", "-4", "route", "show", "to", "match", net3+".1").Output(); strings.Contains(string(out), "198.19.") {
-		t.Skipf("%s.0/24 is already routed on this host; not touching it", net3)
-	}
+	net3 := fleettest.HostSubnets(t, 1)[0]
 	ns, mgmt := "tlv"+tag, "tlvm"+tag
 	t.Cleanup(func() {
 		exec.Command("ip", "netns", "del", ns).Run()

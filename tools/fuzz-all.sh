@@ -5,9 +5,15 @@
 # go test -fuzztime takes it. make test uses a count: a count has no wall-clock
 # deadline, so a slow, shared machine only makes the run longer.
 #
-# A duration budget races go test's own coordinator deadline: on a loaded
-# machine a target can end with a bare "context deadline exceeded" and no
-# input at all (golang/go#75804, golang/go#51484). Such a run found nothing,
+# Each package's instrumented test binary is built once (go test -c -fuzz)
+# and run once per target in the package's folder, as go test -fuzz runs it
+# (the same corpus in testdata/fuzz and the same generated corpus in the Go
+# build cache): building and linking it again for every target cost more
+# than fuzzing a target.
+#
+# A duration budget races the fuzzing engine's own coordinator deadline: on a
+# loaded machine a target can end with a bare "context deadline exceeded" and
+# no input at all (golang/go#75804, golang/go#51484). Such a run found nothing,
 # so it is retried once with an execution count instead. Anything else that
 # fails (a failing input written to testdata/fuzz, a panic, a t.Error, a
 # build error) fails the run at once.
@@ -15,8 +21,10 @@ set -euo pipefail
 : "${FUZZTIME:=30s}"
 : "${FUZZ_RETRY_COUNT:=20000x}"
 
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+log=$work/log
+fuzzcache=$(go env GOCACHE)/fuzz
 
 # bare_deadline succeeds when the log shows only the fuzztime deadline:
 # no failing input, no panic, no test error.
@@ -28,25 +36,36 @@ bare_deadline() {
   return 0
 }
 
+# fuzz PKG DIR BIN FN BUDGET runs one target from the package's binary.
+fuzz() {
+  (cd "$2" && "$3" -test.run='^$' -test.fuzz="^${4}\$" -test.fuzztime="$5" \
+     -test.fuzzcachedir="$fuzzcache/$1" -test.paniconexit0) >"$log" 2>&1
+}
+
 found=0 retried=0
-while IFS= read -r pkg; do
-  dir=$(go list -f '{{.Dir}}' "$pkg")
-  while IFS= read -r fn; do
-    [[ -n "$fn" ]] || continue
+while read -r pkg dir; do
+  fns=$(grep -ho "^func Fuzz[A-Za-z0-9_]*" "$dir"/*_test.go 2>/dev/null | sed "s/^func //" | sort -u || true)
+  [[ -n "$fns" ]] || continue
+  bin=$work/$(echo "$pkg" | tr '/' '_').test
+  if ! go test -c -fuzz=. -o "$bin" "$pkg" >"$log" 2>&1; then
+    cat "$log"
+    exit 1
+  fi
+  for fn in $fns; do
     found=$((found + 1))
     echo "fuzz $pkg $fn ($FUZZTIME)"
-    if go test -run '^$' -fuzz "^${fn}\$" -fuzztime "$FUZZTIME" "$pkg" >"$log" 2>&1; then
+    if fuzz "$pkg" "$dir" "$bin" "$fn" "$FUZZTIME"; then
       continue
     fi
     if bare_deadline "$log"; then
       retried=$((retried + 1))
       echo "fuzz $pkg $fn: stopped at the fuzztime deadline with no failing input; running again for $FUZZ_RETRY_COUNT"
-      if go test -run '^$' -fuzz "^${fn}\$" -fuzztime "$FUZZ_RETRY_COUNT" "$pkg" >"$log" 2>&1; then
+      if fuzz "$pkg" "$dir" "$bin" "$fn" "$FUZZ_RETRY_COUNT"; then
         continue
       fi
     fi
     cat "$log"
     exit 1
-  done < <(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //' | sort -u)
-done < <(go list ./...)
+  done
+done < <(go list -f '{{.ImportPath}} {{.Dir}}' ./...)
 echo "fuzz: $found targets ($retried run again after a bare fuzztime deadline)"

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/tapline/tapline/certs"
+	"github.com/tapline/tapline/internal/safefile"
 	"github.com/tapline/tapline/sensorcore/activation"
 )
 
@@ -305,7 +306,7 @@ func labInit(dir string, years int, now time.Time) error {
 		} else if !errors.Is(err, os.ErrNotExist) {
 			return err
 		}
-		if err := os.WriteFile(p, f.data, f.mode); err != nil {
+		if err := safefile.WriteFile(p, f.data, f.mode); err != nil {
 			return err
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tapline/tapline/internal/filemode"
 	"github.com/tapline/tapline/sensorcore/activation"
 )
 
@@ -20,8 +21,8 @@ func TestActivationCommands(t *testing.T) {
 	if code := Main([]string{"activation", "lab-init", "--out", lab}, env); code != ExitOK {
 		t.Fatalf("lab-init: %d %s", code, errb)
 	}
-	if fi, err := os.Stat(filepath.Join(lab, "demo-signer.key")); err != nil || fi.Mode().Perm() != 0o600 {
-		t.Fatalf("signing key mode: %v %v", fi, err)
+	if ok, err := filemode.Is(filepath.Join(lab, "demo-signer.key"), 0o600); err != nil || !ok {
+		t.Fatalf("signing key not private: %v", err)
 	}
 	file := filepath.Join(dir, "sensor-01.tapact")
 	issue := []string{"activation", "issue", "--signing-key", filepath.Join(lab, "demo-signer.key"),

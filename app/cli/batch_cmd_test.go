@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tapline/tapline/internal/filemode"
 	"github.com/tapline/tapline/internal/releasetest"
 	"github.com/tapline/tapline/provision"
 	"github.com/tapline/tapline/sensorcore/activation"
@@ -109,9 +110,8 @@ func TestBatchRunAndPushReports(t *testing.T) {
 		}
 	}
 	for _, f := range []string{"site.report.json", "site.report.csv", "site.report.html", "site.retry.csv", "site.journal.jsonl"} {
-		st, err := os.Stat(filepath.Join(dir, f))
-		if err != nil || st.Mode().Perm() != 0o600 {
-			t.Fatalf("%s: %v %v", f, st, err)
+		if ok, err := filemode.Is(filepath.Join(dir, f), 0o600); err != nil || !ok {
+			t.Fatalf("%s not private: %v", f, err)
 		}
 	}
 	retry, _ := os.ReadFile(filepath.Join(dir, "site.retry.csv"))

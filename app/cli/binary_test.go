@@ -4,11 +4,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 
-	"github.com/tapline/tapline/internal/testenv"
+	"github.com/tapline/tapline/internal/needs"
 )
 
 // The tapline binaries as users run them, built once per test binary: the
@@ -21,18 +20,9 @@ var (
 	binDirOnce       sync.Once
 )
 
-func moduleRoot(t testing.TB) string {
-	t.Helper()
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		t.Fatalf("go env GOMOD: %v", err)
-	}
-	return filepath.Dir(strings.TrimSpace(string(out)))
-}
-
 func buildTapline(t testing.TB, kind string) string {
 	t.Helper()
-	testenv.Tool(t, "go", "golang")
+	needs.Tool(t, "go", "golang")
 	o, _ := binOnce.LoadOrStore(kind, &sync.Once{})
 	o.(*sync.Once).Do(func() {
 		binDirOnce.Do(func() { binDir, _ = os.MkdirTemp("", "tapline-cli-test-bin") })
@@ -44,7 +34,7 @@ func buildTapline(t testing.TB, kind string) string {
 			env = append(env, "CGO_ENABLED=0")
 		}
 		cmd := exec.Command("go", append(args, ".")...)
-		cmd.Dir, cmd.Env = moduleRoot(t), env
+		cmd.Dir, cmd.Env = needs.RepoRoot(t), env
 		if out, err := cmd.CombinedOutput(); err != nil {
 			binErrs.Store(kind, string(out)+err.Error())
 			return

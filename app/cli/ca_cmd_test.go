@@ -8,6 +8,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/tapline/tapline/internal/filemode"
+	"github.com/tapline/tapline/internal/needs"
 )
 
 // TestCAFlow runs the offline CA as an engineer would: init with an
@@ -43,8 +46,8 @@ func TestCAFlow(t *testing.T) {
 	dir, caDir, out, pass, at, run := caTestDir(t)
 	run(ExitUsage, "ca", "init", "--dir", caDir, "--passphrase-file", pass) // refuses to overwrite
 	for _, f := range []string{"root.key", "intermediate.key", "state.json"} {
-		if st, err := os.Stat(filepath.Join(caDir, f)); err != nil || st.Mode().Perm() != 0o600 {
-			t.Errorf("%s: %v %v", f, err, st)
+		if ok, err := filemode.Is(filepath.Join(caDir, f), 0o600); err != nil || !ok {
+			t.Errorf("%s not private: %v", f, err)
 		}
 	}
 	issued := run(ExitOK, "ca", "issue", "--dir", caDir, "--passphrase-file", pass, "--hostname", "sensor-07.plant.example", "--ip", "192.0.2.17", at)
@@ -80,11 +83,10 @@ func TestCAFlow(t *testing.T) {
 	if !strings.Contains(toJSON(r), "TL-CERT-025") {
 		t.Errorf("revoked certificate passed: %v", r)
 	}
-	if _, err := exec.LookPath("openssl"); err == nil {
-		o, err := exec.Command("openssl", "pkcs12", "-in", filepath.Join(out, "sensor-07.pfx"), "-passin", "file:"+pass, "-noout").CombinedOutput()
-		if err != nil {
-			t.Errorf("openssl cannot read the exported PKCS#12: %v %s", err, o)
-		}
+	// And OpenSSL reads the exported PKCS#12.
+	o, err := exec.Command(needs.Tool(t, "openssl", "openssl"), "pkcs12", "-in", filepath.Join(out, "sensor-07.pfx"), "-passin", "file:"+pass, "-noout").CombinedOutput()
+	if err != nil {
+		t.Errorf("openssl cannot read the exported PKCS#12: %v %s", err, o)
 	}
 }
 
@@ -166,12 +168,7 @@ func TestCAUserMistakes(t *testing.T) {
 // -crl_check_all and certs verify --require-crl pass on its output, and a
 // revoked intermediate fails both.
 func TestCACRLsOfEveryLevel(t *testing.T) {
-	if _, err := exec.LookPath("openssl"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("needs openssl to compare with; under CI=true a missing tool is a failure")
-		}
-		t.Skip("needs openssl to compare with")
-	}
+	needs.Tool(t, "openssl", "openssl")
 	_, caDir, out, pass, at, run := caTestDir(t)
 	run(ExitOK, "ca", "issue", "--dir", caDir, "--passphrase-file", pass, "--hostname", "sensor-07.plant.example", at)
 	issued, _ := filepath.Glob(filepath.Join(caDir, "issued", "*.crt"))

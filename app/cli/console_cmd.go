@@ -63,8 +63,8 @@ func runConsoleReset(env *Env, args []string) int {
 	address := fs.String("address", "", "its IP or host name (or IP:port)")
 	sshPort := fs.Int("ssh-port", 22, "SSH port (default 22, or the port in --address)")
 	sshUser := fs.String("ssh-user", "", "SSH user of the provisioning account")
-	auth := fs.String("auth", "", "key (with --key-file), agent (ssh-agent) or password (TAPLINE_SSH_PASSWORD)")
-	keyFile := fs.String("key-file", "", "SSH private key for --auth key; an encrypted one reads TAPLINE_KEY_PASSPHRASE or asks")
+	auth := fs.String("auth", "", "key (--key-file, or ssh's default key), agent (ssh-agent) or password (TAPLINE_SSH_PASSWORD)")
+	keyFile := fs.String("key-file", "", "SSH private key for --auth key (OpenSSH or PuTTY .ppk; default: the first of ~/.ssh/id_ed25519, id_ecdsa, id_rsa); an encrypted one reads TAPLINE_KEY_PASSPHRASE or asks")
 	jump := fs.String("jump", "", "jump host [user@]host[:port] (OpenSSH ProxyJump)")
 	consolePort := fs.Int("console-port", 443, "HTTPS console port, for the address printed")
 	knownHosts := fs.String("known-hosts", "", "known_hosts file (default ~/.ssh/known_hosts)")
@@ -96,8 +96,12 @@ func runConsoleReset(env *Env, args []string) int {
 	switch row.Auth {
 	case provision.AuthKey:
 		if row.KeyFile == "" {
-			env.Errorf("console reset: --auth key needs --key-file")
-			return ExitUsage
+			k, err := sshconn.DefaultKeyFile()
+			if err != nil {
+				env.Errorf("console reset: --auth key: %s", strings.Replace(err.Error(), "name the key file", "give --key-file", 1))
+				return ExitUsage
+			}
+			row.KeyFile = k
 		}
 	case provision.AuthAgent, provision.AuthPassword:
 	default:

@@ -1,14 +1,19 @@
 package cli
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tapline/tapline/internal/userpath"
 )
 
 // The reset's usage mistakes are named before anything connects; an
 // unreachable sensor is exit 1 with the reason.
 func TestConsoleResetUsage(t *testing.T) {
+	home := t.TempDir() // no default SSH key in it
+	t.Setenv(userpath.HomeEnv(), home)
 	base := []string{"console", "reset", "--address", "127.0.0.1:1", "--ssh-user", "provision"}
 	for _, c := range []struct {
 		args []string
@@ -16,7 +21,7 @@ func TestConsoleResetUsage(t *testing.T) {
 		want string
 	}{
 		{append(base, "--user", "root", "--auth", "agent"), ExitUsage, `--user "root": the privileged console accounts are admin and support`},
-		{append(base, "--user", "admin", "--auth", "key"), ExitUsage, "--auth key needs --key-file"},
+		{append(base, "--user", "admin", "--auth", "key"), ExitUsage, "--auth key: no key file given and none of id_ed25519, id_ecdsa, id_rsa in " + filepath.Join(home, ".ssh") + ": give --key-file"},
 		{append(base, "--user", "admin", "--auth", "telepathy"), ExitUsage, `--auth "telepathy": use key, agent or password`},
 		{[]string{"console", "reset", "--user", "admin", "--address", "127.0.0.1:99999", "--ssh-user", "p", "--auth", "agent"}, ExitUsage, "bad port"},
 		{append(base, "--user", "admin", "--auth", "password", "--known-hosts", "/nonexistent/kh"), ExitVerdict, "no SSH password is given"},

@@ -7,13 +7,15 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/tapline/tapline/internal/needs"
 )
 
 // runBin runs the built binary and returns its stdout, stderr and exit code.
 func runBin(t *testing.T, bin string, args ...string) (string, string, int) {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
-	cmd.Dir = moduleRoot(t)
+	cmd.Dir = needs.RepoRoot(t)
 	var out, errb strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()

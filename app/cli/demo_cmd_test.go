@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tapline/tapline/app/demo"
+	"github.com/tapline/tapline/internal/needs"
 )
 
 var (
@@ -23,9 +24,7 @@ var (
 // sensorcoreForDemo builds sensorcore once (CGO_ENABLED=0), as make run does.
 func sensorcoreForDemo(t *testing.T) string {
 	t.Helper()
-	if _, err := exec.LookPath("go"); err != nil {
-		t.Skip("needs the go tool to build sensorcore")
-	}
+	needs.Tool(t, "go", "golang (the go tool builds sensorcore)")
 	demoCoreOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "cli-demo-sensorcore")
 		if err != nil {

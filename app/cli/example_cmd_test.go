@@ -7,13 +7,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tapline/tapline/internal/needs"
 )
 
 // readmeExample returns the commands of the README block that follows the
 // line "Try it on the example site".
 func readmeExample(t *testing.T) []string {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(moduleRoot(t), "README.md"))
+	raw, err := os.ReadFile(filepath.Join(needs.RepoRoot(t), "README.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +47,7 @@ func TestREADMEExampleSite(t *testing.T) {
 		t.Fatalf("README example block: %q", cmds)
 	}
 	dir := t.TempDir()
-	if out, err := exec.Command("cp", "-a", filepath.Join(moduleRoot(t), "examples"), dir).CombinedOutput(); err != nil {
+	if out, err := exec.Command("cp", "-a", filepath.Join(needs.RepoRoot(t), "examples"), dir).CombinedOutput(); err != nil {
 		t.Fatalf("copying examples: %v %s", err, out)
 	}
 	var last string

@@ -4,15 +4,15 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/tapline/tapline/internal/needs"
 )
 
 // TestNoGUIOutsideApp keeps the architecture's import rule: certs, provision
 // and sensorcore never pull in fyne.io, and the headless CLI build (-tags
 // nogui) carries no GUI either.
 func TestNoGUIOutsideApp(t *testing.T) {
-	if _, err := exec.LookPath("go"); err != nil {
-		t.Skip("needs the go command on PATH to list package dependencies")
-	}
+	needs.Tool(t, "go", "golang (go list names the package dependencies)")
 	cases := []struct {
 		name string
 		args []string
@@ -68,9 +68,7 @@ var laptopSensorcore = map[string]bool{
 // format packages of sensorcore, never the appliance itself; the demo fleet
 // drives the sensorcore binary instead.
 func TestLaptopLinksNoAppliance(t *testing.T) {
-	if _, err := exec.LookPath("go"); err != nil {
-		t.Skip("needs the go command on PATH to list package dependencies")
-	}
+	needs.Tool(t, "go", "golang (go list names the package dependencies)")
 	for _, goos := range []string{"linux", "windows", "darwin"} {
 		for _, c := range []struct {
 			name, cgo string

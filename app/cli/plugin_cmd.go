@@ -108,7 +108,7 @@ func pluginKeygen(env *Env, args []string) int {
 		env.Errorf("plugin keygen: %v", err)
 		return ExitUsage
 	}
-	if err := os.MkdirAll(*dir, 0o700); err != nil {
+	if err := safefile.MkdirPrivate(*dir); err != nil {
 		env.Errorf("plugin keygen: %v", err)
 		return ExitUsage
 	}

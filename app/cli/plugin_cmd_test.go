@@ -7,6 +7,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tapline/tapline/internal/filemode"
+	"github.com/tapline/tapline/internal/needs"
 )
 
 func examplePlugin(name string) string {
@@ -27,8 +30,8 @@ func TestPluginKeygenSignCheck(t *testing.T) {
 	}
 	keyFile, pubFile := filepath.Join(dir, "key", "plugin-signing.key"), filepath.Join(dir, "key", "plugin-signing.pub")
 	kb, _ := os.ReadFile(keyFile)
-	if fi, _ := os.Stat(keyFile); !strings.Contains(string(kb), "ENCRYPTED PRIVATE KEY") || fi.Mode().Perm() != 0o600 {
-		t.Fatalf("key file %v %q", fi.Mode(), kb[:40])
+	if private, err := filemode.Is(keyFile, 0o600); !strings.Contains(string(kb), "ENCRYPTED PRIVATE KEY") || err != nil || !private {
+		t.Fatalf("key file private %v (%v) %q", private, err, kb[:40])
 	}
 	if rc := Main([]string{"plugin", "keygen", "--out", filepath.Join(dir, "key"), "--name", "again", "--passphrase-file", pass}, env); rc != ExitUsage {
 		t.Fatalf("keygen over an existing key: rc %d", rc)
@@ -107,10 +110,7 @@ func TestPluginCheckLines(t *testing.T) {
 // TestPluginTest: the same engine as the sensor: counts, the operations
 // log and the alerts of the C37.118 example on a shared capture.
 func TestPluginTest(t *testing.T) {
-	pcap := filepath.Join("..", "..", "..", "shared", "pcaps", "c37118", "C37.118_1PMU_TCP.pcap")
-	if _, err := os.Stat(pcap); err != nil {
-		t.Skip("needs the shared captures")
-	}
+	pcap := needs.Shared(t, "pcaps/c37118/C37.118_1PMU_TCP.pcap")[0]
 	env, out, errb := testEnv(time.Now())
 	if rc := Main([]string{"plugin", "test", examplePlugin("c37118"), pcap}, env); rc != 0 {
 		t.Fatalf("rc %d: %s", rc, errb)

@@ -2,7 +2,7 @@ package cli
 
 import (
 	"bytes"
-	"encoding/csv"
+
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/tapline/tapline/internal/sheetcsv"
 	"github.com/tapline/tapline/provision"
 )
 
@@ -67,8 +68,8 @@ var pushColumns = []struct{ name, help string }{
 	{"address", "its current IP or host name (or IP:port)"},
 	{"ssh_port", "SSH port (default 22, or the port in --address)"},
 	{"ssh_user", "SSH user, e.g. admin"},
-	{"auth", "key (with --key-file), agent (ssh-agent) or password (TAPLINE_SSH_PASSWORD)"},
-	{"key_file", "SSH private key for --auth key; an encrypted one reads TAPLINE_KEY_PASSPHRASE or asks"},
+	{"auth", "key (--key-file, or ssh's default key), agent (ssh-agent) or password (TAPLINE_SSH_PASSWORD)"},
+	{"key_file", "SSH private key for --auth key (OpenSSH or PuTTY .ppk; default: the first of ~/.ssh/id_ed25519, id_ecdsa, id_rsa); an encrypted one reads TAPLINE_KEY_PASSPHRASE or asks"},
 	{"jump", "jump host [user@]host[:port] (OpenSSH ProxyJump)"},
 	{"interface", "management interface (default eth0)"},
 	{"new_ip", "address after the push (empty: keep --address)"},
@@ -108,7 +109,7 @@ func runPush(env *Env, args []string) int {
 		return ExitUsage
 	}
 	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
+	w := sheetcsv.NewWriter(&buf, sheetcsv.Comma)
 	var header, rec []string
 	for _, c := range pushColumns {
 		if *vals[c.name] != "" {

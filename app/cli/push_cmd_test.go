@@ -7,41 +7,14 @@ import (
 	"encoding/pem"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"golang.org/x/crypto/ssh"
-	"golang.org/x/sys/unix"
 
 	"github.com/tapline/tapline/provision/sshconn"
 )
-
-// openPTY opens a pseudo-terminal pair (master, slave) with /dev/ptmx.
-func openPTY(t *testing.T) (*os.File, *os.File) {
-	t.Helper()
-	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY, 0)
-	if err != nil {
-		t.Skipf("no pseudo-terminals here (/dev/ptmx: %v)", err)
-	}
-	if err := unix.IoctlSetPointerInt(int(m.Fd()), unix.TIOCSPTLCK, 0); err != nil {
-		m.Close()
-		t.Skipf("unlockpt: %v", err)
-	}
-	n, err := unix.IoctlGetInt(int(m.Fd()), unix.TIOCGPTN)
-	if err != nil {
-		m.Close()
-		t.Skipf("ptsname: %v", err)
-	}
-	s, err := os.OpenFile("/dev/pts/"+strconv.Itoa(n), os.O_RDWR|unix.O_NOCTTY, 0)
-	if err != nil {
-		m.Close()
-		t.Skipf("open pts: %v", err)
-	}
-	t.Cleanup(func() { s.Close(); m.Close() })
-	return m, s
-}
 
 // An encrypted SSH key with TAPLINE_KEY_PASSPHRASE unset: from a terminal
 // the passphrase is asked once per key on stderr, read without echo (the
@@ -83,11 +56,7 @@ func TestKeyPassphrasePrompt(t *testing.T) {
 	go func() { s, err := sshconn.ReadKeyFile(keyFile, pp); done <- read{s, err} }()
 	// Type the passphrase once the prompt has turned echo off.
 	for i := 0; ; i++ {
-		tio, err := unix.IoctlGetTermios(int(slave.Fd()), unix.TCGETS)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if tio.Lflag&unix.ECHO == 0 {
+		if !echoOn(t, slave) {
 			break
 		}
 		if i > 500 {

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tapline/tapline/internal/filemode"
 )
 
 // TestReleaseLabInitSignVerify: what make build does (a lab release key,
@@ -23,8 +25,8 @@ func TestReleaseLabInitSignVerify(t *testing.T) {
 	if code, _, errb := main("release", "lab-init", "--out", lab); code != ExitOK {
 		t.Fatalf("lab-init: %d %s", code, errb)
 	}
-	if fi, err := os.Stat(filepath.Join(lab, "release-signer.key")); err != nil || fi.Mode().Perm() != 0o600 {
-		t.Fatalf("signing key: %v %v", fi, err)
+	if ok, err := filemode.Is(filepath.Join(lab, "release-signer.key"), 0o600); err != nil || !ok {
+		t.Fatalf("signing key not private: %v", err)
 	}
 	if code, _, errb := main("release", "lab-init", "--out", lab); code != ExitUsage || !strings.Contains(errb, "refusing to overwrite") {
 		t.Fatalf("second lab-init: %d %s", code, errb)

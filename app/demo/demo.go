@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/tapline/tapline/app/preset"
 	"github.com/tapline/tapline/certs/ca"
+	"github.com/tapline/tapline/internal/sheetcsv"
 	"github.com/tapline/tapline/sensorcore/activation"
 )
 
@@ -90,6 +90,12 @@ type Options struct {
 	Log io.Writer
 	// StartTimeout bounds waiting for each sensor to listen (default 30 s).
 	StartTimeout time.Duration
+	// Replay, when set, has each sensor's monitor replay these capture
+	// files (pcap or pcapng) as live traffic at up to 1000x their pace,
+	// looping (sensorcore serve --monitor-replay; the engine runs as its
+	// own user, so serve must run as root): the sensors then discover
+	// devices and report them in their status.
+	Replay []string
 }
 
 // Sensor is one running demo sensor and the files made for it.
@@ -126,9 +132,6 @@ type Fleet struct {
 // failure it stops what it started. ctx cancels the start; it does not stop
 // the fleet later (call Stop).
 func Start(ctx context.Context, o Options) (f *Fleet, err error) {
-	if runtime.GOOS != "linux" {
-		return nil, errors.New("demo: the demo fleet runs sensorcore, the appliance's daemon, which runs on Linux only: start it on a Linux machine")
-	}
 	if o.Sensorcore == "" {
 		return nil, errors.New("demo: no sensorcore binary: build it with 'make build-sensorcore' and pass --sensorcore bin/sensorcore")
 	}
@@ -152,6 +155,9 @@ func Start(ctx context.Context, o Options) (f *Fleet, err error) {
 	}
 	if ents, err := os.ReadDir(o.Dir); err == nil && len(ents) > 0 {
 		return nil, fmt.Errorf("demo: %s is not empty: give a new folder (the demo never reuses old material)", o.Dir)
+	}
+	if runtime.GOOS != "linux" {
+		return nil, errors.New("demo: the demo fleet runs sensorcore, the appliance's daemon, which runs on Linux only: start it on a Linux machine")
 	}
 	dir, err := filepath.Abs(o.Dir)
 	if err != nil {
@@ -280,8 +286,14 @@ func (f *Fleet) start(ctx context.Context, i int, o Options) error {
 	if err := os.WriteFile(filepath.Join(etc, configFile), cfg, 0o600); err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
-	cmd := exec.Command(o.Sensorcore, "serve", "--root", s.Root, "--console-listen", "127.0.0.1:0", "--ssh-listen", "127.0.0.1:0",
-		"--hostname", s.Hostname)
+	args := []string{"serve", "--root", s.Root, "--console-listen", "127.0.0.1:0", "--ssh-listen", "127.0.0.1:0", "--hostname", s.Hostname}
+	for _, r := range o.Replay {
+		args = append(args, "--monitor-replay", r)
+	}
+	if len(o.Replay) > 0 {
+		args = append(args, "--monitor-replay-speed", "1000")
+	}
+	cmd := exec.Command(o.Sensorcore, args...)
 	out := &tailWriter{max: 2048} // its last words, for the error if it stops at start
 	cmd.Stdout, cmd.Stderr = io.MultiWriter(prefixed(o.Log, s.Name), out), io.MultiWriter(prefixed(o.Log, s.Name), out)
 	setParentDeath(cmd)
@@ -327,7 +339,7 @@ func (f *Fleet) start(ctx context.Context, i int, o Options) error {
 // loopback (new_address).
 func (f *Fleet) writeInventory() error {
 	var b strings.Builder
-	w := csv.NewWriter(&b)
+	w := sheetcsv.NewWriter(&b, sheetcsv.Comma)
 	w.Write([]string{"sensor", "address", "ssh_port", "ssh_user", "auth", "interface", "new_ip", "new_mask", "new_gateway", "new_dns",
 		"new_hostname", "new_address", "activation", "cert_source", "cert", "key", "chain", "console_port"})
 	for _, s := range f.Sensors {

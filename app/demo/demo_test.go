@@ -1,3 +1,7 @@
+//go:build linux
+
+// The demo fleet runs sensorcore serve, which runs on Linux only.
+
 package demo
 
 import (

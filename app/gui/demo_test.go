@@ -20,12 +20,20 @@ import (
 // through it, as the app does.
 func startDemo(t *testing.T, n int) preset.Preset {
 	t.Helper()
-	f, err := demo.Start(context.Background(), demo.Options{Dir: filepath.Join(t.TempDir(), "demo"), Sensorcore: sensorcoreBin, Sensors: n})
+	return startDemoWith(t, demo.Options{Sensors: n}).Preset()
+}
+
+// startDemoWith runs the demo fleet o describes (its Dir and Sensorcore
+// filled in) for one test.
+func startDemoWith(t *testing.T, o demo.Options) *demo.Fleet {
+	t.Helper()
+	o.Dir, o.Sensorcore = filepath.Join(t.TempDir(), "demo"), sensorcoreBin
+	f, err := demo.Start(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { f.Stop() })
-	return f.Preset()
+	return f
 }
 
 // demoEnv is a test Env that trusts the demo's activation authority and

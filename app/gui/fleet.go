@@ -5,7 +5,6 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/tapline/tapline/certs"
+	"github.com/tapline/tapline/internal/safefile"
 	"github.com/tapline/tapline/provision"
 	"github.com/tapline/tapline/provision/sshconn"
 	"github.com/tapline/tapline/sensorcore/bundle"
@@ -25,7 +25,7 @@ import (
 var fleetColumns = []struct {
 	title string
 	width float32
-}{{"Sensor", 110}, {"Address", 150}, {"Status", 120}, {"Step", 80}, {"Progress", 110}, {"Result", 260}, {"Validate", 240}}
+}{{"Sensor", 110}, {"Address", 150}, {"Status", 120}, {"Step", 80}, {"Progress", 110}, {"Result", 260}, {"Validate", 240}, {"Devices, uplink", 170}}
 
 const colProgress = 4
 
@@ -152,6 +152,8 @@ func (s *fleetScreen) cell(id widget.TableCellID, o fyne.CanvasObject) {
 		txt = r.result
 	case 6:
 		txt = r.validation
+	case 7:
+		txt = r.sensorState
 	}
 	if l.Text != txt {
 		l.SetText(txt)
@@ -444,7 +446,7 @@ func (s *fleetScreen) onExport() {
 	dir := filepath.Join(s.env.filesDir(), "reports")
 	base := strings.TrimSuffix(filepath.Base(s.inv.Path), filepath.Ext(s.inv.Path)) + "-" + s.env.Now().UTC().Format("20060102T150405Z")
 	run(&s.tasks, func(context.Context) error {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
+		if err := safefile.MkdirPrivate(dir); err != nil {
 			return err
 		}
 		return provision.WriteReports(rep, header, filepath.Join(dir, base))

@@ -22,11 +22,14 @@ type fleetRow struct {
 	// failure or a warning.
 	validation        string
 	validationProblem bool
-	status            string
-	step              provision.Step
-	progress          float64 // 0..1 over the whole push
-	result            string
-	outcome           provision.Outcome
+	// sensorState is the Devices, uplink column: what the sensor's status
+	// said at the push's end about its devices and its uplink.
+	sensorState string
+	status      string
+	step        provision.Step
+	progress    float64 // 0..1 over the whole push
+	result      string
+	outcome     provision.Outcome
 	// reverified: done by confirming and verifying only; an earlier
 	// attempt had applied the bundle already.
 	reverified bool
@@ -205,6 +208,7 @@ func (m *fleetModel) finished(rep *provision.BatchReport) {
 		m.logValidation(r, res.Validation, res.ValidationError)
 		r.status = string(res.Outcome)
 		r.step = res.Step
+		r.sensorState = statusShort(res)
 		switch res.Outcome {
 		case provision.OutcomeDone:
 			r.progress = 1
@@ -218,6 +222,9 @@ func (m *fleetModel) finished(rep *provision.BatchReport) {
 				r.result = res.CertificateNote + ", console serves " + short(res.ServedFingerprint)
 			default:
 				r.result = "certificate verified " + short(res.ServedFingerprint)
+			}
+			for _, l := range statusLines(res) {
+				m.appendLog(r, l)
 			}
 			r.reverified = res.Reverified
 			r.findings = nil

@@ -15,7 +15,7 @@ import (
 
 	"github.com/tapline/tapline/app/demo"
 	"github.com/tapline/tapline/internal/keyscan"
-	"github.com/tapline/tapline/internal/testenv"
+	"github.com/tapline/tapline/internal/needs"
 	"github.com/tapline/tapline/provision"
 )
 
@@ -38,7 +38,7 @@ func TestFleetAgentRowsAndNoKeysOnDisk(t *testing.T) {
 	for _, s := range fleet.Sensors {
 		writeFile(t, filepath.Join(s.Root, "etc", "sensorcore"), "authorized_keys", ssh.MarshalAuthorizedKey(signer.PublicKey()))
 	}
-	sock := testenv.SSHAgent(t, keyFile)
+	sock := needs.SSHAgent(t, keyFile)
 	inv, _ := os.ReadFile(f.Inventory)
 	agentInv := writeFile(t, filepath.Dir(f.Inventory), "agent.csv", []byte(strings.ReplaceAll(string(inv), ",password,", ",agent,")))
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/tapline/tapline/certs"
 	"github.com/tapline/tapline/certs/ca"
+	"github.com/tapline/tapline/internal/safefile"
 )
 
 // caPanel manages the local (offline) CA of certs/ca: create, unlock,
@@ -344,7 +345,7 @@ func (p *caPanel) onExport() {
 	o := ca.ExportOptions{PFXPassphrase: []byte(p.pfxPass.Text), Rand: p.env.Rand}
 	dir := filepath.Join(p.env.filesDir(), "issued", is.Cert.Subject.CommonName)
 	p.start(slotIssue, "Exporting "+is.Cert.Subject.CommonName, func(context.Context) (string, func(), error) {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
+		if err := safefile.MkdirPrivate(dir); err != nil {
 			return "", nil, err
 		}
 		paths, err := ca.Export(dir, is.Cert.Subject.CommonName, is, o)

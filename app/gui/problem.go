@@ -98,6 +98,11 @@ func problemFor(what string, err error) certs.Finding {
 	case errors.As(err, &pinned):
 		return problem(codeChanged, "The sensor at "+pinned.Host+" offered a different host key than before the change",
 			"Another device may hold that address; check the address and the sensor before retrying.")
+	case errors.As(err, &auth) && auth.RetryAfter > 0:
+		// Throttled or locked for longer than a connect waits: the
+		// sensor's own words, not "wrong password".
+		return problem(codeAuth, what+": "+strings.TrimPrefix(auth.Banner, "sensorcore: "),
+			"Wait, then connect again; signing in with the key file is not throttled.")
 	case errors.As(err, &auth), errors.Is(err, sshconn.ErrNoAuth):
 		return problem(codeAuth, what+": the sensor refused the user name, password or key",
 			"Check the user (admin or support), the password or the key file, and that the account is not locked after 5 failed sign-ins.")

@@ -1,9 +1,14 @@
 package gui
 
 import (
+	"bytes"
+	"io/fs"
+	"log"
 	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -28,6 +33,9 @@ func TestSensorMenuResetsConsolePassword(t *testing.T) {
 	win.Resize(fyne.NewSize(1000, 700))
 	env.Window = win
 	env.dialogs = &dialogs{}
+	var logged bytes.Buffer
+	log.SetOutput(&logged)
+	t.Cleanup(func() { log.SetOutput(os.Stderr) })
 
 	// Fleet first: nothing selected, then a sensor whose host key is not
 	// trusted yet.
@@ -85,6 +93,21 @@ func TestSensorMenuResetsConsolePassword(t *testing.T) {
 	if w.menu.last.Password != "" || strings.Contains(texts(overlayCanvas{win.Canvas()}), pw) {
 		t.Fatal("the password outlives its dialog")
 	}
+	// Shown once, never logged nor written: not in the process's log, not
+	// in any file under the app's folders.
+	if strings.Contains(logged.String(), pw) {
+		t.Error("the one-time password went to the log")
+	}
+	for _, root := range []string{env.FilesDir, filepath.Dir(env.KnownHosts)} {
+		filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				if b, _ := os.ReadFile(path); bytes.Contains(b, []byte(pw)) {
+					t.Errorf("%s holds the one-time password", path)
+				}
+			}
+			return nil
+		})
+	}
 
 	// Fleet again, now that the host key is trusted: support this time.
 	win.SetContent(fl.build())
@@ -92,6 +115,10 @@ func TestSensorMenuResetsConsolePassword(t *testing.T) {
 	fl.menu.tasks.Wait()
 	if fl.menu.last == nil || fl.menu.last.User != "support" || fl.menu.last.Password == "" {
 		t.Fatalf("Fleet reset: %+v %+v", fl.menu.last, fl.menu.lastErr)
+	}
+	pw = fl.menu.last.Password
+	if l := strings.Join(fl.model.logOf(0), "\n") + fl.logText.Text(); strings.Contains(l, pw) || strings.Contains(logged.String(), pw) {
+		t.Error("the one-time password went to the sensor's log")
 	}
 	env.dialogs.closeTop()
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/tapline/tapline/certs"
 	"github.com/tapline/tapline/certs/ca"
+	"github.com/tapline/tapline/internal/safefile"
 	"github.com/tapline/tapline/provision"
 )
 
@@ -254,7 +255,7 @@ func (s *certStep) onIssue() {
 		if err := c.SaveState(caDir); err != nil {
 			return out{err: err}
 		}
-		if err := os.MkdirAll(outDir, 0o700); err != nil {
+		if err := safefile.MkdirPrivate(outDir); err != nil {
 			return out{err: err}
 		}
 		paths, err := ca.Export(outDir, t.Hostname, is, ca.ExportOptions{Rand: req.Rand})

@@ -304,6 +304,9 @@ func (s *pushStep) showDone(r provision.Result, row provision.Row) {
 	case r.ValidationError != "":
 		fmt.Fprintf(&b, "\nNot validated: %s.", r.ValidationError)
 	}
+	for _, l := range statusLines(r) {
+		b.WriteString("\n" + l)
+	}
 	b.WriteString("\nNext sensor starts the wizard again, keeping this site's user, ports, mask, gateway, DNS and proxy.")
 	s.doneText.SetText(b.String())
 	s.done.Show()

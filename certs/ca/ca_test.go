@@ -14,6 +14,8 @@ import (
 
 	"github.com/tapline/tapline/certs"
 	"github.com/tapline/tapline/certs/ca"
+	"github.com/tapline/tapline/internal/filemode"
+	"github.com/tapline/tapline/internal/needs"
 )
 
 var now = time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
@@ -139,12 +141,8 @@ func TestSaveLoadExport(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, f := range []string{ca.RootKeyFile, ca.IntermediateKeyFile, ca.StateFile} {
-		st, err := os.Stat(filepath.Join(dir, f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if st.Mode().Perm() != 0o600 {
-			t.Errorf("%s mode %v, want 0600", f, st.Mode().Perm())
+		if ok, err := filemode.Is(filepath.Join(dir, f), 0o600); err != nil || !ok {
+			t.Errorf("%s not private (mode 0600, on Windows an ACL for the user alone): %v", f, err)
 		}
 	}
 	if _, err := ca.Load(dir, []byte("wrong")); err == nil {
@@ -195,9 +193,7 @@ func TestSaveLoadExport(t *testing.T) {
 // certificate carries the request's key, and a PKCS#12 export is refused
 // (the CA never saw the key).
 func TestIssueFromOpenSSLCSR(t *testing.T) {
-	if _, err := exec.LookPath("openssl"); err != nil {
-		t.Skip("needs the openssl command (apt-get install openssl)")
-	}
+	needs.Tool(t, "openssl", "openssl")
 	dir := t.TempDir()
 	key, csr := filepath.Join(dir, "k.pem"), filepath.Join(dir, "r.csr")
 	if out, err := exec.Command("openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",

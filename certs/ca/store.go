@@ -34,7 +34,7 @@ func (c *CA) Save(dir string, passphrase []byte, rnd io.Reader) error {
 	if rnd == nil {
 		rnd = rand.Reader
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := safefile.MkdirPrivate(dir); err != nil {
 		return err
 	}
 	files := map[string][]byte{RootCertFile: pemCert(c.Root.Raw)}

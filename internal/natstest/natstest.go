@@ -142,7 +142,7 @@ func (s *Server) start() {
 	}
 	s.cmd = exec.Command(s.bin, "-c", s.conf)
 	s.cmd.Stdout, s.cmd.Stderr = lf, lf
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	setParentDeath(s.cmd)
 	if err := s.cmd.Start(); err != nil {
 		lf.Close()
 		s.t.Fatal(err)

@@ -13,6 +13,11 @@
 // reading it, so an attacker who can make a file huge (a sparse upload)
 // cannot make its reader exhaust memory.
 //
+// A private file (mode 0600 or stricter) is private on Windows too, where
+// modes mean nothing: it gets an ACL that grants the current user alone,
+// inheriting nothing from its folder; MkdirPrivate does the same for a
+// folder and what is created in it.
+//
 // The package builds on every platform the laptop runs (Windows, macOS,
 // Linux): it uses no file locks and nothing Unix-only; on Windows, where a
 // directory cannot be fsynced, SyncDir does nothing.

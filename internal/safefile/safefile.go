@@ -45,6 +45,14 @@ func Write(path string, perm fs.FileMode, write func(w io.Writer) error) (err er
 	if err = f.Chmod(perm); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
+	if perm&0o077 == 0 {
+		// A private file (0600, 0400): on Windows, an ACL for the user
+		// alone, set while the file is still empty.
+		if err = restrict(f); err != nil {
+			return err
+		}
+	}
+
 	if err = write(f); err != nil {
 		return err
 	}
@@ -54,7 +62,7 @@ func Write(path string, perm fs.FileMode, write func(w io.Writer) error) (err er
 	if err = f.Close(); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	if err = os.Rename(tmp, path); err != nil {
+	if err = rename(tmp, path); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	if err = SyncDir(dir); err != nil {

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/tapline/tapline/internal/needs"
 )
 
 // leftovers lists what is in dir besides the names given.
@@ -130,11 +132,7 @@ func TestReadFileLimit(t *testing.T) {
 		t.Fatalf("over the limit: %v", err)
 	}
 	sparse := filepath.Join(dir, "sparse")
-	f, _ := os.Create(sparse)
-	if err := f.Truncate(8 << 40); err != nil {
-		t.Skipf("no 8 TiB sparse file here: %v", err)
-	}
-	f.Close()
+	needs.SparseFile(t, sparse, 8<<40)
 	if _, err := ReadFile(sparse, 1<<20); !errors.Is(err, ErrTooLarge) {
 		t.Fatalf("8 TiB sparse file: %v", err)
 	}

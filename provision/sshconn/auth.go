@@ -5,11 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"golang.org/x/crypto/ssh"
-	"golang.org/x/crypto/ssh/agent"
+
+	"github.com/tapline/tapline/internal/safefile"
+	"github.com/tapline/tapline/internal/userpath"
 )
 
 // Auth is how to log in. Methods are tried in the order agent, key file,
@@ -19,7 +22,8 @@ type Auth struct {
 	KeyFile  string
 	// Passphrase is asked for an encrypted KeyFile; it gets the file name.
 	Passphrase func(keyFile string) ([]byte, error)
-	// AgentSocket is an ssh-agent socket (usually $SSH_AUTH_SOCK); empty: no agent.
+	// AgentSocket is the ssh-agent: a Unix socket, a Windows named pipe or
+	// AgentPageant (FindAgent finds the user's); empty: no agent.
 	AgentSocket string
 }
 
@@ -29,12 +33,12 @@ func (a Auth) methods() ([]ssh.AuthMethod, io.Closer, error) {
 	var ms []ssh.AuthMethod
 	var closer io.Closer = nopCloser{}
 	if a.AgentSocket != "" {
-		c, err := net.Dial("unix", a.AgentSocket)
+		ag, c, err := dialAgent(a.AgentSocket)
 		if err != nil {
-			return nil, nil, fmt.Errorf("sshconn: ssh-agent at %s: %w", a.AgentSocket, err)
+			return nil, nil, err
 		}
 		closer = c
-		ms = append(ms, ssh.PublicKeysCallback(agent.NewClient(c).Signers))
+		ms = append(ms, ssh.PublicKeysCallback(ag.Signers))
 	}
 	if a.KeyFile != "" {
 		s, err := ReadKeyFile(a.KeyFile, a.Passphrase)
@@ -61,12 +65,51 @@ func (a Auth) methods() ([]ssh.AuthMethod, io.Closer, error) {
 	return ms, closer, nil
 }
 
-// ReadKeyFile reads an OpenSSH or PEM private key; for an encrypted one it
-// asks passphrase (nil: the key cannot be used and the error says so).
+// defaultKeyNames are the key files in ~/.ssh that DefaultKeyFile looks
+// for, newest algorithm first (OpenSSH's ssh tries them all; Tapline takes
+// one, so the check can name the key a push will use).
+var defaultKeyNames = []string{"id_ed25519", "id_ecdsa", "id_rsa"}
+
+// DefaultKeyFile is the key to use when none is named: the first of
+// ~/.ssh/id_ed25519, id_ecdsa and id_rsa that exists, where ~ is the home
+// folder (%USERPROFILE% on Windows, where OpenSSH for Windows keeps its
+// keys too). The error says where it looked and what to do.
+func DefaultKeyFile() (string, error) {
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("no key file given and no home folder to look for one in: name the key file (%v)", err)
+	}
+	dir := filepath.Join(home, ".ssh")
+	for _, n := range defaultKeyNames {
+		p := filepath.Join(dir, n)
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("no key file given and none of %s in %s: name the key file, or make one with ssh-keygen -t ed25519",
+		strings.Join(defaultKeyNames, ", "), dir)
+}
+
+// ErrWrongPassphrase says the passphrase given for a key file does not
+// open it, whatever the file's format.
+var ErrWrongPassphrase = errors.New("wrong passphrase")
+
+// maxKeyFile bounds a key file's size: the largest real one (an RSA key of
+// 16384 bits in PuTTY's format) is under 20 KiB.
+const maxKeyFile = 1 << 20
+
+// ReadKeyFile reads a private key in OpenSSH, PEM or PuTTY (.ppk versions
+// 2 and 3) format; for an encrypted one it asks passphrase (nil: the key
+// cannot be used and the error says so). A wrong passphrase fails with
+// ErrWrongPassphrase in every format.
 func ReadKeyFile(path string, passphrase func(string) ([]byte, error)) (ssh.Signer, error) {
-	raw, err := os.ReadFile(path)
+	path = userpath.Expand(path)
+	raw, err := safefile.ReadFile(path, maxKeyFile)
 	if err != nil {
 		return nil, fmt.Errorf("sshconn: key file: %w", err)
+	}
+	if isPPK(raw) {
+		return readPPK(path, raw, passphrase)
 	}
 	s, err := ssh.ParsePrivateKey(raw)
 	var missing *ssh.PassphraseMissingError
@@ -81,11 +124,44 @@ func ReadKeyFile(path string, passphrase func(string) ([]byte, error)) (ssh.Sign
 		s, err = ssh.ParsePrivateKeyWithPassphrase(raw, pp)
 		clear(pp)
 		if errors.Is(err, x509.IncorrectPasswordError) {
-			return nil, fmt.Errorf("sshconn: key file %s: wrong passphrase", path)
+			return nil, fmt.Errorf("sshconn: key file %s: %w", path, ErrWrongPassphrase)
 		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("sshconn: key file %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// readPPK reads a PuTTY private key file.
+func readPPK(path string, raw []byte, passphrase func(string) ([]byte, error)) (ssh.Signer, error) {
+	k, err := parsePPKFile(raw)
+	if err != nil {
+		return nil, fmt.Errorf("sshconn: key file %s (PuTTY format): %v", path, err)
+	}
+	var pp []byte
+	if k.encrypted() {
+		if passphrase == nil {
+			return nil, fmt.Errorf("sshconn: key file %s is encrypted and no passphrase prompt is available", path)
+		}
+		if pp, err = passphrase(path); err != nil {
+			return nil, fmt.Errorf("sshconn: passphrase for %s: %w", path, err)
+		}
+		defer clear(pp)
+	}
+	priv, err := k.decrypt(pp)
+	switch {
+	case errors.Is(err, errPPKMAC) && k.encrypted():
+		return nil, fmt.Errorf("sshconn: key file %s: %w", path, ErrWrongPassphrase)
+	case errors.Is(err, errPPKMAC):
+		return nil, fmt.Errorf("sshconn: key file %s (PuTTY format): damaged or edited (its Private-MAC does not match): export the key again from PuTTYgen", path)
+	case err != nil:
+		return nil, fmt.Errorf("sshconn: key file %s (PuTTY format): %v", path, err)
+	}
+	defer clear(priv)
+	s, err := k.signer(priv)
+	if err != nil {
+		return nil, fmt.Errorf("sshconn: key file %s (PuTTY format): %v", path, err)
 	}
 	return s, nil
 }

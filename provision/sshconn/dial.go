@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"golang.org/x/crypto/ssh"
 )
@@ -93,6 +96,20 @@ func Dial(ctx context.Context, ep Endpoint, trust Trust, o Options) (*Client, er
 		}
 	}
 	c, err := dialVia(ctx, ep, trust, o, dialTCP)
+	// A sensor that throttles password sign-ins after a failure refuses
+	// the next one unchecked and says how long to wait: wait that long (if
+	// it is within the connect timeout) and sign in once more, as the
+	// engineer would.
+	var ae *AuthError
+	if errors.As(err, &ae) && ae.RetryAfter > 0 && ae.RetryAfter <= o.timeout() {
+		t := time.NewTimer(ae.RetryAfter)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+		case <-t.C:
+			c, err = dialVia(ctx, ep, trust, o, dialTCP)
+		}
+	}
 	if err != nil {
 		if jump != nil {
 			jump.Close()
@@ -114,7 +131,14 @@ func dialVia(ctx context.Context, ep Endpoint, trust Trust, o Options, dialTCP f
 	}
 	defer agentConn.Close()
 	var seen ssh.PublicKey
+	var banner strings.Builder
 	cfg := &ssh.ClientConfig{
+		BannerCallback: func(m string) error {
+			if banner.Len() < maxBanner {
+				banner.WriteString(m[:min(len(m), maxBanner-banner.Len())])
+			}
+			return nil
+		},
 		User: ep.User,
 		Auth: methods,
 		HostKeyCallback: func(h string, r net.Addr, k ssh.PublicKey) error {
@@ -141,7 +165,7 @@ func dialVia(ctx context.Context, ep Endpoint, trust Trust, o Options, dialTCP f
 	stopped := stopWatch()
 	if err != nil {
 		conn.Close()
-		return nil, classify(ep, err)
+		return nil, classify(ep, err, banner.String())
 	}
 	if !stopped { // the watcher closed conn as the handshake finished
 		sc.Close()
@@ -159,7 +183,14 @@ func dialVia(ctx context.Context, ep Endpoint, trust Trust, o Options, dialTCP f
 	return c, nil
 }
 
-func classify(ep Endpoint, err error) error {
+// maxBanner bounds what is kept of the server's banners.
+const maxBanner = 2048
+
+// retryAfter finds "[retry-after-ms=N]" in a banner (sensorcore's throttled
+// or locked sign-in): the wait it asks for, or 0.
+var retryAfter = regexp.MustCompile(`\[retry-after-ms=([0-9]{1,9})\]`)
+
+func classify(ep Endpoint, err error, banner string) error {
 	var u *UnknownHostError
 	var ch *HostKeyChangedError
 	var p *PinnedKeyMismatchError
@@ -171,7 +202,23 @@ func classify(ep Endpoint, err error) error {
 	case errors.As(err, &p):
 		return p
 	case strings.Contains(err.Error(), "unable to authenticate"):
-		return &AuthError{Host: ep.Addr, User: ep.User, Err: err}
+		// The banner is the server's text: only printable characters of it
+		// are kept, so that it cannot drive the terminal that shows it.
+		printable := strings.Map(func(r rune) rune {
+			if r == '\n' || r == '\r' || r == '\t' {
+				return ' '
+			}
+			if !unicode.IsPrint(r) {
+				return -1
+			}
+			return r
+		}, banner)
+		ae := &AuthError{Host: ep.Addr, User: ep.User, Err: err, Banner: strings.TrimSpace(retryAfter.ReplaceAllString(printable, ""))}
+		if m := retryAfter.FindStringSubmatch(banner); m != nil {
+			ms, _ := strconv.Atoi(m[1])
+			ae.RetryAfter = time.Duration(ms) * time.Millisecond
+		}
+		return ae
 	}
 	return fmt.Errorf("sshconn: handshake with %s: %w", ep.Addr, err)
 }

@@ -9,6 +9,7 @@ import (
 	"syscall"
 
 	"golang.org/x/crypto/ssh"
+	"time"
 )
 
 // UnknownHostError says the host is not in known_hosts. The engineer checks
@@ -93,9 +94,17 @@ func (e *PinnedKeyMismatchError) Error() string {
 type AuthError struct {
 	Host, User string
 	Err        error
+	// Banner is what the server said while refusing (a sensor's reason:
+	// too many failed sign-ins from this address, an account locked), and
+	// RetryAfter the wait it asked for before the next sign-in (0: none).
+	Banner     string
+	RetryAfter time.Duration
 }
 
 func (e *AuthError) Error() string {
+	if e.RetryAfter > 0 && e.Banner != "" {
+		return fmt.Sprintf("sshconn: %s@%s refused our credentials: %v; the server says: %s", e.User, e.Host, e.Err, e.Banner)
+	}
 	return fmt.Sprintf("sshconn: %s@%s refused our credentials: %v", e.User, e.Host, e.Err)
 }
 

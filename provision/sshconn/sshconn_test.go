@@ -7,7 +7,6 @@ import (
 	"errors"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,6 +14,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/tapline/tapline/internal/needs"
 	"github.com/tapline/tapline/provision/internal/sshdtest"
 	"github.com/tapline/tapline/provision/sshconn"
 )
@@ -181,27 +181,7 @@ func TestAuthMethods(t *testing.T) {
 	}
 
 	// ssh-agent holding the server's authorised client key.
-	if _, err := exec.LookPath("ssh-agent"); err != nil {
-		t.Log("ssh-agent missing: agent authentication not tested; install openssh-client")
-		return
-	}
-	sock := filepath.Join(dir, "agent.sock")
-	agentCmd := exec.Command("ssh-agent", "-D", "-a", sock)
-	if err := agentCmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { agentCmd.Process.Kill(); agentCmd.Wait() })
-	for i := 0; i < 100; i++ {
-		if _, err := os.Stat(sock); err == nil {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	add := exec.Command("ssh-add", s.ClientKey)
-	add.Env = append(os.Environ(), "SSH_AUTH_SOCK="+sock)
-	if out, err := add.CombinedOutput(); err != nil {
-		t.Fatalf("ssh-add: %v %s", err, out)
-	}
+	sock := needs.SSHAgent(t, s.ClientKey)
 	c, err = sshconn.Dial(ctx, sshconn.Endpoint{Addr: s.Addr, User: s.User, Auth: sshconn.Auth{AgentSocket: sock}}, trust, sshconn.Options{})
 	if err != nil {
 		t.Fatalf("agent auth: %v", err)

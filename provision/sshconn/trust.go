@@ -12,6 +12,8 @@ import (
 	xknownhosts "golang.org/x/crypto/ssh/knownhosts"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/tapline/tapline/internal/safefile"
 )
 
 // Trust decides which host keys a connection accepts. Implementations are
@@ -49,14 +51,22 @@ func (k *KnownHosts) ensureFile() error {
 	if _, err := os.Stat(k.File); err == nil {
 		return nil
 	}
-	if err := os.MkdirAll(filepath.Dir(k.File), 0o700); err != nil {
+	if err := safefile.MkdirPrivate(filepath.Dir(k.File)); err != nil {
 		return fmt.Errorf("sshconn: known_hosts %s: %w", k.File, err)
 	}
-	f, err := os.OpenFile(k.File, os.O_CREATE|os.O_WRONLY, 0o600)
+	f, err := os.OpenFile(k.File, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return nil // made meanwhile by another process: its own file
+	}
 	if err != nil {
 		return fmt.Errorf("sshconn: known_hosts %s: %w", k.File, err)
 	}
-	return f.Close()
+	f.Close()
+	// Private on Windows too: an ACL for the user alone.
+	if err := safefile.Restrict(k.File); err != nil {
+		return fmt.Errorf("sshconn: known_hosts: %w", err)
+	}
+	return nil
 }
 
 func (k *KnownHosts) hostKey(addr string) (ssh.HostKeyCallback, []string, error) {

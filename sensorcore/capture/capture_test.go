@@ -205,14 +205,7 @@ func TestBadInput(t *testing.T) {
 // TestSharedPcapVsPcapNG reads the same capture as pcap and as real
 // pcapng (made by editcap) and expects identical packets and times.
 func TestSharedPcapVsPcapNG(t *testing.T) {
-	dir, _ := os.Getwd()
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		dir = filepath.Dir(dir)
-	}
-	base := filepath.Join(dir, "..", "shared", "pcaps", "iec104", "090813_diverse")
+	base := filepath.Join(needs.SharedDir(t), "pcaps", "iec104", "090813_diverse")
 	a, err1 := os.ReadFile(base + ".pcap")
 	b, err2 := os.ReadFile(base + ".pcapng")
 	if err1 != nil || err2 != nil {

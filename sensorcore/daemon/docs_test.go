@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/tapline/tapline/internal/doctest"
+	"github.com/tapline/tapline/internal/needs"
 )
 
 func docBlock(t *testing.T, tag string) []byte {
@@ -64,10 +65,7 @@ func TestSystemdUnitInDocs(t *testing.T) {
 			t.Errorf("ReadWritePaths lacks %s (have %v)", want, rw)
 		}
 	}
-	sa, err := exec.LookPath("systemd-analyze")
-	if err != nil {
-		t.Skip("systemd-analyze is not installed here: the unit's paths were checked, not the unit itself")
-	}
+	sa := needs.Tool(t, "systemd-analyze", "systemd")
 	dir := t.TempDir()
 	exe, _ := os.Executable() // verify wants ExecStart's program to exist
 	p := filepath.Join(dir, "sensorcore.service")

@@ -8,23 +8,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tapline/tapline/internal/needs"
 	"github.com/tapline/tapline/internal/safefile"
 	"github.com/tapline/tapline/sensorcore/internal/testkit"
 )
 
-// sparse makes path an 8 TiB sparse file, or skips where the file system
-// cannot hold one.
+// sparse makes path an 8 TiB sparse file, or skips (fails under CI) where
+// the file system cannot hold one.
 func sparse(t *testing.T, path string) {
 	t.Helper()
-	os.MkdirAll(filepath.Dir(path), 0o700)
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if err := f.Truncate(8 << 40); err != nil {
-		t.Skipf("no 8 TiB sparse file here: %v", err)
-	}
+	needs.SparseFile(t, path, 8<<40)
 }
 
 // TestReadsAreCapped: every file the daemon reads has a stated maximum

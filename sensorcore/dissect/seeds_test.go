@@ -3,7 +3,6 @@ package dissect
 import (
 	"errors"
 	"io"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -13,19 +12,7 @@ import (
 )
 
 // sharedDir is ../shared/pcaps next to the repository root.
-func sharedDir(t testing.TB) string {
-	dir, _ := os.Getwd()
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared", "pcaps")
-		}
-		p := filepath.Dir(dir)
-		if p == dir {
-			return ""
-		}
-		dir = p
-	}
-}
+func sharedDir(t testing.TB) string { return filepath.Join(needs.SharedDir(t), "pcaps") }
 
 // payloads returns up to max transport payloads to or from port in the
 // shared captures matching glob (e.g. "modbus/*"), for seeds and tests.

@@ -79,7 +79,7 @@ func FuzzParseManuf(f *testing.F) {
 
 func BenchmarkReadManuf(b *testing.B) {
 	if _, err := os.Stat(DefaultManuf); err != nil {
-		b.Skipf("needs %s", DefaultManuf)
+		needs.Missing(b, "needs %s (Debian package libwireshark-data, pulled in by tshark)", DefaultManuf)
 	}
 	b.ReportAllocs()
 	for b.Loop() {

@@ -5,10 +5,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/tapline/tapline/internal/cputime"
 	"github.com/tapline/tapline/sensorcore/capture"
 	"github.com/tapline/tapline/sensorcore/decode"
 )
@@ -80,21 +80,10 @@ func (mx *mix) advance() {
 	}
 }
 
-// cpuTime is the process's CPU time (user+system). On a machine shared
-// with other work, CPU time per packet is steadier than wall time: run
-// with GOMAXPROCS=1 (taskset -c 1) so it is the benchmark loop's.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // reportCPU adds the cpu-ns/op and cpu-pkts/s metrics (CPU time since
-// cpu0; see cpuTime).
+// cpu0; see cputime.Process).
 func reportCPU(b *testing.B, cpu0 time.Duration) {
-	if d := cpuTime() - cpu0; d > 0 {
+	if d := cputime.Process() - cpu0; d > 0 {
 		b.ReportMetric(float64(d.Nanoseconds())/float64(b.N), "cpu-ns/op")
 		b.ReportMetric(float64(b.N)/d.Seconds(), "cpu-pkts/s")
 	}
@@ -149,7 +138,7 @@ func benchPipelineMix(b *testing.B, mx *mix, opts Options) {
 	var ci capture.Info
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := cputime.Process()
 	for b.Loop() {
 		// as RunReader reads a capture file
 		data, err := ir.NextInfo(&ci)
@@ -174,7 +163,7 @@ func BenchmarkReadFloor(b *testing.B) {
 	var ci capture.Info
 	var sum int
 	b.ReportAllocs()
-	cpu0 := cpuTime()
+	cpu0 := cputime.Process()
 	for b.Loop() {
 		data, err := ir.NextInfo(&ci)
 		if err != nil {

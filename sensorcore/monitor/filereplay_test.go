@@ -22,7 +22,7 @@ import (
 // new ones, not retransmissions of the last pass's); the always-on alert of
 // the capture (an S7 PLC stop) is raised; Health says it replays.
 func TestReplayPaced(t *testing.T) {
-	path := filepath.Join(repoRoot(t), "..", "shared", "pcaps", "s7comm", "snap7_s300_stop.pcapng")
+	path := filepath.Join(needs.SharedDir(t), "pcaps", "s7comm", "snap7_s300_stop.pcapng")
 	data, err := os.ReadFile(path)
 	if err != nil {
 		needs.Missing(t, "needs the shared captures (%v)", err)
@@ -109,7 +109,7 @@ func TestReplayPaced(t *testing.T) {
 func TestReplayPassesCount(t *testing.T) {
 	const passes = 3
 	for _, name := range []string{"s7comm/s7comm_downloading_block_db1.pcap", "dnp3/directoperate_and_response.pcap", "modbus/modbusSmall.pcap", "dnp3-loopback/opendnp3-conformance-8_15_2.pcap"} {
-		path := filepath.Join(repoRoot(t), "..", "shared", "pcaps", filepath.FromSlash(name))
+		path := filepath.Join(needs.SharedDir(t), "pcaps", filepath.FromSlash(name))
 		data, err := os.ReadFile(path)
 		if err != nil {
 			needs.Missing(t, "needs the shared captures (%v)", err)

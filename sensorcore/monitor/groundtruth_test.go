@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -16,34 +15,10 @@ import (
 	"github.com/tapline/tapline/sensorcore/dissect"
 )
 
-// repoRoot walks up from the test's directory to the module root.
-func repoRoot(t testing.TB) string {
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test directory")
-		}
-		dir = parent
-	}
-}
-
 // sharedCaptures lists the shared real captures, skipping the test when
 // they are absent (failing it under CI=true).
 func sharedCaptures(t testing.TB) []string {
-	dir := filepath.Join(repoRoot(t), "..", "shared", "pcaps")
-	files, _ := filepath.Glob(filepath.Join(dir, "*", "*.pcap*"))
-	if len(files) == 0 {
-		needs.Missing(t, "needs the shared captures in %s (see its README); none found", dir)
-	}
-	sort.Strings(files)
-	return files
+	return needs.Shared(t, "pcaps/*/*.pcap*")
 }
 
 // tsharkFields are, per protocol, the field present once per PDU and the

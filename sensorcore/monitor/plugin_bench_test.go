@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tapline/tapline/internal/needs"
 	"github.com/tapline/tapline/sensorcore/dissect"
 	"github.com/tapline/tapline/sensorcore/plugin"
 )
@@ -34,13 +35,9 @@ func loadPlugin(b *testing.B, src []byte) {
 // takes port 502 from it. The ratio of the two is what the plugin costs
 // per packet where it matters, in the monitor.
 func BenchmarkPipelineModbus(b *testing.B) {
-	files, _ := filepath.Glob(filepath.Join(repoRoot(b), "..", "shared", "pcaps", "modbus", "*.pcap"))
-	if len(files) == 0 {
-		sharedCaptures(b) // says what is missing
-		b.Skip("no Modbus captures")
-	}
+	files := needs.Shared(b, "pcaps/modbus/*.pcap")
 	mx := loadMixOf(b, files)
-	src, err := os.ReadFile(filepath.Join(repoRoot(b), "examples", "plugins", "modbus", "modbus.yaml"))
+	src, err := os.ReadFile(filepath.Join(needs.RepoRoot(b), "examples", "plugins", "modbus", "modbus.yaml"))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tapline/tapline/internal/filemode"
 )
 
 // TestFileBackendHostname: under a root other than "/" the netplan and
@@ -30,8 +32,8 @@ func TestFileBackendHostname(t *testing.T) {
 			if err != nil || string(b) != "sensor-01.plant.example\n" {
 				t.Fatalf("%s: %q %v", p, b, err)
 			}
-			if fi, _ := os.Stat(p); fi.Mode().Perm() != 0o644 {
-				t.Fatalf("%s: mode %v, want 0644 like /etc/hostname", p, fi.Mode().Perm())
+			if ok, err := filemode.Is(p, 0o644); err != nil || !ok {
+				t.Fatalf("%s: not mode 0644 like /etc/hostname: %v", p, err)
 			}
 			n.Hostname = ""
 			if err := be.Apply(context.Background(), root, n); err != nil {

@@ -7,6 +7,8 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/tapline/tapline/internal/needs"
 )
 
 // TestIPRouteInNamespace applies settings to a veth interface inside a
@@ -18,12 +20,8 @@ func TestIPRouteInNamespace(t *testing.T) {
 		ipRouteChild(t)
 		return
 	}
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to create a network namespace")
-	}
-	if _, err := exec.LookPath("ip"); err != nil {
-		t.Skip("needs iproute2's ip")
-	}
+	needs.Root(t, "creates a network namespace")
+	needs.Tool(t, "ip", "iproute2")
 	ns := fmt.Sprintf("tlnetconf%d", os.Getpid())
 	run := func(args ...string) {
 		t.Helper()

@@ -3,10 +3,10 @@ package plugin
 import (
 	"io"
 	"os"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/tapline/tapline/internal/cputime"
 	"github.com/tapline/tapline/sensorcore/capture"
 	"github.com/tapline/tapline/sensorcore/decode"
 	"github.com/tapline/tapline/sensorcore/dissect"
@@ -71,7 +71,7 @@ func BenchmarkModbusBuiltin(b *testing.B) {
 	var r dissect.Result
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := cputime.Process()
 	for i := 0; i < b.N; i++ {
 		a := &adus[i%len(adus)]
 		dissect.DecodeModbus(a.b, a.dir, &r)
@@ -96,7 +96,7 @@ func BenchmarkModbusPlugin(b *testing.B) {
 	var r dissect.Result
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := cputime.Process()
 	for i := 0; i < b.N; i++ {
 		a := &adus[i%len(adus)]
 		p.Decode(id, a.b, a.dir, &r) // malformed ADUs count as such, like the built-in's
@@ -104,20 +104,10 @@ func BenchmarkModbusPlugin(b *testing.B) {
 	reportCPU(b, cpu0)
 }
 
-// cpuTime is the process's CPU time (user and system): on a machine
-// shared with other work it is steadier than wall time; run with
-// GOMAXPROCS=1 (taskset -c 1) so it is the benchmark loop's.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// reportCPU adds the cpu-ns/op metric (CPU time since cpu0).
+// reportCPU adds the cpu-ns/op metric (CPU time since cpu0; see
+// cputime.Process: run with GOMAXPROCS=1 so it is the benchmark loop's).
 func reportCPU(b *testing.B, cpu0 time.Duration) {
-	if d := cpuTime() - cpu0; d > 0 {
+	if d := cputime.Process() - cpu0; d > 0 {
 		b.ReportMetric(float64(d.Nanoseconds())/float64(b.N), "cpu-ns/op")
 	}
 }

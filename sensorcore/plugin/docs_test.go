@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tapline/tapline/internal/needs"
 	"github.com/tapline/tapline/sensorcore/decode"
 	"github.com/tapline/tapline/sensorcore/dissect"
 )
@@ -13,7 +14,7 @@ import (
 // TestDocsWorkedExample: the worked example in docs/plugins.md is a
 // plugin that loads without a warning and decodes as the text says.
 func TestDocsWorkedExample(t *testing.T) {
-	doc, err := os.ReadFile(filepath.Join(repoRoot(t), "docs", "plugins.md"))
+	doc, err := os.ReadFile(filepath.Join(needs.RepoRoot(t), "docs", "plugins.md"))
 	if err != nil {
 		t.Fatal(err)
 	}

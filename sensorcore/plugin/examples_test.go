@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -20,35 +19,12 @@ import (
 // trust: tshark 4.0 for OPC UA and C37.118, the built-in decoder for the
 // Modbus plugin.
 
-func repoRoot(t testing.TB) string {
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test directory")
-		}
-		dir = parent
-	}
-}
-
 func example(t testing.TB, name string) string {
-	return filepath.Join(repoRoot(t), "examples", "plugins", name, name+".yaml")
+	return filepath.Join(needs.RepoRoot(t), "examples", "plugins", name, name+".yaml")
 }
 
 func shared(t testing.TB, glob string) []string {
-	dir := filepath.Join(repoRoot(t), "..", "shared", "pcaps")
-	files, _ := filepath.Glob(filepath.Join(dir, glob))
-	if len(files) == 0 {
-		needs.Missing(t, "needs the shared captures %s in %s (see its README)", glob, dir)
-	}
-	sort.Strings(files)
-	return files
+	return needs.Shared(t, filepath.Join("pcaps", glob))
 }
 
 func tshark(t testing.TB) string {
@@ -133,7 +109,7 @@ func decimal(t testing.TB, m map[string]uint64) map[string]uint64 {
 }
 
 func TestExamplesAreClean(t *testing.T) {
-	files, _ := filepath.Glob(filepath.Join(repoRoot(t), "examples", "plugins", "*", "*.yaml"))
+	files, _ := filepath.Glob(filepath.Join(needs.RepoRoot(t), "examples", "plugins", "*", "*.yaml"))
 	if len(files) < 3 {
 		t.Fatalf("examples: %v", files)
 	}

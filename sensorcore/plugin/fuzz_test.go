@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tapline/tapline/internal/needs"
 	"github.com/tapline/tapline/sensorcore/capture"
 	"github.com/tapline/tapline/sensorcore/decode"
 	"github.com/tapline/tapline/sensorcore/dissect"
@@ -26,7 +27,7 @@ func FuzzInterpreter(f *testing.F) {
 			f.Fatal(err)
 		}
 		f.Add(src, []byte{})
-		if files, _ := filepath.Glob(filepath.Join(repoRoot(f), "..", "shared", "pcaps", ex.glob)); len(files) == 0 {
+		if files, _ := filepath.Glob(filepath.Join(needs.SharedDir(f), "pcaps", ex.glob)); len(files) == 0 {
 			continue // the shared captures are optional seeds here
 		}
 		p, err := Parse(src)

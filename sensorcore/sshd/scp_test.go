@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/tapline/tapline/internal/needs"
 )
 
 // scpTo copies local to the fixture's SFTP server with OpenSSH's scp (SFTP
@@ -40,9 +42,7 @@ func (f *fixture) scpTo(t *testing.T, local, remote string, extra ...string) (st
 // permissions are accepted within the confinement; execute and
 // setuid/setgid bits never reach a file; nothing leaves the directory.
 func TestOpenSSHScp(t *testing.T) {
-	if _, err := exec.LookPath("scp"); err != nil {
-		t.Skip("needs OpenSSH's scp (openssh-client)")
-	}
+	needs.Tool(t, "scp", "openssh-client")
 	f := start(t)
 	local := filepath.Join(t.TempDir(), "bundle.bin")
 	data := make([]byte, 3<<20+123)

@@ -179,6 +179,9 @@ func (s *Server) config(ctx context.Context) *ssh.ServerConfig {
 				if errors.Is(err, signin.ErrBadCredentials) {
 					err = errors.New("wrong user or password")
 				}
+				if b := RefusalBanner(err, time.Now()); b != "" {
+					return nil, &ssh.BannerError{Err: err, Message: b}
+				}
 				return nil, err
 			}
 			return &ssh.Permissions{}, nil
@@ -399,4 +402,26 @@ func WithCaller(ctx context.Context, c Caller) context.Context {
 func CallerFrom(ctx context.Context) (Caller, bool) {
 	c, ok := ctx.Value(callerKey{}).(Caller)
 	return c, ok
+}
+
+// RefusalBanner is the banner sent with a password sign-in the throttle or
+// a lock refused ("" for any other refusal): the reason in words, then
+// "[retry-after-ms=N]", the time until the address may try again, for
+// clients that wait and sign in again (Tapline does, within its connect
+// timeout). A plain wrong password gets no banner.
+func RefusalBanner(err error, now time.Time) string {
+	var te *signin.ThrottledError
+	var le *signin.LockedError
+	var wait time.Duration
+	switch {
+	case errors.As(err, &te):
+		wait = te.Wait
+	case errors.As(err, &le):
+		wait = le.Until.Sub(now)
+	default:
+		return ""
+	}
+	wait = max(wait, time.Millisecond)
+	msg := strings.TrimPrefix(err.Error(), "signin: ")
+	return fmt.Sprintf("sensorcore: %s [retry-after-ms=%d]\r\n", msg, (wait+time.Millisecond-1)/time.Millisecond)
 }

@@ -2,6 +2,7 @@ package sshd
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"strings"
 	"sync"
@@ -154,5 +155,45 @@ func TestUnknownUserChecked(t *testing.T) {
 	f := start(t)
 	if _, err := f.dialFrom(t, "127.0.0.8", ssh.Password("Prov-1234!"), "nobody"); err == nil {
 		t.Fatal("unknown user accepted with another user's password")
+	}
+}
+
+// The refusal of a throttled address says why and for how long in a
+// banner ([retry-after-ms=N], at most the throttle's first delay); a
+// wrong password gets no banner.
+func TestThrottleBanner(t *testing.T) {
+	f := start(t)
+	dial := func(pw string) (string, error) {
+		c, err := dialFrom(t, "127.0.0.9", f.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var banner strings.Builder
+		sc, chans, reqs, err := ssh.NewClientConn(c, f.addr, &ssh.ClientConfig{User: "provision", Auth: []ssh.AuthMethod{ssh.Password(pw)},
+			HostKeyCallback: ssh.FixedHostKey(f.hostKey), Timeout: 5 * time.Second,
+			BannerCallback: func(m string) error { banner.WriteString(m); return nil }})
+		if err != nil {
+			c.Close()
+			return banner.String(), err
+		}
+		ssh.NewClient(sc, chans, reqs).Close()
+		return banner.String(), nil
+	}
+	if b, err := dial("wrong"); err == nil || b != "" {
+		t.Fatalf("wrong password: %v, banner %q (want a refusal and no banner)", err, b)
+	}
+	b, err := dial("Prov-1234!")
+	if err == nil {
+		t.Fatal("the right password from a throttled address was checked at once")
+	}
+	var ms int
+	if i := strings.Index(b, "[retry-after-ms="); i < 0 || !strings.Contains(b, "too many failed sign-ins") {
+		t.Fatalf("throttled refusal's banner %q", b)
+	} else if _, err := fmt.Sscanf(b[i:], "[retry-after-ms=%d]", &ms); err != nil || ms <= 0 || ms > 250 {
+		t.Fatalf("banner %q: retry after %d ms (%v), want 1..250", b, ms, err)
+	}
+	time.Sleep(time.Duration(ms) * time.Millisecond) // exactly what the sensor asked
+	if b, err := dial("Prov-1234!"); err != nil || b != "" {
+		t.Fatalf("after the announced wait: %v, banner %q", err, b)
 	}
 }

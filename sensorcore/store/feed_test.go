@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/tapline/tapline/internal/needs"
 )
 
 func rec(i int) string { return fmt.Sprintf(`{"id":"%016x","n":%d}`, i, i) }
@@ -125,7 +127,7 @@ func TestFeedSameFileOnce(t *testing.T) {
 	p := filepath.Join(dir, OperationsFile)
 	os.WriteFile(p, []byte(rec(0)+"\n"+rec(1)+"\n"), 0o640)
 	if err := os.Link(p, p+".1"); err != nil {
-		t.Skip("no hard links here")
+		needs.Missing(t, "this test needs a file system with hard links (%v)", err)
 	}
 	got, _, _ := readAll(t, dir, "", 0)
 	if len(got) != 2 {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/tapline/tapline/internal/dnstest"
 	"github.com/tapline/tapline/internal/doctest"
+	"github.com/tapline/tapline/internal/needs"
 )
 
 var now = time.Date(2026, 11, 21, 10, 35, 0, 0, time.UTC)
@@ -115,7 +116,7 @@ func TestNoneBackendSendsNothing(t *testing.T) {
 func TestProbesOnLoopback(t *testing.T) {
 	if _, err := Ping(context.Background(), netip.MustParseAddr("127.0.0.1")); err != nil {
 		if os.Getuid() != 0 {
-			t.Skipf("ping needs root or the unprivileged ping socket: %v", err)
+			needs.Missing(t, "this test pings 127.0.0.1, which needs root or the unprivileged ping socket (net.ipv4.ping_group_range): %v", err)
 		}
 		t.Fatalf("ping 127.0.0.1: %v", err)
 	}

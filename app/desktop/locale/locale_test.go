@@ -5,6 +5,8 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/tapline/tapline/internal/needs"
 )
 
 func TestIsPOSIX(t *testing.T) {
@@ -31,14 +33,12 @@ func TestEffective(t *testing.T) {
 // prints its output and no "Fyne error" about the locale.
 func TestNoFyneLocaleError(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds the GUI binary (cgo)")
+		t.Skip("builds the GUI binary (cgo), which -short leaves out")
 	}
-	if _, err := exec.LookPath("go"); err != nil {
-		t.Skip("needs the go tool")
-	}
+	goTool := needs.Tool(t, "go", "golang")
 	bin := t.TempDir() + "/tapline"
-	if out, err := exec.Command("go", "build", "-o", bin, "github.com/tapline/tapline").CombinedOutput(); err != nil {
-		t.Skipf("cannot build the GUI binary here (needs cgo and the X11/GL headers): %v\n%s", err, out)
+	if out, err := exec.Command(goTool, "build", "-o", bin, "github.com/tapline/tapline").CombinedOutput(); err != nil {
+		needs.Missing(t, "this test builds the GUI binary, which needs cgo and the X11/GL headers (tools/ensure-deps.sh gui): %v\n%s", err, out)
 	}
 	cmd := exec.Command(bin, "version")
 	cmd.Env = append(os.Environ(), "LANG=C.UTF-8", "LC_ALL=", "LC_MESSAGES=", "LANGUAGE=")

@@ -21,6 +21,7 @@ import (
 	"crypto"
 	"crypto/x509"
 	"encoding/pem"
+	"github.com/tapline/tapline/internal/needs"
 	"github.com/tapline/tapline/sensorcore/activation"
 	"math/big"
 )
@@ -85,9 +86,7 @@ type Kit struct {
 // New makes the authority and CA in a temporary directory.
 func New(t testing.TB, now time.Time) *Kit {
 	t.Helper()
-	if _, err := exec.LookPath("openssl"); err != nil {
-		t.Skip("this test needs openssl to make certificates; install it with tools/ensure-deps.sh test")
-	}
+	needs.Tool(t, "openssl", "openssl (it makes the test's certificates)")
 	dir := t.TempDir()
 	rpub, rpriv, _ := ed25519.GenerateKey(rand.Reader)
 	spub, spriv, _ := ed25519.GenerateKey(rand.Reader)

@@ -4,5 +4,6 @@
 //
 // It refuses to run as anything but root (sshd needs it to switch users) and
 // skips the calling test with a sentence saying so; it also skips when
-// /usr/sbin/sshd or ssh-keygen is missing.
+// /usr/sbin/sshd or ssh-keygen is missing. Under CI=true each of those fails
+// the test instead (internal/needs).
 package sshdtest

@@ -12,11 +12,14 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/tapline/tapline/internal/needs"
 )
 
 // SSHD is the path of the OpenSSH daemon the harness runs.
@@ -48,21 +51,42 @@ type Server struct {
 	HostKeyDir string
 	cmd        *exec.Cmd
 	done       chan error
-	logs       *bytes.Buffer
+	logs       *logBuffer
+}
+
+// logBuffer holds what sshd writes on stderr: os/exec copies into it from
+// a goroutine of its own while a test may read it, so both take the lock.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func (b *logBuffer) Reset() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.buf.Reset()
 }
 
 // Require skips t unless the harness can run here, saying why.
 func Require(t testing.TB) {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("this test starts a real OpenSSH sshd, which needs root; run it as root (CI does)")
-	}
+	needs.Root(t, "starts a real OpenSSH sshd")
 	if _, err := os.Stat(SSHD); err != nil {
-		t.Skip("this test needs Debian's openssh-server (/usr/sbin/sshd); install it with tools/ensure-deps.sh test")
+		needs.Missing(t, "this test needs Debian's openssh-server (%s); install it with tools/ensure-deps.sh test", SSHD)
 	}
-	if _, err := exec.LookPath("ssh-keygen"); err != nil {
-		t.Skip("this test needs ssh-keygen from openssh-client; install it with tools/ensure-deps.sh test")
-	}
+	needs.Tool(t, "ssh-keygen", "openssh-client")
 }
 
 // Keygen runs ssh-keygen to make a key pair at path; passphrase may be empty.
@@ -100,7 +124,7 @@ func Start(t testing.TB, o Options) *Server {
 	if err != nil {
 		t.Fatalf("current user: %v", err)
 	}
-	s := &Server{Dir: dir, User: u.Username, logs: &bytes.Buffer{}}
+	s := &Server{Dir: dir, User: u.Username, logs: &logBuffer{}}
 	types := o.HostKeyTypes
 	if len(types) == 0 {
 		types = []string{"ed25519", "rsa"}

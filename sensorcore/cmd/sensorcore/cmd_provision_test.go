@@ -17,6 +17,7 @@ import (
 
 	"github.com/pkg/sftp"
 
+	"github.com/tapline/tapline/internal/needs"
 	"github.com/tapline/tapline/sensorcore/daemon"
 	"github.com/tapline/tapline/sensorcore/internal/testkit"
 )
@@ -270,9 +271,7 @@ func consoleClient(t *testing.T, root, base string) *http.Client {
 // TestServeMonitor: serve --monitor lo mounts the monitoring pages behind
 // sign-in and adds the capture line to sanity.
 func TestServeMonitor(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to capture on the loopback interface (AF_PACKET)")
-	}
+	needs.Root(t, "captures on the loopback interface (AF_PACKET)")
 	k := testkit.New(t, time.Now().UTC(), "")
 	root := t.TempDir()
 	d := startServe(t, root, k.RootFile, "--monitor", "lo", "--manuf", "/nonexistent")
@@ -358,12 +357,8 @@ func TestSSHCommandWrapper(t *testing.T) {
 // network namespace and a UTS namespace of its own, as the fleet tests do,
 // and network validate after: the address, the route and the host name.
 func TestApplyIPRouteInNetns(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to create a network namespace")
-	}
-	if _, err := exec.LookPath("ip"); err != nil {
-		t.Skip("needs iproute2's ip")
-	}
+	needs.Root(t, "creates a network namespace")
+	needs.Tool(t, "ip", "iproute2")
 	ns := fmt.Sprintf("tlapply%d", os.Getpid())
 	ip := func(args ...string) {
 		t.Helper()
@@ -384,7 +379,7 @@ func TestApplyIPRouteInNetns(t *testing.T) {
 		t.Fatal(err)
 	}
 	if out, err := exec.Command("unshare", "--uts="+uts, "hostname", "factory-name").CombinedOutput(); err != nil {
-		t.Skipf("needs util-linux unshare with --uts=FILE: %v %s", err, out)
+		needs.Missing(t, "this test needs util-linux's unshare with --uts=FILE: %v %s", err, out)
 	}
 	t.Cleanup(func() { exec.Command("umount", uts).Run() })
 	liveName := func() string {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/pkg/sftp"
 
+	"github.com/tapline/tapline/internal/needs"
 	"github.com/tapline/tapline/internal/releasetest"
 	"github.com/tapline/tapline/sensorcore/daemon"
 )
@@ -267,9 +268,7 @@ func TestInstallCoreSparseUpload(t *testing.T) {
 	sc.Close()
 	// Made that large another way (another SFTP server, a shell).
 	huge := filepath.Join(s.in, "huge.core")
-	if err := os.Truncate(huge, 8<<40); err != nil {
-		t.Skipf("this file system cannot hold an 8 TiB sparse file: %v", err)
-	}
+	needs.SparseFile(t, huge, 8<<40)
 	os.WriteFile(huge+".sig", s.rel.Sign(t, binary, "9.9.9", releasetest.Options{}), 0o600)
 	var res daemon.InstallCoreResult
 	code := remote(t, cl, "sensorcore install-core --json --sha256 "+sha256File(t, binary)+" --version 9.9.9 huge.core", &res)

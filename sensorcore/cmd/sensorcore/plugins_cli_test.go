@@ -17,11 +17,7 @@ func examplePlugins(t *testing.T, name string) string {
 }
 
 func opcuaCapture(t *testing.T) string {
-	p := filepath.Join("..", "..", "..", "..", "shared", "pcaps", "opcua", "opc-ua-ap-method.pcap")
-	if _, err := os.Stat(p); err != nil {
-		needs.Missing(t, "needs the shared capture %s", p)
-	}
-	return p
+	return needs.Shared(t, "pcaps/opcua/opc-ua-ap-method.pcap")[0]
 }
 
 // TestAnalyzePluginsContract: a plugin's protocol is counted under its
