@@ -118,6 +118,20 @@ func (m *Main) Tour(shot func(name string) error) error {
 	}); err != nil {
 		return err
 	}
+	// Plugins: the C37.118 example decoded on a shared capture, when the
+	// tour runs from the repository (make screenshots).
+	pl := m.plugins
+	if err := step("plugins", func() {
+		m.ShowScreen("Plugins")
+		pl.pluginPath.SetText(filepath.Join("examples", "plugins", "c37118", "c37118.yaml"))
+		if caps, _ := filepath.Glob(filepath.Join("..", "shared", "pcaps", "c37118", "*TCP*.pcap")); len(caps) > 0 {
+			pl.captures.SetText(caps[0])
+		}
+		pl.refreshSensors()
+		pl.onDecode()
+	}); err != nil {
+		return err
+	}
 	if err := step("known-hosts", func() { m.ShowScreen("Known hosts") }); err != nil {
 		return err
 	}

@@ -20,7 +20,7 @@ const AppID = "dev.tapline.companion"
 // ScreenNames lists the main window's tabs, in order, without a window
 // (start-up flags check --screen against it).
 func ScreenNames() []string {
-	return []string{"Setup", "Fleet", "Site", "Certificates", "Known hosts", "Settings"}
+	return []string{"Setup", "Fleet", "Site", "Certificates", "Plugins", "Known hosts", "Settings"}
 }
 
 // Main is Tapline's main window and its screens.
@@ -35,6 +35,7 @@ type Main struct {
 	fleet     *fleetScreen
 	site      *siteScreen
 	workbench *workbenchScreen
+	plugins   *pluginsScreen
 	known     *knownHostsScreen
 	settings  *settingsScreen
 }
@@ -51,6 +52,7 @@ func NewMainWindow(a fyne.App, env Env) *Main {
 	m.fleet = newFleetScreen(env)
 	m.site = newSiteScreen(env)
 	m.workbench = newWorkbenchScreen(env)
+	m.plugins = newPluginsScreen(env, m.fleet)
 	m.known = newKnownHostsScreen(env)
 	m.settings = newSettingsScreen(a.Preferences())
 	m.Tabs = container.NewAppTabs(
@@ -58,6 +60,7 @@ func NewMainWindow(a fyne.App, env Env) *Main {
 		container.NewTabItemWithIcon("Fleet", theme.ListIcon(), m.fleet.build()),
 		container.NewTabItemWithIcon("Site", theme.GridIcon(), m.site.build()),
 		container.NewTabItemWithIcon("Certificates", theme.DocumentIcon(), m.workbench.build()),
+		container.NewTabItemWithIcon("Plugins", theme.StorageIcon(), m.plugins.build()),
 		container.NewTabItemWithIcon("Known hosts", theme.AccountIcon(), m.known.build()),
 		container.NewTabItemWithIcon("Settings", theme.SettingsIcon(), m.settings.build()),
 	)
@@ -68,6 +71,8 @@ func NewMainWindow(a fyne.App, env Env) *Main {
 			m.known.load() // a connection may have trusted a host since
 		case "Site":
 			m.site.onShown()
+		case "Plugins":
+			m.plugins.refreshSensors() // Fleet may have opened an inventory since
 		}
 	}
 	w.SetContent(container.NewStack(m.Tabs, container.NewWithoutLayout(m.paintProbe())))
@@ -181,5 +186,6 @@ func (m *Main) Wait() {
 	m.site.tasks.Wait()
 	m.known.tasks.Wait()
 	m.workbench.tasks.Wait()
+	m.plugins.tasks.Wait()
 	m.workbench.ca.tasks.Wait()
 }
