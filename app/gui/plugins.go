@@ -11,6 +11,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/tapline/tapline/sensorcore/plugin"
@@ -88,6 +89,9 @@ func (s *pluginsScreen) build() fyne.CanvasObject {
 		widget.NewFormItem("Signing key", container.NewBorder(nil, nil, nil, widget.NewButton("Open…", func() { s.env.openFile(s.keyPath.SetText) }), s.keyPath)),
 		widget.NewFormItem("Passphrase", s.passphrase),
 	)
+	// One column, so Tab reads as the eye does: the files, the table,
+	// then signing and the sensors below it (the border layout's objects
+	// top first: Tab follows their order).
 	side := container.NewVBox(
 		widget.NewLabelWithStyle("Sign", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), sign, s.signBtn, s.signStatus,
 		widget.NewSeparator(),
@@ -96,12 +100,11 @@ func (s *pluginsScreen) build() fyne.CanvasObject {
 		widget.NewButton("Refresh from Fleet", s.refreshSensors), s.sensors, s.pushBtn, s.pushStatus,
 	)
 	top := container.NewVBox(files, container.NewHBox(s.decodeBtn), s.problems, s.summary)
-	center := container.NewVSplit(s.table, container.NewVScroll(s.alerts))
-	center.SetOffset(0.7)
-	main := container.NewBorder(top, nil, nil, nil, center)
-	split := container.NewHSplit(main, container.NewVScroll(side))
-	split.SetOffset(0.72)
-	return split
+	results := container.NewVSplit(s.table, container.NewVScroll(s.alerts))
+	results.SetOffset(0.75)
+	center := container.NewVSplit(results, container.NewVScroll(side))
+	center.SetOffset(0.6)
+	return container.New(layout.NewBorderLayout(top, nil, nil, nil), top, center)
 }
 
 func (s *pluginsScreen) addCapture(p string) {
