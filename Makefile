@@ -109,13 +109,17 @@ dist: deps-gui
 GUI_DISPLAY ?= :93
 
 ## screenshots: Xvfb, a demo fleet and the real app walking every screen; one
-## PNG per view in docs/screenshots/ (128 colours, to keep them small).
+## PNG per view in docs/screenshots/ (128 colours, to keep them small). As root,
+## with the shared captures beside the repository, the sensors' monitors replay a
+## Modbus capture, so the done state shows the devices they discovered.
 screenshots: deps-gui build-sensorcore
 	@$(DEPS) screen
 	$(GO) build -o $(BIN)/tapline .
 	@set -euo pipefail; tmp=$$(mktemp -d); \
 	 Xvfb $(GUI_DISPLAY) -screen 0 1100x720x24 -nolisten tcp >/dev/null 2>&1 & xvfb=$$!; \
-	 $(BIN)/tapline demo --sensorcore $(BIN)/sensorcore --dir $$tmp/demo >$$tmp/demo.log 2>&1 & demo=$$!; \
+	 replay=; cap=$(CURDIR)/../shared/pcaps/modbus/modbusSmall.pcap; \
+	 if [[ $$(id -u) == 0 && -f $$cap ]]; then replay="--monitor-replay $$cap"; fi; \
+	 $(BIN)/tapline demo --sensorcore $(BIN)/sensorcore --dir $$tmp/demo $$replay >$$tmp/demo.log 2>&1 & demo=$$!; \
 	 trap 'kill $$demo 2>/dev/null; wait $$demo 2>/dev/null; kill $$xvfb 2>/dev/null; rm -rf $$tmp' EXIT; \
 	 for i in $$(seq 300); do [[ -f $$tmp/demo/demo.json ]] && break; sleep 0.1; done; \
 	 DISPLAY=$(GUI_DISPLAY) $(BIN)/tapline --demo $$tmp/demo --screenshots $$tmp/shots 2>&1 | grep -v '^[0-9/: ]*\(Fyne error\|  Cause\|  At\)' || true; \

@@ -398,12 +398,13 @@ func demoCommand() *Command {
 			"--headless provisions them through 'tapline batch run' and stops; --open-app opens the desktop app on them; " +
 			"otherwise they run until Ctrl-C. Every process it started is stopped when it ends.",
 		Groups: []FlagGroup{
-			{"The fleet", []string{"sensors N", "sensorcore FILE", "dir DIR", "v"}},
+			{"The fleet", []string{"sensors N", "sensorcore FILE", "dir DIR", "monitor-replay FILE", "v"}},
 			{"What to do with it", []string{"headless", "open-app"}},
 		},
 		Examples: []Example{
 			{"What make run does without a display", "tapline demo --sensorcore bin/sensorcore --headless"},
 			{"Five sensors kept running in a folder, for the app", "tapline demo --sensorcore bin/sensorcore --sensors 5 --dir demo"},
+			{"Sensors that see Modbus traffic (as root): their monitors discover devices", "sudo tapline demo --sensorcore bin/sensorcore --monitor-replay modbus.pcap"},
 		},
 		Exit: []ExitCode{{ExitOK, "the fleet ran (and, headless, every sensor ended done)"}, {ExitVerdict, "headless: a sensor did not end done"}, {ExitUsage, "usage error, or the fleet could not start"}},
 		Run:  runDemo,

@@ -25,6 +25,8 @@ func runDemo(env *Env, args []string) int {
 	headless := fs.Bool("headless", false, "provision every sensor through 'tapline batch run', print the report and stop")
 	openApp := fs.Bool("open-app", false, "open the desktop app on the fleet and stop when it closes")
 	verbose := fs.Bool("v", false, "show the sensors' own log lines")
+	var replay multiFlag
+	fs.Var(&replay, "monitor-replay", "have each sensor's monitor replay this capture (pcap or pcapng) as live traffic, looping (repeatable; needs root)")
 	if code, ok := fs.parse(args); !ok {
 		return code
 	}
@@ -47,7 +49,7 @@ func runDemo(env *Env, args []string) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	o := demo.Options{Dir: *dir, Sensorcore: bin, Sensors: *n, Now: env.Now}
+	o := demo.Options{Dir: *dir, Sensorcore: bin, Sensors: *n, Now: env.Now, Replay: replay}
 	if *verbose {
 		o.Log = env.Stderr
 	}

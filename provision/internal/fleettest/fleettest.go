@@ -1,7 +1,6 @@
 package fleettest
 
 import (
-	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
 	"fmt"
@@ -22,6 +21,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"github.com/tapline/tapline/internal/needs"
+	"github.com/tapline/tapline/internal/syncbuf"
 	"github.com/tapline/tapline/sensorcore/activation"
 	"math/big"
 )
@@ -173,7 +173,7 @@ type ApplianceOptions struct {
 type Appliance struct {
 	Root    string
 	HostKey ssh.PublicKey
-	Log     *syncBuffer
+	Log     *syncbuf.Buffer
 	cmd     *exec.Cmd
 	done    chan struct{}
 }
@@ -188,18 +188,6 @@ func (a *Appliance) Hostname(t testing.TB) string {
 	}
 	return strings.TrimSpace(string(out))
 }
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 // StartAppliance starts sensorcore serve and waits until its SSH listener
 // answers. It is killed when the test ends.
@@ -244,7 +232,7 @@ func StartAppliance(t testing.TB, bin string, o ApplianceOptions) *Appliance {
 		// name of the namespace sensorcore runs in, never the host's.
 		args = append([]string{"unshare", "--uts", "--", "ip", "netns", "exec", o.Netns}, args...)
 	}
-	a := &Appliance{Root: o.Root, Log: &syncBuffer{}, done: make(chan struct{})}
+	a := &Appliance{Root: o.Root, Log: &syncbuf.Buffer{}, done: make(chan struct{})}
 	a.cmd = exec.Command(args[0], args[1:]...)
 	a.cmd.Stdout, a.cmd.Stderr = a.Log, a.Log
 	if err := a.cmd.Start(); err != nil {

@@ -2,7 +2,6 @@ package sshdtest
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -12,7 +11,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -20,6 +18,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/tapline/tapline/internal/needs"
+	"github.com/tapline/tapline/internal/syncbuf"
 )
 
 // SSHD is the path of the OpenSSH daemon the harness runs.
@@ -51,32 +50,7 @@ type Server struct {
 	HostKeyDir string
 	cmd        *exec.Cmd
 	done       chan error
-	logs       *logBuffer
-}
-
-// logBuffer holds what sshd writes on stderr: os/exec copies into it from
-// a goroutine of its own while a test may read it, so both take the lock.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func (b *logBuffer) Reset() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.buf.Reset()
+	logs       *syncbuf.Buffer // sshd's stderr, read while sshd writes
 }
 
 // Require skips t unless the harness can run here, saying why.
@@ -124,7 +98,7 @@ func Start(t testing.TB, o Options) *Server {
 	if err != nil {
 		t.Fatalf("current user: %v", err)
 	}
-	s := &Server{Dir: dir, User: u.Username, logs: &logBuffer{}}
+	s := &Server{Dir: dir, User: u.Username, logs: &syncbuf.Buffer{}}
 	types := o.HostKeyTypes
 	if len(types) == 0 {
 		types = []string{"ed25519", "rsa"}

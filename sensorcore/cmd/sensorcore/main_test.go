@@ -13,12 +13,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/tapline/tapline/internal/sensorcorebin"
+	"github.com/tapline/tapline/internal/syncbuf"
 
 	"github.com/pkg/sftp"
 	"golang.org/x/crypto/ssh"
@@ -35,29 +35,16 @@ func TestMain(m *testing.M) { sensorcorebin.Main(m, &binary) }
 type proc struct {
 	cmd     *exec.Cmd
 	run     daemon.RunInfo
-	log     *lockedBuffer
+	log     *syncbuf.Buffer // the daemon's output, readable while it still writes
 	stopped bool
 }
-
-// lockedBuffer is the daemon's output, readable while it still writes.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
 
 func startServe(t testing.TB, root, trustRoot string, extra ...string) *proc {
 	t.Helper()
 	args := append([]string{"serve", "--root", root, "--console-listen", "127.0.0.1:0", "--ssh-listen", "127.0.0.1:0",
 		"--trust-root", trustRoot, "--tick", "100ms", "--hostname", "sensor-01.plant.example"}, extra...)
 	cmd := exec.Command(binary, args...)
-	lg := &lockedBuffer{}
+	lg := &syncbuf.Buffer{}
 	cmd.Stdout, cmd.Stderr = lg, lg
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
