@@ -230,11 +230,12 @@ func (s *Session) bundle(row Row, now time.Time) (Bundle, error) {
 	if err != nil {
 		return Bundle{}, err
 	}
+	uplink := files[bundle.RoleUplinkCA] != nil
 	if keep {
-		return Bundle{Archive: archive, Sensor: row.Sensor, KeepCertificate: true}, nil
+		return Bundle{Archive: archive, Sensor: row.Sensor, KeepCertificate: true, Uplink: uplink}, nil
 	}
 	sum := sha256.Sum256(leafDER)
-	return Bundle{Archive: archive, Sensor: row.Sensor, CertFingerprint: hex.EncodeToString(sum[:])}, nil
+	return Bundle{Archive: archive, Sensor: row.Sensor, CertFingerprint: hex.EncodeToString(sum[:]), Uplink: uplink}, nil
 }
 
 // gate runs the row's offline check and bundle.Gate: a bundle is written
@@ -290,7 +291,8 @@ func openPrebuilt(row Row) (Bundle, error) {
 	if err := b.WriteArchive(&buf); err != nil {
 		return Bundle{}, err
 	}
-	return Bundle{Archive: buf.Bytes(), Sensor: row.Sensor, CertFingerprint: fp, KeepCertificate: b.Manifest.KeepCertificate}, nil
+	return Bundle{Archive: buf.Bytes(), Sensor: row.Sensor, CertFingerprint: fp, KeepCertificate: b.Manifest.KeepCertificate,
+		Uplink: b.File(bundle.RoleUplinkCA) != nil}, nil
 }
 
 func pemCert(der []byte) []byte {

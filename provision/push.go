@@ -57,6 +57,9 @@ type Bundle struct {
 	// self-signed); the sensor keeps the one it serves, and verify pins
 	// the fingerprint apply reports. CertFingerprint is then empty.
 	KeepCertificate bool
+	// Uplink: the bundle configures a site uplink (docs/site.md); a sensor
+	// that runs none (or runs one the bundle removes) has not applied it.
+	Uplink bool
 }
 
 // Wipe overwrites the archive (and the key in it) once the bundle is no

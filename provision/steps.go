@@ -203,7 +203,8 @@ func (p *pusher) preflight(ctx context.Context) error {
 		return err
 	}
 	p.preGen = st.Generation
-	if p.b.CertFingerprint != "" && st.Certificate.FingerprintSHA256 == p.b.CertFingerprint && st.SensorName == p.t.Sensor && (p.newAddr() == "" || p.movedAlready) {
+	if p.b.CertFingerprint != "" && st.Certificate.FingerprintSHA256 == p.b.CertFingerprint && st.SensorName == p.t.Sensor && (p.newAddr() == "" || p.movedAlready) &&
+		st.RunsUplink() == p.b.Uplink {
 		p.emit(StepPreflight, 100, 0, "bundle already applied (generation "+strconv.Itoa(st.Generation)+"): only confirming and verifying")
 		p.res.Generation = st.Generation
 		p.res.Reverified = true

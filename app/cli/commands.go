@@ -394,15 +394,19 @@ func demoCommand() *Command {
 	return &Command{
 		Name:    "demo",
 		Summary: "run a demo fleet of sensors on this machine (make run)",
-		Description: "Starts sensorcore serve processes on 127.0.0.1 with a demo activation authority and a demo local CA. " +
-			"--headless provisions them through 'tapline batch run' and stops; --open-app opens the desktop app on them; " +
+		Description: "Starts sensorcore serve processes on 127.0.0.1 with a demo activation authority and a demo local CA, " +
+			"and beside them a one-node NATS JetStream site (nats-server, made as 'tapline site init' makes it) that the " +
+			"inventory's uplink column provisions every sensor to stream to; with --captures each sensor's monitor replays " +
+			"shared captures, looping (docs/site.md). " +
+			"--headless provisions them through 'tapline batch run', shows the site and stops; --open-app opens the desktop app on them; " +
 			"otherwise they run until Ctrl-C. Every process it started is stopped when it ends.",
 		Groups: []FlagGroup{
 			{"The fleet", []string{"sensors N", "sensorcore FILE", "dir DIR", "monitor-replay FILE", "v"}},
+			{"The site and its traffic", []string{"nats-server FILE", "no-site", "captures DIR", "replay-speed X"}},
 			{"What to do with it", []string{"headless", "open-app"}},
 		},
 		Examples: []Example{
-			{"What make run does without a display", "tapline demo --sensorcore bin/sensorcore --headless"},
+			{"What make run does without a display", "tapline demo --sensorcore bin/sensorcore --nats-server bin/nats-server --captures ../shared/pcaps --headless"},
 			{"Five sensors kept running in a folder, for the app", "tapline demo --sensorcore bin/sensorcore --sensors 5 --dir demo"},
 			{"Sensors that see Modbus traffic (as root): their monitors discover devices", "sudo tapline demo --sensorcore bin/sensorcore --monitor-replay modbus.pcap"},
 		},

@@ -82,6 +82,12 @@ func (m *Main) Tour(shot func(name string) error) error {
 	if err := step("fleet", func() { fl.table.Select(widget.TableCellID{Row: 1, Col: 0}) }); err != nil {
 		return err
 	}
+	// Site: the pushed sensors stream to the demo's site.
+	if f.Site != "" {
+		if err := m.tourSite(ui, shot); err != nil {
+			return err
+		}
+	}
 	// Certificate workbench on another sensor's files, then the local CA.
 	wb := m.workbench
 	sn := f.Sensors[1]

@@ -194,9 +194,15 @@ func (e *Engine) Sanity(ctx context.Context, version string) (out []SanityLine, 
 			}
 		}
 		if u := s.Uplink; u != nil {
-			if u.Connected {
+			switch {
+			case u.Connected:
 				add("uplink", true, "streaming to %s; %d waiting, %d operations dropped", u.Server, u.Outbox, u.Dropped)
-			} else {
+			case u.Error == "":
+				// Started, no answer yet and no failure either (every
+				// failure and disconnection leaves its error): a bundle
+				// just applied is not a fault.
+				add("uplink", true, "connecting to the site's servers; %d waiting in the outbox", u.Outbox)
+			default:
 				add("uplink", false, "not connected (%s); %d waiting in the outbox, %d operations dropped", u.Error, u.Outbox, u.Dropped)
 			}
 		}
