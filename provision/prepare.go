@@ -19,6 +19,7 @@ import (
 	"github.com/tapline/tapline/provision/sshconn"
 	"github.com/tapline/tapline/sensorcore/activation"
 	"github.com/tapline/tapline/sensorcore/bundle"
+	"github.com/tapline/tapline/sensorcore/plugin"
 )
 
 // Prepare implements BatchOptions.Prepare for the session: it checks the
@@ -38,6 +39,18 @@ func (s *Session) Prepare(_ context.Context, row Row) (Prepared, error) {
 	b, err := s.bundle(row, s.now())
 	if err != nil {
 		return out, fmt.Errorf("line %d: %s: %w", row.Line, row.Sensor, err)
+	}
+	if len(row.Plugins) > 0 {
+		var key []byte
+		if row.PluginKey != "" {
+			if key, err = os.ReadFile(row.PluginKey); err != nil {
+				return out, fmt.Errorf("line %d: %s: plugin_key: %w", row.Line, row.Sensor, err)
+			}
+		}
+		if b.Plugins, err = LoadPlugins(row.Plugins, key); err != nil {
+			b.Wipe()
+			return out, fmt.Errorf("line %d: %s: %w", row.Line, row.Sensor, err)
+		}
 	}
 	out.Bundle = b
 	return out, nil
@@ -199,6 +212,16 @@ func (s *Session) bundle(row Row, now time.Time) (Bundle, error) {
 			return Bundle{}, fmt.Errorf("crl %s: %w", filepath.Base(row.CRL), err)
 		}
 		files[bundle.RoleCRL] = crl
+	}
+	if row.PluginKey != "" {
+		k, err := os.ReadFile(row.PluginKey)
+		if err != nil {
+			return Bundle{}, fmt.Errorf("plugin_key: %w", err)
+		}
+		if _, err := plugin.ParseKeys(k); err != nil {
+			return Bundle{}, fmt.Errorf("plugin_key %s: %w", filepath.Base(row.PluginKey), err)
+		}
+		files[bundle.RolePluginKey] = k
 	}
 	if row.ProxyCert != "" && row.ProxyKey != "" {
 		c, k, err := s.clientPair(row.ProxyCert, row.ProxyKey, "proxy_cert", "proxy_key")
