@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -147,8 +148,8 @@ func (m *monitored) waitPlugin(t *testing.T, v string, refused bool) *daemon.Plu
 // appear under its name; a new version replaces it with the counts kept;
 // an unsigned or tampered upload is refused by install and changes
 // nothing; a tampered file in the plugin directory is refused by the
-// engine and the previous version keeps running; the plugin key stays
-// across generations.
+// engine and the previous version keeps running; a restarted engine is
+// given the plugins again; the plugin key stays across generations.
 func TestPluginHotLoad(t *testing.T) {
 	m := startMonitored(t)
 	first := m.engine(t, 0, 10*time.Second)
@@ -255,6 +256,16 @@ func TestPluginHotLoad(t *testing.T) {
 			t.Errorf("%s: uploads left in the incoming directory: %v", name, left)
 		}
 	}
+
+	// A restarted engine gets the plugins again from serve and decodes
+	// with them at once.
+	syscall.Kill(first.PID, syscall.SIGKILL)
+	second := m.engine(t, first.PID, 10*time.Second)
+	m.waitPlugin(t, "1.1.0", false)
+	before := m.stats(t).Protocols["kilnnet"].PDUs
+	wire = int(before) + kilnnetTraffic(t, addr, 5)
+	m.waitPDUs(t, uint64(wire))
+	first = second
 
 	// A tampered file put straight into the plugin directory (past
 	// install): the engine refuses it and 1.1.0 keeps running.
