@@ -12,8 +12,8 @@ RACE ?= -race
 FUZZTIME ?= 30s
 SHORT_FUZZTIME ?= 50000x
 
-.PHONY: all run test vet fmt-check unit fuzz fuzz-short bench bench-analyze bench-certs lint build build-gui build-cli build-sensorcore sign-sensorcore deps-gui deps-test deps-bench clean
-.PHONY: package screenshots bench-gui console-screenshots dist cross wine-test
+.PHONY: all run test vet fmt-check unit fuzz fuzz-short bench bench-analyze bench-certs lint build build-gui build-cli build-sensorcore build-nats sign-sensorcore deps-gui deps-test deps-bench clean
+.PHONY: package screenshots bench-gui console-screenshots dist cross wine-test bench-site
 
 all: build
 
@@ -27,14 +27,18 @@ deps-bench:
 ## run: the main job for a newcomer: a demo fleet of 3 sensors on this machine
 ## (sensorcore serve on 127.0.0.1, demo activation authority and local CA) and
 ## the app on it; with no $$DISPLAY the same provisioning runs headless through
-## 'tapline batch run' and prints the report. Ctrl-C (or closing the app) stops
-## every process it started.
-run: deps-gui build-sensorcore
+## 'tapline batch run' and prints the report. Beside them a one-node JetStream
+## site (bin/nats-server) the sensors stream to once provisioned, each sensor's
+## monitor replaying shared captures (../shared/pcaps) when they are there: the
+## Site screen and 'tapline site' show three sensors' devices, alerts and
+## operations. Ctrl-C (or closing the app) stops every process it started.
+DEMO_CAPTURES = $$([[ -d ../shared/pcaps ]] && echo --captures ../shared/pcaps)
+run: deps-gui build-sensorcore build-nats
 	@if [[ -n "$$DISPLAY" ]]; then \
-	   $(GO) build -o $(BIN)/tapline . && exec $(BIN)/tapline demo --sensorcore $(BIN)/sensorcore --open-app; \
+	   $(GO) build -o $(BIN)/tapline . && exec $(BIN)/tapline demo --sensorcore $(BIN)/sensorcore --nats-server $(BIN)/nats-server $(DEMO_CAPTURES) --open-app; \
 	 else \
 	   CGO_ENABLED=0 $(GO) build -tags nogui -o $(BIN)/tapline-cli . && \
-	   exec $(BIN)/tapline-cli demo --sensorcore $(BIN)/sensorcore --dir .run/demo-$$(date +%Y%m%dT%H%M%S) --headless; \
+	   exec $(BIN)/tapline-cli demo --sensorcore $(BIN)/sensorcore --nats-server $(BIN)/nats-server $(DEMO_CAPTURES) --dir .run/demo-$$(date +%Y%m%dT%H%M%S) --headless; \
 	 fi
 
 ## test: gofmt, go vet, the cross-builds, every package's tests with the race detector, short fuzz runs,
@@ -75,6 +79,12 @@ fuzz:
 bench: deps-bench
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./...
 
+## bench-site: 100 simulated sensors (the real uplink each) logging 1,000 operations/s into a
+## three-node cluster of the real nats-server on loopback, the Site screen's model consuming
+## them: operations and messages/s end to end, p50/p99 latency, sensors' CPU per 1,000 operations.
+bench-site: deps-bench
+	$(GO) test -run '^$$' -bench SiteScale -benchtime 1x -count 1 -timeout 20m ./siteview
+
 ## bench-push: the push engine's side-by-side benchmarks (50-sensor batch vs OpenSSH scp+ssh loops, sequential and xargs -P 8; 64 MB SFTP vs scp).
 bench-push: deps-bench
 	@tools/bench-push.sh
@@ -110,16 +120,17 @@ GUI_DISPLAY ?= :93
 
 ## screenshots: Xvfb, a demo fleet and the real app walking every screen; one
 ## PNG per view in docs/screenshots/ (128 colours, to keep them small). As root,
-## with the shared captures beside the repository, the sensors' monitors replay a
-## Modbus capture, so the done state shows the devices they discovered.
-screenshots: deps-gui build-sensorcore
+## with the shared captures beside the repository, the sensors' monitors replay
+## them, so the done state shows the devices they discovered and the Site screen
+## (the demo's one-node site, bin/nats-server) three sensors' devices and alerts.
+screenshots: deps-gui build-sensorcore build-nats
 	@$(DEPS) screen
 	$(GO) build -o $(BIN)/tapline .
 	@set -euo pipefail; tmp=$$(mktemp -d); \
 	 Xvfb $(GUI_DISPLAY) -screen 0 1100x720x24 -nolisten tcp >/dev/null 2>&1 & xvfb=$$!; \
-	 replay=; cap=$(CURDIR)/../shared/pcaps/modbus/modbusSmall.pcap; \
-	 if [[ $$(id -u) == 0 && -f $$cap ]]; then replay="--monitor-replay $$cap"; fi; \
-	 $(BIN)/tapline demo --sensorcore $(BIN)/sensorcore --dir $$tmp/demo $$replay >$$tmp/demo.log 2>&1 & demo=$$!; \
+	 replay=; caps=$(CURDIR)/../shared/pcaps; \
+	 if [[ $$(id -u) == 0 && -d $$caps ]]; then replay="--captures $$caps --replay-speed 4"; fi; \
+	 $(BIN)/tapline demo --sensorcore $(BIN)/sensorcore --nats-server $(BIN)/nats-server --dir $$tmp/demo $$replay >$$tmp/demo.log 2>&1 & demo=$$!; \
 	 trap 'kill $$demo 2>/dev/null; wait $$demo 2>/dev/null; kill $$xvfb 2>/dev/null; rm -rf $$tmp' EXIT; \
 	 for i in $$(seq 300); do [[ -f $$tmp/demo/demo.json ]] && break; sleep 0.1; done; \
 	 DISPLAY=$(GUI_DISPLAY) $(BIN)/tapline --demo $$tmp/demo --screenshots $$tmp/shots 2>&1 | grep -v '^[0-9/: ]*\(Fyne error\|  Cause\|  At\)' || true; \
@@ -151,13 +162,16 @@ lint:
 	cd tools && $(GO) build -o ../$(BIN)/staticcheck honnef.co/go/tools/cmd/staticcheck
 	$(BIN)/staticcheck ./...
 
-build: build-gui build-cli build-sensorcore sign-sensorcore
+build: build-gui build-cli build-sensorcore build-nats sign-sensorcore
 build-gui: deps-gui
 	$(GO) build -o $(BIN)/tapline .
 build-cli:
 	CGO_ENABLED=0 $(GO) build -tags nogui -o $(BIN)/tapline-cli .
 build-sensorcore:
 	CGO_ENABLED=0 $(GO) build -o $(BIN)/sensorcore ./sensorcore/cmd/sensorcore
+## build-nats: bin/nats-server, the site server pinned in tools/go.mod (the demo's site).
+build-nats:
+	cd tools && CGO_ENABLED=0 $(GO) build -o ../$(BIN)/nats-server github.com/nats-io/nats-server/v2
 
 # sign-sensorcore: bin/sensorcore.sig, the release signature install-core
 # verifies (docs/formats.md), made with a LAB release key created here at

@@ -75,6 +75,9 @@ type StatusUplink struct {
 	Error     string `json:"error,omitempty"`
 }
 
+// RunsUplink reports whether the sensor runs a site uplink.
+func (s Status) RunsUplink() bool { return s.Uplink != nil }
+
 // ApplyResult is `sensorcore apply --json PATH`.
 type ApplyResult struct {
 	OK                  bool            `json:"ok"`

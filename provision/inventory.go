@@ -24,6 +24,7 @@ var inventoryColumns = []string{
 	"interface", "new_ip", "new_mask", "new_gateway", "new_dns", "new_hostname", "new_address", "proxy",
 	"proxy_cert", "proxy_key", "activation", "cert_source", "cert", "key", "chain", "pfx", "bundle", "console_port",
 	"crl_validation", "crl", "cert_name", "uplink", "uplink_cert", "uplink_key", "uplink_credential",
+	"plugin_key", "plugins",
 }
 
 var requiredColumns = []string{"sensor", "address", "ssh_user", "auth"}
@@ -103,6 +104,12 @@ type Row struct {
 	UplinkCert       string `json:"uplink_cert,omitempty"`
 	UplinkKey        string `json:"uplink_key,omitempty"`
 	UplinkCredential string `json:"uplink_credential,omitempty"`
+	// PluginKey is the plant's plugin signing public key
+	// (plugin-signing.pub), carried in the bundle; Plugins are signed
+	// protocol plugin files (each with FILE.sig beside it) installed
+	// after the push (column plugins, separated by ;).
+	PluginKey string   `json:"plugin_key,omitempty"`
+	Plugins   []string `json:"plugins,omitempty"`
 	// ProxyPassword is the proxy's password: never from the CSV, never in
 	// JSON; the GUI fills it in memory, the CLI from TAPLINE_PROXY_PASSWORD
 	// (PrepareOptions.ProxyPassword).
@@ -268,13 +275,14 @@ func parseRow(get func(string) string, dir, name string, line int) (Row, []error
 	// Paths may be written as the engineer's system writes them (Windows
 	// backslashes and drive letters, "~" for the home folder); relative
 	// ones are relative to the inventory's folder (internal/userpath).
-	path := func(c string) string {
-		p, err := userpath.Resolve(dir, get(c))
+	resolveIn := func(c, v string) string {
+		p, err := userpath.Resolve(dir, v)
 		if err != nil {
 			bad(c, "%v", err)
 		}
 		return p
 	}
+	path := func(c string) string { return resolveIn(c, get(c)) }
 	port := func(c string, def int) int {
 		s := get(c)
 		if s == "" {
@@ -296,6 +304,12 @@ func parseRow(get func(string) string, dir, name string, line int) (Row, []error
 		CertSource: strings.ToLower(get("cert_source")), Cert: path("cert"), Key: path("key"), Chain: path("chain"),
 		PFX: path("pfx"), Bundle: path("bundle"), CRL: path("crl"), CertName: get("cert_name"),
 		Uplink: path("uplink"), UplinkCert: path("uplink_cert"), UplinkKey: path("uplink_key"), UplinkCredential: path("uplink_credential"),
+	}
+	r.PluginKey = path("plugin_key")
+	for _, p := range strings.Split(get("plugins"), ";") {
+		if p = strings.TrimSpace(p); p != "" {
+			r.Plugins = append(r.Plugins, resolveIn("plugins", p))
+		}
 	}
 	if strings.EqualFold(get("uplink_cert"), netconf.UplinkCertProxy) {
 		r.UplinkCert = netconf.UplinkCertProxy
@@ -363,4 +377,14 @@ func parseRow(get func(string) string, dir, name string, line int) (Row, []error
 		bad("cert_source", "%q: use files, pkcs12, local-ca or self-signed", r.CertSource)
 	}
 	return r, errs
+}
+
+// HasPlugins reports whether a row carries protocol plugins.
+func (inv *Inventory) HasPlugins() bool {
+	for _, r := range inv.Rows {
+		if len(r.Plugins) > 0 {
+			return true
+		}
+	}
+	return false
 }

@@ -74,3 +74,22 @@ func FuzzParseInventory(f *testing.F) {
 		}
 	})
 }
+
+// TestInventoryPlugins: plugin_key is a path like the other files; plugins
+// is a ;-separated list of paths, each resolved beside the inventory.
+func TestInventoryPlugins(t *testing.T) {
+	csv := "sensor,address,ssh_user,auth,bundle,plugin_key,plugins\n" +
+		"s1,192.0.2.10,admin,agent,s1.tapbundle,keys/plugin-signing.pub,kilnnet.yaml; /opt/p/opcua.yaml ;\n" +
+		"s2,192.0.2.11,admin,agent,s2.tapbundle,,\n"
+	inv, err := ParseInventory(strings.NewReader(csv), "/site", "site.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := inv.Rows[0]
+	if r.PluginKey != "/site/keys/plugin-signing.pub" || len(r.Plugins) != 2 || r.Plugins[0] != "/site/kilnnet.yaml" || r.Plugins[1] != "/opt/p/opcua.yaml" {
+		t.Fatalf("row 1: %q %q", r.PluginKey, r.Plugins)
+	}
+	if r := inv.Rows[1]; r.PluginKey != "" || r.Plugins != nil || !inv.HasPlugins() {
+		t.Fatalf("row 2: %q %q", r.PluginKey, r.Plugins)
+	}
+}

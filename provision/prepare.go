@@ -19,6 +19,7 @@ import (
 	"github.com/tapline/tapline/provision/sshconn"
 	"github.com/tapline/tapline/sensorcore/activation"
 	"github.com/tapline/tapline/sensorcore/bundle"
+	"github.com/tapline/tapline/sensorcore/plugin"
 )
 
 // Prepare implements BatchOptions.Prepare for the session: it checks the
@@ -38,6 +39,18 @@ func (s *Session) Prepare(_ context.Context, row Row) (Prepared, error) {
 	b, err := s.bundle(row, s.now())
 	if err != nil {
 		return out, fmt.Errorf("line %d: %s: %w", row.Line, row.Sensor, err)
+	}
+	if len(row.Plugins) > 0 {
+		var key []byte
+		if row.PluginKey != "" {
+			if key, err = os.ReadFile(row.PluginKey); err != nil {
+				return out, fmt.Errorf("line %d: %s: plugin_key: %w", row.Line, row.Sensor, err)
+			}
+		}
+		if b.Plugins, err = LoadPlugins(row.Plugins, key); err != nil {
+			b.Wipe()
+			return out, fmt.Errorf("line %d: %s: %w", row.Line, row.Sensor, err)
+		}
 	}
 	out.Bundle = b
 	return out, nil
@@ -200,6 +213,16 @@ func (s *Session) bundle(row Row, now time.Time) (Bundle, error) {
 		}
 		files[bundle.RoleCRL] = crl
 	}
+	if row.PluginKey != "" {
+		k, err := os.ReadFile(row.PluginKey)
+		if err != nil {
+			return Bundle{}, fmt.Errorf("plugin_key: %w", err)
+		}
+		if _, err := plugin.ParseKeys(k); err != nil {
+			return Bundle{}, fmt.Errorf("plugin_key %s: %w", filepath.Base(row.PluginKey), err)
+		}
+		files[bundle.RolePluginKey] = k
+	}
 	if row.ProxyCert != "" && row.ProxyKey != "" {
 		c, k, err := s.clientPair(row.ProxyCert, row.ProxyKey, "proxy_cert", "proxy_key")
 		if err != nil {
@@ -230,11 +253,12 @@ func (s *Session) bundle(row Row, now time.Time) (Bundle, error) {
 	if err != nil {
 		return Bundle{}, err
 	}
+	uplink := files[bundle.RoleUplinkCA] != nil
 	if keep {
-		return Bundle{Archive: archive, Sensor: row.Sensor, KeepCertificate: true}, nil
+		return Bundle{Archive: archive, Sensor: row.Sensor, KeepCertificate: true, Uplink: uplink}, nil
 	}
 	sum := sha256.Sum256(leafDER)
-	return Bundle{Archive: archive, Sensor: row.Sensor, CertFingerprint: hex.EncodeToString(sum[:])}, nil
+	return Bundle{Archive: archive, Sensor: row.Sensor, CertFingerprint: hex.EncodeToString(sum[:]), Uplink: uplink}, nil
 }
 
 // gate runs the row's offline check and bundle.Gate: a bundle is written
@@ -290,7 +314,8 @@ func openPrebuilt(row Row) (Bundle, error) {
 	if err := b.WriteArchive(&buf); err != nil {
 		return Bundle{}, err
 	}
-	return Bundle{Archive: buf.Bytes(), Sensor: row.Sensor, CertFingerprint: fp, KeepCertificate: b.Manifest.KeepCertificate}, nil
+	return Bundle{Archive: buf.Bytes(), Sensor: row.Sensor, CertFingerprint: fp, KeepCertificate: b.Manifest.KeepCertificate,
+		Uplink: b.File(bundle.RoleUplinkCA) != nil}, nil
 }
 
 func pemCert(der []byte) []byte {

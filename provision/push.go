@@ -57,6 +57,12 @@ type Bundle struct {
 	// self-signed); the sensor keeps the one it serves, and verify pins
 	// the fingerprint apply reports. CertFingerprint is then empty.
 	KeepCertificate bool
+	// Plugins are signed protocol plugins installed once the sensor runs
+	// the pushed generation (StepPlugins).
+	Plugins []PluginFile
+	// Uplink: the bundle configures a site uplink (docs/site.md); a sensor
+	// that runs none (or runs one the bundle removes) has not applied it.
+	Uplink bool
 }
 
 // Wipe overwrites the archive (and the key in it) once the bundle is no
@@ -110,6 +116,9 @@ type Options struct {
 	// InstallCore, when set (--install-core), is installed before preflight
 	// on sensors whose sensorcore is older.
 	InstallCore *Core
+	// Plugins lists the plugins step: some pushes of the run carry
+	// protocol plugins (a push whose bundle carries them has it anyway).
+	Plugins bool
 	// Events receives progress; it must not block for long. May be nil.
 	Events func(Event)
 	// Now is the clock (default time.Now).
@@ -155,6 +164,8 @@ type Result struct {
 	// it was asked for (an older sensorcore, a lost connection).
 	Validation      *Validation `json:"validation,omitempty"`
 	ValidationError string      `json:"validation_error,omitempty"`
+	// Plugins are the protocol plugins the sensor installed (StepPlugins).
+	Plugins []PluginInstall `json:"plugins,omitempty"`
 	// Reverified: the sensor already ran this bundle (an earlier attempt
 	// applied it); the push only confirmed (when still pending) and
 	// verified, nothing was uploaded or applied again.
@@ -280,6 +291,9 @@ func (o *Options) defaults() {
 // own when its address changed and nothing confirmed).
 func Push(ctx context.Context, t Target, b Bundle, o Options) Result {
 	o.defaults()
+	if len(b.Plugins) > 0 {
+		o.Plugins = true
+	}
 	res := Result{Sensor: t.Sensor, Outcome: OutcomeFailed}
 	p := &pusher{o: o, t: t, b: b, res: &res}
 	err := p.run(ctx)

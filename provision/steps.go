@@ -74,6 +74,10 @@ var stepList = []stepDef{
 		run: (*pusher).confirmStep},
 	{StepInfo: StepInfo{StepVerify, "Verify the certificate on the console"},
 		run: (*pusher).verifyStep},
+	{StepInfo: StepInfo{StepPlugins, "Install protocol plugins"},
+		has:  func(o *Options) bool { return o.Plugins },
+		skip: func(p *pusher) bool { return len(p.b.Plugins) == 0 },
+		run:  (*pusher).pluginsStep},
 	{StepInfo: StepInfo{StepValidate, "Validate: gateway, DNS, NTP, monitoring ports"},
 		has: func(o *Options) bool { return o.Validate },
 		run: (*pusher).validateStep},
@@ -203,7 +207,8 @@ func (p *pusher) preflight(ctx context.Context) error {
 		return err
 	}
 	p.preGen = st.Generation
-	if p.b.CertFingerprint != "" && st.Certificate.FingerprintSHA256 == p.b.CertFingerprint && st.SensorName == p.t.Sensor && (p.newAddr() == "" || p.movedAlready) {
+	if p.b.CertFingerprint != "" && st.Certificate.FingerprintSHA256 == p.b.CertFingerprint && st.SensorName == p.t.Sensor && (p.newAddr() == "" || p.movedAlready) &&
+		st.RunsUplink() == p.b.Uplink {
 		p.emit(StepPreflight, 100, 0, "bundle already applied (generation "+strconv.Itoa(st.Generation)+"): only confirming and verifying")
 		p.res.Generation = st.Generation
 		p.res.Reverified = true

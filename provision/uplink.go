@@ -53,6 +53,10 @@ func (p *uplinkPaths) settings() *netconf.Uplink {
 	return u
 }
 
+// CheckUplink is the offline check of the row's uplink files (the
+// TL-SITE findings of batch check), for the setup wizard.
+func CheckUplink(row Row, o CheckOptions) []certs.Finding { return checkUplink(row, o) }
+
 // checkUplink checks the row's uplink files as the sensor will use them
 // (site.CheckClient: the CA, the credential, the client certificate's
 // key, validity, clientAuth usage and chain to the CA).

@@ -63,6 +63,9 @@ type Model struct {
 	maxOps  int
 	// Dropped counts operations sensors reported dropped by their outbox.
 	dropped uint64
+	// received counts the operations merged since the model was made
+	// (each once, whatever sensors logged it).
+	received uint64
 	// Refused counts messages that did not decode (a wrong type, another
 	// sensor's name on a subject): never merged.
 	refused int
@@ -144,6 +147,7 @@ func (m *Model) Apply(subject string, data []byte) bool {
 				continue
 			}
 			op := &Operation{Operation: o, Sensors: []string{p.Sensor}, Raw: append(json.RawMessage(nil), r...)}
+			m.received++
 			m.ops = append(m.ops, op)
 			m.opIndex[o.ID] = op
 		}
@@ -313,4 +317,12 @@ func (m *Model) Counts() (sensors, assets, alerts, ops, refused int, dropped uin
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return len(m.sensors), len(m.assets), len(m.alerts), len(m.ops), m.refused, m.dropped
+}
+
+// Received is how many operations the model merged since it was made,
+// each once (it keeps only the newest maxOps).
+func (m *Model) Received() uint64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.received
 }

@@ -248,7 +248,8 @@ func (rf *runFlags) execute(env *Env, inv *provision.Inventory, perr error, base
 	sess := &provision.Session{KnownHosts: kh, Secrets: provision.SecretsFromEnv(env.Getenv), Check: co,
 		AcceptWarnings: *rf.acceptWarnings, Creator: "tapline " + Version, Now: env.Now,
 		PushOptions: provision.Options{SSH: sshconn.Options{Timeout: *rf.connectTimeout}, Core: *rf.core, IncomingDir: *rf.incoming,
-			ConfirmTimeout: *rf.confirmTimeout, MinCoreVersion: *rf.minCore, InstallCore: core, Validate: !*rf.noValidate}}
+			ConfirmTimeout: *rf.confirmTimeout, MinCoreVersion: *rf.minCore, InstallCore: core, Validate: !*rf.noValidate,
+			Plugins: inv != nil && inv.HasPlugins()}}
 	sess.Secrets.KeyPassphrase = keyPassphrase(env)
 	if *rf.acceptNew {
 		sess.AcceptNew = func(u *sshconn.UnknownHostError) bool {

@@ -315,12 +315,14 @@ func pushCommand() *Command {
 			{"The sensor now", []string{"sensor NAME", "address IP", "ssh-port PORT", "ssh-user USER", "auth METHOD", "key-file FILE", "jump HOST", "console-port PORT"}},
 			{"Its network after the push", []string{"interface NAME", "new-ip IP", "new-mask MASK", "new-gateway IP", "new-dns IPS", "new-hostname NAME", "new-address HOST", "proxy URL"}},
 			{"Activation and certificate", []string{"activation FILE", "cert-source SOURCE", "cert FILE", "key FILE", "chain FILE", "pfx FILE", "crl FILE", "crl-validation BOOL", "cert-name NAME", "bundle PATH"}},
+			{"Protocol plugins", []string{"plugin-key FILE", "plugin FILE", "plugins FILES"}},
 			trustGroup, runGroup, timeoutsGroup, applianceGrp, outputGroup,
 		},
 		Required: []string{"sensor", "address", "ssh-user", "auth"},
 		Examples: []Example{
 			{"Move sensor-01 to its plant address with its CA certificate, signing in with ssh-agent", "tapline push --sensor sensor-01 --address 192.0.2.11 --ssh-user admin --auth agent \\\n    --activation sensor-01.tapact --cert sensor-01.crt --key sensor-01.key --chain chain.pem \\\n    --new-ip 192.0.2.111 --new-mask 24 --new-gateway 192.0.2.1 --new-hostname sensor-01.plant.example"},
 			{"Trust a sensor seen for the first time (its fingerprint is printed)", "TAPLINE_SSH_PASSWORD=... tapline push --accept-new --sensor sensor-02 --address 192.0.2.12 \\\n    --ssh-user admin --auth password --activation sensor-02.tapact --cert-source self-signed --new-mask 24"},
+			{"Give the sensor the plant's plugin key and a signed plugin (kilnnet.yaml.sig beside it)", "tapline push --sensor sensor-01 --address 192.0.2.11 --ssh-user admin --auth agent --activation sensor-01.tapact \\\n    --cert-source self-signed --new-mask 24 --plugin-key plugin-key/plugin-signing.pub --plugin kilnnet.yaml"},
 		},
 		Exit: runExit,
 		Run:  runPush,
@@ -394,15 +396,19 @@ func demoCommand() *Command {
 	return &Command{
 		Name:    "demo",
 		Summary: "run a demo fleet of sensors on this machine (make run)",
-		Description: "Starts sensorcore serve processes on 127.0.0.1 with a demo activation authority and a demo local CA. " +
-			"--headless provisions them through 'tapline batch run' and stops; --open-app opens the desktop app on them; " +
+		Description: "Starts sensorcore serve processes on 127.0.0.1 with a demo activation authority and a demo local CA, " +
+			"and beside them a one-node NATS JetStream site (nats-server, made as 'tapline site init' makes it) that the " +
+			"inventory's uplink column provisions every sensor to stream to; with --captures each sensor's monitor replays " +
+			"shared captures, looping (docs/site.md). " +
+			"--headless provisions them through 'tapline batch run', shows the site and stops; --open-app opens the desktop app on them; " +
 			"otherwise they run until Ctrl-C. Every process it started is stopped when it ends.",
 		Groups: []FlagGroup{
 			{"The fleet", []string{"sensors N", "sensorcore FILE", "dir DIR", "monitor-replay FILE", "v"}},
+			{"The site and its traffic", []string{"nats-server FILE", "no-site", "captures DIR", "replay-speed X"}},
 			{"What to do with it", []string{"headless", "open-app"}},
 		},
 		Examples: []Example{
-			{"What make run does without a display", "tapline demo --sensorcore bin/sensorcore --headless"},
+			{"What make run does without a display", "tapline demo --sensorcore bin/sensorcore --nats-server bin/nats-server --captures ../shared/pcaps --headless"},
 			{"Five sensors kept running in a folder, for the app", "tapline demo --sensorcore bin/sensorcore --sensors 5 --dir demo"},
 			{"Sensors that see Modbus traffic (as root): their monitors discover devices", "sudo tapline demo --sensorcore bin/sensorcore --monitor-replay modbus.pcap"},
 		},

@@ -9,8 +9,11 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
+	"time"
 
 	"github.com/tapline/tapline/app/demo"
+	"github.com/tapline/tapline/provision/siteconf"
+	"github.com/tapline/tapline/siteview"
 )
 
 // runDemo is "tapline demo": start the demo fleet (app/demo) and keep it
@@ -25,6 +28,10 @@ func runDemo(env *Env, args []string) int {
 	headless := fs.Bool("headless", false, "provision every sensor through 'tapline batch run', print the report and stop")
 	openApp := fs.Bool("open-app", false, "open the desktop app on the fleet and stop when it closes")
 	verbose := fs.Bool("v", false, "show the sensors' own log lines")
+	natsServer := fs.String("nats-server", "", "the nats-server binary for the demo site (default: beside tapline, else on PATH; none found: no site)")
+	noSite := fs.Bool("no-site", false, "run no site server: the sensors get no uplink")
+	captures := fs.String("captures", "", "the shared captures folder (../shared/pcaps): each sensor's monitor replays some, looping (LAB/DEMO)")
+	speed := fs.Float64("replay-speed", 1, "replay the captures at their recorded pace times this")
 	var replay multiFlag
 	fs.Var(&replay, "monitor-replay", "have each sensor's monitor replay this capture (pcap or pcapng) as live traffic, looping (repeatable; needs root)")
 	if code, ok := fs.parse(args); !ok {
@@ -49,7 +56,15 @@ func runDemo(env *Env, args []string) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	o := demo.Options{Dir: *dir, Sensorcore: bin, Sensors: *n, Now: env.Now, Replay: replay}
+	o := demo.Options{Dir: *dir, Sensorcore: bin, Sensors: *n, Now: env.Now, Captures: *captures, ReplaySpeed: *speed, Replay: replay}
+	if !*noSite {
+		if o.NATSServer, err = findBeside(*natsServer, "nats-server", "make build-nats"); err != nil && *natsServer != "" {
+			env.Errorf("demo: %v", err)
+			return ExitUsage
+		} else if err != nil {
+			fmt.Fprintf(env.Stdout, "No nats-server beside tapline nor on PATH: the demo runs no site (build it with 'make build-nats').\n")
+		}
+	}
 	if *verbose {
 		o.Log = env.Stderr
 	}
@@ -75,8 +90,20 @@ func runDemo(env *Env, args []string) int {
 		}
 		fmt.Fprintf(env.Stdout, "\nProvisioning the demo fleet headless: tapline batch run --trust-root %s --accept-new --known-hosts %s %s\n\n",
 			fleet.TrustRoot, fleet.KnownHosts, fleet.Inventory)
-		return Main([]string{"batch", "run", "--trust-root", fleet.TrustRoot, "--accept-new", "--known-hosts", fleet.KnownHosts,
+		code := Main([]string{"batch", "run", "--trust-root", fleet.TrustRoot, "--accept-new", "--known-hosts", fleet.KnownHosts,
 			"--report-dir", fleet.FilesDir, "--confirm-timeout", "30s", fleet.Inventory}, &benv)
+		if code != ExitOK || fleet.SiteFile == "" {
+			return code
+		}
+		// The sensors now stream to the site: show it once every sensor
+		// has reported (or after a minute).
+		fmt.Fprintf(env.Stdout, "\nThe site, as the sensors stream it: tapline site status --site-file %s\n\n", fleet.SiteFile)
+		waitSite(ctx, fleet, time.Minute)
+		if c := Main([]string{"site", "status", "--site-file", fleet.SiteFile}, env); c != ExitOK {
+			return c
+		}
+		fmt.Fprintln(env.Stdout)
+		return Main([]string{"site", "alerts", "--site-file", fleet.SiteFile}, env)
 	case *openApp:
 		self, err := os.Executable()
 		if err != nil {
@@ -105,23 +132,73 @@ func runDemo(env *Env, args []string) int {
 // findSensorcore resolves the sensorcore binary: the flag, the file beside
 // this executable, then PATH.
 func findSensorcore(flagged string) (string, error) {
+	return findBeside(flagged, "sensorcore", "make build-sensorcore")
+}
+
+// findBeside resolves the program name: the flag's file, the file beside
+// this executable, then PATH; the error says how to build it.
+func findBeside(flagged, name, build string) (string, error) {
 	if flagged != "" {
 		if _, err := os.Stat(flagged); err != nil {
 			if os.IsNotExist(err) {
-				return "", fmt.Errorf("--sensorcore %s: no such file; build it with 'make build-sensorcore' (bin/sensorcore)", flagged)
+				return "", fmt.Errorf("--%s %s: no such file; build it with '%s' (bin/%s)", name, flagged, build, name)
 			}
-			return "", fmt.Errorf("--sensorcore %s: %w", flagged, err)
+			return "", fmt.Errorf("--%s %s: %w", name, flagged, err)
 		}
 		return filepath.Abs(flagged)
 	}
 	if self, err := os.Executable(); err == nil {
-		p := filepath.Join(filepath.Dir(self), "sensorcore")
+		p := filepath.Join(filepath.Dir(self), name)
 		if _, err := os.Stat(p); err == nil {
 			return p, nil
 		}
 	}
-	if p, err := exec.LookPath("sensorcore"); err == nil {
+	if p, err := exec.LookPath(name); err == nil {
 		return p, nil
 	}
-	return "", errors.New("no sensorcore binary found: run 'make build-sensorcore' and pass --sensorcore bin/sensorcore")
+	return "", fmt.Errorf("no %s binary found: run '%s' and pass --%s bin/%s", name, build, name, name)
+}
+
+// waitSite waits until every sensor of the demo fleet has sent its status
+// to the site, at most d.
+func waitSite(ctx context.Context, f *demo.Fleet, d time.Duration) {
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		if n, err := siteSensors(ctx, f.SiteFile); err == nil && n >= len(f.Sensors) {
+			return
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(2 * time.Second):
+		}
+	}
+}
+
+// siteSensors is how many sensors have sent their status to the site.
+func siteSensors(ctx context.Context, siteFile string) (int, error) {
+	sc, err := siteconf.ReadSiteConfig(siteFile)
+	if err != nil {
+		return 0, err
+	}
+	cl, err := sc.Viewer("tapline demo")
+	if err != nil {
+		return 0, err
+	}
+	r, err := siteview.Open(cl, sc.Site, 0)
+	if err != nil {
+		return 0, err
+	}
+	defer r.Close()
+	lctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := r.Load(lctx, 1); err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, s := range r.Model.Sensors() {
+		if s.Status != nil {
+			n++
+		}
+	}
+	return n, nil
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tapline/tapline/app/demo"
+	"github.com/tapline/tapline/internal/natstest"
 	"github.com/tapline/tapline/internal/needs"
 	"github.com/tapline/tapline/internal/sensorcorebin"
 )
@@ -120,5 +121,53 @@ func TestDemoUsage(t *testing.T) {
 				t.Errorf("stderr %q lacks %q", errb, c.inStderr)
 			}
 		})
+	}
+}
+
+// TestDemoHeadlessSite is make run's demo with its site: a one-node
+// JetStream server from the real nats-server beside the sensors, each
+// sensor's monitor replaying shared captures, the inventory's uplink
+// column provisioning every sensor to stream to it; after the batch run
+// the site shows both sensors with their devices and their PLC stop
+// alerts (S7comm on sensor-01, CIP on sensor-02).
+func TestDemoHeadlessSite(t *testing.T) {
+	core := sensorcoreForDemo(t)
+	nats := natstest.Binary(t)
+	pcaps := filepath.Join("..", "..", "..", "shared", "pcaps")
+	if _, err := os.Stat(filepath.Join(pcaps, "s7comm")); err != nil {
+		needs.Missing(t, "the demo replays the shared captures: %v", err)
+	}
+	dir := filepath.Join(t.TempDir(), "demo")
+	env, out, errb := testEnv(time.Now())
+	env.Now = time.Now
+	env.Getenv = os.Getenv
+	if code := Main([]string{"demo", "--sensorcore", core, "--nats-server", nats, "--captures", pcaps, "--replay-speed", "10",
+		"--sensors", "2", "--headless", "--dir", dir}, env); code != ExitOK {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errb)
+	}
+	o := out.String()
+	if n := len(regexp.MustCompile(`(?m)^  sensor-0[12] +done +`).FindAllString(o, -1)); n != 2 {
+		t.Errorf("%d sensors done, want 2:\n%s", n, o)
+	}
+	if m := regexp.MustCompile(`site demo-plant: (\d+) devices discovered, 200 licensed`).FindStringSubmatch(o); m == nil || m[1] == "0" {
+		t.Errorf("no site status with devices:\n%s", o)
+	}
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`(?m)^sensor-01 +\d+s ago .* [1-9]\d*/100 `),
+		regexp.MustCompile(`(?m)^sensor-02 +\d+s ago .* [1-9]\d*/100 `),
+		regexp.MustCompile(`(?m)^sensor-01/[0-9a-f]{16} +critical .* S7`),
+		regexp.MustCompile(`(?m)^sensor-02/[0-9a-f]{16} +\w+ .*CIP`),
+	} {
+		if !want.MatchString(o) {
+			t.Errorf("the site's view lacks %s:\n%s", want, o)
+		}
+	}
+	f, err := demo.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err := net.DialTimeout("tcp", f.NATSAddr, time.Second); err == nil {
+		c.Close()
+		t.Errorf("the site's server still listens on %s after the demo ended", f.NATSAddr)
 	}
 }

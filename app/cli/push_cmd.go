@@ -90,6 +90,8 @@ var pushColumns = []struct{ name, help string }{
 	{"crl_validation", "true: enable certificate validation against the CRL"},
 	{"crl", "a CRL file for the certificate's issuer, carried in the bundle"},
 	{"cert_name", "the certificate's name, shown by the sensor's status"},
+	{"plugin_key", "the plant's plugin signing public key (tapline plugin keygen's plugin-signing.pub), carried in the bundle"},
+	{"plugins", "signed protocol plugins to install, separated by ; (also --plugin FILE)"},
 }
 
 // runPush is "tapline push": one sensor, with the flags of a one-row batch.
@@ -99,6 +101,8 @@ func runPush(env *Env, args []string) int {
 	for _, c := range pushColumns {
 		vals[c.name] = fs.String(strings.ReplaceAll(c.name, "_", "-"), "", c.help)
 	}
+	var plugins multiFlag
+	fs.Var(&plugins, "plugin", "a signed protocol plugin to install after the push (FILE.sig beside it; repeatable)")
 	rf := addRunFlags(fs)
 	if code, ok := fs.parse(args); !ok {
 		return code
@@ -107,6 +111,13 @@ func runPush(env *Env, args []string) int {
 	if len(pos) != 0 {
 		env.Errorf("push: unexpected argument %q; every setting is a flag (tapline push --help)", pos[0])
 		return ExitUsage
+	}
+	if len(plugins) > 0 {
+		all := append([]string{}, plugins...)
+		if *vals["plugins"] != "" {
+			all = append(all, *vals["plugins"])
+		}
+		*vals["plugins"] = strings.Join(all, ";")
 	}
 	var buf bytes.Buffer
 	w := sheetcsv.NewWriter(&buf, sheetcsv.Comma)

@@ -1,6 +1,7 @@
 package demo
 
 import (
+	"cmp"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -13,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -90,11 +92,24 @@ type Options struct {
 	Log io.Writer
 	// StartTimeout bounds waiting for each sensor to listen (default 30 s).
 	StartTimeout time.Duration
+	// NATSServer, when set, is the nats-server binary: the demo then runs
+	// a one-node JetStream site beside the sensors (material made as
+	// `tapline site init` makes it, streams created) and the inventory's
+	// uplink column provisions every sensor to stream to it.
+	NATSServer string
+	// Captures, when set, is the folder of the shared captures: each
+	// sensor's monitor replays some of them, looping (serve
+	// --monitor-replay, a lab and demo feature), so it has devices,
+	// alerts and operations to show and stream.
+	Captures string
+	// ReplaySpeed scales the captures' recorded pace (default 1).
+	ReplaySpeed float64
 	// Replay, when set, has each sensor's monitor replay these capture
 	// files (pcap or pcapng) as live traffic at up to 1000x their pace,
 	// looping (sensorcore serve --monitor-replay; the engine runs as its
 	// own user, so serve must run as root): the sensors then discover
-	// devices and report them in their status.
+	// devices and report them in their status. It takes the place of
+	// Captures.
 	Replay []string
 }
 
@@ -123,9 +138,16 @@ type Fleet struct {
 	FilesDir   string   `json:"files_dir"`   // where the app keeps bundles and reports
 	User       string   `json:"user"`
 	Sensors    []Sensor `json:"sensors"`
+	// SiteDir, SiteFile and NATSAddr are the demo site's material (site
+	// init's folder), its site.json and its server's client address; empty
+	// without Options.NATSServer.
+	SiteDir  string `json:"site_dir,omitempty"`
+	SiteFile string `json:"site_file,omitempty"`
+	NATSAddr string `json:"nats,omitempty"`
 
 	procs []*exec.Cmd
 	waits []chan error
+	names []string // each process's name, for Stop's errors
 }
 
 // Start makes the demo material in o.Dir and starts the sensors. On any
@@ -152,6 +174,9 @@ func Start(ctx context.Context, o Options) (f *Fleet, err error) {
 	}
 	if o.Dir == "" {
 		return nil, errors.New("demo: no folder given")
+	}
+	if err := checkSiteOptions(o); err != nil {
+		return nil, err
 	}
 	if ents, err := os.ReadDir(o.Dir); err == nil && len(ents) > 0 {
 		return nil, fmt.Errorf("demo: %s is not empty: give a new folder (the demo never reuses old material)", o.Dir)
@@ -185,8 +210,14 @@ func Start(ctx context.Context, o Options) (f *Fleet, err error) {
 	if err := f.makeActivation(now); err != nil {
 		return f, err
 	}
-	if err := f.makeCerts(now); err != nil {
+	c, err := f.makeCerts(now)
+	if err != nil {
 		return f, err
+	}
+	if o.NATSServer != "" {
+		if err := f.startSite(ctx, c, o, now); err != nil {
+			return f, err
+		}
 	}
 	for i := range f.Sensors {
 		if err := ctx.Err(); err != nil {
@@ -242,30 +273,30 @@ func (f *Fleet) makeActivation(now time.Time) error {
 
 // makeCerts creates the demo local CA and issues each sensor's certificate
 // for its hostname and the address its bundle sets.
-func (f *Fleet) makeCerts(now time.Time) error {
+func (f *Fleet) makeCerts(now time.Time) (*ca.CA, error) {
 	// The demo CA's passphrase is printed for the newcomer, so key stretching
 	// buys nothing here; a low PBKDF2 count keeps the demo's start quick.
 	c, err := ca.Init(ca.InitOptions{Name: "Tapline Demo Root CA", Country: "DE", Organization: "Demo Plant", Now: now.Add(-time.Hour),
 		KDFIterations: 10_000})
 	if err != nil {
-		return fmt.Errorf("demo: local CA: %w", err)
+		return nil, fmt.Errorf("demo: local CA: %w", err)
 	}
 	for i := range f.Sensors {
 		s := &f.Sensors[i]
 		is, err := c.Issue(ca.IssueRequest{Hostname: s.Hostname, IP: netip.MustParseAddr(s.NewIP), Now: now.Add(-time.Hour)})
 		if err != nil {
-			return fmt.Errorf("demo: certificate for %s: %w", s.Name, err)
+			return nil, fmt.Errorf("demo: certificate for %s: %w", s.Name, err)
 		}
 		if _, err := ca.Export(filepath.Join(f.Dir, "certs"), s.Hostname, is, ca.ExportOptions{}); err != nil {
-			return fmt.Errorf("demo: %w", err)
+			return nil, fmt.Errorf("demo: %w", err)
 		}
 		base := filepath.Join(f.Dir, "certs", s.Hostname)
 		s.Cert, s.Key, s.Chain = base+".crt", base+".key", base+"-chain.pem"
 	}
 	if err := c.Save(f.CADir, []byte(CAPassphrase), nil); err != nil {
-		return fmt.Errorf("demo: local CA: %w", err)
+		return nil, fmt.Errorf("demo: local CA: %w", err)
 	}
-	return nil
+	return c, nil
 }
 
 // start prepares sensor i's root and runs `sensorcore serve` on loopback.
@@ -287,11 +318,19 @@ func (f *Fleet) start(ctx context.Context, i int, o Options) error {
 		return fmt.Errorf("demo: %w", err)
 	}
 	args := []string{"serve", "--root", s.Root, "--console-listen", "127.0.0.1:0", "--ssh-listen", "127.0.0.1:0", "--hostname", s.Hostname}
-	for _, r := range o.Replay {
+	replay, speed := o.Replay, "1000"
+	if len(replay) == 0 && o.Captures != "" {
+		files, err := captureFiles(o.Captures, i)
+		if err != nil {
+			return err
+		}
+		replay, speed = files, strconv.FormatFloat(cmp.Or(o.ReplaySpeed, 1), 'g', -1, 64)
+	}
+	for _, r := range replay {
 		args = append(args, "--monitor-replay", r)
 	}
-	if len(o.Replay) > 0 {
-		args = append(args, "--monitor-replay-speed", "1000")
+	if len(replay) > 0 {
+		args = append(args, "--monitor-replay-speed", speed)
 	}
 	cmd := exec.Command(o.Sensorcore, args...)
 	out := &tailWriter{max: 2048} // its last words, for the error if it stops at start
@@ -304,6 +343,7 @@ func (f *Fleet) start(ctx context.Context, i int, o Options) error {
 	go func() { done <- cmd.Wait() }()
 	f.procs = append(f.procs, cmd)
 	f.waits = append(f.waits, done)
+	f.names = append(f.names, s.Name)
 	deadline := time.NewTimer(o.StartTimeout)
 	defer deadline.Stop()
 	tick := time.NewTicker(20 * time.Millisecond)
@@ -341,12 +381,16 @@ func (f *Fleet) writeInventory() error {
 	var b strings.Builder
 	w := sheetcsv.NewWriter(&b, sheetcsv.Comma)
 	w.Write([]string{"sensor", "address", "ssh_port", "ssh_user", "auth", "interface", "new_ip", "new_mask", "new_gateway", "new_dns",
-		"new_hostname", "new_address", "activation", "cert_source", "cert", "key", "chain", "console_port"})
+		"new_hostname", "new_address", "activation", "cert_source", "cert", "key", "chain", "console_port", "uplink"})
 	for _, s := range f.Sensors {
 		host, port := splitAddr(s.SSHAddr)
 		_, cport := splitAddr(s.Console)
+		uplink := ""
+		if f.SiteFile != "" {
+			uplink = rel(f.Dir, f.SiteFile)
+		}
 		w.Write([]string{s.Name, host, port, User, "password", "eth0", s.NewIP, newMask, newGateway, newDNS,
-			s.Hostname, host, rel(f.Dir, s.Activation), "files", rel(f.Dir, s.Cert), rel(f.Dir, s.Key), rel(f.Dir, s.Chain), cport})
+			s.Hostname, host, rel(f.Dir, s.Activation), "files", rel(f.Dir, s.Cert), rel(f.Dir, s.Key), rel(f.Dir, s.Chain), cport, uplink})
 	}
 	w.Flush()
 	return os.WriteFile(f.Inventory, []byte(b.String()), 0o600)
@@ -367,11 +411,13 @@ func rel(base, p string) string {
 	return p
 }
 
-// Stop ends every sensor process: SIGTERM, then SIGKILL after 5 s. It is
-// safe to call more than once.
+// Stop ends every process it started, the sensors before the site's
+// server: SIGTERM, then SIGKILL after 5 s. It is safe to call more than
+// once.
 func (f *Fleet) Stop() error {
 	var errs []error
-	for i, c := range f.procs {
+	for i := len(f.procs) - 1; i >= 0; i-- {
+		c := f.procs[i]
 		if c.Process == nil {
 			continue
 		}
@@ -381,10 +427,10 @@ func (f *Fleet) Stop() error {
 		case <-time.After(5 * time.Second):
 			c.Process.Kill()
 			<-f.waits[i]
-			errs = append(errs, fmt.Errorf("demo: %s did not stop on SIGTERM; killed", f.Sensors[i].Name))
+			errs = append(errs, fmt.Errorf("demo: %s did not stop on SIGTERM; killed", f.names[i]))
 		}
 	}
-	f.procs, f.waits = nil, nil
+	f.procs, f.waits, f.names = nil, nil, nil
 	return errors.Join(errs...)
 }
 
@@ -406,13 +452,13 @@ func Load(dir string) (*Fleet, error) {
 // sensor, which is reached again on loopback after its change.
 func (f *Fleet) Preset() preset.Preset {
 	p := preset.Preset{Inventory: f.Inventory, FilesDir: f.Dir, KnownHosts: f.KnownHosts, TrustRoot: f.TrustRoot,
-		SSHPassword: Password, AcceptNew: true, CAPassphrase: CAPassphrase}
+		SSHPassword: Password, AcceptNew: true, CAPassphrase: CAPassphrase, Site: f.SiteFile}
 	for _, s := range f.Sensors {
 		host, port := splitAddr(s.SSHAddr)
 		_, cport := splitAddr(s.Console)
 		p.Sensors = append(p.Sensors, preset.Sensor{Name: s.Name, Address: host, SSHPort: port, ConsolePort: cport,
 			User: f.User, Password: Password, NewIP: s.NewIP, Mask: newMask, Gateway: newGateway, DNS: newDNS,
-			Hostname: s.Hostname, Reach: host, Activation: s.Activation, Cert: s.Cert, Key: s.Key, Chain: s.Chain})
+			Hostname: s.Hostname, Reach: host, Activation: s.Activation, Cert: s.Cert, Key: s.Key, Chain: s.Chain, Uplink: f.SiteFile})
 	}
 	return p
 }
@@ -436,6 +482,10 @@ func (f *Fleet) Describe(w io.Writer) {
 	fmt.Fprintf(w, "Activation root:  %s (demo authority; pass --trust-root)\n", f.TrustRoot)
 	fmt.Fprintf(w, "Local CA:         %s (passphrase %s)\n", f.CADir, CAPassphrase)
 	fmt.Fprintf(w, "known_hosts:      %s\n", f.KnownHosts)
+	if f.SiteFile != "" {
+		fmt.Fprintf(w, "Site:             %s on nats://%s (one JetStream node; the inventory's uplink column provisions each sensor to stream to it)\n", SiteName, f.NATSAddr)
+		fmt.Fprintf(w, "                  tapline site status --site-file %s\n", f.SiteFile)
+	}
 }
 
 // ConsolePasswordsFile is where the sensor keeps the first passwords of its

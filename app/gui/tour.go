@@ -82,6 +82,12 @@ func (m *Main) Tour(shot func(name string) error) error {
 	if err := step("fleet", func() { fl.table.Select(widget.TableCellID{Row: 1, Col: 0}) }); err != nil {
 		return err
 	}
+	// Site: the pushed sensors stream to the demo's site.
+	if f.Site != "" {
+		if err := m.tourSite(ui, shot); err != nil {
+			return err
+		}
+	}
 	// Certificate workbench on another sensor's files, then the local CA.
 	wb := m.workbench
 	sn := f.Sensors[1]
@@ -109,6 +115,20 @@ func (m *Main) Tour(shot func(name string) error) error {
 		wb.tabs.SelectIndex(1)
 		wb.ca.passphrase.SetText(f.CAPassphrase)
 		wb.ca.onUnlock()
+	}); err != nil {
+		return err
+	}
+	// Plugins: the C37.118 example decoded on a shared capture, when the
+	// tour runs from the repository (make screenshots).
+	pl := m.plugins
+	if err := step("plugins", func() {
+		m.ShowScreen("Plugins")
+		pl.pluginPath.SetText(filepath.Join("examples", "plugins", "c37118", "c37118.yaml"))
+		if caps, _ := filepath.Glob(filepath.Join("..", "shared", "pcaps", "c37118", "*TCP*.pcap")); len(caps) > 0 {
+			pl.captures.SetText(caps[0])
+		}
+		pl.refreshSensors()
+		pl.onDecode()
 	}); err != nil {
 		return err
 	}

@@ -59,7 +59,7 @@ func TestTour(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(shots) != 18 {
+	if len(shots) != 19 {
 		t.Errorf("shots %v", shots)
 	}
 	if r := m.wizard.push.Result(); r == nil || r.Outcome != provision.OutcomeDone {

@@ -20,7 +20,7 @@ const AppID = "dev.tapline.companion"
 // ScreenNames lists the main window's tabs, in order, without a window
 // (start-up flags check --screen against it).
 func ScreenNames() []string {
-	return []string{"Setup", "Fleet", "Certificates", "Known hosts", "Settings"}
+	return []string{"Setup", "Fleet", "Site", "Certificates", "Plugins", "Known hosts", "Settings"}
 }
 
 // Main is Tapline's main window and its screens.
@@ -33,7 +33,9 @@ type Main struct {
 	env       Env
 	wizard    *wizardScreen
 	fleet     *fleetScreen
+	site      *siteScreen
 	workbench *workbenchScreen
+	plugins   *pluginsScreen
 	known     *knownHostsScreen
 	settings  *settingsScreen
 }
@@ -48,20 +50,29 @@ func NewMainWindow(a fyne.App, env Env) *Main {
 	m := &Main{Window: w, env: env}
 	m.wizard = newWizardScreen(env)
 	m.fleet = newFleetScreen(env)
+	m.site = newSiteScreen(env)
 	m.workbench = newWorkbenchScreen(env)
+	m.plugins = newPluginsScreen(env, m.fleet)
 	m.known = newKnownHostsScreen(env)
 	m.settings = newSettingsScreen(a.Preferences())
 	m.Tabs = container.NewAppTabs(
 		container.NewTabItemWithIcon("Setup", theme.ComputerIcon(), m.wizard.build()),
 		container.NewTabItemWithIcon("Fleet", theme.ListIcon(), m.fleet.build()),
+		container.NewTabItemWithIcon("Site", theme.GridIcon(), m.site.build()),
 		container.NewTabItemWithIcon("Certificates", theme.DocumentIcon(), m.workbench.build()),
+		container.NewTabItemWithIcon("Plugins", theme.StorageIcon(), m.plugins.build()),
 		container.NewTabItemWithIcon("Known hosts", theme.AccountIcon(), m.known.build()),
 		container.NewTabItemWithIcon("Settings", theme.SettingsIcon(), m.settings.build()),
 	)
 	m.Tabs.SetTabLocation(container.TabLocationLeading)
 	m.Tabs.OnSelected = func(it *container.TabItem) {
-		if it.Text == "Known hosts" {
+		switch it.Text {
+		case "Known hosts":
 			m.known.load() // a connection may have trusted a host since
+		case "Site":
+			m.site.onShown()
+		case "Plugins":
+			m.plugins.refreshSensors() // Fleet may have opened an inventory since
 		}
 	}
 	w.SetContent(container.NewStack(m.Tabs, container.NewWithoutLayout(m.paintProbe())))
@@ -172,7 +183,9 @@ func (m *Main) Screens() []string {
 func (m *Main) Wait() {
 	m.wizard.Wait()
 	m.fleet.tasks.Wait()
+	m.site.tasks.Wait()
 	m.known.tasks.Wait()
 	m.workbench.tasks.Wait()
+	m.plugins.tasks.Wait()
 	m.workbench.ca.tasks.Wait()
 }

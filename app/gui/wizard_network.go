@@ -13,6 +13,7 @@ import (
 	"github.com/tapline/tapline/certs"
 	"github.com/tapline/tapline/provision"
 	"github.com/tapline/tapline/sensorcore/netconf"
+	"github.com/tapline/tapline/sensorcore/site"
 )
 
 // Network page fields, in the page's words: the keys of its notes.
@@ -30,6 +31,10 @@ const (
 	fieldProxyPass = "Proxy password"
 	fieldProxyCert = "Client certificate" // the proxy's, for a proxy that inspects TLS
 	fieldProxyKey  = "Client key"
+	fieldUplink    = "Site uplink"   // the site's site.json (tapline site init)
+	fieldUpFiles   = "Uplink client" // the sensor's own client certificate, key and credential
+	fieldUpKey     = "Uplink client key"
+	fieldUpCred    = "Uplink credential"
 	fieldNetwork   = "Network" // a problem no single field owns
 )
 
@@ -47,6 +52,10 @@ var networkFields = map[string]struct{ label, fix string }{
 	"proxy.port":        {fieldProxyPort, "Enter the proxy's port, from 1 to 65535 (3128 is usual)."},
 	"proxy.username":    {fieldProxyUser, "Enter the user the proxy password belongs to, or clear the password."},
 	"proxy.client_cert": {fieldProxyCert, "Choose both the client certificate and its key, or neither."},
+	"uplink":            {fieldUplink, "Choose the site.json that tapline site init wrote for the site, or leave it empty for no uplink."},
+	"uplink.site":       {fieldUplink, "Choose the site.json that tapline site init wrote for the site, or leave it empty for no uplink."},
+	"uplink.servers":    {fieldUplink, "Run tapline site init again: the site.json's servers are not usable."},
+	"uplink_cert":       {fieldUpFiles, "Choose both the uplink client certificate and its key, or neither (site init's files for this sensor)."},
 }
 
 // networkStep collects the sensor's network settings (docs/field-facts.md step
@@ -63,10 +72,14 @@ type networkStep struct {
 	proxyPass                               *widget.Entry
 	proxyCert, proxyKey                     *widget.Entry // the client certificate a TLS-inspecting proxy asks for
 	proxyBrowse                             []*widget.Button
-	form                                    *widget.Form
-	notes                                   notes
-	page                                    *fyne.Container
-	entries                                 map[string]*widget.Entry // field -> entry
+	// The site uplink: site.json and, optionally, the sensor's own client
+	// certificate, key and credential instead of those site init made.
+	uplink, upCert, upKey, upCred *widget.Entry
+	upBrowse                      []*widget.Button
+	form                          *widget.Form
+	notes                         notes
+	page                          *fyne.Container
+	entries                       map[string]*widget.Entry // field -> entry
 	// tried: Next was pressed on this page, so its checks run as the
 	// engineer types (a note goes the moment its cause is fixed).
 	tried bool
@@ -77,7 +90,12 @@ func newNetworkStep(env Env, wiz *wizardScreen) *networkStep {
 		ip: widget.NewEntry(), mask: widget.NewEntry(), gateway: widget.NewEntry(), dns: widget.NewEntry(),
 		hostname: widget.NewEntry(), iface: widget.NewEntry(), reach: widget.NewEntry(),
 		proxyHost: widget.NewEntry(), proxyPort: widget.NewEntry(), proxyUser: widget.NewEntry(), proxyPass: widget.NewPasswordEntry(),
-		proxyCert: widget.NewEntry(), proxyKey: widget.NewEntry()}
+		proxyCert: widget.NewEntry(), proxyKey: widget.NewEntry(),
+		uplink: widget.NewEntry(), upCert: widget.NewEntry(), upKey: widget.NewEntry(), upCred: widget.NewEntry()}
+	s.uplink.SetPlaceHolder("optional: the site's site.json (tapline site init)")
+	s.upCert.SetPlaceHolder("certificate")
+	s.upKey.SetPlaceHolder("its key (PEM)")
+	s.upCred.SetPlaceHolder("NKEY seed or .creds")
 	s.ip.SetPlaceHolder("empty: keep the current address")
 	s.mask.SetPlaceHolder("24")
 	s.gateway.SetPlaceHolder("192.0.2.1")
@@ -94,7 +112,11 @@ func newNetworkStep(env Env, wiz *wizardScreen) *networkStep {
 	s.entries = map[string]*widget.Entry{fieldIP: s.ip, fieldMask: s.mask, fieldGateway: s.gateway, fieldDNS: s.dns,
 		fieldHostname: s.hostname, fieldInterface: s.iface, fieldReach: s.reach, fieldProxyHost: s.proxyHost,
 		fieldProxyPort: s.proxyPort, fieldProxyUser: s.proxyUser, fieldProxyPass: s.proxyPass,
-		fieldProxyCert: s.proxyCert, fieldProxyKey: s.proxyKey}
+		fieldProxyCert: s.proxyCert, fieldProxyKey: s.proxyKey,
+		fieldUplink: s.uplink, fieldUpFiles: s.upCert, fieldUpKey: s.upKey, fieldUpCred: s.upCred}
+	for _, e := range []*widget.Entry{s.uplink, s.upCert, s.upKey, s.upCred} {
+		s.upBrowse = append(s.upBrowse, widget.NewButtonWithIcon("", theme.FolderOpenIcon(), func() { s.env.openFile(e.SetText) }))
+	}
 	for _, e := range []*widget.Entry{s.proxyCert, s.proxyKey} {
 		s.proxyBrowse = append(s.proxyBrowse, widget.NewButtonWithIcon("", theme.FolderOpenIcon(), func() { s.env.openFile(e.SetText) }))
 	}
@@ -130,6 +152,10 @@ func (s *networkStep) content() fyne.CanvasObject {
 			e := s.entries[field]
 			return &widget.FormItem{Text: field, Widget: s.notes.under(field, newBorder(nil, nil, nil, s.proxyBrowse[i], e), e), HintText: hint}
 		}
+		upPick := func(field string, i int, hint string) *widget.FormItem {
+			e := s.entries[field]
+			return &widget.FormItem{Text: field, Widget: s.notes.under(field, newBorder(nil, nil, nil, s.upBrowse[i], e), e), HintText: hint}
+		}
 		s.form = &widget.Form{Items: []*widget.FormItem{
 			item(fieldIP, ""),
 			item(fieldMask, "a prefix length such as 24, or a dotted mask such as 255.255.255.0"),
@@ -138,6 +164,11 @@ func (s *networkStep) content() fyne.CanvasObject {
 			item(fieldHostname, "the certificate's name, and the sensor's host name once pushed; required"),
 			item(fieldInterface, ""),
 			item(fieldReach, "where this laptop reconnects to confirm the change; set it only behind NAT or a port forward"),
+			upPick(fieldUplink, 0, "the sensor streams its devices, alerts and operations to the site's NATS servers (docs/site.md); empty: no uplink"),
+			{Text: fieldUpFiles, Widget: s.notes.under(fieldUpFiles, container.NewGridWithColumns(3,
+				newBorder(nil, nil, nil, s.upBrowse[1], s.upCert), newBorder(nil, nil, nil, s.upBrowse[2], s.upKey),
+				newBorder(nil, nil, nil, s.upBrowse[3], s.upCred)), s.upCert),
+				HintText: "optional: the sensor's own client certificate, its key and its credential; empty: those site init made for it"},
 			{Text: "", Widget: s.proxy, HintText: "an HTTP proxy for the sensor's own outbound requests (the CRL)"},
 			item(fieldProxyHost, ""),
 			item(fieldProxyPort, ""),
@@ -180,6 +211,12 @@ func (s *networkStep) fill(row *provision.Row) {
 	} else {
 		row.ProxyCert, row.ProxyKey = "", ""
 	}
+	row.Uplink, row.UplinkCert, row.UplinkKey, row.UplinkCredential = "", "", "", ""
+	if u := strings.TrimSpace(s.uplink.Text); u != "" {
+		row.Uplink = u
+		row.UplinkCert, row.UplinkKey = strings.TrimSpace(s.upCert.Text), strings.TrimSpace(s.upKey.Text)
+		row.UplinkCredential = strings.TrimSpace(s.upCred.Text)
+	}
 }
 
 // validate shows every problem of the page under its field and reports
@@ -215,6 +252,21 @@ func (s *networkStep) validate() bool {
 	if row.ProxyCert != "" && row.ProxyKey != "" {
 		for _, f := range provision.CheckProxyClient(row.ProxyCert, row.ProxyKey, []byte(s.wiz.cert.passphrase.Text), s.env.Now()) {
 			byField[fieldProxyCert] = append(byField[fieldProxyCert], f)
+		}
+	}
+	// The uplink's files, as batch check checks them (TL-SITE-*). Site
+	// init's files are the sensor's by name, known once the activation
+	// file is (the review checks them then); files given here are checked
+	// at once.
+	if row.Uplink != "" && len(byField[fieldUplink]) == 0 && len(byField[fieldUpFiles]) == 0 &&
+		(row.Sensor != "" || row.UplinkCert != "" && row.UplinkCredential != "") {
+		for _, f := range provision.CheckUplink(row, provision.CheckOptions{Now: s.env.Now(), CertPassphrase: []byte(s.wiz.cert.passphrase.Text)}) {
+			field := fieldUplink
+			if row.UplinkCert != "" && (f.Code == site.CodeClientCert || f.Code == site.CodeClientEKU || f.Code == site.CodeChain) ||
+				row.UplinkCredential != "" && f.Code == site.CodeCredential {
+				field = fieldUpFiles
+			}
+			byField[field] = append(byField[field], f)
 		}
 	}
 	for field, fs := range byField {

@@ -18,6 +18,7 @@ func (s *wizardScreen) prefill(sn preset.Sensor) {
 	n.dns.SetText(sn.DNS)
 	n.hostname.SetText(sn.Hostname)
 	n.reach.SetText(sn.Reach)
+	n.uplink.SetText(sn.Uplink)
 	s.act.path.SetText(sn.Activation)
 	s.act.load()
 	s.cert.cert.SetText(sn.Cert)

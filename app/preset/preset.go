@@ -24,6 +24,9 @@ type Preset struct {
 	AcceptNew bool
 	// CAPassphrase unlocks the local CA in FilesDir.
 	CAPassphrase string
+	// Site is a site's site.json (tapline site init) the Site screen
+	// opens at start.
+	Site string
 	// Sensors are the sensors the preset knows, in order; the setup
 	// wizard starts filled in for the first.
 	Sensors []Sensor
@@ -40,4 +43,6 @@ type Sensor struct {
 	NewIP, Mask, Gateway, DNS, Hostname, Reach string
 	// Activation, Cert, Key and Chain are its files.
 	Activation, Cert, Key, Chain string
+	// Uplink is the site.json of the site it streams to, if any.
+	Uplink string
 }

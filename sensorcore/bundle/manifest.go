@@ -32,6 +32,10 @@ const (
 	RoleUplinkClientCert Role = "uplink-client-cert" // uplink-client.crt
 	RoleUplinkClientKey  Role = "uplink-client-key"  // uplink-client.key, 0600
 	RoleUplinkCredential Role = "uplink-credential"  // uplink.cred: an NKEY seed or NATS user credentials, 0600
+
+	// RolePluginKey is the plant's plugin signing public key(s): the
+	// sensor loads only protocol plugins signed by one of them.
+	RolePluginKey Role = "plugin-key" // plugin-signing.pub
 )
 
 // FileNames maps each role to its file name in a bundle.
@@ -48,6 +52,7 @@ var fileNames = map[Role]string{
 	RoleUplinkClientCert: "uplink-client.crt",
 	RoleUplinkClientKey:  "uplink-client.key",
 	RoleUplinkCredential: "uplink.cred",
+	RolePluginKey:        "plugin-signing.pub",
 }
 
 // FileName returns the file name a role has in a bundle.

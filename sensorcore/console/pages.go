@@ -58,6 +58,12 @@ var overviewBody = page.New("overview", `<div class="grid">
 <tr><th>Runs as</th><td>{{.user}}</td></tr>
 <tr><th>Restarts</th><td>capture restarted {{.restarts}} times</td></tr>
 {{with .last_fault}}<tr><th>Last fault</th><td>{{when $.S.monitor.last_fault_at}}: <code>{{.}}</code></td></tr>{{end}}</table></section>{{end}}
+{{with .S.plugins}}<section class="card wide"><h2>Protocol plugins</h2>
+<p>Signing keys: {{range .keys}}<b>{{.name}}</b> (key <code>{{.key_id}}</code>) {{else}}<span class="warn">none: a provisioning bundle gives the plant's plugin key</span>{{end}}</p>
+{{if .engine}}<table class="list"><tr><th>Plugin</th><th>Version</th><th>State</th><th>Signer</th></tr>
+{{range .loaded}}<tr><td>{{.title}} (<code>{{.protocol}}</code>, {{.file}})</td><td>{{.version}}</td><td><span class="badge up">LOADED</span> {{when .loaded_at}}</td><td>{{.signer}} (key <code>{{.key_id}}</code>)</td></tr>
+{{end}}{{range .refused}}<tr><td>{{.file}}</td><td>{{with .running}}{{.}} runs{{end}}</td><td><span class="badge down">REFUSED</span> <span class="err">{{.reason}}</span></td><td></td></tr>
+{{end}}</table>{{else}}<p class="muted">{{len .installed}} installed; loaded once the monitoring engine runs.</p>{{end}}</section>{{end}}
 <section class="card"><h2>Account</h2><p>Signed in as <b>{{.User}}</b>. <a href="/password">Change password</a></p>
 {{if .Events}}<h2>Recent account events</h2><ul class="events">{{range .Events}}<li class="mono">{{.}}</li>{{end}}</ul>{{end}}</section>
 </div>`)

@@ -183,6 +183,9 @@ func (e *Engine) check(ctx context.Context, o ApplyOptions) (*checked, error) {
 		msg := "settings.json: proxy.client_cert is set but the bundle has no proxy-client.crt and proxy-client.key"
 		return c, &Refusal{CodeSettings, msg}
 	}
+	if err := checkPluginKey(b); err != nil {
+		return c, err
+	}
 	if u := b.Settings.Uplink; u != nil {
 		// The uplink's files, checked as the laptop checked them: the
 		// servers' CA, the credential, the client certificate (its key,
@@ -429,6 +432,11 @@ func (e *Engine) apply(ctx context.Context, o ApplyOptions) (*ApplyResult, error
 	}
 	for name, data := range c.kept {
 		files[name] = data
+	}
+	if _, ok := c.b.Files[bundle.RolePluginKey]; !ok {
+		if k := e.keptPluginKey(prev); k != nil {
+			files[bundle.FileName(bundle.RolePluginKey)] = k
+		}
 	}
 	mb, _ := manifestBytes(c.b)
 	files[bundle.ManifestName] = mb

@@ -14,6 +14,7 @@ import (
 
 	"github.com/tapline/tapline/internal/safefile"
 	"github.com/tapline/tapline/sensorcore/netconf"
+	"github.com/tapline/tapline/sensorcore/plugin"
 	"github.com/tapline/tapline/sensorcore/site"
 )
 
@@ -157,6 +158,9 @@ type RunInfo struct {
 	Discovered *int `json:"devices_discovered,omitempty"`
 	// Uplink is the site stream's state, when the generation has one.
 	Uplink *site.UplinkState `json:"uplink,omitempty"`
+	// Plugins is what the monitoring engine loaded and refused of the
+	// installed protocol plugins.
+	Plugins *plugin.Status `json:"plugins,omitempty"`
 	// ServedGeneration and ServedFingerprint are what the console serves
 	// now (generation 0: the self-signed certificate); the daemon rewrites
 	// run.json whenever it switches, and apply waits on them.

@@ -23,6 +23,7 @@ import (
 	"github.com/tapline/tapline/sensorcore/capture"
 	"github.com/tapline/tapline/sensorcore/console/page"
 	"github.com/tapline/tapline/sensorcore/monitor"
+	"github.com/tapline/tapline/sensorcore/plugin"
 	"github.com/tapline/tapline/sensorcore/validate"
 )
 
@@ -60,6 +61,9 @@ type MonitorHealth struct {
 	Error   string `json:"error,omitempty"`
 	// Ports is each monitoring port's capture health (sensorcore validate).
 	Ports []CapturePort `json:"ports,omitempty"`
+	// Plugins is what the engine loaded of the plugins serve gave it, and
+	// what it refused (its digest says which input it applied).
+	Plugins *plugin.Status `json:"plugins,omitempty"`
 }
 
 // CapturePort is one monitoring port's capture health as the monitoring
@@ -132,6 +136,10 @@ type MonitorSupervisor struct {
 	client   *http.Client
 	proxy    *httputil.ReverseProxy
 
+	// plugins is what the engine should run: the plugin directory and the
+	// plugin keys, as serve last read them (plugins.go).
+	plugins pluginFeed
+
 	mu     sync.Mutex
 	st     MonitorState
 	health MonitorHealth
@@ -173,7 +181,7 @@ func (e *Engine) NewMonitorSupervisor(o MonitorOptions) (*MonitorSupervisor, err
 	if o.User == "" {
 		o.User = e.Config.MonitorUser
 	}
-	s := &MonitorSupervisor{o: o, stateDir: e.Layout.MonitorState()}
+	s := &MonitorSupervisor{o: o, stateDir: e.Layout.MonitorState(), plugins: pluginFeed{e: e, kick: make(chan struct{}, 1)}}
 	cred, err := resolveMonitorUser(o.User)
 	if err != nil {
 		return nil, err
@@ -330,6 +338,7 @@ func (s *MonitorSupervisor) faultLine() string {
 // Run starts the engine and keeps it running until ctx ends, then stops
 // it (SIGTERM: it saves its state; SIGKILL after 5 s).
 func (s *MonitorSupervisor) Run(ctx context.Context) {
+	go s.watchPlugins(ctx)
 	consecutive := 0
 	for {
 		started := time.Now()
@@ -509,12 +518,18 @@ func (s *MonitorSupervisor) watch(ctx context.Context, p *os.Process, hung chan<
 			return
 		case <-time.After(wait):
 		case <-t.C:
+		case <-s.plugins.kick:
 		}
 		if s.answeredOnce() {
 			wait = time.Hour
 		}
 		h, err := s.poll(ctx, every)
 		if err == nil {
+			// The engine runs the plugins serve has, sent again whenever
+			// it reports another input (a new engine reports none).
+			if ps, ok := s.sendPlugins(ctx, h.Plugins, every); ok {
+				h.Plugins = ps
+			}
 			last = time.Now()
 			s.mu.Lock()
 			s.health, s.answered = h, last
@@ -665,8 +680,8 @@ func (s *MonitorSupervisor) Handler() http.Handler {
 func (s *MonitorSupervisor) rewrite(pr *httputil.ProxyRequest) {
 	pr.Out.URL.Scheme, pr.Out.URL.Host, pr.Out.Host = "http", "monitor", "monitor"
 	h := http.Header{}
-	for _, k := range []string{"Accept", "Content-Type"} {
-		if v := pr.In.Header.Get(k); v != "" {
+	for _, k := range []string{"Accept", "Accept-Language", "Content-Type"} {
+		if v := pr.In.Header.Get(k); v != "" && len(v) <= 512 {
 			h.Set(k, v)
 		}
 	}

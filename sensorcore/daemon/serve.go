@@ -21,6 +21,7 @@ import (
 	"github.com/tapline/tapline/sensorcore/bundle"
 	"github.com/tapline/tapline/sensorcore/console"
 	"github.com/tapline/tapline/sensorcore/generation"
+	"github.com/tapline/tapline/sensorcore/plugin"
 	"github.com/tapline/tapline/sensorcore/signin"
 	"github.com/tapline/tapline/sensorcore/site"
 	"github.com/tapline/tapline/sensorcore/sshd"
@@ -49,6 +50,9 @@ type ServeOptions struct {
 	// CapturePorts, when monitoring runs, gives each monitoring port's
 	// health; recorded in run.json at every tick (sensorcore validate).
 	CapturePorts func() []CapturePort
+	// Plugins, when monitoring runs, gives what the engine loaded and
+	// refused of the installed protocol plugins.
+	Plugins func() *plugin.Status
 	// Exec runs a provisioning command that arrived over SSH.
 	Exec func(ctx context.Context, args []string, stdout, stderr io.Writer) int
 }
@@ -284,6 +288,9 @@ func (e *Engine) Serve(ctx context.Context, o ServeOptions) error {
 		}
 		if o.CapturePorts != nil {
 			ri.CapturePorts = o.CapturePorts()
+		}
+		if o.Plugins != nil {
+			ri.Plugins = o.Plugins()
 		}
 		if o.Devices != nil {
 			if n := o.Devices(); n >= 0 {

@@ -18,6 +18,7 @@ import (
 	"github.com/tapline/tapline/sensorcore/bundle"
 	"github.com/tapline/tapline/sensorcore/generation"
 	"github.com/tapline/tapline/sensorcore/netconf"
+	"github.com/tapline/tapline/sensorcore/plugin"
 	"github.com/tapline/tapline/sensorcore/site"
 )
 
@@ -60,6 +61,20 @@ type Status struct {
 	// monitors); Uplink is the site stream (present with an uplink).
 	Devices *site.Devices     `json:"devices,omitempty"`
 	Uplink  *site.UplinkState `json:"uplink,omitempty"`
+	// Plugins are the protocol plugins: the keys trusted, the files
+	// installed, and what the monitoring engine loaded and refused.
+	Plugins *PluginsStatus `json:"plugins,omitempty"`
+}
+
+// PluginsStatus is status's plugins member.
+type PluginsStatus struct {
+	Keys      []PluginKeyInfo `json:"keys"`
+	Installed []string        `json:"installed"`
+	// Engine says whether a running monitoring engine reported Loaded and
+	// Refused (false: no daemon monitors, or its engine is restarting).
+	Engine  bool             `json:"engine"`
+	Loaded  []plugin.Loaded  `json:"loaded"`
+	Refused []plugin.Refused `json:"refused,omitempty"`
 }
 
 // Where Status.SensorName comes from.
@@ -92,6 +107,7 @@ func (e *Engine) Status(version string) (*Status, error) {
 		s.LastRollbackReason = r.Reason
 	}
 	ri, alive := e.Layout.DaemonAlive()
+	s.Plugins = e.pluginsStatus(ri, alive)
 	if alive {
 		s.Monitor, s.Uplink = ri.Monitor, ri.Uplink
 		if ri.Discovered != nil {
@@ -194,9 +210,15 @@ func (e *Engine) Sanity(ctx context.Context, version string) (out []SanityLine, 
 			}
 		}
 		if u := s.Uplink; u != nil {
-			if u.Connected {
+			switch {
+			case u.Connected:
 				add("uplink", true, "streaming to %s; %d waiting, %d operations dropped", u.Server, u.Outbox, u.Dropped)
-			} else {
+			case u.Error == "":
+				// Started, no answer yet and no failure either (every
+				// failure and disconnection leaves its error): a bundle
+				// just applied is not a fault.
+				add("uplink", true, "connecting to the site's servers; %d waiting in the outbox", u.Outbox)
+			default:
 				add("uplink", false, "not connected (%s); %d waiting in the outbox, %d operations dropped", u.Error, u.Outbox, u.Dropped)
 			}
 		}

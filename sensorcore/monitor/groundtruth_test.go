@@ -151,10 +151,7 @@ func readAllowed(t *testing.T) map[string]*allowed {
 // difference must still occur.
 func TestGroundTruthTshark(t *testing.T) {
 	files := sharedCaptures(t)
-	tshark, err := exec.LookPath("tshark")
-	if err != nil {
-		needs.Missing(t, "needs tshark (Debian package tshark; make test installs it)")
-	}
+	tshark := needs.Tool(t, "tshark", "tshark")
 	allow := readAllowed(t)
 	for _, file := range files {
 		base := filepath.Base(filepath.Dir(file)) + "/" + filepath.Base(file)

@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/netip"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -124,6 +125,13 @@ func (m *Monitor) alertsPage(w http.ResponseWriter, r *http.Request) {
 	for i, j := 0, len(alerts)-1; i < j; i, j = i+1, j-1 {
 		alerts[i], alerts[j] = alerts[j], alerts[i]
 	}
+	// in the browser's language where the rule gave one (a plugin's)
+	if langs := AcceptLanguages(r.Header.Get("Accept-Language")); len(langs) > 0 {
+		for i := range alerts {
+			t := alerts[i].In(langs...)
+			alerts[i].Title, alerts[i].Message = t.Title, t.Message
+		}
+	}
 	page.Render(w, r, page.Page{Title: "Alerts", Nav: page.Alerts, Body: alertsBody, Data: map[string]any{"Alerts": alerts}})
 }
 
@@ -172,4 +180,49 @@ func (m *Monitor) operationsPage(w http.ResponseWriter, r *http.Request) {
 		title, nav = "Operations of "+ip.String(), page.Devices
 	}
 	page.Render(w, r, page.Page{Title: title, Nav: nav, Body: operationsBody, Data: map[string]any{"IP": ip, "Ops": ops, "Max": maxShownOperations}})
+}
+
+// AcceptLanguages are the languages of an Accept-Language header, most
+// wanted first (by q, then order), lower case, each followed by its
+// primary subtag ("de-AT" gives "de-at", "de"); q=0 and malformed entries
+// are left out, and at most 16 are read.
+func AcceptLanguages(h string) []string {
+	type lq struct {
+		tag string
+		q   float64
+	}
+	var ls []lq
+	for i, part := range strings.Split(h, ",") {
+		if i == 16 {
+			break
+		}
+		tag, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		tag = strings.ToLower(strings.TrimSpace(tag))
+		if tag == "" || tag == "*" || len(tag) > 35 || strings.Trim(tag, "abcdefghijklmnopqrstuvwxyz0123456789-") != "" {
+			continue
+		}
+		q := 1.0
+		if v, ok := strings.CutPrefix(strings.TrimSpace(params), "q="); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil || f < 0 || f > 1 {
+				continue
+			}
+			q = f
+		}
+		if q > 0 {
+			ls = append(ls, lq{tag, q})
+		}
+	}
+	sort.SliceStable(ls, func(i, j int) bool { return ls[i].q > ls[j].q })
+	var out []string
+	seen := map[string]bool{}
+	for _, l := range ls {
+		for _, t := range []string{l.tag, strings.SplitN(l.tag, "-", 2)[0]} {
+			if !seen[t] {
+				seen[t] = true
+				out = append(out, t)
+			}
+		}
+	}
+	return out
 }

@@ -3,6 +3,7 @@ package monitor
 import (
 	"encoding/binary"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net/netip"
 	"strconv"
@@ -67,11 +68,11 @@ type opLog struct {
 	slots []opEntry
 	seed  uint64
 	err   error
-	// ends cache the last client and server objects formatted.
-	ends [2]endCache
-	// sec and secText cache the formatted second of the last record.
-	sec     int64
-	secText []byte
+	// ends caches the client and server objects formatted lately.
+	ends endCache
+	// day and dayText cache the formatted date of the last record.
+	day     int64
+	dayText []byte
 	// lone is the entry of a record written at once (no pairing).
 	lone opEntry
 	// Written counts records written.
@@ -79,7 +80,7 @@ type opLog struct {
 }
 
 func newOpLog(w io.Writer) *opLog {
-	return &opLog{w: w, buf: make([]byte, 0, 64<<10), slots: make([]opEntry, opSlots), seed: rand.Uint64(), sec: -1}
+	return &opLog{w: w, buf: make([]byte, 0, 64<<10), slots: make([]opEntry, opSlots), seed: rand.Uint64(), day: math.MinInt64}
 }
 
 // slot is where the pair k waits: a multiply-xor hash of the key's words
@@ -229,12 +230,12 @@ func (l *opLog) write(e *opEntry, how int, respAt int64, status int) {
 	b = append(b, `","protocol":"`...)
 	b = append(b, dissect.Name(e.key.proto)...)
 	b = append(b, `","client":`...)
-	b = l.ends[0].append(b, e.key.client, e.key.cport, e.cmac, e.hasMAC)
+	b = l.ends.append(b, e.key.client, e.key.cport, e.cmac, e.hasMAC)
 	b = append(b, `,"server":`...)
-	b = l.ends[1].append(b, e.key.server, e.key.sport, e.smac, e.hasMAC)
+	b = l.ends.append(b, e.key.server, e.key.sport, e.smac, e.hasMAC)
 	if e.fc >= 0 {
 		b = append(b, `,"function":`...)
-		b = strconv.AppendInt(b, int64(e.fc), 10)
+		b = appendDec(b, int64(e.fc))
 		if e.name != "" {
 			b = append(b, `,"function_name":"`...)
 			b = append(b, e.name...) // registry names are plain ASCII (TestNamesPlain)
@@ -261,11 +262,11 @@ func (l *opLog) write(e *opEntry, how int, respAt int64, status int) {
 		b = append(b, `,"result":`...)
 		b = appendResult(b, status)
 		b = append(b, `,"latency_us":`...)
-		b = strconv.AppendInt(b, (respAt-e.at)/1000, 10)
+		b = appendDec(b, (respAt-e.at)/1000)
 	}
 	if status > 0 && how != resultNotification {
 		b = append(b, `,"status":`...)
-		b = strconv.AppendInt(b, int64(status), 10)
+		b = appendDec(b, int64(status))
 	}
 	b = append(b, "}\n"...)
 	l.buf = b
@@ -299,7 +300,7 @@ func appendOperation(b []byte, r *dissect.Result, reply bool) []byte {
 				if i > 0 {
 					b = append(b, ',')
 				}
-				b = strconv.AppendUint(b, uint64(v), 10)
+				b = appendUdec(b, uint64(v))
 			}
 			b = append(b, ']')
 		}
@@ -314,7 +315,7 @@ func appendOperation(b []byte, r *dissect.Result, reply bool) []byte {
 					b = append(b, ',')
 				}
 				b = append(b, `{"service":`...)
-				b = strconv.AppendUint(b, uint64(s.Service), 10)
+				b = appendUdec(b, uint64(s.Service))
 				if n := dissect.CIPServiceName(s.Service, s.Class, s.Tag != nil); n != "" {
 					b = append(b, `,"service_name":"`...)
 					b = append(b, n...)
@@ -346,17 +347,17 @@ func appendOperation(b []byte, r *dissect.Result, reply bool) []byte {
 					b = append(b, ',')
 				}
 				b = append(b, `{"type":`...)
-				b = strconv.AppendUint(b, uint64(ref.Type), 10)
+				b = appendUdec(b, uint64(ref.Type))
 				if n := dissect.BACnetObjectTypeName(ref.Type); n != "" {
 					b = append(b, `,"type_name":"`...)
 					b = append(b, n...)
 					b = append(b, '"')
 				}
 				b = append(b, `,"instance":`...)
-				b = strconv.AppendUint(b, uint64(ref.Instance), 10)
+				b = appendUdec(b, uint64(ref.Instance))
 				if ref.Property >= 0 {
 					b = append(b, `,"property":`...)
-					b = strconv.AppendInt(b, int64(ref.Property), 10)
+					b = appendDec(b, int64(ref.Property))
 					if n := dissect.BACnetPropertyName(ref.Property); n != "" {
 						b = append(b, `,"property_name":"`...)
 						b = append(b, n...)
@@ -409,20 +410,20 @@ func appendDNP3(b []byte, r *dissect.Result) []byte {
 				b = append(b, ',')
 			}
 			b = append(b, `{"group":`...)
-			b = strconv.AppendUint(b, uint64(h.Group), 10)
+			b = appendUdec(b, uint64(h.Group))
 			b = append(b, `,"variation":`...)
-			b = strconv.AppendUint(b, uint64(h.Variation), 10)
+			b = appendUdec(b, uint64(h.Variation))
 			b = append(b, `,"qualifier":`...)
-			b = strconv.AppendUint(b, uint64(h.Qualifier), 10)
+			b = appendUdec(b, uint64(h.Qualifier))
 			switch h.Range {
 			case dissect.DNP3RangeStartStop:
 				b = append(b, `,"start":`...)
-				b = strconv.AppendUint(b, uint64(h.Start), 10)
+				b = appendUdec(b, uint64(h.Start))
 				b = append(b, `,"stop":`...)
-				b = strconv.AppendUint(b, uint64(h.Stop), 10)
+				b = appendUdec(b, uint64(h.Stop))
 			case dissect.DNP3RangeCount:
 				b = append(b, `,"count":`...)
-				b = strconv.AppendUint(b, uint64(h.Count), 10)
+				b = appendUdec(b, uint64(h.Count))
 			case dissect.DNP3RangeAll:
 				b = append(b, `,"all":true`...)
 			}
@@ -437,20 +438,20 @@ func appendDNP3(b []byte, r *dissect.Result) []byte {
 				b = append(b, ',')
 			}
 			b = append(b, `{"index":`...)
-			b = strconv.AppendUint(b, uint64(c.Index), 10)
+			b = appendUdec(b, uint64(c.Index))
 			b = append(b, `,"code":`...)
-			b = strconv.AppendUint(b, uint64(c.Code), 10)
+			b = appendUdec(b, uint64(c.Code))
 			b = append(b, `,"operation":"`...)
 			b = append(b, dissect.DNP3ControlName(c.Code)...)
 			b = append(b, `","count":`...)
-			b = strconv.AppendUint(b, uint64(c.Count), 10)
+			b = appendUdec(b, uint64(c.Count))
 			b = append(b, `,"on_ms":`...)
-			b = strconv.AppendUint(b, uint64(c.OnTime), 10)
+			b = appendUdec(b, uint64(c.OnTime))
 			b = append(b, `,"off_ms":`...)
-			b = strconv.AppendUint(b, uint64(c.OffTime), 10)
+			b = appendUdec(b, uint64(c.OffTime))
 			if c.Status != 0 {
 				b = append(b, `,"status":`...)
-				b = strconv.AppendUint(b, uint64(c.Status), 10)
+				b = appendUdec(b, uint64(c.Status))
 			}
 			b = append(b, '}')
 		}
@@ -476,9 +477,9 @@ func appendCIPPath(b []byte, class, instance, attribute int32, tag []byte) []byt
 func appendS7(b []byte, r *dissect.Result) []byte {
 	if r.Group >= 0 {
 		b = append(b, `,"group":`...)
-		b = strconv.AppendInt(b, int64(r.Group), 10)
+		b = appendDec(b, int64(r.Group))
 		b = append(b, `,"subfunction":`...)
-		b = strconv.AppendInt(b, int64(r.Subfunction), 10)
+		b = appendDec(b, int64(r.Subfunction))
 		if n := dissect.S7UserdataName(r.Group, r.Subfunction); n != "" {
 			b = append(b, `,"userdata_name":"`...)
 			b = append(b, n...)
@@ -492,7 +493,7 @@ func appendS7(b []byte, r *dissect.Result) []byte {
 				b = append(b, ',')
 			}
 			b = append(b, `{"area":`...)
-			b = strconv.AppendUint(b, uint64(it.Area), 10)
+			b = appendUdec(b, uint64(it.Area))
 			if n := dissect.S7AreaName(it.Area); n != "" {
 				b = append(b, `,"area_name":"`...)
 				b = append(b, n...)
@@ -500,18 +501,18 @@ func appendS7(b []byte, r *dissect.Result) []byte {
 			}
 			if it.Area == 0x84 || it.Area == 0x85 {
 				b = append(b, `,"db":`...)
-				b = strconv.AppendUint(b, uint64(it.DB), 10)
+				b = appendUdec(b, uint64(it.DB))
 			}
 			b = append(b, `,"address":`...)
-			b = strconv.AppendUint(b, uint64(it.Address), 10)
+			b = appendUdec(b, uint64(it.Address))
 			if it.Bit != 0 {
 				b = append(b, `,"bit":`...)
-				b = strconv.AppendUint(b, uint64(it.Bit), 10)
+				b = appendUdec(b, uint64(it.Bit))
 			}
 			b = append(b, `,"size":`...)
-			b = strconv.AppendUint(b, uint64(it.Size), 10)
+			b = appendUdec(b, uint64(it.Size))
 			b = append(b, `,"count":`...)
-			b = strconv.AppendUint(b, uint64(it.Count), 10)
+			b = appendUdec(b, uint64(it.Count))
 			b = append(b, '}')
 		}
 		b = append(b, ']')
@@ -520,7 +521,7 @@ func appendS7(b []byte, r *dissect.Result) []byte {
 		b = append(b, `,"block":{"type":"`...)
 		b = append(b, dissect.S7BlockTypeName(r.Block.Type)...)
 		b = append(b, `","number":`...)
-		b = strconv.AppendInt(b, int64(r.Block.Number), 10)
+		b = appendDec(b, int64(r.Block.Number))
 		b = append(b, '}')
 	}
 	return b
@@ -534,18 +535,26 @@ func (l *opLog) appendTime(b []byte, t int64) []byte {
 	if ns < 0 {
 		sec, ns = sec-1, ns+1e9
 	}
-	if sec != l.sec {
-		l.sec = sec
-		l.secText = time.Unix(sec, 0).UTC().AppendFormat(l.secText[:0], "2006-01-02T15:04:05")
+	day, sod := sec/86400, sec%86400
+	if sod < 0 {
+		day, sod = day-1, sod+86400
 	}
-	b = append(b, l.secText...)
+	if day != l.day {
+		l.day = day
+		l.dayText = time.Unix(day*86400, 0).UTC().AppendFormat(l.dayText[:0], "2006-01-02T")
+	}
+	b = append(b, l.dayText...)
+	h, m, x := sod/3600, sod/60%60, sod%60
+	b = append(b, digitPairs[2*h], digitPairs[2*h+1], ':', digitPairs[2*m], digitPairs[2*m+1], ':', digitPairs[2*x], digitPairs[2*x+1])
 	if ns != 0 {
 		var d [10]byte
 		d[0] = '.'
-		for i := 9; i >= 1; i-- {
-			d[i] = byte('0' + ns%10)
-			ns /= 10
+		for i := 9; i >= 3; i -= 2 {
+			r := ns % 100
+			ns /= 100
+			d[i-1], d[i] = digitPairs[2*r], digitPairs[2*r+1]
 		}
+		d[1] = byte('0' + ns)
 		n := 10
 		for d[n-1] == '0' {
 			n--
@@ -570,7 +579,43 @@ func appendInt(b []byte, key string, v int64) []byte {
 		return b
 	}
 	b = append(b, key...)
-	return strconv.AppendInt(b, v, 10)
+	return appendUdec(b, uint64(v))
+}
+
+// digitPairs holds "00" to "99", for appendUdec.
+const digitPairs = "00010203040506070809101112131415161718192021222324252627282930313233343536373839" +
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879" +
+	"8081828384858687888990919293949596979899"
+
+// appendUdec appends v in decimal, as strconv.AppendUint(b, v, 10) does,
+// but writing the digits in place: most numbers in a record are small,
+// and copying each from a scratch buffer costs more than formatting it.
+func appendUdec(b []byte, v uint64) []byte {
+	switch {
+	case v < 10:
+		return append(b, byte('0'+v))
+	case v < 100:
+		return append(b, digitPairs[2*v], digitPairs[2*v+1])
+	case v < 1000:
+		q, r := v/100, v%100
+		return append(b, byte('0'+q), digitPairs[2*r], digitPairs[2*r+1])
+	case v < 10000:
+		q, r := v/100, v%100
+		return append(b, digitPairs[2*q], digitPairs[2*q+1], digitPairs[2*r], digitPairs[2*r+1])
+	case v < 100000:
+		q, m := v/10000, v%10000
+		h, r := m/100, m%100
+		return append(b, byte('0'+q), digitPairs[2*h], digitPairs[2*h+1], digitPairs[2*r], digitPairs[2*r+1])
+	}
+	return strconv.AppendUint(b, v, 10)
+}
+
+// appendDec appends v in decimal (strconv.AppendInt(b, v, 10)).
+func appendDec(b []byte, v int64) []byte {
+	if v < 0 {
+		return strconv.AppendInt(b, v, 10)
+	}
+	return appendUdec(b, uint64(v))
 }
 
 // appendJSONString appends s as a JSON string (RFC 8259 §7), at most
@@ -607,22 +652,37 @@ func appendJSONString(b []byte, s []byte) []byte {
 	return append(b, '"')
 }
 
-// endCache holds the last end formatted, so the records of one
-// conversation format its ends once.
+// endCache holds the ends formatted lately (a small set-associative
+// table by address and port), so the records of a conversation format its
+// ends once.
 type endCache struct {
+	slots [endSlots]endSlot
+}
+
+const endSlots = 128
+
+type endSlot struct {
 	addr   decode.Addr
 	port   uint16
 	mac    [6]byte
 	hasMAC bool
-	text   []byte
+	n      uint8 // text length; 0: empty
+	text   [112]byte
 }
 
 func (c *endCache) append(b []byte, a decode.Addr, port uint16, mac [6]byte, hasMAC bool) []byte {
-	if c.text == nil || c.addr != a || c.port != port || c.mac != mac || c.hasMAC != hasMAC {
-		c.addr, c.port, c.mac, c.hasMAC = a, port, mac, hasMAC
-		c.text = appendEnd(c.text[:0], a, port, mac, hasMAC)
+	h := (binary.LittleEndian.Uint64(a.B[0:8]) ^ binary.LittleEndian.Uint64(a.B[8:16])*0x9e3779b97f4a7c15 ^ uint64(port)<<7 ^
+		uint64(mac[5])) * 0xc2b2ae3d27d4eb4f
+	e := &c.slots[h>>57&(endSlots-1)]
+	if e.n == 0 || e.addr != a || e.port != port || e.mac != mac || e.hasMAC != hasMAC {
+		t := appendEnd(e.text[:0], a, port, mac, hasMAC)
+		if len(t) > len(e.text) {
+			e.n = 0 // longer than any end can be: not kept
+			return append(b, t...)
+		}
+		e.addr, e.port, e.mac, e.hasMAC, e.n = a, port, mac, hasMAC, uint8(len(t))
 	}
-	return append(b, c.text...)
+	return append(b, e.text[:e.n]...)
 }
 
 // appendEnd appends one end of an operation: its IP address and port,
@@ -638,7 +698,7 @@ func appendEnd(b []byte, a decode.Addr, port uint16, mac [6]byte, hasMAC bool) [
 			b = netip.AddrFrom16(a.B).AppendTo(b)
 		}
 		b = append(b, `","port":`...)
-		b = strconv.AppendUint(b, uint64(port), 10)
+		b = appendUdec(b, uint64(port))
 		if hasMAC {
 			b = append(b, ',')
 		}

@@ -6,15 +6,19 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"io"
+	"math/rand/v2"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/tapline/tapline/sensorcore/alert"
 	"github.com/tapline/tapline/sensorcore/capture"
+	"github.com/tapline/tapline/sensorcore/decode"
 )
 
 // opRecord is what the tests read back from the operations log.
@@ -224,5 +228,59 @@ func TestAlertNamesOperations(t *testing.T) {
 	_, again := run()
 	if alerts[0].UID == "" || again[0].UID != alerts[0].UID {
 		t.Fatalf("uid %q, then %q", alerts[0].UID, again[0].UID)
+	}
+}
+
+// TestAppendDec: the log's number formatting is strconv's.
+func TestAppendDec(t *testing.T) {
+	check := func(v int64) {
+		if got, want := string(appendDec(nil, v)), strconv.FormatInt(v, 10); got != want {
+			t.Fatalf("appendDec(%d) = %q", v, got)
+		}
+	}
+	for v := int64(-1000); v <= 200000; v++ {
+		check(v)
+	}
+	for _, v := range []int64{999999, 1 << 31, 1<<63 - 1, -1 << 63} {
+		check(v)
+	}
+}
+
+// TestAppendTime: the log's timestamps are time.RFC3339Nano in UTC, from
+// one record to the next whatever their order.
+func TestAppendTime(t *testing.T) {
+	l := newOpLog(io.Discard)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := 0; i < 200000; i++ {
+		v := rng.Int64N(4e18) - 1e18
+		if i%3 == 0 {
+			v -= v % 1e9 // whole seconds
+		}
+		want := time.Unix(0, v).UTC().Format(time.RFC3339Nano)
+		if got := string(l.appendTime(nil, v)); got != want {
+			t.Fatalf("appendTime(%d) = %s, want %s", v, got, want)
+		}
+	}
+}
+
+// TestEndCache: cached ends are the ends formatted afresh.
+func TestEndCache(t *testing.T) {
+	var c endCache
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := 0; i < 100000; i++ {
+		var a decode.Addr
+		if rng.IntN(2) == 0 {
+			a.Len = 4
+			a.B[0], a.B[3] = 192, byte(rng.IntN(4))
+		} else {
+			a.Len = 16
+			a.B[0], a.B[15] = 0xfe, byte(rng.IntN(4))
+		}
+		port := uint16(rng.IntN(3))
+		mac := [6]byte{0, 1, 2, 3, 4, byte(rng.IntN(3))}
+		has := rng.IntN(2) == 0
+		if got, want := string(c.append(nil, a, port, mac, has)), string(appendEnd(nil, a, port, mac, has)); got != want {
+			t.Fatalf("cached %s, want %s", got, want)
+		}
 	}
 }

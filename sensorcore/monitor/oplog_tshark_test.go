@@ -219,10 +219,7 @@ func ourOps(t *testing.T, file string) map[string]uint64 {
 // their reasons in testdata/groundtruth-allowed.tsv under "ops." keys.
 func TestOperationsLogTshark(t *testing.T) {
 	files := sharedCaptures(t)
-	tshark, err := exec.LookPath("tshark")
-	if err != nil {
-		needs.Missing(t, "needs tshark (Debian package tshark; make test installs it)")
-	}
+	tshark := needs.Tool(t, "tshark", "tshark")
 	allow := readAllowed(t)
 	writes := 0
 	for _, file := range files {

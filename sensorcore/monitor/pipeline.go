@@ -103,6 +103,9 @@ func (p *Pipeline) use(s *dissect.Snapshot) {
 	}
 	p.tcpPort = portOrder(s, p.tcp, func(t *dissect.TCPProtocol) uint8 { return t.ID })
 	p.udpPort = portOrder(s, p.udp, func(u *dissect.UDPProtocol) uint8 { return u.ID })
+	// A plugin on an EtherType takes it from a built-in dissector, as on
+	// a port.
+	p.l2 = portOrder(s, s.L2, func(l *dissect.L2Protocol) uint8 { return l.ID })
 }
 
 // portOrder lists the protocols in the order a port match tries them:

@@ -278,7 +278,7 @@ func (c *compiler) document(n *yaml.Node) {
 	c.inventory(m.get("inventory"))
 	c.alertRules(m.get("alerts"))
 	c.resolve()
-	if len(p.signature) == 0 && !c.failed() {
+	if len(p.signature) == 0 && len(p.TCPPorts)+len(p.UDPPorts) > 0 && !c.failed() {
 		c.warnf(n, "", "no signature: the protocol is found only on its ports; a signature finds it on any port")
 	}
 	m.done("format", "protocol", "title", "version", "description", "byte_order", "transport", "signature", "framing",
@@ -302,7 +302,7 @@ func (c *compiler) order(n *yaml.Node, path string) bool {
 
 func (c *compiler) transport(n *yaml.Node, doc *yaml.Node) {
 	if n == nil {
-		c.errf(doc, "", "transport: is missing (tcp: [ports] and/or udp: [ports])")
+		c.errf(doc, "", "transport: is missing (tcp: [ports], udp: [ports] and/or ethertype: [0xNNNN])")
 		return
 	}
 	m := c.mapping(n, "transport")
@@ -327,10 +327,29 @@ func (c *compiler) transport(n *yaml.Node, doc *yaml.Node) {
 		return out
 	}
 	c.p.TCPPorts, c.p.UDPPorts = ports("tcp"), ports("udp")
-	if m.nodes["tcp"] == nil && m.nodes["udp"] == nil {
-		c.errf(n, "transport", "give tcp: [ports], udp: [ports] or both")
+	if v := m.get("ethertype"); v != nil {
+		items, _ := c.list(v, "transport.ethertype", true)
+		for i, it := range items {
+			path := fmt.Sprintf("transport.ethertype[%d]", i)
+			x, ok := c.intIn(it, path, 0x0600, 0xffff)
+			if !ok {
+				continue
+			}
+			switch x {
+			case 0x0800, 0x86dd, 0x0806, 0x8100, 0x88a8, 0x9100:
+				c.errf(it, path, "0x%04x is IP, ARP or a VLAN tag, which sensorcore decodes itself; give the EtherType of the protocol (PROFINET 0x8892, GOOSE 0x88b8)", x)
+				continue
+			}
+			c.p.EtherTypes = append(c.p.EtherTypes, uint16(x))
+		}
+		if len(items) == 0 {
+			c.errf(v, "transport.ethertype", "give at least one EtherType, e.g. [0x8892]")
+		}
 	}
-	m.done("tcp", "udp")
+	if m.nodes["tcp"] == nil && m.nodes["udp"] == nil && m.nodes["ethertype"] == nil {
+		c.errf(n, "transport", "give tcp: [ports], udp: [ports], ethertype: [0xNNNN] or several")
+	}
+	m.done("tcp", "udp", "ethertype")
 }
 
 func (c *compiler) enums(n *yaml.Node) {

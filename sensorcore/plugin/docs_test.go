@@ -1,30 +1,18 @@
 package plugin
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/tapline/tapline/internal/needs"
 	"github.com/tapline/tapline/sensorcore/decode"
 	"github.com/tapline/tapline/sensorcore/dissect"
+	"github.com/tapline/tapline/sensorcore/plugin/plugintest"
 )
 
 // TestDocsWorkedExample: the worked example in docs/plugins.md is a
 // plugin that loads without a warning and decodes as the text says.
 func TestDocsWorkedExample(t *testing.T) {
-	doc, err := os.ReadFile(filepath.Join(needs.RepoRoot(t), "docs", "plugins.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := string(doc)
-	i := strings.Index(s, "```yaml\n")
-	j := strings.Index(s[i+8:], "```")
-	if i < 0 || j < 0 {
-		t.Fatal("no yaml block in docs/plugins.md")
-	}
-	p, err := Parse([]byte(s[i+8 : i+8+j]))
+	p, err := Parse(plugintest.WorkedExample(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -223,3 +223,118 @@ func TestModbusPluginEqualsBuiltin(t *testing.T) {
 		t.Errorf("Modbus found in %d shared captures, want the 3 Modbus ones", seen)
 	}
 }
+
+// TestPNDCPMatchesTshark: the PROFINET DCP example, on its EtherType
+// 0x8892 (plain and in an 802.1Q tag), counts the frame ids, services and
+// service types tshark finds in the shared PROFINET captures.
+func TestPNDCPMatchesTshark(t *testing.T) {
+	files := shared(t, "profinet/*.pcap")
+	p, err := ReadFile(example(t, "pndcp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sets uint64
+	for _, f := range files {
+		rep := analyzeWith(t, []string{example(t, "pndcp")}, f)
+		got := rep.Protocols["pndcp"]
+		for _, a := range rep.Alerts {
+			if a.Rule == "pndcp-set" && a.Texts["de"].Title != "" {
+				sets += a.Count
+			}
+		}
+		want := tsharkCounts(t, f, nil, "pn_rt.frame_id", "pn_dcp.service_id", "pn_dcp.service_type")
+		frames := decimal(t, want[0])
+		if len(frames) == 0 {
+			t.Fatalf("%s: tshark found no PROFINET frame", f)
+		}
+		if !maps.Equal(got.Fields["frame_id"], frames) {
+			t.Errorf("%s: frame ids %v, tshark %v", f, got.Fields["frame_id"], frames)
+		}
+		if !maps.Equal(got.Functions, decimal(t, want[1])) {
+			t.Errorf("%s: services %v, tshark %v", f, got.Functions, decimal(t, want[1]))
+		}
+		types := map[string]uint64{}
+		for k, n := range decimal(t, want[2]) {
+			v, _ := strconv.ParseInt(k, 10, 64)
+			types[p.countName(1, v)] += n
+		}
+		if !maps.Equal(got.Fields["service_type"], types) || got.Malformed != 0 {
+			t.Errorf("%s: service types %v, tshark %v (malformed %d)", f, got.Fields["service_type"], types, got.Malformed)
+		}
+	}
+	if sets != 1 { // profinet-dcp-set.pcap holds one DCP Set request (and its response)
+		t.Errorf("%d DCP Set alerts, want 1", sets)
+	}
+}
+
+// TestEtherTypeTransport: a plugin on an EtherType is handed exactly the
+// non-IP frames of that EtherType (after VLAN tags), one PDU each; other
+// EtherTypes and IP frames never reach it; IP, ARP and VLAN EtherTypes are
+// refused when the plugin is parsed.
+func TestEtherTypeTransport(t *testing.T) {
+	const src = `format: tapline-plugin/1
+protocol: l2test
+title: L2 test
+version: 1.0.0
+byte_order: big
+transport: {ethertype: [0x88b5]}
+fields:
+  - {id: kind, type: u1, valid: [1..3]}
+  - {type: skip, size: rest}
+operation: {function: kind}
+`
+	eth := func(et uint16, vlan bool, payload ...byte) []byte {
+		f := []byte{0x01, 0x0e, 0xcf, 0, 0, 0, 0x02, 0, 0, 0, 0, 1}
+		if vlan {
+			f = append(f, 0x81, 0x00, 0x00, 0x05)
+		}
+		f = append(f, byte(et>>8), byte(et))
+		f = append(f, payload...)
+		for len(f) < 60 {
+			f = append(f, 0) // Ethernet's padding
+		}
+		return f
+	}
+	frames := [][]byte{
+		eth(0x88b5, false, 1),
+		eth(0x88b5, true, 2),
+		eth(0x88b5, false, 9),       // malformed: kind 9
+		eth(0x88b6, false, 1),       // another EtherType
+		eth(0x0800, false, 0x45, 0), // IPv4 (truncated): never the plugin's
+	}
+	dir := t.TempDir()
+	pcap := filepath.Join(dir, "l2.pcap")
+	writePcap(t, pcap, frames)
+	pf := filepath.Join(dir, "l2test.yaml")
+	os.WriteFile(pf, []byte(src), 0o600)
+	got := analyzeWith(t, []string{pf}, pcap).Protocols["l2test"]
+	if got.PDUs != 3 || got.Malformed != 1 || got.Functions["1"] != 1 || got.Functions["2"] != 1 {
+		t.Fatalf("l2test: %+v", got)
+	}
+	for _, et := range []string{"0x0800", "0x86dd", "0x0806", "0x8100", "0x05dc"} {
+		if _, err := Parse([]byte(strings.Replace(src, "0x88b5", et, 1))); err == nil || !strings.Contains(err.Error(), "transport.ethertype[0]") {
+			t.Errorf("ethertype %s: %v", et, err)
+		}
+	}
+}
+
+// writePcap writes Ethernet frames as a classic pcap file.
+func writePcap(t *testing.T, path string, frames [][]byte) {
+	t.Helper()
+	le := func(b []byte, v ...uint32) []byte {
+		for _, x := range v {
+			b = append(b, byte(x), byte(x>>8), byte(x>>16), byte(x>>24))
+		}
+		return b
+	}
+	out := le(nil, 0xa1b2c3d4)
+	out = append(out, 2, 0, 4, 0) // version 2.4
+	out = le(out, 0, 0, 65535, 1) // LINKTYPE_ETHERNET
+	for i, f := range frames {
+		out = le(out, uint32(1700000000+i), 0, uint32(len(f)), uint32(len(f)))
+		out = append(out, f...)
+	}
+	if err := os.WriteFile(path, out, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}

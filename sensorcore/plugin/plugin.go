@@ -55,6 +55,9 @@ type Plugin struct {
 	// people; Version is the plugin's own version ("1.2.0").
 	Name, Title, Version, Description string
 	TCPPorts, UDPPorts                []uint16
+	// EtherTypes carry the protocol directly in Ethernet frames
+	// (transport.ethertype), one PDU per frame.
+	EtherTypes []uint16
 	// ClientRole and ServerRole name what hosts do in the protocol.
 	ClientRole, ServerRole string
 	// SHA256 is the hex SHA-256 of the file's bytes.

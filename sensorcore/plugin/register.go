@@ -24,6 +24,9 @@ func (p *Plugin) descriptor(id uint8, actions []dissect.Action) dissect.Descript
 		}
 		d.UDP = u
 	}
+	if len(p.EtherTypes) > 0 {
+		d.L2 = &dissect.L2Protocol{EtherTypes: p.EtherTypes, Decode: dec}
+	}
 	for i, r := range p.alerts {
 		r.action = uint8(actions[i])
 		d.Actions = append(d.Actions, dissect.ActionInfo{Action: actions[i], Name: r.title.Pick("en"),

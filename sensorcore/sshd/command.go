@@ -3,18 +3,19 @@ package sshd
 import (
 	"fmt"
 	"path"
+	"sort"
 	"strings"
 )
 
 // Provisioning commands accepted over SSH (docs/appliance.md): the same list
 // the OpenSSH ForceCommand wrapper ("sensorcore ssh-command") accepts.
 var allowed = map[string]bool{"apply": true, "confirm": true, "rollback": true, "status": true, "sanity": true, "validate": true, "version": true,
-	"install-core": true, "console": true}
+	"install-core": true, "console": true, "plugin": true}
 
 // allowedSub limits commands with subcommands to those a provisioning
 // account may run: of the console's, only reset (recovering a privileged
 // user's access); unlock stays at the appliance.
-var allowedSub = map[string]map[string]bool{"console": {"reset": true}}
+var allowedSub = map[string]map[string]bool{"console": {"reset": true}, "plugin": {"install": true, "remove": true}}
 
 // AllowedCommand splits an SSH command line (simple shell quoting: '...',
 // "...", backslash) and returns sensorcore's arguments without the program
@@ -25,7 +26,7 @@ func AllowedCommand(line string) ([]string, error) {
 		return nil, err
 	}
 	if len(words) == 0 {
-		return nil, fmt.Errorf("no command: this account runs only sensorcore apply, confirm, rollback, status, sanity, validate, version, install-core and console reset")
+		return nil, fmt.Errorf("no command: this account runs only sensorcore apply, confirm, rollback, status, sanity, validate, version, install-core, console reset and plugin install|remove")
 	}
 	if words[0] == "sudo" && len(words) > 1 {
 		words = words[1:]
@@ -36,21 +37,21 @@ func AllowedCommand(line string) ([]string, error) {
 		words = append([]string{"sensorcore"}, words...)
 	}
 	if path.Base(words[0]) != "sensorcore" {
-		return nil, fmt.Errorf("%q is not allowed: this account runs only sensorcore apply, confirm, rollback, status, sanity, validate, version, install-core and console reset", words[0])
+		return nil, fmt.Errorf("%q is not allowed: this account runs only sensorcore apply, confirm, rollback, status, sanity, validate, version, install-core, console reset and plugin install|remove", words[0])
 	}
 	if len(words) < 2 || !allowed[words[1]] {
 		sub := ""
 		if len(words) > 1 {
 			sub = words[1]
 		}
-		return nil, fmt.Errorf("sensorcore %q is not allowed over SSH: use apply, confirm, rollback, status, sanity, validate, version, install-core or console reset", sub)
+		return nil, fmt.Errorf("sensorcore %q is not allowed over SSH: use apply, confirm, rollback, status, sanity, validate, version, install-core, console reset or plugin install|remove", sub)
 	}
 	if subs, ok := allowedSub[words[1]]; ok && (len(words) < 3 || !subs[words[2]]) {
 		sub := ""
 		if len(words) > 2 {
 			sub = words[2]
 		}
-		return nil, fmt.Errorf("sensorcore %s %q is not allowed over SSH: only %s reset", words[1], sub, words[1])
+		return nil, fmt.Errorf("sensorcore %s %q is not allowed over SSH: only %s", words[1], sub, subList(subs))
 	}
 	for _, w := range words[2:] {
 		name, _, _ := strings.Cut(strings.TrimLeft(w, "-"), "=")
@@ -110,4 +111,14 @@ func splitWords(s string) ([]string, error) {
 		out = append(out, cur.String())
 	}
 	return out, nil
+}
+
+// subList names a command's subcommands allowed over SSH, sorted.
+func subList(subs map[string]bool) string {
+	var out []string
+	for s := range subs {
+		out = append(out, s)
+	}
+	sort.Strings(out)
+	return strings.Join(out, " or ")
 }

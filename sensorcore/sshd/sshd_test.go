@@ -48,6 +48,11 @@ func TestAllowedCommand(t *testing.T) {
 		"console":                                    false,
 		"console reset --root /tmp --user admin":     false,
 		"console reset --user admin; id":             false,
+		"plugin install --json kilnnet.yaml":         true,
+		"sensorcore plugin remove kilnnet":           true,
+		"plugin":                                     false,
+		"plugin list":                                false,
+		"plugin install --root /tmp kilnnet.yaml":    false,
 	} {
 		_, err := AllowedCommand(line)
 		if (err == nil) != ok {

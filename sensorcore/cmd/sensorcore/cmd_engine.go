@@ -17,8 +17,10 @@ import (
 
 	"github.com/tapline/tapline/sensorcore/console/page"
 	"github.com/tapline/tapline/sensorcore/daemon"
+	"github.com/tapline/tapline/sensorcore/dissect"
 	"github.com/tapline/tapline/sensorcore/inventory"
 	"github.com/tapline/tapline/sensorcore/monitor"
+	"github.com/tapline/tapline/sensorcore/plugin"
 )
 
 // cmdMonitorEngine is "sensorcore monitor-engine": the monitoring engine
@@ -89,9 +91,31 @@ func runMonitorEngine(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
+	// The protocol plugins serve gives it: verified here again against
+	// the plugin key serve sent, loaded into the registry the pipelines
+	// read (a new version replaces the old one in place: streams and
+	// counts stay).
+	plugins := plugin.NewSet(dissect.Default(), false)
+	defer plugins.Close()
 	mux := http.NewServeMux()
+	mux.HandleFunc("POST "+daemon.MonitorPluginsPath, func(w http.ResponseWriter, r *http.Request) {
+		var in daemon.PluginInput
+		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, daemon.MaxPluginInput)).Decode(&in); err != nil {
+			http.Error(w, "plugins: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		var keys []plugin.Key
+		if len(in.KeyFile) > 0 {
+			keys, _ = plugin.ParseKeys(in.KeyFile) // apply checked it; unreadable, every plugin is refused
+		}
+		st := plugins.Apply(in.Files, keys, time.Now())
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(st)
+	})
 	mux.HandleFunc("GET "+daemon.MonitorHealthPath, func(w http.ResponseWriter, r *http.Request) {
 		var h daemon.MonitorHealth
+		ps := plugins.Status()
+		h.Plugins = &ps
 		if line, err := m.Health(); err != nil {
 			h.Error = err.Error()
 		} else {

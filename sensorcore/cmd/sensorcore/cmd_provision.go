@@ -94,6 +94,25 @@ type invocation struct {
 	confine bool
 }
 
+// engine opens the sensor's engine for a provisioning command: an SSH
+// session's fixed root and trust, confined to the incoming directory, and
+// its log on stderr (none with --json).
+func (inv invocation) engine(c *common, stderr io.Writer) (*daemon.Engine, error) {
+	if inv.fixed != nil {
+		c.root, c.trustRoots, c.releaseRoots, c.backend = inv.fixed.root, inv.fixed.trustRoots, inv.fixed.releaseRoots, inv.fixed.backend
+	}
+	e, err := daemon.NewEngine(daemon.Options{Root: c.root, TrustRoots: c.trustRoots, ReleaseRoots: c.releaseRoots, Backend: c.backend})
+	if err != nil {
+		return nil, err
+	}
+	e.ConfineToIncoming = inv.confine
+	e.Log = func(f string, a ...any) { fmt.Fprintf(stderr, "sensorcore: "+f+"\n", a...) }
+	if c.asJSON {
+		e.Log = func(string, ...any) {}
+	}
+	return e, nil
+}
+
 func provision(name string) func([]string, io.Writer, io.Writer) int {
 	return func(args []string, stdout, stderr io.Writer) int {
 		return invocation{}.run(context.Background(), name, args, stdout, stderr)
@@ -106,6 +125,9 @@ func (inv invocation) run(ctx context.Context, name string, args []string, stdou
 	}
 	if name == "validate" {
 		return inv.validate(ctx, args, stdout, stderr)
+	}
+	if name == "plugin" {
+		return inv.plugin(args, stdout, stderr)
 	}
 	fs := flag.NewFlagSet("sensorcore "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -122,18 +144,10 @@ func (inv invocation) run(ctx context.Context, name string, args []string, stdou
 	if err != nil {
 		return 2
 	}
-	if inv.fixed != nil {
-		c.root, c.trustRoots, c.releaseRoots, c.backend = inv.fixed.root, inv.fixed.trustRoots, inv.fixed.releaseRoots, inv.fixed.backend
-	}
-	e, err := daemon.NewEngine(daemon.Options{Root: c.root, TrustRoots: c.trustRoots, ReleaseRoots: c.releaseRoots, Backend: c.backend})
+	e, err := inv.engine(&c, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "sensorcore %s: %v\n", name, err)
 		return 2
-	}
-	e.ConfineToIncoming = inv.confine
-	e.Log = func(f string, a ...any) { fmt.Fprintf(stderr, "sensorcore: "+f+"\n", a...) }
-	if c.asJSON {
-		e.Log = func(string, ...any) {}
 	}
 	switch name {
 	case "apply":
@@ -312,6 +326,40 @@ func printStatus(w io.Writer, s *daemon.Status) {
 		fmt.Fprintf(w, "network:       %s %s/%s gw %s dns %s host %s (%s)\n", n.Interface, n.Address, n.Mask, n.Gateway, strings.Join(n.DNS, ","), n.Hostname, s.NetworkBackend)
 	}
 	fmt.Fprintf(w, "free:          %d MiB\nincoming:      %s\n", s.FreeBytes>>20, s.IncomingDir)
+	printPlugins(w, s.Plugins)
+}
+
+// printPlugins is status's plugins lines: the keys, what the monitoring
+// engine loaded (version, signer) and what it refused, and why.
+func printPlugins(w io.Writer, p *daemon.PluginsStatus) {
+	if p == nil {
+		return
+	}
+	var keys []string
+	for _, k := range p.Keys {
+		keys = append(keys, fmt.Sprintf("%q (key %s)", k.Name, k.KeyID))
+	}
+	if len(keys) == 0 {
+		keys = []string{"none (a provisioning bundle gives it: tapline push --plugin-key)"}
+	}
+	fmt.Fprintf(w, "plugin keys:   %s\n", strings.Join(keys, ", "))
+	if !p.Engine {
+		fmt.Fprintf(w, "plugins:       %d installed (%s); not loaded: no monitoring engine runs\n", len(p.Installed), strings.Join(p.Installed, ", "))
+		return
+	}
+	if len(p.Loaded) == 0 && len(p.Refused) == 0 {
+		fmt.Fprintln(w, "plugins:       none installed")
+	}
+	for _, l := range p.Loaded {
+		fmt.Fprintf(w, "plugin:        %s %s (%s), loaded, signed by %q (key %s)\n", l.Protocol, l.Version, l.File, l.Signer, l.KeyID)
+	}
+	for _, r := range p.Refused {
+		keep := ""
+		if r.Running != "" {
+			keep = "; version " + r.Running + " keeps running"
+		}
+		fmt.Fprintf(w, "plugin:        %s REFUSED: %s%s\n", r.File, r.Reason, keep)
+	}
 }
 
 func networkCmd(ctx context.Context, e *daemon.Engine, pos []string, asJSON bool, stdout, stderr io.Writer) int {
@@ -406,6 +454,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		stopMonitor = sync.OnceFunc(func() { cancelMonitor(); <-done; sup.Close() })
 		defer stopMonitor()
 		so.Monitor, so.CaptureHealth, so.MonitorState, so.CapturePorts = sup.Handler(), sup.Health, sup.State, sup.Ports
+		so.Plugins = sup.Plugins
 	}
 	// The site stream: serve publishes (the engine holds no key), off its
 	// own loop; a generation without an uplink only counts devices.

@@ -24,13 +24,8 @@ import (
 // leaves there exactly the records `sensorcore events` writes for it,
 // 0640, and nothing named operations.jsonl anywhere else.
 func TestServeMonitorOperationsInState(t *testing.T) {
-	if os.Geteuid() != 0 {
-		needs.Missing(t, "needs root: serve starts the monitoring engine as its own user")
-	}
-	capture, _ := filepath.Abs("../../../../shared/pcaps/modbus/modbusSmall.pcap")
-	if _, err := os.Stat(capture); err != nil {
-		needs.Missing(t, "needs the shared capture modbus/modbusSmall.pcap beside the repository")
-	}
+	needs.Root(t, "serve starts the monitoring engine as its own user")
+	capture := needs.Shared(t, "pcaps/modbus/modbusSmall.pcap")[0]
 	want, code := cli(t, nil, "events", "--json", capture)
 	if code != 0 || strings.Count(want, "\n") == 0 {
 		t.Fatalf("events: exit %d\n%s", code, want)

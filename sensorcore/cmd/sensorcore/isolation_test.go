@@ -29,6 +29,7 @@ type monitored struct {
 	d          *proc
 	console    *http.Client
 	ssh        *sshClient
+	kit        *testkit.Kit
 }
 
 func startMonitored(t *testing.T) *monitored {
@@ -52,7 +53,7 @@ func startMonitored(t *testing.T) *monitored {
 		os.Chmod(filepath.Join(root, d), 0o755)
 		os.Chmod(filepath.Join(root, "var"), 0o755)
 	}
-	m := &monitored{root: root, ssh: newSSHClient(t, root)}
+	m := &monitored{root: root, ssh: newSSHClient(t, root), kit: k}
 	m.d = startServe(t, root, k.RootFile, "--monitor", "lo", "--manuf", "/nonexistent")
 	b := k.Bundle(t, daemon.Layout{Root: root}.Incoming(), testkit.Spec{Sensor: "sensor-01", Hostname: "sensor-01.plant.example"})
 	if out, code := cli(t, nil, "apply", "--json", "--root", root, "--trust-root", k.RootFile, filepath.Base(b.Archive)); code != 0 {

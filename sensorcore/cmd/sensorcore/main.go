@@ -40,6 +40,7 @@ func commands() map[string]command {
 		"version":     {"print sensorcore's version", cmdVersion},
 		"ssh-command": {"OpenSSH ForceCommand wrapper: provisioning commands and SFTP only", cmdSSHCommand},
 		"console":     {"the console's accounts: reset a privileged user, unlock, the account log", cmdConsole},
+		"plugin":      {"install or remove a signed protocol plugin (docs/plugins.md)", cmdPlugin},
 
 		daemon.MonitorCommand: {"the monitoring engine's own process (serve --monitor starts it)", cmdMonitorEngine},
 		"install-core":        {"install an uploaded sensorcore release (signature verified first, previous kept)", cmdInstallCore},

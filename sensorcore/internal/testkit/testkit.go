@@ -68,6 +68,8 @@ type Spec struct {
 	// Uplink and UplinkFiles go into settings.json and the bundle as given.
 	Uplink      *netconf.Uplink
 	UplinkFiles map[bundle.Role][]byte
+	// PluginKey is the plugin-signing.pub the bundle carries, if any.
+	PluginKey []byte
 }
 
 // Built is a written bundle.
@@ -141,6 +143,9 @@ func (k *Kit) Bundle(t testing.TB, dir string, s Spec) Built {
 	}
 	for r, d := range s.UplinkFiles {
 		files[r] = d
+	}
+	if s.PluginKey != nil {
+		files[bundle.RolePluginKey] = s.PluginKey
 	}
 	bd := filepath.Join(dir, s.Sensor+"-bundle")
 	m, err := bundle.Write(bd, bundle.Meta{Sensor: bundle.Sensor{Name: s.Sensor, ID: "ID-" + s.Sensor}, CreatedAt: k.Now, Creator: "testkit"}, files)
