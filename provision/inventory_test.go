@@ -86,7 +86,7 @@ func TestInventoryPlugins(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := inv.Rows[0]
-	if r.PluginKey != "/site/keys/plugin-signing.pub" || len(r.Plugins) != 2 || r.Plugins[0] != "/site/kilnnet.yaml" || r.Plugins[1] != "/opt/p/opcua.yaml" {
+	if r.PluginKey != filepath.FromSlash("/site/keys/plugin-signing.pub") || len(r.Plugins) != 2 || r.Plugins[0] != filepath.FromSlash("/site/kilnnet.yaml") || r.Plugins[1] != filepath.FromSlash("/opt/p/opcua.yaml") {
 		t.Fatalf("row 1: %q %q", r.PluginKey, r.Plugins)
 	}
 	if r := inv.Rows[1]; r.PluginKey != "" || r.Plugins != nil || !inv.HasPlugins() {
