@@ -25,6 +25,10 @@ type Auth struct {
 	// AgentSocket is the ssh-agent: a Unix socket, a Windows named pipe or
 	// AgentPageant (FindAgent finds the user's); empty: no agent.
 	AgentSocket string
+	// AgentKeys, when set, are the only agent keys offered (OpenSSH's
+	// IdentitiesOnly): key files whose public key (FILE.pub, or the file
+	// itself when it is a public key) the agent's key must match.
+	AgentKeys []string
 }
 
 // methods builds the ssh.AuthMethods; the returned closer ends the agent
@@ -38,7 +42,25 @@ func (a Auth) methods() ([]ssh.AuthMethod, io.Closer, error) {
 			return nil, nil, err
 		}
 		closer = c
-		ms = append(ms, ssh.PublicKeysCallback(ag.Signers))
+		signers := ag.Signers
+		if len(a.AgentKeys) > 0 {
+			want, err := publicKeys(a.AgentKeys)
+			if err != nil {
+				closer.Close()
+				return nil, nil, err
+			}
+			signers = func() ([]ssh.Signer, error) {
+				all, err := ag.Signers()
+				var out []ssh.Signer
+				for _, s := range all {
+					if want[string(s.PublicKey().Marshal())] {
+						out = append(out, s)
+					}
+				}
+				return out, err
+			}
+		}
+		ms = append(ms, ssh.PublicKeysCallback(signers))
 	}
 	if a.KeyFile != "" {
 		s, err := ReadKeyFile(a.KeyFile, a.Passphrase)
@@ -164,6 +186,29 @@ func readPPK(path string, raw []byte, passphrase func(string) ([]byte, error)) (
 		return nil, fmt.Errorf("sshconn: key file %s (PuTTY format): %v", path, err)
 	}
 	return s, nil
+}
+
+// publicKeys reads the public keys of key files (FILE.pub beside a private
+// key, or a public key file), as a set of their wire forms.
+func publicKeys(files []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	for _, f := range files {
+		var k ssh.PublicKey
+		for _, p := range []string{f + ".pub", f} {
+			raw, err := safefile.ReadFile(userpath.Expand(p), maxKeyFile)
+			if err != nil {
+				continue
+			}
+			if k, _, _, _, err = ssh.ParseAuthorizedKey(raw); err == nil {
+				break
+			}
+		}
+		if k == nil {
+			return nil, fmt.Errorf("sshconn: IdentitiesOnly: no public key for %s (%s.pub): make it with ssh-keygen -y -f %s > %s.pub", f, f, f, f)
+		}
+		out[string(k.Marshal())] = true
+	}
+	return out, nil
 }
 
 type nopCloser struct{}
