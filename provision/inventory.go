@@ -383,7 +383,7 @@ func parseRow(get func(string) string, dir, name string, line int, resolve func(
 			identities = hs.IdentityFiles
 		}
 		if hs.IdentitiesOnly && r.Auth == AuthAgent {
-			r.AgentKeys = existing(hs.IdentityFiles)
+			r.AgentKeys = hs.AgentKeys()
 			if len(r.AgentKeys) == 0 {
 				bad("auth", "~/.ssh/config says IdentitiesOnly for %s but none of its IdentityFile exists: add one, or remove IdentitiesOnly", r.Address)
 			}
@@ -397,15 +397,8 @@ func parseRow(get func(string) string, dir, name string, line int, resolve func(
 	}
 	switch r.Auth {
 	case AuthKey:
-		if r.KeyFile == "" && len(identities) > 0 {
-			if ks := existing(identities); len(ks) > 0 {
-				r.KeyFile = ks[0]
-			} else {
-				bad("key_file", "auth is key and none of the IdentityFile ~/.ssh/config names for %s exists (%s): give key_file", r.Address, strings.Join(identities, ", "))
-			}
-		}
-		if r.KeyFile == "" && len(identities) == 0 {
-			if k, err := sshconn.DefaultKeyFile(); err == nil {
+		if r.KeyFile == "" {
+			if k, err := sshconn.KeyFor(sshconn.HostSettings{IdentityFiles: identities}); err == nil {
 				r.KeyFile = k
 			} else {
 				bad("key_file", "auth is key: %v", strings.Replace(err.Error(), "name the key file", "give key_file", 1))
@@ -433,17 +426,6 @@ func parseRow(get func(string) string, dir, name string, line int, resolve func(
 		bad("cert_source", "%q: use files, pkcs12, local-ca or self-signed", r.CertSource)
 	}
 	return r, errs
-}
-
-// existing keeps the paths that name a file.
-func existing(paths []string) []string {
-	var out []string
-	for _, p := range paths {
-		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 // HasPlugins reports whether a row carries protocol plugins.

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/agent"
 
 	"github.com/tapline/tapline/internal/safefile"
 	"github.com/tapline/tapline/internal/userpath"
@@ -110,6 +111,34 @@ func DefaultKeyFile() (string, error) {
 	}
 	return "", fmt.Errorf("no key file given and none of %s in %s: name the key file, or make one with ssh-keygen -t ed25519",
 		strings.Join(defaultKeyNames, ", "), dir)
+}
+
+// KeyFor is the key file that signs in to a host when none is named: the
+// first IdentityFile that exists of hs (the host's settings from
+// SSHConfig.Resolve); when the configuration names none, DefaultKeyFile.
+// The error says where it looked.
+func KeyFor(hs HostSettings) (string, error) {
+	if len(hs.IdentityFiles) == 0 {
+		return DefaultKeyFile()
+	}
+	for _, p := range hs.IdentityFiles {
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("no key file given and none of the IdentityFile ~/.ssh/config names for this host exists (%s): name the key file",
+		strings.Join(hs.IdentityFiles, ", "))
+}
+
+// AgentKeys lists the keys the ssh-agent at addr holds (FindAgent's
+// address).
+func AgentKeys(addr string) ([]*agent.Key, error) {
+	ag, c, err := dialAgent(addr)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	return ag.List()
 }
 
 // ErrWrongPassphrase says the passphrase given for a key file does not

@@ -37,6 +37,21 @@ type HostSettings struct {
 	Jump string
 }
 
+// AgentKeys are the key files whose keys alone an agent may offer: with
+// IdentitiesOnly, those of IdentityFiles that exist; nil without it.
+func (h HostSettings) AgentKeys() []string {
+	if !h.IdentitiesOnly {
+		return nil
+	}
+	out := []string{}
+	for _, p := range h.IdentityFiles {
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // SSHConfig is an OpenSSH client configuration file (~/.ssh/config, on
 // Windows %USERPROFILE%\.ssh\config as OpenSSH for Windows reads it).
 // Its syntax is read by github.com/kevinburke/ssh_config; host matching,
