@@ -51,13 +51,13 @@ const (
 // Row is one sensor of an inventory. Paths are already resolved against
 // the inventory's folder.
 type Row struct {
-	Line        int      `json:"line"`
-	Sensor      string   `json:"sensor"`
-	Address     string   `json:"address"` // current IP or host name
-	SSHPort     int      `json:"ssh_port"`
-	User        string   `json:"ssh_user"`
-	Auth        string   `json:"auth"`
-	KeyFile     string   `json:"key_file,omitempty"`
+	Line    int    `json:"line"`
+	Sensor  string `json:"sensor"`
+	Address string `json:"address"` // current IP or host name
+	SSHPort int    `json:"ssh_port"`
+	User    string `json:"ssh_user"`
+	Auth    string `json:"auth"`
+	KeyFile string `json:"key_file,omitempty"`
 	// HostName, KnownHostsFiles and AgentKeys come from the user's
 	// ~/.ssh/config (sshconn.SSHConfig) for what the row leaves empty:
 	// the address to connect to when it is not Address, the known_hosts
@@ -66,13 +66,13 @@ type Row struct {
 	HostName        string   `json:"host_name,omitempty"`
 	KnownHostsFiles []string `json:"known_hosts_files,omitempty"`
 	AgentKeys       []string `json:"agent_keys,omitempty"`
-	Jump        string   `json:"jump,omitempty"` // [user@]host[:port]
-	Interface   string   `json:"interface,omitempty"`
-	NewIP       string   `json:"new_ip,omitempty"`
-	NewMask     string   `json:"new_mask,omitempty"`
-	NewGateway  string   `json:"new_gateway,omitempty"`
-	NewDNS      []string `json:"new_dns,omitempty"`
-	NewHostname string   `json:"new_hostname,omitempty"`
+	Jump            string   `json:"jump,omitempty"` // [user@]host[:port]
+	Interface       string   `json:"interface,omitempty"`
+	NewIP           string   `json:"new_ip,omitempty"`
+	NewMask         string   `json:"new_mask,omitempty"`
+	NewGateway      string   `json:"new_gateway,omitempty"`
+	NewDNS          []string `json:"new_dns,omitempty"`
+	NewHostname     string   `json:"new_hostname,omitempty"`
 	// NewAddress is where the laptop reaches the sensor after the push when
 	// that is not NewIP (NAT, a port forward): default NewIP.
 	NewAddress string `json:"new_address,omitempty"`
