@@ -115,14 +115,14 @@ func capturePDUs(tb testing.TB, p *Plugin, glob string) [][]byte {
 }
 
 // FuzzPluginSequence runs whole packet sequences through the monitor with
-// the three examples loaded: the input is cut into segments (a length
+// the four examples loaded: the input is cut into segments (a length
 // byte before each) sent alternately by the client and the server of a
-// TCP stream on each example's port, and as UDP datagrams to C37.118's;
-// nothing panics and the counts stay consistent (malformed by a plugin
+// TCP stream on each TCP example's port, as UDP datagrams to C37.118's,
+// and as Ethernet frames of PROFINET DCP's EtherType; nothing panics and the counts stay consistent (malformed by a plugin
 // within malformed, within PDUs).
 func FuzzPluginSequence(f *testing.F) {
 	var ps []*Plugin
-	for _, n := range []string{"modbus", "opcua", "c37118"} {
+	for _, n := range []string{"modbus", "opcua", "c37118", "pndcp"} {
 		src, err := os.ReadFile(example(f, n))
 		if err != nil {
 			f.Fatal(err)
@@ -140,6 +140,7 @@ func FuzzPluginSequence(f *testing.F) {
 	f.Add(seq([]byte{0, 1, 0, 0, 0, 6, 1, 3, 0, 0, 0, 2}, []byte{0, 1, 0, 0, 0, 7, 1, 3, 4, 0, 1, 0, 2}))
 	f.Add(seq([]byte("HELF\x20\x00\x00\x00"), []byte("ACKF\x1c\x00\x00\x00")))
 	f.Add(seq([]byte{0xaa, 0x41, 0, 18, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0}, []byte{0xaa, 0x01, 0, 16}))
+	f.Add(seq([]byte{0xfe, 0xfe, 5, 0, 0, 0, 0, 1, 0, 1, 0, 4, 0xff, 0xff, 0, 0}, []byte{0xfe, 0xff, 5, 1, 0, 0, 0, 1, 0, 0, 0, 0}))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		m, closeAll := monitorWith(t, ps...)
 		defer closeAll()
@@ -168,6 +169,7 @@ func FuzzPluginSequence(f *testing.F) {
 				sseq[i] += uint32(len(seg))
 			}
 			send(pcaptest.UDPFrame(1, 2, 40100, 4713, seg))
+			send(pcaptest.EtherFrame(byte(1+k%2), byte(2-k%2), 0x8892, seg))
 		}
 		for name, c := range m.Report().Protocols {
 			if c.MalformedByPlugin > c.Malformed || c.Malformed > c.PDUs {

@@ -27,12 +27,19 @@ func UDPFrame(src, dst byte, sport, dport uint16, payload []byte) []byte {
 	return append(append(b, udp...), payload...)
 }
 
-// ethernetIPv4 is the Ethernet header (locally administered MACs ending
-// in the hosts' numbers) and the IPv4 header of a frame carrying l4 octets
-// of protocol proto.
+// EtherFrame builds an Ethernet frame from host src to host dst (locally
+// administered MACs 00:1b:1b:00:00:<host>) of the given EtherType.
+func EtherFrame(src, dst byte, etherType uint16, payload []byte) []byte {
+	b := make([]byte, 14, 14+len(payload))
+	copy(b, []byte{0, 0x1b, 0x1b, 0, 0, dst, 0, 0x1b, 0x1b, 0, 0, src})
+	binary.BigEndian.PutUint16(b[12:], etherType)
+	return append(b, payload...)
+}
+
+// ethernetIPv4 is the Ethernet header and the IPv4 header of a frame
+// carrying l4 octets of protocol proto.
 func ethernetIPv4(src, dst byte, proto byte, l4 int) []byte {
-	b := make([]byte, 14+20, 14+20+l4)
-	copy(b, []byte{0, 0x1b, 0x1b, 0, 0, dst, 0, 0x1b, 0x1b, 0, 0, src, 8, 0})
+	b := append(EtherFrame(src, dst, 0x0800, nil), make([]byte, 20, 20+l4)...)
 	ip := b[14:]
 	ip[0] = 0x45
 	binary.BigEndian.PutUint16(ip[2:], uint16(20+l4))
