@@ -38,11 +38,11 @@ type clusterSensor struct {
 }
 
 // TestSiteClusterExactlyOnce: three real sensorcore serve processes, each
-// monitoring shared captures replayed at their recorded pace, stream to a
-// three-node JetStream cluster of the real nats-server on loopback. One
-// node is killed mid-stream (and started again later); one sensor's
-// uplink is cut for a minute (its servers are loopback proxies that drop
-// every connection). Afterwards every operation each sensor logged is in
+// monitoring shared captures replayed at four times their recorded pace
+// (about 25 s of traffic each), stream to a three-node JetStream cluster
+// of the real nats-server on loopback. One node is killed mid-stream (and
+// started again later); one sensor's uplink is cut for most of its
+// replay (its servers are loopback proxies that drop every connection). Afterwards every operation each sensor logged is in
 // the operations stream exactly once and in order, every alert and asset
 // it holds is in the state stream once, with its final state. Beside
 // them, a sensor whose client certificate comes from another CA is
@@ -110,7 +110,7 @@ func TestSiteClusterExactlyOnce(t *testing.T) {
 
 	start := time.Now()
 	for _, s := range sensors {
-		args := []string{"--monitor-replay-loops", "1"}
+		args := []string{"--monitor-replay-loops", "1", "--monitor-replay-speed", "4"}
 		for _, c := range s.captures {
 			args = append(args, "--monitor-replay", c)
 		}
@@ -120,21 +120,21 @@ func TestSiteClusterExactlyOnce(t *testing.T) {
 	startServe(t, root5, k.RootFile)
 
 	// Mid-stream: a node dies (and comes back), and sensor-02 loses its
-	// uplink for a minute.
+	// uplink while it still logs operations.
 	at := func(d time.Duration) { time.Sleep(time.Until(start.Add(d))) }
-	at(15 * time.Second)
+	at(4 * time.Second)
 	mustStream(t, st, "sensor-01", "sensor-02", "sensor-03")
 	st.Servers[2].Kill()
 	t.Logf("%s: node 3 killed", time.Since(start).Round(time.Second))
-	at(20 * time.Second)
+	at(6 * time.Second)
 	for _, p := range proxies {
 		p.Cut()
 	}
 	t.Logf("%s: sensor-02's uplink cut", time.Since(start).Round(time.Second))
-	at(45 * time.Second)
+	at(12 * time.Second)
 	st.Servers[2].Restart()
 	t.Logf("%s: node 3 back", time.Since(start).Round(time.Second))
-	at(80 * time.Second)
+	at(20 * time.Second)
 	if out := sanity(t, sensors[1].root); !strings.Contains(out, "not connected") {
 		t.Errorf("sensor-02's uplink was cut, yet sanity says:\n%s", out)
 	} else if m := regexp.MustCompile(`(\d+) waiting in the outbox`).FindStringSubmatch(out); m == nil || m[1] == "0" {
