@@ -341,7 +341,7 @@ type PluginResult struct {
 	Removed  bool   `json:"removed,omitempty"`
 }
 
-var pluginFileName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\.ya?ml$`)
+var pluginFileName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\.ya?ml$`) })
 
 // InstallPlugin verifies the uploaded plugin at path (and path.sig)
 // against the current generation's plugin keys, checks that it loads, and
@@ -365,7 +365,7 @@ func (e *Engine) InstallPlugin(path string) (*PluginResult, error) {
 	defer e.removeUpload(p, p+plugin.SignatureSuffix)
 	name := filepath.Base(p)
 	res.File = name
-	if !pluginFileName.MatchString(name) {
+	if !pluginFileName().MatchString(name) {
 		return refuse(CodePlugin, fmt.Sprintf("%s: a plugin file is named NAME.yaml (letters, digits, . _ -; at most 64)", name))
 	}
 	data, err := safefile.ReadFile(p, plugin.MaxFileSize)
