@@ -413,12 +413,12 @@ func runCertsVerify(env *Env, args []string) int {
 	}
 	o.Intermediates = path[1:]
 	for _, p := range crls {
-		c, err := certs.ReadCRLIndex(p)
+		cs, err := certs.ReadCRLs(p)
 		if err != nil {
 			env.Errorf("certs verify: %s", certsErrText(err))
 			return ExitUsage
 		}
-		o.CRLs = append(o.CRLs, c)
+		o.CRLs = append(o.CRLs, cs...)
 	}
 	chain, verr := certs.Verify(path[0], o)
 	out := certsVerifyJSON{Valid: verr == nil, Chain: []string{}}
