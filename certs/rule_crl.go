@@ -29,12 +29,19 @@ import (
 // certificate is a warning, and only a listing counts for CA certificates.
 // Without the issuing CA the signature cannot be checked: a warning, and a
 // listing is still an error.
-func ruleCRL(b *bundle) []Finding {
-	var out []Finding
+func ruleCRL(b *bundle) (out []Finding) {
 	fetch := b.fetchLevels()
-	for _, c := range fetch {
-		out = append(out, fetchFinding(b, c))
+	if len(fetch) > 0 && fetch[0] == b.leaf {
+		out = append(out, fetchFinding(b, b.leaf))
 	}
+	// The CA certificates' notes follow the sensor certificate's findings.
+	defer func() {
+		for _, c := range fetch {
+			if c != b.leaf {
+				out = append(out, fetchFinding(b, c))
+			}
+		}
+	}()
 	final := b.target.CRLValidation && b.target.CRLsFinal
 	if len(b.crls) == 0 && !final {
 		return out
