@@ -50,8 +50,12 @@ func ParseCRLs(data []byte) ([]*CRL, error) {
 		return nil, err
 	}
 	if len(ders) == 1 {
-		c, err := ParseCRLIndex(data)
+		c, err := ParseCRLIndex(ders[0]) // decoded once, by SplitCRLs
 		if err != nil {
+			_, err = ParseCRLIndex(data) // the error about the file as given
+			if err == nil {
+				err = &FormatError{Want: ErrNoCRL, Looks: looksLike(data)}
+			}
 			return nil, err
 		}
 		return []*CRL{c}, nil
