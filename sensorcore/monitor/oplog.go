@@ -62,12 +62,23 @@ type opEntry struct {
 }
 
 // opLog pairs requests and responses and writes the records.
+//
+// A request's slot is a random place in a table of opSlots (each request
+// has a new transaction id, so a new slot), but the slot holds only the
+// number of an entry: entries come from a stack of free ones, so the few
+// requests waiting at any time reuse the same few entries and buffers,
+// which stay in the CPU's cache, instead of touching a new one in a
+// table of several hundred kilobytes each time.
 type opLog struct {
-	w     io.Writer
-	buf   []byte
-	slots []opEntry
-	seed  uint64
-	err   error
+	w   io.Writer
+	buf []byte
+	// slots holds, per slot, 1 + the index in entries of the request
+	// waiting there (0: none).
+	slots   []uint16
+	entries []opEntry
+	free    []uint16 // indexes of the unused entries, the last freed on top
+	seed    uint64
+	err     error
 	// ends caches the client and server objects formatted lately.
 	ends endCache
 	// day and dayText cache the formatted date of the last record.
@@ -80,13 +91,18 @@ type opLog struct {
 }
 
 func newOpLog(w io.Writer) *opLog {
-	return &opLog{w: w, buf: make([]byte, 0, 64<<10), slots: make([]opEntry, opSlots), seed: rand.Uint64(), day: math.MinInt64}
+	l := &opLog{w: w, buf: make([]byte, 0, 64<<10), slots: make([]uint16, opSlots), entries: make([]opEntry, opSlots),
+		free: make([]uint16, opSlots), seed: rand.Uint64(), day: math.MinInt64}
+	for i := range l.free {
+		l.free[i] = uint16(opSlots - 1 - i) // entry 0 on top
+	}
+	return l
 }
 
 // slot is where the pair k waits: a multiply-xor hash of the key's words
 // (keyed by a per-log seed, so a sender cannot aim collisions at it from
 // one run to the next).
-func (l *opLog) slot(k *opKey) *opEntry {
+func (l *opLog) slot(k *opKey) *uint16 {
 	const m1, m2, m3, m4 = 0x9e3779b97f4a7c15, 0xc2b2ae3d27d4eb4f, 0x165667b19e3779f9, 0xd6e8feb86659fd93
 	h := l.seed ^ binary.LittleEndian.Uint64(k.client.B[0:8])*m1 ^ binary.LittleEndian.Uint64(k.client.B[8:16])*m2 ^
 		binary.LittleEndian.Uint64(k.server.B[0:8])*m3 ^ binary.LittleEndian.Uint64(k.server.B[8:16])*m4 ^
@@ -95,6 +111,21 @@ func (l *opLog) slot(k *opKey) *opEntry {
 	h *= m3
 	h ^= h >> 32
 	return &l.slots[h&(opSlots-1)]
+}
+
+// waiting is the request waiting in slot, nil when none.
+func (l *opLog) waiting(slot *uint16) *opEntry {
+	if *slot == 0 {
+		return nil
+	}
+	return &l.entries[*slot-1]
+}
+
+// release frees the entry waiting in slot.
+func (l *opLog) release(slot *uint16) {
+	l.entries[*slot-1].used = false
+	l.free = append(l.free, *slot-1)
+	*slot = 0
 }
 
 // logged reports whether the PDU in r is an operation the log records: a
@@ -121,22 +152,29 @@ func (l *opLog) observe(now int64, pkt *decode.Packet, r *dissect.Result, malfor
 		k.client, k.server, k.cport, k.sport = pkt.Dst, pkt.Src, pkt.DstPort, pkt.SrcPort
 	}
 	if r.Request && r.Txn >= 0 && !groupMAC(k.server) {
-		e := l.slot(&k)
-		if e.used {
+		slot := l.slot(&k)
+		e := l.waiting(slot)
+		if e != nil {
 			l.write(e, resultNoResponse, 0, -1) // its response never came, or the slot is wanted
+		} else {
+			i := l.free[len(l.free)-1]
+			l.free = l.free[:len(l.free)-1]
+			*slot, e = i+1, &l.entries[i]
 		}
 		l.fill(e, &k, now, pkt, r)
 		return e.id
 	}
 	if r.Response && r.Txn >= 0 {
-		if e := l.slot(&k); e.used && e.key == k {
+		slot := l.slot(&k)
+		if e := l.waiting(slot); e != nil && e.key == k {
 			if r.Proto == dissect.PNDCP {
 				// an Identify response names the device: kept with its request
 				e.body = appendOperation(e.body, r, true)
 			}
 			l.write(e, resultAnswered, now, r.Status)
-			e.used = false
-			return e.id
+			id := e.id
+			l.release(slot)
+			return id
 		}
 	}
 	// written at once: a request nothing answers, a notification, or a
@@ -197,9 +235,9 @@ func functionName(r *dissect.Result) string {
 func (l *opLog) flush(final bool) error {
 	if final {
 		for i := range l.slots {
-			if e := &l.slots[i]; e.used {
+			if e := l.waiting(&l.slots[i]); e != nil {
 				l.write(e, resultNoResponse, 0, -1)
-				e.used = false
+				l.release(&l.slots[i])
 			}
 		}
 	}
