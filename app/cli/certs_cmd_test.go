@@ -87,6 +87,8 @@ func TestCertsGolden(t *testing.T) {
 		{"verify-expired-intermediate.txt", []string{"certs", "verify", "--anchors", td + "root.crt", "--chain", fd + "under-expired.crt", "--chain", fd + "expired-inter.crt", at}, ExitVerdict},
 		{"inspect.txt", []string{"certs", "inspect", ex + "sensor-01.crt", ex + "chain.pem", ex + "sensor-01.key", ex + "sensor-02-expired.key", ex + "sensor-01.pfx", ex + "crl.pem", td + "leaf.der", td + "leaf-enc.der"}, ExitOK},
 		{"inspect-pass.txt", []string{"certs", "inspect", "--passphrase-file", "testdata/certs/pass.txt", ex + "sensor-01.pfx", ex + "sensor-02-expired.key"}, ExitOK},
+		{"inspect-crls.txt", []string{"certs", "inspect", td + "crls-both.pem"}, ExitOK},
+		{"inspect-crls.json", []string{"certs", "inspect", "--json", td + "crls-both.pem"}, ExitOK},
 		{"inspect.json", []string{"certs", "inspect", "--json", ex + "sensor-01.crt", ex + "chain.pem", ex + "sensor-01.key", ex + "sensor-02-expired.key", ex + "sensor-01.pfx", ex + "crl.pem"}, ExitOK},
 		{"inspect-pass.json", []string{"certs", "inspect", "--json", "--passphrase-file", "testdata/certs/pass.txt", ex + "sensor-01.pfx", ex + "sensor-02-expired.key"}, ExitOK},
 	}

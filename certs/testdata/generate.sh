@@ -124,7 +124,9 @@ default_crl_days = 3650
 CNF
 touch "$work/root-index.txt"; echo 01 > "$work/root-crlnumber"
 openssl ca -config "$work/root.cnf" -cert root.crt -keyfile root.key -gencrl -crl_lastupdate 20260101000000Z -crl_nextupdate 20360101000000Z -out root-crl.pem 2>/dev/null
-chmod 0600 root-crl.pem
+# Both levels in one file, as a bundle's crls.pem carries them.
+cat crl.pem root-crl.pem > crls-both.pem
+chmod 0600 root-crl.pem crls-both.pem
 }
 
 field() {
