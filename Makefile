@@ -13,7 +13,7 @@ FUZZTIME ?= 30s
 SHORT_FUZZTIME ?= 50000x
 
 .PHONY: all run test vet fmt-check unit fuzz fuzz-short bench bench-analyze bench-certs lint build build-gui build-cli build-sensorcore build-nats sign-sensorcore deps-gui deps-test deps-bench clean
-.PHONY: package screenshots bench-gui console-screenshots dist cross wine-test bench-site
+.PHONY: package screenshots bench-gui console-screenshots dist cross cross-gui test-stages wine-test bench-site
 
 all: build
 
@@ -42,8 +42,17 @@ run: deps-gui build-sensorcore build-nats
 	 fi
 
 ## test: gofmt, go vet, the cross-builds, every package's tests with the race detector, short fuzz runs,
-## and the Windows tests of the laptop's pure-Go packages under Wine.
-test: deps-test fmt-check vet cross unit fuzz-short wine-test
+## and the Windows tests of the laptop's pure-Go packages under Wine. The Windows desktop app's cgo
+## cross-build (tools/cross-gui.sh, minutes on a cold cache) runs in the background beside them, niced,
+## and its result is awaited at the end; a failing stage stops it.
+test: deps-test
+	@log=$$(mktemp); setsid nice -n 10 tools/cross-gui.sh >$$log 2>&1 & gui=$$!; \
+	 $(MAKE) --no-print-directory test-stages; rc=$$?; \
+	 if [[ $$rc -ne 0 ]]; then kill -- -$$gui 2>/dev/null; wait $$gui 2>/dev/null; \
+	 elif wait $$gui; then cat $$log; \
+	 else cat $$log; echo "cross-gui: the Windows desktop app does not cross-build" >&2; rc=1; fi; \
+	 rm -f $$log; exit $$rc
+test-stages: fmt-check vet cross unit fuzz-short wine-test
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -57,6 +66,11 @@ vet:
 ## and go vet of the GUI screens for Windows (tools/cross.sh).
 cross:
 	@tools/cross.sh
+
+## cross-gui: go build and vet of the Windows desktop app (cgo through mingw-w64), as make test runs it.
+cross-gui:
+	@$(DEPS) test
+	@tools/cross-gui.sh
 
 ## wine-test: the Windows test binaries of the laptop's pure-Go packages
 ## (certs, provision, the CLI, the CSV and path readers...) under Wine (tools/wine-test.sh).

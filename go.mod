@@ -6,6 +6,7 @@ require (
 	fyne.io/fyne/v2 v2.7.1
 	github.com/davidmz/go-pageant v1.1.0
 	github.com/google/cel-go v0.31.0
+	github.com/kevinburke/ssh_config v1.6.0
 	github.com/nats-io/nats.go v1.56.0
 	github.com/nats-io/nkeys v0.4.16
 	github.com/pkg/sftp v1.13.12

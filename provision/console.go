@@ -50,7 +50,11 @@ func (s *Session) ResetConsoleUser(ctx context.Context, row Row, user string) (C
 	if t.Jump != nil {
 		so.Jump, so.JumpTrust = t.Jump, o.Trust
 	}
-	c, err := sshconn.Dial(ctx, sshconn.Endpoint{Addr: t.Addr, User: t.User, Auth: t.Auth}, o.Trust, so)
+	trust := o.Trust
+	if t.Trust != nil {
+		trust = t.Trust
+	}
+	c, err := sshconn.Dial(ctx, sshconn.Endpoint{Addr: t.Addr, User: t.User, Auth: t.Auth}, trust, so)
 	if err != nil {
 		return res, err
 	}

@@ -80,7 +80,7 @@ func TestPushFirstInstall(t *testing.T) {
 	if res.Outcome == provision.OutcomeDone || res.Code != provision.CodePreflight || !strings.Contains(res.Error, want) {
 		t.Fatalf("first push: %+v\nwant error %q\n%s", res, want, s.Logs())
 	}
-	if fileSHA(t, target) != core.SHA256 {
+	if releasetest.FileSHA256(t, target) != core.SHA256 {
 		t.Fatal("the carried binary was not installed at its target")
 	}
 	if fi, err := os.Stat(target); err != nil || fi.Mode().Perm() != 0o755 {

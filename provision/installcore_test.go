@@ -2,8 +2,6 @@ package provision_test
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"net"
 	"os"
@@ -18,16 +16,6 @@ import (
 	"github.com/tapline/tapline/provision/internal/sshdtest"
 	"github.com/tapline/tapline/provision/sshconn"
 )
-
-func fileSHA(t *testing.T, p string) string {
-	t.Helper()
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := sha256.Sum256(b)
-	return hex.EncodeToString(s[:])
-}
 
 // TestPushInstallCore: push --install-core against a real `sensorcore
 // serve` running an older build, behind its embedded listener and behind
@@ -45,7 +33,7 @@ func TestPushInstallCore(t *testing.T) {
 	rel := releasetest.New(t)
 	rel.SignFile(t, newer, "99.1.0", releasetest.Options{})
 	core, err := provision.LoadCore(newer, provision.CoreOptions{Roots: rel.Roots()})
-	if err != nil || core.Version != "99.1.0" || core.SHA256 != fileSHA(t, newer) || core.Signature != newer+".sig" {
+	if err != nil || core.Version != "99.1.0" || core.SHA256 != releasetest.FileSHA256(t, newer) || core.Signature != newer+".sig" {
 		t.Fatalf("LoadCore: %v %+v", err, core)
 	}
 	for _, mode := range []string{"embedded", "openssh"} {
@@ -58,7 +46,7 @@ func TestPushInstallCore(t *testing.T) {
 			bin := filepath.Join(t.TempDir(), "sensorcore") // the appliance's installed binary
 			raw, _ := os.ReadFile(old)
 			os.WriteFile(bin, raw, 0o755)
-			oldSum := fileSHA(t, bin)
+			oldSum := releasetest.FileSHA256(t, bin)
 			root := t.TempDir()
 			console := sshdtest.FreePort(t)
 			o := fleettest.ApplianceOptions{Root: root, TrustRoot: kit.RootPub, ReleaseRoot: rel.RootFile, ConsoleListen: fmt.Sprintf("127.0.0.1:%d", console),
@@ -112,7 +100,7 @@ func TestPushInstallCore(t *testing.T) {
 			if !steps[provision.StepInstallCore] {
 				t.Fatalf("no install-core step: %+v", res.Steps)
 			}
-			if fileSHA(t, bin) != core.SHA256 || fileSHA(t, bin+".prev") != oldSum {
+			if releasetest.FileSHA256(t, bin) != core.SHA256 || releasetest.FileSHA256(t, bin+".prev") != oldSum {
 				t.Fatal("the appliance's binary was not replaced, or the previous one not kept as .prev")
 			}
 			// Up to date now: nothing uploaded, the push still completes.

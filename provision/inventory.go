@@ -27,7 +27,7 @@ var inventoryColumns = []string{
 	"plugin_key", "plugins",
 }
 
-var requiredColumns = []string{"sensor", "address", "ssh_user", "auth"}
+var requiredColumns = []string{"sensor", "address", "auth"}
 
 // Auth methods an inventory row may name. Secrets never live in the CSV:
 // passwords and passphrases come from the environment or a prompt.
@@ -51,20 +51,28 @@ const (
 // Row is one sensor of an inventory. Paths are already resolved against
 // the inventory's folder.
 type Row struct {
-	Line        int      `json:"line"`
-	Sensor      string   `json:"sensor"`
-	Address     string   `json:"address"` // current IP or host name
-	SSHPort     int      `json:"ssh_port"`
-	User        string   `json:"ssh_user"`
-	Auth        string   `json:"auth"`
-	KeyFile     string   `json:"key_file,omitempty"`
-	Jump        string   `json:"jump,omitempty"` // [user@]host[:port]
-	Interface   string   `json:"interface,omitempty"`
-	NewIP       string   `json:"new_ip,omitempty"`
-	NewMask     string   `json:"new_mask,omitempty"`
-	NewGateway  string   `json:"new_gateway,omitempty"`
-	NewDNS      []string `json:"new_dns,omitempty"`
-	NewHostname string   `json:"new_hostname,omitempty"`
+	Line    int    `json:"line"`
+	Sensor  string `json:"sensor"`
+	Address string `json:"address"` // current IP or host name
+	SSHPort int    `json:"ssh_port"`
+	User    string `json:"ssh_user"`
+	Auth    string `json:"auth"`
+	KeyFile string `json:"key_file,omitempty"`
+	// HostName, KnownHostsFiles and AgentKeys come from the user's
+	// ~/.ssh/config (sshconn.SSHConfig) for what the row leaves empty:
+	// the address to connect to when it is not Address, the known_hosts
+	// files (UserKnownHostsFile) and, with IdentitiesOnly, the only keys
+	// of the agent to offer (their IdentityFile paths).
+	HostName        string   `json:"host_name,omitempty"`
+	KnownHostsFiles []string `json:"known_hosts_files,omitempty"`
+	AgentKeys       []string `json:"agent_keys,omitempty"`
+	Jump            string   `json:"jump,omitempty"` // [user@]host[:port]
+	Interface       string   `json:"interface,omitempty"`
+	NewIP           string   `json:"new_ip,omitempty"`
+	NewMask         string   `json:"new_mask,omitempty"`
+	NewGateway      string   `json:"new_gateway,omitempty"`
+	NewDNS          []string `json:"new_dns,omitempty"`
+	NewHostname     string   `json:"new_hostname,omitempty"`
 	// NewAddress is where the laptop reaches the sensor after the push when
 	// that is not NewIP (NAT, a port forward): default NewIP.
 	NewAddress string `json:"new_address,omitempty"`
@@ -122,8 +130,15 @@ type Row struct {
 	Record []string `json:"record,omitempty"`
 }
 
-// SSHAddr is host:port of the sensor's SSH server now.
-func (r Row) SSHAddr() string { return net.JoinHostPort(r.Address, strconv.Itoa(r.SSHPort)) }
+// SSHAddr is host:port of the sensor's SSH server now (HostName from
+// ~/.ssh/config when it names one for Address).
+func (r Row) SSHAddr() string {
+	h := r.Address
+	if r.HostName != "" {
+		h = r.HostName
+	}
+	return net.JoinHostPort(h, strconv.Itoa(r.SSHPort))
+}
 
 // Inventory is a parsed inventory CSV.
 type Inventory struct {
@@ -197,6 +212,15 @@ func ParseInventory(r io.Reader, dir, name string) (*Inventory, error) {
 		return nil, &InventoryError{File: name, Line: 1, Msg: err.Error()}
 	}
 	inv := &Inventory{Dir: dir, Header: header, Dialect: cr.Dialect}
+	// The user's ~/.ssh/config completes what rows leave empty (read
+	// once; a broken one is reported on every row that would use it).
+	sshCfg, cfgErr := sshconn.LoadSSHConfig()
+	resolve := func(host string, given sshconn.HostSettings) (sshconn.HostSettings, error) {
+		if cfgErr != nil {
+			return given, cfgErr
+		}
+		return sshCfg.Resolve(host, given)
+	}
 	col := map[string]int{}
 	known := map[string]bool{}
 	for _, c := range inventoryColumns {
@@ -250,7 +274,7 @@ func ParseInventory(r io.Reader, dir, name string) (*Inventory, error) {
 			}
 			return ""
 		}
-		row, rerrs := parseRow(get, dir, name, line)
+		row, rerrs := parseRow(get, dir, name, line, resolve)
 		row.Record = rec
 		errs = append(errs, rerrs...)
 		inv.Rows = append(inv.Rows, row)
@@ -270,7 +294,7 @@ func blank(rec []string) bool {
 	return true
 }
 
-func parseRow(get func(string) string, dir, name string, line int) (Row, []error) {
+func parseRow(get func(string) string, dir, name string, line int, resolve func(string, sshconn.HostSettings) (sshconn.HostSettings, error)) (Row, []error) {
 	var errs []error
 	bad := func(c, format string, args ...any) {
 		errs = append(errs, &InventoryError{File: name, Line: line, Column: c, Msg: fmt.Sprintf(format, args...)})
@@ -334,7 +358,7 @@ func parseRow(get func(string) string, dir, name string, line int) (Row, []error
 	if len(r.CertName) > 128 {
 		bad("cert_name", "%d characters, over 128", len(r.CertName))
 	}
-	r.SSHPort = port("ssh_port", 22)
+	r.SSHPort = port("ssh_port", 0)
 	r.ConsolePort = port("console_port", 443)
 	if r.Interface == "" {
 		r.Interface = "eth0"
@@ -353,13 +377,38 @@ func parseRow(get func(string) string, dir, name string, line int) (Row, []error
 			bad("address", "%q has a bad port", r.Address)
 		}
 	}
+	// What the row leaves empty comes from ~/.ssh/config, then defaults.
+	var identities []string
+	if r.Address != "" {
+		given := sshconn.HostSettings{User: r.User, Port: r.SSHPort, Jump: r.Jump}
+		if r.KeyFile != "" {
+			given.IdentityFiles = []string{r.KeyFile}
+		}
+		hs, err := resolve(r.Address, given)
+		if err != nil {
+			bad("address", "%s: %v", r.Address, err)
+		}
+		r.User, r.SSHPort, r.HostName, r.KnownHostsFiles = hs.User, hs.Port, hs.HostName, hs.KnownHostsFiles
+		if r.KeyFile == "" {
+			identities = hs.IdentityFiles
+		}
+		if hs.IdentitiesOnly && r.Auth == AuthAgent {
+			r.AgentKeys = hs.AgentKeys()
+			if len(r.AgentKeys) == 0 {
+				bad("auth", "~/.ssh/config says IdentitiesOnly for %s but none of its IdentityFile exists: add one, or remove IdentitiesOnly", r.Address)
+			}
+		}
+	}
+	if r.SSHPort == 0 {
+		r.SSHPort = 22
+	}
 	if r.User == "" {
-		bad("ssh_user", "empty: give the SSH user (for example admin)")
+		bad("ssh_user", "empty (and ~/.ssh/config names no User for it): give the SSH user (for example admin)")
 	}
 	switch r.Auth {
 	case AuthKey:
 		if r.KeyFile == "" {
-			if k, err := sshconn.DefaultKeyFile(); err == nil {
+			if k, err := sshconn.KeyFor(sshconn.HostSettings{IdentityFiles: identities}); err == nil {
 				r.KeyFile = k
 			} else {
 				bad("key_file", "auth is key: %v", strings.Replace(err.Error(), "name the key file", "give key_file", 1))

@@ -36,7 +36,7 @@ func TestParseInventory(t *testing.T) {
 	for _, c := range []struct{ name, csv, want string }{
 		{"empty", "", "empty file"},
 		{"unknown column", "sensor,address,ssh_user,auth,colour\n", "column colour: unknown column"},
-		{"missing column", "sensor,address,auth\n", "column ssh_user: required column missing"},
+		{"missing column", "sensor,address,ssh_user\n", "column auth: required column missing"},
 		{"no rows", "sensor,address,ssh_user,auth\n", "no sensors"},
 		{"bad auth", "sensor,address,ssh_user,auth,cert,key\ns1,192.0.2.1,admin,telnet,a,b\n", "site.csv:2: column auth: \"telnet\""},
 		{"key without file", "sensor,address,ssh_user,auth,cert,key\ns1,192.0.2.1,admin,key,a,b\n",

@@ -72,6 +72,9 @@ func (s *Session) target(row Row) (Target, error) {
 	if reach != "" && reach != row.Address && reach != t.Addr {
 		t.NewAddr = reach
 	}
+	if len(row.KnownHostsFiles) > 0 {
+		t.Trust = s.knownHostsTrust(row.KnownHostsFiles)
+	}
 	sec := s.Secrets
 	switch row.Auth {
 	case AuthKey:
@@ -80,7 +83,7 @@ func (s *Session) target(row Row) (Target, error) {
 		if sec.AgentSocket == "" {
 			return t, fmt.Errorf("line %d: auth agent but %w", row.Line, sshconn.ErrNoAgent)
 		}
-		t.Auth = sshconn.Auth{AgentSocket: sec.AgentSocket}
+		t.Auth = sshconn.Auth{AgentSocket: sec.AgentSocket, AgentKeys: row.AgentKeys}
 	case AuthPassword:
 		if sec.SSHPassword == "" {
 			return t, fmt.Errorf("line %d: auth password but no SSH password is given (TAPLINE_SSH_PASSWORD)", row.Line)

@@ -84,6 +84,9 @@ type Target struct {
 	// PinnedKey, when set, is the host key proved by an earlier attempt at
 	// this sensor; a retry trusts it at the new address.
 	PinnedKey ssh.PublicKey
+	// Trust, when set, replaces Options.Trust for the first connection
+	// (the known_hosts files ~/.ssh/config names for this sensor).
+	Trust sshconn.Trust
 }
 
 // Options are shared by every push of a run.

@@ -65,6 +65,10 @@ type Session struct {
 
 	once  sync.Once
 	trust *sshconn.KnownHosts
+	// byFiles are the trusts of the known_hosts lists ~/.ssh/config names
+	// (UserKnownHostsFile), one per list so appends stay serialised.
+	mu      sync.Mutex
+	byFiles map[string]*sshconn.KnownHosts
 }
 
 // Secrets are a session's secrets, held in memory only and never logged.
@@ -113,6 +117,24 @@ func (s *Session) init() {
 			os.RemoveAll(d)
 		}
 	})
+}
+
+// knownHostsTrust is the session's trust for a UserKnownHostsFile list:
+// keys are read from every file and new ones appended to the first, with
+// the session's AcceptNew policy.
+func (s *Session) knownHostsTrust(files []string) sshconn.Trust {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	key := strings.Join(files, "\x00")
+	if k, ok := s.byFiles[key]; ok {
+		return k
+	}
+	if s.byFiles == nil {
+		s.byFiles = map[string]*sshconn.KnownHosts{}
+	}
+	k := &sshconn.KnownHosts{File: files[0], Also: files[1:], Accept: s.AcceptNew}
+	s.byFiles[key] = k
+	return k
 }
 
 func (s *Session) now() time.Time {
@@ -212,6 +234,9 @@ func StaleBundleDirs(workDir string) []string {
 func (s *Session) Validate(ctx context.Context, t Target) (*Validation, error) {
 	o := s.Options(nil)
 	var trust sshconn.Trust = o.Trust
+	if t.Trust != nil {
+		trust = t.Trust
+	}
 	if t.PinnedKey != nil {
 		trust = sshconn.Pinned{Key: t.PinnedKey}
 	}

@@ -158,10 +158,14 @@ func (p *pusher) connect(ctx context.Context) error {
 			c, err = sshconn.Dial(ctx, p.endpoint(p.newAddr()), sshconn.Pinned{Key: p.t.PinnedKey}, p.sshOpts())
 		}
 	} else {
-		if p.o.Trust == nil {
+		trust := p.o.Trust
+		if p.t.Trust != nil {
+			trust = p.t.Trust
+		}
+		if trust == nil {
 			return errors.New("provision: no host trust configured")
 		}
-		c, err = sshconn.Dial(ctx, p.endpoint(p.t.Addr), p.o.Trust, p.sshOpts())
+		c, err = sshconn.Dial(ctx, p.endpoint(p.t.Addr), trust, p.sshOpts())
 	}
 	if err != nil {
 		var ue *sshconn.UnknownHostError

@@ -6,9 +6,9 @@
 #     tests included), then go build of the binary;
 #   - the GUI screens (app/gui, which builds without cgo) for Windows.
 # The Windows desktop app itself needs cgo through mingw-w64: even go vet of
-# it compiles GLFW's C sources, over 14 minutes on a cold cache on a 2-core
-# machine (10 s warm), so make dist builds it and make test does not. The
-# macOS screens cannot be vetted without cgo either (Fyne's widgets need a
+# it runs cgo over GLFW's and go-gl's C sources, minutes on a cold cache (9 s
+# warm); tools/cross-gui.sh builds and vets it, in the background of make
+# test. The macOS screens cannot be vetted without cgo either (Fyne's widgets need a
 # driver; its macOS driver needs Apple's SDK, README).
 set -euo pipefail
 cd "$(dirname "$0")/.."

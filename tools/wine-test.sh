@@ -5,6 +5,9 @@
 # the Windows file APIs are exercised for real. Tests that need something
 # only Linux has here (OpenSSH's sshd, openssl, LibreOffice, puttygen, root,
 # the Linux appliance) skip with their sentence; the Linux run covers them.
+# provision/sshconn's Pageant test runs here: a stand-in Pageant (a window
+# of class "Pageant" answering WM_COPYDATA through a named file mapping, as
+# PuTTY's pageant does) and sshconn signing in through it.
 #
 # Two things make Go 1.26 programs run on Wine 8, both confined to this
 # run: a stand-in bcryptprimitives.dll (tools/wine/, built with mingw-w64)
@@ -46,6 +49,9 @@ echo "wine-test: a Wine prefix with the bcryptprimitives stand-in"
 x86_64-w64-mingw32-gcc -O2 -shared -o "$work/bcryptprimitives.dll" tools/wine/bcryptprimitives.c tools/wine/bcryptprimitives.def -lbcrypt
 "$WINE" cmd /c ver >/dev/null 2>&1 || true # creates the prefix
 cp "$work/bcryptprimitives.dll" "$WINEPREFIX/drive_c/windows/system32/"
+# Wine's null display driver: windows exist and take messages with no X
+# server, which the Pageant test needs (its stand-in is a window).
+"$WINE" reg add 'HKCU\Software\Wine\Drivers' /v Graphics /d null /f >/dev/null 2>&1
 
 failed=()
 for p in "${PKGS[@]}"; do

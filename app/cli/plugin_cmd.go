@@ -374,7 +374,7 @@ func pluginTest(env *Env, args []string) int {
 	}
 	fmt.Fprintf(env.Stdout, "%d operations:\n", len(res.Operations))
 	for _, o := range res.Operations {
-		fmt.Fprintf(env.Stdout, "  %s %s:%d -> %s:%d %s", o.Time, o.Client.IP, o.Client.Port, o.Server.IP, o.Server.Port, o.FunctionName)
+		fmt.Fprintf(env.Stdout, "  %s %s -> %s %s", o.Time, o.Client, o.Server, o.FunctionName)
 		if o.Function != nil {
 			fmt.Fprintf(env.Stdout, "(%d)", *o.Function)
 		}

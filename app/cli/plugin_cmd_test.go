@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -130,5 +131,26 @@ func TestPluginTest(t *testing.T) {
 	}
 	if err := json.Unmarshal(out.Bytes(), &rep); err != nil || rep.Protocols["c37118"].PDUs != 256 || len(rep.Operations) != 4 {
 		t.Fatalf("%v %+v", err, rep)
+	}
+}
+
+// TestPluginTestEtherTypeEnds: the operations of a protocol on an
+// EtherType (the PROFINET DCP example) name their ends by MAC address
+// alone, with no port.
+func TestPluginTestEtherTypeEnds(t *testing.T) {
+	pcap := needs.Shared(t, "pcaps/profinet/profinet-dcp-set.pcap")[0]
+	env, out, errb := testEnv(time.Now())
+	if rc := Main([]string{"plugin", "test", examplePlugin("pndcp"), pcap}, env); rc != 0 {
+		t.Fatalf("rc %d: %s", rc, errb)
+	}
+	ops := regexp.MustCompile(`(?m)^  \S+ (\S+) -> (\S+) `).FindAllStringSubmatch(out.String(), -1)
+	if len(ops) == 0 {
+		t.Fatalf("no operations in\n%s", out)
+	}
+	mac := regexp.MustCompile(`^[0-9a-f]{2}(:[0-9a-f]{2}){5}$`)
+	for _, o := range ops {
+		if !mac.MatchString(o[1]) || !mac.MatchString(o[2]) {
+			t.Fatalf("operation %q: want both ends as MAC addresses without a port\n%s", o[0], out)
+		}
 	}
 }

@@ -21,11 +21,10 @@ import (
 	"github.com/tapline/tapline/sensorcore/bundle"
 )
 
-// Fleet table columns.
-var fleetColumns = []struct {
-	title string
-	width float32
-}{{"Sensor", 110}, {"Address", 150}, {"Status", 120}, {"Step", 80}, {"Progress", 110}, {"Result", 260}, {"Validate", 240}, {"Devices, uplink", 170}}
+// Fleet table columns: design widths, shared out to the table's width
+// (fitColumns), and the narrowest each may get.
+var fleetColumns = []tableColumn{{"Sensor", 110, 80}, {"Address", 150, 110}, {"Status", 120, 90}, {"Step", 80, 60},
+	{"Progress", 110, 70}, {"Result", 260, 120}, {"Validate", 240, 110}, {"Devices, uplink", 170, 110}}
 
 const colProgress = 4
 
@@ -57,6 +56,7 @@ type fleetScreen struct {
 	acceptWrn *widget.Check
 	summary   *widget.Label
 	table     *widget.Table
+	columns   *fitColumns // the table's columns fit its width
 	logTitle  *widget.Label
 	menu      *sensorMenu // the selected sensor's menu
 	logText   *widget.TextGrid
@@ -102,9 +102,7 @@ func newFleetScreen(env Env) *fleetScreen {
 			l.SetText("")
 		}
 	}
-	for i, c := range fleetColumns {
-		s.table.SetColumnWidth(i, c.width)
-	}
+	s.columns = newFitColumns(s.table, fleetColumns)
 	s.table.OnSelected = func(id widget.TableCellID) { s.sel = id.Row; s.showLog(); s.sync() }
 	s.menu = newSensorMenu(env, func() (sensorRef, bool, string) {
 		r, ok := s.model.get(s.sel)
@@ -175,7 +173,7 @@ func (s *fleetScreen) build() fyne.CanvasObject {
 	// widen the screen past the window.
 	logPane := newBorder(newBorder(nil, nil, nil, s.menu.btn, s.logTitle), nil, nil, nil,
 		container.NewScroll(container.NewVBox(s.findings.box, s.logText)))
-	split := container.NewVSplit(s.table, logPane)
+	split := container.NewVSplit(container.New(s.columns, s.table), logPane)
 	split.SetOffset(0.65)
 	return newBorder(top, nil, nil, nil, split)
 }

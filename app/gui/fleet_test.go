@@ -2,9 +2,11 @@ package gui
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -347,5 +349,64 @@ func TestFleetSummaryNamesAttentionFirst(t *testing.T) {
 	m.finished(rep)
 	if got := runSummary(rep); !strings.Contains(got, "sensor-06 at 192.0.2.16:22") || strings.Contains(got, "sensor-07") || !strings.Contains(got, "and 3 more (see the table)") {
 		t.Errorf("nine failures:\n%s", got)
+	}
+}
+
+// TestFleetColumnsFitTheWindow: at the default window size every column
+// of the Fleet table, the last (Devices, uplink) included, is on screen
+// within the table; a wider window gives the columns the room, and a
+// narrow one keeps them at their minimum and scrolls the table.
+func TestFleetColumnsFitTheWindow(t *testing.T) {
+	m, _ := newTestMain(t)
+	dir := t.TempDir()
+	var csv strings.Builder
+	csv.WriteString("sensor,address,ssh_user,auth,cert,key\n")
+	for i := 1; i <= 3; i++ {
+		fmt.Fprintf(&csv, "sensor-%02d,192.0.2.%d,admin,password,s.crt,s.key\n", i, 10+i)
+	}
+	m.fleet.open(writeFile(t, dir, "plant.csv", []byte(csv.String())))
+	m.ShowScreen("Fleet")
+	m.Wait()
+	d := fyne.CurrentApp().Driver()
+	for _, width := range []float32{1100, 1600} {
+		m.Window.Resize(fyne.NewSize(width, 720))
+		m.Wait()
+		tablePos := d.AbsolutePositionForObject(m.fleet.table)
+		right := tablePos.X + m.fleet.table.Size().Width
+		if right > width {
+			t.Fatalf("window %v: the table ends at %v", width, right)
+		}
+		headers := map[string]*widget.Label{}
+		for _, o := range test.LaidOutObjects(m.fleet.table) {
+			if l, ok := o.(*widget.Label); ok && l.Visible() && l.TextStyle.Bold {
+				headers[l.Text] = l
+			}
+		}
+		last := float32(0)
+		for _, c := range fleetColumns {
+			l := headers[c.title]
+			if l == nil {
+				t.Fatalf("window %v: the column %q is not shown (headers %v)", width, c.title, slices.Collect(maps.Keys(headers)))
+			}
+			// the header row starts after the row numbers' column
+			x := tablePos.X + m.fleet.columns.headerW + l.Position().X
+			if x < last || x+l.Size().Width > right+0.5 {
+				t.Errorf("window %v: column %q spans %v..%v, the table %v..%v", width, c.title, x, x+l.Size().Width, tablePos.X, right)
+			}
+			if l.Size().Width < c.min {
+				t.Errorf("window %v: column %q is %v wide, under its minimum %v", width, c.title, l.Size().Width, c.min)
+			}
+			last = x
+		}
+		if width > 1100 && m.fleet.columns.widths[5] <= fleetColumns[5].width {
+			t.Errorf("window %v: Result stays %v wide", width, m.fleet.columns.widths[5])
+		}
+	}
+	// Narrower than the columns' minimums: they keep them (the table
+	// scrolls sideways).
+	for i, w := range m.fleet.columns.columnWidths(500) {
+		if w != fleetColumns[i].min {
+			t.Errorf("a 500-wide table: column %q %v wide, want its minimum %v", fleetColumns[i].title, w, fleetColumns[i].min)
+		}
 	}
 }

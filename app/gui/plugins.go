@@ -123,9 +123,9 @@ func (s *pluginsScreen) opCell(id widget.TableCellID) string {
 	case 0:
 		return op.Time
 	case 1:
-		return endText(op.Client)
+		return op.Client.String()
 	case 2:
-		return endText(op.Server)
+		return op.Server.String()
 	case 3:
 		if op.Function != nil {
 			return fmt.Sprintf("%s (%d)", op.FunctionName, *op.Function)
@@ -144,13 +144,6 @@ func (s *pluginsScreen) opCell(id widget.TableCellID) string {
 		return strings.Join(parts, " ")
 	}
 	return op.Result
-}
-
-func endText(e offline.End) string {
-	if e.Port == 0 {
-		return e.IP
-	}
-	return fmt.Sprintf("%s:%d", e.IP, e.Port)
 }
 
 // paths splits the captures entry.

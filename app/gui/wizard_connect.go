@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -41,6 +43,7 @@ type connectStep struct {
 	auth        *widget.RadioGroup
 	password    *widget.Entry
 	keyFile     *widget.Entry
+	keyUse      *widget.Label // which key an empty key file signs in with
 	keyBrowse   *widget.Button
 	keyPass     *widget.Entry
 	connectBtn  *widget.Button
@@ -74,8 +77,9 @@ func newConnectStep(env Env, wiz *wizardScreen) *connectStep {
 		user = LoadSettings(env.App.Preferences()).DefaultUser
 	}
 	s.user.SetText(user)
-	s.keyFile.SetPlaceHolder("~/.ssh/id_ed25519")
+	s.keyFile.SetPlaceHolder("optional")
 	s.keyBrowse = widget.NewButtonWithIcon("", theme.FolderOpenIcon(), s.onBrowse)
+	s.keyUse = &widget.Label{SizeName: theme.SizeNameCaptionText, Importance: widget.LowImportance, Wrapping: fyne.TextWrapWord}
 	s.auth = widget.NewRadioGroup([]string{authPassword, authKey}, func(string) { s.syncAuth(); s.reset() })
 	s.auth.Horizontal = true
 	s.auth.Required = true // a sign-in method is always chosen
@@ -89,6 +93,9 @@ func newConnectStep(env Env, wiz *wizardScreen) *connectStep {
 	for _, e := range []*widget.Entry{&s.address.Entry, s.sshPort, s.consolePort, s.user, s.password, s.keyFile, s.keyPass} {
 		e.OnChanged = func(string) { s.reset() }
 		e.OnSubmitted = func(string) { s.onEnter() }
+	}
+	for _, e := range []*widget.Entry{&s.address.Entry, s.user, s.keyFile} {
+		e.OnChanged = func(string) { s.reset(); s.showKey() }
 	}
 	s.syncAuth()
 	return s
@@ -123,6 +130,87 @@ func (s *connectStep) syncAuth() {
 	} else {
 		s.notes.clear("Key file")
 	}
+	s.showKey()
+}
+
+// signIn is how a Key file sign-in goes: the file typed, or with the
+// field empty the same defaults as the CLI's inventory rows: the first
+// IdentityFile of ~/.ssh/config for the host that exists, else the first
+// of ~/.ssh/id_ed25519, id_ecdsa and id_rsa, else the ssh-agent with its
+// keys. use says which, for the field's hint.
+func (s *connectStep) signIn(hs sshconn.HostSettings) (auth sshconn.Auth, use string, err error) {
+	pass := keyPassphrase(s.keyPass.Text)
+	if k := strings.TrimSpace(s.keyFile.Text); k != "" {
+		return sshconn.Auth{KeyFile: k, Passphrase: pass}, k, nil
+	}
+	k, kerr := sshconn.KeyFor(hs)
+	if kerr == nil {
+		return sshconn.Auth{KeyFile: k, Passphrase: pass}, k, nil
+	}
+	getenv := s.env.Getenv
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	if sock := sshconn.FindAgent(getenv); sock != "" && (!hs.IdentitiesOnly || len(hs.AgentKeys()) > 0) {
+		keys, err := sshconn.AgentKeys(sock)
+		if err == nil && len(keys) > 0 {
+			use = fmt.Sprintf("the agent: %d keys", len(keys))
+			if len(keys) == 1 {
+				use = "the agent: 1 key"
+			}
+			return sshconn.Auth{AgentSocket: sock, AgentKeys: hs.AgentKeys()}, use, nil
+		}
+	}
+	why, _, _ := strings.Cut(kerr.Error(), ": name the key file")
+	return sshconn.Auth{}, "", fmt.Errorf("%s and no ssh-agent with keys runs", why)
+}
+
+// hostSettings are the host's settings: what the form says, completed
+// from ~/.ssh/config (HostName, IdentityFile, IdentitiesOnly...).
+func (s *connectStep) hostSettings(host string, port int, user string) (sshconn.HostSettings, error) {
+	given := sshconn.HostSettings{Port: port, User: user}
+	if host == "" {
+		return given, nil
+	}
+	cfg, err := sshconn.LoadSSHConfig()
+	if err != nil {
+		return given, err
+	}
+	return cfg.Resolve(host, given)
+}
+
+// tildePath writes a path under the home folder as ~/..., as the
+// engineer knows it.
+func tildePath(p string) string {
+	home, err := os.UserHomeDir()
+	if err != nil || home == "" {
+		return p
+	}
+	if rel, err := filepath.Rel(home, p); err == nil && !strings.HasPrefix(rel, "..") && !filepath.IsAbs(rel) {
+		return filepath.Join("~", rel)
+	}
+	return p
+}
+
+// showKey says under the key file which key an empty field signs in with.
+func (s *connectStep) showKey() {
+	hint := ""
+	if s.auth.Selected == authKey && strings.TrimSpace(s.keyFile.Text) == "" {
+		port, _ := strconv.Atoi(strings.TrimSpace(s.sshPort.Text))
+		hs, err := s.hostSettings(strings.TrimSpace(s.address.Text), port, strings.TrimSpace(s.user.Text))
+		if err == nil {
+			var use string
+			if _, use, err = s.signIn(hs); err == nil {
+				hint = "Empty: signs in with " + tildePath(use)
+			}
+		}
+		if err != nil {
+			hint = "Empty: " + err.Error()
+		}
+	}
+	s.keyUse.SetText(hint)
+	s.keyUse.Hidden = hint == ""
+	s.keyUse.Refresh()
 }
 
 func (s *connectStep) title() string { return "Connect" }
@@ -137,7 +225,7 @@ func (s *connectStep) content() fyne.CanvasObject {
 			{Text: "User", Widget: n.under("User", s.user, s.user), HintText: "admin on new images, support on older ones"},
 			{Text: "Sign in with", Widget: s.auth},
 			{Text: "Password", Widget: n.under("Password", s.password, s.password), HintText: "kept in memory only"},
-			{Text: "Key file", Widget: n.under("Key file", newBorder(nil, nil, nil, s.keyBrowse, s.keyFile), s.keyFile)},
+			{Text: "Key file", Widget: n.under("Key file", container.NewVBox(newBorder(nil, nil, nil, s.keyBrowse, s.keyFile), s.keyUse), s.keyFile)},
 			{Text: "Key passphrase", Widget: s.keyPass, HintText: "if the key is encrypted; kept in memory only"},
 		}}
 		s.page = container.NewVBox(s.form, container.NewHBox(s.connectBtn, s.trustBtn, s.cancelBtn, s.wiz.menu.btn), s.state, n.at("Connect", nil))
@@ -204,37 +292,37 @@ func (s *connectStep) endpoint() (ep sshconn.Endpoint, ok bool) {
 	if p, err := strconv.Atoi(strings.TrimSpace(s.consolePort.Text)); err != nil || p < 1 || p > 65535 {
 		bad("Console port", "Enter a port from 1 to 65535 (443 unless the sensor says otherwise).")
 	}
-	user := strings.TrimSpace(s.user.Text)
-	if user == "" {
+	hs, err := s.hostSettings(host, port, strings.TrimSpace(s.user.Text))
+	if err != nil {
+		bad("Sensor address", err.Error()+".")
+	}
+	if hs.User == "" {
 		bad("User", "Enter the sensor's privileged user, admin or support.")
 	}
+	var auth sshconn.Auth
 	switch s.auth.Selected {
 	case authKey:
-		if strings.TrimSpace(s.keyFile.Text) == "" {
-			bad("Key file", "Choose the private key file that signs in to the sensor.")
+		if auth, _, err = s.signIn(hs); err != nil {
+			bad("Key file", "Choose the private key file that signs in to the sensor ("+err.Error()+").")
 		}
 	default:
 		if s.password.Text == "" {
 			bad("Password", "Enter the sensor's password.")
 		}
+		auth = sshconn.Auth{Password: s.password.Text}
 	}
-	return sshconn.Endpoint{Addr: net.JoinHostPort(host, strconv.Itoa(port)), User: user, Auth: s.sshAuth()}, ok
+	if hs.HostName != "" {
+		host = hs.HostName
+	}
+	return sshconn.Endpoint{Addr: net.JoinHostPort(host, strconv.Itoa(port)), User: hs.User, Auth: auth}, ok
 }
 
 // secrets are the sign-in's secrets as typed, for a session.
 func (s *connectStep) secrets() provision.Secrets {
 	if s.auth.Selected == authKey {
-		return provision.Secrets{KeyPassphrase: s.sshAuth().Passphrase}
+		return provision.Secrets{KeyPassphrase: keyPassphrase(s.keyPass.Text)}
 	}
 	return provision.Secrets{SSHPassword: s.password.Text}
-}
-
-// sshAuth is the sign-in as typed; the secrets stay in memory.
-func (s *connectStep) sshAuth() sshconn.Auth {
-	if s.auth.Selected == authKey {
-		return sshconn.Auth{KeyFile: strings.TrimSpace(s.keyFile.Text), Passphrase: keyPassphrase(s.keyPass.Text)}
-	}
-	return sshconn.Auth{Password: s.password.Text}
 }
 
 func (s *connectStep) onConnect() { s.dial("") }

@@ -18,10 +18,19 @@ func (s *wizardScreen) row() provision.Row {
 	if h, _, err := net.SplitHostPort(r.Address); err == nil {
 		r.Address = h
 	}
+	// As Connect signed in: ~/.ssh/config's HostName and User, and with
+	// no key file typed the default key or the agent.
+	hs, _ := c.hostSettings(r.Address, r.SSHPort, r.User)
+	r.User, r.HostName = hs.User, hs.HostName
 	r.Auth = provision.AuthPassword
 	if c.auth.Selected == authKey {
 		r.Auth = provision.AuthKey
 		r.KeyFile = strings.TrimSpace(c.keyFile.Text)
+		if auth, _, err := c.signIn(hs); err == nil && auth.AgentSocket != "" {
+			r.Auth, r.AgentKeys = provision.AuthAgent, auth.AgentKeys
+		} else if err == nil {
+			r.KeyFile = auth.KeyFile
+		}
 	}
 	s.net.fill(&r)
 	r.Sensor = s.act.sensorName()

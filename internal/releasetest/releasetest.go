@@ -6,7 +6,9 @@ package releasetest
 import (
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/sha256"
 	"debug/elf"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"testing"
@@ -83,4 +85,16 @@ func (a *Authority) SignFile(t testing.TB, path, v string, o Options) string {
 		t.Fatal(err)
 	}
 	return sig
+}
+
+// FileSHA256 is the hex SHA-256 of the file at path: what a release's
+// signature names and what install-core compares.
+func FileSHA256(t testing.TB, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
 }

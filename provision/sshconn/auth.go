@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/agent"
 
 	"github.com/tapline/tapline/internal/safefile"
 	"github.com/tapline/tapline/internal/userpath"
@@ -25,6 +26,10 @@ type Auth struct {
 	// AgentSocket is the ssh-agent: a Unix socket, a Windows named pipe or
 	// AgentPageant (FindAgent finds the user's); empty: no agent.
 	AgentSocket string
+	// AgentKeys, when set, are the only agent keys offered (OpenSSH's
+	// IdentitiesOnly): key files whose public key (FILE.pub, or the file
+	// itself when it is a public key) the agent's key must match.
+	AgentKeys []string
 }
 
 // methods builds the ssh.AuthMethods; the returned closer ends the agent
@@ -38,7 +43,25 @@ func (a Auth) methods() ([]ssh.AuthMethod, io.Closer, error) {
 			return nil, nil, err
 		}
 		closer = c
-		ms = append(ms, ssh.PublicKeysCallback(ag.Signers))
+		signers := ag.Signers
+		if len(a.AgentKeys) > 0 {
+			want, err := publicKeys(a.AgentKeys)
+			if err != nil {
+				closer.Close()
+				return nil, nil, err
+			}
+			signers = func() ([]ssh.Signer, error) {
+				all, err := ag.Signers()
+				var out []ssh.Signer
+				for _, s := range all {
+					if want[string(s.PublicKey().Marshal())] {
+						out = append(out, s)
+					}
+				}
+				return out, err
+			}
+		}
+		ms = append(ms, ssh.PublicKeysCallback(signers))
 	}
 	if a.KeyFile != "" {
 		s, err := ReadKeyFile(a.KeyFile, a.Passphrase)
@@ -88,6 +111,34 @@ func DefaultKeyFile() (string, error) {
 	}
 	return "", fmt.Errorf("no key file given and none of %s in %s: name the key file, or make one with ssh-keygen -t ed25519",
 		strings.Join(defaultKeyNames, ", "), dir)
+}
+
+// KeyFor is the key file that signs in to a host when none is named: the
+// first IdentityFile that exists of hs (the host's settings from
+// SSHConfig.Resolve); when the configuration names none, DefaultKeyFile.
+// The error says where it looked.
+func KeyFor(hs HostSettings) (string, error) {
+	if len(hs.IdentityFiles) == 0 {
+		return DefaultKeyFile()
+	}
+	for _, p := range hs.IdentityFiles {
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("no key file given and none of the IdentityFile ~/.ssh/config names for this host exists (%s): name the key file",
+		strings.Join(hs.IdentityFiles, ", "))
+}
+
+// AgentKeys lists the keys the ssh-agent at addr holds (FindAgent's
+// address).
+func AgentKeys(addr string) ([]*agent.Key, error) {
+	ag, c, err := dialAgent(addr)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	return ag.List()
 }
 
 // ErrWrongPassphrase says the passphrase given for a key file does not
@@ -164,6 +215,29 @@ func readPPK(path string, raw []byte, passphrase func(string) ([]byte, error)) (
 		return nil, fmt.Errorf("sshconn: key file %s (PuTTY format): %v", path, err)
 	}
 	return s, nil
+}
+
+// publicKeys reads the public keys of key files (FILE.pub beside a private
+// key, or a public key file), as a set of their wire forms.
+func publicKeys(files []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	for _, f := range files {
+		var k ssh.PublicKey
+		for _, p := range []string{f + ".pub", f} {
+			raw, err := safefile.ReadFile(userpath.Expand(p), maxKeyFile)
+			if err != nil {
+				continue
+			}
+			if k, _, _, _, err = ssh.ParseAuthorizedKey(raw); err == nil {
+				break
+			}
+		}
+		if k == nil {
+			return nil, fmt.Errorf("sshconn: IdentitiesOnly: no public key for %s (%s.pub): make it with ssh-keygen -y -f %s > %s.pub", f, f, f, f)
+		}
+		out[string(k.Marshal())] = true
+	}
+	return out, nil
 }
 
 type nopCloser struct{}

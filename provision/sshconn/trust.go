@@ -30,6 +30,9 @@ type KnownHosts struct {
 	// File is the known_hosts path (~/.ssh/known_hosts or a Tapline one).
 	// It is created (0600, its directory 0700) when missing.
 	File string
+	// Also are further known_hosts files read but never written (the
+	// other files of an UserKnownHostsFile list); missing ones are skipped.
+	Also []string
 	// Accept is asked about an unknown host; true appends its key to File
 	// and lets the connection go on. Nil refuses every unknown host. It is
 	// never asked about a changed key.
@@ -77,7 +80,13 @@ func (k *KnownHosts) hostKey(addr string) (ssh.HostKeyCallback, []string, error)
 	err := k.ensureFile()
 	var db *knownhosts.HostKeyDB
 	if err == nil {
-		db, err = knownhosts.NewDB(k.File)
+		files := []string{k.File}
+		for _, f := range k.Also {
+			if _, serr := os.Stat(f); serr == nil {
+				files = append(files, f)
+			}
+		}
+		db, err = knownhosts.NewDB(files...)
 	}
 	k.mu.Unlock()
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"sync"
 	"time"
 )
 
@@ -123,7 +124,7 @@ const (
 	maxFiles        = 16
 )
 
-var hexSHA = regexp.MustCompile(`^[0-9a-f]{64}$`)
+var hexSHA = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9a-f]{64}$`) })
 
 // ParseManifest reads manifest.json strictly and checks its entries.
 func ParseManifest(data []byte) (*Manifest, error) {
@@ -163,7 +164,7 @@ func ParseManifest(data []byte) (*Manifest, error) {
 			return nil, errorf(CodeMalformed, "%s: files[%d] (%s) is named %q, want %q", ManifestName, i, e.Role, e.Name, want)
 		case e.Size < 0 || e.Size > MaxFileSize:
 			return nil, errorf(CodeMalformed, "%s: %s size %d is outside 0..%d", ManifestName, e.Name, e.Size, MaxFileSize)
-		case !hexSHA.MatchString(e.SHA256):
+		case !hexSHA().MatchString(e.SHA256):
 			return nil, errorf(CodeMalformed, "%s: %s sha256 is not 64 lower-case hex digits", ManifestName, e.Name)
 		}
 		seen[e.Role] = true

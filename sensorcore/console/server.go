@@ -404,11 +404,11 @@ func monitorOff(w http.ResponseWriter, r *http.Request) {
 		notFound(w, r)
 		return
 	}
-	page.Render(w, r, page.Page{Title: t[0], Nav: t[1], Body: monitorOffBody})
+	page.Render(w, r, page.Page{Title: t[0], Nav: t[1], Body: monitorOffBody()})
 }
 
 func notFound(w http.ResponseWriter, r *http.Request) {
-	page.Render(w, r, page.Page{Title: "Not found", Body: notFoundBody, Data: r.URL.Path, Status: http.StatusNotFound})
+	page.Render(w, r, page.Page{Title: "Not found", Body: notFoundBody(), Data: r.URL.Path, Status: http.StatusNotFound})
 }
 
 // framedNotFound answers a plain "404 page not found" of h (a page the
@@ -425,7 +425,7 @@ func framedNotFound(h http.Handler) http.Handler {
 		case nw.missing && r.URL.Path == "/operations":
 			// The navigation's slot for the operations log, until the
 			// monitor serves it.
-			page.Render(w, r, page.Page{Title: "Operations log", Nav: page.Operations, Body: operationsSlotBody})
+			page.Render(w, r, page.Page{Title: "Operations log", Nav: page.Operations, Body: operationsSlotBody()})
 		case nw.missing:
 			notFound(w, r)
 		}
@@ -460,7 +460,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	user, pass := r.PostFormValue("user"), r.PostFormValue("password")
 	must, err := s.signIn(r.Context(), r.RemoteAddr, user, pass)
 	if err != nil {
-		page.Render(w, r, page.Page{Title: "Sign in", Body: loginBody, Data: map[string]string{"Error": forPeople(err)}, Status: s.refusalCode(w, err)})
+		page.Render(w, r, page.Page{Title: "Sign in", Body: loginBody(), Data: map[string]string{"Error": forPeople(err)}, Status: s.refusalCode(w, err)})
 		return
 	}
 	tok := s.newSession(user)
@@ -485,11 +485,11 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
-	page.Render(w, r, page.Page{Title: "Sign in", Body: loginBody, Data: map[string]string{}})
+	page.Render(w, r, page.Page{Title: "Sign in", Body: loginBody(), Data: map[string]string{}})
 }
 
 func (s *Server) passwordPage(w http.ResponseWriter, r *http.Request, user string, _ *session) {
-	page.Render(w, r, page.Page{Title: "Change the password of " + user, Body: passwordBody,
+	page.Render(w, r, page.Page{Title: "Change the password of " + user, Body: passwordBody(),
 		Data: map[string]any{"User": user, "Must": s.Users.MustChange(user)}})
 }
 
@@ -498,7 +498,7 @@ func (s *Server) passwordPage(w http.ResponseWriter, r *http.Request, user strin
 // through the guard like a sign-in; every other session of the user ends.
 func (s *Server) changePassword(w http.ResponseWriter, r *http.Request, user string, se *session) {
 	fail := func(code int, msg string) {
-		page.Render(w, r, page.Page{Title: "Change the password of " + user, Body: passwordBody, Status: code,
+		page.Render(w, r, page.Page{Title: "Change the password of " + user, Body: passwordBody(), Status: code,
 			Data: map[string]any{"User": user, "Error": msg, "Must": s.Users.MustChange(user)}})
 	}
 	if se == nil {
@@ -570,7 +570,7 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request, user string, _
 	if s.HostKeys != nil {
 		data["HostKeys"] = s.HostKeys()
 	}
-	page.Render(w, r, page.Page{Title: "Overview", Nav: page.Overview, Body: overviewBody, Data: data})
+	page.Render(w, r, page.Page{Title: "Overview", Nav: page.Overview, Body: overviewBody(), Data: data})
 }
 
 // forPeople is an error as a page shows it: without the package prefix

@@ -741,5 +741,5 @@ func (s *MonitorSupervisor) unavailable(w http.ResponseWriter, r *http.Request, 
 			nav = n.Key
 		}
 	}
-	page.Render(w, r, page.Page{Title: "Monitoring restarting", Nav: nav, Body: unavailableBody, Data: st, Status: code})
+	page.Render(w, r, page.Page{Title: "Monitoring restarting", Nav: nav, Body: unavailableBody(), Data: st, Status: code})
 }

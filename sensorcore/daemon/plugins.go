@@ -86,16 +86,20 @@ func (e *Engine) pluginKeyInfos() []PluginKeyInfo {
 const MonitorPluginsPath = "/engine/plugins"
 
 // PluginInput is what serve gives the engine: the plugin directory's
-// files with their signatures, and the plugin key file to verify them
-// against (the engine verifies every one again).
+// files with their signatures, the plugin key file to verify them
+// against (the engine verifies every one again), and, for a file on disk
+// that no longer passes its check, the version of it serve accepted
+// before (plugin.Set.ApplyAccepted).
 type PluginInput struct {
-	Files   []plugin.File `json:"files"`
-	KeyFile []byte        `json:"key_file,omitempty"`
+	Files    []plugin.File `json:"files"`
+	Accepted []plugin.File `json:"accepted,omitempty"`
+	KeyFile  []byte        `json:"key_file,omitempty"`
 }
 
 // MaxPluginInput bounds a PluginInput's JSON: the most plugins a
-// directory holds, each at its bounds, in base64.
-const MaxPluginInput = plugin.MaxDirFiles*(plugin.MaxFileSize+plugin.MaxSignatureSize)*4/3 + 1<<16
+// directory holds, each at its bounds, twice (on disk and accepted), in
+// base64.
+const MaxPluginInput = 2*plugin.MaxDirFiles*(plugin.MaxFileSize+plugin.MaxSignatureSize)*4/3 + 1<<16
 
 // pluginFeed is what the engine should run, as serve last read it.
 type pluginFeed struct {
@@ -107,6 +111,13 @@ type pluginFeed struct {
 	digest  string
 	readErr string
 	sent    plugin.Status // the engine's last answer, for the log
+	// accepted is, by file name, the last version of each plugin file
+	// that passed its check (signature against the current keys, parse):
+	// what a new engine is given when the file on disk was changed since.
+	accepted map[string]plugin.File
+	// tampered is, by file name, the digest of the failing file last
+	// reported, so that each change is logged once.
+	tampered map[string]string
 }
 
 // pluginReadEvery is how often serve reads the plugin directory.
@@ -154,11 +165,54 @@ func (s *MonitorSupervisor) readPlugins() {
 	if d == f.digest {
 		return
 	}
-	f.in, f.digest = &PluginInput{Files: files, KeyFile: keyFile}, d
+	f.in, f.digest = &PluginInput{Files: files, Accepted: f.keepAccepted(s.o.Log, files, keys), KeyFile: keyFile}, d
 	select {
 	case f.kick <- struct{}{}:
 	default:
 	}
+}
+
+// keepAccepted records the files that pass their check as accepted, and
+// returns the accepted versions of those that do not (logging each
+// changed file once). Accepted versions of files gone from the directory
+// are forgotten, as are those the current keys no longer verify.
+func (f *pluginFeed) keepAccepted(logf func(string, ...any), files []plugin.File, keys []plugin.Key) []plugin.File {
+	if f.accepted == nil {
+		f.accepted, f.tampered = map[string]plugin.File{}, map[string]string{}
+	}
+	var out []plugin.File
+	present := map[string]bool{}
+	for _, file := range files {
+		present[file.Name] = true
+		_, err := plugin.Check(file, keys)
+		if err == nil {
+			f.accepted[file.Name] = file
+			delete(f.tampered, file.Name)
+			continue
+		}
+		a, ok := f.accepted[file.Name]
+		if !ok {
+			continue
+		}
+		st, aerr := plugin.Check(a, keys)
+		if aerr != nil {
+			delete(f.accepted, file.Name)
+			continue
+		}
+		out = append(out, a)
+		sum := plugin.Digest([]plugin.File{file}, nil)
+		if f.tampered[file.Name] != sum {
+			f.tampered[file.Name] = sum
+			logf("plugins: %s in the plugin directory fails its check (%v): changed on disk since it was accepted; the monitoring engine keeps %s %s as accepted", file.Name, err, st.Plugin, st.Version)
+		}
+	}
+	for name := range f.accepted {
+		if !present[name] {
+			delete(f.accepted, name)
+			delete(f.tampered, name)
+		}
+	}
+	return out
 }
 
 // sendPlugins gives the engine the plugins when it runs other ones than
@@ -287,7 +341,7 @@ type PluginResult struct {
 	Removed  bool   `json:"removed,omitempty"`
 }
 
-var pluginFileName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\.ya?ml$`)
+var pluginFileName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\.ya?ml$`) })
 
 // InstallPlugin verifies the uploaded plugin at path (and path.sig)
 // against the current generation's plugin keys, checks that it loads, and
@@ -311,7 +365,7 @@ func (e *Engine) InstallPlugin(path string) (*PluginResult, error) {
 	defer e.removeUpload(p, p+plugin.SignatureSuffix)
 	name := filepath.Base(p)
 	res.File = name
-	if !pluginFileName.MatchString(name) {
+	if !pluginFileName().MatchString(name) {
 		return refuse(CodePlugin, fmt.Sprintf("%s: a plugin file is named NAME.yaml (letters, digits, . _ -; at most 64)", name))
 	}
 	data, err := safefile.ReadFile(p, plugin.MaxFileSize)

@@ -127,40 +127,31 @@ func (r *Result) S7Items() []S7Item { return r.obj.items[:r.obj.n.items] }
 // BACnetRefs are the objects and properties a BACnet request names.
 func (r *Result) BACnetRefs() []BACnetRef { return r.obj.refs[:r.obj.n.refs] }
 
-func (r *Result) addHeader(h DNP3Header) {
-	if r.obj.n.headers < MaxDNP3Headers {
-		r.obj.headers[r.obj.n.headers] = h
-		r.obj.n.headers++
+// put stores v in the next free slot of arr, n counting the slots in
+// use, and reports whether there was one: the object arrays keep the
+// first ones a PDU names and count no further (no allocation, whatever
+// the PDU says).
+func put[T any](arr []T, n *uint8, v T) bool {
+	if int(*n) >= len(arr) {
+		return false
 	}
+	arr[*n] = v
+	*n++
+	return true
 }
 
-func (r *Result) addControl(c DNP3Control) {
-	if r.obj.n.controls < MaxDNP3Controls {
-		r.obj.controls[r.obj.n.controls] = c
-		r.obj.n.controls++
-	}
-}
+func (r *Result) addHeader(h DNP3Header) { put(r.obj.headers[:], &r.obj.n.headers, h) }
 
+func (r *Result) addControl(c DNP3Control) { put(r.obj.controls[:], &r.obj.n.controls, c) }
+
+func (r *Result) addItem(it S7Item) { put(r.obj.items[:], &r.obj.n.items, it) }
+
+func (r *Result) addRef(ref BACnetRef) { put(r.obj.refs[:], &r.obj.n.refs, ref) }
+
+// addService keeps the first MaxCIPServices services and counts the rest.
 func (r *Result) addService(s CIPService) {
-	if r.obj.n.services < MaxCIPServices {
-		r.obj.services[r.obj.n.services] = s
-		r.obj.n.services++
-		return
-	}
-	r.obj.moreServices++
-}
-
-func (r *Result) addItem(it S7Item) {
-	if r.obj.n.items < MaxS7Items {
-		r.obj.items[r.obj.n.items] = it
-		r.obj.n.items++
-	}
-}
-
-func (r *Result) addRef(ref BACnetRef) {
-	if r.obj.n.refs < MaxBACnetRefs {
-		r.obj.refs[r.obj.n.refs] = ref
-		r.obj.n.refs++
+	if !put(r.obj.services[:], &r.obj.n.services, s) {
+		r.obj.moreServices++
 	}
 }
 

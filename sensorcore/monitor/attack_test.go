@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/tapline/tapline/sensorcore/capture"
+	"github.com/tapline/tapline/sensorcore/internal/pcaptest"
 )
 
 // TestAttackSequenceHalfSpace: one data segment at seq 1000 (12 bytes),
@@ -18,12 +19,12 @@ func TestAttackSequenceHalfSpace(t *testing.T) {
 	}
 	defer m.Close()
 	ci := capture.Info{Timestamp: t0, LinkType: capture.LinkEthernet}
-	m.Packet(tcpFrame(1, 2, 40000, 502, 1000, 0x18, readReq), ci)
+	m.Packet(pcaptest.TCPFrame(1, 2, 40000, 502, 1000, 0x18, readReq), ci)
 	ci.Timestamp = t0.Add(time.Millisecond)
-	m.Packet(tcpFrame(1, 2, 40000, 502, 1012+1<<31, 0x18, writeReq), ci)
+	m.Packet(pcaptest.TCPFrame(1, 2, 40000, 502, 1012+1<<31, 0x18, writeReq), ci)
 	// the stream still works afterwards
 	ci.Timestamp = t0.Add(2 * time.Millisecond)
-	m.Packet(tcpFrame(1, 2, 40000, 502, 1012+1<<31+12, 0x18, readReq), ci)
+	m.Packet(pcaptest.TCPFrame(1, 2, 40000, 502, 1012+1<<31+12, 0x18, readReq), ci)
 	if p := m.Stats().Protocols["modbus"]; p.PDUs != 3 {
 		t.Fatalf("modbus PDUs %d after the half-space jump, want 3", p.PDUs)
 	}

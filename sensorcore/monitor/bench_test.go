@@ -11,6 +11,7 @@ import (
 	"github.com/tapline/tapline/internal/cputime"
 	"github.com/tapline/tapline/sensorcore/capture"
 	"github.com/tapline/tapline/sensorcore/decode"
+	"github.com/tapline/tapline/sensorcore/internal/pcaptest"
 )
 
 // mix is the shared captures concatenated into one in-memory pcap, with
@@ -186,8 +187,8 @@ func TestPipelineNoAlloc(t *testing.T) {
 	c.open()
 	c.send(true, readReq)
 	c.send(false, readResp)
-	reqFrame := tcpFrame(1, 2, 40000, 502, 0, 0x18, readReq)
-	respFrame := tcpFrame(2, 1, 502, 40000, 0, 0x18, readResp)
+	reqFrame := pcaptest.TCPFrame(1, 2, 40000, 502, 0, 0x18, readReq)
+	respFrame := pcaptest.TCPFrame(2, 1, 502, 40000, 0, 0x18, readResp)
 	ci := capture.Info{Timestamp: t0.Add(time.Second), LinkType: capture.LinkEthernet}
 	seqReq, seqResp := c.cseq, c.sseq
 	n := testing.AllocsPerRun(200, func() {
@@ -209,17 +210,17 @@ func TestPipelineNoAlloc(t *testing.T) {
 // FuzzPipeline feeds arbitrary frames, as a run of one TCP stream on port
 // 502 and as raw frames, through the whole pipeline: nothing may panic.
 func FuzzPipeline(f *testing.F) {
-	f.Add(tcpFrame(1, 2, 40000, 502, 1, 0x18, readReq), readResp)
-	f.Add(tcpFrame(1, 2, 40000, 102, 1, 0x18, []byte{3, 0, 0, 7, 2, 0xf0, 0x80}), []byte{0x32, 1})
-	f.Add(tcpFrame(1, 2, 40000, 20000, 1, 0x18, []byte{5, 0x64, 5, 0xc9, 1, 0, 2, 0}), []byte{0x68, 4, 7, 0, 0, 0})
+	f.Add(pcaptest.TCPFrame(1, 2, 40000, 502, 1, 0x18, readReq), readResp)
+	f.Add(pcaptest.TCPFrame(1, 2, 40000, 102, 1, 0x18, []byte{3, 0, 0, 7, 2, 0xf0, 0x80}), []byte{0x32, 1})
+	f.Add(pcaptest.TCPFrame(1, 2, 40000, 20000, 1, 0x18, []byte{5, 0x64, 5, 0xc9, 1, 0, 2, 0}), []byte{0x68, 4, 7, 0, 0, 0})
 	f.Fuzz(func(t *testing.T, frame, payload []byte) {
 		m, _ := New(Options{Learning: time.Nanosecond})
 		ci := capture.Info{Timestamp: t0, LinkType: capture.LinkEthernet}
 		m.Packet(frame, ci)
 		for _, port := range []uint16{502, 102, 20000, 44818, 2404, 443, 80} {
-			m.Packet(tcpFrame(1, 2, 40000, port, 1, 0x18, payload), ci)
-			m.Packet(tcpFrame(2, 1, port, 40000, 1, 0x18, payload), ci)
-			m.Packet(tcpFrame(1, 2, 40000, port, 1+uint32(len(payload)), 0x18, payload), ci)
+			m.Packet(pcaptest.TCPFrame(1, 2, 40000, port, 1, 0x18, payload), ci)
+			m.Packet(pcaptest.TCPFrame(2, 1, port, 40000, 1, 0x18, payload), ci)
+			m.Packet(pcaptest.TCPFrame(1, 2, 40000, port, 1+uint32(len(payload)), 0x18, payload), ci)
 		}
 		m.Report()
 	})

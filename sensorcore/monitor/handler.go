@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/tapline/tapline/sensorcore/console/page"
 )
@@ -92,31 +93,38 @@ func writeJSON(w http.ResponseWriter, v any) {
 
 // The pages' content; the console frames it (package page: the sensor's
 // name and generation, the navigation, the stylesheet). No inline style or
-// script: the console's Content-Security-Policy forbids both.
+// script: the console's Content-Security-Policy forbids both. Parsed on
+// first use, not at the start of every sensorcore command.
 var (
-	devicesBody = template.Must(template.New("devices").Funcs(template.FuncMap{"join": strings.Join}).Parse(`<p>{{len .Assets}} devices. {{.Stats.Packets}} packets, {{.Stats.KernelDrops}} kernel drops{{if .Stats.Learning}}, learning{{end}}.</p>
+	devicesBody = sync.OnceValue(func() *template.Template {
+		return template.Must(template.New("devices").Funcs(template.FuncMap{"join": strings.Join}).Parse(`<p>{{len .Assets}} devices. {{.Stats.Packets}} packets, {{.Stats.KernelDrops}} kernel drops{{if .Stats.Learning}}, learning{{end}}.</p>
 <table class="list"><tr><th>Address</th><th>MAC</th><th>MAC vendor</th><th>Protocols</th><th>Roles</th><th>Identity</th><th>First seen</th><th>Last seen</th><th>Peers</th><th>Operations log</th></tr>
 {{range .Assets}}<tr><td>{{join .IPs ", "}}{{if .Router}} (router){{end}}{{if .Hostname}}<br>{{.Hostname}}{{end}}</td><td>{{.MAC}}</td><td>{{.Vendor}}</td><td>{{join .Protocols ", "}}</td><td>{{join .Roles ", "}}</td>
 <td>{{with .Identity}}{{.Vendor}} {{.Model}}{{if .Firmware}} fw {{.Firmware}}{{end}}{{if .Serial}} s/n {{.Serial}}{{end}}{{if .Name}} "{{.Name}}"{{end}}{{end}}</td>
 <td>{{.FirstSeen.Format "2006-01-02 15:04:05"}}</td><td>{{.LastSeen.Format "2006-01-02 15:04:05"}}</td><td>{{len .Peers}}</td>
 <td>{{range .IPs}}<a href="devices/{{.}}/operations">{{.}}</a> {{end}}</td></tr>
 {{end}}</table>`))
-	operationsBody = template.Must(template.New("operations").Parse(`<p>The last {{len .Ops}} operations (at most {{.Max}} are shown){{if .IP.IsValid}} where {{.IP}} is the client or the server{{end}}, oldest first.</p>
+	})
+	operationsBody = sync.OnceValue(func() *template.Template {
+		return template.Must(template.New("operations").Parse(`<p>The last {{len .Ops}} operations (at most {{.Max}} are shown){{if .IP.IsValid}} where {{.IP}} is the client or the server{{end}}, oldest first.</p>
 <table class="list"><tr><th>Time</th><th>Protocol</th><th>Client</th><th>Server</th><th>Function</th><th>Object</th><th>Values</th><th>Result</th><th>Latency</th><th>Id</th></tr>
 {{range .Ops}}<tr><td>{{.Time.UTC.Format "2006-01-02 15:04:05.000000"}}</td><td>{{.Protocol}}</td><td>{{.Client}}</td><td>{{.Server}}</td>
 <td>{{.FunctionName}}{{with .Function}} ({{.}}){{end}}{{if .Action}}<br>{{.Action}}{{end}}</td>
 <td>{{.Summary}}</td>
 <td>{{range $i, $v := .Values}}{{if $i}}, {{end}}{{$v}}{{end}}</td><td>{{.Result}}{{with .Status}} ({{.}}){{end}}</td><td>{{with .LatencyUS}}{{.}} µs{{end}}</td><td>{{.ID}}</td></tr>
 {{end}}</table>`))
-	alertsBody = template.Must(template.New("alerts").Parse(`<p>{{len .Alerts}} alerts.</p>
+	})
+	alertsBody = sync.OnceValue(func() *template.Template {
+		return template.Must(template.New("alerts").Parse(`<p>{{len .Alerts}} alerts.</p>
 <table class="list"><tr><th>Id</th><th>Time</th><th>Severity</th><th>Title</th><th>Message</th><th>Count</th><th>Status</th></tr>
 {{range .Alerts}}<tr class="{{.Severity}} {{.Status}}"><td>{{.ID}}</td><td>{{.Time.Format "2006-01-02 15:04:05"}}</td><td>{{.Severity}}</td><td>{{.Title}}</td><td>{{.Message}}</td><td>{{.Count}}</td>
 <td>{{.Status}}{{if eq .Status "new"}} <form class="inline" method="post" action="alerts/{{.ID}}/ack"><button>Acknowledge</button></form>{{end}}</td></tr>
 {{end}}</table>`))
+	})
 )
 
 func (m *Monitor) devicesPage(w http.ResponseWriter, r *http.Request) {
-	page.Render(w, r, page.Page{Title: "Devices", Nav: page.Devices, Body: devicesBody, Data: map[string]any{"Assets": m.Assets(), "Stats": m.Stats()}})
+	page.Render(w, r, page.Page{Title: "Devices", Nav: page.Devices, Body: devicesBody(), Data: map[string]any{"Assets": m.Assets(), "Stats": m.Stats()}})
 }
 
 func (m *Monitor) alertsPage(w http.ResponseWriter, r *http.Request) {
@@ -132,7 +140,7 @@ func (m *Monitor) alertsPage(w http.ResponseWriter, r *http.Request) {
 			alerts[i].Title, alerts[i].Message = t.Title, t.Message
 		}
 	}
-	page.Render(w, r, page.Page{Title: "Alerts", Nav: page.Alerts, Body: alertsBody, Data: map[string]any{"Alerts": alerts}})
+	page.Render(w, r, page.Page{Title: "Alerts", Nav: page.Alerts, Body: alertsBody(), Data: map[string]any{"Alerts": alerts}})
 }
 
 // maxShownOperations bounds the operations a page or API call returns.
@@ -179,7 +187,7 @@ func (m *Monitor) operationsPage(w http.ResponseWriter, r *http.Request) {
 	if ip.IsValid() {
 		title, nav = "Operations of "+ip.String(), page.Devices
 	}
-	page.Render(w, r, page.Page{Title: title, Nav: nav, Body: operationsBody, Data: map[string]any{"IP": ip, "Ops": ops, "Max": maxShownOperations}})
+	page.Render(w, r, page.Page{Title: title, Nav: nav, Body: operationsBody(), Data: map[string]any{"IP": ip, "Ops": ops, "Max": maxShownOperations}})
 }
 
 // AcceptLanguages are the languages of an Accept-Language header, most

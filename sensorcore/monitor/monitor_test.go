@@ -1,7 +1,6 @@
 package monitor
 
 import (
-	"encoding/binary"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -11,26 +10,10 @@ import (
 	"time"
 
 	"github.com/tapline/tapline/sensorcore/capture"
+	"github.com/tapline/tapline/sensorcore/internal/pcaptest"
 )
 
 var t0 = time.Date(2026, 11, 21, 8, 0, 0, 0, time.UTC)
-
-// tcpFrame builds Ethernet/IPv4/TCP from 198.18.0.<src> to 198.18.0.<dst>.
-func tcpFrame(src, dst byte, sport, dport uint16, seq uint32, flags byte, payload []byte) []byte {
-	b := []byte{0, 0x1b, 0x1b, 0, 0, dst, 0, 0x1b, 0x1b, 0, 0, src, 8, 0}
-	ip := make([]byte, 20)
-	ip[0] = 0x45
-	binary.BigEndian.PutUint16(ip[2:], uint16(40+len(payload)))
-	ip[8], ip[9] = 64, 6
-	copy(ip[12:], []byte{198, 18, 0, src})
-	copy(ip[16:], []byte{198, 18, 0, dst})
-	tcp := make([]byte, 20)
-	binary.BigEndian.PutUint16(tcp[0:], sport)
-	binary.BigEndian.PutUint16(tcp[2:], dport)
-	binary.BigEndian.PutUint32(tcp[4:], seq)
-	tcp[12], tcp[13] = 5<<4, flags
-	return append(append(append(b, ip...), tcp...), payload...)
-}
 
 type conn struct {
 	m          *Monitor
@@ -45,18 +28,18 @@ func (c *conn) send(fromClient bool, payload []byte) {
 	c.at = c.at.Add(time.Millisecond)
 	ci := capture.Info{Timestamp: c.at, LinkType: capture.LinkEthernet}
 	if fromClient {
-		c.m.Packet(tcpFrame(c.c, c.s, c.cport, c.sport, c.cseq, 0x18, payload), ci)
+		c.m.Packet(pcaptest.TCPFrame(c.c, c.s, c.cport, c.sport, c.cseq, 0x18, payload), ci)
 		c.cseq += uint32(len(payload))
 	} else {
-		c.m.Packet(tcpFrame(c.s, c.c, c.sport, c.cport, c.sseq, 0x18, payload), ci)
+		c.m.Packet(pcaptest.TCPFrame(c.s, c.c, c.sport, c.cport, c.sseq, 0x18, payload), ci)
 		c.sseq += uint32(len(payload))
 	}
 }
 
 func (c *conn) open() {
 	ci := capture.Info{Timestamp: c.at, LinkType: capture.LinkEthernet}
-	c.m.Packet(tcpFrame(c.c, c.s, c.cport, c.sport, c.cseq-1, 0x02, nil), ci)
-	c.m.Packet(tcpFrame(c.s, c.c, c.sport, c.cport, c.sseq-1, 0x12, nil), ci)
+	c.m.Packet(pcaptest.TCPFrame(c.c, c.s, c.cport, c.sport, c.cseq-1, 0x02, nil), ci)
+	c.m.Packet(pcaptest.TCPFrame(c.s, c.c, c.sport, c.cport, c.sseq-1, 0x12, nil), ci)
 }
 
 var (

@@ -19,6 +19,7 @@ import (
 	"github.com/tapline/tapline/sensorcore/alert"
 	"github.com/tapline/tapline/sensorcore/capture"
 	"github.com/tapline/tapline/sensorcore/decode"
+	"github.com/tapline/tapline/sensorcore/internal/pcaptest"
 )
 
 // opRecord is what the tests read back from the operations log.
@@ -119,8 +120,8 @@ func TestOperationsLogNoAlloc(t *testing.T) {
 	c.open()
 	c.send(true, readReq)
 	c.send(false, readResp)
-	reqFrame := tcpFrame(1, 2, 40000, 502, 0, 0x18, readReq)
-	respFrame := tcpFrame(2, 1, 502, 40000, 0, 0x18, readResp)
+	reqFrame := pcaptest.TCPFrame(1, 2, 40000, 502, 0, 0x18, readReq)
+	respFrame := pcaptest.TCPFrame(2, 1, 502, 40000, 0, 0x18, readResp)
 	ci := capture.Info{Timestamp: t0.Add(time.Second), LinkType: capture.LinkEthernet}
 	seqReq, seqResp := c.cseq, c.sseq
 	n := testing.AllocsPerRun(200, func() {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tapline/tapline/sensorcore/capture"
 	"github.com/tapline/tapline/sensorcore/decode"
+	"github.com/tapline/tapline/sensorcore/internal/pcaptest"
 )
 
 // A packet sequence for FuzzPipelineSequence is a run of records:
@@ -161,8 +162,8 @@ func runSequence(t *testing.T, link uint8, ops, seq []byte) {
 // may panic, whatever the order, timing or sequence numbers.
 func FuzzPipelineSequence(f *testing.F) {
 	// the two-packet attack: data at 1000, then 2^31 past the next byte
-	attack := seqRecord(nil, 0, tcpFrame(1, 2, 40000, 502, 1000, 0x18, readReq))
-	attack = seqRecord(attack, 1, tcpFrame(1, 2, 40000, 502, 1012, 0x18, writeReq))
+	attack := seqRecord(nil, 0, pcaptest.TCPFrame(1, 2, 40000, 502, 1000, 0x18, readReq))
+	attack = seqRecord(attack, 1, pcaptest.TCPFrame(1, 2, 40000, 502, 1012, 0x18, writeReq))
 	f.Add(uint8(0), []byte{0, seqOpHalfSpace}, attack)
 	seeds, links := captureSeeds(f)
 	for i := range seeds {

@@ -12,7 +12,7 @@ import (
 	"github.com/tapline/tapline/sensorcore/capture"
 	"github.com/tapline/tapline/sensorcore/decode"
 	"github.com/tapline/tapline/sensorcore/dissect"
-	"github.com/tapline/tapline/sensorcore/monitor"
+	"github.com/tapline/tapline/sensorcore/internal/pcaptest"
 )
 
 // Attacks on the interpreter and the parser: a hostile PDU against a
@@ -303,16 +303,8 @@ func TestAttackPipelineCounts(t *testing.T) {
     max: 10
     fields: [{id: item, type: u1}]
 `
-	set := NewSet(dissect.Default(), true)
-	defer set.Close()
-	if st := set.Apply([]File{{Name: "attack.yaml", Data: []byte(src)}}, nil, time.Now()); len(st.Refused) > 0 {
-		t.Fatal(st.Refused)
-	}
-	m, err := monitor.New(monitor.Options{Learning: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	m, closeAll := monitorWith(t, mustParse(t, src))
+	defer closeAll()
 	good := pdu(7, 0, 2, 1, 2)
 	overCap := pdu(7, 0, 11)                                    // a count over its cap: malformed by the plugin
 	short := pdu(7, 0, 5, 1)                                    // a count past the PDU's end: malformed
@@ -321,7 +313,7 @@ func TestAttackPipelineCounts(t *testing.T) {
 	at := time.Date(2026, 11, 21, 8, 0, 0, 0, time.UTC)
 	packet := func(seqNo uint32, flags byte, payload []byte) {
 		at = at.Add(time.Millisecond)
-		m.Packet(tcpFrame(1, 2, 40001, 7701, seqNo, flags, payload), capture.Info{Timestamp: at, LinkType: capture.LinkEthernet})
+		m.Packet(pcaptest.TCPFrame(1, 2, 40001, 7701, seqNo, flags, payload), capture.Info{Timestamp: at, LinkType: capture.LinkEthernet})
 	}
 	seqNo := uint32(1000)
 	packet(seqNo-1, 0x02, nil)
@@ -336,21 +328,4 @@ func TestAttackPipelineCounts(t *testing.T) {
 	if c.Functions["7"] != 5 {
 		t.Errorf("functions %v: want kind 7 counted on every decoded header", c.Functions)
 	}
-}
-
-// tcpFrame builds Ethernet/IPv4/TCP from 198.18.0.<src> to 198.18.0.<dst>.
-func tcpFrame(src, dst byte, sport, dport uint16, seq uint32, flags byte, payload []byte) []byte {
-	b := []byte{0, 0x1b, 0x1b, 0, 0, dst, 0, 0x1b, 0x1b, 0, 0, src, 8, 0}
-	ip := make([]byte, 20)
-	ip[0] = 0x45
-	binary.BigEndian.PutUint16(ip[2:], uint16(40+len(payload)))
-	ip[8], ip[9] = 64, 6
-	copy(ip[12:], []byte{198, 18, 0, src})
-	copy(ip[16:], []byte{198, 18, 0, dst})
-	tcp := make([]byte, 20)
-	binary.BigEndian.PutUint16(tcp[0:], sport)
-	binary.BigEndian.PutUint16(tcp[2:], dport)
-	binary.BigEndian.PutUint32(tcp[4:], seq)
-	tcp[12], tcp[13] = 5<<4, flags
-	return append(append(append(b, ip...), tcp...), payload...)
 }

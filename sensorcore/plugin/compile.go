@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -181,7 +182,7 @@ type ref struct {
 	before   bool
 }
 
-var versionRE = regexp.MustCompile(`^[0-9A-Za-z.+-]{1,32}$`)
+var versionRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9A-Za-z.+-]{1,32}$`) })
 
 func (c *compiler) document(n *yaml.Node) {
 	m := c.mapping(n, "")
@@ -221,7 +222,7 @@ func (c *compiler) document(n *yaml.Node) {
 	}
 	if v := m.get("version"); v != nil {
 		if s, ok := c.str(v, "version"); ok {
-			if !versionRE.MatchString(s) {
+			if !versionRE().MatchString(s) {
 				c.errf(v, "version", "%q is not a version: 0-9 A-Z a-z . + - only, at most 32 (e.g. 1.0.0)", s)
 			}
 			p.Version = s
@@ -556,8 +557,8 @@ func (c *compiler) typeRef(n *yaml.Node, path string) []node {
 var fieldKeys = []string{"id", "type", "size", "prefix", "byte_order", "enum", "valid", "label", "identity", "optional",
 	"switch", "cases", "default", "repeat", "max", "fields"}
 
-var intType = regexp.MustCompile(`^([us])([1-8])(be|le)?$`)
-var bitType = regexp.MustCompile(`^b([1-9]|[1-5][0-9]|6[0-4])$`)
+var intType = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^([us])([1-8])(be|le)?$`) })
+var bitType = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^b([1-9]|[1-5][0-9]|6[0-4])$`) })
 
 func (c *compiler) field(n *yaml.Node, path string) (node, bool) {
 	m := c.mapping(n, path)
@@ -614,8 +615,8 @@ func (c *compiler) field(n *yaml.Node, path string) (node, bool) {
 	case typ == "":
 		c.errf(n, path, "type: is missing (u1..u8, s1..s8, b1..b64, bytes, str or skip), or give switch:, repeat: or fields:")
 		return node{}, false
-	case intType.MatchString(typ):
-		g := intType.FindStringSubmatch(typ)
+	case intType().MatchString(typ):
+		g := intType().FindStringSubmatch(typ)
 		nd.kind, nd.signed = kInt, g[1] == "s"
 		nd.width, _ = strconv.Atoi(g[2])
 		nd.little = little
@@ -624,7 +625,7 @@ func (c *compiler) field(n *yaml.Node, path string) (node, bool) {
 		}
 	case typ == "end":
 		nd.kind = kEnd
-	case bitType.MatchString(typ):
+	case bitType().MatchString(typ):
 		nd.kind = kBits
 		nd.width, _ = strconv.Atoi(typ[1:])
 	case typ == "bytes" || typ == "str" || typ == "skip":
@@ -783,11 +784,11 @@ func (c *compiler) sizeSpec(n *yaml.Node, path string, allowRest bool) size {
 
 func (c *compiler) prefix(n *yaml.Node, path string, little bool) size {
 	s, ok := c.str(n, path)
-	if !ok || !intType.MatchString(s) {
+	if !ok || !intType().MatchString(s) {
 		c.errf(n, path, "prefix: is the integer type of the length read first (u1, u2, u4le, s4, ...)")
 		return size{slot: -1}
 	}
-	g := intType.FindStringSubmatch(s)
+	g := intType().FindStringSubmatch(s)
 	w, _ := strconv.Atoi(g[2])
 	pn := &node{kind: kInt, slot: -1, width: w, signed: g[1] == "s", little: little}
 	if g[3] != "" {

@@ -8,10 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/tapline/tapline/internal/needs"
-	"github.com/tapline/tapline/sensorcore/dissect"
 	"github.com/tapline/tapline/sensorcore/monitor"
 )
 
@@ -39,24 +37,16 @@ func tshark(t testing.TB) string {
 // (none: the built-in dissectors alone) and returns the report.
 func analyzeWith(t testing.TB, plugins []string, files ...string) monitor.Report {
 	t.Helper()
-	set := NewSet(dissect.Default(), true)
-	defer set.Close()
-	var fs []File
+	var ps []*Plugin
 	for _, p := range plugins {
 		data, err := os.ReadFile(p)
 		if err != nil {
 			t.Fatal(err)
 		}
-		fs = append(fs, File{Name: filepath.Base(p), Data: data})
+		ps = append(ps, mustParse(t, string(data)))
 	}
-	if st := set.Apply(fs, nil, time.Now()); len(st.Refused) > 0 {
-		t.Fatalf("refused: %+v", st.Refused)
-	}
-	m, err := monitor.New(monitor.Options{Learning: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	m, closeAll := monitorWith(t, ps...)
+	defer closeAll()
 	for _, f := range files {
 		if fr := m.RunFile(f); fr.Err() != nil {
 			t.Fatal(fr.Err())

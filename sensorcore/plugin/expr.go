@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/google/cel-go/cel"
 	"github.com/google/cel-go/common/types"
@@ -29,9 +30,9 @@ type rule struct {
 	usesRequest bool
 }
 
-var ruleID = regexp.MustCompile(`^[a-z][a-z0-9-]{1,47}$`)
+var ruleID = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z][a-z0-9-]{1,47}$`) })
 
-var placeholder = regexp.MustCompile(`\{([a-z][a-z0-9_]*)\}`)
+var placeholder = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\{([a-z][a-z0-9_]*)\}`) })
 
 // celEnv declares every field as a CEL variable: numbers as int, texts as
 // string, bytes as bytes, and request (bool) for the PDU's direction.
@@ -83,7 +84,7 @@ func (c *compiler) alertRules(n *yaml.Node) {
 			c.errf(it, path, "id: is missing (the rule's stable name, e.g. c37118-turn-off)")
 		} else if s, ok := c.str(v, path+".id"); ok {
 			switch {
-			case !ruleID.MatchString(s):
+			case !ruleID().MatchString(s):
 				c.errf(v, path+".id", "%q is not a rule id: a lower-case letter, then lower-case letters, digits and -, 2 to 48", s)
 			case seen[s]:
 				c.errf(v, path+".id", "rule %q appears twice", s)
@@ -112,7 +113,7 @@ func (c *compiler) alertRules(n *yaml.Node) {
 		} else if t, ok := c.texts(v, path+".message"); ok {
 			r.msg = t
 			for lang, s := range t {
-				for _, ph := range placeholder.FindAllStringSubmatch(s, -1) {
+				for _, ph := range placeholder().FindAllStringSubmatch(s, -1) {
 					if _, known := c.p.bySlot[ph[1]]; !known {
 						c.errf(v, path+".message."+lang, "placeholder {%s} names no field%s", ph[1], suggest(ph[1], c.names()))
 					}

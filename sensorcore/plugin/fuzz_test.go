@@ -1,7 +1,6 @@
 package plugin
 
 import (
-	"encoding/binary"
 	"os"
 	"path/filepath"
 	"testing"
@@ -11,7 +10,7 @@ import (
 	"github.com/tapline/tapline/sensorcore/capture"
 	"github.com/tapline/tapline/sensorcore/decode"
 	"github.com/tapline/tapline/sensorcore/dissect"
-	"github.com/tapline/tapline/sensorcore/monitor"
+	"github.com/tapline/tapline/sensorcore/internal/pcaptest"
 )
 
 // FuzzInterpreter feeds the parser random plugins (mutations of the
@@ -116,14 +115,14 @@ func capturePDUs(tb testing.TB, p *Plugin, glob string) [][]byte {
 }
 
 // FuzzPluginSequence runs whole packet sequences through the monitor with
-// the three examples loaded: the input is cut into segments (a length
+// the four examples loaded: the input is cut into segments (a length
 // byte before each) sent alternately by the client and the server of a
-// TCP stream on each example's port, and as UDP datagrams to C37.118's;
-// nothing panics and the counts stay consistent (malformed by a plugin
+// TCP stream on each TCP example's port, as UDP datagrams to C37.118's,
+// and as Ethernet frames of PROFINET DCP's EtherType; nothing panics and the counts stay consistent (malformed by a plugin
 // within malformed, within PDUs).
 func FuzzPluginSequence(f *testing.F) {
 	var ps []*Plugin
-	for _, n := range []string{"modbus", "opcua", "c37118"} {
+	for _, n := range []string{"modbus", "opcua", "c37118", "pndcp"} {
 		src, err := os.ReadFile(example(f, n))
 		if err != nil {
 			f.Fatal(err)
@@ -141,20 +140,10 @@ func FuzzPluginSequence(f *testing.F) {
 	f.Add(seq([]byte{0, 1, 0, 0, 0, 6, 1, 3, 0, 0, 0, 2}, []byte{0, 1, 0, 0, 0, 7, 1, 3, 4, 0, 1, 0, 2}))
 	f.Add(seq([]byte("HELF\x20\x00\x00\x00"), []byte("ACKF\x1c\x00\x00\x00")))
 	f.Add(seq([]byte{0xaa, 0x41, 0, 18, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0}, []byte{0xaa, 0x01, 0, 16}))
+	f.Add(seq([]byte{0xfe, 0xfe, 5, 0, 0, 0, 0, 1, 0, 1, 0, 4, 0xff, 0xff, 0, 0}, []byte{0xfe, 0xff, 5, 1, 0, 0, 0, 1, 0, 0, 0, 0}))
 	f.Fuzz(func(t *testing.T, in []byte) {
-		// registered for this input only: the process registry is shared
-		// with the package's other tests
-		for _, p := range ps {
-			if _, err := p.Register(dissect.Default()); err != nil {
-				t.Fatal(err)
-			}
-			defer dissect.Default().Unregister(p.Name)
-		}
-		m, err := monitor.New(monitor.Options{Learning: -1})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer m.Close()
+		m, closeAll := monitorWith(t, ps...)
+		defer closeAll()
 		at := time.Date(2026, 11, 21, 8, 0, 0, 0, time.UTC)
 		send := func(frame []byte) {
 			at = at.Add(time.Millisecond)
@@ -164,8 +153,8 @@ func FuzzPluginSequence(f *testing.F) {
 		var cseq, sseq [3]uint32
 		for i := range ports {
 			cseq[i], sseq[i] = 1000, 9000
-			send(tcpFrame(1, 2, 40000+uint16(i), ports[i], cseq[i]-1, 0x02, nil))
-			send(tcpFrame(2, 1, ports[i], 40000+uint16(i), sseq[i]-1, 0x12, nil))
+			send(pcaptest.TCPFrame(1, 2, 40000+uint16(i), ports[i], cseq[i]-1, 0x02, nil))
+			send(pcaptest.TCPFrame(2, 1, ports[i], 40000+uint16(i), sseq[i]-1, 0x12, nil))
 		}
 		for k := 0; len(in) > 0; k++ {
 			n := min(int(in[0]), len(in)-1)
@@ -173,13 +162,14 @@ func FuzzPluginSequence(f *testing.F) {
 			in = in[1+n:]
 			i := k % len(ports)
 			if k%2 == 0 {
-				send(tcpFrame(1, 2, 40000+uint16(i), ports[i], cseq[i], 0x18, seg))
+				send(pcaptest.TCPFrame(1, 2, 40000+uint16(i), ports[i], cseq[i], 0x18, seg))
 				cseq[i] += uint32(len(seg))
 			} else {
-				send(tcpFrame(2, 1, ports[i], 40000+uint16(i), sseq[i], 0x18, seg))
+				send(pcaptest.TCPFrame(2, 1, ports[i], 40000+uint16(i), sseq[i], 0x18, seg))
 				sseq[i] += uint32(len(seg))
 			}
-			send(udpFrame(1, 2, 40100, 4713, seg))
+			send(pcaptest.UDPFrame(1, 2, 40100, 4713, seg))
+			send(pcaptest.EtherFrame(byte(1+k%2), byte(2-k%2), 0x8892, seg))
 		}
 		for name, c := range m.Report().Protocols {
 			if c.MalformedByPlugin > c.Malformed || c.Malformed > c.PDUs {
@@ -187,20 +177,4 @@ func FuzzPluginSequence(f *testing.F) {
 			}
 		}
 	})
-}
-
-// udpFrame builds Ethernet/IPv4/UDP from 198.18.0.<src> to 198.18.0.<dst>.
-func udpFrame(src, dst byte, sport, dport uint16, payload []byte) []byte {
-	b := []byte{0, 0x1b, 0x1b, 0, 0, dst, 0, 0x1b, 0x1b, 0, 0, src, 8, 0}
-	ip := make([]byte, 20)
-	ip[0] = 0x45
-	binary.BigEndian.PutUint16(ip[2:], uint16(28+len(payload)))
-	ip[8], ip[9] = 64, 17
-	copy(ip[12:], []byte{198, 18, 0, src})
-	copy(ip[16:], []byte{198, 18, 0, dst})
-	udp := make([]byte, 8)
-	binary.BigEndian.PutUint16(udp[0:], sport)
-	binary.BigEndian.PutUint16(udp[2:], dport)
-	binary.BigEndian.PutUint16(udp[4:], uint16(8+len(payload)))
-	return append(append(append(b, ip...), udp...), payload...)
 }

@@ -914,7 +914,7 @@ func (p *Plugin) evalAlerts(st *state, r *dissect.Result) error {
 			d.Title[lang] = t
 		}
 		for lang, m := range ru.msg {
-			d.Message[lang] = placeholder.ReplaceAllStringFunc(m, func(ph string) string {
+			d.Message[lang] = placeholder().ReplaceAllStringFunc(m, func(ph string) string {
 				name := ph[1 : len(ph)-1]
 				i, ok := p.bySlot[name]
 				if !ok || !st.isSet(i) {

@@ -93,6 +93,17 @@ func Digest(files []File, keys []Key) string {
 // Apply makes the set hold the given files, each verified against keys
 // (unless the set is unsigned) and compiled; it returns the status.
 func (s *Set) Apply(files []File, keys []Key, now time.Time) Status {
+	return s.ApplyAccepted(files, nil, keys, now)
+}
+
+// ApplyAccepted is Apply with, by file name, the versions of files that
+// passed their check earlier (serve keeps them in memory): a file that
+// is refused while no version of it runs loads its accepted version
+// instead, verified again like any file, and is reported refused with
+// that version running. A monitoring engine started after a plugin file
+// was changed on disk thus decodes with what the one before it ran, and
+// never with the changed file.
+func (s *Set) ApplyAccepted(files, accepted []File, keys []Key, now time.Time) Status {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.refused = map[string]Refused{}
@@ -106,6 +117,13 @@ func (s *Set) Apply(files []File, keys []Key, now time.Time) Status {
 		present[f.Name] = true
 		if err := s.load(f, keys, now, byProto); err != nil {
 			r := Refused{File: f.Name, Reason: err.Error()}
+			if s.loaded[f.Name] == nil {
+				for _, a := range accepted {
+					if a.Name == f.Name {
+						s.load(a, keys, now, byProto)
+					}
+				}
+			}
 			if l := s.loaded[f.Name]; l != nil {
 				r.Running = l.Version
 			}
@@ -143,8 +161,8 @@ func (s *Set) load(f File, keys []Key, now time.Time, byProto map[string]string)
 		}
 		return err
 	}
-	if st != nil && (st.Plugin != p.Name || st.Version != p.Version) {
-		return fmt.Errorf("plugin: the signature names %s %s, the file %s %s", st.Plugin, st.Version, p.Name, p.Version)
+	if err := st.names(p); err != nil {
+		return err
 	}
 	if other, ok := byProto[p.Name]; ok && other != f.Name {
 		return fmt.Errorf("plugin: protocol %q is already described by %s; one plugin per protocol", p.Name, other)
@@ -163,6 +181,32 @@ func (s *Set) load(f File, keys []Key, now time.Time, byProto map[string]string)
 	}
 	s.loaded[f.Name] = l
 	byProto[p.Name] = f.Name
+	return nil
+}
+
+// Check verifies f against keys and parses it, as the monitor does before
+// loading it; it returns the signature's statement.
+func Check(f File, keys []Key) (*Statement, error) {
+	st, err := Verify(f.Data, f.Sig, keys)
+	if err != nil {
+		return nil, err
+	}
+	p, err := Parse(f.Data)
+	if err != nil {
+		return nil, err
+	}
+	if err := st.names(p); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// names refuses a signature that names another plugin or version than
+// the file (nil: no signature checked).
+func (st *Statement) names(p *Plugin) error {
+	if st != nil && (st.Plugin != p.Name || st.Version != p.Version) {
+		return fmt.Errorf("plugin: the signature names %s %s, the file %s %s", st.Plugin, st.Version, p.Name, p.Version)
+	}
 	return nil
 }
 

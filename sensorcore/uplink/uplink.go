@@ -70,7 +70,11 @@ type Uplink struct {
 	st    state
 	wake  chan struct{}
 	again chan struct{} // collect now (an alert acknowledged from the site)
-	mu    sync.Mutex
+	// linked is signalled when the client (re)connects: a publish backing
+	// off after failures tries again at once instead of at the end of its
+	// wait (up to 30 s after the site came back).
+	linked chan struct{}
+	mu     sync.Mutex
 	// alerts are the monitor's alerts at the last look, by site key.
 	alerts map[string]alertRef
 	devs   int // assets discovered at the last look
@@ -116,7 +120,7 @@ func New(o Options) (*Uplink, error) {
 	if err != nil {
 		return nil, err
 	}
-	u := &Uplink{o: o, out: out, wake: make(chan struct{}, 1), again: make(chan struct{}, 1), sent: map[string]sentState{}, devs: -1,
+	u := &Uplink{o: o, out: out, wake: make(chan struct{}, 1), again: make(chan struct{}, 1), linked: make(chan struct{}, 1), sent: map[string]sentState{}, devs: -1,
 		alerts: map[string]alertRef{}}
 	u.st.set(func(s *site.UplinkState) { s.Outbox = out.Len(); s.Dropped = out.Dropped() })
 	return u, nil
@@ -241,10 +245,12 @@ func (u *Uplink) connect(c *Config) (*nats.Conn, error) {
 			server = nc.ConnectedUrlRedacted()
 			u.st.set(func(s *site.UplinkState) { s.Connected, s.Server, s.Error = true, server, "" })
 			u.kick()
+			u.relinked()
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
 			u.st.set(func(s *site.UplinkState) { s.Connected, s.Server, s.Error = true, nc.ConnectedUrlRedacted(), "" })
 			u.kick()
+			u.relinked()
 		}),
 		nats.ReconnectErrHandler(func(_ *nats.Conn, err error) {
 			// A server refusing the sensor, or refused by it (its
@@ -278,8 +284,16 @@ func (u *Uplink) kick() {
 	}
 }
 
+// relinked tells a publish backing off that the client is connected again.
+func (u *Uplink) relinked() {
+	select {
+	case u.linked <- struct{}{}:
+	default:
+	}
+}
+
 // publish drains the outbox while connected, backing off after a
-// failure (1 s doubling to 30 s).
+// failure (200 ms doubling to 30 s; a new connection ends the wait).
 func (u *Uplink) publish(ctx context.Context, nc *nats.Conn, p *publisher) {
 	backoff := time.Duration(0)
 	for {
@@ -288,6 +302,8 @@ func (u *Uplink) publish(ctx context.Context, nc *nats.Conn, p *publisher) {
 			case <-ctx.Done():
 				return
 			case <-time.After(backoff):
+			case <-u.linked:
+				backoff = 0
 			}
 		}
 		batch, err := u.out.Peek(1024)
@@ -317,6 +333,10 @@ func (u *Uplink) publish(ctx context.Context, nc *nats.Conn, p *publisher) {
 			switch {
 			case backoff == 0:
 				backoff = 200 * time.Millisecond
+				select {
+				case <-u.linked: // the connection this failure happened on
+				default:
+				}
 			case backoff < 30*time.Second:
 				backoff *= 2
 			}

@@ -77,14 +77,57 @@ func op(i int) json.RawMessage {
 	return json.RawMessage(fmt.Sprintf(`{"id":"%016x","time":"2026-12-01T00:00:00Z","protocol":"modbus","client":{"ip":"192.0.2.1"},"server":{"ip":"192.0.2.2"},"function":6,"result":"ok"}`, i))
 }
 
-func waitEmpty(t *testing.T, u *Uplink, within time.Duration) {
+// sensor01 is the uplink configuration of sensor-01 of the test site.
+func sensor01(st *natstest.Site) *Config {
+	return &Config{Sensor: "sensor-01", SensorID: "S-1", Site: "plant-a", Client: st.Sensor("sensor-01")}
+}
+
+// startUplink opens an uplink on opts (the configuration cfg, an ack
+// wait of 2 s and the test's log unless opts says otherwise) and runs it
+// until stop, which also closes its outbox; stop runs at the test's end
+// if the test has not called it.
+func startUplink(t *testing.T, cfg *Config, opts Options) (*Uplink, func()) {
 	t.Helper()
+	if opts.Dir == "" {
+		opts.Dir = t.TempDir()
+	}
+	opts.Config = func() (*Config, error) { return cfg, nil }
+	if opts.AckWait == 0 {
+		opts.AckWait = 2 * time.Second
+	}
+	if opts.Log == nil {
+		opts.Log = t.Logf
+	}
+	u, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { u.Run(ctx); close(done) }()
+	var once sync.Once
+	stop := func() { once.Do(func() { cancel(); <-done; u.Close() }) }
+	t.Cleanup(stop)
+	return u, stop
+}
+
+// waitFor checks ok every 100 ms until it holds (true) or the time is
+// up (false).
+func waitFor(within time.Duration, ok func() bool) bool {
 	deadline := time.Now().Add(within)
-	for u.Outbox().Len() > 0 {
+	for !ok() {
 		if time.Now().After(deadline) {
-			t.Fatalf("the outbox still holds %d messages after %s (%+v)", u.Outbox().Len(), within, u.State())
+			return false
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+	return true
+}
+
+func waitEmpty(t *testing.T, u *Uplink, within time.Duration) {
+	t.Helper()
+	if !waitFor(within, func() bool { return u.Outbox().Len() == 0 }) {
+		t.Fatalf("the outbox still holds %d messages after %s (%+v)", u.Outbox().Len(), within, u.State())
 	}
 }
 
@@ -96,19 +139,12 @@ func TestUplinkDeliversOnceThroughAnOutage(t *testing.T) {
 	st := natstest.NewSite(t, 1, "sensor-01")
 	mon := &fakeMonitor{assets: []site.Asset{{ID: "ip:192.0.2.1", IPs: []string{"192.0.2.1"}, Protocols: []string{"modbus"}}},
 		alerts: []site.Alert{{ID: 1, Rule: "modbus-write-unknown-master", Src: "192.0.2.9", Dst: "192.0.2.1", Protocol: "modbus", Count: 1, Status: "new", Time: time.Now().UTC()}}}
-	cfg := &Config{Sensor: "sensor-01", SensorID: "S-1", Site: "plant-a", Client: st.Sensor("sensor-01")}
-	u, err := New(Options{Dir: t.TempDir(), Config: func() (*Config, error) { return cfg, nil }, Monitor: mon,
+	cfg := sensor01(st)
+	u, _ := startUplink(t, cfg, Options{Monitor: mon,
 		Status: func() (site.Status, error) {
 			return site.Status{Version: "test", Generation: 1, Devices: site.Devices{Licensed: 500}}, nil
 		},
-		Collect: 200 * time.Millisecond, AckWait: 2 * time.Second, Log: t.Logf})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { u.Run(ctx); close(done) }()
-	defer func() { cancel(); <-done; u.Close() }()
+		Collect: 200 * time.Millisecond})
 
 	n := 0
 	batch := func(k int) {
@@ -221,17 +257,9 @@ func TestUplinkFeedsTheOperationsLog(t *testing.T) {
 	}
 	defer ops.Close()
 	mon := &fakeMonitor{opsDir: logDir}
-	cfg := &Config{Sensor: "sensor-01", SensorID: "S-1", Site: "plant-a", Client: st.Sensor("sensor-01")}
+	cfg := sensor01(st)
 	start := func() (*Uplink, func()) {
-		u, err := New(Options{Dir: outDir, Config: func() (*Config, error) { return cfg, nil }, Monitor: mon,
-			Collect: time.Second, OpsEvery: 50 * time.Millisecond, AckWait: 2 * time.Second, Log: t.Logf})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() { u.Run(ctx); close(done) }()
-		return u, func() { cancel(); <-done; u.Close() }
+		return startUplink(t, cfg, Options{Dir: outDir, Monitor: mon, Collect: time.Second, OpsEvery: 50 * time.Millisecond})
 	}
 	n := 0
 	log := func(k int) {
@@ -254,20 +282,16 @@ func TestUplinkFeedsTheOperationsLog(t *testing.T) {
 	stop() // serve stops while the site is down
 	log(50)
 	st.Servers[0].Restart()
-	u, stop = start()
-	defer stop()
+	u, _ = start()
 	log(50)
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		time.Sleep(200 * time.Millisecond)
-		if u.Outbox().Len() == 0 && u.Outbox().Cursor() != "" {
-			if f, _ := store.ReadFeed(logDir, u.Outbox().Cursor(), 0); len(f.Records) == 0 {
-				break
-			}
+	if !waitFor(60*time.Second, func() bool {
+		if u.Outbox().Len() > 0 || u.Outbox().Cursor() == "" {
+			return false
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not delivered within 60 s: outbox %d, %+v", u.Outbox().Len(), u.State())
-		}
+		f, _ := store.ReadFeed(logDir, u.Outbox().Cursor(), 0)
+		return len(f.Records) == 0
+	}) {
+		t.Fatalf("not delivered within 60 s: outbox %d, %+v", u.Outbox().Len(), u.State())
 	}
 	ids := st.Operations("sensor-01")
 	if len(ids) != n {
@@ -293,16 +317,7 @@ func TestAckFromTheSite(t *testing.T) {
 	al := site.Alert{ID: 7, Rule: "s7-plc-stop", Severity: "critical", Src: "192.0.2.10", Dst: "192.0.2.40", Protocol: "s7comm", Function: &fnc,
 		Count: 1, Status: "new", Time: now, LastSeen: now}
 	mon := &fakeMonitor{alerts: []site.Alert{al}}
-	cfg := &Config{Sensor: "sensor-01", SensorID: "S-1", Site: "plant-a", Client: st.Sensor("sensor-01")}
-	u, err := New(Options{Dir: t.TempDir(), Config: func() (*Config, error) { return cfg, nil }, Monitor: mon,
-		Collect: 300 * time.Millisecond, AckWait: 2 * time.Second, Log: t.Logf})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { u.Run(ctx); close(done) }()
-	defer func() { cancel(); <-done; u.Close() }()
+	startUplink(t, sensor01(st), Options{Monitor: mon, Collect: 300 * time.Millisecond})
 
 	key := site.AlertKey(al)
 	subj := natstest.Subjects(st.Name, "sensor-01")
@@ -320,17 +335,9 @@ func TestAckFromTheSite(t *testing.T) {
 		json.Unmarshal(m.Data, &am)
 		return am.Alert.Status
 	}
-	waitFor := func(what string, ok func() bool) {
-		t.Helper()
-		deadline := time.Now().Add(30 * time.Second)
-		for !ok() {
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: not within 30 s", what)
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
+	if !waitFor(30*time.Second, func() bool { return status() == "new" }) {
+		t.Fatal("the alert on the site: not within 30 s")
 	}
-	waitFor("the alert on the site", func() bool { return status() == "new" })
 
 	// The other sensor tries to read sensor-01's acknowledgements.
 	nc2, err := st.Sensor("sensor-02").Connect()
@@ -357,12 +364,16 @@ func TestAckFromTheSite(t *testing.T) {
 
 	st.PublishAs(st.Viewer(), map[string]any{subj.Ack(key): site.Ack{Header: site.Header{Type: site.KindAck, Site: st.Name, Sensor: "sensor-01", Time: now},
 		Key: key, By: "engineer@laptop"}})
-	waitFor("the sensor acknowledging the alert", func() bool {
+	if !waitFor(30*time.Second, func() bool {
 		mon.mu.Lock()
 		defer mon.mu.Unlock()
 		return mon.alerts[0].Status == "acknowledged"
-	})
-	waitFor("the site showing the sensor's acknowledgement", func() bool { return status() == "acknowledged" })
+	}) {
+		t.Fatal("the sensor acknowledging the alert: not within 30 s")
+	}
+	if !waitFor(30*time.Second, func() bool { return status() == "acknowledged" }) {
+		t.Fatal("the site showing the sensor's acknowledgement: not within 30 s")
+	}
 }
 
 // js2ack publishes an acknowledgement through JetStream as nc's user.

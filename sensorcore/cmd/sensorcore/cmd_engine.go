@@ -108,7 +108,7 @@ func runMonitorEngine(args []string, stdout, stderr io.Writer) int {
 		if len(in.KeyFile) > 0 {
 			keys, _ = plugin.ParseKeys(in.KeyFile) // apply checked it; unreadable, every plugin is refused
 		}
-		st := plugins.Apply(in.Files, keys, time.Now())
+		st := plugins.ApplyAccepted(in.Files, in.Accepted, keys, time.Now())
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(st)
 	})

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -18,16 +16,6 @@ import (
 	"github.com/tapline/tapline/internal/releasetest"
 	"github.com/tapline/tapline/sensorcore/daemon"
 )
-
-func sha256File(t *testing.T, p string) string {
-	t.Helper()
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := sha256.Sum256(b)
-	return hex.EncodeToString(s[:])
-}
 
 func copyFile(t *testing.T, from, to string, mode os.FileMode) {
 	t.Helper()
@@ -133,7 +121,7 @@ func TestInstallCoreRefusesUnsigned(t *testing.T) {
 		otherArch = "amd64"
 	}
 	os.WriteFile(s.target+".prev", []byte("previous"), 0o755)
-	before := sha256File(t, s.target)
+	before := releasetest.FileSHA256(t, s.target)
 
 	for _, c := range []struct {
 		name string
@@ -142,7 +130,7 @@ func TestInstallCoreRefusesUnsigned(t *testing.T) {
 		code string
 	}{
 		{"unsigned", nil, nil, daemon.CodeCoreSignature},
-		{"unsigned, checksum and version given", nil, []string{"--sha256", sha256File(t, evil), "--version", "9.9.9"}, daemon.CodeCoreSignature},
+		{"unsigned, checksum and version given", nil, []string{"--sha256", releasetest.FileSHA256(t, evil), "--version", "9.9.9"}, daemon.CodeCoreSignature},
 		{"signed by an untrusted key", attacker.Sign(t, evil, "9.9.9", releasetest.Options{}), nil, daemon.CodeCoreSignature},
 		{"another binary's signature", real, nil, daemon.CodeCoreChecksum},
 		{"altered statement", altered, nil, daemon.CodeCoreSignature},
@@ -158,7 +146,7 @@ func TestInstallCoreRefusesUnsigned(t *testing.T) {
 		if _, err := os.Stat(marker); err == nil {
 			t.Fatalf("%s: install-core executed the upload", c.name)
 		}
-		if sha256File(t, s.target) != before || sha256File(t, s.target+".prev") != sha256File(t, s.target+".prev") {
+		if releasetest.FileSHA256(t, s.target) != before || releasetest.FileSHA256(t, s.target+".prev") != releasetest.FileSHA256(t, s.target+".prev") {
 			t.Fatalf("%s: the installed binary changed", c.name)
 		}
 		if b, _ := os.ReadFile(s.target + ".prev"); string(b) != "previous" {
@@ -183,7 +171,7 @@ func TestInstallCore(t *testing.T) {
 	s := newCoreSetup(t)
 	marker := filepath.Join(t.TempDir(), "executed")
 	newer := canary(t, marker)
-	oldSum, newSum := sha256File(t, binary), sha256File(t, newer)
+	oldSum, newSum := releasetest.FileSHA256(t, binary), releasetest.FileSHA256(t, newer)
 
 	s.upload(t, newer, "c.core", s.rel.Sign(t, newer, "9.9.9", releasetest.Options{}))
 	res, out, code := s.installCore(t, "c.core")
@@ -193,7 +181,7 @@ func TestInstallCore(t *testing.T) {
 	if _, err := os.Stat(marker); err == nil {
 		t.Fatal("install-core ran the binary it installed")
 	}
-	if sha256File(t, s.target) != newSum || sha256File(t, s.target+".prev") != oldSum {
+	if releasetest.FileSHA256(t, s.target) != newSum || releasetest.FileSHA256(t, s.target+".prev") != oldSum {
 		t.Fatal("the new binary is not in place or the previous one not kept as .prev")
 	}
 	if fi, _ := os.Stat(s.target); fi.Mode().Perm() != 0o755 {
@@ -213,7 +201,7 @@ func TestInstallCore(t *testing.T) {
 	os.Remove(marker) // the test's own version check ran it
 	// A recall: an older release whose statement allows the downgrade.
 	s.upload(t, binary, "d.core", s.rel.Sign(t, binary, version, releasetest.Options{AllowDowngrade: true}))
-	if _, out, code := s.installCore(t, "d.core"); code != 0 || sha256File(t, s.target) != oldSum || sha256File(t, s.target+".prev") != newSum {
+	if _, out, code := s.installCore(t, "d.core"); code != 0 || releasetest.FileSHA256(t, s.target) != oldSum || releasetest.FileSHA256(t, s.target+".prev") != newSum {
 		t.Fatalf("allowed downgrade: exit %d %s", code, out)
 	}
 	if out, _ := cli(t, nil, "install-core", "--force", "x"); !strings.Contains(out, "flag provided but not defined: -force") {
@@ -271,7 +259,7 @@ func TestInstallCoreSparseUpload(t *testing.T) {
 	needs.SparseFile(t, huge, 8<<40)
 	os.WriteFile(huge+".sig", s.rel.Sign(t, binary, "9.9.9", releasetest.Options{}), 0o600)
 	var res daemon.InstallCoreResult
-	code := remote(t, cl, "sensorcore install-core --json --sha256 "+sha256File(t, binary)+" --version 9.9.9 huge.core", &res)
+	code := remote(t, cl, "sensorcore install-core --json --sha256 "+releasetest.FileSHA256(t, binary)+" --version 9.9.9 huge.core", &res)
 	if code != 1 || res.Code != daemon.CodeCoreChecksum {
 		t.Fatalf("install-core of an 8 TiB upload: exit %d %+v", code, res)
 	}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net"
@@ -291,6 +293,31 @@ func TestPluginHotLoad(t *testing.T) {
 		t.Fatalf("the console's overview does not list the plugins:\n%s", body)
 	}
 	_ = s2
+
+	// The engine dies with the tampered file still on disk: the new one
+	// is given the version serve accepted before (the tampered bytes are
+	// refused again, never loaded) and decodes with it at once; serve
+	// says so once, not at every read of the directory.
+	syscall.Kill(first.PID, syscall.SIGKILL)
+	second = m.engine(t, first.PID, 10*time.Second)
+	ps = m.waitPlugin(t, "1.1.0", true)
+	if r := ps.Refused[0]; r.File != "kilnnet.yaml" || r.Running != "1.1.0" || !strings.Contains(r.Reason, "changed after it was signed") {
+		t.Fatalf("after the restart, refusal: %+v", r)
+	}
+	if sum := sha256.Sum256(v2); ps.Loaded[0].SHA256 != hex.EncodeToString(sum[:]) {
+		t.Fatalf("the new engine loaded other bytes than the signed 1.1.0: %+v", ps.Loaded[0])
+	}
+	before = m.stats(t).Protocols["kilnnet"].PDUs
+	wire = int(before) + kilnnetTraffic(t, addr, 5)
+	m.waitPDUs(t, uint64(wire))
+	time.Sleep(2 * time.Second) // two more reads of the directory
+	if n := strings.Count(m.d.log.String(), "kilnnet.yaml in the plugin directory fails its check"); n != 1 {
+		t.Fatalf("the tampering reported %d times, want once:\n%s", n, m.d.log)
+	}
+	if got, _ := os.ReadFile(installed); !bytes.Equal(got, tampered) {
+		t.Fatal("the tampered file on disk was replaced: the sensor keeps the evidence")
+	}
+	first = second
 
 	// The alert's text in the browser's language.
 	for lang, want := range map[string]string{"de-DE,de;q=0.9,en;q=0.5": "Ofen angehalten", "en-GB,en": "Furnace stopped", "fr": "Furnace stopped"} {

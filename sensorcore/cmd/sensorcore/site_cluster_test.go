@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -36,11 +38,11 @@ type clusterSensor struct {
 }
 
 // TestSiteClusterExactlyOnce: three real sensorcore serve processes, each
-// monitoring shared captures replayed at their recorded pace, stream to a
-// three-node JetStream cluster of the real nats-server on loopback. One
-// node is killed mid-stream (and started again later); one sensor's
-// uplink is cut for a minute (its servers are loopback proxies that drop
-// every connection). Afterwards every operation each sensor logged is in
+// monitoring shared captures replayed at four times their recorded pace
+// (about 25 s of traffic each), stream to a three-node JetStream cluster
+// of the real nats-server on loopback. One node is killed mid-stream (and
+// started again later); one sensor's uplink is cut for most of its
+// replay (its servers are loopback proxies that drop every connection). Afterwards every operation each sensor logged is in
 // the operations stream exactly once and in order, every alert and asset
 // it holds is in the state stream once, with its final state. Beside
 // them, a sensor whose client certificate comes from another CA is
@@ -108,7 +110,7 @@ func TestSiteClusterExactlyOnce(t *testing.T) {
 
 	start := time.Now()
 	for _, s := range sensors {
-		args := []string{"--monitor-replay-loops", "1"}
+		args := []string{"--monitor-replay-loops", "1", "--monitor-replay-speed", "4"}
 		for _, c := range s.captures {
 			args = append(args, "--monitor-replay", c)
 		}
@@ -118,21 +120,21 @@ func TestSiteClusterExactlyOnce(t *testing.T) {
 	startServe(t, root5, k.RootFile)
 
 	// Mid-stream: a node dies (and comes back), and sensor-02 loses its
-	// uplink for a minute.
+	// uplink while it still logs operations.
 	at := func(d time.Duration) { time.Sleep(time.Until(start.Add(d))) }
-	at(15 * time.Second)
+	at(4 * time.Second)
 	mustStream(t, st, "sensor-01", "sensor-02", "sensor-03")
 	st.Servers[2].Kill()
 	t.Logf("%s: node 3 killed", time.Since(start).Round(time.Second))
-	at(20 * time.Second)
+	at(6 * time.Second)
 	for _, p := range proxies {
 		p.Cut()
 	}
 	t.Logf("%s: sensor-02's uplink cut", time.Since(start).Round(time.Second))
-	at(45 * time.Second)
+	at(12 * time.Second)
 	st.Servers[2].Restart()
 	t.Logf("%s: node 3 back", time.Since(start).Round(time.Second))
-	at(80 * time.Second)
+	at(20 * time.Second)
 	if out := sanity(t, sensors[1].root); !strings.Contains(out, "not connected") {
 		t.Errorf("sensor-02's uplink was cut, yet sanity says:\n%s", out)
 	} else if m := regexp.MustCompile(`(\d+) waiting in the outbox`).FindStringSubmatch(out); m == nil || m[1] == "0" {
@@ -173,12 +175,10 @@ func TestSiteClusterExactlyOnce(t *testing.T) {
 	subj := site.Subjects{Site: st.Name, Sensor: "sensor-01"}
 	st.PublishAs(st.Viewer(), map[string]any{subj.Ack(key): site.Ack{Header: site.Header{Type: site.KindAck, Site: st.Name, Sensor: "sensor-01", Time: time.Now().UTC()},
 		Key: key, By: "engineer@laptop", Note: "planned stop"}})
-	deadline := time.Now().Add(60 * time.Second)
-	for lastState(t, st, subj.Alert(key)).(*site.AlertMessage).Alert.Status != "acknowledged" {
-		if time.Now().After(deadline) {
-			t.Fatalf("acknowledged on the site, the sensor did not acknowledge it within 60 s:\n%s", sensors[0].proc.log)
-		}
-		time.Sleep(time.Second)
+	if !waitFor(60*time.Second, time.Second, func() bool {
+		return lastState(t, st, subj.Alert(key)).(*site.AlertMessage).Alert.Status == "acknowledged"
+	}) {
+		t.Fatalf("acknowledged on the site, the sensor did not acknowledge it within 60 s:\n%s", sensors[0].proc.log)
 	}
 
 	// The refused ones: nothing of theirs on the site.
@@ -195,7 +195,7 @@ func TestSiteClusterExactlyOnce(t *testing.T) {
 		if status.Uplink.Connected || status.Uplink.Error == "" || !strings.Contains(status.Uplink.Error, c.says) {
 			t.Errorf("%s: uplink %+v; want refused (%q)", c.name, status.Uplink, c.says)
 		}
-		if n := stateSubjects(t, st, site.Subjects{Site: st.Name, Sensor: c.name}.All()); len(n) != 0 {
+		if n := streamSubjects(t, st, site.StateStream(st.Name), site.Subjects{Site: st.Name, Sensor: c.name}.All()); len(n) != 0 {
 			t.Errorf("%s got %d messages into the site: %v", c.name, len(n), n)
 		}
 	}
@@ -207,40 +207,30 @@ func mustStream(t *testing.T, st *natstest.Site, names ...string) {
 	t.Helper()
 	for _, n := range names {
 		subj := site.Subjects{Site: st.Name, Sensor: n}.Ops()
-		deadline := time.Now().Add(30 * time.Second)
-		for opsBatches(t, st, subj) == 0 {
-			if time.Now().After(deadline) {
-				t.Fatalf("%s put no operations batch in the stream within 30 s", n)
-			}
-			time.Sleep(500 * time.Millisecond)
+		if !waitFor(30*time.Second, 500*time.Millisecond, func() bool {
+			return streamSubjects(t, st, site.OpsStream(st.Name), subj)[subj] > 0
+		}) {
+			t.Fatalf("%s put no operations batch in the stream within 30 s", n)
 		}
 	}
 }
 
-// opsBatches counts the batches on subj in the operations stream.
-func opsBatches(t *testing.T, st *natstest.Site, subj string) uint64 {
-	t.Helper()
-	nc, err := st.Viewer().Connect()
-	if err != nil {
-		t.Fatal(err)
+// waitFor checks cond every interval until it holds (true) or timeout
+// has passed (false).
+func waitFor(timeout, every time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(every)
 	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	s, err := js.Stream(ctx, site.OpsStream(st.Name))
-	if err != nil {
-		return 0
-	}
-	info, err := s.Info(ctx, jetstream.WithSubjectFilter(subj))
-	if err != nil {
-		return 0
-	}
-	return info.State.Subjects[subj]
+	return true
 }
 
-// stateSubjects lists the state stream's subjects matching filter.
-func stateSubjects(t *testing.T, st *natstest.Site, filter string) map[string]uint64 {
+// streamSubjects counts the messages of each subject matching filter in
+// the named stream; none while the stream does not exist yet.
+func streamSubjects(t *testing.T, st *natstest.Site, stream, filter string) map[string]uint64 {
 	t.Helper()
 	nc, err := st.Viewer().Connect()
 	if err != nil {
@@ -250,13 +240,16 @@ func stateSubjects(t *testing.T, st *natstest.Site, filter string) map[string]ui
 	js, _ := jetstream.New(nc)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	s, err := js.Stream(ctx, site.StateStream(st.Name))
+	s, err := js.Stream(ctx, stream)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		return nil
+	}
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("stream %s: %v", stream, err)
 	}
 	info, err := s.Info(ctx, jetstream.WithSubjectFilter(filter))
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("stream %s: %v", stream, err)
 	}
 	return info.State.Subjects
 }
@@ -297,19 +290,12 @@ func (s *clusterSensor) logged(t *testing.T) []string {
 // holds as many operations as its log.
 func (s *clusterSensor) waitDelivered(t *testing.T, st *natstest.Site, deadline time.Time) {
 	t.Helper()
-	for {
-		done := strings.Contains(sanity(t, s.root), "replayed")
-		if done {
-			n := len(s.logged(t))
-			if got := len(st.Operations(s.name)); got >= n {
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Errorf("%s: not delivered by %s (replay done: %v)\n%s", s.name, deadline.Format(time.TimeOnly), done, s.proc.log)
-			return
-		}
-		time.Sleep(2 * time.Second)
+	done := false
+	if !waitFor(time.Until(deadline), 2*time.Second, func() bool {
+		done = strings.Contains(sanity(t, s.root), "replayed")
+		return done && len(st.Operations(s.name)) >= len(s.logged(t))
+	}) {
+		t.Errorf("%s: not delivered by %s (replay done: %v)\n%s", s.name, deadline.Format(time.TimeOnly), done, s.proc.log)
 	}
 }
 
@@ -336,7 +322,7 @@ func (s *clusterSensor) checkExactlyOnce(t *testing.T, st *natstest.Site) {
 	if err != nil || json.Unmarshal(out, &assets) != nil || len(assets) == 0 {
 		t.Fatalf("%s inventory: %v %s", s.name, err, out)
 	}
-	inStream := stateSubjects(t, st, strings.TrimSuffix(subj.Asset(""), site.Key(""))+"*")
+	inStream := streamSubjects(t, st, site.StateStream(st.Name), strings.TrimSuffix(subj.Asset(""), site.Key(""))+"*")
 	for _, a := range assets {
 		if inStream[subj.Asset(a.ID)] != 1 {
 			t.Errorf("%s: asset %s is not in the state stream", s.name, a.ID)
@@ -353,34 +339,35 @@ func (s *clusterSensor) checkExactlyOnce(t *testing.T, st *natstest.Site) {
 	if len(alerts) == 0 {
 		t.Errorf("%s raised no alert from its captures", s.name)
 	}
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		var missing []string
-		inStream := stateSubjects(t, st, subj.Alert("*"))
+	var missing []string
+	stale, extra := "", ""
+	if !waitFor(60*time.Second, 2*time.Second, func() bool {
+		missing, stale, extra = nil, "", ""
+		inStream := streamSubjects(t, st, site.StateStream(st.Name), subj.Alert("*"))
 		for _, a := range alerts {
 			if inStream[subj.Alert(site.AlertKey(a))] != 1 {
 				missing = append(missing, a.Rule+" "+a.Src+">"+a.Dst)
 			}
 		}
-		stale := ""
-		if len(missing) == 0 {
-			for _, a := range alerts {
-				got := lastState(t, st, subj.Alert(site.AlertKey(a))).(*site.AlertMessage).Alert
-				if got.Count != a.Count || got.Status != a.Status {
-					stale = a.Rule + ": the site has count " + countText(got.Count) + " " + got.Status + ", the sensor " + countText(a.Count) + " " + a.Status
-				}
+		if len(missing) > 0 {
+			return false
+		}
+		if len(inStream) != len(alerts) {
+			extra = fmt.Sprintf("%d alert subjects in the stream, the sensor holds %d", len(inStream), len(alerts))
+			return true
+		}
+		for _, a := range alerts {
+			got := lastState(t, st, subj.Alert(site.AlertKey(a))).(*site.AlertMessage).Alert
+			if got.Count != a.Count || got.Status != a.Status {
+				stale = a.Rule + ": the site has count " + countText(got.Count) + " " + got.Status + ", the sensor " + countText(a.Count) + " " + a.Status
 			}
 		}
-		switch {
-		case len(missing) == 0 && len(inStream) != len(alerts):
-			t.Errorf("%s: %d alert subjects in the stream, the sensor holds %d", s.name, len(inStream), len(alerts))
-		case len(missing) == 0 && stale == "":
-			return
-		case time.Now().After(deadline):
-			t.Errorf("%s: alerts not in the stream (%v) or not current (%s)", s.name, missing, stale)
-			return
-		}
-		time.Sleep(2 * time.Second)
+		return stale == ""
+	}) {
+		t.Errorf("%s: alerts not in the stream (%v) or not current (%s)", s.name, missing, stale)
+	}
+	if extra != "" {
+		t.Errorf("%s: %s", s.name, extra)
 	}
 }
 

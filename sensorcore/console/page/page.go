@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"sync"
 	"time"
 )
 
@@ -76,7 +77,7 @@ func Render(w http.ResponseWriter, r *http.Request, p Page) {
 	}
 	f, framed := FrameFrom(r.Context())
 	var out bytes.Buffer
-	err := layout.Execute(&out, map[string]any{
+	err := layout().Execute(&out, map[string]any{
 		"Title": p.Title, "Active": p.Nav, "Nav": Nav, "Frame": f, "Framed": framed,
 		"Content": template.HTML(body.String()), // the body template escaped its data
 	})
@@ -119,9 +120,16 @@ func Funcs() template.FuncMap {
 	}
 }
 
-// New parses a content template with Funcs.
-func New(name, text string) *template.Template {
-	return template.Must(template.New(name).Funcs(Funcs()).Parse(text))
+// Lazy is a template parsed on its first use: every sensorcore command
+// links the console's pages, and parsing them all at start would cost each
+// run of `sensorcore analyze` its share.
+type Lazy func() *template.Template
+
+// New is a content template with Funcs, parsed on first use.
+func New(name, text string) Lazy {
+	return sync.OnceValue(func() *template.Template {
+		return template.Must(template.New(name).Funcs(Funcs()).Parse(text))
+	})
 }
 
 //go:embed static
@@ -137,7 +145,8 @@ func Static() http.Handler {
 	})
 }
 
-var layout = template.Must(template.New("layout").Parse(`<!doctype html>
+var layout = Lazy(sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("layout").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.Title}}{{if .Framed}} · {{.Frame.Sensor}}{{else}} · Tapline sensor{{end}}</title>
 <link rel="stylesheet" href="/static/console.css"><link rel="icon" href="/static/icon.svg" type="image/svg+xml"></head>
@@ -160,3 +169,4 @@ var layout = template.Must(template.New("layout").Parse(`<!doctype html>
 </main>
 {{end}}</body></html>
 `))
+}))

@@ -44,11 +44,10 @@ type Operation struct {
 	Result       string          `json:"result"`
 }
 
-// End is one end of an operation.
-type End struct {
-	IP   string `json:"ip"`
-	Port int    `json:"port"`
-}
+// End is one end of an operation: IP address and port, and the MAC
+// address on Ethernet (the MAC address alone for a protocol on an
+// EtherType); String writes it as a table shows it.
+type End = monitor.OperationEnd
 
 // runs are serialised: the protocol registry is the process's.
 var runs sync.Mutex
