@@ -402,7 +402,7 @@ func bacnetIAm(p []byte, r *Result) error {
 		return errField
 	}
 	oid := binary.BigEndian.Uint32(p[1:5])
-	r.Ident.Instance = int(oid & 0x3fffff)
+	r.WriteIdent().Instance = int(oid & 0x3fffff)
 	p = p[5:]
 	for i := 0; i < 3; i++ {
 		if len(p) < 1 {
@@ -417,7 +417,7 @@ func bacnetIAm(p []byte, r *Result) error {
 			for _, x := range p[1 : 1+l] {
 				v = v<<8 | int(x)
 			}
-			r.Ident.VendorID = v
+			r.WriteIdent().VendorID = v
 		}
 		p = p[1+l:]
 	}

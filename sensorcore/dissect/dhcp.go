@@ -72,7 +72,7 @@ func DecodeDHCP(b []byte, dir decode.Direction, r *Result) error {
 		case 12:
 			r.Name = v
 		case 60:
-			r.Ident.VendorClass = string(v)
+			r.WriteIdent().VendorClass = string(v)
 			r.HasIdent = true
 		case 50:
 			if len(v) == 4 {

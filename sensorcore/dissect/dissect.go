@@ -129,7 +129,11 @@ type Result struct {
 	DstRole  Role
 	Action   Action
 	HasIdent bool
-	Ident    Identity
+	// Ident is written through WriteIdent, so Reset clears it only after
+	// a PDU that wrote it (most PDUs never do, and clearing its strings on
+	// each one cost more than a CIP service's decoding).
+	Ident      Identity
+	identClean bool // Ident holds Reset's value
 	// Extra holds further function codes found in the same PDU (CIP
 	// Multiple Service Packet and Unconnected Send payloads). Its backing
 	// array survives Reset, so steady-state decoding does not allocate.
@@ -259,14 +263,22 @@ func (r *Result) addValue(v uint16) {
 	}
 }
 
+// WriteIdent is Ident, for a dissector to fill.
+func (r *Result) WriteIdent() *Identity {
+	r.identClean = false
+	return &r.Ident
+}
+
 // Reset clears r for the next PDU.
 func (r *Result) Reset(proto uint8) {
 	extra := r.Extra[:0]
 	// Field by field: clearing nameBuf on every PDU would cost more than
 	// the decoding.
 	r.Proto, r.Function, r.Request, r.Response = proto, -1, false, false
+	if !r.identClean || r.HasIdent {
+		r.Ident, r.identClean = Identity{Instance: -1}, true
+	}
 	r.SrcRole, r.DstRole, r.Action, r.HasIdent = 0, 0, ActNone, false
-	r.Ident = Identity{Instance: -1}
 	r.Extra, r.Name, r.Op = extra, nil, 0
 	r.Unit, r.Cause = -1, -1
 	r.Subject, r.HasSubject = decode.Addr{}, false

@@ -459,13 +459,13 @@ func ParseCIPIdentity(d []byte, r *Result) error {
 	if len(d) < 15+nl {
 		return errLength
 	}
-	r.Ident.VendorID = int(binary.LittleEndian.Uint16(d[0:2]))
-	r.Ident.DeviceType = int(binary.LittleEndian.Uint16(d[2:4]))
-	r.Ident.ProductCode = int(binary.LittleEndian.Uint16(d[4:6]))
-	r.Ident.Firmware = strconv.Itoa(int(d[6])) + "." + strconv.Itoa(int(d[7]))
-	r.Ident.Serial = "0x" + strconv.FormatUint(uint64(binary.LittleEndian.Uint32(d[10:14])), 16)
-	r.Ident.Name = string(d[15 : 15+nl])
-	r.Ident.Model = r.Ident.Name
+	r.WriteIdent().VendorID = int(binary.LittleEndian.Uint16(d[0:2]))
+	r.WriteIdent().DeviceType = int(binary.LittleEndian.Uint16(d[2:4]))
+	r.WriteIdent().ProductCode = int(binary.LittleEndian.Uint16(d[4:6]))
+	r.WriteIdent().Firmware = strconv.Itoa(int(d[6])) + "." + strconv.Itoa(int(d[7]))
+	r.WriteIdent().Serial = "0x" + strconv.FormatUint(uint64(binary.LittleEndian.Uint32(d[10:14])), 16)
+	r.WriteIdent().Name = string(d[15 : 15+nl])
+	r.WriteIdent().Model = r.Ident.Name
 	r.HasIdent = true
 	return nil
 }
@@ -489,19 +489,19 @@ func enipIdentity(d []byte, r *Result) error {
 		return errLength
 	}
 	it = it[:l]
-	r.Ident.VendorID = int(binary.LittleEndian.Uint16(it[18:20]))
-	r.Ident.DeviceType = int(binary.LittleEndian.Uint16(it[20:22]))
-	r.Ident.ProductCode = int(binary.LittleEndian.Uint16(it[22:24]))
+	r.WriteIdent().VendorID = int(binary.LittleEndian.Uint16(it[18:20]))
+	r.WriteIdent().DeviceType = int(binary.LittleEndian.Uint16(it[20:22]))
+	r.WriteIdent().ProductCode = int(binary.LittleEndian.Uint16(it[22:24]))
 	major, minor := it[24], it[25]
 	serial := binary.LittleEndian.Uint32(it[28:32])
 	nl := int(it[32])
 	if len(it) < 33+nl {
 		return errLength
 	}
-	r.Ident.Name = string(it[33 : 33+nl])
-	r.Ident.Model = r.Ident.Name
-	r.Ident.Firmware = strconv.Itoa(int(major)) + "." + strconv.Itoa(int(minor))
-	r.Ident.Serial = "0x" + strconv.FormatUint(uint64(serial), 16)
+	r.WriteIdent().Name = string(it[33 : 33+nl])
+	r.WriteIdent().Model = r.Ident.Name
+	r.WriteIdent().Firmware = strconv.Itoa(int(major)) + "." + strconv.Itoa(int(minor))
+	r.WriteIdent().Serial = "0x" + strconv.FormatUint(uint64(serial), 16)
 	r.HasIdent = true
 	return nil
 }

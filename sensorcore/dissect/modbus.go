@@ -225,17 +225,17 @@ func modbusDeviceID(pdu []byte, r *Result) error {
 		id, v := p[0], p[2:2+int(p[1])]
 		switch id {
 		case 0: // VendorName
-			r.Ident.Vendor = string(v)
+			r.WriteIdent().Vendor = string(v)
 		case 1: // ProductCode
 			if r.Ident.Model == "" {
-				r.Ident.Model = string(v)
+				r.WriteIdent().Model = string(v)
 			}
 		case 2: // MajorMinorRevision
-			r.Ident.Firmware = string(v)
+			r.WriteIdent().Firmware = string(v)
 		case 4: // ProductName
-			r.Ident.Name = string(v)
+			r.WriteIdent().Name = string(v)
 		case 5: // ModelName
-			r.Ident.Model = string(v)
+			r.WriteIdent().Model = string(v)
 		}
 		p = p[2+int(p[1]):]
 	}

@@ -134,7 +134,7 @@ func DecodePNDCP(b []byte, dir decode.Direction, r *Result) error {
 		pndcpBlock(opt, sub, data, r)
 	}
 	if r.Notification && (len(r.Station) > 0 || r.Ident.VendorID != 0) {
-		r.Ident.Name = string(r.Station)
+		r.WriteIdent().Name = string(r.Station)
 		r.HasIdent = true
 	}
 	return nil
@@ -150,7 +150,7 @@ func pndcpBlock(opt, sub byte, data []byte, r *Result) {
 		copy(r.StationIP[:], data[:12])
 		r.HasStationIP = true
 	case opt == 2 && sub == 1:
-		r.Ident.Model = string(data)
+		r.WriteIdent().Model = string(data)
 	case opt == 2 && sub == 2:
 		// padded with NULs by some devices
 		for len(data) > 0 && data[len(data)-1] == 0 {
@@ -158,7 +158,7 @@ func pndcpBlock(opt, sub byte, data []byte, r *Result) {
 		}
 		r.Station = data
 	case opt == 2 && sub == 3 && len(data) >= 4:
-		r.Ident.VendorID = int(binary.BigEndian.Uint16(data[0:2]))
-		r.Ident.DeviceID = int(binary.BigEndian.Uint16(data[2:4]))
+		r.WriteIdent().VendorID = int(binary.BigEndian.Uint16(data[0:2]))
+		r.WriteIdent().DeviceID = int(binary.BigEndian.Uint16(data[2:4]))
 	}
 }

@@ -385,28 +385,28 @@ func s7SZL(d []byte, r *Result) error {
 		case id&0xff == 0x11 && rl >= 28:
 			switch idx {
 			case 1:
-				r.Ident.Model = trimS7(rec[2:22])
+				r.WriteIdent().Model = trimS7(rec[2:22])
 			case 7:
-				r.Ident.Firmware = s7Version(rec[25:28])
+				r.WriteIdent().Firmware = s7Version(rec[25:28])
 			}
 		case id&0xff == 0x1c && rl >= 34:
 			switch idx {
 			case 1:
 				if r.Ident.Name == "" {
-					r.Ident.Name = trimS7(rec[2:34])
+					r.WriteIdent().Name = trimS7(rec[2:34])
 				}
 			case 5:
-				r.Ident.Serial = trimS7(rec[2:26])
+				r.WriteIdent().Serial = trimS7(rec[2:26])
 			case 7:
 				if r.Ident.Model == "" {
-					r.Ident.Model = trimS7(rec[2:34])
+					r.WriteIdent().Model = trimS7(rec[2:34])
 				}
 			}
 		}
 	}
 	r.HasIdent = r.Ident.Model != "" || r.Ident.Firmware != "" || r.Ident.Serial != "" || r.Ident.Name != ""
 	if r.HasIdent {
-		r.Ident.Vendor = "Siemens"
+		r.WriteIdent().Vendor = "Siemens"
 	}
 	return nil
 }

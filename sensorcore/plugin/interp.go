@@ -635,15 +635,15 @@ func (p *Plugin) fill(st *state, id uint8, dir decode.Direction, r *dissect.Resu
 		}
 		switch sl.identity {
 		case "vendor":
-			r.Ident.Vendor = s
+			r.WriteIdent().Vendor = s
 		case "model":
-			r.Ident.Model = s
+			r.WriteIdent().Model = s
 		case "firmware":
-			r.Ident.Firmware = s
+			r.WriteIdent().Firmware = s
 		case "serial":
-			r.Ident.Serial = s
+			r.WriteIdent().Serial = s
 		case "name":
-			r.Ident.Name = s
+			r.WriteIdent().Name = s
 		}
 		r.HasIdent = true
 	}
