@@ -70,7 +70,7 @@ func newConnectStep(env Env, wiz *wizardScreen) *connectStep {
 	s.state.Wrapping = fyne.TextWrapWord
 	s.address.SetPlaceHolder("192.0.2.10 or sensor-01.plant.example")
 	s.address.SetOptions(recentHostOptions(env))
-	s.sshPort.SetText("22")
+	s.sshPort.SetPlaceHolder("22")
 	s.consolePort.SetText("443")
 	user := DefaultSettings().DefaultUser
 	if env.App != nil {
@@ -169,17 +169,21 @@ func (s *connectStep) signIn(hs sshconn.HostSettings) (auth sshconn.Auth, use st
 }
 
 // hostSettings are the host's settings: what the form says, completed
-// from ~/.ssh/config (HostName, IdentityFile, IdentitiesOnly...).
+// from ~/.ssh/config (HostName, Port, IdentityFile, IdentitiesOnly...),
+// then the defaults (port 22). port 0 is an empty field.
 func (s *connectStep) hostSettings(host string, port int, user string) (sshconn.HostSettings, error) {
-	given := sshconn.HostSettings{Port: port, User: user}
-	if host == "" {
-		return given, nil
+	hs := sshconn.HostSettings{Port: port, User: user}
+	var err error
+	if host != "" {
+		var cfg *sshconn.SSHConfig
+		if cfg, err = sshconn.LoadSSHConfig(); err == nil {
+			hs, err = cfg.Resolve(host, hs)
+		}
 	}
-	cfg, err := sshconn.LoadSSHConfig()
-	if err != nil {
-		return given, err
+	if hs.Port == 0 {
+		hs.Port = 22
 	}
-	return cfg.Resolve(host, given)
+	return hs, err
 }
 
 // tildePath writes a path under the home folder as ~/..., as the
@@ -199,7 +203,7 @@ func tildePath(p string) string {
 func (s *connectStep) showKey() {
 	hint := ""
 	if s.auth.Selected == authKey && strings.TrimSpace(s.keyFile.Text) == "" {
-		port, _ := strconv.Atoi(strings.TrimSpace(s.sshPort.Text))
+		port, _ := s.port()
 		hs, err := s.hostSettings(strings.TrimSpace(s.address.Text), port, strings.TrimSpace(s.user.Text))
 		if err == nil {
 			var use string
@@ -223,7 +227,7 @@ func (s *connectStep) content() fyne.CanvasObject {
 		n := &s.notes
 		s.form = &widget.Form{Items: []*widget.FormItem{
 			{Text: "Sensor address", Widget: n.under("Sensor address", s.address, &s.address.Entry), HintText: "where the sensor answers now"},
-			{Text: "SSH port", Widget: n.under("SSH port", s.sshPort, s.sshPort)},
+			{Text: "SSH port", Widget: n.under("SSH port", s.sshPort, s.sshPort), HintText: "empty: the Port ~/.ssh/config gives for the address, else 22"},
 			{Text: "Console port", Widget: n.under("Console port", s.consolePort, s.consolePort), HintText: "the HTTPS console, checked at the end"},
 			{Text: "User", Widget: n.under("User", s.user, s.user), HintText: "admin on new images, support on older ones"},
 			{Text: "Sign in with", Widget: s.auth},
@@ -288,9 +292,9 @@ func (s *connectStep) endpoint() (ep sshconn.Endpoint, ok bool) {
 	if host == "" {
 		bad("Sensor address", "Enter the sensor's address, for example 192.0.2.10.")
 	}
-	port, err := strconv.Atoi(strings.TrimSpace(s.sshPort.Text))
-	if err != nil || port < 1 || port > 65535 {
-		bad("SSH port", "Enter a port from 1 to 65535 (22 unless the sensor says otherwise).")
+	port, pok := s.port()
+	if !pok {
+		bad("SSH port", "Enter a port from 1 to 65535, or leave it empty for 22 (or the Port ~/.ssh/config gives).")
 	}
 	if p, err := strconv.Atoi(strings.TrimSpace(s.consolePort.Text)); err != nil || p < 1 || p > 65535 {
 		bad("Console port", "Enter a port from 1 to 65535 (443 unless the sensor says otherwise).")
@@ -317,7 +321,18 @@ func (s *connectStep) endpoint() (ep sshconn.Endpoint, ok bool) {
 	if hs.HostName != "" {
 		host = hs.HostName
 	}
-	return sshconn.Endpoint{Addr: net.JoinHostPort(host, strconv.Itoa(port)), User: hs.User, Auth: auth}, ok
+	return sshconn.Endpoint{Addr: net.JoinHostPort(host, strconv.Itoa(hs.Port)), User: hs.User, Auth: auth}, ok
+}
+
+// port is the SSH port typed, 0 when the field is empty; ok is false for
+// anything but a port.
+func (s *connectStep) port() (int, bool) {
+	t := strings.TrimSpace(s.sshPort.Text)
+	if t == "" {
+		return 0, true
+	}
+	n, err := strconv.Atoi(t)
+	return n, err == nil && n >= 1 && n <= 65535
 }
 
 // secrets are the sign-in's secrets as typed, for a session.

@@ -56,7 +56,7 @@ func TestConnectDefaultKey(t *testing.T) {
 		auth = append(auth, ssh.MarshalAuthorizedKey(newUserKey(t, p))...)
 	}
 	writeFile(t, filepath.Join(fleet.Sensors[0].Root, "etc", "sensorcore"), "authorized_keys", auth)
-	os.WriteFile(filepath.Join(home, ".ssh", "config"), []byte("Host plant-alias\n  HostName "+sn.Address+"\n  IdentityFile ~/.ssh/plant_key\n"), 0o600)
+	os.WriteFile(filepath.Join(home, ".ssh", "config"), []byte("Host plant-alias\n  HostName "+sn.Address+"\n  Port "+sn.SSHPort+"\n  IdentityFile ~/.ssh/plant_key\n"), 0o600)
 
 	a := test.NewTempApp(t)
 	env := demoEnv(t, a, f)
@@ -99,8 +99,10 @@ func TestConnectDefaultKey(t *testing.T) {
 		t.Errorf("pushed row: auth %s key %q", r.Auth, r.KeyFile)
 	}
 
-	// ~/.ssh/config's IdentityFile and HostName for an alias.
+	// ~/.ssh/config's IdentityFile, HostName and Port for an alias (the
+	// port field left empty).
 	w.conn.address.SetText("plant-alias")
+	w.conn.sshPort.SetText("")
 	if want := "Empty: signs in with " + filepath.Join("~", ".ssh", "plant_key"); hint() != want {
 		t.Fatalf("hint %q, want %q", hint(), want)
 	}
@@ -113,6 +115,7 @@ func TestConnectDefaultKey(t *testing.T) {
 	os.Remove(defKey)
 	os.Remove(filepath.Join(home, ".ssh", "config"))
 	w.conn.address.SetText(sn.Address)
+	w.conn.sshPort.SetText(sn.SSHPort)
 	if !strings.HasPrefix(hint(), "Empty: no key file given and none of id_ed25519") || !strings.Contains(hint(), "no ssh-agent") {
 		t.Fatalf("no key, no agent: hint %q", hint())
 	}

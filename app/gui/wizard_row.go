@@ -13,7 +13,7 @@ import (
 func (s *wizardScreen) row() provision.Row {
 	c := s.conn
 	r := provision.Row{Line: 1, Address: strings.TrimSpace(c.address.Text), User: strings.TrimSpace(c.user.Text)}
-	r.SSHPort, _ = strconv.Atoi(strings.TrimSpace(c.sshPort.Text))
+	r.SSHPort, _ = c.port()
 	r.ConsolePort, _ = strconv.Atoi(strings.TrimSpace(c.consolePort.Text))
 	if h, _, err := net.SplitHostPort(r.Address); err == nil {
 		r.Address = h
@@ -21,7 +21,7 @@ func (s *wizardScreen) row() provision.Row {
 	// As Connect signed in: ~/.ssh/config's HostName and User, and with
 	// no key file typed the default key or the agent.
 	hs, _ := c.hostSettings(r.Address, r.SSHPort, r.User)
-	r.User, r.HostName = hs.User, hs.HostName
+	r.User, r.HostName, r.SSHPort = hs.User, hs.HostName, hs.Port
 	r.Auth = provision.AuthPassword
 	if c.auth.Selected == authKey {
 		r.Auth = provision.AuthKey
