@@ -27,6 +27,7 @@ type bundle struct {
 	extra     []*x509.Certificate // CA certificates from the chain file or the PKCS#12 file
 	anchors   []*x509.Certificate
 	crls      []*CRL
+	crlNames  map[*CRL]string     // the file each CRL came from, for findings
 	path      []*x509.Certificate // leaf first, up to a root; nil when none was found
 	pathErr   error
 	hasChain  bool // a chain file, anchors or a PKCS#12 chain was given
@@ -86,6 +87,7 @@ func CheckSensor(src Source, t Target, now time.Time) *Report {
 	for _, rl := range sensorRules() {
 		r.Findings = append(r.Findings, rl(b)...)
 	}
+	r.FetchCRLs = b.fetchLevels()
 	return r
 }
 
@@ -154,16 +156,25 @@ func loadBundle(src Source, t Target, now time.Time) *bundle {
 		}
 	}
 	for i, data := range src.CRLs {
-		rl, err := ParseCRLIndex(data)
+		n := b.name("crl")
+		if v := b.src.Names["crl"+strconv.Itoa(i+1)]; v != "" {
+			n = v
+		}
+		rls, err := ParseCRLs(data)
 		if err != nil {
-			n := b.name("crl")
-			if v := b.src.Names["crl"+strconv.Itoa(i+1)]; v != "" {
-				n = v
-			}
 			b.loadFinds = append(b.loadFinds, newFinding(CodeCRLUnreadable, "%s: %s", n, errText(err)))
 			continue
 		}
-		b.crls = append(b.crls, rl)
+		if b.crlNames == nil {
+			b.crlNames = map[*CRL]string{}
+		}
+		for j, rl := range rls {
+			b.crlNames[rl] = n
+			if len(rls) > 1 {
+				b.crlNames[rl] = fmt.Sprintf("%s, CRL %d of %d", n, j+1, len(rls))
+			}
+		}
+		b.crls = append(b.crls, rls...)
 	}
 	if b.leaf != nil {
 		b.extra = withoutCert(b.extra, b.leaf)

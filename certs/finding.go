@@ -43,6 +43,10 @@ type Target struct {
 	Hostname      string     // the sensor's FQDN; CN and SAN must match it
 	IP            netip.Addr // optional; when valid, the SAN must hold it
 	CRLValidation bool       // the sensor's "Enable certificate validation"
+	// CRLsFinal says the CRLs given are all there will be: the sensor's
+	// check after it fetched what the bundle lacked. A certificate of the
+	// path no CRL decides is then undetermined, not "fetched by the sensor".
+	CRLsFinal bool
 }
 
 // Report is the outcome of CheckSensor: every finding, and what could be
@@ -53,6 +57,10 @@ type Report struct {
 	Chain             []*x509.Certificate // leaf first, as built; nil when no path was found
 	Key               crypto.Signer
 	FingerprintSHA256 string // hex SHA-256 of the leaf's DER, lower case
+	// FetchCRLs, with certificate validation on, are the certificates of
+	// the path whose CRL the sensor fetches from their http:// distribution
+	// points at apply, leaf first: those no CRL given is from the issuer of.
+	FetchCRLs []*x509.Certificate
 }
 
 // HasErrors reports whether any finding is an error.

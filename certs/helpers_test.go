@@ -138,6 +138,15 @@ func pemKey(t testing.TB, k crypto.Signer) []byte {
 	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
 }
 
+// rootCRL signs a CRL by the root revoking serials (the CA level above
+// the intermediate).
+func (c *testCA) rootCRL(t testing.TB, this, next time.Time, serials ...*big.Int) []byte {
+	t.Helper()
+	r := *c
+	r.inter, r.interKey = c.root, c.rootKey
+	return r.crl(t, this, next, serials...)
+}
+
 // crl signs a CRL by the intermediate revoking serials.
 func (c *testCA) crl(t testing.TB, this, next time.Time, serials ...*big.Int) []byte {
 	t.Helper()

@@ -103,3 +103,14 @@ func ReadCRLIndex(path string) (*CRL, error) {
 	v, err := ParseCRLIndex(b)
 	return named(path, v, err)
 }
+
+// ReadCRLs reads every CRL of a file (ParseCRLs): one DER CRL, or each X509
+// CRL block of a PEM file.
+func ReadCRLs(path string) ([]*CRL, error) {
+	b, err := readFile(path)
+	if err != nil {
+		return nil, err
+	}
+	v, err := ParseCRLs(b)
+	return named(path, v, err)
+}

@@ -188,8 +188,14 @@ func TestCheckSensorRevocationUndetermined(t *testing.T) {
 			return [][]byte{makeCRLDER(t, ca.inter, ca.interKey, crlSpec{number: 1}),
 				makeCRLDER(t, ca.inter, ca.interKey, crlSpec{number: 2, ext: []pkix.Extension{deltaExt(t, 1)}, entries: []revoke{{serial: leaf.SerialNumber, reason: 1}}})}
 		}), want: certs.CodeRevoked},
-		{name: "its own CRL", target: validation, src: withCRLs(func(*x509.Certificate) [][]byte {
-			return [][]byte{mustCAFor(t).crl(t, now.Add(-24*time.Hour), now.Add(24*time.Hour), big.NewInt(5))}
+		{name: "its own CRL and the root's", target: validation, src: withCRLs(func(*x509.Certificate) [][]byte {
+			ca := mustCAFor(t)
+			return [][]byte{ca.crl(t, now.Add(-24*time.Hour), now.Add(24*time.Hour), big.NewInt(5)), ca.rootCRL(t, now.Add(-24*time.Hour), now.Add(24*time.Hour))}
 		}), notWant: []string{certs.CodeCRLUndetermined, certs.CodeRevoked, certs.CodeCRLNoneForIssuer}},
+		// crl_check_all: the intermediate's status needs the root's CRL; it
+		// names no distribution point, so the sensor cannot fetch one.
+		{name: "its own CRL, not the root's", target: validation, src: withCRLs(func(*x509.Certificate) [][]byte {
+			return [][]byte{mustCAFor(t).crl(t, now.Add(-24*time.Hour), now.Add(24*time.Hour), big.NewInt(5))}
+		}), want: certs.CodeCRLUndetermined, notWant: []string{certs.CodeRevoked}},
 	})
 }

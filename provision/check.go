@@ -235,30 +235,47 @@ func checkRow(row Row, o CheckOptions) RowCheck {
 	switch row.CertSource {
 	case "", CertFiles, CertPKCS12:
 		src := certs.Source{Passphrase: o.CertPassphrase, Names: map[string]string{}}
-		var crl []byte
-		for _, f := range []struct {
+		type input struct {
 			field, path string
 			dst         *[]byte
-		}{{"cert", row.Cert, &src.Cert}, {"key", row.Key, &src.Key}, {"chain", row.Chain, &src.Chain}, {"pfx", row.PFX, &src.PFX}, {"crl", row.CRL, &crl}} {
+		}
+		inputs := []input{{"cert", row.Cert, &src.Cert}, {"key", row.Key, &src.Key}, {"chain", row.Chain, &src.Chain}, {"pfx", row.PFX, &src.PFX}}
+		crlPaths := row.CRLFiles()
+		crls := make([][]byte, len(crlPaths))
+		for i, p := range crlPaths {
+			inputs = append(inputs, input{"crl" + strconv.Itoa(i+1), p, &crls[i]})
+		}
+		for _, f := range inputs {
 			if f.path == "" {
 				continue
 			}
+			column := strings.TrimRight(f.field, "0123456789")
 			data, err := os.ReadFile(f.path)
 			if err != nil {
-				add(errFinding(CodeUnreadable, f.field+": "+err.Error(), "check the "+f.field+" column"))
+				add(errFinding(CodeUnreadable, column+": "+err.Error(), "check the "+column+" column"))
 				continue
 			}
 			*f.dst = data
 			src.Names[f.field] = filepath.Base(f.path)
 		}
-		if crl != nil {
-			src.CRLs = [][]byte{crl}
+		// Every CRL travels in the bundle (bundle.CRLFile): the sensor
+		// checks the path with all of them, and so does this check.
+		for i := range crls {
+			delete(src.Names, "crl"+strconv.Itoa(i+1))
+		}
+		for i, c := range crls {
+			if c != nil {
+				src.CRLs = append(src.CRLs, c)
+				src.Names["crl"+strconv.Itoa(len(src.CRLs))] = filepath.Base(crlPaths[i])
+			}
 		}
 		if src.Cert == nil && src.PFX == nil {
 			break
 		}
-		// Without a crl file the check says revocation was not checked here
-		// (TL-CERT-036, info): the appliance fetches the CRL at apply.
+		// A certificate of the path no CRL given is from gets TL-CERT-036
+		// (info): the appliance fetches its CRL at apply; a CA certificate
+		// with nothing to fetch from is undetermined (TL-CERT-038), as the
+		// appliance says.
 		t := certs.Target{Hostname: row.NewHostname, CRLValidation: row.CRLValidation}
 		if a, err := netip.ParseAddr(rc.FinalIP); err == nil {
 			t.IP = a

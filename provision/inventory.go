@@ -95,7 +95,10 @@ type Row struct {
 	// crl_validation): the bundle's console settings say cert_validation,
 	// and the check runs with CRL revocation.
 	CRLValidation bool `json:"crl_validation,omitempty"`
-	// CRL is a CRL file (PEM or DER) carried in the bundle's crl role.
+	// CRL is the CRL files (PEM or DER, a PEM file may hold several)
+	// carried in the bundle, separated by ";" (column crl): the issuing
+	// CA's and, for a check of every certificate of the path, the root's
+	// (and any other CA level's). CRLFiles splits them.
 	CRL string `json:"crl,omitempty"`
 	// CertName is the certificate's name, carried in the manifest and
 	// shown by the sensor's status.
@@ -326,10 +329,17 @@ func parseRow(get func(string) string, dir, name string, line int, resolve func(
 		NewHostname: get("new_hostname"), NewAddress: get("new_address"), Proxy: get("proxy"), Activation: path("activation"),
 		ProxyCert: path("proxy_cert"), ProxyKey: path("proxy_key"),
 		CertSource: strings.ToLower(get("cert_source")), Cert: path("cert"), Key: path("key"), Chain: path("chain"),
-		PFX: path("pfx"), Bundle: path("bundle"), CRL: path("crl"), CertName: get("cert_name"),
+		PFX: path("pfx"), Bundle: path("bundle"), CertName: get("cert_name"),
 		Uplink: path("uplink"), UplinkCert: path("uplink_cert"), UplinkKey: path("uplink_key"), UplinkCredential: path("uplink_credential"),
 	}
 	r.PluginKey = path("plugin_key")
+	var crls []string
+	for _, p := range strings.Split(get("crl"), ";") {
+		if p = strings.TrimSpace(p); p != "" {
+			crls = append(crls, resolveIn("crl", p))
+		}
+	}
+	r.CRL = strings.Join(crls, ";")
 	for _, p := range strings.Split(get("plugins"), ";") {
 		if p = strings.TrimSpace(p); p != "" {
 			r.Plugins = append(r.Plugins, resolveIn("plugins", p))
@@ -436,4 +446,15 @@ func (inv *Inventory) HasPlugins() bool {
 		}
 	}
 	return false
+}
+
+// CRLFiles returns the row's CRL files (column crl, separated by ";").
+func (r Row) CRLFiles() []string {
+	var out []string
+	for _, p := range strings.Split(r.CRL, ";") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }

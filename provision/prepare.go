@@ -206,15 +206,25 @@ func (s *Session) bundle(row Row, now time.Time) (Bundle, error) {
 			files[bundle.RoleChain] = chain
 		}
 	}
-	if row.CRL != "" {
-		crl, err := os.ReadFile(row.CRL)
+	if paths := row.CRLFiles(); len(paths) > 0 {
+		// Every CRL given travels: one as crl.crl, several (every CA
+		// level's) as crls.pem.
+		var crls [][]byte
+		for _, p := range paths {
+			crl, err := os.ReadFile(p)
+			if err != nil {
+				return Bundle{}, fmt.Errorf("crl: %w", err)
+			}
+			if _, err := certs.ParseCRLs(crl); err != nil {
+				return Bundle{}, fmt.Errorf("crl %s: %w", filepath.Base(p), err)
+			}
+			crls = append(crls, crl)
+		}
+		r, data, err := bundle.CRLFile(crls)
 		if err != nil {
 			return Bundle{}, fmt.Errorf("crl: %w", err)
 		}
-		if _, err := certs.ParseCRL(crl); err != nil {
-			return Bundle{}, fmt.Errorf("crl %s: %w", filepath.Base(row.CRL), err)
-		}
-		files[bundle.RoleCRL] = crl
+		files[r] = data
 	}
 	if row.PluginKey != "" {
 		k, err := os.ReadFile(row.PluginKey)

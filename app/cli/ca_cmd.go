@@ -506,5 +506,8 @@ func runCACRL(env *Env, args []string) int {
 	}
 	fmt.Fprintf(env.Stdout, "publish %s at the CRL URL; run 'tapline ca crl' again and publish before %s: after it, sensors with certificate validation refuse the certificates\n",
 		*out, certsDay(now.Add(validity)))
+	if len(files) > 1 {
+		fmt.Fprintf(env.Stdout, "with certificate validation a sensor checks every level of the chain: push both (--crl %s --crl %s)\n", *out, *rootOut)
+	}
 	return ExitOK
 }

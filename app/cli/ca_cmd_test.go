@@ -68,8 +68,8 @@ func TestCAFlow(t *testing.T) {
 		return r
 	}
 	for name, files := range map[string][]string{
-		"crt+key": {"--cert", filepath.Join(out, "sensor-07.crt"), "--key", filepath.Join(out, "sensor-07.key"), "--crl", filepath.Join(caDir, "crl.pem")},
-		"pfx":     {"--pfx", filepath.Join(out, "sensor-07.pfx"), "--passphrase-file", pass, "--crl", filepath.Join(caDir, "crl.pem")},
+		"crt+key": {"--cert", filepath.Join(out, "sensor-07.crt"), "--key", filepath.Join(out, "sensor-07.key"), "--crl", filepath.Join(caDir, "crl.pem"), "--crl", filepath.Join(caDir, "root-crl.pem")},
+		"pfx":     {"--pfx", filepath.Join(out, "sensor-07.pfx"), "--passphrase-file", pass, "--crl", filepath.Join(caDir, "crl.pem"), "--crl", filepath.Join(caDir, "root-crl.pem")},
 	} {
 		if r := check(ExitOK, files...); len(r["findings"].([]any)) != 0 {
 			t.Errorf("%s: the CA's own output has findings: %v", name, r["findings"])

@@ -413,12 +413,12 @@ func runCertsVerify(env *Env, args []string) int {
 	}
 	o.Intermediates = path[1:]
 	for _, p := range crls {
-		c, err := certs.ReadCRLIndex(p)
+		cs, err := certs.ReadCRLs(p)
 		if err != nil {
 			env.Errorf("certs verify: %s", certsErrText(err))
 			return ExitUsage
 		}
-		o.CRLs = append(o.CRLs, c)
+		o.CRLs = append(o.CRLs, cs...)
 	}
 	chain, verr := certs.Verify(path[0], o)
 	out := certsVerifyJSON{Valid: verr == nil, Chain: []string{}}
@@ -528,12 +528,15 @@ type certsInspected struct {
 	// Junk names what the file holds besides its PEM blocks (skipped).
 	Junk []string `json:"junk,omitempty"`
 	// Locked: encrypted, and no passphrase was given to open it.
-	Locked       bool                 `json:"locked"`
-	Certificates []certsInspectCert   `json:"certificates,omitempty"`
-	Key          *certsInspectKey     `json:"key,omitempty"`
-	Chain        []certsInspectCert   `json:"chain,omitempty"` // a PKCS#12's CA certificates
-	CRL          *certsInspectCRL     `json:"crl,omitempty"`
-	Request      *certsInspectRequest `json:"request,omitempty"`
+	Locked       bool               `json:"locked"`
+	Certificates []certsInspectCert `json:"certificates,omitempty"`
+	Key          *certsInspectKey   `json:"key,omitempty"`
+	Chain        []certsInspectCert `json:"chain,omitempty"` // a PKCS#12's CA certificates
+	CRL          *certsInspectCRL   `json:"crl,omitempty"`
+	// MoreCRLs are the CRLs after the first of a file that holds several
+	// (a bundle's crls.pem, every CA level's).
+	MoreCRLs []*certsInspectCRL   `json:"more_crls,omitempty"`
+	Request  *certsInspectRequest `json:"request,omitempty"`
 
 	kindText string
 	certs    []*x509.Certificate // Certificates, then Chain, for the text
@@ -621,18 +624,29 @@ func certsInspectFile(path string, pass []byte) (certsInspected, error) {
 		}
 	case certs.KindCRL:
 		in.Kind = "crl"
-		rl, err := certs.ParseCRL(data)
+		ders, err := certs.SplitCRLs(data)
 		if err != nil {
 			return in, &certs.FileError{Path: path, Err: err}
 		}
-		in.CRL = &certsInspectCRL{Issuer: rl.Issuer.String(), ThisUpdate: rl.ThisUpdate.UTC(),
-			Revoked: len(rl.RevokedCertificateEntries), Signature: certs.SignatureName(rl.Raw)}
-		if rl.Number != nil {
-			in.CRL.Number = rl.Number.String()
-		}
-		if !rl.NextUpdate.IsZero() {
-			n := rl.NextUpdate.UTC()
-			in.CRL.NextUpdate = &n
+		for _, der := range ders {
+			rl, err := certs.ParseCRL(der)
+			if err != nil {
+				return in, &certs.FileError{Path: path, Err: err}
+			}
+			c := &certsInspectCRL{Issuer: rl.Issuer.String(), ThisUpdate: rl.ThisUpdate.UTC(),
+				Revoked: len(rl.RevokedCertificateEntries), Signature: certs.SignatureName(rl.Raw)}
+			if rl.Number != nil {
+				c.Number = rl.Number.String()
+			}
+			if !rl.NextUpdate.IsZero() {
+				n := rl.NextUpdate.UTC()
+				c.NextUpdate = &n
+			}
+			if in.CRL == nil {
+				in.CRL = c
+			} else {
+				in.MoreCRLs = append(in.MoreCRLs, c)
+			}
 		}
 	case certs.KindPKCS12:
 		in.Kind, in.Encoding = "pkcs12", ""
@@ -713,18 +727,24 @@ func (in certsInspected) writeText(w io.Writer) {
 			fmt.Fprintf(w, "  spki sha256: %s\n", in.Key.SPKISHA256)
 		}
 	case "crl":
-		rl := in.CRL
-		fmt.Fprintf(w, "%s: CRL (%s)\n", path, in.encodingText())
-		fmt.Fprintf(w, "  issuer:      %s\n", rl.Issuer)
-		if rl.Number != "" {
-			fmt.Fprintf(w, "  number:      %s\n", rl.Number)
+		all := append([]*certsInspectCRL{in.CRL}, in.MoreCRLs...)
+		for i, rl := range all {
+			if len(all) == 1 {
+				fmt.Fprintf(w, "%s: CRL (%s)\n", path, in.encodingText())
+			} else {
+				fmt.Fprintf(w, "%s: CRL %d of %d (%s)\n", path, i+1, len(all), in.encodingText())
+			}
+			fmt.Fprintf(w, "  issuer:      %s\n", rl.Issuer)
+			if rl.Number != "" {
+				fmt.Fprintf(w, "  number:      %s\n", rl.Number)
+			}
+			fmt.Fprintf(w, "  this update: %s\n", certsDay(rl.ThisUpdate))
+			if rl.NextUpdate != nil {
+				fmt.Fprintf(w, "  next update: %s\n", certsDay(*rl.NextUpdate))
+			}
+			fmt.Fprintf(w, "  revoked:     %d\n", rl.Revoked)
+			fmt.Fprintf(w, "  signature:   %s\n", rl.Signature)
 		}
-		fmt.Fprintf(w, "  this update: %s\n", certsDay(rl.ThisUpdate))
-		if rl.NextUpdate != nil {
-			fmt.Fprintf(w, "  next update: %s\n", certsDay(*rl.NextUpdate))
-		}
-		fmt.Fprintf(w, "  revoked:     %d\n", rl.Revoked)
-		fmt.Fprintf(w, "  signature:   %s\n", rl.Signature)
 	case "pkcs12":
 		if in.Locked {
 			fmt.Fprintf(w, "%s: PKCS#12 (encrypted); give --passphrase-file to list its contents\n", path)

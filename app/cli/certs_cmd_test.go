@@ -55,7 +55,7 @@ func TestCertsGolden(t *testing.T) {
 		{"check-sensor-03-weak.txt", []string{"certs", "check", "--cert", ex + "sensor-03-weak.crt", "--key", ex + "sensor-03-weak.key", "--chain", ex + "chain.pem", "--hostname", "sensor-03.plant.example", at}, ExitVerdict},
 		{"check-wrong-passphrase.txt", []string{"certs", "check", "--cert", td + "leaf.crt", "--key", td + "leaf-enc-aes256.pem", "--passphrase-file", "testdata/certs/wrong-pass.txt", "--chain", td + "chain-bag.pem", "--hostname", "sensor-01.plant.example", at}, ExitVerdict},
 		{"check-key-mismatch.txt", []string{"certs", "check", "--cert", ex + "sensor-01.crt", "--key", ex + "sensor-03-weak.key", "--chain", ex + "chain.pem", "--hostname", "sensor-01.plant.example", at}, ExitVerdict},
-		{"check-revoked.txt", []string{"certs", "check", "--cert", td + "revoked.crt", "--key", td + "ec-sec1.pem", "--chain", td + "chain.pem", "--crl", td + "crl.der", "--hostname", "sensor-01.plant.example", "--crl-validation", at}, ExitVerdict},
+		{"check-revoked.txt", []string{"certs", "check", "--cert", td + "revoked.crt", "--key", td + "ec-sec1.pem", "--chain", td + "chain.pem", "--crl", td + "crl.der", "--crl", td + "root-crl.pem", "--hostname", "sensor-01.plant.example", "--crl-validation", at}, ExitVerdict},
 		{"verify-valid.txt", []string{"certs", "verify", "--anchors", ex + "root.crt", "--chain", ex + "sensor-01.crt", "--chain", ex + "chain.pem", "--crl", ex + "crl.pem", "--dns", "sensor-01.plant.example", at}, ExitOK},
 		{"verify-valid.json", []string{"certs", "verify", "--anchors", td + "root.crt", "--chain", td + "leaf.der", "--chain", td + "chain.der", "--ip", "192.0.2.10", at, "--json"}, ExitOK},
 		{"verify-crl-wrong-key.txt", []string{"certs", "verify", "--anchors", td + "root.crt", "--chain", td + "leaf.crt", "--chain", td + "inter.crt", "--crl", ex + "crl.pem", at}, ExitOK},
@@ -87,6 +87,8 @@ func TestCertsGolden(t *testing.T) {
 		{"verify-expired-intermediate.txt", []string{"certs", "verify", "--anchors", td + "root.crt", "--chain", fd + "under-expired.crt", "--chain", fd + "expired-inter.crt", at}, ExitVerdict},
 		{"inspect.txt", []string{"certs", "inspect", ex + "sensor-01.crt", ex + "chain.pem", ex + "sensor-01.key", ex + "sensor-02-expired.key", ex + "sensor-01.pfx", ex + "crl.pem", td + "leaf.der", td + "leaf-enc.der"}, ExitOK},
 		{"inspect-pass.txt", []string{"certs", "inspect", "--passphrase-file", "testdata/certs/pass.txt", ex + "sensor-01.pfx", ex + "sensor-02-expired.key"}, ExitOK},
+		{"inspect-crls.txt", []string{"certs", "inspect", td + "crls-both.pem"}, ExitOK},
+		{"inspect-crls.json", []string{"certs", "inspect", "--json", td + "crls-both.pem"}, ExitOK},
 		{"inspect.json", []string{"certs", "inspect", "--json", ex + "sensor-01.crt", ex + "chain.pem", ex + "sensor-01.key", ex + "sensor-02-expired.key", ex + "sensor-01.pfx", ex + "crl.pem"}, ExitOK},
 		{"inspect-pass.json", []string{"certs", "inspect", "--json", "--passphrase-file", "testdata/certs/pass.txt", ex + "sensor-01.pfx", ex + "sensor-02-expired.key"}, ExitOK},
 	}

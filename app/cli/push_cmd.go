@@ -88,7 +88,7 @@ var pushColumns = []struct{ name, help string }{
 	{"bundle", "a bundle built earlier (directory or .tapbundle) instead of the files"},
 	{"console_port", "HTTPS console port (default 443)"},
 	{"crl_validation", "true: enable certificate validation against the CRL"},
-	{"crl", "a CRL file for the certificate's issuer, carried in the bundle"},
+	{"crl", "a CRL file carried in the bundle (PEM or DER; repeat --crl, or separate by ;, for every CA level: the issuing CA's and the root's)"},
 	{"cert_name", "the certificate's name, shown by the sensor's status"},
 	{"plugin_key", "the plant's plugin signing public key (tapline plugin keygen's plugin-signing.pub), carried in the bundle"},
 	{"plugins", "signed protocol plugins to install, separated by ; (also --plugin FILE)"},
@@ -98,7 +98,13 @@ var pushColumns = []struct{ name, help string }{
 func runPush(env *Env, args []string) int {
 	fs := newFlags(env, "push")
 	vals := map[string]*string{}
+	var crls multiFlag
 	for _, c := range pushColumns {
+		if c.name == "crl" {
+			vals[c.name] = new(string)
+			fs.Var(&crls, "crl", c.help)
+			continue
+		}
 		vals[c.name] = fs.String(strings.ReplaceAll(c.name, "_", "-"), "", c.help)
 	}
 	var plugins multiFlag
@@ -112,6 +118,7 @@ func runPush(env *Env, args []string) int {
 		env.Errorf("push: unexpected argument %q; every setting is a flag (tapline push --help)", pos[0])
 		return ExitUsage
 	}
+	*vals["crl"] = strings.Join(crls, ";")
 	if len(plugins) > 0 {
 		all := append([]string{}, plugins...)
 		if *vals["plugins"] != "" {

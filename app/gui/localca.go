@@ -3,10 +3,12 @@ package gui
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -376,36 +378,50 @@ func (p *caPanel) onRevoke() {
 }
 
 // onCRL publishes the CRL of every CA level, as `tapline ca crl` writes
-// them: crl.pem (the issuing CA's, the one sensors fetch and a bundle
-// carries) and, with an intermediate, root-crl.pem (the root's, listing a
-// revoked intermediate), so a check of every certificate of the path finds
-// a current CRL for each.
+// them: crl.pem (the issuing CA's, the one sensors fetch) and, with an
+// intermediate, root-crl.pem (the root's, listing a revoked intermediate),
+// so a check of every certificate of the path (the sensor's with
+// certificate validation on) finds a current CRL for each. A sensor's
+// bundle carries them all.
 func (p *caPanel) onCRL() {
 	c, dir, now, rnd := p.ca, p.dir(), p.env.Now(), p.env.Rand
 	p.start(slotIssued, "Publishing the CRL", func(context.Context) (string, func(), error) {
-		files, err := c.CRLs(now, 0, rnd)
+		paths, said, err := publishCRLs(c, dir, now, rnd)
 		if err != nil {
 			return "", nil, err
 		}
-		names := []string{"crl.pem", "root-crl.pem"}
-		var said []string
-		for i, f := range files {
-			path := filepath.Join(dir, names[i])
-			if err := ca.WriteFile(path, f.PEM); err != nil {
-				return "", nil, err
-			}
-			said = append(said, fmt.Sprintf("number %d of %s to %s", f.Number, f.Issuer.Subject.CommonName, path))
-		}
-		if err := c.SaveState(dir); err != nil {
-			return "", nil, err
-		}
-		line := "CRL " + strings.Join(said, "; CRL ") + ". Copy " + filepath.Join(dir, names[0]) +
-			" to the URL the certificates name, and choose it as the sensor's CRL in Setup."
-		if len(files) > 1 {
-			line += " Give both to checks of the whole chain (openssl verify -crl_check_all)."
+		line := "CRL " + strings.Join(said, "; CRL ") + ". Copy " + paths[0] +
+			" to the URL the certificates name, and choose "
+		if len(paths) > 1 {
+			line += "both files (" + strings.Join(paths, ";") + ") as the sensor's CRL in Setup: the sensor checks every level of the chain."
+		} else {
+			line += "it as the sensor's CRL in Setup."
 		}
 		return line, nil, nil
 	})
+}
+
+// publishCRLs signs the CRL of every CA level of c and writes them to dir
+// (crl.pem, root-crl.pem), saving the CA's state; it returns their paths,
+// the issuing CA's first, and a phrase for each.
+func publishCRLs(c *ca.CA, dir string, now time.Time, rnd io.Reader) (paths, said []string, err error) {
+	files, err := c.CRLs(now, 0, rnd)
+	if err != nil {
+		return nil, nil, err
+	}
+	names := []string{"crl.pem", "root-crl.pem"}
+	for i, f := range files {
+		path := filepath.Join(dir, names[i])
+		if err := ca.WriteFile(path, f.PEM); err != nil {
+			return nil, nil, err
+		}
+		paths = append(paths, path)
+		said = append(said, fmt.Sprintf("number %d of %s to %s", f.Number, f.Issuer.Subject.CommonName, path))
+	}
+	if err := c.SaveState(dir); err != nil {
+		return nil, nil, err
+	}
+	return paths, said, nil
 }
 
 // isCountryCode reports whether s is two ASCII letters (ISO 3166 alpha-2),

@@ -45,6 +45,7 @@ type certStep struct {
 	issueBtn   *widget.Button
 	validation *widget.Check
 	crl        *widget.Entry
+	crlAdd     *widget.Button // adds a CRL file to crl
 	name       *widget.Entry
 	checkBtn   *widget.Button
 	verdict    *widget.Label
@@ -68,7 +69,7 @@ func newCertStep(env Env, wiz *wizardScreen) *certStep {
 	s.key.SetPlaceHolder("sensor-01.key (PEM)")
 	s.chain.SetPlaceHolder("optional chain.pem, every CA up to the root")
 	s.pfx.SetPlaceHolder("sensor-01.p12 or .pfx")
-	s.crl.SetPlaceHolder("optional CRL file (PEM or DER)")
+	s.crl.SetPlaceHolder("optional CRL files (PEM or DER), every CA level's, separated by ;")
 	s.name.SetPlaceHolder("optional, e.g. plant-ca-2026; the sensor's status shows it")
 	s.passphrase.SetPlaceHolder("key or PKCS#12 passphrase, if any; kept in memory only")
 	s.caPass.SetPlaceHolder("the local CA's passphrase")
@@ -79,6 +80,14 @@ func newCertStep(env Env, wiz *wizardScreen) *certStep {
 	}
 	s.issueBtn = widget.NewButtonWithIcon("Issue for this sensor", theme.DocumentCreateIcon(), s.onIssue)
 	s.checkBtn = widget.NewButtonWithIcon("Check", theme.ConfirmIcon(), s.onCheck)
+	s.crlAdd = widget.NewButtonWithIcon("", theme.ContentAddIcon(), func() {
+		s.env.openFile(func(p string) {
+			if t := strings.TrimSpace(s.crl.Text); t != "" {
+				p = t + ";" + p
+			}
+			s.crl.SetText(p)
+		})
+	})
 	for _, e := range []*widget.Entry{s.cert, s.key, s.chain, s.pfx, s.passphrase, s.crl} {
 		e.OnChanged = func(string) { s.invalidate() }
 		e.OnSubmitted = func(string) { s.onEnter() }
@@ -101,7 +110,8 @@ func newCertStep(env Env, wiz *wizardScreen) *certStep {
 		{Text: "Certificate name", Widget: s.name},
 		{Text: fieldPass, Widget: n.under(fieldPass, s.passphrase, s.passphrase)},
 		{Text: "", Widget: s.validation, HintText: "a setting the push gives the sensor; checked here now as well"},
-		{Text: fieldCRL, Widget: n.under(fieldCRL, s.crl, s.crl), HintText: "carried to the sensor in the bundle"},
+		{Text: fieldCRL, Widget: n.under(fieldCRL, newBorder(nil, nil, nil, s.crlAdd, s.crl), s.crl),
+			HintText: "every CA level's (the issuing CA's, the root's), carried to the sensor in the bundle; + adds a file"},
 	}}
 	s.page = container.NewVBox(s.mode, s.filesBox, s.pfxBox, s.localBox, form,
 		container.NewHBox(s.checkBtn), s.verdict, n.at(fieldCheck, nil))
@@ -239,9 +249,10 @@ func (s *certStep) onIssue() {
 	req := ca.IssueRequest{Hostname: t.Hostname, IP: t.IP, KeyType: ca.RSA2048, Now: s.env.Now(), Rand: s.env.Rand}
 	s.issueBtn.Disable()
 	s.verdict.SetText("Issuing a certificate for " + t.Hostname + "…")
+	validation := s.validation.Checked
 	type out struct {
-		paths []string
-		err   error
+		paths, crls []string
+		err         error
 	}
 	run(&s.tasks, func(context.Context) out {
 		c, err := ca.Load(caDir, pass)
@@ -255,11 +266,19 @@ func (s *certStep) onIssue() {
 		if err := c.SaveState(caDir); err != nil {
 			return out{err: err}
 		}
+		var crls []string
+		if validation {
+			// The sensor checks every certificate of the path: the bundle
+			// carries a current CRL of every CA level.
+			if crls, _, err = publishCRLs(c, caDir, req.Now, req.Rand); err != nil {
+				return out{err: err}
+			}
+		}
 		if err := safefile.MkdirPrivate(outDir); err != nil {
 			return out{err: err}
 		}
 		paths, err := ca.Export(outDir, t.Hostname, is, ca.ExportOptions{Rand: req.Rand})
-		return out{paths, err}
+		return out{paths, crls, err}
 	}, func(o out) {
 		s.issueBtn.Enable()
 		if o.err != nil {
@@ -277,6 +296,9 @@ func (s *certStep) onIssue() {
 			case strings.HasSuffix(p, ".key"):
 				s.key.SetText(p)
 			}
+		}
+		if len(o.crls) > 0 {
+			s.crl.SetText(strings.Join(o.crls, ";"))
 		}
 		s.syncMode()
 		s.onCheck()
@@ -323,8 +345,10 @@ func (s *certStep) onCheck() {
 		s.wiz.reveal(first)
 		return
 	}
-	if p := strings.TrimSpace(s.crl.Text); p != "" {
-		fs = append(fs, file{"crl", fieldCRL, p})
+	for _, p := range strings.Split(s.crl.Text, ";") {
+		if p = strings.TrimSpace(p); p != "" {
+			fs = append(fs, file{"crl", fieldCRL, p})
+		}
 	}
 	pass := []byte(s.passphrase.Text)
 	now := s.env.Now()
@@ -350,6 +374,9 @@ func (s *certStep) onCheck() {
 				continue
 			}
 			src.Names[f.role] = filepath.Base(p)
+			if f.role == "crl" {
+				src.Names["crl"+strconv.Itoa(len(src.CRLs)+1)] = filepath.Base(p)
+			}
 			switch f.role {
 			case "cert":
 				src.Cert = data

@@ -170,6 +170,44 @@ func TestWizardIssuesFromLocalCA(t *testing.T) {
 	}
 }
 
+// TestWizardIssuesWithEveryCRL: with certificate validation on, issuing
+// from a local CA with an intermediate signs the CRL of both levels and
+// puts both in the CRL field, so the check (and the sensor, which checks
+// every certificate of the path) finds a current CRL for each; the row
+// carries both.
+func TestWizardIssuesWithEveryCRL(t *testing.T) {
+	a := test.NewTempApp(t)
+	env := testEnv(a, t.TempDir())
+	k := rsaKeys(t)
+	c, err := ca.Init(ca.InitOptions{Country: "DE", Organization: "Plant", Intermediate: true, CRLURL: "http://crl.plant.example/ca.crl",
+		RootKey: k[2], IntermediateKey: k[1], Now: testNow.Add(-24 * time.Hour), KDFIterations: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	caDir := filepath.Join(env.FilesDir, "ca")
+	if err := c.Save(caDir, []byte("Plant.CA-pass1"), nil); err != nil {
+		t.Fatal(err)
+	}
+	w, _ := wizardOn(t, env, 0)
+	test.Type(w.net.ip, "192.0.2.11")
+	test.Type(w.net.hostname, "sensor-01.plant.example")
+	w.cert.mode.SetSelected(certModeLocal)
+	w.cert.validation.SetChecked(true)
+	test.Type(w.cert.caPass, "Plant.CA-pass1")
+	test.Tap(w.cert.issueBtn)
+	w.Wait()
+	want := filepath.Join(caDir, "crl.pem") + ";" + filepath.Join(caDir, "root-crl.pem")
+	if w.cert.crl.Text != want {
+		t.Fatalf("CRL field %q, want %q", w.cert.crl.Text, want)
+	}
+	if w.cert.report == nil || w.cert.report.HasErrors() || hasCode(w.cert.notes.all(), certs.CodeCRLNotGiven) {
+		t.Fatalf("issued with both CRLs: %q %s", w.cert.verdict.Text, codes(w.cert.notes.all()))
+	}
+	if r := w.row(); r.CRL != want || !r.CRLValidation || len(r.CRLFiles()) != 2 {
+		t.Errorf("row crl %q", r.CRL)
+	}
+}
+
 // TestWizardConnectCancel: a sensor that accepts TCP but never speaks SSH
 // holds Connect until the timeout; Cancel ends it at once and says so.
 func TestWizardConnectCancel(t *testing.T) {

@@ -72,11 +72,15 @@ func TestIssuedPassesSensorCheck(t *testing.T) {
 			}
 			src := certs.Source{Cert: is.CertPEM, Key: is.KeyPEM, Chain: is.ChainPEM}
 			if tc.validation {
-				crl, err := c.CRL(now, 0, nil)
+				// The sensor checks every certificate of the path: the CRL
+				// of every level.
+				files, err := c.CRLs(now, 0, nil)
 				if err != nil {
 					t.Fatal(err)
 				}
-				src.CRLs = [][]byte{crl}
+				for _, f := range files {
+					src.CRLs = append(src.CRLs, f.PEM)
+				}
 			}
 			r := certs.CheckSensor(src, certs.Target{Hostname: "sensor-01.plant.example", IP: ip, CRLValidation: tc.validation}, now.Add(time.Hour))
 			for _, f := range r.Findings {

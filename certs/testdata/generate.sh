@@ -3,7 +3,7 @@
 # (3.0 on Debian 12). Run it from anywhere; it rewrites the files it owns.
 # Certificates and CRLs are valid 2026-01-01 .. 2036-01-01 so tests pin a time inside.
 #
-# generate.sh [base|field|all] (default all): "base" makes the CA, keys and
+# generate.sh [base|field|root-crl|all] (default all): "base" makes the CA, keys and
 # bundles below; "field" makes field/, the files plant PKI teams really send
 # (EasyRSA-style CAs, byte-order marks, exotic algorithms, DER requests,
 # certificate-only PKCS#12, trailing junk, an expired intermediate), signed
@@ -92,6 +92,7 @@ openssl x509 -in root.crt -outform DER >> chain.der
 openssl ca -config "$work/ca.cnf" -cert inter.crt -keyfile inter.key -revoke revoked.crt -crl_reason keyCompromise 2>/dev/null
 openssl ca -config "$work/ca.cnf" -cert inter.crt -keyfile inter.key -gencrl -crl_lastupdate 20260101000000Z -crl_nextupdate 20360101000000Z -out crl.pem 2>/dev/null
 openssl crl -in crl.pem -outform DER -out crl.der
+rootcrl
 
 # PKCS#12: modern (AES-256-CBC, SHA-256 MAC: OpenSSL 3's default) and legacy
 # (RC2-40 certificates, 3DES key, SHA-1 MAC: needs -legacy with OpenSSL 3).
@@ -105,6 +106,27 @@ printf '\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00' > 
 head -c 600 leaf.crt > truncated.crt
 : > empty.crt
 chmod 0600 ./*.key ./*.pem ./*.der ./*.pfx 2>/dev/null || true
+}
+
+# rootcrl makes root-crl.pem: the root's CRL (it revoked nothing), so a check
+# of every certificate of the path (openssl verify -crl_check_all, the sensor
+# with certificate validation on) finds a current CRL for the intermediate
+# too. It reads root.crt and root.key, so it can be run alone (root-crl).
+rootcrl() {
+cat > "$work/root.cnf" <<CNF
+[ ca ]
+default_ca = ca_default
+[ ca_default ]
+database = $work/root-index.txt
+crlnumber = $work/root-crlnumber
+default_md = sha256
+default_crl_days = 3650
+CNF
+touch "$work/root-index.txt"; echo 01 > "$work/root-crlnumber"
+openssl ca -config "$work/root.cnf" -cert root.crt -keyfile root.key -gencrl -crl_lastupdate 20260101000000Z -crl_nextupdate 20360101000000Z -out root-crl.pem 2>/dev/null
+# Both levels in one file, as a bundle's crls.pem carries them.
+cat crl.pem root-crl.pem > crls-both.pem
+chmod 0600 root-crl.pem crls-both.pem
 }
 
 field() {
@@ -225,6 +247,7 @@ chmod 0600 $F/*.key $F/*.p12
 case $part in
 base) base ;;
 field) field ;;
+root-crl) rootcrl ;;
 all) base; field ;;
-*) echo "usage: generate.sh [base|field|all]" >&2; exit 2 ;;
+*) echo "usage: generate.sh [base|field|root-crl|all]" >&2; exit 2 ;;
 esac

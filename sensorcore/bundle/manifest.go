@@ -20,11 +20,15 @@ type Role string
 
 // Roles and their file names in a bundle.
 const (
-	RoleActivation      Role = "activation"        // activation.tapact
-	RoleCert            Role = "cert"              // sensor.crt
-	RoleKey             Role = "key"               // sensor.key, unencrypted PKCS#8/PKCS#1 PEM, 0600
-	RoleChain           Role = "chain"             // chain.pem
-	RoleCRL             Role = "crl"               // crl.crl, PEM or DER
+	RoleActivation Role = "activation" // activation.tapact
+	RoleCert       Role = "cert"       // sensor.crt
+	RoleKey        Role = "key"        // sensor.key, unencrypted PKCS#8/PKCS#1 PEM, 0600
+	RoleChain      Role = "chain"      // chain.pem
+	RoleCRL        Role = "crl"        // crl.crl, PEM or DER: one CRL
+	// RoleCRLs carries several CRLs (every CA level's, docs/formats.md):
+	// an appliance that predates it refuses the bundle as a whole rather
+	// than check the first CRL of crl.crl and ignore the rest.
+	RoleCRLs            Role = "crls"              // crls.pem, X509 CRL PEM blocks
 	RoleSettings        Role = "settings"          // settings.json (netconf.Settings), 0600
 	RoleProxyClientCert Role = "proxy-client-cert" // proxy-client.crt
 	RoleProxyClientKey  Role = "proxy-client-key"  // proxy-client.key, 0600
@@ -46,6 +50,7 @@ var fileNames = map[Role]string{
 	RoleKey:              "sensor.key",
 	RoleChain:            "chain.pem",
 	RoleCRL:              "crl.crl",
+	RoleCRLs:             "crls.pem",
 	RoleSettings:         "settings.json",
 	RoleProxyClientCert:  "proxy-client.crt",
 	RoleProxyClientKey:   "proxy-client.key",
@@ -164,8 +169,11 @@ func ParseManifest(data []byte) (*Manifest, error) {
 		}
 		seen[e.Role] = true
 	}
-	if m.KeepCertificate && (seen[RoleCert] || seen[RoleKey] || seen[RoleChain] || seen[RoleCRL]) {
+	if m.KeepCertificate && (seen[RoleCert] || seen[RoleKey] || seen[RoleChain] || seen[RoleCRL] || seen[RoleCRLs]) {
 		return nil, errorf(CodeMalformed, "%s: keep_certificate is set but the bundle carries a certificate, key, chain or CRL", ManifestName)
+	}
+	if seen[RoleCRL] && seen[RoleCRLs] {
+		return nil, errorf(CodeMalformed, "%s: the bundle lists both crl.crl and crls.pem; its CRLs travel in one of them", ManifestName)
 	}
 	if len(m.CertName) > 128 {
 		return nil, errorf(CodeMalformed, "%s: cert_name is %d characters, over 128", ManifestName, len(m.CertName))

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -150,7 +151,7 @@ type checked struct {
 	b        *bundle.Bundle
 	act      *activation.File
 	report   *certs.Report
-	crl      []byte // fetched CRL, when the bundle had none
+	crl      []fetchedCRL // CRLs fetched for the certificates the bundle had none for
 	findings []certs.Finding
 	// kept holds the served certificate's files (by file name) when the
 	// bundle says keep_certificate and a generation provides them; nil
@@ -245,16 +246,20 @@ func (e *Engine) check(ctx context.Context, o ApplyOptions) (*checked, error) {
 	}
 	src, tgt := e.certInput(b, nil)
 	rep := certs.CheckSensor(src, tgt, now)
-	if tgt.CRLValidation && len(b.File(bundle.RoleCRL)) == 0 && rep.Leaf != nil && !rep.HasErrors() {
-		crl, err := e.fetchCRL(ctx, rep.Leaf, b.Settings)
+	if len(rep.FetchCRLs) > 0 && !rep.HasErrors() {
+		// The bundle carries no CRL for some certificates of the path: fetch
+		// each from that certificate's distribution points, then check the
+		// whole path again with nothing more to come (an undecided status is
+		// then undetermined, refused).
+		crls, err := e.fetchCRLs(ctx, rep.FetchCRLs, b.Settings)
 		if err != nil {
 			c.findings = append(c.findings, rep.Findings...)
 			c.findings = append(c.findings, certs.Finding{Code: CodeCRLUnreachable, Severity: certs.SeverityError, Message: err.Error(),
 				Hint: "Check the proxy settings and that the CRL distribution point answers from the appliance's network"})
 			return c, &Refusal{CodeCRLUnreachable, crlfetch.Unreachable}
 		}
-		c.crl = crl
-		src, tgt = e.certInput(b, crl)
+		c.crl = crls
+		src, tgt = e.certInput(b, crls)
 		rep = certs.CheckSensor(src, tgt, now)
 	}
 	c.report = rep
@@ -269,21 +274,26 @@ func (e *Engine) check(ctx context.Context, o ApplyOptions) (*checked, error) {
 	return c, nil
 }
 
-func (e *Engine) certInput(b *bundle.Bundle, fetched []byte) (certs.Source, certs.Target) {
+// certInput is the certificate check's input: the bundle's files, and the
+// CRLs fetched for it (after which no more will come).
+func (e *Engine) certInput(b *bundle.Bundle, fetched []fetchedCRL) (certs.Source, certs.Target) {
 	src := certs.Source{Cert: b.File(bundle.RoleCert), Key: b.File(bundle.RoleKey), Chain: b.File(bundle.RoleChain),
 		Names: map[string]string{"cert": bundle.FileName(bundle.RoleCert), "key": bundle.FileName(bundle.RoleKey),
 			"chain": bundle.FileName(bundle.RoleChain), "crl": bundle.FileName(bundle.RoleCRL)}}
-	if crl := b.File(bundle.RoleCRL); len(crl) > 0 {
+	if crl, name := b.CRLs(); len(crl) > 0 {
 		src.CRLs = [][]byte{crl}
-	} else if len(fetched) > 0 {
-		src.CRLs = [][]byte{fetched}
+		src.Names["crl1"] = name
+	}
+	for _, f := range fetched {
+		src.CRLs = append(src.CRLs, f.data)
+		src.Names["crl"+strconv.Itoa(len(src.CRLs))] = "fetched from " + f.url
 	}
 	n := b.Settings.Network
 	host := n.Hostname
 	if host == "" {
 		host = b.Manifest.Sensor.Name
 	}
-	t := certs.Target{Hostname: host, CRLValidation: b.Settings.Console.CertValidation}
+	t := certs.Target{Hostname: host, CRLValidation: b.Settings.Console.CertValidation, CRLsFinal: fetched != nil}
 	if a, err := netip.ParseAddr(n.Address); err == nil {
 		t.IP = a
 	}
@@ -294,23 +304,48 @@ func (e *Engine) certInput(b *bundle.Bundle, fetched []byte) (certs.Source, cert
 // apply tries.
 const maxCRLPoints = 3
 
-func (e *Engine) fetchCRL(ctx context.Context, leaf *x509.Certificate, s *netconf.Settings) ([]byte, error) {
-	var last error = fmt.Errorf("%s (the certificate has no http:// CRL distribution point)", crlfetch.Unreachable)
-	tried := 0
-	for _, u := range leaf.CRLDistributionPoints {
-		if !strings.HasPrefix(strings.ToLower(u), "http://") {
-			continue
+// maxCRLFetching bounds the time apply spends fetching CRLs in all, however
+// many certificates of the path need one (settings.json allows a minute).
+const maxCRLFetching = 60 * time.Second
+
+// fetchedCRL is a CRL apply fetched, and where from.
+type fetchedCRL struct {
+	url  string
+	data []byte
+}
+
+// fetchCRLs fetches the CRL of each certificate from its distribution
+// points, through the configured proxy, within maxCRLFetching.
+func (e *Engine) fetchCRLs(ctx context.Context, need []*x509.Certificate, s *netconf.Settings) ([]fetchedCRL, error) {
+	ctx, cancel := context.WithTimeout(ctx, maxCRLFetching)
+	defer cancel()
+	out := make([]fetchedCRL, 0, len(need))
+	for _, c := range need {
+		f, err := e.fetchCRL(ctx, c, s)
+		if err != nil {
+			if len(need) > 1 {
+				err = fmt.Errorf("%w (the CRL of %s)", err, c.Subject.String())
+			}
+			return nil, err
 		}
-		if tried++; tried > maxCRLPoints {
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+func (e *Engine) fetchCRL(ctx context.Context, cert *x509.Certificate, s *netconf.Settings) (fetchedCRL, error) {
+	var last error = fmt.Errorf("%s (the certificate has no http:// CRL distribution point)", crlfetch.Unreachable)
+	for i, u := range certs.HTTPDistributionPoints(cert) {
+		if i >= maxCRLPoints {
 			break // each point costs the whole timeout and retries
 		}
 		b, err := crlfetch.Fetch(ctx, u, crlfetch.Options{Proxy: s.Proxy, Timeout: s.Console.FetchTimeout(), Retries: s.Console.FetchRetries()})
 		if err == nil {
-			return b, nil
+			return fetchedCRL{u, b}, nil
 		}
 		last = err
 	}
-	return nil, last
+	return fetchedCRL{}, last
 }
 
 // Apply checks a bundle and applies it as a new generation. A refused
@@ -427,8 +462,10 @@ func (e *Engine) apply(ctx context.Context, o ApplyOptions) (*ApplyResult, error
 	for _, en := range c.b.Manifest.Files {
 		files[en.Name] = c.b.Files[en.Role]
 	}
-	if len(c.crl) > 0 {
-		files[bundle.FileName(bundle.RoleCRL)] = c.crl
+	if len(c.crl) == 1 && len(c.b.File(bundle.RoleCRL)) == 0 && len(c.b.File(bundle.RoleCRLs)) == 0 {
+		files[bundle.FileName(bundle.RoleCRL)] = c.crl[0].data
+	} else if len(c.crl) > 0 {
+		files[fetchedCRLsName] = fetchedPEM(c.crl)
 	}
 	for name, data := range c.kept {
 		files[name] = data
@@ -527,6 +564,24 @@ func (e *Engine) servedCertificate() (map[string][]byte, string, error) {
 		return nil, "", fmt.Errorf("%s is unreadable", cp)
 	}
 	return nil, ci.FingerprintSHA256, nil
+}
+
+// fetchedCRLsName is the file of a generation holding the CRLs apply
+// fetched, when the bundle carried a CRL file or more than one was fetched
+// (one fetched for a bundle without CRLs is kept as crl.crl).
+const fetchedCRLsName = "crls-fetched.pem"
+
+// fetchedPEM is the fetched CRLs as X509 CRL PEM blocks.
+func fetchedPEM(fs []fetchedCRL) []byte {
+	var ders [][]byte
+	for _, f := range fs {
+		d, err := certs.SplitCRLs(f.data)
+		if err != nil {
+			continue // a CRL that did not read was refused; this one decided nothing
+		}
+		ders = append(ders, d...)
+	}
+	return bundle.EncodeCRLs(ders)
 }
 
 func manifestBytes(b *bundle.Bundle) ([]byte, error) {

@@ -53,6 +53,7 @@ func TestApplyRefusesUndeterminedRevocation(t *testing.T) {
 		t.Fatal(err)
 	}
 	partition := pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: der})
+	root := k.RootCRL(t)
 	clk := &fakeClock{now}
 	e := newEngine(t, k, clk)
 	ctx := context.Background()
@@ -62,7 +63,7 @@ func TestApplyRefusesUndeterminedRevocation(t *testing.T) {
 		served  []byte
 		code    string
 	}{
-		{"another CA's CRL in the bundle", otherCRL, nil, "TL-CERT-038"},
+		{"another CA's CRL in the bundle and at the distribution point", otherCRL, otherCRL, "TL-CERT-038"},
 		{"another partition's CRL in the bundle", partition, nil, "TL-CERT-038"},
 		{"another CA's CRL at the distribution point", nil, otherCRL, "TL-CERT-038"},
 		{"another partition's CRL at the distribution point", nil, partition, "TL-CERT-038"},
@@ -72,7 +73,9 @@ func TestApplyRefusesUndeterminedRevocation(t *testing.T) {
 			cs.mu.Lock()
 			cs.crl = c.served
 			cs.mu.Unlock()
-			b := k.Bundle(t, t.TempDir(), testkit.Spec{Sensor: "sensor-01", CertValidation: true, CRL: c.shipped})
+			// The root's CRL decides the issuing CA: the sensor certificate's
+			// is the question.
+			b := k.Bundle(t, t.TempDir(), testkit.Spec{Sensor: "sensor-01", CertValidation: true, CRL: c.shipped, CRLs: [][]byte{root}})
 			before, _ := testkit.TreeHash(e.Layout.Root)
 			_, err := e.Apply(ctx, ApplyOptions{Path: b.Archive})
 			var r *Refusal

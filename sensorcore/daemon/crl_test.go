@@ -79,7 +79,10 @@ func TestApplyFetchesCRLThroughProxy(t *testing.T) {
 	e := newEngine(t, k, clk)
 	ctx := context.Background()
 
-	b := k.Bundle(t, t.TempDir(), testkit.Spec{Sensor: "sensor-01", CertValidation: true, Proxy: viaProxy})
+	// The bundle carries the root's CRL, for the issuing CA (which names no
+	// distribution point); the sensor certificate's is fetched.
+	root := k.RootCRL(t)
+	b := k.Bundle(t, t.TempDir(), testkit.Spec{Sensor: "sensor-01", CertValidation: true, Proxy: viaProxy, CRL: root})
 	res, err := e.Apply(ctx, ApplyOptions{Path: b.Archive})
 	if err != nil || !res.OK {
 		t.Fatalf("apply: %v %+v", err, res.Findings)
@@ -87,12 +90,12 @@ func TestApplyFetchesCRLThroughProxy(t *testing.T) {
 	if px.seen.Load() != 1 {
 		t.Fatalf("the proxy forwarded %d requests, want 1", px.seen.Load())
 	}
-	if got, _ := os.ReadFile(filepath.Join(e.Layout.Store().Path(res.Generation), "crl.crl")); string(got) != string(crl) {
+	if got, _ := os.ReadFile(filepath.Join(e.Layout.Store().Path(res.Generation), "crls-fetched.pem")); string(got) != string(crl) {
 		t.Fatal("the fetched CRL was not kept with the generation")
 	}
 
 	// Revoked: the fetched CRL lists the certificate.
-	rev := k.Bundle(t, t.TempDir(), testkit.Spec{Sensor: "sensor-01", CertValidation: true, Proxy: viaProxy})
+	rev := k.Bundle(t, t.TempDir(), testkit.Spec{Sensor: "sensor-01", CertValidation: true, Proxy: viaProxy, CRL: root})
 	if err := k.CA.Revoke(rev.Serial, 1, now.Add(-time.Minute)); err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +110,7 @@ func TestApplyFetchesCRLThroughProxy(t *testing.T) {
 
 	// Unreachable: the CRL server is gone.
 	cln.Close()
-	b3 := k.Bundle(t, t.TempDir(), testkit.Spec{Sensor: "sensor-01", CertValidation: true, Proxy: viaProxy})
+	b3 := k.Bundle(t, t.TempDir(), testkit.Spec{Sensor: "sensor-01", CertValidation: true, Proxy: viaProxy, CRL: root})
 	before, _ := testkit.TreeHash(e.Layout.Root)
 	_, err = e.Apply(ctx, ApplyOptions{Path: b3.Archive})
 	if !errors.As(err, &r) || r.Code != CodeCRLUnreachable ||

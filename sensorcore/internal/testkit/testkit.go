@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
+	"github.com/tapline/tapline/certs"
 	"math/big"
 	"net/netip"
 	"os"
@@ -60,11 +61,17 @@ type Spec struct {
 	Gateway        string
 	CertValidation bool
 	CRL            []byte
-	CertNotAfter   time.Time // zero: one year; in the past: expired
-	WrongKey       bool      // ship a key that does not match the certificate
-	ActivationAt   time.Time // issue time; zero: Now
-	Proxy          netconf.Proxy
-	Interface      string // management interface; default eth0
+	// CRLs are CRL files the bundle carries with CRL, in its crl or crls
+	// role as the laptop puts them (bundle.CRLFile).
+	CRLs [][]byte
+	// Cert, Key and Chain, when Cert is set, are the certificate files the
+	// bundle carries instead of ones the kit's CA issues (another PKI's).
+	Cert, Key, Chain []byte
+	CertNotAfter     time.Time // zero: one year; in the past: expired
+	WrongKey         bool      // ship a key that does not match the certificate
+	ActivationAt     time.Time // issue time; zero: Now
+	Proxy            netconf.Proxy
+	Interface        string // management interface; default eth0
 	// Uplink and UplinkFiles go into settings.json and the bundle as given.
 	Uplink      *netconf.Uplink
 	UplinkFiles map[bundle.Role][]byte
@@ -138,8 +145,17 @@ func (k *Kit) Bundle(t testing.TB, dir string, s Spec) Built {
 		bundle.RoleChain:      is.ChainPEM,
 		bundle.RoleSettings:   set.Marshal(),
 	}
+	if s.Cert != nil {
+		files[bundle.RoleCert], files[bundle.RoleKey], files[bundle.RoleChain] = s.Cert, s.Key, s.Chain
+	}
+	var crls [][]byte
 	if len(s.CRL) > 0 {
-		files[bundle.RoleCRL] = s.CRL
+		crls = append(crls, s.CRL)
+	}
+	if r, data, err := bundle.CRLFile(append(crls, s.CRLs...)); err != nil {
+		t.Fatal(err)
+	} else if r != "" {
+		files[r] = data
 	}
 	for r, d := range s.UplinkFiles {
 		files[r] = d
@@ -160,5 +176,25 @@ func (k *Kit) Bundle(t testing.TB, dir string, s Spec) Built {
 	if err := os.WriteFile(arch, buf.Bytes(), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return Built{Dir: bd, Archive: arch, Fingerprint: fingerprint(is.Cert.Raw), CertPEM: is.CertPEM, Serial: is.Cert.SerialNumber}
+	out := Built{Dir: bd, Archive: arch, Fingerprint: fingerprint(is.Cert.Raw), CertPEM: is.CertPEM, Serial: is.Cert.SerialNumber}
+	if s.Cert != nil {
+		c, err := certs.ParseCertificate(s.Cert)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out.Fingerprint, out.CertPEM, out.Serial = fingerprint(c.Raw), s.Cert, c.SerialNumber
+	}
+	return out
+}
+
+// RootCRL is the root's current CRL (PEM), listing the issuing CAs it
+// revoked: what a check of every certificate of the path needs besides the
+// issuing CA's.
+func (k *Kit) RootCRL(t testing.TB) []byte {
+	t.Helper()
+	fs, err := k.CA.CRLs(k.Now, 0, nil)
+	if err != nil || len(fs) < 2 {
+		t.Fatalf("root CRL: %v", err)
+	}
+	return fs[1].PEM
 }
