@@ -133,7 +133,9 @@ dist: deps-gui
 GUI_DISPLAY ?= :93
 
 ## screenshots: Xvfb, a demo fleet and the real app walking every screen; one
-## PNG per view in docs/screenshots/ (128 colours, to keep them small). As root,
+## PNG per view in docs/screenshots/ (128 colours, to keep them small). The app
+## runs with a home folder of its own holding a new ~/.ssh/id_ed25519 (the
+## Connect page's default key). As root,
 ## with the shared captures beside the repository, the sensors' monitors replay
 ## them, so the done state shows the devices they discovered and the Site screen
 ## (the demo's one-node site, bin/nats-server) three sensors' devices and alerts.
@@ -147,7 +149,8 @@ screenshots: deps-gui build-sensorcore build-nats
 	 $(BIN)/tapline demo --sensorcore $(BIN)/sensorcore --nats-server $(BIN)/nats-server --dir $$tmp/demo $$replay >$$tmp/demo.log 2>&1 & demo=$$!; \
 	 trap 'kill $$demo 2>/dev/null; wait $$demo 2>/dev/null; kill $$xvfb 2>/dev/null; rm -rf $$tmp' EXIT; \
 	 for i in $$(seq 300); do [[ -f $$tmp/demo/demo.json ]] && break; sleep 0.1; done; \
-	 DISPLAY=$(GUI_DISPLAY) $(BIN)/tapline --demo $$tmp/demo --screenshots $$tmp/shots 2>&1 | grep -v '^[0-9/: ]*\(Fyne error\|  Cause\|  At\)' || true; \
+	 mkdir -p $$tmp/home/.ssh && ssh-keygen -q -t ed25519 -N '' -C engineer -f $$tmp/home/.ssh/id_ed25519; \
+	 HOME=$$tmp/home DISPLAY=$(GUI_DISPLAY) $(BIN)/tapline --demo $$tmp/demo --screenshots $$tmp/shots 2>&1 | grep -v '^[0-9/: ]*\(Fyne error\|  Cause\|  At\)' || true; \
 	 mkdir -p docs/screenshots; \
 	 for f in $$tmp/shots/*.png; do convert "$$f" -colors 128 "PNG8:docs/screenshots/$$(basename $$f)"; done; \
 	 ls -l docs/screenshots

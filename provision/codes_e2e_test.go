@@ -65,9 +65,8 @@ func TestPushFailureCodes(t *testing.T) {
 	// distribution point does not answer: TL-APP-002 carried through.
 	l.kit.CRLDP = "http://" + closed + "/ca.crl"
 	f := l.kit.Sensor(t, "sensor-01", "sensor-01.plant.example", "198.18.0.10")
-	row := provision.Row{Line: 2, Sensor: "sensor-01", Address: "127.0.0.1", User: "provision", Auth: provision.AuthKey,
-		KeyFile: l.key, Interface: "eth0", NewIP: "198.18.0.10", NewMask: "24", NewHostname: "sensor-01.plant.example",
-		Activation: f.Activation, Cert: f.Cert, Key: f.Key, Chain: l.kit.ChainPEM, CRLValidation: true, ConsolePort: l.console}
+	row := l.row("sensor-01", "198.18.0.10", f)
+	row.CRLValidation = true
 	pr, err := (&provision.Session{Check: provision.CheckOptions{ActivationRoots: mustRoots(t, l.kit.RootPub)}}).Prepare(ctx, row)
 	if err != nil {
 		t.Fatal(err)

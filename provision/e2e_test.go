@@ -6,9 +6,11 @@ import (
 	"crypto/rand"
 	"encoding/pem"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -96,14 +98,41 @@ func newLab(t *testing.T, sensor string) *lab {
 	return l
 }
 
+// row is the inventory row of sensor (its files f) on the lab: over
+// SSH with the lab's key to the address the appliance listens on, the
+// bundle's address newIP on eth0, the chain and console port; tests set
+// the rest.
+func (l *lab) row(sensor, newIP string, f fleettest.Files) provision.Row {
+	return provision.Row{Line: 2, Sensor: sensor, Address: "127.0.0.1", User: "provision", Auth: provision.AuthKey,
+		KeyFile: l.key, Interface: "eth0", NewIP: newIP, NewMask: "24", NewHostname: sensor + ".plant.example",
+		Activation: f.Activation, Cert: f.Cert, Key: f.Key, Chain: l.kit.ChainPEM, ConsolePort: l.console}
+}
+
+// rowAt is row with the lab's SSH port and the address after the push
+// (the same loopback address) filled in, for a Session's push.
+func (l *lab) rowAt(t *testing.T, sensor, newIP string, f fleettest.Files) provision.Row {
+	t.Helper()
+	host, port, _ := net.SplitHostPort(l.sshAddr)
+	r := l.row(sensor, newIP, f)
+	r.Address, r.NewAddress = host, host
+	r.SSHPort, _ = strconv.Atoi(port)
+	return r
+}
+
+// session is a Session trusting the lab's sensors on first sight, with
+// the lab's activation root and short retries.
+func (l *lab) session(t *testing.T) *provision.Session {
+	return &provision.Session{KnownHosts: l.kh, AcceptNew: func(*sshconn.UnknownHostError) bool { return true },
+		Check:       provision.CheckOptions{ActivationRoots: mustRoots(t, l.kit.RootPub)},
+		PushOptions: provision.Options{VerifyTimeout: 10 * time.Second, RetryEvery: 100 * time.Millisecond}}
+}
+
 // prepared builds a real bundle for sensor at newIP (the address inside
 // the bundle's settings; the appliance runs the "none" backend).
 func (l *lab) prepared(t *testing.T, sensor, newIP string) provision.Prepared {
 	t.Helper()
 	f := l.kit.Sensor(t, sensor, sensor+".plant.example", newIP)
-	row := provision.Row{Line: 2, Sensor: sensor, Address: "127.0.0.1", SSHPort: 0, User: "provision", Auth: provision.AuthKey,
-		KeyFile: l.key, Interface: "eth0", NewIP: newIP, NewMask: "24", NewHostname: sensor + ".plant.example",
-		Activation: f.Activation, Cert: f.Cert, Key: f.Key, Chain: l.kit.ChainPEM, ConsolePort: l.console}
+	row := l.row(sensor, newIP, f)
 	p := &provision.Session{Check: provision.CheckOptions{ActivationRoots: mustRoots(t, l.kit.RootPub)}, Now: func() time.Time { return time.Now().Add(time.Duration(len(newIP)) * time.Second) }}
 	pr, err := p.Prepare(context.Background(), row)
 	if err != nil {

@@ -49,10 +49,8 @@ func TestPushPlugins(t *testing.T) {
 	good := write("kilnnet.yaml", src, priv)
 
 	f := l.kit.Sensor(t, "sensor-01", "sensor-01.plant.example", "198.18.0.10")
-	row := provision.Row{Line: 2, Sensor: "sensor-01", Address: "127.0.0.1", User: "provision", Auth: provision.AuthKey,
-		KeyFile: l.key, Interface: "eth0", NewIP: "198.18.0.10", NewMask: "24", NewHostname: "sensor-01.plant.example",
-		Activation: f.Activation, Cert: f.Cert, Key: f.Key, Chain: l.kit.ChainPEM, ConsolePort: l.console,
-		PluginKey: keyFile, Plugins: []string{good}}
+	row := l.row("sensor-01", "198.18.0.10", f)
+	row.PluginKey, row.Plugins = keyFile, []string{good}
 	sess := &provision.Session{Check: provision.CheckOptions{ActivationRoots: mustRoots(t, l.kit.RootPub)}}
 	prepare := func(r provision.Row) (provision.Prepared, error) {
 		p, err := sess.Prepare(ctx, r)

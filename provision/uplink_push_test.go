@@ -2,16 +2,13 @@ package provision_test
 
 import (
 	"context"
-	"net"
 	"path/filepath"
-	"strconv"
 	"testing"
 	"time"
 
 	"github.com/tapline/tapline/internal/natstest"
 	"github.com/tapline/tapline/provision"
 	"github.com/tapline/tapline/provision/siteconf"
-	"github.com/tapline/tapline/provision/sshconn"
 )
 
 // TestPushAddsTheUplink: a sensor provisioned before its site existed
@@ -23,14 +20,7 @@ func TestPushAddsTheUplink(t *testing.T) {
 	t.Parallel()
 	l := newLab(t, "sensor-01")
 	f := l.kit.Sensor(t, "sensor-01", "sensor-01.plant.example", "198.18.0.10")
-	host, port, _ := net.SplitHostPort(l.sshAddr)
-	p, _ := strconv.Atoi(port)
-	row := provision.Row{Line: 2, Sensor: "sensor-01", Address: host, SSHPort: p, User: "provision", Auth: provision.AuthKey,
-		KeyFile: l.key, Interface: "eth0", NewIP: "198.18.0.10", NewAddress: host, NewMask: "24", NewHostname: "sensor-01.plant.example",
-		Activation: f.Activation, Cert: f.Cert, Key: f.Key, Chain: l.kit.ChainPEM, ConsolePort: l.console}
-	sess := &provision.Session{KnownHosts: l.kh, AcceptNew: func(*sshconn.UnknownHostError) bool { return true },
-		Check:       provision.CheckOptions{ActivationRoots: mustRoots(t, l.kit.RootPub)},
-		PushOptions: provision.Options{VerifyTimeout: 10 * time.Second, RetryEvery: 100 * time.Millisecond}}
+	row, sess := l.rowAt(t, "sensor-01", "198.18.0.10", f), l.session(t)
 	push := func(what string) provision.Result {
 		t.Helper()
 		res, err := sess.Push(context.Background(), row, nil)

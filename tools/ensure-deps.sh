@@ -8,7 +8,7 @@ declare -A profile=(
   [gui]="gcc pkg-config libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libgl1-mesa-dev libxxf86vm-dev"
   [test]="gcc openssl tshark wireshark-common libwireshark-data openssh-server openssh-client iproute2 procps systemd python3-cryptography-vectors chromium putty-tools libreoffice-calc wine64 gcc-mingw-w64-x86-64-win32"
   [bench]="openssh-client openssh-server tshark wireshark-common"
-  [screen]="xvfb imagemagick x11-utils"
+  [screen]="xvfb imagemagick x11-utils openssh-client"
   [dist]="gcc-mingw-w64-x86-64-win32 zip"
 )
 

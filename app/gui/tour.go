@@ -35,8 +35,13 @@ func (m *Main) Tour(shot func(name string) error) error {
 		m.Wait()
 		return shot(name)
 	}
-	// Setup wizard, page by page, ending with the push.
-	if err := step("setup-connect", func() { m.ShowScreen("Setup"); w.conn.onConnect() }); err != nil {
+	// Setup wizard, page by page, ending with the push. The key file is
+	// optional: chosen and left empty, the line under it says which key
+	// signs in; the demo's sensors take the password.
+	if err := step("setup-connect-key", func() { m.ShowScreen("Setup"); w.conn.auth.SetSelected(authKey) }); err != nil {
+		return err
+	}
+	if err := step("setup-connect", func() { w.conn.auth.SetSelected(authPassword); w.conn.onConnect() }); err != nil {
 		return err
 	}
 	ui(func() { w.conn.onTrust() })

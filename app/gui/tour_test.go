@@ -1,6 +1,7 @@
 package gui
 
 import (
+	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2"
@@ -26,13 +27,17 @@ func TestTour(t *testing.T) {
 		}
 		shots = append(shots, name)
 		w := m.wizard
-		heading := map[string]string{"setup-connect": "Connect", "setup-network": "Network", "setup-network-error": "Network",
+		heading := map[string]string{"setup-connect-key": "Connect", "setup-connect": "Connect", "setup-network": "Network", "setup-network-error": "Network",
 			"setup-activation-mismatch": "Activation", "setup-activation": "Activation", "setup-certificate": "Certificate",
 			"setup-review": "Review", "setup-push": "Push", "setup-validate": "Validate"}
 		if want, ok := heading[name]; ok && w.heading.Text != want {
 			t.Errorf("%s: on the %s page", name, w.heading.Text)
 		}
 		switch name {
+		case "setup-connect-key":
+			if w.conn.keyFile.Disabled() || !w.conn.keyUse.Visible() || !strings.HasPrefix(w.conn.keyUse.Text, "Empty: ") {
+				t.Errorf("%s: the key file's line: %q", name, w.conn.keyUse.Text)
+			}
 		case "setup-network-error":
 			if !hasCode(w.net.notes.of(fieldGateway), provision.CodeNetwork) {
 				t.Errorf("%s: %+v", name, w.net.notes.all())
@@ -59,7 +64,7 @@ func TestTour(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(shots) != 19 {
+	if len(shots) != 20 {
 		t.Errorf("shots %v", shots)
 	}
 	if r := m.wizard.push.Result(); r == nil || r.Outcome != provision.OutcomeDone {

@@ -79,7 +79,7 @@ func newConnectStep(env Env, wiz *wizardScreen) *connectStep {
 	s.user.SetText(user)
 	s.keyFile.SetPlaceHolder("optional")
 	s.keyBrowse = widget.NewButtonWithIcon("", theme.FolderOpenIcon(), s.onBrowse)
-	s.keyUse = &widget.Label{SizeName: theme.SizeNameCaptionText, Importance: widget.LowImportance, Wrapping: fyne.TextWrapWord}
+	s.keyUse = &widget.Label{SizeName: theme.SizeNameCaptionText, Wrapping: fyne.TextWrapWord}
 	s.auth = widget.NewRadioGroup([]string{authPassword, authKey}, func(string) { s.syncAuth(); s.reset() })
 	s.auth.Horizontal = true
 	s.auth.Required = true // a sign-in method is always chosen
@@ -131,6 +131,9 @@ func (s *connectStep) syncAuth() {
 		s.notes.clear("Key file")
 	}
 	s.showKey()
+	if s.form != nil {
+		s.form.Refresh() // the labels of the fields turned on or off
+	}
 }
 
 // signIn is how a Key file sign-in goes: the file typed, or with the

@@ -15,5 +15,12 @@
 // *HostKeyChangedError and nothing overrides it. Pinned trusts exactly one key
 // whatever the address, for reconnecting to a sensor at its new address.
 //
+// SSHConfig reads the user's ~/.ssh/config (%USERPROFILE%\.ssh\config on
+// Windows) as ssh -G resolves it: what a caller leaves empty comes from the
+// matching Host and Match host blocks (HostName, User, Port, IdentityFile,
+// UserKnownHostsFile, IdentitiesOnly). It refuses, with the file and line,
+// what it would not carry out: ProxyJump, ProxyCommand, StrictHostKeyChecking
+// no, a known_hosts that keeps nothing, a token it does not expand.
+//
 // The package refuses InsecureIgnoreHostKey in every form.
 package sshconn

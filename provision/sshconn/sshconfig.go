@@ -226,6 +226,12 @@ func (c *SSHConfig) Resolve(host string, given HostSettings) (HostSettings, erro
 		for _, f := range files {
 			s := r.knownHosts
 			s.val = f
+			// A known_hosts that keeps nothing would make every host new
+			// on every connection: trust on first use each time.
+			if f == "/dev/null" || strings.EqualFold(f, "NUL") || strings.EqualFold(f, "none") {
+				return out, &ConfigError{s.file, s.line, "UserKnownHostsFile " + f,
+					"Tapline keeps the host keys it trusts: name a real file, or remove the line"}
+			}
 			p, err := r.expand(s, host, hn, out.User, port, true)
 			if err != nil {
 				return out, err

@@ -237,6 +237,7 @@ func TestSSHConfigRefuses(t *testing.T) {
 		{"proxycommand", "Host *\n  ProxyCommand nc %h %p\n", HostSettings{}, 2, "ProxyCommand"},
 		{"no host key checking", "Host s\n\n  StrictHostKeyChecking no\n", HostSettings{}, 3, "StrictHostKeyChecking no"},
 		{"host key checking off", "StrictHostKeyChecking=off\n", HostSettings{}, 1, "StrictHostKeyChecking off"},
+		{"known_hosts that keeps nothing", "Host s\n  UserKnownHostsFile ~/.ssh/known_hosts /dev/null\n", HostSettings{}, 2, "UserKnownHostsFile /dev/null"},
 		{"unexpanded token", "Host s\n  IdentityFile ~/.ssh/%C\n", HostSettings{}, 2, "IdentityFile"},
 		{"unset variable", "Host s\n  IdentityFile ${TAPLINE_NOT_SET_ANYWHERE}/k\n", HostSettings{}, 2, "IdentityFile"},
 		{"certificate", "Host s\n  CertificateFile ~/.ssh/id-cert.pub\n", HostSettings{}, 2, "CertificateFile"},

@@ -3,7 +3,6 @@ package monitor
 import (
 	"bufio"
 	"bytes"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,9 +16,7 @@ import (
 	"time"
 
 	"github.com/tapline/tapline/sensorcore/alert"
-	"github.com/tapline/tapline/sensorcore/capture"
 	"github.com/tapline/tapline/sensorcore/decode"
-	"github.com/tapline/tapline/sensorcore/internal/pcaptest"
 )
 
 // opRecord is what the tests read back from the operations log.
@@ -116,21 +113,7 @@ func TestOperationsLogNoAlloc(t *testing.T) {
 	var buf bytes.Buffer
 	m, _ := New(Options{Learning: time.Hour, Operations: &buf})
 	defer m.Close()
-	c := &conn{m: m, c: 1, s: 2, cport: 40000, sport: 502, cseq: 100, sseq: 900, at: t0}
-	c.open()
-	c.send(true, readReq)
-	c.send(false, readResp)
-	reqFrame := pcaptest.TCPFrame(1, 2, 40000, 502, 0, 0x18, readReq)
-	respFrame := pcaptest.TCPFrame(2, 1, 502, 40000, 0, 0x18, readResp)
-	ci := capture.Info{Timestamp: t0.Add(time.Second), LinkType: capture.LinkEthernet}
-	seqReq, seqResp := c.cseq, c.sseq
-	n := testing.AllocsPerRun(200, func() {
-		binary.BigEndian.PutUint32(reqFrame[38:], seqReq)
-		binary.BigEndian.PutUint32(respFrame[38:], seqResp)
-		m.pipe.Packet(reqFrame, ci)
-		m.pipe.Packet(respFrame, ci)
-		seqReq += uint32(len(readReq))
-		seqResp += uint32(len(readResp))
+	n := allocsPerModbusPair(m, func() {
 		if buf.Len() > 1<<20 {
 			buf.Reset()
 		}

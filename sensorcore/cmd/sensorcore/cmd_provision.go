@@ -419,12 +419,17 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	fs.Var(&replays, "monitor-replay", "LAB/DEMO ONLY: monitor this capture file (pcap or pcapng) replayed as if live, looping (repeatable)")
 	replaySpeed := fs.Float64("monitor-replay-speed", 1, "replay at the recorded pace times this (at most 1000; silences over 1 s are cut to 1 s)")
 	replayLoops := fs.Int("monitor-replay-loops", 0, "passes over the replayed files (0: until serve stops)")
+	collect := fs.Duration("uplink-collect", 10*time.Second, "how often the site stream collects assets, alerts and health (1s to 10m; an alert's repeated count goes at most every 3 times this)")
 	sshCommand := fs.Bool("ssh-command", false, "run as the OpenSSH ForceCommand wrapper instead of the daemon (same as 'sensorcore ssh-command')")
 	if _, err := parse(fs, args); err != nil {
 		return 2
 	}
 	if *sshCommand {
 		return sshCommandRun(c, stdout, stderr)
+	}
+	if *collect < time.Second || *collect > 10*time.Minute {
+		fmt.Fprintf(stderr, "sensorcore serve: --uplink-collect %s: choose from 1s to 10m\n", *collect)
+		return 2
 	}
 	e, err := daemon.NewEngine(daemon.Options{Root: c.root, TrustRoots: c.trustRoots, ReleaseRoots: c.releaseRoots, Backend: c.backend})
 	if err != nil {
@@ -459,7 +464,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	// The site stream: serve publishes (the engine holds no key), off its
 	// own loop; a generation without an uplink only counts devices.
 	up, err := uplink.New(uplink.Options{Dir: e.Layout.UplinkDir(), Config: e.UplinkConfig, Monitor: so.Monitor, Capture: so.CaptureHealth,
-		Status: func() (site.Status, error) { return siteStatus(e, version) }, Log: lg.Printf})
+		Status: func() (site.Status, error) { return siteStatus(e, version) }, Collect: *collect, Log: lg.Printf})
 	if err != nil {
 		fmt.Fprintf(stderr, "sensorcore serve: %v\n", err)
 		return 2

@@ -121,9 +121,11 @@ func flood(t testing.TB, base, user string, n int, src func(i int) string, stop 
 // flooding address gets only a few password checks (growing delays, then
 // the lock for that address), everything else is refused unchecked.
 // Before, the account's lock was held across bcrypt, sign-ins were served
-// one at a time (the real one took 5-7 s), and five bad attempts locked
-// admin out everywhere. The latency ratio is measured by
-// BenchmarkSignInUnderFlood; the bound here only catches serialization.
+// one at a time (the real one took 5-7 s, some 50 times the quiet one),
+// and five bad attempts locked admin out everywhere. The latency ratio is
+// measured by BenchmarkSignInUnderFlood; the bound here (floodBound) is a
+// ratio to the quiet sign-in measured in the same test, so a loaded
+// machine slows both sides alike, and it catches serialization.
 func TestSignInFlood(t *testing.T) {
 	d, _, base := serveWithAdmin(t)
 	admin := consoleFrom("127.0.0.3")
@@ -154,8 +156,8 @@ func TestSignInFlood(t *testing.T) {
 		close(stop)
 		wg.Wait()
 		t.Logf("administrator's sign-in: %v quiet, %v under a 16-way flood from %s (%.1fx)", quiet, flooded, c.name, float64(flooded)/float64(quiet))
-		if flooded > 3*time.Second {
-			t.Errorf("flood from %s: the administrator's sign-in took %v (quiet %v)", c.name, flooded, quiet)
+		if limit := floodBound(quiet); flooded > limit {
+			t.Errorf("flood from %s: the administrator's sign-in took %v, over %v (quiet %v)", c.name, flooded, limit, quiet)
 		}
 		checks := map[string]int{}
 		for _, l := range strings.Split(d.log.String(), "\n") {
@@ -163,9 +165,13 @@ func TestSignInFlood(t *testing.T) {
 				checks[strings.Fields(rest)[0]]++
 			}
 		}
+		seen := map[string]bool{}
 		for i := range 16 {
-			if n := checks[c.src(i)]; n > 5 {
-				t.Errorf("flood from %s: %d password checks for %s, want at most 5", c.name, n, c.src(i))
+			if src := c.src(i); !seen[src] {
+				seen[src] = true
+				if n := checks[src]; n > 5 {
+					t.Errorf("flood from %s: %d password checks for %s, want at most 5", c.name, n, src)
+				}
 			}
 		}
 	}
@@ -391,9 +397,20 @@ func TestUnknownUserTiming(t *testing.T) {
 	}
 }
 
+// floodBound is the most a sign-in may take under a flood whose quiet
+// median is quiet: ten times that, and never under a second (a quiet
+// sign-in of a few milliseconds leaves the scheduler's noise room). A
+// flood that is served in turn with the real sign-in (the checks
+// serialized, or the known address not served first) costs it a queue
+// of password checks: several seconds, dozens of times the quiet one.
+func floodBound(quiet time.Duration) time.Duration {
+	return max(10*quiet, time.Second)
+}
+
 // TestSSHFlood: sixteen parallel bogus password sign-ins at the embedded
-// listener from one address do not slow a sign-in from another; silent
-// connections beyond the per-address cap are closed at once.
+// listener from one address do not slow a sign-in from another (a ratio
+// to the quiet sign-in, floodBound); silent connections beyond the
+// per-address cap are closed at once.
 func TestSSHFlood(t *testing.T) {
 	k := testkit.New(t, time.Now().UTC(), "")
 	root := t.TempDir()
@@ -426,7 +443,7 @@ func TestSSHFlood(t *testing.T) {
 	cancel()
 	wg.Wait()
 	t.Logf("SSH password sign-in: %v quiet, %v under a 16-way flood from one address (%.1fx)", quiet, flooded, float64(flooded)/float64(quiet))
-	if flooded > 3*time.Second {
-		t.Errorf("SSH flood: the engineer's sign-in took %v (quiet %v)", flooded, quiet)
+	if limit := floodBound(quiet); flooded > limit {
+		t.Errorf("SSH flood: the engineer's sign-in took %v, over %v (quiet %v)", flooded, limit, quiet)
 	}
 }

@@ -110,7 +110,9 @@ func TestSiteClusterExactlyOnce(t *testing.T) {
 
 	start := time.Now()
 	for _, s := range sensors {
-		args := []string{"--monitor-replay-loops", "1", "--monitor-replay-speed", "4"}
+		// A collection every 2 s: an alert's last count reaches the
+		// site within 6 s of its last repeat, not 30.
+		args := []string{"--monitor-replay-loops", "1", "--monitor-replay-speed", "4", "--uplink-collect", "2s"}
 		for _, c := range s.captures {
 			args = append(args, "--monitor-replay", c)
 		}
@@ -154,9 +156,11 @@ func TestSiteClusterExactlyOnce(t *testing.T) {
 	if t.Failed() {
 		return
 	}
+	t.Logf("%s: every sensor's replay done and its operations delivered", time.Since(start).Round(time.Second))
 	for _, s := range sensors {
 		s.checkExactlyOnce(t, st)
 	}
+	t.Logf("%s: every alert and asset on the site, current", time.Since(start).Round(time.Second))
 
 	// An operator acknowledges sensor-01's PLC stop on the site: the
 	// sensor acknowledges it in its monitor, and the site shows it so.
@@ -180,6 +184,7 @@ func TestSiteClusterExactlyOnce(t *testing.T) {
 	}) {
 		t.Fatalf("acknowledged on the site, the sensor did not acknowledge it within 60 s:\n%s", sensors[0].proc.log)
 	}
+	t.Logf("%s: the site's acknowledgement made on the sensor and back on the site", time.Since(start).Round(time.Second))
 
 	// The refused ones: nothing of theirs on the site.
 	for _, c := range []struct {
@@ -322,14 +327,24 @@ func (s *clusterSensor) checkExactlyOnce(t *testing.T, st *natstest.Site) {
 	if err != nil || json.Unmarshal(out, &assets) != nil || len(assets) == 0 {
 		t.Fatalf("%s inventory: %v %s", s.name, err, out)
 	}
-	inStream := streamSubjects(t, st, site.StateStream(st.Name), strings.TrimSuffix(subj.Asset(""), site.Key(""))+"*")
-	for _, a := range assets {
-		if inStream[subj.Asset(a.ID)] != 1 {
-			t.Errorf("%s: asset %s is not in the state stream", s.name, a.ID)
+	// The state stream catches up with the sensor's next collections.
+	var missingAssets []string
+	var assetSubjects int
+	if !waitFor(60*time.Second, 2*time.Second, func() bool {
+		missingAssets = nil
+		inStream := streamSubjects(t, st, site.StateStream(st.Name), strings.TrimSuffix(subj.Asset(""), site.Key(""))+"*")
+		for _, a := range assets {
+			if inStream[subj.Asset(a.ID)] != 1 {
+				missingAssets = append(missingAssets, a.ID)
+			}
 		}
+		assetSubjects = len(inStream)
+		return len(missingAssets) == 0
+	}) {
+		t.Errorf("%s: assets not in the state stream within 60 s: %v", s.name, missingAssets)
 	}
-	if len(inStream) != len(assets) {
-		t.Errorf("%s: %d asset subjects in the stream, the sensor holds %d", s.name, len(inStream), len(assets))
+	if assetSubjects != len(assets) {
+		t.Errorf("%s: %d asset subjects in the stream, the sensor holds %d", s.name, assetSubjects, len(assets))
 	}
 	var alerts []site.Alert
 	out, err = exec.Command(binary, "alerts", "--root", s.root, "--json").Output()

@@ -81,3 +81,14 @@ func TestServeStreamsToSite(t *testing.T) {
 		t.Fatalf("status --json: %v %s", err, out)
 	}
 }
+
+// TestServeUplinkCollectBounds: a collection interval out of its range is
+// refused with the flag's name and range, before anything starts.
+func TestServeUplinkCollectBounds(t *testing.T) {
+	for _, v := range []string{"0s", "500ms", "11m", "-1s"} {
+		out, code := cli(t, nil, "serve", "--root", t.TempDir(), "--uplink-collect", v)
+		if code != 2 || !strings.Contains(out, "--uplink-collect") || !strings.Contains(out, "choose from 1s to 10m") {
+			t.Errorf("--uplink-collect %s: exit %d %q", v, code, out)
+		}
+	}
+}
