@@ -20,14 +20,7 @@ func TestSiteModelMergesSensors(t *testing.T) {
 	ex := st.PublishExample(now)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	r, err := Open(st.Viewer(), st.Name, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	if err := r.Load(ctx, 0); err != nil {
-		t.Fatal(err)
-	}
+	r := openLoaded(t, ctx, st)
 	as := r.Model.Assets()
 	if len(as) != 1 || len(as[0].Sensors) != 2 || len(as[0].Protocols) != 2 {
 		t.Fatalf("assets %+v: want one row seen by both sensors with both protocols", as)
@@ -45,14 +38,7 @@ func TestSiteModelMergesSensors(t *testing.T) {
 	if err := r.Ack(ctx, "sensor-01", al[0].Key, "engineer", "planned", now); err != nil {
 		t.Fatal(err)
 	}
-	r2, err := Open(st.Viewer(), st.Name, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r2.Close()
-	if err := r2.Load(ctx, 0); err != nil {
-		t.Fatal(err)
-	}
+	r2 := openLoaded(t, ctx, st)
 	if open := r2.Model.Alerts(AlertFilter{Open: true}); len(open) != 1 || open[0].Key != ex.ScanKey {
 		t.Fatalf("acknowledged from the site, still open for another viewer: %+v", open)
 	}
@@ -60,6 +46,21 @@ func TestSiteModelMergesSensors(t *testing.T) {
 	if r2.Model.Apply(site.Subjects{Site: st.Name, Sensor: "sensor-01"}.Status(), []byte(`{"type":"status","site":"plant-a","sensor":"sensor-02"}`)) {
 		t.Fatal("the model took a message naming another sensor than its subject")
 	}
+}
+
+// openLoaded opens the site's view as its viewer and loads what the
+// streams hold; the reader is closed at the test's end.
+func openLoaded(t *testing.T, ctx context.Context, st *natstest.Site) *Reader {
+	t.Helper()
+	r, err := Open(st.Viewer(), st.Name, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	if err := r.Load(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
 
 // TestFollowGoesOnFromLoad: what the site stores between Load and Follow
@@ -70,14 +71,7 @@ func TestFollowGoesOnFromLoad(t *testing.T) {
 	st.PublishExample(now)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	r, err := Open(st.Viewer(), st.Name, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	if err := r.Load(ctx, 0); err != nil {
-		t.Fatal(err)
-	}
+	r := openLoaded(t, ctx, st)
 	// Between the two: a new device on sensor-02 and a new operation.
 	subj := natstest.Subjects(st.Name, "sensor-02")
 	h := func(kind string) site.Header {

@@ -53,7 +53,7 @@ func caLoad(env *Env, cmd, dir string, pass []byte) (*ca.CA, bool) {
 }
 
 func runCAInit(env *Env, args []string) int {
-	fs := certsFlagSet(env, "ca init", "ca init --dir D --passphrase-file F --country C --org O [--name CN] [--ou OU] [--intermediate] [--key-type rsa2048|rsa3072|rsa4096|p256] [--crl-url http://...] [--at RFC3339]")
+	fs := certsFlagSet(env, "ca init", "ca init --dir D --passphrase-file F --country C --org O [--name CN] [--ou OU] [--intermediate] [--key-type rsa2048|rsa3072|rsa4096|p256] [--crl-url http://...] [--root-crl-url http://...] [--at RFC3339]")
 	dir := fs.String("dir", "", "directory for the CA (created, mode 0700)")
 	passFile := fs.String("passphrase-file", "", "file holding the passphrase that encrypts the CA keys")
 	name := fs.String("name", "", "root CA common name (default \"Tapline Offline Root CA\")")
@@ -63,6 +63,7 @@ func runCAInit(env *Env, args []string) int {
 	inter := fs.Bool("intermediate", false, "also create an intermediate CA that signs sensor certificates")
 	keyType := fs.String("key-type", "rsa2048", "CA key: rsa2048, rsa3072, rsa4096 or p256")
 	crlURL := fs.String("crl-url", "", "http:// CRL distribution point put in sensor certificates")
+	rootCRLURL := fs.String("root-crl-url", "", "with --intermediate: http:// URL of the root's CRL (root-crl.pem) put in the intermediate, so sensors can fetch it")
 	at := fs.String("at", "", "the current time (RFC 3339), for reproducible CAs")
 	kdf := fs.Int("kdf-iterations", certs.PBKDF2Iterations, "PBKDF2 iterations protecting the stored keys")
 	if code, ok := certsParseFlags(env, fs, args); !ok {
@@ -102,7 +103,7 @@ func runCAInit(env *Env, args []string) int {
 		return ExitUsage
 	}
 	c, err := ca.Init(ca.InitOptions{Name: *name, Country: *country, Organization: *org, OrgUnit: *ou,
-		Intermediate: *inter, KeyType: kt, CRLURL: *crlURL, Now: now, KDFIterations: *kdf})
+		Intermediate: *inter, KeyType: kt, CRLURL: *crlURL, RootCRLURL: *rootCRLURL, Now: now, KDFIterations: *kdf})
 	if err != nil {
 		env.Errorf("ca init: %s", certsErrText(err))
 		return ExitUsage

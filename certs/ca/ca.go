@@ -76,6 +76,10 @@ type InitOptions struct {
 	RootValidity             time.Duration // default 10 years
 	IntermediateValidity     time.Duration // default 5 years
 	CRLURL                   string        // http:// URL put in issued certificates; empty for none
+	// RootCRLURL is the http:// URL of the root's CRL (root-crl.pem) put
+	// in the intermediate, so a sensor checking every level of the path
+	// can fetch it; empty for none (the bundle must then carry it).
+	RootCRLURL string
 	// KDFIterations is the PBKDF2 count for the stored keys (default
 	// certs.PBKDF2Iterations); tests lower it.
 	KDFIterations int
@@ -150,8 +154,13 @@ func Init(o InitOptions) (*CA, error) {
 	if o.IntermediateValidity == 0 {
 		o.IntermediateValidity = 5 * year
 	}
-	if o.CRLURL != "" && !strings.HasPrefix(strings.ToLower(o.CRLURL), "http://") {
-		return nil, fmt.Errorf("ca: CRL URL %q must start with http:// (sensors fetch CRLs over plain HTTP)", o.CRLURL)
+	for _, u := range []string{o.CRLURL, o.RootCRLURL} {
+		if u != "" && !strings.HasPrefix(strings.ToLower(u), "http://") {
+			return nil, fmt.Errorf("ca: CRL URL %q must start with http:// (sensors fetch CRLs over plain HTTP)", u)
+		}
+	}
+	if o.RootCRLURL != "" && !o.Intermediate {
+		return nil, errors.New("ca: a root CRL URL goes in the intermediate; without one, the root's CRL is the issuing CA's (CRLURL)")
 	}
 	var err error
 	c := &CA{State: State{Country: o.Country, Organization: o.Organization, OrgUnit: o.OrgUnit, CRLURL: o.CRLURL, KDFIterations: o.KDFIterations}}
@@ -201,6 +210,9 @@ func Init(o InitOptions) (*CA, error) {
 		BasicConstraintsValid: true,
 		IsCA:                  true,
 		MaxPathLenZero:        true,
+	}
+	if o.RootCRLURL != "" {
+		itmpl.CRLDistributionPoints = []string{o.RootCRLURL}
 	}
 	if itmpl.NotAfter.After(c.Root.NotAfter) {
 		itmpl.NotAfter = c.Root.NotAfter

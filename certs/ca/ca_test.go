@@ -3,6 +3,7 @@ package ca_test
 import (
 	"crypto"
 	"crypto/rsa"
+	"fmt"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -244,5 +245,44 @@ func TestIssueFromOpenSSLCSR(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "not a certificate request") || strings.Contains(err.Error(), "asn1") {
 			t.Errorf("non-request: %v", err)
 		}
+	}
+}
+
+// TestRootCRLURL: with a root CRL URL the intermediate names it as its
+// distribution point, so a sensor given only the issuing CA's CRL fetches
+// the root's (an info finding here, no error); without one the same bundle
+// is undetermined for the intermediate. A root CRL URL needs an
+// intermediate and http://.
+func TestRootCRLURL(t *testing.T) {
+	ks := rsaKeys()
+	for _, url := range []string{"http://crl.plant.example/root.crl", ""} {
+		c, err := ca.Init(ca.InitOptions{Country: "DE", Organization: "Plant Example GmbH", Intermediate: true, RootKey: ks[0], IntermediateKey: ks[1],
+			CRLURL: "http://crl.plant.example/issuing.crl", RootCRLURL: url, Now: now, KDFIterations: 2048})
+		if err != nil {
+			t.Fatal(err)
+		}
+		is, err := c.Issue(ca.IssueRequest{Hostname: "sensor-01.plant.example", Key: rsaKeys()[2], Now: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		crl, err := c.CRL(now, 0, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := certs.CheckSensor(certs.Source{Cert: is.CertPEM, Key: is.KeyPEM, Chain: is.ChainPEM, CRLs: [][]byte{crl}},
+			certs.Target{Hostname: "sensor-01.plant.example", CRLValidation: true}, now.Add(time.Hour))
+		fetches := len(r.FetchCRLs) == 1 && r.FetchCRLs[0].Equal(c.Intermediate)
+		switch {
+		case url != "" && (r.HasErrors() || !fetches || !strings.Contains(fmt.Sprint(r.Findings), url)):
+			t.Errorf("with a root CRL URL: fetches %v, %+v", fetches, r.Findings)
+		case url == "" && !r.HasErrors():
+			t.Errorf("without one, the intermediate's status passed: %+v", r.Findings)
+		}
+	}
+	if _, err := ca.Init(ca.InitOptions{RootCRLURL: "http://crl.plant.example/root.crl", Now: now}); err == nil {
+		t.Error("a root CRL URL without an intermediate was taken")
+	}
+	if _, err := ca.Init(ca.InitOptions{Intermediate: true, RootCRLURL: "https://crl.plant.example/root.crl", Now: now}); err == nil {
+		t.Error("an https:// root CRL URL was taken")
 	}
 }

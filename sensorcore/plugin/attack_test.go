@@ -71,6 +71,16 @@ func decodeOnce(t testing.TB, p *Plugin, b []byte) (error, int, *dissect.Result)
 	return err, p.state(r).steps, r
 }
 
+// needleAlert is a rule whose condition costs in proportion to the text:
+// over its cost on a long text, within it on a short one.
+const needleAlert = `alerts:
+  - id: attack-text
+    when: text.contains("needle") && text.endsWith("zz")
+    cost: 200
+    title: {en: Needle, de: Nadel}
+    message: {en: "needle", de: "Nadel"}
+`
+
 // TestAttackPDUBounds: each bound a PDU can push the interpreter to is
 // reached, and the PDU is malformed by the plugin (dissect.ErrPluginLimit)
 // or malformed (its own fault: a length past its end), after a bounded
@@ -131,22 +141,10 @@ func TestAttackPDUBounds(t *testing.T) {
 `, pdu: pdu(1, 0x12, 0x34), ok: true},
 		{name: "CEL cost: a long text over the condition's cost", fields: `
   - {id: text, type: str, size: rest}
-`, alerts: `alerts:
-  - id: attack-text
-    when: text.contains("needle") && text.endsWith("zz")
-    cost: 200
-    title: {en: Needle, de: Nadel}
-    message: {en: "needle", de: "Nadel"}
-`, pdu: pdu(1, long...), limit: true},
+`, alerts: needleAlert, pdu: pdu(1, long...), limit: true},
 		{name: "CEL cost: the same condition on a short text fires", fields: `
   - {id: text, type: str, size: rest}
-`, alerts: `alerts:
-  - id: attack-text
-    when: text.contains("needle") && text.endsWith("zz")
-    cost: 200
-    title: {en: Needle, de: Nadel}
-    message: {en: "needle", de: "Nadel"}
-`, pdu: pdu(1, []byte("a needle zz")...), ok: true},
+`, alerts: needleAlert, pdu: pdu(1, []byte("a needle zz")...), ok: true},
 		{name: "length field past the PDU", fields: `
   - {id: n, type: u2}
   - {id: data, type: bytes, size: n}

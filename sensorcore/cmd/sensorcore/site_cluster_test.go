@@ -122,21 +122,24 @@ func TestSiteClusterExactlyOnce(t *testing.T) {
 	startServe(t, root5, k.RootFile)
 
 	// Mid-stream: a node dies (and comes back), and sensor-02 loses its
-	// uplink while it still logs operations.
-	at := func(d time.Duration) { time.Sleep(time.Until(start.Add(d))) }
-	at(4 * time.Second)
+	// uplink while it still logs operations. The times count from the
+	// moment every sensor streams (about 4 s in; later on a loaded
+	// machine, and the replays with it).
+	time.Sleep(time.Until(start.Add(4 * time.Second)))
 	mustStream(t, st, "sensor-01", "sensor-02", "sensor-03")
+	streaming := time.Now()
+	at := func(d time.Duration) { time.Sleep(time.Until(streaming.Add(d))) }
 	st.Servers[2].Kill()
 	t.Logf("%s: node 3 killed", time.Since(start).Round(time.Second))
-	at(6 * time.Second)
+	at(2 * time.Second)
 	for _, p := range proxies {
 		p.Cut()
 	}
 	t.Logf("%s: sensor-02's uplink cut", time.Since(start).Round(time.Second))
-	at(12 * time.Second)
+	at(8 * time.Second)
 	st.Servers[2].Restart()
 	t.Logf("%s: node 3 back", time.Since(start).Round(time.Second))
-	at(20 * time.Second)
+	at(16 * time.Second)
 	if out := sanity(t, sensors[1].root); !strings.Contains(out, "not connected") {
 		t.Errorf("sensor-02's uplink was cut, yet sanity says:\n%s", out)
 	} else if m := regexp.MustCompile(`(\d+) waiting in the outbox`).FindStringSubmatch(out); m == nil || m[1] == "0" {
