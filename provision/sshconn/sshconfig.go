@@ -408,7 +408,11 @@ func (r *resolver) include(file string, line int, inc *ssh_config.Include, depth
 			return err
 		}
 		if !filepath.IsAbs(p) {
-			p = filepath.Join(r.home, ".ssh", p)
+			home, err := r.homeFor(setting{key: "Include", val: f, file: file, line: line})
+			if err != nil {
+				return err
+			}
+			p = filepath.Join(home, ".ssh", p)
 		}
 		matches, err := filepath.Glob(p)
 		if err != nil {
@@ -469,6 +473,16 @@ func splitQuoted(s setting) ([]string, error) {
 	return out, nil
 }
 
+// homeFor is the home folder a value of s refers to (~, %d, an Include
+// relative to ~/.ssh); with no home folder known it refuses rather than
+// read a path relative to the root or the working folder.
+func (r *resolver) homeFor(s setting) (string, error) {
+	if r.home == "" {
+		return "", &ConfigError{s.file, s.line, s.key, fmt.Sprintf("%q refers to the home folder, which is not known (set HOME, or USERPROFILE on Windows)", s.val)}
+	}
+	return r.home, nil
+}
+
 // expand does what OpenSSH does to a path-like value: a leading ~ is the
 // home folder, ${VAR} an environment variable, and the tokens %% %d %h %n
 // %p %r %u; any other token is refused rather than guessed. HostName
@@ -486,7 +500,11 @@ func (r *resolver) expand(s setting, alias, hostName, remoteUser string, port in
 		}
 	}
 	if path && (v == "~" || strings.HasPrefix(v, "~/") || strings.HasPrefix(v, `~\`)) {
-		v = r.home + v[1:]
+		home, err := r.homeFor(s)
+		if err != nil {
+			return "", err
+		}
+		v = home + v[1:]
 	}
 	var b strings.Builder
 	for i := 0; i < len(v); i++ {
@@ -517,7 +535,11 @@ func (r *resolver) expand(s setting, alias, hostName, remoteUser string, port in
 		case '%':
 			b.WriteByte('%')
 		case 'd':
-			b.WriteString(r.home)
+			home, err := r.homeFor(s)
+			if err != nil {
+				return "", err
+			}
+			b.WriteString(home)
 		case 'h':
 			b.WriteString(hostName)
 		case 'n':

@@ -318,3 +318,24 @@ func TestGlobMatch(t *testing.T) {
 		}
 	}
 }
+
+// TestSSHConfigRefusesUnknownHome: with no home folder known, a value that
+// refers to it (~, %d, a relative Include) is refused with its line, never
+// read relative to the root or the working folder.
+func TestSSHConfigRefusesUnknownHome(t *testing.T) {
+	t.Setenv("HOME", "")
+	t.Setenv("USERPROFILE", "")
+	t.Setenv("home", "")
+	for _, line := range []string{"IdentityFile ~/.ssh/id_plant", "IdentityFile %d/id_plant", "Include plant.conf"} {
+		path := writeConfigs(t, t.TempDir(), map[string]string{"config": "Host plant-*\n  " + line + "\n"})
+		c, err := ReadSSHConfig(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.Resolve("plant-1", HostSettings{User: "admin", Port: 22})
+		var ce *ConfigError
+		if !errors.As(err, &ce) || ce.Line != 2 || !strings.Contains(err.Error(), "home folder") {
+			t.Errorf("%s: got %v, want a refusal of line 2 naming the home folder", line, err)
+		}
+	}
+}
