@@ -52,6 +52,11 @@ cp "$work/bcryptprimitives.dll" "$WINEPREFIX/drive_c/windows/system32/"
 # Wine's null display driver: windows exist and take messages with no X
 # server, which the Pageant test needs (its stand-in is a window).
 "$WINE" reg add 'HKCU\Software\Wine\Drivers' /v Graphics /d null /f >/dev/null 2>&1
+# The desktop process started with the prefix still has the default (X11)
+# driver: wait until this Wine session ends, so the tests' session starts
+# with the null driver. Without this, whether the Pageant window can be
+# made depends on timing (no window station, or a hang on a display).
+"$WINESERVER" -w
 
 failed=()
 for p in "${PKGS[@]}"; do
