@@ -205,7 +205,12 @@ func Check(inv *Inventory, o CheckOptions) *CheckReport {
 	return rep
 }
 
-func checkRow(row Row, o CheckOptions) RowCheck {
+func checkRow(row Row, o CheckOptions) RowCheck { return checkRowIssued(row, o, nil) }
+
+// checkRowIssued is checkRow with, for cert_source local-ca, what the local
+// CA issued for the row: it is checked exactly as a certificate given in
+// files (certs.CheckSensor against new_hostname and the final address).
+func checkRowIssued(row Row, o CheckOptions, issued *LocalIssued) RowCheck {
 	rc := RowCheck{Row: row, FinalIP: row.FinalIP(), Findings: []certs.Finding{}}
 	add := func(f certs.Finding) { rc.Findings = append(rc.Findings, f) }
 	s, err := row.Settings()
@@ -272,22 +277,37 @@ func checkRow(row Row, o CheckOptions) RowCheck {
 		if src.Cert == nil && src.PFX == nil {
 			break
 		}
-		// A certificate of the path no CRL given is from gets TL-CERT-036
-		// (info): the appliance fetches its CRL at apply; a CA certificate
-		// with nothing to fetch from is undetermined (TL-CERT-038), as the
-		// appliance says.
-		t := certs.Target{Hostname: row.NewHostname, CRLValidation: row.CRLValidation}
-		if a, err := netip.ParseAddr(rc.FinalIP); err == nil {
-			t.IP = a
+		rc.checkCert(src, o.Now)
+	case CertLocalCA:
+		if issued == nil {
+			break // issued when the bundle is built, and checked then
 		}
-		rep := certs.CheckSensor(src, t, o.Now)
-		rc.Findings = append(rc.Findings, rep.Findings...)
-		rc.CertFingerprint, rc.cert = rep.FingerprintSHA256, rep
-		if rep.Leaf != nil {
-			rc.CN = rep.Leaf.Subject.CommonName
+		src := certs.Source{Cert: issued.Cert, Key: issued.Key, Chain: issued.Chain, CRLs: issued.CRLs,
+			Names: map[string]string{"cert": "the local CA's certificate " + issued.Serial, "key": "its key", "chain": "the local CA's chain"}}
+		for i := range issued.CRLs {
+			src.Names["crl"+strconv.Itoa(i+1)] = "the local CA's CRL " + strconv.Itoa(i+1)
 		}
+		rc.checkCert(src, o.Now)
 	}
 	return rc
+}
+
+// checkCert runs the sensor's certificate check on src for the row's
+// new_hostname and final address. A certificate of the path no CRL given
+// is from gets TL-CERT-036 (info): the appliance fetches its CRL at apply;
+// a CA certificate with nothing to fetch from is undetermined
+// (TL-CERT-038), as the appliance says.
+func (rc *RowCheck) checkCert(src certs.Source, now time.Time) {
+	t := certs.Target{Hostname: rc.Row.NewHostname, CRLValidation: rc.Row.CRLValidation}
+	if a, err := netip.ParseAddr(rc.FinalIP); err == nil {
+		t.IP = a
+	}
+	rep := certs.CheckSensor(src, t, now)
+	rc.Findings = append(rc.Findings, rep.Findings...)
+	rc.CertFingerprint, rc.cert = rep.FingerprintSHA256, rep
+	if rep.Leaf != nil {
+		rc.CN = rep.Leaf.Subject.CommonName
+	}
 }
 
 func flatten(err error) []error {
