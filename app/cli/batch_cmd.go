@@ -169,6 +169,7 @@ type runFlags struct {
 	coreSignature  *string
 	releaseRoots   *multiFlag
 	noValidate     *bool
+	localCA        localCAFlags
 }
 
 func addRunFlags(fs *FlagSet) *runFlags {
@@ -194,6 +195,7 @@ func addRunFlags(fs *FlagSet) *runFlags {
 		releaseRoots:   releaseRootFlag(fs),
 		noValidate:     fs.Bool("no-validate", false, "skip the validation after the push (sensorcore validate: gateway, DNS, NTP, each monitoring port's traffic)"),
 		acceptWarnings: fs.Bool("accept-warnings", false, "accept the offline check's warnings (read them first: tapline batch check); without it a warning stops the run before anything is sent"),
+		localCA:        addLocalCAFlags(fs),
 	}
 }
 
@@ -217,6 +219,10 @@ func (rf *runFlags) execute(env *Env, inv *provision.Inventory, perr error, base
 		printCheck(env.Stderr, chk)
 		env.Errorf("the offline check found %d warning(s): nothing was sent; read them and run again with --accept-warnings to accept them", n)
 		return ExitVerdict
+	}
+	issueLocal, ok := rf.localCA.open(env, inv)
+	if !ok {
+		return ExitUsage
 	}
 	var core *provision.Core
 	if *rf.installCore {
@@ -251,6 +257,7 @@ func (rf *runFlags) execute(env *Env, inv *provision.Inventory, perr error, base
 			ConfirmTimeout: *rf.confirmTimeout, MinCoreVersion: *rf.minCore, InstallCore: core, Validate: !*rf.noValidate,
 			Plugins: inv != nil && inv.HasPlugins()}}
 	sess.Secrets.KeyPassphrase = keyPassphrase(env)
+	sess.IssueLocal = issueLocal
 	if *rf.acceptNew {
 		sess.AcceptNew = func(u *sshconn.UnknownHostError) bool {
 			say("accepting new host %s: %s %s (added to %s)", u.Host, u.KeyType, u.Fingerprint, kh)
