@@ -6,8 +6,6 @@ import (
 	"crypto/tls"
 	"encoding/hex"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -26,15 +24,7 @@ func TestLocalCAPushThroughOpenSSH(t *testing.T) {
 	bin := needSensorcore(t)
 	sshdtest.Require(t)
 	kit := fleettest.New(t, time.Now().UTC())
-	root := t.TempDir()
-	console := sshdtest.FreePort(t)
-	fleettest.StartAppliance(t, bin, fleettest.ApplianceOptions{Root: root, TrustRoot: kit.RootPub,
-		ConsoleListen: fmt.Sprintf("127.0.0.1:%d", console), Hostname: "sensor-01.plant.example"})
-	s := sshdtest.Start(t, sshdtest.Options{HostKeyTypes: []string{"ed25519"},
-		Extra: fmt.Sprintf("Match User %s\n  ForceCommand %s serve --ssh-command --root %s --trust-root %s\n  AllowTcpForwarding no\n  X11Forwarding no\n  PermitTTY no\n",
-			"root", bin, root, kit.RootPub)})
-	kh := filepath.Join(t.TempDir(), "known_hosts")
-	os.WriteFile(kh, []byte(s.KnownHostsLine()), 0o600)
+	s, _, console, kh := openSSHSensor(t, bin, kit, "ed25519")
 
 	dir, l := localCA(t, true)
 	sess := &provision.Session{KnownHosts: kh, Check: provision.CheckOptions{ActivationRoots: mustRoots(t, kit.RootPub)},

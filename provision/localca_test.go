@@ -25,13 +25,18 @@ import (
 	"github.com/tapline/tapline/sensorcore/bundle"
 )
 
-// localCA makes an offline CA folder (with an intermediate and CRL URLs
+// localCA makes an offline CA folder with CRL URLs (and an intermediate
 // when asked) and opens it for a session.
 func localCA(t testing.TB, intermediate bool) (string, *ca.Local) {
 	t.Helper()
-	o := ca.InitOptions{Country: "DE", Organization: "Example Plant", Intermediate: intermediate, KeyType: ca.P256,
-		CRLURL: "http://pki.plant.example/issuing.crl", Now: time.Now(), KDFIterations: 2048}
-	if intermediate {
+	return localCAWith(t, ca.InitOptions{Intermediate: intermediate, CRLURL: "http://pki.plant.example/issuing.crl"})
+}
+
+// localCAWith makes the CA o describes (subject, key type, time filled in).
+func localCAWith(t testing.TB, o ca.InitOptions) (string, *ca.Local) {
+	t.Helper()
+	o.Country, o.Organization, o.KeyType, o.Now, o.KDFIterations = "DE", "Example Plant", ca.P256, time.Now(), 2048
+	if o.Intermediate && o.CRLURL != "" {
 		o.RootCRLURL = "http://pki.plant.example/root.crl"
 	}
 	c, err := ca.Init(o)
@@ -155,27 +160,12 @@ func TestLocalCANoBypass(t *testing.T) {
 		t.Fatalf("an expired certificate from the local CA: %v", err)
 	}
 	a.CRLValidation = true
-	noURL := provision.IssueFromLocalCA(localCAWithoutURL(t))
+	_, bare := localCAWith(t, ca.InitOptions{})
+	noURL := provision.IssueFromLocalCA(bare)
 	s := &provision.Session{Secrets: swapped.Secrets, Check: swapped.Check, IssueLocal: noURL}
 	if _, err := s.Prepare(ctx, a); !errors.As(err, &ge) || !strings.Contains(err.Error(), "TL-CERT-021") {
 		t.Fatalf("validation on, no CRL distribution point: %v", err)
 	}
-}
-
-func localCAWithoutURL(t *testing.T) *ca.Local {
-	c, err := ca.Init(ca.InitOptions{Country: "DE", Organization: "Example Plant", KeyType: ca.P256, Now: time.Now(), KDFIterations: 2048})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := filepath.Join(t.TempDir(), "ca")
-	if err := c.Save(dir, []byte("pw"), nil); err != nil {
-		t.Fatal(err)
-	}
-	l, err := ca.OpenLocal(dir, []byte("pw"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return l
 }
 
 func pemOf(der []byte) []byte {
