@@ -61,6 +61,7 @@ type fleetScreen struct {
 	caBtn     *widget.Button
 	caStatus  *widget.Label
 	localCA   *ca.Local
+	top       *fyne.Container // shows caStatus once a CA is unlocked
 	acceptNew *widget.Check
 	acceptWrn *widget.Check
 	summary   *widget.Label
@@ -81,9 +82,9 @@ func newFleetScreen(env Env) *fleetScreen {
 	s.certPass.SetPlaceHolder("key or PKCS#12 passphrase, if any")
 	s.proxyPass.SetPlaceHolder("for rows with a proxy column, if it needs one (memory only)")
 	s.caDir, s.caPass, s.caStatus = widget.NewEntry(), widget.NewPasswordEntry(), widget.NewLabel("")
-	s.caDir.SetPlaceHolder(s.defaultCADir())
-	s.caPass.SetPlaceHolder("for rows with cert_source local-ca (memory only)")
-	s.caStatus.Wrapping = fyne.TextWrapWord
+	s.caDir.SetPlaceHolder("folder; empty: the app's own (Certificates, Local CA)")
+	s.caPass.SetPlaceHolder("its passphrase (memory only)")
+	s.caStatus.Truncation = fyne.TextTruncateEllipsis
 	s.caStatus.Hide()
 	s.caBtn = widget.NewButton("Unlock local CA", s.onUnlockCA)
 	s.acceptNew = widget.NewCheck("Trust sensors seen for the first time (each fingerprint goes to its log)", nil)
@@ -180,13 +181,12 @@ func (s *fleetScreen) build() fyne.CanvasObject {
 		{Text: "SSH key passphrase", Widget: s.keyPass},
 		{Text: "Certificate passphrase", Widget: s.certPass},
 		{Text: "Proxy password", Widget: s.proxyPass},
-		{Text: "Local CA folder", Widget: s.caDir, HintText: "empty: the app's own (Certificates, Local CA)"},
-		{Text: "Local CA passphrase", Widget: newBorder(nil, nil, nil, s.caBtn, s.caPass)},
-		{Text: "", Widget: s.caStatus},
+		{Text: "Local CA", Widget: container.NewGridWithColumns(2, s.caDir, newBorder(nil, nil, nil, s.caBtn, s.caPass))},
 		{Text: "", Widget: s.acceptNew},
 		{Text: "", Widget: s.acceptWrn},
 	}}
-	top := container.NewVBox(s.path, bar, secrets, s.summary)
+	s.top = container.NewVBox(s.path, bar, secrets, s.caStatus, s.summary)
+	top := s.top
 	// The log scrolls both ways: long lines (a validation's details) never
 	// widen the screen past the window.
 	logPane := newBorder(newBorder(nil, nil, nil, s.menu.btn, s.logTitle), nil, nil, nil,
@@ -307,8 +307,8 @@ func (s *fleetScreen) onRun(only map[string]bool) {
 		}
 	}
 	if n, first := localCARows(inv.Rows); n > 0 && s.localCA == nil {
-		s.findings.set([]certs.Finding{fieldProblem("Local CA passphrase", fmt.Sprintf(
-			"%d sensor(s) get their certificate from the local CA (cert_source local-ca; first: line %d, %s): enter its folder and passphrase and press Unlock local CA. Nothing was sent.",
+		s.findings.set([]certs.Finding{fieldProblem("Local CA", fmt.Sprintf(
+			"%d sensor(s) get their certificate from the local CA (cert_source local-ca; first: line %d, %s): enter its folder (empty: the app's own) and passphrase and press Unlock local CA. Nothing was sent.",
 			n, first.Line, first.Sensor))})
 		s.logTitle.SetText("The local CA is needed:")
 		return
@@ -403,13 +403,13 @@ func (s *fleetScreen) onUnlockCA() {
 	}
 	pass := []byte(s.caPass.Text)
 	if len(pass) == 0 {
-		s.findings.set([]certs.Finding{fieldProblem("Local CA passphrase", "Enter the passphrase chosen when the local CA was created; the app never saves it.")})
+		s.findings.set([]certs.Finding{fieldProblem("Local CA", "Enter the passphrase chosen when the local CA was created; the app never saves it.")})
 		s.logTitle.SetText("The local CA is locked:")
 		return
 	}
 	s.caBtn.Disable()
 	s.caStatus.SetText("Unlocking the local CA in " + dir + "…")
-	s.caStatus.Show()
+	s.showCAStatus(true)
 	type out struct {
 		l   *ca.Local
 		err error
@@ -424,9 +424,7 @@ func (s *fleetScreen) onUnlockCA() {
 	}, func(o out) {
 		if o.err != nil {
 			s.caStatus.SetText(caStatusText(s.localCA))
-			if s.localCA == nil {
-				s.caStatus.Hide()
-			}
+			s.showCAStatus(s.localCA != nil)
 			s.findings.set([]certs.Finding{caProblem("Unlocking the local CA", o.err)})
 			s.logTitle.SetText("The local CA is locked:")
 			s.sync()
@@ -441,13 +439,24 @@ func (s *fleetScreen) onUnlockCA() {
 	})
 }
 
+// showCAStatus shows or hides the local CA's status line.
+func (s *fleetScreen) showCAStatus(on bool) {
+	if on {
+		s.caStatus.Show()
+	} else {
+		s.caStatus.Hide()
+	}
+	if s.top != nil {
+		s.top.Refresh()
+	}
+}
+
 // caStatusText says which local CA is open, if any.
 func caStatusText(l *ca.Local) string {
 	if l == nil {
 		return ""
 	}
-	return fmt.Sprintf("Local CA unlocked for this session: %s (issuer %s). Rows with cert_source local-ca get a certificate from it when their bundle is built; each is recorded in the CA and can be revoked there.",
-		l.Dir(), l.IssuerName())
+	return fmt.Sprintf("Local CA %q unlocked for this session (%s): it issues the certificates of cert_source local-ca rows.", l.IssuerName(), l.Dir())
 }
 
 // onValidated shows a validation the sensor menu asked for in the row's

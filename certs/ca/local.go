@@ -34,10 +34,10 @@ func OpenLocal(dir string, passphrase []byte) (*Local, error) {
 // Dir is the CA folder.
 func (l *Local) Dir() string { return l.dir }
 
-// IssuerName is the subject of the CA that signs sensor certificates.
+// IssuerName is the common name of the CA that signs sensor certificates.
 func (l *Local) IssuerName() string {
 	c, _ := l.ca.Issuer()
-	return c.Subject.String()
+	return c.Subject.CommonName
 }
 
 // HasIntermediate reports whether an intermediate signs sensor
