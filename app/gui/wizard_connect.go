@@ -146,9 +146,13 @@ func (s *connectStep) signIn(hs sshconn.HostSettings) (auth sshconn.Auth, use st
 	if k := strings.TrimSpace(s.keyFile.Text); k != "" {
 		return sshconn.Auth{KeyFile: k, Passphrase: pass}, k, nil
 	}
-	k, kerr := sshconn.KeyFor(hs)
+	ks, kerr := sshconn.KeysFor(hs)
 	if kerr == nil {
-		return sshconn.Auth{KeyFile: k, Passphrase: pass}, k, nil
+		use = tildePath(ks[0])
+		for _, k := range ks[1:] {
+			use += ", then " + tildePath(k)
+		}
+		return sshconn.Auth{KeyFile: ks[0], MoreKeyFiles: ks[1:], Passphrase: pass}, use, nil
 	}
 	getenv := s.env.Getenv
 	if getenv == nil {

@@ -29,7 +29,7 @@ func (s *wizardScreen) row() provision.Row {
 		if auth, _, err := c.signIn(hs); err == nil && auth.AgentSocket != "" {
 			r.Auth, r.AgentKeys = provision.AuthAgent, auth.AgentKeys
 		} else if err == nil {
-			r.KeyFile = auth.KeyFile
+			r.KeyFile, r.MoreKeyFiles = auth.KeyFile, auth.MoreKeyFiles
 		}
 	}
 	s.net.fill(&r)
