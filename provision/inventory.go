@@ -58,6 +58,10 @@ type Row struct {
 	User    string `json:"ssh_user"`
 	Auth    string `json:"auth"`
 	KeyFile string `json:"key_file,omitempty"`
+	// MoreKeyFiles are offered after KeyFile when the row names no key
+	// file: the further IdentityFile of ~/.ssh/config, or the further
+	// default keys, that exist, as ssh offers them all.
+	MoreKeyFiles []string `json:"more_key_files,omitempty"`
 	// HostName, KnownHostsFiles and AgentKeys come from the user's
 	// ~/.ssh/config (sshconn.SSHConfig) for what the row leaves empty:
 	// the address to connect to when it is not Address, the known_hosts
@@ -408,8 +412,8 @@ func parseRow(get func(string) string, dir, name string, line int, resolve func(
 	switch r.Auth {
 	case AuthKey:
 		if r.KeyFile == "" {
-			if k, err := sshconn.KeyFor(sshconn.HostSettings{IdentityFiles: identities}); err == nil {
-				r.KeyFile = k
+			if ks, err := sshconn.KeysFor(sshconn.HostSettings{IdentityFiles: identities}); err == nil {
+				r.KeyFile, r.MoreKeyFiles = ks[0], ks[1:]
 			} else {
 				bad("key_file", "auth is key: %v", strings.Replace(err.Error(), "name the key file", "give key_file", 1))
 			}

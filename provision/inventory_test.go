@@ -59,8 +59,16 @@ func TestParseInventory(t *testing.T) {
 	os.MkdirAll(filepath.Join(home, ".ssh"), 0o700)
 	os.WriteFile(filepath.Join(home, ".ssh", "id_rsa"), []byte("key"), 0o600)
 	inv, err = ParseInventory(strings.NewReader("sensor,address,ssh_user,auth,key_file,cert,key\ns1,192.0.2.1,admin,key,,a,b\n"), "/site", "site.csv")
-	if err != nil || inv.Rows[0].KeyFile != filepath.Join(home, ".ssh", "id_rsa") {
+	if err != nil || inv.Rows[0].KeyFile != filepath.Join(home, ".ssh", "id_rsa") || len(inv.Rows[0].MoreKeyFiles) != 0 {
 		t.Fatalf("default key: %v %+v", err, inv)
+	}
+	// Every default key that exists, the first named and the others
+	// offered after it, as ssh offers them all.
+	os.WriteFile(filepath.Join(home, ".ssh", "id_ed25519"), []byte("key"), 0o600)
+	inv, err = ParseInventory(strings.NewReader("sensor,address,ssh_user,auth,key_file,cert,key\ns1,192.0.2.1,admin,key,,a,b\n"), "/site", "site.csv")
+	if err != nil || inv.Rows[0].KeyFile != filepath.Join(home, ".ssh", "id_ed25519") ||
+		strings.Join(inv.Rows[0].MoreKeyFiles, ",") != filepath.Join(home, ".ssh", "id_rsa") {
+		t.Fatalf("default keys: %v %+v", err, inv.Rows[0])
 	}
 }
 

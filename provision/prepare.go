@@ -78,7 +78,7 @@ func (s *Session) target(row Row) (Target, error) {
 	sec := s.Secrets
 	switch row.Auth {
 	case AuthKey:
-		t.Auth = sshconn.Auth{KeyFile: row.KeyFile, Passphrase: sec.KeyPassphrase}
+		t.Auth = sshconn.Auth{KeyFile: row.KeyFile, MoreKeyFiles: row.MoreKeyFiles, Passphrase: sec.KeyPassphrase}
 	case AuthAgent:
 		if sec.AgentSocket == "" {
 			return t, fmt.Errorf("line %d: auth agent but %w", row.Line, sshconn.ErrNoAgent)

@@ -96,12 +96,12 @@ func runConsoleReset(env *Env, args []string) int {
 	switch row.Auth {
 	case provision.AuthKey:
 		if row.KeyFile == "" {
-			k, err := sshconn.DefaultKeyFile()
+			ks, err := sshconn.KeysFor(sshconn.HostSettings{})
 			if err != nil {
 				env.Errorf("console reset: --auth key: %s", strings.Replace(err.Error(), "name the key file", "give --key-file", 1))
 				return ExitUsage
 			}
-			row.KeyFile = k
+			row.KeyFile, row.MoreKeyFiles = ks[0], ks[1:]
 		}
 	case provision.AuthAgent, provision.AuthPassword:
 	default:

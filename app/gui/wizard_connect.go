@@ -146,9 +146,13 @@ func (s *connectStep) signIn(hs sshconn.HostSettings) (auth sshconn.Auth, use st
 	if k := strings.TrimSpace(s.keyFile.Text); k != "" {
 		return sshconn.Auth{KeyFile: k, Passphrase: pass}, k, nil
 	}
-	k, kerr := sshconn.KeyFor(hs)
+	ks, kerr := sshconn.KeysFor(hs)
 	if kerr == nil {
-		return sshconn.Auth{KeyFile: k, Passphrase: pass}, k, nil
+		use = tildePath(ks[0])
+		for _, k := range ks[1:] {
+			use += ", then " + tildePath(k)
+		}
+		return sshconn.Auth{KeyFile: ks[0], MoreKeyFiles: ks[1:], Passphrase: pass}, use, nil
 	}
 	getenv := s.env.Getenv
 	if getenv == nil {
@@ -282,7 +286,9 @@ func (s *connectStep) onBrowse() {
 }
 
 // endpoint reads the form; a field in error gets its note, and ok is false.
-func (s *connectStep) endpoint() (ep sshconn.Endpoint, ok bool) {
+// knownHosts are the known_hosts files ~/.ssh/config names for the host
+// (UserKnownHostsFile), nil for Tapline's own.
+func (s *connectStep) endpoint() (ep sshconn.Endpoint, knownHosts []string, ok bool) {
 	ok = true
 	bad := func(field, fix string) {
 		s.notes.set(field, fieldProblem(field, fix))
@@ -321,7 +327,7 @@ func (s *connectStep) endpoint() (ep sshconn.Endpoint, ok bool) {
 	if hs.HostName != "" {
 		host = hs.HostName
 	}
-	return sshconn.Endpoint{Addr: net.JoinHostPort(host, strconv.Itoa(hs.Port)), User: hs.User, Auth: auth}, ok
+	return sshconn.Endpoint{Addr: net.JoinHostPort(host, strconv.Itoa(hs.Port)), User: hs.User, Auth: auth}, hs.KnownHostsFiles, ok
 }
 
 // port is the SSH port typed, 0 when the field is empty; ok is false for
@@ -356,14 +362,20 @@ func (s *connectStep) onTrust() {
 // engineer confirmed ("" accepts none).
 func (s *connectStep) dial(accept string) {
 	s.notes.clear()
-	ep, ok := s.endpoint()
+	ep, files, ok := s.endpoint()
 	if !ok {
 		s.wiz.reveal(s.notes.first())
 		return
 	}
+	// As the Fleet and the CLI do: the known_hosts files ~/.ssh/config
+	// names for the host, read in full and a confirmed key appended to the
+	// first; else Tapline's own file. The push (row) uses the same files.
 	trust := &sshconn.KnownHosts{File: s.env.KnownHosts, Accept: func(u *sshconn.UnknownHostError) bool {
 		return accept != "" && u.Fingerprint == accept
 	}}
+	if len(files) > 0 {
+		trust.File, trust.Also = files[0], files[1:]
+	}
 	timeout := DefaultSettings().ConnectTimeout
 	if s.env.App != nil {
 		timeout = LoadSettings(s.env.App.Preferences()).ConnectTimeout

@@ -138,3 +138,81 @@ func TestConnectDefaultKey(t *testing.T) {
 		t.Errorf("pushed row: auth %s key %q", r.Auth, r.KeyFile)
 	}
 }
+
+// The Connect page trusts host keys as the Fleet and the CLI do: where
+// ~/.ssh/config names UserKnownHostsFile for the address, those files and
+// not Tapline's own. A key confirmed there is appended to the config's
+// first file and the pushed row carries the files; a sensor whose key the
+// config's file pins differently is refused as a changed key, although
+// Tapline's own file trusts it.
+func TestConnectUserKnownHostsFile(t *testing.T) {
+	fleet := startDemoWith(t, demo.Options{Sensors: 1})
+	f := fleet.Preset()
+	sn := f.Sensors[0]
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("USERPROFILE", home)
+	plantKH := filepath.Join(home, ".ssh", "plant_known_hosts")
+	os.MkdirAll(filepath.Dir(plantKH), 0o700)
+	os.WriteFile(filepath.Join(home, ".ssh", "config"), []byte("Host plant-alias\n  HostName "+sn.Address+"\n  Port "+sn.SSHPort+
+		"\n  UserKnownHostsFile ~/.ssh/plant_known_hosts\n"), 0o600)
+
+	a := test.NewTempApp(t)
+	env := demoEnv(t, a, f)
+	w, win := wizardOn(t, env, 0)
+	win.Resize(fyne.NewSize(1000, 720))
+	connect := func(what string) {
+		t.Helper()
+		test.Tap(w.conn.connectBtn)
+		w.Wait()
+		if w.conn.unknown == nil {
+			t.Fatalf("%s: no first-contact prompt: %q %s", what, w.conn.state.Text, codes(w.conn.notes.all()))
+		}
+		test.Tap(w.conn.trustBtn)
+		w.Wait()
+		if w.conn.connected == "" {
+			t.Fatalf("%s: not signed in: %q %s", what, w.conn.state.Text, codes(w.conn.notes.all()))
+		}
+	}
+	read := func(p string) string {
+		b, _ := os.ReadFile(p)
+		return string(b)
+	}
+
+	// By its address: Tapline's own file.
+	w.prefill(sn)
+	w.Wait()
+	connect("address")
+	if read(env.KnownHosts) == "" || read(plantKH) != "" {
+		t.Fatalf("by address: Tapline's known_hosts %q, the config's %q", read(env.KnownHosts), read(plantKH))
+	}
+	if r := w.row(); len(r.KnownHostsFiles) != 0 {
+		t.Errorf("by address: pushed row's known_hosts files %q", r.KnownHostsFiles)
+	}
+
+	// By the config's alias: the config's file, asked afresh although
+	// Tapline's file knows the key; the row pushes with the same file.
+	w.conn.address.SetText("plant-alias")
+	w.conn.sshPort.SetText("")
+	connect("alias")
+	hostLine := read(plantKH)
+	if !strings.Contains(hostLine, "["+sn.Address+"]:"+sn.SSHPort+" ") {
+		t.Fatalf("the confirmed key was not appended to the config's known_hosts:\n%s", hostLine)
+	}
+	if r := w.row(); len(r.KnownHostsFiles) != 1 || r.KnownHostsFiles[0] != plantKH {
+		t.Errorf("by alias: pushed row's known_hosts files %q, want %s", r.KnownHostsFiles, plantKH)
+	}
+
+	// The config's file pins another key for the sensor: refused as a
+	// changed key, never taken from Tapline's own file.
+	_, other, _ := ed25519.GenerateKey(rand.Reader)
+	pinned, _ := ssh.NewSignerFromKey(other)
+	os.WriteFile(plantKH, []byte("["+sn.Address+"]:"+sn.SSHPort+" "+string(ssh.MarshalAuthorizedKey(pinned.PublicKey()))), 0o600)
+	w.conn.address.SetText("")
+	w.conn.address.SetText("plant-alias")
+	test.Tap(w.conn.connectBtn)
+	w.Wait()
+	if w.conn.connected != "" || w.conn.unknown != nil || !hasCode(w.conn.notes.all(), codeChanged) {
+		t.Fatalf("a key the config's known_hosts pins differently: connected %q, notes %s", w.conn.connected, codes(w.conn.notes.all()))
+	}
+}

@@ -21,7 +21,7 @@ func (s *wizardScreen) row() provision.Row {
 	// As Connect signed in: ~/.ssh/config's HostName and User, and with
 	// no key file typed the default key or the agent.
 	hs, _ := c.hostSettings(r.Address, r.SSHPort, r.User)
-	r.User, r.HostName, r.SSHPort = hs.User, hs.HostName, hs.Port
+	r.User, r.HostName, r.SSHPort, r.KnownHostsFiles = hs.User, hs.HostName, hs.Port, hs.KnownHostsFiles
 	r.Auth = provision.AuthPassword
 	if c.auth.Selected == authKey {
 		r.Auth = provision.AuthKey
@@ -29,7 +29,7 @@ func (s *wizardScreen) row() provision.Row {
 		if auth, _, err := c.signIn(hs); err == nil && auth.AgentSocket != "" {
 			r.Auth, r.AgentKeys = provision.AuthAgent, auth.AgentKeys
 		} else if err == nil {
-			r.KeyFile = auth.KeyFile
+			r.KeyFile, r.MoreKeyFiles = auth.KeyFile, auth.MoreKeyFiles
 		}
 	}
 	s.net.fill(&r)

@@ -1,13 +1,16 @@
 package sshconn
 
 import (
+	"bytes"
 	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
@@ -21,7 +24,15 @@ import (
 type Auth struct {
 	Password string
 	KeyFile  string
-	// Passphrase is asked for an encrypted KeyFile; it gets the file name.
+	// MoreKeyFiles are further key files offered after KeyFile, in order,
+	// as ssh offers every IdentityFile (or each default key) until the
+	// server accepts one. Each is offered by its public key; its private
+	// half is read, and its passphrase asked, only once the server
+	// accepts that public key. One whose public key cannot be read (a
+	// damaged file, a legacy encrypted PEM key without FILE.pub) is
+	// skipped, as ssh skips a key it cannot load.
+	MoreKeyFiles []string
+	// Passphrase is asked for an encrypted key file; it gets the file name.
 	Passphrase func(keyFile string) ([]byte, error)
 	// AgentSocket is the ssh-agent: a Unix socket, a Windows named pipe or
 	// AgentPageant (FindAgent finds the user's); empty: no agent.
@@ -69,7 +80,13 @@ func (a Auth) methods() ([]ssh.AuthMethod, io.Closer, error) {
 			closer.Close()
 			return nil, nil, err
 		}
-		ms = append(ms, ssh.PublicKeys(s))
+		signers := []ssh.Signer{s}
+		for _, f := range a.MoreKeyFiles {
+			if k := offerKeyFile(f, a.Passphrase); k != nil {
+				signers = append(signers, k)
+			}
+		}
+		ms = append(ms, ssh.PublicKeys(signers...))
 	}
 	if a.Password != "" {
 		pw := a.Password
@@ -89,8 +106,9 @@ func (a Auth) methods() ([]ssh.AuthMethod, io.Closer, error) {
 }
 
 // defaultKeyNames are the key files in ~/.ssh that DefaultKeyFile looks
-// for, newest algorithm first (OpenSSH's ssh tries them all; Tapline takes
-// one, so the check can name the key a push will use).
+// for, newest algorithm first; the first that exists is the key the check
+// names, and the others are offered after it, as ssh offers them all
+// (KeysFor).
 var defaultKeyNames = []string{"id_ed25519", "id_ecdsa", "id_rsa"}
 
 // DefaultKeyFile is the key to use when none is named: the first of
@@ -111,6 +129,32 @@ func DefaultKeyFile() (string, error) {
 	}
 	return "", fmt.Errorf("no key file given and none of %s in %s: name the key file, or make one with ssh-keygen -t ed25519",
 		strings.Join(defaultKeyNames, ", "), dir)
+}
+
+// KeysFor are the key files ssh would offer a host when none is named:
+// every IdentityFile of hs that exists (the host's settings from
+// SSHConfig.Resolve) or, when the configuration names none, every one of
+// ~/.ssh/id_ed25519, id_ecdsa and id_rsa that exists, in that order. The
+// first is KeyFor's; the error is KeyFor's.
+func KeysFor(hs HostSettings) ([]string, error) {
+	first, err := KeyFor(hs)
+	if err != nil {
+		return nil, err
+	}
+	cands := hs.IdentityFiles
+	if len(cands) == 0 {
+		home, _ := os.UserHomeDir()
+		for _, n := range defaultKeyNames {
+			cands = append(cands, filepath.Join(home, ".ssh", n))
+		}
+	}
+	out := []string{first}
+	for _, p := range cands {
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	return out, nil
 }
 
 // KeyFor is the key file that signs in to a host when none is named: the
@@ -238,6 +282,105 @@ func publicKeys(files []string) (map[string]bool, error) {
 		out[string(k.Marshal())] = true
 	}
 	return out, nil
+}
+
+// offerKeyFile is the key file path as a signer offered by its public key
+// (lazyKey), or the key itself when it is not encrypted; nil when neither
+// its public key nor its private key can be read.
+func offerKeyFile(path string, passphrase func(string) ([]byte, error)) ssh.Signer {
+	path = userpath.Expand(path)
+	raw, err := safefile.ReadFile(path, maxKeyFile)
+	if err != nil {
+		return nil
+	}
+	var pub ssh.PublicKey
+	if isPPK(raw) {
+		k, err := parsePPKFile(raw)
+		if err != nil {
+			return nil
+		}
+		if pub, err = ssh.ParsePublicKey(k.public); err != nil {
+			return nil
+		}
+	} else {
+		s, err := ssh.ParsePrivateKey(raw)
+		if err == nil {
+			return s
+		}
+		var missing *ssh.PassphraseMissingError
+		if !errors.As(err, &missing) {
+			return nil
+		}
+		pub = missing.PublicKey // OpenSSH's format keeps it in clear
+	}
+	if pub == nil {
+		if b, err := safefile.ReadFile(path+".pub", maxKeyFile); err == nil {
+			pub, _, _, _, _ = ssh.ParseAuthorizedKey(b)
+		}
+	}
+	if pub == nil {
+		return nil
+	}
+	return &lazyKey{path: path, pub: pub, passphrase: passphrase}
+}
+
+// lazyKey is an encrypted key file offered by its public key: its private
+// half is read, and its passphrase asked, only when the server has
+// accepted the public key and a signature is needed, as ssh does.
+type lazyKey struct {
+	path       string
+	pub        ssh.PublicKey
+	passphrase func(string) ([]byte, error)
+
+	once sync.Once
+	s    ssh.AlgorithmSigner
+	err  error
+}
+
+func (k *lazyKey) PublicKey() ssh.PublicKey { return k.pub }
+
+func (k *lazyKey) load() (ssh.AlgorithmSigner, error) {
+	k.once.Do(func() {
+		s, err := ReadKeyFile(k.path, k.passphrase)
+		switch {
+		case err != nil:
+			k.err = err
+		case !bytes.Equal(s.PublicKey().Marshal(), k.pub.Marshal()):
+			k.err = fmt.Errorf("sshconn: key file %s: its private key does not match the public key it was offered with (%s.pub)", k.path, k.path)
+		default:
+			as, ok := s.(ssh.AlgorithmSigner)
+			if !ok {
+				k.err = fmt.Errorf("sshconn: key file %s: unsupported key type %s", k.path, k.pub.Type())
+			}
+			k.s = as
+		}
+	})
+	return k.s, k.err
+}
+
+func (k *lazyKey) Sign(r io.Reader, data []byte) (*ssh.Signature, error) {
+	s, err := k.load()
+	if err != nil {
+		return nil, err
+	}
+	return s.Sign(r, data)
+}
+
+func (k *lazyKey) SignWithAlgorithm(r io.Reader, data []byte, algorithm string) (*ssh.Signature, error) {
+	s, err := k.load()
+	if err != nil {
+		return nil, err
+	}
+	return s.SignWithAlgorithm(r, data, algorithm)
+}
+
+// Algorithms are the signature algorithms the key offers before it is
+// read: an RSA key's SHA-2 ones first, as a read one offers.
+func (k *lazyKey) Algorithms() []string {
+	if k.pub.Type() == ssh.KeyAlgoRSA {
+		return []string{ssh.KeyAlgoRSASHA512, ssh.KeyAlgoRSASHA256, ssh.KeyAlgoRSA}
+	}
+	return []string{k.pub.Type()}
 }
 
 type nopCloser struct{}

@@ -43,7 +43,8 @@ func TestDefaultKeyFile(t *testing.T) {
 
 // TestDefaultKeyLogsIn: a key made by ssh-keygen in the home folder's
 // .ssh, and authorised on a real OpenSSH server, signs in with no key
-// file named, as ssh does.
+// file named, as ssh does; and, as ssh offers every default key, it signs
+// in when it is the second, after an id_ed25519 the server does not know.
 func TestDefaultKeyLogsIn(t *testing.T) {
 	s := sshdtest.Start(t, sshdtest.Options{HostKeyTypes: []string{"ed25519"}})
 	home := t.TempDir()
@@ -65,6 +66,20 @@ func TestDefaultKeyLogsIn(t *testing.T) {
 		sshconn.Pinned{Key: s.HostKeys[0]}, sshconn.Options{})
 	if err != nil {
 		t.Fatalf("sign-in with the default key: %v", err)
+	}
+	c.Close()
+
+	first := filepath.Join(home, ".ssh", "id_ed25519")
+	sshdtest.Keygen(t, first, "ed25519", "")
+	keys, err := sshconn.KeysFor(sshconn.HostSettings{})
+	if err != nil || strings.Join(keys, ",") != first+","+key {
+		t.Fatalf("KeysFor = %q %v, want id_ed25519 then id_ecdsa", keys, err)
+	}
+	auth := sshconn.Auth{KeyFile: keys[0], MoreKeyFiles: keys[1:]}
+	c, err = sshconn.Dial(context.Background(), sshconn.Endpoint{Addr: s.Addr, User: s.User, Auth: auth},
+		sshconn.Pinned{Key: s.HostKeys[0]}, sshconn.Options{})
+	if err != nil {
+		t.Fatalf("sign-in with the second default key: %v", err)
 	}
 	c.Close()
 }

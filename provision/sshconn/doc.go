@@ -17,10 +17,11 @@
 //
 // SSHConfig reads the user's ~/.ssh/config (%USERPROFILE%\.ssh\config on
 // Windows) as ssh -G resolves it: what a caller leaves empty comes from the
-// matching Host and Match host blocks (HostName, User, Port, IdentityFile,
+// matching Host and Match blocks (HostName, User, Port, IdentityFile,
 // UserKnownHostsFile, IdentitiesOnly). It refuses, with the file and line,
 // what it would not carry out: ProxyJump, ProxyCommand, StrictHostKeyChecking
-// no, a known_hosts that keeps nothing, a token it does not expand.
+// no, a known_hosts that keeps nothing, a token it does not expand, and a
+// Match block it cannot decide (exec, canonical...) that sets any of those.
 //
 // The package refuses InsecureIgnoreHostKey in every form.
 package sshconn

@@ -58,9 +58,10 @@ func (h HostSettings) AgentKeys() []string {
 // Include and token expansion follow ssh_config(5).
 type SSHConfig struct {
 	// Path is the file, as messages name it.
-	Path string
-	cfg  *ssh_config.Config
-	home string
+	Path  string
+	cfg   *ssh_config.Config
+	match map[int]*matchLine // the Match lines, by line number
+	home  string
 }
 
 // maxSSHConfig bounds a configuration file's size.
@@ -95,27 +96,33 @@ func LoadSSHConfig() (*SSHConfig, error) {
 func ReadSSHConfig(path string) (*SSHConfig, error) {
 	home, _ := os.UserHomeDir()
 	c := &SSHConfig{Path: path, home: home}
-	cfg, err := parseSSHConfig(path)
+	cfg, match, err := parseSSHConfig(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return c, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	c.cfg = cfg
+	c.cfg, c.match = cfg, match
 	return c, nil
 }
 
-func parseSSHConfig(path string) (*ssh_config.Config, error) {
+// parseSSHConfig reads one configuration file; its Match lines are kept
+// apart and its Include lines followed by the resolver (sshconfig_match.go).
+func parseSSHConfig(path string) (*ssh_config.Config, map[int]*matchLine, error) {
 	raw, err := safefile.ReadFile(path, maxSSHConfig)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	raw, match, err := rewriteConfig(path, raw)
+	if err != nil {
+		return nil, nil, err
 	}
 	cfg, err := ssh_config.DecodeBytes(raw)
 	if err != nil {
-		return nil, fmt.Errorf("sshconn: %s: %v: fix the file or remove the line", path, strings.TrimSpace(err.Error()))
+		return nil, nil, fmt.Errorf("sshconn: %s: %v: fix the file or remove the line", path, strings.TrimSpace(err.Error()))
 	}
-	return cfg, nil
+	return cfg, match, nil
 }
 
 // ConfigError says a configuration line asks for something Tapline does
@@ -153,8 +160,8 @@ func (c *SSHConfig) Resolve(host string, given HostSettings) (HostSettings, erro
 	if c == nil || c.cfg == nil {
 		return out, nil
 	}
-	r := resolver{host: strings.ToLower(host), home: c.home, seen: map[string]bool{}}
-	if err := r.walk(c.Path, c.cfg, 0); err != nil {
+	r := resolver{host: strings.ToLower(host), givenUser: given.User, home: c.home, seen: map[string]bool{filepath.Clean(c.Path): true}}
+	if err := r.walk(c.Path, c.cfg, c.match, 0); err != nil {
 		return out, err
 	}
 	if out.HostName == "" && r.hostName.val != "" {
@@ -251,32 +258,45 @@ type setting struct {
 
 // resolver gathers the settings for one host, first value wins (ssh_config(5)).
 type resolver struct {
-	host string
-	home string
-	seen map[string]bool // included files on the current path
+	host      string
+	givenUser string // the remote user the inventory or the wizard gives
+	home      string
+	seen      map[string]bool // included files on the current path
 
 	hostName, user, port, idOnly, strict, knownHosts, proxyJump, proxyCommand setting
 	identity                                                                  []setting
 	refused                                                                   []setting
 }
 
-func (r *resolver) walk(file string, cfg *ssh_config.Config, depth int) error {
+func (r *resolver) walk(file string, cfg *ssh_config.Config, match map[int]*matchLine, depth int) error {
 	if depth > maxIncludeDepth {
 		return &ConfigError{file, 0, "Include", fmt.Sprintf("nested over %d levels deep (an Include loop?)", maxIncludeDepth)}
 	}
 	for _, h := range cfg.Hosts {
-		if !r.matches(h) {
+		if line, m := matchLineOf(h, match); m != nil {
+			out, attr := r.decide(m)
+			if out == matchNo {
+				continue
+			}
+			if out == matchUndecided {
+				if at, key, ok := readsAny(h); ok {
+					return &ConfigError{file, line, m.text, fmt.Sprintf("Tapline cannot tell whether this block applies to %s (%s), and it sets %s (line %d): "+
+						"move that setting into a Host block, give it in the inventory, or remove the line", r.host, undecidedWhy(attr), key, at)}
+				}
+				continue // it sets nothing Tapline reads
+			}
+		} else if !r.matches(h) {
 			continue
 		}
 		for _, n := range h.Nodes {
 			line := n.Pos().Line
 			switch n := n.(type) {
 			case *ssh_config.KV:
-				if err := r.take(setting{key: n.Key, val: n.Value, file: file, line: line}); err != nil {
-					return err
-				}
-			case *ssh_config.Include:
-				if err := r.include(file, line, n, depth); err != nil {
+				if strings.EqualFold(n.Key, includeKeyword) {
+					if err := r.include(file, line, n.Value, depth); err != nil {
+						return err
+					}
+				} else if err := r.take(setting{key: n.Key, val: n.Value, file: file, line: line}); err != nil {
 					return err
 				}
 			}
@@ -285,30 +305,18 @@ func (r *resolver) walk(file string, cfg *ssh_config.Config, depth int) error {
 	return nil
 }
 
-// matches says whether a Host or Match block applies: OpenSSH's pattern
-// lists (* and ? wildcards, ! negates and wins), against the host as named
-// for Host and against the HostName found so far for Match host.
+// matches says whether a Host block applies: OpenSSH's pattern list (*
+// and ? wildcards, ! negates and wins) against the host as named. Match
+// blocks are decided by resolver.decide.
 func (r *resolver) matches(h *ssh_config.Host) bool {
-	name := r.host
-	var pats []string
-	for _, p := range h.Patterns {
-		pats = append(pats, p.String())
-	}
-	if s := strings.TrimSpace(h.String()); len(s) >= 5 && strings.EqualFold(s[:5], "match") {
-		// Match host takes a comma-separated list.
-		pats = strings.Split(strings.Join(pats, ","), ",")
-		if r.hostName.val != "" {
-			name = strings.ToLower(strings.ReplaceAll(r.hostName.val, "%h", r.host))
-		}
-	}
 	found := false
-	for _, pat := range pats {
-		pat = strings.ToLower(pat)
+	for _, p := range h.Patterns {
+		pat := strings.ToLower(p.String())
 		neg := strings.HasPrefix(pat, "!")
 		if neg {
 			pat = pat[1:]
 		}
-		if globMatch(pat, name) {
+		if globMatch(pat, r.host) {
 			if neg {
 				return false
 			}
@@ -391,15 +399,8 @@ func (r *resolver) take(s setting) error {
 
 // include reads the files an Include names (relative ones under ~/.ssh,
 // globs sorted) and walks them where the directive stands.
-func (r *resolver) include(file string, line int, inc *ssh_config.Include, depth int) error {
-	fields := strings.Fields(inc.String())
-	if len(fields) > 0 {
-		fields = fields[1:] // "Include"
-	}
-	if len(fields) > 0 && fields[0] == "=" {
-		fields = fields[1:]
-	}
-	for _, f := range fields {
+func (r *resolver) include(file string, line int, args string, depth int) error {
+	for _, f := range strings.Fields(args) {
 		if strings.HasPrefix(f, "#") {
 			break
 		}
@@ -419,15 +420,20 @@ func (r *resolver) include(file string, line int, inc *ssh_config.Include, depth
 			return &ConfigError{file, line, "Include " + f, err.Error()}
 		}
 		for _, m := range matches {
+			m = filepath.Clean(m) // one spelling per file, on Windows too
 			if r.seen[m] {
 				return &ConfigError{file, line, "Include " + f, m + " includes itself"}
 			}
-			cfg, err := parseSSHConfig(m)
+			cfg, match, err := parseSSHConfig(m)
 			if err != nil {
+				var ce *ConfigError
+				if errors.As(err, &ce) {
+					return err
+				}
 				return &ConfigError{file, line, "Include " + f, err.Error()}
 			}
 			r.seen[m] = true
-			err = r.walk(m, cfg, depth+1)
+			err = r.walk(m, cfg, match, depth+1)
 			delete(r.seen, m)
 			if err != nil {
 				return err

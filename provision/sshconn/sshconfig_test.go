@@ -123,9 +123,41 @@ Match host 192.0.2.*,!192.0.2.8
 Match all
   User everyone
 `}, []string{"gw", "192.0.2.8", "192.0.2.9", "elsewhere"}},
+		// Match criteria beyond host, and blocks Tapline cannot decide
+		// (exec, canonical) that set nothing it reads: skipped, as their
+		// outcome changes nothing Tapline takes.
+		{"match criteria", map[string]string{"config": `
+Match exec "exit 0"
+  ForwardAgent no
+Host a
+  User alice
+Match user alice
+  Port 2201
+Match originalhost b host 192.0.2.5
+  User bob
+Host b c
+  HostName 192.0.2.5
+Match host 192.0.2.5 !originalhost b
+  User carol
+Match !host 192.0.2.* localuser {localuser} user fallback,alice
+  IdentitiesOnly yes
+Match host d localuser nobody-here
+  Port 2204
+Match user {localuser} originalhost d,e
+  Port 2205
+Match canonical
+  Compression yes
+Match exec "exit 1" host e
+  Compression no
+Host *
+  User fallback
+`}, []string{"a", "b", "c", "d", "e"}},
 	}
 	for _, set := range sets {
 		t.Run(set.name, func(t *testing.T) {
+			for name, text := range set.files {
+				set.files[name] = strings.ReplaceAll(text, "{localuser}", u.Username)
+			}
 			path := writeConfigs(t, t.TempDir(), set.files)
 			c, err := ReadSSHConfig(path)
 			if err != nil {
@@ -175,7 +207,7 @@ Match all
 func rawIdentities(t *testing.T, c *SSHConfig, host string) []string {
 	t.Helper()
 	r := resolver{host: strings.ToLower(host), home: c.home, seen: map[string]bool{}}
-	if err := r.walk(c.Path, c.cfg, 0); err != nil {
+	if err := r.walk(c.Path, c.cfg, c.match, 0); err != nil {
 		t.Fatal(err)
 	}
 	var out []string
@@ -244,6 +276,13 @@ func TestSSHConfigRefuses(t *testing.T) {
 		{"host key alias", "Host s\n  HostKeyAlias other\n", HostSettings{}, 2, "HostKeyAlias"},
 		{"bad port", "Host s\n  Port 70000\n", HostSettings{}, 2, "Port"},
 		{"token OpenSSH refuses in HostName", "Host s\n  HostName %n.plant\n", HostSettings{}, 2, "HostName"},
+		// A Match block Tapline cannot decide that sets what it reads.
+		{"match exec", "Host *\n  Compression yes\nMatch exec \"test -e /etc/plant\"\n  User x\n", HostSettings{}, 3, `Match exec "test -e /etc/plant"`},
+		{"match exec after a criterion that holds", "Match host s exec true\n  IdentityFile ~/.ssh/k\n", HostSettings{}, 1, "Match host s exec true"},
+		{"match final", "match final\n  Port 2222\n", HostSettings{}, 1, "match final"},
+		{"match canonical with an include", "Match canonical\n  Include other.conf\n", HostSettings{}, 1, "Match canonical"},
+		{"match tagged", "Match tagged plant\n  UserKnownHostsFile ~/kh\n", HostSettings{}, 1, "Match tagged"},
+		{"match exec with a refused directive", "Match exec true\n  ProxyJump gw\n", HostSettings{}, 1, "Match exec"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -267,7 +306,10 @@ func TestSSHConfigRefuses(t *testing.T) {
 	}
 	// Hosts the directive does not apply to, or a jump host the inventory
 	// gives, are not refused.
-	path := writeConfigs(t, t.TempDir(), map[string]string{"config": "Host s\n  ProxyJump gw\nHost none\n  StrictHostKeyChecking no\n"})
+	// Nor is a Match block Tapline cannot decide when a criterion it can
+	// decide rules it out, or when it sets nothing Tapline reads.
+	path := writeConfigs(t, t.TempDir(), map[string]string{"config": "Host s\n  ProxyJump gw\nHost none\n  StrictHostKeyChecking no\n" +
+		"Match host elsewhere exec true\n  User x\nMatch !originalhost other,s exec true\n  Port 2\nMatch exec true\n  ForwardAgent no\n  ServerAliveInterval 5\n"})
 	c, err := ReadSSHConfig(path)
 	if err != nil {
 		t.Fatal(err)
@@ -290,8 +332,12 @@ func TestSSHConfigMissingAndBroken(t *testing.T) {
 		t.Errorf("%+v %v", got, err)
 	}
 	for name, text := range map[string]string{
-		"match exec":   "Match exec true\n  User x\n",
-		"self include": "Include {dir}/config\n",
+		"match exec":              "Match exec true\n  User x\n",
+		"self include":            "Include {dir}/config\n",
+		"match without criteria":  "Host s\nMatch\n  User x\n",
+		"match missing argument":  "Match host\n  User x\n",
+		"match unknown criterion": "Match hostname s\n  User x\n",
+		"match all and host":      "Match all host s\n  User x\n",
 	} {
 		path := writeConfigs(t, t.TempDir(), map[string]string{"config": text})
 		c, err := ReadSSHConfig(path)
@@ -301,6 +347,18 @@ func TestSSHConfigMissingAndBroken(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), path) || strings.Contains(err.Error(), "\n") {
 			t.Errorf("%s: want a one-line error naming %s, got %v", name, path, err)
 		}
+	}
+	// In an included file: that file and its line.
+	dir = t.TempDir()
+	path := writeConfigs(t, dir, map[string]string{"config": "Host s\n  Include {dir}/inc\n", "inc": "\nMatch user\n"})
+	c, err = ReadSSHConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Resolve("s", HostSettings{})
+	var ce *ConfigError
+	if !errors.As(err, &ce) || ce.File != filepath.Join(dir, "inc") || ce.Line != 2 {
+		t.Errorf("a bad Match line in an included file: %v", err)
 	}
 }
 

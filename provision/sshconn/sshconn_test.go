@@ -239,3 +239,63 @@ func TestTimeoutIsTransient(t *testing.T) {
 		t.Fatalf("cancelled dial: %v", err)
 	}
 }
+
+// TestMoreKeyFiles: as ssh offers every IdentityFile until the server
+// accepts one, the further key files are offered after the first, each by
+// its public key; an encrypted one's passphrase is asked only when the
+// server accepts its public key, and a file that cannot be read is
+// skipped.
+func TestMoreKeyFiles(t *testing.T) {
+	t.Parallel()
+	s := sshdtest.Start(t, sshdtest.Options{HostKeyTypes: []string{"ed25519"}})
+	dir := t.TempDir()
+	trust := sshconn.Pinned{Key: s.HostKeys[0]}
+	ctx := context.Background()
+	key := func(name, typ, pass string, authorize bool) string {
+		p := filepath.Join(dir, name)
+		sshdtest.Keygen(t, p, typ, pass)
+		if authorize {
+			raw, _ := os.ReadFile(p + ".pub")
+			pub, _, _, _, _ := ssh.ParseAuthorizedKey(raw)
+			s.Authorize(t, pub)
+		}
+		return p
+	}
+	stranger := key("id_ed25519", "ed25519", "", false)
+	encrypted := key("id_ecdsa", "ed25519", "plant passphrase", true)
+	rsaKey := key("id_rsa", "rsa", "", true)
+	os.Remove(encrypted + ".pub") // OpenSSH's format keeps the public key in clear
+	damaged := filepath.Join(dir, "damaged")
+	os.WriteFile(damaged, []byte("-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n"), 0o600)
+
+	var asked []string
+	pass := func(p string) func(string) ([]byte, error) {
+		return func(f string) ([]byte, error) {
+			asked = append(asked, f)
+			return []byte(p), nil
+		}
+	}
+	dial := func(more []string, passphrase func(string) ([]byte, error)) error {
+		asked = nil
+		c, err := sshconn.Dial(ctx, sshconn.Endpoint{Addr: s.Addr, User: s.User,
+			Auth: sshconn.Auth{KeyFile: stranger, MoreKeyFiles: more, Passphrase: passphrase}}, trust, sshconn.Options{})
+		if err == nil {
+			c.Close()
+		}
+		return err
+	}
+	if err := dial(nil, pass("")); err == nil {
+		t.Fatal("signed in with a key the server does not know")
+	}
+	if err := dial([]string{damaged, encrypted}, pass("plant passphrase")); err != nil || len(asked) != 1 || asked[0] != encrypted {
+		t.Fatalf("the encrypted further key: %v (passphrase asked for %q)", err, asked)
+	}
+	// The RSA key is accepted first: the encrypted key after it is never
+	// opened, so its passphrase is not asked.
+	if err := dial([]string{rsaKey, encrypted}, pass("plant passphrase")); err != nil || len(asked) != 0 {
+		t.Fatalf("the RSA further key: %v (passphrase asked for %q)", err, asked)
+	}
+	if err := dial([]string{encrypted}, pass("wrong")); err == nil || !strings.Contains(err.Error(), "wrong passphrase") {
+		t.Fatalf("a wrong passphrase for the further key: %v", err)
+	}
+}
