@@ -160,7 +160,7 @@ func (c *SSHConfig) Resolve(host string, given HostSettings) (HostSettings, erro
 	if c == nil || c.cfg == nil {
 		return out, nil
 	}
-	r := resolver{host: strings.ToLower(host), givenUser: given.User, home: c.home, seen: map[string]bool{}}
+	r := resolver{host: strings.ToLower(host), givenUser: given.User, home: c.home, seen: map[string]bool{filepath.Clean(c.Path): true}}
 	if err := r.walk(c.Path, c.cfg, c.match, 0); err != nil {
 		return out, err
 	}
@@ -420,6 +420,7 @@ func (r *resolver) include(file string, line int, args string, depth int) error 
 			return &ConfigError{file, line, "Include " + f, err.Error()}
 		}
 		for _, m := range matches {
+			m = filepath.Clean(m) // one spelling per file, on Windows too
 			if r.seen[m] {
 				return &ConfigError{file, line, "Include " + f, m + " includes itself"}
 			}

@@ -20,8 +20,3 @@ func mapFile(f *os.File) (data []byte, unmap func() error, ok bool) {
 	}
 	return data, func() error { return unix.Munmap(data) }, true
 }
-
-// release drops the pages of b (page-aligned, part of a read-only file
-// mapping) from the process's resident memory; the page cache keeps them,
-// and a later touch maps them again with the same bytes.
-func release(b []byte) { unix.Madvise(b, unix.MADV_DONTNEED) }
