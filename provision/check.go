@@ -29,6 +29,7 @@ const (
 	CodeUnreadable       = "TL-INV-007" // a file the row names cannot be read
 	CodeDuplicateAddress = "TL-INV-008" // two rows start from the same address
 	CodeProxyClient      = "TL-INV-010" // the proxy client certificate cannot be used
+	CodeLocalCAAtBuild   = "TL-INV-011" // local-ca with no CA given: checked when the bundle is built (info)
 )
 
 // CheckOptions feed the offline check.
@@ -36,6 +37,11 @@ type CheckOptions struct {
 	Now             time.Time
 	ActivationRoots []ed25519.PublicKey
 	CertPassphrase  []byte // key or PKCS#12 passphrase (TAPLINE_CERT_PASSPHRASE)
+	// IssueLocal, when set, issues a trial certificate for each
+	// cert_source local-ca row (IssueFromLocalCA of a ca.Local's Trial:
+	// nothing recorded), checked as the bundle's will be. Nil: such rows
+	// are checked when their bundle is built (an info finding says so).
+	IssueLocal func(row Row, now time.Time) (*LocalIssued, error)
 }
 
 // RowCheck is what the offline check found for one row.
@@ -279,8 +285,22 @@ func checkRowIssued(row Row, o CheckOptions, issued *LocalIssued) RowCheck {
 		}
 		rc.checkCert(src, o.Now)
 	case CertLocalCA:
+		if issued == nil && row.Bundle == "" {
+			if o.IssueLocal == nil {
+				add(certs.Finding{Code: CodeLocalCAAtBuild, Severity: certs.SeverityInfo,
+					Message: "the local CA issues this sensor's certificate when its bundle is built; it is checked then",
+					Hint:    "give the local CA (--ca DIR) to check now what it will issue"})
+				break
+			}
+			var err error
+			if issued, err = o.IssueLocal(row, o.Now); err != nil {
+				add(errFinding(CodeInventoryField, "local CA: "+strings.TrimPrefix(err.Error(), "ca: "),
+					"fix new_hostname and the address columns, or the local CA (docs/certs.md)"))
+				break
+			}
+		}
 		if issued == nil {
-			break // issued when the bundle is built, and checked then
+			break
 		}
 		src := certs.Source{Cert: issued.Cert, Key: issued.Key, Chain: issued.Chain, CRLs: issued.CRLs,
 			Names: map[string]string{"cert": "the local CA's certificate " + issued.Serial, "key": "its key", "chain": "the local CA's chain"}}

@@ -330,3 +330,38 @@ func TestLocalCAInventoryRows(t *testing.T) {
 		t.Fatalf("a good local-ca row: %v", err)
 	}
 }
+
+// The offline check issues a trial certificate per local-ca row (nothing
+// recorded) and checks it as the bundle's: a CA without a CRL URL for a
+// row with certificate validation is an error before anything is sent,
+// and two rows with one FQDN are the fleet's TL-CERT-027. Without a CA
+// the row says it is checked when its bundle is built.
+func TestLocalCAOfflineCheck(t *testing.T) {
+	t.Parallel()
+	kit := fleettest.New(t, time.Now())
+	dir, bare := localCAWith(t, ca.InitOptions{})
+	a, b := localRow(kit, t, "sensor-01", "192.0.2.111"), localRow(kit, t, "sensor-02", "192.0.2.112")
+	a.CRLValidation = true
+	b.NewHostname = a.NewHostname
+	o := provision.CheckOptions{Now: time.Now(), ActivationRoots: mustRoots(t, kit.RootPub), IssueLocal: provision.IssueFromLocalCA(bare.Trial())}
+	rep := provision.Check(&provision.Inventory{Rows: []provision.Row{a, b}}, o)
+	has := func(rc provision.RowCheck, code string) bool {
+		for _, f := range rc.Findings {
+			if f.Code == code {
+				return true
+			}
+		}
+		return false
+	}
+	if !has(rep.Rows[0], "TL-CERT-021") || !has(rep.Rows[1], "TL-CERT-027") || has(rep.Rows[1], "TL-CERT-021") {
+		t.Fatalf("findings %+v / %+v", rep.Rows[0].Findings, rep.Rows[1].Findings)
+	}
+	if st := caState(t, dir); len(st.Issued) != 0 {
+		t.Fatalf("the offline check recorded %d certificates", len(st.Issued))
+	}
+	o.IssueLocal = nil
+	rep = provision.Check(&provision.Inventory{Rows: []provision.Row{b}}, o)
+	if !has(rep.Rows[0], provision.CodeLocalCAAtBuild) || rep.HasErrors() {
+		t.Fatalf("without a CA: %+v", rep.Rows[0].Findings)
+	}
+}

@@ -117,6 +117,7 @@ func printCheck(w io.Writer, rep *provision.CheckReport) {
 func batchCheck(env *Env, args []string) int {
 	fs := newFlags(env, "batch check")
 	cf := addCheckFlags(fs)
+	lf := addLocalCAFlags(fs)
 	if code, ok := fs.parse(args); !ok {
 		return code
 	}
@@ -131,6 +132,13 @@ func batchCheck(env *Env, args []string) int {
 		return ExitUsage
 	}
 	inv, perr := provision.ReadInventory(pos[0])
+	local, ok := lf.open(env, inv, false)
+	if !ok {
+		return ExitUsage
+	}
+	if local != nil {
+		o.IssueLocal = provision.IssueFromLocalCA(local.Trial())
+	}
 	rep := loadAndCheck(env, inv, perr, o)
 	if rep == nil {
 		return ExitUsage
@@ -206,6 +214,19 @@ func (rf *runFlags) execute(env *Env, inv *provision.Inventory, perr error, base
 		env.Errorf("%v", err)
 		return ExitUsage
 	}
+	if inv == nil {
+		env.Errorf("%v", perr)
+		return ExitUsage
+	}
+	local, ok := rf.localCA.open(env, inv, true)
+	if !ok {
+		return ExitUsage
+	}
+	if local != nil {
+		// The offline check issues a trial certificate per row (nothing
+		// recorded) and checks it as the bundle's will be.
+		co.IssueLocal = provision.IssueFromLocalCA(local.Trial())
+	}
 	chk := loadAndCheck(env, inv, perr, co)
 	if chk == nil {
 		return ExitUsage
@@ -219,10 +240,6 @@ func (rf *runFlags) execute(env *Env, inv *provision.Inventory, perr error, base
 		printCheck(env.Stderr, chk)
 		env.Errorf("the offline check found %d warning(s): nothing was sent; read them and run again with --accept-warnings to accept them", n)
 		return ExitVerdict
-	}
-	issueLocal, ok := rf.localCA.open(env, inv)
-	if !ok {
-		return ExitUsage
 	}
 	var core *provision.Core
 	if *rf.installCore {
@@ -257,7 +274,9 @@ func (rf *runFlags) execute(env *Env, inv *provision.Inventory, perr error, base
 			ConfirmTimeout: *rf.confirmTimeout, MinCoreVersion: *rf.minCore, InstallCore: core, Validate: !*rf.noValidate,
 			Plugins: inv != nil && inv.HasPlugins()}}
 	sess.Secrets.KeyPassphrase = keyPassphrase(env)
-	sess.IssueLocal = issueLocal
+	if local != nil {
+		sess.IssueLocal = provision.IssueFromLocalCA(local)
+	}
 	if *rf.acceptNew {
 		sess.AcceptNew = func(u *sshconn.UnknownHostError) bool {
 			say("accepting new host %s: %s %s (added to %s)", u.Host, u.KeyType, u.Fingerprint, kh)

@@ -346,8 +346,10 @@ func batchCommand() *Command {
 				Summary: "check every row of an inventory offline (nothing connects)",
 				Usage:   "INVENTORY.csv [flags]",
 				Description: "Checks each row's cells, network settings, activation file and certificate the way the sensor will, " +
-					"and the fleet for duplicates, and prints each sensor's network change as a before/after diff. Nothing connects.",
+					"and the fleet for duplicates, and prints each sensor's network change as a before/after diff. Nothing connects. " +
+					"With --ca, each cert_source local-ca row gets a trial certificate from the local CA (nothing recorded), checked as its bundle's will be.",
 				Groups: []FlagGroup{
+					localCAGroup,
 					{"Trust", []string{"trust-root FILE", "at TIME"}},
 					outputGroup,
 				},

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"time"
 
 	"github.com/tapline/tapline/certs"
 	"github.com/tapline/tapline/certs/ca"
@@ -39,13 +38,13 @@ func localCARow(inv *provision.Inventory) *provision.Row {
 	return nil
 }
 
-// open loads the local CA once for the session when a row needs it and
-// returns the session's IssueLocal (nil when no row needs it). A missing
-// --ca, an unreadable folder or a wrong passphrase is one line on stderr
-// naming the flag, before any sensor is contacted (ok false).
-func (f localCAFlags) open(env *Env, inv *provision.Inventory) (func(provision.Row, time.Time) (*provision.LocalIssued, error), bool) {
+// open loads the local CA once for the session when a row needs it (nil
+// when none does). A missing --ca (when required), an unreadable folder or
+// a wrong passphrase is one line on stderr naming the flag, before any
+// sensor is contacted (ok false).
+func (f localCAFlags) open(env *Env, inv *provision.Inventory, required bool) (*ca.Local, bool) {
 	row := localCARow(inv)
-	if row == nil {
+	if row == nil || *f.dir == "" && !required {
 		return nil, true
 	}
 	if *f.dir == "" {
@@ -67,7 +66,7 @@ func (f localCAFlags) open(env *Env, inv *provision.Inventory) (func(provision.R
 		env.Errorf("--ca %s: %s%s; nothing was sent", *f.dir, certsErrText(err), fix)
 		return nil, false
 	}
-	return provision.IssueFromLocalCA(l), true
+	return l, true
 }
 
 // passphrase is the local CA's passphrase: --ca-passphrase-file, else

@@ -149,3 +149,51 @@ func TestLocalCARefusedBeforeContact(t *testing.T) {
 		t.Fatal("the CA passphrase is printed")
 	}
 }
+
+// With --ca the offline check issues a trial certificate per local-ca row
+// and checks it: a CA that cannot give a row what the sensor needs (no
+// CRL URL while the row validates certificates) fails batch check, and
+// stops batch run before any sensor is contacted; nothing is recorded.
+func TestLocalCAOfflineCheckBeforeContact(t *testing.T) {
+	dir := t.TempDir()
+	addr, conns := countingListener(t)
+	ex, _ := filepath.Abs("../../examples/site-a")
+	inv := filepath.Join(dir, "site.csv")
+	row := fmt.Sprintf("sensor-01,%s,admin,password,eth0,192.0.2.111,24,192.0.2.1,sensor-01.plant.example,%s/activation/sensor-01.tapact,local-ca,true", addr, ex)
+	os.WriteFile(inv, []byte("sensor,address,ssh_user,auth,interface,new_ip,new_mask,new_gateway,new_hostname,activation,cert_source,crl_validation\n"+row+"\n"), 0o600)
+	caDir := initTestCA(t, dir, "right-passphrase")
+	getenv := func(k string) string {
+		switch k {
+		case "TAPLINE_SSH_PASSWORD":
+			return "pw"
+		case "TAPLINE_CA_PASSPHRASE":
+			return "right-passphrase"
+		}
+		return ""
+	}
+	env, out, errb := testEnv(time.Now())
+	env.Getenv = getenv
+	if code := Main([]string{"batch", "check", inv, "--trust-root", exampleRoot, "--at", exampleAt(t)}, env); code != ExitOK ||
+		!strings.Contains(out.String(), "TL-INV-011") {
+		t.Fatalf("batch check without --ca: exit %d\n%s\n%s", code, out, errb)
+	}
+	env, out, errb = testEnv(time.Now())
+	env.Getenv = getenv
+	if code := Main([]string{"batch", "check", inv, "--trust-root", exampleRoot, "--at", exampleAt(t), "--ca", caDir}, env); code != ExitVerdict ||
+		!strings.Contains(out.String(), "TL-CERT-021") {
+		t.Fatalf("batch check --ca: exit %d\n%s\n%s", code, out, errb)
+	}
+	env, out, errb = testEnv(time.Now())
+	env.Getenv = getenv
+	if code := Main([]string{"batch", "run", inv, "--trust-root", exampleRoot, "--at", exampleAt(t), "--known-hosts", filepath.Join(dir, "kh"),
+		"--accept-new", "--ca", caDir}, env); code != ExitVerdict || !strings.Contains(errb.String(), "TL-CERT-021") || !strings.Contains(errb.String(), "nothing was sent") {
+		t.Fatalf("batch run --ca: exit %d\n%s\n%s", code, out, errb)
+	}
+	time.Sleep(50 * time.Millisecond)
+	if n := conns.Load(); n != 0 {
+		t.Fatalf("%d connection(s) although the offline check refused", n)
+	}
+	if c, err := ca.Load(caDir, []byte("right-passphrase")); err != nil || len(c.State.Issued) != 0 {
+		t.Fatalf("the offline check recorded certificates: %v %+v", err, c.State.Issued)
+	}
+}

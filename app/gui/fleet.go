@@ -265,6 +265,11 @@ func (s *fleetScreen) roots() []ed25519.PublicKey { return s.env.ActivationRoots
 func (s *fleetScreen) onCheck() {
 	inv := s.inv
 	o := provision.CheckOptions{Now: s.env.Now(), ActivationRoots: s.roots(), CertPassphrase: []byte(s.certPass.Text)}
+	if s.localCA != nil {
+		// local-ca rows: a trial certificate each (nothing recorded),
+		// checked as the bundle's will be.
+		o.IssueLocal = provision.IssueFromLocalCA(s.localCA.Trial())
+	}
 	s.summary.SetText("Checking every row offline…")
 	s.checkBtn.Disable()
 	run(&s.tasks, func(context.Context) *provision.CheckReport { return provision.Check(inv, o) }, func(r *provision.CheckReport) {

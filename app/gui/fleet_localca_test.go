@@ -101,6 +101,18 @@ func TestFleetLocalCA(t *testing.T) {
 		t.Fatalf("unlock: %q %+v", s.caStatus.Text, s.findings.shown)
 	}
 
+	// Check issues a trial certificate per row and records nothing.
+	test.Tap(s.checkBtn)
+	s.tasks.Wait()
+	for i := range 2 {
+		if r, _ := s.model.get(i); r.status != "check: ready" {
+			t.Fatalf("row %d after check: %q %s", i, r.status, codes(r.findings))
+		}
+	}
+	if st, _ := ca.Load(caDir, []byte("the right passphrase")); len(st.State.Issued) != 0 {
+		t.Fatalf("Check recorded %d certificates", len(st.State.Issued))
+	}
+
 	test.Tap(s.runBtn)
 	s.tasks.Wait()
 	st, err := ca.Load(caDir, []byte("the right passphrase"))

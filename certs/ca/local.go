@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 )
@@ -15,7 +16,8 @@ import (
 // the state is merged with the file on every save (SaveState), so another
 // process issuing or revoking with the same folder loses nothing.
 type Local struct {
-	dir string
+	dir   string
+	trial bool // Trial: nothing is recorded or written
 
 	mu   sync.Mutex
 	ca   *CA
@@ -29,6 +31,20 @@ func OpenLocal(dir string, passphrase []byte) (*Local, error) {
 		return nil, err
 	}
 	return &Local{dir: dir, ca: c}, nil
+}
+
+// Trial is a Local on a copy of l's CA that issues and signs CRLs in
+// memory only: nothing is recorded in state.json and no file is written.
+// An offline check uses it to check what the CA will issue for each row
+// before anything is sent.
+func (l *Local) Trial() *Local {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	c := *l.ca
+	c.State.Issued = slices.Clone(c.State.Issued)
+	c.State.Revoked = slices.Clone(c.State.Revoked)
+	c.State.RootRevoked = slices.Clone(c.State.RootRevoked)
+	return &Local{dir: l.dir, trial: true, ca: &c}
 }
 
 // Dir is the CA folder.
@@ -62,6 +78,9 @@ func (l *Local) Issue(req IssueRequest) (*Issued, error) {
 	if err != nil {
 		return nil, err
 	}
+	if l.trial {
+		return is, nil
+	}
 	if err := l.ca.SaveState(l.dir); err != nil {
 		l.ca.State.Issued = l.ca.State.Issued[:n]
 		return nil, fmt.Errorf("recording certificate %s in %s: %w", hex.EncodeToString(is.Cert.SerialNumber.Bytes()), filepath.Join(l.dir, StateFile), err)
@@ -86,6 +105,10 @@ func (l *Local) CRLs(now time.Time, validity time.Duration) ([]CRLFile, error) {
 	if err != nil {
 		l.ca.State = saved
 		return nil, err
+	}
+	if l.trial {
+		l.crls = files
+		return files, nil
 	}
 	names := []string{CRLFileName, RootCRLFileName}
 	for i, f := range files {

@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math/big"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -119,5 +120,41 @@ func TestSaveStateMergesOtherWriters(t *testing.T) {
 	again, _ := l.CRLs(now, 0)
 	if &again[0] != &files[0] {
 		t.Fatal("the session signed its CRLs twice")
+	}
+}
+
+// A Trial issues and signs CRLs in memory only: state.json, the CRL files
+// and the session it came from are untouched.
+func TestLocalTrialRecordsNothing(t *testing.T) {
+	t.Parallel()
+	dir := savedCA(t, true)
+	l, err := ca.OpenLocal(dir, []byte("pw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(filepath.Join(dir, ca.StateFile))
+	tr := l.Trial()
+	if _, err := tr.Issue(ca.IssueRequest{Hostname: "sensor-01.plant.example", KeyType: ca.P256, Now: now}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tr.CRLs(now, 0); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := os.ReadFile(filepath.Join(dir, ca.StateFile))
+	if string(before) != string(after) {
+		t.Fatalf("a trial changed state.json:\n%s", after)
+	}
+	for _, f := range []string{ca.CRLFileName, ca.RootCRLFileName} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
+			t.Fatalf("a trial wrote %s", f)
+		}
+	}
+	is, err := l.Issue(ca.IssueRequest{Hostname: "sensor-01.plant.example", KeyType: ca.P256, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := ca.Load(dir, []byte("pw"))
+	if len(c.State.Issued) != 1 || c.State.Issued[0].Serial != hex.EncodeToString(is.Cert.SerialNumber.Bytes()) {
+		t.Fatalf("after the trial, the session's issuance: %+v", c.State.Issued)
 	}
 }
