@@ -29,6 +29,7 @@ const (
 	CodeUnreadable       = "TL-INV-007" // a file the row names cannot be read
 	CodeDuplicateAddress = "TL-INV-008" // two rows start from the same address
 	CodeProxyClient      = "TL-INV-010" // the proxy client certificate cannot be used
+	CodeLocalCAAtBuild   = "TL-INV-011" // local-ca with no CA given: checked when the bundle is built (info)
 )
 
 // CheckOptions feed the offline check.
@@ -36,6 +37,11 @@ type CheckOptions struct {
 	Now             time.Time
 	ActivationRoots []ed25519.PublicKey
 	CertPassphrase  []byte // key or PKCS#12 passphrase (TAPLINE_CERT_PASSPHRASE)
+	// IssueLocal, when set, issues a trial certificate for each
+	// cert_source local-ca row (IssueFromLocalCA of a ca.Local's Trial:
+	// nothing recorded), checked as the bundle's will be. Nil: such rows
+	// are checked when their bundle is built (an info finding says so).
+	IssueLocal func(row Row, now time.Time) (*LocalIssued, error)
 }
 
 // RowCheck is what the offline check found for one row.
@@ -205,7 +211,12 @@ func Check(inv *Inventory, o CheckOptions) *CheckReport {
 	return rep
 }
 
-func checkRow(row Row, o CheckOptions) RowCheck {
+func checkRow(row Row, o CheckOptions) RowCheck { return checkRowIssued(row, o, nil) }
+
+// checkRowIssued is checkRow with, for cert_source local-ca, what the local
+// CA issued for the row: it is checked exactly as a certificate given in
+// files (certs.CheckSensor against new_hostname and the final address).
+func checkRowIssued(row Row, o CheckOptions, issued *LocalIssued) RowCheck {
 	rc := RowCheck{Row: row, FinalIP: row.FinalIP(), Findings: []certs.Finding{}}
 	add := func(f certs.Finding) { rc.Findings = append(rc.Findings, f) }
 	s, err := row.Settings()
@@ -272,22 +283,51 @@ func checkRow(row Row, o CheckOptions) RowCheck {
 		if src.Cert == nil && src.PFX == nil {
 			break
 		}
-		// A certificate of the path no CRL given is from gets TL-CERT-036
-		// (info): the appliance fetches its CRL at apply; a CA certificate
-		// with nothing to fetch from is undetermined (TL-CERT-038), as the
-		// appliance says.
-		t := certs.Target{Hostname: row.NewHostname, CRLValidation: row.CRLValidation}
-		if a, err := netip.ParseAddr(rc.FinalIP); err == nil {
-			t.IP = a
+		rc.checkCert(src, o.Now)
+	case CertLocalCA:
+		if issued == nil && row.Bundle == "" {
+			if o.IssueLocal == nil {
+				add(certs.Finding{Code: CodeLocalCAAtBuild, Severity: certs.SeverityInfo,
+					Message: "the local CA issues this sensor's certificate when its bundle is built; it is checked then",
+					Hint:    "give the local CA (--ca DIR) to check now what it will issue"})
+				break
+			}
+			var err error
+			if issued, err = o.IssueLocal(row, o.Now); err != nil {
+				add(errFinding(CodeInventoryField, "local CA: "+strings.TrimPrefix(err.Error(), "ca: "),
+					"fix new_hostname and the address columns, or the local CA (docs/certs.md)"))
+				break
+			}
 		}
-		rep := certs.CheckSensor(src, t, o.Now)
-		rc.Findings = append(rc.Findings, rep.Findings...)
-		rc.CertFingerprint, rc.cert = rep.FingerprintSHA256, rep
-		if rep.Leaf != nil {
-			rc.CN = rep.Leaf.Subject.CommonName
+		if issued == nil {
+			break
 		}
+		src := certs.Source{Cert: issued.Cert, Key: issued.Key, Chain: issued.Chain, CRLs: issued.CRLs,
+			Names: map[string]string{"cert": "the local CA's certificate " + issued.Serial, "key": "its key", "chain": "the local CA's chain"}}
+		for i := range issued.CRLs {
+			src.Names["crl"+strconv.Itoa(i+1)] = "the local CA's CRL " + strconv.Itoa(i+1)
+		}
+		rc.checkCert(src, o.Now)
 	}
 	return rc
+}
+
+// checkCert runs the sensor's certificate check on src for the row's
+// new_hostname and final address. A certificate of the path no CRL given
+// is from gets TL-CERT-036 (info): the appliance fetches its CRL at apply;
+// a CA certificate with nothing to fetch from is undetermined
+// (TL-CERT-038), as the appliance says.
+func (rc *RowCheck) checkCert(src certs.Source, now time.Time) {
+	t := certs.Target{Hostname: rc.Row.NewHostname, CRLValidation: rc.Row.CRLValidation}
+	if a, err := netip.ParseAddr(rc.FinalIP); err == nil {
+		t.IP = a
+	}
+	rep := certs.CheckSensor(src, t, now)
+	rc.Findings = append(rc.Findings, rep.Findings...)
+	rc.CertFingerprint, rc.cert = rep.FingerprintSHA256, rep
+	if rep.Leaf != nil {
+		rc.CN = rep.Leaf.Subject.CommonName
+	}
 }
 
 func flatten(err error) []error {

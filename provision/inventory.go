@@ -432,6 +432,12 @@ func parseRow(get func(string) string, dir, name string, line int, resolve func(
 			bad("pfx", "cert_source pkcs12 needs the pfx column")
 		}
 	case CertLocalCA:
+		if r.Cert != "" || r.Key != "" || r.PFX != "" || r.Chain != "" || r.CRL != "" {
+			bad("cert_source", "local-ca issues the certificate (and brings the CA's CRLs when crl_validation is on): leave cert, key, chain, pfx and crl empty")
+		}
+		if r.NewHostname == "" && r.Bundle == "" {
+			bad("new_hostname", "cert_source local-ca issues the certificate for the sensor's FQDN: give new_hostname")
+		}
 	case CertSelfSigned:
 		if r.Cert != "" || r.Key != "" || r.PFX != "" || r.Chain != "" || r.CRL != "" {
 			bad("cert_source", "self-signed keeps the sensor's certificate: leave cert, key, chain, pfx and crl empty")

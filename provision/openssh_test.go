@@ -17,6 +17,24 @@ import (
 	"github.com/tapline/tapline/provision/sshconn"
 )
 
+// openSSHSensor runs sensorcore (sensor-01.plant.example) behind Debian's
+// real OpenSSH sshd with host keys of hostKeys, the account restricted by
+// ForceCommand to sensorcore's wrapper; it returns the sshd, the sensor's
+// root, its console port and a known_hosts file trusting the sshd.
+func openSSHSensor(t *testing.T, bin string, kit *fleettest.Kit, hostKeys ...string) (*sshdtest.Server, string, int, string) {
+	t.Helper()
+	root := t.TempDir()
+	console := sshdtest.FreePort(t)
+	fleettest.StartAppliance(t, bin, fleettest.ApplianceOptions{Root: root, TrustRoot: kit.RootPub,
+		ConsoleListen: fmt.Sprintf("127.0.0.1:%d", console), Hostname: "sensor-01.plant.example"})
+	s := sshdtest.Start(t, sshdtest.Options{HostKeyTypes: hostKeys,
+		Extra: fmt.Sprintf("Match User %s\n  ForceCommand %s serve --ssh-command --root %s --trust-root %s\n  AllowTcpForwarding no\n  X11Forwarding no\n  PermitTTY no\n",
+			"root", bin, root, kit.RootPub)})
+	kh := filepath.Join(t.TempDir(), "known_hosts")
+	os.WriteFile(kh, []byte(s.KnownHostsLine()), 0o600)
+	return s, root, console, kh
+}
+
 // The engine pushes to sensorcore behind Debian's real OpenSSH sshd, the
 // provisioning account restricted by ForceCommand to sensorcore's wrapper
 // (sensorcore serve --ssh-command: the allowed commands only, SFTP confined
@@ -27,15 +45,7 @@ func TestPushThroughOpenSSHForceCommand(t *testing.T) {
 	sshdtest.Require(t)
 	scp := needs.Tool(t, "scp", "openssh-client") // uploads beside the engine
 	kit := fleettest.New(t, time.Now().UTC())
-	root := t.TempDir()
-	console := sshdtest.FreePort(t)
-	fleettest.StartAppliance(t, bin, fleettest.ApplianceOptions{Root: root, TrustRoot: kit.RootPub,
-		ConsoleListen: fmt.Sprintf("127.0.0.1:%d", console), Hostname: "sensor-01.plant.example"})
-	s := sshdtest.Start(t, sshdtest.Options{HostKeyTypes: []string{"ed25519", "rsa"},
-		Extra: fmt.Sprintf("Match User %s\n  ForceCommand %s serve --ssh-command --root %s --trust-root %s\n  AllowTcpForwarding no\n  X11Forwarding no\n  PermitTTY no\n",
-			"root", bin, root, kit.RootPub)})
-	kh := filepath.Join(t.TempDir(), "known_hosts")
-	os.WriteFile(kh, []byte(s.KnownHostsLine()), 0o600)
+	s, root, console, kh := openSSHSensor(t, bin, kit, "ed25519", "rsa")
 
 	f := kit.Sensor(t, "sensor-01", "sensor-01.plant.example", "198.18.0.10")
 	p := &provision.Session{Check: provision.CheckOptions{ActivationRoots: mustRoots(t, kit.RootPub)}}

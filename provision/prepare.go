@@ -138,6 +138,7 @@ func (s *Session) bundle(row Row, now time.Time) (Bundle, error) {
 	}
 	files[bundle.RoleActivation] = act
 	var leafDER []byte
+	var issued *LocalIssued
 	switch row.CertSource {
 	case "", CertFiles:
 		cert, err := os.ReadFile(row.Cert)
@@ -190,26 +191,29 @@ func (s *Session) bundle(row Row, now time.Time) (Bundle, error) {
 		// No certificate travels: the sensor keeps the one it serves.
 	case CertLocalCA:
 		if s.IssueLocal == nil {
-			return Bundle{}, errors.New("cert_source local-ca: no local CA is configured")
+			return Bundle{}, errors.New(ErrNoLocalCA)
 		}
-		cert, key, chain, err := s.IssueLocal(row)
-		if err != nil {
+		if issued, err = s.IssueLocal(row, now); err != nil {
 			return Bundle{}, fmt.Errorf("local CA: %w", err)
 		}
-		cs, err := certs.ParseCertificates(cert)
+		defer clear(issued.Key)
+		cs, err := certs.ParseCertificates(issued.Cert)
 		if err != nil || len(cs) == 0 {
 			return Bundle{}, fmt.Errorf("local CA certificate: %v", err)
 		}
 		leafDER = cs[0].Raw
-		files[bundle.RoleCert], files[bundle.RoleKey] = cert, key
-		if chain != nil {
-			files[bundle.RoleChain] = chain
+		files[bundle.RoleCert], files[bundle.RoleKey] = pemCert(leafDER), bytes.Clone(issued.Key)
+		if issued.Chain != nil {
+			files[bundle.RoleChain] = issued.Chain
 		}
 	}
-	if paths := row.CRLFiles(); len(paths) > 0 {
+	if paths := row.CRLFiles(); len(paths) > 0 || issued != nil && len(issued.CRLs) > 0 {
 		// Every CRL given travels: one as crl.crl, several (every CA
 		// level's) as crls.pem.
 		var crls [][]byte
+		if issued != nil {
+			crls = append(crls, issued.CRLs...)
+		}
 		for _, p := range paths {
 			crl, err := os.ReadFile(p)
 			if err != nil {
@@ -253,7 +257,7 @@ func (s *Session) bundle(row Row, now time.Time) (Bundle, error) {
 		return Bundle{}, err
 	}
 	files[bundle.RoleSettings] = settings.Marshal()
-	accepted, err := s.gate(row, now)
+	accepted, err := s.gate(row, now, issued)
 	if err != nil {
 		return Bundle{}, err
 	}
@@ -271,12 +275,16 @@ func (s *Session) bundle(row Row, now time.Time) (Bundle, error) {
 		return Bundle{Archive: archive, Sensor: row.Sensor, KeepCertificate: true, Uplink: uplink}, nil
 	}
 	sum := sha256.Sum256(leafDER)
-	return Bundle{Archive: archive, Sensor: row.Sensor, CertFingerprint: hex.EncodeToString(sum[:]), Uplink: uplink}, nil
+	b := Bundle{Archive: archive, Sensor: row.Sensor, CertFingerprint: hex.EncodeToString(sum[:]), Uplink: uplink}
+	if issued != nil {
+		b.CertIssued = issued.Note()
+	}
+	return b, nil
 }
 
 // gate runs the row's offline check and bundle.Gate: a bundle is written
 // only when every check passes or the engineer accepted the warnings.
-func (s *Session) gate(row Row, now time.Time) ([]string, error) {
+func (s *Session) gate(row Row, now time.Time, issued *LocalIssued) ([]string, error) {
 	o := s.Check
 	if o.Now.IsZero() {
 		o.Now = now
@@ -291,7 +299,7 @@ func (s *Session) gate(row Row, now time.Time) ([]string, error) {
 		}
 		o.ActivationRoots = roots
 	}
-	rc := checkRow(row, o)
+	rc := checkRowIssued(row, o, issued)
 	accepted, err := bundle.Gate(rc.Findings, s.AcceptWarnings)
 	var ge *bundle.GateError
 	if errors.As(err, &ge) && len(ge.Errors) == 0 {

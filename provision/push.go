@@ -57,6 +57,9 @@ type Bundle struct {
 	// self-signed); the sensor keeps the one it serves, and verify pins
 	// the fingerprint apply reports. CertFingerprint is then empty.
 	KeepCertificate bool
+	// CertIssued says who issued the certificate when the bundle was built
+	// (LocalIssued.Note); the result carries it.
+	CertIssued string
 	// Plugins are signed protocol plugins installed once the sensor runs
 	// the pushed generation (StepPlugins).
 	Plugins []PluginFile
@@ -162,6 +165,9 @@ type Result struct {
 	// CertificateNote is "self-signed kept" when the bundle kept the
 	// sensor's certificate (cert_source self-signed).
 	CertificateNote string `json:"certificate_note,omitempty"`
+	// CertIssued is "issued by the local CA <subject>, serial <hex>" for a
+	// certificate the local CA issued when the bundle was built.
+	CertIssued string `json:"certificate_issued,omitempty"`
 	// Validation is the sensor's validation after setup (Options.Validate,
 	// or Session.Validate); ValidationError says why there is none when
 	// it was asked for (an older sensorcore, a lost connection).
@@ -302,6 +308,7 @@ func Push(ctx context.Context, t Target, b Bundle, o Options) Result {
 	err := p.run(ctx)
 	p.end(err == nil)
 	res.BundleFingerprint = p.b.CertFingerprint
+	res.CertIssued = b.CertIssued
 	if err != nil {
 		res.Error = err.Error()
 		res.Code = pushCode(ctx, err, res.Step)

@@ -121,6 +121,9 @@ func (x RowResult) Verdict() string {
 		if res.ServedFingerprint != "" {
 			cert += " sha256:" + res.ServedFingerprint
 		}
+		if res.CertIssued != "" {
+			cert += " (" + res.CertIssued + ")"
+		}
 		parts = append(parts, cert)
 		if v := x.ValidationText(); v != "" {
 			parts = append(parts, v)

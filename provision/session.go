@@ -51,9 +51,10 @@ type Session struct {
 	AcceptWarnings bool
 	// Creator is recorded in each bundle's manifest ("tapline 0.2.0").
 	Creator string
-	// IssueLocal issues cert, key and chain for cert_source local-ca; nil
-	// refuses such rows.
-	IssueLocal func(row Row) (cert, key, chain []byte, err error)
+	// IssueLocal issues the certificate of a cert_source local-ca row when
+	// its bundle is built (IssueFromLocalCA); nil refuses such rows. What
+	// it issues passes the same check as a certificate given in files.
+	IssueLocal func(row Row, now time.Time) (*LocalIssued, error)
 	// WorkDir is the session's folder on the laptop (the app's files
 	// folder); reports may go there, never a bundle. Empty: none.
 	WorkDir string

@@ -117,6 +117,7 @@ func printCheck(w io.Writer, rep *provision.CheckReport) {
 func batchCheck(env *Env, args []string) int {
 	fs := newFlags(env, "batch check")
 	cf := addCheckFlags(fs)
+	lf := addLocalCAFlags(fs)
 	if code, ok := fs.parse(args); !ok {
 		return code
 	}
@@ -131,6 +132,13 @@ func batchCheck(env *Env, args []string) int {
 		return ExitUsage
 	}
 	inv, perr := provision.ReadInventory(pos[0])
+	local, ok := lf.open(env, inv, false)
+	if !ok {
+		return ExitUsage
+	}
+	if local != nil {
+		o.IssueLocal = provision.IssueFromLocalCA(local.Trial())
+	}
 	rep := loadAndCheck(env, inv, perr, o)
 	if rep == nil {
 		return ExitUsage
@@ -169,6 +177,7 @@ type runFlags struct {
 	coreSignature  *string
 	releaseRoots   *multiFlag
 	noValidate     *bool
+	localCA        localCAFlags
 }
 
 func addRunFlags(fs *FlagSet) *runFlags {
@@ -194,6 +203,7 @@ func addRunFlags(fs *FlagSet) *runFlags {
 		releaseRoots:   releaseRootFlag(fs),
 		noValidate:     fs.Bool("no-validate", false, "skip the validation after the push (sensorcore validate: gateway, DNS, NTP, each monitoring port's traffic)"),
 		acceptWarnings: fs.Bool("accept-warnings", false, "accept the offline check's warnings (read them first: tapline batch check); without it a warning stops the run before anything is sent"),
+		localCA:        addLocalCAFlags(fs),
 	}
 }
 
@@ -203,6 +213,19 @@ func (rf *runFlags) execute(env *Env, inv *provision.Inventory, perr error, base
 	if err != nil {
 		env.Errorf("%v", err)
 		return ExitUsage
+	}
+	if inv == nil {
+		env.Errorf("%v", perr)
+		return ExitUsage
+	}
+	local, ok := rf.localCA.open(env, inv, true)
+	if !ok {
+		return ExitUsage
+	}
+	if local != nil {
+		// The offline check issues a trial certificate per row (nothing
+		// recorded) and checks it as the bundle's will be.
+		co.IssueLocal = provision.IssueFromLocalCA(local.Trial())
 	}
 	chk := loadAndCheck(env, inv, perr, co)
 	if chk == nil {
@@ -251,6 +274,9 @@ func (rf *runFlags) execute(env *Env, inv *provision.Inventory, perr error, base
 			ConfirmTimeout: *rf.confirmTimeout, MinCoreVersion: *rf.minCore, InstallCore: core, Validate: !*rf.noValidate,
 			Plugins: inv != nil && inv.HasPlugins()}}
 	sess.Secrets.KeyPassphrase = keyPassphrase(env)
+	if local != nil {
+		sess.IssueLocal = provision.IssueFromLocalCA(local)
+	}
 	if *rf.acceptNew {
 		sess.AcceptNew = func(u *sshconn.UnknownHostError) bool {
 			say("accepting new host %s: %s %s (added to %s)", u.Host, u.KeyType, u.Fingerprint, kh)

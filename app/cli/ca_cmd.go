@@ -472,10 +472,10 @@ func runCACRL(env *Env, args []string) int {
 		return ExitUsage
 	}
 	if *out == "" {
-		*out = filepath.Join(*dir, "crl.pem")
+		*out = filepath.Join(*dir, ca.CRLFileName)
 	}
 	if *rootOut == "" {
-		*rootOut = filepath.Join(*dir, "root-crl.pem")
+		*rootOut = filepath.Join(*dir, ca.RootCRLFileName)
 	}
 	paths := []string{*out, *rootOut}
 	for i, f := range files {

@@ -294,6 +294,7 @@ var (
 	runGroup      = FlagGroup{"The run", []string{"parallel N", "canary N", "retries N", "backoff DURATION", "resume", "journal FILE", "report-dir DIR", "accept-warnings", "no-validate"}}
 	timeoutsGroup = FlagGroup{"Timeouts", []string{"connect-timeout DURATION", "confirm-timeout DURATION"}}
 	applianceGrp  = FlagGroup{"The appliance", []string{"core COMMAND", "incoming DIR", "min-core-version VERSION", "install-core", "core-binary FILE", "core-signature FILE", "release-root FILE"}}
+	localCAGroup  = FlagGroup{"Local CA (cert_source local-ca)", []string{"ca DIR", "ca-passphrase-file FILE"}}
 )
 
 var runExit = []ExitCode{
@@ -310,13 +311,14 @@ func pushCommand() *Command {
 		Description: "Does for one sensor what 'tapline batch run' does for an inventory: the flags are the inventory's " +
 			"columns (docs/inventory.md; --new-ip is new_ip). The row is checked offline, its bundle built in memory " +
 			"and pushed; the sensor counts as done once its console serves the bundle's certificate. Secrets come from " +
-			"TAPLINE_SSH_PASSWORD, TAPLINE_KEY_PASSPHRASE, TAPLINE_CERT_PASSPHRASE, TAPLINE_PROXY_PASSWORD or ssh-agent.",
+			"TAPLINE_SSH_PASSWORD, TAPLINE_KEY_PASSPHRASE, TAPLINE_CERT_PASSPHRASE, TAPLINE_PROXY_PASSWORD or ssh-agent " +
+			"(and the local CA's from TAPLINE_CA_PASSPHRASE, --ca-passphrase-file or the terminal).",
 		Groups: []FlagGroup{
 			{"The sensor now", []string{"sensor NAME", "address IP", "ssh-port PORT", "ssh-user USER", "auth METHOD", "key-file FILE", "jump HOST", "console-port PORT"}},
 			{"Its network after the push", []string{"interface NAME", "new-ip IP", "new-mask MASK", "new-gateway IP", "new-dns IPS", "new-hostname NAME", "new-address HOST", "proxy URL"}},
 			{"Activation and certificate", []string{"activation FILE", "cert-source SOURCE", "cert FILE", "key FILE", "chain FILE", "pfx FILE", "crl FILE", "crl-validation BOOL", "cert-name NAME", "bundle PATH"}},
 			{"Protocol plugins", []string{"plugin-key FILE", "plugin FILE", "plugins FILES"}},
-			trustGroup, runGroup, timeoutsGroup, applianceGrp, outputGroup,
+			localCAGroup, trustGroup, runGroup, timeoutsGroup, applianceGrp, outputGroup,
 		},
 		Required: []string{"sensor", "address", "ssh-user", "auth"},
 		Examples: []Example{
@@ -344,8 +346,10 @@ func batchCommand() *Command {
 				Summary: "check every row of an inventory offline (nothing connects)",
 				Usage:   "INVENTORY.csv [flags]",
 				Description: "Checks each row's cells, network settings, activation file and certificate the way the sensor will, " +
-					"and the fleet for duplicates, and prints each sensor's network change as a before/after diff. Nothing connects.",
+					"and the fleet for duplicates, and prints each sensor's network change as a before/after diff. Nothing connects. " +
+					"With --ca, each cert_source local-ca row gets a trial certificate from the local CA (nothing recorded), checked as its bundle's will be.",
 				Groups: []FlagGroup{
+					localCAGroup,
 					{"Trust", []string{"trust-root FILE", "at TIME"}},
 					outputGroup,
 				},
@@ -366,9 +370,10 @@ func batchCommand() *Command {
 					"validates itself (sensorcore validate: sanity, gateway, DNS, NTP, each monitoring port's traffic; --no-validate " +
 					"skips it). A sensor cut off by wrong settings rolls back by itself. Writes INVENTORY.report.{json,csv,html}, INVENTORY.retry.csv " +
 					"and the journal --resume continues from. Ctrl-C, SIGTERM and SIGHUP stop it cleanly.",
-				Groups: []FlagGroup{trustGroup, runGroup, timeoutsGroup, applianceGrp, outputGroup},
+				Groups: []FlagGroup{localCAGroup, trustGroup, runGroup, timeoutsGroup, applianceGrp, outputGroup},
 				Examples: []Example{
 					{"Provision a site, trusting sensors seen for the first time", "tapline batch run site.csv --accept-new"},
+					{"Provision a site whose cert_source local-ca rows get their certificates from the offline CA (its passphrase is asked)", "tapline batch run site.csv --ca plant-ca"},
 					{"Canary first: two sensors, then the rest if both end done", "tapline batch run site.csv --canary 2"},
 					{"Continue an interrupted run", "tapline batch run site.csv --resume"},
 				},

@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -17,23 +16,8 @@ import (
 // never dialled (a listener at its HostName counts no connection), and
 // the error names the config file, its line and the directive.
 func TestBatchRunRefusesWeakerSSHConfig(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	var dialled atomic.Int32
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			dialled.Add(1)
-			c.Close()
-		}
-	}()
-	_, port, _ := net.SplitHostPort(l.Addr().String())
+	addr, dialled := countingListener(t)
+	_, port, _ := net.SplitHostPort(addr)
 	ex, _ := filepath.Abs("../../examples/site-a")
 	for _, tc := range []struct{ name, directive string }{
 		{"no host key checking", "StrictHostKeyChecking no"},

@@ -15,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/tapline/tapline/certs"
+	"github.com/tapline/tapline/certs/ca"
 	"github.com/tapline/tapline/internal/safefile"
 	"github.com/tapline/tapline/provision"
 	"github.com/tapline/tapline/provision/sshconn"
@@ -52,6 +53,15 @@ type fleetScreen struct {
 	keyPass   *widget.Entry
 	certPass  *widget.Entry
 	proxyPass *widget.Entry
+	// The local CA issues the certificates of cert_source local-ca rows:
+	// its folder and passphrase are asked once, then it stays open for
+	// the app's session (localCA).
+	caDir     *widget.Entry
+	caPass    *widget.Entry
+	caBtn     *widget.Button
+	caStatus  *widget.Label
+	localCA   *ca.Local
+	top       *fyne.Container // shows caStatus once a CA is unlocked
 	acceptNew *widget.Check
 	acceptWrn *widget.Check
 	summary   *widget.Label
@@ -71,6 +81,12 @@ func newFleetScreen(env Env) *fleetScreen {
 	s.keyPass.SetPlaceHolder("for rows with auth key whose key file is encrypted (memory only)")
 	s.certPass.SetPlaceHolder("key or PKCS#12 passphrase, if any")
 	s.proxyPass.SetPlaceHolder("for rows with a proxy column, if it needs one (memory only)")
+	s.caDir, s.caPass, s.caStatus = widget.NewEntry(), widget.NewPasswordEntry(), widget.NewLabel("")
+	s.caDir.SetPlaceHolder("folder; empty: the app's own (Certificates, Local CA)")
+	s.caPass.SetPlaceHolder("its passphrase (memory only)")
+	s.caStatus.Truncation = fyne.TextTruncateEllipsis
+	s.caStatus.Hide()
+	s.caBtn = widget.NewButton("Unlock local CA", s.onUnlockCA)
 	s.acceptNew = widget.NewCheck("Trust sensors seen for the first time (each fingerprint goes to its log)", nil)
 	s.acceptWrn = widget.NewCheck("Accept the check's warnings (after reading them; recorded in each bundle)", nil)
 	s.openBtn = widget.NewButtonWithIcon("Open inventory…", theme.FolderOpenIcon(), s.onOpen)
@@ -165,10 +181,12 @@ func (s *fleetScreen) build() fyne.CanvasObject {
 		{Text: "SSH key passphrase", Widget: s.keyPass},
 		{Text: "Certificate passphrase", Widget: s.certPass},
 		{Text: "Proxy password", Widget: s.proxyPass},
+		{Text: "Local CA", Widget: container.NewGridWithColumns(2, s.caDir, newBorder(nil, nil, nil, s.caBtn, s.caPass))},
 		{Text: "", Widget: s.acceptNew},
 		{Text: "", Widget: s.acceptWrn},
 	}}
-	top := container.NewVBox(s.path, bar, secrets, s.summary)
+	s.top = container.NewVBox(s.path, bar, secrets, s.caStatus, s.summary)
+	top := s.top
 	// The log scrolls both ways: long lines (a validation's details) never
 	// widen the screen past the window.
 	logPane := newBorder(newBorder(nil, nil, nil, s.menu.btn, s.logTitle), nil, nil, nil,
@@ -189,6 +207,7 @@ func (s *fleetScreen) sync() {
 	running := s.cancel != nil
 	have := s.inv != nil && len(s.inv.Rows) > 0
 	setEnabled(s.openBtn, !running)
+	setEnabled(s.caBtn, !running)
 	setEnabled(s.checkBtn, have && !running)
 	setEnabled(s.runBtn, have && !running)
 	setEnabled(s.retryBtn, have && !running && len(s.model.failed()) > 0)
@@ -246,6 +265,11 @@ func (s *fleetScreen) roots() []ed25519.PublicKey { return s.env.ActivationRoots
 func (s *fleetScreen) onCheck() {
 	inv := s.inv
 	o := provision.CheckOptions{Now: s.env.Now(), ActivationRoots: s.roots(), CertPassphrase: []byte(s.certPass.Text)}
+	if s.localCA != nil {
+		// local-ca rows: a trial certificate each (nothing recorded),
+		// checked as the bundle's will be.
+		o.IssueLocal = provision.IssueFromLocalCA(s.localCA.Trial())
+	}
 	s.summary.SetText("Checking every row offline…")
 	s.checkBtn.Disable()
 	run(&s.tasks, func(context.Context) *provision.CheckReport { return provision.Check(inv, o) }, func(r *provision.CheckReport) {
@@ -287,8 +311,18 @@ func (s *fleetScreen) onRun(only map[string]bool) {
 			return true
 		}
 	}
+	if n, first := localCARows(inv.Rows); n > 0 && s.localCA == nil {
+		s.findings.set([]certs.Finding{fieldProblem("Local CA", fmt.Sprintf(
+			"%d sensor(s) get their certificate from the local CA (cert_source local-ca; first: line %d, %s): enter its folder (empty: the app's own) and passphrase and press Unlock local CA. Nothing was sent.",
+			n, first.Line, first.Sensor))})
+		s.logTitle.SetText("The local CA is needed:")
+		return
+	}
 	sess := s.env.session(s.secrets(), acceptNew)
 	sess.AcceptWarnings = s.acceptWrn.Checked
+	if s.localCA != nil {
+		sess.IssueLocal = provision.IssueFromLocalCA(s.localCA)
+	}
 	prepare := func(ctx context.Context, row provision.Row) (provision.Prepared, error) {
 		p, err := sess.Prepare(ctx, row)
 		var ge *bundle.GateError
@@ -346,6 +380,88 @@ func (s *fleetScreen) onRun(only map[string]bool) {
 		s.flush()
 		s.sync()
 	})
+}
+
+// localCARows counts the rows whose certificate the local CA issues, and
+// returns the first.
+func localCARows(rows []provision.Row) (int, provision.Row) {
+	n, first := 0, provision.Row{}
+	for _, r := range rows {
+		if r.CertSource == provision.CertLocalCA && r.Bundle == "" {
+			if n == 0 {
+				first = r
+			}
+			n++
+		}
+	}
+	return n, first
+}
+
+func (s *fleetScreen) defaultCADir() string { return filepath.Join(s.env.filesDir(), "ca") }
+
+// onUnlockCA opens the local CA for the rest of the app's session; the
+// passphrase field is cleared once it opened.
+func (s *fleetScreen) onUnlockCA() {
+	dir := strings.TrimSpace(s.caDir.Text)
+	if dir == "" {
+		dir = s.defaultCADir()
+	}
+	pass := []byte(s.caPass.Text)
+	if len(pass) == 0 {
+		s.findings.set([]certs.Finding{fieldProblem("Local CA", "Enter the passphrase chosen when the local CA was created; the app never saves it.")})
+		s.logTitle.SetText("The local CA is locked:")
+		return
+	}
+	s.caBtn.Disable()
+	s.caStatus.SetText("Unlocking the local CA in " + dir + "…")
+	s.showCAStatus(true)
+	type out struct {
+		l   *ca.Local
+		err error
+	}
+	run(&s.tasks, func(context.Context) out {
+		defer clear(pass)
+		l, err := ca.OpenLocal(dir, pass)
+		if err != nil {
+			return out{err: &caLoadError{dir, err}}
+		}
+		return out{l: l}
+	}, func(o out) {
+		if o.err != nil {
+			s.caStatus.SetText(caStatusText(s.localCA))
+			s.showCAStatus(s.localCA != nil)
+			s.findings.set([]certs.Finding{caProblem("Unlocking the local CA", o.err)})
+			s.logTitle.SetText("The local CA is locked:")
+			s.sync()
+			return
+		}
+		s.localCA = o.l
+		s.caPass.SetText("")
+		s.caStatus.SetText(caStatusText(o.l))
+		s.findings.set(nil)
+		s.logTitle.SetText("Select a sensor to see its log.")
+		s.sync()
+	})
+}
+
+// showCAStatus shows or hides the local CA's status line.
+func (s *fleetScreen) showCAStatus(on bool) {
+	if on {
+		s.caStatus.Show()
+	} else {
+		s.caStatus.Hide()
+	}
+	if s.top != nil {
+		s.top.Refresh()
+	}
+}
+
+// caStatusText says which local CA is open, if any.
+func caStatusText(l *ca.Local) string {
+	if l == nil {
+		return ""
+	}
+	return fmt.Sprintf("Local CA %q unlocked for this session (%s): it issues the certificates of cert_source local-ca rows.", l.IssuerName(), l.Dir())
 }
 
 // onValidated shows a validation the sensor menu asked for in the row's

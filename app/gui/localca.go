@@ -409,7 +409,7 @@ func publishCRLs(c *ca.CA, dir string, now time.Time, rnd io.Reader) (paths, sai
 	if err != nil {
 		return nil, nil, err
 	}
-	names := []string{"crl.pem", "root-crl.pem"}
+	names := []string{ca.CRLFileName, ca.RootCRLFileName}
 	for i, f := range files {
 		path := filepath.Join(dir, names[i])
 		if err := ca.WriteFile(path, f.PEM); err != nil {

@@ -38,8 +38,11 @@ type IssueRequest struct {
 	// uplink, the app), or both (a NATS server of a cluster, which dials
 	// the others as a client).
 	Usage Usage
-	Now   time.Time // required
-	Rand  io.Reader // default crypto/rand
+	// NoCRLURL leaves the CA's CRL distribution point out (a sensor
+	// without certificate validation warns about one, TL-CERT-022).
+	NoCRLURL bool
+	Now      time.Time // required
+	Rand     io.Reader // default crypto/rand
 }
 
 // Usage says which extended key usages a certificate gets.
@@ -162,7 +165,7 @@ func (c *CA) Issue(req IssueRequest) (*Issued, error) {
 	if req.IP.IsValid() {
 		tmpl.IPAddresses = []net.IP{net.IP(req.IP.Unmap().AsSlice())}
 	}
-	if c.State.CRLURL != "" {
+	if c.State.CRLURL != "" && !req.NoCRLURL {
 		tmpl.CRLDistributionPoints = []string{c.State.CRLURL}
 	}
 	cert, err := sign(rnd, tmpl, issuer, pub, issuerKey)

@@ -8,8 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/tapline/tapline/certs"
 	"github.com/tapline/tapline/internal/safefile"
@@ -22,6 +24,10 @@ const (
 	IntermediateCertFile = "intermediate.crt"
 	IntermediateKeyFile  = "intermediate.key"
 	StateFile            = "state.json"
+	// CRLFileName and RootCRLFileName are where 'tapline ca crl' writes the
+	// issuing CA's CRL and, with an intermediate, the root's.
+	CRLFileName     = "crl.pem"
+	RootCRLFileName = "root-crl.pem"
 )
 
 // Save writes the CA to dir (created 0700): certificates, keys encrypted with
@@ -59,13 +65,63 @@ func (c *CA) Save(dir string, passphrase []byte, rnd io.Reader) error {
 	return nil
 }
 
-// SaveState writes only state.json (after Issue, Revoke or CRL).
+// SaveState writes only state.json (after Issue, Revoke or CRL), merged
+// with the file as it is now: another process (or another CA value loaded
+// from the same folder) that issued or revoked since this one was loaded
+// keeps its records, and CRL numbers never go back. c.State becomes the
+// merged state.
 func (c *CA) SaveState(dir string) error {
-	b, err := json.MarshalIndent(c.State, "", "  ")
+	saveMu.Lock()
+	defer saveMu.Unlock()
+	path := filepath.Join(dir, StateFile)
+	st := c.State
+	if b, err := os.ReadFile(path); err == nil {
+		var disk State
+		if err := json.Unmarshal(b, &disk); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		st = mergeState(disk, c.State)
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	b, err := json.MarshalIndent(st, "", "  ")
 	if err != nil {
 		return err
 	}
-	return WriteFile(filepath.Join(dir, StateFile), b)
+	if err := WriteFile(path, b); err != nil {
+		return err
+	}
+	c.State = st
+	return nil
+}
+
+// saveMu serialises SaveState's read-merge-write within the process.
+var saveMu sync.Mutex
+
+// mergeState is mine with the records only disk holds added: issued and
+// revoked serials are a union (disk's order first), CRL numbers the larger.
+func mergeState(disk, mine State) State {
+	out := mine
+	out.Issued = unionBy(disk.Issued, mine.Issued, func(r Record) string { return r.Serial })
+	out.Revoked = unionBy(disk.Revoked, mine.Revoked, func(r Revocation) string { return r.Serial })
+	out.RootRevoked = unionBy(disk.RootRevoked, mine.RootRevoked, func(r Revocation) string { return r.Serial })
+	out.CRLNumber = max(disk.CRLNumber, mine.CRLNumber)
+	out.RootCRLNumber = max(disk.RootCRLNumber, mine.RootCRLNumber)
+	return out
+}
+
+func unionBy[T any](a, b []T, key func(T) string) []T {
+	seen := make(map[string]bool, len(a)+len(b))
+	out := make([]T, 0, len(a)+len(b))
+	for _, l := range [][]T{a, b} {
+		for _, x := range l {
+			if k := key(x); !seen[k] {
+				seen[k] = true
+				out = append(out, x)
+			}
+		}
+	}
+	return out
 }
 
 // Load reads a CA directory written by Save. A wrong passphrase fails with

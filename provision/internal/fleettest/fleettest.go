@@ -106,19 +106,8 @@ type Files struct {
 // hostname with IP SANs ips, signed by the kit's CA.
 func (k *Kit) Sensor(t testing.TB, name, hostname string, ips ...string) Files {
 	t.Helper()
-	k.mu.Lock()
-	k.serial++
-	n := k.serial
-	k.mu.Unlock()
-	act, err := activation.Issue(activation.Request{SensorID: fmt.Sprintf("SN-T-%04d", n), SensorName: name, Site: "test", Zone: "ot",
-		PlanID: "lab", DeviceCount: 100, Mode: activation.ModeLocal, Expires: k.now.AddDate(1, 0, 0)}, k.signer, k.cert, k.now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := Files{Activation: filepath.Join(k.Dir, name+".tapact"), Cert: filepath.Join(k.Dir, name+".crt"), Key: filepath.Join(k.Dir, name+".key")}
-	if err := os.WriteFile(f.Activation, act, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	act, n := k.activation(t, name)
+	f := Files{Activation: act, Cert: filepath.Join(k.Dir, name+".crt"), Key: filepath.Join(k.Dir, name+".key")}
 	san := "DNS:" + hostname
 	for _, ip := range ips {
 		san += ",IP:" + ip
@@ -134,6 +123,31 @@ func (k *Kit) Sensor(t testing.TB, name, hostname string, ips ...string) Files {
 	openssl(t, k.Dir, "x509", "-req", "-in", name+".csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-set_serial", fmt.Sprint(1000+n),
 		"-days", "365", "-sha256", "-extfile", name+".ext", "-out", name+".crt")
 	return f
+}
+
+// Activation writes only an activation file for name (a sensor whose
+// certificate comes from elsewhere) and returns its path.
+func (k *Kit) Activation(t testing.TB, name string) string {
+	t.Helper()
+	p, _ := k.activation(t, name)
+	return p
+}
+
+func (k *Kit) activation(t testing.TB, name string) (string, int) {
+	k.mu.Lock()
+	k.serial++
+	n := k.serial
+	k.mu.Unlock()
+	act, err := activation.Issue(activation.Request{SensorID: fmt.Sprintf("SN-T-%04d", n), SensorName: name, Site: "test", Zone: "ot",
+		PlanID: "lab", DeviceCount: 100, Mode: activation.ModeLocal, Expires: k.now.AddDate(1, 0, 0)}, k.signer, k.cert, k.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(k.Dir, name+".tapact")
+	if err := os.WriteFile(p, act, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p, n
 }
 
 // ApplianceOptions shape one `sensorcore serve`.
