@@ -15,6 +15,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/tapline/tapline/app/demo"
+	"github.com/tapline/tapline/app/preset"
 	"github.com/tapline/tapline/internal/needs"
 	"github.com/tapline/tapline/provision"
 )
@@ -36,18 +37,25 @@ func newUserKey(t *testing.T, path string) ssh.PublicKey {
 	return s.PublicKey()
 }
 
+// oneSensorAndHome starts a demo fleet of one sensor and gives the test a
+// home folder of its own (HOME, USERPROFILE on Windows) for ~/.ssh.
+func oneSensorAndHome(t *testing.T) (*demo.Fleet, preset.Preset, preset.Sensor, string) {
+	t.Helper()
+	fleet := startDemoWith(t, demo.Options{Sensors: 1})
+	f := fleet.Preset()
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("USERPROFILE", home)
+	return fleet, f, f.Sensors[0], home
+}
+
 // The Connect page's key file is optional, with the CLI's defaults: an
 // empty field signs in with the first IdentityFile ~/.ssh/config gives for
 // the address, else ~/.ssh/id_ed25519 (id_ecdsa, id_rsa), else the
 // ssh-agent's keys; the field's hint says which, and the pushed row uses
 // the same. With none of them, Connect says so under the key file.
 func TestConnectDefaultKey(t *testing.T) {
-	fleet := startDemoWith(t, demo.Options{Sensors: 1})
-	f := fleet.Preset()
-	sn := f.Sensors[0]
-	home := t.TempDir()
-	t.Setenv("HOME", home)
-	t.Setenv("USERPROFILE", home)
+	fleet, f, sn, home := oneSensorAndHome(t)
 	defKey := filepath.Join(home, ".ssh", "id_ed25519")
 	cfgKey := filepath.Join(home, ".ssh", "plant_key")
 	agentKey := filepath.Join(t.TempDir(), "agent_key")
@@ -146,12 +154,7 @@ func TestConnectDefaultKey(t *testing.T) {
 // config's file pins differently is refused as a changed key, although
 // Tapline's own file trusts it.
 func TestConnectUserKnownHostsFile(t *testing.T) {
-	fleet := startDemoWith(t, demo.Options{Sensors: 1})
-	f := fleet.Preset()
-	sn := f.Sensors[0]
-	home := t.TempDir()
-	t.Setenv("HOME", home)
-	t.Setenv("USERPROFILE", home)
+	_, f, sn, home := oneSensorAndHome(t)
 	plantKH := filepath.Join(home, ".ssh", "plant_known_hosts")
 	os.MkdirAll(filepath.Dir(plantKH), 0o700)
 	os.WriteFile(filepath.Join(home, ".ssh", "config"), []byte("Host plant-alias\n  HostName "+sn.Address+"\n  Port "+sn.SSHPort+
