@@ -230,6 +230,9 @@ func (s *certStep) target() certs.Target {
 
 // onIssue issues the sensor's certificate from the local CA and exports the
 // files under the files folder; they are then checked like imported ones.
+// The sensor's key is written encrypted with the CA's passphrase (never in
+// clear on the laptop), and the page's passphrase field takes it in memory
+// so the check and the push can read the key.
 func (s *certStep) onIssue() {
 	t := s.target()
 	s.notes.clear(fieldCAPass)
@@ -243,7 +246,8 @@ func (s *certStep) onIssue() {
 		s.wiz.reveal(s.notes.first())
 		return
 	}
-	pass := []byte(s.caPass.Text)
+	passText := s.caPass.Text
+	pass := []byte(passText)
 	caDir := filepath.Join(s.env.filesDir(), "ca")
 	outDir := filepath.Join(s.env.filesDir(), "issued", t.Hostname)
 	req := ca.IssueRequest{Hostname: t.Hostname, IP: t.IP, KeyType: ca.RSA2048, Now: s.env.Now(), Rand: s.env.Rand}
@@ -277,7 +281,7 @@ func (s *certStep) onIssue() {
 		if err := safefile.MkdirPrivate(outDir); err != nil {
 			return out{err: err}
 		}
-		paths, err := ca.Export(outDir, t.Hostname, is, ca.ExportOptions{Rand: req.Rand})
+		paths, err := ca.Export(outDir, t.Hostname, is, ca.ExportOptions{Rand: req.Rand, KeyPassphrase: pass, KDFIterations: s.env.caKDF})
 		return out{paths, crls, err}
 	}, func(o out) {
 		s.issueBtn.Enable()
@@ -295,6 +299,7 @@ func (s *certStep) onIssue() {
 				s.cert.SetText(p)
 			case strings.HasSuffix(p, ".key"):
 				s.key.SetText(p)
+				s.passphrase.SetText(passText)
 			}
 		}
 		if len(o.crls) > 0 {

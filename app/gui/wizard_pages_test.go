@@ -2,6 +2,7 @@ package gui
 
 import (
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -156,6 +157,13 @@ func TestWizardIssuesFromLocalCA(t *testing.T) {
 	w.Wait()
 	if w.cert.report == nil || w.cert.report.HasErrors() || !strings.HasSuffix(w.cert.cert.Text, "sensor-01.plant.example.crt") {
 		t.Fatalf("issued: %q %s", w.cert.verdict.Text, codes(w.cert.notes.all()))
+	}
+	// The sensor's key is never in clear on the laptop: encrypted with the
+	// CA's passphrase, which the page holds in memory for the check and
+	// the push.
+	if keyPEM, err := os.ReadFile(w.cert.key.Text); err != nil || !strings.Contains(string(keyPEM), "-----BEGIN ENCRYPTED PRIVATE KEY-----") ||
+		w.cert.passphrase.Text != "Plant.CA-pass1" {
+		t.Fatalf("the issued key %s: %v, first line %.40q, passphrase field set: %v", w.cert.key.Text, err, keyPEM, w.cert.passphrase.Text != "")
 	}
 	if ok, why := w.cert.ready(); !ok {
 		t.Fatalf("not ready: %+v", why)
