@@ -49,6 +49,20 @@ func localCAInventory(t *testing.T, dir, addr string) string {
 	return inv
 }
 
+// caGetenv is an environment with the SSH password and the local CA's
+// passphrase set.
+func caGetenv(caPass string) func(string) string {
+	return func(k string) string {
+		switch k {
+		case "TAPLINE_SSH_PASSWORD":
+			return "pw"
+		case "TAPLINE_CA_PASSPHRASE":
+			return caPass
+		}
+		return ""
+	}
+}
+
 func initTestCA(t *testing.T, dir, pass string) string {
 	t.Helper()
 	caDir := filepath.Join(dir, "ca")
@@ -122,15 +136,7 @@ func TestLocalCARefusedBeforeContact(t *testing.T) {
 	// row is issued its certificate, recorded in the CA, and only then is
 	// the sensor contacted; the report names the serial.
 	env, out, errb := testEnv(time.Now())
-	env.Getenv = func(k string) string {
-		switch k {
-		case "TAPLINE_SSH_PASSWORD":
-			return "pw"
-		case "TAPLINE_CA_PASSPHRASE":
-			return "right-passphrase"
-		}
-		return ""
-	}
+	env.Getenv = caGetenv("right-passphrase")
 	if code := Main(append(append([]string{}, base...), "--ca", caDir), env); code != ExitVerdict {
 		t.Fatalf("with the CA: exit %d\n%s\n%s", code, out, errb)
 	}
@@ -162,15 +168,7 @@ func TestLocalCAOfflineCheckBeforeContact(t *testing.T) {
 	row := fmt.Sprintf("sensor-01,%s,admin,password,eth0,192.0.2.111,24,192.0.2.1,sensor-01.plant.example,%s/activation/sensor-01.tapact,local-ca,true", addr, ex)
 	os.WriteFile(inv, []byte("sensor,address,ssh_user,auth,interface,new_ip,new_mask,new_gateway,new_hostname,activation,cert_source,crl_validation\n"+row+"\n"), 0o600)
 	caDir := initTestCA(t, dir, "right-passphrase")
-	getenv := func(k string) string {
-		switch k {
-		case "TAPLINE_SSH_PASSWORD":
-			return "pw"
-		case "TAPLINE_CA_PASSPHRASE":
-			return "right-passphrase"
-		}
-		return ""
-	}
+	getenv := caGetenv("right-passphrase")
 	env, out, errb := testEnv(time.Now())
 	env.Getenv = getenv
 	if code := Main([]string{"batch", "check", inv, "--trust-root", exampleRoot, "--at", exampleAt(t)}, env); code != ExitOK ||
