@@ -306,8 +306,11 @@ func (rf *runFlags) execute(env *Env, inv *provision.Inventory, perr error, base
 		changed := last[e.Sensor] != e.Step
 		last[e.Sensor] = e.Step
 		outMu.Unlock()
-		if changed || e.Message != "" {
+		switch {
+		case e.Message != "":
 			say("%s: %s %s", e.Sensor, e.Step, e.Message)
+		case changed:
+			say("%s: %s...", e.Sensor, e.Step) // the step starts
 		}
 	})
 	if err != nil {
