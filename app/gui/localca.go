@@ -35,6 +35,7 @@ type caPanel struct {
 	country    *widget.Entry
 	org        *widget.Entry
 	crlURL     *widget.Entry
+	rootCRLURL *widget.Entry // with an intermediate: where the root's CRL is published
 	interm     *widget.Check
 	createBtn  *widget.Button
 	unlockBtn  *widget.Button
@@ -75,6 +76,7 @@ func newCAPanel(env Env) *caPanel {
 		country:    widget.NewEntry(),
 		org:        widget.NewEntry(),
 		crlURL:     widget.NewEntry(),
+		rootCRLURL: widget.NewEntry(),
 		interm:     widget.NewCheck("Intermediate CA signs the sensor certificates", nil),
 		issueHost:  widget.NewEntry(),
 		issueIP:    widget.NewEntry(),
@@ -92,6 +94,7 @@ func newCAPanel(env Env) *caPanel {
 	p.country.SetPlaceHolder("two letters, e.g. DE")
 	p.org.SetPlaceHolder("the plant operator")
 	p.crlURL.SetPlaceHolder("optional http:// URL the sensors fetch the CRL from")
+	p.rootCRLURL.SetPlaceHolder("optional http:// URL of the root's CRL (root-crl.pem)")
 	p.issueHost.SetPlaceHolder("sensor-01.plant.example")
 	p.issueIP.SetPlaceHolder("optional SAN IP, e.g. 192.0.2.10")
 	p.keyType.SetSelected(string(ca.RSA2048))
@@ -120,15 +123,19 @@ func (p *caPanel) exists() bool {
 }
 
 func (p *caPanel) build() fyne.CanvasObject {
+	form := &widget.Form{Items: []*widget.FormItem{
+		{Text: "CA passphrase", Widget: p.passphrase, HintText: "encrypts the CA keys; never saved by the app"},
+		{Text: "Root name", Widget: p.name},
+		{Text: "Country (C)", Widget: p.country},
+		{Text: "Organization (O)", Widget: p.org},
+		{Text: "CRL URL", Widget: p.crlURL},
+		{Text: "", Widget: p.interm},
+	}}
+	// The root's CRL URL goes in the intermediate: its row is there only
+	// with one.
+	rootRow := &widget.FormItem{Text: "Root CRL URL", Widget: p.rootCRLURL, HintText: "where sensors fetch the root's CRL"}
 	create := widget.NewCard("Create or unlock", "", container.NewVBox(
-		&widget.Form{Items: []*widget.FormItem{
-			{Text: "CA passphrase", Widget: p.passphrase, HintText: "encrypts the CA keys; never saved by the app"},
-			{Text: "Root name", Widget: p.name},
-			{Text: "Country (C)", Widget: p.country},
-			{Text: "Organization (O)", Widget: p.org},
-			{Text: "CRL URL", Widget: p.crlURL},
-			{Text: "", Widget: p.interm},
-		}},
+		form,
 		container.NewHBox(p.createBtn, p.unlockBtn), p.slots[slotCreate],
 	))
 	issue := widget.NewCard("Issue a sensor certificate", "", container.NewVBox(
@@ -141,7 +148,21 @@ func (p *caPanel) build() fyne.CanvasObject {
 		container.NewHBox(p.issueBtn, p.exportBtn), p.slots[slotIssue],
 	))
 	list := widget.NewCard("Issued", "", newBorder(nil, container.NewVBox(container.NewHBox(p.revokeBtn, p.crlBtn), p.slots[slotIssued]), nil, nil, p.issued))
-	p.left = container.NewVScroll(container.NewVBox(p.status, create, issue))
+	column := container.NewVBox(p.status, create, issue)
+	p.left = container.NewVScroll(column)
+	p.interm.OnChanged = func(on bool) {
+		items := form.Items[:len(form.Items)-1]
+		if form.Items[len(form.Items)-1] != rootRow {
+			items = form.Items
+		}
+		if on {
+			items = append(items, rootRow)
+		}
+		form.Items = items
+		form.Refresh()
+		column.Refresh() // the card below moves down (or up)
+		p.left.Refresh()
+	}
 	split := container.NewHSplit(p.left, list)
 	split.SetOffset(0.55)
 	return split
@@ -284,8 +305,18 @@ func (p *caPanel) onCreate() {
 		p.report(slotCreate, "", fieldProblem("Organization (O)", "Enter the plant operator's name; sensors expect O in a certificate's subject (TL-CERT-016)."))
 		return
 	}
+	rootCRL := ""
+	if p.interm.Checked {
+		rootCRL = strings.TrimSpace(p.rootCRLURL.Text)
+	}
+	for _, f := range [][2]string{{"CRL URL", strings.TrimSpace(p.crlURL.Text)}, {"Root CRL URL", rootCRL}} {
+		if u := f[1]; u != "" && !strings.HasPrefix(strings.ToLower(u), "http://") {
+			p.report(slotCreate, "", fieldProblem(f[0], "Enter an http:// URL, or leave it empty: sensors fetch CRLs over plain HTTP (a CRL is signed, so it needs no TLS)."))
+			return
+		}
+	}
 	o := ca.InitOptions{
-		Name: strings.TrimSpace(p.name.Text), Country: country,
+		Name: strings.TrimSpace(p.name.Text), Country: country, RootCRLURL: rootCRL,
 		Organization: org, CRLURL: strings.TrimSpace(p.crlURL.Text),
 		Intermediate: p.interm.Checked, KeyType: ca.RSA2048, Now: p.env.Now(), Rand: p.env.Rand, KDFIterations: p.env.caKDF,
 	}

@@ -148,15 +148,34 @@ func TestCAPanelPublishesEveryLevelsCRL(t *testing.T) {
 	a := test.NewTempApp(t)
 	dir := t.TempDir()
 	p := newCAPanel(testEnv(a, dir))
-	test.NewTempWindow(t, p.build()).Resize(fyne.NewSize(900, 600))
+	w := test.NewTempWindow(t, p.build())
+	w.Resize(fyne.NewSize(900, 600))
 	test.Type(p.passphrase, "Plant.CA-pass1")
 	test.Type(p.country, "DE")
 	test.Type(p.org, "Plant")
+	if strings.Contains(texts(w.Canvas()), "Root CRL URL") {
+		t.Error("the root CRL URL is offered without an intermediate")
+	}
 	p.interm.SetChecked(true)
+	if !strings.Contains(texts(w.Canvas()), "Root CRL URL") {
+		t.Error("the root CRL URL is not offered with an intermediate")
+	}
+	test.Type(p.rootCRLURL, "https://crl.plant.example/root.crl")
+	test.Tap(p.createBtn)
+	p.tasks.Wait()
+	if p.ca != nil || !hasCode(p.findings.shown, codeField) {
+		t.Fatalf("an https root CRL URL: created %v, %s", p.ca != nil, codes(p.findings.shown))
+	}
+	retype(p.rootCRLURL, "http://crl.plant.example/root.crl")
 	test.Tap(p.createBtn)
 	p.tasks.Wait()
 	if p.ca == nil || p.ca.Intermediate == nil {
 		t.Fatalf("create with an intermediate: %s", codes(p.findings.shown))
+	}
+	// The intermediate names where the root's CRL is published, so a
+	// sensor missing it can fetch it (as `ca init --root-crl-url`).
+	if dp := p.ca.Intermediate.CRLDistributionPoints; len(dp) != 1 || dp[0] != "http://crl.plant.example/root.crl" {
+		t.Errorf("the intermediate's CRL distribution points: %q", dp)
 	}
 	test.Type(p.issueHost, "sensor-01.plant.example")
 	test.Tap(p.issueBtn)
