@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/big"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -156,5 +157,49 @@ func TestLocalTrialRecordsNothing(t *testing.T) {
 	c, _ := ca.Load(dir, []byte("pw"))
 	if len(c.State.Issued) != 1 || c.State.Issued[0].Serial != hex.EncodeToString(is.Cert.SerialNumber.Bytes()) {
 		t.Fatalf("after the trial, the session's issuance: %+v", c.State.Issued)
+	}
+}
+
+// Two processes (this test binary run twice, as two tapline commands on
+// the same CA folder) issue at the same time: every certificate of both is
+// on the issued list, none lost between one's read of state.json and its
+// write.
+func TestSaveStateAcrossProcesses(t *testing.T) {
+	if dir := os.Getenv("TAPLINE_CA_ISSUER_DIR"); dir != "" {
+		l, err := ca.OpenLocal(dir, []byte("pw"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range 300 {
+			if _, err := l.Issue(ca.IssueRequest{Hostname: fmt.Sprintf("sensor-%s-%02d.plant.example", os.Getenv("TAPLINE_CA_ISSUER"), i), KeyType: ca.P256, Now: now}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return
+	}
+	t.Parallel()
+	dir := savedCA(t, false)
+	var wg sync.WaitGroup
+	outs := make([][]byte, 2)
+	errs := make([]error, 2)
+	for i := range 2 {
+		wg.Go(func() {
+			cmd := exec.Command(os.Args[0], "-test.run", "^TestSaveStateAcrossProcesses$", "-test.count=1")
+			cmd.Env = append(os.Environ(), "TAPLINE_CA_ISSUER_DIR="+dir, fmt.Sprintf("TAPLINE_CA_ISSUER=%c", 'a'+i))
+			outs[i], errs[i] = cmd.CombinedOutput()
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("issuer %d: %v\n%s", i, err, outs[i])
+		}
+	}
+	c, err := ca.Load(dir, []byte("pw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.State.Issued) != 600 {
+		t.Fatalf("state.json records %d certificates, want the 600 both processes issued", len(c.State.Issued))
 	}
 }

@@ -24,6 +24,9 @@ const (
 	IntermediateCertFile = "intermediate.crt"
 	IntermediateKeyFile  = "intermediate.key"
 	StateFile            = "state.json"
+	// StateLockFile is locked while state.json is read, merged and
+	// written, so two processes on one CA lose no record.
+	StateLockFile = "state.lock"
 	// CRLFileName and RootCRLFileName are where 'tapline ca crl' writes the
 	// issuing CA's CRL and, with an intermediate, the root's.
 	CRLFileName     = "crl.pem"
@@ -73,6 +76,14 @@ func (c *CA) Save(dir string, passphrase []byte, rnd io.Reader) error {
 func (c *CA) SaveState(dir string) error {
 	saveMu.Lock()
 	defer saveMu.Unlock()
+	// Another process (tapline ca revoke, a second batch run, the app) may
+	// save between this one's read and its write: the read-merge-write
+	// holds the folder's lock.
+	unlock, err := lockFile(filepath.Join(dir, StateLockFile))
+	if err != nil {
+		return fmt.Errorf("ca: lock %s: %w", filepath.Join(dir, StateLockFile), err)
+	}
+	defer unlock()
 	path := filepath.Join(dir, StateFile)
 	st := c.State
 	if b, err := os.ReadFile(path); err == nil {
