@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/tapline/tapline/certs"
 	"github.com/tapline/tapline/certs/ca"
@@ -49,6 +50,15 @@ func (f localCAFlags) open(env *Env, inv *provision.Inventory, required bool) (*
 	}
 	if *f.dir == "" {
 		env.Errorf("line %d (%s) has cert_source local-ca: give the local CA folder with --ca DIR (the folder 'tapline ca init' made); nothing was sent", row.Line, row.Sensor)
+		return nil, false
+	}
+	// A folder with no CA is said as such, before a passphrase is asked.
+	if _, err := os.Stat(filepath.Join(*f.dir, ca.RootCertFile)); err != nil {
+		why := "no " + ca.RootCertFile
+		if !errors.Is(err, os.ErrNotExist) {
+			why = err.Error()
+		}
+		env.Errorf("--ca %s: no local CA there (%s): give the folder 'tapline ca init --dir' made; nothing was sent", *f.dir, why)
 		return nil, false
 	}
 	pass, err := f.passphrase(env)

@@ -95,6 +95,7 @@ func TestLocalCARefusedBeforeContact(t *testing.T) {
 	}{
 		{"no --ca", nil, []string{"line 2 (sensor-01) has cert_source local-ca", "--ca DIR", "nothing was sent"}},
 		{"not a CA folder", []string{"--ca", dir, "--ca-passphrase-file", wrong}, []string{"--ca " + dir, "root.crt", "nothing was sent"}},
+		{"not a CA folder, no passphrase given", []string{"--ca", filepath.Join(dir, "none")}, []string{"no local CA there (no root.crt)", "tapline ca init", "nothing was sent"}},
 		{"wrong passphrase", []string{"--ca", caDir, "--ca-passphrase-file", wrong}, []string{"--ca " + caDir, "passphrase", "--ca-passphrase-file", "nothing was sent"}},
 		{"no passphrase, no terminal", []string{"--ca", caDir}, []string{"--ca " + caDir, "TAPLINE_CA_PASSPHRASE", "nothing was sent"}},
 	}
