@@ -64,7 +64,7 @@ func runConsoleReset(env *Env, args []string) int {
 	sshPort := fs.Int("ssh-port", 22, "SSH port (default 22, or the port in --address)")
 	sshUser := fs.String("ssh-user", "", "SSH user of the provisioning account")
 	auth := fs.String("auth", "", "key (--key-file, or ssh's default key), agent (ssh-agent) or password (TAPLINE_SSH_PASSWORD)")
-	keyFile := fs.String("key-file", "", "SSH private key for --auth key (OpenSSH or PuTTY .ppk; default: the first of ~/.ssh/id_ed25519, id_ecdsa, id_rsa); an encrypted one reads TAPLINE_KEY_PASSPHRASE or asks")
+	keyFile := fs.String("key-file", "", "SSH private key for --auth key (OpenSSH or PuTTY .ppk; default: each of ~/.ssh/id_ed25519, id_ecdsa, id_rsa that exists, offered in order as ssh does); an encrypted one reads TAPLINE_KEY_PASSPHRASE or asks")
 	jump := fs.String("jump", "", "jump host [user@]host[:port] (OpenSSH ProxyJump)")
 	consolePort := fs.Int("console-port", 443, "HTTPS console port, for the address printed")
 	knownHosts := fs.String("known-hosts", "", "known_hosts file (default ~/.ssh/known_hosts)")

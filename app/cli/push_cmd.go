@@ -69,7 +69,7 @@ var pushColumns = []struct{ name, help string }{
 	{"ssh_port", "SSH port (default 22, or the port in --address)"},
 	{"ssh_user", "SSH user, e.g. admin"},
 	{"auth", "key (--key-file, or ssh's default key), agent (ssh-agent) or password (TAPLINE_SSH_PASSWORD)"},
-	{"key_file", "SSH private key for --auth key (OpenSSH or PuTTY .ppk; default: the first of ~/.ssh/id_ed25519, id_ecdsa, id_rsa); an encrypted one reads TAPLINE_KEY_PASSPHRASE or asks"},
+	{"key_file", "SSH private key for --auth key (OpenSSH or PuTTY .ppk; default: ~/.ssh/config's IdentityFile, else each of ~/.ssh/id_ed25519, id_ecdsa, id_rsa that exists, offered in order as ssh does); an encrypted one reads TAPLINE_KEY_PASSPHRASE or asks"},
 	{"jump", "jump host [user@]host[:port] (OpenSSH ProxyJump)"},
 	{"interface", "management interface (default eth0)"},
 	{"new_ip", "address after the push (empty: keep --address)"},
