@@ -190,6 +190,10 @@ func (c *SSHConfig) Resolve(host string, given HostSettings) (HostSettings, erro
 			return out, &ConfigError{r.idOnly.file, r.idOnly.line, "IdentitiesOnly", fmt.Sprintf("%q: use yes or no", v)}
 		}
 	}
+	if v := strings.ToLower(r.canon.val); v == "yes" || v == "always" {
+		return out, &ConfigError{r.canon.file, r.canon.line, "CanonicalizeHostname " + r.canon.val,
+			"Tapline does not canonicalise host names, so Host blocks would match otherwise than in ssh: remove the line, or give the sensor's full name or address"}
+	}
 	if v := strings.ToLower(r.strict.val); v == "no" || v == "off" || v == "false" {
 		return out, &ConfigError{r.strict.file, r.strict.line, "StrictHostKeyChecking " + r.strict.val,
 			"Tapline never connects to a host whose key it cannot check: remove the line (new hosts are accepted by fingerprint, --accept-new)"}
@@ -263,9 +267,9 @@ type resolver struct {
 	home      string
 	seen      map[string]bool // included files on the current path
 
-	hostName, user, port, idOnly, strict, knownHosts, proxyJump, proxyCommand setting
-	identity                                                                  []setting
-	refused                                                                   []setting
+	hostName, user, port, idOnly, strict, knownHosts, proxyJump, proxyCommand, canon setting
+	identity                                                                         []setting
+	refused                                                                          []setting
 }
 
 func (r *resolver) walk(file string, cfg *ssh_config.Config, match map[int]*matchLine, depth int) error {
@@ -389,6 +393,8 @@ func (r *resolver) take(s setting) error {
 		}
 	case "identityfile":
 		r.identity = append(r.identity, s)
+	case "canonicalizehostname":
+		first(&r.canon)
 	default:
 		if _, ok := refused[k]; ok && !strings.EqualFold(s.val, "none") {
 			r.refused = append(r.refused, s)

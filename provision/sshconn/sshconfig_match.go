@@ -263,7 +263,8 @@ func readsAny(h *ssh_config.Host) (int, string, bool) {
 
 // readKeywords are the keywords Resolve takes.
 var readKeywords = map[string]bool{"hostname": true, "user": true, "port": true, "identitiesonly": true,
-	"stricthostkeychecking": true, "userknownhostsfile": true, "proxyjump": true, "proxycommand": true, "identityfile": true}
+	"stricthostkeychecking": true, "userknownhostsfile": true, "proxyjump": true, "proxycommand": true, "identityfile": true,
+	"canonicalizehostname": true}
 
 // undecidedWhy says why Tapline cannot decide a criterion.
 func undecidedWhy(attr string) string {

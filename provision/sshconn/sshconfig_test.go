@@ -283,6 +283,7 @@ func TestSSHConfigRefuses(t *testing.T) {
 		{"match canonical with an include", "Match canonical\n  Include other.conf\n", HostSettings{}, 1, "Match canonical"},
 		{"match tagged", "Match tagged plant\n  UserKnownHostsFile ~/kh\n", HostSettings{}, 1, "Match tagged"},
 		{"match exec with a refused directive", "Match exec true\n  ProxyJump gw\n", HostSettings{}, 1, "Match exec"},
+		{"canonicalised host names", "Host *\n  CanonicalizeHostname yes\n  CanonicalDomains plant.example\n", HostSettings{}, 2, "CanonicalizeHostname yes"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -308,7 +309,7 @@ func TestSSHConfigRefuses(t *testing.T) {
 	// gives, are not refused.
 	// Nor is a Match block Tapline cannot decide when a criterion it can
 	// decide rules it out, or when it sets nothing Tapline reads.
-	path := writeConfigs(t, t.TempDir(), map[string]string{"config": "Host s\n  ProxyJump gw\nHost none\n  StrictHostKeyChecking no\n" +
+	path := writeConfigs(t, t.TempDir(), map[string]string{"config": "CanonicalizeHostname no\nHost s\n  ProxyJump gw\nHost none\n  StrictHostKeyChecking no\n" +
 		"Match host elsewhere exec true\n  User x\nMatch !originalhost other,s exec true\n  Port 2\nMatch exec true\n  ForwardAgent no\n  ServerAliveInterval 5\n"})
 	c, err := ReadSSHConfig(path)
 	if err != nil {
