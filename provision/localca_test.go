@@ -61,6 +61,16 @@ func localRow(kit *fleettest.Kit, t *testing.T, sensor, ip string) provision.Row
 		Activation: kit.Activation(t, sensor), CertSource: provision.CertLocalCA}
 }
 
+// localCASession is a test kit, a local CA with an intermediate (its
+// folder) and a session issuing from it.
+func localCASession(t *testing.T) (*fleettest.Kit, string, *provision.Session) {
+	t.Helper()
+	kit := fleettest.New(t, time.Now())
+	dir, l := localCA(t, true)
+	return kit, dir, &provision.Session{Secrets: provision.Secrets{SSHPassword: "x"},
+		Check: provision.CheckOptions{ActivationRoots: mustRoots(t, kit.RootPub)}, IssueLocal: provision.IssueFromLocalCA(l)}
+}
+
 func bundleFiles(t *testing.T, pb provision.Bundle) *bundle.Bundle {
 	t.Helper()
 	b, err := bundle.ReadArchive(bytes.NewReader(pb.Archive))
@@ -77,10 +87,7 @@ func bundleFiles(t *testing.T, pb provision.Bundle) *bundle.Bundle {
 // built at all.
 func TestLocalCAIssuesPerRow(t *testing.T) {
 	t.Parallel()
-	kit := fleettest.New(t, time.Now())
-	dir, l := localCA(t, true)
-	s := &provision.Session{Secrets: provision.Secrets{SSHPassword: "x"}, Check: provision.CheckOptions{ActivationRoots: mustRoots(t, kit.RootPub)},
-		IssueLocal: provision.IssueFromLocalCA(l)}
+	kit, dir, s := localCASession(t)
 	ctx := context.Background()
 	rows := []provision.Row{localRow(kit, t, "sensor-01", "192.0.2.111"), localRow(kit, t, "sensor-02", "192.0.2.112")}
 	var leaves [][]byte
@@ -189,10 +196,7 @@ func caState(t *testing.T, dir string) ca.State {
 // the CA's issued list, each certificate in its own row's bundle.
 func TestLocalCAParallelRows(t *testing.T) {
 	t.Parallel()
-	kit := fleettest.New(t, time.Now())
-	dir, l := localCA(t, true)
-	s := &provision.Session{Secrets: provision.Secrets{SSHPassword: "x"}, Check: provision.CheckOptions{ActivationRoots: mustRoots(t, kit.RootPub)},
-		IssueLocal: provision.IssueFromLocalCA(l)}
+	kit, dir, s := localCASession(t)
 	const n = 20
 	rows := make([]provision.Row, n)
 	for i := range rows {
@@ -251,10 +255,7 @@ func TestLocalCAParallelRows(t *testing.T) {
 func TestLocalCABundleVerifiesWithOpenSSL(t *testing.T) {
 	t.Parallel()
 	needs.Tool(t, "openssl", "openssl (it verifies the issued bundle)")
-	kit := fleettest.New(t, time.Now())
-	dir, l := localCA(t, true)
-	s := &provision.Session{Secrets: provision.Secrets{SSHPassword: "x"}, Check: provision.CheckOptions{ActivationRoots: mustRoots(t, kit.RootPub)},
-		IssueLocal: provision.IssueFromLocalCA(l)}
+	kit, dir, s := localCASession(t)
 	row := localRow(kit, t, "sensor-01", "192.0.2.111")
 	row.CRLValidation = true
 	pr, err := s.Prepare(context.Background(), row)
