@@ -2,6 +2,7 @@ package siteconf_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -70,7 +71,16 @@ func TestSiteInitClusterReal(t *testing.T) {
 	}
 	defer vc.Close()
 	vjs, _ := jetstream.New(vc)
-	cons, err := vjs.OrderedConsumer(ctx, site.StateStream("plant-a"), jetstream.OrderedConsumerConfig{})
+	// A node that has just joined may not answer the viewer's JetStream
+	// requests yet ("no responders"): asked again, as natstest's readers do.
+	var cons jetstream.Consumer
+	for {
+		cons, err = vjs.OrderedConsumer(ctx, site.StateStream("plant-a"), jetstream.OrderedConsumerConfig{})
+		if !errors.Is(err, nats.ErrNoResponders) || ctx.Err() != nil {
+			break
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
