@@ -455,8 +455,9 @@ func (t *StreamTable) Sweep(nowNanos, idleNanos int64) {
 			}
 		}
 	}
-	if t.n != before {
-		// Removing entries breaks probe runs: place the survivors again.
+	if t.n != before && t.n > 0 {
+		// Removing entries breaks probe runs: place the survivors again
+		// (an emptied table has no runs left).
 		t.rehash(len(t.slots))
 	}
 }
