@@ -169,7 +169,7 @@ func TestFlowSameAsObserve(t *testing.T) {
 		if flows[k] == nil {
 			flows[k] = &Flow{}
 		}
-		flowed.ObserveFlow(now, s.p, flows[k])
+		flowed.ObserveFlow(now.UnixNano(), s.p, flows[k])
 		if s.r != nil {
 			plain.ObservePDU(now, s.p, s.r)
 			flowed.ObservePDUFlow(now, s.p, s.r, flows[k])

@@ -205,9 +205,10 @@ func (m *Monitor) pduFlow(now time.Time, pkt *decode.Packet, r *dissect.Result, 
 	m.eng.ObserveFlow(m.event(now, pkt, r, malformed), &f.eng)
 }
 
-// hostFlow is Host for a packet of a TCP stream, through its memo.
-func (m *Monitor) hostFlow(now time.Time, pkt *decode.Packet, f *flowMemo) {
-	m.inv.ObserveFlow(now, pkt, &f.inv)
+// hostFlow is Host for a packet of a TCP stream, through its memo; ts is
+// now in Unix nanoseconds.
+func (m *Monitor) hostFlow(now time.Time, ts int64, pkt *decode.Packet, f *flowMemo) {
+	m.inv.ObserveFlow(ts, pkt, &f.inv)
 	if pkt.Src.Len == 4 && (pkt.Src.B[0] == 0 || pkt.Src.B[0] >= 224) {
 		return // unspecified or multicast source: not a device
 	}

@@ -188,7 +188,7 @@ func (p *Pipeline) packet(data []byte, ci *capture.Info) {
 		}
 		if p.obs != nil {
 			if m != nil {
-				p.obs.hostFlow(now, pkt, m)
+				p.obs.hostFlow(now, ts, pkt, m)
 			} else {
 				p.obs.Host(now, pkt)
 			}
