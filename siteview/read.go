@@ -3,6 +3,7 @@ package siteview
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -52,13 +53,16 @@ func (r *Reader) Load(ctx context.Context, opsBatches uint64) error {
 }
 
 func (r *Reader) drain(ctx context.Context, stream string, last uint64) error {
-	s, err := r.js.Stream(ctx, stream)
-	if err != nil {
+	s, err := settle(ctx, func(ctx context.Context) (jetstream.Stream, error) { return r.js.Stream(ctx, stream) })
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
 		return fmt.Errorf("stream %s: %w (tapline site streams creates it)", stream, err)
 	}
-	info, err := s.Info(ctx)
 	if err != nil {
-		return err
+		return fmt.Errorf("stream %s: %w", stream, err)
+	}
+	info, err := settle(ctx, func(ctx context.Context) (*jetstream.StreamInfo, error) { return s.Info(ctx) })
+	if err != nil {
+		return fmt.Errorf("stream %s: %w", stream, err)
 	}
 	st := info.State
 	r.next[stream] = st.LastSeq + 1
@@ -69,9 +73,9 @@ func (r *Reader) drain(ctx context.Context, stream string, last uint64) error {
 	if last > 0 && st.LastSeq >= last && st.LastSeq-last+1 > st.FirstSeq {
 		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, st.LastSeq-last+1
 	}
-	c, err := r.js.OrderedConsumer(ctx, stream, cfg)
+	c, err := settle(ctx, func(ctx context.Context) (jetstream.Consumer, error) { return r.js.OrderedConsumer(ctx, stream, cfg) })
 	if err != nil {
-		return err
+		return fmt.Errorf("stream %s: %w", stream, err)
 	}
 	for {
 		b, err := c.Fetch(500, jetstream.FetchMaxWait(2*time.Second))
@@ -115,9 +119,9 @@ func (r *Reader) Follow(ctx context.Context, changed func()) error {
 		if n := r.next[stream]; n > 0 {
 			cfg = jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: n}
 		}
-		c, err := r.js.OrderedConsumer(ctx, stream, cfg)
+		c, err := settle(ctx, func(ctx context.Context) (jetstream.Consumer, error) { return r.js.OrderedConsumer(ctx, stream, cfg) })
 		if err != nil {
-			return err
+			return fmt.Errorf("stream %s: %w", stream, err)
 		}
 		cc, err := c.Consume(func(m jetstream.Msg) {
 			r.Model.Apply(m.Subject(), m.Data())
@@ -148,4 +152,48 @@ func (r *Reader) Ack(ctx context.Context, sensor, key, by, note string, now time
 	}
 	r.Model.Apply(subj, b)
 	return nil
+}
+
+// A JetStream request the site's cluster cannot answer yet: while it
+// starts, or while fewer than a majority of its nodes run, a request gets
+// no responder, a "temporarily unavailable" error, or no answer at all
+// (and a request sent then is not answered once the leader is elected).
+// settle asks again, each attempt bounded by settleAttempt, until ctx
+// ends; what the last attempt got is said then.
+const (
+	settleAttempt = 3 * time.Second
+	settlePause   = 250 * time.Millisecond
+	// clusterNotAvailable is the server's "JetStream system temporarily
+	// unavailable" (no meta leader).
+	clusterNotAvailable jetstream.ErrorCode = 10008
+)
+
+func settle[T any](ctx context.Context, f func(context.Context) (T, error)) (T, error) {
+	start := time.Now()
+	for {
+		actx, cancel := context.WithTimeout(ctx, settleAttempt)
+		v, err := f(actx)
+		cancel()
+		if err == nil || !unsettled(err) {
+			return v, err
+		}
+		if ctx.Err() == nil {
+			t := time.NewTimer(settlePause)
+			select {
+			case <-t.C:
+				continue
+			case <-ctx.Done():
+				t.Stop()
+			}
+		}
+		return v, fmt.Errorf("the site's servers gave no JetStream answer in %v (a majority of the site's nodes must run): %w", time.Since(start).Round(time.Second), err)
+	}
+}
+
+// unsettled reports whether err is one the cluster gives while it has no
+// leader.
+func unsettled(err error) bool {
+	var api *jetstream.APIError
+	return errors.Is(err, nats.ErrNoResponders) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) ||
+		errors.As(err, &api) && api.ErrorCode == clusterNotAvailable
 }

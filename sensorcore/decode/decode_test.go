@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"reflect"
 	"testing"
 )
 
@@ -155,6 +156,43 @@ func FuzzDecode(f *testing.F) {
 		d.Decode(b, link%256)
 		if p := &d.Pkt; len(p.Payload) > len(b) {
 			t.Fatal("payload longer than the frame")
+		}
+	})
+}
+
+// FuzzTCP4 checks the IPv4/TCP fast path against the general decoding:
+// where tcp4 takes a packet, ipv4Any must decode it to the same Packet
+// and counters; where it declines, it must have changed nothing.
+func FuzzTCP4(f *testing.F) {
+	f.Add(ipv4(ProtoTCP, 0, tcp(1024, 502, 7, TCPAck, make([]byte, 12))))
+	f.Add(ipv4(ProtoTCP, 0x4000, tcp(1024, 502, 7, TCPAck|TCPPsh, []byte{1, 2, 3})))
+	f.Add(append(ipv4(ProtoTCP, 0, tcp(1, 2, 3, TCPSyn, nil)), 0, 0, 0, 0, 0, 0)) // Ethernet padding
+	f.Add(ipv4(ProtoTCP, 0, tcp(1, 2, 3, TCPAck, make([]byte, 100)))[:60])        // cut by the snapshot length
+	f.Add(ipv4(ProtoTCP, 0x2000, tcp(1, 2, 3, TCPAck, nil)))                      // first fragment
+	f.Add(ipv4(ProtoUDP, 0, udp(47808, 47808, []byte{0x81, 0x0b, 0, 4})))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var fast, slow Decoder
+		fast.frameCap, slow.frameCap = cap(b), cap(b)
+		took := fast.tcp4(b)
+		if !took {
+			if fast.Counters != (Counters{}) || !reflect.DeepEqual(fast.Pkt, Packet{}) {
+				t.Fatalf("tcp4 declined but changed the decoder: %+v", fast)
+			}
+			return
+		}
+		if err := slow.ipv4Any(b); err != nil {
+			t.Fatalf("tcp4 took a packet the general decoding refuses: %v", err)
+		}
+		if fast.Counters != slow.Counters {
+			t.Fatalf("counters: fast %+v, general %+v", fast.Counters, slow.Counters)
+		}
+		fp, sp := fast.Pkt, slow.Pkt
+		if !bytes.Equal(fp.Payload, sp.Payload) || cap(fp.Payload) != cap(sp.Payload) {
+			t.Fatalf("payload: fast % x, general % x", fp.Payload, sp.Payload)
+		}
+		fp.Payload, sp.Payload = nil, nil
+		if !reflect.DeepEqual(fp, sp) {
+			t.Fatalf("packet: fast %+v, general %+v", fp, sp)
 		}
 	})
 }

@@ -126,11 +126,21 @@ func (d *Decoder) ethernet(b []byte) error {
 		return ErrTruncated
 	}
 	p := &d.Pkt
-	copy(p.DstMAC[:], b[0:6])
-	copy(p.SrcMAC[:], b[6:12])
+	p.DstMAC = [6]byte(b[0:6])
+	p.SrcMAC = [6]byte(b[6:12])
 	p.HasEth = true
 	d.Counters.Ethernet++
-	return d.etherPayload(binary.BigEndian.Uint16(b[12:14]), b[14:])
+	et := binary.BigEndian.Uint16(b[12:14])
+	if et == EtherTypeIPv4 {
+		// The common case on an OT network: no tag loop, no EtherType
+		// switch, no call through ipv4.
+		p.EtherType = et
+		if d.tcp4(b[14:]) {
+			return nil
+		}
+		return d.ipv4Any(b[14:])
+	}
+	return d.etherPayload(et, b[14:])
 }
 
 // etherPayload decodes what follows an EtherType (Ethernet or a Linux
@@ -194,10 +204,19 @@ func (d *Decoder) arp(b []byte) error {
 	return nil
 }
 
-// ipv4 decodes an IPv4 header (RFC 791 §3.1). Fragments are counted; only
-// the first fragment's transport header is decoded, and its payload is not
-// handed to stream handling.
+// ipv4 decodes an IPv4 packet: the common case by tcp4, any other by
+// ipv4Any.
 func (d *Decoder) ipv4(b []byte) error {
+	if d.tcp4(b) {
+		return nil
+	}
+	return d.ipv4Any(b)
+}
+
+// ipv4Any decodes an IPv4 header (RFC 791 §3.1). Fragments are counted;
+// only the first fragment's transport header is decoded, and its payload
+// is not handed to stream handling.
+func (d *Decoder) ipv4Any(b []byte) error {
 	if len(b) < 20 {
 		return ErrTruncated
 	}
@@ -234,6 +253,61 @@ func (d *Decoder) ipv4(b []byte) error {
 		}
 	}
 	return d.transport(p.Proto, b[ihl:])
+}
+
+// tcp4 decodes the common case, an unfragmented IPv4 packet carrying a
+// TCP header that fits in the captured bytes, in one pass with few
+// bounds checks, as ipv4 and tcp would. It reports false, having
+// changed nothing, for anything else, which ipv4 then decodes. It saves
+// about a third of the decoding's instructions per packet.
+func (d *Decoder) tcp4(b []byte) bool {
+	if len(b) < 40 {
+		return false
+	}
+	ip := b[:20:20]
+	// Version 4, TCP, neither more fragments nor a fragment offset.
+	if ip[0]>>4 != 4 || ip[9] != ProtoTCP || binary.BigEndian.Uint16(ip[6:8])&0x3fff != 0 {
+		return false
+	}
+	ihl := int(ip[0]&0x0f) * 4
+	total := int(binary.BigEndian.Uint16(ip[2:4]))
+	if ihl < 20 || total < ihl {
+		return false
+	}
+	cut := 0
+	if total < len(b) {
+		b = b[:total] // drop Ethernet padding
+	} else {
+		cut = total - len(b) // bytes the snapshot length cut off
+	}
+	if len(b) < ihl+20 {
+		return false
+	}
+	t := b[ihl:]
+	tcp := t[:20:20]
+	off := int(tcp[12]>>4) * 4
+	if off < 20 || off > len(t) {
+		return false
+	}
+	p := &d.Pkt
+	d.Counters.IPv4++
+	d.Counters.TCP++
+	p.IPVersion = 4
+	p.TTL = ip[8]
+	p.Proto = ProtoTCP
+	p.Src.B[0], p.Src.B[1], p.Src.B[2], p.Src.B[3] = ip[12], ip[13], ip[14], ip[15]
+	p.Dst.B[0], p.Dst.B[1], p.Dst.B[2], p.Dst.B[3] = ip[16], ip[17], ip[18], ip[19]
+	p.Src.Len, p.Dst.Len = 4, 4
+	p.Cut = cut
+	p.SrcPort = binary.BigEndian.Uint16(tcp[0:2])
+	p.DstPort = binary.BigEndian.Uint16(tcp[2:4])
+	p.L4Offset = d.frameCap - cap(t) // subslices keep the frame's end capacity
+	p.Seq = binary.BigEndian.Uint32(tcp[4:8])
+	p.Ack = binary.BigEndian.Uint32(tcp[8:12])
+	p.TCPFlags = tcp[13]
+	p.HasTransport = true
+	p.Payload = t[off:]
+	return true
 }
 
 // ipv6 decodes the IPv6 header (RFC 8200 §3) and walks hop-by-hop, routing,
