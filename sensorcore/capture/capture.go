@@ -1,7 +1,6 @@
 package capture
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -85,7 +84,7 @@ type InfoReader interface {
 
 // NewReader chooses the pcap or pcapng reader from the stream's magic bytes.
 func NewReader(r io.Reader) (Reader, error) {
-	return newReader(&bufSource{r: bufio.NewReaderSize(r, 1<<16), buf: make([]byte, 0, 2048)})
+	return newReader(newFileSource(r))
 }
 
 func newReader(src source) (Reader, error) {
@@ -104,32 +103,21 @@ func newReader(src source) (Reader, error) {
 	return nil, fmt.Errorf("%w (it starts with % x)", ErrUnknownFormat, magic)
 }
 
-// File is an open capture file. A mapped file keeps only a window around
-// the reader resident (see readWindow).
+// File is an open capture file, read through a buffer of fixed size
+// (readBuffer), so its resident memory stays bounded whatever the file's
+// size.
 type File struct {
 	Reader
 	Path  string
 	close func() error
 }
 
-// Open opens a capture file and picks its reader by magic bytes. A regular
-// file is mapped into memory and read without copying; errors name the
-// file.
+// Open opens a capture file and picks its reader by magic bytes; errors
+// name the file.
 func Open(path string) (*File, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err // *fs.PathError names the file
-	}
-	if data, unmap, ok := mapFile(f); ok {
-		f.Close()
-		w := newWindow(data)
-		r, err := newReader(&memSource{data: data, win: w, mark: windowChunk})
-		if err != nil {
-			w.stop()
-			unmap()
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		return &File{Reader: r, Path: path, close: func() error { w.stop(); return unmap() }}, nil
 	}
 	r, err := NewReader(f)
 	if err != nil {
@@ -141,11 +129,3 @@ func Open(path string) (*File, error) {
 
 // Close releases the file; data returned by Next is invalid afterwards.
 func (f *File) Close() error { return f.close() }
-
-// grow returns buf resized to n, reallocating only when it is too small.
-func grow(buf []byte, n int) []byte {
-	if cap(buf) < n {
-		return make([]byte, n, n+n/2)
-	}
-	return buf[:n]
-}

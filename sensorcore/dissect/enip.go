@@ -2,6 +2,7 @@ package dissect
 
 import (
 	"encoding/binary"
+	"slices"
 	"strconv"
 
 	"github.com/tapline/tapline/sensorcore/decode"
@@ -381,7 +382,10 @@ func cipPath(p []byte) CIPService {
 
 // cipMultiple walks a Multiple Service Packet request or reply body
 // (CIP § ): number of services (2), offsets (2 each, from the count
-// field), then the embedded requests or replies.
+// field, so each service ends where the next begins and the last at the
+// body's end), then the embedded requests or replies. Most embedded
+// services are plain (cipPlainServices records them); the others go
+// through cipMessage.
 func cipMultiple(body []byte, r *Result, depth int) error {
 	if len(body) < 2 {
 		return errShort
@@ -390,7 +394,19 @@ func cipMultiple(body []byte, r *Result, depth int) error {
 	if len(body) < 2+2*n {
 		return errLength
 	}
+	if room := min(n, maxExtra-len(r.Extra)); cap(r.Extra)-len(r.Extra) < room {
+		r.Extra = slices.Grow(r.Extra, room) // once, not per service
+	}
+	kinds := &cipKinds[0]
+	if r.Log {
+		kinds = &cipKinds[1]
+	}
 	for i := 0; i < n; i++ {
+		if depth+1 <= 2 { // deeper, cipMessage only records them
+			if i = cipPlainServices(body, i, n, r, kinds); i == n {
+				return nil
+			}
+		}
 		off := int(binary.LittleEndian.Uint16(body[2+2*i:]))
 		end := len(body)
 		if i+1 < n {
@@ -399,50 +415,106 @@ func cipMultiple(body []byte, r *Result, depth int) error {
 		if off < 2+2*n || off > end || end > len(body) {
 			return errField
 		}
-		m := body[off:end]
-		if len(m) >= 2 {
-			if svc := m[0] & 0x7f; !cipNests(m) && (!r.Log || m[0]&0x80 != 0) {
-				// A plain embedded service (no action, nothing nested,
-				// no path wanted): what cipMessage does for it, without
-				// the call.
-				r.addExtra(int(svc))
-				if depth+1 > 2 {
-					continue
-				}
-				if m[0]&0x80 != 0 {
-					if len(m) < 4 || len(m) < 4+2*int(m[3]) {
-						return errShort
-					}
-				} else if len(m) < 2+int(m[1])*2 {
-					return errLength
-				}
-				continue
-			}
-		}
-		if err := cipMessage(m, r, depth+1); err != nil {
+		if err := cipMessage(body[off:end], r, depth+1); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// cipNests reports whether cipMessage does more for the message m (at
-// least 2 octets) than record its service and check its length: an
-// action (reset, start, stop), a path that is read (Get_Attributes_All,
-// the NVS services), or embedded messages (Multiple Service Packet,
-// Unconnected Send).
-func cipNests(m []byte) bool {
-	svc := m[0] & 0x7f
-	switch svc {
-	case cipReset, cipStart, cipStop, cipMultipleService, cipUnconnectedSend:
-		return true
+// cipPlainServices records the plain services of a Multiple Service
+// Packet body (n of them) from the i-th on, and returns the index of the
+// first one it leaves to cipMessage (n when none). kinds is cipKinds[0],
+// or cipKinds[1] when the operations log is on.
+//
+// A plain service is a well-formed request or reply that cipMessage would
+// only record and length-check (most are: reads and writes of tags and
+// attributes, and their replies). Walking them here, in a loop without a
+// call, costs a few instructions per service instead of the call and its
+// re-slicing: each offset is read once (it ends one service and starts
+// the next), one table lookup on the first octet tells a plain service
+// from one cipMessage must read (an action, a wanted path, nested
+// messages), and Extra has room for all of them (cipMultiple grew it).
+func cipPlainServices(body []byte, i, n int, r *Result, kinds *[256]uint8) int {
+	first := 2 + 2*n // where the services begin
+	offs := body[2:first]
+	off := int(binary.LittleEndian.Uint16(offs[2*i:]))
+	if off < first {
+		return i
 	}
-	if m[0]&0x80 != 0 {
-		return false
+	ex := r.Extra
+	out, k := ex[len(ex):min(maxExtra, cap(ex))], 0
+	// j is the index in offs of the offset that ends the service at off:
+	// the next one's, or len(offs) for the last service
+	for j := 2*i + 2; ; j += 2 {
+		end := len(body)
+		if j+1 < len(offs) {
+			end = int(uint16(offs[j]) | uint16(offs[j+1])<<8)
+		}
+		// (uint: lets the compiler drop m's bounds checks)
+		if uint(off) > uint(end) || end > len(body) || end-off < 2 {
+			i = j/2 - 1
+			break
+		}
+		m := body[off:end]
+		if kind := kinds[m[0]]; kind == cipKindReply {
+			// reserved, general status, additional status size in
+			// words, additional status (CIP §2-4.2)
+			if len(m) < 4 || len(m) < 4+2*int(m[3]) {
+				i = j/2 - 1
+				break
+			}
+		} else {
+			// path size in words, path (CIP §2-4.1)
+			pw := 2 * int(m[1])
+			if kind == cipKindOther || len(m) < 2+pw ||
+				kind == cipKindNVS && cipPathWanted(m[0], m[2:2+pw]) {
+				i = j/2 - 1
+				break
+			}
+		}
+		if uint(k) < uint(len(out)) {
+			out[k] = int(m[0] & 0x7f)
+			k++
+		} else if cap(ex) < maxExtra {
+			i = j/2 - 1 // no room left: cipMessage records it, growing Extra
+			break
+		} // else Extra is full (maxExtra): not recorded, as addExtra does
+		if j >= len(offs) {
+			i = n
+			break
+		}
+		off = end
 	}
-	pw := 2 * int(m[1])
-	return len(m) >= 2+pw && cipPathWanted(svc, m[2:2+pw])
+	r.Extra = ex[:len(ex)+k]
+	return i
 }
+
+// Kinds of embedded CIP message, by the first octet (service code and
+// response bit), for cipPlainServices.
+const (
+	cipKindOther   = iota // cipMessage reads it: an action, nested messages, a wanted path
+	cipKindReply          // a reply other than a Multiple Service Packet's
+	cipKindRequest        // a request whose path nothing but the operations log reads
+	cipKindNVS            // a request with a service code of the Non-Volatile Storage object: its path says
+)
+
+// cipKinds is every first octet's kind: [0] without the operations log,
+// [1] with it (which reads every request's path).
+var cipKinds = func() (k [2][256]uint8) {
+	for svc := range 0x80 {
+		k[0][svc], k[0][0x80|svc] = cipKindRequest, cipKindReply
+		k[1][svc], k[1][0x80|svc] = cipKindOther, cipKindReply
+	}
+	for _, svc := range []int{cipReset, cipStart, cipStop, cipMultipleService, cipUnconnectedSend, cipGetAttributesAll} {
+		k[0][svc] = cipKindOther
+	}
+	for svc := cipNVSUpdate; svc <= cipNVSLast; svc++ {
+		k[0][svc] = cipKindNVS
+	}
+	k[0][0x80|cipMultipleService], k[1][0x80|cipMultipleService] = cipKindOther, cipKindOther
+	return k
+}()
 
 // ParseCIPIdentity reads the reply to Get_Attributes_All on the Identity
 // object (CIP Vol 1 §5A-2, instance attributes 1-7 in order): vendor id
