@@ -63,11 +63,18 @@ var errCutShort error = &CorruptError{Reason: "cut short", CutShort: true}
 
 // Info describes one captured packet.
 type Info struct {
-	Timestamp  time.Time
+	// UnixNano is when the packet was captured, in nanoseconds since the
+	// Unix epoch (0 when the capture gives no time: a pcapng Simple Packet
+	// Block). An integer rather than a time.Time: the reader fills it with
+	// one store per packet, and the pipeline works in nanoseconds.
+	UnixNano   int64
 	CaptureLen int // bytes present in the record
 	Length     int // bytes on the wire
 	LinkType   int // LINKTYPE_* of the interface the packet came from
 }
+
+// Timestamp is the capture time as a time.Time.
+func (ci Info) Timestamp() time.Time { return time.Unix(0, ci.UnixNano) }
 
 // Reader yields packets one by one. Next returns io.EOF at the end. The data
 // slice aliases the reader's buffer and is valid until the next call.

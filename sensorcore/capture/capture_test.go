@@ -157,8 +157,8 @@ func TestFormatsByMagic(t *testing.T) {
 				if !tc.nano {
 					want = want.Truncate(time.Microsecond)
 				}
-				if !infos[i].Timestamp.Equal(want) {
-					t.Errorf("packet %d time %v, want %v", i, infos[i].Timestamp, want)
+				if !infos[i].Timestamp().Equal(want) {
+					t.Errorf("packet %d time %v, want %v", i, infos[i].Timestamp(), want)
 				}
 				if infos[i].LinkType != LinkEthernet {
 					t.Errorf("link type %d", infos[i].LinkType)
@@ -218,7 +218,7 @@ func TestSharedPcapVsPcapNG(t *testing.T) {
 		t.Fatalf("%d vs %d packets", len(pa), len(pb))
 	}
 	for i := range pa {
-		if !bytes.Equal(pa[i], pb[i]) || !ia[i].Timestamp.Equal(ib[i].Timestamp) {
+		if !bytes.Equal(pa[i], pb[i]) || !ia[i].Timestamp().Equal(ib[i].Timestamp()) {
 			t.Fatalf("packet %d differs between pcap and pcapng", i)
 		}
 	}

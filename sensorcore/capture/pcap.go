@@ -3,7 +3,6 @@ package capture
 import (
 	"encoding/binary"
 	"io"
-	"time"
 )
 
 // pcapMagic reports the byte order and timestamp resolution a classic pcap
@@ -85,7 +84,7 @@ func (p *PcapReader) NextInfo(ci *Info) ([]byte, error) {
 			if !p.nano {
 				frac *= 1000
 			}
-			*ci = Info{Timestamp: time.Unix(sec, frac), CaptureLen: incl, Length: orig, LinkType: p.linkType}
+			*ci = Info{UnixNano: sec*1e9 + frac, CaptureLen: incl, Length: orig, LinkType: p.linkType}
 			return m.data[start:m.off:m.off], nil
 		}
 		// oversized, truncated or across the buffer's end: the general
@@ -112,6 +111,6 @@ func (p *PcapReader) NextInfo(ci *Info) ([]byte, error) {
 	if !p.nano {
 		frac *= 1000
 	}
-	*ci = Info{Timestamp: time.Unix(sec, frac), CaptureLen: incl, Length: orig, LinkType: p.linkType}
+	*ci = Info{UnixNano: sec*1e9 + frac, CaptureLen: incl, Length: orig, LinkType: p.linkType}
 	return data, nil
 }
