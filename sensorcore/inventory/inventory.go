@@ -246,10 +246,14 @@ func (inv *Inventory) observe(ts int64, p *decode.Packet) {
 // destination (a request's destination becomes an asset even before it
 // answers), and any identity it reveals about the source.
 func (inv *Inventory) ObservePDU(now time.Time, p *decode.Packet, r *dissect.Result) {
+	inv.observePDU(now.UnixNano(), p, r)
+}
+
+// observePDU is ObservePDU at ts, in Unix nanoseconds.
+func (inv *Inventory) observePDU(ts int64, p *decode.Packet, r *dissect.Result) {
 	if r.Proto == dissect.None {
 		return
 	}
-	ts := now.UnixNano()
 	if p.Src.Len == 6 {
 		inv.observeL2(ts, p, r)
 		return
@@ -394,13 +398,13 @@ func (inv *Inventory) ObserveFlow(ts int64, p *decode.Packet, f *Flow) {
 // ObservePDUFlow is ObservePDU for a PDU of f's flow, after ObserveFlow
 // saw its packet. A PDU whose protocol and roles are already recorded on
 // both hosts, and that reveals no identity or name, changes nothing.
-func (inv *Inventory) ObservePDUFlow(now time.Time, p *decode.Packet, r *dissect.Result, f *Flow) {
+func (inv *Inventory) ObservePDUFlow(ts int64, p *decode.Packet, r *dissect.Result, f *Flow) {
 	bit := uint32(1) << r.Proto
 	if f.dst != nil && f.gen == inv.gen && f.protos&bit != 0 && r.SrcRole&^f.srcRoles == 0 &&
 		r.DstRole&^f.dstRoles == 0 && !r.HasIdent && len(r.Name) == 0 {
 		return
 	}
-	inv.ObservePDU(now, p, r)
+	inv.observePDU(ts, p, r)
 	if f.src == nil || f.gen != inv.gen || r.Proto == dissect.None || !unicastIP(p.Dst) {
 		return
 	}

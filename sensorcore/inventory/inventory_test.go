@@ -172,7 +172,7 @@ func TestFlowSameAsObserve(t *testing.T) {
 		flowed.ObserveFlow(now.UnixNano(), s.p, flows[k])
 		if s.r != nil {
 			plain.ObservePDU(now, s.p, s.r)
-			flowed.ObservePDUFlow(now, s.p, s.r, flows[k])
+			flowed.ObservePDUFlow(now.UnixNano(), s.p, s.r, flows[k])
 		}
 	}
 	a, b := plain.Assets(), flowed.Assets()
