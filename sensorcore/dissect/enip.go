@@ -117,6 +117,7 @@ const (
 // Result.Status.
 func DecodeENIP(b []byte, dir decode.Direction, r *Result) error {
 	r.Reset(ENIP)
+	r.writes(groupCIP)
 	if len(b) < enipHeaderLen {
 		return errShort
 	}
