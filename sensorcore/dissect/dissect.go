@@ -119,7 +119,9 @@ type Identity struct {
 	DeviceID int
 }
 
-// Result is a decoded PDU's summary, reused from PDU to PDU.
+// Result is a decoded PDU's summary, reused from PDU to PDU. The fields
+// of the groups Reset skips when clean (groupName...) are written only by
+// the built-in dissectors that declare them.
 type Result struct {
 	Proto    uint8
 	Function int  // function, service or type code; -1 when none
