@@ -179,7 +179,7 @@ func (l *Live) nextRing() (frame []byte, ci Info, ok bool, err error) {
 				copy(l.buf[16:], frame[12:])
 				frame = l.buf[:n+vlanRoom]
 			}
-			ci = Info{Timestamp: time.Unix(int64(h.Sec), int64(h.Nsec)), CaptureLen: len(frame), Length: int(h.Len), LinkType: LinkEthernet}
+			ci = Info{UnixNano: int64(h.Sec)*1e9 + int64(h.Nsec), CaptureLen: len(frame), Length: int(h.Len), LinkType: LinkEthernet}
 			l.left--
 			l.off += int(h.Next_offset)
 			if h.Next_offset == 0 {
@@ -282,7 +282,7 @@ func (l *Live) NextContext(ctx context.Context) ([]byte, Info, error) {
 			return nil, Info{}, fmt.Errorf("capture: %s: %w", l.Name, err)
 		}
 		l.packets.Add(1)
-		return frame, Info{Timestamp: time.Now(), CaptureLen: len(frame), Length: len(frame), LinkType: LinkEthernet}, nil
+		return frame, Info{UnixNano: time.Now().UnixNano(), CaptureLen: len(frame), Length: len(frame), LinkType: LinkEthernet}, nil
 	}
 }
 

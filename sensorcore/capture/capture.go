@@ -1,7 +1,6 @@
 package capture
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -64,11 +63,18 @@ var errCutShort error = &CorruptError{Reason: "cut short", CutShort: true}
 
 // Info describes one captured packet.
 type Info struct {
-	Timestamp  time.Time
+	// UnixNano is when the packet was captured, in nanoseconds since the
+	// Unix epoch (0 when the capture gives no time: a pcapng Simple Packet
+	// Block). An integer rather than a time.Time: the reader fills it with
+	// one store per packet, and the pipeline works in nanoseconds.
+	UnixNano   int64
 	CaptureLen int // bytes present in the record
 	Length     int // bytes on the wire
 	LinkType   int // LINKTYPE_* of the interface the packet came from
 }
+
+// Timestamp is the capture time as a time.Time.
+func (ci Info) Timestamp() time.Time { return time.Unix(0, ci.UnixNano) }
 
 // Reader yields packets one by one. Next returns io.EOF at the end. The data
 // slice aliases the reader's buffer and is valid until the next call.
@@ -85,7 +91,7 @@ type InfoReader interface {
 
 // NewReader chooses the pcap or pcapng reader from the stream's magic bytes.
 func NewReader(r io.Reader) (Reader, error) {
-	return newReader(&bufSource{r: bufio.NewReaderSize(r, 1<<16), buf: make([]byte, 0, 2048)})
+	return newReader(newFileSource(r))
 }
 
 func newReader(src source) (Reader, error) {
@@ -104,32 +110,21 @@ func newReader(src source) (Reader, error) {
 	return nil, fmt.Errorf("%w (it starts with % x)", ErrUnknownFormat, magic)
 }
 
-// File is an open capture file. A mapped file keeps only a window around
-// the reader resident (see readWindow).
+// File is an open capture file, read through a buffer of fixed size
+// (readBuffer), so its resident memory stays bounded whatever the file's
+// size.
 type File struct {
 	Reader
 	Path  string
 	close func() error
 }
 
-// Open opens a capture file and picks its reader by magic bytes. A regular
-// file is mapped into memory and read without copying; errors name the
-// file.
+// Open opens a capture file and picks its reader by magic bytes; errors
+// name the file.
 func Open(path string) (*File, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err // *fs.PathError names the file
-	}
-	if data, unmap, ok := mapFile(f); ok {
-		f.Close()
-		w := newWindow(data)
-		r, err := newReader(&memSource{data: data, win: w, mark: windowChunk})
-		if err != nil {
-			w.stop()
-			unmap()
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		return &File{Reader: r, Path: path, close: func() error { w.stop(); return unmap() }}, nil
 	}
 	r, err := NewReader(f)
 	if err != nil {
@@ -141,11 +136,3 @@ func Open(path string) (*File, error) {
 
 // Close releases the file; data returned by Next is invalid afterwards.
 func (f *File) Close() error { return f.close() }
-
-// grow returns buf resized to n, reallocating only when it is too small.
-func grow(buf []byte, n int) []byte {
-	if cap(buf) < n {
-		return make([]byte, n, n+n/2)
-	}
-	return buf[:n]
-}

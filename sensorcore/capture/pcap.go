@@ -3,7 +3,6 @@ package capture
 import (
 	"encoding/binary"
 	"io"
-	"time"
 )
 
 // pcapMagic reports the byte order and timestamp resolution a classic pcap
@@ -33,9 +32,9 @@ type PcapReader struct {
 	nano     bool
 	linkType int
 	snapLen  int
-	// mem is the capture when it is held in memory (a mapped file or a
-	// byte slice): Next then slices it directly instead of going through
-	// the source.
+	// mem is the source as a memory buffer (a byte slice, or the part of
+	// a file read so far): a record it holds whole is sliced from it
+	// directly instead of going through the source.
 	mem *memSource
 }
 
@@ -68,7 +67,7 @@ func (p *PcapReader) Next() ([]byte, Info, error) {
 // NextInfo is Next filling *ci in place (see InfoReader).
 func (p *PcapReader) NextInfo(ci *Info) ([]byte, error) {
 	if m := p.mem; m != nil && len(m.data)-m.off >= 16 {
-		// In memory: one bounds check for the header and one for the
+		// Whole in the buffer: one bounds check for the header and one for the
 		// data, fields read in the file's byte order directly.
 		hdr := m.data[m.off : m.off+16]
 		var sec, frac int64
@@ -82,16 +81,14 @@ func (p *PcapReader) NextInfo(ci *Info) ([]byte, error) {
 		}
 		if start := m.off + 16; incl <= MaxSnapLen && incl <= len(m.data)-start {
 			m.off = start + incl
-			if m.off >= m.mark && m.win != nil {
-				m.crossed()
-			}
 			if !p.nano {
 				frac *= 1000
 			}
-			*ci = Info{Timestamp: time.Unix(sec, frac), CaptureLen: incl, Length: orig, LinkType: p.linkType}
+			*ci = Info{UnixNano: sec*1e9 + frac, CaptureLen: incl, Length: orig, LinkType: p.linkType}
 			return m.data[start:m.off:m.off], nil
 		}
-		// oversized or truncated: the general path reports it
+		// oversized, truncated or across the buffer's end: the general
+		// path reads on or reports it
 	}
 	hdr, err := p.src.take(16)
 	if err != nil {
@@ -114,6 +111,6 @@ func (p *PcapReader) NextInfo(ci *Info) ([]byte, error) {
 	if !p.nano {
 		frac *= 1000
 	}
-	*ci = Info{Timestamp: time.Unix(sec, frac), CaptureLen: incl, Length: orig, LinkType: p.linkType}
+	*ci = Info{UnixNano: sec*1e9 + frac, CaptureLen: incl, Length: orig, LinkType: p.linkType}
 	return data, nil
 }

@@ -3,7 +3,6 @@ package capture
 import (
 	"encoding/binary"
 	"io"
-	"time"
 )
 
 // pcapng block types (draft-ietf-opsawg-pcapng §4 and §11.1).
@@ -95,7 +94,7 @@ func (p *PcapNGReader) Next() ([]byte, Info, error) {
 				return nil, Info{}, corrupt("enhanced packet block: interface %d or length %d invalid", id, capLen)
 			}
 			ifc := p.ifaces[id]
-			return body[20 : 20+capLen], Info{Timestamp: ifc.time(ts), CaptureLen: capLen, Length: orig, LinkType: ifc.linkType}, nil
+			return body[20 : 20+capLen], Info{UnixNano: ifc.unixNano(ts), CaptureLen: capLen, Length: orig, LinkType: ifc.linkType}, nil
 		case blockSPB:
 			// §4.4: original length then data, interface 0, no timestamp.
 			if len(body) < 4 || len(p.ifaces) == 0 {
@@ -120,7 +119,7 @@ func (p *PcapNGReader) Next() ([]byte, Info, error) {
 				return nil, Info{}, corrupt("packet block: interface %d or length %d invalid", id, capLen)
 			}
 			ifc := p.ifaces[id]
-			return body[20 : 20+capLen], Info{Timestamp: ifc.time(ts), CaptureLen: capLen, Length: orig, LinkType: ifc.linkType}, nil
+			return body[20 : 20+capLen], Info{UnixNano: ifc.unixNano(ts), CaptureLen: capLen, Length: orig, LinkType: ifc.linkType}, nil
 		}
 	}
 }
@@ -162,15 +161,15 @@ func (p *PcapNGReader) parseIDB(body []byte) ngIface {
 	return ifc
 }
 
-func (i ngIface) time(ts uint64) time.Time {
+// unixNano converts a timestamp in the interface's units to nanoseconds.
+func (i ngIface) unixNano(ts uint64) int64 {
 	if i.div == 1 {
-		ns := int64(ts) * i.mul
-		return time.Unix(0, ns)
+		return int64(ts) * i.mul
 	}
 	if i.mul == 1 {
-		return time.Unix(0, int64(ts)/i.div)
+		return int64(ts) / i.div
 	}
 	sec := int64(ts) / i.div
 	rem := int64(ts) % i.div
-	return time.Unix(sec, rem*i.mul/i.div)
+	return sec*1e9 + rem*i.mul/i.div
 }

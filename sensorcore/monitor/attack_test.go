@@ -18,12 +18,12 @@ func TestAttackSequenceHalfSpace(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	ci := capture.Info{Timestamp: t0, LinkType: capture.LinkEthernet}
+	ci := capture.Info{UnixNano: t0.UnixNano(), LinkType: capture.LinkEthernet}
 	m.Packet(pcaptest.TCPFrame(1, 2, 40000, 502, 1000, 0x18, readReq), ci)
-	ci.Timestamp = t0.Add(time.Millisecond)
+	ci.UnixNano = t0.Add(time.Millisecond).UnixNano()
 	m.Packet(pcaptest.TCPFrame(1, 2, 40000, 502, 1012+1<<31, 0x18, writeReq), ci)
 	// the stream still works afterwards
-	ci.Timestamp = t0.Add(2 * time.Millisecond)
+	ci.UnixNano = t0.Add(2 * time.Millisecond).UnixNano()
 	m.Packet(pcaptest.TCPFrame(1, 2, 40000, 502, 1012+1<<31+12, 0x18, readReq), ci)
 	if p := m.Stats().Protocols["modbus"]; p.PDUs != 3 {
 		t.Fatalf("modbus PDUs %d after the half-space jump, want 3", p.PDUs)

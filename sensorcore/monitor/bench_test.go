@@ -52,8 +52,8 @@ func loadMixOf(b *testing.B, files []string) *mix {
 				b.Fatal(err)
 			}
 			rec := make([]byte, 16)
-			binary.LittleEndian.PutUint32(rec[0:], uint32(ci.Timestamp.Unix()))
-			binary.LittleEndian.PutUint32(rec[4:], uint32(ci.Timestamp.Nanosecond()))
+			binary.LittleEndian.PutUint32(rec[0:], uint32(ci.Timestamp().Unix()))
+			binary.LittleEndian.PutUint32(rec[4:], uint32(ci.Timestamp().Nanosecond()))
 			binary.LittleEndian.PutUint32(rec[8:], uint32(len(data)))
 			binary.LittleEndian.PutUint32(rec[12:], uint32(ci.Length))
 			buf.Write(rec)
@@ -188,7 +188,7 @@ func allocsPerModbusPair(m *Monitor, each func()) float64 {
 	c.send(false, readResp)
 	reqFrame := pcaptest.TCPFrame(1, 2, 40000, 502, 0, 0x18, readReq)
 	respFrame := pcaptest.TCPFrame(2, 1, 502, 40000, 0, 0x18, readResp)
-	ci := capture.Info{Timestamp: t0.Add(time.Second), LinkType: capture.LinkEthernet}
+	ci := capture.Info{UnixNano: t0.Add(time.Second).UnixNano(), LinkType: capture.LinkEthernet}
 	seqReq, seqResp := c.cseq, c.sseq
 	return testing.AllocsPerRun(200, func() {
 		binary.BigEndian.PutUint32(reqFrame[38:], seqReq)
@@ -224,7 +224,7 @@ func FuzzPipeline(f *testing.F) {
 	f.Add(pcaptest.TCPFrame(1, 2, 40000, 20000, 1, 0x18, []byte{5, 0x64, 5, 0xc9, 1, 0, 2, 0}), []byte{0x68, 4, 7, 0, 0, 0})
 	f.Fuzz(func(t *testing.T, frame, payload []byte) {
 		m, _ := New(Options{Learning: time.Nanosecond})
-		ci := capture.Info{Timestamp: t0, LinkType: capture.LinkEthernet}
+		ci := capture.Info{UnixNano: t0.UnixNano(), LinkType: capture.LinkEthernet}
 		m.Packet(frame, ci)
 		for _, port := range []uint16{502, 102, 20000, 44818, 2404, 443, 80} {
 			m.Packet(pcaptest.TCPFrame(1, 2, 40000, port, 1, 0x18, payload), ci)

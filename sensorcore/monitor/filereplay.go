@@ -142,17 +142,17 @@ func (m *Monitor) replayFile(ctx context.Context, s ReplaySource, o ReplayOption
 			return n, err
 		}
 		if !prev.IsZero() {
-			gap := ci.Timestamp.Sub(prev)
+			gap := ci.Timestamp().Sub(prev)
 			*virtual += min(max(gap, 0), o.MaxGap)
 		}
-		prev = ci.Timestamp
+		prev = ci.Timestamp()
 		at := start.Add(time.Duration(float64(*virtual) / o.Speed))
 		if d := at.Sub(o.Now()); d > time.Millisecond {
 			if err := o.Sleep(ctx, d); err != nil {
 				return n, nil
 			}
 		}
-		ci.Timestamp = at
+		ci.UnixNano = at.UnixNano()
 		if shift != 0 {
 			frame = append(frame[:0], data...)
 			data = shiftTCP(dec, frame, ci.LinkType, shift)

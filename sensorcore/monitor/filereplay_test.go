@@ -41,9 +41,9 @@ func TestReplayPaced(t *testing.T) {
 			break
 		}
 		if !prev.IsZero() {
-			span += min(max(ci.Timestamp.Sub(prev), 0), time.Second)
+			span += min(max(ci.Timestamp().Sub(prev), 0), time.Second)
 		}
-		prev = ci.Timestamp
+		prev = ci.Timestamp()
 		packets++
 	}
 	f.Close()

@@ -123,7 +123,7 @@ func relinkFile(t *testing.T, file, dir string, rl relink) (string, bool) {
 		if !ok {
 			continue
 		}
-		writeRecord(&buf, ci.Timestamp, ci.Length+len(out)-len(data), out)
+		writeRecord(&buf, ci.Timestamp(), ci.Length+len(out)-len(data), out)
 	}
 	p := filepath.Join(dir, rl.name+"-"+filepath.Base(file))
 	if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {

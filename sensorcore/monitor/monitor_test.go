@@ -26,7 +26,7 @@ type conn struct {
 
 func (c *conn) send(fromClient bool, payload []byte) {
 	c.at = c.at.Add(time.Millisecond)
-	ci := capture.Info{Timestamp: c.at, LinkType: capture.LinkEthernet}
+	ci := capture.Info{UnixNano: c.at.UnixNano(), LinkType: capture.LinkEthernet}
 	if fromClient {
 		c.m.Packet(pcaptest.TCPFrame(c.c, c.s, c.cport, c.sport, c.cseq, 0x18, payload), ci)
 		c.cseq += uint32(len(payload))
@@ -37,7 +37,7 @@ func (c *conn) send(fromClient bool, payload []byte) {
 }
 
 func (c *conn) open() {
-	ci := capture.Info{Timestamp: c.at, LinkType: capture.LinkEthernet}
+	ci := capture.Info{UnixNano: c.at.UnixNano(), LinkType: capture.LinkEthernet}
 	c.m.Packet(pcaptest.TCPFrame(c.c, c.s, c.cport, c.sport, c.cseq-1, 0x02, nil), ci)
 	c.m.Packet(pcaptest.TCPFrame(c.s, c.c, c.sport, c.cport, c.sseq-1, 0x12, nil), ci)
 }

@@ -159,9 +159,9 @@ func (p *Pipeline) packet(data []byte, ci *capture.Info) {
 		p.switchLink(ci.LinkType)
 	}
 	p.curLinkN++
-	p.now = ci.Timestamp
+	ts := ci.UnixNano
+	p.now = time.Unix(0, ts)
 	now := p.now
-	ts := now.UnixNano()
 	p.ts = ts
 	if ts > p.lastTS {
 		p.lastTS = ts

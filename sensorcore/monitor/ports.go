@@ -57,8 +57,8 @@ func (p *port) count(s int64) {
 func (m *Monitor) packetOn(p *port, data []byte, ci capture.Info) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	s := ci.Timestamp.Unix()
-	if ci.Timestamp.IsZero() {
+	s := ci.Timestamp().Unix()
+	if ci.UnixNano == 0 {
 		s = time.Now().Unix()
 	}
 	p.count(s)

@@ -38,7 +38,7 @@ func loopCapture(t testing.TB, file string, n int, gap time.Duration) []byte {
 		if err != nil {
 			t.Fatal(err)
 		}
-		recs = append(recs, rec{ci.Timestamp, ci.Length, append([]byte(nil), data...), ci.LinkType})
+		recs = append(recs, rec{ci.Timestamp(), ci.Length, append([]byte(nil), data...), ci.LinkType})
 	}
 	if len(recs) == 0 {
 		t.Fatalf("%s: no packets", file)
@@ -178,7 +178,7 @@ func TestSnaplenTruncated(t *testing.T) {
 			if ci.Length > len(data) {
 				cut++ // cut here, or already in the file (bacnet_test.pcap was)
 			}
-			writeRecord(&buf, ci.Timestamp, ci.Length, data)
+			writeRecord(&buf, ci.Timestamp(), ci.Length, data)
 		}
 		r.Close()
 		whole := reportOf(t, loopCapture(t, file, 1, 0))

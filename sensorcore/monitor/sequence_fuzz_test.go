@@ -70,7 +70,7 @@ func captureSeeds(t testing.TB) (seeds [][]byte, links []uint8) {
 				link = ci.LinkType
 			}
 			frames = append(frames, append([]byte(nil), data[:min(len(data), 0xffff)]...))
-			stamps = append(stamps, ci.Timestamp)
+			stamps = append(stamps, ci.Timestamp())
 		}
 		r.Close()
 		li := -1
@@ -148,7 +148,7 @@ func runSequence(t *testing.T, link uint8, ops, seq []byte) {
 			}
 			lastSeq = s
 		}
-		m.Packet(frame, capture.Info{Timestamp: at, CaptureLen: len(frame), Length: len(frame), LinkType: lt})
+		m.Packet(frame, capture.Info{UnixNano: at.UnixNano(), CaptureLen: len(frame), Length: len(frame), LinkType: lt})
 	}
 	if _, err := json.Marshal(m.Report()); err != nil {
 		t.Fatal(err)

@@ -311,7 +311,7 @@ func TestAttackPipelineCounts(t *testing.T) {
 	at := time.Date(2026, 11, 21, 8, 0, 0, 0, time.UTC)
 	packet := func(seqNo uint32, flags byte, payload []byte) {
 		at = at.Add(time.Millisecond)
-		m.Packet(pcaptest.TCPFrame(1, 2, 40001, 7701, seqNo, flags, payload), capture.Info{Timestamp: at, LinkType: capture.LinkEthernet})
+		m.Packet(pcaptest.TCPFrame(1, 2, 40001, 7701, seqNo, flags, payload), capture.Info{UnixNano: at.UnixNano(), LinkType: capture.LinkEthernet})
 	}
 	seqNo := uint32(1000)
 	packet(seqNo-1, 0x02, nil)

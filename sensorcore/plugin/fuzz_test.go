@@ -147,7 +147,7 @@ func FuzzPluginSequence(f *testing.F) {
 		at := time.Date(2026, 11, 21, 8, 0, 0, 0, time.UTC)
 		send := func(frame []byte) {
 			at = at.Add(time.Millisecond)
-			m.Packet(frame, capture.Info{Timestamp: at, LinkType: capture.LinkEthernet})
+			m.Packet(frame, capture.Info{UnixNano: at.UnixNano(), LinkType: capture.LinkEthernet})
 		}
 		ports := []uint16{502, 12001, 4712}
 		var cseq, sseq [3]uint32

@@ -43,7 +43,7 @@ func Read(t testing.TB, path string) []Record {
 		if err != nil {
 			t.Fatalf("%s: %v", path, err)
 		}
-		out = append(out, Record{Time: ci.Timestamp, LinkType: ci.LinkType, Data: append([]byte(nil), data...)})
+		out = append(out, Record{Time: ci.Timestamp(), LinkType: ci.LinkType, Data: append([]byte(nil), data...)})
 	}
 }
 
