@@ -32,6 +32,7 @@ func MatchDHCP(b []byte) bool {
 // else yiaddr in a reply.
 func DecodeDHCP(b []byte, dir decode.Direction, r *Result) error {
 	r.Reset(DHCP)
+	r.writes(groupName)
 	if !MatchDHCP(b) {
 		return errField
 	}

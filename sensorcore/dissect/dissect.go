@@ -119,7 +119,9 @@ type Identity struct {
 	DeviceID int
 }
 
-// Result is a decoded PDU's summary, reused from PDU to PDU.
+// Result is a decoded PDU's summary, reused from PDU to PDU. The fields
+// of the groups Reset skips when clean (groupName...) are written only by
+// the built-in dissectors that declare them.
 type Result struct {
 	Proto    uint8
 	Function int  // function, service or type code; -1 when none
@@ -133,7 +135,8 @@ type Result struct {
 	// a PDU that wrote it (most PDUs never do, and clearing its strings on
 	// each one cost more than a CIP service's decoding).
 	Ident      Identity
-	identClean bool // Ident holds Reset's value
+	identClean bool  // Ident holds Reset's value
+	clean      uint8 // the field groups that hold Reset's values (groupName...)
 	// Extra holds further function codes found in the same PDU (CIP
 	// Multiple Service Packet and Unconnected Send payloads). Its backing
 	// array survives Reset, so steady-state decoding does not allocate.
@@ -279,18 +282,47 @@ func (r *Result) Reset(proto uint8) {
 		r.Ident, r.identClean = Identity{Instance: -1}, true
 	}
 	r.SrcRole, r.DstRole, r.Action, r.HasIdent = 0, 0, ActNone, false
-	r.Extra, r.Name, r.Op = extra, nil, 0
+	r.Extra, r.Op = extra, 0
 	r.Unit, r.Cause = -1, -1
-	r.Subject, r.HasSubject = decode.Addr{}, false
 	r.Txn, r.Status, r.Address, r.Quantity = -1, -1, -1, -1
 	r.Values = r.valueBuf[:0]
-	r.Notification, r.IdentityRequest, r.HasStationIP, r.Unconfirmed = false, false, false, false
-	r.Class, r.Instance, r.Attribute = -1, -1, -1
-	r.Tag, r.Station, r.Block, r.ReplyData = nil, nil, S7Block{}, nil
-	r.Group, r.Subfunction = -1, -1
+	r.Notification, r.Unconfirmed = false, false
+	if r.clean != allGroups {
+		if r.clean&groupName == 0 {
+			r.Name, r.Subject, r.HasSubject = nil, decode.Addr{}, false
+		}
+		if r.clean&groupCIP == 0 {
+			r.Class, r.Instance, r.Attribute, r.Tag = -1, -1, -1, nil
+			r.IdentityRequest, r.ReplyData = false, nil
+		}
+		if r.clean&groupS7 == 0 {
+			r.Block, r.Group, r.Subfunction = S7Block{}, -1, -1
+		}
+		if r.clean&groupStation == 0 {
+			r.Station, r.StationIP, r.HasStationIP = nil, [12]byte{}, false
+		}
+		r.clean = allGroups
+	}
 	r.obj.n, r.obj.moreServices = objCounts{}, 0
 	r.Fields, r.Tallies, r.Detail = nil, r.tallyBuf[:0], nil
 }
+
+// Groups of Result fields that only some dissectors write. Reset clears a
+// group only when a dissector may have written it since the last Reset
+// (Result.clean), so a PDU of any other protocol does not pay for
+// clearing it: each dissector that writes one says so (writes) right
+// after its Reset.
+const (
+	groupName    uint8 = 1 << iota // Name, Subject, HasSubject (DHCP, DNS, TLS, HTTP)
+	groupCIP                       // Class, Instance, Attribute, Tag, IdentityRequest, ReplyData (ENIP)
+	groupS7                        // Block, Group, Subfunction (S7comm)
+	groupStation                   // Station, StationIP, HasStationIP (PROFINET DCP)
+	allGroups    = groupName | groupCIP | groupS7 | groupStation
+)
+
+// writes says that the dissector decoding r may write the field groups
+// groups, which the next Reset must then clear.
+func (r *Result) writes(groups uint8) { r.clean &^= groups }
 
 // maxExtra bounds Extra against a hostile PDU.
 const maxExtra = 4096

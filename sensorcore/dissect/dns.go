@@ -28,6 +28,7 @@ func MatchDNS(b []byte) bool {
 // name, rebuilt into the Result's own buffer.
 func DecodeDNS(b []byte, dir decode.Direction, r *Result) error {
 	r.Reset(DNS)
+	r.writes(groupName)
 	if !MatchDNS(b) {
 		return errField
 	}

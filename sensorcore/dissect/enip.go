@@ -117,6 +117,7 @@ const (
 // Result.Status.
 func DecodeENIP(b []byte, dir decode.Direction, r *Result) error {
 	r.Reset(ENIP)
+	r.writes(groupCIP)
 	if len(b) < enipHeaderLen {
 		return errShort
 	}
@@ -437,57 +438,57 @@ func cipMultiple(body []byte, r *Result, depth int) error {
 // messages), and Extra has room for all of them (cipMultiple grew it).
 func cipPlainServices(body []byte, i, n int, r *Result, kinds *[256]uint8) int {
 	first := 2 + 2*n // where the services begin
-	offs := body[2:first]
-	off := int(binary.LittleEndian.Uint16(offs[2*i:]))
+	if len(body) < first || i < 0 || i >= n {
+		return i
+	}
+	off := int(binary.LittleEndian.Uint16(body[2+2*i:]))
 	if off < first {
 		return i
 	}
-	ex := r.Extra
-	out, k := ex[len(ex):min(maxExtra, cap(ex))], 0
-	// j is the index in offs of the offset that ends the service at off:
-	// the next one's, or len(offs) for the last service
-	for j := 2*i + 2; ; j += 2 {
+	// the free room of Extra, up to maxExtra; growing stops the walk
+	out, k := r.Extra[len(r.Extra):min(maxExtra, cap(r.Extra))], 0
+	growing := cap(r.Extra) < maxExtra
+	// j is the index in body of the offset that ends the service at off
+	// (the next one's), or first for the last service, which ends with
+	// the body
+	j := 4 + 2*i
+	for {
 		end := len(body)
-		if j+1 < len(offs) {
-			end = int(uint16(offs[j]) | uint16(offs[j+1])<<8)
+		if j+1 < first {
+			end = int(uint16(body[j]) | uint16(body[j+1])<<8)
 		}
-		// (uint: lets the compiler drop m's bounds checks)
-		if uint(off) > uint(end) || end > len(body) || end-off < 2 {
-			i = j/2 - 1
+		if end > len(body) || off+2 > end {
 			break
 		}
-		m := body[off:end]
-		if kind := kinds[m[0]]; kind == cipKindReply {
+		svc := body[off]
+		if kind := kinds[svc]; kind == cipKindReply {
 			// reserved, general status, additional status size in
 			// words, additional status (CIP §2-4.2)
-			if len(m) < 4 || len(m) < 4+2*int(m[3]) {
-				i = j/2 - 1
+			if off+4 > end || off+4+2*int(body[off+3]) > end {
 				break
 			}
 		} else {
 			// path size in words, path (CIP §2-4.1)
-			pw := 2 * int(m[1])
-			if kind == cipKindOther || len(m) < 2+pw ||
-				kind == cipKindNVS && cipPathWanted(m[0], m[2:2+pw]) {
-				i = j/2 - 1
+			pw := 2 * int(body[off+1])
+			if kind == cipKindOther || off+2+pw > end ||
+				kind == cipKindNVS && cipPathWanted(svc, body[off+2:off+2+pw]) {
 				break
 			}
 		}
 		if uint(k) < uint(len(out)) {
-			out[k] = int(m[0] & 0x7f)
+			out[k] = int(svc & 0x7f)
 			k++
-		} else if cap(ex) < maxExtra {
-			i = j/2 - 1 // no room left: cipMessage records it, growing Extra
-			break
+		} else if growing {
+			break // no room left: cipMessage records it, growing Extra
 		} // else Extra is full (maxExtra): not recorded, as addExtra does
-		if j >= len(offs) {
-			i = n
+		j += 2
+		if j > first {
 			break
 		}
 		off = end
 	}
-	r.Extra = ex[:len(ex)+k]
-	return i
+	r.Extra = r.Extra[:len(r.Extra)+k]
+	return (j - 4) / 2
 }
 
 // Kinds of embedded CIP message, by the first octet (service code and

@@ -107,6 +107,7 @@ func sameMultiple(t *testing.T, body []byte, depth, extra int) {
 func TestCIPMultipleFastPath(t *testing.T) {
 	_, bodies := capturedMSP(t)
 	mustSkipNoCaptures(t, bodies, "enip/*")
+	bodies = bodies[:min(len(bodies), 400)]
 	get := []byte{0x4c, 2, 0x91, 3, 'a', 'b', 'c', 0, 1, 0}
 	nvs := []byte{0x4d, 2, 0x20, cipClassNVS, 0x24, 1}
 	nvs32 := []byte{0x4b, 3, 0x21, 0, cipClassNVS, 0, 0x24, 1}

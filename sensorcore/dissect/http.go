@@ -38,6 +38,7 @@ func HTTPLen(b []byte) int { return len(b) }
 // segments (bodies) are not counted as PDUs.
 func DecodeHTTP(b []byte, dir decode.Direction, r *Result) error {
 	r.Reset(HTTP)
+	r.writes(groupName)
 	if bytes.HasPrefix(b, []byte("HTTP/1.")) {
 		r.Response = true
 		r.SrcRole = RoleHTTPServer

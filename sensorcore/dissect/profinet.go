@@ -57,6 +57,7 @@ var pndcpServices = map[int]string{pndcpGet: "Get", pndcpSet: "Set", pndcpIdenti
 // or address it writes in Station and StationIP.
 func DecodePNDCP(b []byte, dir decode.Direction, r *Result) error {
 	r.Reset(PNDCP)
+	r.writes(groupStation)
 	if len(b) < 2 {
 		return errShort
 	}

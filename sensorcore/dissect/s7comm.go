@@ -118,6 +118,7 @@ var ErrNoPDU = errors.New("dissect: no PDU of this protocol here")
 // number, firmware and serial number.
 func DecodeS7(b []byte, dir decode.Direction, r *Result) error {
 	r.Reset(S7comm)
+	r.writes(groupS7)
 	if TPKTLen(b) != len(b) {
 		return errLength
 	}

@@ -44,6 +44,7 @@ func MatchTLS(b []byte) bool {
 // the destination.
 func DecodeTLS(b []byte, dir decode.Direction, r *Result) error {
 	r.Reset(TLS)
+	r.writes(groupName)
 	if len(b) < 5 {
 		return errShort
 	}
