@@ -15,8 +15,8 @@
 # Then it builds a capture of at least RSS_PACKETS packets (default
 # 5,000,000; 0 skips it) from copies of the merged file, one after another
 # in time, and reports sensorcore analyze's peak resident memory on it: the
-# mapped file is read through a bounded window, so the peak stays flat
-# whatever the file's size.
+# file is read through one reused buffer, so the peak stays flat whatever
+# the file's size.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 shared="$root/../shared/pcaps"

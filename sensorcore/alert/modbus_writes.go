@@ -57,6 +57,15 @@ type writes struct {
 	clients map[decode.Addr]struct{}
 	units   map[writeUnitKey]struct{}
 	tables  map[writeTableKey][]addrRange // sorted, disjoint, not adjacent
+	// A master writes the same server's unit and table many times in a
+	// row: the last unit key learned (in clients and units, when
+	// lastOK) and the last table key with its ranges (when tableOK)
+	// spare such writes the maps' hashing of their 40-byte keys.
+	last       writeUnitKey
+	lastOK     bool
+	table      writeTableKey
+	tableOK    bool
+	tableRange []addrRange // tables[table]
 }
 
 func newWrites() writes {
@@ -82,23 +91,33 @@ func writeRange(ev *Event) (addrRange, bool) {
 
 // learn records a write.
 func (w *writes) learn(ev *Event) {
-	w.clients[ev.Src] = struct{}{}
-	if len(w.units) < maxWriteUnits {
-		w.units[writeUnitKey{ev.Src, ev.Dst, ev.Unit}] = struct{}{}
+	if uk := (writeUnitKey{ev.Src, ev.Dst, ev.Unit}); !w.lastOK || w.last != uk {
+		w.clients[ev.Src] = struct{}{}
+		w.lastOK = false
+		if len(w.units) < maxWriteUnits {
+			w.units[uk] = struct{}{}
+			w.last, w.lastOK = uk, true
+		}
 	}
 	rg, ok := writeRange(ev)
 	if !ok {
 		return
 	}
 	k := writeTableKey{ev.Dst, ev.Unit, modbusTable(ev.Function)}
-	rs, had := w.tables[k]
-	if !had && len(w.tables) >= maxWriteTables {
-		return
+	var rs []addrRange
+	if w.tableOK && w.table == k {
+		rs = w.tableRange
+	} else {
+		var had bool
+		if rs, had = w.tables[k]; !had && len(w.tables) >= maxWriteTables {
+			return
+		}
 	}
-	if covered(rs, rg) {
-		return
+	if !covered(rs, rg) {
+		rs = addRange(rs, rg)
+		w.tables[k] = rs
 	}
-	w.tables[k] = addRange(rs, rg)
+	w.table, w.tableRange, w.tableOK = k, rs, true
 }
 
 // covered reports whether rg lies inside one of rs.
@@ -200,6 +219,7 @@ func (w *writes) record() ([]ModbusWriteRecord, []ModbusRangeRecord) {
 }
 
 func (w *writes) load(ws []ModbusWriteRecord, rs []ModbusRangeRecord) {
+	w.tableOK = false // its ranges may change
 	for _, x := range ws {
 		c := parseAddr(x.Client)
 		w.clients[c] = struct{}{}

@@ -2,7 +2,9 @@ package alert
 
 import (
 	"encoding/json"
+	"math/rand/v2"
 	"net/netip"
+	"reflect"
 	"testing"
 	"time"
 
@@ -114,5 +116,40 @@ func TestModbusRangesBounded(t *testing.T) {
 		if rs[i].lo <= rs[i-1].hi+1 {
 			t.Fatalf("ranges overlap or touch: %v %v", rs[i-1], rs[i])
 		}
+	}
+}
+
+// TestModbusWriteLearningRepeats: learning a long run of writes that
+// mostly repeat their client, server, unit and table, interleaved with
+// others, records exactly what recording each write on its own records.
+func TestModbusWriteLearningRepeats(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(1, 2))
+	hosts := []string{"192.0.2.1", "192.0.2.2", "192.0.2.3"}
+	fcs := []int{5, 6, 15, 16, 22, 23}
+	w := newWrites()
+	want := newWrites()
+	src, dst, unit, fc := hosts[0], hosts[1], 1, 16
+	for i := 0; i < 5000; i++ {
+		if rnd.IntN(4) == 0 { // another client, server, unit or table now and then
+			src, dst, unit, fc = hosts[rnd.IntN(3)], hosts[rnd.IntN(3)], rnd.IntN(3), fcs[rnd.IntN(len(fcs))]
+		}
+		e := write(0, src, dst, unit, fc, rnd.IntN(2000)-10, rnd.IntN(20))
+		if i%1000 == 999 {
+			e.Address = -1 // no address: a PDU too short for its fields
+		}
+		w.learn(e)
+		// Each write on its own.
+		want.clients[e.Src] = struct{}{}
+		want.units[writeUnitKey{e.Src, e.Dst, e.Unit}] = struct{}{}
+		if rg, ok := writeRange(e); ok {
+			k := writeTableKey{e.Dst, e.Unit, modbusTable(e.Function)}
+			if rs := want.tables[k]; !covered(rs, rg) {
+				want.tables[k] = addRange(rs, rg)
+			}
+		}
+	}
+	if !reflect.DeepEqual(w.clients, want.clients) || !reflect.DeepEqual(w.units, want.units) || !reflect.DeepEqual(w.tables, want.tables) {
+		t.Fatalf("learned %d clients, %d units, %d tables; each on its own: %d, %d, %d",
+			len(w.clients), len(w.units), len(w.tables), len(want.clients), len(want.units), len(want.tables))
 	}
 }

@@ -94,7 +94,7 @@ func NewReader(r io.Reader) (Reader, error) {
 	return newReader(newFileSource(r))
 }
 
-func newReader(src source) (Reader, error) {
+func newReader(src *memSource) (Reader, error) {
 	magic, err := src.peek(4)
 	if err != nil {
 		return nil, fmt.Errorf("%w (shorter than 4 bytes)", ErrUnknownFormat)

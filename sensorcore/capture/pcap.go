@@ -26,26 +26,23 @@ func pcapMagic(b []byte) (order binary.ByteOrder, nano bool, ok bool) {
 
 // PcapReader reads the classic libpcap format.
 type PcapReader struct {
-	src      source
+	// src is the capture, held in the reader itself: the per-record path
+	// reads its buffer and offset without a pointer to follow.
+	src      memSource
 	order    binary.ByteOrder
 	big      bool // order is big-endian (read without interface calls)
 	nano     bool
 	linkType int
 	snapLen  int
-	// mem is the source as a memory buffer (a byte slice, or the part of
-	// a file read so far): a record it holds whole is sliced from it
-	// directly instead of going through the source.
-	mem *memSource
 }
 
-func newPcap(src source) (*PcapReader, error) {
+func newPcap(src *memSource) (*PcapReader, error) {
 	h, err := src.take(24)
 	if err != nil {
 		return nil, corrupt("file header cut short (a pcap file header has 24 bytes)")
 	}
 	order, nano, _ := pcapMagic(h[:4])
-	p := &PcapReader{src: src, order: order, big: order == binary.BigEndian, nano: nano}
-	p.mem, _ = src.(*memSource)
+	p := &PcapReader{src: *src, order: order, big: order == binary.BigEndian, nano: nano}
 	p.snapLen = int(order.Uint32(h[16:20]))
 	// The link type is the low 16 bits of the last header word (the upper
 	// bits carry FCS information, pcap format §3 "LinkType and additional
@@ -66,7 +63,7 @@ func (p *PcapReader) Next() ([]byte, Info, error) {
 
 // NextInfo is Next filling *ci in place (see InfoReader).
 func (p *PcapReader) NextInfo(ci *Info) ([]byte, error) {
-	if m := p.mem; m != nil && len(m.data)-m.off >= 16 {
+	if m := &p.src; len(m.data)-m.off >= 16 {
 		// Whole in the buffer: one bounds check for the header and one for the
 		// data, fields read in the file's byte order directly.
 		hdr := m.data[m.off : m.off+16]

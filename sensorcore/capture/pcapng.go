@@ -23,12 +23,12 @@ type ngIface struct {
 // PcapNGReader reads pcapng, including several sections with different byte
 // orders and several interfaces with their own link types and resolutions.
 type PcapNGReader struct {
-	src    source
+	src    *memSource
 	order  binary.ByteOrder
 	ifaces []ngIface
 }
 
-func newPcapNG(src source) (*PcapNGReader, error) {
+func newPcapNG(src *memSource) (*PcapNGReader, error) {
 	return &PcapNGReader{src: src, order: binary.LittleEndian}, nil
 }
 

@@ -4,14 +4,6 @@ import (
 	"io"
 )
 
-// source hands out the next n bytes of a capture: from memory without
-// copying (a byte slice), or from a reused buffer the file is read into.
-// The returned slice is valid until the next call.
-type source interface {
-	peek(n int) ([]byte, error)
-	take(n int) ([]byte, error)
-}
-
 // readBuffer is the size of the buffer a capture file is read into: small
 // enough to stay in a core's L2 cache, so the packets the kernel copies
 // into it are still there when they are dissected, and large enough that
@@ -20,10 +12,11 @@ type source interface {
 // size.
 const readBuffer = 256 << 10
 
-// memSource is a capture held in memory (data, read from off), or, when r
-// is set, the part of a file read so far and not yet consumed: data is
-// then a reused buffer, refilled from r when a record does not fit in what
-// is left (fill).
+// memSource hands out the next n bytes of a capture (peek, take), valid
+// until the next call: a capture held in memory (data, read from off), or,
+// when r is set, the part of a file read so far and not yet consumed: data
+// is then a reused buffer, refilled from r when a record does not fit in
+// what is left (fill).
 type memSource struct {
 	data []byte
 	off  int

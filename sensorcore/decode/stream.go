@@ -112,6 +112,17 @@ func (s *Stream) Segment(seq uint32, flags uint8, payload []byte) (data []byte, 
 
 // SegmentAck is Segment for a segment with its acknowledgement number.
 func (s *Stream) SegmentAck(seq, ack uint32, flags uint8, payload []byte) (data []byte, gap bool) {
+	if flags&(TCPSyn|TCPFin|TCPRst|TCPAck) == TCPAck && s.synced && !s.lost && seq == s.next && len(payload) > 0 {
+		// The common case, the next bytes in order on a synchronised
+		// stream: what segment does with them, without its checks for
+		// SYN, FIN, replay and reuse (none applies to data that starts
+		// at the expected byte).
+		if !s.hasAck || SeqAfter(ack, s.ack) {
+			s.ack, s.hasAck = ack, true
+		}
+		s.next += uint32(len(payload))
+		return payload, false
+	}
 	return s.segment(seq, ack, flags&TCPAck != 0, flags, payload)
 }
 
@@ -455,8 +466,9 @@ func (t *StreamTable) Sweep(nowNanos, idleNanos int64) {
 			}
 		}
 	}
-	if t.n != before {
-		// Removing entries breaks probe runs: place the survivors again.
+	if t.n != before && t.n > 0 {
+		// Removing entries breaks probe runs: place the survivors again
+		// (an emptied table has no runs left).
 		t.rehash(len(t.slots))
 	}
 }

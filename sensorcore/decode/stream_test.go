@@ -2,6 +2,7 @@ package decode
 
 import (
 	"bytes"
+	"reflect"
 	"testing"
 )
 
@@ -301,4 +302,36 @@ func TestSegmentAckReplay(t *testing.T) {
 	if d, gap := s.SegmentAck(1008, 520, TCPAck, payload); len(d) != len(payload) || gap {
 		t.Fatalf("replay's next segment: %d bytes, gap %v", len(d), gap)
 	}
+}
+
+// FuzzSegmentAck checks SegmentAck's in-order fast path against segment:
+// from the same stream state, a segment gives the same data, gap and
+// state either way.
+func FuzzSegmentAck(f *testing.F) {
+	f.Add(uint32(1000), uint32(1000), uint32(50), uint32(40), byte(TCPAck), byte(0b0011), int64(0), 10)
+	f.Add(uint32(1000), uint32(1000), uint32(50), uint32(60), byte(TCPAck|TCPPsh), byte(0b0011), int64(0), 10)
+	f.Add(uint32(1000), uint32(900), uint32(50), uint32(40), byte(TCPAck), byte(0b0111), ReuseIdle, 10)
+	f.Add(uint32(1000), uint32(1000), uint32(50), uint32(40), byte(TCPAck|TCPFin), byte(0b1011), int64(0), 0)
+	f.Fuzz(func(t *testing.T, next, seq, lastAck, ack uint32, flags, state byte, idle int64, n int) {
+		if n < 0 || n > 64 {
+			return
+		}
+		s := Stream{next: next, ack: lastAck, hasAck: state&1 != 0, synced: state&2 != 0, lost: state&4 != 0,
+			closed: state&8 != 0, hasISN: state&16 != 0, isn: next - 1, Idle: idle, buf: make([]byte, 0, 8)}
+		if state&32 != 0 {
+			s.App = 1
+		}
+		general := s
+		general.buf = make([]byte, 0, 8)
+		payload := bytes.Repeat([]byte{7}, n)
+		data, gap := s.SegmentAck(seq, ack, flags, payload)
+		wantData, wantGap := general.segment(seq, ack, flags&TCPAck != 0, flags, payload)
+		if !bytes.Equal(data, wantData) || gap != wantGap {
+			t.Fatalf("SegmentAck gave %d bytes gap %v, segment %d bytes gap %v", len(data), gap, len(wantData), wantGap)
+		}
+		s.buf, general.buf = nil, nil
+		if !reflect.DeepEqual(s, general) {
+			t.Fatalf("state after SegmentAck %+v, after segment %+v", s, general)
+		}
+	})
 }

@@ -204,8 +204,10 @@ func (inv *Inventory) bind(h *host, m [6]byte, ts int64) {
 
 // Observe records the hosts of one decoded packet: its source (and, for
 // ARP, the sender binding) and the source's peer.
-func (inv *Inventory) Observe(now time.Time, p *decode.Packet) {
-	ts := now.UnixNano()
+func (inv *Inventory) Observe(now time.Time, p *decode.Packet) { inv.observe(now.UnixNano(), p) }
+
+// observe is Observe at ts, in Unix nanoseconds.
+func (inv *Inventory) observe(ts int64, p *decode.Packet) {
 	if p.IsARP {
 		if unicastIP(p.ARPSenderIP) && unicastMAC(p.ARPSenderMAC) {
 			h := inv.getHost(p.ARPSenderIP, ts)
@@ -244,10 +246,14 @@ func (inv *Inventory) Observe(now time.Time, p *decode.Packet) {
 // destination (a request's destination becomes an asset even before it
 // answers), and any identity it reveals about the source.
 func (inv *Inventory) ObservePDU(now time.Time, p *decode.Packet, r *dissect.Result) {
+	inv.observePDU(now.UnixNano(), p, r)
+}
+
+// observePDU is ObservePDU at ts, in Unix nanoseconds.
+func (inv *Inventory) observePDU(ts int64, p *decode.Packet, r *dissect.Result) {
 	if r.Proto == dissect.None {
 		return
 	}
-	ts := now.UnixNano()
 	if p.Src.Len == 6 {
 		inv.observeL2(ts, p, r)
 		return
@@ -351,12 +357,13 @@ type Flow struct {
 // Reset empties f.
 func (f *Flow) Reset() { *f = Flow{} }
 
-// ObserveFlow is Observe for a packet of f's flow. Once Observe has
-// recorded the flow's source, MAC binding and peer, a later packet from
-// the same MAC only moves the timestamps Observe would move.
-func (inv *Inventory) ObserveFlow(now time.Time, p *decode.Packet, f *Flow) {
+// ObserveFlow is Observe for a packet of f's flow, at ts in Unix
+// nanoseconds (as the pipeline keeps the packet clock, so no time.Time
+// passes per packet). Once Observe has recorded the flow's source, MAC
+// binding and peer, a later packet from the same MAC only moves the
+// timestamps Observe would move.
+func (inv *Inventory) ObserveFlow(ts int64, p *decode.Packet, f *Flow) {
 	if f.src != nil && f.gen == inv.gen && f.mac == p.SrcMAC && f.hasEth == p.HasEth {
-		ts := now.UnixNano()
 		h := f.src
 		if ts > h.last {
 			h.last = ts
@@ -369,7 +376,7 @@ func (inv *Inventory) ObserveFlow(now time.Time, p *decode.Packet, f *Flow) {
 		}
 		return
 	}
-	inv.Observe(now, p)
+	inv.observe(ts, p)
 	f.src, f.mi, f.dst, f.protos, f.srcRoles, f.dstRoles = nil, nil, nil, 0, 0, 0
 	if p.IsARP || p.IPVersion == 0 || !unicastIP(p.Src) {
 		return
@@ -391,13 +398,13 @@ func (inv *Inventory) ObserveFlow(now time.Time, p *decode.Packet, f *Flow) {
 // ObservePDUFlow is ObservePDU for a PDU of f's flow, after ObserveFlow
 // saw its packet. A PDU whose protocol and roles are already recorded on
 // both hosts, and that reveals no identity or name, changes nothing.
-func (inv *Inventory) ObservePDUFlow(now time.Time, p *decode.Packet, r *dissect.Result, f *Flow) {
+func (inv *Inventory) ObservePDUFlow(ts int64, p *decode.Packet, r *dissect.Result, f *Flow) {
 	bit := uint32(1) << r.Proto
 	if f.dst != nil && f.gen == inv.gen && f.protos&bit != 0 && r.SrcRole&^f.srcRoles == 0 &&
 		r.DstRole&^f.dstRoles == 0 && !r.HasIdent && len(r.Name) == 0 {
 		return
 	}
-	inv.ObservePDU(now, p, r)
+	inv.observePDU(ts, p, r)
 	if f.src == nil || f.gen != inv.gen || r.Proto == dissect.None || !unicastIP(p.Dst) {
 		return
 	}

@@ -169,10 +169,10 @@ func TestFlowSameAsObserve(t *testing.T) {
 		if flows[k] == nil {
 			flows[k] = &Flow{}
 		}
-		flowed.ObserveFlow(now, s.p, flows[k])
+		flowed.ObserveFlow(now.UnixNano(), s.p, flows[k])
 		if s.r != nil {
 			plain.ObservePDU(now, s.p, s.r)
-			flowed.ObservePDUFlow(now, s.p, s.r, flows[k])
+			flowed.ObservePDUFlow(now.UnixNano(), s.p, s.r, flows[k])
 		}
 	}
 	a, b := plain.Assets(), flowed.Assets()

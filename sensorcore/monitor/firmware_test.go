@@ -38,11 +38,11 @@ func TestFirmwareChangedAlert(t *testing.T) {
 		return n, last
 	}
 	m.PDU(t0, &pkt, szl("V3.2.6"), false)
-	m.pduFlow(t0.Add(time.Second), &pkt, szl("V3.2.6"), false, &memo)
+	m.pduFlow(t0.Add(time.Second).UnixNano(), &pkt, szl("V3.2.6"), false, &memo)
 	if n, _ := count(); n != 0 {
 		t.Fatalf("%d firmware-changed alerts for one version", n)
 	}
-	m.pduFlow(t0.Add(time.Hour), &pkt, szl("V3.3.1"), false, &memo)
+	m.pduFlow(t0.Add(time.Hour).UnixNano(), &pkt, szl("V3.3.1"), false, &memo)
 	n, a := count()
 	if n != 1 || a.Src != "10.0.0.20" || a.Dst != "10.0.0.10" {
 		t.Fatalf("%d alerts, %+v", n, a)

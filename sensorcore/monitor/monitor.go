@@ -157,7 +157,7 @@ func (m *Monitor) closeSinks() {
 // PDU records one PDU (UDP, or a malformed run) in the inventory and the
 // alert engine.
 func (m *Monitor) PDU(now time.Time, pkt *decode.Packet, r *dissect.Result, malformed bool) {
-	m.seenOn(r.Proto, now)
+	m.seenOn(r.Proto, now.UnixNano())
 	prev := m.firmwareBefore(pkt, r)
 	m.inv.ObservePDU(now, pkt, r)
 	ev := m.event(now, pkt, r, malformed)
@@ -191,23 +191,25 @@ func (m *Monitor) firmwareAfter(ev *alert.Event, r *dissect.Result, prev string)
 	}
 }
 
-// pduFlow is PDU for a PDU of a TCP stream, through the stream's memo.
-func (m *Monitor) pduFlow(now time.Time, pkt *decode.Packet, r *dissect.Result, malformed bool, f *flowMemo) {
+// pduFlow is PDU for a PDU of a TCP stream, through the stream's memo, at
+// ts in Unix nanoseconds (the time.Time is made only for an event).
+func (m *Monitor) pduFlow(ts int64, pkt *decode.Packet, r *dissect.Result, malformed bool, f *flowMemo) {
 	if r.HasIdent {
-		m.PDU(now, pkt, r, malformed) // rare: identity and firmware checks
+		m.PDU(time.Unix(0, ts), pkt, r, malformed) // rare: identity and firmware checks
 		return
 	}
-	m.seenOn(r.Proto, now)
-	m.inv.ObservePDUFlow(now, pkt, r, &f.inv)
+	m.seenOn(r.Proto, ts)
+	m.inv.ObservePDUFlow(ts, pkt, r, &f.inv)
 	if m.eng.Known(&f.eng, r.Proto, r.Function, r.Action, malformed) {
 		return
 	}
-	m.eng.ObserveFlow(m.event(now, pkt, r, malformed), &f.eng)
+	m.eng.ObserveFlow(m.event(time.Unix(0, ts), pkt, r, malformed), &f.eng)
 }
 
-// hostFlow is Host for a packet of a TCP stream, through its memo.
-func (m *Monitor) hostFlow(now time.Time, pkt *decode.Packet, f *flowMemo) {
-	m.inv.ObserveFlow(now, pkt, &f.inv)
+// hostFlow is Host for a packet of a TCP stream, through its memo, at ts
+// in Unix nanoseconds.
+func (m *Monitor) hostFlow(ts int64, pkt *decode.Packet, f *flowMemo) {
+	m.inv.ObserveFlow(ts, pkt, &f.inv)
 	if pkt.Src.Len == 4 && (pkt.Src.B[0] == 0 || pkt.Src.B[0] >= 224) {
 		return // unspecified or multicast source: not a device
 	}
@@ -215,7 +217,7 @@ func (m *Monitor) hostFlow(now time.Time, pkt *decode.Packet, f *flowMemo) {
 		return
 	}
 	ev := &m.ev
-	*ev = alert.Event{Time: now, Src: pkt.Src, Dst: pkt.Dst, Function: -1, Unit: -1}
+	*ev = alert.Event{Time: time.Unix(0, ts), Src: pkt.Src, Dst: pkt.Dst, Function: -1, Unit: -1}
 	m.eng.ObserveFlow(ev, &f.eng)
 }
 

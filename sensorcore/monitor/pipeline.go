@@ -45,7 +45,6 @@ type Pipeline struct {
 	obs      *Monitor
 	lastTS   int64
 	sweepTS  int64
-	now      time.Time // the current packet's timestamp
 	// Unclassified counts TCP streams given up by content matching.
 	Unclassified uint64
 	// Truncated counts packets the capture's snapshot length cut short.
@@ -160,8 +159,6 @@ func (p *Pipeline) packet(data []byte, ci *capture.Info) {
 	}
 	p.curLinkN++
 	ts := ci.UnixNano
-	p.now = time.Unix(0, ts)
-	now := p.now
 	p.ts = ts
 	if ts > p.lastTS {
 		p.lastTS = ts
@@ -174,7 +171,7 @@ func (p *Pipeline) packet(data []byte, ci *capture.Info) {
 	}
 	if err := p.dec.Decode(data, ci.LinkType); err != nil && !p.dec.Pkt.HasTransport {
 		if p.obs != nil && (p.dec.Pkt.IPVersion != 0 || p.dec.Pkt.IsARP) {
-			p.obs.Host(now, &p.dec.Pkt)
+			p.obs.Host(time.Unix(0, ts), &p.dec.Pkt)
 		}
 		return
 	}
@@ -188,9 +185,9 @@ func (p *Pipeline) packet(data []byte, ci *capture.Info) {
 		}
 		if p.obs != nil {
 			if m != nil {
-				p.obs.hostFlow(now, pkt, m)
+				p.obs.hostFlow(ts, pkt, m)
 			} else {
-				p.obs.Host(now, pkt)
+				p.obs.Host(time.Unix(0, ts), pkt)
 			}
 		}
 		if cut && pkt.Cut > 0 {
@@ -200,7 +197,7 @@ func (p *Pipeline) packet(data []byte, ci *capture.Info) {
 		}
 	} else {
 		if p.obs != nil && (pkt.IPVersion != 0 || pkt.IsARP) {
-			p.obs.Host(now, pkt)
+			p.obs.Host(time.Unix(0, ts), pkt)
 		}
 		if pkt.HasTransport && pkt.Proto == decode.ProtoUDP && (!pkt.Fragment || pkt.FragFirst) && !(cut && pkt.Cut > 0) {
 			p.udpDatagram(pkt)
@@ -421,9 +418,9 @@ func (w *identityWait) pair(pkt *decode.Packet, r *dissect.Result, now int64) {
 // when there is one.
 func (p *Pipeline) report(pkt *decode.Packet, malformed bool, m *flowMemo) {
 	if m != nil {
-		p.obs.pduFlow(p.now, pkt, &p.res, malformed, m)
+		p.obs.pduFlow(p.ts, pkt, &p.res, malformed, m)
 	} else {
-		p.obs.PDU(p.now, pkt, &p.res, malformed)
+		p.obs.PDU(time.Unix(0, p.ts), pkt, &p.res, malformed)
 	}
 }
 

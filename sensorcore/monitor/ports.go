@@ -69,10 +69,20 @@ func (m *Monitor) packetOn(p *port, data []byte, ci capture.Info) {
 }
 
 // seenOn notes that a PDU of protocol id arrived on the port being read.
-func (m *Monitor) seenOn(id uint8, now time.Time) {
+func (m *Monitor) seenOn(id uint8, ts int64) {
 	if m.cur != nil && int(id) < len(m.cur.seen) {
-		m.cur.seen[id] = now.Unix()
+		m.cur.seen[id] = unixSeconds(ts)
 	}
+}
+
+// unixSeconds is time.Unix(0, ts).Unix(): the whole seconds of ts, in Unix
+// nanoseconds, rounded down.
+func unixSeconds(ts int64) int64 {
+	s := ts / 1e9
+	if ts%1e9 < 0 {
+		s--
+	}
+	return s
 }
 
 // Ports returns the health of each live monitoring port, as of now.
