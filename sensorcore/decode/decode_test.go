@@ -162,7 +162,9 @@ func FuzzDecode(f *testing.F) {
 
 // FuzzTCP4 checks the IPv4/TCP fast path against the general decoding:
 // where tcp4 takes a packet, ipv4Any must decode it to the same Packet
-// and counters; where it declines, it must have changed nothing.
+// and counters, and the flow hash tcp4 takes from the headers must be
+// keyHash of the decoded fields; where it declines, it must have changed
+// nothing.
 func FuzzTCP4(f *testing.F) {
 	f.Add(ipv4(ProtoTCP, 0, tcp(1024, 502, 7, TCPAck, make([]byte, 12))))
 	f.Add(ipv4(ProtoTCP, 0x4000, tcp(1024, 502, 7, TCPAck|TCPPsh, []byte{1, 2, 3})))
@@ -190,7 +192,10 @@ func FuzzTCP4(f *testing.F) {
 		if !bytes.Equal(fp.Payload, sp.Payload) || cap(fp.Payload) != cap(sp.Payload) {
 			t.Fatalf("payload: fast % x, general % x", fp.Payload, sp.Payload)
 		}
-		fp.Payload, sp.Payload = nil, nil
+		if h := keyHash(&sp.Src, &sp.Dst, sp.SrcPort, sp.DstPort, sp.Proto); fp.hash != h {
+			t.Fatalf("flow hash from the headers %x, from the decoded fields %x", fp.hash, h)
+		}
+		fp.Payload, sp.Payload, fp.hash = nil, nil, 0
 		if !reflect.DeepEqual(fp, sp) {
 			t.Fatalf("packet: fast %+v, general %+v", fp, sp)
 		}

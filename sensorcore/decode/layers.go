@@ -307,6 +307,10 @@ func (d *Decoder) tcp4(b []byte) bool {
 	p.TCPFlags = tcp[13]
 	p.HasTransport = true
 	p.Payload = t[off:]
+	// The flow's hash from the header words, as keyHash computes it from
+	// the addresses and ports: the stream lookup then neither hashes nor
+	// reads back the address bytes just stored.
+	p.hash = hash4(binary.LittleEndian.Uint64(ip[12:20]), ProtoTCP<<32|uint64(binary.BigEndian.Uint32(tcp[0:4])))
 	return true
 }
 

@@ -143,6 +143,9 @@ type Packet struct {
 	// length left out (the IP length says more than was captured); 0
 	// for a whole packet. Payload then holds only the captured part.
 	Cut int
+	// hash is the flow's keyHash when the decoding computed it from the
+	// headers (tcp4), 0 when not.
+	hash uint64
 }
 
 // Reset clears the packet for reuse without releasing anything.

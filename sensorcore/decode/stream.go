@@ -282,11 +282,29 @@ func (k *FlowKey) hash() uint64 { return keyHash(&k.Src, &k.Dst, k.SrcPort, k.Ds
 // copies would be read back as words at once, which stalls the CPU's
 // store forwarding.
 func keyHash(src, dst *Addr, sp, dp uint16, proto uint8) uint64 {
+	if src.Len == 4 && dst.Len == 4 {
+		return hash4(uint64(binary.LittleEndian.Uint32(src.B[0:4]))|uint64(binary.LittleEndian.Uint32(dst.B[0:4]))<<32,
+			uint64(proto)<<32|uint64(sp)<<16|uint64(dp))
+	}
 	const m1, m2, m3, m4 = 0x9e3779b97f4a7c15, 0xc2b2ae3d27d4eb4f, 0x165667b19e3779f9, 0xd6e8feb86659fd93
 	h := binary.LittleEndian.Uint64(src.B[0:8])*m1 ^ binary.LittleEndian.Uint64(src.B[8:16])*m2 ^
 		binary.LittleEndian.Uint64(dst.B[0:8])*m3 ^ binary.LittleEndian.Uint64(dst.B[8:16])*m4 ^
 		(uint64(sp)<<32|uint64(dp)<<16|uint64(proto)<<8|uint64(src.Len^dst.Len<<4))*m1
 	return h ^ h>>29 ^ h>>47
+}
+
+// hash4 is keyHash of an IPv4 flow from two words: addrs holds the source
+// and destination addresses as they follow each other in the IPv4 header,
+// read little-endian, and ports the protocol above the source and
+// destination ports as they follow each other in the TCP or UDP header,
+// read big-endian. tcp4 hashes a packet's flow with it straight from the
+// headers.
+func hash4(addrs, ports uint64) uint64 {
+	const m1, m2, m3 = 0x9e3779b97f4a7c15, 0xc2b2ae3d27d4eb4f, 0x165667b19e3779f9
+	h := addrs*m1 ^ ports*m2
+	h ^= h >> 32
+	h *= m3
+	return h ^ h>>29
 }
 
 // isPacket reports whether s is the stream of p's flow.
@@ -300,7 +318,10 @@ func (s *Stream) isPacket(p *Packet) bool {
 // created when new. A known stream is found from the packet's fields
 // without building its key.
 func (t *StreamTable) GetPacket(p *Packet, nowNanos int64) *Stream {
-	h := keyHash(&p.Src, &p.Dst, p.SrcPort, p.DstPort, p.Proto)
+	h := p.hash
+	if h == 0 {
+		h = keyHash(&p.Src, &p.Dst, p.SrcPort, p.DstPort, p.Proto)
+	}
 	if s := t.last; s != nil && s.hash == h && s.isPacket(p) {
 		s.touch(nowNanos, t)
 		return s
