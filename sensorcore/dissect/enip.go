@@ -242,7 +242,7 @@ func cipMessage(m []byte, r *Result, depth int) error {
 			r.ReplyData = m[4+2*int(m[3]):]
 		}
 		if svc == cipMultipleService {
-			return cipMultiple(m[4+2*int(m[3]):], r, depth)
+			return cipMultiple(m[4+2*int(m[3]):], r, depth, depth+1 <= 2)
 		}
 		return nil
 	}
@@ -266,7 +266,7 @@ func cipMessage(m []byte, r *Result, depth int) error {
 		}
 		return cipMessage(body[4:4+sz], r, depth+1)
 	case cipMultipleService:
-		return cipMultiple(body, r, depth)
+		return cipMultiple(body, r, depth, depth+1 <= 2)
 	}
 	return nil
 }
@@ -384,10 +384,11 @@ func cipPath(p []byte) CIPService {
 // cipMultiple walks a Multiple Service Packet request or reply body
 // (CIP § ): number of services (2), offsets (2 each, from the count
 // field, so each service ends where the next begins and the last at the
-// body's end), then the embedded requests or replies. Most embedded
-// services are plain (cipPlainServices records them); the others go
-// through cipMessage.
-func cipMultiple(body []byte, r *Result, depth int) error {
+// body's end), then the embedded requests or replies. With plain set,
+// cipPlainServices records the plain services (most are); the others,
+// and all of them without it, go through cipMessage. Below depth 2
+// cipMessage only records them, so the callers set plain down to there.
+func cipMultiple(body []byte, r *Result, depth int, plain bool) error {
 	if len(body) < 2 {
 		return errShort
 	}
@@ -403,7 +404,7 @@ func cipMultiple(body []byte, r *Result, depth int) error {
 		kinds = &cipKinds[1]
 	}
 	for i := 0; i < n; i++ {
-		if depth+1 <= 2 { // deeper, cipMessage only records them
+		if plain {
 			if i = cipPlainServices(body, i, n, r, kinds); i == n {
 				return nil
 			}

@@ -9,33 +9,6 @@ import (
 	"github.com/tapline/tapline/sensorcore/decode"
 )
 
-// cipMultipleEach is the Multiple Service Packet walk without
-// cipMultiple's fast path: every embedded service goes through
-// cipMessage. cipMultiple must give the same Result and error.
-func cipMultipleEach(body []byte, r *Result, depth int) error {
-	if len(body) < 2 {
-		return errShort
-	}
-	n := int(binary.LittleEndian.Uint16(body[0:2]))
-	if len(body) < 2+2*n {
-		return errLength
-	}
-	for i := 0; i < n; i++ {
-		off := int(binary.LittleEndian.Uint16(body[2+2*i:]))
-		end := len(body)
-		if i+1 < n {
-			end = int(binary.LittleEndian.Uint16(body[4+2*i:]))
-		}
-		if off < 2+2*n || off > end || end > len(body) {
-			return errField
-		}
-		if err := cipMessage(body[off:end], r, depth+1); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // capturedMSP returns the ENIP PDUs of the shared captures that carry a
 // Multiple Service Packet request or reply, and the packets' bodies
 // (count, offsets, services).
@@ -73,9 +46,10 @@ func capturedMSP(t testing.TB) (pdus, bodies [][]byte) {
 	return pdus, bodies
 }
 
-// sameMultiple fails unless cipMultiple and cipMultipleEach agree on body
-// at depth, with and without the operations log, starting from a Result
-// whose Extra already holds extra entries.
+// sameMultiple fails unless cipMultiple agrees with the walk without its
+// fast path (every service through cipMessage) on body at depth, with and
+// without the operations log, starting from a Result whose Extra already
+// holds extra entries.
 func sameMultiple(t *testing.T, body []byte, depth, extra int) {
 	for _, log := range []bool{false, true} {
 		var fast, each Result
@@ -86,8 +60,8 @@ func sameMultiple(t *testing.T, body []byte, depth, extra int) {
 			fast.addExtra(0x4c)
 			each.addExtra(0x4c)
 		}
-		errFast := cipMultiple(body, &fast, depth)
-		errEach := cipMultipleEach(body, &each, depth)
+		errFast := cipMultiple(body, &fast, depth, depth+1 <= 2)
+		errEach := cipMultiple(body, &each, depth, false)
 		if errFast != errEach {
 			t.Fatalf("depth %d log %v: error %v, without the fast path %v", depth, log, errFast, errEach)
 		}
@@ -141,7 +115,7 @@ func TestCIPMultipleFastPath(t *testing.T) {
 	sameMultiple(t, big, 0, 0)
 	sameMultiple(t, big, 0, maxExtra-3)
 	var r Result
-	if cipMultiple(big, &r, 0) != nil || len(r.Extra) != maxExtra {
+	if cipMultiple(big, &r, 0, true) != nil || len(r.Extra) != maxExtra {
 		t.Fatalf("5000 services: %d extras, want %d", len(r.Extra), maxExtra)
 	}
 }
