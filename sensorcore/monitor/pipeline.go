@@ -344,10 +344,18 @@ func (p *Pipeline) pdu(pkt *decode.Packet, dec func([]byte, decode.Direction, *d
 	} else if f >= 256 {
 		c.Function(f)
 	}
-	for _, f := range p.res.Extra {
-		if f >= 0 && f < 256 {
-			c.Functions[f]++
+	// Embedded services (a CIP Multiple Service Packet's) come in runs of
+	// one code: a run is added at once, not as a chain of increments of
+	// one counter in memory, each waiting for the one before.
+	for extra := p.res.Extra; len(extra) > 0; {
+		f, n := extra[0], 1
+		for n < len(extra) && extra[n] == f {
+			n++
 		}
+		if f >= 0 && f < 256 {
+			c.Functions[f] += uint64(n)
+		}
+		extra = extra[n:]
 	}
 	if len(p.res.Tallies) > 0 {
 		c.AddTallies(p.res.Tallies)
