@@ -31,8 +31,9 @@ func newFileSource(r io.Reader) *memSource {
 
 // fill makes at least n bytes available at data[off:] when the capture
 // holds that many more: it moves the bytes left to the buffer's start and
-// reads after them until the buffer is full, growing it first for a
-// record larger than the buffer. It reports whether n bytes are there.
+// reads after them, as much as the buffer takes (growing it first, once
+// and for good, for a record larger than the buffer), until n bytes are
+// there. It reports whether they are.
 func (m *memSource) fill(n int) bool {
 	rest := len(m.data) - m.off
 	if rest >= n {
