@@ -281,8 +281,19 @@ func cipPathWanted(svc byte, path []byte) bool {
 	case svc == cipGetAttributesAll:
 		return true
 	case svc >= cipNVSUpdate && svc <= cipNVSLast:
-		return len(path) >= 2 && path[0] == 0x20 && path[1] == cipClassNVS ||
-			len(path) >= 4 && path[0] == 0x21 && path[2] == cipClassNVS && path[3] == 0
+		return cipNVSPath(path)
+	}
+	return false
+}
+
+// cipNVSPath reports whether a request path starts with the NVS class: an
+// 8-bit class segment (0x20 0xA1) or a 16-bit one (0x21, pad, 0x00A1).
+func cipNVSPath(path []byte) bool {
+	switch {
+	case len(path) >= 2 && path[0] == 0x20:
+		return path[1] == cipClassNVS
+	case len(path) >= 4 && path[0] == 0x21:
+		return path[2] == cipClassNVS && path[3] == 0
 	}
 	return false
 }
@@ -475,7 +486,7 @@ func cipPlainServices(body []byte, i, n int, r *Result, kinds *[256]uint8) int {
 			// path size in words, path (CIP §2-4.1)
 			pw := 2 * int(body[off+1])
 			if kind == cipKindOther || off+2+pw > end ||
-				kind == cipKindNVS && cipPathWanted(svc, body[off+2:off+2+pw]) {
+				kind == cipKindNVS && cipNVSPath(body[off+2:off+2+pw]) {
 				break
 			}
 		}
