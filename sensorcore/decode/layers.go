@@ -299,14 +299,7 @@ func (d *Decoder) tcp4(b []byte) bool {
 	p.Dst.B[0], p.Dst.B[1], p.Dst.B[2], p.Dst.B[3] = ip[16], ip[17], ip[18], ip[19]
 	p.Src.Len, p.Dst.Len = 4, 4
 	p.Cut = cut
-	p.SrcPort = binary.BigEndian.Uint16(tcp[0:2])
-	p.DstPort = binary.BigEndian.Uint16(tcp[2:4])
-	p.L4Offset = d.frameCap - cap(t) // subslices keep the frame's end capacity
-	p.Seq = binary.BigEndian.Uint32(tcp[4:8])
-	p.Ack = binary.BigEndian.Uint32(tcp[8:12])
-	p.TCPFlags = tcp[13]
-	p.HasTransport = true
-	p.Payload = t[off:]
+	d.tcpFields(t, off)
 	// The flow's hash from the header words, as keyHash computes it from
 	// the addresses and ports: the stream lookup then neither hashes nor
 	// reads back the address bytes just stored.
@@ -410,19 +403,26 @@ func (d *Decoder) tcp(b []byte) error {
 	if len(b) < 20 {
 		return ErrTruncated
 	}
-	p := &d.Pkt
 	d.Counters.TCP++
 	off := int(b[12]>>4) * 4
 	if off < 20 || off > len(b) {
 		return ErrBadHeader
 	}
-	p.SrcPort = binary.BigEndian.Uint16(b[0:2])
-	p.DstPort = binary.BigEndian.Uint16(b[2:4])
+	d.tcpFields(b, off)
+	return nil
+}
+
+// tcpFields fills the packet's TCP fields from the segment b, whose
+// header (at least 20 bytes) ends at off.
+func (d *Decoder) tcpFields(b []byte, off int) {
+	p := &d.Pkt
+	h := b[:20:20]
+	p.SrcPort = binary.BigEndian.Uint16(h[0:2])
+	p.DstPort = binary.BigEndian.Uint16(h[2:4])
 	p.L4Offset = d.frameCap - cap(b) // subslices keep the frame's end capacity
-	p.Seq = binary.BigEndian.Uint32(b[4:8])
-	p.Ack = binary.BigEndian.Uint32(b[8:12])
-	p.TCPFlags = b[13]
+	p.Seq = binary.BigEndian.Uint32(h[4:8])
+	p.Ack = binary.BigEndian.Uint32(h[8:12])
+	p.TCPFlags = h[13]
 	p.HasTransport = true
 	p.Payload = b[off:]
-	return nil
 }

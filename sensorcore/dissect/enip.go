@@ -281,8 +281,19 @@ func cipPathWanted(svc byte, path []byte) bool {
 	case svc == cipGetAttributesAll:
 		return true
 	case svc >= cipNVSUpdate && svc <= cipNVSLast:
-		return len(path) >= 2 && path[0] == 0x20 && path[1] == cipClassNVS ||
-			len(path) >= 4 && path[0] == 0x21 && path[2] == cipClassNVS && path[3] == 0
+		return cipNVSPath(path)
+	}
+	return false
+}
+
+// cipNVSPath reports whether a request path starts with the NVS class: an
+// 8-bit class segment (0x20 0xA1) or a 16-bit one (0x21, pad, 0x00A1).
+func cipNVSPath(path []byte) bool {
+	switch {
+	case len(path) >= 2 && path[0] == 0x20:
+		return path[1] == cipClassNVS
+	case len(path) >= 4 && path[0] == 0x21:
+		return path[2] == cipClassNVS && path[3] == 0
 	}
 	return false
 }
@@ -396,15 +407,18 @@ func cipMultiple(body []byte, r *Result, depth int, plain bool) error {
 	if len(body) < 2+2*n {
 		return errLength
 	}
-	if room := min(n, maxExtra-len(r.Extra)); cap(r.Extra)-len(r.Extra) < room {
-		r.Extra = slices.Grow(r.Extra, room) // once, not per service
-	}
 	kinds := &cipKinds[0]
 	if r.Log {
 		kinds = &cipKinds[1]
 	}
 	for i := 0; i < n; i++ {
 		if plain {
+			// room in Extra for the services left (up to maxExtra), so
+			// that cipPlainServices need not grow it: usually one growth
+			// per packet, or none
+			if room := min(n-i, maxExtra-len(r.Extra)); cap(r.Extra)-len(r.Extra) < room {
+				r.Extra = slices.Grow(r.Extra, room)
+			}
 			if i = cipPlainServices(body, i, n, r, kinds); i == n {
 				return nil
 			}
@@ -436,7 +450,8 @@ func cipMultiple(body []byte, r *Result, depth int, plain bool) error {
 // re-slicing: each offset is read once (it ends one service and starts
 // the next), one table lookup on the first octet tells a plain service
 // from one cipMessage must read (an action, a wanted path, nested
-// messages), and Extra has room for all of them (cipMultiple grew it).
+// messages), and Extra has room for all of them (cipMultiple grew it
+// to hold the services left, or to maxExtra).
 func cipPlainServices(body []byte, i, n int, r *Result, kinds *[256]uint8) int {
 	first := 2 + 2*n // where the services begin
 	if len(body) < first || i < 0 || i >= n {
@@ -446,9 +461,8 @@ func cipPlainServices(body []byte, i, n int, r *Result, kinds *[256]uint8) int {
 	if off < first {
 		return i
 	}
-	// the free room of Extra, up to maxExtra; growing stops the walk
+	// Extra's room, which holds the services left or reaches maxExtra
 	out, k := r.Extra[len(r.Extra):min(maxExtra, cap(r.Extra))], 0
-	growing := cap(r.Extra) < maxExtra
 	// j is the index in body of the offset that ends the service at off
 	// (the next one's), or first for the last service, which ends with
 	// the body
@@ -472,16 +486,14 @@ func cipPlainServices(body []byte, i, n int, r *Result, kinds *[256]uint8) int {
 			// path size in words, path (CIP §2-4.1)
 			pw := 2 * int(body[off+1])
 			if kind == cipKindOther || off+2+pw > end ||
-				kind == cipKindNVS && cipPathWanted(svc, body[off+2:off+2+pw]) {
+				kind == cipKindNVS && cipNVSPath(body[off+2:off+2+pw]) {
 				break
 			}
 		}
-		if uint(k) < uint(len(out)) {
+		if uint(k) < uint(len(out)) { // else Extra is full: not recorded, as addExtra does
 			out[k] = int(svc & 0x7f)
 			k++
-		} else if growing {
-			break // no room left: cipMessage records it, growing Extra
-		} // else Extra is full (maxExtra): not recorded, as addExtra does
+		}
 		j += 2
 		if j > first {
 			break

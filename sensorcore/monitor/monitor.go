@@ -210,11 +210,11 @@ func (m *Monitor) pduFlow(ts int64, pkt *decode.Packet, r *dissect.Result, malfo
 // in Unix nanoseconds.
 func (m *Monitor) hostFlow(ts int64, pkt *decode.Packet, f *flowMemo) {
 	m.inv.ObserveFlow(ts, pkt, &f.inv)
+	if m.eng.Known(&f.eng, dissect.None, -1, dissect.ActNone, false) {
+		return // the common case first: a source the baseline knows
+	}
 	if pkt.Src.Len == 4 && (pkt.Src.B[0] == 0 || pkt.Src.B[0] >= 224) {
 		return // unspecified or multicast source: not a device
-	}
-	if m.eng.Known(&f.eng, dissect.None, -1, dissect.ActNone, false) {
-		return
 	}
 	ev := &m.ev
 	*ev = alert.Event{Time: time.Unix(0, ts), Src: pkt.Src, Dst: pkt.Dst, Function: -1, Unit: -1}

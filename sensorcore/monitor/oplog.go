@@ -1,11 +1,13 @@
 package monitor
 
 import (
+	"cmp"
 	"encoding/binary"
 	"io"
 	"math"
 	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -31,9 +33,23 @@ const maxLoggedValues = 32
 const maxLoggedString = 240
 
 // opSlots is the size of the table of requests waiting for a response
-// (a power of two). A request whose slot is taken by a newer one is
-// written without a response.
-const opSlots = 4096
+// (a power of two): opSlots/opWays buckets of opWays slots. A request
+// takes a free slot of its bucket; only when all are taken (opWays
+// requests waiting in one bucket) is the oldest written without a
+// response to make room.
+const (
+	opSlots = 4096
+	opWays  = 4
+)
+
+// opResponseWait and opSweepEvery: a request waits for its response
+// opResponseWait by the traffic's clock (far longer than any industrial
+// protocol's timeout); every opSweepEvery the requests that waited longer
+// are written without a response, oldest first.
+const (
+	opResponseWait = time.Minute
+	opSweepEvery   = 10 * time.Second
+)
 
 // opKey identifies a request/response pair: the client and server ends,
 // the protocol and the transaction id.
@@ -63,9 +79,9 @@ type opEntry struct {
 
 // opLog pairs requests and responses and writes the records.
 //
-// A request's slot is a random place in a table of opSlots (each request
-// has a new transaction id, so a new slot), but the slot holds only the
-// number of an entry: entries come from a stack of free ones, so the few
+// A request's bucket is a random place in a table of opSlots (each
+// request has a new transaction id, so a new bucket), but a slot holds
+// only the number of an entry: entries come from a stack of free ones, so the few
 // requests waiting at any time reuse the same few entries and buffers,
 // which stay in the CPU's cache, instead of touching a new one in a
 // table of several hundred kilobytes each time.
@@ -79,6 +95,9 @@ type opLog struct {
 	free    []uint16 // indexes of the unused entries, the last freed on top
 	seed    uint64
 	err     error
+	// swept is when (traffic clock) the requests waiting too long were
+	// last written.
+	swept int64
 	// ends caches the client and server objects formatted lately.
 	ends endCache
 	// day and dayText cache the formatted date of the last record.
@@ -99,10 +118,10 @@ func newOpLog(w io.Writer) *opLog {
 	return l
 }
 
-// slot is where the pair k waits: a multiply-xor hash of the key's words
-// (keyed by a per-log seed, so a sender cannot aim collisions at it from
-// one run to the next).
-func (l *opLog) slot(k *opKey) *uint16 {
+// bucket is where the pair k waits: a multiply-xor hash of the key's
+// words (keyed by a per-log seed, so a sender cannot aim collisions at it
+// from one run to the next).
+func (l *opLog) bucket(k *opKey) []uint16 {
 	const m1, m2, m3, m4 = 0x9e3779b97f4a7c15, 0xc2b2ae3d27d4eb4f, 0x165667b19e3779f9, 0xd6e8feb86659fd93
 	h := l.seed ^ binary.LittleEndian.Uint64(k.client.B[0:8])*m1 ^ binary.LittleEndian.Uint64(k.client.B[8:16])*m2 ^
 		binary.LittleEndian.Uint64(k.server.B[0:8])*m3 ^ binary.LittleEndian.Uint64(k.server.B[8:16])*m4 ^
@@ -110,7 +129,67 @@ func (l *opLog) slot(k *opKey) *uint16 {
 	h ^= h >> 29
 	h *= m3
 	h ^= h >> 32
-	return &l.slots[h&(opSlots-1)]
+	b := int(h&(opSlots/opWays-1)) * opWays
+	return l.slots[b : b+opWays : b+opWays]
+}
+
+// place is the slot of bucket b where a request for k waits: the earlier
+// request of the same pair (its transaction id used again: it got no
+// response), else a free one, else the oldest request's.
+func (l *opLog) place(b []uint16, k *opKey) *uint16 {
+	var free, oldest *uint16
+	for i := range b {
+		s := &b[i]
+		if *s == 0 {
+			if free == nil {
+				free = s
+			}
+			continue
+		}
+		e := &l.entries[*s-1]
+		if e.key == *k {
+			return s
+		}
+		if oldest == nil || e.at < l.entries[*oldest-1].at {
+			oldest = s
+		}
+	}
+	if free != nil {
+		return free
+	}
+	return oldest
+}
+
+// answered is the slot of bucket b where the request of k waits, nil
+// when none.
+func (l *opLog) answered(b []uint16, k *opKey) *uint16 {
+	for i := range b {
+		if s := &b[i]; *s != 0 && l.entries[*s-1].key == *k {
+			return s
+		}
+	}
+	return nil
+}
+
+// expire writes, oldest first, the requests that have waited longer than
+// opResponseWait at now (all of them when now is math.MaxInt64) without a
+// response.
+func (l *opLog) expire(now int64) {
+	var late []uint16
+	for i, s := range l.slots {
+		if s != 0 && (now == math.MaxInt64 || now-l.entries[s-1].at > int64(opResponseWait)) {
+			late = append(late, uint16(i))
+		}
+	}
+	// by request time, then id: the same order whatever the seed
+	slices.SortFunc(late, func(a, b uint16) int {
+		ea, eb := &l.entries[l.slots[a]-1], &l.entries[l.slots[b]-1]
+		return cmp.Or(cmp.Compare(ea.at, eb.at), cmp.Compare(ea.id, eb.id))
+	})
+	for _, i := range late {
+		l.write(&l.entries[l.slots[i]-1], resultNoResponse, 0, -1)
+		l.release(&l.slots[i])
+	}
 }
 
 // waiting is the request waiting in slot, nil when none.
@@ -144,6 +223,10 @@ func (l *opLog) observe(now int64, pkt *decode.Packet, r *dissect.Result, malfor
 	if !logged(r, malformed) {
 		return 0
 	}
+	if now-l.swept >= int64(opSweepEvery) {
+		l.expire(now)
+		l.swept = now
+	}
 	var k opKey
 	k.proto, k.txn = r.Proto, int32(r.Txn)
 	if r.Request {
@@ -152,10 +235,10 @@ func (l *opLog) observe(now int64, pkt *decode.Packet, r *dissect.Result, malfor
 		k.client, k.server, k.cport, k.sport = pkt.Dst, pkt.Src, pkt.DstPort, pkt.SrcPort
 	}
 	if r.Request && r.Txn >= 0 && !groupMAC(k.server) {
-		slot := l.slot(&k)
+		slot := l.place(l.bucket(&k), &k)
 		e := l.waiting(slot)
 		if e != nil {
-			l.write(e, resultNoResponse, 0, -1) // its response never came, or the slot is wanted
+			l.write(e, resultNoResponse, 0, -1) // its response never came, or the bucket is full
 		} else {
 			i := l.free[len(l.free)-1]
 			l.free = l.free[:len(l.free)-1]
@@ -165,8 +248,8 @@ func (l *opLog) observe(now int64, pkt *decode.Packet, r *dissect.Result, malfor
 		return e.id
 	}
 	if r.Response && r.Txn >= 0 {
-		slot := l.slot(&k)
-		if e := l.waiting(slot); e != nil && e.key == k {
+		if slot := l.answered(l.bucket(&k), &k); slot != nil {
+			e := l.waiting(slot)
 			if r.Proto == dissect.PNDCP {
 				// an Identify response names the device: kept with its request
 				e.body = appendOperation(e.body, r, true)
@@ -234,12 +317,7 @@ func functionName(r *dissect.Result) string {
 // buffer.
 func (l *opLog) flush(final bool) error {
 	if final {
-		for i := range l.slots {
-			if e := l.waiting(&l.slots[i]); e != nil {
-				l.write(e, resultNoResponse, 0, -1)
-				l.release(&l.slots[i])
-			}
-		}
+		l.expire(math.MaxInt64)
 	}
 	if len(l.buf) > 0 && l.err == nil {
 		_, l.err = l.w.Write(l.buf)

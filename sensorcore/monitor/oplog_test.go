@@ -268,3 +268,73 @@ func TestEndCache(t *testing.T) {
 		}
 	}
 }
+
+// TestOperationsLogPairsWhileManyWait: 128 clients each have a request
+// waiting at once (a busy poll cycle), three times over; every response
+// finds its request, whatever the log's hash seed: no request is written
+// as unanswered because another took its place, and the log is the same
+// from run to run.
+func TestOperationsLogPairsWhileManyWait(t *testing.T) {
+	run := func() string {
+		var buf bytes.Buffer
+		m, _ := New(Options{Learning: -1, Operations: &buf})
+		at := t0
+		var cs []*conn
+		for i := range 128 {
+			c := &conn{m: m, c: byte(1 + i), s: 250, cport: 40000 + uint16(i), sport: 502, cseq: 100, sseq: 900, at: at}
+			c.open()
+			cs = append(cs, c)
+		}
+		for round := range 3 {
+			for _, fromClient := range []bool{true, false} {
+				for i, c := range cs {
+					c.at, at = at, at.Add(time.Millisecond)
+					txn := uint16(round*1000 + i)
+					if fromClient {
+						c.send(true, []byte{byte(txn >> 8), byte(txn), 0, 0, 0, 6, 1, 3, 0, 0, 0, 2})
+					} else {
+						c.send(false, []byte{byte(txn >> 8), byte(txn), 0, 0, 0, 7, 1, 3, 4, 0, 1, 0, 2})
+					}
+				}
+			}
+		}
+		if err := m.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return buf.String()
+	}
+	first := run()
+	lines := strings.Split(strings.TrimSpace(first), "\n")
+	answered := strings.Count(first, `"result":"ok"`)
+	if len(lines) != 3*128 || answered != len(lines) {
+		t.Fatalf("%d records, %d answered; want 384 answered (%d written unanswered, %d responses alone)",
+			len(lines), answered, strings.Count(first, `"no response"`), strings.Count(first, `"request_seen":false`))
+	}
+	for range 4 {
+		if run() != first {
+			t.Fatal("the operations log differs from run to run on the same traffic")
+		}
+	}
+}
+
+// TestOperationsLogUnansweredInTime: a request left without a response
+// is written as unanswered once its wait is over by the traffic's clock,
+// before what comes later, not only when the monitor stops.
+func TestOperationsLogUnansweredInTime(t *testing.T) {
+	var buf bytes.Buffer
+	m, _ := New(Options{Learning: -1, Operations: &buf})
+	a := &conn{m: m, c: 1, s: 2, cport: 40000, sport: 502, cseq: 100, sseq: 900, at: t0}
+	a.open()
+	a.send(true, writeReq) // never answered
+	b := &conn{m: m, c: 3, s: 2, cport: 40001, sport: 502, cseq: 100, sseq: 900, at: t0.Add(opResponseWait + opSweepEvery + time.Second)}
+	b.open()
+	b.send(true, readReq)
+	b.send(false, readResp)
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], `"no response"`) || !strings.Contains(lines[1], `"result":"ok"`) {
+		t.Fatalf("records:\n%s", buf.String())
+	}
+}
