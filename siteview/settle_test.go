@@ -10,9 +10,9 @@ import (
 )
 
 // TestLoadWaitsForQuorum: the view is opened while the site's cluster has
-// lost two of its three nodes (no JetStream leader: its requests get no
-// responder); the nodes come back a few seconds later, and the view
-// loads, as an engineer opening it just after the servers restart
+// lost two of its three nodes (no JetStream leader: its requests go
+// unanswered, and stay so once a leader is elected); the nodes come back
+// a few seconds later, and the view loads, as an engineer opening it just after the servers restart
 // expects, instead of failing on the first request.
 func TestLoadWaitsForQuorum(t *testing.T) {
 	st := natstest.NewSite(t, 3, "sensor-01", "sensor-02")

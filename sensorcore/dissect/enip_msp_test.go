@@ -6,6 +6,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/tapline/tapline/internal/needs"
 	"github.com/tapline/tapline/sensorcore/decode"
 )
 
@@ -139,7 +140,7 @@ func FuzzCIPMultiple(f *testing.F) {
 func BenchmarkCIPMultiple(b *testing.B) {
 	pdus, _ := capturedMSP(b)
 	if len(pdus) == 0 {
-		b.Skip("needs the shared captures (enip/*)")
+		needs.Missing(b, "needs the shared captures (enip/*) in %s", sharedDir(b))
 	}
 	var r Result
 	services := 0
