@@ -110,24 +110,13 @@ func MACAddr(m [6]byte) Addr {
 type Packet struct {
 	SrcMAC, DstMAC [6]byte
 	HasEth         bool
-	VLANs          [2]uint16 // outer first
-	NumVLAN        int
 	EtherType      uint16
-
-	// ARP (RFC 826)
-	IsARP        bool
-	ARPOp        uint16
-	ARPSenderMAC [6]byte
-	ARPSenderIP  Addr
-	ARPTargetIP  Addr
 
 	// IP
 	IPVersion int
 	Src, Dst  Addr
 	Proto     uint8
 	TTL       uint8
-	Fragment  bool // a non-first fragment, or a first one with more to come
-	FragFirst bool // offset 0 fragment (transport header present)
 
 	// Transport
 	SrcPort, DstPort uint16
@@ -146,6 +135,27 @@ type Packet struct {
 	// hash is the flow's keyHash when the decoding computed it from the
 	// headers (tcp4), 0 when not.
 	hash uint64
+
+	Rare
+}
+
+// Rare holds what a Packet has only for frames less common on an OT
+// network than untagged Ethernet carrying IPv4 and TCP: VLAN tags, ARP,
+// IP fragments. Grouped, the common frame's decoding clears them with a
+// few wide stores instead of clearing the whole Packet.
+type Rare struct {
+	VLANs   [2]uint16 // outer first
+	NumVLAN int
+
+	// ARP (RFC 826)
+	IsARP        bool
+	ARPOp        uint16
+	ARPSenderMAC [6]byte
+	ARPSenderIP  Addr
+	ARPTargetIP  Addr
+
+	Fragment  bool // a non-first fragment, or a first one with more to come
+	FragFirst bool // offset 0 fragment (transport header present)
 }
 
 // Reset clears the packet for reuse without releasing anything.

@@ -9,7 +9,7 @@ import (
 func init() {
 	mustRegister(Descriptor{ID: BACnet, Name: "bacnet", Title: "BACnet/IP", Industrial: true,
 		UDP:        &UDPProtocol{Ports: []uint16{47808}, Match: MatchBACnet, Decode: DecodeBACnet},
-		Functions:  lookup(bacnetConfirmed),
+		Functions:  lookup(&bacnetConfirmed),
 		ClientRole: "BACnet client", ServerRole: "BACnet device",
 		Actions: []ActionInfo{
 			{Action: ActBACnetWrite, Name: "BACnet write-property"},

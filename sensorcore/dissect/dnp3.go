@@ -10,7 +10,7 @@ func init() {
 	mustRegister(Descriptor{ID: DNP3, Name: "dnp3", Title: "DNP3", Industrial: true,
 		TCP:        &TCPProtocol{Ports: []uint16{20000}, Match: MatchDNP3, Len: DNP3Len, Decode: DecodeDNP3},
 		UDP:        &UDPProtocol{Ports: []uint16{20000}, Match: MatchDNP3UDP, Len: DNP3Len, Decode: DecodeDNP3},
-		Functions:  lookup(dnp3Functions),
+		Functions:  lookup(&dnp3Functions),
 		ClientRole: "DNP3 master", ServerRole: "DNP3 outstation",
 		// IEEE 1815-2012 table 4-5.
 		Actions: []ActionInfo{

@@ -12,7 +12,7 @@ func init() {
 	mustRegister(Descriptor{ID: ENIP, Name: "enip", Title: "EtherNet/IP (CIP)", Industrial: true,
 		TCP:        &TCPProtocol{Ports: []uint16{44818}, Match: MatchENIP, Len: ENIPLen, Decode: DecodeENIP},
 		UDP:        &UDPProtocol{Ports: []uint16{44818}, Match: MatchENIPUDP, Decode: DecodeENIP},
-		Functions:  lookup(cipServices),
+		Functions:  lookup(&cipServices),
 		ClientRole: "EtherNet/IP scanner", ServerRole: "EtherNet/IP adapter",
 		// CIP Vol 1 appendix A table.
 		Actions: []ActionInfo{

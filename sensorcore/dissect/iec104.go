@@ -9,7 +9,7 @@ import (
 func init() {
 	mustRegister(Descriptor{ID: IEC104, Name: "iec104", Title: "IEC 60870-5-104", Industrial: true,
 		TCP:        &TCPProtocol{Ports: []uint16{2404}, Match: MatchIEC104, Len: IEC104Len, Decode: DecodeIEC104},
-		Functions:  lookup(iec104Types),
+		Functions:  lookup(&iec104Types),
 		ClientRole: "IEC-104 controlling station", ServerRole: "IEC-104 controlled station",
 		// Process commands (type ids 45-51, 58-64) and reset process (105)
 		// in activation, IEC 60870-5-101 §7.2.1.1.

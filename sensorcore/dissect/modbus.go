@@ -9,7 +9,7 @@ import (
 func init() {
 	mustRegister(Descriptor{ID: Modbus, Name: "modbus", Title: "Modbus/TCP", Industrial: true,
 		TCP:        &TCPProtocol{Ports: []uint16{502}, Match: MatchModbus, Len: ModbusLen, Decode: DecodeModbus},
-		Functions:  lookup(modbusFunctions),
+		Functions:  lookup(&modbusFunctions),
 		ClientRole: "Modbus client", ServerRole: "Modbus server",
 		// The write and restart alerts depend on the learned masters:
 		// alert.ruleModbus, not a descriptor rule.

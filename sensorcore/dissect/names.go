@@ -4,7 +4,7 @@ package dissect
 // specification's own words.
 
 // modbusFunctions: MB-AP §5.1 public function codes.
-var modbusFunctions = map[int]string{
+var modbusFunctions = names{
 	1: "Read Coils", 2: "Read Discrete Inputs", 3: "Read Holding Registers", 4: "Read Input Registers",
 	5: "Write Single Coil", 6: "Write Single Register", 7: "Read Exception Status", 8: "Diagnostics",
 	11: "Get Comm Event Counter", 12: "Get Comm Event Log", 15: "Write Multiple Coils",
@@ -14,7 +14,7 @@ var modbusFunctions = map[int]string{
 }
 
 // dnp3Functions: IEEE 1815-2012 table 4-4 and 4-5.
-var dnp3Functions = map[int]string{
+var dnp3Functions = names{
 	0: "Confirm", 1: "Read", 2: "Write", 3: "Select", 4: "Operate", 5: "Direct Operate",
 	6: "Direct Operate No Ack", 7: "Immediate Freeze", 8: "Immediate Freeze No Ack", 9: "Freeze Clear",
 	10: "Freeze Clear No Ack", 11: "Freeze At Time", 12: "Freeze At Time No Ack", 13: "Cold Restart",
@@ -28,7 +28,7 @@ var dnp3Functions = map[int]string{
 
 // s7Functions: S7comm parameter function codes (as Wireshark's s7comm
 // dissector names them).
-var s7Functions = map[int]string{
+var s7Functions = names{
 	0x00: "CPU services", 0x04: "Read Var", 0x05: "Write Var", 0x1a: "Request download",
 	0x1b: "Download block", 0x1c: "Download ended", 0x1d: "Start upload", 0x1e: "Upload",
 	0x1f: "End upload", 0x28: "PI-Service", 0x29: "PLC Stop", 0xf0: "Setup communication",
@@ -36,7 +36,7 @@ var s7Functions = map[int]string{
 
 // cipServices: CIP Vol 1 appendix A table common services, and the
 // Connection Manager's (§3-5.5).
-var cipServices = map[int]string{
+var cipServices = names{
 	0x01: "Get_Attributes_All", 0x02: "Set_Attributes_All", 0x03: "Get_Attribute_List",
 	0x04: "Set_Attribute_List", 0x05: "Reset", 0x06: "Start", 0x07: "Stop", 0x08: "Create", 0x09: "Delete",
 	0x0a: "Multiple_Service_Packet", 0x0d: "Apply_Attributes", 0x0e: "Get_Attribute_Single",
@@ -55,11 +55,11 @@ var cipServices = map[int]string{
 // Write_Tag_Fragmented 0x53); "" otherwise.
 func CIPServiceName(svc uint8, class int32, symbolic bool) string {
 	if svc < 0x4b {
-		return cipServiceNames[svc]
+		return cipServices[svc]
 	}
 	switch {
 	case class == 6:
-		return cipServiceNames[svc]
+		return cipServices[svc]
 	case class == 0xa1 && svc == 0x4b:
 		return "NVS_Update"
 	case class == 0xa1 && svc == 0x4d:
@@ -81,17 +81,10 @@ func CIPServiceName(svc uint8, class int32, symbolic bool) string {
 	return ""
 }
 
-var cipServiceNames = func() (a [128]string) {
-	for fc, n := range cipServices {
-		a[fc] = n
-	}
-	return a
-}()
-
 // bacnetConfirmed: ANSI/ASHRAE 135-2020 §21 BACnetConfirmedServiceChoice;
 // bacnetUnconfirmed: BACnetUnconfirmedServiceChoice (the same codes name
 // other services there: Result.Unconfirmed says which table applies).
-var bacnetConfirmed = map[int]string{
+var bacnetConfirmed = names{
 	0: "acknowledgeAlarm", 1: "confirmedCOVNotification", 2: "confirmedEventNotification",
 	3: "getAlarmSummary", 4: "getEnrollmentSummary", 5: "subscribeCOV", 6: "atomicReadFile",
 	7: "atomicWriteFile", 8: "addListElement", 9: "removeListElement", 10: "createObject",
@@ -103,7 +96,7 @@ var bacnetConfirmed = map[int]string{
 	33: "auditLogQuery",
 }
 
-var bacnetUnconfirmed = lookup(map[int]string{
+var bacnetUnconfirmed = lookup(&names{
 	0: "i-Am", 1: "i-Have", 2: "unconfirmedCOVNotification", 3: "unconfirmedEventNotification",
 	4: "unconfirmedPrivateTransfer", 5: "unconfirmedTextMessage", 6: "timeSynchronization", 7: "who-Has",
 	8: "who-Is", 9: "utcTimeSynchronization", 10: "writeGroup", 11: "unconfirmedCOVNotificationMultiple",
@@ -115,7 +108,7 @@ func BACnetUnconfirmedName(fc int) string { return bacnetUnconfirmed(fc) }
 
 // iec104Types: IEC 60870-5-101 §7.2.1.1 and 60870-5-104 type
 // identifications.
-var iec104Types = map[int]string{
+var iec104Types = names{
 	1: "M_SP_NA_1", 3: "M_DP_NA_1", 5: "M_ST_NA_1", 7: "M_BO_NA_1", 9: "M_ME_NA_1", 11: "M_ME_NB_1",
 	13: "M_ME_NC_1", 15: "M_IT_NA_1", 20: "M_PS_NA_1", 21: "M_ME_ND_1", 30: "M_SP_TB_1", 31: "M_DP_TB_1",
 	32: "M_ST_TB_1", 33: "M_BO_TB_1", 34: "M_ME_TD_1", 35: "M_ME_TE_1", 36: "M_ME_TF_1", 37: "M_IT_TB_1",
@@ -128,13 +121,14 @@ var iec104Types = map[int]string{
 	123: "F_LS_NA_1", 124: "F_AF_NA_1", 125: "F_SG_NA_1", 126: "F_DR_TA_1", 127: "F_SC_NB_1",
 }
 
-// lookup makes a Descriptor.Functions from a table: an array indexed by
-// code, so naming a function on the packet path is one load.
-func lookup(m map[int]string) func(int) string {
-	var a [256]string
-	for fc, n := range m {
-		a[fc] = n
-	}
+// names are a protocol's function, service or type codes' names, indexed
+// by code: an array literal is static data, so the tables cost nothing at
+// start-up (as maps they took hundreds of allocations at each start), and
+// naming a function on the packet path is one load.
+type names [256]string
+
+// lookup makes a Descriptor.Functions from a table.
+func lookup(a *names) func(int) string {
 	return func(fc int) string {
 		if fc < 0 || fc >= len(a) {
 			return ""
@@ -149,8 +143,8 @@ func lookup(m map[int]string) func(int) string {
 func S7UserdataName(group, sub int) string {
 	switch group {
 	case 0:
-		if m := s7Modes[sub]; m != "" {
-			return "Mode-transition " + m
+		if sub >= 0 && sub < len(s7Modes) && s7Modes[sub] != "" {
+			return "Mode-transition " + s7Modes[sub]
 		}
 		return "Mode-transition"
 	case 1:
@@ -207,7 +201,7 @@ func S7UserdataName(group, sub int) string {
 
 // s7Modes are the CPU modes a mode-transition push reports (s7comm.c
 // "modetrans_param_subfunc_names").
-var s7Modes = map[int]string{0: "STOP", 1: "Warm Restart", 2: "RUN", 3: "Hot Restart", 4: "HOLD", 6: "Cold Restart",
+var s7Modes = [16]string{0: "STOP", 1: "Warm Restart", 2: "RUN", 3: "Hot Restart", 4: "HOLD", 6: "Cold Restart",
 	9: "RUN_R (H-System redundant)", 11: "LINK-UP", 12: "UPDATE"}
 
 // BACnetObjectTypeName names a standard BACnet object type (135-2020 §21
@@ -235,9 +229,14 @@ var bacnetObjectTypes = [...]string{
 
 // BACnetPropertyName names the BACnet properties operations most often
 // name (135-2020 §21 BACnetPropertyIdentifier), "" for others.
-func BACnetPropertyName(p int32) string { return bacnetProperties[p] }
+func BACnetPropertyName(p int32) string {
+	if p < 0 || int(p) >= len(bacnetProperties) {
+		return ""
+	}
+	return bacnetProperties[p]
+}
 
-var bacnetProperties = map[int32]string{
+var bacnetProperties = [128]string{
 	8: "all", 12: "application-software-version", 28: "description", 36: "event-state", 44: "firmware-revision",
 	58: "location", 62: "max-apdu-length-accepted", 70: "model-name", 75: "object-identifier", 76: "object-list",
 	77: "object-name", 79: "object-type", 81: "out-of-service", 85: "present-value", 87: "priority-array",

@@ -9,7 +9,7 @@ import (
 func init() {
 	mustRegister(Descriptor{ID: PNDCP, Name: "profinet_dcp", Title: "PROFINET DCP", Industrial: true,
 		L2:         &L2Protocol{EtherTypes: []uint16{decode.EtherTypePROFINET}, Decode: DecodePNDCP},
-		Functions:  lookup(pndcpServices),
+		Functions:  lookup(&pndcpServices),
 		ClientRole: "PROFINET DCP client", ServerRole: "PROFINET device",
 		// IEC 61158-6-10 §4.3.1: a Set writes a device's IP suite or
 		// NameOfStation (or resets it to factory settings); done from
@@ -40,7 +40,7 @@ const (
 )
 
 // pndcpServices names DCP service ids.
-var pndcpServices = map[int]string{pndcpGet: "Get", pndcpSet: "Set", pndcpIdentify: "Identify", pndcpHello: "Hello"}
+var pndcpServices = names{pndcpGet: "Get", pndcpSet: "Set", pndcpIdentify: "Identify", pndcpHello: "Hello"}
 
 // DecodePNDCP decodes one DCP PDU: frame id (2), service id (1), service
 // type (1: bit 0 set in a response, 5 "request not supported"), Xid (4),

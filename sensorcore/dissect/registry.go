@@ -3,7 +3,6 @@ package dissect
 import (
 	"encoding/binary"
 	"fmt"
-	"sort"
 	"sync"
 	"sync/atomic"
 
@@ -117,6 +116,12 @@ type Registry struct {
 	// version, or after it was removed) keeps its id, so its counters,
 	// inventory roles and classified streams carry on.
 	reserved map[string]reservation
+	// boot holds the built-in descriptors as they register at start-up
+	// (mustRegister); the registry's first use publishes them in one
+	// snapshot (snap is nil until then). Publishing a snapshot per
+	// protocol rebuilt every list and map a dozen times at every start of
+	// sensorcore: 879 allocations, where one snapshot needs a tenth.
+	boot []Descriptor
 }
 
 type reservation struct {
@@ -159,43 +164,68 @@ func NewRegistry() *Registry {
 func (r *Registry) Register(d Descriptor) (uint8, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	old := r.snap.Load()
-	if d.Name == "" {
-		return 0, fmt.Errorf("dissect: a protocol descriptor needs a name")
-	}
-	if _, ok := old.byName[d.Name]; ok {
-		return 0, fmt.Errorf("dissect: protocol %q is already registered", d.Name)
-	}
-	if d.ID == 0 {
-		taken := map[uint8]bool{}
-		for _, v := range r.reserved {
-			taken[v.id] = true
-		}
-		for id := uint8(1); id < MaxProtocols; id++ {
-			if old.byID[id] == nil && !taken[id] {
-				d.ID = id
-				break
-			}
-		}
-		if d.ID == 0 {
-			return 0, fmt.Errorf("dissect: protocol %q: all %d protocol ids are taken", d.Name, MaxProtocols-1)
-		}
-	}
-	if d.ID >= MaxProtocols || old.byID[d.ID] != nil {
-		return 0, fmt.Errorf("dissect: protocol %q: id %d is taken or out of range", d.Name, d.ID)
-	}
-	for _, a := range d.Actions {
-		if _, ok := old.actions[a.Action]; ok || a.Action == ActNone {
-			return 0, fmt.Errorf("dissect: protocol %q: action %d (%s) is already declared", d.Name, a.Action, a.Name)
-		}
+	old := r.load()
+	d, err := old.admit(d, r.reserved)
+	if err != nil {
+		return 0, err
 	}
 	r.publish(old, d)
 	return d.ID, nil
 }
 
+// admit checks that d may join s (a name, and a name, id and actions no
+// other protocol holds) and gives it the lowest id neither taken nor
+// reserved when it has none.
+func (s *Snapshot) admit(d Descriptor, reserved map[string]reservation) (Descriptor, error) {
+	if d.Name == "" {
+		return d, fmt.Errorf("dissect: a protocol descriptor needs a name")
+	}
+	if _, ok := s.byName[d.Name]; ok {
+		return d, fmt.Errorf("dissect: protocol %q is already registered", d.Name)
+	}
+	if d.ID == 0 {
+		taken := map[uint8]bool{}
+		for _, v := range reserved {
+			taken[v.id] = true
+		}
+		for id := uint8(1); id < MaxProtocols; id++ {
+			if s.byID[id] == nil && !taken[id] {
+				d.ID = id
+				break
+			}
+		}
+		if d.ID == 0 {
+			return d, fmt.Errorf("dissect: protocol %q: all %d protocol ids are taken", d.Name, MaxProtocols-1)
+		}
+	}
+	if d.ID >= MaxProtocols || s.byID[d.ID] != nil {
+		return d, fmt.Errorf("dissect: protocol %q: id %d is taken or out of range", d.Name, d.ID)
+	}
+	for _, a := range d.Actions {
+		if _, ok := s.actions[a.Action]; ok || a.Action == ActNone {
+			return d, fmt.Errorf("dissect: protocol %q: action %d (%s) is already declared", d.Name, a.Action, a.Name)
+		}
+	}
+	return d, nil
+}
+
 // publish stores a snapshot of old with d in its id's place (replacing
 // what was there) or, with d.Name empty, with id del removed.
 func (r *Registry) publish(old *Snapshot, d Descriptor, del ...uint8) {
+	s := &Snapshot{Gen: old.Gen + 1, byID: old.byID}
+	for _, id := range del {
+		s.byID[id] = nil
+	}
+	if d.Name != "" {
+		s.byID[d.ID] = owned(d)
+	}
+	s.derive()
+	r.snap.Store(s)
+}
+
+// owned is a copy of d whose transport bindings are its own, carrying
+// its id.
+func owned(d Descriptor) *Descriptor {
 	if d.TCP != nil {
 		t := *d.TCP
 		t.ID = d.ID
@@ -211,14 +241,21 @@ func (r *Registry) publish(old *Snapshot, d Descriptor, del ...uint8) {
 		l.ID = d.ID
 		d.L2 = &l
 	}
-	s := &Snapshot{Gen: old.Gen + 1, byID: old.byID, actions: map[Action]*ActionInfo{}, byName: map[string]*Descriptor{}}
-	for _, id := range del {
-		s.byID[id] = nil
+	return &d
+}
+
+// derive fills s's lists and maps from s.byID: every list in id order.
+func (s *Snapshot) derive() {
+	var nTCP, nUDP, nL2, nInd, nName, nAct int
+	for _, p := range s.byID {
+		if p != nil {
+			nTCP, nUDP, nL2 = nTCP+b2i(p.TCP != nil), nUDP+b2i(p.UDP != nil), nL2+b2i(p.L2 != nil)
+			nInd, nName, nAct = nInd+b2i(p.Industrial), nName+1, nAct+len(p.Actions)
+		}
 	}
-	if d.Name != "" {
-		dd := d
-		s.byID[d.ID] = &dd
-	}
+	s.TCP, s.UDP, s.L2 = make([]TCPProtocol, 0, nTCP), make([]UDPProtocol, 0, nUDP), make([]L2Protocol, 0, nL2)
+	s.Industrial = make([]uint8, 0, nInd)
+	s.byName, s.actions = make(map[string]*Descriptor, nName), make(map[Action]*ActionInfo, nAct)
 	for _, p := range s.byID {
 		if p == nil {
 			continue
@@ -240,9 +277,40 @@ func (r *Registry) publish(old *Snapshot, d Descriptor, del ...uint8) {
 			s.actions[p.Actions[i].Action] = &p.Actions[i]
 		}
 	}
-	sort.SliceStable(s.TCP, func(i, j int) bool { return s.TCP[i].ID < s.TCP[j].ID })
-	sort.SliceStable(s.UDP, func(i, j int) bool { return s.UDP[i].ID < s.UDP[j].ID })
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// load returns the current snapshot, publishing the built-in descriptors
+// first on the registry's first use; r.mu is held. They are admitted one
+// by one as Register would (a clash panics, as it would have at start-up)
+// into one snapshot, whose Gen counts them as if each had been published.
+func (r *Registry) load() *Snapshot {
+	if s := r.snap.Load(); s != nil {
+		return s
+	}
+	s := &Snapshot{byName: map[string]*Descriptor{}, actions: map[Action]*ActionInfo{}}
+	for _, d := range r.boot {
+		d, err := s.admit(d, r.reserved)
+		if err != nil {
+			panic(err)
+		}
+		p := owned(d)
+		s.byID[p.ID], s.byName[p.Name] = p, p
+		for i := range p.Actions {
+			s.actions[p.Actions[i].Action] = &p.Actions[i]
+		}
+		s.Gen++
+	}
+	s.derive()
+	r.boot = nil
 	r.snap.Store(s)
+	return s
 }
 
 // Reserve gives the protocol name an id and each of its rules an action
@@ -256,7 +324,7 @@ func (r *Registry) Reserve(name string, rules []string) (uint8, []Action, error)
 	if r.reserved == nil {
 		r.reserved = map[string]reservation{}
 	}
-	s := r.snap.Load()
+	s := r.load()
 	res, ok := r.reserved[name]
 	if !ok {
 		if d := s.byName[name]; d != nil {
@@ -313,7 +381,7 @@ func (r *Registry) Replace(d Descriptor) error {
 	if !ok || res.id != d.ID {
 		return fmt.Errorf("dissect: protocol %q: replace needs the id Reserve gave it", d.Name)
 	}
-	old := r.snap.Load()
+	old := r.load()
 	mine := map[Action]bool{}
 	for _, a := range res.actions {
 		mine[a] = true
@@ -333,7 +401,7 @@ func (r *Registry) Unregister(name string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	res, ok := r.reserved[name]
-	old := r.snap.Load()
+	old := r.load()
 	if !ok || old.byID[res.id] == nil {
 		return
 	}
@@ -341,7 +409,19 @@ func (r *Registry) Unregister(name string) {
 }
 
 // Snapshot returns the registry as it is now.
-func (r *Registry) Snapshot() *Snapshot { return r.snap.Load() }
+func (r *Registry) Snapshot() *Snapshot {
+	if s := r.snap.Load(); s != nil {
+		return s
+	}
+	return r.first()
+}
+
+// first publishes the built-in descriptors (Snapshot's first call).
+func (r *Registry) first() *Snapshot {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.load()
+}
 
 // Protocol returns the descriptor of id, or nil.
 func (s *Snapshot) Protocol(id uint8) *Descriptor {
@@ -371,16 +451,15 @@ func (s *Snapshot) Action(a Action) *ActionInfo { return s.actions[a] }
 // builtin is the process registry: the built-in dissectors register into
 // it at start-up (the only package state, as gopacket's layer types), and
 // plugins at run time.
-var builtin = NewRegistry()
+var builtin = &Registry{}
 
 // Default returns the process registry.
 func Default() *Registry { return builtin }
 
-// mustRegister registers a built-in descriptor at start-up.
+// mustRegister registers a built-in descriptor at start-up, to be
+// published with the others on the registry's first use.
 func mustRegister(d Descriptor) {
-	if _, err := builtin.Register(d); err != nil {
-		panic(err)
-	}
+	builtin.boot = append(builtin.boot, d)
 }
 
 // Name is the protocol's key in reports and JSON ("unknown" for an id

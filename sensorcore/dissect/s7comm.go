@@ -11,7 +11,7 @@ import (
 func init() {
 	mustRegister(Descriptor{ID: S7comm, Name: "s7comm", Title: "S7comm", Industrial: true,
 		TCP:        &TCPProtocol{Ports: []uint16{102}, Match: MatchTPKT, Len: TPKTLen, Decode: DecodeS7},
-		Functions:  lookup(s7Functions),
+		Functions:  lookup(&s7Functions),
 		ClientRole: "S7 client", ServerRole: "S7 PLC",
 		// Firmware updates have no classic S7comm function code or PI
 		// service of their own: their result is caught by
