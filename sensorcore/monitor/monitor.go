@@ -244,19 +244,21 @@ func (m *Monitor) Packet(data []byte, ci capture.Info) {
 	m.pipe.Packet(data, ci)
 }
 
-// RunReader feeds every packet of r through the pipeline.
+// RunReader feeds every packet of r through the pipeline. A pcap file,
+// the common case, is read by a loop of its own: no call through an
+// interface per packet, and the Info filled in place.
 func (m *Monitor) RunReader(r capture.Reader) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.pipe.refresh()
-	if ir, ok := r.(capture.InfoReader); ok {
+	if pr, ok := r.(*capture.PcapReader); ok {
 		var ci capture.Info
 		for {
-			data, err := ir.NextInfo(&ci)
-			if err == io.EOF {
-				return nil
-			}
+			data, err := pr.NextInfo(&ci)
 			if err != nil {
+				if err == io.EOF {
+					return nil
+				}
 				return err
 			}
 			m.pipe.packet(data, &ci)
