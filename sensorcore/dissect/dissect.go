@@ -245,6 +245,9 @@ const maxTallies = 8
 // AddTally records a counted value, up to 8 per PDU.
 func (r *Result) AddTally(field uint8, v int64) {
 	if len(r.Tallies) < maxTallies {
+		if r.Tallies == nil {
+			r.Tallies = r.tallyBuf[:0]
+		}
 		r.Tallies = append(r.Tallies, TallyKey{field, v})
 	}
 }
@@ -262,6 +265,9 @@ const maxValues = 128
 // addValue appends a written value, up to maxValues.
 func (r *Result) addValue(v uint16) {
 	if len(r.Values) < maxValues {
+		if r.Values == nil {
+			r.Values = r.valueBuf[:0]
+		}
 		r.Values = append(r.Values, v)
 	}
 }
@@ -274,18 +280,26 @@ func (r *Result) WriteIdent() *Identity {
 
 // Reset clears r for the next PDU.
 func (r *Result) Reset(proto uint8) {
-	extra := r.Extra[:0]
 	// Field by field: clearing nameBuf on every PDU would cost more than
 	// the decoding.
+	//
+	// The slices keep their arrays (Values and Tallies point into
+	// valueBuf and tallyBuf from their first value on, Fields into the
+	// plugin's buffer) and are cut to length 0, each in a statement of its
+	// own: Go compiles that to a store of the length alone, where storing
+	// the pointer too costs a write barrier check per slice.
+	r.Extra = r.Extra[:0]
+	r.Values = r.Values[:0]
+	r.Tallies = r.Tallies[:0]
+	r.Fields = r.Fields[:0]
 	r.Proto, r.Function, r.Request, r.Response = proto, -1, false, false
 	if !r.identClean || r.HasIdent {
 		r.Ident, r.identClean = Identity{Instance: -1}, true
 	}
 	r.SrcRole, r.DstRole, r.Action, r.HasIdent = 0, 0, ActNone, false
-	r.Extra, r.Op = extra, 0
+	r.Op = 0
 	r.Unit, r.Cause = -1, -1
 	r.Txn, r.Status, r.Address, r.Quantity = -1, -1, -1, -1
-	r.Values = r.valueBuf[:0]
 	r.Notification, r.Unconfirmed = false, false
 	if r.clean != allGroups {
 		if r.clean&groupName == 0 {
@@ -304,7 +318,7 @@ func (r *Result) Reset(proto uint8) {
 		r.clean = allGroups
 	}
 	r.obj.n, r.obj.moreServices = objCounts{}, 0
-	r.Fields, r.Tallies, r.Detail = nil, r.tallyBuf[:0], nil
+	r.Detail = nil
 }
 
 // Groups of Result fields that only some dissectors write. Reset clears a

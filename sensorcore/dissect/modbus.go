@@ -25,12 +25,35 @@ func init() {
 // modbusFunction reports whether fc is a public function code (MB-AP §5.1,
 // "Public Function Code Definition").
 func modbusFunction(fc byte) bool {
-	switch fc {
-	case 1, 2, 3, 4, 5, 6, 7, 8, 11, 12, 15, 16, 17, 20, 21, 22, 23, 24, 43:
-		return true
-	}
-	return false
+	return modbusCodes[fc&0x7f]&mbPublic != 0 && fc < 0x80
 }
+
+// What DecodeModbus needs to know of a function code (the low 7 bits of
+// the ADU's function octet), in one table lookup.
+const (
+	mbPublic = 1 << iota // a public function code (MB-AP §5.1)
+	mbUser               // a user-defined one: 65-72 and 100-110 (MB-AP §5)
+	mbWrite              // a write: 5, 6, 15, 16, 22, 23
+	mbMore               // DecodeModbus reads more of it: 8 and 43
+)
+
+var modbusCodes = func() (t [128]uint8) {
+	for _, fc := range []int{1, 2, 3, 4, 5, 6, 7, 8, 11, 12, 15, 16, 17, 20, 21, 22, 23, 24, 43} {
+		t[fc] |= mbPublic
+	}
+	for _, fc := range []int{5, 6, 15, 16, 22, 23} {
+		t[fc] |= mbWrite
+	}
+	t[mbDiagnostics] |= mbMore
+	t[mbEncapsulated] |= mbMore
+	for fc := 65; fc <= 72; fc++ {
+		t[fc] |= mbUser
+	}
+	for fc := 100; fc <= 110; fc++ {
+		t[fc] |= mbUser
+	}
+	return t
+}()
 
 // ModbusLen frames one Modbus/TCP ADU by its header alone (the function
 // code is checked by DecodeModbus, so an invalid one counts as malformed): the MBAP header (MB-TCP §3.1.3) is
@@ -43,11 +66,11 @@ func ModbusLen(b []byte) int {
 		}
 		return 0
 	}
-	if b[2] != 0 || b[3] != 0 {
+	if binary.BigEndian.Uint16(b[2:4]) != 0 {
 		return -1
 	}
 	l := int(binary.BigEndian.Uint16(b[4:6]))
-	if l < 2 || l > 254 {
+	if uint(l-2) > 254-2 { // not 2-254
 		return -1
 	}
 	if len(b) < 6+l {
@@ -95,59 +118,50 @@ const (
 // (43/14, MB-AP §6.21) fills Result.Ident.
 func DecodeModbus(b []byte, dir decode.Direction, r *Result) error {
 	r.Reset(Modbus)
-	n := ModbusLen(b)
-	if n <= 0 {
-		if n == 0 {
+	if n := ModbusLen(b); n != len(b) || n <= 0 {
+		switch {
+		case n == 0:
 			return errShort
+		case n < 0:
+			return errField
 		}
-		return errField
-	}
-	if n != len(b) {
 		return errLength
 	}
 	fc := b[7]
 	r.Unit = int(b[6])
 	r.Function = int(fc & 0x7f)
 	r.Txn = int(binary.BigEndian.Uint16(b[0:2]))
-	if f := fc & 0x7f; !modbusFunction(f) && !(f >= 65 && f <= 72) && !(f >= 100 && f <= 110) {
+	code := modbusCodes[fc&0x7f]
+	if code&(mbPublic|mbUser) == 0 {
 		// Neither public nor user-defined (MB-AP §5).
 		return errField
 	}
-	pdu := b[8:]
-	switch dir {
-	case decode.DirToServer:
-		r.Request = true
-	case decode.DirToClient:
-		r.Response = true
-	default:
-		r.Request = true
-	}
 	if fc&0x80 != 0 {
 		// Exception response: one exception code (MB-AP §7).
-		r.Request, r.Response = false, true
-		if len(pdu) != 1 {
+		r.Response = true
+		if len(b) != 9 {
 			return errLength
 		}
-		r.Status = int(pdu[0])
-	} else if r.Response {
-		r.Status = 0
-	}
-	if r.Request {
-		r.SrcRole, r.DstRole = RoleModbusClient, RoleModbusServer
-	} else {
+		r.Status = int(b[8])
 		r.SrcRole, r.DstRole = RoleModbusServer, RoleModbusClient
-	}
-	if fc&0x80 != 0 {
 		return nil
 	}
-	if r.Request {
-		modbusObject(fc, pdu, r)
-	}
-	switch fc {
-	case 5, 6, 15, 16, 22, 23:
-		if r.Request {
+	if dir == decode.DirToClient {
+		r.Response, r.Status = true, 0
+		r.SrcRole, r.DstRole = RoleModbusServer, RoleModbusClient
+	} else {
+		r.Request = true
+		r.SrcRole, r.DstRole = RoleModbusClient, RoleModbusServer
+		modbusObject(fc, b, r)
+		if code&mbWrite != 0 {
 			r.Action = ActModbusWrite
 		}
+	}
+	if code&mbMore == 0 {
+		return nil
+	}
+	pdu := b[8:]
+	switch fc {
 	case mbDiagnostics:
 		// MB-AP §6.8: sub-function (2) then data (2).
 		if len(pdu) < 4 {
@@ -174,11 +188,13 @@ func DecodeModbus(b []byte, dir decode.Direction, r *Result) error {
 // (MB-AP §6): read functions 1-4 and 5/6/15/16 put the start address
 // first; 23 (read/write multiple registers) is logged by its write half.
 // A request too short for its fields leaves them unset.
-func modbusObject(fc byte, pdu []byte, r *Result) {
-	if len(pdu) < 4 {
+func modbusObject(fc byte, adu []byte, r *Result) {
+	// adu is the whole ADU (the PDU's data begins at octet 8), indexed
+	// from its start rather than re-sliced
+	if len(adu) < 12 {
 		return
 	}
-	addr, second := int(binary.BigEndian.Uint16(pdu[0:2])), binary.BigEndian.Uint16(pdu[2:4])
+	addr, second := int(binary.BigEndian.Uint16(adu[8:10])), binary.BigEndian.Uint16(adu[10:12])
 	switch fc {
 	case 1, 2, 3, 4:
 		r.Address, r.Quantity = addr, int(second)
@@ -187,29 +203,35 @@ func modbusObject(fc byte, pdu []byte, r *Result) {
 		r.addValue(second)
 	case 15: // coils, one bit each, low bit first
 		r.Address, r.Quantity = addr, int(second)
-		if len(pdu) >= 5 {
-			bits := pdu[5:min(len(pdu), 5+int(pdu[4]))]
-			for i := 0; i < r.Quantity && i/8 < len(bits); i++ {
-				r.addValue(uint16(bits[i/8]>>(i%8)) & 1)
+		if len(adu) >= 13 {
+			bits := adu[13:min(len(adu), 13+int(adu[12]))]
+			vals := r.valueBuf[:min(r.Quantity, 8*len(bits), maxValues)]
+			for i := range vals {
+				vals[i] = uint16(bits[i/8]>>(i%8)) & 1
 			}
+			r.Values = vals
 		}
 	case 16:
 		r.Address, r.Quantity = addr, int(second)
-		if len(pdu) >= 5 {
-			modbusRegisters(pdu[5:min(len(pdu), 5+int(pdu[4]))], r)
+		if len(adu) >= 13 {
+			modbusRegisters(adu[13:min(len(adu), 13+int(adu[12]))], r)
 		}
 	case 23:
-		if len(pdu) >= 9 {
-			r.Address, r.Quantity = int(binary.BigEndian.Uint16(pdu[4:6])), int(binary.BigEndian.Uint16(pdu[6:8]))
-			modbusRegisters(pdu[9:min(len(pdu), 9+int(pdu[8]))], r)
+		if len(adu) >= 17 {
+			r.Address, r.Quantity = int(binary.BigEndian.Uint16(adu[12:14])), int(binary.BigEndian.Uint16(adu[14:16]))
+			modbusRegisters(adu[17:min(len(adu), 17+int(adu[16]))], r)
 		}
 	}
 }
 
+// modbusRegisters records the registers b holds, up to maxValues, as the
+// PDU's values (it has none yet).
 func modbusRegisters(b []byte, r *Result) {
-	for i := 0; i+1 < len(b); i += 2 {
-		r.addValue(binary.BigEndian.Uint16(b[i : i+2]))
+	vals := r.valueBuf[:min(len(b)/2, maxValues)]
+	for i := range vals {
+		vals[i] = binary.BigEndian.Uint16(b[2*i:])
 	}
+	r.Values = vals
 }
 
 func modbusDeviceID(pdu []byte, r *Result) error {

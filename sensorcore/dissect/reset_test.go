@@ -57,11 +57,13 @@ func checkResetFresh(t *testing.T, r *Result, proto uint8, what string) {
 	var fresh Result
 	fresh.Log, fresh.Aux = r.Log, r.Aux
 	fresh.Reset(proto)
-	if len(r.Extra) != 0 || r.obj.n != fresh.obj.n || r.obj.moreServices != 0 {
-		t.Fatalf("%s: Reset left extras or objects", what)
+	if len(r.Extra) != 0 || len(r.Values) != 0 || len(r.Tallies) != 0 || len(r.Fields) != 0 ||
+		r.obj.n != fresh.obj.n || r.obj.moreServices != 0 {
+		t.Fatalf("%s: Reset left extras, values, tallies, fields or objects", what)
 	}
 	got := *r
 	got.Extra, fresh.Extra = nil, nil
+	got.Values, got.Tallies, got.Fields = nil, nil, nil
 	got.nameBuf, got.valueBuf, got.tallyBuf, got.obj = fresh.nameBuf, fresh.valueBuf, fresh.tallyBuf, fresh.obj
 	if !reflect.DeepEqual(got, fresh) {
 		t.Fatalf("%s: Reset after it differs from a fresh Result:\n%+v\n%+v", what, got, fresh)
