@@ -457,51 +457,56 @@ func cipPlainServices(body []byte, i, n int, r *Result, kinds *[256]uint8) int {
 	if len(body) < first || i < 0 || i >= n {
 		return i
 	}
-	off := int(binary.LittleEndian.Uint16(body[2+2*i:]))
-	if off < first {
+	off := uint(binary.LittleEndian.Uint16(body[2+2*i:]))
+	if off < uint(first) {
 		return i
 	}
-	// Extra's room, which holds the services left or reaches maxExtra
-	out, k := r.Extra[len(r.Extra):min(maxExtra, cap(r.Extra))], 0
-	// j is the index in body of the offset that ends the service at off
-	// (the next one's), or first for the last service, which ends with
-	// the body
-	j := 4 + 2*i
-	for {
-		end := len(body)
-		if j+1 < first {
-			end = int(uint16(body[j]) | uint16(body[j+1])<<8)
+	// ends are the offsets that end the services from the i-th on (each
+	// the next one's) but the last, which ends with the body
+	ends := body[4+2*i : first]
+	// Extra's room, which holds the services left or reaches maxExtra:
+	// the walk stops when it is full, and cipMessage (through addExtra)
+	// leaves the rest unrecorded
+	out := r.Extra[len(r.Extra):min(maxExtra, cap(r.Extra))]
+	k := 0
+	for ; k < len(out); k++ {
+		end := uint(len(body))
+		if 2*k+1 < len(ends) {
+			end = uint(ends[2*k]) | uint(ends[2*k+1])<<8
 		}
-		if end > len(body) || off+2 > end {
+		if end > uint(len(body)) || off > end {
 			break
 		}
-		svc := body[off]
-		if kind := kinds[svc]; kind == cipKindReply {
+		// the service, indexed after a length check; with the offsets
+		// unsigned, the compiler proves this slicing and those indexes in
+		// bounds, so the walk has no bounds checks of its own
+		s := body[off:end]
+		if len(s) < 2 {
+			break
+		}
+		if kind := kinds[s[0]]; kind == cipKindReply {
 			// reserved, general status, additional status size in
 			// words, additional status (CIP §2-4.2)
-			if off+4 > end || off+4+2*int(body[off+3]) > end {
+			if len(s) < 4 || 4+2*int(s[3]) > len(s) {
 				break
 			}
-		} else {
-			// path size in words, path (CIP §2-4.1)
-			pw := 2 * int(body[off+1])
-			if kind == cipKindOther || off+2+pw > end ||
-				kind == cipKindNVS && cipNVSPath(body[off+2:off+2+pw]) {
-				break
-			}
+		} else if 2+2*int(s[1]) > len(s) || kind == cipKindOther ||
+			kind == cipKindNVS && s[1] != 0 && len(s) >= 4 && (s[2] == 0x20 && s[3] == cipClassNVS || s[2] == 0x21) {
+			// path size in words, path (CIP §2-4.1); an NVS service code
+			// whose path may start with the NVS class (an 8-bit class
+			// segment to class 0xA1, or any 16-bit class segment) is left
+			// to cipMessage, which reads the path
+			break
 		}
-		if uint(k) < uint(len(out)) { // else Extra is full: not recorded, as addExtra does
-			out[k] = int(svc & 0x7f)
+		out[k] = int(s[0] & 0x7f)
+		if 2*k+1 >= len(ends) { // the last service
 			k++
-		}
-		j += 2
-		if j > first {
 			break
 		}
 		off = end
 	}
 	r.Extra = r.Extra[:len(r.Extra)+k]
-	return (j - 4) / 2
+	return i + k
 }
 
 // Kinds of embedded CIP message, by the first octet (service code and
