@@ -160,32 +160,33 @@ func enipCPF(data []byte, r *Result) error {
 		return errShort
 	}
 	count := int(binary.LittleEndian.Uint16(data[6:8]))
-	items := data[8:]
-	for i := 0; i < count; i++ {
-		if len(items) < 4 {
+	// the items are walked by unsigned offsets, which the compiler
+	// proves in bounds after the length checks
+	off := uint(8)
+	for range count {
+		if off+4 > uint(len(data)) {
 			return errShort
 		}
-		typ := binary.LittleEndian.Uint16(items[0:2])
-		l := int(binary.LittleEndian.Uint16(items[2:4]))
-		if len(items) < 4+l {
+		typ := uint16(data[off]) | uint16(data[off+1])<<8
+		end := off + 4 + (uint(data[off+2]) | uint(data[off+3])<<8)
+		if end > uint(len(data)) {
 			return errLength
 		}
-		item := items[4 : 4+l]
-		items = items[4+l:]
 		switch typ {
 		case 0x00b2:
-			if err := cipMessage(item, r, 0); err != nil {
+			if err := cipMessage(data[off+4:end], r, 0); err != nil {
 				return err
 			}
 		case 0x00b1:
-			if len(item) < 2 {
+			if end-off < 6 {
 				return errShort
 			}
-			r.Txn = int(binary.LittleEndian.Uint16(item[0:2]))
-			if err := cipMessage(item[2:], r, 0); err != nil {
+			r.Txn = int(data[off+4]) | int(data[off+5])<<8
+			if err := cipMessage(data[off+6:end], r, 0); err != nil {
 				return err
 			}
 		}
+		off = end
 	}
 	return nil
 }
