@@ -216,14 +216,17 @@ func New(opts Options) *Engine {
 func (e *Engine) Baseline() *Baseline { return e.base }
 
 // Learning reports whether the engine is still learning at now.
-func (e *Engine) Learning(now time.Time) bool {
+func (e *Engine) Learning(now time.Time) bool { return e.learningAt(now.UnixNano()) }
+
+// learningAt is Learning at now in Unix nanoseconds.
+func (e *Engine) learningAt(now int64) bool {
 	if e.opts.Learning == 0 || e.base.Start.IsZero() {
 		return true
 	}
 	if start := e.base.Start.UnixNano(); start != e.learnFrom || e.learnEnd == 0 {
 		e.learnFrom, e.learnEnd = start, e.base.Start.Add(e.opts.Learning).UnixNano()
 	}
-	return now.UnixNano() < e.learnEnd
+	return now < e.learnEnd
 }
 
 // LearningEnds is when learning ends (zero when it never does).
@@ -254,11 +257,12 @@ func (e *Engine) Observe(ev *Event) {
 			e.raise(ev, d)
 		}
 	}
-	e.rules(ev, learning)
+	e.rules(ev, learning, nil)
 }
 
-// rules runs the always-on rules.
-func (e *Engine) rules(ev *Event, learning bool) {
+// rules runs the always-on rules; f is the event's Flow (ObserveFlow),
+// nil when it has none.
+func (e *Engine) rules(ev *Event, learning bool, f *Flow) {
 	if ev.Action == dissect.ActNone && !ev.Malformed {
 		return // every always-on rule needs an action or a malformed PDU
 	}
@@ -267,15 +271,15 @@ func (e *Engine) rules(ev *Event, learning bool) {
 	// compares instead of a call and an 80-byte finding copied back
 	// through the stack (a stall, read back in wider words than written).
 	if ev.Proto == dissect.Modbus { // ruleModbus's first condition
-		if f, ok := ruleModbus(e, ev, learning); ok {
-			e.raise(ev, f)
+		if fd, ok := ruleModbus(e, ev, learning, f); ok {
+			e.raise(ev, fd)
 		}
 	}
-	if f, ok := ruleAction(e, ev, learning); ok {
-		e.raise(ev, f)
+	if fd, ok := ruleAction(e, ev, learning); ok {
+		e.raise(ev, fd)
 	}
-	if f, ok := ruleMalformed(e, ev, learning); ok {
-		e.raise(ev, f)
+	if fd, ok := ruleMalformed(e, ev, learning); ok {
+		e.raise(ev, fd)
 	}
 }
 
@@ -292,12 +296,15 @@ type Flow struct {
 	proto  uint8     // protocol the function bits are for
 	funcs  [4]uint64 // known function codes 0-255 of proto
 	none   bool      // proto's PDUs without a function code are known
-	// write is the flow's last Modbus write that raised nothing: the
-	// same write again raises nothing either (ruleModbus).
-	write struct {
-		ok                       bool
-		unit, fc, addr, quantity int
-	}
+	// writes is what the Modbus write baseline holds for the flow
+	// (ruleModbus), and quiet whether a Modbus write of the flow raised
+	// nothing after learning [0] or while learning [1]. Which rules a
+	// write the baseline holds can raise depends only on its source and
+	// on the phase (ruleModbus: the configured masters, which never
+	// change), so when one raised nothing, one the memo covers raises
+	// nothing either (KnownWrite).
+	writes writeMemo
+	quiet  [2]bool
 }
 
 // Reset empties f.
@@ -319,6 +326,23 @@ func (e *Engine) Known(f *Flow, proto uint8, fc int, act dissect.Action, malform
 	return !malformed && act == dissect.ActNone && f.base == e.base && f.gen == e.base.gen && f.has(proto, fc)
 }
 
+// KnownWrite is Known for a Modbus write r (not malformed) of f's flow
+// at ts (Unix nanoseconds): true when the baseline holds the write and a
+// write of the flow raised nothing before in the same phase
+// (Flow.quiet), so the caller need not build its event.
+func (e *Engine) KnownWrite(f *Flow, ts int64, r *dissect.Result) bool {
+	return r.Proto == dissect.Modbus && f.base == e.base && f.gen == e.base.gen && f.has(r.Proto, r.Function) &&
+		f.quiet[phase(e.learningAt(ts))] && f.writes.covers(r.Unit, r.Function, r.Address, r.Quantity)
+}
+
+// phase is Flow.quiet's index for learning.
+func phase(learning bool) int {
+	if learning {
+		return 1
+	}
+	return 0
+}
+
 // ObserveFlow is Observe for an event of f's flow.
 func (e *Engine) ObserveFlow(ev *Event, f *Flow) {
 	valid := f.base == e.base && f.gen == e.base.gen
@@ -328,15 +352,11 @@ func (e *Engine) ObserveFlow(ev *Event, f *Flow) {
 		if ev.Action == dissect.ActNone {
 			return
 		}
-		w := &f.write
-		write := ev.Action == dissect.ActModbusWrite
-		if write && w.ok && w.unit == ev.Unit && w.fc == ev.Function && w.addr == ev.Address && w.quantity == ev.Quantity {
-			return // learned already, or checked and found known
-		}
 		raised := e.raised
-		e.rules(ev, e.Learning(ev.Time))
-		if write && e.raised == raised {
-			w.ok, w.unit, w.fc, w.addr, w.quantity = true, ev.Unit, ev.Function, ev.Address, ev.Quantity
+		learning := e.Learning(ev.Time)
+		e.rules(ev, learning, f)
+		if ev.Action == dissect.ActModbusWrite && e.raised == raised {
+			f.quiet[phase(learning)] = true
 		}
 		return
 	}

@@ -74,23 +74,27 @@ func newWrites() writes {
 
 // writeRange is the range a write event covers, false when the event
 // carries no address (a PDU too short for its fields).
-func writeRange(ev *Event) (addrRange, bool) {
-	if ev.Address < 0 || ev.Address > 0xffff {
+func writeRange(ev *Event) (addrRange, bool) { return rangeOf(ev.Address, ev.Quantity) }
+
+// rangeOf is the range of quantity items from address (writeRange).
+func rangeOf(address, quantity int) (addrRange, bool) {
+	if address < 0 || address > 0xffff {
 		return addrRange{}, false
 	}
-	q := ev.Quantity
+	q := quantity
 	if q < 1 {
 		q = 1
 	}
-	hi := ev.Address + q - 1
+	hi := address + q - 1
 	if hi > 0xffff {
 		hi = 0xffff
 	}
-	return addrRange{uint32(ev.Address), uint32(hi)}, true
+	return addrRange{uint32(address), uint32(hi)}, true
 }
 
-// learn records a write.
-func (w *writes) learn(ev *Event) {
+// learn records a write, and notes in m (when not nil) what the baseline
+// then holds for it.
+func (w *writes) learn(ev *Event, m *writeMemo) {
 	if uk := (writeUnitKey{ev.Src, ev.Dst, ev.Unit}); !w.lastOK || w.last != uk {
 		w.clients[ev.Src] = struct{}{}
 		w.lastOK = false
@@ -98,6 +102,9 @@ func (w *writes) learn(ev *Event) {
 			w.units[uk] = struct{}{}
 			w.last, w.lastOK = uk, true
 		}
+	}
+	if m != nil && w.lastOK {
+		m.unit, m.unitOK = ev.Unit, true
 	}
 	rg, ok := writeRange(ev)
 	if !ok {
@@ -118,6 +125,50 @@ func (w *writes) learn(ev *Event) {
 		w.tables[k] = rs
 	}
 	w.table, w.tableRange, w.tableOK = k, rs, true
+	if m != nil {
+		m.note(ev.Unit, k.table, rs)
+	}
+}
+
+// writeMemo is a Flow's memo of the Modbus write baseline for the flow's
+// client and server: the unit last found among those the client wrote to
+// on the server, and per table the ranges last found written to a unit
+// of the server. A master polling many servers in turn misses the
+// baseline's own one-entry memo (writes.last) on every write; this memo
+// spares each such write the maps' hashing of their 40-byte keys. The
+// baseline only grows (a range merges into a wider one, never shrinks;
+// Load starts a new generation, which empties every Flow), so what the
+// memo covers the baseline covers.
+type writeMemo struct {
+	unit   int
+	unitOK bool
+	tables [2]struct {
+		unit   int
+		ok     bool
+		ranges []addrRange
+	}
+}
+
+// note records that the baseline holds ranges for the flow server's unit
+// and table.
+func (m *writeMemo) note(unit, table int, ranges []addrRange) {
+	t := &m.tables[table]
+	t.unit, t.ok, t.ranges = unit, true, ranges
+}
+
+// covers reports whether the baseline holds a write of function fc by the
+// flow's client to its server's unit, of quantity items from address: the
+// client wrote to that unit, and every address lies in a range written.
+func (m *writeMemo) covers(unit, fc, address, quantity int) bool {
+	if !m.unitOK || m.unit != unit {
+		return false
+	}
+	rg, ok := rangeOf(address, quantity)
+	if !ok {
+		return true
+	}
+	t := &m.tables[modbusTable(fc)]
+	return t.ok && t.unit == unit && covered(t.ranges, rg)
 }
 
 // covered reports whether rg lies inside one of rs.
@@ -166,10 +217,11 @@ func addRange(rs []addrRange, rg addrRange) []addrRange {
 // its client wrote nothing during learning (and is not a configured
 // master), or it writes to a server or unit it did not write to, or to
 // addresses never written to that unit's table.
-func (e *Engine) writeFinding(ev *Event) (finding, bool) {
-	_, configured := e.masters[ev.Src]
-	configured = configured && len(e.opts.ModbusMasters) > 0
-	if _, ok := e.base.writes.clients[ev.Src]; !ok && !configured {
+//
+// When it finds nothing it notes in m (when not nil) what the baseline
+// holds for the write.
+func (e *Engine) writeFinding(ev *Event, m *writeMemo) (finding, bool) {
+	if _, ok := e.base.writes.clients[ev.Src]; !ok && !e.configuredMaster(ev.Src) {
 		return finding{rule: "modbus-write-unknown-master", severity: SevHigh, title: "Modbus write from unknown master",
 			text: "A host that did not write during learning (and is not a configured master) wrote to a Modbus server.", withFunction: true}, true
 	}
@@ -177,10 +229,21 @@ func (e *Engine) writeFinding(ev *Event) (finding, bool) {
 		return finding{rule: "modbus-write-new-unit", severity: SevHigh, title: "Modbus write to a new unit",
 			text: "A Modbus master wrote to a server or unit it did not write to during learning.", withFunction: true}, true
 	}
+	if m != nil {
+		m.unit, m.unitOK = ev.Unit, true
+	}
 	rg, ok := writeRange(ev)
-	if ok && !covered(e.base.writes.tables[writeTableKey{ev.Dst, ev.Unit, modbusTable(ev.Function)}], rg) {
+	if !ok {
+		return finding{}, false
+	}
+	table := modbusTable(ev.Function)
+	rs := e.base.writes.tables[writeTableKey{ev.Dst, ev.Unit, table}]
+	if !covered(rs, rg) {
 		return finding{rule: "modbus-write-new-range", severity: SevMedium, title: "Modbus write to new addresses",
-			text: "A Modbus master wrote " + tableNames[modbusTable(ev.Function)] + " outside every range written to this unit during learning.", withFunction: true}, true
+			text: "A Modbus master wrote " + tableNames[table] + " outside every range written to this unit during learning.", withFunction: true}, true
+	}
+	if m != nil {
+		m.note(ev.Unit, table, rs)
 	}
 	return finding{}, false
 }

@@ -137,7 +137,7 @@ func TestModbusWriteLearningRepeats(t *testing.T) {
 		if i%1000 == 999 {
 			e.Address = -1 // no address: a PDU too short for its fields
 		}
-		w.learn(e)
+		w.learn(e, nil)
 		// Each write on its own.
 		want.clients[e.Src] = struct{}{}
 		want.units[writeUnitKey{e.Src, e.Dst, e.Unit}] = struct{}{}
@@ -151,5 +151,60 @@ func TestModbusWriteLearningRepeats(t *testing.T) {
 	if !reflect.DeepEqual(w.clients, want.clients) || !reflect.DeepEqual(w.units, want.units) || !reflect.DeepEqual(w.tables, want.tables) {
 		t.Fatalf("learned %d clients, %d units, %d tables; each on its own: %d, %d, %d",
 			len(w.clients), len(w.units), len(w.tables), len(want.clients), len(want.units), len(want.tables))
+	}
+}
+
+// TestModbusWriteFlowMemo: masters polling servers in turn, some writes
+// repeating, some reaching new units and addresses, with learning ending
+// midway (and packets from before its end now and then), with or without
+// configured masters (one of the clients, or none): the events through
+// each flow's memo (Known, KnownWrite, ObserveFlow, as the pipeline calls
+// them) raise the same alerts, with the same counts, and learn the same
+// baseline as each event observed on its own.
+func TestModbusWriteFlowMemo(t *testing.T) {
+	hosts := []string{"192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4"}
+	fcs := []int{5, 6, 15, 16, 22, 23}
+	for _, masters := range [][]netip.Addr{nil, {netip.MustParseAddr("192.0.2.1")}} {
+		rnd := rand.New(rand.NewPCG(3, 4))
+		opts := Options{Learning: time.Hour, ModbusMasters: masters}
+		plain, memo := New(opts), New(opts)
+		flows := map[[2]string]*Flow{}
+		for i := 0; i < 20000; i++ {
+			src, dst := hosts[rnd.IntN(2)], hosts[2+rnd.IntN(2)]
+			at := time.Duration(i) * 400 * time.Millisecond // learning ends at write 9000
+			if i%50 == 0 {
+				at %= 30 * time.Minute // a packet from an earlier time (another capture file): learning again
+			}
+			e := write(at, src, dst, rnd.IntN(3), fcs[rnd.IntN(len(fcs))], rnd.IntN(200)-5, rnd.IntN(12))
+			if i%97 == 0 {
+				e.Action = dissect.ActNone // a read now and then
+			}
+			e.Malformed = i%501 == 0
+			cp := *e
+			plain.Observe(&cp)
+			f := flows[[2]string{src, dst}]
+			if f == nil {
+				f = &Flow{}
+				flows[[2]string{src, dst}] = f
+			}
+			r := &dissect.Result{Proto: e.Proto, Function: e.Function, Action: e.Action, Unit: e.Unit, Address: e.Address, Quantity: e.Quantity}
+			if memo.Known(f, e.Proto, e.Function, e.Action, e.Malformed) ||
+				e.Action == dissect.ActModbusWrite && !e.Malformed && memo.KnownWrite(f, e.Time.UnixNano(), r) {
+				continue
+			}
+			memo.ObserveFlow(e, f)
+		}
+		got, want := memo.Alerts(), plain.Alerts()
+		if len(want) == 0 {
+			t.Fatal("no alert raised: nothing compared")
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("masters %v: %d alerts through the flow memo, %d without:\n%+v\n%+v", masters, len(got), len(want), got, want)
+		}
+		gw, gr := memo.base.writes.record()
+		ww, wr := plain.base.writes.record()
+		if len(gw) != len(ww) || len(gr) != len(wr) || !reflect.DeepEqual(memo.base.writes.tables, plain.base.writes.tables) {
+			t.Fatalf("masters %v: learned %d writers, %d tables through the memo; %d, %d without", masters, len(gw), len(gr), len(ww), len(wr))
+		}
 	}
 }

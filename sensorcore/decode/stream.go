@@ -257,7 +257,7 @@ type StreamTable struct {
 	// the two directions of one connection.
 	last, prev *Stream
 	free       []*Stream
-	spare      []*Stream // the previous slots, reused by rehash
+	spare      []*Stream // the previous slots' array, all nil, reused by rehash
 	Max        int
 	Evict      uint64 // streams evicted because the table was full
 	// Expire restarts a stream silent for at least this long (packet
@@ -269,9 +269,14 @@ type StreamTable struct {
 	Expired uint64
 }
 
+// minSlots is the smallest table: a sensor's streams are usually few, and
+// each sweep walks every slot, so the table grows with the streams held
+// (at most half full) and shrinks back after a sweep.
+const minSlots = 64
+
 // NewStreamTable makes a table for up to max streams.
 func NewStreamTable(max int) *StreamTable {
-	return &StreamTable{slots: make([]*Stream, 1024), Max: max}
+	return &StreamTable{slots: make([]*Stream, minSlots), Max: max}
 }
 
 // hash mixes the key's addresses, ports and protocol.
@@ -374,13 +379,16 @@ func (t *StreamTable) place(s *Stream) {
 	t.slots[i] = s
 }
 
-// rehash re-places every stream in a table of size slots.
+// rehash re-places every stream in a table of size slots. The table
+// alternates between two arrays (the other one is the spare, all nil),
+// each as large as the largest table so far, so a table that shrinks
+// after a sweep and grows back allocates nothing.
 func (t *StreamTable) rehash(size int) {
 	old := t.slots
-	if len(t.spare) == size {
-		t.slots, t.spare = t.spare, nil
+	if cap(t.spare) >= size {
+		t.slots, t.spare = t.spare[:size], nil
 	} else {
-		t.slots = make([]*Stream, size)
+		t.slots = make([]*Stream, size, max(size, cap(old)))
 	}
 	for i, s := range old {
 		if s != nil {
@@ -388,7 +396,7 @@ func (t *StreamTable) rehash(size int) {
 			old[i] = nil
 		}
 	}
-	t.spare = old
+	t.spare = old[:cap(old)]
 }
 
 // Get returns the stream for k, creating it when new; nowNanos stamps it.
@@ -487,9 +495,17 @@ func (t *StreamTable) Sweep(nowNanos, idleNanos int64) {
 			}
 		}
 	}
-	if t.n != before && t.n > 0 {
+	if t.n != before {
 		// Removing entries breaks probe runs: place the survivors again
-		// (an emptied table has no runs left).
-		t.rehash(len(t.slots))
+		// (an emptied table has no runs left), in a smaller table when
+		// at most an eighth of this one is used (so the next sweeps walk
+		// fewer slots; growing back needs four times as many streams).
+		size := len(t.slots)
+		for size > minSlots && 8*t.n < size {
+			size /= 2
+		}
+		if t.n > 0 || size != len(t.slots) {
+			t.rehash(size)
+		}
 	}
 }

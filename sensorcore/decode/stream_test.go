@@ -263,6 +263,47 @@ func TestStreamTableProbing(t *testing.T) {
 	}
 }
 
+// TestStreamTableShrinks: after a sweep leaves few streams of many, the
+// table shrinks (so later sweeps walk few slots), the survivors are found
+// again, and growing back to many streams and shrinking again allocates
+// nothing.
+func TestStreamTableShrinks(t *testing.T) {
+	tab := NewStreamTable(1 << 16)
+	key := func(i int) FlowKey {
+		k := FlowKey{SrcPort: uint16(i), DstPort: 502, Proto: ProtoTCP}
+		k.Src.Len, k.Dst.Len = 4, 4
+		k.Src.B[3], k.Dst.B[3] = 1, 2
+		return k
+	}
+	fill := func(now int64) {
+		for i := 0; i < 5000; i++ {
+			seen := now
+			if i%500 == 0 {
+				seen = now + 1000 // ten streams stay busy
+			}
+			tab.Get(key(i), seen)
+		}
+	}
+	cycle := func(now int64) {
+		fill(now)
+		tab.Sweep(now+1000, 1000)
+		if tab.Len() != 10 || len(tab.slots) > 2*minSlots {
+			t.Fatalf("after the sweep: %d streams in %d slots", tab.Len(), len(tab.slots))
+		}
+		for i := 0; i < 5000; i += 500 {
+			k := key(i)
+			if s := tab.find(&k, k.hash()); s == nil || s.LastSeen != now+1000 {
+				t.Fatalf("stream %d lost after the sweep", i)
+			}
+		}
+	}
+	cycle(0)
+	now := int64(0)
+	if n := testing.AllocsPerRun(5, func() { now += 10_000; cycle(now) }); n > 0 {
+		t.Fatalf("%v allocations per growth and shrink", n)
+	}
+}
+
 // TestStreamTableGetPacket: a packet finds the stream of its key, and a
 // new flow gets a new one.
 func TestStreamTableGetPacket(t *testing.T) {

@@ -200,7 +200,7 @@ func (m *Monitor) pduFlow(ts int64, pkt *decode.Packet, r *dissect.Result, malfo
 	}
 	m.seenOn(r.Proto, ts)
 	m.inv.ObservePDUFlow(ts, pkt, r, &f.inv)
-	if m.eng.Known(&f.eng, r.Proto, r.Function, r.Action, malformed) {
+	if m.eng.Known(&f.eng, r.Proto, r.Function, r.Action, malformed) || r.Action == dissect.ActModbusWrite && !malformed && m.eng.KnownWrite(&f.eng, ts, r) {
 		return
 	}
 	m.eng.ObserveFlow(m.event(time.Unix(0, ts), pkt, r, malformed), &f.eng)
