@@ -460,13 +460,14 @@ func cipPlainServices(body []byte, i, n int, r *Result, kinds *[256]uint8) int {
 	if len(body) < first || i < 0 || i >= n {
 		return i
 	}
-	off := uint(binary.LittleEndian.Uint16(body[2+2*i:]))
+	// offs are the offsets of the services from the i-th on: each starts
+	// one and ends the one before; the last service ends with the body
+	offs := body[2+2*i : first]
+	off := uint(offs[0]) | uint(offs[1])<<8
 	if off < uint(first) {
 		return i
 	}
-	// ends are the offsets that end the services from the i-th on (each
-	// the next one's) but the last, which ends with the body
-	ends := body[4+2*i : first]
+	ends := offs[2:]
 	// Extra's room, which holds the services left or reaches maxExtra:
 	// the walk stops when it is full, and cipMessage (through addExtra)
 	// leaves the rest unrecorded
