@@ -144,7 +144,7 @@ func (d *Decoder) ethernet(b []byte) error {
 	// function the others (the link's, and Rare's cleared in a few wide
 	// stores instead of the whole Packet's, about 20 instructions less
 	// a packet).
-	fast := et == EtherTypeIPv4 && d.tcp4(b[14:])
+	fast := et == EtherTypeIPv4 && len(b) >= 14+40 && d.tcp4(b[14:]) // the length here too: b[14:] needs no guard for an empty rest
 	if fast {
 		p.Rare = Rare{}
 	} else {
