@@ -144,7 +144,7 @@ func (d *Decoder) ethernet(b []byte) error {
 	// function the others (the link's, and Rare's cleared in a few wide
 	// stores instead of the whole Packet's, about 20 instructions less
 	// a packet).
-	fast := et == EtherTypeIPv4 && d.tcp4(b[14:])
+	fast := et == EtherTypeIPv4 && len(b) >= 14+40 && d.tcp4(b[14:]) // the length here too: b[14:] needs no guard for an empty rest
 	if fast {
 		p.Rare = Rare{}
 	} else {
@@ -276,35 +276,34 @@ func (d *Decoder) ipv4Any(b []byte) error {
 	return d.transport(p.Proto, b[ihl:])
 }
 
-// tcp4 decodes the common case, an unfragmented IPv4 packet carrying a
-// TCP header that fits in the captured bytes, in one pass with few
-// bounds checks, as ipv4 and tcp would. It reports false, having
-// changed nothing, for anything else, which ipv4 then decodes. It saves
-// about a third of the decoding's instructions per packet.
+// tcp4 decodes the common case, an unfragmented IPv4 packet with a
+// header of 20 bytes (no options) carrying a TCP header that fits in the
+// captured bytes, in one pass with few bounds checks, as ipv4 and tcp
+// would. It reports false, having changed nothing, for anything else,
+// which ipv4 then decodes. It saves about a third of the decoding's
+// instructions per packet.
 func (d *Decoder) tcp4(b []byte) bool {
 	if len(b) < 40 {
 		return false
 	}
 	ip := b[:20:20]
-	// Version 4, TCP, neither more fragments nor a fragment offset.
-	if ip[0]>>4 != 4 || ip[9] != ProtoTCP || binary.BigEndian.Uint16(ip[6:8])&0x3fff != 0 {
+	// Version 4 and a 20-byte header in one byte compare (a header with
+	// options, rare, is ipv4Any's), TCP, neither more fragments nor a
+	// fragment offset.
+	if ip[0] != 0x45 || ip[9] != ProtoTCP || binary.BigEndian.Uint16(ip[6:8])&0x3fff != 0 {
 		return false
 	}
-	ihl := int(ip[0]&0x0f) * 4
 	total := int(binary.BigEndian.Uint16(ip[2:4]))
-	if ihl < 20 || total < ihl {
-		return false
-	}
 	cut := 0
 	if total < len(b) {
 		b = b[:total] // drop Ethernet padding
 	} else {
 		cut = total - len(b) // bytes the snapshot length cut off
 	}
-	if len(b) < ihl+20 {
+	if len(b) < 40 {
 		return false
 	}
-	t := b[ihl:]
+	t := b[20:]
 	tcp := t[:20:20]
 	off := int(tcp[12]>>4) * 4
 	if off < 20 || off > len(t) {

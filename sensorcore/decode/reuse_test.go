@@ -1,6 +1,7 @@
 package decode
 
 import (
+	"bytes"
 	"encoding/binary"
 	"reflect"
 	"testing"
@@ -26,6 +27,13 @@ func reuseFrames() []struct {
 	ip6 = append(ip6, seg...)
 	arp := []byte{0, 1, 8, 0, 6, 4, 0, 2, 0, 0x1b, 0x1b, 9, 9, 9, 198, 18, 0, 9, 0, 0, 0, 0, 0, 0, 198, 18, 0, 1}
 	cut := eth(EtherTypeIPv4, nil, 0, ipv4(ProtoTCP, 0, tcp(1, 502, 3, TCPAck, make([]byte, 100))))[:80]
+	// An IPv4 header with 4 bytes of options (a router alert): not the
+	// fast path's.
+	opts := ipv4(ProtoTCP, 0, nil)
+	opts[0] = 0x46
+	opts = append(opts, 0x94, 4, 0, 0)
+	opts = append(opts, tcp(40000, 502, 7, TCPAck, mb)...)
+	binary.BigEndian.PutUint16(opts[2:], uint16(len(opts)))
 	return []struct {
 		link  int
 		frame []byte
@@ -33,6 +41,7 @@ func reuseFrames() []struct {
 		{LinkEthernet, eth(EtherTypeIPv4, nil, 0, ipv4(ProtoTCP, 0, tcp(40000, 502, 7, TCPAck|TCPPsh, mb)))},
 		{LinkEthernet, append(eth(EtherTypeIPv4, nil, 0, ipv4(ProtoTCP, 0, tcp(1, 2, 3, TCPSyn, nil))), 0, 0, 0, 0, 0, 0)},
 		{LinkEthernet, cut},
+		{LinkEthernet, eth(EtherTypeIPv4, nil, 0, opts)},
 		{LinkEthernet, eth(EtherTypeIPv4, []uint16{100, 200}, EtherTypeQinQ, ipv4(ProtoTCP, 0, tcp(502, 40000, 9, TCPAck, mb)))},
 		{LinkEthernet, eth(EtherTypeIPv4, nil, 0, ipv4(ProtoTCP, 0x2000, tcp(1, 502, 3, TCPAck, mb)))},
 		{LinkEthernet, eth(EtherTypeIPv4, nil, 0, ipv4(ProtoTCP, 0x0010, mb))},
@@ -129,4 +138,21 @@ func FuzzDecodeSequence(f *testing.F) {
 			t.Fatalf("after % x: %v %+v, fresh decoder %v %+v", a, errR, reused.Pkt, errF, fresh.Pkt)
 		}
 	})
+}
+
+// TestIPv4OptionsTCP: a TCP segment behind an IPv4 header with options
+// (declined by the fast path) decodes to the same fields, its payload
+// after the options and the TCP header.
+func TestIPv4OptionsTCP(t *testing.T) {
+	var d Decoder
+	f := reuseFrames()[3].frame
+	if err := d.Decode(f, LinkEthernet); err != nil {
+		t.Fatal(err)
+	}
+	p := &d.Pkt
+	mb := []byte{0, 1, 0, 0, 0, 6, 1, 3, 0, 0, 0, 2}
+	if !p.HasTransport || p.Proto != ProtoTCP || p.SrcPort != 40000 || p.DstPort != 502 || p.Seq != 7 ||
+		p.L4Offset != 14+24 || !bytes.Equal(p.Payload, mb) || p.Src.B[3] != 1 || p.Dst.B[3] != 2 {
+		t.Fatalf("decoded %+v", *p)
+	}
 }

@@ -128,7 +128,6 @@ func DecodeENIP(b []byte, dir decode.Direction, r *Result) error {
 	if enipHeaderLen+int(binary.LittleEndian.Uint16(b[2:4])) != len(b) {
 		return errLength
 	}
-	data := b[enipHeaderLen:]
 	switch dir {
 	case decode.DirToClient:
 		r.Response = true
@@ -139,53 +138,57 @@ func DecodeENIP(b []byte, dir decode.Direction, r *Result) error {
 	}
 	switch cmd {
 	case enipListIdentity:
-		if len(data) == 0 {
+		if len(b) == enipHeaderLen {
 			return nil // request
 		}
 		r.Request, r.Response = false, true
 		r.SrcRole, r.DstRole = RoleENIPAdapter, RoleENIPScanner
-		return enipIdentity(data, r)
+		return enipIdentity(b[enipHeaderLen:], r)
 	case enipSendRRData:
 		// the sender context, folded to 31 bits
 		r.Txn = int(binary.LittleEndian.Uint64(b[12:20]) * 0x9e3779b97f4a7c15 >> 33)
-		return enipCPF(data, r)
+		return enipCPF(b, r)
 	case enipSendUnitData:
-		return enipCPF(data, r)
+		return enipCPF(b, r)
 	}
 	return nil
 }
 
-func enipCPF(data []byte, r *Result) error {
-	if len(data) < 8 {
+// enipCPF reads the common packet format in the data of the
+// encapsulation message msg (after its 24-octet header: indexed from the
+// message's start, the data needs no slice of its own).
+func enipCPF(msg []byte, r *Result) error {
+	if len(msg) < enipHeaderLen+8 {
 		return errShort
 	}
-	count := int(binary.LittleEndian.Uint16(data[6:8]))
-	items := data[8:]
-	for i := 0; i < count; i++ {
-		if len(items) < 4 {
+	count := int(binary.LittleEndian.Uint16(msg[enipHeaderLen+6 : enipHeaderLen+8]))
+	// the items are walked by unsigned offsets, which the compiler
+	// proves in bounds after the length checks
+	off := uint(enipHeaderLen + 8)
+	for range count {
+		if off+4 > uint(len(msg)) {
 			return errShort
 		}
-		typ := binary.LittleEndian.Uint16(items[0:2])
-		l := int(binary.LittleEndian.Uint16(items[2:4]))
-		if len(items) < 4+l {
+		typ := uint16(msg[off]) | uint16(msg[off+1])<<8
+		end := off + 4 + (uint(msg[off+2]) | uint(msg[off+3])<<8)
+		if end > uint(len(msg)) {
 			return errLength
 		}
-		item := items[4 : 4+l]
-		items = items[4+l:]
 		switch typ {
 		case 0x00b2:
-			if err := cipMessage(item, r, 0); err != nil {
+			if err := cipMessage(msg[off+4:end], r, 0); err != nil {
 				return err
 			}
 		case 0x00b1:
-			if len(item) < 2 {
+			if end-off < 6 {
 				return errShort
 			}
-			r.Txn = int(binary.LittleEndian.Uint16(item[0:2]))
-			if err := cipMessage(item[2:], r, 0); err != nil {
+			r.Txn = int(msg[off+4]) | int(msg[off+5])<<8
+			if err := cipMessage(msg[off+6:end], r, 0); err != nil {
 				return err
 			}
 		}
+		off = end
 	}
 	return nil
 }
@@ -457,51 +460,57 @@ func cipPlainServices(body []byte, i, n int, r *Result, kinds *[256]uint8) int {
 	if len(body) < first || i < 0 || i >= n {
 		return i
 	}
-	off := int(binary.LittleEndian.Uint16(body[2+2*i:]))
-	if off < first {
+	// offs are the offsets of the services from the i-th on: each starts
+	// one and ends the one before; the last service ends with the body
+	offs := body[2+2*i : first]
+	off := uint(offs[0]) | uint(offs[1])<<8
+	if off < uint(first) {
 		return i
 	}
-	// Extra's room, which holds the services left or reaches maxExtra
-	out, k := r.Extra[len(r.Extra):min(maxExtra, cap(r.Extra))], 0
-	// j is the index in body of the offset that ends the service at off
-	// (the next one's), or first for the last service, which ends with
-	// the body
-	j := 4 + 2*i
-	for {
-		end := len(body)
-		if j+1 < first {
-			end = int(uint16(body[j]) | uint16(body[j+1])<<8)
+	ends := offs[2:]
+	// Extra's room, which holds the services left or reaches maxExtra:
+	// the walk stops when it is full, and cipMessage (through addExtra)
+	// leaves the rest unrecorded
+	out := r.Extra[len(r.Extra):min(maxExtra, cap(r.Extra))]
+	k := 0
+	for ; k < len(out); k++ {
+		end := uint(len(body))
+		if 2*k+1 < len(ends) {
+			end = uint(ends[2*k]) | uint(ends[2*k+1])<<8
 		}
-		if end > len(body) || off+2 > end {
+		if end > uint(len(body)) || off > end {
 			break
 		}
-		svc := body[off]
-		if kind := kinds[svc]; kind == cipKindReply {
+		// the service, indexed after a length check; with the offsets
+		// unsigned, the compiler proves this slicing and those indexes in
+		// bounds, so the walk has no bounds checks of its own
+		s := body[off:end]
+		if len(s) < 2 {
+			break
+		}
+		if kind := kinds[s[0]]; kind == cipKindReply {
 			// reserved, general status, additional status size in
 			// words, additional status (CIP §2-4.2)
-			if off+4 > end || off+4+2*int(body[off+3]) > end {
+			if len(s) < 4 || 4+2*int(s[3]) > len(s) {
 				break
 			}
-		} else {
-			// path size in words, path (CIP §2-4.1)
-			pw := 2 * int(body[off+1])
-			if kind == cipKindOther || off+2+pw > end ||
-				kind == cipKindNVS && cipNVSPath(body[off+2:off+2+pw]) {
-				break
-			}
+		} else if 2+2*int(s[1]) > len(s) || kind == cipKindOther ||
+			kind == cipKindNVS && s[1] != 0 && len(s) >= 4 && (s[2] == 0x20 && s[3] == cipClassNVS || s[2] == 0x21) {
+			// path size in words, path (CIP §2-4.1); an NVS service code
+			// whose path may start with the NVS class (an 8-bit class
+			// segment to class 0xA1, or any 16-bit class segment) is left
+			// to cipMessage, which reads the path
+			break
 		}
-		if uint(k) < uint(len(out)) { // else Extra is full: not recorded, as addExtra does
-			out[k] = int(svc & 0x7f)
+		out[k] = int(s[0] & 0x7f)
+		if 2*k+1 >= len(ends) { // the last service
 			k++
-		}
-		j += 2
-		if j > first {
 			break
 		}
 		off = end
 	}
 	r.Extra = r.Extra[:len(r.Extra)+k]
-	return (j - 4) / 2
+	return i + k
 }
 
 // Kinds of embedded CIP message, by the first octet (service code and
