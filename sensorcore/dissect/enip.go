@@ -128,7 +128,6 @@ func DecodeENIP(b []byte, dir decode.Direction, r *Result) error {
 	if enipHeaderLen+int(binary.LittleEndian.Uint16(b[2:4])) != len(b) {
 		return errLength
 	}
-	data := b[enipHeaderLen:]
 	switch dir {
 	case decode.DirToClient:
 		r.Response = true
@@ -139,50 +138,53 @@ func DecodeENIP(b []byte, dir decode.Direction, r *Result) error {
 	}
 	switch cmd {
 	case enipListIdentity:
-		if len(data) == 0 {
+		if len(b) == enipHeaderLen {
 			return nil // request
 		}
 		r.Request, r.Response = false, true
 		r.SrcRole, r.DstRole = RoleENIPAdapter, RoleENIPScanner
-		return enipIdentity(data, r)
+		return enipIdentity(b[enipHeaderLen:], r)
 	case enipSendRRData:
 		// the sender context, folded to 31 bits
 		r.Txn = int(binary.LittleEndian.Uint64(b[12:20]) * 0x9e3779b97f4a7c15 >> 33)
-		return enipCPF(data, r)
+		return enipCPF(b, r)
 	case enipSendUnitData:
-		return enipCPF(data, r)
+		return enipCPF(b, r)
 	}
 	return nil
 }
 
-func enipCPF(data []byte, r *Result) error {
-	if len(data) < 8 {
+// enipCPF reads the common packet format in the data of the
+// encapsulation message msg (after its 24-octet header: indexed from the
+// message's start, the data needs no slice of its own).
+func enipCPF(msg []byte, r *Result) error {
+	if len(msg) < enipHeaderLen+8 {
 		return errShort
 	}
-	count := int(binary.LittleEndian.Uint16(data[6:8]))
+	count := int(binary.LittleEndian.Uint16(msg[enipHeaderLen+6 : enipHeaderLen+8]))
 	// the items are walked by unsigned offsets, which the compiler
 	// proves in bounds after the length checks
-	off := uint(8)
+	off := uint(enipHeaderLen + 8)
 	for range count {
-		if off+4 > uint(len(data)) {
+		if off+4 > uint(len(msg)) {
 			return errShort
 		}
-		typ := uint16(data[off]) | uint16(data[off+1])<<8
-		end := off + 4 + (uint(data[off+2]) | uint(data[off+3])<<8)
-		if end > uint(len(data)) {
+		typ := uint16(msg[off]) | uint16(msg[off+1])<<8
+		end := off + 4 + (uint(msg[off+2]) | uint(msg[off+3])<<8)
+		if end > uint(len(msg)) {
 			return errLength
 		}
 		switch typ {
 		case 0x00b2:
-			if err := cipMessage(data[off+4:end], r, 0); err != nil {
+			if err := cipMessage(msg[off+4:end], r, 0); err != nil {
 				return err
 			}
 		case 0x00b1:
 			if end-off < 6 {
 				return errShort
 			}
-			r.Txn = int(data[off+4]) | int(data[off+5])<<8
-			if err := cipMessage(data[off+6:end], r, 0); err != nil {
+			r.Txn = int(msg[off+4]) | int(msg[off+5])<<8
+			if err := cipMessage(msg[off+6:end], r, 0); err != nil {
 				return err
 			}
 		}
@@ -458,13 +460,14 @@ func cipPlainServices(body []byte, i, n int, r *Result, kinds *[256]uint8) int {
 	if len(body) < first || i < 0 || i >= n {
 		return i
 	}
-	off := uint(binary.LittleEndian.Uint16(body[2+2*i:]))
+	// offs are the offsets of the services from the i-th on: each starts
+	// one and ends the one before; the last service ends with the body
+	offs := body[2+2*i : first]
+	off := uint(offs[0]) | uint(offs[1])<<8
 	if off < uint(first) {
 		return i
 	}
-	// ends are the offsets that end the services from the i-th on (each
-	// the next one's) but the last, which ends with the body
-	ends := body[4+2*i : first]
+	ends := offs[2:]
 	// Extra's room, which holds the services left or reaches maxExtra:
 	// the walk stops when it is full, and cipMessage (through addExtra)
 	// leaves the rest unrecorded

@@ -47,7 +47,7 @@ func TPKTLen(b []byte) int {
 		}
 		return 0
 	}
-	if b[0] != 3 || b[1] != 0 {
+	if binary.BigEndian.Uint16(b[0:2]) != 0x0300 { // version 3, reserved 0
 		return -1
 	}
 	l := int(binary.BigEndian.Uint16(b[2:4]))
@@ -154,7 +154,10 @@ func DecodeS7(b []byte, dir decode.Direction, r *Result) error {
 		return errLength
 	}
 	param := s[hl : hl+plen]
-	data := s[hl+plen : hl+plen+dlen]
+	// the data is sliced only where it is read (userdata, and ack-data
+	// with the operations log on): slicing costs more than the rest of
+	// the header
+	dat := hl + plen
 	r.Txn = int(binary.BigEndian.Uint16(s[4:6])) // PDU reference, echoed by the ack
 	if hl == 12 {
 		r.Status = int(s[10])<<8 | int(s[11]) // error class and code, 0 when none
@@ -186,7 +189,7 @@ func DecodeS7(b []byte, dir decode.Direction, r *Result) error {
 		}
 		if rosctr != s7Job {
 			if r.Status == 0 && r.Log && (param[0] == s7ReadVar || param[0] == s7WriteVar) {
-				s7ItemStatus(param, data, r)
+				s7ItemStatus(param, s[dat:dat+dlen], r)
 			}
 			return nil
 		}
@@ -216,7 +219,7 @@ func DecodeS7(b []byte, dir decode.Direction, r *Result) error {
 			}
 		}
 	case s7UserData:
-		return s7UserDataDecode(param, data, r)
+		return s7UserDataDecode(param, s[dat:dat+dlen], r)
 	}
 	return nil
 }
