@@ -240,12 +240,12 @@ func cipMessage(m []byte, r *Result, depth int) error {
 		if len(m) < 4 || len(m) < 4+2*int(m[3]) {
 			return errShort
 		}
+		data := m[4+2*int(m[3]):]
 		if depth == 0 {
-			r.Status = int(m[2])
-			r.ReplyData = m[4+2*int(m[3]):]
+			r.Status, r.ReplyData = int(m[2]), data
 		}
 		if svc == cipMultipleService {
-			return cipMultiple(m[4+2*int(m[3]):], r, depth, depth+1 <= 2)
+			return cipMultiple(data, r, depth, depth+1 <= 2)
 		}
 		return nil
 	}
