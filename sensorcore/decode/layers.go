@@ -142,7 +142,7 @@ func (d *Decoder) ethernet(b []byte) error {
 	// the EtherType switch nor the call through ipv4, and the Packet is
 	// not cleared first: tcp4 writes every IP and TCP field and this
 	// function the others (the link's, and Rare's cleared in a few wide
-	// stores instead of the whole Packet's, about 20 instructions less
+	// stores instead of the whole Packet's, about 27 instructions less
 	// a packet).
 	fast := et == EtherTypeIPv4 && len(b) >= 14+40 && d.tcp4(b[14:]) // the length here too: b[14:] needs no guard for an empty rest
 	if fast {

@@ -265,7 +265,10 @@ func memoOf(s *decode.Stream) *flowMemo {
 // tcpSegment runs one TCP segment (fragments are not reassembled, so a
 // first fragment never gets here) through its stream.
 func (p *Pipeline) tcpSegment(pkt *decode.Packet, s *decode.Stream, m *flowMemo) {
-	data, gap := s.SegmentAck(pkt.Seq, pkt.Ack, pkt.TCPFlags, pkt.Payload)
+	data, gap := pkt.Payload, false // the common case inlined (InOrder)
+	if !s.InOrder(pkt.Seq, pkt.Ack, pkt.TCPFlags, len(data)) {
+		data, gap = s.SegmentAck(pkt.Seq, pkt.Ack, pkt.TCPFlags, pkt.Payload)
+	}
 	if len(data) == 0 || s.Dead {
 		return
 	}
