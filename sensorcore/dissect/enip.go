@@ -117,7 +117,9 @@ const (
 // Result.Status.
 func DecodeENIP(b []byte, dir decode.Direction, r *Result) error {
 	r.Reset(ENIP)
-	r.writes(groupCIP)
+	// the CIP group (groupCIP) is marked written where it is: a reply's
+	// data, a request's path, an identity request; a PDU without them
+	// (a Multiple Service Packet request, most often) leaves it clean
 	if len(b) < enipHeaderLen {
 		return errShort
 	}
@@ -240,12 +242,13 @@ func cipMessage(m []byte, r *Result, depth int) error {
 		if len(m) < 4 || len(m) < 4+2*int(m[3]) {
 			return errShort
 		}
+		data := m[4+2*int(m[3]):]
 		if depth == 0 {
-			r.Status = int(m[2])
-			r.ReplyData = m[4+2*int(m[3]):]
+			r.writes(groupCIP)
+			r.Status, r.ReplyData = int(m[2]), data
 		}
 		if svc == cipMultipleService {
-			return cipMultiple(m[4+2*int(m[3]):], r, depth, depth+1 <= 2)
+			return cipMultiple(data, r, depth, depth+1 <= 2)
 		}
 		return nil
 	}
@@ -316,12 +319,14 @@ func cipRequest(svc byte, path []byte, r *Result, depth int) {
 	s := cipPath(path)
 	s.Service = svc
 	if depth == 0 {
+		r.writes(groupCIP)
 		r.Class, r.Instance, r.Attribute, r.Tag = s.Class, s.Instance, s.Attribute, s.Tag
 	} else {
 		r.addService(s)
 	}
 	switch {
 	case svc == cipGetAttributesAll && s.Class == cipClassIdentity:
+		r.writes(groupCIP)
 		r.IdentityRequest = true
 	case s.Class == cipClassNVS && svc >= cipNVSUpdate && svc <= cipNVSLast:
 		r.Action = ActCIPFirmware

@@ -118,7 +118,9 @@ var ErrNoPDU = errors.New("dissect: no PDU of this protocol here")
 // number, firmware and serial number.
 func DecodeS7(b []byte, dir decode.Direction, r *Result) error {
 	r.Reset(S7comm)
-	r.writes(groupS7)
+	// the S7 group (groupS7) is marked written where it is (a block's
+	// name, a userdata PDU's group), so a read or write job leaves it
+	// clean for the next Reset
 	if TPKTLen(b) != len(b) {
 		return errLength
 	}
@@ -293,6 +295,7 @@ func s7UpDownBlock(param []byte, r *Result) {
 	if l < 9 || len(param) < 9+l || param[9] != '_' {
 		return
 	}
+	r.writes(groupS7)
 	r.Block, _ = s7BlockName(param[10 : 10+7])
 }
 
@@ -307,6 +310,7 @@ func s7PIBlock(param []byte, r *Result) {
 	if pl < 10 || len(param) < 10+pl || param[10] == 0 {
 		return
 	}
+	r.writes(groupS7)
 	r.Block, _ = s7BlockName(param[12:19])
 }
 
@@ -346,6 +350,7 @@ func s7UserDataDecode(param, data []byte, r *Result) error {
 	typ := param[5] >> 4
 	group := param[5] & 0x0f
 	sub := param[6]
+	r.writes(groupS7)
 	r.Group, r.Subfunction = int(group), int(sub)
 	switch typ {
 	case 0: // push: the PLC tells, unasked
