@@ -51,6 +51,9 @@ const (
 )
 
 func enipCommand(c uint16) bool {
+	if c == enipSendUnitData { // connected messaging: most of the traffic
+		return true
+	}
 	switch c {
 	case enipNOP, enipListServices, enipListIdentity, enipListInterfaces, enipRegisterSession,
 		enipUnregister, enipSendRRData, enipSendUnitData, enipIndicateStatus, enipCancel:
