@@ -118,15 +118,17 @@ func (s *Stream) SegmentAck(seq, ack uint32, flags uint8, payload []byte) (data 
 	return s.segment(seq, ack, flags&TCPAck != 0, flags, payload)
 }
 
-// InOrder is SegmentAck's common case, the next n bytes in order on a
-// synchronised stream (n > 0, ACK set, no SYN, FIN or RST): it does what
-// segment does with them, without its checks for SYN, FIN, replay and
-// reuse (none applies to data that starts at the expected byte), and
-// reports true; the data is then the whole payload, with no gap. Any
-// other segment it leaves alone and reports false. It is small enough to
-// be inlined into a packet loop, sparing most segments a call.
+// InOrder is SegmentAck's common cases, a segment with ACK set and no
+// SYN, FIN or RST that carries the next n bytes in order on a
+// synchronised stream, or no bytes at all (a bare acknowledgement): it
+// does what segment does with it, without its checks for SYN, FIN,
+// replay and reuse (none applies to data that starts at the expected
+// byte, nor to a segment without data), and reports true; the data is
+// then the whole payload, with no gap. Any other segment it leaves alone
+// and reports false. It is small enough to be inlined into a packet
+// loop, sparing most segments a call.
 func (s *Stream) InOrder(seq, ack uint32, flags uint8, n int) bool {
-	if flags&(TCPSyn|TCPFin|TCPRst|TCPAck) != TCPAck || seq != s.next || !s.synced || s.lost || n == 0 {
+	if flags&(TCPSyn|TCPFin|TCPRst|TCPAck) != TCPAck || n != 0 && (seq != s.next || !s.synced || s.lost) {
 		return false
 	}
 	if !s.hasAck || SeqAfter(ack, s.ack) {

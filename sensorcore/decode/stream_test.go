@@ -353,6 +353,7 @@ func FuzzSegmentAck(f *testing.F) {
 	f.Add(uint32(1000), uint32(1000), uint32(50), uint32(60), byte(TCPAck|TCPPsh), byte(0b0011), int64(0), 10)
 	f.Add(uint32(1000), uint32(900), uint32(50), uint32(40), byte(TCPAck), byte(0b0111), ReuseIdle, 10)
 	f.Add(uint32(1000), uint32(1000), uint32(50), uint32(40), byte(TCPAck|TCPFin), byte(0b1011), int64(0), 0)
+	f.Add(uint32(1000), uint32(7), uint32(50), uint32(60), byte(TCPAck), byte(0b0100), int64(0), 0) // a bare acknowledgement
 	f.Fuzz(func(t *testing.T, next, seq, lastAck, ack uint32, flags, state byte, idle int64, n int) {
 		if n < 0 || n > 64 {
 			return
