@@ -134,9 +134,8 @@ type Result struct {
 	// Ident is written through WriteIdent, so Reset clears it only after
 	// a PDU that wrote it (most PDUs never do, and clearing its strings on
 	// each one cost more than a CIP service's decoding).
-	Ident      Identity
-	identClean bool  // Ident holds Reset's value
-	clean      uint8 // the field groups that hold Reset's values (groupName...)
+	Ident Identity
+	clean uint8 // the field groups that hold Reset's values (groupName...)
 	// Extra holds further function codes found in the same PDU (CIP
 	// Multiple Service Packet and Unconnected Send payloads). Its backing
 	// array survives Reset, so steady-state decoding does not allocate.
@@ -274,7 +273,7 @@ func (r *Result) addValue(v uint16) {
 
 // WriteIdent is Ident, for a dissector to fill.
 func (r *Result) WriteIdent() *Identity {
-	r.identClean = false
+	r.clean &^= groupIdent
 	return &r.Ident
 }
 
@@ -293,15 +292,15 @@ func (r *Result) Reset(proto uint8) {
 	r.Tallies = r.Tallies[:0]
 	r.Fields = r.Fields[:0]
 	r.Proto, r.Function, r.Request, r.Response = proto, -1, false, false
-	if !r.identClean || r.HasIdent {
-		r.Ident, r.identClean = Identity{Instance: -1}, true
-	}
 	r.SrcRole, r.DstRole, r.Action, r.HasIdent = 0, 0, ActNone, false
 	r.Op = 0
 	r.Unit, r.Cause = -1, -1
 	r.Txn, r.Status, r.Address, r.Quantity = -1, -1, -1, -1
 	r.Notification, r.Unconfirmed = false, false
 	if r.clean != allGroups {
+		if r.clean&groupIdent == 0 {
+			r.Ident = Identity{Instance: -1}
+		}
 		if r.clean&groupName == 0 {
 			r.Name, r.Subject, r.HasSubject = nil, decode.Addr{}, false
 		}
@@ -324,14 +323,17 @@ func (r *Result) Reset(proto uint8) {
 // Groups of Result fields that only some dissectors write. Reset clears a
 // group only when a dissector may have written it since the last Reset
 // (Result.clean), so a PDU of any other protocol does not pay for
-// clearing it: each dissector that writes one says so (writes) right
-// after its Reset.
+// clearing it: each dissector that writes one says so (writes), right
+// after its Reset or where it writes the group (ENIP and S7comm, whose
+// commonest PDUs write none); the identity is marked by WriteIdent,
+// which plugins use too.
 const (
 	groupName    uint8 = 1 << iota // Name, Subject, HasSubject (DHCP, DNS, TLS, HTTP)
 	groupCIP                       // Class, Instance, Attribute, Tag, IdentityRequest, ReplyData (ENIP)
 	groupS7                        // Block, Group, Subfunction (S7comm)
 	groupStation                   // Station, StationIP, HasStationIP (PROFINET DCP)
-	allGroups    = groupName | groupCIP | groupS7 | groupStation
+	groupIdent                     // Ident (through WriteIdent)
+	allGroups    = groupName | groupCIP | groupS7 | groupStation | groupIdent
 )
 
 // writes says that the dissector decoding r may write the field groups

@@ -51,6 +51,9 @@ const (
 )
 
 func enipCommand(c uint16) bool {
+	if c == enipSendUnitData { // connected messaging: most of the traffic
+		return true
+	}
 	switch c {
 	case enipNOP, enipListServices, enipListIdentity, enipListInterfaces, enipRegisterSession,
 		enipUnregister, enipSendRRData, enipSendUnitData, enipIndicateStatus, enipCancel:
@@ -171,8 +174,8 @@ func enipCPF(msg []byte, r *Result) error {
 		if off+4 > uint(len(msg)) {
 			return errShort
 		}
-		typ := uint16(msg[off]) | uint16(msg[off+1])<<8
-		end := off + 4 + (uint(msg[off+2]) | uint(msg[off+3])<<8)
+		h := msg[off : off+4 : off+4] // type (2), length (2)
+		typ, end := uint16(h[0])|uint16(h[1])<<8, off+4+(uint(h[2])|uint(h[3])<<8)
 		if end > uint(len(msg)) {
 			return errLength
 		}
