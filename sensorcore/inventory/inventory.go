@@ -399,7 +399,9 @@ func (inv *Inventory) ObserveFlow(ts int64, p *decode.Packet, f *Flow) {
 // saw its packet. A PDU whose protocol and roles are already recorded on
 // both hosts, and that reveals no identity or name, changes nothing.
 func (inv *Inventory) ObservePDUFlow(ts int64, p *decode.Packet, r *dissect.Result, f *Flow) {
-	bit := uint32(1) << r.Proto
+	// Protocol ids are below dissect.MaxProtocols (32, the registry's
+	// bound): the modulo spares the shift its overflow test.
+	bit := uint32(1) << (r.Proto % dissect.MaxProtocols)
 	if f.dst != nil && f.gen == inv.gen && f.protos&bit != 0 && r.SrcRole&^f.srcRoles == 0 &&
 		r.DstRole&^f.dstRoles == 0 && !r.HasIdent && len(r.Name) == 0 {
 		return
