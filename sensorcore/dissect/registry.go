@@ -527,25 +527,36 @@ func ActionAlertOf(a Action) *ActionAlert {
 // on every run and every sensor, so consumers de-duplicate on it, and an
 // alert names the operations that raised it by it.
 func OperationID(at int64, client, server decode.Addr, cport, sport uint16, proto uint8, fc, txn int) uint64 {
+	// The fixed-size fields are hashed from registers, their big-endian
+	// bytes high first, in straight-line code (fnv32): the same id as
+	// hashing their bytes in a loop, at about a third of the instructions.
 	h := uint64(14695981039346656037)
-	mix := func(b []byte) {
-		for _, c := range b {
-			h ^= uint64(c)
-			h *= 1099511628211
-		}
+	h = fnv32(fnv32(h, uint32(uint64(at)>>32)), uint32(at))
+	h = fnvAddr(h, client)
+	h = fnvAddr(h, server)
+	h = (fnv32(h, uint32(cport)<<16|uint32(sport)) ^ uint64(proto)) * fnvPrime
+	return fnv32(fnv32(h, uint32(int32(fc))), uint32(int32(txn)))
+}
+
+const fnvPrime = 1099511628211
+
+// fnv32 adds the four bytes of v, high first, to the FNV-1a hash h.
+func fnv32(h uint64, v uint32) uint64 {
+	h = (h ^ uint64(v>>24)) * fnvPrime
+	h = (h ^ uint64(v>>16&0xff)) * fnvPrime
+	h = (h ^ uint64(v>>8&0xff)) * fnvPrime
+	return (h ^ uint64(v&0xff)) * fnvPrime
+}
+
+// fnvAddr adds the bytes of a to the FNV-1a hash h (an IPv4 address as
+// one word).
+func fnvAddr(h uint64, a decode.Addr) uint64 {
+	if a.Len == 4 {
+		return fnv32(h, binary.BigEndian.Uint32(a.B[:4]))
 	}
-	var b [8]byte
-	binary.BigEndian.PutUint64(b[:], uint64(at))
-	mix(b[:])
-	mix(client.B[:client.Len])
-	mix(server.B[:server.Len])
-	binary.BigEndian.PutUint16(b[0:], cport)
-	binary.BigEndian.PutUint16(b[2:], sport)
-	b[4] = proto
-	mix(b[:5])
-	binary.BigEndian.PutUint32(b[0:], uint32(int32(fc)))
-	binary.BigEndian.PutUint32(b[4:], uint32(int32(txn)))
-	mix(b[:])
+	for _, c := range a.B[:a.Len] {
+		h = (h ^ uint64(c)) * fnvPrime
+	}
 	return h
 }
 

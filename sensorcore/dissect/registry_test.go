@@ -1,9 +1,14 @@
 package dissect
 
 import (
+	"encoding/binary"
+	"hash/fnv"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/tapline/tapline/sensorcore/decode"
 )
 
 // TestBuiltinCatalogue: every built-in protocol is registered once under
@@ -115,6 +120,36 @@ func TestNamesPlain(t *testing.T) {
 			if n := d.Functions(fc); !plain(n) {
 				t.Errorf("%s function %d %q", d.Name, fc, n)
 			}
+		}
+	}
+}
+
+// TestOperationIDStable checks OperationID against FNV-1a (hash/fnv) over
+// the documented byte layout: the ids are stable, so a faster hash
+// must give exactly the same values.
+func TestOperationIDStable(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range 2000 {
+		var client, server decode.Addr
+		for _, a := range []*decode.Addr{&client, &server} {
+			a.Len = []uint8{0, 4, 6, 16}[rng.IntN(4)]
+			for j := range a.Len {
+				a.B[j] = byte(rng.Uint32())
+			}
+		}
+		at, cport, sport, proto := int64(rng.Uint64()), uint16(rng.Uint32()), uint16(rng.Uint32()), uint8(rng.Uint32())
+		fc, txn := int(int32(rng.Uint32())), int(int32(rng.Uint32()))
+		if i%3 == 0 {
+			fc, txn = -1, -1
+		}
+		h := fnv.New64a()
+		h.Write(binary.BigEndian.AppendUint64(nil, uint64(at)))
+		h.Write(client.B[:client.Len])
+		h.Write(server.B[:server.Len])
+		h.Write(append(binary.BigEndian.AppendUint16(binary.BigEndian.AppendUint16(nil, cport), sport), proto))
+		h.Write(binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint32(nil, uint32(int32(fc))), uint32(int32(txn))))
+		if got, want := OperationID(at, client, server, cport, sport, proto, fc, txn), h.Sum64(); got != want {
+			t.Fatalf("OperationID(%d, %v, %v, %d, %d, %d, %d, %d) = %x, FNV-1a gives %x", at, client, server, cport, sport, proto, fc, txn, got, want)
 		}
 	}
 }

@@ -338,3 +338,16 @@ func TestOperationsLogUnansweredInTime(t *testing.T) {
 		t.Fatalf("records:\n%s", buf.String())
 	}
 }
+
+func TestAppendHex64(t *testing.T) {
+	for _, v := range []uint64{0, 1, 9, 10, 15, 16, 0xa5, 0x0123456789abcdef, 0xfedcba9876543210, 0xffffffffffffffff, 1 << 63, 0x9f9f9f9f09090909} {
+		if got, want := string(appendHex64([]byte("x"), v)), "x"+fmt.Sprintf("%016x", v); got != want {
+			t.Errorf("appendHex64(%#x) = %q, want %q", v, got, want)
+		}
+	}
+	for i, v := 0, uint64(1); i < 10000; i, v = i+1, v*0x9e3779b97f4a7c15+uint64(i) {
+		if got, want := string(appendHex64(nil, v)), fmt.Sprintf("%016x", v); got != want {
+			t.Fatalf("appendHex64(%#x) = %q, want %q", v, got, want)
+		}
+	}
+}
