@@ -371,9 +371,9 @@ func (e *Engine) ObserveFlow(ev *Event, f *Flow) {
 		_, f.device = e.base.devices[ev.Src]
 		return
 	}
-	if _, ok := e.base.funcs[funcKey{ev.Src, ev.Dst, ev.Proto, ev.Function}]; !ok {
-		return
-	}
+	// Observe left the event's function in the baseline (known, learned,
+	// or added with its deviation), so the memo takes it without looking
+	// it up again.
 	if ev.Proto != f.proto {
 		f.proto, f.funcs, f.none = ev.Proto, [4]uint64{}, false
 	}

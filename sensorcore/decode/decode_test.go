@@ -195,7 +195,10 @@ func FuzzTCP4(f *testing.F) {
 		if h := keyHash(&sp.Src, &sp.Dst, sp.SrcPort, sp.DstPort, sp.Proto); fp.hash != h {
 			t.Fatalf("flow hash from the headers %x, from the decoded fields %x", fp.hash, h)
 		}
-		fp.Payload, sp.Payload, fp.hash = nil, nil, 0
+		if k := sp.Key(); fp.words != keyWords(&k) {
+			t.Fatalf("flow words from the headers %x, from the decoded key %x", fp.words, keyWords(&k))
+		}
+		fp.Payload, sp.Payload, fp.hash, fp.words = nil, nil, 0, [2]uint64{}
 		if !reflect.DeepEqual(fp, sp) {
 			t.Fatalf("packet: fast %+v, general %+v", fp, sp)
 		}

@@ -327,7 +327,8 @@ func (d *Decoder) tcp4(b []byte) bool {
 	// The flow's hash from the header words, as keyHash computes it from
 	// the addresses and ports: the stream lookup then neither hashes nor
 	// reads back the address bytes just stored.
-	p.hash = hash4(binary.LittleEndian.Uint64(ip[12:20]), ProtoTCP<<32|uint64(binary.BigEndian.Uint32(tcp[0:4])))
+	addrs, ports := binary.LittleEndian.Uint64(ip[12:20]), ProtoTCP<<32|uint64(binary.BigEndian.Uint32(tcp[0:4]))
+	p.hash, p.words[0], p.words[1] = hash4(addrs, ports), addrs, ports
 	return true
 }
 

@@ -133,8 +133,10 @@ type Packet struct {
 	// for a whole packet. Payload then holds only the captured part.
 	Cut int
 	// hash is the flow's keyHash when the decoding computed it from the
-	// headers (tcp4), 0 when not.
-	hash uint64
+	// headers (tcp4), 0 when not; words then holds the two words it was
+	// computed from (see keyWords), which name the flow as its key does.
+	hash  uint64
+	words [2]uint64
 
 	Rare
 }

@@ -2,6 +2,7 @@ package decode
 
 import (
 	"bytes"
+	"encoding/binary"
 	"reflect"
 	"testing"
 )
@@ -376,4 +377,44 @@ func FuzzSegmentAck(f *testing.F) {
 			t.Fatalf("state after SegmentAck %+v, after segment %+v", s, general)
 		}
 	})
+}
+
+// TestStreamTableFastAndGeneral: a flow's packets find one stream whether
+// they were decoded by the IPv4/TCP fast path (matched by its two flow
+// words) or by the general path (IPv4 options; matched by its key), in
+// either order, and another port is another stream. (A stream whose words
+// did not match would still be found, by Get's search of the key: the
+// words only spare the compares.)
+func TestStreamTableFastAndGeneral(t *testing.T) {
+	seg := tcp(1024, 502, 7, TCPAck, []byte{1, 2, 3})
+	opts := ipv4(ProtoTCP, 0, nil)
+	opts[0] = 0x46 // a router alert option: not the fast path's
+	opts = append(append(opts, 0x94, 4, 0, 0), seg...)
+	binary.BigEndian.PutUint16(opts[2:], uint16(len(opts)))
+	fast, general := eth(EtherTypeIPv4, nil, 0, ipv4(ProtoTCP, 0, seg)), eth(EtherTypeIPv4, nil, 0, opts)
+	other := eth(EtherTypeIPv4, nil, 0, ipv4(ProtoTCP, 0, tcp(1025, 502, 7, TCPAck, []byte{1, 2, 3})))
+	decode := func(frame []byte) *Packet {
+		var d Decoder
+		if err := d.Decode(frame, LinkEthernet); err != nil {
+			t.Fatal(err)
+		}
+		return &d.Pkt
+	}
+	if f, g := decode(fast), decode(general); f.hash == 0 || g.hash != 0 {
+		t.Fatalf("fast path hash %x, general path hash %x: the test needs one of each", f.hash, g.hash)
+	}
+	for _, order := range [][2][]byte{{fast, general}, {general, fast}} {
+		tab := NewStreamTable(1 << 10)
+		s := tab.GetPacket(decode(order[0]), 1)
+		if got := tab.GetPacket(decode(order[1]), 2); got != s || tab.Len() != 1 {
+			t.Fatalf("the flow's second packet found another stream (%d streams)", tab.Len())
+		}
+		if got := tab.GetPacket(decode(other), 3); got == s || tab.Len() != 2 {
+			t.Fatalf("another port found the flow's stream (%d streams)", tab.Len())
+		}
+		s.restart()
+		if p := decode(fast); tab.GetPacket(p, 4) != s || s.words != p.words {
+			t.Fatalf("restarted stream: flow words %x, the packet's %x", s.words, p.words)
+		}
+	}
 }

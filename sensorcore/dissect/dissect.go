@@ -207,7 +207,9 @@ type Result struct {
 	obj             objects
 	// Fields is a plugin PDU's fields for the operations log: a JSON
 	// object's members (`"idcode":7,"command":1`), aliasing the plugin's
-	// buffer until the next PDU. Empty for built-in protocols.
+	// buffer until the next PDU. Empty for built-in protocols. Written
+	// through SetFields, like Tallies through AddTally and Detail through
+	// SetDetail, so that Reset clears them only after a plugin's PDU.
 	Fields []byte
 	// Tallies are a plugin PDU's counted field values (Descriptor.Counts).
 	Tallies  []TallyKey
@@ -243,12 +245,25 @@ const maxTallies = 8
 
 // AddTally records a counted value, up to 8 per PDU.
 func (r *Result) AddTally(field uint8, v int64) {
+	r.writes(groupPlugin)
 	if len(r.Tallies) < maxTallies {
 		if r.Tallies == nil {
 			r.Tallies = r.tallyBuf[:0]
 		}
 		r.Tallies = append(r.Tallies, TallyKey{field, v})
 	}
+}
+
+// SetFields sets Fields, the plugin PDU's fields for the operations log.
+func (r *Result) SetFields(b []byte) {
+	r.writes(groupPlugin)
+	r.Fields = b
+}
+
+// SetDetail sets Detail, the alert text a plugin's rule rendered.
+func (r *Result) SetDetail(d *ActionDetail) {
+	r.writes(groupPlugin)
+	r.Detail = d
 }
 
 // ActionDetail is an alert's title and message as a plugin rule rendered
@@ -286,11 +301,11 @@ func (r *Result) Reset(proto uint8) {
 	// valueBuf and tallyBuf from their first value on, Fields into the
 	// plugin's buffer) and are cut to length 0, each in a statement of its
 	// own: Go compiles that to a store of the length alone, where storing
-	// the pointer too costs a write barrier check per slice.
+	// the pointer too costs a write barrier check per slice. The object
+	// arrays' counts and a plugin's fields (Fields, Tallies, Detail) are
+	// field groups: most PDUs write neither.
 	r.Extra = r.Extra[:0]
 	r.Values = r.Values[:0]
-	r.Tallies = r.Tallies[:0]
-	r.Fields = r.Fields[:0]
 	r.Proto, r.Function, r.Request, r.Response = proto, -1, false, false
 	r.SrcRole, r.DstRole, r.Action, r.HasIdent = 0, 0, ActNone, false
 	r.Op = 0
@@ -314,10 +329,16 @@ func (r *Result) Reset(proto uint8) {
 		if r.clean&groupStation == 0 {
 			r.Station, r.StationIP, r.HasStationIP = nil, [12]byte{}, false
 		}
+		if r.clean&groupObjects == 0 {
+			r.obj.n, r.obj.moreServices = objCounts{}, 0
+		}
+		if r.clean&groupPlugin == 0 {
+			r.Tallies = r.Tallies[:0]
+			r.Fields = r.Fields[:0]
+			r.Detail = nil
+		}
 		r.clean = allGroups
 	}
-	r.obj.n, r.obj.moreServices = objCounts{}, 0
-	r.Detail = nil
 }
 
 // Groups of Result fields that only some dissectors write. Reset clears a
@@ -333,7 +354,9 @@ const (
 	groupS7                        // Block, Group, Subfunction (S7comm)
 	groupStation                   // Station, StationIP, HasStationIP (PROFINET DCP)
 	groupIdent                     // Ident (through WriteIdent)
-	allGroups    = groupName | groupCIP | groupS7 | groupStation | groupIdent
+	groupObjects                   // the object arrays' counts (DNP3 headers and controls, CIP services, S7 items, BACnet references)
+	groupPlugin                    // Fields, Tallies, Detail (through SetFields, AddTally, SetDetail)
+	allGroups    = groupName | groupCIP | groupS7 | groupStation | groupIdent | groupObjects | groupPlugin
 )
 
 // writes says that the dissector decoding r may write the field groups

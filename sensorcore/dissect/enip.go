@@ -275,7 +275,10 @@ func cipMessage(m []byte, r *Result, depth int) error {
 		}
 		return cipMessage(body[4:4+sz], r, depth+1)
 	case cipMultipleService:
-		return cipMultiple(body, r, depth, depth+1 <= 2)
+		// with the operations log on, every service's path is read (it
+		// is the log's), so the plain walk, which would stop at the
+		// first, is not tried for each
+		return cipMultiple(body, r, depth, depth+1 <= 2 && !r.Log)
 	}
 	return nil
 }
@@ -318,14 +321,22 @@ const (
 
 // cipRequest records a request's path: on the Result at depth 0, as an
 // embedded CIPService below; and flags what it does.
+//
+// An embedded request's path is read straight into its slot of the
+// services array (no copy of the service from call to call).
 func cipRequest(svc byte, path []byte, r *Result, depth int) {
-	s := cipPath(path)
+	var top CIPService
+	s := &top
+	if depth > 0 {
+		if slot := r.serviceSlot(); slot != nil {
+			s = slot
+		}
+	}
+	cipPath(path, s)
 	s.Service = svc
 	if depth == 0 {
 		r.writes(groupCIP)
 		r.Class, r.Instance, r.Attribute, r.Tag = s.Class, s.Instance, s.Attribute, s.Tag
-	} else {
-		r.addService(s)
 	}
 	switch {
 	case svc == cipGetAttributesAll && s.Class == cipClassIdentity:
@@ -341,9 +352,27 @@ func cipRequest(svc byte, path []byte, r *Result, depth int) {
 // attribute; format 0 8-bit, 1 16-bit and 2 32-bit, both after a pad
 // octet), the ANSI extended symbol segment (0x91, length, name, padded
 // to even), and port segments, which are skipped. Anything else ends the
-// walk.
-func cipPath(p []byte) CIPService {
-	s := CIPService{Class: -1, Instance: -1, Attribute: -1}
+// walk. It sets all of s but its Service.
+func cipPath(p []byte, s *CIPService) {
+	// The commonest paths, an 8-bit class and instance segment (0x20,
+	// 0x24) and maybe an 8-bit attribute segment (0x30), are read at once
+	// (the operations log reads every request's path: the walk cost
+	// about 80 instructions per path, this a tenth of that).
+	switch {
+	case len(p) == 4 && p[0] == 0x20 && p[2] == 0x24:
+		s.Class, s.Instance, s.Attribute, s.Tag = int32(p[1]), int32(p[3]), -1, nil
+		return
+	case len(p) == 6 && p[0] == 0x20 && p[2] == 0x24 && p[4] == 0x30:
+		s.Class, s.Instance, s.Attribute, s.Tag = int32(p[1]), int32(p[3]), int32(p[5]), nil
+		return
+	}
+	cipPathSegments(p, s)
+}
+
+// cipPathSegments reads the segments of the path p one by one into s
+// (cipPath).
+func cipPathSegments(p []byte, s *CIPService) {
+	s.Class, s.Instance, s.Attribute, s.Tag = -1, -1, -1, nil
 	for len(p) >= 2 {
 		seg := p[0]
 		switch {
@@ -355,16 +384,16 @@ func cipPath(p []byte) CIPService {
 				v, n = uint32(p[1]), 2
 			case 1:
 				if len(p) < 4 {
-					return s
+					return
 				}
 				v, n = uint32(binary.LittleEndian.Uint16(p[2:4])), 4
 			case 2:
 				if len(p) < 6 {
-					return s
+					return
 				}
 				v, n = binary.LittleEndian.Uint32(p[2:6]), 6
 			default:
-				return s
+				return
 			}
 			switch (seg >> 2) & 0x07 {
 			case 0:
@@ -378,7 +407,7 @@ func cipPath(p []byte) CIPService {
 		case seg == 0x91: // ANSI extended symbol
 			l := int(p[1])
 			if len(p) < 2+l {
-				return s
+				return
 			}
 			if s.Tag == nil {
 				s.Tag = p[2 : 2+l]
@@ -393,14 +422,13 @@ func cipPath(p []byte) CIPService {
 				n += 2
 			}
 			if len(p) < n {
-				return s
+				return
 			}
 			p = p[n:]
 		default:
-			return s
+			return
 		}
 	}
-	return s
 }
 
 // cipMultiple walks a Multiple Service Packet request or reply body
@@ -409,7 +437,9 @@ func cipPath(p []byte) CIPService {
 // body's end), then the embedded requests or replies. With plain set,
 // cipPlainServices records the plain services (most are); the others,
 // and all of them without it, go through cipMessage. Below depth 2
-// cipMessage only records them, so the callers set plain down to there.
+// cipMessage only records them, so the callers set plain down to there
+// (and for requests only without the operations log, which reads every
+// request's path).
 func cipMultiple(body []byte, r *Result, depth int, plain bool) error {
 	if len(body) < 2 {
 		return errShort
@@ -418,9 +448,9 @@ func cipMultiple(body []byte, r *Result, depth int, plain bool) error {
 	if len(body) < 2+2*n {
 		return errLength
 	}
-	kinds := &cipKinds[0]
+	kinds, logged := &cipKinds[0], false // logged: cipLoggedRequests applies
 	if r.Log {
-		kinds = &cipKinds[1]
+		kinds, logged = &cipKinds[1], depth+1 <= 2
 	}
 	for i := 0; i < n; i++ {
 		if plain {
@@ -431,6 +461,11 @@ func cipMultiple(body []byte, r *Result, depth int, plain bool) error {
 				r.Extra = slices.Grow(r.Extra, room)
 			}
 			if i = cipPlainServices(body, i, n, r, kinds); i == n {
+				return nil
+			}
+		}
+		if logged {
+			if i = cipLoggedRequests(body, i, n, r, depth); i == n {
 				return nil
 			}
 		}
@@ -449,6 +484,51 @@ func cipMultiple(body []byte, r *Result, depth int, plain bool) error {
 	return nil
 }
 
+// cipLoggedRequests records, for the operations log, the requests of a
+// Multiple Service Packet body (n of them) from the i-th on that do
+// nothing but name their object (no action, no nested message): their
+// codes in Extra and their paths through cipRequest, which is what
+// cipMessage would do for them, without its call and its tests of every
+// other case. It returns the index of the first one it leaves to
+// cipMessage (n when none). The offsets are read as in cipPlainRun.
+func cipLoggedRequests(body []byte, i, n int, r *Result, depth int) int {
+	first := uint(2 + 2*n) // where the services begin
+	if uint(len(body)) < first || i < 0 || i >= n {
+		return i
+	}
+	offs := body[2+2*i : first]
+	off := uint(offs[0]) | uint(offs[1])<<8
+	if off < first {
+		return i
+	}
+	ends := offs[2:]
+	// at most 65,535 services (the count is 16 bits): the bound tells
+	// the compiler that 2*k+1 does not overflow, so the offsets' reads
+	// need no bounds checks
+	k := 0
+	for ; k < 0x10000; k++ {
+		end := uint(len(body))
+		if 2*k+1 < len(ends) {
+			end = uint(ends[2*k]) | uint(ends[2*k+1])<<8
+		}
+		if end > uint(len(body)) || off > end || int(end)-int(off) < 2 {
+			return i + k
+		}
+		m := body[off:end:end]
+		pw := 2 * int(m[1]) // path size in words (CIP §2-4.1)
+		if 2+pw > len(m) || cipKinds[0][m[0]] < cipKindNVS {
+			return i + k
+		}
+		r.addExtra(int(m[0]))
+		cipRequest(m[0], m[2:2+pw], r, depth+1)
+		if 2*k+1 >= len(ends) { // the last service
+			return i + k + 1
+		}
+		off = end
+	}
+	return i + k
+}
+
 // cipPlainServices records the plain services of a Multiple Service
 // Packet body (n of them) from the i-th on, and returns the index of the
 // first one it leaves to cipMessage (n when none). kinds is cipKinds[0],
@@ -456,13 +536,13 @@ func cipMultiple(body []byte, r *Result, depth int, plain bool) error {
 //
 // A plain service is a well-formed request or reply that cipMessage would
 // only record and length-check (most are: reads and writes of tags and
-// attributes, and their replies). Walking them here, in a loop without a
-// call, costs a few instructions per service instead of the call and its
-// re-slicing: each offset is read once (it ends one service and starts
-// the next), one table lookup on the first octet tells a plain service
-// from one cipMessage must read (an action, a wanted path, nested
-// messages), and Extra has room for all of them (cipMultiple grew it
-// to hold the services left, or to maxExtra).
+// attributes, and their replies). Walking them in cipPlainRun's loop,
+// without a call per service, costs a few instructions per service
+// instead of the call and its re-slicing: each offset is read once (it
+// ends one service and starts the next), one table lookup on the first
+// octet tells a plain service from one cipMessage must read (an action, a
+// wanted path, nested messages), and Extra has room for all of them
+// (cipMultiple grew it to hold the services left, or to maxExtra).
 func cipPlainServices(body []byte, i, n int, r *Result, kinds *[256]uint8) int {
 	first := 2 + 2*n // where the services begin
 	if len(body) < first || i < 0 || i >= n {
@@ -475,40 +555,63 @@ func cipPlainServices(body []byte, i, n int, r *Result, kinds *[256]uint8) int {
 	if off < uint(first) {
 		return i
 	}
-	ends := offs[2:]
 	// Extra's room, which holds the services left or reaches maxExtra:
 	// the walk stops when it is full, and cipMessage (through addExtra)
 	// leaves the rest unrecorded
 	out := r.Extra[len(r.Extra):min(maxExtra, cap(r.Extra))]
+	k := cipPlainRun(body, off, offs[2:], out, kinds)
+	r.Extra = r.Extra[:len(r.Extra)+k]
+	return i + k
+}
+
+// cipPlainRun records in out the codes of the plain services from the
+// one at off on, whose ends are the 16-bit offsets in ends (the last one
+// ends with the body), and returns how many it recorded: up to the first
+// service that is not plain, or until out is full.
+//
+// It is a function of its own, with only the values its loop needs: the
+// loop then keeps them all in registers (inlined into cipMultiple, it
+// spilled and reloaded a third of them on every service), and the call
+// costs once per packet what the registers save per service.
+func cipPlainRun(body []byte, off uint, ends []byte, out []int, kinds *[256]uint8) int {
+	_ = kinds[0] // one nil check, before the loop
 	k := 0
+walk:
 	for ; k < len(out); k++ {
 		end := uint(len(body))
 		if 2*k+1 < len(ends) {
 			end = uint(ends[2*k]) | uint(ends[2*k+1])<<8
 		}
-		if end > uint(len(body)) || off > end {
+		// the service, indexed after these checks: with the offsets
+		// unsigned and the length tested as a difference of ints, the
+		// compiler proves the slice non-empty (no mask for its pointer)
+		// and its first four octets in bounds. A shorter one is left to
+		// cipMessage.
+		if end > uint(len(body)) || off > end || int(end)-int(off) < 4 {
 			break
 		}
-		// the service, indexed after a length check; with the offsets
-		// unsigned, the compiler proves this slicing and those indexes in
-		// bounds, so the walk has no bounds checks of its own
-		s := body[off:end]
-		if len(s) < 2 {
-			break
-		}
-		if kind := kinds[s[0]]; kind == cipKindReply {
+		s := body[off:end:end]
+		switch kinds[s[0]] {
+		case cipKindReply:
 			// reserved, general status, additional status size in
 			// words, additional status (CIP §2-4.2)
-			if len(s) < 4 || 4+2*int(s[3]) > len(s) {
-				break
+			if 4+2*int(s[3]) > len(s) {
+				break walk
 			}
-		} else if 2+2*int(s[1]) > len(s) || kind == cipKindOther ||
-			kind == cipKindNVS && s[1] != 0 && len(s) >= 4 && (s[2] == 0x20 && s[3] == cipClassNVS || s[2] == 0x21) {
-			// path size in words, path (CIP §2-4.1); an NVS service code
-			// whose path may start with the NVS class (an 8-bit class
-			// segment to class 0xA1, or any 16-bit class segment) is left
-			// to cipMessage, which reads the path
-			break
+		case cipKindNVS:
+			// path size in words, path (CIP §2-4.1); an NVS service
+			// code whose path may start with the NVS class (an 8-bit
+			// class segment to class 0xA1, or any 16-bit class segment)
+			// is left to cipMessage, which reads the path
+			if 2+2*int(s[1]) > len(s) || s[2] == 0x20 && s[3] == cipClassNVS || s[2] == 0x21 {
+				break walk
+			}
+		case cipKindRequest:
+			if 2+2*int(s[1]) > len(s) {
+				break walk
+			}
+		default:
+			break walk
 		}
 		out[k] = int(s[0] & 0x7f)
 		if 2*k+1 >= len(ends) { // the last service
@@ -517,17 +620,19 @@ func cipPlainServices(body []byte, i, n int, r *Result, kinds *[256]uint8) int {
 		}
 		off = end
 	}
-	r.Extra = r.Extra[:len(r.Extra)+k]
-	return i + k
+	return k
 }
 
 // Kinds of embedded CIP message, by the first octet (service code and
-// response bit), for cipPlainServices.
+// response bit), for cipPlainServices. cipPlainRun's switch tests them in
+// this order: the commonest first (replies, and the Logix tag services,
+// whose codes are the NVS object's).
+// The request kinds come last (cipMultiple tests kind >= cipKindNVS).
 const (
 	cipKindOther   = iota // cipMessage reads it: an action, nested messages, a wanted path
 	cipKindReply          // a reply other than a Multiple Service Packet's
-	cipKindRequest        // a request whose path nothing but the operations log reads
 	cipKindNVS            // a request with a service code of the Non-Volatile Storage object: its path says
+	cipKindRequest        // a request whose path nothing but the operations log reads
 )
 
 // cipKinds is every first octet's kind: [0] without the operations log,

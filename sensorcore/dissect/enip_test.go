@@ -3,6 +3,7 @@ package dissect
 import (
 	"encoding/binary"
 	"errors"
+	"reflect"
 	"testing"
 
 	"github.com/tapline/tapline/sensorcore/decode"
@@ -158,5 +159,30 @@ func TestENIPMultipleEmbedded(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestCIPPathShort: the short paths cipPath reads at once read as the
+// segment walk reads them, and paths one octet away from them still go
+// through the walk.
+func TestCIPPathShort(t *testing.T) {
+	for _, seg := range [][3]byte{{0x20, 0x24, 0x30}, {0x21, 0x24, 0x30}, {0x20, 0x25, 0x30}, {0x20, 0x24, 0x31}, {0x20, 0x2c, 0x30}} {
+		for _, v := range []byte{0, 1, 0x72, 0xa1, 0xff} {
+			for _, p := range [][]byte{
+				{seg[0], v, seg[1], v ^ 1},
+				{seg[0], v, seg[1], v ^ 1, seg[2], v ^ 2},
+				{seg[0], v, seg[1], v ^ 1, seg[2]},
+				{seg[0], v, seg[1]},
+			} {
+				// both start from a slot a previous service filled
+				got := CIPService{Class: 7, Instance: 7, Attribute: 7, Tag: []byte("old")}
+				want := got
+				cipPath(p, &got)
+				cipPathSegments(p, &want)
+				if !reflect.DeepEqual(got, want) {
+					t.Fatalf("cipPath(% x) = %+v, the walk reads %+v", p, got, want)
+				}
+			}
+		}
 	}
 }

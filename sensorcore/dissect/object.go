@@ -130,11 +130,14 @@ func (r *Result) S7Items() []S7Item { return r.obj.items[:r.obj.n.items] }
 // BACnetRefs are the objects and properties a BACnet request names.
 func (r *Result) BACnetRefs() []BACnetRef { return r.obj.refs[:r.obj.n.refs] }
 
-// put stores v in the next free slot of arr, n counting the slots in
-// use, and reports whether there was one: the object arrays keep the
-// first ones a PDU names and count no further (no allocation, whatever
-// the PDU says).
-func put[T any](arr []T, n *uint8, v T) bool {
+// put stores v in the next free slot of arr, one of r's object arrays, n
+// counting the slots in use, and reports whether there was one: the
+// object arrays keep the first ones a PDU names and count no further (no
+// allocation, whatever the PDU says). It marks the object arrays written
+// (groupObjects), so that Reset clears their counts only after a PDU
+// that named objects.
+func put[T any](r *Result, arr []T, n *uint8, v T) bool {
+	r.writes(groupObjects)
 	if int(*n) >= len(arr) {
 		return false
 	}
@@ -143,19 +146,25 @@ func put[T any](arr []T, n *uint8, v T) bool {
 	return true
 }
 
-func (r *Result) addHeader(h DNP3Header) { put(r.obj.headers[:], &r.obj.n.headers, h) }
+func (r *Result) addHeader(h DNP3Header) { put(r, r.obj.headers[:], &r.obj.n.headers, h) }
 
-func (r *Result) addControl(c DNP3Control) { put(r.obj.controls[:], &r.obj.n.controls, c) }
+func (r *Result) addControl(c DNP3Control) { put(r, r.obj.controls[:], &r.obj.n.controls, c) }
 
-func (r *Result) addItem(it S7Item) { put(r.obj.items[:], &r.obj.n.items, it) }
+func (r *Result) addItem(it S7Item) { put(r, r.obj.items[:], &r.obj.n.items, it) }
 
-func (r *Result) addRef(ref BACnetRef) { put(r.obj.refs[:], &r.obj.n.refs, ref) }
+func (r *Result) addRef(ref BACnetRef) { put(r, r.obj.refs[:], &r.obj.n.refs, ref) }
 
-// addService keeps the first MaxCIPServices services and counts the rest.
-func (r *Result) addService(s CIPService) {
-	if !put(r.obj.services[:], &r.obj.n.services, s) {
-		r.obj.moreServices++
+// serviceSlot is the next free slot of the services array, for a service
+// to be written into, or nil once MaxCIPServices are kept (the rest are
+// counted).
+func (r *Result) serviceSlot() *CIPService {
+	r.writes(groupObjects)
+	if n := r.obj.n.services; int(n) < len(r.obj.services) {
+		r.obj.n.services++
+		return &r.obj.services[n]
 	}
+	r.obj.moreServices++
+	return nil
 }
 
 // DNP3ControlName names a CROB control code (IEEE 1815-2012 §A.8.1.3:

@@ -527,6 +527,13 @@ func ActionAlertOf(a Action) *ActionAlert {
 // on every run and every sensor, so consumers de-duplicate on it, and an
 // alert names the operations that raised it by it.
 func OperationID(at int64, client, server decode.Addr, cport, sport uint16, proto uint8, fc, txn int) uint64 {
+	return OperationIDOf(at, &client, &server, cport, sport, proto, fc, txn)
+}
+
+// OperationIDOf is OperationID of the ends client and server given by
+// reference: the operations log's records call it with the ends in their
+// entry, without copying both into the call's arguments.
+func OperationIDOf(at int64, client, server *decode.Addr, cport, sport uint16, proto uint8, fc, txn int) uint64 {
 	// The fixed-size fields are hashed from registers, their big-endian
 	// bytes high first, in straight-line code (fnv32): the same id as
 	// hashing their bytes in a loop, at about a third of the instructions.
@@ -550,7 +557,7 @@ func fnv32(h uint64, v uint32) uint64 {
 
 // fnvAddr adds the bytes of a to the FNV-1a hash h (an IPv4 address as
 // one word).
-func fnvAddr(h uint64, a decode.Addr) uint64 {
+func fnvAddr(h uint64, a *decode.Addr) uint64 {
 	if a.Len == 4 {
 		return fnv32(h, binary.BigEndian.Uint32(a.B[:4]))
 	}

@@ -47,6 +47,12 @@ func checkGroups(t *testing.T, r *Result, what string) {
 	if r.clean&groupStation != 0 && (r.Station != nil || r.StationIP != [12]byte{} || r.HasStationIP) {
 		t.Fatalf("%s: station fields set without their group", what)
 	}
+	if r.clean&groupObjects != 0 && (r.obj.n != (objCounts{}) || r.obj.moreServices != 0) {
+		t.Fatalf("%s: objects recorded without their group", what)
+	}
+	if r.clean&groupPlugin != 0 && (len(r.Fields) != 0 || len(r.Tallies) != 0 || r.Detail != nil) {
+		t.Fatalf("%s: plugin fields set without their group", what)
+	}
 }
 
 // checkResetFresh resets r for proto and fails unless it then equals a

@@ -92,12 +92,14 @@ func BenchmarkReadManuf(b *testing.B) {
 }
 
 // TestResolveFilter: Resolve's line filter keeps the wanted entries in
-// any hex case and separator, with MA-M/MA-S prefixes, and the answers
-// are those of the full index.
+// any hex case and separator, with MA-M/MA-S prefixes, after lines
+// shorter than the eight bytes it tests (whose word runs into the entry
+// that follows) and on a last line without a newline, and the answers are
+// those of the full index.
 func TestResolveFilter(t *testing.T) {
-	text := "00:00:0c\tCisco\tCisco Systems, Inc\n00-1B-1B\tSiemens\tSiemens AG\n" +
-		"00:1B:C5:00:00:00/36\tConverging\tConverging Systems Inc.\n00:1b:c5\tIEEERegi\tIEEE Registration Authority\n" +
-		"AC:64:17\tSiemens\tSiemens AG\n"
+	text := "00:00:0c\tCisco\tCisco Systems, Inc\n12:45:\n00-1B-1B\tSiemens\tSiemens AG\n" +
+		"00:1B:C5:00:00:00/36\tConverging\tConverging Systems Inc.\nab:cd:e\n00:1b:c5\tIEEERegi\tIEEE Registration Authority\n" +
+		"12:45:\nAC:64:17\tSiemens\tSiemens AG"
 	macs := [][6]byte{{0, 0, 0x0c, 1, 2, 3}, {0, 0x1b, 0x1b, 4, 5, 6}, {0, 0x1b, 0xc5, 0, 0, 1}, {0, 0x1b, 0xc5, 0, 0x10, 1}, {0xac, 0x64, 0x17, 1, 1, 1}, {0xde, 0xad, 0xbe, 0, 0, 0}}
 	full, _ := ParseManuf(strings.NewReader(text))
 	lazy, _ := ParseManuf(strings.NewReader(text))

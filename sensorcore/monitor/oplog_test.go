@@ -3,6 +3,7 @@ package monitor
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/tapline/tapline/sensorcore/alert"
 	"github.com/tapline/tapline/sensorcore/decode"
+	"github.com/tapline/tapline/sensorcore/dissect"
 )
 
 // opRecord is what the tests read back from the operations log.
@@ -31,6 +33,7 @@ func operationsOf(t *testing.T, file string) []opRecord {
 	if err != nil {
 		t.Fatal(err)
 	}
+	m.pipe.ops.checkMemo = true // every memoised object checked against its rendering
 	if fr := m.RunFile(file); fr.Status == FileUnreadable {
 		t.Fatal(fr.Err())
 	}
@@ -245,25 +248,49 @@ func TestAppendTime(t *testing.T) {
 			t.Fatalf("appendTime(%d) = %s, want %s", v, got, want)
 		}
 	}
+	// every second of a day, and the fractions' edges
+	day := time.Date(2024, 2, 29, 0, 0, 0, 0, time.UTC).UnixNano()
+	for s := int64(0); s < 86400; s++ {
+		for _, ns := range []int64{0, 1, 9, 10, 99, 100, 1e7, 1e8 - 1, 1e8, 1e8 + 1, 5e8, 999999990, 1e9 - 1} {
+			v := day + s*1e9 + ns
+			want := time.Unix(0, v).UTC().Format(time.RFC3339Nano)
+			if got := string(l.appendTime(nil, v)); got != want {
+				t.Fatalf("appendTime(%d) = %s, want %s", v, got, want)
+			}
+		}
+	}
 }
 
-// TestEndCache: cached ends are the ends formatted afresh.
-func TestEndCache(t *testing.T) {
-	var c endCache
+// TestConvCache: cached conversations are their protocol and ends
+// formatted afresh.
+func TestConvCache(t *testing.T) {
+	var c convCache
 	rng := rand.New(rand.NewPCG(3, 4))
-	for i := 0; i < 100000; i++ {
-		var a decode.Addr
-		if rng.IntN(2) == 0 {
+	addr := func() (a decode.Addr) {
+		switch rng.IntN(3) {
+		case 0:
 			a.Len = 4
 			a.B[0], a.B[3] = 192, byte(rng.IntN(4))
-		} else {
+		case 1:
 			a.Len = 16
 			a.B[0], a.B[15] = 0xfe, byte(rng.IntN(4))
+		default:
+			a = decode.MACAddr([6]byte{0, 1, 2, 3, 4, byte(rng.IntN(3))})
 		}
-		port := uint16(rng.IntN(3))
-		mac := [6]byte{0, 1, 2, 3, 4, byte(rng.IntN(3))}
-		has := rng.IntN(2) == 0
-		if got, want := string(c.append(nil, a, port, mac, has)), string(appendEnd(nil, a, port, mac, has)); got != want {
+		return a
+	}
+	for i := 0; i < 100000; i++ {
+		var e opEntry
+		e.key.client, e.key.server = addr(), addr()
+		e.key.cport, e.key.sport = uint16(rng.IntN(3)), uint16(rng.IntN(3))
+		e.key.proto = []uint8{dissect.Modbus, dissect.ENIP, dissect.PNDCP}[rng.IntN(3)]
+		e.proto = dissect.Name(e.key.proto)
+		e.cmac, e.smac = [6]byte{0, 1, 2, 3, 4, byte(rng.IntN(3))}, [6]byte{0, 1, 2, 3, 5, byte(rng.IntN(3))}
+		e.hasMAC = rng.IntN(2) == 0
+		want := `","protocol":"` + e.proto + `","client":` +
+			string(appendEnd(nil, e.key.client, e.key.cport, e.cmac, e.hasMAC)) + `,"server":` +
+			string(appendEnd(nil, e.key.server, e.key.sport, e.smac, e.hasMAC))
+		if got := string(c.append(nil, &e)); got != want {
 			t.Fatalf("cached %s, want %s", got, want)
 		}
 	}
@@ -349,5 +376,87 @@ func TestAppendHex64(t *testing.T) {
 		if got, want := string(appendHex64(nil, v)), fmt.Sprintf("%016x", v); got != want {
 			t.Fatalf("appendHex64(%#x) = %q, want %q", v, got, want)
 		}
+	}
+}
+
+// TestCIPMemo: a CIP request whose path and services equal an earlier
+// one's copies its object from the memo (the services' data may differ);
+// a request that differs in one byte of a service code, a class, an
+// instance or a tag is rendered anew. Every object, memoised or not, is
+// the one rendered afresh.
+func TestCIPMemo(t *testing.T) {
+	service := func(code byte, tag string, class byte, data byte) []byte {
+		if tag != "" {
+			s := []byte{code, byte((2 + len(tag) + 1) / 2), 0x91, byte(len(tag))}
+			s = append(s, tag...)
+			if len(tag)%2 == 1 {
+				s = append(s, 0)
+			}
+			return append(s, 1, data)
+		}
+		return []byte{code, 2, 0x20, class, 0x24, 0x01, data, 0}
+	}
+	msp := func(services ...[]byte) []byte {
+		b := []byte{0x0a, 2, 0x20, 0x02, 0x24, 0x01}
+		b = binary.LittleEndian.AppendUint16(b, uint16(len(services)))
+		off := 2 + 2*len(services)
+		for _, s := range services {
+			b = binary.LittleEndian.AppendUint16(b, uint16(off))
+			off += len(s)
+		}
+		for _, s := range services {
+			b = append(b, s...)
+		}
+		// SendRRData: null address item, unconnected data item
+		d := []byte{0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0xb2, 0}
+		d = binary.LittleEndian.AppendUint16(d, uint16(len(b)))
+		d = append(d, b...)
+		h := make([]byte, 24, 24+len(d))
+		binary.LittleEndian.PutUint16(h[0:2], 0x6f)
+		binary.LittleEndian.PutUint16(h[2:4], uint16(len(d)))
+		return append(h, d...)
+	}
+	variants := [][]byte{
+		msp(service(0x4c, "", 0x72, 1), service(0x4c, "", 0x72, 2)),
+		msp(service(0x4c, "", 0x72, 9), service(0x4c, "", 0x72, 7)), // other data: the same object
+		msp(service(0x4c, "", 0x72, 1), service(0x4e, "", 0x72, 2)), // a service code
+		msp(service(0x4c, "", 0x72, 1), service(0x4c, "", 0x73, 2)), // a class
+		msp(service(0x4c, "", 0x72, 1)),                             // one service fewer
+		msp(service(0x4c, "Speed_1", 0, 1), service(0x4d, "Valve", 0, 1)),
+		msp(service(0x4c, "Speed_2", 0, 1), service(0x4d, "Valve", 0, 1)), // a tag's byte
+		msp(service(0x4c, "Speed_1", 0, 1), service(0x4d, "Valvf", 0, 1)),
+		msp(service(0x4c, "Speed_1", 0, 1), service(0x4d, "Valve", 0, 2)), // data: the same object
+	}
+	instance := append([]byte(nil), variants[0]...)
+	instance[24+16+12+5] = 0x02 // the first service's instance (after the headers, CPF and MSP's path, count and offsets)
+	variants = append(variants, instance)
+	var l opLog
+	k := opKey{proto: dissect.ENIP, sport: 44818}
+	k.server.Len, k.server.B[3] = 4, 83
+	r := dissect.Result{Log: true}
+	texts := map[string]bool{}
+	for round := 0; round < 3; round++ {
+		for i, v := range variants {
+			if err := dissect.DecodeENIP(v, decode.DirToServer, &r); err != nil || !r.Request {
+				t.Fatalf("variant %d: %v", i, err)
+			}
+			got := string(l.memo.appendCIP(nil, &k, &r, false))
+			if want := string(appendObjectFields(nil, &r)); got != want {
+				t.Fatalf("round %d, variant %d: memo gave %s, rendered %s", round, i, got, want)
+			}
+			texts[got] = true
+		}
+	}
+	if len(texts) != len(variants)-2 {
+		t.Fatalf("%d different objects for %d variants (two of which only change data): %v", len(texts), len(variants), texts)
+	}
+	hits := 0
+	for _, w := range l.memo.ways {
+		if w.used != 0 {
+			hits++
+		}
+	}
+	if hits != len(texts) {
+		t.Fatalf("%d objects kept, want %d", hits, len(texts))
 	}
 }

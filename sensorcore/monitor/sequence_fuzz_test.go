@@ -102,12 +102,14 @@ func captureSeeds(t testing.TB) (seeds [][]byte, links []uint8) {
 }
 
 // runSequence feeds a sequence through a fresh Monitor (decode,
-// reassembly, dissectors, inventory, alerts) and renders its results.
+// reassembly, dissectors, inventory, alerts, operations log) and renders
+// its results.
 func runSequence(t *testing.T, link uint8, ops, seq []byte) {
-	m, err := New(Options{Learning: time.Millisecond})
+	m, err := New(Options{Learning: time.Millisecond, Operations: io.Discard})
 	if err != nil {
 		t.Fatal(err)
 	}
+	m.pipe.ops.checkMemo = true // every memoised object checked against its rendering
 	defer m.Close()
 	lt := seqLinkTypes[int(link)%len(seqLinkTypes)]
 	at := t0

@@ -1,6 +1,7 @@
 package plugin
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 
@@ -51,5 +52,45 @@ func TestDocsWorkedExample(t *testing.T) {
 	}
 	if n := p.frameLen(append(stop, 'K')); n != 8 {
 		t.Fatalf("framing %d", n)
+	}
+}
+
+// TestResetAfterPluginPDU: a PDU decoded after a plugin's (by the plugin
+// or a built-in dissector, into the same Result) carries none of the
+// plugin PDU's fields, counted values or alert text.
+func TestResetAfterPluginPDU(t *testing.T) {
+	// the worked example, and the same without counted fields (so that
+	// a PDU's fields are all it writes of the three)
+	example := plugintest.WorkedExample(t)
+	uncounted := bytes.Replace(example, []byte("\ncounts: [msg_type]"), []byte("\n"), 1)
+	modbus := []byte{0, 1, 0, 0, 0, 6, 1, 3, 0, 0, 0, 10}
+	for _, file := range [][]byte{example, uncounted} {
+		p, err := Parse(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, err := p.Register(dissect.NewRegistry())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, set := range [][]byte{
+			{'K', 'N', 1, 2, 0, 11, 0, 8, 2, 0x30, 0xd4}, // raises the set-point alert
+			{'K', 'N', 1, 2, 0, 11, 0, 8, 1, 0x00, 0x01}, // does not
+		} {
+			for _, next := range []func(r *dissect.Result){
+				func(r *dissect.Result) { dissect.DecodeModbus(modbus, decode.DirToServer, r) },
+				func(r *dissect.Result) { r.Reset(dissect.Modbus) },
+				func(r *dissect.Result) { p.Decode(id, []byte{'K', 'N', 1, 9, 0, 8, 0, 1}, decode.DirToServer, r) },
+			} {
+				var r dissect.Result
+				if err := p.Decode(id, set, decode.DirToServer, &r); err != nil || len(r.Fields) == 0 {
+					t.Fatalf("set_point: %v, fields %q", err, r.Fields)
+				}
+				next(&r)
+				if len(r.Fields) != 0 || len(r.Tallies) != 0 || r.Detail != nil {
+					t.Fatalf("the next PDU kept the plugin's fields %q, tallies %v, detail %+v", r.Fields, r.Tallies, r.Detail)
+				}
+			}
+		}
 	}
 }

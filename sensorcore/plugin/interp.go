@@ -619,7 +619,7 @@ func (p *Plugin) fill(st *state, id uint8, dir decode.Direction, r *dissect.Resu
 	}
 	if st.marks&markLogged != 0 {
 		st.buf = p.appendFields(st.buf[:0], st)
-		r.Fields = st.buf
+		r.SetFields(st.buf)
 	}
 	if st.marks&markIdentity == 0 {
 		return
@@ -923,7 +923,7 @@ func (p *Plugin) evalAlerts(st *state, r *dissect.Result) error {
 				return p.text(st, i, lang)
 			})
 		}
-		r.Detail = d
+		r.SetDetail(d)
 		return nil
 	}
 	return nil
