@@ -15,8 +15,8 @@
 # Then it builds a capture of at least RSS_PACKETS packets (default
 # 5,000,000; 0 skips it) from copies of the merged file, one after another
 # in time, and reports sensorcore analyze's peak resident memory on it: the
-# file is read through one reused buffer, so the peak stays flat whatever
-# the file's size.
+# file is read in place from a mapping whose pages are released behind the
+# reader, so the peak stays flat whatever the file's size.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 shared="$root/../shared/pcaps"
@@ -53,16 +53,26 @@ CGO_ENABLED=0 go build -o "$tmp/sensorcore" "$root/sensorcore/cmd/sensorcore"
 # Each copy really dissected: PDU and function counts of the merged file
 # are exactly COPIES times those of one copy.
 "$tmp/sensorcore" analyze "$tmp/single.pcap" --json >"$tmp/single.json"
-runs=${RUNS:-5}
+runs=${RUNS:-7}
+# sensorcore runs REPEAT times back to back in each pair, and its figure
+# for the pair is their mean (total time / REPEAT): one run takes about 40
+# ms, tshark's about 2 s, and a single 40 ms sample is at the mercy of
+# whatever else the machine does in those 40 ms (single runs moved the
+# ratio from 44x to 59x from one invocation of this script to the next);
+# about 0.8 s of sensorcore runs sees the same machine as the tshark run
+# beside it. Every run is a whole `sensorcore analyze` process, start-up
+# included, as a user would run it.
+repeat=${REPEAT:-20}
 # Wall time and CPU time (user+sys) of each run: on a shared machine the CPU
 # time is the steadier figure, so the ratio is given for both. The two
-# tools run in interleaved pairs (sensorcore, then tshark, RUNS times; each
-# pair's tshark run is that pair's), so a change in the machine's load
-# between the runs weighs on both alike: the ratio is the median of the
-# pairs' ratios, next to the ratio of the medians.
+# tools run in interleaved pairs (sensorcore REPEAT times, then tshark,
+# RUNS times; each pair's tshark run is that pair's), so a change in the
+# machine's load between the runs weighs on both alike: the ratio is the
+# median of the pairs' ratios, next to the ratio of the medians.
 TIMEFORMAT='%R %U %S'
 for ((i = 0; i < runs; i++)); do
-  { time "$tmp/sensorcore" analyze "$tmp/merged.pcap" --json >"$tmp/sc.json"; } 2>>"$tmp/sc.time"
+  { time for ((j = 0; j < repeat; j++)); do "$tmp/sensorcore" analyze "$tmp/merged.pcap" --json >"$tmp/sc.json"; done; } 2>&1 |
+    awk -v r="$repeat" '{printf "%.6f %.6f %.6f\n", $1 / r, $2 / r, $3 / r}' >>"$tmp/sc.time"
   { time tshark -n -q -z io,phs -r "$tmp/merged.pcap" >"$tmp/phs.txt" 2>/dev/null; } 2>>"$tmp/ts.time"
 done
 python3 - "$tmp/single.json" "$tmp/sc.json" "$copies" <<'PY'
@@ -89,8 +99,8 @@ tc=$(awk '{print $2 + $3}' "$tmp/ts.time" | median)
 pw=$(paste -d' ' "$tmp/sc.time" "$tmp/ts.time" | awk '{print $4 / $1}' | median)
 pc=$(paste -d' ' "$tmp/sc.time" "$tmp/ts.time" | awk '{print ($5 + $6) / ($2 + $3)}' | median)
 awk -v n="$packets" -v sw="$sw" -v sc="$sc" -v tw="$tw" -v tc="$tc" -v runs="$runs" -v pw="$pw" -v pc="$pc" \
-    -v k="$copies" -v f="${#files[@]}" -v load="$(cut -d' ' -f1 /proc/loadavg 2>/dev/null)" 'BEGIN {
-  printf "bench-analyze: %d files x %d copies = %d packets (%d interleaved pairs of runs, load average %s)\n", f, k, n, runs, load
+    -v k="$copies" -v rep="$repeat" -v f="${#files[@]}" -v load="$(cut -d' ' -f1 /proc/loadavg 2>/dev/null)" 'BEGIN {
+  printf "bench-analyze: %d files x %d copies = %d packets (%d interleaved pairs: sensorcore %d runs, tshark 1; load average %s)\n", f, k, n, runs, rep, load
   printf "sensorcore analyze: wall %.3f s (%.0f packets/s), cpu %.3f s (%.0f packets/s per core)\n", sw, n / sw, sc, n / sc
   printf "tshark -z io,phs:   wall %.3f s (%.0f packets/s), cpu %.3f s (%.0f packets/s per core)\n", tw, n / tw, tc, n / tc
   printf "ratio of the medians: sensorcore/tshark %.1fx by wall time, %.1fx by cpu time\n", tw / sw, tc / sc

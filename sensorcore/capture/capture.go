@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"time"
+	"unsafe"
 )
 
 // Link types from the tcpdump.org LINKTYPE registry.
@@ -110,28 +112,78 @@ func newReader(src *memSource) (Reader, error) {
 	return nil, fmt.Errorf("%w (it starts with % x)", ErrUnknownFormat, magic)
 }
 
-// File is an open capture file, read through a buffer of fixed size
-// (readBuffer), so its resident memory stays bounded whatever the file's
-// size.
+// File is an open capture file. A regular file is mapped and read in
+// place, its pages released behind the reader; anything else (a pipe, a
+// device, a system without mappings) is read through a buffer of fixed
+// size (readBuffer). Either way its resident memory stays bounded
+// whatever the file's size.
 type File struct {
 	Reader
-	Path  string
-	close func() error
+	Path   string
+	close  func() error
+	mapped []byte // the file's mapping, nil when it is read through the buffer
 }
 
 // Open opens a capture file and picks its reader by magic bytes; errors
-// name the file.
+// name the file. A mapped file must be read inside Guard.
 func Open(path string) (*File, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err // *fs.PathError names the file
 	}
-	r, err := NewReader(f)
+	src, mapped := newFileSource(f), mapFile(f)
+	closeAll := f.Close
+	if mapped != nil {
+		src = newMappedSource(mapped)
+		closeAll = func() error {
+			err := unmapFile(mapped)
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+			return err
+		}
+	}
+	r, err := newReader(src)
 	if err != nil {
-		f.Close()
+		closeAll()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return &File{Reader: r, Path: path, close: f.Close}, nil
+	return &File{Reader: r, Path: path, close: closeAll, mapped: mapped}, nil
+}
+
+// ErrShrank is the error of a mapped file that another program cut short
+// while it was being read (a copy-and-truncate log rotation, a capture
+// tool starting the file over): the records it no longer holds cannot be
+// read, the ones before were.
+var ErrShrank = errors.New("the capture file shrank while it was read (another program truncated or rewrote it): analyse a copy that nothing writes to")
+
+// Guard runs fn, which reads f and uses the data it returns, and turns a
+// fault reading f's mapping into ErrShrank: a mapped file cut short by
+// another program faults when its lost pages are read, where a file read
+// into a buffer sees its end. Any other fault or panic goes on as it was.
+func (f *File) Guard(fn func() error) (err error) {
+	if f.mapped == nil {
+		return fn()
+	}
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		v := recover()
+		if v == nil {
+			return
+		}
+		if fault, ok := v.(interface{ Addr() uintptr }); ok && f.holds(fault.Addr()) {
+			err = ErrShrank
+			return
+		}
+		panic(v)
+	}()
+	return fn()
+}
+
+// holds reports whether addr is inside f's mapping.
+func (f *File) holds(addr uintptr) bool {
+	start := uintptr(unsafe.Pointer(unsafe.SliceData(f.mapped)))
+	return addr >= start && addr-start < uintptr(len(f.mapped))
 }
 
 // Close releases the file; data returned by Next is invalid afterwards.

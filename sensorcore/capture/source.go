@@ -2,6 +2,7 @@ package capture
 
 import (
 	"io"
+	"os"
 )
 
 // readBuffer is the size of the buffer a capture file is read into: small
@@ -12,16 +13,33 @@ import (
 // size.
 const readBuffer = 256 << 10
 
+// mapWindow is how far a mapped file's data reaches past the record being
+// read, and how far behind the reader its pages are released: a mapped
+// file keeps about two windows resident, whatever its size.
+const mapWindow = 2 << 20
+
 // memSource hands out the next n bytes of a capture (peek, take), valid
 // until the next call: a capture held in memory (data, read from off), or,
 // when r is set, the part of a file read so far and not yet consumed: data
 // is then a reused buffer, refilled from r when a record does not fit in
-// what is left (fill).
+// what is left (fill). A file mapped whole (mapped) is read in place:
+// data is then the mapping up to mapWindow bytes past the last record
+// asked for, extended by fill, which also releases the pages more than
+// mapWindow behind the reader.
 type memSource struct {
 	data []byte
 	off  int
 	r    io.Reader
 	err  error // r's error once it has ended (io.EOF at the end)
+	// mapped is the file mapped whole (data is a prefix of it), and
+	// mapped[:released] the pages already handed back to the kernel.
+	mapped   []byte
+	released int
+}
+
+// newMappedSource reads a file mapped whole (mapFile).
+func newMappedSource(b []byte) *memSource {
+	return &memSource{data: b[:0], mapped: b}
 }
 
 // newFileSource reads r through a buffer of readBuffer bytes.
@@ -38,6 +56,9 @@ func (m *memSource) fill(n int) bool {
 	rest := len(m.data) - m.off
 	if rest >= n {
 		return true
+	}
+	if m.mapped != nil {
+		return m.extend(n)
 	}
 	if m.r == nil || m.err != nil {
 		return false
@@ -63,6 +84,26 @@ func (m *memSource) fill(n int) bool {
 	}
 	return true
 }
+
+// extend is fill for a mapped file: data reaches mapWindow bytes past
+// the n asked for (no further than the file's end), and the whole pages
+// more than mapWindow behind the reader are released.
+func (m *memSource) extend(n int) bool {
+	if n > len(m.mapped)-m.off {
+		m.data, m.err = m.mapped, io.EOF
+		return false
+	}
+	m.data = m.mapped[:m.off+min(n+mapWindow, len(m.mapped)-m.off)]
+	if behind := (m.off - mapWindow) &^ (pageSize - 1); behind > m.released {
+		releasePages(m.mapped[m.released:behind])
+		m.released = behind
+	}
+	return true
+}
+
+// pageSize aligns the releases of a mapping (the mapping itself starts on
+// a page).
+var pageSize = os.Getpagesize()
 
 // failed is the error for a capture that ends before n more bytes: a
 // read error as it is, else errCutShort (io.EOF when nothing is left, the

@@ -321,7 +321,9 @@ func (m *Monitor) RunFile(path string) FileReport {
 		return fr
 	}
 	before := m.packets()
-	err = m.RunReader(f.Reader) // the reader itself: one dynamic call per packet, not two
+	// the reader itself: one dynamic call per packet, not two; Guard turns
+	// a mapped file cut short by another program meanwhile into an error
+	err = f.Guard(func() error { return m.RunReader(f.Reader) })
 	f.Close()
 	fr.Packets = m.packets() - before
 	if err != nil {
