@@ -43,29 +43,8 @@ func rss(t *testing.T) int64 {
 func TestCaptureBoundedRSS(t *testing.T) {
 	const size = 256 << 20
 	path := filepath.Join(t.TempDir(), "big.pcap")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := bufio.NewWriterSize(f, 1<<20)
-	h := make([]byte, 24)
-	binary.LittleEndian.PutUint32(h[0:], 0xa1b2c3d4)
-	binary.LittleEndian.PutUint32(h[16:], 65535)
-	binary.LittleEndian.PutUint32(h[20:], LinkEthernet)
-	w.Write(h)
-	rec := make([]byte, 16+1484)
-	binary.LittleEndian.PutUint32(rec[8:], 1484)
-	binary.LittleEndian.PutUint32(rec[12:], 1484)
-	packets := 0
-	for written := 24; written < size; written += len(rec) {
-		w.Write(rec)
-		packets++
-	}
-	if err := w.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
-
+	packets := (size - 24 + 1499) / 1500 // records of 16 + 1484 bytes
+	writeCapture(t, path, packets, 1484)
 	readBounded(t, path, size, packets)
 }
 func readBounded(t *testing.T, path string, size, packets int) {
@@ -147,24 +126,14 @@ func TestMappedFileShrinks(t *testing.T) {
 	if c.mapped == nil {
 		t.Fatal("a regular file is read in place: it should be mapped")
 	}
-	n := 0
 	var sum uint64
-	err = c.Guard(func() error {
-		for {
-			data, _, err := c.Next()
-			if err != nil {
-				return err
-			}
-			if binary.LittleEndian.Uint32(data) != uint32(n) {
-				t.Fatalf("record %d holds %d", n, binary.LittleEndian.Uint32(data))
-			}
-			for _, b := range data { // every byte used, as a dissector would
-				sum += uint64(b)
-			}
-			if n++; n == 100 {
-				if err := os.Truncate(path, 64<<10); err != nil {
-					t.Fatal(err)
-				}
+	n, err := readNumbered(t, c, func(n int, data []byte) {
+		for _, b := range data { // every byte used, as a dissector would
+			sum += uint64(b)
+		}
+		if n == 99 {
+			if err := os.Truncate(path, 64<<10); err != nil {
+				t.Fatal(err)
 			}
 		}
 	})
@@ -227,20 +196,29 @@ func TestPipeReadThroughBuffer(t *testing.T) {
 	if c.mapped != nil {
 		t.Fatal("a pipe was mapped")
 	}
+	n, err := readNumbered(t, c, func(int, []byte) {})
+	if err != io.EOF || n != 3000 {
+		t.Fatalf("read %d records of 3000, then %v", n, err)
+	}
+}
+
+// readNumbered reads c's records inside Guard, checking that record n
+// starts with n as writeCapture wrote it, calls each on every record, and
+// returns how many it read and the error that ended the reading.
+func readNumbered(t *testing.T, c *File, each func(n int, data []byte)) (int, error) {
+	t.Helper()
 	n := 0
-	err = c.Guard(func() error {
-		for {
+	err := c.Guard(func() error {
+		for ; ; n++ {
 			data, _, err := c.Next()
 			if err != nil {
 				return err
 			}
-			if binary.LittleEndian.Uint32(data) != uint32(n) {
-				t.Fatalf("record %d holds %d", n, binary.LittleEndian.Uint32(data))
+			if got := binary.LittleEndian.Uint32(data); got != uint32(n) {
+				t.Fatalf("record %d holds %d", n, got)
 			}
-			n++
+			each(n, data)
 		}
 	})
-	if err != io.EOF || n != 3000 {
-		t.Fatalf("read %d records of 3000, then %v", n, err)
-	}
+	return n, err
 }
