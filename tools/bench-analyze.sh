@@ -53,7 +53,7 @@ CGO_ENABLED=0 go build -o "$tmp/sensorcore" "$root/sensorcore/cmd/sensorcore"
 # Each copy really dissected: PDU and function counts of the merged file
 # are exactly COPIES times those of one copy.
 "$tmp/sensorcore" analyze "$tmp/single.pcap" --json >"$tmp/single.json"
-runs=${RUNS:-7}
+runs=${RUNS:-9}
 # sensorcore runs REPEAT times back to back in each pair, and its figure
 # for the pair is their mean (total time / REPEAT): one run takes about 40
 # ms, tshark's about 2 s, and a single 40 ms sample is at the mercy of
