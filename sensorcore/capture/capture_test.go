@@ -252,6 +252,10 @@ func FuzzReader(f *testing.F) {
 				}
 			}
 		}
+		// read in place through a window of a few bytes: the same records
+		if r, err := newReader(&memSource{data: data[:0:0], mapped: data, window: 7}); err == nil {
+			sameRecords(t, "mapped", data, r)
+		}
 		r, err := NewReader(iotest.HalfReader(bytes.NewReader(data)))
 		if err != nil {
 			return

@@ -115,6 +115,28 @@ func TestFileBufferEdges(t *testing.T) {
 	}
 }
 
+// TestMappedWindowEdges: a mapped file read through a window of a few
+// bytes or pages, whatever the record's place against the window's end,
+// gives exactly the records the same bytes give in memory, cut short
+// anywhere too, pcap and pcapng alike.
+func TestMappedWindowEdges(t *testing.T) {
+	pcap, _ := edgeCapture()
+	pkts := [][]byte{{1, 2, 3}, bytes.Repeat([]byte{7}, MaxSnapLen), {4, 5}, bytes.Repeat([]byte{9}, 5000)}
+	ts := []time.Time{time.Unix(1, 0), time.Unix(2, 0), time.Unix(3, 0), time.Unix(4, 0)}
+	ng := writePcapNG(binary.LittleEndian, pkts, ts)
+	for _, data := range [][]byte{pcap, ng} {
+		for _, window := range []int{1, 100, 4096 + 7, 3 * readBuffer} {
+			for _, cut := range []int{len(data), len(data) - 1, len(data) / 2, 24 + 7} {
+				r, err := newReader(&memSource{data: data[:0:0], mapped: data[:cut], window: window})
+				if err != nil {
+					t.Fatal(err)
+				}
+				sameRecords(t, fmt.Sprintf("window %d, cut at %d of %d", window, cut, len(data)), data[:cut], r)
+			}
+		}
+	}
+}
+
 // TestFilePcapNGLargeBlock: a pcapng block of the largest size allowed,
 // larger than the read buffer, reads from a file.
 func TestFilePcapNGLargeBlock(t *testing.T) {

@@ -31,15 +31,19 @@ type memSource struct {
 	off  int
 	r    io.Reader
 	err  error // r's error once it has ended (io.EOF at the end)
-	// mapped is the file mapped whole (data is a prefix of it), and
-	// mapped[:released] the pages already handed back to the kernel.
+	// mapped is the file mapped whole (data is a prefix of it), window
+	// how far data reaches past a record and how far behind the reader
+	// pages are released (mapWindow), release what hands them back, and
+	// mapped[:released] the pages already handed back.
 	mapped   []byte
+	window   int
+	release  func([]byte)
 	released int
 }
 
 // newMappedSource reads a file mapped whole (mapFile).
 func newMappedSource(b []byte) *memSource {
-	return &memSource{data: b[:0], mapped: b}
+	return &memSource{data: b[:0], mapped: b, window: mapWindow, release: releasePages}
 }
 
 // newFileSource reads r through a buffer of readBuffer bytes.
@@ -85,17 +89,19 @@ func (m *memSource) fill(n int) bool {
 	return true
 }
 
-// extend is fill for a mapped file: data reaches mapWindow bytes past
-// the n asked for (no further than the file's end), and the whole pages
-// more than mapWindow behind the reader are released.
+// extend is fill for a mapped file: data reaches window bytes past the
+// n asked for (no further than the file's end), and the whole pages more
+// than window behind the reader are released.
 func (m *memSource) extend(n int) bool {
 	if n > len(m.mapped)-m.off {
 		m.data, m.err = m.mapped, io.EOF
 		return false
 	}
-	m.data = m.mapped[:m.off+min(n+mapWindow, len(m.mapped)-m.off)]
-	if behind := (m.off - mapWindow) &^ (pageSize - 1); behind > m.released {
-		releasePages(m.mapped[m.released:behind])
+	m.data = m.mapped[:m.off+min(n+m.window, len(m.mapped)-m.off)]
+	if behind := (m.off - m.window) &^ (pageSize - 1); behind > m.released {
+		if m.release != nil {
+			m.release(m.mapped[m.released:behind])
+		}
 		m.released = behind
 	}
 	return true
