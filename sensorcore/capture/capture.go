@@ -131,9 +131,10 @@ func Open(path string) (*File, error) {
 	if err != nil {
 		return nil, err // *fs.PathError names the file
 	}
-	src, mapped := newFileSource(f), mapFile(f)
-	closeAll := f.Close
-	if mapped != nil {
+	src, closeAll, mapped := (*memSource)(nil), f.Close, mapFile(f)
+	if mapped == nil {
+		src = newFileSource(f)
+	} else {
 		src = newMappedSource(mapped)
 		closeAll = func() error {
 			err := unmapFile(mapped)

@@ -9,9 +9,9 @@ import (
 )
 
 // mapFile maps a regular file whole, read-only, so its records are read
-// in place instead of copied by read(2) into a buffer (the copy was a
-// fifth of `sensorcore analyze`'s CPU time on a 46 MB capture; see
-// docs/monitoring.md). It returns nil, and no error, for a file that is
+// in place instead of copied by read(2) into a buffer (mapping the pages
+// costs less CPU time than the copy; see docs/monitoring.md). It returns
+// nil, and no error, for a file that is
 // not mapped: not a regular file (a pipe, a terminal, a device), empty,
 // larger than the address space, or refused by the kernel; such a file
 // is read through the buffer.
