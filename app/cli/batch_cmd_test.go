@@ -21,6 +21,15 @@ import (
 // upload window (they are remade by tapline batch example).
 func exampleAt(t *testing.T) string {
 	t.Helper()
+	return exampleNow(t).Format(time.RFC3339)
+}
+
+// exampleNow is exampleAt as a time: the clock of a test that makes
+// certificates (a local CA, its issues) and checks them at exampleAt, so
+// that they are valid then whatever today's date (the example files are
+// made on one day and committed; the real clock moves on).
+func exampleNow(t *testing.T) time.Time {
+	t.Helper()
 	raw, err := os.ReadFile("../../examples/site-a/activation/sensor-01.tapact")
 	if err != nil {
 		t.Fatal(err)
@@ -29,7 +38,7 @@ func exampleAt(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return f.Payload.IssuedAt.Add(24 * time.Hour).Format(time.RFC3339)
+	return f.Payload.IssuedAt.Add(24 * time.Hour).UTC().Truncate(time.Second)
 }
 
 const exampleRoot = "../../examples/site-a/demo-authority/demo-root.pub"

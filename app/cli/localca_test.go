@@ -68,7 +68,7 @@ func initTestCA(t *testing.T, dir, pass string) string {
 	caDir := filepath.Join(dir, "ca")
 	pf := filepath.Join(dir, "ca.pass")
 	os.WriteFile(pf, []byte(pass+"\n"), 0o600)
-	env, out, errb := testEnv(time.Now())
+	env, out, errb := testEnv(exampleNow(t))
 	if code := Main([]string{"ca", "init", "--dir", caDir, "--passphrase-file", pf, "--country", "DE", "--org", "Example Plant", "--intermediate",
 		"--kdf-iterations", "2048"}, env); code != ExitOK {
 		t.Fatalf("ca init: exit %d\n%s\n%s", code, out, errb)
@@ -100,7 +100,7 @@ func TestLocalCARefusedBeforeContact(t *testing.T) {
 		{"no passphrase, no terminal", []string{"--ca", caDir}, []string{"--ca " + caDir, "TAPLINE_CA_PASSPHRASE", "nothing was sent"}},
 	}
 	for _, c := range cases {
-		env, out, errb := testEnv(time.Now())
+		env, out, errb := testEnv(exampleNow(t))
 		env.Getenv = func(k string) string {
 			if k == "TAPLINE_SSH_PASSWORD" {
 				return "pw"
@@ -136,7 +136,7 @@ func TestLocalCARefusedBeforeContact(t *testing.T) {
 	// With the CA and its passphrase (here from TAPLINE_CA_PASSPHRASE) the
 	// row is issued its certificate, recorded in the CA, and only then is
 	// the sensor contacted; the report names the serial.
-	env, out, errb := testEnv(time.Now())
+	env, out, errb := testEnv(exampleNow(t))
 	env.Getenv = caGetenv("right-passphrase")
 	if code := Main(append(append([]string{}, base...), "--ca", caDir), env); code != ExitVerdict {
 		t.Fatalf("with the CA: exit %d\n%s\n%s", code, out, errb)
@@ -170,19 +170,19 @@ func TestLocalCAOfflineCheckBeforeContact(t *testing.T) {
 	os.WriteFile(inv, []byte("sensor,address,ssh_user,auth,interface,new_ip,new_mask,new_gateway,new_hostname,activation,cert_source,crl_validation\n"+row+"\n"), 0o600)
 	caDir := initTestCA(t, dir, "right-passphrase")
 	getenv := caGetenv("right-passphrase")
-	env, out, errb := testEnv(time.Now())
+	env, out, errb := testEnv(exampleNow(t))
 	env.Getenv = getenv
 	if code := Main([]string{"batch", "check", inv, "--trust-root", exampleRoot, "--at", exampleAt(t)}, env); code != ExitOK ||
 		!strings.Contains(out.String(), "TL-INV-011") {
 		t.Fatalf("batch check without --ca: exit %d\n%s\n%s", code, out, errb)
 	}
-	env, out, errb = testEnv(time.Now())
+	env, out, errb = testEnv(exampleNow(t))
 	env.Getenv = getenv
 	if code := Main([]string{"batch", "check", inv, "--trust-root", exampleRoot, "--at", exampleAt(t), "--ca", caDir}, env); code != ExitVerdict ||
 		!strings.Contains(out.String(), "TL-CERT-021") {
 		t.Fatalf("batch check --ca: exit %d\n%s\n%s", code, out, errb)
 	}
-	env, out, errb = testEnv(time.Now())
+	env, out, errb = testEnv(exampleNow(t))
 	env.Getenv = getenv
 	if code := Main([]string{"batch", "run", inv, "--trust-root", exampleRoot, "--at", exampleAt(t), "--known-hosts", filepath.Join(dir, "kh"),
 		"--accept-new", "--ca", caDir}, env); code != ExitVerdict || !strings.Contains(errb.String(), "TL-CERT-021") || !strings.Contains(errb.String(), "nothing was sent") {
