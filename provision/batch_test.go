@@ -17,6 +17,7 @@ import (
 	"github.com/tapline/tapline/provision"
 	"github.com/tapline/tapline/provision/internal/sshdtest"
 	"github.com/tapline/tapline/provision/sshconn"
+	"github.com/tapline/tapline/sensorcore/activation"
 )
 
 // exampleRow is a row for one of the example sensors (real openssl
@@ -29,6 +30,23 @@ func exampleRow(t *testing.T, sensor, addr, keyFile string) string {
 
 // exampleRootPub is the demo authority the example activation files are signed under.
 const exampleRootPub = "../examples/site-a/demo-authority/demo-root.pub"
+
+// exampleNow is a check time inside the example activation files' upload
+// window: a day after they were made (tapline batch example). Checks of
+// the committed examples use it rather than today's clock, so they hold
+// on any date.
+func exampleNow(t *testing.T) time.Time {
+	t.Helper()
+	raw, err := os.ReadFile("../examples/site-a/activation/sensor-01.tapact")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := activation.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f.Payload.IssuedAt.Add(24 * time.Hour)
+}
 
 const batchHeader = "sensor,address,ssh_user,auth,key_file,activation,cert,key,chain,new_ip,new_mask,new_address,new_hostname"
 
@@ -60,7 +78,7 @@ func TestBatchAgainstOpenSSHWithoutSensorcore(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer j.Close()
-	prep := &provision.Session{Check: provision.CheckOptions{ActivationRoots: mustRoots(t, exampleRootPub)}}
+	prep := &provision.Session{Check: provision.CheckOptions{Now: exampleNow(t), ActivationRoots: mustRoots(t, exampleRootPub)}}
 	var events []provision.Event
 	var evMu sync.Mutex
 	opts := provision.BatchOptions{

@@ -37,7 +37,7 @@ func TestPrepareGatesWarnings(t *testing.T) {
 		t.Fatal(err)
 	}
 	prep := func(accept bool) *provision.Session {
-		return &provision.Session{AcceptWarnings: accept, Check: provision.CheckOptions{ActivationRoots: mustRoots(t, exampleRootPub)}}
+		return &provision.Session{AcceptWarnings: accept, Check: provision.CheckOptions{Now: exampleNow(t), ActivationRoots: mustRoots(t, exampleRootPub)}}
 	}
 	ctx := context.Background()
 	clean, warned := inv.Rows[0], inv.Rows[1]

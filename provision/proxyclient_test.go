@@ -56,7 +56,7 @@ func TestProxyClientCertificate(t *testing.T) {
 	t.Parallel()
 	ex, _ := filepath.Abs("../examples/site-a")
 	dir := t.TempDir()
-	now := time.Now()
+	now := exampleNow(t) // the committed example activation is checked too
 	crt, key := proxyClient(t, dir, "proxy-client", now.Add(-time.Hour), now.AddDate(1, 0, 0))
 	_, otherKey := proxyClient(t, dir, "other", now.Add(-time.Hour), now.AddDate(1, 0, 0))
 	oldCrt, oldKey := proxyClient(t, dir, "old", now.AddDate(-2, 0, 0), now.AddDate(-1, 0, 0))
