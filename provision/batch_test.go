@@ -14,10 +14,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tapline/tapline/internal/examplesite"
 	"github.com/tapline/tapline/provision"
 	"github.com/tapline/tapline/provision/internal/sshdtest"
 	"github.com/tapline/tapline/provision/sshconn"
-	"github.com/tapline/tapline/sensorcore/activation"
 )
 
 // exampleRow is a row for one of the example sensors (real openssl
@@ -37,15 +37,11 @@ const exampleRootPub = "../examples/site-a/demo-authority/demo-root.pub"
 // on any date.
 func exampleNow(t *testing.T) time.Time {
 	t.Helper()
-	raw, err := os.ReadFile("../examples/site-a/activation/sensor-01.tapact")
+	at, err := examplesite.CheckTime("../examples/site-a")
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := activation.Parse(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f.Payload.IssuedAt.Add(24 * time.Hour)
+	return at
 }
 
 const batchHeader = "sensor,address,ssh_user,auth,key_file,activation,cert,key,chain,new_ip,new_mask,new_address,new_hostname"

@@ -6,9 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/tapline/tapline/certs"
+	"github.com/tapline/tapline/internal/examplesite"
 	"github.com/tapline/tapline/sensorcore/activation"
 )
 
@@ -20,15 +20,11 @@ func exampleOptions(t *testing.T) CheckOptions {
 	if err != nil {
 		t.Fatal(err)
 	}
-	act, err := os.ReadFile("../examples/site-a/activation/sensor-01.tapact")
+	at, err := examplesite.CheckTime("../examples/site-a")
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := activation.Parse(act)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return CheckOptions{Now: f.Payload.IssuedAt.Add(24 * time.Hour), ActivationRoots: []ed25519.PublicKey{root}}
+	return CheckOptions{Now: at, ActivationRoots: []ed25519.PublicKey{root}}
 }
 
 func TestCheckExampleIsClean(t *testing.T) {

@@ -11,10 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tapline/tapline/internal/examplesite"
 	"github.com/tapline/tapline/internal/filemode"
 	"github.com/tapline/tapline/internal/releasetest"
 	"github.com/tapline/tapline/provision"
-	"github.com/tapline/tapline/sensorcore/activation"
 )
 
 // exampleAt is a check time inside the example activation files' 14-day
@@ -30,15 +30,11 @@ func exampleAt(t *testing.T) string {
 // made on one day and committed; the real clock moves on).
 func exampleNow(t *testing.T) time.Time {
 	t.Helper()
-	raw, err := os.ReadFile("../../examples/site-a/activation/sensor-01.tapact")
+	at, err := examplesite.CheckTime("../../examples/site-a")
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := activation.Parse(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f.Payload.IssuedAt.Add(24 * time.Hour).UTC().Truncate(time.Second)
+	return at
 }
 
 const exampleRoot = "../../examples/site-a/demo-authority/demo-root.pub"
